@@ -1,0 +1,82 @@
+"""ember: a deep learning framework on NumPy with PyTorch's API, small enough to read end to end.
+
+    import ember as torch          # most PyTorch scripts run with this one change
+    import ember.nn as nn
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .backend import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401
+                      get_default_dtype, set_default_dtype, promote_types, result_type, Generator,
+                      default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state)
+from .backend.dtypes import to_dtype as _to_dtype  # noqa: F401
+from .tensor import (Tensor, Size, device, FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor,  # noqa: F401
+                     ByteTensor)
+from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
+from . import autograd  # noqa: F401
+from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like, ones_like,  # noqa: F401
+                       empty_like, full_like, rand, randn, rand_like, randn_like, randint, randint_like, randperm,
+                       arange, linspace, logspace, eye, normal, bernoulli, multinomial, poisson)
+from .creation import range_ as range  # noqa: F401
+from .ops import *  # noqa: F401,F403
+from .ops import sum, max, min, abs, round, pow, all, any  # noqa: F401
+
+double = float64
+float = float32
+half = float16
+long = int64
+int = int32
+short = int16
+cfloat = None
+strided = "strided"
+contiguous_format = "contiguous_format"
+preserve_format = "preserve_format"
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(x) -> bool:
+    return x.dtype.kind == "f"
+
+
+def numel(x) -> int:
+    return x.numel()
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    import numpy as _np
+    kw = {k: v for k, v in dict(precision=precision, threshold=threshold, edgeitems=edgeitems,
+                                linewidth=linewidth).items() if v is not None}
+    _np.set_printoptions(**kw)
+
+
+def get_num_threads() -> int:
+    import os
+    return os.cpu_count() or 1
+
+
+def set_num_threads(n: int) -> None:
+    """ember's threads are BLAS's; set OMP_NUM_THREADS before start-up to change them.  Kept for API
+    compatibility; uses threadpoolctl when it is installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(n)
+    except ImportError:
+        pass
+
+
+def _lazy(name):
+    import importlib
+    return importlib.import_module(f"ember.{name}")
+
+
+def __getattr__(name):
+    # heavy subpackages load on first use: `import ember` stays fast
+    if name in ("nn", "optim", "data", "utils", "train", "metrics", "io", "models", "cli", "backend"):
+        return _lazy(name)
+    if name in ("save", "load"):
+        return getattr(_lazy("io"), name)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")

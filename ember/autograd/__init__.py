@@ -1,0 +1,11 @@
+"""Reverse-mode automatic differentiation: the op contract (``function``), the engine (``engine``), grad
+modes, ``grad``/``backward`` (``functional``) and finite-difference checks (``gradcheck``)."""
+from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
+from .function import UserFunction as Function, once_differentiable, Function as OpFunction
+from .functional import grad, backward, jacobian, hessian, vjp, jvp
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+from . import forward_ad
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "Function",
+           "once_differentiable", "grad", "backward", "gradcheck", "gradgradcheck", "GradcheckError", "jacobian",
+           "hessian", "vjp", "jvp", "forward_ad"]

@@ -1,0 +1,205 @@
+"""The backward engine: reverse-mode differentiation of the recorded graph.
+
+It is deliberately short.  Starting from the roots it (1) counts, for every node, how many edges point into
+it, with an explicit stack (no recursion, so a chain of 100,000 ops is fine); then (2) runs nodes in
+topological order (Kahn's algorithm): a node runs once every consumer has sent it its gradient.  A node's
+backward returns one gradient per input; the engine sums each back to its input's shape (undoing
+broadcasting in this one place), adds it into the input node's buffer, and, at a leaf, into ``.grad``.
+"""
+from __future__ import annotations
+
+import sys
+
+from .function import AccumulateGrad, _freed_message
+from .grad_mode import state as _grad
+
+
+def _sum_to(g, shape, dtype):
+    if g.shape != shape:
+        gs = g.shape
+        lead = len(gs) - len(shape)
+        if lead < 0:
+            g = g.reshape(shape)
+        else:
+            axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gs[i + lead] != 1)
+            if axes:
+                g = g.sum(axes, keepdim=False) if not any(s == 1 for s in shape) else g.sum(axes, keepdim=True)
+            if g.shape != shape:
+                g = g.reshape(shape)
+    if g.dtype != dtype:
+        g = g.to(dtype)
+    return g
+
+
+def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, inputs=None,
+                 allow_unused: bool = False, accumulate: bool = True):
+    """Backpropagate ``grad_tensors`` from ``tensors``.  With ``inputs`` given and ``accumulate`` False
+    (``autograd.grad``), the gradients reaching those inputs are returned instead of stored in ``.grad``."""
+    roots = []
+    for t, g in zip(tensors, grad_tensors):
+        if not t._rg:
+            raise RuntimeError(f"element of shape {tuple(t.shape)} does not require grad and does not have a "
+                               f"grad_fn: call .requires_grad_() on a leaf before building the graph")
+        node = t.grad_fn if t.grad_fn is not None else t._accumulator()
+        roots.append((node, t._oi if t.grad_fn is not None else 0, g))
+
+    # capture points for autograd.grad
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for k, x in enumerate(inputs):
+            key = (x.grad_fn, x._oi) if x.grad_fn is not None else (x._accumulator(), 0)
+            capture.setdefault(key, []).append(k)
+
+    # (1) dependency counts
+    deps: dict = {}
+    stack = [n for n, _, _ in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for e in node.next_edges:
+            if e is not None:
+                child = e[0]
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+
+    buffers: dict = {}
+    for node, idx, g in roots:
+        buf = buffers.get(node)
+        if buf is None:
+            n_out = 1 if isinstance(node, AccumulateGrad) else len(node._out_meta)
+            buf = buffers[node] = [None] * n_out
+        buf[idx] = g if buf[idx] is None else buf[idx] + g
+
+    results = [None] * len(inputs) if inputs is not None else None
+    ready = [n for n in buffers if deps.get(n, 0) == 0]
+    prev_enabled, prev_create = _grad.enabled, _grad.create_graph
+    _grad.enabled = create_graph
+    _grad.create_graph = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None) or [None]
+            if capture is not None:
+                for i, g in enumerate(grads):
+                    for k in capture.get((node, i), ()):
+                        results[k] = g
+            if isinstance(node, AccumulateGrad):
+                if accumulate:
+                    g = grads[0]
+                    grads = in_grads = buf = None
+                    _accumulate_leaf(node, g, create_graph)
+                    g = None
+                continue
+            if node._pre_hooks:
+                grads = _run_pre_hooks(node, grads)
+            if all(g is None for g in grads):
+                in_grads = (None,) * len(node.next_edges)
+            else:
+                if node._freed:
+                    raise RuntimeError(_freed_message(node))
+                if len(grads) > 1 and not node.__dict__.get("_materialize") is False:
+                    grads = [g if g is not None else _zeros(m) for g, m in zip(grads, node._out_meta)]
+                in_grads = node.backward(node, *grads)
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,) if not isinstance(in_grads, list) else tuple(in_grads)
+                if len(in_grads) != len(node.next_edges):
+                    raise RuntimeError(f"{type(node).__name__}.backward returned {len(in_grads)} gradients, "
+                                       f"expected {len(node.next_edges)} (one per forward input)")
+                post = node.__dict__.get("_post_hooks")
+                if post:
+                    for h in post:
+                        h(in_grads, tuple(grads))
+                if not retain_graph:
+                    node.release()
+            for e, g, meta in zip(node.next_edges, in_grads, node._in_meta):
+                if e is None:
+                    continue
+                child, idx = e
+                if g is not None:
+                    if not hasattr(g, "_data"):
+                        g = _as_tensor(g)
+                    g = _sum_to(g, meta[0], meta[1])
+                    buf = buffers.get(child)
+                    if buf is None:
+                        n_out = 1 if isinstance(child, AccumulateGrad) else len(child._out_meta)
+                        buf = buffers[child] = [None] * n_out
+                    buf[idx] = g if buf[idx] is None else buf[idx] + g
+                d = deps[child] - 1
+                deps[child] = d
+                if d == 0:
+                    ready.append(child)
+    finally:
+        _grad.enabled, _grad.create_graph = prev_enabled, prev_create
+
+    if inputs is not None:
+        for k, (x, r) in enumerate(zip(inputs, results)):
+            if r is None and not allow_unused:
+                raise RuntimeError(f"autograd.grad: input {k} (shape {tuple(x.shape)}) was not used in the graph "
+                                   f"of the outputs; pass allow_unused=True to get None for it")
+        return tuple(results)
+    return None
+
+
+def _run_pre_hooks(node, grads):
+    grads = list(grads)
+    for i, hooks in node._pre_hooks.items():
+        for h in list(hooks):
+            if grads[i] is None:
+                continue
+            r = h(grads[i])
+            if r is not None:
+                grads[i] = r
+    return grads
+
+
+def _accumulate_leaf(acc: AccumulateGrad, g, create_graph: bool) -> None:
+    var = acc.variable
+    if var is None or g is None:
+        return
+    if var._hooks:
+        for h in list(var._hooks):
+            r = h(g)
+            if r is not None:
+                g = r
+    if var.grad is None:
+        if create_graph:
+            var.grad = g
+        elif _sole_owner(g):
+            var.grad = g if g.grad_fn is None else g.detach()
+        else:   # the gradient may alias another tensor's memory; .grad must own its buffer
+            var.grad = g.detach().clone()
+    elif create_graph or var.grad.grad_fn is not None:
+        var.grad = var.grad + g
+    else:
+        var.grad._data += g._data
+        var.grad._version[0] += 1
+    post = var.__dict__.get("_post_acc_hooks") if hasattr(var, "__dict__") else None
+    if post:
+        for h in post:
+            h(var)
+
+
+# references to a gradient Tensor that only the engine holds: the engine loop's local, this function's argument,
+# _sole_owner's argument and getrefcount's own.  Anything above that is someone else's (another buffer, another
+# leaf's .grad, the caller's `gradient=`), so the leaf must copy instead of adopting the buffer.
+_ENGINE_REFS = 4
+
+
+def _sole_owner(g) -> bool:
+    a = g._data
+    return (a.base is None and a.flags.writeable and sys.getrefcount(g) <= _ENGINE_REFS
+            and sys.getrefcount(a) <= 3)
+
+
+def _zeros(meta):
+    from ..tensor import Tensor
+    from ..backend import xp
+    return Tensor._make(xp.zeros(meta[0], meta[1]))
+
+
+def _as_tensor(g):
+    from ..tensor import Tensor
+    return Tensor._make(g)

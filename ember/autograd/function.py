@@ -1,0 +1,268 @@
+"""The op contract.  Every differentiable op is a ``Function`` subclass; an instance is both the ``ctx`` its
+forward writes into and the graph node (``grad_fn``) that backward runs.
+
+Internal ops (``ember.ops``) work on raw backend arrays in ``forward`` and return arrays; their ``backward``
+receives and returns Tensors, written with ember ops, so that ``create_graph=True`` records it and second
+derivatives work.  Broadcasting is undone in one place, the engine, which sums each gradient back to its
+input's shape.  The user-facing ``ember.autograd.Function`` (below, PyTorch's API) instead hands Tensors to
+``forward``.
+"""
+from __future__ import annotations
+
+import functools
+
+from .grad_mode import state as _grad
+
+
+class Function:
+    """Base of every differentiable op.  Subclasses define static ``forward(ctx, *inputs, **params)`` and
+    ``backward(ctx, *grad_outputs)``; call them through ``Cls.apply(*inputs, **params)``.
+
+    ``backward`` returns one gradient per positional input (``None`` where not needed or not differentiable).
+    """
+
+    # Instance slots hold the node's state; kept lean because one node is made per recorded op.
+    __slots__ = ("next_edges", "_in_meta", "_out_meta", "_saved", "_freed", "_pre_hooks", "needs_input_grad",
+                 "__dict__", "__weakref__")
+
+    _raw_forward = True       # internal ops: forward sees arrays.  The public Function flips this.
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    # -- ctx API -------------------------------------------------------------------------------------------
+    def save_for_backward(self, *items) -> None:
+        """Keep arrays (or Tensors) for backward; inputs and outputs are version-checked at unpack time."""
+        self._saved = items
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved values as Tensors; raises if one was modified in place since it was saved, or if the
+        graph was already freed by a previous backward."""
+        if self._freed:
+            raise RuntimeError(_freed_message(self))
+        return tuple(s.unpack(self) if isinstance(s, _Saved) else s for s in self._saved)
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        self.__dict__["_nondiff"] = {id(o) for o in outputs}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.__dict__["_materialize"] = bool(value)
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def register_hook(self, fn):
+        """Run ``fn(grad_inputs, grad_outputs)`` after this node's backward (as PyTorch's Node hooks)."""
+        self.__dict__.setdefault("_post_hooks", []).append(fn)
+        return _Handle(self.__dict__["_post_hooks"], fn)
+
+    def release(self) -> None:
+        self._saved = ()
+        self._freed = True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
+    # -- apply ---------------------------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        needs = False
+        if _grad.enabled:
+            for a in args:
+                if type(a) is Tensor or isinstance(a, Tensor):
+                    if a._rg:
+                        needs = True
+                        break
+        ctx = cls.__new__(cls)
+        ctx._saved = ()
+        ctx._freed = False
+        ctx._pre_hooks = None
+        if needs:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        else:
+            ctx.needs_input_grad = tuple(False for _ in args)
+        if cls._raw_forward:
+            raw = [a._data if isinstance(a, Tensor) else a for a in args]
+            out = cls.forward(ctx, *raw, **kwargs)
+        else:
+            with _NoGrad():
+                out = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args], **kwargs)
+        multi = type(out) is tuple
+        outs = out if multi else (out,)
+        if not needs:
+            res = tuple(_wrap(o) for o in outs)
+            return res if multi else res[0]
+
+        edges = []
+        meta = []
+        for a in args:
+            if isinstance(a, Tensor) and a._rg:
+                fn = a.grad_fn
+                edges.append((fn, a._oi) if fn is not None else (a._accumulator(), 0))
+                meta.append((a._data.shape, a._data.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        ctx.next_edges = edges
+        ctx._in_meta = meta
+        nondiff = ctx.__dict__.get("_nondiff", ())
+        results = []
+        out_meta = []
+        for i, o in enumerate(outs):
+            t = _wrap(o)
+            if id(o) not in nondiff and t._data.dtype.kind in "fc":
+                t._rg = True
+                t.grad_fn = ctx
+                t._oi = i
+            results.append(t)
+            out_meta.append((t._data.shape, t._data.dtype))
+        ctx._out_meta = out_meta
+        if ctx._saved:
+            ctx._saved = _resolve_saved(ctx._saved, args, results, cls._raw_forward)
+        return tuple(results) if multi else results[0]
+
+
+class _Saved:
+    """A saved value with the version of the tensor it came from, checked when backward unpacks it."""
+    __slots__ = ("tensor", "array", "out_index", "version_box", "version")
+
+    def __init__(self, tensor, array, out_index, box):
+        self.tensor = tensor
+        self.array = array
+        self.out_index = out_index
+        self.version_box = box
+        self.version = box[0]
+
+    def unpack(self, node):
+        if self.version_box[0] != self.version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: the tensor of shape {tuple(self.array.shape)} saved by {type(node).__name__} is at "
+                f"version {self.version_box[0]}; expected version {self.version} instead. Use an out-of-place "
+                f"op (or .clone()) before modifying it.")
+        if self.tensor is not None:
+            return self.tensor
+        # a saved output: rebuild it pointing at this node (no reference cycle while the graph is alive)
+        t = Tensor._make(self.array)
+        t._version = self.version_box
+        t._rg = True
+        t.grad_fn = node
+        t._oi = self.out_index
+        return t
+
+
+def _resolve_saved(saved, args, results, raw):
+    out = []
+    for s in saved:
+        item = s
+        arr = s._data if isinstance(s, Tensor) else s
+        if arr is None or not hasattr(arr, "shape"):
+            out.append(s)
+            continue
+        for a in args:
+            if isinstance(a, Tensor) and (a._data is arr or a is s):
+                item = _Saved(a, arr, 0, a._version)
+                break
+        else:
+            for i, r in enumerate(results):
+                if r._data is arr or r is s:
+                    item = _Saved(None, arr, i, r._version) if r._rg else r
+                    break
+            else:
+                item = s if isinstance(s, Tensor) else Tensor._make(arr)
+        out.append(item)
+    return tuple(out)
+
+
+def _freed_message(node) -> str:
+    return (f"Trying to backward through the graph a second time (or to read saved tensors after they were "
+            f"freed) at {type(node).__name__}. Saved buffers are freed after .backward(); pass "
+            f"retain_graph=True to the first backward if you need to backward twice.")
+
+
+class _Handle:
+    """Returned by ``register_hook``; ``remove()`` detaches the hook."""
+
+    def __init__(self, container, item):
+        self._c, self._item = container, item
+
+    def remove(self) -> None:
+        try:
+            self._c.remove(self._item)
+        except ValueError:
+            pass
+
+
+class _NoGrad:
+    def __enter__(self):
+        self.prev = _grad.enabled
+        _grad.enabled = False
+
+    def __exit__(self, *exc):
+        _grad.enabled = self.prev
+
+
+def _wrap(o):
+    if isinstance(o, Tensor):
+        return o
+    return Tensor._make(o if hasattr(o, "dtype") and hasattr(o, "shape") else _xp.asarray(o))
+
+
+def once_differentiable(backward):
+    """Decorator for a ``backward`` written on raw arrays: it refuses ``create_graph=True`` with a clear error
+    instead of silently returning gradients that cannot be differentiated again."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        if _grad.create_graph:
+            raise RuntimeError(f"{type(ctx).__name__} is once-differentiable: its backward is a fused kernel "
+                               f"on raw arrays and cannot be differentiated again (create_graph=True).")
+        return backward(ctx, *grads)
+    return wrapper
+
+
+class UserFunction(Function):
+    """PyTorch's ``torch.autograd.Function`` for user-defined ops: ``forward(ctx, *args)`` receives Tensors
+    (run without recording), ``backward(ctx, *grads)`` receives and returns Tensors::
+
+        class Cube(ember.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 3 * x ** 2 * g
+    """
+    _raw_forward = False
+
+
+class AccumulateGrad:
+    """The graph node at a leaf: adds the incoming gradient into ``leaf.grad`` (after the leaf's hooks)."""
+    __slots__ = ("_var", "next_edges", "__weakref__")
+
+    def __init__(self, var) -> None:
+        import weakref
+        self._var = weakref.ref(var)
+        self.next_edges = ()
+
+    @property
+    def variable(self):
+        return self._var()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+from ..backend import xp as _xp  # noqa: E402
+
+Tensor = None   # bound by ember.tensor once the class exists (the two modules need each other)

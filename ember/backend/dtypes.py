@@ -1,0 +1,120 @@
+"""dtypes and PyTorch's type-promotion rules.
+
+ember's dtypes are NumPy dtypes (``ember.float32 is numpy.dtype('float32')``), so they print, compare and
+pass to NumPy with no translation.  Promotion follows PyTorch rather than NumPy: a Python scalar, or a 0-d
+tensor, never widens a dimensioned tensor of the same kind (``float32 tensor * 2.5`` stays float32), and an
+integer tensor meeting a float tensor takes the float tensor's dtype (NumPy would give float64).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+bool_ = np.dtype(np.bool_)
+uint8 = np.dtype(np.uint8)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+
+default_int = int64
+_default_float = float32
+
+_ALIASES = {
+    "float": float32, "float32": float32, "double": float64, "float64": float64, "half": float16,
+    "float16": float16, "int": int32, "int32": int32, "long": int64, "int64": int64, "short": int16,
+    "int16": int16, "int8": int8, "uint8": uint8, "bool": bool_,
+    float: float64, int: int64, bool: bool_,
+}
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of new floating tensors (float32 unless changed), like ``torch.get_default_dtype``."""
+    return _default_float
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the default floating dtype (float32 or float64), like ``torch.set_default_dtype``."""
+    global _default_float
+    d = to_dtype(dtype)
+    if d.kind != "f":
+        raise TypeError(f"set_default_dtype expected a floating dtype, got {d}")
+    _default_float = d
+
+
+def to_dtype(dtype) -> np.dtype:
+    """Turn anything dtype-like (ember/NumPy dtype, 'float32', Python ``float``) into a NumPy dtype."""
+    if dtype is None:
+        return _default_float
+    if isinstance(dtype, np.dtype):
+        return dtype
+    d = _ALIASES.get(dtype)
+    if d is not None:
+        return d
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"expected a dtype (e.g. ember.float32), got {dtype!r}") from None
+
+
+def _category(d: np.dtype) -> int:
+    k = d.kind
+    return 0 if k == "b" else (2 if k in "fc" else 1)
+
+
+def is_floating(d) -> bool:
+    return np.dtype(d).kind == "f"
+
+
+def is_integer(d) -> bool:
+    return np.dtype(d).kind in "iu"
+
+
+def promote_types(a, b) -> np.dtype:
+    """The smallest dtype both ``a`` and ``b`` convert to without loss, PyTorch's ``promote_types``."""
+    a, b = to_dtype(a), to_dtype(b)
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _scalar_dtype(x) -> np.dtype:
+    if isinstance(x, bool):
+        return bool_
+    if isinstance(x, int):
+        return int64
+    if isinstance(x, float):
+        return _default_float
+    if isinstance(x, complex):
+        return np.dtype(np.complex64)
+    return np.asarray(x).dtype
+
+
+def result_type(*operands) -> np.dtype:
+    """PyTorch's result dtype for an op over tensors/arrays and Python scalars.
+
+    Three priority groups: dimensioned tensors, then 0-d tensors, then Python scalars.  The result kind
+    (bool < integer < float) is the highest kind present; the dtype comes from the highest-priority group
+    that holds that kind, promoted within the group.
+    """
+    groups: tuple[list, list, list] = ([], [], [])
+    for x in operands:
+        a = getattr(x, "_data", x)
+        if isinstance(a, np.ndarray):
+            groups[0 if a.ndim else 1].append(a.dtype)
+        elif isinstance(a, np.generic):
+            groups[1].append(a.dtype)
+        else:
+            groups[2].append(_scalar_dtype(a))
+    cat = max(_category(d) for g in groups for d in g)
+    for g in groups:
+        same = [d for d in g if _category(d) == cat]
+        if same:
+            r = same[0]
+            for d in same[1:]:
+                r = np.promote_types(r, d)
+            return r
+    raise AssertionError("unreachable")

@@ -1,0 +1,239 @@
+"""Tensor creation: ``tensor``, ``zeros``, ``arange``, random sampling, ... each taking ``dtype=`` and
+``requires_grad=`` as in PyTorch.  Random functions draw from ``ember.default_generator`` (seeded by
+``manual_seed``) unless given a ``generator``."""
+from __future__ import annotations
+
+import numpy as _np
+
+from .backend import dtypes as _dt
+from .backend import xp
+from .backend.random import rng_of
+from .tensor import Tensor, _check_device, _to_array
+
+
+def _finish(arr, requires_grad: bool, device=None) -> Tensor:
+    if device is not None:
+        _check_device(device)
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        s = int(s)
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(s)
+    return tuple(out)
+
+
+def _fdtype(dtype):
+    return _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``; the dtype is inferred (Python floats -> float32, ints ->
+    int64, NumPy arrays keep theirs) unless ``dtype`` is given (``torch.tensor``)."""
+    arr = _to_array(data, None if dtype is None else _dt.to_dtype(dtype), copy=True)
+    if arr is data:
+        arr = arr.copy()
+    return _finish(arr, requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array or Tensor when the dtype already matches."""
+    if isinstance(data, Tensor) and (dtype is None or _dt.to_dtype(dtype) == data.dtype):
+        return data
+    return _finish(_to_array(data, None if dtype is None else _dt.to_dtype(dtype)), False, device)
+
+
+def from_numpy(arr) -> Tensor:
+    """A tensor sharing memory with the NumPy array ``arr`` (writes to one show in the other)."""
+    if not isinstance(arr, _np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(arr).__name__}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: can't convert np.ndarray of type {arr.dtype}; supported: bool, integers, floats")
+    return Tensor._make(arr)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(xp.zeros(_size(size), _fdtype(dtype)), requires_grad, device)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(xp.ones(_size(size), _fdtype(dtype)), requires_grad, device)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor; ember fills it with zeros (reading it is then deterministic)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (bool, int64, float32)."""
+    if dtype is None:
+        dtype = _dt.bool_ if isinstance(fill_value, bool) else (
+            _dt.int64 if isinstance(fill_value, int) else _dt.get_default_dtype())
+    return _finish(xp.full(_size((size,) if isinstance(size, int) else (tuple(size),)), fill_value,
+                           _dt.to_dtype(dtype)), requires_grad, device)
+
+
+def _like_dtype(x, dtype):
+    return x.dtype if dtype is None else _dt.to_dtype(dtype)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(xp.zeros(x.shape, _like_dtype(x, dtype)), requires_grad, device)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(xp.ones(x.shape, _like_dtype(x, dtype)), requires_grad, device)
+
+
+def empty_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(x, dtype, device, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(xp.full(x.shape, fill_value, _like_dtype(x, dtype)), requires_grad, device)
+
+
+def rand_like(x, dtype=None, generator=None, requires_grad=False) -> Tensor:
+    return rand(*x.shape, dtype=dtype or x.dtype, generator=generator, requires_grad=requires_grad)
+
+
+def randn_like(x, dtype=None, generator=None, requires_grad=False) -> Tensor:
+    return randn(*x.shape, dtype=dtype or x.dtype, generator=generator, requires_grad=requires_grad)
+
+
+def randint_like(x, low=0, high=None, dtype=None, generator=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(x.shape), dtype=dtype or x.dtype, generator=generator)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments, float32 if any
+    is a float (``torch.arange``)."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None:
+        dtype = _dt.get_default_dtype() if any(isinstance(v, float) for v in vals) else _dt.int64
+    dtype = _dt.to_dtype(dtype)
+    n = max(int(_np.ceil((vals[1] - vals[0]) / vals[2])), 0)
+    arr = (vals[0] + vals[2] * _np.arange(n, dtype=_np.float64 if dtype.kind == "f" else _np.int64)).astype(dtype)
+    return _finish(arr, requires_grad, device)
+
+
+def range_(start, end, step=1, dtype=None, requires_grad=False):
+    """``torch.range`` (deprecated there): like arange but including ``end``."""
+    return arange(start, end + step / 2 if isinstance(step, float) else end + 1, step,
+                  dtype=dtype or _dt.get_default_dtype(), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(_np.linspace(start, end, int(steps)).astype(_fdtype(dtype)), requires_grad, device)
+
+
+def logspace(start, end, steps: int, base=10.0, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _finish(_np.logspace(start, end, int(steps), base=base).astype(_fdtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(xp.eye(n, m, dtype=_fdtype(dtype)), requires_grad, device)
+
+
+# -- random -------------------------------------------------------------------------------------------------------
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    dt = _fdtype(dtype)
+    return _finish(rng_of(generator).random(_size(size), dtype=_np.float64).astype(dt, copy=False)
+                   if dt != _np.float32 else rng_of(generator).random(_size(size), dtype=_np.float32),
+                   requires_grad, device)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    dt = _fdtype(dtype)
+    arr = rng_of(generator).standard_normal(_size(size), dtype=_np.float32 if dt == _np.float32 else _np.float64)
+    return _finish(arr.astype(dt, copy=False), requires_grad, device)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Integers uniform on [low, high) (``randint(high, size)`` or ``randint(low, high, size)``)."""
+    if size is None:
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint() missing the required argument 'size' (a tuple)")
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"randint: low ({low}) must be less than high ({high})")
+    arr = rng_of(generator).integers(low, high, _size((tuple(size),) if not isinstance(size, int) else (size,)))
+    return _finish(arr.astype(_dt.int64 if dtype is None else _dt.to_dtype(dtype)), requires_grad, device)
+
+
+def randperm(n: int, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of 0..n-1."""
+    return _finish(rng_of(generator).permutation(int(n)).astype(_dt.int64 if dtype is None else _dt.to_dtype(dtype)),
+                   requires_grad, device)
+
+
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False) -> Tensor:
+    """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with ``size``."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    if size is None:
+        shape = _np.broadcast_shapes(_np.shape(m), _np.shape(s))
+    else:
+        shape = _size((size,) if isinstance(size, int) else (tuple(size),))
+    if isinstance(s, (int, float)) and s < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {s}")
+    dt = _dt.to_dtype(dtype) if dtype is not None else (
+        m.dtype if isinstance(m, _np.ndarray) else s.dtype if isinstance(s, _np.ndarray) else _dt.get_default_dtype())
+    z = rng_of(generator).standard_normal(shape)
+    return _finish((m + s * z).astype(dt), requires_grad)
+
+
+def bernoulli(p, generator=None) -> Tensor:
+    """1 with probability ``p`` (elementwise, same shape and dtype as ``p``), else 0."""
+    pa = p._data if isinstance(p, Tensor) else _np.asarray(p, _dt.get_default_dtype())
+    if pa.size and (pa.min() < 0 or pa.max() > 1):
+        raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
+    return Tensor._make((rng_of(generator).random(pa.shape) < pa).astype(pa.dtype))
+
+
+def multinomial(probs, num_samples: int, replacement: bool = False, generator=None) -> Tensor:
+    """Draw category indices from the rows of ``probs`` (non-negative weights, not necessarily normalized)."""
+    pa = (probs._data if isinstance(probs, Tensor) else _np.asarray(probs)).astype(_np.float64)
+    one = pa.ndim == 1
+    pa = pa.reshape(-1, pa.shape[-1])
+    if (pa < 0).any() or not _np.isfinite(pa).all():
+        raise RuntimeError("multinomial: probability tensor contains either inf, nan or element < 0")
+    rng = rng_of(generator)
+    out = _np.empty((pa.shape[0], num_samples), _np.int64)
+    for r, row in enumerate(pa):
+        tot = row.sum()
+        if tot <= 0:
+            raise RuntimeError("multinomial: invalid distribution (sum of probabilities <= 0)")
+        if not replacement and num_samples > (row > 0).sum():
+            raise RuntimeError(f"multinomial: cannot sample {num_samples} without replacement from "
+                               f"{int((row > 0).sum())} non-zero categories")
+        out[r] = rng.choice(row.size, size=num_samples, replace=replacement, p=row / tot)
+    return Tensor._make(out[0] if one else out)
+
+
+def poisson(rates, generator=None) -> Tensor:
+    ra = rates._data
+    return Tensor._make(rng_of(generator).poisson(ra).astype(ra.dtype))

@@ -1,0 +1,60 @@
+"""Tensor methods that are thin wrappers over ``ember.ops`` functions, attached in one place.
+
+``x.sum(1)`` is ``ops.sum(x, 1)``; listing the names here (instead of writing 100 one-line methods in
+tensor.py) keeps the Tensor class readable and the method set in step with the function set.
+"""
+from __future__ import annotations
+
+from ..tensor import Tensor
+
+# method name -> ops function name (same name unless given)
+_SAME = """
+add sub mul div neg pow exp exp2 log log2 log10 log1p expm1 sqrt rsqrt abs sign sgn sin cos tan asin acos atan
+sinh cosh tanh sigmoid relu clamp clip clamp_min clamp_max minimum maximum floor ceil round trunc frac erf
+reciprocal square floor_divide remainder fmod addcmul addcdiv lerp atan2 hypot
+eq ne lt le gt ge greater greater_equal less less_equal not_equal
+logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
+isnan isinf isfinite isclose allclose equal nan_to_num where
+sum mean nansum nanmean var std max min amax amin argmax argmin aminmax prod logsumexp cumsum cumprod norm
+all any count_nonzero softmax log_softmax var_mean std_mean dist
+reshape view view_as reshape_as flatten unflatten ravel permute transpose swapaxes swapdims t movedim moveaxis
+squeeze unsqueeze expand expand_as broadcast_to repeat tile repeat_interleave split tensor_split chunk unbind
+flip fliplr flipud roll rot90 narrow
+gather scatter scatter_add index_select index_add masked_fill masked_select take_along_dim take nonzero
+argwhere tril triu diagonal diag trace
+matmul mm bmm mv dot inner outer ger addmm baddbmm kron
+"""
+_RENAMED = {"absolute": "abs", "negative": "neg", "multiply": "mul", "subtract": "sub", "divide": "div",
+            "true_divide": "div", "arctan2": "atan2", "fix": "trunc"}
+
+
+def _make(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _inplace_of(name):
+    def method(self, *args, **kwargs):
+        from .. import ops
+        return self._inplace(getattr(ops, name), *args, **kwargs)
+    method.__name__ = name + "_"
+    return method
+
+
+def attach() -> None:
+    from .. import ops
+    for name in _SAME.split():
+        if name in Tensor.__dict__:
+            continue
+        setattr(Tensor, name, _make(getattr(ops, name)))
+    for name, target in _RENAMED.items():
+        setattr(Tensor, name, _make(getattr(ops, target)))
+    # in-place variants not written by hand in tensor.py
+    for name in ("sin cos tan erf sign ceil trunc reciprocal square log1p expm1 rsqrt remainder fmod floor_divide "
+                 "clamp_min clamp_max hypot atan2 scatter scatter_add index_add index_put tril triu "
+                 "maximum minimum").split():
+        if name + "_" not in Tensor.__dict__:
+            setattr(Tensor, name + "_", _inplace_of(name))

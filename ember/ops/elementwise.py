@@ -1,0 +1,814 @@
+"""Elementwise ops: arithmetic, the transcendental functions, comparisons and logic.
+
+Binary ops broadcast like NumPy; the engine sums each gradient back to its input's shape, so backwards
+here are written for the broadcast shape.  Result dtypes follow PyTorch's promotion (see
+``backend.dtypes.result_type``): the public function casts its operands once, then the op runs.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as _np
+
+from ..autograd.function import Function
+from ..backend import dtypes as _dt
+from ..backend import xp
+from ..tensor import Tensor, _to_array
+
+_erf = _np.vectorize(math.erf, otypes=[_np.float64])
+
+
+def _erf_array(a):
+    """erf over an array.  SciPy is not a dependency: float64 (and small arrays) use ``math.erf`` per element,
+    exact; larger float32 arrays use the Chebyshev fit of erfc from Numerical Recipes (relative error below
+    1.2e-7, float32's own resolution) over the whole array at once."""
+    if a.dtype == _np.float64 or a.size < 64:
+        return _erf(a).astype(a.dtype, copy=False)
+    x = a.astype(_np.float64)
+    t = 1.0 / (1.0 + 0.5 * _np.abs(x))
+    y = 1.0 - t * _np.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+    return _np.copysign(y, x).astype(a.dtype)
+
+
+# -- operand preparation ------------------------------------------------------------------------------------
+def _prep(a, b, op: str):
+    """Return (a, b) as Tensors or scalars of the promoted dtype, with a clear error if they can't broadcast."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        da, db = a._data, b._data
+        if da.dtype != db.dtype:
+            dt = _dt.result_type(a, b)
+            if da.dtype != dt:
+                a = cast(a, dt)
+            if db.dtype != dt:
+                b = cast(b, dt)
+        if da.shape != db.shape:
+            _check_broadcast(da.shape, db.shape, op)
+        return a, b
+    if ta:
+        b = _scalar_operand(b, a, op)
+        if isinstance(b, Tensor):
+            return _prep(a, b, op)
+        dt = a._data.dtype
+        if (dt.kind in "iub" and isinstance(b, float)) or (dt.kind == "b" and isinstance(b, int) and not isinstance(b, bool)):
+            a = cast(a, _dt.result_type(a, b))
+        return a, b
+    if tb:
+        a = _scalar_operand(a, b, op)
+        if isinstance(a, Tensor):
+            return _prep(a, b, op)
+        dt = b._data.dtype
+        if (dt.kind in "iub" and isinstance(a, float)) or (dt.kind == "b" and isinstance(a, int) and not isinstance(a, bool)):
+            b = cast(b, _dt.result_type(a, b))
+        return a, b
+    return _prep(Tensor._make(_to_array(a, None)), b, op)
+
+
+def _scalar_operand(s, t, op):
+    if isinstance(s, (int, float, bool)):
+        return s
+    if isinstance(s, (_np.ndarray, _np.generic, list, tuple)):
+        return Tensor._make(_to_array(s, None))
+    if s is None:
+        raise TypeError(f"{op}: got None as an operand; expected a Tensor or a number")
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: unsupported operand of type {type(s).__name__}; expected a Tensor or a number") from None
+
+
+def _check_broadcast(sa, sb, op):
+    for x, y in zip(reversed(sa), reversed(sb)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"{op}: shapes {tuple(sa)} and {tuple(sb)} are not broadcastable (dimension sizes "
+                               f"{x} and {y} differ and neither is 1)")
+
+
+def _arr(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+# -- cast / clone ---------------------------------------------------------------------------------------------
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.src = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (cast(g, ctx.src) if ctx.src.kind == "f" else None), None
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    return Cast.apply(x, _dt.to_dtype(dtype))
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def clone(x: Tensor) -> Tensor:
+    return Clone.apply(x)
+
+
+# -- arithmetic ---------------------------------------------------------------------------------------------
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return g, (neg(g) if n[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (mul(g, b) if n[0] else None), (mul(g, a) if n[1] else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        ga = div(g, b) if n[0] else None
+        gb = neg(div(mul(g, a), mul(b, b))) if n[1] else None
+        return ga, gb
+
+
+def add(a, b, alpha=1):
+    """``a + alpha * b`` with broadcasting (``torch.add``)."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    a, b = _prep(a, b, "add")
+    return Add.apply(a, b)
+
+
+def sub(a, b, alpha=1):
+    """``a - alpha * b`` with broadcasting (``torch.sub``)."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    a, b = _prep(a, b, "sub")
+    if _arr(a).dtype == _np.bool_ if isinstance(a, Tensor) else False:
+        raise TypeError("sub: subtraction with two bool tensors is not supported; use logical_xor() or ~")
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    """Elementwise product with broadcasting (``torch.mul``)."""
+    a, b = _prep(a, b, "mul")
+    return Mul.apply(a, b)
+
+
+def _to_float(x):
+    if isinstance(x, Tensor) and x._data.dtype.kind in "iub":
+        return cast(x, _dt.get_default_dtype())
+    return x
+
+
+def div(a, b, rounding_mode=None):
+    """True division (``torch.div``); integers divide to the default float dtype.  ``rounding_mode`` may be
+    "trunc" or "floor"."""
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            return floor_divide(a, b)
+        if rounding_mode == "trunc":
+            a, b = _prep(a, b, "div")
+            if isinstance(a, Tensor) and a.dtype.kind in "iu" and (not isinstance(b, Tensor) or b.dtype.kind in "iu"):
+                q = Tensor._make(_np.trunc(_np.true_divide(_arr(a), _arr(b))).astype(a.dtype))
+                return q
+            return trunc(div(a, b))
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    a, b = _prep(a, b, "div")
+    if not (isinstance(a, Tensor) and a._data.dtype.kind == "f") and not (isinstance(b, Tensor) and b._data.dtype.kind == "f"):
+        a = _to_float(a) if isinstance(a, Tensor) else float(a)
+        b = _to_float(b) if isinstance(b, Tensor) else float(b)
+    return Div.apply(a, b)
+
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return neg(g)
+
+
+def neg(x: Tensor) -> Tensor:
+    if x._data.dtype == _np.bool_:
+        raise TypeError("neg: negation of a bool tensor is not supported; use ~ or logical_not()")
+    return Neg.apply(x)
+
+
+negative = neg
+
+
+class PowScalar(Function):
+    @staticmethod
+    def forward(ctx, a, e):
+        ctx.save_for_backward(a)
+        ctx.e = e
+        if e == 2:
+            return a * a
+        if e == 0.5:
+            return _np.sqrt(a)
+        return a ** e
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        e = ctx.e
+        if e == 2:
+            return mul(g, mul(a, 2.0)), None
+        if e == 1:
+            return g, None
+        return mul(g, mul(pow(a, e - 1), e)), None
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a ** b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        ga = mul(g, mul(b, pow(a, sub(b, 1)))) if n[0] else None
+        gb = None
+        if n[1]:
+            # d/db a**b = a**b * log(a); define 0 where a == 0 (as PyTorch does)
+            la = Tensor._make(_np.where(a._data > 0, _np.log(_np.where(a._data > 0, a._data, 1)), 0).astype(out.dtype)) \
+                if not out._rg else log(where(gt(a, 0), a, 1.0))
+            gb = mul(g, mul(out, la))
+        return ga, gb
+
+
+class ScalarPow(Function):
+    """``s ** x`` for a Python scalar base."""
+    @staticmethod
+    def forward(ctx, x, s):
+        out = _np.power(s, x).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        ctx.logs = math.log(s) if s > 0 else float("nan")
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return mul(g, mul(out, ctx.logs)), None
+
+
+def pow(a, e):
+    """``a ** e`` for tensor or scalar base and exponent (``torch.pow``)."""
+    if isinstance(a, Tensor) and isinstance(e, (int, float)) and not isinstance(e, bool):
+        if a._data.dtype.kind in "iu" and isinstance(e, int) and e < 0:
+            raise RuntimeError("pow: integers to negative integer powers are not allowed; convert to float first")
+        if a._data.dtype.kind in "iub" and isinstance(e, float):
+            a = cast(a, _dt.get_default_dtype())
+        return PowScalar.apply(a, e)
+    if not isinstance(a, Tensor) and isinstance(e, Tensor):
+        if isinstance(a, (int, float)):
+            if e._data.dtype.kind in "iub" and isinstance(a, float):
+                e = cast(e, _dt.get_default_dtype())
+            return ScalarPow.apply(e, a)
+    a, e = _prep(a, e, "pow")
+    return Pow.apply(a, e)
+
+
+float_power = pow
+
+
+class FloorDivide(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return zeros_like_g(g), None
+
+
+class Remainder(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        gb = mul(neg(g), floor_divide(a, b)) if n[1] else None
+        return g, gb
+
+
+def zeros_like_g(g):
+    return Tensor._make(xp.zeros_like(g._data))
+
+
+def floor_divide(a, b):
+    """Floor division (Python's ``//``; ``torch.floor_divide``).  Gradient is zero."""
+    a, b = _prep(a, b, "floor_divide")
+    return FloorDivide.apply(a, b)
+
+
+def remainder(a, b):
+    """Python-style modulus (sign of the divisor), ``torch.remainder``."""
+    a, b = _prep(a, b, "remainder")
+    return Remainder.apply(a, b)
+
+
+def fmod(a, b):
+    a, b = _prep(a, b, "fmod")
+    return Tensor._make(_np.fmod(_arr(a), _arr(b)))
+
+
+# -- unary math ----------------------------------------------------------------------------------------------
+def _unary(name, fwd, bwd, save="input", float_only=True, doc=""):
+    """Build a unary op class from a forward on arrays and a backward on Tensors ``bwd(g, x, out)``."""
+
+    def forward(ctx, a):
+        out = fwd(a)
+        if save == "input":
+            ctx.save_for_backward(a)
+        elif save == "output":
+            ctx.save_for_backward(out)
+        elif save == "both":
+            ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, g):
+        saved = ctx.saved_tensors
+        if save == "input":
+            return bwd(g, saved[0], None)
+        if save == "output":
+            return bwd(g, None, saved[0])
+        if save == "both":
+            return bwd(g, saved[0], saved[1])
+        return bwd(g, None, None)
+
+    cls = type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward),
+                                    "__doc__": doc})
+
+    def fn(x):
+        if not isinstance(x, Tensor):
+            x = Tensor._make(_to_array(x, None))
+        if float_only and x._data.dtype.kind != "f":
+            x = cast(x, _dt.get_default_dtype())
+        return cls.apply(x)
+
+    fn.__name__ = name.lower()
+    fn.__doc__ = doc or f"Elementwise {name.lower()} (``torch.{name.lower()}``)."
+    fn.op = cls
+    return fn
+
+
+def _zero_grad(g, x, out):
+    return zeros_like_g(g)
+
+
+exp = _unary("Exp", _np.exp, lambda g, x, o: mul(g, o), save="output")
+exp2 = _unary("Exp2", _np.exp2, lambda g, x, o: mul(g, mul(o, math.log(2.0))), save="output")
+log = _unary("Log", _np.log, lambda g, x, o: div(g, x))
+log2 = _unary("Log2", _np.log2, lambda g, x, o: div(g, mul(x, math.log(2.0))))
+log10 = _unary("Log10", _np.log10, lambda g, x, o: div(g, mul(x, math.log(10.0))))
+log1p = _unary("Log1p", _np.log1p, lambda g, x, o: div(g, add(x, 1.0)))
+expm1 = _unary("Expm1", _np.expm1, lambda g, x, o: mul(g, add(o, 1.0)), save="output")
+sqrt = _unary("Sqrt", _np.sqrt, lambda g, x, o: div(g, mul(o, 2.0)), save="output")
+rsqrt = _unary("Rsqrt", lambda a: 1.0 / _np.sqrt(a),
+               lambda g, x, o: mul(g, mul(pow(o, 3), -0.5)), save="output")
+sin = _unary("Sin", _np.sin, lambda g, x, o: mul(g, cos(x)))
+cos = _unary("Cos", _np.cos, lambda g, x, o: neg(mul(g, sin(x))))
+tan = _unary("Tan", _np.tan, lambda g, x, o: mul(g, add(mul(o, o), 1.0)), save="output")
+asin = _unary("Asin", _np.arcsin, lambda g, x, o: div(g, sqrt(sub(1.0, mul(x, x)))))
+acos = _unary("Acos", _np.arccos, lambda g, x, o: neg(div(g, sqrt(sub(1.0, mul(x, x))))))
+atan = _unary("Atan", _np.arctan, lambda g, x, o: div(g, add(mul(x, x), 1.0)))
+sinh = _unary("Sinh", _np.sinh, lambda g, x, o: mul(g, cosh(x)))
+cosh = _unary("Cosh", _np.cosh, lambda g, x, o: mul(g, sinh(x)))
+tanh = _unary("Tanh", _np.tanh, lambda g, x, o: mul(g, sub(1.0, mul(o, o))), save="output")
+reciprocal = _unary("Reciprocal", lambda a: 1.0 / a, lambda g, x, o: neg(mul(g, mul(o, o))), save="output")
+erf = _unary("Erf", _erf_array,
+             lambda g, x, o: mul(g, mul(exp(neg(mul(x, x))), 2.0 / math.sqrt(math.pi))))
+
+
+def _sigmoid_fwd(a):
+    # stable for large |a|: exp only ever sees non-positive arguments
+    out = _np.empty_like(a)
+    pos = a >= 0
+    ez = _np.exp(-_np.abs(a))
+    _np.divide(1.0, 1.0 + ez, out=out, where=pos)
+    _np.divide(ez, 1.0 + ez, out=out, where=~pos)
+    return out
+
+
+sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, x, o: mul(g, mul(o, sub(1.0, o))), save="output")
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = _np.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (o,) = ctx.saved_tensors
+        return mul(g, Tensor._make((o._data > 0).astype(g.dtype)))
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0) elementwise."""
+    return Relu.apply(x)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _np.abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return mul(g, Tensor._make(_np.sign(a._data)))
+
+
+def abs(x):
+    return Abs.apply(x if isinstance(x, Tensor) else Tensor._make(_to_array(x, None)))
+
+
+absolute = abs
+
+
+class _ZeroGradUnary(Function):
+    fn = None
+
+    @classmethod
+    def forward(cls, ctx, a, *args):
+        return cls.fn(a, *args)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (zeros_like_g(g),) + (None,) * (len(ctx.next_edges) - 1)
+
+
+class Floor(_ZeroGradUnary):
+    fn = staticmethod(_np.floor)
+
+
+class Ceil(_ZeroGradUnary):
+    fn = staticmethod(_np.ceil)
+
+
+class Trunc(_ZeroGradUnary):
+    fn = staticmethod(_np.trunc)
+
+
+class Sign(_ZeroGradUnary):
+    fn = staticmethod(_np.sign)
+
+
+class Round(_ZeroGradUnary):
+    fn = staticmethod(lambda a, d: _np.round(a, d))
+
+
+def floor(x):
+    """Round down; zero gradient."""
+    return x if x._data.dtype.kind in "iub" else Floor.apply(x)
+
+
+def ceil(x):
+    return x if x._data.dtype.kind in "iub" else Ceil.apply(x)
+
+
+def trunc(x):
+    return x if x._data.dtype.kind in "iub" else Trunc.apply(x)
+
+
+fix = trunc
+
+
+def sign(x):
+    """-1, 0 or 1 elementwise; zero gradient."""
+    return Sign.apply(x)
+
+
+def round(x, decimals: int = 0):
+    """Round half to even, like PyTorch; zero gradient."""
+    if x._data.dtype.kind in "iub":
+        return x
+    r = Round.apply(x, decimals)
+    return r
+
+
+def square(x):
+    return pow(x, 2)
+
+
+def sgn(x):
+    return sign(x)
+
+
+def frac(x):
+    return sub(x, trunc(x))
+
+
+# -- clamp, min/max, where --------------------------------------------------------------------------------------
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        out = _np.clip(a, lo, hi) if (lo is not None or hi is not None) else a.copy()
+        mask = _np.ones(a.shape, bool)
+        if lo is not None:
+            mask &= a >= lo
+        if hi is not None:
+            mask &= a <= hi
+        ctx.mask = mask
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return mul(g, Tensor._make(ctx.mask.astype(g.dtype))), None, None
+
+
+def clamp(x, min=None, max=None):
+    """Limit values to [min, max] (``torch.clamp``); the gradient passes where the input is inside."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else full_like_op(x, min))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else full_like_op(x, max))
+        return out
+    if x._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+        x = cast(x, _dt.get_default_dtype())
+    return Clamp.apply(x, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(x, m):
+    return clamp(x, min=m)
+
+
+def clamp_max(x, m):
+    return clamp(x, max=m)
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # ties split the gradient evenly, as PyTorch does
+        ad, bd = a._data, b._data
+        wa = (ad > bd) + 0.5 * (ad == bd)
+        wa = Tensor._make(wa.astype(g.dtype))
+        n = ctx.needs_input_grad
+        return (mul(g, wa) if n[0] else None), (mul(g, sub(1.0, wa)) if n[1] else None)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ad, bd = a._data, b._data
+        wa = Tensor._make(((ad < bd) + 0.5 * (ad == bd)).astype(g.dtype))
+        n = ctx.needs_input_grad
+        return (mul(g, wa) if n[0] else None), (mul(g, sub(1.0, wa)) if n[1] else None)
+
+
+def _both_tensors(a, b, op):
+    a, b = _prep(a, b, op)
+    if not isinstance(a, Tensor):
+        a = Tensor._make(xp.asarray(a, b.dtype))
+    if not isinstance(b, Tensor):
+        b = Tensor._make(xp.asarray(b, a.dtype))
+    return a, b
+
+
+def maximum(a, b):
+    """Elementwise maximum; ties split the gradient evenly."""
+    a, b = _both_tensors(a, b, "maximum")
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    """Elementwise minimum; ties split the gradient evenly."""
+    a, b = _both_tensors(a, b, "minimum")
+    return Minimum.apply(a, b)
+
+
+fmax = maximum
+fmin = minimum
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, c, a, b):
+        ctx.c = c
+        return _np.where(c, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        c = Tensor._make(ctx.c)
+        z = zeros_like_g(g)
+        n = ctx.needs_input_grad
+        return None, (where(c, g, z) if n[1] else None), (where(c, z, g) if n[2] else None)
+
+
+def where(condition, x=None, y=None):
+    """Pick ``x`` where ``condition`` holds, else ``y`` (``torch.where``); one-argument form = nonzero."""
+    if x is None and y is None:
+        from .index import nonzero
+        return nonzero(condition, as_tuple=True)
+    c = condition._data if isinstance(condition, Tensor) else _np.asarray(condition)
+    if c.dtype != _np.bool_:
+        c = c.astype(bool)
+    x, y = _both_tensors(x, y, "where")
+    _check_broadcast(c.shape, _np.broadcast_shapes(x._data.shape, y._data.shape), "where")
+    return Where.apply(c, x, y)
+
+
+def full_like_op(x: Tensor, value) -> Tensor:
+    return Tensor._make(xp.full(x._data.shape, value, x._data.dtype))
+
+
+# -- fused helpers used by optimizers and users ----------------------------------------------------------------
+def addcmul(x, t1, t2, value=1):
+    return add(x, mul(mul(t1, t2), value))
+
+
+def addcdiv(x, t1, t2, value=1):
+    return add(x, mul(div(t1, t2), value))
+
+
+def lerp(start, end, weight):
+    return add(start, mul(sub(end, start), weight))
+
+
+def hypot(a, b):
+    return sqrt(add(mul(a, a), mul(b, b)))
+
+
+def atan2(a, b):
+    a, b = _both_tensors(a, b, "atan2")
+    # d/da atan2(a,b) = b/(a²+b²), d/db = -a/(a²+b²)
+    return _Atan2.apply(a, b)
+
+
+class _Atan2(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        d = add(mul(a, a), mul(b, b))
+        return div(mul(g, b), d), neg(div(mul(g, a), d))
+
+
+# -- comparisons and logic (not differentiable) -----------------------------------------------------------------
+def _cmp(npf, name):
+    def fn(a, b):
+        a2, b2 = _prep(a, b, name)
+        return Tensor._make(npf(_arr(a2), _arr(b2)))
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` comparison, returning a bool tensor (``torch.{name}``)."
+    return fn
+
+
+eq = _cmp(_np.equal, "eq")
+ne = _cmp(_np.not_equal, "ne")
+lt = _cmp(_np.less, "lt")
+le = _cmp(_np.less_equal, "le")
+gt = _cmp(_np.greater, "gt")
+ge = _cmp(_np.greater_equal, "ge")
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _bitwise(npf, name):
+    def fn(a, b):
+        a2, b2 = _prep(a, b, name)
+        for v in (a2, b2):
+            if isinstance(v, Tensor) and v._data.dtype.kind == "f":
+                raise TypeError(f"{name}: bitwise ops need bool or integer tensors, got {v.dtype}")
+        return Tensor._make(npf(_arr(a2), _arr(b2)))
+    fn.__name__ = name
+    return fn
+
+
+bitwise_and = _bitwise(_np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(_np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(_np.bitwise_xor, "bitwise_xor")
+
+
+def bitwise_not(x):
+    if x._data.dtype.kind == "f":
+        raise TypeError(f"bitwise_not (~): needs a bool or integer tensor, got {x.dtype}")
+    return Tensor._make(_np.invert(x._data))
+
+
+def logical_and(a, b):
+    return Tensor._make(_np.logical_and(_arr(a), _arr(b)))
+
+
+def logical_or(a, b):
+    return Tensor._make(_np.logical_or(_arr(a), _arr(b)))
+
+
+def logical_xor(a, b):
+    return Tensor._make(_np.logical_xor(_arr(a), _arr(b)))
+
+
+def logical_not(x):
+    return Tensor._make(_np.logical_not(_arr(x)))
+
+
+def isnan(x):
+    return Tensor._make(_np.isnan(x._data))
+
+
+def isinf(x):
+    return Tensor._make(_np.isinf(x._data))
+
+
+def isfinite(x):
+    return Tensor._make(_np.isfinite(x._data))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._make(_np.isclose(_arr(a), _arr(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """True when every element of ``a`` is within ``atol + rtol * |b|`` of ``b`` (``torch.allclose``)."""
+    return bool(_np.allclose(_arr(a), _arr(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b) -> bool:
+    """True when ``a`` and ``b`` have the same shape and elements (``torch.equal``)."""
+    aa, bb = _arr(a), _arr(b)
+    return aa.shape == bb.shape and bool(_np.array_equal(aa, bb))
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    return Tensor._make(_np.nan_to_num(x._data, nan=nan, posinf=posinf, neginf=neginf))

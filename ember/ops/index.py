@@ -1,0 +1,503 @@
+"""Indexing: ``x[...]`` and ``x[...] = v``, gather/scatter, index_select/index_add, masked_fill,
+take_along_dim, nonzero.
+
+Gradients of indexing scatter back with accumulation, so an index that repeats (``x[[0, 0]]``) receives
+the sum of both gradients.  Scatter-adds go through ``np.bincount`` on linear indices (one vectorized pass)
+rather than ``np.add.at``.
+"""
+from __future__ import annotations
+
+import numpy as _np
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad
+from ..tensor import Tensor, _wrap_dim, _to_array
+from . import elementwise as E
+
+
+# -- index normalization -------------------------------------------------------------------------------------------
+def _convert_index(index, x_shape):
+    """Tensors -> arrays; lists -> arrays; returns (index tuple, is_advanced)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    adv = False
+    for i in index:
+        if isinstance(i, Tensor):
+            a = i._data
+            if a.dtype.kind == "f":
+                raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {a.dtype}")
+            out.append(a)
+            adv = True
+        elif isinstance(i, (list, _np.ndarray)):
+            a = _np.asarray(i)
+            if a.dtype.kind == "f":
+                raise IndexError(f"indices must be integers or booleans, got {a.dtype}")
+            out.append(a)
+            adv = True
+        elif isinstance(i, bool):
+            out.append(i)
+            adv = True
+        elif isinstance(i, (int, _np.integer, slice, type(None), type(Ellipsis))):
+            out.append(i)
+        elif hasattr(i, "__index__"):
+            out.append(int(i))
+        else:
+            raise IndexError(f"index of type {type(i).__name__} is not supported; use ints, slices, None, "
+                             f"Ellipsis, bool masks or integer tensors")
+    return tuple(out), adv
+
+
+def _index_error(x_shape, index, e):
+    return IndexError(f"index {_describe(index)} is out of range for tensor of shape {tuple(x_shape)}: {e}")
+
+
+def _describe(index):
+    if isinstance(index, tuple):
+        return "[" + ", ".join(_describe(i) for i in index) + "]"
+    if isinstance(index, _np.ndarray):
+        return f"array(shape={index.shape}, dtype={index.dtype})"
+    if isinstance(index, slice):
+        return f"{'' if index.start is None else index.start}:{'' if index.stop is None else index.stop}" + (
+            f":{index.step}" if index.step is not None else "")
+    return repr(index)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, a, idx, adv):
+        ctx.shape, ctx.idx, ctx.adv, ctx.dtype = a.shape, idx, adv, a.dtype
+        try:
+            return a[idx]
+        except IndexError as e:
+            raise _index_error(a.shape, idx, e) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexBackward.apply(g, ctx.idx, ctx.adv, ctx.shape), None, None
+
+
+class IndexBackward(Function):
+    """zeros(shape) with ``g`` added at ``idx`` (duplicates accumulate); the adjoint of GetItem."""
+
+    @staticmethod
+    def forward(ctx, g, idx, adv, shape):
+        ctx.idx, ctx.adv = idx, adv
+        out = _np.zeros(shape, g.dtype)
+        if not adv:
+            out[idx] = g
+        else:
+            _np.add.at(out, idx, g)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return GetItem.apply(gg, ctx.idx, ctx.adv), None, None, None
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]``: ints, slices, None, Ellipsis, bool masks and integer arrays, as in PyTorch."""
+    idx, adv = _convert_index(index, x._data.shape)
+    if len(idx) == 1:
+        idx = idx[0]
+    out = GetItem.apply(x, idx, adv)
+    if not adv:
+        out._version = x._version       # basic indexing gives a view
+    return out
+
+
+class IndexPut(Function):
+    @staticmethod
+    def forward(ctx, a, v, idx, accumulate):
+        ctx.idx = idx
+        ctx.vshape = getattr(v, "shape", ())
+        out = a.copy()
+        try:
+            if accumulate:
+                _np.add.at(out, idx, v)
+            else:
+                out[idx] = v
+        except IndexError as e:
+            raise _index_error(a.shape, idx, e) from None
+        except ValueError as e:
+            raise RuntimeError(f"setitem: value of shape {tuple(ctx.vshape)} can't be assigned to "
+                               f"{_describe(idx)} of a tensor of shape {tuple(a.shape)} ({e})") from None
+        ctx.accumulate = accumulate
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        ga = gv = None
+        if n[0]:
+            ga = g if ctx.accumulate else _MaskIndex.apply(g, ctx.idx)
+        if n[1]:
+            gv = GetItem.apply(g, ctx.idx, True)
+        return ga, gv, None, None
+
+
+class _MaskIndex(Function):
+    """g with the entries at idx set to zero (the assigned-over positions get no gradient)."""
+
+    @staticmethod
+    def forward(ctx, g, idx):
+        ctx.idx = idx
+        out = g.copy()
+        out[idx] = 0
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _MaskIndex.apply(gg, ctx.idx), None
+
+
+def setitem(x: Tensor, index, value) -> None:
+    """``x[index] = value`` in place; recorded in the graph when ``x`` or ``value`` requires grad."""
+    idx, adv = _convert_index(index, x._data.shape)
+    if len(idx) == 1:
+        idx = idx[0]
+    tracked = _grad.enabled and (x._rg or (isinstance(value, Tensor) and value._rg))
+    if not tracked:
+        v = value._data if isinstance(value, Tensor) else value
+        try:
+            x._data[idx] = v
+        except IndexError as e:
+            raise _index_error(x._data.shape, idx, e) from None
+        except ValueError as e:
+            raise RuntimeError(f"setitem: value of shape {tuple(_np.shape(v))} can't be assigned to "
+                               f"{_describe(idx)} of a tensor of shape {tuple(x.shape)} ({e})") from None
+        x._version[0] += 1
+        return
+    if not isinstance(value, Tensor):
+        value = Tensor._make(_np.asarray(value, x._data.dtype))
+    elif value._data.dtype != x._data.dtype:
+        value = value.to(x.dtype)
+    x._inplace(lambda s, v: IndexPut.apply(s, v, idx, False), value)
+
+
+def index_put(x, indices, values, accumulate=False):
+    idx, _ = _convert_index(tuple(indices), x._data.shape)
+    return IndexPut.apply(x, values, idx, accumulate)
+
+
+# -- gather / scatter ---------------------------------------------------------------------------------------------
+def _full_index(index, axis):
+    """Open-mesh index tuple that addresses ``out[i0, .., index[i], .., ik]``."""
+    idx = []
+    nd = index.ndim
+    for k in range(nd):
+        if k == axis:
+            idx.append(index)
+        else:
+            shp = [1] * nd
+            shp[k] = index.shape[k]
+            idx.append(_np.arange(index.shape[k]).reshape(shp))
+    return tuple(idx)
+
+
+def _scatter_add_array(out, axis, index, src):
+    """out[..., index[i], ...] += src[i] along ``axis``, vectorized with bincount."""
+    if index.size == 0:
+        return out
+    full = _full_index(index, axis)
+    lin = _np.ravel_multi_index(tuple(_np.broadcast_to(i, index.shape) for i in full), out.shape)
+    if out.dtype.kind == "f":
+        add = _np.bincount(lin.ravel(), weights=src.ravel().astype(_np.float64), minlength=out.size)
+        out += add.reshape(out.shape).astype(out.dtype)
+    else:
+        _np.add.at(out, full, src)
+    return out
+
+
+def _check_index_tensor(index, x, axis, op):
+    if not isinstance(index, Tensor):
+        index = Tensor._make(_np.asarray(index))
+    ia = index._data
+    if ia.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): expected dtype int64 for index, got {ia.dtype}")
+    if ia.ndim != x._data.ndim and not (ia.ndim <= 1 and x._data.ndim <= 1):
+        raise RuntimeError(f"{op}(): index tensor must have the same number of dimensions as the input tensor "
+                           f"(index shape {tuple(ia.shape)}, input shape {tuple(x.shape)})")
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if ia.size and (ia.min() < -n or ia.max() >= n):
+        raise IndexError(f"{op}(): index {int(ia.max() if ia.max() >= n else ia.min())} is out of bounds for "
+                         f"dimension {axis} with size {n}")
+    return _np.where(ia < 0, ia + n, ia) if ia.size and ia.min() < 0 else ia
+
+
+class Gather(Function):
+    @staticmethod
+    def forward(ctx, a, axis, index):
+        ctx.shape, ctx.axis, ctx.index = a.shape, axis, index
+        sl = tuple(slice(0, s) if k != axis else slice(None) for k, s in enumerate(index.shape))
+        return _np.take_along_axis(a[sl], index, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        z = Tensor._make(_np.zeros(ctx.shape, g.dtype))
+        return ScatterAdd.apply(z, ctx.axis, ctx.index, g), None, None
+
+
+def gather(x: Tensor, dim: int, index) -> Tensor:
+    """``out[i][j] = x[i][index[i][j]]`` for dim=1 (``torch.gather``)."""
+    axis = _wrap_dim(dim, x._data.ndim, "gather")
+    ia = _check_index_tensor(index, x, axis, "gather")
+    return Gather.apply(x, axis, ia)
+
+
+class ScatterAdd(Function):
+    @staticmethod
+    def forward(ctx, a, axis, index, src):
+        ctx.axis, ctx.index = axis, index
+        sl = tuple(slice(0, s) for s in index.shape)
+        src = src[sl] if src.shape != index.shape else src
+        return _scatter_add_array(a.copy(), axis, index, src)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        gs = Gather.apply(g, ctx.axis, ctx.index) if n[3] else None
+        return g, None, None, gs
+
+
+class Scatter(Function):
+    @staticmethod
+    def forward(ctx, a, axis, index, src):
+        ctx.axis, ctx.index = axis, index
+        out = a.copy()
+        full = _full_index(index, axis)
+        if isinstance(src, _np.ndarray):
+            sl = tuple(slice(0, s) for s in index.shape)
+            out[full] = src[sl]
+        else:
+            out[full] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        full = _full_index(ctx.index, ctx.axis)
+        ga = _MaskIndex.apply(g, full) if n[0] else None
+        gs = Gather.apply(g, ctx.axis, ctx.index) if n[3] else None
+        return ga, None, None, gs
+
+
+def scatter_add(x: Tensor, dim: int, index, src) -> Tensor:
+    """Out-of-place ``x.scatter_add(dim, index, src)``: adds ``src`` into ``x`` at ``index`` along ``dim``."""
+    axis = _wrap_dim(dim, x._data.ndim, "scatter_add")
+    ia = _check_index_tensor(index, x, axis, "scatter_add")
+    return ScatterAdd.apply(x, axis, ia, src)
+
+
+def scatter(x: Tensor, dim: int, index, src=None, value=None, reduce=None) -> Tensor:
+    """Out-of-place ``x.scatter(dim, index, src)`` (or a scalar ``value``); ``reduce='add'`` accumulates."""
+    axis = _wrap_dim(dim, x._data.ndim, "scatter")
+    ia = _check_index_tensor(index, x, axis, "scatter")
+    if src is None:
+        src = value
+    if reduce in ("add", "sum"):
+        if not isinstance(src, Tensor):
+            src = Tensor._make(_np.full(ia.shape, src, x._data.dtype))
+        return ScatterAdd.apply(x, axis, ia, src)
+    if reduce is not None:
+        raise ValueError(f"scatter: reduce must be None, 'add' or 'sum', got {reduce!r}")
+    if isinstance(src, Tensor) and src._data.dtype != x._data.dtype:
+        src = src.to(x.dtype)
+    return Scatter.apply(x, axis, ia, src)
+
+
+def _scatter_into_zeros(g: Tensor, idx, axis, shape) -> Tensor:
+    z = Tensor._make(_np.zeros(shape, g.dtype))
+    return ScatterAdd.apply(z, axis, idx, g)
+
+
+# -- index_select / index_add ----------------------------------------------------------------------------------------
+class IndexSelect(Function):
+    @staticmethod
+    def forward(ctx, a, axis, idx):
+        ctx.axis, ctx.idx, ctx.n = axis, idx, a.shape[axis]
+        return _np.take(a, idx, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _index_add_along(g, ctx.axis, ctx.idx, ctx.n), None, None
+
+
+class IndexAdd(Function):
+    @staticmethod
+    def forward(ctx, a, axis, idx, src):
+        ctx.axis, ctx.idx = axis, idx
+        out = a.copy()
+        moved = _np.moveaxis(out, axis, 0)
+        s = _np.moveaxis(src, axis, 0)
+        n = moved.shape[0]
+        if out.dtype.kind == "f" and idx.size and n * idx.size <= 4_000_000:
+            # segmented sum as one GEMM with a one-hot (n x k) matrix: far faster than np.add.at
+            flat = s.reshape(s.shape[0], -1)
+            onehot = _np.zeros((n, idx.size), flat.dtype)
+            onehot[idx, _np.arange(idx.size)] = 1
+            moved += (onehot @ flat).reshape(moved.shape)
+        else:
+            _np.add.at(moved, idx, s)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return g, None, None, (IndexSelect.apply(g, ctx.axis, ctx.idx) if n[3] else None)
+
+
+def _index_add_along(g: Tensor, axis: int, idx, n: int) -> Tensor:
+    shape = list(g.shape)
+    shape[axis] = n
+    z = Tensor._make(_np.zeros(shape, g.dtype))
+    return IndexAdd.apply(z, axis, idx, g)
+
+
+def index_select(x: Tensor, dim: int, index) -> Tensor:
+    """Rows (or slices along ``dim``) picked by a 1-D index (``torch.index_select``)."""
+    axis = _wrap_dim(dim, x._data.ndim, "index_select")
+    ia = index._data if isinstance(index, Tensor) else _np.asarray(index)
+    if ia.ndim > 1:
+        raise IndexError(f"index_select(): index must be 0-D or 1-D, got shape {tuple(ia.shape)}")
+    ia = ia.reshape(-1)
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if ia.size and (ia.min() < -n or ia.max() >= n):
+        raise IndexError(f"index_select(): index out of range for dimension {axis} with size {n}")
+    return IndexSelect.apply(x, axis, ia % n if ia.size else ia)
+
+
+def index_add(x: Tensor, dim: int, index, source, alpha=1) -> Tensor:
+    axis = _wrap_dim(dim, x._data.ndim, "index_add")
+    ia = (index._data if isinstance(index, Tensor) else _np.asarray(index)).reshape(-1)
+    if alpha != 1:
+        source = E.mul(source, alpha)
+    return IndexAdd.apply(x, axis, ia, source)
+
+
+# -- masks -----------------------------------------------------------------------------------------------------------
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """``value`` where ``mask`` is True, else ``x`` (``torch.masked_fill``)."""
+    m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
+    if m.dtype != _np.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
+    try:
+        _np.broadcast_shapes(m.shape, x._data.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} is not broadcastable to the input of "
+                           f"shape {tuple(x.shape)}") from None
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {tuple(value.shape)}")
+        v = value.to(x.dtype)
+        return E.where(Tensor._make(m), v, x)
+    return _MaskedFill.apply(x, m, value)
+
+
+class _MaskedFill(Function):
+    @staticmethod
+    def forward(ctx, a, m, value):
+        ctx.m = m
+        out = _np.where(m, _np.asarray(value, a.dtype), a)
+        return out if out.shape == a.shape else _np.broadcast_to(out, a.shape).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return _MaskedFill.apply(g, ctx.m, 0), None, None
+
+
+def masked_select(x: Tensor, mask) -> Tensor:
+    m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
+    shape = _np.broadcast_shapes(m.shape, x._data.shape)
+    xb = x.expand(shape) if x._data.shape != shape else x
+    return getitem(xb, Tensor._make(_np.broadcast_to(m, shape)))
+
+
+def take_along_dim(x: Tensor, indices, dim=None) -> Tensor:
+    """Pick values along ``dim`` at ``indices`` (broadcasting the other dims), ``torch.take_along_dim``."""
+    if dim is None:
+        return gather(x.reshape(-1), 0, indices.reshape(-1))
+    axis = _wrap_dim(dim, x._data.ndim, "take_along_dim")
+    ia = indices._data if isinstance(indices, Tensor) else _np.asarray(indices)
+    shp_x = list(x._data.shape)
+    shp_i = list(ia.shape)
+    shp_x[axis] = 1
+    shp_i[axis] = 1
+    b = list(_np.broadcast_shapes(tuple(shp_x), tuple(shp_i)))
+    bx, bi = list(b), list(b)
+    bx[axis] = x._data.shape[axis]
+    bi[axis] = ia.shape[axis]
+    xx = x.expand(tuple(bx)) if tuple(bx) != x._data.shape else x
+    return gather(xx, axis, Tensor._make(_np.broadcast_to(ia, tuple(bi))))
+
+
+def take(x: Tensor, index) -> Tensor:
+    return getitem(x.reshape(-1), index)
+
+
+def nonzero(x: Tensor, as_tuple: bool = False):
+    a = x._data if isinstance(x, Tensor) else _np.asarray(x)
+    nz = _np.nonzero(a) if a.ndim else _np.nonzero(a.reshape(1))
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(_np.int64)) for i in nz)
+    return Tensor._make(_np.stack(nz, axis=1).astype(_np.int64) if nz else _np.zeros((0, 0), _np.int64))
+
+
+def argwhere(x):
+    return nonzero(x)
+
+
+def tril(x, diagonal=0):
+    m = _np.tri(*x._data.shape[-2:], k=diagonal, dtype=bool)
+    return _MaskedFill.apply(x, ~m, 0)
+
+
+def triu(x, diagonal=0):
+    m = _np.tri(*x._data.shape[-2:], k=diagonal - 1, dtype=bool)
+    return _MaskedFill.apply(x, m, 0)
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    n = x._data.shape
+    i = _np.arange(min(n[dim1], n[dim2] - offset) if offset >= 0 else min(n[dim1] + offset, n[dim2]))
+    r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
+    if x._data.ndim == 2:
+        return getitem(x, (Tensor._make(r), Tensor._make(c)))
+    xm = x.movedim((dim1, dim2), (0, 1))
+    return getitem(xm, (Tensor._make(r), Tensor._make(c))).movedim(0, -1)
+
+
+def diag(x, diagonal_=0):
+    if x._data.ndim == 1:
+        n = x._data.shape[0] + abs(diagonal_)
+        z = Tensor._make(_np.zeros((n, n), x._data.dtype))
+        i = _np.arange(x._data.shape[0])
+        r, c = (i, i + diagonal_) if diagonal_ >= 0 else (i - diagonal_, i)
+        return IndexPut.apply(z, x, (r, c), False)
+    return diagonal(x, diagonal_)
+
+
+def trace(x):
+    return diagonal(x).sum()
+
+
+def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
+    a = x._data
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensors (int64), got {a.dtype}")
+    if num_classes < 0:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    if a.size and (a.min() < 0 or a.max() >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got range "
+                           f"[{int(a.min())}, {int(a.max())}]")
+    return Tensor._make((a[..., None] == _np.arange(num_classes)).astype(_np.int64))
+
+
+def searchsorted(sorted_seq, values, right=False):
+    s = _to_array(sorted_seq, None)
+    v = _to_array(values, None)
+    return Tensor._make(_np.searchsorted(s, v, side="right" if right else "left").astype(_np.int64))
+
+
+def bucketize(x, boundaries, right=False):
+    return searchsorted(boundaries, x, right=right)

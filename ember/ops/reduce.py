@@ -1,0 +1,498 @@
+"""Reductions (sum, mean, var/std, max/min with indices, prod, logsumexp, norm, cumsum) and the stable
+softmax / log_softmax.
+
+``dim`` is an int, a tuple of ints, or None (all dims), and ``keepdim`` keeps reduced dims as size 1, as in
+PyTorch.  Backwards first restore the reduced dims (``_unsqueeze_to``) so the gradient broadcasts back.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as _np
+
+from ..autograd.function import Function
+from ..backend import dtypes as _dt
+from ..tensor import Tensor, _wrap_dim
+from . import elementwise as E
+
+
+def _dims(dim, ndim: int, op: str):
+    """Normalize ``dim`` to a sorted tuple of non-negative axes, or None for all."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        axes = tuple(sorted({_wrap_dim(int(d), ndim, op) for d in dim}))
+        if len(axes) != len(dim):
+            raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+        return axes
+    return (_wrap_dim(int(dim), ndim, op),)
+
+
+def _kept_shape(shape, axes):
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _unsqueeze_to(g: Tensor, shape, axes, keepdim: bool) -> Tensor:
+    """Reshape a reduced gradient so that it broadcasts against the input of shape ``shape``."""
+    if keepdim or g.ndim == len(shape):
+        return g
+    return g.reshape(_kept_shape(shape, axes))
+
+
+def _expand_grad(g, shape, axes, keepdim):
+    return _unsqueeze_to(g, shape, axes, keepdim).expand(shape)
+
+
+# -- sum / mean ---------------------------------------------------------------------------------------------
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, dtype):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        out = a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+        return out if isinstance(out, _np.ndarray) else _np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
+
+
+def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Sum over ``dim`` (all dims if None).  Bool and integer tensors sum to int64, like PyTorch."""
+    axes = _dims(dim, x._data.ndim, "sum")
+    if dtype is None and x._data.dtype.kind in "biu":
+        dtype = _dt.int64
+    return Sum.apply(x, axes, keepdim, None if dtype is None else _dt.to_dtype(dtype))
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        n = a.size if axes is None else int(_np.prod([a.shape[i] for i in axes]))
+        ctx.n = n
+        out = a.mean(axis=axes, keepdims=keepdim) if n else _np.full(
+            _kept_shape(a.shape, axes) if keepdim else tuple(s for i, s in enumerate(a.shape) if axes is not None and i not in axes),
+            _np.nan, a.dtype)
+        return _np.asarray(out, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return E.div(_expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim), max(ctx.n, 1)), None, None
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Arithmetic mean over ``dim``; needs a floating tensor (as in PyTorch) unless ``dtype`` is given."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got "
+                           f"{x.dtype}; use x.float().mean() or pass dtype=")
+    return Mean.apply(x, _dims(dim, x._data.ndim, "mean"), keepdim)
+
+
+def nansum(x, dim=None, keepdim=False):
+    return sum(E.where(E.isnan(x), 0.0, x), dim, keepdim)
+
+
+def nanmean(x, dim=None, keepdim=False):
+    ok = E.logical_not(E.isnan(x))
+    return E.div(nansum(x, dim, keepdim), sum(ok, dim, keepdim))
+
+
+# -- var / std ----------------------------------------------------------------------------------------------------
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0), ``torch.var``."""
+    if isinstance(dim, bool):     # torch.var(x, False): the old positional `unbiased`
+        unbiased, dim = dim, None
+    c = _correction(unbiased, correction)
+    axes = _dims(dim, x._data.ndim, "var")
+    n = x._data.size if axes is None else int(_np.prod([x._data.shape[i] for i in axes]))
+    mu = mean(x, axes, keepdim=True)
+    d = E.sub(x, mu)
+    with _np.errstate(divide="ignore", invalid="ignore"):   # n <= correction gives inf/nan, as in PyTorch
+        return E.div(sum(E.mul(d, d), axes, keepdim), float(max(n - c, 0)))
+
+
+def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Standard deviation, the square root of ``var`` (same arguments)."""
+    return E.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+
+
+class _VarMean(NamedTuple):
+    var: Tensor
+    mean: Tensor
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
+
+
+# -- max / min ----------------------------------------------------------------------------------------------------
+class _MinMax(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+class AMax(Function):
+    """amax/amin: the gradient is split evenly between tied maxima (PyTorch's rule for amax)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, is_max):
+        out = a.max(axis=axes, keepdims=True) if is_max else a.min(axis=axes, keepdims=True)
+        mask = a == out
+        ctx.mask = mask
+        ctx.count = mask.sum(axis=axes, keepdims=True)
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        return out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes])
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _unsqueeze_to(g, ctx.shape, ctx.axes, ctx.keepdim)
+        w = Tensor._make((ctx.mask / ctx.count).astype(g.dtype))
+        return E.mul(g, w), None, None, None
+
+
+def _check_nonempty(x, axes, op):
+    if x._data.size == 0:
+        raise IndexError(f"{op}(): expected a non-empty tensor to reduce, got shape {tuple(x.shape)}")
+
+
+def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Maximum values over ``dim`` (no indices); ties share the gradient."""
+    axes = _dims(dim, x._data.ndim, "amax")
+    _check_nonempty(x, axes, "amax")
+    return AMax.apply(x, axes, keepdim, True)
+
+
+def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _dims(dim, x._data.ndim, "amin")
+    _check_nonempty(x, axes, "amin")
+    return AMax.apply(x, axes, keepdim, False)
+
+
+class MaxDim(Function):
+    """max/min along one dim: values and indices; the gradient goes to the arg (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim, is_max):
+        idx = a.argmax(axis=axis) if is_max else a.argmin(axis=axis)
+        idx_k = _np.expand_dims(idx, axis)
+        vals = _np.take_along_axis(a, idx_k, axis)
+        ctx.idx, ctx.axis, ctx.shape, ctx.keepdim = idx_k, axis, a.shape, keepdim
+        if not keepdim:
+            vals = vals.squeeze(axis)
+        else:
+            idx = idx_k
+        return vals, idx.astype(_np.int64)
+
+    @staticmethod
+    def backward(ctx, g, gi):
+        from .index import _scatter_into_zeros
+        g = g if ctx.keepdim else g.unsqueeze(ctx.axis)
+        return _scatter_into_zeros(g, ctx.idx, ctx.axis, ctx.shape), None, None, None
+
+
+def _max_min(x, dim, keepdim, is_max, name, other=None):
+    if isinstance(dim, Tensor):       # torch.max(a, b): elementwise
+        return E.maximum(x, dim) if is_max else E.minimum(x, dim)
+    if other is not None:
+        return E.maximum(x, other) if is_max else E.minimum(x, other)
+    if dim is None:
+        _check_nonempty(x, None, name)
+        return amax(x) if is_max else amin(x)
+    axis = _wrap_dim(int(dim), x._data.ndim, name)
+    if x._data.ndim == 0:
+        return _MinMax(x, Tensor._make(_np.zeros((), _np.int64)))
+    if x._data.shape[axis] == 0:
+        raise IndexError(f"{name}(): cannot reduce over a zero-size dimension {axis} (shape {tuple(x.shape)})")
+    out = MaxDim.apply(x, axis, keepdim, is_max)
+    if isinstance(out, tuple):
+        v, i = out
+    else:
+        v, i = out, None
+    i._rg = False
+    i.grad_fn = None
+    return _MinMax(v, i)
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    """``max(x)`` -> the largest value; ``max(x, dim)`` -> (values, indices); ``max(x, y)`` -> elementwise."""
+    return _max_min(x, dim, keepdim, True, "max", other)
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    """``min(x)`` -> the smallest value; ``min(x, dim)`` -> (values, indices); ``min(x, y)`` -> elementwise."""
+    return _max_min(x, dim, keepdim, False, "min", other)
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the maximum (first one on ties), over the flattened tensor when ``dim`` is None."""
+    _check_nonempty(x, None, "argmax")
+    if dim is None:
+        r = _np.asarray(x._data.argmax(), _np.int64)
+        return Tensor._make(r.reshape((1,) * x._data.ndim) if keepdim else r)
+    axis = _wrap_dim(int(dim), x._data.ndim, "argmax")
+    return Tensor._make(x._data.argmax(axis=axis, keepdims=keepdim).astype(_np.int64))
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    _check_nonempty(x, None, "argmin")
+    if dim is None:
+        r = _np.asarray(x._data.argmin(), _np.int64)
+        return Tensor._make(r.reshape((1,) * x._data.ndim) if keepdim else r)
+    axis = _wrap_dim(int(dim), x._data.ndim, "argmin")
+    return Tensor._make(x._data.argmin(axis=axis, keepdims=keepdim).astype(_np.int64))
+
+
+def aminmax(x, *, dim=None, keepdim=False):
+    return amin(x, dim, keepdim), amax(x, dim, keepdim)
+
+
+# -- prod / logsumexp / cumsum / norm -------------------------------------------------------------------------------
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        ctx.save_for_backward(a)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        out = a.prod(axis=axis, keepdims=keepdim)
+        return _np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        axis = ctx.axis
+        axes = None if axis is None else (axis,)
+        g = _unsqueeze_to(g, a.shape, axes, ctx.keepdim)
+        # product of all the other elements, without dividing (exact with zeros): exclusive cumprods
+        if axis is None:
+            flat = a.reshape(-1)
+            others = _exclusive_prod(flat, 0).reshape(a.shape)
+        else:
+            others = _exclusive_prod(a, axis)
+        return E.mul(g, others), None, None
+
+
+def _exclusive_prod(a: Tensor, axis: int) -> Tensor:
+    from .shape import cat, narrow, flip
+    n = a.shape[axis]
+    if n == 0:
+        return a
+    ones_shape = list(a.shape)
+    ones_shape[axis] = 1
+    one = Tensor._make(_np.ones(ones_shape, a.dtype))
+    left = cat([one, narrow(cumprod(a, axis), axis, 0, n - 1)], axis)
+    fa = flip(a, [axis])
+    right = flip(cat([one, narrow(cumprod(fa, axis), axis, 0, n - 1)], axis), [axis])
+    return E.mul(left, right)
+
+
+def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product over one dim (or all); the gradient is exact even with zeros present."""
+    if dtype is not None:
+        x = x.to(dtype)
+    axis = None if dim is None else _wrap_dim(int(dim), x._data.ndim, "prod")
+    return Prod.apply(x, axis, keepdim)
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        m = a.max(axis=axes, keepdims=True) if a.size else _np.zeros(_kept_shape(a.shape, axes), a.dtype)
+        m = _np.where(_np.isfinite(m), m, 0)
+        s = _np.log(_np.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(a, s)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        if not keepdim:
+            s = s.reshape([d for i, d in enumerate(s.shape) if axes is not None and i not in axes])
+        return s
+
+    @staticmethod
+    def backward(ctx, g):
+        a, s = ctx.saved_tensors
+        if not ctx.keepdim:
+            s = s.reshape(_kept_shape(a.shape, ctx.axes))
+        g = _unsqueeze_to(g, a.shape, ctx.axes, ctx.keepdim)
+        return E.mul(g, E.exp(E.sub(a, s))), None, None
+
+
+def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed stably (max-shifted)."""
+    if x._data.dtype.kind != "f":
+        x = x.float()
+    return LogSumExp.apply(x, _dims(dim, x._data.ndim, "logsumexp"), keepdim)
+
+
+class CumSum(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        return _np.cumsum(a, axis=axis, dtype=a.dtype if a.dtype.kind == "f" else _np.int64)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .shape import flip
+        return flip(cumsum(flip(g, [ctx.axis]), ctx.axis), [ctx.axis]), None
+
+
+def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running sum along ``dim``."""
+    if dtype is not None:
+        x = x.to(dtype)
+    return CumSum.apply(x, _wrap_dim(int(dim), x._data.ndim, "cumsum"))
+
+
+class CumProd(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        out = _np.cumprod(a, axis=axis)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .shape import flip
+        a, out = ctx.saved_tensors
+        if (a._data == 0).any():
+            raise RuntimeError("cumprod backward with zeros in the input is not supported; use prod() instead")
+        ax = ctx.axis
+        return E.div(flip(cumsum(flip(E.mul(g, out), [ax]), ax), [ax]), a), None
+
+
+def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    if dtype is not None:
+        x = x.to(dtype)
+    return CumProd.apply(x, _wrap_dim(int(dim), x._data.ndim, "cumprod"))
+
+
+def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any real."""
+    if dtype is not None:
+        x = x.to(dtype)
+    axes = _dims(dim, x._data.ndim, "norm")
+    if p in ("fro", 2, 2.0, None):
+        sq = sum(E.mul(x, x), axes, keepdim)
+        return _SafeSqrt.apply(sq)
+    if p in (float("inf"), "inf"):
+        return amax(E.abs(x), axes, keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(E.abs(x), axes, keepdim)
+    if p == 1:
+        return sum(E.abs(x), axes, keepdim)
+    if p == 0:
+        return sum(E.ne(x, 0).to(x.dtype), axes, keepdim)
+    if p == "nuc":
+        raise NotImplementedError("norm: the nuclear norm is not implemented; use p=2/'fro', 1, inf or a number")
+    return E.pow(sum(E.pow(E.abs(x), p), axes, keepdim), 1.0 / p)
+
+
+class _SafeSqrt(Function):
+    """sqrt whose gradient at 0 is 0 (the subgradient PyTorch's norm uses), not inf."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = _np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (o,) = ctx.saved_tensors
+        safe = E.where(E.gt(o, 0), o, 1.0)
+        return E.where(E.gt(o, 0), E.div(g, E.mul(safe, 2.0)), 0.0)
+
+
+def dist(a, b, p=2):
+    return norm(E.sub(a, b), p)
+
+
+def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _dims(dim, x._data.ndim, "all")
+    return Tensor._make(_np.asarray(x._data.astype(bool).all(axis=axes, keepdims=keepdim)))
+
+
+def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _dims(dim, x._data.ndim, "any")
+    return Tensor._make(_np.asarray(x._data.astype(bool).any(axis=axes, keepdims=keepdim)))
+
+
+def count_nonzero(x, dim=None):
+    axes = _dims(dim, x._data.ndim, "count_nonzero")
+    return Tensor._make(_np.asarray(_np.count_nonzero(x._data, axis=axes), _np.int64))
+
+
+# -- softmax family ----------------------------------------------------------------------------------------------------
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        z = a - a.max(axis=axis, keepdims=True)
+        _np.exp(z, out=z)
+        z /= z.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(z)
+        ctx.axis = axis
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        gy = E.mul(g, y)
+        return E.sub(gy, E.mul(y, sum(gy, ctx.axis, keepdim=True))), None
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        z = a - a.max(axis=axis, keepdims=True)
+        z -= _np.log(_np.exp(z).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(z)
+        ctx.axis = axis
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return E.sub(g, E.mul(E.exp(y), sum(g, ctx.axis, keepdim=True))), None
+
+
+def _softmax_dim(x, dim, op):
+    if dim is None:   # PyTorch's legacy implicit choice
+        dim = 0 if x._data.ndim in (0, 1, 3) else 1
+    return _wrap_dim(int(dim), x._data.ndim, op)
+
+
+def softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``, one stable op (max-shifted: no overflow at inputs of 1e4)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        x = x.float()
+    return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
+    """log(softmax(x)) along ``dim``, one stable op."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        x = x.float()
+    return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
+
+
+def softmin(x: Tensor, dim=None, dtype=None) -> Tensor:
+    return softmax(E.neg(x), dim, dtype)

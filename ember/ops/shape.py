@@ -1,0 +1,635 @@
+"""Shape ops: reshape/view, transpose/permute, squeeze/unsqueeze, expand, repeat/tile, cat/stack,
+split/chunk/unbind, flip, roll, pad, narrow.
+
+Ops that return views of their input (reshape of a contiguous tensor, transpose, expand, narrow, ...) share
+the input's version counter, so an in-place write through the view is caught by the saved-tensor check.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as _np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, _wrap_dim
+from . import elementwise as E
+
+
+def _shared(out: Tensor, x: Tensor) -> Tensor:
+    if out._data.base is not None and _np.shares_memory(out._data, x._data):
+        out._version = x._version
+    return out
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+# -- reshape ---------------------------------------------------------------------------------------------------
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return reshape(g, ctx.shape), None
+
+
+def _infer_shape(x, shape, op):
+    n = x._data.size
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred (-1), got shape {shape}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"{op}: invalid negative dimension {s} in shape {shape}")
+            known *= s
+    if neg:
+        if known == 0 or n % known:
+            raise RuntimeError(f"{op}: shape {list(shape)} is invalid for input of size {n} (shape "
+                               f"{tuple(x.shape)})")
+        shape = tuple(n // known if s == -1 else s for s in shape)
+    elif known != n:
+        raise RuntimeError(f"{op}: shape {list(shape)} is invalid for input of size {n} (shape {tuple(x.shape)})")
+    return shape
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    """Same data, new shape (one dim may be -1); a view when possible (``torch.reshape``)."""
+    shape = _infer_shape(x, _shape_arg(shape), "reshape")
+    if shape == x._data.shape:
+        return x
+    return _shared(Reshape.apply(x, shape), x)
+
+
+def view(x: Tensor, *shape) -> Tensor:
+    """Like ``reshape``, but refuses (as PyTorch does) when the result can't share memory."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+        return x.to(shape[0])    # view(dtype) is not supported as a reinterpretation; cast instead
+    shape = _infer_shape(x, _shape_arg(shape), "view")
+    out = reshape(x, shape)
+    if x._data.size and out._data.size and not _np.shares_memory(out._data, x._data):
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride (shape "
+                           f"{tuple(x.shape)} -> {shape}); use .reshape(...) or .contiguous().view(...)")
+    return out
+
+
+def view_as(x, other):
+    return view(x, other.shape)
+
+
+def reshape_as(x, other):
+    return reshape(x, other.shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one (``torch.flatten``; ``flatten(x, 1)`` keeps the batch)."""
+    nd = x._data.ndim
+    if nd == 0:
+        return reshape(x, (1,))
+    s = _wrap_dim(start_dim, nd, "flatten")
+    e = _wrap_dim(end_dim, nd, "flatten")
+    if s > e:
+        raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim "
+                           f"({end_dim}) for a {nd}-D tensor")
+    shp = x._data.shape
+    n = 1
+    for d in shp[s:e + 1]:
+        n *= d
+    return reshape(x, shp[:s] + (n,) + shp[e + 1:])
+
+
+def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
+    d = _wrap_dim(dim, x._data.ndim, "unflatten")
+    sizes = list(sizes)
+    if -1 in sizes:
+        known = int(_np.prod([s for s in sizes if s != -1]))
+        sizes[sizes.index(-1)] = x._data.shape[d] // known
+    if int(_np.prod(sizes)) != x._data.shape[d]:
+        raise RuntimeError(f"unflatten: sizes {tuple(sizes)} don't multiply to the size {x._data.shape[d]} of dim {d}")
+    return reshape(x, x._data.shape[:d] + tuple(sizes) + x._data.shape[d + 1:])
+
+
+def ravel(x):
+    return reshape(x, (-1,))
+
+
+# -- transpose / permute -----------------------------------------------------------------------------------------
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return a.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return permute(g, tuple(_np.argsort(ctx.axes))), None
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """Reorder dims (a view), ``torch.permute``."""
+    dims = _shape_arg(dims)
+    nd = x._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute: number of dims {len(dims)} doesn't match the tensor's {nd} dims "
+                           f"(shape {tuple(x.shape)})")
+    axes = tuple(_wrap_dim(d, nd, "permute") for d in dims)
+    if len(set(axes)) != nd:
+        raise RuntimeError(f"permute: repeated dim in {dims}")
+    if axes == tuple(range(nd)):
+        return x
+    return _shared(Permute.apply(x, axes), x)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims (a view), ``torch.transpose``."""
+    nd = x._data.ndim
+    if nd == 0:
+        return x
+    a, b = _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
+    axes = list(range(nd))
+    axes[a], axes[b] = axes[b], axes[a]
+    return permute(x, tuple(axes))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(x: Tensor) -> Tensor:
+    if x._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got {x._data.ndim}-D; use transpose()")
+    return transpose(x, 0, 1) if x._data.ndim == 2 else x
+
+
+def movedim(x, source, destination):
+    nd = x._data.ndim
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [_wrap_dim(s, nd, "movedim") for s in src]
+    dst = [_wrap_dim(s, nd, "movedim") for s in dst]
+    order = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(x, tuple(order))
+
+
+moveaxis = movedim
+
+
+# -- squeeze / unsqueeze -----------------------------------------------------------------------------------------
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    """Drop size-1 dims (all, or the given ones; others are left alone, as in PyTorch)."""
+    shp = x._data.shape
+    if dim is None:
+        new = tuple(s for s in shp if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        ax = {_wrap_dim(d, x._data.ndim, "squeeze") for d in dims}
+        new = tuple(s for i, s in enumerate(shp) if not (i in ax and s == 1))
+    return reshape(x, new)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim`` (``-1`` appends), ``torch.unsqueeze``."""
+    nd = x._data.ndim + 1
+    d = _wrap_dim(dim, nd, "unsqueeze")
+    shp = x._data.shape
+    return reshape(x, shp[:d] + (1,) + shp[d:])
+
+
+# -- expand / broadcast / repeat / tile ---------------------------------------------------------------------------
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        return _np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None       # the engine sums the gradient back to the input's shape
+
+
+def expand(x: Tensor, *sizes) -> Tensor:
+    """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim), ``torch.expand``."""
+    sizes = _shape_arg(sizes)
+    shp = x._data.shape
+    if len(sizes) < len(shp):
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({len(shp)})")
+    lead = len(sizes) - len(shp)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"expand: -1 not allowed in a new leading dimension (sizes {sizes})")
+            target.append(s)
+        else:
+            cur = shp[i - lead]
+            if s == -1:
+                s = cur
+            if cur != s and cur != 1:
+                raise RuntimeError(f"expand: the expanded size of the tensor ({s}) must match the existing size "
+                                   f"({cur}) at non-singleton dimension {i}. Target sizes: {list(sizes)}. Tensor "
+                                   f"sizes: {list(shp)}")
+            target.append(s)
+    target = tuple(target)
+    if target == shp:
+        return x
+    return _shared(Expand.apply(x, target), x)
+
+
+def expand_as(x, other):
+    return expand(x, other.shape)
+
+
+def broadcast_to(x: Tensor, shape) -> Tensor:
+    return expand(x, tuple(shape))
+
+
+def broadcast_tensors(*tensors):
+    shape = _np.broadcast_shapes(*[t._data.shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    from ..tensor import Size
+    return Size(_np.broadcast_shapes(*shapes))
+
+
+def repeat(x: Tensor, *sizes) -> Tensor:
+    """Tile the tensor ``sizes`` times along each dim (``torch.Tensor.repeat``; copies)."""
+    sizes = _shape_arg(sizes)
+    nd = x._data.ndim
+    if len(sizes) < nd:
+        raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than number of "
+                           f"dimensions of tensor ({nd})")
+    x = reshape(x, (1,) * (len(sizes) - nd) + x._data.shape)
+    # expand an interleaved shape, then merge: (a, b) * (r, s) -> (r, a, s, b) -> (r*a, s*b)
+    shp = x._data.shape
+    inter = []
+    for r, s in zip(sizes, shp):
+        inter += [1, s]
+    y = reshape(x, tuple(inter))
+    target = []
+    for r, s in zip(sizes, shp):
+        target += [r, s]
+    y = expand(y, tuple(target))
+    return reshape(E.clone(y) if not y._data.flags.c_contiguous else y, tuple(r * s for r, s in zip(sizes, shp)))
+
+
+def tile(x: Tensor, dims) -> Tensor:
+    dims = tuple(dims)
+    if len(dims) < x._data.ndim:
+        dims = (1,) * (x._data.ndim - len(dims)) + dims
+    return repeat(x, dims)
+
+
+def repeat_interleave(x, repeats, dim=None):
+    if dim is None:
+        x = reshape(x, (-1,))
+        dim = 0
+    d = _wrap_dim(dim, x._data.ndim, "repeat_interleave")
+    if isinstance(repeats, int):
+        y = unsqueeze(x, d + 1)
+        shp = list(y._data.shape)
+        shp[d + 1] = repeats
+        y = E.clone(expand(y, tuple(shp)))
+        return flatten(y, d, d + 1)
+    from .index import index_select
+    reps = repeats._data if isinstance(repeats, Tensor) else _np.asarray(repeats)
+    idx = _np.repeat(_np.arange(x._data.shape[d]), reps)
+    return index_select(x, d, Tensor._make(idx))
+
+
+# -- cat / stack / split ---------------------------------------------------------------------------------------------
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        ctx.sizes = [a.shape[axis] for a in arrays]
+        return _np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        out = [None]
+        start = 0
+        for s in ctx.sizes:
+            out.append(narrow(g, ctx.axis, start, s))
+            start += s
+        return tuple(out)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim (``torch.cat``); dtypes are promoted."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    tensors = [t if isinstance(t, Tensor) else Tensor._make(_np.asarray(t)) for t in tensors]
+    # PyTorch skips legacy 1-D empty tensors
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    nd = tensors[0]._data.ndim
+    if nd == 0:
+        raise RuntimeError("cat(): zero-dimensional tensor cannot be concatenated; use stack()")
+    axis = _wrap_dim(dim, nd, "cat")
+    ref = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        s = t._data.shape
+        if len(s) != nd or builtins.any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != axis):
+            raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {axis}: expected shape "
+                               f"{_fmt_except(ref, axis)} but got {tuple(s)} for tensor number {i} in the list")
+    dts = {t._data.dtype for t in tensors}
+    if len(dts) > 1:
+        from ..backend.dtypes import result_type
+        dt = result_type(*tensors)
+        tensors = [t.to(dt) for t in tensors]
+    return Cat.apply(axis, *tensors)
+
+
+concat = concatenate = cat
+
+
+def _fmt_except(shape, axis):
+    return "(" + ", ".join("*" if i == axis else str(s) for i, s in enumerate(shape)) + ")"
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim (``torch.stack``)."""
+    tensors = [t if isinstance(t, Tensor) else Tensor._make(_np.asarray(t)) for t in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    ref = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != ref:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {tuple(ref)} at entry 0 and "
+                               f"{tuple(t.shape)} at entry {i}")
+    d = _wrap_dim(dim, len(ref) + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def hstack(tensors):
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t.ndim >= 2 else reshape(t, (1, -1)) for t in tensors], 0)
+
+
+def dstack(tensors):
+    return cat([t if t.ndim >= 3 else reshape(t, (1,) * (3 - t.ndim) + tuple(t.shape)) for t in tensors], 2)
+
+
+class Narrow(Function):
+    @staticmethod
+    def forward(ctx, a, axis, start, length):
+        ctx.shape, ctx.axis, ctx.start = a.shape, axis, start
+        idx = [slice(None)] * a.ndim
+        idx[axis] = slice(start, start + length)
+        return a[tuple(idx)]
+
+    @staticmethod
+    def backward(ctx, g):
+        before = ctx.start
+        after = ctx.shape[ctx.axis] - ctx.start - g.shape[ctx.axis]
+        pads = [(0, 0)] * len(ctx.shape)
+        pads[ctx.axis] = (before, after)
+        return _PadConstant.apply(g, tuple(pads), 0.0), None, None, None
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The slice ``start:start+length`` of ``dim`` (a view), ``torch.narrow``."""
+    axis = _wrap_dim(dim, x._data.ndim, "narrow")
+    n = x._data.shape[axis]
+    if isinstance(start, Tensor):
+        start = int(start.item())
+    if start < 0:
+        start += n
+    if not (0 <= start <= n) or length < 0 or start + length > n:
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {axis}")
+    if start == 0 and length == n:
+        return x
+    return _shared(Narrow.apply(x, axis, start, length), x)
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0):
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the listed sizes."""
+    axis = _wrap_dim(dim, x._data.ndim, "split")
+    n = x._data.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        if s <= 0 and n > 0:
+            raise RuntimeError(f"split: split_size must be positive, got {s}")
+        sizes = [builtins.min(s, n - i) for i in range(0, n, s)] if n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                               f"at dimension {axis}), but got split_sizes={sizes}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(x, axis, start, s))
+        start += s
+    return tuple(out)
+
+
+def tensor_split(x, indices_or_sections, dim=0):
+    axis = _wrap_dim(dim, x._data.ndim, "tensor_split")
+    n = x._data.shape[axis]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    else:
+        b = [0] + list(indices_or_sections) + [n]
+        sizes = [builtins.max(0, b[i + 1] - b[i]) for i in range(len(b) - 1)]
+    return split(x, sizes, axis)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0):
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if it divides so), ``torch.chunk``."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    axis = _wrap_dim(dim, x._data.ndim, "chunk")
+    n = x._data.shape[axis]
+    size = -(-n // chunks) if n else 1
+    return split(x, builtins.max(size, 1), axis)
+
+
+class Unbind(Function):
+    """All slices along a dim as one node (one backward stack, not n narrow nodes)."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        return tuple(_np.take(a, i, axis=axis) for i in range(a.shape[axis]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(list(grads), ctx.axis), None
+
+
+def unbind(x: Tensor, dim: int = 0):
+    """The slices along ``dim`` as a tuple (``torch.unbind``)."""
+    axis = _wrap_dim(dim, x._data.ndim, "unbind")
+    n = x._data.shape[axis]
+    if n == 0:
+        return ()
+    out = Unbind.apply(x, axis)
+    if not isinstance(out, tuple):
+        out = (out,)
+    for o in out:
+        _shared(o, x)
+    return out
+
+
+# -- flip / roll ----------------------------------------------------------------------------------------------------
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return _np.flip(a, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return flip(g, ctx.axes), None
+
+
+def flip(x: Tensor, dims) -> Tensor:
+    """Reverse the order along ``dims`` (``torch.flip``)."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    axes = tuple(_wrap_dim(d, x._data.ndim, "flip") for d in dims)
+    return Flip.apply(x, axes)
+
+
+def fliplr(x):
+    return flip(x, [1])
+
+
+def flipud(x):
+    return flip(x, [0])
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, a, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        return _np.roll(a, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return roll(g, neg, ctx.axes), None, None
+
+
+def roll(x: Tensor, shifts, dims=None) -> Tensor:
+    """Shift elements cyclically (``torch.roll``; flattened when ``dims`` is None)."""
+    if dims is None:
+        return reshape(roll(reshape(x, (-1,)), shifts, 0), x._data.shape)
+    if isinstance(dims, int):
+        dims = (dims,)
+        shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = tuple(_wrap_dim(d, x._data.ndim, "roll") for d in dims)
+    shifts = tuple(shifts) if not isinstance(shifts, int) else (shifts,)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    return Roll.apply(x, shifts, dims)
+
+
+def rot90(x, k=1, dims=(0, 1)):
+    k %= 4
+    d0, d1 = dims
+    if k == 0:
+        return x
+    if k == 1:
+        return transpose(flip(x, [d1]), d0, d1)
+    if k == 2:
+        return flip(x, [d0, d1])
+    return flip(transpose(x, d0, d1), [d1])
+
+
+# -- pad ------------------------------------------------------------------------------------------------------------
+class _PadConstant(Function):
+    @staticmethod
+    def forward(ctx, a, pads, value):
+        ctx.pads = pads
+        if builtins.any(p[0] < 0 or p[1] < 0 for p in pads):   # negative padding crops
+            sl = tuple(slice(-p[0] if p[0] < 0 else 0, s + p[1] if p[1] < 0 else s) for p, s in zip(pads, a.shape))
+            a = a[sl]
+            pads = tuple((builtins.max(p[0], 0), builtins.max(p[1], 0)) for p in pads)
+        return _np.pad(a, pads, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, g):
+        sl = []
+        for (lo, hi), s in zip(ctx.pads, g.shape):
+            sl.append(slice(lo, s - hi) if lo >= 0 and hi >= 0 else slice(builtins.max(lo, 0), s - builtins.max(hi, 0)))
+        gi = g[tuple(sl)]
+        if builtins.any(p[0] < 0 or p[1] < 0 for p in ctx.pads):
+            inner = tuple((-builtins.min(p[0], 0), -builtins.min(p[1], 0)) for p in ctx.pads)
+            gi = _PadConstant.apply(gi, inner, 0.0)
+        return gi, None, None
+
+
+class _PadIndex(Function):
+    """reflect / replicate / circular padding as one gather along each padded axis; backward scatter-adds."""
+
+    @staticmethod
+    def forward(ctx, a, idx_per_axis):
+        ctx.idx = idx_per_axis
+        ctx.shape = a.shape
+        out = a
+        for ax, idx in idx_per_axis:
+            out = _np.take(out, idx, axis=ax)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .index import _index_add_along
+        out = g
+        for ax, idx in reversed(ctx.idx):
+            n = ctx.shape[ax]
+            out = _index_add_along(out, ax, idx, n)
+        return out, None
+
+
+def _pad_indices(n, lo, hi, mode):
+    i = _np.arange(-lo, n + hi)
+    if mode == "reflect":
+        if lo >= n or hi >= n:
+            raise RuntimeError(f"pad (reflect): padding ({lo}, {hi}) must be smaller than the dimension size {n}")
+        period = 2 * (n - 1) if n > 1 else 1
+        i = _np.abs(i) % period
+        i = _np.where(i >= n, period - i, i)
+    elif mode == "replicate":
+        i = _np.clip(i, 0, n - 1)
+    elif mode == "circular":
+        if lo > n or hi > n:
+            raise RuntimeError(f"pad (circular): padding ({lo}, {hi}) can't exceed the dimension size {n}")
+        i = i % n
+    return i
+
+
+def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dims; ``pad`` lists (left, right) pairs from the LAST dim backwards,
+    exactly as ``torch.nn.functional.pad``.  Modes: constant, reflect, replicate, circular."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError(f"pad: padding length must be divisible by 2, got {len(pad)}")
+    k = len(pad) // 2
+    nd = x._data.ndim
+    if k > nd:
+        raise RuntimeError(f"pad: padding of length {len(pad)} pads {k} dims but the input has only {nd} "
+                           f"(shape {tuple(x.shape)})")
+    pairs = [(0, 0)] * nd
+    for i in range(k):
+        pairs[nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if mode == "constant":
+        return _PadConstant.apply(x, tuple(pairs), 0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    idx = [(ax, _pad_indices(x._data.shape[ax], lo, hi, mode)) for ax, (lo, hi) in enumerate(pairs) if lo or hi]
+    return _PadIndex.apply(x, idx)

@@ -1,0 +1,946 @@
+"""``Tensor``: a backend array plus autograd metadata.
+
+A Tensor owns one array (``_data``, a NumPy ndarray on CPU) and, when it takes part in a graph, the node
+that made it (``grad_fn``) and the slot it fills among that node's outputs (``_oi``).  Every operator and
+method delegates to a function in ``ember.ops``; this file holds no math of its own.
+
+Views (``reshape``, ``transpose``, basic indexing, ``detach``) share the array and the version counter
+(``_version``, a one-element list), so that an in-place change through any view is seen by the graph's
+saved-tensor check.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as _np
+
+from .backend import dtypes as _dt
+from .backend import xp
+from .autograd.grad_mode import state as _grad
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it, like ``torch.Tensor``.
+
+    ``Tensor(data)`` copies ``data`` (a list, a NumPy array or another Tensor) as float32, as PyTorch's legacy
+    constructor does; prefer ``ember.tensor(data)``, which infers the dtype.
+
+    >>> x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_oi", "_version", "_acc", "_hooks", "_retains", "_name",
+                 "__weakref__", "__dict__")
+    __array_priority__ = 1000   # make NumPy defer to Tensor's reflected operators
+
+    def __init__(self, *args, dtype=None, requires_grad: bool = False):
+        if len(args) == 1 and not isinstance(args[0], numbers.Number):
+            data = args[0]
+            arr = _to_array(data, _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype(), copy=True)
+        else:   # Tensor(2, 3): an uninitialized tensor of that shape, like torch.Tensor(2, 3)
+            arr = xp.zeros(tuple(int(a) for a in args), _dt.to_dtype(dtype))
+        _init(self, arr)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, arr) -> "Tensor":
+        """Wrap an array without copying (internal; no checks)."""
+        t = object.__new__(cls)
+        t._data = arr
+        t._rg = False
+        t.grad = None
+        t.grad_fn = None
+        t._oi = 0
+        t._version = [0]
+        t._acc = None
+        t._hooks = None
+        t._retains = False
+        return t
+
+    # -- metadata ------------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> "Size":
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape as a ``Size`` (a tuple), or one dimension's length."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self) -> "device":
+        return device("cpu")
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def stride(self, dim: int | None = None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    # -- autograd metadata ---------------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None and not value:
+            raise RuntimeError("you can only change requires_grad flags of leaf tensors; use .detach() to get a "
+                               "non-requiring copy of a non-leaf tensor")
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Start (or stop) recording operations on this leaf tensor; returns self."""
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(f"only tensors of floating point dtype can require gradients, got dtype "
+                               f"{self._data.dtype}; convert with .float() first")
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf tensors")
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains
+
+    @property
+    def data(self) -> "Tensor":
+        """A tensor sharing this one's memory, outside the graph (PyTorch's ``.data``)."""
+        t = Tensor._make(self._data)
+        t._version = self._version
+        return t
+
+    @data.setter
+    def data(self, value) -> None:
+        arr = value._data if isinstance(value, Tensor) else _to_array(value, None)
+        self._data = arr
+
+    @property
+    def name(self):
+        return getattr(self, "_name", None)
+
+    def _accumulator(self):
+        acc = self._acc
+        if acc is None:
+            acc = self._acc = _AccumulateGrad(self)
+        return acc
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's memory (and version counter) with no history."""
+        t = Tensor._make(self._data)
+        t._version = self._version
+        return t
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if self.grad_fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+            return
+        if self._retains:
+            return
+        self._retains = True
+        import weakref
+        ref = weakref.ref(self)
+
+        def _store(g):
+            t = ref()
+            if t is not None:
+                gd = g.detach() if not _grad.create_graph else g
+                t.grad = gd.clone() if t.grad is None else t.grad + gd
+        self._add_node_hook(_store)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when the gradient w.r.t. this tensor is computed; a returned tensor replaces
+        the gradient.  Returns a handle with ``.remove()``."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            return _Handle(self._hooks, hook)
+        return self._add_node_hook(hook)
+
+    def _add_node_hook(self, hook):
+        node = self.grad_fn
+        if node._pre_hooks is None:
+            node._pre_hooks = {}
+        lst = node._pre_hooks.setdefault(self._oi, [])
+        lst.append(hook)
+        return _Handle(lst, hook)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate the gradient of this tensor w.r.t. every leaf that requires grad into their ``.grad``.
+
+        A non-scalar tensor needs ``gradient`` (the vector in the vector-Jacobian product)."""
+        from .autograd.engine import run_backward
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; backward() on a "
+                                   f"tensor of shape {tuple(self.shape)} needs gradient= of that shape")
+            gradient = Tensor._make(xp.ones(self._data.shape, self._data.dtype))
+        elif not isinstance(gradient, Tensor):
+            gradient = Tensor._make(_to_array(gradient, self._data.dtype))
+        if tuple(gradient.shape) != tuple(self.shape):
+            raise RuntimeError(f"backward: gradient has shape {tuple(gradient.shape)} but the tensor has shape "
+                               f"{tuple(self.shape)}; they must match")
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = run_backward([self], [gradient], retain_graph, create_graph, inputs=inputs, allow_unused=True,
+                                 accumulate=False)
+            for x, g in zip(inputs, grads):
+                if g is not None:
+                    g = g if create_graph else g.detach()
+                    x.grad = g.clone() if x.grad is None else x.grad + g
+            return
+        run_backward([self], [gradient], retain_graph, create_graph)
+
+    # -- conversion ----------------------------------------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar "
+                               f"(item() needs exactly one element; shape is {tuple(self.shape)})")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force: bool = False):
+        """The underlying NumPy array (shares memory).  Refuses tensors that require grad, like PyTorch."""
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._data
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
+                            f"{self.dtype} and shape {tuple(self.shape)}")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous "
+                               f"(shape {tuple(self.shape)}); use .any() or .all()")
+        return bool(self._data.reshape(()).item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __reduce_ex__(self, proto):
+        # DataLoader worker processes send batches through multiprocessing; graph state is not carried.
+        return (_rebuild, (self._data, self._rg))
+
+    def __deepcopy__(self, memo):
+        t = Tensor._make(self._data.copy())
+        t._rg = self._rg
+        if self.grad is not None:
+            t.grad = Tensor._make(self.grad._data.copy())
+        if type(self) is not Tensor:
+            t.__class__ = type(self)
+            t.__dict__.update({k: v for k, v in self.__dict__.items()})
+        memo[id(self)] = t
+        return t
+
+    def to(self, *args, dtype=None, copy: bool = False, **kwargs) -> "Tensor":
+        """Convert dtype (``x.to(ember.float64)``); device strings and tensors are accepted for PyTorch
+        compatibility ("cpu" only for now)."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, device)):
+                _check_device(a)
+            elif a is not None:
+                dtype = a
+        if "device" in kwargs:
+            _check_device(kwargs["device"])
+        if dtype is None:
+            return self.clone() if copy else self
+        dtype = _dt.to_dtype(dtype)
+        if dtype == self._data.dtype and not copy:
+            return self
+        return _ops.cast(self, dtype)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return _TYPE_NAMES.get(self.dtype, str(self.dtype))
+        if isinstance(dtype, str) and dtype in _TYPE_FROM_NAME:
+            dtype = _TYPE_FROM_NAME[dtype]
+        elif isinstance(dtype, type) and issubclass(dtype, _LegacyType):
+            dtype = dtype._dtype
+        return self.to(dtype)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *a, **k):
+        raise RuntimeError("ember has no CUDA backend yet: tensors live on 'cpu'")
+
+    def float(self) -> "Tensor":
+        return self.to(_dt.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(_dt.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(_dt.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(_dt.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(_dt.int32)
+
+    def short(self) -> "Tensor":
+        return self.to(_dt.int16)
+
+    def bool(self) -> "Tensor":
+        return self.to(_dt.bool_)
+
+    def byte(self) -> "Tensor":
+        return self.to(_dt.uint8)
+
+    def clone(self, memory_format=None) -> "Tensor":
+        return _ops.clone(self)
+
+    def contiguous(self, memory_format=None) -> "Tensor":
+        return self if self._data.flags.c_contiguous else _ops.clone(self)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        from .creation import tensor
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        from .creation import zeros
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        from .creation import ones
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        from .creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+    # -- printing ------------------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return _format(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    # -- in-place machinery --------------------------------------------------------------------------------
+    def _inplace(self, op, *args, **kwargs) -> "Tensor":
+        """Run out-of-place ``op(self, *args)`` and write the result into this tensor's memory.
+
+        Without a graph this is a plain in-place write.  With one, the result's node becomes this tensor's
+        ``grad_fn`` (PyTorch's rebase), and the version bump makes any node that saved the old value refuse
+        to run backward."""
+        tracked = _grad.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+        if tracked and self.grad_fn is None and self._rg:
+            raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
+                               f"({getattr(op, '__name__', 'op')}_ on shape {tuple(self.shape)}); wrap it in "
+                               f"ember.no_grad() or use the out-of-place form")
+        if tracked:
+            old = Tensor._make(self._data)
+            old._version = self._version
+            old._rg = self._rg
+            old.grad_fn = self.grad_fn
+            old._oi = self._oi
+            res = op(old, *args, **kwargs)
+        else:
+            with _NoGradCtx():
+                res = op(self, *args, **kwargs)
+        if res._data.shape != self._data.shape:
+            raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: the result of shape "
+                               f"{tuple(res.shape)} doesn't match the destination of shape {tuple(self.shape)}")
+        if res._data is not self._data:
+            if not self._data.flags.writeable:
+                raise RuntimeError("in-place operation on a read-only tensor (an expand()/broadcast_to() view); "
+                                   "clone() it first")
+            xp.copyto(self._data, res._data, casting="unsafe")
+        self._version[0] += 1
+        if tracked:
+            self.grad_fn = res.grad_fn
+            self._oi = res._oi
+            self._rg = res._rg
+            if res.grad_fn is not None:
+                # the node's saved output (if any) is now this tensor's memory at the new version
+                res._version = self._version
+        return self
+
+    # in-place methods, named as in PyTorch
+    def add_(self, other, alpha=1):
+        return self._inplace(_ops.add, other, alpha=alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(_ops.sub, other, alpha=alpha)
+
+    def mul_(self, other):
+        return self._inplace(_ops.mul, other)
+
+    def div_(self, other, rounding_mode=None):
+        return self._inplace(_ops.div, other, rounding_mode=rounding_mode)
+
+    def pow_(self, e):
+        return self._inplace(_ops.pow, e)
+
+    def neg_(self):
+        return self._inplace(_ops.neg)
+
+    def exp_(self):
+        return self._inplace(_ops.exp)
+
+    def log_(self):
+        return self._inplace(_ops.log)
+
+    def sqrt_(self):
+        return self._inplace(_ops.sqrt)
+
+    def abs_(self):
+        return self._inplace(_ops.abs)
+
+    def relu_(self):
+        return self._inplace(_ops.relu)
+
+    def sigmoid_(self):
+        return self._inplace(_ops.sigmoid)
+
+    def tanh_(self):
+        return self._inplace(_ops.tanh)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(_ops.clamp, min, max)
+
+    clip_ = clamp_
+
+    def addcmul_(self, t1, t2, value=1):
+        return self._inplace(_ops.addcmul, t1, t2, value=value)
+
+    def addcdiv_(self, t1, t2, value=1):
+        return self._inplace(_ops.addcdiv, t1, t2, value=value)
+
+    def lerp_(self, end, weight):
+        return self._inplace(_ops.lerp, end, weight)
+
+    def masked_fill_(self, mask, value):
+        return self._inplace(_ops.masked_fill, mask, value)
+
+    def floor_(self):
+        return self._inplace(_ops.floor)
+
+    def round_(self, decimals=0):
+        return self._inplace(_ops.round, decimals=decimals)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        if isinstance(value, Tensor) and value._rg and _grad.enabled:
+            return self._inplace(lambda s, v: _ops.expand(_ops.cast(v, s.dtype), s.shape) + s * 0, value)
+        if _grad.enabled and self._rg and self.grad_fn is None:
+            self._inplace(_ops.mul, 0)   # raises the leaf error
+        v = value.item() if isinstance(value, Tensor) else value
+        if self.grad_fn is not None and _grad.enabled:
+            return self._inplace(lambda s: _ops.full_like_op(s, v))
+        self._data[...] = v
+        self._version[0] += 1
+        return self
+
+    def copy_(self, src, non_blocking: bool = False):
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+        if isinstance(src, Tensor) and src._rg and _grad.enabled:
+            return self._inplace(lambda s, v: _ops.expand(_ops.cast(v, s.dtype), s.shape) + s * 0, src)
+        if _grad.enabled and self._rg and self.grad_fn is None:
+            self._inplace(_ops.mul, 0)   # raises the leaf error
+        arr = src._data if isinstance(src, Tensor) else _to_array(src, None)
+        try:
+            xp.copyto(self._data, xp.broadcast_to(arr, self._data.shape), casting="unsafe")
+        except ValueError:
+            raise RuntimeError(f"copy_: source of shape {tuple(arr.shape)} cannot be broadcast to the "
+                               f"destination shape {tuple(self.shape)}") from None
+        self._version[0] += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from .backend.random import rng_of
+        return self._fill_random(rng_of(generator).uniform(a, b, self._data.shape))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from .backend.random import rng_of
+        return self._fill_random(rng_of(generator).normal(mean, std, self._data.shape))
+
+    def bernoulli_(self, p=0.5, generator=None):
+        from .backend.random import rng_of
+        return self._fill_random(rng_of(generator).random(self._data.shape) < p)
+
+    def exponential_(self, lambd=1.0, generator=None):
+        from .backend.random import rng_of
+        return self._fill_random(rng_of(generator).exponential(1.0 / lambd, self._data.shape))
+
+    def random_(self, low=0, high=None, generator=None):
+        from .backend.random import rng_of
+        if high is None:
+            low, high = 0, low if low else 2**24
+        return self._fill_random(rng_of(generator).integers(low, high, self._data.shape))
+
+    def _fill_random(self, arr):
+        self._data[...] = arr
+        self._version[0] += 1
+        return self
+
+    # -- Python operators ----------------------------------------------------------------------------------
+    def __add__(self, o):
+        return _ops.add(self, o)
+
+    def __radd__(self, o):
+        return _ops.add(o, self)
+
+    def __sub__(self, o):
+        return _ops.sub(self, o)
+
+    def __rsub__(self, o):
+        return _ops.sub(o, self)
+
+    def __mul__(self, o):
+        return _ops.mul(self, o)
+
+    def __rmul__(self, o):
+        return _ops.mul(o, self)
+
+    def __truediv__(self, o):
+        return _ops.div(self, o)
+
+    def __rtruediv__(self, o):
+        return _ops.div(o, self)
+
+    def __floordiv__(self, o):
+        return _ops.floor_divide(self, o)
+
+    def __rfloordiv__(self, o):
+        return _ops.floor_divide(o, self)
+
+    def __mod__(self, o):
+        return _ops.remainder(self, o)
+
+    def __rmod__(self, o):
+        return _ops.remainder(o, self)
+
+    def __pow__(self, o):
+        return _ops.pow(self, o)
+
+    def __rpow__(self, o):
+        return _ops.pow(o, self)
+
+    def __matmul__(self, o):
+        return _ops.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return _ops.matmul(o, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __invert__(self):
+        return _ops.bitwise_not(self)
+
+    def __and__(self, o):
+        return _ops.bitwise_and(self, o)
+
+    __rand__ = __and__
+
+    def __or__(self, o):
+        return _ops.bitwise_or(self, o)
+
+    __ror__ = __or__
+
+    def __xor__(self, o):
+        return _ops.bitwise_xor(self, o)
+
+    __rxor__ = __xor__
+
+    def __eq__(self, o):
+        return _ops.eq(self, o)
+
+    def __ne__(self, o):
+        return _ops.ne(self, o)
+
+    def __lt__(self, o):
+        return _ops.lt(self, o)
+
+    def __le__(self, o):
+        return _ops.le(self, o)
+
+    def __gt__(self, o):
+        return _ops.gt(self, o)
+
+    def __ge__(self, o):
+        return _ops.ge(self, o)
+
+    def __iadd__(self, o):
+        return self.add_(o)
+
+    def __isub__(self, o):
+        return self.sub_(o)
+
+    def __imul__(self, o):
+        return self.mul_(o)
+
+    def __itruediv__(self, o):
+        return self.div_(o)
+
+    def __ipow__(self, o):
+        return self.pow_(o)
+
+    def __imatmul__(self, o):
+        return self._inplace(_ops.matmul, o)
+
+    def __iand__(self, o):
+        return self._inplace(_ops.bitwise_and, o)
+
+    def __ior__(self, o):
+        return self._inplace(_ops.bitwise_or, o)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _ops.setitem(self, index, value)
+
+    # -- shape shortcuts that are properties in PyTorch ----------------------------------------------------
+    @property
+    def T(self) -> "Tensor":
+        return _ops.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> "Tensor":
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices, got a "
+                               f"{self._data.ndim}-D tensor")
+        return _ops.transpose(self, -2, -1)
+
+    @property
+    def H(self) -> "Tensor":
+        return self.T
+
+    mH = mT
+
+
+def _init(t: Tensor, arr) -> None:
+    t._data = arr
+    t._rg = False
+    t.grad = None
+    t.grad_fn = None
+    t._oi = 0
+    t._version = [0]
+    t._acc = None
+    t._hooks = None
+    t._retains = False
+
+
+def _rebuild(arr, rg):
+    t = Tensor._make(arr)
+    t._rg = rg
+    return t
+
+
+class _NoGradCtx:
+    def __enter__(self):
+        self.prev = _grad.enabled
+        _grad.enabled = False
+
+    def __exit__(self, *exc):
+        _grad.enabled = self.prev
+
+
+class _Handle:
+    def __init__(self, container, item):
+        self._c, self._item = container, item
+
+    def remove(self) -> None:
+        try:
+            self._c.remove(self._item)
+        except ValueError:
+            pass
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that also answers ``numel()``, like ``torch.Size``."""
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"ember.Size([{', '.join(str(s) for s in self)}])"
+
+    def __getitem__(self, k):
+        r = tuple.__getitem__(self, k)
+        return Size(r) if isinstance(k, slice) else r
+
+
+class device:
+    """A device descriptor; ember runs on "cpu" (a CuPy backend will add "cuda")."""
+
+    def __init__(self, kind="cpu", index=None):
+        kind = str(kind.type if isinstance(kind, device) else kind)
+        _check_device(kind)
+        self.type = kind.split(":")[0]
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')"
+
+    def __str__(self) -> str:
+        return self.type
+
+    def __eq__(self, other) -> bool:
+        return str(other).split(":")[0] == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+def _check_device(d) -> None:
+    s = str(getattr(d, "type", d)).split(":")[0]
+    if s not in ("cpu",):
+        raise RuntimeError(f"device {d!r} is not available: ember currently runs on 'cpu' only")
+
+
+class max_return(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+def _wrap_dim(dim: int, ndim: int, op: str = "op") -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got "
+                         f"{dim})")
+    return dim % n
+
+
+def _to_array(data, dtype, copy: bool = False):
+    """Convert Python data / arrays / tensors to a backend array, inferring dtypes as PyTorch does: Python
+    floats -> the default float dtype, Python ints -> int64, NumPy arrays keep their dtype."""
+    if isinstance(data, Tensor):
+        arr = data._data
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+    if isinstance(data, (_np.ndarray, _np.generic)):
+        arr = _np.asarray(data)
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"can't convert a NumPy array of dtype {arr.dtype} to a Tensor; supported: bool, "
+                            f"integers and floats")
+        return arr.copy() if copy else arr
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat_first(data)):
+        data = _tensors_to_lists(data)
+    try:
+        arr = _np.asarray(data)
+    except ValueError as e:
+        raise ValueError(f"tensor(): the data is ragged or not numeric ({e}); expected a (nested) sequence of "
+                         f"numbers of equal lengths") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"tensor(): could not infer a numeric dtype from data of type {type(data).__name__}")
+    if dtype is None:
+        if arr.dtype.kind == "f":
+            dtype = _dt.get_default_dtype()
+        elif arr.dtype.kind in "iu":
+            dtype = _dt.int64
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    elif copy and arr is data:
+        arr = arr.copy()
+    return arr
+
+
+def _flat_first(data):
+    while isinstance(data, (list, tuple)) and data:
+        yield data[0]
+        data = data[0]
+
+
+def _tensors_to_lists(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_lists(d) for d in data]
+    return data
+
+
+# -- printing in PyTorch's style ---------------------------------------------------------------------------
+def _format(t: Tensor) -> str:
+    a = t._data
+    extras = []
+    if a.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_) or (a.size == 0 and a.dtype != _dt.float32):
+        extras.append(f"dtype=ember.{a.dtype}")
+    if a.size == 0 and a.ndim != 1:
+        extras.insert(0, f"size={tuple(a.shape)}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{type(t.grad_fn).__name__}Backward0>")
+    elif t._rg:
+        extras.append("requires_grad=True")
+    if a.dtype.kind == "f":
+        finite = a[_np.isfinite(a)] if a.size else a
+        is_int_valued = finite.size > 0 and bool(_np.all(finite == _np.round(finite)))
+        big = finite.size > 0 and (_np.abs(finite).max() >= 1e8 or
+                                   (_np.abs(finite[finite != 0]).min() < 1e-4 if (finite != 0).any() else False))
+        if is_int_valued and not big:
+            fmt = {"float_kind": lambda x: f"{x:.0f}." if _np.isfinite(x) else str(x)}
+        elif big:
+            fmt = {"float_kind": lambda x: f"{x:.4e}"}
+        else:
+            fmt = {"float_kind": lambda x: f"{x:.4f}"}
+    else:
+        fmt = None
+    body = _np.array2string(a, separator=", ", prefix="tensor(", formatter=fmt, threshold=1000, edgeitems=3,
+                            max_line_width=100)
+    if a.dtype == _dt.bool_:
+        body = body.replace("True", "True").replace("False", "False")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+class _LegacyType(Tensor):
+    """``FloatTensor(data)`` / ``LongTensor(data)``: legacy constructors that tutorials still use."""
+    _dtype = _dt.float32
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not isinstance(args[0], numbers.Number):
+            arr = _to_array(args[0], cls._dtype, copy=True)
+        else:
+            arr = xp.zeros(tuple(int(a) for a in args), cls._dtype)
+        return Tensor._make(arr)
+
+
+class FloatTensor(_LegacyType):
+    _dtype = _dt.float32
+
+
+class DoubleTensor(_LegacyType):
+    _dtype = _dt.float64
+
+
+class LongTensor(_LegacyType):
+    _dtype = _dt.int64
+
+
+class IntTensor(_LegacyType):
+    _dtype = _dt.int32
+
+
+class BoolTensor(_LegacyType):
+    _dtype = _dt.bool_
+
+
+class ByteTensor(_LegacyType):
+    _dtype = _dt.uint8
+
+
+_TYPE_NAMES = {_dt.float32: "ember.FloatTensor", _dt.float64: "ember.DoubleTensor", _dt.int64: "ember.LongTensor",
+               _dt.int32: "ember.IntTensor", _dt.bool_: "ember.BoolTensor", _dt.uint8: "ember.ByteTensor"}
+_TYPE_FROM_NAME = {v: k for k, v in _TYPE_NAMES.items()}
+_TYPE_FROM_NAME.update({v.replace("ember.", "torch."): k for k, v in _TYPE_NAMES.items()})
+
+from .autograd import function as _function  # noqa: E402
+from .autograd.function import AccumulateGrad as _AccumulateGrad  # noqa: E402
+
+_function.Tensor = Tensor
+from . import ops as _ops  # noqa: E402
