@@ -1,0 +1,16 @@
+"""Neural-network building blocks with PyTorch's names: ``Module`` and containers, every layer family in
+``layers/``, the losses, ``init`` and the functional forms in ``functional`` (imported as ``F``)."""
+from .parameter import Parameter, Buffer  # noqa: F401
+from .module import Module  # noqa: F401
+from .layers.container import *  # noqa: F401,F403
+from .layers.linear import *  # noqa: F401,F403
+from .layers.activation import *  # noqa: F401,F403
+from .layers.dropout import *  # noqa: F401,F403
+from .layers.embedding import *  # noqa: F401,F403
+from .layers.conv import *  # noqa: F401,F403
+from .layers.pooling import *  # noqa: F401,F403
+from .layers.normalization import *  # noqa: F401,F403
+from .layers.recurrent import *  # noqa: F401,F403
+from .layers.attention import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from . import init, functional, utils  # noqa: F401

@@ -1,0 +1,5 @@
+"""(placeholder: being written)"""
+
+
+class Module:
+    pass

@@ -1,0 +1,10 @@
+"""(placeholder: being written)"""
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    pass
+
+
+class Buffer(Tensor):
+    pass
