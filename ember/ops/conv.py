@@ -1,0 +1,474 @@
+"""Convolutions as fused kernels: conv1d/conv2d, conv_transpose1d/2d, unfold/fold.
+
+Every kernel works in 2-D (1-D inputs get a height of 1).  The forward is im2col through a strided view of
+the padded input, copied once into a ``(C*KH*KW, N*OH*OW)`` column matrix, then ONE (grouped) GEMM against the
+weight.  The columns are laid out channel-major, batch second (``(C, KH, KW, N, OH, OW)``) because that copy has
+long contiguous inner runs (along OW) and because the GEMM then covers the whole batch at once.  Its output is
+``(O, N, OH, OW)`` in memory and is returned as an ``(N, O, OH, OW)`` view: the next elementwise op keeps that
+layout and the next convolution's im2col reads it at no extra cost.
+
+Backward: ``grad_weight`` is one GEMM of the output gradient with the saved columns; ``grad_input`` is one
+GEMM followed by col2im, which adds each kernel offset's slab back with a strided slice (a loop over KH*KW,
+never over pixels or the batch).  A transposed convolution is the adjoint: its forward is conv's grad_input
+path and its backward uses conv's forward.  The fused backwards work on raw arrays and are
+once-differentiable.
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Function, once_differentiable
+from ..backend import xp as np
+from ..tensor import Tensor
+
+_as_strided = np.lib.stride_tricks.as_strided
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# raw-array helpers (all 2-D: x (N, C, H, W), w (O, C/groups, KH, KW))
+# ---------------------------------------------------------------------------------------------------------
+def _pad2d(x, pads):
+    """Zero-pad the last two dims of ``x`` by ``((top, bottom), (left, right))``."""
+    (p0, p1), (q0, q1) = pads
+    if not (p0 or p1 or q0 or q1):
+        return x
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, h + p0 + p1, w + q0 + q1), dtype=x.dtype)
+    out[:, :, p0:p0 + h, q0:q0 + w] = x
+    return out
+
+
+def _im2col(xp_, kh, kw, stride, dil, oh, ow):
+    """Columns ``(C, KH, KW, N, OH, OW)`` (contiguous) of the padded input ``xp_`` (N, C, Hp, Wp)."""
+    n, c = xp_.shape[:2]
+    sn, sc, sh, sw = xp_.strides
+    view = _as_strided(xp_, (c, kh, kw, n, oh, ow),
+                       (sc, sh * dil[0], sw * dil[1], sn, sh * stride[0], sw * stride[1]), writeable=False)
+    return np.ascontiguousarray(view)
+
+
+def _col2im(dcols, n, c, hp, wp, stride, dil):
+    """Adjoint of ``_im2col``: sum the columns ``(C, KH, KW, N, OH, OW)`` back into an ``(N, C, Hp, Wp)``
+    array (returned as a view of a ``(C, N, Hp, Wp)`` buffer).  Loops over kernel offsets only."""
+    _, kh, kw, _, oh, ow = dcols.shape
+    out = np.zeros((c, n, hp, wp), dtype=dcols.dtype)
+    sh, sw = stride
+    hspan, wspan = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+    for i in range(kh):
+        r = i * dil[0]
+        for j in range(kw):
+            q = j * dil[1]
+            out[:, :, r:r + hspan:sh, q:q + wspan:sw] += dcols[:, i, j]
+    return out.transpose(1, 0, 2, 3)
+
+
+def _gemm_out(w, cols, groups):
+    """``w (O, Cg, KH, KW)`` times ``cols (C*KH*KW, N*L)`` -> ``(O, N*L)``: one (batched-over-groups) GEMM."""
+    o = w.shape[0]
+    if groups == 1:
+        return w.reshape(o, -1) @ cols
+    wg = w.reshape(groups, o // groups, -1)
+    return (wg @ cols.reshape(groups, -1, cols.shape[-1])).reshape(o, -1)
+
+
+def _conv_forward(x, w, b, stride, pads, dil, groups):
+    """Returns (out (N, O, OH, OW), cols (C*KH*KW, N*OH*OW), padded input shape)."""
+    n = x.shape[0]
+    o, _, kh, kw = w.shape
+    xp_ = _pad2d(x, pads)
+    hp, wp = xp_.shape[2:]
+    oh = (hp - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (wp - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    cols = _im2col(xp_, kh, kw, stride, dil, oh, ow).reshape(-1, n * oh * ow)
+    out = _gemm_out(w, cols, groups)
+    if b is not None:
+        out += b[:, None]
+    return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3), cols, (hp, wp)
+
+
+def _grad_cols(g2, w, groups):
+    """``w^T g``: output-gradient ``g2 (O, N*L)`` -> column gradient ``(C*KH*KW, N*L)``."""
+    o = w.shape[0]
+    if groups == 1:
+        return w.reshape(o, -1).T @ g2
+    wg = w.reshape(groups, o // groups, -1)
+    return (wg.transpose(0, 2, 1) @ g2.reshape(groups, o // groups, -1)).reshape(-1, g2.shape[-1])
+
+
+def _grad_weight(g2, cols, w_shape, groups):
+    """``g cols^T``: ``g2 (O, N*L)``, ``cols (C*KH*KW, N*L)`` -> weight gradient of shape ``w_shape``."""
+    o = w_shape[0]
+    if groups == 1:
+        return (g2 @ cols.T).reshape(w_shape)
+    gg = g2.reshape(groups, o // groups, -1)
+    cg = cols.reshape(groups, -1, cols.shape[-1])
+    return (gg @ cg.transpose(0, 2, 1)).reshape(w_shape)
+
+
+def _o_major(g):
+    """``(N, O, H, W)`` -> ``(O, N*H*W)`` (free when ``g`` already has the O-major layout conv produces)."""
+    o = g.shape[1]
+    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, -1)
+
+
+def _crop(x, pads, h, w):
+    (p0, _), (q0, _) = pads
+    return x[:, :, p0:p0 + h, q0:q0 + w]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------------------------------------
+class _Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, pads, dil, groups):
+        out, cols, hpwp = _conv_forward(x, w, b, stride, pads, dil, groups)
+        ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, hpwp, b is not None)
+        ctx.save_for_backward(w, cols)    # cols is freed with the graph (or kept by retain_graph)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        w, cols = ctx.saved_tensors
+        x_shape, w_shape, stride, pads, dil, groups, (hp, wp), has_b = ctx.cfg
+        n, c, h, wd = x_shape
+        ga = g._data
+        g2 = _o_major(ga)
+        need = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            dcols = _grad_cols(g2, w._data, groups)
+            oh, ow = ga.shape[2:]
+            dcols = dcols.reshape(c, w_shape[2], w_shape[3], n, oh, ow)
+            gx = Tensor._make(_crop(_col2im(dcols, n, c, hp, wp, stride, dil), pads, h, wd))
+        if need[1]:
+            gw = Tensor._make(_grad_weight(g2, cols._data, w_shape, groups))
+        if has_b and need[2]:
+            gb = Tensor._make(g2.sum(1))
+        return gx, gw, gb, None, None, None, None
+
+
+def _convT_forward(x, w, b, stride, pads, dil, groups, out_pad):
+    """Transposed convolution = conv's input-gradient path with ``x`` in the role of the output gradient.
+    ``w`` is (Cin, Cout/groups, KH, KW)."""
+    n, cin, h, wd = x.shape
+    _, cog, kh, kw = w.shape
+    cout = cog * groups
+    hp = (h - 1) * stride[0] + dil[0] * (kh - 1) + 1 + out_pad[0]
+    wp = (wd - 1) * stride[1] + dil[1] * (kw - 1) + 1 + out_pad[1]
+    dcols = _grad_cols(_o_major(x), w, groups).reshape(cout, kh, kw, n, h, wd)
+    full = _col2im(dcols, n, cout, hp, wp, stride, dil)
+    (p0, p1), (q0, q1) = pads
+    out = full[:, :, p0:hp - p1, q0:wp - q1]
+    if b is not None:
+        out = out + b[:, None, None]
+    return out, (hp, wp)
+
+
+class _ConvTranspose2d(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, pads, dil, groups, out_pad):
+        out, _ = _convT_forward(x, w, b, stride, pads, dil, groups, out_pad)
+        ctx.cfg = (stride, pads, dil, groups, b is not None)
+        ctx.save_for_backward(x, w)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        stride, pads, dil, groups, has_b = ctx.cfg
+        x, w, ga = x._data, w._data, g._data
+        need = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need[0] or need[1]:
+            # the forward conv of g with w has exactly x's spatial size (output_padding < stride or dilation)
+            out, cols, _ = _conv_forward(ga, w, None, stride, pads, dil, groups)
+            h, wd = x.shape[2:]
+            if need[0]:
+                gx = Tensor._make(out[:, :, :h, :wd])
+            if need[1]:
+                cols = cols.reshape(cols.shape[0], ga.shape[0], out.shape[2], out.shape[3])[:, :, :h, :wd]
+                gw = Tensor._make(_grad_weight(_o_major(x), cols.reshape(cols.shape[0], -1), w.shape, groups))
+        if has_b and need[2]:
+            gb = Tensor._make(ga.sum((0, 2, 3)))
+        return gx, gw, gb, None, None, None, None, None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# argument handling
+# ---------------------------------------------------------------------------------------------------------
+def _tuple(v, n, name, op):
+    if isinstance(v, Tensor):
+        v = v.tolist()
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1:
+            v = tuple(v) * n
+        if len(v) != n:
+            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+        return tuple(int(a) for a in v)
+    return (int(v),) * n
+
+
+def _check_pos(vals, name, op, minimum=1):
+    if any(v < minimum for v in vals):
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {vals}")
+
+
+def _check_inputs(x, w, b, nd, op):
+    if not isinstance(x, Tensor) or not isinstance(w, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors, got {type(x).__name__} and {type(w).__name__}")
+    if w.ndim != nd + 2:
+        raise RuntimeError(f"{op}: expected weight to be {nd + 2}-D, got shape {tuple(w.shape)}")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input, got input of "
+                           f"shape {tuple(x.shape)}")
+    if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+        raise RuntimeError(f"{op}: input ({x.dtype}), weight ({w.dtype}) and bias "
+                           f"({None if b is None else b.dtype}) must have the same dtype")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+
+
+def _to2d(t, nd):
+    """Give a 1-D-spatial tensor a height of 1 (a view with autograd)."""
+    return t.unsqueeze(-2) if nd == 1 else t
+
+
+def _conv_nd(x, w, b, stride, padding, dilation, groups, nd, op):
+    _check_inputs(x, w, b, nd, op)
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    stride = _tuple(stride, nd, "stride", op)
+    dilation = _tuple(dilation, nd, "dilation", op)
+    _check_pos(stride, "stride", op)
+    _check_pos(dilation, "dilation", op)
+    groups = int(groups)
+    o, cg = w.shape[:2]
+    ks = tuple(w.shape[2:])
+    c = x.shape[1]
+    if groups < 1 or o % groups:
+        raise RuntimeError(f"{op}: groups={groups} must be positive and divide out_channels={o} "
+                           f"(weight of shape {tuple(w.shape)})")
+    if c != cg * groups:
+        raise RuntimeError(f"{op}: given groups={groups}, weight of size {list(w.shape)}, expected input"
+                           f"{list(x.shape)} to have {cg * groups} channels, but got {c} channels instead")
+    if b is not None and tuple(b.shape) != (o,):
+        raise RuntimeError(f"{op}: expected bias of shape ({o},), got {tuple(b.shape)}")
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                                 f"(stride={stride})")
+            tot = [d * (k - 1) for d, k in zip(dilation, ks)]
+            pads = tuple((t // 2, t - t // 2) for t in tot)    # PyTorch puts the odd extra on the right
+        else:
+            raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+    else:
+        p = _tuple(padding, nd, "padding", op)
+        _check_pos(p, "padding", op, 0)
+        pads = tuple((a, a) for a in p)
+    spatial = tuple(x.shape[2:])
+    for i in range(nd):
+        eff = spatial[i] + sum(pads[i])
+        if eff < dilation[i] * (ks[i] - 1) + 1:
+            raise RuntimeError(f"{op}: input of shape {tuple(x.shape)} (padded spatial size {eff} in dim {i}) is "
+                               f"smaller than the dilated kernel size {dilation[i] * (ks[i] - 1) + 1} "
+                               f"(weight {tuple(w.shape)})")
+    if nd == 1:
+        stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
+    out = _Conv2d.apply(_to2d(x, nd), _to2d(w, nd), b, stride, pads, dilation, groups)
+    if nd == 1:
+        out = out.squeeze(-2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-D convolution (cross-correlation) over ``input`` (N, C_in, H, W) or (C_in, H, W) with ``weight``
+    (C_out, C_in/groups, kH, kW) and optional ``bias`` (C_out,), as ``torch.nn.functional.conv2d``.
+
+    ``padding``: int, pair, ``"valid"`` or ``"same"`` (stride 1 only).  Output (N, C_out, H_out, W_out) with
+    ``H_out = (H + 2*padding - dilation*(kH-1) - 1) // stride + 1``.
+
+    >>> x = ember.randn(8, 1, 28, 28); w = ember.randn(6, 1, 5, 5)
+    >>> conv2d(x, w, padding=2).shape
+    ember.Size([8, 6, 28, 28])
+    """
+    return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-D convolution over ``input`` (N, C_in, L) or (C_in, L) with ``weight`` (C_out, C_in/groups, k), as
+    ``torch.nn.functional.conv1d``; options as :func:`conv2d`.
+
+    >>> conv1d(ember.randn(4, 3, 50), ember.randn(8, 3, 5), padding="same").shape
+    ember.Size([4, 8, 50])
+    """
+    return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def _conv_t_nd(x, w, b, stride, padding, output_padding, groups, dilation, nd, op):
+    _check_inputs(x, w, b, nd, op)
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
+    stride = _tuple(stride, nd, "stride", op)
+    dilation = _tuple(dilation, nd, "dilation", op)
+    p = _tuple(padding, nd, "padding", op)
+    op_ = _tuple(output_padding, nd, "output_padding", op)
+    _check_pos(stride, "stride", op)
+    _check_pos(dilation, "dilation", op)
+    _check_pos(p, "padding", op, 0)
+    _check_pos(op_, "output_padding", op, 0)
+    for s, d, q in zip(stride, dilation, op_):
+        if q >= s and q >= d:
+            raise RuntimeError(f"{op}: output_padding {op_} must be smaller than either stride {stride} or "
+                               f"dilation {dilation}")
+    groups = int(groups)
+    cin = w.shape[0]
+    if groups < 1 or cin % groups:
+        raise RuntimeError(f"{op}: groups={groups} must be positive and divide in_channels={cin}")
+    if x.shape[1] != cin:
+        raise RuntimeError(f"{op}: given transposed=1, weight of size {list(w.shape)}, expected input "
+                           f"{list(x.shape)} to have {cin} channels, but got {x.shape[1]} channels instead")
+    cout = w.shape[1] * groups
+    if b is not None and tuple(b.shape) != (cout,):
+        raise RuntimeError(f"{op}: expected bias of shape ({cout},), got {tuple(b.shape)}")
+    ks = tuple(w.shape[2:])
+    for i in range(nd):
+        size = (x.shape[2 + i] - 1) * stride[i] - 2 * p[i] + dilation[i] * (ks[i] - 1) + op_[i] + 1
+        if size <= 0:
+            raise RuntimeError(f"{op}: output size {size} in dim {i} is too small for input {tuple(x.shape)} "
+                               f"(padding {p}, kernel {ks})")
+    pads = tuple((a, a) for a in p)
+    if nd == 1:
+        stride, dilation, pads, op_ = (1,) + stride, (1,) + dilation, ((0, 0),) + pads, (0,) + op_
+    out = _ConvTranspose2d.apply(_to2d(x, nd), _to2d(w, nd), b, stride, pads, dilation, groups, op_)
+    if nd == 1:
+        out = out.squeeze(-2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """Transposed 2-D convolution (the adjoint of :func:`conv2d`, sometimes called deconvolution), as
+    ``torch.nn.functional.conv_transpose2d``.  ``weight`` is (C_in, C_out/groups, kH, kW); output size
+    ``(H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``.
+
+    >>> conv_transpose2d(ember.randn(2, 4, 7, 7), ember.randn(4, 3, 3, 3), stride=2, padding=1,
+    ...                  output_padding=1).shape
+    ember.Size([2, 3, 14, 14])
+    """
+    return _conv_t_nd(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                      "conv_transpose2d")
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """Transposed 1-D convolution over (N, C_in, L) with ``weight`` (C_in, C_out/groups, k), as
+    ``torch.nn.functional.conv_transpose1d``.
+
+    >>> conv_transpose1d(ember.randn(2, 4, 10), ember.randn(4, 2, 3), stride=2).shape
+    ember.Size([2, 2, 21])
+    """
+    return _conv_t_nd(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                      "conv_transpose1d")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# unfold / fold (im2col / col2im as user ops); each one's backward is the other, so both are differentiable
+# any number of times
+# ---------------------------------------------------------------------------------------------------------
+def _out_size(size, k, d, p, s):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+class _Unfold(Function):
+    @staticmethod
+    def forward(ctx, x, ks, dil, pad, stride):
+        n, c, h, w = x.shape
+        oh = _out_size(h, ks[0], dil[0], pad[0], stride[0])
+        ow = _out_size(w, ks[1], dil[1], pad[1], stride[1])
+        ctx.cfg = ((h, w), ks, dil, pad, stride)
+        cols = _im2col(_pad2d(x, ((pad[0],) * 2, (pad[1],) * 2)), ks[0], ks[1], stride, dil, oh, ow)
+        return cols.reshape(c * ks[0] * ks[1], n, oh * ow).transpose(1, 0, 2)
+
+    @staticmethod
+    def backward(ctx, g):
+        size, ks, dil, pad, stride = ctx.cfg
+        return _Fold.apply(g, size, ks, dil, pad, stride), None, None, None, None
+
+
+class _Fold(Function):
+    @staticmethod
+    def forward(ctx, cols, size, ks, dil, pad, stride):
+        n, ck, _ = cols.shape
+        c = ck // (ks[0] * ks[1])
+        oh = _out_size(size[0], ks[0], dil[0], pad[0], stride[0])
+        ow = _out_size(size[1], ks[1], dil[1], pad[1], stride[1])
+        ctx.cfg = (ks, dil, pad, stride)
+        d = cols.transpose(1, 0, 2).reshape(c, ks[0], ks[1], n, oh, ow)
+        hp, wp = size[0] + 2 * pad[0], size[1] + 2 * pad[1]
+        full = _col2im(d, n, c, hp, wp, stride, dil)
+        return full[:, :, pad[0]:pad[0] + size[0], pad[1]:pad[1] + size[1]]
+
+    @staticmethod
+    def backward(ctx, g):
+        ks, dil, pad, stride = ctx.cfg
+        return _Unfold.apply(g, ks, dil, pad, stride), None, None, None, None, None
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Extract sliding local blocks (im2col), as ``torch.nn.functional.unfold``: (N, C, H, W) ->
+    (N, C*kH*kW, L) where L is the number of block positions.
+
+    >>> unfold(ember.randn(2, 3, 8, 8), 3).shape
+    ember.Size([2, 27, 36])
+    """
+    x = input
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"unfold: expected 3D or 4D input, got shape {tuple(x.shape)}")
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    ks, dil = _tuple(kernel_size, 2, "kernel_size", "unfold"), _tuple(dilation, 2, "dilation", "unfold")
+    pad, st = _tuple(padding, 2, "padding", "unfold"), _tuple(stride, 2, "stride", "unfold")
+    for i in range(2):
+        if _out_size(x.shape[2 + i], ks[i], dil[i], pad[i], st[i]) < 1:
+            raise RuntimeError(f"unfold: input {tuple(x.shape)} is too small for kernel {ks} (padding {pad}, "
+                               f"dilation {dil})")
+    out = _Unfold.apply(x, ks, dil, pad, st)
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Combine sliding local blocks into a tensor, summing overlaps (col2im), as
+    ``torch.nn.functional.fold``: (N, C*kH*kW, L) -> (N, C, H, W); the adjoint of :func:`unfold`.
+
+    >>> fold(ember.ones(1, 4, 9), (4, 4), 2, stride=1).shape
+    ember.Size([1, 1, 4, 4])
+    """
+    x = input
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"fold: expected 2D or 3D input, got shape {tuple(x.shape)}")
+    unbatched = x.ndim == 2
+    if unbatched:
+        x = x.unsqueeze(0)
+    size = _tuple(output_size, 2, "output_size", "fold")
+    ks, dil = _tuple(kernel_size, 2, "kernel_size", "fold"), _tuple(dilation, 2, "dilation", "fold")
+    pad, st = _tuple(padding, 2, "padding", "fold"), _tuple(stride, 2, "stride", "fold")
+    k = ks[0] * ks[1]
+    blocks = math.prod(_out_size(size[i], ks[i], dil[i], pad[i], st[i]) for i in range(2))
+    if x.shape[1] % k or x.shape[2] != blocks:
+        raise RuntimeError(f"fold: expected input of shape (N, C*{k}, {blocks}) for output_size {size}, kernel "
+                           f"{ks}, got {tuple(x.shape)}")
+    out = _Fold.apply(x, size, ks, dil, pad, st)
+    return out.squeeze(0) if unbatched else out
