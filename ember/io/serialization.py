@@ -1,0 +1,392 @@
+"""``save`` / ``load``: checkpoints in the safetensors file format, written by hand, never pickled.
+
+A file is what the ``safetensors`` package reads and writes::
+
+    8 bytes    little-endian uint64 N, the header length
+    N bytes    a JSON object: one entry per tensor {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}
+               plus "__metadata__": {str: str}
+    the rest   the tensors' raw little-endian bytes, back to back, in offset order
+
+Tensors are stored flat under path-like keys (``model/fc1.weight``); the nested Python structure around them
+(dicts, OrderedDicts, lists, tuples, ints, floats, strings, bools, None) is JSON in ``__metadata__`` under
+``ember.structure``, with each tensor replaced by a reference to its key.  Loading therefore only ever parses
+JSON and copies bytes: no code from the file runs, whatever ``weights_only`` says.  A file written by another
+safetensors writer (no ``ember.structure``) loads as an ``OrderedDict`` of name -> Tensor.
+
+Writes are atomic: a temporary file in the destination folder is written, flushed and fsynced, then renamed
+over the destination (``os.replace``) and the folder fsynced, so a crash mid-save leaves the previous file whole.
+"""
+from __future__ import annotations
+
+import io as _pyio
+import json
+import math
+import os
+import tempfile
+from collections import OrderedDict
+
+from ..backend import np
+from ..tensor import Tensor
+
+__all__ = ["save", "load", "CheckpointError"]
+
+FORMAT_VERSION = "1"
+# safetensors refuses headers above 100 MB; a larger length field means a corrupt file, not a big header
+_MAX_HEADER = 100_000_000
+
+# safetensors dtype names <-> NumPy dtypes (always little-endian on disk)
+_TO_ST = {
+    np.dtype(np.bool_): "BOOL", np.dtype(np.uint8): "U8", np.dtype(np.int8): "I8",
+    np.dtype(np.uint16): "U16", np.dtype(np.int16): "I16", np.dtype(np.uint32): "U32", np.dtype(np.int32): "I32",
+    np.dtype(np.uint64): "U64", np.dtype(np.int64): "I64", np.dtype(np.float16): "F16",
+    np.dtype(np.float32): "F32", np.dtype(np.float64): "F64",
+}
+_FROM_ST = {v: k for k, v in _TO_ST.items()}
+
+
+def _st_name(dtype) -> str | None:
+    """The safetensors name of a NumPy dtype of either byte order, or None if safetensors has none."""
+    for known, name in _TO_ST.items():
+        if dtype.kind == known.kind and dtype.itemsize == known.itemsize:
+            return name
+    return None
+
+
+class CheckpointError(RuntimeError, ValueError):
+    """A file that cannot be loaded as an ember/safetensors checkpoint (truncated, corrupt, wrong format).
+
+    The message names the file and what is wrong with it.  It is both a ``RuntimeError`` (what PyTorch raises
+    for a bad checkpoint) and a ``ValueError`` (bad data).
+    """
+
+
+# -- encoding ------------------------------------------------------------------------------------------------
+class _Encoder:
+    """Walks the object once, collecting arrays under unique keys and building the JSON structure."""
+
+    def __init__(self) -> None:
+        self.arrays: "OrderedDict[str, object]" = OrderedDict()
+        self._seen: dict[int, str] = {}      # id(tensor) -> key: a tensor stored twice is written once
+        self._keep: list = []                # keeps encoded objects alive so their ids stay unique
+
+    def key_for(self, path: list[str]) -> str:
+        base = "/".join(path) if path else "tensor"
+        key, n = base, 1
+        while key in self.arrays:           # "a/b" as a dict key can collide with {"a": {"b": ...}}
+            key, n = f"{base}~{n}", n + 1
+        return key
+
+    def tensor(self, arr, path, obj):
+        oid = id(obj)
+        if oid in self._seen:
+            return self._seen[oid]
+        arr = np.asarray(arr)
+        if _st_name(arr.dtype) is None:
+            raise TypeError(f"ember.save: cannot store dtype {arr.dtype} at '{'/'.join(path) or '<root>'}' "
+                            f"(supported: {', '.join(str(d) for d in _TO_ST)})")
+        key = self.key_for(path)
+        self.arrays[key] = arr
+        self._seen[oid] = key
+        self._keep.append(obj)
+        return key
+
+    def encode(self, obj, path: list[str]):
+        if isinstance(obj, Tensor):
+            ref = {"__tensor__": self.tensor(obj._data, path, obj)}
+            if obj._rg:
+                ref["requires_grad"] = True
+            if type(obj).__name__ == "Parameter":
+                ref["parameter"] = True
+            return ref
+        if isinstance(obj, np.ndarray):
+            return {"__ndarray__": self.tensor(obj, path, obj)}
+        if isinstance(obj, np.generic):     # a NumPy scalar: keep its dtype
+            return {"__npscalar__": self.tensor(np.asarray(obj), path, obj)}
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return obj
+        if isinstance(obj, float):
+            if math.isfinite(obj):
+                return obj
+            return {"__float__": repr(obj)}          # 'nan', 'inf', '-inf': strict JSON has no such numbers
+        if isinstance(obj, np.dtype):
+            return {"__dtype__": obj.str if obj.names is None else str(obj)}
+        if isinstance(obj, dict):
+            items = []
+            for k, v in obj.items():
+                if not isinstance(k, (str, int, float, bool)) and k is not None:
+                    raise TypeError(f"ember.save: dict key {k!r} at '{'/'.join(path) or '<root>'}' is a "
+                                    f"{type(k).__name__}; keys must be str, int, float, bool or None")
+                items.append([self.encode(k, path + ["key"]) if isinstance(k, float) else k,
+                              self.encode(v, path + [str(k)])])
+            tag = "__odict__" if isinstance(obj, OrderedDict) else "__dict__"
+            return {tag: items}
+        if isinstance(obj, tuple):
+            return {"__tuple__": [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]}
+        if isinstance(obj, list):
+            return [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]
+        raise TypeError(f"ember.save: cannot store a {type(obj).__module__}.{type(obj).__qualname__} at "
+                        f"'{'/'.join(path) or '<root>'}'; supported are Tensors, NumPy arrays, dicts, lists, "
+                        f"tuples, int, float, str, bool and None (save a model's state_dict(), not the model)")
+
+
+def _serialize(obj) -> tuple[bytes, list]:
+    """The header bytes and the list of contiguous little-endian arrays to write after it."""
+    enc = _Encoder()
+    structure = enc.encode(obj, [])
+    header: dict = {}
+    arrays = []
+    offset = 0
+    for key, arr in enc.arrays.items():
+        # the file is little-endian whatever this machine is; a no-op copy-free view on the usual machines
+        # (astype, not ascontiguousarray, which would turn 0-d arrays into 1-d ones)
+        arr = arr.astype(arr.dtype.newbyteorder("<"), order="C", copy=False)
+        n = arr.nbytes
+        header[key] = {"dtype": _st_name(arr.dtype), "shape": list(arr.shape),
+                       "data_offsets": [offset, offset + n]}
+        offset += n
+        arrays.append(arr)
+    header["__metadata__"] = {"format": "pt", "ember.format": FORMAT_VERSION,
+                              "ember.structure": json.dumps(structure, allow_nan=False, separators=(",", ":"))}
+    raw = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)           # pad with spaces so the data starts 8-byte aligned
+    return len(raw).to_bytes(8, "little") + raw, arrays
+
+
+def _write_all(f, head: bytes, arrays: list) -> None:
+    f.write(head)
+    for arr in arrays:
+        if arr.nbytes:
+            f.write(memoryview(arr.reshape(-1)).cast("B"))
+
+
+def _fsync_dir(folder: str) -> None:
+    # the rename itself must reach the disk too; not every platform can open a folder (Windows), so best effort
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True) -> None:
+    """Save ``obj`` (a Tensor, a state_dict, or nested dicts/lists/tuples of Tensors, arrays and plain values)
+    to ``f`` (a path or a writable binary file object), like ``torch.save`` but in the safetensors format.
+
+    Saving to a path is atomic: the previous file stays intact if anything fails before the final rename.
+    ``pickle_module``/``pickle_protocol`` are accepted for PyTorch compatibility and must be None: ember
+    never pickles.
+
+    >>> ember.save(model.state_dict(), "model.safetensors")
+    >>> model.load_state_dict(ember.load("model.safetensors"))
+    """
+    if pickle_module is not None or pickle_protocol is not None:
+        raise ValueError("ember.save never pickles: pickle_module and pickle_protocol must be None")
+    head, arrays = _serialize(obj)
+    if hasattr(f, "write") and not isinstance(f, (str, bytes, os.PathLike)):
+        _write_all(f, head, arrays)
+        return
+    path = os.fspath(f)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"ember.save: folder '{folder}' does not exist (saving '{path}')")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _write_all(fh, head, arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # KeyboardInterrupt included: never leave a half-written temporary file behind
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(folder)
+
+
+# -- decoding ------------------------------------------------------------------------------------------------
+def _check_map_location(map_location) -> None:
+    if map_location is None or callable(map_location) or isinstance(map_location, dict):
+        return          # a callable/dict remaps devices; with one device there is nothing to remap
+    dev = getattr(map_location, "type", map_location)
+    if str(dev).split(":")[0] != "cpu":
+        raise ValueError(f"ember.load: map_location={map_location!r} is not available; ember runs on 'cpu'")
+
+
+def _read_header(fh, name: str, size: int) -> tuple[dict, int]:
+    def bad(msg):
+        return CheckpointError(f"cannot load '{name}': {msg}")
+
+    first = fh.read(8)
+    if len(first) < 8:
+        raise bad(f"file is truncated ({size} bytes; a safetensors file starts with an 8-byte header length)")
+    n = int.from_bytes(first, "little")
+    if n > _MAX_HEADER or 8 + n > size:
+        raise bad(f"header length field says {n} bytes, but the file has only {size - 8} bytes after it "
+                  f"(truncated or not a safetensors/ember checkpoint)")
+    raw = fh.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise bad(f"header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise bad(f"header must be a JSON object, got {type(header).__name__}")
+    return header, 8 + n
+
+
+def _read_tensors(fh, name: str, header: dict, data_start: int, size: int) -> dict:
+    def bad(msg):
+        return CheckpointError(f"cannot load '{name}': {msg}")
+
+    data_len = size - data_start
+    out = {}
+    entries = []
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= info.keys():
+            raise bad(f"entry '{key}' must have 'dtype', 'shape' and 'data_offsets'")
+        dt = _FROM_ST.get(info["dtype"])
+        if dt is None:
+            raise bad(f"tensor '{key}' has unknown dtype {info['dtype']!r} (known: {', '.join(_FROM_ST)})")
+        shape, offs = info["shape"], info["data_offsets"]
+        if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
+                                                for s in shape)):
+            raise bad(f"tensor '{key}' has an invalid shape {shape!r} (expected a list of non-negative ints)")
+        if not (isinstance(offs, list) and len(offs) == 2 and all(isinstance(o, int) for o in offs)):
+            raise bad(f"tensor '{key}' has invalid data_offsets {offs!r} (expected [begin, end])")
+        begin, end = offs
+        if not 0 <= begin <= end:
+            raise bad(f"tensor '{key}' has invalid data_offsets {offs!r} (expected 0 <= begin <= end)")
+        if end > data_len:
+            raise bad(f"tensor '{key}' data_offsets {offs!r} run past the end of the data ({data_len} bytes): "
+                      f"the file is truncated or corrupt")
+        want = math.prod(shape) * dt.itemsize
+        if end - begin != want:
+            raise bad(f"tensor '{key}' holds {end - begin} bytes but dtype {info['dtype']} and shape "
+                      f"{tuple(shape)} need {want}")
+        entries.append((begin, key, dt.newbyteorder("<"), tuple(shape), end - begin))
+    for begin, key, dt, shape, n in sorted(entries, key=lambda e: e[0]):
+        buf = bytearray(n)
+        fh.seek(data_start + begin)
+        got = fh.readinto(buf) if n else 0
+        if got != n:
+            raise bad(f"tensor '{key}' is truncated (read {got} of {n} bytes)")
+        # bytearray-backed arrays are writable and own no file handle
+        arr = np.frombuffer(buf, dtype=dt).reshape(shape) if n else np.empty(shape, dt)
+        out[key] = arr.astype(dt.newbyteorder("="), copy=False)
+    return out
+
+
+class _Decoder:
+    def __init__(self, name: str, arrays: dict):
+        self.name, self.arrays = name, arrays
+        self.made: dict[str, Tensor] = {}    # one Tensor per stored key: shared tensors stay shared
+
+    def bad(self, msg):
+        return CheckpointError(f"cannot load '{self.name}': {msg}")
+
+    def array(self, key):
+        if not isinstance(key, str) or key not in self.arrays:
+            raise self.bad(f"metadata refers to tensor {key!r}, which is not in the file")
+        return self.arrays[key]
+
+    def decode(self, node):
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if isinstance(node, list):
+            return [self.decode(v) for v in node]
+        if not isinstance(node, dict) or len(node) == 0:
+            raise self.bad(f"unexpected structure node {node!r}")
+        if "__tensor__" in node:
+            key = node["__tensor__"]
+            t = self.made.get(key)
+            if t is None:
+                t = Tensor._make(self.array(key))
+                if node.get("parameter"):
+                    from ..nn.parameter import Parameter      # lazy: io sits above nn but rarely needs it
+                    t = Parameter(t, requires_grad=bool(node.get("requires_grad")))
+                elif node.get("requires_grad"):
+                    t.requires_grad_(True)
+                self.made[key] = t
+            return t
+        if "__ndarray__" in node:
+            return self.array(node["__ndarray__"])
+        if "__npscalar__" in node:
+            return self.array(node["__npscalar__"])[()]
+        if "__float__" in node:
+            return float(node["__float__"])
+        if "__dtype__" in node:
+            return np.dtype(node["__dtype__"])
+        if "__tuple__" in node:
+            return tuple(self.decode(v) for v in node["__tuple__"])
+        for tag, cls in (("__odict__", OrderedDict), ("__dict__", dict)):
+            if tag in node:
+                items = node[tag]
+                if not isinstance(items, list) or not all(isinstance(p, list) and len(p) == 2 for p in items):
+                    raise self.bad(f"malformed {tag} entry in the metadata")
+                return cls((self.decode(k) if isinstance(k, dict) else k, self.decode(v)) for k, v in items)
+        raise self.bad(f"unknown structure tag in {sorted(node)!r}")
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True, mmap=None, **pickle_load_args):
+    """Load an object saved by ``ember.save`` (or any safetensors file) from a path or binary file object.
+
+    Loading only parses JSON and copies bytes, so it never runs code from the file; ``weights_only`` is
+    accepted for PyTorch compatibility (both values are safe).  ``map_location`` may be None, ``"cpu"``, a
+    device, a dict or a callable (ember has one device, so nothing moves).  A plain safetensors file with no
+    ember metadata loads as an ``OrderedDict`` of name -> Tensor.
+
+    Raises ``CheckpointError`` naming the file and the problem when the file is truncated or corrupt, and
+    ``FileNotFoundError`` when it does not exist.
+
+    >>> sd = ember.load("model.safetensors")
+    """
+    if pickle_module is not None:
+        raise ValueError("ember.load never unpickles: pickle_module must be None")
+    _check_map_location(map_location)
+    if hasattr(f, "read") and not isinstance(f, (str, bytes, os.PathLike)):
+        data = f.read()
+        name = getattr(f, "name", "<file object>")
+        fh = _pyio.BytesIO(data)
+        return _load_from(fh, str(name), len(data))
+    path = os.fspath(f)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"ember.load: no such file '{path}'")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"ember.load: '{path}' is a folder, not a checkpoint file")
+    with open(path, "rb") as fh:
+        return _load_from(fh, path, os.fstat(fh.fileno()).st_size)
+
+
+def _load_from(fh, name: str, size: int):
+    header, data_start = _read_header(fh, name, size)
+    meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise CheckpointError(f"cannot load '{name}': __metadata__ must map strings to strings")
+    arrays = _read_tensors(fh, name, header, data_start, size)
+    structure = meta.get("ember.structure")
+    if structure is None:       # a plain safetensors file: name -> tensor, in header order
+        return OrderedDict((k, Tensor._make(arrays[k])) for k in header if k != "__metadata__")
+    version = meta.get("ember.format")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"cannot load '{name}': ember format version {version!r} is not supported "
+                              f"(this ember reads version {FORMAT_VERSION})")
+    try:
+        tree = json.loads(structure)
+    except ValueError as e:
+        raise CheckpointError(f"cannot load '{name}': ember.structure metadata is not valid JSON ({e})") from None
+    return _Decoder(name, arrays).decode(tree)
