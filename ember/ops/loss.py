@@ -1,0 +1,338 @@
+"""Fused, numerically stable loss kernels with hand-written backward passes.
+
+- ``softmax_cross_entropy``: log-softmax + negative log-likelihood in ONE op (class indices or class
+  probabilities as target; ``weight``, ``ignore_index``, ``label_smoothing``; inputs ``(N, C, d1, d2, ...)``).
+  Its backward is ``(softmax(x) * Q - q) * scale`` in one pass over the arrays (``q`` is the per-class target
+  weight, ``Q`` its sum over classes), with no log-softmax tensor materialized.  Under ``create_graph=True``
+  the backward is recorded with ember ops instead, so second derivatives work.
+- ``nll``: negative log-likelihood of log-probabilities (gather forward, scatter backward).
+- ``bce_with_logits``: the elementwise binary cross-entropy from logits,
+  ``max(x, 0) - x*y + log1p(exp(-|x|))`` (with ``pos_weight``: ``(1-y)*x + (1+(pw-1)*y) * softplus(-x)``), which
+  never exponentiates a positive number.
+- ``log_cosh``: ``log(cosh(r))`` computed as ``|r| + softplus(-2|r|) - log 2``, finite for ``|r| = 1e4``.
+
+The user-facing functions with argument checking live in ``ember.nn.functional`` (``_loss.py``).
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad
+from ..backend import xp
+from ..tensor import Tensor
+from . import elementwise as E
+from . import reduce as R
+
+__all__ = ["softmax_cross_entropy", "nll", "bce", "bce_with_logits", "log_cosh"]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _scale(g, reduction, denom, shape, dtype):
+    """The per-element upstream gradient of an unreduced loss of ``shape``, as an array."""
+    if reduction == "none":
+        return g
+    s = g / denom if reduction == "mean" else g
+    return xp.broadcast_to(xp.asarray(s, dtype), shape)
+
+
+def _reduce_array(loss, reduction, denom, dtype):
+    if reduction == "none":
+        return loss.astype(dtype, copy=False)
+    total = loss.sum()
+    if reduction == "mean":
+        # 0/0 -> nan like PyTorch (every target ignored); silence NumPy's warning about it
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            total = total / denom
+    return xp.asarray(total, dtype)
+
+
+def _class_targets(y, C, ignore_index, op):
+    """(safe indices, valid mask) for integer class targets; out-of-range targets raise IndexError."""
+    valid = y != ignore_index
+    ysafe = xp.where(valid, y, 0)
+    if ysafe.size and (ysafe.min() < 0 or ysafe.max() >= C):
+        bad = y[valid & ((y < 0) | (y >= C))]
+        raise IndexError(f"{op}: target {int(bad.flat[0])} is out of bounds for {C} classes (expected values "
+                         f"in [0, {C - 1}] or ignore_index={ignore_index})")
+    return ysafe, valid
+
+
+def _take_class(x, ysafe):
+    """x[n, y[n, ...], ...] for x of shape (N, C, *d) and y of shape (N, *d)."""
+    if x.ndim == 2:
+        return x[xp.arange(x.shape[0]), ysafe]
+    return xp.take_along_axis(x, ysafe[:, None], axis=1)[:, 0]
+
+
+def _add_at_class(gx, ysafe, vals):
+    """gx[n, y[n, ...], ...] += vals[n, ...] (each position has exactly one class, so no collisions)."""
+    if gx.ndim == 2:
+        gx[xp.arange(gx.shape[0]), ysafe] += vals
+        return
+    idx = ysafe[:, None]
+    cur = xp.take_along_axis(gx, idx, axis=1)
+    xp.put_along_axis(gx, idx, cur + vals[:, None], axis=1)
+
+
+def _onehot(ysafe, C, dtype):
+    oh = xp.zeros((ysafe.shape[0], C) + ysafe.shape[1:], dtype)
+    _add_at_class(oh, ysafe, xp.ones(ysafe.shape, dtype))
+    return oh
+
+
+# ---------------------------------------------------------------------------------------------------------------
+class SoftmaxCrossEntropy(Function):
+    """Cross-entropy from logits ``x`` of shape (N, C, *d) as one op; see the module docstring."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean",
+                prob=False):
+        dt = x.dtype
+        C = x.shape[1]
+        ls = float(label_smoothing)
+        wshape = (1, C) + (1,) * (x.ndim - 2)
+        w = None if weight is None else weight.astype(dt, copy=False).reshape(wshape)
+        m = x.max(axis=1, keepdims=True)
+        e = x - m
+        xp.exp(e, out=e)
+        s = e.sum(axis=1, keepdims=True)
+        lse = (m + xp.log(s))[:, 0]                             # (N, *d)
+        if prob:
+            t = target if ls == 0 else target * (1.0 - ls) + ls / C
+            q = t if w is None else t * w
+            Q = q.sum(axis=1)
+            loss = Q * lse - (q * x).sum(axis=1)                 # -sum_c q (x - lse)
+            denom = x.size // C if x.size else float("nan")
+            ctx.q = q
+        else:
+            ysafe, valid = _class_targets(target, C, ignore_index, "cross_entropy")
+            vf = valid.astype(dt)
+            wy = vf if weight is None else weight.astype(dt, copy=False)[ysafe] * vf
+            loss = (1.0 - ls) * wy * (lse - _take_class(x, ysafe))
+            Q = (1.0 - ls) * wy
+            if ls > 0:
+                W = float(C) if w is None else float(w.sum())
+                sx = x.sum(axis=1) if w is None else (x * w).sum(axis=1)
+                loss = loss + (ls / C) * (W * lse - sx) * vf
+                Q = Q + (ls / C) * W * vf
+            denom = wy.sum()
+            ctx.ysafe, ctx.vf, ctx.wy = ysafe, vf, wy
+        ctx.e, ctx.s, ctx.Q, ctx.denom, ctx.w = e, s, Q, denom, w
+        ctx.cfg = (reduction, prob, ls, C)
+        ctx.lse = lse
+        ctx.save_for_backward(x, target if prob else None)
+        return _reduce_array(loss, reduction, denom, dt)
+
+    @staticmethod
+    def backward(ctx, g):
+        reduction, prob, ls, C = ctx.cfg
+        x_t, t_t = ctx.saved_tensors
+        if _grad.create_graph:
+            return _ce_backward_graph(ctx, g, x_t, t_t)
+        dt = ctx.e.dtype
+        sc = _scale(g._data, reduction, ctx.denom, ctx.Q.shape, dt)     # (N, *d)
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            gx = ctx.e * (ctx.Q * sc / ctx.s[:, 0])[:, None]             # softmax * Q * scale
+            if prob:
+                gx -= ctx.q * sc[:, None]
+            else:
+                _add_at_class(gx, ctx.ysafe, -(1.0 - ls) * ctx.wy * sc)
+                if ls > 0:
+                    wv = (ls / C) * (sc * ctx.vf)[:, None]
+                    gx -= wv if ctx.w is None else wv * ctx.w
+            gx = Tensor._make(gx)
+        if prob and ctx.needs_input_grad[1]:
+            neg_logp = ctx.lse[:, None] - x_t._data
+            gt = (1.0 - ls) * neg_logp * sc[:, None]
+            if ctx.w is not None:
+                gt = gt * ctx.w
+            gt = Tensor._make(gt.astype(dt, copy=False))
+        return gx, gt
+
+
+def _ce_backward_graph(ctx, g, x, t):
+    """The same gradients written with ember ops, recorded for double backward (create_graph=True)."""
+    reduction, prob, ls, C = ctx.cfg
+    dt = ctx.e.dtype
+    if reduction == "none":
+        sc = g
+    elif reduction == "mean":
+        sc = E.div(g, float(ctx.denom))
+    else:
+        sc = g
+    sc = E.mul(sc, Tensor._make(xp.ones(ctx.Q.shape, dt)))               # broadcast to (N, *d)
+    sc1 = sc.unsqueeze(1)
+    w = None if ctx.w is None else Tensor._make(ctx.w)
+    if prob:
+        tt = t if ls == 0 else E.add(E.mul(t, 1.0 - ls), ls / C)
+        q = tt if w is None else E.mul(tt, w)
+    else:
+        qa = (1.0 - ls) * ctx.wy[:, None] * _onehot(ctx.ysafe, C, dt)
+        if ls > 0:
+            qa = qa + (ls / C) * ctx.vf[:, None] * (1.0 if ctx.w is None else ctx.w)
+        q = Tensor._make(qa)
+    Q = R.sum(q, 1, keepdim=True)
+    gx = E.mul(E.sub(E.mul(R.softmax(x, 1), Q), q), sc1) if ctx.needs_input_grad[0] else None
+    gt = None
+    if prob and ctx.needs_input_grad[1]:
+        gt = E.mul(E.neg(R.log_softmax(x, 1)), sc1)
+        gt = E.mul(gt, 1.0 - ls)
+        if w is not None:
+            gt = E.mul(gt, w)
+    return gx, gt
+
+
+def softmax_cross_entropy(x: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+                          reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of logits ``x`` (N, C, *d) against class indices (N, *d) or class probabilities
+    (N, C, *d), as one fused op.  No argument checking beyond targets' range: see ``F.cross_entropy``."""
+    prob = target._data.dtype.kind == "f"
+    w = None if weight is None else weight._data
+    return SoftmaxCrossEntropy.apply(x, target if prob else target._data, weight=w, ignore_index=int(ignore_index),
+                                     label_smoothing=float(label_smoothing), reduction=reduction, prob=prob)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+class NLL(Function):
+    """Negative log-likelihood of log-probabilities ``x`` (N, C, *d) at class indices (N, *d)."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean"):
+        dt = x.dtype
+        C = x.shape[1]
+        ysafe, valid = _class_targets(target, C, ignore_index, "nll_loss")
+        vf = valid.astype(dt)
+        wy = vf if weight is None else weight.astype(dt, copy=False)[ysafe] * vf
+        loss = -wy * _take_class(x, ysafe)
+        denom = wy.sum()
+        ctx.ysafe, ctx.wy, ctx.denom, ctx.C, ctx.reduction = ysafe, wy, denom, C, reduction
+        return _reduce_array(loss, reduction, denom, dt)
+
+    @staticmethod
+    def backward(ctx, g):
+        dt = ctx.wy.dtype
+        # the gradient is linear in g with constant coefficients: writing the last product with ember ops keeps
+        # it differentiable with respect to g (double backward) at no extra cost
+        coef = _onehot(ctx.ysafe, ctx.C, dt) * (-ctx.wy)[:, None]
+        if ctx.reduction == "mean":
+            g = E.div(g, float(ctx.denom)) if ctx.denom != 0 else E.mul(g, float("nan"))
+        if ctx.reduction == "none":
+            g = g.unsqueeze(1)
+        return E.mul(Tensor._make(coef), g), None
+
+
+def nll(x: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+        reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood kernel; see ``F.nll_loss`` for the checked public form."""
+    w = None if weight is None else weight._data
+    return NLL.apply(x, target._data, weight=w, ignore_index=int(ignore_index), reduction=reduction)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def _softplus_neg_array(x):
+    """softplus(-x) = log(1 + exp(-x)), stable: max(-x, 0) + log1p(exp(-|x|))."""
+    return xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _softplus_neg(x: Tensor) -> Tensor:
+    return E.add(E.relu(E.neg(x)), E.log1p(E.exp(E.neg(E.abs(x)))))
+
+
+class BCEWithLogits(Function):
+    """Elementwise (unreduced, unweighted) binary cross-entropy of logits ``x`` against targets ``y``."""
+
+    @staticmethod
+    def forward(ctx, x, y, pos_weight=None):
+        sp = _softplus_neg_array(x)
+        if pos_weight is None:
+            out = (1 - y) * x + sp
+        else:
+            out = (1 - y) * x + (1 + (pos_weight - 1) * y) * sp
+        ctx.save_for_backward(x, y, pos_weight)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, pw = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        sig_neg = E.sigmoid(E.neg(x))                              # 1 - sigmoid(x), without cancellation
+        gx = gy = gpw = None
+        if pw is None:
+            if need[0]:
+                gx = E.mul(g, E.sub(E.sub(1.0, y), sig_neg))
+            if need[1]:
+                gy = E.mul(g, E.neg(x))
+            return gx, gy, None
+        L = E.add(E.mul(E.sub(pw, 1.0), y), 1.0)
+        if need[0]:
+            gx = E.mul(g, E.sub(E.sub(1.0, y), E.mul(L, sig_neg)))
+        if need[1] or (len(need) > 2 and need[2]):
+            sp = _softplus_neg(x)
+            if need[1]:
+                gy = E.mul(g, E.sub(E.mul(E.sub(pw, 1.0), sp), x))
+            if need[2]:
+                gpw = E.mul(g, E.mul(y, sp))
+        return gx, gy, gpw
+
+
+def bce_with_logits(x: Tensor, y: Tensor, pos_weight: Tensor | None = None) -> Tensor:
+    """Unreduced binary cross-entropy from logits (stable); see ``F.binary_cross_entropy_with_logits``."""
+    if pos_weight is None:
+        return BCEWithLogits.apply(x, y)
+    return BCEWithLogits.apply(x, y, pos_weight)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+class BCE(Function):
+    """Elementwise binary cross-entropy of probabilities ``x`` in [0, 1]; each log is clamped to >= -100 like
+    PyTorch's, and the gradient is PyTorch's ``(x - y) / max(x (1 - x), 1e-12)`` (finite at x = 0 or 1)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with xp.errstate(divide="ignore"):
+            lx = xp.maximum(xp.log(x), -100.0)
+            l1x = xp.maximum(xp.log1p(-x), -100.0)
+        ctx.save_for_backward(x, y)
+        return (-(y * lx + (1 - y) * l1x)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = E.div(E.mul(g, E.sub(x, y)), E.clamp(E.mul(x, E.sub(1.0, x)), min=1e-12))
+        if ctx.needs_input_grad[1]:
+            gy = E.mul(g, E.sub(E.clamp(E.log1p(E.neg(x)), min=-100.0), E.clamp(E.log(x), min=-100.0)))
+        return gx, gy
+
+
+def bce(x: Tensor, y: Tensor) -> Tensor:
+    """Unreduced binary cross-entropy of probabilities; see ``F.binary_cross_entropy``."""
+    return BCE.apply(x, y)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+_LOG2 = math.log(2.0)
+
+
+class LogCosh(Function):
+    """log(cosh(r)) = |r| + softplus(-2|r|) - log 2; derivative tanh(r)."""
+
+    @staticmethod
+    def forward(ctx, r):
+        a = xp.abs(r)
+        ctx.save_for_backward(r)
+        return (a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2).astype(r.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (r,) = ctx.saved_tensors
+        return E.mul(g, E.tanh(r))
+
+
+def log_cosh(r: Tensor) -> Tensor:
+    """Elementwise log(cosh(r)), stable for large |r| (where cosh overflows)."""
+    return LogCosh.apply(r)
