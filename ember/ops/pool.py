@@ -1,0 +1,587 @@
+"""Pooling, unpooling, resampling and pixel shuffling, without Python loops over pixels.
+
+* max pooling reads every window through one strided view of the (-inf padded) input, takes the first
+  arg-max per window (PyTorch's tie rule), and scatters the gradient back through the flat per-plane indices
+  (direct assignment when windows do not overlap, ``bincount`` when they do).  The common non-overlapping
+  k x k case (k == stride, no padding/dilation) uses a reshape instead of the strided view.
+* average pooling adds the KH*KW shifted slabs (a loop over kernel offsets only) and divides by a per-position
+  divisor that implements ``count_include_pad``, ``ceil_mode`` and ``divisor_override`` exactly as PyTorch.
+* adaptive average pooling, ``interpolate`` (nearest, nearest-exact, linear, bilinear, area) are separable
+  linear maps: ``A_h @ x @ A_w^T`` with small constant matrices, so they are built from ember's matmul and are
+  differentiable any number of times.
+* pixel_shuffle / pixel_unshuffle are a reshape and a permute.
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Function, once_differentiable
+from ..backend import xp as np
+from ..tensor import Tensor
+
+_as_strided = np.lib.stride_tricks.as_strided
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "interpolate",
+           "pixel_shuffle", "pixel_unshuffle"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------------------
+def _tuple(v, n, name, op):
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1:
+            v = tuple(v) * n
+        if len(v) != n:
+            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+        return tuple(int(a) for a in v)
+    return (int(v),) * n
+
+
+def _pool_out(size, k, s, p, d, ceil):
+    """PyTorch's pooling output size (``pooling_output_shape``)."""
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1    # the last window must start inside the input or its left padding
+    return out
+
+
+def _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op, max_pool=True):
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D input, got input of shape {tuple(x.shape)}")
+    ks = _tuple(kernel_size, nd, "kernel_size", op)
+    st = ks if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
+        else _tuple(stride, nd, "stride", op)
+    pad = _tuple(padding, nd, "padding", op)
+    dil = _tuple(dilation, nd, "dilation", op)
+    if min(ks) < 1 or min(st) < 1 or min(dil) < 1:
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive, got kernel_size={ks}, "
+                         f"stride={st}, dilation={dil}")
+    for k, p in zip(ks, pad):
+        if p < 0 or p > k // 2:
+            raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k}")
+    spatial = tuple(x.shape[-nd:])
+    outs = tuple(_pool_out(spatial[i], ks[i], st[i], pad[i], dil[i], ceil_mode) for i in range(nd))
+    if min(outs) < 1:
+        raise RuntimeError(f"{op}: given input size {tuple(x.shape)}, kernel_size={ks}, padding={pad}, "
+                           f"dilation={dil}, the calculated output size {outs} is too small")
+    if nd == 1:
+        ks, st, pad, dil = (1,) + ks, (1,) + st, (0,) + pad, (1,) + dil
+    return ks, st, pad, dil
+
+
+def _as4d(x, nd):
+    """Bring (C, L), (N, C, L), (C, H, W) or (N, C, H, W) to 4-D; returns the tensor and how to undo it."""
+    lead = x.ndim == nd + 1
+    if lead:
+        x = x.unsqueeze(0)
+    if nd == 1:
+        x = x.unsqueeze(-2)
+
+    def undo(t):
+        if nd == 1:
+            t = t.squeeze(-2)
+        return t.squeeze(0) if lead else t
+    return x, undo
+
+
+def _padded(x, pad, ext, fill):
+    """Pad the last two dims by ``pad`` on the left and ``ext`` (>= pad, for ceil_mode) on the right."""
+    if not (pad[0] or pad[1] or ext[0] or ext[1]):
+        return x
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + pad[0] + ext[0], w + pad[1] + ext[1]), fill, dtype=x.dtype)
+    out[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
+    return out
+
+
+def _windows(xp_, ks, st, dil, oh, ow):
+    n, c = xp_.shape[:2]
+    sn, sc, sh, sw = xp_.strides
+    return _as_strided(xp_, (n, c, oh, ow, ks[0], ks[1]),
+                       (sn, sc, sh * st[0], sw * st[1], sh * dil[0], sw * dil[1]), writeable=False)
+
+
+def _scatter_planes(g, idx, shape, unique):
+    """Gradient of a per-plane gather: add ``g`` (N, C, ...) into zeros of ``shape`` (N, C, H, W) at the flat
+    per-plane indices ``idx``."""
+    n, c, h, w = shape
+    plane = (np.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, *([1] * (idx.ndim - 2)))
+    flat = (idx + plane).ravel()
+    if unique:
+        out = np.zeros(n * c * h * w, dtype=g.dtype)
+        out[flat] = g.ravel()
+    else:
+        out = np.bincount(flat, weights=g.ravel(), minlength=n * c * h * w).astype(g.dtype, copy=False)
+    return out.reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# max pooling
+# ---------------------------------------------------------------------------------------------------------
+class _MaxPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, ks, st, pad, dil, ceil):
+        n, c, h, w = x.shape
+        oh = _pool_out(h, ks[0], st[0], pad[0], dil[0], ceil)
+        ow = _pool_out(w, ks[1], st[1], pad[1], dil[1], ceil)
+        simple = ks == st and pad == (0, 0) and dil == (1, 1)
+        if simple:
+            # non-overlapping k x k (the common 2x2 pool): a reshape, no padding (floor mode crops the rest)
+            hh, ww = oh * ks[0], ow * ks[1]
+            if hh > h or ww > w:            # ceil_mode with a ragged edge: pad it with -inf
+                x = _padded(x, (0, 0), (hh - h, ww - w), -np.inf)
+            blocks = x[:, :, :hh, :ww].reshape(n, c, oh, ks[0], ow, ks[1]).transpose(0, 1, 2, 4, 3, 5)
+        else:
+            need_h = (oh - 1) * st[0] + dil[0] * (ks[0] - 1) + 1
+            need_w = (ow - 1) * st[1] + dil[1] * (ks[1] - 1) + 1
+            xp_ = _padded(x, pad, (max(pad[0], need_h - h - pad[0]), max(pad[1], need_w - w - pad[1])), -np.inf)
+            blocks = _windows(xp_, ks, st, dil, oh, ow)
+        flatw = blocks.reshape(n, c, oh, ow, ks[0] * ks[1])
+        k = flatw.argmax(-1)
+        out = np.take_along_axis(flatw, k[..., None], -1)[..., 0]
+        # flat per-plane index of the winner in the unpadded input (PyTorch's return_indices convention)
+        rows = (np.arange(oh) * st[0] - pad[0])[:, None] + (k // ks[1]) * dil[0]
+        cols = (np.arange(ow) * st[1] - pad[1]) + (k % ks[1]) * dil[1]
+        idx = rows * w + cols
+        ctx.cfg = (x.shape[:2] + (h, w), st[0] >= dil[0] * (ks[0] - 1) + 1 and st[1] >= dil[1] * (ks[1] - 1) + 1)
+        ctx.save_for_backward(idx)
+        ctx.mark_non_differentiable(idx)
+        return out, idx
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g, _gidx):
+        (idx,) = ctx.saved_tensors
+        shape, unique = ctx.cfg
+        return Tensor._make(_scatter_planes(g._data, idx._data, shape, unique)), None, None, None, None, None
+
+
+def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, op):
+    ks, st, pad, dil = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op)
+    x4, undo = _as4d(x, nd)
+    out, idx = _MaxPool2d.apply(x4, ks, st, pad, dil, bool(ceil_mode))
+    if return_indices:
+        return undo(out), undo(idx)
+    return undo(out)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """2-D max pooling over (N, C, H, W) or (C, H, W), as ``torch.nn.functional.max_pool2d``.  ``stride``
+    defaults to ``kernel_size``; padding counts as -inf.  With ``return_indices`` also returns the int64
+    position of each maximum, flattened per plane (``h * W + w``), as :func:`max_unpool2d` expects.
+
+    >>> max_pool2d(ember.randn(8, 6, 28, 28), 2).shape
+    ember.Size([8, 6, 14, 14])
+    """
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """1-D max pooling over (N, C, L) or (C, L), as ``torch.nn.functional.max_pool1d``.
+
+    >>> max_pool1d(ember.randn(2, 3, 10), 3, stride=2).shape
+    ember.Size([2, 3, 4])
+    """
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# average pooling
+# ---------------------------------------------------------------------------------------------------------
+def _divisor(size, k, s, p, o, include_pad):
+    start = np.arange(o) * s - p
+    end = np.minimum(start + k, size + p)
+    if include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+class _AvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, ks, st, pad, ceil, include_pad, divisor_override):
+        n, c, h, w = x.shape
+        oh = _pool_out(h, ks[0], st[0], pad[0], 1, ceil)
+        ow = _pool_out(w, ks[1], st[1], pad[1], 1, ceil)
+        need_h, need_w = (oh - 1) * st[0] + ks[0], (ow - 1) * st[1] + ks[1]
+        xp_ = _padded(x, pad, (max(pad[0], need_h - h - pad[0]), max(pad[1], need_w - w - pad[1])), 0)
+        if divisor_override:
+            div = np.asarray(float(divisor_override))
+        else:
+            div = (_divisor(h, ks[0], st[0], pad[0], oh, include_pad)[:, None]
+                   * _divisor(w, ks[1], st[1], pad[1], ow, include_pad)[None, :]).astype(x.dtype)
+        if ks == st and pad == (0, 0):
+            out = xp_[:, :, :need_h, :need_w].reshape(n, c, oh, ks[0], ow, ks[1]).sum((3, 5))
+        else:
+            out = None
+            for i in range(ks[0]):          # loop over kernel offsets only
+                for j in range(ks[1]):
+                    sl = xp_[:, :, i:i + st[0] * (oh - 1) + 1:st[0], j:j + st[1] * (ow - 1) + 1:st[1]]
+                    out = sl.copy() if out is None else out.__iadd__(sl)
+        ctx.cfg = (x.shape, xp_.shape, ks, st, pad, (oh, ow))
+        ctx.div = div
+        return (out / div).astype(x.dtype, copy=False)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        shape, pshape, ks, st, pad, (oh, ow) = ctx.cfg
+        gd = (g._data / ctx.div).astype(g._data.dtype, copy=False)
+        gx = np.zeros(pshape, dtype=gd.dtype)
+        for i in range(ks[0]):
+            for j in range(ks[1]):
+                gx[:, :, i:i + st[0] * (oh - 1) + 1:st[0], j:j + st[1] * (ow - 1) + 1:st[1]] += gd
+        h, w = shape[2:]
+        return Tensor._make(gx[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w]), None, None, None, None, None, None
+
+
+def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, op):
+    ks, st, pad, _ = _pool_args(x, kernel_size, stride, padding, 1, ceil_mode, nd, op, max_pool=False)
+    if divisor_override is not None and int(divisor_override) == 0:
+        raise RuntimeError(f"{op}: divisor must be not zero")
+    x4, undo = _as4d(x, nd)
+    return undo(_AvgPool2d.apply(x4, ks, st, pad, bool(ceil_mode), bool(count_include_pad), divisor_override))
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """2-D average pooling over (N, C, H, W) or (C, H, W), as ``torch.nn.functional.avg_pool2d``.  Zero padding
+    is counted in the divisor when ``count_include_pad``; ``divisor_override`` replaces the divisor.
+
+    >>> avg_pool2d(ember.randn(2, 3, 8, 8), 2).shape
+    ember.Size([2, 3, 4, 4])
+    """
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2,
+                     "avg_pool2d")
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-D average pooling over (N, C, L) or (C, L), as ``torch.nn.functional.avg_pool1d``.
+
+    >>> avg_pool1d(ember.randn(2, 3, 10), 2).shape
+    ember.Size([2, 3, 5])
+    """
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# adaptive pooling
+# ---------------------------------------------------------------------------------------------------------
+def _adaptive_bounds(size, out):
+    i = np.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)      # floor(i*L/o), ceil((i+1)*L/o)
+
+
+def _adaptive_matrix(size, out, dtype):
+    start, end = _adaptive_bounds(size, out)
+    j = np.arange(size)
+    m = (j[None, :] >= start[:, None]) & (j[None, :] < end[:, None])
+    return Tensor._make((m / (end - start)[:, None]).astype(dtype))
+
+
+def _out_sizes(output_size, spatial, nd, op):
+    if isinstance(output_size, (list, tuple)):
+        if len(output_size) != nd:
+            raise ValueError(f"{op}: output_size must have {nd} elements, got {output_size!r}")
+        sizes = tuple(spatial[i] if s is None else int(s) for i, s in enumerate(output_size))
+    else:
+        sizes = (int(output_size),) * nd
+    if min(sizes) < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    return sizes
+
+
+def _separable(x, mats):
+    """Apply ``mats[d]`` (out_d, in_d) along each of the last len(mats) dims: ``A_h @ x @ A_w^T``."""
+    if len(mats) == 2:
+        return mats[0].matmul(x).matmul(mats[1].mT)
+    return x.matmul(mats[0].mT)
+
+
+def _adaptive_avg(x, output_size, nd, op):
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D input, got input of shape {tuple(x.shape)}")
+    spatial = tuple(x.shape[-nd:])
+    sizes = _out_sizes(output_size, spatial, nd, op)
+    dims = tuple(range(-nd, 0))
+    if all(s == 1 for s in sizes):
+        return x.mean(dims, keepdim=True)
+    if all(s % o == 0 for s, o in zip(spatial, sizes)):
+        ks = tuple(s // o for s, o in zip(spatial, sizes))
+        return (avg_pool2d if nd == 2 else avg_pool1d)(x, ks)
+    return _separable(x, [_adaptive_matrix(s, o, x.dtype) for s, o in zip(spatial, sizes)])
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Adaptive average pooling to ``output_size`` (int or (H_out, W_out), None keeps a size), as
+    ``torch.nn.functional.adaptive_avg_pool2d``: window i spans [floor(i*H/H_out), ceil((i+1)*H/H_out)).
+
+    >>> adaptive_avg_pool2d(ember.randn(2, 3, 7, 9), (2, 4)).shape
+    ember.Size([2, 3, 2, 4])
+    """
+    return _adaptive_avg(input, output_size, 2, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Adaptive average pooling over (N, C, L) to length ``output_size``
+    (``torch.nn.functional.adaptive_avg_pool1d``).
+
+    >>> adaptive_avg_pool1d(ember.randn(2, 3, 10), 4).shape
+    ember.Size([2, 3, 4])
+    """
+    return _adaptive_avg(input, output_size, 1, "adaptive_avg_pool1d")
+
+
+class _AdaptiveMaxPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, oh, ow):
+        n, c, h, w = x.shape
+        ih, iw = _gather_idx(h, oh), _gather_idx(w, ow)
+        blocks = x[:, :, ih[:, None, :, None], iw[None, :, None, :]]        # (N, C, OH, OW, kh, kw)
+        kw_ = iw.shape[1]
+        flatw = blocks.reshape(n, c, oh, ow, -1)
+        k = flatw.argmax(-1)
+        out = np.take_along_axis(flatw, k[..., None], -1)[..., 0]
+        rows = ih[np.arange(oh)[:, None], k // kw_]
+        cols = iw[np.arange(ow), k % kw_]
+        idx = rows * w + cols
+        ctx.cfg = (x.shape,)
+        ctx.save_for_backward(idx)
+        ctx.mark_non_differentiable(idx)
+        return out, idx
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g, _gi):
+        (idx,) = ctx.saved_tensors
+        return Tensor._make(_scatter_planes(g._data, idx._data, ctx.cfg[0], False)), None, None
+
+
+def _gather_idx(size, out):
+    """(out, kmax) input positions of each adaptive window, the last one repeated to pad short windows (a
+    repeat cannot change a max nor its first arg-max)."""
+    start, end = _adaptive_bounds(size, out)
+    kmax = int((end - start).max())
+    return np.minimum(start[:, None] + np.arange(kmax)[None, :], end[:, None] - 1)
+
+
+def _adaptive_max(x, output_size, return_indices, nd, op):
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D input, got input of shape {tuple(x.shape)}")
+    sizes = _out_sizes(output_size, tuple(x.shape[-nd:]), nd, op)
+    x4, undo = _as4d(x, nd)
+    oh, ow = ((1,) + sizes) if nd == 1 else sizes
+    out, idx = _AdaptiveMaxPool2d.apply(x4, oh, ow)
+    return (undo(out), undo(idx)) if return_indices else undo(out)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Adaptive max pooling to ``output_size`` (``torch.nn.functional.adaptive_max_pool2d``), optionally with
+    the flat per-plane indices of the maxima.
+
+    >>> adaptive_max_pool2d(ember.randn(2, 3, 7, 9), 3).shape
+    ember.Size([2, 3, 3, 3])
+    """
+    return _adaptive_max(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Adaptive max pooling over (N, C, L) (``torch.nn.functional.adaptive_max_pool1d``).
+
+    >>> adaptive_max_pool1d(ember.randn(2, 3, 10), 4).shape
+    ember.Size([2, 3, 4])
+    """
+    return _adaptive_max(input, output_size, return_indices, 1, "adaptive_max_pool1d")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# unpooling
+# ---------------------------------------------------------------------------------------------------------
+class _MaxUnpool(Function):
+    @staticmethod
+    def forward(ctx, x, idx, out_hw):
+        n, c = x.shape[:2]
+        shape = (n, c) + tuple(out_hw)
+        ctx.save_for_backward(idx)
+        ctx.cfg = shape
+        return _scatter_planes(x, idx, (n, c, out_hw[0], out_hw[1]), True).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        n, c = ctx.cfg[:2]
+        gi = g.reshape(n, c, -1).gather(2, idx.reshape(n, c, -1)).reshape(idx.shape)
+        return gi, None, None
+
+
+def _max_unpool(x, indices, kernel_size, stride, padding, output_size, nd, op):
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D input, got input of shape {tuple(x.shape)}")
+    if tuple(indices.shape) != tuple(x.shape):
+        raise RuntimeError(f"{op}: expected indices of the input's shape {tuple(x.shape)}, got "
+                           f"{tuple(indices.shape)}")
+    ks = _tuple(kernel_size, nd, "kernel_size", op)
+    st = ks if stride is None else _tuple(stride, nd, "stride", op)
+    pad = _tuple(padding, nd, "padding", op)
+    spatial = tuple(x.shape[-nd:])
+    default = tuple((spatial[i] - 1) * st[i] - 2 * pad[i] + ks[i] for i in range(nd))
+    if output_size is None:
+        size = default
+    else:
+        size = tuple(int(s) for s in output_size)[-nd:]
+        if len(size) != nd:
+            raise ValueError(f"{op}: output_size must have {nd} (or {nd + 2}) elements, got {output_size!r}")
+    hw = ((1,) + size) if nd == 1 else size
+    plane = hw[0] * hw[1]
+    if indices.numel() and (int(indices._data.min()) < 0 or int(indices._data.max()) >= plane):
+        raise RuntimeError(f"{op}: found an invalid max index {int(indices._data.max())} (output plane of size "
+                           f"{size} has {plane} elements)")
+    x4, undo = _as4d(x, nd)
+    i4, _ = _as4d(indices, nd)
+    return undo(_MaxUnpool.apply(x4, i4._data, hw))
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of :func:`max_pool2d`: put each value at its recorded index in a zero plane of size
+    ``(H-1)*stride - 2*padding + kernel_size`` (or ``output_size``), as ``torch.nn.functional.max_unpool2d``.
+
+    >>> y, i = max_pool2d(ember.randn(1, 1, 4, 4), 2, return_indices=True)
+    >>> max_unpool2d(y, i, 2).shape
+    ember.Size([1, 1, 4, 4])
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of :func:`max_pool1d` (``torch.nn.functional.max_unpool1d``).
+
+    >>> y, i = max_pool1d(ember.randn(1, 1, 8), 2, return_indices=True)
+    >>> max_unpool1d(y, i, 2).shape
+    ember.Size([1, 1, 8])
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# interpolate
+# ---------------------------------------------------------------------------------------------------------
+def _interp_matrix(in_size, out_size, mode, align_corners, scale, dtype):
+    """(out, in) matrix of 1-D resampling weights, with PyTorch's source-index formulas."""
+    dst = np.arange(out_size)
+    m = np.zeros((out_size, in_size), dtype=np.float64)
+    if mode in ("nearest", "nearest-exact"):
+        # PyTorch computes the source index in float32 arithmetic; do the same so ties round identically
+        s = np.float32(1.0 / scale) if scale else np.float32(in_size) / np.float32(out_size)
+        off = np.float32(0.5) if mode == "nearest-exact" else np.float32(0.0)
+        src = np.minimum(np.floor((dst.astype(np.float32) + off) * s).astype(np.int64), in_size - 1)
+        m[dst, src] = 1.0
+        return Tensor._make(m.astype(dtype))
+    if align_corners:
+        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+        src = dst * s
+    else:
+        s = 1.0 / scale if scale else in_size / out_size
+        src = np.maximum(s * (dst + 0.5) - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    i1 = np.minimum(i0 + 1, in_size - 1)
+    lam = src - i0
+    np.add.at(m, (dst, i0), 1.0 - lam)
+    np.add.at(m, (dst, i1), lam)
+    return Tensor._make(m.astype(dtype))
+
+
+_MODE_DIMS = {"linear": 1, "bilinear": 2}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resample (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor``, as
+    ``torch.nn.functional.interpolate``.  Modes: ``nearest``, ``nearest-exact``, ``linear`` (3-D),
+    ``bilinear`` (4-D) with ``align_corners``, and ``area`` (adaptive average pooling).
+
+    >>> interpolate(ember.randn(1, 3, 4, 4), scale_factor=2, mode="bilinear").shape
+    ember.Size([1, 3, 8, 8])
+    """
+    x = input
+    nd = x.ndim - 2
+    if nd not in (1, 2):
+        raise NotImplementedError(f"interpolate: only 3-D (N, C, L) and 4-D (N, C, H, W) inputs are supported, "
+                                  f"got shape {tuple(x.shape)}")
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "area"):
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, "
+                                  f"linear, bilinear, area)")
+    if mode in _MODE_DIMS and _MODE_DIMS[mode] != nd:
+        raise NotImplementedError(f"interpolate: mode {mode!r} expects a {_MODE_DIMS[mode] + 2}-D input, got "
+                                  f"shape {tuple(x.shape)}")
+    if align_corners is not None and mode not in ("linear", "bilinear"):
+        raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: only one of size or scale_factor should be defined")
+    spatial = tuple(x.shape[2:])
+    if size is not None:
+        sizes = _tuple(size, nd, "size", "interpolate")
+        scales = (None,) * nd
+    else:
+        sf = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else (scale_factor,) * nd
+        if len(sf) != nd:
+            raise ValueError(f"interpolate: scale_factor must have {nd} elements for a {nd + 2}-D input, got "
+                             f"{scale_factor!r}")
+        sizes = tuple(int(math.floor(s * f)) for s, f in zip(spatial, sf))
+        scales = (None,) * nd if recompute_scale_factor else tuple(float(f) for f in sf)
+    if min(sizes) < 1:
+        raise ValueError(f"interpolate: output size {sizes} must be positive (input {tuple(x.shape)})")
+    if mode == "area":
+        return _adaptive_avg(x, sizes, nd, "interpolate")
+    mats = [_interp_matrix(i, o, mode, bool(align_corners), sc, x.dtype) for i, o, sc in zip(spatial, sizes, scales)]
+    return _separable(x, mats)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# pixel shuffle
+# ---------------------------------------------------------------------------------------------------------
+def pixel_shuffle(input, upscale_factor):
+    """Rearrange (*, C*r^2, H, W) into (*, C, H*r, W*r) (``torch.nn.functional.pixel_shuffle``).
+
+    >>> pixel_shuffle(ember.randn(1, 8, 3, 3), 2).shape
+    ember.Size([1, 2, 6, 6])
+    """
+    r = int(upscale_factor)
+    x = input
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{x.ndim} dimension(s)")
+    *lead, c, h, w = x.shape
+    if r < 1 or c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    k = len(lead)
+    y = x.reshape(*lead, c // (r * r), r, r, h, w)
+    y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """Rearrange (*, C, H*r, W*r) into (*, C*r^2, H, W), the inverse of :func:`pixel_shuffle`
+    (``torch.nn.functional.pixel_unshuffle``).
+
+    >>> pixel_unshuffle(ember.randn(1, 2, 6, 6), 2).shape
+    ember.Size([1, 8, 3, 3])
+    """
+    r = int(downscale_factor)
+    x = input
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{x.ndim} dimension(s)")
+    *lead, c, h, w = x.shape
+    if r < 1 or h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but "
+                           f"input.size(-2)={h} and input.size(-1)={w} are not divisible by {r}")
+    k = len(lead)
+    y = x.reshape(*lead, c, h // r, r, w // r, r)
+    y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
