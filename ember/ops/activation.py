@@ -1,0 +1,205 @@
+"""Fused activation ops: one graph node per activation, forward on raw arrays, hand-written derivative.
+
+Each derivative is written once against a small namespace ``M`` that is either NumPy (the fast path,
+``create_graph=False``: the gradient is computed on raw arrays) or ember's ops (``create_graph=True``: the
+backward is itself recorded, so second derivatives work).  Masks are turned into 0/1 floats of the
+input's dtype and combined arithmetically, so the formulas read the same in both namespaces.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as _np
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad
+from ..backend import dtypes as _dt
+from ..tensor import Tensor, _to_array
+from . import elementwise as E
+from .elementwise import _sigmoid_fwd, _erf_array
+
+__all__: list = []   # internal: the public forms live in ember.nn.functional
+
+
+class _NumpyNS:
+    exp = staticmethod(_np.exp)
+    tanh = staticmethod(_np.tanh)
+    abs = staticmethod(_np.abs)
+    log1p = staticmethod(_np.log1p)
+    sigmoid = staticmethod(_sigmoid_fwd)
+    erf = staticmethod(_erf_array)
+
+    @staticmethod
+    def f(cond, like):
+        return cond.astype(like.dtype)
+
+    @staticmethod
+    def neg_part(x):          # min(x, 0)
+        return _np.minimum(x, 0)
+
+    @staticmethod
+    def pos_part(x):          # max(x, 0)
+        return _np.maximum(x, 0)
+
+
+class _EmberNS:
+    exp = staticmethod(E.exp)
+    tanh = staticmethod(E.tanh)
+    abs = staticmethod(E.abs)
+    log1p = staticmethod(E.log1p)
+    sigmoid = staticmethod(E.sigmoid)
+    erf = staticmethod(E.erf)
+
+    @staticmethod
+    def f(cond, like):
+        return cond.to(like.dtype)
+
+    @staticmethod
+    def neg_part(x):
+        return E.clamp(x, max=0)
+
+    @staticmethod
+    def pos_part(x):
+        return E.relu(x)
+
+
+def make_activation(name: str, fwd, deriv):
+    """Build a one-node activation op: ``fwd(a, **p)`` on arrays, ``deriv(M, x, **p)`` its elementwise
+    derivative.  Returns ``apply(x, **p)``."""
+
+    def forward(ctx, a, **p):
+        ctx.save_for_backward(a)
+        ctx.p = p
+        out = fwd(a, **p)
+        return out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if _grad.create_graph:
+            return E.mul(g, deriv(_EmberNS, x, **ctx.p))
+        d = deriv(_NumpyNS, x._data, **ctx.p)
+        gd = g._data * d
+        return Tensor._make(gd.astype(g._data.dtype, copy=False) if gd.dtype != g._data.dtype else gd)
+
+    cls = type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+
+    def apply(x, **p):
+        if not isinstance(x, Tensor):
+            x = Tensor._make(_to_array(x, None))
+        if x._data.dtype.kind != "f":
+            x = E.cast(x, _dt.get_default_dtype())
+        return cls.apply(x, **p)
+
+    apply.op = cls
+    return apply
+
+
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_K = math.sqrt(2.0 / math.pi)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _softplus_arr(z):
+    return _np.maximum(z, 0) + _np.log1p(_np.exp(-_np.abs(z)))
+
+
+threshold = make_activation(
+    "Threshold", lambda a, threshold, value: _np.where(a > threshold, a, value),
+    lambda M, x, threshold, value: M.f(x > threshold, x))
+step = make_activation(
+    "Step", lambda a, threshold: (a >= threshold).astype(a.dtype),
+    lambda M, x, threshold: x * 0)
+heaviside = make_activation(
+    "Heaviside", lambda a, value: _np.where(a > 0, 1.0, _np.where(a < 0, 0.0, value)),
+    lambda M, x, value: x * 0)
+leaky_relu = make_activation(
+    "LeakyRelu", lambda a, slope: _np.where(a > 0, a, a * slope),
+    lambda M, x, slope: M.f(x > 0, x) * (1.0 - slope) + slope)
+hardtanh = make_activation(
+    "Hardtanh", lambda a, lo, hi: _np.clip(a, lo, hi),
+    lambda M, x, lo, hi: M.f(x > lo, x) * M.f(x < hi, x))
+elu = make_activation(
+    "Elu", lambda a, alpha: _np.where(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0))),
+    lambda M, x, alpha: _elu_d(M, x, alpha, 1.0))
+selu = make_activation(
+    "Selu", lambda a: _SELU_SCALE * _np.where(a > 0, a, _SELU_ALPHA * _np.expm1(_np.minimum(a, 0))),
+    lambda M, x: _elu_d(M, x, _SELU_ALPHA, 1.0) * _SELU_SCALE)
+celu = make_activation(
+    "Celu", lambda a, alpha: _np.where(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0) / alpha)),
+    lambda M, x, alpha: _elu_d(M, x, 1.0, 1.0 / alpha))
+
+
+def _elu_d(M, x, alpha, inv):
+    m = M.f(x > 0, x)
+    return m + (1.0 - m) * (M.exp(M.neg_part(x) * inv) * alpha)
+
+
+def _gelu_fwd(a, approximate):
+    if approximate == "tanh":
+        return 0.5 * a * (1.0 + _np.tanh(_K * (a + 0.044715 * a * a * a)))
+    return 0.5 * a * (1.0 + _erf_array(a / _SQRT2))
+
+
+def _gelu_d(M, x, approximate):
+    if approximate == "tanh":
+        t = M.tanh((x + x * x * x * 0.044715) * _K)
+        return (t + 1.0) * 0.5 + x * (1.0 - t * t) * (x * x * (3 * 0.044715) + 1.0) * (0.5 * _K)
+    return (M.erf(x * (1.0 / _SQRT2)) + 1.0) * 0.5 + x * M.exp(x * x * -0.5) * _INV_SQRT_2PI
+
+
+gelu = make_activation("Gelu", _gelu_fwd, _gelu_d)
+softplus = make_activation(
+    "Softplus", lambda a, beta, threshold: _np.where(a * beta > threshold, a, _softplus_arr(a * beta) / beta),
+    lambda M, x, beta, threshold: _softplus_d(M, x, beta, threshold))
+
+
+def _softplus_d(M, x, beta, threshold):
+    z = x * beta
+    m = M.f(z > threshold, x)
+    return m + (1.0 - m) * M.sigmoid(z)
+
+
+swish = make_activation(
+    "Swish", lambda a, beta: a * _sigmoid_fwd(a * beta),
+    lambda M, x, beta: _swish_d(M, x, beta))
+
+
+def _swish_d(M, x, beta):
+    s = M.sigmoid(x * beta)
+    return s + x * s * (1.0 - s) * beta
+
+
+def _mish_fwd(a):
+    return a * _np.tanh(_softplus_arr(a))
+
+
+def _mish_d(M, x):
+    sp = M.pos_part(x) + M.log1p(M.exp(-M.abs(x)))
+    t = M.tanh(sp)
+    return t + x * M.sigmoid(x) * (1.0 - t * t)
+
+
+mish = make_activation("Mish", _mish_fwd, _mish_d)
+hardsigmoid = make_activation(
+    "Hardsigmoid", lambda a: _np.clip(a / 6.0 + 0.5, 0, 1),
+    lambda M, x: M.f(x > -3.0, x) * M.f(x < 3.0, x) * (1.0 / 6.0))
+hardswish = make_activation(
+    "Hardswish", lambda a: a * _np.clip(a + 3.0, 0, 6) / 6.0,
+    lambda M, x: M.f(x >= -3.0, x) * M.f(x <= 3.0, x) * (x * (1.0 / 3.0) + 0.5) + M.f(x > 3.0, x))
+softsign = make_activation(
+    "Softsign", lambda a: a / (1.0 + _np.abs(a)),
+    lambda M, x: 1.0 / ((M.abs(x) + 1.0) * (M.abs(x) + 1.0)))
+logsigmoid = make_activation(
+    "LogSigmoid", lambda a: _np.minimum(a, 0) - _np.log1p(_np.exp(-_np.abs(a))),
+    lambda M, x: M.sigmoid(-x))
+tanhshrink = make_activation(
+    "Tanhshrink", lambda a: a - _np.tanh(a),
+    lambda M, x: M.tanh(x) * M.tanh(x))
+softshrink = make_activation(
+    "Softshrink", lambda a, lambd: _np.where(a > lambd, a - lambd, _np.where(a < -lambd, a + lambd, 0)),
+    lambda M, x, lambd: M.f(x > lambd, x) + M.f(x < -lambd, x))
+hardshrink = make_activation(
+    "Hardshrink", lambda a, lambd: _np.where((a > lambd) | (a < -lambd), a, 0),
+    lambda M, x, lambd: M.f(x > lambd, x) + M.f(x < -lambd, x))
