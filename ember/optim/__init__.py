@@ -1,0 +1,18 @@
+"""Optimizers and learning-rate schedules with PyTorch's names (``torch.optim``): the ``Optimizer`` base,
+SGD, Adagrad, Adadelta, RMSprop, the Adam family (Adam, AdamW, Adamax, NAdam, RAdam), LBFGS, and
+``lr_scheduler``.
+
+    opt = ember.optim.Adam(model.parameters(), lr=1e-3)
+    sched = ember.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
+"""
+from .optimizer import Optimizer  # noqa: F401
+from .sgd import SGD  # noqa: F401
+from .adagrad import Adagrad  # noqa: F401
+from .adadelta import Adadelta  # noqa: F401
+from .rmsprop import RMSprop  # noqa: F401
+from .adam import Adam, AdamW, Adamax, NAdam, RAdam  # noqa: F401
+from .lbfgs import LBFGS  # noqa: F401
+from . import lr_scheduler  # noqa: F401
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
+           "LBFGS", "lr_scheduler"]
