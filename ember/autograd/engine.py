@@ -53,7 +53,7 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
 
     # (1) dependency counts
     deps: dict = {}
-    stack = [n for n, _, _ in roots]
+    stack = list(dict.fromkeys(n for n, _, _ in roots))   # one root node may carry several outputs
     seen = set(stack)
     while stack:
         node = stack.pop()
@@ -105,7 +105,10 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                 in_grads = node.backward(node, *grads)
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,) if not isinstance(in_grads, list) else tuple(in_grads)
-                if len(in_grads) != len(node.next_edges):
+                n_in = len(node.next_edges)
+                if len(in_grads) > n_in and all(g is None for g in in_grads[n_in:]):
+                    in_grads = in_grads[:n_in]      # trailing Nones for unused optional inputs: allowed, as in PyTorch
+                if len(in_grads) != n_in:
                     raise RuntimeError(f"{type(node).__name__}.backward returned {len(in_grads)} gradients, "
                                        f"expected {len(node.next_edges)} (one per forward input)")
                 post = node.__dict__.get("_post_hooks")

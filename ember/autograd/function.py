@@ -209,9 +209,12 @@ class _NoGrad:
 
 
 def _wrap(o):
+    if type(o) is _xp.ndarray:
+        return Tensor._make(o)
     if isinstance(o, Tensor):
         return o
-    return Tensor._make(o if hasattr(o, "dtype") and hasattr(o, "shape") else _xp.asarray(o))
+    # NumPy returns scalars (immutable) from ops on 0-d arrays: keep every tensor an ndarray
+    return Tensor._make(_xp.asarray(o))
 
 
 def once_differentiable(backward):

@@ -1,0 +1,50 @@
+"""Linear regression two ways: the closed form (normal equations) and gradient descent with ember.
+
+Both must find the same coefficients to 1e-4.  Run:  python examples/linear_regression.py
+"""
+from _common import parse_args, Timer
+
+import numpy as np
+
+import ember
+import ember.nn as nn
+
+
+def main():
+    args = parse_args(__doc__)
+    ember.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    X = rng.standard_normal((500, 5))
+    true_w = rng.uniform(-2, 2, 5)
+    y = X @ true_w + 0.5 + 0.1 * rng.standard_normal(500)
+
+    # closed form: solve (A^T A) theta = A^T y with A = [X, 1]
+    A = np.hstack([X, np.ones((len(X), 1))])
+    theta = np.linalg.solve(A.T @ A, A.T @ y)
+    w_cf, b_cf = theta[:-1], theta[-1]
+
+    # gradient descent on the mean squared error, float64, full batch
+    model = nn.Linear(5, 1).double()
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+    Xt, yt = ember.tensor(X), ember.tensor(y).reshape(-1, 1)
+    steps = 50 if args.quick else 5000
+    with Timer() as t:
+        for step in range(steps):
+            opt.zero_grad()
+            loss = nn.functional.mse_loss(model(Xt), yt)
+            loss.backward()
+            opt.step()
+            diff = max(np.abs(model.weight.detach().numpy()[0] - w_cf).max(),
+                       abs(model.bias.item() - b_cf))
+            if diff < 1e-5:
+                break
+    w_gd = model.weight.detach().numpy()[0]
+    print(f"true coefficients     {np.round(true_w.reshape(-1), 4)}")
+    print(f"closed form           {np.round(w_cf, 6)}  bias {b_cf:.6f}")
+    print(f"gradient descent      {np.round(w_gd, 6)}  bias {model.bias.item():.6f}  ({step + 1} steps, {t.seconds:.2f}s)")
+    diff = max(np.abs(w_gd - w_cf).max(), abs(model.bias.item() - b_cf))
+    print(f"max |difference| = {diff:.2e}  -> {'same to 1e-4' if diff < 1e-4 else 'NOT within 1e-4'}")
+
+
+if __name__ == "__main__":
+    main()
