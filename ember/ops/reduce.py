@@ -6,6 +6,7 @@ PyTorch.  Backwards first restore the reduced dims (``_unsqueeze_to``) so the gr
 """
 from __future__ import annotations
 
+import builtins
 from typing import NamedTuple
 
 import numpy as _np
@@ -26,8 +27,9 @@ def _dims(dim, ndim: int, op: str):
         axes = tuple(sorted({_wrap_dim(int(d), ndim, op) for d in dim}))
         if len(axes) != len(dim):
             raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
-        return axes
-    return (_wrap_dim(int(dim), ndim, op),)
+        return axes if ndim else ()
+    d = _wrap_dim(int(dim), ndim, op)
+    return (d,) if ndim else ()    # a 0-d tensor accepts dim 0/-1 (as PyTorch) and reduces nothing
 
 
 def _kept_shape(shape, axes):
@@ -81,7 +83,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return E.div(_expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim), max(ctx.n, 1)), None, None
+        return E.div(_expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim), builtins.max(ctx.n, 1)), None, None
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -122,12 +124,13 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
     mu = mean(x, axes, keepdim=True)
     d = E.sub(x, mu)
     with _np.errstate(divide="ignore", invalid="ignore"):   # n <= correction gives inf/nan, as in PyTorch
-        return E.div(sum(E.mul(d, d), axes, keepdim), float(max(n - c, 0)))
+        return E.div(sum(E.mul(d, d), axes, keepdim), float(builtins.max(n - c, 0)))
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation, the square root of ``var`` (same arguments)."""
-    return E.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    # the gradient at a zero std is 0, not nan (PyTorch masks it the same way)
+    return _SafeSqrt.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 class _VarMean(NamedTuple):
@@ -307,6 +310,8 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     axis = None if dim is None else _wrap_dim(int(dim), x._data.ndim, "prod")
+    if x._data.ndim == 0:
+        axis = None
     return Prod.apply(x, axis, keepdim)
 
 
@@ -342,6 +347,8 @@ class CumSum(Function):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
+        if a.ndim == 0:
+            return a.astype(a.dtype if a.dtype.kind == "f" else _np.int64)
         return _np.cumsum(a, axis=axis, dtype=a.dtype if a.dtype.kind == "f" else _np.int64)
 
     @staticmethod
@@ -361,7 +368,7 @@ class CumProd(Function):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
-        out = _np.cumprod(a, axis=axis)
+        out = _np.cumprod(a, axis=axis) if a.ndim else a.copy()
         ctx.save_for_backward(a, out)
         return out
 
@@ -441,7 +448,9 @@ def count_nonzero(x, dim=None):
 class Softmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        z = a - a.max(axis=axis, keepdims=True)
+        if a.ndim == 0:
+            axis = None
+        z = _np.asarray(a - a.max(axis=axis, keepdims=True))
         _np.exp(z, out=z)
         z /= z.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(z)
@@ -458,7 +467,9 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        z = a - a.max(axis=axis, keepdims=True)
+        if a.ndim == 0:
+            axis = None
+        z = _np.asarray(a - a.max(axis=axis, keepdims=True))
         z -= _np.log(_np.exp(z).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(z)
         ctx.axis = axis

@@ -311,14 +311,19 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
         ctx.axis = axis
-        ctx.sizes = [a.shape[axis] for a in arrays]
-        return _np.concatenate(arrays, axis=axis)
+        nd = builtins.max(a.ndim for a in arrays)
+        # PyTorch skips legacy 1-D empty tensors (size None here: they get an empty gradient)
+        ctx.sizes = [None if (a.ndim == 1 and a.shape[0] == 0 and nd != 1) else a.shape[axis] for a in arrays]
+        return _np.concatenate([a for a, s in zip(arrays, ctx.sizes) if s is not None], axis=axis)
 
     @staticmethod
     def backward(ctx, g):
         out = [None]
         start = 0
         for s in ctx.sizes:
+            if s is None:
+                out.append(Tensor._make(_np.zeros((0,), g.dtype)))
+                continue
             out.append(narrow(g, ctx.axis, start, s))
             start += s
         return tuple(out)
@@ -330,15 +335,18 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
     tensors = [t if isinstance(t, Tensor) else Tensor._make(_np.asarray(t)) for t in tensors]
-    # PyTorch skips legacy 1-D empty tensors
-    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
-    nd = tensors[0]._data.ndim
-    if nd == 0:
+    if builtins.any(t._data.ndim == 0 for t in tensors):
         raise RuntimeError("cat(): zero-dimensional tensor cannot be concatenated; use stack()")
+    # PyTorch skips legacy 1-D empty tensors
+    kept = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    nd = kept[0]._data.ndim
     axis = _wrap_dim(dim, nd, "cat")
-    ref = tensors[0]._data.shape
+    ref = kept[0]._data.shape
+    kept_ids = {id(t) for t in kept}
     for i, t in enumerate(tensors):
         s = t._data.shape
+        if id(t) not in kept_ids:
+            continue
         if len(s) != nd or builtins.any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != axis):
             raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {axis}: expected shape "
                                f"{_fmt_except(ref, axis)} but got {tuple(s)} for tensor number {i} in the list")
@@ -465,7 +473,8 @@ class Unbind(Function):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
-        return tuple(_np.take(a, i, axis=axis) for i in range(a.shape[axis]))
+        pre = (slice(None),) * axis
+        return tuple(a[pre + (i,)] for i in range(a.shape[axis]))   # views, as in PyTorch
 
     @staticmethod
     def backward(ctx, *grads):
@@ -502,6 +511,10 @@ def flip(x: Tensor, dims) -> Tensor:
     """Reverse the order along ``dims`` (``torch.flip``)."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     axes = tuple(_wrap_dim(d, x._data.ndim, "flip") for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"flip: dim {dims} appears multiple times in the list of dims")
+    if x._data.ndim == 0:
+        axes = ()
     return Flip.apply(x, axes)
 
 
