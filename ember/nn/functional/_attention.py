@@ -1,2 +1,288 @@
-"""(placeholder: being written)"""
-__all__ = []
+"""Attention, functional forms: ``F.scaled_dot_product_attention`` (PyTorch's signature and mask semantics)
+and the fused kernel behind it and ``nn.MultiheadAttention``.
+
+The kernel is one op: scores = q k^T * scale + mask, one max-shifted softmax, optional dropout, then
+weights @ v, all as batched matmuls on raw arrays; its backward is the textbook one (dV = P^T dO,
+dS = P * (dP - rowsum(dP * P)), dQ = dS K * scale, dK = dS^T Q * scale) on raw arrays, and is written with
+ember ops instead when ``create_graph=True``, so second derivatives through attention work.
+"""
+from __future__ import annotations
+
+import math
+
+from ...autograd.function import Function
+from ...autograd.grad_mode import state as _grad
+from ...backend import xp
+from ...backend.random import rng_of
+from ...tensor import Tensor
+from ... import ops as _ops
+
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+
+def _softmax_last(s):
+    """In-place max-shifted softmax over the last axis (rows of -inf become NaN, as in PyTorch)."""
+    m = s.max(axis=-1, keepdims=True)
+    s -= m
+    xp.exp(s, out=s)
+    s /= s.sum(axis=-1, keepdims=True)
+    return s
+
+
+class SDPA(Function):
+    """Inputs q (..., L, E), k (..., S, E), v (..., S, Ev), mask (additive, broadcastable to (..., L, S)) or
+    None.  Outputs out (..., L, Ev) and, with ``return_weights``, the attention weights (..., L, S) (after
+    dropout, as PyTorch's MultiheadAttention returns them)."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, scale=1.0, dropout_p=0.0, return_weights=False):
+        s = q @ k.swapaxes(-1, -2)
+        s *= scale
+        if mask is not None:
+            if xp.broadcast_shapes(s.shape, mask.shape) == s.shape:
+                s += mask
+            else:               # the mask carries batch dims the scores lack
+                s = s + mask
+        p = _softmax_last(s)
+        keep = None
+        pd = p
+        if dropout_p > 0.0:
+            keep = (rng_of(None).random(p.shape) >= dropout_p).astype(p.dtype)
+            keep /= (1.0 - dropout_p)
+            pd = p * keep
+        out = pd @ v
+        ctx.scale, ctx.keep, ctx.return_weights = scale, keep, return_weights
+        ctx.save_for_backward(q, k, v, p)
+        return (out, pd) if return_weights else out
+
+    @staticmethod
+    def backward(ctx, g_out, g_w=None):
+        q, k, v, p = ctx.saved_tensors
+        scale, keep = ctx.scale, ctx.keep
+        need = ctx.needs_input_grad
+        if _grad.create_graph:      # differentiable path, written with ember ops
+            pd = p * Tensor._make(keep) if keep is not None else p
+            gv = _ops.matmul(pd.transpose(-1, -2), g_out) if need[2] else None
+            gpd = _ops.matmul(g_out, v.transpose(-1, -2))
+            if g_w is not None and ctx.return_weights:
+                gpd = gpd + g_w
+            gp = gpd * Tensor._make(keep) if keep is not None else gpd
+            gs = p * (gp - (gp * p).sum(-1, keepdim=True))
+            gq = _ops.matmul(gs, k) * scale if need[0] else None
+            gk = _ops.matmul(gs.transpose(-1, -2), q) * scale if need[1] else None
+            return gq, gk, gv, (gs if need[3] else None)
+        q, k, v, p, go = q._data, k._data, v._data, p._data, g_out._data
+        pd = p * keep if keep is not None else p
+        gv = Tensor._make(pd.swapaxes(-1, -2) @ go) if need[2] else None
+        gp = go @ v.swapaxes(-1, -2)
+        if g_w is not None and ctx.return_weights:
+            gp += g_w._data
+        if keep is not None:
+            gp *= keep
+        # dS = P * (dP - rowsum(dP * P)), in place on gp
+        r = (gp * p).sum(-1, keepdims=True)
+        gp -= r
+        gp *= p
+        gq = Tensor._make((gp @ k) * scale) if need[0] else None
+        gk = Tensor._make((gp.swapaxes(-1, -2) @ q) * scale) if need[1] else None
+        gm = Tensor._make(gp) if need[3] else None
+        return gq, gk, gv, gm
+
+
+def _additive_mask(mask, L, S, dtype, op):
+    """A bool mask (True = may attend, SDPA's convention) or a float mask -> an additive float array/Tensor."""
+    if mask is None:
+        return None
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{op}: attn_mask must be a Tensor or None, got {type(mask).__name__}")
+    if mask.ndim < 2 or tuple(mask.shape[-2:]) not in ((L, S), (1, S), (L, 1), (1, 1)):
+        raise RuntimeError(f"{op}: attn_mask of shape {tuple(mask.shape)} cannot be broadcast to the attention "
+                           f"scores of shape (..., {L}, {S})")
+    if mask.dtype == xp.bool_:
+        return Tensor._make(xp.where(mask._data, 0.0, -xp.inf).astype(dtype))
+    return mask if mask.dtype == dtype else mask.to(dtype)
+
+
+def attention_core(q: Tensor, k: Tensor, v: Tensor, mask, scale: float, dropout_p: float = 0.0,
+                   need_weights: bool = False):
+    """The fused kernel on prepared operands: ``mask`` is None or an additive float Tensor broadcastable to
+    the scores.  Returns ``out`` or ``(out, weights)``."""
+    return SDPA.apply(q, k, v, mask, scale=float(scale), dropout_p=float(dropout_p), return_weights=need_weights)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale=None, enable_gqa: bool = False) -> Tensor:
+    """softmax(Q K^T * scale + mask) V over the last two dims, like ``torch.nn.functional.scaled_dot_product_attention``.
+
+    Shapes: query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev).  ``attn_mask``: bool (True
+    means the position *may* be attended) or float (added to the scores), broadcastable to (..., L, S).
+    ``is_causal`` masks the upper triangle (query i sees keys j <= i) and must not be combined with a mask.
+    ``scale`` defaults to 1/sqrt(E).  ``dropout_p`` drops attention weights (always, as PyTorch's function;
+    pass 0.0 in eval).  ``enable_gqa`` lets key/value have fewer heads (dim -3) than query.
+
+    >>> q = ember.randn(2, 4, 5, 8); k = v = ember.randn(2, 4, 6, 8)
+    >>> F.scaled_dot_product_attention(q, k, v).shape
+    ember.Size([2, 4, 5, 8])
+    """
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise RuntimeError(f"{op}: {name} needs at least 2 dims (..., seq, features), got {tuple(t.shape)}")
+    L, E = query.shape[-2:]
+    S = key.shape[-2]
+    if key.shape[-1] != E or value.shape[-2] != S:
+        raise RuntimeError(f"{op}: expected query (..., L, E), key (..., S, E), value (..., S, Ev), got query "
+                           f"{tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}")
+    if not (query.dtype == key.dtype == value.dtype) or query.dtype.kind != "f":
+        raise RuntimeError(f"{op}: query, key and value must share one floating dtype, got {query.dtype}, "
+                           f"{key.dtype}, {value.dtype}")
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"{op}: dropout_p must be in [0, 1), got {dropout_p}")
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        hq, hk = query.shape[-3], key.shape[-3]
+        if hq % hk:
+            raise RuntimeError(f"{op}: with enable_gqa the query heads ({hq}) must be a multiple of the key "
+                               f"heads ({hk})")
+        key = _ops.repeat_interleave(key, hq // hk, dim=-3)
+        value = _ops.repeat_interleave(value, hq // hk, dim=-3)
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError(f"{op}: pass either attn_mask or is_causal=True, not both")
+        attn_mask = Tensor._make(xp.tril(xp.ones((L, S), dtype=bool)))
+    mask = _additive_mask(attn_mask, L, S, query.dtype, op)
+    sc = 1.0 / math.sqrt(E) if scale is None else scale
+    return attention_core(query, key, value, mask, sc, dropout_p, need_weights=False)
+
+
+def _mha_mask(mask, name, dtype):
+    """MultiheadAttention's masks: bool True = *not* allowed (-inf), float = added to the scores."""
+    if mask is None:
+        return None
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"MultiheadAttention: {name} must be a Tensor or None, got {type(mask).__name__}")
+    if mask.dtype == xp.bool_:
+        return Tensor._make(xp.where(mask._data, -xp.inf, 0.0).astype(dtype))
+    if mask.dtype.kind != "f":
+        raise TypeError(f"MultiheadAttention: only bool and floating types of {name} are supported, got "
+                        f"{mask.dtype}")
+    return mask if mask.dtype == dtype else mask.to(dtype)
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num_heads: int, in_proj_weight,
+                                 in_proj_bias, bias_k, bias_v, add_zero_attn: bool, dropout_p: float,
+                                 out_proj_weight, out_proj_bias, training: bool = True, key_padding_mask=None,
+                                 need_weights: bool = True, attn_mask=None, use_separate_proj_weight: bool = False,
+                                 q_proj_weight=None, k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights: bool = True, is_causal: bool = False):
+    """The computation of ``nn.MultiheadAttention`` with PyTorch's signature (sequence-first layout).
+
+    query (L, N, E) or unbatched (L, E); key/value (S, N, E_k/E_v).  ``key_padding_mask`` (N, S): True (or
+    -inf) marks padding to ignore; ``attn_mask`` (L, S) or (N*num_heads, L, S): True marks pairs *not*
+    allowed, float masks are added.  ``is_causal`` is a hint that ``attn_mask`` is the causal mask (it is
+    required then, as in PyTorch).  Returns ``(attn_output (L, N, E), weights)`` with weights (N, L, S)
+    averaged over heads, (N, num_heads, L, S) when ``average_attn_weights`` is False, or None when
+    ``need_weights`` is False.  ``static_k``/``static_v`` are not supported.
+    """
+    from ._linear import linear
+    op = "MultiheadAttention"
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError("multi_head_attention_forward: static_k/static_v are not supported by ember")
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise RuntimeError(f"{op}: expected query, key and value all 3-D (L, N, E) or all 2-D unbatched (L, E), got "
+                           f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
+    batched = query.ndim == 3
+    if not batched:
+        same_qk, same_kv = query is key, key is value
+        query = query.unsqueeze(1)
+        key = query if same_qk else key.unsqueeze(1)
+        value = key if same_kv else value.unsqueeze(1)
+        if key_padding_mask is not None:
+            if key_padding_mask.ndim != 1:
+                raise RuntimeError(f"{op}: for unbatched (2-D) query, key_padding_mask must be 1-D (S,), got "
+                                   f"{tuple(key_padding_mask.shape)}")
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    L, N, E = query.shape
+    S = key.shape[0]
+    if E != embed_dim_to_check:
+        raise RuntimeError(f"{op}: was expecting embedding dimension of {embed_dim_to_check}, but got query of "
+                           f"shape {tuple(query.shape)}")
+    if key.shape[:2] != value.shape[:2] or key.shape[1] != N:
+        raise RuntimeError(f"{op}: key {tuple(key.shape)} and value {tuple(value.shape)} must share (S, N) with "
+                           f"batch size N={N} of query {tuple(query.shape)}")
+    head_dim = E // num_heads
+    if head_dim * num_heads != E:
+        raise RuntimeError(f"{op}: embed_dim {E} not divisible by num_heads {num_heads}")
+    if is_causal and attn_mask is None:
+        raise RuntimeError(f"{op}: need attn_mask if specifying the is_causal hint (pass the causal mask, e.g. "
+                           f"nn.Transformer.generate_square_subsequent_mask(L))")
+    dt = query.dtype
+    # -- input projections (one GEMM for self-attention with packed weights)
+    if not use_separate_proj_weight:
+        W, b = in_proj_weight, in_proj_bias
+        if query is key and key is value:
+            q, k, v = _ops.chunk(linear(query, W, b), 3, -1)
+        elif key is value:
+            q = linear(query, W[:E], b[:E] if b is not None else None)
+            k, v = _ops.chunk(linear(key, W[E:], b[E:] if b is not None else None), 2, -1)
+        else:
+            bq, bk, bv = (b[:E], b[E:2 * E], b[2 * E:]) if b is not None else (None, None, None)
+            q, k, v = linear(query, W[:E], bq), linear(key, W[E:2 * E], bk), linear(value, W[2 * E:], bv)
+    else:
+        b = in_proj_bias
+        bq, bk, bv = (b[:E], b[E:2 * E], b[2 * E:]) if b is not None else (None, None, None)
+        q, k, v = linear(query, q_proj_weight, bq), linear(key, k_proj_weight, bk), linear(value, v_proj_weight, bv)
+    # -- masks -> one additive float mask broadcastable to (N*H, L, S')
+    am = _mha_mask(attn_mask, "attn_mask", dt)
+    if am is not None:
+        if am.ndim == 2:
+            if tuple(am.shape) != (L, S):
+                raise RuntimeError(f"{op}: the shape of the 2D attn_mask is {tuple(am.shape)}, but should be "
+                                   f"{(L, S)}")
+            am = am.unsqueeze(0)
+        elif am.ndim == 3:
+            if tuple(am.shape) != (N * num_heads, L, S):
+                raise RuntimeError(f"{op}: the shape of the 3D attn_mask is {tuple(am.shape)}, but should be "
+                                   f"{(N * num_heads, L, S)}")
+        else:
+            raise RuntimeError(f"{op}: attn_mask's dimension {am.ndim} is not supported (expected 2 or 3)")
+    kpm = _mha_mask(key_padding_mask, "key_padding_mask", dt)
+    if kpm is not None and tuple(kpm.shape) != (N, S):
+        raise RuntimeError(f"{op}: expected key_padding_mask of shape {(N, S)}, got {tuple(kpm.shape)}")
+    if bias_k is not None and bias_v is not None:
+        k = _ops.cat([k, bias_k.expand(1, N, E)], 0)
+        v = _ops.cat([v, bias_v.expand(1, N, E)], 0)
+        am = _ops.pad(am, (0, 1)) if am is not None else None
+        kpm = _ops.pad(kpm, (0, 1)) if kpm is not None else None
+    elif bias_k is not None or bias_v is not None:
+        raise RuntimeError(f"{op}: bias_k and bias_v must both be given or both be None")
+    # -- split heads: (L, N, E) -> (N*H, L, head_dim)
+    q = q.reshape(L, N * num_heads, head_dim).transpose(0, 1)
+    k = k.reshape(k.shape[0], N * num_heads, head_dim).transpose(0, 1)
+    v = v.reshape(v.shape[0], N * num_heads, v.shape[-1] // num_heads).transpose(0, 1)
+    if add_zero_attn:
+        z = Tensor._make(xp.zeros((N * num_heads, 1, head_dim), dt))
+        k = _ops.cat([k, z], 1)
+        v = _ops.cat([v, Tensor._make(xp.zeros((N * num_heads, 1, v.shape[-1]), dt))], 1)
+        am = _ops.pad(am, (0, 1)) if am is not None else None
+        kpm = _ops.pad(kpm, (0, 1)) if kpm is not None else None
+    S2 = k.shape[1]
+    mask = am
+    if kpm is not None:
+        kpm = kpm.reshape(N, 1, 1, S2).expand(N, num_heads, 1, S2).reshape(N * num_heads, 1, S2)
+        mask = kpm if mask is None else mask + kpm
+    if not training:
+        dropout_p = 0.0
+    res = attention_core(q, k, v, mask, 1.0 / math.sqrt(head_dim), dropout_p, need_weights=need_weights)
+    out, w = res if need_weights else (res, None)
+    out = out.transpose(0, 1).reshape(L * N, E)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(L, N, E)
+    if w is not None:
+        w = w.reshape(N, num_heads, L, S2)
+        if average_attn_weights:
+            w = w.mean(1)
+    if not batched:
+        out = out.squeeze(1)
+        w = w.squeeze(0) if w is not None else None
+    return out, w
