@@ -42,3 +42,21 @@ def savefig(fig, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     print(f"saved {path}")
+
+
+def load_mnist_arrays(kind: str = "mnist", quick: bool = False):
+    """(X_train, y_train, X_test, y_test) as float32 arrays in [0, 1] of shape (N, 1, 28, 28) and int64 labels,
+    read with ember's IDX reader from ../shared/data (or EMBER_DATA/<kind>)."""
+    import numpy as np
+    from ember.data.datasets import MNIST, FashionMNIST
+    root = pathlib.Path(os.environ.get("EMBER_DATA", SHARED_DATA)) / ("mnist" if kind == "mnist" else "fashion-mnist")
+    cls = MNIST if kind == "mnist" else FashionMNIST
+    out = []
+    for train in (True, False):
+        ds = cls(root=str(root), train=train)
+        x = np.asarray(ds.data, dtype=np.float32).reshape(-1, 1, 28, 28) / 255.0
+        y = np.asarray(ds.targets, dtype=np.int64)
+        if quick:
+            x, y = x[:512], y[:512]
+        out += [x, y]
+    return tuple(out)
