@@ -33,7 +33,11 @@ def _scale(g, reduction, denom, shape, dtype):
     """The per-element upstream gradient of an unreduced loss of ``shape``, as an array."""
     if reduction == "none":
         return g
-    s = g / denom if reduction == "mean" else g
+    if reduction == "mean":
+        # every target ignored: the loss is 0/0 = nan but, as in PyTorch, the gradient is zero
+        s = g / denom if denom != 0 else g * 0
+    else:
+        s = g
     return xp.broadcast_to(xp.asarray(s, dtype), shape)
 
 
@@ -160,7 +164,7 @@ def _ce_backward_graph(ctx, g, x, t):
     if reduction == "none":
         sc = g
     elif reduction == "mean":
-        sc = E.div(g, float(ctx.denom))
+        sc = E.div(g, float(ctx.denom)) if ctx.denom != 0 else E.mul(g, 0.0)
     else:
         sc = g
     sc = E.mul(sc, Tensor._make(xp.ones(ctx.Q.shape, dt)))               # broadcast to (N, *d)
@@ -218,7 +222,7 @@ class NLL(Function):
         # it differentiable with respect to g (double backward) at no extra cost
         coef = _onehot(ctx.ysafe, ctx.C, dt) * (-ctx.wy)[:, None]
         if ctx.reduction == "mean":
-            g = E.div(g, float(ctx.denom)) if ctx.denom != 0 else E.mul(g, float("nan"))
+            g = E.div(g, float(ctx.denom)) if ctx.denom != 0 else E.mul(g, 0.0)
         if ctx.reduction == "none":
             g = g.unsqueeze(1)
         return E.mul(Tensor._make(coef), g), None
@@ -305,7 +309,9 @@ class BCE(Function):
         if ctx.needs_input_grad[0]:
             gx = E.div(E.mul(g, E.sub(x, y)), E.clamp(E.mul(x, E.sub(1.0, x)), min=1e-12))
         if ctx.needs_input_grad[1]:
-            gy = E.mul(g, E.sub(E.clamp(E.log1p(E.neg(x)), min=-100.0), E.clamp(E.log(x), min=-100.0)))
+            # PyTorch's target gradient is -logit(x), unclamped (infinite at x = 0 or 1)
+            with xp.errstate(divide="ignore"):
+                gy = E.mul(g, E.sub(E.log1p(E.neg(x)), E.log(x)))
         return gx, gy
 
 
