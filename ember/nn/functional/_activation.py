@@ -21,7 +21,8 @@ def _run(fn, input, inplace, **p):
         raise TypeError(f"{getattr(fn, '__name__', 'activation')} expected an ember Tensor, got "
                         f"{type(input).__name__}")
     if inplace:
-        return input._inplace(lambda t: fn(t, **p))
+        # the fused op saves its input for backward, so it must see a copy of the memory it overwrites
+        return input._inplace(lambda t: fn(_ops.clone(t) if t.requires_grad else t, **p))
     return fn(input, **p)
 
 
@@ -106,7 +107,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError("prelu expected ember Tensors for input and weight")
     n = weight.numel()
-    w = weight.reshape(())
+    w = weight.reshape(()) if n == 1 else weight
     if n != 1:
         if weight.dim() != 1:
             raise RuntimeError(f"prelu expected a 1-D weight, got shape {tuple(weight.shape)}")
