@@ -370,6 +370,18 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
 def index_add(x: Tensor, dim: int, index, source, alpha=1) -> Tensor:
     axis = _wrap_dim(dim, x._data.ndim, "index_add")
     ia = (index._data if isinstance(index, Tensor) else _np.asarray(index)).reshape(-1)
+    if ia.dtype.kind not in "iu":
+        raise RuntimeError(f"index_add(): expected an integer index, got dtype {ia.dtype}")
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if ia.size and (ia.min() < -n or ia.max() >= n):
+        raise IndexError(f"index_add(): index {int(ia.max() if ia.max() >= n else ia.min())} is out of range for "
+                         f"dimension {axis} with size {n}")
+    ia = ia % n if ia.size else ia
+    src_shape = source.shape if isinstance(source, Tensor) else _np.shape(source)
+    want = x._data.shape[:axis] + (ia.size,) + x._data.shape[axis + 1:]
+    if tuple(src_shape) != tuple(want):
+        raise RuntimeError(f"index_add(): source of shape {tuple(src_shape)} doesn't match the expected shape "
+                           f"{want} (input {tuple(x.shape)} with {ia.size} indices along dim {axis})")
     if alpha != 1:
         source = E.mul(source, alpha)
     return IndexAdd.apply(x, axis, ia, source)

@@ -1,0 +1,239 @@
+"""Indexing vs PyTorch: __getitem__ (ints, slices, None, Ellipsis, masks, integer arrays with duplicates),
+__setitem__, gather/scatter/scatter_add, index_select, masked_fill, take_along_dim, and the index errors."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from helpers import compare, gradcheck
+
+IDX = np.array([0, 2, 2, 1])
+MASK = np.array([True, False, True])
+
+
+def _t(m, a):
+    return m.tensor(a)
+
+
+GETITEM = {
+    "int": lambda m, x: x[1],
+    "neg_int": lambda m, x: x[-1],
+    "int_int": lambda m, x: x[1, 2],
+    "slice": lambda m, x: x[1:3],
+    "slice_step": lambda m, x: x[::2, 1:],
+    "slice_neg": lambda m, x: x[-2:, :-1],
+    "slice_beyond": lambda m, x: x[1:100],
+    "slice_empty": lambda m, x: x[3:1],
+    "none": lambda m, x: x[None, :, None],
+    "ellipsis": lambda m, x: x[..., 1],
+    "ellipsis_none": lambda m, x: x[..., None],
+    "int_list_dup": lambda m, x: x[[0, 2, 2, 1]],
+    "int_tensor_dup": lambda m, x: x[_t(m, IDX)],
+    "int_tensor_2d": lambda m, x: x[_t(m, np.array([[0, 1], [2, 2]]))],
+    "int_tensor_neg": lambda m, x: x[_t(m, np.array([-1, 0, -1]))],
+    "two_arrays": lambda m, x: x[_t(m, IDX), _t(m, np.array([1, 1, 0, 3]))],
+    "array_slice": lambda m, x: x[_t(m, IDX), 1:3],
+    "slice_array": lambda m, x: x[:, _t(m, np.array([3, 0, 3]))],
+    "mask_rows": lambda m, x: x[_t(m, MASK)],
+    "mask_full": lambda m, x: x[x > 0],
+    "mask_cols": lambda m, x: x[:, _t(m, np.array([True, False, True, True]))],
+    "int_and_array": lambda m, x: x[1, _t(m, np.array([0, 0, 3]))],
+    "scalar_tensor_idx": lambda m, x: x[_t(m, np.array(2))],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GETITEM))
+def test_getitem_matches_torch(name):
+    compare(GETITEM[name], [(3, 4)])
+
+
+@pytest.mark.parametrize("name", sorted(GETITEM))
+def test_getitem_noncontiguous(name):
+    compare(lambda m, x: GETITEM[name](m, x.t()), [(4, 3)])
+
+
+@pytest.mark.parametrize("name", sorted(GETITEM))
+def test_getitem_gradcheck(name):
+    if name == "mask_full":
+        pytest.skip("data-dependent mask")
+    assert gradcheck(lambda x: GETITEM[name](ember, x), [(3, 4)])
+
+
+def test_getitem_3d_and_0d():
+    compare(lambda m, x: x[1, ..., None, 1:], [(2, 3, 4)])
+    compare(lambda m, x: x[..., 0], [(2, 3, 4)])
+    compare(lambda m, x: x[None], [()])
+    compare(lambda m, x: x[...], [()])
+    compare(lambda m, x: x[:, [0, 2]][[1, 1]], [(2, 3, 4)])
+
+
+def test_getitem_duplicates_accumulate():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[[0, 0, 0, 2]].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+
+
+def test_getitem_double_backward():
+    x = ember.randn(5, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda t: (t[[0, 0, 3]] ** 2).sum() * t[1:3].sum(), [x])
+
+
+@pytest.mark.parametrize("index,match", [
+    (5, r"index.*5.*out of range.*\(3, 4\)|out of bounds"),
+    (-4, r"-4.*\(3, 4\)"),
+    ((1, 7), r"7.*\(3, 4\)"),
+    ((0, 0, 0), r"(?i)\(3, 4\).*too many indices"),
+    ([0, 3], r"\(3, 4\).*index 3"),
+    (np.array([[0], [9]]), r"9|out of"),
+    (1.5, r"(?i)float|type"),
+    ("a", r"(?i)str|type"),
+])
+def test_getitem_errors(index, match):
+    x = ember.zeros(3, 4)
+    with pytest.raises(IndexError, match=match):
+        x[index]
+
+
+def test_index_errors_tensor_and_mask():
+    x = ember.zeros(3, 4)
+    with pytest.raises(IndexError, match=r"(?i)float"):
+        x[ember.tensor([0.0, 1.0])]
+    with pytest.raises(IndexError, match=r"(?i)mask|shape|dimension"):
+        x[ember.tensor([True, False])]
+    with pytest.raises(IndexError, match=r"(?i)out of|range|bounds"):
+        x[ember.tensor([1, 3])]
+
+
+# -- setitem --------------------------------------------------------------------------------------------------------
+SETITEM = [
+    ("int", lambda x, v: x.__setitem__(1, v[0])),
+    ("slice", lambda x, v: x.__setitem__(slice(0, 2), v[:2])),
+    ("scalar", lambda x, v: x.__setitem__((0, 1), 5.0)),
+    ("scalar_bcast", lambda x, v: x.__setitem__(slice(None), 2.0)),
+    ("mask", lambda x, v: x.__setitem__(x > 0, 0.0)),
+    ("int_array", lambda x, v: x.__setitem__([0, 2], v[1:3])),
+    ("bcast_row", lambda x, v: x.__setitem__(slice(1, 3), v[0])),
+]
+
+
+@pytest.mark.parametrize("name,fn", SETITEM, ids=[s[0] for s in SETITEM])
+def test_setitem_graph(name, fn):
+    # x is a non-leaf (x0 * 1), v requires grad: gradients flow to x0 (except overwritten slots) and v
+    def f(m, x0, v):
+        x = x0 * 1.0
+        fn(x, v)
+        return x * 2
+    compare(f, [(3, 4), (3, 4)])
+
+
+@pytest.mark.parametrize("name,fn", SETITEM, ids=[s[0] for s in SETITEM])
+def test_setitem_no_grad(name, fn):
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    e, t = ember.tensor(a), torch.tensor(a)
+    fn(e, ember.tensor(a * 2))
+    fn(t, torch.tensor(a * 2))
+    np.testing.assert_allclose(e.numpy(), t.numpy())
+
+
+def test_setitem_leaf_requires_grad_raises():
+    x = ember.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        x[0] = 1.0
+    with ember.no_grad():
+        x[0] = 1.0
+    assert x.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_setitem_errors():
+    x = ember.zeros(3, 4)
+    with pytest.raises(IndexError, match=r"\(3, 4\)"):
+        x[5] = 1.0
+    with pytest.raises(RuntimeError, match=r"setitem.*\(2,\).*\(3, 4\)"):
+        x[0] = ember.zeros(2)
+    y = ember.zeros(3, 4) * ember.ones(1, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"setitem|shape"):
+        y[0] = ember.zeros(2)
+
+
+# -- gather / scatter / index_select / masked_fill / take_along_dim ---------------------------------------------
+GI = np.array([[0, 2, 2], [1, 0, 0]])
+
+
+def test_gather():
+    for dim in (0, 1, -1):
+        compare(lambda m, x: m.gather(x, dim, _t(m, GI)), [(3, 4)])
+    compare(lambda m, x: x.t().gather(1, _t(m, GI)), [(4, 3)])
+    assert gradcheck(lambda x: ember.gather(x, 1, ember.tensor(GI)), [(2, 4)])
+
+
+def test_scatter_add_and_scatter():
+    for dim in (0, 1):
+        compare(lambda m, x, s: m.scatter_add(x, dim, _t(m, GI), s), [(3, 4), (2, 3)])
+        compare(lambda m, x, s: x.scatter(dim, _t(m, np.array([[0, 2, 1], [1, 0, 2]])), s), [(3, 4), (2, 3)])
+    compare(lambda m, x: x.scatter(1, _t(m, GI), 1.5), [(3, 4)])
+    compare(lambda m, x, s: x.scatter(1, _t(m, GI), s, reduce="add") if m is torch else
+            x.scatter(1, _t(m, GI), s, reduce="add"), [(3, 4), (2, 3)], grad=False)
+    assert gradcheck(lambda x, s: ember.scatter_add(x, 1, ember.tensor(GI), s), [(2, 4), (2, 3)])
+
+
+def test_index_select():
+    for dim in (0, 1, -1):
+        compare(lambda m, x: m.index_select(x, dim, _t(m, np.array([2, 0, 2]))), [(3, 4)])
+    compare(lambda m, x: x.index_select(0, _t(m, np.array([], np.int64))), [(3, 4)])
+    assert gradcheck(lambda x: ember.index_select(x, 0, ember.tensor([1, 1, 0])), [(3, 2)])
+
+
+def test_index_add():
+    compare(lambda m, x, s: x.index_add(0, _t(m, np.array([0, 2, 0])), s), [(3, 4), (3, 4)])
+    compare(lambda m, x, s: x.index_add(1, _t(m, np.array([3, 3])), s, alpha=2.0), [(3, 4), (3, 2)])
+
+
+def test_masked_fill():
+    mask = np.array([[True, False, False, True]])
+    compare(lambda m, x: x.masked_fill(_t(m, mask), -1.5), [(3, 4)])
+    compare(lambda m, x: m.masked_fill(x, _t(m, mask), float("-inf")).softmax(-1), [(3, 4)])
+    compare(lambda m, x, v: x.masked_fill(_t(m, mask), v.sum()), [(3, 4), (2,)])
+    with pytest.raises(RuntimeError, match="bool"):
+        ember.zeros(3).masked_fill(ember.tensor([1, 0, 1]), 1.0)
+    with pytest.raises(RuntimeError, match=r"masked_fill.*\(2,\).*\(3,\)"):
+        ember.zeros(3).masked_fill(ember.tensor([True, False]), 1.0)
+
+
+def test_take_along_dim_and_masked_select():
+    idx = np.array([[0, 3], [1, 1], [2, 0]])
+    compare(lambda m, x: m.take_along_dim(x, _t(m, idx), 1), [(3, 4)])
+    compare(lambda m, x: m.take_along_dim(x, _t(m, np.array([5, 0, 11]))), [(3, 4)])
+    compare(lambda m, x: m.take_along_dim(x, _t(m, np.array([[0, 2]])), 1), [(3, 4)])
+    compare(lambda m, x: m.masked_select(x, x > 0), [(3, 4)])
+    compare(lambda m, x: x.argmax(1, keepdim=True) * 0 + m.take_along_dim(x, x.argmax(1, keepdim=True), 1), [(3, 4)])
+
+
+def test_nonzero_where_tril_triu_diag():
+    a = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])
+    np.testing.assert_array_equal(ember.nonzero(ember.tensor(a)).numpy(), torch.nonzero(torch.tensor(a)).numpy())
+    for e, t in zip(ember.where(ember.tensor(a) != 0), torch.where(torch.tensor(a) != 0)):
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+    compare(lambda m, x: m.tril(x), [(3, 4)])
+    compare(lambda m, x: m.triu(x, 1), [(3, 4)])
+    compare(lambda m, x: m.tril(x, -1), [(2, 3, 3)])
+    compare(lambda m, x: m.diagonal(x), [(3, 4)])
+    compare(lambda m, x: m.diagonal(x, 1), [(3, 4)])
+    compare(lambda m, x: m.diag(x), [(3,)])
+    compare(lambda m, x: m.trace(x), [(3, 3)])
+
+
+@pytest.mark.parametrize("fn,exc,match", [
+    (lambda x: x.gather(1, ember.tensor([[0, 4]])), IndexError, r"gather.*4.*size 4|out of"),
+    (lambda x: x.gather(1, ember.tensor([[0.0, 1.0]])), RuntimeError, r"gather.*int64"),
+    (lambda x: x.gather(1, ember.tensor([0, 1])), RuntimeError, r"gather.*dimensions"),
+    (lambda x: x.gather(2, ember.tensor([[0, 1]])), IndexError, r"(?i)gather.*dim.*range"),
+    (lambda x: x.index_select(0, ember.tensor([3])), IndexError, r"index_select.*size 3"),
+    (lambda x: x.index_select(0, ember.tensor([[0]])), IndexError, r"index_select"),
+    (lambda x: x.scatter_add(1, ember.tensor([[5]]), ember.ones(1, 1)), IndexError, r"scatter_add.*5"),
+    (lambda x: x.index_add(0, ember.tensor([7]), ember.ones(1, 4)), IndexError, r"index_add.*7"),
+    (lambda x: ember.take_along_dim(x, ember.tensor([[9]]), 1), IndexError, r"9"),
+])
+def test_gather_family_errors(fn, exc, match):
+    x = ember.zeros(3, 4)
+    with pytest.raises(exc, match=match):
+        fn(x)
