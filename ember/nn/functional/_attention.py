@@ -52,15 +52,18 @@ class SDPA(Function):
             pd = p * keep
         out = pd @ v
         ctx.scale, ctx.keep, ctx.return_weights = scale, keep, return_weights
-        ctx.save_for_backward(q, k, v, p)
+        ctx.save_for_backward(q, k, v, p, mask)
         return (out, pd) if return_weights else out
 
     @staticmethod
     def backward(ctx, g_out, g_w=None):
-        q, k, v, p = ctx.saved_tensors
+        q, k, v, p, mask = ctx.saved_tensors
         scale, keep = ctx.scale, ctx.keep
         need = ctx.needs_input_grad
         if _grad.create_graph:      # differentiable path, written with ember ops
+            # recompute the weights from the inputs so that their dependence on q, k, mask is recorded
+            sc = _ops.matmul(q, k.transpose(-1, -2)) * scale
+            p = _ops.softmax(sc + mask if mask is not None else sc, -1)
             pd = p * Tensor._make(keep) if keep is not None else p
             gv = _ops.matmul(pd.transpose(-1, -2), g_out) if need[2] else None
             gpd = _ops.matmul(g_out, v.transpose(-1, -2))
