@@ -174,7 +174,7 @@ class LBFGS(Optimizer):
         self._set_param(x)
         return loss, flat_grad
 
-    def step(self, closure):
+    def step(self, closure=None):
         """Run up to ``max_iter`` L-BFGS iterations; ``closure`` is required and returns the loss.  Returns the
         loss of the first evaluation."""
         if closure is None:

@@ -1,0 +1,1 @@
+"""Tests of ember.optim and ember.nn.utils against torch.optim."""
