@@ -1,2 +1,246 @@
-"""(placeholder: being written)"""
-__all__ = []
+"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``, ``GroupNorm``, ``InstanceNorm1d``,
+``InstanceNorm2d``, with PyTorch's parameter and buffer names (``weight``, ``bias``, ``running_mean``,
+``running_var``, ``num_batches_tracked``), defaults and train/eval behaviour.  The fused kernels live in
+``ember.ops.normalization``."""
+from __future__ import annotations
+
+from ...tensor import Tensor
+from ...creation import ones, zeros, tensor as _tensor
+from ...backend import int64
+from ..module import Module
+from ..parameter import Parameter
+from ..functional._norm import batch_norm, layer_norm, group_norm, instance_norm
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
+
+
+class _NormBase(Module):
+    """Parameters and running buffers shared by batch and instance norm (PyTorch's ``_NormBase``)."""
+
+    _dims = ()          # accepted input ranks
+    _dims_text = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        self.num_features = int(num_features)
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(ones(self.num_features, dtype=dtype))
+            self.bias = Parameter(zeros(self.num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(self.num_features, dtype=dtype))
+            self.register_buffer("running_var", ones(self.num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", _tensor(0, dtype=int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, batch count 0."""
+        if self.track_running_stats:
+            for buf, val in ((self.running_mean, 0), (self.running_var, 1), (self.num_batches_tracked, 0)):
+                buf._data[...] = val
+                buf._version[0] += 1
+
+    def reset_parameters(self) -> None:
+        """Running statistics reset; weight 1, bias 0."""
+        self.reset_running_stats()
+        if self.affine:
+            self.weight._data[...] = 1
+            self.bias._data[...] = 0
+            self.weight._version[0] += 1
+            self.bias._version[0] += 1
+
+    def _check_input_dim(self, x) -> None:
+        name = type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name} expected a Tensor input, got {type(x).__name__}")
+        if x.ndim not in self._dims:
+            raise ValueError(f"{name} expected {self._dims_text} input (got {x.ndim}D input)")
+
+    def _check_channels(self, x, axis=1) -> None:
+        c = x.shape[axis]
+        if c != self.num_features:
+            raise ValueError(f"{type(self).__name__} expected input with {self.num_features} channels, got {c} "
+                             f"(input of shape {tuple(x.shape)})")
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    def forward(self, input):
+        self._check_input_dim(input)
+        self._check_channels(input)
+        eaf = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked._data += 1
+            self.num_batches_tracked._version[0] += 1
+            # momentum=None: cumulative moving average (factor 1/number of batches seen)
+            eaf = 1.0 / float(self.num_batches_tracked._data) if self.momentum is None else self.momentum
+        bn_training = self.training or (self.running_mean is None and self.running_var is None)
+        use_running = not self.training or self.track_running_stats
+        return batch_norm(input, self.running_mean if use_running else None,
+                          self.running_var if use_running else None, self.weight, self.bias, bn_training, eaf,
+                          self.eps)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization over (N, C) or (N, C, L) per channel, as ``torch.nn.BatchNorm1d``.
+
+    Training normalizes with the batch statistics and updates ``running_mean``/``running_var`` with
+    ``momentum`` (``None``: cumulative average); eval uses the running statistics.  ``weight`` starts at 1,
+    ``bias`` at 0.
+
+    >>> bn = nn.BatchNorm1d(16)
+    >>> bn(ember.randn(32, 16)).shape
+    ember.Size([32, 16])
+    """
+    _dims = (2, 3)
+    _dims_text = "2D or 3D"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization over (N, C, H, W) per channel, as ``torch.nn.BatchNorm2d``; see
+    :class:`BatchNorm1d`.
+
+    >>> nn.BatchNorm2d(6)(ember.randn(8, 6, 14, 14)).shape
+    ember.Size([8, 6, 14, 14])
+    """
+    _dims = (4,)
+    _dims_text = "4D"
+
+
+class _InstanceNorm(_NormBase):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device=None, dtype=None) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        unbatched = input.ndim == self._dims[0]
+        x = input.unsqueeze(0) if unbatched else input
+        if self.affine or self.track_running_stats:
+            self._check_channels(x)
+        use_input_stats = self.training or not self.track_running_stats
+        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
+                            self.momentum if self.momentum is not None else 0.0, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization over (N, C, L) or (C, L): each (sample, channel) row normalized on its own, as
+    ``torch.nn.InstanceNorm1d`` (``affine`` and ``track_running_stats`` default to False).
+
+    >>> nn.InstanceNorm1d(3)(ember.randn(2, 3, 10)).shape
+    ember.Size([2, 3, 10])
+    """
+    _dims = (2, 3)
+    _dims_text = "2D or 3D"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization over (N, C, H, W) or (C, H, W), as ``torch.nn.InstanceNorm2d``.
+
+    >>> nn.InstanceNorm2d(3, affine=True)(ember.randn(2, 3, 8, 8)).shape
+    ember.Size([2, 3, 8, 8])
+    """
+    _dims = (3, 4)
+    _dims_text = "3D or 4D"
+
+
+class LayerNorm(Module):
+    """Layer normalization over the last ``len(normalized_shape)`` dims, as ``torch.nn.LayerNorm``;
+    ``weight`` (ones) and ``bias`` (zeros, omitted with ``bias=False``) have shape ``normalized_shape``.
+
+    >>> nn.LayerNorm(16)(ember.randn(4, 10, 16)).shape
+    ember.Size([4, 10, 16])
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0."""
+        for p, v in ((self.weight, 1), (self.bias, 0)):
+            if p is not None:
+                p._data[...] = v
+                p._version[0] += 1
+
+    def forward(self, input):
+        k = len(self.normalized_shape)
+        if not isinstance(input, Tensor) or input.ndim < k or tuple(input.shape[input.ndim - k:]) != \
+                self.normalized_shape:
+            shape = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+            raise RuntimeError(f"LayerNorm expected input of shape (*, {', '.join(map(str, self.normalized_shape))})"
+                               f", got {shape}")
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Group normalization: ``num_channels`` split into ``num_groups`` groups normalized per sample, then a
+    per-channel affine (``weight`` ones, ``bias`` zeros), as ``torch.nn.GroupNorm``.
+
+    >>> nn.GroupNorm(3, 6)(ember.randn(2, 6, 4, 4)).shape
+    ember.Size([2, 6, 4, 4])
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups = int(num_groups)
+        self.num_channels = int(num_channels)
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(ones(self.num_channels, dtype=dtype))
+            self.bias = Parameter(zeros(self.num_channels, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0."""
+        if self.affine:
+            for p, v in ((self.weight, 1), (self.bias, 0)):
+                p._data[...] = v
+                p._version[0] += 1
+
+    def forward(self, input):
+        if not isinstance(input, Tensor) or input.ndim < 2 or input.shape[1] != self.num_channels:
+            shape = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+            raise RuntimeError(f"GroupNorm expected input of shape (N, {self.num_channels}, *), got {shape}")
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
