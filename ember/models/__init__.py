@@ -1,0 +1,63 @@
+"""The model zoo: ready-made networks, and a registry so configs can name them (``ember.models.get("lenet5")``).
+
+    model = ember.models.LeNet5(activation="tanh")
+    model = ember.models.get("mlp", in_features=64, hidden=(128,), out_features=10)
+    model = ember.models.get("mypkg.nets:ResNet", depth=18)     # any importable "module:attr"
+
+Other model files add themselves with ``register(name, factory)``.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .mlp import MLP
+from .lenet import LeNet5
+
+__all__ = ["MLP", "LeNet5", "get", "register", "available"]
+
+_REGISTRY: dict = {"mlp": MLP, "lenet5": LeNet5, "lenet": LeNet5}
+
+
+def register(name: str, factory) -> None:
+    """Make ``factory`` (a Module class or any callable returning a Module) available as ``get(name)``."""
+    if not callable(factory):
+        raise TypeError(f"ember.models.register: factory for {name!r} must be callable, got {type(factory).__name__}")
+    _REGISTRY[name.lower()] = factory
+
+
+def available() -> list[str]:
+    """The registered model names."""
+    return sorted(_REGISTRY)
+
+
+def resolve(name: str):
+    """The factory for a registered name or a ``"module:attr"`` Python path (not yet called)."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"model name must be a non-empty string, got {name!r}")
+    if ":" in name:
+        mod_name, _, attr = name.partition(":")
+        try:
+            obj = importlib.import_module(mod_name)
+        except ImportError as e:
+            raise ValueError(f"model {name!r}: cannot import module '{mod_name}' ({e})") from None
+        for part in attr.split("."):
+            if not hasattr(obj, part):
+                raise ValueError(f"model {name!r}: module '{mod_name}' has no attribute '{attr}'")
+            obj = getattr(obj, part)
+        if not callable(obj):
+            raise ValueError(f"model {name!r} is not callable")
+        return obj
+    factory = _REGISTRY.get(name.lower())
+    if factory is None:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(available())} "
+                         f"(or a Python path 'module:attr')")
+    return factory
+
+
+def get(name: str, **kwargs):
+    """Build the model registered as ``name`` (or at the Python path ``"module:attr"``) with ``kwargs``."""
+    factory = resolve(name)
+    try:
+        return factory(**kwargs)
+    except TypeError as e:
+        raise TypeError(f"model {name!r}: bad arguments {sorted(kwargs)}: {e}") from None

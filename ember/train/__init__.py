@@ -1,0 +1,14 @@
+"""Training made pleasant: ``Trainer`` (Keras-style ``fit``/``evaluate``/``predict``), ``History``, callbacks
+and resumable training checkpoints.
+
+    from ember.train import Trainer, EarlyStopping, ModelCheckpoint
+    history = Trainer(model, loss_fn, optimizer, metrics=["accuracy"]).fit(train_loader, epochs=10)
+"""
+from .history import History  # noqa: F401
+from .callbacks import (Callback, EarlyStopping, ModelCheckpoint, LRSchedulerCallback, CSVLogger,  # noqa: F401
+                        TerminateOnNaN, ProgressBar, LambdaCallback)
+from .checkpoint import save_checkpoint, load_checkpoint  # noqa: F401
+from .trainer import Trainer  # noqa: F401
+
+__all__ = ["Trainer", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "LRSchedulerCallback",
+           "CSVLogger", "TerminateOnNaN", "ProgressBar", "LambdaCallback", "save_checkpoint", "load_checkpoint"]

@@ -1,0 +1,493 @@
+"""``Trainer``: Keras' ``fit`` / ``evaluate`` / ``predict`` over an ember model, optimizer and DataLoaders.
+
+    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), 1e-3),
+                      metrics=["accuracy"], callbacks=[EarlyStopping(patience=3)])
+    history = trainer.fit(train_loader, val_data=val_loader, epochs=10)
+    trainer.evaluate(test_loader)          # {'loss': ..., 'accuracy': ...}
+    trainer.predict(x_test)                # logits, as one Tensor
+
+The loop is the one PyTorch users write by hand (``model.train()``, forward, loss, backward, optional gradient
+clipping and accumulation, ``optimizer.step()``, ``zero_grad()``), with callbacks around it and evaluation in
+``model.eval()`` under ``no_grad``.  ``fit(..., resume_from=path)`` continues a run from a training checkpoint
+so that the final weights equal, bit for bit, those of a run never interrupted (same seed and data order, no
+loader workers).  Ctrl-C during ``fit`` finishes the current batch, saves a resumable checkpoint and returns.
+"""
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sys
+import threading
+import time
+
+from .. import metrics as _metrics
+from ..autograd import no_grad
+from ..backend import np
+from ..tensor import Tensor
+from .callbacks import Callback, LRSchedulerCallback, ModelCheckpoint, ProgressBar
+from .checkpoint import (CHECKPOINT_VERSION, load_checkpoint, rng_state, set_rng_state)
+from .history import History
+from ..io import save
+
+__all__ = ["Trainer"]
+
+
+class _ArrayBatches:
+    """Batches of ``(X[i:j], y[i:j])`` (or ``X[i:j]`` alone) in order, for ``val_data=(X, y)`` and ``predict``."""
+
+    def __init__(self, arrays, batch_size: int):
+        from .. import as_tensor
+        self.arrays = [a if isinstance(a, Tensor) else as_tensor(a) for a in arrays]
+        n = {len(a) for a in self.arrays}
+        if len(n) != 1:
+            raise ValueError(f"Trainer: arrays of different lengths {[len(a) for a in self.arrays]} "
+                             f"(inputs and targets need one row per sample)")
+        self.n, self.batch_size = n.pop(), batch_size
+
+    def __len__(self) -> int:
+        return (self.n + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        for i in range(0, self.n, self.batch_size):
+            part = [a[i:i + self.batch_size] for a in self.arrays]
+            yield part if len(part) > 1 else part[0]
+
+
+def _as_loader(data, who: str, batch_size: int = 256, targets: bool = True):
+    """An iterable of batches from a DataLoader/iterable, an ``(X, y)`` pair, or (``predict``) an array of inputs."""
+    if isinstance(data, tuple) and len(data) == 2 and targets:
+        return _ArrayBatches(data, batch_size)
+    if isinstance(data, (Tensor, np.ndarray)):
+        if targets:
+            raise TypeError(f"Trainer.{who}: got an array alone; pass (X, y) or a DataLoader of (inputs, targets)")
+        return _ArrayBatches([data], batch_size)
+    if not hasattr(data, "__iter__") or isinstance(data, (str, bytes, dict)):
+        raise TypeError(f"Trainer.{who}: expected a DataLoader (or any iterable of batches) or a tuple (X, y), got "
+                        f"{type(data).__name__}")
+    return data
+
+
+def _split(batch, who: str):
+    """``(inputs tuple, target)`` from a batch ``(x, y)`` (or ``(x1, x2, ..., y)``)."""
+    if isinstance(batch, (tuple, list)) and len(batch) >= 2:
+        return tuple(batch[:-1]), batch[-1]
+    raise TypeError(f"Trainer.{who}: batches must be (inputs, targets) pairs, got "
+                    f"{type(batch).__name__}{'' if not isinstance(batch, (tuple, list)) else f' of {len(batch)}'}")
+
+
+def _n_samples(target, inputs) -> int:
+    for t in (target, inputs[0]):
+        shape = getattr(t, "shape", None)
+        if shape is not None and len(shape):
+            return int(shape[0])
+    return 1
+
+
+class _Interrupted(Exception):
+    """Internal: raised at a batch boundary after a deferred Ctrl-C, once the checkpoint is saved."""
+
+
+class Trainer:
+    """Train, evaluate and predict with a model.
+
+    Args:
+        model: an ``ember.nn.Module``.
+        loss_fn: ``loss_fn(outputs, targets) -> scalar Tensor`` (e.g. ``nn.CrossEntropyLoss()``).
+        optimizer: an ``ember.optim`` optimizer over ``model.parameters()`` (needed by ``fit`` only).
+        metrics: metric objects or names (``"accuracy"``, ``"f1"``, ...; see ``ember.metrics``), computed on
+            training batches (running) and on validation data.
+        scheduler: an ``ember.optim.lr_scheduler`` scheduler stepped after every epoch
+            (``ReduceLROnPlateau`` with ``plateau_monitor``, ``val_loss`` by default).
+        callbacks: ``Callback`` objects (``ember.train.callbacks``).
+        grad_clip: clip the gradients' global 2-norm to this value before each step (None: no clipping).
+        accumulate: optimizer step every ``accumulate`` batches, with the loss divided by the window size, so
+            that the update equals one over the union of those batches.
+    """
+
+    def __init__(self, model, loss_fn, optimizer=None, metrics=(), scheduler=None, callbacks=(),
+                 grad_clip: float | None = None, accumulate: int = 1, plateau_monitor: str = "val_loss") -> None:
+        if not (hasattr(model, "parameters") and hasattr(model, "train") and callable(model)):
+            raise TypeError(f"Trainer: model must be an ember.nn.Module, got {type(model).__name__}")
+        if not callable(loss_fn):
+            raise TypeError(f"Trainer: loss_fn must be callable (e.g. nn.CrossEntropyLoss()), got "
+                            f"{type(loss_fn).__name__}")
+        if not isinstance(accumulate, int) or isinstance(accumulate, bool) or accumulate < 1:
+            raise ValueError(f"Trainer: accumulate must be a positive int, got {accumulate!r}")
+        if grad_clip is not None and not (isinstance(grad_clip, (int, float)) and grad_clip > 0):
+            raise ValueError(f"Trainer: grad_clip must be a positive number or None, got {grad_clip!r}")
+        if isinstance(metrics, (str, _metrics.Metric)):
+            metrics = [metrics]
+        self.metrics = [_metrics.get(m) for m in metrics]
+        names = [m.name for m in self.metrics]
+        if len(set(names)) != len(names) or "loss" in names:
+            raise ValueError(f"Trainer: metric names must be unique and not 'loss', got {names}")
+        bad = [c for c in callbacks if not isinstance(c, Callback)]
+        if bad:
+            raise TypeError(f"Trainer: callbacks must be ember.train.Callback objects, got {type(bad[0]).__name__}")
+        self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, scheduler
+        self.callbacks = list(callbacks)
+        self.grad_clip, self.accumulate = grad_clip, accumulate
+        self.plateau_monitor = plateau_monitor
+        self.history = History()
+        self.epoch = 0                  # completed epochs
+        self.global_step = 0            # optimizer steps taken
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.interrupted = False
+        self.interrupt_checkpoint: str | None = None
+        self.config: dict = {}          # saved in checkpoints (the CLI puts the run's config here)
+        self._resuming = False
+        self._mid = None                # state of an unfinished epoch to continue (from a checkpoint)
+        self._loader = None
+        self._interrupt_requested = False
+        self._pos = None                # (epoch, batch, epoch_rng, running) while inside an epoch
+
+    # -- fit ---------------------------------------------------------------------------------------------------
+    def fit(self, train_loader, val_data=None, epochs: int = 1, resume_from=None, verbose="auto",
+            interrupt_checkpoint="auto") -> History:
+        """Train for ``epochs`` epochs and return the ``History``.
+
+        ``val_data``: a DataLoader or an ``(X, y)`` pair, evaluated after every epoch (``val_`` logs).
+        ``resume_from``: a training checkpoint; the run continues from it up to ``epochs`` epochs in total
+        (without it, ``epochs`` more epochs are trained from the current state).
+        ``verbose``: ``'auto'`` (progress bar when stdout is a terminal), 0, 1 (bar + epoch lines) or 2 (lines).
+        ``interrupt_checkpoint``: where Ctrl-C saves its checkpoint (``'auto'``: the ModelCheckpoint folder,
+        else ``./ember-interrupted.safetensors``; None: do not save).
+        """
+        if self.optimizer is None:
+            raise ValueError("Trainer.fit needs an optimizer: Trainer(model, loss_fn, optimizer, ...)")
+        if not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"Trainer.fit: epochs must be a non-negative int, got {epochs!r}")
+        loader = _as_loader(train_loader, "fit")
+        val = _as_loader(val_data, "fit") if val_data is not None else None
+        self._loader = loader
+        self._resuming = resume_from is not None
+        if resume_from is not None:
+            self._restore(load_checkpoint(resume_from), loader)
+            target = epochs
+        else:
+            target = self.epoch + epochs
+        cbs = self._callback_list(verbose)
+        try:
+            steps = len(loader)
+        except TypeError:
+            steps = None
+        params = {"epochs": target, "steps": steps, "verbose": verbose, "initial_epoch": self.epoch}
+        for cb in cbs:
+            cb.set_trainer(self)
+            cb.set_params(params)
+        self.stop_training, self.stop_reason, self.interrupted = False, None, False
+        self._interrupt_requested = False
+        self.interrupt_checkpoint = self._interrupt_path(interrupt_checkpoint)
+        old_handler = self._install_sigint()
+        try:
+            for cb in cbs:
+                cb.on_train_begin({})
+            if self._mid is None:
+                self.optimizer.zero_grad()
+            while self.epoch < target and not self.stop_training:
+                self._run_epoch(loader, val, cbs, steps)
+                if self._interrupt_requested:       # Ctrl-C during validation or the epoch-end callbacks
+                    self._save_interrupt(mid_epoch=False)
+        except _Interrupted:
+            pass
+        except KeyboardInterrupt:
+            # a KeyboardInterrupt not deferred by our handler (second Ctrl-C, or raised by code): save only if
+            # it arrived between batches, where model and optimizer agree with each other
+            if self._pos is not None and self._pos.get("consistent"):
+                self._save_interrupt(mid_epoch=True, raise_=False)
+            elif self._pos is None:
+                self._save_interrupt(mid_epoch=False, raise_=False)
+            else:
+                self._restore_sigint(old_handler)
+                raise
+        finally:
+            self._restore_sigint(old_handler)
+            self._pos = None
+            for cb in cbs:
+                cb.on_train_end({})
+            self._resuming = False
+        return self.history
+
+    def _callback_list(self, verbose) -> list:
+        cbs = list(self.callbacks)
+        if self.scheduler is not None and not any(isinstance(c, LRSchedulerCallback) and c.scheduler is
+                                                  self.scheduler for c in cbs):
+            own = LRSchedulerCallback(self.scheduler, monitor=self.plateau_monitor)
+            own._owned = True
+            cbs.insert(0, own)
+        if verbose != 0 and not any(isinstance(c, ProgressBar) for c in cbs):
+            cbs.append(ProgressBar(verbose))
+        # the scheduler steps before anything saves a checkpoint, and checkpoints are written last, so that a
+        # saved state is exactly the state the next epoch starts from
+        order = {LRSchedulerCallback: 0, ProgressBar: 1, ModelCheckpoint: 3}
+        return sorted(cbs, key=lambda c: next((v for k, v in order.items() if isinstance(c, k)), 2))
+
+    def _current_lr(self):
+        groups = getattr(self.optimizer, "param_groups", None)
+        return float(groups[0]["lr"]) if groups else math.nan
+
+    def _run_epoch(self, loader, val, cbs, steps) -> None:
+        epoch, model, acc = self.epoch, self.model, self.accumulate
+        mid, self._mid = self._mid, None
+        for m in self.metrics:
+            m.reset()
+        running = {"loss_sum": 0.0, "count": 0, "elapsed": 0.0}
+        if mid is not None:             # continue an unfinished epoch: same shuffle, then the saved RNG state
+            epoch_rng, start = mid["epoch_rng"], mid["batch"]
+            set_rng_state(epoch_rng, loader)
+        else:
+            epoch_rng, start = rng_state(loader), 0
+        lr = self._current_lr()
+        model.train()
+        for cb in cbs:
+            cb.on_epoch_begin(epoch, {})
+        t0 = time.perf_counter()
+        it = iter(loader)
+        if mid is not None:
+            for _ in range(start):
+                next(it)
+            set_rng_state(mid["rng"], loader)
+            running = dict(mid["running"])
+            for m, st in zip(self.metrics, running.pop("metrics")):
+                m.__dict__.update(st)
+            if mid.get("grads") is not None:
+                for p, g in zip(model.parameters(), mid["grads"]):
+                    p.grad = g
+        self._pos = {"epoch": epoch, "batch": start, "epoch_rng": epoch_rng, "running": running,
+                     "consistent": True, "t0": t0}
+        b = start
+        for batch in it:
+            self._pos["consistent"] = False
+            for cb in cbs:
+                cb.on_batch_begin(b, {})
+            inputs, target = _split(batch, "fit")
+            out = model(*inputs)
+            loss = self.loss_fn(out, target)
+            if not isinstance(loss, Tensor) or loss.numel() != 1:
+                raise ValueError(f"Trainer.fit: loss_fn must return a scalar Tensor, got "
+                                 f"{type(loss).__name__} {tuple(getattr(loss, 'shape', ()))}")
+            window_start = (b // acc) * acc
+            window = acc if steps is None else min(acc, steps - window_start)
+            (loss / window if window != 1 else loss).backward()
+            value = float(loss.item())
+            n = _n_samples(target, inputs)
+            running["loss_sum"] += value * n
+            running["count"] += n
+            out_d = out.detach()
+            for m in self.metrics:
+                m.update(out_d, target)
+            b += 1
+            if b - window_start == window or (steps is not None and b == steps):
+                self._step()
+            self._pos["batch"] = b
+            self._pos["consistent"] = True
+            logs = {"loss": running["loss_sum"] / running["count"], **self._metric_logs(), "batch_loss": value}
+            for cb in cbs:
+                cb.on_batch_end(b - 1, logs)
+            if self._interrupt_requested and b % acc == 0 and (steps is None or b < steps):
+                self._save_interrupt(mid_epoch=True)
+            if self.stop_training:
+                break
+        if steps is None and b % acc:       # unknown length: the last, partial window still gets its step
+            self._step()
+        self._pos = None
+        logs = {"loss": running["loss_sum"] / running["count"] if running["count"] else math.nan,
+                **self._metric_logs()}
+        if val is not None:
+            logs.update({"val_" + k: v for k, v in self.evaluate(val).items()})
+            model.train()
+        logs["lr"] = lr
+        logs["time"] = running["elapsed"] + time.perf_counter() - t0
+        self.epoch = epoch + 1
+        self.history.record(epoch, logs)
+        for cb in cbs:
+            cb.on_epoch_end(epoch, logs)
+
+    def _metric_logs(self) -> dict:
+        out = {}
+        for m in self.metrics:
+            try:
+                v = m.compute()
+            except RuntimeError:
+                continue
+            if isinstance(v, (int, float)):
+                out[m.name] = float(v)
+        return out
+
+    def _step(self) -> None:
+        if self.grad_clip is not None:
+            from ..nn.utils import clip_grad_norm_
+            clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        self.global_step += 1
+
+    # -- evaluate / predict ------------------------------------------------------------------------------------
+    def evaluate(self, data, batch_size: int = 256) -> dict:
+        """Loss and metrics over ``data`` (a DataLoader or ``(X, y)``) in eval mode without gradients.
+
+        Returns ``{"loss": ..., "<metric>": ...}``; per-class metrics (``average=None``) and the confusion
+        matrix come back as NumPy arrays.
+        """
+        loader = _as_loader(data, "evaluate", batch_size)
+        fresh = [m._fresh() for m in self.metrics]
+        total, count = 0.0, 0
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with no_grad():
+                for batch in loader:
+                    inputs, target = _split(batch, "evaluate")
+                    out = self.model(*inputs)
+                    n = _n_samples(target, inputs)
+                    total += float(self.loss_fn(out, target).item()) * n
+                    count += n
+                    for m in fresh:
+                        m.update(out, target)
+        finally:
+            self.model.train(was_training)
+        if count == 0:
+            raise ValueError("Trainer.evaluate: the data yielded no batches")
+        res = {"loss": total / count}
+        for m in fresh:
+            v = m.compute()
+            res[m.name] = float(v) if isinstance(v, (int, float)) else v
+        return res
+
+    def predict(self, data, batch_size: int = 256) -> Tensor:
+        """The model's outputs for ``data`` (an array/Tensor of inputs, or a DataLoader whose batches are
+        inputs or ``(inputs, targets)``), concatenated along dim 0, in eval mode without gradients."""
+        from .. import cat
+        loader = _as_loader(data, "predict", batch_size, targets=False)
+        outs = []
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with no_grad():
+                for batch in loader:
+                    if isinstance(batch, (tuple, list)):
+                        batch = batch[:-1] if len(batch) >= 2 else batch
+                        outs.append(self.model(*batch))
+                    else:
+                        outs.append(self.model(batch))
+        finally:
+            self.model.train(was_training)
+        if not outs:
+            raise ValueError("Trainer.predict: the data yielded no batches")
+        return cat(outs, 0)
+
+    # -- checkpoints -------------------------------------------------------------------------------------------
+    def _checkpoint(self, mid_epoch: bool = False) -> dict:
+        counts: dict = {}
+        cb_states = {}
+        for cb in self.callbacks:
+            name = type(cb).__name__
+            i = counts[name] = counts.get(name, -1) + 1
+            st = cb.state_dict()
+            if st:
+                cb_states[f"{name}:{i}"] = st
+        ck = {
+            "ember_checkpoint": CHECKPOINT_VERSION,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "epoch": self.epoch, "batch": 0, "step": self.global_step,
+            "rng": rng_state(self._loader), "epoch_rng": None, "running": None, "grads": None,
+            "history": self.history.state_dict(), "callbacks": cb_states, "config": self.config,
+        }
+        if mid_epoch and self._pos is not None and self._pos["batch"] > 0:
+            pos = self._pos
+            running = dict(pos["running"])
+            running["elapsed"] = running.get("elapsed", 0.0) + time.perf_counter() - pos["t0"]
+            running["metrics"] = [dict(vars(m)) for m in self.metrics]
+            grads = [p.grad for p in self.model.parameters()]
+            ck.update(batch=pos["batch"], epoch_rng=pos["epoch_rng"], running=running,
+                      grads=grads if any(g is not None for g in grads) else None)
+        return ck
+
+    def save_checkpoint(self, path) -> None:
+        """Save a resumable training checkpoint (atomically) at the current epoch boundary."""
+        save(self._checkpoint(), path)
+
+    def load_checkpoint(self, path) -> dict:
+        """Restore model, optimizer, scheduler, counters, History and callback states from ``path`` (RNG
+        states are restored by ``fit(resume_from=...)``, which also needs the loader); returns the checkpoint."""
+        ck = load_checkpoint(path)
+        self._restore(ck, None)
+        return ck
+
+    def _restore(self, ck: dict, loader) -> None:
+        self.model.load_state_dict(ck["model"])
+        if self.optimizer is not None and ck.get("optimizer") is not None:
+            self.optimizer.load_state_dict(ck["optimizer"])
+        if self.scheduler is not None and ck.get("scheduler") is not None:
+            self.scheduler.load_state_dict(ck["scheduler"])
+        self.epoch, self.global_step = int(ck["epoch"]), int(ck["step"])
+        self.history = History()
+        self.history.load_state_dict(ck["history"])
+        self.config = dict(ck.get("config") or {})
+        counts: dict = {}
+        states = ck.get("callbacks") or {}
+        for cb in self.callbacks:
+            name = type(cb).__name__
+            i = counts[name] = counts.get(name, -1) + 1
+            if f"{name}:{i}" in states:
+                cb.load_state_dict(states[f"{name}:{i}"])
+        if loader is not None:
+            if int(ck.get("batch") or 0) > 0:
+                self._mid = {"batch": int(ck["batch"]), "epoch_rng": ck["epoch_rng"], "rng": ck["rng"],
+                             "running": ck["running"], "grads": ck.get("grads")}
+            else:
+                set_rng_state(ck["rng"], loader)
+
+    # -- Ctrl-C ------------------------------------------------------------------------------------------------
+    def _interrupt_path(self, choice):
+        if choice is None:
+            return None
+        if choice != "auto":
+            return os.fspath(choice)
+        for cb in self.callbacks:
+            if isinstance(cb, ModelCheckpoint):
+                return os.path.join(cb.dirpath, "interrupted.safetensors")
+        return os.path.abspath("ember-interrupted.safetensors")
+
+    def _install_sigint(self):
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum, frame):
+            if self._interrupt_requested:       # a second Ctrl-C: stop now
+                raise KeyboardInterrupt
+            self._interrupt_requested = True
+            print("\nInterrupted: finishing the current batch and saving a checkpoint (Ctrl-C again to abort "
+                  "without saving)", file=sys.stderr, flush=True)
+        try:
+            return signal.signal(signal.SIGINT, handler)
+        except (ValueError, OSError):
+            return None
+
+    @staticmethod
+    def _restore_sigint(old) -> None:
+        if old is not None:
+            try:
+                signal.signal(signal.SIGINT, old)
+            except (ValueError, OSError):
+                pass
+
+    def _save_interrupt(self, mid_epoch: bool, raise_: bool = True) -> None:
+        self.interrupted = True
+        self.stop_training = True
+        path = self.interrupt_checkpoint
+        if path is not None:
+            folder = os.path.dirname(os.path.abspath(path))
+            os.makedirs(folder, exist_ok=True)
+            save(self._checkpoint(mid_epoch=mid_epoch), path)
+            self.stop_reason = (f"interrupted at epoch {self.epoch + 1}; saved a resumable checkpoint to {path} "
+                                f"(continue with fit(..., resume_from={path!r}))")
+        else:
+            self.stop_reason = f"interrupted at epoch {self.epoch + 1} (no checkpoint saved)"
+        print(self.stop_reason, file=sys.stderr, flush=True)
+        if raise_:
+            raise _Interrupted
