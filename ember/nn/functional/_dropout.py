@@ -1,2 +1,117 @@
-"""(placeholder: being written)"""
-__all__ = []
+"""Dropout functions: ``F.dropout`` (inverted: kept values scaled by 1/(1-p) at train time, identity at
+eval), channel-wise ``F.dropout1d``/``F.dropout2d``, and ``F.alpha_dropout`` for SELU networks.
+
+Masks are drawn from ember's global generator, so ``ember.manual_seed`` makes them reproducible.  Each is one
+recorded op whose backward multiplies by the same mask (so it is differentiable again).
+"""
+from __future__ import annotations
+
+import math
+
+from ...autograd.function import Function
+from ...backend.random import rng_of
+from ...tensor import Tensor
+
+__all__ = ["dropout", "dropout1d", "dropout2d", "alpha_dropout"]
+
+# PyTorch's AlphaDropout constant: -SELU's alpha * scale (the value SELU saturates to)
+_ALPHA = 1.7580993408473766
+
+
+class _MaskScale(Function):
+    """out = x * m + b with a constant mask ``m`` (broadcastable) and shift ``b``; grad = g * m."""
+
+    @staticmethod
+    def forward(ctx, a, mask, shift):
+        ctx.mask = mask
+        out = a * mask
+        if shift is not None:
+            out += shift
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * Tensor._make(ctx.mask)
+
+
+def _check_p(p, name):
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or p < 0 or p > 1:
+        raise ValueError(f"{name} probability has to be between 0 and 1, but got {p}")
+
+
+def _apply_mask(input: Tensor, p: float, mask_shape, inplace: bool):
+    keep = rng_of(None).random(mask_shape) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    mask = keep.astype(input.dtype) * input.dtype.type(scale)
+    if inplace:
+        return input._inplace(lambda t: _MaskScale.apply(t, mask, None))
+    return _MaskScale.apply(input, mask, None)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training); identity when
+    ``training=False``.  Shape: any -> same.
+
+    >>> F.dropout(ember.ones(4), 0.5, training=False).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    _check_p(p, "dropout")
+    if not training or p == 0:
+        return input
+    return _apply_mask(input, p, tuple(input.shape), inplace)
+
+
+def _channel_dropout(input, p, training, inplace, name, batched_ndim):
+    _check_p(p, name)
+    if input.dim() not in (batched_ndim - 1, batched_ndim):
+        raise RuntimeError(f"{name}: Expected {batched_ndim - 1}D or {batched_ndim}D input, but received a "
+                           f"{input.dim()}D input of shape {tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    # one draw per channel: the mask covers the (N, C) dims (or C alone) and broadcasts over the rest
+    lead = 2 if input.dim() == batched_ndim else 1
+    shape = tuple(input.shape[:lead]) + (1,) * (input.dim() - lead)
+    return _apply_mask(input, p, shape, inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels: input (N, C, L) or (C, L); each channel kept with probability 1-p, scaled."""
+    return _channel_dropout(input, p, training, inplace, "dropout1d", 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole feature maps: input (N, C, H, W) (or 3-D, where dims 0 and 1 are masked, as in PyTorch);
+    each channel kept with probability 1-p and scaled by 1/(1-p).
+
+    >>> F.dropout2d(ember.ones(2, 3, 4, 4), 0.5).shape
+    ember.Size([2, 3, 4, 4])
+    """
+    _check_p(p, "dropout2d")
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"dropout2d: Expected 3D or 4D input, but received a {input.dim()}D input of shape "
+                           f"{tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+    return _apply_mask(input, p, shape, inplace)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout for self-normalizing (SELU) networks: dropped values are set to SELU's saturation value and an
+    affine correction keeps the mean and variance of the input (PyTorch's formula).  Identity at eval.
+
+    >>> F.alpha_dropout(ember.randn(3), 0.2, training=False).shape
+    ember.Size([3])
+    """
+    _check_p(p, "alpha_dropout")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    keep = (rng_of(None).random(tuple(input.shape)) >= p).astype(input.dtype)
+    a = 1.0 / math.sqrt((_ALPHA ** 2 * p + 1) * (1 - p))
+    mask = keep * input.dtype.type(a)
+    shift = ((keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p).astype(input.dtype)
+    if inplace:
+        return input._inplace(lambda t: _MaskScale.apply(t, mask, shift))
+    return _MaskScale.apply(input, mask, shift)

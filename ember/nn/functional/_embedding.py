@@ -1,2 +1,82 @@
-"""(placeholder: being written)"""
-__all__ = []
+"""``F.embedding``: a lookup of rows of a weight matrix by integer index, with a fused backward that sums
+the gradients of repeated indices (sort + ``reduceat``: no Python loop, no one-hot matrix)."""
+from __future__ import annotations
+
+from ...autograd.function import Function, once_differentiable
+from ...autograd.grad_mode import no_grad
+from ...backend import xp
+from ...tensor import Tensor, _to_array
+
+__all__ = ["embedding"]
+
+
+class _Embedding(Function):
+    @staticmethod
+    def forward(ctx, w, idx, padding_idx=None, scale_grad_by_freq=False):
+        ctx.idx = idx
+        ctx.num = w.shape[0]
+        ctx.padding_idx = padding_idx
+        ctx.scale = scale_grad_by_freq
+        return w[idx]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        idx = ctx.idx.reshape(-1)
+        ga = g._data
+        d = ga.shape[-1]
+        g2 = ga.reshape(-1, d)
+        gw = xp.zeros((ctx.num, d), ga.dtype)
+        if idx.size:
+            order = xp.argsort(idx, kind="stable")
+            s = idx[order]
+            starts = xp.flatnonzero(xp.r_[True, s[1:] != s[:-1]])
+            sums = xp.add.reduceat(g2[order], starts, axis=0)
+            if ctx.scale:       # divide by how often each index occurs in the batch
+                counts = xp.diff(xp.r_[starts, s.size])
+                sums /= counts[:, None].astype(ga.dtype)
+            gw[s[starts]] = sums
+        if ctx.padding_idx is not None:
+            gw[ctx.padding_idx] = 0
+        return Tensor._make(gw), None
+
+
+def _renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
+    rows = xp.unique(idx)
+    w = weight._data
+    norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    w[rows] *= scale[:, None].astype(w.dtype)
+    weight._version[0] += 1
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer ``input`` (any shape):
+    output (*input.shape, embedding_dim).  The ``padding_idx`` row gets no gradient; ``max_norm`` renormalizes
+    the looked-up rows in place (as PyTorch); ``sparse`` is accepted and ignored (gradients are dense).
+
+    >>> F.embedding(ember.tensor([[0, 2]]), ember.randn(5, 3)).shape
+    ember.Size([1, 2, 3])
+    """
+    if not isinstance(weight, Tensor) or weight.dim() != 2:
+        raise RuntimeError(f"embedding expected a 2-D weight (num_embeddings, embedding_dim), got "
+                           f"{tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+    idx = input._data if isinstance(input, Tensor) else _to_array(input, None)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"Embedding expected an integer index tensor (Long or Int), got dtype {idx.dtype}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"Embedding: index {int(bad)} is out of range for num_embeddings={n}")
+    if idx.size and idx.min() < 0:      # PyTorch rejects negatives too; we wrap them like NumPy would not
+        raise IndexError(f"Embedding: index {int(idx.min())} is negative; indices must be in [0, {n})")
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += n
+        if not 0 <= padding_idx < n:
+            raise ValueError(f"embedding: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
+    if max_norm is not None:
+        with no_grad():
+            _renorm_(weight, idx, max_norm, norm_type)
+    return _Embedding.apply(weight, idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
