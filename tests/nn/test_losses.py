@@ -476,3 +476,92 @@ def test_focal_gamma0_is_cross_entropy():
     y = ember.randint(0, 5, (6,))
     assert_close(ember.nn.functional.focal_loss(x, y, gamma=0.0), ember.nn.functional.cross_entropy(x, y).numpy(),
                  atol=1e-6)
+
+
+# -- modules -------------------------------------------------------------------------------------------------------
+def _mod_cases():
+    r = np.random.default_rng(5)
+    y4 = r.integers(0, 4, (5,))
+    w4 = r.uniform(0.5, 2, (4,))
+    f = (r.uniform(size=(5, 4)) > 0.5).astype(np.float64)
+    s = np.where(r.uniform(size=(5,)) > 0.5, 1.0, -1.0)
+    counts = r.poisson(2.0, (5, 4)).astype(np.float64)
+    T = lambda m, a: m.tensor(a)  # noqa: E731
+    return [
+        ("MSELoss", lambda m: {}, [(5, 4), (5, 4)], None),
+        ("L1Loss", lambda m: {"reduction": "sum"}, [(5, 4), (5, 4)], None),
+        ("HuberLoss", lambda m: {"delta": 0.5, "reduction": "none"}, [(5, 4), (5, 4)], None),
+        ("SmoothL1Loss", lambda m: {"beta": 0.3}, [(5, 4), (5, 4)], None),
+        ("BCELoss", lambda m: {"weight": T(m, w4)}, [r.uniform(0.1, 0.9, (5, 4)), r.uniform(0, 1, (5, 4))], None),
+        ("BCEWithLogitsLoss", lambda m: {"weight": T(m, w4), "pos_weight": T(m, w4[::-1].copy())},
+         [(5, 4), r.uniform(0, 1, (5, 4))], None),
+        ("CrossEntropyLoss", lambda m: {"weight": T(m, w4), "ignore_index": 1, "label_smoothing": 0.1},
+         [(5, 4)], lambda m: [T(m, y4)]),
+        ("NLLLoss", lambda m: {"weight": T(m, w4), "reduction": "sum"}, [(5, 4)], lambda m: [T(m, y4)]),
+        ("PoissonNLLLoss", lambda m: {"log_input": False, "full": True}, [r.uniform(0.1, 3, (5, 4))],
+         lambda m: [T(m, counts)]),
+        ("GaussianNLLLoss", lambda m: {"full": True}, [(5, 4), (5, 4), r.uniform(0.5, 2, (5, 1))], None),
+        ("KLDivLoss", lambda m: {"reduction": "batchmean", "log_target": True},
+         [np.log(probs((5, 4))), np.log(probs((5, 4)))], None),
+        ("HingeEmbeddingLoss", lambda m: {"margin": 0.5}, [r.uniform(0, 1, (5,))], lambda m: [T(m, s)]),
+        ("MultiMarginLoss", lambda m: {"p": 2, "margin": 0.5, "weight": T(m, w4)}, [(5, 4)], lambda m: [T(m, y4)]),
+        ("MultiLabelMarginLoss", lambda m: {}, [(2, 4)], lambda m: [T(m, np.array([[3, 0, -1, 1], [2, -1, 0, 0]]))]),
+        ("MultiLabelSoftMarginLoss", lambda m: {"weight": T(m, w4)}, [(5, 4)], lambda m: [T(m, f)]),
+        ("MarginRankingLoss", lambda m: {"margin": 0.2}, [(5,), (5,)], lambda m: [T(m, s)]),
+        ("SoftMarginLoss", lambda m: {}, [(5,)], lambda m: [T(m, s)]),
+        ("CosineEmbeddingLoss", lambda m: {"margin": 0.1}, [(5, 4), (5, 4)], lambda m: [T(m, s)]),
+        ("TripletMarginLoss", lambda m: {"margin": 0.5, "p": 1, "swap": True}, [(5, 4)] * 3, None),
+        ("TripletMarginWithDistanceLoss", lambda m: {"distance_function": m.nn.PairwiseDistance(p=1), "swap": True},
+         [(5, 4)] * 3, None),
+        ("CosineSimilarity", lambda m: {"dim": 0}, [(5, 4), (5, 4)], None),
+        ("PairwiseDistance", lambda m: {"p": 3.0, "keepdim": True}, [(5, 4), (5, 4)], None),
+    ]
+
+
+@pytest.mark.parametrize("case", _mod_cases(), ids=lambda c: c[0])
+def test_loss_modules_match_torch(case):
+    name, kw, arrays, extra = case
+
+    def fn(m, *xs):
+        mod = getattr(m.nn, name)(**kw(m))
+        mod.train()
+        out_train = mod(*xs, *(extra(m) if extra else []))
+        mod.eval()                           # losses behave the same in both modes
+        out_eval = mod(*xs, *(extra(m) if extra else []))
+        return out_train, out_eval
+    compare(fn, arrays)
+
+
+def test_loss_module_structure():
+    nn = ember.nn
+    ce = nn.CrossEntropyLoss(weight=ember.tensor([1.0, 2.0, 3.0]))
+    tce = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 3.0]))
+    assert list(ce.state_dict()) == list(tce.state_dict()) == ["weight"]
+    assert ce.reduction == "mean" and ce.ignore_index == -100 and ce.label_smoothing == 0.0
+    bl = nn.BCEWithLogitsLoss(pos_weight=ember.ones(3))
+    assert list(bl.state_dict()) == list(torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(3)).state_dict())
+    assert isinstance(nn.MSELoss(), nn.Module) and repr(nn.MSELoss()) == "MSELoss()"
+    assert nn.MSELoss(size_average=False).reduction == "sum" and nn.L1Loss(reduce=False).reduction == "none"
+    assert nn.PairwiseDistance(p=3).norm == 3
+    with pytest.raises(ValueError, match="MSELoss: reduction"):
+        nn.MSELoss(reduction="avg")
+    with pytest.raises(ValueError, match="CrossEntropyLoss: label_smoothing"):
+        nn.CrossEntropyLoss(label_smoothing=1.5)
+    # weights load from a torch state_dict
+    ce.load_state_dict({"weight": ember.tensor([3.0, 2.0, 1.0])})
+    assert_close(ce.weight, np.array([3.0, 2.0, 1.0], np.float32))
+
+
+def test_ember_only_modules():
+    nn = ember.nn
+    x, y = ember.randn(4, 3, dtype=ember.float64), ember.randn(4, 3, dtype=ember.float64)
+    assert_close(nn.LogCoshLoss(reduction="sum")(x, y), ember.nn.functional.log_cosh_loss(x, y, reduction="sum"))
+    t = ember.tensor([1.0, 0.0, 1.0, 0.0], dtype=ember.float64)
+    assert_close(nn.ContrastiveLoss(margin=2.0)(x, y, t), ember.nn.functional.contrastive_loss(x, y, t, 2.0))
+    idx = ember.tensor([0, 2, 1, 1])
+    alpha = ember.tensor([0.2, 0.5, 0.3], dtype=ember.float64)
+    fl = nn.FocalLoss(alpha=alpha, gamma=1.5)
+    assert "alpha" in fl.state_dict()
+    assert_close(fl(x, idx), ember.nn.functional.focal_loss(x, idx, alpha=alpha, gamma=1.5))
+    b = (ember.rand(4, 3) > 0.5).to(ember.float64)
+    assert_close(nn.FocalLoss(alpha=0.25)(x, b), ember.nn.functional.sigmoid_focal_loss(x, b, reduction="mean"))
