@@ -1,0 +1,112 @@
+"""Data loading speed: one epoch over MNIST's training set in batches of 128 with ``Normalize``.
+
+Compares ember's ``DataLoader`` with ``torch.utils.data.DataLoader`` on the same uint8 arrays (the real MNIST
+files from ``../shared/data`` when present, else 60,000 random 28x28 images), each the way a user writes it:
+
+* dataset: an MNIST-style dataset whose transform is ``Compose([ToTensor(), Normalize(...)])`` (ember's
+  ``MNIST`` fetches and normalizes a batch at once; for torch, a minimal Dataset doing the same per sample
+  with torch ops, which is what torchvision's MNIST does minus PIL);
+* tensors: a ``TensorDataset`` of already-normalized float images (the loaders' pure gather + collate cost).
+
+Prints seconds per epoch (best of ``--repeats``) and the ratio torch / ember.  The issue requires under
+0.5 s per epoch for ember on the first case.  Usage: ``python benchmarks/bench_data.py [--repeats 3]``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+import ember  # noqa: E402
+from ember.data import DataLoader, TensorDataset  # noqa: E402
+from ember.data.datasets import MNIST  # noqa: E402
+from ember.data.transforms import Compose, Normalize, ToTensor  # noqa: E402
+
+MEAN, STD = 0.1307, 0.3081
+DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def load_arrays():
+    """The MNIST training images/labels, or random stand-ins of the same shape."""
+    if (DATA / "mnist").is_dir():
+        ds = MNIST(str(DATA))
+        return ds.data.numpy(), ds.targets.numpy(), "real MNIST"
+    rng = np.random.default_rng(0)
+    return (rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 60000),
+            "random 28x28 arrays (../shared/data absent)")
+
+
+def epoch_time(loader, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        n = 0
+        for xb, yb in loader:
+            n += len(yb)
+        best = min(best, time.perf_counter() - t0)
+        assert n == 60000, n
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--skip-torch-dataset", action="store_true", help="skip torch's slow per-sample case")
+    args = ap.parse_args()
+    images, labels, what = load_arrays()
+    print(f"data: {what}, {images.shape[0]} images, batch 128, shuffle=True, Normalize({MEAN}, {STD})")
+
+    # ember: the MNIST dataset with a ToTensor + Normalize transform
+    ds = MNIST.__new__(MNIST)           # the same arrays, without re-reading the files
+    ds.root, ds.train, ds.target_transform = str(DATA), True, None
+    ds.transform = Compose([ToTensor(), Normalize((MEAN,), (STD,))])
+    ds.data, ds.targets = images, labels
+    ember_ds = epoch_time(DataLoader(ds, batch_size=128, shuffle=True), args.repeats)
+    ember_ds_w = epoch_time(DataLoader(ds, batch_size=128, shuffle=True, num_workers=2), args.repeats)
+    xf = ((images.astype(np.float32) / 255 - MEAN) / STD)[:, None]
+    ember_td = epoch_time(DataLoader(TensorDataset(ember.from_numpy(xf), ember.from_numpy(labels.astype(np.int64))),
+                                     batch_size=128, shuffle=True), args.repeats)
+
+    try:
+        import torch
+        from torch.utils.data import DataLoader as TDataLoader, Dataset as TDataset, TensorDataset as TTensorDataset
+    except ImportError:
+        torch = None
+    rows = [("MNIST + ToTensor/Normalize", ember_ds, None), ("  same, num_workers=2", ember_ds_w, None),
+            ("TensorDataset (pre-normalized)", ember_td, None)]
+    if torch is not None:
+        torch.set_num_threads(1)
+
+        class TorchMNIST(TDataset):
+            def __init__(self, x, y):
+                self.x, self.y = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+
+            def __len__(self):
+                return len(self.x)
+
+            def __getitem__(self, i):
+                img = self.x[i].to(torch.float32).div(255).unsqueeze(0)     # ToTensor
+                return (img - MEAN) / STD, int(self.y[i])                  # Normalize
+
+        t_ds = None if args.skip_torch_dataset else epoch_time(
+            TDataLoader(TorchMNIST(images, labels), batch_size=128, shuffle=True), 1)
+        t_td = epoch_time(TDataLoader(TTensorDataset(torch.from_numpy(xf), torch.from_numpy(labels.astype(np.int64))),
+                                      batch_size=128, shuffle=True), 1)
+        rows = [(rows[0][0], ember_ds, t_ds), rows[1], (rows[2][0], ember_td, t_td)]
+    print(f"{'case':34s} {'ember s/epoch':>14s} {'torch s/epoch':>14s} {'torch/ember':>12s}")
+    for name, e, t in rows:
+        ts = f"{t:14.3f}" if t is not None else f"{'-':>14s}"
+        ratio = f"{t / e:12.1f}" if t is not None else f"{'-':>12s}"
+        print(f"{name:34s} {e:14.3f} {ts} {ratio}")
+    verdict = "OK" if ember_ds < 0.5 else "TOO SLOW"
+    print(f"requirement: ember MNIST epoch < 0.5 s -> {ember_ds:.3f} s ({verdict}); cpu count {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()
