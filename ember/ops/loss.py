@@ -135,11 +135,19 @@ class SoftmaxCrossEntropy(Function):
         x_t, t_t = ctx.saved_tensors
         if _grad.create_graph:
             return _ce_backward_graph(ctx, g, x_t, t_t)
-        dt = ctx.e.dtype
+        dt = ctx.s.dtype
         sc = _scale(g._data, reduction, ctx.denom, ctx.Q.shape, dt)     # (N, *d)
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            gx = ctx.e * (ctx.Q * sc / ctx.s[:, 0])[:, None]             # softmax * Q * scale
+            e = ctx.e
+            if e is None:        # a second backward (retain_graph=True): the first one consumed exp(x - max)
+                e = x_t._data - x_t._data.max(axis=1, keepdims=True)
+                xp.exp(e, out=e)
+            # the gradient is written into exp(x - max) in place: saves allocating (and page-faulting) an
+            # array the size of the logits, the largest cost at (4096, 1000)
+            ctx.e = None
+            gx = e
+            gx *= (ctx.Q * sc / ctx.s[:, 0])[:, None]                      # softmax * Q * scale
             if prob:
                 gx -= ctx.q * sc[:, None]
             else:
@@ -160,7 +168,7 @@ class SoftmaxCrossEntropy(Function):
 def _ce_backward_graph(ctx, g, x, t):
     """The same gradients written with ember ops, recorded for double backward (create_graph=True)."""
     reduction, prob, ls, C = ctx.cfg
-    dt = ctx.e.dtype
+    dt = ctx.s.dtype
     if reduction == "none":
         sc = g
     elif reduction == "mean":

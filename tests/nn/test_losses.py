@@ -565,3 +565,18 @@ def test_ember_only_modules():
     assert_close(fl(x, idx), ember.nn.functional.focal_loss(x, idx, alpha=alpha, gamma=1.5))
     b = (ember.rand(4, 3) > 0.5).to(ember.float64)
     assert_close(nn.FocalLoss(alpha=0.25)(x, b), ember.nn.functional.sigmoid_focal_loss(x, b, reduction="mean"))
+
+
+def test_cross_entropy_backward_twice_with_retain_graph():
+    # the first backward writes into its saved exp(x - max) buffer; a second one must recompute it
+    x = ember.randn(4, 5, requires_grad=True)
+    y = ember.tensor([0, 4, 2, 1])
+    loss = ember.nn.functional.cross_entropy(x, y, label_smoothing=0.1)
+    loss.backward(retain_graph=True)
+    g1 = x.grad.numpy().copy()
+    x.grad = None
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), g1, rtol=1e-6)
+    xt = torch.tensor(x.detach().numpy(), requires_grad=True)
+    torch.nn.functional.cross_entropy(xt, torch.tensor(y.numpy()), label_smoothing=0.1).backward()
+    np.testing.assert_allclose(g1, xt.grad.numpy(), rtol=1e-5, atol=1e-7)
