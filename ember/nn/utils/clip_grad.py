@@ -67,9 +67,10 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         return total
     # the same coefficient as PyTorch: max_norm / (norm + 1e-6), never above 1 (no scaling up)
     coef = xp.minimum(xp.asarray(float(max_norm), total._data.dtype) / (total._data + 1e-6), 1.0)
-    for g in grads:
-        g._data *= coef.astype(g._data.dtype)
-        g._version[0] += 1
+    with xp.errstate(invalid="ignore"):   # an infinite norm gives nan gradients, as in PyTorch
+        for g in grads:
+            g._data *= coef.astype(g._data.dtype)
+            g._version[0] += 1
     return total
 
 
