@@ -22,7 +22,7 @@ class _MaskScale(Function):
     """out = x * m + b with a constant mask ``m`` (broadcastable) and shift ``b``; grad = g * m."""
 
     @staticmethod
-    def forward(ctx, a, mask, shift):
+    def forward(ctx, a, mask=None, shift=None):
         ctx.mask = mask
         out = a * mask
         if shift is not None:
@@ -44,8 +44,8 @@ def _apply_mask(input: Tensor, p: float, mask_shape, inplace: bool):
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
     mask = keep.astype(input.dtype) * input.dtype.type(scale)
     if inplace:
-        return input._inplace(lambda t: _MaskScale.apply(t, mask, None))
-    return _MaskScale.apply(input, mask, None)
+        return input._inplace(lambda t: _MaskScale.apply(t, mask=mask))
+    return _MaskScale.apply(input, mask=mask)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -113,5 +113,5 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     mask = keep * input.dtype.type(a)
     shift = ((keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p).astype(input.dtype)
     if inplace:
-        return input._inplace(lambda t: _MaskScale.apply(t, mask, shift))
-    return _MaskScale.apply(input, mask, shift)
+        return input._inplace(lambda t: _MaskScale.apply(t, mask=mask, shift=shift))
+    return _MaskScale.apply(input, mask=mask, shift=shift)
