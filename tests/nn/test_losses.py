@@ -580,3 +580,23 @@ def test_cross_entropy_backward_twice_with_retain_graph():
     xt = torch.tensor(x.detach().numpy(), requires_grad=True)
     torch.nn.functional.cross_entropy(xt, torch.tensor(y.numpy()), label_smoothing=0.1).backward()
     np.testing.assert_allclose(g1, xt.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_gradcheck_remaining_losses():
+    Fe = ember.nn.functional
+    s = ember.tensor(pm1((4,)))
+    sm = ember.tensor(pm1((3, 2)))
+    b = ember.tensor((rng.uniform(size=(3, 2)) > 0.5).astype(np.float64))
+    n = lambda *shape: rng.standard_normal(shape)  # noqa: E731
+    gc(lambda x: Fe.hinge_embedding_loss(x, s, margin=1.5), [rng.uniform(0.1, 2, (4,))])
+    gc(lambda x: Fe.multilabel_soft_margin_loss(x, b, weight=ember.tensor([0.5, 2.0], dtype=ember.float64)),
+       [n(3, 2)])
+    gc(lambda a, c: Fe.margin_ranking_loss(a, c, s, margin=0.1), [n(4), n(4)])
+    gc(lambda x: Fe.soft_margin_loss(x, sm), [n(3, 2)])
+    gc(lambda a, c: Fe.cosine_embedding_loss(a, c, s, margin=-0.9), [n(4, 3), n(4, 3)])
+    gc(lambda a, c: Fe.cosine_similarity(a, c, dim=1), [n(4, 3), n(4, 3)])
+    gc(lambda x: Fe.focal_loss(x, ember.tensor([0, 2, 1]), gamma=2.0,
+                               alpha=ember.tensor([0.2, 0.3, 0.5], dtype=ember.float64)), [n(3, 3)])
+    gc(lambda x: Fe.sigmoid_focal_loss(x, b, reduction="mean"), [n(3, 2)])
+    pos, neg = ember.tensor(n(3, 2)), ember.tensor(n(3, 2))
+    gc(lambda x: Fe.triplet_margin_with_distance_loss(x, pos, neg, margin=5.0), [n(3, 2)])
