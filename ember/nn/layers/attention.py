@@ -10,18 +10,19 @@ always runs the regular path, which gives the same values (PyTorch's fast path z
 from __future__ import annotations
 
 import copy
-import math
 
 from ...backend import xp
 from ...creation import empty
 from ...tensor import Tensor
-from ... import ops as _ops
 from .. import init
+from .. import functional as F
 from ..functional import _attention as _FA
 from ..module import Module
 from ..parameter import Parameter
 from .container import ModuleList
+from .dropout import Dropout
 from .linear import Linear
+from .normalization import LayerNorm
 
 __all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
            "TransformerDecoder", "Transformer"]
@@ -138,64 +139,18 @@ class MultiheadAttention(Module):
         return out, w
 
 
-# -- building blocks that other helpers own; fall back to minimal local versions until they land ------------
 def _layer_norm(d_model, eps, bias, dtype):
-    from . import normalization
-    cls = getattr(normalization, "LayerNorm", None)
-    if cls is not None:
-        return cls(d_model, eps=eps, bias=bias, dtype=dtype)
-    return _FallbackLayerNorm(d_model, eps, bias, dtype)
-
-
-def _dropout(p):
-    from . import dropout
-    cls = getattr(dropout, "Dropout", None)
-    return cls(p) if cls is not None else _FallbackDropout(p)
-
-
-class _FallbackLayerNorm(Module):
-    """LayerNorm over the last dim with ``weight``/``bias`` (used only while nn.LayerNorm is missing)."""
-
-    def __init__(self, d, eps, bias, dtype):
-        super().__init__()
-        self.normalized_shape, self.eps = (d,), eps
-        self.weight = Parameter(Tensor._make(xp.ones(d, dtype or "float32")))
-        self.bias = Parameter(Tensor._make(xp.zeros(d, dtype or "float32"))) if bias else None
-
-    def forward(self, x):
-        mu = x.mean(-1, keepdim=True)
-        xc = x - mu
-        y = xc / ((xc * xc).mean(-1, keepdim=True) + self.eps).sqrt() * self.weight
-        return y + self.bias if self.bias is not None else y
-
-
-class _FallbackDropout(Module):
-    """Inverted dropout (used only while nn.Dropout is missing)."""
-
-    def __init__(self, p):
-        super().__init__()
-        self.p = p
-
-    def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        from ...backend.random import rng_of
-        keep = (rng_of(None).random(x.shape) >= self.p).astype(x.dtype) / (1.0 - self.p)
-        return x * Tensor._make(keep)
-
-
-def _gelu(x):
-    return x * 0.5 * (1.0 + _ops.erf(x * (1.0 / math.sqrt(2.0))))
+    return LayerNorm(d_model, eps=eps, bias=bias, dtype=dtype)
 
 
 def _get_activation(activation):
+    """PyTorch accepts "relu", "gelu" or any callable (a function or a Module)."""
     if callable(activation):
         return activation
-    from .. import functional as F
     if activation == "relu":
-        return getattr(F, "relu", _ops.relu)
+        return F.relu
     if activation == "gelu":
-        return getattr(F, "gelu", _gelu)
+        return F.gelu
     raise RuntimeError(f"activation should be relu/gelu or a callable, not {activation!r}")
 
 
@@ -227,13 +182,13 @@ class TransformerEncoderLayer(Module):
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = _dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
         self.norm_first = norm_first
         self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
         self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
-        self.dropout1 = _dropout(dropout)
-        self.dropout2 = _dropout(dropout)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
         self.activation = _get_activation(activation)
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None, is_causal: bool = False) -> Tensor:
@@ -278,15 +233,15 @@ class TransformerDecoderLayer(Module):
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                                  batch_first=batch_first, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = _dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
         self.norm_first = norm_first
         self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
         self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
         self.norm3 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
-        self.dropout1 = _dropout(dropout)
-        self.dropout2 = _dropout(dropout)
-        self.dropout3 = _dropout(dropout)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
         self.activation = _get_activation(activation)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,

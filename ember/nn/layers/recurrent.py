@@ -17,23 +17,13 @@ from ...creation import empty
 from ...ops import rnn as _rnn
 from ...ops import shape as _shape
 from ...tensor import Tensor
+from .. import functional as F
 from ..module import Module
 from ..parameter import Parameter
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _dropout(x: Tensor, p: float) -> Tensor:
-    """Inverted dropout between stacked layers (train mode only); uses F.dropout once it exists."""
-    try:
-        from ..functional import dropout
-        return dropout(x, p, True)
-    except ImportError:
-        from ...backend.random import rng_of
-        keep = (rng_of(None).random(x.shape) >= p).astype(x.dtype) / (1.0 - p)
-        return x * Tensor._make(keep)
 
 
 def _zeros_state(n: int, h: int, dtype) -> Tensor:
@@ -182,7 +172,7 @@ class RNNBase(Module):
         layer_in = x
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
-                layer_in = _dropout(layer_in, self.dropout)
+                layer_in = F.dropout(layer_in, self.dropout, True)
             outs = []
             for d in range(dirs):
                 idx = layer * dirs + d
