@@ -26,6 +26,22 @@ def _zeros(p) -> Tensor:
     return Tensor._make(xp.zeros_like(p._data))
 
 
+def _decay_and_moments(p, g, state, group, beta1: float, beta2: float, lr: float):
+    """The steps Adam, NAdam and RAdam share: weight decay (L2 into the gradient, or decoupled: shrink the
+    weights), then the running means of the gradient and of its square.  Returns the (decayed) gradient."""
+    wd = group["weight_decay"]
+    if wd != 0:
+        if group.get("decoupled_weight_decay", False):
+            p *= 1 - lr * wd
+        else:
+            g = g + wd * p
+    _lerp_(state["exp_avg"]._data, g, 1 - beta1)
+    v = state["exp_avg_sq"]._data
+    v *= beta2
+    v += (1 - beta2) * g * g
+    return g
+
+
 class Adam(Optimizer):
     """Adam, like ``torch.optim.Adam``: running means of the gradient (``beta1``) and of its square
     (``beta2``), bias-corrected; ``amsgrad=True`` divides by the running maximum of the second moment.
@@ -55,19 +71,11 @@ class Adam(Optimizer):
 
     def _update(self, p, g, state, group) -> None:
         beta1, beta2 = (_scalar(b) for b in group["betas"])
-        lr, wd = _scalar(group["lr"]), group["weight_decay"]
+        lr = _scalar(group["lr"])
         state["step"] += 1
         step = state["step"]
-        if wd != 0:
-            if group.get("decoupled_weight_decay", False):
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
-        m = state["exp_avg"]._data
-        v = state["exp_avg_sq"]._data
-        _lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * g * g
+        _decay_and_moments(p, g, state, group, beta1, beta2, lr)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         step_size = lr / bias_correction1
@@ -160,25 +168,17 @@ class NAdam(Optimizer):
 
     def _update(self, p, g, state, group) -> None:
         beta1, beta2 = group["betas"]
-        lr, wd, md = _scalar(group["lr"]), group["weight_decay"], group["momentum_decay"]
+        lr, md = _scalar(group["lr"]), group["momentum_decay"]
         state["step"] += 1
         step = state["step"]
         bias_correction2 = 1 - beta2 ** step
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
         # PyTorch keeps mu_product as a float32 tensor: round the same way so long runs agree
         mu_product = float(xp.float32(state["mu_product"]) * xp.float32(mu))
         state["mu_product"] = mu_product
-        m = state["exp_avg"]._data
-        v = state["exp_avg_sq"]._data
-        _lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * g * g
+        g = _decay_and_moments(p, g, state, group, beta1, beta2, lr)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         denom = xp.sqrt(v / bias_correction2)
         denom += group["eps"]
         mu_product_next = mu_product * mu_next
@@ -211,19 +211,11 @@ class RAdam(Optimizer):
 
     def _update(self, p, g, state, group) -> None:
         beta1, beta2 = group["betas"]
-        lr, wd = _scalar(group["lr"]), group["weight_decay"]
+        lr = _scalar(group["lr"])
         state["step"] += 1
         step = state["step"]
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
-        m = state["exp_avg"]._data
-        v = state["exp_avg_sq"]._data
-        _lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * g * g
+        _decay_and_moments(p, g, state, group, beta1, beta2, lr)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         corrected = m / bias_correction1

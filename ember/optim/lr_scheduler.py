@@ -416,6 +416,21 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
 
 
+def _check_schedulers(name: str, schedulers, optimizer) -> None:
+    """SequentialLR and ChainedScheduler take epoch-driven schedulers of one optimizer."""
+    if len(schedulers) < 1:
+        raise ValueError(f"{name} expects at least one scheduler, but got none")
+    for i, s in enumerate(schedulers):
+        if not hasattr(s, "optimizer"):
+            raise TypeError(f"{name}: the scheduler at index {i} should have `optimizer` as its attribute")
+        if isinstance(s, ReduceLROnPlateau):
+            raise ValueError(f"{name} does not support ReduceLROnPlateau (its step needs a metric), but got "
+                             f"one at index {i}")
+        if s.optimizer is not optimizer:
+            raise ValueError(f"{name} expects all schedulers to belong to the same optimizer, but the scheduler "
+                             f"{type(s).__name__} at index {i} has a different one")
+
+
 class SequentialLR(LRScheduler):
     """Run ``schedulers`` one after another, switching at the epochs in ``milestones`` (each restarts at
     its epoch 0), like PyTorch's SequentialLR.
@@ -427,17 +442,7 @@ class SequentialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list, last_epoch: int = -1) -> None:
         name = type(self).__name__
-        if len(schedulers) < 1:
-            raise ValueError(f"{name} expects at least one scheduler, but got none")
-        for i, s in enumerate(schedulers):
-            if not hasattr(s, "optimizer"):
-                raise TypeError(f"{name}: the scheduler at index {i} should have `optimizer` as its attribute")
-            if isinstance(s, ReduceLROnPlateau):
-                raise ValueError(f"{name} does not support ReduceLROnPlateau (its step needs a metric), but got "
-                                 f"one at index {i}")
-            if s.optimizer is not optimizer:
-                raise ValueError(f"{name} expects all schedulers to belong to the same optimizer, but the scheduler "
-                                 f"{type(s).__name__} at index {i} has a different one")
+        _check_schedulers(name, schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"{name} expects one milestone fewer than schedulers, got {len(schedulers)} schedulers "
                              f"and {len(milestones)} milestones")
@@ -495,19 +500,10 @@ class ChainedScheduler(SequentialLR):
     """
 
     def __init__(self, schedulers, optimizer: Optimizer | None = None) -> None:  # noqa: D107 - see class
-        name = type(self).__name__
         if len(schedulers) < 1:
-            raise ValueError(f"{name} expects at least one scheduler to be chained, but got none")
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be chained, but got none")
         optimizer = optimizer or schedulers[0].optimizer
-        for i, s in enumerate(schedulers):
-            if not hasattr(s, "optimizer"):
-                raise TypeError(f"{name}: the scheduler at index {i} should have `optimizer` as its attribute")
-            if isinstance(s, ReduceLROnPlateau):
-                raise ValueError(f"{name} does not support ReduceLROnPlateau (its step needs a metric), but got "
-                                 f"one at index {i}")
-            if s.optimizer is not optimizer:
-                raise ValueError(f"{name} expects all schedulers to belong to the same optimizer, but the scheduler "
-                                 f"{type(s).__name__} at index {i} has a different one")
+        _check_schedulers(type(self).__name__, schedulers, optimizer)
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
         self._last_lr = _vals(self._schedulers[-1].optimizer, "lr")
