@@ -6,6 +6,8 @@ them unchanged.  Needs scikit-learn: ``pip install ember[datasets]``.
 """
 from __future__ import annotations
 
+import importlib.util
+import os
 from typing import Callable
 
 import numpy as np
@@ -17,14 +19,34 @@ from ..dataloader import _Stacked
 __all__ = ["Digits"]
 
 
+_cache: list = []
+
+
+def _sklearn_origin():
+    """The folder of the installed scikit-learn package, found without importing it (that takes seconds)."""
+    spec = importlib.util.find_spec("sklearn")
+    return None if spec is None or spec.origin is None else os.path.dirname(spec.origin)
+
+
 def _load_sklearn_digits():
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
+    if _cache:
+        return _cache[0]
+    origin = _sklearn_origin()
+    if origin is None:
         raise ImportError("Digits needs scikit-learn, which ships the digit images; install it with "
-                          "`pip install ember[datasets]` (or `pip install scikit-learn`)") from None
-    d = load_digits()
-    return d.images.astype(np.float32), d.target.astype(np.int64)
+                          "`pip install ember[datasets]` (or `pip install scikit-learn`)")
+    path = os.path.join(origin, "datasets", "data", "digits.csv.gz")
+    if os.path.isfile(path):      # the file load_digits parses: 64 pixel counts then the label, per line
+        raw = np.loadtxt(path, delimiter=",", dtype=np.float32)
+        images, labels = raw[:, :-1].reshape(-1, 8, 8), raw[:, -1].astype(np.int64)
+    else:                         # a future scikit-learn may move the file: fall back to its API
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        images, labels = d.images.astype(np.float32), d.target.astype(np.int64)
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    _cache.append((images, labels))
+    return images, labels
 
 
 class Digits(Dataset):
