@@ -179,6 +179,7 @@ class LBFGS(Optimizer):
         loss of the first evaluation."""
         if closure is None:
             raise RuntimeError("LBFGS.step requires a closure that re-evaluates the model and returns the loss")
+        self._opt_called = True
         group = self.param_groups[0]
         lr = _scalar(group["lr"])
         max_iter, max_eval = group["max_iter"], group["max_eval"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import types
+import warnings
 from bisect import bisect_right
 from collections import Counter
 from functools import partial
@@ -110,6 +111,10 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or, deprecated, jump to ``epoch`` with the closed form) and set the lrs."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them in the "
+                          "opposite order (optimizer.step() first), otherwise the first value of the learning rate "
+                          "schedule is skipped", UserWarning, stacklevel=2)
         self._step_count += 1
         self._update_lr(epoch)
 

@@ -165,6 +165,7 @@ class Optimizer:
         for every optimizer but LBFGS.  Returns the closure's loss (or None)."""
         for hook in list(self._step_pre_hooks.values()):
             hook(self, (), {})
+        self._opt_called = True   # read by LRScheduler to warn about a scheduler stepped first
         loss = None
         if closure is not None:
             with enable_grad():

@@ -189,6 +189,8 @@ def test_scheduler_state_dict_matches_torch_keys():
     e_s = eoptim.lr_scheduler.StepLR(e_opt, step_size=3)
     t_s = torch.optim.lr_scheduler.StepLR(t_opt, step_size=3)
     for _ in range(5):
+        e_opt.step()
+        t_opt.step()
         e_s.step()
         t_s.step()
     es, ts = e_s.state_dict(), t_s.state_dict()
@@ -217,6 +219,7 @@ def test_scheduler_errors():
     with pytest.raises(ValueError, match="momentum"):
         eoptim.lr_scheduler.CyclicLR(eoptim.Adagrad([ember.zeros(1, requires_grad=True)]), 0.01, 0.1)
     onecycle = eoptim.lr_scheduler.OneCycleLR(e_opt, max_lr=0.1, total_steps=3)
+    e_opt.step()
     for _ in range(3):
         onecycle.step()
     with pytest.raises(ValueError, match="total steps"):
@@ -227,8 +230,16 @@ def test_closed_form_step_with_epoch():
     """The deprecated ``step(epoch)`` jumps with the closed form."""
     e_opt, _, _, _, _ = _optimizers("SGD")
     s = eoptim.lr_scheduler.ExponentialLR(e_opt, gamma=0.5)
+    e_opt.step()
     s.step(3)
     assert s.get_last_lr() == pytest.approx([0.1 * 0.125, 0.05 * 0.125])
     w = eoptim.lr_scheduler.CosineAnnealingWarmRestarts(e_opt, T_0=10)
     w.step(2.5)
     assert w.get_last_lr()[0] == pytest.approx(0.1 * (1 + math.cos(math.pi * 2.5 / 10)) / 2)
+
+
+def test_warns_when_scheduler_steps_before_optimizer():
+    e_opt, _, _, _, _ = _optimizers("SGD")
+    s = eoptim.lr_scheduler.StepLR(e_opt, step_size=2)
+    with pytest.warns(UserWarning, match="before `optimizer.step"):
+        s.step()
