@@ -202,6 +202,7 @@ class Tensor:
             if t is not None:
                 gd = g.detach() if not _grad.create_graph else g
                 t.grad = gd.clone() if t.grad is None else t.grad + gd
+        _store._ember_retain = True     # runs after the user's hooks, whatever the order (as in PyTorch 2)
         self._add_node_hook(_store)
 
     def register_hook(self, hook):
@@ -424,13 +425,17 @@ class Tensor:
         ``grad_fn`` (PyTorch's rebase), and the version bump makes any node that saved the old value refuse
         to run backward."""
         tracked = _grad.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+        view = self.__dict__.get("_view_of") if tracked else None
+        if view is not None:
+            return self._inplace_on_view(view, op, *args, **kwargs)
         if tracked and self.grad_fn is None and self._rg:
             raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
                                f"({getattr(op, '__name__', 'op')}_ on shape {tuple(self.shape)}); wrap it in "
                                f"ember.no_grad() or use the out-of-place form")
         if tracked:
-            old = Tensor._make(self._data)
-            old._version = self._version
+            # the op sees a snapshot of the old value (PyTorch saves the original self the same way), so a
+            # backward that needs it still works after the write below
+            old = Tensor._make(self._data.copy())
             old._rg = self._rg
             old.grad_fn = self.grad_fn
             old._oi = self._oi
@@ -454,6 +459,29 @@ class Tensor:
             if res.grad_fn is not None:
                 # the node's saved output (if any) is now this tensor's memory at the new version
                 res._version = self._version
+        return self
+
+    def _inplace_on_view(self, view, op, *args, **kwargs) -> "Tensor":
+        """In-place op on a view in a graph (PyTorch's CopySlices): rewrite the base as "base with the view's
+        region replaced by op(view)", then re-derive this view from the new base, so both histories are right."""
+        base, fn = view
+        name = getattr(op, "__name__", "op")
+
+        def whole(b, *a, **kw):
+            r = op(fn(b), *a, **kw)
+            if tuple(r.shape) != tuple(self.shape):
+                raise RuntimeError(f"in-place {name}_: the result of shape {tuple(r.shape)} doesn't match the "
+                                   f"destination of shape {tuple(self.shape)}")
+            with _NoGradCtx():     # the flat positions of the view inside the base
+                ids = fn(Tensor._make(xp.arange(b._data.size).reshape(b._data.shape)))._data.reshape(-1)
+            from .ops.index import IndexPut
+            flat = IndexPut.apply(b.reshape(-1), _ops.cast(r, b.dtype).reshape(-1), (ids,), False)
+            return flat.reshape(b._data.shape)
+
+        whole.__name__ = name
+        base._inplace(whole, *args, **kwargs)
+        nv = fn(base)
+        self.grad_fn, self._oi, self._rg = nv.grad_fn, nv._oi, nv._rg
         return self
 
     # in-place methods, named as in PyTorch
@@ -523,21 +551,23 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value):
+        if isinstance(value, Tensor) and value._data.ndim:
+            raise RuntimeError(f"fill_ only supports a 0-dimension value tensor, got shape {tuple(value.shape)}")
         if isinstance(value, Tensor) and value._rg and _grad.enabled:
-            return self._inplace(lambda s, v: _ops.expand(_ops.cast(v, s.dtype), s.shape) + s * 0, value)
+            return self._inplace(_ops.copy_into, value)
         if _grad.enabled and self._rg and self.grad_fn is None:
             self._inplace(_ops.mul, 0)   # raises the leaf error
         v = value.item() if isinstance(value, Tensor) else value
         if self.grad_fn is not None and _grad.enabled:
-            return self._inplace(lambda s: _ops.full_like_op(s, v))
+            return self._inplace(_ops.copy_into, v)
         self._data[...] = v
         self._version[0] += 1
         return self
 
     def copy_(self, src, non_blocking: bool = False):
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
-        if isinstance(src, Tensor) and src._rg and _grad.enabled:
-            return self._inplace(lambda s, v: _ops.expand(_ops.cast(v, s.dtype), s.shape) + s * 0, src)
+        if _grad.enabled and (self.grad_fn is not None or (isinstance(src, Tensor) and src._rg)):
+            return self._inplace(_ops.copy_into, src)
         if _grad.enabled and self._rg and self.grad_fn is None:
             self._inplace(_ops.mul, 0)   # raises the leaf error
         arr = src._data if isinstance(src, Tensor) else _to_array(src, None)
@@ -879,16 +909,25 @@ def _format(t: Tensor) -> str:
     elif t._rg:
         extras.append("requires_grad=True")
     if a.dtype.kind == "f":
-        finite = a[_np.isfinite(a)] if a.size else a
+        # PyTorch's _Formatter: integer-valued -> "1.", a wide dynamic range -> scientific, else 4 decimals;
+        # every element right-aligned to one width
+        sample = a.ravel() if a.size <= 1000 else _np.concatenate([a.ravel()[:500], a.ravel()[-500:]])
+        sample = sample.astype(_np.float64)
+        finite = sample[_np.isfinite(sample)]
+        nz = _np.abs(finite[finite != 0])
         is_int_valued = finite.size > 0 and bool(_np.all(finite == _np.round(finite)))
-        big = finite.size > 0 and (_np.abs(finite).max() >= 1e8 or
-                                   (_np.abs(finite[finite != 0]).min() < 1e-4 if (finite != 0).any() else False))
-        if is_int_valued and not big:
-            fmt = {"float_kind": lambda x: f"{x:.0f}." if _np.isfinite(x) else str(x)}
-        elif big:
-            fmt = {"float_kind": lambda x: f"{x:.4e}"}
+        if is_int_valued:
+            big = nz.size > 0 and nz.max() > 1e8
         else:
-            fmt = {"float_kind": lambda x: f"{x:.4f}"}
+            big = nz.size > 0 and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8 or nz.min() < 1e-4)
+        if is_int_valued and not big:
+            base = lambda x: f"{x:.0f}." if _np.isfinite(x) else str(x)  # noqa: E731
+        elif big:
+            base = lambda x: f"{x:.4e}" if _np.isfinite(x) else str(x)  # noqa: E731
+        else:
+            base = lambda x: f"{x:.4f}" if _np.isfinite(x) else str(x)  # noqa: E731
+        width = max((len(base(v)) for v in finite[finite != 0]), default=0)   # as PyTorch: nonzero finite
+        fmt = {"float_kind": lambda x: base(x).rjust(width)}
     else:
         fmt = None
     body = _np.array2string(a, separator=", ", prefix="tensor(", formatter=fmt, threshold=1000, edgeitems=3,

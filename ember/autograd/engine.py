@@ -108,6 +108,8 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                 n_in = len(node.next_edges)
                 if len(in_grads) > n_in and all(g is None for g in in_grads[n_in:]):
                     in_grads = in_grads[:n_in]      # trailing Nones for unused optional inputs: allowed, as in PyTorch
+                elif len(in_grads) < n_in and all(e is None for e in node.next_edges[len(in_grads):]):
+                    in_grads = in_grads + (None,) * (n_in - len(in_grads))   # omitted grads of non-tensor inputs
                 if len(in_grads) != n_in:
                     raise RuntimeError(f"{type(node).__name__}.backward returned {len(in_grads)} gradients, "
                                        f"expected {len(node.next_edges)} (one per forward input)")
@@ -149,7 +151,8 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
 def _run_pre_hooks(node, grads):
     grads = list(grads)
     for i, hooks in node._pre_hooks.items():
-        for h in list(hooks):
+        # retain_grad's hook sees the gradient after every user hook, whatever the registration order
+        for h in sorted(hooks, key=lambda h: getattr(h, "_ember_retain", False)):
             if grads[i] is None:
                 continue
             r = h(grads[i])

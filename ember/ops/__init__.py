@@ -4,7 +4,7 @@ from .elementwise import *  # noqa: F401,F403
 from .elementwise import (abs, round, pow, cast, clone, full_like_op, add, sub, mul, div, neg, exp, log, sqrt,
                           relu, sigmoid, tanh, clamp, maximum, minimum, where, eq, ne, lt, le, gt, ge,
                           bitwise_and, bitwise_or, bitwise_xor, bitwise_not, floor_divide, remainder, addcmul,
-                          addcdiv, lerp, floor)  # noqa: F401
+                          addcdiv, lerp, floor, copy_into)  # noqa: F401
 from .reduce import *  # noqa: F401,F403
 from .reduce import sum, max, min, all, any  # noqa: F401
 from .shape import *  # noqa: F401,F403

@@ -144,7 +144,9 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        n = ctx.needs_input_grad
+        # save only what the wanted gradients need (x.mul_(3) must not pin x's old value)
+        ctx.save_for_backward(a if n[1] else None, b if n[0] else None)
         return a * b
 
     @staticmethod
@@ -157,7 +159,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod
@@ -688,6 +690,33 @@ def where(condition, x=None, y=None):
 
 def full_like_op(x: Tensor, value) -> Tensor:
     return Tensor._make(xp.full(x._data.shape, value, x._data.dtype))
+
+
+class CopyInto(Function):
+    """The value of ``dst.copy_(src)`` / ``dst.fill_(v)`` in a graph: ``src`` (a Tensor or a number) broadcast to
+    ``dst``'s shape and cast to its dtype.  ``dst``'s old values get a zero gradient, ``src`` gets ``g``."""
+
+    @staticmethod
+    def forward(ctx, a, src):
+        return _np.array(_np.broadcast_to(_np.asarray(src, dtype=a.dtype), a.shape))
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (zeros_like_g(g) if n[0] else None), (g if n[1] else None)
+
+
+def copy_into(dst: Tensor, src) -> Tensor:
+    """Out-of-place form of ``dst.copy_(src)`` (used by the in-place ``copy_``/``fill_`` in a graph)."""
+    s = src._data.shape if isinstance(src, Tensor) else ()
+    try:
+        _np.broadcast_shapes(s, dst._data.shape)
+        if len(s) > dst._data.ndim or _np.broadcast_shapes(s, dst._data.shape) != dst._data.shape:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"copy_: source of shape {tuple(s)} cannot be broadcast to the destination shape "
+                           f"{tuple(dst.shape)}") from None
+    return CopyInto.apply(dst, src)
 
 
 # -- fused helpers used by optimizers and users ----------------------------------------------------------------

@@ -103,6 +103,8 @@ def getitem(x: Tensor, index) -> Tensor:
     out = GetItem.apply(x, idx, adv)
     if not adv:
         out._version = x._version       # basic indexing gives a view
+        if _grad.enabled:
+            out.__dict__["_view_of"] = (x, lambda b: getitem(b, index))
     return out
 
 

@@ -11,13 +11,18 @@ import builtins
 import numpy as _np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 
 
-def _shared(out: Tensor, x: Tensor) -> Tensor:
+def _shared(out: Tensor, x: Tensor, fn=None) -> Tensor:
+    """Mark ``out`` as a view of ``x``: share the version counter and, while grad mode is on, remember how to
+    re-derive the view (``fn(base)``) so that an in-place op on the view rewrites the base's history too."""
     if out._data.base is not None and _np.shares_memory(out._data, x._data):
         out._version = x._version
+        if fn is not None and _grad.enabled:
+            out.__dict__["_view_of"] = (x, fn)
     return out
 
 
@@ -65,7 +70,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
     shape = _infer_shape(x, _shape_arg(shape), "reshape")
     if shape == x._data.shape:
         return x
-    return _shared(Reshape.apply(x, shape), x)
+    return _shared(Reshape.apply(x, shape), x, lambda b: reshape(b, shape))
 
 
 def view(x: Tensor, *shape) -> Tensor:
@@ -144,7 +149,7 @@ def permute(x: Tensor, *dims) -> Tensor:
         raise RuntimeError(f"permute: repeated dim in {dims}")
     if axes == tuple(range(nd)):
         return x
-    return _shared(Permute.apply(x, axes), x)
+    return _shared(Permute.apply(x, axes), x, lambda b: permute(b, axes))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -421,7 +426,7 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
         raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {axis}")
     if start == 0 and length == n:
         return x
-    return _shared(Narrow.apply(x, axis, start, length), x)
+    return _shared(Narrow.apply(x, axis, start, length), x, lambda b: narrow(b, axis, start, length))
 
 
 def split(x: Tensor, split_size_or_sections, dim: int = 0):
@@ -490,8 +495,8 @@ def unbind(x: Tensor, dim: int = 0):
     out = Unbind.apply(x, axis)
     if not isinstance(out, tuple):
         out = (out,)
-    for o in out:
-        _shared(o, x)
+    for i, o in enumerate(out):
+        _shared(o, x, lambda b, i=i: unbind(b, axis)[i])
     return out
 
 
