@@ -30,15 +30,19 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 
 def _scale(g, reduction, denom, shape, dtype):
-    """The per-element upstream gradient of an unreduced loss of ``shape``, as an array."""
+    """The per-element upstream gradient of an unreduced loss of ``shape``: an array of that shape, or a 0-d
+    array (broadcast by NumPy) when the loss was reduced."""
     if reduction == "none":
         return g
     if reduction == "mean":
         # every target ignored: the loss is 0/0 = nan but, as in PyTorch, the gradient is zero
-        s = g / denom if denom != 0 else g * 0
-    else:
-        s = g
-    return xp.broadcast_to(xp.asarray(s, dtype), shape)
+        return (g / denom if denom != 0 else g * 0).astype(dtype, copy=False)
+    return g
+
+
+def _col(a):
+    """``a[:, None]``: a per-position array (N, *d) made to broadcast against (N, C, *d); 0-d passes through."""
+    return a[:, None] if a.ndim else a
 
 
 def _reduce_array(loss, reduction, denom, dtype):
@@ -46,8 +50,10 @@ def _reduce_array(loss, reduction, denom, dtype):
         return loss.astype(dtype, copy=False)
     total = loss.sum()
     if reduction == "mean":
-        # 0/0 -> nan like PyTorch (every target ignored); silence NumPy's warning about it
-        with xp.errstate(invalid="ignore", divide="ignore"):
+        if denom == 0:      # 0/0 -> nan like PyTorch (every target ignored), without NumPy's warning
+            with xp.errstate(invalid="ignore", divide="ignore"):
+                total = total / denom
+        else:
             total = total / denom
     return xp.asarray(total, dtype)
 
@@ -56,7 +62,8 @@ def _class_targets(y, C, ignore_index, op):
     """(safe indices, valid mask) for integer class targets; out-of-range targets raise IndexError."""
     valid = y != ignore_index
     ysafe = xp.where(valid, y, 0)
-    if ysafe.size and (ysafe.min() < 0 or ysafe.max() >= C):
+    # one pass: negative indices wrap to huge unsigned values, so a single comparison catches both ends
+    if ysafe.size and (ysafe.astype(xp.uint64, copy=False) >= C).any():
         bad = y[valid & ((y < 0) | (y >= C))]
         raise IndexError(f"{op}: target {int(bad.flat[0])} is out of bounds for {C} classes (expected values "
                          f"in [0, {C - 1}] or ignore_index={ignore_index})")
@@ -149,7 +156,7 @@ class SoftmaxCrossEntropy(Function):
             gx = e
             gx *= (ctx.Q * sc / ctx.s[:, 0])[:, None]                      # softmax * Q * scale
             if prob:
-                gx -= ctx.q * sc[:, None]
+                gx -= ctx.q * _col(sc)
             else:
                 _add_at_class(gx, ctx.ysafe, -(1.0 - ls) * ctx.wy * sc)
                 if ls > 0:
@@ -158,7 +165,7 @@ class SoftmaxCrossEntropy(Function):
             gx = Tensor._make(gx)
         if prob and ctx.needs_input_grad[1]:
             neg_logp = ctx.lse[:, None] - x_t._data
-            gt = (1.0 - ls) * neg_logp * sc[:, None]
+            gt = (1.0 - ls) * neg_logp * _col(sc)
             if ctx.w is not None:
                 gt = gt * ctx.w
             gt = Tensor._make(gt.astype(dt, copy=False))
