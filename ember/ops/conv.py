@@ -98,13 +98,14 @@ def _grad_cols(g2, w, groups):
 
 
 def _grad_weight(g2, cols, w_shape, groups):
-    """``g cols^T``: ``g2 (O, N*L)``, ``cols (C*KH*KW, N*L)`` -> weight gradient of shape ``w_shape``."""
+    """``g cols^T``: ``g2 (O, N*L)``, ``cols (C*KH*KW, N*L)`` -> weight gradient of shape ``w_shape``.
+    Computed as ``(cols g^T)^T``: OpenBLAS is several times slower on the long-K product the other way round."""
     o = w_shape[0]
     if groups == 1:
-        return (g2 @ cols.T).reshape(w_shape)
+        return (cols @ g2.T).T.reshape(w_shape)
     gg = g2.reshape(groups, o // groups, -1)
     cg = cols.reshape(groups, -1, cols.shape[-1])
-    return (gg @ cg.transpose(0, 2, 1)).reshape(w_shape)
+    return (cg @ gg.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)
 
 
 def _o_major(g):
@@ -426,6 +427,11 @@ class _Fold(Function):
         return _Unfold.apply(g, ks, dil, pad, stride), None, None, None, None, None
 
 
+def _fold_args(kernel_size, dilation, padding, stride, op):
+    return tuple(_tuple(v, 2, name, op) for v, name in ((kernel_size, "kernel_size"), (dilation, "dilation"),
+                                                         (padding, "padding"), (stride, "stride")))
+
+
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Extract sliding local blocks (im2col), as ``torch.nn.functional.unfold``: (N, C, H, W) ->
     (N, C*kH*kW, L) where L is the number of block positions.
@@ -439,8 +445,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     unbatched = x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)
-    ks, dil = _tuple(kernel_size, 2, "kernel_size", "unfold"), _tuple(dilation, 2, "dilation", "unfold")
-    pad, st = _tuple(padding, 2, "padding", "unfold"), _tuple(stride, 2, "stride", "unfold")
+    ks, dil, pad, st = _fold_args(kernel_size, dilation, padding, stride, "unfold")
     for i in range(2):
         if _out_size(x.shape[2 + i], ks[i], dil[i], pad[i], st[i]) < 1:
             raise RuntimeError(f"unfold: input {tuple(x.shape)} is too small for kernel {ks} (padding {pad}, "
@@ -463,8 +468,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     if unbatched:
         x = x.unsqueeze(0)
     size = _tuple(output_size, 2, "output_size", "fold")
-    ks, dil = _tuple(kernel_size, 2, "kernel_size", "fold"), _tuple(dilation, 2, "dilation", "fold")
-    pad, st = _tuple(padding, 2, "padding", "fold"), _tuple(stride, 2, "stride", "fold")
+    ks, dil, pad, st = _fold_args(kernel_size, dilation, padding, stride, "fold")
     k = ks[0] * ks[1]
     blocks = math.prod(_out_size(size[i], ks[i], dil[i], pad[i], st[i]) for i in range(2))
     if x.shape[1] % k or x.shape[2] != blocks:

@@ -18,6 +18,7 @@ import math
 from ..autograd.function import Function, once_differentiable
 from ..backend import xp as np
 from ..tensor import Tensor
+from .conv import _tuple
 
 _as_strided = np.lib.stride_tricks.as_strided
 
@@ -29,16 +30,6 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
 # ---------------------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------------------
-def _tuple(v, n, name, op):
-    if isinstance(v, (list, tuple)):
-        if len(v) == 1:
-            v = tuple(v) * n
-        if len(v) != n:
-            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
-        return tuple(int(a) for a in v)
-    return (int(v),) * n
-
-
 def _pool_out(size, k, s, p, d, ceil):
     """PyTorch's pooling output size (``pooling_output_shape``)."""
     out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
@@ -118,6 +109,12 @@ def _scatter_planes(g, idx, shape, unique):
     return out.reshape(shape)
 
 
+def _first_max(flatw):
+    """Per window (last axis): the position of the first maximum (PyTorch's tie rule; NaN wins) and the value."""
+    k = flatw.argmax(-1)
+    return k, np.take_along_axis(flatw, k[..., None], -1)[..., 0]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # max pooling
 # ---------------------------------------------------------------------------------------------------------
@@ -139,9 +136,7 @@ class _MaxPool2d(Function):
             need_w = (ow - 1) * st[1] + dil[1] * (ks[1] - 1) + 1
             xp_ = _padded(x, pad, (max(pad[0], need_h - h - pad[0]), max(pad[1], need_w - w - pad[1])), -np.inf)
             blocks = _windows(xp_, ks, st, dil, oh, ow)
-        flatw = blocks.reshape(n, c, oh, ow, ks[0] * ks[1])
-        k = flatw.argmax(-1)
-        out = np.take_along_axis(flatw, k[..., None], -1)[..., 0]
+        k, out = _first_max(blocks.reshape(n, c, oh, ow, ks[0] * ks[1]))
         # flat per-plane index of the winner in the unpadded input (PyTorch's return_indices convention)
         rows = (np.arange(oh) * st[0] - pad[0])[:, None] + (k // ks[1]) * dil[0]
         cols = (np.arange(ow) * st[1] - pad[1]) + (k % ks[1]) * dil[1]
@@ -341,9 +336,7 @@ class _AdaptiveMaxPool2d(Function):
         ih, iw = _gather_idx(h, oh), _gather_idx(w, ow)
         blocks = x[:, :, ih[:, None, :, None], iw[None, :, None, :]]        # (N, C, OH, OW, kh, kw)
         kw_ = iw.shape[1]
-        flatw = blocks.reshape(n, c, oh, ow, -1)
-        k = flatw.argmax(-1)
-        out = np.take_along_axis(flatw, k[..., None], -1)[..., 0]
+        k, out = _first_max(blocks.reshape(n, c, oh, ow, -1))
         rows = ih[np.arange(oh)[:, None], k // kw_]
         cols = iw[np.arange(ow), k % kw_]
         idx = rows * w + cols

@@ -14,6 +14,21 @@ from ..functional._norm import batch_norm, layer_norm, group_norm, instance_norm
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
 
 
+def _reset_affine(weight, bias) -> None:
+    """weight <- 1, bias <- 0 in place (either may be None)."""
+    for p, v in ((weight, 1), (bias, 0)):
+        if p is not None:
+            p._data[...] = v
+            p._version[0] += 1
+
+
+def _affine_params(module, n, affine, bias, dtype, shape=None) -> None:
+    """Register ``weight`` (ones) and ``bias`` (zeros) of shape ``shape or (n,)``, or None for each."""
+    shape = shape or (n,)
+    module.register_parameter("weight", Parameter(ones(*shape, dtype=dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(zeros(*shape, dtype=dtype)) if affine and bias else None)
+
+
 class _NormBase(Module):
     """Parameters and running buffers shared by batch and instance norm (PyTorch's ``_NormBase``)."""
 
@@ -28,15 +43,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(ones(self.num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(self.num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, self.num_features, affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(self.num_features, dtype=dtype))
             self.register_buffer("running_var", ones(self.num_features, dtype=dtype))
@@ -56,10 +63,7 @@ class _NormBase(Module):
     def reset_parameters(self) -> None:
         """Running statistics reset; weight 1, bias 0."""
         self.reset_running_stats()
-        for p, v in ((self.weight, 1), (self.bias, 0)):
-            if p is not None:
-                p._data[...] = v
-                p._version[0] += 1
+        _reset_affine(self.weight, self.bias)
 
     def _check_input_dim(self, x) -> None:
         name = type(self).__name__
@@ -176,22 +180,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, 0, elementwise_affine, bias, dtype, self.normalized_shape)
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0."""
-        for p, v in ((self.weight, 1), (self.bias, 0)):
-            if p is not None:
-                p._data[...] = v
-                p._version[0] += 1
+        _reset_affine(self.weight, self.bias)
 
     def forward(self, input):
         k = len(self.normalized_shape)
@@ -225,22 +218,11 @@ class GroupNorm(Module):
         self.num_channels = int(num_channels)
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(ones(self.num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(self.num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, self.num_channels, affine, bias, dtype)
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0."""
-        for p, v in ((self.weight, 1), (self.bias, 0)):
-            if p is not None:
-                p._data[...] = v
-                p._version[0] += 1
+        _reset_affine(self.weight, self.bias)
 
     def forward(self, input):
         if not isinstance(input, Tensor) or input.ndim < 2 or input.shape[1] != self.num_channels:
