@@ -600,3 +600,22 @@ def test_gradcheck_remaining_losses():
     gc(lambda x: Fe.sigmoid_focal_loss(x, b, reduction="mean"), [n(3, 2)])
     pos, neg = ember.tensor(n(3, 2)), ember.tensor(n(3, 2))
     gc(lambda x: Fe.triplet_margin_with_distance_loss(x, pos, neg, margin=5.0), [n(3, 2)])
+
+
+@pytest.mark.parametrize("name,make", [
+    ("bce_with_logits", lambda m, x, t: F(m).binary_cross_entropy_with_logits(x, t, pos_weight=m.tensor([2.0],
+                                                                                                       dtype=m.float32))),
+    ("nll", lambda m, x, t: F(m).nll_loss(x, m.tensor([0, 2, 1, 2]), ignore_index=1)),
+    ("ce_nd", lambda m, x, t: F(m).cross_entropy(x.reshape(2, 2, 3), m.tensor([[0, 1, 1], [1, 1, 0]]),
+                                                 label_smoothing=0.2)),
+    ("kl", lambda m, x, t: F(m).kl_div(x, t, reduction="batchmean")),
+    ("cosine_embedding", lambda m, x, t: F(m).cosine_embedding_loss(x, t, m.tensor([1.0, -1.0, 1.0, -1.0]))),
+])
+def test_float32(name, make):
+    compare(make, [rng.standard_normal((4, 3)).astype(np.float32), rng.uniform(0.1, 1, (4, 3)).astype(np.float32)],
+            dtype=np.float32, atol=1e-5, rtol=1e-4)
+
+
+def test_float_class_target_error_hints_long():
+    with pytest.raises(ValueError, match=r"\.long\(\)"):
+        ember.nn.functional.cross_entropy(ember.randn(4, 3), ember.tensor([0.0, 1.0, 2.0, 1.0]))

@@ -228,7 +228,7 @@ def _class_problem(input, target, op, allow_prob):
     if prob:
         if tuple(target.shape) != tuple(input.shape):
             raise ValueError(f"{op}: class-probability target must have the input's shape {tuple(input.shape)}, "
-                             f"got {tuple(target.shape)}")
+                             f"got {tuple(target.shape)} (for class indices pass an integer tensor: .long())")
         if target._data.dtype != input._data.dtype:
             target = target.to(input.dtype)
     else:
