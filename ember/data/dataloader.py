@@ -21,6 +21,7 @@ import queue
 import re
 import threading
 import traceback
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -223,7 +224,10 @@ class _Worker:
 
     def __init__(self, wid: int, loader: "DataLoader", seed: int) -> None:
         self.wid = wid
-        self.loader = loader
+        # a weak reference: a (persistent) worker thread must not keep its DataLoader alive, or the loader's
+        # __del__, which stops the workers, would never run
+        self.loader_ref = weakref.ref(loader)
+        self.init_fn = loader.worker_init_fn
         self.info = WorkerInfo(wid, loader.num_workers, seed, loader.dataset)
         self.tasks: queue.Queue = queue.Queue()
         self.iter_epoch = None
@@ -234,9 +238,9 @@ class _Worker:
     def _run(self) -> None:
         _local.info = self.info
         init_error = None
-        if self.loader.worker_init_fn is not None:
+        if self.init_fn is not None:
             try:
-                self.loader.worker_init_fn(self.wid)
+                self.init_fn(self.wid)
             except Exception as e:   # reported with the first batch this worker owes
                 init_error = _ExceptionWrapper(e, f"DataLoader worker {self.wid} (worker_init_fn)")
         while True:
@@ -244,20 +248,24 @@ class _Worker:
             if task is None:
                 return
             out, epoch, tid, indices = task
+            loader = self.loader_ref()
+            if loader is None:
+                return
             if init_error is not None:
                 out.put((tid, init_error))
                 continue
             try:
                 if indices is None:   # iterable dataset: the next batch of this worker's own stream
                     if self.iter_epoch != epoch:
-                        self.iter_epoch, self.iter_fetch = epoch, _IterableFetcher(self.loader)
+                        self.iter_epoch, self.iter_fetch = epoch, _IterableFetcher(loader)
                     data = self.iter_fetch.fetch()
                 else:
-                    data = self.loader._fetch(indices)
+                    data = loader._fetch(indices)
             except StopIteration:
                 data = _DONE
             except Exception as e:
                 data = _ExceptionWrapper(e, f"DataLoader worker {self.wid}")
+            del loader
             out.put((tid, data))
 
     def stop(self) -> None:
@@ -269,25 +277,45 @@ class _IterableFetcher:
 
     def __init__(self, loader: "DataLoader") -> None:
         self.it = iter(loader.dataset)
-        self.loader = loader
+        self.batch_size, self.drop_last, self.collate_fn = loader.batch_size, loader.drop_last, loader.collate_fn
         self.ended = False
 
     def fetch(self):
-        ld = self.loader
         if self.ended:
             raise StopIteration
-        if ld.batch_size is None:
-            return ld.collate_fn(next(self.it))
+        if self.batch_size is None:
+            return self.collate_fn(next(self.it))
         batch = []
-        for _ in range(ld.batch_size):
+        for _ in range(self.batch_size):
             try:
                 batch.append(next(self.it))
             except StopIteration:
                 self.ended = True
                 break
-        if not batch or (ld.drop_last and len(batch) < ld.batch_size):
+        if not batch or (self.drop_last and len(batch) < self.batch_size):
             raise StopIteration
-        return ld.collate_fn(batch)
+        return self.collate_fn(batch)
+
+
+class _LoaderIter:
+    """The iterator of one epoch: ``next()`` gives the next batch; ``len()`` the number of batches."""
+
+    def __init__(self, gen, loader: "DataLoader") -> None:
+        self._gen = gen
+        self._loader = loader
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._gen)
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+    def close(self) -> None:
+        """Stop this epoch early (its non-persistent workers end)."""
+        self._gen.close()
 
 
 # -- the loader --------------------------------------------------------------------------------------------
@@ -422,9 +450,8 @@ class DataLoader:
         # sampler's draws, hence the batches, are the same with and without workers
         base_seed = int(rng_of(self.generator).integers(0, 2**63 - 1))
         self._epoch += 1
-        if self.num_workers == 0:
-            return self._single(base_seed)
-        return self._parallel(base_seed)
+        gen = self._single(base_seed) if self.num_workers == 0 else self._parallel(base_seed)
+        return _LoaderIter(gen, self)
 
     def _single(self, base_seed: int):
         if isinstance(self.dataset, IterableDataset):

@@ -189,7 +189,7 @@ class Subset(Dataset):
 
 
 def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list:
-    """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths (``torch.utils.data.random_split``).
+    """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths (PyTorch's ``random_split``).
 
     ``lengths`` are either integers summing to ``len(dataset)`` or fractions summing to 1; with fractions the
     sizes are ``floor(len * f)`` and the remainder is dealt one by one, round robin, to the first subsets.

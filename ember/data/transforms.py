@@ -377,7 +377,8 @@ class Resize:
     _batchable = True
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True) -> None:
-        if not isinstance(size, (numbers.Number, Sequence)) or (isinstance(size, Sequence) and len(size) not in (1, 2)):
+        if not isinstance(size, (numbers.Number, Sequence)) or (
+                isinstance(size, Sequence) and len(size) not in (1, 2)):
             raise ValueError(f"Resize: size should be an int or a sequence of 1 or 2 ints, got {size!r}")
         self.size = size
         self.interpolation = _mode(interpolation, "Resize")
@@ -572,7 +573,7 @@ class RandomRotation:
 
 
 def rotate(arr, angle: float, interpolation="nearest", center=None, fill=None):
-    """Rotate the array ``(..., H, W)`` by ``angle`` degrees counter-clockwise (``torchvision.transforms.functional.rotate``)."""
+    """Rotate the array ``(..., H, W)`` by ``angle`` degrees counter-clockwise (torchvision's ``F.rotate``)."""
     h, w = arr.shape[-2:]
     center_f = [0.0, 0.0] if center is None else [c - s * 0.5 for c, s in zip(center, (w, h))]
     m = _inverse_affine_matrix(center_f, -angle, (0.0, 0.0), 1.0, (0.0, 0.0))

@@ -297,3 +297,24 @@ def test_random_split():
     assert [len(p) for p in random_split(range(11), [0.5, 0.5])] == [6, 5]   # remainder to the first
     with pytest.raises(ValueError, match="sum of input lengths"):
         random_split(range(10), [3, 3])
+
+
+def test_iterator_len_and_workers_end():
+    import gc
+    import weakref
+    ds = _ds(20)
+    before = threading.active_count()
+    loader = DataLoader(ds, batch_size=4, num_workers=2, persistent_workers=True)
+    it = iter(loader)
+    assert len(it) == 5 and len(list(it)) == 5 and len(list(loader)) == 5
+    ref = weakref.ref(loader)
+    del loader, it
+    gc.collect()
+    assert ref() is None                       # persistent worker threads do not keep the loader alive
+    it = iter(DataLoader(ds, batch_size=4, num_workers=2))
+    next(it)
+    it.close()                                 # abandoning an epoch stops its workers
+    deadline = time.time() + 2
+    while threading.active_count() > before and time.time() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == before

@@ -18,7 +18,8 @@ def _tv_warp(img, matrix, mode, fill):
     base[..., 0].copy_(torch.linspace(-w * 0.5 + 0.5, w * 0.5 - 0.5, steps=w))
     base[..., 1].copy_(torch.linspace(-h * 0.5 + 0.5, h * 0.5 - 0.5, steps=h).unsqueeze_(-1))
     base[..., 2].fill_(1)
-    grid = base.view(1, h * w, 3).bmm(theta.transpose(1, 2) / torch.tensor([0.5 * w, 0.5 * h])).view(1, h, w, 2)
+    rescaled = theta.transpose(1, 2) / torch.tensor([0.5 * w, 0.5 * h])
+    grid = base.view(1, h * w, 3).bmm(rescaled).view(1, h, w, 2)
     x = torch.cat([torch.from_numpy(img)[None], torch.ones(1, 1, h, w)], 1)
     out = TF.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
     mask, out = out[:, -1:].expand(1, c, h, w), out[:, :-1]

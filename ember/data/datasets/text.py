@@ -104,7 +104,8 @@ class TextDataset(Dataset):
         if not 0 <= index < n:
             raise IndexError(f"TextDataset: index {index} out of range for {n} windows")
         s = index * self.stride
-        return Tensor._make(self.ids[s:s + self.seq_len].copy()), Tensor._make(self.ids[s + 1:s + self.seq_len + 1].copy())
+        window = self.ids[s:s + self.seq_len + 1]
+        return Tensor._make(window[:-1].copy()), Tensor._make(window[1:].copy())
 
     def __getitems__(self, indices: list) -> list:
         """A whole batch of windows by one fancy index (the DataLoader's fast path)."""
