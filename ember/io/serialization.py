@@ -175,6 +175,13 @@ def _fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
+def _umask_mode() -> int:
+    """The permissions a plain ``open(path, 'w')`` would give (mkstemp's own are owner-only)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True) -> None:
     """Save ``obj`` (a Tensor, a state_dict, or nested dicts/lists/tuples of Tensors, arrays and plain values)
     to ``f`` (a path or a writable binary file object), like ``torch.save`` but in the safetensors format.
@@ -204,6 +211,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
             _write_all(fh, head, arrays)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         # KeyboardInterrupt included: never leave a half-written temporary file behind

@@ -14,6 +14,8 @@ import math
 import os
 import tempfile
 
+from ..io.serialization import _umask_mode
+
 __all__ = ["History"]
 
 
@@ -27,6 +29,7 @@ def _atomic_write_text(path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -207,6 +210,7 @@ class History:
         os.close(fd)
         try:
             fig.savefig(tmp, dpi=110)
+            os.chmod(tmp, _umask_mode())
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):

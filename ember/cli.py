@@ -1,0 +1,643 @@
+"""The ``ember`` command: ``demo``, ``train CONFIG.toml``, ``evaluate``, ``predict`` and ``info``.
+
+    ember demo                              # LeNet-5 on the built-in Digits, offline, about a minute
+    ember train configs/digits.toml         # a run described by a TOML file (see configs/)
+    ember evaluate RUN/checkpoint.safetensors [--data digits | mnist:PATH | DATA.npz]
+    ember predict RUN/checkpoint.safetensors INPUT.npy [--output LOGITS.npy]
+    ember info                              # version, backend, BLAS, threads
+
+Anything wrong with the command line, a config, a checkpoint or a data file prints one line
+``ember: error: ...`` (what, where, what was expected) and exits with code 2, writing nothing.  A run writes
+into ``<output>/<timestamp>/`` only once it has finished; Ctrl-C saves a resumable checkpoint there instead
+(exit code 130) and ``ember train CONFIG --resume PATH`` continues it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+
+__all__ = ["main", "CLIError"]
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class CLIError(Exception):
+    """A mistake in what the user gave the command; printed as one ``ember: error:`` line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):           # one line instead of argparse's usage block
+        raise CLIError(f"{message} (see 'ember {self.prog.split()[-1] if ' ' in self.prog else ''} --help')"
+                       .replace("'ember  --help'", "'ember --help'"))
+
+
+def _limit_threads(n: int | None) -> None:
+    """Pin BLAS to ``n`` threads (small GEMMs run fastest on one thread, and much faster on a busy machine)."""
+    if n is None:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    import numpy as np
+    np.ones((2, 2)) @ np.ones((2, 2))      # make sure the BLAS library is loaded before limiting it
+    threadpool_limits(n)
+
+
+# -- configs ------------------------------------------------------------------------------------------------------
+TOP_KEYS = {"name": str, "seed": int, "epochs": int, "batch_size": int, "output": str, "metrics": list,
+            "grad_clip": (int, float), "accumulate": int, "model": dict, "data": dict, "optimizer": dict,
+            "scheduler": dict, "early_stopping": dict}
+DATASETS = ("digits", "mnist", "fashion-mnist", "text")
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+              "adadelta": "Adadelta", "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax"}
+SCHEDULERS = {"step": "StepLR", "multistep": "MultiStepLR", "exponential": "ExponentialLR",
+              "cosine": "CosineAnnealingLR", "plateau": "ReduceLROnPlateau", "onecycle": "OneCycleLR",
+              "linear": "LinearLR"}
+DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction"},
+             "mnist": {"name", "path", "val_fraction", "subset"},
+             "fashion-mnist": {"name", "path", "val_fraction", "subset"},
+             "text": {"name", "path", "seq_len", "stride", "val_fraction", "subset"}}
+
+
+def _where(src: str, key: str) -> str:
+    return f"{src}: '{key}'"
+
+
+def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict:
+    """Check a config dict (from TOML) and fill in defaults; raises ``CLIError`` naming the bad key."""
+    if not isinstance(cfg, dict):
+        raise CLIError(f"{src}: expected a TOML table at the top level")
+    unknown = sorted(set(cfg) - set(TOP_KEYS))
+    if unknown:
+        raise CLIError(f"{_where(src, unknown[0])} is not a known key; allowed: {', '.join(sorted(TOP_KEYS))}")
+    for key, typ in TOP_KEYS.items():
+        if key in cfg and (not isinstance(cfg[key], typ) or isinstance(cfg[key], bool)):
+            want = typ.__name__ if isinstance(typ, type) else "number"
+            want = {"dict": "a table [..]", "list": "a list"}.get(want, want)
+            raise CLIError(f"{_where(src, key)} must be {want}, got {cfg[key]!r}")
+    out = {"name": "run", "seed": 0, "epochs": 10, "batch_size": 64, "output": "ember-runs", "metrics": ["accuracy"],
+           "grad_clip": None, "accumulate": 1, "scheduler": None, "early_stopping": None}
+    out.update(cfg)
+    for key in ("epochs", "batch_size", "accumulate"):
+        if out[key] < 1:
+            raise CLIError(f"{_where(src, key)} must be a positive integer, got {out[key]}")
+    if out["grad_clip"] is not None and out["grad_clip"] <= 0:
+        raise CLIError(f"{_where(src, 'grad_clip')} must be > 0, got {out['grad_clip']}")
+    from . import metrics as M
+    for m in out["metrics"]:
+        try:
+            M.get(m)
+        except (ValueError, TypeError) as e:
+            raise CLIError(f"{_where(src, 'metrics')}: {e}") from None
+    for section in ("model", "data", "optimizer"):
+        if section not in out:
+            raise CLIError(f"{src}: missing section [{section}]")
+        if "name" not in out[section]:
+            raise CLIError(f"{src}: [{section}] needs a 'name' key")
+    # data
+    data = dict(out["data"])
+    dname = data["name"]
+    if dname not in DATASETS:
+        raise CLIError(f"{_where(src, 'data.name')} is {dname!r}; allowed: {', '.join(DATASETS)}")
+    bad = sorted(set(data) - DATA_KEYS[dname])
+    if bad:
+        raise CLIError(f"{_where(src, 'data.' + bad[0])} is not a key of dataset {dname!r}; allowed: "
+                       f"{', '.join(sorted(DATA_KEYS[dname]))}")
+    if dname != "digits":
+        if "path" not in data:
+            raise CLIError(f"{src}: dataset {dname!r} needs 'data.path'")
+        path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(str(data["path"]))))
+        if not os.path.exists(path):
+            raise CLIError(f"{_where(src, 'data.path')}: {path} does not exist")
+        data["path"] = path
+    vf = data.setdefault("val_fraction", 0.1)
+    if not isinstance(vf, (int, float)) or not 0 <= vf < 1:
+        raise CLIError(f"{_where(src, 'data.val_fraction')} must be a number in [0, 1), got {vf!r}")
+    if dname == "digits":
+        if data.setdefault("size", 28) not in (8, 28, 32):
+            raise CLIError(f"{_where(src, 'data.size')} must be 8, 28 or 32, got {data['size']!r}")
+        if data.setdefault("resize", "bilinear") not in ("bilinear", "pad"):
+            raise CLIError(f"{_where(src, 'data.resize')} must be 'bilinear' or 'pad', got {data['resize']!r}")
+    for key in ("subset", "seq_len", "stride"):
+        if key in data and (not isinstance(data[key], int) or data[key] < 1):
+            raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
+    out["data"] = data
+    # model
+    from . import models
+    mname = out["model"]["name"]
+    if not isinstance(mname, str):
+        raise CLIError(f"{_where(src, 'model.name')} must be a string, got {mname!r}")
+    if mname not in ("char_rnn",):
+        try:
+            models.resolve(mname)
+        except (ValueError, TypeError) as e:
+            raise CLIError(f"{_where(src, 'model.name')}: {e}") from None
+    # optimizer / scheduler
+    oname = str(out["optimizer"]["name"]).lower()
+    if oname not in OPTIMIZERS:
+        raise CLIError(f"{_where(src, 'optimizer.name')} is {oname!r}; allowed: {', '.join(OPTIMIZERS)}")
+    lr = out["optimizer"].get("lr", 1e-3)
+    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr <= 0:
+        raise CLIError(f"{_where(src, 'optimizer.lr')} must be a positive number, got {lr!r}")
+    if out["scheduler"] is not None:
+        sname = out["scheduler"].get("name")
+        if sname not in SCHEDULERS:
+            raise CLIError(f"{_where(src, 'scheduler.name')} is {sname!r}; allowed: {', '.join(SCHEDULERS)}")
+    if out["early_stopping"] is not None:
+        bad = sorted(set(out["early_stopping"]) - {"monitor", "patience", "min_delta", "mode",
+                                                   "restore_best_weights"})
+        if bad:
+            raise CLIError(f"{_where(src, 'early_stopping.' + bad[0])} is not a key; allowed: monitor, patience, "
+                           f"min_delta, mode, restore_best_weights")
+    return out
+
+
+def load_config(path: str) -> dict:
+    """Read and validate a TOML config file."""
+    try:
+        import tomllib
+    except ImportError:                                 # Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise CLIError("reading TOML configs needs Python 3.11+ (tomllib) or the 'tomli' package") from None
+    if not os.path.isfile(path):
+        raise CLIError(f"config file {path} not found")
+    try:
+        with open(path, "rb") as f:
+            cfg = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise CLIError(f"{path}: not valid TOML ({e})") from None
+    return validate_config(cfg, path, os.path.dirname(os.path.abspath(path)))
+
+
+# -- building a run from a config ----------------------------------------------------------------------------------
+class CharRNN:
+    """Factory for a character-level LSTM/GRU language model (Embedding -> RNN -> Linear) whose logits come
+    as (N, vocab, T), PyTorch's layout for ``CrossEntropyLoss`` over sequences."""
+
+    def __new__(cls, vocab_size: int, embed_dim: int = 64, hidden_size: int = 256, num_layers: int = 1,
+                cell: str = "lstm", dropout: float = 0.0):
+        from . import nn
+        rnn_cls = {"lstm": getattr(nn, "LSTM", None), "gru": getattr(nn, "GRU", None)}.get(cell)
+        if rnn_cls is None:
+            raise ValueError(f"char_rnn: cell must be 'lstm' or 'gru' (and available in ember.nn), got {cell!r}")
+
+        class _CharRNN(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = nn.Embedding(vocab_size, embed_dim)
+                self.rnn = rnn_cls(embed_dim, hidden_size, num_layers, batch_first=True,
+                                   dropout=dropout if num_layers > 1 else 0.0)
+                self.head = nn.Linear(hidden_size, vocab_size)
+
+            def forward(self, x):
+                h, _ = self.rnn(self.embed(x))
+                return self.head(h).transpose(1, 2)
+
+        return _CharRNN()
+
+
+def _split_train(ds, val_fraction: float, seed: int):
+    from .data import random_split
+    from . import Generator
+    if val_fraction <= 0:
+        return ds, None
+    n_val = max(1, int(round(len(ds) * val_fraction)))
+    return random_split(ds, [len(ds) - n_val, n_val], generator=Generator().manual_seed(seed))
+
+
+def _to_tensor_dataset(ds, subset: int | None = None):
+    """Image datasets as a TensorDataset of (N, 1, H, W) float32 in [0, 1] and int64 labels: the fast path."""
+    from . import from_numpy
+    from .data import TensorDataset
+    import numpy as np
+    x = np.asarray(ds.data.numpy(), dtype=np.float32)
+    if x.max() > 1.0:
+        x = x / np.float32(255.0)
+    y = np.asarray(ds.targets.numpy(), dtype=np.int64)
+    if subset is not None:
+        x, y = x[:subset], y[:subset]
+    return TensorDataset(from_numpy(np.ascontiguousarray(x[:, None])), from_numpy(y))
+
+
+def build_data(cfg: dict, split: str):
+    """``(dataset, info)`` for the config's data: split ``'train'`` or ``'test'``; info has ``num_classes``,
+    ``input_size`` and, for text, the vocabulary."""
+    d = cfg["data"]
+    name = d["name"]
+    try:
+        if name == "digits":
+            from .data.datasets import Digits
+            ds = Digits(train=split == "train", size=d.get("size", 28), resize=d.get("resize", "bilinear"))
+            return _to_tensor_dataset(ds), {"num_classes": 10, "input_size": d.get("size", 28), "channels": 1}
+        if name in ("mnist", "fashion-mnist"):
+            from .data.datasets import MNIST, FashionMNIST
+            cls = MNIST if name == "mnist" else FashionMNIST
+            ds = cls(d["path"], train=split == "train")
+            return (_to_tensor_dataset(ds, d.get("subset") if split == "train" else None),
+                    {"num_classes": 10, "input_size": 28, "channels": 1})
+        from .data.datasets import CharCorpus
+        corpus = CharCorpus(d["path"], val_fraction=max(d.get("val_fraction", 0.1), 1e-3))
+        seq_len = d.get("seq_len", 100)
+        ds = corpus.dataset("train" if split == "train" else "val", seq_len=seq_len, stride=d.get("stride", seq_len))
+        if d.get("subset") and split == "train":
+            from .data import Subset
+            ds = Subset(ds, range(min(d["subset"], len(ds))))
+        return ds, {"num_classes": corpus.vocab_size, "vocab": "".join(corpus.itos), "seq_len": seq_len}
+    except (OSError, RuntimeError, ValueError) as e:
+        raise CLIError(f"data '{name}': {e}") from None
+
+
+def build_model(cfg: dict, info: dict):
+    """The config's model, with size arguments the data implies filled in when not given."""
+    from . import models
+    m = dict(cfg["model"])
+    name = m.pop("name")
+    low = name.lower()
+    if low in ("lenet5", "lenet"):
+        m.setdefault("num_classes", info["num_classes"])
+        m.setdefault("input_size", info.get("input_size", 28))
+    elif low == "mlp":
+        m.setdefault("in_features", info.get("channels", 1) * info.get("input_size", 28) ** 2)
+        m.setdefault("out_features", info["num_classes"])
+        if "hidden" in m and isinstance(m["hidden"], list):
+            m["hidden"] = tuple(m["hidden"])
+    elif low == "char_rnn":
+        m.setdefault("vocab_size", info["num_classes"])
+        try:
+            return CharRNN(**m)
+        except (TypeError, ValueError) as e:
+            raise CLIError(f"model 'char_rnn': {e}") from None
+    try:
+        return models.get(name, **m)
+    except (TypeError, ValueError) as e:
+        raise CLIError(f"model: {e}") from None
+
+
+def build_optimizer(cfg: dict, model):
+    from . import optim
+    o = dict(cfg["optimizer"])
+    cls = getattr(optim, OPTIMIZERS[str(o.pop("name")).lower()])
+    if "betas" in o:
+        o["betas"] = tuple(o["betas"])
+    try:
+        return cls(model.parameters(), **o)
+    except (TypeError, ValueError) as e:
+        raise CLIError(f"optimizer: {e}") from None
+
+
+def build_scheduler(cfg: dict, optimizer, steps_per_epoch: int):
+    if cfg.get("scheduler") is None:
+        return None
+    from .optim import lr_scheduler
+    s = dict(cfg["scheduler"])
+    name = s.pop("name")
+    if name == "cosine":
+        s.setdefault("T_max", cfg["epochs"])
+    try:
+        return getattr(lr_scheduler, SCHEDULERS[name])(optimizer, **s)
+    except (TypeError, ValueError) as e:
+        raise CLIError(f"scheduler '{name}': {e}") from None
+
+
+# -- output folders ----------------------------------------------------------------------------------------------
+def _new_run_dir(output: str) -> tuple[str, str]:
+    """``(final, partial)``: the run folder ``output/<timestamp>`` and the hidden folder written until done."""
+    os.makedirs(output, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    final, i = os.path.join(output, stamp), 1
+    while os.path.exists(final):
+        final, i = os.path.join(output, f"{stamp}-{i}"), i + 1
+    partial = os.path.join(output, "." + os.path.basename(final) + ".partial")
+    os.makedirs(partial)
+    return final, partial
+
+
+def _format_confusion(cm) -> str:
+    n = cm.shape[0]
+    w = max(4, len(str(int(cm.max()))) + 1)
+    lines = ["true\\pred" + "".join(f"{j:>{w}}" for j in range(n))]
+    for i in range(n):
+        lines.append(f"{i:>9}" + "".join(f"{int(v):>{w}}" for v in cm[i]))
+    return "\n".join(lines)
+
+
+def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = False) -> int:
+    """Train as the (validated) config says; writes checkpoint, history and curves into a new run folder."""
+    import ember
+    from . import nn
+    from .data import DataLoader
+    from .metrics import ConfusionMatrix
+    from .train import Trainer, TerminateOnNaN, EarlyStopping
+    t_start = time.perf_counter()
+    ember.manual_seed(cfg["seed"])
+    train_full, info = build_data(cfg, "train")
+    test_ds, _ = build_data(cfg, "test")
+    train_ds, val_ds = _split_train(train_full, cfg["data"]["val_fraction"], cfg["seed"])
+    model = build_model(cfg, info)
+    opt = build_optimizer(cfg, model)
+    loader = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True,
+                        generator=ember.Generator().manual_seed(cfg["seed"]))
+    sched = build_scheduler(cfg, opt, len(loader))
+    callbacks = [TerminateOnNaN()]
+    if cfg.get("early_stopping"):
+        callbacks.append(EarlyStopping(**cfg["early_stopping"]))
+    trainer = Trainer(model, nn.CrossEntropyLoss(), opt, metrics=cfg["metrics"], scheduler=sched,
+                      callbacks=callbacks, grad_clip=cfg["grad_clip"], accumulate=cfg["accumulate"],
+                      plateau_monitor="val_loss" if val_ds is not None else "loss")
+    trainer.config = {k: v for k, v in cfg.items() if v is not None}
+    trainer.config["classes"] = info["num_classes"]
+    if "vocab" in info:
+        trainer.config["vocab"] = info["vocab"]
+    final, partial = _new_run_dir(cfg["output"])
+    ckpt = os.path.join(partial, "checkpoint.safetensors")
+    try:
+        val = DataLoader(val_ds, batch_size=256) if val_ds is not None else None
+        if verbose != 0:
+            print(f"ember {ember.__version__}: training {type(model).__name__} "
+                  f"({sum(p.numel() for p in model.parameters()):,} parameters) on {cfg['data']['name']} "
+                  f"({len(train_ds)} train / {len(val_ds) if val_ds is not None else 0} val / {len(test_ds)} test)",
+                  flush=True)
+        history = trainer.fit(loader, val_data=val, epochs=cfg["epochs"], resume_from=resume, verbose=verbose,
+                              interrupt_checkpoint=ckpt)
+        if trainer.interrupted:
+            os.replace(partial, final)
+            print(f"ember: interrupted; resumable checkpoint in {final}/checkpoint.safetensors "
+                  f"(continue with: ember train CONFIG --resume {final}/checkpoint.safetensors)", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        test_loader = DataLoader(test_ds, batch_size=256)
+        trainer.metrics.append(ConfusionMatrix(num_classes=info["num_classes"]))
+        res = trainer.evaluate(test_loader)
+        trainer.metrics.pop()
+        trainer.save_checkpoint(ckpt)
+        history.to_csv(os.path.join(partial, "history.csv"))
+        history.to_json(os.path.join(partial, "history.json"))
+        png = None
+        try:
+            png = history.plot(os.path.join(partial, "curves.png"),
+                               title=f"{type(model).__name__} on {cfg['data']['name']}")
+        except ImportError as e:
+            print(f"ember: note: {e}; curves.png not written", file=sys.stderr)
+        os.replace(partial, final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)      # no partial run folder left behind
+        raise
+    acc = res.get("accuracy")
+    if trainer.stop_reason:
+        print(trainer.stop_reason)
+    print(f"test loss: {res['loss']:.4f}" + (f"   test accuracy: {acc * 100:.2f}%" if acc is not None else ""))
+    if info["num_classes"] <= 20:
+        print("confusion matrix (rows: true digit, columns: predicted):")
+        print(_format_confusion(res["confusion_matrix"]))
+    print(f"saved to {final}/: checkpoint.safetensors, history.csv, history.json"
+          + (", curves.png" if png else ""))
+    print(f"total time: {time.perf_counter() - t_start:.1f}s")
+    if demo and acc is not None and acc < 0.97:
+        print(f"ember: warning: test accuracy {acc * 100:.2f}% is below the demo's 97% bar", file=sys.stderr)
+        return 1
+    return 0
+
+
+DEMO_CONFIG = {
+    "name": "demo", "seed": 0, "epochs": 12, "batch_size": 32, "output": "ember-runs", "metrics": ["accuracy"],
+    "model": {"name": "lenet5", "activation": "relu"},
+    "data": {"name": "digits", "size": 28, "resize": "bilinear", "val_fraction": 0.1},
+    "optimizer": {"name": "adam", "lr": 0.002},
+    "scheduler": {"name": "cosine"},
+}
+
+
+# -- checkpoints for evaluate / predict ----------------------------------------------------------------------------
+def _load_run(path: str):
+    from .io import CheckpointError
+    from .train import load_checkpoint
+    if not os.path.isfile(path):
+        raise CLIError(f"checkpoint {path} not found")
+    try:
+        ck = load_checkpoint(path)
+    except CheckpointError as e:
+        raise CLIError(str(e)) from None
+    cfg = ck.get("config") or {}
+    if "model" not in cfg or "data" not in cfg:
+        raise CLIError(f"{path}: the checkpoint has no run config (model/data); it was not written by "
+                       f"'ember train' or 'ember demo'")
+    info = {"num_classes": cfg.get("classes", 10), "input_size": cfg["data"].get("size", 28), "channels": 1}
+    model = build_model(cfg, info)
+    try:
+        model.load_state_dict(ck["model"])
+    except (RuntimeError, ValueError, KeyError) as e:
+        raise CLIError(f"{path}: the weights do not fit the model in its config ({e})") from None
+    model.eval()
+    return model, cfg
+
+
+def _eval_data(spec: str | None, cfg: dict):
+    import numpy as np
+    from . import from_numpy
+    from .data import TensorDataset
+    if spec is None:
+        return build_data(cfg, "test")[0]
+    if spec.endswith(".npz"):
+        if not os.path.isfile(spec):
+            raise CLIError(f"--data: file {spec} not found")
+        try:
+            with np.load(spec, allow_pickle=False) as z:
+                if "x" not in z or "y" not in z:
+                    raise CLIError(f"--data: {spec} must hold arrays 'x' and 'y', found {', '.join(z.files)}")
+                x, y = z["x"], z["y"]
+        except (ValueError, OSError) as e:
+            raise CLIError(f"--data: cannot read {spec} ({e})") from None
+        if len(x) != len(y):
+            raise CLIError(f"--data: {spec} has {len(x)} inputs but {len(y)} labels")
+        return TensorDataset(from_numpy(np.ascontiguousarray(x, dtype=np.float32)), from_numpy(y.astype(np.int64)))
+    name, _, path = spec.partition(":")
+    if name not in DATASETS:
+        raise CLIError(f"--data {spec!r}: expected one of {', '.join(DATASETS)} (with ':PATH' for files) or a .npz")
+    d = dict(cfg["data"]) if cfg["data"]["name"] == name else {"name": name}
+    if path:
+        d["path"] = path
+    c = validate_config(dict(cfg, data=d, scheduler=cfg.get("scheduler"), early_stopping=cfg.get("early_stopping")),
+                        "--data")
+    return build_data(c, "test")[0]
+
+
+def cmd_evaluate(args) -> int:
+    from .data import DataLoader
+    from . import nn
+    from .metrics import ConfusionMatrix
+    from .train import Trainer
+    model, cfg = _load_run(args.checkpoint)
+    ds = _eval_data(args.data, cfg)
+    metrics = list(cfg.get("metrics", ["accuracy"])) + [ConfusionMatrix(num_classes=cfg.get("classes", 10))]
+    trainer = Trainer(model, nn.CrossEntropyLoss(), metrics=metrics)
+    try:
+        res = trainer.evaluate(DataLoader(ds, batch_size=256))
+    except (ValueError, TypeError) as e:
+        raise CLIError(f"evaluate: the data does not fit the model ({e})") from None
+    for k, v in res.items():
+        if k != "confusion_matrix":
+            print(f"{k}: {v:.4f}")
+    if cfg.get("classes", 10) <= 20:
+        print(_format_confusion(res["confusion_matrix"]))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+    from . import from_numpy
+    from .train import Trainer
+    from . import nn
+    model, cfg = _load_run(args.checkpoint)
+    if not os.path.isfile(args.input):
+        raise CLIError(f"input file {args.input} not found")
+    try:
+        x = np.load(args.input, allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise CLIError(f"{args.input}: not a NumPy .npy array ({e})") from None
+    if not isinstance(x, np.ndarray):
+        raise CLIError(f"{args.input}: expected a single array (.npy), got an archive")
+    if x.dtype.kind in "fiu" and cfg["data"]["name"] != "text":
+        x = x.astype(np.float32)
+        if x.max(initial=0) > 1.0:
+            x = x / np.float32(255.0)
+        size = cfg["data"].get("size", 28)
+        if x.ndim == 2 and x.shape == (size, size):
+            x = x[None]
+        if x.ndim == 3:
+            x = x[:, None]
+    try:
+        logits = Trainer(model, nn.CrossEntropyLoss()).predict(from_numpy(np.ascontiguousarray(x)))
+    except (ValueError, TypeError, RuntimeError) as e:
+        raise CLIError(f"{args.input}: the input does not fit the model ({e})") from None
+    out = logits.numpy()
+    if args.output:
+        folder = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(folder):
+            raise CLIError(f"--output: folder {folder} does not exist")
+        tmp = args.output + ".tmp.npy"
+        np.save(tmp, out)
+        os.replace(tmp, args.output)
+    for label in out.argmax(axis=1).reshape(len(out), -1):
+        print(" ".join(str(int(v)) for v in label))
+    return 0
+
+
+def cmd_info(args) -> int:
+    import platform
+    import numpy as np
+    import ember
+    print(f"ember {ember.__version__}")
+    print(f"python {platform.python_version()} ({platform.system()} {platform.machine()})")
+    print(f"backend: numpy {np.__version__} (CPU)")
+    blas = "unknown"
+    try:
+        cfg = np.show_config(mode="dicts")
+        b = cfg.get("Build Dependencies", {}).get("blas", {})
+        blas = f"{b.get('name', '?')} {b.get('version', '')}".strip()
+    except Exception:  # noqa: BLE001 - older NumPy has no mode='dicts'
+        pass
+    print(f"BLAS: {blas}")
+    threads = "unknown (install threadpoolctl)"
+    try:
+        from threadpoolctl import threadpool_info
+        np.ones((2, 2)) @ np.ones((2, 2))
+        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        if pools:
+            threads = ", ".join(f"{p['internal_api']} {p['num_threads']}" for p in pools)
+    except ImportError:
+        pass
+    print(f"threads: {os.cpu_count()} CPUs; BLAS threads: {threads}; OMP_NUM_THREADS="
+          f"{os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    extras = []
+    for mod in ("tqdm", "matplotlib", "sklearn", "safetensors", "torch"):
+        try:
+            __import__(mod)
+            extras.append(f"{mod} yes")
+        except ImportError:
+            extras.append(f"{mod} no")
+    print("optional: " + ", ".join(extras))
+    return 0
+
+
+def _verbosity(args):
+    if getattr(args, "quiet", False):
+        return 0
+    if getattr(args, "verbose", False):
+        return 1
+    return "auto"
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog="ember", description="ember: deep learning on NumPy with PyTorch's API")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    d = sub.add_parser("demo", help="train LeNet-5 on the built-in Digits (offline, about a minute)")
+    t = sub.add_parser("train", help="train from a TOML config")
+    t.add_argument("config")
+    t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")
+    t.add_argument("--epochs", type=int, help="override the config's epochs")
+    t.add_argument("--output", help="override the config's output folder")
+    for q in (d, t):
+        q.add_argument("-q", "--quiet", action="store_true", help="print only the results")
+        q.add_argument("-v", "--verbose", action="store_true", help="progress bar even when not on a terminal")
+        q.add_argument("--threads", type=int, default=None, help="BLAS threads (default: 1 for demo)")
+    e = sub.add_parser("evaluate", help="evaluate a checkpoint")
+    e.add_argument("checkpoint")
+    e.add_argument("--data", help="digits | mnist:PATH | fashion-mnist:PATH | FILE.npz (x, y); default: the "
+                                  "run's test split")
+    r = sub.add_parser("predict", help="predict classes for an .npy array of inputs")
+    r.add_argument("checkpoint")
+    r.add_argument("input")
+    r.add_argument("--output", help="also save the logits to this .npy file")
+    sub.add_parser("info", help="version, backend, BLAS, threads")
+    return p
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``ember`` console script; returns the exit code (and exits with it when run as a
+    script)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = _parser().parse_args(argv)
+        if args.command is None:
+            raise CLIError("missing command; choose one of demo, train, evaluate, predict, info (see 'ember --help')")
+        if args.command == "demo":
+            _limit_threads(args.threads if args.threads is not None else 1)
+            return run_training(validate_config(dict(DEMO_CONFIG), "demo"), _verbosity(args), demo=True)
+        if args.command == "train":
+            _limit_threads(args.threads)
+            cfg = load_config(args.config)
+            if args.epochs is not None:
+                cfg["epochs"] = args.epochs
+            if args.output is not None:
+                cfg["output"] = args.output
+            cfg = validate_config(cfg, args.config)
+            if args.resume is not None and not os.path.isfile(args.resume):
+                raise CLIError(f"--resume: checkpoint {args.resume} not found")
+            return run_training(cfg, _verbosity(args), resume=args.resume)
+        if args.command == "evaluate":
+            return cmd_evaluate(args)
+        if args.command == "predict":
+            return cmd_predict(args)
+        return cmd_info(args)
+    except CLIError as e:
+        print(f"ember: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ember: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - bad files surface as one line, not a traceback
+        from .io import CheckpointError
+        if isinstance(e, (CheckpointError, FileNotFoundError)):
+            print(f"ember: error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
