@@ -10,14 +10,16 @@ layout and the next convolution's im2col reads it at no extra cost.
 Backward: ``grad_weight`` is one GEMM of the output gradient with the saved columns; ``grad_input`` is one
 GEMM followed by col2im, which adds each kernel offset's slab back with a strided slice (a loop over KH*KW,
 never over pixels or the batch).  A transposed convolution is the adjoint: its forward is conv's grad_input
-path and its backward uses conv's forward.  The fused backwards work on raw arrays and are
-once-differentiable.
+path and its backward uses conv's forward.  The fused backwards work on raw arrays; under
+``create_graph=True`` the same math is routed through the conv Functions themselves (plus a weight-gradient
+Function), so second derivatives work.
 """
 from __future__ import annotations
 
 import math
 
-from ..autograd.function import Function, once_differentiable
+from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad
 from ..backend import xp as np
 from ..tensor import Tensor
 
@@ -127,18 +129,19 @@ class _Conv2d(Function):
     def forward(ctx, x, w, b, stride, pads, dil, groups):
         out, cols, hpwp = _conv_forward(x, w, b, stride, pads, dil, groups)
         ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, hpwp, b is not None)
-        ctx.save_for_backward(w, cols)    # cols is freed with the graph (or kept by retain_graph)
+        ctx.save_for_backward(x, w, cols)    # cols is freed with the graph (or kept by retain_graph)
         return out
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g):
-        w, cols = ctx.saved_tensors
+        x, w, cols = ctx.saved_tensors
         x_shape, w_shape, stride, pads, dil, groups, (hp, wp), has_b = ctx.cfg
+        need = ctx.needs_input_grad
+        if _grad.create_graph:
+            return _conv_backward_graph(g, x, w, need, stride, pads, dil, groups, has_b)
         n, c, h, wd = x_shape
         ga = g._data
         g2 = _o_major(ga)
-        need = ctx.needs_input_grad
         gx = gw = gb = None
         if need[0]:
             dcols = _grad_cols(g2, w._data, groups)
@@ -150,6 +153,59 @@ class _Conv2d(Function):
         if has_b and need[2]:
             gb = Tensor._make(g2.sum(1))
         return gx, gw, gb, None, None, None, None
+
+
+def _conv_backward_graph(g, x, w, need, stride, pads, dil, groups, has_b):
+    """Conv's backward written with the conv Functions themselves, so that ``create_graph=True`` records it
+    and second derivatives work (the fast raw-array path above is used otherwise)."""
+    gx = gw = gb = None
+    if need[0]:
+        h, wd = x.shape[2:]
+        full = [(g.shape[2 + i] - 1) * stride[i] + dil[i] * (w.shape[2 + i] - 1) + 1 for i in range(2)]
+        out_pad = tuple(size + sum(p) - f for size, p, f in zip((h, wd), pads, full))
+        gx = _ConvTranspose2d.apply(g, w, None, stride, pads, dil, groups, out_pad)
+    if need[1]:
+        gw = _ConvWeightGrad.apply(x, g, tuple(w.shape), stride, pads, dil, groups)
+    if has_b and need[2]:
+        gb = g.sum((0, 2, 3))
+    return gx, gw, gb, None, None, None, None
+
+
+class _ConvWeightGrad(Function):
+    """The weight gradient of a convolution as a function of its input ``x`` and output gradient ``g``
+    (bilinear); exists so that conv's backward can itself be differentiated."""
+
+    @staticmethod
+    def forward(ctx, x, g, w_shape, stride, pads, dil, groups):
+        cols, oh, ow = _cols_for(x, w_shape, stride, pads, dil, g.shape[2:])
+        ctx.cfg = (stride, pads, dil, groups)
+        ctx.save_for_backward(x, g)
+        return _grad_weight(_o_major(g), cols, w_shape, groups)
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, g = ctx.saved_tensors
+        stride, pads, dil, groups = ctx.cfg
+        # d<gg, gw(x, g)>/dg is conv(x, gg); d/dx is the transposed conv of g with gg
+        gx = gg_ = None
+        if ctx.needs_input_grad[0]:
+            gx = _conv_backward_graph(g, x, gg, (True, False, False), stride, pads, dil, groups, False)[0]
+        if ctx.needs_input_grad[1]:
+            out = _Conv2d.apply(x, gg, None, stride, pads, dil, groups)
+            gg_ = out[:, :, :g.shape[2], :g.shape[3]] if tuple(out.shape) != tuple(g.shape) else out
+        return gx, gg_, None, None, None, None, None
+
+
+def _cols_for(x, w_shape, stride, pads, dil, out_hw):
+    """im2col of ``x`` for weight shape ``w_shape``, cropped to the output size ``out_hw``."""
+    n = x.shape[0]
+    kh, kw = w_shape[2:]
+    xp_ = _pad2d(x, pads)
+    oh = (xp_.shape[2] - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (xp_.shape[3] - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    oh, ow = min(oh, out_hw[0]), min(ow, out_hw[1])
+    cols = _im2col(xp_, kh, kw, stride, dil, oh, ow).reshape(-1, n * oh * ow)
+    return cols, oh, ow
 
 
 def _convT_forward(x, w, b, stride, pads, dil, groups, out_pad):
@@ -178,22 +234,28 @@ class _ConvTranspose2d(Function):
         return out
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         stride, pads, dil, groups, has_b = ctx.cfg
-        x, w, ga = x._data, w._data, g._data
         need = ctx.needs_input_grad
+        h, wd = x.shape[2:]
         gx = gw = gb = None
-        if need[0] or need[1]:
-            # the forward conv of g with w has exactly x's spatial size (output_padding < stride or dilation)
-            out, cols, _ = _conv_forward(ga, w, None, stride, pads, dil, groups)
-            h, wd = x.shape[2:]
+        if _grad.create_graph:        # differentiable path: the same math through the Functions
             if need[0]:
-                gx = Tensor._make(out[:, :, :h, :wd])
+                out = _Conv2d.apply(g, w, None, stride, pads, dil, groups)
+                gx = out[:, :, :h, :wd] if tuple(out.shape[2:]) != (h, wd) else out
             if need[1]:
-                cols = cols.reshape(cols.shape[0], ga.shape[0], out.shape[2], out.shape[3])[:, :, :h, :wd]
-                gw = Tensor._make(_grad_weight(_o_major(x), cols.reshape(cols.shape[0], -1), w.shape, groups))
+                gw = _ConvWeightGrad.apply(g, x, tuple(w.shape), stride, pads, dil, groups)
+            if has_b and need[2]:
+                gb = g.sum((0, 2, 3))
+            return gx, gw, gb, None, None, None, None, None
+        x, w, ga = x._data, w._data, g._data
+        if need[0]:
+            # the forward conv of g with w has x's spatial size (cropped when output_padding >= stride)
+            gx = Tensor._make(_conv_forward(ga, w, None, stride, pads, dil, groups)[0][:, :, :h, :wd])
+        if need[1]:
+            cols, _, _ = _cols_for(ga, w.shape, stride, pads, dil, (h, wd))
+            gw = Tensor._make(_grad_weight(_o_major(x), cols, w.shape, groups))
         if has_b and need[2]:
             gb = Tensor._make(ga.sum((0, 2, 3)))
         return gx, gw, gb, None, None, None, None, None

@@ -1,6 +1,6 @@
 """Convolutions (ember.ops.conv, F.conv*, nn.Conv*/ConvTranspose*) against PyTorch: values and every gradient
 for each option (stride, padding incl. same/valid, dilation, groups, bias, output_padding, padding_mode),
-float32 and float64, gradcheck, unfold/fold, errors, reprs, state_dict keys and default init."""
+float32 and float64, gradcheck and double backward, unfold/fold, errors, reprs, state_dict keys and default init."""
 import math
 
 import numpy as np
@@ -100,11 +100,31 @@ def test_conv_backward_twice_with_retain_graph():
     np.testing.assert_allclose(w.grad.numpy(), 2 * g1, rtol=1e-5)
 
 
-def test_conv_double_backward_refused():
-    x = ember.randn(1, 2, 5, 5, requires_grad=True)
-    w = ember.randn(3, 2, 3, 3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="once-differentiable"):
-        ember.autograd.grad(F.conv2d(x, w).sum(), x, create_graph=True)
+@pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1), dict(groups=2, dilation=2, padding=(1, 2)),
+                                dict(stride=3)])
+def test_conv_double_backward(kw):
+    g = kw.get("groups", 1)
+    r = lambda *s: ember.randn(*s, dtype=ember.float64, requires_grad=True)  # noqa: E731
+    assert ember.autograd.gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), [r(1, 2, 6, 7), r(4, 2 // g, 3, 3), r(4)])
+
+
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=1, output_padding=1), dict(groups=2, dilation=2),
+                                dict(stride=2, dilation=2, output_padding=1)])
+def test_conv_transpose_double_backward(kw):
+    g = kw.get("groups", 1)
+    r = lambda *s: ember.randn(*s, dtype=ember.float64, requires_grad=True)  # noqa: E731
+    assert ember.autograd.gradgradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, **kw),
+                                        [r(1, 2, 3, 4), r(2, 2, 3, 2), r(2 * g)])
+
+
+def test_conv_second_derivative_matches_torch():
+    # gradient penalty style: d/dw of ||d(out)/dx||^2
+    def f(m, x, w):
+        x = x * 1.0
+        y = _lib(m).conv2d(x, w, stride=2, padding=1)
+        (gx,) = (ember.autograd.grad if m is ember else torch.autograd.grad)((y * y).sum(), x, create_graph=True)
+        return (gx * gx).sum()
+    compare(f, [(1, 2, 5, 5), (3, 2, 3, 3)])
 
 
 def test_conv_errors():
