@@ -441,6 +441,13 @@ class DataLoader:
                 bad = idx[(idx >= n) | (idx < -n)][0]
                 raise IndexError(f"TensorDataset: index {bad} is out of bounds for a dataset of size {n}")
             return [Tensor._make(a[idx]) for a in arrays]
+        if self._default_collate:
+            # ember's datasets can hand over an already-collated batch: no per-sample objects at all
+            get_batch = getattr(ds, "_get_batch", None)
+            if get_batch is not None:
+                batch = get_batch(indices)
+                if batch is not None:
+                    return batch
         getitems = getattr(ds, "__getitems__", None)
         data = getitems(list(indices)) if callable(getitems) else [ds[i] for i in indices]
         return self.collate_fn(data)

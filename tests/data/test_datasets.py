@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.data import DataLoader
+from ember.data import DataLoader, Subset, default_collate
 from ember.data.datasets import (CSVDataset, CharCorpus, CharVocab, Digits, FashionMNIST, MNIST, TextDataset,
                                  TinyShakespeare, make_circles, make_linear_regression, make_moons,
                                  make_multilabel, make_poisson_counts, make_polynomial_regression,
@@ -52,6 +52,17 @@ def test_idx_reader_small_files(tmp_path, gz):
     img, y = ds[2]
     assert img.shape == (1, 28, 28) and img.dtype == np.float32 and y == 2 and isinstance(y, int)
     np.testing.assert_allclose(img.numpy()[0], images[2] / 255, rtol=1e-6)
+    # the three ways to a batch agree: collated by the dataset, via Subset.__getitems__, and sample by sample
+    tf = Compose([ToTensor(), Normalize((0.5,), (0.25,))])
+    ds.transform = tf
+    fast = next(iter(DataLoader(ds, batch_size=6)))
+    via_subset = next(iter(DataLoader(Subset(ds, list(range(6))), batch_size=6)))
+    samples = next(iter(DataLoader(ds, batch_size=6, collate_fn=lambda b: b)))
+    assert isinstance(samples, list) and isinstance(samples[0][1], int)
+    ref = np.stack([tf(images[i]).numpy() for i in range(6)])
+    for xb, yb in (fast, via_subset, default_collate(samples)):
+        np.testing.assert_allclose(xb.numpy(), ref, rtol=1e-6)
+        assert yb.dtype == np.int64 and yb.numpy().tolist() == labels.tolist()
     other = np.arange(24, dtype=">i4").reshape(2, 3, 4)
     (tmp_path / "ints.idx").write_bytes(_idx_bytes(other, 0x0C03))
     np.testing.assert_array_equal(read_idx(tmp_path / "ints.idx"), other)

@@ -98,15 +98,19 @@ class CSVDataset(Dataset):
             return x
         return x, Tensor._make(np.asarray(self._y[index]))
 
-    def __getitems__(self, indices: list) -> list:
-        """A batch by one fancy index per column block (the DataLoader's fast path)."""
+    def _get_batch(self, indices):
+        """The collated batch by one fancy index per block: ``[features, targets]``, or the features alone."""
         idx = np.asarray(indices, dtype=np.intp)
-        xs = self._x[idx]
+        xs = Tensor._make(self._x[idx])
+        return xs if self._y is None else [xs, Tensor._make(self._y[idx])]
+
+    def __getitems__(self, indices: list) -> list:
+        """The rows at ``indices``, gathered as one batch."""
+        collated = self._get_batch(indices)
         if self._y is None:
-            out = _Stacked(Tensor._make(r) for r in xs)
-            out.collated = Tensor._make(xs)
-            return out
-        ys = self._y[idx]
-        out = _Stacked((Tensor._make(a), Tensor._make(np.asarray(b))) for a, b in zip(xs, ys))
-        out.collated = [Tensor._make(xs), Tensor._make(ys)]
+            out = _Stacked(Tensor._make(r) for r in collated._data)
+        else:
+            out = _Stacked((Tensor._make(a), Tensor._make(np.asarray(b)))
+                           for a, b in zip(collated[0]._data, collated[1]._data))
+        out.collated = collated
         return out

@@ -118,12 +118,18 @@ class Digits(Dataset):
             target = self.target_transform(target)
         return img, target
 
-    def __getitems__(self, indices: list) -> list:
-        """A batch at once when there are no per-sample transforms (the DataLoader's fast path)."""
+    def _get_batch(self, indices):
+        """The collated ``[images, labels]`` by one fancy index, or ``None`` with per-sample transforms."""
         if self.transform is not None or self.target_transform is not None:
-            return [self[i] for i in indices]
+            return None
         idx = np.asarray(indices, dtype=np.intp)
-        imgs, labels = self._images[idx][:, None], self._labels[idx]
-        out = _Stacked((Tensor._make(b), y) for b, y in zip(imgs, labels.tolist()))
-        out.collated = [Tensor._make(imgs), Tensor._make(labels)]
+        return [Tensor._make(self._images[idx][:, None]), Tensor._make(self._labels[idx])]
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices`` (fetched as one batch when there are no transforms)."""
+        collated = self._get_batch(indices)
+        if collated is None:
+            return [self[i] for i in indices]
+        out = _Stacked((Tensor._make(b), y) for b, y in zip(collated[0]._data, collated[1]._data.tolist()))
+        out.collated = collated
         return out

@@ -246,20 +246,26 @@ class MNIST(Dataset):
             target = self.target_transform(target)
         return img, target
 
-    def __getitems__(self, indices: list) -> list:
-        """A batch of samples; deterministic transforms run once on the whole batch (the fast path)."""
+    def _get_batch(self, indices):
+        """The collated batch ``[images, labels]`` in one go, or ``None`` when a transform must run per sample.
+
+        Deterministic transforms (``ToTensor``, ``Normalize``, ... and ``Compose`` of them) run once on the whole
+        batch; the DataLoader calls this directly when it uses the default collate (the fast path)."""
         t = self.transform
-        if t is not None and not getattr(t, "_batchable", False):
-            return [self[i] for i in indices]
+        if (t is not None and not getattr(t, "_batchable", False)) or self.target_transform is not None:
+            return None
         idx = np.asarray(indices, dtype=np.intp)
         imgs = self._images[idx]
         batch = t._apply_batch(imgs) if t is not None else imgs[:, None].astype(np.float32) * np.float32(1 / 255)
-        labels = self._labels[idx]
-        if self.target_transform is not None:
-            targets = [self.target_transform(int(y)) for y in labels]
-            return [(Tensor._make(b), y) for b, y in zip(batch, targets)]
-        out = _Stacked((Tensor._make(b), y) for b, y in zip(batch, labels.tolist()))
-        out.collated = [Tensor._make(batch), Tensor._make(labels)]
+        return [Tensor._make(batch), Tensor._make(self._labels[idx])]
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices`` (fetched and transformed as one batch when possible)."""
+        collated = self._get_batch(indices)
+        if collated is None:
+            return [self[i] for i in indices]
+        out = _Stacked((Tensor._make(b), y) for b, y in zip(collated[0]._data, collated[1]._data.tolist()))
+        out.collated = collated
         return out
 
     def __repr__(self) -> str:

@@ -108,7 +108,14 @@ class TextDataset(Dataset):
         return Tensor._make(window[:-1].copy()), Tensor._make(window[1:].copy())
 
     def __getitems__(self, indices: list) -> list:
-        """A whole batch of windows by one fancy index (the DataLoader's fast path)."""
+        """The windows at ``indices``, gathered as one batch."""
+        collated = self._get_batch(indices)
+        out = _Stacked((Tensor._make(a), Tensor._make(b)) for a, b in zip(collated[0]._data, collated[1]._data))
+        out.collated = collated
+        return out
+
+    def _get_batch(self, indices):
+        """The collated ``[inputs, targets]`` (``(B, seq_len)`` each) by one fancy index (the fast path)."""
         starts = np.asarray(indices, dtype=np.intp)
         n = len(self)
         if starts.size and (starts.min() < -n or starts.max() >= n):
@@ -116,10 +123,8 @@ class TextDataset(Dataset):
         starts = np.where(starts < 0, starts + n, starts) * self.stride
         win = starts[:, None] + np.arange(self.seq_len + 1)
         block = self.ids[win]
-        x, y = block[:, :-1], block[:, 1:]
-        out = _Stacked((Tensor._make(a), Tensor._make(b)) for a, b in zip(x, y))
-        out.collated = [Tensor._make(np.ascontiguousarray(x)), Tensor._make(np.ascontiguousarray(y))]
-        return out
+        x, y = np.ascontiguousarray(block[:, :-1]), np.ascontiguousarray(block[:, 1:])
+        return [Tensor._make(x), Tensor._make(y)]
 
 
 class CharCorpus:
