@@ -318,3 +318,12 @@ def test_iterator_len_and_workers_end():
     while threading.active_count() > before and time.time() < deadline:
         time.sleep(0.01)
     assert threading.active_count() == before
+
+
+def test_torch_utils_data_alias():
+    import ember.utils.data as d
+    from ember.utils.data import DataLoader as DL, TensorDataset as TD
+    assert DL is DataLoader and TD is TensorDataset and d.random_split is random_split
+    torch_like = ember
+    loader = torch_like.utils.data.DataLoader(torch_like.utils.data.TensorDataset(ember.arange(6)), batch_size=4)
+    assert [len(b[0]) for b in loader] == [4, 2]
