@@ -76,7 +76,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
     if unknown:
         raise CLIError(f"{_where(src, unknown[0])} is not a known key; allowed: {', '.join(sorted(TOP_KEYS))}")
     for key, typ in TOP_KEYS.items():
-        if key in cfg and (not isinstance(cfg[key], typ) or isinstance(cfg[key], bool)):
+        if key in cfg and cfg[key] is not None and (not isinstance(cfg[key], typ) or isinstance(cfg[key], bool)):
             want = typ.__name__ if isinstance(typ, type) else "number"
             want = {"dict": "a table [..]", "list": "a list"}.get(want, want)
             raise CLIError(f"{_where(src, key)} must be {want}, got {cfg[key]!r}")
@@ -111,9 +111,13 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
     if dname != "digits":
         if "path" not in data:
             raise CLIError(f"{src}: dataset {dname!r} needs 'data.path'")
-        path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(str(data["path"]))))
-        if not os.path.exists(path):
-            raise CLIError(f"{_where(src, 'data.path')}: {path} does not exist")
+        raw = os.path.expanduser(str(data["path"]))
+        # a relative path is looked up from the config file's folder, then from the current folder
+        tries = [os.path.normpath(os.path.join(base_dir, raw)), os.path.abspath(raw)]
+        path = next((t for t in tries if os.path.exists(t)), None)
+        if path is None:
+            raise CLIError(f"{_where(src, 'data.path')}: {raw} does not exist (looked in "
+                           f"{' and '.join(dict.fromkeys(tries))})")
         data["path"] = path
     vf = data.setdefault("val_fraction", 0.1)
     if not isinstance(vf, (int, float)) or not 0 <= vf < 1:
@@ -277,7 +281,7 @@ def build_model(cfg: dict, info: dict):
     try:
         return models.get(name, **m)
     except (TypeError, ValueError) as e:
-        raise CLIError(f"model: {e}") from None
+        raise CLIError(str(e)) from None
 
 
 def build_optimizer(cfg: dict, model):
