@@ -1,9 +1,10 @@
 """Pooling, unpooling, resampling and pixel shuffling, without Python loops over pixels.
 
-* max pooling reads every window through one strided view of the (-inf padded) input, takes the first
-  arg-max per window (PyTorch's tie rule), and scatters the gradient back through the flat per-plane indices
-  (direct assignment when windows do not overlap, ``bincount`` when they do).  The common non-overlapping
-  k x k case (k == stride, no padding/dilation) uses a reshape instead of the strided view.
+* max pooling keeps a running maximum over the KH*KW shifted strided slices of the (-inf padded) input and
+  the winning kernel offset per output (first maximum wins: PyTorch's tie rule); the backward routes the
+  gradient back slice by slice (assignment when windows do not overlap, addition when they do).  Flat
+  per-plane indices are only built when ``return_indices`` asks for them.  Adaptive max pooling gathers its
+  variable windows with index arrays and scatters the gradient back with ``bincount``.
 * average pooling adds the KH*KW shifted slabs (a loop over kernel offsets only) and divides by a per-position
   divisor that implements ``count_include_pad``, ``ceil_mode`` and ``divisor_override`` exactly as PyTorch.
 * adaptive average pooling, ``interpolate`` (nearest, nearest-exact, linear, bilinear, area) are separable
@@ -19,8 +20,6 @@ from ..autograd.function import Function, once_differentiable
 from ..backend import xp as np
 from ..tensor import Tensor
 from .conv import _tuple
-
-_as_strided = np.lib.stride_tricks.as_strided
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "interpolate",
@@ -88,13 +87,6 @@ def _padded(x, pad, ext, fill):
     return out
 
 
-def _windows(xp_, ks, st, dil, oh, ow):
-    n, c = xp_.shape[:2]
-    sn, sc, sh, sw = xp_.strides
-    return _as_strided(xp_, (n, c, oh, ow, ks[0], ks[1]),
-                       (sn, sc, sh * st[0], sw * st[1], sh * dil[0], sw * dil[1]), writeable=False)
-
-
 def _scatter_planes(g, idx, shape, unique):
     """Gradient of a per-plane gather: add ``g`` (N, C, ...) into zeros of ``shape`` (N, C, H, W) at the flat
     per-plane indices ``idx``."""
@@ -118,49 +110,76 @@ def _first_max(flatw):
 # ---------------------------------------------------------------------------------------------------------
 # max pooling
 # ---------------------------------------------------------------------------------------------------------
+def _offset_slices(ks, st, dil, oh, ow):
+    """For each kernel offset (i, j), in window order, the strided slices of the padded input it reads."""
+    for i in range(ks[0]):
+        r = i * dil[0]
+        for j in range(ks[1]):
+            q = j * dil[1]
+            yield (slice(None), slice(None), slice(r, r + st[0] * (oh - 1) + 1, st[0]),
+                   slice(q, q + st[1] * (ow - 1) + 1, st[1]))
+
+
 class _MaxPool2d(Function):
+    """Running max over the KH*KW shifted strided slices of the -inf padded input (a loop over kernel offsets,
+    never over pixels); the winning offset is kept as a small int array.  A strict ``>`` keeps the first
+    maximum in window order, PyTorch's tie rule (ReLU outputs have many ties)."""
+
     @staticmethod
-    def forward(ctx, x, ks, st, pad, dil, ceil):
+    def forward(ctx, x, ks, st, pad, dil, ceil, with_indices):
         n, c, h, w = x.shape
         oh = _pool_out(h, ks[0], st[0], pad[0], dil[0], ceil)
         ow = _pool_out(w, ks[1], st[1], pad[1], dil[1], ceil)
-        simple = ks == st and pad == (0, 0) and dil == (1, 1)
-        if simple:
-            # non-overlapping k x k (the common 2x2 pool): a reshape, no padding (floor mode crops the rest)
-            hh, ww = oh * ks[0], ow * ks[1]
-            if hh > h or ww > w:            # ceil_mode with a ragged edge: pad it with -inf
-                x = _padded(x, (0, 0), (hh - h, ww - w), -np.inf)
-            blocks = x[:, :, :hh, :ww].reshape(n, c, oh, ks[0], ow, ks[1]).transpose(0, 1, 2, 4, 3, 5)
-        else:
-            need_h = (oh - 1) * st[0] + dil[0] * (ks[0] - 1) + 1
-            need_w = (ow - 1) * st[1] + dil[1] * (ks[1] - 1) + 1
-            xp_ = _padded(x, pad, (max(pad[0], need_h - h - pad[0]), max(pad[1], need_w - w - pad[1])), -np.inf)
-            blocks = _windows(xp_, ks, st, dil, oh, ow)
-        k, out = _first_max(blocks.reshape(n, c, oh, ow, ks[0] * ks[1]))
+        need_h = (oh - 1) * st[0] + dil[0] * (ks[0] - 1) + 1
+        need_w = (ow - 1) * st[1] + dil[1] * (ks[1] - 1) + 1
+        xp_ = _padded(x, pad, (max(0, need_h - h - pad[0]), max(0, need_w - w - pad[1])), -np.inf)
+        out = k = None
+        for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
+            v = xp_[sl]
+            if out is None:
+                out = v.copy()
+                k = np.zeros(out.shape, dtype=np.uint8 if ks[0] * ks[1] < 256 else np.int32)
+                continue
+            better = v > out
+            np.maximum(out, v, out=out)          # propagates NaN like PyTorch
+            np.putmask(k, better, j)
+        ctx.cfg = (xp_.shape, (h, w), ks, st, pad, dil, (oh, ow))
+        ctx.save_for_backward(k)
+        if not with_indices:
+            return out
         # flat per-plane index of the winner in the unpadded input (PyTorch's return_indices convention)
-        rows = (np.arange(oh) * st[0] - pad[0])[:, None] + (k // ks[1]) * dil[0]
-        cols = (np.arange(ow) * st[1] - pad[1]) + (k % ks[1]) * dil[1]
-        idx = rows * w + cols
-        ctx.cfg = (x.shape[:2] + (h, w), st[0] >= dil[0] * (ks[0] - 1) + 1 and st[1] >= dil[1] * (ks[1] - 1) + 1)
-        ctx.save_for_backward(idx)
+        kk = k.astype(np.int64)
+        idx = ((np.arange(oh) * st[0] - pad[0])[:, None] + (kk // ks[1]) * dil[0]) * w \
+            + (np.arange(ow) * st[1] - pad[1]) + (kk % ks[1]) * dil[1]
         ctx.mark_non_differentiable(idx)
         return out, idx
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, g, _gidx):
-        (idx,) = ctx.saved_tensors
-        shape, unique = ctx.cfg
-        return Tensor._make(_scatter_planes(g._data, idx._data, shape, unique)), None, None, None, None, None
+    def backward(ctx, g, _gidx=None):
+        (k,) = ctx.saved_tensors
+        pshape, (h, w), ks, st, pad, dil, (oh, ow) = ctx.cfg
+        k, ga = k._data, g._data
+        gx = np.zeros(pshape, dtype=ga.dtype)
+        overlap = st[0] < dil[0] * (ks[0] - 1) + 1 or st[1] < dil[1] * (ks[1] - 1) + 1
+        zero = ga.dtype.type(0)
+        for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
+            part = np.where(k == j, ga, zero)
+            if overlap:
+                gx[sl] += part
+            else:
+                gx[sl] = part
+        gx = gx[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w]
+        return Tensor._make(gx), None, None, None, None, None, None
 
 
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, op):
     ks, st, pad, dil = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op)
     x4, undo = _as4d(x, nd)
-    out, idx = _MaxPool2d.apply(x4, ks, st, pad, dil, bool(ceil_mode))
     if return_indices:
+        out, idx = _MaxPool2d.apply(x4, ks, st, pad, dil, bool(ceil_mode), True)
         return undo(out), undo(idx)
-    return undo(out)
+    return undo(_MaxPool2d.apply(x4, ks, st, pad, dil, bool(ceil_mode), False))
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
