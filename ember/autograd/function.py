@@ -124,7 +124,7 @@ class Function:
             out_meta.append((t._data.shape, t._data.dtype))
         ctx._out_meta = out_meta
         if ctx._saved:
-            ctx._saved = _resolve_saved(ctx._saved, args, results, cls._raw_forward)
+            ctx._saved = _resolve_saved(ctx._saved, args, results, cls._raw_forward, outs)
         return tuple(results) if multi else results[0]
 
 
@@ -157,7 +157,7 @@ class _Saved:
         return t
 
 
-def _resolve_saved(saved, args, results, raw):
+def _resolve_saved(saved, args, results, raw, raw_outs=()):
     out = []
     for s in saved:
         item = s
@@ -171,8 +171,9 @@ def _resolve_saved(saved, args, results, raw):
                 break
         else:
             for i, r in enumerate(results):
-                if r._data is arr or r is s:
-                    item = _Saved(None, arr, i, r._version) if r._rg else r
+                # a forward on 0-d arrays may return (and save) a NumPy scalar that _wrap turned into an array
+                if r._data is arr or r is s or (i < len(raw_outs) and raw_outs[i] is arr):
+                    item = _Saved(None, r._data, i, r._version) if r._rg else r
                     break
             else:
                 item = s if isinstance(s, Tensor) else Tensor._make(arr)

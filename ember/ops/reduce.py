@@ -321,10 +321,10 @@ class LogSumExp(Function):
         m = a.max(axis=axes, keepdims=True) if a.size else _np.zeros(_kept_shape(a.shape, axes), a.dtype)
         m = _np.where(_np.isfinite(m), m, 0)
         s = _np.log(_np.exp(a - m).sum(axis=axes, keepdims=True)) + m
-        ctx.save_for_backward(a, s)
         ctx.axes, ctx.keepdim = axes, keepdim
         if not keepdim:
             s = s.reshape([d for i, d in enumerate(s.shape) if axes is not None and i not in axes])
+        ctx.save_for_backward(a, s)     # the returned array itself, so double backward sees it as the output
         return s
 
     @staticmethod

@@ -1,0 +1,253 @@
+"""The backward engine: long chains, diamonds, retain_graph, freed buffers, create_graph higher derivatives vs
+torch, autograd.grad (allow_unused, grad_outputs), gradient aliasing, multi-output nodes and hooks."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from helpers import to_torch
+
+
+@pytest.mark.slow
+def test_chain_of_100k_ops_no_recursion():
+    x = ember.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_long_chain_10k():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y + 0.0
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_diamond_accumulates():
+    for m in (ember, torch):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        a = x * 2
+        b = a.exp()
+        c = a.sin()
+        (b + c + a).sum().backward()
+        if m is ember:
+            ge = x.grad.numpy().copy()
+        else:
+            np.testing.assert_allclose(ge, x.grad.numpy(), rtol=1e-5)
+
+
+def test_grad_accumulates_over_backwards_and_reused_leaf():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [5.0, 7.0]
+    x.grad = None
+    (x + x + x).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_retain_graph_and_freed_buffers_error():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match=r"backward through the graph a second time.*retain_graph=True"):
+        y.backward()
+    z = (x.exp() * 2).sum()
+    ember.autograd.grad(z, x)
+    with pytest.raises(RuntimeError, match=r"second time.*(Exp|Mul|Sum)"):
+        z.backward()
+
+
+def test_backward_nonscalar_requires_gradient():
+    x = ember.randn(3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"scalar outputs.*\(3,\)"):
+        y.backward()
+    y.backward(ember.ones(3))
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(RuntimeError, match=r"gradient.*\(2,\).*\(3,\)"):
+        (x * 2).backward(ember.ones(2))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ember.ones(2).sum().backward()
+
+
+def test_grads_never_alias():
+    # a + b: both leaves get the same incoming gradient; x + x; the user's gradient= tensor
+    a = ember.ones(3, requires_grad=True)
+    b = ember.ones(3, requires_grad=True)
+    g = ember.ones(3)
+    (a + b).backward(g)
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    assert not np.shares_memory(a.grad.numpy(), g.numpy()) and not np.shares_memory(b.grad.numpy(), g.numpy())
+    a.grad.add_(1)
+    assert b.grad.tolist() == [1.0, 1.0, 1.0] and g.tolist() == [1.0, 1.0, 1.0]
+    x = ember.ones(2, requires_grad=True)
+    gg = ember.ones(2)
+    x.backward(gg)          # a leaf as the root
+    assert not np.shares_memory(x.grad.numpy(), gg.numpy())
+    y = ember.ones(2, requires_grad=True)
+    w = y.view(2)
+    z = w * 1
+    z.backward(gg)
+    y.grad.mul_(5)
+    assert gg.tolist() == [1.0, 1.0]
+    c = ember.ones(2, requires_grad=True)
+    d = ember.ones(2, requires_grad=True)
+    (c.expand(2, 2) + d.expand(2, 2)).sum().backward()
+    c.grad.add_(1)
+    assert d.grad.tolist() == [2.0, 2.0]
+    e = ember.ones(2, requires_grad=True)
+    f = e.clone()
+    (e + f).sum().backward()  # two paths into e
+    assert e.grad.tolist() == [2.0, 2.0]
+
+
+HIGHER = {
+    "cube": (lambda m, x: x ** 3, 3),
+    "tanh": (lambda m, x: m.tanh(x), 3),
+    "sigmoid": (lambda m, x: m.sigmoid(x), 2),
+    "exp_sin": (lambda m, x: m.exp(m.sin(x)), 2),
+    "log": (lambda m, x: m.log(x * x + 1), 2),
+    "div": (lambda m, x: 1 / (x * x + 1), 2),
+    "sqrt": (lambda m, x: m.sqrt(x * x + 1), 2),
+    "softmax": (lambda m, x: m.softmax(x, 0) * m.arange(4, dtype=x.dtype), 2),
+    "logsumexp": (lambda m, x: m.logsumexp(x, 0) * x, 2),
+    "norm": (lambda m, x: m.norm(x) * x, 2),
+    "matmul": (lambda m, x: (x.reshape(2, 2) @ x.reshape(2, 2)).reshape(-1), 2),
+    "prod": (lambda m, x: x.prod() * x, 2),
+    "var": (lambda m, x: x.var() * x, 2),
+    "max": (lambda m, x: x.max(0).values * x, 2),
+    "pow_tensor": (lambda m, x: (x.abs() + 1) ** x, 2),
+    "index": (lambda m, x: x[m.tensor([0, 0, 3])].exp().sum() * x, 2),
+    "erf": (lambda m, x: m.erf(x), 2),
+    "abs": (lambda m, x: m.abs(x) ** 3, 2),
+    "cumsum": (lambda m, x: m.cumsum(x ** 2, 0), 2),
+    "where": (lambda m, x: m.where(x > 0, x ** 2, x ** 3), 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIGHER))
+def test_higher_derivatives_match_torch(name):
+    fn, order = HIGHER[name]
+    a = np.array([0.3, -1.2, 0.7, 1.5])
+    res = {}
+    for m in (ember, torch):
+        x = m.tensor(a, requires_grad=True)
+        y = fn(m, x).sum()
+        outs = []
+        for _ in range(order):
+            (y,) = m.autograd.grad(y, x, create_graph=True)
+            outs.append(y.detach().numpy().copy())
+            y = y.sum()
+        res[m] = outs
+    for k, (e, t) in enumerate(zip(res[ember], res[torch])):
+        np.testing.assert_allclose(e, t, rtol=1e-6, atol=1e-8, err_msg=f"derivative {k + 1}")
+
+
+def test_second_derivative_values():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = ember.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    (h,) = ember.autograd.grad(g.sum(), x)
+    assert g.tolist() == [3.0, 12.0] and h.tolist() == [6.0, 12.0]
+    # backward(create_graph=True) leaves a differentiable .grad
+    y = ember.tensor(0.5, requires_grad=True)
+    ember.tanh(y).backward(create_graph=True)
+    gy = y.grad
+    assert gy.requires_grad
+    (h2,) = ember.autograd.grad(gy, y)
+    t = torch.tensor(0.5, requires_grad=True)
+    (gt,) = torch.autograd.grad(torch.tanh(t), t, create_graph=True)
+    (ht,) = torch.autograd.grad(gt, t)
+    assert abs(h2.item() - ht.item()) < 1e-6
+
+
+def test_autograd_grad_api():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = ember.tensor([3.0], requires_grad=True)
+    z = (x * 2).sum()
+    with pytest.raises(RuntimeError, match=r"input 1.*allow_unused"):
+        ember.autograd.grad(z, [x, y], retain_graph=True)
+    gx, gy = ember.autograd.grad(z, [x, y], allow_unused=True, retain_graph=True)
+    assert gx.tolist() == [2.0, 2.0] and gy is None
+    gx, gy = ember.autograd.grad(z, [x, y], allow_unused=True, materialize_grads=True)
+    assert gy.tolist() == [0.0]
+    assert x.grad is None      # grad() does not accumulate
+    w = x * 3
+    (gw,) = ember.autograd.grad(w, x, grad_outputs=ember.tensor([1.0, 10.0]))
+    assert gw.tolist() == [3.0, 30.0] and not gw.requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ember.autograd.grad((x * 2).sum(), ember.ones(2))
+    # grad w.r.t. a non-leaf
+    a = x * 2
+    b = (a * a).sum()
+    (ga,) = ember.autograd.grad(b, a)
+    assert ga.tolist() == [4.0, 8.0]
+    # several outputs
+    o1, o2 = (x * 2).sum(), (x * x).sum()
+    (g,) = ember.autograd.grad([o1, o2], x)
+    assert g.tolist() == [4.0, 6.0]
+
+
+def test_backward_inputs_argument():
+    x = ember.tensor([1.0], requires_grad=True)
+    y = ember.tensor([2.0], requires_grad=True)
+    (x * y).sum().backward(inputs=[x])
+    assert x.grad.tolist() == [2.0] and y.grad is None
+
+
+def test_multi_output_nodes():
+    for m in (ember, torch):
+        x = m.tensor([[1.0, 5.0], [3.0, 2.0]], requires_grad=True)
+        a, b = x.unbind(0)
+        (a * 2 + b * 3).sum().backward()
+        assert x.grad.tolist() == [[2.0, 2.0], [3.0, 3.0]]
+        x.grad = None
+        a, b = x.unbind(1)
+        a.sum().backward()          # one output unused: zero-filled
+        assert x.grad.tolist() == [[1.0, 0.0], [1.0, 0.0]]
+        x.grad = None
+        v, i = m.max(x, 1)
+        (v * 2).sum().backward()
+        assert x.grad.tolist() == [[0.0, 2.0], [2.0, 0.0]]
+        x.grad = None
+        parts = x.split(1, 1)
+        (parts[0] * parts[1]).sum().backward()
+        assert x.grad.tolist() == [[5.0, 1.0], [2.0, 3.0]]
+
+
+def test_tensor_hooks_in_engine():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    calls = []
+    y.register_hook(lambda g: calls.append("y") or None)
+    x.register_hook(lambda g: calls.append("x") or g * 0)
+    (y * y).sum().backward()
+    assert calls == ["y", "x"] and x.grad.tolist() == [0.0, 0.0]
+    node_calls = []
+    z = x * 3
+    z.grad_fn.register_hook(lambda gi, go: node_calls.append(len(gi)))
+    z.sum().backward()
+    assert node_calls == [2]
+
+
+def test_no_graph_for_non_requiring_and_detach():
+    x = ember.ones(2)
+    y = x * 2 + 1
+    assert y.grad_fn is None and not y.requires_grad
+    w = ember.ones(2, requires_grad=True)
+    d = (w * 2).detach()
+    assert d.grad_fn is None and not d.requires_grad and d.is_leaf
+    assert (d * w).grad_fn is not None
+
+
+def test_integer_outputs_do_not_require_grad():
+    x = ember.randn(3, requires_grad=True)
+    assert not x.argmax().requires_grad and not (x > 0).requires_grad
+    assert not x.long().requires_grad and not x.max(0).indices.requires_grad
+    assert not x.floor().long().requires_grad
