@@ -143,7 +143,10 @@ class _MaxPool2d(Function):
             better = v > out
             np.maximum(out, v, out=out)          # propagates NaN like PyTorch
             np.putmask(k, better, j)
-        ctx.cfg = (xp_.shape, (h, w), ks, st, pad, dil, (oh, ow))
+        # channel-major input (a convolution's output): give the gradient the same layout, so the conv
+        # backward that consumes it needs no transposing copy
+        cmajor = n > 1 and c > 1 and x.strides[1] > x.strides[0]
+        ctx.cfg = (xp_.shape, (h, w), ks, st, pad, dil, (oh, ow), cmajor)
         ctx.save_for_backward(k)
         if not with_indices:
             return out
@@ -158,9 +161,12 @@ class _MaxPool2d(Function):
     @once_differentiable
     def backward(ctx, g, _gidx=None):
         (k,) = ctx.saved_tensors
-        pshape, (h, w), ks, st, pad, dil, (oh, ow) = ctx.cfg
+        pshape, (h, w), ks, st, pad, dil, (oh, ow), cmajor = ctx.cfg
         k, ga = k._data, g._data
-        gx = np.zeros(pshape, dtype=ga.dtype)
+        if cmajor:
+            gx = np.zeros((pshape[1], pshape[0]) + pshape[2:], dtype=ga.dtype).transpose(1, 0, 2, 3)
+        else:
+            gx = np.zeros(pshape, dtype=ga.dtype)
         overlap = st[0] < dil[0] * (ks[0] - 1) + 1 or st[1] < dil[1] * (ks[1] - 1) + 1
         zero = ga.dtype.type(0)
         for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
