@@ -5,6 +5,8 @@ weight initialization, DataLoader shuffling) draws from ``default_generator`` un
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 
@@ -77,5 +79,13 @@ def set_rng_state(state: dict) -> None:
     default_generator.set_state(state)
 
 
+# DataLoader worker threads set their own generator here, so that random ops inside a worker (a user's
+# augmentation calling ember.rand) draw from a per-worker, reproducible stream instead of racing on the global one.
+_local = threading.local()
+
+
 def rng_of(generator: Generator | None) -> np.random.Generator:
-    return (generator or default_generator).rng
+    """The NumPy generator to draw from: ``generator``'s, else the current worker's, else the global one."""
+    if generator is not None:
+        return generator.rng
+    return (getattr(_local, "generator", None) or default_generator).rng

@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..backend import random as _random
 from ..backend.random import Generator, rng_of
 from ..tensor import Tensor
 from .dataset import IterableDataset, TensorDataset
@@ -237,6 +238,7 @@ class _Worker:
 
     def _run(self) -> None:
         _local.info = self.info
+        _random._local.generator = self.info.generator
         init_error = None
         if self.init_fn is not None:
             try:
