@@ -315,12 +315,17 @@ def _new_run_dir(output: str) -> tuple[str, str]:
     """``(final, partial)``: the run folder ``output/<timestamp>`` and the hidden folder written until done."""
     os.makedirs(output, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    final, i = os.path.join(output, stamp), 1
-    while os.path.exists(final):
-        final, i = os.path.join(output, f"{stamp}-{i}"), i + 1
-    partial = os.path.join(output, "." + os.path.basename(final) + ".partial")
-    os.makedirs(partial)
-    return final, partial
+    for i in range(1000):
+        final = os.path.join(output, stamp if i == 0 else f"{stamp}-{i}")
+        partial = os.path.join(output, "." + os.path.basename(final) + ".partial")
+        if os.path.exists(final):
+            continue
+        try:
+            os.mkdir(partial)       # atomic: two runs started in the same second get different folders
+        except FileExistsError:
+            continue
+        return final, partial
+    raise CLIError(f"cannot create a run folder in {output}: too many runs named {stamp}")
 
 
 def _format_confusion(cm) -> str:

@@ -336,10 +336,10 @@ class ProgressBar(Callback):
     (summary lines only).  Without tqdm installed, verbose 1 behaves like 2.
     """
 
-    def __init__(self, verbose="auto", file=None) -> None:
+    def __init__(self, verbose="auto", file=None, mininterval: float = 0.2) -> None:
         if verbose not in ("auto", 0, 1, 2):
             raise ValueError(f"ProgressBar: verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
-        self.file = file
+        self.file, self.mininterval = file, mininterval
         self.verbose = verbose
         self._bar = None
 
@@ -363,13 +363,13 @@ class ProgressBar(Callback):
             return
         self._bar = tqdm(total=self.params.get("steps"), desc=f"Epoch {epoch + 1}/{self.params.get('epochs')}",
                          file=self.file or sys.stdout, leave=False, unit="batch", dynamic_ncols=True,
-                         mininterval=0.2)
+                         mininterval=self.mininterval)
 
     def on_batch_end(self, batch, logs=None):
         if self._bar is not None:
-            self._bar.update(1)
             post = {k: _fmt(v) for k, v in (logs or {}).items() if k != "batch_loss"}
-            self._bar.set_postfix(post, refresh=False)     # drawn at tqdm's own pace, not every batch
+            self._bar.set_postfix(post, refresh=False)     # drawn by update() at tqdm's pace, not every batch
+            self._bar.update(1)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is not None:
