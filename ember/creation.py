@@ -27,7 +27,10 @@ def _size(size):
     for s in size:
         if isinstance(s, Tensor):
             s = s.item()
-        s = int(s)
+        try:
+            s = int(s)
+        except (TypeError, ValueError):
+            raise TypeError(f"size must be a sequence of ints, got {tuple(size)!r}") from None
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
         out.append(s)
@@ -81,6 +84,11 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     if dtype is None:
         dtype = _dt.bool_ if isinstance(fill_value, bool) else (
             _dt.int64 if isinstance(fill_value, int) else _dt.get_default_dtype())
+    if not isinstance(fill_value, (int, float, bool, _np.number, _np.bool_)) and not (
+            isinstance(fill_value, Tensor) and fill_value.numel() == 1):
+        raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__}")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     return _finish(xp.full(_size((size,) if isinstance(size, int) else (tuple(size),)), fill_value,
                            _dt.to_dtype(dtype)), requires_grad, device)
 

@@ -681,6 +681,8 @@ def where(condition, x=None, y=None):
         from .index import nonzero
         return nonzero(condition, as_tuple=True)
     c = condition._data if isinstance(condition, Tensor) else _np.asarray(condition)
+    if c.dtype.kind == "f":
+        raise RuntimeError(f"where: expected condition to be a bool tensor, got dtype {c.dtype}")
     if c.dtype != _np.bool_:
         c = c.astype(bool)
     x, y = _both_tensors(x, y, "where")

@@ -7,6 +7,8 @@ rather than ``np.add.at``.
 """
 from __future__ import annotations
 
+from builtins import any as builtins_any
+
 import numpy as _np
 
 from ..autograd.function import Function
@@ -288,6 +290,7 @@ def scatter_add(x: Tensor, dim: int, index, src) -> Tensor:
     """Out-of-place ``x.scatter_add(dim, index, src)``: adds ``src`` into ``x`` at ``index`` along ``dim``."""
     axis = _wrap_dim(dim, x._data.ndim, "scatter_add")
     ia = _check_index_tensor(index, x, axis, "scatter_add")
+    _check_src_covers(src, ia, "scatter_add")
     return ScatterAdd.apply(x, axis, ia, src)
 
 
@@ -305,7 +308,16 @@ def scatter(x: Tensor, dim: int, index, src=None, value=None, reduce=None) -> Te
         raise ValueError(f"scatter: reduce must be None, 'add' or 'sum', got {reduce!r}")
     if isinstance(src, Tensor) and src._data.dtype != x._data.dtype:
         src = src.to(x.dtype)
+    _check_src_covers(src, ia, "scatter")
     return Scatter.apply(x, axis, ia, src)
+
+
+def _check_src_covers(src, ia, op):
+    if isinstance(src, Tensor):
+        s = src._data.shape
+        if len(s) != ia.ndim or builtins_any(a < b for a, b in zip(s, ia.shape)):
+            raise RuntimeError(f"{op}(): expected src of shape at least {tuple(ia.shape)} (the index's shape) with "
+                               f"the same number of dims, got {tuple(s)}")
 
 
 def _scatter_into_zeros(g: Tensor, idx, axis, shape) -> Tensor:
@@ -362,6 +374,8 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
     ia = index._data if isinstance(index, Tensor) else _np.asarray(index)
     if ia.ndim > 1:
         raise IndexError(f"index_select(): index must be 0-D or 1-D, got shape {tuple(ia.shape)}")
+    if ia.dtype.kind not in "iu":
+        raise IndexError(f"index_select(): expected an integer (int64) index, got dtype {ia.dtype}")
     ia = ia.reshape(-1)
     n = x._data.shape[axis] if x._data.ndim else 1
     if ia.size and (ia.min() < -n or ia.max() >= n):
@@ -461,17 +475,26 @@ def argwhere(x):
     return nonzero(x)
 
 
+def _need_2d(x, op):
+    if x._data.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+
+
 def tril(x, diagonal=0):
+    _need_2d(x, "tril")
     m = _np.tri(*x._data.shape[-2:], k=diagonal, dtype=bool)
     return _MaskedFill.apply(x, ~m, 0)
 
 
 def triu(x, diagonal=0):
+    _need_2d(x, "triu")
     m = _np.tri(*x._data.shape[-2:], k=diagonal - 1, dtype=bool)
     return _MaskedFill.apply(x, m, 0)
 
 
 def diagonal(x, offset=0, dim1=0, dim2=1):
+    _need_2d(x, "diagonal")
+    dim1, dim2 = _wrap_dim(dim1, x._data.ndim, "diagonal"), _wrap_dim(dim2, x._data.ndim, "diagonal")
     n = x._data.shape
     i = _np.arange(min(n[dim1], n[dim2] - offset) if offset >= 0 else min(n[dim1] + offset, n[dim2]))
     r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
@@ -488,10 +511,14 @@ def diag(x, diagonal_=0):
         i = _np.arange(x._data.shape[0])
         r, c = (i, i + diagonal_) if diagonal_ >= 0 else (i - diagonal_, i)
         return IndexPut.apply(z, x, (r, c), False)
+    if x._data.ndim != 2:
+        raise RuntimeError(f"diag(): supports 1-D or 2-D tensors, got shape {tuple(x.shape)}")
     return diagonal(x, diagonal_)
 
 
 def trace(x):
+    if x._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix (2-D), got shape {tuple(x.shape)}")
     return diagonal(x).sum()
 
 

@@ -137,7 +137,11 @@ class Einsum(Function):
     def forward(ctx, eq, *arrays):
         ctx.eq = eq
         ctx.save_for_backward(*arrays)
-        return _np.einsum(eq, *arrays, optimize=True)
+        try:
+            return _np.einsum(eq, *arrays, optimize=True)
+        except ValueError as e:
+            raise RuntimeError(f"einsum(): equation '{eq}' with operands of shapes "
+                               f"{[tuple(a.shape) for a in arrays]}: {e}") from None
 
     @staticmethod
     def backward(ctx, g):
@@ -192,6 +196,10 @@ def einsum(equation: str, *operands) -> Tensor:
     if len(terms) != len(operands):
         raise RuntimeError(f"einsum(): the equation '{equation}' has {len(terms)} operands but {len(operands)} "
                            f"tensors were given")
+    out_terms = eq.split("->")[1]
+    for c in out_terms:
+        if c not in "".join(terms):
+            raise RuntimeError(f"einsum(): output subscript '{c}' of '{equation}' does not appear in the inputs")
     for t, o in zip(terms, operands):
         if len(t) != o.ndim:
             raise RuntimeError(f"einsum(): the subscript '{t}' has {len(t)} dims but the operand has shape "

@@ -406,6 +406,8 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
         return sum(E.ne(x, 0).to(x.dtype), axes, keepdim)
     if p == "nuc":
         raise NotImplementedError("norm: the nuclear norm is not implemented; use p=2/'fro', 1, inf or a number")
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise ValueError(f"norm: p must be a number, 'fro', inf or -inf, got {p!r}")
     return E.pow(sum(E.pow(E.abs(x), p), axes, keepdim), 1.0 / p)
 
 
