@@ -44,3 +44,17 @@ def fmt_row(name: str, t_ember: float, t_torch: float) -> str:
 def header() -> str:
     return ("| benchmark                                    |  ember (ms) |  torch (ms) |  ratio |\n"
             "|----------------------------------------------|------------|------------|--------|")
+
+
+def time_pair(f_ember, f_torch, repeat: int = 15) -> tuple[float, float]:
+    """Median seconds of ``f_ember`` and ``f_torch`` timed in alternation (machine noise hits both alike)."""
+    f_ember(), f_torch()
+    te, tt = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f_ember()
+        t1 = time.perf_counter()
+        f_torch()
+        te.append(t1 - t0)
+        tt.append(time.perf_counter() - t1)
+    return statistics.median(te), statistics.median(tt)
