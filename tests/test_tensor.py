@@ -337,3 +337,37 @@ def test_operators_match_torch():
         e, t = f(ember.tensor(a), ember.tensor(b)), f(torch.tensor(a), torch.tensor(b))
         assert str(e.dtype) == str(t.dtype).replace("torch.", "")
         np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
+
+
+VIEW_CASES = {
+    "setitem_twice": lambda m, w: (lambda o: (o.__setitem__(0, w[0]), o.__setitem__(0, w[1] * 2), o)[2])(m.zeros(2, 2)),
+    "setitem_mask": lambda m, w: (lambda y: (y.__setitem__(y > 0, 0.0), y)[1])(w * 3),
+    "setitem_adv": lambda m, w: (lambda y: (y.__setitem__((m.tensor([0, 1]), m.tensor([1, 1])), w[0]), y)[1])(w * 1),
+    "chain_on_views": lambda m, w: (lambda y: (y[0].mul_(2), y[:, 1].add_(w[1]), y.exp_(), y)[3])(w * 1),
+    "clone_then_inplace": lambda m, w: (lambda y: (y.relu_(), y)[1])(w.clone()),
+    "view_of_view": lambda m, w: (lambda y: (y.view(4)[1:3].mul_(w[0]), y)[1])(w * 1),
+    "t_view_sub": lambda m, w: (lambda y: (y.t()[1].sub_(w[1]), y)[1])(w ** 2),
+    "rows_written_in_loop": lambda m, w: (lambda o: ([o.__setitem__(t, (w[t % 2] * (t + 1)).tanh()) for t in range(3)],
+                                                     o)[1])(m.zeros(3, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIEW_CASES))
+def test_inplace_through_views_matches_torch(name):
+    res = []
+    for m in (torch, ember):
+        w = m.tensor([[0.5, -1.0], [2.0, 0.3]], requires_grad=True)
+        out = VIEW_CASES[name](m, w)
+        (out * out).sum().backward()
+        res.append((out.detach().numpy().copy(), w.grad.numpy().copy()))
+    for e, t in zip(res[1], res[0]):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
+
+
+def test_overwriting_a_saved_view_raises_like_torch():
+    w = ember.tensor([[0.5, -1.0], [2.0, 0.3]], requires_grad=True)
+    o = ember.zeros(3, 2)
+    for t in range(3):
+        o[t] = (o[t - 1] @ w).tanh() if t else w[0]
+    with pytest.raises(RuntimeError, match=r"inplace.*MatMul"):
+        (o * o).sum().backward()
