@@ -186,8 +186,9 @@ class History:
                     lower = name == "loss" or name in ("mae", "mse", "rmse", "hamming_loss", "poisson_deviance")
                     be, bv = self.best("val_" + name, "min" if lower else "max")
                     ax.axvline(be + 1, color="grey", linestyle=":", linewidth=1)
-                    ax.annotate(f"best {bv:.4g}", (be + 1, bv), textcoords="offset points", xytext=(4, 6),
-                                fontsize=8)
+                    right = be + 1 > (xs[0] + xs[-1]) / 2      # keep the label inside the axes
+                    ax.annotate(f"best {bv:.4g}", (be + 1, bv), textcoords="offset points",
+                                xytext=(-4 if right else 4, 6), ha="right" if right else "left", fontsize=8)
                 except ValueError:
                     pass
             ax.set_title(name)
