@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.function import Function, once_differentiable
+from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad
 from ..backend import xp as np
 from ..tensor import Tensor
 
@@ -49,15 +50,16 @@ class _Normalize(Function):
             y = y + b.reshape(aff_shape)
         elif w is None:
             y = y.copy() if y is xhat else y
-        ctx.cfg = (stat_shape, red, aff_shape, aff_axes, w is not None, b is not None)
-        ctx.save_for_backward(xhat, invstd.astype(x.dtype, copy=False), w)
+        ctx.cfg = (stat_shape, red, aff_shape, aff_axes, w is not None, b is not None, eps)
+        ctx.save_for_backward(xhat, invstd.astype(x.dtype, copy=False), w, x)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g):
-        xhat, invstd, w = ctx.saved_tensors
-        stat_shape, red, aff_shape, aff_axes, has_w, has_b = ctx.cfg
+        xhat, invstd, w, x = ctx.saved_tensors
+        stat_shape, red, aff_shape, aff_axes, has_w, has_b, eps = ctx.cfg
+        if _grad.create_graph:
+            return _normalize_backward_graph(g, x, w, ctx.needs_input_grad, ctx.cfg)
         xhat, invstd, g = xhat._data, invstd._data, g._data
         need = ctx.needs_input_grad
         gx = gw = gb = None
@@ -75,6 +77,29 @@ class _Normalize(Function):
             gx = (dxhat - m1 - xhat * m2) * invstd
             gx = Tensor._make(gx.reshape(g.shape).astype(g.dtype, copy=False))
         return gx, gw, gb, None, None, None, None, None
+
+
+def _normalize_backward_graph(g, x, w, need, cfg):
+    """The same backward written with ember ops, the statistics recomputed from ``x`` inside the graph, so
+    that ``create_graph=True`` records it and second derivatives work (the raw-array path is used otherwise)."""
+    stat_shape, red, aff_shape, aff_axes, has_w, has_b, eps = cfg
+    xs = x.reshape(stat_shape) if stat_shape is not None else x
+    xc = xs - xs.mean(red, keepdim=True)
+    invstd = ((xc * xc).mean(red, keepdim=True) + eps).rsqrt()
+    xhat = xc * invstd
+    xhat_full = xhat.reshape(x.shape) if stat_shape is not None else xhat
+    gx = gw = gb = None
+    if has_w and need[1]:
+        gw = (g * xhat_full).sum(aff_axes)
+    if has_b and need[2]:
+        gb = g.sum(aff_axes)
+    if need[0]:
+        dxhat = g * w.reshape(aff_shape) if has_w else g
+        if stat_shape is not None:
+            dxhat = dxhat.reshape(stat_shape)
+        gx = (dxhat - dxhat.mean(red, keepdim=True) - xhat * (dxhat * xhat).mean(red, keepdim=True)) * invstd
+        gx = gx.reshape(x.shape)
+    return gx, gw, gb, None, None, None, None, None
 
 
 def _update_running(running, mean, var, m, n):

@@ -1,6 +1,6 @@
 """Normalization against PyTorch: batch norm (train/eval, running statistics over several steps, momentum incl.
 None, track_running_stats, affine, 2-D/3-D/4-D inputs), layer/group/instance norm, F.normalize; values and
-every gradient, float32 and float64, gradcheck, errors, reprs and state_dict keys."""
+every gradient, float32 and float64, gradcheck and double backward, errors, reprs and state_dict keys."""
 import numpy as np
 import pytest
 import torch
@@ -143,6 +143,22 @@ def test_norm_errors():
         nn.LayerNorm(5)(ember.randn(2, 4))
     with pytest.raises(ValueError, match="divisible by num_groups"):
         nn.GroupNorm(3, 4)
-    with pytest.raises(RuntimeError, match="once-differentiable"):
-        x = ember.randn(4, 3, requires_grad=True)
-        ember.autograd.grad(F.batch_norm(x, None, None, training=True).pow(2).sum(), x, create_graph=True)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+    lambda x, w, b: F.layer_norm(x, (3, 2), w.reshape(3, 1).expand(3, 2), b.reshape(3, 1).expand(3, 2)),
+    lambda x, w, b: F.group_norm(x, 3, w, b),
+    lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+])
+def test_norm_double_backward(fn):
+    r = lambda *s: ember.randn(*s, dtype=ember.float64, requires_grad=True)  # noqa: E731
+    assert ember.autograd.gradgradcheck(fn, [r(4, 3, 2), r(3), r(3)])
+
+
+def test_batch_norm_second_derivative_matches_torch():
+    def f(m, x, w):
+        y = _lib(m).batch_norm(x, None, None, w, None, training=True)
+        (gx,) = (ember.autograd.grad if m is ember else torch.autograd.grad)((y ** 3).sum(), x, create_graph=True)
+        return (gx * gx).sum()
+    compare(f, [(5, 3), (3,)])
