@@ -85,3 +85,13 @@ def test_unary_int_inputs_promote_to_float():
 
 def _same(e, t):
     return str(e.dtype) == str(t.dtype).replace("torch.", "")
+
+
+def test_numpy_scalars_act_as_python_numbers():
+    for s in (np.float64(2.0), np.float32(2.0), np.int64(3), np.int32(3)):
+        for base in ("float32", "int32", "int64", "float16"):
+            e = ember.ones(2, dtype=getattr(ember, base)) * s
+            t = torch.ones(2, dtype=getattr(torch, base)) * s
+            assert _same(e, t), (s, base, e.dtype, t.dtype)
+            e2 = s + ember.ones(2, dtype=getattr(ember, base))
+            assert isinstance(e2, ember.Tensor) and e2.dtype == e.dtype

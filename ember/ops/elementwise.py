@@ -66,6 +66,8 @@ def _prep(a, b, op: str):
 
 
 def _scalar_operand(s, t, op):
+    if isinstance(s, _np.generic) and s.dtype.kind in "biuf":
+        return s.item()     # NumPy scalars act as Python numbers (np.float64(2) * float32 tensor stays float32)
     if isinstance(s, (int, float, bool)):
         return s
     if isinstance(s, (_np.ndarray, _np.generic, list, tuple)):
