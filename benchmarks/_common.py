@@ -38,12 +38,12 @@ def timeit(fn, repeat: int = 7, number: int | None = None, min_time: float = 0.2
 
 
 def fmt_row(name: str, t_ember: float, t_torch: float) -> str:
-    return f"| {name:<44} | {t_ember * 1e3:>10.3f} | {t_torch * 1e3:>10.3f} | {t_ember / t_torch:>6.2f} |"
+    return f"| {name:<66} | {t_ember * 1e3:>10.3f} | {t_torch * 1e3:>10.3f} | {t_ember / t_torch:>6.2f} |"
 
 
 def header() -> str:
-    return ("| benchmark                                    |  ember (ms) |  torch (ms) |  ratio |\n"
-            "|----------------------------------------------|------------|------------|--------|")
+    return (f"| {'benchmark':<66} | ember (ms) | torch (ms) |  ratio |\n"
+            f"|{'-' * 68}|------------|------------|--------|")
 
 
 def time_pair(f_ember, f_torch, repeat: int = 15) -> tuple[float, float]:
