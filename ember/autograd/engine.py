@@ -92,6 +92,16 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                     grads = in_grads = buf = None
                     _accumulate_leaf(node, g, create_graph)
                     g = None
+                elif capture is not None and grads[0] is not None:
+                    var = node.variable          # autograd.grad: a leaf's hooks still see (and may replace) it
+                    if var is not None and var._hooks:
+                        g = grads[0]
+                        for h in list(var._hooks):
+                            r = h(g)
+                            if r is not None:
+                                g = r
+                        for k in capture.get((node, 0), ()):
+                            results[k] = g
                 continue
             if node._pre_hooks:
                 grads = _run_pre_hooks(node, grads)

@@ -251,3 +251,15 @@ def test_integer_outputs_do_not_require_grad():
     assert not x.argmax().requires_grad and not (x > 0).requires_grad
     assert not x.long().requires_grad and not x.max(0).indices.requires_grad
     assert not x.floor().long().requires_grad
+
+
+def test_hooks_with_autograd_grad_match_torch():
+    res = []
+    for m in (torch, ember):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.register_hook(lambda g: g * 10)
+        x.register_hook(lambda g: g + 100)
+        gy, gx = m.autograd.grad((y * y).sum(), [y, x])
+        res.append((gy.tolist(), gx.tolist()))
+    assert res[0] == res[1]
