@@ -151,3 +151,35 @@ def test_demo_full_run(tmp_path):
     assert {"checkpoint.safetensors", "history.csv", "curves.png"} <= {p.name for p in run.iterdir()}
     header = (run / "history.csv").read_text().splitlines()[0]
     assert header.startswith("epoch,loss,accuracy,val_loss,val_accuracy,lr")
+
+
+def test_ctrl_c_saves_a_resumable_checkpoint(tmp_path):
+    """A real SIGINT during `ember train`: exit code 130, a checkpoint in the run folder, and --resume
+    finishes the run."""
+    import signal
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(TINY.format(out=(tmp_path / "runs").as_posix()).replace("epochs = 1", "epochs = 200"))
+    cmd = [sys.executable, "-m", "ember.cli", "train", str(cfg), "-v"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        for line in p.stdout:           # wait until training runs (epoch summary lines end with a newline)
+            if "Epoch 2/200" in line:
+                break
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, err
+    assert "resumable checkpoint" in err and "--resume" in err
+    (run,) = list((tmp_path / "runs").iterdir())
+    ck = run / "checkpoint.safetensors"
+    from ember.train import load_checkpoint
+    state = load_checkpoint(ck)
+    assert 2 <= state["epoch"] < 200
+    r = subprocess.run([sys.executable, "-m", "ember.cli", "train", str(cfg), "-q", "--epochs", str(state["epoch"] + 1),
+                        "--resume", str(ck)], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 0, r.stderr
+    assert "test accuracy" in r.stdout
