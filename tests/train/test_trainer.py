@@ -167,3 +167,23 @@ def test_errors():
         Trainer(model, nn.CrossEntropyLoss(), opt).fit(x, verbose=0)
     with pytest.raises(ValueError, match="different lengths"):
         Trainer(model, nn.CrossEntropyLoss()).evaluate((x, y[:3]))
+
+
+def test_zoo_models_and_registry():
+    from ember import models
+    m = models.get("mlp", in_features=64, hidden=(32, 16), out_features=10, activation="tanh", dropout=0.1)
+    assert tuple(m(ember.randn(5, 1, 8, 8)).shape) == (5, 10)
+    assert sum(p.numel() for p in m.parameters()) == 64 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10
+    for size, pool in ((28, "max"), (32, "avg")):
+        net = models.get("lenet5", input_size=size, pool=pool)
+        assert tuple(net(ember.randn(2, 1, size, size)).shape) == (2, 10)
+        assert sum(p.numel() for p in net.parameters()) == 61706      # LeNet-5's classic count
+    assert models.resolve("ember.models:MLP") is models.MLP
+    with pytest.raises(ValueError, match="LeNet5 expected input of shape \\(N, 1, 28, 28\\), got \\(2, 1, 32, 32\\)"):
+        models.LeNet5()(ember.randn(2, 1, 32, 32))
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        models.MLP(4, activation="swish")
+    with pytest.raises(ValueError, match="unknown model 'vgg'; available: .*lenet5.*mlp"):
+        models.get("vgg")
+    with pytest.raises(TypeError, match="bad arguments"):
+        models.get("mlp", in_features=3, widht=2)
