@@ -62,7 +62,7 @@ def train_triplet(x, y, epochs, quick, rng):
             emb = net(ember.tensor(x[idx]))
             lab = y[idx]
             with ember.no_grad():
-                d = _pdist(emb.numpy())
+                d = _pdist(emb.detach().numpy())
             same = lab[:, None] == lab[None]
             pos = np.where(same, d, -np.inf).argmax(1)
             neg = np.where(~same, d, np.inf).argmin(1)
