@@ -66,6 +66,8 @@ def compare(fn, shapes_or_arrays, dtype=np.float64, atol=1e-6, rtol=1e-5, grad=T
         assert_close(eo, to, atol, rtol, what=f"output {i}")
         if isinstance(to, torch.Tensor):
             assert eo.dtype == np.dtype(str(to.dtype).replace("torch.", "")), f"output {i} dtype {eo.dtype} vs {to.dtype}"
+            assert eo.requires_grad == to.requires_grad, \
+                f"output {i}: requires_grad {eo.requires_grad} vs torch {to.requires_grad}"
     if not grad:
         return e_out
     e_diff = [(eo, to) for eo, to in zip(e_out, t_out) if isinstance(to, torch.Tensor) and to.requires_grad]
