@@ -43,7 +43,7 @@ def _limit_threads(n: int | None) -> None:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return
-    import numpy as np
+    from .backend import np
     np.ones((2, 2)) @ np.ones((2, 2))      # make sure the BLAS library is loaded before limiting it
     threadpool_limits(n)
 
@@ -222,7 +222,7 @@ def _to_tensor_dataset(ds, subset: int | None = None):
     """Image datasets as a TensorDataset of (N, 1, H, W) float32 in [0, 1] and int64 labels: the fast path."""
     from . import from_numpy
     from .data import TensorDataset
-    import numpy as np
+    from .backend import np
     x = np.asarray(ds.data.numpy(), dtype=np.float32)
     if x.max() > 1.0:
         x = x / np.float32(255.0)
@@ -453,7 +453,7 @@ def _load_run(path: str):
 
 
 def _eval_data(spec: str | None, cfg: dict):
-    import numpy as np
+    from .backend import np
     from . import from_numpy
     from .data import TensorDataset
     if spec is None:
@@ -504,7 +504,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    import numpy as np
+    from .backend import np
     from . import from_numpy
     from .train import Trainer
     from . import nn
@@ -545,7 +545,7 @@ def cmd_predict(args) -> int:
 
 def cmd_info(args) -> int:
     import platform
-    import numpy as np
+    from .backend import np
     import ember
     print(f"ember {ember.__version__}")
     print(f"python {platform.python_version()} ({platform.system()} {platform.machine()})")
