@@ -22,10 +22,10 @@ demo: $(STAMP)
 	$(VENV)/bin/ember demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n 2 -q
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -n 2 -q -m "not slow"
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n 2 -q -m "not slow"
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

@@ -2,10 +2,15 @@
 import os
 import pathlib
 
-import numpy as np
-import pytest
+# one BLAS thread per test process: pytest-xdist already runs one process per core, and oversubscribed BLAS
+# threads make small GEMMs hundreds of times slower (this must run before NumPy is imported)
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import ember
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import ember  # noqa: E402
 
 SHARED_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -23,5 +28,3 @@ def shared_data():
         pytest.skip(f"shared data folder {SHARED_DATA} not present")
     return SHARED_DATA
 
-
-os.environ.setdefault("OMP_NUM_THREADS", "1")
