@@ -446,6 +446,7 @@ class Tensor:
         if res._data.shape != self._data.shape:
             raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: the result of shape "
                                f"{tuple(res.shape)} doesn't match the destination of shape {tuple(self.shape)}")
+        _check_inplace_cast(res._data.dtype, self._data.dtype, op)
         if res._data is not self._data:
             if not self._data.flags.writeable:
                 raise RuntimeError("in-place operation on a read-only tensor (an expand()/broadcast_to() view); "
@@ -472,6 +473,7 @@ class Tensor:
             if tuple(r.shape) != tuple(self.shape):
                 raise RuntimeError(f"in-place {name}_: the result of shape {tuple(r.shape)} doesn't match the "
                                    f"destination of shape {tuple(self.shape)}")
+            _check_inplace_cast(r._data.dtype, b._data.dtype, op)
             with _NoGradCtx():     # the flat positions of the view inside the base
                 ids = fn(Tensor._make(xp.arange(b._data.size).reshape(b._data.shape)))._data.reshape(-1)
             from .ops.index import IndexPut
@@ -759,6 +761,14 @@ def _init(t: Tensor, arr) -> None:
     t._acc = None
     t._hooks = None
     t._retains = False
+
+
+def _check_inplace_cast(src, dst, op) -> None:
+    # as PyTorch: an in-place op may narrow within a kind (float64 -> float32) but never silently truncate
+    # float -> int or int -> bool
+    if src != dst and not _np.can_cast(src, dst, "same_kind"):
+        raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: result type {src} can't be cast to the "
+                           f"desired output type {dst}")
 
 
 def _rebuild(arr, rg):

@@ -371,3 +371,25 @@ def test_overwriting_a_saved_view_raises_like_torch():
         o[t] = (o[t - 1] @ w).tanh() if t else w[0]
     with pytest.raises(RuntimeError, match=r"inplace.*MatMul"):
         (o * o).sum().backward()
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.add_(1.5), lambda x: x.div_(2), lambda x: x.mul_(2.0),
+                                lambda x: x.clamp_(0.5, 1.5), lambda x: x.exp_(), lambda x: x[0:1].add_(0.5)])
+def test_inplace_refuses_lossy_cast_like_torch(fn):
+    for m in (torch, ember):
+        x = m.tensor([1, 2])
+        with pytest.raises(RuntimeError, match="can't be cast"):
+            fn(x)
+
+
+def test_inplace_allowed_casts_like_torch():
+    for f in (lambda m, x: x.sub_(1), lambda m, x: x.copy_(m.tensor([1.5, 2.5])), lambda m, x: x.fill_(1.5),
+              lambda m, x: x.__setitem__(0, 2.7), lambda m, x: x.add_(m.tensor([True, False]))):
+        e, t = ember.tensor([1, 2]), torch.tensor([1, 2])
+        f(ember, e)
+        f(torch, t)
+        assert e.tolist() == t.tolist() and e.dtype == ember.int64
+    x = ember.ones(2)
+    x.add_(ember.ones(2, dtype=ember.float64))
+    x.mul_(ember.tensor([2, 3]))
+    assert x.dtype == ember.float32 and x.tolist() == [4.0, 6.0]
