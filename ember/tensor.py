@@ -351,6 +351,9 @@ class Tensor:
             dtype = dtype._dtype
         return self.to(dtype)
 
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
     def cpu(self) -> "Tensor":
         return self
 

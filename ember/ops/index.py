@@ -10,6 +10,7 @@ from __future__ import annotations
 from builtins import any as builtins_any
 
 import numpy as _np
+from typing import NamedTuple
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
@@ -532,6 +533,49 @@ def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got range "
                            f"[{int(a.min())}, {int(a.max())}]")
     return Tensor._make((a[..., None] == _np.arange(num_classes)).astype(_np.int64))
+
+
+class _SortResult(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+def _order(x: Tensor, axis: int, descending: bool):
+    a = x._data
+    if a.ndim == 0:
+        return _np.zeros((), _np.int64)
+    if descending:      # negate (stable sort keeps ties in their original order in both directions)
+        a = -(a.astype(_np.int64) if a.dtype.kind in "bu" else a)
+    return _np.argsort(a, axis=axis, kind="stable").astype(_np.int64)
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> _SortResult:
+    """Sorted values along ``dim`` and the indices they came from (``torch.sort``); the gradient flows back
+    to the original positions."""
+    axis = _wrap_dim(dim, x._data.ndim, "sort")
+    idx = _order(x, axis, descending)
+    if x._data.ndim == 0:
+        return _SortResult(x, Tensor._make(idx))
+    return _SortResult(Gather.apply(x, axis, idx), Tensor._make(idx))
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Indices that sort ``x`` along ``dim`` (``torch.argsort``)."""
+    axis = _wrap_dim(dim, x._data.ndim, "argsort")
+    return Tensor._make(_order(x, axis, descending))
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> _SortResult:
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices (``torch.topk``)."""
+    axis = _wrap_dim(dim, x._data.ndim, "topk")
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size {n} (shape {tuple(x.shape)})")
+    idx = _order(x, axis, largest)
+    if x._data.ndim == 0:
+        return _SortResult(x, Tensor._make(idx))
+    idx = _np.take(idx, _np.arange(k), axis=axis)
+    return _SortResult(Gather.apply(x, axis, idx), Tensor._make(idx))
 
 
 def searchsorted(sorted_seq, values, right=False):

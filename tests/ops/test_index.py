@@ -237,3 +237,15 @@ def test_gather_family_errors(fn, exc, match):
     x = ember.zeros(3, 4)
     with pytest.raises(exc, match=match):
         fn(x)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_argsort_topk(dim, descending):
+    compare(lambda m, x: m.sort(x, dim=dim, descending=descending), [(3, 4)])
+    compare(lambda m, x: m.argsort(x, dim=dim, descending=descending), [(3, 4)])
+    compare(lambda m, x: x.topk(2, dim=dim, largest=not descending), [(3, 4)])
+    assert gradcheck(lambda x: ember.sort(x, dim=dim, descending=descending).values, [(3, 4)])
+    assert gradcheck(lambda x: x.topk(2, dim=dim).values, [(3, 4)])
+    with pytest.raises(RuntimeError, match="topk.*5"):
+        ember.randn(3, 4).topk(5, dim=dim)
