@@ -32,7 +32,7 @@ class MLP(nn.Module):
     ember.Size([32, 10])
     """
 
-    def __init__(self, in_features: int, hidden=(128,), out_features: int = 10, activation="relu",
+    def __init__(self, in_features: int = 784, hidden=(128,), out_features: int = 10, activation="relu",
                  dropout: float = 0.0) -> None:
         super().__init__()
         if isinstance(hidden, int):

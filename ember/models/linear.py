@@ -1,0 +1,174 @@
+"""Linear and small fully connected models of the first lectures: ``LogisticRegression``, Rosenblatt's
+``Perceptron``, the ``PoissonMLP`` (log link with an exposure offset) and the ``MultiLabelMLP``.
+
+    model = LogisticRegression(2)                  # logits; train with nn.BCEWithLogitsLoss
+    p = Perceptron(2); p.fit_rosenblatt(X, y)      # labels +-1; returns (converged, epochs)
+    log_mu = PoissonMLP(6)(x, log_exposure)        # train with nn.PoissonNLLLoss(log_input=True)
+"""
+from __future__ import annotations
+
+import ember
+from .. import nn
+from .mlp import make_activation
+
+__all__ = ["LogisticRegression", "Perceptron", "PoissonMLP", "MultiLabelMLP"]
+
+
+def _check_features(x, n: int, who: str):
+    if x.ndim != 2 or x.shape[1] != n:
+        raise ValueError(f"{who} expected input of shape (N, {n}), got {tuple(x.shape)}")
+
+
+class LogisticRegression(nn.Module):
+    """A single ``Linear(in_features, out_features)`` layer returning logits.
+
+    The probability is ``sigmoid(logits)`` (binary, ``out_features=1``) or ``softmax`` (multinomial); train on
+    the logits with ``nn.BCEWithLogitsLoss`` or ``nn.CrossEntropyLoss``, which fuse the link with the loss for
+    numerical stability.  ``predict_proba`` applies the link.
+
+    >>> LogisticRegression(2)(ember.randn(5, 2)).shape
+    ember.Size([5, 1])
+    """
+
+    def __init__(self, in_features: int = 2, out_features: int = 1) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.linear = nn.Linear(in_features, out_features)
+
+    def forward(self, x):
+        """(N, in_features) -> (N, out_features) logits."""
+        _check_features(x, self.in_features, "LogisticRegression")
+        return self.linear(x)
+
+    @ember.no_grad()
+    def predict_proba(self, x):
+        """Probabilities: sigmoid of the logits for one output, softmax over dim 1 otherwise."""
+        z = self(x)
+        return ember.sigmoid(z) if self.out_features == 1 else ember.softmax(z, 1)
+
+
+class Perceptron(nn.Module):
+    """Rosenblatt's perceptron: ``sign(w.x + b)`` with labels +-1.
+
+    ``forward`` returns the score ``w.x + b`` (N,) so the model can also be trained by gradient descent (e.g. on
+    a hinge loss); ``fit_rosenblatt`` applies the original rule ``w += y_i x_i, b += y_i`` for every misclassified
+    sample, which converges in a finite number of epochs on linearly separable data and never on XOR.
+
+    >>> p = Perceptron(2)
+    >>> converged, epochs = p.fit_rosenblatt(X, y)      # y in {-1, +1}
+    """
+
+    def __init__(self, in_features: int = 2) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.weight = nn.Parameter(ember.zeros(in_features))
+        self.bias = nn.Parameter(ember.zeros(1))
+
+    def forward(self, x):
+        """(N, in_features) -> (N,) scores ``x @ w + b``."""
+        _check_features(x, self.in_features, "Perceptron")
+        return x @ self.weight + self.bias
+
+    @ember.no_grad()
+    def predict(self, x):
+        """Labels +1 / -1."""
+        return ember.where(self(x) > 0, 1.0, -1.0)
+
+    @ember.no_grad()
+    def fit_rosenblatt(self, x, y, epochs: int = 100) -> tuple[bool, int]:
+        """Rosenblatt's rule over ``epochs`` passes in order; returns ``(converged, epochs_run)``.
+
+        ``x``: (N, in_features); ``y``: (N,) labels in {-1, +1}.  Stops after the first pass without mistakes.
+        """
+        x, y = ember.as_tensor(x).float(), ember.as_tensor(y).float()
+        _check_features(x, self.in_features, "Perceptron.fit_rosenblatt")
+        if y.shape != (x.shape[0],):
+            raise ValueError(f"Perceptron.fit_rosenblatt expected labels of shape ({x.shape[0]},), got "
+                             f"{tuple(y.shape)}")
+        if bool(((y != 1) & (y != -1)).any()):
+            raise ValueError("Perceptron.fit_rosenblatt expected labels in {-1, +1}")
+        w = self.weight.detach().numpy().copy()
+        b = float(self.bias.detach().numpy()[0])
+        X, Y = x.numpy(), y.numpy()
+        converged, run = False, 0
+        for epoch in range(epochs):
+            errors = 0
+            for xi, yi in zip(X, Y):
+                if yi * (float(xi @ w) + b) <= 0:
+                    w += yi * xi
+                    b += float(yi)
+                    errors += 1
+            run = epoch + 1
+            if errors == 0:
+                converged = True
+                break
+        self.weight.copy_(ember.tensor(w))
+        self.bias.copy_(ember.tensor([b]))
+        return converged, run
+
+
+class PoissonMLP(nn.Module):
+    """An MLP predicting the log-rate of a Poisson count: ``log mu = f(x) + log(exposure)``.
+
+    The exp link makes the rate positive; the exposure (time at risk, number of policies...) enters as a fixed
+    offset ``log_exposure`` with coefficient 1.  Train the output with ``nn.PoissonNLLLoss(log_input=True)``.
+
+    >>> model = PoissonMLP(6, hidden=(32, 32))
+    >>> log_mu = model(x, log_exposure=ember.log(exposure))     # (N,)
+    """
+
+    def __init__(self, in_features: int = 6, hidden=(32, 32), activation="tanh") -> None:
+        super().__init__()
+        if isinstance(hidden, int):
+            hidden = (hidden,)
+        self.in_features = in_features
+        sizes = [in_features, *hidden]
+        layers = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(a, b), make_activation(activation, "PoissonMLP")]
+        layers.append(nn.Linear(sizes[-1], 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x, log_exposure=None):
+        """(N, in_features) [and (N,) log-exposure] -> (N,) log-rate (log of the expected count)."""
+        _check_features(x, self.in_features, "PoissonMLP")
+        out = self.net(x).squeeze(1)
+        if log_exposure is not None:
+            if tuple(log_exposure.shape) != (x.shape[0],):
+                raise ValueError(f"PoissonMLP expected log_exposure of shape ({x.shape[0]},), got "
+                                 f"{tuple(log_exposure.shape)}")
+            out = out + log_exposure
+        return out
+
+    @ember.no_grad()
+    def predict_mean(self, x, exposure=None):
+        """The expected count ``exposure * exp(f(x))``."""
+        log_e = None if exposure is None else ember.log(ember.as_tensor(exposure).float())
+        return self(x, log_e).exp()
+
+
+class MultiLabelMLP(nn.Module):
+    """An MLP with one logit per label (N, num_labels): several labels can be on at once.  Train with
+    ``nn.BCEWithLogitsLoss``; predict ``logits > 0`` (probability > 0.5).
+
+    >>> MultiLabelMLP(20, num_labels=5)(ember.randn(3, 20)).shape
+    ember.Size([3, 5])
+    """
+
+    def __init__(self, in_features: int = 20, num_labels: int = 5, hidden=(64,), activation="relu",
+                 dropout: float = 0.0) -> None:
+        super().__init__()
+        from .mlp import MLP
+        self.in_features, self.num_labels = in_features, num_labels
+        self.mlp = MLP(in_features, hidden=hidden, out_features=num_labels, activation=activation, dropout=dropout)
+
+    def forward(self, x):
+        """(N, in_features) -> (N, num_labels) logits."""
+        if x.ndim < 2 or x[0].numel() != self.in_features:
+            raise ValueError(f"MultiLabelMLP expected input of shape (N, {self.in_features}), got {tuple(x.shape)}")
+        return self.mlp(x)
+
+    @ember.no_grad()
+    def predict(self, x):
+        """0/1 label matrix (N, num_labels)."""
+        return (self(x) > 0).float()
