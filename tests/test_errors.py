@@ -55,6 +55,8 @@ CASES = [
     ("index_add_oob", lambda: X().index_add(0, ember.tensor([3]), ember.ones(1, 4)), IndexError, r"index_add.*3"),
     ("masked_fill", lambda: X().masked_fill(ember.ones(4, 3, dtype=ember.bool), 0.0), RuntimeError,
      r"masked_fill.*\(4, 3\).*\(3, 4\)"),
+    ("masked_fill_bigger_mask", lambda: ember.zeros(3).masked_fill(ember.ones(2, 3, dtype=ember.bool), 1.0),
+     RuntimeError, r"masked_fill.*\(2, 3\).*\(3,\)"),
     ("narrow", lambda: X().narrow(0, 2, 2), IndexError, r"narrow.*size \(3\)"),
     ("permute", lambda: X().permute(0, 0), RuntimeError, r"permute"),
     ("einsum_out", lambda: ember.einsum("ij,jk->ikz", X(), X().t()), RuntimeError, r"einsum.*z"),
@@ -114,3 +116,25 @@ def test_no_silent_wrong_results():
     x = ember.zeros(2, 3)
     with pytest.raises(RuntimeError):
         x.copy_(ember.ones(2))
+
+
+@pytest.mark.parametrize("fn,exc,match", [
+    (lambda: ember.allclose(ember.ones(3), ember.ones(2)), RuntimeError, r"allclose.*\(3,\).*\(2,\)"),
+    (lambda: ember.isclose(ember.ones(3), ember.ones(2)), RuntimeError, r"isclose"),
+    (lambda: ember.masked_select(ember.ones(3), ember.ones(2, dtype=ember.bool)), RuntimeError, r"masked_select"),
+    (lambda: ember.broadcast_tensors(ember.ones(3), ember.ones(2)), RuntimeError, r"broadcast_tensors.*\(3,\)"),
+    (lambda: ember.dot(ember.ones(3), None), TypeError, r"Tensor.*NoneType"),
+    (lambda: ember.tensor([True]) ** -1, RuntimeError, r"pow.*negative"),
+    (lambda: ember.ones(2).repeat(-1), RuntimeError, r"repeat.*negative"),
+    (lambda: ember.einsum(ember.ones(2)), TypeError, r"einsum.*equation"),
+    (lambda: ember.clamp(ember.ones(2), "a"), TypeError, r"clamp.*str"),
+])
+def test_more_bad_inputs(fn, exc, match):
+    with pytest.raises(exc, match=match) as info:
+        fn()
+    assert "numpy" not in traceback.extract_tb(info.value.__traceback__)[-1].filename
+
+
+def test_softmax_of_empty():
+    for f in (ember.softmax, ember.log_softmax):
+        assert f(ember.zeros(0), 0).shape == (0,) and f(ember.zeros(2, 0), 1).shape == (2, 0)

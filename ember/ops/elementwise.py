@@ -308,7 +308,7 @@ class ScalarPow(Function):
 def pow(a, e):
     """``a ** e`` for tensor or scalar base and exponent (``torch.pow``)."""
     if isinstance(a, Tensor) and isinstance(e, (int, float)) and not isinstance(e, bool):
-        if a._data.dtype.kind in "iu" and isinstance(e, int) and e < 0:
+        if a._data.dtype.kind in "iub" and isinstance(e, int) and e < 0:
             raise RuntimeError("pow: integers to negative integer powers are not allowed; convert to float first")
         if a._data.dtype.kind in "iub" and isinstance(e, float):
             a = cast(a, _dt.get_default_dtype())
@@ -583,6 +583,9 @@ def clamp(x, min=None, max=None):
     """Limit values to [min, max] (``torch.clamp``); the gradient passes where the input is inside."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    for v in (min, max):
+        if v is not None and not isinstance(v, (int, float, Tensor, _np.number)):
+            raise TypeError(f"clamp: min/max must be numbers or Tensors, got {type(v).__name__}")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = x
         if min is not None:
@@ -828,17 +831,31 @@ def isfinite(x):
     return Tensor._make(_np.isfinite(x._data))
 
 
+def _close_operands(a, b, op):
+    for v in (a, b):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{op}(): expected Tensors, got {type(v).__name__}")
+    _check_broadcast(a._data.shape, b._data.shape, op)
+    return a._data, b._data
+
+
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return Tensor._make(_np.isclose(_arr(a), _arr(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` as a bool tensor (``torch.isclose``)."""
+    aa, bb = _close_operands(a, b, "isclose")
+    return Tensor._make(_np.asarray(_np.isclose(aa, bb, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """True when every element of ``a`` is within ``atol + rtol * |b|`` of ``b`` (``torch.allclose``)."""
-    return bool(_np.allclose(_arr(a), _arr(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    aa, bb = _close_operands(a, b, "allclose")
+    return bool(_np.allclose(aa, bb, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(a, b) -> bool:
     """True when ``a`` and ``b`` have the same shape and elements (``torch.equal``)."""
+    for v in (a, b):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"equal(): expected Tensors, got {type(v).__name__}")
     aa, bb = _arr(a), _arr(b)
     return aa.shape == bb.shape and bool(_np.array_equal(aa, bb))
 

@@ -411,7 +411,8 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
     if m.dtype != _np.bool_:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
     try:
-        _np.broadcast_shapes(m.shape, x._data.shape)
+        if _np.broadcast_shapes(m.shape, x._data.shape) != x._data.shape:
+            raise ValueError
     except ValueError:
         raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} is not broadcastable to the input of "
                            f"shape {tuple(x.shape)}") from None
@@ -437,6 +438,9 @@ class _MaskedFill(Function):
 
 def masked_select(x: Tensor, mask) -> Tensor:
     m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
+    if m.dtype != _np.bool_:
+        raise RuntimeError(f"masked_select: expected a bool mask, got dtype {m.dtype}")
+    E._check_broadcast(m.shape, x._data.shape, "masked_select")
     shape = _np.broadcast_shapes(m.shape, x._data.shape)
     xb = x.expand(shape) if x._data.shape != shape else x
     return getitem(xb, Tensor._make(_np.broadcast_to(m, shape)))

@@ -47,7 +47,11 @@ class MatMul(Function):
 
 
 def _as_t(x):
-    return x if isinstance(x, Tensor) else Tensor._make(_to_array(x, None))
+    if isinstance(x, Tensor):
+        return x
+    if x is None or isinstance(x, str):
+        raise TypeError(f"expected a Tensor, got {type(x).__name__}")
+    return Tensor._make(_to_array(x, None))
 
 
 def matmul(a, b) -> Tensor:
@@ -95,12 +99,14 @@ def bmm(a, b) -> Tensor:
 
 
 def mv(a, v) -> Tensor:
+    a, v = _as_t(a), _as_t(v)
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(a.shape)} and {tuple(v.shape)}")
     return matmul(a, v)
 
 
 def dot(a, b) -> Tensor:
+    a, b = _as_t(a), _as_t(b)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     return matmul(a, b)
@@ -181,6 +187,8 @@ class Einsum(Function):
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation (``torch.einsum``), e.g. ``einsum('bij,bjk->bik', a, b)``; '...' is supported in the
     forward pass; backward supports explicit subscripts without repeated letters in one operand."""
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): the first argument must be the equation string, got {type(equation).__name__}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = [_as_t(o) for o in operands]
@@ -239,6 +247,7 @@ def _expand_ellipsis(eq, operands):
 
 
 def tensordot(a, b, dims=2):
+    a, b = _as_t(a), _as_t(b)
     if isinstance(dims, int):
         ax_a = list(range(a.ndim - dims, a.ndim))
         ax_b = list(range(dims))
@@ -256,6 +265,7 @@ def tensordot(a, b, dims=2):
 
 
 def kron(a, b):
+    a, b = _as_t(a), _as_t(b)
     ra = a.reshape(a.shape[0], 1, a.shape[1], 1) if a.ndim == 2 else a.reshape(-1, 1)
     rb = b.reshape(1, b.shape[0], 1, b.shape[1]) if b.ndim == 2 else b.reshape(1, -1)
     out = E.mul(ra, rb)

@@ -452,6 +452,11 @@ class Softmax(Function):
     def forward(ctx, a, axis):
         if a.ndim == 0:
             axis = None
+        if a.size == 0:
+            z = a.copy()
+            ctx.save_for_backward(z)
+            ctx.axis = axis
+            return z
         z = _np.asarray(a - a.max(axis=axis, keepdims=True))
         _np.exp(z, out=z)
         z /= z.sum(axis=axis, keepdims=True)
@@ -471,6 +476,11 @@ class LogSoftmax(Function):
     def forward(ctx, a, axis):
         if a.ndim == 0:
             axis = None
+        if a.size == 0:
+            z = a.copy()
+            ctx.save_for_backward(z)
+            ctx.axis = axis
+            return z
         z = _np.asarray(a - a.max(axis=axis, keepdims=True))
         z -= _np.log(_np.exp(z).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(z)

@@ -257,7 +257,16 @@ def broadcast_to(x: Tensor, shape) -> Tensor:
 
 
 def broadcast_tensors(*tensors):
-    shape = _np.broadcast_shapes(*[t._data.shape for t in tensors])
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"broadcast_tensors(): expected Tensors, got {type(t).__name__}")
+    try:
+        shape = _np.broadcast_shapes(*[t._data.shape for t in tensors])
+    except ValueError:
+        raise RuntimeError(f"broadcast_tensors(): shapes {[tuple(t.shape) for t in tensors]} are not "
+                           f"broadcastable") from None
     return tuple(expand(t, shape) for t in tensors)
 
 
@@ -270,6 +279,8 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes`` times along each dim (``torch.Tensor.repeat``; copies)."""
     sizes = _shape_arg(sizes)
     nd = x._data.ndim
+    if builtins.any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: repeats can't be negative, got {sizes}")
     if len(sizes) < nd:
         raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than number of "
                            f"dimensions of tensor ({nd})")
