@@ -31,7 +31,7 @@ OPTIMIZERS = [   # name, constructor taking (params, lr)
     ("RMSprop", lambda p, lr: ember.optim.RMSprop(p, lr=lr)),
     ("Adam", lambda p, lr: ember.optim.Adam(p, lr=lr)),
 ]
-LRS = [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3]
+LRS = [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
 
 
 def make_model() -> nn.Module:
