@@ -11,6 +11,14 @@ clipping and accumulation, ``optimizer.step()``, ``zero_grad()``), with callback
 ``model.eval()`` under ``no_grad``.  ``fit(..., resume_from=path)`` continues a run from a training checkpoint
 so that the final weights equal, bit for bit, those of a run never interrupted (same seed and data order, no
 loader workers).  Ctrl-C during ``fit`` finishes the current batch, saves a resumable checkpoint and returns.
+
+Models whose training is not ``loss_fn(model(x), y)`` (VAE, GAN, RBM, siamese/triplet nets) define
+``training_step(batch)``, as in PyTorch Lightning's ``LightningModule``: the Trainer then calls it with each
+batch as the loader yields it and backpropagates what it returns, a scalar loss Tensor or a dict with that
+Tensor under ``"loss"`` and other numbers to log (averaged per epoch, e.g. ``d_loss``/``g_loss``).  An optional
+``validation_step(batch) -> dict of floats`` (with ``"loss"``) is used by ``evaluate`` (in eval mode, under
+``no_grad``); without it ``evaluate`` runs ``training_step`` under ``no_grad``.  Such a model needs no
+``loss_fn`` (pass None) and takes no metrics (they need outputs and targets: report values from the steps).
 """
 from __future__ import annotations
 
@@ -76,6 +84,44 @@ def _split(batch, who: str):
                     f"{type(batch).__name__}{'' if not isinstance(batch, (tuple, list)) else f' of {len(batch)}'}")
 
 
+def _step_fn(model, name: str):
+    """The model's ``training_step``/``validation_step`` method, or None."""
+    fn = getattr(model, name, None)
+    return fn if callable(fn) else None
+
+
+def _batch_len(batch) -> int:
+    first = batch[0] if isinstance(batch, (tuple, list)) and batch else batch
+    shape = getattr(first, "shape", None)
+    return int(shape[0]) if shape is not None and len(shape) else 1
+
+
+def _num(v, who: str, key: str) -> float:
+    if isinstance(v, Tensor):
+        if v.numel() != 1:
+            raise ValueError(f"Trainer: {who} returned {key!r} of shape {tuple(v.shape)}; expected a number")
+        return float(v.detach().item())
+    if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool):
+        return float(v)
+    raise TypeError(f"Trainer: {who} returned {key!r} of type {type(v).__name__}; expected a number")
+
+
+def _call_training_step(fn, batch, model) -> tuple:
+    """``(loss Tensor, {name: float})`` from ``model.training_step(batch)``."""
+    who = f"{type(model).__name__}.training_step"
+    res = fn(batch)
+    extras = {}
+    if isinstance(res, dict):
+        if "loss" not in res:
+            raise ValueError(f"Trainer: {who} returned a dict without 'loss' (keys: {', '.join(map(str, res))})")
+        extras = {k: _num(v, who, k) for k, v in res.items() if k != "loss"}
+        res = res["loss"]
+    if not isinstance(res, Tensor) or res.numel() != 1:
+        raise ValueError(f"Trainer: {who} must return a scalar loss Tensor (or a dict with one under 'loss'), got "
+                         f"{type(res).__name__} {tuple(getattr(res, 'shape', ()))}")
+    return res, extras
+
+
 def _n_samples(target, inputs) -> int:
     for t in (target, inputs[0]):
         shape = getattr(t, "shape", None)
@@ -92,8 +138,10 @@ class Trainer:
     """Train, evaluate and predict with a model.
 
     Args:
-        model: an ``ember.nn.Module``.
-        loss_fn: ``loss_fn(outputs, targets) -> scalar Tensor`` (e.g. ``nn.CrossEntropyLoss()``).
+        model: an ``ember.nn.Module``; if it defines ``training_step(batch)`` (and ``validation_step``), those are
+            called instead of ``loss_fn(model(*inputs), target)`` (see the module docstring).
+        loss_fn: ``loss_fn(outputs, targets) -> scalar Tensor`` (e.g. ``nn.CrossEntropyLoss()``); None for a
+            model with a ``training_step``.
         optimizer: an ``ember.optim`` optimizer over ``model.parameters()`` (needed by ``fit`` only).
         metrics: metric objects or names (``"accuracy"``, ``"f1"``, ...; see ``ember.metrics``), computed on
             training batches (running) and on validation data.
@@ -109,7 +157,10 @@ class Trainer:
                  grad_clip: float | None = None, accumulate: int = 1, plateau_monitor: str = "val_loss") -> None:
         if not (hasattr(model, "parameters") and hasattr(model, "train") and callable(model)):
             raise TypeError(f"Trainer: model must be an ember.nn.Module, got {type(model).__name__}")
-        if not callable(loss_fn):
+        if loss_fn is None and _step_fn(model, "training_step") is None:
+            raise TypeError(f"Trainer: loss_fn is None but {type(model).__name__} defines no training_step; pass a "
+                            f"loss (e.g. nn.CrossEntropyLoss())")
+        if loss_fn is not None and not callable(loss_fn):
             raise TypeError(f"Trainer: loss_fn must be callable (e.g. nn.CrossEntropyLoss()), got "
                             f"{type(loss_fn).__name__}")
         if not isinstance(accumulate, int) or isinstance(accumulate, bool) or accumulate < 1:
@@ -159,6 +210,10 @@ class Trainer:
             raise ValueError("Trainer.fit needs an optimizer: Trainer(model, loss_fn, optimizer, ...)")
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"Trainer.fit: epochs must be a non-negative int, got {epochs!r}")
+        if _step_fn(self.model, "training_step") is not None and self.metrics:
+            raise ValueError(f"Trainer: metrics {[m.name for m in self.metrics]} need the model's outputs, but "
+                             f"{type(self.model).__name__} trains through its training_step; log values from "
+                             f"training_step/validation_step instead (metrics=())")
         loader = _as_loader(train_loader, "fit")
         val = _as_loader(val_data, "fit") if val_data is not None else None
         self._loader = loader
@@ -233,7 +288,8 @@ class Trainer:
         mid, self._mid = self._mid, None
         for m in self.metrics:
             m.reset()
-        running = {"loss_sum": 0.0, "count": 0, "elapsed": 0.0}
+        running = {"loss_sum": 0.0, "count": 0, "elapsed": 0.0, "extras": {}}
+        step_fn = _step_fn(model, "training_step")
         if mid is not None:             # continue an unfinished epoch: same shuffle, then the saved RNG state
             epoch_rng, start = mid["epoch_rng"], mid["batch"]
             set_rng_state(epoch_rng, loader)
@@ -262,28 +318,39 @@ class Trainer:
             self._pos["consistent"] = False
             for cb in cbs:
                 cb.on_batch_begin(b, {})
-            inputs, target = _split(batch, "fit")
-            out = model(*inputs)
-            loss = self.loss_fn(out, target)
-            if not isinstance(loss, Tensor) or loss.numel() != 1:
-                raise ValueError(f"Trainer.fit: loss_fn must return a scalar Tensor, got "
-                                 f"{type(loss).__name__} {tuple(getattr(loss, 'shape', ()))}")
+            if step_fn is not None:
+                loss, extras = _call_training_step(step_fn, batch, model)
+                out = target = None
+                n = _batch_len(batch)
+            else:
+                inputs, target = _split(batch, "fit")
+                out = model(*inputs)
+                loss = self.loss_fn(out, target)
+                if not isinstance(loss, Tensor) or loss.numel() != 1:
+                    raise ValueError(f"Trainer.fit: loss_fn must return a scalar Tensor, got "
+                                     f"{type(loss).__name__} {tuple(getattr(loss, 'shape', ()))}")
+                extras = {}
+                n = _n_samples(target, inputs)
             window_start = (b // acc) * acc
             window = acc if steps is None else min(acc, steps - window_start)
             (loss / window if window != 1 else loss).backward()
             value = float(loss.item())
-            n = _n_samples(target, inputs)
             running["loss_sum"] += value * n
             running["count"] += n
-            out_d = out.detach()
-            for m in self.metrics:
-                m.update(out_d, target)
+            ex = running.setdefault("extras", {})
+            for k, v in extras.items():
+                ex[k] = ex.get(k, 0.0) + v * n
+            if out is not None and self.metrics:
+                out_d = out.detach()
+                for m in self.metrics:
+                    m.update(out_d, target)
             b += 1
             if b - window_start == window or (steps is not None and b == steps):
                 self._step()
             self._pos["batch"] = b
             self._pos["consistent"] = True
-            logs = {"loss": running["loss_sum"] / running["count"], **self._metric_logs(), "batch_loss": value}
+            logs = {"loss": running["loss_sum"] / running["count"], **self._metric_logs(),
+                    **{k: v / running["count"] for k, v in running.get("extras", {}).items()}, "batch_loss": value}
             for cb in cbs:
                 cb.on_batch_end(b - 1, logs)
             if self._interrupt_requested and b % acc == 0 and (steps is None or b < steps):
@@ -294,7 +361,8 @@ class Trainer:
             self._step()
         self._pos = None
         logs = {"loss": running["loss_sum"] / running["count"] if running["count"] else math.nan,
-                **self._metric_logs()}
+                **self._metric_logs(),
+                **{k: v / running["count"] for k, v in running.get("extras", {}).items() if running["count"]}}
         if val is not None:
             logs.update({"val_" + k: v for k, v in self.evaluate(val).items()})
             model.train()
@@ -335,6 +403,10 @@ class Trainer:
         fresh = [m._fresh() for m in self.metrics]
         total, count = 0.0, 0
         was_training = self.model.training
+        val_fn = _step_fn(self.model, "validation_step")
+        train_fn = _step_fn(self.model, "training_step")
+        if val_fn is not None or train_fn is not None:
+            return self._evaluate_steps(loader, val_fn, train_fn)
         self.model.eval()
         try:
             with no_grad():
@@ -355,6 +427,36 @@ class Trainer:
             v = m.compute()
             res[m.name] = float(v) if isinstance(v, (int, float)) else v
         return res
+
+    def _evaluate_steps(self, loader, val_fn, train_fn) -> dict:
+        """``evaluate`` for a model with ``validation_step`` (or only ``training_step``): sample-weighted means
+        of the numbers it returns."""
+        who = f"{type(self.model).__name__}.{'validation_step' if val_fn is not None else 'training_step'}"
+        sums: dict = {}
+        count = 0
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with no_grad():
+                for batch in loader:
+                    if val_fn is not None:
+                        res = val_fn(batch)
+                        if not isinstance(res, dict):
+                            raise TypeError(f"Trainer: {who} must return a dict of numbers (with 'loss'), got "
+                                            f"{type(res).__name__}")
+                        res = {k: _num(v, who, k) for k, v in res.items()}
+                    else:
+                        loss, extras = _call_training_step(train_fn, batch, self.model)
+                        res = {"loss": float(loss.item()), **extras}
+                    n = _batch_len(batch)
+                    count += n
+                    for k, v in res.items():
+                        sums[k] = sums.get(k, 0.0) + v * n
+        finally:
+            self.model.train(was_training)
+        if count == 0:
+            raise ValueError("Trainer.evaluate: the data yielded no batches")
+        return {k: v / count for k, v in sums.items()}
 
     def predict(self, data, batch_size: int = 256) -> Tensor:
         """The model's outputs for ``data`` (an array/Tensor of inputs, or a DataLoader whose batches are
