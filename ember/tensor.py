@@ -924,13 +924,12 @@ def _format(t: Tensor) -> str:
     if a.dtype.kind == "f":
         # PyTorch's _Formatter: integer-valued -> "1.", a wide dynamic range -> scientific, else 4 decimals;
         # every element right-aligned to one width
-        sample = a.ravel() if a.size <= 1000 else _np.concatenate([a.ravel()[:500], a.ravel()[-500:]])
-        sample = sample.astype(_np.float64)
+        sample = _summarized(a).ravel().astype(_np.float64)   # PyTorch formats from the values it shows
         finite = sample[_np.isfinite(sample)]
         nz = _np.abs(finite[finite != 0])
         is_int_valued = finite.size > 0 and bool(_np.all(finite == _np.round(finite)))
         if is_int_valued:
-            big = nz.size > 0 and nz.max() > 1e8
+            big = nz.size > 0 and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8)
         else:
             big = nz.size > 0 and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8 or nz.min() < 1e-4)
         if is_int_valued and not big:
@@ -944,10 +943,21 @@ def _format(t: Tensor) -> str:
     else:
         fmt = None
     body = _np.array2string(a, separator=", ", prefix="tensor(", formatter=fmt, threshold=1000, edgeitems=3,
-                            max_line_width=100)
-    if a.dtype == _dt.bool_:
-        body = body.replace("True", "True").replace("False", "False")
+                            max_line_width=80 + max(a.ndim - 1, 0))
+    if a.size > 1000:
+        body = body.replace(", ..., ", ",  ..., ")      # PyTorch's in-row ellipsis is " ..."
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _summarized(a, edge: int = 3):
+    """The elements a summarized print shows (the first and last ``edge`` along each long dim)."""
+    if a.size <= 1000:
+        return a
+    for ax in range(a.ndim):
+        if a.shape[ax] > 2 * edge:
+            a = _np.concatenate([_np.take(a, range(edge), axis=ax),
+                                 _np.take(a, range(a.shape[ax] - edge, a.shape[ax]), axis=ax)], axis=ax)
+    return a
 
 
 class _LegacyType(Tensor):

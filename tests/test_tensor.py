@@ -152,6 +152,11 @@ def test_repr_extras():
     a = np.random.default_rng(0).standard_normal((3, 4))
     assert repr(ember.tensor(a)) == repr(torch.tensor(a)).replace("torch", "ember")
     assert str(ember.tensor([1.0])) == repr(ember.tensor([1.0]))
+    r = np.random.default_rng(1)
+    for arr in (np.arange(2000.0, dtype=np.float32), r.standard_normal((40, 40)).astype(np.float32),
+                np.arange(30.0, dtype=np.float32), np.arange(1500).reshape(30, 50), r.standard_normal((3, 30)),
+                r.integers(-100, 100, (20, 20)), (r.standard_normal((5, 7)) * 1000).astype(np.float32)):
+        assert repr(ember.tensor(arr)) == repr(torch.tensor(arr)).replace("torch", "ember")
     assert f"{ember.tensor(2.5):.2f}" == "2.50"
 
 
