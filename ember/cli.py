@@ -51,21 +51,45 @@ def _limit_threads(n: int | None) -> None:
 # -- configs ------------------------------------------------------------------------------------------------------
 TOP_KEYS = {"name": str, "seed": int, "epochs": int, "batch_size": int, "output": str, "metrics": list,
             "grad_clip": (int, float), "accumulate": int, "model": dict, "data": dict, "optimizer": dict,
-            "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float)}
+            "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float), "loss": str}
 DATASETS = ("digits", "mnist", "fashion-mnist", "text")
+# loss = "..." for models trained as loss(model(x), y); models with a training_step (vae, gan, rbm,
+# embedding_net) compute their own loss
+LOSSES = {"cross_entropy": "CrossEntropyLoss", "mse": "MSELoss", "l1": "L1Loss", "bce": "BCELoss",
+          "bce_with_logits": "BCEWithLogitsLoss"}
+# options of the image datasets: flatten to (N, C*H*W); binarize at 0.5; scale "unit" [0, 1] or "symmetric"
+# [-1, 1] (for tanh generators); target "label" (classes) or "input" (autoencoders: y = x)
+IMAGE_OPTIONS = {"flatten": (bool,), "binarize": (bool,), "scale": ("unit", "symmetric"), "target": ("label", "input")}
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
               "adadelta": "Adadelta", "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax"}
 SCHEDULERS = {"step": "StepLR", "multistep": "MultiStepLR", "exponential": "ExponentialLR",
               "cosine": "CosineAnnealingLR", "plateau": "ReduceLROnPlateau", "onecycle": "OneCycleLR",
               "linear": "LinearLR"}
-DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction"},
-             "mnist": {"name", "path", "val_fraction", "subset"},
-             "fashion-mnist": {"name", "path", "val_fraction", "subset"},
+DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction", *IMAGE_OPTIONS},
+             "mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
+             "fashion-mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
              "text": {"name", "path", "seq_len", "stride", "val_fraction", "subset"}}
 
 
 def _where(src: str, key: str) -> str:
     return f"{src}: '{key}'"
+
+
+def uses_training_step(cfg: dict) -> bool:
+    """Whether the config's model trains through its own ``training_step`` (VAE, GAN, RBM, EmbeddingNet)."""
+    from . import models
+    model = cfg.get("model")
+    try:
+        factory = models.resolve(model.get("name") if isinstance(model, dict) else None)
+    except (ValueError, TypeError):
+        return False
+    return callable(getattr(factory, "training_step", None))
+
+
+def is_classification(cfg: dict) -> bool:
+    """Whether the run is classification (cross-entropy on labels): then accuracy and a confusion matrix apply."""
+    return (not uses_training_step(cfg) and cfg.get("loss", "cross_entropy") == "cross_entropy"
+            and cfg["data"].get("target", "label") == "label")
 
 
 def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict:
@@ -83,6 +107,10 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
     out = {"name": "run", "seed": 0, "epochs": 10, "batch_size": 64, "output": "ember-runs", "metrics": ["accuracy"],
            "grad_clip": None, "accumulate": 1, "scheduler": None, "early_stopping": None, "label_smoothing": 0.0}
     out.update(cfg)
+    if "metrics" not in cfg and (uses_training_step(out) if isinstance(out.get("model"), dict) else False):
+        out["metrics"] = []
+    if "metrics" not in cfg and isinstance(out.get("data"), dict) and out["data"].get("target") == "input":
+        out["metrics"] = []
     for key in ("epochs", "batch_size", "accumulate"):
         if out[key] < 1:
             raise CLIError(f"{_where(src, key)} must be a positive integer, got {out[key]}")
@@ -132,17 +160,35 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
     for key in ("subset", "seq_len", "stride"):
         if key in data and (not isinstance(data[key], int) or data[key] < 1):
             raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
+    for key, allowed in IMAGE_OPTIONS.items():
+        if key not in data:
+            continue
+        if allowed == (bool,):
+            if not isinstance(data[key], bool):
+                raise CLIError(f"{_where(src, 'data.' + key)} must be true or false, got {data[key]!r}")
+        elif data[key] not in allowed:
+            raise CLIError(f"{_where(src, 'data.' + key)} is {data[key]!r}; allowed: {', '.join(allowed)}")
     out["data"] = data
     # model
     from . import models
     mname = out["model"]["name"]
     if not isinstance(mname, str):
         raise CLIError(f"{_where(src, 'model.name')} must be a string, got {mname!r}")
-    if mname not in ("char_rnn",):
-        try:
-            models.resolve(mname)
-        except (ValueError, TypeError) as e:
-            raise CLIError(f"{_where(src, 'model.name')}: {e}") from None
+    try:
+        models.resolve(mname)
+    except (ValueError, TypeError) as e:
+        raise CLIError(f"{_where(src, 'model.name')}: {e}") from None
+    if uses_training_step(out):
+        if out["metrics"]:
+            raise CLIError(f"{_where(src, 'metrics')}: model {mname!r} trains with its own training_step and logs "
+                           f"its own values; metrics need plain outputs (allowed: [] or leave 'metrics' out)")
+        if "loss" in cfg:
+            raise CLIError(f"{_where(src, 'loss')}: model {mname!r} computes its own loss in its training_step; "
+                           f"remove 'loss'")
+    else:
+        loss = out.setdefault("loss", "mse" if data.get("target") == "input" else "cross_entropy")
+        if loss not in LOSSES:
+            raise CLIError(f"{_where(src, 'loss')} is {loss!r}; allowed: {', '.join(LOSSES)}")
     # optimizer / scheduler
     oname = str(out["optimizer"]["name"]).lower()
     if oname not in OPTIMIZERS:
@@ -183,32 +229,6 @@ def load_config(path: str) -> dict:
 
 
 # -- building a run from a config ----------------------------------------------------------------------------------
-class CharRNN:
-    """Factory for a character-level LSTM/GRU language model (Embedding -> RNN -> Linear) whose logits come
-    as (N, vocab, T), PyTorch's layout for ``CrossEntropyLoss`` over sequences."""
-
-    def __new__(cls, vocab_size: int, embed_dim: int = 64, hidden_size: int = 256, num_layers: int = 1,
-                cell: str = "lstm", dropout: float = 0.0):
-        from . import nn
-        rnn_cls = {"lstm": getattr(nn, "LSTM", None), "gru": getattr(nn, "GRU", None)}.get(cell)
-        if rnn_cls is None:
-            raise ValueError(f"char_rnn: cell must be 'lstm' or 'gru' (and available in ember.nn), got {cell!r}")
-
-        class _CharRNN(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.embed = nn.Embedding(vocab_size, embed_dim)
-                self.rnn = rnn_cls(embed_dim, hidden_size, num_layers, batch_first=True,
-                                   dropout=dropout if num_layers > 1 else 0.0)
-                self.head = nn.Linear(hidden_size, vocab_size)
-
-            def forward(self, x):
-                h, _ = self.rnn(self.embed(x))
-                return self.head(h).transpose(1, 2)
-
-        return _CharRNN()
-
-
 def _split_train(ds, val_fraction: float, seed: int):
     from .data import random_split
     from . import Generator
@@ -218,8 +238,11 @@ def _split_train(ds, val_fraction: float, seed: int):
     return random_split(ds, [len(ds) - n_val, n_val], generator=Generator().manual_seed(seed))
 
 
-def _to_tensor_dataset(ds, subset: int | None = None):
-    """Image datasets as a TensorDataset of (N, 1, H, W) float32 in [0, 1] and int64 labels: the fast path."""
+def _to_tensor_dataset(ds, subset: int | None = None, opts: dict | None = None):
+    """Image datasets as a TensorDataset of (N, 1, H, W) float32 in [0, 1] and int64 labels: the fast path.
+
+    ``opts`` (the data section): ``binarize`` (x > 0.5), ``scale = "symmetric"`` (2x - 1), ``flatten``
+    ((N, H*W)), ``target = "input"`` (pairs (x, x) for autoencoders)."""
     from . import from_numpy
     from .data import TensorDataset
     from .backend import np
@@ -229,7 +252,18 @@ def _to_tensor_dataset(ds, subset: int | None = None):
     y = np.asarray(ds.targets.numpy(), dtype=np.int64)
     if subset is not None:
         x, y = x[:subset], y[:subset]
-    return TensorDataset(from_numpy(np.ascontiguousarray(x[:, None])), from_numpy(y))
+    x = x[:, None]
+    opts = opts or {}
+    if opts.get("binarize"):
+        x = (x > 0.5).astype(np.float32)
+    if opts.get("scale") == "symmetric":
+        x = x * np.float32(2.0) - np.float32(1.0)
+    if opts.get("flatten"):
+        x = x.reshape(len(x), -1)
+    xt = from_numpy(np.ascontiguousarray(x))
+    if opts.get("target") == "input":
+        return TensorDataset(xt, xt)
+    return TensorDataset(xt, from_numpy(y))
 
 
 def build_data(cfg: dict, split: str):
@@ -241,12 +275,12 @@ def build_data(cfg: dict, split: str):
         if name == "digits":
             from .data.datasets import Digits
             ds = Digits(train=split == "train", size=d.get("size", 28), resize=d.get("resize", "bilinear"))
-            return _to_tensor_dataset(ds), {"num_classes": 10, "input_size": d.get("size", 28), "channels": 1}
+            return _to_tensor_dataset(ds, opts=d), {"num_classes": 10, "input_size": d.get("size", 28), "channels": 1}
         if name in ("mnist", "fashion-mnist"):
             from .data.datasets import MNIST, FashionMNIST
             cls = MNIST if name == "mnist" else FashionMNIST
             ds = cls(d["path"], train=split == "train")
-            return (_to_tensor_dataset(ds, d.get("subset") if split == "train" else None),
+            return (_to_tensor_dataset(ds, d.get("subset") if split == "train" else None, opts=d),
                     {"num_classes": 10, "input_size": 28, "channels": 1})
         from .data.datasets import CharCorpus
         corpus = CharCorpus(d["path"], val_fraction=max(d.get("val_fraction", 0.1), 1e-3))
@@ -274,16 +308,42 @@ def build_model(cfg: dict, info: dict):
         m.setdefault("out_features", info["num_classes"])
         if "hidden" in m and isinstance(m["hidden"], list):
             m["hidden"] = tuple(m["hidden"])
-    elif low == "char_rnn":
-        m.setdefault("vocab_size", info["num_classes"])
+    else:
+        # fill the sizes the data implies into any zoo model (or Python-path class) that takes them
+        import inspect
         try:
-            return CharRNN(**m)
-        except (TypeError, ValueError) as e:
-            raise CLIError(f"model 'char_rnn': {e}") from None
+            params = inspect.signature(models.resolve(name)).parameters
+        except (TypeError, ValueError):
+            params = {}
+        text = "vocab" in info
+        image = info.get("channels", 1) * info.get("input_size", 28) ** 2
+        implied = {"vocab_size": info["num_classes"] if text else None,
+                   "max_len": info.get("seq_len") if text else None,
+                   "num_classes": None if text else info["num_classes"],
+                   "in_channels": None if text else info.get("channels", 1),
+                   "in_features": None if text else image, "data_dim": None if text else image,
+                   "n_visible": None if text else image}
+        for key, value in implied.items():
+            if key in params and value is not None:
+                m.setdefault(key, value)
+        for key, value in list(m.items()):
+            if isinstance(value, list):
+                m[key] = tuple(value)
     try:
         return models.get(name, **m)
     except (TypeError, ValueError) as e:
         raise CLIError(str(e)) from None
+
+
+def build_loss(cfg: dict):
+    """The loss module named by the config's ``loss`` (None for models with their own training_step)."""
+    if uses_training_step(cfg):
+        return None
+    from . import nn
+    name = cfg.get("loss", "cross_entropy")
+    if name == "cross_entropy":
+        return nn.CrossEntropyLoss(label_smoothing=float(cfg.get("label_smoothing", 0.0)))
+    return getattr(nn, LOSSES[name])()
 
 
 def build_optimizer(cfg: dict, model):
@@ -359,7 +419,8 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
     callbacks = [TerminateOnNaN()]
     if cfg.get("early_stopping"):
         callbacks.append(EarlyStopping(**cfg["early_stopping"]))
-    trainer = Trainer(model, nn.CrossEntropyLoss(label_smoothing=float(cfg["label_smoothing"])), opt, metrics=cfg["metrics"], scheduler=sched,
+    classify = is_classification(cfg)
+    trainer = Trainer(model, build_loss(cfg), opt, metrics=cfg["metrics"], scheduler=sched,
                       callbacks=callbacks, grad_clip=cfg["grad_clip"], accumulate=cfg["accumulate"],
                       plateau_monitor="val_loss" if val_ds is not None else "loss")
     trainer.config = {k: v for k, v in cfg.items() if v is not None}
@@ -383,9 +444,11 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
                   f"(continue with: ember train CONFIG --resume {final}/checkpoint.safetensors)", file=sys.stderr)
             return EXIT_INTERRUPTED
         test_loader = DataLoader(test_ds, batch_size=256)
-        trainer.metrics.append(ConfusionMatrix(num_classes=info["num_classes"]))
+        if classify:
+            trainer.metrics.append(ConfusionMatrix(num_classes=info["num_classes"]))
         res = trainer.evaluate(test_loader)
-        trainer.metrics.pop()
+        if classify:
+            trainer.metrics.pop()
         trainer.save_checkpoint(ckpt)
         history.to_csv(os.path.join(partial, "history.csv"))
         history.to_json(os.path.join(partial, "history.json"))
@@ -402,9 +465,11 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
     acc = res.get("accuracy")
     if trainer.stop_reason:
         print(trainer.stop_reason)
-    smoothed = " (label-smoothed)" if cfg.get("label_smoothing") else ""
-    print(f"test loss{smoothed}: {res['loss']:.4f}" + (f"   test accuracy: {acc * 100:.2f}%" if acc is not None else ""))
-    if info["num_classes"] <= 20:
+    smoothed = " (label-smoothed)" if cfg.get("label_smoothing") and classify else ""
+    print(f"test loss{smoothed}: {res['loss']:.4f}" + (f"   test accuracy: {acc * 100:.2f}%" if acc is not None else "")
+          + "".join(f"   test {k}: {v:.4f}" for k, v in res.items()
+                    if k not in ("loss", "accuracy", "confusion_matrix") and isinstance(v, float)))
+    if classify and info["num_classes"] <= 20:
         print("confusion matrix (rows: true digit, columns: predicted):")
         print(_format_confusion(res["confusion_matrix"]))
     print(f"saved to {final}/: checkpoint.safetensors, history.csv, history.json"
@@ -443,6 +508,8 @@ def _load_run(path: str):
         raise CLIError(f"{path}: the checkpoint has no run config (model/data); it was not written by "
                        f"'ember train' or 'ember demo'")
     info = {"num_classes": cfg.get("classes", 10), "input_size": cfg["data"].get("size", 28), "channels": 1}
+    if cfg["data"].get("name") == "text":
+        info.update(vocab=cfg.get("vocab", ""), seq_len=cfg["data"].get("seq_len", 100))
     model = build_model(cfg, info)
     try:
         model.load_state_dict(ck["model"])
@@ -489,8 +556,11 @@ def cmd_evaluate(args) -> int:
     from .train import Trainer
     model, cfg = _load_run(args.checkpoint)
     ds = _eval_data(args.data, cfg)
-    metrics = list(cfg.get("metrics", ["accuracy"])) + [ConfusionMatrix(num_classes=cfg.get("classes", 10))]
-    trainer = Trainer(model, nn.CrossEntropyLoss(), metrics=metrics)
+    classify = is_classification(cfg)
+    metrics = list(cfg.get("metrics", ["accuracy"]))
+    if classify:
+        metrics.append(ConfusionMatrix(num_classes=cfg.get("classes", 10)))
+    trainer = Trainer(model, build_loss(dict(cfg, label_smoothing=0.0)), metrics=metrics)
     try:
         res = trainer.evaluate(DataLoader(ds, batch_size=256))
     except (ValueError, TypeError) as e:
@@ -498,7 +568,7 @@ def cmd_evaluate(args) -> int:
     for k, v in res.items():
         if k != "confusion_matrix":
             print(f"{k}: {v:.4f}")
-    if cfg.get("classes", 10) <= 20:
+    if classify and cfg.get("classes", 10) <= 20:
         print(_format_confusion(res["confusion_matrix"]))
     return 0
 
