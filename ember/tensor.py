@@ -921,32 +921,79 @@ def _format(t: Tensor) -> str:
         extras.append(f"grad_fn=<{type(t.grad_fn).__name__}Backward0>")
     elif t._rg:
         extras.append("requires_grad=True")
-    if a.dtype.kind == "f":
-        # PyTorch's _Formatter: integer-valued -> "1.", a wide dynamic range -> scientific, else 4 decimals;
-        # every element right-aligned to one width
-        sample = _summarized(a).ravel().astype(_np.float64)   # PyTorch formats from the values it shows
-        finite = sample[_np.isfinite(sample)]
-        nz = _np.abs(finite[finite != 0])
-        is_int_valued = finite.size > 0 and bool(_np.all(finite == _np.round(finite)))
-        if is_int_valued:
-            big = nz.size > 0 and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8)
+    body = _body(a)
+    out = "tensor(" + body
+    last = len(out) - out.rfind("\n") + 1      # PyTorch's _add_suffixes rule, verbatim
+    for e in extras:
+        if last + len(e) + 2 > _LINEWIDTH:
+            out += ",\n" + " " * len("tensor(") + e
+            last = len("tensor(") + len(e)
         else:
-            big = nz.size > 0 and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8 or nz.min() < 1e-4)
-        if is_int_valued and not big:
-            base = lambda x: f"{x:.0f}." if _np.isfinite(x) else str(x)  # noqa: E731
-        elif big:
-            base = lambda x: f"{x:.4e}" if _np.isfinite(x) else str(x)  # noqa: E731
+            out += ", " + e
+            last += len(e) + 2
+    return out + ")"
+
+
+_LINEWIDTH, _EDGE, _THRESHOLD = 80, 3, 1000
+
+
+def _formatter(a):
+    """PyTorch's _Formatter: integer-valued floats print as "1.", a wide dynamic range in scientific notation,
+    else 4 decimals; every element right-aligned to one width (from the values that will be shown)."""
+    view = _summarized(a)
+    if a.dtype.kind != "f":
+        width = max((len(str(v)) for v in view.ravel().tolist()), default=1)
+        return lambda v: str(v).rjust(width), width
+    vals = view.ravel().astype(_np.float64)
+    nz = _np.abs(vals[_np.isfinite(vals) & (vals != 0)])
+    width = 1
+    if nz.size == 0:
+        base = lambda x: f"{x:.0f}" + ("." if _np.isfinite(x) else "")  # noqa: E731
+    elif bool(_np.all(nz == _np.ceil(nz))):
+        if nz.max() / nz.min() > 1000.0 or nz.max() > 1e8:
+            base = lambda x: f"{x:.4e}"  # noqa: E731
         else:
-            base = lambda x: f"{x:.4f}" if _np.isfinite(x) else str(x)  # noqa: E731
-        width = max((len(base(v)) for v in finite[finite != 0]), default=0)   # as PyTorch: nonzero finite
-        fmt = {"float_kind": lambda x: base(x).rjust(width)}
+            base = lambda x: f"{x:.0f}" + ("." if _np.isfinite(x) else "")  # noqa: E731
+    elif nz.max() / nz.min() > 1000.0 or nz.max() > 1e8 or nz.min() < 1e-4:
+        base = lambda x: f"{x:.4e}"  # noqa: E731
     else:
-        fmt = None
-    body = _np.array2string(a, separator=", ", prefix="tensor(", formatter=fmt, threshold=1000, edgeitems=3,
-                            max_line_width=80 + max(a.ndim - 1, 0))
-    if a.size > 1000:
-        body = body.replace(", ..., ", ",  ..., ")      # PyTorch's in-row ellipsis is " ..."
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        base = lambda x: f"{x:.4f}"  # noqa: E731
+    if nz.size:
+        width = max(width, max(len(base(v)) for v in vals[_np.isfinite(vals) & (vals != 0)].tolist()))
+    return lambda v: base(v).rjust(width), width
+
+
+def _body(a) -> str:
+    """The bracketed body of a tensor's repr, laid out exactly as PyTorch's _tensor_str."""
+    if a.size == 0:
+        return "[]"
+    fmt, width = _formatter(a)
+    summarize = a.size > _THRESHOLD
+    if a.ndim == 0:
+        return fmt(a.item())
+
+    def vec(v, indent):
+        per_line = max(1, (_LINEWIDTH - indent) // (width + 2))
+        vals = v.tolist()
+        if summarize and len(vals) > 2 * _EDGE:
+            data = [fmt(x) for x in vals[:_EDGE]] + [" ..."] + [fmt(x) for x in vals[-_EDGE:]]
+        else:
+            data = [fmt(x) for x in vals]
+        lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+    def rec(v, indent):
+        if v.ndim == 1:
+            return vec(v, indent)
+        n = v.shape[0]
+        if summarize and n > 2 * _EDGE:
+            parts = [rec(v[i], indent + 1) for i in range(_EDGE)] + ["..."] + \
+                [rec(v[i], indent + 1) for i in range(n - _EDGE, n)]
+        else:
+            parts = [rec(v[i], indent + 1) for i in range(n)]
+        return "[" + ("," + "\n" * (v.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+    return rec(a, len("tensor("))
 
 
 def _summarized(a, edge: int = 3):

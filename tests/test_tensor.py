@@ -398,3 +398,22 @@ def test_inplace_allowed_casts_like_torch():
     x.add_(ember.ones(2, dtype=ember.float64))
     x.mul_(ember.tensor([2, 3]))
     assert x.dtype == ember.float32 and x.tolist() == [4.0, 6.0]
+
+
+def test_repr_matches_torch_randomized():
+    r = np.random.default_rng(0)
+    for _ in range(60):
+        nd = int(r.integers(0, 4))
+        shape = tuple(int(s) for s in r.integers(1, 40 if nd == 1 else 25, nd))
+        kind = int(r.integers(0, 7))
+        a = [r.standard_normal(shape).astype(np.float32), (r.standard_normal(shape) * 1000).astype(np.float32),
+             r.integers(-1000, 1000, shape), np.round(r.standard_normal(shape) * 10).astype(np.float32),
+             r.standard_normal(shape) > 0, r.standard_normal(shape), r.integers(-5, 5, shape).astype(np.int32)][kind]
+        a = np.asarray(a)
+        assert repr(ember.tensor(a)) == repr(torch.tensor(a)).replace("torch", "ember")
+        if a.dtype.kind == "f":
+            assert repr(ember.tensor(a, requires_grad=True) * 1) == \
+                repr(torch.tensor(a, requires_grad=True) * 1).replace("torch", "ember")
+    for a in (np.array([np.nan, 1.5]), np.array(np.nan), np.array([0.0, -0.0]), np.array([1e-20, 1.0]),
+              np.zeros(0, np.int64), np.array(True)):
+        assert repr(ember.tensor(a)) == repr(torch.tensor(a)).replace("torch", "ember")
