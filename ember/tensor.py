@@ -437,8 +437,13 @@ class Tensor:
                                f"ember.no_grad() or use the out-of-place form")
         if tracked:
             # the op sees a snapshot of the old value (PyTorch saves the original self the same way), so a
-            # backward that needs it still works after the write below
-            old = Tensor._make(self._data.copy())
+            # backward that needs it still works after the write below; ops whose backward never reads
+            # their input (x += y in a residual block) skip the copy
+            if op in _NO_SNAPSHOT:
+                old = Tensor._make(self._data)
+                old._version = self._version
+            else:
+                old = Tensor._make(self._data.copy())
             old._rg = self._rg
             old.grad_fn = self.grad_fn
             old._oi = self._oi
@@ -1053,3 +1058,6 @@ from .autograd.function import AccumulateGrad as _AccumulateGrad  # noqa: E402
 
 _function.Tensor = Tensor
 from . import ops as _ops  # noqa: E402
+
+# in-place ops whose backward needs neither the old value of self nor anything computed from it
+_NO_SNAPSHOT = frozenset({_ops.add, _ops.sub, _ops.neg, _ops.copy_into, _ops.masked_fill})
