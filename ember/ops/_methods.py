@@ -21,7 +21,7 @@ reshape view view_as reshape_as flatten unflatten ravel permute transpose swapax
 squeeze unsqueeze expand expand_as broadcast_to repeat tile repeat_interleave split tensor_split chunk unbind
 flip fliplr flipud roll rot90 narrow
 gather scatter scatter_add index_select index_add masked_fill masked_select take_along_dim take nonzero
-argwhere tril triu diagonal diag trace sort argsort topk
+argwhere tril triu diagonal diag trace sort argsort topk index_put
 matmul mm bmm mv dot inner outer ger addmm baddbmm kron
 """
 _RENAMED = {"absolute": "abs", "negative": "neg", "multiply": "mul", "subtract": "sub", "divide": "div",

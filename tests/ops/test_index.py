@@ -249,3 +249,13 @@ def test_sort_argsort_topk(dim, descending):
     assert gradcheck(lambda x: x.topk(2, dim=dim).values, [(3, 4)])
     with pytest.raises(RuntimeError, match="topk.*5"):
         ember.randn(3, 4).topk(5, dim=dim)
+
+
+def test_index_put():
+    rows, cols = np.array([0, 2]), np.array([1, 3])
+    compare(lambda m, x, v: x.index_put((_t(m, rows), _t(m, cols)), v), [(3, 4), (2,)])
+    compare(lambda m, x, v: x.index_put((_t(m, np.array([0, 0])),), v, accumulate=True), [(3, 4), (4,)])
+    compare(lambda m, x, v: m.index_put(x, (_t(m, np.array([0, 0, 2])),), v, accumulate=True), [(3, 4), (3, 4)])
+    x = ember.zeros(3)
+    x.index_put_((ember.tensor([0, 0]),), ember.tensor(1.0), accumulate=True)
+    assert x.tolist() == [2.0, 0.0, 0.0]
