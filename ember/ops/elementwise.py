@@ -860,5 +860,19 @@ def equal(a, b) -> bool:
     return aa.shape == bb.shape and bool(_np.array_equal(aa, bb))
 
 
+class NanToNum(Function):
+    @staticmethod
+    def forward(ctx, a, nan, posinf, neginf):
+        ctx.finite = _np.isfinite(a)
+        return _np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        return mul(g, Tensor._make(ctx.finite.astype(g.dtype))), None, None, None
+
+
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
-    return Tensor._make(_np.nan_to_num(x._data, nan=nan, posinf=posinf, neginf=neginf))
+    """Replace NaN / +inf / -inf by finite numbers (``torch.nan_to_num``); the gradient is zero there."""
+    if x._data.dtype.kind != "f":
+        return x.clone()
+    return NanToNum.apply(x, nan, posinf, neginf)

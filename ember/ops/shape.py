@@ -404,8 +404,17 @@ def vstack(tensors):
     return cat([t if t.ndim >= 2 else reshape(t, (1, -1)) for t in tensors], 0)
 
 
+def _atleast_3d(t):
+    # PyTorch's atleast_3d: () -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1)
+    if t.ndim >= 3:
+        return t
+    if t.ndim == 2:
+        return reshape(t, tuple(t.shape) + (1,))
+    return reshape(t, (1, t.numel(), 1))
+
+
 def dstack(tensors):
-    return cat([t if t.ndim >= 3 else reshape(t, (1,) * (3 - t.ndim) + tuple(t.shape)) for t in tensors], 2)
+    return cat([_atleast_3d(t) for t in tensors], 2)
 
 
 class Narrow(Function):

@@ -326,3 +326,9 @@ def test_binary_broadcast_property(shapes, op):
        op=st.sampled_from(["exp", "tanh", "sigmoid", "relu", "abs", "sin", "pow_scalar3", "scalar_ops"]))
 def test_unary_shape_property(shape, op):
     compare(UNARY[op][0], [shape])
+
+
+def test_nan_to_num_grad():
+    a = np.array([1.0, np.nan, np.inf, -np.inf, -2.0])
+    compare(lambda m, x: m.nan_to_num(x * 2), [a])
+    compare(lambda m, x: m.nan_to_num(x, nan=1.0, posinf=5.0, neginf=-5.0), [a])

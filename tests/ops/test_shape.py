@@ -214,3 +214,12 @@ def test_cat_stack_errors():
         ember.stack([ember.zeros(2, 3), ember.zeros(3, 2)])
     with pytest.raises(RuntimeError, match="stack"):
         ember.stack([])
+
+
+def test_stack_family():
+    compare(lambda m, a, b: m.hstack([a, b]), [(3, 2), (3, 4)])
+    compare(lambda m, a, b: m.hstack([a, b]), [(3,), (2,)])
+    compare(lambda m, a, b: m.vstack([a, b]), [(4,), (2, 4)])
+    compare(lambda m, a, b: m.dstack([a, b]), [(3, 2), (3, 2)])
+    compare(lambda m, a, b: m.dstack([a, b]), [(3,), (3,)])
+    compare(lambda m, a, b: m.dstack([a, b]), [(2, 3, 1), (2, 3, 2)])
