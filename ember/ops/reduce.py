@@ -403,7 +403,7 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
     if p == 1:
         return sum(E.abs(x), axes, keepdim)
     if p == 0:
-        return sum(E.ne(x, 0).to(x.dtype), axes, keepdim)
+        return sum(E.sign(E.abs(x)), axes, keepdim)      # counts nonzeros; differentiable with zero grad
     if p == "nuc":
         raise NotImplementedError("norm: the nuclear norm is not implemented; use p=2/'fro', 1, inf or a number")
     if not isinstance(p, (int, float)) or isinstance(p, bool):

@@ -140,6 +140,7 @@ def test_logsumexp_extremes():
 
 def test_norm_zero_vector_grad():
     compare(lambda m, x: (x * 0).norm(), [(3,)])
+    compare(lambda m, x: m.norm(x * (x > 0), p=0), [(5,)])
 
 
 def test_all_any_count_nonzero():
