@@ -55,10 +55,26 @@ class enable_grad(_GradModeContext):
 
 
 class inference_mode(no_grad):
-    """Alias of ``no_grad`` (ember has no separate inference tensors)."""
+    """Alias of ``no_grad`` (ember has no separate inference tensors); ``inference_mode(False)`` leaves the
+    grad mode as it is, as in PyTorch."""
 
     def __init__(self, mode: bool = True) -> None:
-        self._target = not mode
+        self._mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = state.enabled
+        if self._mode:
+            state.enabled = False
+        return self
+
+    def __call__(self, fn):
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
 class set_grad_enabled(_GradModeContext):

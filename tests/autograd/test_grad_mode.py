@@ -88,3 +88,23 @@ def test_engine_restores_mode_after_error():
         y.backward()
     assert ember.is_grad_enabled()
     assert (x * 2).requires_grad
+
+
+def test_inference_mode_flag():
+    x = ember.ones(2, requires_grad=True)
+    with ember.inference_mode():
+        assert not (x * 2).requires_grad
+    with ember.inference_mode(False):
+        assert (x * 2).requires_grad
+    with ember.no_grad():
+        with ember.inference_mode(False):
+            assert not (x * 2).requires_grad     # False means "no change", not "enable"
+
+    @ember.inference_mode()
+    def f(t):
+        return t * 2
+
+    @ember.inference_mode(False)
+    def g(t):
+        return t * 2
+    assert not f(x).requires_grad and g(x).requires_grad
