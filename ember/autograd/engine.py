@@ -217,5 +217,7 @@ def _zeros(meta):
 
 
 def _as_tensor(g):
+    # a user Function's backward may return an array or a plain number
     from ..tensor import Tensor
-    return Tensor._make(g)
+    from ..backend import xp
+    return Tensor._make(g if isinstance(g, xp.ndarray) else xp.asarray(g))

@@ -164,3 +164,21 @@ def test_once_differentiable():
     assert x.grad.tolist() == [2.0, 2.0]
     with pytest.raises(RuntimeError, match="once-differentiable"):
         ember.autograd.grad(Sq.apply(x).sum(), x, create_graph=True)
+
+
+def test_backward_may_return_arrays_and_numbers():
+    class Twice(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2.0 if g.ndim == 0 else np.full(g.shape, 2.0, np.float32)
+
+    s = ember.tensor(1.0, requires_grad=True)
+    Twice.apply(s).backward()
+    assert s.grad.item() == 2.0
+    v = ember.ones(3, requires_grad=True)
+    Twice.apply(v).sum().backward()
+    assert v.grad.tolist() == [2.0, 2.0, 2.0] and v.grad.dtype == ember.float32
