@@ -181,8 +181,8 @@ def _accumulate_leaf(acc: AccumulateGrad, g, create_graph: bool) -> None:
             if r is not None:
                 g = r
     if var.grad is None:
-        if create_graph:
-            var.grad = g
+        if create_graph:    # keep the graph, but never share the tensor with another leaf's .grad
+            var.grad = g if _sole_owner(g) else g.clone()
         elif _sole_owner(g):
             var.grad = g if g.grad_fn is None else g.detach()
         else:   # the gradient may alias another tensor's memory; .grad must own its buffer

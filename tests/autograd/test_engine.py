@@ -263,3 +263,15 @@ def test_hooks_with_autograd_grad_match_torch():
         gy, gx = m.autograd.grad((y * y).sum(), [y, x])
         res.append((gy.tolist(), gx.tolist()))
     assert res[0] == res[1]
+
+
+def test_grads_never_alias_with_create_graph():
+    a = ember.ones(2, requires_grad=True)
+    b = ember.ones(2, requires_grad=True)
+    (a + b).sum().backward(create_graph=True)
+    assert a.grad is not b.grad and not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    (h,) = ember.autograd.grad(x.grad.sum(), x)
+    assert h.tolist() == [6.0, 12.0]
