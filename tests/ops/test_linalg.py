@@ -99,3 +99,20 @@ def test_matmul_promotion():
     b = ember.ones(2, 2)
     assert (a @ b).dtype == ember.float32
     assert (a @ a).dtype == ember.int64 and (a @ a).tolist() == [[2, 2], [2, 2]]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, min_side=1, max_side=3),
+       n=st.integers(1, 3), k=st.integers(0, 3), m=st.integers(1, 3), vec=st.sampled_from(["none", "left", "right"]))
+def test_matmul_property(batch, n, k, m, vec):
+    sa = batch.input_shapes[0] + (n, k)
+    sb = batch.input_shapes[1] + (k, m)
+    if vec == "left":
+        sa = (k,)
+    elif vec == "right":
+        sb = (k,)
+    compare(lambda mod, a, b: mod.matmul(a, b), [sa, sb])
