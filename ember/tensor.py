@@ -888,16 +888,24 @@ def _to_array(data, dtype, copy: bool = False):
                          f"numbers of equal lengths") from None
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError(f"tensor(): could not infer a numeric dtype from data of type {type(data).__name__}")
-    if dtype is None:
+    if dtype is None and not _numpy_scalar_leaf(data):   # NumPy scalars in a list keep their dtype (torch)
         if arr.dtype.kind == "f":
             dtype = _dt.get_default_dtype()
         elif arr.dtype.kind in "iu":
             dtype = _dt.int64
     if dtype is not None and arr.dtype != dtype:
-        arr = arr.astype(dtype)
+        with _np.errstate(over="ignore"):       # 1e300 -> inf in float32, silently, as torch
+            arr = arr.astype(dtype)
     elif copy and arr is data:
         arr = arr.copy()
     return arr
+
+
+def _numpy_scalar_leaf(data) -> bool:
+    leaf = data
+    for leaf in _flat_first(data):
+        pass
+    return isinstance(leaf, _np.generic)
 
 
 def _flat_first(data):

@@ -36,6 +36,9 @@ CREATE = [
     ("tensor_nested", lambda m: m.tensor([[1, 2], [3, 4]])), ("tensor_dtype", lambda m: m.tensor([1, 2], dtype=m.float64)),
     ("tensor_np_f64", lambda m: m.tensor(np.array([1.0, 2.0]))), ("tensor_np_i32", lambda m: m.tensor(np.array([1, 2], np.int32))),
     ("tensor_np_f32", lambda m: m.tensor(np.float32(2.5))), ("tensor_of_tensors", lambda m: m.tensor([m.tensor(1.0), m.tensor(2.0)]) if m is ember else m.tensor([1.0, 2.0])),
+    ("tensor_np_scalars_f64", lambda m: m.tensor([np.float64(1.0), np.float64(2.0)])),
+    ("tensor_np_scalars_i32", lambda m: m.tensor([[np.int32(1)], [np.int32(2)]])),
+    ("tensor_huge_float", lambda m: m.tensor([1e300, 1.0])), ("tensor_nested_empty", lambda m: m.tensor([[]])),
     ("as_tensor", lambda m: m.as_tensor([1, 2])), ("as_tensor_dtype", lambda m: m.as_tensor(np.ones(2), dtype=m.float32)),
 ]
 
