@@ -188,3 +188,9 @@ def test_reduction_property(shape, data, name):
                               unique_by=lambda d: d % nd).map(tuple))
     keep = data.draw(st.booleans())
     compare(lambda m, x: RED[name](m, x, dims, keep), [shape])
+
+
+@pytest.mark.parametrize("name", sorted(RED) + sorted(SINGLE_DIM))
+def test_reduction_float32(name):
+    f = RED.get(name) or SINGLE_DIM[name]
+    compare(lambda m, x: f(m, x, 1, False), [(4, 5, 3)], dtype=np.float32, atol=1e-5, rtol=1e-4)
