@@ -266,6 +266,8 @@ class PowScalar(Function):
             return mul(g, mul(a, 2.0)), None
         if e == 1:
             return g, None
+        if e == 0:      # d/da a**0 = 0 everywhere, including a == 0 (torch), not 0 * inf
+            return zeros_like_g(g), None
         return mul(g, mul(pow(a, e - 1), e)), None
 
 
@@ -280,13 +282,12 @@ class Pow(Function):
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
         n = ctx.needs_input_grad
-        ga = mul(g, mul(b, pow(a, sub(b, 1)))) if n[0] else None
-        gb = None
-        if n[1]:
-            # d/db a**b = a**b * log(a); define 0 where a == 0 (as PyTorch does)
-            la = Tensor._make(_np.where(a._data > 0, _np.log(_np.where(a._data > 0, a._data, 1)), 0).astype(out.dtype)) \
-                if not out._rg else log(where(gt(a, 0), a, 1.0))
-            gb = mul(g, mul(out, la))
+        ga = gb = None
+        if n[0]:    # b * a**(b-1), and 0 where b == 0 (torch), not 0 * inf at a == 0
+            ga = where(eq(b, 0), 0.0, mul(g, mul(b, pow(a, sub(b, 1)))))
+        if n[1]:    # a**b * log(a), and 0 where a == 0 and b >= 0 (torch); nan for negative a, as torch
+            safe = where(eq(a, 0), 1.0, a)
+            gb = where(logical_and(eq(a, 0), ge(b, 0)), 0.0, mul(g, mul(out, log(safe))))
         return ga, gb
 
 
@@ -618,12 +619,8 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        # ties split the gradient evenly, as PyTorch does
-        ad, bd = a._data, b._data
-        wa = (ad > bd) + 0.5 * (ad == bd)
-        wa = Tensor._make(wa.astype(g.dtype))
-        n = ctx.needs_input_grad
-        return (mul(g, wa) if n[0] else None), (mul(g, sub(1.0, wa)) if n[1] else None)
+        # ties split the gradient evenly; a NaN comparison passes it to both (PyTorch's masks)
+        return _minmax_grads(ctx, g, a._data, b._data, _np.less, _np.greater)
 
 
 class Minimum(Function):
@@ -635,10 +632,16 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        ad, bd = a._data, b._data
-        wa = Tensor._make(((ad < bd) + 0.5 * (ad == bd)).astype(g.dtype))
-        n = ctx.needs_input_grad
-        return (mul(g, wa) if n[0] else None), (mul(g, sub(1.0, wa)) if n[1] else None)
+        return _minmax_grads(ctx, g, a._data, b._data, _np.greater, _np.less)
+
+
+def _minmax_grads(ctx, g, ad, bd, a_loses, b_loses):
+    tie = 0.5 * (ad == bd)
+    wa = _np.where(a_loses(ad, bd), 0.0, 1.0) - tie
+    wb = _np.where(b_loses(ad, bd), 0.0, 1.0) - tie
+    n = ctx.needs_input_grad
+    return ((mul(g, Tensor._make(wa.astype(g.dtype))) if n[0] else None),
+            (mul(g, Tensor._make(wb.astype(g.dtype))) if n[1] else None))
 
 
 def _both_tensors(a, b, op):

@@ -376,10 +376,22 @@ class CumProd(Function):
     def backward(ctx, g):
         from .shape import flip
         a, out = ctx.saved_tensors
-        if (a._data == 0).any():
-            raise RuntimeError("cumprod backward with zeros in the input is not supported; use prod() instead")
         ax = ctx.axis
+        if a.ndim == 0:
+            return g, None
+        if (a._data == 0).any():
+            return _cumprod_backward_with_zeros(g, a, ax), None
         return E.div(flip(cumsum(flip(E.mul(g, out), [ax]), ax), [ax]), a), None
+
+
+def _cumprod_backward_with_zeros(g: Tensor, a: Tensor, ax: int) -> Tensor:
+    """d out_j / d a_i = prod_{k <= j, k != i} a_k for j >= i: exact with zeros (O(n^2) along ``ax``)."""
+    n = a.shape[ax]
+    am, gm = a.movedim(ax, -1), g.movedim(ax, -1)
+    eye = Tensor._make(_np.eye(n, dtype=bool))
+    others = cumprod(E.where(eye, 1.0, am.unsqueeze(-2)), -1)        # [..., i, j]
+    upper = Tensor._make(_np.triu(_np.ones((n, n), a.dtype)))         # j >= i
+    return sum(E.mul(E.mul(others, gm.unsqueeze(-2)), upper), -1).movedim(-1, ax)
 
 
 def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:

@@ -332,3 +332,22 @@ def test_nan_to_num_grad():
     a = np.array([1.0, np.nan, np.inf, -np.inf, -2.0])
     compare(lambda m, x: m.nan_to_num(x * 2), [a])
     compare(lambda m, x: m.nan_to_num(x, nan=1.0, posinf=5.0, neginf=-5.0), [a])
+
+
+EDGE_VALUES = [
+    ("maximum_nan", lambda m, x, y: m.maximum(x, y)),
+    ("minimum_nan", lambda m, x, y: m.minimum(x, y)),
+    ("pow_zero_exp_tensor", lambda m, x, y: m.pow(x * 0, y * 0)),
+    ("pow_zero_base", lambda m, x, y: m.pow(x * 0, y.abs() + 1)),
+    ("pow_tensor_neg_base", lambda m, x, y: m.pow(x, y * 0 + 2)),
+    ("pow_scalar_zero", lambda m, x, y: (x * 0) ** 0 + y ** 0),
+    ("clamp_nan", lambda m, x, y: m.clamp(x, -1, 1) + y),
+    ("where_nan", lambda m, x, y: m.where(x > 0, x, y)),
+]
+
+
+@pytest.mark.parametrize("name,fn", EDGE_VALUES, ids=[e[0] for e in EDGE_VALUES])
+def test_edge_values_match_torch(name, fn):
+    x = np.array([np.nan, 2.0, -1.0, 0.0, 1.0, -0.5])
+    y = np.array([0.0, np.nan, 3.0, 0.0, -1.0, -0.5])
+    compare(fn, [x, y])

@@ -194,3 +194,24 @@ def test_reduction_property(shape, data, name):
 def test_reduction_float32(name):
     f = RED.get(name) or SINGLE_DIM[name]
     compare(lambda m, x: f(m, x, 1, False), [(4, 5, 3)], dtype=np.float32, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("fn,arr", [
+    (lambda m, x: m.logsumexp(x, 1), np.array([[-np.inf, -np.inf], [0.0, -np.inf]])),
+    (lambda m, x: m.softmax(x, 1), np.array([[-np.inf, 0.0], [1e4, -1e4]])),
+    (lambda m, x: m.log_softmax(x, 1), np.array([[-np.inf, 0.0], [1e4, -1e4]])),
+    (lambda m, x: x.max(1).values, np.array([[np.nan, 1.0], [2.0, 2.0]])),
+    (lambda m, x: m.amax(x, 1), np.array([[np.nan, 1.0], [2.0, 2.0]])),
+    (lambda m, x: x.norm(dim=1), np.array([[0.0, 0.0], [3.0, 4.0]])),
+    (lambda m, x: x.prod(1), np.array([[0.0, 0.0, 2.0], [3.0, 4.0, 0.0]])),
+    (lambda m, x: x.cumprod(1), np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]])),
+    (lambda m, x: x.cumprod(0), np.array([[1.0, 0.0, 2.0], [0.5, 3.0, 0.0]])),
+])
+def test_reduction_edge_values_match_torch(fn, arr):
+    compare(fn, [arr])
+
+
+def test_cumprod_with_zeros_gradcheck():
+    x = ember.tensor([[1.0, 0.0, 2.0], [0.0, 3.0, 0.5]], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: t.cumprod(1), [x])
+    assert ember.autograd.gradgradcheck(lambda t: t.cumprod(1), [x])
