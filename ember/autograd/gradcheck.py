@@ -12,8 +12,15 @@ class GradcheckError(RuntimeError):
 
 def _numerical_jacobian(fn, inputs, idx, eps):
     x = inputs[idx]
-    if not x._data.flags.c_contiguous:
-        x._data = _np.ascontiguousarray(x._data)
+    orig = x._data
+    x._data = _np.array(orig, copy=True, order="C")     # perturb a private copy; the input is left untouched
+    try:
+        return _jacobian_columns(fn, inputs, x, eps)
+    finally:
+        x._data = orig
+
+
+def _jacobian_columns(fn, inputs, x, eps):
     flat = x._data.reshape(-1)
     outs = None
     cols = []
@@ -55,6 +62,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     n_out = sum(sizes)
     for i in diff_idx:
         x = inputs[i]
+        if x.numel() == 0:
+            continue
         numerical = _numerical_jacobian(fn, inputs, i, eps)
         analytical = _np.zeros((n_out, x.numel()))
         row = 0

@@ -39,6 +39,9 @@ def test_gradcheck_noncontiguous_input_restores_data():
     before = x.detach().numpy().copy()
     assert ember.autograd.gradcheck(lambda t: (t ** 2).sum(0), [x])
     np.testing.assert_array_equal(x.detach().numpy(), before)
+    assert np.shares_memory(x.detach().numpy(), base.numpy())     # still the same view
+    e = ember.zeros(0, 3, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: t.sum(0), [e])
 
 
 def test_gradcheck_warns_float32():
