@@ -17,19 +17,12 @@ import os
 import sys
 import warnings
 
+from .history import metric_mode
+
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "LRSchedulerCallback", "CSVLogger", "TerminateOnNaN",
            "ProgressBar", "LambdaCallback"]
 
-# names whose larger values are better (mode='auto'); everything else (losses, errors) is minimized
-_HIGHER_BETTER = ("acc", "accuracy", "precision", "recall", "f1", "r2", "auc")
-
-
-def _auto_mode(monitor: str) -> str:
-    name = monitor[4:] if monitor.startswith("val_") else monitor
-    if name in ("hamming_loss",):
-        return "min"
-    return "max" if any(name == h or name.endswith("_" + h) or name.startswith(h) for h in _HIGHER_BETTER) \
-        else "min"
+_auto_mode = metric_mode   # mode='auto': one rule shared with History.plot
 
 
 def _check_mode(who: str, mode: str, monitor: str) -> str:

@@ -183,7 +183,7 @@ class History:
                     ax.plot(xs, self.history[key], style, label=label, markersize=3)
             if "val_" + name in self.history:
                 try:
-                    lower = name == "loss" or name in ("mae", "mse", "rmse", "hamming_loss", "poisson_deviance")
+                    lower = _lower_is_better(name)
                     be, bv = self.best("val_" + name, "min" if lower else "max")
                     ax.axvline(be + 1, color="grey", linestyle=":", linewidth=1)
                     right = be + 1 > (xs[0] + xs[-1]) / 2      # keep the label inside the axes
@@ -220,3 +220,21 @@ class History:
         finally:
             plt.close(fig)
         return path
+
+
+# quantities that improve upwards; everything else logged (losses, errors, deviances, a VAE's recon/kl) improves
+# downwards.  One rule for the plots here and for the callbacks' mode="auto".
+_HIGHER_BETTER = ("acc", "accuracy", "precision", "recall", "f1", "r2", "auc")
+
+
+def metric_mode(monitor: str) -> str:
+    """"max" for accuracy-like quantities (also ``val_`` and ``knn_accuracy``-style names), else "min"."""
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    if name in ("hamming_loss",):
+        return "min"
+    return "max" if any(name == h or name.endswith("_" + h) or name.startswith(h) for h in _HIGHER_BETTER) \
+        else "min"
+
+
+def _lower_is_better(name: str) -> bool:
+    return metric_mode(name) == "min"

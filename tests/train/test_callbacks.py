@@ -221,3 +221,10 @@ def test_history_files_and_plot(tmp_path, monkeypatch):
         h.plot(tmp_path / "d.png")
     with pytest.raises(ValueError, match="malformed"):
         History().load_state_dict({"epoch": [0]})
+
+
+def test_metric_mode_one_rule_for_plots_and_callbacks():
+    from ember.train.history import metric_mode
+    assert metric_mode("val_accuracy") == "max" and metric_mode("knn_accuracy") == "max"
+    assert metric_mode("val_loss") == "min" and metric_mode("recon") == "min" and metric_mode("kl") == "min"
+    assert metric_mode("hamming_loss") == "min" and metric_mode("val_f1") == "max"
