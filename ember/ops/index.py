@@ -101,6 +101,10 @@ class IndexBackward(Function):
 def getitem(x: Tensor, index) -> Tensor:
     """``x[index]``: ints, slices, None, Ellipsis, bool masks and integer arrays, as in PyTorch."""
     idx, adv = _convert_index(index, x._data.shape)
+    if adv and len(idx) > 1:
+        split = _split_ints(idx)
+        if split is not None:     # PyTorch selects with ints first, then indexes with the arrays
+            return getitem(getitem(x, split[0]), split[1])
     if len(idx) == 1:
         idx = idx[0]
     out = GetItem.apply(x, idx, adv)
@@ -109,6 +113,32 @@ def getitem(x: Tensor, index) -> Tensor:
         if _grad.enabled:
             out.__dict__["_view_of"] = (x, lambda b: getitem(b, index))
     return out
+
+
+def _split_ints(idx):
+    """For an index mixing ints with arrays, the (basic, rest) pair PyTorch's semantics amount to: ints select
+    first (NumPy would instead broadcast them with the arrays and may move the result dims to the front)."""
+    def is_int(i):
+        return (isinstance(i, (int, _np.integer)) and not isinstance(i, (bool, _np.bool_))) or (
+            isinstance(i, _np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu")
+    if not builtins_any(is_int(i) for i in idx):
+        return None
+    basic, rest = [], []
+    for i in idx:
+        if is_int(i):
+            basic.append(int(i))
+        elif i is None or isinstance(i, (bool, _np.bool_)):     # consume no dim
+            rest.append(i)
+        elif i is None:
+            rest.append(i)
+        elif i is Ellipsis:
+            basic.append(i)
+            rest.append(i)
+        else:
+            k = i.ndim if isinstance(i, _np.ndarray) and i.dtype == _np.bool_ else 1
+            basic.extend([slice(None)] * k)
+            rest.append(i)
+    return tuple(basic), tuple(rest)
 
 
 class IndexPut(Function):
@@ -159,6 +189,11 @@ class _MaskIndex(Function):
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value`` in place; recorded in the graph when ``x`` or ``value`` requires grad."""
     idx, adv = _convert_index(index, x._data.shape)
+    if adv and len(idx) > 1:
+        split = _split_ints(idx)
+        if split is not None:     # as in getitem: select with the ints, then assign through the arrays
+            setitem(getitem(x, split[0]), split[1], value)
+            return
     if len(idx) == 1:
         idx = idx[0]
     tracked = _grad.enabled and (x._rg or (isinstance(value, Tensor) and value._rg))

@@ -259,3 +259,61 @@ def test_index_put():
     x = ember.zeros(3)
     x.index_put_((ember.tensor([0, 0]),), ember.tensor(1.0), accumulate=True)
     assert x.tolist() == [2.0, 0.0, 0.0]
+
+
+def _random_index(rng, shape):
+    idx, dims_left, used_ell, adv = [], len(shape), False, 0
+    for _ in range(rng.integers(1, len(shape) + 2)):
+        kind = rng.choice(["int", "slice", "none", "ell", "arr", "mask"])
+        if kind == "ell" and not used_ell:
+            idx.append(Ellipsis)
+            used_ell = True
+            continue
+        if kind == "none":
+            idx.append(None)
+            continue
+        if dims_left == 0 or used_ell:
+            break
+        size = shape[len(shape) - dims_left]
+        if kind == "int":
+            idx.append(int(rng.integers(-size, size)))
+        elif kind == "slice":
+            idx.append(slice(rng.choice([None, int(rng.integers(-size, size + 1))]),
+                             rng.choice([None, int(rng.integers(-size, size + 2))]), rng.choice([None, 1, 2])))
+        elif kind == "arr":
+            idx.append(("arr", rng.integers(-size, size, int(rng.integers(1, 4)))))
+            adv += 1
+        else:
+            idx.append(("mask", rng.random(size) < 0.5))
+            adv += 1
+        dims_left -= 1
+    return idx, adv
+
+
+def test_random_indices_match_torch():
+    """Mixed ints / slices / None / Ellipsis / one integer array or mask: torch's placement of the result dims
+    (ints select first), values and gradients."""
+    rng = np.random.default_rng(0)
+    done = 0
+    while done < 150:
+        shape = tuple(int(s) for s in rng.integers(1, 4, int(rng.integers(1, 4))))
+        idx, adv = _random_index(rng, shape)
+        if adv > 1:
+            continue
+
+        def conv(m):
+            return tuple(m.tensor(i[1]) if isinstance(i, tuple) else i for i in idx)
+        try:
+            torch.zeros(shape)[conv(torch)]
+        except (IndexError, RuntimeError):
+            continue
+        compare(lambda m, x: x[conv(m)], [shape])
+        done += 1
+
+
+def test_setitem_int_and_array_separated():
+    for m in (torch, ember):
+        x = m.zeros(2, 2, 4)
+        x[0, None, :, m.tensor([0, 3])] = m.tensor([1.0, 2.0])
+        assert x.nonzero().tolist() == [[0, 0, 0], [0, 0, 3], [0, 1, 0], [0, 1, 3]]
+    compare(lambda m, w, v: (lambda y: (y.__setitem__((1, m.tensor([0, 2])), v), y * y)[1])(w * 1), [(2, 3), (2,)])
