@@ -32,7 +32,7 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_oi", "_version", "_acc", "_hooks", "_retains", "_name",
+    __slots__ = ("_data", "_rg", "_gradval", "grad_fn", "_oi", "_version", "_acc", "_hooks", "_retains", "_name",
                  "__weakref__", "__dict__")
     __array_priority__ = 1000   # make NumPy defer to Tensor's reflected operators
 
@@ -52,7 +52,7 @@ class Tensor:
         t = object.__new__(cls)
         t._data = arr
         t._rg = False
-        t.grad = None
+        t._gradval = None
         t.grad_fn = None
         t._oi = 0
         t._version = [0]
@@ -143,6 +143,24 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf tensors")
         self._rg = bool(requires_grad)
         return self
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor of this shape and dtype), or None."""
+        return self._gradval
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of shape {tuple(value.shape)} to a tensor of "
+                                   f"shape {tuple(self.shape)}; they must match")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient of dtype {value.dtype} to a tensor of dtype "
+                                   f"{self.dtype}; they must match")
+        self._gradval = value
 
     @property
     def is_leaf(self) -> bool:
@@ -762,7 +780,7 @@ class Tensor:
 def _init(t: Tensor, arr) -> None:
     t._data = arr
     t._rg = False
-    t.grad = None
+    t._gradval = None
     t.grad_fn = None
     t._oi = 0
     t._version = [0]

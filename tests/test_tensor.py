@@ -417,3 +417,18 @@ def test_repr_matches_torch_randomized():
     for a in (np.array([np.nan, 1.5]), np.array(np.nan), np.array([0.0, -0.0]), np.array([1e-20, 1.0]),
               np.zeros(0, np.int64), np.array(True)):
         assert repr(ember.tensor(a)) == repr(torch.tensor(a)).replace("torch", "ember")
+
+
+def test_grad_assignment_is_checked_like_torch():
+    p = ember.ones(2, requires_grad=True)
+    p.grad = ember.zeros(2)
+    p.grad = None
+    with pytest.raises(RuntimeError, match=r"shape \(3,\).*\(2,\)"):
+        p.grad = ember.zeros(3)
+    with pytest.raises(RuntimeError, match="float64.*float32"):
+        p.grad = ember.zeros(2, dtype=ember.float64)
+    with pytest.raises(TypeError, match="Tensor"):
+        p.grad = [0.0, 0.0]
+    t = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError):
+        t.grad = torch.zeros(3)
