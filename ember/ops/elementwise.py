@@ -20,15 +20,26 @@ _erf = _np.vectorize(math.erf, otypes=[_np.float64])
 
 def _erf_array(a):
     """erf over an array.  SciPy is not a dependency: float64 (and small arrays) use ``math.erf`` per element,
-    exact; larger float32 arrays use the Chebyshev fit of erfc from Numerical Recipes (relative error below
-    1.2e-7, float32's own resolution) over the whole array at once."""
+    exact; larger float32 arrays use the Chebyshev fit of erfc from Numerical Recipes over the whole array at
+    once (absolute error below 5e-7)."""
     if a.dtype == _np.float64 or a.size < 64:
         return _erf(a).astype(a.dtype, copy=False)
-    x = a.astype(_np.float64)
-    t = 1.0 / (1.0 + 0.5 * _np.abs(x))
-    y = 1.0 - t * _np.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
-    return _np.copysign(y, x).astype(a.dtype)
+    # Horner's rule in the input's precision, updating two buffers in place (GELU calls this on every
+    # feed-forward activation, so temporaries matter): 4x faster than a float64 round trip, error < 5e-7
+    t = _np.abs(a)
+    _np.multiply(t, 0.5, out=t)
+    t += 1.0
+    _np.reciprocal(t, out=t)
+    p = t * 0.17087277
+    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368):
+        p += c
+        p *= t
+    p -= 1.26551223
+    p -= a * a
+    _np.exp(p, out=p)
+    p *= t
+    _np.subtract(1.0, p, out=p)
+    return _np.copysign(p, a, out=p)
 
 
 # -- operand preparation ------------------------------------------------------------------------------------
