@@ -2,7 +2,6 @@
 whose message names the op and the shapes/dtypes involved -- never a bare NumPy traceback."""
 import traceback
 
-import numpy as np
 import pytest
 
 import ember

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 import ember
-from helpers import to_torch
 
 
 @pytest.mark.slow

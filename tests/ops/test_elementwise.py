@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ember
-from helpers import compare, gradcheck, assert_close
+from helpers import compare, gradcheck
 
 # name -> (fn(m, x), input range) ; range None = standard normal
 UNARY = {

@@ -1,7 +1,8 @@
 """matmul (1-D and batched rules), mm, bmm, mv, dot, outer, einsum vs PyTorch, with gradcheck and errors."""
 import numpy as np
 import pytest
-import torch
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
 
 import ember
 from helpers import compare, gradcheck
@@ -100,9 +101,6 @@ def test_matmul_promotion():
     assert (a @ b).dtype == ember.float32
     assert (a @ a).dtype == ember.int64 and (a @ a).tolist() == [[2, 2], [2, 2]]
 
-
-from hypothesis import given, settings, strategies as st  # noqa: E402
-from hypothesis.extra import numpy as hnp  # noqa: E402
 
 
 @settings(max_examples=25, deadline=None)
