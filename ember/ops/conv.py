@@ -51,11 +51,13 @@ def _im2col(xp_, kh, kw, stride, dil, oh, ow):
     return np.ascontiguousarray(view)
 
 
-def _col2im(dcols, n, c, hp, wp, stride, dil):
+def _col2im(dcols, n, c, hp, wp, stride, dil, out=None):
     """Adjoint of ``_im2col``: sum the columns ``(C, KH, KW, N, OH, OW)`` back into an ``(N, C, Hp, Wp)``
-    array (returned as a view of a ``(C, N, Hp, Wp)`` buffer).  Loops over kernel offsets only."""
+    array (returned as a view of a ``(C, N, Hp, Wp)`` buffer, or added into the given ``out`` of that
+    layout).  Loops over kernel offsets only."""
     _, kh, kw, _, oh, ow = dcols.shape
-    out = np.zeros((c, n, hp, wp), dtype=dcols.dtype)
+    if out is None:
+        out = np.zeros((c, n, hp, wp), dtype=dcols.dtype)
     sh, sw = stride
     hspan, wspan = sh * (oh - 1) + 1, sw * (ow - 1) + 1
     for i in range(kh):
@@ -110,6 +112,47 @@ def _grad_weight(g2, cols, w_shape, groups):
     return (cg @ gg.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)
 
 
+_CHUNK_BYTES = 1536 * 1024     # a column-gradient block that stays in a core's L2 (1 MiB or more on x86)
+_blas = []                      # threadpoolctl's BLAS controllers, looked up once (empty list: unavailable)
+
+
+def _blas_single_threaded():
+    """True when BLAS runs on one thread (asked through threadpoolctl, ~2 us; False without it).  Many small
+    GEMMs are only a win single-threaded: with 2+ threads each call pays a thread hand-off (measured 3x slower
+    on a busy 2-core machine)."""
+    if not _blas:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas.append(ThreadpoolController().select(user_api="blas").lib_controllers)
+        except Exception:       # not installed, or an unknown BLAS
+            _blas.append([])
+    libs = _blas[0]
+    return bool(libs) and all(lib.get_num_threads() == 1 for lib in libs)
+
+
+def _grad_input(g2, w, groups, n, c, ohw, hp, wp, stride, dil):
+    """Input gradient ``(N, C, Hp, Wp)`` (a view of a ``(C, N, Hp, Wp)`` buffer) from ``g2 (O, N*OH*OW)``:
+    the column gradient ``w^T g`` then col2im.  When the column gradient would be large (8 MiB or more), it is
+    made and folded a few images at a time, so each block is still in cache when col2im reads it back (the
+    whole thing goes through memory twice otherwise; 64x32x26x26 3x3: ~25% less time), when BLAS is
+    single-threaded.  Same sums in the
+    same order either way."""
+    o, _, kh, kw = w.shape
+    oh, ow = ohw
+    per = c * kh * kw * oh * ow * g2.itemsize          # bytes of column gradient per image
+    if per * n < 8 * 2**20 or n < 2 or not _blas_single_threaded():
+        dcols = _grad_cols(g2, w, groups).reshape(c, kh, kw, n, oh, ow)
+        return _col2im(dcols, n, c, hp, wp, stride, dil)
+    step = max(1, _CHUNK_BYTES // per)
+    out = np.zeros((c, n, hp, wp), dtype=g2.dtype)
+    g3 = g2.reshape(o, n, oh * ow)
+    for n0 in range(0, n, step):
+        n1 = min(n, n0 + step)
+        dcols = _grad_cols(g3[:, n0:n1].reshape(o, -1), w, groups).reshape(c, kh, kw, n1 - n0, oh, ow)
+        _col2im(dcols, n1 - n0, c, hp, wp, stride, dil, out[:, n0:n1])
+    return out.transpose(1, 0, 2, 3)
+
+
 def _o_major(g):
     """``(N, O, H, W)`` -> ``(O, N*H*W)`` (free when ``g`` already has the O-major layout conv produces)."""
     o = g.shape[1]
@@ -144,10 +187,8 @@ class _Conv2d(Function):
         g2 = _o_major(ga)
         gx = gw = gb = None
         if need[0]:
-            dcols = _grad_cols(g2, w._data, groups)
-            oh, ow = ga.shape[2:]
-            dcols = dcols.reshape(c, w_shape[2], w_shape[3], n, oh, ow)
-            gx = Tensor._make(_crop(_col2im(dcols, n, c, hp, wp, stride, dil), pads, h, wd))
+            gx = Tensor._make(_crop(_grad_input(g2, w._data, groups, n, c, ga.shape[2:], hp, wp, stride, dil),
+                                    pads, h, wd))
         if need[1]:
             gw = Tensor._make(_grad_weight(g2, cols._data, w_shape, groups))
         if has_b and need[2]:
