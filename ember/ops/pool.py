@@ -163,12 +163,23 @@ class _MaxPool2d(Function):
         (k,) = ctx.saved_tensors
         pshape, (h, w), ks, st, pad, dil, (oh, ow), cmajor = ctx.cfg
         k, ga = k._data, g._data
-        if cmajor:
-            gx = np.zeros((pshape[1], pshape[0]) + pshape[2:], dtype=ga.dtype).transpose(1, 0, 2, 3)
-        else:
-            gx = np.zeros(pshape, dtype=ga.dtype)
         overlap = st[0] < dil[0] * (ks[0] - 1) + 1 or st[1] < dil[1] * (ks[1] - 1) + 1
+        # windows that tile the padded input exactly (2x2 stride 2 on even sizes): every element is written
+        # below, so no zero fill
+        tiled = ks == st and dil == (1, 1) and pshape[2:] == (oh * st[0], ow * st[1])
+        alloc = np.empty if tiled else np.zeros
+        if cmajor:
+            gx = alloc((pshape[1], pshape[0]) + pshape[2:], dtype=ga.dtype).transpose(1, 0, 2, 3)
+        else:
+            gx = alloc(pshape, dtype=ga.dtype)
         zero = ga.dtype.type(0)
+        if not overlap and np.isfinite(ga).all():
+            # g * (k == j) written straight into the strided slice: ~3x faster than np.where + assignment;
+            # equal to it for finite g (where it is not, 0 * inf would give NaN instead of 0)
+            for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
+                np.multiply(ga, k == j, out=gx[sl])
+            gx = gx[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w]
+            return Tensor._make(gx), None, None, None, None, None, None
         for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
             part = np.where(k == j, ga, zero)
             if overlap:
