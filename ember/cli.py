@@ -544,7 +544,9 @@ def _eval_data(spec: str | None, cfg: dict):
     d = dict(cfg["data"]) if cfg["data"]["name"] == name else {"name": name}
     if path:
         d["path"] = path
-    c = validate_config(dict(cfg, data=d, scheduler=cfg.get("scheduler"), early_stopping=cfg.get("early_stopping")),
+    # the run's saved config also holds what training derived (e.g. "classes"): re-validate the user's keys only
+    user = {k: v for k, v in cfg.items() if k in TOP_KEYS}
+    c = validate_config(dict(user, data=d, scheduler=cfg.get("scheduler"), early_stopping=cfg.get("early_stopping")),
                         "--data")
     return build_data(c, "test")[0]
 

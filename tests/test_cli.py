@@ -115,6 +115,8 @@ def test_tiny_train_then_evaluate_and_predict(tmp_path, capsys):
 
     code, out, err = _run(["evaluate", str(ck)], capsys)
     assert code == 0 and "accuracy:" in out
+    code, out, err = _run(["evaluate", str(ck), "--data", "digits"], capsys)     # a named dataset, re-validated
+    assert code == 0 and "accuracy:" in out, err
     x = np.random.rand(5, 8, 8).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     code, out, err = _run(["predict", str(ck), str(tmp_path / "x.npy"), "--output", str(tmp_path / "logits.npy")],
