@@ -21,6 +21,7 @@ from __future__ import annotations
 import io as _pyio
 import json
 import math
+import contextlib
 import os
 import tempfile
 from collections import OrderedDict
@@ -182,6 +183,31 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
+
+@contextlib.contextmanager
+def atomic_open(path, mode: str = "wb", **kwargs):
+    """Open a temporary file beside ``path`` for writing; on a clean exit flush, fsync, rename it over ``path``
+    and fsync the folder.  A crash or Ctrl-C in between leaves any previous ``path`` intact and no temporary
+    file behind.  Every file ember writes (checkpoints, histories, plots) goes through here."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _umask_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(folder)
+
+
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True) -> None:
     """Save ``obj`` (a Tensor, a state_dict, or nested dicts/lists/tuples of Tensors, arrays and plain values)
     to ``f`` (a path or a writable binary file object), like ``torch.save`` but in the safetensors format.
@@ -205,22 +231,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"ember.save: folder '{folder}' does not exist (saving '{path}')")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            _write_all(fh, head, arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        # KeyboardInterrupt included: never leave a half-written temporary file behind
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(folder)
+    with atomic_open(path, "wb") as fh:
+        _write_all(fh, head, arrays)
 
 
 # -- decoding ------------------------------------------------------------------------------------------------

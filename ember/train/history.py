@@ -12,31 +12,16 @@ import io
 import json
 import math
 import os
-import tempfile
 
-from ..io.serialization import _umask_mode
+from ..io.serialization import atomic_open
 
 __all__ = ["History"]
 
 
 def _atomic_write_text(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: readers never see half a file."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``text`` to ``path`` atomically: readers never see half a file."""
+    with atomic_open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
 
 
 def _num(v):
@@ -206,17 +191,9 @@ class History:
             fig.suptitle(title)
         fig.tight_layout()
         path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".png")
-        os.close(fd)
         try:
-            fig.savefig(tmp, dpi=110)
-            os.chmod(tmp, _umask_mode())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+            with atomic_open(path, "wb") as fh:
+                fig.savefig(fh, format="png", dpi=110)
         finally:
             plt.close(fig)
         return path
