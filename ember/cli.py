@@ -607,9 +607,9 @@ def cmd_predict(args) -> int:
         folder = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(folder):
             raise CLIError(f"--output: folder {folder} does not exist")
-        tmp = args.output + ".tmp.npy"
-        np.save(tmp, out)
-        os.replace(tmp, args.output)
+        from .io.serialization import atomic_open
+        with atomic_open(args.output, "wb") as fh:
+            np.save(fh, out)
     for label in out.argmax(axis=1).reshape(len(out), -1):
         print(" ".join(str(int(v)) for v in label))
     return 0
