@@ -11,6 +11,11 @@ def set_threads(n: int | None = None) -> int:
     import torch
     n = n or int(os.environ.get("EMBER_BENCH_THREADS", os.cpu_count() or 1))
     torch.set_num_threads(n)
+    try:    # NumPy's BLAS pool (ember's threads); without threadpoolctl, set OPENBLAS_NUM_THREADS instead
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(n, user_api="blas")
+    except ImportError:
+        pass
     return n
 
 
