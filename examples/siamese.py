@@ -59,7 +59,8 @@ def train_triplet(x, y, epochs, quick, rng):
             # P classes x K images per batch, then batch-hard mining: hardest positive and negative per anchor
             classes = rng.choice(10, 8, replace=False)
             idx = np.concatenate([rng.choice(_by_class[c], 16) for c in classes])
-            emb = net(ember.tensor(x[idx]))
+            # on the unit sphere: batch-hard mining on unnormalized embeddings collapses them all to one point
+            emb = F.normalize(net(ember.tensor(x[idx])), dim=1)
             lab = y[idx]
             with ember.no_grad():
                 d = _pdist(emb.detach().numpy())
@@ -67,7 +68,7 @@ def train_triplet(x, y, epochs, quick, rng):
             pos = np.where(same, d, -np.inf).argmax(1)
             neg = np.where(~same, d, np.inf).argmin(1)
             opt.zero_grad()
-            loss = F.triplet_margin_loss(emb, emb[ember.tensor(pos)], emb[ember.tensor(neg)], margin=0.5)
+            loss = F.triplet_margin_loss(emb, emb[ember.tensor(pos)], emb[ember.tensor(neg)], margin=0.2)
             loss.backward()
             opt.step()
             if quick and i == 3:
