@@ -60,3 +60,15 @@ def load_mnist_arrays(kind: str = "mnist", quick: bool = False):
             x, y = x[:512], y[:512]
         out += [x, y]
     return tuple(out)
+
+
+def evaluate(model, loader) -> float:
+    """Classification accuracy of ``model`` over ``loader`` (eval mode, no graph)."""
+    import ember
+    model.eval()
+    correct = total = 0
+    with ember.no_grad():
+        for x, y in loader:
+            correct += int((model(x).argmax(1) == y).sum())
+            total += len(y)
+    return correct / total

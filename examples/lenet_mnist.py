@@ -2,22 +2,12 @@
 
 Run:  python examples/lenet_mnist.py [--epochs 8] [--quick]
 """
-from _common import parse_args, load_mnist_arrays, Timer
+from _common import parse_args, load_mnist_arrays, Timer, evaluate
 
 import ember
 import ember.nn.functional as F
 from ember.data import DataLoader, TensorDataset
 from ember.models import LeNet5
-
-
-def evaluate(model, loader):
-    model.eval()
-    correct = total = 0
-    with ember.no_grad():
-        for x, y in loader:
-            correct += int((model(x).argmax(1) == y).sum())
-            total += len(y)
-    return correct / total
 
 
 def main():

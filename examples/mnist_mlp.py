@@ -2,24 +2,13 @@
 
 Run:  python examples/mnist_mlp.py [--epochs 10] [--quick]
 """
-from _common import parse_args, load_mnist_arrays, Timer
+from _common import parse_args, load_mnist_arrays, Timer, evaluate
 
-import numpy as np
 
 import ember
 import ember.nn as nn
 import ember.nn.functional as F
 from ember.data import DataLoader, TensorDataset
-
-
-def evaluate(model, loader):
-    model.eval()
-    correct = total = 0
-    with ember.no_grad():
-        for x, y in loader:
-            correct += int((model(x).argmax(1) == y).sum())
-            total += len(y)
-    return correct / total
 
 
 def main():
