@@ -4,7 +4,6 @@ Run:  python examples/mnist_mlp.py [--epochs 10] [--quick]
 """
 from _common import parse_args, load_mnist_arrays, Timer, evaluate
 
-
 import ember
 import ember.nn as nn
 import ember.nn.functional as F
