@@ -29,7 +29,7 @@ class EmbeddingNet(nn.Module):
       dissimilar pairs and the two means averaged (with 10 classes 90% of the pairs are dissimilar);
     - ``'triplet'``: batch-hard mining (Hermans et al. 2017): each sample is an anchor with its farthest positive
       and nearest negative in the batch, ``max(0, d(a, p) - d(a, n) + margin)`` averaged over anchors that have
-      a positive and a negative.
+      a positive and a negative, with distances between L2-normalized embeddings (default margin 0.2).
 
     ``training_step((x, labels))`` returns that loss; ``validation_step`` adds ``knn_accuracy``, the
     leave-one-out 1-nearest-neighbour accuracy within the batch (a cheap proxy of the test-set 1-NN accuracy).
@@ -47,7 +47,7 @@ class EmbeddingNet(nn.Module):
         if loss not in self.LOSSES:
             raise ValueError(f"EmbeddingNet: loss must be one of {', '.join(self.LOSSES)}, got {loss!r}")
         self.in_channels, self.embedding_dim, self.loss = in_channels, embedding_dim, loss
-        self.margin = float(margin if margin is not None else (1.0 if loss == "contrastive" else 0.5))
+        self.margin = float(margin if margin is not None else (1.0 if loss == "contrastive" else 0.2))
         self.net = nn.Sequential(nn.Conv2d(in_channels, 32, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 5),
                                  nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 4 * 4, 128), nn.ReLU(),
                                  nn.Linear(128, embedding_dim))
@@ -71,8 +71,12 @@ class EmbeddingNet(nn.Module):
     def pair_loss(self, emb, labels):
         """The loss named by ``self.loss`` on embeddings (B, D) with integer labels (B,)."""
         B = emb.shape[0]
+        if self.loss == "triplet":
+            # on the unit sphere: batch-hard mining on raw embeddings collapses them to one point (measured with
+            # examples/siamese.py: 63.6% 1-NN accuracy raw, 99.1% normalized)
+            emb = F.normalize(emb, dim=1)
         same = (labels.unsqueeze(1) == labels.unsqueeze(0))
-        eye = ember.eye(B, dtype=ember.bool) if hasattr(ember, "bool") else ember.eye(B) > 0
+        eye = ember.eye(B, dtype=ember.bool)
         d2 = _pairwise_sq(emb)
         d = (d2 + 1e-12).sqrt()
         if self.loss == "contrastive":
