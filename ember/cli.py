@@ -52,7 +52,10 @@ def _limit_threads(n: int | None) -> None:
 TOP_KEYS = {"name": str, "seed": int, "epochs": int, "batch_size": int, "output": str, "metrics": list,
             "grad_clip": (int, float), "accumulate": int, "model": dict, "data": dict, "optimizer": dict,
             "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float), "loss": str}
-DATASETS = ("digits", "mnist", "fashion-mnist", "text")
+DATASETS = ("digits", "mnist", "fashion-mnist", "text", "synthetic")
+# data name "synthetic": generated in memory by ember.data.datasets.synthetic (offline, instant); `kind` picks
+# the generator, n_samples the size of the train set (the test set is a quarter of it, drawn with seed + 1)
+SYNTHETIC_KINDS = ("xor", "spirals", "moons", "circles", "linear_regression", "multilabel")
 # loss = "..." for models trained as loss(model(x), y); models with a training_step (vae, gan, rbm,
 # embedding_net) compute their own loss
 LOSSES = {"cross_entropy": "CrossEntropyLoss", "mse": "MSELoss", "l1": "L1Loss", "bce": "BCELoss",
@@ -68,7 +71,8 @@ SCHEDULERS = {"step": "StepLR", "multistep": "MultiStepLR", "exponential": "Expo
 DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction", *IMAGE_OPTIONS},
              "mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
              "fashion-mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
-             "text": {"name", "path", "seq_len", "stride", "val_fraction", "subset"}}
+             "text": {"name", "path", "seq_len", "stride", "val_fraction", "subset"},
+             "synthetic": {"name", "kind", "n_samples", "noise", "seed", "n_features", "n_labels", "val_fraction"}}
 
 
 def _where(src: str, key: str) -> str:
@@ -138,7 +142,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
     if bad:
         raise CLIError(f"{_where(src, 'data.' + bad[0])} is not a key of dataset {dname!r}; allowed: "
                        f"{', '.join(sorted(DATA_KEYS[dname]))}")
-    if dname != "digits":
+    if dname not in ("digits", "synthetic"):
         if "path" not in data:
             raise CLIError(f"{src}: dataset {dname!r} needs 'data.path'")
         raw = os.path.expanduser(str(data["path"]))
@@ -157,6 +161,28 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
             raise CLIError(f"{_where(src, 'data.size')} must be 8, 28 or 32, got {data['size']!r}")
         if data.setdefault("resize", "bilinear") not in ("bilinear", "pad"):
             raise CLIError(f"{_where(src, 'data.resize')} must be 'bilinear' or 'pad', got {data['resize']!r}")
+    if dname == "synthetic":
+        if "kind" not in data:
+            raise CLIError(f"{src}: dataset 'synthetic' needs 'data.kind'; allowed: {', '.join(SYNTHETIC_KINDS)}")
+        if data["kind"] not in SYNTHETIC_KINDS:
+            raise CLIError(f"{_where(src, 'data.kind')} is {data['kind']!r}; allowed: {', '.join(SYNTHETIC_KINDS)}")
+        for key in ("n_samples", "n_features", "n_labels"):
+            if key in data and (not isinstance(data[key], int) or isinstance(data[key], bool) or data[key] < 1):
+                raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
+        if "seed" in data and (not isinstance(data["seed"], int) or isinstance(data["seed"], bool)
+                               or data["seed"] < 0):
+            raise CLIError(f"{_where(src, 'data.seed')} must be a non-negative integer, got {data['seed']!r}")
+        if "noise" in data and (not isinstance(data["noise"], (int, float)) or isinstance(data["noise"], bool)
+                                or data["noise"] < 0):
+            raise CLIError(f"{_where(src, 'data.noise')} must be a number >= 0, got {data['noise']!r}")
+        if "n_features" in data and data["kind"] not in ("linear_regression", "multilabel"):
+            raise CLIError(f"{_where(src, 'data.n_features')} applies only to kind linear_regression or "
+                           f"multilabel, not {data['kind']!r}")
+        if "n_labels" in data and data["kind"] != "multilabel":
+            raise CLIError(f"{_where(src, 'data.n_labels')} applies only to kind multilabel, not {data['kind']!r}")
+        if "noise" in data and data["kind"] == "multilabel":
+            raise CLIError(f"{_where(src, 'data.noise')} does not apply to kind 'multilabel' (its labels are "
+                           f"exact); remove it")
     for key in ("subset", "seq_len", "stride"):
         if key in data and (not isinstance(data[key], int) or data[key] < 1):
             raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
@@ -282,6 +308,8 @@ def build_data(cfg: dict, split: str):
             ds = cls(d["path"], train=split == "train")
             return (_to_tensor_dataset(ds, d.get("subset") if split == "train" else None, opts=d),
                     {"num_classes": 10, "input_size": 28, "channels": 1})
+        if name == "synthetic":
+            return _synthetic(d, split)
         from .data.datasets import CharCorpus
         corpus = CharCorpus(d["path"], val_fraction=max(d.get("val_fraction", 0.1), 1e-3))
         seq_len = d.get("seq_len", 100)
@@ -294,6 +322,40 @@ def build_data(cfg: dict, split: str):
         raise CLIError(f"data '{name}': {e}") from None
 
 
+def _synthetic(d: dict, split: str):
+    """``(TensorDataset, info)`` for ``data.name = "synthetic"``: the train split has ``n_samples`` points, the
+    test split a quarter as many (at least 8) drawn with ``seed + 1``; info's ``features`` is the input width."""
+    from . import from_numpy
+    from .backend import np
+    from .data import TensorDataset
+    from .data.datasets import synthetic as S
+    kind, n = d["kind"], d.get("n_samples", 200)
+    seed = d.get("seed", 0) + (split != "train")
+    if split != "train":
+        n = max(8, n // 4)
+    kw = {"noise": float(d["noise"])} if "noise" in d else {}
+    if kind == "linear_regression":
+        # the weight is drawn from the base seed so train and test share the same true line
+        nf = d.get("n_features", 1)
+        w = np.random.default_rng(d.get("seed", 0)).normal(0, 1, nf)
+        x, y = S.make_linear_regression(n, n_features=nf, weight=w, seed=seed + 1000, **kw)
+        info = {"num_classes": 1, "features": nf}
+    elif kind == "multilabel":
+        # make_multilabel draws its label weights from the seed too: generate train and test together
+        nf, nl = d.get("n_features", 10), d.get("n_labels", 5)
+        n_train = d.get("n_samples", 200)
+        x, y = S.make_multilabel(n_train + max(8, n_train // 4), n_features=nf, n_labels=nl,
+                                 seed=d.get("seed", 0))
+        x, y = (x[:n_train], y[:n_train]) if split == "train" else (x[n_train:], y[n_train:])
+        info = {"num_classes": nl, "features": nf}
+    else:
+        x, y = getattr(S, f"make_{kind}")(n, seed=seed, **kw)
+        info = {"num_classes": 2, "features": 2}
+    info.update(input_size=1, channels=1)
+    ds = TensorDataset(from_numpy(np.ascontiguousarray(x)), from_numpy(np.ascontiguousarray(y)))
+    return ds, info
+
+
 def build_model(cfg: dict, info: dict):
     """The config's model, with size arguments the data implies filled in when not given."""
     from . import models
@@ -304,7 +366,8 @@ def build_model(cfg: dict, info: dict):
         m.setdefault("num_classes", info["num_classes"])
         m.setdefault("input_size", info.get("input_size", 28))
     elif low == "mlp":
-        m.setdefault("in_features", info.get("channels", 1) * info.get("input_size", 28) ** 2)
+        m.setdefault("in_features",
+                     info.get("features") or info.get("channels", 1) * info.get("input_size", 28) ** 2)
         m.setdefault("out_features", info["num_classes"])
         if "hidden" in m and isinstance(m["hidden"], list):
             m["hidden"] = tuple(m["hidden"])
@@ -316,13 +379,15 @@ def build_model(cfg: dict, info: dict):
         except (TypeError, ValueError):
             params = {}
         text = "vocab" in info
-        image = info.get("channels", 1) * info.get("input_size", 28) ** 2
+        image = info.get("features") or info.get("channels", 1) * info.get("input_size", 28) ** 2
         implied = {"vocab_size": info["num_classes"] if text else None,
                    "max_len": info.get("seq_len") if text else None,
                    "num_classes": None if text else info["num_classes"],
                    "in_channels": None if text else info.get("channels", 1),
                    "in_features": None if text else image, "data_dim": None if text else image,
-                   "n_visible": None if text else image}
+                   "n_visible": None if text else image,
+                   "num_labels": info["num_classes"] if "features" in info else None,
+                   "out_features": info["num_classes"] if "features" in info else None}
         for key, value in implied.items():
             if key in params and value is not None:
                 m.setdefault(key, value)
@@ -425,6 +490,8 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
                       plateau_monitor="val_loss" if val_ds is not None else "loss")
     trainer.config = {k: v for k, v in cfg.items() if v is not None}
     trainer.config["classes"] = info["num_classes"]
+    if "features" in info:
+        trainer.config["features"] = info["features"]
     if "vocab" in info:
         trainer.config["vocab"] = info["vocab"]
     final, partial = _new_run_dir(cfg["output"])
@@ -508,6 +575,8 @@ def _load_run(path: str):
         raise CLIError(f"{path}: the checkpoint has no run config (model/data); it was not written by "
                        f"'ember train' or 'ember demo'")
     info = {"num_classes": cfg.get("classes", 10), "input_size": cfg["data"].get("size", 28), "channels": 1}
+    if "features" in cfg:
+        info.update(features=cfg["features"], input_size=1)
     if cfg["data"].get("name") == "text":
         info.update(vocab=cfg.get("vocab", ""), seq_len=cfg["data"].get("seq_len", 100))
     model = build_model(cfg, info)
