@@ -2,7 +2,7 @@
 trained with the triplet margin loss and batch-hard negative mining.  Both are evaluated by 1-nearest-
 neighbour accuracy on the test embeddings (reference set: a sample of training embeddings).  Target: >= 97%.
 
-Run:  python examples/siamese.py [--epochs 4] [--quick]
+Run:  python examples/siamese.py [--epochs 2] [--nets both|siamese|triplet] [--quick]
 """
 from _common import parse_args, load_mnist_arrays, Timer
 
@@ -16,6 +16,13 @@ import ember.nn.functional as F
 def embedder(dim=32):
     return nn.Sequential(nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 5), nn.ReLU(),
                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, dim))
+
+
+class L2Norm(nn.Module):
+    """Project embeddings onto the unit sphere (keeps batch-hard triplet training from collapsing)."""
+
+    def forward(self, x):
+        return F.normalize(x, dim=1)
 
 
 def knn_accuracy(net, xref, yref, xq, yq):
@@ -50,7 +57,7 @@ def train_siamese(x, y, epochs, quick, rng):
 
 
 def train_triplet(x, y, epochs, quick, rng):
-    net = embedder()
+    net = nn.Sequential(embedder(), L2Norm())
     opt = ember.optim.Adam(net.parameters(), lr=1e-3)
     n = len(x)
     for epoch in range(epochs):
@@ -84,7 +91,8 @@ _by_class = {}
 
 
 def main():
-    args = parse_args(__doc__, epochs=(int, 4, "training epochs"))
+    args = parse_args(__doc__, epochs=(int, 2, "training epochs"),
+                      nets=(str, "both", "which nets to train: both, siamese or triplet"))
     ember.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     xtr, ytr, xte, yte = load_mnist_arrays("mnist", args.quick)
@@ -92,7 +100,8 @@ def main():
     _by_class.update({c: np.flatnonzero(ytr == c) for c in range(10)})
     epochs = 1 if args.quick else args.epochs
     ref = rng.choice(len(xtr), min(10000, len(xtr)), replace=False)
-    for name, fn in [("siamese + contrastive loss", train_siamese), ("triplet + batch-hard mining", train_triplet)]:
+    nets = [("siamese + contrastive loss", train_siamese), ("triplet + batch-hard mining", train_triplet)]
+    for name, fn in [n for n in nets if args.nets == "both" or n[0].startswith(args.nets)]:
         with Timer() as t:
             net = fn(xtr, ytr, epochs, args.quick, rng)
         acc = knn_accuracy(net, xtr[ref], ytr[ref], xte, yte)
