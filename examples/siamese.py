@@ -66,8 +66,7 @@ def train_triplet(x, y, epochs, quick, rng):
             # P classes x K images per batch, then batch-hard mining: hardest positive and negative per anchor
             classes = rng.choice(10, 8, replace=False)
             idx = np.concatenate([rng.choice(_by_class[c], 16) for c in classes])
-            # on the unit sphere: batch-hard mining on unnormalized embeddings collapses them all to one point
-            emb = F.normalize(net(ember.tensor(x[idx])), dim=1)
+            emb = net(ember.tensor(x[idx]))          # already on the unit sphere (L2Norm)
             lab = y[idx]
             with ember.no_grad():
                 d = _pdist(emb.detach().numpy())
