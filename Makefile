@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test test-fast bench install clean
 
@@ -10,7 +11,13 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# torch is pinned to the exact CPU wheel available offline; never let pip pick another version.
+# The demo needs only ember and its optional extras (Digits data, progress bar, plots); no PyTorch.
+$(DEMO_STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[all]"
+	touch $(DEMO_STAMP)
+
+# Tests add the oracle: torch is pinned to the exact CPU wheel available offline; never let pip pick another
+# version.
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[test]"
@@ -18,7 +25,7 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/ember demo
 
 test: $(STAMP)
