@@ -41,12 +41,28 @@ class SumRNN(nn.Module):
         self.rnn = nn.RNN(input_size, hidden_size, nonlinearity="relu", batch_first=True)
         self.head = nn.Linear(hidden_size, 1)
 
-    def forward(self, x):
-        """(N, L, input_size) -> (N,) predicted sums."""
+    def forward(self, x, lengths=None):
+        """(N, L, input_size) -> (N,) predicted sums.
+
+        ``lengths`` (N,) int: for zero-padded batches of sequences of different lengths, the sum is read from
+        the hidden state after each sequence's own last element (step ``lengths[i] - 1``), so the padding never
+        enters the result (what ``pack_padded_sequence`` achieves in PyTorch, for a one-directional RNN).
+        """
         if x.ndim != 3 or x.shape[2] != self.input_size:
             raise ValueError(f"SumRNN expected input of shape (N, L, {self.input_size}), got {tuple(x.shape)}")
-        _, h = self.rnn(x)
-        return self.head(h[-1]).squeeze(1)
+        if lengths is None:
+            _, h = self.rnn(x)
+            return self.head(h[-1]).squeeze(1)
+        lengths = ember.as_tensor(lengths)
+        if tuple(lengths.shape) != (x.shape[0],) or lengths.is_floating_point():
+            raise ValueError(f"SumRNN expected integer lengths of shape ({x.shape[0]},), got "
+                             f"{lengths.dtype} {tuple(lengths.shape)}")
+        if bool((lengths < 1).any()) or bool((lengths > x.shape[1]).any()):
+            raise ValueError(f"SumRNN: lengths must be in [1, {x.shape[1]}] (the padded length), got "
+                             f"min {int(lengths.min())}, max {int(lengths.max())}")
+        out, _ = self.rnn(x)                                    # (N, L, hidden)
+        last = out[ember.arange(x.shape[0]), lengths.long() - 1]  # (N, hidden): each sequence's final state
+        return self.head(last).squeeze(1)
 
 
 class CharRNN(nn.Module):

@@ -275,3 +275,23 @@ def test_sum_rnn_and_autoencoder_helpers():
     assert tuple(z.shape) == (3, 2) and tuple(ae.decode(z).shape) == (3, 784)
     assert tuple(M.VAE(latent_dim=4).sample(5).shape) == (5, 784)
     assert tuple(M.GAN().sample(3).shape) == (3, 784)
+
+
+def test_sum_rnn_lengths_ignore_padding():
+    """With ``lengths``, each sequence's sum is read after its own last element: padding changes nothing."""
+    ember.manual_seed(0)
+    m = M.SumRNN()
+    x = ember.rand(3, 6, 1)
+    lengths = ember.tensor([4, 6, 2])
+    padded = x.clone()
+    padded[0, 4:] = 123.0                      # garbage in the padding must not matter
+    padded[2, 2:] = -7.0
+    got = m(padded, lengths)
+    want = ember.stack([m(x[0:1, :4])[0], m(x[1:2])[0], m(x[2:3, :2])[0]])
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-6)
+    got.sum().backward()
+    assert m.head.weight.grad is not None
+    with pytest.raises(ValueError, match=r"lengths must be in \[1, 6\]"):
+        m(x, ember.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match="integer lengths of shape"):
+        m(x, ember.tensor([1.0, 2.0, 3.0]))
