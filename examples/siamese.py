@@ -9,20 +9,8 @@ from _common import parse_args, load_mnist_arrays, Timer
 import numpy as np
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
-
-
-def embedder(dim=32):
-    return nn.Sequential(nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 5), nn.ReLU(),
-                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, dim))
-
-
-class L2Norm(nn.Module):
-    """Project embeddings onto the unit sphere (keeps batch-hard triplet training from collapsing)."""
-
-    def forward(self, x):
-        return F.normalize(x, dim=1)
+from ember.models import EmbeddingNet
 
 
 def knn_accuracy(net, xref, yref, xq, yq):
@@ -35,7 +23,7 @@ def knn_accuracy(net, xref, yref, xq, yq):
 
 
 def train_siamese(x, y, epochs, quick, rng):
-    net = embedder()
+    net = EmbeddingNet(1, embedding_dim=32)     # conv 5x5 (32), pool, conv 5x5 (64), pool, fc 128, fc 32
     opt = ember.optim.Adam(net.parameters(), lr=1e-3)
     n = len(x)
     for epoch in range(epochs):
@@ -57,7 +45,8 @@ def train_siamese(x, y, epochs, quick, rng):
 
 
 def train_triplet(x, y, epochs, quick, rng):
-    net = nn.Sequential(embedder(), L2Norm())
+    # the same CNN with its embeddings L2-normalized (keeps batch-hard triplet training from collapsing)
+    net = EmbeddingNet(1, embedding_dim=32, normalize=True)
     opt = ember.optim.Adam(net.parameters(), lr=1e-3)
     n = len(x)
     for epoch in range(epochs):
@@ -66,7 +55,7 @@ def train_triplet(x, y, epochs, quick, rng):
             # P classes x K images per batch, then batch-hard mining: hardest positive and negative per anchor
             classes = rng.choice(10, 8, replace=False)
             idx = np.concatenate([rng.choice(_by_class[c], 16) for c in classes])
-            emb = net(ember.tensor(x[idx]))          # already on the unit sphere (L2Norm)
+            emb = net(ember.tensor(x[idx]))          # already on the unit sphere (normalize=True)
             lab = y[idx]
             with ember.no_grad():
                 d = _pdist(emb.detach().numpy())

@@ -295,3 +295,22 @@ def test_sum_rnn_lengths_ignore_padding():
         m(x, ember.tensor([0, 1, 2]))
     with pytest.raises(ValueError, match="integer lengths of shape"):
         m(x, ember.tensor([1.0, 2.0, 3.0]))
+
+
+def test_embedding_net_normalize_option():
+    """``normalize=True`` gives unit-length embeddings from the same weights (same init and parameter count),
+    and the triplet loss still trains through it; the default stays raw."""
+    x = ember.rand(6, 1, 28, 28)
+    ember.manual_seed(0)
+    raw = M.EmbeddingNet()
+    ember.manual_seed(0)
+    unit = M.EmbeddingNet(loss="triplet", normalize=True)
+    assert sum(p.numel() for p in unit.parameters()) == sum(p.numel() for p in raw.parameters())
+    e_raw, e_unit = raw(x), unit(x)
+    assert not np.allclose(np.linalg.norm(e_raw.detach().numpy(), axis=1), 1.0)
+    np.testing.assert_allclose(np.linalg.norm(e_unit.detach().numpy(), axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(e_unit.detach().numpy(),
+                               (e_raw / e_raw.norm(dim=1, keepdim=True)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    loss = unit.training_step((x, ember.tensor([0, 0, 1, 1, 2, 2])))
+    loss.backward()
+    assert math.isfinite(loss.item()) and all(p.grad is not None for p in unit.parameters())
