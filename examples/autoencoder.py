@@ -8,41 +8,26 @@ from _common import parse_args, load_mnist_arrays, savefig, Timer
 import numpy as np
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
 from ember.data import DataLoader, TensorDataset
+from ember.models import ConvAutoencoder, DenseAutoencoder
 
 
-def dense_ae():
-    enc = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 64), nn.ReLU(), nn.Linear(64, 2))
-    dec = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784),
-                        nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
-    return enc, dec
-
-
-def conv_ae():
-    enc = nn.Sequential(nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),     # 14x14
-                        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU())    # 7x7
-    dec = nn.Sequential(nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-                        nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid())
-    return enc, dec
-
-
-def train(enc, dec, loader, epochs, quick):
-    opt = ember.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=1e-3)
+def train(model, loader, epochs, quick):
+    opt = ember.optim.Adam(model.parameters(), lr=1e-3)
     for epoch in range(epochs):
         for i, (x,) in enumerate(loader):
             opt.zero_grad()
-            loss = F.mse_loss(dec(enc(x)), x)
+            loss = F.mse_loss(model(x), x)
             loss.backward()
             opt.step()
             if quick and i == 3:
                 break
 
 
-def test_mse(enc, dec, x):
+def test_mse(model, x):
     with ember.no_grad():
-        return float(np.mean([F.mse_loss(dec(enc(b)), b).item() for b in x.split(1000)]))
+        return float(np.mean([F.mse_loss(model(b), b).item() for b in x.split(1000)]))
 
 
 def main():
@@ -52,12 +37,12 @@ def main():
     loader = DataLoader(TensorDataset(ember.tensor(xtr)), batch_size=128, shuffle=True)
     Xte = ember.tensor(xte)
     epochs = 1 if args.quick else args.epochs
-    results = {}
-    for name, (enc, dec) in [("dense (2-D latent)", dense_ae()), ("convolutional", conv_ae())]:
+    models = {"dense (2-D latent)": DenseAutoencoder(784, hidden=(256, 64), latent_dim=2),
+              "convolutional": ConvAutoencoder(1, channels=(16, 32))}
+    for name, model in models.items():
         with Timer() as t:
-            train(enc, dec, loader, epochs, args.quick)
-        results[name] = (enc, dec)
-        print(f"{name} autoencoder: test reconstruction MSE {test_mse(enc, dec, Xte):.4f} "
+            train(model, loader, epochs, args.quick)
+        print(f"{name} autoencoder: test reconstruction MSE {test_mse(model, Xte):.4f} "
               f"({epochs} epochs, {t.seconds:.0f}s)")
     try:
         import matplotlib
@@ -65,17 +50,15 @@ def main():
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    enc, dec = results["dense (2-D latent)"]
     with ember.no_grad():
-        z = enc(Xte[:5000]).numpy()
+        z = models["dense (2-D latent)"].encode(Xte[:5000]).numpy()
     fig, ax = plt.subplots(figsize=(6, 5))
     sc = ax.scatter(z[:, 0], z[:, 1], c=yte[:5000], cmap="tab10", s=3)
     fig.colorbar(sc, ax=ax, label="digit")
     ax.set_title("dense autoencoder: 2-D latent space of MNIST test digits")
     savefig(fig, args.out / "latent_2d.png")
-    enc, dec = results["convolutional"]
     with ember.no_grad():
-        rec = dec(enc(Xte[:8])).numpy()
+        rec = models["convolutional"](Xte[:8]).numpy()
     fig, axes = plt.subplots(2, 8, figsize=(10, 2.8))
     for i in range(8):
         axes[0, i].imshow(xte[i, 0], cmap="gray"); axes[1, i].imshow(rec[i, 0], cmap="gray")

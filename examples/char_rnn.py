@@ -15,21 +15,8 @@ import time
 import numpy as np
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
-
-
-class CharRNN(nn.Module):
-    def __init__(self, vocab, hidden=256, layers=1, cell="lstm", dropout=0.0, embed=64):
-        super().__init__()
-        self.embed = nn.Embedding(vocab, embed)
-        rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn(embed, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
-        self.head = nn.Linear(hidden, vocab)
-
-    def forward(self, x, state=None):
-        out, state = self.rnn(self.embed(x), state)
-        return self.head(out), state
+from ember.models import CharRNN
 
 
 def load_text():
@@ -50,8 +37,8 @@ def batches(data, rng, batch, seq):
 
 
 def evaluate(model, data, seq=128, max_chars=100_000, batch=64):
-    """Mean cross-entropy (nats/char) over the first `max_chars` characters, in windows of `seq` that each
-    start from a zero state."""
+    """Mean cross-entropy (nats/char) over the first `max_chars` characters, in non-overlapping windows of
+    `seq` (each from a zero state for an RNN; the context for a transformer)."""
     model.eval()
     data = data[:max_chars]
     n = (len(data) - 1) // seq
@@ -60,26 +47,16 @@ def evaluate(model, data, seq=128, max_chars=100_000, batch=64):
     total = 0.0
     with ember.no_grad():
         for xb, yb in zip(x.split(batch), y.split(batch)):
-            logits = model(xb)[0]
+            logits = model(xb)
             total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1), reduction="sum").item()
     model.train()
     return total / (n * seq)
 
 
-def sample(model, chars, prompt="ROMEO:", n=300, temperature=0.8):
+def sample_text(model, chars, prompt="ROMEO:", n=300, temperature=0.8) -> str:
+    """The model's continuation of `prompt`, sampled character by character."""
     stoi = {c: i for i, c in enumerate(chars)}
-    model.eval()
-    with ember.no_grad():
-        x = ember.tensor([[stoi[c] for c in prompt]])
-        logits, state = model(x)
-        out = list(prompt)
-        for _ in range(n):
-            p = F.softmax(logits[0, -1] / temperature, dim=-1)
-            c = int(ember.multinomial(p, 1))
-            out.append(chars[c])
-            logits, state = model(ember.tensor([[c]]), state)
-    model.train()
-    return "".join(out)
+    return "".join(chars[i] for i in model.sample([stoi[c] for c in prompt], n=n, temperature=temperature))
 
 
 def main():
@@ -94,7 +71,9 @@ def main():
     ember.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     train, val, chars = load_text()
-    model = CharRNN(len(chars), hidden=args.hidden, layers=args.layers, cell=args.cell)
+    # logits as (N, T, vocab) (vocab_dim=-1): flattened below for the cross-entropy
+    model = CharRNN(len(chars), embed_dim=64, hidden_size=args.hidden, num_layers=args.layers, cell=args.cell,
+                    vocab_dim=-1)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{args.cell.upper()}: {args.layers} layer(s) x {args.hidden} units, {n_params:,} parameters; "
           f"batch {args.batch} x {args.seq} chars")
@@ -106,8 +85,7 @@ def main():
         for step in range(steps):
             x, y = batches(train, rng, args.batch, args.seq)
             opt.zero_grad()
-            logits, _ = model(x)
-            loss = F.cross_entropy(logits.reshape(-1, len(chars)), y.reshape(-1))
+            loss = F.cross_entropy(model(x).reshape(-1, len(chars)), y.reshape(-1))
             loss.backward()
             ember.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -119,7 +97,7 @@ def main():
                 log.write(line + "\n")
     n_val = 10_000 if args.quick else len(val)
     v = evaluate(model, val, max_chars=n_val)
-    text = sample(model, chars, n=60 if args.quick else 300)
+    text = sample_text(model, chars, n=60 if args.quick else 300)
     print(text)
     line = (f"char-RNN ({args.cell.upper()}): validation loss {v:.3f} nats/char on {n_val:,} validation "
             f"chars ({'meets' if v <= 1.7 else 'above'} the 1.7 target), {steps} steps in {t.seconds:.0f}s")

@@ -1,7 +1,8 @@
 """A small CNN with batch norm, dropout and data augmentation on Fashion-MNIST.  Target: >= 91% test accuracy.
 
-Two conv blocks (conv 3x3 -> BatchNorm2d -> ReLU -> max-pool 2) with 32 and 64 channels, then dropout, a
-128-unit hidden layer, dropout again and the 10-way classifier; Adam with a one-cycle learning-rate schedule.
+``ember.models.FashionCNN``: two conv blocks (conv 3x3 -> BatchNorm2d -> ReLU -> max-pool 2) with 32 and 64
+channels, then dropout, a 128-unit hidden layer, dropout again and the 10-way classifier; Adam with a one-cycle
+learning-rate schedule.
 
 Augmentation is the classic pair ``RandomCrop(28, padding=2)`` + ``RandomHorizontalFlip()`` of
 ``ember.data.transforms``, applied here to a whole mini-batch of arrays at once (``augment`` below draws one
@@ -15,28 +16,13 @@ from _common import parse_args, load_mnist_arrays, savefig, Timer
 import numpy as np
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
-from ember.data import DataLoader, Dataset, TensorDataset
+from ember.data import DataLoader, Dataset
 from ember.data import transforms as T
+from ember.models import FashionCNN
 
 MEAN, STD = 0.2860, 0.3530          # Fashion-MNIST training-set pixel statistics
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-
-
-class FashionCNN(nn.Module):
-    """conv(32)-BN-ReLU-pool, conv(64)-BN-ReLU-pool, dropout, fc 128, dropout, fc 10; input (N, 1, 28, 28)."""
-
-    def __init__(self, p_drop: float = 0.2) -> None:
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),   # 14x14
-            nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2))  # 7x7
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(p_drop), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
-                                        nn.Dropout(p_drop), nn.Linear(128, 10))
-
-    def forward(self, x):
-        return self.classifier(self.features(x))
 
 
 def augment(x: np.ndarray, rng: np.random.Generator, pad: int = 2) -> np.ndarray:
@@ -91,7 +77,7 @@ def main():
     ember.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     xtr, ytr, xte, yte = load_mnist_arrays("fashion", args.quick)
-    model = FashionCNN()
+    model = FashionCNN(in_channels=1, num_classes=10, channels=(32, 64), hidden=128, dropout=0.2)
     n_params = sum(p.numel() for p in model.parameters())
     epochs = 1 if args.quick else args.epochs
     steps = -(-len(xtr) // args.batch_size)

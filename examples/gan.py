@@ -1,14 +1,17 @@
 """A GAN on MNIST (Goodfellow et al.): an MLP generator and discriminator trained with the non-saturating
 loss.  Logs discriminator and generator losses per epoch and saves a grid of generated digits.
 
+The loop below alternates a discriminator step and a generator step, each with its own Adam (the original
+algorithm); ``ember.models.GAN`` wraps the same two networks for the Trainer with one simultaneous step.
+
 Run:  python examples/gan.py [--epochs 20] [--quick] [--out DIR]
 """
 from _common import parse_args, load_mnist_arrays, savefig, Timer
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
 from ember.data import DataLoader, TensorDataset
+from ember.models import Discriminator, Generator
 
 LATENT = 64
 
@@ -19,10 +22,8 @@ def main():
     xtr, _, _, _ = load_mnist_arrays("mnist", args.quick)
     x = ember.tensor(xtr.reshape(-1, 784) * 2 - 1)              # [-1, 1] to match tanh
     loader = DataLoader(TensorDataset(x), batch_size=128, shuffle=True, drop_last=True)
-    G = nn.Sequential(nn.Linear(LATENT, 256), nn.LeakyReLU(0.2), nn.Linear(256, 512), nn.LeakyReLU(0.2),
-                      nn.Linear(512, 784), nn.Tanh())
-    D = nn.Sequential(nn.Linear(784, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(512, 256),
-                      nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(256, 1))
+    G = Generator(LATENT, out_features=784, hidden=(256, 512))            # LeakyReLU(0.2), tanh output
+    D = Discriminator(784, hidden=(512, 256), dropout=0.3)                # LeakyReLU(0.2), dropout, one logit
     opt_g = ember.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = ember.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     epochs = 1 if args.quick else args.epochs

@@ -5,9 +5,9 @@ Run:  python examples/mnist_mlp.py [--epochs 10] [--quick]
 from _common import parse_args, load_mnist_arrays, Timer, evaluate
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
 from ember.data import DataLoader, TensorDataset
+from ember.models import MLP
 
 
 def main():
@@ -19,8 +19,7 @@ def main():
     train = DataLoader(TensorDataset(ember.tensor(xtr), ember.tensor(ytr)), batch_size=128, shuffle=True)
     test = DataLoader(TensorDataset(ember.tensor(xte), ember.tensor(yte)), batch_size=1000)
 
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2),
-                          nn.Linear(512, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10))
+    model = MLP(784, hidden=(512, 256), out_features=10, activation="relu", dropout=0.2)
     opt = ember.optim.Adam(model.parameters(), lr=1e-3)
     sched = ember.optim.lr_scheduler.StepLR(opt, step_size=4, gamma=0.3)
     epochs = 1 if args.quick else args.epochs

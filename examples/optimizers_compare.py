@@ -19,10 +19,10 @@ import time
 import numpy as np
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
 from ember.data import DataLoader, TensorDataset
 from ember.data.datasets import Digits
+from ember.models import MLP
 
 OPTIMIZERS = [   # name, constructor taking (params, lr)
     ("SGD", lambda p, lr: ember.optim.SGD(p, lr=lr)),
@@ -34,16 +34,11 @@ OPTIMIZERS = [   # name, constructor taking (params, lr)
 LRS = [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
 
 
-def make_model() -> nn.Module:
-    """The fixed MLP: 64 -> 64 -> 10 with a ReLU."""
-    return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-
-
 def run(make_opt, lr: float, X, y, updates: int, seed: int, record: bool = True):
     """Train a fresh MLP for ``updates`` mini-batch steps; return (losses, cumulative seconds, train accuracy),
     the losses and times per update (only the final loss when ``record`` is False)."""
     ember.manual_seed(seed)                      # same initial weights and same batch order for every optimizer
-    model = make_model()
+    model = MLP(64, hidden=(64,), out_features=10)      # the fixed task's model: 64 -> 64 -> 10, ReLU
     opt = make_opt(model.parameters(), lr)
     loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True)
     losses, times, elapsed = [], [], 0.0

@@ -15,63 +15,9 @@ import time
 import numpy as np
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
-from char_rnn import load_text, batches
-
-
-def _gelu_tanh(x):
-    return F.gelu(x, approximate="tanh")
-
-
-class TransformerLM(nn.Module):
-    def __init__(self, vocab, d_model=128, nhead=4, layers=3, ff=512, max_len=256, dropout=0.1,
-                 activation="relu"):
-        super().__init__()
-        self.tok = nn.Embedding(vocab, d_model)
-        self.pos = nn.Embedding(max_len, d_model)
-        act = _gelu_tanh if activation == "gelu_tanh" else activation
-        layer = nn.TransformerEncoderLayer(d_model, nhead, ff, dropout, batch_first=True, norm_first=True,
-                                           activation=act)
-        self.blocks = nn.TransformerEncoder(layer, layers)
-        self.norm = nn.LayerNorm(d_model)
-        self.head = nn.Linear(d_model, vocab)
-
-    def forward(self, x):
-        L = x.shape[1]
-        h = self.tok(x) + self.pos(ember.arange(L))
-        mask = nn.Transformer.generate_square_subsequent_mask(L)
-        return self.head(self.norm(self.blocks(h, mask=mask, is_causal=True)))
-
-
-def evaluate(model, data, seq=64, max_chars=100_000, batch=64):
-    """Mean cross-entropy (nats/char) over the first `max_chars` characters, in non-overlapping windows of
-    `seq` (the model's context)."""
-    model.eval()
-    data = data[:max_chars]
-    n = (len(data) - 1) // seq
-    x = ember.tensor(data[:n * seq].reshape(-1, seq))
-    y = ember.tensor(data[1:n * seq + 1].reshape(-1, seq))
-    total = 0.0
-    with ember.no_grad():
-        for xb, yb in zip(x.split(batch), y.split(batch)):
-            logits = model(xb)
-            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1), reduction="sum").item()
-    model.train()
-    return total / (n * seq)
-
-
-def sample(model, chars, prompt="ROMEO:", n=300, temperature=0.8, ctx=64):
-    stoi = {c: i for i, c in enumerate(chars)}
-    ids = [stoi[c] for c in prompt]
-    model.eval()
-    with ember.no_grad():
-        for _ in range(n):
-            logits = model(ember.tensor([ids[-ctx:]]))
-            p = F.softmax(logits[0, -1] / temperature, dim=-1)
-            ids.append(int(ember.multinomial(p, 1)))
-    model.train()
-    return "".join(chars[i] for i in ids)
+from ember.models import TransformerLM
+from char_rnn import load_text, batches, evaluate, sample_text
 
 
 def main():
@@ -85,8 +31,10 @@ def main():
     ember.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     train, val, chars = load_text()
-    model = TransformerLM(len(chars), d_model=args.d_model, nhead=args.heads, layers=args.layers,
-                          ff=4 * args.d_model, max_len=args.ctx, dropout=args.dropout, activation=args.activation)
+    # logits as (N, T, vocab) (vocab_dim=-1); max_len = the context: positions 0..ctx-1 are learned
+    model = TransformerLM(len(chars), d_model=args.d_model, nhead=args.heads, num_layers=args.layers,
+                          dim_feedforward=4 * args.d_model, max_len=args.ctx, dropout=args.dropout,
+                          activation=args.activation, vocab_dim=-1)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"transformer: {args.layers} blocks, d_model {args.d_model}, {args.heads} heads, context {args.ctx}, "
           f"{args.activation}, {n_params:,} parameters; batch {args.batch}")
@@ -110,7 +58,7 @@ def main():
                 log.write(line + "\n")
     n_val = 10_000 if args.quick else len(val)
     v = evaluate(model, val, seq=args.ctx, max_chars=n_val)
-    text = sample(model, chars, n=60 if args.quick else 300, ctx=args.ctx)
+    text = sample_text(model, chars, n=60 if args.quick else 300)
     print(text)
     line = (f"transformer LM: validation loss {v:.3f} nats/char on {n_val:,} validation chars "
             f"({'meets' if v <= 1.7 else 'above'} the 1.7 target), {steps} steps in {t.seconds:.0f}s")
