@@ -1,8 +1,9 @@
 """Batch, stochastic and mini-batch gradient descent side by side: the same model, loss and optimizer
 (``ember.optim.SGD``); only the DataLoader's batch size changes (all N samples, 1 sample, 32 samples).
 
-The task is a fixed synthetic linear regression (y = X w + b + noise, 8 features, 1,024 samples).  Each variant
-takes the same number of parameter updates; after every update the full-data training loss is recorded.
+The task is a fixed synthetic linear regression (``make_linear_regression``: y = X w + b + noise, 8 features,
+1,024 samples).  Each variant takes the same number of parameter updates; after every update the full-data
+training loss is recorded.
 Expect: batch GD descends smoothly but each update costs a full pass over the data; stochastic GD is noisy
 and settles in a noise ball around the optimum; mini-batch sits in between.
 
@@ -15,6 +16,7 @@ import numpy as np
 import ember
 import ember.nn as nn
 from ember.data import DataLoader, TensorDataset
+from ember.data.datasets.synthetic import make_linear_regression
 
 N, D = 1024, 8
 VARIANTS = [   # name, batch size, learning rate (smaller steps for noisier gradients)
@@ -22,14 +24,6 @@ VARIANTS = [   # name, batch size, learning rate (smaller steps for noisier grad
     ("stochastic (1)", 1, 0.01),
     ("mini-batch (32)", 32, 0.05),
 ]
-
-
-def make_data(seed: int):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, D)).astype(np.float32)
-    w = rng.uniform(-2, 2, (D, 1)).astype(np.float32)
-    y = (X @ w + 0.5 + 0.3 * rng.standard_normal((N, 1))).astype(np.float32)
-    return X, y
 
 
 def run(X, y, batch_size: int, lr: float, updates: int, seed: int) -> list[float]:
@@ -55,7 +49,7 @@ def run(X, y, batch_size: int, lr: float, updates: int, seed: int) -> list[float
 def main():
     args = parse_args(__doc__, updates=(int, 300, "parameter updates per variant"))
     updates = 10 if args.quick else args.updates
-    X, y = make_data(args.seed)
+    X, y = make_linear_regression(N, n_features=D, noise=0.3, bias=0.5, seed=args.seed)   # float32, y (N, 1)
     # the best achievable loss (least squares with a bias) for reference
     A = np.hstack([X, np.ones((N, 1), np.float32)])
     theta, *_ = np.linalg.lstsq(A, y, rcond=None)

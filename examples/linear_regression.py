@@ -8,15 +8,15 @@ import numpy as np
 
 import ember
 import ember.nn as nn
+from ember.data.datasets.synthetic import make_linear_regression
 
 
 def main():
     args = parse_args(__doc__)
     ember.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    X = rng.standard_normal((500, 5))
-    true_w = rng.uniform(-2, 2, 5)
-    y = X @ true_w + 0.5 + 0.1 * rng.standard_normal(500)
+    (X, y), (true_w, _) = make_linear_regression(500, n_features=5, noise=0.1, bias=0.5, seed=args.seed,
+                                                 return_coef=True)
+    X, y = X.astype(np.float64), y[:, 0].astype(np.float64)      # float64: both methods to 1e-6
 
     # closed form: solve (A^T A) theta = A^T y with A = [X, 1]
     A = np.hstack([X, np.ones((len(X), 1))])

@@ -9,14 +9,8 @@ import numpy as np
 
 import ember
 import ember.nn as nn
-
-
-def make_multilabel(n, rng, n_features=20, n_labels=5):
-    w = np.random.default_rng(123).standard_normal((n_features, n_labels))
-    x = rng.standard_normal((n, n_features)).astype(np.float32)
-    logits = x @ w + 0.5 * np.sin(3 * x[:, :n_labels])
-    y = (logits > 0.8).astype(np.float32)
-    return x, y
+from ember.data.datasets.synthetic import make_multilabel
+from ember.models import MultiLabelMLP
 
 
 def hamming(pred, y):
@@ -26,10 +20,11 @@ def hamming(pred, y):
 def main():
     args = parse_args(__doc__, epochs=(int, 40, "training epochs"))
     ember.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    x, y = make_multilabel(500 if args.quick else 5000, rng)
-    xt, yt = make_multilabel(2000, rng)
-    model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 5))
+    n = 500 if args.quick else 5000
+    # one draw, so that the training and test samples share the same labelling rule; then split
+    X_all, Y_all = make_multilabel(n + 2000, n_features=20, n_labels=5, seed=args.seed)
+    x, y, xt, yt = X_all[:n], Y_all[:n], X_all[n:], Y_all[n:]
+    model = MultiLabelMLP(20, num_labels=5, hidden=(64,))
     opt = ember.optim.Adam(model.parameters(), lr=1e-2)
     loss_fn = nn.BCEWithLogitsLoss()
     X, Y = ember.tensor(x), ember.tensor(y)
@@ -41,8 +36,7 @@ def main():
             loss = loss_fn(model(X[idx]), Y[idx])
             loss.backward()
             opt.step()
-    with ember.no_grad():
-        pred = (model(ember.tensor(xt)) > 0).float().numpy()
+    pred = model.predict(ember.tensor(xt)).numpy()
     baseline = (y.mean(0) > 0.5).astype(np.float32)[None].repeat(len(yt), 0)
     h_model, h_base = hamming(pred, yt), hamming(baseline, yt)
     print(f"label frequencies (train): {[round(float(v), 2) for v in y.mean(0)]}")
