@@ -23,10 +23,11 @@ from .backend import np
 from .tensor import Tensor
 
 __all__ = [
-    "Metric", "Accuracy", "TopKAccuracy", "Precision", "Recall", "F1Score", "ConfusionMatrix",
+    "Metric", "Accuracy", "TopKAccuracy", "Precision", "Recall", "F1Score", "ConfusionMatrix", "MeanIoU",
     "MultiLabelAccuracy", "HammingLoss", "MeanAbsoluteError", "MeanSquaredError", "RootMeanSquaredError",
     "R2Score", "MeanPoissonDeviance", "MAE", "MSE", "RMSE", "F1", "get",
-    "accuracy", "top_k_accuracy", "precision", "recall", "f1_score", "confusion_matrix", "multilabel_accuracy",
+    "accuracy", "top_k_accuracy", "precision", "recall", "f1_score", "confusion_matrix", "mean_iou",
+    "multilabel_accuracy",
     "hamming_loss", "mean_absolute_error", "mean_squared_error", "root_mean_squared_error", "r2_score",
     "mean_poisson_deviance",
 ]
@@ -325,6 +326,54 @@ class F1Score(_PRF):
         return self._div(2 * tp, 2 * tp + fp + fn, self.zero_division)
 
 
+class MeanIoU(ConfusionMatrix):
+    """Mean intersection over union (Jaccard index) of the classes, for classification and segmentation:
+    ``IoU_c = C[c, c] / (row_c + col_c - C[c, c])`` from the running confusion matrix, averaged over the classes
+    present in the predictions or the targets (absent ones are left out, like ``sklearn.metrics.jaccard_score(
+    average="macro")``, Keras' ``MeanIoU`` and torchmetrics' ``JaccardIndex(average="macro")``).
+
+    Inputs as for ``ConfusionMatrix``: scores (N, C, H, W) against masks (N, H, W), or labels against labels.
+    ``ignore_index``: pixels whose target is this value are skipped (e.g. 255 for "unlabelled"), and if it is
+    a class index that class is left out of the mean, as torchmetrics does.
+
+    >>> ember.metrics.MeanIoU().update(ember.tensor([0, 1, 1]), ember.tensor([0, 1, 0])).compute()   # (1/2 + 1/2)/2
+    0.5
+    """
+
+    name = "mean_iou"
+
+    def __init__(self, num_classes: int | None = None, ignore_index: int | None = None) -> None:
+        self.ignore_index = ignore_index
+        super().__init__(num_classes=num_classes)
+
+    def update(self, preds, target) -> "MeanIoU":
+        if self.ignore_index is None:
+            return super().update(preds, target)
+        p, t = _arr(preds, "MeanIoU", "preds"), _arr(target, "MeanIoU", "target")
+        keep = t != self.ignore_index
+        if p.ndim == t.ndim + 1 and p.shape[:1] + p.shape[2:] == t.shape:
+            p = np.moveaxis(p, 1, -1)           # scores (N, C, ...) -> (N, ..., C), so keep selects (K, C)
+        elif p.shape != t.shape:
+            return super().update(p, t)         # a shape mismatch: let ConfusionMatrix explain it
+        return super().update(p[keep], t[keep])
+
+    def compute(self) -> float:
+        if not self.total:
+            raise self._empty()
+        m = self.matrix.astype(np.float64)
+        inter = np.diag(m)
+        union = m.sum(axis=0) + m.sum(axis=1) - inter
+        present = union > 0
+        if self.ignore_index is not None and 0 <= self.ignore_index < len(present):
+            present[self.ignore_index] = False
+        if not present.any():       # every kept pixel was predicted as the ignored class
+            return 0.0
+        return float((inter[present] / union[present]).mean())
+
+    def __repr__(self) -> str:
+        return f"MeanIoU(num_classes={self.num_classes}, ignore_index={self.ignore_index})"
+
+
 def _multilabel(preds, target, who, threshold, logits):
     p, t = _arr(preds, who, "preds"), _arr(target, who, "target")
     if p.shape != t.shape or p.ndim != 2:
@@ -450,16 +499,33 @@ class RootMeanSquaredError(MeanSquaredError):
 
 class MeanPoissonDeviance(_MeanOf):
     """Mean Poisson deviance ``2 (y log(y / mu) - y + mu)`` for counts ``y >= 0`` and predicted means ``mu > 0``
-    (``sklearn.metrics.mean_poisson_deviance``)."""
+    (``sklearn.metrics.mean_poisson_deviance``).
+
+    ``log_input=True``: the predictions are log-means ``log mu`` (what ``models.PoissonMLP`` returns and
+    ``nn.PoissonNLLLoss(log_input=True)`` takes), exponentiated here.
+    """
 
     name = "poisson_deviance"
 
+    def __init__(self, log_input: bool = False) -> None:
+        self.log_input = log_input
+        super().__init__()
+
     def _err(self, p, t):
-        if (t < 0).any() or (p <= 0).any():
-            raise ValueError("MeanPoissonDeviance: target must be >= 0 and preds (predicted means) > 0")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ylog = np.where(t > 0, t * np.log(np.where(t > 0, t, 1) / p), 0.0)
-        return 2 * (ylog - t + p)
+        if (t < 0).any():
+            raise ValueError("MeanPoissonDeviance: target must be >= 0 (counts)")
+        if self.log_input:
+            log_mu, mu = p, np.exp(p)
+        elif (p <= 0).any():
+            raise ValueError("MeanPoissonDeviance: preds (predicted means) must be > 0; pass log_input=True "
+                             "for log-means")
+        else:
+            log_mu, mu = np.log(p), p
+        ylog = np.where(t > 0, t * (np.log(np.where(t > 0, t, 1)) - log_mu), 0.0)
+        return 2 * (ylog - t + mu)
+
+    def __repr__(self) -> str:
+        return f"MeanPoissonDeviance(log_input={self.log_input})"
 
 
 class R2Score(Metric):
@@ -509,7 +575,7 @@ _REGISTRY = {
     "top_k_accuracy": TopKAccuracy, "precision": Precision, "recall": Recall, "f1": F1Score,
     "confusion_matrix": ConfusionMatrix, "multilabel_accuracy": MultiLabelAccuracy, "hamming_loss": HammingLoss,
     "mae": MeanAbsoluteError, "mse": MeanSquaredError, "rmse": RootMeanSquaredError, "r2": R2Score,
-    "poisson_deviance": MeanPoissonDeviance,
+    "poisson_deviance": MeanPoissonDeviance, "mean_iou": MeanIoU, "iou": MeanIoU,
 }
 
 
@@ -560,6 +626,12 @@ def confusion_matrix(preds, target, num_classes=None, normalize=None):
     return _once(ConfusionMatrix(num_classes, normalize), preds, target)
 
 
+def mean_iou(preds, target, num_classes=None, ignore_index=None) -> float:
+    """Mean intersection over union of the classes (scores (N, C, H, W) or labels against masks); see
+    ``MeanIoU``."""
+    return _once(MeanIoU(num_classes, ignore_index), preds, target)
+
+
 def multilabel_accuracy(preds, target, threshold: float = 0.5, logits: bool = True, subset: bool = True):
     """Multi-label (subset) accuracy from logits; see ``MultiLabelAccuracy``."""
     return _once(MultiLabelAccuracy(threshold, logits, subset), preds, target)
@@ -590,6 +662,7 @@ def r2_score(preds, target) -> float:
     return _once(R2Score(), preds, target)
 
 
-def mean_poisson_deviance(preds, target) -> float:
-    """Mean Poisson deviance; see ``MeanPoissonDeviance``."""
-    return _once(MeanPoissonDeviance(), preds, target)
+def mean_poisson_deviance(preds, target, log_input: bool = False) -> float:
+    """Mean Poisson deviance of predicted means (or log-means with ``log_input=True``); see
+    ``MeanPoissonDeviance``."""
+    return _once(MeanPoissonDeviance(log_input), preds, target)
