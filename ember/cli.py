@@ -51,15 +51,31 @@ def _limit_threads(n: int | None) -> None:
 # -- configs ------------------------------------------------------------------------------------------------------
 TOP_KEYS = {"name": str, "seed": int, "epochs": int, "batch_size": int, "output": str, "metrics": list,
             "grad_clip": (int, float), "accumulate": int, "model": dict, "data": dict, "optimizer": dict,
-            "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float), "loss": str}
+            "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float), "loss": str,
+            "summary": bool}
 DATASETS = ("digits", "mnist", "fashion-mnist", "text", "synthetic")
 # data name "synthetic": generated in memory by ember.data.datasets.synthetic (offline, instant); `kind` picks
-# the generator, n_samples the size of the train set (the test set is a quarter of it, drawn with seed + 1)
-SYNTHETIC_KINDS = ("xor", "spirals", "moons", "circles", "linear_regression", "multilabel")
+# the generator, n_samples the size of the train set (the test set is a quarter of it, at least 8, drawn with
+# seed + 1).  Each kind takes the keys below besides name, kind, n_samples, seed and val_fraction:
+SYNTHETIC_KINDS = {
+    "xor": {"noise"}, "spirals": {"noise"}, "moons": {"noise"}, "circles": {"noise"},
+    "separable": {"n_features", "margin"},                  # linearly separable with a gap (the perceptron)
+    "linear_regression": {"n_features", "noise"},
+    "multilabel": {"n_features", "n_labels"},
+    "poisson": {"n_features"},                              # (x, log_exposure, counts): claim frequencies
+    "sequence_sum": {"min_len", "max_len", "test_min_len", "test_max_len"},   # (x, lengths, sums) padded
+    "quadrants": {"channels", "size", "noise"},             # 4 classes of images (the typical DNN)
+    "shapes": {"size", "noise"},                            # images and per-pixel masks (segmentation)
+    "patterns": {"n_units", "corrupt"},                     # +-1 patterns; test = them with bits flipped
+}
+SYNTHETIC_COMMON = {"name", "kind", "n_samples", "seed", "val_fraction"}
+SYNTHETIC_INTS = ("n_samples", "n_features", "n_labels", "min_len", "max_len", "test_min_len", "test_max_len",
+                  "channels", "size", "n_units")
 # loss = "..." for models trained as loss(model(x), y); models with a training_step (vae, gan, rbm,
 # embedding_net) compute their own loss
 LOSSES = {"cross_entropy": "CrossEntropyLoss", "mse": "MSELoss", "l1": "L1Loss", "bce": "BCELoss",
-          "bce_with_logits": "BCEWithLogitsLoss"}
+          "bce_with_logits": "BCEWithLogitsLoss", "huber": "HuberLoss", "smooth_l1": "SmoothL1Loss",
+          "poisson_nll": "PoissonNLLLoss"}      # poisson_nll takes log-rates (log_input=True, PyTorch's default)
 # options of the image datasets: flatten to (N, C*H*W); binarize at 0.5; scale "unit" [0, 1] or "symmetric"
 # [-1, 1] (for tanh generators); target "label" (classes) or "input" (autoencoders: y = x)
 IMAGE_OPTIONS = {"flatten": (bool,), "binarize": (bool,), "scale": ("unit", "symmetric"), "target": ("label", "input")}
@@ -72,22 +88,90 @@ DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction", *IMAGE_OPTIONS
              "mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
              "fashion-mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
              "text": {"name", "path", "seq_len", "stride", "val_fraction", "subset"},
-             "synthetic": {"name", "kind", "n_samples", "noise", "seed", "n_features", "n_labels", "val_fraction"}}
+             "synthetic": SYNTHETIC_COMMON.union(*SYNTHETIC_KINDS.values())}
+
+
+EARLY_STOPPING_KEYS = ("monitor", "patience", "min_delta", "mode", "restore_best_weights", "stopping_threshold")
 
 
 def _where(src: str, key: str) -> str:
     return f"{src}: '{key}'"
 
 
-def uses_training_step(cfg: dict) -> bool:
-    """Whether the config's model trains through its own ``training_step`` (VAE, GAN, RBM, EmbeddingNet)."""
+def _model_factory(cfg: dict):
+    """The factory (class) the config's model names, or None when the name does not resolve."""
     from . import models
     model = cfg.get("model")
     try:
-        factory = models.resolve(model.get("name") if isinstance(model, dict) else None)
+        return models.resolve(model.get("name") if isinstance(model, dict) else None)
     except (ValueError, TypeError):
-        return False
-    return callable(getattr(factory, "training_step", None))
+        return None
+
+
+def uses_training_step(cfg: dict) -> bool:
+    """Whether the config's model trains through its own ``training_step`` (VAE, GAN, RBM, EmbeddingNet)."""
+    return callable(getattr(_model_factory(cfg), "training_step", None))
+
+
+def learns_by_gradient(cfg: dict) -> bool:
+    """False for models that update themselves without an optimizer (``automatic_optimization = False``, e.g.
+    the Hopfield network's Hebbian storage)."""
+    return bool(getattr(_model_factory(cfg), "automatic_optimization", True))
+
+
+def build_metric(spec):
+    """A metric from a config entry: a name (``"accuracy"``) or a table with a name and the metric's arguments
+    (``{name = "poisson_deviance", log_input = true}``)."""
+    from . import metrics as M
+    if isinstance(spec, dict):
+        kw = dict(spec)
+        if "name" not in kw:
+            raise ValueError(f"a metric table needs a 'name' key, got {spec!r}")
+        name = kw.pop("name")
+        try:
+            return M.get(name, **kw)
+        except TypeError as e:
+            raise ValueError(f"metric {name!r}: bad arguments {sorted(kw)} ({e})") from None
+    if not isinstance(spec, str):
+        raise ValueError(f"each metric must be a name or a table {{name = ..., ...}}, got {spec!r}")
+    return M.get(spec)
+
+
+def _validate_synthetic(data: dict, src: str) -> None:
+    """Check the keys of a ``data.name = "synthetic"`` section against its kind (see ``SYNTHETIC_KINDS``)."""
+    kinds = ", ".join(SYNTHETIC_KINDS)
+    if "kind" not in data:
+        raise CLIError(f"{src}: dataset 'synthetic' needs 'data.kind'; allowed: {kinds}")
+    kind = data["kind"]
+    if kind not in SYNTHETIC_KINDS:
+        raise CLIError(f"{_where(src, 'data.kind')} is {kind!r}; allowed: {kinds}")
+    allowed = SYNTHETIC_COMMON | SYNTHETIC_KINDS[kind]
+    bad = sorted(set(data) - allowed)
+    if bad:
+        raise CLIError(f"{_where(src, 'data.' + bad[0])} does not apply to synthetic kind {kind!r}; its keys: "
+                       f"{', '.join(sorted(allowed))}")
+    for key in SYNTHETIC_INTS:
+        if key in data and (not isinstance(data[key], int) or isinstance(data[key], bool) or data[key] < 1):
+            raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
+    if "seed" in data and (not isinstance(data["seed"], int) or isinstance(data["seed"], bool) or data["seed"] < 0):
+        raise CLIError(f"{_where(src, 'data.seed')} must be a non-negative integer, got {data['seed']!r}")
+    for key in ("noise", "margin"):
+        if key in data and (not isinstance(data[key], (int, float)) or isinstance(data[key], bool) or data[key] < 0):
+            raise CLIError(f"{_where(src, 'data.' + key)} must be a number >= 0, got {data[key]!r}")
+    c = data.get("corrupt", 0.2)
+    if not isinstance(c, (int, float)) or isinstance(c, bool) or not 0 <= c <= 1:
+        raise CLIError(f"{_where(src, 'data.corrupt')} must be a fraction in [0, 1], got {c!r}")
+    if kind == "sequence_sum":
+        lo, hi = data.get("min_len", 2), data.get("max_len", 10)
+        tlo, thi = data.get("test_min_len", hi + 1), data.get("test_max_len", hi + 5)
+        if lo > hi or tlo > thi:
+            raise CLIError(f"{src}: data lengths need min_len <= max_len and test_min_len <= test_max_len, got "
+                           f"{lo}..{hi} and {tlo}..{thi}")
+    if kind == "patterns" and data.get("val_fraction", 0) != 0:
+        raise CLIError(f"{_where(src, 'data.val_fraction')} must be 0 for kind 'patterns': every pattern is stored, "
+                       f"and the test split holds the same patterns with bits flipped")
+    if kind in ("quadrants", "shapes") and data.get("size", 32) % 8:
+        raise CLIError(f"{_where(src, 'data.size')} must be a multiple of 8, got {data['size']}")
 
 
 def is_classification(cfg: dict) -> bool:
@@ -104,12 +188,14 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
     if unknown:
         raise CLIError(f"{_where(src, unknown[0])} is not a known key; allowed: {', '.join(sorted(TOP_KEYS))}")
     for key, typ in TOP_KEYS.items():
-        if key in cfg and cfg[key] is not None and (not isinstance(cfg[key], typ) or isinstance(cfg[key], bool)):
+        if key in cfg and cfg[key] is not None and (not isinstance(cfg[key], typ)
+                                                    or (isinstance(cfg[key], bool) and typ is not bool)):
             want = typ.__name__ if isinstance(typ, type) else "number"
-            want = {"dict": "a table [..]", "list": "a list"}.get(want, want)
+            want = {"dict": "a table [..]", "list": "a list", "bool": "true or false"}.get(want, want)
             raise CLIError(f"{_where(src, key)} must be {want}, got {cfg[key]!r}")
     out = {"name": "run", "seed": 0, "epochs": 10, "batch_size": 64, "output": "ember-runs", "metrics": ["accuracy"],
-           "grad_clip": None, "accumulate": 1, "scheduler": None, "early_stopping": None, "label_smoothing": 0.0}
+           "grad_clip": None, "accumulate": 1, "scheduler": None, "early_stopping": None, "label_smoothing": 0.0,
+           "summary": False}
     out.update(cfg)
     if "metrics" not in cfg and (uses_training_step(out) if isinstance(out.get("model"), dict) else False):
         out["metrics"] = []
@@ -122,22 +208,40 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
         raise CLIError(f"{_where(src, 'label_smoothing')} must be in [0, 1), got {out['label_smoothing']}")
     if out["grad_clip"] is not None and out["grad_clip"] <= 0:
         raise CLIError(f"{_where(src, 'grad_clip')} must be > 0, got {out['grad_clip']}")
-    from . import metrics as M
     for m in out["metrics"]:
         try:
-            M.get(m)
+            build_metric(m)
         except (ValueError, TypeError) as e:
             raise CLIError(f"{_where(src, 'metrics')}: {e}") from None
-    for section in ("model", "data", "optimizer"):
+    for section in ("model", "data"):
         if section not in out:
             raise CLIError(f"{src}: missing section [{section}]")
         if "name" not in out[section]:
             raise CLIError(f"{src}: [{section}] needs a 'name' key")
+    from . import models
+    mname = out["model"]["name"]
+    if not isinstance(mname, str):
+        raise CLIError(f"{_where(src, 'model.name')} must be a string, got {mname!r}")
+    try:
+        models.resolve(mname)
+    except (ValueError, TypeError) as e:
+        raise CLIError(f"{_where(src, 'model.name')}: {e}") from None
+    manual = not learns_by_gradient(out)
+    if manual and cfg.get("optimizer") is not None:
+        raise CLIError(f"{src}: model {out['model']['name']!r} learns without gradients (it updates itself in its "
+                       f"training_step); remove the [optimizer] section")
+    if not manual:
+        if out.get("optimizer") is None:
+            raise CLIError(f"{src}: missing section [optimizer]")
+        if "name" not in out["optimizer"]:
+            raise CLIError(f"{src}: [optimizer] needs a 'name' key")
     # data
     data = dict(out["data"])
     dname = data["name"]
     if dname not in DATASETS:
         raise CLIError(f"{_where(src, 'data.name')} is {dname!r}; allowed: {', '.join(DATASETS)}")
+    if dname == "synthetic":
+        _validate_synthetic(data, src)      # its keys depend on the kind
     bad = sorted(set(data) - DATA_KEYS[dname])
     if bad:
         raise CLIError(f"{_where(src, 'data.' + bad[0])} is not a key of dataset {dname!r}; allowed: "
@@ -153,7 +257,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
             raise CLIError(f"{_where(src, 'data.path')}: {raw} does not exist (looked in "
                            f"{' and '.join(dict.fromkeys(tries))})")
         data["path"] = path
-    vf = data.setdefault("val_fraction", 0.1)
+    vf = data.setdefault("val_fraction", 0.0 if data.get("kind") == "patterns" and dname == "synthetic" else 0.1)
     if not isinstance(vf, (int, float)) or not 0 <= vf < 1:
         raise CLIError(f"{_where(src, 'data.val_fraction')} must be a number in [0, 1), got {vf!r}")
     if dname == "digits":
@@ -161,28 +265,6 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
             raise CLIError(f"{_where(src, 'data.size')} must be 8, 28 or 32, got {data['size']!r}")
         if data.setdefault("resize", "bilinear") not in ("bilinear", "pad"):
             raise CLIError(f"{_where(src, 'data.resize')} must be 'bilinear' or 'pad', got {data['resize']!r}")
-    if dname == "synthetic":
-        if "kind" not in data:
-            raise CLIError(f"{src}: dataset 'synthetic' needs 'data.kind'; allowed: {', '.join(SYNTHETIC_KINDS)}")
-        if data["kind"] not in SYNTHETIC_KINDS:
-            raise CLIError(f"{_where(src, 'data.kind')} is {data['kind']!r}; allowed: {', '.join(SYNTHETIC_KINDS)}")
-        for key in ("n_samples", "n_features", "n_labels"):
-            if key in data and (not isinstance(data[key], int) or isinstance(data[key], bool) or data[key] < 1):
-                raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
-        if "seed" in data and (not isinstance(data["seed"], int) or isinstance(data["seed"], bool)
-                               or data["seed"] < 0):
-            raise CLIError(f"{_where(src, 'data.seed')} must be a non-negative integer, got {data['seed']!r}")
-        if "noise" in data and (not isinstance(data["noise"], (int, float)) or isinstance(data["noise"], bool)
-                                or data["noise"] < 0):
-            raise CLIError(f"{_where(src, 'data.noise')} must be a number >= 0, got {data['noise']!r}")
-        if "n_features" in data and data["kind"] not in ("linear_regression", "multilabel"):
-            raise CLIError(f"{_where(src, 'data.n_features')} applies only to kind linear_regression or "
-                           f"multilabel, not {data['kind']!r}")
-        if "n_labels" in data and data["kind"] != "multilabel":
-            raise CLIError(f"{_where(src, 'data.n_labels')} applies only to kind multilabel, not {data['kind']!r}")
-        if "noise" in data and data["kind"] == "multilabel":
-            raise CLIError(f"{_where(src, 'data.noise')} does not apply to kind 'multilabel' (its labels are "
-                           f"exact); remove it")
     for key in ("subset", "seq_len", "stride"):
         if key in data and (not isinstance(data[key], int) or data[key] < 1):
             raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
@@ -196,14 +278,6 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
             raise CLIError(f"{_where(src, 'data.' + key)} is {data[key]!r}; allowed: {', '.join(allowed)}")
     out["data"] = data
     # model
-    from . import models
-    mname = out["model"]["name"]
-    if not isinstance(mname, str):
-        raise CLIError(f"{_where(src, 'model.name')} must be a string, got {mname!r}")
-    try:
-        models.resolve(mname)
-    except (ValueError, TypeError) as e:
-        raise CLIError(f"{_where(src, 'model.name')}: {e}") from None
     if uses_training_step(out):
         if out["metrics"]:
             raise CLIError(f"{_where(src, 'metrics')}: model {mname!r} trains with its own training_step and logs "
@@ -216,22 +290,26 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
         if loss not in LOSSES:
             raise CLIError(f"{_where(src, 'loss')} is {loss!r}; allowed: {', '.join(LOSSES)}")
     # optimizer / scheduler
-    oname = str(out["optimizer"]["name"]).lower()
-    if oname not in OPTIMIZERS:
-        raise CLIError(f"{_where(src, 'optimizer.name')} is {oname!r}; allowed: {', '.join(OPTIMIZERS)}")
-    lr = out["optimizer"].get("lr", 1e-3)
-    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr <= 0:
-        raise CLIError(f"{_where(src, 'optimizer.lr')} must be a positive number, got {lr!r}")
+    if manual:
+        out["optimizer"] = None
+        if out["scheduler"] is not None:
+            raise CLIError(f"{_where(src, 'scheduler')}: model {mname!r} has no optimizer to schedule; remove it")
+    else:
+        oname = str(out["optimizer"]["name"]).lower()
+        if oname not in OPTIMIZERS:
+            raise CLIError(f"{_where(src, 'optimizer.name')} is {oname!r}; allowed: {', '.join(OPTIMIZERS)}")
+        lr = out["optimizer"].get("lr", 1e-3)
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr <= 0:
+            raise CLIError(f"{_where(src, 'optimizer.lr')} must be a positive number, got {lr!r}")
     if out["scheduler"] is not None:
         sname = out["scheduler"].get("name")
         if sname not in SCHEDULERS:
             raise CLIError(f"{_where(src, 'scheduler.name')} is {sname!r}; allowed: {', '.join(SCHEDULERS)}")
     if out["early_stopping"] is not None:
-        bad = sorted(set(out["early_stopping"]) - {"monitor", "patience", "min_delta", "mode",
-                                                   "restore_best_weights"})
+        bad = sorted(set(out["early_stopping"]) - set(EARLY_STOPPING_KEYS))
         if bad:
-            raise CLIError(f"{_where(src, 'early_stopping.' + bad[0])} is not a key; allowed: monitor, patience, "
-                           f"min_delta, mode, restore_best_weights")
+            raise CLIError(f"{_where(src, 'early_stopping.' + bad[0])} is not a key; allowed: "
+                           f"{', '.join(EARLY_STOPPING_KEYS)}")
     return out
 
 
@@ -324,36 +402,83 @@ def build_data(cfg: dict, split: str):
 
 def _synthetic(d: dict, split: str):
     """``(TensorDataset, info)`` for ``data.name = "synthetic"``: the train split has ``n_samples`` points, the
-    test split a quarter as many (at least 8) drawn with ``seed + 1``; info's ``features`` is the input width."""
-    from . import from_numpy
+    test split a quarter as many (at least 8) drawn with ``seed + 1``; info's ``features`` is the input width
+    (for vector data), ``channels``/``input_size`` the image shape (for images)."""
     from .backend import np
-    from .data import TensorDataset
     from .data.datasets import synthetic as S
-    kind, n = d["kind"], d.get("n_samples", 200)
-    seed = d.get("seed", 0) + (split != "train")
-    if split != "train":
-        n = max(8, n // 4)
+    kind, base = d["kind"], d.get("seed", 0)
+    train = split == "train"
+    n_train = d.get("n_samples", 200)
+    n = n_train if train else max(8, n_train // 4)
+    seed = base + (not train)
     kw = {"noise": float(d["noise"])} if "noise" in d else {}
+    info = {"input_size": 1, "channels": 1}
     if kind == "linear_regression":
         # the weight is drawn from the base seed so train and test share the same true line
         nf = d.get("n_features", 1)
-        w = np.random.default_rng(d.get("seed", 0)).normal(0, 1, nf)
-        x, y = S.make_linear_regression(n, n_features=nf, weight=w, seed=seed + 1000, **kw)
-        info = {"num_classes": 1, "features": nf}
-    elif kind == "multilabel":
-        # make_multilabel draws its label weights from the seed too: generate train and test together
-        nf, nl = d.get("n_features", 10), d.get("n_labels", 5)
-        n_train = d.get("n_samples", 200)
-        x, y = S.make_multilabel(n_train + max(8, n_train // 4), n_features=nf, n_labels=nl,
-                                 seed=d.get("seed", 0))
-        x, y = (x[:n_train], y[:n_train]) if split == "train" else (x[n_train:], y[n_train:])
-        info = {"num_classes": nl, "features": nf}
+        w = np.random.default_rng(base).normal(0, 1, nf)
+        arrays = S.make_linear_regression(n, n_features=nf, weight=w, seed=seed + 1000, **kw)
+        info.update(num_classes=1, features=nf)
+    elif kind in ("multilabel", "separable"):
+        # these draw their labelling (weights, plane) from the seed too: generate train and test together
+        n_all = n_train + max(8, n_train // 4)
+        nf = d.get("n_features", 10 if kind == "multilabel" else 2)
+        if kind == "multilabel":
+            nl = d.get("n_labels", 5)
+            x, y = S.make_multilabel(n_all, n_features=nf, n_labels=nl, seed=base)
+            info.update(num_classes=nl, features=nf)
+        else:
+            x, y = S.make_separable(n_all, n_features=nf, margin=float(d.get("margin", 0.1)), seed=base)
+            info.update(num_classes=2, features=nf)
+        arrays = (x[:n_train], y[:n_train]) if train else (x[n_train:], y[n_train:])
+    elif kind == "poisson":
+        # counts ~ Poisson(exposure * exp(-1 + x @ beta)), beta from the base seed; the model gets log(exposure)
+        nf = d.get("n_features", 3)
+        beta = np.random.default_rng(base).normal(0, 0.3, nf)
+        p = S.make_poisson_counts(n, n_features=nf, beta=beta, seed=seed + 1000)
+        arrays = (p.X, np.log(p.exposure), p.counts)
+        mu = p.exposure * np.exp(p.intercept + p.X.astype(np.float64) @ p.beta)
+        from .metrics import mean_poisson_deviance
+        info.update(num_classes=1, features=nf,
+                    reference=f"the true model's mean Poisson deviance on this split: "
+                              f"{mean_poisson_deviance(mu, p.counts.astype(np.float64)):.4f}")
+    elif kind == "sequence_sum":
+        # digits 0-9 scaled by 1/10 as (N, L, 1) floats, the lengths, and the sums / 10; the test split has
+        # lengths never seen in training (test_min_len..test_max_len, default max_len + 1 .. max_len + 5)
+        lo, hi = d.get("min_len", 2), d.get("max_len", 10)
+        if not train:
+            lo, hi = d.get("test_min_len", hi + 1), d.get("test_max_len", hi + 5)
+        values, lengths, sums = S.make_sequence_sum(n, min_len=lo, max_len=hi, padded=True, seed=seed)
+        arrays = (values[:, :, None].astype(np.float32) / np.float32(10), lengths,
+                  sums.astype(np.float32) / np.float32(10))
+        info.update(num_classes=1, features=1)
+    elif kind in ("quadrants", "shapes"):
+        size = d.get("size", 32)
+        if kind == "quadrants":
+            c = d.get("channels", 3)
+            arrays = S.make_quadrant_images(n, channels=c, size=size, seed=seed, **kw)
+            info.update(num_classes=4, channels=c, input_size=size)
+        else:
+            arrays = S.make_shapes(n, size=size, seed=seed, **kw)
+            info.update(num_classes=3, channels=1, input_size=size)
+    elif kind == "patterns":
+        # the test split holds the *same* patterns as the train split (the memory), with bits flipped
+        nu = d.get("n_units", 100)
+        patterns = S.make_binary_patterns(n_train, n_units=nu, seed=base)
+        arrays = ((patterns, patterns) if train else
+                  (S.flip_bits(patterns, float(d.get("corrupt", 0.2)), seed=base + 1), patterns))
+        info.update(num_classes=2, features=nu)
     else:
-        x, y = getattr(S, f"make_{kind}")(n, seed=seed, **kw)
-        info = {"num_classes": 2, "features": 2}
-    info.update(input_size=1, channels=1)
-    ds = TensorDataset(from_numpy(np.ascontiguousarray(x)), from_numpy(np.ascontiguousarray(y)))
-    return ds, info
+        arrays = getattr(S, f"make_{kind}")(n, seed=seed, **kw)
+        info.update(num_classes=2, features=2)
+    return _tensor_dataset(arrays), info
+
+
+def _tensor_dataset(arrays):
+    from . import from_numpy
+    from .backend import np
+    from .data import TensorDataset
+    return TensorDataset(*(from_numpy(np.ascontiguousarray(a)) for a in arrays))
 
 
 def build_model(cfg: dict, info: dict):
@@ -387,7 +512,9 @@ def build_model(cfg: dict, info: dict):
                    "in_features": None if text else image, "data_dim": None if text else image,
                    "n_visible": None if text else image,
                    "num_labels": info["num_classes"] if "features" in info else None,
-                   "out_features": info["num_classes"] if "features" in info else None}
+                   "out_features": info["num_classes"] if "features" in info else None,
+                   "num_units": info.get("features"),
+                   "image_size": None if text or "features" in info else info.get("input_size")}
         for key, value in implied.items():
             if key in params and value is not None:
                 m.setdefault(key, value)
@@ -412,7 +539,10 @@ def build_loss(cfg: dict):
 
 
 def build_optimizer(cfg: dict, model):
+    """The config's optimizer over the model's parameters (None for a model that updates itself)."""
     from . import optim
+    if cfg.get("optimizer") is None:
+        return None
     o = dict(cfg["optimizer"])
     cls = getattr(optim, OPTIMIZERS[str(o.pop("name")).lower()])
     if "betas" in o:
@@ -455,6 +585,28 @@ def _new_run_dir(output: str) -> tuple[str, str]:
     raise CLIError(f"cannot create a run folder in {output}: too many runs named {stamp}")
 
 
+def _fmt(v: float) -> str:
+    """A number as the epoch lines print it: 4 decimals, or 4 significant digits when tiny (2.3e-05)."""
+    from .train.callbacks import _fmt as fmt
+    return fmt(float(v))
+
+
+def _summary(model, info: dict) -> str:
+    """Per-layer output shapes and parameter counts, checked against the lectures' formulas (``summary = true``
+    in a config); for models whose layers run one after the other."""
+    from .models import parameter_table, format_parameter_table
+    if "vocab" in info:
+        shape = (info.get("seq_len", 100),)
+    elif "features" in info:
+        shape = (info["features"],)
+    else:
+        shape = (info.get("channels", 1), info.get("input_size", 28), info.get("input_size", 28))
+    try:
+        return format_parameter_table(parameter_table(model, shape))
+    except ValueError as e:
+        return f"(no per-layer summary for {type(model).__name__}: {e})"
+
+
 def _format_confusion(cm) -> str:
     n = cm.shape[0]
     w = max(4, len(str(int(cm.max()))) + 1)
@@ -474,26 +626,24 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
     t_start = time.perf_counter()
     ember.manual_seed(cfg["seed"])
     train_full, info = build_data(cfg, "train")
-    test_ds, _ = build_data(cfg, "test")
+    test_ds, test_info = build_data(cfg, "test")
     train_ds, val_ds = _split_train(train_full, cfg["data"]["val_fraction"], cfg["seed"])
     model = build_model(cfg, info)
     opt = build_optimizer(cfg, model)
     loader = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True,
                         generator=ember.Generator().manual_seed(cfg["seed"]))
-    sched = build_scheduler(cfg, opt, len(loader))
+    sched = build_scheduler(cfg, opt, len(loader)) if opt is not None else None
     callbacks = [TerminateOnNaN()]
     if cfg.get("early_stopping"):
         callbacks.append(EarlyStopping(**cfg["early_stopping"]))
     classify = is_classification(cfg)
-    trainer = Trainer(model, build_loss(cfg), opt, metrics=cfg["metrics"], scheduler=sched,
+    trainer = Trainer(model, build_loss(cfg), opt, metrics=[build_metric(m) for m in cfg["metrics"]], scheduler=sched,
                       callbacks=callbacks, grad_clip=cfg["grad_clip"], accumulate=cfg["accumulate"],
                       plateau_monitor="val_loss" if val_ds is not None else "loss")
     trainer.config = {k: v for k, v in cfg.items() if v is not None}
     trainer.config["classes"] = info["num_classes"]
-    if "features" in info:
-        trainer.config["features"] = info["features"]
-    if "vocab" in info:
-        trainer.config["vocab"] = info["vocab"]
+    # what the data implied about the model (sizes, vocabulary): evaluate/predict rebuild the model from it
+    trainer.config["data_info"] = {k: v for k, v in info.items() if k != "reference"}
     final, partial = _new_run_dir(cfg["output"])
     ckpt = os.path.join(partial, "checkpoint.safetensors")
     try:
@@ -503,6 +653,8 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
                   f"({sum(p.numel() for p in model.parameters()):,} parameters) on {cfg['data']['name']} "
                   f"({len(train_ds)} train / {len(val_ds) if val_ds is not None else 0} val / {len(test_ds)} test)",
                   flush=True)
+            if cfg["summary"]:
+                print(_summary(model, info), flush=True)
         history = trainer.fit(loader, val_data=val, epochs=cfg["epochs"], resume_from=resume, verbose=verbose,
                               interrupt_checkpoint=ckpt)
         if trainer.interrupted:
@@ -533,11 +685,13 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
     if trainer.stop_reason:
         print(trainer.stop_reason)
     smoothed = " (label-smoothed)" if cfg.get("label_smoothing") and classify else ""
-    print(f"test loss{smoothed}: {res['loss']:.4f}" + (f"   test accuracy: {acc * 100:.2f}%" if acc is not None else "")
-          + "".join(f"   test {k}: {v:.4f}" for k, v in res.items()
+    print(f"test loss{smoothed}: {_fmt(res['loss'])}" + (f"   test accuracy: {acc * 100:.2f}%" if acc is not None else "")
+          + "".join(f"   test {k}: {_fmt(v)}" for k, v in res.items()
                     if k not in ("loss", "accuracy", "confusion_matrix") and isinstance(v, float)))
+    if "reference" in test_info:         # e.g. the true model's score on the test split
+        print(f"reference: {test_info['reference']}")
     if classify and info["num_classes"] <= 20:
-        print("confusion matrix (rows: true digit, columns: predicted):")
+        print("confusion matrix (rows: true class, columns: predicted):")
         print(_format_confusion(res["confusion_matrix"]))
     print(f"saved to {final}/: checkpoint.safetensors, history.csv, history.json"
           + (", curves.png" if png else ""))
@@ -574,11 +728,13 @@ def _load_run(path: str):
     if "model" not in cfg or "data" not in cfg:
         raise CLIError(f"{path}: the checkpoint has no run config (model/data); it was not written by "
                        f"'ember train' or 'ember demo'")
-    info = {"num_classes": cfg.get("classes", 10), "input_size": cfg["data"].get("size", 28), "channels": 1}
-    if "features" in cfg:
-        info.update(features=cfg["features"], input_size=1)
-    if cfg["data"].get("name") == "text":
-        info.update(vocab=cfg.get("vocab", ""), seq_len=cfg["data"].get("seq_len", 100))
+    info = cfg.get("data_info")
+    if not isinstance(info, dict):      # checkpoints from before data_info was saved
+        info = {"num_classes": cfg.get("classes", 10), "input_size": cfg["data"].get("size", 28), "channels": 1}
+        if "features" in cfg:
+            info.update(features=cfg["features"], input_size=1)
+        if cfg["data"].get("name") == "text":
+            info.update(vocab=cfg.get("vocab", ""), seq_len=cfg["data"].get("seq_len", 100))
     model = build_model(cfg, info)
     try:
         model.load_state_dict(ck["model"])
@@ -628,7 +784,7 @@ def cmd_evaluate(args) -> int:
     model, cfg = _load_run(args.checkpoint)
     ds = _eval_data(args.data, cfg)
     classify = is_classification(cfg)
-    metrics = list(cfg.get("metrics", ["accuracy"]))
+    metrics = [build_metric(m) for m in cfg.get("metrics", ["accuracy"])]
     if classify:
         metrics.append(ConfusionMatrix(num_classes=cfg.get("classes", 10)))
     trainer = Trainer(model, build_loss(dict(cfg, label_smoothing=0.0)), metrics=metrics)
@@ -638,7 +794,7 @@ def cmd_evaluate(args) -> int:
         raise CLIError(f"evaluate: the data does not fit the model ({e})") from None
     for k, v in res.items():
         if k != "confusion_matrix":
-            print(f"{k}: {v:.4f}")
+            print(f"{k}: {_fmt(v)}")
     if classify and cfg.get("classes", 10) <= 20:
         print(_format_confusion(res["confusion_matrix"]))
     return 0
@@ -658,8 +814,8 @@ def cmd_predict(args) -> int:
         raise CLIError(f"{args.input}: not a NumPy .npy array ({e})") from None
     if not isinstance(x, np.ndarray):
         raise CLIError(f"{args.input}: expected a single array (.npy), got an archive")
-    if x.dtype.kind in "fiu" and cfg["data"]["name"] != "text":
-        x = x.astype(np.float32)
+    if x.dtype.kind in "fiu" and cfg["data"]["name"] in ("digits", "mnist", "fashion-mnist"):
+        x = x.astype(np.float32)                # images: 0-255 or 0-1, (H, W), (N, H, W) or (N, 1, H, W)
         if x.max(initial=0) > 1.0:
             x = x / np.float32(255.0)
         size = cfg["data"].get("size", 28)
@@ -667,6 +823,8 @@ def cmd_predict(args) -> int:
             x = x[None]
         if x.ndim == 3:
             x = x[:, None]
+    elif x.dtype.kind in "fiu" and cfg["data"]["name"] == "synthetic":
+        x = x.astype(np.float32)
     try:
         logits = Trainer(model, nn.CrossEntropyLoss()).predict(from_numpy(np.ascontiguousarray(x)))
     except (ValueError, TypeError, RuntimeError) as e:
@@ -679,8 +837,14 @@ def cmd_predict(args) -> int:
         from .io.serialization import atomic_open
         with atomic_open(args.output, "wb") as fh:
             np.save(fh, out)
-    for label in out.argmax(axis=1).reshape(len(out), -1):
-        print(" ".join(str(int(v)) for v in label))
+    if is_classification(cfg) and out.ndim >= 2:            # class labels (per pixel for segmentation)
+        rows = out.argmax(axis=1).reshape(len(out), -1)
+    elif cfg.get("loss") in ("bce_with_logits",):           # multi-label / binary: labels with logit > 0
+        rows = (out > 0).astype(np.int64).reshape(len(out), -1)
+    else:                                                   # regression and self-trained models: the outputs
+        rows = out.reshape(len(out), -1)
+    for row in rows:
+        print(" ".join(str(int(v)) if rows.dtype.kind in "iub" else f"{float(v):.6g}" for v in row))
     return 0
 
 

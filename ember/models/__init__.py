@@ -26,11 +26,6 @@ __all__ = ["MLP", "LeNet5", "LogisticRegression", "Perceptron", "PoissonMLP", "M
            "parameter_table", "format_parameter_table", "layer_formula", "get", "register", "available", "resolve"]
 
 
-def _hopfield(num_units: int = 100, max_iter: int = 100, mode: str = "async") -> HopfieldNetwork:
-    """``HopfieldNetwork`` with a default size, so that ``get("hopfield")`` works without arguments."""
-    return HopfieldNetwork(num_units, max_iter=max_iter, mode=mode)
-
-
 # ``RBM`` here is ember.models.rbm.RBM with MNIST defaults and a training_step (see generative.py)
 _REGISTRY: dict = {
     "mlp": MLP, "lenet5": LeNet5, "lenet": LeNet5,
@@ -39,7 +34,7 @@ _REGISTRY: dict = {
     "sum_rnn": SumRNN, "char_rnn": CharRNN, "transformer_lm": TransformerLM,
     "dense_autoencoder": DenseAutoencoder, "conv_autoencoder": ConvAutoencoder, "vae": VAE,
     "generator": Generator, "discriminator": Discriminator, "gan": GAN, "rbm": RBM,
-    "embedding_net": EmbeddingNet, "fcn": FCN, "hopfield": _hopfield,
+    "embedding_net": EmbeddingNet, "fcn": FCN, "hopfield": HopfieldNetwork,
 }
 
 

@@ -5,6 +5,10 @@ Hebb's rule and recalls a stored pattern from a corrupted one by descending the 
     net.store(patterns)                 # (P, 100) tensor of +1/-1
     recalled = net(corrupted)           # iterate until no unit changes
 
+It learns without gradients (``automatic_optimization = False``): with the ``Trainer`` or ``ember train``, one
+epoch over the patterns stores them (``training_step``), and evaluating on ``(corrupted, original)`` pairs
+reports how many are recalled (``validation_step``).
+
 Not in PyTorch; follows Hopfield (1982) with the Hebbian rule W = (1/N) * sum_p x_p x_p^T, zero diagonal.
 Capacity is about 0.138 N random patterns before recall degrades.
 """
@@ -24,7 +28,9 @@ class HopfieldNetwork(Module):
             "sync" (all units at once: faster, may oscillate between two states).
     """
 
-    def __init__(self, num_units: int, max_iter: int = 100, mode: str = "async") -> None:
+    automatic_optimization = False      # Hebb's rule in training_step; no optimizer, no backward
+
+    def __init__(self, num_units: int = 100, max_iter: int = 100, mode: str = "async") -> None:
         super().__init__()
         if mode not in ("async", "sync"):
             raise ValueError(f"HopfieldNetwork: mode must be 'async' or 'sync', got {mode!r}")
@@ -76,3 +82,23 @@ class HopfieldNetwork(Module):
             if ember.equal(s, prev):
                 break
         return s[0] if single else s
+
+    def training_step(self, batch) -> dict:
+        """Store the batch's patterns (``batch`` is the patterns, or ``(patterns, targets)`` whose first entry is
+        stored); returns ``loss``: the mean energy per unit of the stored patterns (about -1/2 - P/(2N) while
+        they are stable; it rises towards 0 as the memory fills up)."""
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        self.store(x)
+        return {"loss": float(self.energy(x).mean()) / self.num_units}
+
+    def validation_step(self, batch) -> dict:
+        """For ``(inputs, originals)`` pairs (e.g. stored patterns with 20% of the bits flipped): ``recall`` (the
+        fraction of inputs that converge to their original exactly), ``bit_accuracy``, and ``loss`` = 1 -
+        bit_accuracy (the fraction of wrong units after the dynamics)."""
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise TypeError("HopfieldNetwork.validation_step expected batches (inputs, originals)")
+        x, target = batch
+        out = self(x, generator=ember.Generator().manual_seed(0))     # the same update order every evaluation
+        same = out == ember.as_tensor(target).float()
+        bits = float(same.float().mean())
+        return {"loss": 1.0 - bits, "recall": float(same.all(dim=-1).float().mean()), "bit_accuracy": bits}

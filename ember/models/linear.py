@@ -74,6 +74,41 @@ class Perceptron(nn.Module):
         """Labels +1 / -1."""
         return ember.where(self(x) > 0, 1.0, -1.0)
 
+    @staticmethod
+    def _signed(y):
+        """Labels as +1/-1 floats from either convention, {0, 1} or {-1, +1} (0 and -1 both mean -1)."""
+        y = ember.as_tensor(y)
+        if bool(((y != 1) & (y != 0) & (y != -1)).any()):
+            raise ValueError("Perceptron expected labels in {0, 1} or {-1, +1}")
+        return ember.where(y > 0, 1.0, -1.0)
+
+    def _criterion(self, batch):
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise TypeError("Perceptron.training_step expected batches (x, y)")
+        x, y = batch
+        s = self(x)
+        y = self._signed(y)
+        if tuple(y.shape) != tuple(s.shape):
+            raise ValueError(f"Perceptron expected labels of shape ({x.shape[0]},), got {tuple(y.shape)}")
+        wrong = (y * s.detach() <= 0).float()        # on the boundary counts as a mistake, as in the rule
+        return -(y * s * wrong).mean(), wrong.mean()
+
+    def training_step(self, batch):
+        """Rosenblatt's rule as a loss, so that ``ember train`` and the ``Trainer`` can run it: the perceptron
+        criterion ``mean over misclassified samples of -y (w.x + b)``, whose gradient ``-y x`` (and ``-y``),
+        stepped by ``SGD(lr=1)`` on batches of one sample, is exactly ``w += y x, b += y``.  Larger batches give
+        the batch perceptron; from zero weights the learning rate only scales ``w`` and ``b``, so it never
+        changes a prediction.  Labels may be {0, 1} or {-1, +1}.  Logs ``error_rate``: the fraction of samples
+        the rule had to correct this epoch (0 means converged; ``EarlyStopping(monitor="error_rate",
+        stopping_threshold=0)`` stops there)."""
+        loss, err = self._criterion(batch)
+        return {"loss": loss, "error_rate": err}
+
+    def validation_step(self, batch):
+        """``loss`` (the perceptron criterion), ``accuracy`` and ``error_rate`` on held-out data."""
+        loss, err = self._criterion(batch)
+        return {"loss": loss, "accuracy": 1.0 - float(err), "error_rate": err}
+
     @ember.no_grad()
     def fit_rosenblatt(self, x, y, epochs: int = 100) -> tuple[bool, int]:
         """Rosenblatt's rule over ``epochs`` passes in order; returns ``(converged, epochs_run)``.

@@ -120,15 +120,23 @@ class EarlyStopping(_Monitor):
     """Stop training when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
 
     ``mode='auto'`` maximizes accuracy-like names and minimizes the rest.  With ``restore_best_weights`` the
-    model gets back the weights of the best epoch when the stop happens (as in Keras).
+    model gets back the weights of the best epoch when the stop happens (as in Keras).  ``stopping_threshold``
+    (from Lightning's ``EarlyStopping``) stops at once when ``monitor`` reaches that value (``<=`` in mode
+    'min', ``>=`` in 'max'): e.g. ``monitor="mistakes", stopping_threshold=0`` ends Rosenblatt's perceptron
+    rule after its first epoch without a mistake.
 
     >>> EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     """
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, verbose: int = 0,
                  mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
-                 start_from_epoch: int = 0) -> None:
+                 start_from_epoch: int = 0, stopping_threshold: float | None = None) -> None:
         super().__init__("EarlyStopping", monitor, mode, min_delta)
+        if stopping_threshold is not None and (not isinstance(stopping_threshold, (int, float))
+                                               or isinstance(stopping_threshold, bool)):
+            raise ValueError(f"EarlyStopping: stopping_threshold must be a number or None, got "
+                             f"{stopping_threshold!r}")
+        self.stopping_threshold = stopping_threshold
         if not isinstance(patience, int) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be a non-negative int, got {patience!r}")
         self.patience, self.verbose, self.baseline = patience, verbose, baseline
@@ -151,6 +159,13 @@ class EarlyStopping(_Monitor):
             return
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights = self._snapshot()      # something to restore even if nothing ever improves
+        if self.stopping_threshold is not None and (value <= self.stopping_threshold if self.mode == "min"
+                                                    else value >= self.stopping_threshold):
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = (f"EarlyStopping: '{self.monitor}' = {value:.6g} reached the stopping "
+                                        f"threshold {self.stopping_threshold:g} at epoch {epoch + 1}")
+            return
         self.wait += 1
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0

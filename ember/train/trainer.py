@@ -19,6 +19,11 @@ Tensor under ``"loss"`` and other numbers to log (averaged per epoch, e.g. ``d_l
 ``validation_step(batch) -> dict of floats`` (with ``"loss"``) is used by ``evaluate`` (in eval mode, under
 ``no_grad``); without it ``evaluate`` runs ``training_step`` under ``no_grad``.  Such a model needs no
 ``loss_fn`` (pass None) and takes no metrics (they need outputs and targets: report values from the steps).
+
+A model that learns without gradients (the Hopfield network's Hebbian storage, a hand-written update rule) sets
+``automatic_optimization = False``, as in Lightning: its ``training_step`` does the update itself and may
+return plain numbers (``{"loss": float, ...}``: some number to follow, e.g. an energy); the Trainer then neither backpropagates nor steps an
+optimizer, and ``fit`` needs no optimizer.
 """
 from __future__ import annotations
 
@@ -106,11 +111,24 @@ def _num(v, who: str, key: str) -> float:
     raise TypeError(f"Trainer: {who} returned {key!r} of type {type(v).__name__}; expected a number")
 
 
+def _automatic(model) -> bool:
+    """False for models that update themselves in ``training_step`` (``automatic_optimization = False``)."""
+    return bool(getattr(model, "automatic_optimization", True))
+
+
 def _call_training_step(fn, batch, model) -> tuple:
-    """``(loss Tensor, {name: float})`` from ``model.training_step(batch)``."""
+    """``(loss Tensor, {name: float})`` from ``model.training_step(batch)``; for a model with
+    ``automatic_optimization = False``, ``(loss float, {name: float})``."""
     who = f"{type(model).__name__}.training_step"
     res = fn(batch)
     extras = {}
+    if not _automatic(model):
+        if not isinstance(res, dict):
+            res = {"loss": res}
+        if "loss" not in res:
+            raise ValueError(f"Trainer: {who} returned a dict without 'loss' (keys: {', '.join(map(str, res))})")
+        extras = {k: _num(v, who, k) for k, v in res.items() if k != "loss"}
+        return _num(res["loss"], who, "loss"), extras
     if isinstance(res, dict):
         if "loss" not in res:
             raise ValueError(f"Trainer: {who} returned a dict without 'loss' (keys: {', '.join(map(str, res))})")
@@ -206,7 +224,11 @@ class Trainer:
         ``interrupt_checkpoint``: where Ctrl-C saves its checkpoint (``'auto'``: the ModelCheckpoint folder,
         else ``./ember-interrupted.safetensors``; None: do not save).
         """
-        if self.optimizer is None:
+        manual = not _automatic(self.model)
+        if manual and _step_fn(self.model, "training_step") is None:
+            raise TypeError(f"Trainer.fit: {type(self.model).__name__} sets automatic_optimization = False but "
+                            f"defines no training_step to update itself")
+        if self.optimizer is None and not manual:
             raise ValueError("Trainer.fit needs an optimizer: Trainer(model, loss_fn, optimizer, ...)")
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"Trainer.fit: epochs must be a non-negative int, got {epochs!r}")
@@ -239,7 +261,7 @@ class Trainer:
         try:
             for cb in cbs:
                 cb.on_train_begin({})
-            if self._mid is None:
+            if self._mid is None and self.optimizer is not None:
                 self.optimizer.zero_grad()
             while self.epoch < target and not self.stop_training:
                 self._run_epoch(loader, val, cbs, steps)
@@ -333,8 +355,11 @@ class Trainer:
                 n = _n_samples(target, inputs)
             window_start = (b // acc) * acc
             window = acc if steps is None else min(acc, steps - window_start)
-            (loss / window if window != 1 else loss).backward()
-            value = float(loss.item())
+            if isinstance(loss, Tensor):
+                (loss / window if window != 1 else loss).backward()
+                value = float(loss.item())
+            else:                               # automatic_optimization = False: the step updated the model
+                value = loss
             running["loss_sum"] += value * n
             running["count"] += n
             ex = running.setdefault("extras", {})
@@ -366,7 +391,8 @@ class Trainer:
         if val is not None:
             logs.update({"val_" + k: v for k, v in self.evaluate(val).items()})
             model.train()
-        logs["lr"] = lr
+        if self.optimizer is not None:         # (a model that updates itself has no learning rate)
+            logs["lr"] = lr
         logs["time"] = running["elapsed"] + time.perf_counter() - t0
         self.epoch = epoch + 1
         self.history.record(epoch, logs)
@@ -385,6 +411,9 @@ class Trainer:
         return out
 
     def _step(self) -> None:
+        if self.optimizer is None or not _automatic(self.model):   # training_step did the update itself
+            self.global_step += 1
+            return
         if self.grad_clip is not None:
             from ..nn.utils import clip_grad_norm_
             clip_grad_norm_(self.model.parameters(), self.grad_clip)
@@ -447,7 +476,7 @@ class Trainer:
                         res = {k: _num(v, who, k) for k, v in res.items()}
                     else:
                         loss, extras = _call_training_step(train_fn, batch, self.model)
-                        res = {"loss": float(loss.item()), **extras}
+                        res = {"loss": float(loss.item()) if isinstance(loss, Tensor) else loss, **extras}
                     n = _batch_len(batch)
                     count += n
                     for k, v in res.items():
