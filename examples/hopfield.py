@@ -7,26 +7,24 @@ from _common import parse_args, savefig
 import numpy as np
 
 import ember
-from ember.models.hopfield import HopfieldNetwork
+from ember.data.datasets.synthetic import flip_bits, make_binary_patterns
+from ember.models import HopfieldNetwork
 
 
 def main():
     args = parse_args(__doc__)
     ember.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    gen = ember.Generator().manual_seed(args.seed)
     side = 10
     n_units, n_patterns = side * side, 3 if args.quick else 6
-    patterns = np.where(rng.random((n_patterns, n_units)) < 0.5, -1.0, 1.0).astype(np.float32)
+    patterns = make_binary_patterns(n_patterns, n_units, generator=gen)     # (6, 100) of +1/-1
     net = HopfieldNetwork(n_units)
     net.store(ember.tensor(patterns))
 
-    corrupted = patterns.copy()
-    flips = int(0.2 * n_units)
-    for p in corrupted:
-        idx = rng.choice(n_units, flips, replace=False)
-        p[idx] *= -1
+    corrupted = flip_bits(patterns, 0.2, generator=gen)                      # 20 random bits per pattern
     recalled = net(ember.tensor(corrupted)).numpy()
     exact = (recalled == patterns).all(axis=1)
+    flips = int((corrupted != patterns).sum(1)[0])
     print(f"{n_units} units, {n_patterns} patterns, {flips} of {n_units} bits flipped ({flips / n_units:.0%})")
     print(f"recalled exactly: {int(exact.sum())}/{n_patterns}; bit accuracy {np.mean(recalled == patterns):.1%}")
 

@@ -6,68 +6,26 @@ Run:  python examples/typical_dnn.py
 """
 from _common import parse_args, Timer
 
-import numpy as np
-
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
-
-
-def typical_dnn(num_classes=4):
-    return nn.Sequential(
-        nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 8, 1), nn.ReLU(),                  # 1x1 conv: mixes channels, shrinks depth
-        nn.MaxPool2d(2),
-        nn.Conv2d(8, 32, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(32, 16, 1), nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),   # strided conv instead of pooling
-        nn.Flatten(),
-        nn.Linear(32 * 4 * 4, 64), nn.ReLU(),
-        nn.Linear(64, num_classes),
-    )
-
-
-def formula(layer):
-    if isinstance(layer, nn.Conv2d):
-        k = layer.kernel_size[0] * layer.kernel_size[1]
-        return (k * layer.in_channels + 1) * layer.out_channels, \
-            f"({layer.kernel_size[0]}*{layer.kernel_size[1]}*{layer.in_channels}+1)*{layer.out_channels}"
-    if isinstance(layer, nn.Linear):
-        return (layer.in_features + 1) * layer.out_features, f"({layer.in_features}+1)*{layer.out_features}"
-    return 0, "-"
-
-
-def synthetic(n, rng):
-    """Four classes of 3x32x32 images: a bright square in one of the four quadrants, plus noise."""
-    y = rng.integers(0, 4, n)
-    x = rng.normal(0, 0.3, (n, 3, 32, 32)).astype(np.float32)
-    for i, c in enumerate(y):
-        r, q = divmod(int(c), 2)
-        x[i, c % 3, 16 * r + 4:16 * r + 12, 16 * q + 4:16 * q + 12] += 1.0
-    return x, y
+from ember.data.datasets.synthetic import make_quadrant_images
+from ember.models import TypicalDNN, format_parameter_table, parameter_table
 
 
 def main():
     args = parse_args(__doc__, epochs=(int, 3, "training epochs"))
     ember.manual_seed(args.seed)
-    model = typical_dnn()
-    print(f"{'layer':<14} {'output shape':<16} {'params':>8}  {'formula':<22} check")
-    total = 0
-    h = ember.zeros(1, 3, 32, 32)
-    with ember.no_grad():
-        for name, layer in model.named_children():
-            h = layer(h)
-            n = sum(p.numel() for p in layer.parameters())
-            f, text = formula(layer)
-            total += n
-            print(f"{name + ' ' + type(layer).__name__:<14} {str(tuple(h.shape[1:])):<16} {n:>8}  {text:<22} "
-                  f"{('ok' if n == f else 'MISMATCH') if n else ''}")
-    print(f"{'total':<31} {total:>8}")
+    model = TypicalDNN(in_channels=3, num_classes=4)
+    rows = parameter_table(model, (3, 32, 32))
+    print(format_parameter_table(rows))
+    checked = [r for r in rows if r["formula_params"] is not None]
+    print(f"{sum(r['params'] == r['formula_params'] for r in checked)} of {len(checked)} layers with parameters "
+          f"match the formula")
 
-    rng = np.random.default_rng(args.seed)
-    x, y = synthetic(256 if args.quick else 4000, rng)
-    xt, yt = synthetic(500, rng)
+    # four classes: a bright square in one of the four quadrants (in channel class % 3), on noise
+    gen = ember.Generator().manual_seed(args.seed)
+    x, y = make_quadrant_images(256 if args.quick else 4000, generator=gen)
+    xt, yt = make_quadrant_images(500, generator=gen)
     opt = ember.optim.Adam(model.parameters(), lr=2e-3)
     X, Y = ember.tensor(x), ember.tensor(y)
     epochs = 1 if args.quick else args.epochs
@@ -81,7 +39,7 @@ def main():
                 loss.backward()
                 opt.step()
             with ember.no_grad():
-                acc = float((model(ember.tensor(xt)).argmax(1) == ember.tensor(yt)).float().mean())
+                acc = ember.metrics.accuracy(model(ember.tensor(xt)), yt)
             print(f"epoch {epoch + 1}: loss {loss.item():.4f}, test accuracy {acc:.1%}")
     print(f"typical DNN trains: test accuracy {acc:.1%} in {t.seconds:.0f}s")
 
