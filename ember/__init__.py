@@ -7,6 +7,19 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import warnings as _warnings
+
+
+def _quiet_ieee_warnings() -> None:
+    """IEEE results such as log(0) = -inf or 0/0 = nan are silent in PyTorch; NumPy warns.  Silence exactly
+    those NumPy floating-point warnings when an ember module computes them (a warnings filter costs nothing per
+    op, unlike wrapping every op in ``np.errstate``); the user's own NumPy code keeps its warnings."""
+    _warnings.filterwarnings("ignore", message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+                             category=RuntimeWarning, module=r"ember(\.|$)")
+
+
+_quiet_ieee_warnings()
+
 from .backend import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401
                       get_default_dtype, set_default_dtype, promote_types, result_type, Generator,
                       default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state)

@@ -137,3 +137,20 @@ def test_more_bad_inputs(fn, exc, match):
 def test_softmax_of_empty():
     for f in (ember.softmax, ember.log_softmax):
         assert f(ember.zeros(0), 0).shape == (0,) and f(ember.zeros(2, 0), 1).shape == (2, 0)
+
+
+def test_ieee_results_are_silent_like_pytorch_but_user_numpy_still_warns():
+    """log(0) = -inf, 0/0 = nan, exp(1000) = inf: PyTorch computes them silently, so ember does too; the
+    user's own NumPy code keeps NumPy's warnings."""
+    import warnings
+    import numpy as np
+    x = ember.tensor([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember._quiet_ieee_warnings()                # what `import ember` installed, back in front of "error"
+        y = ember.log(x) + x / 0.0 + ember.exp(x * 1000.0) + ember.sqrt(x - 1.0)
+        y.sum().backward()
+        with pytest.raises(RuntimeWarning, match="divide by zero"):
+            np.log(np.zeros(1))
+        assert np.isneginf(ember.log(x).detach().numpy()[0])
+    assert np.isnan(y.detach().numpy()[0]) and np.isposinf(y.detach().numpy()[1])
