@@ -58,7 +58,7 @@ DATASETS = ("digits", "mnist", "fashion-mnist", "text", "synthetic")
 # the generator, n_samples the size of the train set (the test set is a quarter of it, at least 8, drawn with
 # seed + 1).  Each kind takes the keys below besides name, kind, n_samples, seed and val_fraction:
 SYNTHETIC_KINDS = {
-    "xor": {"noise"}, "spirals": {"noise"}, "moons": {"noise"}, "circles": {"noise"},
+    "xor": {"noise", "margin"}, "spirals": {"noise"}, "moons": {"noise"}, "circles": {"noise"},
     "separable": {"n_features", "margin"},                  # linearly separable with a gap (the perceptron)
     "linear_regression": {"n_features", "noise"},
     "multilabel": {"n_features", "n_labels"},
@@ -469,6 +469,8 @@ def _synthetic(d: dict, split: str):
                   (S.flip_bits(patterns, float(d.get("corrupt", 0.2)), seed=base + 1), patterns))
         info.update(num_classes=2, features=nu)
     else:
+        if "margin" in d:                                   # xor: a gap around both axes
+            kw["margin"] = float(d["margin"])
         arrays = getattr(S, f"make_{kind}")(n, seed=seed, **kw)
         info.update(num_classes=2, features=2)
     return _tensor_dataset(arrays), info

@@ -9,6 +9,7 @@ import numpy as np
 import ember
 import ember.nn as nn
 from ember.data.datasets.synthetic import make_linear_regression
+from ember.models import LinearRegression
 
 
 def main():
@@ -18,13 +19,12 @@ def main():
                                                  return_coef=True)
     X, y = X.astype(np.float64), y[:, 0].astype(np.float64)      # float64: both methods to 1e-6
 
-    # closed form: solve (A^T A) theta = A^T y with A = [X, 1]
-    A = np.hstack([X, np.ones((len(X), 1))])
-    theta = np.linalg.solve(A.T @ A, A.T @ y)
-    w_cf, b_cf = theta[:-1], theta[-1]
+    # closed form: the normal equations (A^T A) theta = A^T y with A = [X, 1], solved in one step
+    closed = LinearRegression(5).double().fit_closed_form(ember.tensor(X), ember.tensor(y))
+    w_cf, b_cf = closed.linear.weight.detach().numpy()[0], closed.linear.bias.item()
 
     # gradient descent on the mean squared error, float64, full batch
-    model = nn.Linear(5, 1).double()
+    model = LinearRegression(5).double()
     opt = ember.optim.SGD(model.parameters(), lr=0.1)
     Xt, yt = ember.tensor(X), ember.tensor(y).reshape(-1, 1)
     steps = 50 if args.quick else 5000
@@ -34,15 +34,15 @@ def main():
             loss = nn.functional.mse_loss(model(Xt), yt)
             loss.backward()
             opt.step()
-            diff = max(np.abs(model.weight.detach().numpy()[0] - w_cf).max(),
-                       abs(model.bias.item() - b_cf))
+            diff = max(np.abs(model.linear.weight.detach().numpy()[0] - w_cf).max(),
+                       abs(model.linear.bias.item() - b_cf))
             if diff < 1e-5:
                 break
-    w_gd = model.weight.detach().numpy()[0]
+    w_gd = model.linear.weight.detach().numpy()[0]
     print(f"true coefficients     {np.round(true_w.reshape(-1), 4)}")
     print(f"closed form           {np.round(w_cf, 6)}  bias {b_cf:.6f}")
-    print(f"gradient descent      {np.round(w_gd, 6)}  bias {model.bias.item():.6f}  ({step + 1} steps, {t.seconds:.2f}s)")
-    diff = max(np.abs(w_gd - w_cf).max(), abs(model.bias.item() - b_cf))
+    print(f"gradient descent      {np.round(w_gd, 6)}  bias {model.linear.bias.item():.6f}  ({step + 1} steps, {t.seconds:.2f}s)")
+    diff = max(np.abs(w_gd - w_cf).max(), abs(model.linear.bias.item() - b_cf))
     print(f"max |difference| = {diff:.2e}  -> {'same to 1e-4' if diff < 1e-4 else 'NOT within 1e-4'}")
 
 

@@ -12,7 +12,7 @@ import importlib
 
 from .mlp import MLP
 from .lenet import LeNet5
-from .linear import LogisticRegression, Perceptron, PoissonMLP, MultiLabelMLP
+from .linear import LinearRegression, LogisticRegression, Perceptron, PoissonMLP, MultiLabelMLP
 from .cnn import TypicalDNN, FashionCNN, parameter_table, format_parameter_table, layer_formula
 from .recurrent import SumRNN, CharRNN, TransformerLM
 from .generative import DenseAutoencoder, ConvAutoencoder, VAE, Generator, Discriminator, GAN, RBM
@@ -20,7 +20,7 @@ from .metric import EmbeddingNet
 from .segmentation import FCN
 from .hopfield import HopfieldNetwork
 
-__all__ = ["MLP", "LeNet5", "LogisticRegression", "Perceptron", "PoissonMLP", "MultiLabelMLP", "TypicalDNN",
+__all__ = ["MLP", "LeNet5", "LinearRegression", "LogisticRegression", "Perceptron", "PoissonMLP", "MultiLabelMLP", "TypicalDNN",
            "FashionCNN", "SumRNN", "CharRNN", "TransformerLM", "DenseAutoencoder", "ConvAutoencoder", "VAE",
            "Generator", "Discriminator", "GAN", "RBM", "EmbeddingNet", "FCN", "HopfieldNetwork",
            "parameter_table", "format_parameter_table", "layer_formula", "get", "register", "available", "resolve"]
@@ -29,7 +29,7 @@ __all__ = ["MLP", "LeNet5", "LogisticRegression", "Perceptron", "PoissonMLP", "M
 # ``RBM`` here is ember.models.rbm.RBM with MNIST defaults and a training_step (see generative.py)
 _REGISTRY: dict = {
     "mlp": MLP, "lenet5": LeNet5, "lenet": LeNet5,
-    "logistic_regression": LogisticRegression, "perceptron": Perceptron, "poisson_mlp": PoissonMLP,
+    "linear_regression": LinearRegression, "logistic_regression": LogisticRegression, "perceptron": Perceptron, "poisson_mlp": PoissonMLP,
     "multilabel_mlp": MultiLabelMLP, "typical_dnn": TypicalDNN, "fashion_cnn": FashionCNN,
     "sum_rnn": SumRNN, "char_rnn": CharRNN, "transformer_lm": TransformerLM,
     "dense_autoencoder": DenseAutoencoder, "conv_autoencoder": ConvAutoencoder, "vae": VAE,

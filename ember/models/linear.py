@@ -1,6 +1,8 @@
-"""Linear and small fully connected models of the first lectures: ``LogisticRegression``, Rosenblatt's
-``Perceptron``, the ``PoissonMLP`` (log link with an exposure offset) and the ``MultiLabelMLP``.
+"""Linear and small fully connected models of the first lectures: ``LinearRegression`` (gradient descent or the
+normal equations), ``LogisticRegression``, Rosenblatt's ``Perceptron``, the ``PoissonMLP`` (log link with an
+exposure offset) and the ``MultiLabelMLP``.
 
+    model = LinearRegression(5); model.fit_closed_form(X, y)   # least squares in one solve
     model = LogisticRegression(2)                  # logits; train with nn.BCEWithLogitsLoss
     p = Perceptron(2); p.fit_rosenblatt(X, y)      # labels +-1; returns (converged, epochs)
     log_mu = PoissonMLP(6)(x, log_exposure)        # train with nn.PoissonNLLLoss(log_input=True)
@@ -11,7 +13,7 @@ import ember
 from .. import nn
 from .mlp import make_activation
 
-__all__ = ["LogisticRegression", "Perceptron", "PoissonMLP", "MultiLabelMLP"]
+__all__ = ["LinearRegression", "LogisticRegression", "Perceptron", "PoissonMLP", "MultiLabelMLP"]
 
 
 def _check_features(x, n: int, who: str):
@@ -19,7 +21,56 @@ def _check_features(x, n: int, who: str):
         raise ValueError(f"{who} expected input of shape (N, {n}), got {tuple(x.shape)}")
 
 
-class LogisticRegression(nn.Module):
+class _LinearModel(nn.Module):
+    """One ``Linear(in_features, out_features)`` layer (as ``self.linear``) with an input-shape check."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.linear = nn.Linear(in_features, out_features)
+
+    def forward(self, x):
+        """(N, in_features) -> (N, out_features)."""
+        _check_features(x, self.in_features, type(self).__name__)
+        return self.linear(x)
+
+
+class LinearRegression(_LinearModel):
+    """``y = x @ W^T + b``: one ``Linear(in_features, out_features)`` layer, trained by gradient descent on
+    ``nn.MSELoss`` or solved at once by ``fit_closed_form`` (the normal equations).
+
+    >>> model = LinearRegression(3)
+    >>> model.fit_closed_form(X, y)             # X (N, 3), y (N,) or (N, 1): sets weight and bias
+    """
+
+    def __init__(self, in_features: int = 1, out_features: int = 1) -> None:
+        super().__init__(in_features, out_features)
+
+    @ember.no_grad()
+    def fit_closed_form(self, x, y):
+        """Least squares by the normal equations: ``theta = (A^T A)^-1 A^T y`` with ``A = [x, 1]``, solved as a
+        linear system (in float64) rather than by inverting; sets ``weight`` and ``bias`` and returns ``self``.
+        ``y``: (N,) for one output or (N, out_features)."""
+        from ..backend import np
+        x = ember.as_tensor(x)
+        _check_features(x, self.in_features, "LinearRegression.fit_closed_form")
+        X = x.numpy().astype(np.float64)
+        Y = ember.as_tensor(y).numpy().astype(np.float64).reshape(len(X), -1)
+        if Y.shape[1] != self.out_features:
+            raise ValueError(f"LinearRegression.fit_closed_form expected targets of shape ({len(X)}, "
+                             f"{self.out_features}), got {tuple(ember.as_tensor(y).shape)}")
+        A = np.hstack([X, np.ones((len(X), 1))])
+        try:
+            theta = np.linalg.solve(A.T @ A, A.T @ Y)            # (in_features + 1, out_features)
+        except np.linalg.LinAlgError:
+            raise ValueError("LinearRegression.fit_closed_form: A^T A is singular (collinear features or fewer "
+                             "samples than features + 1); no unique least-squares solution") from None
+        self.linear.weight.copy_(ember.tensor(theta[:-1].T))
+        self.linear.bias.copy_(ember.tensor(theta[-1]))
+        return self
+
+
+class LogisticRegression(_LinearModel):
     """A single ``Linear(in_features, out_features)`` layer returning logits.
 
     The probability is ``sigmoid(logits)`` (binary, ``out_features=1``) or ``softmax`` (multinomial); train on
@@ -31,14 +82,7 @@ class LogisticRegression(nn.Module):
     """
 
     def __init__(self, in_features: int = 2, out_features: int = 1) -> None:
-        super().__init__()
-        self.in_features, self.out_features = in_features, out_features
-        self.linear = nn.Linear(in_features, out_features)
-
-    def forward(self, x):
-        """(N, in_features) -> (N, out_features) logits."""
-        _check_features(x, self.in_features, "LogisticRegression")
-        return self.linear(x)
+        super().__init__(in_features, out_features)             # forward returns the logits
 
     @ember.no_grad()
     def predict_proba(self, x):

@@ -157,3 +157,15 @@ def test_flip_bits_rows_differ_seeded_single_and_errors():
         flip_bits(np.zeros((2, 3)), 0.5)
     with pytest.raises(ValueError, match="shape \\(n, n_units\\) or \\(n_units,\\), got \\(2, 3, 4\\)"):
         flip_bits(np.ones((2, 3, 4)), 0.5)
+
+
+def test_make_xor_margin_leaves_a_gap_around_both_axes():
+    from ember.data.datasets.synthetic import make_xor
+    X, y = make_xor(2000, margin=0.2, seed=0)
+    assert np.abs(X).min() >= 0.2 and np.abs(X).max() <= 1.0
+    np.testing.assert_array_equal(y, ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64))
+    assert 0.45 < y.mean() < 0.55 and (X[:, 0] < -0.6).any() and (X[:, 1] > 0.6).any()
+    X0, _ = make_xor(50, seed=0)
+    assert np.abs(X0).min() < 0.2                                    # no gap without a margin
+    with pytest.raises(ValueError, match=r"make_xor: margin must be in \[0, 1\), got 1.5"):
+        make_xor(10, margin=1.5)

@@ -17,6 +17,7 @@ SPECS = {
     "mlp": (lambda: ember.randn(2, 784), (2, 10)),
     "lenet5": (lambda: _IMG(), (2, 10)),
     "lenet": (lambda: _IMG(), (2, 10)),
+    "linear_regression": (lambda: ember.randn(3, 1), (3, 1)),
     "logistic_regression": (lambda: ember.randn(3, 2), (3, 1)),
     "perceptron": (lambda: ember.randn(3, 2), (3,)),
     "poisson_mlp": (lambda: ember.randn(3, 6), (3,)),
@@ -314,3 +315,24 @@ def test_embedding_net_normalize_option():
     loss = unit.training_step((x, ember.tensor([0, 0, 1, 1, 2, 2])))
     loss.backward()
     assert math.isfinite(loss.item()) and all(p.grad is not None for p in unit.parameters())
+
+
+def test_linear_regression_closed_form_matches_lstsq_and_gradient_descent():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = X @ np.array([[1.0, -2.0], [0.5, 0.0], [0.0, 3.0]]) + np.array([0.3, -1.0]) + rng.normal(0, 0.1, (200, 2))
+    m = M.LinearRegression(3, 2).double().fit_closed_form(ember.tensor(X), ember.tensor(y))
+    want, *_ = np.linalg.lstsq(np.hstack([X, np.ones((200, 1))]), y, rcond=None)
+    np.testing.assert_allclose(m.linear.weight.detach().numpy(), want[:-1].T, atol=1e-10)
+    np.testing.assert_allclose(m.linear.bias.detach().numpy(), want[-1], atol=1e-10)
+    gd = M.LinearRegression(3, 2).double()
+    opt = ember.optim.SGD(gd.parameters(), lr=0.2)
+    for _ in range(500):
+        opt.zero_grad()
+        ember.nn.functional.mse_loss(gd(ember.tensor(X)), ember.tensor(y)).backward()
+        opt.step()
+    np.testing.assert_allclose(gd.linear.weight.detach().numpy(), want[:-1].T, atol=1e-4)
+    with pytest.raises(ValueError, match="singular"):
+        M.LinearRegression(2).fit_closed_form(ember.ones(5, 2), ember.ones(5))
+    with pytest.raises(ValueError, match=r"expected targets of shape \(200, 1\), got \(200, 2\)"):
+        M.LinearRegression(3).fit_closed_form(ember.tensor(X), ember.tensor(y))

@@ -41,14 +41,22 @@ def _out(arrays: tuple, as_dataset: bool):
     return TensorDataset(*(np.ascontiguousarray(a) for a in arrays)) if as_dataset else arrays
 
 
-def make_xor(n_samples: int = 200, noise: float = 0.0, seed=None, generator=None, as_dataset: bool = False):
+def make_xor(n_samples: int = 200, noise: float = 0.0, margin: float = 0.0, seed=None, generator=None,
+             as_dataset: bool = False):
     """XOR: points uniform in ``[-1, 1]^2``; label 1 where exactly one coordinate is positive.
 
-    ``noise`` (a standard deviation) jitters the points after labelling.  Returns ``X (n, 2)``, ``y (n,)``.
+    ``margin`` keeps every coordinate at least that far from 0 (uniform on ``margin <= |x_i| <= 1``): a gap
+    around both axes, so that a classifier can be right on every held-out point.  ``noise`` (a standard
+    deviation) jitters the points after labelling.  Returns ``X (n, 2)``, ``y (n,)``.
     """
     n = _check_n(n_samples, "make_xor")
+    if not 0 <= margin < 1:
+        raise ValueError(f"make_xor: margin must be in [0, 1), got {margin!r}")
     rng = _rng(seed, generator)
-    X = rng.uniform(-1, 1, (n, 2))
+    if margin:
+        X = rng.choice([-1.0, 1.0], (n, 2)) * rng.uniform(margin, 1, (n, 2))
+    else:
+        X = rng.uniform(-1, 1, (n, 2))
     y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64)
     if noise:
         X = X + rng.normal(0, noise, X.shape)
