@@ -31,7 +31,7 @@ def main():
     # separable data: points of [-1, 1]^2 on either side of a random line, none within 0.1 of it
     X, y = (ember.tensor(a) for a in make_separable(n, n_features=2, margin=0.1, seed=args.seed))
     perceptron = Perceptron(2)
-    converged, epochs = perceptron.fit_rosenblatt(X, 2.0 * y - 1)          # the rule wants labels -1/+1
+    converged, epochs = perceptron.fit_rosenblatt(X, y)          # labels {0, 1} count as -1/+1
     print(f"perceptron on separable data: converged={converged} after {epochs} epochs, "
           f"accuracy {accuracy(perceptron.predict(X) > 0, y):.1%}")
 
@@ -39,15 +39,16 @@ def main():
     loss = fit(logreg, X, y, 20 if args.quick else 300, ember.optim.SGD(logreg.parameters(), lr=2.0))
     print(f"logistic regression: loss {loss:.4f}, accuracy {accuracy(logreg(X).squeeze(1) > 0, y):.1%}")
 
-    # XOR: label 1 where exactly one coordinate is positive; no line separates the classes
-    X, y = (ember.tensor(a) for a in make_xor(n, seed=args.seed + 1))
-    Xt, yt = (ember.tensor(a) for a in make_xor(1000, seed=args.seed + 2))
+    # XOR: label 1 where exactly one coordinate is positive, no point within 0.1 of an axis; no line separates
+    # the classes
+    X, y = (ember.tensor(a) for a in make_xor(n, margin=0.1, seed=args.seed + 1))
+    Xt, yt = (ember.tensor(a) for a in make_xor(1000, margin=0.1, seed=args.seed + 2))
     perceptron = Perceptron(2)
-    converged, _ = perceptron.fit_rosenblatt(X, 2.0 * y - 1, epochs=100)
+    converged, _ = perceptron.fit_rosenblatt(X, y, epochs=100)
     print(f"perceptron on XOR: converged={converged}, test accuracy {accuracy(perceptron.predict(Xt) > 0, yt):.0%} "
           f"(a single line cannot separate XOR)")
 
-    mlp = MLP(2, hidden=(8,), out_features=1, activation="tanh")
+    mlp = MLP(2, hidden=(16,), out_features=1, activation="tanh")
     loss = fit(mlp, X, y, 50 if args.quick else 1000, ember.optim.Adam(mlp.parameters(), lr=0.05))
     corners = ember.tensor([[-.5, -.5], [-.5, .5], [.5, -.5], [.5, .5]])
     print(f"2-layer MLP on XOR: loss {loss:.4f}, test accuracy {accuracy(mlp(Xt).squeeze(1) > 0, yt):.1%}, "

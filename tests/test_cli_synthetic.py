@@ -172,7 +172,7 @@ def test_perceptron_through_the_trainer_is_rosenblatts_rule():
     trainer = Trainer(a, None, ember.optim.SGD(a.parameters(), lr=1.0),
                       callbacks=[EarlyStopping(monitor="error_rate", stopping_threshold=0, patience=1000)])
     trainer.fit(DataLoader(TensorDataset(ember.tensor(x), ember.tensor(y)), batch_size=1), epochs=200, verbose=0)
-    converged, epochs = b.fit_rosenblatt(ember.tensor(x), ember.tensor(2.0 * y - 1), epochs=200)
+    converged, epochs = b.fit_rosenblatt(ember.tensor(x), ember.tensor(y), epochs=200)
     assert converged and trainer.epoch == epochs
     assert trainer.history.history["error_rate"][-1] == 0.0
     assert ember.equal(a.weight, b.weight) and ember.equal(a.bias, b.bias)

@@ -157,15 +157,15 @@ class Perceptron(nn.Module):
     def fit_rosenblatt(self, x, y, epochs: int = 100) -> tuple[bool, int]:
         """Rosenblatt's rule over ``epochs`` passes in order; returns ``(converged, epochs_run)``.
 
-        ``x``: (N, in_features); ``y``: (N,) labels in {-1, +1}.  Stops after the first pass without mistakes.
+        ``x``: (N, in_features); ``y``: (N,) labels in {-1, +1} or {0, 1}.  Stops after the first pass without
+        mistakes.
         """
         x, y = ember.as_tensor(x).float(), ember.as_tensor(y).float()
         _check_features(x, self.in_features, "Perceptron.fit_rosenblatt")
         if y.shape != (x.shape[0],):
             raise ValueError(f"Perceptron.fit_rosenblatt expected labels of shape ({x.shape[0]},), got "
                              f"{tuple(y.shape)}")
-        if bool(((y != 1) & (y != -1)).any()):
-            raise ValueError("Perceptron.fit_rosenblatt expected labels in {-1, +1}")
+        y = self._signed(y)
         w = self.weight.detach().numpy().copy()
         b = float(self.bias.detach().numpy()[0])
         X, Y = x.numpy(), y.numpy()
