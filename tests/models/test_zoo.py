@@ -218,8 +218,8 @@ def test_perceptron_rule_separable_converges_xor_does_not():
     ok, epochs = xor.fit_rosenblatt(ember.tensor([[0., 0.], [0., 1.], [1., 0.], [1., 1.]]),
                                     ember.tensor([-1., 1., 1., -1.]), epochs=50)
     assert not ok and epochs == 50
-    with pytest.raises(ValueError, match=r"labels in \{-1, \+1\}"):
-        xor.fit_rosenblatt(ember.zeros(2, 2), ember.tensor([0., 1.]))
+    with pytest.raises(ValueError, match=r"labels in \{0, 1\} or \{-1, \+1\}"):
+        xor.fit_rosenblatt(ember.zeros(2, 2), ember.tensor([2., 1.]))
 
 
 def test_logistic_regression_probabilities():
