@@ -587,6 +587,12 @@ def _new_run_dir(output: str) -> tuple[str, str]:
     raise CLIError(f"cannot create a run folder in {output}: too many runs named {stamp}")
 
 
+def _data_label(cfg: dict) -> str:
+    """"mnist", or "synthetic xor" for the synthetic source."""
+    d = cfg["data"]
+    return f"synthetic {d['kind']}" if d["name"] == "synthetic" else d["name"]
+
+
 def _fmt(v: float) -> str:
     """A number as the epoch lines print it: 4 decimals, or 4 significant digits when tiny (2.3e-05)."""
     from .train.callbacks import _fmt as fmt
@@ -652,7 +658,7 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
         val = DataLoader(val_ds, batch_size=256) if val_ds is not None else None
         if verbose != 0:
             print(f"ember {ember.__version__}: training {type(model).__name__} "
-                  f"({sum(p.numel() for p in model.parameters()):,} parameters) on {cfg['data']['name']} "
+                  f"({sum(p.numel() for p in model.parameters()):,} parameters) on {_data_label(cfg)} "
                   f"({len(train_ds)} train / {len(val_ds) if val_ds is not None else 0} val / {len(test_ds)} test)",
                   flush=True)
             if cfg["summary"]:
@@ -676,7 +682,7 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
         png = None
         try:
             png = history.plot(os.path.join(partial, "curves.png"),
-                               title=f"{type(model).__name__} on {cfg['data']['name']}")
+                               title=f"{type(model).__name__} on {_data_label(cfg)}")
         except ImportError as e:
             print(f"ember: note: {e}; curves.png not written", file=sys.stderr)
         os.replace(partial, final)
