@@ -813,6 +813,7 @@ def cmd_predict(args) -> int:
     from . import from_numpy
     from .train import Trainer
     from . import nn
+    from .autograd import no_grad
     model, cfg = _load_run(args.checkpoint)
     if not os.path.isfile(args.input):
         raise CLIError(f"input file {args.input} not found")
@@ -845,7 +846,13 @@ def cmd_predict(args) -> int:
         from .io.serialization import atomic_open
         with atomic_open(args.output, "wb") as fh:
             np.save(fh, out)
-    if is_classification(cfg) and out.ndim >= 2:            # class labels (per pixel for segmentation)
+    if callable(getattr(model, "predict", None)):           # the model's own labels (e.g. Perceptron: +1/-1)
+        with no_grad():
+            pred = model.predict(from_numpy(np.ascontiguousarray(x))).numpy()
+        rows = pred.reshape(len(pred), -1)
+        if rows.dtype.kind == "f" and np.all(rows == np.round(rows)):
+            rows = rows.astype(np.int64)
+    elif is_classification(cfg) and out.ndim >= 2:          # class labels (per pixel for segmentation)
         rows = out.argmax(axis=1).reshape(len(out), -1)
     elif cfg.get("loss") in ("bce_with_logits",):           # multi-label / binary: labels with logit > 0
         rows = (out > 0).astype(np.int64).reshape(len(out), -1)

@@ -255,3 +255,18 @@ def test_metric_tables_and_errors(tmp_path, capsys):
     cfg["metrics"] = [{"name": "poisson_deviance", "log_inputs": True}]
     code, _, err = _run(["train", str(_write(tmp_path, cfg))], capsys)
     assert code == 2 and "metric 'poisson_deviance': bad arguments ['log_inputs']" in err
+
+
+def test_predict_uses_the_models_own_labels(tmp_path, capsys):
+    """Perceptron.predict gives +1/-1; ember predict prints those, not the raw scores."""
+    import numpy as np
+    cfg = _shrunk(tmp_path, "perceptron", n_samples=200)
+    _train(tmp_path, capsys, cfg)
+    ckpt = next((tmp_path / "runs").iterdir()) / "checkpoint.safetensors"
+    np.save(tmp_path / "x.npy", np.array([[0.9, 0.9], [-0.9, -0.9], [0.9, -0.9], [-0.9, 0.9]], np.float32))
+    code, out, err = _run(["predict", str(ckpt), str(tmp_path / "x.npy"), "--output", str(tmp_path / "s.npy")],
+                          capsys)
+    assert code == 0, err
+    labels = [int(v) for v in out.split()]
+    scores = np.load(tmp_path / "s.npy")                  # --output keeps the raw scores
+    assert labels == [1 if s > 0 else -1 for s in scores.reshape(-1)]
