@@ -17,6 +17,7 @@ import ember
 import ember.nn as nn
 from ember.data import DataLoader, TensorDataset
 from ember.data.datasets.synthetic import make_linear_regression
+from ember.models import LinearRegression
 
 N, D = 1024, 8
 VARIANTS = [   # name, batch size, learning rate (smaller steps for noisier gradients)
@@ -29,7 +30,7 @@ VARIANTS = [   # name, batch size, learning rate (smaller steps for noisier grad
 def run(X, y, batch_size: int, lr: float, updates: int, seed: int) -> list[float]:
     """Train a fresh linear model with SGD for ``updates`` steps; return the full-data loss after each."""
     ember.manual_seed(seed)   # the same initial weights and the same shuffling for every variant
-    model = nn.Linear(D, 1)
+    model = LinearRegression(D)
     opt = ember.optim.SGD(model.parameters(), lr=lr)
     loader = DataLoader(TensorDataset(ember.tensor(X), ember.tensor(y)), batch_size=batch_size, shuffle=True)
     Xa, ya = ember.tensor(X), ember.tensor(y)
