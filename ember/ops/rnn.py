@@ -19,7 +19,7 @@ from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..tensor import Tensor
 
-__all__ = ["rnn_sequence", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
+__all__ = ["rnn_sequence", "select_rows", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -44,18 +44,42 @@ def _prev_states(h0, Hs, reverse):
     return xp.concatenate([h0[None], Hs[:-1]], axis=0)
 
 
+def _masked_out(Hs, batch_sizes):
+    """The layer output: the states, with zeros where a row is inactive (padding)."""
+    if batch_sizes is None:
+        return Hs
+    out = Hs.copy()
+    for t, b in enumerate(batch_sizes):
+        out[t, b:] = 0
+    return out
+
+
+def _carry(new, old, b):
+    """The state gradient of one step: ``new`` for the active rows [:b], ``old`` passed through below."""
+    return xp.concatenate([new, old[b:]], axis=0)
+
+
 class RNNSequence(Function):
     """One layer, one direction, the whole sequence.  Inputs: x (L, N, I), h0 (N, H), c0 (N, H) or None,
-    w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh (G*H) or None.  Outputs: out (L, N, H), h_n (N, H)[, c_n]."""
+    w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh (G*H) or None.  Outputs: out (L, N, H), h_n (N, H)[, c_n].
+
+    ``batch_sizes`` (a tuple of L ints, or None for all N rows at every step) restricts step t to the rows
+    ``[:batch_sizes[t]]``: the other rows carry their state over unchanged (h_t = h_{t-1}, c likewise) and
+    output zeros, and in backward their state gradient passes straight through while their gates get none.
+    Every array below keeps the carried state in its inactive rows, so h_n, the reverse direction's start
+    and the weight-gradient GEMM need no special case; only the per-step work shrinks to the active rows."""
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="LSTM", reverse=False):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="LSTM", reverse=False, batch_sizes=None):
         L, N, I = x.shape
         H = w_hh.shape[1]
         dt = x.dtype
         order = range(L - 1, -1, -1) if reverse else range(L)
-        ctx.mode, ctx.reverse = mode, reverse
-        Hs = xp.empty((L, N, H), dt)
+        sizes = (N,) * L if batch_sizes is None else batch_sizes
+        # masked steps leave rows unwritten: zeros keep them finite for the all-steps arithmetic of backward
+        alloc = xp.empty if batch_sizes is None else xp.zeros
+        ctx.mode, ctx.reverse, ctx.sizes, ctx.alloc = mode, reverse, sizes, alloc
+        Hs = alloc((L, N, H), dt)
         x2 = x.reshape(L * N, I)
         if mode == "LSTM":
             s, bconst = _lstm_scales(H, dt)
@@ -65,26 +89,30 @@ class RNNSequence(Function):
                 xw += (b_ih + b_hh) * s
             xw = xw.reshape(L, N, 4 * H)
             whh_t = (w_hh * s[:, None]).T
-            C = xp.empty((L, N, H), dt)
-            TC = xp.empty((L, N, H), dt)
+            C = alloc((L, N, H), dt)
+            TC = alloc((L, N, H), dt)
             h, c = h0, c0
             tmp = xp.empty((N, H), dt)
             for t in order:
-                g = xw[t]
-                g += h @ whh_t
+                b = sizes[t]
+                g = xw[t, :b]
+                g += h[:b] @ whh_t
                 xp.tanh(g, out=g)
                 g *= s
                 g += bconst           # g now holds the activated (i, f, g, o)
                 i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-                ct = C[t]
-                xp.multiply(f, c, out=ct)
-                xp.multiply(i, gg, out=tmp)
-                ct += tmp
-                xp.tanh(ct, out=TC[t])
-                xp.multiply(o, TC[t], out=Hs[t])
-                h, c = Hs[t], ct
+                ct, tc, tb = C[t, :b], TC[t, :b], tmp[:b]
+                xp.multiply(f, c[:b], out=ct)
+                xp.multiply(i, gg, out=tb)
+                ct += tb
+                xp.tanh(ct, out=tc)
+                xp.multiply(o, tc, out=Hs[t, :b])
+                if b < N:
+                    Hs[t, b:] = h[b:]
+                    C[t, b:] = c[b:]
+                h, c = Hs[t], C[t]
             ctx.save_for_backward(x, h0, c0, w_ih, w_hh, xw, C, TC, Hs)
-            return Hs, h.copy(), c.copy()
+            return _masked_out(Hs, batch_sizes), h.copy(), c.copy()
         if mode == "GRU":
             H2 = 2 * H
             half = xp.ones(3 * H, dt)
@@ -95,31 +123,35 @@ class RNNSequence(Function):
             xw = xw.reshape(L, N, 3 * H)
             whh_t = (w_hh * half[:, None]).T
             bhh = b_hh * half if b_hh is not None else None
-            RZ = xp.empty((L, N, H2), dt)
-            NN = xp.empty((L, N, H), dt)
-            HN = xp.empty((L, N, H), dt)      # W_hn h + b_hn, needed for dr
+            RZ = alloc((L, N, H2), dt)
+            NN = alloc((L, N, H), dt)
+            HN = alloc((L, N, H), dt)      # W_hn h + b_hn, needed for dr
             h = h0
             for t in order:
-                hh = h @ whh_t
+                b = sizes[t]
+                hp = h[:b]
+                hh = hp @ whh_t
                 if bhh is not None:
                     hh += bhh
-                rz = RZ[t]
-                xp.add(xw[t, :, :H2], hh[:, :H2], out=rz)
+                rz = RZ[t, :b]
+                xp.add(xw[t, :b, :H2], hh[:, :H2], out=rz)
                 xp.tanh(rz, out=rz)
                 rz *= 0.5
                 rz += 0.5
-                HN[t] = hh[:, H2:]
-                n = NN[t]
+                HN[t, :b] = hh[:, H2:]
+                n = NN[t, :b]
                 xp.multiply(rz[:, :H], hh[:, H2:], out=n)
-                n += xw[t, :, H2:]
+                n += xw[t, :b, H2:]
                 xp.tanh(n, out=n)
-                ht = Hs[t]
-                xp.subtract(h, n, out=ht)
+                ht = Hs[t, :b]
+                xp.subtract(hp, n, out=ht)
                 ht *= rz[:, H:]
                 ht += n
-                h = ht
+                if b < N:
+                    Hs[t, b:] = h[b:]
+                h = Hs[t]
             ctx.save_for_backward(x, h0, w_ih, w_hh, RZ, NN, HN, Hs)
-            return Hs, h.copy()
+            return _masked_out(Hs, batch_sizes), h.copy()
         # Elman RNN
         xw = x2 @ w_ih.T
         if b_ih is not None:
@@ -128,21 +160,24 @@ class RNNSequence(Function):
         whh_t = w_hh.T
         h = h0
         for t in order:
-            ht = Hs[t]
-            xp.matmul(h, whh_t, out=ht)
-            ht += xw[t]
+            b = sizes[t]
+            ht = Hs[t, :b]
+            xp.matmul(h[:b], whh_t, out=ht)
+            ht += xw[t, :b]
             if mode == "RNN_TANH":
                 xp.tanh(ht, out=ht)
             else:
                 xp.maximum(ht, 0, out=ht)
-            h = ht
+            if b < N:
+                Hs[t, b:] = h[b:]
+            h = Hs[t]
         ctx.save_for_backward(x, h0, w_ih, w_hh, Hs)
-        return Hs, h.copy()
+        return _masked_out(Hs, batch_sizes), h.copy()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g_out, g_hn, g_cn=None):
-        mode, reverse = ctx.mode, ctx.reverse
+        mode, reverse, sizes = ctx.mode, ctx.reverse, ctx.sizes
         need = ctx.needs_input_grad
         dout = g_out._data
         dh_next = g_hn._data
@@ -158,6 +193,8 @@ class RNNSequence(Function):
         dout = dout.astype(dt, copy=False)
         dh_next = dh_next.astype(dt, copy=False)
         order = range(L) if reverse else range(L - 1, -1, -1)   # the forward's order, backwards
+        alloc = ctx.alloc      # zeros when masked: inactive rows of the gate gradients stay zero
+        # Inactive rows (b:) of a step pass their state gradient through unchanged (_carry).
         dh = xp.empty((N, H), dt)
         dc0 = None
         if mode == "LSTM":
@@ -167,28 +204,33 @@ class RNNSequence(Function):
             xp.subtract(s * s, Fg, out=Fg)      # d(activation)/d(pre-activation), all steps at once
             DT = TC * TC
             xp.subtract(1.0, DT, out=DT)
-            dZ = xp.empty((L, N, 4 * H), dt)
+            dZ = alloc((L, N, 4 * H), dt)
             dc_next = g_cn._data.astype(dt, copy=False)
             dc = xp.empty((N, H), dt)
             for t in order:
-                g = G[t]
+                b = sizes[t]
+                g = G[t, :b]
                 i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
                 if reverse:
-                    c_prev = C[t + 1] if t + 1 < L else c0
+                    c_prev = C[t + 1, :b] if t + 1 < L else c0[:b]
                 else:
-                    c_prev = C[t - 1] if t > 0 else c0
-                xp.add(dout[t], dh_next, out=dh)
-                dz = dZ[t]
-                xp.multiply(dh, TC[t], out=dz[:, 3 * H:])
-                xp.multiply(dh, o, out=dc)
-                dc *= DT[t]
-                dc += dc_next
-                xp.multiply(dc, gg, out=dz[:, :H])
-                xp.multiply(dc, c_prev, out=dz[:, H:2 * H])
-                xp.multiply(dc, i, out=dz[:, 2 * H:3 * H])
-                dz *= Fg[t]
-                dh_next = dz @ w_hh
-                dc_next = dc * f
+                    c_prev = C[t - 1, :b] if t > 0 else c0[:b]
+                dhb, dcb = dh[:b], dc[:b]
+                xp.add(dout[t, :b], dh_next[:b], out=dhb)
+                dz = dZ[t, :b]
+                xp.multiply(dhb, TC[t, :b], out=dz[:, 3 * H:])
+                xp.multiply(dhb, o, out=dcb)
+                dcb *= DT[t, :b]
+                dcb += dc_next[:b]
+                xp.multiply(dcb, gg, out=dz[:, :H])
+                xp.multiply(dcb, c_prev, out=dz[:, H:2 * H])
+                xp.multiply(dcb, i, out=dz[:, 2 * H:3 * H])
+                dz *= Fg[t, :b]
+                dh_new = dz @ w_hh
+                dc_new = dcb * f
+                if b < N:
+                    dh_new, dc_new = _carry(dh_new, dh_next, b), _carry(dc_new, dc_next, b)
+                dh_next, dc_next = dh_new, dc_new
             dc0 = dc_next
             dZx = dZh = dZ
         elif mode == "GRU":
@@ -197,28 +239,31 @@ class RNNSequence(Function):
             Frz *= RZ
             Fn = NN * NN
             xp.subtract(1.0, Fn, out=Fn)
-            dZh = xp.empty((L, N, 3 * H), dt)
-            dNp = xp.empty((L, N, H), dt)
+            dZh = alloc((L, N, 3 * H), dt)
+            dNp = alloc((L, N, H), dt)
             tmpz = xp.empty((N, H), dt)
             for t in order:
+                b = sizes[t]
                 if reverse:
-                    h_prev = Hs[t + 1] if t + 1 < L else h0
+                    h_prev = Hs[t + 1, :b] if t + 1 < L else h0[:b]
                 else:
-                    h_prev = Hs[t - 1] if t > 0 else h0
-                r, z, n = RZ[t, :, :H], RZ[t, :, H:], NN[t]
-                dz = dZh[t]
-                xp.add(dout[t], dh_next, out=dh)
+                    h_prev = Hs[t - 1, :b] if t > 0 else h0[:b]
+                r, z, n = RZ[t, :b, :H], RZ[t, :b, H:], NN[t, :b]
+                dz = dZh[t, :b]
+                dhb, tz = dh[:b], tmpz[:b]
+                xp.add(dout[t, :b], dh_next[:b], out=dhb)
                 xp.subtract(h_prev, n, out=dz[:, H:H2])
-                dz[:, H:H2] *= dh                       # dL/dz
-                xp.multiply(dh, z, out=tmpz)            # direct path to h_{t-1}
-                dnp = dNp[t]
-                xp.subtract(dh, tmpz, out=dnp)
-                dnp *= Fn[t]                            # dL/d(pre-tanh n)
-                xp.multiply(dnp, HN[t], out=dz[:, :H])  # dL/dr
-                dz[:, :H2] *= Frz[t]
+                dz[:, H:H2] *= dhb                      # dL/dz
+                xp.multiply(dhb, z, out=tz)             # direct path to h_{t-1}
+                dnp = dNp[t, :b]
+                xp.subtract(dhb, tz, out=dnp)
+                dnp *= Fn[t, :b]                        # dL/d(pre-tanh n)
+                xp.multiply(dnp, HN[t, :b], out=dz[:, :H])  # dL/dr
+                dz[:, :H2] *= Frz[t, :b]
                 xp.multiply(dnp, r, out=dz[:, H2:])     # dL/d(W_hn h + b_hn)
-                dh_next = dz @ w_hh
-                dh_next += tmpz
+                dh_new = dz @ w_hh
+                dh_new += tz
+                dh_next = dh_new if b == N else _carry(dh_new, dh_next, b)
             dZx = xp.concatenate([dZh[:, :, :H2], dNp], axis=2)
         else:
             if mode == "RNN_TANH":
@@ -226,12 +271,14 @@ class RNNSequence(Function):
                 xp.subtract(1.0, Fa, out=Fa)
             else:
                 Fa = (Hs > 0).astype(dt)
-            dZ = xp.empty((L, N, H), dt)
+            dZ = alloc((L, N, H), dt)
             for t in order:
-                dz = dZ[t]
-                xp.add(dout[t], dh_next, out=dz)
-                dz *= Fa[t]
-                dh_next = dz @ w_hh
+                b = sizes[t]
+                dz = dZ[t, :b]
+                xp.add(dout[t, :b], dh_next[:b], out=dz)
+                dz *= Fa[t, :b]
+                dh_new = dz @ w_hh
+                dh_next = dh_new if b == N else _carry(dh_new, dh_next, b)
             dZx = dZh = dZ
         GH = dZx.shape[2]
         dZx2 = dZx.reshape(L * N, GH)
@@ -269,7 +316,7 @@ def _check(op, x, h0, c0, w_ih, w_hh, b_ih, b_hh, gates):
 
 
 def rnn_sequence(mode: str, x: Tensor, h0: Tensor, c0, w_ih: Tensor, w_hh: Tensor, b_ih=None, b_hh=None,
-                 reverse: bool = False):
+                 reverse: bool = False, batch_sizes=None):
     """Run one recurrent layer in one direction over a whole sequence, as one fused op.
 
     ``mode``: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU".  ``x``: (L, N, I); ``h0``/``c0``: (N, H) (``c0`` only
@@ -277,6 +324,11 @@ def rnn_sequence(mode: str, x: Tensor, h0: Tensor, c0, w_ih: Tensor, w_hh: Tenso
     biases (G*H,) or None.  ``reverse`` runs from the last step to the first (the backward direction of a
     bidirectional layer); outputs stay in time order.  Returns ``(out (L, N, H), h_n)`` or, for LSTM,
     ``(out, h_n, c_n)``.
+
+    ``batch_sizes`` (L non-increasing ints in [0, N], PyTorch's ``PackedSequence.batch_sizes``) runs a batch of
+    sequences sorted by decreasing length: step t updates only rows ``[:batch_sizes[t]]``; the others keep
+    their state and output zeros.  So ``h_n`` holds each sequence's state after its own last step and the
+    reverse direction starts at each sequence's own last element.
 
     >>> out, h_n = rnn_sequence("GRU", x, h0, None, w_ih, w_hh, b_ih, b_hh)
     """
@@ -289,7 +341,69 @@ def rnn_sequence(mode: str, x: Tensor, h0: Tensor, c0, w_ih: Tensor, w_hh: Tenso
         c0 = None
     elif c0 is None:
         raise ValueError("LSTM needs an initial cell state c0")
-    return RNNSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=bool(reverse))
+    if batch_sizes is not None:
+        batch_sizes = _check_batch_sizes(mode, batch_sizes, x.shape[0], x.shape[1])
+    return RNNSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=bool(reverse),
+                             batch_sizes=batch_sizes)
+
+
+def _check_batch_sizes(op, batch_sizes, L, N):
+    """batch_sizes as a tuple of Python ints, checked: L of them, non-increasing, each in [0, N]."""
+    arr = batch_sizes._data if isinstance(batch_sizes, Tensor) else xp.asarray(batch_sizes)
+    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
+        raise TypeError(f"{op}: batch_sizes must be a 1-D sequence of integers, got {arr.dtype} of shape "
+                        f"{tuple(arr.shape)}")
+    sizes = tuple(int(b) for b in arr.tolist())
+    if len(sizes) != L:
+        raise ValueError(f"{op}: expected {L} batch_sizes (one per time step), got {len(sizes)}")
+    if sizes and (min(sizes) < 0 or max(sizes) > N or any(a < b for a, b in zip(sizes, sizes[1:]))):
+        raise ValueError(f"{op}: batch_sizes must be non-increasing and within [0, {N}] (the batch), got "
+                         f"{list(sizes)}")
+    return None if all(b == N for b in sizes) else sizes
+
+
+class SelectRows(Function):
+    """out[k] = x[index[k]] where index[k] >= 0, else ``fill``.  No row of x is picked twice, so the gradient
+    is the same op with the inverse map: exact, and differentiable to any order."""
+
+    @staticmethod
+    def forward(ctx, x, index=None, fill=0.0):
+        ctx.index, ctx.n = index, x.shape[0]
+        valid = index >= 0
+        if valid.all():
+            return xp.take(x, index, axis=0)
+        out = xp.full((index.size,) + x.shape[1:], fill, x.dtype)
+        out[valid] = x[index[valid]]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        inv = xp.full(ctx.n, -1, xp.int64)
+        k = xp.flatnonzero(ctx.index >= 0)
+        inv[ctx.index[k]] = k
+        return SelectRows.apply(g, index=inv, fill=0.0)
+
+
+def select_rows(x: Tensor, index, fill=0.0) -> Tensor:
+    """Rows of ``x`` (R, *) picked by a 1-D integer ``index`` (M,) -> (M, *); an index of -1 gives a row of
+    ``fill``.  No row may be picked twice.  This is the packing and padding op of variable-length sequences
+    (``ember.nn.utils.rnn``): a padded (T*N, *) batch and the packed rows map one-to-one.
+
+    >>> select_rows(ember.arange(3.0), [2, -1, 0], fill=9.0)     # tensor([2., 9., 0.])
+    """
+    ia = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    if ia.ndim != 1 or (ia.size and ia.dtype.kind not in "iu"):
+        raise TypeError(f"select_rows: expected a 1-D integer index, got {ia.dtype} of shape {tuple(ia.shape)}")
+    if x.ndim == 0:
+        raise ValueError("select_rows: expected a tensor with at least one dimension, got a 0-d tensor")
+    ia = ia.astype(xp.int64, copy=False)
+    picked = ia[ia >= 0]
+    R = x.shape[0]
+    if ia.size and (ia.min() < -1 or (picked.size and picked.max() >= R)):
+        raise IndexError(f"select_rows: index out of range for {R} rows (or below -1)")
+    if picked.size and xp.bincount(picked, minlength=R).max() > 1:
+        raise ValueError("select_rows: index picks a row more than once")
+    return SelectRows.apply(x, index=ia, fill=fill)
 
 
 def _cell(mode, input, hx, cx, w_ih, w_hh, b_ih, b_hh):
