@@ -4,8 +4,10 @@
 
 Each layer and direction runs as one fused op (``ember.ops.rnn.rnn_sequence``): one GEMM for the input
 projection of all steps, one small GEMM per step, and a raw-array backward through time (iterative, so
-sequences of thousands of steps are fine).  Not supported: ``PackedSequence`` inputs (pad the batch and
-ignore the padded outputs instead) and LSTM's ``proj_size``.
+sequences of thousands of steps are fine).  A ``PackedSequence`` input (``ember.nn.utils.rnn``) is padded to
+(T, B, *) in its sorted order and run with its ``batch_sizes``: each step updates only the sequences still
+running, so ``h_n`` is every sequence's state at its own last step and the reverse direction starts at each
+one's own last element; the output is packed back.  Not supported: LSTM's ``proj_size``.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from ..module import Module
 from ..parameter import Parameter
+from ..utils import rnn as _packing
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -120,10 +123,17 @@ class RNNBase(Module):
         return type(self).__name__
 
     def _check_input(self, input):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{self._name()}: expected a Tensor input, got {type(input).__name__} (PackedSequence "
-                            f"is not supported by ember: pad the batch instead)")
-        if input.ndim not in (2, 3):
+        if isinstance(input, _packing.PackedSequence):
+            data = input.data
+            if not isinstance(data, Tensor) or data.ndim != 2:
+                shape = tuple(data.shape) if isinstance(data, Tensor) else type(data).__name__
+                raise ValueError(f"{self._name()}: expected a PackedSequence with data of shape (sum(lengths), "
+                                 f"{self.input_size}), got {shape}")
+            input = data
+        elif not isinstance(input, Tensor):
+            raise TypeError(f"{self._name()}: expected a Tensor or PackedSequence input, got "
+                            f"{type(input).__name__}")
+        elif input.ndim not in (2, 3):
             layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
             raise ValueError(f"{self._name()}: expected input of shape {layout} or unbatched (L, H_in) with "
                              f"H_in={self.input_size}, got {tuple(input.shape)}")
@@ -137,12 +147,25 @@ class RNNBase(Module):
         if tuple(s.shape) != expected:
             raise RuntimeError(f"{self._name()}: expected {what} of size {expected}, got {tuple(s.shape)}")
 
-    def forward(self, input: Tensor, hx=None):
+    def forward(self, input, hx=None):
+        """Run the stack over ``input``: a Tensor (L, N, H_in) ((N, L, H_in) with batch_first, or unbatched
+        (L, H_in)) or a ``PackedSequence``; ``hx`` the initial state(s) (D*num_layers, N, H) or None (zeros).
+        A PackedSequence input gives a PackedSequence output (same batch_sizes and indices) and h_n/c_n in
+        the original batch order."""
         self._check_input(input)
         is_lstm = self.mode == "LSTM"
         dirs = 2 if self.bidirectional else 1
-        unbatched = input.ndim == 2
-        x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
+        packed = input if isinstance(input, _packing.PackedSequence) else None
+        batch_sizes = None
+        if packed is not None:
+            # the sorted padded batch (T, B, *), run with each step's count of running sequences
+            batch_sizes = _packing._batch_sizes_array(packed, self._name())
+            input = _packing._pad_rows(packed.data, batch_sizes, batch_sizes.size)
+            unbatched = False
+            x = input
+        else:
+            unbatched = input.ndim == 2
+            x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         L, N, _ = x.shape
         H = self.hidden_size
         w0 = self._flat_weights[0]
@@ -166,6 +189,9 @@ class RNNBase(Module):
             if unbatched:
                 h0 = h0.unsqueeze(1)
                 c0 = c0.unsqueeze(1) if is_lstm else None
+            if packed is not None and packed.sorted_indices is not None:
+                h0 = h0.index_select(1, packed.sorted_indices)
+                c0 = c0.index_select(1, packed.sorted_indices) if is_lstm else None
         weights = self._flat_weights
         k = 4 if self.bias else 2
         h_n, c_n = [], []
@@ -181,7 +207,8 @@ class RNNBase(Module):
                 b_ih, b_hh = (w[2], w[3]) if self.bias else (None, None)
                 hs = h0[idx] if h0 is not None else _zeros_state(N, H, x.dtype)
                 cs = (c0[idx] if c0 is not None else _zeros_state(N, H, x.dtype)) if is_lstm else None
-                res = _rnn.rnn_sequence(self.mode, layer_in, hs, cs, w_ih, w_hh, b_ih, b_hh, reverse=d == 1)
+                res = _rnn.rnn_sequence(self.mode, layer_in, hs, cs, w_ih, w_hh, b_ih, b_hh, reverse=d == 1,
+                                        batch_sizes=batch_sizes)
                 outs.append(res[0])
                 h_n.append(res[1])
                 if is_lstm:
@@ -190,7 +217,12 @@ class RNNBase(Module):
         out = layer_in
         h_n = _shape.stack(h_n, 0)
         c_n = _shape.stack(c_n, 0) if is_lstm else None
-        if unbatched:
+        if packed is not None:
+            out = packed._with(_packing._pack_rows(out, batch_sizes))
+            if packed.unsorted_indices is not None:
+                h_n = h_n.index_select(1, packed.unsorted_indices)
+                c_n = c_n.index_select(1, packed.unsorted_indices) if is_lstm else None
+        elif unbatched:
             out = out.squeeze(1)
             h_n = h_n.squeeze(1)
             c_n = c_n.squeeze(1) if is_lstm else None

@@ -1,5 +1,5 @@
 """nn utilities, like ``torch.nn.utils``: gradient clipping, parameter <-> vector conversion and explicit
-regularization penalties.
+regularization penalties, and variable-length sequences (``rnn``: pad/pack for the recurrent layers).
 
     loss.backward()
     ember.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
@@ -8,6 +8,7 @@ regularization penalties.
 from .clip_grad import clip_grad_norm_, clip_grad_norm, clip_grad_value_, get_total_norm  # noqa: F401
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
 from .regularization import l1_penalty, l2_penalty  # noqa: F401
+from . import rnn  # noqa: F401
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-           "vector_to_parameters", "l1_penalty", "l2_penalty"]
+           "vector_to_parameters", "l1_penalty", "l2_penalty", "rnn"]
