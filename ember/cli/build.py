@@ -1,0 +1,242 @@
+"""Building a run from a validated config: the data splits (``build_data``, with the in-memory synthetic
+kinds), the model with the sizes the data implies (``build_model``), loss, optimizer and scheduler."""
+from __future__ import annotations
+
+from .config import CLIError, LOSSES, OPTIMIZERS, SCHEDULERS, build_metric, uses_training_step  # noqa: F401
+
+
+def _split_train(ds, val_fraction: float, seed: int):
+    from ..data import random_split
+    from .. import Generator
+    if val_fraction <= 0:
+        return ds, None
+    n_val = max(1, int(round(len(ds) * val_fraction)))
+    return random_split(ds, [len(ds) - n_val, n_val], generator=Generator().manual_seed(seed))
+
+
+def _to_tensor_dataset(ds, subset: int | None = None, opts: dict | None = None):
+    """Image datasets as a TensorDataset of (N, 1, H, W) float32 in [0, 1] and int64 labels: the fast path.
+
+    ``opts`` (the data section): ``binarize`` (x > 0.5), ``scale = "symmetric"`` (2x - 1), ``flatten``
+    ((N, H*W)), ``target = "input"`` (pairs (x, x) for autoencoders)."""
+    from .. import from_numpy
+    from ..data import TensorDataset
+    from ..backend import np
+    x = np.asarray(ds.data.numpy(), dtype=np.float32)
+    if x.max() > 1.0:
+        x = x / np.float32(255.0)
+    y = np.asarray(ds.targets.numpy(), dtype=np.int64)
+    if subset is not None:
+        x, y = x[:subset], y[:subset]
+    x = x[:, None]
+    opts = opts or {}
+    if opts.get("binarize"):
+        x = (x > 0.5).astype(np.float32)
+    if opts.get("scale") == "symmetric":
+        x = x * np.float32(2.0) - np.float32(1.0)
+    if opts.get("flatten"):
+        x = x.reshape(len(x), -1)
+    xt = from_numpy(np.ascontiguousarray(x))
+    if opts.get("target") == "input":
+        return TensorDataset(xt, xt)
+    return TensorDataset(xt, from_numpy(y))
+
+
+def build_data(cfg: dict, split: str):
+    """``(dataset, info)`` for the config's data: split ``'train'`` or ``'test'``; info has ``num_classes``,
+    ``input_size`` and, for text, the vocabulary."""
+    d = cfg["data"]
+    name = d["name"]
+    try:
+        if name == "digits":
+            from ..data.datasets import Digits
+            ds = Digits(train=split == "train", size=d.get("size", 28), resize=d.get("resize", "bilinear"))
+            return _to_tensor_dataset(ds, opts=d), {"num_classes": 10, "input_size": d.get("size", 28), "channels": 1}
+        if name in ("mnist", "fashion-mnist"):
+            from ..data.datasets import MNIST, FashionMNIST
+            cls = MNIST if name == "mnist" else FashionMNIST
+            ds = cls(d["path"], train=split == "train")
+            return (_to_tensor_dataset(ds, d.get("subset") if split == "train" else None, opts=d),
+                    {"num_classes": 10, "input_size": 28, "channels": 1})
+        if name == "synthetic":
+            return _synthetic(d, split)
+        from ..data.datasets import CharCorpus
+        corpus = CharCorpus(d["path"], val_fraction=max(d.get("val_fraction", 0.1), 1e-3))
+        seq_len = d.get("seq_len", 100)
+        ds = corpus.dataset("train" if split == "train" else "val", seq_len=seq_len, stride=d.get("stride", seq_len))
+        if d.get("subset") and split == "train":
+            from ..data import Subset
+            ds = Subset(ds, range(min(d["subset"], len(ds))))
+        return ds, {"num_classes": corpus.vocab_size, "vocab": "".join(corpus.itos), "seq_len": seq_len}
+    except (OSError, RuntimeError, ValueError) as e:
+        raise CLIError(f"data '{name}': {e}") from None
+
+
+def _synthetic(d: dict, split: str):
+    """``(TensorDataset, info)`` for ``data.name = "synthetic"``: the train split has ``n_samples`` points, the
+    test split a quarter as many (at least 8) drawn with ``seed + 1``; info's ``features`` is the input width
+    (for vector data), ``channels``/``input_size`` the image shape (for images)."""
+    from ..backend import np
+    from ..data.datasets import synthetic as S
+    kind, base = d["kind"], d.get("seed", 0)
+    train = split == "train"
+    n_train = d.get("n_samples", 200)
+    n = n_train if train else max(8, n_train // 4)
+    seed = base + (not train)
+    kw = {"noise": float(d["noise"])} if "noise" in d else {}
+    info = {"input_size": 1, "channels": 1}
+    if kind == "linear_regression":
+        # the weight is drawn from the base seed so train and test share the same true line
+        nf = d.get("n_features", 1)
+        w = np.random.default_rng(base).normal(0, 1, nf)
+        arrays = S.make_linear_regression(n, n_features=nf, weight=w, seed=seed + 1000, **kw)
+        info.update(num_classes=1, features=nf)
+    elif kind in ("multilabel", "separable"):
+        # these draw their labelling (weights, plane) from the seed too: generate train and test together
+        n_all = n_train + max(8, n_train // 4)
+        nf = d.get("n_features", 10 if kind == "multilabel" else 2)
+        if kind == "multilabel":
+            nl = d.get("n_labels", 5)
+            x, y = S.make_multilabel(n_all, n_features=nf, n_labels=nl, seed=base)
+            info.update(num_classes=nl, features=nf)
+        else:
+            x, y = S.make_separable(n_all, n_features=nf, margin=float(d.get("margin", 0.1)), seed=base)
+            info.update(num_classes=2, features=nf)
+        arrays = (x[:n_train], y[:n_train]) if train else (x[n_train:], y[n_train:])
+    elif kind == "poisson":
+        # counts ~ Poisson(exposure * exp(-1 + x @ beta)), beta from the base seed; the model gets log(exposure)
+        nf = d.get("n_features", 3)
+        beta = np.random.default_rng(base).normal(0, 0.3, nf)
+        p = S.make_poisson_counts(n, n_features=nf, beta=beta, seed=seed + 1000)
+        arrays = (p.X, np.log(p.exposure), p.counts)
+        mu = p.exposure * np.exp(p.intercept + p.X.astype(np.float64) @ p.beta)
+        from ..metrics import mean_poisson_deviance
+        info.update(num_classes=1, features=nf,
+                    reference=f"the true model's mean Poisson deviance on this split: "
+                              f"{mean_poisson_deviance(mu, p.counts.astype(np.float64)):.4f}")
+    elif kind == "sequence_sum":
+        # digits 0-9 scaled by 1/10 as (N, L, 1) floats, the lengths, and the sums / 10; the test split has
+        # lengths never seen in training (test_min_len..test_max_len, default max_len + 1 .. max_len + 5)
+        lo, hi = d.get("min_len", 2), d.get("max_len", 10)
+        if not train:
+            lo, hi = d.get("test_min_len", hi + 1), d.get("test_max_len", hi + 5)
+        values, lengths, sums = S.make_sequence_sum(n, min_len=lo, max_len=hi, padded=True, seed=seed)
+        arrays = (values[:, :, None].astype(np.float32) / np.float32(10), lengths,
+                  sums.astype(np.float32) / np.float32(10))
+        info.update(num_classes=1, features=1)
+    elif kind in ("quadrants", "shapes"):
+        size = d.get("size", 32)
+        if kind == "quadrants":
+            c = d.get("channels", 3)
+            arrays = S.make_quadrant_images(n, channels=c, size=size, seed=seed, **kw)
+            info.update(num_classes=4, channels=c, input_size=size)
+        else:
+            arrays = S.make_shapes(n, size=size, seed=seed, **kw)
+            info.update(num_classes=3, channels=1, input_size=size)
+    elif kind == "patterns":
+        # the test split holds the *same* patterns as the train split (the memory), with bits flipped
+        nu = d.get("n_units", 100)
+        patterns = S.make_binary_patterns(n_train, n_units=nu, seed=base)
+        arrays = ((patterns, patterns) if train else
+                  (S.flip_bits(patterns, float(d.get("corrupt", 0.2)), seed=base + 1), patterns))
+        info.update(num_classes=2, features=nu)
+    else:
+        if "margin" in d:                                   # xor: a gap around both axes
+            kw["margin"] = float(d["margin"])
+        arrays = getattr(S, f"make_{kind}")(n, seed=seed, **kw)
+        info.update(num_classes=2, features=2)
+    return _tensor_dataset(arrays), info
+
+
+def _tensor_dataset(arrays):
+    from .. import from_numpy
+    from ..backend import np
+    from ..data import TensorDataset
+    return TensorDataset(*(from_numpy(np.ascontiguousarray(a)) for a in arrays))
+
+
+def build_model(cfg: dict, info: dict):
+    """The config's model, with size arguments the data implies filled in when not given."""
+    from .. import models
+    m = dict(cfg["model"])
+    name = m.pop("name")
+    low = name.lower()
+    if low in ("lenet5", "lenet"):
+        m.setdefault("num_classes", info["num_classes"])
+        m.setdefault("input_size", info.get("input_size", 28))
+    elif low == "mlp":
+        m.setdefault("in_features",
+                     info.get("features") or info.get("channels", 1) * info.get("input_size", 28) ** 2)
+        m.setdefault("out_features", info["num_classes"])
+        if "hidden" in m and isinstance(m["hidden"], list):
+            m["hidden"] = tuple(m["hidden"])
+    else:
+        # fill the sizes the data implies into any zoo model (or Python-path class) that takes them
+        import inspect
+        try:
+            params = inspect.signature(models.resolve(name)).parameters
+        except (TypeError, ValueError):
+            params = {}
+        text = "vocab" in info
+        image = info.get("features") or info.get("channels", 1) * info.get("input_size", 28) ** 2
+        implied = {"vocab_size": info["num_classes"] if text else None,
+                   "max_len": info.get("seq_len") if text else None,
+                   "num_classes": None if text else info["num_classes"],
+                   "in_channels": None if text else info.get("channels", 1),
+                   "in_features": None if text else image, "data_dim": None if text else image,
+                   "n_visible": None if text else image,
+                   "num_labels": info["num_classes"] if "features" in info else None,
+                   "out_features": info["num_classes"] if "features" in info else None,
+                   "num_units": info.get("features"),
+                   "image_size": None if text or "features" in info else info.get("input_size")}
+        for key, value in implied.items():
+            if key in params and value is not None:
+                m.setdefault(key, value)
+        for key, value in list(m.items()):
+            if isinstance(value, list):
+                m[key] = tuple(value)
+    try:
+        return models.get(name, **m)
+    except (TypeError, ValueError) as e:
+        raise CLIError(str(e)) from None
+
+
+def build_loss(cfg: dict):
+    """The loss module named by the config's ``loss`` (None for models with their own training_step)."""
+    if uses_training_step(cfg):
+        return None
+    from .. import nn
+    name = cfg.get("loss", "cross_entropy")
+    if name == "cross_entropy":
+        return nn.CrossEntropyLoss(label_smoothing=float(cfg.get("label_smoothing", 0.0)))
+    return getattr(nn, LOSSES[name])()
+
+
+def build_optimizer(cfg: dict, model):
+    """The config's optimizer over the model's parameters (None for a model that updates itself)."""
+    from .. import optim
+    if cfg.get("optimizer") is None:
+        return None
+    o = dict(cfg["optimizer"])
+    cls = getattr(optim, OPTIMIZERS[str(o.pop("name")).lower()])
+    if "betas" in o:
+        o["betas"] = tuple(o["betas"])
+    try:
+        return cls(model.parameters(), **o)
+    except (TypeError, ValueError) as e:
+        raise CLIError(f"optimizer: {e}") from None
+
+
+def build_scheduler(cfg: dict, optimizer, steps_per_epoch: int):
+    if cfg.get("scheduler") is None:
+        return None
+    from ..optim import lr_scheduler
+    s = dict(cfg["scheduler"])
+    name = s.pop("name")
+    if name == "cosine":
+        s.setdefault("T_max", cfg["epochs"])
+    try:
+        return getattr(lr_scheduler, SCHEDULERS[name])(optimizer, **s)
+    except (TypeError, ValueError) as e:
+        raise CLIError(f"scheduler '{name}': {e}") from None
+

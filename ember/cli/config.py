@@ -1,0 +1,293 @@
+"""``ember train`` configs: the keys a TOML config may hold, their checks (``validate_config``) and the reader
+(``load_config``).  Every key is documented in docs/configs.md."""
+from __future__ import annotations
+
+import os
+
+
+class CLIError(Exception):
+    """A mistake in what the user gave the command; printed as one ``ember: error:`` line, exit code 2."""
+
+
+TOP_KEYS = {"name": str, "seed": int, "epochs": int, "batch_size": int, "output": str, "metrics": list,
+            "grad_clip": (int, float), "accumulate": int, "model": dict, "data": dict, "optimizer": dict,
+            "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float), "loss": str,
+            "summary": bool}
+DATASETS = ("digits", "mnist", "fashion-mnist", "text", "synthetic")
+# data name "synthetic": generated in memory by ember.data.datasets.synthetic (offline, instant); `kind` picks
+# the generator, n_samples the size of the train set (the test set is a quarter of it, at least 8, drawn with
+# seed + 1).  Each kind takes the keys below besides name, kind, n_samples, seed and val_fraction:
+SYNTHETIC_KINDS = {
+    "xor": {"noise", "margin"}, "spirals": {"noise"}, "moons": {"noise"}, "circles": {"noise"},
+    "separable": {"n_features", "margin"},                  # linearly separable with a gap (the perceptron)
+    "linear_regression": {"n_features", "noise"},
+    "multilabel": {"n_features", "n_labels"},
+    "poisson": {"n_features"},                              # (x, log_exposure, counts): claim frequencies
+    "sequence_sum": {"min_len", "max_len", "test_min_len", "test_max_len"},   # (x, lengths, sums) padded
+    "quadrants": {"channels", "size", "noise"},             # 4 classes of images (the typical DNN)
+    "shapes": {"size", "noise"},                            # images and per-pixel masks (segmentation)
+    "patterns": {"n_units", "corrupt"},                     # +-1 patterns; test = them with bits flipped
+}
+SYNTHETIC_COMMON = {"name", "kind", "n_samples", "seed", "val_fraction"}
+SYNTHETIC_INTS = ("n_samples", "n_features", "n_labels", "min_len", "max_len", "test_min_len", "test_max_len",
+                  "channels", "size", "n_units")
+# loss = "..." for models trained as loss(model(x), y); models with a training_step (vae, gan, rbm,
+# embedding_net) compute their own loss
+LOSSES = {"cross_entropy": "CrossEntropyLoss", "mse": "MSELoss", "l1": "L1Loss", "bce": "BCELoss",
+          "bce_with_logits": "BCEWithLogitsLoss", "huber": "HuberLoss", "smooth_l1": "SmoothL1Loss",
+          "poisson_nll": "PoissonNLLLoss"}      # poisson_nll takes log-rates (log_input=True, PyTorch's default)
+# options of the image datasets: flatten to (N, C*H*W); binarize at 0.5; scale "unit" [0, 1] or "symmetric"
+# [-1, 1] (for tanh generators); target "label" (classes) or "input" (autoencoders: y = x)
+IMAGE_OPTIONS = {"flatten": (bool,), "binarize": (bool,), "scale": ("unit", "symmetric"), "target": ("label", "input")}
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+              "adadelta": "Adadelta", "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax"}
+SCHEDULERS = {"step": "StepLR", "multistep": "MultiStepLR", "exponential": "ExponentialLR",
+              "cosine": "CosineAnnealingLR", "plateau": "ReduceLROnPlateau", "onecycle": "OneCycleLR",
+              "linear": "LinearLR"}
+DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction", *IMAGE_OPTIONS},
+             "mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
+             "fashion-mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
+             "text": {"name", "path", "seq_len", "stride", "val_fraction", "subset"},
+             "synthetic": SYNTHETIC_COMMON.union(*SYNTHETIC_KINDS.values())}
+
+
+EARLY_STOPPING_KEYS = ("monitor", "patience", "min_delta", "mode", "restore_best_weights", "stopping_threshold")
+
+
+def _where(src: str, key: str) -> str:
+    return f"{src}: '{key}'"
+
+
+def _model_factory(cfg: dict):
+    """The factory (class) the config's model names, or None when the name does not resolve."""
+    from .. import models
+    model = cfg.get("model")
+    try:
+        return models.resolve(model.get("name") if isinstance(model, dict) else None)
+    except (ValueError, TypeError):
+        return None
+
+
+def uses_training_step(cfg: dict) -> bool:
+    """Whether the config's model trains through its own ``training_step`` (VAE, GAN, RBM, EmbeddingNet)."""
+    return callable(getattr(_model_factory(cfg), "training_step", None))
+
+
+def learns_by_gradient(cfg: dict) -> bool:
+    """False for models that update themselves without an optimizer (``automatic_optimization = False``, e.g.
+    the Hopfield network's Hebbian storage)."""
+    return bool(getattr(_model_factory(cfg), "automatic_optimization", True))
+
+
+def build_metric(spec):
+    """A metric from a config entry: a name (``"accuracy"``) or a table with a name and the metric's arguments
+    (``{name = "poisson_deviance", log_input = true}``)."""
+    from .. import metrics as M
+    if isinstance(spec, dict):
+        kw = dict(spec)
+        if "name" not in kw:
+            raise ValueError(f"a metric table needs a 'name' key, got {spec!r}")
+        name = kw.pop("name")
+        try:
+            return M.get(name, **kw)
+        except TypeError as e:
+            raise ValueError(f"metric {name!r}: bad arguments {sorted(kw)} ({e})") from None
+    if not isinstance(spec, str):
+        raise ValueError(f"each metric must be a name or a table {{name = ..., ...}}, got {spec!r}")
+    return M.get(spec)
+
+
+def _validate_synthetic(data: dict, src: str) -> None:
+    """Check the keys of a ``data.name = "synthetic"`` section against its kind (see ``SYNTHETIC_KINDS``)."""
+    kinds = ", ".join(SYNTHETIC_KINDS)
+    if "kind" not in data:
+        raise CLIError(f"{src}: dataset 'synthetic' needs 'data.kind'; allowed: {kinds}")
+    kind = data["kind"]
+    if kind not in SYNTHETIC_KINDS:
+        raise CLIError(f"{_where(src, 'data.kind')} is {kind!r}; allowed: {kinds}")
+    allowed = SYNTHETIC_COMMON | SYNTHETIC_KINDS[kind]
+    bad = sorted(set(data) - allowed)
+    if bad:
+        raise CLIError(f"{_where(src, 'data.' + bad[0])} does not apply to synthetic kind {kind!r}; its keys: "
+                       f"{', '.join(sorted(allowed))}")
+    for key in SYNTHETIC_INTS:
+        if key in data and (not isinstance(data[key], int) or isinstance(data[key], bool) or data[key] < 1):
+            raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
+    if "seed" in data and (not isinstance(data["seed"], int) or isinstance(data["seed"], bool) or data["seed"] < 0):
+        raise CLIError(f"{_where(src, 'data.seed')} must be a non-negative integer, got {data['seed']!r}")
+    for key in ("noise", "margin"):
+        if key in data and (not isinstance(data[key], (int, float)) or isinstance(data[key], bool) or data[key] < 0):
+            raise CLIError(f"{_where(src, 'data.' + key)} must be a number >= 0, got {data[key]!r}")
+    c = data.get("corrupt", 0.2)
+    if not isinstance(c, (int, float)) or isinstance(c, bool) or not 0 <= c <= 1:
+        raise CLIError(f"{_where(src, 'data.corrupt')} must be a fraction in [0, 1], got {c!r}")
+    if kind == "sequence_sum":
+        lo, hi = data.get("min_len", 2), data.get("max_len", 10)
+        tlo, thi = data.get("test_min_len", hi + 1), data.get("test_max_len", hi + 5)
+        if lo > hi or tlo > thi:
+            raise CLIError(f"{src}: data lengths need min_len <= max_len and test_min_len <= test_max_len, got "
+                           f"{lo}..{hi} and {tlo}..{thi}")
+    if kind == "patterns" and data.get("val_fraction", 0) != 0:
+        raise CLIError(f"{_where(src, 'data.val_fraction')} must be 0 for kind 'patterns': every pattern is stored, "
+                       f"and the test split holds the same patterns with bits flipped")
+    if kind in ("quadrants", "shapes") and data.get("size", 32) % 8:
+        raise CLIError(f"{_where(src, 'data.size')} must be a multiple of 8, got {data['size']}")
+
+
+def is_classification(cfg: dict) -> bool:
+    """Whether the run is classification (cross-entropy on labels): then accuracy and a confusion matrix apply."""
+    return (not uses_training_step(cfg) and cfg.get("loss", "cross_entropy") == "cross_entropy"
+            and cfg["data"].get("target", "label") == "label")
+
+
+def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict:
+    """Check a config dict (from TOML) and fill in defaults; raises ``CLIError`` naming the bad key."""
+    if not isinstance(cfg, dict):
+        raise CLIError(f"{src}: expected a TOML table at the top level")
+    unknown = sorted(set(cfg) - set(TOP_KEYS))
+    if unknown:
+        raise CLIError(f"{_where(src, unknown[0])} is not a known key; allowed: {', '.join(sorted(TOP_KEYS))}")
+    for key, typ in TOP_KEYS.items():
+        if key in cfg and cfg[key] is not None and (not isinstance(cfg[key], typ)
+                                                    or (isinstance(cfg[key], bool) and typ is not bool)):
+            want = typ.__name__ if isinstance(typ, type) else "number"
+            want = {"dict": "a table [..]", "list": "a list", "bool": "true or false"}.get(want, want)
+            raise CLIError(f"{_where(src, key)} must be {want}, got {cfg[key]!r}")
+    out = {"name": "run", "seed": 0, "epochs": 10, "batch_size": 64, "output": "ember-runs", "metrics": ["accuracy"],
+           "grad_clip": None, "accumulate": 1, "scheduler": None, "early_stopping": None, "label_smoothing": 0.0,
+           "summary": False}
+    out.update(cfg)
+    if "metrics" not in cfg and (uses_training_step(out) if isinstance(out.get("model"), dict) else False):
+        out["metrics"] = []
+    if "metrics" not in cfg and isinstance(out.get("data"), dict) and out["data"].get("target") == "input":
+        out["metrics"] = []
+    for key in ("epochs", "batch_size", "accumulate"):
+        if out[key] < 1:
+            raise CLIError(f"{_where(src, key)} must be a positive integer, got {out[key]}")
+    if not 0 <= out["label_smoothing"] < 1:
+        raise CLIError(f"{_where(src, 'label_smoothing')} must be in [0, 1), got {out['label_smoothing']}")
+    if out["grad_clip"] is not None and out["grad_clip"] <= 0:
+        raise CLIError(f"{_where(src, 'grad_clip')} must be > 0, got {out['grad_clip']}")
+    for m in out["metrics"]:
+        try:
+            build_metric(m)
+        except (ValueError, TypeError) as e:
+            raise CLIError(f"{_where(src, 'metrics')}: {e}") from None
+    for section in ("model", "data"):
+        if section not in out:
+            raise CLIError(f"{src}: missing section [{section}]")
+        if "name" not in out[section]:
+            raise CLIError(f"{src}: [{section}] needs a 'name' key")
+    from .. import models
+    mname = out["model"]["name"]
+    if not isinstance(mname, str):
+        raise CLIError(f"{_where(src, 'model.name')} must be a string, got {mname!r}")
+    try:
+        models.resolve(mname)
+    except (ValueError, TypeError) as e:
+        raise CLIError(f"{_where(src, 'model.name')}: {e}") from None
+    manual = not learns_by_gradient(out)
+    if manual and cfg.get("optimizer") is not None:
+        raise CLIError(f"{src}: model {out['model']['name']!r} learns without gradients (it updates itself in its "
+                       f"training_step); remove the [optimizer] section")
+    if not manual:
+        if out.get("optimizer") is None:
+            raise CLIError(f"{src}: missing section [optimizer]")
+        if "name" not in out["optimizer"]:
+            raise CLIError(f"{src}: [optimizer] needs a 'name' key")
+    # data
+    data = dict(out["data"])
+    dname = data["name"]
+    if dname not in DATASETS:
+        raise CLIError(f"{_where(src, 'data.name')} is {dname!r}; allowed: {', '.join(DATASETS)}")
+    if dname == "synthetic":
+        _validate_synthetic(data, src)      # its keys depend on the kind
+    bad = sorted(set(data) - DATA_KEYS[dname])
+    if bad:
+        raise CLIError(f"{_where(src, 'data.' + bad[0])} is not a key of dataset {dname!r}; allowed: "
+                       f"{', '.join(sorted(DATA_KEYS[dname]))}")
+    if dname not in ("digits", "synthetic"):
+        if "path" not in data:
+            raise CLIError(f"{src}: dataset {dname!r} needs 'data.path'")
+        raw = os.path.expanduser(str(data["path"]))
+        # a relative path is looked up from the config file's folder, then from the current folder
+        tries = [os.path.normpath(os.path.join(base_dir, raw)), os.path.abspath(raw)]
+        path = next((t for t in tries if os.path.exists(t)), None)
+        if path is None:
+            raise CLIError(f"{_where(src, 'data.path')}: {raw} does not exist (looked in "
+                           f"{' and '.join(dict.fromkeys(tries))})")
+        data["path"] = path
+    vf = data.setdefault("val_fraction", 0.0 if data.get("kind") == "patterns" and dname == "synthetic" else 0.1)
+    if not isinstance(vf, (int, float)) or not 0 <= vf < 1:
+        raise CLIError(f"{_where(src, 'data.val_fraction')} must be a number in [0, 1), got {vf!r}")
+    if dname == "digits":
+        if data.setdefault("size", 28) not in (8, 28, 32):
+            raise CLIError(f"{_where(src, 'data.size')} must be 8, 28 or 32, got {data['size']!r}")
+        if data.setdefault("resize", "bilinear") not in ("bilinear", "pad"):
+            raise CLIError(f"{_where(src, 'data.resize')} must be 'bilinear' or 'pad', got {data['resize']!r}")
+    for key in ("subset", "seq_len", "stride"):
+        if key in data and (not isinstance(data[key], int) or data[key] < 1):
+            raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
+    for key, allowed in IMAGE_OPTIONS.items():
+        if key not in data:
+            continue
+        if allowed == (bool,):
+            if not isinstance(data[key], bool):
+                raise CLIError(f"{_where(src, 'data.' + key)} must be true or false, got {data[key]!r}")
+        elif data[key] not in allowed:
+            raise CLIError(f"{_where(src, 'data.' + key)} is {data[key]!r}; allowed: {', '.join(allowed)}")
+    out["data"] = data
+    # model
+    if uses_training_step(out):
+        if out["metrics"]:
+            raise CLIError(f"{_where(src, 'metrics')}: model {mname!r} trains with its own training_step and logs "
+                           f"its own values; metrics need plain outputs (allowed: [] or leave 'metrics' out)")
+        if "loss" in cfg:
+            raise CLIError(f"{_where(src, 'loss')}: model {mname!r} computes its own loss in its training_step; "
+                           f"remove 'loss'")
+    else:
+        loss = out.setdefault("loss", "mse" if data.get("target") == "input" else "cross_entropy")
+        if loss not in LOSSES:
+            raise CLIError(f"{_where(src, 'loss')} is {loss!r}; allowed: {', '.join(LOSSES)}")
+    # optimizer / scheduler
+    if manual:
+        out["optimizer"] = None
+        if out["scheduler"] is not None:
+            raise CLIError(f"{_where(src, 'scheduler')}: model {mname!r} has no optimizer to schedule; remove it")
+    else:
+        oname = str(out["optimizer"]["name"]).lower()
+        if oname not in OPTIMIZERS:
+            raise CLIError(f"{_where(src, 'optimizer.name')} is {oname!r}; allowed: {', '.join(OPTIMIZERS)}")
+        lr = out["optimizer"].get("lr", 1e-3)
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr <= 0:
+            raise CLIError(f"{_where(src, 'optimizer.lr')} must be a positive number, got {lr!r}")
+    if out["scheduler"] is not None:
+        sname = out["scheduler"].get("name")
+        if sname not in SCHEDULERS:
+            raise CLIError(f"{_where(src, 'scheduler.name')} is {sname!r}; allowed: {', '.join(SCHEDULERS)}")
+    if out["early_stopping"] is not None:
+        bad = sorted(set(out["early_stopping"]) - set(EARLY_STOPPING_KEYS))
+        if bad:
+            raise CLIError(f"{_where(src, 'early_stopping.' + bad[0])} is not a key; allowed: "
+                           f"{', '.join(EARLY_STOPPING_KEYS)}")
+    return out
+
+
+def load_config(path: str) -> dict:
+    """Read and validate a TOML config file."""
+    try:
+        import tomllib
+    except ImportError:                                 # Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise CLIError("reading TOML configs needs Python 3.11+ (tomllib) or the 'tomli' package") from None
+    if not os.path.isfile(path):
+        raise CLIError(f"config file {path} not found")
+    try:
+        with open(path, "rb") as f:
+            cfg = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise CLIError(f"{path}: not valid TOML ({e})") from None
+    return validate_config(cfg, path, os.path.dirname(os.path.abspath(path)))
+
