@@ -89,12 +89,21 @@ def _value(out, key):
     return float(m.group(1))
 
 
+def _assert_png(path, shape):
+    """A PNG of (height, width) ``shape`` that is not blank."""
+    import matplotlib.image
+    img = matplotlib.image.imread(path)
+    assert img.shape[:2] == shape, img.shape
+    assert img[..., 0].std() > 0.01
+
+
 def test_vae_trains_from_the_cli_and_evaluates(tmp_path, capsys):
     out, run = _train_ok(tmp_path, capsys, 'name = "vae"\nlatent_dim = 4\nhidden = 64', "flatten = true\nbinarize = true")
     assert 0 < _value(out, "loss") < 784 * 0.7 and _value(out, "kl") >= 0
     assert "confusion matrix" not in out
     history = (run / "history.csv").read_text().splitlines()[0]
     assert "recon" in history and "val_kl" in history
+    _assert_png(run / "samples.png", (8 * 29 * 4, 8 * 29 * 4))          # an 8x8 grid of 28x28 samples, 4x
     code, out, err = _run(["evaluate", str(run / "checkpoint.safetensors")], capsys)
     assert code == 0, err
     assert "loss:" in out and "kl:" in out
@@ -106,13 +115,17 @@ def test_gan_trains_from_the_cli_logging_both_losses(tmp_path, capsys):
     assert _value(out, "d_loss") > 0 and _value(out, "g_loss") > 0
     header = (run / "history.csv").read_text().splitlines()[0]
     assert "d_loss" in header and "g_loss" in header
+    _assert_png(run / "samples.png", (8 * 29 * 4, 8 * 29 * 4))
 
 
 def test_rbm_and_autoencoder_from_the_cli(tmp_path, capsys):
-    out, _ = _train_ok(tmp_path / "rbm", capsys, 'name = "rbm"\nn_hidden = 32', "flatten = true\nbinarize = true")
+    out, run = _train_ok(tmp_path / "rbm", capsys, 'name = "rbm"\nn_hidden = 32', "flatten = true\nbinarize = true")
     assert 0 < _value(out, "recon_mse") < 0.5
-    out, _ = _train_ok(tmp_path / "ae", capsys, 'name = "dense_autoencoder"\nhidden = [32]', 'target = "input"')
+    _assert_png(run / "filters.png", (6 * 29 * 4, 6 * 29 * 4))          # 32 hidden units, a 6x6 grid
+    out, run = _train_ok(tmp_path / "ae", capsys, 'name = "dense_autoencoder"\nhidden = [32]', 'target = "input"')
     assert 0 < _value(out, "loss") < 0.3          # reconstruction MSE of [0, 1] pixels
+    _assert_png(run / "reconstructions.png", (2 * 29 * 4, 8 * 29 * 4))  # 8 inputs above their outputs
+    assert "reconstructions.png" in out
 
 
 def test_triplet_embedding_net_from_the_cli(tmp_path, capsys):
@@ -145,6 +158,10 @@ lr = 0.003
     code, out, err = _run(["train", str(cfg), "-q"], capsys)
     assert code == 0, err
     assert re.search(r"test accuracy: \d+\.\d+%", out)
+    (run,) = list((tmp_path / "runs").iterdir())
+    sample = (run / "sample.txt").read_text()
+    assert len(sample) > 200 and set(sample) <= set(text.read_text()) | {"\n"}     # written in its vocabulary
+    assert "sample:\n" in out
 
 
 @pytest.mark.slow

@@ -58,6 +58,62 @@ def _summary(model, info: dict) -> str:
         return f"(no per-layer summary for {type(model).__name__}: {e})"
 
 
+def _grid(images, cols: int = 8):
+    """(n, H, W) images in [0, 1] as one (rows*(H+1), cols*(W+1)) image with 1-pixel white gutters."""
+    from ..backend import np
+    n, H, W = images.shape
+    rows = -(-n // cols)
+    out = np.ones((rows * (H + 1), cols * (W + 1)), np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        out[r * (H + 1):r * (H + 1) + H, c * (W + 1):c * (W + 1) + W] = img
+    return out
+
+
+def _pictures(model, cfg: dict, info: dict, test_ds, folder: str) -> list[str]:
+    """What a generative run should be looked at through, as PNGs in ``folder``: ``samples.png`` for models
+    with ``sample(n)`` (VAE, GAN) on image data, ``reconstructions.png`` (inputs above outputs) for
+    autoencoders (``data.target = "input"``), ``filters.png`` for an RBM.  Returns the file names written."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from ..autograd import no_grad
+    from ..backend import np
+    from ..models.rbm import RBM, filters_grid
+    d = cfg["data"]
+    if d["name"] not in ("digits", "mnist", "fashion-mnist"):
+        return []
+    side = info.get("input_size", 28)
+    unit = (lambda a: (a + 1) / 2) if d.get("scale") == "symmetric" else (lambda a: a)   # back to [0, 1]
+    pictures = {}
+    model.eval()
+    with no_grad():
+        if callable(getattr(model, "sample", None)):
+            pictures["samples.png"] = unit(model.sample(64).numpy()).reshape(64, side, side)
+        if d.get("target") == "input":
+            x = test_ds[:8][0]
+            pictures["reconstructions.png"] = np.concatenate(
+                [unit(x.numpy()).reshape(8, side, side), unit(model(x).numpy()).reshape(8, side, side)])
+    pictures = {name: _grid(np.clip(images, 0, 1)) for name, images in pictures.items()}
+    if isinstance(model, RBM):
+        pictures["filters.png"] = filters_grid(model, (side, side), 64)
+    for name, image in pictures.items():            # 4x nearest-neighbour upscaling: 28 px digits are tiny
+        plt.imsave(os.path.join(folder, name), np.kron(image, np.ones((4, 4), image.dtype)), cmap="gray",
+                   vmin=0, vmax=1)
+    return list(pictures)
+
+
+def _text_sample(model, info: dict, n: int = 300) -> str | None:
+    """For a language model on text data, ``n`` characters it writes after the prompt "ROMEO:" (or the
+    vocabulary's first character when those are missing)."""
+    if "vocab" not in info or not callable(getattr(model, "sample", None)):
+        return None
+    vocab = info["vocab"]
+    prompt = "ROMEO:" if all(c in vocab for c in "ROMEO:") else vocab[0]
+    ids = model.sample([vocab.index(c) for c in prompt], n=n)
+    return "".join(vocab[i] for i in ids)
+
+
 def _format_confusion(cm) -> str:
     n = cm.shape[0]
     w = max(4, len(str(int(cm.max()))) + 1)
@@ -122,12 +178,18 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
         trainer.save_checkpoint(ckpt)
         history.to_csv(os.path.join(partial, "history.csv"))
         history.to_json(os.path.join(partial, "history.json"))
-        png = None
+        written = ["checkpoint.safetensors", "history.csv", "history.json"]
         try:
-            png = history.plot(os.path.join(partial, "curves.png"),
-                               title=f"{type(model).__name__} on {_data_label(cfg)}")
+            history.plot(os.path.join(partial, "curves.png"), title=f"{type(model).__name__} on {_data_label(cfg)}")
+            written.append("curves.png")
+            written += _pictures(model, cfg, info, test_ds, partial)
         except ImportError as e:
-            print(f"ember: note: {e}; curves.png not written", file=sys.stderr)
+            print(f"ember: note: {e}; no PNGs written", file=sys.stderr)
+        text = _text_sample(model, info)
+        if text is not None:
+            with open(os.path.join(partial, "sample.txt"), "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+            written.append("sample.txt")
         os.replace(partial, final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)      # no partial run folder left behind
@@ -144,8 +206,9 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
     if classify and info["num_classes"] <= 20:
         print("confusion matrix (rows: true class, columns: predicted):")
         print(_format_confusion(res["confusion_matrix"]))
-    print(f"saved to {final}/: checkpoint.safetensors, history.csv, history.json"
-          + (", curves.png" if png else ""))
+    if text is not None:
+        print(f"sample:\n{text}")
+    print(f"saved to {final}/: {', '.join(written)}")
     print(f"total time: {time.perf_counter() - t_start:.1f}s")
     if demo and acc is not None and acc < 0.97:
         print(f"ember: warning: test accuracy {acc * 100:.2f}% is below the demo's 97% bar", file=sys.stderr)
