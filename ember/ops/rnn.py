@@ -54,9 +54,41 @@ def _masked_out(Hs, batch_sizes):
     return out
 
 
-def _carry(new, old, b):
-    """The state gradient of one step: ``new`` for the active rows [:b], ``old`` passed through below."""
-    return xp.concatenate([new, old[b:]], axis=0)
+def _runs(order, sizes, N):
+    """The steps of ``order`` grouped into runs of one batch size: [(b, [t, ...]), ...].  Each run works on
+    prefix views [:, :b] made once, so its steps index exactly like the unmasked loop; empty runs are left out
+    (nothing moves in them)."""
+    if sizes is None:
+        return [(N, order)] if len(order) else []
+    runs = []
+    for t in order:
+        b = sizes[t]
+        if runs and runs[-1][0] == b:
+            runs[-1][1].append(t)
+        elif b:
+            runs.append((b, [t]))
+    return runs
+
+
+def _fill_inactive(A, init, sizes, reverse):
+    """Write the carried state into the inactive (step, row) places of A (L, N, H): ``init`` where a row has
+    not started (reverse: before the loop, so a joining row reads it), else its last active state (forward:
+    after the loop)."""
+    L = A.shape[0]
+    if reverse:
+        for t in range(L):
+            A[t, sizes[t]:] = init[sizes[t]:]
+        return
+    A[:, sizes[0]:] = init[sizes[0]:]
+    for t in range(1, L):
+        if sizes[t] < sizes[t - 1]:
+            A[t:, sizes[t]:sizes[t - 1]] = A[t - 1, sizes[t]:sizes[t - 1]]
+
+
+def _merge(part, full):
+    """A full (N, H) state gradient: ``part`` for the rows that just ran, ``full`` passed through below."""
+    b = part.shape[0]
+    return part if b == full.shape[0] else xp.concatenate([part, full[b:]], axis=0)
 
 
 class RNNSequence(Function):
@@ -66,8 +98,8 @@ class RNNSequence(Function):
     ``batch_sizes`` (a tuple of L ints, or None for all N rows at every step) restricts step t to the rows
     ``[:batch_sizes[t]]``: the other rows carry their state over unchanged (h_t = h_{t-1}, c likewise) and
     output zeros, and in backward their state gradient passes straight through while their gates get none.
-    Every array below keeps the carried state in its inactive rows, so h_n, the reverse direction's start
-    and the weight-gradient GEMM need no special case; only the per-step work shrinks to the active rows."""
+    The saved states hold the carried values in their inactive places, so h_n, the reverse direction's start
+    and the weight-gradient GEMM need no special case; the per-step work shrinks to the active rows."""
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="LSTM", reverse=False, batch_sizes=None):
@@ -75,11 +107,15 @@ class RNNSequence(Function):
         H = w_hh.shape[1]
         dt = x.dtype
         order = range(L - 1, -1, -1) if reverse else range(L)
-        sizes = (N,) * L if batch_sizes is None else batch_sizes
-        # masked steps leave rows unwritten: zeros keep them finite for the all-steps arithmetic of backward
+        runs = _runs(order, batch_sizes, N)
+        # masked: zeros keep the never-written places finite for backward's all-steps arithmetic
         alloc = xp.empty if batch_sizes is None else xp.zeros
-        ctx.mode, ctx.reverse, ctx.sizes, ctx.alloc = mode, reverse, sizes, alloc
+        ctx.mode, ctx.reverse, ctx.batch_sizes = mode, reverse, batch_sizes
         Hs = alloc((L, N, H), dt)
+        fill_before = batch_sizes is not None and reverse
+        fill_after = batch_sizes is not None and not reverse
+        if fill_before:
+            _fill_inactive(Hs, h0, batch_sizes, True)
         x2 = x.reshape(L * N, I)
         if mode == "LSTM":
             s, bconst = _lstm_scales(H, dt)
@@ -91,28 +127,33 @@ class RNNSequence(Function):
             whh_t = (w_hh * s[:, None]).T
             C = alloc((L, N, H), dt)
             TC = alloc((L, N, H), dt)
-            h, c = h0, c0
-            tmp = xp.empty((N, H), dt)
-            for t in order:
-                b = sizes[t]
-                g = xw[t, :b]
-                g += h[:b] @ whh_t
-                xp.tanh(g, out=g)
-                g *= s
-                g += bconst           # g now holds the activated (i, f, g, o)
-                i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-                ct, tc, tb = C[t, :b], TC[t, :b], tmp[:b]
-                xp.multiply(f, c[:b], out=ct)
-                xp.multiply(i, gg, out=tb)
-                ct += tb
-                xp.tanh(ct, out=tc)
-                xp.multiply(o, tc, out=Hs[t, :b])
-                if b < N:
-                    Hs[t, b:] = h[b:]
-                    C[t, b:] = c[b:]
-                h, c = Hs[t], C[t]
+            if fill_before:
+                _fill_inactive(C, c0, batch_sizes, True)
+            h_full, c_full = h0, c0
+            tmp_full = xp.empty((N, H), dt)
+            for b, steps in runs:
+                xwb, Cb, TCb, Hb, tmp = xw[:, :b], C[:, :b], TC[:, :b], Hs[:, :b], tmp_full[:b]
+                h, c = h_full[:b], c_full[:b]
+                for t in steps:
+                    g = xwb[t]
+                    g += h @ whh_t
+                    xp.tanh(g, out=g)
+                    g *= s
+                    g += bconst           # g now holds the activated (i, f, g, o)
+                    i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+                    ct = Cb[t]
+                    xp.multiply(f, c, out=ct)
+                    xp.multiply(i, gg, out=tmp)
+                    ct += tmp
+                    xp.tanh(ct, out=TCb[t])
+                    xp.multiply(o, TCb[t], out=Hb[t])
+                    h, c = Hb[t], ct
+                h_full, c_full = Hs[t], C[t]
+            if fill_after:
+                _fill_inactive(Hs, h0, batch_sizes, False)
+                _fill_inactive(C, c0, batch_sizes, False)
             ctx.save_for_backward(x, h0, c0, w_ih, w_hh, xw, C, TC, Hs)
-            return _masked_out(Hs, batch_sizes), h.copy(), c.copy()
+            return _masked_out(Hs, batch_sizes), h_full.copy(), c_full.copy()
         if mode == "GRU":
             H2 = 2 * H
             half = xp.ones(3 * H, dt)
@@ -126,61 +167,66 @@ class RNNSequence(Function):
             RZ = alloc((L, N, H2), dt)
             NN = alloc((L, N, H), dt)
             HN = alloc((L, N, H), dt)      # W_hn h + b_hn, needed for dr
-            h = h0
-            for t in order:
-                b = sizes[t]
-                hp = h[:b]
-                hh = hp @ whh_t
-                if bhh is not None:
-                    hh += bhh
-                rz = RZ[t, :b]
-                xp.add(xw[t, :b, :H2], hh[:, :H2], out=rz)
-                xp.tanh(rz, out=rz)
-                rz *= 0.5
-                rz += 0.5
-                HN[t, :b] = hh[:, H2:]
-                n = NN[t, :b]
-                xp.multiply(rz[:, :H], hh[:, H2:], out=n)
-                n += xw[t, :b, H2:]
-                xp.tanh(n, out=n)
-                ht = Hs[t, :b]
-                xp.subtract(hp, n, out=ht)
-                ht *= rz[:, H:]
-                ht += n
-                if b < N:
-                    Hs[t, b:] = h[b:]
-                h = Hs[t]
+            h_full = h0
+            for b, steps in runs:
+                xwb, RZb, NNb, HNb, Hb = xw[:, :b], RZ[:, :b], NN[:, :b], HN[:, :b], Hs[:, :b]
+                h = h_full[:b]
+                for t in steps:
+                    hh = h @ whh_t
+                    if bhh is not None:
+                        hh += bhh
+                    rz = RZb[t]
+                    xp.add(xwb[t, :, :H2], hh[:, :H2], out=rz)
+                    xp.tanh(rz, out=rz)
+                    rz *= 0.5
+                    rz += 0.5
+                    HNb[t] = hh[:, H2:]
+                    n = NNb[t]
+                    xp.multiply(rz[:, :H], hh[:, H2:], out=n)
+                    n += xwb[t, :, H2:]
+                    xp.tanh(n, out=n)
+                    ht = Hb[t]
+                    xp.subtract(h, n, out=ht)
+                    ht *= rz[:, H:]
+                    ht += n
+                    h = ht
+                h_full = Hs[t]
+            if fill_after:
+                _fill_inactive(Hs, h0, batch_sizes, False)
             ctx.save_for_backward(x, h0, w_ih, w_hh, RZ, NN, HN, Hs)
-            return _masked_out(Hs, batch_sizes), h.copy()
+            return _masked_out(Hs, batch_sizes), h_full.copy()
         # Elman RNN
         xw = x2 @ w_ih.T
         if b_ih is not None:
             xw += b_ih + b_hh
         xw = xw.reshape(L, N, H)
         whh_t = w_hh.T
-        h = h0
-        for t in order:
-            b = sizes[t]
-            ht = Hs[t, :b]
-            xp.matmul(h[:b], whh_t, out=ht)
-            ht += xw[t, :b]
-            if mode == "RNN_TANH":
-                xp.tanh(ht, out=ht)
-            else:
-                xp.maximum(ht, 0, out=ht)
-            if b < N:
-                Hs[t, b:] = h[b:]
-            h = Hs[t]
+        h_full = h0
+        for b, steps in runs:
+            xwb, Hb = xw[:, :b], Hs[:, :b]
+            h = h_full[:b]
+            for t in steps:
+                ht = Hb[t]
+                xp.matmul(h, whh_t, out=ht)
+                ht += xwb[t]
+                if mode == "RNN_TANH":
+                    xp.tanh(ht, out=ht)
+                else:
+                    xp.maximum(ht, 0, out=ht)
+                h = ht
+            h_full = Hs[t]
+        if fill_after:
+            _fill_inactive(Hs, h0, batch_sizes, False)
         ctx.save_for_backward(x, h0, w_ih, w_hh, Hs)
-        return _masked_out(Hs, batch_sizes), h.copy()
+        return _masked_out(Hs, batch_sizes), h_full.copy()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g_out, g_hn, g_cn=None):
-        mode, reverse, sizes = ctx.mode, ctx.reverse, ctx.sizes
+        mode, reverse, batch_sizes = ctx.mode, ctx.reverse, ctx.batch_sizes
         need = ctx.needs_input_grad
         dout = g_out._data
-        dh_next = g_hn._data
+        dh_full = g_hn._data
         if mode == "LSTM":
             x, h0, c0, w_ih, w_hh, G, C, TC, Hs = (s._data for s in ctx.saved_tensors)
         elif mode == "GRU":
@@ -191,11 +237,12 @@ class RNNSequence(Function):
         H = w_hh.shape[1]
         dt = x.dtype
         dout = dout.astype(dt, copy=False)
-        dh_next = dh_next.astype(dt, copy=False)
+        dh_full = dh_full.astype(dt, copy=False)
         order = range(L) if reverse else range(L - 1, -1, -1)   # the forward's order, backwards
-        alloc = ctx.alloc      # zeros when masked: inactive rows of the gate gradients stay zero
-        # Inactive rows (b:) of a step pass their state gradient through unchanged (_carry).
-        dh = xp.empty((N, H), dt)
+        # a run updates the state gradient of its rows; the rows below pass theirs through (_merge)
+        runs = _runs(order, batch_sizes, N)
+        alloc = xp.empty if batch_sizes is None else xp.zeros   # inactive places get no gate gradient
+        dh_buf = xp.empty((N, H), dt)
         dc0 = None
         if mode == "LSTM":
             s, bconst = _lstm_scales(H, dt)
@@ -205,33 +252,33 @@ class RNNSequence(Function):
             DT = TC * TC
             xp.subtract(1.0, DT, out=DT)
             dZ = alloc((L, N, 4 * H), dt)
-            dc_next = g_cn._data.astype(dt, copy=False)
-            dc = xp.empty((N, H), dt)
-            for t in order:
-                b = sizes[t]
-                g = G[t, :b]
-                i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-                if reverse:
-                    c_prev = C[t + 1, :b] if t + 1 < L else c0[:b]
-                else:
-                    c_prev = C[t - 1, :b] if t > 0 else c0[:b]
-                dhb, dcb = dh[:b], dc[:b]
-                xp.add(dout[t, :b], dh_next[:b], out=dhb)
-                dz = dZ[t, :b]
-                xp.multiply(dhb, TC[t, :b], out=dz[:, 3 * H:])
-                xp.multiply(dhb, o, out=dcb)
-                dcb *= DT[t, :b]
-                dcb += dc_next[:b]
-                xp.multiply(dcb, gg, out=dz[:, :H])
-                xp.multiply(dcb, c_prev, out=dz[:, H:2 * H])
-                xp.multiply(dcb, i, out=dz[:, 2 * H:3 * H])
-                dz *= Fg[t, :b]
-                dh_new = dz @ w_hh
-                dc_new = dcb * f
-                if b < N:
-                    dh_new, dc_new = _carry(dh_new, dh_next, b), _carry(dc_new, dc_next, b)
-                dh_next, dc_next = dh_new, dc_new
-            dc0 = dc_next
+            dc_full = g_cn._data.astype(dt, copy=False)
+            dc_buf = xp.empty((N, H), dt)
+            for b, steps in runs:
+                Gb, Cb, TCb, DTb, Fgb, dZb, doutb = (A[:, :b] for A in (G, C, TC, DT, Fg, dZ, dout))
+                c0b, dh, dc = c0[:b], dh_buf[:b], dc_buf[:b]
+                dh_next, dc_next = dh_full[:b], dc_full[:b]
+                for t in steps:
+                    g = Gb[t]
+                    i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+                    if reverse:
+                        c_prev = Cb[t + 1] if t + 1 < L else c0b
+                    else:
+                        c_prev = Cb[t - 1] if t > 0 else c0b
+                    xp.add(doutb[t], dh_next, out=dh)
+                    dz = dZb[t]
+                    xp.multiply(dh, TCb[t], out=dz[:, 3 * H:])
+                    xp.multiply(dh, o, out=dc)
+                    dc *= DTb[t]
+                    dc += dc_next
+                    xp.multiply(dc, gg, out=dz[:, :H])
+                    xp.multiply(dc, c_prev, out=dz[:, H:2 * H])
+                    xp.multiply(dc, i, out=dz[:, 2 * H:3 * H])
+                    dz *= Fgb[t]
+                    dh_next = dz @ w_hh
+                    dc_next = dc * f
+                dh_full, dc_full = _merge(dh_next, dh_full), _merge(dc_next, dc_full)
+            dc0 = dc_full
             dZx = dZh = dZ
         elif mode == "GRU":
             H2 = 2 * H
@@ -241,29 +288,32 @@ class RNNSequence(Function):
             xp.subtract(1.0, Fn, out=Fn)
             dZh = alloc((L, N, 3 * H), dt)
             dNp = alloc((L, N, H), dt)
-            tmpz = xp.empty((N, H), dt)
-            for t in order:
-                b = sizes[t]
-                if reverse:
-                    h_prev = Hs[t + 1, :b] if t + 1 < L else h0[:b]
-                else:
-                    h_prev = Hs[t - 1, :b] if t > 0 else h0[:b]
-                r, z, n = RZ[t, :b, :H], RZ[t, :b, H:], NN[t, :b]
-                dz = dZh[t, :b]
-                dhb, tz = dh[:b], tmpz[:b]
-                xp.add(dout[t, :b], dh_next[:b], out=dhb)
-                xp.subtract(h_prev, n, out=dz[:, H:H2])
-                dz[:, H:H2] *= dhb                      # dL/dz
-                xp.multiply(dhb, z, out=tz)             # direct path to h_{t-1}
-                dnp = dNp[t, :b]
-                xp.subtract(dhb, tz, out=dnp)
-                dnp *= Fn[t, :b]                        # dL/d(pre-tanh n)
-                xp.multiply(dnp, HN[t, :b], out=dz[:, :H])  # dL/dr
-                dz[:, :H2] *= Frz[t, :b]
-                xp.multiply(dnp, r, out=dz[:, H2:])     # dL/d(W_hn h + b_hn)
-                dh_new = dz @ w_hh
-                dh_new += tz
-                dh_next = dh_new if b == N else _carry(dh_new, dh_next, b)
+            tmpz_buf = xp.empty((N, H), dt)
+            for b, steps in runs:
+                RZb, NNb, HNb, Hb, Frzb, Fnb, dZhb, dNpb, doutb = (A[:, :b] for A in (RZ, NN, HN, Hs, Frz, Fn, dZh,
+                                                                                     dNp, dout))
+                h0b, dh, tmpz = h0[:b], dh_buf[:b], tmpz_buf[:b]
+                dh_next = dh_full[:b]
+                for t in steps:
+                    if reverse:
+                        h_prev = Hb[t + 1] if t + 1 < L else h0b
+                    else:
+                        h_prev = Hb[t - 1] if t > 0 else h0b
+                    r, z, n = RZb[t, :, :H], RZb[t, :, H:], NNb[t]
+                    dz = dZhb[t]
+                    xp.add(doutb[t], dh_next, out=dh)
+                    xp.subtract(h_prev, n, out=dz[:, H:H2])
+                    dz[:, H:H2] *= dh                       # dL/dz
+                    xp.multiply(dh, z, out=tmpz)            # direct path to h_{t-1}
+                    dnp = dNpb[t]
+                    xp.subtract(dh, tmpz, out=dnp)
+                    dnp *= Fnb[t]                           # dL/d(pre-tanh n)
+                    xp.multiply(dnp, HNb[t], out=dz[:, :H])  # dL/dr
+                    dz[:, :H2] *= Frzb[t]
+                    xp.multiply(dnp, r, out=dz[:, H2:])     # dL/d(W_hn h + b_hn)
+                    dh_next = dz @ w_hh
+                    dh_next += tmpz
+                dh_full = _merge(dh_next, dh_full)
             dZx = xp.concatenate([dZh[:, :, :H2], dNp], axis=2)
         else:
             if mode == "RNN_TANH":
@@ -272,19 +322,21 @@ class RNNSequence(Function):
             else:
                 Fa = (Hs > 0).astype(dt)
             dZ = alloc((L, N, H), dt)
-            for t in order:
-                b = sizes[t]
-                dz = dZ[t, :b]
-                xp.add(dout[t, :b], dh_next[:b], out=dz)
-                dz *= Fa[t, :b]
-                dh_new = dz @ w_hh
-                dh_next = dh_new if b == N else _carry(dh_new, dh_next, b)
+            for b, steps in runs:
+                dZb, Fab, doutb = dZ[:, :b], Fa[:, :b], dout[:, :b]
+                dh_next = dh_full[:b]
+                for t in steps:
+                    dz = dZb[t]
+                    xp.add(doutb[t], dh_next, out=dz)
+                    dz *= Fab[t]
+                    dh_next = dz @ w_hh
+                dh_full = _merge(dh_next, dh_full)
             dZx = dZh = dZ
         GH = dZx.shape[2]
         dZx2 = dZx.reshape(L * N, GH)
         dZh2 = dZh.reshape(L * N, GH)
         dx = Tensor._make((dZx2 @ w_ih).reshape(L, N, I)) if need[0] else None
-        dh0 = Tensor._make(dh_next) if need[1] else None
+        dh0 = Tensor._make(dh_full) if need[1] else None
         dc0 = Tensor._make(dc0) if (need[2] and dc0 is not None) else None
         dw_ih = Tensor._make(dZx2.T @ x.reshape(L * N, I)) if need[3] else None
         dw_hh = None
