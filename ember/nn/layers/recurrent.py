@@ -238,7 +238,8 @@ class RNN(RNNBase):
     Args: input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False,
     dropout=0.0 (between layers, train mode only), bidirectional=False.
     Input: (L, N, H_in) ((N, L, H_in) with batch_first) or unbatched (L, H_in); h_0 (D*num_layers, N, H).
-    Returns ``(output (L, N, D*H), h_n (D*num_layers, N, H))``.
+    Returns ``(output (L, N, D*H), h_n (D*num_layers, N, H))``.  A ``PackedSequence`` input (see
+    ``ember.nn.utils.rnn``) gives a PackedSequence output and h_n at each sequence's own last step.
 
     >>> rnn = nn.RNN(10, 20, 2)
     >>> out, h_n = rnn(ember.randn(5, 3, 10), ember.randn(2, 3, 20))   # out (5, 3, 20), h_n (2, 3, 20)
@@ -264,7 +265,8 @@ class LSTM(RNNBase):
 
     Args: input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False.
     Input: (L, N, H_in) ((N, L, H_in) with batch_first) or unbatched (L, H_in); optional (h_0, c_0), each
-    (D*num_layers, N, H).  Returns ``(output (L, N, D*H), (h_n, c_n))``.
+    (D*num_layers, N, H).  Returns ``(output (L, N, D*H), (h_n, c_n))``; a ``PackedSequence`` input gives a
+    PackedSequence output and h_n, c_n at each sequence's own last step.
 
     >>> lstm = nn.LSTM(10, 20, num_layers=2, batch_first=True)
     >>> out, (h_n, c_n) = lstm(ember.randn(3, 5, 10))    # out (3, 5, 20), h_n and c_n (2, 3, 20)
@@ -278,7 +280,8 @@ class GRU(RNNBase):
     """Gated recurrent unit, like ``torch.nn.GRU`` (gates r, z, n; n = tanh(W_in x + b_in + r*(W_hn h + b_hn))).
 
     Args: input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False.
-    Returns ``(output (L, N, D*H), h_n (D*num_layers, N, H))``.
+    Returns ``(output (L, N, D*H), h_n (D*num_layers, N, H))``; a ``PackedSequence`` input gives a
+    PackedSequence output and h_n at each sequence's own last step.
 
     >>> gru = nn.GRU(10, 20, bidirectional=True)
     >>> out, h_n = gru(ember.randn(5, 3, 10))    # out (5, 3, 40), h_n (2, 3, 20)
