@@ -270,3 +270,18 @@ def test_predict_uses_the_models_own_labels(tmp_path, capsys):
     labels = [int(v) for v in out.split()]
     scores = np.load(tmp_path / "s.npy")                  # --output keeps the raw scores
     assert labels == [1 if s > 0 else -1 for s in scores.reshape(-1)]
+
+
+def test_onecycle_steps_per_optimizer_step_over_the_whole_run(tmp_path, capsys):
+    """onecycle defaults to interval "step" with total_steps = epochs * batches per epoch and max_lr = lr: the
+    run ends at the schedule's end (lr near zero) instead of raising past total_steps."""
+    import json
+    cfg = _shrunk(tmp_path, "xor_mlp", n_samples=256)
+    cfg["scheduler"] = {"name": "onecycle"}
+    _train(tmp_path, capsys, cfg)
+    run = next((tmp_path / "runs").iterdir())
+    lrs = json.loads((run / "history.json").read_text())["history"]["lr"]    # the lr each epoch started with
+    assert lrs[0] == pytest.approx(0.01 / 25)                     # initial_lr = max_lr / div_factor
+    cfg["scheduler"] = {"name": "onecycle", "interval": "hourly"}
+    code, _, err = _run(["train", str(_write(tmp_path, cfg))], capsys)
+    assert code == 2 and "interval must be 'epoch' or 'step', got 'hourly'" in err

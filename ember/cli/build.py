@@ -228,15 +228,26 @@ def build_optimizer(cfg: dict, model):
 
 
 def build_scheduler(cfg: dict, optimizer, steps_per_epoch: int):
+    """``(scheduler, interval)`` for the config's ``scheduler`` table, or ``(None, "epoch")``.
+
+    ``interval`` ("epoch" or "step": when the scheduler steps) defaults to "step" for ``onecycle`` and "epoch"
+    for the others.  Lengths default to the run's: ``T_max`` (cosine) and ``total_steps`` (onecycle) count
+    epochs or optimizer steps as the interval says; ``max_lr`` (onecycle) defaults to the optimizer's lr."""
     if cfg.get("scheduler") is None:
-        return None
+        return None, "epoch"
     from ..optim import lr_scheduler
     s = dict(cfg["scheduler"])
     name = s.pop("name")
+    interval = s.pop("interval", "step" if name == "onecycle" else "epoch")
+    if interval not in ("epoch", "step"):
+        raise CLIError(f"scheduler '{name}': interval must be 'epoch' or 'step', got {interval!r}")
+    length = cfg["epochs"] if interval == "epoch" else cfg["epochs"] * -(-steps_per_epoch // cfg["accumulate"])
     if name == "cosine":
-        s.setdefault("T_max", cfg["epochs"])
+        s.setdefault("T_max", length)
+    if name == "onecycle":
+        s.setdefault("total_steps", length)
+        s.setdefault("max_lr", optimizer.param_groups[0]["lr"])
     try:
-        return getattr(lr_scheduler, SCHEDULERS[name])(optimizer, **s)
+        return getattr(lr_scheduler, SCHEDULERS[name])(optimizer, **s), interval
     except (TypeError, ValueError) as e:
         raise CLIError(f"scheduler '{name}': {e}") from None
-

@@ -139,14 +139,14 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
     opt = build_optimizer(cfg, model)
     loader = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True,
                         generator=ember.Generator().manual_seed(cfg["seed"]))
-    sched = build_scheduler(cfg, opt, len(loader)) if opt is not None else None
+    sched, interval = build_scheduler(cfg, opt, len(loader)) if opt is not None else (None, "epoch")
     callbacks = [TerminateOnNaN()]
     if cfg.get("early_stopping"):
         callbacks.append(EarlyStopping(**cfg["early_stopping"]))
     classify = is_classification(cfg)
     trainer = Trainer(model, build_loss(cfg), opt, metrics=[build_metric(m) for m in cfg["metrics"]], scheduler=sched,
                       callbacks=callbacks, grad_clip=cfg["grad_clip"], accumulate=cfg["accumulate"],
-                      plateau_monitor="val_loss" if val_ds is not None else "loss")
+                      plateau_monitor="val_loss" if val_ds is not None else "loss", scheduler_interval=interval)
     trainer.config = {k: v for k, v in cfg.items() if v is not None}
     trainer.config["classes"] = info["num_classes"]
     # what the data implied about the model (sizes, vocabulary): evaluate/predict rebuild the model from it

@@ -241,20 +241,40 @@ def _is_plateau(scheduler) -> bool:
 
 
 class LRSchedulerCallback(Callback):
-    """Step a learning-rate scheduler after every epoch; ``ReduceLROnPlateau`` is stepped with the
-    ``monitor`` value of that epoch (default ``val_loss``, falling back to ``loss`` without validation).
+    """Step a learning-rate scheduler after every epoch (``interval="epoch"``) or after every optimizer step
+    (``interval="step"``, as Lightning's scheduler ``interval``: what ``OneCycleLR`` and warm-up schedules
+    expect); ``ReduceLROnPlateau`` is stepped per epoch with the ``monitor`` value of that epoch (default
+    ``val_loss``, falling back to ``loss`` without validation).
 
-    ``Trainer(scheduler=...)`` adds one for you.
+    ``Trainer(scheduler=..., scheduler_interval=...)`` adds one for you.
     """
 
-    def __init__(self, scheduler, monitor: str = "val_loss") -> None:
+    def __init__(self, scheduler, monitor: str = "val_loss", interval: str = "epoch") -> None:
         if not hasattr(scheduler, "step"):
             raise TypeError(f"LRSchedulerCallback: expected an ember.optim.lr_scheduler scheduler, got "
                             f"{type(scheduler).__name__}")
-        self.scheduler, self.monitor = scheduler, monitor
+        if interval not in ("epoch", "step"):
+            raise ValueError(f"LRSchedulerCallback: interval must be 'epoch' or 'step', got {interval!r}")
+        if interval == "step" and _is_plateau(scheduler):
+            raise ValueError("LRSchedulerCallback: ReduceLROnPlateau steps on an epoch's monitored value; use "
+                             "interval='epoch'")
+        self.scheduler, self.monitor, self.interval = scheduler, monitor, interval
         self._owned = False          # True when the Trainer saves the scheduler itself
+        self._seen_step = None       # the trainer's global_step when the scheduler last stepped
+
+    def on_train_begin(self, logs=None):
+        self._seen_step = self.trainer.global_step if self.trainer is not None else 0
+
+    def on_batch_end(self, batch, logs=None):
+        if self.interval != "step" or self.trainer is None:
+            return
+        if self.trainer.global_step > self._seen_step:     # an optimizer step happened (with accumulation,
+            self._seen_step = self.trainer.global_step      # not after every batch)
+            self.scheduler.step()
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.interval == "step":
+            return
         logs = logs or {}
         if _is_plateau(self.scheduler):
             key = self.monitor if self.monitor in logs else ("loss" if self.monitor == "val_loss" else None)

@@ -163,7 +163,8 @@ class Trainer:
         optimizer: an ``ember.optim`` optimizer over ``model.parameters()`` (needed by ``fit`` only).
         metrics: metric objects or names (``"accuracy"``, ``"f1"``, ...; see ``ember.metrics``), computed on
             training batches (running) and on validation data.
-        scheduler: an ``ember.optim.lr_scheduler`` scheduler stepped after every epoch
+        scheduler: an ``ember.optim.lr_scheduler`` scheduler stepped after every epoch, or after every optimizer
+            step with ``scheduler_interval="step"`` (``OneCycleLR``, warm-ups)
             (``ReduceLROnPlateau`` with ``plateau_monitor``, ``val_loss`` by default).
         callbacks: ``Callback`` objects (``ember.train.callbacks``).
         grad_clip: clip the gradients' global 2-norm to this value before each step (None: no clipping).
@@ -172,7 +173,8 @@ class Trainer:
     """
 
     def __init__(self, model, loss_fn, optimizer=None, metrics=(), scheduler=None, callbacks=(),
-                 grad_clip: float | None = None, accumulate: int = 1, plateau_monitor: str = "val_loss") -> None:
+                 grad_clip: float | None = None, accumulate: int = 1, plateau_monitor: str = "val_loss",
+                 scheduler_interval: str = "epoch") -> None:
         if not (hasattr(model, "parameters") and hasattr(model, "train") and callable(model)):
             raise TypeError(f"Trainer: model must be an ember.nn.Module, got {type(model).__name__}")
         if loss_fn is None and _step_fn(model, "training_step") is None:
@@ -198,6 +200,9 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.grad_clip, self.accumulate = grad_clip, accumulate
         self.plateau_monitor = plateau_monitor
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(f"Trainer: scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
+        self.scheduler_interval = scheduler_interval
         self.history = History()
         self.epoch = 0                  # completed epochs
         self.global_step = 0            # optimizer steps taken
@@ -291,7 +296,7 @@ class Trainer:
         cbs = list(self.callbacks)
         if self.scheduler is not None and not any(isinstance(c, LRSchedulerCallback) and c.scheduler is
                                                   self.scheduler for c in cbs):
-            own = LRSchedulerCallback(self.scheduler, monitor=self.plateau_monitor)
+            own = LRSchedulerCallback(self.scheduler, monitor=self.plateau_monitor, interval=self.scheduler_interval)
             own._owned = True
             cbs.insert(0, own)
         if verbose != 0 and not any(isinstance(c, ProgressBar) for c in cbs):

@@ -101,3 +101,20 @@ def test_early_stopping_threshold_stops_at_once(mode, values, stop_epoch):
     with pytest.raises(ValueError, match="stopping_threshold must be a number or None"):
         EarlyStopping(stopping_threshold="low")
     assert not math.isnan(trainer.history.history["score"][-1])
+
+
+@pytest.mark.parametrize("interval,accumulate,want", [("epoch", 1, 0.5), ("step", 1, 0.5 ** 3),
+                                                      ("step", 2, 0.5 ** 2)])
+def test_scheduler_interval_steps_after_each_optimizer_step(interval, accumulate, want):
+    """interval="step" steps the scheduler after every optimizer step (3 batches of 4 = 3 steps; with
+    accumulate=2 the partial last window still steps: 2 steps), "epoch" once per epoch."""
+    model = nn.Linear(1, 1)
+    opt = ember.optim.SGD(model.parameters(), lr=1.0)
+    sched = ember.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    trainer = Trainer(model, nn.MSELoss(), opt, scheduler=sched, scheduler_interval=interval,
+                      accumulate=accumulate)
+    x = ember.arange(12, dtype=ember.float32).reshape(12, 1)
+    trainer.fit(DataLoader(TensorDataset(x, x), batch_size=4), epochs=1, verbose=0)
+    assert opt.param_groups[0]["lr"] == pytest.approx(want)
+    with pytest.raises(ValueError, match="scheduler_interval must be 'epoch' or 'step'"):
+        Trainer(model, nn.MSELoss(), opt, scheduler=sched, scheduler_interval="batch")
