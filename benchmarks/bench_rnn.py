@@ -1,6 +1,8 @@
 """Recurrent and attention training steps, ember vs PyTorch CPU in one process (float32, same thread count):
 
 * 1-layer GRU and LSTM, input 28, hidden 128, 40 steps, batch 64;
+* the same LSTM on a PackedSequence of 64 sequences of lengths 10-40 (``pack_padded_sequence``,
+  ``enforce_sorted=False``: the packing, the masked recurrence and the unpacking are all in the step);
 * a 2-layer TransformerEncoder (d_model 128, 4 heads, feed-forward 256, seq 64, batch 32, dropout 0.1).
 
 One step = forward, a mean-square loss, backward, a plain SGD update.  The two libraries' steps are timed
@@ -33,6 +35,17 @@ def _sgd(params, lr=0.01):
 def _rnn_step(model, x, lib_is_torch):
     def step():
         out = model(x)[0]
+        loss = (out * out).mean()
+        loss.backward()
+        _sgd(list(model.parameters()))
+    return step
+
+
+def _packed_step(model, x, lengths, lib):
+    pack, unpack = lib.nn.utils.rnn.pack_padded_sequence, lib.nn.utils.rnn.pad_packed_sequence
+
+    def step():
+        out, _ = unpack(model(pack(x, lengths, enforce_sorted=False))[0])
         loss = (out * out).mean()
         loss.backward()
         _sgd(list(model.parameters()))
@@ -77,6 +90,12 @@ def run(repeat: int = 15) -> list[tuple[str, float, float]]:
         te, tt = _time_pair(_rnn_step(e_mod, ember.tensor(x), False), _rnn_step(t_mod, torch.tensor(x), True),
                             repeat)
         rows.append((f"{name} 1 layer, in 28, hidden 128, 40 steps, batch 64", te, tt))
+    lengths = rng.integers(10, 41, 64)
+    t_mod, e_mod = torch.nn.LSTM(28, 128), ember.nn.LSTM(28, 128)
+    _copy_weights(e_mod, t_mod)
+    te, tt = _time_pair(_packed_step(e_mod, ember.tensor(x), lengths.tolist(), ember),
+                        _packed_step(t_mod, torch.tensor(x), torch.tensor(lengths), torch), repeat)
+    rows.append(("LSTM on a PackedSequence, lengths 10-40, batch 64", te, tt))
     xs = rng.standard_normal((32, 64, 128)).astype(np.float32)
     t_layer = torch.nn.TransformerEncoderLayer(128, 4, 256, dropout=0.1, batch_first=True)
     t_mod = torch.nn.TransformerEncoder(t_layer, 2, enable_nested_tensor=False)
