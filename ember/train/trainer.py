@@ -22,8 +22,8 @@ Tensor under ``"loss"`` and other numbers to log (averaged per epoch, e.g. ``d_l
 
 A model that learns without gradients (the Hopfield network's Hebbian storage, a hand-written update rule) sets
 ``automatic_optimization = False``, as in Lightning: its ``training_step`` does the update itself and may
-return plain numbers (``{"loss": float, ...}``: some number to follow, e.g. an energy); the Trainer then neither backpropagates nor steps an
-optimizer, and ``fit`` needs no optimizer.
+return plain numbers (``{"loss": float, ...}``: some number to follow, e.g. an energy); the Trainer then
+neither backpropagates nor steps an optimizer, and ``fit`` needs no optimizer.
 """
 from __future__ import annotations
 
@@ -121,19 +121,17 @@ def _call_training_step(fn, batch, model) -> tuple:
     ``automatic_optimization = False``, ``(loss float, {name: float})``."""
     who = f"{type(model).__name__}.training_step"
     res = fn(batch)
+    manual = not _automatic(model)
+    if manual and not isinstance(res, dict):
+        res = {"loss": res}
     extras = {}
-    if not _automatic(model):
-        if not isinstance(res, dict):
-            res = {"loss": res}
-        if "loss" not in res:
-            raise ValueError(f"Trainer: {who} returned a dict without 'loss' (keys: {', '.join(map(str, res))})")
-        extras = {k: _num(v, who, k) for k, v in res.items() if k != "loss"}
-        return _num(res["loss"], who, "loss"), extras
     if isinstance(res, dict):
         if "loss" not in res:
             raise ValueError(f"Trainer: {who} returned a dict without 'loss' (keys: {', '.join(map(str, res))})")
         extras = {k: _num(v, who, k) for k, v in res.items() if k != "loss"}
         res = res["loss"]
+    if manual:                          # the step already updated the model: any number will do
+        return _num(res, who, "loss"), extras
     if not isinstance(res, Tensor) or res.numel() != 1:
         raise ValueError(f"Trainer: {who} must return a scalar loss Tensor (or a dict with one under 'loss'), got "
                          f"{type(res).__name__} {tuple(getattr(res, 'shape', ()))}")
