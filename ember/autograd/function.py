@@ -86,7 +86,7 @@ class Function:
         if needs:
             ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         else:
-            ctx.needs_input_grad = tuple(False for _ in args)
+            ctx.needs_input_grad = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
         if cls._raw_forward:
             raw = [a._data if isinstance(a, Tensor) else a for a in args]
             out = cls.forward(ctx, *raw, **kwargs)
@@ -94,10 +94,11 @@ class Function:
             with _NoGrad():
                 out = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args], **kwargs)
         multi = type(out) is tuple
+        if not needs:                   # the common no-graph path (inference, and every op inside a backward)
+            if not multi:
+                return Tensor._make(out) if type(out) is _xp.ndarray else _wrap(out)
+            return tuple(_wrap(o) for o in out)
         outs = out if multi else (out,)
-        if not needs:
-            res = tuple(_wrap(o) for o in outs)
-            return res if multi else res[0]
 
         edges = []
         meta = []
@@ -207,6 +208,9 @@ class _NoGrad:
 
     def __exit__(self, *exc):
         _grad.enabled = self.prev
+
+
+_NO_GRADS = tuple((False,) * n for n in range(8))     # needs_input_grad of a call without a graph
 
 
 def _wrap(o):
