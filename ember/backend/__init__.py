@@ -13,6 +13,9 @@ from .dtypes import (
     default_int,
 )
 from .random import Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state
+from . import memory
+
+memory.tune_allocator()          # keep freed step temporaries for the next step (glibc; EMBER_MALLOC_TUNING=0: off)
 
 #: the array module every op is written against (NumPy on CPU)
 xp = np

@@ -215,6 +215,9 @@ def cmd_info(args) -> int:
         pass
     print(f"threads: {os.cpu_count()} CPUs; BLAS threads: {threads}; OMP_NUM_THREADS="
           f"{os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    from ..backend import memory
+    print("memory: freed step temporaries kept for reuse (glibc malloc thresholds raised; EMBER_MALLOC_TUNING=0 "
+          "turns it off)" if memory.tuned else "memory: the allocator's defaults")
     extras = []
     for mod in ("tqdm", "matplotlib", "sklearn", "safetensors", "torch"):
         try:
