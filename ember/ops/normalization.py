@@ -37,19 +37,23 @@ class _Normalize(Function):
     def forward(ctx, x, w, b, eps, stat_shape, red, aff_shape, aff_axes, running=None):
         xs = x.reshape(stat_shape) if stat_shape is not None else x
         mean = xs.mean(red, keepdims=True)
-        xc = xs - mean
-        var = np.mean(xc * xc, axis=red, keepdims=True)
+        xhat = xs - mean                                  # centred; becomes x-hat in place below
+        sq = np.square(xhat)
+        var = sq.mean(red, keepdims=True)
+        del sq
         invstd = 1.0 / np.sqrt(var + eps)
-        xhat = xc * invstd.astype(x.dtype, copy=False)
+        xhat *= invstd.astype(x.dtype, copy=False)
         if running is not None:
             _update_running(running, mean, var, xs.size // mean.size, x.shape[0])
         y = xhat.reshape(x.shape) if stat_shape is not None else xhat
         if w is not None:
-            y = y * w.reshape(aff_shape)
-        if b is not None:
+            y = y * w.reshape(aff_shape)                  # a new array: x-hat is saved for backward
+            if b is not None:
+                y += b.reshape(aff_shape)
+        elif b is not None:
             y = y + b.reshape(aff_shape)
-        elif w is None:
-            y = y.copy() if y is xhat else y
+        else:
+            y = y.copy()
         ctx.cfg = (stat_shape, red, aff_shape, aff_axes, w is not None, b is not None, eps)
         ctx.save_for_backward(xhat, invstd.astype(x.dtype, copy=False), w, x)
         return y.astype(x.dtype, copy=False)
@@ -73,8 +77,12 @@ class _Normalize(Function):
             if stat_shape is not None:
                 dxhat = dxhat.reshape(stat_shape)
             m1 = dxhat.mean(red, keepdims=True)
-            m2 = (dxhat * xhat).mean(red, keepdims=True)
-            gx = (dxhat - m1 - xhat * m2) * invstd
+            gx = dxhat * xhat                             # (dxhat - m1 - xhat * m2) * invstd, in place
+            m2 = gx.mean(red, keepdims=True)
+            np.multiply(xhat, m2, out=gx)
+            np.subtract(dxhat, gx, out=gx)
+            gx -= m1
+            gx *= invstd
             gx = Tensor._make(gx.reshape(g.shape).astype(g.dtype, copy=False))
         return gx, gw, gb, None, None, None, None, None
 
