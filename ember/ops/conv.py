@@ -159,6 +159,16 @@ def _grad_weight(g2, cols, w_shape, groups):
     Computed as ``(cols g^T)^T``: OpenBLAS is several times slower on the long-K product the other way round."""
     o = w_shape[0]
     if groups == 1:
+        k, m = cols.shape
+        # few input channels (K = C*KH*KW small, e.g. a first layer): the product is a long, skinny GEMM that
+        # OpenBLAS runs from memory; summing it over panels of the N*L axis that stay in L2 is 2-3x faster
+        # (K 25, 9: 0.73 -> 0.24 ms, 1.39 -> 0.45 ms); for larger K the single GEMM is as fast or faster
+        step = max(512, (256 << 10) // ((k + o) * cols.itemsize))
+        if k <= 64 and m > 2 * step:
+            acc = cols[:, :step] @ g2[:, :step].T
+            for i in range(step, m, step):
+                acc += cols[:, i:i + step] @ g2[:, i:i + step].T
+            return acc.T.reshape(w_shape)
         return (cols @ g2.T).T.reshape(w_shape)
     gg = g2.reshape(groups, o // groups, -1)
     cg = cols.reshape(groups, -1, cols.shape[-1])

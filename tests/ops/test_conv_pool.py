@@ -61,3 +61,21 @@ def test_idle_memory_is_capped():
     assert pool._idle_bytes == 400 and list(pool._idle) == [((100,), "<f4")]
     c = pool.empty((100,), np.float32)
     assert pool._idle_bytes == 0 and c.shape == (100,)
+
+
+def test_weight_gradient_of_few_input_channels_on_a_large_batch_matches_torch():
+    """Few input channels and many output pixels take the panel-summed weight-gradient GEMM: it must equal
+    torch's (float64, so that the different summation order shows nowhere above 1e-10)."""
+    import pytest
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for shape, wshape, pad in [((16, 1, 28, 28), (6, 1, 5, 5), 2), ((12, 3, 20, 20), (8, 3, 3, 3), 0)]:
+        x, w = rng.standard_normal(shape), rng.standard_normal(wshape)
+        g = rng.standard_normal((shape[0], wshape[0], shape[2] + 2 * pad - wshape[2] + 1,
+                                 shape[3] + 2 * pad - wshape[3] + 1))
+        assert wshape[1] * 9 <= 64 < g.shape[0] * g.shape[2] * g.shape[3] // 2     # the panel path is taken
+        ew = ember.tensor(w, requires_grad=True)
+        F.conv2d(ember.tensor(x), ew, padding=pad).backward(ember.tensor(g))
+        tw = torch.tensor(w, requires_grad=True)
+        torch.nn.functional.conv2d(torch.tensor(x), tw, padding=pad).backward(torch.tensor(g))
+        np.testing.assert_allclose(ew.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-10)
