@@ -1,6 +1,6 @@
 """The ``ember`` command: ``demo``, ``train CONFIG.toml``, ``evaluate``, ``predict`` and ``info``.
 
-    ember demo                              # LeNet-5 on the built-in Digits, offline, about a minute
+    ember demo                              # LeNet-5 on the built-in Digits, offline, about 10 seconds
     ember train configs/digits.toml         # a run described by a TOML file (see configs/)
     ember evaluate RUN/checkpoint.safetensors [--data digits | mnist:PATH | DATA.npz]
     ember predict RUN/checkpoint.safetensors INPUT.npy [--output LOGITS.npy]
@@ -240,7 +240,7 @@ def _verbosity(args):
 def _parser() -> _Parser:
     p = _Parser(prog="ember", description="ember: deep learning on NumPy with PyTorch's API")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
-    d = sub.add_parser("demo", help="train LeNet-5 on the built-in Digits (offline, about a minute)")
+    d = sub.add_parser("demo", help="train LeNet-5 on the built-in Digits (offline, about 10 seconds)")
     t = sub.add_parser("train", help="train from a TOML config")
     t.add_argument("config")
     t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")
