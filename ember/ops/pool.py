@@ -120,6 +120,21 @@ def _offset_slices(ks, st, dil, oh, ow):
                    slice(q, q + st[1] * (ow - 1) + 1, st[1]))
 
 
+def _max_of_four(v):
+    """Max and first-max position of four same-shaped views (a 2x2 window, in window order) as a tree of
+    pairwise maxima: 5 passes over the output instead of the running loop's 10.  Ties keep the earlier
+    position (strict ``>``), as the loop does."""
+    hi01 = v[1] > v[0]
+    m01 = np.maximum(v[0], v[1])
+    hi23 = v[3] > v[2]
+    m23 = np.maximum(v[2], v[3])
+    hi = m23 > m01
+    out = np.maximum(m01, m23, out=m01)
+    k = hi23.view(np.uint8) + np.uint8(2)       # 2 or 3 where the second pair wins ...
+    k = np.where(hi, k, hi01.view(np.uint8))     # ... else 0 or 1
+    return out, k
+
+
 class _MaxPool2d(Function):
     """Running max over the KH*KW shifted strided slices of the -inf padded input (a loop over kernel offsets,
     never over pixels); the winning offset is kept as a small int array.  A strict ``>`` keeps the first
@@ -133,16 +148,19 @@ class _MaxPool2d(Function):
         need_h = (oh - 1) * st[0] + dil[0] * (ks[0] - 1) + 1
         need_w = (ow - 1) * st[1] + dil[1] * (ks[1] - 1) + 1
         xp_ = _padded(x, pad, (max(0, need_h - h - pad[0]), max(0, need_w - w - pad[1])), -np.inf)
-        out = k = None
-        for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
-            v = xp_[sl]
-            if out is None:
-                out = v.copy()
-                k = np.zeros(out.shape, dtype=np.uint8 if ks[0] * ks[1] < 256 else np.int32)
-                continue
-            better = v > out
-            np.maximum(out, v, out=out)          # propagates NaN like PyTorch
-            np.putmask(k, better, j)
+        if ks[0] * ks[1] == 4:
+            out, k = _max_of_four([xp_[sl] for sl in _offset_slices(ks, st, dil, oh, ow)])
+        else:
+            out = k = None
+            for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
+                v = xp_[sl]
+                if out is None:
+                    out = v.copy()
+                    k = np.zeros(out.shape, dtype=np.uint8 if ks[0] * ks[1] < 256 else np.int32)
+                    continue
+                better = v > out
+                np.maximum(out, v, out=out)          # propagates NaN like PyTorch
+                np.putmask(k, better, j)
         # channel-major input (a convolution's output): give the gradient the same layout, so the conv
         # backward that consumes it needs no transposing copy
         cmajor = n > 1 and c > 1 and x.strides[1] > x.strides[0]
