@@ -59,6 +59,38 @@ def sample_text(model, chars, prompt="ROMEO:", n=300, temperature=0.8) -> str:
     return "".join(chars[i] for i in model.sample([stoi[c] for c in prompt], n=n, temperature=temperature))
 
 
+def train_and_report(model, opt, sched, steps, name, seq, eval_seq, args, rng, data, log_path):
+    """The loop both language-model examples share: ``steps`` updates on random windows of ``seq`` characters
+    (cross-entropy on the flattened (N*T, vocab) logits, gradient norm clipped to 1, the schedule stepped
+    every update), a validation line every ``args.eval_every`` steps; then the validation loss over the whole
+    validation text (windows of ``eval_seq``) and a sample, printed and logged."""
+    train, val, chars = data
+    log = open(log_path, "w")
+    with Timer() as t:
+        for step in range(steps):
+            x, y = batches(train, rng, args.batch, seq)
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x).reshape(-1, len(chars)), y.reshape(-1))
+            loss.backward()
+            ember.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            if (step + 1) % args.eval_every == 0 and step + 1 < steps:
+                line = (f"step {step + 1}: train loss {loss.item():.3f}, val loss "
+                        f"{evaluate(model, val, seq=eval_seq):.3f} (100k chars), {time.perf_counter() - t.t0:.0f}s")
+                print(line, flush=True)
+                log.write(line + "\n")
+    n_val = 10_000 if args.quick else len(val)
+    v = evaluate(model, val, seq=eval_seq, max_chars=n_val)
+    text = sample_text(model, chars, n=60 if args.quick else 300)
+    print(text)
+    line = (f"{name}: validation loss {v:.3f} nats/char on {n_val:,} validation chars "
+            f"({'meets' if v <= 1.7 else 'above'} the 1.7 target), {steps} steps in {t.seconds:.0f}s")
+    print(line)
+    log.write(text + "\n" + line + "\n")
+    log.close()
+
+
 def main():
     args = parse_args(__doc__, steps=(int, 1500, "training steps"), cell=(str, "lstm", "lstm or gru"),
                       hidden=(int, 256, "hidden units"), layers=(int, 1, "recurrent layers"),
@@ -80,30 +112,8 @@ def main():
     opt = ember.optim.Adam(model.parameters(), lr=args.lr)
     steps = 5 if args.quick else args.steps
     sched = ember.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=args.lr / 30)
-    log = open(args.out / f"char_rnn_{args.cell}.log", "w")
-    with Timer() as t:
-        for step in range(steps):
-            x, y = batches(train, rng, args.batch, args.seq)
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x).reshape(-1, len(chars)), y.reshape(-1))
-            loss.backward()
-            ember.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            if (step + 1) % args.eval_every == 0 and step + 1 < steps:
-                line = (f"step {step + 1}: train loss {loss.item():.3f}, val loss {evaluate(model, val):.3f} "
-                        f"(100k chars), {time.perf_counter() - t.t0:.0f}s")
-                print(line, flush=True)
-                log.write(line + "\n")
-    n_val = 10_000 if args.quick else len(val)
-    v = evaluate(model, val, max_chars=n_val)
-    text = sample_text(model, chars, n=60 if args.quick else 300)
-    print(text)
-    line = (f"char-RNN ({args.cell.upper()}): validation loss {v:.3f} nats/char on {n_val:,} validation "
-            f"chars ({'meets' if v <= 1.7 else 'above'} the 1.7 target), {steps} steps in {t.seconds:.0f}s")
-    print(line)
-    log.write(text + "\n" + line + "\n")
-    log.close()
+    train_and_report(model, opt, sched, steps, f"char-RNN ({args.cell.upper()})", args.seq, 128, args, rng,
+                     (train, val, chars), args.out / f"char_rnn_{args.cell}.log")
 
 
 if __name__ == "__main__":

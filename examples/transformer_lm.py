@@ -8,16 +8,13 @@ and took ~60% of the step time in a profile (--activation gelu / gelu_tanh to co
 
 Run:  python examples/transformer_lm.py [--steps 2000] [--d-model 128] [--layers 3] [--ctx 64] [--quick]
 """
-from _common import parse_args, Timer
-
-import time
+from _common import parse_args
 
 import numpy as np
 
 import ember
-import ember.nn.functional as F
 from ember.models import TransformerLM
-from char_rnn import load_text, batches, evaluate, sample_text
+from char_rnn import load_text, train_and_report
 
 
 def main():
@@ -41,30 +38,8 @@ def main():
     opt = ember.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps = 5 if args.quick else args.steps
     sched = ember.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.1)
-    log = open(args.out / "transformer_lm.log", "w")
-    with Timer() as t:
-        for step in range(steps):
-            x, y = batches(train, rng, args.batch, args.ctx)
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x).reshape(-1, len(chars)), y.reshape(-1))
-            loss.backward()
-            ember.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            if (step + 1) % args.eval_every == 0 and step + 1 < steps:
-                line = (f"step {step + 1}: train loss {loss.item():.3f}, val loss "
-                        f"{evaluate(model, val, seq=args.ctx):.3f} (100k chars), {time.perf_counter() - t.t0:.0f}s")
-                print(line, flush=True)
-                log.write(line + "\n")
-    n_val = 10_000 if args.quick else len(val)
-    v = evaluate(model, val, seq=args.ctx, max_chars=n_val)
-    text = sample_text(model, chars, n=60 if args.quick else 300)
-    print(text)
-    line = (f"transformer LM: validation loss {v:.3f} nats/char on {n_val:,} validation chars "
-            f"({'meets' if v <= 1.7 else 'above'} the 1.7 target), {steps} steps in {t.seconds:.0f}s")
-    print(line)
-    log.write(text + "\n" + line + "\n")
-    log.close()
+    train_and_report(model, opt, sched, steps, "transformer LM", args.ctx, args.ctx, args, rng, (train, val, chars),
+                     args.out / "transformer_lm.log")
 
 
 if __name__ == "__main__":
