@@ -285,3 +285,13 @@ def test_onecycle_steps_per_optimizer_step_over_the_whole_run(tmp_path, capsys):
     cfg["scheduler"] = {"name": "onecycle", "interval": "hourly"}
     code, _, err = _run(["train", str(_write(tmp_path, cfg))], capsys)
     assert code == 2 and "interval must be 'epoch' or 'step', got 'hourly'" in err
+
+
+def test_summary_flag_prints_the_parameter_table(tmp_path, capsys):
+    cfg = _shrunk(tmp_path, "xor_mlp")
+    code, out, err = _run(["train", str(_write(tmp_path, cfg)), "--summary"], capsys)
+    assert code == 0, err
+    # MLP 2-16-2 (two logits): (2+1)*16 = 48 and (16+1)*2 = 34 parameters, both checked against the formula
+    assert re.search(r"Linear\s+\(16,\)\s+48\s+\(2\+1\)\*16\s+ok", out), out
+    assert re.search(r"Linear\s+\(2,\)\s+34\s+\(16\+1\)\*2\s+ok", out), out
+    assert re.search(r"^total\s+\(2,\)\s+82\b", out, re.M), out

@@ -246,6 +246,8 @@ def _parser() -> _Parser:
     t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")
     t.add_argument("--epochs", type=int, help="override the config's epochs")
     t.add_argument("--output", help="override the config's output folder")
+    t.add_argument("--summary", action="store_true", help="print the per-layer parameter table first (as "
+                                                          "summary = true in the config)")
     for q in (d, t):
         q.add_argument("-q", "--quiet", action="store_true", help="print only the results")
         q.add_argument("-v", "--verbose", action="store_true", help="progress bar even when not on a terminal")
@@ -280,6 +282,8 @@ def main(argv=None) -> int:
                 cfg["epochs"] = args.epochs
             if args.output is not None:
                 cfg["output"] = args.output
+            if args.summary:
+                cfg["summary"] = True
             cfg = validate_config(cfg, args.config)
             if args.resume is not None and not os.path.isfile(args.resume):
                 raise CLIError(f"--resume: checkpoint {args.resume} not found")
