@@ -271,7 +271,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            _remove_from(self, name)
+            _remove_from(self, name, keep="_parameters")     # a re-assigned parameter keeps its position
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
@@ -284,7 +284,7 @@ class Module:
         if isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            _remove_from(self, name)
+            _remove_from(self, name, keep="_modules")        # a re-assigned child keeps its position
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -721,11 +721,15 @@ class Module:
         return main + ")"
 
 
-def _remove_from(module: Module, name: str) -> None:
+def _remove_from(module: Module, name: str, keep: str | None = None) -> None:
+    """Forget ``name`` everywhere except in the store ``keep``, where a re-assignment overwrites the entry
+    in place, so it keeps its position in ``named_children()``, ``parameters()`` and ``state_dict()``."""
     d = module.__dict__
     if name in d:
         del d[name]
     for key in ("_parameters", "_buffers", "_modules"):
+        if key == keep:
+            continue
         store = d.get(key)
         if store is not None and name in store:
             del store[name]

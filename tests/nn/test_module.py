@@ -226,3 +226,30 @@ def test_deepcopy_module_and_buffer_marker():
     mod.count = nn.Buffer(ember.tensor(3))
     mod.tmp = nn.Buffer(ember.zeros(1), persistent=False)
     assert list(mod.state_dict()) == ["count"] and [n for n, _ in mod.named_buffers()] == ["count", "tmp"]
+
+
+def _reassign_orders(lib):
+    class M(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = lib.nn.Linear(1, 1)
+            self.b = lib.nn.Linear(1, 1)
+            self.p = lib.nn.Parameter(lib.ones(1))
+            self.q = lib.nn.Parameter(lib.ones(1))
+
+    m = M()
+    m.a = lib.nn.Linear(1, 2)                    # re-assigned child: stays first
+    m.p = lib.nn.Parameter(lib.zeros(1))         # re-assigned parameter: stays first
+    out = [[n for n, _ in m.named_children()], [n for n, _ in m.named_parameters()], list(m.state_dict()),
+           [tuple(p.shape) for p in m.parameters()]]
+    m.a = None
+    out.append([n for n, _ in m.named_children()])
+    m.a = lib.nn.Linear(1, 3)                    # a child set to None and back keeps its slot too
+    out.append(list(m.state_dict()))
+    m.b = lib.nn.Parameter(lib.ones(1))          # a child replaced by a parameter moves to the parameters
+    out.append(([n for n, _ in m.named_children()], [n for n, _ in m.named_parameters()]))
+    return out
+
+
+def test_reassigned_child_and_parameter_keep_their_position():
+    assert _reassign_orders(ember) == _reassign_orders(torch)
