@@ -7,6 +7,13 @@ DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test test-fast bench install clean
 
+# ember reads datasets from its data root: $EMBER_DATA, else ~/.cache/ember.  The project's own machines keep the
+# real MNIST, Fashion-MNIST and Tiny Shakespeare files beside the checkout; use them when that folder exists (a
+# user's clone has none: the real-data tests then skip with their reason, unless EMBER_DATA is set).
+ifneq ($(wildcard ../shared/data),)
+export EMBER_DATA ?= $(abspath ../shared/data)
+endif
+
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -1,7 +1,7 @@
 """Data loading speed: one epoch over MNIST's training set in batches of 128 with ``Normalize``.
 
 Compares ember's ``DataLoader`` with ``torch.utils.data.DataLoader`` on the same uint8 arrays (the real MNIST
-files from ``../shared/data`` when present, else 60,000 random 28x28 images), each the way a user writes it:
+files from ember's data root when present, else 60,000 random 28x28 images), each the way a user writes it:
 
 * dataset: an MNIST-style dataset whose transform is ``Compose([ToTensor(), Normalize(...)])`` (ember's
   ``MNIST`` fetches and normalizes a batch at once; for torch, a minimal Dataset doing the same per sample
@@ -29,17 +29,18 @@ from ember.data.datasets import MNIST  # noqa: E402
 from ember.data.transforms import Compose, Normalize, ToTensor  # noqa: E402
 
 MEAN, STD = 0.1307, 0.3081
-DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def load_arrays():
     """The MNIST training images/labels, or random stand-ins of the same shape."""
-    if (DATA / "mnist").is_dir():
-        ds = MNIST(str(DATA))
+    try:
+        ds = MNIST()                                    # ember's data root ($EMBER_DATA or the cache folder)
         return ds.data.numpy(), ds.targets.numpy(), "real MNIST"
+    except RuntimeError:
+        pass
     rng = np.random.default_rng(0)
     return (rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 60000),
-            "random 28x28 arrays (../shared/data absent)")
+            "random 28x28 arrays (MNIST not in the data root)")
 
 
 def epoch_time(loader, repeats: int) -> float:

@@ -10,8 +10,6 @@ import time
 # examples run from a checkout without installing: make `import ember` find the package
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 def parse_args(description: str, **extra) -> argparse.Namespace:
     """--quick (a few batches, for the smoke tests), --out DIR (PNGs and logs), --seed, plus ``extra``
@@ -46,14 +44,18 @@ def savefig(fig, path) -> None:
 
 def load_mnist_arrays(kind: str = "mnist", quick: bool = False):
     """(X_train, y_train, X_test, y_test) as float32 arrays in [0, 1] of shape (N, 1, 28, 28) and int64 labels,
-    read with ember's IDX reader from ../shared/data (or EMBER_DATA/<kind>)."""
+    read with ember's IDX reader from ember's data root ($EMBER_DATA, else the user's cache folder; downloaded
+    there when missing).  Without the files and without a network it exits with one line naming them."""
     import numpy as np
     from ember.data.datasets import MNIST, FashionMNIST
-    root = pathlib.Path(os.environ.get("EMBER_DATA", SHARED_DATA)) / ("mnist" if kind == "mnist" else "fashion-mnist")
     cls = MNIST if kind == "mnist" else FashionMNIST
+    try:
+        cls(train=True, download=True)
+    except RuntimeError as e:
+        sys.exit(f"{pathlib.Path(sys.argv[0]).name}: {e}")
     out = []
     for train in (True, False):
-        ds = cls(root=str(root), train=train)
+        ds = cls(train=train)
         x = np.asarray(ds.data, dtype=np.float32).reshape(-1, 1, 28, 28) / 255.0
         y = np.asarray(ds.targets, dtype=np.int64)
         if quick:
@@ -72,3 +74,13 @@ def evaluate(model, loader) -> float:
             correct += int((model(x).argmax(1) == y).sum())
             total += len(y)
     return correct / total
+
+
+def read_tiny_shakespeare() -> str:
+    """The text of Tiny Shakespeare from ember's data root (downloaded there when missing); without the file
+    and without a network it exits with one line naming it."""
+    from ember.data.datasets import TinyShakespeare
+    try:
+        return pathlib.Path(TinyShakespeare.find(download=True)).read_text()
+    except RuntimeError as e:
+        sys.exit(f"{pathlib.Path(sys.argv[0]).name}: {e}")

@@ -8,7 +8,7 @@ machine (--threads; measured ~6x faster than OpenBLAS's default under load).
 
 Run:  python examples/char_rnn.py [--cell lstm|gru] [--steps 1500] [--hidden 256] [--layers 1] [--quick]
 """
-from _common import parse_args, SHARED_DATA, Timer
+from _common import parse_args, read_tiny_shakespeare, Timer
 
 import time
 
@@ -21,7 +21,7 @@ from ember.models import CharRNN
 
 def load_text():
     """Tiny Shakespeare as int64 character ids: (train 90%, validation 10%, sorted vocabulary)."""
-    text = (SHARED_DATA / "tinyshakespeare" / "input.txt").read_text()
+    text = read_tiny_shakespeare()
     chars = sorted(set(text))
     lut = np.zeros(max(map(ord, chars)) + 1, np.int64)
     lut[[ord(c) for c in chars]] = np.arange(len(chars))

@@ -1,4 +1,4 @@
-"""Shared pytest set-up: a fixed seed per test, and the path of the shared real datasets."""
+"""Shared pytest set-up: a fixed seed per test, and ember's data root for the tests that read real datasets."""
 import os
 import pathlib
 
@@ -12,7 +12,11 @@ import pytest  # noqa: E402
 
 import ember  # noqa: E402
 
-SHARED_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from ember.data.root import data_root  # noqa: E402
+
+# what the real-data tests read, as laid out under the data root ($EMBER_DATA, else the user's cache folder)
+REAL_DATA = {"mnist": "mnist/train-images-idx3-ubyte.gz", "fashion-mnist": "fashion-mnist/train-images-idx3-ubyte.gz",
+             "tinyshakespeare": "tinyshakespeare/input.txt"}
 
 
 @pytest.fixture(autouse=True)
@@ -23,8 +27,13 @@ def _seed():
 
 
 @pytest.fixture
-def shared_data():
-    if not SHARED_DATA.exists():
-        pytest.skip(f"shared data folder {SHARED_DATA} not present")
-    return SHARED_DATA
+def real_data():
+    """The data root, when it holds the real datasets (MNIST, Fashion-MNIST, Tiny Shakespeare); else the test is
+    skipped with the reason naming what is missing and where it was looked for."""
+    root = pathlib.Path(data_root())
+    missing = [name for name, rel in REAL_DATA.items() if not (root / rel).exists()]
+    if missing:
+        pytest.skip(f"real datasets {', '.join(missing)} not in the data root {root} (set EMBER_DATA to a folder "
+                    f"holding {', '.join(REAL_DATA.values())}, or download them: see README)")
+    return root
 

@@ -167,9 +167,9 @@ lr = 0.003
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["fashion_cnn", "vae_mnist", "gan_mnist", "siamese_mnist", "rbm_mnist",
                                   "autoencoder_mnist", "mlp_mnist"])
-def test_shipped_configs_run_one_epoch_on_a_subset(tmp_path, capsys, shared_data, name):
+def test_shipped_configs_run_one_epoch_on_a_subset(tmp_path, capsys, real_data, name):
     text = (ROOT / "configs" / f"{name}.toml").read_text()
-    text = text.replace("../shared/data", shared_data.as_posix()).replace("[data]\n", "[data]\nsubset = 256\n")
+    text = text.replace("[data]\n", "[data]\nsubset = 256\n")
     cfg = tmp_path / f"{name}.toml"
     cfg.write_text(text)
     code, out, err = _run(["train", str(cfg), "-q", "--epochs", "1", "--output", str(tmp_path / "runs")], capsys)

@@ -98,7 +98,7 @@ def _corrupt(tmp_path, kind):
         return p, "corrupt"
     if kind == "missing":
         p.unlink()
-        return p.name[:-3], "not found"
+        return p.name, "missing"
     raise AssertionError(kind)
 
 
@@ -110,6 +110,27 @@ def test_corrupt_files_raise_clear_errors(tmp_path, kind):
         MNIST(tmp_path)
     msg = str(e.value)
     assert what in msg and (str(path) in msg or str(path) in msg.replace("'", "")), msg
+
+
+def test_missing_files_message_names_files_checksums_and_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(MNIST, "mirrors", ["file:///nonexistent/"])       # offline: every mirror fails
+    with pytest.raises(RuntimeError) as e:
+        MNIST(tmp_path / "root", download=True)
+    msg = str(e.value)
+    assert "\n" not in msg and str(tmp_path / "root" / "MNIST" / "raw") in msg
+    for name, md5 in MNIST.resources:
+        assert name in msg and md5 in msg
+
+
+def test_default_root_is_the_data_root(tmp_path, monkeypatch):
+    from ember.data.root import data_root
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path / "d"))
+    assert data_root() == str(tmp_path / "d")
+    _write_mnist(tmp_path / "d" / "mnist")
+    assert len(MNIST()) == 6
+    monkeypatch.delenv("EMBER_DATA")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data_root() == str(tmp_path / "cache" / "ember")
 
 
 def test_mismatched_counts(tmp_path):
@@ -131,14 +152,14 @@ def test_download_from_mirror_verifies_md5(tmp_path, monkeypatch):
     assert len(ds) == 6 and (root / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").is_file()
     shutil.rmtree(root)
     monkeypatch.setattr(MNIST, "resources", [(n, "0" * 32) for n, _ in MNIST.resources])
-    with pytest.raises(RuntimeError, match="MD5"):
+    with pytest.raises(RuntimeError, match="md5"):
         MNIST(root, download=True)
     assert not any((root / "MNIST" / "raw").iterdir())   # nothing half-written is left behind
 
 
-def test_real_mnist(shared_data):
-    train = MNIST(shared_data, train=True)
-    test = MNIST(shared_data, train=False)
+def test_real_mnist(real_data):
+    train = MNIST(real_data, train=True)
+    test = MNIST(real_data, train=False)
     assert len(train) == 60000 and len(test) == 10000
     assert train.data.shape == (60000, 28, 28)
     assert np.bincount(train.targets.numpy()).tolist() == TRAIN_COUNTS
@@ -154,9 +175,9 @@ def test_real_mnist(shared_data):
     assert yb.numpy().tolist() == train.targets.numpy()[:16].tolist()
 
 
-def test_real_fashion_mnist(shared_data):
-    train = FashionMNIST(shared_data)
-    test = FashionMNIST(shared_data, train=False)
+def test_real_fashion_mnist(real_data):
+    train = FashionMNIST(real_data)
+    test = FashionMNIST(real_data, train=False)
     assert len(train) == 60000 and len(test) == 10000
     assert np.bincount(train.targets.numpy()).tolist() == [6000] * 10
     assert np.bincount(test.targets.numpy()).tolist() == [1000] * 10
@@ -221,8 +242,8 @@ def test_char_corpus_roundtrip_and_windows(tmp_path):
     assert v.decode(v.encode("éab")) == "éab"
 
 
-def test_tiny_shakespeare(shared_data):
-    ds = TinyShakespeare(shared_data, seq_len=32)
+def test_tiny_shakespeare(real_data):
+    ds = TinyShakespeare(real_data, seq_len=32)
     assert ds.corpus.vocab_size == 65 and ds.corpus.text.startswith("First Citizen:")
     assert ds.corpus.decode(ds[0][0]) == ds.corpus.text[:32]
 

@@ -5,17 +5,15 @@ per dimension) followed by the raw values.  Labels use magic 2049 (uint8, 1-D), 
 ``read_idx`` checks the magic number, the dimensions and the data size, and names the file in every error.
 
 ``MNIST(root)`` looks for the four files in ``root`` itself, in ``root/MNIST/raw`` (torchvision's layout) and
-in ``root/mnist``; with ``download=True`` missing files are fetched from the canonical mirrors into
-``root/MNIST/raw`` and checked against their MD5 sums.
+in ``root/mnist``; ``root`` defaults to ember's data root (``$EMBER_DATA``, else the user's cache folder: see
+``ember.data.root``).  With ``download=True`` missing files are fetched from the canonical mirrors into
+``root/MNIST/raw`` and checked against their MD5 sums; offline, the error names each file, its MD5 and the folder
+to copy it to.
 """
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
-import shutil
-import tempfile
-import urllib.request
 import zlib
 from typing import Callable
 
@@ -24,6 +22,7 @@ import numpy as np
 from ...tensor import Tensor
 from ..dataset import Dataset
 from ..dataloader import _Stacked
+from ..root import DatasetNotFoundError, fetch, missing_message, resolve_root
 
 __all__ = ["read_idx", "MNIST", "FashionMNIST"]
 
@@ -95,19 +94,12 @@ def read_idx(path, expected_magic: int | None = None) -> np.ndarray:
     return arr
 
 
-def _md5(path: str) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class MNIST(Dataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images of 28x28, labels 0..9.
 
     Args:
-        root: a folder holding the IDX files (gzip or raw), directly or in ``MNIST/raw`` or ``mnist``.
+        root: a folder holding the IDX files (gzip or raw), directly or in ``MNIST/raw`` or ``mnist``; default
+            (None): ember's data root.
         train: the training set (``True``) or the test set.
         transform: applied to each image, a ``uint8`` array of shape ``(28, 28)``; without one an image comes
             as a float tensor ``(1, 28, 28)`` with values in [0, 1].
@@ -117,7 +109,7 @@ class MNIST(Dataset):
     ``.data`` (a ``uint8`` tensor ``(N, 28, 28)``), ``.targets`` (``int64`` tensor ``(N,)``) and ``.classes``
     are as in torchvision.
 
-    >>> train = MNIST("../shared/data", train=True)
+    >>> train = MNIST(train=True)          # from the data root; download=True fetches the files
     >>> img, label = train[0]            # tensor (1, 28, 28), 5
     """
 
@@ -132,9 +124,9 @@ class MNIST(Dataset):
                "8 - eight", "9 - nine"]
     _folder_names = ("mnist",)
 
-    def __init__(self, root, train: bool = True, transform: Callable | None = None,
+    def __init__(self, root=None, train: bool = True, transform: Callable | None = None,
                  target_transform: Callable | None = None, download: bool = False) -> None:
-        self.root = os.path.expanduser(os.fspath(root))
+        self.root = resolve_root(root)
         self.train = train
         self.transform = transform
         self.target_transform = target_transform
@@ -167,9 +159,11 @@ class MNIST(Dataset):
         for p in self._candidates(name):
             if os.path.isfile(p):
                 return p
-        raise RuntimeError(f"{type(self).__name__}: dataset file {name}[.gz] not found; looked in "
-                           f"{sorted(set(os.path.dirname(p) for p in self._candidates(name)))}. "
-                           f"You can use download=True to download it")
+        missing = [(f, c) for f, c in self.resources
+                   if not any(os.path.isfile(p) for p in self._candidates(f[:-3]))] or self.resources
+        raise DatasetNotFoundError(
+            missing_message(type(self).__name__, self.raw_folder, missing, self.mirrors)
+            + f" (looked in {', '.join(sorted(set(os.path.dirname(p) for p in self._candidates(name))))})")
 
     def _check_exists(self) -> bool:
         try:
@@ -183,32 +177,7 @@ class MNIST(Dataset):
         """Download the missing files from ``mirrors`` into ``raw_folder`` and verify their MD5 sums."""
         if self._check_exists():
             return
-        os.makedirs(self.raw_folder, exist_ok=True)
-        for fname, md5 in self.resources:
-            target = os.path.join(self.raw_folder, fname)
-            if os.path.isfile(target) and _md5(target) == md5:
-                continue
-            errors = []
-            for mirror in self.mirrors:
-                url = mirror + fname
-                fd, tmp = tempfile.mkstemp(dir=self.raw_folder, suffix=".part")
-                os.close(fd)
-                try:
-                    with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as out:
-                        shutil.copyfileobj(resp, out)
-                    got = _md5(tmp)
-                    if got != md5:
-                        errors.append(f"{url}: MD5 {got} does not match the expected {md5}")
-                        continue
-                    os.replace(tmp, target)
-                    break
-                except OSError as e:
-                    errors.append(f"{url}: {e}")
-                finally:
-                    if os.path.exists(tmp):
-                        os.remove(tmp)
-            else:
-                raise RuntimeError(f"{type(self).__name__}: could not download {fname}:\n  " + "\n  ".join(errors))
+        fetch(type(self).__name__, self.raw_folder, self.resources, self.mirrors)
 
     # -- data ----------------------------------------------------------------------------------------------
     @property

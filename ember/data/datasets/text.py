@@ -4,7 +4,7 @@
 vocabulary and splits the encoded text into train/val parts; ``TextDataset`` serves ``(input, target)``
 windows of ``seq_len`` ids, the target being the input shifted by one character.
 
->>> corpus = CharCorpus("../shared/data/tinyshakespeare/input.txt")
+>>> corpus = CharCorpus("input.txt")
 >>> train = corpus.dataset("train", seq_len=64)
 >>> x, y = train[0]          # y[t] == x[t + 1]
 """
@@ -18,6 +18,7 @@ import numpy as np
 from ...tensor import Tensor
 from ..dataset import Dataset
 from ..dataloader import _Stacked
+from ..root import DatasetNotFoundError, fetch, missing_message, resolve_root
 
 __all__ = ["CharVocab", "CharCorpus", "TextDataset", "TinyShakespeare"]
 
@@ -186,19 +187,31 @@ class CharCorpus:
 
 
 class TinyShakespeare(TextDataset):
-    """Karpathy's Tiny Shakespeare as character windows: ``root`` holds ``input.txt`` directly or in
-    ``tinyshakespeare/``.  ``train=False`` gives the last ``val_fraction`` of the text.  ``.corpus`` holds
-    the ``CharCorpus`` (vocabulary, encode/decode)."""
+    """Karpathy's Tiny Shakespeare as character windows: ``root`` (default: ember's data root) holds
+    ``input.txt`` directly or in ``tinyshakespeare/``; ``download=True`` fetches it into ``root/tinyshakespeare``
+    (checked against its published SHA-256).  ``train=False`` gives the last ``val_fraction`` of the text.
+    ``.corpus`` holds the ``CharCorpus`` (vocabulary, encode/decode)."""
 
-    def __init__(self, root, train: bool = True, seq_len: int = 64, stride: int = 1,
-                 val_fraction: float = 0.1) -> None:
-        root = os.fspath(root)
-        for p in (os.path.join(root, "input.txt"), os.path.join(root, "tinyshakespeare", "input.txt"), root):
+    mirrors = ["https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/"]
+    resources = [("input.txt", "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed")]
+
+    @classmethod
+    def find(cls, root=None, download: bool = False) -> str:
+        """The path of ``input.txt`` under ``root`` (downloading it first with ``download=True``)."""
+        root = resolve_root(root)
+        candidates = (os.path.join(root, "input.txt"), os.path.join(root, "tinyshakespeare", "input.txt"), root)
+        for p in candidates:
             if os.path.isfile(p):
-                break
-        else:
-            raise FileNotFoundError(f"TinyShakespeare: input.txt not found in {root!r} or "
-                                    f"{os.path.join(root, 'tinyshakespeare')!r}")
-        self.corpus = CharCorpus(p, val_fraction=val_fraction)
+                return p
+        folder = os.path.join(root, "tinyshakespeare")
+        if download:
+            fetch(cls.__name__, folder, cls.resources, cls.mirrors)
+            return os.path.join(folder, "input.txt")
+        raise DatasetNotFoundError(missing_message(cls.__name__, folder, cls.resources, cls.mirrors)
+                                   + f" (looked for input.txt in {root} and {folder})")
+
+    def __init__(self, root=None, train: bool = True, seq_len: int = 64, stride: int = 1,
+                 val_fraction: float = 0.1, download: bool = False) -> None:
+        self.corpus = CharCorpus(self.find(root, download), val_fraction=val_fraction)
         ids = self.corpus.train_ids if train else self.corpus.val_ids
         super().__init__(ids, seq_len, stride, self.corpus.vocab)
