@@ -55,13 +55,14 @@ def build_data(cfg: dict, split: str):
         if name in ("mnist", "fashion-mnist"):
             from ..data.datasets import MNIST, FashionMNIST
             cls = MNIST if name == "mnist" else FashionMNIST
-            ds = cls(d["path"], train=split == "train")
+            ds = cls(d.get("path") or d.get("root"), train=split == "train", download=d.get("download", False))
             return (_to_tensor_dataset(ds, d.get("subset") if split == "train" else None, opts=d),
                     {"num_classes": 10, "input_size": 28, "channels": 1})
         if name == "synthetic":
             return _synthetic(d, split)
-        from ..data.datasets import CharCorpus
-        corpus = CharCorpus(d["path"], val_fraction=max(d.get("val_fraction", 0.1), 1e-3))
+        from ..data.datasets import CharCorpus, TinyShakespeare
+        corpus = CharCorpus(TinyShakespeare.find(d.get("path") or d.get("root"), d.get("download", False)),
+                            val_fraction=max(d.get("val_fraction", 0.1), 1e-3))
         seq_len = d.get("seq_len", 100)
         ds = corpus.dataset("train" if split == "train" else "val", seq_len=seq_len, stride=d.get("stride", seq_len))
         if d.get("subset") and split == "train":

@@ -45,9 +45,9 @@ SCHEDULERS = {"step": "StepLR", "multistep": "MultiStepLR", "exponential": "Expo
               "cosine": "CosineAnnealingLR", "plateau": "ReduceLROnPlateau", "onecycle": "OneCycleLR",
               "linear": "LinearLR"}
 DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction", *IMAGE_OPTIONS},
-             "mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
-             "fashion-mnist": {"name", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
-             "text": {"name", "path", "seq_len", "stride", "val_fraction", "subset"},
+             "mnist": {"name", "root", "download", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
+             "fashion-mnist": {"name", "root", "download", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
+             "text": {"name", "root", "download", "path", "seq_len", "stride", "val_fraction", "subset"},
              "synthetic": SYNTHETIC_COMMON.union(*SYNTHETIC_KINDS.values())}
 
 
@@ -207,8 +207,17 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
         raise CLIError(f"{_where(src, 'data.' + bad[0])} is not a key of dataset {dname!r}; allowed: "
                        f"{', '.join(sorted(DATA_KEYS[dname]))}")
     if dname not in ("digits", "synthetic"):
-        if "path" not in data:
-            raise CLIError(f"{src}: dataset {dname!r} needs 'data.path'")
+        # files come from data.path (a folder, or the text file), else data.root, else ember's data root
+        # ($EMBER_DATA or the user's cache folder); download = true fetches missing files into the root
+        if "download" in data and not isinstance(data["download"], bool):
+            raise CLIError(f"{_where(src, 'data.download')} must be true or false, got {data['download']!r}")
+        for key in ("root", "path"):
+            if key in data and not isinstance(data[key], str):
+                raise CLIError(f"{_where(src, 'data.' + key)} must be a string (a folder), got {data[key]!r}")
+        if "root" in data:
+            raw = os.path.expanduser(data["root"])
+            data["root"] = raw if os.path.isabs(raw) else os.path.normpath(os.path.join(base_dir, raw))
+    if dname not in ("digits", "synthetic") and "path" in data:
         raw = os.path.expanduser(str(data["path"]))
         # a relative path is looked up from the config file's folder, then from the current folder
         tries = [os.path.normpath(os.path.join(base_dir, raw)), os.path.abspath(raw)]
