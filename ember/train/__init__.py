@@ -5,10 +5,10 @@ and resumable training checkpoints.
     history = Trainer(model, loss_fn, optimizer, metrics=["accuracy"]).fit(train_loader, epochs=10)
 """
 from .history import History  # noqa: F401
-from .callbacks import (Callback, EarlyStopping, ModelCheckpoint, LRSchedulerCallback, CSVLogger,  # noqa: F401
-                        TerminateOnNaN, ProgressBar, LambdaCallback)
+from .callbacks import (Callback, EarlyStopping, ModelCheckpoint, BackupAndRestore, LRSchedulerCallback,  # noqa: F401
+                        CSVLogger, TerminateOnNaN, ProgressBar, LambdaCallback)
 from .checkpoint import save_checkpoint, load_checkpoint  # noqa: F401
 from .trainer import Trainer  # noqa: F401
 
-__all__ = ["Trainer", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "LRSchedulerCallback",
-           "CSVLogger", "TerminateOnNaN", "ProgressBar", "LambdaCallback", "save_checkpoint", "load_checkpoint"]
+__all__ = ["Trainer", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "BackupAndRestore",
+           "LRSchedulerCallback", "CSVLogger", "TerminateOnNaN", "ProgressBar", "LambdaCallback", "save_checkpoint", "load_checkpoint"]

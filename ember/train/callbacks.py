@@ -15,14 +15,26 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 import warnings
 
 from .history import metric_mode
 
-__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "LRSchedulerCallback", "CSVLogger", "TerminateOnNaN",
-           "ProgressBar", "LambdaCallback"]
+__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "BackupAndRestore", "LRSchedulerCallback", "CSVLogger",
+           "TerminateOnNaN", "ProgressBar", "LambdaCallback"]
 
 _auto_mode = metric_mode   # mode='auto': one rule shared with History.plot
+
+
+def nonfinite_parameter(model):
+    """The name of the first parameter or buffer of ``model`` holding NaN or infinity, or None when all are
+    finite (what a checkpoint must never be written with)."""
+    from ..backend import np
+    for name, t in model.state_dict().items():
+        a = getattr(t, "_data", t)
+        if getattr(a, "dtype", None) is not None and a.dtype.kind in "fc" and not np.isfinite(a).all():
+            return name
+    return None
 
 
 def _check_mode(who: str, mode: str, monitor: str) -> str:
@@ -202,7 +214,8 @@ class ModelCheckpoint(_Monitor):
     (``save_last``) and ``best.safetensors`` whenever ``monitor`` improves (``save_best``).
 
     Each file holds model, optimizer, scheduler, epoch, RNG states and History (see ``ember.train.checkpoint``)
-    and is written atomically, so a crash never leaves a broken ``last`` behind.
+    and is written atomically, so a crash never leaves a broken ``last`` behind.  Weights holding NaN or
+    infinity (a diverged run) are never saved: the previous files stay as they were, with a warning.
     """
 
     def __init__(self, dirpath, monitor: str = "val_loss", mode: str = "auto", save_best: bool = True,
@@ -219,6 +232,8 @@ class ModelCheckpoint(_Monitor):
         os.makedirs(self.dirpath, exist_ok=True)
 
     def on_epoch_end(self, epoch, logs=None):
+        if _refuse_nonfinite(self, epoch):
+            return
         if self.save_best:
             value = self._value(logs)
             if value is not None and self._improved(value):
@@ -234,6 +249,100 @@ class ModelCheckpoint(_Monitor):
 
     def load_state_dict(self, state: dict) -> None:
         self.best = state["best"]
+
+
+def _refuse_nonfinite(cb, epoch) -> bool:
+    """True when the run diverged or the weights are not finite (with a warning when the trainer does not know
+    it diverged)."""
+    if getattr(cb.trainer, "diverged", None) is not None:
+        return True
+    bad = nonfinite_parameter(cb.model)
+    if bad is None:
+        return False
+    if getattr(cb.trainer, "diverged", None) is None:
+        warnings.warn(f"{type(cb).__name__}: '{bad}' holds NaN or infinity after epoch {epoch + 1}; not saving "
+                      f"(the previous checkpoint stays)", RuntimeWarning, stacklevel=3)
+    return True
+
+
+class BackupAndRestore(Callback):
+    """Keras' ``BackupAndRestore``: back the training state up into ``backup_dir`` so that a run killed at any
+    moment (SIGKILL, a crash, a preempted machine) continues where the last backup was taken when the same
+    ``fit`` is called again with the same callback, ending with the weights of an uninterrupted run.
+
+    ``backup_dir/latest.safetensors`` is written atomically at the end of every epoch (``save_freq="epoch"``)
+    or every ``save_freq`` batches (an int); it holds model, optimizer, scheduler, RNG states, the loader
+    position, History and callback states.  ``fit(..., epochs=N)`` on a fresh Trainer with a backup present
+    restores it and trains up to ``N`` epochs in total (Keras' meaning).  ``double_checkpoint`` keeps the
+    previous backup as ``latest.bkp.safetensors`` and falls back to it if the newest cannot be read.
+    ``delete_checkpoint`` removes the backup once training finishes normally (not after an interrupt, a
+    divergence or an error).  Ctrl-C and SIGTERM save into the backup too.  Weights holding NaN or infinity
+    are never backed up.
+
+    >>> trainer.fit(loader, epochs=10, callbacks=[BackupAndRestore("backup")])
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint: bool = False,
+                 delete_checkpoint: bool = True) -> None:
+        if backup_dir is None or (isinstance(backup_dir, str) and not backup_dir):
+            raise ValueError("BackupAndRestore: backup_dir must be a folder path, got an empty value")
+        if save_freq != "epoch" and not (isinstance(save_freq, int) and not isinstance(save_freq, bool)
+                                         and save_freq > 0):
+            raise ValueError(f"BackupAndRestore: save_freq must be 'epoch' or a positive int (batches), got "
+                             f"{save_freq!r}")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq, self.double_checkpoint, self.delete_checkpoint = save_freq, double_checkpoint, \
+            delete_checkpoint
+        self.path = os.path.join(self.backup_dir, "latest.safetensors")
+        self.backup_path = os.path.join(self.backup_dir, "latest.bkp.safetensors")
+        self._batches = 0
+
+    def restore_path(self):
+        """The backup to continue from (the newest readable one), or None when there is none."""
+        from .checkpoint import load_checkpoint
+        from ..io import CheckpointError
+        candidates = [self.path] + ([self.backup_path] if self.double_checkpoint else [])
+        for p in candidates:
+            if not os.path.isfile(p):
+                continue
+            try:
+                load_checkpoint(p)
+            except (CheckpointError, OSError, ValueError) as e:
+                warnings.warn(f"BackupAndRestore: cannot read the backup {p} ({e}); trying an older one",
+                              RuntimeWarning, stacklevel=2)
+                continue
+            return p
+        return None
+
+    def on_train_begin(self, logs=None):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        self._batches = 0
+
+    def _save(self, mid_epoch: bool) -> None:
+        if nonfinite_parameter(self.model) is not None:
+            return
+        if self.double_checkpoint and os.path.isfile(self.path):
+            os.replace(self.path, self.backup_path)
+        self.trainer._save_state(self.path, mid_epoch=mid_epoch)
+
+    def on_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches += 1
+        if self._batches % self.save_freq == 0 and self.trainer._can_save_mid_epoch():
+            self._save(mid_epoch=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch" and not _refuse_nonfinite(self, epoch):
+            self._save(mid_epoch=False)
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and self.trainer is not None and self.trainer._fit_completed:
+            for p in (self.path, self.backup_path):
+                try:
+                    os.remove(p)
+                except FileNotFoundError:
+                    pass
 
 
 def _is_plateau(scheduler) -> bool:
@@ -330,11 +439,21 @@ class CSVLogger(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as a batch's loss is NaN or infinite, saying at which epoch and batch."""
+    """Stop training as soon as a batch's loss is NaN or infinite (and, with ``check_weights``, as soon as an
+    optimizer step leaves a parameter NaN or infinite), saying at which epoch and batch.
 
-    def __init__(self) -> None:
+    The trainer's ``diverged`` then holds ``{"epoch", "batch", "what", "message"}`` (1-based numbers) and
+    checkpoint callbacks keep their last finite files.  ``verbose=0`` leaves the printing to the caller.
+    """
+
+    def __init__(self, check_weights: bool = True, verbose: int = 1) -> None:
+        self.check_weights, self.verbose = check_weights, verbose
         self.message = None
         self._epoch = 0
+        self._seen_step = None
+
+    def on_train_begin(self, logs=None):
+        self._seen_step = getattr(self.trainer, "global_step", 0)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -342,12 +461,23 @@ class TerminateOnNaN(Callback):
     def on_batch_end(self, batch, logs=None):
         logs = logs or {}
         loss = logs.get("batch_loss", logs.get("loss"))
+        what = None
         if loss is not None and not math.isfinite(float(loss)):
-            self.message = (f"TerminateOnNaN: loss is {float(loss)} at epoch {self._epoch + 1}, batch {batch + 1}; "
-                            f"stopping training")
+            what = f"loss is {float(loss)}"
+        elif self.check_weights and self.trainer is not None and self.trainer.global_step != self._seen_step:
+            self._seen_step = self.trainer.global_step
+            bad = nonfinite_parameter(self.model)
+            if bad is not None:
+                what = f"parameter '{bad}' holds NaN or infinity after the optimizer step"
+        if what is None:
+            return
+        self.message = f"TerminateOnNaN: {what} at epoch {self._epoch + 1}, batch {batch + 1}; stopping training"
+        if self.verbose:
             print(self.message, file=sys.stderr)
-            self.trainer.stop_training = True
-            self.trainer.stop_reason = self.message
+        self.trainer.stop_training = True
+        self.trainer.stop_reason = self.message
+        self.trainer.diverged = {"epoch": self._epoch + 1, "batch": batch + 1, "what": what,
+                                 "message": self.message}
 
 
 def _fmt(v) -> str:
@@ -356,32 +486,66 @@ def _fmt(v) -> str:
     return str(v)
 
 
-class ProgressBar(Callback):
-    """A tqdm progress bar over each epoch's batches with the running loss and metrics, then one summary line
-    per epoch (``Epoch 3/10 - 2.1s - loss: 0.1234 - accuracy: 0.9650 - val_loss: ...``).
+def format_seconds(secs: float) -> str:
+    """A duration as the progress lines print it: ``42s``, ``3m05s``, ``1h02m``."""
+    secs = max(0, int(round(secs)))
+    if secs < 60:
+        return f"{secs}s"
+    if secs < 3600:
+        return f"{secs // 60}m{secs % 60:02d}s"
+    return f"{secs // 3600}h{secs % 3600 // 60:02d}m"
 
-    ``verbose``: ``'auto'`` (1 when stdout is a terminal, else 0), 0 (silent), 1 (bar and summary) or 2
-    (summary lines only).  Without tqdm installed, verbose 1 behaves like 2.
+
+class ProgressBar(Callback):
+    """Progress as it suits where the output goes: on a terminal a tqdm bar over each epoch's batches with the
+    running loss and metrics, then one summary line per epoch; elsewhere (a pipe, a log file, a notebook's
+    captured output) plain lines only, which ``| tee`` and ``> log`` keep.
+
+    An epoch line reads ``Epoch 3/10 - 2.1s - loss: 0.1234 - accuracy: 0.9650 - val_loss: ... - ETA 14s`` (the
+    ETA is for the rest of the run).  In plain-line mode a long epoch also prints a progress line every
+    ``log_every`` seconds (30 by default) and/or every ``log_every_steps`` batches:
+    ``Epoch 3/10 - batch 200/937 - 30.1s - loss: 0.2345 - ETA 1m50s`` (the ETA is for the rest of the epoch).
+
+    ``verbose``: ``'auto'`` (1 when the output is a terminal, else 2), 0 (silent), 1 (bar and summary) or 2
+    (plain lines).  Without tqdm installed, verbose 1 behaves like 2.
     """
 
-    def __init__(self, verbose="auto", file=None, mininterval: float = 0.2) -> None:
+    def __init__(self, verbose="auto", file=None, mininterval: float = 0.2, log_every: float | None = 30.0,
+                 log_every_steps: int | None = None) -> None:
         if verbose not in ("auto", 0, 1, 2):
             raise ValueError(f"ProgressBar: verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+        if log_every is not None and not (isinstance(log_every, (int, float)) and log_every > 0):
+            raise ValueError(f"ProgressBar: log_every must be a positive number of seconds or None, got "
+                             f"{log_every!r}")
+        if log_every_steps is not None and not (isinstance(log_every_steps, int) and log_every_steps > 0):
+            raise ValueError(f"ProgressBar: log_every_steps must be a positive int or None, got {log_every_steps!r}")
         self.file, self.mininterval = file, mininterval
         self.verbose = verbose
+        self.log_every, self.log_every_steps = log_every, log_every_steps
         self._bar = None
+        self._epoch_times: list = []
 
     def _mode(self) -> int:
         if self.verbose != "auto":
             return self.verbose
         out = self.file or sys.stdout
-        return 1 if getattr(out, "isatty", lambda: False)() else 0
+        try:
+            tty = bool(out.isatty())
+        except (AttributeError, ValueError):        # no isatty, or a closed stream
+            tty = False
+        return 1 if tty else 2
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.file or sys.stdout, flush=True)
 
     def on_train_begin(self, logs=None):
         self._level = self._mode()
+        self._epoch_times = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._t0 = self._last = time.perf_counter()
+        self._first_batch = None
         if self._level != 1:
             return
         try:
@@ -398,6 +562,25 @@ class ProgressBar(Callback):
             post = {k: _fmt(v) for k, v in (logs or {}).items() if k != "batch_loss"}
             self._bar.set_postfix(post, refresh=False)     # drawn by update() at tqdm's pace, not every batch
             self._bar.update(1)
+            return
+        if self._level != 2:
+            return
+        if self._first_batch is None:
+            self._first_batch = batch           # a resumed epoch starts past 0
+        now = time.perf_counter()
+        done = batch - self._first_batch + 1
+        due = ((self.log_every is not None and now - self._last >= self.log_every)
+               or (self.log_every_steps is not None and (batch + 1) % self.log_every_steps == 0))
+        steps = self.params.get("steps")
+        if not due or (steps is not None and batch + 1 >= steps):
+            return
+        self._last = now
+        parts = [f"Epoch {self._epoch + 1}/{self.params.get('epochs')}",
+                 f"batch {batch + 1}" + (f"/{steps}" if steps else ""), f"{now - self._t0:.1f}s"]
+        parts += [f"{k}: {_fmt(v)}" for k, v in (logs or {}).items() if k != "batch_loss"]
+        if steps:
+            parts.append(f"ETA {format_seconds((now - self._t0) / done * (steps - batch - 1))}")
+        self._print(" - ".join(parts))
 
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is not None:
@@ -406,11 +589,16 @@ class ProgressBar(Callback):
         if self._level in (1, 2):
             logs = dict(logs or {})
             secs = logs.pop("time", None)
+            self._epoch_times.append(time.perf_counter() - self._t0)
             parts = [f"Epoch {epoch + 1}/{self.params.get('epochs')}"]
             if secs is not None:
                 parts.append(f"{secs:.1f}s")
             parts += [f"{k}: {_fmt(v)}" for k, v in logs.items()]
-            print(" - ".join(parts), file=self.file or sys.stdout, flush=True)
+            left = (self.params.get("epochs") or 0) - (epoch + 1)
+            if left > 0 and not (self.trainer is not None and self.trainer.stop_training):
+                mean = sum(self._epoch_times) / len(self._epoch_times)
+                parts.append(f"ETA {format_seconds(mean * left)}")
+            self._print(" - ".join(parts))
 
     def on_train_end(self, logs=None):
         if self._bar is not None:

@@ -10,7 +10,9 @@ The loop is the one PyTorch users write by hand (``model.train()``, forward, los
 clipping and accumulation, ``optimizer.step()``, ``zero_grad()``), with callbacks around it and evaluation in
 ``model.eval()`` under ``no_grad``.  ``fit(..., resume_from=path)`` continues a run from a training checkpoint
 so that the final weights equal, bit for bit, those of a run never interrupted (same seed and data order, no
-loader workers).  Ctrl-C during ``fit`` finishes the current batch, saves a resumable checkpoint and returns.
+loader workers).  Ctrl-C (SIGINT) or SIGTERM (sent by ``timeout``, ``docker stop``, Slurm) during ``fit``
+finishes the current batch, saves a resumable checkpoint and returns (``trainer.interrupt_signal`` says which);
+with a ``BackupAndRestore`` callback a run killed outright (SIGKILL) continues from its last backup.
 
 Models whose training is not ``loss_fn(model(x), y)`` (VAE, GAN, RBM, siamese/triplet nets) define
 ``training_step(batch)``, as in PyTorch Lightning's ``LightningModule``: the Trainer then calls it with each
@@ -38,7 +40,7 @@ from .. import metrics as _metrics
 from ..autograd import no_grad
 from ..backend import np
 from ..tensor import Tensor
-from .callbacks import Callback, LRSchedulerCallback, ModelCheckpoint, ProgressBar
+from .callbacks import BackupAndRestore, Callback, LRSchedulerCallback, ModelCheckpoint, ProgressBar
 from .checkpoint import (CHECKPOINT_VERSION, load_checkpoint, rng_state, set_rng_state)
 from .history import History
 from ..io import save
@@ -138,6 +140,15 @@ def _call_training_step(fn, batch, model) -> tuple:
     return res, extras
 
 
+def _check_callbacks(callbacks, who: str) -> None:
+    if isinstance(callbacks, Callback) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(f"{who}: callbacks must be a list of ember.train.Callback objects, got "
+                        f"{type(callbacks).__name__}")
+    bad = [c for c in callbacks if not isinstance(c, Callback)]
+    if bad:
+        raise TypeError(f"{who}: callbacks must be ember.train.Callback objects, got {type(bad[0]).__name__}")
+
+
 def _n_samples(target, inputs) -> int:
     for t in (target, inputs[0]):
         shape = getattr(t, "shape", None)
@@ -191,9 +202,7 @@ class Trainer:
         names = [m.name for m in self.metrics]
         if len(set(names)) != len(names) or "loss" in names:
             raise ValueError(f"Trainer: metric names must be unique and not 'loss', got {names}")
-        bad = [c for c in callbacks if not isinstance(c, Callback)]
-        if bad:
-            raise TypeError(f"Trainer: callbacks must be ember.train.Callback objects, got {type(bad[0]).__name__}")
+        _check_callbacks(callbacks, "Trainer")
         self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, scheduler
         self.callbacks = list(callbacks)
         self.grad_clip, self.accumulate = grad_clip, accumulate
@@ -207,7 +216,11 @@ class Trainer:
         self.stop_training = False
         self.stop_reason: str | None = None
         self.interrupted = False
+        self.interrupt_signal: int | None = None   # signal.SIGINT or signal.SIGTERM after an interrupt
+        self.diverged: dict | None = None          # set by TerminateOnNaN: epoch, batch, what, message
         self.interrupt_checkpoint: str | None = None
+        self._fit_callbacks: list = []             # callbacks passed to the current fit(..., callbacks=[...])
+        self._fit_completed = False
         self.config: dict = {}          # saved in checkpoints (the CLI puts the run's config here)
         self._resuming = False
         self._mid = None                # state of an unfinished epoch to continue (from a checkpoint)
@@ -217,16 +230,29 @@ class Trainer:
 
     # -- fit ---------------------------------------------------------------------------------------------------
     def fit(self, train_loader, val_data=None, epochs: int = 1, resume_from=None, verbose="auto",
-            interrupt_checkpoint="auto") -> History:
+            interrupt_checkpoint="auto", callbacks=None, validation_data=None) -> History:
         """Train for ``epochs`` epochs and return the ``History``.
 
-        ``val_data``: a DataLoader or an ``(X, y)`` pair, evaluated after every epoch (``val_`` logs).
+        ``val_data`` (or Keras' name ``validation_data``): a DataLoader or an ``(X, y)`` pair, evaluated after
+        every epoch (``val_`` logs).
         ``resume_from``: a training checkpoint; the run continues from it up to ``epochs`` epochs in total
-        (without it, ``epochs`` more epochs are trained from the current state).
-        ``verbose``: ``'auto'`` (progress bar when stdout is a terminal), 0, 1 (bar + epoch lines) or 2 (lines).
-        ``interrupt_checkpoint``: where Ctrl-C saves its checkpoint (``'auto'``: the ModelCheckpoint folder,
-        else ``./ember-interrupted.safetensors``; None: do not save).
+        (without it, ``epochs`` more epochs are trained from the current state).  A ``BackupAndRestore``
+        callback with a backup present does the same from its backup.
+        ``verbose``: ``'auto'`` (progress bar when stdout is a terminal, plain epoch lines otherwise), 0,
+        1 (bar + epoch lines) or 2 (lines).
+        ``interrupt_checkpoint``: where Ctrl-C or SIGTERM saves its checkpoint (``'auto'``: the
+        BackupAndRestore backup, else the ModelCheckpoint folder, else ``./ember-interrupted.safetensors``;
+        None: do not save).
+        ``callbacks``: more ``Callback`` objects for this ``fit`` only (as Keras takes them), run after the
+        Trainer's own.
         """
+        if validation_data is not None:
+            if val_data is not None:
+                raise TypeError("Trainer.fit: got both val_data and validation_data; pass one")
+            val_data = validation_data
+        fit_cbs = [] if callbacks is None else callbacks
+        _check_callbacks(fit_cbs, "Trainer.fit")
+        self._fit_callbacks = list(fit_cbs)
         manual = not _automatic(self.model)
         if manual and _step_fn(self.model, "training_step") is None:
             raise TypeError(f"Trainer.fit: {type(self.model).__name__} sets automatic_optimization = False but "
@@ -242,6 +268,12 @@ class Trainer:
         loader = _as_loader(train_loader, "fit")
         val = _as_loader(val_data, "fit") if val_data is not None else None
         self._loader = loader
+        if resume_from is None:
+            for cb in self._all_callbacks():
+                if isinstance(cb, BackupAndRestore):
+                    resume_from = cb.restore_path()
+                    if resume_from is not None:
+                        break
         self._resuming = resume_from is not None
         if resume_from is not None:
             self._restore(load_checkpoint(resume_from), loader)
@@ -258,6 +290,7 @@ class Trainer:
             cb.set_trainer(self)
             cb.set_params(params)
         self.stop_training, self.stop_reason, self.interrupted = False, None, False
+        self.interrupt_signal, self.diverged, self._fit_completed = None, None, False
         self._interrupt_requested = False
         self.interrupt_checkpoint = self._interrupt_path(interrupt_checkpoint)
         old_handler = self._install_sigint()
@@ -270,6 +303,7 @@ class Trainer:
                 self._run_epoch(loader, val, cbs, steps)
                 if self._interrupt_requested:       # Ctrl-C during validation or the epoch-end callbacks
                     self._save_interrupt(mid_epoch=False)
+            self._fit_completed = not self.interrupted and self.diverged is None
         except _Interrupted:
             pass
         except KeyboardInterrupt:
@@ -290,8 +324,12 @@ class Trainer:
             self._resuming = False
         return self.history
 
+    def _all_callbacks(self) -> list:
+        """The Trainer's callbacks and those of the current ``fit``: the ones whose state checkpoints carry."""
+        return list(self.callbacks) + [c for c in self._fit_callbacks if all(c is not d for d in self.callbacks)]
+
     def _callback_list(self, verbose) -> list:
-        cbs = list(self.callbacks)
+        cbs = self._all_callbacks()
         if self.scheduler is not None and not any(isinstance(c, LRSchedulerCallback) and c.scheduler is
                                                   self.scheduler for c in cbs):
             own = LRSchedulerCallback(self.scheduler, monitor=self.plateau_monitor, interval=self.scheduler_interval)
@@ -301,7 +339,7 @@ class Trainer:
             cbs.append(ProgressBar(verbose))
         # the scheduler steps before anything saves a checkpoint, and checkpoints are written last, so that a
         # saved state is exactly the state the next epoch starts from
-        order = {LRSchedulerCallback: 0, ProgressBar: 1, ModelCheckpoint: 3}
+        order = {LRSchedulerCallback: 0, ProgressBar: 1, ModelCheckpoint: 3, BackupAndRestore: 3}
         return sorted(cbs, key=lambda c: next((v for k, v in order.items() if isinstance(c, k)), 2))
 
     def _current_lr(self):
@@ -516,7 +554,7 @@ class Trainer:
     def _checkpoint(self, mid_epoch: bool = False) -> dict:
         counts: dict = {}
         cb_states = {}
-        for cb in self.callbacks:
+        for cb in self._all_callbacks():
             name = type(cb).__name__
             i = counts[name] = counts.get(name, -1) + 1
             st = cb.state_dict()
@@ -545,6 +583,22 @@ class Trainer:
         """Save a resumable training checkpoint (atomically) at the current epoch boundary."""
         save(self._checkpoint(), path)
 
+    def _can_save_mid_epoch(self) -> bool:
+        """Inside an epoch, at a point where a checkpoint resumes exactly: between batches, at the end of an
+        accumulation window, before the epoch's last batch."""
+        pos = self._pos
+        if pos is None or not pos.get("consistent") or pos["batch"] == 0 or pos["batch"] % self.accumulate:
+            return False
+        try:
+            return pos["batch"] < len(self._loader)
+        except TypeError:
+            return True
+
+    def _save_state(self, path, mid_epoch: bool = False) -> None:
+        """Save a resumable checkpoint atomically: at an epoch boundary, or (``mid_epoch``) where
+        ``_can_save_mid_epoch`` says the position inside the epoch can be continued."""
+        save(self._checkpoint(mid_epoch=mid_epoch and self._pos is not None), path)
+
     def load_checkpoint(self, path) -> dict:
         """Restore model, optimizer, scheduler, counters, History and callback states from ``path`` (RNG
         states are restored by ``fit(resume_from=...)``, which also needs the loader); returns the checkpoint."""
@@ -564,7 +618,7 @@ class Trainer:
         self.config = dict(ck.get("config") or {})
         counts: dict = {}
         states = ck.get("callbacks") or {}
-        for cb in self.callbacks:
+        for cb in self._all_callbacks():
             name = type(cb).__name__
             i = counts[name] = counts.get(name, -1) + 1
             if f"{name}:{i}" in states:
@@ -582,32 +636,41 @@ class Trainer:
             return None
         if choice != "auto":
             return os.fspath(choice)
-        for cb in self.callbacks:
+        for cb in self._all_callbacks():
+            if isinstance(cb, BackupAndRestore):
+                return cb.path
+        for cb in self._all_callbacks():
             if isinstance(cb, ModelCheckpoint):
                 return os.path.join(cb.dirpath, "interrupted.safetensors")
         return os.path.abspath("ember-interrupted.safetensors")
 
     def _install_sigint(self):
+        """Handle SIGINT and SIGTERM alike (finish the batch, save, return); returns the old handlers."""
         if threading.current_thread() is not threading.main_thread():
             return None
 
         def handler(signum, frame):
-            if self._interrupt_requested:       # a second Ctrl-C: stop now
+            if self._interrupt_requested:       # a second Ctrl-C / SIGTERM: stop now
                 raise KeyboardInterrupt
             self._interrupt_requested = True
-            print("\nInterrupted: finishing the current batch and saving a checkpoint (Ctrl-C again to abort "
-                  "without saving)", file=sys.stderr, flush=True)
-        try:
-            return signal.signal(signal.SIGINT, handler)
-        except (ValueError, OSError):
-            return None
+            self.interrupt_signal = signum
+            name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+            print(f"\nInterrupted ({name}): finishing the current batch and saving a checkpoint (Ctrl-C again to "
+                  f"abort without saving)", file=sys.stderr, flush=True)
+        old = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                old[sig] = signal.signal(sig, handler)
+            except (ValueError, OSError):
+                pass
+        return old or None
 
     @staticmethod
     def _restore_sigint(old) -> None:
-        if old is not None:
+        for sig, h in (old or {}).items():
             try:
-                signal.signal(signal.SIGINT, old)
-            except (ValueError, OSError):
+                signal.signal(sig, h if h is not None else signal.SIG_DFL)
+            except (ValueError, OSError, TypeError):
                 pass
 
     def _save_interrupt(self, mid_epoch: bool, raise_: bool = True) -> None:

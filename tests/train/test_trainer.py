@@ -136,7 +136,8 @@ def test_verbosity(capsys):
     model = _model()
     t = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.1), metrics=["accuracy"])
     loader = DataLoader(TensorDataset(x, y), batch_size=16)
-    t.fit(loader, epochs=1)                 # 'auto' and stdout is not a terminal: silent
+    t.fit(loader, epochs=1)                 # 'auto' and stdout is not a terminal: plain epoch lines
+    assert capsys.readouterr().out.startswith("Epoch 1/1 - ")
     t.fit(loader, epochs=1, verbose=0)
     assert capsys.readouterr().out == ""
     t.fit(loader, epochs=2, verbose=2)
