@@ -93,3 +93,18 @@ def __getattr__(name):
     if name in ("save", "load"):
         return getattr(_lazy("io"), name)
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+# PyTorch's platform namespaces (ember.cuda.is_available() is False; flags are kept), see docs/compat.md
+from . import cuda, backends, accelerator, onnx  # noqa: E402,F401
+
+
+def set_default_device(device) -> None:
+    """``torch.set_default_device``: ember computes on the CPU, so "cpu" (or None) is accepted and any other
+    device is refused with a message naming it."""
+    if device is not None:
+        from .tensor import _check_device
+        _check_device(device)
+
+
+def get_default_device():
+    return device("cpu")

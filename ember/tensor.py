@@ -328,7 +328,34 @@ class Tensor:
 
     def __reduce_ex__(self, proto):
         # DataLoader worker processes send batches through multiprocessing; graph state is not carried.
+        if self.__dict__.get("_shared"):   # share_memory_(): the receiver maps the same memory
+            from .multiprocessing._shm import reduce_array
+            return (_rebuild_shared, (reduce_array(self._data), self._rg))
         return (_rebuild, (self._data, self._rg))
+
+    def share_memory_(self) -> "Tensor":
+        """Move the data into memory shared with child processes (``fork`` children, and ``spawn`` children or
+        queues it is sent to) so that they all read and write the same values (Hogwild training).  In place;
+        returns self."""
+        from .multiprocessing._shm import share_array
+        self._data = share_array(self._data)
+        self.__dict__["_shared"] = True
+        return self
+
+    def is_shared(self) -> bool:
+        from .multiprocessing._shm import shared_owner
+        return bool(self.__dict__.get("_shared")) and shared_owner(self._data) is not None
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """On a leaf: call ``hook(tensor)`` after its ``.grad`` has been accumulated in backward.  Returns a
+        handle with ``.remove()``."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        hooks = self.__dict__.setdefault("_post_acc_hooks", [])
+        hooks.append(hook)
+        return _Handle(hooks, hook)
 
     def __deepcopy__(self, memo):
         t = Tensor._make(self._data.copy())
@@ -375,8 +402,8 @@ class Tensor:
     def cpu(self) -> "Tensor":
         return self
 
-    def cuda(self, *a, **k):
-        raise RuntimeError("ember has no CUDA backend yet: tensors live on 'cpu'")
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None):
+        _check_device("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
 
     def float(self) -> "Tensor":
         return self.to(_dt.float32)
@@ -803,6 +830,13 @@ def _rebuild(arr, rg):
     return t
 
 
+def _rebuild_shared(reduced, rg):
+    from .multiprocessing._shm import rebuild_array
+    t = _rebuild(rebuild_array(*reduced), rg)
+    t.__dict__["_shared"] = True
+    return t
+
+
 class _NoGradCtx:
     def __enter__(self):
         self.prev = _grad.enabled
@@ -840,32 +874,65 @@ class Size(tuple):
         return Size(r) if isinstance(k, slice) else r
 
 
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
+                 "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+
+
 class device:
-    """A device descriptor; ember runs on "cpu" (a CuPy backend will add "cuda")."""
+    """A device descriptor, as ``torch.device``: ``device("cuda:0")`` can be made (scripts build one before
+    asking ``cuda.is_available()``), but ember computes on "cpu" only, and putting a tensor or module on any
+    other device fails with one line naming it."""
 
     def __init__(self, kind="cpu", index=None):
-        kind = str(kind.type if isinstance(kind, device) else kind)
-        _check_device(kind)
-        self.type = kind.split(":")[0]
+        if isinstance(kind, device):
+            kind, index = kind.type, kind.index if index is None else index
+        elif isinstance(kind, int) and not isinstance(kind, bool):
+            kind, index = "cuda", kind
+        kind = str(kind)
+        if ":" in kind:
+            if index is not None:
+                raise RuntimeError(f"device(): type (string) must not include an index because index was "
+                                   f"passed explicitly: {kind}")
+            kind, _, idx = kind.partition(":")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{kind}:{idx}'")
+            index = int(idx)
+        if kind not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device "
+                               f"string: {kind}")
+        self.type = kind
         self.index = index
 
     def __repr__(self) -> str:
-        return f"device(type='{self.type}')"
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
 
     def __str__(self) -> str:
-        return self.type
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
+        if isinstance(other, device):
+            return self.type == other.type and self.index == other.index
         return str(other).split(":")[0] == self.type
 
     def __hash__(self) -> int:
-        return hash(self.type)
+        return hash((self.type, self.index))
+
+    def __enter__(self):        # ``with torch.device("cpu"):`` (the default device; only cpu is accepted)
+        _check_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def _check_device(d) -> None:
+    if isinstance(d, int) and not isinstance(d, bool):
+        d = f"cuda:{d}"
     s = str(getattr(d, "type", d)).split(":")[0]
-    if s not in ("cpu",):
-        raise RuntimeError(f"device {d!r} is not available: ember currently runs on 'cpu' only")
+    if s != "cpu":
+        raise RuntimeError(f"device '{d}' is not available: ember runs on 'cpu' only "
+                           f"(ember.cuda.is_available() is False)")
 
 
 class max_return(NamedTuple):

@@ -14,3 +14,5 @@ from .layers.recurrent import *  # noqa: F401,F403
 from .layers.attention import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from . import init, functional, utils  # noqa: F401
+from . import parallel  # noqa: F401,E402 - PyTorch's nn.parallel (DataParallel on ember's one CPU device)
+from .parallel import DataParallel  # noqa: F401,E402

@@ -544,9 +544,16 @@ class Module:
         return self
 
     def cuda(self, device=None) -> "Module":
-        raise RuntimeError("ember has no CUDA backend yet: modules live on 'cpu'")
+        _check_device("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
+        return self
 
     def share_memory(self) -> "Module":
+        """Move every parameter, gradient and buffer into shared memory (``Tensor.share_memory_()``), so that
+        processes started afterwards (``ember.multiprocessing``) train the same weights.  Returns self."""
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            t.share_memory_()
+            if t.grad is not None:
+                t.grad.share_memory_()
         return self
 
     # -- state dict ----------------------------------------------------------------------------------------

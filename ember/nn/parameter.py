@@ -54,6 +54,9 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
+        if self.__dict__.get("_shared"):    # share_memory_(): the receiving process maps the same memory
+            from ..multiprocessing._shm import reduce_array
+            return (_rebuild_shared_parameter, (type(self), reduce_array(self._data), self._rg))
         return (_rebuild_parameter, (type(self), self._data, self._rg))
 
 
@@ -84,6 +87,13 @@ class Buffer(Tensor):
 
 def _rebuild_parameter(cls, arr, rg):
     return cls(Tensor._make(arr), requires_grad=rg)
+
+
+def _rebuild_shared_parameter(cls, reduced, rg):
+    from ..multiprocessing._shm import rebuild_array
+    p = cls(Tensor._make(rebuild_array(*reduced)), requires_grad=rg)
+    p.__dict__["_shared"] = True
+    return p
 
 
 def _rebuild_buffer(arr, persistent):

@@ -1,0 +1,127 @@
+"""Class 2 of issue 12: PyTorch's platform namespaces (cuda, accelerator, backends, multiprocessing,
+nn.parallel, onnx, set_default_device) and one clear error for a device ember does not have."""
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+import ember.nn as nn
+from tests.compat._mp_workers import hogwild_worker, spawned
+
+
+def test_cuda_namespace_answers_as_cpu_only_torch():
+    for lib in (ember, torch):
+        assert lib.cuda.is_available() is False
+        assert lib.cuda.device_count() == 0
+        lib.cuda.manual_seed(1)
+        lib.cuda.manual_seed_all(1)
+        lib.cuda.empty_cache()
+        assert lib.cuda.memory_allocated() == 0
+    ember.cuda.synchronize()
+    assert ember.accelerator.is_available() is torch.accelerator.is_available() is False
+    assert ember.accelerator.current_accelerator() is torch.accelerator.current_accelerator() is None
+    assert ember.accelerator.device_count() == torch.accelerator.device_count() == 0
+
+
+def test_backends_flags_are_kept():
+    b = ember.backends
+    assert b.cudnn.enabled is True and b.cudnn.benchmark is False and b.cudnn.deterministic is False
+    b.cudnn.benchmark = True
+    assert ember.backends.cudnn.benchmark is True
+    b.cudnn.benchmark = False
+    with b.cudnn.flags(enabled=False, deterministic=True):
+        assert b.cudnn.enabled is False and b.cudnn.deterministic is True
+    assert b.cudnn.enabled is True
+    assert b.mps.is_available() is torch.backends.mps.is_available() is False
+    assert b.cudnn.is_available() is torch.backends.cudnn.is_available() is False
+    b.cuda.matmul.allow_tf32 = True
+    assert b.cuda.matmul.allow_tf32 is True
+    b.cuda.matmul.allow_tf32 = False
+    import importlib
+    assert importlib.import_module("ember.backends.cudnn") is b.cudnn   # the submodule path scripts import
+    assert isinstance(b.mkldnn.is_available(), bool)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ember.tensor([1.0], device="cuda"),
+    lambda: ember.zeros(2, device=ember.device("cuda:0")),
+    lambda: ember.ones(2).to("mps"),
+    lambda: ember.ones(2).to(device="cuda"),
+    lambda: ember.ones(2).cuda(),
+    lambda: nn.Linear(2, 2).to("cuda"),
+    lambda: nn.Linear(2, 2).cuda(),
+    lambda: ember.set_default_device("cuda"),
+])
+def test_unavailable_device_is_one_clear_line(make):
+    with pytest.raises(RuntimeError) as e:
+        make()
+    msg = str(e.value)
+    assert "\n" not in msg and "'cpu'" in msg
+    assert "cuda" in msg or "mps" in msg
+
+
+def test_device_objects_for_absent_devices_can_be_made():
+    for spec in ["cuda", "cuda:1", "mps", "cpu"]:
+        e, t = ember.device(spec), torch.device(spec)
+        assert (repr(e), str(e), e.type, e.index) == (repr(t), str(t), t.type, t.index)
+    assert repr(ember.device("cuda", 0)) == repr(torch.device("cuda", 0))
+    assert (ember.device("cuda") == ember.device("cuda:0")) == (torch.device("cuda") == torch.device("cuda:0"))
+    with pytest.raises(RuntimeError, match="device type at start of device string: foo"):
+        ember.device("foo")
+    dev = ember.device("cuda" if ember.cuda.is_available() else "cpu")
+    assert ember.ones(2).to(dev).device == dev
+    ember.set_default_device("cpu")
+    assert ember.get_default_device() == ember.device("cpu")
+
+
+def test_data_parallel_is_a_pass_through_and_onnx_export_explains():
+    import importlib
+    m = nn.Linear(3, 2)
+    dp = nn.DataParallel(m)
+    x = ember.ones(4, 3)
+    assert dp.module is m
+    assert np.array_equal(dp(x).detach().numpy(), m(x).detach().numpy())
+    assert list(dp.state_dict()) == list(torch.nn.DataParallel(torch.nn.Linear(3, 2)).state_dict())
+    from ember.nn.parallel import DistributedDataParallel  # noqa: F401
+    assert importlib.import_module("ember.onnx") is ember.onnx
+    with pytest.raises(NotImplementedError, match="static graph"):
+        ember.onnx.export(m, (x,), "m.onnx")
+
+
+def test_share_memory_and_pickling_to_the_same_memory():
+    x = ember.arange(6.0).reshape(2, 3)
+    assert not x.is_shared() and not torch.zeros(1).is_shared()
+    assert x.share_memory_() is x and x.is_shared()
+    assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    m = nn.Linear(3, 2).share_memory()
+    assert all(p.is_shared() for p in m.parameters())
+    ordinary = pickle.loads(pickle.dumps(ember.ones(2)))     # unshared tensors still pickle by value
+    assert ordinary.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_children_write_the_parents_shared_parameters(method):
+    import ember.multiprocessing as mp
+    ctx = mp.get_context(method)
+    model = nn.Linear(2, 1)
+    with ember.no_grad():
+        model.weight.fill_(0.0)
+        model.bias.fill_(0.0)
+    model.share_memory()
+    procs = [ctx.Process(target=hogwild_worker, args=(model, r)) for r in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0
+    assert model.weight.tolist() == [[2.0, 2.0]] and model.bias.tolist() == [2.0]
+
+
+def test_multiprocessing_spawn_runs_fn_with_index():
+    import ember.multiprocessing as mp
+    shared = ember.zeros(3).share_memory_()
+    mp.spawn(spawned, args=(shared,), nprocs=2)
+    assert shared.tolist() == [1.0, 2.0, 0.0]
+    assert {"Process", "Queue", "Pool", "get_context", "set_start_method", "spawn"} <= set(dir(mp))
