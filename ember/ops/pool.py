@@ -87,6 +87,14 @@ def _padded(x, pad, ext, fill):
     return out
 
 
+def _unpad(gx, pad, h, w):
+    """The gradient of the unpadded input out of the padded-frame gradient ``gx``: contiguous, as PyTorch's
+    (a copy only when there was padding or a ceil_mode extension)."""
+    if gx.shape[2:] == (h, w):
+        return gx
+    return np.ascontiguousarray(gx[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w])
+
+
 def _scatter_planes(g, idx, shape, unique):
     """Gradient of a per-plane gather: add ``g`` (N, C, ...) into zeros of ``shape`` (N, C, H, W) at the flat
     per-plane indices ``idx``."""
@@ -161,10 +169,7 @@ class _MaxPool2d(Function):
                 better = v > out
                 np.maximum(out, v, out=out)          # propagates NaN like PyTorch
                 np.putmask(k, better, j)
-        # channel-major input (a convolution's output): give the gradient the same layout, so the conv
-        # backward that consumes it needs no transposing copy
-        cmajor = n > 1 and c > 1 and x.strides[1] > x.strides[0]
-        ctx.cfg = (xp_.shape, (h, w), ks, st, pad, dil, (oh, ow), cmajor)
+        ctx.cfg = (xp_.shape, (h, w), ks, st, pad, dil, (oh, ow))
         ctx.save_for_backward(k)
         if not with_indices:
             return out
@@ -179,33 +184,28 @@ class _MaxPool2d(Function):
     @once_differentiable
     def backward(ctx, g, _gidx=None):
         (k,) = ctx.saved_tensors
-        pshape, (h, w), ks, st, pad, dil, (oh, ow), cmajor = ctx.cfg
+        pshape, (h, w), ks, st, pad, dil, (oh, ow) = ctx.cfg
         k, ga = k._data, g._data
         overlap = st[0] < dil[0] * (ks[0] - 1) + 1 or st[1] < dil[1] * (ks[1] - 1) + 1
         # windows that tile the padded input exactly (2x2 stride 2 on even sizes): every element is written
         # below, so no zero fill
         tiled = ks == st and dil == (1, 1) and pshape[2:] == (oh * st[0], ow * st[1])
         alloc = np.empty if tiled else np.zeros
-        if cmajor:
-            gx = alloc((pshape[1], pshape[0]) + pshape[2:], dtype=ga.dtype).transpose(1, 0, 2, 3)
-        else:
-            gx = alloc(pshape, dtype=ga.dtype)
+        gx = alloc(pshape, dtype=ga.dtype)
         zero = ga.dtype.type(0)
         if not overlap and np.isfinite(ga).all():
             # g * (k == j) written straight into the strided slice: ~3x faster than np.where + assignment;
             # equal to it for finite g (where it is not, 0 * inf would give NaN instead of 0)
             for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
                 np.multiply(ga, k == j, out=gx[sl])
-            gx = gx[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w]
-            return Tensor._make(gx), None, None, None, None, None, None
+            return Tensor._make(_unpad(gx, pad, h, w)), None, None, None, None, None, None
         for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
             part = np.where(k == j, ga, zero)
             if overlap:
                 gx[sl] += part
             else:
                 gx[sl] = part
-        gx = gx[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w]
-        return Tensor._make(gx), None, None, None, None, None, None
+        return Tensor._make(_unpad(gx, pad, h, w)), None, None, None, None, None, None
 
 
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, op):
@@ -283,7 +283,7 @@ class _AvgPool2d(Function):
             for j in range(ks[1]):
                 gx[:, :, i:i + st[0] * (oh - 1) + 1:st[0], j:j + st[1] * (ow - 1) + 1:st[1]] += gd
         h, w = shape[2:]
-        return Tensor._make(gx[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w]), None, None, None, None, None, None
+        return Tensor._make(_unpad(gx, pad, h, w)), None, None, None, None, None, None
 
 
 def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, op):
