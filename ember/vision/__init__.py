@@ -1,0 +1,9 @@
+"""``ember.vision``: torchvision's layout and names (``datasets``, ``transforms``, ``models``, ``utils``), so that
+``import ember.vision as torchvision`` serves programs written for torchvision.
+
+>>> from ember.vision import datasets, transforms, models, utils
+"""
+from . import models  # noqa: F401
+
+__all__ = ["models"]
+__version__ = "0.1.0"
