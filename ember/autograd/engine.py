@@ -105,6 +105,9 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                 continue
             if node._pre_hooks:
                 grads = _run_pre_hooks(node, grads)
+            node_pre = node.__dict__.get("_node_prehooks")
+            if node_pre:         # grad_fn.register_prehook: after the tensors' hooks, as in PyTorch
+                grads = _run_node_hooks(node_pre, grads)
             if all(g is None for g in grads):
                 in_grads = (None,) * len(node.next_edges)
             else:
@@ -126,7 +129,9 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                 post = node.__dict__.get("_post_hooks")
                 if post:
                     for h in post:
-                        h(in_grads, tuple(grads))
+                        r = h(in_grads, tuple(grads))
+                        if r is not None:       # a Node post hook may replace the input gradients
+                            in_grads = tuple(r)
                 if not retain_graph:
                     node.release()
             for e, g, meta in zip(node.next_edges, in_grads, node._in_meta):
@@ -156,6 +161,15 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                                    f"of the outputs; pass allow_unused=True to get None for it")
         return tuple(results)
     return None
+
+
+def _run_node_hooks(hooks, grads):
+    grads = tuple(grads)
+    for h in list(hooks):
+        r = h(grads)
+        if r is not None:
+            grads = tuple(r)
+    return list(grads)
 
 
 def _run_pre_hooks(node, grads):

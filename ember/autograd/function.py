@@ -54,20 +54,43 @@ class Function:
     def set_materialize_grads(self, value: bool) -> None:
         self.__dict__["_materialize"] = bool(value)
 
+    # -- graph introspection (PyTorch's Node API) ----------------------------------------------------------
     def name(self) -> str:
-        return type(self).__name__
+        """The node's name in PyTorch's style: ``"MulBackward0"`` for ember's ``Mul`` op."""
+        return type(self).__name__ + "Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        """One ``(node, output_index)`` pair per forward input: the node that produced it (an
+        ``AccumulateGrad`` for a leaf that requires grad), or ``(None, 0)`` for inputs outside the graph."""
+        try:
+            edges, meta = self.next_edges, self._in_meta
+        except AttributeError:      # a node made without recording (no graph)
+            return ()
+        return tuple(e if e is not None else (None, 0) for e, m in zip(edges, meta) if m is not False)
+
+    @property
+    def metadata(self) -> dict:
+        return self.__dict__.setdefault("_metadata", {})
 
     def register_hook(self, fn):
-        """Run ``fn(grad_inputs, grad_outputs)`` after this node's backward (as PyTorch's Node hooks)."""
+        """Run ``fn(grad_inputs, grad_outputs)`` after this node's backward (as PyTorch's Node hooks); a
+        returned tuple replaces ``grad_inputs``.  Returns a handle with ``.remove()``."""
         self.__dict__.setdefault("_post_hooks", []).append(fn)
         return _Handle(self.__dict__["_post_hooks"], fn)
+
+    def register_prehook(self, fn):
+        """Run ``fn(grad_outputs)`` before this node's backward (after the output tensors' own hooks); a
+        returned tuple replaces ``grad_outputs``.  Returns a handle with ``.remove()``."""
+        self.__dict__.setdefault("_node_prehooks", []).append(fn)
+        return _Handle(self.__dict__["_node_prehooks"], fn)
 
     def release(self) -> None:
         self._saved = ()
         self._freed = True
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}Backward>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
     # -- apply ---------------------------------------------------------------------------------------------
     @classmethod
@@ -109,7 +132,7 @@ class Function:
                 meta.append((a._data.shape, a._data.dtype))
             else:
                 edges.append(None)
-                meta.append(None)
+                meta.append(None if isinstance(a, Tensor) else False)   # False: not a tensor (next_functions)
         ctx.next_edges = edges
         ctx._in_meta = meta
         nondiff = ctx.__dict__.get("_nondiff", ())
@@ -250,6 +273,9 @@ class UserFunction(Function):
     """
     _raw_forward = False
 
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"      # PyTorch names a custom Function's node "<Name>Backward"
+
 
 class AccumulateGrad:
     """The graph node at a leaf: adds the incoming gradient into ``leaf.grad`` (after the leaf's hooks)."""
@@ -265,10 +291,18 @@ class AccumulateGrad:
         return self._var()
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"     # PyTorch's name for this node
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    @property
+    def metadata(self) -> dict:
+        return {}
 
     def __repr__(self) -> str:
-        return "<AccumulateGrad>"
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 from ..backend import xp as _xp  # noqa: E402
