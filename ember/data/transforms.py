@@ -1,7 +1,7 @@
 """Image transforms with ``torchvision.transforms``' names and semantics, in NumPy.
 
-Every transform takes a NumPy array or an ember tensor of shape ``(C, H, W)`` or ``(H, W)`` and returns the
-same kind (``ToTensor`` excepted: it always returns a tensor).  Random transforms draw from ember's global
+Every transform takes a NumPy array or an ember tensor of shape ``(C, H, W)`` or ``(H, W)``, or a PIL image, and
+returns the same kind (``ToTensor`` excepted: it always returns a tensor).  Random transforms draw from ember's global
 generator (``ember.manual_seed`` reproduces them) or, inside a ``DataLoader`` worker, from that worker's own
 generator.  Rotations and affine maps use torchvision's inverse-mapping formulas (the same sampling grid and
 the same fill blending), so results match ``torchvision.transforms.functional`` on tensors.
@@ -42,18 +42,44 @@ def _mode(interpolation, who: str) -> str:
     return mode
 
 
+class _PIL:
+    """The "kind" ``_unwrap`` reports for a PIL image: falsy like a NumPy array (the array code paths apply),
+    and remembering the image mode so ``_wrap`` can give a PIL image of the same mode back."""
+    __slots__ = ("mode",)
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def _is_pil(img) -> bool:
+    return type(img).__module__.startswith("PIL.") and hasattr(img, "mode") and hasattr(img, "size")
+
+
 def _unwrap(img, who: str):
-    """(array, was_tensor) for an image given as an ember tensor or NumPy array."""
+    """``(array, kind)`` for an image given as an ember tensor (kind True), a NumPy array (False) or a PIL image
+    (a ``_PIL``: its pixels as a ``(C, H, W)`` or ``(H, W)`` array, as torchvision reads them)."""
     if isinstance(img, Tensor):
         return img._data, True
     if isinstance(img, np.ndarray):
         return img, False
-    raise TypeError(f"{who} expected a NumPy array or an ember tensor of shape (C, H, W) or (H, W), got "
-                    f"{type(img).__name__}")
+    if _is_pil(img):
+        arr = np.asarray(img)
+        return (arr if arr.ndim == 2 else arr.transpose(2, 0, 1)), _PIL(img.mode)
+    raise TypeError(f"{who} expected a PIL image, a NumPy array or an ember tensor of shape (C, H, W) or (H, W), "
+                    f"got {type(img).__name__}")
 
 
-def _wrap(arr, as_tensor: bool):
-    return Tensor._make(arr) if as_tensor else arr
+def _wrap(arr, kind):
+    if isinstance(kind, _PIL):
+        from PIL import Image
+        if arr.dtype != np.uint8:
+            arr = np.clip(np.round(arr), 0, 255).astype(np.uint8)
+        hwc = arr if arr.ndim == 2 else np.ascontiguousarray(arr.transpose(1, 2, 0))
+        return Image.fromarray(hwc)
+    return Tensor._make(arr) if kind else arr
 
 
 def _check_image(arr, who: str) -> None:
@@ -396,6 +422,12 @@ class Resize:
         return (new_long, new_short) if w <= h else (new_short, new_long)
 
     def __call__(self, img):
+        if _is_pil(img):            # torchvision resizes PIL images with PIL itself (antialiased)
+            w, h = img.size
+            oh, ow = self._output_size(h, w)
+            from PIL import Image
+            resample = Image.NEAREST if self.interpolation == "nearest" else Image.BILINEAR
+            return img if (oh, ow) == (h, w) else img.resize((ow, oh), resample)
         arr, is_t = _unwrap(img, "Resize")
         _check_image(arr, "Resize")
         h, w = arr.shape[-2:]
