@@ -10,7 +10,8 @@ from .reduce import sum, max, min, all, any  # noqa: F401
 from .shape import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
-from . import elementwise, reduce, shape, index, linalg  # noqa: F401
+from .algorithms import *  # noqa: F401,F403
+from . import elementwise, reduce, shape, index, linalg, algorithms  # noqa: F401
 from ._methods import attach as _attach
 
 _attach()

@@ -1,0 +1,450 @@
+"""``ember.linalg``: PyTorch's ``torch.linalg`` namespace (norms, inverses, solvers, decompositions).
+
+    import ember
+    A = ember.randn(3, 3, dtype=ember.float64)
+    x = ember.linalg.solve(A @ A.mT + ember.eye(3), ember.ones(3, dtype=ember.float64))
+    sign, logabsdet = ember.linalg.slogdet(A)
+
+Every function batches over leading dims, returns PyTorch's named tuples, raises ``ember.linalg.LinAlgError``
+(a RuntimeError) where PyTorch raises ``torch.linalg.LinAlgError``, and is differentiable where PyTorch's is
+(the decompositions' kernels and backwards are in ``ember/ops/linalg.py``).  Complex dtypes are not supported.
+"""
+from __future__ import annotations
+
+import math as _math
+from typing import NamedTuple as _NamedTuple
+
+import numpy as _np
+
+from .autograd.function import Function as _Function
+from .tensor import Tensor
+from .ops import elementwise as _E
+from .ops import reduce as _R
+from .ops.linalg import (LinAlgError, inv, inv_ex, solve, solve_ex, det, slogdet, cholesky, cholesky_ex,  # noqa: F401
+                         eigh, eigvalsh, svd, svdvals, qr, matmul, _as_t, _float_input, _square, _mT, _diag_embed,
+                         _solve_is_vector)
+
+__all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "solve_ex", "det",
+           "slogdet", "svd", "svdvals", "qr", "cholesky", "cholesky_ex", "eigh", "eigvalsh", "pinv", "lstsq",
+           "multi_dot", "cross", "matrix_rank", "matrix_power", "matmul", "vecdot", "diagonal", "solve_triangular",
+           "cond", "vander"]
+
+
+def _norm_axes(dim, ndim, op):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        n = max(ndim, 1)
+        if not -n <= d < n:
+            raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+        out.append(d % n)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{op}: dim {dims} appears multiple times in the list of dims")
+    return tuple(out) if ndim else ()
+
+
+class _VectorNorm(_Function):
+    @staticmethod
+    def forward(ctx, a, ord, axes, keepdim):
+        ctx.ord, ctx.axes, ctx.keepdim, ctx.shape = ord, axes, keepdim, a.shape
+        ctx.save_for_backward(a)
+        return _vector_norm_array(a, ord, axes, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        p, axes = ctx.ord, ctx.axes
+        if not ctx.keepdim and axes != ():
+            g = g.reshape(tuple(1 if axes is None or i in axes else s for i, s in enumerate(ctx.shape)))
+        if p == 0:
+            return _E.mul(x, 0.0)
+        if p == 1:
+            return _E.mul(_E.sign(x), g)
+        dim = list(axes) if axes is not None else None
+        n = vector_norm(x, p, dim, True)
+        if _math.isinf(p):
+            ax = _E.abs(x)
+            mask = _E.logical_or(_E.eq(ax, n), _E.isnan(ax)).to(x.dtype)
+            count = _R.sum(mask, dim, keepdim=True) if dim is not None else _R.sum(mask).reshape(n.shape)
+            return _E.mul(_E.sign(x), _E.mul(_E.div(g, count), mask))
+        nz = _E.ne(n, 0)
+        if p == 2:
+            scale = _E.where(nz, _E.div(g, _E.where(nz, n, 1.0)), 0.0)
+            return _E.mul(x, scale)
+        # sgn(x) |x|^(p-1) * g / n^(p-1), zero where x == 0 or the norm is 0
+        xz = _E.ne(x, 0)
+        ax = _E.where(xz, _E.abs(x), 1.0)
+        part = _E.where(xz, _E.mul(_E.sign(x), _E.pow(ax, p - 1)), 0.0)
+        scale = _E.where(nz, _E.div(g, _E.pow(_E.where(nz, n, 1.0), p - 1)), 0.0)
+        return _E.mul(part, scale)
+
+
+def _vector_norm_array(a, p, axes, keepdim):
+    ab = _np.abs(a)
+    if p == 2:
+        out = _np.sqrt(_np.sum(ab * ab, axis=axes, keepdims=keepdim))
+    elif p == 1:
+        out = _np.sum(ab, axis=axes, keepdims=keepdim)
+    elif p == float("inf"):
+        out = _np.max(ab, axis=axes, keepdims=keepdim)
+    elif p == float("-inf"):
+        out = _np.min(ab, axis=axes, keepdims=keepdim)
+    elif p == 0:
+        out = _np.sum(ab != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
+    else:
+        out = _np.sum(ab ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+    return _np.asarray(out, a.dtype)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """The ``ord``-norm of ``x`` over ``dim`` (all dims when None) treated as a vector
+    (``torch.linalg.vector_norm``): ``ord`` may be any real number or +-inf; 0 counts non-zeros.  The gradient
+    is 0 where the norm is 0, and at ``ord=inf`` is shared evenly by the tied maxima (as PyTorch)."""
+    x = _as_t(x)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        got = {"b": "Bool", "u": "Byte"}.get(x._data.dtype.kind, "Long" if x._data.dtype == _np.int64 else str(x.dtype))
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {got}")
+    if isinstance(ord, str) or isinstance(ord, bool):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a real number, got {ord!r}")
+    p = float(ord)
+    axes = _norm_axes(dim, x._data.ndim, "linalg.vector_norm")
+    if axes == () and x._data.ndim:
+        axes = None
+    if p < 0 or _math.isinf(p):
+        red = x._data.shape if axes is None else [x._data.shape[i] for i in axes]
+        if any(s == 0 for s in red) or (axes is None and x._data.size == 0):
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                               f"operation does not have an identity (shape {tuple(x.shape)})")
+    return _VectorNorm.apply(x, p, axes, bool(keepdim))
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:
+    """Matrix norm over the two dims ``dim`` (``torch.linalg.matrix_norm``): 'fro', 'nuc', +-1, +-2, +-inf."""
+    A = _as_t(A)
+    if dtype is not None:
+        A = A.to(dtype)
+    op = "linalg.matrix_norm"
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions, got shape {tuple(A.shape)}")
+    _float_input(A, op)
+    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise RuntimeError(f"{op}: dim must be a 2-tuple. Got {dim}")
+    d0, d1 = _norm_axes(dim, A._data.ndim, op)
+    if d0 == d1:
+        raise RuntimeError(f"{op}: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2, 2.0, -2.0):
+        if A._data.shape[d0] == 0 or A._data.shape[d1] == 0:
+            if ord != "nuc":
+                raise RuntimeError(f"{op}: The ord={ord} norm is not defined for an empty matrix of shape "
+                                   f"{tuple(A.shape)}")
+        s = svdvals(A.movedim((d0, d1), (-2, -1)))
+        if ord == "nuc":
+            out = _R.sum(s, -1)
+        elif ord in (2, 2.0):
+            out = _R.amax(s, -1)
+        else:
+            out = _R.amin(s, -1)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                out = out.unsqueeze(d)
+        return out
+    if ord in (1, -1, float("inf"), float("-inf")):
+        sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
+        if A._data.shape[red_dim] == 0:
+            raise RuntimeError(f"{op}: The ord={ord} norm is not defined for an empty matrix of shape "
+                               f"{tuple(A.shape)}")
+        colsum = _R.sum(_E.abs(A), sum_dim, keepdim=True)
+        out = _R.amax(colsum, red_dim, keepdim=True) if ord in (1, float("inf")) else \
+            _R.amin(colsum, red_dim, keepdim=True)
+        return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+    raise RuntimeError(f"{op}: Order {ord} not supported.")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """``torch.linalg.norm``: a vector norm when ``dim`` is an int or ``A`` is 1-D, a matrix norm when ``dim``
+    is a 2-tuple or ``A`` is 2-D; with ``ord=None`` and no dim, the 2-norm of the flattened input."""
+    A = _as_t(A)
+    if dim is not None and not isinstance(dim, int):
+        dim = tuple(dim)
+        if len(dim) == 1:
+            dim = dim[0]
+    if isinstance(dim, int):
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    if dim is None:
+        if ord is None:
+            return vector_norm(A, 2, None, keepdim, dtype=dtype)
+        if A._data.ndim == 1:
+            return vector_norm(A, ord, None, keepdim, dtype=dtype)
+        if A._data.ndim == 2:
+            return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+                           f"{A._data.ndim}D.")
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
+    return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+# -- pseudo-inverse and least squares ------------------------------------------------------------------------
+def _cutoff(s, atol, rtol, m, n):
+    """PyTorch's rule: tolerance max(atol, rtol * s_max); rtol defaults to eps * max(m, n) when atol is absent
+    or zero, and to 0 otherwise."""
+    eps = _np.finfo(s.dtype).eps
+    atol_v = 0.0 if atol is None else (atol._data if isinstance(atol, Tensor) else atol)
+    if rtol is None:
+        rtol_v = eps * max(m, n) if (atol is None or _np.all(_np.asarray(atol_v) <= 0)) else 0.0
+    else:
+        rtol_v = rtol._data if isinstance(rtol, Tensor) else rtol
+    smax = s.max(axis=-1) if s.shape[-1] else _np.zeros(s.shape[:-1], s.dtype)
+    return _np.maximum(_np.asarray(atol_v, s.dtype), _np.asarray(rtol_v, s.dtype) * smax)
+
+
+class _Pinv(_Function):
+    @staticmethod
+    def forward(ctx, a, atol, rtol, hermitian):
+        m, n = a.shape[-2:]
+        if a.size == 0:
+            out = _np.zeros(a.shape[:-2] + (n, m), a.dtype)
+        elif hermitian:
+            w, v = _np.linalg.eigh(a)
+            tol = _cutoff(_np.abs(w), atol, rtol, m, n)
+            keep = _np.abs(w) > tol[..., None]
+            winv = _np.where(keep, 1.0 / _np.where(keep, w, 1.0), 0.0).astype(a.dtype)
+            out = (v * winv[..., None, :]) @ _np.swapaxes(v, -1, -2)
+        else:
+            u, s, vh = _np.linalg.svd(a, full_matrices=False)
+            tol = _cutoff(s, atol, rtol, m, n)
+            keep = s > tol[..., None]
+            sinv = _np.where(keep, 1.0 / _np.where(keep, s, 1.0), 0.0).astype(a.dtype)
+            out = (_np.swapaxes(vh, -1, -2) * sinv[..., None, :]) @ _np.swapaxes(u, -1, -2)
+        out = _np.ascontiguousarray(out, dtype=a.dtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        # d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+ (constant rank)
+        xt, gt = _mT(x), _mT(g)
+        m, n = a.shape[-2:]
+        eye_m = Tensor._make(_np.eye(m, dtype=a._data.dtype))
+        eye_n = Tensor._make(_np.eye(n, dtype=a._data.dtype))
+        t1 = _E.neg(matmul(matmul(xt, g), xt))
+        t2 = matmul(matmul(_E.sub(eye_m, matmul(a, x)), gt), matmul(x, xt))
+        t3 = matmul(matmul(xt, x), matmul(gt, _E.sub(eye_n, matmul(x, a))))
+        return _E.add(_E.add(t1, t2), t3), None, None, None
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:
+    """Moore-Penrose pseudo-inverse (``torch.linalg.pinv``): singular values at or below
+    ``max(atol, rtol * s_max)`` are treated as zero; differentiable where the rank is constant."""
+    A = _float_input(A, "linalg.pinv")
+    return _Pinv.apply(A, atol, rtol, bool(hermitian))
+
+
+class _LstsqResult(_NamedTuple):
+    solution: Tensor
+    residuals: Tensor
+    rank: Tensor
+    singular_values: Tensor
+
+
+def lstsq(A, B, rcond=None, *, driver=None) -> _LstsqResult:
+    """Least-squares solution of ``A X = B`` (``torch.linalg.lstsq``): the minimum-norm solution, computed
+    through the pseudo-inverse (gradients as PyTorch's).  With the CPU default driver 'gelsy', ``residuals``
+    and ``singular_values`` are empty, as in PyTorch; 'gelsd'/'gelss' return singular values, and residuals
+    when ``m > n`` and every matrix has full rank."""
+    A = _float_input(A, "linalg.lstsq")
+    B = _float_input(B, "linalg.lstsq", 1)
+    if driver is None:
+        driver = "gelsy"
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), "
+                           f"got {driver!r}")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
+                           f"dtype {A.dtype} and other's dtype {B.dtype}")
+    m, n = A._data.shape[-2:]
+    vec = B._data.ndim == A._data.ndim - 1
+    rows = B._data.shape[-1] if vec else B._data.shape[-2]
+    if rows != m:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-{1 if vec else 2}) "
+                           f"(shapes {tuple(A.shape)} and {tuple(B.shape)})")
+    rtol = rcond if rcond is not None and rcond > 0 else None
+    X = matmul(pinv(A, rtol=rtol), B.unsqueeze(-1) if vec else B)
+    if vec:
+        X = X.squeeze(-1)
+    dt = A._data.dtype
+    s = _np.linalg.svd(A._data, compute_uv=False) if A._data.size else _np.zeros(A._data.shape[:-2] + (0,), dt)
+    tol = _cutoff(s, None, rtol, m, n)
+    rank = (s > tol[..., None]).sum(-1).astype(_np.int64)
+    empty = Tensor._make(_np.zeros((0,), dt))
+    residuals = empty
+    if driver in ("gelsd", "gelss", "gelsy") and m > n and A._data.size and _np.all(rank == n) and driver != "gelsy":
+        r = _E.sub(matmul(A, X.unsqueeze(-1) if vec else X), B.unsqueeze(-1) if vec else B)
+        residuals = _R.sum(_E.mul(r, r), -2)
+        if vec:
+            residuals = residuals.squeeze(-1)
+    svals = Tensor._make(s.astype(dt)) if driver in ("gelsd", "gelss") else empty
+    rank_t = Tensor._make(rank) if driver != "gels" else Tensor._make(_np.zeros((0,), _np.int64))
+    return _LstsqResult(X, residuals, rank_t, svals)
+
+
+# -- products, powers, rank ----------------------------------------------------------------------------------
+def multi_dot(tensors) -> Tensor:
+    """The product of a chain of matrices (``torch.linalg.multi_dot``); the first may be a row vector and
+    the last a column vector (1-D), whose dims are then removed."""
+    ts = [_as_t(t) for t in tensors]
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    first_vec, last_vec = ts[0].ndim == 1, ts[-1].ndim == 1
+    if ts[0].ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {ts[0].ndim}D")
+    if ts[-1].ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {ts[-1].ndim}D")
+    for i, t in enumerate(ts[1:-1], 1):
+        if t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    mats = [ts[0].unsqueeze(0) if first_vec else ts[0]] + ts[1:-1] + \
+           [ts[-1].unsqueeze(1) if last_vec else ts[-1]]
+    dts = {t._data.dtype for t in mats}
+    if len(dts) > 1:
+        raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but got {sorted(map(str, dts))}")
+    for i in range(len(mats) - 1):
+        if mats[i].shape[1] != mats[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {tuple(ts[i].shape)} and "
+                               f"{tuple(ts[i + 1].shape)} cannot be multiplied")
+    out = mats[0]
+    for mt in mats[1:]:
+        out = matmul(out, mt)
+    if first_vec:
+        out = out.squeeze(0)
+    if last_vec:
+        out = out.squeeze(-1)
+    return out
+
+
+def cross(input, other, *, dim=-1) -> Tensor:
+    """Cross product of 3-vectors along ``dim`` (``torch.linalg.cross``); the inputs broadcast."""
+    a, b = _as_t(input), _as_t(other)
+    try:
+        shape = _np.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        raise RuntimeError(f"linalg.cross: the shapes {tuple(a.shape)} and {tuple(b.shape)} are not "
+                           f"broadcastable") from None
+    nd = len(shape)
+    n = max(nd, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"linalg.cross: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but "
+                         f"got {dim})")
+    d = dim % n
+    if a._data.ndim != b._data.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got {tuple(a.shape)} "
+                           f"and {tuple(b.shape)}")
+    if a._data.shape[d] != 3 or b._data.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a._data.shape[d]} and "
+                           f"{b._data.shape[d]}")
+    a, b = a.expand(shape), b.expand(shape)
+
+    def comp(t, i):
+        return t.narrow(d, i, 1)
+    c0 = _E.sub(_E.mul(comp(a, 1), comp(b, 2)), _E.mul(comp(a, 2), comp(b, 1)))
+    c1 = _E.sub(_E.mul(comp(a, 2), comp(b, 0)), _E.mul(comp(a, 0), comp(b, 2)))
+    c2 = _E.sub(_E.mul(comp(a, 0), comp(b, 1)), _E.mul(comp(a, 1), comp(b, 0)))
+    from .ops.shape import cat
+    return cat([c0, c1, c2], d)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None) -> Tensor:
+    """Numerical rank: the number of singular values above ``max(atol, rtol * s_max)``
+    (``torch.linalg.matrix_rank``), int64."""
+    A = _float_input(A, "linalg.matrix_rank")
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    a = A._data
+    m, n = a.shape[-2:]
+    if a.size == 0:
+        return Tensor._make(_np.zeros(a.shape[:-2], _np.int64))
+    s = _np.abs(_np.linalg.eigvalsh(a)) if hermitian else _np.linalg.svd(a, compute_uv=False)
+    tolv = _cutoff(s, atol, rtol, m, n)
+    return Tensor._make(_np.asarray((s > tolv[..., None]).sum(-1), _np.int64))
+
+
+def matrix_power(A, n: int) -> Tensor:
+    """``A`` to the integer power ``n`` (``torch.linalg.matrix_power``); negative ``n`` inverts first, 0 gives
+    the identity."""
+    A = _as_t(A)
+    op = "linalg.matrix_power"
+    if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, got shape {tuple(A.shape)}")
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"{op}: n must be an int, got {type(n).__name__}")
+    if n == 0:
+        eye = Tensor._make(_np.broadcast_to(_np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape).copy())
+        return _E.add(_E.mul(A, 0), eye) if A.requires_grad else eye
+    if n < 0:
+        A = inv(A)
+        n = -n
+    result, base = None, A
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result if result is not A else _E.mul(A, 1)
+
+
+def vecdot(x, y, *, dim=-1) -> Tensor:
+    """Dot product of vectors along ``dim``, broadcasting (``torch.linalg.vecdot``)."""
+    return _R.sum(_E.mul(_as_t(x), _as_t(y)), dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
+    """``A.diagonal(offset, dim1, dim2)`` with matrix-batch defaults (``torch.linalg.diagonal``)."""
+    return _as_t(A).diagonal(offset, dim1, dim2)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
+    """Solve ``A X = B`` (``left=False``: ``X A = B``) for triangular ``A`` (``torch.linalg.solve_triangular``);
+    only the ``upper``/lower triangle of ``A`` is read (and its diagonal taken as 1 with ``unitriangular``)."""
+    A = _float_input(A, "linalg.solve_triangular")
+    B = _float_input(B, "linalg.solve_triangular")
+    from .ops.index import tril, triu
+    T = triu(A) if upper else tril(A)
+    if unitriangular:
+        n = A._data.shape[-1]
+        eye = Tensor._make(_np.eye(n, dtype=bool))
+        T = _E.where(eye, 1.0, T)
+    return solve(T, B, left=left) if B._data.ndim >= 2 else solve(T, B.unsqueeze(-1), left=left).squeeze(-1)
+
+
+def cond(A, p=None) -> Tensor:
+    """Condition number (``torch.linalg.cond``): ``s_max / s_min`` for p in (None, 2), ``s_min / s_max`` for
+    -2, else ``norm(A, p) * norm(inv(A), p)``."""
+    A = _float_input(A, "linalg.cond")
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        hi, lo = _R.amax(s, -1), _R.amin(s, -1)
+        return _E.div(hi, lo) if p != -2 else _E.div(lo, hi)
+    _square(A, "linalg.cond")
+    return _E.mul(matrix_norm(A, p), matrix_norm(inv(A), p))
+
+
+def vander(x, *, N=None) -> Tensor:
+    """Vandermonde matrix with increasing powers ``x^0 .. x^(N-1)`` in the last dim
+    (``torch.linalg.vander``)."""
+    x = _as_t(x)
+    n = x.shape[-1] if N is None else int(N)
+    if n <= 1 and N is not None and n < 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
+    cols = [_E.pow(x, 0) if x.dtype.kind != "f" else _E.add(_E.mul(x, 0), 1)]
+    for _ in range(1, n):
+        cols.append(_E.mul(cols[-1], x))
+    from .ops.shape import stack
+    return stack(cols, -1)
