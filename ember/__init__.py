@@ -34,6 +34,8 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
 from .creation import range_ as range  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops import sum, max, min, abs, round, pow, all, any  # noqa: F401
+# torch.linalg: importing the submodule binds ember.linalg to it (the * import above bound ops.linalg there)
+linalg = __import__("importlib").import_module(".linalg", __name__)
 
 double = float64
 float = float32
