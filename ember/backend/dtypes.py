@@ -118,3 +118,38 @@ def result_type(*operands) -> np.dtype:
                 r = np.promote_types(r, d)
             return r
     raise AssertionError("unreachable")
+
+
+# -- error classes that read as PyTorch's --------------------------------------------------------------------
+class DtypeNotImplementedError(NotImplementedError, TypeError):
+    """An op PyTorch does not implement for a dtype (``"abs_cpu" not implemented for 'Bool'``): a
+    NotImplementedError (so a RuntimeError, as in PyTorch) that is also a TypeError."""
+
+
+class DtypeRuntimeError(RuntimeError, TypeError):
+    """A dtype PyTorch rejects with a RuntimeError (``-`` on a bool tensor): also a TypeError."""
+
+
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """Integer ``//``, ``%``, ``fmod`` or ``remainder`` by zero: PyTorch raises RuntimeError("ZeroDivisionError")."""
+
+
+_IBOUNDS = {d: (int(np.iinfo(d).min), int(np.iinfo(d).max)) for d in (uint8, int8, int16, int32, int64)}
+
+
+def wrap_int(v: int, d: np.dtype) -> int:
+    """A Python int as the integer dtype ``d`` holds it (two's-complement wrap-around, as PyTorch casts an
+    out-of-range scalar: ``uint8_tensor + -1`` adds 255)."""
+    lo, hi = _IBOUNDS[d]
+    if lo <= v <= hi:
+        return v
+    bits = d.itemsize * 8
+    v &= (1 << bits) - 1
+    if lo < 0 and v > hi:
+        v -= 1 << bits
+    return v
+
+
+def int_bounds(d: np.dtype):
+    """(min, max) of an integer dtype, or None for other dtypes."""
+    return _IBOUNDS.get(d)

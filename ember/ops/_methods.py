@@ -11,7 +11,7 @@ from ..tensor import Tensor
 _SAME = """
 add sub mul div neg pow exp exp2 log log2 log10 log1p expm1 sqrt rsqrt abs sign sgn sin cos tan asin acos atan
 sinh cosh tanh sigmoid relu clamp clip clamp_min clamp_max minimum maximum floor ceil round trunc frac erf
-reciprocal square floor_divide remainder fmod addcmul addcdiv lerp atan2 hypot
+reciprocal square floor_divide remainder fmod addcmul addcdiv lerp atan2 hypot fmax fmin float_power
 eq ne lt le gt ge greater greater_equal less less_equal not_equal
 logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
 isnan isinf isfinite isclose allclose equal nan_to_num where
@@ -19,7 +19,7 @@ sum mean nansum nanmean var std max min amax amin argmax argmin aminmax prod log
 all any count_nonzero softmax log_softmax var_mean std_mean dist
 reshape view view_as reshape_as flatten unflatten ravel permute transpose swapaxes swapdims t movedim moveaxis
 squeeze unsqueeze expand expand_as broadcast_to repeat tile repeat_interleave split tensor_split chunk unbind
-flip fliplr flipud roll rot90 narrow
+flip fliplr flipud roll rot90 narrow select
 gather scatter scatter_add index_select index_add masked_fill masked_select take_along_dim take nonzero
 argwhere tril triu diagonal diag trace sort argsort topk index_put
 matmul mm bmm mv dot inner outer ger addmm baddbmm kron
@@ -55,6 +55,13 @@ def attach() -> None:
         setattr(Tensor, name, _make(getattr(ops, name)))
     for name, target in _RENAMED.items():
         setattr(Tensor, name, _make(getattr(ops, target)))
+
+    def flip(self, *dims, **kwargs):
+        """Reverse the order along ``dims`` (``x.flip(0, 1)`` or ``x.flip([0, 1])``; a copy)."""
+        if "dims" in kwargs:
+            return ops.flip(self, kwargs.pop("dims"), **kwargs)
+        return ops.flip(self, dims[0] if len(dims) == 1 else dims)
+    Tensor.flip = flip
     # in-place variants not written by hand in tensor.py
     for name in ("sin cos tan erf sign ceil trunc reciprocal square log1p expm1 rsqrt remainder fmod floor_divide "
                  "clamp_min clamp_max hypot atan2 scatter scatter_add index_add index_put tril triu "

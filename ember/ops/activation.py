@@ -63,9 +63,13 @@ class _EmberNS:
         return E.relu(x)
 
 
-def make_activation(name: str, fwd, deriv):
+def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None):
     """Build a one-node activation op: ``fwd(a, **p)`` on arrays, ``deriv(M, x, **p)`` its elementwise
-    derivative.  Returns ``apply(x, **p)``."""
+    derivative.  Returns ``apply(x, **p)``.
+
+    ``ints`` says what a bool or integer input does, as in PyTorch: "error" (the kernel is float-only: a
+    NotImplementedError), "cast" (integers are computed in the default float dtype, bool raises), "cast_all"
+    (bool too) or "keep" (computed in the input's integer dtype after ``int_check(x, **p)``)."""
 
     def forward(ctx, a, **p):
         ctx.save_for_backward(a)
@@ -86,8 +90,17 @@ def make_activation(name: str, fwd, deriv):
     def apply(x, **p):
         if not isinstance(x, Tensor):
             x = Tensor._make(_to_array(x, None))
-        if x._data.dtype.kind != "f":
-            x = E.cast(x, _dt.get_default_dtype())
+        k = x._data.dtype.kind
+        if k != "f":
+            if ints == "cast_all" or (ints == "cast" and k != "b"):
+                x = E.cast(x, _dt.get_default_dtype())
+            elif ints == "keep":
+                int_check(x, **p)
+                return Tensor._make(_np.asarray(fwd(x._data, **p)).astype(x._data.dtype, copy=False))
+            else:
+                raise _dt.DtypeNotImplementedError(
+                    f"{name.lower()}: not implemented for {x.dtype} inputs (PyTorch's kernel is floating point "
+                    f"only); convert with .float() first")
         return cls.apply(x, **p)
 
     apply.op = cls
@@ -105,21 +118,34 @@ def _softplus_arr(z):
     return _np.maximum(z, 0) + _np.log1p(_np.exp(-_np.abs(z)))
 
 
+def _threshold_ints(x, threshold, value):
+    if x._data.dtype.kind == "b":
+        raise _dt.DtypeNotImplementedError("threshold: not implemented for bool inputs")
+
+
+def _hardtanh_ints(x, lo, hi):
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("hardtanh: Bool inputs not supported for hardtanh")
+    if x._data.dtype.kind == "u" and (lo < 0 or hi < 0):
+        raise RuntimeError(f"hardtanh: cannot do hardtanh on an unsigned type ({x.dtype}) with negative limits "
+                           f"(min_val={lo}, max_val={hi})")
+
+
 threshold = make_activation(
     "Threshold", lambda a, threshold, value: _np.where(a > threshold, a, value),
-    lambda M, x, threshold, value: M.f(x > threshold, x))
+    lambda M, x, threshold, value: M.f(x > threshold, x), ints="keep", int_check=_threshold_ints)
 step = make_activation(
     "Step", lambda a, threshold: (a >= threshold).astype(a.dtype),
-    lambda M, x, threshold: x * 0)
+    lambda M, x, threshold: x * 0, ints="cast_all")
 heaviside = make_activation(
     "Heaviside", lambda a, value: _np.where(a > 0, 1.0, _np.where(a < 0, 0.0, value)),
-    lambda M, x, value: x * 0)
+    lambda M, x, value: x * 0, ints="cast_all")
 leaky_relu = make_activation(
     "LeakyRelu", lambda a, slope: _np.where(a > 0, a, a * slope),
     lambda M, x, slope: M.f(x > 0, x) * (1.0 - slope) + slope)
 hardtanh = make_activation(
     "Hardtanh", lambda a, lo, hi: _np.clip(a, lo, hi),
-    lambda M, x, lo, hi: M.f(x > lo, x) * M.f(x < hi, x))
+    lambda M, x, lo, hi: M.f(x > lo, x) * M.f(x < hi, x), ints="keep", int_check=_hardtanh_ints)
 elu = make_activation(
     "Elu", lambda a, alpha: _np.where(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0))),
     lambda M, x, alpha: _elu_d(M, x, alpha, 1.0))
@@ -187,16 +213,17 @@ hardsigmoid = make_activation(
     lambda M, x: M.f(x > -3.0, x) * M.f(x < 3.0, x) * (1.0 / 6.0))
 hardswish = make_activation(
     "Hardswish", lambda a: a * _np.clip(a + 3.0, 0, 6) / 6.0,
-    lambda M, x: M.f(x >= -3.0, x) * M.f(x <= 3.0, x) * (x * (1.0 / 3.0) + 0.5) + M.f(x > 3.0, x))
+    # PyTorch's corners: 0 at x = -3, 1 at x = 3 (open interval for the middle piece)
+    lambda M, x: M.f(x > -3.0, x) * M.f(x < 3.0, x) * (x * (1.0 / 3.0) + 0.5) + M.f(x >= 3.0, x))
 softsign = make_activation(
     "Softsign", lambda a: a / (1.0 + _np.abs(a)),
-    lambda M, x: 1.0 / ((M.abs(x) + 1.0) * (M.abs(x) + 1.0)))
+    lambda M, x: 1.0 / ((M.abs(x) + 1.0) * (M.abs(x) + 1.0)), ints="cast")
 logsigmoid = make_activation(
     "LogSigmoid", lambda a: _np.minimum(a, 0) - _np.log1p(_np.exp(-_np.abs(a))),
     lambda M, x: M.sigmoid(-x))
 tanhshrink = make_activation(
     "Tanhshrink", lambda a: a - _np.tanh(a),
-    lambda M, x: M.tanh(x) * M.tanh(x))
+    lambda M, x: M.tanh(x) * M.tanh(x), ints="cast")
 softshrink = make_activation(
     "Softshrink", lambda a, lambd: _np.where(a > lambd, a - lambd, _np.where(a < -lambd, a + lambd, 0)),
     lambda M, x, lambd: M.f(x > lambd, x) + M.f(x < -lambd, x))

@@ -64,6 +64,8 @@ def _prep(a, b, op: str):
         dt = a._data.dtype
         if (dt.kind in "iub" and isinstance(b, float)) or (dt.kind == "b" and isinstance(b, int) and not isinstance(b, bool)):
             a = cast(a, _dt.result_type(a, b))
+        elif dt.kind in "iu" and type(b) is int:
+            b = _dt.wrap_int(b, dt)         # PyTorch casts the scalar to the tensor's dtype: uint8 + -1 adds 255
         return a, b
     if tb:
         a = _scalar_operand(a, b, op)
@@ -72,6 +74,8 @@ def _prep(a, b, op: str):
         dt = b._data.dtype
         if (dt.kind in "iub" and isinstance(a, float)) or (dt.kind == "b" and isinstance(a, int) and not isinstance(a, bool)):
             b = cast(b, _dt.result_type(a, b))
+        elif dt.kind in "iu" and type(a) is int:
+            a = _dt.wrap_int(a, dt)
         return a, b
     return _prep(Tensor._make(_to_array(a, None)), b, op)
 
@@ -192,13 +196,20 @@ def add(a, b, alpha=1):
     return Add.apply(a, b)
 
 
+def _is_bool_tensor(x):
+    return isinstance(x, Tensor) and x._data.dtype.kind == "b"
+
+
 def sub(a, b, alpha=1):
     """``a - alpha * b`` with broadcasting (``torch.sub``)."""
+    if _is_bool_tensor(a) or _is_bool_tensor(b):
+        two = _is_bool_tensor(a) and (_is_bool_tensor(b) or isinstance(b, bool))
+        raise _dt.DtypeRuntimeError(
+            f"sub: subtraction, the `-` operator, with {'two bool tensors' if two else 'a bool tensor'} is not "
+            f"supported; use logical_xor() (or ~ / logical_not() to invert a bool tensor)")
     if alpha != 1:
         b = mul(b, alpha)
     a, b = _prep(a, b, "sub")
-    if _arr(a).dtype == _np.bool_ if isinstance(a, Tensor) else False:
-        raise TypeError("sub: subtraction with two bool tensors is not supported; use logical_xor() or ~")
     return Sub.apply(a, b)
 
 
@@ -214,23 +225,82 @@ def _to_float(x):
     return x
 
 
+def _ints_to_float(a, b):
+    """Operands of an op that computes in floating point (true division, atan2): when neither is a floating
+    tensor and no float scalar is present, each operand goes straight from its own dtype to the default float
+    dtype (PyTorch: ``uint8_tensor / int8_scalar_tensor(-1)`` divides by -1.0, never by a wrapped 255)."""
+    if (isinstance(a, Tensor) and a._data.dtype.kind == "f") or (isinstance(b, Tensor) and b._data.dtype.kind == "f"):
+        return a, b
+    a = _to_float(a) if isinstance(a, Tensor) else a
+    b = _to_float(b) if isinstance(b, Tensor) else b
+    if isinstance(a, Tensor) and not isinstance(b, Tensor) and isinstance(b, (bool, int, _np.integer, _np.bool_)):
+        b = float(b)
+    if isinstance(b, Tensor) and not isinstance(a, Tensor) and isinstance(a, (bool, int, _np.integer, _np.bool_)):
+        a = float(a)
+    return a, b
+
+
+def _check_int_divisor(b, op):
+    """Integer division by zero raises, as in PyTorch (RuntimeError: ZeroDivisionError); floats give inf/nan."""
+    bd = b._data if isinstance(b, Tensor) else b
+    if isinstance(bd, _np.ndarray):
+        if bd.dtype.kind in "iub" and bd.size and not bd.all():
+            raise _dt.IntegerDivisionByZero(f"ZeroDivisionError: {op}: integer division by zero (the divisor "
+                                            f"of dtype {bd.dtype} holds a zero)")
+    elif bd == 0:
+        raise _dt.IntegerDivisionByZero(f"ZeroDivisionError: {op}: integer division by zero")
+
+
+def _int_operands(a, b, op):
+    """Promote for an integer-capable op; returns (a, b, is_integer_result).  Bool results are not implemented
+    (PyTorch: "div_floor_cpu" not implemented for 'Bool')."""
+    a, b = _prep(a, b, op)
+    d = (a if isinstance(a, Tensor) else b)._data.dtype
+    if d.kind == "b":
+        raise _dt.DtypeNotImplementedError(f"{op}: not implemented for bool tensors; convert to an integer or "
+                                           f"floating dtype first")
+    if d.kind in "iu":
+        _check_int_divisor(b, op)
+        return a, b, True
+    return a, b, False
+
+
+def _int_trunc_div(a, b):
+    # exact for integers (no float round trip): a - fmod(a, b) is a multiple of b
+    return (a - _np.fmod(a, b)) // b
+
+
+class DivRounding(Function):
+    """``div(a, b, rounding_mode=...)`` on floats: the gradient is zero for both inputs, even where b == 0
+    (PyTorch), not the 0/0 = nan of differentiating a / b."""
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        if mode == "trunc":
+            return _np.trunc(_np.true_divide(a, b))
+        return _np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (zeros_like_g(g) if n[0] else None), (zeros_like_g(g) if n[1] else None), None
+
+
 def div(a, b, rounding_mode=None):
     """True division (``torch.div``); integers divide to the default float dtype.  ``rounding_mode`` may be
-    "trunc" or "floor"."""
+    "trunc" or "floor" (integer inputs then stay integer, and an integer zero divisor raises)."""
     if rounding_mode is not None:
-        if rounding_mode == "floor":
-            return floor_divide(a, b)
-        if rounding_mode == "trunc":
-            a, b = _prep(a, b, "div")
-            if isinstance(a, Tensor) and a.dtype.kind in "iu" and (not isinstance(b, Tensor) or b.dtype.kind in "iu"):
-                q = Tensor._make(_np.trunc(_np.true_divide(_arr(a), _arr(b))).astype(a.dtype))
-                return q
-            return trunc(div(a, b))
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        op = "floor_divide" if rounding_mode == "floor" else "div"
+        a, b, is_int = _int_operands(a, b, op)
+        if is_int:
+            ad, bd = _arr(a), _arr(b)
+            q = _np.floor_divide(ad, bd) if rounding_mode == "floor" else _int_trunc_div(ad, bd)
+            return Tensor._make(_np.asarray(q, dtype=(a if isinstance(a, Tensor) else b)._data.dtype))
+        return DivRounding.apply(a, b, rounding_mode)
+    a, b = _ints_to_float(a, b)
     a, b = _prep(a, b, "div")
-    if not (isinstance(a, Tensor) and a._data.dtype.kind == "f") and not (isinstance(b, Tensor) and b._data.dtype.kind == "f"):
-        a = _to_float(a) if isinstance(a, Tensor) else float(a)
-        b = _to_float(b) if isinstance(b, Tensor) else float(b)
     return Div.apply(a, b)
 
 
@@ -251,11 +321,22 @@ class Neg(Function):
 
 def neg(x: Tensor) -> Tensor:
     if x._data.dtype == _np.bool_:
-        raise TypeError("neg: negation of a bool tensor is not supported; use ~ or logical_not()")
+        raise _dt.DtypeRuntimeError("neg: negation, the `-` operator, on a bool tensor is not supported; use ~ or "
+                                    "logical_not() instead")
     return Neg.apply(x)
 
 
 negative = neg
+
+
+def _int_pow(a, b):
+    """Integer power with PyTorch's rule for negative exponents: 1 ** -n = 1, (-1) ** -n = +-1, else 0."""
+    neg_e = b < 0
+    if not _np.any(neg_e):
+        return a ** b
+    out = _np.asarray(a ** _np.where(neg_e, 0, b))
+    r = _np.where(a == 1, 1, _np.where(a == -1, _np.where(b % 2 == 0, 1, -1), 0))
+    return _np.where(neg_e, r, out).astype(out.dtype, copy=False)
 
 
 class PowScalar(Function):
@@ -267,6 +348,8 @@ class PowScalar(Function):
             return a * a
         if e == 0.5:
             return _np.sqrt(a)
+        if e == -0.5:                # PyTorch computes rsqrt: (-0.0) ** -0.5 = -inf
+            return _np.asarray(1.0 / _np.sqrt(a), a.dtype)
         return a ** e
 
     @staticmethod
@@ -285,7 +368,7 @@ class PowScalar(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = a ** b
+        out = _int_pow(a, b) if a.dtype.kind in "iu" else a ** b
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -296,9 +379,8 @@ class Pow(Function):
         ga = gb = None
         if n[0]:    # b * a**(b-1), and 0 where b == 0 (torch), not 0 * inf at a == 0
             ga = where(eq(b, 0), 0.0, mul(g, mul(b, pow(a, sub(b, 1)))))
-        if n[1]:    # a**b * log(a), and 0 where a == 0 and b >= 0 (torch); nan for negative a, as torch
-            safe = where(eq(a, 0), 1.0, a)
-            gb = where(logical_and(eq(a, 0), ge(b, 0)), 0.0, mul(g, mul(out, log(safe))))
+        if n[1]:    # a**b * log(a), and 0 where a == 0 and b >= 0 (torch): inf * -inf = -inf at a == 0, b < 0
+            gb = where(logical_and(eq(a, 0), ge(b, 0)), 0.0, mul(g, mul(out, log(a))))
         return ga, gb
 
 
@@ -306,45 +388,79 @@ class ScalarPow(Function):
     """``s ** x`` for a Python scalar base."""
     @staticmethod
     def forward(ctx, x, s):
-        out = _np.power(s, x).astype(x.dtype, copy=False)
-        ctx.save_for_backward(out)
-        ctx.logs = math.log(s) if s > 0 else float("nan")
+        if x.dtype.kind in "iu":
+            out = _int_pow(_np.asarray(s).astype(x.dtype), x)
+        else:
+            out = _np.power(s, x).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.s = s
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return mul(g, mul(out, ctx.logs)), None
+        x, out = ctx.saved_tensors
+        s = ctx.s
+        if s == 0:      # 0 ** x: zero gradient where x >= 0, out * log(0) = -inf (or nan) elsewhere (torch)
+            return where(ge(x, 0), 0.0, mul(g, mul(out, float("-inf")))), None
+        return mul(g, mul(out, math.log(s) if s > 0 else float("nan"))), None
+
+
+def _neg_int_power_error():
+    return RuntimeError("pow: Integers to negative integer powers are not allowed.")
 
 
 def pow(a, e):
     """``a ** e`` for tensor or scalar base and exponent (``torch.pow``)."""
-    if isinstance(a, Tensor) and isinstance(e, (int, float)) and not isinstance(e, bool):
-        if a._data.dtype.kind in "iub" and isinstance(e, int) and e < 0:
-            raise RuntimeError("pow: integers to negative integer powers are not allowed; convert to float first")
-        if a._data.dtype.kind in "iub" and isinstance(e, float):
-            a = cast(a, _dt.get_default_dtype())
+    if isinstance(a, Tensor) and isinstance(e, (int, float)) and not isinstance(e, Tensor):
+        k = a._data.dtype.kind
+        if k in "iub":
+            if isinstance(e, bool):
+                if k == "b":            # bool ** bool scalar stays bool: x ** True = x, x ** False = True
+                    return a.clone() if e else Tensor._make(_np.ones(a._data.shape, bool))
+                e = int(e)
+            if isinstance(e, float):
+                a = cast(a, _dt.get_default_dtype())
+            else:
+                if e < 0:
+                    raise _neg_int_power_error()
+                if k == "b":
+                    a = cast(a, _dt.int64)
+                else:
+                    e = _dt.wrap_int(e, _dt.int64)
         return PowScalar.apply(a, e)
-    if not isinstance(a, Tensor) and isinstance(e, Tensor):
-        if isinstance(a, (int, float)):
-            if e._data.dtype.kind in "iub" and isinstance(a, float):
+    if not isinstance(a, Tensor) and isinstance(e, Tensor) and isinstance(a, (int, float)):
+        k = e._data.dtype.kind
+        if k in "iub":
+            if isinstance(a, float):
                 e = cast(e, _dt.get_default_dtype())
-            return ScalarPow.apply(e, a)
+            elif k == "b":
+                if isinstance(a, bool):
+                    raise _dt.DtypeNotImplementedError("pow: not implemented for a bool base and a bool exponent")
+                e = cast(e, _dt.int64)
+        return ScalarPow.apply(e, a)
     a, e = _prep(a, e, "pow")
+    if (a if isinstance(a, Tensor) else e)._data.dtype.kind == "b":
+        raise _dt.DtypeNotImplementedError("pow: not implemented for bool tensors (both operands are bool)")
     return Pow.apply(a, e)
 
 
-float_power = pow
+def float_power(a, e):
+    """``a ** e`` computed in float64 whatever the inputs' dtypes (``torch.float_power``)."""
+    if isinstance(a, Tensor) and a._data.dtype != _dt.float64:
+        a = cast(a, _dt.float64)
+    if isinstance(e, Tensor) and e._data.dtype != _dt.float64:
+        e = cast(e, _dt.float64)
+    if not isinstance(a, Tensor) and not isinstance(e, Tensor):
+        raise TypeError(f"float_power: expected a Tensor operand, got {type(a).__name__} and {type(e).__name__}")
+    if isinstance(a, Tensor) and isinstance(e, (int, float)) and not isinstance(e, bool):
+        e = float(e)
+    if isinstance(e, Tensor) and isinstance(a, (int, float)) and not isinstance(a, bool):
+        a = float(a)
+    return pow(a, e)
 
 
-class FloorDivide(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        return _np.floor_divide(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        return zeros_like_g(g), None
+class FloorDivide(DivRounding):
+    pass
 
 
 class Remainder(Function):
@@ -357,8 +473,22 @@ class Remainder(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         n = ctx.needs_input_grad
-        gb = mul(neg(g), floor_divide(a, b)) if n[1] else None
-        return g, gb
+        gb = mul(neg(g), div(a, b, rounding_mode="floor")) if n[1] else None
+        return (g if n[0] else None), gb
+
+
+class Fmod(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        gb = mul(neg(g), div(a, b, rounding_mode="trunc")) if n[1] else None
+        return (g if n[0] else None), gb
 
 
 def zeros_like_g(g):
@@ -367,19 +497,23 @@ def zeros_like_g(g):
 
 def floor_divide(a, b):
     """Floor division (Python's ``//``; ``torch.floor_divide``).  Gradient is zero."""
-    a, b = _prep(a, b, "floor_divide")
-    return FloorDivide.apply(a, b)
+    return div(a, b, rounding_mode="floor")
 
 
 def remainder(a, b):
     """Python-style modulus (sign of the divisor), ``torch.remainder``."""
-    a, b = _prep(a, b, "remainder")
+    a, b, is_int = _int_operands(a, b, "remainder")
+    if is_int:
+        return Tensor._make(_np.asarray(_np.remainder(_arr(a), _arr(b)), (a if isinstance(a, Tensor) else b)._data.dtype))
     return Remainder.apply(a, b)
 
 
 def fmod(a, b):
-    a, b = _prep(a, b, "fmod")
-    return Tensor._make(_np.fmod(_arr(a), _arr(b)))
+    """C-style modulus (sign of the dividend), ``torch.fmod``; differentiable in both inputs."""
+    a, b, is_int = _int_operands(a, b, "fmod")
+    if is_int:
+        return Tensor._make(_np.asarray(_np.fmod(_arr(a), _arr(b)), (a if isinstance(a, Tensor) else b)._data.dtype))
+    return Fmod.apply(a, b)
 
 
 # -- unary math ----------------------------------------------------------------------------------------------
@@ -473,11 +607,14 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (o,) = ctx.saved_tensors
-        return mul(g, Tensor._make((o._data > 0).astype(g.dtype)))
+        # PyTorch's threshold_backward: zero where out <= 0, so a NaN input passes its gradient
+        return mul(g, Tensor._make((~(o._data <= 0)).astype(g.dtype)))
 
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0) elementwise."""
+    if x._data.dtype.kind == "b":
+        raise _dt.DtypeRuntimeError("relu: Boolean inputs not supported for relu")
     return Relu.apply(x)
 
 
@@ -490,11 +627,19 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return mul(g, Tensor._make(_np.sign(a._data)))
+        return mul(g, Tensor._make(_sign_array(a._data)))      # 0 at 0 and at NaN, as PyTorch
+
+
+def _no_bool(x, op):
+    if x._data.dtype.kind == "b":
+        raise _dt.DtypeNotImplementedError(f"{op}: not implemented for bool tensors (PyTorch: \"{op}\" not "
+                                           f"implemented for 'Bool'); convert with .int() or .float() first")
 
 
 def abs(x):
-    return Abs.apply(x if isinstance(x, Tensor) else Tensor._make(_to_array(x, None)))
+    x = x if isinstance(x, Tensor) else Tensor._make(_to_array(x, None))
+    _no_bool(x, "abs")
+    return Abs.apply(x)
 
 
 absolute = abs
@@ -524,8 +669,17 @@ class Trunc(_ZeroGradUnary):
     fn = staticmethod(_np.trunc)
 
 
+def _sign_array(a):
+    if a.dtype.kind == "b":
+        return a.copy()
+    out = _np.asarray(_np.sign(a))
+    if a.dtype.kind == "f":
+        _np.copyto(out, 0, where=_np.isnan(a))      # PyTorch: sign(nan) = 0
+    return out
+
+
 class Sign(_ZeroGradUnary):
-    fn = staticmethod(_np.sign)
+    fn = staticmethod(_sign_array)
 
 
 class Round(_ZeroGradUnary):
@@ -533,16 +687,19 @@ class Round(_ZeroGradUnary):
 
 
 def floor(x):
-    """Round down; zero gradient."""
-    return x if x._data.dtype.kind in "iub" else Floor.apply(x)
+    """Round down; zero gradient.  Integer tensors come back unchanged (a copy), as in PyTorch."""
+    _no_bool(x, "floor")
+    return x.clone() if x._data.dtype.kind in "iu" else Floor.apply(x)
 
 
 def ceil(x):
-    return x if x._data.dtype.kind in "iub" else Ceil.apply(x)
+    _no_bool(x, "ceil")
+    return x.clone() if x._data.dtype.kind in "iu" else Ceil.apply(x)
 
 
 def trunc(x):
-    return x if x._data.dtype.kind in "iub" else Trunc.apply(x)
+    _no_bool(x, "trunc")
+    return x.clone() if x._data.dtype.kind in "iu" else Trunc.apply(x)
 
 
 fix = trunc
@@ -555,8 +712,9 @@ def sign(x):
 
 def round(x, decimals: int = 0):
     """Round half to even, like PyTorch; zero gradient."""
-    if x._data.dtype.kind in "iub":
-        return x
+    _no_bool(x, "round")
+    if x._data.dtype.kind in "iu":
+        return x.clone()
     r = Round.apply(x, decimals)
     return r
 
@@ -570,6 +728,9 @@ def sgn(x):
 
 
 def frac(x):
+    if x._data.dtype.kind != "f":
+        raise _dt.DtypeNotImplementedError(f"frac: not implemented for {x.dtype} tensors (PyTorch: \"frac_cpu\" "
+                                           f"not implemented); it needs a floating dtype")
     return sub(x, trunc(x))
 
 
@@ -578,17 +739,61 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, a, lo, hi):
         out = _np.clip(a, lo, hi) if (lo is not None or hi is not None) else a.copy()
-        mask = _np.ones(a.shape, bool)
-        if lo is not None:
-            mask &= a >= lo
-        if hi is not None:
-            mask &= a <= hi
-        ctx.mask = mask
+        if ctx.needs_input_grad[0]:
+            mask = _np.ones(a.shape, bool)
+            if lo is not None:
+                mask &= a >= lo
+            if hi is not None:
+                mask &= a <= hi
+            ctx.mask = mask
         return out
 
     @staticmethod
     def backward(ctx, g):
         return mul(g, Tensor._make(ctx.mask.astype(g.dtype))), None, None
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds.  PyTorch's gradients: the input gets it where lo <= x <= hi (so at ties),
+    ``min`` where x < lo and lo < hi, ``max`` where x > hi or hi < lo; a NaN anywhere sends it nowhere."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        out = a
+        if lo is not None:
+            out = _np.maximum(out, lo)
+        if hi is not None:
+            out = _np.minimum(out, hi)
+        ctx.save_for_backward(a, lo, hi)
+        return out if out is not a else a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        a, lo, hi = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        ad = a._data
+        ld = None if lo is None else lo._data
+        hd = None if hi is None else hi._data
+        z = zeros_like_g(g)
+        gx = gl = gh = None
+        if n[0]:
+            m = True
+            if ld is not None:
+                m = m & (ad >= ld)
+            if hd is not None:
+                m = m & (ad <= hd)
+            gx = where(Tensor._make(_np.asarray(m)), g, z)
+        if len(n) > 1 and n[1] and ld is not None:
+            m = ad < ld
+            if hd is not None:
+                m = m & (ld < hd)
+            gl = where(Tensor._make(_np.asarray(m)), g, z)
+        if len(n) > 2 and n[2] and hd is not None:
+            m = ad > hd
+            if ld is not None:
+                m = m | (hd < ld)
+            gh = where(Tensor._make(_np.asarray(m)), g, z)
+        return gx, gl, gh
 
 
 def clamp(x, min=None, max=None):
@@ -599,14 +804,25 @@ def clamp(x, min=None, max=None):
         if v is not None and not isinstance(v, (int, float, Tensor, _np.number)):
             raise TypeError(f"clamp: min/max must be numbers or Tensors, got {type(v).__name__}")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = x
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else full_like_op(x, min))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else full_like_op(x, max))
-        return out
-    if x._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+        ops = [v for v in (x, min, max) if v is not None]
+        dt = _dt.result_type(*ops)
+        x = x if x._data.dtype == dt else cast(x, dt)
+        lo = None if min is None else (cast(min, dt) if isinstance(min, Tensor) and min._data.dtype != dt
+                                       else min if isinstance(min, Tensor) else Tensor._make(_np.asarray(min, dt)))
+        hi = None if max is None else (cast(max, dt) if isinstance(max, Tensor) and max._data.dtype != dt
+                                       else max if isinstance(max, Tensor) else Tensor._make(_np.asarray(max, dt)))
+        shapes = [v._data.shape for v in (x, lo, hi) if v is not None]
+        for s in shapes[1:]:
+            _check_broadcast(shapes[0], s, "clamp")
+        return ClampTensor.apply(x, lo, hi)
+    k = x._data.dtype.kind
+    if k in "iub" and (isinstance(min, float) or isinstance(max, float)):
         x = cast(x, _dt.get_default_dtype())
+    elif k == "b":
+        x = cast(x, _dt.int64)
+    elif k in "iu":
+        min = _dt.wrap_int(min, x._data.dtype) if type(min) is int else min
+        max = _dt.wrap_int(max, x._data.dtype) if type(max) is int else max
     return Clamp.apply(x, min, max)
 
 
@@ -655,6 +871,27 @@ def _minmax_grads(ctx, g, ad, bd, a_loses, b_loses):
             (mul(g, Tensor._make(wb.astype(g.dtype))) if n[1] else None))
 
 
+class FMax(Function):
+    """fmax/fmin: NaN is ignored (the other value wins).  The first input gets the whole gradient where it
+    wins or ties or the other is NaN, the second input gets it elsewhere (PyTorch's masks)."""
+
+    @staticmethod
+    def forward(ctx, a, b, is_max):
+        ctx.save_for_backward(a, b)
+        ctx.is_max = is_max
+        return _np.fmax(a, b) if is_max else _np.fmin(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ad, bd = a._data, b._data
+        first = ((ad >= bd) if ctx.is_max else (ad <= bd)) | _np.isnan(bd)
+        first = Tensor._make(_np.asarray(first))
+        z = zeros_like_g(g)
+        n = ctx.needs_input_grad
+        return (where(first, g, z) if n[0] else None), (where(first, z, g) if n[1] else None), None
+
+
 def _both_tensors(a, b, op):
     a, b = _prep(a, b, op)
     if not isinstance(a, Tensor):
@@ -676,8 +913,16 @@ def minimum(a, b):
     return Minimum.apply(a, b)
 
 
-fmax = maximum
-fmin = minimum
+def fmax(a, b):
+    """Elementwise maximum that ignores NaN (NaN only where both are NaN), ``torch.fmax``."""
+    a, b = _both_tensors(a, b, "fmax")
+    return FMax.apply(a, b, True)
+
+
+def fmin(a, b):
+    """Elementwise minimum that ignores NaN (NaN only where both are NaN), ``torch.fmin``."""
+    a, b = _both_tensors(a, b, "fmin")
+    return FMax.apply(a, b, False)
 
 
 class Where(Function):
@@ -742,22 +987,58 @@ def copy_into(dst: Tensor, src) -> Tensor:
 
 # -- fused helpers used by optimizers and users ----------------------------------------------------------------
 def addcmul(x, t1, t2, value=1):
-    return add(x, mul(mul(t1, t2), value))
+    """``x + value * t1 * t2`` (``torch.addcmul``); ``value`` never changes the result dtype (integer
+    inputs truncate a float ``value``, as PyTorch casts it to their dtype)."""
+    value = _cast_value(value, x, t1, t2)
+    p = mul(t1, t2)
+    return add(x, p if value == 1 else mul(p, value))
 
 
 def addcdiv(x, t1, t2, value=1):
+    """``x + value * t1 / t2`` (``torch.addcdiv``); integer ``t1`` and ``t2`` together are not supported."""
+    if all(isinstance(t, Tensor) and t._data.dtype.kind in "iub" for t in (t1, t2)):
+        raise RuntimeError(f"addcdiv: integer division with addcdiv is not supported (t1 is {t1.dtype}, t2 is "
+                           f"{t2.dtype}); use addcmul(x, t1, 1 / t2) or convert t1/t2 to a floating dtype")
+    value = _cast_value(value, x, t1, t2)
     return add(x, mul(div(t1, t2), value))
+
+
+def _cast_value(value, *ts):
+    if isinstance(value, float) and all(not isinstance(t, Tensor) or t._data.dtype.kind in "iub" for t in ts):
+        return int(value)
+    return value
 
 
 def lerp(start, end, weight):
     return add(start, mul(sub(end, start), weight))
 
 
+class Hypot(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = _np.hypot(a, b)       # scaled internally: no overflow at 1e30 in float32
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (mul(g, div(a, out)) if n[0] else None), (mul(g, div(b, out)) if n[1] else None)
+
+
 def hypot(a, b):
-    return sqrt(add(mul(a, a), mul(b, b)))
+    """``sqrt(a**2 + b**2)`` without overflow or underflow (``torch.hypot``); floating inputs only."""
+    a, b = _both_tensors(a, b, "hypot")
+    if a._data.dtype.kind != "f":
+        raise _dt.DtypeNotImplementedError(f"hypot: not implemented for {a.dtype} tensors (PyTorch: \"hypot_cpu\" "
+                                           f"not implemented); convert to a floating dtype first")
+    return Hypot.apply(a, b)
 
 
 def atan2(a, b):
+    """Elementwise arctangent of ``a / b`` in the right quadrant; integers give the default float dtype."""
+    a, b = _ints_to_float(a, b)
     a, b = _both_tensors(a, b, "atan2")
     # d/da atan2(a,b) = b/(a²+b²), d/db = -a/(a²+b²)
     return _Atan2.apply(a, b)
@@ -800,7 +1081,7 @@ def _bitwise(npf, name):
         a2, b2 = _prep(a, b, name)
         for v in (a2, b2):
             if isinstance(v, Tensor) and v._data.dtype.kind == "f":
-                raise TypeError(f"{name}: bitwise ops need bool or integer tensors, got {v.dtype}")
+                raise _dt.DtypeNotImplementedError(f"{name}: bitwise ops need bool or integer tensors, got {v.dtype}")
         return Tensor._make(npf(_arr(a2), _arr(b2)))
     fn.__name__ = name
     return fn
@@ -813,7 +1094,7 @@ bitwise_xor = _bitwise(_np.bitwise_xor, "bitwise_xor")
 
 def bitwise_not(x):
     if x._data.dtype.kind == "f":
-        raise TypeError(f"bitwise_not (~): needs a bool or integer tensor, got {x.dtype}")
+        raise _dt.DtypeNotImplementedError(f"bitwise_not (~): needs a bool or integer tensor, got {x.dtype}")
     return Tensor._make(_np.invert(x._data))
 
 
