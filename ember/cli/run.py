@@ -1,33 +1,178 @@
-"""``ember train`` / ``ember demo``: train as a config says and write the run folder (checkpoint, history,
-curves and pictures) only once the run has finished."""
+"""``ember train`` / ``ember demo``: train as a config says, crash-safe.
+
+The run folder ``<output>/<timestamp>/`` is created first, with ``config.toml`` (the resolved config) in it;
+every finished epoch then writes ``last.safetensors`` (everything needed to continue: model, optimizer,
+scheduler, RNG states, loader position, History, callback states) and, when the monitored value improves
+(``val_loss`` with validation data, else ``loss``), ``best.safetensors``, both atomically.  Killed at any moment
+(even SIGKILL), ``ember train --resume RUN_DIR`` continues from the last finished epoch and ends with the weights
+of an uninterrupted run.  Ctrl-C and SIGTERM finish the batch, save ``last.safetensors`` and exit 130 / 143.
+A diverged run (NaN/inf loss or weights) exits 3 keeping the last finite checkpoint; a disk fault while saving
+exits 74 keeping what was done.  The finished run adds ``checkpoint.safetensors`` (the result), the history,
+curves and pictures.
+"""
 from __future__ import annotations
 
+import json
+import math
 import os
-import shutil
+import signal
 import sys
 import time
 
-from .config import CLIError, build_metric, is_classification
+from .config import CLIError, build_metric, is_classification, validate_config
 from .build import build_data, build_loss, build_model, build_optimizer, build_scheduler, _split_train
+from .build import input_spec
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130          # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143           # SIGTERM (128 + SIGTERM): timeout, docker stop, Slurm
+EXIT_DIVERGED = 3               # NaN/inf loss or weights
+EXIT_IO = 74                    # a write failed (EX_IOERR): full disk, read-only folder, ...
+
+CONFIG_FILE = "config.toml"
+LAST = "last.safetensors"
+BEST = "best.safetensors"
 
 
-def _new_run_dir(output: str) -> tuple[str, str]:
-    """``(final, partial)``: the run folder ``output/<timestamp>`` and the hidden folder written until done."""
-    os.makedirs(output, exist_ok=True)
+def _why(e: OSError) -> str:
+    return e.strerror or str(e)
+
+
+def _new_run_dir(output: str, need: int) -> str:
+    """Create the run folder ``output/<timestamp>`` now (one clear line if the output folder cannot hold it:
+    not creatable, not writable, or less than ``need`` bytes free)."""
+    try:
+        os.makedirs(output, exist_ok=True)
+    except OSError as e:
+        raise CLIError(f"output folder {output}: cannot create it ({_why(e)}); nothing was trained") from None
+    if not os.path.isdir(output):
+        raise CLIError(f"output folder {output} is not a folder; nothing was trained")
+    if not os.access(output, os.W_OK | os.X_OK):
+        raise CLIError(f"output folder {output} is not writable (read-only or no permission); pass another with "
+                       f"--output; nothing was trained")
+    _check_free_space(output, need)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for i in range(1000):
         final = os.path.join(output, stamp if i == 0 else f"{stamp}-{i}")
-        partial = os.path.join(output, "." + os.path.basename(final) + ".partial")
-        if os.path.exists(final):
-            continue
         try:
-            os.mkdir(partial)       # atomic: two runs started in the same second get different folders
+            os.mkdir(final)         # atomic: two runs started in the same second get different folders
         except FileExistsError:
             continue
-        return final, partial
+        except OSError as e:
+            raise CLIError(f"output folder {output}: cannot create a run folder in it ({_why(e)}); nothing was "
+                           f"trained") from None
+        return final
     raise CLIError(f"cannot create a run folder in {output}: too many runs named {stamp}")
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return "nan" if v != v else ("inf" if v == math.inf else "-inf" if v == -math.inf else repr(v))
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)         # a JSON string is a TOML basic string
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items() if x is not None) + "}"
+    raise TypeError(f"config value {v!r} of type {type(v).__name__} cannot be written as TOML")
+
+
+def _toml_key(k: str) -> str:
+    return k if k and all(c.isalnum() or c in "-_" for c in k) else json.dumps(k)
+
+
+def to_toml(cfg: dict) -> str:
+    """A validated config as TOML text that reads back to the same config (keys with None values left out)."""
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in cfg.items() if v is not None and not isinstance(v, dict)]
+    for k, v in cfg.items():
+        if isinstance(v, dict):
+            lines += ["", f"[{_toml_key(k)}]"] + [f"{_toml_key(a)} = {_toml_value(b)}" for a, b in v.items()
+                                                  if b is not None]
+    return "\n".join(lines) + "\n"
+
+
+def _write_config(folder: str, cfg: dict) -> None:
+    from ..io.serialization import atomic_open
+    with atomic_open(os.path.join(folder, CONFIG_FILE), "w", encoding="utf-8") as fh:
+        fh.write("# the resolved config of this run (ember train --resume THIS_FOLDER reads it)\n" + to_toml(cfg))
+
+
+def resume_config(resume: str | None) -> dict:
+    """The config of ``ember train --resume RUN_DIR`` given without a CONFIG: the run folder's config.toml
+    (read as a file ember wrote: model names from ember's registry only, or ``--model-code``)."""
+    if resume is None:
+        raise CLIError("train: missing CONFIG (a TOML file such as configs/digits.toml), or --resume RUN_DIR to "
+                       "continue a run")
+    _resume_target(resume)                              # not found, not a run folder: say so first
+    folder = resume if os.path.isdir(resume) else os.path.dirname(os.path.abspath(resume))
+    path = os.path.join(folder, CONFIG_FILE)
+    if not os.path.isfile(path):
+        raise CLIError(f"--resume {resume}: no {CONFIG_FILE} in {folder}; pass the run's CONFIG too "
+                       f"(ember train CONFIG --resume {resume})")
+    from . import config as _config
+    reader = getattr(_config, "read_config", None)
+    if reader is not None:
+        raw = reader(path)
+    else:                                               # (older config module without read_config)
+        import tomllib
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    try:
+        return validate_config(raw, path, folder, user_code=False)
+    except TypeError:                                   # validate_config without user_code
+        return validate_config(raw, path, folder)
+
+
+def _resume_target(resume: str | None) -> tuple[str | None, str | None]:
+    """``(run folder to continue in or None, checkpoint to resume from or None)`` for ``--resume``."""
+    if resume is None:
+        return None, None
+    if os.path.isdir(resume):
+        last = os.path.join(resume, LAST)
+        if not os.path.exists(os.path.join(resume, CONFIG_FILE)) and not os.path.exists(last) and os.listdir(resume):
+            raise CLIError(f"--resume {resume}: not a run folder (it has neither {CONFIG_FILE} nor {LAST})")
+        return resume, (last if os.path.isfile(last) else None)       # killed before epoch 1 ended: start over
+    if not os.path.isfile(resume):
+        raise CLIError(f"--resume: {resume} not found (expected a run folder or a checkpoint file)")
+    return None, resume
+
+
+def _check_resume(path: str, model) -> int:
+    """Load the checkpoint to resume from and check its weights fit the model; returns its finished epochs."""
+    from ..io import CheckpointError
+    from ..train import load_checkpoint
+    try:
+        ck = load_checkpoint(path)
+    except CheckpointError as e:
+        raise CLIError(f"--resume: {e}") from None
+    except (OSError, ValueError, RecursionError) as e:
+        raise CLIError(f"--resume: cannot read {path} ({e})") from None
+    try:
+        model.load_state_dict(ck["model"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as e:
+        raise CLIError(f"--resume: the weights in {path} do not fit the model of this config ({e})") from None
+    return int(ck["epoch"])
+
+
+def _checkpoint_bytes(model, opt) -> int:
+    """About how many bytes one training checkpoint of ``model`` takes (weights plus optimizer state)."""
+    n = sum(int(v.numel()) * v.element_size() for v in model.state_dict().values())
+    slots = 3 if opt is not None else 1              # Adam keeps two moments per weight; SGD momentum one
+    return n * slots + 64 * 1024
+
+
+def _check_free_space(folder: str, need: int) -> None:
+    import shutil
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if free < need:
+        raise CLIError(f"output folder {folder}: only {free / 1e6:.1f} MB free, and this run's checkpoints need "
+                       f"about {need / 1e6:.1f} MB; free some space or pass another --output; nothing was trained")
 
 
 def _data_label(cfg: dict) -> str:
@@ -123,84 +268,153 @@ def _format_confusion(cm) -> str:
     return "\n".join(lines)
 
 
+def _fail(msg: str, code: int) -> int:
+    print(f"ember: error: {msg}", file=sys.stderr, flush=True)
+    return code
+
+
+def _last_state(run_dir: str) -> str | None:
+    """Where the run folder's last.safetensors stands ("epoch 3", "epoch 3, batch 17 of epoch 4"), or None."""
+    from ..train import load_checkpoint
+    try:
+        ck = load_checkpoint(os.path.join(run_dir, LAST))
+    except Exception:  # noqa: BLE001 - missing or unreadable: nothing to continue from
+        return None
+    return f"epoch {ck['epoch']}" + (f", batch {ck['batch']} of epoch {ck['epoch'] + 1}" if ck.get("batch") else "")
+
+
+def _kept(run_dir: str) -> str:
+    """What the run folder keeps to continue from, for the one-line endings."""
+    where = _last_state(run_dir)
+    if where is None:
+        return f"no finished epoch to keep in {run_dir}"
+    return f"{os.path.join(run_dir, LAST)} holds the last good state ({where})"
+
+
 def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = False) -> int:
-    """Train as the (validated) config says; writes checkpoint, history and curves into a new run folder."""
+    """Train as the (validated) config says, in a run folder created first (see the module docstring).
+
+    ``resume``: a run folder (continue in it from its ``last.safetensors``) or a checkpoint file (continue
+    from it in a new run folder)."""
     import ember
-    from .. import nn
+    from ..backend import np
     from ..data import DataLoader
     from ..metrics import ConfusionMatrix
-    from ..train import Trainer, TerminateOnNaN, EarlyStopping
+    from ..train import Trainer, TerminateOnNaN, EarlyStopping, ModelCheckpoint
     t_start = time.perf_counter()
+    resume_dir, resume_from = _resume_target(resume)
     ember.manual_seed(cfg["seed"])
     train_full, info = build_data(cfg, "train")
     test_ds, test_info = build_data(cfg, "test")
     train_ds, val_ds = _split_train(train_full, cfg["data"]["val_fraction"], cfg["seed"])
     model = build_model(cfg, info)
+    spec = input_spec(model, train_full, cfg, info)     # (H1) checks the model fits the labels; for predict
     opt = build_optimizer(cfg, model)
     loader = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True,
                         generator=ember.Generator().manual_seed(cfg["seed"]))
     sched, interval = build_scheduler(cfg, opt, len(loader)) if opt is not None else (None, "epoch")
-    callbacks = [TerminateOnNaN()]
+    if resume_from is not None:
+        _check_resume(resume_from, model)
+    classify = is_classification(cfg)
+    # --- the run folder first: its config, then a checkpoint per epoch ---
+    need = 4 * _checkpoint_bytes(model, opt)            # last, best, a temporary, the result
+    if resume_dir is not None:
+        _check_free_space(resume_dir, need)
+    run_dir = resume_dir if resume_dir is not None else _new_run_dir(cfg["output"], need)
+    created = resume_dir is None
+    try:
+        _write_config(run_dir, cfg)
+    except OSError as e:
+        if created:
+            try:
+                os.rmdir(run_dir)
+            except OSError:
+                pass
+        raise CLIError(f"cannot write {os.path.join(run_dir, CONFIG_FILE)} ({_why(e)}); nothing was trained") \
+            from None
+    monitor = "val_loss" if val_ds is not None else "loss"
+    nan_stop = TerminateOnNaN(verbose=0)
+    callbacks = [nan_stop]
     if cfg.get("early_stopping"):
         callbacks.append(EarlyStopping(**cfg["early_stopping"]))
-    classify = is_classification(cfg)
+    callbacks.append(ModelCheckpoint(run_dir, monitor=monitor))
     trainer = Trainer(model, build_loss(cfg), opt, metrics=[build_metric(m) for m in cfg["metrics"]], scheduler=sched,
                       callbacks=callbacks, grad_clip=cfg["grad_clip"], accumulate=cfg["accumulate"],
-                      plateau_monitor="val_loss" if val_ds is not None else "loss", scheduler_interval=interval)
-    trainer.config = {k: v for k, v in cfg.items() if v is not None}
-    trainer.config["classes"] = info["num_classes"]
+                      plateau_monitor=monitor, scheduler_interval=interval)
+    trainer.report_interrupts = False           # the one line below says it
+    run_config = {k: v for k, v in cfg.items() if v is not None}
+    run_config["classes"] = info["num_classes"]
     # what the data implied about the model (sizes, vocabulary): evaluate/predict rebuild the model from it
-    trainer.config["data_info"] = {k: v for k, v in info.items() if k != "reference"}
-    final, partial = _new_run_dir(cfg["output"])
-    ckpt = os.path.join(partial, "checkpoint.safetensors")
+    run_config["data_info"] = {k: v for k, v in info.items() if k != "reference"}
+    run_config["input_spec"] = spec             # (H1) what evaluate/predict check inputs against
+    trainer.config = run_config
+    smoothed = bool(cfg.get("label_smoothing")) and classify
+    val = DataLoader(val_ds, batch_size=256) if val_ds is not None else None
+    if verbose != 0:
+        print(f"ember {ember.__version__}: training {type(model).__name__} "
+              f"({sum(p.numel() for p in model.parameters()):,} parameters) on {_data_label(cfg)} "
+              f"({len(train_ds)} train / {len(val_ds) if val_ds is not None else 0} val / {len(test_ds)} test) "
+              f"into {run_dir}", flush=True)
+        if smoothed:
+            print(f"(loss and val_loss are label-smoothed, label_smoothing = {cfg['label_smoothing']:g}; the test "
+                  f"loss is plain cross-entropy, as 'ember evaluate' reports it)", flush=True)
+        if cfg["summary"]:
+            print(_summary(model, info), flush=True)
     try:
-        val = DataLoader(val_ds, batch_size=256) if val_ds is not None else None
-        if verbose != 0:
-            print(f"ember {ember.__version__}: training {type(model).__name__} "
-                  f"({sum(p.numel() for p in model.parameters()):,} parameters) on {_data_label(cfg)} "
-                  f"({len(train_ds)} train / {len(val_ds) if val_ds is not None else 0} val / {len(test_ds)} test)",
-                  flush=True)
-            if cfg["summary"]:
-                print(_summary(model, info), flush=True)
-        history = trainer.fit(loader, val_data=val, epochs=cfg["epochs"], resume_from=resume, verbose=verbose,
-                              interrupt_checkpoint=ckpt)
-        if trainer.interrupted:
-            os.replace(partial, final)
-            print(f"ember: interrupted; resumable checkpoint in {final}/checkpoint.safetensors "
-                  f"(continue with: ember train CONFIG --resume {final}/checkpoint.safetensors)", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        test_loader = DataLoader(test_ds, batch_size=256)
-        if classify:
-            trainer.metrics.append(ConfusionMatrix(num_classes=info["num_classes"]))
-        res = trainer.evaluate(test_loader)
-        if classify:
-            trainer.metrics.pop()
-        trainer.save_checkpoint(ckpt)
-        history.to_csv(os.path.join(partial, "history.csv"))
-        history.to_json(os.path.join(partial, "history.json"))
-        written = ["checkpoint.safetensors", "history.csv", "history.json"]
-        try:
-            history.plot(os.path.join(partial, "curves.png"), title=f"{type(model).__name__} on {_data_label(cfg)}")
-            written.append("curves.png")
-            written += _pictures(model, cfg, info, test_ds, partial)
-        except ImportError as e:
-            print(f"ember: note: {e}; no PNGs written", file=sys.stderr)
-        text = _text_sample(model, info)
-        if text is not None:
-            with open(os.path.join(partial, "sample.txt"), "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-            written.append("sample.txt")
-        os.replace(partial, final)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):    # divergence is reported below
+            history = trainer.fit(loader, val_data=val, epochs=cfg["epochs"], resume_from=resume_from,
+                                  verbose=verbose, interrupt_checkpoint=os.path.join(run_dir, LAST))
+    except OSError as e:
+        return _fail(f"could not save a checkpoint in {run_dir} ({_why(e)}); {_kept(run_dir)}; free some space and "
+                     f"continue with: ember train --resume {run_dir}", EXIT_IO)
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)      # no partial run folder left behind
+        if created and not os.path.exists(os.path.join(run_dir, LAST)):     # nothing to continue from: tidy up
+            for name in os.listdir(run_dir):
+                if name == CONFIG_FILE or name.endswith(".tmp"):
+                    os.remove(os.path.join(run_dir, name))
+            try:
+                os.rmdir(run_dir)
+            except OSError:
+                pass
         raise
+    trainer.config = run_config                 # (a resumed fit restored the checkpoint's)
+    if trainer.interrupted:
+        term = trainer.interrupt_signal == signal.SIGTERM
+        where = _last_state(run_dir)
+        saved = (f"saved a resumable checkpoint {os.path.join(run_dir, LAST)} ({where})" if where is not None
+                 else f"nothing finished yet to save in {run_dir}")
+        print(f"ember: {'terminated (SIGTERM)' if term else 'interrupted'}: {saved}; continue with: "
+              f"ember train --resume {run_dir}", file=sys.stderr, flush=True)
+        return EXIT_TERMINATED if term else EXIT_INTERRUPTED
+    if trainer.diverged is not None:
+        d = trainer.diverged
+        lr = (cfg.get("optimizer") or {}).get("lr")
+        hint = (f"try a lower learning rate (optimizer.lr is {lr:g})" if lr is not None
+                else "try a lower learning rate (optimizer.lr)")
+        hint += " or gradient clipping (grad_clip = 1.0)" if cfg.get("grad_clip") is None else \
+            f" or stronger gradient clipping (grad_clip is {cfg['grad_clip']:g})"
+        return _fail(f"training diverged at epoch {d['epoch']}, batch {d['batch']} ({d['what']}); "
+                     f"{_kept(run_dir)}, no result was saved; {hint}", EXIT_DIVERGED)
+    # --- results first, then the files: a full disk must not cost the test results ---
+    test_loader = DataLoader(test_ds, batch_size=256)
+    if classify:
+        trainer.metrics.append(ConfusionMatrix(num_classes=info["num_classes"]))
+    train_loss = trainer.loss_fn
+    if smoothed:
+        trainer.loss_fn = build_loss(dict(cfg, label_smoothing=0.0))      # the loss ember evaluate reports
+    res = trainer.evaluate(test_loader)
+    trainer.loss_fn = train_loss
+    if classify:
+        trainer.metrics.pop()
+    text = _text_sample(model, info)
     acc = res.get("accuracy")
     if trainer.stop_reason:
         print(trainer.stop_reason)
-    smoothed = " (label-smoothed)" if cfg.get("label_smoothing") and classify else ""
-    print(f"test loss{smoothed}: {_fmt(res['loss'])}" + (f"   test accuracy: {acc * 100:.2f}%" if acc is not None else "")
+    print(f"test loss: {_fmt(res['loss'])}" + (f"   test accuracy: {acc * 100:.2f}%" if acc is not None else "")
           + "".join(f"   test {k}: {_fmt(v)}" for k, v in res.items()
                     if k not in ("loss", "accuracy", "confusion_matrix") and isinstance(v, float)))
+    if smoothed and len(history):
+        print(f"final training loss (label-smoothed): {_fmt(history['loss'][-1])}")
     if "reference" in test_info:         # e.g. the true model's score on the test split
         print(f"reference: {test_info['reference']}")
     if classify and info["num_classes"] <= 20:
@@ -208,7 +422,33 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
         print(_format_confusion(res["confusion_matrix"]))
     if text is not None:
         print(f"sample:\n{text}")
-    print(f"saved to {final}/: {', '.join(written)}")
+    sys.stdout.flush()
+    written = [CONFIG_FILE] + [n for n in (LAST, BEST) if os.path.isfile(os.path.join(run_dir, n))]
+    doing = "checkpoint.safetensors"
+    try:
+        trainer.save_checkpoint(os.path.join(run_dir, "checkpoint.safetensors"))
+        written.append(doing)
+        for doing in ("history.csv", "history.json"):
+            getattr(history, "to_" + doing.split(".")[1])(os.path.join(run_dir, doing))
+            written.append(doing)
+        try:
+            doing = "curves.png"
+            history.plot(os.path.join(run_dir, doing), title=f"{type(model).__name__} on {_data_label(cfg)}")
+            written.append(doing)
+            doing = "pictures"
+            written += _pictures(model, cfg, info, test_ds, run_dir)
+        except ImportError as e:
+            print(f"ember: note: {e}; no PNGs written", file=sys.stderr)
+        if text is not None:
+            from ..io.serialization import atomic_open
+            doing = "sample.txt"
+            with atomic_open(os.path.join(run_dir, doing), "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+            written.append(doing)
+    except OSError as e:
+        return _fail(f"could not write {doing} in {run_dir} ({_why(e)}); the results above stand and "
+                     f"{_kept(run_dir)} (written: {', '.join(written)})", EXIT_IO)
+    print(f"saved to {run_dir}/: {', '.join(written)}")
     print(f"total time: {time.perf_counter() - t_start:.1f}s")
     if demo and acc is not None and acc < 0.97:
         print(f"ember: warning: test accuracy {acc * 100:.2f}% is below the demo's 97% bar", file=sys.stderr)

@@ -1,0 +1,296 @@
+"""Crash-safe ``ember train``: the run folder and its config come first, every epoch writes last/best checkpoints,
+SIGKILL at random moments then ``--resume RUN_DIR`` ends with the weights of an uninterrupted run (bit for bit),
+SIGTERM is handled like Ctrl-C, a diverged run exits 3 without NaN results, disk faults (injected OSError)
+keep what was done, and the output without a terminal has plain epoch lines."""
+import errno
+import os
+import pathlib
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from ember import cli
+from ember.cli import run as run_mod
+from ember.train import Trainer, load_checkpoint
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+CFG = """
+seed = 3
+epochs = {epochs}
+batch_size = 16
+output = "{out}"
+metrics = ["accuracy"]
+label_smoothing = 0.1
+
+[model]
+name = "mlp"
+hidden = [32, 32]
+dropout = 0.2
+
+[data]
+name = "synthetic"
+kind = "spirals"
+n_samples = 600
+noise = 0.05
+
+[optimizer]
+name = "sgd"
+lr = {lr}
+momentum = 0.9
+
+[scheduler]
+name = "cosine"
+"""
+
+
+def _config(tmp_path, epochs=6, lr=0.05, name="c.toml"):
+    path = tmp_path / name
+    path.write_text(CFG.format(epochs=epochs, out=(tmp_path / "runs").as_posix(), lr=lr))
+    return path
+
+
+def _run(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _cmd(*args):
+    return [sys.executable, "-m", "ember.cli", "train", *map(str, args)]
+
+
+def _weights(path):
+    return {k: v.numpy() for k, v in load_checkpoint(path)["model"].items()}
+
+
+def _same_weights(a, b):
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        assert np.array_equal(wa[k], wb[k]), k
+
+
+def _only_run(tmp_path):
+    runs = list((tmp_path / "runs").iterdir()) if (tmp_path / "runs").exists() else []
+    assert len(runs) <= 1, runs
+    return runs[0] if runs else None
+
+
+def test_config_toml_round_trips_for_every_shipped_config():
+    import tomllib
+    checked = 0
+    for path in sorted((ROOT / "configs").glob("*.toml")):
+        try:
+            cfg = cli.load_config(str(path))
+        except cli.CLIError as e:                       # a dataset missing offline: nothing to write
+            assert "not found" in str(e) or "does not exist" in str(e), e
+            continue
+        again = cli.validate_config(tomllib.loads(run_mod.to_toml(cfg)), "round trip", str(path.parent))
+        assert again == {k: v for k, v in cfg.items() if v is not None} | {k: None for k, v in cfg.items()
+                                                                            if v is None}, path.name
+        checked += 1
+    assert checked >= 10
+
+
+def test_run_folder_holds_config_and_checkpoints_from_the_start(tmp_path, capsys):
+    cfg = _config(tmp_path, epochs=2)
+    code, out, err = _run(["train", str(cfg)], capsys)
+    assert code == 0, err
+    run = _only_run(tmp_path)
+    assert {"config.toml", "last.safetensors", "best.safetensors", "checkpoint.safetensors"} <= \
+        {p.name for p in run.iterdir()}
+    assert load_checkpoint(run / "last.safetensors")["epoch"] == 2
+    # not a terminal: one plain line per epoch, the first with an ETA, then the results
+    lines = out.splitlines()
+    epochs = [ln for ln in lines if ln.startswith("Epoch ")]
+    assert [ln.split(" - ")[0] for ln in epochs] == ["Epoch 1/2", "Epoch 2/2"] and "ETA" in epochs[0]
+    assert any(ln.startswith("test loss: ") for ln in lines)
+    # the printed test loss (label smoothing on) is the plain cross-entropy that `ember evaluate` reports
+    test_loss = next(ln for ln in lines if ln.startswith("test loss: ")).split()[2]
+    assert "final training loss (label-smoothed)" in out
+    code, out2, err = _run(["evaluate", str(run / "checkpoint.safetensors")], capsys)
+    assert code == 0, err
+    assert out2.splitlines()[0] == f"loss: {test_loss}"
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_then_resume_matches_an_uninterrupted_run(tmp_path):
+    """Kill -9 at several random moments (start-up, mid-epoch, while saving), resume each time with
+    `ember train --resume RUN_DIR`, and end with the uninterrupted run's weights, bit for bit."""
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    cfg_ref = _config(ref_dir)
+    r = subprocess.run(_cmd(cfg_ref, "-q"), capture_output=True, text=True, env=ENV, timeout=300)
+    assert r.returncode == 0, r.stderr
+    reference = _only_run(ref_dir) / "checkpoint.safetensors"
+
+    cfg = _config(tmp_path)
+    rng = random.Random(1234)
+    kills, code, attempts = [], None, 0
+    while code != 0:
+        attempts += 1
+        assert attempts <= 12, (kills, code)
+        run = _only_run(tmp_path)
+        if run is None:
+            argv = _cmd(cfg, "-q")
+        elif (run / "config.toml").exists():
+            argv = _cmd("--resume", run, "-q")            # the run folder alone
+        else:                                             # killed between creating the folder and its config
+            argv = _cmd(cfg, "--resume", run, "-q")
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        if len(kills) < 4:
+            delay = rng.uniform(0.5, 3.0)
+            try:
+                p.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                p.send_signal(signal.SIGKILL)
+                kills.append(round(delay, 2))
+        out, err = p.communicate(timeout=300)
+        code = p.returncode
+        assert code in (0, -signal.SIGKILL), err
+    assert len(kills) >= 2, kills            # the test did kill the run at least twice
+    run = _only_run(tmp_path)
+    _same_weights(run / "checkpoint.safetensors", reference)
+    assert load_checkpoint(run / "checkpoint.safetensors")["epoch"] == 6
+    assert len(load_checkpoint(run / "checkpoint.safetensors")["history"]["epoch"]) == 6
+
+
+@pytest.mark.slow
+def test_sigterm_saves_exits_143_and_resume_matches(tmp_path):
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    r = subprocess.run(_cmd(_config(ref_dir, epochs=4), "-q"), capture_output=True, text=True, env=ENV,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    reference = _only_run(ref_dir) / "checkpoint.safetensors"
+    cfg = _config(tmp_path, epochs=4)
+    p = subprocess.Popen(_cmd(cfg), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        for line in p.stdout:                   # plain epoch lines on a pipe (no -v needed)
+            if line.startswith("Epoch 1/4"):
+                break
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 143, err
+    assert err.count("\n") == 1 and err.startswith("ember: terminated (SIGTERM)") and "--resume" in err, err
+    run = _only_run(tmp_path)
+    ck = load_checkpoint(run / "last.safetensors")
+    assert 1 <= ck["epoch"] < 4 and not (run / "checkpoint.safetensors").exists()
+    r = subprocess.run(_cmd("--resume", run, "-q"), capture_output=True, text=True, env=ENV, timeout=300)
+    assert r.returncode == 0, r.stderr
+    _same_weights(run / "checkpoint.safetensors", reference)
+
+
+def test_divergence_exits_3_with_one_line_and_no_nan_result(tmp_path, capsys):
+    cfg = _config(tmp_path, epochs=4, lr=1e20)
+    code, out, err = _run(["train", str(cfg)], capsys)
+    assert code == run_mod.EXIT_DIVERGED == 3
+    assert err.count("\n") == 1 and err.startswith("ember: error: training diverged at epoch "), err
+    assert "lower learning rate" in err and "grad_clip" in err and "batch " in err
+    assert "test accuracy" not in out and "saved to" not in out
+    run = _only_run(tmp_path)
+    assert not (run / "checkpoint.safetensors").exists()
+    for name in ("last.safetensors", "best.safetensors"):
+        if (run / name).exists():
+            assert all(np.isfinite(w).all() for w in _weights(run / name).values())
+
+
+def test_enospc_at_the_end_prints_results_and_keeps_the_last_checkpoint(tmp_path, capsys, monkeypatch):
+    real = Trainer.save_checkpoint
+
+    def full(self, path):
+        if os.path.basename(path) == "checkpoint.safetensors":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, path)
+    monkeypatch.setattr(Trainer, "save_checkpoint", full)
+    code, out, err = _run(["train", str(_config(tmp_path, epochs=2))], capsys)
+    assert code == run_mod.EXIT_IO
+    assert "test accuracy" in out and "confusion matrix" in out          # the results came first
+    assert err.count("\n") == 1 and "No space left on device" in err and "checkpoint.safetensors" in err, err
+    assert "last.safetensors" in err and "(epoch 2)" in err
+    assert load_checkpoint(_only_run(tmp_path) / "last.safetensors")["epoch"] == 2
+
+
+def test_enospc_during_training_keeps_the_previous_epoch_and_resumes(tmp_path, capsys, monkeypatch):
+    real = Trainer.save_checkpoint
+    calls = {"n": 0}
+
+    def full(self, path):
+        calls["n"] += 1
+        if calls["n"] == 3:                     # epoch 2's first save (best, then last, per epoch)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, path)
+    monkeypatch.setattr(Trainer, "save_checkpoint", full)
+    cfg = _config(tmp_path, epochs=3)
+    code, out, err = _run(["train", str(cfg)], capsys)
+    assert code == run_mod.EXIT_IO
+    assert err.count("\n") == 1 and "No space left on device" in err and "--resume" in err, err
+    run = _only_run(tmp_path)
+    assert load_checkpoint(run / "last.safetensors")["epoch"] == 1
+    assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]         # no torn temporary left
+    monkeypatch.setattr(Trainer, "save_checkpoint", real)           # space freed
+    code, out, err = _run(["train", "--resume", str(run)], capsys)
+    assert code == 0, err
+    assert load_checkpoint(run / "checkpoint.safetensors")["epoch"] == 3
+
+
+def test_enospc_on_a_history_file_keeps_the_checkpoint(tmp_path, capsys, monkeypatch):
+    from ember.train import History
+
+    def full(self, path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(History, "to_json", full)
+    code, out, err = _run(["train", str(_config(tmp_path, epochs=1))], capsys)
+    assert code == run_mod.EXIT_IO and "test accuracy" in out
+    assert err.count("\n") == 1 and "history.json" in err, err
+    assert (_only_run(tmp_path) / "checkpoint.safetensors").exists()
+
+
+def test_unwritable_output_and_full_disk_are_refused_before_training(tmp_path, capsys, monkeypatch):
+    cfg = _config(tmp_path, epochs=1)
+    (tmp_path / "runs").mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, m, **kw: False if str(p).endswith("runs") else real_access(p, m))
+    code, out, err = _run(["train", str(cfg)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "not writable" in err and "Epoch" not in out, err
+    monkeypatch.setattr(os, "access", real_access)
+
+    import shutil
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    code, out, err = _run(["train", str(cfg)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "MB free" in err and "Epoch" not in out, err
+    monkeypatch.undo()
+
+    from ember.io import serialization
+
+    def no_space(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(serialization, "atomic_open", no_space)
+    code, out, err = _run(["train", str(cfg)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "config.toml" in err and "No space" in err, err
+    assert list((tmp_path / "runs").iterdir()) == []                 # the empty run folder was removed
+
+
+def test_resume_errors_are_one_line(tmp_path, capsys):
+    cfg = _config(tmp_path, epochs=1)
+    for argv, match in ((["train"], "missing CONFIG"),
+                        (["train", "--resume", str(tmp_path / "nope")], "not found"),
+                        (["train", "--resume", str(tmp_path)], "not a run folder")):
+        code, out, err = _run(argv, capsys)
+        assert code == 2 and err.count("\n") == 1 and match in err, (argv, err)
+    (tmp_path / "other").mkdir()
+    code, out, err = _run(["train", "--resume", str(tmp_path / "other")], capsys)      # empty: no config.toml
+    assert code == 2 and "config.toml" in err and err.count("\n") == 1, err
+    code, out, err = _run(["train", str(cfg), "--resume", str(tmp_path / "other")], capsys)  # with CONFIG: starts
+    assert code == 0, err
+    assert (tmp_path / "other" / "checkpoint.safetensors").exists()
