@@ -8,8 +8,9 @@
 
 Anything wrong with the command line, a config, a checkpoint or a data file prints one line
 ``ember: error: ...`` (what, where, what was expected) and exits with code 2, writing nothing.  A run writes
-into ``<output>/<timestamp>/`` only once it has finished; Ctrl-C saves a resumable checkpoint there instead
-(exit code 130) and ``ember train CONFIG --resume PATH`` continues it.
+into ``<output>/<timestamp>/`` from its start (config.toml, then last.safetensors after every epoch); Ctrl-C or
+SIGTERM saves it there (exit code 130 / 143), and after any kill ``ember train --resume RUN_DIR`` continues it
+(see ember.cli.run for the exit codes of a diverged run, 3, and of a failed write, 74).
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ import argparse
 import os
 import sys
 
+from .config import show, regular_file  # noqa: F401
 from .config import (CLIError, TOP_KEYS, DATASETS, SYNTHETIC_KINDS, LOSSES, OPTIMIZERS, SCHEDULERS,  # noqa: F401
                      IMAGE_OPTIONS, EARLY_STOPPING_KEYS, validate_config, load_config, build_metric,
                      is_classification, uses_training_step, learns_by_gradient)
 from .build import build_data, build_model, build_loss, build_optimizer, build_scheduler  # noqa: F401
-from .run import run_training, DEMO_CONFIG, EXIT_INTERRUPTED, _fmt, _format_confusion
+from .run import run_training, DEMO_CONFIG, EXIT_INTERRUPTED, _fmt, _format_confusion, resume_config
 
 __all__ = ["main", "CLIError", "validate_config", "load_config", "build_data", "build_model", "run_training"]
 
@@ -48,88 +50,435 @@ def _limit_threads(n: int | None) -> None:
 
 
 
-# -- checkpoints for evaluate / predict ----------------------------------------------------------------------------
-def _load_run(path: str):
+# -- files the user names ------------------------------------------------------------------------------------------
+def _regular_file(path: str, what: str) -> None:
+    regular_file(path, what)
+
+
+def _checkpoint_file(path: str, what: str = "checkpoint",
+                     names=("checkpoint.safetensors", "best.safetensors", "last.safetensors")) -> str:
+    """The checkpoint file ``path`` names: the file itself, or in a run folder the first of ``names`` there."""
+    if os.path.isdir(path):
+        for name in names:
+            if os.path.isfile(os.path.join(path, name)):
+                return os.path.join(path, name)
+        raise CLIError(f"{what} {path} is a folder with no {' or '.join(names)} in it")
+    _regular_file(path, what)
+    return path
+
+
+def _probe_writable(folder: str, what: str) -> None:
+    import tempfile
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ember-write-test-")
+    except OSError as e:
+        raise CLIError(f"{what}: cannot write in folder {folder} ({e.strerror})") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _check_output_folder(output: str, what: str) -> None:
+    """Before any training: the output folder must be a writable folder, or creatable (its parent exists and is a
+    writable folder); nothing is created here."""
+    path = os.path.abspath(os.path.expanduser(output))
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise CLIError(f"{what}: {output} exists and is not a folder")
+        _probe_writable(path, what)
+        return
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        raise CLIError(f"{what}: cannot create {output}: its parent folder {parent} does not exist"
+                       + (" (it is a file)" if os.path.exists(parent) else ""))
+    _probe_writable(parent, what)
+
+
+def _check_output_file(path: str, what: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CLIError(f"{what}: folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise CLIError(f"{what}: {path} is a folder; give a file name such as logits.npy")
+    _probe_writable(folder, what)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+# -- checkpoints for evaluate / predict: nothing in them chooses code ----------------------------------------------
+_DERIVED_INTS = ("num_classes", "input_size", "channels", "features", "seq_len")
+_SPEC_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "uint16", "uint32", "uint64", "float16",
+                "float32", "float64")
+
+
+def _weights(ck, path: str) -> dict:
+    from ..tensor import Tensor
+    w = ck.get("model")
+    if not isinstance(w, dict) or not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in w.items()):
+        raise CLIError(f"{path}: the checkpoint's 'model' entry is not a state_dict (names -> tensors)")
+    return w
+
+
+def _check_sizes(cfg: dict, weights: dict, path: str) -> None:
+    """Sizes in a checkpoint's config decide how much memory building its model takes: each must be a plain
+    value no larger than the checkpoint's own tensors suggest (at least 4096), lists at most 256 long."""
+    cap = max([4096] + [int(d) for t in weights.values() for d in t.shape])
+
+    def check(where, v, depth=0):
+        if isinstance(v, bool) or v is None or isinstance(v, str) and len(v) <= 1000:
+            return
+        if isinstance(v, int):
+            if not -cap <= v <= cap:
+                raise CLIError(f"{path}: the saved config's {where} = {show(v)} is larger than any tensor in the "
+                               f"checkpoint ({cap}); the file is corrupt or crafted")
+            return
+        if isinstance(v, float):
+            return
+        if isinstance(v, (list, tuple)) and depth == 0 and len(v) <= 256:
+            for x in v:
+                check(where, x, 1)
+            return
+        raise CLIError(f"{path}: the saved config's {where} = {show(v)} is not a plain value")
+
+    for key, v in cfg["model"].items():
+        check(f"model.{key}", v)
+    info = cfg.get("data_info")
+    if info is not None:
+        if not isinstance(info, dict):
+            raise CLIError(f"{path}: the saved config's data_info is not a table")
+        for key in _DERIVED_INTS:
+            if key in info and (not isinstance(info[key], int) or isinstance(info[key], bool) or info[key] < 1):
+                raise CLIError(f"{path}: the saved config's data_info.{key} = {show(info[key])} is not a positive "
+                               f"integer")
+            if key in info:
+                check(f"data_info.{key}", info[key])
+        if "vocab" in info and not (isinstance(info["vocab"], str) and 0 < len(info["vocab"]) <= cap):
+            raise CLIError(f"{path}: the saved config's data_info.vocab is not a vocabulary string")
+    c = cfg.get("classes", 10)
+    if not isinstance(c, int) or isinstance(c, bool) or c < 1:
+        raise CLIError(f"{path}: the saved config's classes = {show(c)} is not a positive integer")
+    check("classes", c)
+
+
+def _check_spec(spec, path: str):
+    """The saved input_spec, checked, or None (checkpoints from before it was saved)."""
+    import math
+    if spec is None or spec == {}:
+        return None
+    ok = (isinstance(spec, dict) and isinstance(spec.get("shape"), list) and len(spec["shape"]) <= 8
+          and all(d is None or (isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 1 << 24)
+                  for d in spec["shape"])
+          and spec.get("dtype") in _SPEC_DTYPES
+          and all(isinstance(spec.get(k), (int, float)) and not isinstance(spec.get(k), bool)
+                  and math.isfinite(spec[k]) for k in ("min", "max")) and spec["min"] <= spec["max"])
+    if not ok:
+        raise CLIError(f"{path}: the saved config's input_spec is malformed: {show(spec)}")
+    return spec
+
+
+def _saved_config(ck: dict, path: str, model_code: str | None, data: dict | None = None) -> dict:
+    """The checkpoint's run config, re-checked against the fixed tables as if a config had been given; its
+    model name must be in ember's registry unless the user named the code with ``--model-code``.  ``data``
+    replaces the saved data section (``evaluate --data``).  Nothing here imports or downloads anything."""
+    from .config import resolve_model, trust_model_code
+    cfg = ck.get("config")
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("model"), dict) or not isinstance(cfg.get("data"), dict):
+        raise CLIError(f"{path}: the checkpoint has no run config (model/data); it was not written by "
+                       f"'ember train' or 'ember demo'")
+    cfg = dict(cfg)
+    name = cfg["model"].get("name")
+    if not isinstance(name, str) or not name:
+        raise CLIError(f"{path}: the saved config's model name is {show(name)}, not a name")
+    if model_code is not None:
+        trust_model_code(model_code, ".", "--model-code")
+        if name != model_code and (":" not in name or name.rpartition(":")[2] != model_code.rpartition(":")[2]):
+            raise CLIError(f"--model-code {model_code!r} does not match the checkpoint's model {show(name)} (the "
+                           f"class names differ)")
+        cfg["model"] = dict(cfg["model"], name=model_code)
+    else:
+        try:
+            resolve_model(name)
+        except (ValueError, TypeError) as e:
+            raise CLIError(f"{path}: {e}") from None
+    user = {k: v for k, v in cfg.items() if k in TOP_KEYS}
+    d = dict(cfg["data"] if data is None else data)
+    d.pop("download", None)                 # a file never makes ember download
+    checked = validate_config(dict(user, data=d), f"{path} (saved run config)", user_code=False)
+    for key in ("classes", "data_info", "input_spec", "features", "vocab"):
+        if key in cfg:
+            checked[key] = cfg[key]
+    return checked
+
+
+def _load_run(path: str, model_code: str | None = None, data: dict | None = None):
+    """``(model, cfg)`` from a training checkpoint: the model rebuilt from its checked config, weights loaded."""
     from ..io import CheckpointError
     from ..train import load_checkpoint
-    if not os.path.isfile(path):
-        raise CLIError(f"checkpoint {path} not found")
+    path = _checkpoint_file(path)
     try:
         ck = load_checkpoint(path)
     except CheckpointError as e:
         raise CLIError(str(e)) from None
-    cfg = ck.get("config") or {}
-    if "model" not in cfg or "data" not in cfg:
-        raise CLIError(f"{path}: the checkpoint has no run config (model/data); it was not written by "
-                       f"'ember train' or 'ember demo'")
+    except (OSError, RecursionError, MemoryError) as e:
+        raise CLIError(f"cannot load '{path}': {type(e).__name__}: {e}") from None
+    cfg = _saved_config(ck, path, model_code, data)
+    weights = _weights(ck, path)
+    _check_sizes(cfg, weights, path)
+    cfg["input_spec"] = _check_spec(cfg.get("input_spec"), path)
     info = cfg.get("data_info")
     if not isinstance(info, dict):      # checkpoints from before data_info was saved
         info = {"num_classes": cfg.get("classes", 10), "input_size": cfg["data"].get("size", 28), "channels": 1}
-        if "features" in cfg:
+        if isinstance(cfg.get("features"), int):
             info.update(features=cfg["features"], input_size=1)
         if cfg["data"].get("name") == "text":
-            info.update(vocab=cfg.get("vocab", ""), seq_len=cfg["data"].get("seq_len", 100))
+            info.update(vocab=str(cfg.get("vocab", "")), seq_len=cfg["data"].get("seq_len", 100))
+    info = dict(info)
+    info.setdefault("num_classes", cfg.get("classes", 10))
     model = build_model(cfg, info)
     try:
-        model.load_state_dict(ck["model"])
-    except (RuntimeError, ValueError, KeyError) as e:
-        raise CLIError(f"{path}: the weights do not fit the model in its config ({e})") from None
+        model.load_state_dict(weights)
+    except (RuntimeError, ValueError, KeyError, TypeError) as e:
+        raise CLIError(f"{path}: the weights do not fit the model in its config ({_one_line(e)})") from None
     model.eval()
     return model, cfg
 
 
-def _eval_data(spec: str | None, cfg: dict):
+def _one_line(e) -> str:
+    return " ".join(str(e).split())[:400]
+
+
+# -- input checks: what the model was trained on -------------------------------------------------------------------
+_IMAGE_DATA = ("digits", "mnist", "fashion-mnist")
+
+
+def _legacy_spec(cfg: dict):
+    """For checkpoints saved before input_spec: what the built-in image pipelines produce."""
+    d = cfg["data"]
+    if d["name"] not in _IMAGE_DATA:
+        return None
+    size = d.get("size", 28) if d["name"] == "digits" else 28
+    shape = [size * size] if d.get("flatten") else [1, size, size]
+    lo = -1.0 if d.get("scale") == "symmetric" else 0.0
+    return {"shape": shape, "dtype": "float32", "min": lo, "max": 1.0}
+
+
+def _fmt_shape(shape) -> str:
+    return "(" + ", ".join("L" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _describe_spec(spec) -> str:
+    kind = "integer token ids" if spec["dtype"].startswith(("int", "uint")) and spec["dtype"] != "uint8" else spec["dtype"]
+    return (f"(N, {_fmt_shape(spec['shape'])[1:-1].rstrip(',')}) {kind} with values in "
+            f"[{spec['min']:.4g}, {spec['max']:.4g}]" + (" (L: any length)" if None in spec["shape"] else ""))
+
+
+def _fit_shape(x, shape, where: str):
+    """``x`` as a batch (N, *shape): a single sample gets a batch dimension, a missing leading channel of 1 is
+    added; anything else that does not match is a ``CLIError`` naming both shapes."""
+    def same(a, b):
+        return len(a) == len(b) and all(e is None or e == g for e, g in zip(b, a))
+    shape = list(shape)
+    if same(x.shape[1:], shape):
+        return x
+    if same(x.shape, shape):
+        return x[None]
+    if shape and shape[0] == 1:
+        if same(x.shape[1:], shape[1:]):
+            return x[:, None]
+        if same(x.shape, shape[1:]):
+            return x[None, None]
+    raise CLIError(f"{where}: inputs of shape {tuple(x.shape)} do not fit the model: it was trained on samples of "
+                   f"shape {_fmt_shape(shape)}, so expected (N, {_fmt_shape(shape)[1:-1].rstrip(',')})")
+
+
+def _check_inputs(x, cfg: dict, where: str, allow_range: bool):
+    """Check (and batch) an input array against the run's input_spec: NaN/inf and a wrong per-sample shape are
+    errors; values far outside the training range (beyond it by more than the range's own width, e.g. 0-255
+    images for a model trained on [0, 1]) are an error unless ``allow_range``, then a warning.  Nothing is
+    rescaled."""
+    from ..backend import np
+    if x.dtype.kind not in "biuf":
+        raise CLIError(f"{where}: inputs must be numbers, got dtype {x.dtype}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = ~np.isfinite(x)
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise CLIError(f"{where}: {int(bad.sum())} of {x.size} input values are NaN or infinite (first at index "
+                       f"{first}); the model cannot give a meaningful output for them")
+    spec = cfg.get("input_spec") or _legacy_spec(cfg)
+    if spec is None:
+        return x if x.dtype.kind != "b" else x.astype(np.float32)
+    x = _fit_shape(x, spec["shape"], where)
+    integer = np.dtype(spec["dtype"]).kind in "iu" and cfg["data"]["name"] == "text"
+    if integer:
+        if x.dtype.kind == "f" and not np.all(x == np.round(x)):
+            raise CLIError(f"{where}: the model takes integer token ids, got non-integer floats")
+        if x.size and (x.min() < spec["min"] or x.max() > spec["max"]):
+            raise CLIError(f"{where}: token ids must be in {int(spec['min'])}..{int(spec['max'])} (the vocabulary), "
+                           f"got {x.min()}..{x.max()}")
+        return x.astype(np.int64)
+    x = x.astype(np.dtype(spec["dtype"]) if np.dtype(spec["dtype"]).kind == "f" else np.float32)
+    if x.size:
+        lo, hi = float(x.min()), float(x.max())
+        tol = max(spec["max"] - spec["min"], 1e-6 * max(1.0, abs(spec["min"]), abs(spec["max"])))
+        if lo < spec["min"] - tol or hi > spec["max"] + tol:
+            msg = (f"{where}: input values span [{lo:.4g}, {hi:.4g}], far outside the training inputs' "
+                   f"[{spec['min']:.4g}, {spec['max']:.4g}]" +
+                   (" (0-255 pixels? divide by 255 first: ember does not rescale inputs)"
+                    if hi > 2 and spec["max"] <= 1 else "; ember does not rescale inputs"))
+            if not allow_range:
+                raise CLIError(msg + "; pass --allow-out-of-range to predict anyway")
+            print(f"ember: warning: {msg}", file=sys.stderr)
+    return x
+
+
+def _read_array(path: str, what: str):
+    """A numeric array from a .npy file, without ever unpickling: PNGs, archives, object arrays, truncated or
+    oversized files are ``CLIError``s that say what the file is."""
+    from ..backend import np
+    _regular_file(path, what)
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        kinds = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+                 b"PK\x03\x04": "a zip/.npz archive", b"\x80": "a Python pickle", b"%PDF": "a PDF"}
+        if not head.startswith(b"\x93NUMPY"):
+            kind = next((k for m, k in kinds.items() if head.startswith(m)), None)
+            if kind is None and len(head) == 8 and int.from_bytes(head, "little") < size:
+                fh.seek(8)
+                if fh.read(1) == b"{":
+                    kind = "a safetensors checkpoint"
+            raise CLIError(f"{what} {path} is {kind or 'not a NumPy .npy file'}; expected a .npy array saved with "
+                           f"numpy.save (convert images to arrays first, scaled as in training)")
+        fh.seek(0)
+        try:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+        except (ValueError, OSError, SyntaxError) as e:
+            raise CLIError(f"{what} {path}: corrupt .npy header ({_one_line(e)})") from None
+        if dtype.hasobject:
+            raise CLIError(f"{what} {path} holds Python objects (dtype {dtype}); ember never unpickles files: save a "
+                           f"numeric array instead (e.g. numpy.save(path, x.astype(numpy.float32)))")
+        if dtype.kind not in "biuf":
+            raise CLIError(f"{what} {path} holds dtype {dtype}; expected numbers (float or integer)")
+        need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if size - fh.tell() < need:
+            raise CLIError(f"{what} {path} is truncated: its header says {tuple(shape)} {dtype} "
+                           f"({need:,} bytes) but only {size - fh.tell():,} bytes follow")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise CLIError(f"{what} {path}: cannot read it ({_one_line(e)})") from None
+
+
+def _read_npz(path: str):
+    from ..backend import np
+    _regular_file(path, "--data: file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if not hasattr(z, "files"):
+                raise CLIError(f"--data: {path} is a single array; expected a .npz archive with arrays 'x' and 'y'")
+            if "x" not in z.files or "y" not in z.files:
+                raise CLIError(f"--data: {path} must hold arrays 'x' and 'y', found {', '.join(z.files) or 'none'}")
+            x, y = z["x"], z["y"]
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise CLIError(f"--data: {path} holds Python objects; ember never unpickles files: save numeric arrays "
+                           f"with numpy.savez(path, x=..., y=...)") from None
+        raise CLIError(f"--data: cannot read {path} as a .npz archive ({_one_line(e)})") from None
+    except (OSError, EOFError) as e:
+        raise CLIError(f"--data: cannot read {path} as a .npz archive ({_one_line(e)})") from None
+    except Exception as e:  # noqa: BLE001 - zipfile raises its own errors (BadZipFile) for a corrupt archive
+        if type(e).__name__ in ("BadZipFile", "LargeZipFile"):
+            raise CLIError(f"--data: {path} is not a valid .npz archive ({_one_line(e)})") from None
+        raise
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        raise CLIError(f"--data: {path} has inputs of shape {x.shape} but labels of shape {y.shape}; expected "
+                       f"one label per input")
+    return x, y
+
+
+def _eval_data(spec: str | None, cfg: dict, allow_range: bool = False):
     from ..backend import np
     from .. import from_numpy
     from ..data import TensorDataset
     if spec is None:
         return build_data(cfg, "test")[0]
     if spec.endswith(".npz"):
-        if not os.path.isfile(spec):
-            raise CLIError(f"--data: file {spec} not found")
-        try:
-            with np.load(spec, allow_pickle=False) as z:
-                if "x" not in z or "y" not in z:
-                    raise CLIError(f"--data: {spec} must hold arrays 'x' and 'y', found {', '.join(z.files)}")
-                x, y = z["x"], z["y"]
-        except (ValueError, OSError) as e:
-            raise CLIError(f"--data: cannot read {spec} ({e})") from None
-        if len(x) != len(y):
-            raise CLIError(f"--data: {spec} has {len(x)} inputs but {len(y)} labels")
-        return TensorDataset(from_numpy(np.ascontiguousarray(x, dtype=np.float32)), from_numpy(y.astype(np.int64)))
+        x, y = _read_npz(spec)
+        x = _check_inputs(x, cfg, f"--data {spec}", allow_range)
+        if y.dtype.kind not in "biuf" or (y.dtype.kind == "f" and not np.isfinite(y).all()):
+            raise CLIError(f"--data {spec}: labels 'y' must be finite numbers, got dtype {y.dtype}")
+        if is_classification(cfg):
+            if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+                raise CLIError(f"--data {spec}: labels 'y' must be class numbers (integers)")
+            y = y.astype(np.int64)
+            n = cfg.get("classes", 10)
+            if y.size and (y.min() < 0 or y.max() >= n):
+                raise CLIError(f"--data {spec}: labels must be in 0..{n - 1} (the model has {n} classes), got "
+                               f"{y.min()}..{y.max()}")
+        else:
+            y = y.astype(np.float32) if y.dtype.kind == "f" else y.astype(np.int64)
+        return TensorDataset(from_numpy(np.ascontiguousarray(x)), from_numpy(np.ascontiguousarray(y)))
     name, _, path = spec.partition(":")
     if name not in DATASETS:
         raise CLIError(f"--data {spec!r}: expected one of {', '.join(DATASETS)} (with ':PATH' for files) or a .npz")
-    d = dict(cfg["data"]) if cfg["data"]["name"] == name else {"name": name}
+    return build_data(cfg, "test")[0]
+
+
+def _eval_data_section(spec: str | None, saved: dict) -> dict | None:
+    """The data section ``evaluate --data NAME[:PATH]`` asks for, or None to use the checkpoint's own."""
+    if spec is None or spec.endswith(".npz"):
+        return None
+    name, _, path = spec.partition(":")
+    if name not in DATASETS:
+        raise CLIError(f"--data {spec!r}: expected one of {', '.join(DATASETS)} (with ':PATH' for files) or a .npz")
+    d = {k: v for k, v in saved.items() if k != "download"} \
+        if isinstance(saved, dict) and saved.get("name") == name else {"name": name}
     if path:
-        d["path"] = path
-    # the run's saved config also holds what training derived (e.g. "classes"): re-validate the user's keys only
-    user = {k: v for k, v in cfg.items() if k in TOP_KEYS}
-    c = validate_config(dict(user, data=d, scheduler=cfg.get("scheduler"), early_stopping=cfg.get("early_stopping")),
-                        "--data")
-    return build_data(c, "test")[0]
+        d.pop("root", None)
+        d["path"] = os.path.abspath(path)
+    return d
 
 
 def cmd_evaluate(args) -> int:
     from ..data import DataLoader
-    from .. import nn
     from ..metrics import ConfusionMatrix
     from ..train import Trainer
-    model, cfg = _load_run(args.checkpoint)
-    ds = _eval_data(args.data, cfg)
+    from ..io import CheckpointError
+    from ..train import load_checkpoint
+    data_section = None
+    if args.data is not None and not args.data.endswith(".npz"):
+        try:        # only the data section is read here: the checkpoint is checked in full by _load_run
+            saved = (load_checkpoint(_checkpoint_file(args.checkpoint)).get("config") or {}).get("data")
+        except (CheckpointError, OSError, RecursionError, AttributeError):
+            saved = None
+        data_section = _eval_data_section(args.data, saved)
+    model, cfg = _load_run(args.checkpoint, args.model_code, data_section)
+    ds = _eval_data(args.data, cfg, args.allow_out_of_range)
     classify = is_classification(cfg)
     metrics = [build_metric(m) for m in cfg.get("metrics", ["accuracy"])]
-    if classify:
-        metrics.append(ConfusionMatrix(num_classes=cfg.get("classes", 10)))
+    classes = cfg.get("classes", 10)
+    if classify and classes <= 20:
+        metrics.append(ConfusionMatrix(num_classes=classes))
     trainer = Trainer(model, build_loss(dict(cfg, label_smoothing=0.0)), metrics=metrics)
     try:
         res = trainer.evaluate(DataLoader(ds, batch_size=256))
-    except (ValueError, TypeError) as e:
-        raise CLIError(f"evaluate: the data does not fit the model ({e})") from None
+    except (ValueError, TypeError, RuntimeError, IndexError) as e:
+        raise CLIError(f"evaluate: the data does not fit the model ({_one_line(e)})") from None
     for k, v in res.items():
         if k != "confusion_matrix":
             print(f"{k}: {_fmt(v)}")
-    if classify and cfg.get("classes", 10) <= 20:
+    if "confusion_matrix" in res:
         print(_format_confusion(res["confusion_matrix"]))
     return 0
 
@@ -140,41 +489,23 @@ def cmd_predict(args) -> int:
     from ..train import Trainer
     from .. import nn
     from ..autograd import no_grad
-    model, cfg = _load_run(args.checkpoint)
-    if not os.path.isfile(args.input):
-        raise CLIError(f"input file {args.input} not found")
+    model, cfg = _load_run(args.checkpoint, args.model_code)
+    x = _read_array(args.input, "input file")
+    x = np.ascontiguousarray(_check_inputs(x, cfg, args.input, args.allow_out_of_range))
+    if args.output:
+        _check_output_file(args.output, "--output")
     try:
-        x = np.load(args.input, allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise CLIError(f"{args.input}: not a NumPy .npy array ({e})") from None
-    if not isinstance(x, np.ndarray):
-        raise CLIError(f"{args.input}: expected a single array (.npy), got an archive")
-    if x.dtype.kind in "fiu" and cfg["data"]["name"] in ("digits", "mnist", "fashion-mnist"):
-        x = x.astype(np.float32)                # images: 0-255 or 0-1, (H, W), (N, H, W) or (N, 1, H, W)
-        if x.max(initial=0) > 1.0:
-            x = x / np.float32(255.0)
-        size = cfg["data"].get("size", 28)
-        if x.ndim == 2 and x.shape == (size, size):
-            x = x[None]
-        if x.ndim == 3:
-            x = x[:, None]
-    elif x.dtype.kind in "fiu" and cfg["data"]["name"] == "synthetic":
-        x = x.astype(np.float32)
-    try:
-        logits = Trainer(model, nn.CrossEntropyLoss()).predict(from_numpy(np.ascontiguousarray(x)))
-    except (ValueError, TypeError, RuntimeError) as e:
-        raise CLIError(f"{args.input}: the input does not fit the model ({e})") from None
+        logits = Trainer(model, nn.CrossEntropyLoss()).predict(from_numpy(x))
+    except (ValueError, TypeError, RuntimeError, IndexError) as e:
+        raise CLIError(f"{args.input}: the input does not fit the model ({_one_line(e)})") from None
     out = logits.numpy()
     if args.output:
-        folder = os.path.dirname(os.path.abspath(args.output))
-        if not os.path.isdir(folder):
-            raise CLIError(f"--output: folder {folder} does not exist")
         from ..io.serialization import atomic_open
         with atomic_open(args.output, "wb") as fh:
             np.save(fh, out)
     if callable(getattr(model, "predict", None)):           # the model's own labels (e.g. Perceptron: +1/-1)
         with no_grad():
-            pred = model.predict(from_numpy(np.ascontiguousarray(x))).numpy()
+            pred = model.predict(from_numpy(x)).numpy()
         rows = pred.reshape(len(pred), -1)
         if rows.dtype.kind == "f" and np.all(rows == np.round(rows)):
             rows = rows.astype(np.int64)
@@ -237,64 +568,175 @@ def _verbosity(args):
     return "auto"
 
 
-def _parser() -> _Parser:
+PREDICT_HELP = """\
+INPUT is a NumPy .npy array of inputs shaped as the model was trained on: (N, *sample_shape), or one sample
+without the batch dimension; for one-channel images (N, H, W) is accepted for (N, 1, H, W).  Inputs are checked
+against what the run was trained on (the checkpoint stores the per-sample shape, dtype and the min/max of the
+training inputs): NaN or infinite values and a wrong shape are errors; values far outside the training range
+(beyond it by more than the range's width, e.g. 0-255 pixels for a model trained on [0, 1]) are an error
+unless --allow-out-of-range is given (then a warning).  Nothing is rescaled: scale inputs exactly as in
+training (the built-in image datasets are float32 in [0, 1]).  'ember predict CHECKPOINT --help' shows the
+checkpoint's own expected input.  The model is rebuilt from ember's model registry; a checkpoint naming other
+code is refused unless you name that code with --model-code."""
+
+
+def _parser(predict_spec: str | None = None) -> _Parser:
+    import ember
     p = _Parser(prog="ember", description="ember: deep learning on NumPy with PyTorch's API")
+    p.add_argument("--version", action="version", version=f"ember {ember.__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     d = sub.add_parser("demo", help="train LeNet-5 on the built-in Digits (offline, about 10 seconds)")
     t = sub.add_parser("train", help="train from a TOML config")
-    t.add_argument("config")
-    t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")
-    t.add_argument("--epochs", type=int, help="override the config's epochs")
-    t.add_argument("--output", help="override the config's output folder")
+    t.add_argument("config", nargs="?", help="the run's TOML config (optional with --resume RUN_DIR)")
+    t.add_argument("--resume", metavar="RUN", help="continue an interrupted run: its folder or checkpoint (it must "
+                                                   "come from the same config)")
+    t.add_argument("--epochs", type=_positive_int, help="override the config's epochs")
+    t.add_argument("--output", help="override the config's output folder (its parent folder must exist)")
     t.add_argument("--summary", action="store_true", help="print the per-layer parameter table first (as "
                                                           "summary = true in the config)")
+    code_help = ("use your own model code, FILE.py:CLASS or MODULE:ATTR (ember never imports code named in a "
+                 "checkpoint; for evaluate/predict it must name the class the checkpoint was trained with)")
+    t.add_argument("--model-code", metavar="SPEC", help=code_help + "; replaces the config's model.name")
     for q in (d, t):
         q.add_argument("-q", "--quiet", action="store_true", help="print only the results")
         q.add_argument("-v", "--verbose", action="store_true", help="progress bar even when not on a terminal")
-        q.add_argument("--threads", type=int, default=None, help="BLAS threads (default: 1 for demo)")
+        q.add_argument("--threads", type=_positive_int, default=None, help="BLAS threads, >= 1 (default: 1 for "
+                                                                           "demo)")
     e = sub.add_parser("evaluate", help="evaluate a checkpoint")
     e.add_argument("checkpoint")
     e.add_argument("--data", help="digits | mnist:PATH | fashion-mnist:PATH | FILE.npz (x, y); default: the "
-                                  "run's test split")
-    r = sub.add_parser("predict", help="predict classes for an .npy array of inputs")
+                                  "run's test split.  A .npz is checked like predict's input")
+    r = sub.add_parser("predict", help="predict classes for an .npy array of inputs",
+                       description=PREDICT_HELP + (f"\n\nThis checkpoint expects {predict_spec}." if predict_spec
+                                                   else ""),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("checkpoint")
-    r.add_argument("input")
+    r.add_argument("input", help="a .npy array, " + (predict_spec or "(N, *sample_shape) as in training"))
     r.add_argument("--output", help="also save the logits to this .npy file")
+    for q in (e, r):
+        q.add_argument("--model-code", metavar="SPEC", help=code_help)
+        q.add_argument("--allow-out-of-range", action="store_true",
+                       help="inputs far outside the training range: warn instead of refusing (nothing is rescaled)")
     sub.add_parser("info", help="version, backend, BLAS, threads")
     return p
+
+
+def _spec_for_help(argv: list) -> str | None:
+    """For 'ember predict CHECKPOINT --help': the checkpoint's expected input, or None (never an error)."""
+    if len(argv) < 2 or argv[0] != "predict" or not ({"-h", "--help"} & set(argv)) or argv[1].startswith("-"):
+        return None
+    try:
+        from ..train import load_checkpoint
+        cfg = load_checkpoint(_checkpoint_file(argv[1])).get("config") or {}
+        spec = _check_spec(cfg.get("input_spec"), argv[1]) or _legacy_spec(cfg)
+        return _describe_spec(spec) if spec else None
+    except Exception:  # noqa: BLE001 - help must print whatever the file holds
+        return None
+
+
+def _check_resume(path: str, cfg: dict, src: str) -> None:
+    """Before training: the --resume checkpoint must load and come from a run of the same model and data."""
+    from ..io import CheckpointError
+    from ..train import load_checkpoint
+    if os.path.isdir(path) and not any(os.path.isfile(os.path.join(path, n))
+                                       for n in ("last.safetensors", "checkpoint.safetensors")):
+        return                          # a run folder killed before its first epoch: the run decides
+    file = _checkpoint_file(path, "--resume: checkpoint", ("last.safetensors", "checkpoint.safetensors"))
+    try:
+        ck = load_checkpoint(file)
+    except CheckpointError as e:
+        raise CLIError(f"--resume: {e}") from None
+    except (OSError, RecursionError, MemoryError) as e:
+        raise CLIError(f"--resume: cannot load '{file}': {type(e).__name__}: {e}") from None
+    saved = ck.get("config")
+    if not isinstance(saved, dict):
+        return                          # a checkpoint written by a Trainer outside the CLI: the weights decide
+    for key in ("model", "data"):
+        a, b = saved.get(key), cfg.get(key)
+        if key == "data" and isinstance(a, dict) and isinstance(b, dict):
+            a, b = ({k: v for k, v in x.items() if k not in ("path", "root", "download")} for x in (a, b))
+        if isinstance(a, dict) and _plain(a) != _plain(b):
+            raise CLIError(f"--resume: {file} was trained with {key} {show(a, 160)}, but {src} has {key} "
+                           f"{show(b, 160)}; resume with the config that started the run")
+
+
+def _plain(v):
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def _train(args) -> int:
+    from .config import read_config, trust_model_code
+    _limit_threads(args.threads)
+    if args.config is None:             # ember train --resume RUN_DIR: the run folder's own config
+        from . import run as _run
+        if args.resume is None or not hasattr(_run, "resume_config"):
+            raise CLIError("train: missing CONFIG (a TOML file such as configs/digits.toml)"
+                           + (", or --resume RUN_DIR to continue a run" if hasattr(_run, "resume_config") else ""))
+        if args.model_code is not None:
+            trust_model_code(args.model_code, ".", "--model-code")
+        raw = dict(_run.resume_config(args.resume))
+        args.config = f"the config of {args.resume}"
+        base = "."
+        user_code = False               # a file ember wrote: the registry or --model-code only
+    else:
+        base = os.path.dirname(os.path.abspath(args.config))
+        raw = read_config(args.config)
+        user_code = True                # the user's own config may name their code
+    if args.model_code is not None:
+        trust_model_code(args.model_code, ".", "--model-code")
+        model = raw.get("model") if isinstance(raw.get("model"), dict) else {}
+        raw["model"] = dict(model, name=args.model_code)
+    if args.epochs is not None:
+        raw["epochs"] = args.epochs
+    if args.output is not None:
+        raw["output"] = args.output
+    if args.summary:
+        raw["summary"] = True
+    cfg = validate_config(raw, args.config, base, user_code=user_code)
+    _check_output_folder(cfg["output"], "--output" if args.output is not None else f"{args.config}: 'output'")
+    if args.resume is not None:
+        _check_resume(args.resume, cfg, args.config)
+    try:
+        return run_training(cfg, _verbosity(args), resume=args.resume)
+    except RuntimeError as e:
+        if args.resume is not None and "state_dict" in str(e):
+            raise CLIError(f"--resume: {args.resume} does not fit the model of {args.config} "
+                           f"({_one_line(e)})") from None
+        raise
 
 
 def main(argv=None) -> int:
     """Entry point of the ``ember`` console script; returns the exit code (and exits with it when run as a
     script)."""
+    from .config import forget_user_code
     argv = sys.argv[1:] if argv is None else list(argv)
+    forget_user_code()                  # code trusted by an earlier in-process command does not carry over
     try:
-        args = _parser().parse_args(argv)
+        try:
+            args = _parser(_spec_for_help(argv)).parse_args(argv)
+        except SystemExit as e:         # --help / --version
+            return e.code if isinstance(e.code, int) else 0
         if args.command is None:
             raise CLIError("missing command; choose one of demo, train, evaluate, predict, info (see 'ember --help')")
         if args.command == "demo":
             _limit_threads(args.threads if args.threads is not None else 1)
-            return run_training(validate_config(dict(DEMO_CONFIG), "demo"), _verbosity(args), demo=True)
+            cfg = validate_config(dict(DEMO_CONFIG), "demo")
+            _check_output_folder(cfg["output"], "demo: output")
+            return run_training(cfg, _verbosity(args), demo=True)
         if args.command == "train":
-            _limit_threads(args.threads)
-            cfg = load_config(args.config)
-            if args.epochs is not None:
-                cfg["epochs"] = args.epochs
-            if args.output is not None:
-                cfg["output"] = args.output
-            if args.summary:
-                cfg["summary"] = True
-            cfg = validate_config(cfg, args.config)
-            if args.resume is not None and not os.path.isfile(args.resume):
-                raise CLIError(f"--resume: checkpoint {args.resume} not found")
-            return run_training(cfg, _verbosity(args), resume=args.resume)
+            return _train(args)
         if args.command == "evaluate":
             return cmd_evaluate(args)
         if args.command == "predict":
             return cmd_predict(args)
         return cmd_info(args)
     except CLIError as e:
-        print(f"ember: error: {e}", file=sys.stderr)
+        print(f"ember: error: {_one_line(e) if len(str(e)) > 2000 else str(e).replace(chr(10), ' ')}",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("ember: interrupted", file=sys.stderr)
@@ -302,11 +744,12 @@ def main(argv=None) -> int:
     except Exception as e:  # noqa: BLE001 - bad files surface as one line, not a traceback
         from ..io import CheckpointError
         if isinstance(e, (CheckpointError, FileNotFoundError)):
-            print(f"ember: error: {e}", file=sys.stderr)
+            print(f"ember: error: {_one_line(e)}", file=sys.stderr)
             return EXIT_USAGE
         raise
+    finally:
+        forget_user_code()
 
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -2,7 +2,8 @@
 kinds), the model with the sizes the data implies (``build_model``), loss, optimizer and scheduler."""
 from __future__ import annotations
 
-from .config import CLIError, LOSSES, OPTIMIZERS, SCHEDULERS, build_metric, uses_training_step  # noqa: F401
+from .config import (CLIError, LOSSES, OPTIMIZERS, SCHEDULERS, build_metric, uses_training_step,  # noqa: F401
+                     is_classification, resolve_model)
 
 
 def _split_train(ds, val_fraction: float, seed: int):
@@ -157,11 +158,23 @@ def _tensor_dataset(arrays):
 
 
 def build_model(cfg: dict, info: dict):
-    """The config's model, with size arguments the data implies filled in when not given."""
-    from .. import models
+    """The config's model, with size arguments the data implies filled in when not given.  The name must be in
+    ember's registry or code the user named (see ``config.resolve_model``); an explicit class count smaller than
+    the data's (``num_classes = 3`` on 10 classes) is a ``CLIError`` naming both."""
     m = dict(cfg["model"])
     name = m.pop("name")
+    try:
+        factory = resolve_model(name)
+    except (TypeError, ValueError) as e:
+        raise CLIError(str(e)) from None
     low = name.lower()
+    if is_classification(cfg) and "vocab" not in info and info.get("num_classes", 0) > 1:
+        for key in ("num_classes", "out_features"):
+            given = m.get(key)
+            if isinstance(given, int) and not isinstance(given, bool) and given < info["num_classes"]:
+                raise CLIError(f"model.{key} = {given}, but the data has {info['num_classes']} classes (labels 0.."
+                               f"{info['num_classes'] - 1}): the model needs {info['num_classes']} outputs; remove "
+                               f"'{key}' from [model] to take it from the data")
     if low in ("lenet5", "lenet"):
         m.setdefault("num_classes", info["num_classes"])
         m.setdefault("input_size", info.get("input_size", 28))
@@ -175,7 +188,7 @@ def build_model(cfg: dict, info: dict):
         # fill the sizes the data implies into any zoo model (or Python-path class) that takes them
         import inspect
         try:
-            params = inspect.signature(models.resolve(name)).parameters
+            params = inspect.signature(factory).parameters
         except (TypeError, ValueError):
             params = {}
         text = "vocab" in info
@@ -197,9 +210,13 @@ def build_model(cfg: dict, info: dict):
             if isinstance(value, list):
                 m[key] = tuple(value)
     try:
-        return models.get(name, **m)
-    except (TypeError, ValueError) as e:
+        return factory(**m)
+    except TypeError as e:
+        raise CLIError(f"model {name!r}: bad arguments {sorted(m)}: {e}") from None
+    except ValueError as e:
         raise CLIError(str(e)) from None
+    except MemoryError:
+        raise CLIError(f"model {name!r}: not enough memory to build it with {m}") from None
 
 
 def build_loss(cfg: dict):
@@ -252,3 +269,66 @@ def build_scheduler(cfg: dict, optimizer, steps_per_epoch: int):
         return getattr(lr_scheduler, SCHEDULERS[name])(optimizer, **s), interval
     except (TypeError, ValueError) as e:
         raise CLIError(f"scheduler '{name}': {e}") from None
+
+
+def _first_inputs(ds, limit: int = 4096):
+    """The inputs (first element of each sample) of up to ``limit`` samples, as one NumPy array: all of a
+    TensorDataset's, else evenly spaced samples."""
+    from ..backend import np
+    base = ds
+    tensors = getattr(base, "tensors", None)
+    if tensors:
+        return tensors[0].numpy()
+    n = len(ds)
+    picks = sorted(set(np.linspace(0, n - 1, num=min(n, limit)).astype(int).tolist())) if n else []
+    xs = []
+    for i in picks:
+        item = ds[i]
+        x = item[0] if isinstance(item, (tuple, list)) else item
+        xs.append(np.asarray(x.numpy() if hasattr(x, "numpy") else x))
+    return np.stack(xs) if xs else None
+
+
+def input_spec(model, ds, cfg: dict, info: dict) -> dict:
+    """What ``ember predict``/``evaluate`` check inputs against, saved in the run config as ``input_spec``: the
+    per-sample ``shape`` (None for a dimension that varies, e.g. sequence length), ``dtype``, and the ``min``/``max``
+    of the training inputs.  Called before training: for classification on (input, label) pairs it also runs the
+    model on two samples and raises ``CLIError`` when its outputs are fewer than the data's classes or it does
+    not accept the inputs at all, so such a mistake fails before the first epoch instead of inside it."""
+    from ..backend import np
+    x = _first_inputs(ds)
+    if x is None or x.dtype.kind not in "biuf":
+        return {}
+    d = cfg["data"]
+    shape = list(x.shape[1:])
+    if d["name"] == "text" or d.get("kind") == "sequence_sum":
+        shape[0] = None                 # sequence models take any length
+    lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+    if "vocab" in info:
+        lo, hi = 0.0, float(len(info["vocab"]) - 1)
+    spec = {"shape": shape, "dtype": str(x.dtype), "min": lo, "max": hi}
+    if is_classification(cfg) and "vocab" not in info and len(ds) and getattr(ds, "tensors", None) is not None \
+            and len(ds.tensors) == 2 and ds.tensors[1].numpy().dtype.kind in "iu":
+        _check_outputs(model, ds.tensors[0][:2], ds.tensors[1].numpy(), cfg)
+    return spec
+
+
+def _check_outputs(model, x, labels, cfg: dict) -> None:
+    from ..autograd import no_grad
+    name = cfg["model"]["name"]
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            out = model(x)
+    except (ValueError, TypeError, RuntimeError, IndexError) as e:
+        raise CLIError(f"model {name!r} does not accept the data's inputs of shape {tuple(x.shape[1:])} per sample "
+                       f"({e})") from None
+    finally:
+        model.train(was_training)
+    n_out = out.shape[1] if out.ndim >= 2 else 1
+    n_classes = int(labels.max()) + 1 if labels.size else 0
+    if out.ndim >= 2 and n_out < n_classes:
+        raise CLIError(f"model {name!r} outputs {n_out} class scores, but the data has {n_classes} classes (labels "
+                       f"0..{n_classes - 1}); give the model {n_classes} outputs (e.g. num_classes = {n_classes}, or "
+                       f"leave it out to take it from the data)")

@@ -58,12 +58,93 @@ def _where(src: str, key: str) -> str:
     return f"{src}: '{key}'"
 
 
+# -- which code a model name may run ---------------------------------------------------------------------------
+# A model name resolves to ember's registry (ember.models) or to code the user named themselves in this command:
+# ``--model-code FILE.py:Class`` / ``module:attr`` on the command line, or ``model.name = "module:attr"`` in the
+# TOML config they passed to ``ember train``.  A name read from a checkpoint is looked up here and never imported.
+_USER_CODE: dict = {}
+
+
+def show(value, limit: int = 80) -> str:
+    """``repr`` of a value from a file, cut to ``limit`` characters (control characters escaped)."""
+    r = repr(value)
+    return r if len(r) <= limit else r[:limit - 3] + "..."
+
+
+def forget_user_code() -> None:
+    """Forget the code trusted by an earlier command (``ember.cli.main`` calls this first)."""
+    _USER_CODE.clear()
+
+
+def _import_file(path: str, spec: str):
+    import hashlib
+    import importlib.util
+    import sys
+    name = "ember_user_code_" + hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return sys.modules[name]
+    loader_spec = importlib.util.spec_from_file_location(name, path)
+    if loader_spec is None or loader_spec.loader is None:
+        raise CLIError(f"model code {spec!r}: {path} is not a Python file")
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[name] = module
+    try:
+        loader_spec.loader.exec_module(module)
+    except Exception as e:  # noqa: BLE001 - the user's own file failed: say where, in one line
+        del sys.modules[name]
+        raise CLIError(f"model code {spec!r}: importing {path} failed ({type(e).__name__}: {e})") from None
+    return module
+
+
+def trust_model_code(spec: str, base_dir: str = ".", src: str = "--model-code"):
+    """Load the model code the user named (``path/to/file.py:Class`` or ``package.module:attr``) and allow it as
+    a model name for the rest of this command; returns the factory.  A relative file is looked up from
+    ``base_dir`` (the config's folder), then from the current folder."""
+    from .. import models
+    if spec in _USER_CODE:
+        return _USER_CODE[spec]
+    if not isinstance(spec, str) or ":" not in spec:
+        raise CLIError(f"{src}: expected FILE.py:CLASS or MODULE:ATTR, got {show(spec)}")
+    target, _, attr = spec.rpartition(":")
+    if not target or not attr or not all(part.isidentifier() for part in attr.split(".")):
+        raise CLIError(f"{src}: expected FILE.py:CLASS or MODULE:ATTR, got {show(spec)}")
+    if target.endswith(".py") or "/" in target or os.sep in target:
+        raw = os.path.expanduser(target)
+        tries = [os.path.abspath(os.path.join(base_dir, raw)), os.path.abspath(raw)]
+        path = next((t for t in tries if os.path.isfile(t)), None)
+        if path is None:
+            raise CLIError(f"{src}: model code file {raw} not found (looked in {' and '.join(dict.fromkeys(tries))})")
+        module = _import_file(path, spec)
+    else:
+        module = None
+    try:
+        obj = models.resolve(spec) if module is None else models.attribute(module, attr, spec)
+    except (ValueError, TypeError) as e:
+        raise CLIError(f"{src}: {e}") from None
+    _USER_CODE[spec] = obj
+    return obj
+
+
+def resolve_model(name):
+    """The factory for a model name: ember's registry or code the user named in this command, never an import.
+    Raises ValueError for anything else."""
+    from .. import models
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"model name must be a non-empty string, got {show(name)}")
+    if name in _USER_CODE:
+        return _USER_CODE[name]
+    if ":" in name:
+        raise ValueError(f"model {show(name)} is not in ember's model registry and was not named by you; ember "
+                         f"never imports code named in a file it reads: if you trust that code, pass it yourself "
+                         f"with --model-code FILE.py:CLASS (or MODULE:ATTR)")
+    return models.resolve(name)         # a plain name: the registry only
+
+
 def _model_factory(cfg: dict):
     """The factory (class) the config's model names, or None when the name does not resolve."""
-    from .. import models
     model = cfg.get("model")
     try:
-        return models.resolve(model.get("name") if isinstance(model, dict) else None)
+        return resolve_model(model.get("name") if isinstance(model, dict) else None)
     except (ValueError, TypeError):
         return None
 
@@ -140,8 +221,12 @@ def is_classification(cfg: dict) -> bool:
             and cfg["data"].get("target", "label") == "label")
 
 
-def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict:
-    """Check a config dict (from TOML) and fill in defaults; raises ``CLIError`` naming the bad key."""
+def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_code: bool = False) -> dict:
+    """Check a config dict (from TOML) and fill in defaults; raises ``CLIError`` naming the bad key.
+
+    ``user_code=True`` (a config the user wrote and passed): ``model.name = "module:attr"`` (or
+    ``"file.py:Class"``, relative to ``base_dir``) is imported; otherwise (a checkpoint's saved config) the model
+    must be in ember's registry or named by the user with ``--model-code``."""
     if not isinstance(cfg, dict):
         raise CLIError(f"{src}: expected a TOML table at the top level")
     unknown = sorted(set(cfg) - set(TOP_KEYS))
@@ -166,8 +251,10 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
             raise CLIError(f"{_where(src, key)} must be a positive integer, got {out[key]}")
     if not 0 <= out["label_smoothing"] < 1:
         raise CLIError(f"{_where(src, 'label_smoothing')} must be in [0, 1), got {out['label_smoothing']}")
-    if out["grad_clip"] is not None and out["grad_clip"] <= 0:
+    if out["grad_clip"] is not None and not out["grad_clip"] > 0:      # NaN too
         raise CLIError(f"{_where(src, 'grad_clip')} must be > 0, got {out['grad_clip']}")
+    if out["seed"] < 0:
+        raise CLIError(f"{_where(src, 'seed')} must be a non-negative integer, got {out['seed']}")
     for m in out["metrics"]:
         try:
             build_metric(m)
@@ -178,12 +265,14 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
             raise CLIError(f"{src}: missing section [{section}]")
         if "name" not in out[section]:
             raise CLIError(f"{src}: [{section}] needs a 'name' key")
-    from .. import models
     mname = out["model"]["name"]
     if not isinstance(mname, str):
         raise CLIError(f"{_where(src, 'model.name')} must be a string, got {mname!r}")
     try:
-        models.resolve(mname)
+        if user_code and ":" in mname:
+            trust_model_code(mname, base_dir, _where(src, "model.name"))
+        else:
+            resolve_model(mname)
     except (ValueError, TypeError) as e:
         raise CLIError(f"{_where(src, 'model.name')}: {e}") from None
     manual = not learns_by_gradient(out)
@@ -225,6 +314,8 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
         if path is None:
             raise CLIError(f"{_where(src, 'data.path')}: {raw} does not exist (looked in "
                            f"{' and '.join(dict.fromkeys(tries))})")
+        if not (os.path.isfile(path) or os.path.isdir(path)):
+            raise CLIError(f"{_where(src, 'data.path')}: {path} is not a regular file or folder (a device or pipe)")
         data["path"] = path
     vf = data.setdefault("val_fraction", 0.0 if data.get("kind") == "patterns" and dname == "synthetic" else 0.1)
     if not isinstance(vf, (int, float)) or not 0 <= vf < 1:
@@ -268,7 +359,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
         if oname not in OPTIMIZERS:
             raise CLIError(f"{_where(src, 'optimizer.name')} is {oname!r}; allowed: {', '.join(OPTIMIZERS)}")
         lr = out["optimizer"].get("lr", 1e-3)
-        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr <= 0:
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not 0 < lr < float("inf"):
             raise CLIError(f"{_where(src, 'optimizer.lr')} must be a positive number, got {lr!r}")
     if out["scheduler"] is not None:
         sname = out["scheduler"].get("name")
@@ -279,11 +370,41 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".") -> dict
         if bad:
             raise CLIError(f"{_where(src, 'early_stopping.' + bad[0])} is not a key; allowed: "
                            f"{', '.join(EARLY_STOPPING_KEYS)}")
+        es = out["early_stopping"]
+        for key, ok, want in (("monitor", lambda v: isinstance(v, str), "a metric name such as 'val_loss'"),
+                              ("mode", lambda v: v in ("auto", "min", "max"), "'auto', 'min' or 'max'"),
+                              ("restore_best_weights", lambda v: isinstance(v, bool), "true or false"),
+                              ("patience", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                               "a non-negative integer"),
+                              ("min_delta", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                               and v == v, "a number"),
+                              ("stopping_threshold", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                               and v == v, "a number")):
+            if key in es and not ok(es[key]):
+                raise CLIError(f"{_where(src, 'early_stopping.' + key)} must be {want}, got {show(es[key])}")
     return out
 
 
-def load_config(path: str) -> dict:
-    """Read and validate a TOML config file."""
+def regular_file(path: str, what: str, hint: str = ""):
+    """``os.stat(path)`` if it is an existing regular file; else ``CLIError`` saying it is missing, unreadable, a
+    folder, or a device or pipe (which could block or never end)."""
+    import stat
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise CLIError(f"{what} {path} not found") from None
+    except OSError as e:
+        raise CLIError(f"{what} {path}: cannot read it ({e.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise CLIError(f"{what} {path} is a folder, not a file{hint}")
+    if not stat.S_ISREG(st.st_mode):
+        raise CLIError(f"{what} {path} is not a regular file (a device or pipe){hint}")
+    return st
+
+
+def read_config(path: str) -> dict:
+    """The raw table of a TOML config file (not yet validated); ``CLIError`` for a missing, unreadable or
+    non-TOML file (a binary file, a folder, a device)."""
     try:
         import tomllib
     except ImportError:                                 # Python 3.10
@@ -291,12 +412,31 @@ def load_config(path: str) -> dict:
             import tomli as tomllib
         except ImportError:
             raise CLIError("reading TOML configs needs Python 3.11+ (tomllib) or the 'tomli' package") from None
-    if not os.path.isfile(path):
-        raise CLIError(f"config file {path} not found")
+    st = regular_file(path, "config file", "; expected a TOML file such as configs/digits.toml")
+    if st.st_size > 1_000_000:
+        raise CLIError(f"config file {path} is {st.st_size:,} bytes; a TOML config is a few hundred bytes "
+                       f"(is it a data or checkpoint file?)")
     try:
         with open(path, "rb") as f:
-            cfg = tomllib.load(f)
+            raw = f.read()
+    except OSError as e:
+        raise CLIError(f"config file {path}: cannot read it ({e.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        what = "a checkpoint, not a config" if raw[8:9] == b"{" else "binary, not a TOML text file"
+        raise CLIError(f"{path}: not a TOML config: byte {e.start} is not UTF-8 text (the file looks {what}; "
+                       f"a config is a text file such as configs/digits.toml)") from None
+    if "\0" in text:
+        raise CLIError(f"{path}: not a TOML config: it holds NUL bytes (a binary file?)")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise CLIError(f"{path}: not valid TOML ({e})") from None
-    return validate_config(cfg, path, os.path.dirname(os.path.abspath(path)))
+    except RecursionError:
+        raise CLIError(f"{path}: not a usable TOML config (nested too deeply)") from None
 
+
+def load_config(path: str) -> dict:
+    """Read and validate a TOML config file the user passed (so ``model.name = "module:attr"`` may name code)."""
+    return validate_config(read_config(path), path, os.path.dirname(os.path.abspath(path)), user_code=True)

@@ -34,6 +34,9 @@ __all__ = ["save", "load", "CheckpointError"]
 FORMAT_VERSION = "1"
 # safetensors refuses headers above 100 MB; a larger length field means a corrupt file, not a big header
 _MAX_HEADER = 100_000_000
+# how deeply the saved Python structure may nest (dicts in lists in tuples ...): real state_dicts and training
+# checkpoints nest a handful of levels; a deeper file is refused with a clear error instead of a RecursionError
+MAX_DEPTH = 100
 
 # safetensors dtype names <-> NumPy dtypes (always little-endian on disk)
 _TO_ST = {
@@ -92,6 +95,9 @@ class _Encoder:
         return key
 
     def encode(self, obj, path: list[str]):
+        if len(path) > MAX_DEPTH:
+            raise ValueError(f"ember.save: the object nests more than {MAX_DEPTH} levels deep at "
+                             f"'{'/'.join(path[:8])}/...' (a self-referencing or runaway structure?)")
         if isinstance(obj, Tensor):
             ref = {"__tensor__": self.tensor(obj._data, path, obj)}
             if obj._rg:
@@ -256,9 +262,13 @@ def _read_header(fh, name: str, size: int) -> tuple[dict, int]:
         raise bad(f"header length field says {n} bytes, but the file has only {size - 8} bytes after it "
                   f"(truncated or not a safetensors/ember checkpoint)")
     raw = fh.read(n)
+    if len(raw) != n:
+        raise bad(f"file is truncated (the header should be {n} bytes, read {len(raw)})")
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+        header = _json(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise bad(f"header is not UTF-8 text (byte {e.start}): not a safetensors/ember checkpoint") from None
+    except ValueError as e:
         raise bad(f"header is not valid JSON ({e})") from None
     if not isinstance(header, dict):
         raise bad(f"header must be a JSON object, got {type(header).__name__}")
@@ -277,14 +287,15 @@ def _read_tensors(fh, name: str, header: dict, data_start: int, size: int) -> di
             continue
         if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= info.keys():
             raise bad(f"entry '{key}' must have 'dtype', 'shape' and 'data_offsets'")
-        dt = _FROM_ST.get(info["dtype"])
+        dt = _FROM_ST.get(info["dtype"]) if isinstance(info["dtype"], str) else None
         if dt is None:
             raise bad(f"tensor '{key}' has unknown dtype {info['dtype']!r} (known: {', '.join(_FROM_ST)})")
         shape, offs = info["shape"], info["data_offsets"]
         if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
                                                 for s in shape)):
             raise bad(f"tensor '{key}' has an invalid shape {shape!r} (expected a list of non-negative ints)")
-        if not (isinstance(offs, list) and len(offs) == 2 and all(isinstance(o, int) for o in offs)):
+        if not (isinstance(offs, list) and len(offs) == 2
+                and all(isinstance(o, int) and not isinstance(o, bool) for o in offs)):
             raise bad(f"tensor '{key}' has invalid data_offsets {offs!r} (expected [begin, end])")
         begin, end = offs
         if not 0 <= begin <= end:
@@ -297,7 +308,12 @@ def _read_tensors(fh, name: str, header: dict, data_start: int, size: int) -> di
             raise bad(f"tensor '{key}' holds {end - begin} bytes but dtype {info['dtype']} and shape "
                       f"{tuple(shape)} need {want}")
         entries.append((begin, key, dt.newbyteorder("<"), tuple(shape), end - begin))
-    for begin, key, dt, shape, n in sorted(entries, key=lambda e: e[0]):
+    entries.sort(key=lambda e: (e[0], e[0] + e[4]))
+    for (b0, k0, _, _, n0), (b1, k1, _, _, n1) in zip(entries, entries[1:]):
+        if n0 and n1 and b1 < b0 + n0:
+            raise bad(f"tensors '{k0}' (bytes {b0}..{b0 + n0}) and '{k1}' (bytes {b1}..{b1 + n1}) overlap: the "
+                      f"file is corrupt or crafted")
+    for begin, key, dt, shape, n in entries:
         buf = bytearray(n)
         fh.seek(data_start + begin)
         got = fh.readinto(buf) if n else 0
@@ -322,11 +338,14 @@ class _Decoder:
             raise self.bad(f"metadata refers to tensor {key!r}, which is not in the file")
         return self.arrays[key]
 
-    def decode(self, node):
+    def decode(self, node, depth: int = 0):
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
+        if depth > MAX_DEPTH:
+            raise self.bad(f"the saved structure nests more than {MAX_DEPTH} levels deep (corrupt or crafted)")
+        depth += 1
         if isinstance(node, list):
-            return [self.decode(v) for v in node]
+            return [self.decode(v, depth) for v in node]
         if not isinstance(node, dict) or len(node) == 0:
             raise self.bad(f"unexpected structure node {node!r}")
         if "__tensor__" in node:
@@ -346,17 +365,33 @@ class _Decoder:
         if "__npscalar__" in node:
             return self.array(node["__npscalar__"])[()]
         if "__float__" in node:
+            if node["__float__"] not in ("nan", "inf", "-inf"):
+                raise self.bad(f"malformed __float__ entry {node['__float__']!r} in the metadata")
             return float(node["__float__"])
         if "__dtype__" in node:
-            return np.dtype(node["__dtype__"])
+            try:
+                if not isinstance(node["__dtype__"], str):
+                    raise TypeError("not a string")
+                dt = np.dtype(node["__dtype__"])
+            except (TypeError, ValueError, SyntaxError) as e:
+                raise self.bad(f"malformed __dtype__ entry {str(node['__dtype__'])[:80]!r} ({e})") from None
+            if dt.hasobject:
+                raise self.bad(f"__dtype__ entry {node['__dtype__']!r} is an object dtype, which ember never stores")
+            return dt
         if "__tuple__" in node:
-            return tuple(self.decode(v) for v in node["__tuple__"])
+            if not isinstance(node["__tuple__"], list):
+                raise self.bad("malformed __tuple__ entry in the metadata")
+            return tuple(self.decode(v, depth) for v in node["__tuple__"])
         for tag, cls in (("__odict__", OrderedDict), ("__dict__", dict)):
             if tag in node:
                 items = node[tag]
                 if not isinstance(items, list) or not all(isinstance(p, list) and len(p) == 2 for p in items):
                     raise self.bad(f"malformed {tag} entry in the metadata")
-                return cls((self.decode(k) if isinstance(k, dict) else k, self.decode(v)) for k, v in items)
+                keys = [self.decode(k, depth) if isinstance(k, dict) else k for k, _ in items]
+                if not all(k is None or isinstance(k, (str, int, float, bool)) for k in keys):
+                    raise self.bad(f"malformed {tag} entry in the metadata (a key is not a str, number, bool or "
+                                   f"None)")
+                return cls(zip(keys, (self.decode(v, depth) for _, v in items)))
         raise self.bad(f"unknown structure tag in {sorted(node)!r}")
 
 
@@ -388,8 +423,18 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
         raise FileNotFoundError(f"ember.load: no such file '{path}'")
     if os.path.isdir(path):
         raise IsADirectoryError(f"ember.load: '{path}' is a folder, not a checkpoint file")
+    if not os.path.isfile(path):        # /dev/zero, a FIFO (would block), a socket
+        raise CheckpointError(f"cannot load '{path}': not a regular file (a device or pipe)")
     with open(path, "rb") as fh:
         return _load_from(fh, path, os.fstat(fh.fileno()).st_size)
+
+
+def _json(text: str):
+    """``json.loads`` with nesting beyond what the decoder can recurse reported as a ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _load_from(fh, name: str, size: int):
@@ -406,7 +451,7 @@ def _load_from(fh, name: str, size: int):
         raise CheckpointError(f"cannot load '{name}': ember format version {version!r} is not supported "
                               f"(this ember reads version {FORMAT_VERSION})")
     try:
-        tree = json.loads(structure)
+        tree = _json(structure)
     except ValueError as e:
         raise CheckpointError(f"cannot load '{name}': ember.structure metadata is not valid JSON ({e})") from None
     return _Decoder(name, arrays).decode(tree)

@@ -60,18 +60,24 @@ def resolve(name: str):
             obj = importlib.import_module(mod_name)
         except ImportError as e:
             raise ValueError(f"model {name!r}: cannot import module '{mod_name}' ({e})") from None
-        for part in attr.split("."):
-            if not hasattr(obj, part):
-                raise ValueError(f"model {name!r}: module '{mod_name}' has no attribute '{attr}'")
-            obj = getattr(obj, part)
-        if not callable(obj):
-            raise ValueError(f"model {name!r} is not callable")
-        return obj
+        return attribute(obj, attr, name)
     factory = _REGISTRY.get(name.lower())
     if factory is None:
         raise ValueError(f"unknown model {name!r}; available: {', '.join(available())} "
                          f"(or a Python path 'module:attr')")
     return factory
+
+
+def attribute(module, attr: str, name: str):
+    """``module.attr`` (``attr`` may be dotted) for the model path ``name``; ValueError if missing or not callable."""
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"model {name!r}: module '{module.__name__}' has no attribute '{attr}'")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ValueError(f"model {name!r} is not callable")
+    return obj
 
 
 def get(name: str, **kwargs):
