@@ -1,0 +1,106 @@
+"""The compatibility corpus: complete small PyTorch programs (``programs/*.py``), each run with the real
+torch and with ember imported as ``torch`` through the import hook (``python -m ember.compat``); what they
+print must be identical.
+
+The programs make their data and weights deterministically (``arange``/``sin``, copied weights), since the
+two libraries' random generators differ, and print rounded numbers.  All programs of one library run in one
+interpreter (``run_programs.py``), the two libraries' runs in parallel; a program marked
+``# compat: isolated`` (multiprocessing) gets interpreters of its own.  The runs happen once per test session
+(shared between pytest-xdist workers through a lock file) and each program is one test.
+"""
+import fcntl
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PROGRAMS = sorted(f for f in os.listdir(os.path.join(HERE, "programs")) if f.endswith(".py")
+                  and not f.startswith("_"))
+
+# programs that fail today because of work owned by other issue-12 classes; strict=False so that they turn
+# into passes silently once that work lands
+XFAIL = {
+}
+
+
+def _isolated(name: str) -> bool:
+    with open(os.path.join(HERE, "programs", name)) as fh:
+        return "# compat: isolated" in fh.read()
+
+
+def _env():
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def _run_all(folder: str) -> dict:
+    """Both libraries' runs, in parallel subprocesses; returns {library: {program: result}}."""
+    progs = [os.path.join(HERE, "programs", p) for p in PROGRAMS]
+    shared = [p for p in progs if not _isolated(os.path.basename(p))]
+    alone = [p for p in progs if _isolated(os.path.basename(p))]
+    driver = os.path.join(HERE, "run_programs.py")
+    jobs = []
+    for lib, prefix in (("torch", []), ("ember", ["-m", "ember.compat"])):
+        out = os.path.join(folder, f"{lib}-shared.json")
+        jobs.append((lib, out, [sys.executable, *prefix, driver, out, *shared]))
+        for p in alone:
+            out = os.path.join(folder, f"{lib}-{os.path.basename(p)}.json")
+            jobs.append((lib, out, [sys.executable, *prefix, driver, out, p]))
+    procs = [(lib, out, subprocess.Popen(cmd, cwd=folder, env=_env(), stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True)) for lib, out, cmd in jobs]
+    results: dict = {"torch": {}, "ember": {}}
+    for lib, out, proc in procs:
+        stdout, stderr = proc.communicate(timeout=600)
+        if proc.returncode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"the {lib} driver failed (exit {proc.returncode}):\n{stderr[-3000:]}")
+        with open(out) as fh:
+            data = json.load(fh)
+        assert data["library"] == lib, data["library"]
+        results[lib].update(data["results"])
+    return results
+
+
+@pytest.fixture(scope="session")
+def corpus_results(tmp_path_factory, worker_id):
+    # pytest-xdist runs several workers: the first one to get here runs the corpus, the others read its
+    # results (the standard "session fixture once" pattern, with a lock file)
+    base = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        base = base.parent
+    folder = base / "compat-corpus"
+    folder.mkdir(exist_ok=True)
+    done = folder / "results.json"
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            results = _run_all(str(folder))
+            done.write_text(json.dumps(results))
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return json.loads(done.read_text())
+
+
+def test_corpus_has_enough_programs():
+    assert len(PROGRAMS) >= 25, PROGRAMS
+
+
+@pytest.mark.parametrize("name", [pytest.param(p, marks=pytest.mark.xfail(reason=XFAIL[p], strict=False))
+                                  if p in XFAIL else p for p in PROGRAMS])
+def test_program_prints_the_same_with_ember(name, corpus_results):
+    ref = corpus_results["torch"][name]
+    got = corpus_results["ember"][name]
+    assert ref["error"] is None, f"{name} fails with the real torch:\n{ref['error']}"
+    assert ref["stdout"].strip(), f"{name} printed nothing with torch"
+    assert got["error"] is None, f"{name} fails with ember:\n{got['error']}\nprinted so far:\n{got['stdout']}"
+    assert got["stdout"] == ref["stdout"], _diff(ref["stdout"], got["stdout"])
+
+
+def _diff(a: str, b: str) -> str:
+    import difflib
+    return "output differs (- torch, + ember):\n" + "\n".join(
+        difflib.unified_diff(a.splitlines(), b.splitlines(), "torch", "ember", lineterm="", n=1))
