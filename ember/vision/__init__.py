@@ -3,7 +3,7 @@
 
 >>> from ember.vision import datasets, transforms, models, utils
 """
-from . import models, transforms, utils  # noqa: F401
+from . import datasets, models, transforms, utils  # noqa: F401
 
-__all__ = ["models", "transforms", "utils"]
+__all__ = ["datasets", "models", "transforms", "utils"]
 __version__ = "0.1.0"
