@@ -47,6 +47,8 @@ cfloat = None
 strided = "strided"
 contiguous_format = "contiguous_format"
 preserve_format = "preserve_format"
+channels_last = "channels_last"
+channels_last_3d = "channels_last_3d"
 
 
 def is_tensor(obj) -> bool:

@@ -35,6 +35,9 @@ class Tensor:
     __slots__ = ("_data", "_rg", "_gradval", "grad_fn", "_oi", "_version", "_acc", "_hooks", "_retains", "_name",
                  "__weakref__", "__dict__")
     __array_priority__ = 1000   # make NumPy defer to Tensor's reflected operators
+    # views only (set in the instance dict): [parent, replay fn (None when made without grad mode), the version
+    # counter's value when grad_fn was last derived from the parent]; see _refresh_view
+    _vw = None
 
     def __init__(self, *args, dtype=None, requires_grad: bool = False):
         if len(args) == 1 and not isinstance(args[0], numbers.Number):
@@ -122,9 +125,31 @@ class Tensor:
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
 
+    def storage_offset(self) -> int:
+        """Offset (in elements) of this tensor's first element in the memory it shares with its views."""
+        from .ops.shape import _storage
+        return _storage(self._data)[1]
+
+    def _is_view(self) -> bool:
+        """True for the result of a view op (slicing, view, transpose, expand, ...), as ``torch.Tensor._is_view``."""
+        return self._vw is not None
+
+    @property
+    def _base(self):
+        """The tensor a view was taken from (through any chain of views), or None, as in PyTorch."""
+        vw = self._vw
+        if vw is None:
+            return None
+        b = vw[0]
+        while b._vw is not None:
+            b = b._vw[0]
+        return b
+
     # -- autograd metadata ---------------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        if self._vw is not None:
+            _refresh_view(self)
         return self._rg
 
     @requires_grad.setter
@@ -164,6 +189,8 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        if self._vw is not None:
+            _refresh_view(self)
         return self.grad_fn is None
 
     @property
@@ -430,10 +457,27 @@ class Tensor:
         return self.to(_dt.uint8)
 
     def clone(self, memory_format=None) -> "Tensor":
-        return _ops.clone(self)
+        """A copy (in the graph); keeps the strides of a dense input (``preserve_format``, the default) or
+        uses ``memory_format`` (``contiguous_format``, ``channels_last``), as PyTorch."""
+        from .ops.shape import _clone
+        return _clone(self, memory_format)
 
     def contiguous(self, memory_format=None) -> "Tensor":
-        return self if self._data.flags.c_contiguous else _ops.clone(self)
+        if memory_format is None or str(memory_format).endswith("contiguous_format"):
+            return self if self._data.flags.c_contiguous else _ops.clone(self)
+        from .ops.shape import _clone, _layout_for
+        want = _layout_for(self, memory_format)
+        a = self._data
+        if want is not None and all(n == 1 or s // a.itemsize == w for n, s, w in zip(a.shape, a.strides, want)):
+            return self
+        return _clone(self, memory_format)
+
+    def as_strided(self, size, stride, storage_offset=None) -> "Tensor":
+        return _ops.shape.as_strided(self, size, stride, storage_offset)
+
+    def unfold(self, dimension: int, size: int, step: int) -> "Tensor":
+        """Every slice of length ``size`` along ``dimension``, ``step`` apart, as a new last dim (a view)."""
+        return _ops.shape._tensor_unfold(self, dimension, size, step)
 
     def new_tensor(self, data, dtype=None, requires_grad=False):
         from .creation import tensor
@@ -472,10 +516,24 @@ class Tensor:
         Without a graph this is a plain in-place write.  With one, the result's node becomes this tensor's
         ``grad_fn`` (PyTorch's rebase), and the version bump makes any node that saved the old value refuse
         to run backward."""
-        tracked = _grad.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
-        view = self.__dict__.get("_view_of") if tracked else None
-        if view is not None:
-            return self._inplace_on_view(view, op, *args, **kwargs)
+        vw = self._vw
+        if vw is not None:
+            _refresh_view(self)
+        tracked = _grad.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
+                                     or (vw is not None and vw[0]._rg))
+        if tracked and vw is not None:
+            if len(vw) > 3:
+                raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: output {vw[3]} of {vw[4]} is a "
+                                   f"view and is being modified in place; it is one of several views returned by "
+                                   f"one function, which (as in PyTorch) does not allow its outputs to be modified "
+                                   f"in place in a graph: use an out-of-place op, or .clone() the piece first")
+            if vw[1] is not None:
+                return self._inplace_on_view(vw, op, *args, **kwargs)
+            if vw[0]._rg:
+                raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: a view was created in no_grad mode "
+                                   f"and is being modified in place with grad mode enabled; this is ambiguous and "
+                                   f"forbidden (as in PyTorch): create the view and modify it both inside or both "
+                                   f"outside the no_grad block")
         if tracked and self.grad_fn is None and self._rg:
             raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
                                f"({getattr(op, '__name__', 'op')}_ on shape {tuple(self.shape)}); wrap it in "
@@ -518,7 +576,7 @@ class Tensor:
     def _inplace_on_view(self, view, op, *args, **kwargs) -> "Tensor":
         """In-place op on a view in a graph (PyTorch's CopySlices): rewrite the base as "base with the view's
         region replaced by op(view)", then re-derive this view from the new base, so both histories are right."""
-        base, fn = view
+        base, fn = view[0], view[1]
         name = getattr(op, "__name__", "op")
 
         def whole(b, *a, **kw):
@@ -537,6 +595,7 @@ class Tensor:
         base._inplace(whole, *args, **kwargs)
         nv = fn(base)
         self.grad_fn, self._oi, self._rg = nv.grad_fn, nv._oi, nv._rg
+        view[2] = self._version[0]
         return self
 
     # in-place methods, named as in PyTorch
@@ -804,6 +863,26 @@ class Tensor:
     mH = mT
 
 
+def _refresh_view(t: Tensor) -> None:
+    """Re-derive a view's history from its parent when the shared version counter moved since it was last
+    derived (the base, or another view of it, was modified in place): PyTorch's view rebase, done lazily,
+    when the view is next used in a graph.  A leaf view (requires_grad_ set on it by hand) is left alone."""
+    vw = t._vw
+    ver = t._version[0]
+    if vw[2] == ver or vw[1] is None or not _grad.enabled:
+        return
+    vw[2] = ver
+    if t.grad_fn is None and t._rg:
+        return
+    if len(vw) > 3 and (t._rg or vw[0]._rg):
+        raise RuntimeError(f"output {vw[3]} of {vw[4]} is a view and its base or another view of its base has been "
+                           f"modified in place; it is one of several views returned by one function, and such views "
+                           f"can't be used after that (as in PyTorch): take the views after the in-place op, or "
+                           f"use an out-of-place op")
+    nv = vw[1](vw[0])
+    t.grad_fn, t._oi, t._rg = nv.grad_fn, nv._oi, nv._rg
+
+
 def _init(t: Tensor, arr) -> None:
     t._data = arr
     t._rg = False
@@ -866,8 +945,11 @@ class Size(tuple):
             n *= s
         return n
 
+    # "torch" while ember.compat's import hook is installed, so a script printing shapes prints torch.Size
+    _prefix = "ember"
+
     def __repr__(self) -> str:
-        return f"ember.Size([{', '.join(str(s) for s in self)}])"
+        return f"{Size._prefix}.Size([{', '.join(str(s) for s in self)}])"
 
     def __getitem__(self, k):
         r = tuple.__getitem__(self, k)
@@ -1150,6 +1232,7 @@ from .autograd import function as _function  # noqa: E402
 from .autograd.function import AccumulateGrad as _AccumulateGrad  # noqa: E402
 
 _function.Tensor = Tensor
+_function._refresh_view = _refresh_view
 from . import ops as _ops  # noqa: E402
 
 # in-place ops whose backward needs neither the old value of self nor anything computed from it

@@ -36,6 +36,9 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
     """Backpropagate ``grad_tensors`` from ``tensors``.  With ``inputs`` given and ``accumulate`` False
     (``autograd.grad``), the gradients reaching those inputs are returned instead of stored in ``.grad``."""
     roots = []
+    for t in (tensors if inputs is None else list(tensors) + list(inputs)):
+        if t._vw is not None:
+            _refresh_view(t)     # a view whose base was modified in place since: re-derive its history first
     for t, g in zip(tensors, grad_tensors):
         if not t._rg:
             raise RuntimeError(f"element of shape {tuple(t.shape)} does not require grad and does not have a "
@@ -161,6 +164,11 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                                    f"of the outputs; pass allow_unused=True to get None for it")
         return tuple(results)
     return None
+
+
+def _refresh_view(t):
+    from ..tensor import _refresh_view as refresh
+    refresh(t)
 
 
 def _run_node_hooks(hooks, grads):

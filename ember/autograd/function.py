@@ -99,9 +99,10 @@ class Function:
         if _grad.enabled:
             for a in args:
                 if type(a) is Tensor or isinstance(a, Tensor):
+                    if a._vw is not None and a._vw[2] != a._version[0]:
+                        _refresh_view(a)     # a view whose base was modified in place: re-derive its history
                     if a._rg:
                         needs = True
-                        break
         ctx = cls.__new__(cls)
         ctx._saved = ()
         ctx._freed = False
@@ -308,3 +309,4 @@ class AccumulateGrad:
 from ..backend import xp as _xp  # noqa: E402
 
 Tensor = None   # bound by ember.tensor once the class exists (the two modules need each other)
+_refresh_view = None    # likewise (ember.tensor._refresh_view)

@@ -7,7 +7,8 @@ rather than ``np.add.at``.
 """
 from __future__ import annotations
 
-from builtins import any as builtins_any
+import warnings as _warnings
+from builtins import all as builtins_all, any as builtins_any
 
 import numpy as _np
 from typing import NamedTuple
@@ -16,35 +17,108 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..tensor import Tensor, _wrap_dim, _to_array
 from . import elementwise as E
+from .shape import diagonal  # noqa: F401  (a view; lives with the other strided views)
 
 
 # -- index normalization -------------------------------------------------------------------------------------------
-def _convert_index(index, x_shape):
-    """Tensors -> arrays; lists -> arrays; returns (index tuple, is_advanced)."""
-    if not isinstance(index, tuple):
-        index = (index,)
+_FLOAT_INDEX_MSG = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte tensors are valid indices "
+                    "(got {})")
+
+
+def _seq_as_tuple(seq) -> bool:
+    """PyTorch's rule for a list index: a short list holding a tensor, a sequence, a slice, None or Ellipsis is
+    read as a tuple of indices (``x[[t0, t1]] == x[t0, t1]``, deprecated there, with a warning); a list of plain
+    ints or bools is one integer (or mask) index."""
+    if len(seq) >= 32:
+        return False
+    for o in seq:
+        if isinstance(o, (Tensor, list, tuple, range, _np.ndarray, slice)) or o is None or o is Ellipsis:
+            return True
+    return False
+
+
+def _tensor_like_index(a):
+    """An index given as an array (from a tensor or NumPy): bool -> mask, uint8 -> mask (deprecated, warned as
+    in PyTorch), 0-d integer -> a plain int (a view, as PyTorch), other integers -> advanced index."""
+    k = a.dtype.kind
+    if k == "b":
+        return a, True
+    if a.dtype == _np.uint8:
+        _warnings.warn("indexing with dtype uint8 is deprecated, please use a dtype bool instead (ember reads a "
+                       "uint8 index as a mask, as PyTorch does)", UserWarning, stacklevel=4)
+        return a.astype(_np.bool_), True
+    if k in "iu":
+        if a.ndim == 0:
+            return int(a), False
+        return a, True
+    raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {a.dtype}")
+
+
+def _seq_index(seq):
+    """A list / tuple / range used as one index -> an integer (or bool) array, as ``torch.tensor(seq)``."""
+    if isinstance(seq, range):
+        return _np.arange(seq.start, seq.stop, seq.step, dtype=_np.int64)
+    if builtins_any(isinstance(o, Tensor) for o in seq):
+        seq = [o._data if isinstance(o, Tensor) else o for o in seq]
+    a = _np.asarray(seq)
+    if a.size == 0:
+        return _np.zeros(a.shape, _np.int64)
+    if a.dtype.kind == "b":
+        return a
+    if a.dtype.kind not in "iu":
+        raise IndexError(_FLOAT_INDEX_MSG.format(f"a sequence of {a.dtype}"))
+    return a.astype(_np.int64, copy=False)
+
+
+def _check_slice(s):
+    st = s.step
+    if st is not None:
+        st = int(st.__index__()) if not isinstance(st, int) else st
+        if st <= 0:
+            raise ValueError("slice step cannot be zero" if st == 0 else
+                             f"step must be greater than zero (got {st}); ember, like PyTorch, has no negative "
+                             f"strides: use .flip(dim)")
+    return s
+
+
+def _convert_index(index, x_shape=None):
+    """Any index PyTorch accepts -> (index tuple for NumPy, is_advanced).  Ints, slices, None and Ellipsis are
+    basic (a view); tensors, arrays, lists, ranges and bools are advanced (a copy), except 0-d integer
+    tensors and arrays, which select like ints."""
+    t = type(index)
+    if t is not tuple:
+        if t is list and _seq_as_tuple(index):
+            _warnings.warn("using a non-tuple sequence for multidimensional indexing is deprecated (as in PyTorch); "
+                           "use x[tuple(seq)] instead of x[seq]", UserWarning, stacklevel=3)
+            index = tuple(index)
+        else:
+            index = (index,)
     out = []
     adv = False
     for i in index:
-        if isinstance(i, Tensor):
-            a = i._data
-            if a.dtype.kind == "f":
-                raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {a.dtype}")
-            out.append(a)
-            adv = True
-        elif isinstance(i, (list, _np.ndarray)):
-            a = _np.asarray(i)
-            if a.dtype.kind == "f":
-                raise IndexError(f"indices must be integers or booleans, got {a.dtype}")
-            out.append(a)
-            adv = True
-        elif isinstance(i, bool):
+        t = type(i)
+        if t is int or t is type(None) or t is type(Ellipsis):
             out.append(i)
+        elif t is slice:
+            out.append(_check_slice(i) if i.step is not None else i)
+        elif isinstance(i, Tensor):
+            a, k = _tensor_like_index(i._data)
+            out.append(a)
+            adv = adv or k
+        elif isinstance(i, _np.ndarray):
+            a, k = _tensor_like_index(i)
+            out.append(a)
+            adv = adv or k
+        elif t is bool or isinstance(i, _np.bool_):
+            out.append(bool(i))
             adv = True
-        elif isinstance(i, (int, _np.integer, slice, type(None), type(Ellipsis))):
-            out.append(i)
+        elif isinstance(i, (list, tuple, range)):
+            out.append(_seq_index(i))
+            adv = True
+        elif isinstance(i, (float, complex, _np.floating)):
+            raise IndexError(_FLOAT_INDEX_MSG.format(type(i).__name__))
         elif hasattr(i, "__index__"):
-            out.append(int(i))
+            out.append(int(i.__index__()))
         else:
             raise IndexError(f"index of type {type(i).__name__} is not supported; use ints, slices, None, "
                              f"Ellipsis, bool masks or integer tensors")
@@ -66,14 +140,58 @@ def _describe(index):
     return repr(index)
 
 
+def _index_array(a, idx, adv):
+    """``a[idx]`` as an ndarray: an all-int basic index gives a 0-d view (NumPy would return a scalar copy);
+    an advanced index gives a C-contiguous copy (PyTorch's layout)."""
+    try:
+        r = a[idx]
+    except IndexError as e:
+        raise _index_error(a.shape, idx, e) from None
+    if type(r) is not _np.ndarray:
+        r = a[(idx if type(idx) is tuple else (idx,)) + (Ellipsis,)]
+    elif adv:
+        if not r.flags.c_contiguous:
+            r = _np.ascontiguousarray(r)
+    elif idx is None or (type(idx) is tuple and None in idx):
+        r = _unsqueeze_strides(a, r, idx)
+    return r
+
+
+def _unsqueeze_strides(a, r, idx):
+    """NumPy gives a None (new) dim stride 0; PyTorch indexes left to right and gives it the size * stride of
+    the dim it lands before (the itemsize at the end).  Recompute the result's strides that way."""
+    idx = idx if type(idx) is tuple else (idx,)
+    used = sum(1 for i in idx if i is not None and i is not Ellipsis)
+    full = []
+    for i in idx:
+        if i is Ellipsis:
+            full.extend([slice(None)] * (a.ndim - used))
+        else:
+            full.append(i)
+    sizes, strides = list(a.shape), list(a.strides)
+    d = 0
+    for i in full:
+        if i is None:
+            strides.insert(d, a.itemsize if d >= len(sizes) else sizes[d] * strides[d])
+            sizes.insert(d, 1)
+            d += 1
+        elif type(i) is slice:
+            start, stop, step = i.indices(sizes[d])
+            sizes[d] = len(range(start, stop, step))
+            strides[d] *= step
+            d += 1
+        else:
+            del sizes[d], strides[d]
+    if tuple(sizes) != r.shape:
+        return r
+    return _np.lib.stride_tricks.as_strided(r, r.shape, strides, writeable=r.flags.writeable)
+
+
 class GetItem(Function):
     @staticmethod
     def forward(ctx, a, idx, adv):
         ctx.shape, ctx.idx, ctx.adv, ctx.dtype = a.shape, idx, adv, a.dtype
-        try:
-            return a[idx]
-        except IndexError as e:
-            raise _index_error(a.shape, idx, e) from None
+        return _index_array(a, idx, adv)
 
     @staticmethod
     def backward(ctx, g):
@@ -98,21 +216,33 @@ class IndexBackward(Function):
         return GetItem.apply(gg, ctx.idx, ctx.adv), None, None, None
 
 
+def _basic_view(x: Tensor, idx) -> Tensor:
+    """``x[idx]`` for a basic (converted) index: a view sharing memory and version counter, as PyTorch."""
+    if _grad.enabled and (x._rg or x._vw is not None):
+        out = GetItem.apply(x, idx, False)
+        out._vw = [x, lambda b: _basic_view(b, idx), x._version[0]]
+    else:
+        out = Tensor._make(_index_array(x._data, idx, False))
+        out._vw = [x, (lambda b: _basic_view(b, idx)) if _grad.enabled else None, x._version[0]]
+    out._version = x._version
+    return out
+
+
 def getitem(x: Tensor, index) -> Tensor:
     """``x[index]``: ints, slices, None, Ellipsis, bool masks and integer arrays, as in PyTorch."""
-    idx, adv = _convert_index(index, x._data.shape)
+    t = type(index)
+    if t is int or (t is slice and index.step is None):
+        return _basic_view(x, index)
+    idx, adv = _convert_index(index)
     if adv and len(idx) > 1:
         split = _split_ints(idx)
         if split is not None:     # PyTorch selects with ints first, then indexes with the arrays
-            return getitem(getitem(x, split[0]), split[1])
+            return getitem(_basic_view(x, split[0]), split[1])
     if len(idx) == 1:
         idx = idx[0]
-    out = GetItem.apply(x, idx, adv)
     if not adv:
-        out._version = x._version       # basic indexing gives a view
-        if _grad.enabled:
-            out.__dict__["_view_of"] = (x, lambda b: getitem(b, index))
-    return out
+        return _basic_view(x, idx)
+    return GetItem.apply(x, idx, True)
 
 
 def _split_ints(idx):
@@ -187,15 +317,29 @@ class _MaskIndex(Function):
 
 
 def setitem(x: Tensor, index, value) -> None:
-    """``x[index] = value`` in place; recorded in the graph when ``x`` or ``value`` requires grad."""
-    idx, adv = _convert_index(index, x._data.shape)
-    if adv and len(idx) > 1:
-        split = _split_ints(idx)
-        if split is not None:     # as in getitem: select with the ints, then assign through the arrays
-            setitem(getitem(x, split[0]), split[1], value)
-            return
-    if len(idx) == 1:
-        idx = idx[0]
+    """``x[index] = value`` in place; recorded in the graph when ``x`` or ``value`` requires grad.  ``value`` is
+    a tensor (broadcast to the indexed shape) or a Python/NumPy scalar, as in PyTorch."""
+    t = type(index)
+    if t is int or (t is slice and index.step is None):
+        idx, adv = index, False
+    else:
+        idx, adv = _convert_index(index)
+        if adv and len(idx) > 1:
+            split = _split_ints(idx)
+            if split is not None:     # as in getitem: select with the ints, then assign through the arrays
+                setitem(_basic_view(x, split[0]), split[1], value)
+                return
+        if len(idx) == 1:
+            idx = idx[0]
+    if isinstance(value, Tensor):
+        if adv and value._data.dtype != x._data.dtype:
+            raise RuntimeError(f"setitem: index put requires the source and destination dtypes to match, got "
+                               f"{x.dtype} for the destination and {value.dtype} for the source")
+    elif not isinstance(value, (int, float, bool, _np.generic)):
+        raise TypeError(f"setitem: can't assign a {type(value).__name__} to a tensor of dtype {x.dtype}; "
+                        f"use a tensor or a Python number")
+    if not adv and (t is int or (t is tuple and Ellipsis not in idx and builtins_all(type(i) is int for i in idx))):
+        idx = (idx if type(idx) is tuple else (idx,)) + (Ellipsis,)    # a 0-d target takes a (1,)-shaped value
     tracked = _grad.enabled and (x._rg or (isinstance(value, Tensor) and value._rg))
     if not tracked:
         v = value._data if isinstance(value, Tensor) else value
@@ -532,18 +676,6 @@ def triu(x, diagonal=0):
     return _MaskedFill.apply(x, m, 0)
 
 
-def diagonal(x, offset=0, dim1=0, dim2=1):
-    _need_2d(x, "diagonal")
-    dim1, dim2 = _wrap_dim(dim1, x._data.ndim, "diagonal"), _wrap_dim(dim2, x._data.ndim, "diagonal")
-    n = x._data.shape
-    i = _np.arange(min(n[dim1], n[dim2] - offset) if offset >= 0 else min(n[dim1] + offset, n[dim2]))
-    r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
-    if x._data.ndim == 2:
-        return getitem(x, (Tensor._make(r), Tensor._make(c)))
-    xm = x.movedim((dim1, dim2), (0, 1))
-    return getitem(xm, (Tensor._make(r), Tensor._make(c))).movedim(0, -1)
-
-
 def diag(x, diagonal_=0):
     if x._data.ndim == 1:
         n = x._data.shape[0] + abs(diagonal_)
@@ -553,7 +685,7 @@ def diag(x, diagonal_=0):
         return IndexPut.apply(z, x, (r, c), False)
     if x._data.ndim != 2:
         raise RuntimeError(f"diag(): supports 1-D or 2-D tensors, got shape {tuple(x.shape)}")
-    return diagonal(x, diagonal_)
+    return E.clone(diagonal(x, diagonal_))      # torch.diag returns a copy (Tensor.diagonal is the view)
 
 
 def trace(x):

@@ -16,13 +16,29 @@ from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 
 
+def _view(out: Tensor, x: Tensor, fn=None) -> Tensor:
+    """Mark ``out`` as a view of ``x``: share the version counter, remember the parent (``_base``) and, while grad
+    mode is on, how to re-derive the view (``fn(parent)``), so that an in-place op on the view rewrites the base's
+    history and an in-place op on the base re-derives the view's (PyTorch's view semantics)."""
+    out._version = x._version
+    out._vw = [x, fn if _grad.enabled else None, x._version[0]]
+    return out
+
+
+def _multi_views(outs, x, op):
+    """Mark the views returned together by split / chunk / unbind: as in PyTorch, they may not be modified in
+    place in a graph, nor used after their base was."""
+    for i, o in enumerate(outs):
+        if o._vw is not None and o._vw[0] is x:
+            o._vw.extend((i, op))
+    return outs
+
+
 def _shared(out: Tensor, x: Tensor, fn=None) -> Tensor:
-    """Mark ``out`` as a view of ``x``: share the version counter and, while grad mode is on, remember how to
-    re-derive the view (``fn(base)``) so that an in-place op on the view rewrites the base's history too."""
-    if out._data.base is not None and _np.shares_memory(out._data, x._data):
-        out._version = x._version
-        if fn is not None and _grad.enabled:
-            out.__dict__["_view_of"] = (x, fn)
+    """``_view`` when ``out`` really shares ``x``'s memory (reshape may have to copy)."""
+    a = out._data
+    if a.base is not None and (a.size == 0 or _np.may_share_memory(a, x._data)):
+        return _view(out, x, fn)
     return out
 
 
@@ -68,8 +84,6 @@ def _infer_shape(x, shape, op):
 def reshape(x: Tensor, *shape) -> Tensor:
     """Same data, new shape (one dim may be -1); a view when possible (``torch.reshape``)."""
     shape = _infer_shape(x, _shape_arg(shape), "reshape")
-    if shape == x._data.shape:
-        return x
     return _shared(Reshape.apply(x, shape), x, lambda b: reshape(b, shape))
 
 
@@ -103,6 +117,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if s > e:
         raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim "
                            f"({end_dim}) for a {nd}-D tensor")
+    if s == e:
+        return x        # PyTorch returns the input itself (not a view) here
     shp = x._data.shape
     n = 1
     for d in shp[s:e + 1]:
@@ -147,16 +163,14 @@ def permute(x: Tensor, *dims) -> Tensor:
     axes = tuple(_wrap_dim(d, nd, "permute") for d in dims)
     if len(set(axes)) != nd:
         raise RuntimeError(f"permute: repeated dim in {dims}")
-    if axes == tuple(range(nd)):
-        return x
-    return _shared(Permute.apply(x, axes), x, lambda b: permute(b, axes))
+    return _view(Permute.apply(x, axes), x, lambda b: permute(b, axes))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims (a view), ``torch.transpose``."""
     nd = x._data.ndim
     if nd == 0:
-        return x
+        return permute(x, ())
     a, b = _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
     axes = list(range(nd))
     axes[a], axes[b] = axes[b], axes[a]
@@ -169,7 +183,7 @@ swapaxes = swapdims = transpose
 def t(x: Tensor) -> Tensor:
     if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got {x._data.ndim}-D; use transpose()")
-    return transpose(x, 0, 1) if x._data.ndim == 2 else x
+    return transpose(x, 0, 1) if x._data.ndim == 2 else permute(x, tuple(range(x._data.ndim)))
 
 
 def movedim(x, source, destination):
@@ -243,9 +257,9 @@ def expand(x: Tensor, *sizes) -> Tensor:
                                    f"sizes: {list(shp)}")
             target.append(s)
     target = tuple(target)
-    if target == shp:
-        return x
-    return _shared(Expand.apply(x, target), x)
+    if target == shp:       # nothing to broadcast: a plain (writable) view, as in PyTorch
+        return _view(Reshape.apply(x, target), x, lambda b: expand(b, target))
+    return _view(Expand.apply(x, target), x, lambda b: expand(b, target))
 
 
 def expand_as(x, other):
@@ -444,9 +458,7 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
         start += n
     if not (0 <= start <= n) or length < 0 or start + length > n:
         raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {axis}")
-    if start == 0 and length == n:
-        return x
-    return _shared(Narrow.apply(x, axis, start, length), x, lambda b: narrow(b, axis, start, length))
+    return _view(Narrow.apply(x, axis, start, length), x, lambda b: narrow(b, axis, start, length))
 
 
 def split(x: Tensor, split_size_or_sections, dim: int = 0):
@@ -467,7 +479,7 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0):
     for s in sizes:
         out.append(narrow(x, axis, start, s))
         start += s
-    return tuple(out)
+    return _multi_views(tuple(out), x, "split")
 
 
 def tensor_split(x, indices_or_sections, dim=0):
@@ -516,8 +528,22 @@ def unbind(x: Tensor, dim: int = 0):
     if not isinstance(out, tuple):
         out = (out,)
     for i, o in enumerate(out):
-        _shared(o, x, lambda b, i=i: unbind(b, axis)[i])
-    return out
+        _view(o, x, lambda b, i=i: unbind(b, axis)[i])
+    return _multi_views(out, x, "unbind")
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, with that dim removed (a view), ``torch.select``."""
+    nd = x._data.ndim
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor")
+    d = _wrap_dim(dim, nd, "select")
+    n = x._data.shape[d]
+    index = int(index)
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {tuple(x.shape)} at dimension {d}")
+    from .index import _basic_view
+    return _basic_view(x, (slice(None),) * d + (index % n,))
 
 
 # -- flip / roll ----------------------------------------------------------------------------------------------------
@@ -525,7 +551,7 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, a, axes):
         ctx.axes = axes
-        return _np.flip(a, axes)
+        return _np.flip(a, axes).copy()     # a copy, as PyTorch (NumPy's flip is a negative-stride view)
 
     @staticmethod
     def backward(ctx, g):
@@ -578,15 +604,26 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
 
 
 def rot90(x, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane ``dims`` (a copy; PyTorch's layout: a flipped copy,
+    transposed for odd ``k``)."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    nd = x._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {nd}")
+    d0, d1 = _wrap_dim(dims[0], nd, "rot90"), _wrap_dim(dims[1], nd, "rot90")
+    if d0 == d1:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {dims[0]} and "
+                           f"dim1 = {dims[1]}")
     k %= 4
-    d0, d1 = dims
     if k == 0:
-        return x
-    if k == 1:
-        return transpose(flip(x, [d1]), d0, d1)
+        return E.clone(x)
     if k == 2:
         return flip(x, [d0, d1])
-    return flip(transpose(x, d0, d1), [d1])
+    out = transpose(flip(x, [d1] if k == 1 else [d0]), d0, d1)
+    del out.__dict__["_vw"]      # a transposed fresh copy: not a view of anything the caller holds
+    return out
 
 
 # -- pad ------------------------------------------------------------------------------------------------------------
@@ -671,3 +708,300 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     idx = [(ax, _pad_indices(x._data.shape[ax], lo, hi, mode)) for ax, (lo, hi) in enumerate(pairs) if lo or hi]
     return _PadIndex.apply(x, idx)
+
+
+# -- strided views: as_strided, unfold, diagonal ----------------------------------------------------------------------
+def _storage(a):
+    """(the flat array of the memory ``a`` lives in, ``a``'s offset into it in elements), following NumPy's
+    ``base`` chain to the allocation, as PyTorch's storage and ``storage_offset()``."""
+    r = a
+    while True:
+        b = r.base
+        if isinstance(b, _np.ndarray):
+            r = b
+            continue
+        bb = getattr(b, "base", None)       # as_strided's wrapper object
+        if isinstance(bb, _np.ndarray):
+            r = bb
+            continue
+        break
+    if r is a or not r.flags.c_contiguous or r.dtype.itemsize != a.dtype.itemsize:
+        flat = a.reshape(-1) if a.flags.c_contiguous else None
+        return (flat if flat is not None else _np.ascontiguousarray(a).reshape(-1)), 0
+    off = a.__array_interface__["data"][0] - r.__array_interface__["data"][0]
+    if off < 0 or off % a.dtype.itemsize:
+        return _np.ascontiguousarray(a).reshape(-1), 0
+    return r.reshape(-1), off // a.dtype.itemsize
+
+
+def _strided(flat, offset, size, stride):
+    """A writable (when ``flat`` is) view of ``flat[offset:]`` with element strides ``stride``."""
+    it = flat.dtype.itemsize
+    return _np.lib.stride_tricks.as_strided(flat[offset:], tuple(size), tuple(st * it for st in stride),
+                                            writeable=flat.flags.writeable)
+
+
+def _ids_of(a):
+    """For each element of ``a``, its position in ``a`` (row-major), laid out in ``a``'s storage (-1 elsewhere):
+    the map from a strided view of that storage back to ``a``'s elements."""
+    flat, off = _storage(a)
+    m = _np.full(flat.shape, -1, _np.int64)
+    it = a.dtype.itemsize
+    dst = _strided(m, off, a.shape, tuple(s // it for s in a.strides)) if a.size else None
+    if dst is not None:
+        dst[...] = _np.arange(a.size).reshape(a.shape)
+    return m, off
+
+
+class _ScatterIds(Function):
+    """zeros(n) with ``g`` added at positions ``ids`` (>= 0; duplicates accumulate), reshaped to ``shape``."""
+
+    @staticmethod
+    def forward(ctx, g, ids, shape):
+        ctx.ids, ctx.shape = ids, shape
+        n = int(_np.prod(shape))
+        keep = ids >= 0
+        w = g[keep] if not keep.all() else g.reshape(-1)
+        i = ids[keep] if not keep.all() else ids.reshape(-1)
+        if g.dtype.kind == "f":
+            out = _np.bincount(i, weights=w.astype(_np.float64), minlength=n).astype(g.dtype)
+        else:
+            out = _np.zeros(n, g.dtype)
+            _np.add.at(out, i, w)
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _TakeIds.apply(gg, ctx.ids), None, None
+
+
+class _TakeIds(Function):
+    """``a.reshape(-1)[ids]`` (0 where ids is -1): the adjoint of _ScatterIds."""
+
+    @staticmethod
+    def forward(ctx, a, ids):
+        ctx.ids, ctx.shape = ids, a.shape
+        flat = a.reshape(-1)
+        out = flat[_np.maximum(ids, 0)] if flat.size else _np.zeros(ids.shape, a.dtype)
+        if (ids < 0).any():
+            out[ids < 0] = 0
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _ScatterIds.apply(g, ctx.ids, ctx.shape), None
+
+
+class _GeomView(Function):
+    """A view made by ``fn(array)`` that only rearranges elements (diagonal, unfold); the gradient scatters
+    back through the element map that ``fn`` gives on an array of positions."""
+
+    @staticmethod
+    def forward(ctx, a, fn):
+        ctx.fn, ctx.shape = fn, a.shape
+        return fn(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        ids = ctx.fn(_np.arange(int(_np.prod(ctx.shape)), dtype=_np.int64).reshape(ctx.shape))
+        return _ScatterIds.apply(g, ids, ctx.shape), None
+
+
+class _AsStrided(Function):
+    @staticmethod
+    def forward(ctx, a, size, stride, offset):
+        ctx.a_shape, ctx.size, ctx.stride, ctx.offset = a.shape, size, stride, offset
+        flat, _ = _storage(a)
+        ctx.a = a
+        return _strided(flat, offset, size, stride)
+
+    @staticmethod
+    def backward(ctx, g):
+        m, _ = _ids_of(ctx.a)
+        ids = _np.ascontiguousarray(_strided(m, ctx.offset, ctx.size, ctx.stride))
+        return _ScatterIds.apply(g, ids, ctx.a_shape), None, None, None
+
+
+def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """A view of ``input``'s memory with the given sizes, strides (in elements) and storage offset
+    (``torch.as_strided``; the offset defaults to ``input.storage_offset()``).  The gradient of elements that
+    overlap accumulates."""
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"as_strided: mismatch in length of strides and shape: size {list(size)} has "
+                           f"{len(size)} dims, stride {list(stride)} has {len(stride)}")
+    if builtins.any(s < 0 for s in size):
+        raise RuntimeError(f"as_strided: sizes must be non-negative, got {list(size)}")
+    if builtins.any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: negative strides are not supported, got strides {list(stride)}")
+    flat, off0 = _storage(input._data)
+    off = off0 if storage_offset is None else int(storage_offset)
+    if off < 0:
+        raise RuntimeError(f"as_strided: storage offset must be non-negative, got {off}")
+    need = 0 if builtins.any(s == 0 for s in size) else off + 1 + builtins.sum((s - 1) * st for s, st in zip(size, stride))
+    if need > flat.size:
+        it = input._data.dtype.itemsize
+        raise RuntimeError(f"as_strided: sizes {list(size)}, strides {list(stride)}, storage offset {off}, and "
+                           f"itemsize {it} requiring a storage size of {need * it} are out of bounds for storage of "
+                           f"size {flat.size * it}")
+    return _view(_AsStrided.apply(input, size, stride, off), input, lambda b: as_strided(b, size, stride, off))
+
+
+def _tensor_unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: every slice of length ``size`` along ``dimension``, ``step`` apart, as a new last dim
+    (a view, as PyTorch)."""
+    nd = x._data.ndim
+    d = _wrap_dim(dimension, nd, "unfold") if nd else 0
+    n = x._data.shape[d] if nd else 1
+    if size > n:
+        raise RuntimeError(f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"unfold: size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+
+    def fn(a):
+        if a.ndim == 0:
+            return a.reshape(1)
+        sh, st = a.shape, a.strides
+        cnt = (n - size) // step + 1
+        return _np.lib.stride_tricks.as_strided(a, sh[:d] + (cnt,) + sh[d + 1:] + (size,),
+                                                st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],),
+                                                writeable=a.flags.writeable)
+    return _view(_GeomView.apply(x, fn), x, lambda b: _tensor_unfold(b, dimension, size, step))
+
+
+def _diagonal_fn(shape, offset, d1, d2):
+    n1, n2 = shape[d1], shape[d2]
+    if offset >= 0:
+        ln, s1, s2 = builtins.max(builtins.min(n1, n2 - offset), 0), 0, offset
+    else:
+        ln, s1, s2 = builtins.max(builtins.min(n1 + offset, n2), 0), -offset, 0
+    other = [i for i in range(len(shape)) if i not in (d1, d2)]
+
+    def fn(a):
+        st = a.strides
+        start = a
+        if ln:
+            idx = [slice(None)] * a.ndim
+            idx[d1], idx[d2] = slice(s1, None), slice(s2, None)
+            start = a[tuple(idx)]
+        return _np.lib.stride_tricks.as_strided(start, tuple(a.shape[i] for i in other) + (ln,),
+                                                tuple(st[i] for i in other) + (st[d1] + st[d2],),
+                                                writeable=a.flags.writeable)
+    return fn
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes as the last dim: a view (writes go through), ``torch.diagonal``."""
+    nd = x._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"diagonal: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+    d1, d2 = _wrap_dim(dim1, nd, "diagonal"), _wrap_dim(dim2, nd, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    fn = _diagonal_fn(x._data.shape, int(offset), d1, d2)
+    return _view(_GeomView.apply(x, fn), x, lambda b: diagonal(b, offset, d1, d2))
+
+
+# -- memory formats --------------------------------------------------------------------------------------------------
+def _dense_order(a):
+    """The dims of ``a`` from outermost to innermost if ``a`` is non-overlapping and dense (size-1 dims don't
+    count), else None."""
+    order = sorted(range(a.ndim), key=lambda i: (-a.strides[i], -i))
+    expect = a.itemsize
+    for i in reversed(order):
+        if a.shape[i] == 1:
+            continue
+        if a.strides[i] != expect:
+            return None
+        expect *= a.shape[i]
+    return order
+
+
+def _infer_dense_strides(shape, strides):
+    """PyTorch's rule for the strides of a dense copy of a non-dense tensor: keep the order of the input's
+    strides (stride-0 dims are ambiguous and keep their place), innermost first."""
+    nd = len(shape)
+    perm = list(range(nd - 1, -1, -1))
+
+    def should_swap(d0, d1):
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if shape[d0] > shape[d1] else 0
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    out = [0] * nd
+    cur = 1
+    for d in perm:
+        out[d] = cur
+        cur *= builtins.max(shape[d], 1)
+    return tuple(out)
+
+
+def _contig_strides(shape, order):
+    out = [0] * len(shape)
+    cur = 1
+    for d in reversed(order):
+        out[d] = cur
+        cur *= builtins.max(shape[d], 1)
+    return tuple(out)
+
+
+def _layout_for(x: Tensor, memory_format):
+    """The strides (in elements) of a copy of ``x`` in ``memory_format`` by PyTorch's rules, or None for
+    C-contiguous."""
+    a = x._data
+    fmt = str(memory_format).replace("torch.", "").replace("ember.", "") if memory_format is not None else \
+        "preserve_format"
+    if fmt == "contiguous_format":
+        return None
+    if fmt in ("channels_last", "channels_last_3d"):
+        want = 4 if fmt == "channels_last" else 5
+        if a.ndim != want:
+            raise RuntimeError(f"required rank {want} tensor to use {fmt} format, got shape {tuple(x.shape)}")
+        return _contig_strides(a.shape, [0] + list(range(2, want)) + [1])
+    if fmt != "preserve_format":
+        raise RuntimeError(f"unsupported memory_format {memory_format!r}; expected contiguous_format, "
+                           f"preserve_format, channels_last or channels_last_3d")
+    if a.flags.c_contiguous:
+        return None
+    it = a.itemsize
+    if _dense_order(a) is not None:
+        return tuple(s // it for s in a.strides)
+    return _infer_dense_strides(a.shape, tuple(s // it for s in a.strides))
+
+
+class _CloneAs(Function):
+    @staticmethod
+    def forward(ctx, a, strides):
+        if strides is None:
+            return _np.array(a, order="C", copy=True)
+        buf = _np.empty(a.size, a.dtype)
+        out = _strided(buf, 0, a.shape, strides)
+        out[...] = a
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def _clone(x: Tensor, memory_format=None) -> Tensor:
+    """``Tensor.clone``: a copy that keeps the input's strides when it is dense (``preserve_format``, the
+    default; a non-dense input gets dense strides in the same order), or is laid out in ``contiguous_format`` /
+    ``channels_last``, as PyTorch."""
+    strides = _layout_for(x, memory_format)
+    if strides is not None and strides == _contig_strides(x._data.shape, range(x._data.ndim)):
+        strides = None
+    return _CloneAs.apply(x, strides)
