@@ -94,6 +94,8 @@ def install() -> None:
                            "install the hook before anything imports torch")
     sys.meta_path.insert(0, _FINDER)
     os.environ[_ENV] = "1"
+    from .tensor import Size
+    Size._prefix = "torch"          # the script imported us as torch: print shapes as torch.Size([...])
     _patch_multiprocessing()
 
 
@@ -105,6 +107,8 @@ def uninstall() -> None:
         if name.split(".")[0] in _PREFIXES and getattr(sys.modules[name], "__name__", "").startswith("ember"):
             del sys.modules[name]
     os.environ.pop(_ENV, None)
+    from .tensor import Size
+    Size._prefix = "ember"
 
 
 _CHILD_PROLOGUE = "import ember.compat; ember.compat.install(); "
