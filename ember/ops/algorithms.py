@@ -52,7 +52,7 @@ def _select(x, idx, axis, keepdim):
     if not keepdim:
         vals = vals.squeeze(axis)
         idx = idx.squeeze(axis)
-    return _ValuesIndices(vals, Tensor._make(_np.ascontiguousarray(idx, _np.int64)))
+    return _ValuesIndices(vals, Tensor._make(_np.array(idx, _np.int64, order="C")))
 
 
 def _check_len(x, axis, op):
@@ -456,10 +456,9 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     if w._data.shape != a.shape:
         raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input, got "
                            f"{tuple(w.shape)} and {tuple(a.shape)}")
-    if w._data.dtype.kind != "f":
-        w = E.cast(w, _np.float64)
-    zeros = Tensor._make(_np.zeros(length, w._data.dtype))
-    return scatter_add(zeros, 0, Tensor._make(a.astype(_np.int64)), w)
+    dt = w._data.dtype if w._data.dtype.kind == "f" else _np.float64
+    out = _np.bincount(a.astype(_np.int64), weights=w._data.astype(_np.float64), minlength=length).astype(dt)
+    return _nograd_values(w, out, "bincount")      # PyTorch: requires grad, derivative not implemented
 
 
 def _hist_range(a, min, max, op):
@@ -710,7 +709,7 @@ def block_diag(*tensors) -> Tensor:
         ts.append(t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t)
     if not ts:
         return Tensor._make(_np.zeros((1, 0), _dt.get_default_dtype()))
-    dt = _dt.result_type(*ts)
+    dt = _dt.result_type(*[_t(t) for t in tensors])
     cols = builtins.sum(t.shape[1] for t in ts)
     rows, left = [], 0
     for t in ts:

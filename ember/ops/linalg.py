@@ -264,12 +264,17 @@ def tensordot(a, b, dims=2):
     return einsum(f"{''.join(ta)},{''.join(tb)}->{''.join(out)}", a, b)
 
 
-def kron(a, b):
+def kron(a, b) -> Tensor:
+    """Kronecker product of tensors of any dims (``torch.kron``): the fewer-dim operand gets leading 1s and
+    the result has shape ``a.shape[i] * b.shape[i]``."""
     a, b = _as_t(a), _as_t(b)
-    ra = a.reshape(a.shape[0], 1, a.shape[1], 1) if a.ndim == 2 else a.reshape(-1, 1)
-    rb = b.reshape(1, b.shape[0], 1, b.shape[1]) if b.ndim == 2 else b.reshape(1, -1)
-    out = E.mul(ra, rb)
-    return out.reshape(a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]) if a.ndim == 2 else out.reshape(-1)
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
+    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
+    # interleave: a -> (a0, 1, a1, 1, ...), b -> (1, b0, 1, b1, ...), multiply, merge each pair
+    ra = a.reshape(tuple(x for s in sa for x in (s, 1)))
+    rb = b.reshape(tuple(x for s in sb for x in (1, s)))
+    return E.mul(ra, rb).reshape(tuple(x * y for x, y in zip(sa, sb)))
 
 
 # == decompositions and solvers (torch.linalg) ====================================================================
