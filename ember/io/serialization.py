@@ -10,8 +10,9 @@ A file is what the ``safetensors`` package reads and writes::
 Tensors are stored flat under path-like keys (``model/fc1.weight``); the nested Python structure around them
 (dicts, OrderedDicts, lists, tuples, ints, floats, strings, bools, None) is JSON in ``__metadata__`` under
 ``ember.structure``, with each tensor replaced by a reference to its key.  Loading therefore only ever parses
-JSON and copies bytes: no code from the file runs, whatever ``weights_only`` says.  A file written by another
-safetensors writer (no ``ember.structure``) loads as an ``OrderedDict`` of name -> Tensor.
+JSON and copies bytes: no code from the file runs.  A whole ``nn.Module`` is stored as a node naming its
+classes by import path (``module_io``); only ``load(..., weights_only=False)`` imports them.  A file written
+by another safetensors writer (no ``ember.structure``) loads as an ``OrderedDict`` of name -> Tensor.
 
 Writes are atomic: a temporary file in the destination folder is written, flushed and fsynced, then renamed
 over the destination (``os.replace``) and the folder fsynced, so a crash mid-save leaves the previous file whole.
@@ -133,9 +134,13 @@ class _Encoder:
             return {"__tuple__": [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]}
         if isinstance(obj, list):
             return [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]
+        from .module_io import encode_object      # whole modules, devices, functions by import path
+        node = encode_object(self, obj, path)
+        if node is not None:
+            return node
         raise TypeError(f"ember.save: cannot store a {type(obj).__module__}.{type(obj).__qualname__} at "
                         f"'{'/'.join(path) or '<root>'}'; supported are Tensors, NumPy arrays, dicts, lists, "
-                        f"tuples, int, float, str, bool and None (save a model's state_dict(), not the model)")
+                        f"tuples, int, float, str, bool, None, nn.Modules, devices and module-level functions")
 
 
 def _serialize(obj) -> tuple[bytes, list]:
@@ -392,14 +397,24 @@ class _Decoder:
                     raise self.bad(f"malformed {tag} entry in the metadata (a key is not a str, number, bool or "
                                    f"None)")
                 return cls(zip(keys, (self.decode(v, depth) for _, v in items)))
+        from .module_io import decode_node, is_code_node
+        if is_code_node(node) and not getattr(self, "allow_code", False):
+            what = node.get("__nn_module__", {}).get("class") if "__nn_module__" in node else \
+                node.get("__callable__")
+            raise self.bad(f"the file holds a whole module/function ({what!r}); rebuilding it imports that "
+                           f"code, so load it with weights_only=False if you trust the file (or save and load "
+                           f"the state_dict() instead)")
+        if is_code_node(node) or "__device__" in node:
+            return decode_node(self, node)
         raise self.bad(f"unknown structure tag in {sorted(node)!r}")
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True, mmap=None, **pickle_load_args):
     """Load an object saved by ``ember.save`` (or any safetensors file) from a path or binary file object.
 
-    Loading only parses JSON and copies bytes, so it never runs code from the file; ``weights_only`` is
-    accepted for PyTorch compatibility (both values are safe).  ``map_location`` may be None, ``"cpu"``, a
+    Loading only parses JSON and copies bytes, so it never runs code from the file.  A file holding a whole
+    module (``ember.save(model, f)``) names the module's classes; rebuilding it imports them, so it is refused
+    unless ``weights_only=False`` (see ``module_io``).  ``map_location`` may be None, ``"cpu"``, a
     device, a dict or a callable (ember has one device, so nothing moves).  A plain safetensors file with no
     ember metadata loads as an ``OrderedDict`` of name -> Tensor.
 
@@ -415,7 +430,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
         data = f.read()
         name = getattr(f, "name", "<file object>")
         fh = _pyio.BytesIO(data)
-        return _load_from(fh, str(name), len(data))
+        return _load_from(fh, str(name), len(data), weights_only)
     path = os.fspath(f)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
@@ -426,7 +441,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     if not os.path.isfile(path):        # /dev/zero, a FIFO (would block), a socket
         raise CheckpointError(f"cannot load '{path}': not a regular file (a device or pipe)")
     with open(path, "rb") as fh:
-        return _load_from(fh, path, os.fstat(fh.fileno()).st_size)
+        return _load_from(fh, path, os.fstat(fh.fileno()).st_size, weights_only)
 
 
 def _json(text: str):
@@ -437,7 +452,7 @@ def _json(text: str):
         raise ValueError("nested too deeply") from None
 
 
-def _load_from(fh, name: str, size: int):
+def _load_from(fh, name: str, size: int, weights_only: bool = True):
     header, data_start = _read_header(fh, name, size)
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
@@ -454,4 +469,6 @@ def _load_from(fh, name: str, size: int):
         tree = _json(structure)
     except ValueError as e:
         raise CheckpointError(f"cannot load '{name}': ember.structure metadata is not valid JSON ({e})") from None
-    return _Decoder(name, arrays).decode(tree)
+    dec = _Decoder(name, arrays)
+    dec.allow_code = weights_only is False      # whole modules import their classes: only when asked
+    return dec.decode(tree)
