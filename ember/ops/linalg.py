@@ -112,8 +112,21 @@ def dot(a, b) -> Tensor:
     return matmul(a, b)
 
 
-inner = dot
-vdot = dot
+def inner(a, b) -> Tensor:
+    """Inner product over the last dims (``torch.inner``): shape ``a.shape[:-1] + b.shape[:-1]``; a 0-d
+    operand multiplies."""
+    a, b = _as_t(a), _as_t(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return E.mul(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}")
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def vdot(a, b) -> Tensor:
+    """Dot product of two 1-D tensors (``torch.vdot``; real dtypes, so no conjugation)."""
+    return dot(a, b)
 
 
 def outer(a, b) -> Tensor:
@@ -144,7 +157,7 @@ class Einsum(Function):
         ctx.eq = eq
         ctx.save_for_backward(*arrays)
         try:
-            return _np.einsum(eq, *arrays, optimize=True)
+            return _np.asarray(_np.einsum(eq, *arrays, optimize=True))
         except ValueError as e:
             raise RuntimeError(f"einsum(): equation '{eq}' with operands of shapes "
                                f"{[tuple(a.shape) for a in arrays]}: {e}") from None
@@ -154,39 +167,78 @@ class Einsum(Function):
         ops = ctx.saved_tensors
         ins, out = ctx.eq.split("->")
         terms = ins.split(",")
+        used = set(ctx.eq)
+        fresh = iter(c for c in _LETTERS if c not in used)
         grads = [None]
         for i, t in enumerate(terms):
             if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
                 continue
             others = [terms[j] for j in range(len(terms)) if j != i]
-            # letters of this operand that appear nowhere else were summed out: restore them by broadcasting
-            avail = set(out) | set("".join(others))
-            missing = [c for c in t if c not in avail]
             sub = [o for j, o in enumerate(ops) if j != i]
-            tgt = "".join(c for c in t if c in avail)
-            # repeated letters (diagonals) inside one operand are not supported in backward
-            if len(set(t)) != len(t):
-                raise RuntimeError(f"einsum backward: repeated index in operand '{t}' is not supported")
-            gi = einsum(f"{','.join([out] + others)}->{tgt}", g, *sub) if tgt or others else g
-            if missing:
-                shape = []
-                it = iter(range(len(tgt)))
-                view = []
+            uniq = "".join(dict.fromkeys(t))                   # the operand's labels, first occurrences
+            avail = set(out) | set("".join(others))
+            tgt = "".join(c for c in uniq if c in avail)
+            if others or tgt != out:
+                gi = einsum(f"{','.join([out] + others)}->{tgt}", g, *sub)
+            else:
+                gi = g
+            size = {c: ops[i].shape[t.index(c)] for c in uniq}
+            if len(tgt) != len(uniq):
+                # labels that appear only in this operand were summed out: broadcast the gradient back
+                gi = gi.reshape(tuple(size[c] if c in avail else 1 for c in uniq)).expand(
+                    tuple(size[c] for c in uniq))
+            if len(uniq) != len(t):
+                # a repeated label reads a diagonal: put the gradient back on it, zeros elsewhere
+                seen, full, eyes, eye_terms = set(), [], [], []
                 for c in t:
-                    if c in missing:
-                        view.append(1)
+                    if c in seen:
+                        f = next(fresh)
+                        full.append(f)
+                        eye_terms.append(c + f)
+                        eyes.append(Tensor._make(_np.eye(size[c], dtype=g._data.dtype)))
                     else:
-                        view.append(gi.shape[next(it)])
-                    shape.append(ops[i].shape[t.index(c)])
-                gi = gi.reshape(tuple(view)).expand(tuple(shape))
+                        seen.add(c)
+                        full.append(c)
+                gi = einsum(f"{','.join([uniq] + eye_terms)}->{''.join(full)}", gi, *eyes)
             grads.append(gi)
         return tuple(grads)
 
 
-def einsum(equation: str, *operands) -> Tensor:
-    """Einstein summation (``torch.einsum``), e.g. ``einsum('bij,bjk->bik', a, b)``; '...' is supported in the
-    forward pass; backward supports explicit subscripts without repeated letters in one operand."""
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _sublist_equation(args):
+    """einsum(op1, [0, 1], op2, [1, 2], [0, 2]) -> ('AB,BC->AC', ops): PyTorch's sublist format."""
+    def label(s):
+        if s is Ellipsis:
+            return "..."
+        s = int(s)
+        if not 0 <= s < 52:
+            raise RuntimeError(f"einsum(): subscript in subscript list is not within the valid range [0, 52), got {s}")
+        return chr(ord("A") + s) if s < 26 else chr(ord("a") + s - 26)
+    ops, terms = [], []
+    k = 0
+    while k + 1 < len(args) and isinstance(args[k + 1], (list, tuple)):
+        ops.append(args[k])
+        terms.append("".join(label(s) for s in args[k + 1]))
+        k += 2
+    eq = ",".join(terms)
+    if k < len(args):
+        if k != len(args) - 1 or not isinstance(args[k], (list, tuple)):
+            raise RuntimeError("einsum(): the sublist format expects operand, sublist pairs and an optional output "
+                               "sublist")
+        eq += "->" + "".join(label(s) for s in args[k])
+    return eq, ops
+
+
+def einsum(equation, *operands) -> Tensor:
+    """Einstein summation (``torch.einsum``), e.g. ``einsum('bij,bjk->bik', a, b)``.  Without '->' the output
+    is the ellipsis dims followed by the labels used once, in alphabetical order (PyTorch's implicit mode);
+    a repeated label in one operand takes a diagonal (``'ii->i'``) and is differentiable.  The sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` is accepted too."""
+    if isinstance(equation, Tensor):
+        equation, operands = _sublist_equation((equation,) + operands)
     if not isinstance(equation, str):
         raise TypeError(f"einsum(): the first argument must be the equation string, got {type(equation).__name__}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -195,26 +247,39 @@ def einsum(equation: str, *operands) -> Tensor:
     eq = equation.replace(" ", "")
     if "->" not in eq:
         ins = eq.split(",")
-        letters = "".join(ins)
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c.isalpha()))
-        eq = eq + "->" + out
-    if "..." in eq:
-        eq = _expand_ellipsis(eq, operands)
+        letters = "".join(ins).replace(".", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        eq = eq + "->" + ("..." if "..." in eq else "") + out
+    for c in eq.replace("...", "").replace("->", "").replace(",", ""):
+        if c not in _LETTERS:
+            raise RuntimeError(f"einsum(): invalid subscript given at index {eq.index(c)} in the equation string "
+                               f"'{equation}', subscripts must be in [a-zA-Z]")
     terms = eq.split("->")[0].split(",")
     if len(terms) != len(operands):
         raise RuntimeError(f"einsum(): the equation '{equation}' has {len(terms)} operands but {len(operands)} "
                            f"tensors were given")
+    if "..." in eq:
+        eq = _expand_ellipsis(eq, operands, equation)
+    terms = eq.split("->")[0].split(",")
     out_terms = eq.split("->")[1]
     for c in out_terms:
         if c not in "".join(terms):
             raise RuntimeError(f"einsum(): output subscript '{c}' of '{equation}' does not appear in the inputs")
+        if out_terms.count(c) > 1:
+            raise RuntimeError(f"einsum(): output subscript '{c}' appears more than once in the output of "
+                               f"'{equation}'")
     for t, o in zip(terms, operands):
         if len(t) != o.ndim:
             raise RuntimeError(f"einsum(): the subscript '{t}' has {len(t)} dims but the operand has shape "
                                f"{tuple(o.shape)}")
     dims = {}
     for t, o in zip(terms, operands):
+        own = {}
         for c, s in zip(t, o.shape):
+            if c in own and own[c] != s:
+                raise RuntimeError(f"einsum(): subscript '{c}' is repeated for operand of shape {tuple(o.shape)} "
+                                   f"but the sizes don't match, {own[c]} != {s} (equation '{equation}')")
+            own[c] = s
             if c in dims and dims[c] != s and s != 1 and dims[c] != 1:
                 raise RuntimeError(f"einsum(): subscript '{c}' has size {s} for one operand and {dims[c]} for "
                                    f"another (equation '{equation}')")
@@ -226,15 +291,19 @@ def einsum(equation: str, *operands) -> Tensor:
     return Einsum.apply(eq, *operands)
 
 
-def _expand_ellipsis(eq, operands):
+def _expand_ellipsis(eq, operands, equation):
     ins, out = eq.split("->")
     terms = ins.split(",")
     letters = set(c for c in eq if c.isalpha())
-    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in letters]
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in letters]
     nell = 0
     for t, o in zip(terms, operands):
         if "..." in t:
-            nell = max(nell, o.ndim - (len(t) - 3))
+            k = o.ndim - (len(t) - 3)
+            if k < 0:
+                raise RuntimeError(f"einsum(): the subscript '{t}' has more dims than the operand of shape "
+                                   f"{tuple(o.shape)} (equation '{equation}')")
+            nell = max(nell, k)
     new_terms = []
     for t, o in zip(terms, operands):
         if "..." in t:
@@ -246,22 +315,59 @@ def _expand_ellipsis(eq, operands):
     return ",".join(new_terms) + "->" + out
 
 
-def tensordot(a, b, dims=2):
+def _dims_list(d, n, which, a_shape, b_shape):
+    ds = [d] if isinstance(d, int) else [int(x) for x in (d.tolist() if isinstance(d, Tensor) else d)]
+    out = []
+    for x in ds:
+        if not -n <= x < max(n, 1):
+            raise RuntimeError(f"tensordot: dim {x} of the {which} operand is out of range for shapes "
+                               f"{tuple(a_shape)} and {tuple(b_shape)}")
+        out.append(x % n)
+    return out
+
+
+def tensordot(a, b, dims=2) -> Tensor:
+    """Contract ``dims`` of ``a`` with ``dims`` of ``b`` (``torch.tensordot``): an int n contracts the last n
+    dims of ``a`` with the first n of ``b``; a pair of lists names them.  One matrix product; the result is
+    contiguous, free dims of ``a`` first."""
     a, b = _as_t(a), _as_t(b)
-    if isinstance(dims, int):
-        ax_a = list(range(a.ndim - dims, a.ndim))
-        ax_b = list(range(dims))
+    if isinstance(dims, int) or (isinstance(dims, Tensor) and dims.ndim == 0):
+        n = int(dims)
+        if n < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={n}")
+        if n > a.ndim or n > b.ndim:
+            raise RuntimeError(f"tensordot: dims={n} is more than the dims of the operands of shapes "
+                               f"{tuple(a.shape)} and {tuple(b.shape)}")
+        ax_a, ax_b = list(range(a.ndim - n, a.ndim)), list(range(n))
     else:
-        ax_a, ax_b = [list(d) if not isinstance(d, int) else [d] for d in dims]
-    letters = iter("abcdefghijklmnopqrstuvwxyz")
-    ta = [next(letters) for _ in range(a.ndim)]
-    tb = [None] * b.ndim
+        if len(dims) != 2:
+            raise RuntimeError(f"tensordot expects dims to be an int or a pair of lists, got {dims!r}")
+        ax_a = _dims_list(dims[0], a.ndim, "first", a.shape, b.shape)
+        ax_b = _dims_list(dims[1], b.ndim, "second", a.shape, b.shape)
+    if len(ax_a) != len(ax_b):
+        raise RuntimeError(f"tensordot: both dimension lists should have same length, got {len(ax_a)} and "
+                           f"{len(ax_b)}")
     for i, j in zip(ax_a, ax_b):
-        tb[j] = ta[i]
-    tb = [c if c is not None else next(letters) for c in tb]
-    out = [c for i, c in enumerate(ta) if i not in [x % a.ndim for x in ax_a]] + \
-          [c for j, c in enumerate(tb) if j not in [x % b.ndim for x in ax_b]]
-    return einsum(f"{''.join(ta)},{''.join(tb)}->{''.join(out)}", a, b)
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "
+                               f"and second has size {b.shape[j]} in dim {j}")
+    free_a = [i for i in range(a.ndim) if i not in ax_a]
+    free_b = [j for j in range(b.ndim) if j not in ax_b]
+    k = 1
+    for i in ax_a:
+        k *= a.shape[i]
+    sa = [a.shape[i] for i in free_a]
+    sb = [b.shape[j] for j in free_b]
+    if a._data.dtype != b._data.dtype:
+        dt = _dt.result_type(a, b)
+        a, b = a.to(dt), b.to(dt)
+    am = a.permute(*(free_a + ax_a)).reshape(-1 if sa else 1, k) if a.ndim else a.reshape(1, 1)
+    bm = b.permute(*(ax_b + free_b)).reshape(k, -1 if sb else 1) if b.ndim else b.reshape(1, 1)
+    if 0 in sa:
+        am = am.reshape(0, k)
+    if 0 in sb:
+        bm = bm.reshape(k, 0)
+    return matmul(am, bm).reshape(tuple(sa + sb))
 
 
 def kron(a, b) -> Tensor:

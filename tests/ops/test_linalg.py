@@ -5,6 +5,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ember
+import torch
 from helpers import compare, gradcheck
 
 MATMUL_SHAPES = [
@@ -114,3 +115,78 @@ def test_matmul_property(batch, n, k, m, vec):
     elif vec == "right":
         sb = (k,)
     compare(lambda mod, a, b: mod.matmul(a, b), [sa, sb])
+
+
+# -- issue 11, class 8: einsum's implicit mode and repeated indices; tensordot's layout; inner on N-D ---------
+EINSUM_IMPLICIT = [
+    ("...ij", [(2, 3, 4)]),                 # ellipsis dims are kept, not summed
+    ("...ji", [(2, 3, 4)]),                 # implicit output labels are sorted: a transpose
+    ("ba", [(3, 4)]),
+    ("...ij,...jk", [(2, 3, 4), (2, 4, 5)]),
+    ("i...,i...", [(3, 2), (3, 2)]),
+    ("bij,bjk", [(2, 3, 4), (2, 4, 5)]),
+    ("ii", [(3, 3)]),                       # a repeated label in implicit mode: the trace
+    ("Ab,bc", [(2, 3), (3, 4)]),
+]
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM_IMPLICIT, ids=[e[0] for e in EINSUM_IMPLICIT])
+def test_einsum_implicit_mode(eq, shapes):
+    compare(lambda m, *xs: m.einsum(eq, *xs), shapes)
+
+
+EINSUM_REPEATED = [
+    ("ii->i", [(3, 3)]),
+    ("ii->", [(3, 3)]),
+    ("iij->j", [(3, 3, 2)]),
+    ("bii->bi", [(2, 3, 3)]),
+    ("ii,ij->j", [(3, 3), (3, 4)]),
+    ("iji->ij", [(3, 2, 3)]),
+    ("...ii->...i", [(2, 3, 3)]),
+    ("iii->i", [(2, 2, 2)]),
+]
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM_REPEATED, ids=[e[0] for e in EINSUM_REPEATED])
+def test_einsum_repeated_index_backward(eq, shapes):
+    compare(lambda m, *xs: m.einsum(eq, *xs), shapes)
+    assert gradcheck(lambda *xs: ember.einsum(eq, *xs), shapes)
+
+
+def test_einsum_double_backward_and_sublist_form():
+    a = ember.randn(3, 3, dtype=ember.float64, requires_grad=True)
+    b = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda x, y: ember.einsum("ii,ij->j", x, y).tanh(), [a, b])
+    compare(lambda m, x, y: m.einsum(x, [0, 1], y, [1, 2], [0, 2]), [(2, 3), (3, 4)])
+    compare(lambda m, x: m.einsum(x, [Ellipsis, 0, 0], [Ellipsis, 0]), [(2, 3, 3)])
+
+
+TENSORDOT = [
+    (2, [(2, 3, 4), (3, 4, 5)]),
+    (1, [(2, 3, 4), (4, 5)]),
+    (0, [(2, 3), (4,)]),
+    (([1, 0], [0, 1]), [(3, 2, 4), (2, 3, 5)]),
+    (([2], [0]), [(2, 3, 4), (4, 5)]),
+    (([0, 2], [2, 0]), [(4, 3, 5), (5, 2, 4)]),
+    ([[-1], [-2]], [(2, 3), (3, 2)]),
+]
+
+
+@pytest.mark.parametrize("dims,shapes", TENSORDOT, ids=[str(d[0]) for d in TENSORDOT])
+def test_tensordot_values_and_layout(dims, shapes):
+    e, = compare(lambda m, a, b: m.tensordot(a, b, dims=dims), shapes)
+    t = torch.tensordot(*[torch.zeros(s) for s in shapes], dims=dims)
+    assert e.is_contiguous() == t.is_contiguous() and e.stride() == t.stride()
+
+
+def test_tensordot_errors():
+    with pytest.raises(RuntimeError, match="contracted dimensions need to match"):
+        ember.tensordot(ember.randn(2, 3), ember.randn(4, 2), dims=([1], [0]))
+    with pytest.raises(RuntimeError, match="tensordot"):
+        ember.tensordot(ember.randn(2, 3), ember.randn(3, 2), dims=([1, 0], [0]))
+
+
+@pytest.mark.parametrize("shapes", [[(3,), (3,)], [(2, 3), (4, 3)], [(2, 1, 3), (3,)], [(), (2, 3)], [(2, 3), ()]],
+                         ids=str)
+def test_inner_any_dims(shapes):
+    compare(lambda m, a, b: m.inner(a, b), shapes)
