@@ -113,7 +113,10 @@ class Tensor:
         return self._data.nbytes
 
     def stride(self, dim: int | None = None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        a = self._data
+        st = tuple(s // a.itemsize for s in a.strides)
+        if a.size == 0 and a.ndim and not any(st):     # NumPy leaves a fresh empty array's strides 0
+            st = tuple(int(_np.prod([max(s, 1) for s in a.shape[i + 1:]], dtype=_np.int64)) for i in range(a.ndim))
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def is_contiguous(self) -> bool:

@@ -150,7 +150,9 @@ def _index_array(a, idx, adv):
     if type(r) is not _np.ndarray:
         r = a[(idx if type(idx) is tuple else (idx,)) + (Ellipsis,)]
     elif adv:
-        if not r.flags.c_contiguous:
+        if r.size == 0:
+            r = _np.empty(r.shape, r.dtype)      # NumPy may give an empty result zero strides
+        elif not r.flags.c_contiguous:
             r = _np.ascontiguousarray(r)
     elif idx is None or (type(idx) is tuple and None in idx):
         r = _unsqueeze_strides(a, r, idx)
@@ -403,10 +405,10 @@ def _check_index_tensor(index, x, axis, op):
         raise RuntimeError(f"{op}(): index tensor must have the same number of dimensions as the input tensor "
                            f"(index shape {tuple(ia.shape)}, input shape {tuple(x.shape)})")
     n = x._data.shape[axis] if x._data.ndim else 1
-    if ia.size and (ia.min() < -n or ia.max() >= n):
-        raise IndexError(f"{op}(): index {int(ia.max() if ia.max() >= n else ia.min())} is out of bounds for "
-                         f"dimension {axis} with size {n}")
-    return _np.where(ia < 0, ia + n, ia) if ia.size and ia.min() < 0 else ia
+    if ia.size and (ia.min() < 0 or ia.max() >= n):    # PyTorch raises for negative indices here too
+        raise RuntimeError(f"{op}(): index {int(ia.min() if ia.min() < 0 else ia.max())} is out of bounds for "
+                           f"dimension {axis} with size {n}")
+    return ia
 
 
 class Gather(Function):
@@ -558,9 +560,10 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
         raise IndexError(f"index_select(): expected an integer (int64) index, got dtype {ia.dtype}")
     ia = ia.reshape(-1)
     n = x._data.shape[axis] if x._data.ndim else 1
-    if ia.size and (ia.min() < -n or ia.max() >= n):
-        raise IndexError(f"index_select(): index out of range for dimension {axis} with size {n}")
-    return IndexSelect.apply(x, axis, ia % n if ia.size else ia)
+    if ia.size and (ia.min() < 0 or ia.max() >= n):
+        raise IndexError(f"index_select(): index {int(ia.min() if ia.min() < 0 else ia.max())} out of range for "
+                         f"dimension {axis} with size {n} (negative indices are not allowed, as in PyTorch)")
+    return IndexSelect.apply(x, axis, ia)
 
 
 def index_add(x: Tensor, dim: int, index, source, alpha=1) -> Tensor:
@@ -569,10 +572,9 @@ def index_add(x: Tensor, dim: int, index, source, alpha=1) -> Tensor:
     if ia.dtype.kind not in "iu":
         raise RuntimeError(f"index_add(): expected an integer index, got dtype {ia.dtype}")
     n = x._data.shape[axis] if x._data.ndim else 1
-    if ia.size and (ia.min() < -n or ia.max() >= n):
-        raise IndexError(f"index_add(): index {int(ia.max() if ia.max() >= n else ia.min())} is out of range for "
-                         f"dimension {axis} with size {n}")
-    ia = ia % n if ia.size else ia
+    if ia.size and (ia.min() < 0 or ia.max() >= n):
+        raise RuntimeError(f"index_add(): index {int(ia.min() if ia.min() < 0 else ia.max())} is out of bounds for "
+                           f"dimension {axis} with size {n}")
     src_shape = source.shape if isinstance(source, Tensor) else _np.shape(source)
     want = x._data.shape[:axis] + (ia.size,) + x._data.shape[axis + 1:]
     if tuple(src_shape) != tuple(want):
@@ -628,9 +630,15 @@ def masked_select(x: Tensor, mask) -> Tensor:
 def take_along_dim(x: Tensor, indices, dim=None) -> Tensor:
     """Pick values along ``dim`` at ``indices`` (broadcasting the other dims), ``torch.take_along_dim``."""
     if dim is None:
-        return gather(x.reshape(-1), 0, indices.reshape(-1))
+        return take_along_dim(x.reshape(-1), indices.reshape(-1), 0)
     axis = _wrap_dim(dim, x._data.ndim, "take_along_dim")
     ia = indices._data if isinstance(indices, Tensor) else _np.asarray(indices)
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if ia.size and ia.dtype.kind in "iu" and ia.min() < 0:
+        if ia.min() < -n:
+            raise RuntimeError(f"take_along_dim(): index {int(ia.min())} is out of bounds for dimension {axis} "
+                               f"with size {n}")
+        ia = _np.where(ia < 0, ia + n, ia)     # wrapped, as PyTorch (gather itself refuses negatives)
     shp_x = list(x._data.shape)
     shp_i = list(ia.shape)
     shp_x[axis] = 1

@@ -223,15 +223,15 @@ def test_nonzero_where_tril_triu_diag():
 
 
 @pytest.mark.parametrize("fn,exc,match", [
-    (lambda x: x.gather(1, ember.tensor([[0, 4]])), IndexError, r"gather.*4.*size 4|out of"),
+    (lambda x: x.gather(1, ember.tensor([[0, 4]])), RuntimeError, r"gather.*4.*size 4|out of"),
     (lambda x: x.gather(1, ember.tensor([[0.0, 1.0]])), RuntimeError, r"gather.*int64"),
     (lambda x: x.gather(1, ember.tensor([0, 1])), RuntimeError, r"gather.*dimensions"),
     (lambda x: x.gather(2, ember.tensor([[0, 1]])), IndexError, r"(?i)gather.*dim.*range"),
     (lambda x: x.index_select(0, ember.tensor([3])), IndexError, r"index_select.*size 3"),
     (lambda x: x.index_select(0, ember.tensor([[0]])), IndexError, r"index_select"),
-    (lambda x: x.scatter_add(1, ember.tensor([[5]]), ember.ones(1, 1)), IndexError, r"scatter_add.*5"),
-    (lambda x: x.index_add(0, ember.tensor([7]), ember.ones(1, 4)), IndexError, r"index_add.*7"),
-    (lambda x: ember.take_along_dim(x, ember.tensor([[9]]), 1), IndexError, r"9"),
+    (lambda x: x.scatter_add(1, ember.tensor([[5]]), ember.ones(1, 1)), RuntimeError, r"scatter_add.*5"),
+    (lambda x: x.index_add(0, ember.tensor([7]), ember.ones(1, 4)), RuntimeError, r"index_add.*7"),
+    (lambda x: ember.take_along_dim(x, ember.tensor([[9]]), 1), RuntimeError, r"9"),
 ])
 def test_gather_family_errors(fn, exc, match):
     x = ember.zeros(3, 4)
@@ -317,3 +317,123 @@ def test_setitem_int_and_array_separated():
         x[0, None, :, m.tensor([0, 3])] = m.tensor([1.0, 2.0])
         assert x.nonzero().tolist() == [[0, 0, 0], [0, 0, 3], [0, 1, 0], [0, 1, 3]]
     compare(lambda m, w, v: (lambda y: (y.__setitem__((1, m.tensor([0, 2])), v), y * y)[1])(w * 1), [(2, 3), (2,)])
+
+
+# -- every index form PyTorch accepts, in get and set (issue 11 class 7, issue 12 class 6) --------------------------
+_M = np.arange(12.0).reshape(3, 4)
+
+
+def _forms():
+    # (id, index builder taking the library module)
+    return [
+        ("uint8_mask", lambda m: m.tensor([1, 0, 1], dtype=m.uint8)),
+        ("uint8_mask_2d", lambda m: m.tensor((_M % 3 == 0).astype(np.uint8))),
+        ("list_of_0d_tensors", lambda m: [m.tensor(1), m.tensor(2)]),
+        ("list_int_and_0d", lambda m: [1, m.tensor(2)]),
+        ("list_of_1d_tensors", lambda m: [m.tensor([1, 0]), m.tensor([2, 3])]),
+        ("list_of_lists", lambda m: [[0, 1], [1, 2]]),
+        ("list_with_slice", lambda m: [slice(None), 1]),
+        ("list_with_none", lambda m: [None, 1]),
+        ("list_of_ints", lambda m: [2, 0, 2]),
+        ("list_of_bools", lambda m: [True, False, True]),
+        ("empty_list", lambda m: []),
+        ("range", lambda m: range(1, 3)),
+        ("range_in_tuple", lambda m: (slice(None), range(0, 4, 2))),
+        ("numpy_ints", lambda m: np.array([0, 2])),
+        ("numpy_bools", lambda m: np.array([True, False, True])),
+        ("numpy_0d", lambda m: np.array(1)),
+        ("numpy_int_scalar", lambda m: np.int64(2)),
+        ("tensor_0d", lambda m: m.tensor(1)),
+        ("tensor_0d_pair", lambda m: (m.tensor(1), m.tensor(-1))),
+        ("tensor_0d_bool", lambda m: m.tensor(True)),
+        ("bool_true", lambda m: True),
+        ("bool_false", lambda m: False),
+        ("none_ellipsis", lambda m: (None, ..., 1)),
+        ("tuple_in_tuple", lambda m: ((0, 2),)),
+        ("int_then_list", lambda m: (1, [0, 3])),
+        ("list_slice_list", lambda m: ([0, 2], slice(1, 3))),
+        ("mask_and_list", lambda m: (m.tensor([True, False, True]), [1, 2])),
+        ("neg_list", lambda m: [-1, -3]),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name,make", _forms(), ids=[f[0] for f in _forms()])
+def test_index_forms_get_as_torch(name, make):
+    e, t = ember.tensor(_M.copy()), torch.tensor(_M.copy())
+    re_, rt = e[make(ember)], t[make(torch)]
+    assert tuple(re_.shape) == tuple(rt.shape)
+    np.testing.assert_array_equal(re_.numpy(), rt.numpy())
+    assert re_._is_view() == rt._is_view()
+    assert re_.stride() == rt.stride()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name,make", [f for f in _forms() if not f[0].startswith("uint8")],
+                         ids=[f[0] for f in _forms() if not f[0].startswith("uint8")])
+def test_index_forms_set_as_torch(name, make):
+    for value in (lambda m, shp: -1.0, lambda m, shp: m.arange(float(np.prod(shp[-1:]) if shp else 1), dtype=m.float64).reshape(shp[-1:])):
+        e, t = ember.tensor(_M.copy()), torch.tensor(_M.copy())
+        shp = tuple(t[make(torch)].shape)
+        t[make(torch)] = value(torch, shp)
+        e[make(ember)] = value(ember, shp)
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+def test_index_forms_gradients():
+    compare(lambda m, x: x[[m.tensor(1), m.tensor(2)]] * 2, [(3, 4)])
+    compare(lambda m, x: x[range(1, 3)] * 2, [(3, 4)])
+    compare(lambda m, x: x[np.array([0, 2, 0])] * 2, [(3, 4)])
+    compare(lambda m, x: x[[]] * 2, [(3, 4)])
+    compare(lambda m, x: x[None, ..., 1] * 2, [(3, 4)])
+
+
+def test_index_warnings_as_torch():
+    x = ember.zeros(3, 4)
+    with pytest.warns(UserWarning, match="uint8"):
+        x[ember.tensor([1, 0, 1], dtype=ember.uint8)]
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        x[[ember.tensor(1), ember.tensor(2)]]
+
+
+@pytest.mark.parametrize("index,exc", [(slice(None, None, -1), ValueError), (slice(None, None, 0), ValueError),
+                                       (1.0, IndexError), (ember.tensor([1.0]), IndexError)])
+def test_index_form_errors(index, exc):
+    x = ember.zeros(3, 4)
+    with pytest.raises(exc):
+        x[index]
+
+
+def test_setitem_value_types_as_torch():
+    x = ember.zeros(3, 4)
+    with pytest.raises(TypeError, match="list"):
+        x[0] = [1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(TypeError, match="ndarray"):
+        x[0] = np.ones(4)
+    with pytest.raises(RuntimeError, match="dtype"):
+        ember.arange(4)[ember.tensor([0, 1])] = ember.tensor([1.5, 2.5])
+    x[0, 1] = ember.tensor([9.0])           # a one-element value fills a 0-d target
+    x[1] = ember.ones(1, 1, 4)              # leading size-1 dims of the value are dropped
+    x[2, 1:3] = ember.tensor([True, False])
+    assert x.tolist() == [[0.0, 9.0, 0.0, 0.0], [1.0] * 4, [0.0, 1.0, 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("op", [
+    lambda m, x: x.index_select(0, m.tensor([-1])),
+    lambda m, x: x.index_select(1, m.tensor([4])),
+    lambda m, x: x.gather(1, m.tensor([[-1]])),
+    lambda m, x: x.gather(1, m.tensor([[4]])),
+    lambda m, x: x.scatter(0, m.tensor([[-1]]), 1.0),
+    lambda m, x: x.scatter_add(0, m.tensor([[-1]]), m.ones(1, 1)),
+    lambda m, x: x.index_add(0, m.tensor([-1]), m.ones(1, 4)),
+])
+def test_negative_or_out_of_range_indices_raise_as_torch(op):
+    with pytest.raises((IndexError, RuntimeError)):
+        op(torch, torch.zeros(3, 4))
+    with pytest.raises((IndexError, RuntimeError), match=r"(?i)out of (range|bounds)"):
+        op(ember, ember.zeros(3, 4))
+
+
+def test_take_and_take_along_dim_wrap_negative_indices_as_torch():
+    compare(lambda m, x: x.take(m.tensor([-1, 0])), [(3, 4)])
+    compare(lambda m, x: m.take_along_dim(x, m.tensor([[-1], [0], [-4]]), 1), [(3, 4)])
