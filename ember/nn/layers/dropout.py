@@ -1,10 +1,12 @@
 """Dropout layers: active in training mode, identity in eval mode (``model.eval()``)."""
 from __future__ import annotations
 
+import warnings
+
 from ..module import Module
 from ..functional import _dropout as F
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -38,11 +40,61 @@ class Dropout1d(_DropoutNd):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
+def _deprecated_rank(name: str, ndim: int, spatial: int) -> str:
+    # PyTorch's warning, word for word: other ranks still run (lenient where PyTorch is lenient)
+    return (f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in an error in a "
+            f"future release. To retain the behavior and silence this warning, please use dropout instead. Note "
+            f"that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a "
+            f"channel dimension, and an optional batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).")
+
+
+_DROPOUT2D_3D = ("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                 "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                 "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                 "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                 "dropout1d instead.")
+
+
+def _feature_dropout(input, p, training, inplace, lead):
+    """Dropout with one draw per entry of the first ``lead`` dims, broadcast over the rest."""
+    if not training or p == 0:
+        return input
+    shape = tuple(input.shape[:lead]) + (1,) * (input.dim() - lead)
+    return F._apply_mask(input, p, shape, inplace)
+
+
 class Dropout2d(_DropoutNd):
-    """Zero whole feature maps of (N, C, H, W) inputs with probability ``p`` (scaled by 1/(1-p))."""
+    """Zero whole feature maps of (N, C, H, W) inputs with probability ``p`` (scaled by 1/(1-p)).
+
+    As in PyTorch, a 3-D input is taken as (N, C, L) (with PyTorch's warning), and other ranks warn that they
+    are deprecated and run, masking the first two dims (a 2-D input is then dropped element-wise)."""
 
     def forward(self, input):
+        nd = input.dim()
+        if nd < 2:
+            raise RuntimeError(f"Dropout2d: Feature dropout requires at least 2 dimensions in the input, got "
+                               f"shape {tuple(input.shape)}")
+        if nd not in (3, 4):
+            warnings.warn(_deprecated_rank("dropout2d", nd, 2), stacklevel=2)
+            return _feature_dropout(input, self.p, self.training, self.inplace, 2)
+        if nd == 3:
+            warnings.warn(_DROPOUT2D_3D, stacklevel=2)
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole 3-D feature maps of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p`` (scaled
+    by 1/(1-p)).  Other ranks warn (PyTorch's deprecation message) and run as unbatched input, one draw per
+    entry of the first dim."""
+
+    def forward(self, input):
+        nd = input.dim()
+        if nd < 1:
+            raise RuntimeError("Dropout3d: Feature dropout requires at least 2 dimensions in the input, got a "
+                               "0-D input")
+        if nd not in (4, 5):
+            warnings.warn(_deprecated_rank("dropout3d", nd, 3), stacklevel=2)
+        return _feature_dropout(input, self.p, self.training, self.inplace, 2 if nd == 5 else 1)
 
 
 class AlphaDropout(_DropoutNd):
