@@ -10,6 +10,36 @@ import time
 # examples run from a checkout without installing: make `import ember` find the package
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+# every printed line reaches a pipe or a log file at once (`python examples/x.py | tee log`, `> log`), not
+# when a 4 KiB buffer fills minutes later
+try:
+    sys.stdout.reconfigure(line_buffering=True)
+except (AttributeError, ValueError):        # not a text stream that can be reconfigured
+    pass
+
+
+def progress(batches, epoch: int, epochs: int, total: int | None = None, log_every: float = 30.0):
+    """Iterate over one epoch's ``batches`` with ember's training progress output (what ``ember train`` and
+    ``Trainer.fit`` show): a tqdm bar on a terminal; otherwise a plain line every 30 s with the batch count, the
+    time so far and the epoch's ETA (every ``log_every`` seconds).  The example prints its own line when the
+    epoch ends."""
+    from ember.train.callbacks import ProgressBar
+    if total is None:
+        try:
+            total = len(batches)
+        except TypeError:
+            total = None
+    bar = ProgressBar("auto", log_every=log_every)
+    bar.set_params({"epochs": epochs, "steps": total})
+    bar.on_train_begin()
+    bar.on_epoch_begin(epoch)
+    try:
+        for i, batch in enumerate(batches):
+            yield batch
+            bar.on_batch_end(i, {})
+    finally:
+        bar.on_train_end()                  # closes the bar (the epoch line is the example's)
+
 
 def parse_args(description: str, **extra) -> argparse.Namespace:
     """--quick (a few batches, for the smoke tests), --out DIR (PNGs and logs), --seed, plus ``extra``

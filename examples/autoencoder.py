@@ -3,7 +3,7 @@ and a convolutional one.  Reports the reconstruction MSE of each on the test set
 
 Run:  python examples/autoencoder.py [--epochs 5] [--quick] [--out DIR]
 """
-from _common import parse_args, load_mnist_arrays, savefig, Timer
+from _common import parse_args, load_mnist_arrays, savefig, Timer, progress
 
 import numpy as np
 
@@ -16,13 +16,16 @@ from ember.models import ConvAutoencoder, DenseAutoencoder
 def train(model, loader, epochs, quick):
     opt = ember.optim.Adam(model.parameters(), lr=1e-3)
     for epoch in range(epochs):
-        for i, (x,) in enumerate(loader):
+        total = 0.0
+        for i, (x,) in enumerate(progress(loader, epoch, epochs)):
             opt.zero_grad()
             loss = F.mse_loss(model(x), x)
             loss.backward()
             opt.step()
+            total += loss.item()
             if quick and i == 3:
                 break
+        print(f"epoch {epoch + 1}: train MSE {total / (i + 1):.4f}")
 
 
 def test_mse(model, x):

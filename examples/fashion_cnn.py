@@ -11,7 +11,7 @@ images).  Pass ``--per-image 1`` to use the ``ember.data.transforms`` objects th
 
     python examples/fashion_cnn.py [--epochs 6] [--quick] [--out DIR]
 """
-from _common import parse_args, load_mnist_arrays, savefig, Timer
+from _common import parse_args, load_mnist_arrays, savefig, Timer, progress
 
 import numpy as np
 
@@ -91,7 +91,8 @@ def main():
         for epoch in range(epochs):
             model.train()
             total, n = 0.0, 0
-            for i, (xb, yb) in enumerate(loader if per_image else batches(xtr, ytr, args.batch_size, rng)):
+            data = loader if per_image else batches(xtr, ytr, args.batch_size, rng)
+            for i, (xb, yb) in enumerate(progress(data, epoch, epochs, total=steps)):
                 opt.zero_grad()
                 loss = F.cross_entropy(model(xb), yb)
                 loss.backward()

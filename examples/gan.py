@@ -6,7 +6,7 @@ algorithm); ``ember.models.GAN`` wraps the same two networks for the Trainer wit
 
 Run:  python examples/gan.py [--epochs 20] [--quick] [--out DIR]
 """
-from _common import parse_args, load_mnist_arrays, savefig, Timer
+from _common import parse_args, load_mnist_arrays, savefig, Timer, progress
 
 import ember
 import ember.nn.functional as F
@@ -31,7 +31,7 @@ def main():
     with Timer() as t:
         for epoch in range(epochs):
             d_sum = g_sum = 0.0
-            for i, (real,) in enumerate(loader):
+            for i, (real,) in enumerate(progress(loader, epoch, epochs)):
                 b = real.shape[0]
                 ones, zeros = ember.ones(b, 1), ember.zeros(b, 1)
                 # discriminator: real -> 1, fake -> 0

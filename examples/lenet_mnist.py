@@ -2,7 +2,7 @@
 
 Run:  python examples/lenet_mnist.py [--epochs 8] [--quick]
 """
-from _common import parse_args, load_mnist_arrays, Timer, evaluate
+from _common import parse_args, load_mnist_arrays, Timer, evaluate, progress
 
 import ember
 import ember.nn.functional as F
@@ -24,7 +24,7 @@ def main():
     with Timer() as t:
         for epoch in range(epochs):
             model.train()
-            for i, (x, y) in enumerate(train):
+            for i, (x, y) in enumerate(progress(train, epoch, epochs)):
                 opt.zero_grad()
                 loss = F.cross_entropy(model(x), y)
                 loss.backward()

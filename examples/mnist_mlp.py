@@ -2,7 +2,7 @@
 
 Run:  python examples/mnist_mlp.py [--epochs 10] [--quick]
 """
-from _common import parse_args, load_mnist_arrays, Timer, evaluate
+from _common import parse_args, load_mnist_arrays, Timer, evaluate, progress
 
 import ember
 import ember.nn.functional as F
@@ -27,7 +27,7 @@ def main():
         for epoch in range(epochs):
             model.train()
             total = 0.0
-            for i, (x, y) in enumerate(train):
+            for i, (x, y) in enumerate(progress(train, epoch, epochs)):
                 opt.zero_grad()
                 loss = F.cross_entropy(model(x), y)
                 loss.backward()

@@ -36,6 +36,7 @@ def main():
             loss = loss_fn(model(X[idx]), Y[idx])
             loss.backward()
             opt.step()
+        print(f"epoch {epoch + 1}: last batch loss {loss.item():.4f}")
     pred = model.predict(ember.tensor(xt)).numpy()
     baseline = (y.mean(0) > 0.5).astype(np.float32)[None].repeat(len(yt), 0)
     h_model, h_base = hamming(pred, yt), hamming(baseline, yt)

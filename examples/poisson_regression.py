@@ -38,6 +38,7 @@ def main():
                 loss = loss_fn(log_mu, counts)
                 loss.backward()
                 opt.step()
+            print(f"epoch {epoch + 1}: last batch loss {loss.item():.4f}")
     with ember.no_grad():
         log_mu = model(ember.tensor(test.X), ember.log(ember.tensor(test.exposure)))
     y = test.counts

@@ -8,7 +8,7 @@ reconstructions.
 
     python examples/rbm_mnist.py [--epochs 5] [--hidden 256] [--k 1] [--quick] [--out DIR]
 """
-from _common import parse_args, load_mnist_arrays, savefig, Timer
+from _common import parse_args, load_mnist_arrays, savefig, Timer, progress
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def main():
     with Timer() as t:
         for epoch in range(epochs):
             rbm.train()
-            for i, (v,) in enumerate(loader):
+            for i, (v,) in enumerate(progress(loader, epoch, epochs)):
                 opt.zero_grad()
                 rbm.contrastive_divergence(v).backward()
                 opt.step()

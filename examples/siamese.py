@@ -4,7 +4,7 @@ neighbour accuracy on the test embeddings (reference set: a sample of training e
 
 Run:  python examples/siamese.py [--epochs 2] [--nets both|siamese|triplet] [--quick]
 """
-from _common import parse_args, load_mnist_arrays, Timer
+from _common import parse_args, load_mnist_arrays, Timer, progress
 
 import numpy as np
 
@@ -28,7 +28,7 @@ def train_siamese(x, y, epochs, quick, rng):
     n = len(x)
     for epoch in range(epochs):
         net.train()
-        for i in range(n // 128):
+        for i in progress(range(n // 128), epoch, epochs):
             a = rng.integers(0, n, 128)
             same = rng.random(128) < 0.5
             # positives: another image of the same class; negatives: any image of another class
@@ -41,6 +41,7 @@ def train_siamese(x, y, epochs, quick, rng):
             opt.step()
             if quick and i == 3:
                 break
+        print(f"epoch {epoch + 1}: last batch loss {loss.item():.4f}")
     return net
 
 
@@ -51,7 +52,7 @@ def train_triplet(x, y, epochs, quick, rng):
     n = len(x)
     for epoch in range(epochs):
         net.train()
-        for i in range(n // 128):
+        for i in progress(range(n // 128), epoch, epochs):
             # P classes x K images per batch, then batch-hard mining: hardest positive and negative per anchor
             classes = rng.choice(10, 8, replace=False)
             idx = np.concatenate([rng.choice(_by_class[c], 16) for c in classes])
@@ -68,6 +69,7 @@ def train_triplet(x, y, epochs, quick, rng):
             opt.step()
             if quick and i == 3:
                 break
+        print(f"epoch {epoch + 1}: last batch loss {loss.item():.4f}")
     return net
 
 

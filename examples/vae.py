@@ -2,7 +2,7 @@
 reparameterization trick.  Reports the negative ELBO per test image and saves a grid of samples from the
 prior.  Run:  python examples/vae.py [--epochs 10] [--quick] [--out DIR]
 """
-from _common import parse_args, load_mnist_arrays, savefig, Timer
+from _common import parse_args, load_mnist_arrays, savefig, Timer, progress
 
 import numpy as np
 
@@ -23,7 +23,7 @@ def main():
     with Timer() as t:
         for epoch in range(epochs):
             model.train()
-            for i, (x,) in enumerate(loader):
+            for i, (x,) in enumerate(progress(loader, epoch, epochs)):
                 opt.zero_grad()
                 rec, kl = model.loss_terms(x)          # -ELBO = reconstruction BCE + KL, nats per image
                 loss = rec + kl
