@@ -384,9 +384,10 @@ def _read_npz(path: str):
     from ..backend import np
     _regular_file(path, "--data: file")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if not hasattr(z, "files"):
-                raise CLIError(f"--data: {path} is a single array; expected a .npz archive with arrays 'x' and 'y'")
+        z = np.load(path, allow_pickle=False)
+        if not hasattr(z, "files"):
+            raise CLIError(f"--data: {path} is a single array; expected a .npz archive with arrays 'x' and 'y'")
+        with z:
             if "x" not in z.files or "y" not in z.files:
                 raise CLIError(f"--data: {path} must hold arrays 'x' and 'y', found {', '.join(z.files) or 'none'}")
             x, y = z["x"], z["y"]
