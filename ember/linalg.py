@@ -21,13 +21,13 @@ from .tensor import Tensor
 from .ops import elementwise as _E
 from .ops import reduce as _R
 from .ops.linalg import (LinAlgError, inv, inv_ex, solve, solve_ex, det, slogdet, cholesky, cholesky_ex,  # noqa: F401
-                         eigh, eigvalsh, svd, svdvals, qr, matmul, _as_t, _float_input, _square, _mT, _diag_embed,
+                         eigh, eigvalsh, svd, svdvals, qr, matmul, matrix_exp, _as_t, _float_input, _square, _mT, _diag_embed,
                          _solve_is_vector)
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "solve_ex", "det",
            "slogdet", "svd", "svdvals", "qr", "cholesky", "cholesky_ex", "eigh", "eigvalsh", "pinv", "lstsq",
            "multi_dot", "cross", "matrix_rank", "matrix_power", "matmul", "vecdot", "diagonal", "solve_triangular",
-           "cond", "vander"]
+           "cond", "vander", "matrix_exp", "tensorinv", "tensorsolve"]
 
 
 def _norm_axes(dim, ndim, op):
@@ -448,3 +448,37 @@ def vander(x, *, N=None) -> Tensor:
         cols.append(_E.mul(cols[-1], x))
     from .ops.shape import stack
     return stack(cols, -1)
+
+
+def tensorinv(A, ind: int = 2) -> Tensor:
+    """The tensor ``X`` with ``tensordot(A, X, ind)`` the identity (``torch.linalg.tensorinv``): ``A`` reshaped
+    to a square matrix ``prod(A.shape[:ind])`` x ``prod(A.shape[ind:])``, inverted, shaped back."""
+    A = _float_input(A, "linalg.tensorinv", 0)
+    if ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', but got {ind}")
+    out_shape, in_shape = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    p, q = _math.prod(out_shape), _math.prod(in_shape)
+    if p != q:
+        raise RuntimeError(f"linalg.tensorinv: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {q} != {p} (shape {tuple(A.shape)}, ind {ind})")
+    return inv(A.reshape(p, q)).reshape(in_shape + out_shape)
+
+
+def tensorsolve(A, B, dims=None) -> Tensor:
+    """The ``X`` with ``tensordot(A, X, X.ndim) == B`` (``torch.linalg.tensorsolve``); ``dims`` of ``A`` are
+    moved to the end first."""
+    A = _float_input(A, "linalg.tensorsolve", 0)
+    B = _as_t(B)
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.movedim(dims, list(range(A.ndim - len(dims), A.ndim)))
+    bn = B.ndim
+    if tuple(A.shape[:bn]) != tuple(B.shape):
+        raise RuntimeError(f"linalg.tensorsolve: the leading dims of A {tuple(A.shape)} must equal the shape of B "
+                           f"{tuple(B.shape)}")
+    x_shape = tuple(A.shape[bn:])
+    p, q = _math.prod(B.shape), _math.prod(x_shape)
+    if p != q:
+        raise RuntimeError(f"linalg.tensorsolve: Expected self to satisfy the requirement "
+                           f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), but got {q} != {p}")
+    return solve(A.reshape(p, q), B.reshape(p)).reshape(x_shape)

@@ -971,10 +971,78 @@ def chain_matmul(*matrices) -> Tensor:
     return multi_dot(list(matrices))
 
 
+def pdist(input, p: float = 2.0) -> Tensor:
+    """Distances between every pair of rows ``i < j`` of an (N, M) tensor, in row-major order
+    (``torch.pdist``)."""
+    x = _t(input)
+    if x.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+    n = x.shape[0]
+    r, c = _np.triu_indices(n, 1)
+    from ..linalg import vector_norm
+    return vector_norm(E.sub(x[Tensor._make(r)], x[Tensor._make(c)]), p, dim=-1)
+
+
+def column_stack(tensors) -> Tensor:
+    """Stack 0-, 1- or 2-D tensors as columns (``torch.column_stack``)."""
+    cols = [(_t(t).reshape(-1, 1) if _t(t).ndim <= 1 else _t(t)) for t in tensors]
+    return cat(cols, 1)
+
+
+def row_stack(tensors) -> Tensor:
+    """``torch.row_stack``: ``vstack``, the 1-D tensors as rows."""
+    return cat([_t(t).reshape(1, -1) if _t(t).ndim <= 1 else _t(t) for t in tensors], 0)
+
+
+def _split_n(x, sections, dim, op, min_dims):
+    from .shape import tensor_split
+    x = _t(x)
+    if x.ndim < min_dims:
+        raise RuntimeError(f"torch.{op} requires a tensor with at least {min_dims} dimension, but got a tensor "
+                           f"with {x.ndim} dimensions!")
+    if isinstance(sections, int) and x.shape[dim] % sections:
+        raise RuntimeError(f"torch.{op} attempted to split along dimension {dim}, but the size of the dimension "
+                           f"{x.shape[dim]} is not divisible by the split_size {sections}!")
+    return tuple(tensor_split(x, sections, dim))
+
+
+def hsplit(input, sections) -> tuple:
+    """Split along dim 1 (dim 0 for 1-D tensors) (``torch.hsplit``)."""
+    x = _t(input)
+    return _split_n(x, sections, 1 if x.ndim > 1 else 0, "hsplit", 1)
+
+
+def vsplit(input, sections) -> tuple:
+    """Split along dim 0 of a tensor of at least 2 dims (``torch.vsplit``)."""
+    return _split_n(input, sections, 0, "vsplit", 2)
+
+
+def dsplit(input, sections) -> tuple:
+    """Split along dim 2 of a tensor of at least 3 dims (``torch.dsplit``)."""
+    return _split_n(input, sections, 2, "dsplit", 3)
+
+
+def unravel_index(indices, shape) -> tuple:
+    """Coordinates of flat ``indices`` in a tensor of ``shape`` (``torch.unravel_index``), one int64 tensor
+    per dim."""
+    idx = _t(indices)._data
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be an integer tensor, but got {idx.dtype}")
+    shape = (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"'shape' cannot have negative values, but got {shape}")
+    total = math.prod(shape)
+    if idx.size and (idx.min() < -total or idx.max() >= total):
+        raise RuntimeError(f"'indices' must be in range [{-total}, {total - 1}] for shape {shape}")
+    coords = _np.unravel_index(_np.where(idx < 0, idx + total, idx), shape) if shape else ()
+    return tuple(Tensor._make(_np.asarray(c, _np.int64)) for c in coords)
+
+
 __all__ = ["kthvalue", "median", "nanmedian", "mode", "msort", "quantile", "nanquantile", "cummax", "cummin",
            "logcumsumexp", "diff", "unique", "unique_consecutive", "isin", "bincount", "histc", "histogram",
            "searchsorted", "bucketize", "meshgrid", "cartesian_prod", "combinations", "tril_indices",
            "triu_indices", "cdist", "cross", "vander", "block_diag", "diag_embed", "diagflat", "atleast_1d",
            "atleast_2d", "atleast_3d", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "addmv",
            "addr", "addbmm", "svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "pinverse",
-           "matrix_power", "chain_matmul"]
+           "matrix_power", "chain_matmul", "pdist", "column_stack", "row_stack", "hsplit", "vsplit", "dsplit",
+           "unravel_index"]

@@ -921,4 +921,52 @@ def qr(A, mode="reduced") -> _QRResult:
 
 # the names ``from .linalg import *`` puts in ember.ops / ember.*; the torch.linalg names live in ember.linalg
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "vdot", "outer", "ger", "addmm", "baddbmm", "einsum",
-           "tensordot", "kron", "det", "inverse", "logdet", "slogdet"]
+           "tensordot", "kron", "det", "inverse", "logdet", "slogdet", "matrix_exp"]
+
+
+def _expm_array(a):
+    """exp(A) by scaling and squaring with a degree-18 Taylor polynomial (float64 accuracy for the scaled
+    norm <= 1/2); batched."""
+    if a.shape[-1] == 0:
+        return a.copy()
+    work = a.astype(_np.float64)
+    norm = _np.abs(work).sum(-2).max(-1)                       # the 1-norm of each matrix
+    s = _np.maximum(0, _np.ceil(_np.log2(_np.maximum(norm, 1e-300)) + 1)).astype(_np.int64)
+    scaled = work / (2.0 ** s)[..., None, None]
+    n = a.shape[-1]
+    eye = _np.broadcast_to(_np.eye(n), work.shape)
+    result = eye.copy()
+    term = eye.copy()
+    for k in range(1, 19):
+        term = term @ scaled / k
+        result = result + term
+    for step in range(int(s.max()) if s.size else 0):
+        sq = result @ result
+        result = _np.where((s > step)[..., None, None], sq, result)
+    return result.astype(a.dtype)
+
+
+class _MatrixExp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _expm_array(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # the Frechet derivative in the direction g at A^T is the top-right block of exp([[A^T, g], [0, A^T]])
+        (a,) = ctx.saved_tensors
+        from .shape import cat
+        at = _mT(a)
+        n = a.shape[-1]
+        zeros = E.mul(at, 0.0)
+        top = cat([at, g], -1)
+        bottom = cat([zeros, at], -1)
+        big = matrix_exp(cat([top, bottom], -2))
+        return big[..., :n, n:]
+
+
+def matrix_exp(A) -> Tensor:
+    """Matrix exponential of a square matrix or batch (``torch.linalg.matrix_exp``), differentiable (twice)."""
+    A = _square(A, "linalg.matrix_exp")
+    return _MatrixExp.apply(A)

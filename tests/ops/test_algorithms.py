@@ -83,6 +83,10 @@ VALUE_CASES = {
                          [(3, 3)]),
     "chain_matmul": (lambda m, a, b, c: m.chain_matmul(a, b, c), [(2, 3), (3, 4), (4, 2)]),
     "kron_3d": (lambda m, a, b: m.kron(a, b), [(2, 1, 3), (2, 2)]),
+    "pdist": (lambda m, x: m.pdist(x), [(4, 3)]),
+    "pdist_p1": (lambda m, x: m.pdist(x, 1), [(4, 3)]),
+    "column_row_stack": (lambda m, a, b, c: (m.column_stack([a, b]), m.row_stack([a, c])), [(3,), (3, 2), (2, 3)]),
+    "hvdsplit": (lambda m, x: m.hsplit(x, 2) + m.vsplit(x, [1]) + m.dsplit(x, [1, 3]), [(2, 4, 4)]),
 }
 
 
@@ -218,6 +222,11 @@ def test_misc_values_and_dtypes():
         both(lambda m, a, b: m.cross(a, b), np.ones((3, 2)), np.arange(6.).reshape(3, 2))
     g = ember.meshgrid(ember.arange(3), ember.arange(2), indexing="xy")
     assert g[0].shape == (2, 3) and not g[0].is_contiguous() or g[0].shape == (2, 3)
+
+
+def test_unravel_index():
+    both(lambda m, i: m.unravel_index(i, (2, 3)), np.array([4, -1, 0]))
+    both(lambda m, i: m.unravel_index(i, (4, 1, 3)), np.array([[5], [11]]))
 
 
 def _both_raise(fn, *arrays, exc=(RuntimeError, IndexError)):

@@ -86,6 +86,10 @@ CASES = {
                                                                         left=False), [(3, 3), (2, 3)]),
     "vecdot": (lambda m, a, b: m.linalg.vecdot(a, b), [(3, 4), (4,)]),
     "pinverse": (lambda m, a: m.pinverse(a), [(3, 4)]),
+    "matrix_exp": (lambda m, a: m.linalg.matrix_exp(a), [(2, 3, 3)]),
+    "matrix_exp_large": (lambda m, a: m.matrix_exp(a * 5), [(4, 4)]),
+    "tensorinv": (lambda m, a: m.linalg.tensorinv(a.reshape(4, 6, 8, 3)), [(24, 24)]),
+    "tensorsolve": (lambda m, a, b: m.linalg.tensorsolve(a.reshape(2, 3, 6), b), [(6, 6), (2, 3)]),
 }
 
 
@@ -117,6 +121,7 @@ GRADCHECK = {
     "lstsq": (lambda a, b: LA.lstsq(a, b).solution, [(5, 3), (5, 2)]),
     "vector_norm_3": (lambda a: LA.vector_norm(a, 3, dim=0), [(5, 3)]),
     "matrix_norm_nuc": (lambda a: LA.matrix_norm(a, "nuc"), [(4, 3)]),
+    "matrix_exp": (lambda a: LA.matrix_exp(a), [(2, 3, 3)]),
 }
 
 
@@ -127,6 +132,7 @@ def test_gradcheck(name):
 
 
 @pytest.mark.parametrize("fn", [lambda a: LA.inv(a), lambda a: LA.det(a), lambda a: LA.vector_norm(a),
+                                lambda a: LA.matrix_exp(a),
                                 lambda a: LA.solve(a, a.sum(0))])
 def test_double_backward(fn):
     a = ember.tensor(np.random.default_rng(1).standard_normal((3, 3)), requires_grad=True)
