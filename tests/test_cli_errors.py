@@ -13,25 +13,7 @@ import pytest
 
 from ember import cli
 
-TINY = """
-seed = 0
-epochs = 1
-batch_size = 64
-output = "{out}"
-metrics = ["accuracy"]
-
-[model]
-name = "mlp"
-hidden = [16]
-
-[data]
-name = "digits"
-size = 8
-
-[optimizer]
-name = "adam"
-lr = 0.01
-"""
+from test_cli import TINY  # the 1-epoch MLP on 8x8 digits (tests/ is on sys.path)
 
 
 def _error(argv, capsys, match=None, where=None):
@@ -89,7 +71,7 @@ def test_epochs_flag_must_be_positive(tmp_path, capsys):
     (lambda t: t.replace("seed = 0", "seed = 0\ngrad_clip = nan"), "'grad_clip' must be > 0"),
     (lambda t: t.replace("seed = 0", "seed = -1"), "'seed' must be a non-negative integer"),
     (lambda t: t.replace("batch_size = 64", "batch_size = 6.4"), "'batch_size' must be int"),
-    (lambda t: "model = \"mlp\"\n" + t.replace("[model]\nname = \"mlp\"\nhidden = [16]", ""),
+    (lambda t: "model = \"mlp\"\n" + t.replace("[model]\nname = \"mlp\"\nhidden = [32]", ""),
      "'model' must be a table"),
     (lambda t: t.replace("name = \"mlp\"\n", ""), "[model] needs a 'name' key"),
     (lambda t: t.replace("size = 8", "size = 8\nval_fraction = 1.5"), "'data.val_fraction' must be a number in [0, 1)"),
@@ -101,9 +83,9 @@ def test_epochs_flag_must_be_positive(tmp_path, capsys):
     (lambda t: t.replace("metrics = [\"accuracy\"]", "metrics = [3]"), "each metric must be a name"),
     (lambda t: t.replace("metrics = [\"accuracy\"]", "metrics = [{name = \"f1\", averge = \"macro\"}]"),
      "metric 'f1': bad arguments"),
-    (lambda t: t.replace("hidden = [16]", "hidden = [16]\nnum_classes = 3").replace("\"mlp\"", "\"lenet5\""),
+    (lambda t: t.replace("hidden = [32]", "hidden = [32]\nnum_classes = 3").replace("\"mlp\"", "\"lenet5\""),
      "model.num_classes = 3, but the data has 10 classes"),
-    (lambda t: t.replace("hidden = [16]", "out_features = 3"), "model.out_features = 3, but the data has 10"),
+    (lambda t: t.replace("hidden = [32]", "out_features = 3"), "model.out_features = 3, but the data has 10"),
     (lambda t: "\ufeff" + t, "not valid TOML"),
 ])
 def test_config_mistakes(tmp_path, capsys, edit, match):
@@ -127,7 +109,7 @@ def test_user_model_with_too_few_outputs_fails_before_training(tmp_path, capsys)
                                        "    def forward(self, x):\n"
                                        "        return self.fc(x.flatten(1))\n")
     cfg = _config(tmp_path, TINY.format(out=(tmp_path / "runs").as_posix()).replace('"mlp"', '"three.py:Net"')
-                  .replace("hidden = [16]", ""))
+                  .replace("hidden = [32]", ""))
     _error(["train", cfg, "-q"], capsys, "outputs 3 class scores, but the data has 10 classes")
     assert not (tmp_path / "runs").exists()
     wrong = _config(tmp_path, TINY.format(out=(tmp_path / "runs").as_posix()).replace('"mlp"', '"mlp"\nin_features = 5'),
@@ -182,7 +164,7 @@ def test_output_read_only(tmp_path, capsys, monkeypatch):
 
 # -- --resume --------------------------------------------------------------------------------------------------------
 def test_resume_with_another_models_checkpoint(run, tmp_path, capsys):
-    other = _config(tmp_path, TINY.format(out=(tmp_path / "runs").as_posix()).replace("hidden = [16]", "hidden = [8]"))
+    other = _config(tmp_path, TINY.format(out=(tmp_path / "runs").as_posix()).replace("hidden = [32]", "hidden = [8]"))
     err = _error(["train", other, "-q", "--resume", run["ck"]], capsys, "--resume")
     assert "hidden" in err
     assert not (tmp_path / "runs").exists()

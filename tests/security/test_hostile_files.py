@@ -20,25 +20,7 @@ from ember import cli
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-TINY = """
-seed = 0
-epochs = 1
-batch_size = 64
-output = "{out}"
-metrics = ["accuracy"]
-
-[model]
-name = "mlp"
-hidden = [16]
-
-[data]
-name = "digits"
-size = 8
-
-[optimizer]
-name = "adam"
-lr = 0.01
-"""
+from test_cli import TINY  # the 1-epoch MLP on 8x8 digits (tests/ is on sys.path)
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +123,7 @@ def test_model_code_must_be_named_by_the_user_and_match(run, tmp_path, capsys):
                     "        super().__init__(in_features, hidden=hidden, out_features=out_features)\n")
     cfg = tmp_path / "user.toml"
     cfg.write_text(TINY.format(out=(tmp_path / "runs").as_posix()).replace('name = "mlp"', 'name = "mynet.py:Net"')
-                   .replace("hidden = [16]", ""))
+                   .replace("hidden = [32]", ""))
     assert cli.main(["train", str(cfg), "-q"]) == 0           # the user's own config may name their code
     capsys.readouterr()
     (folder,) = [p for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")]
@@ -183,7 +165,7 @@ def test_run_folder_config_naming_code_is_refused(run, tmp_path, capsys):
     folder.mkdir(parents=True)
     (folder / "config.toml").write_text(
         TINY.format(out=(tmp_path / "runs").as_posix())
-        .replace('name = "mlp"', f'name = "os:system"\ncommand = "touch {canary}"').replace("hidden = [16]", ""))
+        .replace('name = "mlp"', f'name = "os:system"\ncommand = "touch {canary}"').replace("hidden = [32]", ""))
     _refused(["train", "--resume", folder, "-q"], capsys, canary=canary)
 
 
@@ -204,7 +186,7 @@ def test_hostile_checkpoint_through_a_subprocess(run, tmp_path):
     (lambda c: c.update(classes=10 ** 12), "larger than any tensor"),
     (lambda c: c["data_info"].update(input_size=10 ** 7), "larger than any tensor"),
     (lambda c: c["data_info"].update(num_classes="ten"), "not a positive integer"),
-    (lambda c: c["model"].update(hidden=[16] * 100_000), "not a plain value"),
+    (lambda c: c["model"].update(hidden=[32] * 100_000), "not a plain value"),
     (lambda c: c["model"].update(name="\x1b[2J\x1b[31mmlp"), "unknown model"),
     (lambda c: c.update(model="mlp"), "no run config"),
     (lambda c: c.update(input_spec={"shape": "x", "dtype": "object"}), "input_spec is malformed"),
