@@ -127,22 +127,58 @@ def randint_like(x, low=0, high=None, dtype=None, generator=None) -> Tensor:
     return randint(low, high, tuple(x.shape), dtype=dtype or x.dtype, generator=generator)
 
 
+class _StepError(RuntimeError, ValueError):
+    """arange's "step must be nonzero": PyTorch raises RuntimeError, or ValueError when an int64 dtype
+    truncates a fractional step to 0."""
+
+
+def _checked_scalar(v, dtype, op):
+    """A Python number converted to ``dtype`` as PyTorch converts a Scalar argument: floats truncate toward zero
+    into an integer dtype and raise when out of its range; ints wrap (negative ints fit an unsigned dtype)."""
+    if dtype.kind not in "iu":
+        return v
+    lo, hi = _dt.int_bounds(dtype)
+    if isinstance(v, float) or isinstance(v, _np.floating):
+        if not (lo <= v <= hi):
+            raise RuntimeError(f"{op}: value {v} cannot be converted to type {dtype} without overflow")
+        return int(v)
+    v = int(v)
+    if v > hi or (v < -hi if dtype.kind == "u" else v < lo):
+        raise RuntimeError(f"{op}: value {v} cannot be converted to type {dtype} without overflow")
+    return _dt.wrap_int(v, dtype)
+
+
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments, float32 if any
-    is a float (``torch.arange``)."""
+    is a float (``torch.arange``).  With an integer ``dtype`` and fractional arguments PyTorch's rules hold:
+    int64 truncates all three first; other integer dtypes count the elements from the exact arguments and fill
+    them with ``trunc(start) + i * trunc(step)``."""
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if vals[2] == 0:
-        raise RuntimeError("arange: step must be nonzero")
-    if (vals[1] - vals[0]) * vals[2] < 0:
-        raise RuntimeError(f"arange: upper bound ({vals[1]}) and lower bound ({vals[0]}) inconsistent with step sign "
-                           f"({vals[2]})")
     if dtype is None:
         dtype = _dt.get_default_dtype() if any(isinstance(v, float) for v in vals) else _dt.int64
     dtype = _dt.to_dtype(dtype)
-    n = max(int(_np.ceil((vals[1] - vals[0]) / vals[2])), 0)
-    arr = (vals[0] + vals[2] * _np.arange(n, dtype=_np.float64 if dtype.kind == "f" else _np.int64)).astype(dtype)
+    if dtype == _dt.int64 and any(isinstance(v, float) for v in vals):
+        vals = [int(v) for v in vals]
+        if vals[2] == 0:
+            raise _StepError("arange: step must be nonzero (an int64 dtype truncated the fractional step to 0)")
+    s0, e0, st = vals
+    if st == 0:
+        raise _StepError("arange: step must be nonzero")
+    if (e0 - s0) * st < 0:
+        raise RuntimeError(f"arange: upper bound ({e0}) and lower bound ({s0}) inconsistent with step sign ({st})")
+    if all(isinstance(v, (int, _np.integer)) for v in vals):
+        n = max(-((s0 - e0) // st), 0)          # exact integer ceil
+    else:
+        n = max(int(_np.ceil((e0 - s0) / st)), 0)
+    if dtype.kind in "iu":
+        base = _np.arange(n, dtype=_np.int64) * int(st) + int(s0)
+        arr = base.astype(dtype)
+    elif dtype.kind == "b":
+        arr = (s0 + st * _np.arange(n, dtype=_np.float64)).astype(dtype)
+    else:
+        arr = (s0 + st * _np.arange(n, dtype=_np.float64)).astype(dtype)
     return _finish(arr, requires_grad, device)
 
 
@@ -152,12 +188,56 @@ def range_(start, end, step=1, dtype=None, requires_grad=False):
                   dtype=dtype or _dt.get_default_dtype(), requires_grad=requires_grad)
 
 
+def _linspace_array(start, end, steps, dtype, op):
+    """PyTorch's linspace: the first half counts up from ``start``, the second half down from ``end`` (so both
+    ends are exact), in the output's floating dtype, or in float64 from truncated ends for an integer dtype."""
+    steps = int(steps)
+    if steps < 0:
+        raise RuntimeError(f"{op}: number of steps must be non-negative, got {steps}")
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end)]
+    if dtype.kind in "iu":
+        s0, e0 = (float(_checked_scalar(v, dtype, op)) for v in vals)
+        work = _np.float64
+    else:
+        work = dtype if dtype.kind == "f" else _np.float64
+        s0, e0 = (work.type(v) for v in vals) if dtype.kind == "f" else (float(v) for v in vals)
+    if steps == 0:
+        return _np.zeros(0, work)
+    if steps == 1:
+        return _np.full(1, s0, work)
+    wt = _np.dtype(work).type
+    step = wt((wt(e0) - wt(s0)) / wt(steps - 1))
+    idx = _np.arange(steps, dtype=work)
+    half = steps // 2
+    out = _np.empty(steps, work)
+    out[:half] = wt(s0) + step * idx[:half]
+    out[half:] = wt(e0) - step * (wt(steps - 1) - idx[half:])
+    return out
+
+
+def _int_cast(arr, dtype):
+    """float64 values into an integer dtype: truncate toward zero, then wrap like a C cast."""
+    return _np.trunc(arr).astype(_np.int64).astype(dtype)
+
+
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(_np.linspace(start, end, int(steps)).astype(_fdtype(dtype)), requires_grad, device)
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (``torch.linspace``)."""
+    dt = _fdtype(dtype)
+    arr = _linspace_array(start, end, steps, dt, "linspace")
+    arr = _int_cast(arr, dt) if dt.kind in "iu" else arr.astype(dt, copy=False)
+    return _finish(arr, requires_grad, device)
 
 
-def logspace(start, end, steps: int, base=10.0, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(_np.logspace(start, end, int(steps), base=base).astype(_fdtype(dtype)), requires_grad)
+def logspace(start, end, steps: int, base=10.0, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)`` (``torch.logspace``)."""
+    dt = _fdtype(dtype)
+    e = _linspace_array(start, end, steps, dt, "logspace")
+    with _np.errstate(over="ignore", invalid="ignore"):
+        if dt.kind == "f":
+            arr = _np.power(e.dtype.type(base), e).astype(dt, copy=False)
+        else:
+            arr = _int_cast(_np.power(float(base), e), dt)
+    return _finish(arr, requires_grad, device)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

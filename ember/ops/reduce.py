@@ -96,11 +96,16 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     return Mean.apply(x, _dims(dim, x._data.ndim, "mean"), keepdim)
 
 
-def nansum(x, dim=None, keepdim=False):
-    return sum(E.where(E.isnan(x), 0.0, x), dim, keepdim)
+def nansum(x, dim=None, keepdim=False, *, dtype=None):
+    """Sum treating NaN as zero (``torch.nansum``); integer and bool inputs sum to int64 like ``sum``."""
+    if x._data.dtype.kind != "f":
+        return sum(x, dim, keepdim, dtype=dtype)
+    return sum(E.where(E.isnan(x), 0.0, x), dim, keepdim, dtype=dtype)
 
 
 def nanmean(x, dim=None, keepdim=False):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {x.dtype}")
     ok = E.logical_not(E.isnan(x))
     return E.div(nansum(x, dim, keepdim), sum(ok, dim, keepdim))
 
@@ -114,23 +119,62 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Variance with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0), ``torch.var``."""
+_ACC = {_dt.float16: _dt.float32, _dt.float32: _dt.float64, _dt.float64: _dt.float64}
+
+
+class Var(Function):
+    """var/std in one node, accumulated in a wider dtype (float32 -> float64, float16 -> float32) like
+    PyTorch's CPU kernel, so std of values near 1e30 in float32 stays finite where squares overflow."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, c, take_sqrt):
+        n = a.size if axes is None else int(_np.prod([a.shape[i] for i in axes]))
+        acc = a.astype(_ACC.get(a.dtype, _dt.float64), copy=False)
+        with _np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            mu = acc.mean(axis=axes, keepdims=True) if n else _np.full(_kept_shape(a.shape, axes), _np.nan, acc.dtype)
+            if a.dtype == _dt.float32 and (axes is None or len(axes) == a.ndim):
+                # PyTorch's all-elements path takes the mean in float32, then sums squares in float64
+                mu = mu.astype(a.dtype).astype(acc.dtype)
+            d = acc - mu
+            v = _np.asarray((d * d).sum(axis=axes, keepdims=keepdim) / float(builtins.max(n - c, 0)))
+            out = _np.sqrt(v) if take_sqrt else v
+        ctx.axes, ctx.keepdim, ctx.denom, ctx.take_sqrt = axes, keepdim, float(builtins.max(n - c, 0)), take_sqrt
+        out = out.astype(a.dtype)
+        ctx.save_for_backward(a, out if take_sqrt else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        axes, keepdim = ctx.axes, ctx.keepdim
+        g = _unsqueeze_to(g, a.shape, axes, keepdim)
+        d = E.sub(a, mean(a, axes, keepdim=True))
+        if ctx.take_sqrt:
+            # d std / d x = (x - mean) / (denom * std), and 0 where std == 0 (PyTorch masks it)
+            o = _unsqueeze_to(out, a.shape, axes, keepdim)
+            pos = E.gt(o, 0)
+            gs = E.where(pos, E.div(g, E.where(pos, o, 1.0)), 0.0)
+            return E.mul(E.mul(gs, d), 1.0 / ctx.denom if ctx.denom else float("inf")), None, None, None, None
+        return E.mul(E.mul(g, d), 2.0 / ctx.denom if ctx.denom else float("inf")), None, None, None, None
+
+
+def _var_std(x, dim, unbiased, keepdim, correction, take_sqrt, op):
     if isinstance(dim, bool):     # torch.var(x, False): the old positional `unbiased`
         unbiased, dim = dim, None
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}(): std and var only support floating point dtypes, got {x.dtype}")
     c = _correction(unbiased, correction)
-    axes = _dims(dim, x._data.ndim, "var")
-    n = x._data.size if axes is None else int(_np.prod([x._data.shape[i] for i in axes]))
-    mu = mean(x, axes, keepdim=True)
-    d = E.sub(x, mu)
-    with _np.errstate(divide="ignore", invalid="ignore"):   # n <= correction gives inf/nan, as in PyTorch
-        return E.div(sum(E.mul(d, d), axes, keepdim), float(builtins.max(n - c, 0)))
+    return Var.apply(x, _dims(dim, x._data.ndim, op), keepdim, c, take_sqrt)
+
+
+def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0), ``torch.var``."""
+    return _var_std(x, dim, unbiased, keepdim, correction, False, "var")
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Standard deviation, the square root of ``var`` (same arguments)."""
-    # the gradient at a zero std is 0, not nan (PyTorch masks it the same way)
-    return _SafeSqrt.apply(var(x, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation, the square root of ``var`` (same arguments); the gradient at a zero std is 0."""
+    return _var_std(x, dim, unbiased, keepdim, correction, True, "std")
 
 
 class _VarMean(NamedTuple):
@@ -139,10 +183,14 @@ class _VarMean(NamedTuple):
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
     return (var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
 
 
 def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
     return (std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
 
 
@@ -153,12 +201,15 @@ class _MinMax(NamedTuple):
 
 
 class AMax(Function):
-    """amax/amin: the gradient is split evenly between tied maxima (PyTorch's rule for amax)."""
+    """amax/amin: the gradient is split evenly between tied maxima (PyTorch's rule for amax; a NaN result
+    gives NaN gradients).  ``max()``/``min()`` with no dim (``nan_ties``) split it between the NaNs instead."""
 
     @staticmethod
-    def forward(ctx, a, axes, keepdim, is_max):
+    def forward(ctx, a, axes, keepdim, is_max, nan_ties=False):
         out = a.max(axis=axes, keepdims=True) if is_max else a.min(axis=axes, keepdims=True)
         mask = a == out
+        if nan_ties and out.dtype.kind == "f" and _np.isnan(out).any():
+            mask = _np.isnan(a)
         ctx.mask = mask
         ctx.count = mask.sum(axis=axes, keepdims=True)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
@@ -167,25 +218,38 @@ class AMax(Function):
     @staticmethod
     def backward(ctx, g):
         g = _unsqueeze_to(g, ctx.shape, ctx.axes, ctx.keepdim)
-        w = Tensor._make((ctx.mask / ctx.count).astype(g.dtype))
-        return E.mul(g, w), None, None, None
+        with _np.errstate(divide="ignore", invalid="ignore"):
+            w = Tensor._make((ctx.mask / ctx.count).astype(g.dtype))
+        return E.mul(g, w), None, None, None, None
 
 
 def _check_nonempty(x, axes, op):
+    """A reduction with no identity (max, argmax, ...) over an empty tensor: PyTorch's errors."""
     if x._data.size == 0:
-        raise IndexError(f"{op}(): expected a non-empty tensor to reduce, got shape {tuple(x.shape)}")
+        if axes is None:
+            cls = IndexError if op in ("argmax", "argmin") else RuntimeError
+            raise cls(f"{op}(): expected reduction dim to be specified for an input with no elements (shape "
+                      f"{tuple(x.shape)}); specify the reduction dim with the 'dim' argument")
+        for ax in axes:
+            if x._data.shape[ax] == 0:
+                raise IndexError(f"{op}(): expected reduction dim {ax} to have non-zero size (shape "
+                                 f"{tuple(x.shape)})")
 
 
 def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Maximum values over ``dim`` (no indices); ties share the gradient."""
     axes = _dims(dim, x._data.ndim, "amax")
     _check_nonempty(x, axes, "amax")
+    if x._data.ndim == 0:
+        axes = None
     return AMax.apply(x, axes, keepdim, True)
 
 
 def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     axes = _dims(dim, x._data.ndim, "amin")
     _check_nonempty(x, axes, "amin")
+    if x._data.ndim == 0:
+        axes = None
     return AMax.apply(x, axes, keepdim, False)
 
 
@@ -218,12 +282,11 @@ def _max_min(x, dim, keepdim, is_max, name, other=None):
         return E.maximum(x, other) if is_max else E.minimum(x, other)
     if dim is None:
         _check_nonempty(x, None, name)
-        return amax(x) if is_max else amin(x)
+        return AMax.apply(x, None, False, is_max, True)
     axis = _wrap_dim(int(dim), x._data.ndim, name)
     if x._data.ndim == 0:
         return _MinMax(x, Tensor._make(_np.zeros((), _np.int64)))
-    if x._data.shape[axis] == 0:
-        raise IndexError(f"{name}(): cannot reduce over a zero-size dimension {axis} (shape {tuple(x.shape)})")
+    _check_nonempty(x, (axis,), name)
     out = MaxDim.apply(x, axis, keepdim, is_max)
     if isinstance(out, tuple):
         v, i = out
@@ -244,9 +307,15 @@ def min(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _max_min(x, dim, keepdim, False, "min", other)
 
 
+def _no_bool_arg(x, op):
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(f"{op}(): does not support bool input; convert with .int() first")
+
+
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (first one on ties), over the flattened tensor when ``dim`` is None."""
-    _check_nonempty(x, None, "argmax")
+    _no_bool_arg(x, "argmax")
+    _check_nonempty(x, None if dim is None else _dims(dim, x._data.ndim, "argmax"), "argmax")
     if dim is None:
         r = _np.asarray(x._data.argmax(), _np.int64)
         return Tensor._make(r.reshape((1,) * x._data.ndim) if keepdim else r)
@@ -255,7 +324,8 @@ def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    _check_nonempty(x, None, "argmin")
+    _no_bool_arg(x, "argmin")
+    _check_nonempty(x, None if dim is None else _dims(dim, x._data.ndim, "argmin"), "argmin")
     if dim is None:
         r = _np.asarray(x._data.argmin(), _np.int64)
         return Tensor._make(r.reshape((1,) * x._data.ndim) if keepdim else r)
@@ -263,8 +333,16 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return Tensor._make(x._data.argmin(axis=axis, keepdims=keepdim).astype(_np.int64))
 
 
+class _AMinMax(NamedTuple):
+    min: Tensor
+    max: Tensor
+
+
 def aminmax(x, *, dim=None, keepdim=False):
-    return amin(x, dim, keepdim), amax(x, dim, keepdim)
+    if x._data.size == 0 and (dim is None or x._data.shape[_wrap_dim(int(dim), x._data.ndim, "aminmax")] == 0):
+        raise RuntimeError(f"aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                           f"identity (shape {tuple(x.shape)})")
+    return _AMinMax(amin(x, dim, keepdim), amax(x, dim, keepdim))
 
 
 # -- prod / logsumexp / cumsum / norm -------------------------------------------------------------------------------
@@ -309,6 +387,8 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one dim (or all); the gradient is exact even with zeros present."""
     if dtype is not None:
         x = x.to(dtype)
+    elif x._data.dtype.kind in "biu" and x._data.dtype != _dt.int64:
+        x = E.cast(x, _dt.int64)        # bool and integer products are int64, as sums
     axis = None if dim is None else _wrap_dim(int(dim), x._data.ndim, "prod")
     if x._data.ndim == 0:
         axis = None
@@ -397,6 +477,8 @@ def _cumprod_backward_with_zeros(g: Tensor, a: Tensor, ax: int) -> Tensor:
 def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
+    elif x._data.dtype.kind in "biu" and x._data.dtype != _dt.int64:
+        x = E.cast(x, _dt.int64)
     return CumProd.apply(x, _wrap_dim(int(dim), x._data.ndim, "cumprod"))
 
 
@@ -404,7 +486,16 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
     """Vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any real."""
     if dtype is not None:
         x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"norm: expected a floating point tensor as input, got {x.dtype}")
     axes = _dims(dim, x._data.ndim, "norm")
+    if x._data.size == 0 and isinstance(p, (int, float, str)) and not isinstance(p, bool) and p not in ("fro", "nuc"):
+        pv = float(p)
+        if pv < 0 or pv == float("inf"):
+            for ax in (range(x._data.ndim) if axes is None else axes):
+                if x._data.shape[ax] == 0:
+                    raise RuntimeError(f"norm: cannot compute the {p} norm over the empty dimension {ax} (shape "
+                                       f"{tuple(x.shape)}): the operation has no identity")
     if p in ("fro", 2, 2.0, None):
         sq = sum(E.mul(x, x), axes, keepdim)
         return _SafeSqrt.apply(sq)
@@ -444,13 +535,17 @@ def dist(a, b, p=2):
 
 
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where every element along ``dim`` is nonzero; bool result (uint8 for a uint8 input, as PyTorch)."""
     axes = _dims(dim, x._data.ndim, "all")
-    return Tensor._make(_np.asarray(x._data.astype(bool).all(axis=axes, keepdims=keepdim)))
+    r = _np.asarray(x._data.all(axis=axes, keepdims=keepdim))
+    return Tensor._make(r.astype(_np.uint8) if x._data.dtype == _np.uint8 else r)
 
 
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where some element along ``dim`` is nonzero; bool result (uint8 for a uint8 input, as PyTorch)."""
     axes = _dims(dim, x._data.ndim, "any")
-    return Tensor._make(_np.asarray(x._data.astype(bool).any(axis=axes, keepdims=keepdim)))
+    r = _np.asarray(x._data.any(axis=axes, keepdims=keepdim))
+    return Tensor._make(r.astype(_np.uint8) if x._data.dtype == _np.uint8 else r)
 
 
 def count_nonzero(x, dim=None):

@@ -1,0 +1,407 @@
+"""Edge values, gradients at ties and kinks, and integer/bool dtypes, each checked against PyTorch 2.13
+(issue 11, classes 4-6).  Every expected value comes from running the same call in torch."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import ember
+import ember.nn.functional as EF
+
+NAN = float("nan")
+INF = float("inf")
+
+
+def _np(x):
+    return x.detach().numpy() if isinstance(x, ember.Tensor) else x.detach().cpu().numpy()
+
+
+def same(e, t, rtol=1e-6, atol=0.0):
+    """ember result ``e`` equals torch result ``t``: dtype, shape, values (NaN == NaN, signed zeros ignored)."""
+    assert str(e.dtype) == str(t.dtype).replace("torch.", ""), f"dtype {e.dtype} != torch {t.dtype}"
+    assert tuple(e.shape) == tuple(t.shape), f"shape {tuple(e.shape)} != torch {tuple(t.shape)}"
+    a, b = _np(e), _np(t)
+    if a.dtype.kind == "f":
+        np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(a, b)
+
+
+def both(vals, dtype):
+    return ember.tensor(np.array(vals, dtype=dtype)), torch.tensor(np.array(vals, dtype=dtype))
+
+
+def grads(fn, *vals, dtype=np.float64):
+    """Gradients of sum(fn(...)) (upstream ones) for ember and torch: two lists of arrays."""
+    out = []
+    for m in (ember, torch):
+        xs = [m.tensor(np.array(v, dtype=dtype), requires_grad=True) for v in vals]
+        y = fn(m, *xs)
+        y.backward(m.ones_like(y))
+        out.append([None if x.grad is None else _np(x.grad) for x in xs])
+    return out
+
+
+def assert_grads(fn, *vals, dtype=np.float64):
+    ge, gt = grads(fn, *vals, dtype=dtype)
+    for i, (a, b) in enumerate(zip(ge, gt)):
+        assert (a is None) == (b is None), f"input {i}: ember grad {a}, torch {b}"
+        if b is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-7, equal_nan=True, err_msg=f"grad of input {i}")
+
+
+def raises_like(fn_e, fn_t):
+    """torch raises; ember raises an exception of the same class (or a subclass of it)."""
+    with pytest.raises(Exception) as et:
+        fn_t()
+    with pytest.raises(type(et.value)):
+        fn_e()
+
+
+# -- class 4: NaN and infinity ---------------------------------------------------------------------------------
+def test_fmax_fmin_ignore_nan():
+    a = [1.0, NAN, 3.0, NAN, -INF]
+    b = [NAN, 2.0, 1.0, NAN, 0.0]
+    (ea, ta), (eb, tb) = both(a, np.float32), both(b, np.float32)
+    same(ember.fmax(ea, eb), torch.fmax(ta, tb))
+    same(ember.fmin(ea, eb), torch.fmin(ta, tb))
+    same(ea.fmax(eb), ta.fmax(tb))
+
+
+def test_fmax_fmin_int_and_mixed_dtypes():
+    (ea, ta), (eb, tb) = both([1, 5, -2], np.int32), both([NAN, 2.0, -3.0], np.float16)
+    same(ember.fmax(ea, eb), torch.fmax(ta, tb))
+    same(ember.fmin(eb, ea), torch.fmin(tb, ta))
+
+
+@pytest.mark.parametrize("fn", ["fmax", "fmin"])
+def test_fmax_fmin_grad_ties_and_nan(fn):
+    # all of the gradient to the first input at a tie; none to a NaN operand
+    assert_grads(lambda m, a, b: getattr(m, fn)(a, b), [1.0, 2.0, NAN, NAN, 3.0, 0.0], [1.0, NAN, 2.0, NAN, 1.0, 5.0])
+
+
+@pytest.mark.parametrize("op", ["hypot", "std", "var"])
+def test_no_overflow_near_1e30_float32(op):
+    x = [1e30, -1e30, 3e30, 2e30]
+    e, t = both(x, np.float32)
+    if op == "hypot":
+        same(ember.hypot(e, e), torch.hypot(t, t), rtol=1e-5)
+        assert np.isfinite(_np(ember.hypot(e, e))).all()
+    elif op == "std":
+        same(ember.std(e), torch.std(t), rtol=1e-5)
+        same(ember.std(e, 0, correction=0), torch.std(t, 0, correction=0), rtol=1e-5)
+        assert np.isfinite(_np(ember.std(e)))
+    else:
+        # var itself is 4e60 (inf in float32, as torch), but small-valued var must stay exact
+        same(ember.var(e), torch.var(t), rtol=1e-5)
+        e2, t2 = both([1e18, 1e18 + 2 ** 40, 1e18], np.float32)
+        same(ember.var(e2), torch.var(t2), rtol=1e-4)
+
+
+def test_std_huge_float16():
+    e, t = both([1000.0, -1000.0, 5000.0, 60000.0], np.float16)
+    same(ember.std(e), torch.std(t), rtol=2e-3)
+
+
+def test_hypot_grad():
+    assert_grads(lambda m, a, b: m.hypot(a, b), [0.0, 3.0, -1.0], [0.0, 4.0, 1e-3])
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div_rounding_grad_at_zero_divisor(mode):
+    assert_grads(lambda m, a, b: m.div(a, b, rounding_mode=mode), [5.0, -5.0, 5.0, 0.0], [3.0, 3.0, 0.0, 0.0])
+
+
+def test_pow_grads_at_base_zero():
+    base = [0.0, 0.0, 0.0, 0.0, -1.0, 2.0, 0.0, -0.0]
+    expo = [2.0, 0.0, -1.0, 0.5, 2.0, 0.0, NAN, 3.0]
+    assert_grads(lambda m, a, b: m.pow(a, b), base, expo)
+
+
+def test_pow_scalar_exponent_at_zero_and_special_values():
+    e, t = both([0.0, -0.0, 4.0, -1.0, INF, NAN], np.float32)
+    for p in (-0.5, 0.5, -1, -2, 2, 3, 0, 1.5, -1.5):
+        same(ember.pow(e, p), torch.pow(t, p))
+    assert_grads(lambda m, a: m.pow(a, -0.5), [0.0, 4.0])
+    assert_grads(lambda m, a: m.pow(a, 0.5), [0.0, 4.0])
+    assert_grads(lambda m, a: m.pow(a, 3), [0.0, -2.0])
+
+
+def test_sign_of_nan_is_zero():
+    e, t = both([NAN, -0.0, 0.0, -2.0, INF], np.float32)
+    same(ember.sign(e), torch.sign(t))
+    same(ember.sgn(e), torch.sgn(t))
+
+
+# -- class 5: gradients at ties and kinks ------------------------------------------------------------------------
+def test_clamp_tensor_bounds_grads():
+    x = [0.0, 1.0, 2.0, 3.0, NAN, 1.0, 5.0, 0.5, 1.0]
+    lo = [1.0, 1.0, 1.0, 1.0, 1.0, NAN, 3.0, 2.0, 1.0]
+    hi = [2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0]
+    assert_grads(lambda m, a, b, c: m.clamp(a, b, c), x, lo, hi)
+    assert_grads(lambda m, a, b: m.clamp(a, min=b), x, lo)
+    assert_grads(lambda m, a, c: m.clamp(a, max=c), x, hi)
+    (ex, tx), (el, tl), (eh, th) = both(x, np.float32), both(lo, np.float32), both(hi, np.float32)
+    same(ember.clamp(ex, el, eh), torch.clamp(tx, tl, th))
+    same(ember.clamp(ex, min=el), torch.clamp(tx, min=tl))
+
+
+def test_clamp_tensor_bound_broadcast_and_dtype():
+    assert_grads(lambda m, a, b: m.clamp(a, b), [[0.0, 1.0], [2.0, 1.5]], [1.0, 1.0])
+    (ex, tx), (el, tl) = both([0, 5, 2], np.int64), both([1.5], np.float32)
+    same(ember.clamp(ex, el), torch.clamp(tx, tl))
+    (ex, tx), (el, tl) = both([0.0, 5.0], np.float32), both(1.0, np.float64)
+    same(ember.clamp(ex, max=el), torch.clamp(tx, max=tl))
+
+
+def test_clamp_scalar_bounds_grad_at_bounds_and_nan():
+    assert_grads(lambda m, a: m.clamp(a, -1.0, 1.0), [-1.0, 1.0, 0.0, NAN, 2.0])
+    assert_grads(lambda m, a: m.clamp(a, 2.0, 1.0), [0.0, 1.5, 3.0])
+
+
+def test_clamp_int_tensor_with_float_bounds():
+    e, t = both([-3, 0, 4], np.int64)
+    same(ember.clamp(e, -1.5, 2.5), torch.clamp(t, -1.5, 2.5))
+    same(ember.clamp(e, -1, 2), torch.clamp(t, -1, 2))
+
+
+def test_fmod_is_differentiable():
+    a, b = [5.0, -5.0, 5.0, 0.0, 5.0, 7.5], [3.0, 3.0, 0.0, 0.0, -3.0, 2.0]
+    assert_grads(lambda m, x, y: m.fmod(x, y), a, b)
+    assert_grads(lambda m, x: m.fmod(x, 2.0), a)
+    e = ember.tensor([1.0, 2.0], requires_grad=True)
+    assert ember.fmod(e, 1.5).requires_grad
+
+
+def test_remainder_grads():
+    assert_grads(lambda m, x, y: m.remainder(x, y), [5.0, -5.0, 5.0, 0.0, 5.0], [3.0, 3.0, 0.0, 0.0, -3.0])
+
+
+def test_maximum_minimum_ties_split_and_nan_passes():
+    a, b = [1.0, 2.0, NAN, NAN, 3.0], [1.0, NAN, 2.0, NAN, 1.0]
+    assert_grads(lambda m, x, y: m.maximum(x, y), a, b)
+    assert_grads(lambda m, x, y: m.minimum(x, y), a, b)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.amax(x), lambda m, x: m.amin(x), lambda m, x: m.max(x), lambda m, x: m.min(x),
+    lambda m, x: m.amax(x, 1), lambda m, x: m.max(x, 1)[0], lambda m, x: m.min(x, 1)[0],
+    lambda m, x: m.amin(x, (0, 1), keepdim=True),
+])
+@pytest.mark.parametrize("vals", [[[1.0, 3.0, 3.0, 2.0], [0.0, 0.0, 0.0, 0.0]],
+                                  [[1.0, NAN, 3.0, NAN], [NAN, 1.0, 1.0, -1.0]]])
+def test_max_min_reduction_grads_at_ties_and_nan(fn, vals):
+    assert_grads(fn, vals)
+    ge, gt = grads(fn, vals)
+    assert ge[0].shape == gt[0].shape
+
+
+def test_relu_abs_sign_kinks():
+    for f in (lambda m, x: m.relu(x), lambda m, x: m.abs(x), lambda m, x: m.sign(x)):
+        assert_grads(f, [0.0, -0.0, 1.0, -1.0, NAN])
+
+
+@pytest.mark.parametrize("name", ["hardswish", "hardsigmoid", "hardtanh", "relu6"])
+def test_hard_activations_at_corners(name):
+    assert_grads(lambda m, x: getattr(EF if m is ember else TF, name)(x),
+                 [-3.0, 3.0, -1.0, 1.0, 0.0, 6.0, -3.0001, 2.9999])
+
+
+# -- class 6: dtypes ---------------------------------------------------------------------------------------------
+def test_pow_bool():
+    e, t = both([True, False], np.bool_)
+    same(2 ** e, 2 ** t)
+    same(ember.pow(e, 2), torch.pow(t, 2))
+    same(e ** 2, t ** 2)
+    same(ember.pow(e, True), torch.pow(t, True))
+    same(ember.pow(e, 2.5), torch.pow(t, 2.5))
+    raises_like(lambda: ember.pow(e, e), lambda: torch.pow(t, t))
+
+
+def test_float_power_is_float64():
+    for vals, dt in (([1, 2, 3], np.int64), ([0.5, 2.0], np.float32), ([True, False], np.bool_), ([2, 3], np.uint8)):
+        e, t = both(vals, dt)
+        same(ember.float_power(e, 2), torch.float_power(t, 2))
+        same(ember.float_power(e, -1), torch.float_power(t, -1))
+        same(ember.float_power(2, e), torch.float_power(2, t))
+        same(ember.float_power(e, e), torch.float_power(t, t))
+    assert_grads(lambda m, x, y: m.float_power(x, y), [1.5, 2.0], [2.0, 0.5], dtype=np.float32)
+
+
+def test_atan2_of_ints_is_default_float():
+    for dt in (np.int64, np.int8, np.uint8, np.bool_, np.int32):
+        (ea, ta), (eb, tb) = both([1, 0, 1], dt), both([1, 1, 0], dt)
+        same(ember.atan2(ea, eb), torch.atan2(ta, tb))
+    (ea, ta), (eb, tb) = both([1, 2], np.int32), both([1.0, -1.0], np.float16)
+    same(ember.atan2(ea, eb), torch.atan2(ta, tb), rtol=1e-3)
+
+
+def test_integer_ops_by_zero_raise():
+    e, t = both([1, 2, -3], np.int64)
+    z, tz = both([0, 1, 2], np.int64)
+    for fe, ft in ((lambda a, b: a // b, lambda a, b: a // b), (lambda a, b: a % b, lambda a, b: a % b),
+                   (ember.fmod, torch.fmod), (ember.remainder, torch.remainder),
+                   (ember.floor_divide, torch.floor_divide),
+                   (lambda a, b: ember.div(a, b, rounding_mode="trunc"), lambda a, b: torch.div(a, b, rounding_mode="trunc")),
+                   (lambda a, b: ember.div(a, b, rounding_mode="floor"), lambda a, b: torch.div(a, b, rounding_mode="floor"))):
+        raises_like(lambda: fe(e, z), lambda: ft(t, tz))
+        raises_like(lambda: fe(e, 0), lambda: ft(t, 0))
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            fe(e, z)
+        same(fe(e, ember.tensor([1, 2, -2])), ft(t, torch.tensor([1, 2, -2])))
+    # float division by zero stays IEEE
+    ef, tf = both([1.0, -1.0, 0.0], np.float32)
+    same(ef // 0, tf // 0)
+    same(ember.fmod(ef, 0.0), torch.fmod(tf, 0.0))
+
+
+def test_int_pow_negative_tensor_exponent():
+    e, t = both([-3, -2, -1, 0, 1, 2, 3], np.int64)
+    for p in (-1, -2, -3):
+        same(ember.pow(e, ember.tensor([p])), torch.pow(t, torch.tensor([p])))
+    raises_like(lambda: ember.pow(e, -1), lambda: torch.pow(t, -1))
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        ember.pow(e, -2)
+    same(ember.pow(2, ember.tensor([-1, 0, 3])), torch.pow(2, torch.tensor([-1, 0, 3])))
+
+
+def test_uint8_wraps_around():
+    e, t = both([0, 1, 200, 255], np.uint8)
+    for f in (lambda a: a + -1, lambda a: a * -1, lambda a: -1 + a, lambda a: a + 300, lambda a: a - 1,
+              lambda a: a * 2, lambda a: a < -1, lambda a: a == 256, lambda a: a & -1, lambda a: a // -1):
+        same(f(e), f(t))
+    ei, ti = both([0, 1, 100], np.int8)
+    same(ei * 1000, ti * 1000)
+    same(ei + 100, ti + 100)
+
+
+def test_sign_of_bool_and_ints():
+    for vals, dt in (([True, False], np.bool_), ([3, 0, 1], np.uint8), ([-2, 0, 5], np.int16)):
+        e, t = both(vals, dt)
+        same(ember.sign(e), torch.sign(t))
+        same(ember.sgn(e), torch.sgn(t))
+
+
+def test_nansum_of_ints_stays_int64():
+    for dt in (np.int32, np.uint8, np.bool_, np.int64):
+        e, t = both([[1, 2], [3, 1]], dt)
+        same(ember.nansum(e), torch.nansum(t))
+        same(ember.nansum(e, 0), torch.nansum(t, 0))
+    e, t = both([[1.0, NAN], [NAN, NAN]], np.float32)
+    same(ember.nansum(e, 1), torch.nansum(t, 1))
+    assert_grads(lambda m, x: m.nansum(x), [1.0, NAN, 2.0])
+
+
+def test_cumprod_square_prod_of_bool_and_small_ints():
+    for vals, dt in (([True, False, True], np.bool_), ([2, 3, 200], np.uint8), ([2, 3, 4], np.int16)):
+        e, t = both(vals, dt)
+        same(ember.cumprod(e, 0), torch.cumprod(t, 0))
+        same(ember.cumsum(e, 0), torch.cumsum(t, 0))
+        same(ember.square(e), torch.square(t))
+        same(ember.prod(e), torch.prod(t))
+        same(ember.prod(e, 0), torch.prod(t, 0))
+
+
+def test_hardtanh_of_ints():
+    e, t = both([-3, -1, 0, 1, 2, 5], np.int64)
+    same(EF.hardtanh(e), TF.hardtanh(t))
+    same(EF.relu6(e), TF.relu6(t))
+    same(EF.hardtanh(e.to(ember.int16), -2, 2), TF.hardtanh(t.to(torch.int16), -2, 2))
+    raises_like(lambda: EF.hardtanh(e.to(ember.uint8)), lambda: TF.hardtanh(t.to(torch.uint8)))
+    raises_like(lambda: EF.hardtanh(e.to(ember.bool)), lambda: TF.hardtanh(t.to(torch.bool)))
+    same(EF.threshold(e, 1, 0), TF.threshold(t, 1, 0))
+
+
+@pytest.mark.parametrize("name", ["elu", "gelu", "leaky_relu", "softplus", "silu", "mish", "hardsigmoid",
+                                  "hardswish", "logsigmoid", "selu", "celu", "softshrink", "hardshrink"])
+def test_float_only_activations_reject_ints_like_torch(name):
+    e, t = both([-1, 0, 2], np.int64)
+    raises_like(lambda: getattr(EF, name)(e), lambda: getattr(TF, name)(t))
+
+
+def test_addcmul_addcdiv_int16():
+    (ex, tx), (ea, ta), (eb, tb) = both([1, 2, 3], np.int16), both([4, 5, 6], np.int16), both([7, 8, 9], np.int16)
+    same(ember.addcmul(ex, ea, eb), torch.addcmul(tx, ta, tb))
+    same(ember.addcmul(ex, ea, eb, value=2), torch.addcmul(tx, ta, tb, value=2))
+    same(ember.addcmul(ex, ea, eb, value=0.5), torch.addcmul(tx, ta, tb, value=0.5))
+    same(ember.addcmul(ex.float(), ea, eb, value=0.5), torch.addcmul(tx.float(), ta, tb, value=0.5))
+    same(ember.addcdiv(ex, ea.float(), eb), torch.addcdiv(tx, ta.float(), tb))
+    raises_like(lambda: ember.addcdiv(ex.float(), ea, eb, value=2), lambda: torch.addcdiv(tx.float(), ta, tb, value=2))
+    raises_like(lambda: ember.addcdiv(ex, ea, eb), lambda: torch.addcdiv(tx, ta, tb))
+
+
+@pytest.mark.parametrize("args", [(0, 5.5), (0.5, 5), (0.5, 5.7, 1.5), (-2.5, 3.5, 0.7), (1, 10, 3), (0, 1, 0.3),
+                                  (10, 0, -2.5), (5.9,)])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int16", "float32", "float64", None])
+def test_arange_dtypes_and_fractional_args(args, dtype):
+    kw = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    kwt = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    try:
+        t = torch.arange(*args, **kwt)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            ember.arange(*args, **kw)
+        return
+    same(ember.arange(*args, **kw), t)
+
+
+@pytest.mark.parametrize("args", [(0, 10, 5), (0.5, 7.9, 4), (-2.7, 2.7, 7), (1, 2, 1), (0, 1, 0), (3, -3, 4),
+                                  (0, 255, 6), (-0.5, 0.5, 3)])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int8", "float32", "float64", None])
+def test_linspace_dtypes(args, dtype):
+    kw = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    kwt = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    try:
+        t = torch.linspace(*args, **kwt)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            ember.linspace(*args, **kw)
+        return
+    same(ember.linspace(*args, **kw), t, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("args", [(0, 3, 4), (0.5, 2.5, 3), (-1, 1, 5), (0, 2, 3, 2.0), (0.5, 3.5, 4, 3)])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float32", "float64", None])
+def test_logspace_dtypes(args, dtype):
+    kw = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+    kwt = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    same(ember.logspace(*args, **kw), torch.logspace(*args, **kwt), rtol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["sum", "prod", "amax", "amin", "mean", "argmax", "argmin", "max", "min", "std",
+                                "var", "logsumexp", "all", "any", "nansum", "norm"])
+@pytest.mark.parametrize("shape,dim", [((0, 3), 1), ((3, 0), 0), ((0, 3), -1), ((2, 0, 3), 2), ((0, 3), 0),
+                                       ((3, 0), 1), ((0,), 0)])
+def test_reductions_over_empty_tensors(op, shape, dim):
+    e = ember.zeros(shape)
+    t = torch.zeros(shape)
+    try:
+        r = getattr(torch, op)(t, dim)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            getattr(ember, op)(e, dim)
+        return
+    r_e = getattr(ember, op)(e, dim)
+    if isinstance(r, tuple):
+        same(r_e[0], r[0])
+        same(r_e[1], r[1])
+    else:
+        same(r_e, r)
+
+
+def test_reduction_dtypes_of_small_ints():
+    for dt in (np.uint8, np.int8, np.bool_, np.int16):
+        e, t = both([[1, 0], [1, 1]], dt)
+        for f in (lambda m, x: m.all(x), lambda m, x: m.any(x, 0), lambda m, x: m.prod(x), lambda m, x: m.sum(x, 1)):
+            same(f(ember, e), f(torch, t))
+
+
+def test_bool_inputs_unsupported_like_torch():
+    e, t = both([True, False], np.bool_)
+    for name in ("abs", "floor", "ceil", "trunc", "round", "neg", "relu", "frac", "argmax", "argmin"):
+        raises_like(lambda: getattr(ember, name)(e), lambda: getattr(torch, name)(t))
+    raises_like(lambda: e - e, lambda: t - t)
+    raises_like(lambda: e - ember.tensor([1, 2]), lambda: t - torch.tensor([1, 2]))
+    raises_like(lambda: ember.nanmean(e), lambda: torch.nanmean(t))
