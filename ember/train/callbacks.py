@@ -454,6 +454,20 @@ class TerminateOnNaN(Callback):
 
     def on_train_begin(self, logs=None):
         self._seen_step = getattr(self.trainer, "global_step", 0)
+        self._params = list(self.model.named_parameters()) if self.model is not None else []
+
+    def _bad_parameter(self):
+        """The first parameter holding NaN/inf, or None: one BLAS dot product per parameter (a sum of squares is
+        finite exactly when every value is, short of overflow, which the exact check then rules out)."""
+        from ..backend import np
+        for name, p in self._params:
+            a = p._data
+            if a.dtype.kind != "f" or not a.size:
+                continue
+            flat = a.reshape(-1)
+            if not np.isfinite(np.dot(flat, flat)) and not np.isfinite(a).all():
+                return name
+        return None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -466,7 +480,7 @@ class TerminateOnNaN(Callback):
             what = f"loss is {float(loss)}"
         elif self.check_weights and self.trainer is not None and self.trainer.global_step != self._seen_step:
             self._seen_step = self.trainer.global_step
-            bad = nonfinite_parameter(self.model)
+            bad = self._bad_parameter()
             if bad is not None:
                 what = f"parameter '{bad}' holds NaN or infinity after the optimizer step"
         if what is None:
