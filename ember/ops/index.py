@@ -725,7 +725,12 @@ def _order(x: Tensor, axis: int, descending: bool):
         return _np.zeros((), _np.int64)
     if descending:      # negate (stable sort keeps ties in their original order in both directions)
         a = -(a.astype(_np.int64) if a.dtype.kind in "bu" else a)
-    return _np.argsort(a, axis=axis, kind="stable").astype(_np.int64)
+    idx = _np.argsort(a, axis=axis, kind="stable").astype(_np.int64)
+    if descending and a.dtype.kind == "f" and _np.isnan(a).any():
+        # NaN is the largest value (PyTorch): move the NaNs, last after the stable sort, to the front in order
+        nan_last = ~_np.isnan(_np.take_along_axis(a, idx, axis))
+        idx = _np.take_along_axis(idx, _np.argsort(nan_last, axis=axis, kind="stable"), axis)
+    return idx
 
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> _SortResult:

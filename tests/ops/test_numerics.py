@@ -405,3 +405,17 @@ def test_bool_inputs_unsupported_like_torch():
     raises_like(lambda: e - e, lambda: t - t)
     raises_like(lambda: e - ember.tensor([1, 2]), lambda: t - torch.tensor([1, 2]))
     raises_like(lambda: ember.nanmean(e), lambda: torch.nanmean(t))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_topk_order_nan_as_largest(descending):
+    vals = [[3.0, NAN, -INF, 1.0, NAN, INF, -0.0, 0.0], [NAN, NAN, 2.0, 2.0, -1.0, INF, 5.0, NAN]]
+    e, t = both(vals, np.float32)
+    se, st = ember.sort(e, dim=1, descending=descending, stable=True), torch.sort(t, dim=1, descending=descending, stable=True)
+    same(se[0], st[0])
+    same(se[1], st[1])
+    same(ember.argsort(e, dim=1, descending=descending, stable=True), torch.argsort(t, dim=1, descending=descending, stable=True))
+    same(ember.sort(e, 0, descending=descending)[0], torch.sort(t, 0, descending=descending)[0])
+    for k in (1, 3, 8):
+        te, tt_ = ember.topk(e, k, 1, largest=descending), torch.topk(t, k, 1, largest=descending)
+        same(te[0], tt_[0])
