@@ -219,6 +219,7 @@ class Trainer:
         self.interrupt_signal: int | None = None   # signal.SIGINT or signal.SIGTERM after an interrupt
         self.diverged: dict | None = None          # set by TerminateOnNaN: epoch, batch, what, message
         self.interrupt_checkpoint: str | None = None
+        self.report_interrupts = True              # print what an interrupt did (False: the caller says it)
         self._fit_callbacks: list = []             # callbacks passed to the current fit(..., callbacks=[...])
         self._fit_completed = False
         self.config: dict = {}          # saved in checkpoints (the CLI puts the run's config here)
@@ -275,8 +276,11 @@ class Trainer:
                     if resume_from is not None:
                         break
         self._resuming = resume_from is not None
+        stopped = None
         if resume_from is not None:
-            self._restore(load_checkpoint(resume_from), loader)
+            ck = load_checkpoint(resume_from)
+            self._restore(ck, loader)
+            stopped = ck.get("stopped")        # the run had ended early (EarlyStopping): it stays ended
             target = epochs
         else:
             target = self.epoch + epochs
@@ -291,6 +295,8 @@ class Trainer:
             cb.set_params(params)
         self.stop_training, self.stop_reason, self.interrupted = False, None, False
         self.interrupt_signal, self.diverged, self._fit_completed = None, None, False
+        if stopped:
+            self.stop_training, self.stop_reason = True, str(stopped)
         self._interrupt_requested = False
         self.interrupt_checkpoint = self._interrupt_path(interrupt_checkpoint)
         old_handler = self._install_sigint()
@@ -568,6 +574,10 @@ class Trainer:
             "epoch": self.epoch, "batch": 0, "step": self.global_step,
             "rng": rng_state(self._loader), "epoch_rng": None, "running": None, "grads": None,
             "history": self.history.state_dict(), "callbacks": cb_states, "config": self.config,
+            # a callback ended training at this epoch boundary: a resume must not train on
+            "stopped": (self.stop_reason or "stopped") if (self.stop_training and not mid_epoch and not
+                                                           self._interrupt_requested and self.diverged is None)
+            else None,
         }
         if mid_epoch and self._pos is not None and self._pos["batch"] > 0:
             pos = self._pos
@@ -655,8 +665,9 @@ class Trainer:
             self._interrupt_requested = True
             self.interrupt_signal = signum
             name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
-            print(f"\nInterrupted ({name}): finishing the current batch and saving a checkpoint (Ctrl-C again to "
-                  f"abort without saving)", file=sys.stderr, flush=True)
+            if self.report_interrupts:
+                print(f"\nInterrupted ({name}): finishing the current batch and saving a checkpoint (Ctrl-C "
+                      f"again to abort without saving)", file=sys.stderr, flush=True)
         old = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
@@ -685,6 +696,7 @@ class Trainer:
                                 f"(continue with fit(..., resume_from={path!r}))")
         else:
             self.stop_reason = f"interrupted at epoch {self.epoch + 1} (no checkpoint saved)"
-        print(self.stop_reason, file=sys.stderr, flush=True)
+        if self.report_interrupts:
+            print(self.stop_reason, file=sys.stderr, flush=True)
         if raise_:
             raise _Interrupted

@@ -200,3 +200,19 @@ def test_plain_lines_during_long_epochs_with_an_eta():
     assert lines[2].startswith("Epoch 1/2 - ") and "ETA " in lines[2] and len(lines) == 6
     with pytest.raises(ValueError, match="log_every"):
         ProgressBar(log_every=0)
+
+
+def test_a_run_that_stopped_early_stays_stopped_when_resumed(tmp_path):
+    """Killed after EarlyStopping ended the run (its last checkpoint written), a resume trains no more: the same
+    weights and history as the run that was not killed."""
+    from ember.train import EarlyStopping
+    t, loader, val = _setup(lr=0.0, scheduler=False,
+                            callbacks=[EarlyStopping(monitor="loss", patience=1), ModelCheckpoint(tmp_path)])
+    h = t.fit(loader, val_data=val, epochs=6, verbose=0)
+    n = len(h)
+    assert n < 6 and t.stop_reason.startswith("EarlyStopping")
+    ref = _weights(t)
+    t, loader, val = _setup(lr=0.0, scheduler=False, callbacks=[EarlyStopping(monitor="loss", patience=1)])
+    h = t.fit(loader, val_data=val, epochs=6, verbose=0, resume_from=tmp_path / "last.safetensors")
+    assert len(h) == n and t.stop_reason.startswith("EarlyStopping")
+    _same(_weights(t), ref)
