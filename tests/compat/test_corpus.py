@@ -24,6 +24,8 @@ PROGRAMS = sorted(f for f in os.listdir(os.path.join(HERE, "programs")) if f.end
 # programs that fail today because of work owned by other issue-12 classes; strict=False so that they turn
 # into passes silently once that work lands
 XFAIL = {
+    "out_arguments.py": "out= and PyTorch's keyword names (matmul(input=, other=), sum(input=)) are issue 12 "
+                        "class 5 (signatures), not done yet",
 }
 
 
