@@ -22,7 +22,7 @@ from .ops import elementwise as _E
 from .ops import reduce as _R
 from .ops.linalg import (LinAlgError, inv, inv_ex, solve, solve_ex, det, slogdet, cholesky, cholesky_ex,  # noqa: F401
                          eigh, eigvalsh, svd, svdvals, qr, matmul, matrix_exp, _as_t, _float_input, _square, _mT, _diag_embed,
-                         _solve_is_vector)
+                         _solve_is_vector, _colmajor)
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "solve_ex", "det",
            "slogdet", "svd", "svdvals", "qr", "cholesky", "cholesky_ex", "eigh", "eigvalsh", "pinv", "lstsq",
@@ -276,7 +276,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> _LstsqResult:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-{1 if vec else 2}) "
                            f"(shapes {tuple(A.shape)} and {tuple(B.shape)})")
     rtol = rcond if rcond is not None and rcond > 0 else None
-    X = matmul(pinv(A, rtol=rtol), B.unsqueeze(-1) if vec else B)
+    X = _colmajor(matmul(pinv(A, rtol=rtol), B.unsqueeze(-1) if vec else B), max(m, n))   # PyTorch's layout
     if vec:
         X = X.squeeze(-1)
     dt = A._data.dtype
@@ -421,7 +421,11 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
         n = A._data.shape[-1]
         eye = Tensor._make(_np.eye(n, dtype=bool))
         T = _E.where(eye, 1.0, T)
-    return solve(T, B, left=left) if B._data.ndim >= 2 else solve(T, B.unsqueeze(-1), left=left).squeeze(-1)
+    if B._data.ndim < 2:
+        raise RuntimeError(f"linalg.solve_triangular: The input tensor B must have at least 2 dimensions, got "
+                           f"shape {tuple(B.shape)}")
+    X = solve(T, B, left=left)
+    return X if left else _colmajor(X)        # PyTorch's result is column-major either way
 
 
 def cond(A, p=None) -> Tensor:

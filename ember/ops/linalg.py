@@ -157,7 +157,9 @@ class Einsum(Function):
         ctx.eq = eq
         ctx.save_for_backward(*arrays)
         try:
-            return _np.asarray(_np.einsum(eq, *arrays, optimize=True))
+            out = _np.asarray(_np.einsum(eq, *arrays, optimize=True))
+            # a product of several operands is a fresh contiguous tensor in PyTorch (one operand may be a view)
+            return out.copy() if len(arrays) > 1 and not out.flags.c_contiguous else out
         except ValueError as e:
             raise RuntimeError(f"einsum(): equation '{eq}' with operands of shapes "
                                f"{[tuple(a.shape) for a in arrays]}: {e}") from None
@@ -424,6 +426,14 @@ def _tr(a):
     return _np.swapaxes(a, -1, -2)
 
 
+def _cm(a):
+    """The same values with each matrix (last two dims) column-major, the layout PyTorch's LAPACK-backed
+    results have (``stride() == (..., 1, rows)``)."""
+    if a.ndim < 2:
+        return a
+    return _tr(_np.ascontiguousarray(_tr(a)))
+
+
 def _mT(t):
     return t.transpose(-1, -2)
 
@@ -449,12 +459,35 @@ def _lapack(fn, op, what, a, *args):
                           f"(shape {tuple(a.shape)}).") from None
 
 
+class _Layout(Function):
+    """Identity on values that gives the result PyTorch's memory layout: ``rows=None`` makes each matrix
+    column-major; ``rows=r`` places it in a column-major buffer with ``r`` rows (LAPACK's least-squares
+    workspace, whose first rows hold the solution)."""
+
+    @staticmethod
+    def forward(ctx, a, rows=None):
+        if rows is None or a.ndim < 2:
+            return _cm(a)
+        buf = _np.zeros(a.shape[:-2] + (a.shape[-1], max(rows, a.shape[-2])), a.dtype)
+        view = _tr(buf)[..., :a.shape[-2], :]
+        view[...] = a
+        return view
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def _colmajor(t, rows=None):
+    return _Layout.apply(t, rows)
+
+
 class _Inv(Function):
     @staticmethod
     def forward(ctx, a):
         if a.shape[-1] == 0:
             return a.copy()
-        out = _lapack(_np.linalg.inv, "linalg.inv", "inversion", a)
+        out = _cm(_lapack(_np.linalg.inv, "linalg.inv", "inversion", a))
         ctx.save_for_backward(out)
         return out
 
@@ -515,7 +548,7 @@ class _Solve(Function):
         b2 = _np.broadcast_to(bb, batch + bb.shape[-2:])
         x = _lapack(_np.linalg.solve, "linalg.solve", "solve", a2, b2) if a.shape[-1] else \
             _np.zeros(batch + bb.shape[-2:], a.dtype)
-        x = x[..., 0] if vec else x
+        x = _cm(x[..., 0] if vec else x)
         ctx.vec = vec
         ctx.save_for_backward(a, x)
         return x
@@ -632,7 +665,7 @@ def logdet(A) -> Tensor:
 class _Cholesky(Function):
     @staticmethod
     def forward(ctx, a):
-        L = _lapack(_np.linalg.cholesky, "linalg.cholesky", "pd", a) if a.shape[-1] else a.copy()
+        L = _cm(_lapack(_np.linalg.cholesky, "linalg.cholesky", "pd", a)) if a.shape[-1] else a.copy()
         ctx.save_for_backward(L)
         return L
 
@@ -653,7 +686,7 @@ def cholesky(A, *, upper=False) -> Tensor:
     (``torch.linalg.cholesky``); only the lower triangle of ``A`` is read."""
     A = _square(A, "linalg.cholesky")
     L = _Cholesky.apply(A)
-    return _mT(L) if upper else L
+    return _colmajor(_mT(L)) if upper else L
 
 
 class _CholeskyEx(_NamedTuple):
@@ -697,7 +730,7 @@ class _Eigh(Function):
     @staticmethod
     def forward(ctx, a, uplo):
         w, v = _np.linalg.eigh(a, UPLO=uplo)
-        w, v = w.astype(a.dtype, copy=False), v.astype(a.dtype, copy=False)
+        w, v = w.astype(a.dtype, copy=False), _cm(v.astype(a.dtype, copy=False))
         ctx.save_for_backward(w, v)
         return w, v
 
@@ -760,7 +793,7 @@ class _SVD(Function):
             u, s, vh = u.copy(), _np.zeros(a.shape[:-2] + (k,), a.dtype), vh.copy()
         else:
             u, s, vh = _np.linalg.svd(a, full_matrices=full)
-            s = s.astype(a.dtype, copy=False)
+            u, s, vh = _cm(u), s.astype(a.dtype, copy=False), _cm(vh)
         ctx.full = full
         ctx.save_for_backward(a, u, s, vh)
         return u, s, vh
@@ -851,6 +884,7 @@ class _QR(Function):
             r = _np.zeros(a.shape[:-2] + (k, n), a.dtype)
         else:
             q, r = _np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+            q, r = _cm(q), _cm(r)
         ctx.save_for_backward(a, q, r)
         ctx.mode = mode
         if mode == "r":

@@ -215,3 +215,46 @@ def test_singular_values_of_slogdet_and_det():
     compare(lambda m, a: m.linalg.slogdet(a), [np.array([[1., 2], [2, 4]])], grad=False)
     compare(lambda m, a: m.logdet(a), [np.array([[0., 1], [1, 0]])], grad=False)   # det < 0: nan
     compare(lambda m, a: m.linalg.det(a), [np.zeros((2, 0, 0))])
+
+
+LAYOUT = {
+    "inv": lambda m, a, b: m.linalg.inv(a),
+    "inv_ex": lambda m, a, b: m.linalg.inv_ex(a).inverse,
+    "solve": lambda m, a, b: m.linalg.solve(a, b),
+    "solve_vec": lambda m, a, b: m.linalg.solve(a, b[..., 0]),
+    "solve_right": lambda m, a, b: m.linalg.solve(a, b.mT, left=False),
+    "solve_triangular": lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True),
+    "solve_triangular_right": lambda m, a, b: m.linalg.solve_triangular(a, b.mT, upper=False, left=False),
+    "cholesky": lambda m, a, b: m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype)),
+    "cholesky_upper": lambda m, a, b: m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype), upper=True),
+    "eigh": lambda m, a, b: m.linalg.eigh(a),
+    "svd": lambda m, a, b: m.linalg.svd(b),
+    "svd_reduced": lambda m, a, b: m.linalg.svd(b, full_matrices=False),
+    "svd_old": lambda m, a, b: m.svd(b),
+    "qr": lambda m, a, b: m.linalg.qr(b.mT),
+    "qr_complete": lambda m, a, b: m.linalg.qr(b, mode="complete"),
+    "lstsq": lambda m, a, b: m.linalg.lstsq(b, a).solution,
+    "lstsq_wide": lambda m, a, b: m.linalg.lstsq(b.mT, b[..., :2, :]).solution,
+    "lstsq_vec": lambda m, a, b: m.linalg.lstsq(b, a[..., 0]).solution,
+    "pinv": lambda m, a, b: m.linalg.pinv(b),
+    "matrix_power_neg": lambda m, a, b: m.linalg.matrix_power(a, -1),
+    "cholesky_solve": lambda m, a, b: m.cholesky_solve(b, m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype))),
+    "matrix_exp": lambda m, a, b: m.linalg.matrix_exp(a),
+    "einsum_mm": lambda m, a, b: m.einsum("...ij,...jk->...ik", a, b),
+    "einsum_transpose": lambda m, a, b: m.einsum("...ij->...ji", b),
+}
+
+
+@pytest.mark.parametrize("batch", [(), (2,)], ids=["2d", "batched"])
+@pytest.mark.parametrize("name", list(LAYOUT))
+def test_result_strides_match_torch(name, batch):
+    # PyTorch's LAPACK-backed results are column-major; einsum of several operands is contiguous
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(batch + (3, 3)), rng.standard_normal(batch + (3, 2))
+    fn = LAYOUT[name]
+    e = fn(ember, ember.tensor(a), ember.tensor(b))
+    t = fn(torch, torch.tensor(a), torch.tensor(b))
+    for eo, to in zip(e if isinstance(e, tuple) else (e,), t if isinstance(t, tuple) else (t,)):
+        assert tuple(eo.shape) == tuple(to.shape)
+        assert eo.stride() == to.stride(), f"{name}: stride {eo.stride()} vs torch {to.stride()}"
+        assert eo.is_contiguous() == to.is_contiguous()
