@@ -149,6 +149,16 @@ def _check_sizes(cfg: dict, weights: dict, path: str) -> None:
 
     for key, v in cfg["model"].items():
         check(f"model.{key}", v)
+    for i, m in enumerate(cfg.get("metrics") or []):       # e.g. {name = "confusion_matrix", num_classes = ...}
+        for key, v in (m.items() if isinstance(m, dict) else ()):
+            check(f"metrics[{i}].{key}", v)
+    for key, v in cfg["data"].items():                      # the evaluation data is built from these
+        if key == "n_samples":
+            if isinstance(v, int) and v > 10_000_000:
+                raise CLIError(f"{path}: the saved config's data.n_samples = {v} is beyond what ember generates "
+                               f"(10,000,000); the file is corrupt or crafted")
+        elif key not in ("path", "root", "seed"):
+            check(f"data.{key}", v)
     info = cfg.get("data_info")
     if info is not None:
         if not isinstance(info, dict):
@@ -183,7 +193,7 @@ def _check_spec(spec, path: str):
     return spec
 
 
-def _saved_config(ck: dict, path: str, model_code: str | None, data: dict | None = None) -> dict:
+def _saved_config(ck: dict, path: str, model_code: str | None, data: dict | None = None, weights=None) -> dict:
     """The checkpoint's run config, re-checked against the fixed tables as if a config had been given; its
     model name must be in ember's registry unless the user named the code with ``--model-code``.  ``data``
     replaces the saved data section (``evaluate --data``).  Nothing here imports or downloads anything."""
@@ -207,6 +217,7 @@ def _saved_config(ck: dict, path: str, model_code: str | None, data: dict | None
             resolve_model(name)
         except (ValueError, TypeError) as e:
             raise CLIError(f"{path}: {e}") from None
+    _check_sizes(cfg, weights if weights is not None else _weights(ck, path), path)     # before building anything
     user = {k: v for k, v in cfg.items() if k in TOP_KEYS}
     d = dict(cfg["data"] if data is None else data)
     d.pop("download", None)                 # a file never makes ember download
@@ -228,9 +239,8 @@ def _load_run(path: str, model_code: str | None = None, data: dict | None = None
         raise CLIError(str(e)) from None
     except (OSError, RecursionError, MemoryError) as e:
         raise CLIError(f"cannot load '{path}': {type(e).__name__}: {e}") from None
-    cfg = _saved_config(ck, path, model_code, data)
     weights = _weights(ck, path)
-    _check_sizes(cfg, weights, path)
+    cfg = _saved_config(ck, path, model_code, data, weights)
     cfg["input_spec"] = _check_spec(cfg.get("input_spec"), path)
     info = cfg.get("data_info")
     if not isinstance(info, dict):      # checkpoints from before data_info was saved
@@ -742,6 +752,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("ember: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MemoryError as e:
+        print(f"ember: error: not enough memory ({_one_line(e) or 'MemoryError'}); use smaller sizes", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as e:  # noqa: BLE001 - bad files surface as one line, not a traceback
         from ..io import CheckpointError
         if isinstance(e, (CheckpointError, FileNotFoundError)):
