@@ -294,3 +294,16 @@ def test_resume_errors_are_one_line(tmp_path, capsys):
     code, out, err = _run(["train", str(cfg), "--resume", str(tmp_path / "other")], capsys)  # with CONFIG: starts
     assert code == 0, err
     assert (tmp_path / "other" / "checkpoint.safetensors").exists()
+
+
+def test_nonfinite_weights_the_step_checks_missed_are_never_the_result(tmp_path, capsys, monkeypatch):
+    real_fit = Trainer.fit
+
+    def fit_then_poison(self, *a, **k):
+        h = real_fit(self, *a, **k)
+        next(iter(self.model.parameters()))._data[...] = np.nan      # e.g. a buffer or a hand-made update
+        return h
+    monkeypatch.setattr(Trainer, "fit", fit_then_poison)
+    code, out, err = _run(["train", str(_config(tmp_path, epochs=1))], capsys)
+    assert code == 3 and err.count("\n") == 1 and "NaN or infinity" in err, err
+    assert not (_only_run(tmp_path) / "checkpoint.safetensors").exists() and "test accuracy" not in out

@@ -301,6 +301,7 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
     from ..data import DataLoader
     from ..metrics import ConfusionMatrix
     from ..train import Trainer, TerminateOnNaN, EarlyStopping, ModelCheckpoint
+    from ..train.callbacks import nonfinite_parameter
     t_start = time.perf_counter()
     resume_dir, resume_from = _resume_target(resume)
     ember.manual_seed(cfg["seed"])
@@ -395,6 +396,11 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
             f" or stronger gradient clipping (grad_clip is {cfg['grad_clip']:g})"
         return _fail(f"training diverged at epoch {d['epoch']}, batch {d['batch']} ({d['what']}); "
                      f"{_kept(run_dir)}, no result was saved; {hint}", EXIT_DIVERGED)
+    bad = nonfinite_parameter(model)
+    if bad is not None:             # (TerminateOnNaN watches every step; this guards what it cannot see)
+        return _fail(f"training diverged: '{bad}' holds NaN or infinity after the last epoch; {_kept(run_dir)}, no "
+                     f"result was saved; try a lower learning rate or gradient clipping (grad_clip = 1.0)",
+                     EXIT_DIVERGED)
     # --- results first, then the files: a full disk must not cost the test results ---
     test_loader = DataLoader(test_ds, batch_size=256)
     if classify:
