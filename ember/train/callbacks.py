@@ -450,6 +450,7 @@ class TerminateOnNaN(Callback):
         self.check_weights, self.verbose = check_weights, verbose
         self.message = None
         self._epoch = 0
+        self._last_batch = -1
         self._seen_step = None
 
     def on_train_begin(self, logs=None):
@@ -472,7 +473,25 @@ class TerminateOnNaN(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
+    def on_epoch_end(self, epoch, logs=None):
+        # once per epoch, before checkpoints are written: buffers too (BatchNorm statistics), which no
+        # optimizer step touches
+        if self.check_weights and self.trainer is not None and self.trainer.diverged is None:
+            bad = nonfinite_parameter(self.model)
+            if bad is not None:
+                self._stop(f"'{bad}' holds NaN or infinity at the end of the epoch", self._last_batch)
+
+    def _stop(self, what: str, batch: int) -> None:
+        self.message = f"TerminateOnNaN: {what} at epoch {self._epoch + 1}, batch {batch + 1}; stopping training"
+        if self.verbose:
+            print(self.message, file=sys.stderr)
+        self.trainer.stop_training = True
+        self.trainer.stop_reason = self.message
+        self.trainer.diverged = {"epoch": self._epoch + 1, "batch": batch + 1, "what": what,
+                                 "message": self.message}
+
     def on_batch_end(self, batch, logs=None):
+        self._last_batch = batch
         logs = logs or {}
         loss = logs.get("batch_loss", logs.get("loss"))
         what = None
@@ -483,15 +502,8 @@ class TerminateOnNaN(Callback):
             bad = self._bad_parameter()
             if bad is not None:
                 what = f"parameter '{bad}' holds NaN or infinity after the optimizer step"
-        if what is None:
-            return
-        self.message = f"TerminateOnNaN: {what} at epoch {self._epoch + 1}, batch {batch + 1}; stopping training"
-        if self.verbose:
-            print(self.message, file=sys.stderr)
-        self.trainer.stop_training = True
-        self.trainer.stop_reason = self.message
-        self.trainer.diverged = {"epoch": self._epoch + 1, "batch": batch + 1, "what": what,
-                                 "message": self.message}
+        if what is not None:
+            self._stop(what, batch)
 
 
 def _fmt(v) -> str:

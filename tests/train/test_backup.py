@@ -216,3 +216,21 @@ def test_a_run_that_stopped_early_stays_stopped_when_resumed(tmp_path):
     h = t.fit(loader, val_data=val, epochs=6, verbose=0, resume_from=tmp_path / "last.safetensors")
     assert len(h) == n and t.stop_reason.startswith("EarlyStopping")
     _same(_weights(t), ref)
+
+
+def test_a_nonfinite_buffer_stops_at_the_epoch_end_before_checkpoints(tmp_path):
+    ember.manual_seed(0)
+    x, y = ember.randn(32, 4), ember.randint(0, 2, (32,))
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))
+
+    class Poison(Callback):
+        def on_batch_end(self, batch, logs=None):
+            if batch == 1:
+                model[1].running_var._data[0] = np.nan        # no optimizer step touches a buffer
+
+    t = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.1),
+                callbacks=[TerminateOnNaN(verbose=0), ModelCheckpoint(tmp_path, monitor="loss"), Poison()])
+    t.fit(DataLoader(TensorDataset(x, y), batch_size=8), epochs=3, verbose=0)
+    assert t.diverged is not None and "running_var" in t.diverged["what"]
+    assert t.diverged["epoch"] == 1 and t.diverged["batch"] == 4
+    assert not (tmp_path / "last.safetensors").exists()           # nothing non-finite was written
