@@ -202,8 +202,8 @@ def _is_bool_tensor(x):
 
 def sub(a, b, alpha=1):
     """``a - alpha * b`` with broadcasting (``torch.sub``)."""
-    if _is_bool_tensor(a) or _is_bool_tensor(b):
-        two = _is_bool_tensor(a) and (_is_bool_tensor(b) or isinstance(b, bool))
+    if _is_bool_tensor(a) or _is_bool_tensor(b) or isinstance(a, bool) or isinstance(b, bool):
+        two = (_is_bool_tensor(a) or isinstance(a, bool)) and (_is_bool_tensor(b) or isinstance(b, bool))
         raise _dt.DtypeRuntimeError(
             f"sub: subtraction, the `-` operator, with {'two bool tensors' if two else 'a bool tensor'} is not "
             f"supported; use logical_xor() (or ~ / logical_not() to invert a bool tensor)")
@@ -348,7 +348,7 @@ class PowScalar(Function):
             return a * a
         if e == 0.5:
             return _np.sqrt(a)
-        if e == -0.5:                # PyTorch computes rsqrt: (-0.0) ** -0.5 = -inf
+        if e == -0.5 and a.dtype.itemsize >= 4:     # PyTorch computes rsqrt: (-0.0) ** -0.5 = -inf
             return _np.asarray(1.0 / _np.sqrt(a), a.dtype)
         return a ** e
 

@@ -429,6 +429,8 @@ class CumSum(Function):
         ctx.axis = axis
         if a.ndim == 0:
             return a.astype(a.dtype if a.dtype.kind == "f" else _np.int64)
+        if a.dtype == _np.float16:      # accumulated in float32, as PyTorch
+            return _np.cumsum(a, axis=axis, dtype=_np.float32).astype(_np.float16)
         return _np.cumsum(a, axis=axis, dtype=a.dtype if a.dtype.kind == "f" else _np.int64)
 
     @staticmethod
@@ -448,7 +450,12 @@ class CumProd(Function):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
-        out = _np.cumprod(a, axis=axis) if a.ndim else a.copy()
+        if a.ndim == 0:
+            out = a.copy()
+        elif a.dtype == _np.float16:    # accumulated in float32, as PyTorch
+            out = _np.cumprod(a, axis=axis, dtype=_np.float32).astype(_np.float16)
+        else:
+            out = _np.cumprod(a, axis=axis)
         ctx.save_for_backward(a, out)
         return out
 
@@ -506,12 +513,16 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
     if p == 1:
         return sum(E.abs(x), axes, keepdim)
     if p == 0:
-        return sum(E.sign(E.abs(x)), axes, keepdim)      # counts nonzeros; differentiable with zero grad
+        return sum(_NonZero.apply(x), axes, keepdim)     # counts nonzeros (NaN counts); zero gradient
     if p == "nuc":
         raise NotImplementedError("norm: the nuclear norm is not implemented; use p=2/'fro', 1, inf or a number")
     if not isinstance(p, (int, float)) or isinstance(p, bool):
         raise ValueError(f"norm: p must be a number, 'fro', inf or -inf, got {p!r}")
     return E.pow(sum(E.pow(E.abs(x), p), axes, keepdim), 1.0 / p)
+
+
+class _NonZero(E._ZeroGradUnary):
+    fn = staticmethod(lambda a: _np.asarray(a != 0).astype(a.dtype))
 
 
 class _SafeSqrt(Function):
@@ -606,21 +617,34 @@ def _softmax_dim(x, dim, op):
     return _wrap_dim(int(dim), x._data.ndim, op)
 
 
+def _softmax_input(x, dtype, op):
+    if dtype is not None:
+        return x.to(dtype)
+    if x._data.dtype.kind != "f":
+        if x._data.size == 0:           # PyTorch returns an empty tensor of the input's dtype
+            return None
+        raise _dt.DtypeNotImplementedError(f"{op}: not implemented for {x.dtype} inputs; pass dtype= or convert "
+                                           f"with .float() first")
+    return x
+
+
 def softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, one stable op (max-shifted: no overflow at inputs of 1e4)."""
-    if dtype is not None:
-        x = x.to(dtype)
-    if x._data.dtype.kind != "f":
-        x = x.float()
+    xf = _softmax_input(x, dtype, "softmax")
+    if xf is None:
+        _softmax_dim(x, dim, "softmax")
+        return x.clone()
+    x = xf
     return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
 
 
 def log_softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
     """log(softmax(x)) along ``dim``, one stable op."""
-    if dtype is not None:
-        x = x.to(dtype)
-    if x._data.dtype.kind != "f":
-        x = x.float()
+    xf = _softmax_input(x, dtype, "log_softmax")
+    if xf is None:
+        _softmax_dim(x, dim, "log_softmax")
+        return x.clone()
+    x = xf
     return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
 
 

@@ -419,3 +419,35 @@ def test_sort_topk_order_nan_as_largest(descending):
     for k in (1, 3, 8):
         te, tt_ = ember.topk(e, k, 1, largest=descending), torch.topk(t, k, 1, largest=descending)
         same(te[0], tt_[0])
+
+
+def test_norm_p0_counts_nan_and_inf_as_nonzero():
+    vals = [[0.0, NAN, INF, -0.0, 2.0], [1.0, 0.0, 0.0, 0.0, -INF]]
+    e, t = both(vals, np.float32)
+    same(ember.norm(e, 0), torch.norm(t, 0))
+    same(ember.norm(e, 0, dim=1), torch.norm(t, 0, dim=1))
+    ge, gt = grads(lambda m, x: m.norm(x, 0, dim=1), [[0.0, 1.5, -2.0], [3.0, 0.0, 0.0]])
+    assert gt[0] is None and (ge[0] is None or not ge[0].any())      # torch: no gradient at all
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_ints_like_torch(name):
+    e, t = both([[1, 2], [3, 4]], np.int64)
+    raises_like(lambda: getattr(ember, name)(e, 1), lambda: getattr(torch, name)(t, 1))
+    same(getattr(ember, name)(e, 1, dtype=ember.float64), getattr(torch, name)(t, 1, dtype=torch.float64))
+    e0, t0 = both(np.zeros((0, 3)), np.int32)
+    same(getattr(ember, name)(e0, 1), getattr(torch, name)(t0, 1))
+
+
+def test_float16_cumsum_cumprod_accumulate_in_float32():
+    e, t = both([1e4, 100.0, 0.0, -0.0, 1.0, 60000.0, 60000.0, -60000.0], np.float16)
+    same(ember.cumprod(e, 0), torch.cumprod(t, 0))
+    same(ember.cumsum(e, 0), torch.cumsum(t, 0))
+    e, t = both([0.1] * 3000, np.float16)
+    same(ember.cumsum(e, 0), torch.cumsum(t, 0), rtol=1e-3)
+
+
+def test_sub_with_python_bool_raises_like_torch():
+    e, t = both([1, 2], np.uint8)
+    raises_like(lambda: e - True, lambda: t - True)
+    raises_like(lambda: False - e, lambda: False - t)
