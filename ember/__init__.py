@@ -112,3 +112,50 @@ def set_default_device(device) -> None:
 
 def get_default_device():
     return device("cpu")
+from . import amp, mps, xpu, distributed, jit, version  # noqa: E402,F401
+from .amp import autocast  # noqa: E402,F401
+
+_DETERMINISTIC = [False]
+_MATMUL_PRECISION = ["highest"]
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted: ember's kernels are deterministic already (NumPy on the CPU)."""
+    _DETERMINISTIC[0] = True if mode else False     # (`bool` is ember.bool, the dtype, in this module)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _DETERMINISTIC[0]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted and recorded ("highest", "high", "medium"); ember's float32 matmul is NumPy's, always full
+    precision."""
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"set_float32_matmul_precision: expected 'highest', 'high' or 'medium', got "
+                           f"{precision!r}")
+    _MATMUL_PRECISION[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _MATMUL_PRECISION[0]
+
+
+def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None, options=None,
+            disable: bool = False):
+    """``torch.compile``: ember runs eagerly, so the model or function comes back unchanged (as a decorator
+    too); results equal the uncompiled ones."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+def set_default_tensor_type(t) -> None:
+    """Deprecated PyTorch API: ``set_default_tensor_type(torch.DoubleTensor)`` sets the default dtype."""
+    from .tensor import _LegacyType
+    if isinstance(t, str):
+        from .tensor import _TYPE_FROM_NAME
+        t = _TYPE_FROM_NAME[t]
+        set_default_dtype(t)
+        return
+    set_default_dtype(t._dtype if isinstance(t, type) and issubclass(t, _LegacyType) else t)

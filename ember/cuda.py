@@ -170,49 +170,18 @@ def stream(stream=None):
 
 
 class _Amp:
-    """``torch.cuda.amp``: ``autocast`` (disabled, as PyTorch warns and disables it without CUDA) and a
-    ``GradScaler`` that passes values through."""
+    """``torch.cuda.amp``: ``autocast`` and ``GradScaler`` from ``ember.amp`` (accepted, no dtype changes;
+    the scaler is the disabled pass-through PyTorch gives without CUDA)."""
 
-    class autocast(_contextlib.ContextDecorator):
-        def __init__(self, enabled: bool = True, dtype=None, cache_enabled=None) -> None:
-            pass
+    @property
+    def autocast(self):
+        from .amp import _cuda_autocast
+        return _cuda_autocast
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    class GradScaler:
-        """A disabled scaler (what PyTorch's becomes without CUDA): ``scale`` returns its input,
-        ``step`` calls ``optimizer.step()``."""
-
-        def __init__(self, *args, enabled: bool = True, **kwargs) -> None:
-            self._enabled = False
-
-        def scale(self, outputs):
-            return outputs
-
-        def unscale_(self, optimizer) -> None:
-            pass
-
-        def step(self, optimizer, *args, **kwargs):
-            return optimizer.step(*args, **kwargs)
-
-        def update(self, new_scale=None) -> None:
-            pass
-
-        def get_scale(self) -> float:
-            return 1.0
-
-        def is_enabled(self) -> bool:
-            return False
-
-        def state_dict(self) -> dict:
-            return {}
-
-        def load_state_dict(self, state_dict) -> None:
-            pass
+    @property
+    def GradScaler(self):
+        from .amp import GradScaler
+        return GradScaler
 
 
 amp = _Amp()

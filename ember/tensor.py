@@ -372,6 +372,14 @@ class Tensor:
         self.__dict__["_shared"] = True
         return self
 
+    def pin_memory(self, device=None) -> "Tensor":
+        """Page-locked memory is for copies to an accelerator; as PyTorch without one, this raises."""
+        raise RuntimeError("pin_memory: cannot access an accelerator device when none is available (ember runs "
+                           "on 'cpu'; pinned memory only speeds up copies to a GPU)")
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
     def is_shared(self) -> bool:
         from .multiprocessing._shm import shared_owner
         return bool(self.__dict__.get("_shared")) and shared_owner(self._data) is not None

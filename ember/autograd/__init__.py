@@ -27,3 +27,34 @@ class Variable(metaclass=_VariableMeta):
         if requires_grad:
             t.requires_grad_(True)
         return t
+
+
+class detect_anomaly:
+    """``torch.autograd.detect_anomaly``: accepted as a context manager/decorator.  ember does not record
+    forward tracebacks; a NaN produced in backward is not reported specially."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class set_detect_anomaly(detect_anomaly):
+    """``torch.autograd.set_detect_anomaly(mode)``: accepted (see ``detect_anomaly``)."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        super().__init__(check_nan)
+        self.mode = bool(mode)

@@ -125,3 +125,40 @@ def test_multiprocessing_spawn_runs_fn_with_index():
     mp.spawn(spawned, args=(shared,), nprocs=2)
     assert shared.tolist() == [1.0, 2.0, 0.0]
     assert {"Process", "Queue", "Pool", "get_context", "set_start_method", "spawn"} <= set(dir(mp))
+
+
+def test_more_platform_namespaces_answer_as_cpu_only_torch():
+    for lib in (ember, torch):
+        assert lib.version.cuda is None
+        assert lib.mps.device_count() == 0 and lib.xpu.is_available() is False
+        assert lib.compile(len) is len or callable(lib.compile(len))
+        lib.use_deterministic_algorithms(True)
+        assert lib.are_deterministic_algorithms_enabled() is True
+        lib.use_deterministic_algorithms(False)
+        lib.set_float32_matmul_precision("high")
+        assert lib.get_float32_matmul_precision() == "high"
+        lib.set_float32_matmul_precision("highest")
+        with lib.autograd.set_detect_anomaly(True):
+            pass
+        assert lib.ones(2).is_pinned() is False
+        with pytest.raises(RuntimeError, match="(?i)accelerator device when none is available"):
+            lib.ones(2).pin_memory()
+    assert ember.distributed.is_available() is False and ember.distributed.is_initialized() is False
+    with pytest.raises(RuntimeError, match="no distributed process groups"):
+        ember.distributed.init_process_group("gloo")
+    # the disabled scaler and autocast: a training step gives the plain float32 result
+    lin = nn.Linear(2, 1)
+    opt = ember.optim.SGD(lin.parameters(), lr=0.1)
+    scaler = ember.amp.GradScaler()
+    before = lin.weight.detach().clone()
+    with ember.autocast("cpu", dtype=ember.float16):
+        loss = lin(ember.ones(1, 2)).sum()
+    assert loss.dtype == ember.float32
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+    assert np.allclose((before - lin.weight.detach()).numpy(), 0.1)
+    assert ember.cuda.amp.GradScaler is ember.amp.GradScaler
+    assert ember.jit.script(lin) is lin
+    with pytest.raises(NotImplementedError, match="TorchScript"):
+        ember.jit.save(lin, "x.pt")
