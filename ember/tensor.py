@@ -538,9 +538,10 @@ class Tensor:
                                    f"view and is being modified in place; it is one of several views returned by "
                                    f"one function, which (as in PyTorch) does not allow its outputs to be modified "
                                    f"in place in a graph: use an out-of-place op, or .clone() the piece first")
-            if vw[1] is not None:
+            base = self._base
+            if _view_fns_known(self):
                 return self._inplace_on_view(vw, op, *args, **kwargs)
-            if vw[0]._rg:
+            if base._rg:
                 raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: a view was created in no_grad mode "
                                    f"and is being modified in place with grad mode enabled; this is ambiguous and "
                                    f"forbidden (as in PyTorch): create the view and modify it both inside or both "
@@ -570,6 +571,7 @@ class Tensor:
                                f"{tuple(res.shape)} doesn't match the destination of shape {tuple(self.shape)}")
         _check_inplace_cast(res._data.dtype, self._data.dtype, op)
         if res._data is not self._data:
+            _check_overlap(self, getattr(op, "__name__", "op"))
             if not self._data.flags.writeable:
                 raise RuntimeError("in-place operation on a read-only tensor (an expand()/broadcast_to() view); "
                                    "clone() it first")
@@ -580,31 +582,53 @@ class Tensor:
             self._oi = res._oi
             self._rg = res._rg
             if res.grad_fn is not None:
-                # the node's saved output (if any) is now this tensor's memory at the new version
+                # the node's saved output (if any) is now this tensor's memory at the new version: a later
+                # in-place write to this tensor (or a view of it) must make that backward refuse, as in PyTorch
+                box = res._version
                 res._version = self._version
+                for sv in res.grad_fn._saved:
+                    if type(sv) is _Saved and sv.version_box is box:
+                        sv.version_box, sv.version = self._version, self._version[0]
         return self
 
     def _inplace_on_view(self, view, op, *args, **kwargs) -> "Tensor":
-        """In-place op on a view in a graph (PyTorch's CopySlices): rewrite the base as "base with the view's
-        region replaced by op(view)", then re-derive this view from the new base, so both histories are right."""
-        base, fn = view[0], view[1]
+        """In-place op on a view in a graph (PyTorch's CopySlices): rewrite the root base as "base with the
+        view's region replaced by op(view)", then re-derive this view from the new base, so both histories are
+        right.  The region is located through the whole chain of views from the root (an intermediate view may
+        overlap itself, e.g. an expand, while this one does not)."""
+        root, fns = self, []
+        while root._vw is not None:
+            fns.append(root._vw[1])
+            root = root._vw[0]
+        fns.reverse()
         name = getattr(op, "__name__", "op")
 
+        def chain(b):
+            for f in fns:
+                b = f(b)
+            return b
+
         def whole(b, *a, **kw):
-            r = op(fn(b), *a, **kw)
+            r = op(chain(b), *a, **kw)
+            if r.grad_fn is not None:       # a saved output of op is the view's memory once written back
+                box = r._version
+                for sv in r.grad_fn._saved:
+                    if type(sv) is _Saved and sv.version_box is box:
+                        sv.version_box, sv.version = root._version, root._version[0] + 1   # after the write
             if tuple(r.shape) != tuple(self.shape):
                 raise RuntimeError(f"in-place {name}_: the result of shape {tuple(r.shape)} doesn't match the "
                                    f"destination of shape {tuple(self.shape)}")
             _check_inplace_cast(r._data.dtype, b._data.dtype, op)
             with _NoGradCtx():     # the flat positions of the view inside the base
-                ids = fn(Tensor._make(xp.arange(b._data.size).reshape(b._data.shape)))._data.reshape(-1)
+                ids = chain(Tensor._make(xp.arange(b._data.size).reshape(b._data.shape)))._data.reshape(-1)
             from .ops.index import IndexPut
             flat = IndexPut.apply(b.reshape(-1), _ops.cast(r, b.dtype).reshape(-1), (ids,), False)
             return flat.reshape(b._data.shape)
 
         whole.__name__ = name
-        base._inplace(whole, *args, **kwargs)
-        nv = fn(base)
+        _check_overlap(self, name)
+        root._inplace(whole, *args, **kwargs)
+        nv = chain(root)
         self.grad_fn, self._oi, self._rg = nv.grad_fn, nv._oi, nv._rg
         view[2] = self._version[0]
         return self
@@ -696,6 +720,7 @@ class Tensor:
         if _grad.enabled and self._rg and self.grad_fn is None:
             self._inplace(_ops.mul, 0)   # raises the leaf error
         arr = src._data if isinstance(src, Tensor) else _to_array(src, None)
+        _check_overlap(self, "copy")
         try:
             xp.copyto(self._data, xp.broadcast_to(arr, self._data.shape), casting="unsafe")
         except ValueError:
@@ -727,6 +752,7 @@ class Tensor:
         return self._fill_random(rng_of(generator).integers(low, high, self._data.shape))
 
     def _fill_random(self, arr):
+        _check_overlap(self, "random fill")
         self._data[...] = arr
         self._version[0] += 1
         return self
@@ -872,6 +898,24 @@ class Tensor:
         return self.T
 
     mH = mT
+
+
+def _view_fns_known(t: Tensor) -> bool:
+    """Whether every view from the root base to ``t`` was made in grad mode (so it can be replayed)."""
+    while t._vw is not None:
+        if t._vw[1] is None:
+            return False
+        t = t._vw[0]
+    return True
+
+
+def _check_overlap(t: Tensor, name: str) -> None:
+    """PyTorch refuses to write in place to a tensor whose elements share memory (an expand)."""
+    a = t._data
+    if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        raise RuntimeError(f"in-place {name}_: unsupported operation: more than one element of the written-to "
+                           f"tensor (shape {tuple(a.shape)}, strides {t.stride()}) refers to a single memory "
+                           f"location (an expand()ed tensor); clone() it before writing")
 
 
 def _refresh_view(t: Tensor) -> None:
@@ -1241,6 +1285,7 @@ _TYPE_FROM_NAME.update({v.replace("ember.", "torch."): k for k, v in _TYPE_NAMES
 
 from .autograd import function as _function  # noqa: E402
 from .autograd.function import AccumulateGrad as _AccumulateGrad  # noqa: E402
+from .autograd.function import _Saved  # noqa: E402
 
 _function.Tensor = Tensor
 _function._refresh_view = _refresh_view

@@ -337,3 +337,83 @@ def test_select_and_errors():
     compare(lambda m, x: x.select(1, -1) * 2, [(3, 4)])
     with pytest.raises(IndexError, match=r"select.*out of range"):
         ember.zeros(3, 4).select(1, 4)
+
+
+# -- overlapping memory, saved outputs of in-place ops ------------------------------------------------------------------
+def test_expand_slices_are_writable_but_overlapping_writes_raise():
+    for m in (ember, torch):
+        a = m.ones(3, 3, requires_grad=True)
+        x = a * 1.0
+        x.expand(2, 3, 3)[0][...] = 3.0           # the slice [0] does not overlap itself
+        assert x.tolist() == [[3.0] * 3] * 3
+        y = m.ones(3, 3)
+        y.expand(2, 3, 3)[1].mul_(5)
+        assert y.tolist() == [[5.0] * 3] * 3
+        for write in (lambda t: t.add_(1), lambda t: t.copy_(m.zeros(3, 3)), lambda t: t.uniform_()):
+            with pytest.raises(RuntimeError, match="single memory location"):
+                write(m.ones(1, 3).expand(3, 3))
+
+
+@pytest.mark.parametrize("second", [lambda x, v: x.mul_(2), lambda x, v: v.sub_(1), lambda x, v: x[0].zero_()])
+def test_saved_output_of_inplace_op_is_version_checked(second):
+    for m in (ember, torch):
+        a = m.randn(3, 4, requires_grad=True)
+        x = a * 1.0
+        v = x.narrow(1, 1, 2)
+        v.exp_()                    # Exp saves its output: v's memory
+        second(x, v)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            x.sum().backward()
+        b = m.randn(3, requires_grad=True)
+        y = b * 1.0
+        y.exp_()
+        second(y.unsqueeze(0), y)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+_VIEWS = [lambda x: x[1:], lambda x: x[0], lambda x: x.t() if x.dim() == 2 else x.unsqueeze(0),
+          lambda x: x.unsqueeze(-1), lambda x: x.narrow(-1, 0, max(1, x.shape[-1] - 1)),
+          lambda x: x.diagonal() if x.dim() >= 2 else x[None], lambda x: x.unfold(-1, 1, 1),
+          lambda x: x.transpose(0, -1), lambda x: x[..., ::2], lambda x: x.select(0, -1),
+          lambda x: x.expand(2, *x.shape)[0]]
+_INPLACE = [lambda v, w: v.mul_(2.5), lambda v, w: v.add_(w.sum()), lambda v, w: v.sub_(1.0),
+            lambda v, w: v.copy_(w.sum().expand(v.shape) * 0.5), lambda v, w: v.exp_(),
+            lambda v, w: v.__setitem__(..., 3.0), lambda v, w: v.clamp_(min=0.1)]
+
+
+def _chain(m, seed, data):
+    import random
+    rnd = random.Random(seed)
+    a = m.tensor(data.copy(), requires_grad=True)
+    b = m.tensor(data.copy() * 0.3, requires_grad=True)
+    x = a * 1.0 + b
+    tensors, outs = [x], []
+    for _ in range(rnd.randint(1, 6)):
+        src = tensors[rnd.randrange(len(tensors))]
+        if rnd.random() < 0.55:
+            f = _VIEWS[rnd.randrange(len(_VIEWS))]
+            if src.dim() == 0:
+                continue
+            tensors.append(f(src))
+        else:
+            _INPLACE[rnd.randrange(len(_INPLACE))](src, b)
+        if rnd.random() < 0.3:
+            outs.append(tensors[rnd.randrange(len(tensors))])
+    outs += [tensors[rnd.randrange(len(tensors))], x]
+    try:
+        sum((o * (i + 1)).sum() for i, o in enumerate(outs)).backward()
+    except RuntimeError as e:
+        return "raised: " + ("inplace" if "inplace" in str(e) else str(e))
+    return [o.detach().numpy().copy() for o in outs] + [a.grad.numpy().copy(), b.grad.numpy().copy()]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_view_and_inplace_chains_match_torch(seed):
+    data = np.random.default_rng(seed).standard_normal([(3, 4), (4,), (2, 3, 4), (3, 3)][seed % 4])
+    rt, re_ = _chain(torch, seed, data), _chain(ember, seed, data)
+    if isinstance(rt, str) or isinstance(re_, str):
+        assert rt == re_
+        return
+    for p, q in zip(rt, re_):
+        np.testing.assert_allclose(q, p, atol=1e-9)

@@ -226,7 +226,11 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 class Expand(Function):
     @staticmethod
     def forward(ctx, a, shape):
-        return _np.broadcast_to(a, shape)
+        # a writable view with stride 0 on the broadcast dims (PyTorch lets one write to a non-overlapping
+        # slice of an expanded tensor; writes to the overlapping whole are refused by the in-place checks)
+        lead = len(shape) - a.ndim
+        st = [0] * lead + [0 if (n == 1 and t != 1) else s for n, t, s in zip(a.shape, shape[lead:], a.strides)]
+        return _np.lib.stride_tricks.as_strided(a, shape, st, writeable=a.flags.writeable)
 
     @staticmethod
     def backward(ctx, g):
