@@ -156,9 +156,12 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
         return out
     if ord in (1, -1, float("inf"), float("-inf")):
         sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
-        if A._data.shape[red_dim] == 0:
-            raise RuntimeError(f"{op}: The ord={ord} norm is not defined for an empty matrix of shape "
-                               f"{tuple(A.shape)}")
+        if A._data.shape[red_dim] == 0:             # PyTorch returns zeros here
+            shape = [s for i, s in enumerate(A._data.shape) if keepdim or i not in (d0, d1)]
+            if keepdim:
+                shape[d0] = shape[d1] = 1
+            return _E.mul(A.sum((d0, d1), keepdim=keepdim), 0.0) if A.requires_grad else \
+                Tensor._make(_np.zeros(shape, A._data.dtype))
         colsum = _R.sum(_E.abs(A), sum_dim, keepdim=True)
         out = _R.amax(colsum, red_dim, keepdim=True) if ord in (1, float("inf")) else \
             _R.amin(colsum, red_dim, keepdim=True)
@@ -447,7 +450,11 @@ def vander(x, *, N=None) -> Tensor:
     n = x.shape[-1] if N is None else int(N)
     if n <= 1 and N is not None and n < 1:
         raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
-    cols = [_E.pow(x, 0) if x.dtype.kind != "f" else _E.add(_E.mul(x, 0), 1)]
+    if x._data.dtype == _np.bool_:
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    if x._data.dtype.kind in "ui" and x._data.dtype != _np.int64:
+        x = x.to(_np.int64)
+    cols = [Tensor._make(_np.ones(x._data.shape, x._data.dtype))]
     for _ in range(1, n):
         cols.append(_E.mul(cols[-1], x))
     from .ops.shape import stack

@@ -34,6 +34,29 @@ def _t(x):
     return _as_t(x)
 
 
+def _canon(a):
+    """A C-contiguous copy with canonical strides (NumPy keeps odd strides on size-1 dims of a moved array)."""
+    out = _np.empty(a.shape, a.dtype)
+    out[...] = a
+    return out
+
+
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _no_bool(x, kernel, allow_scalar=False, size=None):
+    """PyTorch's CPU kernels without a bool version raise once they run (not for empty inputs)."""
+    n = x._data.size if size is None else size
+    if x._data.dtype == _np.bool_ and n and not (allow_scalar and x._data.ndim == 0):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def _no_int(x, kernel):
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_NAMES.get(str(x._data.dtype))}\'')
+
+
 def _axis(x, dim, op):
     return _wrap_dim(int(dim), x._data.ndim, op)
 
@@ -65,6 +88,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False) -> _ValuesIndi
     """The ``k``-th smallest element along ``dim`` (1-based) and its index (``torch.kthvalue``); NaN sorts
     last."""
     x = _t(input)
+    _no_bool(x, "kthvalue_cpu", allow_scalar=True, size=1)
     axis = _axis(x, dim, "kthvalue")
     n = x._data.shape[axis] if x._data.ndim else 1
     if not 1 <= k <= n:
@@ -94,10 +118,12 @@ def _median_index(a, axis, ignore_nan):
 
 def _median(x, dim, keepdim, ignore_nan, op):
     x = _t(x)
+    _no_bool(x, "median_cpu", size=None) if dim is None else _no_bool(x, "median_out", size=1)
     if dim is None:
-        if x._data.size == 0:
-            return Tensor._make(_np.asarray(_np.nan, x._data.dtype)) if x._data.dtype.kind == "f" else \
-                _median_empty(x, op)
+        if x._data.size == 0:       # PyTorch: nan, or the lowest value of an integer dtype
+            fill = _np.nan if x._data.dtype.kind == "f" else True if x._data.dtype == _np.bool_ else \
+                _np.iinfo(x._data.dtype).min
+            return Tensor._make(_np.asarray(fill, x._data.dtype))
         flat = x.reshape(-1)
         idx = _median_index(flat._data, 0, ignore_nan)
         return gather(flat, 0, Tensor._make(idx)).reshape(())
@@ -106,10 +132,6 @@ def _median(x, dim, keepdim, ignore_nan, op):
     if x._data.ndim == 0:
         return _select(x, None, 0, keepdim)
     return _select(x, _median_index(x._data, axis, ignore_nan), axis, keepdim)
-
-
-def _median_empty(x, op):
-    raise IndexError(f"{op}(): cannot compute the median of an empty {x.dtype} tensor")
 
 
 def median(input, dim=None, keepdim: bool = False):
@@ -166,8 +188,8 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
         axis = _axis(x, dim, op)
         src = x if x._data.ndim else x.reshape(1)
     n = src._data.shape[axis]
-    if n == 0:
-        raise IndexError(f"{op}() input tensor must be non-empty (shape {tuple(x.shape)})")
+    if n == 0 or x._data.size == 0:
+        raise RuntimeError(f"{op}() input tensor must be non-empty (shape {tuple(x.shape)})")
     from .index import sort
     s = sort(src, axis).values                                         # NaN sorts last
     nan_count = _np.isnan(src._data).sum(axis=axis, keepdims=True)
@@ -234,9 +256,9 @@ class _CumExtreme(Function):
                     take &= ~(_np.isnan(best) & ~_np.isnan(cur))
                 vals[i] = _np.where(take, cur, best)
                 idx[i] = _np.where(take, i, idx[i - 1])
-        ctx.idx, ctx.axis, ctx.shape = _np.moveaxis(idx, 0, axis), axis, a.shape
+        ctx.idx, ctx.axis, ctx.shape = _canon(_np.moveaxis(idx, 0, axis)), axis, a.shape
         ctx.mark_non_differentiable(ctx.idx)
-        return _np.ascontiguousarray(_np.moveaxis(vals, 0, axis)), ctx.idx
+        return _canon(_np.moveaxis(vals, 0, axis)), ctx.idx
 
     @staticmethod
     def backward(ctx, g, gi):
@@ -251,7 +273,7 @@ def _cum_extreme(input, dim, is_max, op):
         return _ValuesIndices(E.mul(x, 1) if x.requires_grad else Tensor._make(x._data.copy()),
                               Tensor._make(_np.zeros((), _np.int64)))
     v, i = _CumExtreme.apply(x, axis, is_max)
-    return _ValuesIndices(v, Tensor._make(_np.ascontiguousarray(i._data)))
+    return _ValuesIndices(v, Tensor._make(i._data))
 
 
 def cummax(input, dim: int) -> _ValuesIndices:
@@ -290,8 +312,7 @@ class _LogCumSumExp(Function):
 def logcumsumexp(input, dim: int) -> Tensor:
     """``log(cumsum(exp(x)))`` along ``dim``, computed stably (``torch.logcumsumexp``)."""
     x = _t(input)
-    if x._data.dtype.kind != "f":
-        x = E.cast(x, _dt.get_default_dtype())
+    _no_int(x, "logcumsumexp_out_cpu")
     axis = _axis(x, dim, "logcumsumexp")
     if x._data.ndim == 0:
         return E.mul(x, 1)
@@ -371,6 +392,12 @@ def _unique_rows(a2):
     return srt[new], inv, counts
 
 
+def _check_zero_dims(a, axis):
+    if any(s == 0 for i, s in enumerate(a.shape) if i != axis):
+        raise RuntimeError(f"There are 0 sized dimensions, and they aren't selected, so unique cannot be applied "
+                           f"(shape {tuple(a.shape)}, dim {axis})")
+
+
 def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
     """Unique elements (``torch.unique``), always sorted (as PyTorch on CPU); ``return_inverse`` maps each
     element (or slice along ``dim``) to its position in the result, ``return_counts`` counts them.  NaNs are
@@ -384,11 +411,12 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
         out = _nograd_values(x, vals, "_unique2")
     else:
         axis = _axis(x, dim, "unique")
+        _check_zero_dims(a, axis)
         moved = _np.moveaxis(a, axis, 0)
-        rows = moved.reshape(moved.shape[0], -1)
+        rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
         u, inv, counts = _unique_rows(rows)
         vals = _np.moveaxis(u.reshape((len(u),) + moved.shape[1:]), 0, axis)
-        out = _nograd_values(x, _np.ascontiguousarray(vals), "unique_dim")
+        out = _nograd_values(x, _canon(vals), "unique_dim")
     res = [out]
     if return_inverse:
         res.append(Tensor._make(_np.asarray(inv, _np.int64)))
@@ -406,8 +434,9 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
         shape_inv = a.shape
     else:
         axis = _axis(x, dim, "unique_consecutive")
+        _check_zero_dims(a, axis)
         moved = _np.moveaxis(a, axis, 0)
-        rows = moved.reshape(moved.shape[0], -1)
+        rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
         shape_inv = (moved.shape[0],)
     n = rows.shape[0]
     new = _np.ones(n, bool)
@@ -419,7 +448,7 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     if dim is None:
         vals = keep.reshape(-1)
     else:
-        vals = _np.ascontiguousarray(_np.moveaxis(keep.reshape((len(keep),) + moved.shape[1:]), 0, axis))
+        vals = _canon(_np.moveaxis(keep.reshape((len(keep),) + moved.shape[1:]), 0, axis))
     res = [_nograd_values(x, vals, "unique_consecutive")]
     if return_inverse:
         res.append(Tensor._make(group.reshape(shape_inv).astype(_np.int64)))
@@ -432,6 +461,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     """Bool mask of ``elements`` found in ``test_elements`` (``torch.isin``); either may be a scalar."""
     e = _to_array(elements, None) if not isinstance(elements, Tensor) else elements._data
     t = _to_array(test_elements, None) if not isinstance(test_elements, Tensor) else test_elements._data
+    if e.dtype == _np.bool_ or t.dtype == _np.bool_:
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     return Tensor._make(_np.asarray(_np.isin(e, t, invert=invert)))
 
 
@@ -440,8 +471,9 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     int64 without weights, else the weights' float dtype (float64 for integer weights).  Differentiable in
     ``weights``."""
     x = _t(input)
+    _no_bool(x, "bincount_cpu")
     a = x._data
-    if a.ndim != 1 or a.dtype.kind not in "iub":
+    if a.ndim != 1 or a.dtype.kind not in "iu":
         raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got shape {tuple(a.shape)} "
                            f"and dtype {a.dtype}")
     if a.size and a.min() < 0:
@@ -510,11 +542,15 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
         edges = bins._data.astype(a.dtype)
     else:
         if range is None:
-            lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+            lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)
         else:
             lo, hi = float(range[0]), float(range[1])
-        if lo == hi:
-            lo, hi = lo - 0.5 if not a.size else lo, hi + 0.5 if not a.size else hi
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo}, {hi}] is not finite")
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, got min {lo} max {hi}")
+        if lo == hi:                  # PyTorch widens a single-value range by 0.5 each way
+            lo, hi = lo - 0.5, hi + 0.5
         edges = _np.linspace(lo, hi, int(bins) + 1).astype(a.dtype)
     hist, _ = _np.histogram(a.reshape(-1), bins=edges.astype(_np.float64),
                             weights=None if w is None else w.reshape(-1), density=density)
@@ -538,19 +574,37 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
         right = side == "right"
     if sorter is not None:
         seq = _np.take_along_axis(seq, _t(sorter)._data.astype(_np.int64), axis=-1)
-    how = "right" if right else "left"
     dt = _np.int32 if out_int32 else _np.int64
+    _no_bool(Tensor._make(seq), "searchsorted_out_cpu", size=_np.size(vals))
     if seq.ndim <= 1:
-        return Tensor._make(_np.asarray(_np.searchsorted(seq, vals, side=how), dt))
+        return Tensor._make(_np.asarray(_bsearch(seq[None, :], _np.asarray(vals).reshape(1, -1), right)
+                                        .reshape(_np.shape(vals)), dt))
     if vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]:
         raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
                            f"dimensions of boundaries tensor and input value tensor must match, but we got "
                            f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}")
     s2 = seq.reshape(-1, seq.shape[-1])
     v2 = vals.reshape(-1, vals.shape[-1])
-    out = _np.stack([_np.searchsorted(s, v, side=how) for s, v in zip(s2, v2)]) if len(s2) else \
-        _np.zeros(v2.shape, _np.int64)
+    out = _bsearch(s2, v2, right)
     return Tensor._make(out.reshape(vals.shape).astype(dt))
+
+
+def _bsearch(seq, vals, right):
+    """Row-wise binary search of ``vals`` (R, V) in ``seq`` (R, N) with PyTorch's comparisons: 'left' moves
+    past elements that are not >= the value, 'right' past those not > it (so NaN values land at the end)."""
+    n = seq.shape[-1]
+    lo = _np.zeros(vals.shape, _np.int64)
+    hi = _np.full(vals.shape, n, _np.int64)
+    rows = _np.arange(seq.shape[0])[:, None]
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        mv = seq[rows, _np.minimum(mid, n - 1)]
+        go_right = ~(mv > vals) if right else ~(mv >= vals)
+        lo = _np.where(active & go_right, mid + 1, lo)
+        hi = _np.where(active & ~go_right, mid, hi)
 
 
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:
@@ -685,11 +739,11 @@ def vander(x, N=None, increasing: bool = False) -> Tensor:
     n = x.shape[0] if N is None else int(N)
     if n < 0:
         raise RuntimeError(f"N must be non-negative, got {N}")
-    if x._data.dtype == _np.bool_:
-        x = E.cast(x, _np.int64)
+    if x._data.dtype.kind in "bui":
+        x = E.cast(x, _np.int64) if x._data.dtype != _np.int64 else x
     if n == 0:
         return Tensor._make(_np.zeros((x.shape[0], 0), x._data.dtype))
-    cols = [E.add(E.mul(x, 0), 1)]
+    cols = [Tensor._make(_np.ones(x._data.shape, x._data.dtype))]
     for _ in range(1, n):
         cols.append(E.mul(cols[-1], x))
     if not increasing:
@@ -779,6 +833,8 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
     """Covariance of the rows (variables) of a 2-D tensor whose columns are observations (``torch.cov``),
     with optional integer frequency and float observation weights."""
     x = _t(input)
+    if x._data.dtype == _np.bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
     if x.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
                            f"{x.ndim} dimensions")
@@ -822,7 +878,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
         c = E.div(c, builtins.max(norm, 0) if norm > 0 else 0.0) if norm > 0 else E.div(c, 0.0)
     else:
         c = E.div(c, E.clamp_min(norm, 0))
-    return c.reshape(()) if x.ndim < 2 else c
+    return c.reshape(()) if x.ndim < 2 or x.shape[0] == 1 else c    # one variable: a 0-d result
 
 
 def corrcoef(input) -> Tensor:
@@ -842,7 +898,11 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     axis = _axis(y, dim, "trapezoid")
     n = y.shape[axis]
     if n == 0:
-        return R.sum(y, axis)
+        return Tensor._make(_np.zeros(y.shape[:axis] + y.shape[axis + 1:], y._data.dtype))
+    if y._data.dtype == _np.bool_:
+        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
+    if n == 1:                                        # zero, but NaN/inf still propagate (as PyTorch)
+        return E.mul(R.sum(E._to_float(y), axis), 0.0)
     lo, hi = y.narrow(axis, 0, n - 1), y.narrow(axis, 1, n - 1)
     avg = E.mul(E.add(lo, hi), 0.5)
     if x is not None:
@@ -862,6 +922,8 @@ trapz = trapezoid
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """Running trapezoidal integral along ``dim`` (``torch.cumulative_trapezoid``)."""
     y = _t(y)
+    if y._data.dtype == _np.bool_:
+        raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is not supported")
     axis = _axis(y, dim, "cumulative_trapezoid")
     n = y.shape[axis]
     lo, hi = y.narrow(axis, 0, builtins.max(n - 1, 0)), y.narrow(axis, builtins.min(1, n), builtins.max(n - 1, 0))

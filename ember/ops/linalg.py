@@ -363,12 +363,13 @@ def tensordot(a, b, dims=2) -> Tensor:
     if a._data.dtype != b._data.dtype:
         dt = _dt.result_type(a, b)
         a, b = a.to(dt), b.to(dt)
-    am = a.permute(*(free_a + ax_a)).reshape(-1 if sa else 1, k) if a.ndim else a.reshape(1, 1)
-    bm = b.permute(*(ax_b + free_b)).reshape(k, -1 if sb else 1) if b.ndim else b.reshape(1, 1)
-    if 0 in sa:
-        am = am.reshape(0, k)
-    if 0 in sb:
-        bm = bm.reshape(k, 0)
+    pa, pb = 1, 1
+    for x in sa:
+        pa *= x
+    for x in sb:
+        pb *= x
+    am = a.permute(*(free_a + ax_a)).reshape(pa, k) if a.ndim else a.reshape(1, 1)
+    bm = b.permute(*(ax_b + free_b)).reshape(k, pb) if b.ndim else b.reshape(1, 1)
     return matmul(am, bm).reshape(tuple(sa + sb))
 
 
@@ -638,6 +639,7 @@ class _Slogdet(Function):
     def forward(ctx, a):
         s, l = _np.linalg.slogdet(a)
         s, l = _np.asarray(s, a.dtype), _np.asarray(l, a.dtype)
+        s = _np.where(_np.isnan(l), 0, s).astype(a.dtype)      # PyTorch: sign 0 where the result is nan
         ctx.save_for_backward(a)
         return s, l
 

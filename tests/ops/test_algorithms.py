@@ -257,3 +257,63 @@ def test_errors():
     _both_raise(lambda m, t: m.block_diag(t), np.ones((1, 2, 2)))
     _both_raise(lambda m: m.tril_indices(-1, 2))
     _both_raise(lambda m, t: m.cov(t), np.ones((2, 2, 2)))
+
+
+EDGE = {
+    "median_empty_int": (lambda m, t: m.median(t), np.zeros(0, np.int64)),
+    "median_empty_float": (lambda m, t: m.median(t), np.zeros((0, 3))),
+    "nanmedian_all_nan_rows": (lambda m, t: m.nanmedian(t, 1), np.array([[NAN, NAN], [NAN, 1.0]])),
+    "cummin_size1_dim_layout": (lambda m, t: m.cummin(t, -1), np.arange(9.).reshape(3, 1, 3)),
+    "unique_dim_empty": (lambda m, t: m.unique(t, dim=0, return_inverse=True, return_counts=True), np.zeros(0)),
+    "cov_one_variable": (lambda m, t: (m.cov(t), m.corrcoef(t)), np.arange(4.).reshape(1, 4)),
+    "matrix_norm_1_empty": (lambda m, t: (m.linalg.matrix_norm(t, 1), m.linalg.matrix_norm(t.mT, float("inf"))),
+                            np.zeros((2, 3, 0))),
+    "slogdet_nan": (lambda m, t: m.linalg.slogdet(t), np.array([[1.0, NAN], [0.5, 2.0]])),
+    "histogram_single_value": (lambda m, t: m.histogram(t, 3), np.array(2.0)),
+    "histogram_empty": (lambda m, t: m.histogram(t, 3), np.zeros(0)),
+    "trapezoid_one_nan": (lambda m, t: (m.trapezoid(t), m.trapezoid(t[:0])), np.array([NAN])),
+    "trapezoid_int": (lambda m, t: (m.trapezoid(t), m.cumulative_trapezoid(t)), np.array([1, 2, 4])),
+    "vander_nan_uint8": (lambda m, t: (m.vander(t), m.vander(t.to(m.uint8)), m.linalg.vander(t.to(m.uint8))),
+                         np.array([NAN, 2.0])),
+    "searchsorted_nan": (lambda m, s, v: (m.searchsorted(s, v), m.searchsorted(s, v, right=True)),
+                         np.array([1.0, 2.0, NAN]), np.array([NAN, 1.5, 2.0, -1.0])),
+    "inner_empty": (lambda m, t: m.inner(t, t), np.zeros((3, 0))),
+    "quantile_empty": (lambda m, t: m.quantile(t, 0.5, dim=0), np.zeros((3, 0))),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE))
+def test_edge_cases_match_torch(name):
+    fn, *arrays = EDGE[name]
+    try:
+        torch_result = fn(torch, *[torch.tensor(a) for a in arrays])
+    except Exception as e:   # noqa: BLE001 - the oracle decides whether this input raises
+        with pytest.raises(type(e)):
+            fn(ember, *[ember.tensor(a) for a in arrays])
+        return
+    assert torch_result is not None
+    e = both(fn, *arrays)
+    es = e if isinstance(e, tuple) else (e,)
+    ts = torch_result if isinstance(torch_result, tuple) else (torch_result,)
+    for eo, to in zip(es, ts):
+        if eo.numel() > 1:
+            assert eo.stride() == to.stride()
+
+
+@pytest.mark.parametrize("fn,arrays", [
+    (lambda m, t: m.median(t), [np.ones(3, bool)]),
+    (lambda m, t: m.median(t, 0), [np.zeros((2, 0), bool)]),
+    (lambda m, t: m.kthvalue(t, 1), [np.ones(3, bool)]),
+    (lambda m, t: m.logcumsumexp(t, 0), [np.arange(3)]),
+    (lambda m, t: m.bincount(t), [np.ones(3, bool)]),
+    (lambda m, t: m.isin(t, t), [np.ones(3, bool)]),
+    (lambda m, t: m.cov(t), [np.ones(3, bool)]),
+    (lambda m, t: m.trapezoid(t), [np.ones(3, bool)]),
+    (lambda m, t: m.searchsorted(t, t), [np.ones(3, bool)]),
+    (lambda m, t: m.unique(t, dim=0), [np.zeros((3, 0))]),
+    (lambda m, t: m.histogram(t, 3), [np.array([NAN, 1.0])]),
+    (lambda m, t: m.linalg.vander(t), [np.ones(3, bool)]),
+], ids=["median_bool", "median_dim_bool", "kthvalue_bool", "logcumsumexp_int", "bincount_bool", "isin_bool",
+        "cov_bool", "trapezoid_bool", "searchsorted_bool", "unique_zero_dim", "histogram_nan", "vander_bool"])
+def test_unsupported_inputs_raise_like_torch(fn, arrays):
+    _both_raise(fn, *arrays, exc=(RuntimeError, NotImplementedError))
