@@ -25,7 +25,7 @@ argwhere tril triu diagonal diag trace sort argsort topk index_put
 matmul mm bmm mv dot inner outer ger addmm baddbmm kron
 det inverse logdet slogdet pinverse matrix_power svd qr cholesky cholesky_solve cholesky_inverse addmv addr addbmm
 kthvalue median nanmedian mode msort quantile nanquantile cummax cummin logcumsumexp unique unique_consecutive
-diff cross histc histogram bincount diag_embed diagflat cov corrcoef matrix_exp
+diff cross histc histogram bincount diag_embed diagflat cov corrcoef matrix_exp hsplit vsplit dsplit vdot
 """
 _RENAMED = {"absolute": "abs", "negative": "neg", "multiply": "mul", "subtract": "sub", "divide": "div",
             "true_divide": "div", "arctan2": "atan2", "fix": "trunc"}
