@@ -87,6 +87,9 @@ def test_epochs_flag_must_be_positive(tmp_path, capsys):
      "model.num_classes = 3, but the data has 10 classes"),
     (lambda t: t.replace("hidden = [32]", "out_features = 3"), "model.out_features = 3, but the data has 10"),
     (lambda t: "\ufeff" + t, "not valid TOML"),
+    (lambda t: t.replace("seed = 0", "seed = 0\nloss = \"mse\""), "loss 'mse' does not fit the model's outputs"),
+    (lambda t: t.replace("[\"accuracy\"]", "[\"mae\"]"), "metric 'mae' does not fit the model's outputs"),
+    (lambda t: t.replace("output = ", "output = \"\"\n#"), "'output' must not be empty"),
 ])
 def test_config_mistakes(tmp_path, capsys, edit, match):
     cfg = _config(tmp_path, edit(TINY.format(out=(tmp_path / "runs").as_posix())))

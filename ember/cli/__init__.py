@@ -336,7 +336,8 @@ def _check_inputs(x, cfg: dict, where: str, allow_range: bool):
     x = x.astype(np.dtype(spec["dtype"]) if np.dtype(spec["dtype"]).kind == "f" else np.float32)
     if x.size:
         lo, hi = float(x.min()), float(x.max())
-        tol = max(spec["max"] - spec["min"], 1e-6 * max(1.0, abs(spec["min"]), abs(spec["max"])))
+        span = spec["max"] - spec["min"]
+        tol = span if span > 0 else max(1.0, abs(spec["max"]))       # constant training inputs: a unit margin
         if lo < spec["min"] - tol or hi > spec["max"] + tol:
             msg = (f"{where}: input values span [{lo:.4g}, {hi:.4g}], far outside the training inputs' "
                    f"[{spec['min']:.4g}, {spec['max']:.4g}]" +

@@ -292,10 +292,10 @@ def _first_inputs(ds, limit: int = 4096):
 def input_spec(model, ds, cfg: dict, info: dict) -> dict:
     """What ``ember predict``/``evaluate`` check inputs against, saved in the run config as ``input_spec``: the
     per-sample ``shape`` (None for a dimension that varies, e.g. sequence length), ``dtype``, and the ``min``/``max``
-    of the training inputs.  Called before training: for classification on (input, label) pairs it also runs the
-    model on two samples and raises ``CLIError`` when its outputs are fewer than the data's classes or it does
-    not accept the inputs at all, so such a mistake fails before the first epoch instead of inside it."""
-    from ..backend import np
+    of the training inputs.  Called before training, it also runs one dry step on two samples of in-memory data
+    (``loss(model(*inputs), target)`` and each metric, in eval mode without gradients, touching no random state)
+    so that a model with fewer outputs than the data has classes, a loss or metric that does not fit the outputs,
+    or a model that does not take the inputs fails with one ``CLIError`` before the first epoch."""
     x = _first_inputs(ds)
     if x is None or x.dtype.kind not in "biuf":
         return {}
@@ -306,29 +306,44 @@ def input_spec(model, ds, cfg: dict, info: dict) -> dict:
     lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
     if "vocab" in info:
         lo, hi = 0.0, float(len(info["vocab"]) - 1)
-    spec = {"shape": shape, "dtype": str(x.dtype), "min": lo, "max": hi}
-    if is_classification(cfg) and "vocab" not in info and len(ds) and getattr(ds, "tensors", None) is not None \
-            and len(ds.tensors) == 2 and ds.tensors[1].numpy().dtype.kind in "iu":
-        _check_outputs(model, ds.tensors[0][:2], ds.tensors[1].numpy(), cfg)
-    return spec
+    tensors = getattr(ds, "tensors", None)
+    if tensors is not None and len(tensors) >= 2 and len(ds) and not uses_training_step(cfg):
+        _dry_step(model, tensors, cfg)
+    return {"shape": shape, "dtype": str(x.dtype), "min": lo, "max": hi}
 
 
-def _check_outputs(model, x, labels, cfg: dict) -> None:
+def _dry_step(model, tensors, cfg: dict) -> None:
     from ..autograd import no_grad
     name = cfg["model"]["name"]
+    inputs, target = tuple(t[:2] for t in tensors[:-1]), tensors[-1][:2]
+    shapes = " and ".join(str(tuple(t.shape[1:])) for t in inputs)
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            out = model(x)
-    except (ValueError, TypeError, RuntimeError, IndexError) as e:
-        raise CLIError(f"model {name!r} does not accept the data's inputs of shape {tuple(x.shape[1:])} per sample "
-                       f"({e})") from None
+            try:
+                out = model(*inputs)
+            except (ValueError, TypeError, RuntimeError, IndexError) as e:
+                raise CLIError(f"model {name!r} does not accept the data's inputs of shape {shapes} per sample "
+                               f"({e})") from None
+            labels = tensors[-1].numpy()
+            if is_classification(cfg) and getattr(out, "ndim", 0) >= 2 and labels.dtype.kind in "iu" and labels.size:
+                n_out, n_classes = out.shape[1], int(labels.max()) + 1
+                if n_out < n_classes:
+                    raise CLIError(f"model {name!r} outputs {n_out} class scores, but the data has {n_classes} classes "
+                                   f"(labels 0..{n_classes - 1}); give the model {n_classes} outputs (e.g. "
+                                   f"num_classes = {n_classes}, or leave it out to take it from the data)")
+            what = f"the model's outputs of shape {tuple(getattr(out, 'shape', ()))} and targets of shape " \
+                   f"{tuple(target.shape)}"
+            try:
+                build_loss(cfg)(out, target)
+            except (ValueError, TypeError, RuntimeError, IndexError) as e:
+                raise CLIError(f"loss {cfg.get('loss', 'cross_entropy')!r} does not fit {what} ({e})") from None
+            for spec in cfg["metrics"]:
+                try:
+                    build_metric(spec).update(out, target)
+                except (ValueError, TypeError, RuntimeError, IndexError) as e:
+                    label = spec.get("name") if isinstance(spec, dict) else spec
+                    raise CLIError(f"metric {label!r} does not fit {what} ({e})") from None
     finally:
         model.train(was_training)
-    n_out = out.shape[1] if out.ndim >= 2 else 1
-    n_classes = int(labels.max()) + 1 if labels.size else 0
-    if out.ndim >= 2 and n_out < n_classes:
-        raise CLIError(f"model {name!r} outputs {n_out} class scores, but the data has {n_classes} classes (labels "
-                       f"0..{n_classes - 1}); give the model {n_classes} outputs (e.g. num_classes = {n_classes}, or "
-                       f"leave it out to take it from the data)")

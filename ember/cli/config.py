@@ -253,6 +253,8 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
         raise CLIError(f"{_where(src, 'label_smoothing')} must be in [0, 1), got {out['label_smoothing']}")
     if out["grad_clip"] is not None and not out["grad_clip"] > 0:      # NaN too
         raise CLIError(f"{_where(src, 'grad_clip')} must be > 0, got {out['grad_clip']}")
+    if not out["output"].strip():
+        raise CLIError(f"{_where(src, 'output')} must not be empty (a folder for the run folders, e.g. 'ember-runs')")
     if out["seed"] < 0:
         raise CLIError(f"{_where(src, 'seed')} must be a non-negative integer, got {out['seed']}")
     for m in out["metrics"]:
