@@ -7,9 +7,11 @@
   variable windows with index arrays and scatters the gradient back with ``bincount``.
 * average pooling adds the KH*KW shifted slabs (a loop over kernel offsets only) and divides by a per-position
   divisor that implements ``count_include_pad``, ``ceil_mode`` and ``divisor_override`` exactly as PyTorch.
-* adaptive average pooling, ``interpolate`` (nearest, nearest-exact, linear, bilinear, area) are separable
-  linear maps: ``A_h @ x @ A_w^T`` with small constant matrices, so they are built from ember's matmul and are
-  differentiable any number of times.
+* adaptive average pooling and ``interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic, trilinear,
+  area) resample one dim at a time, innermost first: a gather of each output's few neighbours and their
+  weighted sum, with PyTorch's source-index formulas, rounding and order of sums (never a dense resampling
+  matrix, which would turn one inf into NaN across a whole row); the gradient sums runs of equal indices back
+  (``reduceat``).  Forward and gradient are each other's backward, so they differentiate any number of times.
 * pixel_shuffle / pixel_unshuffle are a reshape and a permute.
 """
 from __future__ import annotations
@@ -316,18 +318,163 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 # ---------------------------------------------------------------------------------------------------------
+# resampling along one axis by gathers and weighted sums of neighbours (interpolate, area mode)
+# ---------------------------------------------------------------------------------------------------------
+# A 1-D resampling is a list of taps (index, weight, mask): out[..., o] = sum_k weight_k[o] * x[..., index_k[o]]
+# over the taps whose mask is true at o (mask None: all), divided by ``div`` when given.  Only the few
+# neighbours an output reads enter its sum, as in PyTorch's kernels, so one inf or NaN in the input stays
+# local (a dense resampling matrix would multiply it by every zero weight of its row: NaN everywhere).  The
+# indices are non-decreasing in o, so the adjoint (the gradient) sums runs of equal indices with reduceat.
+def _resample_fwd(x, axis, taps, div):
+    with np.errstate(invalid="ignore", over="ignore"):      # inf * 0 and inf - inf are NaN, silently
+        return _resample_sum(x, axis, taps, div)
+
+
+def _resample_sum(x, axis, taps, div):
+    out = None
+    for idx, wt, mask in taps:
+        v = np.take(x, idx, axis=axis)
+        if wt is not None:
+            v *= _along(wt, axis, x.ndim)
+        if mask is not None:
+            v = np.where(_along(mask, axis, x.ndim), v, v.dtype.type(0))
+        out = v if out is None else out.__iadd__(v)
+    if div is not None:
+        out /= _along(div, axis, x.ndim)
+    return out
+
+
+def _resample_adj(g, axis, taps, div, size):
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _resample_adj_sum(g, axis, taps, div, size)
+
+
+def _resample_adj_sum(g, axis, taps, div, size):
+    shape = list(g.shape)
+    shape[axis] = size
+    gx = np.zeros(shape, dtype=g.dtype)
+    if div is not None:
+        g = g / _along(div, axis, g.ndim)
+    gm = np.moveaxis(gx, axis, -1)
+    for idx, wt, mask in taps:
+        v = g if wt is None else g * _along(wt, axis, g.ndim)
+        if mask is not None:
+            v = np.where(_along(mask, axis, g.ndim), v, v.dtype.type(0))
+        if not idx.size:
+            continue
+        starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+        gm[..., idx[starts]] += np.add.reduceat(np.moveaxis(v, axis, -1), starts, axis=-1)
+    return gx
+
+
+def _along(v, axis, ndim):
+    """A per-output vector shaped to broadcast along ``axis`` of an ``ndim``-D array."""
+    return v.reshape((-1,) + (1,) * (ndim - 1 - axis % ndim))
+
+
+class _Resample(Function):
+    """One 1-D resampling along ``axis``; its backward is :class:`_ResampleAdjoint` and vice versa, so every
+    mode is differentiable any number of times.  ``bwd_taps`` (default: ``taps``) are the taps whose adjoint
+    the backward takes (PyTorch's nearest backward copies a dim whose size is unchanged even where its
+    forward does not)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, taps, div, bwd_taps=None):
+        ctx.cfg = (axis, taps if bwd_taps is None else bwd_taps, div, x.shape[axis])
+        return _resample_fwd(x, axis, taps, div)
+
+    @staticmethod
+    def backward(ctx, g):
+        axis, taps, div, size = ctx.cfg
+        return _ResampleAdjoint.apply(g, axis, taps, div, size), None, None, None, None
+
+
+class _ResampleAdjoint(Function):
+    @staticmethod
+    def forward(ctx, g, axis, taps, div, size):
+        ctx.cfg = (axis, taps, div)
+        return _resample_adj(g, axis, taps, div, size)
+
+    @staticmethod
+    def backward(ctx, gg):
+        axis, taps, div = ctx.cfg
+        return _Resample.apply(gg, axis, taps, div), None, None, None, None
+
+
+def _compute_dtype(dtype):
+    """PyTorch's ``opmath`` type of the index/weight arithmetic: float32 for float32 and narrower, else
+    float64."""
+    return np.float64 if np.dtype(dtype) == np.float64 else np.float32
+
+
+def _taps(in_size, out_size, mode, align_corners, scale, dtype):
+    """The taps of one 1-D resampling with PyTorch's (2.13, CPU) source-index formulas."""
+    dst = np.arange(out_size)
+    if mode in ("nearest", "nearest-exact"):
+        # computed in float32 as PyTorch does, so that ties round identically
+        s = np.float32(1.0 / scale) if scale else np.float32(in_size) / np.float32(out_size)
+        off = np.float32(0.5) if mode == "nearest-exact" else np.float32(0.0)
+        src = np.minimum(np.floor((dst.astype(np.float32) + off) * s).astype(np.int64), in_size - 1)
+        return [(src, None, None)]
+    ct = _compute_dtype(dtype)
+    wt = np.dtype(dtype) if np.dtype(dtype).kind == "f" else np.dtype(ct)
+    cubic = mode == "bicubic"
+    if mode != "bicubic" and in_size == out_size:       # PyTorch's copy shortcut: weights 1 and 0, same index
+        return [(dst, np.ones(out_size, wt), None), (dst, np.zeros(out_size, wt), None)]
+    if align_corners:
+        s = ct(in_size - 1) / ct(out_size - 1) if out_size > 1 else ct(0)
+        src = s * dst.astype(ct)
+    else:
+        s = ct(1.0 / scale) if scale else ct(in_size) / ct(out_size)
+        # s * (dst + 0.5) - 0.5 rounded once, as a fused multiply-add (PyTorch 2.13's CPU build contracts it):
+        # a product rounded first can land exactly on an input where PyTorch lands just past it, and the
+        # neighbour's weight 0 then turns an inf there into NaN.  Exact in float64 (float32) or long double.
+        wide = np.longdouble if ct == np.float64 else np.float64
+        src = (wide(s) * (dst.astype(wide) + wide(0.5)) - wide(0.5)).astype(ct)
+        if not cubic:
+            src = np.maximum(src, ct(0))
+    # PyTorch floors the source index in float32 (floorf), also for float64 inputs
+    i0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), in_size - 1)
+    lam = np.clip(src - i0.astype(ct), ct(0), ct(1))
+    if not cubic:
+        i1 = i0 + (i0 < in_size - 1)
+        return [(i0, (ct(1) - lam).astype(wt), None), (i1, lam.astype(wt), None)]
+    a = ct(-0.75)
+
+    def near(t):     # |t| <= 1
+        return ((a + 2) * t - (a + 3)) * t * t + 1
+
+    def far(t):      # 1 < |t| < 2
+        return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
+    coeffs = (far(lam + 1), near(lam), near(1 - lam), far(2 - lam))
+    return [(np.clip(i0 - 1 + k, 0, in_size - 1), c.astype(wt), None) for k, c in enumerate(coeffs)]
+
+
+def _area_taps(in_size, out_size, dtype):
+    """Adaptive average pooling windows [floor(i*L/o), ceil((i+1)*L/o)) as masked taps and divisors."""
+    start, end = _adaptive_bounds(in_size, out_size)
+    n = end - start
+    if not out_size:
+        return [(start, None, None)], n.astype(dtype)
+    kmax = int(n.max())
+    taps = [(np.minimum(start + k, in_size - 1), None, (k < n) if k >= int(n.min()) else None) for k in range(kmax)]
+    return taps, n.astype(dtype)
+
+
+def _resample(x, per_dim):
+    """Apply per-dim resamplings ``[(axis, taps, div) or None]`` innermost axis first (PyTorch's order of
+    sums), skipping dims that are None."""
+    for axis, taps, div, *bwd in reversed([p for p in per_dim if p is not None]):
+        x = _Resample.apply(x, axis, taps, div, *bwd)
+    return x
+
+
+# ---------------------------------------------------------------------------------------------------------
 # adaptive pooling
 # ---------------------------------------------------------------------------------------------------------
 def _adaptive_bounds(size, out):
     i = np.arange(out)
     return (i * size) // out, -((-(i + 1) * size) // out)      # floor(i*L/o), ceil((i+1)*L/o)
-
-
-def _adaptive_matrix(size, out, dtype):
-    start, end = _adaptive_bounds(size, out)
-    j = np.arange(size)
-    m = (j[None, :] >= start[:, None]) & (j[None, :] < end[:, None])
-    return Tensor._make((m / (end - start)[:, None]).astype(dtype))
 
 
 def _out_sizes(output_size, spatial, nd, op):
@@ -337,16 +484,10 @@ def _out_sizes(output_size, spatial, nd, op):
         sizes = tuple(spatial[i] if s is None else int(s) for i, s in enumerate(output_size))
     else:
         sizes = (int(output_size),) * nd
-    if min(sizes) < 1:
-        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    if min(sizes) < 0:
+        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0, got "
+                           f"{output_size!r}")
     return sizes
-
-
-def _separable(x, mats):
-    """Apply ``mats[d]`` (out_d, in_d) along each of the last len(mats) dims: ``A_h @ x @ A_w^T``."""
-    if len(mats) == 2:
-        return mats[0].matmul(x).matmul(mats[1].mT)
-    return x.matmul(mats[0].mT)
 
 
 def _adaptive_avg(x, output_size, nd, op):
@@ -357,10 +498,10 @@ def _adaptive_avg(x, output_size, nd, op):
     dims = tuple(range(-nd, 0))
     if all(s == 1 for s in sizes):
         return x.mean(dims, keepdim=True)
-    if all(s % o == 0 for s, o in zip(spatial, sizes)):
+    if all(o and s % o == 0 for s, o in zip(spatial, sizes)):
         ks = tuple(s // o for s, o in zip(spatial, sizes))
         return (avg_pool2d if nd == 2 else avg_pool1d)(x, ks)
-    return _separable(x, [_adaptive_matrix(s, o, x.dtype) for s, o in zip(spatial, sizes)])
+    return _resample(x, [(x.ndim - nd + d, *_area_taps(s, o, x.dtype)) for d, (s, o) in enumerate(zip(spatial, sizes))])
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -514,78 +655,94 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 # ---------------------------------------------------------------------------------------------------------
 # interpolate
 # ---------------------------------------------------------------------------------------------------------
-def _interp_matrix(in_size, out_size, mode, align_corners, scale, dtype):
-    """(out, in) matrix of 1-D resampling weights, with PyTorch's source-index formulas."""
-    dst = np.arange(out_size)
-    m = np.zeros((out_size, in_size), dtype=np.float64)
-    if mode in ("nearest", "nearest-exact"):
-        # PyTorch computes the source index in float32 arithmetic; do the same so ties round identically
-        s = np.float32(1.0 / scale) if scale else np.float32(in_size) / np.float32(out_size)
-        off = np.float32(0.5) if mode == "nearest-exact" else np.float32(0.0)
-        src = np.minimum(np.floor((dst.astype(np.float32) + off) * s).astype(np.int64), in_size - 1)
-        m[dst, src] = 1.0
-        return Tensor._make(m.astype(dtype))
-    if align_corners:
-        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
-        src = dst * s
-    else:
-        s = 1.0 / scale if scale else in_size / out_size
-        src = np.maximum(s * (dst + 0.5) - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
-    i1 = np.minimum(i0 + 1, in_size - 1)
-    lam = src - i0
-    np.add.at(m, (dst, i0), 1.0 - lam)
-    np.add.at(m, (dst, i1), lam)
-    return Tensor._make(m.astype(dtype))
-
-
-_MODE_DIMS = {"linear": 1, "bilinear": 2}
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resample (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor``, as
-    ``torch.nn.functional.interpolate``.  Modes: ``nearest``, ``nearest-exact``, ``linear`` (3-D),
-    ``bilinear`` (4-D) with ``align_corners``, and ``area`` (adaptive average pooling).
+    """Resample (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by ``scale_factor``, as
+    ``torch.nn.functional.interpolate``.  Modes: ``nearest``, ``nearest-exact``, ``linear`` (3-D), ``bilinear``
+    and ``bicubic`` (4-D), ``trilinear`` (5-D) with ``align_corners``, and ``area`` (adaptive average pooling).
+    Each output reads only its neighbours (a gather and a weighted sum per dim, PyTorch's formulas and order of
+    sums), so an inf or NaN stays local as in PyTorch.
 
     >>> interpolate(ember.randn(1, 3, 4, 4), scale_factor=2, mode="bilinear").shape
     ember.Size([1, 3, 8, 8])
     """
     x = input
+    if not isinstance(x, Tensor):
+        raise TypeError(f"interpolate: input must be a Tensor, got {type(x).__name__}")
     nd = x.ndim - 2
-    if nd not in (1, 2):
-        raise NotImplementedError(f"interpolate: only 3-D (N, C, L) and 4-D (N, C, H, W) inputs are supported, "
-                                  f"got shape {tuple(x.shape)}")
-    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "area"):
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, "
-                                  f"linear, bilinear, area)")
-    if mode in _MODE_DIMS and _MODE_DIMS[mode] != nd:
-        raise NotImplementedError(f"interpolate: mode {mode!r} expects a {_MODE_DIMS[mode] + 2}-D input, got "
-                                  f"shape {tuple(x.shape)}")
-    if align_corners is not None and mode not in ("linear", "bilinear"):
-        raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
+    if mode not in _MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported ({', '.join(_MODES)})")
+    if align_corners is not None and mode not in _MODE_DIMS:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
+    if align_corners is None:
+        align_corners = False
+    if nd not in (1, 2, 3):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
+                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                                  f"(got {mode})")
+    if antialias and not (mode in ("bilinear", "bicubic") and nd == 2):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
+                         "as input")
     if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
+        raise NotImplementedError("interpolate: antialias=True is not supported by ember")
     if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: only one of size or scale_factor should be defined")
+        raise ValueError("only one of size or scale_factor should be defined" if size is not None
+                         else "either size or scale_factor should be defined")
     spatial = tuple(x.shape[2:])
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        if isinstance(size, (list, tuple)) and len(size) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(spatial)} and output size of {list(size)}. Please "
+                             f"provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, "
+                             f"...,oK) format.")
         sizes = _tuple(size, nd, "size", "interpolate")
         scales = (None,) * nd
     else:
-        sf = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else (scale_factor,) * nd
-        if len(sf) != nd:
-            raise ValueError(f"interpolate: scale_factor must have {nd} elements for a {nd + 2}-D input, got "
-                             f"{scale_factor!r}")
-        sizes = tuple(int(math.floor(s * f)) for s, f in zip(spatial, sf))
-        scales = (None,) * nd if recompute_scale_factor else tuple(float(f) for f in sf)
-    if min(sizes) < 1:
-        raise ValueError(f"interpolate: output size {sizes} must be positive (input {tuple(x.shape)})")
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != nd:
+                raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                                 f"input with spatial dimensions of {list(spatial)} and scale_factor of shape "
+                                 f"{list(scale_factor)}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
+                                 f"format and scale_factor in (s1, s2, ...,sK) format.")
+            sf = tuple(float(f) for f in scale_factor)
+        else:
+            sf = (float(scale_factor),) * nd
+        sizes = tuple(int(math.floor(float(s) * f)) for s, f in zip(spatial, sf))
+        scales = (None,) * nd if recompute_scale_factor else sf
+    if mode in _MODE_DIMS and _MODE_DIMS[mode] != nd:
+        want = _MODE_DIMS[mode] + 2
+        raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {want}D input")
+    if min(sizes) < (0 if mode == "area" else 1) or min(spatial) <= 0:
+        raise RuntimeError(f"interpolate: input {tuple(x.shape)} and output {tuple(sizes)} sizes should be "
+                           f"greater than 0")
     if mode == "area":
-        return _adaptive_avg(x, sizes, nd, "interpolate")
-    mats = [_interp_matrix(i, o, mode, bool(align_corners), sc, x.dtype) for i, o, sc in zip(spatial, sizes, scales)]
-    return _separable(x, mats)
+        if nd < 3:
+            return _adaptive_avg(x, sizes, nd, "interpolate")
+        return _resample(x, [(2 + d, *_area_taps(i, o, x.dtype)) for d, (i, o) in enumerate(zip(spatial, sizes))])
+    if mode not in ("nearest", "nearest-exact") and x.dtype.kind != "f":
+        raise RuntimeError(f"interpolate: mode {mode!r} is not implemented for {x.dtype} input (floating point "
+                           f"expected)")
+    per = []
+    for d, (i, o, sc) in enumerate(zip(spatial, sizes, scales)):
+        taps = _taps(i, o, mode, align_corners, sc, x.dtype)
+        if mode == "nearest" and i == o:
+            # PyTorch 2.13 (CPU) copies a dim whose size is unchanged in nearest's backward, and in its forward
+            # for 4-D inputs only (3-D and 5-D forwards use the scale formula)
+            copy = [(np.arange(o), None, None)]
+            per.append((2 + d, copy if nd == 2 else taps, None, copy))
+        elif mode == "bicubic" and spatial == sizes:
+            # bicubic's backward copies when no size changes (its forward still applies the scale formula)
+            per.append((2 + d, taps, None, [(np.arange(o), None, None)]))
+        else:
+            per.append((2 + d, taps, None))
+    return _resample(x, per)
 
 
 # ---------------------------------------------------------------------------------------------------------

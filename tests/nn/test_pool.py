@@ -122,8 +122,10 @@ def test_pool_errors():
         F.max_pool2d(ember.randn(1, 1, 2, 2), 3)
     with pytest.raises(RuntimeError, match=r"MaxPool2d expected input of shape \(N, C, H, W\)"):
         nn.MaxPool2d(2)(ember.randn(5, 5))
-    with pytest.raises(ValueError, match="only one of size or scale_factor"):
+    with pytest.raises(ValueError, match="either size or scale_factor should be defined"):
         F.interpolate(ember.randn(1, 1, 4, 4))
+    with pytest.raises(ValueError, match="only one of size or scale_factor"):
+        F.interpolate(ember.randn(1, 1, 4, 4), size=2, scale_factor=2)
     with pytest.raises(RuntimeError, match="divisible"):
         F.pixel_shuffle(ember.randn(1, 3, 2, 2), 2)
 
