@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test test-fast bench install clean
+.PHONY: demo test test-fast bench install clean fuzz
 
 # ember reads datasets from its data root: $EMBER_DATA, else ~/.cache/ember.  The project's own machines keep the
 # real MNIST, Fashion-MNIST and Tiny Shakespeare files beside the checkout; use them when that folder exists (a
@@ -40,6 +40,13 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n 2 -q -m "not slow"
+
+# The differential fuzzer's long run against PyTorch (tests/fuzz): random cases, FUZZ_EXAMPLES per op (about half
+# an hour on 2 cores at the default); `make test` runs its bounded, derandomized profile.
+FUZZ_EXAMPLES ?= 1500
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=long FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+		$(PY) -m pytest tests/fuzz -n 2 -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

@@ -1,0 +1,25 @@
+"""Hypothesis profiles for the differential fuzzer (applied to the fuzz tests only, never loaded globally).
+
+- ``ci`` (the default, used by ``make test``): few examples per op, derandomized (the same cases every run,
+  so a failure reproduces), no example database, no deadline.
+- ``dev``: random cases, more examples: ``HYPOTHESIS_PROFILE=dev pytest tests/fuzz -n 0``.
+- ``long`` (``make fuzz``): random cases, ``FUZZ_EXAMPLES`` examples per op (default 1500; about half an hour
+  on two cores); a known difference whose reproducer no longer differs fails the run (strict).
+``FUZZ_EXAMPLES`` overrides the number of examples per op in any profile.
+"""
+import os
+
+from hypothesis import HealthCheck, settings
+
+_common = dict(deadline=None, database=None, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                      HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+_n = os.environ.get("FUZZ_EXAMPLES")
+settings.register_profile("ci", max_examples=int(_n or 12), derandomize=True, **_common)
+settings.register_profile("dev", max_examples=int(_n or 200), **_common)
+settings.register_profile("long", max_examples=int(_n or 1500), **_common)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+if PROFILE not in ("ci", "dev", "long"):
+    PROFILE = "ci"
+FUZZ_SETTINGS = settings.get_profile(PROFILE)
+STRICT = PROFILE == "long" or os.environ.get("FUZZ_STRICT") == "1"
