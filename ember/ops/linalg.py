@@ -806,10 +806,7 @@ class _SVD(Function):
         m, n = a.shape[-2:]
         k = min(m, n)
         if ctx.full:
-            if (gu is not None and _np.any(gu._data[..., k:] != 0)) or \
-                    (gvh is not None and _np.any(gvh._data[..., k:, :] != 0)):
-                raise RuntimeError("linalg.svd: the backward of full_matrices=True is not defined when the loss "
-                               "depends on the extra columns of U or rows of Vh; use full_matrices=False")
+            # as PyTorch: the extra columns of U / rows of Vh are not unique, their gradient is dropped
             u, vh = u[..., :k], vh[..., :k, :]
             gu = gu[..., :k] if gu is not None else None
             gvh = gvh[..., :k, :] if gvh is not None else None

@@ -40,6 +40,8 @@ CASES = {
     "svd_tall": (lambda m, a: (lambda r: (r.S, r.U.abs(), r.Vh.abs(), (r.U[..., :1] * r.Vh[..., :1, :]).sum()))(
         m.linalg.svd(a, full_matrices=False)), [(2, 6, 4)]),
     "svdvals": (lambda m, a: m.linalg.svdvals(a), [(4, 3)]),
+    "svd_full_grad": (lambda m, a: (lambda r: (r.U.abs().sum() + r.Vh.abs().sum() + r.S.sum()))(m.linalg.svd(a)),
+                      [(4, 3)]),
     "qr": (lambda m, a: m.linalg.qr(a), [(5, 3)]),
     "qr_square": (lambda m, a: m.linalg.qr(a), [(2, 3, 3)]),
     "qr_wide": (lambda m, a: m.linalg.qr(a), [(3, 5)]),
