@@ -1,31 +1,98 @@
-"""Every speed comparison in one run: ember vs PyTorch CPU, float32, the same thread count for both (the
-machine's cores unless EMBER_BENCH_THREADS says otherwise).  Prints one Markdown table of median times and
-ratios (ember / torch; below 1 means ember is faster).  `make bench` runs this.
+"""``make bench``: every workload of ``workloads.py``, ember and PyTorch CPU, each in a fresh process of its own.
 
-The targets (issues 2 and 3): per-op overhead <= 3x; MLP step <= 1.1x; LeNet-5 and the MNIST example CNN
-<= 1.5x; GRU/LSTM <= 1.5x; the transformer encoder <= 1.5x.  They are reported, never asserted.
+Two frameworks' thread pools in one process fight over the same cores, which measures contention rather than
+speed, so each (library, workload) pair runs in its own interpreter (``worker.py``), one after the other, with the
+same thread count (OpenMP, OpenBLAS and torch's intra-op pool).  Each worker times ``--repeat`` blocks of calls
+after a warm-up; the table gives the medians, each side's spread ((max - min) / median over the blocks), the ratio
+ember / torch (below 1: ember is faster) and the peak memory growth of the first calls.  The machine, library
+versions and thread counts head the table.  Nothing here asserts on time.
+
+    python benchmarks/run_all.py [--threads 2] [--repeat 5] [--only SUBSTRING] [--group core|kernels|models]
 """
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import platform
+import subprocess
 import sys
+import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _common import fmt_row, header, set_threads  # noqa: E402
-import bench_core  # noqa: E402
-import bench_conv  # noqa: E402
-import bench_mlp  # noqa: E402
-import bench_rnn  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from workloads import WORKLOADS  # noqa: E402
 
 
-def main() -> None:
-    n = set_threads()
-    print(f"ember vs PyTorch {__import__('torch').__version__}, float32, {n} threads; medians; ratio = ember / torch\n")
-    print(header())
-    rows = bench_core.run() + bench_mlp.run() + bench_conv.model_rows(9) + bench_rnn.run(11) + bench_conv.kernel_rows(9)
-    for r in rows:
-        print(fmt_row(*r), flush=True)
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def run_worker(lib: str, bench: str, threads: int, repeat: int, timeout: float) -> dict | None:
+    cmd = [sys.executable, os.path.join(HERE, "worker.py"), "--lib", lib, "--bench", bench, "--threads", str(threads),
+           "--repeat", str(repeat)]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        print(f"  ({lib}: {bench}: over {timeout:.0f} s, skipped)", file=sys.stderr)
+        return None
+    if out.returncode != 0:
+        print(f"  ({lib}: {bench}: failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else '?'})",
+              file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def spread(r: dict) -> str:
+    return f"{100 * (r['max'] - r['min']) / r['median']:.0f}%"
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("EMBER_BENCH_THREADS", os.cpu_count() or 1)))
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--only", default=None, help="run the workloads whose name contains this")
+    ap.add_argument("--group", choices=("core", "kernels", "models"), default=None)
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--json", default=None, help="also write the raw results to this file")
+    a = ap.parse_args(argv)
+    names = [n for n, (_, g) in WORKLOADS.items()
+             if (a.only is None or a.only.lower() in n.lower()) and (a.group is None or g == a.group)]
+    rows, raw, meta = [], [], {}
+    for name in names:
+        res = {lib: run_worker(lib, name, a.threads, a.repeat, a.timeout) for lib in ("ember", "torch")}
+        raw.append({"name": name, **res})
+        for lib, r in res.items():
+            if r:
+                meta[lib] = r
+        rows.append((name, res["ember"], res["torch"]))
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+    e, t = meta.get("ember", {}), meta.get("torch", {})
+    print(f"Machine: {cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
+          f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}")
+    print(f"ember {e.get('version', '?')} (NumPy {e.get('numpy', '?')}, BLAS: {e.get('blas', '?')}) vs "
+          f"PyTorch {t.get('version', '?')} (CPU); {a.threads} threads each, float32; each library in its own "
+          f"process; median of {a.repeat} timed blocks after a warm-up\n")
+    print("| workload | ember (ms) | spread | PyTorch (ms) | spread | ratio | peak MiB ember / torch |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, re_, rt in rows:
+        if not re_ or not rt:
+            ms = ["failed" if r is None else f"{r['median'] * 1e3:.3f}" for r in (re_, rt)]
+            print(f"| {name} | {ms[0]} | | {ms[1]} | | | |")
+            continue
+        print(f"| {name} | {re_['median'] * 1e3:.3f} | {spread(re_)} | {rt['median'] * 1e3:.3f} | {spread(rt)} | "
+              f"{re_['median'] / rt['median']:.2f} | {re_['rss_mib']:.0f} / {rt['rss_mib']:.0f} |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"threads": a.threads, "cpu": cpu_model(), "rows": raw}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,288 @@
+"""The benchmark workloads, each written once against a library module ``T`` (``ember`` or ``torch``).
+
+A workload is a function ``make(T) -> (step, n_ops)``: it builds the model, data and optimizer with ``T`` and
+returns a closure that runs one unit of work (a training step, a kernel's forward and backward) and the number
+it is divided by when reported (1, or the number of ops for the per-op rows).  The same source builds both
+frameworks' work, so the two sides do exactly the same thing; inputs come from NumPy with a fixed seed.
+
+``WORKLOADS`` maps a row name to ``(make, group)``; ``run_all.py`` runs each in fresh processes, one per library.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _arr(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _labels(n, k, seed=1):
+    return np.random.default_rng(seed).integers(0, k, n)
+
+
+def _train_step(T, model, x, y, loss="ce", opt="sgd"):
+    """forward, loss, backward, optimizer step (zero_grad with set_to_none, as PyTorch's default)."""
+    F = T.nn.functional
+    if opt == "sgd":
+        optimizer = T.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    else:
+        optimizer = T.optim.Adam(model.parameters(), lr=1e-3)
+    xs = x if isinstance(x, tuple) else (x,)
+
+    def step():
+        optimizer.zero_grad()
+        out = model(*xs)
+        if isinstance(out, tuple):
+            out = out[0]
+        if loss == "ce":
+            value = F.cross_entropy(out, y)
+        else:
+            value = F.mse_loss(out, y)
+        value.backward()
+        optimizer.step()
+    return step
+
+
+# -- overhead and kernels ------------------------------------------------------------------------------------
+def per_op_fwd_bwd(T):
+    a, b, c = (T.tensor(_arr(4, 4, seed=i), requires_grad=True) for i in range(3))
+
+    def step():
+        for t in (a, b, c):
+            t.grad = None
+        ((a * b + c).tanh() * a - b).exp().sum().backward()      # 7 recorded ops
+    return step, 7
+
+
+def per_op_no_grad(T):
+    a, b = T.tensor(_arr(4, 4)), T.tensor(_arr(4, 4, seed=1))
+
+    def step():
+        with T.no_grad():
+            (a * b + b).relu()
+    return step, 3
+
+
+def matmul_1024(T):
+    a = T.tensor(_arr(1024, 1024), requires_grad=True)
+    b = T.tensor(_arr(1024, 1024, seed=1), requires_grad=True)
+
+    def step():
+        a.grad = b.grad = None
+        (a @ b).sum().backward()
+    return step, 1
+
+
+def _fb(T, fn, *arrays):
+    ts = [T.tensor(x, requires_grad=True) for x in arrays]
+
+    def step():
+        for t in ts:
+            t.grad = None
+        fn(*ts).sum().backward()
+    return step, 1
+
+
+def conv_lenet1(T):
+    return _fb(T, T.nn.functional.conv2d, _arr(64, 1, 28, 28), _arr(6, 1, 5, 5), _arr(6))
+
+
+def conv_3x3_32_64(T):
+    return _fb(T, T.nn.functional.conv2d, _arr(64, 32, 26, 26), _arr(64, 32, 3, 3), _arr(64))
+
+
+def max_pool(T):
+    return _fb(T, lambda x: T.nn.functional.max_pool2d(x, 2), _arr(64, 64, 24, 24))
+
+
+def batch_norm(T):
+    return _fb(T, lambda x, w, b: T.nn.functional.batch_norm(x, None, None, w, b, True), _arr(64, 32, 26, 26),
+               _arr(32), _arr(32))
+
+
+def cross_entropy_large(T):
+    y = T.tensor(_labels(4096, 1000))
+    return _fb(T, lambda x: T.nn.functional.cross_entropy(x, y), _arr(4096, 1000))
+
+
+def cross_entropy_small(T):
+    y = T.tensor(_labels(128, 10))
+    return _fb(T, lambda x: T.nn.functional.cross_entropy(x, y, label_smoothing=0.1), _arr(128, 10))
+
+
+# -- models --------------------------------------------------------------------------------------------------
+def _lenet(nn):
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                         nn.Linear(84, 10))
+
+
+def mlp_sgd(T):
+    nn = T.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    return _train_step(T, model, T.tensor(_arr(128, 784)), T.tensor(_labels(128, 10))), 1
+
+
+def mlp_adam(T):
+    nn = T.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    return _train_step(T, model, T.tensor(_arr(128, 784)), T.tensor(_labels(128, 10)), opt="adam"), 1
+
+
+def lenet5(T):
+    return _train_step(T, _lenet(T.nn), T.tensor(_arr(64, 1, 28, 28)), T.tensor(_labels(64, 10))), 1
+
+
+def mnist_example_cnn(T):
+    nn = T.nn
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, 1), nn.ReLU(), nn.Conv2d(32, 64, 3, 1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Dropout(0.25), nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Dropout(0.5),
+                          nn.Linear(128, 10))
+    return _train_step(T, model, T.tensor(_arr(64, 1, 28, 28)), T.tensor(_labels(64, 10))), 1
+
+
+def cnn_batchnorm(T):
+    nn = T.nn
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
+    return _train_step(T, model, T.tensor(_arr(64, 1, 28, 28)), T.tensor(_labels(64, 10))), 1
+
+
+def _resnet18(T, num_classes=10):
+    """ResNet-18 (torchvision's structure; ember.vision.models.resnet18 is this network), built with ``T.nn``:
+    torchvision's wheels do not load beside the CPU torch, so both sides use this definition."""
+    nn = T.nn
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                               if stride != 1 or cin != cout else None)
+
+        def forward(self, x):
+            idt = x if self.downsample is None else self.downsample(x)
+            return self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))) + idt)
+
+    layers, cin = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+                   nn.MaxPool2d(3, 2, 1)], 64
+    for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        layers += [Block(cin, cout, stride), Block(cout, cout, 1)]
+        cin = cout
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(512, num_classes))
+
+
+def resnet18_32(T):
+    return _train_step(T, _resnet18(T), T.tensor(_arr(64, 3, 32, 32)), T.tensor(_labels(64, 10))), 1
+
+
+def lenet5_infer_b1(T):
+    model = _lenet(T.nn).eval()
+    x = T.tensor(_arr(1, 1, 28, 28))
+
+    def step():
+        with T.no_grad():
+            model(x)
+    return step, 1
+
+
+def _rnn(T, kind):
+    model = getattr(T.nn, kind)(28, 128)
+    x = T.tensor(_arr(40, 64, 28))
+    opt = T.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad()
+        out = model(x)[0]
+        (out * out).mean().backward()
+        opt.step()
+    return step, 1
+
+
+def lstm(T):
+    return _rnn(T, "LSTM")
+
+
+def gru(T):
+    return _rnn(T, "GRU")
+
+
+def lstm_cells_python_loop(T):
+    """PyTorch's time-sequence-prediction shape: two LSTMCells stepped in Python (100 steps, batch 97)."""
+    c1, c2, lin = T.nn.LSTMCell(1, 51), T.nn.LSTMCell(51, 51), T.nn.Linear(51, 1)
+    params = list(c1.parameters()) + list(c2.parameters()) + list(lin.parameters())
+    opt = T.optim.SGD(params, lr=0.01)
+    x = T.tensor(_arr(97, 100))
+
+    def step():
+        opt.zero_grad()
+        h = c = h2 = c2_ = T.zeros(97, 51)
+        outs = []
+        for xt in x.split(1, dim=1):
+            h, c = c1(xt, (h, c))
+            h2, c2_ = c2(h, (h2, c2_))
+            outs.append(lin(h2))
+        y = T.cat(outs, 1)
+        ((y - x) ** 2).mean().backward()
+        opt.step()
+    return step, 1
+
+
+def transformer_lm(T):
+    nn = T.nn
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(65, 128)
+            self.pos = nn.Parameter(T.zeros(64, 128))
+            layer = nn.TransformerEncoderLayer(128, 4, 256, dropout=0.1, batch_first=True)
+            self.enc = nn.TransformerEncoder(layer, 2, **({"enable_nested_tensor": False}
+                                                          if T.__name__ == "torch" else {}))
+            self.head = nn.Linear(128, 65)
+            self.mask = nn.Transformer.generate_square_subsequent_mask(64)
+
+        def forward(self, idx):
+            h = self.enc(self.emb(idx) + self.pos, mask=self.mask, is_causal=True)
+            return self.head(h).reshape(-1, 65)
+
+    idx = _labels(32 * 64, 65).reshape(32, 64)
+    return _train_step(T, LM(), T.tensor(idx), T.tensor(_labels(32 * 64, 65, seed=2))), 1
+
+
+def autoencoder(T):
+    nn = T.nn
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 32), nn.ReLU(), nn.Linear(32, 256),
+                          nn.ReLU(), nn.Linear(256, 784), nn.Sigmoid())
+    x = T.tensor(np.abs(_arr(128, 784)) % 1)
+    return _train_step(T, model, x, x, loss="mse", opt="adam"), 1
+
+
+WORKLOADS = {
+    "per-op overhead, 7-op expression fwd+bwd on 4x4, per op": (per_op_fwd_bwd, "core"),
+    "per-op overhead, forward under no_grad, per op": (per_op_no_grad, "core"),
+    "matmul 1024x1024, forward + backward": (matmul_1024, "core"),
+    "conv2d fwd+bwd 64x1x28x28 * 6x1x5x5": (conv_lenet1, "kernels"),
+    "conv2d fwd+bwd 64x32x26x26 * 64x32x3x3": (conv_3x3_32_64, "kernels"),
+    "max_pool2d(2) fwd+bwd 64x64x24x24": (max_pool, "kernels"),
+    "batch_norm (training) fwd+bwd 64x32x26x26": (batch_norm, "kernels"),
+    "cross_entropy fwd+bwd, logits 4096x1000": (cross_entropy_large, "kernels"),
+    "cross_entropy (label_smoothing 0.1) fwd+bwd, logits 128x10": (cross_entropy_small, "kernels"),
+    "MLP 784-512-256-10, batch 128, SGD momentum step": (mlp_sgd, "models"),
+    "MLP 784-512-256-10, batch 128, Adam step": (mlp_adam, "models"),
+    "LeNet-5, batch 64, training step": (lenet5, "models"),
+    "LeNet-5, batch 1, inference": (lenet5_infer_b1, "models"),
+    "PyTorch's MNIST example CNN, batch 64, training step": (mnist_example_cnn, "models"),
+    "CNN with batch norm, batch 64, training step": (cnn_batchnorm, "models"),
+    "ResNet-18 on 3x32x32, batch 64, training step": (resnet18_32, "models"),
+    "dense autoencoder 784-256-32, batch 128, Adam step": (autoencoder, "models"),
+    "LSTM h128, 40 steps, batch 64, training step": (lstm, "models"),
+    "GRU h128, 40 steps, batch 64, training step": (gru, "models"),
+    "two LSTMCells in a Python loop, 100 steps, batch 97": (lstm_cells_python_loop, "models"),
+    "transformer LM, 2 layers d128, 32x64 tokens, training step": (transformer_lm, "models"),
+}
