@@ -168,3 +168,64 @@ def decode_node(dec, node):
     for k, v in pairs("attributes"):
         d[k] = dec.decode(v)
     return m
+
+
+# -- the allowlist of weights_only loads (PyTorch's torch.serialization.add_safe_globals) -----------------------
+_SAFE_GLOBALS: list = []
+
+
+def add_safe_globals(safe_globals) -> None:
+    """Allow ``load(..., weights_only=True)`` to rebuild these classes and functions (objects, or
+    ``(object, "module.Name")`` pairs as PyTorch accepts)."""
+    for g in safe_globals:
+        _SAFE_GLOBALS.append(g[0] if isinstance(g, tuple) else g)
+
+
+def get_safe_globals() -> list:
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals() -> None:
+    _SAFE_GLOBALS.clear()
+
+
+class safe_globals:
+    """``with safe_globals([Net, nn.Linear, ...]):`` allows those globals for the block only."""
+
+    def __init__(self, safe_globals) -> None:
+        self._items = list(safe_globals)
+
+    def __enter__(self):
+        self._n = len(_SAFE_GLOBALS)
+        add_safe_globals(self._items)
+        return self
+
+    def __exit__(self, *exc):
+        del _SAFE_GLOBALS[self._n:]
+        return False
+
+
+def _node_path(node):
+    if "__nn_module__" in node:
+        spec = node["__nn_module__"]
+        return spec.get("class") if isinstance(spec, dict) else None
+    return node.get("__callable__")
+
+
+def code_allowed(dec, node) -> bool:
+    """Whether the decoder may rebuild this code node: always with ``weights_only=False``; with the default
+    ``weights_only=True`` only classes/functions on the safe-globals allowlist (compared by import path, so
+    nothing is imported to decide)."""
+    if getattr(dec, "allow_code", False) or "__nn_module_ref__" in node:
+        return True
+    path = _node_path(node)
+    return path is not None and any(_import_path(g) == path for g in _SAFE_GLOBALS)
+
+
+def refusal(node) -> str:
+    path = _node_path(node)
+    modname, _, qual = (path or "?:?").partition(":")
+    return (f"the file holds a whole module/function ('{modname}.{qual}'); rebuilding it imports that code, so "
+            f"load it with weights_only=False if you trust the file, or allow the classes it names with "
+            f"torch.serialization.safe_globals([...]) / add_safe_globals([...]) (or save and load the "
+            f"state_dict() instead)")

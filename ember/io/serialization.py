@@ -201,6 +201,14 @@ def atomic_open(path, mode: str = "wb", **kwargs):
     and fsync the folder.  A crash or Ctrl-C in between leaves any previous ``path`` intact and no temporary
     file behind.  Every file ember writes (checkpoints, histories, plots) goes through here."""
     path = os.fspath(path)
+    if os.path.islink(path):            # write through a symlink, as open() would, instead of replacing it
+        path = os.path.realpath(path)
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        # a device or FIFO (/dev/null, a pipe): write into it as open() would; renaming a file over it would
+        # replace the device node itself
+        with open(path, mode, **kwargs) as fh:
+            yield fh
+        return
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
@@ -397,13 +405,9 @@ class _Decoder:
                     raise self.bad(f"malformed {tag} entry in the metadata (a key is not a str, number, bool or "
                                    f"None)")
                 return cls(zip(keys, (self.decode(v, depth) for _, v in items)))
-        from .module_io import decode_node, is_code_node
-        if is_code_node(node) and not getattr(self, "allow_code", False):
-            what = node.get("__nn_module__", {}).get("class") if "__nn_module__" in node else \
-                node.get("__callable__")
-            raise self.bad(f"the file holds a whole module/function ({what!r}); rebuilding it imports that "
-                           f"code, so load it with weights_only=False if you trust the file (or save and load "
-                           f"the state_dict() instead)")
+        from .module_io import code_allowed, decode_node, is_code_node, refusal
+        if is_code_node(node) and not code_allowed(self, node):     # weights_only=True without an allowlist
+            raise self.bad(refusal(node))
         if is_code_node(node) or "__device__" in node:
             return decode_node(self, node)
         raise self.bad(f"unknown structure tag in {sorted(node)!r}")

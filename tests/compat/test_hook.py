@@ -112,7 +112,7 @@ def test_python_m_ember_compat_runs_a_script_with_its_argv(tmp_path):
     (tmp_path / "helper.py").write_text("VALUE = 42\n")
     r = _run(None, "-m", "ember.compat", str(script), "--epochs", "3", cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["ember ['--epochs', '3'] __main__ 42", "ember.Size([3, 2])"]
+    assert r.stdout.splitlines() == ["ember ['--epochs', '3'] __main__ 42", "torch.Size([3, 2])"]
     r = _run(None, "-m", "ember.compat", str(tmp_path / "missing.py"))
     assert r.returncode != 0 and "no such script" in r.stderr
 
@@ -135,3 +135,18 @@ def test_spawn_children_of_a_hooked_script_import_ember(tmp_path):
     r = _run(None, "-m", "ember.compat", str(script), cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[1.0, 1.0]"
+
+
+def test_nn_modules_submodules_hold_pytorchs_names():
+    import ember.nn as enn
+    import torch.nn as tnn
+    for sub, names in {"activation": ["ReLU", "MultiheadAttention"], "linear": ["Linear", "Identity",
+                       "NonDynamicallyQuantizableLinear"], "loss": ["_Loss", "_WeightedLoss", "MSELoss"],
+                       "conv": ["Conv2d", "_ConvNd"], "rnn": ["LSTM", "GRU", "RNNBase"], "module": ["Module"],
+                       "sparse": ["Embedding"], "transformer": ["TransformerEncoderLayer"],
+                       "container": ["Sequential", "ModuleList"], "batchnorm": ["BatchNorm1d", "_BatchNorm"],
+                       "dropout": ["Dropout"], "normalization": ["LayerNorm"]}.items():
+        for n in names:
+            assert hasattr(getattr(tnn.modules, sub), n), (sub, n)      # PyTorch really has it there
+            assert getattr(getattr(enn.modules, sub), n) is not None, (sub, n)
+    assert enn.modules.conv.Conv2d is enn.Conv2d and enn.modules.activation.MultiheadAttention is enn.MultiheadAttention

@@ -120,3 +120,25 @@ def test_unsavable_attributes_are_named():
         pass
     with pytest.raises(TypeError, match="defined inside a function"):
         ember.save(Local(), "/tmp/never-written.pt")
+
+
+def test_safe_globals_allow_a_weights_only_load(tmp_path):
+    # the word_language_model example's pattern: torch.load(f) inside torch.serialization.safe_globals([...])
+    import ember.serialization as ser
+    f = tmp_path / "model.pt"
+    ember.save(_model(), f)
+    classes = [Net, nn.Conv2d, nn.Sequential, nn.Linear, nn.ReLU, nn.BatchNorm1d, F.relu]
+    with ser.safe_globals(classes[:-2]):             # nn.BatchNorm1d and F.relu missing: refused, named
+        with pytest.raises(CheckpointError, match="BatchNorm1d|relu") as e:
+            ember.load(f)
+    assert "safe_globals" in str(e.value)
+    with ser.safe_globals(classes):
+        assert type(ember.load(f)) is Net
+    assert ser.get_safe_globals() == []              # the context manager took them off again
+    ser.add_safe_globals(classes)
+    try:
+        assert type(ember.load(f)) is Net
+    finally:
+        ser.clear_safe_globals()
+    with pytest.raises(CheckpointError):
+        ember.load(f)
