@@ -512,9 +512,12 @@ def cmd_predict(args) -> int:
         raise CLIError(f"{args.input}: the input does not fit the model ({_one_line(e)})") from None
     out = logits.numpy()
     if args.output:
+        import io
         from ..io.serialization import atomic_open
+        buf = io.BytesIO()              # np.save seeks in real files; a pipe or device takes plain bytes
+        np.save(buf, out)
         with atomic_open(args.output, "wb") as fh:
-            np.save(fh, out)
+            fh.write(buf.getbuffer())
     if callable(getattr(model, "predict", None)):           # the model's own labels (e.g. Perceptron: +1/-1)
         with no_grad():
             pred = model.predict(from_numpy(x)).numpy()

@@ -365,3 +365,43 @@ def test_evaluate_npz_with_objects_or_bad_labels(run, tmp_path, capsys):
     np.save(single, np.zeros(3))
     os.replace(str(single) + ".npy", single)
     _refused(["evaluate", run["ck"], "--data", single], capsys)
+
+
+# -- outputs that are not regular files ----------------------------------------------------------------------------
+def test_saving_to_a_fifo_writes_into_it_and_keeps_it(tmp_path):
+    """A device or FIFO as the destination (``--output /dev/null``) is written into, as ``open`` would, never
+    replaced by a renamed temporary file (which would swap the device node itself for a file)."""
+    import stat
+    import threading
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
+    reader.start()
+    ember.save({"w": ember.ones(3)}, fifo)
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got and got[0][8:9] == b"{" and sorted(os.listdir(tmp_path)) == ["fifo"]
+
+
+def test_saving_through_a_symlink_keeps_the_link(tmp_path):
+    target = tmp_path / "real.safetensors"
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(target)
+    ember.save({"w": ember.ones(2)}, link)
+    assert link.is_symlink() and target.is_file()
+    assert ember.load(link)["w"].tolist() == [1.0, 1.0]
+
+
+def test_predict_output_to_a_fifo(run, tmp_path, capsys):
+    import stat
+    import threading
+    fifo = tmp_path / "out.npy"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
+    reader.start()
+    assert cli.main(["predict", str(run["ck"]), str(run["x"]), "--output", str(fifo)]) == 0
+    reader.join(timeout=30)
+    capsys.readouterr()
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and got and got[0].startswith(b"\x93NUMPY")
