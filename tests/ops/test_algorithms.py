@@ -317,3 +317,31 @@ def test_edge_cases_match_torch(name):
         "cov_bool", "trapezoid_bool", "searchsorted_bool", "unique_zero_dim", "histogram_nan", "vander_bool"])
 def test_unsupported_inputs_raise_like_torch(fn, arrays):
     _both_raise(fn, *arrays, exc=(RuntimeError, NotImplementedError))
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+SELECTIONS = {
+    "median": lambda m, x, d, k, kd: m.median(x, d, kd),
+    "nanmedian": lambda m, x, d, k, kd: m.nanmedian(x, d, kd),
+    "kthvalue": lambda m, x, d, k, kd: m.kthvalue(x, k, d, kd),
+    "mode": lambda m, x, d, k, kd: m.mode(x, d, kd),
+    "cummax": lambda m, x, d, k, kd: m.cummax(x, d),
+    "cummin": lambda m, x, d, k, kd: m.cummin(x, d),
+    "logcumsumexp": lambda m, x, d, k, kd: m.logcumsumexp(x, d),
+    "quantile": lambda m, x, d, k, kd: m.quantile(x, 0.37, d, kd),
+    "diff": lambda m, x, d, k, kd: m.diff(x, k - 1, d),
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), data=st.data(),
+       op=st.sampled_from(sorted(SELECTIONS)), keepdim=st.booleans())
+def test_selections_random_shapes(shape, data, op, keepdim):
+    # distinct values (no ties), so indices and gradients are defined the same way in both libraries
+    d = data.draw(st.integers(-len(shape), len(shape) - 1))
+    k = data.draw(st.integers(1, shape[d]))
+    seed = data.draw(st.integers(0, 2 ** 16))
+    x = np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) / 7.0 - 1.0
+    compare(lambda m, t: SELECTIONS[op](m, t, d, k, keepdim), [x])

@@ -260,3 +260,33 @@ def test_result_strides_match_torch(name, batch):
         assert tuple(eo.shape) == tuple(to.shape)
         assert eo.stride() == to.stride(), f"{name}: stride {eo.stride()} vs torch {to.stride()}"
         assert eo.is_contiguous() == to.is_contiguous()
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.lists(st.integers(1, 2), max_size=2).map(tuple), m=st.integers(1, 4), n=st.integers(1, 4),
+       op=st.sampled_from(["inv", "det", "slogdet", "solve", "pinv", "svdvals", "qr", "lstsq", "matrix_exp",
+                           "cholesky", "eigvalsh", "matrix_norm", "vector_norm"]),
+       ord_=st.sampled_from(["fro", "nuc", 1, -1, 2, -2, float("inf"), float("-inf")]), seed=st.integers(0, 999))
+def test_random_batches_against_torch(batch, m, n, op, ord_, seed):
+    sq = batch + (m, m)
+    rect = batch + (m, n)
+    cases = {
+        "inv": (lambda mod, a: mod.linalg.inv(a), [sq]),
+        "det": (lambda mod, a: mod.linalg.det(a), [sq]),
+        "slogdet": (lambda mod, a: mod.linalg.slogdet(a), [sq]),
+        "solve": (lambda mod, a, b: mod.linalg.solve(a, b), [sq, batch + (m, n)]),
+        "pinv": (lambda mod, a: mod.linalg.pinv(a), [rect]),
+        "svdvals": (lambda mod, a: mod.linalg.svdvals(a), [rect]),
+        "qr": (lambda mod, a: mod.linalg.qr(a), [rect]),
+        "lstsq": (lambda mod, a, b: mod.linalg.lstsq(a, b).solution, [rect, batch + (m, 2)]),
+        "matrix_exp": (lambda mod, a: mod.linalg.matrix_exp(a), [sq]),
+        "cholesky": (lambda mod, a: mod.linalg.cholesky(a @ a.mT + mod.eye(m, dtype=a.dtype)), [sq]),
+        "eigvalsh": (lambda mod, a: mod.linalg.eigvalsh(a), [sq]),
+        "matrix_norm": (lambda mod, a: mod.linalg.matrix_norm(a, ord_), [rect]),
+        "vector_norm": (lambda mod, a: mod.linalg.vector_norm(a, 2 if isinstance(ord_, str) else ord_, -1), [rect]),
+    }
+    fn, shapes = cases[op]
+    compare(fn, shapes, seed=seed, atol=1e-5, rtol=1e-4)
