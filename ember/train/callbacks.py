@@ -532,8 +532,8 @@ class ProgressBar(Callback):
     ``log_every`` seconds (30 by default) and/or every ``log_every_steps`` batches:
     ``Epoch 3/10 - batch 200/937 - 30.1s - loss: 0.2345 - ETA 1m50s`` (the ETA is for the rest of the epoch).
 
-    ``verbose``: ``'auto'`` (1 when the output is a terminal, else 2), 0 (silent), 1 (bar and summary) or 2
-    (plain lines).  Without tqdm installed, verbose 1 behaves like 2.
+    ``verbose``: ``'auto'`` (1 when the output is a terminal or a Jupyter notebook, else 2), 0 (silent),
+    1 (bar and summary) or 2 (plain lines).  Without tqdm installed, verbose 1 behaves like 2.
     """
 
     def __init__(self, verbose="auto", file=None, mininterval: float = 0.2, log_every: float | None = 30.0,
@@ -559,7 +559,9 @@ class ProgressBar(Callback):
             tty = bool(out.isatty())
         except (AttributeError, ValueError):        # no isatty, or a closed stream
             tty = False
-        return 1 if tty else 2
+        # a Jupyter kernel's stdout is no terminal but shows tqdm.auto's bar as a widget
+        notebook = out is sys.stdout and "ipykernel" in sys.modules
+        return 1 if tty or notebook else 2
 
     def _print(self, text: str) -> None:
         print(text, file=self.file or sys.stdout, flush=True)

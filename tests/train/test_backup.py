@@ -234,3 +234,17 @@ def test_a_nonfinite_buffer_stops_at_the_epoch_end_before_checkpoints(tmp_path):
     assert t.diverged is not None and "running_var" in t.diverged["what"]
     assert t.diverged["epoch"] == 1 and t.diverged["batch"] == 4
     assert not (tmp_path / "last.safetensors").exists()           # nothing non-finite was written
+
+
+def test_progress_auto_mode_picks_bar_or_lines(monkeypatch):
+    import sys
+    import types
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    assert ProgressBar("auto", file=Tty())._mode() == 1              # a terminal: the bar
+    assert ProgressBar("auto", file=io.StringIO())._mode() == 2      # a pipe or a file: plain lines
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert ProgressBar("auto")._mode() == 1                          # a notebook: tqdm's widget
