@@ -325,3 +325,33 @@ def test_nonfinite_weights_the_step_checks_missed_are_never_the_result(tmp_path,
     code, out, err = _run(["train", str(_config(tmp_path, epochs=1))], capsys)
     assert code == 3 and err.count("\n") == 1 and "NaN or infinity" in err, err
     assert not (_only_run(tmp_path) / "checkpoint.safetensors").exists() and "test accuracy" not in out
+
+
+def test_sigterm_outside_the_training_loop_is_one_line_and_143(tmp_path, capsys, monkeypatch):
+    before = signal.getsignal(signal.SIGTERM)
+    real_build = run_mod.build_data
+
+    def build_then_term(cfg, split):                   # SIGTERM while the data is being built
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_build(cfg, split)
+    monkeypatch.setattr(run_mod, "build_data", build_then_term)
+    code, out, err = _run(["train", str(_config(tmp_path, epochs=1))], capsys)
+    assert code == 143 and err == "ember: terminated (SIGTERM): nothing had finished; start it again\n", err
+    monkeypatch.undo()
+    assert signal.getsignal(signal.SIGTERM) == before
+
+    real_eval = Trainer.evaluate
+
+    def term_at_test_time(self, data, *a, **k):       # SIGTERM after training, while evaluating on the test split
+        if k.get("batch_size") is None and self.metrics and type(self.metrics[-1]).__name__ == "ConfusionMatrix":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_eval(self, data, *a, **k)
+    monkeypatch.setattr(Trainer, "evaluate", term_at_test_time)
+    code, out, err = _run(["train", str(_config(tmp_path, epochs=2))], capsys)
+    assert code == 143 and err.count("\n") == 1 and "(epoch 2)" in err and "--resume" in err, err
+    monkeypatch.undo()
+    run = _only_run(tmp_path)
+    assert not (run / "checkpoint.safetensors").exists()
+    code, out, err = _run(["train", "--resume", str(run)], capsys)      # finishes: evaluates and writes
+    assert code == 0 and "test accuracy" in out and "Epoch" not in out, err
+    assert (run / "checkpoint.safetensors").exists()

@@ -291,11 +291,41 @@ def _kept(run_dir: str) -> str:
     return f"{os.path.join(run_dir, LAST)} holds the last good state ({where})"
 
 
+class _Terminated(BaseException):
+    """SIGTERM outside the training loop (start-up, evaluation, writing the results)."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
 def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = False) -> int:
     """Train as the (validated) config says, in a run folder created first (see the module docstring).
 
     ``resume``: a run folder (continue in it from its ``last.safetensors``) or a checkpoint file (continue
-    from it in a new run folder)."""
+    from it in a new run folder).  SIGTERM is handled like Ctrl-C everywhere: inside the training loop the
+    Trainer finishes the batch and saves; before or after it the run stops at once (the run folder keeps its
+    last finished epoch), one line, exit code 143."""
+    import threading
+    old = None
+    if threading.current_thread() is threading.main_thread():
+        old = signal.signal(signal.SIGTERM, _on_sigterm)
+    state: dict = {}
+    try:
+        return _run_training(cfg, verbose, resume, demo, state)
+    except _Terminated:
+        run_dir = state.get("run_dir")
+        where = _last_state(run_dir) if run_dir else None
+        said = (f"{os.path.join(run_dir, LAST)} holds the last finished state ({where}); continue with: ember "
+                f"train --resume {run_dir}" if where is not None else "nothing had finished; start it again")
+        print(f"ember: terminated (SIGTERM): {said}", file=sys.stderr, flush=True)
+        return EXIT_TERMINATED
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+
+
+def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     import ember
     from ..backend import np
     from ..data import DataLoader
@@ -322,6 +352,7 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
     if resume_dir is not None:
         _check_free_space(resume_dir, need)
     run_dir = resume_dir if resume_dir is not None else _new_run_dir(cfg["output"], need)
+    state["run_dir"] = run_dir
     created = resume_dir is None
     try:
         _write_config(run_dir, cfg)
