@@ -201,6 +201,12 @@ def test_predict_refuses_nan_and_inf(run, tmp_path, capsys, bad):
     _error(["predict", run["ck"], _npy(tmp_path, "x.npy", x)], capsys, "1 of 256 input values are NaN or infinite")
 
 
+def test_predict_refuses_empty_and_float64_overflow(run, tmp_path, capsys):
+    _error(["predict", run["ck"], _npy(tmp_path, "e.npy", np.zeros((0, 1, 8, 8), np.float32))], capsys, "no samples")
+    big = np.full((2, 1, 8, 8), 1e300)                  # finite in float64, infinite in the model's float32
+    _error(["predict", run["ck"], _npy(tmp_path, "b.npy", big)], capsys, "NaN or infinite (in float32")
+
+
 def test_predict_refuses_0_255_pixels_unless_allowed(run, tmp_path, capsys):
     x = _npy(tmp_path, "x.npy", (np.random.default_rng(0).random((4, 8, 8)) * 255).astype(np.uint8))
     _error(["predict", run["ck"], x], capsys, "divide by 255")

@@ -221,7 +221,8 @@ def _saved_config(ck: dict, path: str, model_code: str | None, data: dict | None
     user = {k: v for k, v in cfg.items() if k in TOP_KEYS}
     d = dict(cfg["data"] if data is None else data)
     d.pop("download", None)                 # a file never makes ember download
-    checked = validate_config(dict(user, data=d), f"{path} (saved run config)", user_code=False)
+    src = f"{path} (saved run config" + (", data from --data)" if data is not None else ")")
+    checked = validate_config(dict(user, data=d), src, user_code=False)
     for key in ("classes", "data_info", "input_spec", "features", "vocab"):
         if key in cfg:
             checked[key] = cfg[key]
@@ -316,36 +317,42 @@ def _check_inputs(x, cfg: dict, where: str, allow_range: bool):
     from ..backend import np
     if x.dtype.kind not in "biuf":
         raise CLIError(f"{where}: inputs must be numbers, got dtype {x.dtype}")
-    if x.dtype.kind == "f" and not np.isfinite(x).all():
-        bad = ~np.isfinite(x)
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise CLIError(f"{where}: {int(bad.sum())} of {x.size} input values are NaN or infinite (first at index "
-                       f"{first}); the model cannot give a meaningful output for them")
     spec = cfg.get("input_spec") or _legacy_spec(cfg)
-    if spec is None:
-        return x if x.dtype.kind != "b" else x.astype(np.float32)
-    x = _fit_shape(x, spec["shape"], where)
-    integer = np.dtype(spec["dtype"]).kind in "iu" and cfg["data"]["name"] == "text"
-    if integer:
-        if x.dtype.kind == "f" and not np.all(x == np.round(x)):
+    if spec is not None:
+        x = _fit_shape(x, spec["shape"], where)
+    if x.ndim == 0 or len(x) == 0:
+        raise CLIError(f"{where}: holds no samples (shape {tuple(x.shape)})")
+    if spec is not None and np.dtype(spec["dtype"]).kind in "iu" and cfg["data"]["name"] == "text":
+        if x.dtype.kind == "f" and not (np.isfinite(x).all() and np.all(x == np.round(x))):
             raise CLIError(f"{where}: the model takes integer token ids, got non-integer floats")
-        if x.size and (x.min() < spec["min"] or x.max() > spec["max"]):
+        if x.min() < spec["min"] or x.max() > spec["max"]:
             raise CLIError(f"{where}: token ids must be in {int(spec['min'])}..{int(spec['max'])} (the vocabulary), "
                            f"got {x.min()}..{x.max()}")
         return x.astype(np.int64)
-    x = x.astype(np.dtype(spec["dtype"]) if np.dtype(spec["dtype"]).kind == "f" else np.float32)
-    if x.size:
-        lo, hi = float(x.min()), float(x.max())
-        span = spec["max"] - spec["min"]
-        tol = span if span > 0 else max(1.0, abs(spec["max"]))       # constant training inputs: a unit margin
-        if lo < spec["min"] - tol or hi > spec["max"] + tol:
-            msg = (f"{where}: input values span [{lo:.4g}, {hi:.4g}], far outside the training inputs' "
-                   f"[{spec['min']:.4g}, {spec['max']:.4g}]" +
-                   (" (0-255 pixels? divide by 255 first: ember does not rescale inputs)"
-                    if hi > 2 and spec["max"] <= 1 else "; ember does not rescale inputs"))
-            if not allow_range:
-                raise CLIError(msg + "; pass --allow-out-of-range to predict anyway")
-            print(f"ember: warning: {msg}", file=sys.stderr)
+    # the dtype the model computes in (float32 unless it was trained on float64); checked after the cast, so
+    # float64 values beyond float32's range count as infinite
+    want = np.dtype(spec["dtype"]) if spec is not None and np.dtype(spec["dtype"]).kind == "f" else np.float32
+    with np.errstate(over="ignore"):
+        x = x.astype(want)
+    if not np.isfinite(x).all():
+        bad = ~np.isfinite(x)
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise CLIError(f"{where}: {int(bad.sum())} of {x.size} input values are NaN or infinite (in {want}; first at "
+                       f"index {first}); the model cannot give a meaningful output for them")
+    if spec is None:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    span = spec["max"] - spec["min"]
+    tol = span if span > 0 else max(1.0, abs(spec["max"]))       # constant training inputs: a unit margin
+    if lo < spec["min"] - tol or hi > spec["max"] + tol:
+        pixels = spec["max"] <= 1 and lo >= 0 and 2 < hi <= 255
+        msg = (f"{where}: input values span [{lo:.4g}, {hi:.4g}], far outside the training inputs' "
+               f"[{spec['min']:.4g}, {spec['max']:.4g}]" +
+               (" (0-255 pixels? divide by 255 first: ember does not rescale inputs)" if pixels
+                else "; ember does not rescale inputs"))
+        if not allow_range:
+            raise CLIError(msg + "; pass --allow-out-of-range to predict anyway")
+        print(f"ember: warning: {msg}", file=sys.stderr)
     return x
 
 
