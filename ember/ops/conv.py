@@ -147,6 +147,8 @@ def _gemm_nchw(w, cols, groups, n, out, b=None):
     is ~1.5x faster than a GEMM per image (measured on 64x288 times 288x576 blocks)."""
     o = w.shape[0]
     m = cols.shape[1]
+    if not out.size:
+        return out
     direct = n == 1
     tmp = out.reshape(o, m) if direct else _COLS.empty((o, m), out.dtype)
     if groups == 1:
@@ -429,7 +431,7 @@ def _check_pos(vals, name, op, minimum=1):
         raise ValueError(f"{op}: {name} must be >= {minimum}, got {vals}")
 
 
-def _check_inputs(x, w, b, nd, op):
+def _check_inputs(x, w, b, nd, op, transposed=False):
     if not isinstance(x, Tensor) or not isinstance(w, Tensor):
         raise TypeError(f"{op}: input and weight must be Tensors, got {type(x).__name__} and {type(w).__name__}")
     if w.ndim != nd + 2:
@@ -440,8 +442,15 @@ def _check_inputs(x, w, b, nd, op):
     if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
         raise RuntimeError(f"{op}: input ({x.dtype}), weight ({w.dtype}) and bias "
                            f"({None if b is None else b.dtype}) must have the same dtype")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+    # PyTorch 2.13 (CPU) convolves every integer dtype (wrapping around as integer matmuls do); its transposed
+    # convolution only int64; bool neither
+    if x.dtype.kind == "b" or x.dtype.kind not in "fiu" or (transposed and x.dtype.kind in "iu"
+                                                             and x.dtype != np.int64):
+        raise NotImplementedError(f"{op}: not implemented for {x.dtype} input (floating point or integer "
+                                  f"expected{', int64 only for transposed convolutions' if transposed else ''})")
+    if w.shape[0] == 0:
+        raise RuntimeError(f"{op}: expected weight to be at least 1 at dimension 0, but got weight of size "
+                           f"{list(w.shape)} instead")
 
 
 def _to2d(t, nd):
@@ -525,7 +534,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
 
 def _conv_t_nd(x, w, b, stride, padding, output_padding, groups, dilation, nd, op):
-    _check_inputs(x, w, b, nd, op)
+    _check_inputs(x, w, b, nd, op, transposed=True)
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = x.unsqueeze(0)
@@ -551,6 +560,8 @@ def _conv_t_nd(x, w, b, stride, padding, output_padding, groups, dilation, nd, o
         raise RuntimeError(f"{op}: given transposed=1, weight of size {list(w.shape)}, expected input "
                            f"{list(x.shape)} to have {cin} channels, but got {x.shape[1]} channels instead")
     cout = w.shape[1] * groups
+    if cout == 0:
+        raise RuntimeError(f"{op}: non-empty weight expected, got weight of shape {tuple(w.shape)}")
     if b is not None and tuple(b.shape) != (cout,):
         raise RuntimeError(f"{op}: expected bias of shape ({cout},), got {tuple(b.shape)}")
     ks = tuple(w.shape[2:])
@@ -652,6 +663,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     x = input
     if x.ndim not in (3, 4):
         raise RuntimeError(f"unfold: expected 3D or 4D input, got shape {tuple(x.shape)}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"unfold: not implemented for {x.dtype} input (floating point expected)")
     unbatched = x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)
@@ -674,6 +687,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     x = input
     if x.ndim not in (2, 3):
         raise RuntimeError(f"fold: expected 2D or 3D input, got shape {tuple(x.shape)}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"fold: not implemented for {x.dtype} input (floating point expected)")
     unbatched = x.ndim == 2
     if unbatched:
         x = x.unsqueeze(0)

@@ -6,6 +6,8 @@ second derivatives through a linear layer work.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as _np
 
 from ..autograd.function import Function
@@ -21,13 +23,14 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         k = x.shape[-1]
-        x2 = x.reshape(-1, k)
-        out = x2 @ w.T
+        lead = x.shape[:-1]
+        x2 = x.reshape(math.prod(lead), k)          # (not -1: in_features may be 0)
+        out = (x2 @ w.T).reshape(lead + (w.shape[0],))
         if b is not None:
-            out += b
+            out += b                                 # any bias that broadcasts to the output, as PyTorch
         ctx.save_for_backward(x, w)
-        ctx.has_bias = b is not None
-        return out.reshape(x.shape[:-1] + (w.shape[0],))
+        ctx.bias_shape = None if b is None else b.shape
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -35,23 +38,27 @@ class Linear(Function):
         need = ctx.needs_input_grad
         k, m = w.shape[1], w.shape[0]
         gx = gw = gb = None
+        rows = math.prod(tuple(x.shape)[:-1])
+        # a bias of shape (out,) gets its sum here; any other broadcastable shape gets g whole and the engine
+        # sums it back to the bias's shape
+        flat_bias = ctx.bias_shape is not None and tuple(ctx.bias_shape) in ((m,), (1,), ())
         if not _grad.create_graph:
             # the fast path: raw GEMMs, results wrapped without copies
-            g2 = g._data.reshape(-1, m)
+            g2 = g._data.reshape(rows, m)
             if need[0]:
                 gx = Tensor._make((g2 @ w._data).reshape(x.shape))
             if need[1]:
-                gw = Tensor._make(g2.T @ x._data.reshape(-1, k))
+                gw = Tensor._make(g2.T @ x._data.reshape(rows, k))
             if len(need) > 2 and need[2]:
-                gb = Tensor._make(g2.sum(0))
+                gb = Tensor._make(g2.sum(0)) if flat_bias else g
             return gx, gw, gb
-        g2 = g.reshape(-1, m)
+        g2 = g.reshape(rows, m)
         if need[0]:
             gx = matmul(g2, w).reshape(tuple(x.shape))
         if need[1]:
-            gw = matmul(g2.t(), x.reshape(-1, k))
+            gw = matmul(g2.t(), x.reshape(rows, k))
         if len(need) > 2 and need[2]:
-            gb = _sum(g2, 0)
+            gb = _sum(g2, 0) if flat_bias else g
         return gx, gw, gb
 
 

@@ -40,8 +40,12 @@ def _pool_out(size, k, s, p, d, ceil):
 
 
 def _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op, max_pool=True):
-    if x.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D input, got input of shape {tuple(x.shape)}")
+    if x.ndim not in (nd + 1, nd + 2) or 0 in tuple(x.shape)[-(nd + 1):]:
+        raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D (batch mode) input with optional 0 dim batch "
+                           f"size, got input of shape {tuple(x.shape)}")
+    # PyTorch 2.13 (CPU): max pooling for every real dtype but bool; average pooling for floats and int64
+    if x.dtype.kind == "b" or (not max_pool and x.dtype.kind in "iu" and x.dtype != np.int64):
+        raise NotImplementedError(f"{op}: not implemented for {x.dtype} input")
     ks = _tuple(kernel_size, nd, "kernel_size", op)
     st = ks if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
         else _tuple(stride, nd, "stride", op)
@@ -493,6 +497,7 @@ def _out_sizes(output_size, spatial, nd, op):
 def _adaptive_avg(x, output_size, nd, op):
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D input, got input of shape {tuple(x.shape)}")
+    _float_only(x, op)
     spatial = tuple(x.shape[-nd:])
     sizes = _out_sizes(output_size, spatial, nd, op)
     dims = tuple(range(-nd, 0))
@@ -531,7 +536,13 @@ class _AdaptiveMaxPool2d(Function):
         ih, iw = _gather_idx(h, oh), _gather_idx(w, ow)
         blocks = x[:, :, ih[:, None, :, None], iw[None, :, None, :]]        # (N, C, OH, OW, kh, kw)
         kw_ = iw.shape[1]
-        k, out = _first_max(blocks.reshape(n, c, oh, ow, -1))
+        if not blocks.size:
+            idx = np.zeros((n, c, oh, ow), dtype=np.int64)
+            ctx.cfg = (x.shape,)
+            ctx.save_for_backward(idx)
+            ctx.mark_non_differentiable(idx)
+            return np.zeros((n, c, oh, ow), dtype=x.dtype), idx
+        k, out = _first_max(blocks.reshape(n, c, oh, ow, ih.shape[1] * kw_))
         rows = ih[np.arange(oh)[:, None], k // kw_]
         cols = iw[np.arange(ow), k % kw_]
         idx = rows * w + cols
@@ -551,13 +562,20 @@ def _gather_idx(size, out):
     """(out, kmax) input positions of each adaptive window, the last one repeated to pad short windows (a
     repeat cannot change a max nor its first arg-max)."""
     start, end = _adaptive_bounds(size, out)
-    kmax = int((end - start).max())
+    kmax = int((end - start).max()) if out else 1
     return np.minimum(start[:, None] + np.arange(kmax)[None, :], end[:, None] - 1)
+
+
+def _float_only(x, op):
+    """PyTorch 2.13's adaptive pools (and unfold/fold) have floating point kernels only."""
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for {x.dtype} input (floating point expected)")
 
 
 def _adaptive_max(x, output_size, return_indices, nd, op):
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D input, got input of shape {tuple(x.shape)}")
+    _float_only(x, op)
     sizes = _out_sizes(output_size, tuple(x.shape[-nd:]), nd, op)
     x4, undo = _as4d(x, nd)
     oh, ow = ((1,) + sizes) if nd == 1 else sizes

@@ -1,6 +1,10 @@
 """``F.linear`` and ``F.bilinear``: the functional forms of ``nn.Linear`` and ``nn.Bilinear``."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ...tensor import Tensor
 from ...ops.nn_linear import linear_op
 from ... import ops as _ops
@@ -22,6 +26,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     _check_tensor(input, "input", "linear")
     _check_tensor(weight, "weight", "linear")
+    if weight.dim() == 1 and bias is None and input.dim() >= 1 and input.shape[-1] == weight.shape[0]:
+        return _ops.matmul(input, weight)          # PyTorch allows a 1-D weight (a dot product per row)
     if weight.dim() != 2:
         raise RuntimeError(f"linear expected a 2-D weight of shape (out_features, in_features), got shape "
                            f"{tuple(weight.shape)}")
@@ -30,11 +36,23 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"{tuple(weight.shape)}, got {tuple(input.shape)}")
     if bias is not None:
         _check_tensor(bias, "bias", "linear")
-        if tuple(bias.shape) not in ((weight.shape[0],), ()):
-            raise RuntimeError(f"linear expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+        out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
+        # PyTorch runs a contiguous 3-D input as one addmm on its (rows, in) view: the bias must then broadcast
+        # to (rows, out)
+        want = (math.prod(out_shape[:-1]), out_shape[-1]) if input.dim() == 3 and input.is_contiguous() \
+            else out_shape
+        try:
+            ok = np.broadcast_shapes(tuple(bias.shape), want) == want
+        except ValueError:
+            ok = False
+        if not ok:            # PyTorch adds any bias that broadcasts to the output (without enlarging it)
+            raise RuntimeError(f"linear expected a bias broadcastable to the output shape {out_shape} (e.g. "
+                               f"({weight.shape[0]},)), got {tuple(bias.shape)}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
         raise RuntimeError(f"linear expected input, weight and bias of the same dtype, got input {input.dtype}, "
                            f"weight {weight.dtype}" + (f", bias {bias.dtype}" if bias is not None else ""))
+    if input.dtype == np.bool_:
+        raise NotImplementedError("linear: not implemented for bool tensors")
     return linear_op(input, weight, bias)
 
 
@@ -52,6 +70,9 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         raise RuntimeError(f"bilinear expected a 3-D weight (out_features, in1_features, in2_features), got "
                            f"shape {tuple(weight.shape)}")
     out_f, in1, in2 = weight.shape
+    if bias is not None and tuple(bias.shape) != (out_f,):
+        raise RuntimeError(f"bilinear(): expected bias of shape ({out_f},) to match weight of shape "
+                           f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
     if input1.dim() == 0 or input1.shape[-1] != in1 or input2.dim() == 0 or input2.shape[-1] != in2 \
             or tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
         raise RuntimeError(f"bilinear expected input1 of shape (*, {in1}) and input2 of shape (*, {in2}) with the "

