@@ -405,3 +405,16 @@ def test_predict_output_to_a_fifo(run, tmp_path, capsys):
     reader.join(timeout=30)
     capsys.readouterr()
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and got and got[0].startswith(b"\x93NUMPY")
+
+
+def test_wrong_files_through_a_subprocess(run, tmp_path):
+    """The issue's two cases as a user meets them: a checkpoint given as a config, a PNG given to predict."""
+    png = tmp_path / "digit.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    for argv, match in ((["train", str(run["ck"])], "not a TOML config"),
+                        (["predict", str(run["ck"]), str(png)], "PNG image")):
+        r = subprocess.run([sys.executable, "-m", "ember.cli", *argv], capture_output=True, text=True, cwd=tmp_path,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+        assert r.returncode == 2 and r.stderr.startswith("ember: error:") and r.stderr.count("\n") == 1, r.stderr
+        assert match in r.stderr and "allow_pickle" not in r.stderr and "Traceback" not in r.stderr
+        assert sorted(os.listdir(tmp_path)) == ["digit.png"]
