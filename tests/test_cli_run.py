@@ -355,3 +355,54 @@ def test_sigterm_outside_the_training_loop_is_one_line_and_143(tmp_path, capsys,
     code, out, err = _run(["train", "--resume", str(run)], capsys)      # finishes: evaluates and writes
     assert code == 0 and "test accuracy" in out and "Epoch" not in out, err
     assert (run / "checkpoint.safetensors").exists()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 1 MiB tmpfs (needs root and mount rights; skipped with the reason otherwise)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("a real full disk needs a tmpfs mount (root); the injected-OSError tests cover the same paths")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()}); the injected-OSError tests cover the same paths")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def test_a_real_full_disk_mid_run_keeps_the_last_epoch_and_resumes(tmp_path, tiny_disk, capsys, monkeypatch):
+    from ember.train import ModelCheckpoint
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CFG.format(epochs=3, out=(tiny_disk / "runs").as_posix(), lr=0.05))
+    real = ModelCheckpoint.on_epoch_end
+    filler = tiny_disk / "filler"
+
+    def fill_after_epoch_1(self, epoch, logs=None):
+        if epoch == 1 and not filler.exists():         # the disk fills up during epoch 2
+            with open(filler, "wb") as f:
+                try:
+                    while True:
+                        f.write(b"\0" * 65536)
+                except OSError:
+                    pass
+        return real(self, epoch, logs)
+    with open(filler, "wb") as f:                       # foreseeable: too little room for the checkpoints
+        f.write(b"\0" * (1024 * 1024 - 128 * 1024))
+    code, out, err = _run(["train", str(cfg)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "MB free" in err and "Epoch" not in out, err
+    filler.unlink()
+    monkeypatch.setattr(ModelCheckpoint, "on_epoch_end", fill_after_epoch_1)
+    code, out, err = _run(["train", str(cfg)], capsys)
+    assert code == run_mod.EXIT_IO, err
+    assert err.count("\n") == 1 and "No space left on device" in err and "(epoch 1)" in err, err
+    run = next((tiny_disk / "runs").iterdir())
+    assert load_checkpoint(run / "last.safetensors")["epoch"] == 1
+    assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]       # no torn temporary left
+    filler.unlink()                                     # space freed
+    monkeypatch.setattr(ModelCheckpoint, "on_epoch_end", real)
+    code, out, err = _run(["train", "--resume", str(run)], capsys)
+    assert code == 0, err
+    assert load_checkpoint(run / "checkpoint.safetensors")["epoch"] == 3
