@@ -11,4 +11,5 @@ from .checkpoint import save_checkpoint, load_checkpoint  # noqa: F401
 from .trainer import Trainer  # noqa: F401
 
 __all__ = ["Trainer", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "BackupAndRestore",
-           "LRSchedulerCallback", "CSVLogger", "TerminateOnNaN", "ProgressBar", "LambdaCallback", "save_checkpoint", "load_checkpoint"]
+           "LRSchedulerCallback", "CSVLogger", "TerminateOnNaN", "ProgressBar", "LambdaCallback", "save_checkpoint",
+           "load_checkpoint"]

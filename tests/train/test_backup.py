@@ -1,7 +1,6 @@
 """Crash safety of Trainer.fit: BackupAndRestore (Keras' callback), fit(..., callbacks=[...]), SIGTERM handled
 like Ctrl-C, divergence (NaN/inf loss or weights) that never leaves non-finite checkpoints, plain progress lines."""
 import io
-import math
 import os
 import signal
 
