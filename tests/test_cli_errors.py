@@ -5,7 +5,6 @@ checkpoint, a model with fewer outputs than the data has classes, and predict/ev
 what the model was trained on (shape, NaN, 0-255 pixels for a [0, 1] model)."""
 import errno
 import os
-import pathlib
 import tempfile
 
 import numpy as np

@@ -694,13 +694,9 @@ def _train(args) -> int:
     from .config import read_config, trust_model_code
     _limit_threads(args.threads)
     if args.config is None:             # ember train --resume RUN_DIR: the run folder's own config
-        from . import run as _run
-        if args.resume is None or not hasattr(_run, "resume_config"):
-            raise CLIError("train: missing CONFIG (a TOML file such as configs/digits.toml)"
-                           + (", or --resume RUN_DIR to continue a run" if hasattr(_run, "resume_config") else ""))
         if args.model_code is not None:
             trust_model_code(args.model_code, ".", "--model-code")
-        raw = dict(_run.resume_config(args.resume))
+        raw = dict(resume_config(args.resume))      # (a missing CONFIG without --resume is one line there)
         args.config = f"the config of {args.resume}"
         base = "."
         user_code = False               # a file ember wrote: the registry or --model-code only
