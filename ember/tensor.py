@@ -19,6 +19,8 @@ from .backend import dtypes as _dt
 from .backend import xp
 from .autograd.grad_mode import state as _grad
 
+_ndarray = _np.ndarray
+
 
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it, like ``torch.Tensor``.
@@ -51,8 +53,11 @@ class Tensor:
 
     @classmethod
     def _make(cls, arr) -> "Tensor":
-        """Wrap an array without copying (internal; no checks)."""
+        """Wrap an array without copying (internal; no checks beyond turning a NumPy scalar, which some NumPy
+        functions return for 0-d inputs, into a writable 0-d array)."""
         t = object.__new__(cls)
+        if type(arr) is not _ndarray and not isinstance(arr, _ndarray):
+            arr = _np.asarray(arr)
         t._data = arr
         t._rg = False
         t._gradval = None
@@ -632,6 +637,40 @@ class Tensor:
         self.grad_fn, self._oi, self._rg = nv.grad_fn, nv._oi, nv._rg
         view[2] = self._version[0]
         return self
+
+    def _view_inplace(self, name, fn) -> "Tensor":
+        """``t_()``, ``transpose_``, ``squeeze_``, ``unsqueeze_``, ``as_strided_``: this tensor becomes the view
+        ``fn(self)`` (same memory, new shape and strides), an in-place op as in PyTorch (version bumped)."""
+        if _grad.enabled and self._rg and self.grad_fn is None:
+            raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
+                               f"({name}_ on shape {tuple(self.shape)}); wrap it in ember.no_grad()")
+        r = fn(self)
+        vw = self._vw
+        self._data = r._data
+        self._version[0] += 1
+        if vw is not None:
+            f = vw[1]
+            self._vw = [vw[0], (lambda b: fn(f(b))) if f is not None else None, self._version[0]]
+        if r.grad_fn is not None:
+            self.grad_fn, self._oi, self._rg = r.grad_fn, r._oi, r._rg
+        return self
+
+    def t_(self) -> "Tensor":
+        return self._view_inplace("t", _ops.t)
+
+    def transpose_(self, dim0: int, dim1: int) -> "Tensor":
+        return self._view_inplace("transpose", lambda x: _ops.transpose(x, dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def squeeze_(self, dim=None) -> "Tensor":
+        return self._view_inplace("squeeze", lambda x: _ops.squeeze(x, dim))
+
+    def unsqueeze_(self, dim: int) -> "Tensor":
+        return self._view_inplace("unsqueeze", lambda x: _ops.unsqueeze(x, dim))
+
+    def as_strided_(self, size, stride, storage_offset=None) -> "Tensor":
+        return self._view_inplace("as_strided", lambda x: _ops.shape.as_strided(x, size, stride, storage_offset))
 
     # in-place methods, named as in PyTorch
     def add_(self, other, alpha=1):

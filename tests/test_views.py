@@ -417,3 +417,43 @@ def test_random_view_and_inplace_chains_match_torch(seed):
         return
     for p, q in zip(rt, re_):
         np.testing.assert_allclose(q, p, atol=1e-9)
+
+
+# -- in-place view ops (t_, transpose_, squeeze_, unsqueeze_, as_strided_) ------------------------------------------
+@pytest.mark.parametrize("op", [lambda y: y.t_(), lambda y: y.transpose_(0, 1), lambda y: y.unsqueeze_(1),
+                                lambda y: y.unsqueeze_(0).squeeze_(0), lambda y: y.swapaxes_(0, 1),
+                                lambda y: y.as_strided_((3, 2), (1, 3))])
+def test_view_inplace_ops(op):
+    def f(m, a):
+        y = a * 2
+        r = op(y)
+        assert r is y
+        return y * y
+    compare(f, [(2, 3)])
+    sums = []
+    for m in (ember, torch):
+        x = m.zeros(2, 3)
+        v = x[0:1]
+        op(v)
+        v.fill_(1.0)            # still a view of x
+        assert v._base is x
+        sums.append(x.sum().item())
+    assert sums[0] == sums[1]
+    for m in (ember, torch):
+        with pytest.raises(RuntimeError, match="leaf"):
+            op(m.ones(2, 3, requires_grad=True))
+        a = m.ones(2, 3, requires_grad=True)
+        y = a * 1
+        z = y * y
+        op(y)                   # an in-place op: the saved y is now stale
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()
+
+
+def test_zero_d_results_are_writable_arrays():
+    out = ember.eq(ember.tensor(False), 0)
+    out.fill_(True)
+    assert out.item() is True
+    i = ember.argmax(ember.tensor([1.0, 3.0]))
+    i += 1
+    assert i.item() == 2

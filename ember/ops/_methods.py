@@ -26,6 +26,8 @@ matmul mm bmm mv dot inner outer ger addmm baddbmm kron
 det inverse logdet slogdet pinverse matrix_power svd qr cholesky cholesky_solve cholesky_inverse addmv addr addbmm
 kthvalue median nanmedian mode msort quantile nanquantile cummax cummin logcumsumexp unique unique_consecutive
 diff cross histc histogram bincount diag_embed diagflat cov corrcoef matrix_exp hsplit vsplit dsplit vdot
+acosh asinh atanh arccosh arcsinh arctanh arccos arcsin arctan arctan2 deg2rad rad2deg angle erfc erfinv lgamma
+digamma mvlgamma i0 logit sinc xlogy logaddexp logaddexp2 copysign ldexp frexp nextafter gcd lcm
 """
 _RENAMED = {"absolute": "abs", "negative": "neg", "multiply": "mul", "subtract": "sub", "divide": "div",
             "true_divide": "div", "arctan2": "atan2", "fix": "trunc"}
@@ -49,6 +51,7 @@ def _inplace_of(name):
 
 def attach() -> None:
     from .. import ops
+    Tensor.polygamma = lambda self, n: ops.polygamma(n, self)     # torch's x.polygamma(n) = polygamma(n, x)
     for name in _SAME.split():
         if name in Tensor.__dict__:
             continue
@@ -68,3 +71,15 @@ def attach() -> None:
                  "maximum minimum").split():
         if name + "_" not in Tensor.__dict__:
             setattr(Tensor, name + "_", _inplace_of(name))
+    # PyTorch's other in-place unary methods, for every op ember has
+    for name in ("erfc exp2 erfinv lgamma digamma logit sinc deg2rad rad2deg i0 asinh acosh atanh nan_to_num sgn "
+                 "logical_not bitwise_not fix floor ceil trunc frac erf abs log2 log10 asin acos atan sinh cosh "
+                 "relu sign round neg sigmoid tanh xlogy copysign logaddexp heaviside ldexp gcd lcm "
+                 "bitwise_left_shift bitwise_right_shift nextafter logical_and logical_or logical_xor "
+                 "bitwise_and bitwise_or bitwise_xor lerp addcmul addcdiv fmax fmin float_power true_divide "
+                 "multiply subtract divide negative absolute arctan2 arcsin arccos arctan arcsinh arccosh arctanh "
+                 "index_fill index_copy masked_scatter scatter_reduce eq ne lt le gt ge greater greater_equal "
+                 "less less_equal not_equal cumsum cumprod addmm baddbmm addbmm addmv addr").split():
+        target = _RENAMED.get(name, name)
+        if name + "_" not in Tensor.__dict__ and hasattr(ops, target):
+            setattr(Tensor, name + "_", _inplace_of(target))

@@ -333,6 +333,10 @@ def setitem(x: Tensor, index, value) -> None:
                 return
         if len(idx) == 1:
             idx = idx[0]
+    if isinstance(index, Tensor) and index._data.dtype == _np.uint8 and (
+            not isinstance(value, Tensor) or value._data.ndim == 0):
+        raise RuntimeError("setitem: masked_fill_ only supports boolean masks, but got mask with dtype uint8 (a "
+                           "uint8 index is read as a mask; use a bool tensor)")
     if isinstance(value, Tensor):
         if adv and value._data.dtype != x._data.dtype:
             raise RuntimeError(f"setitem: index put requires the source and destination dtypes to match, got "
@@ -592,11 +596,12 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
     if m.dtype != _np.bool_:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
     try:
-        if _np.broadcast_shapes(m.shape, x._data.shape) != x._data.shape:
-            raise ValueError
+        shape = _np.broadcast_shapes(m.shape, x._data.shape)
     except ValueError:
-        raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} is not broadcastable to the input of "
+        raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} is not broadcastable with the input of "
                            f"shape {tuple(x.shape)}") from None
+    if shape != x._data.shape:      # out of place, the result takes the broadcast shape (as PyTorch)
+        x = x.expand(shape)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {tuple(value.shape)}")
@@ -658,6 +663,8 @@ def take(x: Tensor, index) -> Tensor:
 def nonzero(x: Tensor, as_tuple: bool = False):
     a = x._data if isinstance(x, Tensor) else _np.asarray(x)
     nz = _np.nonzero(a) if a.ndim else _np.nonzero(a.reshape(1))
+    if a.ndim == 0 and not as_tuple:        # PyTorch: one row per nonzero, no columns
+        return Tensor._make(_np.zeros((nz[0].size, 0), _np.int64))
     if as_tuple:
         return tuple(Tensor._make(i.astype(_np.int64)) for i in nz)
     return Tensor._make(_np.stack(nz, axis=1).astype(_np.int64) if nz else _np.zeros((0, 0), _np.int64))

@@ -437,3 +437,40 @@ def test_negative_or_out_of_range_indices_raise_as_torch(op):
 def test_take_and_take_along_dim_wrap_negative_indices_as_torch():
     compare(lambda m, x: x.take(m.tensor([-1, 0])), [(3, 4)])
     compare(lambda m, x: m.take_along_dim(x, m.tensor([[-1], [0], [-4]]), 1), [(3, 4)])
+
+
+def test_uint8_mask_setitem_with_a_scalar_raises_as_torch():
+    for m in (ember, torch):
+        x = m.zeros(2)
+        with pytest.raises(RuntimeError, match="boolean masks"):
+            x[m.tensor([1, 0], dtype=m.uint8)] = 1.0
+    x = ember.zeros(2, 2)           # a uint8 mask with a tensor value is an index_put, as torch
+    x[ember.tensor([1, 0], dtype=ember.uint8)] = ember.tensor([5.0, 6.0])
+    assert x.tolist() == [[5.0, 6.0], [0.0, 0.0]]
+
+
+def test_masked_fill_broadcasts_the_result_up_as_torch():
+    compare(lambda m, x: x.masked_fill(m.tensor([[True], [False]]), 0.5), [(3,)])
+    compare(lambda m, x: x.masked_fill(m.tensor([[True]]), 0.5), [()])
+    with pytest.raises(RuntimeError):
+        ember.ones(3).masked_fill_(ember.tensor([[True], [False]]), 0.0)
+
+
+@pytest.mark.parametrize("v", [0.0, 3.0])
+def test_nonzero_of_0d_as_torch(v):
+    e, t = ember.nonzero(ember.tensor(v)), torch.nonzero(torch.tensor(v))
+    assert tuple(e.shape) == tuple(t.shape)
+    assert [a.tolist() for a in ember.nonzero(ember.tensor(v), as_tuple=True)] == \
+        [a.tolist() for a in torch.nonzero(torch.tensor(v), as_tuple=True)]
+
+
+def test_inplace_method_variants_exist_for_every_op():
+    import ember.ops as ops
+    names = [n[:-1] for n in dir(torch.Tensor) if n.endswith("_") and not n.startswith("_")]
+    missing = [n + "_" for n in names if hasattr(ops, n) and callable(getattr(ops, n)) and hasattr(ember.Tensor, n)
+               and not hasattr(ember.Tensor, n + "_")]
+    assert not missing
+    x = ember.tensor([1.0, 2.0, 3.0])
+    x.eq_(2.0)
+    assert x.tolist() == [0.0, 1.0, 0.0]
+    compare(lambda m, a: (a * 1).cumsum_(0).sigmoid_(), [(4,)])
