@@ -11,7 +11,8 @@ from .shape import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .algorithms import *  # noqa: F401,F403
-from . import elementwise, reduce, shape, index, linalg, algorithms  # noqa: F401
+from .special import *  # noqa: F401,F403
+from . import elementwise, reduce, shape, index, linalg, algorithms, special  # noqa: F401
 from ._methods import attach as _attach
 
 _attach()

@@ -1,0 +1,108 @@
+"""Elementwise special functions and utilities (ember/ops/special.py) against torch 2.13: values at ordinary
+and edge inputs (poles, inf, NaN, -0.0), dtypes of integer inputs, gradients and float64 finite differences."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from helpers import compare, gradcheck
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal(20) * 3
+POS = np.abs(X) + 0.1
+UNIT = rng.uniform(-0.99, 0.99, 20)
+NAN, INF = float("nan"), float("inf")
+
+WITH_GRAD = {
+    "acosh": (lambda m, a: m.acosh(a), [POS + 1]),
+    "asinh": (lambda m, a: m.asinh(a), [X]),
+    "atanh": (lambda m, a: m.atanh(a), [UNIT]),
+    "arc_aliases": (lambda m, a: (m.arcsin(a), m.arccos(a), m.arctan(a), m.arctan2(a, a + 2), m.arcsinh(a)), [UNIT]),
+    "deg2rad": (lambda m, a: (m.deg2rad(a), m.rad2deg(a)), [X]),
+    "angle": (lambda m, a: m.angle(a), [np.array([-1.0, 0, 2, NAN, -0.0])]),
+    "erfc": (lambda m, a: m.erfc(a), [np.concatenate([X, [6.0, 10, -7, INF, NAN]])]),
+    "erfinv": (lambda m, a: m.erfinv(a), [np.concatenate([UNIT, [0, 0.999999, -0.9999999999]])]),
+    "lgamma": (lambda m, a: m.lgamma(a), [np.concatenate([X, [0.5, 1, 2, 100.5, 1e-8]])]),
+    "digamma": (lambda m, a: m.digamma(a), [np.concatenate([X, [0.5, 1, 2, 100.5, 1e-3, -2.5, 30]])]),
+    "polygamma1": (lambda m, a: m.polygamma(1, a), [np.concatenate([POS, [0.01, 50, -2.5]])]),
+    "polygamma3": (lambda m, a: m.polygamma(3, a), [np.concatenate([POS, [0.3, 50]])]),
+    "mvlgamma": (lambda m, a: m.mvlgamma(a, 3), [POS + 1.1]),
+    "i0": (lambda m, a: m.i0(a), [np.concatenate([X, [40.0, -35, 0, 100]])]),
+    "logit": (lambda m, a: m.logit(a), [rng.uniform(0.01, 0.99, 10)]),
+    "logit_eps": (lambda m, a: m.logit(a, 0.1), [rng.uniform(0.01, 0.99, 10)]),
+    "sinc": (lambda m, a: m.sinc(a), [np.concatenate([X, [0.0, 1.0, -2.0]])]),
+    "xlogy": (lambda m, a, b: m.xlogy(a, b), [np.array([0.0, 1, 2, 0, 3, 0]), np.array([0.0, 2, 0.5, 3, 1, -1])]),
+    "logaddexp": (lambda m, a, b: (m.logaddexp(a, b), m.logaddexp2(a, b)), [X, X[::-1].copy()]),
+    "copysign": (lambda m, a, b: m.copysign(a, b), [X, rng.standard_normal(20)]),
+    "ldexp": (lambda m, a, b: m.ldexp(a, b), [X, rng.integers(-3, 4, 20).astype(np.float64)]),
+    "rsub": (lambda m, a, b: m.rsub(a, b, alpha=2), [X, X]),
+}
+
+
+@pytest.mark.parametrize("name", list(WITH_GRAD))
+def test_values_and_gradients(name):
+    fn, arrays = WITH_GRAD[name]
+    compare(fn, arrays)
+
+
+VALUES = {
+    "erfc_float32": (lambda m, a: m.erfc(a), [X.astype(np.float32)]),
+    "lgamma_poles": (lambda m, a: m.lgamma(a), [np.array([0.0, -1, -2.0, -INF, INF, NAN, -2.5])]),
+    "digamma_poles": (lambda m, a: m.digamma(a), [np.array([0.0, -1, -2.0, INF, NAN, -0.0])]),
+    "erfinv_edges": (lambda m, a: m.erfinv(a), [np.array([1.0, -1, 1.5, NAN, 0])]),
+    "int_inputs": (lambda m, a: (m.erfc(a), m.lgamma(a), m.digamma(a), m.sinc(a), m.deg2rad(a), m.i0(a), m.asinh(a),
+                                 m.angle(a)), [np.array([1, 2, -3, 0])]),
+    "frexp": (lambda m, a: m.frexp(a), [X]),
+    "nextafter": (lambda m, a, b: m.nextafter(a, b), [X, X[::-1].copy()]),
+    "gcd_lcm": (lambda m, a, b: (m.gcd(a, b), m.lcm(a, b)), [np.array([12, -4, 0, 7]), np.array([18, 6, 0, -3])]),
+    "shifts": (lambda m, a, b: (m.bitwise_left_shift(a, b), m.bitwise_right_shift(a, b)),
+               [np.array([1, -8, 5, 3]), np.array([1, 2, 70, 0])]),
+    "predicates": (lambda m, a: (m.signbit(a), m.isposinf(a), m.isneginf(a), m.isreal(a), m.positive(a)),
+                   [np.array([-0.0, 1, -INF, INF, NAN])]),
+    "predicates_int": (lambda m, a: (m.signbit(a), m.isposinf(a), m.isreal(a)), [np.array([-1, 0, 2])]),
+    "heaviside": (lambda m, a, b: m.heaviside(a, b), [np.array([-1.0, 0, 2, NAN, 0]), np.array([.5, .5, .5, .5, 7])]),
+    "xlogy_int": (lambda m, a, b: m.xlogy(a, b), [np.array([0, 1, 2]), np.array([0, 2, 3])]),
+    "copysign_int": (lambda m, a, b: m.copysign(a, b), [np.array([1, -2, 3]), np.array([-1, 1, 0])]),
+    "mvlgamma_poles": (lambda m, a: m.mvlgamma(a, 3), [np.array([0.5, 2.0, 1.0, -3.5, 3.2])]),
+    "polygamma_method": (lambda m, a: a.polygamma(1), [np.array([0.5, 2.0])]),
+    "xlogy_nan": (lambda m, a, b: m.xlogy(a, b), [np.array([0.0, 0.0]), np.array([NAN, INF])]),
+    "methods": (lambda m, a: (a.erfc(), a.lgamma(), a.logit(), a.sinc(), a.xlogy(a), a.logaddexp(a), a.deg2rad()),
+                [UNIT]),
+}
+
+
+@pytest.mark.parametrize("name", list(VALUES))
+def test_values(name):
+    fn, arrays = VALUES[name]
+    compare(fn, arrays, grad=False)
+
+
+@pytest.mark.parametrize("fn,shapes", [
+    (lambda a: ember.erfinv(a.tanh() * 0.9), [(5,)]),
+    (lambda a: ember.lgamma(a.abs() + 0.5), [(5,)]),
+    (lambda a: ember.digamma(a.abs() + 0.5), [(5,)]),
+    (lambda a: ember.polygamma(2, a.abs() + 0.5), [(5,)]),
+    (lambda a: ember.i0(a), [(5,)]),
+    (lambda a: ember.sinc(a), [(5,)]),
+    (lambda a, b: ember.xlogy(a, b.abs() + 0.1), [(5,), (5,)]),
+    (lambda a, b: ember.logaddexp(a, b), [(5,), (5,)]),
+], ids=["erfinv", "lgamma", "digamma", "polygamma", "i0", "sinc", "xlogy", "logaddexp"])
+def test_gradcheck(fn, shapes):
+    assert gradcheck(fn, shapes)
+
+
+@pytest.mark.parametrize("fn,arrays", [
+    (lambda m, a: m.logaddexp(a, a), [np.array([1, 2])]),
+    (lambda m, a: m.gcd(a, a), [np.array([1.0, 2.0])]),
+    (lambda m, a: m.positive(a), [np.array([True])]),
+    (lambda m, a: m.frexp(a), [np.array([1, 2])]),
+    (lambda m, a: m.heaviside(a, m.tensor([1])), [np.array([1.0])]),
+    (lambda m, a: m.mvlgamma(a, 0), [np.array([0.5, 2.0])]),
+    (lambda m, a: m.polygamma(-1, a), [np.array([0.5])]),
+], ids=["logaddexp_int", "gcd_float", "positive_bool", "frexp_int", "heaviside_dtypes", "mvlgamma_p0",
+        "polygamma_negative_n"])
+def test_errors_like_torch(fn, arrays):
+    with pytest.raises(RuntimeError):
+        fn(torch, *[torch.tensor(a) for a in arrays])
+    with pytest.raises(RuntimeError):
+        fn(ember, *[ember.tensor(a) for a in arrays])
