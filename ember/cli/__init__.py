@@ -129,7 +129,7 @@ def _weights(ck, path: str) -> dict:
 def _check_sizes(cfg: dict, weights: dict, path: str) -> None:
     """Sizes in a checkpoint's config decide how much memory building its model takes: each must be a plain
     value no larger than the checkpoint's own tensors suggest (at least 4096), lists at most 256 long."""
-    cap = max([4096] + [int(d) for t in weights.values() for d in t.shape])
+    cap = max([4096] + [int(d) for t in weights.values() if t.numel() for d in t.shape])     # real data only
 
     def check(where, v, depth=0):
         if isinstance(v, bool) or v is None or isinstance(v, str) and len(v) <= 1000:

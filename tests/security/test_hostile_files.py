@@ -201,6 +201,14 @@ def test_checkpoint_config_values_checked(run, tmp_path, capsys, edit, match):
     _refused(["predict", evil, run["x"]], capsys, where=tmp_path, match=match)
 
 
+def test_empty_tensor_with_a_huge_dimension_does_not_raise_the_size_cap(run, tmp_path, capsys):
+    def edit(ck):
+        ck["model"]["big"] = ember.zeros(10 ** 9, 0)        # 0 bytes in the file, a 10**9 dimension
+        ck["config"]["model"]["hidden"] = [10 ** 9]
+    evil = _craft(run, tmp_path, "evil.safetensors", edit)
+    _refused(["predict", evil, run["x"]], capsys, where=tmp_path, match="larger than any tensor")
+
+
 def test_checkpoint_weights_that_are_not_a_state_dict(run, tmp_path, capsys):
     evil = _craft(run, tmp_path, "evil.safetensors", lambda ck: ck.update(model=["not", "a", "state_dict"]))
     _refused(["evaluate", evil], capsys, match="not a state_dict")
