@@ -307,6 +307,8 @@ def _read_tensors(fh, name: str, header: dict, data_start: int, size: int) -> di
         if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
                                                 for s in shape)):
             raise bad(f"tensor '{key}' has an invalid shape {shape!r} (expected a list of non-negative ints)")
+        if len(shape) > 64:             # NumPy's limit on dimensions
+            raise bad(f"tensor '{key}' has {len(shape)} dimensions; at most 64 are supported")
         if not (isinstance(offs, list) and len(offs) == 2
                 and all(isinstance(o, int) and not isinstance(o, bool) for o in offs)):
             raise bad(f"tensor '{key}' has invalid data_offsets {offs!r} (expected [begin, end])")

@@ -239,6 +239,7 @@ MALFORMED = {
     "dtype_unknown": _st({"a": {"dtype": "O", "shape": [1], "data_offsets": [0, 8]}}, b"\0" * 8),
     "dtype_not_a_string": _st({"a": {"dtype": ["F32"], "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 4),
     "shape_negative": _st({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}, b"\0" * 4),
+    "shape_100_dims": _st({"a": {"dtype": "U8", "shape": [1] * 100, "data_offsets": [0, 1]}}, b"\0"),
     "shape_huge": _st({"a": {"dtype": "F32", "shape": [2 ** 40, 2 ** 40], "data_offsets": [0, 4]}}, b"\0" * 4),
     "offsets_out_of_range": _st({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, b"\0" * 4),
     "offsets_reversed": _st({"a": {"dtype": "F32", "shape": [0], "data_offsets": [8, 4]}}, b"\0" * 8),
@@ -272,6 +273,7 @@ def test_malformed_safetensors_refused(run, tmp_path, capsys, kind):
 
 
 @pytest.mark.parametrize("kind", ["nested_100000_in_header", "nested_100000_in_metadata", "overlapping_buffers",
+                                  "shape_100_dims",
                                   "nested_500_in_metadata", "dtype_not_a_string", "metadata_list_key"])
 def test_ember_load_raises_checkpoint_error(tmp_path, kind):
     bad = tmp_path / "bad.safetensors"
