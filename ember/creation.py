@@ -133,19 +133,7 @@ class _StepError(RuntimeError, ValueError):
 
 
 def _checked_scalar(v, dtype, op):
-    """A Python number converted to ``dtype`` as PyTorch converts a Scalar argument: floats truncate toward zero
-    into an integer dtype and raise when out of its range; ints wrap (negative ints fit an unsigned dtype)."""
-    if dtype.kind not in "iu":
-        return v
-    lo, hi = _dt.int_bounds(dtype)
-    if isinstance(v, float) or isinstance(v, _np.floating):
-        if not (lo <= v <= hi):
-            raise RuntimeError(f"{op}: value {v} cannot be converted to type {dtype} without overflow")
-        return int(v)
-    v = int(v)
-    if v > hi or (v < -hi if dtype.kind == "u" else v < lo):
-        raise RuntimeError(f"{op}: value {v} cannot be converted to type {dtype} without overflow")
-    return _dt.wrap_int(v, dtype)
+    return _dt.checked_scalar(v, dtype, op)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -153,3 +153,22 @@ def wrap_int(v: int, d: np.dtype) -> int:
 def int_bounds(d: np.dtype):
     """(min, max) of an integer dtype, or None for other dtypes."""
     return _IBOUNDS.get(d)
+
+
+def checked_scalar(v, d: np.dtype, op: str):
+    """A Python number converted to the integer dtype ``d`` as PyTorch converts a Scalar argument that must fit
+    (pow's exponent, clamp's bounds, linspace's ends): floats truncate toward zero and must be in range; ints
+    must be in range, except that a negative int down to -max fits an unsigned dtype (and wraps there).
+    Other dtypes: ``v`` unchanged."""
+    b = _IBOUNDS.get(d)
+    if b is None:
+        return v
+    lo, hi = b
+    if isinstance(v, (float, np.floating)):
+        if not (lo <= v <= hi):
+            raise RuntimeError(f"{op}: value {v} cannot be converted to type {d} without overflow")
+        return int(v)
+    v = int(v)
+    if v > hi or (v < -hi if lo == 0 else v < lo):
+        raise RuntimeError(f"{op}: value {v} cannot be converted to type {d} without overflow")
+    return wrap_int(v, d)

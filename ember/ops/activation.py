@@ -41,6 +41,10 @@ class _NumpyNS:
     def pos_part(x):          # max(x, 0)
         return _np.maximum(x, 0)
 
+    @staticmethod
+    def where(cond, a, b):
+        return _np.where(cond, a, b)
+
 
 class _EmberNS:
     exp = staticmethod(E.exp)
@@ -62,8 +66,12 @@ class _EmberNS:
     def pos_part(x):
         return E.relu(x)
 
+    @staticmethod
+    def where(cond, a, b):
+        return E.where(cond, a, b)
 
-def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None):
+
+def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, int_fn=None):
     """Build a one-node activation op: ``fwd(a, **p)`` on arrays, ``deriv(M, x, **p)`` its elementwise
     derivative.  Returns ``apply(x, **p)``.
 
@@ -74,7 +82,8 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None):
     def forward(ctx, a, **p):
         ctx.save_for_backward(a)
         ctx.p = p
-        out = fwd(a, **p)
+        # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
+        out = fwd(a.astype(_np.float32) if a.dtype == _np.float16 else a, **p)
         return out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
 
     def backward(ctx, g):
@@ -92,6 +101,8 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None):
             x = Tensor._make(_to_array(x, None))
         k = x._data.dtype.kind
         if k != "f":
+            if int_fn is not None and k != "b":
+                return int_fn(x, **p)
             if ints == "cast_all" or (ints == "cast" and k != "b"):
                 x = E.cast(x, _dt.get_default_dtype())
             elif ints == "keep":
@@ -112,6 +123,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _K = math.sqrt(2.0 / math.pi)
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
+_SIXTH_F32 = float(_np.float32(1.0 / 6.0))     # PyTorch's hardsigmoid backward uses 1/6 rounded to float32
 
 
 def _softplus_arr(z):
@@ -210,14 +222,17 @@ def _mish_d(M, x):
 mish = make_activation("Mish", _mish_fwd, _mish_d)
 hardsigmoid = make_activation(
     "Hardsigmoid", lambda a: _np.clip(a / 6.0 + 0.5, 0, 1),
-    lambda M, x: M.f(x > -3.0, x) * M.f(x < 3.0, x) * (1.0 / 6.0))
+    lambda M, x: M.f(x > -3.0, x) * M.f(x < 3.0, x) * _SIXTH_F32)
 hardswish = make_activation(
     "Hardswish", lambda a: a * _np.clip(a + 3.0, 0, 6) / 6.0,
     # PyTorch's corners: 0 at x = -3, 1 at x = 3 (open interval for the middle piece)
-    lambda M, x: M.f(x > -3.0, x) * M.f(x < 3.0, x) * (x * (1.0 / 3.0) + 0.5) + M.f(x >= 3.0, x))
+    lambda M, x: M.where(x >= 3.0, 1.0, M.where(x <= -3.0, 0.0, x * (1.0 / 3.0) + 0.5)))
 softsign = make_activation(
     "Softsign", lambda a: a / (1.0 + _np.abs(a)),
-    lambda M, x: 1.0 / ((M.abs(x) + 1.0) * (M.abs(x) + 1.0)), ints="cast")
+    # PyTorch differentiates x / (1 + |x|) as a composite: nan at +-inf, like it
+    lambda M, x: 1.0 / (M.abs(x) + 1.0) - (M.abs(x) / (M.abs(x) + 1.0)) / (M.abs(x) + 1.0), ints="cast",
+    # integers: x / (1 + |x|) with the sum in the input's dtype (it wraps, as in PyTorch)
+    int_fn=lambda x: E.div(x, E.add(E.abs(x), 1)))
 logsigmoid = make_activation(
     "LogSigmoid", lambda a: _np.minimum(a, 0) - _np.log1p(_np.exp(-_np.abs(a))),
     lambda M, x: M.sigmoid(-x))
@@ -225,8 +240,8 @@ tanhshrink = make_activation(
     "Tanhshrink", lambda a: a - _np.tanh(a),
     lambda M, x: M.tanh(x) * M.tanh(x), ints="cast")
 softshrink = make_activation(
-    "Softshrink", lambda a, lambd: _np.where(a > lambd, a - lambd, _np.where(a < -lambd, a + lambd, 0)),
+    "Softshrink", lambda a, lambd: _np.where(a > lambd, a - lambd, _np.where(a < -lambd, a + lambd, a * 0)),
     lambda M, x, lambd: M.f(x > lambd, x) + M.f(x < -lambd, x))
 hardshrink = make_activation(
-    "Hardshrink", lambda a, lambd: _np.where((a > lambd) | (a < -lambd), a, 0),
+    "Hardshrink", lambda a, lambd: _np.where((a >= -lambd) & (a <= lambd), 0, a),
     lambda M, x, lambd: M.f(x > lambd, x) + M.f(x < -lambd, x))

@@ -426,7 +426,7 @@ def pow(a, e):
                 if k == "b":
                     a = cast(a, _dt.int64)
                 else:
-                    e = _dt.wrap_int(e, _dt.int64)
+                    e = _dt.checked_scalar(e, a._data.dtype, "pow")
         return PowScalar.apply(a, e)
     if not isinstance(a, Tensor) and isinstance(e, Tensor) and isinstance(a, (int, float)):
         k = e._data.dtype.kind
@@ -460,14 +460,29 @@ def float_power(a, e):
 
 
 class FloorDivide(DivRounding):
-    pass
+    """``floor_divide`` / ``//`` on floats: PyTorch defines no derivative (``div(rounding_mode="floor")`` has
+    a zero one), so a backward through it raises."""
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("floor_divide: the derivative for floor_divide is not implemented (as in PyTorch); "
+                           "use div(a, b, rounding_mode='floor') for a zero gradient")
+
+
+def _overflow_nan(out, a, b):
+    """PyTorch's float fmod/remainder give NaN where a / b overflows to +-inf (finite a, nonzero b)."""
+    q = _np.true_divide(a, b)
+    bad = _np.isinf(q) & _np.isfinite(a) & (_np.asarray(b) != 0)
+    if bad.any():
+        out = _np.where(bad, _np.nan, out).astype(out.dtype, copy=False)
+    return out
 
 
 class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _np.remainder(a, b)
+        return _overflow_nan(_np.remainder(a, b), a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -481,7 +496,7 @@ class Fmod(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _np.fmod(a, b)
+        return _overflow_nan(_np.fmod(a, b), a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -496,8 +511,11 @@ def zeros_like_g(g):
 
 
 def floor_divide(a, b):
-    """Floor division (Python's ``//``; ``torch.floor_divide``).  Gradient is zero."""
-    return div(a, b, rounding_mode="floor")
+    """Floor division (Python's ``//``; ``torch.floor_divide``).  Not differentiable (a backward raises)."""
+    a, b, is_int = _int_operands(a, b, "floor_divide")
+    if is_int:
+        return Tensor._make(_np.asarray(_np.floor_divide(_arr(a), _arr(b)), (a if isinstance(a, Tensor) else b)._data.dtype))
+    return FloorDivide.apply(a, b, "floor")
 
 
 def remainder(a, b):
@@ -821,8 +839,8 @@ def clamp(x, min=None, max=None):
     elif k == "b":
         x = cast(x, _dt.int64)
     elif k in "iu":
-        min = _dt.wrap_int(min, x._data.dtype) if type(min) is int else min
-        max = _dt.wrap_int(max, x._data.dtype) if type(max) is int else max
+        min = _dt.checked_scalar(min, x._data.dtype, "clamp") if type(min) is int else min
+        max = _dt.checked_scalar(max, x._data.dtype, "clamp") if type(max) is int else max
     return Clamp.apply(x, min, max)
 
 

@@ -347,23 +347,31 @@ def aminmax(x, *, dim=None, keepdim=False):
 
 # -- prod / logsumexp / cumsum / norm -------------------------------------------------------------------------------
 class Prod(Function):
+    """prod with PyTorch's gradient: ``g * out / x`` when the input holds no zero; otherwise the product of
+    the other elements (exclusive cumprods), and, over all elements, zero when two or more are zero."""
+
     @staticmethod
     def forward(ctx, a, axis, keepdim):
-        ctx.save_for_backward(a)
+        out = _np.asarray(a.prod(axis=axis, keepdims=keepdim))
+        ctx.save_for_backward(a, out)
         ctx.axis, ctx.keepdim = axis, keepdim
-        out = a.prod(axis=axis, keepdims=keepdim)
-        return _np.asarray(out)
+        ctx.zeros = int(a.size - _np.count_nonzero(a))
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved_tensors
+        a, out = ctx.saved_tensors
         axis = ctx.axis
         axes = None if axis is None else (axis,)
         g = _unsqueeze_to(g, a.shape, axes, ctx.keepdim)
-        # product of all the other elements, without dividing (exact with zeros): exclusive cumprods
+        if a.ndim == 0:
+            return g, None, None
+        if ctx.zeros == 0:
+            return E.div(E.mul(g, _unsqueeze_to(out, a.shape, axes, ctx.keepdim)), a), None, None
         if axis is None:
-            flat = a.reshape(-1)
-            others = _exclusive_prod(flat, 0).reshape(a.shape)
+            if ctx.zeros > 1:
+                return E.mul(g, E.zeros_like_g(a)), None, None
+            others = _exclusive_prod(a.reshape(-1), 0).reshape(a.shape)
         else:
             others = _exclusive_prod(a, axis)
         return E.mul(g, others), None, None
@@ -466,9 +474,18 @@ class CumProd(Function):
         ax = ctx.axis
         if a.ndim == 0:
             return g, None
-        if (a._data == 0).any():
-            return _cumprod_backward_with_zeros(g, a, ax), None
-        return E.div(flip(cumsum(flip(E.mul(g, out), [ax]), ax), [ax]), a), None
+        rev = flip(cumsum(flip(E.mul(g, out), [ax]), ax), [ax])
+        iszero = a._data == 0
+        if not iszero.any():
+            return E.div(rev, a), None
+        # PyTorch's rule per slice: the division formula before the first zero, the exact product of the others
+        # from the first zero on (0 after it, but kept as a product so that double backward is right)
+        before = Tensor._make(_np.cumsum(iszero, axis=ax) == 0)
+        exact = _cumprod_backward_with_zeros(g, a, ax)
+        c = _np.cumsum(iszero, axis=ax)
+        after_bad = Tensor._make((c >= 1) & ~(iszero & (c == 1)) & ~_np.isfinite(exact._data))   # 0 * inf: torch: 0
+        exact = E.where(after_bad, 0.0, exact)
+        return E.where(before, E.div(rev, E.where(before, a, 1.0)), exact), None
 
 
 def _cumprod_backward_with_zeros(g: Tensor, a: Tensor, ax: int) -> Tensor:
@@ -506,10 +523,10 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
     if p in ("fro", 2, 2.0, None):
         sq = sum(E.mul(x, x), axes, keepdim)
         return _SafeSqrt.apply(sq)
-    if p in (float("inf"), "inf"):
-        return amax(E.abs(x), axes, keepdim)
-    if p in (float("-inf"), "-inf"):
-        return amin(E.abs(x), axes, keepdim)
+    if p in (float("inf"), "inf", float("-inf"), "-inf"):
+        if x._data.ndim == 0:
+            axes = None
+        return NormInf.apply(x, axes, keepdim, p in (float("inf"), "inf"))
     if p == 1:
         return sum(E.abs(x), axes, keepdim)
     if p == 0:
@@ -518,7 +535,58 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
         raise NotImplementedError("norm: the nuclear norm is not implemented; use p=2/'fro', 1, inf or a number")
     if not isinstance(p, (int, float)) or isinstance(p, bool):
         raise ValueError(f"norm: p must be a number, 'fro', inf or -inf, got {p!r}")
-    return E.pow(sum(E.pow(E.abs(x), p), axes, keepdim), 1.0 / p)
+    return PNorm.apply(x, axes, keepdim, float(p))
+
+
+class NormInf(Function):
+    """max (or min) of |x| with PyTorch's norm gradient: shared by the elements equal to the norm, and by
+    NaNs (whose sign is 0, so they get none); a NaN norm sends no gradient to the other elements."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, is_max):
+        ab = _np.abs(a)
+        out = ab.max(axis=axes, keepdims=True) if is_max else ab.min(axis=axes, keepdims=True)
+        ctx.save_for_backward(a)
+        ctx.mask = (ab == out) | _np.isnan(ab)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes])
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        g = _unsqueeze_to(g, a.shape, ctx.axes, ctx.keepdim)
+        m = ctx.mask
+        with _np.errstate(divide="ignore", invalid="ignore"):
+            w = Tensor._make((m / m.sum(axis=ctx.axes, keepdims=True)).astype(a.dtype))
+        return E.mul(E.sign(a), E.mul(g, w)), None, None, None
+
+
+class PNorm(Function):
+    """(sum |x|^p)^(1/p) for any other real p, with PyTorch's backward formulas (which pick the subgradient
+    0 at x == 0 for p < 1 and at a zero norm for p > 1)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, p):
+        with _np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            out = _np.asarray(_np.power(_np.power(_np.abs(a), p).sum(axis=axes, keepdims=keepdim), 1.0 / p))
+        out = out.astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdim, ctx.p = axes, keepdim, p
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        p = ctx.p
+        g = _unsqueeze_to(g, a.shape, ctx.axes, ctx.keepdim)
+        nrm = _unsqueeze_to(out, a.shape, ctx.axes, ctx.keepdim)
+        ab = E.abs(a)
+        if p < 1.0:
+            scaled = E.where(E.eq(a, 0), 0.0, E.mul(E.sign(a), E.pow(ab, p - 1)))
+            return E.mul(E.mul(scaled, g), E.pow(nrm, 1 - p)), None, None, None
+        scaled = E.mul(E.sign(a), E.pow(ab, p - 1)) if p < 2.0 else E.mul(a, E.pow(ab, p - 2))
+        scale = E.where(E.eq(nrm, 0), 0.0, E.div(g, E.pow(nrm, p - 1)))
+        return E.mul(scaled, scale), None, None, None
 
 
 class _NonZero(E._ZeroGradUnary):
@@ -537,8 +605,8 @@ class _SafeSqrt(Function):
     @staticmethod
     def backward(ctx, g):
         (o,) = ctx.saved_tensors
-        safe = E.where(E.gt(o, 0), o, 1.0)
-        return E.where(E.gt(o, 0), E.div(g, E.mul(safe, 2.0)), 0.0)
+        zero = E.eq(o, 0)           # masked only at 0: a NaN or inf norm passes NaN / 0 on, as PyTorch
+        return E.where(zero, 0.0, E.div(g, E.mul(E.where(zero, 1.0, o), 2.0)))
 
 
 def dist(a, b, p=2):
@@ -585,8 +653,8 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        gy = E.mul(g, y)
-        return E.sub(gy, E.mul(y, sum(gy, ctx.axis, keepdim=True))), None
+        # y * (g - sum(g * y)), PyTorch's order (no cancellation between two products)
+        return E.mul(y, E.sub(g, sum(E.mul(g, y), ctx.axis, keepdim=True))), None
 
 
 class LogSoftmax(Function):

@@ -10,6 +10,9 @@ import torch.nn.functional as TF
 import ember
 import ember.nn.functional as EF
 
+# IEEE edge values are the point here: NumPy's and torch's warnings about them are noise
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+
 NAN = float("nan")
 INF = float("inf")
 
