@@ -93,3 +93,48 @@ def test_linear_broadcast_bias_gradients():
     compare(lambda m, x, w, b: _lib(m).linear(x, w, b), [(2, 3), (4, 3), (1, 4)])
     compare(lambda m, x, w, b: _lib(m).linear(x, w, b), [(5, 2, 2, 3), (4, 3), (2, 1, 4)])
     compare(lambda m, x, w: _lib(m).linear(x, w), [(2, 3), (3,)])
+
+
+X_KINK = [[0.0, 1.0, 0.0], [2.0, 1.0, 1.0], [0.5, 0.5, 1.5], [1.0, 1.0, 0.0]]   # hinge terms exactly 0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name,call", [
+    ("multi_margin p=1", lambda L, F, x: F.multi_margin_loss(x, L.tensor([1, 0, 2, 0]))),
+    ("multi_margin p=2", lambda L, F, x: F.multi_margin_loss(x, L.tensor([1, 0, 2, 0]), p=2)),
+    ("multi_margin margin=0", lambda L, F, x: F.multi_margin_loss(x, L.tensor([1, 0, 2, 2]), margin=0.0)),
+    ("multi_margin margin=.5 weight", lambda L, F, x: F.multi_margin_loss(
+        x, L.tensor([1, 0, 2, 1]), margin=0.5, weight=L.tensor([1.0, 2.0, 3.0], dtype=x.dtype), reduction="sum")),
+    ("multilabel_margin", lambda L, F, x: F.multilabel_margin_loss(x, L.tensor([[1, -1, 0], [0, 2, -1], [2, -1, 1],
+                                                                                [0, -1, 2]]))),
+    ("hinge_embedding", lambda L, F, x: F.hinge_embedding_loss(x, L.tensor([[1.0, -1.0, -1.0]] * 4, dtype=x.dtype))),
+    ("margin_ranking", lambda L, F, x: F.margin_ranking_loss(x[0], x[1], L.tensor([1.0, -1.0, 1.0], dtype=x.dtype),
+                                                             margin=1.0)),
+    ("smooth_l1 at beta", lambda L, F, x: F.smooth_l1_loss(x, L.zeros(4, 3, dtype=x.dtype), beta=0.5)),
+    ("huber at delta", lambda L, F, x: F.huber_loss(x, L.zeros(4, 3, dtype=x.dtype), delta=0.5)),
+    ("l1 at 0", lambda L, F, x: F.l1_loss(x, L.zeros(4, 3, dtype=x.dtype))),
+])
+def test_loss_gradients_at_kinks_match_torch(name, call, dtype):
+    a = np.array(X_KINK, dtype=dtype)
+    e, t = ember.tensor(a.copy(), requires_grad=True), torch.tensor(a.copy(), requires_grad=True)
+    eo, to = call(ember, F, e), call(torch, TF, t)
+    assert_close(eo, to, atol=1e-6)
+    eo.backward()
+    to.backward()
+    assert_close(e.grad, t.grad, atol=1e-6, what=f"{name} gradient")
+
+
+def test_margin_losses_keep_inf_and_nan_like_torch():
+    a = np.array([[np.nan, 1.0, 0.0], [1.0, 2.0, np.inf]])
+    for call in (lambda L, F: F.multi_margin_loss(L.tensor(a), L.tensor([1, 0]), reduction="none"),
+                 lambda L, F: F.multilabel_margin_loss(L.tensor(a), L.tensor([[1, -1, 0], [0, -1, 1]]),
+                                                       reduction="none")):
+        np.testing.assert_array_equal(call(ember, F).numpy(), call(torch, TF).numpy())
+
+
+def test_triplet_margin_must_be_positive():
+    args = [np.ones((2, 3))] * 3
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        TF.triplet_margin_loss(*[torch.tensor(a) for a in args], margin=0.0)
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        F.triplet_margin_loss(*[ember.tensor(a) for a in args], margin=0.0)

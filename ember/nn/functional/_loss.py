@@ -395,6 +395,12 @@ def _class_index_2d(input, target, op):
     return input, target, unb
 
 
+def _hinge(z: Tensor) -> Tensor:
+    """max(z, 0) with PyTorch's margin-loss gradient: 1 where z > 0 only (0 at the kink z == 0, where clamp
+    would pass it)."""
+    return O.where(O.gt(z, 0.0), z, _const(z, 0.0))
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean") -> Tensor:
     """Multi-class hinge loss: ``sum_{j != y} w[y] max(0, margin - x[y] + x[j])**p / C`` per sample (p is 1 or 2).
@@ -408,7 +414,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     C = input.shape[1]
     idx = O.unsqueeze(target, 1)
     xy = O.gather(input, 1, idx)
-    z = O.clamp(O.add(O.sub(input, xy), margin), min=0.0)
+    z = _hinge(O.add(O.sub(input, xy), margin))
     if p == 2:
         z = O.mul(z, z)
     notself = Tensor._make((xp.arange(C)[None, :] != target._data[:, None]).astype(input._data.dtype))
@@ -444,9 +450,10 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if labels.size and labels.max() >= C:
         raise IndexError(f"{op}: target label {labels.max()} out of range for {C} classes")
     is_t[rows, labels] = True
-    pair = (is_t[:, :, None] & ~is_t[:, None, :]).astype(x._data.dtype)     # (N, j target, k non-target)
-    h = O.clamp(O.add(O.sub(O.unsqueeze(x, 1), O.unsqueeze(x, 2)), 1.0), min=0.0)
-    loss = O.div(O.sum(O.mul(h, Tensor._make(pair)), (1, 2)), C)
+    pair = is_t[:, :, None] & ~is_t[:, None, :]          # (N, j target, k non-target)
+    h = _hinge(O.add(O.sub(O.unsqueeze(x, 1), O.unsqueeze(x, 2)), 1.0))
+    # pairs selected, not multiplied by a 0/1 mask: an inf in a pair that does not count must not give NaN
+    loss = O.div(O.sum(O.where(Tensor._make(pair), h, _const(h, 0.0)), (1, 2)), C)
     return _reduce(O.squeeze(loss, 0) if unb else loss, r)
 
 
@@ -565,6 +572,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     >>> F.triplet_margin_loss(ember.randn(4, 8), ember.randn(4, 8), ember.randn(4, 8))"""
     op = "triplet_margin_loss"
     r = _reduction(reduction, op, size_average, reduce)
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
     a, pp, n = _float(anchor, op, "anchor"), _float(positive, op, "positive"), _float(negative, op, "negative")
     if not (a.ndim == pp.ndim == n.ndim) or a.ndim not in (1, 2):
         raise ValueError(f"{op}: expected anchor, positive and negative all of shape (N, D) or (D,), got "
