@@ -457,3 +457,28 @@ def test_zero_d_results_are_writable_arrays():
     i = ember.argmax(ember.tensor([1.0, 3.0]))
     i += 1
     assert i.item() == 2
+
+
+def test_view_dtype_reinterprets_bits_as_torch():
+    for dt in ("int32", "float64", "uint8", "int16"):
+        e, t = ember.arange(8.0).reshape(2, 4), torch.arange(8.0).reshape(2, 4)
+        ve, vt = e.view(getattr(ember, dt)), t.view(getattr(torch, dt))
+        assert tuple(ve.shape) == tuple(vt.shape) and str(ve.dtype) == dt
+        np.testing.assert_array_equal(ve.numpy(), vt.numpy())
+        ve.zero_()
+        vt.zero_()
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+    with pytest.raises(RuntimeError, match="divisible"):
+        ember.ones(3).view(ember.float64)
+    compare(lambda m, x: x.view(x.dtype) * 2 + x, [(2, 3)])    # view(dtype) is outside the graph, as torch
+
+
+def test_more_view_aliases():
+    compare(lambda m, x: x.split_with_sizes([1, 3], 1)[1] * 2, [(2, 4)])
+    compare(lambda m, x: m.split_with_sizes(x, [2, 2], 1)[0] * 2, [(2, 4)])
+    compare(lambda m, x: x.adjoint() * 2, [(2, 3, 4)])
+    compare(lambda m, x: x.narrow_copy(1, 1, 2) * 2, [(2, 4)])
+    e = ember.ones(2, 4)
+    assert e.real is e and not e.narrow_copy(1, 1, 2)._is_view()
+    with pytest.raises(RuntimeError, match="complex"):
+        e.imag

@@ -19,7 +19,7 @@ sum mean nansum nanmean var std max min amax amin argmax argmin aminmax prod log
 all any count_nonzero softmax log_softmax var_mean std_mean dist
 reshape view view_as reshape_as flatten unflatten ravel permute transpose swapaxes swapdims t movedim moveaxis
 squeeze unsqueeze expand expand_as broadcast_to repeat tile repeat_interleave split tensor_split chunk unbind
-flip fliplr flipud roll rot90 narrow select
+flip fliplr flipud roll rot90 narrow select split_with_sizes narrow_copy adjoint
 gather scatter scatter_add index_select index_add masked_fill masked_select take_along_dim take nonzero
 argwhere tril triu diagonal diag trace sort argsort topk index_put
 matmul mm bmm mv dot inner outer ger addmm baddbmm kron
@@ -65,6 +65,12 @@ def attach() -> None:
             return ops.flip(self, kwargs.pop("dims"), **kwargs)
         return ops.flip(self, dims[0] if len(dims) == 1 else dims)
     Tensor.flip = flip
+    Tensor.unsafe_split, Tensor.unsafe_chunk = Tensor.split, Tensor.chunk
+    Tensor.real = property(lambda self: self, doc="The real part: the tensor itself (ember is real-valued).")
+
+    def imag(self):
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes (ember is real-valued)")
+    Tensor.imag = property(imag)
     # in-place variants not written by hand in tensor.py
     for name in ("sin cos tan erf sign ceil trunc reciprocal square log1p expm1 rsqrt remainder fmod floor_divide "
                  "clamp_min clamp_max hypot atan2 scatter scatter_add index_add index_put tril triu "

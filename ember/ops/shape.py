@@ -89,14 +89,59 @@ def reshape(x: Tensor, *shape) -> Tensor:
 
 def view(x: Tensor, *shape) -> Tensor:
     """Like ``reshape``, but refuses (as PyTorch does) when the result can't share memory."""
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return x.to(shape[0])    # view(dtype) is not supported as a reinterpretation; cast instead
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)) and not hasattr(shape[0], "__index__"):
+        return _view_dtype(x, shape[0])
     shape = _infer_shape(x, _shape_arg(shape), "view")
     out = reshape(x, shape)
     if x._data.size and out._data.size and not _np.shares_memory(out._data, x._data):
         raise RuntimeError(f"view size is not compatible with input tensor's size and stride (shape "
                            f"{tuple(x.shape)} -> {shape}); use .reshape(...) or .contiguous().view(...)")
     return out
+
+
+def _view_dtype(x: Tensor, dtype) -> Tensor:
+    """``x.view(dtype)``: the same memory read as another dtype (bits reinterpreted, not converted), as PyTorch;
+    with a different element size the last dim shrinks or grows.  Not differentiable (PyTorch's result never
+    requires grad, even for the same dtype)."""
+    from ..backend.dtypes import to_dtype
+    dt = to_dtype(dtype)
+    a = x._data
+    if dt.itemsize != a.itemsize:
+        if a.ndim == 0:
+            raise RuntimeError(f"view(dtype): a 0-d tensor of {a.dtype} can't be viewed as {dt} (different element "
+                               f"sizes)")
+        if a.strides[-1] != a.itemsize and a.shape[-1] != 1:
+            raise RuntimeError(f"view(dtype): self.stride(-1) must be 1 to view {a.dtype} as {dt} (different element "
+                               f"sizes), but got {x.stride(-1)}")
+        if dt.itemsize > a.itemsize and (a.shape[-1] * a.itemsize) % dt.itemsize:
+            raise RuntimeError(f"view(dtype): self.size(-1) must be divisible by {dt.itemsize // a.itemsize} to view "
+                               f"{a.dtype} as {dt} (different element sizes), but got {a.shape[-1]}")
+    try:
+        arr = a.view(dt)
+    except ValueError as e:
+        raise RuntimeError(f"view(dtype): can't view a tensor of shape {tuple(x.shape)} and strides {x.stride()} as "
+                           f"{dt}: {e}") from None
+    out = Tensor._make(arr)
+    out._version = x._version       # writes through either are seen by the saved-tensor check
+    return out
+
+
+def split_with_sizes(x: Tensor, split_sizes, dim: int = 0):
+    """``split`` with a list of sizes (``torch.split_with_sizes``)."""
+    return split(x, list(split_sizes), dim)
+
+
+def narrow_copy(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``narrow`` as a new contiguous tensor (``torch.narrow_copy``)."""
+    return _CloneAs.apply(narrow(x, dim, start, length), None)
+
+
+def adjoint(x: Tensor) -> Tensor:
+    """The (conjugate) transpose of the last two dims, a view (``torch.adjoint``; ember is real-valued)."""
+    if x._data.ndim < 2:
+        raise RuntimeError(f"adjoint: tensor.adjoint() is only supported on matrices or batches of matrices, got a "
+                           f"{x._data.ndim}-D tensor")
+    return transpose(x, -2, -1)
 
 
 def view_as(x, other):
