@@ -1,5 +1,5 @@
-"""Fused recurrent kernels: a whole sequence of an Elman RNN (tanh/ReLU), LSTM or GRU layer in one op, and the
-single-step cells built on it.
+"""Fused recurrent kernels: a whole sequence of an Elman RNN (tanh/ReLU), LSTM or GRU layer in one op (the
+single-step cells are in ``rnn_cell.py``).
 
 Why one op per layer and direction instead of one per step: the input projection ``x @ W_ih.T`` of every
 time step is one big GEMM, each step then costs one small GEMM ``h @ W_hh.T`` plus a handful of in-place
@@ -458,30 +458,5 @@ def select_rows(x: Tensor, index, fill=0.0) -> Tensor:
     return SelectRows.apply(x, index=ia, fill=fill)
 
 
-def _cell(mode, input, hx, cx, w_ih, w_hh, b_ih, b_hh):
-    # a cell is a sequence of length one; the op's h_n/c_n outputs are the new states
-    if input.ndim != 2:
-        raise ValueError(f"{mode.lower()}_cell expected input of shape (N, input_size), got {tuple(input.shape)}")
-    outs = rnn_sequence(mode, input.unsqueeze(0), hx, cx, w_ih, w_hh, b_ih, b_hh)
-    return outs[1:] if mode == "LSTM" else outs[1]
-
-
-def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One Elman step, h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).  input (N, I), hx (N, H) -> (N, H)."""
-    return _cell("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)
-
-
-def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One Elman step with ReLU, h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh).  (N, I), (N, H) -> (N, H)."""
-    return _cell("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
-
-
-def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One LSTM step (gates i, f, g, o).  input (N, I), hx = (h, c) each (N, H) -> (h', c')."""
-    h, c = hx
-    return tuple(_cell("LSTM", input, h, c, w_ih, w_hh, b_ih, b_hh))
-
-
-def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One GRU step (gates r, z, n).  input (N, I), hx (N, H) -> h' (N, H)."""
-    return _cell("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+# the single-step cells are fused ops of their own (one op per step matters in Python loops)
+from .rnn_cell import rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: E402,F401

@@ -1,0 +1,85 @@
+"""The fused single-step cells against torch's functional cells (values and the gradient of every input, in
+float64 and float32, with and without biases, with only one of an LSTM's outputs used) and finite differences."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.ops import rnn_cell
+from tests.helpers import compare, gradcheck
+
+N, I, H = 5, 3, 4
+CELLS = {"rnn_tanh": (1, torch.rnn_tanh_cell, rnn_cell.rnn_tanh_cell),
+         "rnn_relu": (1, torch.rnn_relu_cell, rnn_cell.rnn_relu_cell),
+         "gru": (3, torch.gru_cell, rnn_cell.gru_cell)}
+
+
+def _call(name, m, x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+    fn = CELLS[name][1] if m is torch else CELLS[name][2]
+    return fn(x, h, w_ih, w_hh, b_ih, b_hh)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("name", sorted(CELLS))
+@pytest.mark.parametrize("dtype,atol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+def test_single_output_cells_match_torch(name, bias, dtype, atol):
+    g = CELLS[name][0]
+    shapes = [(N, I), (N, H), (g * H, I), (g * H, H)] + ([(g * H,), (g * H,)] if bias else [])
+    compare(lambda m, *a: _call(name, m, *a), shapes, dtype=dtype, atol=atol, rtol=1e-5 if dtype == np.float32 else 1e-8)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("which", ["both", "h", "c"])
+def test_lstm_cell_matches_torch(bias, which):
+    def fn(m, x, h, c, w_ih, w_hh, *b):
+        f = torch.lstm_cell if m is torch else rnn_cell.lstm_cell
+        hn, cn = f(x, (h, c), w_ih, w_hh, *(b or (None, None)))
+        return {"both": (hn, cn), "h": hn, "c": cn}[which]
+    shapes = [(N, I), (N, H), (N, H), (4 * H, I), (4 * H, H)] + ([(4 * H,), (4 * H,)] if bias else [])
+    compare(fn, shapes, atol=1e-10, rtol=1e-8)
+
+
+def test_relu_cell_gradient_at_zero_is_zero_as_torch():
+    x = np.zeros((2, I))
+    h = np.zeros((2, H))
+    w = np.ones((H, I))
+    compare(lambda m, *a: _call("rnn_relu", m, *a), [x, h, w, w[:, :H].copy() if H <= I else np.ones((H, H))])
+
+
+@pytest.mark.parametrize("name", ["rnn_tanh", "gru", "lstm"])
+def test_cells_pass_finite_differences(name):
+    if name == "lstm":
+        assert gradcheck(lambda x, h, c, wi, wh, bi, bh: rnn_cell.lstm_cell(x, (h, c), wi, wh, bi, bh),
+                         [(N, I), (N, H), (N, H), (4 * H, I), (4 * H, H), (4 * H,), (4 * H,)])
+        return
+    g = CELLS[name][0]
+    assert gradcheck(lambda *a: CELLS[name][2](*a), [(N, I), (N, H), (g * H, I), (g * H, H), (g * H,), (g * H,)])
+
+
+def test_cell_errors_name_the_op_and_shapes():
+    x, h = ember.randn(2, I), ember.randn(2, H)
+    with pytest.raises(ValueError, match=r"gru_cell expected w_ih of shape \(3\*H, I\)"):
+        rnn_cell.gru_cell(x, h, ember.randn(4 * H, I), ember.randn(4 * H, H))
+    with pytest.raises(ValueError, match=r"lstm_cell expected cx of shape \(2, 4\), got \(3, 4\)"):
+        rnn_cell.lstm_cell(x, (h, ember.randn(3, H)), ember.randn(4 * H, I), ember.randn(4 * H, H))
+    with pytest.raises(RuntimeError, match="must share one dtype"):
+        rnn_cell.rnn_tanh_cell(x.double(), h, ember.randn(H, I), ember.randn(H, H))
+
+
+def test_lstm_cell_module_unrolled_equals_torch_over_many_steps():
+    torch.manual_seed(0)
+    tc = torch.nn.LSTMCell(I, H).double()
+    ec = ember.nn.LSTMCell(I, H, dtype=ember.float64)
+    ec.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tc.state_dict().items()})
+    xs = np.random.default_rng(0).standard_normal((30, N, I))
+    outs = []
+    for m, cell in ((torch, tc), (ember, ec)):
+        h = c = m.zeros(N, H, dtype=m.float64)
+        total = 0
+        for t in range(30):
+            h, c = cell(m.tensor(xs[t]), (h, c))
+            total = total + (h * h).sum()
+        total.backward()
+        outs.append((float(total.detach()), cell.weight_hh.grad.numpy().copy()))
+    assert abs(outs[0][0] - outs[1][0]) < 1e-9
+    np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=1e-8, atol=1e-10)
