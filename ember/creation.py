@@ -89,8 +89,16 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
         raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__}")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(xp.full(_size((size,) if isinstance(size, int) else (tuple(size),)), fill_value,
-                           _dt.to_dtype(dtype)), requires_grad, device)
+    dtype = _dt.to_dtype(dtype)
+    return _finish(xp.full(_size((size,) if isinstance(size, int) else (tuple(size),)),
+                           _fill(fill_value, dtype, "full"), dtype), requires_grad, device)
+
+
+def _fill(v, dtype, op):
+    """A fill value as PyTorch converts it: range-checked for integer dtypes (NaN and inf raise)."""
+    if dtype.kind in "iu" and not isinstance(v, (bool, _np.bool_)):
+        return _dt.checked_scalar(v, dtype, op)
+    return v
 
 
 def _like_dtype(x, dtype):
@@ -110,7 +118,8 @@ def empty_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tenso
 
 
 def full_like(x, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.full(x.shape, fill_value, _like_dtype(x, dtype)), requires_grad, device)
+    d = _like_dtype(x, dtype)
+    return _finish(xp.full(x.shape, _fill(fill_value, d, "full_like"), d), requires_grad, device)
 
 
 def rand_like(x, dtype=None, generator=None, requires_grad=False) -> Tensor:
@@ -147,6 +156,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     if dtype is None:
         dtype = _dt.get_default_dtype() if any(isinstance(v, float) for v in vals) else _dt.int64
     dtype = _dt.to_dtype(dtype)
+    _no_bool_range(dtype, "arange")
     if dtype == _dt.int64 and any(isinstance(v, float) for v in vals):
         vals = [int(v) for v in vals]
         if vals[2] == 0:
@@ -176,9 +186,16 @@ def range_(start, end, step=1, dtype=None, requires_grad=False):
                   dtype=dtype or _dt.get_default_dtype(), requires_grad=requires_grad)
 
 
+def _no_bool_range(dtype, op):
+    if dtype.kind == "b":
+        raise _dt.DtypeNotImplementedError(f"{op}: not implemented for bool (PyTorch: \"{op}_cpu\" not implemented "
+                                           f"for 'Bool')")
+
+
 def _linspace_array(start, end, steps, dtype, op):
     """PyTorch's linspace: the first half counts up from ``start``, the second half down from ``end`` (so both
     ends are exact), in the output's floating dtype, or in float64 from truncated ends for an integer dtype."""
+    _no_bool_range(dtype, op)
     steps = int(steps)
     if steps < 0:
         raise RuntimeError(f"{op}: number of steps must be non-negative, got {steps}")

@@ -454,3 +454,23 @@ def test_sub_with_python_bool_raises_like_torch():
     e, t = both([1, 2], np.uint8)
     raises_like(lambda: e - True, lambda: t - True)
     raises_like(lambda: False - e, lambda: False - t)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32", "int64", "float16", "bool"])
+@pytest.mark.parametrize("fill", [1, -1, 300, 2.5, float("nan"), float("inf"), True])
+def test_full_fill_value_conversion(dtype, fill):
+    ed, td = getattr(ember, dtype), getattr(torch, dtype)
+    try:
+        t = torch.full((2,), fill, dtype=td)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            ember.full((2,), fill, dtype=ed)
+        return
+    same(ember.full((2,), fill, dtype=ed), t)
+    same(ember.full_like(ember.zeros(3), fill, dtype=ed), torch.full_like(torch.zeros(3), fill, dtype=td))
+
+
+def test_ranges_reject_bool_dtype():
+    raises_like(lambda: ember.arange(3, dtype=ember.bool), lambda: torch.arange(3, dtype=torch.bool))
+    raises_like(lambda: ember.linspace(0, 1, 3, dtype=ember.bool), lambda: torch.linspace(0, 1, 3, dtype=torch.bool))
+    raises_like(lambda: ember.logspace(0, 1, 3, dtype=ember.bool), lambda: torch.logspace(0, 1, 3, dtype=torch.bool))
