@@ -26,15 +26,29 @@ __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "BackupAndRestore", "
 _auto_mode = metric_mode   # mode='auto': one rule shared with History.plot
 
 
-def nonfinite_parameter(model):
-    """The name of the first parameter or buffer of ``model`` holding NaN or infinity, or None when all are
-    finite (what a checkpoint must never be written with)."""
+def nonfinite_parameter(model, names=None):
+    """The name of the first parameter of ``model`` holding NaN or infinity, or None when all are finite (what
+    a checkpoint must never be written with).  ``names``: check these entries of the state_dict instead
+    (buffers too; a buffer may hold infinity on purpose, e.g. an attention mask)."""
     from ..backend import np
-    for name, t in model.state_dict().items():
+    items = model.named_parameters() if names is None else \
+        ((k, v) for k, v in model.state_dict().items() if k in names)
+    for name, t in items:
         a = getattr(t, "_data", t)
         if getattr(a, "dtype", None) is not None and a.dtype.kind in "fc" and not np.isfinite(a).all():
             return name
     return None
+
+
+def _finite_entries(model) -> set:
+    """The names of the state_dict's floating entries that are all finite now."""
+    from ..backend import np
+    out = set()
+    for name, t in model.state_dict().items():
+        a = getattr(t, "_data", t)
+        if getattr(a, "dtype", None) is not None and a.dtype.kind in "fc" and np.isfinite(a).all():
+            out.add(name)
+    return out
 
 
 def _check_mode(who: str, mode: str, monitor: str) -> str:
@@ -456,6 +470,8 @@ class TerminateOnNaN(Callback):
     def on_train_begin(self, logs=None):
         self._seen_step = getattr(self.trainer, "global_step", 0)
         self._params = list(self.model.named_parameters()) if self.model is not None else []
+        # buffers that start finite and later are not mean divergence (a mask buffer may hold -inf on purpose)
+        self._watched = _finite_entries(self.model) if self.model is not None and self.check_weights else set()
 
     def _bad_parameter(self):
         """The first parameter holding NaN/inf, or None: one BLAS dot product per parameter (a sum of squares is
@@ -477,7 +493,7 @@ class TerminateOnNaN(Callback):
         # once per epoch, before checkpoints are written: buffers too (BatchNorm statistics), which no
         # optimizer step touches
         if self.check_weights and self.trainer is not None and self.trainer.diverged is None:
-            bad = nonfinite_parameter(self.model)
+            bad = nonfinite_parameter(self.model, self._watched)
             if bad is not None:
                 self._stop(f"'{bad}' holds NaN or infinity at the end of the epoch", self._last_batch)
 

@@ -247,3 +247,26 @@ def test_progress_auto_mode_picks_bar_or_lines(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     monkeypatch.setattr(sys, "stdout", io.StringIO())
     assert ProgressBar("auto")._mode() == 1                          # a notebook: tqdm's widget
+
+
+def test_a_buffer_that_holds_infinity_on_purpose_is_not_divergence(tmp_path):
+    class Masked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 2)
+            self.register_buffer("mask", ember.tensor([0.0, -float("inf")]))     # e.g. an attention mask
+
+        def forward(self, x):
+            return self.lin(x) + self.mask.clamp(min=0)
+
+    ember.manual_seed(0)
+    x, y = ember.randn(32, 4), ember.randint(0, 2, (32,))
+    model = Masked()
+    nan = TerminateOnNaN(verbose=0)
+    t = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.1),
+                callbacks=[nan, ModelCheckpoint(tmp_path, monitor="loss"), BackupAndRestore(tmp_path / "bk",
+                                                                                         delete_checkpoint=False)])
+    t.fit(DataLoader(TensorDataset(x, y), batch_size=8), epochs=2, verbose=0)
+    assert t.diverged is None and nan.message is None
+    assert load_checkpoint(tmp_path / "last.safetensors")["epoch"] == 2
+    assert load_checkpoint(tmp_path / "bk" / "latest.safetensors")["epoch"] == 2
