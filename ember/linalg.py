@@ -287,7 +287,8 @@ def lstsq(A, B, rcond=None, *, driver=None) -> _LstsqResult:
     tol = _cutoff(s, None, rtol, m, n)
     rank = (s > tol[..., None]).sum(-1).astype(_np.int64)
     empty = Tensor._make(_np.zeros((0,), dt))
-    residuals = empty
+    # an empty residuals tensor still requires grad in PyTorch when the inputs do
+    residuals = _E.mul(X.reshape(-1)[:0], 0) if (A.requires_grad or B.requires_grad) else empty
     if driver in ("gelsd", "gelss", "gelsy") and m > n and A._data.size and _np.all(rank == n) and driver != "gelsy":
         r = _E.sub(matmul(A, X.unsqueeze(-1) if vec else X), B.unsqueeze(-1) if vec else B)
         residuals = _R.sum(_E.mul(r, r), -2)

@@ -290,7 +290,7 @@ def cummin(input, dim: int) -> _ValuesIndices:
 class _LogCumSumExp(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        out = _np.logaddexp.accumulate(a, axis=axis) if a.size else a.copy()
+        out = _canon(_np.logaddexp.accumulate(a, axis=axis)) if a.size else a.copy()
         ctx.axis = axis
         ctx.save_for_backward(a, out)
         return out
@@ -554,7 +554,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
         edges = _np.linspace(lo, hi, int(bins) + 1).astype(a.dtype)
     hist, _ = _np.histogram(a.reshape(-1), bins=edges.astype(_np.float64),
                             weights=None if w is None else w.reshape(-1), density=density)
-    return _Histogram(Tensor._make(hist.astype(a.dtype)), Tensor._make(edges))
+    src = x if x.requires_grad or weight is None else _t(weight)      # PyTorch: requires grad, no derivative
+    return _Histogram(_nograd_values(src, hist.astype(a.dtype), "histogram"),
+                      _nograd_values(src, edges, "histogram"))
 
 
 def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False, side=None,
@@ -771,7 +773,7 @@ def block_diag(*tensors) -> Tensor:
         w = t.shape[1]
         rows.append(pad(t, (left, cols - left - w)) if cols else t)
         left += w
-    return cat(rows, 0)
+    return cat(rows, 0).contiguous()
 
 
 def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
@@ -789,7 +791,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor
     k = builtins.abs(offset)
     if k:
         m = pad(m, (k, 0, 0, k) if offset > 0 else (0, k, k, 0))
-    return m.movedim((-2, -1), (d1, d2))
+    return m.movedim((-2, -1), (d1, d2)).contiguous()        # PyTorch's result is a fresh contiguous tensor
 
 
 def diagflat(input, offset: int = 0) -> Tensor:
@@ -938,7 +940,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
         avg = E.mul(avg, d)
     elif dx is not None:
         avg = E.mul(avg, dx)
-    return R.cumsum(avg, axis)
+    return R.cumsum(avg, axis).contiguous()
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
@@ -1048,12 +1050,12 @@ def pdist(input, p: float = 2.0) -> Tensor:
 def column_stack(tensors) -> Tensor:
     """Stack 0-, 1- or 2-D tensors as columns (``torch.column_stack``)."""
     cols = [(_t(t).reshape(-1, 1) if _t(t).ndim <= 1 else _t(t)) for t in tensors]
-    return cat(cols, 1)
+    return cat(cols, 1).contiguous()
 
 
 def row_stack(tensors) -> Tensor:
     """``torch.row_stack``: ``vstack``, the 1-D tensors as rows."""
-    return cat([_t(t).reshape(1, -1) if _t(t).ndim <= 1 else _t(t) for t in tensors], 0)
+    return cat([_t(t).reshape(1, -1) if _t(t).ndim <= 1 else _t(t) for t in tensors], 0).contiguous()
 
 
 def _split_n(x, sections, dim, op, min_dims):

@@ -11,6 +11,7 @@ default float dtype, as PyTorch.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as _np
 
@@ -382,13 +383,25 @@ def frexp(input):
     x = _t(input)
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {x.dtype}")
-    m, e = _np.frexp(x._data)
-    from typing import NamedTuple
+    e = Tensor._make(_np.frexp(x._data)[1].astype(_np.int32))
+    return _FrexpResult(_Frexp.apply(x), e)
 
-    class frexp_result(NamedTuple):
-        mantissa: Tensor
-        exponent: Tensor
-    return frexp_result(Tensor._make(m), Tensor._make(e.astype(_np.int32)))
+
+class _FrexpResult(NamedTuple):
+    mantissa: Tensor
+    exponent: Tensor
+
+
+class _Frexp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        m, e = _np.frexp(a)
+        ctx.scale = _np.ldexp(_np.ones((), a.dtype), -e).astype(a.dtype)
+        return m
+
+    @staticmethod
+    def backward(ctx, g):
+        return E.mul(g, Tensor._make(ctx.scale))
 
 
 def nextafter(input, other) -> Tensor:
@@ -396,7 +409,19 @@ def nextafter(input, other) -> Tensor:
     a, b = E._both_tensors(_t(input), other, "nextafter")
     if a._data.dtype.kind != "f":
         raise _dt.DtypeNotImplementedError(f'"nextafter_cpu" not implemented for \'{a.dtype}\'')
-    return Tensor._make(_np.nextafter(a._data, b._data))
+    return _NextAfter.apply(a, b)
+
+
+class _NextAfter(Function):
+    """The gradient passes to ``input`` unchanged (a step of one ulp), none to ``other`` (PyTorch's rule)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _np.nextafter(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
 
 
 # -- integer and bit functions -------------------------------------------------------------------------------
@@ -486,8 +511,11 @@ def heaviside(input, values) -> Tensor:
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes ({x.dtype} and "
                            f"{v.dtype})")
     a, b = _np.broadcast_arrays(x._data, v._data)
-    out = _np.where(a == 0, b, (a > 0).astype(a.dtype))             # NaN compares false both ways: 0
-    return Tensor._make(_np.asarray(out, a.dtype))
+    out = _np.asarray(_np.where(a == 0, b, (a > 0).astype(a.dtype)), a.dtype)   # NaN compares false: 0
+    if x.requires_grad or v.requires_grad:          # PyTorch: requires grad, derivative not implemented
+        from .algorithms import _NoGrad
+        return _NoGrad.apply(x if x.requires_grad else v, out, "heaviside")
+    return Tensor._make(out)
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:

@@ -345,3 +345,34 @@ def test_selections_random_shapes(shape, data, op, keepdim):
     seed = data.draw(st.integers(0, 2 ** 16))
     x = np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) / 7.0 - 1.0
     compare(lambda m, t: SELECTIONS[op](m, t, d, k, keepdim), [x])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.histogram(x, 3),
+    lambda m, x: m.frexp(x),
+    lambda m, x: m.heaviside(x, x),
+    lambda m, x: m.nextafter(x, x + 1),
+    lambda m, x: m.linalg.lstsq(x, x),
+    lambda m, x: m.unique(x, return_counts=True),
+    lambda m, x: m.median(x, 0),
+    lambda m, x: m.bincount(m.tensor([0, 1, 1]), weights=x[0]),
+], ids=["histogram", "frexp", "heaviside", "nextafter", "lstsq", "unique", "median", "bincount"])
+def test_requires_grad_flags_match_torch(fn):
+    a = np.random.default_rng(0).standard_normal((3, 3))
+    e = fn(ember, ember.tensor(a, requires_grad=True))
+    t = fn(torch, torch.tensor(a, requires_grad=True))
+    for eo, to in zip(e if isinstance(e, tuple) else (e,), t if isinstance(t, tuple) else (t,)):
+        assert eo.requires_grad == to.requires_grad
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.logcumsumexp(x, 0), lambda m, x: m.diag_embed(x), lambda m, x: m.block_diag(x, x),
+    lambda m, x: m.cumulative_trapezoid(x), lambda m, x: m.column_stack([x, x]), lambda m, x: m.cummax(x, 1),
+    lambda m, x: m.linalg.inv(x), lambda m, x: m.median(x, 0),
+], ids=["logcumsumexp", "diag_embed", "block_diag", "cumulative_trapezoid", "column_stack", "cummax", "inv", "median"])
+def test_layout_of_results_from_transposed_inputs(fn):
+    a = np.random.default_rng(0).standard_normal((3, 3))
+    e = fn(ember, ember.tensor(a).mT)
+    t = fn(torch, torch.tensor(a).mT)
+    for eo, to in zip(e if isinstance(e, tuple) else (e,), t if isinstance(t, tuple) else (t,)):
+        assert eo.stride() == to.stride()
