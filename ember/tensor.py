@@ -101,6 +101,13 @@ class Tensor:
     def is_cuda(self) -> bool:
         return False
 
+    # the other devices and layouts PyTorch asks about: an ember tensor is a dense CPU tensor
+    is_cpu = property(lambda self: True, doc="True: ember tensors live on the CPU.")
+    is_xpu = is_mps = is_meta = is_mkldnn = is_ipu = is_maia = is_mtia = is_vulkan = is_xla = property(
+        lambda self: False, doc="False: ember has only the CPU device.")
+    is_sparse = is_sparse_csr = is_quantized = is_nested = property(
+        lambda self: False, doc="False: ember tensors are dense, unquantized and not nested.")
+
     def numel(self) -> int:
         return int(self._data.size)
 

@@ -162,3 +162,10 @@ def test_more_platform_namespaces_answer_as_cpu_only_torch():
     assert ember.jit.script(lin) is lin
     with pytest.raises(NotImplementedError, match="TorchScript"):
         ember.jit.save(lin, "x.pt")
+
+
+def test_device_and_layout_questions_answer_as_torch_on_cpu():
+    t, e = torch.ones(1), ember.ones(1)
+    for name in ["is_cpu", "is_cuda", "is_xpu", "is_mps", "is_meta", "is_mkldnn", "is_ipu", "is_maia", "is_mtia",
+                 "is_vulkan", "is_xla", "is_sparse", "is_sparse_csr", "is_quantized", "is_nested"]:
+        assert getattr(e, name) == getattr(t, name), name
