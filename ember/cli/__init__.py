@@ -149,7 +149,8 @@ def _check_sizes(cfg: dict, weights: dict, path: str) -> None:
 
     for key, v in cfg["model"].items():
         check(f"model.{key}", v)
-    for i, m in enumerate(cfg.get("metrics") or []):       # e.g. {name = "confusion_matrix", num_classes = ...}
+    metrics = cfg.get("metrics")
+    for i, m in enumerate(metrics if isinstance(metrics, list) else []):   # {name = "confusion_matrix", ...}
         for key, v in (m.items() if isinstance(m, dict) else ()):
             check(f"metrics[{i}].{key}", v)
     for key, v in cfg["data"].items():                      # the evaluation data is built from these

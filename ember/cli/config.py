@@ -229,6 +229,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
     must be in ember's registry or named by the user with ``--model-code``."""
     if not isinstance(cfg, dict):
         raise CLIError(f"{src}: expected a TOML table at the top level")
+    cfg = {k: v for k, v in cfg.items() if v is not None}       # (TOML has no null; a saved config may) absent
     unknown = sorted(set(cfg) - set(TOP_KEYS))
     if unknown:
         raise CLIError(f"{_where(src, unknown[0])} is not a known key; allowed: {', '.join(sorted(TOP_KEYS))}")

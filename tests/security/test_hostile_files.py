@@ -428,3 +428,37 @@ def test_wrong_files_through_a_subprocess(run, tmp_path):
         assert r.returncode == 2 and r.stderr.startswith("ember: error:") and r.stderr.count("\n") == 1, r.stderr
         assert match in r.stderr and "allow_pickle" not in r.stderr and "Traceback" not in r.stderr
         assert sorted(os.listdir(tmp_path)) == ["digit.png"]
+
+
+def test_mutated_checkpoint_configs_fail_cleanly(run, tmp_path, capsys):
+    """60 checkpoints whose saved config has values swapped for others of any type (None, NaN, huge ints, code
+    names, empty tables, ...): evaluate and predict either work or print one line; never a traceback."""
+    import copy
+    import random
+    base = ember.load(run["ck"])
+    values = [None, 0, -1, 2 ** 40, 1.5, float("nan"), float("inf"), "", "os:system", "x" * 5000, [], [1, 2], {},
+              {"name": "os:system"}, True, [None], {"a": [{}]}]
+
+    def paths(obj, pre=()):
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+        for k, v in items:
+            yield pre + (k,)
+            yield from paths(v, pre + (k,))
+    where = list(paths(base["config"]))
+    rng = random.Random(0)
+    for _ in range(60):
+        ck = dict(base, config=copy.deepcopy(base["config"]))
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice(where)
+            node = ck["config"]
+            try:
+                for k in parents:
+                    node = node[k]
+                node[last] = rng.choice(values)
+            except (KeyError, IndexError, TypeError):
+                pass
+        ember.save(ck, tmp_path / "m.safetensors")
+        for argv in (["evaluate", tmp_path / "m.safetensors"], ["predict", tmp_path / "m.safetensors", run["x"]]):
+            code = cli.main([str(a) for a in argv])
+            out, err = capsys.readouterr()
+            assert code == 0 or (code == 2 and err.startswith("ember: error:") and err.count("\n") == 1), (argv, err)
