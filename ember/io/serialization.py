@@ -295,14 +295,18 @@ def _read_tensors(fh, name: str, header: dict, data_start: int, size: int) -> di
     data_len = size - data_start
     out = {}
     entries = []
+    bf16 = set()
     for key, info in header.items():
         if key == "__metadata__":
             continue
         if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= info.keys():
             raise bad(f"entry '{key}' must have 'dtype', 'shape' and 'data_offsets'")
         dt = _FROM_ST.get(info["dtype"]) if isinstance(info["dtype"], str) else None
+        if info["dtype"] == "BF16":     # read as its 16 bits, widened to float32 below (exact)
+            dt = np.dtype(np.uint16)
+            bf16.add(key)
         if dt is None:
-            raise bad(f"tensor '{key}' has unknown dtype {info['dtype']!r} (known: {', '.join(_FROM_ST)})")
+            raise bad(f"tensor '{key}' has unknown dtype {info['dtype']!r} (known: {', '.join(_FROM_ST)}, BF16)")
         shape, offs = info["shape"], info["data_offsets"]
         if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
                                                 for s in shape)):
@@ -337,6 +341,8 @@ def _read_tensors(fh, name: str, header: dict, data_start: int, size: int) -> di
         # bytearray-backed arrays are writable and own no file handle
         arr = np.frombuffer(buf, dtype=dt).reshape(shape) if n else np.empty(shape, dt)
         out[key] = arr.astype(dt.newbyteorder("="), copy=False)
+        if key in bf16:
+            out[key] = (out[key].astype(np.uint32) << 16).view(np.float32)
     return out
 
 
@@ -422,7 +428,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     module (``ember.save(model, f)``) names the module's classes; rebuilding it imports them, so it is refused
     unless ``weights_only=False`` (see ``module_io``).  ``map_location`` may be None, ``"cpu"``, a
     device, a dict or a callable (ember has one device, so nothing moves).  A plain safetensors file with no
-    ember metadata loads as an ``OrderedDict`` of name -> Tensor.
+    ember metadata loads as an ``OrderedDict`` of name -> Tensor.  A PyTorch ``.pt``/``.pth`` file (``torch.save``'s
+    zip format) is read through an allow-listed unpickler that resolves only tensor rebuilders, storages and plain
+    containers (``torch_format``), so it cannot run code either; bfloat16 tensors load as float32.
 
     Raises ``CheckpointError`` naming the file and the problem when the file is truncated or corrupt, and
     ``FileNotFoundError`` when it does not exist.
@@ -458,7 +466,19 @@ def _json(text: str):
         raise ValueError("nested too deeply") from None
 
 
+# the magic number torch's legacy (pre-zip) format pickles first
+_LEGACY_TORCH = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
+
+
 def _load_from(fh, name: str, size: int, weights_only: bool = True):
+    head = fh.read(16)
+    fh.seek(0)
+    from .torch_format import is_torch_zip, load_torch_zip
+    if is_torch_zip(head):          # a torch.save .pt/.pth file: read through an allow-listed unpickler
+        return load_torch_zip(fh.read(), name)
+    if head.startswith(_LEGACY_TORCH):
+        raise CheckpointError(f"cannot load '{name}': PyTorch's legacy (pre-1.6) pickle format is not read; "
+                              f"re-save it with torch.save in a current PyTorch (a zip file)")
     header, data_start = _read_header(fh, name, size)
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):

@@ -1,0 +1,151 @@
+"""Reading PyTorch's ``.pt`` / ``.pth`` files (``torch.save``'s zip format) without running code from them.
+
+A ``torch.save`` file is a zip archive: ``<name>/data.pkl`` is a pickle of the saved object in which every
+tensor is a call to ``torch._utils._rebuild_tensor_v2`` on a *persistent id* naming a storage, whose raw bytes
+are the member ``<name>/data/<key>``.  A pickle can name any importable callable, so an ordinary unpickler runs
+whatever the file asks for.  This reader resolves globals from a fixed allow-list instead (the idea of
+``torch.load(weights_only=True)``): tensor and parameter rebuilders, typed storages, ``OrderedDict`` and a few
+plain builtins.  Anything else, such as ``os.system`` or ``builtins.eval``, is refused with the global's name
+before it could be called; the storages come from the zip as bytes, read into NumPy arrays.
+
+``bfloat16`` storages load as ``float32`` (exactly: a bfloat16 is the top half of a float32).  The legacy
+(pre-1.6, non-zip) format is refused with a message: re-save it with a current PyTorch.
+"""
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from collections import OrderedDict
+
+from ..backend import np
+from ..tensor import Tensor
+
+__all__ = ["is_torch_zip", "load_torch_zip"]
+
+# typed storage name -> NumPy dtype (little-endian, as torch writes on every platform it supports)
+_STORAGES = {
+    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16, "BFloat16Storage": "bf16",
+    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16, "CharStorage": np.int8,
+    "ByteStorage": np.uint8, "BoolStorage": np.bool_,
+}
+# torch.<dtype> names (newer files name a dtype instead of a typed storage)
+_DTYPES = {"float32": np.float32, "float": np.float32, "float64": np.float64, "double": np.float64,
+           "float16": np.float16, "half": np.float16, "bfloat16": "bf16", "int64": np.int64, "long": np.int64,
+           "int32": np.int32, "int": np.int32, "int16": np.int16, "short": np.int16, "int8": np.int8,
+           "uint8": np.uint8, "bool": np.bool_}
+
+
+class _StorageType:
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
+class _Storage:
+    """Raw bytes of one storage and the element type they hold."""
+
+    def __init__(self, raw: bytes, dtype):
+        self.dtype = dtype
+        if dtype == "bf16":             # bfloat16 -> float32: the 16 bits are a float32's high half
+            bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+            self.array = bits.view(np.float32)
+        else:
+            self.array = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
+    if not isinstance(storage, _Storage):
+        raise pickle.UnpicklingError("a tensor's storage is not a storage of this file")
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    arr = storage.array
+    need = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+    if storage_offset < 0 or any(s < 0 for s in stride) or need > arr.size:
+        raise pickle.UnpicklingError(f"tensor of size {size} and stride {stride} at offset {storage_offset} does "
+                                     f"not fit its storage of {arr.size} elements")
+    item = arr.itemsize
+    view = np.lib.stride_tricks.as_strided(arr[storage_offset:], shape=size, strides=[s * item for s in stride])
+    t = Tensor._make(np.array(view, dtype=arr.dtype.newbyteorder("=")))
+    if requires_grad and t.dtype.kind == "f":
+        t.requires_grad_(True)
+    return t
+
+
+def _rebuild_parameter(data, requires_grad=True, backward_hooks=None, *state):
+    from ..nn.parameter import Parameter
+    return Parameter(data, requires_grad=requires_grad)
+
+
+def _torch_dtype(name):
+    def factory():
+        return _StorageType(_DTYPES[name])
+    return factory
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, fh, zf: zipfile.ZipFile, prefix: str, name: str):
+        super().__init__(fh)
+        self.zf, self.prefix, self.name = zf, prefix, name
+        self.storages: dict = {}
+
+    _ALLOWED = {
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+        ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+        ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+        ("collections", "OrderedDict"): OrderedDict,
+        ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "slice"): slice,
+        ("builtins", "complex"): complex,
+    }
+
+    def find_class(self, module, name):
+        fn = self._ALLOWED.get((module, name))
+        if fn is not None:
+            return fn
+        if module == "torch" and name in _STORAGES:
+            return _StorageType(_STORAGES[name])
+        if module == "torch" and name in _DTYPES:
+            return _StorageType(_DTYPES[name])
+        if module == "torch.storage" and name in ("UntypedStorage", "_TypedStorage", "TypedStorage"):
+            return _StorageType(np.uint8)
+        raise pickle.UnpicklingError(f"global '{module}.{name}' is not allowed (only tensors, storages and plain "
+                                     f"containers are read from PyTorch files)")
+
+    def persistent_load(self, pid):
+        if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage":
+            raise pickle.UnpicklingError(f"unexpected persistent id {pid!r:.80}")
+        _, stype, key, _location, _numel = pid[:5]
+        if not isinstance(stype, _StorageType):
+            raise pickle.UnpicklingError("a storage names an unknown type")
+        key = str(key)
+        if key not in self.storages:
+            member = f"{self.prefix}data/{key}"
+            try:
+                raw = self.zf.read(member)
+            except KeyError:
+                raise pickle.UnpicklingError(f"storage {key!r} is missing from the archive") from None
+            self.storages[key] = _Storage(raw, stype.dtype)
+        return self.storages[key]
+
+
+def is_torch_zip(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a zip archive (PyTorch's format since 1.6)."""
+    return head[:4] == b"PK\x03\x04"
+
+
+def load_torch_zip(data: bytes, name: str):
+    """The object in a ``torch.save`` zip archive, with tensors as ember Tensors (see the module docstring)."""
+    from .serialization import CheckpointError
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        pkl = [n for n in zf.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise CheckpointError(f"cannot load '{name}': a zip archive, but not a readable one ({e})") from None
+    if len(pkl) != 1:
+        raise CheckpointError(f"cannot load '{name}': a zip archive without PyTorch's <name>/data.pkl (not a "
+                              f"torch.save file)")
+    prefix = pkl[0][:-len("data.pkl")]
+    try:
+        return _Unpickler(io.BytesIO(zf.read(pkl[0])), zf, prefix, name).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            zipfile.BadZipFile, RecursionError) as e:
+        raise CheckpointError(f"cannot load '{name}' (a PyTorch file): {e}") from None

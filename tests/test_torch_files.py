@@ -1,0 +1,123 @@
+"""ember.load on files written by torch 2.13: torch.save zip archives read through an allow-listed unpickler
+(tensors, parameters, storages shared between tensors, views with offsets and strides, every dtype including
+bfloat16), bfloat16 in safetensors, and hostile pickles refused before anything runs."""
+import io
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.io import CheckpointError
+
+
+def _same(e, t):
+    assert isinstance(e, ember.Tensor)
+    want = t.detach().float().numpy() if t.dtype == torch.bfloat16 else t.detach().numpy()
+    np.testing.assert_array_equal(e.numpy(), want)
+    assert e.numpy().dtype == want.dtype
+
+
+@pytest.mark.parametrize("make", ["linear", "lenet", "lstm", "bn"])
+def test_state_dicts_saved_by_torch_load(tmp_path, make):
+    torch.manual_seed(0)
+    m = {"linear": lambda: torch.nn.Linear(3, 4),
+         "lenet": lambda: torch.nn.Sequential(torch.nn.Conv2d(1, 6, 5), torch.nn.ReLU(), torch.nn.Flatten(),
+                                              torch.nn.Linear(6 * 24 * 24, 10)),
+         "lstm": lambda: torch.nn.LSTM(3, 5, num_layers=2),
+         "bn": lambda: torch.nn.BatchNorm2d(4)}[make]()
+    path = tmp_path / "w.pt"
+    torch.save(m.state_dict(), path)
+    sd = ember.load(str(path))
+    assert list(sd) == list(m.state_dict())
+    for k, v in m.state_dict().items():
+        _same(sd[k], v)
+
+
+def test_dtypes_views_shared_storage_and_containers(tmp_path):
+    base = torch.arange(24, dtype=torch.float64).reshape(4, 6)
+    obj = {"view": base[1:, ::2], "t": base.t(), "base": base, "bf16": torch.linspace(-3, 3, 7).to(torch.bfloat16),
+           "half": torch.tensor([1.5, -2.0], dtype=torch.float16), "ints": [torch.tensor([1, 2], dtype=torch.int16),
+                                                                            torch.tensor([True, False])],
+           "u8": torch.tensor([0, 255], dtype=torch.uint8), "tuple": (1, 2.5, "x", None), "param":
+           torch.nn.Parameter(torch.ones(2)), "empty": torch.zeros(0, 3)}
+    path = tmp_path / "obj.pth"
+    torch.save(obj, path)
+    got = ember.load(str(path))
+    for k in ("view", "t", "base", "bf16", "half", "u8", "empty"):
+        _same(got[k], obj[k])
+    _same(got["ints"][0], obj["ints"][0])
+    _same(got["ints"][1], obj["ints"][1])
+    assert got["tuple"] == (1, 2.5, "x", None)
+    assert isinstance(got["param"], ember.nn.Parameter) and got["param"].requires_grad
+
+
+class _Evil:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.path}",))
+
+
+def _torch_zip_with(payload: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("archive/data.pkl", payload)
+        z.writestr("archive/version", "3\n")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("payload", ["system", "eval", "getattr"])
+def test_hostile_pickles_are_refused_and_nothing_runs(tmp_path, payload):
+    canary = tmp_path / "canary"
+    if payload == "system":
+        data = pickle.dumps({"w": _Evil(canary)}, protocol=2)
+    elif payload == "eval":
+        data = b"cbuiltins\neval\n(V__import__('os').system('touch " + str(canary).encode() + b"')\ntR."
+    else:
+        data = b"cbuiltins\ngetattr\n(cos\nsystem\nVx\ntR."
+    path = tmp_path / "evil.pt"
+    path.write_bytes(_torch_zip_with(data))
+    with pytest.raises(CheckpointError, match=r"global '(posix|os|nt|builtins)\.(system|eval|getattr)' is not allowed"):
+        ember.load(str(path))
+    assert not canary.exists()
+
+
+def test_legacy_and_broken_torch_files_say_so(tmp_path):
+    legacy = tmp_path / "old.pt"
+    torch.save({"w": torch.ones(2)}, legacy, _use_new_zipfile_serialization=False)
+    with pytest.raises(CheckpointError, match="legacy"):
+        ember.load(str(legacy))
+    broken = tmp_path / "broken.pt"
+    good = io.BytesIO()
+    torch.save({"w": torch.ones(1000)}, good)
+    z = zipfile.ZipFile(io.BytesIO(good.getvalue()))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for n in z.namelist():
+            if "/data/" not in n:               # storages removed
+                out.writestr(n, z.read(n))
+    broken.write_bytes(buf.getvalue())
+    with pytest.raises(CheckpointError, match="storage '0' is missing"):
+        ember.load(str(broken))
+
+
+def test_bfloat16_in_safetensors(tmp_path):
+    from safetensors.torch import save_file
+    t = torch.tensor([1.0, -2.5, 3.140625, 1e30], dtype=torch.bfloat16)
+    save_file({"x": t}, str(tmp_path / "b.safetensors"))
+    _same(ember.load(str(tmp_path / "b.safetensors"))["x"], t)
+
+
+def test_a_torch_checkpoint_loads_into_an_ember_model(tmp_path):
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    torch.save(tm.state_dict(), tmp_path / "m.pt")
+    em = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.Tanh(), ember.nn.Linear(8, 2))
+    em.load_state_dict(ember.load(str(tmp_path / "m.pt")))
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    np.testing.assert_allclose(em(ember.tensor(x)).detach().numpy(), tm(torch.tensor(x)).detach().numpy(), rtol=1e-6)
