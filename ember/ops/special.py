@@ -115,11 +115,13 @@ def _digamma_array(a):
     neg = x < 0.5
     xr = _np.where(neg, 1.0 - x, x)
     with _np.errstate(divide="ignore", invalid="ignore"):
-        refl = _np.where(neg, math.pi / _np.tan(math.pi * x), 0.0)
+        # tan has period pi: reduce x by the nearest integer first (exact), so pi * x's rounding near a pole
+        # does not cost digits
+        refl = _np.where(neg, math.pi / _np.tan(math.pi * (x - _np.round(x))), 0.0)
     # recurrence up to x >= 6, then the asymptotic series
     z = xr.copy()
-    for _ in range(6):
-        small = z < 6
+    for _ in range(10):
+        small = z < 10
         res = res - _np.where(small, 1.0 / _np.where(small, z, 1.0), 0.0)
         z = _np.where(small, z + 1, z)
     z2 = 1.0 / (z * z)
