@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend import xp
@@ -277,23 +279,22 @@ class BCEWithLogits(Function):
     def backward(ctx, g):
         x, y, pw = ctx.saved_tensors
         need = ctx.needs_input_grad
-        sig_neg = E.sigmoid(E.neg(x))                              # 1 - sigmoid(x), without cancellation
         gx = gy = gpw = None
+        # PyTorch's formulas, term for term (so that sigmoid(50) - 1 is 0 as there, and the target gradient at
+        # x = -inf is inf, not inf - inf)
         if pw is None:
             if need[0]:
-                gx = E.mul(g, E.sub(E.sub(1.0, y), sig_neg))
+                gx = E.mul(g, E.sub(E.sigmoid(x), y))
             if need[1]:
                 gy = E.mul(g, E.neg(x))
             return gx, gy, None
-        L = E.add(E.mul(E.sub(pw, 1.0), y), 1.0)
+        t = E.mul(pw, y)
         if need[0]:
-            gx = E.mul(g, E.sub(E.sub(1.0, y), E.mul(L, sig_neg)))
-        if need[1] or (len(need) > 2 and need[2]):
-            sp = _softplus_neg(x)
-            if need[1]:
-                gy = E.mul(g, E.sub(E.mul(E.sub(pw, 1.0), sp), x))
-            if need[2]:
-                gpw = E.mul(g, E.mul(y, sp))
+            gx = E.mul(g, E.sub(E.mul(E.sub(E.add(t, 1.0), y), E.sigmoid(x)), t))
+        if need[1]:     # log sigmoid(-x) - pw * log sigmoid(x) = pw * softplus(-x) - softplus(x)
+            gy = E.mul(g, E.sub(E.mul(pw, _softplus_neg(x)), _softplus_neg(E.neg(x))))
+        if len(need) > 2 and need[2]:
+            gpw = E.mul(g, E.mul(y, _softplus_neg(x)))
         return gx, gy, gpw
 
 
@@ -305,6 +306,9 @@ def bce_with_logits(x: Tensor, y: Tensor, pos_weight: Tensor | None = None) -> T
 
 
 # ---------------------------------------------------------------------------------------------------------------
+_BCE_EPS = float(np.float32(1e-12))      # PyTorch's EPSILON is a float constant, also in float64
+
+
 class BCE(Function):
     """Elementwise binary cross-entropy of probabilities ``x`` in [0, 1]; each log is clamped to >= -100 like
     PyTorch's, and the gradient is PyTorch's ``(x - y) / max(x (1 - x), 1e-12)`` (finite at x = 0 or 1)."""
@@ -322,7 +326,7 @@ class BCE(Function):
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = E.div(E.mul(g, E.sub(x, y)), E.clamp(E.mul(x, E.sub(1.0, x)), min=1e-12))
+            gx = E.div(E.mul(g, E.sub(x, y)), E.clamp(E.mul(x, E.sub(1.0, x)), min=_BCE_EPS))
         if ctx.needs_input_grad[1]:
             # PyTorch's target gradient is -logit(x), unclamped (infinite at x = 0 or 1)
             with xp.errstate(divide="ignore"):

@@ -474,3 +474,21 @@ def test_ranges_reject_bool_dtype():
     raises_like(lambda: ember.arange(3, dtype=ember.bool), lambda: torch.arange(3, dtype=torch.bool))
     raises_like(lambda: ember.linspace(0, 1, 3, dtype=ember.bool), lambda: torch.linspace(0, 1, 3, dtype=torch.bool))
     raises_like(lambda: ember.logspace(0, 1, 3, dtype=ember.bool), lambda: torch.logspace(0, 1, 3, dtype=torch.bool))
+
+
+@pytest.mark.parametrize("pw", [None, [1.0, 2.0, 0.5, 3.0]])
+def test_bce_with_logits_grads_at_edge_values(pw):
+    x = [[0.0, 1e4, -1e4, 2.0], [INF, 0.0, 1.0, -1.0], [-INF, -INF, 0.0, 1.0], [50.0, -50.0, 100.0, 0.0]]
+    y = [[0.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.5, 0.3], [1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 1.0, 0.0]]
+
+    def f(m, a, b):
+        F = EF if m is ember else TF
+        w = None if pw is None else m.tensor(np.array(pw))
+        return F.binary_cross_entropy_with_logits(a, b, pos_weight=w, reduction="sum")
+    assert_grads(f, x, y)
+
+
+def test_bce_grads_near_zero_and_one():
+    p = [[0.0, 1.0, 0.5, 1e-30], [1.0 - 1e-17, 0.3, 1e-13, 0.9]]
+    y = [[0.0, 1.0, 1.0, 0.0], [1.0, 0.5, 0.0, 1.0]]
+    assert_grads(lambda m, a, b: (EF if m is ember else TF).binary_cross_entropy(a, b, reduction="sum"), p, y)
