@@ -32,6 +32,7 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
                        empty_like, full_like, rand, randn, rand_like, randn_like, randint, randint_like, randperm,
                        arange, linspace, logspace, eye, normal, bernoulli, multinomial, poisson)
 from .creation import range_ as range  # noqa: F401
+from .dlpack import from_dlpack  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops import sum, max, min, abs, round, pow, all, any  # noqa: F401
 # torch.linalg: importing the submodule binds ember.linalg to it (the * import above bound ops.linalg there)

@@ -1,0 +1,55 @@
+"""DLPack: zero-copy exchange of arrays with NumPy, PyTorch, JAX, CuPy and any library speaking the protocol.
+
+``ember.from_dlpack(obj)`` wraps the memory of any object with ``__dlpack__`` (a torch tensor, a NumPy array) as
+an ember Tensor without copying, and ember Tensors expose ``__dlpack__`` / ``__dlpack_device__``, so
+``torch.from_dlpack(t)`` and ``np.from_dlpack(t)`` see ember's memory: a write on one side shows on the other, as
+with PyTorch's own DLPack tensors.  ``to_dlpack``/``from_dlpack`` in ``ember.utils.dlpack`` keep PyTorch's paths.
+"""
+from __future__ import annotations
+
+from .backend import np
+from .tensor import Tensor
+
+__all__ = ["from_dlpack", "to_dlpack"]
+
+
+def from_dlpack(ext_tensor) -> Tensor:
+    """A Tensor sharing the memory of ``ext_tensor`` (anything with ``__dlpack__``, or a legacy capsule)."""
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    if not hasattr(ext_tensor, "__dlpack__"):
+        if type(ext_tensor).__name__ == "PyCapsule":
+            raise TypeError("from_dlpack: a bare DLPack capsule cannot be imported by NumPy; pass the producer "
+                            "object itself (anything with __dlpack__)")
+        raise TypeError(f"from_dlpack: expected an object with __dlpack__ (a tensor or array), got "
+                        f"{type(ext_tensor).__name__}")
+    try:
+        arr = np.from_dlpack(ext_tensor)
+    except (BufferError, RuntimeError, TypeError) as e:
+        raise RuntimeError(f"from_dlpack: cannot import {type(ext_tensor).__name__} ({e}); ember tensors live "
+                           f"on the CPU") from None
+    return Tensor._make(arr)
+
+
+def to_dlpack(tensor: Tensor):
+    """A DLPack capsule of ``tensor``'s memory (PyTorch's ``torch.utils.dlpack.to_dlpack``)."""
+    return tensor._data.__dlpack__()
+
+
+def _tensor_dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+    if self.requires_grad:
+        raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+    kw = {}
+    if max_version is not None:
+        kw["max_version"] = max_version
+    if copy is not None:
+        kw["copy"] = copy
+    return self._data.__dlpack__(**kw)
+
+
+def _tensor_dlpack_device(self):
+    return (1, 0)           # kDLCPU, device 0
+
+
+Tensor.__dlpack__ = _tensor_dlpack
+Tensor.__dlpack_device__ = _tensor_dlpack_device
