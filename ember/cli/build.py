@@ -237,9 +237,9 @@ def build_optimizer(cfg: dict, model):
         return None
     o = dict(cfg["optimizer"])
     cls = getattr(optim, OPTIMIZERS[str(o.pop("name")).lower()])
-    if "betas" in o:
-        o["betas"] = tuple(o["betas"])
     try:
+        if "betas" in o:
+            o["betas"] = tuple(o["betas"])
         return cls(model.parameters(), **o)
     except (TypeError, ValueError) as e:
         raise CLIError(f"optimizer: {e}") from None

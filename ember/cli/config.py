@@ -184,7 +184,7 @@ def _validate_synthetic(data: dict, src: str) -> None:
     if "kind" not in data:
         raise CLIError(f"{src}: dataset 'synthetic' needs 'data.kind'; allowed: {kinds}")
     kind = data["kind"]
-    if kind not in SYNTHETIC_KINDS:
+    if not isinstance(kind, str) or kind not in SYNTHETIC_KINDS:
         raise CLIError(f"{_where(src, 'data.kind')} is {kind!r}; allowed: {kinds}")
     allowed = SYNTHETIC_COMMON | SYNTHETIC_KINDS[kind]
     bad = sorted(set(data) - allowed)
@@ -290,7 +290,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
     # data
     data = dict(out["data"])
     dname = data["name"]
-    if dname not in DATASETS:
+    if not isinstance(dname, str) or dname not in DATASETS:
         raise CLIError(f"{_where(src, 'data.name')} is {dname!r}; allowed: {', '.join(DATASETS)}")
     if dname == "synthetic":
         _validate_synthetic(data, src)      # its keys depend on the kind
@@ -350,7 +350,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
                            f"remove 'loss'")
     else:
         loss = out.setdefault("loss", "mse" if data.get("target") == "input" else "cross_entropy")
-        if loss not in LOSSES:
+        if not isinstance(loss, str) or loss not in LOSSES:
             raise CLIError(f"{_where(src, 'loss')} is {loss!r}; allowed: {', '.join(LOSSES)}")
     # optimizer / scheduler
     if manual:
@@ -366,7 +366,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
             raise CLIError(f"{_where(src, 'optimizer.lr')} must be a positive number, got {lr!r}")
     if out["scheduler"] is not None:
         sname = out["scheduler"].get("name")
-        if sname not in SCHEDULERS:
+        if not isinstance(sname, str) or sname not in SCHEDULERS:
             raise CLIError(f"{_where(src, 'scheduler.name')} is {sname!r}; allowed: {', '.join(SCHEDULERS)}")
     if out["early_stopping"] is not None:
         bad = sorted(set(out["early_stopping"]) - set(EARLY_STOPPING_KEYS))
