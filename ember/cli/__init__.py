@@ -11,6 +11,14 @@ Anything wrong with the command line, a config, a checkpoint or a data file prin
 into ``<output>/<timestamp>/`` from its start (config.toml, then last.safetensors after every epoch); Ctrl-C or
 SIGTERM saves it there (exit code 130 / 143), and after any kill ``ember train --resume RUN_DIR`` continues it
 (see ember.cli.run for the exit codes of a diverged run, 3, and of a failed write, 74).
+
+No file chooses code: a model name read from a checkpoint (or a run folder's config.toml) must be in ember's
+registry (``ember.models``) unless the user names that code with ``--model-code FILE.py:CLASS``; the user's own
+TOML config may name ``"module:attr"`` or ``"file.py:Class"``.  Every other name a file holds (optimizer, loss,
+metric, scheduler, dataset, synthetic kind) is looked up in a fixed table, and the sizes a checkpoint's config
+asks for are capped by its own tensors before anything is built.  ``predict``/``evaluate`` check inputs against
+the ``input_spec`` saved at training time (per-sample shape, dtype, value range): NaN/inf and wrong shapes are
+errors, values far outside the training range are errors unless ``--allow-out-of-range``; nothing is rescaled.
 """
 from __future__ import annotations
 
