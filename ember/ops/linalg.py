@@ -186,6 +186,10 @@ class Einsum(Function):
             else:
                 gi = g
             size = {c: ops[i].shape[t.index(c)] for c in uniq}
+            want = tuple(size[c] for c in tgt)
+            if tuple(gi.shape) != want:
+                # a label of size 1 in the other operands broadcast against this one: so does its gradient
+                gi = gi.expand(want)
             if len(tgt) != len(uniq):
                 # labels that appear only in this operand were summed out: broadcast the gradient back
                 gi = gi.reshape(tuple(size[c] if c in avail else 1 for c in uniq)).expand(

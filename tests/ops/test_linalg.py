@@ -144,6 +144,9 @@ EINSUM_REPEATED = [
     ("iji->ij", [(3, 2, 3)]),
     ("...ii->...i", [(2, 3, 3)]),
     ("iii->i", [(2, 2, 2)]),
+    ("bi,bi->b", [(3, 1), (3, 4)]),         # a size-1 label broadcasting against another operand
+    ("i,i", [(1,), (4,)]),
+    ("...ij,...jk", [(2, 1, 3, 4), (1, 4, 5)]),
 ]
 
 
