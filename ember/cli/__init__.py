@@ -407,6 +407,9 @@ def _read_array(path: str, what: str):
         raise CLIError(f"{what} {path}: cannot read it ({_one_line(e)})") from None
 
 
+_NPZ_MAX_BYTES = 1 << 32          # a compressed .npz may expand beyond this only up to 100x its file size
+
+
 def _read_npz(path: str):
     from ..backend import np
     _regular_file(path, "--data: file")
@@ -417,6 +420,11 @@ def _read_npz(path: str):
         with z:
             if "x" not in z.files or "y" not in z.files:
                 raise CLIError(f"--data: {path} must hold arrays 'x' and 'y', found {', '.join(z.files) or 'none'}")
+            # a compressed archive can expand enormously (a zip bomb): look at the sizes before reading
+            unpacked = sum(z.zip.getinfo(f"{k}.npy").file_size for k in ("x", "y"))
+            if unpacked > _NPZ_MAX_BYTES and unpacked > 100 * os.path.getsize(path):
+                raise CLIError(f"--data: {path} would expand to {unpacked:,} bytes from {os.path.getsize(path):,} "
+                               f"(over {_NPZ_MAX_BYTES:,} bytes and 100x its size); refusing it")
             x, y = z["x"], z["y"]
     except ValueError as e:
         if "pickle" in str(e):
