@@ -1,4 +1,3 @@
-# compat: isolated
 """Hogwild-style training (the mnist_hogwild example's structure): model.share_memory(), then worker
 processes that each train the shared model on their own data.  The workers run one after the other here so
 the result is deterministic; the point is that their updates land in the parent's parameters."""

@@ -14,8 +14,8 @@ b = torch.tensor(-0.2, device=device, dtype=dtype, requires_grad=True)
 c = torch.tensor(0.05, device=device, dtype=dtype, requires_grad=True)
 d = torch.tensor(0.01, device=device, dtype=dtype, requires_grad=True)
 
-learning_rate = 1e-6
-for t in range(600):
+learning_rate = 2e-6
+for t in range(300):
     y_pred = a + b * x + c * x ** 2 + d * x ** 3
     loss = (y_pred - y).pow(2).sum()
     if t % 100 == 99:
