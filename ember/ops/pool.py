@@ -175,6 +175,13 @@ class _MaxPool2d(Function):
                 better = v > out
                 np.maximum(out, v, out=out)          # propagates NaN like PyTorch
                 np.putmask(k, better, j)
+        out, k = np.ascontiguousarray(out), np.ascontiguousarray(k)      # PyTorch's layout for any input
+        if x.dtype.kind == "f":
+            nan_out = np.isnan(out)              # one pass over the output; NaN windows are rare
+            if nan_out.any():
+                # PyTorch's rule in a window holding NaN: the LAST NaN (in window order) is the arg-max
+                for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
+                    np.putmask(k, nan_out & np.isnan(xp_[sl]), j)
         ctx.cfg = (xp_.shape, (h, w), ks, st, pad, dil, (oh, ow))
         ctx.save_for_backward(k)
         if not with_indices:
@@ -277,7 +284,7 @@ class _AvgPool2d(Function):
                     out = sl.copy() if out is None else out.__iadd__(sl)
         ctx.cfg = (x.shape, xp_.shape, ks, st, pad, (oh, ow))
         ctx.div = div
-        return (out / div).astype(x.dtype, copy=False)
+        return np.ascontiguousarray((out / div).astype(x.dtype, copy=False))
 
     @staticmethod
     @once_differentiable
@@ -784,7 +791,7 @@ def pixel_shuffle(input, upscale_factor):
     k = len(lead)
     y = x.reshape(*lead, c // (r * r), r, r, h, w)
     y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
-    return y.reshape(*lead, c // (r * r), h * r, w * r)
+    return y.reshape(*lead, c // (r * r), h * r, w * r).contiguous()      # a new contiguous tensor, as PyTorch
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -806,4 +813,4 @@ def pixel_unshuffle(input, downscale_factor):
     k = len(lead)
     y = x.reshape(*lead, c, h // r, r, w // r, r)
     y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
-    return y.reshape(*lead, c * r * r, h // r, w // r)
+    return y.reshape(*lead, c * r * r, h // r, w // r).contiguous()

@@ -138,3 +138,23 @@ def test_triplet_margin_must_be_positive():
         TF.triplet_margin_loss(*[torch.tensor(a) for a in args], margin=0.0)
     with pytest.raises(ValueError, match="margin must be greater than 0"):
         F.triplet_margin_loss(*[ember.tensor(a) for a in args], margin=0.0)
+
+
+def test_sdpa_fully_masked_query_gets_zeros_like_torch():
+    """PyTorch 2.13's scaled_dot_product_attention gives a query that may attend to nothing zeros (not NaN),
+    with zero gradients; also through a second derivative."""
+    m = np.array([[True, False, True], [False, False, False]])
+    compare(lambda L, q, k, v: _lib(L).scaled_dot_product_attention(q, k, v, attn_mask=L.tensor(m)),
+            [(2, 2, 4), (2, 3, 4), (2, 3, 5)])
+    fm = np.where(m, 0.0, -np.inf)
+    compare(lambda L, q, k, v: _lib(L).scaled_dot_product_attention(q, k, v, attn_mask=L.tensor(fm)),
+            [(2, 2, 4), (2, 3, 4), (2, 3, 5)])
+    q = np.random.default_rng(0).standard_normal((1, 2, 3))
+    grads = []
+    for L in (ember, torch):
+        x = L.tensor(q.copy(), requires_grad=True)
+        y = _lib(L).scaled_dot_product_attention(x, x, x, attn_mask=L.tensor(m[:, :2]))
+        (g,) = L.autograd.grad(y.sum(), x, create_graph=True)
+        g.sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], atol=1e-10)

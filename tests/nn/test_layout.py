@@ -127,3 +127,36 @@ def test_channels_last_inputs_are_accepted(op, wshape):
     eo.backward(ember.tensor(g))
     to.backward(torch.tensor(g))
     assert_close(ex.grad, tx.grad)
+
+
+@pytest.mark.parametrize("op", [
+    lambda L, x: L.max_pool2d(x, 2),
+    lambda L, x: L.max_pool2d(x, 2, 1, 0, 2, return_indices=True)[1],
+    lambda L, x: L.max_pool2d(x, 3, 2, 1),
+    lambda L, x: L.avg_pool2d(x, 2, divisor_override=3),
+    lambda L, x: L.avg_pool2d(x, 3, 2, 1),
+    lambda L, x: L.pixel_unshuffle(x, 2),
+    lambda L, x: L.pixel_shuffle(x, 2),
+])
+def test_pool_and_shuffle_results_are_contiguous_for_any_input_layout(op):
+    a = np.random.default_rng(0).standard_normal((6, 4, 4, 2))
+    # a (2, 4, 4, 6) tensor whose memory is reversed (every stride "wrong")
+    e, t = ember.tensor(a).permute(3, 2, 1, 0), torch.tensor(a).permute(3, 2, 1, 0)
+    eo, to = op(F, e), op(TF, t)
+    assert_close(eo, to)
+    assert eo.is_contiguous() and eo.stride() == to.stride()
+
+
+def test_max_pool_nan_argmax_is_the_last_nan_like_torch():
+    a = np.arange(36.0).reshape(1, 1, 6, 6)
+    for i, j in [(0, 0), (0, 2), (1, 3), (2, 2), (4, 4), (5, 5), (4, 1)]:
+        a[0, 0, i, j] = np.nan
+    a[0, 0, 1, 1] = np.inf
+    for kw in (dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+               dict(kernel_size=3, stride=1), dict(kernel_size=2, dilation=2)):
+        et, tt = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        (eo, ei), (to, ti) = F.max_pool2d(et, return_indices=True, **kw), TF.max_pool2d(tt, return_indices=True, **kw)
+        np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+        eo.sum().backward()
+        to.sum().backward()
+        np.testing.assert_array_equal(et.grad.numpy(), tt.grad.numpy())

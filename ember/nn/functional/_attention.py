@@ -20,12 +20,19 @@ from ... import ops as _ops
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
-def _softmax_last(s):
-    """In-place max-shifted softmax over the last axis (rows of -inf become NaN, as in PyTorch)."""
+def _softmax_last(s, safe=False):
+    """In-place max-shifted softmax over the last axis.  Rows that are all -inf (fully masked) become NaN, as
+    in ``F.softmax`` and MultiheadAttention's weights, or, with ``safe``, 0 (PyTorch 2.13's
+    scaled_dot_product_attention: such a query attends to nothing and gets zeros)."""
     m = s.max(axis=-1, keepdims=True)
-    s -= m
-    xp.exp(s, out=s)
-    s /= s.sum(axis=-1, keepdims=True)
+    with xp.errstate(invalid="ignore"):
+        s -= m
+        xp.exp(s, out=s)
+        s /= s.sum(axis=-1, keepdims=True)
+    if safe:
+        dead = m == -xp.inf
+        if dead.any():
+            xp.copyto(s, 0, where=xp.broadcast_to(dead, s.shape))      # (assigned: NaN * 0 stays NaN)
     return s
 
 
@@ -35,7 +42,7 @@ class SDPA(Function):
     dropout, as PyTorch's MultiheadAttention returns them)."""
 
     @staticmethod
-    def forward(ctx, q, k, v, mask, scale=1.0, dropout_p=0.0, return_weights=False):
+    def forward(ctx, q, k, v, mask, scale=1.0, dropout_p=0.0, return_weights=False, safe=False):
         s = q @ k.swapaxes(-1, -2)
         s *= scale
         if mask is not None:
@@ -43,7 +50,7 @@ class SDPA(Function):
                 s += mask
             else:               # the mask carries batch dims the scores lack
                 s = s + mask
-        p = _softmax_last(s)
+        p = _softmax_last(s, safe)
         keep = None
         pd = p
         if dropout_p > 0.0:
@@ -51,7 +58,7 @@ class SDPA(Function):
             keep /= (1.0 - dropout_p)
             pd = p * keep
         out = pd @ v
-        ctx.scale, ctx.keep, ctx.return_weights = scale, keep, return_weights
+        ctx.scale, ctx.keep, ctx.return_weights, ctx.safe = scale, keep, return_weights, safe
         ctx.save_for_backward(q, k, v, p, mask)
         return (out, pd) if return_weights else out
 
@@ -63,7 +70,15 @@ class SDPA(Function):
         if _grad.create_graph:      # differentiable path, written with ember ops
             # recompute the weights from the inputs so that their dependence on q, k, mask is recorded
             sc = _ops.matmul(q, k.transpose(-1, -2)) * scale
-            p = _ops.softmax(sc + mask if mask is not None else sc, -1)
+            sm = sc + mask if mask is not None else sc
+            if ctx.safe:
+                # fully masked rows: softmax of zeros, then zeroed (a softmax of -inf rows would put NaN into
+                # the gradient even where it is masked out)
+                dead = Tensor._make((sm._data == -xp.inf).all(-1, keepdims=True))
+                zero = Tensor._make(xp.zeros((), sm._data.dtype))
+                p = _ops.where(dead, zero, _ops.softmax(_ops.where(dead, zero, sm), -1))
+            else:
+                p = _ops.softmax(sm, -1)
             pd = p * Tensor._make(keep) if keep is not None else p
             gv = _ops.matmul(pd.transpose(-1, -2), g_out) if need[2] else None
             gpd = _ops.matmul(g_out, v.transpose(-1, -2))
@@ -107,10 +122,11 @@ def _additive_mask(mask, L, S, dtype, op):
 
 
 def attention_core(q: Tensor, k: Tensor, v: Tensor, mask, scale: float, dropout_p: float = 0.0,
-                   need_weights: bool = False):
+                   need_weights: bool = False, safe: bool = False):
     """The fused kernel on prepared operands: ``mask`` is None or an additive float Tensor broadcastable to
-    the scores.  Returns ``out`` or ``(out, weights)``."""
-    return SDPA.apply(q, k, v, mask, scale=float(scale), dropout_p=float(dropout_p), return_weights=need_weights)
+    the scores.  Returns ``out`` or ``(out, weights)``; ``safe``: fully masked queries get zeros, not NaN."""
+    return SDPA.apply(q, k, v, mask, scale=float(scale), dropout_p=float(dropout_p), return_weights=need_weights,
+                      safe=bool(safe))
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout_p: float = 0.0,
@@ -156,7 +172,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         attn_mask = Tensor._make(xp.tril(xp.ones((L, S), dtype=bool)))
     mask = _additive_mask(attn_mask, L, S, query.dtype, op)
     sc = 1.0 / math.sqrt(E) if scale is None else scale
-    return attention_core(query, key, value, mask, sc, dropout_p, need_weights=False)
+    return attention_core(query, key, value, mask, sc, dropout_p, need_weights=False, safe=True)
 
 
 def _mha_mask(mask, name, dtype):
@@ -277,7 +293,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
         mask = kpm if mask is None else mask + kpm
     if not training:
         dropout_p = 0.0
-    res = attention_core(q, k, v, mask, 1.0 / math.sqrt(head_dim), dropout_p, need_weights=need_weights)
+    # PyTorch computes the weights with a plain softmax (NaN for a fully masked query) and otherwise runs
+    # scaled_dot_product_attention (zeros)
+    res = attention_core(q, k, v, mask, 1.0 / math.sqrt(head_dim), dropout_p, need_weights=need_weights,
+                         safe=not need_weights)
     out, w = res if need_weights else (res, None)
     out = out.transpose(0, 1).reshape(L * N, E)
     out = linear(out, out_proj_weight, out_proj_bias).reshape(L, N, E)
