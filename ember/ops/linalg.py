@@ -186,14 +186,16 @@ class Einsum(Function):
             else:
                 gi = g
             size = {c: ops[i].shape[t.index(c)] for c in uniq}
-            want = tuple(size[c] for c in tgt)
+            # a label of size 1 in the other operands broadcast against this one: so does its gradient (the
+            # engine sums the opposite case, a size-1 label of this operand, back to its shape)
+            want = tuple(max(gs, size[c]) for gs, c in zip(gi.shape, tgt))
             if tuple(gi.shape) != want:
-                # a label of size 1 in the other operands broadcast against this one: so does its gradient
                 gi = gi.expand(want)
             if len(tgt) != len(uniq):
                 # labels that appear only in this operand were summed out: broadcast the gradient back
-                gi = gi.reshape(tuple(size[c] if c in avail else 1 for c in uniq)).expand(
-                    tuple(size[c] for c in uniq))
+                have = dict(zip(tgt, gi.shape))
+                gi = gi.reshape(tuple(have.get(c, 1) for c in uniq)).expand(
+                    tuple(have.get(c, size[c]) for c in uniq))
             if len(uniq) != len(t):
                 # a repeated label reads a diagonal: put the gradient back on it, zeros elsewhere
                 seen, full, eyes, eye_terms = set(), [], [], []

@@ -147,6 +147,8 @@ EINSUM_REPEATED = [
     ("bi,bi->b", [(3, 1), (3, 4)]),         # a size-1 label broadcasting against another operand
     ("i,i", [(1,), (4,)]),
     ("...ij,...jk", [(2, 1, 3, 4), (1, 4, 5)]),
+    ("bij,bi->bj", [(3, 1, 2), (3, 4)]),
+    ("bii,bi->b", [(3, 2, 2), (1, 2)]),
 ]
 
 
