@@ -473,3 +473,34 @@ def test_npz_zip_bomb_refused_before_reading(run, tmp_path, capsys, monkeypatch)
     np.savez_compressed(bomb, x=np.zeros((65536, 1, 8, 8), np.float32), y=np.zeros(65536, np.int64))
     assert os.path.getsize(bomb) < 200_000
     _refused(["evaluate", run["ck"], "--data", bomb], capsys, match="would expand to")
+
+
+class _Exploit:
+    """Pickles to a call of os.system (what a hostile torch.save file holds)."""
+
+    def __init__(self, canary):
+        self.canary = str(canary)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.canary}",))
+
+
+def test_hostile_torch_pickle_as_checkpoint(run, tmp_path, capsys):
+    """A .pt file (torch.save's zip + pickle) whose pickle calls os.system: ember.load's allow-listed unpickler
+    refuses it by name; the CLI prints one line and the canary never appears."""
+    torch = pytest.importorskip("torch")
+    canary = tmp_path / "canary"
+    evil = tmp_path / "evil.pt"
+    torch.save({"ember_checkpoint": 1, "model": _Exploit(canary)}, evil)
+    assert not canary.exists()
+    for argv in (["evaluate", evil], ["predict", evil, run["x"]], ["train", run["cfg"], "-q", "--resume", evil]):
+        _refused(argv, capsys, canary=canary)
+
+
+def test_whole_module_file_as_checkpoint(run, tmp_path, capsys):
+    """ember.save(model) names the model's classes; loading it without weights_only=False imports nothing, so
+    the CLI (which never passes it) refuses the file with one line."""
+    saved = tmp_path / "module.safetensors"
+    ember.save(ember.nn.Linear(2, 2), saved)
+    for argv in (["evaluate", saved], ["predict", saved, run["x"]]):
+        _refused(argv, capsys)
