@@ -711,9 +711,41 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {a.dtype}, X2 got: {b.dtype}")
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    if compute_mode not in (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                            "donot_use_mm_for_euclid_dist"):
+        raise RuntimeError(f"{compute_mode} is not a valid value for compute_mode")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same dtype, got {a.dtype} and {b.dtype}")
+    big = a.shape[-2] > 25 or b.shape[-2] > 25
+    if p == 2 and (compute_mode == "use_mm_for_euclid_dist" or
+                   (compute_mode in (None, "use_mm_for_euclid_dist_if_necessary") and big)):
+        # PyTorch's switch: for more than 25 rows, ||x||^2 + ||y||^2 - 2 x.y by a matrix product (O(P R) memory)
+        return _CdistMM.apply(a, b)
     from ..linalg import vector_norm
     d = E.sub(a.unsqueeze(-2), b.unsqueeze(-3))
     return vector_norm(d, p, dim=-1)
+
+
+class _CdistMM(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        xn = (x * x).sum(-1)[..., :, None]
+        yn = (y * y).sum(-1)[..., None, :]
+        d2 = xn + yn - 2 * (x @ _np.swapaxes(y, -1, -2))
+        out = _np.sqrt(_np.maximum(d2, 0))
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, d = ctx.saved_tensors
+        # d d_ij / d x_i = (x_i - y_j) / d_ij, taken as 0 at d_ij == 0 (PyTorch's rule)
+        nz = E.ne(d, 0)
+        w = E.where(nz, E.div(g, E.where(nz, d, 1.0)), 0.0)
+        gx = E.sub(E.mul(x, R.sum(w, -1, keepdim=True)), matmul(w, y)) if ctx.needs_input_grad[0] else None
+        gy = E.sub(E.mul(y, R.sum(w, -2).unsqueeze(-1)), matmul(w.transpose(-1, -2), x)) \
+            if ctx.needs_input_grad[1] else None
+        return gx, gy
 
 
 def cross(input, other, dim=None) -> Tensor:

@@ -51,6 +51,10 @@ VALUE_CASES = {
     "cdist": (lambda m, a, b: m.cdist(a, b), [(4, 3), (5, 3)]),
     "cdist_p1_batch": (lambda m, a, b: m.cdist(a, b, p=1.0), [(2, 4, 3), (2, 5, 3)]),
     "cdist_inf": (lambda m, a, b: m.cdist(a, b, p=float("inf")), [(4, 3), (5, 3)]),
+    "cdist_mm": (lambda m, a, b: m.cdist(a, b), [(30, 3), (4, 3)]),             # > 25 rows: matrix-product path
+    "cdist_mm_batch": (lambda m, a, b: m.cdist(a, b), [(2, 4, 3), (1, 27, 3)]),
+    "cdist_forced": (lambda m, a, b: (m.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+                                      m.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")), [(3, 2), (4, 2)]),
     "cross": (lambda m, a, b: m.cross(a, b, dim=1), [(4, 3), (4, 3)]),
     "vander": (lambda m, x: m.vander(x, N=4), [(3,)], False),          # torch 2.13's vander backward fails
     "vander_inc": (lambda m, x: m.vander(x, increasing=True), [(3,)], False),
@@ -103,6 +107,7 @@ GRADCHECK = {
     "logcumsumexp": (lambda x: ember.logcumsumexp(x, 1), [(3, 5)]),
     "quantile": (lambda x: ember.quantile(x, 0.3, dim=1), [(3, 5)]),
     "cdist": (lambda a, b: ember.cdist(a, b), [(4, 3), (5, 3)]),
+    "cdist_mm": (lambda a, b: ember.cdist(a, b, compute_mode="use_mm_for_euclid_dist"), [(4, 3), (5, 3)]),
     "cov": (lambda x: ember.cov(x), [(3, 5)]),
     "block_diag": (lambda a, b: ember.block_diag(a, b), [(2, 3), (2,)]),
     "diag_embed": (lambda x: ember.diag_embed(x, 1), [(2, 3)]),
