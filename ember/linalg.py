@@ -27,7 +27,8 @@ from .ops.linalg import (LinAlgError, inv, inv_ex, solve, solve_ex, det, slogdet
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "solve_ex", "det",
            "slogdet", "svd", "svdvals", "qr", "cholesky", "cholesky_ex", "eigh", "eigvalsh", "pinv", "lstsq",
            "multi_dot", "cross", "matrix_rank", "matrix_power", "matmul", "vecdot", "diagonal", "solve_triangular",
-           "cond", "vander", "matrix_exp", "tensorinv", "tensorsolve"]
+           "cond", "vander", "matrix_exp", "tensorinv", "tensorsolve", "lu", "lu_factor", "lu_factor_ex",
+           "lu_solve"]
 
 
 def _norm_axes(dim, ndim, op):
@@ -494,3 +495,165 @@ def tensorsolve(A, B, dims=None) -> Tensor:
         raise RuntimeError(f"linalg.tensorsolve: Expected self to satisfy the requirement "
                            f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), but got {q} != {p}")
     return solve(A.reshape(p, q), B.reshape(p)).reshape(x_shape)
+
+
+# -- LU factorization -----------------------------------------------------------------------------------------
+def _lu_array(a):
+    """Partial-pivoting LU (LAPACK getrf's pivots: the first largest |value| of each column), batched.
+    Returns the packed LU, 1-based int32 pivots and info (first zero pivot, 1-based, else 0)."""
+    lu = _np.array(a, dtype=a.dtype, copy=True)
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    batch = lu.shape[:-2]
+    flat = lu.reshape((-1, m, n))
+    piv = _np.zeros((flat.shape[0], k), _np.int32)
+    info = _np.zeros(flat.shape[0], _np.int32)
+    rows = _np.arange(flat.shape[0])
+    for j in range(k):
+        p = j + _np.argmax(_np.abs(flat[:, j:, j]), axis=1)
+        piv[:, j] = p + 1
+        top = flat[rows, j, :].copy()
+        flat[rows, j, :] = flat[rows, p, :]
+        flat[rows, p, :] = top
+        d = flat[:, j, j]
+        zero = d == 0
+        info = _np.where(zero & (info == 0), j + 1, info)
+        scale = _np.where(zero, 1.0, d)[:, None]
+        flat[:, j + 1:, j] = _np.where(zero[:, None], flat[:, j + 1:, j], flat[:, j + 1:, j] / scale)
+        flat[:, j + 1:, j + 1:] -= flat[:, j + 1:, j, None] * flat[:, j, None, j + 1:]
+    return flat.reshape(lu.shape), piv.reshape(batch + (k,)), info.reshape(batch)
+
+
+def _perm_from_pivots(piv, m):
+    """Row order ``perm`` with ``A[perm] = L U`` from LAPACK's sequential 1-based row swaps."""
+    flat = piv.reshape((-1, piv.shape[-1])).astype(_np.int64) - 1
+    perm = _np.tile(_np.arange(m), (flat.shape[0], 1))
+    rows = _np.arange(flat.shape[0])
+    for j in range(flat.shape[1]):
+        p = flat[:, j]
+        a, b = perm[rows, j].copy(), perm[rows, p].copy()
+        perm[rows, j], perm[rows, p] = b, a
+    return perm.reshape(piv.shape[:-1] + (m,))
+
+
+def _unpack(LU, m, n):
+    from .ops.index import tril, triu
+    k = min(m, n)
+    eye = Tensor._make(_np.eye(m, k, dtype=LU._data.dtype))
+    L = _E.add(tril(LU[..., :, :k], -1), eye)
+    U = triu(LU[..., :k, :])
+    return L, U
+
+
+def _perm_matrix(piv, m, dtype):
+    perm = _perm_from_pivots(piv, m)
+    eye = _np.eye(m, dtype=dtype)
+    return _np.ascontiguousarray(_np.swapaxes(eye[perm], -1, -2))           # P with A = P L U
+
+
+class _LUFactor(_Function):
+    @staticmethod
+    def forward(ctx, a):
+        lu, piv, info = _lu_array(a)
+        ctx.piv = piv
+        ctx.save_for_backward(lu)
+        return _cm(lu)
+
+    @staticmethod
+    def backward(ctx, g):
+        (lu,) = ctx.saved_tensors
+        from .ops.index import tril, triu
+        m, n = lu.shape[-2:]
+        if m != n:
+            raise NotImplementedError(f"linalg.lu_factor: the derivative of a non-square LU ({m} x {n}) is not "
+                                      f"implemented in ember")
+        L, U = _unpack(lu, m, n)
+        P = Tensor._make(_perm_matrix(ctx.piv, m, lu._data.dtype))
+        # A = P L U: gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T, with gL, gU the parts of g
+        gl, gu = tril(g, -1), triu(g)
+        M = _E.add(tril(matmul(_mT(L), gl), -1), triu(matmul(gu, _mT(U))))
+        X = solve_triangular(_mT(L), M, upper=True, unitriangular=True)          # L^-T M
+        X = solve_triangular(_mT(U), X, upper=False, left=False)                 # ... U^-T
+        return matmul(P, X)
+
+
+def _cm(a):
+    from .ops.linalg import _cm as cm
+    return cm(a)
+
+
+class _LUFactorResult(_NamedTuple):
+    LU: Tensor
+    pivots: Tensor
+
+
+class _LUFactorExResult(_NamedTuple):
+    LU: Tensor
+    pivots: Tensor
+    info: Tensor
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False) -> _LUFactorExResult:
+    """``(LU, pivots, info)``: the packed partial-pivoting LU factorization (``torch.linalg.lu_factor_ex``);
+    pivots are LAPACK's 1-based row swaps (int32), info the first zero pivot (1-based) or 0."""
+    A = _float_input(A, "linalg.lu_factor_ex")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    _, piv, info = _lu_array(A._data)
+    LU = _LUFactor.apply(A)
+    if check_errors and _np.any(info):
+        raise LinAlgError(f"linalg.lu_factor: U[{int(info.max())}, {int(info.max())}] is zero, singular U.")
+    return _LUFactorExResult(LU, Tensor._make(piv), Tensor._make(info))
+
+
+def lu_factor(A, *, pivot=True) -> _LUFactorResult:
+    """``(LU, pivots)`` (``torch.linalg.lu_factor``); a singular matrix factors (with a zero on U's diagonal)
+    without error, as in PyTorch."""
+    LU, piv, _ = lu_factor_ex(A, pivot=pivot)
+    return _LUFactorResult(LU, piv)
+
+
+class _LUResult(_NamedTuple):
+    P: Tensor
+    L: Tensor
+    U: Tensor
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True) -> _LUResult:
+    """``(P, L, U)`` with ``A = P L U`` from ``lu_factor``'s output (``torch.lu_unpack``)."""
+    LU = _as_t(LU_data)
+    m, n = LU.shape[-2:]
+    P = Tensor._make(_perm_matrix(_as_t(LU_pivots)._data, m, LU._data.dtype)) if unpack_pivots else \
+        Tensor._make(_np.zeros((0,), LU._data.dtype))
+    if unpack_data:
+        L, U = _unpack(LU, m, n)
+    else:
+        L = U = Tensor._make(_np.zeros((0,), LU._data.dtype))
+    return _LUResult(P, L, U)
+
+
+def lu(A, *, pivot=True) -> _LUResult:
+    """``(P, L, U)`` with ``A = P L U`` (``torch.linalg.lu``): L unit lower (m x k), U upper (k x n)."""
+    LU, piv = lu_factor(A, pivot=pivot)
+    return lu_unpack(LU, piv)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False) -> Tensor:
+    """Solve ``A X = B`` (``left=False``: ``X A = B``; ``adjoint``: with ``A^T``) from ``lu_factor``'s output
+    (``torch.linalg.lu_solve``); differentiable in ``LU`` and ``B``."""
+    LU, B = _as_t(LU), _float_input(B, "linalg.lu_solve")
+    n = LU.shape[-1]
+    if LU.shape[-2] != n:
+        raise RuntimeError(f"linalg.lu_solve: LU must be batches of square matrices, got shape {tuple(LU.shape)}")
+    P, L, U = lu_unpack(LU, pivots)
+    if not left:
+        # X A = B  <=>  A^T X^T = B^T
+        return _mT(lu_solve(LU, pivots, _mT(B), adjoint=not adjoint))
+    if adjoint:
+        # A^T X = B with A = P L U: U^T L^T P^T X = B
+        y = solve_triangular(_mT(U), B, upper=False)
+        y = solve_triangular(_mT(L), y, upper=True, unitriangular=True)
+        return matmul(P, y)
+    y = matmul(_mT(P), B)
+    y = solve_triangular(L, y, upper=False, unitriangular=True)
+    return solve_triangular(U, y, upper=True)

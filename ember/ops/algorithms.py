@@ -1048,6 +1048,25 @@ def cholesky_inverse(L, upper: bool = False) -> Tensor:
     return cholesky_solve(eye.expand(tuple(L.shape)) if L.ndim > 2 else eye, L, upper)
 
 
+def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True, unpack_pivots: bool = True):
+    """``(P, L, U)`` with ``A = P L U`` from a packed LU (``torch.lu_unpack``)."""
+    from ..linalg import lu_unpack as _unpack
+    return _unpack(LU_data, LU_pivots, unpack_data, unpack_pivots)
+
+
+def lu(A, pivot: bool = True, get_infos: bool = False):
+    """``torch.lu`` (deprecated there): ``(A_LU, pivots[, infos])`` = ``linalg.lu_factor_ex``."""
+    from ..linalg import lu_factor_ex
+    LU, piv, info = lu_factor_ex(A, pivot=pivot)
+    return (LU, piv, info) if get_infos else (LU, piv)
+
+
+def lu_solve(b, LU_data, LU_pivots) -> Tensor:
+    """``torch.lu_solve(b, LU_data, LU_pivots)``: ``linalg.lu_solve`` with PyTorch's older argument order."""
+    from ..linalg import lu_solve as _lu_solve
+    return _lu_solve(LU_data, LU_pivots, b)
+
+
 def pinverse(input, rcond: float = 1e-15) -> Tensor:
     """``torch.pinverse``: ``linalg.pinv`` with a relative cutoff ``rcond``."""
     from ..linalg import pinv
@@ -1140,5 +1159,5 @@ __all__ = ["kthvalue", "median", "nanmedian", "mode", "msort", "quantile", "nanq
            "triu_indices", "cdist", "cross", "vander", "block_diag", "diag_embed", "diagflat", "atleast_1d",
            "atleast_2d", "atleast_3d", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "addmv",
            "addr", "addbmm", "svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "pinverse",
-           "matrix_power", "chain_matmul", "pdist", "column_stack", "row_stack", "hsplit", "vsplit", "dsplit",
+           "matrix_power", "chain_matmul", "lu", "lu_unpack", "lu_solve", "pdist", "column_stack", "row_stack", "hsplit", "vsplit", "dsplit",
            "unravel_index"]

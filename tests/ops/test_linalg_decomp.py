@@ -92,6 +92,17 @@ CASES = {
     "matrix_exp_large": (lambda m, a: m.matrix_exp(a * 5), [(4, 4)]),
     "tensorinv": (lambda m, a: m.linalg.tensorinv(a.reshape(4, 6, 8, 3)), [(24, 24)]),
     "tensorsolve": (lambda m, a, b: m.linalg.tensorsolve(a.reshape(2, 3, 6), b), [(6, 6), (2, 3)]),
+    "lu_factor": (lambda m, a: m.linalg.lu_factor(a), [(2, 4, 4)]),
+    "lu_factor_tall": (lambda m, a: m.linalg.lu_factor(a), [(5, 3)], False),      # values only: square grads
+    "lu_factor_wide": (lambda m, a: m.linalg.lu(a), [(3, 5)], False),
+    "lu": (lambda m, a: m.linalg.lu(a), [(3, 3)]),
+    "lu_unpack": (lambda m, a: m.lu_unpack(*m.linalg.lu_factor(a)), [(4, 4)]),
+    "lu_solve": (lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(a), b), [(3, 3), (3, 2)]),
+    "lu_solve_adjoint": (lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(a), b, adjoint=True),
+                         [(2, 3, 3), (2, 3, 2)]),
+    "lu_solve_right": (lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(a), b, left=False), [(3, 3), (2, 3)]),
+    "lu_old": (lambda m, a, b: m.lu_solve(b, *m.lu(a)), [(3, 3), (3, 2)]),
+    "lu_factor_singular": (lambda m, a: m.linalg.lu_factor_ex(a), [np.array([[1., 2], [2, 4]])], False),
 }
 
 
@@ -124,6 +135,8 @@ GRADCHECK = {
     "vector_norm_3": (lambda a: LA.vector_norm(a, 3, dim=0), [(5, 3)]),
     "matrix_norm_nuc": (lambda a: LA.matrix_norm(a, "nuc"), [(4, 3)]),
     "matrix_exp": (lambda a: LA.matrix_exp(a), [(2, 3, 3)]),
+    "lu_factor": (lambda a: LA.lu_factor(a).LU, [(2, 3, 3)]),
+    "lu_solve": (lambda a, b: LA.lu_solve(*LA.lu_factor(a), b), [(3, 3), (3, 2)]),
 }
 
 
@@ -242,6 +255,9 @@ LAYOUT = {
     "matrix_power_neg": lambda m, a, b: m.linalg.matrix_power(a, -1),
     "cholesky_solve": lambda m, a, b: m.cholesky_solve(b, m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype))),
     "matrix_exp": lambda m, a, b: m.linalg.matrix_exp(a),
+    "lu_factor": lambda m, a, b: m.linalg.lu_factor(a),
+    "lu": lambda m, a, b: m.linalg.lu(b),
+    "lu_solve": lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(a), b),
     "einsum_mm": lambda m, a, b: m.einsum("...ij,...jk->...ik", a, b),
     "einsum_transpose": lambda m, a, b: m.einsum("...ij->...ji", b),
 }
