@@ -24,6 +24,7 @@ from .backend import (bool_ as bool, uint8, int8, int16, int32, int64, float16, 
                       get_default_dtype, set_default_dtype, promote_types, result_type, Generator,
                       default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state)
 from .backend.dtypes import to_dtype as _to_dtype  # noqa: F401
+from .backend.dtypes import can_cast  # noqa: F401
 from .tensor import (Tensor, Size, device, FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor,  # noqa: F401
                      ByteTensor)
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401

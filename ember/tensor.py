@@ -999,7 +999,7 @@ def _init(t: Tensor, arr) -> None:
 def _check_inplace_cast(src, dst, op) -> None:
     # as PyTorch: an in-place op may narrow within a kind (float64 -> float32) but never silently truncate
     # float -> int or int -> bool
-    if src != dst and not _np.can_cast(src, dst, "same_kind"):
+    if src != dst and not _dt.can_cast(src, dst):      # int64 -> uint8 is fine, as in PyTorch
         raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: result type {src} can't be cast to the "
                            f"desired output type {dst}")
 

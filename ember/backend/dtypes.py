@@ -172,3 +172,10 @@ def checked_scalar(v, d: np.dtype, op: str):
     if v > hi or (v < -hi if lo == 0 else v < lo):
         raise RuntimeError(f"{op}: value {v} cannot be converted to type {d} without overflow")
     return wrap_int(v, d)
+
+
+def can_cast(src, dst) -> bool:
+    """PyTorch's ``can_cast`` (the rule for in-place results and ``out=``): any cast within or up the kinds
+    bool < integer < float is allowed (int64 -> uint8 and float64 -> float16 too); float -> integer and
+    integer/float -> bool are not."""
+    return _category(to_dtype(src)) <= _category(to_dtype(dst))

@@ -492,3 +492,22 @@ def test_bce_grads_near_zero_and_one():
     p = [[0.0, 1.0, 0.5, 1e-30], [1.0 - 1e-17, 0.3, 1e-13, 0.9]]
     y = [[0.0, 1.0, 1.0, 0.0], [1.0, 0.5, 0.0, 1.0]]
     assert_grads(lambda m, a, b: (EF if m is ember else TF).binary_cross_entropy(a, b, reduction="sum"), p, y)
+
+
+def test_can_cast_and_inplace_result_casts_like_torch():
+    names = ["bool", "uint8", "int8", "int16", "int64", "float16", "float32", "float64"]
+    for a in names:
+        for b in names:
+            assert ember.can_cast(getattr(ember, a), getattr(ember, b)) == torch.can_cast(getattr(torch, a), getattr(torch, b))
+    for a in names:
+        for b in names:
+            va, vb = np.array([1, 0, 1]).astype(a), np.array([2, 1, 1]).astype(b)
+            ea, ta = ember.tensor(va), torch.tensor(va)
+            try:
+                ta.add_(torch.tensor(vb)) if a != "bool" else ta.mul_(torch.tensor(vb))
+            except Exception as exc:
+                with pytest.raises(type(exc)):
+                    ea.add_(ember.tensor(vb)) if a != "bool" else ea.mul_(ember.tensor(vb))
+                continue
+            ea.add_(ember.tensor(vb)) if a != "bool" else ea.mul_(ember.tensor(vb))
+            same(ea, ta)
