@@ -19,7 +19,9 @@ MODULE_PATHS = [
     "torch.nn.modules.container", "torch.nn.modules.sparse", "torch.nn.modules.utils", "torch.nn.parallel",
     "torch.optim", "torch.optim.lr_scheduler", "torch.optim.optimizer", "torch.autograd", "torch.autograd.function",
     "torch.utils", "torch.utils.data", "torch.utils.data.sampler", "torch.utils.data.dataset",
-    "torch.utils.data.dataloader", "torch.utils.data.distributed", "torch.utils.checkpoint", "torch.utils.hooks",
+    "torch.utils.data.dataloader", "torch.utils.data.distributed", "torch.utils.data._utils.collate",
+    "torch.utils.checkpoint", "torch.utils.hooks", "torch.autograd.variable", "torch.serialization", "torch.amp",
+    "torch.jit", "torch.distributed", "torch.version", "torch.mps", "torch.nn.modules.transformer",
     "torch.multiprocessing", "torch.cuda", "torch.backends", "torch.backends.cudnn", "torch.backends.mps",
     "torch.accelerator", "torch.onnx",
 ]
