@@ -158,3 +158,34 @@ def test_sdpa_fully_masked_query_gets_zeros_like_torch():
         g.sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], atol=1e-10)
+
+
+@pytest.mark.parametrize("call,shapes", [
+    (lambda L, x, w: _lib(L).rms_norm(x, (3,), w), [(4, 3), (3,)]),
+    (lambda L, x: _lib(L).rms_norm(x, (2, 3), eps=1e-3), [(4, 2, 3)]),
+    (lambda L, x: _lib(L).local_response_norm(x, 3), [(2, 5, 3, 2)]),
+    (lambda L, x: _lib(L).local_response_norm(x, 4, alpha=0.1, beta=0.5, k=2.0), [(2, 5, 3)]),
+    (lambda L, x: _lib(L).lp_pool2d(x, 2, 2), [(2, 3, 4, 5)]),
+    (lambda L, x: _lib(L).lp_pool2d(x.abs() + 0.1, 3, (2, 3), stride=1, ceil_mode=True), [(2, 3, 4, 5)]),
+    (lambda L, x: _lib(L).lp_pool1d(x, 2, 3, 2), [(2, 3, 7)]),
+    (lambda L, x: _lib(L).lp_pool1d(x, float("inf"), 3, 2), [(2, 3, 7)]),
+    (lambda L, x: _lib(L).channel_shuffle(x, 3), [(2, 6, 2, 3)]),
+    (lambda L, x: _lib(L).adaptive_max_pool2d_with_indices(x, 3), [(2, 6, 5, 4)]),
+    (lambda L, x: _lib(L).adaptive_max_pool1d_with_indices(x, 3), [(2, 6, 5)]),
+    (lambda L, x: _lib(L).rrelu(x, 0.1, 0.3), [(3, 4)]),
+])
+def test_functional_forms_that_were_missing(call, shapes):
+    compare(call, shapes)
+
+
+def test_rrelu_training_and_gumbel_softmax_are_random_but_well_formed():
+    ember.manual_seed(0)
+    x = ember.tensor([[-2.0, 3.0, -1.0]], requires_grad=True)
+    y = F.rrelu(x, 0.1, 0.3, training=True)
+    y.sum().backward()
+    slope = x.grad.numpy()[0, [0, 2]]
+    assert ((slope >= 0.1) & (slope <= 0.3)).all() and x.grad.numpy()[0, 1] == 1.0
+    np.testing.assert_allclose(y.detach().numpy()[0, [0, 2]], [-2.0, -1.0] * slope)
+    g = F.gumbel_softmax(ember.randn(4, 5), tau=0.5, hard=True)
+    np.testing.assert_array_equal(g.numpy().sum(-1), np.ones(4))
+    np.testing.assert_allclose(F.gumbel_softmax(ember.randn(4, 5), dim=0).numpy().sum(0), np.ones(5), rtol=1e-6)

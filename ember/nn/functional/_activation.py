@@ -7,6 +7,7 @@ backward.  ``inplace=True`` writes the result into the input's memory, as in PyT
 from __future__ import annotations
 
 from ...tensor import Tensor
+from ...creation import rand_like as _rand_like, zeros_like as _zeros_like
 from ... import ops as _ops
 from ...ops import activation as _A
 
@@ -241,3 +242,54 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size {n}")
     a, b = _ops.chunk(input, 2, dim)
     return a * _ops.sigmoid(b)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU (``torch.nn.functional.rrelu``): negative inputs times a slope drawn uniformly
+    from [lower, upper] per element when ``training``, times (lower + upper) / 2 otherwise.
+
+    >>> F.rrelu(ember.tensor([-2.0, 3.0])).tolist()
+    [-0.4583333432674408, 3.0]
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"rrelu expected an ember Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"rrelu: expected a floating point input, got {input.dtype}")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2.0, inplace)
+    slope = _rand_like(input.detach()) * (upper - lower) + lower
+    # the input's own sign decides (x >= 0 keeps x), as PyTorch's kernel
+    out = _ops.where(input >= 0, input, input * slope)
+    if inplace:
+        return input._inplace(lambda t: _ops.where(t >= 0, t, t * slope))
+    return out
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, True)
+
+
+__all__ += ["rrelu", "rrelu_"]
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """Samples from the Gumbel-softmax distribution, as ``torch.nn.functional.gumbel_softmax``:
+    ``softmax((logits + g) / tau)`` with Gumbel(0, 1) noise ``g``; ``hard=True`` returns the one-hot of the
+    arg-max in the forward and the soft sample's gradient (straight-through).
+
+    >>> F.gumbel_softmax(ember.zeros(2, 3), hard=True).sum(-1).tolist()
+    [1.0, 1.0]
+    """
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"gumbel_softmax expected an ember Tensor, got {type(logits).__name__}")
+    gumbels = -_ops.log(_zeros_like(logits.detach()).exponential_())
+    y_soft = _ops.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = _ops.argmax(y_soft.detach(), dim, keepdim=True)
+    y_hard = _zeros_like(logits.detach()).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
+__all__ += ["gumbel_softmax"]

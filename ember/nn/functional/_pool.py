@@ -3,9 +3,12 @@
 ``ember.ops.pool``; the deprecated ``upsample*`` aliases are defined here, as in PyTorch."""
 from __future__ import annotations
 
+import math
+
 from ...ops.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
                          adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d, max_unpool2d, interpolate,
                          pixel_shuffle, pixel_unshuffle)
+from ...ops.conv import _tuple
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "interpolate", "upsample",
@@ -56,3 +59,69 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     >>> y, i = F.max_pool1d_with_indices(ember.randn(1, 1, 4), 2)
     """
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    """:func:`adaptive_max_pool2d` returning ``(output, indices)``."""
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    """:func:`adaptive_max_pool1d` returning ``(output, indices)``."""
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd, op):
+    from ... import ops as _ops
+    ks = _tuple(kernel_size, nd, "kernel_size", op)
+    pool = avg_pool2d if nd == 2 else avg_pool1d
+    out = pool(input.pow(norm_type), ks if nd == 2 else ks[0], stride, 0, ceil_mode)
+    # PyTorch: (sign(out) * relu(|out|) * kernel area) ** (1 / p), the sum of |x|**p over each window
+    return (_ops.sign(out) * _ops.relu(_ops.abs(out))).mul(math.prod(ks)).pow(1.0 / norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling ``(sum over the window of x**p) ** (1/p)`` over (N, C, H, W), as
+    ``torch.nn.functional.lp_pool2d`` (``p = inf`` is max pooling; p = 1 sum pooling).
+
+    >>> F.lp_pool2d(ember.ones(1, 1, 4, 4), 2, 2).tolist()
+    [[[[2.0, 2.0], [2.0, 2.0]]]]
+    """
+    if norm_type == math.inf:
+        return max_pool2d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)     # max |x|, as PyTorch
+    return _lp_pool(input, float(norm_type), kernel_size, stride, ceil_mode, 2, "lp_pool2d")
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over (N, C, L), as ``torch.nn.functional.lp_pool1d``.
+
+    >>> F.lp_pool1d(ember.ones(1, 1, 4), 2, 2).tolist()
+    [[[1.4142135381698608, 1.4142135381698608]]]
+    """
+    if norm_type == math.inf:
+        return max_pool1d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    return _lp_pool(input, float(norm_type), kernel_size, stride, ceil_mode, 1, "lp_pool1d")
+
+
+def channel_shuffle(input, groups):
+    """Split the channels (dim 1) into ``groups`` and interleave them, as ``torch.nn.functional.channel_shuffle``
+    (ShuffleNet): (N, g*k, ...) -> channel order 0, k, 2k, ..., 1, k+1, ...
+
+    >>> F.channel_shuffle(ember.arange(4.).reshape(1, 4, 1, 1), 2).flatten().tolist()
+    [0.0, 2.0, 1.0, 3.0]
+    """
+    g = int(groups)
+    if input.dim() < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{g}")
+    n, c = input.shape[:2]
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {g} groups.")
+    rest = tuple(input.shape[2:])
+    return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest).contiguous()
+
+
+__all__ += ["adaptive_max_pool2d_with_indices", "adaptive_max_pool1d_with_indices", "lp_pool1d", "lp_pool2d",
+            "channel_shuffle"]
