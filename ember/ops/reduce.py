@@ -54,6 +54,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim, dtype):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        if a.dtype == _np.float16 and dtype is None:     # accumulated in float32, as PyTorch
+            return _np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=_np.float32)).astype(_np.float16)
         out = a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
         return out if isinstance(out, _np.ndarray) else _np.asarray(out)
 
@@ -106,6 +108,8 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
 def nanmean(x, dim=None, keepdim=False):
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {x.dtype}")
+    if x._data.dtype == _np.float16:     # the count may not fit float16: divide in float32, as PyTorch
+        return E.cast(nanmean(E.cast(x, _dt.float32), dim, keepdim), _dt.float16)
     ok = E.logical_not(E.isnan(x))
     return E.div(nansum(x, dim, keepdim), sum(ok, dim, keepdim))
 

@@ -511,3 +511,11 @@ def test_can_cast_and_inplace_result_casts_like_torch():
                 continue
             ea.add_(ember.tensor(vb)) if a != "bool" else ea.mul_(ember.tensor(vb))
             same(ea, ta)
+
+
+def test_float16_reductions_accumulate_in_float32():
+    a = (np.random.default_rng(0).random(20000) * 0.1).astype(np.float16)
+    e, t = ember.tensor(a), torch.tensor(a)
+    for f in (lambda m, x: m.sum(x), lambda m, x: m.norm(x), lambda m, x: m.nanmean(x), lambda m, x: m.mean(x),
+              lambda m, x: m.nansum(x), lambda m, x: m.std(x)):
+        same(f(ember, e), f(torch, t), rtol=1e-3)
