@@ -27,7 +27,7 @@ det inverse logdet slogdet pinverse matrix_power svd qr cholesky cholesky_solve 
 kthvalue median nanmedian mode msort quantile nanquantile cummax cummin logcumsumexp unique unique_consecutive
 diff cross histc histogram bincount diag_embed diagflat cov corrcoef matrix_exp hsplit vsplit dsplit vdot
 acosh asinh atanh arccosh arcsinh arctanh arccos arcsin arctan arctan2 deg2rad rad2deg angle erfc erfinv lgamma
-digamma mvlgamma i0 logit sinc xlogy logaddexp logaddexp2 copysign ldexp frexp nextafter gcd lcm
+digamma mvlgamma i0 logit sinc xlogy logaddexp logaddexp2 copysign ldexp frexp nextafter gcd lcm renorm
 """
 _RENAMED = {"absolute": "abs", "negative": "neg", "multiply": "mul", "subtract": "sub", "divide": "div",
             "true_divide": "div", "arctan2": "atan2", "fix": "trunc"}

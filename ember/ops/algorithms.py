@@ -1153,11 +1153,166 @@ def unravel_index(indices, shape) -> tuple:
     return tuple(Tensor._make(_np.asarray(c, _np.int64)) for c in coords)
 
 
+def gradient(input, *, spacing=1, dim=None, edge_order: int = 1):
+    """Estimated derivative along each of ``dim`` (all dims by default) by second-order central differences
+    inside and one-sided differences of order ``edge_order`` (1 or 2) at the ends (``torch.gradient``).
+    ``spacing`` is a scalar, one scalar per dim, or one coordinate tensor per dim; returns a tuple."""
+    x = _t(input)
+    if x._data.dtype.kind != "f":
+        x = E.cast(x, _dt.get_default_dtype())
+    dims = list(range(x.ndim)) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    dims = [_axis(x, d, "gradient") for d in dims]
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, got {edge_order}")
+    if isinstance(spacing, (list, tuple)):
+        sp = list(spacing)
+        if len(sp) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or its length to match "
+                               f"the number of dimensions ({len(dims)}), got {len(sp)}")
+    else:
+        sp = [spacing] * len(dims)
+    out = []
+    for d, h in zip(dims, sp):
+        n = x.shape[d]
+        if n < edge_order + 1:
+            raise RuntimeError(f"torch.gradient expected each dimension size to be at least edge_order+1 "
+                               f"(shape {tuple(x.shape)}, edge_order {edge_order})")
+        out.append(_gradient_along(x, d, h, edge_order))
+    return tuple(out)
+
+
+def _gradient_along(f, d, h, order):
+    n = f.shape[d]
+
+    def sl(a, b):
+        return f.narrow(d, a, b - a)
+    if not isinstance(h, Tensor):
+        h = float(h)
+        mid = E.div(E.sub(sl(2, n), sl(0, n - 2)), 2 * h)
+        if order == 1:
+            lo = E.div(E.sub(sl(1, 2), sl(0, 1)), h)
+            hi = E.div(E.sub(sl(n - 1, n), sl(n - 2, n - 1)), h)
+        else:
+            lo = E.div(E.add(E.add(E.mul(sl(0, 1), -1.5), E.mul(sl(1, 2), 2.0)), E.mul(sl(2, 3), -0.5)), h)
+            hi = E.div(E.add(E.add(E.mul(sl(n - 1, n), 1.5), E.mul(sl(n - 2, n - 1), -2.0)),
+                             E.mul(sl(n - 3, n - 2), 0.5)), h)
+        return cat([lo, mid, hi], d)
+    # coordinates: non-uniform steps
+    c = h._data.astype(f._data.dtype)
+    if c.ndim != 1 or len(c) != n:
+        raise RuntimeError(f"torch.gradient expected each tensor to be on the same device and of size {n} along "
+                           f"the dimension, got shape {c.shape}")
+    dx = _np.diff(c)
+    shape = [1] * f.ndim
+
+    def col(v):
+        s = list(shape)
+        s[d] = len(v)
+        return Tensor._make(_np.asarray(v, f._data.dtype).reshape(s))
+    hl, hr = dx[:-1], dx[1:]
+    a = -hr / (hl * (hl + hr))
+    b = (hr - hl) / (hl * hr)
+    cc = hl / (hr * (hl + hr))
+    mid = E.add(E.add(E.mul(sl(0, n - 2), col(a)), E.mul(sl(1, n - 1), col(b))), E.mul(sl(2, n), col(cc)))
+    if order == 1:
+        lo = E.div(E.sub(sl(1, 2), sl(0, 1)), float(dx[0]))
+        hi = E.div(E.sub(sl(n - 1, n), sl(n - 2, n - 1)), float(dx[-1]))
+    else:
+        h1, h2 = float(dx[0]), float(dx[1])
+        lo = E.add(E.add(E.mul(sl(0, 1), -(2 * h1 + h2) / (h1 * (h1 + h2))), E.mul(sl(1, 2), (h1 + h2) / (h1 * h2))),
+                   E.mul(sl(2, 3), -h1 / (h2 * (h1 + h2))))
+        h1, h2 = float(dx[-1]), float(dx[-2])
+        hi = E.add(E.add(E.mul(sl(n - 1, n), (2 * h1 + h2) / (h1 * (h1 + h2))),
+                         E.mul(sl(n - 2, n - 1), -(h1 + h2) / (h1 * h2))), E.mul(sl(n - 3, n - 2), h1 / (h2 * (h1 + h2))))
+    return cat([lo, mid, hi], d)
+
+
+def renorm(input, p, dim: int, maxnorm) -> Tensor:
+    """Rescale each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` to norm ``maxnorm``
+    (``torch.renorm``)."""
+    x = _t(input)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"renorm: expected a floating point input, got {x.dtype}")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    axis = _axis(x, dim, "renorm")
+    from ..linalg import vector_norm
+    others = [i for i in range(x.ndim) if i != axis]
+    norm = vector_norm(x, p, others, keepdim=True) if others else E.abs(x)
+    scale = E.where(E.gt(norm, maxnorm), E.div(float(maxnorm), E.add(norm, 1e-7)), 1.0)
+    return E.mul(x, scale)
+
+
+def _window(n, periodic, dtype, fn, name):
+    if n < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
+    dt = _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    if dt.kind != "f":
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    if n == 0:
+        return Tensor._make(_np.zeros(0, dt))
+    if n == 1:
+        return Tensor._make(_np.ones(1, dt))
+    m = n + 1 if periodic else n
+    k = _np.arange(m, dtype=_np.float64)
+    return Tensor._make(fn(k, m - 1)[:n].astype(dt))
+
+
+def hann_window(window_length: int, periodic: bool = True, *, dtype=None, **kw) -> Tensor:
+    """``0.5 - 0.5 cos(2 pi k / (N - 1))`` (``torch.hann_window``; periodic: one sample longer, last dropped)."""
+    return _window(window_length, periodic, dtype, lambda k, d: 0.5 - 0.5 * _np.cos(2 * math.pi * k / d),
+                   "hann_window")
+
+
+def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54, beta: float = 0.46, *,
+                   dtype=None, **kw) -> Tensor:
+    """``alpha - beta cos(2 pi k / (N - 1))`` (``torch.hamming_window``)."""
+    return _window(window_length, periodic, dtype, lambda k, d: alpha - beta * _np.cos(2 * math.pi * k / d),
+                   "hamming_window")
+
+
+def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, **kw) -> Tensor:
+    """``0.42 - 0.5 cos(2 pi k / (N-1)) + 0.08 cos(4 pi k / (N-1))`` (``torch.blackman_window``)."""
+    return _window(window_length, periodic, dtype, lambda k, d: 0.42 - 0.5 * _np.cos(2 * math.pi * k / d) +
+                   0.08 * _np.cos(4 * math.pi * k / d), "blackman_window")
+
+
+def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, **kw) -> Tensor:
+    """Triangular window ``1 - |2k / (N - 1) - 1|`` (``torch.bartlett_window``)."""
+    return _window(window_length, periodic, dtype, lambda k, d: 1 - _np.abs(2 * k / d - 1), "bartlett_window")
+
+
+def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *, dtype=None, **kw) -> Tensor:
+    """``I0(beta sqrt(1 - (2k / (N - 1) - 1)^2)) / I0(beta)`` (``torch.kaiser_window``)."""
+    from .special import _i0_array
+
+    def fn(k, d):
+        r = _np.sqrt(_np.maximum(1 - (2 * k / d - 1) ** 2, 0))
+        return _i0_array(beta * r) / _i0_array(_np.asarray([beta], _np.float64))[0]
+    return _window(window_length, periodic, dtype, fn, "kaiser_window")
+
+
+def nuclear_norm(input, dim=None, keepdim: bool = False) -> Tensor:
+    """``torch.nuclear_norm`` (deprecated there): the sum of singular values (``linalg.matrix_norm(.., 'nuc')``)."""
+    from ..linalg import matrix_norm
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+
+
+def frobenius_norm(input, dim, keepdim: bool = False) -> Tensor:
+    """``torch.frobenius_norm`` (deprecated there): the 2-norm over ``dim``."""
+    from ..linalg import vector_norm
+    return vector_norm(input, 2, dim, keepdim)
+
+
 __all__ = ["kthvalue", "median", "nanmedian", "mode", "msort", "quantile", "nanquantile", "cummax", "cummin",
            "logcumsumexp", "diff", "unique", "unique_consecutive", "isin", "bincount", "histc", "histogram",
            "searchsorted", "bucketize", "meshgrid", "cartesian_prod", "combinations", "tril_indices",
            "triu_indices", "cdist", "cross", "vander", "block_diag", "diag_embed", "diagflat", "atleast_1d",
            "atleast_2d", "atleast_3d", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "addmv",
            "addr", "addbmm", "svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "pinverse",
-           "matrix_power", "chain_matmul", "lu", "lu_unpack", "lu_solve", "pdist", "column_stack", "row_stack", "hsplit", "vsplit", "dsplit",
+           "matrix_power", "chain_matmul", "lu", "lu_unpack", "lu_solve", "gradient", "renorm", "hann_window",
+           "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "nuclear_norm", "frobenius_norm",
+           "pdist", "column_stack", "row_stack", "hsplit", "vsplit", "dsplit",
            "unravel_index"]

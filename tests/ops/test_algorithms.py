@@ -87,6 +87,16 @@ VALUE_CASES = {
                          [(3, 3)]),
     "chain_matmul": (lambda m, a, b, c: m.chain_matmul(a, b, c), [(2, 3), (3, 4), (4, 2)]),
     "kron_3d": (lambda m, a, b: m.kron(a, b), [(2, 1, 3), (2, 2)]),
+    "gradient": (lambda m, x: m.gradient(x), [(5,)]),
+    "gradient_order2": (lambda m, x: m.gradient(x, spacing=2.0, edge_order=2), [(5,)]),
+    "gradient_coords": (lambda m, x: m.gradient(x, spacing=(m.tensor([0., 1, 3, 4, 7], dtype=x.dtype),)), [(5,)]),
+    "gradient_coords2": (lambda m, x: m.gradient(x, spacing=(m.tensor([0., 1, 3, 4, 7], dtype=x.dtype),),
+                                                 edge_order=2), [(5,)]),
+    "gradient_2d": (lambda m, x: m.gradient(x, spacing=[2.0, 3.0]), [(3, 4)]),
+    "gradient_dim": (lambda m, x: m.gradient(x, dim=1, edge_order=2), [(3, 4)]),
+    "renorm": (lambda m, x: m.renorm(x, 2, 0, 1.5), [(3, 4)]),
+    "renorm_p1": (lambda m, x: x.renorm(1, 1, 2), [(3, 4)]),
+    "nuclear_frobenius": (lambda m, x: (m.nuclear_norm(x), m.frobenius_norm(x, (0, 1))), [(3, 4)]),
     "pdist": (lambda m, x: m.pdist(x), [(4, 3)]),
     "pdist_p1": (lambda m, x: m.pdist(x, 1), [(4, 3)]),
     "column_row_stack": (lambda m, a, b, c: (m.column_stack([a, b]), m.row_stack([a, c])), [(3,), (3, 2), (2, 3)]),
@@ -227,6 +237,15 @@ def test_misc_values_and_dtypes():
         both(lambda m, a, b: m.cross(a, b), np.ones((3, 2)), np.arange(6.).reshape(3, 2))
     g = ember.meshgrid(ember.arange(3), ember.arange(2), indexing="xy")
     assert g[0].shape == (2, 3) and not g[0].is_contiguous() or g[0].shape == (2, 3)
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window",
+                                  "kaiser_window"])
+def test_windows(name):
+    for n in (0, 1, 2, 5, 8):
+        for periodic in (True, False):
+            compare(lambda m: getattr(m, name)(n, periodic), [], grad=False, atol=1e-6)
+            compare(lambda m: getattr(m, name)(n, periodic, dtype=m.float64), [], grad=False)
 
 
 def test_unravel_index():
