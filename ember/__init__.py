@@ -162,3 +162,4 @@ def set_default_tensor_type(t) -> None:
         return
     set_default_dtype(t._dtype if isinstance(t, type) and issubclass(t, _LegacyType) else t)
 from . import serialization  # noqa: E402,F401 - torch.serialization (safe_globals for whole-module loads)
+from . import testing, random  # noqa: E402,F401 - torch.testing.assert_close, torch.random.fork_rng
