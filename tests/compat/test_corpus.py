@@ -91,6 +91,7 @@ def test_corpus_has_enough_programs():
     assert len(PROGRAMS) >= 25, PROGRAMS
 
 
+@pytest.mark.slow       # the first one runs the whole corpus (about 30-60 s on 2 busy cores), once per session
 @pytest.mark.parametrize("name", [pytest.param(p, marks=pytest.mark.xfail(reason=XFAIL[p], strict=False))
                                   if p in XFAIL else p for p in PROGRAMS])
 def test_program_prints_the_same_with_ember(name, corpus_results):
