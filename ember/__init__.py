@@ -162,4 +162,5 @@ def set_default_tensor_type(t) -> None:
         return
     set_default_dtype(t._dtype if isinstance(t, type) and issubclass(t, _LegacyType) else t)
 from . import serialization  # noqa: E402,F401 - torch.serialization (safe_globals for whole-module loads)
+from ._compile import compile  # noqa: E402,F811 - torch.compile on traced graphs (replaces the identity above)
 from . import testing, random  # noqa: E402,F401 - torch.testing.assert_close, torch.random.fork_rng

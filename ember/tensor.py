@@ -18,6 +18,7 @@ import numpy as _np
 from .backend import dtypes as _dt
 from .backend import xp
 from .autograd.grad_mode import state as _grad
+from .autograd import function as _fn
 
 _ndarray = _np.ndarray
 
@@ -316,12 +317,16 @@ class Tensor:
 
     # -- conversion ----------------------------------------------------------------------------------------
     def item(self):
+        if _fn._tracer is not None:
+            _fn._tracer.concrete(self, "item()")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar "
                                f"(item() needs exactly one element; shape is {tuple(self.shape)})")
         return self._data.reshape(()).item()
 
     def tolist(self):
+        if _fn._tracer is not None:
+            _fn._tracer.concrete(self, "tolist()")
         return self._data.tolist()
 
     def numpy(self, force: bool = False):
@@ -350,6 +355,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
+        if _fn._tracer is not None:
+            _fn._tracer.concrete(self, "bool()")
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous "
                                f"(shape {tuple(self.shape)}); use .any() or .all()")
@@ -589,6 +596,8 @@ class Tensor:
                                    "clone() it first")
             xp.copyto(self._data, res._data, casting="unsafe")
         self._version[0] += 1
+        if _fn._tracer is not None:      # ember.jit.trace: this tensor now holds the op's result
+            _fn._tracer.rebind(self, res)
         if tracked:
             self.grad_fn = res.grad_fn
             self._oi = res._oi

@@ -95,6 +95,8 @@ class Function:
     # -- apply ---------------------------------------------------------------------------------------------
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _tracer is not None and not _tracer.busy:    # ember.jit.trace is recording (one global check)
+            return _tracer.record(cls, args, kwargs)
         needs = False
         if _grad.enabled:
             for a in args:
@@ -308,5 +310,6 @@ class AccumulateGrad:
 
 from ..backend import xp as _xp  # noqa: E402
 
+_tracer = None  # the active ember.jit tracer (ember/jit/_trace.py sets and clears it)
 Tensor = None   # bound by ember.tensor once the class exists (the two modules need each other)
 _refresh_view = None    # likewise (ember.tensor._refresh_view)

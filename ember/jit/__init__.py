@@ -1,20 +1,61 @@
-"""``ember.jit``: TorchScript does not exist in ember.  ``script`` and ``trace`` return what they are given
-(the eager module or function runs as before), the decorators (``ignore``, ``unused``, ``export``) are
-identity, and ``save``/``load`` of a scripted program raise ``NotImplementedError`` (use ``ember.save``)."""
+"""``ember.jit``: ``trace`` records one run of a module or function into a static ``Graph`` (ember/jit/_graph.py)
+and returns a callable that replays it; the graph prints as a table (``print_tabular``), feeds ``ember.compile``
+and ``ember.onnx.export``.  TorchScript itself does not exist in ember: ``script`` returns what it is given, the
+decorators (``ignore``, ``unused``, ``export``) are identity, and ``save``/``load`` of a scripted program raise
+``NotImplementedError`` (use ``ember.save``, or ``ember.onnx.export`` for a graph)."""
 from __future__ import annotations
 
 __all__ = ["script", "trace", "ignore", "unused", "export", "is_scripting", "is_tracing", "save", "load",
-           "Final", "annotate"]
+           "Final", "annotate", "Graph", "Node", "Value", "TracingError", "TracedModule", "trace_graph"]
 
 from typing import Final  # noqa: F401
+
+from ._graph import Graph, Node, Value
+from ._trace import TracingError, record as _record
+from ._module import TracedModule, TracedFunction
 
 
 def script(obj=None, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
     return obj
 
 
-def trace(func, example_inputs=None, *args, **kwargs):
-    return func
+def trace_graph(func, example_inputs=(), example_kwarg_inputs=None):
+    """Record one run of ``func(*example_inputs)`` (a Module or a function); returns ``(graph, output,
+    parameter tensors by name)``."""
+    from ..nn.module import Module
+    from ..tensor import Tensor
+    if isinstance(example_inputs, Tensor):
+        example_inputs = (example_inputs,)
+    elif isinstance(example_inputs, list):
+        example_inputs = tuple(example_inputs)
+    elif not isinstance(example_inputs, tuple):
+        raise TypeError(f"ember.jit.trace: example_inputs must be a Tensor or a tuple of them, got "
+                        f"{type(example_inputs).__name__}")
+    module = func if isinstance(func, Module) else getattr(func, "__self__", None)
+    module = module if isinstance(module, Module) else None
+    g, out, tr = _record(func, example_inputs, example_kwarg_inputs, module)
+    return g, out, tr.param_tensors
+
+
+def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inputs=None, check_tolerance=1e-5,
+          strict=True, _force_outplace=False, _module_class=None, _compilation_unit=None,
+          example_kwarg_inputs=None, _store_inputs=True):
+    """Run ``func(*example_inputs)`` once, recording every op into a ``Graph``, and return a callable that
+    replays it (a ``TracedModule`` sharing the parameters when ``func`` is a Module).  As in PyTorch, Python
+    control flow is frozen to the path the example took; reading a traced tensor's value in Python (``bool``,
+    ``item``, ``tolist``) raises ``TracingError`` naming the line.  The replay accepts inputs of the traced shapes
+    and dtypes only."""
+    from ..nn.module import Module
+    if example_inputs is None and example_kwarg_inputs is None:
+        raise TypeError("ember.jit.trace: example_inputs is required (a Tensor or a tuple of Tensors)")
+    g, _, params = trace_graph(func, () if example_inputs is None else example_inputs, example_kwarg_inputs)
+    if g.random_draws:
+        raise TracingError(f"ember.jit.trace({getattr(func, '__name__', type(func).__name__)}): the forward drew "
+                           f"random numbers (dropout in training mode, randn, ...), which a replayed graph would "
+                           f"freeze; trace the module in eval mode (model.eval())")
+    if isinstance(func, Module):
+        return TracedModule(func, g, params, name=f"traced {type(func).__name__}")
+    return TracedFunction(func, g, params)
 
 
 def ignore(drop=False, **kwargs):
@@ -40,7 +81,8 @@ def is_scripting() -> bool:
 
 
 def is_tracing() -> bool:
-    return False
+    from ..autograd import function as _fn
+    return _fn._tracer is not None
 
 
 def save(m, f, _extra_files=None) -> None:

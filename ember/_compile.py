@@ -1,0 +1,140 @@
+"""``ember.compile``: PyTorch's ``torch.compile`` contract (same results; whatever cannot be captured runs
+eagerly) on ember's traced graphs.
+
+The first call with a new signature (tensor shapes and dtypes, the other arguments, grad mode, training mode)
+traces the model (``ember.jit.trace_graph``), optimizes the graph (dead code, constant folding, common
+subexpressions) and caches it.  Calls without autograd run the ``InferencePlan`` (op kernels called directly
+on arrays, fused elementwise chains in preallocated buffers, intermediates freed after their last use); calls
+that need gradients replay the graph through ``Function.apply``, so ``loss.backward()`` and optimizers work.
+A forward that reads tensor values in Python (``if x.sum() > 0``), draws random numbers (dropout in training
+mode), or fails to trace runs eagerly for that signature; ``explain()`` says why.
+"""
+from __future__ import annotations
+
+import functools
+
+from .autograd.grad_mode import state as _grad
+from .tensor import Tensor
+
+__all__ = ["compile", "CompiledModule"]
+
+_MAX_SIGNATURES = 8
+
+
+def _signature(args, kwargs, training):
+    def one(a):
+        if isinstance(a, Tensor):
+            return ("T", a._data.shape, a._data.dtype.str, a._rg)
+        if isinstance(a, (tuple, list)):
+            return (type(a).__name__,) + tuple(one(x) for x in a)
+        try:
+            hash(a)
+            return ("v", type(a).__name__, a)
+        except TypeError:
+            return ("id", id(a))
+    return (tuple(one(a) for a in args), tuple((k, one(v)) for k, v in sorted(kwargs.items())), _grad.enabled,
+            training)
+
+
+class _Entry:
+    __slots__ = ("graph", "params", "plan", "consts", "nslots", "reason")
+
+    def __init__(self, graph=None, params=None, reason=None):
+        self.graph, self.params, self.reason, self.plan = graph, params, reason, None
+
+
+class CompiledModule:
+    """A compiled module or function: call it as the original.  ``_orig_mod`` is the original (PyTorch's
+    attribute); attribute access (``parameters()``, ``state_dict()``, ``train()``) is forwarded to it."""
+
+    def __init__(self, fn, dynamic=None, fullgraph=False):
+        self.__dict__["_orig_mod"] = fn
+        self.__dict__["_cache"] = {}
+        self.__dict__["_fullgraph"] = fullgraph
+        self.__dict__["stats"] = {"traces": 0, "compiled_calls": 0, "eager_calls": 0}
+        functools.update_wrapper(self, fn, updated=()) if not hasattr(fn, "parameters") else None
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["_orig_mod"], name)
+
+    def __setattr__(self, name, value):
+        setattr(self._orig_mod, name, value)
+
+    def __repr__(self) -> str:
+        return f"CompiledModule({self._orig_mod!r})"
+
+    def _entry(self, args, kwargs):
+        from .jit import trace_graph, TracingError
+        from .jit.passes import optimize
+        training = bool(getattr(self._orig_mod, "training", False))
+        key = _signature(args, kwargs, training)
+        e = self._cache.get(key)
+        if e is not None:
+            return e, None
+        self.stats["traces"] += 1
+        try:
+            g, out, params = trace_graph(self._orig_mod, tuple(args), kwargs)
+        except TracingError as err:
+            if self._fullgraph:
+                raise
+            e = _Entry(reason=str(err))
+            out = None
+        else:
+            if g.random_draws:
+                e = _Entry(reason="the forward draws random numbers (dropout in training mode?): runs eagerly")
+            elif any(isinstance(a, Tensor) and a._vw is not None for a in args):
+                e = _Entry(reason="an input is a view")
+            else:
+                optimize(g)
+                e = _Entry(g, params)
+        if len(self._cache) >= _MAX_SIGNATURES:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = e
+        return e, out
+
+    def __call__(self, *args, **kwargs):
+        e, first = self._entry(args, kwargs)
+        if first is not None and e.graph is not None:
+            return first                       # the traced run's own result (computed eagerly)
+        if e.graph is None:
+            self.stats["eager_calls"] += 1
+            return self._orig_mod(*args, **kwargs) if first is None else first
+        inputs = tuple(a for a in args if isinstance(a, Tensor)) + tuple(
+            v for v in kwargs.values() if isinstance(v, Tensor))
+        self.stats["compiled_calls"] += 1
+        needs_grad = _grad.enabled and (any(x._rg for x in inputs) or any(p._rg for p in e.params.values()))
+        if not needs_grad:
+            if e.plan is None:
+                from .jit.passes import InferencePlan
+                e.plan = InferencePlan(e.graph, e.params)
+            return e.plan(inputs)
+        if getattr(e, "consts", None) is None:
+            from .jit._module import number_values
+            e.consts = {k: Tensor._make(a) for k, a in e.graph.consts.items()}
+            e.nslots = number_values(e.graph)
+        from .jit._module import run
+        return run(e.graph, inputs, e.params, e.consts, e.nslots)
+
+    def explain(self) -> str:
+        """One line per cached signature: compiled (with the node count) or eager (with the reason)."""
+        lines = []
+        for key, e in self._cache.items():
+            shapes = [k[1] for k in key[0] if k and k[0] == "T"]
+            lines.append(f"{shapes}: " + (f"compiled, {len(e.graph.nodes)} nodes" if e.graph is not None
+                                          else f"eager ({e.reason})"))
+        return "\n".join(lines)
+
+
+def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None, options=None,
+            disable: bool = False):
+    """``torch.compile(model)``: returns a callable with the same results; see the module docstring.  As a
+    decorator too (``@ember.compile`` or ``@ember.compile(fullgraph=True)``).  ``disable=True`` returns the model
+    unchanged; ``fullgraph=True`` raises instead of falling back to eager."""
+    if model is None:
+        return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                 options=options, disable=disable)
+    if disable:
+        return model
+    if not callable(model):
+        raise TypeError(f"ember.compile: expected a Module or a function, got {type(model).__name__}")
+    return CompiledModule(model, dynamic=dynamic, fullgraph=fullgraph)

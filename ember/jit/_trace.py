@@ -1,0 +1,175 @@
+"""``ember.jit.trace``: record one run of a function or module into a ``Graph`` (ember/jit/_graph.py).
+
+Recording hooks ``Function.apply``: while a tracer is active, each op call outside another op is run as usual and
+appended to the graph.  A tensor argument the tracer has not seen becomes a named parameter (if it is one of the
+traced module's parameters or buffers) or a constant.  Python control flow that reads a traced tensor's values
+(``bool(t)``, ``t.item()``, ``t.tolist()``) cannot be recorded and is refused with the line that did it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as _np
+
+from ..autograd import function as _fn
+from ..tensor import Tensor
+from ._graph import Graph, Node, Value, op_name
+
+_EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CORE = tuple(os.path.join(_EMBER_DIR, p) for p in ("tensor.py", "autograd", "ops", "jit", "backend", "onnx",
+                                                    "_compile.py"))
+
+
+class TracingError(RuntimeError):
+    """Raised when a forward cannot be captured as a static graph."""
+
+
+def _user_frame():
+    """(file, line) of the innermost caller outside ember's core (the code that asked for a tensor's value)."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = os.path.abspath(f.f_code.co_filename)
+        if not fn.startswith(_CORE):
+            return fn, f.f_lineno
+        f = f.f_back
+    return "<unknown>", 0
+
+
+class Tracer:
+    def __init__(self, graph: Graph, params: dict):
+        self.g = graph
+        self.busy = False
+        self.env: dict = {}            # id(tensor) -> (tensor, Value, version)
+        self.params = params           # id(tensor) -> state_dict name
+        self.param_tensors: dict = {}  # name -> tensor
+
+    # -- values --------------------------------------------------------------------------------------------
+    def bind(self, t: Tensor, v: Value) -> None:
+        self.env[id(t)] = (t, v, t._version[0])
+
+    def value_of(self, t: Tensor) -> Value:
+        e = self.env.get(id(t))
+        if e is not None and e[0] is t:
+            if e[2] != t._version[0] and e[1].kind != "param":
+                raise TracingError(f"ember.jit.trace: a tensor of shape {tuple(t.shape)} ({e[1].name}) was modified "
+                                   f"in place in a way the tracer cannot follow (at {_loc()}); use the out-of-place "
+                                   f"op")
+            return e[1]
+        g = self.g
+        name = self.params.get(id(t))
+        if name is not None:
+            v = Value(name.replace(".", "_"), "param", t._data.shape, t._data.dtype)
+            g.params[name] = v
+            self.param_tensors[name] = t
+        else:
+            base = t._data.base if isinstance(t._data, _np.ndarray) else None
+            for (o, ov, _) in self.env.values():
+                if ov.kind in ("input", "node") and base is not None and _np.may_share_memory(base, o._data):
+                    raise TracingError(f"ember.jit.trace: a tensor of shape {tuple(t.shape)} is a view of the traced "
+                                       f"value {ov.name} made outside the recorded ops (at {_loc()}); it cannot be "
+                                       f"replayed")
+            v = Value(g.fresh("_tensor_constant"), "const", t._data.shape, t._data.dtype)
+            g.consts[v.name] = _np.array(t._data, copy=True)
+            g.const_values[v.name] = v
+        self.bind(t, v)
+        return v
+
+    def spec(self, a):
+        if isinstance(a, Tensor):
+            return self.value_of(a)
+        ta = type(a)
+        if ta is tuple or ta is list:
+            return ta(self.spec(x) for x in a)
+        if ta is dict:
+            return {k: self.spec(x) for k, x in a.items()}
+        return a
+
+    # -- hooks called by Function.apply and Tensor -----------------------------------------------------------
+    def record(self, cls, args, kwargs):
+        sargs = self.spec(args)
+        skw = self.spec(kwargs)
+        self.busy = True
+        try:
+            out = cls.apply(*args, **kwargs)
+        finally:
+            self.busy = False
+        multi = type(out) is tuple
+        outs = out if multi else (out,)
+        g = self.g
+        name = g.fresh(op_name(cls))
+        node = Node(name, cls, sargs, skw, [], multi)
+        for i, o in enumerate(outs):
+            v = Value(name if not multi else f"{name}_o{i}", "node", o._data.shape, o._data.dtype, node, i)
+            node.outputs.append(v)
+            self.bind(o, v)
+        g.nodes.append(node)
+        return out
+
+    def rebind(self, t: Tensor, res: Tensor) -> None:
+        """``t`` was overwritten in place with ``res``'s values (Tensor._inplace)."""
+        e = self.env.get(id(res))
+        if e is None or e[0] is not res:
+            return
+        name = self.params.get(id(t))
+        if name is not None:
+            self.g.mutations[name] = e[1]
+            self.param_tensors[name] = t
+        self.bind(t, e[1])
+
+    def concrete(self, t: Tensor, what: str) -> None:
+        e = self.env.get(id(t))
+        if e is None or e[0] is not t or e[1].kind not in ("input", "node"):
+            return
+        file, line = _user_frame()
+        raise TracingError(f"ember.jit.trace: {what} on a traced tensor ({e[1].name}, shape {tuple(t.shape)}) at "
+                           f"{file}:{line}: Python control flow that depends on tensor values cannot be recorded "
+                           f"in a static graph; compute it with tensor ops (e.g. ember.where) or keep this code "
+                           f"out of the traced function")
+
+
+def _loc() -> str:
+    f, n = _user_frame()
+    return f"{f}:{n}"
+
+
+def record(fn, inputs: tuple, kwargs: dict | None = None, module=None):
+    """Run ``fn(*inputs, **kwargs)`` once and return ``(graph, output, tracer)``."""
+    if _fn._tracer is not None:
+        raise TracingError("ember.jit.trace: tracing inside another trace is not supported")
+    g = Graph()
+    params = {}
+    if module is not None:
+        for n, p in module.named_parameters(remove_duplicate=False):
+            params.setdefault(id(p), n)
+        for n, b in module.named_buffers(remove_duplicate=False):
+            if b is not None:
+                params.setdefault(id(b), n)
+    tr = Tracer(g, params)
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor):
+            v = Value(g.fresh(f"x{i}" if len(inputs) > 1 else "x"), "input", x._data.shape, x._data.dtype)
+            g.inputs.append(v)
+            tr.bind(x, v)
+    from ..ops import index as _index
+    old_view = _index._basic_view
+    _index._basic_view = _traced_basic_view
+    from ..backend import random as _random
+    rng_before = _random.default_generator.get_state()
+    _fn._tracer = tr
+    try:
+        out = fn(*inputs, **(kwargs or {}))
+    finally:
+        _fn._tracer = None
+        _index._basic_view = old_view
+    g.random_draws = _random.default_generator.get_state() != rng_before
+    g.output = tr.spec(out)
+    return g, out, tr
+
+
+def _traced_basic_view(x, idx):
+    """While tracing, basic indexing always goes through the GetItem op, so it is recorded."""
+    from ..ops.index import GetItem
+    out = GetItem.apply(x, idx, False)
+    out._version = x._version
+    return out
