@@ -377,7 +377,7 @@ class Tensor:
 
     def __reduce_ex__(self, proto):
         # DataLoader worker processes send batches through multiprocessing; graph state is not carried.
-        if self.__dict__.get("_shared"):   # share_memory_(): the receiver maps the same memory
+        if self.__dict__.get("_shared") and self.is_shared():   # the receiver maps the same memory
             from .multiprocessing._shm import reduce_array
             return (_rebuild_shared, (reduce_array(self._data), self._rg))
         return (_rebuild, (self._data, self._rg))

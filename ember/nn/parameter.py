@@ -54,7 +54,7 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
-        if self.__dict__.get("_shared"):    # share_memory_(): the receiving process maps the same memory
+        if self.__dict__.get("_shared") and self.is_shared():   # the receiver maps the same memory
             from ..multiprocessing._shm import reduce_array
             return (_rebuild_shared_parameter, (type(self), reduce_array(self._data), self._rg))
         return (_rebuild_parameter, (type(self), self._data, self._rg))

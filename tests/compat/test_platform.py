@@ -169,3 +169,10 @@ def test_device_and_layout_questions_answer_as_torch_on_cpu():
     for name in ["is_cpu", "is_cuda", "is_xpu", "is_mps", "is_meta", "is_mkldnn", "is_ipu", "is_maia", "is_mtia",
                  "is_vulkan", "is_xla", "is_sparse", "is_sparse_csr", "is_quantized", "is_nested"]:
         assert getattr(e, name) == getattr(t, name), name
+
+
+def test_a_shared_tensor_moved_to_new_memory_is_no_longer_shared():
+    m = nn.Linear(2, 2).share_memory()
+    m.double()                                    # new arrays (as PyTorch: a dtype change leaves shared memory)
+    assert not m.weight.is_shared()
+    assert pickle.loads(pickle.dumps(m.weight)).dtype == ember.float64     # pickles by value again
