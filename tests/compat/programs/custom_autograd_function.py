@@ -63,7 +63,8 @@ for t in range(300):
         for p in (a, b, c, d):
             p -= learning_rate * p.grad
             p.grad = None
-print(f"Result: y = {round(a.item(), 4) + 0.0:.4f} + {b.item():.4f} * P3({round(c.item(), 4) + 0.0:.4f} + {d.item():.4f} x)")
+a_, c_ = round(a.item(), 4) + 0.0, round(c.item(), 4) + 0.0      # + 0.0: no "-0.0000" for a value near 0
+print(f"Result: y = {a_:.4f} + {b.item():.4f} * P3({c_:.4f} + {d.item():.4f} x)")
 
 z = torch.tensor([-2.0, 0.5, 3.0], requires_grad=True)
 StraightThroughClamp.apply(z, -1.0, 1.0).mul(torch.tensor([1.0, 2.0, 3.0])).sum().backward()

@@ -89,4 +89,5 @@ with tempfile.TemporaryDirectory() as d:
     loaded.eval()
     with torch.no_grad():
         out = loaded(inputs)
-    print("reloaded", type(loaded).__name__, loaded.model_type, round(F.nll_loss(out.view(-1, ntokens), targets).item(), 4))
+    test_loss = F.nll_loss(out.view(-1, ntokens), targets).item()
+    print("reloaded", type(loaded).__name__, loaded.model_type, round(test_loss, 4))
