@@ -824,6 +824,8 @@ def clamp(x, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         ops = [v for v in (x, min, max) if v is not None]
         dt = _dt.result_type(*ops)
+        if dt.kind == "b" and min is not None and max is not None:
+            raise _dt.DtypeNotImplementedError("clamp: not implemented for bool tensors with both bounds")
         x = x if x._data.dtype == dt else cast(x, dt)
         lo = None if min is None else (cast(min, dt) if isinstance(min, Tensor) and min._data.dtype != dt
                                        else min if isinstance(min, Tensor) else Tensor._make(_np.asarray(min, dt)))
@@ -837,6 +839,8 @@ def clamp(x, min=None, max=None):
     if k in "iub" and (isinstance(min, float) or isinstance(max, float)):
         x = cast(x, _dt.get_default_dtype())
     elif k == "b":
+        if all(v is None or isinstance(v, (bool, _np.bool_)) for v in (min, max)):
+            raise _dt.DtypeNotImplementedError("clamp: not implemented for a bool tensor with bool bounds")
         x = cast(x, _dt.int64)
     elif k in "iu":
         min = _dt.checked_scalar(min, x._data.dtype, "clamp") if type(min) is int else min
@@ -1008,6 +1012,13 @@ def addcmul(x, t1, t2, value=1):
     """``x + value * t1 * t2`` (``torch.addcmul``); ``value`` never changes the result dtype (integer
     inputs truncate a float ``value``, as PyTorch casts it to their dtype)."""
     value = _cast_value(value, x, t1, t2)
+    if isinstance(x, Tensor) and isinstance(t1, Tensor) and isinstance(t2, Tensor):
+        d = x._data.dtype
+        if d.kind == "b" and t1._data.dtype.kind == "b" and t2._data.dtype.kind == "b":
+            raise _dt.DtypeNotImplementedError("addcmul: not implemented for bool tensors")
+        if not (t1._data.dtype == d and t2._data.dtype == d):
+            d = _dt.result_type(x, t1, t2)      # the product is computed in the result dtype (no int8 wrap)
+            x, t1, t2 = (v if v._data.dtype == d else cast(v, d) for v in (x, t1, t2))
     p = mul(t1, t2)
     return add(x, p if value == 1 else mul(p, value))
 
@@ -1027,8 +1038,51 @@ def _cast_value(value, *ts):
     return value
 
 
+class Lerp(Function):
+    """``start + weight * (end - start)``, evaluated as PyTorch does (from ``end`` when weight >= 0.5, so
+    weight == 1 gives ``end`` exactly)."""
+
+    @staticmethod
+    def forward(ctx, s, e, w):
+        ctx.save_for_backward(s, e, w if isinstance(w, _np.ndarray) else None)
+        ctx.w = w
+        d = e - s
+        lo = _np.abs(w) < 0.5
+        out = _np.where(lo, s + w * d, e - d * (1 - w))
+        return _np.asarray(out).astype(_np.result_type(s, e), copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        s, e, w = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        wv = w if w is not None else ctx.w
+        gs = (mul(g, sub(1.0, wv)) if w is not None else mul(g, 1.0 - wv)) if n[0] else None
+        ge = mul(g, wv) if n[1] else None
+        gw = mul(g, sub(e, s)) if len(n) > 2 and n[2] and w is not None else None
+        return gs, ge, gw
+
+
 def lerp(start, end, weight):
-    return add(start, mul(sub(end, start), weight))
+    """Linear interpolation ``start + weight * (end - start)`` (``torch.lerp``); floating tensors of one dtype."""
+    if not (isinstance(start, Tensor) and isinstance(end, Tensor)):
+        raise TypeError(f"lerp: start and end must be Tensors, got {type(start).__name__} and {type(end).__name__}")
+    sd, ed = start._data.dtype, end._data.dtype
+    if sd != ed:
+        raise RuntimeError(f"lerp: expected dtype {sd} for `end` but got dtype {ed}")
+    if sd.kind != "f":
+        raise _dt.DtypeNotImplementedError(f"lerp: not implemented for {sd} tensors; it needs a floating dtype")
+    shapes = [start._data.shape, end._data.shape]
+    if isinstance(weight, Tensor):
+        if weight._data.dtype != sd and weight._data.ndim:
+            raise RuntimeError(f"lerp: expected dtype {sd} for `weight` but got dtype {weight.dtype}")
+        if weight._data.dtype != sd:
+            weight = cast(weight, sd)
+        shapes.append(weight._data.shape)
+    else:
+        weight = sd.type(weight)        # a scalar weight is used in the tensors' precision, as PyTorch
+    for sh in shapes[1:]:
+        _check_broadcast(shapes[0], sh, "lerp")
+    return Lerp.apply(start, end, weight)
 
 
 class Hypot(Function):
@@ -1148,6 +1202,8 @@ def _close_operands(a, b, op):
     for v in (a, b):
         if not isinstance(v, Tensor):
             raise TypeError(f"{op}(): expected Tensors, got {type(v).__name__}")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{op}(): {a.dtype} did not match {b.dtype} (both tensors need the same dtype)")
     _check_broadcast(a._data.shape, b._data.shape, op)
     return a._data, b._data
 

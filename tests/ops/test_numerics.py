@@ -519,3 +519,27 @@ def test_float16_reductions_accumulate_in_float32():
     for f in (lambda m, x: m.sum(x), lambda m, x: m.norm(x), lambda m, x: m.nanmean(x), lambda m, x: m.mean(x),
               lambda m, x: m.nansum(x), lambda m, x: m.std(x)):
         same(f(ember, e), f(torch, t), rtol=1e-3)
+
+
+def test_lerp_like_torch():
+    assert_grads(lambda m, s, e, w: m.lerp(s, e, w), [1.0, 2.0, 1e8, -INF], [3.0, 5.0, 1.0, 0.0], [0.2, 0.9, 1.0, 0.5])
+    assert_grads(lambda m, s, e: m.lerp(s, e, 0.3), [1.0, 2.0, 1e8], [3.0, 5.0, 1.0])
+    (es, ts), (ee, te) = both([1e8, 2.0], np.float32), both([1.0, 3.0], np.float32)
+    same(ember.lerp(es, ee, 0.9999999), torch.lerp(ts, te, 0.9999999))
+    raises_like(lambda: ember.lerp(es, ee.double(), 0.5), lambda: torch.lerp(ts, te.double(), 0.5))
+    raises_like(lambda: ember.lerp(es.int(), ee.int(), 0.5), lambda: torch.lerp(ts.int(), te.int(), 0.5))
+
+
+def test_isclose_needs_one_dtype_and_addcmul_promotes_first():
+    raises_like(lambda: ember.isclose(ember.ones(2), ember.ones(2, dtype=ember.float64)),
+                lambda: torch.isclose(torch.ones(2), torch.ones(2, dtype=torch.float64)))
+    (ex, tx), (ea, ta) = both([1, 2], np.uint8), both([100, -100], np.int8)
+    same(ember.addcmul(ex, ea, ea), torch.addcmul(tx, ta, ta))
+
+
+def test_clamp_bool_rules():
+    e, t = both([True, False], np.bool_)
+    same(ember.clamp(e, 0), torch.clamp(t, 0))
+    same(ember.clamp(e, e), torch.clamp(t, t))
+    raises_like(lambda: ember.clamp(e, True), lambda: torch.clamp(t, True))
+    raises_like(lambda: ember.clamp(e, e, e), lambda: torch.clamp(t, t, t))
