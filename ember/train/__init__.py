@@ -9,7 +9,11 @@ from .callbacks import (Callback, EarlyStopping, ModelCheckpoint, BackupAndResto
                         CSVLogger, TerminateOnNaN, ProgressBar, LambdaCallback)
 from .checkpoint import save_checkpoint, load_checkpoint  # noqa: F401
 from .trainer import Trainer  # noqa: F401
+from .diagnostics import (ActivationStats, UnitHealth, GradientHealth, gradient_norms, update_ratios,  # noqa: F401
+                          snapshot_weights, check_gradients, GradientWarning)
 
 __all__ = ["Trainer", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "BackupAndRestore",
            "LRSchedulerCallback", "CSVLogger", "TerminateOnNaN", "ProgressBar", "LambdaCallback", "save_checkpoint",
            "load_checkpoint"]
+__all__ += ["ActivationStats", "UnitHealth", "GradientHealth", "gradient_norms", "update_ratios", "snapshot_weights",
+            "check_gradients", "GradientWarning"]
