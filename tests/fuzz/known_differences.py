@@ -32,7 +32,8 @@ class Known:
     when: Callable | None = None     # predicate on the Case
     detail: str | None = None        # regex the mismatch detail must match
     area: str = ""                   # who owns the fix (H3 views/in-place/indexing, H4 layout/conv, ...)
-    case: str | None = None          # a fuzz case (repr) of ops[0] that shows the difference: the reproducer
+    case: str | None = None          # a fuzz case (repr) that shows the difference: the reproducer
+    spec: str | None = None          # the spec the case is for (default: ops[0])
 
     def covers(self, spec_name, case, mm) -> bool:
         if mm.aspect not in self.aspects:
@@ -94,28 +95,7 @@ KNOWN: list[Known] = [
           "broadcast shape is larger than the tensor raises in PyTorch; ember writes anyway.",
           "x = m.tensor([True, False]); x ^= m.tensor([1, 2]); out = x",
           detail=r"can't be cast to the desired output type|doesn't match the broadcast shape", area="H5"),
-    Known("isclose-mixed-dtypes", ("isclose",), ("raise",),
-          "isclose of two tensors of different dtypes raises in PyTorch; ember promotes.",
-          "out = m.isclose(m.tensor([1.0], dtype=m.float16), m.tensor([1], dtype=m.int8))", detail=r"did not match",
-          area="H5"),
-    Known("fill-value-overflow", ("F.threshold", "full", "full_like", "masked_fill*"), ("raise",),
-          "A fill/replacement value that does not fit the integer dtype (e.g. -1 into uint8) raises in PyTorch; "
-          "ember wraps it.", "out = m.full((2,), -1, dtype=m.uint8)", detail=r"without overflow", area="H5"),
-    Known("floor-divide-no-derivative", ("floor_divide", "operator//", "inplace_operator//=", "operator%",
-                                         "remainder", "inplace_operator%="), ("grad-raise",),
-          "PyTorch has no derivative for floor_divide (nor remainder w.r.t. its divisor): backward raises; ember "
-          "returns a gradient.",
-          "x = m.tensor([1.5, 2.5], requires_grad=True); m.floor_divide(x, 2.0).sum().backward(); out = x.grad",
-          area="H5"),
-    Known("uint8-mask-setitem", ("setitem",), ("raise",),
-          "Assigning through a uint8 mask index raises in PyTorch 2.13 (masked_fill_ needs bool); ember writes.",
-          "x = m.zeros(2); x[m.tensor([1, 0], dtype=m.uint8)] = 1.0; out = x",
-          detail=r"only supports boolean masks", area="H3"),
-    Known("masked-fill-broadcast-mask", ("masked_fill", "masked_fill_tensor_value"), ("raise",),
-          "masked_fill with a mask of more dims than the input (broadcasting the result up) works in PyTorch "
-          "when the mask broadcasts; ember requires the mask to broadcast to the input's shape.",
-          "out = m.tensor(1.0).masked_fill(m.tensor([[True]]), 0.0)", detail=r"not broadcastable", area="H3"),
-    Known("loss-target-broadcast", ("F.*loss*", "F.binary_cross_entropy*"), ("raise",),
+    Known("loss-target-broadcast", ("F.*loss*", "F.binary_cross_entropy*", "F.kl_div"), ("raise",),
           "Losses given a target of another shape: PyTorch broadcasts (with a warning) or raises for 0-d input; "
           "ember raises when the shapes differ and accepts a 0-d multilabel input.",
           "out = m.nn.functional.soft_margin_loss(m.tensor([1.0, 2.0]), m.tensor(1.0))",
@@ -142,12 +122,6 @@ KNOWN: list[Known] = [
           "clamp(x, min, max) with bounds of a larger broadcast shape than x: PyTorch's backward raises; ember "
           "reduces the gradient.", "x = m.tensor(-0.3); lo = m.tensor(float('inf'), requires_grad=True)\n"
           "m.clamp(x, lo, m.zeros(2, 1)).sum().backward(); out = lo.grad", area="H5"),
-    Known("zero-d-numpy-scalar-results", ("eq", "ne", "lt", "le", "gt", "ge", "operator*", "inplace_operator*",
-                                          "isnan", "isinf", "isfinite", "logical_*", "bitwise_*", "argmax",
-                                          "argmin", "searchsorted", "bucketize"), ("alias",),
-          "Some 0-d results (comparisons, logical/bitwise ops, argmax) hold a NumPy scalar instead of an array: "
-          "writing them in place (fill_, add_) raises TypeError in ember.",
-          "out = m.eq(m.tensor(False), 0); out.fill_(True)", detail=r"TypeError", area="H3"),
     Known("zero-d-sort-max-alias", ("max", "min", "sort", "topk", "kthvalue_1", "mode", "median", "cummax",
                                     "cummin"), ("alias",),
           "sort/max/min(dim=...) of a 0-d tensor return the input itself (writes to the values leak into the "
@@ -158,15 +132,8 @@ KNOWN: list[Known] = [
           "input); PyTorch returns a copy.",
           "x = m.zeros(1, 3); y = m.nn.functional.pad(x, (0, 0), mode='circular'); y.fill_(1.0); out = x",
           area="H4"),
-    Known("integer-conv", ("F.conv1d", "F.conv2d", "F.conv_transpose*", "conv_stack_view"), ("raise",),
-          "Convolution of integer tensors works in PyTorch (CPU); ember raises 'expected a floating point input'.",
-          "out = m.nn.functional.conv1d(m.ones(1, 1, 3, dtype=m.int64), m.ones(1, 1, 2, dtype=m.int64))",
-          detail=r"floating point input", area="H4"),
     Known("lstm-proj-size", ("nn.LSTM",), ("raise",), "nn.LSTM(proj_size>0) is not supported by ember.",
           "out = m.nn.LSTM(2, 3, proj_size=1)(m.ones(1, 1, 2))[0]", detail=r"proj_size", area="H4"),
-    Known("lerp-mixed-dtypes", ("lerp*",), ("raise",),
-          "lerp with start and end of different float dtypes raises in PyTorch; ember promotes.",
-          "out = m.lerp(m.ones(2), m.ones(2, dtype=m.float64), 0.3)", detail=r"expected dtype", area="H5"),
     Known("sum-int-dtype-requires-grad", ("sum_dtype",), ("raise",),
           "sum(x, dtype=int64) of a tensor that requires grad raises in PyTorch ('Autograd not support dtype'); "
           "ember returns an integer result.",
@@ -177,6 +144,7 @@ KNOWN: list[Known] = [
           "m.atan2(m.tensor([0], dtype=m.int16), x).sum().backward(); out = x.grad", area="H5"),
     # ------------------------------------------------------------------ values, dtypes, shapes
     Known("grad-at-nan-or-inf", ("F.celu", "F.elu", "F.hardtanh", "F.prelu", "prod", "atan2", "lerp", "operator**",
+                                 "cumprod", "F.layer_norm",
                                  "linalg.vector_norm", "linalg.norm", "linalg.matrix_norm", "F.group_norm"),
           ("value", "grad"),
           "Values and gradients at NaN/inf/huge/tiny inputs differ: elu/celu give a NaN gradient at NaN or -inf, "
@@ -187,9 +155,6 @@ KNOWN: list[Known] = [
     Known("kl-div-negative-target", ("F.kl_div",), ("value", "grad"),
           "kl_div with a negative target: PyTorch gives NaN (target * log(target)), ember a finite number.",
           "out = m.nn.functional.kl_div(m.tensor([0.5, 3.0]), m.tensor([-3.0, 2.8]), reduction='mean')", area="H4"),
-    Known("nonzero-empty-shape", ("nonzero", "argwhere", "kron"), ("shape",),
-          "nonzero/argwhere of an empty or 0-d tensor and kron of empty tensors: result shapes differ "
-          "((0, 1) vs (0, 0)).", "out = m.nonzero(m.tensor(0.0))", area="H3"),
     # ------------------------------------------------------------------ memory layout
     Known("layout-norm-pool-pad", ("F.batch_norm", "F.instance_norm", "F.pad", "F.max_pool2d", "F.avg_pool2d",
                                    "F.avg_pool1d", "F.max_pool1d", "F.layer_norm", "F.group_norm"),
@@ -197,34 +162,115 @@ KNOWN: list[Known] = [
           "For a non-contiguous (permuted) input, ember's norms/pooling/pad return results in the input's layout; "
           "PyTorch returns contiguous results.",
           "x = m.ones(2, 3, 4).permute(2, 1, 0)\nout = m.nn.functional.pad(x, (1, 1))", area="H4"),
+    Known('inplace-overlap-check-on-empty', ('Tensor.unary_', 'autograd_reuse', 'detach_inplace', 'inplace_operator**=', 'inplace_operator*=', 'inplace_operator+=', 'inplace_operator-=', 'inplace_operator/=', 'setitem', 'inplace_*', 'Tensor.*_'), ('raise',),
+          "In-place ops on EMPTY tensors whose strides repeat (e.g. shape (0, 0, 3) from a clone) raise 'more than one element of the written-to tensor refers to a single memory location' in ember; PyTorch writes nothing and returns.",
+          case="Case([Arr(np.array([], dtype='float64').reshape((1, 4, 0, 1))), 'reciprocal'], {})",
+          detail='more than one element of the written-to tensor',
+          area='H3'),
+    Known('conv-transpose-empty-output', ('F.conv_transpose2d', 'F.conv_transpose1d'), ('raise',),
+          'conv_transpose with an output size of 0 in a spatial dim: PyTorch returns an empty tensor, ember raises.',
+          case="Case([Arr(np.array([[[[ 0. , 0. ], [ 0. , 0. ]], [[ 0. , 0. ], [-1.4800416, -0. ]], [[ 0. , 3.20474 ], [ 0. , -0. ]], [[ 0. , 0.5 ], [ 2.7581012, 0. ]]], [[[ 0. , 0. ], [ 0. , 0. ]], [[ 0. , 0. ], [ 0. , 0.5 ]], [[-3.0204601, 0. ], [ 0. , 0. ]], [[ 0. , 0. ], [ 0. , 0. ]]]], dtype='float32'), grad=True), Arr(np.array([[[[-1.3048891e-41], [-0.0000000e+00]]], [[[-2.7071762e+00], [-1.2681204e-01]]], [[[-3.0497265e+00], [-0.0000000e+00]]], [[[ 5.0000000e-01], [ 2.0000000e+00]]]], dtype='float32'), grad=True), Arr(np.array([3.20474 , 3.8866756], dtype='float32'))], {'stride': 1, 'groups': 2, 'padding': 1, 'output_padding': 0, 'dilation': 2})",
+          area='H4'),
+    Known('shrink-grad-at-threshold', ('F.hardshrink', 'F.softshrink'), ('grad',),
+          'hardshrink/softshrink gradient at NaN inputs (or exactly at +-lambda): PyTorch passes the gradient, ember gives 0.',
+          case="Case([Arr(np.array([[ -inf], [-1.e+30], [ nan]], dtype='float32'), layout='permuted', grad=True)], {'lambd': 1.0})",
+          area='H5'),
+    Known('layout-pointwise-permuted', ('F.logsigmoid', 'addcdiv', 'clamp_tensors', 'lerp', 'addcmul', 'lerp_scalar', 'add_alpha', 'masked_fill*', 'F.binary_cross_entropy_with_logits', 'F.gaussian_nll_loss', 'F.*_loss'), ('stride', 'contiguous'),
+          "Element-wise ops of several (or permuted/expanded) inputs: PyTorch's result follows the inputs' layout (TensorIterator's stride order), ember's is contiguous or in another order (logsigmoid, addcdiv, addcmul, clamp with tensor bounds, lerp, some losses with reduction='none').",
+          case="Case([Arr(np.array([[-1.5727223e+00, -inf, 9.9999461e-41], [ 9.9999461e-41, 9.9999461e-41, -0.0000000e+00], [-1.0000000e+00, 9.9999461e-41, -1.0000000e+00], [ 5.0000000e-01, -7.3788114e-02, inf]], dtype='float32'), layout='permuted', grad=True)], {})",
+          area='H5'),
+    Known('atan2-bool-backward', ('atan2',), ('grad-raise',),
+          "atan2's backward with a bool operand raises in PyTorch (it negates a bool tensor); ember returns a gradient.",
+          case="Case([Arr(np.array([[[ True]], [[False]], [[False]], [[False]]], dtype='bool')), Arr(np.array(-2., dtype='float32').reshape(()), grad=True)], {})",
+          area='H5'),
+    Known('cum-dim-out-of-range-0d', ('cummax', 'cummin'), ('raise',),
+          'cummax/cummin with dim == ndim on a tensor... PyTorch accepts this dim (0-d/1-sized special case), ember raises IndexError.',
+          case="Case([Arr(np.array([], dtype='float32').reshape((0, 1, 0)))], {'dim': 3})",
+          area='H6'),
+    Known('fmod-denormal', ('fmod', 'remainder', 'operator%', 'inplace_operator%='), ('value',),
+          "fmod/remainder with a subnormal (tiny) float32 divisor: ember returns NaN, PyTorch the exact subnormal result (NumPy's fmod flushes).",
+          case="Case([Arr(np.array([[1.]], dtype='float32'), layout='expanded', expand_to=(2, 1), grad=True), Arr(np.array([[[-3.000000e+00], [ 9.999946e-41]], [[ 7.187951e-01], [ 7.187951e-01]]], dtype='float32'))], {})",
+          area='H5'),
+    Known('split-view-inplace-read', ('inplace_on_base_then_view', 'inplace_*'), ('raise',),
+          'After an in-place op on the base of views returned by split/chunk/unbind, ember raises as soon as such a view is read; PyTorch reads it and raises only at backward.',
+          case="Case([Arr(np.array([[-0.8657561, -3. , -0.8657561, -0.7866937], [ 3. , -0. , -2.4362383, 0.5 ]], dtype='float32'), grad=True), [('int', 0), ('chunk', 1, -1, 0)], 'zero_', None], {})",
+          detail='split|unbind|chunk|several views|multiple views',
+          area='H3'),
+    Known('kthvalue-ties', ('kthvalue_1',), ('value',),
+          'kthvalue indices with ties: ember returns another index of an equal value than PyTorch.',
+          case="Case([Arr(np.array([[0., 0., 0.], [0., 0., 0.], [0., 0., 0.]], dtype='float32'))], {'dim': 0})",
+          area='H6'),
+    Known('layout-matmul-batched', ('matmul', 'operator@'), ('stride', 'contiguous'),
+          "matmul of a batched matrix with a vector/matrix where a result dim is 1 or the batch broadcasts: ember's result is non-contiguous, PyTorch's contiguous.",
+          case="Case([Arr(np.array([ 1.5408548992588011, -3.005672023410079 ], dtype='float64'), grad=True), Arr(np.array([[[[ 2.0000000000000000e+000], [ 2.0000000000000000e+000]], [[ 2.0000000000000000e+000], [ 2.0000000000000000e+000]], [[ 2.0000000000000000e+000], [ 2.0000000000000000e+000]]], [[[ 2.0000000000000000e+000], [ 2.0000000000000000e+000]], [[ 2.0000000000000000e+000], [ 2.0000000000000000e+000]], [[-3.3651773499084765e+000], [ 2.0000000000000000e+000]]], [[[ 2.0000000000000000e+000], [ 2.0000000000000000e+000]], [[ 2.0000000000000000e+000], [ 5.5154293481465859e-229]], [[ 2.0000000000000000e+000], [ 2.0000000000000000e+000]]]], dtype='float64'), layout='permuted')], {})",
+          area='H6'),
+    Known('median-empty-int', ('median', 'nanmedian'), ('value',),
+          "median/nanmedian of an empty integer tensor: PyTorch returns 0, ember the dtype's minimum.",
+          case="Case([Arr(np.array([], dtype='int8').reshape((0, 3)))], {})",
+          area='H6'),
+    Known('layout-msort', ('msort',), ('stride', 'contiguous'),
+          'msort returns a transposed (non-contiguous) result in PyTorch, a contiguous one in ember.',
+          case="Case([Arr(np.array([[ 0.000e+00, 5.000e-01, 5.000e-01], [-6.104e-05, -2.000e+00, -0.000e+00], [-0.000e+00, 0.000e+00, -3.000e+00]], dtype='float16'), layout='permuted')], {})",
+          area='H6'),
+    Known('take-along-dim-broadcast', ('take_along_dim',), ('raise', 'error-type'),
+          'take_along_dim broadcasts the input and the indices in PyTorch; ember requires equal sizes (or leaks a NumPy broadcast error).',
+          case="Case([Arr(np.array([[-2], [-5], [ 5], [ 5]], dtype='int32')), -1, Arr(np.array([[ 1, 0], [ 1, 0], [-1, 0], [ 1, -1]], dtype='int64')), Arr(np.array([[-2], [-2], [ 4], [-1]], dtype='int32'))], {})",
+          area='H3'),
+    Known('unfold-readonly', ('F.unfold', 'meshgrid', 'linalg.multi_dot', 'view_chain'), ('alias',),
+          'F.unfold returns a read-only NumPy view in ember: fill_ on it raises ValueError; PyTorch writes.',
+          case="Case([Arr(np.array([[[[0.]]]], dtype='float32'))], {'kernel_size': 1, 'padding': 0, 'stride': 1, 'dilation': 1})",
+          area='H4'),
+    Known("layout-follow-inputs", ("*",), ("stride", "contiguous"),
+          "Results computed from non-contiguous (permuted or expanded) inputs: PyTorch's element-wise kernels "
+          "(TensorIterator) give the result the inputs' stride order, with its own tie-breaking between inputs "
+          "and size-1 dims; ember's result is contiguous or follows NumPy's order.  Contiguous inputs give the "
+          "same layout.", case="Case([Arr(np.array([[[[0]], [[0]]], [[[0]], [[0]]]], dtype='uint8'), "
+          "layout='permuted'), Arr(np.array([[[[0]], [[0]]], [[[0]], [[0]]]], dtype='uint8'))], {})",
+          when=_layout, spec="clamp_min_tensor", area="H5"),
+    Known("int-div-by-zero-empty-or-bool", ("div_*", "floor_divide", "operator//", "operator%", "remainder",
+                                            "fmod", "inplace_operator//=", "inplace_operator%="), ("raise",),
+          "Integer // or % by zero on an empty (or bool) tensor: PyTorch returns (nothing is divided), ember raises "
+          "ZeroDivisionError.", "out = m.div(m.zeros(0, dtype=m.bool), 0, rounding_mode='floor')",
+          detail=r"division by zero", area="H5"),
+    Known("add-alpha-int-wrap", ("add_alpha", "sub"), ("value",),
+          "add(int8, uint8, alpha=-1): ember multiplies by alpha in the uint8 operand's dtype (wrapping) before "
+          "promoting; PyTorch computes in the promoted dtype.",
+          "out = m.add(m.tensor(0, dtype=m.int8), m.tensor(1, dtype=m.uint8), alpha=-1)", area="H5"),
+    Known("int-max-pool", ("F.max_pool*", "F.adaptive_max_pool*"), ("raise",),
+          "max_pool1d/2d of an integer tensor is not implemented in PyTorch (CPU); ember computes it.",
+          "out = m.nn.functional.max_pool1d(m.tensor([[0]]), 1)", detail=r"not implemented for", area="H4"),
+    Known("interpolate-area-empty-backward", ("F.interpolate",), ("grad-raise",),
+          "interpolate(mode='area') to an empty output: PyTorch's backward raises, ember's returns zeros.",
+          "x = m.zeros(1, 1, 1, requires_grad=True)\n"
+          "m.nn.functional.interpolate(x, scale_factor=0.5, mode='area').sum().backward(); out = x.grad",
+          area="H4"),
+    Known("fill-value-overflow", ("*",), ("raise",),
+          "A Python number that does not fit the result's dtype (-1 into uint8, 1e30 into float16, logspace "
+          "values over 255 with dtype=uint8) raises 'value cannot be converted ... without overflow' in PyTorch; "
+          "ember wraps or overflows.", detail=r"without overflow", spec="F.threshold",
+          case="Case([Arr(np.array(0, dtype='uint8').reshape(()))], {'threshold': 0.5, 'value': -1.0})",
+          area="H5"),
+    Known("logit-grad-outside-domain", ("logit", "Tensor.unary_"), ("grad",),
+          "logit's gradient outside [0, 1] (where logit is NaN): PyTorch gives NaN, ember a number.",
+          "x = m.tensor(2.0, requires_grad=True); m.logit(x).backward(); out = x.grad", area="H6"),
+    Known("pow-bool-exponent-backward", ("operator**", "pow", "inplace_operator**="), ("grad-raise",),
+          "x ** bool_tensor: PyTorch's backward raises (it subtracts from a bool tensor); ember returns a gradient.",
+          "x = m.tensor(0.0, requires_grad=True); (x ** m.tensor(False)).backward(); out = x.grad",
+          detail=r"bool tensor is not supported", area="H5"),
+    Known("setitem-value-dtype", ("setitem",), ("raise",),
+          "Advanced-index assignment of a value of another dtype (uint8 values into a bool tensor through a mask): "
+          "PyTorch casts, ember raises 'index put requires the source and destination dtypes to match'.",
+          case="Case([Arr(np.array([False], dtype='bool')), ('tuple', [('tensor', 'bool', [True]), ('none',)]), "
+          "Arr(np.array([[0]], dtype='uint8'))], {})", detail=r"dtypes to match", area="H3"),
 ]
-
-
-_MISSING_UNARY = ("acosh", "angle", "asinh", "atanh", "deg2rad", "rad2deg", "digamma", "erfc", "erfinv", "i0",
-                  "isneginf", "isposinf", "isreal", "lgamma", "logit", "positive", "signbit", "sinc")
-_MISSING_BINARY = ("bitwise_left_shift", "bitwise_right_shift", "copysign", "gcd", "lcm", "heaviside", "ldexp",
-                   "logaddexp", "nextafter", "xlogy")
-_MISSING_OTHER = {
+_MISSING = {
     "index_copy": "m.index_copy(m.zeros(3), 0, m.tensor([1]), m.ones(1))",
     "index_fill": "m.index_fill(m.zeros(3), 0, m.tensor([1]), 1.0)",
     "scatter_reduce": "m.scatter_reduce(m.zeros(3), 0, m.tensor([1]), m.ones(1), reduce='amax')",
-    "F.rms_norm": "m.nn.functional.rms_norm(m.ones(2, 3), (3,))",
-    "F.rrelu": "m.nn.functional.rrelu(m.ones(3), training=False)",
 }
-for _n in _MISSING_UNARY:
-    _MISSING_OTHER[_n] = f"m.{_n}(m.tensor([0.5, 2.0]))"
-for _n in _MISSING_BINARY:
-    _MISSING_OTHER[_n] = f"m.{_n}(m.tensor([1, 4]), m.tensor([2, 3]))"
-for _n, _expr in sorted(_MISSING_OTHER.items()):
+for _n, _expr in sorted(_MISSING.items()):
     KNOWN.append(Known(f"missing-{_n}", (_n,), ("missing",), f"`{_n}` does not exist in ember yet.",
                        f"out = {_expr}", area="H6"))
-_MISSING_INPLACE = ("erfc", "exp2", "erfinv", "lgamma", "digamma", "logit", "sinc", "deg2rad", "rad2deg", "i0",
-                    "asinh", "acosh", "atanh", "nan_to_num", "sgn", "logical_not", "bitwise_not", "fix",
-                    "square", "floor", "ceil", "trunc", "frac", "reciprocal", "erf", "abs", "log2", "log10",
-                    "asin", "acos", "atan", "sinh", "cosh", "relu", "sign", "round", "neg", "sigmoid", "tanh")
-KNOWN.append(Known("missing-inplace-unary-methods", ("Tensor.unary_",), ("missing",),
-                   "Some in-place unary Tensor methods (erfc_, exp2_, ...) do not exist in ember.",
-                   "x = m.tensor([0.5]); out = x.erfc_()", area="H3"))
 
 
 def explain(spec_name, case, mm):
@@ -249,7 +295,7 @@ def run_repro(known: Known):
     from .oracle import Case, Mismatch, _compare_outputs, _ember_error_ok, _exc, parse_case, run_case
     if known.case is not None:
         from .specs import SPECS
-        spec = {s.name: s for s in SPECS}[known.ops[0]]
+        spec = {s.name: s for s in SPECS}[known.spec or known.ops[0]]
         return [mm for mm in run_case(spec, parse_case(known.case)) if mm.aspect in known.aspects]
     res = {}
     for m in (torch, ember):
@@ -286,7 +332,7 @@ def markdown() -> str:
         if k.repro:
             lines += ["```python", k.repro.strip(), "```", ""]
         if k.case:
-            lines += [f"Fuzz case of `{k.ops[0]}` (`tests/fuzz/specs.py`; rerun with "
+            lines += [f"Fuzz case of `{k.spec or k.ops[0]}` (`tests/fuzz/specs.py`; rerun with "
                       f"`python -m tests.fuzz.survey --case {k.id}`):", "", "```python", k.case, "```", ""]
     return "\n".join(lines)
 

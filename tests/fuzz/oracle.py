@@ -161,7 +161,7 @@ def _np(x):
     return np.asarray(x.detach().numpy())
 
 
-def values_differ(a: np.ndarray, e: np.ndarray, tol_scale=1.0, scale=0.0) -> str | None:
+def values_differ(a: np.ndarray, e: np.ndarray, tol_scale=1.0, scale=0.0, half=False) -> str | None:
     """NaN-aware comparison of ember's ``a`` against torch's ``e`` (same shape); returns a description or None."""
     if a.dtype.kind in "biu" or e.dtype.kind in "biu" or a.dtype == bool:
         if a.dtype.kind == "f" or e.dtype.kind == "f":
@@ -174,7 +174,7 @@ def values_differ(a: np.ndarray, e: np.ndarray, tol_scale=1.0, scale=0.0) -> str
             return None
     a64 = a.astype(np.float64)
     e64 = e.astype(np.float64)
-    rtol, atol = _TOL.get(str(e.dtype), (1e-5, 1e-5))
+    rtol, atol = _TOL["float16" if half else str(e.dtype)] if (half or str(e.dtype) in _TOL) else (1e-5, 1e-5)
     rtol, atol = rtol * tol_scale, atol * tol_scale
     atol = atol + rtol * scale
     an, en = np.isnan(a64), np.isnan(e64)
@@ -198,6 +198,11 @@ def _strides_differ(et, tt):
     if ek != tk:
         return f"strides {es} vs torch {ts} for shape {shape}"
     return None
+
+
+def _half(case: Case) -> bool:
+    """A float16 input anywhere: values computed through it carry float16 rounding, so float16 tolerances."""
+    return any(a.data.dtype == np.float16 for a in case.arrays())
 
 
 def _input_scale(case: Case) -> float:
@@ -228,7 +233,7 @@ def _compare_outputs(eo, to, mism, spec, case, where="output"):
                 continue
             if dtype_name(e.dtype) != dtype_name(t.dtype):
                 mism.append(Mismatch("dtype", f"{w}: dtype {dtype_name(e.dtype)} vs torch {dtype_name(t.dtype)}"))
-            d = values_differ(_np(e), _np(t), spec.tol, scale)
+            d = values_differ(_np(e), _np(t), spec.tol, scale, _half(case))
             if d:
                 mism.append(Mismatch("value", f"{w}: {d}"))
             if spec.check_layout:
@@ -356,7 +361,7 @@ def _compare_grads(spec, case, e_leaves, t_leaves, e_out, t_out, mism):
         if tuple(eg.shape) != tuple(tg.shape):
             mism.append(Mismatch("grad", f"input {k}: grad shape {tuple(eg.shape)} vs torch {tuple(tg.shape)}"))
             continue
-        d = values_differ(_np(eg), _np(tg), spec.tol * spec.grad_tol, scale)
+        d = values_differ(_np(eg), _np(tg), spec.tol * spec.grad_tol, scale, _half(case))
         if d:
             mism.append(Mismatch("grad", f"grad of input {k}: {d}"))
 
