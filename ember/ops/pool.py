@@ -21,7 +21,7 @@ import math
 from ..autograd.function import Function, once_differentiable
 from ..backend import xp as np
 from ..tensor import Tensor
-from .conv import _tuple
+from .conv import _tuple, _channels_last_like
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "interpolate",
@@ -222,6 +222,11 @@ class _MaxPool2d(Function):
 
 
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, op):
+    if nd == 2 and x.ndim == 4:             # PyTorch keeps a channels_last input's layout
+        return _channels_last_like(x, lambda t: _max_pool(t, kernel_size, stride, padding, dilation, ceil_mode,
+                                                          return_indices, 0, op))
+    if nd == 0:
+        nd = 2
     ks, st, pad, dil = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op)
     x4, undo = _as4d(x, nd)
     if return_indices:
@@ -300,6 +305,11 @@ class _AvgPool2d(Function):
 
 
 def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, op):
+    if nd == 2 and x.ndim == 4:
+        return _channels_last_like(x, lambda t: _avg_pool(t, kernel_size, stride, padding, ceil_mode,
+                                                          count_include_pad, divisor_override, 0, op))
+    if nd == 0:
+        nd = 2
     ks, st, pad, _ = _pool_args(x, kernel_size, stride, padding, 1, ceil_mode, nd, op, max_pool=False)
     if divisor_override is not None and int(divisor_override) == 0:
         raise RuntimeError(f"{op}: divisor must be not zero")
@@ -502,6 +512,12 @@ def _out_sizes(output_size, spatial, nd, op):
 
 
 def _adaptive_avg(x, output_size, nd, op):
+    if nd == 2 and x.ndim == 4:
+        # (an output of 1 x 1 is PyTorch's mean: its gradient is contiguous)
+        return _channels_last_like(x, lambda t: _adaptive_avg(t, output_size, 0, op),
+                                   grad=_out_sizes(output_size, tuple(x.shape[2:]), 2, op) != (1, 1))
+    if nd == 0:
+        nd = 2
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D input, got input of shape {tuple(x.shape)}")
     _float_only(x, op)
@@ -580,6 +596,10 @@ def _float_only(x, op):
 
 
 def _adaptive_max(x, output_size, return_indices, nd, op):
+    if nd == 2 and x.ndim == 4:
+        return _channels_last_like(x, lambda t: _adaptive_max(t, output_size, return_indices, 0, op))
+    if nd == 0:
+        nd = 2
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D input, got input of shape {tuple(x.shape)}")
     _float_only(x, op)
@@ -698,6 +718,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     x = input
     if not isinstance(x, Tensor):
         raise TypeError(f"interpolate: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim == 4:
+        return _channels_last_like(x, lambda t: _interpolate(t, size, scale_factor, mode, align_corners,
+                                                             recompute_scale_factor, antialias),
+                                   grad=mode == "area")
+    return _interpolate(x, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+
+
+def _interpolate(x, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
     nd = x.ndim - 2
     if mode not in _MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported ({', '.join(_MODES)})")
@@ -789,9 +817,13 @@ def pixel_shuffle(input, upscale_factor):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
                            f"of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
     k = len(lead)
-    y = x.reshape(*lead, c // (r * r), r, r, h, w)
-    y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
-    return y.reshape(*lead, c // (r * r), h * r, w * r).contiguous()      # a new contiguous tensor, as PyTorch
+
+    def run(t):
+        y = t.reshape(*lead, c // (r * r), r, r, h, w)
+        y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+        return y.reshape(*lead, c // (r * r), h * r, w * r).contiguous()
+    # a new tensor, contiguous or (for a channels_last input) channels_last, as PyTorch's
+    return _channels_last_like(x, run, grad=False) if x.ndim == 4 else run(x)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -811,6 +843,9 @@ def pixel_unshuffle(input, downscale_factor):
         raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but "
                            f"input.size(-2)={h} and input.size(-1)={w} are not divisible by {r}")
     k = len(lead)
-    y = x.reshape(*lead, c, h // r, r, w // r, r)
-    y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
-    return y.reshape(*lead, c * r * r, h // r, w // r).contiguous()
+
+    def run(t):
+        y = t.reshape(*lead, c, h // r, r, w // r, r)
+        y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+        return y.reshape(*lead, c * r * r, h // r, w // r).contiguous()
+    return _channels_last_like(x, run, grad=False) if x.ndim == 4 else run(x)

@@ -160,3 +160,46 @@ def test_max_pool_nan_argmax_is_the_last_nan_like_torch():
         eo.sum().backward()
         to.sum().backward()
         np.testing.assert_array_equal(et.grad.numpy(), tt.grad.numpy())
+
+
+CL_CASES = [
+    ("conv2d", lambda L, x, w: L.conv2d(x, _w(L, w), padding=1)),
+    ("conv2d groups stride", lambda L, x, w: L.conv2d(x, _w(L, w[:4, :2]), stride=2, groups=2)),
+    ("conv_transpose2d", lambda L, x, w: L.conv_transpose2d(x, _w(L, w.transpose(1, 0, 2, 3)), stride=2)),
+    ("max_pool2d", lambda L, x, w: L.max_pool2d(x, 2)),
+    ("max_pool2d indices", lambda L, x, w: L.max_pool2d(x, 3, 2, 1, return_indices=True)[1]),
+    ("avg_pool2d", lambda L, x, w: L.avg_pool2d(x, 3, 2, 1)),
+    ("adaptive_avg_pool2d", lambda L, x, w: L.adaptive_avg_pool2d(x, (4, 5))),
+    ("adaptive_avg_pool2d 1", lambda L, x, w: L.adaptive_avg_pool2d(x, 1)),
+    ("adaptive_max_pool2d", lambda L, x, w: L.adaptive_max_pool2d(x, 4)),
+    ("interpolate bilinear", lambda L, x, w: L.interpolate(x, scale_factor=2, mode="bilinear")),
+    ("interpolate nearest", lambda L, x, w: L.interpolate(x, size=(5, 7))),
+    ("interpolate area", lambda L, x, w: L.interpolate(x, size=(4, 5), mode="area")),
+    ("pixel_shuffle", lambda L, x, w: L.pixel_shuffle(x, 2)),
+    ("unfold", lambda L, x, w: L.unfold(x, 2)),
+]
+
+
+def _w(lib, a):
+    return (ember if lib is F else torch).tensor(np.ascontiguousarray(a))
+
+
+@pytest.mark.parametrize("name,op", CL_CASES, ids=[c[0] for c in CL_CASES])
+def test_channels_last_input_keeps_pytorch_layout(name, op):
+    """PyTorch gives a channels_last input (an NHWC array permuted to NCHW) channels_last results (and, for
+    conv and pooling, input gradients); ember has no memory_format, but such inputs arise from permutes."""
+    rng = np.random.default_rng(2)
+    a, wa = rng.standard_normal((2, 4, 6, 6)), rng.standard_normal((5, 4, 3, 3))
+    eh, th = {}, {}
+    outs = []
+    for L, lib, hooks in ((ember, F, eh), (torch, TF, th)):
+        x = _channels_last(L, a)
+        y = x * 1
+        y.register_hook(lambda g, hooks=hooks: hooks.__setitem__("g", g.stride()))
+        out = op(lib, y, wa)
+        if out.dtype.is_floating_point if L is torch else out.dtype.kind == "f":
+            out.backward(L.tensor(np.random.default_rng(5).standard_normal(tuple(out.shape))))
+        outs.append(out)
+    assert_close(outs[0], outs[1])
+    assert outs[0].stride() == outs[1].stride(), f"{name}: {outs[0].stride()} vs torch {outs[1].stride()}"
+    assert eh == th, f"{name}: input-gradient strides {eh} vs torch {th}"
