@@ -643,7 +643,13 @@ class Tensor:
             with _NoGradCtx():     # the flat positions of the view inside the base
                 ids = chain(Tensor._make(xp.arange(b._data.size).reshape(b._data.shape)))._data.reshape(-1)
             from .ops.index import IndexPut
-            flat = IndexPut.apply(b.reshape(-1), _ops.cast(r, b.dtype).reshape(-1), (ids,), False)
+            if r._data.dtype != b._data.dtype:
+                # the result as the base's dtype but with op's node, as the plain in-place path does: the
+                # gradient reaches op's backward in the base's dtype and is reduced there, then cast (as PyTorch)
+                rr = Tensor._make(r._data.astype(b._data.dtype))
+                rr.grad_fn, rr._oi, rr._rg = r.grad_fn, r._oi, r._rg
+                r = rr
+            flat = IndexPut.apply(b.reshape(-1), r.reshape(-1), (ids,), False)
             return flat.reshape(b._data.shape)
 
         whole.__name__ = name
@@ -984,7 +990,7 @@ def _refresh_view(t: Tensor) -> None:
     vw[2] = ver
     if t.grad_fn is None and t._rg:
         return
-    if len(vw) > 3 and (t._rg or vw[0]._rg):
+    if len(vw) > 3 and (t._rg or t._base._rg):
         raise RuntimeError(f"output {vw[3]} of {vw[4]} is a view and its base or another view of its base has been "
                            f"modified in place; it is one of several views returned by one function, and such views "
                            f"can't be used after that (as in PyTorch): take the views after the in-place op, or "

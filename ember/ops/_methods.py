@@ -21,6 +21,7 @@ reshape view view_as reshape_as flatten unflatten ravel permute transpose swapax
 squeeze unsqueeze expand expand_as broadcast_to repeat tile repeat_interleave split tensor_split chunk unbind
 flip fliplr flipud roll rot90 narrow select split_with_sizes narrow_copy adjoint
 gather scatter scatter_add index_select index_add masked_fill masked_select take_along_dim take nonzero
+scatter_reduce index_copy index_fill masked_scatter
 argwhere tril triu diagonal diag trace sort argsort topk index_put
 matmul mm bmm mv dot inner outer ger addmm baddbmm kron
 det inverse logdet slogdet pinverse matrix_power svd qr cholesky cholesky_solve cholesky_inverse addmv addr addbmm
@@ -85,7 +86,10 @@ def attach() -> None:
                  "bitwise_and bitwise_or bitwise_xor lerp addcmul addcdiv fmax fmin float_power true_divide "
                  "multiply subtract divide negative absolute arctan2 arcsin arccos arctan arcsinh arccosh arctanh "
                  "index_fill index_copy masked_scatter scatter_reduce eq ne lt le gt ge greater greater_equal "
-                 "less less_equal not_equal cumsum cumprod addmm baddbmm addbmm addmv addr").split():
+                 "less less_equal not_equal cumsum cumprod addmm baddbmm addbmm addmv addr mvlgamma renorm "
+                 "hardtanh").split():
         target = _RENAMED.get(name, name)
         if name + "_" not in Tensor.__dict__ and hasattr(ops, target):
             setattr(Tensor, name + "_", _inplace_of(target))
+    if hasattr(ops, "polygamma") and "polygamma_" not in Tensor.__dict__:
+        Tensor.polygamma_ = lambda self, n: self._inplace(lambda x: ops.polygamma(n, x))

@@ -13,8 +13,9 @@ from builtins import all as builtins_all, any as builtins_any
 import numpy as _np
 from typing import NamedTuple
 
-from ..autograd.function import Function
+from ..autograd.function import Function, once_differentiable
 from ..autograd.grad_mode import state as _grad
+from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim, _to_array
 from . import elementwise as E
 from .shape import diagonal  # noqa: F401  (a view; lives with the other strided views)
@@ -322,6 +323,7 @@ def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value`` in place; recorded in the graph when ``x`` or ``value`` requires grad.  ``value`` is
     a tensor (broadcast to the indexed shape) or a Python/NumPy scalar, as in PyTorch."""
     t = type(index)
+    all_int = t is int
     if t is int or (t is slice and index.step is None):
         idx, adv = index, False
     else:
@@ -331,9 +333,11 @@ def setitem(x: Tensor, index, value) -> None:
             if split is not None:     # as in getitem: select with the ints, then assign through the arrays
                 setitem(_basic_view(x, split[0]), split[1], value)
                 return
+        all_int = not adv and builtins_all(type(i) is int for i in idx)
         if len(idx) == 1:
             idx = idx[0]
-    if isinstance(index, Tensor) and index._data.dtype == _np.uint8 and (
+    one = index[0] if t is tuple and len(index) == 1 else index
+    if isinstance(one, Tensor) and one._data.dtype == _np.uint8 and (
             not isinstance(value, Tensor) or value._data.ndim == 0):
         raise RuntimeError("setitem: masked_fill_ only supports boolean masks, but got mask with dtype uint8 (a "
                            "uint8 index is read as a mask; use a bool tensor)")
@@ -344,7 +348,9 @@ def setitem(x: Tensor, index, value) -> None:
     elif not isinstance(value, (int, float, bool, _np.generic)):
         raise TypeError(f"setitem: can't assign a {type(value).__name__} to a tensor of dtype {x.dtype}; "
                         f"use a tensor or a Python number")
-    if not adv and (t is int or (t is tuple and Ellipsis not in idx and builtins_all(type(i) is int for i in idx))):
+    elif x._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
+        value = checked_scalar(value, x._data.dtype, "setitem")     # PyTorch's range check and wrap-around
+    if all_int:
         idx = (idx if type(idx) is tuple else (idx,)) + (Ellipsis,)    # a 0-d target takes a (1,)-shaped value
     tracked = _grad.enabled and (x._rg or (isinstance(value, Tensor) and value._rg))
     if not tracked:
@@ -506,6 +512,250 @@ def _check_src_covers(src, ia, op):
                                f"the same number of dims, got {tuple(s)}")
 
 
+_REDUCE_UFUNC = {"sum": _np.add, "mean": _np.add, "prod": _np.multiply, "amax": _np.maximum, "amin": _np.minimum}
+
+
+def _reduce_identity(reduce, dtype):
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -_np.inf if reduce == "amax" else _np.inf
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = _np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+class ScatterReduce(Function):
+    @staticmethod
+    def forward(ctx, a, axis, index, src, reduce, include_self):
+        full = _full_index(index, axis)
+        s = src[tuple(slice(0, k) for k in index.shape)] if src.shape != index.shape else src
+        out = a.copy()
+        hit = _np.zeros(a.shape, _np.int64)
+        _np.add.at(hit, full, 1)
+        if not include_self:
+            out[full] = _reduce_identity(reduce, a.dtype)
+        _REDUCE_UFUNC[reduce].at(out, full, s)
+        count = hit + (1 if include_self else 0)
+        count[count == 0] = 1
+        if reduce == "mean":
+            out = out // count.astype(out.dtype) if out.dtype.kind in "iub" else out / count.astype(out.dtype)
+        ctx.axis, ctx.full, ctx.reduce, ctx.include_self = axis, full, reduce, include_self
+        ctx.hit, ctx.count, ctx.a, ctx.s, ctx.out, ctx.src_shape = hit, count, a, s, out, src.shape
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        g = g._data
+        full, reduce, hit = ctx.full, ctx.reduce, ctx.hit
+        keep_self = _np.ones(g.shape, bool) if ctx.include_self else hit == 0
+        if reduce in ("sum", "mean"):
+            gg = g / ctx.count if reduce == "mean" else g
+            ga, gs = gg * keep_self, gg[full]
+        elif reduce == "prod":
+            a, s, out = ctx.a, ctx.s, ctx.out
+            with _np.errstate(divide="ignore", invalid="ignore"):
+                ga = _np.where(keep_self, g * out / a, 0)
+                gs = (g * out)[full] / s
+            if (a == 0).any() or (s == 0).any():     # exact products of the others where a factor is 0
+                ga, gs = _prod_grads_with_zeros(ctx, g, keep_self)
+        else:   # amax / amin: shared evenly among every element equal to the result (PyTorch's rule)
+            a, s, out = ctx.a, ctx.s, ctx.out
+            eq_self = a == out          # counted even with include_self=False, as PyTorch does
+            eq_src = s == out[full]
+            cnt = eq_self.astype(g.dtype)
+            _np.add.at(cnt, full, eq_src.astype(g.dtype))
+            cnt[cnt == 0] = 1
+            ga = g * (eq_self & keep_self) / cnt
+            gs = (g / cnt)[full] * eq_src
+        gsrc = _np.zeros(ctx.src_shape, g.dtype)
+        gsrc[tuple(slice(0, k) for k in gs.shape)] = gs
+        return Tensor._make(ga.astype(g.dtype)), None, None, Tensor._make(gsrc), None, None
+
+
+def _prod_grads_with_zeros(ctx, g, keep_self):
+    """prod reduction gradients that stay exact with zeros: each factor's gradient is the product of the
+    other factors of its group (slow path, only when a zero is present)."""
+    a, s, full = ctx.a, ctx.s, ctx.full
+    ga = _np.zeros(a.shape, g.dtype)
+    gs = _np.zeros(s.shape, g.dtype)
+    members = {}
+    bfull = _np.broadcast_arrays(*full)
+    for pos in _np.ndindex(*s.shape):
+        members.setdefault(tuple(int(b[pos]) for b in bfull), []).append(pos)
+    for tgt, srcs in members.items():
+        vals = [s[p] for p in srcs]
+        with_self = bool(keep_self[tgt])
+        if with_self:
+            vals.append(a[tgt])
+        for k, p in enumerate(srcs):
+            gs[p] = g[tgt] * _np.prod([v for j, v in enumerate(vals) if j != k])
+        if with_self:
+            ga[tgt] = g[tgt] * _np.prod(vals[:-1])
+    untouched = _np.ones(a.shape, bool)
+    for tgt in members:
+        untouched[tgt] = False
+    ga[untouched] = g[untouched]
+    return ga, gs
+
+
+def scatter_reduce(x: Tensor, dim: int, index, src, reduce: str, *, include_self: bool = True) -> Tensor:
+    """Reduce ``src`` into ``x`` at ``index`` along ``dim`` with "sum", "prod", "mean", "amax" or "amin"
+    (``torch.scatter_reduce``; ``include_self=False`` leaves ``x``'s own values out where something lands)."""
+    if reduce not in _REDUCE_UFUNC:
+        raise RuntimeError(f"scatter_reduce(): reduce argument must be one of sum, prod, mean, amax, amin, got "
+                           f"{reduce!r}")
+    axis = _wrap_dim(dim, x._data.ndim, "scatter_reduce")
+    ia = _check_index_tensor(index, x, axis, "scatter_reduce")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce(): src must be a Tensor, got {type(src).__name__}")
+    if src._data.dtype != x._data.dtype:
+        raise RuntimeError(f"scatter_reduce(): expected self and src to have the same dtype, got {x.dtype} and "
+                           f"{src.dtype}")
+    _check_src_covers(src, ia, "scatter_reduce")
+    return ScatterReduce.apply(x, axis, ia, src, reduce, bool(include_self))
+
+
+def _dim_index(x, dim, index, op, allow_negative):
+    axis = _wrap_dim(dim, x._data.ndim, op) if x._data.ndim else 0
+    ia = index._data if isinstance(index, Tensor) else _np.asarray(index)
+    if ia.ndim > 1:
+        raise IndexError(f"{op}(): index should have dimension 1 or 0 (got {ia.ndim})")
+    if ia.dtype.kind not in "iu":
+        raise IndexError(f"{op}(): index must be an integer (int64) tensor, got dtype {ia.dtype}")
+    ia = ia.reshape(-1).astype(_np.int64, copy=False)
+    n = x._data.shape[axis] if x._data.ndim else 1
+    lo = -n if allow_negative else 0
+    if ia.size and (ia.min() < lo or ia.max() >= n):
+        bad = int(ia.min() if ia.min() < lo else ia.max())
+        raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {axis} with size {n}")
+    ia = _np.where(ia < 0, ia + n, ia) if ia.size and ia.min() < 0 else ia
+    full = (slice(None),) * axis + (ia,) if x._data.ndim else (ia,)
+    return axis, ia, full
+
+
+class _IndexCopy(Function):
+    @staticmethod
+    def forward(ctx, a, full, src):
+        ctx.full = full
+        out = a.copy()
+        out[full] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        ga = _MaskIndex.apply(g, ctx.full) if n[0] else None
+        gs = GetItem.apply(g, ctx.full, True) if n[2] else None
+        return ga, None, gs
+
+
+def index_copy(x: Tensor, dim: int, index, source) -> Tensor:
+    """``x`` with the slices along ``dim`` at ``index`` replaced by ``source``'s (``torch.index_copy``)."""
+    if x._data.ndim == 0:
+        raise IndexError("index_copy(): a 0-d tensor has no dimension to index")
+    axis, ia, full = _dim_index(x, dim, index, "index_copy", allow_negative=False)
+    if source._data.dtype != x._data.dtype:
+        raise RuntimeError(f"index_copy(): self and source expected to have the same dtype, but got (self) "
+                           f"{x.dtype} and (source) {source.dtype}")
+    want = x._data.shape[:axis] + (ia.size,) + x._data.shape[axis + 1:]
+    if tuple(source.shape) != want:
+        raise RuntimeError(f"index_copy(): source of shape {tuple(source.shape)} doesn't match the expected shape "
+                           f"{want} (input {tuple(x.shape)} with {ia.size} indices along dim {axis})")
+    return _IndexCopy.apply(x, full, source)
+
+
+class _IndexFill(Function):
+    @staticmethod
+    def forward(ctx, a, full, value):
+        ctx.full = full
+        out = a.copy()
+        out[full] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _MaskIndex.apply(g, ctx.full), None, None
+
+
+def index_fill(x: Tensor, dim: int, index, value) -> Tensor:
+    """``x`` with the slices along ``dim`` at ``index`` set to ``value`` (a number or 0-d tensor;
+    ``torch.index_fill``; negative indices count from the end)."""
+    if x._data.ndim == 0:
+        x1 = index_fill(x.reshape(1), 0, index, value)
+        return x1.reshape(())
+    axis, ia, full = _dim_index(x, dim, index, "index_fill", allow_negative=True)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"index_fill(): only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s)")
+        m = _np.zeros(x._data.shape, bool)
+        m[full] = True
+        return E.where(Tensor._make(m), value.to(x.dtype), x)
+    if x._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
+        value = checked_scalar(value, x._data.dtype, "index_fill")
+    return _IndexFill.apply(x, full, value)
+
+
+class _MaskedScatter(Function):
+    @staticmethod
+    def forward(ctx, a, m, src):
+        k = int(m.sum())
+        flat = src.reshape(-1)
+        if flat.size < k:
+            raise RuntimeError(f"masked_scatter(): number of elements in source ({flat.size}) < number of ones in "
+                               f"mask ({k})")
+        ctx.m, ctx.k, ctx.src_shape = m, k, src.shape
+        out = a.copy()
+        out[m] = flat[:k]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        ga = _MaskedFill.apply(g, ctx.m, 0) if n[0] else None
+        gs = None
+        if n[2]:
+            picked = GetItem.apply(g, ctx.m, True)
+            size = int(_np.prod(ctx.src_shape))
+            gs = _PadConstantFlat.apply(picked, size - ctx.k).reshape(ctx.src_shape)
+        return ga, None, gs
+
+
+class _PadConstantFlat(Function):
+    @staticmethod
+    def forward(ctx, a, extra):
+        ctx.n = a.size
+        return _np.concatenate([a.reshape(-1), _np.zeros(extra, a.dtype)])
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[:ctx.n], None
+
+
+def masked_scatter(x: Tensor, mask, source) -> Tensor:
+    """``x`` with the positions where ``mask`` is True filled, in order, from ``source``'s elements
+    (``torch.masked_scatter``; the mask broadcasts)."""
+    m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
+    if m.dtype != _np.bool_:
+        raise RuntimeError(f"masked_scatter(): expected a bool mask, got dtype {m.dtype}")
+    if source._data.dtype != x._data.dtype:
+        raise RuntimeError(f"masked_scatter(): expected self and source to have the same dtype, got {x.dtype} and "
+                           f"{source.dtype}")
+    try:
+        shape = _np.broadcast_shapes(m.shape, x._data.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_scatter(): mask of shape {tuple(m.shape)} is not broadcastable with the input "
+                           f"of shape {tuple(x.shape)}") from None
+    if shape != x._data.shape:
+        x = x.expand(shape)
+    return _MaskedScatter.apply(x, _np.broadcast_to(m, shape), source)
+
+
 def _scatter_into_zeros(g: Tensor, idx, axis, shape) -> Tensor:
     z = Tensor._make(_np.zeros(shape, g.dtype))
     return ScatterAdd.apply(z, axis, idx, g)
@@ -607,19 +857,23 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
             raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {tuple(value.shape)}")
         v = value.to(x.dtype)
         return E.where(Tensor._make(m), v, x)
+    if x._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
+        # PyTorch converts the scalar only when something is filled: range-checked, negative ints wrap
+        value = checked_scalar(value, x._data.dtype, "masked_fill") if m.any() else 0
     return _MaskedFill.apply(x, m, value)
 
 
 class _MaskedFill(Function):
     @staticmethod
-    def forward(ctx, a, m, value):
-        ctx.m = m
+    def forward(ctx, a, m, value, contiguous=False):
+        ctx.m, ctx.contiguous = m, contiguous
         out = _np.where(m, _np.asarray(value, a.dtype), a)
-        return out if out.shape == a.shape else _np.broadcast_to(out, a.shape).copy()
+        out = out if out.shape == a.shape else _np.broadcast_to(out, a.shape).copy()
+        return _np.ascontiguousarray(out) if contiguous else out     # tril/triu: contiguous, as PyTorch
 
     @staticmethod
     def backward(ctx, g):
-        return _MaskedFill.apply(g, ctx.m, 0), None, None
+        return _MaskedFill.apply(g, ctx.m, 0, ctx.contiguous), None, None, None
 
 
 def masked_select(x: Tensor, mask) -> Tensor:
@@ -667,7 +921,8 @@ def nonzero(x: Tensor, as_tuple: bool = False):
         return Tensor._make(_np.zeros((nz[0].size, 0), _np.int64))
     if as_tuple:
         return tuple(Tensor._make(i.astype(_np.int64)) for i in nz)
-    return Tensor._make(_np.stack(nz, axis=1).astype(_np.int64) if nz else _np.zeros((0, 0), _np.int64))
+    # (n, ndim) in column-major order: PyTorch's nonzero fills a (ndim, n) buffer and returns its transpose
+    return Tensor._make(_np.stack(nz, axis=0).astype(_np.int64).T if nz else _np.zeros((0, 0), _np.int64))
 
 
 def argwhere(x):
@@ -682,13 +937,13 @@ def _need_2d(x, op):
 def tril(x, diagonal=0):
     _need_2d(x, "tril")
     m = _np.tri(*x._data.shape[-2:], k=diagonal, dtype=bool)
-    return _MaskedFill.apply(x, ~m, 0)
+    return _MaskedFill.apply(x, ~m, 0, True)
 
 
 def triu(x, diagonal=0):
     _need_2d(x, "triu")
     m = _np.tri(*x._data.shape[-2:], k=diagonal - 1, dtype=bool)
-    return _MaskedFill.apply(x, m, 0)
+    return _MaskedFill.apply(x, m, 0, True)
 
 
 def diag(x, diagonal_=0):

