@@ -85,9 +85,7 @@ def test_data_parallel_is_a_pass_through_and_onnx_export_explains():
     assert np.array_equal(dp(x).detach().numpy(), m(x).detach().numpy())
     assert list(dp.state_dict()) == list(torch.nn.DataParallel(torch.nn.Linear(3, 2)).state_dict())
     from ember.nn.parallel import DistributedDataParallel  # noqa: F401
-    assert importlib.import_module("ember.onnx") is ember.onnx
-    with pytest.raises(NotImplementedError, match="static graph"):
-        ember.onnx.export(m, (x,), "m.onnx")
+    assert importlib.import_module("ember.onnx") is ember.onnx and callable(ember.onnx.export)
 
 
 def test_share_memory_and_pickling_to_the_same_memory():
@@ -127,11 +125,15 @@ def test_multiprocessing_spawn_runs_fn_with_index():
     assert {"Process", "Queue", "Pool", "get_context", "set_start_method", "spawn"} <= set(dir(mp))
 
 
+def _double(x):
+    return x * 2
+
+
 def test_more_platform_namespaces_answer_as_cpu_only_torch():
     for lib in (ember, torch):
         assert lib.version.cuda is None
         assert lib.mps.device_count() == 0 and lib.xpu.is_available() is False
-        assert lib.compile(len) is len or callable(lib.compile(len))
+        assert lib.compile(_double)(lib.ones(2)).tolist() == [2.0, 2.0]
         lib.use_deterministic_algorithms(True)
         assert lib.are_deterministic_algorithms_enabled() is True
         lib.use_deterministic_algorithms(False)
@@ -160,8 +162,6 @@ def test_more_platform_namespaces_answer_as_cpu_only_torch():
     assert np.allclose((before - lin.weight.detach()).numpy(), 0.1)
     assert ember.cuda.amp.GradScaler is ember.amp.GradScaler
     assert ember.jit.script(lin) is lin
-    with pytest.raises(NotImplementedError, match="TorchScript"):
-        ember.jit.save(lin, "x.pt")
 
 
 def test_device_and_layout_questions_answer_as_torch_on_cpu():
