@@ -638,22 +638,6 @@ def _dim_index(x, dim, index, op, allow_negative):
     return axis, ia, full
 
 
-class _IndexCopy(Function):
-    @staticmethod
-    def forward(ctx, a, full, src):
-        ctx.full = full
-        out = a.copy()
-        out[full] = src
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        n = ctx.needs_input_grad
-        ga = _MaskIndex.apply(g, ctx.full) if n[0] else None
-        gs = GetItem.apply(g, ctx.full, True) if n[2] else None
-        return ga, None, gs
-
-
 def index_copy(x: Tensor, dim: int, index, source) -> Tensor:
     """``x`` with the slices along ``dim`` at ``index`` replaced by ``source``'s (``torch.index_copy``)."""
     if x._data.ndim == 0:
@@ -666,20 +650,7 @@ def index_copy(x: Tensor, dim: int, index, source) -> Tensor:
     if tuple(source.shape) != want:
         raise RuntimeError(f"index_copy(): source of shape {tuple(source.shape)} doesn't match the expected shape "
                            f"{want} (input {tuple(x.shape)} with {ia.size} indices along dim {axis})")
-    return _IndexCopy.apply(x, full, source)
-
-
-class _IndexFill(Function):
-    @staticmethod
-    def forward(ctx, a, full, value):
-        ctx.full = full
-        out = a.copy()
-        out[full] = value
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return _MaskIndex.apply(g, ctx.full), None, None
+    return IndexPut.apply(x, source, full, False)
 
 
 def index_fill(x: Tensor, dim: int, index, value) -> Tensor:
@@ -698,7 +669,7 @@ def index_fill(x: Tensor, dim: int, index, value) -> Tensor:
         return E.where(Tensor._make(m), value.to(x.dtype), x)
     if x._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
         value = checked_scalar(value, x._data.dtype, "index_fill")
-    return _IndexFill.apply(x, full, value)
+    return IndexPut.apply(x, value, full, False)
 
 
 class _MaskedScatter(Function):
