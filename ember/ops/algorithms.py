@@ -123,15 +123,31 @@ def _median(x, dim, keepdim, ignore_nan, op):
         if x._data.size == 0:       # PyTorch: nan, or the lowest value of an integer dtype
             fill = _np.nan if x._data.dtype.kind == "f" else True if x._data.dtype == _np.bool_ else \
                 _np.iinfo(x._data.dtype).min
+            if x.requires_grad:                                 # nan that still requires grad (as PyTorch)
+                return E.add(E.mul(R.sum(x), 0), fill)
             return Tensor._make(_np.asarray(fill, x._data.dtype))
         flat = x.reshape(-1)
         idx = _median_index(flat._data, 0, ignore_nan)
-        return gather(flat, 0, Tensor._make(idx)).reshape(())
+        # the median of all elements shares its gradient evenly among the elements equal to it (NaN equal
+        # to NaN), as PyTorch; the dim= form sends it to the one index
+        return _MedianAll.apply(x, flat._data[idx[0]])
     axis = _axis(x, dim, op)
     _check_len(x, axis, op)
     if x._data.ndim == 0:
         return _select(x, None, 0, keepdim)
     return _select(x, _median_index(x._data, axis, ignore_nan), axis, keepdim)
+
+
+class _MedianAll(Function):
+    @staticmethod
+    def forward(ctx, a, value):
+        ctx.mask = (a == value) | (_np.isnan(a) & _np.isnan(value)) if a.dtype.kind == "f" else a == value
+        return _np.asarray(value, a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        w = ctx.mask / max(int(ctx.mask.sum()), 1)
+        return E.mul(g, Tensor._make(w.astype(g._data.dtype))), None
 
 
 def median(input, dim=None, keepdim: bool = False):
@@ -564,9 +580,14 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
     """Indices where ``input`` would be inserted into the innermost dim of ``sorted_sequence`` to keep it
     sorted (``torch.searchsorted``); a 1-D sequence serves every value, an N-D one matches ``input``'s
     leading dims row by row.  ``right``/``side='right'`` takes the position after equal values."""
-    seq = _t(sorted_sequence)._data
+    seq_t = _t(sorted_sequence)
+    seq = seq_t._data
     scalar = not isinstance(input, Tensor)
     vals = _to_array(input, None) if scalar else input._data
+    if vals.dtype != seq.dtype:
+        # compare in PyTorch's promoted dtype (a 0-d value does not promote a 1-D float32 sequence)
+        dt = _dt.result_type(seq_t, input if not scalar else input)
+        seq, vals = seq.astype(dt, copy=False), _np.asarray(vals).astype(dt, copy=False)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")

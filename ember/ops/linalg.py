@@ -492,9 +492,7 @@ def _colmajor(t, rows=None):
 class _Inv(Function):
     @staticmethod
     def forward(ctx, a):
-        if a.shape[-1] == 0:
-            return a.copy()
-        out = _cm(_lapack(_np.linalg.inv, "linalg.inv", "inversion", a))
+        out = a.copy() if a.shape[-1] == 0 else _cm(_lapack(_np.linalg.inv, "linalg.inv", "inversion", a))
         ctx.save_for_backward(out)
         return out
 
@@ -667,7 +665,8 @@ def logdet(A) -> Tensor:
     """log(det(A)) (``torch.logdet``): nan for a negative determinant, -inf for a singular matrix."""
     A = _square(A, "logdet")
     s, l = slogdet(A)
-    return E.add(l, Tensor._make(_np.log(s._data)))
+    with _np.errstate(invalid="ignore", divide="ignore"):      # log(-1) = nan, log(0) = -inf on purpose
+        return E.add(l, Tensor._make(_np.log(s._data)))
 
 
 class _Cholesky(Function):

@@ -160,6 +160,26 @@ def test_ties_and_nan_rules():
              arr(1, 7, 2, 4, 3, 9))
 
 
+@pytest.mark.parametrize("vals", [[NAN, 1.0, NAN], [1.0, NAN, 1.0], [2.0, 1, 2, 1], [0.0, 0.0], [3.0, 1, 2]])
+def test_median_of_all_shares_gradient_among_ties(vals):
+    # found by the differential fuzzer: median()/nanmedian() without dim split the gradient evenly
+    compare(lambda m, x: (m.median(x), m.nanmedian(x)), [np.array(vals)])
+
+
+def test_median_of_empty_requires_grad():
+    compare(lambda m, x: m.median(x), [np.zeros(0)])
+
+
+@pytest.mark.parametrize("seq,val", [
+    (np.array([-0.0036734284], np.float32), np.array(-0.00367342844)),    # a 0-d float64 value: float32 compare
+    (np.array([0.1]), np.array(0.1, np.float32)),
+    (np.array([1, 2, 3]), np.array(2.5)),
+    (np.array([1.0, 2, 3]), np.array([2.5], np.float32)),
+])
+def test_searchsorted_mixed_dtypes(seq, val):
+    both(lambda m, s, v: (m.searchsorted(s, v), m.searchsorted(s, v, right=True)), seq, val)
+
+
 def test_gradient_goes_to_the_selected_element():
     x = arr(3, 1, 2, 1, 3)
     compare(lambda m, t: m.median(t), [x])

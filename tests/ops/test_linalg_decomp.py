@@ -220,6 +220,12 @@ def test_errors():
     _both_raise(lambda m, a: m.linalg.eigh(a, UPLO="X"), np.eye(2))
 
 
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 3, 3)])
+def test_empty_matrices_with_grad(shape):
+    for fn in (lambda m, a: m.linalg.inv(a), lambda m, a: m.linalg.det(a), lambda m, a: m.linalg.solve(a, a)):
+        compare(fn, [np.zeros(shape, np.float32)])
+
+
 def test_qr_mode_r_backward_raises():
     r = LA.qr(ember.randn(4, 3, dtype=ember.float64, requires_grad=True), mode="r").R
     with pytest.raises(RuntimeError, match="mode='r'"):
