@@ -43,15 +43,19 @@ class Tracer:
         self.env: dict = {}            # id(tensor) -> (tensor, Value, version)
         self.params = params           # id(tensor) -> state_dict name
         self.param_tensors: dict = {}  # name -> tensor
+        self.arrays: dict = {}         # id(t._data) -> (array, tensor) for every bound tensor
 
     # -- values --------------------------------------------------------------------------------------------
     def bind(self, t: Tensor, v: Value) -> None:
-        self.env[id(t)] = (t, v, t._version[0])
+        self.env[id(t)] = (t, v, t._version[0], t._version)
+        self.arrays[id(t._data)] = (t._data, t)
 
     def value_of(self, t: Tensor) -> Value:
         e = self.env.get(id(t))
         if e is not None and e[0] is t:
-            if e[2] != t._version[0] and e[1].kind != "param":
+            if e[3] is not t._version:      # made a view after the op returned: it now shares its base's counter
+                self.bind(t, e[1])
+            elif e[2] != t._version[0] and e[1].kind != "param":
                 raise TracingError(f"ember.jit.trace: a tensor of shape {tuple(t.shape)} ({e[1].name}) was modified "
                                    f"in place in a way the tracer cannot follow (at {_loc()}); use the out-of-place "
                                    f"op")
@@ -64,7 +68,7 @@ class Tracer:
             self.param_tensors[name] = t
         else:
             base = t._data.base if isinstance(t._data, _np.ndarray) else None
-            for (o, ov, _) in self.env.values():
+            for (o, ov, *_) in self.env.values():
                 if ov.kind in ("input", "node") and base is not None and _np.may_share_memory(base, o._data):
                     raise TracingError(f"ember.jit.trace: a tensor of shape {tuple(t.shape)} is a view of the traced "
                                        f"value {ov.name} made outside the recorded ops (at {_loc()}); it cannot be "
@@ -75,7 +79,10 @@ class Tracer:
         self.bind(t, v)
         return v
 
-    def spec(self, a):
+    def spec(self, a, top=False):
+        """``a`` with every tensor replaced by its Value.  A raw array that is a traced tensor's own array,
+        passed as a top-level positional argument (``Function.apply`` unwraps Tensors there, so the op sees the
+        same thing), becomes that Value too; any other raw array sharing a traced tensor's memory is refused."""
         if isinstance(a, Tensor):
             return self.value_of(a)
         ta = type(a)
@@ -83,11 +90,19 @@ class Tracer:
             return ta(self.spec(x) for x in a)
         if ta is dict:
             return {k: self.spec(x) for k, x in a.items()}
+        if ta is _np.ndarray:
+            e = self.arrays.get(id(a))
+            if e is not None and e[0] is a and top:
+                return self.value_of(e[1])
+            for (o, ov, *_) in list(self.env.values()):
+                if ov.kind in ("input", "node") and _np.may_share_memory(a, o._data):
+                    raise TracingError(f"ember.jit.trace: an op received the raw array of the traced value "
+                                       f"{ov.name} in a form the graph cannot replay (at {_loc()})")
         return a
 
     # -- hooks called by Function.apply and Tensor -----------------------------------------------------------
     def record(self, cls, args, kwargs):
-        sargs = self.spec(args)
+        sargs = tuple(self.spec(a, True) for a in args)
         skw = self.spec(kwargs)
         self.busy = True
         try:

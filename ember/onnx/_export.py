@@ -201,6 +201,11 @@ def _reshape(ctx, node, a, kw):
     return [ctx.node("Reshape", [ctx.name(x), ctx.ints(_reshape_target(ctx, node, x, target))])]
 
 
+@converter("MatMul")
+def _matmul(ctx, node, a, kw):
+    return [ctx.node("MatMul", [ctx.name(a[0]), ctx.name(a[1])])]
+
+
 @converter("Permute")
 def _permute(ctx, node, a, kw):
     return [ctx.node("Transpose", [ctx.name(a[0])], perm=[int(p) for p in a[1]])]
@@ -344,22 +349,22 @@ def _rnn(ctx, node, a, kw):
     mode, reverse, batch_sizes = kw.get("mode", "LSTM"), kw.get("reverse", False), kw.get("batch_sizes")
     if batch_sizes is not None:
         raise _unsupported(node, ctx.opset, "packed sequences (batch_sizes)")
-    if type(w_ih) is not Value or w_ih.kind != "param":
-        raise _unsupported(node, ctx.opset, "recurrent weights that are not parameters")
     H = w_hh.shape[1]
     order = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2)}.get(mode, (0,))
     arrays = ctx.param_arrays
 
-    def weight(v, hint):
-        arr = _gate_rows(arrays[v.name], order, H)
-        return arr[None]
-    W = ctx.const(weight(w_ih, "W"), f"{w_ih.name}.onnx_W")
-    R = ctx.const(weight(w_hh, "R"), f"{w_hh.name}.onnx_R")
-    if b_ih is not None:
-        B = ctx.const(_np.concatenate([_gate_rows(arrays[b_ih.name], order, H),
-                                       _gate_rows(arrays[b_hh.name], order, H)])[None], f"{b_ih.name}.onnx_B")
-    else:
-        B = ""
+    def gates(v):
+        """``v``'s gate blocks in ONNX's order: reordered once for a parameter, by Slice/Concat otherwise."""
+        if type(v) is Value and v.kind == "param":
+            return ctx.const(_gate_rows(arrays[v.name], order, H), f"{v.name}.onnx")
+        if len(order) == 1:
+            return ctx.name(v)
+        parts = [ctx.node("Slice", [ctx.name(v), ctx.ints([i * H]), ctx.ints([(i + 1) * H]), ctx.ints([0])])
+                 for i in order]
+        return ctx.node("Concat", parts, axis=0)
+    W = ctx.unsqueeze(gates(w_ih), [0])
+    R = ctx.unsqueeze(gates(w_hh), [0])
+    B = ctx.unsqueeze(ctx.node("Concat", [gates(b_ih), gates(b_hh)], axis=0), [0]) if b_ih is not None else ""
 
     def state(s):
         if s is None:
