@@ -18,7 +18,7 @@ from ..autograd.grad_mode import state as _grad
 from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim, _to_array
 from . import elementwise as E
-from .shape import diagonal  # noqa: F401  (a view; lives with the other strided views)
+from .shape import diagonal, _view  # noqa: F401  (diagonal: a view; lives with the other strided views)
 
 
 # -- index normalization -------------------------------------------------------------------------------------------
@@ -223,12 +223,9 @@ def _basic_view(x: Tensor, idx) -> Tensor:
     """``x[idx]`` for a basic (converted) index: a view sharing memory and version counter, as PyTorch."""
     if _grad.enabled and (x._rg or x._vw is not None):
         out = GetItem.apply(x, idx, False)
-        out._vw = [x, lambda b: _basic_view(b, idx), x._version[0]]
     else:
         out = Tensor._make(_index_array(x._data, idx, False))
-        out._vw = [x, (lambda b: _basic_view(b, idx)) if _grad.enabled else None, x._version[0]]
-    out._version = x._version
-    return out
+    return _view(out, x, lambda b: _basic_view(b, idx))
 
 
 def getitem(x: Tensor, index) -> Tensor:

@@ -21,7 +21,13 @@ def _view(out: Tensor, x: Tensor, fn=None) -> Tensor:
     mode is on, how to re-derive the view (``fn(parent)``), so that an in-place op on the view rewrites the base's
     history and an in-place op on the base re-derives the view's (PyTorch's view semantics)."""
     out._version = x._version
-    out._vw = [x, fn if _grad.enabled else None, x._version[0]]
+    pvw = x._vw
+    if pvw is None:
+        out._vw = [x, fn if _grad.enabled else None, x._version[0]]
+    else:       # a view of a view: linked to the root base (as PyTorch's _base), replayed through both
+        pf = pvw[1]
+        out._vw = [pvw[0], (lambda b: fn(pf(b))) if (fn is not None and pf is not None and _grad.enabled) else None,
+                   x._version[0]]
     return out
 
 
@@ -29,7 +35,7 @@ def _multi_views(outs, x, op):
     """Mark the views returned together by split / chunk / unbind: as in PyTorch, they may not be modified in
     place in a graph, nor used after their base was."""
     for i, o in enumerate(outs):
-        if o._vw is not None and o._vw[0] is x:
+        if o._vw is not None and len(o._vw) == 3:
             o._vw.extend((i, op))
     return outs
 
