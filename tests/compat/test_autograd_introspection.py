@@ -94,3 +94,17 @@ def test_optimizer_step_in_post_accumulate_hook():
         lin(lib.tensor([[1.0, 2.0]])).sum().backward()
         return [round(v, 6) for p in lin.parameters() for v in p.detach().reshape(-1).tolist()]
     assert run(ember) == run(torch)
+
+
+def test_graph_module_node_and_gradient_edge():
+    for lib in (ember, torch):
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        assert isinstance(y.grad_fn, lib.autograd.graph.Node)
+        acc = y.grad_fn.next_functions[0][0]
+        assert isinstance(acc, lib.autograd.graph.Node) and not isinstance(x, lib.autograd.graph.Node)
+        assert lib.autograd.graph.get_gradient_edge(y).node is y.grad_fn
+        assert lib.autograd.graph.get_gradient_edge(x).output_nr == 0
+        with lib.autograd.graph.save_on_cpu():
+            (x * x).sum().backward()
+        assert x.grad.tolist() == [2.0, 2.0]
