@@ -69,11 +69,11 @@ def _run_all(folder: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def corpus_results(tmp_path_factory, worker_id):
+def corpus_results(tmp_path_factory, request):
     # pytest-xdist runs several workers: the first one to get here runs the corpus, the others read its
     # results (the standard "session fixture once" pattern, with a lock file)
     base = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
+    if hasattr(request.config, "workerinput"):      # an xdist worker: the workers share the parent folder
         base = base.parent
     folder = base / "compat-corpus"
     folder.mkdir(exist_ok=True)
