@@ -215,10 +215,10 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """A tensor sharing this one's memory, outside the graph (PyTorch's ``.data``)."""
-        t = Tensor._make(self._data)
-        t._version = self._version
-        return t
+        """A tensor sharing this one's memory, outside the graph and with its own version counter (PyTorch's
+        ``.data``: in-place changes through it are not seen by autograd's saved-tensor check, unlike
+        ``detach()``'s)."""
+        return Tensor._make(self._data)
 
     @data.setter
     def data(self, value) -> None:
@@ -421,7 +421,7 @@ class Tensor:
             t.grad = Tensor._make(self.grad._data.copy())
         if type(self) is not Tensor:
             t.__class__ = type(self)
-            t.__dict__.update({k: v for k, v in self.__dict__.items()})
+            t.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_vw"})   # a copy is no view
         memo[id(self)] = t
         return t
 

@@ -482,3 +482,26 @@ def test_more_view_aliases():
     assert e.real is e and not e.narrow_copy(1, 1, 2)._is_view()
     with pytest.raises(RuntimeError, match="complex"):
         e.imag
+
+
+def test_data_has_its_own_version_counter_but_detach_shares_it():
+    for m in (ember, torch):
+        a = m.ones(3, requires_grad=True)
+        y = a * 1
+        z = y * y
+        y.data.mul_(2)              # not tracked: backward uses the new values, as torch
+        z.sum().backward()
+        assert a.grad.tolist() == [4.0, 4.0, 4.0]
+        a = m.ones(3, requires_grad=True)
+        y = a * 1
+        z = y * y
+        y.detach().mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()
+
+
+def test_deepcopy_of_a_view_is_not_a_view():
+    import copy
+    x = ember.zeros(3)
+    c = copy.deepcopy(x[1:])
+    assert not c._is_view() and c._base is None
