@@ -1,7 +1,11 @@
-"""Linear algebra: matmul (NumPy/PyTorch's 1-D and batched rules), mm, bmm, mv, dot, outer, einsum.
+"""Linear algebra: matmul (NumPy/PyTorch's 1-D and batched rules), mm, bmm, mv, dot, inner, outer, einsum,
+tensordot, kron, and the kernels behind ``ember.linalg`` (inv, solve, det, slogdet, cholesky, eigh, svd, qr,
+matrix_exp) with their backwards.
 
 matmul is one BLAS call forward and two backward; batched operands broadcast, and the engine sums the
-gradient of a broadcast batch back to its input's shape.
+gradient of a broadcast batch back to its input's shape.  The decompositions call LAPACK through NumPy and
+return PyTorch's memory layout (column-major matrices); their backwards are written with ember ops, so they
+can be differentiated again.
 """
 from __future__ import annotations
 
