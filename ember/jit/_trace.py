@@ -21,6 +21,9 @@ _CORE = tuple(os.path.join(_EMBER_DIR, p) for p in ("tensor.py", "autograd", "op
                                                     "_compile.py"))
 
 
+_OPS = os.path.join(_EMBER_DIR, "ops") + os.sep
+
+
 class TracingError(RuntimeError):
     """Raised when a forward cannot be captured as a static graph."""
 
@@ -44,6 +47,7 @@ class Tracer:
         self.params = params           # id(tensor) -> state_dict name
         self.param_tensors: dict = {}  # name -> tensor
         self.arrays: dict = {}         # id(t._data) -> (array, tensor) for every bound tensor
+        self.dep: set = set()          # ids of the Values that depend on the inputs
 
     # -- values --------------------------------------------------------------------------------------------
     def bind(self, t: Tensor, v: Value) -> None:
@@ -53,6 +57,10 @@ class Tracer:
     def value_of(self, t: Tensor) -> Value:
         e = self.env.get(id(t))
         if e is not None and e[0] is t:
+            if e[1].kind == "opaque":
+                raise TracingError(f"ember.jit.trace: {e[1].node} on a traced tensor (shape {tuple(t.shape)}, at "
+                                   f"{_loc()}) is not an autograd op, so it is not recorded in the graph and the "
+                                   f"replay would freeze its result; keep it out of the traced function")
             if e[3] is not t._version:      # made a view after the op returned: it now shares its base's counter
                 self.bind(t, e[1])
             elif e[2] != t._version[0] and e[1].kind != "param":
@@ -114,10 +122,13 @@ class Tracer:
         g = self.g
         name = g.fresh(op_name(cls))
         node = Node(name, cls, sargs, skw, [], multi)
+        dep = any(id(v) in self.dep for v in node.input_values())
         for i, o in enumerate(outs):
             v = Value(name if not multi else f"{name}_o{i}", "node", o._data.shape, o._data.dtype, node, i)
             node.outputs.append(v)
             self.bind(o, v)
+            if dep:
+                self.dep.add(id(v))
         g.nodes.append(node)
         return out
 
@@ -132,10 +143,43 @@ class Tracer:
             self.param_tensors[name] = t
         self.bind(t, e[1])
 
+    def made(self, t: Tensor, frame) -> None:
+        """A tensor wrapped outside ``Function.apply`` (Tensor._make while tracing): the same array as a traced
+        tensor (detach, a no-op view) is that value; one computed where a traced tensor was at hand (a
+        comparison, argmax, ...) is marked opaque: using it later is refused; anything else is a constant."""
+        e = self.arrays.get(id(t._data))
+        if e is not None and e[0] is t._data:
+            v = self.env.get(id(e[1]))
+            if v is not None and v[0] is e[1]:
+                self.bind(t, v[1])
+                return
+        fn = os.path.abspath(frame.f_code.co_filename)
+        if fn.startswith(_OPS) or fn == _CORE[0]:     # ops that bypass Function.apply live in ops/ and tensor.py
+            f = frame
+            for x in f.f_locals.values():
+                for y in (x if type(x) in (tuple, list) else (x,)):
+                    if self._traced(y):
+                        v = Value(self.g.fresh("opaque"), "opaque", t._data.shape, t._data.dtype,
+                                  node=f.f_locals.get("name") if isinstance(f.f_locals.get("name"), str)
+                                  else f.f_code.co_name)
+                        self.env[id(t)] = (t, v, t._version[0], t._version)
+                        self.dep.add(id(v))
+                        return
+
+    def _traced(self, y) -> bool:
+        """Whether ``y`` is a tensor (or its array) whose values depend on the traced inputs."""
+        if isinstance(y, Tensor):
+            e = self.env.get(id(y))
+            return e is not None and e[0] is y and id(e[1]) in self.dep
+        if type(y) is _np.ndarray:
+            e = self.arrays.get(id(y))
+            return e is not None and e[0] is y and self._traced(e[1])
+        return False
+
     def concrete(self, t: Tensor, what: str) -> None:
+        if not self._traced(t):
+            return                  # a parameter, a constant, or a value computed only from them
         e = self.env.get(id(t))
-        if e is None or e[0] is not t or e[1].kind not in ("input", "node"):
-            return
         file, line = _user_frame()
         raise TracingError(f"ember.jit.trace: {what} on a traced tensor ({e[1].name}, shape {tuple(t.shape)}) at "
                            f"{file}:{line}: Python control flow that depends on tensor values cannot be recorded "
@@ -166,17 +210,28 @@ def record(fn, inputs: tuple, kwargs: dict | None = None, module=None):
             v = Value(g.fresh(f"x{i}" if len(inputs) > 1 else "x"), "input", x._data.shape, x._data.dtype)
             g.inputs.append(v)
             tr.bind(x, v)
+            tr.dep.add(id(v))
     from ..ops import index as _index
     old_view = _index._basic_view
     _index._basic_view = _traced_basic_view
     from ..backend import random as _random
     rng_before = _random.default_generator.get_state()
+    old_make = Tensor.__dict__["_make"]
+    plain_make = old_make.__func__
+
+    def traced_make(cls, arr):
+        t = plain_make(cls, arr)
+        if not tr.busy:
+            tr.made(t, sys._getframe(1))
+        return t
+    Tensor._make = classmethod(traced_make)
     _fn._tracer = tr
     try:
         out = fn(*inputs, **(kwargs or {}))
     finally:
         _fn._tracer = None
         _index._basic_view = old_view
+        Tensor._make = old_make
     g.random_draws = _random.default_generator.get_state() != rng_before
     g.output = tr.spec(out)
     return g, out, tr
