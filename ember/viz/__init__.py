@@ -6,5 +6,11 @@ made, so ``import ember.viz`` stays cheap.
     draw_graph(loss, params=dict(model.named_parameters())).save("graph.svg")
 """
 from .graph import Graph, draw_graph  # noqa: F401
+from .landscape import (interpolate_1d, random_directions, surface_2d, trajectory_pca,  # noqa: F401
+                        plot_interpolation, plot_surface, plot_trajectory)
+from .optim_paths import (TEST_FUNCTIONS, optimizer_paths, plot_paths, animate_paths,  # noqa: F401
+                          lr_range_test, plot_lr_range)
 
-__all__ = ["Graph", "draw_graph"]
+__all__ = ["Graph", "draw_graph", "interpolate_1d", "random_directions", "surface_2d", "trajectory_pca",
+           "plot_interpolation", "plot_surface", "plot_trajectory", "TEST_FUNCTIONS", "optimizer_paths",
+           "plot_paths", "animate_paths", "lr_range_test", "plot_lr_range"]
