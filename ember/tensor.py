@@ -494,7 +494,7 @@ class Tensor:
 
     def contiguous(self, memory_format=None) -> "Tensor":
         if memory_format is None or str(memory_format).endswith("contiguous_format"):
-            return self if self._data.flags.c_contiguous else _ops.clone(self)
+            return self if self._data.flags.c_contiguous else _ops.shape._CloneAs.apply(self, None)
         from .ops.shape import _clone, _layout_for
         want = _layout_for(self, memory_format)
         a = self._data

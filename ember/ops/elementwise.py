@@ -132,8 +132,10 @@ class Clone(Function):
         return g
 
 
-def clone(x: Tensor) -> Tensor:
-    return Clone.apply(x)
+def clone(input: Tensor, *, memory_format="preserve_format") -> Tensor:
+    """A copy in the graph; keeps a dense input's strides by default, as ``torch.clone`` (see Tensor.clone)."""
+    from .shape import _clone
+    return _clone(input, memory_format)
 
 
 # -- arithmetic ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ..autograd.grad_mode import state as _grad
 from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim, _to_array
 from . import elementwise as E
-from .shape import diagonal, _view  # noqa: F401  (diagonal: a view; lives with the other strided views)
+from .shape import diagonal, _view, _CloneAs  # noqa: F401  (diagonal: a view; lives with the other strided views)
 
 
 # -- index normalization -------------------------------------------------------------------------------------------
@@ -923,7 +923,7 @@ def diag(x, diagonal_=0):
         return IndexPut.apply(z, x, (r, c), False)
     if x._data.ndim != 2:
         raise RuntimeError(f"diag(): supports 1-D or 2-D tensors, got shape {tuple(x.shape)}")
-    return E.clone(diagonal(x, diagonal_))      # torch.diag returns a copy (Tensor.diagonal is the view)
+    return _CloneAs.apply(diagonal(x, diagonal_), None)     # torch.diag returns a copy (diagonal() is the view)
 
 
 def trace(x):

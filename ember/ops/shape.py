@@ -369,7 +369,8 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     for r, s in zip(sizes, shp):
         target += [r, s]
     y = expand(y, tuple(target))
-    return reshape(E.clone(y) if not y._data.flags.c_contiguous else y, tuple(r * s for r, s in zip(sizes, shp)))
+    return reshape(_CloneAs.apply(y, None) if not y._data.flags.c_contiguous else y,
+                   tuple(r * s for r, s in zip(sizes, shp)))
 
 
 def tile(x: Tensor, dims) -> Tensor:
@@ -388,7 +389,7 @@ def repeat_interleave(x, repeats, dim=None):
         y = unsqueeze(x, d + 1)
         shp = list(y._data.shape)
         shp[d + 1] = repeats
-        y = E.clone(expand(y, tuple(shp)))
+        y = _CloneAs.apply(expand(y, tuple(shp)), None)
         return flatten(y, d, d + 1)
     from .index import index_select
     reps = repeats._data if isinstance(repeats, Tensor) else _np.asarray(repeats)
@@ -678,7 +679,7 @@ def rot90(x, k=1, dims=(0, 1)):
                            f"dim1 = {dims[1]}")
     k %= 4
     if k == 0:
-        return E.clone(x)
+        return _CloneAs.apply(x, None)      # a contiguous copy, as PyTorch
     if k == 2:
         return flip(x, [d0, d1])
     out = transpose(flip(x, [d1] if k == 1 else [d0]), d0, d1)
