@@ -471,6 +471,56 @@ def _taps(in_size, out_size, mode, align_corners, scale, dtype):
     return [(np.clip(i0 - 1 + k, 0, in_size - 1), c.astype(wt), None) for k, c in enumerate(coeffs)]
 
 
+def _taps_aa(in_size, out_size, mode, align_corners, scale, dtype):
+    """Anti-aliased taps (``antialias=True``, PyTorch 2.13's CPU kernel, as PIL): the bilinear (triangle) or
+    bicubic (Keys, a = -0.5) filter stretched by the downscaling factor, over a window of variable size
+    (masked taps), weights normalized to sum 1; computed in the input's precision with PyTorch's roundings."""
+    ct = _compute_dtype(dtype)
+    wt = np.dtype(dtype)
+    if align_corners:
+        s = ct(in_size - 1) / ct(out_size - 1) if out_size > 1 else ct(0)
+    else:
+        s = ct(1.0 / scale) if scale else ct(in_size) / ct(out_size)
+    interp = 2 if mode == "bilinear" else 4
+    support = ct(interp * 0.5 * float(s)) if s >= 1 else ct(interp * 0.5)
+    width = int(math.ceil(float(support))) * 2 + 1
+    invscale = ct(1.0 / float(s)) if s >= 1 else ct(1.0)
+    center = (np.float64(s) * (np.arange(out_size, dtype=np.float64) + 0.5)).astype(ct)
+    xmin = np.maximum(np.trunc((center - support).astype(np.float64) + 0.5).astype(np.int64), 0)
+    xmax = np.minimum(np.trunc((center + support).astype(np.float64) + 0.5).astype(np.int64), in_size)
+    xsize = np.clip(xmax - xmin, 0, width)
+    wide = np.longdouble if ct == np.float64 else np.float64
+    a = ct(-0.5)
+
+    def fma(p, q, r):          # p * q + r rounded once (exact in float64 for float32 operands)
+        return (p.astype(wide) * q.astype(wide) + wide(r)).astype(ct)
+
+    def filt(x):
+        # the cubic's polynomials with PyTorch's fused multiply-adds (its build contracts them): near |x| = 1
+        # or 2 a weight is tiny rather than exactly 0, which decides whether 0 * inf is NaN and inf's sign
+        x = np.abs(x)
+        if interp == 2:
+            return np.where(x < 1, ct(1) - x, ct(0)).astype(ct)
+        if ct == np.float64:     # (long double is too narrow for exact double products: one rounding)
+            xw, aw = x.astype(wide), wide(a)
+            near = (((aw + 2) * xw - (aw + 3)) * xw * xw + 1).astype(ct)
+            far = (((aw * xw - 5 * aw) * xw + 8 * aw) * xw - 4 * aw).astype(ct)
+        else:
+            near = fma((fma(np.full_like(x, a + 2), x, -(a + 3)) * x).astype(ct), x, ct(1))
+            far = fma(fma(fma(np.full_like(x, a), x, -5 * a), x, 8 * a), x, -4 * a)
+        return np.where(x < 1, near, np.where(x < 2, far, ct(0))).astype(ct)
+    ws = []
+    total = np.zeros(out_size, ct)
+    for j in range(width):
+        arg = (((j + xmin).astype(ct) - center).astype(np.float64) + 0.5) * np.float64(invscale)
+        w = np.where(j < xsize, filt(arg.astype(ct)), ct(0)).astype(ct)
+        total = (total + w).astype(ct)
+        ws.append(w)
+    safe = np.where(total != 0, total, ct(1))
+    taps = [(np.clip(xmin + j, 0, in_size - 1), (w / safe).astype(wt), j < xsize) for j, w in enumerate(ws)]
+    return taps, None
+
+
 def _area_taps(in_size, out_size, dtype):
     """Adaptive average pooling windows [floor(i*L/o), ceil((i+1)*L/o)) as masked taps and divisors."""
     start, end = _adaptive_bounds(in_size, out_size)
@@ -708,7 +758,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 recompute_scale_factor=None, antialias=False):
     """Resample (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by ``scale_factor``, as
     ``torch.nn.functional.interpolate``.  Modes: ``nearest``, ``nearest-exact``, ``linear`` (3-D), ``bilinear``
-    and ``bicubic`` (4-D), ``trilinear`` (5-D) with ``align_corners``, and ``area`` (adaptive average pooling).
+    and ``bicubic`` (4-D, also ``antialias=True``), ``trilinear`` (5-D) with ``align_corners``, and ``area``
+    (adaptive average pooling).
     Each output reads only its neighbours (a gather and a weighted sum per dim, PyTorch's formulas and order of
     sums), so an inf or NaN stays local as in PyTorch.
 
@@ -741,8 +792,6 @@ def _interpolate(x, size, scale_factor, mode, align_corners, recompute_scale_fac
     if antialias and not (mode in ("bilinear", "bicubic") and nd == 2):
         raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
                          "as input")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by ember")
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined" if size is not None
                          else "either size or scale_factor should be defined")
@@ -784,6 +833,11 @@ def _interpolate(x, size, scale_factor, mode, align_corners, recompute_scale_fac
                            f"expected)")
     per = []
     for d, (i, o, sc) in enumerate(zip(spatial, sizes, scales)):
+        if antialias:
+            # PyTorch's separable anti-aliased kernel resamples only the dims whose size changes
+            if i != o:
+                per.append((2 + d, *_taps_aa(i, o, mode, align_corners, sc, x.dtype)))
+            continue
         taps = _taps(i, o, mode, align_corners, sc, x.dtype)
         if mode == "nearest" and i == o:
             # PyTorch 2.13 (CPU) copies a dim whose size is unchanged in nearest's backward, and in its forward

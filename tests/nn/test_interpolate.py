@@ -137,3 +137,25 @@ def test_errors_like_torch(call, exc, msg):
         call(TF, torch.tensor(a))
     with pytest.raises(exc, match=msg):
         call(F, ember.tensor(a))
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_antialias_matches_torch(mode, dtype):
+    """antialias=True (PIL-style filter stretched by the downscale factor, as torchvision's Resize uses):
+    values and gradients, down- and upsampling, align_corners both ways, one inf staying local."""
+    rng = np.random.default_rng(7)
+    for shape, kw in [((2, 3, 9, 11), dict(size=(4, 5))), ((1, 2, 8, 8), dict(scale_factor=0.3)),
+                      ((1, 2, 5, 6), dict(size=(9, 3), align_corners=True)), ((1, 1, 6, 7), dict(size=(6, 3))),
+                      ((1, 2, 4, 4), dict(scale_factor=2.0))]:
+        a = rng.standard_normal(shape).astype(dtype)
+        _both(a, dict(kw, mode=mode, antialias=True))
+        a.reshape(-1)[5] = np.inf
+        _both(a, dict(kw, mode=mode, antialias=True))
+
+
+def test_antialias_only_for_bilinear_and_bicubic_4d():
+    with pytest.raises(ValueError, match="Anti-alias"):
+        F.interpolate(ember.ones(1, 1, 4), size=2, mode="linear", antialias=True)
+    with pytest.raises(ValueError, match="Anti-alias"):
+        TF.interpolate(torch.ones(1, 1, 4), size=2, mode="linear", antialias=True)

@@ -226,8 +226,9 @@ class MaxUnpool1d(_MaxUnpoolNd):
 
 
 class Upsample(Module):
-    """Upsample (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor`` with ``mode`` nearest,
-    nearest-exact, linear, bilinear (``align_corners``) or area, as ``torch.nn.Upsample``.
+    """Upsample (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by ``scale_factor`` with ``mode``
+    nearest, nearest-exact, linear, bilinear, bicubic, trilinear (``align_corners``) or area, as
+    ``torch.nn.Upsample``.
 
     >>> nn.Upsample(scale_factor=2, mode="bilinear")(ember.randn(1, 3, 4, 4)).shape
     ember.Size([1, 3, 8, 8])
