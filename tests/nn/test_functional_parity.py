@@ -70,6 +70,17 @@ PARITY = [
     ("adaptive_avg_pool2d output -1", lambda L, F: F.adaptive_avg_pool2d(_t(L, (1, 2, 4, 4)), (-1, 2))),
     ("adaptive_avg_pool2d int64", lambda L, F: F.adaptive_avg_pool2d(_t(L, (1, 2, 4, 4), "int64", 1), 3)),
     ("adaptive_max_pool2d int64", lambda L, F: F.adaptive_max_pool2d(_t(L, (1, 2, 4, 4), "int64", 1), 3)),
+    # norms on empty inputs
+    ("batch_norm empty batch", lambda L, F: F.batch_norm(_t(L, (0, 4)), None, None, training=True)),
+    ("batch_norm empty batch affine", lambda L, F: F.batch_norm(_t(L, (0, 4, 3)), L.zeros(4), L.ones(4), L.ones(4),
+                                                                L.zeros(4), training=True)),
+    ("batch_norm 0 channels", lambda L, F: F.batch_norm(_t(L, (2, 0, 3)), None, None, training=True)),
+    ("batch_norm one value per channel", lambda L, F: F.batch_norm(_t(L, (1, 4)), None, None, training=True)),
+    ("group_norm empty batch", lambda L, F: F.group_norm(_t(L, (0, 4, 2)), 2)),
+    ("group_norm 0 channels", lambda L, F: F.group_norm(_t(L, (2, 0, 3)), 1)),
+    ("group_norm empty, groups not dividing", lambda L, F: F.group_norm(_t(L, (0, 4, 2)), 3)),
+    ("instance_norm empty batch", lambda L, F: F.instance_norm(_t(L, (0, 4, 3)))),
+    ("layer_norm empty", lambda L, F: F.layer_norm(_t(L, (0, 4)), (4,))),
 ]
 
 

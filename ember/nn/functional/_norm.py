@@ -3,7 +3,35 @@ forms of the normalization layers.  The fused kernels (one Function per op with 
 the checks live in ``ember.ops.normalization``."""
 from __future__ import annotations
 
-from ...ops.normalization import batch_norm, layer_norm, group_norm, instance_norm, normalize
+from ...ops.normalization import batch_norm as _batch_norm, layer_norm, group_norm as _group_norm, instance_norm, \
+    normalize
+
+
+def _empty_result(input, *params):
+    """An empty input normalizes to an empty output of its shape (PyTorch returns one; running statistics are
+    left alone), still attached to the graph of the input and of the affine parameters."""
+    out = input * 1
+    for p in params:
+        if p is not None and getattr(p, "requires_grad", False):
+            out = out + (p.sum() * 0)
+    return out
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Batch normalization over (N, C, *) per channel C, as ``torch.nn.functional.batch_norm`` (an empty batch
+    gives an empty result, as in PyTorch).  The fused kernel is ``ember.ops.normalization.batch_norm``."""
+    if hasattr(input, "numel") and input.numel() == 0 and input.ndim >= 2:
+        return _empty_result(input, weight, bias)
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalization, as ``torch.nn.functional.group_norm`` (an empty input gives an empty result).  The
+    fused kernel is ``ember.ops.normalization.group_norm``."""
+    if hasattr(input, "numel") and input.numel() == 0 and input.ndim >= 2 and (
+            input.shape[1] == 0 or input.shape[1] % int(num_groups) == 0):
+        return _empty_result(input, weight, bias)
+    return _group_norm(input, num_groups, weight, bias, eps)
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize"]
 
