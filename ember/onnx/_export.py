@@ -431,6 +431,9 @@ def build(model, args, input_names=None, output_names=None, dynamic_axes=None, o
           do_constant_folding=True):
     """The ONNX ModelProto for ``model(*args)`` (see ``export``)."""
     import onnx
+    import onnx.checker
+    import onnx.helper
+    import onnx.numpy_helper
     from ..autograd.grad_mode import no_grad
     from ..jit import trace_graph
     from ..jit._graph import Value

@@ -33,6 +33,7 @@ class OnnxModule(nn.Module):
     def __init__(self, proto):
         super().__init__()
         import onnx
+        import onnx.helper
         from onnx import numpy_helper
         self.__dict__["_proto_graph"] = proto.graph
         self.__dict__["_opset"] = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 13)

@@ -1,0 +1,147 @@
+"""ember.compile and the graph passes: same results as eager, retrace on new shapes, eager fallback."""
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+from ember.jit import TracingError, trace_graph
+from ember.jit.passes import (InferencePlan, eliminate_common_subexpressions, eliminate_dead_code, fold_constants,
+                              optimize)
+
+
+def _mlp():
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)).eval()
+
+
+def test_compiled_inference_equals_eager():
+    m = _mlp()
+    c = ember.compile(m)
+    x = ember.randn(4, 6)
+    with ember.no_grad():
+        c(x)
+        out = c(x)
+    np.testing.assert_array_equal(out.numpy(), m(x).detach().numpy())
+    assert c.stats["compiled_calls"] == 1 and "compiled" in c.explain()
+
+
+def test_new_shape_retraces():
+    m = _mlp()
+    c = ember.compile(m)
+    with ember.no_grad():
+        for n in (1, 5, 1, 5):
+            x = ember.randn(n, 6)
+            np.testing.assert_allclose(c(x).numpy(), m(x).numpy(), rtol=1e-6)
+    assert c.stats["traces"] == 2
+
+
+def test_data_dependent_forward_falls_back_to_eager():
+    def f(x):
+        return x * 2 if x.sum() > 0 else x - 1
+    c = ember.compile(f)
+    for x in (ember.ones(3), -ember.ones(3), ember.ones(3)):
+        np.testing.assert_array_equal(c(x).numpy(), f(x).numpy())
+    assert "eager" in c.explain() and "control flow" in c.explain()
+    with pytest.raises(TracingError):
+        ember.compile(f, fullgraph=True)(ember.ones(3))
+
+
+def test_dropout_in_training_mode_runs_eagerly():
+    m = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    c = ember.compile(m)
+    x = ember.ones(2, 4)
+    c(x)
+    ember.manual_seed(3)
+    a = c(x).detach().numpy()
+    ember.manual_seed(3)
+    np.testing.assert_array_equal(a, m(x).detach().numpy())
+    assert "random" in c.explain()
+
+
+def test_compiled_training_step_matches_eager():
+    m1, m2 = _mlp().train(), _mlp().train()
+    c = ember.compile(m1)
+    o1, o2 = ember.optim.SGD(m1.parameters(), lr=0.1), ember.optim.SGD(m2.parameters(), lr=0.1)
+    for _ in range(3):
+        x = ember.randn(8, 6)
+        for model, opt in ((c, o1), (m2, o2)):
+            opt.zero_grad()
+            model(x).pow(2).mean().backward()
+            opt.step()
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6)
+    assert c.stats["compiled_calls"] == 2
+
+
+def test_compile_as_decorator_and_disable():
+    @ember.compile
+    def f(x):
+        return (x * 2 + 1).relu()
+    x = ember.randn(5)
+    f(x)
+    np.testing.assert_array_equal(f(x).numpy(), ((x * 2 + 1).relu()).numpy())
+    m = _mlp()
+    assert ember.compile(m, disable=True) is m
+
+
+def test_attributes_forward_to_the_model():
+    m = _mlp()
+    c = ember.compile(m)
+    assert c._orig_mod is m
+    assert [k for k, _ in c.named_parameters()] == [k for k, _ in m.named_parameters()]
+
+
+def test_dead_code_elimination():
+    def f(x):
+        unused = x.exp()  # noqa: F841
+        return x + 1
+    g, _, _ = trace_graph(f, (ember.randn(3),))
+    assert len(g.nodes) == 2
+    assert eliminate_dead_code(g) == 1 and [n.target for n in g.nodes] == ["add"]
+
+
+def test_common_subexpressions_are_merged():
+    def f(x):
+        return x.exp() + x.exp()
+    g, _, _ = trace_graph(f, (ember.randn(3),))
+    assert eliminate_common_subexpressions(g) == 1
+    assert [n.target for n in g.nodes] == ["exp", "add"]
+
+
+def test_constant_folding():
+    def f(x):
+        return x + ember.arange(3.0).exp() * 2
+    g, _, p = trace_graph(f, (ember.randn(3),))
+    assert fold_constants(g) == 2 and [n.target for n in g.nodes] == ["add"]
+    x = ember.randn(3)
+    np.testing.assert_allclose(InferencePlan(g, p)([x]).numpy(), f(x).numpy(), rtol=1e-6)
+
+
+def test_elementwise_chain_is_fused_and_correct():
+    w = ember.randn(4)
+
+    def f(x):
+        return ((x * 2 + w) / 3 - 1).relu() * x
+    g, _, p = trace_graph(f, (ember.randn(3, 4),))
+    optimize(g)
+    plan = InferencePlan(g, p)
+    assert plan.fused == 1
+    for _ in range(2):                      # the preallocated buffer is reused; outputs must not alias it
+        x = ember.randn(3, 4)
+        a = plan([x])
+        b = plan([x * 0])
+        np.testing.assert_allclose(a.numpy(), f(x).numpy(), rtol=1e-6)
+        assert not np.shares_memory(a.numpy(), b.numpy())
+
+
+def test_zoo_models_compile_to_the_same_results():
+    ember.manual_seed(1)
+    cases = [(ember.models.LeNet5(), ember.randn(1, 1, 28, 28)),
+             (ember.models.FCN(), ember.randn(2, 1, 8, 8)),
+             (ember.models.CharRNN(11, embed_dim=4, hidden_size=6), ember.randint(0, 11, (2, 5)))]
+    for m, x in cases:
+        m.eval()
+        c = ember.compile(m)
+        with ember.no_grad():
+            c(x)
+            np.testing.assert_allclose(c(x).numpy(), m(x).numpy(), rtol=1e-5, atol=1e-6)

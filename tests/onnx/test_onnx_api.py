@@ -1,0 +1,98 @@
+"""ember.onnx: the export signature and its errors, opsets, files; load_model on models exported by PyTorch."""
+import io
+
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def _mlp():
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+
+
+def test_export_to_a_path_with_names(tmp_path):
+    m = _mlp()
+    path = tmp_path / "m.onnx"
+    ember.onnx.export(m, ember.randn(2, 4), str(path), input_names=["features"], output_names=["logits"],
+                      dynamic_axes={"features": {0: "n"}, "logits": {0: "n"}})
+    proto = onnx.load(str(path))
+    assert [i.name for i in proto.graph.input] == ["features"]
+    assert [o.name for o in proto.graph.output] == ["logits"]
+    assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "n"
+    x = ember.randn(5, 4)
+    got = ort.InferenceSession(str(path)).run(["logits"], {"features": x.numpy()})[0]
+    np.testing.assert_allclose(got, m(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("opset", [13, 17, 21])
+def test_opsets(opset):
+    m = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4))
+    proto = ember.onnx.export(m, ember.randn(2, 4), None, opset_version=opset)
+    assert proto.opset_import[0].version == opset
+    x = ember.randn(2, 4)
+    got = ort.InferenceSession(proto.SerializeToString()).run(None, {"input": x.numpy()})[0]
+    np.testing.assert_allclose(got, m(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_opset_out_of_range():
+    with pytest.raises(ember.onnx.OnnxExporterError, match="opset_version 9 is not supported.*13 to 21"):
+        ember.onnx.export(_mlp(), ember.randn(2, 4), None, opset_version=9)
+
+
+def test_unsupported_op_names_op_and_opset():
+    class M(nn.Module):
+        def forward(self, x):
+            return x.cumsum(1)
+    with pytest.raises(ember.onnx.OnnxExporterError, match=r"op 'cumsum'.*opset 17"):
+        ember.onnx.export(M(), ember.randn(2, 3), None, opset_version=17)
+
+
+def test_export_restores_training_mode_and_flags():
+    m = _mlp().train()
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x):
+            seen.append((self.training, ember.onnx.is_in_onnx_export()))
+            return x
+    ember.onnx.export(nn.Sequential(m, Probe()), ember.randn(1, 4), None)
+    assert seen[0] == (False, True) and m.training and not ember.onnx.is_in_onnx_export()
+
+
+def test_unknown_dynamic_axes_name():
+    with pytest.raises(ValueError, match="dynamic_axes names 'x'"):
+        ember.onnx.export(_mlp(), ember.randn(2, 4), None, dynamic_axes={"x": [0]})
+
+
+def test_load_model_refuses_unknown_operator():
+    from onnx import helper, TensorProto
+    node = helper.make_node("Hardmax", ["x"], ["y"])
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+    with pytest.raises(NotImplementedError, match="operator Hardmax"):
+        ember.onnx.load_model(helper.make_model(g))
+
+
+def test_load_model_of_torch_exports():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                             torch.nn.MaxPool2d(2), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                             torch.nn.Linear(4, 3), torch.nn.Softmax(-1)).eval()
+    buf = io.BytesIO()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(tm, (torch.randn(2, 1, 8, 8),), buf, dynamo=False, input_names=["input"],
+                          dynamic_axes={"input": {0: "b"}})
+    m = ember.onnx.load_model(buf.getvalue())
+    x = np.random.default_rng(0).standard_normal((3, 1, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        want = tm(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(m(ember.tensor(x)).detach().numpy(), want, rtol=1e-5, atol=1e-6)
