@@ -158,8 +158,21 @@ def _polygamma_array(n, a):
     if n == 0:
         return _digamma_array(a)
     x = a.astype(_np.float64)
+    if n == 1:
+        # trigamma: the reflection psi1(x) = pi^2 / sin(pi x)^2 - psi1(1 - x) below 1/2 (so at the poles, as in
+        # PyTorch, the value is pi^2 over sin's rounding error: huge but finite; nan at -inf)
+        low = x < 0.5
+        with _np.errstate(divide="ignore", invalid="ignore"):
+            direct = _hurwitz_zeta(2, _np.where(low, 1.0 - x, x))
+            pi = _np.asarray(math.pi, a.dtype)                        # in the input's precision, as PyTorch
+            refl = (pi * pi / _np.sin(pi * a) ** 2).astype(_np.float64)
+        out = _np.where(low, refl - direct, direct)
+        out = _np.where(_np.isneginf(x), _np.nan, out)
+        return out.astype(a.dtype)
     out = (-1) ** (n + 1) * math.factorial(n) * _hurwitz_zeta(n + 1, x)
-    out = _np.where((x <= 0) & (x == _np.floor(x)), _np.inf if n % 2 else _np.nan, out)
+    pole = ((x <= 0) & (x == _np.floor(x))) | _np.isneginf(x)
+    out = _np.where(pole, (-1) ** (n + 1) * _np.inf, out)
+    out = _np.where(_np.isposinf(x), _np.nan, out)                     # PyTorch's value at +inf
     return out.astype(a.dtype)
 
 

@@ -65,6 +65,9 @@ VALUES = {
     "copysign_int": (lambda m, a, b: m.copysign(a, b), [np.array([1, -2, 3]), np.array([-1, 1, 0])]),
     "mvlgamma_poles": (lambda m, a: m.mvlgamma(a, 3), [np.array([0.5, 2.0, 1.0, -3.5, 3.2])]),
     "polygamma_method": (lambda m, a: a.polygamma(1), [np.array([0.5, 2.0])]),
+    "polygamma_edges": (lambda m, a: tuple(m.polygamma(n, a) for n in (1, 2, 3, 4)),
+                        [np.array([-1.0, -2.0, 0.0, -0.0, -INF, INF, -2.5, NAN, 0.3, 7.5, -0.2])]),
+    "trigamma_poles_float32": (lambda m, a: m.polygamma(1, a), [np.array([-1.0, -2.0, -3.0, -7.0, 0.5], np.float32)]),
     "xlogy_nan": (lambda m, a, b: m.xlogy(a, b), [np.array([0.0, 0.0]), np.array([NAN, INF])]),
     "methods": (lambda m, a: (a.erfc(), a.lgamma(), a.logit(), a.sinc(), a.xlogy(a), a.logaddexp(a), a.deg2rad()),
                 [UNIT]),
@@ -106,3 +109,33 @@ def test_errors_like_torch(fn, arrays):
         fn(torch, *[torch.tensor(a) for a in arrays])
     with pytest.raises(RuntimeError):
         fn(ember, *[ember.tensor(a) for a in arrays])
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+UNARY = {
+    "acosh": lambda m, x: m.acosh(x), "asinh": lambda m, x: m.asinh(x), "atanh": lambda m, x: m.atanh(x),
+    "erfc": lambda m, x: m.erfc(x), "erfinv": lambda m, x: m.erfinv(x), "lgamma": lambda m, x: m.lgamma(x),
+    "digamma": lambda m, x: m.digamma(x), "trigamma": lambda m, x: m.polygamma(1, x), "i0": lambda m, x: m.i0(x),
+    "logit": lambda m, x: m.logit(x), "logit_eps": lambda m, x: m.logit(x, 0.05), "sinc": lambda m, x: m.sinc(x),
+    "angle": lambda m, x: m.angle(x), "deg2rad": lambda m, x: m.deg2rad(x), "signbit": lambda m, x: m.signbit(x),
+    "xlogy": lambda m, x: m.xlogy(x, x.abs()), "logaddexp": lambda m, x: m.logaddexp(x, x.flip(-1)),
+    "copysign": lambda m, x: m.copysign(x, x.flip(-1)),
+}
+EDGE_VALUES = st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, -2.0, 2.5, 1e-8, 1e4, -1e4, NAN, INF, -INF, 0.999999])
+
+
+@settings(max_examples=40, deadline=None)
+@given(op=st.sampled_from(sorted(UNARY)),
+       x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
+                    elements=st.one_of(st.floats(-30, 30), EDGE_VALUES)),
+       f32=st.booleans())
+def test_random_inputs_against_torch(op, x, f32):
+    # values everywhere (poles, inf, NaN, -0.0 included); gradients where both libraries give finite ones
+    arr = x.astype(np.float32) if f32 else x
+    e = UNARY[op](ember, ember.tensor(arr))
+    t = UNARY[op](torch, torch.tensor(arr))
+    assert str(e.dtype) == str(t.dtype).replace("torch.", "")
+    tol = dict(rtol=2e-4, atol=1e-5) if f32 else dict(rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(e.numpy().astype(np.float64), t.numpy().astype(np.float64), equal_nan=True, **tol)
