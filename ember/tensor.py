@@ -552,8 +552,8 @@ class Tensor:
         tracked = _grad.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
                                      or (vw is not None and vw[0]._rg))
         if tracked and vw is not None:
-            if len(vw) > 3:
-                raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: output {vw[3]} of {vw[4]} is a "
+            if len(vw) > 4:
+                raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: output {vw[4]} of {vw[5]} is a "
                                    f"view and is being modified in place; it is one of several views returned by "
                                    f"one function, which (as in PyTorch) does not allow its outputs to be modified "
                                    f"in place in a graph: use an out-of-place op, or .clone() the piece first")
@@ -617,17 +617,9 @@ class Tensor:
         view's region replaced by op(view)", then re-derive this view from the new base, so both histories are
         right.  The region is located through the whole chain of views from the root (an intermediate view may
         overlap itself, e.g. an expand, while this one does not)."""
-        root, fns = self, []
-        while root._vw is not None:
-            fns.append(root._vw[1])
-            root = root._vw[0]
-        fns.reverse()
+        root = view[0]              # views link to their root base; the replay goes straight from it
+        chain = _ops.shape._replay_fn(self)
         name = getattr(op, "__name__", "op")
-
-        def chain(b):
-            for f in fns:
-                b = f(b)
-            return b
 
         def whole(b, *a, **kw):
             r = op(chain(b), *a, **kw)
@@ -666,13 +658,13 @@ class Tensor:
         if _grad.enabled and self._rg and self.grad_fn is None:
             raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
                                f"({name}_ on shape {tuple(self.shape)}); wrap it in ember.no_grad()")
-        r = fn(self)
         vw = self._vw
+        f = _ops.shape._replay_fn(self) if vw is not None else None     # (from the old geometry)
+        r = fn(self)
         self._data = r._data
         self._version[0] += 1
         if vw is not None:
-            f = vw[1]
-            self._vw = [vw[0], (lambda b: fn(f(b))) if f is not None else None, self._version[0]]
+            self._vw = [vw[0], (lambda b: fn(f(b))) if f is not None else None, self._version[0], vw[0]._data]
         if r.grad_fn is not None:
             self.grad_fn, self._oi, self._rg = r.grad_fn, r._oi, r._rg
         return self
@@ -962,12 +954,8 @@ class Tensor:
 
 
 def _view_fns_known(t: Tensor) -> bool:
-    """Whether every view from the root base to ``t`` was made in grad mode (so it can be replayed)."""
-    while t._vw is not None:
-        if t._vw[1] is None:
-            return False
-        t = t._vw[0]
-    return True
+    """Whether view ``t`` can be replayed from its root base (it was made in grad mode)."""
+    return _ops.shape._replay_fn(t) is not None
 
 
 def _check_overlap(t: Tensor, name: str) -> None:
@@ -990,12 +978,15 @@ def _refresh_view(t: Tensor) -> None:
     vw[2] = ver
     if t.grad_fn is None and t._rg:
         return
-    if len(vw) > 3 and (t._rg or t._base._rg):
-        raise RuntimeError(f"output {vw[3]} of {vw[4]} is a view and its base or another view of its base has been "
+    if len(vw) > 4 and (t._rg or t._base._rg):
+        raise RuntimeError(f"output {vw[4]} of {vw[5]} is a view and its base or another view of its base has been "
                            f"modified in place; it is one of several views returned by one function, and such views "
                            f"can't be used after that (as in PyTorch): take the views after the in-place op, or "
                            f"use an out-of-place op")
-    nv = vw[1](vw[0])
+    fn = _ops.shape._replay_fn(t)
+    if fn is None:
+        return
+    nv = fn(vw[0])
     t.grad_fn, t._oi, t._rg = nv.grad_fn, nv._oi, nv._rg
 
 

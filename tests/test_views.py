@@ -505,3 +505,25 @@ def test_deepcopy_of_a_view_is_not_a_view():
     x = ember.zeros(3)
     c = copy.deepcopy(x[1:])
     assert not c._is_view() and c._base is None
+
+
+@pytest.mark.parametrize("second", [lambda v: v.clamp_(min=0.1), lambda v: v * 2])
+def test_view_replay_after_the_base_changed_shape_in_place(second):
+    # the base's own shape changes (unsqueeze_/t_) after a view was taken: the view is re-derived from its
+    # position in the base's memory, as PyTorch's as_strided replay
+    def f(m, a):
+        x = a * 1
+        v = x[:2]
+        x.unsqueeze_(0)
+        x.mul_(3)
+        return second(v), x
+    compare(f, [(4,)])
+    compare(lambda m, a: _t_then_view(a, second), [(3, 4)])
+
+
+def _t_then_view(a, second):
+    x = a * 1
+    v = x[1]
+    x.t_()
+    x.add_(1)
+    return second(v) * x.sum()

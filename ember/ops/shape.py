@@ -23,19 +23,38 @@ def _view(out: Tensor, x: Tensor, fn=None) -> Tensor:
     out._version = x._version
     pvw = x._vw
     if pvw is None:
-        out._vw = [x, fn if _grad.enabled else None, x._version[0]]
+        out._vw = [x, fn if _grad.enabled else None, x._version[0], x._data]
     else:       # a view of a view: linked to the root base (as PyTorch's _base), replayed through both
         pf = pvw[1]
         out._vw = [pvw[0], (lambda b: fn(pf(b))) if (fn is not None and pf is not None and _grad.enabled) else None,
-                   x._version[0]]
+                   x._version[0], pvw[3]]
     return out
+
+
+def _replay_fn(t: Tensor):
+    """How to re-derive view ``t`` from its root base: the recorded view function, or, when the root's own
+    shape or strides changed since (``unsqueeze_``, ``t_`` on the base), a gather of ``t``'s elements by their
+    positions in the root (PyTorch's as_strided replay).  None when it can't be replayed."""
+    vw = t._vw
+    root = vw[0]
+    if vw[3] is root._data or vw[1] is None:
+        return vw[1]
+    ra, ta = root._data, t._data
+    if not _np.may_share_memory(ra, ta):
+        return None
+    m, _ = _ids_of(ra)
+    flat, off = _storage(ta)
+    if flat.size != m.size:
+        return None
+    ids = _np.ascontiguousarray(_strided(m, off, ta.shape, tuple(s // ta.itemsize for s in ta.strides)))
+    return lambda b: _TakeIds.apply(b, ids)
 
 
 def _multi_views(outs, x, op):
     """Mark the views returned together by split / chunk / unbind: as in PyTorch, they may not be modified in
     place in a graph, nor used after their base was."""
     for i, o in enumerate(outs):
-        if o._vw is not None and len(o._vw) == 3:
+        if o._vw is not None and len(o._vw) == 4:
             o._vw.extend((i, op))
     return outs
 
