@@ -12,6 +12,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
+from ..backend import layout as _layout
 from ..backend import xp
 from ..tensor import Tensor, _to_array
 
@@ -106,12 +107,46 @@ def _arr(x):
     return x._data if isinstance(x, Tensor) else x
 
 
+def _lay_c(t):
+    d = t._data
+    if d.ndim > 1 and not _layout.canonical(d):
+        t._data = _layout.with_strides(d, _layout.c_strides(d.shape))
+    return t
+
+
+def _lay(t, *xs):
+    """Give an elementwise result PyTorch's strides.  NumPy and PyTorch agree whenever every tensor operand
+    is C-contiguous with canonical strides, which is checked first (cheap); otherwise the result is re-laid
+    out (copied) only where PyTorch's rule picks other strides than NumPy did."""
+    for x in xs:
+        if isinstance(x, Tensor):
+            d = x._data
+            if d.ndim > 1:
+                f = d.flags
+                # C- and not F-contiguous: canonical but for odd size-1 strides (which only F-contiguous-looking
+                # arrays can hide here, as both flags ignore size-1 dims)
+                if not f.c_contiguous or (f.f_contiguous and not _layout.canonical(d)):
+                    break
+            elif d.ndim == 1 and not d.flags.c_contiguous:
+                break
+    else:
+        return t
+    d = t._data
+    nd = _layout.torch_like(d, [x._data if isinstance(x, Tensor) else x for x in xs])
+    if nd is not d:
+        t._data = nd
+    return t
+
+
 # -- cast / clone ---------------------------------------------------------------------------------------------
 class Cast(Function):
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.src = a.dtype
-        return a.astype(dtype)
+        out = a.astype(dtype)
+        if a.ndim > 1 and not _layout.canonical(a):      # PyTorch's preserve_format: a dense input's strides
+            out = _layout.preserve(out, a)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -195,7 +230,7 @@ def add(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     a, b = _prep(a, b, "add")
-    return Add.apply(a, b)
+    return _lay(Add.apply(a, b), a, b)
 
 
 def _is_bool_tensor(x):
@@ -212,13 +247,13 @@ def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     a, b = _prep(a, b, "sub")
-    return Sub.apply(a, b)
+    return _lay(Sub.apply(a, b), a, b)
 
 
 def mul(a, b):
     """Elementwise product with broadcasting (``torch.mul``)."""
     a, b = _prep(a, b, "mul")
-    return Mul.apply(a, b)
+    return _lay(Mul.apply(a, b), a, b)
 
 
 def _to_float(x):
@@ -300,10 +335,10 @@ def div(a, b, rounding_mode=None):
             ad, bd = _arr(a), _arr(b)
             q = _np.floor_divide(ad, bd) if rounding_mode == "floor" else _int_trunc_div(ad, bd)
             return Tensor._make(_np.asarray(q, dtype=(a if isinstance(a, Tensor) else b)._data.dtype))
-        return DivRounding.apply(a, b, rounding_mode)
+        return _lay(DivRounding.apply(a, b, rounding_mode), a, b)
     a, b = _ints_to_float(a, b)
     a, b = _prep(a, b, "div")
-    return Div.apply(a, b)
+    return _lay(Div.apply(a, b), a, b)
 
 
 true_divide = divide = div
@@ -429,7 +464,7 @@ def pow(a, e):
                     a = cast(a, _dt.int64)
                 else:
                     e = _dt.checked_scalar(e, a._data.dtype, "pow")
-        return PowScalar.apply(a, e)
+        return _lay(PowScalar.apply(a, e), a)       # a scalar exponent is no operand in PyTorch
     if not isinstance(a, Tensor) and isinstance(e, Tensor) and isinstance(a, (int, float)):
         k = e._data.dtype.kind
         if k in "iub":
@@ -439,11 +474,11 @@ def pow(a, e):
                 if isinstance(a, bool):
                     raise _dt.DtypeNotImplementedError("pow: not implemented for a bool base and a bool exponent")
                 e = cast(e, _dt.int64)
-        return ScalarPow.apply(e, a)
+        return _lay_c(ScalarPow.apply(e, a))       # PyTorch returns scalar ** tensor C-contiguous
     a, e = _prep(a, e, "pow")
     if (a if isinstance(a, Tensor) else e)._data.dtype.kind == "b":
         raise _dt.DtypeNotImplementedError("pow: not implemented for bool tensors (both operands are bool)")
-    return Pow.apply(a, e)
+    return _lay(Pow.apply(a, e), a, e)
 
 
 def float_power(a, e):
@@ -517,7 +552,7 @@ def floor_divide(a, b):
     a, b, is_int = _int_operands(a, b, "floor_divide")
     if is_int:
         return Tensor._make(_np.asarray(_np.floor_divide(_arr(a), _arr(b)), (a if isinstance(a, Tensor) else b)._data.dtype))
-    return FloorDivide.apply(a, b, "floor")
+    return _lay(FloorDivide.apply(a, b, "floor"), a, b)
 
 
 def remainder(a, b):
@@ -525,7 +560,7 @@ def remainder(a, b):
     a, b, is_int = _int_operands(a, b, "remainder")
     if is_int:
         return Tensor._make(_np.asarray(_np.remainder(_arr(a), _arr(b)), (a if isinstance(a, Tensor) else b)._data.dtype))
-    return Remainder.apply(a, b)
+    return _lay(Remainder.apply(a, b), a, b)
 
 
 def fmod(a, b):
@@ -533,7 +568,7 @@ def fmod(a, b):
     a, b, is_int = _int_operands(a, b, "fmod")
     if is_int:
         return Tensor._make(_np.asarray(_np.fmod(_arr(a), _arr(b)), (a if isinstance(a, Tensor) else b)._data.dtype))
-    return Fmod.apply(a, b)
+    return _lay(Fmod.apply(a, b), a, b)
 
 
 # -- unary math ----------------------------------------------------------------------------------------------
@@ -836,7 +871,7 @@ def clamp(x, min=None, max=None):
         shapes = [v._data.shape for v in (x, lo, hi) if v is not None]
         for s in shapes[1:]:
             _check_broadcast(shapes[0], s, "clamp")
-        return ClampTensor.apply(x, lo, hi)
+        return _lay(ClampTensor.apply(x, lo, hi), *(v for v in (x, lo, hi) if v is not None))
     k = x._data.dtype.kind
     if k in "iub" and (isinstance(min, float) or isinstance(max, float)):
         x = cast(x, _dt.get_default_dtype())
@@ -847,7 +882,7 @@ def clamp(x, min=None, max=None):
     elif k in "iu":
         min = _dt.checked_scalar(min, x._data.dtype, "clamp") if type(min) is int else min
         max = _dt.checked_scalar(max, x._data.dtype, "clamp") if type(max) is int else max
-    return Clamp.apply(x, min, max)
+    return _lay(Clamp.apply(x, min, max), x)
 
 
 clip = clamp
@@ -928,25 +963,25 @@ def _both_tensors(a, b, op):
 def maximum(a, b):
     """Elementwise maximum; ties split the gradient evenly."""
     a, b = _both_tensors(a, b, "maximum")
-    return Maximum.apply(a, b)
+    return _lay(Maximum.apply(a, b), a, b)
 
 
 def minimum(a, b):
     """Elementwise minimum; ties split the gradient evenly."""
     a, b = _both_tensors(a, b, "minimum")
-    return Minimum.apply(a, b)
+    return _lay(Minimum.apply(a, b), a, b)
 
 
 def fmax(a, b):
     """Elementwise maximum that ignores NaN (NaN only where both are NaN), ``torch.fmax``."""
     a, b = _both_tensors(a, b, "fmax")
-    return FMax.apply(a, b, True)
+    return _lay(FMax.apply(a, b, True), a, b)
 
 
 def fmin(a, b):
     """Elementwise minimum that ignores NaN (NaN only where both are NaN), ``torch.fmin``."""
     a, b = _both_tensors(a, b, "fmin")
-    return FMax.apply(a, b, False)
+    return _lay(FMax.apply(a, b, False), a, b)
 
 
 class Where(Function):
@@ -975,7 +1010,7 @@ def where(condition, x=None, y=None):
         c = c.astype(bool)
     x, y = _both_tensors(x, y, "where")
     _check_broadcast(c.shape, _np.broadcast_shapes(x._data.shape, y._data.shape), "where")
-    return Where.apply(c, x, y)
+    return _lay(Where.apply(c, x, y), Tensor._make(c), x, y)
 
 
 def full_like_op(x: Tensor, value) -> Tensor:
@@ -1084,7 +1119,7 @@ def lerp(start, end, weight):
         weight = sd.type(weight)        # a scalar weight is used in the tensors' precision, as PyTorch
     for sh in shapes[1:]:
         _check_broadcast(shapes[0], sh, "lerp")
-    return Lerp.apply(start, end, weight)
+    return _lay(Lerp.apply(start, end, weight), start, end, *((weight,) if isinstance(weight, Tensor) else ()))
 
 
 class Hypot(Function):
@@ -1107,7 +1142,7 @@ def hypot(a, b):
     if a._data.dtype.kind != "f":
         raise _dt.DtypeNotImplementedError(f"hypot: not implemented for {a.dtype} tensors (PyTorch: \"hypot_cpu\" "
                                            f"not implemented); convert to a floating dtype first")
-    return Hypot.apply(a, b)
+    return _lay(Hypot.apply(a, b), a, b)
 
 
 def atan2(a, b):
@@ -1115,7 +1150,7 @@ def atan2(a, b):
     a, b = _ints_to_float(a, b)
     a, b = _both_tensors(a, b, "atan2")
     # d/da atan2(a,b) = b/(a²+b²), d/db = -a/(a²+b²)
-    return _Atan2.apply(a, b)
+    return _lay(_Atan2.apply(a, b), a, b)
 
 
 class _Atan2(Function):
@@ -1135,7 +1170,7 @@ class _Atan2(Function):
 def _cmp(npf, name):
     def fn(a, b):
         a2, b2 = _prep(a, b, name)
-        return Tensor._make(npf(_arr(a2), _arr(b2)))
+        return _lay(Tensor._make(npf(_arr(a2), _arr(b2))), a2, b2)
     fn.__name__ = name
     fn.__doc__ = f"Elementwise ``{name}`` comparison, returning a bool tensor (``torch.{name}``)."
     return fn
@@ -1156,7 +1191,7 @@ def _bitwise(npf, name):
         for v in (a2, b2):
             if isinstance(v, Tensor) and v._data.dtype.kind == "f":
                 raise _dt.DtypeNotImplementedError(f"{name}: bitwise ops need bool or integer tensors, got {v.dtype}")
-        return Tensor._make(npf(_arr(a2), _arr(b2)))
+        return _lay(Tensor._make(npf(_arr(a2), _arr(b2))), a2, b2)
     fn.__name__ = name
     return fn
 
@@ -1173,15 +1208,15 @@ def bitwise_not(x):
 
 
 def logical_and(a, b):
-    return Tensor._make(_np.logical_and(_arr(a), _arr(b)))
+    return _lay(Tensor._make(_np.logical_and(_arr(a), _arr(b))), a, b)
 
 
 def logical_or(a, b):
-    return Tensor._make(_np.logical_or(_arr(a), _arr(b)))
+    return _lay(Tensor._make(_np.logical_or(_arr(a), _arr(b))), a, b)
 
 
 def logical_xor(a, b):
-    return Tensor._make(_np.logical_xor(_arr(a), _arr(b)))
+    return _lay(Tensor._make(_np.logical_xor(_arr(a), _arr(b))), a, b)
 
 
 def logical_not(x):
@@ -1246,4 +1281,4 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """Replace NaN / +inf / -inf by finite numbers (``torch.nan_to_num``); the gradient is zero there."""
     if x._data.dtype.kind != "f":
         return x.clone()
-    return NanToNum.apply(x, nan, posinf, neginf)
+    return _lay(NanToNum.apply(x, nan, posinf, neginf), x, 0)

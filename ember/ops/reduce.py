@@ -13,8 +13,17 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
+from ..backend import layout as _layout
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
+
+
+def _c(a):
+    """PyTorch returns reductions, scans and softmax C-contiguous with canonical strides; NumPy may keep the
+    input's dim order.  A copy only when they differ."""
+    if isinstance(a, _np.ndarray) and not _layout.canonical(a):
+        return _layout.with_strides(a, _layout.c_strides(a.shape))
+    return a
 
 
 def _dims(dim, ndim: int, op: str):
@@ -55,9 +64,9 @@ class Sum(Function):
     def forward(ctx, a, axes, keepdim, dtype):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         if a.dtype == _np.float16 and dtype is None:     # accumulated in float32, as PyTorch
-            return _np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=_np.float32)).astype(_np.float16)
+            return _c(_np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=_np.float32)).astype(_np.float16))
         out = a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
-        return out if isinstance(out, _np.ndarray) else _np.asarray(out)
+        return _c(out) if isinstance(out, _np.ndarray) else _np.asarray(out)
 
     @staticmethod
     def backward(ctx, g):
@@ -81,7 +90,7 @@ class Mean(Function):
         out = a.mean(axis=axes, keepdims=keepdim) if n else _np.full(
             _kept_shape(a.shape, axes) if keepdim else tuple(s for i, s in enumerate(a.shape) if axes is not None and i not in axes),
             _np.nan, a.dtype)
-        return _np.asarray(out, dtype=a.dtype)
+        return _c(_np.asarray(out, dtype=a.dtype))
 
     @staticmethod
     def backward(ctx, g):
@@ -143,7 +152,7 @@ class Var(Function):
             v = _np.asarray((d * d).sum(axis=axes, keepdims=keepdim) / float(builtins.max(n - c, 0)))
             out = _np.sqrt(v) if take_sqrt else v
         ctx.axes, ctx.keepdim, ctx.denom, ctx.take_sqrt = axes, keepdim, float(builtins.max(n - c, 0)), take_sqrt
-        out = out.astype(a.dtype)
+        out = _c(out.astype(a.dtype))
         ctx.save_for_backward(a, out if take_sqrt else None)
         return out
 
@@ -217,7 +226,7 @@ class AMax(Function):
         ctx.mask = mask
         ctx.count = mask.sum(axis=axes, keepdims=True)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        return out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes])
+        return _c(out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes]))
 
     @staticmethod
     def backward(ctx, g):
@@ -270,7 +279,7 @@ class MaxDim(Function):
             vals = vals.squeeze(axis)
         else:
             idx = idx_k
-        return vals, idx.astype(_np.int64)
+        return _c(vals), _c(idx.astype(_np.int64))
 
     @staticmethod
     def backward(ctx, g, gi):
@@ -324,7 +333,7 @@ def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         r = _np.asarray(x._data.argmax(), _np.int64)
         return Tensor._make(r.reshape((1,) * x._data.ndim) if keepdim else r)
     axis = _wrap_dim(int(dim), x._data.ndim, "argmax")
-    return Tensor._make(x._data.argmax(axis=axis, keepdims=keepdim).astype(_np.int64))
+    return Tensor._make(_c(x._data.argmax(axis=axis, keepdims=keepdim).astype(_np.int64)))
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -334,7 +343,7 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         r = _np.asarray(x._data.argmin(), _np.int64)
         return Tensor._make(r.reshape((1,) * x._data.ndim) if keepdim else r)
     axis = _wrap_dim(int(dim), x._data.ndim, "argmin")
-    return Tensor._make(x._data.argmin(axis=axis, keepdims=keepdim).astype(_np.int64))
+    return Tensor._make(_c(x._data.argmin(axis=axis, keepdims=keepdim).astype(_np.int64)))
 
 
 class _AMinMax(NamedTuple):
@@ -356,7 +365,7 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, a, axis, keepdim):
-        out = _np.asarray(a.prod(axis=axis, keepdims=keepdim))
+        out = _c(_np.asarray(a.prod(axis=axis, keepdims=keepdim)))
         ctx.save_for_backward(a, out)
         ctx.axis, ctx.keepdim = axis, keepdim
         ctx.zeros = int(a.size - _np.count_nonzero(a))
@@ -416,6 +425,7 @@ class LogSumExp(Function):
         ctx.axes, ctx.keepdim = axes, keepdim
         if not keepdim:
             s = s.reshape([d for i, d in enumerate(s.shape) if axes is not None and i not in axes])
+        s = _c(s)
         ctx.save_for_backward(a, s)     # the returned array itself, so double backward sees it as the output
         return s
 
@@ -442,8 +452,8 @@ class CumSum(Function):
         if a.ndim == 0:
             return a.astype(a.dtype if a.dtype.kind == "f" else _np.int64)
         if a.dtype == _np.float16:      # accumulated in float32, as PyTorch
-            return _np.cumsum(a, axis=axis, dtype=_np.float32).astype(_np.float16)
-        return _np.cumsum(a, axis=axis, dtype=a.dtype if a.dtype.kind == "f" else _np.int64)
+            return _c(_np.cumsum(a, axis=axis, dtype=_np.float32).astype(_np.float16))
+        return _c(_np.cumsum(a, axis=axis, dtype=a.dtype if a.dtype.kind == "f" else _np.int64))
 
     @staticmethod
     def backward(ctx, g):
@@ -468,6 +478,7 @@ class CumProd(Function):
             out = _np.cumprod(a, axis=axis, dtype=_np.float32).astype(_np.float16)
         else:
             out = _np.cumprod(a, axis=axis)
+        out = _c(out)
         ctx.save_for_backward(a, out)
         return out
 
@@ -553,7 +564,7 @@ class NormInf(Function):
         ctx.save_for_backward(a)
         ctx.mask = (ab == out) | _np.isnan(ab)
         ctx.axes, ctx.keepdim = axes, keepdim
-        return out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes])
+        return _c(out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes]))
 
     @staticmethod
     def backward(ctx, g):
@@ -573,7 +584,7 @@ class PNorm(Function):
     def forward(ctx, a, axes, keepdim, p):
         with _np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             out = _np.asarray(_np.power(_np.power(_np.abs(a), p).sum(axis=axes, keepdims=keepdim), 1.0 / p))
-        out = out.astype(a.dtype, copy=False)
+        out = _c(out.astype(a.dtype, copy=False))
         ctx.save_for_backward(a, out)
         ctx.axes, ctx.keepdim, ctx.p = axes, keepdim, p
         return out
@@ -620,14 +631,14 @@ def dist(a, b, p=2):
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` is nonzero; bool result (uint8 for a uint8 input, as PyTorch)."""
     axes = _dims(dim, x._data.ndim, "all")
-    r = _np.asarray(x._data.all(axis=axes, keepdims=keepdim))
+    r = _c(_np.asarray(x._data.all(axis=axes, keepdims=keepdim)))
     return Tensor._make(r.astype(_np.uint8) if x._data.dtype == _np.uint8 else r)
 
 
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element along ``dim`` is nonzero; bool result (uint8 for a uint8 input, as PyTorch)."""
     axes = _dims(dim, x._data.ndim, "any")
-    r = _np.asarray(x._data.any(axis=axes, keepdims=keepdim))
+    r = _c(_np.asarray(x._data.any(axis=axes, keepdims=keepdim)))
     return Tensor._make(r.astype(_np.uint8) if x._data.dtype == _np.uint8 else r)
 
 
@@ -650,6 +661,7 @@ class Softmax(Function):
         z = _np.asarray(a - a.max(axis=axis, keepdims=True))
         _np.exp(z, out=z)
         z /= z.sum(axis=axis, keepdims=True)
+        z = _c(z)
         ctx.save_for_backward(z)
         ctx.axis = axis
         return z
@@ -673,6 +685,7 @@ class LogSoftmax(Function):
             return z
         z = _np.asarray(a - a.max(axis=axis, keepdims=True))
         z -= _np.log(_np.exp(z).sum(axis=axis, keepdims=True))
+        z = _c(z)
         ctx.save_for_backward(z)
         ctx.axis = axis
         return z

@@ -280,3 +280,70 @@ def test_max_min_grads_at_edge_values(op):
     fe, ft = getattr(ember, op), getattr(torch, op)
     grad_check(f"{op}(1)", lambda x: fe(x, 1)[0], lambda x: ft(x, 1)[0], [m])
     grad_check(f"{op}()", fe, ft, [m])
+
+
+# -- strides of elementwise, reduction and scan results -------------------------------------------------------
+LAYOUTS = [((3, 4), None, None), ((3, 4), (1, 0), None), ((2, 3, 4), (2, 0, 1), None),
+           ((4, 6), None, (slice(None), slice(None, None, 2))), ((1, 4), None, None), ((3, 1), (1, 0), None),
+           ((2, 3, 4), (0, 2, 1), None)]
+
+
+def _laid(m, shape, perm, sl):
+    t = m.tensor(np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape) + 1)
+    if perm:
+        t = t.permute(*perm)
+    if sl:
+        t = t[sl]
+    return t
+
+
+def _same_strides(fe, ft, tag, *layouts):
+    e = [_laid(ember, *L) for L in layouts]
+    t = [_laid(torch, *L) for L in layouts]
+    try:
+        to = ft(*t)
+    except Exception:
+        return
+    eo = fe(*e)
+    for a, b in zip(eo if isinstance(eo, tuple) else (eo,), to if isinstance(to, tuple) else (to,)):
+        assert tuple(a.stride()) == tuple(b.stride()), f"{tag}: strides {a.stride()} vs torch {b.stride()} " \
+                                                       f"(shape {tuple(b.shape)})"
+        assert a.is_contiguous() == b.is_contiguous(), tag
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow", "maximum", "fmin", "atan2", "hypot", "eq", "lt",
+                                "fmod", "remainder", "floor_divide", "logical_and", "bitwise_and"])
+def test_binary_result_strides(op):
+    fe, ft = getattr(ember, op), getattr(torch, op)
+    for L1 in LAYOUTS:
+        for L2 in LAYOUTS:
+            if op == "bitwise_and":
+                _same_strides(lambda a, b: fe(a.int(), b.int()), lambda a, b: ft(a.int(), b.int()), f"{op}{L1}{L2}", L1, L2)
+            else:
+                _same_strides(fe, ft, f"{op}{L1}{L2}", L1, L2)
+        for s in (2, 2.5):
+            _same_strides(lambda a: fe(a, s), lambda a: ft(a, s), f"{op}{L1},{s}", L1)
+
+
+@pytest.mark.parametrize("name", ["clamp", "clampT", "where", "lerp", "pow_s", "rpow", "cast", "nan_to_num", "neg",
+                                  "exp", "sign"])
+def test_other_elementwise_result_strides(name):
+    f = {"clamp": lambda m, x: m.clamp(x, 2, 5), "clampT": lambda m, x: m.clamp(x, m.tensor(2.0)),
+         "where": lambda m, x: m.where(x > 2, x, 0.0), "lerp": lambda m, x: m.lerp(x, x * 2, 0.3),
+         "pow_s": lambda m, x: x ** 2, "rpow": lambda m, x: 2 ** x, "cast": lambda m, x: x.to(m.float64),
+         "nan_to_num": lambda m, x: m.nan_to_num(x), "neg": lambda m, x: -x, "exp": lambda m, x: m.exp(x),
+         "sign": lambda m, x: m.sign(x)}[name]
+    for L in LAYOUTS:
+        _same_strides(lambda x: f(ember, x), lambda x: f(torch, x), f"{name}{L}", L)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "std", "prod", "logsumexp", "norm", "argmax", "max", "all",
+                                "cumsum", "cumprod", "softmax", "log_softmax"])
+def test_reduction_and_scan_result_strides(op):
+    fe, ft = getattr(ember, op), getattr(torch, op)
+    for L in LAYOUTS:
+        for d in (0, -1):
+            _same_strides(lambda x: fe(x, d), lambda x: ft(x, d), f"{op}{L} dim {d}", L)
+            if op in ("sum", "mean", "amax", "std", "argmax", "max", "all", "logsumexp"):
+                _same_strides(lambda x: fe(x, d, keepdim=True), lambda x: ft(x, d, keepdim=True),
+                              f"{op}{L} dim {d} keepdim", L)
