@@ -277,10 +277,13 @@ class _Logit(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        gx = E.div(g, E.mul(x, E.sub(1.0, x)))
+        den = E.mul(x, E.sub(1.0, x))
+        gx = E.div(g, E.where(E.eq(x, 0), 0.0, den))          # +0 at x = -0.0 too: +-inf by g's sign only
         if ctx.eps is not None:       # zero outside [eps, 1 - eps] (the clamp), as PyTorch
             inside = E.logical_and(E.ge(x, ctx.eps), E.le(x, 1 - ctx.eps))
             gx = E.where(inside, gx, 0.0)
+        else:                         # nan outside the domain [0, 1]
+            gx = E.where(E.logical_or(E.lt(x, 0), E.gt(x, 1)), float("nan"), gx)
         return gx, None
 
 

@@ -30,6 +30,7 @@ WITH_GRAD = {
     "i0": (lambda m, a: m.i0(a), [np.concatenate([X, [40.0, -35, 0, 100]])]),
     "logit": (lambda m, a: m.logit(a), [rng.uniform(0.01, 0.99, 10)]),
     "logit_eps": (lambda m, a: m.logit(a, 0.1), [rng.uniform(0.01, 0.99, 10)]),
+    "logit_outside": (lambda m, a: (m.logit(a), m.logit(a, 0.2)), [np.array([-0.5, 0.3, 1.5, 0.9, -0.0, 1.0])]),
     "sinc": (lambda m, a: m.sinc(a), [np.concatenate([X, [0.0, 1.0, -2.0]])]),
     "xlogy": (lambda m, a, b: m.xlogy(a, b), [np.array([0.0, 1, 2, 0, 3, 0]), np.array([0.0, 2, 0.5, 3, 1, -1])]),
     "logaddexp": (lambda m, a, b: (m.logaddexp(a, b), m.logaddexp2(a, b)), [X, X[::-1].copy()]),
