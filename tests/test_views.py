@@ -51,6 +51,8 @@ VIEW_OPS = [
     ("narrow_full", lambda x: x.narrow(0, 0, 4), A),
     ("select", lambda x: x.select(1, 3), A),
     ("unsqueeze", lambda x: x.unsqueeze(1), A),
+    ("unsqueeze_last_of_transposed", lambda x: x.t().unsqueeze(2), A),
+    ("unsqueeze_mid_of_transposed", lambda x: x.t().unsqueeze(1), A),
     ("squeeze", lambda x: x.unsqueeze(0).squeeze(), A),
     ("squeeze_noop", lambda x: x.squeeze(0), A),
     ("unflatten", lambda x: x.unflatten(1, (2, 3)), A),

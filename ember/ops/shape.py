@@ -294,7 +294,13 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     nd = x._data.ndim + 1
     d = _wrap_dim(dim, nd, "unsqueeze")
     shp = x._data.shape
-    return reshape(x, shp[:d] + (1,) + shp[d:])
+    out = reshape(x, shp[:d] + (1,) + shp[d:])
+    a = out._data
+    if d == nd - 1 and nd > 1 and a.strides[d] != a.itemsize:     # PyTorch: a new last dim has stride 1
+        st = list(a.strides)
+        st[d] = a.itemsize
+        out._data = _np.lib.stride_tricks.as_strided(a, a.shape, st, writeable=a.flags.writeable)
+    return out
 
 
 # -- expand / broadcast / repeat / tile ---------------------------------------------------------------------------
