@@ -65,3 +65,39 @@ def test_docs_mirror_known_differences():
     assert doc.exists(), "docs/differences.md is missing"
     assert doc.read_text() == markdown(), ("docs/differences.md is out of date: regenerate it with "
                                            "`.venv/bin/python -m tests.fuzz.known_differences > docs/differences.md`")
+
+
+def _planted(name, fn_ember, fn_torch, args):
+    from .oracle import Case, Spec
+    return Spec(name, "self-test", lambda m, *a: (fn_torch if m.__name__ == "torch" else fn_ember)(m, *a),
+                None), Case(args)
+
+
+def _planted_cases():
+    import numpy as np
+    from .oracle import Arr
+    x = lambda: Arr(np.array([[1.0, -2.0], [3.0, np.nan]], dtype=np.float32), grad=True)  # noqa: E731
+    return {
+        "value": _planted("v", lambda m, t: t * 2, lambda m, t: t * 2.001, [x()]),
+        "dtype": _planted("d", lambda m, t: t.double(), lambda m, t: t * 1, [x()]),
+        "stride": _planted("s", lambda m, t: t.t().contiguous(), lambda m, t: t.t(),
+                           [Arr(np.ones((2, 3), dtype=np.float32))]),
+        "alias": _planted("a", lambda m, t: t[0].clone(), lambda m, t: t[0], [Arr(np.ones((2, 2), dtype=np.float32))]),
+        "grad": _planted("g", lambda m, t: t.detach() * 2 + t * 0.0 + t.detach() * 0, lambda m, t: t * 2, [x()]),
+        "raise": _planted("r", lambda m, t: t.sum(dim=5), lambda m, t: t.sum(dim=0), [x()]),
+        "requires_grad": _planted("q", lambda m, t: t.detach() * 2, lambda m, t: t * 2, [x()]),
+        "shape": _planted("h", lambda m, t: t.reshape(4), lambda m, t: t, [x()]),
+        "error-type": _planted("e", lambda m, t: {}["missing"], lambda m, t: t.sum(dim=5), [x()]),
+    }
+
+
+@pytest.mark.parametrize("aspect", sorted(_planted_cases()))
+def test_oracle_detects_planted_difference(aspect):
+    """The oracle itself can fail: a deliberately planted difference of each kind is reported as that aspect."""
+    spec, case = _planted_cases()[aspect]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = {mm.aspect for mm in run_case(spec, case)}
+    assert aspect in found, (aspect, found)
+    same_spec, _ = _planted("same", lambda m, t: t * 2, lambda m, t: t * 2, [])
+    assert run_case(same_spec, case) == []
