@@ -769,6 +769,9 @@ def round(x, decimals: int = 0):
     """Round half to even, like PyTorch; zero gradient."""
     _no_bool(x, "round")
     if x._data.dtype.kind in "iu":
+        if decimals != 0:
+            raise _dt.DtypeNotImplementedError(f"round: decimals={decimals} is not implemented for {x.dtype} "
+                                               f"tensors (PyTorch: \"round_cpu\" not implemented)")
         return x.clone()
     r = Round.apply(x, decimals)
     return r

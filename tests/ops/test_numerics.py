@@ -543,3 +543,12 @@ def test_clamp_bool_rules():
     same(ember.clamp(e, e), torch.clamp(t, t))
     raises_like(lambda: ember.clamp(e, True), lambda: torch.clamp(t, True))
     raises_like(lambda: ember.clamp(e, e, e), lambda: torch.clamp(t, t, t))
+
+
+def test_round_decimals():
+    e, t = both([0.125, 2.675, -1.005, 1e30, 123.456, 0.5, 1.5, 2.5, -0.5, NAN, INF], np.float32)
+    for d in (0, 1, 2, -1, -2):
+        same(ember.round(e, decimals=d), torch.round(t, decimals=d))
+    ei, ti = both([1, 25, -35], np.int64)
+    same(ember.round(ei), torch.round(ti))
+    raises_like(lambda: ember.round(ei, decimals=-1), lambda: torch.round(ti, decimals=-1))
