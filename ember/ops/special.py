@@ -26,6 +26,12 @@ def _t(x):
     return x if isinstance(x, Tensor) else Tensor._make(_to_array(x, None))
 
 
+def _need_tensor(x, op, name="other"):
+    """These PyTorch functions take no Python numbers for their second argument."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' (position 2) must be Tensor, not {type(x).__name__}")
+
+
 def _vec(fn, a, pole=None):
     """Apply a scalar ``math`` function elementwise (float64 inside), mapping ValueError (a pole) to ``pole``."""
     def safe(v):
@@ -351,6 +357,7 @@ class _LogAddExp(Function):
 
 
 def _logaddexp(a, b, base2, op):
+    _need_tensor(b, op)
     a, b = E._both_tensors(a, b, op)
     if a._data.dtype.kind != "f":
         raise _dt.DtypeNotImplementedError(f'"{op}_cpu" not implemented for \'{str(a.dtype)}\'')
@@ -391,8 +398,14 @@ def copysign(input, other) -> Tensor:
 
 
 def ldexp(input, other) -> Tensor:
-    """``input * 2**other`` (``torch.ldexp``), in floating point."""
-    a, b = E._ints_to_float(_t(input), _t(other))
+    """``input * 2**other`` (``torch.ldexp``), in the promoted floating dtype."""
+    _need_tensor(other, "ldexp")
+    a, b = _t(input), other
+    if a._data.dtype.kind == "f" and b._data.dtype == _np.bool_:
+        raise _dt.DtypeNotImplementedError('"ldexp_cpu_exp" not implemented for \'Bool\'')
+    dt = _dt.result_type(a, b)
+    dt = dt if dt.kind == "f" else _dt.get_default_dtype()
+    a, b = E.cast(a, dt) if a._data.dtype != dt else a, E.cast(b, dt) if b._data.dtype != dt else b
     return E.mul(a, E.pow(2.0, b))
 
 
@@ -424,6 +437,7 @@ class _Frexp(Function):
 
 def nextafter(input, other) -> Tensor:
     """The next representable float after ``input`` towards ``other`` (``torch.nextafter``)."""
+    _need_tensor(other, "nextafter")
     a, b = E._both_tensors(_t(input), other, "nextafter")
     if a._data.dtype.kind != "f":
         raise _dt.DtypeNotImplementedError(f'"nextafter_cpu" not implemented for \'{a.dtype}\'')
@@ -444,6 +458,7 @@ class _NextAfter(Function):
 
 # -- integer and bit functions -------------------------------------------------------------------------------
 def _int_pair(a, b, op):
+    _need_tensor(b, op)
     a, b = E._both_tensors(_t(a), b, op)
     if a._data.dtype.kind not in "iu":
         raise _dt.DtypeNotImplementedError(f'"{op}_cpu" not implemented for \'{a.dtype}\'')
@@ -524,7 +539,8 @@ def positive(input) -> Tensor:
 def heaviside(input, values) -> Tensor:
     """Step function: 0 for x < 0, ``values`` at 0, 1 for x > 0 (``torch.heaviside``); both operands need the
     same dtype."""
-    x, v = _t(input), _t(values)
+    _need_tensor(values, "heaviside", "values")
+    x, v = _t(input), values
     if x._data.dtype != v._data.dtype:
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes ({x.dtype} and "
                            f"{v.dtype})")

@@ -95,6 +95,26 @@ def test_gradcheck(fn, shapes):
     assert gradcheck(fn, shapes)
 
 
+@pytest.mark.parametrize("fn", [
+    lambda m, a: m.logaddexp(a, 2.0), lambda m, a: m.logaddexp2(a, 1), lambda m, a: m.nextafter(a, 1.0),
+    lambda m, a: m.gcd(a.long(), 2), lambda m, a: m.lcm(a.long(), 2), lambda m, a: m.heaviside(a, 0.5),
+    lambda m, a: m.ldexp(a, 2),
+], ids=["logaddexp", "logaddexp2", "nextafter", "gcd", "lcm", "heaviside", "ldexp"])
+def test_python_number_second_argument_rejected_like_torch(fn):
+    with pytest.raises(TypeError):
+        fn(torch, torch.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="must be Tensor"):
+        fn(ember, ember.tensor([1.0, 2.0]))
+
+
+def test_ldexp_dtypes():
+    for a, b in [(np.array(1.5), np.array([[1], [2]])), (np.array([1, 2]), np.array([True, False])),
+                 (np.array([1.0, 2], np.float32), np.array(3.0)), (np.array([1, 2], np.uint8), np.array([1, 2], np.int8))]:
+        compare(lambda m, x, y: m.ldexp(x, y), [a, b], grad=False)
+    with pytest.raises(NotImplementedError):
+        ember.ldexp(ember.tensor([1.0]), ember.tensor([True]))
+
+
 @pytest.mark.parametrize("fn,arrays", [
     (lambda m, a: m.logaddexp(a, a), [np.array([1, 2])]),
     (lambda m, a: m.gcd(a, a), [np.array([1.0, 2.0])]),
