@@ -218,6 +218,8 @@ lgamma = _unary("Lgamma", _lgamma_array, lambda g, x, o: E.mul(g, digamma(x)))
 def mvlgamma(input, p: int) -> Tensor:
     """Multivariate log-gamma of dimension ``p`` (``torch.mvlgamma``): ``sum_i lgamma(x - i/2)`` plus the
     constant; like PyTorch (2.13) it does not check the domain (a pole gives inf)."""
+    if _t(input)._data.dtype == _np.bool_:
+        raise RuntimeError("mvlgamma: The input tensor may not be a boolean tensor.")
     x = _float(input)
     if p < 1:
         raise RuntimeError(f"p has to be greater than or equal to 1, got {p}")
