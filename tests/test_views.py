@@ -53,6 +53,8 @@ VIEW_OPS = [
     ("unsqueeze", lambda x: x.unsqueeze(1), A),
     ("unsqueeze_last_of_transposed", lambda x: x.t().unsqueeze(2), A),
     ("unsqueeze_mid_of_transposed", lambda x: x.t().unsqueeze(1), A),
+    ("unsqueeze_of_stepped", lambda x: x[:, ::2].unsqueeze(2).unsqueeze(0), A),
+    ("squeeze_keeps_strides", lambda x: x[:1, ::2].squeeze(0), A),
     ("squeeze", lambda x: x.unsqueeze(0).squeeze(), A),
     ("squeeze_noop", lambda x: x.squeeze(0), A),
     ("unflatten", lambda x: x.unflatten(1, (2, 3)), A),

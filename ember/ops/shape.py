@@ -281,12 +281,22 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
     """Drop size-1 dims (all, or the given ones; others are left alone, as in PyTorch)."""
     shp = x._data.shape
     if dim is None:
-        new = tuple(s for s in shp if s != 1)
+        keep = [i for i, s in enumerate(shp) if s != 1]
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         ax = {_wrap_dim(d, x._data.ndim, "squeeze") for d in dims}
-        new = tuple(s for i, s in enumerate(shp) if not (i in ax and s == 1))
-    return reshape(x, new)
+        keep = [i for i, s in enumerate(shp) if not (i in ax and s == 1)]
+    out = reshape(x, tuple(shp[i] for i in keep))
+    return _keep_strides(out, x, tuple(x._data.strides[i] for i in keep))    # the kept dims keep their strides
+
+
+def _keep_strides(out: Tensor, x: Tensor, strides) -> Tensor:
+    """PyTorch's strides (bytes) on the view ``out`` of ``x`` where NumPy's reshape chose others (only size-1
+    dims can differ: their strides are free)."""
+    a = out._data
+    if a.strides != tuple(strides) and out is not x and a.size and _np.may_share_memory(a, x._data):
+        out._data = _np.lib.stride_tricks.as_strided(a, a.shape, strides, writeable=a.flags.writeable)
+    return out
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
@@ -295,12 +305,9 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     d = _wrap_dim(dim, nd, "unsqueeze")
     shp = x._data.shape
     out = reshape(x, shp[:d] + (1,) + shp[d:])
-    a = out._data
-    if d == nd - 1 and nd > 1 and a.strides[d] != a.itemsize:     # PyTorch: a new last dim has stride 1
-        st = list(a.strides)
-        st[d] = a.itemsize
-        out._data = _np.lib.stride_tricks.as_strided(a, a.shape, st, writeable=a.flags.writeable)
-    return out
+    xa = x._data
+    new = xa.itemsize if d == nd - 1 else xa.shape[d] * xa.strides[d]     # PyTorch's stride for the new dim
+    return _keep_strides(out, x, xa.strides[:d] + (new,) + xa.strides[d:])
 
 
 # -- expand / broadcast / repeat / tile ---------------------------------------------------------------------------
