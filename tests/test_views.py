@@ -531,3 +531,44 @@ def _t_then_view(a, second):
     x.t_()
     x.add_(1)
     return second(v) * x.sum()
+
+
+def _random_view_op(rnd, t):
+    nd, shp = t.dim(), tuple(t.shape)
+    u = rnd.randint(0, nd)
+    ops = [lambda x: x.expand(2, *x.shape), lambda x: x.unsqueeze(u)]
+    if nd >= 2:
+        p = list(range(nd))
+        rnd.shuffle(p)
+        d0, d1 = rnd.randrange(nd), rnd.randrange(nd)
+        off = rnd.randint(-1, 1)
+        ops += [lambda x: x.permute(*p), lambda x: x.transpose(d0, d1), lambda x: x.diagonal(off, d0, (d0 + 1) % nd)]
+    if nd >= 1:
+        d, d2 = rnd.randrange(nd), rnd.randrange(nd)
+        ops += [lambda x: x.squeeze(), lambda x: x.flatten(), lambda x: x.movedim(d, d2),
+                lambda x: x.reshape(-1)]
+        if shp[d] > 0:
+            start, step, size = rnd.randrange(shp[d]), rnd.randint(1, 3), rnd.randint(1, shp[d])
+            idx = (slice(None),) * d + (slice(start, None, step),)
+            ops += [lambda x: x[idx], lambda x: x.select(d, start), lambda x: x.narrow(d, 0, size),
+                    lambda x: x.unfold(d, size, step)]
+    return rnd.choice(ops)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_view_chains_layout_as_torch(seed):
+    import random
+    rnd = random.Random(seed)
+    shp = tuple(rnd.randint(1, 4) for _ in range(rnd.randint(0, 4)))
+    a = np.arange(int(np.prod(shp)), dtype=np.float32).reshape(shp)
+    e, t = ember.tensor(a.copy()), torch.tensor(a.copy())
+    for _ in range(rnd.randint(1, 4)):
+        op = _random_view_op(rnd, t)
+        e, t = op(e), op(t)
+        big = [i for i, n in enumerate(t.shape) if n > 1]
+        assert tuple(e.shape) == tuple(t.shape)
+        if t.numel() > 1:
+            assert [e.stride(i) for i in big] == [t.stride(i) for i in big]
+            assert e.storage_offset() == t.storage_offset()
+        assert e.is_contiguous() == t.is_contiguous() and e._is_view() == t._is_view()
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
