@@ -198,3 +198,15 @@ def test_conv_repr_state_dict_and_init(args, kw):
     assert tuple(ct.weight.shape) == tuple(tt.weight.shape)
     c1, t1 = nn.Conv1d(2, 3, 4, padding="valid"), torch.nn.Conv1d(2, 3, 4, padding="valid")
     assert repr(c1) == repr(t1)
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda L: L.Unfold(2, padding=1), (2, 3, 4, 4)),
+    (lambda L: L.Unfold((2, 3), dilation=2, stride=(1, 2)), (1, 2, 7, 8)),
+    (lambda L: L.Fold((4, 4), 2), (2, 12, 9)),
+    (lambda L: L.Fold((5, 6), (2, 3), stride=2, padding=1), (1, 12, 9)),
+])
+def test_fold_unfold_layers(make, shape):
+    em, tm = make(nn), make(torch.nn)
+    assert repr(em) == repr(tm)
+    check_layer(em, tm, shape, copy=False)

@@ -164,3 +164,32 @@ def test_max_unpool_layer():
     y, i = pool(ember.tensor(x))
     ty, ti = tpool(torch.tensor(x))
     np.testing.assert_array_equal(unpool(y, i).numpy(), tunpool(ty, ti).numpy())
+
+
+MORE_LAYERS = [
+    (lambda L: L.LPPool2d(2, 3), (1, 2, 6, 6)),
+    (lambda L: L.LPPool1d(1.5, 2, 1), (1, 2, 6)),
+    (lambda L: L.ChannelShuffle(2), (1, 4, 2, 2)),
+    (lambda L: L.ZeroPad2d(1), (1, 2, 3, 3)),
+    (lambda L: L.ZeroPad2d((1, 2, 0, 3)), (1, 2, 3, 3)),
+    (lambda L: L.ZeroPad1d(2), (2, 3)),
+    (lambda L: L.ConstantPad1d(2, 3.5), (1, 2, 3)),
+    (lambda L: L.ConstantPad2d((1, 0, 2, 0), 1.0), (1, 2, 3, 3)),
+    (lambda L: L.ConstantPad3d(1, 0.0), (1, 2, 3, 3, 3)),
+    (lambda L: L.ReflectionPad1d(2), (1, 2, 4)),
+    (lambda L: L.ReflectionPad2d((1, 1, 2, 0)), (1, 2, 3, 3)),
+    (lambda L: L.ReflectionPad3d(1), (1, 2, 3, 3, 3)),
+    (lambda L: L.ReplicationPad1d((1, 2)), (1, 2, 3)),
+    (lambda L: L.ReplicationPad2d(1), (1, 2, 3, 3)),
+    (lambda L: L.ReplicationPad3d(1), (1, 2, 3, 3, 3)),
+    (lambda L: L.CircularPad1d(1), (1, 2, 3)),
+    (lambda L: L.CircularPad2d(1), (1, 2, 3, 3)),
+    (lambda L: L.CircularPad3d(1), (1, 2, 3, 3, 3)),
+]
+
+
+@pytest.mark.parametrize("make,shape", MORE_LAYERS)
+def test_lp_pool_channel_shuffle_and_padding_layers(make, shape):
+    em, tm = make(nn), make(torch.nn)
+    assert repr(em) == repr(tm)
+    check_layer(em, tm, shape, copy=False)

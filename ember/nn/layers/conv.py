@@ -12,6 +12,7 @@ from ..module import Module
 from ..parameter import Parameter
 from .. import init
 from ..functional._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ..functional._conv import unfold as _unfold, fold as _fold
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
@@ -219,3 +220,46 @@ class ConvTranspose1d(_ConvTransposeNd):
     ember.Size([2, 2, 21])
     """
     _nd = 1
+
+
+class Unfold(Module):
+    """Extract sliding local blocks (im2col): (N, C, H, W) -> (N, C*kH*kW, L), as ``torch.nn.Unfold``.
+
+    >>> nn.Unfold(2)(ember.randn(1, 3, 4, 4)).shape
+    ember.Size([1, 12, 9])
+    """
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input):
+        return _unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Module):
+    """Combine sliding local blocks into a tensor, summing overlaps (col2im): (N, C*kH*kW, L) -> (N, C, H, W),
+    as ``torch.nn.Fold``.
+
+    >>> nn.Fold((4, 4), 2)(ember.randn(1, 12, 9)).shape
+    ember.Size([1, 3, 4, 4])
+    """
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1) -> None:
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, input):
+        return _fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+__all__ += ["Unfold", "Fold"]

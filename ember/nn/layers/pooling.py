@@ -1,7 +1,8 @@
 """Pooling and resampling layers with PyTorch's names and arguments: ``MaxPool1d/2d``, ``AvgPool1d/2d``,
 ``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``, ``MaxUnpool1d/2d``, ``Upsample``, ``UpsamplingNearest2d``,
-``UpsamplingBilinear2d``, ``PixelShuffle``, ``PixelUnshuffle``.  They hold no parameters; the kernels live in
-``ember.ops.pool``."""
+``UpsamplingBilinear2d``, ``PixelShuffle``, ``PixelUnshuffle``, ``LPPool1d/2d``, ``ChannelShuffle`` and the
+padding layers (``ZeroPad2d``, ``ReflectionPad2d``, ...).  They hold no parameters; the kernels live in
+``ember.ops.pool`` (padding: ``ember.ops.pad``)."""
 from __future__ import annotations
 
 from ..module import Module
@@ -312,3 +313,117 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class _LPPoolNd(Module):
+    _nd = 2
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False) -> None:
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+    def forward(self, input):
+        fn = P.lp_pool2d if self._nd == 2 else P.lp_pool1d
+        return fn(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling ``(sum of x**p over each window)**(1/p)``, as ``torch.nn.LPPool2d``.
+
+    >>> nn.LPPool2d(2, 2)(ember.ones(1, 1, 4, 4)).shape
+    ember.Size([1, 1, 2, 2])
+    """
+    _nd = 2
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling over (N, C, L), as ``torch.nn.LPPool1d``.
+
+    >>> nn.LPPool1d(2, 2)(ember.ones(1, 1, 4)).shape
+    ember.Size([1, 1, 2])
+    """
+    _nd = 1
+
+
+class ChannelShuffle(Module):
+    """Interleave ``groups`` channel groups (ShuffleNet), as ``torch.nn.ChannelShuffle``.
+
+    >>> nn.ChannelShuffle(2)(ember.arange(4.).reshape(1, 4, 1, 1)).flatten().tolist()
+    [0.0, 2.0, 1.0, 3.0]
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return P.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# padding layers (torch.nn.ZeroPad2d, ReflectionPad2d, ...): F.pad with a fixed padding and mode
+# ---------------------------------------------------------------------------------------------------------
+class _PadNd(Module):
+    _n = 2
+    _mode = "constant"
+    _with_value = False
+
+    def __init__(self, padding, value: float = 0.0) -> None:
+        super().__init__()
+        if isinstance(padding, (list, tuple)):
+            if len(padding) != 2 * self._n:
+                raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of {2 * self._n} ints, "
+                                 f"got {padding!r}")
+            self.padding = tuple(int(p) for p in padding)
+        else:
+            self.padding = (int(padding),) * (2 * self._n)
+        self.value = float(value)
+
+    def forward(self, input):
+        from ...ops import pad as _pad
+        if self._mode == "constant":
+            return _pad(input, self.padding, mode="constant", value=self.value)
+        return _pad(input, self.padding, mode=self._mode)
+
+    def extra_repr(self) -> str:
+        if self._with_value:
+            return f"padding={self.padding}, value={self.value}"
+        return f"{self.padding}"
+
+
+def _pad_class(name, n, mode, with_value, doc):
+    """One padding layer class: PyTorch's constructor signature (``padding`` and, for ConstantPad, ``value``)."""
+    attrs = {"_n": n, "_mode": mode, "_with_value": with_value, "__doc__": doc, "__module__": __name__}
+    if not with_value and mode == "constant":
+        attrs["__init__"] = lambda self, padding: _PadNd.__init__(self, padding, 0.0)
+    elif with_value:
+        attrs["__init__"] = lambda self, padding, value: _PadNd.__init__(self, padding, value)
+    else:
+        attrs["__init__"] = lambda self, padding: _PadNd.__init__(self, padding)
+    return type(name, (_PadNd,), attrs)
+
+
+_PADS = []
+for _n in (1, 2, 3):
+    for _name, _mode, _val in (("ZeroPad", "constant", False), ("ConstantPad", "constant", True),
+                               ("ReflectionPad", "reflect", False), ("ReplicationPad", "replicate", False),
+                               ("CircularPad", "circular", False)):
+        _cls = f"{_name}{_n}d"
+        globals()[_cls] = _pad_class(
+            _cls, _n, _mode, _val,
+            f"Pads the last {_n} dim(s) of the input ({_mode} padding{', with `value`' if _val else ''}); "
+            f"``padding`` is an int or a {2 * _n}-tuple (left, right{', top, bottom' if _n > 1 else ''}"
+            f"{', front, back' if _n > 2 else ''}), as ``torch.nn.{_cls}``.")
+        _PADS.append(_cls)
+
+__all__ += ["LPPool1d", "LPPool2d", "ChannelShuffle"] + _PADS
