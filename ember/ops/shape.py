@@ -12,6 +12,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
+from ..backend import layout as _layout
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 
@@ -998,57 +999,13 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
 
 
 # -- memory formats --------------------------------------------------------------------------------------------------
-def _dense_order(a):
-    """The dims of ``a`` from outermost to innermost if ``a`` is non-overlapping and dense (size-1 dims don't
-    count), else None."""
-    order = sorted(range(a.ndim), key=lambda i: (-a.strides[i], -i))
-    expect = a.itemsize
-    for i in reversed(order):
-        if a.shape[i] == 1:
-            continue
-        if a.strides[i] != expect:
-            return None
-        expect *= a.shape[i]
-    return order
-
-
-def _infer_dense_strides(shape, strides):
-    """PyTorch's rule for the strides of a dense copy of a non-dense tensor: keep the order of the input's
-    strides (stride-0 dims are ambiguous and keep their place), innermost first."""
-    nd = len(shape)
-    perm = list(range(nd - 1, -1, -1))
-
-    def should_swap(d0, d1):
-        s0, s1 = strides[d0], strides[d1]
-        if s0 == 0 or s1 == 0:
-            return 0
-        if s0 != s1:
-            return -1 if s0 < s1 else 1
-        return 1 if shape[d0] > shape[d1] else 0
-    for i in range(1, nd):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    out = [0] * nd
-    cur = 1
-    for d in perm:
-        out[d] = cur
-        cur *= builtins.max(shape[d], 1)
-    return tuple(out)
-
-
-def _contig_strides(shape, order):
-    out = [0] * len(shape)
-    cur = 1
-    for d in reversed(order):
-        out[d] = cur
-        cur *= builtins.max(shape[d], 1)
-    return tuple(out)
+def _preserve_strides(a):
+    """The strides (in elements) of PyTorch's preserve_format copy of array ``a``, or None for C-contiguous:
+    a dense input's own strides, else dense strides in the order of its strides (backend.layout's rule)."""
+    if a.flags.c_contiguous:
+        return None
+    st = _layout.torch_strides(a.shape, [a])      # a dense input's own strides, else dense in its order
+    return None if st == _layout.c_strides(a.shape) else st
 
 
 def _layout_for(x: Tensor, memory_format):
@@ -1063,40 +1020,37 @@ def _layout_for(x: Tensor, memory_format):
         want = 4 if fmt == "channels_last" else 5
         if a.ndim != want:
             raise RuntimeError(f"required rank {want} tensor to use {fmt} format, got shape {tuple(x.shape)}")
-        return _contig_strides(a.shape, [0] + list(range(2, want)) + [1])
+        order = [0] + list(range(2, want)) + [1]            # N, spatial..., C from outermost to innermost
+        st = _layout.c_strides(tuple(a.shape[i] for i in order))
+        out = [0] * want
+        for k, d in enumerate(order):
+            out[d] = st[k]
+        return tuple(out)
     if fmt != "preserve_format":
         raise RuntimeError(f"unsupported memory_format {memory_format!r}; expected contiguous_format, "
                            f"preserve_format, channels_last or channels_last_3d")
-    if a.flags.c_contiguous:
-        return None
-    it = a.itemsize
-    if _dense_order(a) is not None:
-        return tuple(s // it for s in a.strides)
-    return _infer_dense_strides(a.shape, tuple(s // it for s in a.strides))
+    return _preserve_strides(a)
 
 
-def _copy_preserving(src, like):
-    """A copy of ``src`` laid out as PyTorch's ``empty_like(like)`` (preserve_format) would be."""
-    if like.flags.c_contiguous or like.ndim < 2:
+def _copy_strided(src, strides):
+    """A fresh copy of ``src`` with the given element strides (C order when None)."""
+    if strides is None:
         return _np.array(src, order="C", copy=True)
-    it = like.itemsize
-    st = tuple(s // it for s in like.strides)
-    strides = st if _dense_order(like) is not None else _infer_dense_strides(like.shape, st)
     buf = _np.empty(src.size, src.dtype)
     out = _strided(buf, 0, src.shape, strides)
     out[...] = src
     return out
 
 
+def _copy_preserving(src, like):
+    """A copy of ``src`` laid out as PyTorch's ``empty_like(like)`` (preserve_format) would be."""
+    return _copy_strided(src, _preserve_strides(like))
+
+
 class _CloneAs(Function):
     @staticmethod
     def forward(ctx, a, strides):
-        if strides is None:
-            return _np.array(a, order="C", copy=True)
-        buf = _np.empty(a.size, a.dtype)
-        out = _strided(buf, 0, a.shape, strides)
-        out[...] = a
-        return out
+        return _copy_strided(a, strides)
 
     @staticmethod
     def backward(ctx, g):
@@ -1108,6 +1062,6 @@ def _clone(x: Tensor, memory_format=None) -> Tensor:
     default; a non-dense input gets dense strides in the same order), or is laid out in ``contiguous_format`` /
     ``channels_last``, as PyTorch."""
     strides = _layout_for(x, memory_format)
-    if strides is not None and strides == _contig_strides(x._data.shape, range(x._data.ndim)):
+    if strides is not None and strides == _layout.c_strides(x._data.shape):
         strides = None
     return _CloneAs.apply(x, strides)
