@@ -131,7 +131,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
     op = "linalg.matrix_norm"
     if A._data.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions, got shape {tuple(A.shape)}")
-    _float_input(A, op)
+    if A._data.dtype == _np.float16:
+        if ord in ("nuc", 2, -2, 2.0, -2.0):
+            raise RuntimeError(f"{op}: Low precision dtypes not supported. Got Half")
+    else:
+        _float_input(A, op)
     if not isinstance(dim, (tuple, list)) or len(dim) != 2:
         raise RuntimeError(f"{op}: dim must be a 2-tuple. Got {dim}")
     d0, d1 = _norm_axes(dim, A._data.ndim, op)
@@ -406,8 +410,12 @@ def matrix_power(A, n: int) -> Tensor:
 
 
 def vecdot(x, y, *, dim=-1) -> Tensor:
-    """Dot product of vectors along ``dim``, broadcasting (``torch.linalg.vecdot``)."""
-    return _R.sum(_E.mul(_as_t(x), _as_t(y)), dim)
+    """Dot product of vectors along ``dim``, broadcasting (``torch.linalg.vecdot``); floating inputs."""
+    x, y = _as_t(x), _as_t(y)
+    for t in (x, y):
+        if t._data.dtype.kind != "f":
+            _float_input(t, "linalg.vecdot", 0)          # raises PyTorch's dtype error
+    return _R.sum(_E.mul(x, y), dim)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
@@ -452,8 +460,9 @@ def vander(x, *, N=None) -> Tensor:
     n = x.shape[-1] if N is None else int(N)
     if n <= 1 and N is not None and n < 1:
         raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
-    if x._data.dtype == _np.bool_:
-        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    if x._data.dtype in (_np.bool_, _np.float16):
+        raise RuntimeError(f"linalg.vander supports floating point, complex, and integer tensors, but got "
+                           f"{'Bool' if x._data.dtype == _np.bool_ else 'Half'}")
     if x._data.dtype.kind in "ui" and x._data.dtype != _np.int64:
         x = x.to(_np.int64)
     cols = [Tensor._make(_np.ones(x._data.shape, x._data.dtype))]

@@ -734,6 +734,8 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: {b.shape[-1]}")
     if a._data.dtype.kind != "f" or b._data.dtype.kind != "f":
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {a.dtype}, X2 got: {b.dtype}")
+    if a._data.dtype == _np.float16:
+        raise NotImplementedError('"cdist" not implemented for \'Half\'')
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     if compute_mode not in (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
@@ -1117,6 +1119,10 @@ def pdist(input, p: float = 2.0) -> Tensor:
     x = _t(input)
     if x.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"pdist only supports floating-point dtypes, got {x.dtype}")
+    if x._data.dtype == _np.float16:
+        raise NotImplementedError('"pdist" not implemented for \'Half\'')
     n = x.shape[0]
     r, c = _np.triu_indices(n, 1)
     from ..linalg import vector_norm

@@ -297,6 +297,8 @@ def einsum(equation, *operands) -> Tensor:
                                    f"another (equation '{equation}')")
             dims[c] = max(dims.get(c, s), s)
     dts = {o._data.dtype for o in operands}
+    if len(operands) > 1 and _np.dtype(_np.bool_) in dts:
+        raise RuntimeError('"bmm" not implemented for \'Bool\' (einsum of bool operands)')
     if len(dts) > 1:
         dt = _dt.result_type(*operands)
         operands = [o.to(dt) for o in operands]
@@ -1010,5 +1012,8 @@ class _MatrixExp(Function):
 
 def matrix_exp(A) -> Tensor:
     """Matrix exponential of a square matrix or batch (``torch.linalg.matrix_exp``), differentiable (twice)."""
+    A = _as_t(A)
+    if A._data.dtype == _np.float16:          # half: computed in float32, rounded back (PyTorch accepts half)
+        return _MatrixExp.apply(_square(A.to(_np.float32), "linalg.matrix_exp")).to(_np.float16)
     A = _square(A, "linalg.matrix_exp")
     return _MatrixExp.apply(A)

@@ -226,6 +226,26 @@ def test_empty_matrices_with_grad(shape):
         compare(fn, [np.zeros(shape, np.float32)])
 
 
+@pytest.mark.parametrize("fn,dtype", [
+    (lambda m, a: m.linalg.vecdot(a, a), np.int64), (lambda m, a: m.linalg.vander(a[0]), np.float16),
+    (lambda m, a: m.einsum("ij,jk", a, a), np.bool_), (lambda m, a: m.cdist(a, a), np.float16),
+    (lambda m, a: m.pdist(a), np.float16), (lambda m, a: m.linalg.matrix_norm(a, "nuc"), np.float16),
+    (lambda m, a: m.linalg.inv(a), np.float16), (lambda m, a: m.linalg.det(a), np.int64),
+], ids=["vecdot_int", "vander_half", "einsum_bool", "cdist_half", "pdist_half", "nuc_half", "inv_half", "det_int"])
+def test_dtype_rejections_like_torch(fn, dtype):
+    a = (np.eye(3) * 2 + 1).astype(dtype)
+    with pytest.raises(RuntimeError):
+        fn(torch, torch.tensor(a))
+    with pytest.raises(RuntimeError):
+        fn(ember, ember.tensor(a))
+
+
+def test_half_inputs_torch_accepts():
+    a = (np.eye(3) + 0.5).astype(np.float16)
+    compare(lambda m, x: (m.linalg.matrix_norm(x), m.linalg.matrix_norm(x, 1), m.linalg.vecdot(x, x)), [a],
+            grad=False, atol=1e-2, rtol=1e-2)
+
+
 def test_qr_mode_r_backward_raises():
     r = LA.qr(ember.randn(4, 3, dtype=ember.float64, requires_grad=True), mode="r").R
     with pytest.raises(RuntimeError, match="mode='r'"):
