@@ -553,6 +553,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
     if a.dtype.kind != "f":
         raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, got "
                            f"{a.dtype}")
+    if a.dtype == _np.float16 and a.size:
+        raise NotImplementedError('"histogramdd" not implemented for \'Half\'')
     w = None if weight is None else _t(weight)._data
     if isinstance(bins, Tensor):
         edges = bins._data.astype(a.dtype)
