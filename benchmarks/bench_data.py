@@ -65,7 +65,7 @@ def main() -> None:
 
     # ember: the MNIST dataset with a ToTensor + Normalize transform
     ds = MNIST.__new__(MNIST)           # the same arrays, without re-reading the files
-    ds.root, ds.train, ds.target_transform = str(DATA), True, None
+    ds.root, ds.train, ds.target_transform = None, True, None
     ds.transform = Compose([ToTensor(), Normalize((MEAN,), (STD,))])
     ds.data, ds.targets = images, labels
     ember_ds = epoch_time(DataLoader(ds, batch_size=128, shuffle=True), args.repeats)
@@ -105,8 +105,66 @@ def main() -> None:
         ts = f"{t:14.3f}" if t is not None else f"{'-':>14s}"
         ratio = f"{t / e:12.1f}" if t is not None else f"{'-':>12s}"
         print(f"{name:34s} {e:14.3f} {ts} {ratio}")
+    cifar_pipeline(args.repeats, torch)
     verdict = "OK" if ember_ds < 0.5 else "TOO SLOW"
     print(f"requirement: ember MNIST epoch < 0.5 s -> {ember_ds:.3f} s ({verdict}); cpu count {os.cpu_count()}")
+
+
+def cifar_pipeline(repeats: int, torch, n: int = 10000) -> None:
+    """CIFAR-10-shaped augmentation pipeline (RandomCrop(32, padding=4), RandomHorizontalFlip, ToTensor, Normalize)
+    on PIL images from CIFAR's binary format, 2 workers, batch 128: ember.vision against the same per-sample steps
+    written with PIL, NumPy and torch ops in a torch DataLoader (what torchvision does on PIL images; torchvision's
+    own wheels do not load beside the CPU torch)."""
+    import tempfile
+    from ember.vision import datasets, transforms as T
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    mean, std = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+    with tempfile.TemporaryDirectory() as root:
+        folder = os.path.join(root, "cifar-10-batches-bin")
+        os.makedirs(folder)
+        rec = np.concatenate([labels[:, None], pixels.reshape(n, -1)], 1)
+        for i, name in enumerate([f"data_batch_{i}.bin" for i in range(1, 6)]):       # n images in all
+            rec[i * n // 5:(i + 1) * n // 5].tofile(os.path.join(folder, name))
+        rec[:100].tofile(os.path.join(folder, "test_batch.bin"))
+        tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(mean, std)])
+        ds = datasets.CIFAR10(root, train=True, transform=tf)
+        count = len(ds)
+
+        def rate(loader):
+            best = float("inf")
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                for _xb, _yb in loader:
+                    pass
+                best = min(best, time.perf_counter() - t0)
+            return count / best
+        e = rate(DataLoader(ds, batch_size=128, shuffle=True, num_workers=2))
+        t = None
+        if torch is not None:
+            from PIL import Image
+            from torch.utils.data import DataLoader as TDataLoader, Dataset as TDataset
+            m = torch.tensor(mean).view(3, 1, 1)
+            sd = torch.tensor(std).view(3, 1, 1)
+            data, targets = ds.data, ds.targets
+
+            class TorchCIFAR(TDataset):
+                def __len__(self):
+                    return len(data)
+
+                def __getitem__(self, i):
+                    img = Image.fromarray(data[i])
+                    arr = np.pad(np.asarray(img), ((4, 4), (4, 4), (0, 0)))          # RandomCrop(32, padding=4)
+                    y0, x0 = np.random.randint(0, 9, 2)
+                    img = Image.fromarray(arr[y0:y0 + 32, x0:x0 + 32])
+                    if np.random.rand() < 0.5:                                     # RandomHorizontalFlip
+                        img = img.transpose(Image.FLIP_LEFT_RIGHT)
+                    x = torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1).float().div(255)   # ToTensor
+                    return (x - m) / sd, int(targets[i])                           # Normalize
+            t = rate(TDataLoader(TorchCIFAR(), batch_size=128, shuffle=True, num_workers=2))
+    print(f"CIFAR-10-shaped pipeline, {count} PIL images, crop+flip+normalize, 2 workers: ember {e:,.0f} images/s"
+          + (f", torch DataLoader (same steps) {t:,.0f} images/s, ratio ember/torch {e / t:.2f}" if t else ""))
 
 
 if __name__ == "__main__":
