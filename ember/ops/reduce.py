@@ -438,7 +438,7 @@ class LogSumExp(Function):
         return E.mul(g, E.exp(E.sub(a, s))), None, None
 
 
-def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed stably (max-shifted)."""
     if x._data.dtype.kind != "f":
         x = x.float()
@@ -527,6 +527,8 @@ def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Ten
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"norm: expected a floating point tensor as input, got {x.dtype}")
+    if x._data.dtype == _np.float16:     # computed in float32 (no overflow of x * x), as PyTorch
+        return E.cast(norm(E.cast(x, _dt.float32), p, dim, keepdim), _dt.float16)
     axes = _dims(dim, x._data.ndim, "norm")
     if x._data.size == 0 and isinstance(p, (int, float, str)) and not isinstance(p, bool) and p not in ("fro", "nuc"):
         pv = float(p)

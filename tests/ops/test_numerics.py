@@ -552,3 +552,12 @@ def test_round_decimals():
     ei, ti = both([1, 25, -35], np.int64)
     same(ember.round(ei), torch.round(ti))
     raises_like(lambda: ember.round(ei, decimals=-1), lambda: torch.round(ti, decimals=-1))
+
+
+def test_float16_norm_and_fmod_computed_in_float32_and_logsumexp_needs_dim():
+    e, t = both([[300.0, -200.0, 100.0], [1e-3, 2e-3, 0.0]], np.float16)
+    same(ember.norm(e), torch.norm(t), rtol=1e-3)
+    same(ember.norm(e, dim=1), torch.norm(t, dim=1), rtol=1e-3)
+    (ea, ta), (eb, tb) = both([60000.0, 3.0], np.float16), both([1e-3, 2.0], np.float16)
+    same(ember.fmod(ea, eb), torch.fmod(ta, tb), rtol=1e-3)
+    raises_like(lambda: ember.logsumexp(e), lambda: torch.logsumexp(t))
