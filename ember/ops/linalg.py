@@ -249,7 +249,7 @@ def einsum(equation, *operands) -> Tensor:
     is the ellipsis dims followed by the labels used once, in alphabetical order (PyTorch's implicit mode);
     a repeated label in one operand takes a diagonal (``'ii->i'``) and is differentiable.  The sublist form
     ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` is accepted too."""
-    if isinstance(equation, Tensor):
+    if isinstance(equation, Tensor) and operands and isinstance(operands[0], (list, tuple)):
         equation, operands = _sublist_equation((equation,) + operands)
     if not isinstance(equation, str):
         raise TypeError(f"einsum(): the first argument must be the equation string, got {type(equation).__name__}")
