@@ -88,6 +88,7 @@ class _BufferPool:
 
 
 _COLS = _BufferPool(256 << 20)
+_SCRATCH = _BufferPool(64 << 20)     # O-major copies of output gradients (backward temporaries)
 
 
 def _im2col(xp_, kh, kw, stride, dil, oh, ow, pool: bool = False, batch_first: bool = False):
@@ -260,7 +261,7 @@ def _o_major(g):
     if n == 1 or g.strides[1] > g.strides[0] and g.transpose(1, 0, 2, 3).flags.c_contiguous:
         return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, -1)
     m = g.size // o if o else 0
-    out = _COLS.empty((o, m), g.dtype)
+    out = _SCRATCH.empty((o, m), g.dtype)
     np.copyto(out.reshape((o, n) + g.shape[2:]), g.transpose(1, 0, 2, 3))
     return out
 
