@@ -264,6 +264,7 @@ class Tensor:
                 gd = g.detach() if not _grad.create_graph else g
                 t.grad = gd.clone() if t.grad is None else t.grad + gd
         _store._ember_retain = True     # runs after the user's hooks, whatever the order (as in PyTorch 2)
+        _store._ember_owner = ref
         self._add_node_hook(_store)
 
     def register_hook(self, hook):
@@ -599,9 +600,12 @@ class Tensor:
         if _fn._tracer is not None:      # ember.jit.trace: this tensor now holds the op's result
             _fn._tracer.rebind(self, res)
         if tracked:
+            old_fn, old_oi = self.grad_fn, self._oi
             self.grad_fn = res.grad_fn
             self._oi = res._oi
             self._rg = res._rg
+            if self._retains:
+                _move_retain(self, old_fn, old_oi)
             if res.grad_fn is not None:
                 # the node's saved output (if any) is now this tensor's memory at the new version: a later
                 # in-place write to this tensor (or a view of it) must make that backward refuse, as in PyTorch
@@ -648,8 +652,11 @@ class Tensor:
         _check_overlap(self, name)
         root._inplace(whole, *args, **kwargs)
         nv = chain(root)
+        old_fn, old_oi = self.grad_fn, self._oi
         self.grad_fn, self._oi, self._rg = nv.grad_fn, nv._oi, nv._rg
         view[2] = self._version[0]
+        if self._retains:
+            _move_retain(self, old_fn, old_oi)
         return self
 
     def _view_inplace(self, name, fn) -> "Tensor":
@@ -666,7 +673,10 @@ class Tensor:
         if vw is not None:
             self._vw = [vw[0], (lambda b: fn(f(b))) if f is not None else None, self._version[0], vw[0]._data]
         if r.grad_fn is not None:
+            old_fn, old_oi = self.grad_fn, self._oi
             self.grad_fn, self._oi, self._rg = r.grad_fn, r._oi, r._rg
+            if self._retains:
+                _move_retain(self, old_fn, old_oi)
         return self
 
     def t_(self) -> "Tensor":
@@ -967,6 +977,18 @@ def _check_overlap(t: Tensor, name: str) -> None:
                            f"location (an expand()ed tensor); clone() it before writing")
 
 
+def _move_retain(t: Tensor, old, old_oi) -> None:
+    """``retain_grad()`` follows the tensor to its new node after an in-place op or a view rebase, as in
+    PyTorch (``.grad`` is the gradient w.r.t. the tensor's current value)."""
+    if old is not None and old._pre_hooks:
+        lst = old._pre_hooks.get(old_oi)
+        if lst:
+            lst[:] = [h for h in lst if getattr(h, "_ember_owner", lambda: None)() is not t]
+    t._retains = False
+    if t.grad_fn is not None:
+        t.retain_grad()
+
+
 def _refresh_view(t: Tensor) -> None:
     """Re-derive a view's history from its parent when the shared version counter moved since it was last
     derived (the base, or another view of it, was modified in place): PyTorch's view rebase, done lazily,
@@ -987,7 +1009,10 @@ def _refresh_view(t: Tensor) -> None:
     if fn is None:
         return
     nv = fn(vw[0])
+    old_fn, old_oi = t.grad_fn, t._oi
     t.grad_fn, t._oi, t._rg = nv.grad_fn, nv._oi, nv._rg
+    if t._retains:
+        _move_retain(t, old_fn, old_oi)
 
 
 def _init(t: Tensor, arr) -> None:

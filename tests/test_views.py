@@ -572,3 +572,21 @@ def test_random_view_chains_layout_as_torch(seed):
             assert e.storage_offset() == t.storage_offset()
         assert e.is_contiguous() == t.is_contiguous() and e._is_view() == t._is_view()
         np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+def test_retain_grad_follows_inplace_ops_and_view_rebase():
+    res = []
+    for m in (ember, torch):
+        a = m.ones(3, requires_grad=True)
+        x = a * 1
+        x.retain_grad()
+        x.mul_(2)                   # x.grad is w.r.t. the new x
+        (x * 3).sum().backward()
+        b = m.ones(3, requires_grad=True)
+        y = b * 1
+        v = y[:2]
+        v.retain_grad()
+        y.mul_(3)                   # v is rebased; its retained grad comes from the new history
+        (v * 2).sum().backward()
+        res.append((x.grad.tolist(), v.grad.tolist(), b.grad.tolist()))
+    assert res[0] == res[1]
