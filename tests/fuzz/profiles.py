@@ -15,7 +15,7 @@ _common = dict(deadline=None, database=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                       HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
 _n = os.environ.get("FUZZ_EXAMPLES")
-settings.register_profile("ci", max_examples=int(_n or 12), derandomize=True, **_common)
+settings.register_profile("ci", max_examples=int(_n or 10), derandomize=True, **_common)
 settings.register_profile("dev", max_examples=int(_n or 200), **_common)
 settings.register_profile("long", max_examples=int(_n or 1500), **_common)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from .oracle import Arr, Case, Spec
 from .strategies import (ALL, FLOATS, INTS, NUM, REAL, binary_case, broadcast_shapes, dim_arg, dtypes,
                          reduction_case, scalar, shapes, tensor, ternary_case, unary_case)
-from . import cases_nn, cases_views
+from . import cases_more, cases_nn, cases_views
 
 SPECS: list[Spec] = []
 
@@ -198,3 +198,4 @@ add("diff", "reduce", lambda m, x, n, **kw: m.diff(x, n=n, **kw),
 
 cases_views.register(add)
 cases_nn.register(add)
+cases_more.register(add)
