@@ -165,7 +165,10 @@ class Tensor:
     @property
     def requires_grad(self) -> bool:
         if self._vw is not None:
-            _refresh_view(self)
+            try:
+                _refresh_view(self)
+            except RuntimeError:        # a multi-output view whose base changed: it does require grad
+                return True
         return self._rg
 
     @requires_grad.setter
@@ -997,14 +1000,15 @@ def _refresh_view(t: Tensor) -> None:
     ver = t._version[0]
     if vw[2] == ver or vw[1] is None or not _grad.enabled:
         return
-    vw[2] = ver
     if t.grad_fn is None and t._rg:
+        vw[2] = ver
         return
-    if len(vw) > 4 and (t._rg or t._base._rg):
+    if len(vw) > 4 and (t._rg or t._base._rg):      # (raises on every use, as PyTorch)
         raise RuntimeError(f"output {vw[4]} of {vw[5]} is a view and its base or another view of its base has been "
                            f"modified in place; it is one of several views returned by one function, and such views "
                            f"can't be used after that (as in PyTorch): take the views after the in-place op, or "
                            f"use an out-of-place op")
+    vw[2] = ver
     fn = _ops.shape._replay_fn(t)
     if fn is None:
         return
