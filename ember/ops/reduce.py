@@ -73,12 +73,12 @@ class Sum(Function):
         return _expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
 
 
-def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims if None).  Bool and integer tensors sum to int64, like PyTorch."""
-    axes = _dims(dim, x._data.ndim, "sum")
-    if dtype is None and x._data.dtype.kind in "biu":
+    axes = _dims(dim, input._data.ndim, "sum")
+    if dtype is None and input._data.dtype.kind in "biu":
         dtype = _dt.int64
-    return Sum.apply(x, axes, keepdim, None if dtype is None else _dt.to_dtype(dtype))
+    return Sum.apply(input, axes, keepdim, None if dtype is None else _dt.to_dtype(dtype))
 
 
 class Mean(Function):
@@ -97,30 +97,30 @@ class Mean(Function):
         return E.div(_expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim), builtins.max(ctx.n, 1)), None, None
 
 
-def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``; needs a floating tensor (as in PyTorch) unless ``dtype`` is given."""
     if dtype is not None:
-        x = x.to(dtype)
-    if x._data.dtype.kind != "f":
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got "
-                           f"{x.dtype}; use x.float().mean() or pass dtype=")
-    return Mean.apply(x, _dims(dim, x._data.ndim, "mean"), keepdim)
+                           f"{input.dtype}; use x.float().mean() or pass dtype=")
+    return Mean.apply(input, _dims(dim, input._data.ndim, "mean"), keepdim)
 
 
-def nansum(x, dim=None, keepdim=False, *, dtype=None):
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum treating NaN as zero (``torch.nansum``); integer and bool inputs sum to int64 like ``sum``."""
-    if x._data.dtype.kind != "f":
-        return sum(x, dim, keepdim, dtype=dtype)
-    return sum(E.where(E.isnan(x), 0.0, x), dim, keepdim, dtype=dtype)
+    if input._data.dtype.kind != "f":
+        return sum(input, dim, keepdim, dtype=dtype)
+    return sum(E.where(E.isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
-def nanmean(x, dim=None, keepdim=False):
-    if x._data.dtype.kind != "f":
-        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {x.dtype}")
-    if x._data.dtype == _np.float16:     # the count may not fit float16: divide in float32, as PyTorch
-        return E.cast(nanmean(E.cast(x, _dt.float32), dim, keepdim), _dt.float16)
-    ok = E.logical_not(E.isnan(x))
-    return E.div(nansum(x, dim, keepdim), sum(ok, dim, keepdim))
+def nanmean(input, dim=None, keepdim=False):
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {input.dtype}")
+    if input._data.dtype == _np.float16:     # the count may not fit float16: divide in float32, as PyTorch
+        return E.cast(nanmean(E.cast(input, _dt.float32), dim, keepdim), _dt.float16)
+    ok = E.logical_not(E.isnan(input))
+    return E.div(nansum(input, dim, keepdim), sum(ok, dim, keepdim))
 
 
 # -- var / std ----------------------------------------------------------------------------------------------------
@@ -180,14 +180,14 @@ def _var_std(x, dim, unbiased, keepdim, correction, take_sqrt, op):
     return Var.apply(x, _dims(dim, x._data.ndim, op), keepdim, c, take_sqrt)
 
 
-def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Variance with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0), ``torch.var``."""
-    return _var_std(x, dim, unbiased, keepdim, correction, False, "var")
+    return _var_std(input, dim, unbiased, keepdim, correction, False, "var")
 
 
-def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation, the square root of ``var`` (same arguments); the gradient at a zero std is 0."""
-    return _var_std(x, dim, unbiased, keepdim, correction, True, "std")
+    return _var_std(input, dim, unbiased, keepdim, correction, True, "std")
 
 
 class _VarMean(NamedTuple):
@@ -195,16 +195,16 @@ class _VarMean(NamedTuple):
     mean: Tensor
 
 
-def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    return (var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
+    return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
 
 
-def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    return (std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
+    return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
 
 
 # -- max / min ----------------------------------------------------------------------------------------------------
@@ -249,21 +249,21 @@ def _check_nonempty(x, axes, op):
                                  f"{tuple(x.shape)})")
 
 
-def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Maximum values over ``dim`` (no indices); ties share the gradient."""
-    axes = _dims(dim, x._data.ndim, "amax")
-    _check_nonempty(x, axes, "amax")
-    if x._data.ndim == 0:
+    axes = _dims(dim, input._data.ndim, "amax")
+    _check_nonempty(input, axes, "amax")
+    if input._data.ndim == 0:
         axes = None
-    return AMax.apply(x, axes, keepdim, True)
+    return AMax.apply(input, axes, keepdim, True)
 
 
-def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    axes = _dims(dim, x._data.ndim, "amin")
-    _check_nonempty(x, axes, "amin")
-    if x._data.ndim == 0:
+def amin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _dims(dim, input._data.ndim, "amin")
+    _check_nonempty(input, axes, "amin")
+    if input._data.ndim == 0:
         axes = None
-    return AMax.apply(x, axes, keepdim, False)
+    return AMax.apply(input, axes, keepdim, False)
 
 
 class MaxDim(Function):
@@ -310,14 +310,14 @@ def _max_min(x, dim, keepdim, is_max, name, other=None):
     return _MinMax(v, i)
 
 
-def max(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """``max(x)`` -> the largest value; ``max(x, dim)`` -> (values, indices); ``max(x, y)`` -> elementwise."""
-    return _max_min(x, dim, keepdim, True, "max", other)
+    return _max_min(input, dim, keepdim, True, "max", other)
 
 
-def min(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """``min(x)`` -> the smallest value; ``min(x, dim)`` -> (values, indices); ``min(x, y)`` -> elementwise."""
-    return _max_min(x, dim, keepdim, False, "min", other)
+    return _max_min(input, dim, keepdim, False, "min", other)
 
 
 def _no_bool_arg(x, op):
@@ -325,25 +325,25 @@ def _no_bool_arg(x, op):
         raise RuntimeError(f"{op}(): does not support bool input; convert with .int() first")
 
 
-def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (first one on ties), over the flattened tensor when ``dim`` is None."""
-    _no_bool_arg(x, "argmax")
-    _check_nonempty(x, None if dim is None else _dims(dim, x._data.ndim, "argmax"), "argmax")
+    _no_bool_arg(input, "argmax")
+    _check_nonempty(input, None if dim is None else _dims(dim, input._data.ndim, "argmax"), "argmax")
     if dim is None:
-        r = _np.asarray(x._data.argmax(), _np.int64)
-        return Tensor._make(r.reshape((1,) * x._data.ndim) if keepdim else r)
-    axis = _wrap_dim(int(dim), x._data.ndim, "argmax")
-    return Tensor._make(_c(x._data.argmax(axis=axis, keepdims=keepdim).astype(_np.int64)))
+        r = _np.asarray(input._data.argmax(), _np.int64)
+        return Tensor._make(r.reshape((1,) * input._data.ndim) if keepdim else r)
+    axis = _wrap_dim(int(dim), input._data.ndim, "argmax")
+    return Tensor._make(_c(input._data.argmax(axis=axis, keepdims=keepdim).astype(_np.int64)))
 
 
-def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    _no_bool_arg(x, "argmin")
-    _check_nonempty(x, None if dim is None else _dims(dim, x._data.ndim, "argmin"), "argmin")
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    _no_bool_arg(input, "argmin")
+    _check_nonempty(input, None if dim is None else _dims(dim, input._data.ndim, "argmin"), "argmin")
     if dim is None:
-        r = _np.asarray(x._data.argmin(), _np.int64)
-        return Tensor._make(r.reshape((1,) * x._data.ndim) if keepdim else r)
-    axis = _wrap_dim(int(dim), x._data.ndim, "argmin")
-    return Tensor._make(_c(x._data.argmin(axis=axis, keepdims=keepdim).astype(_np.int64)))
+        r = _np.asarray(input._data.argmin(), _np.int64)
+        return Tensor._make(r.reshape((1,) * input._data.ndim) if keepdim else r)
+    axis = _wrap_dim(int(dim), input._data.ndim, "argmin")
+    return Tensor._make(_c(input._data.argmin(axis=axis, keepdims=keepdim).astype(_np.int64)))
 
 
 class _AMinMax(NamedTuple):
@@ -404,16 +404,16 @@ def _exclusive_prod(a: Tensor, axis: int) -> Tensor:
     return E.mul(left, right)
 
 
-def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one dim (or all); the gradient is exact even with zeros present."""
     if dtype is not None:
-        x = x.to(dtype)
-    elif x._data.dtype.kind in "biu" and x._data.dtype != _dt.int64:
-        x = E.cast(x, _dt.int64)        # bool and integer products are int64, as sums
-    axis = None if dim is None else _wrap_dim(int(dim), x._data.ndim, "prod")
-    if x._data.ndim == 0:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu" and input._data.dtype != _dt.int64:
+        input = E.cast(input, _dt.int64)        # bool and integer products are int64, as sums
+    axis = None if dim is None else _wrap_dim(int(dim), input._data.ndim, "prod")
+    if input._data.ndim == 0:
         axis = None
-    return Prod.apply(x, axis, keepdim)
+    return Prod.apply(input, axis, keepdim)
 
 
 class LogSumExp(Function):
@@ -438,11 +438,11 @@ class LogSumExp(Function):
         return E.mul(g, E.exp(E.sub(a, s))), None, None
 
 
-def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed stably (max-shifted)."""
-    if x._data.dtype.kind != "f":
-        x = x.float()
-    return LogSumExp.apply(x, _dims(dim, x._data.ndim, "logsumexp"), keepdim)
+    if input._data.dtype.kind != "f":
+        input = input.float()
+    return LogSumExp.apply(input, _dims(dim, input._data.ndim, "logsumexp"), keepdim)
 
 
 class CumSum(Function):
@@ -461,11 +461,11 @@ class CumSum(Function):
         return flip(cumsum(flip(g, [ctx.axis]), ctx.axis), [ctx.axis]), None
 
 
-def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``."""
     if dtype is not None:
-        x = x.to(dtype)
-    return CumSum.apply(x, _wrap_dim(int(dim), x._data.ndim, "cumsum"))
+        input = input.to(dtype)
+    return CumSum.apply(input, _wrap_dim(int(dim), input._data.ndim, "cumsum"))
 
 
 class CumProd(Function):
@@ -513,46 +513,46 @@ def _cumprod_backward_with_zeros(g: Tensor, a: Tensor, ax: int) -> Tensor:
     return sum(E.mul(E.mul(others, gm.unsqueeze(-2)), upper), -1).movedim(-1, ax)
 
 
-def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     if dtype is not None:
-        x = x.to(dtype)
-    elif x._data.dtype.kind in "biu" and x._data.dtype != _dt.int64:
-        x = E.cast(x, _dt.int64)
-    return CumProd.apply(x, _wrap_dim(int(dim), x._data.ndim, "cumprod"))
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu" and input._data.dtype != _dt.int64:
+        input = E.cast(input, _dt.int64)
+    return CumProd.apply(input, _wrap_dim(int(dim), input._data.ndim, "cumprod"))
 
 
-def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any real."""
     if dtype is not None:
-        x = x.to(dtype)
-    if x._data.dtype.kind != "f":
-        raise RuntimeError(f"norm: expected a floating point tensor as input, got {x.dtype}")
-    if x._data.dtype == _np.float16:     # computed in float32 (no overflow of x * x), as PyTorch
-        return E.cast(norm(E.cast(x, _dt.float32), p, dim, keepdim), _dt.float16)
-    axes = _dims(dim, x._data.ndim, "norm")
-    if x._data.size == 0 and isinstance(p, (int, float, str)) and not isinstance(p, bool) and p not in ("fro", "nuc"):
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"norm: expected a floating point tensor as input, got {input.dtype}")
+    if input._data.dtype == _np.float16:     # computed in float32 (no overflow of x * x), as PyTorch
+        return E.cast(norm(E.cast(input, _dt.float32), p, dim, keepdim), _dt.float16)
+    axes = _dims(dim, input._data.ndim, "norm")
+    if input._data.size == 0 and isinstance(p, (int, float, str)) and not isinstance(p, bool) and p not in ("fro", "nuc"):
         pv = float(p)
         if pv < 0 or pv == float("inf"):
-            for ax in (range(x._data.ndim) if axes is None else axes):
-                if x._data.shape[ax] == 0:
+            for ax in (range(input._data.ndim) if axes is None else axes):
+                if input._data.shape[ax] == 0:
                     raise RuntimeError(f"norm: cannot compute the {p} norm over the empty dimension {ax} (shape "
-                                       f"{tuple(x.shape)}): the operation has no identity")
+                                       f"{tuple(input.shape)}): the operation has no identity")
     if p in ("fro", 2, 2.0, None):
-        sq = sum(E.mul(x, x), axes, keepdim)
+        sq = sum(E.mul(input, input), axes, keepdim)
         return _SafeSqrt.apply(sq)
     if p in (float("inf"), "inf", float("-inf"), "-inf"):
-        if x._data.ndim == 0:
+        if input._data.ndim == 0:
             axes = None
-        return NormInf.apply(x, axes, keepdim, p in (float("inf"), "inf"))
+        return NormInf.apply(input, axes, keepdim, p in (float("inf"), "inf"))
     if p == 1:
-        return sum(E.abs(x), axes, keepdim)
+        return sum(E.abs(input), axes, keepdim)
     if p == 0:
-        return sum(_NonZero.apply(x), axes, keepdim)     # counts nonzeros (NaN counts); zero gradient
+        return sum(_NonZero.apply(input), axes, keepdim)     # counts nonzeros (NaN counts); zero gradient
     if p == "nuc":
         raise NotImplementedError("norm: the nuclear norm is not implemented; use p=2/'fro', 1, inf or a number")
     if not isinstance(p, (int, float)) or isinstance(p, bool):
         raise ValueError(f"norm: p must be a number, 'fro', inf or -inf, got {p!r}")
-    return PNorm.apply(x, axes, keepdim, float(p))
+    return PNorm.apply(input, axes, keepdim, float(p))
 
 
 class NormInf(Function):
@@ -626,27 +626,27 @@ class _SafeSqrt(Function):
         return E.where(zero, 0.0, E.div(g, E.mul(E.where(zero, 1.0, o), 2.0)))
 
 
-def dist(a, b, p=2):
-    return norm(E.sub(a, b), p)
+def dist(input, other, p=2):
+    return norm(E.sub(input, other), p)
 
 
-def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` is nonzero; bool result (uint8 for a uint8 input, as PyTorch)."""
-    axes = _dims(dim, x._data.ndim, "all")
-    r = _c(_np.asarray(x._data.all(axis=axes, keepdims=keepdim)))
-    return Tensor._make(r.astype(_np.uint8) if x._data.dtype == _np.uint8 else r)
+    axes = _dims(dim, input._data.ndim, "all")
+    r = _c(_np.asarray(input._data.all(axis=axes, keepdims=keepdim)))
+    return Tensor._make(r.astype(_np.uint8) if input._data.dtype == _np.uint8 else r)
 
 
-def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element along ``dim`` is nonzero; bool result (uint8 for a uint8 input, as PyTorch)."""
-    axes = _dims(dim, x._data.ndim, "any")
-    r = _c(_np.asarray(x._data.any(axis=axes, keepdims=keepdim)))
-    return Tensor._make(r.astype(_np.uint8) if x._data.dtype == _np.uint8 else r)
+    axes = _dims(dim, input._data.ndim, "any")
+    r = _c(_np.asarray(input._data.any(axis=axes, keepdims=keepdim)))
+    return Tensor._make(r.astype(_np.uint8) if input._data.dtype == _np.uint8 else r)
 
 
-def count_nonzero(x, dim=None):
-    axes = _dims(dim, x._data.ndim, "count_nonzero")
-    return Tensor._make(_np.asarray(_np.count_nonzero(x._data, axis=axes), _np.int64))
+def count_nonzero(input, dim=None):
+    axes = _dims(dim, input._data.ndim, "count_nonzero")
+    return Tensor._make(_np.asarray(_np.count_nonzero(input._data, axis=axes), _np.int64))
 
 
 # -- softmax family ----------------------------------------------------------------------------------------------------
@@ -715,25 +715,25 @@ def _softmax_input(x, dtype, op):
     return x
 
 
-def softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
+def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, one stable op (max-shifted: no overflow at inputs of 1e4)."""
-    xf = _softmax_input(x, dtype, "softmax")
+    xf = _softmax_input(input, dtype, "softmax")
     if xf is None:
-        _softmax_dim(x, dim, "softmax")
-        return x.clone()
-    x = xf
-    return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
+        _softmax_dim(input, dim, "softmax")
+        return input.clone()
+    input = xf
+    return Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
 
 
-def log_softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
+def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     """log(softmax(x)) along ``dim``, one stable op."""
-    xf = _softmax_input(x, dtype, "log_softmax")
+    xf = _softmax_input(input, dtype, "log_softmax")
     if xf is None:
-        _softmax_dim(x, dim, "log_softmax")
-        return x.clone()
-    x = xf
-    return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
+        _softmax_dim(input, dim, "log_softmax")
+        return input.clone()
+    input = xf
+    return LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
 
 
-def softmin(x: Tensor, dim=None, dtype=None) -> Tensor:
-    return softmax(E.neg(x), dim, dtype)
+def softmin(input: Tensor, dim=None, dtype=None) -> Tensor:
+    return softmax(E.neg(input), dim, dtype)
