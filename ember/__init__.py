@@ -57,12 +57,12 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(x) -> bool:
-    return x.dtype.kind == "f"
+def is_floating_point(input) -> bool:
+    return input.dtype.kind == "f"
 
 
-def numel(x) -> int:
-    return x.numel()
+def numel(input) -> int:
+    return input.numel()
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):

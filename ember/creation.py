@@ -57,13 +57,13 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return _finish(_to_array(data, None if dtype is None else _dt.to_dtype(dtype)), False, device)
 
 
-def from_numpy(arr) -> Tensor:
+def from_numpy(ndarray) -> Tensor:
     """A tensor sharing memory with the NumPy array ``arr`` (writes to one show in the other)."""
-    if not isinstance(arr, _np.ndarray):
-        raise TypeError(f"from_numpy: expected np.ndarray, got {type(arr).__name__}")
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"from_numpy: can't convert np.ndarray of type {arr.dtype}; supported: bool, integers, floats")
-    return Tensor._make(arr)
+    if not isinstance(ndarray, _np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(ndarray).__name__}")
+    if ndarray.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: can't convert np.ndarray of type {ndarray.dtype}; supported: bool, integers, floats")
+    return Tensor._make(ndarray)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -105,29 +105,29 @@ def _like_dtype(x, dtype):
     return x.dtype if dtype is None else _dt.to_dtype(dtype)
 
 
-def zeros_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.zeros(x.shape, _like_dtype(x, dtype)), requires_grad, device)
+def zeros_like(input, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(xp.zeros(input.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
-def ones_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.ones(x.shape, _like_dtype(x, dtype)), requires_grad, device)
+def ones_like(input, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(xp.ones(input.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
-def empty_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return zeros_like(x, dtype, device, requires_grad)
+def empty_like(input, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(input, dtype, device, requires_grad)
 
 
-def full_like(x, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    d = _like_dtype(x, dtype)
-    return _finish(xp.full(x.shape, _fill(fill_value, d, "full_like"), d), requires_grad, device)
+def full_like(input, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    d = _like_dtype(input, dtype)
+    return _finish(xp.full(input.shape, _fill(fill_value, d, "full_like"), d), requires_grad, device)
 
 
-def rand_like(x, dtype=None, generator=None, requires_grad=False) -> Tensor:
-    return rand(*x.shape, dtype=dtype or x.dtype, generator=generator, requires_grad=requires_grad)
+def rand_like(input, dtype=None, generator=None, requires_grad=False) -> Tensor:
+    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
-def randn_like(x, dtype=None, generator=None, requires_grad=False) -> Tensor:
-    return randn(*x.shape, dtype=dtype or x.dtype, generator=generator, requires_grad=requires_grad)
+def randn_like(input, dtype=None, generator=None, requires_grad=False) -> Tensor:
+    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
 def randint_like(x, low=0, high=None, dtype=None, generator=None) -> Tensor:
@@ -302,17 +302,17 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
     return _finish((m + s * z).astype(dt), requires_grad)
 
 
-def bernoulli(p, generator=None) -> Tensor:
+def bernoulli(input, generator=None) -> Tensor:
     """1 with probability ``p`` (elementwise, same shape and dtype as ``p``), else 0."""
-    pa = p._data if isinstance(p, Tensor) else _np.asarray(p, _dt.get_default_dtype())
+    pa = input._data if isinstance(input, Tensor) else _np.asarray(input, _dt.get_default_dtype())
     if pa.size and (pa.min() < 0 or pa.max() > 1):
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
     return Tensor._make((rng_of(generator).random(pa.shape) < pa).astype(pa.dtype))
 
 
-def multinomial(probs, num_samples: int, replacement: bool = False, generator=None) -> Tensor:
+def multinomial(input, num_samples: int, replacement: bool = False, generator=None) -> Tensor:
     """Draw category indices from the rows of ``probs`` (non-negative weights, not necessarily normalized)."""
-    pa = (probs._data if isinstance(probs, Tensor) else _np.asarray(probs)).astype(_np.float64)
+    pa = (input._data if isinstance(input, Tensor) else _np.asarray(input)).astype(_np.float64)
     one = pa.ndim == 1
     pa = pa.reshape(-1, pa.shape[-1])
     if (pa < 0).any() or not _np.isfinite(pa).all():
@@ -330,6 +330,6 @@ def multinomial(probs, num_samples: int, replacement: bool = False, generator=No
     return Tensor._make(out[0] if one else out)
 
 
-def poisson(rates, generator=None) -> Tensor:
-    ra = rates._data
+def poisson(input, generator=None) -> Tensor:
+    ra = input._data
     return Tensor._make(rng_of(generator).poisson(ra).astype(ra.dtype))

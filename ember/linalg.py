@@ -174,28 +174,28 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
     raise RuntimeError(f"{op}: Order {ord} not supported.")
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """``torch.linalg.norm``: a vector norm when ``dim`` is an int or ``A`` is 1-D, a matrix norm when ``dim``
     is a 2-tuple or ``A`` is 2-D; with ``ord=None`` and no dim, the 2-norm of the flattened input."""
-    A = _as_t(A)
+    input = _as_t(input)
     if dim is not None and not isinstance(dim, int):
         dim = tuple(dim)
         if len(dim) == 1:
             dim = dim[0]
     if isinstance(dim, int):
-        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+        return vector_norm(input, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     if dim is None:
         if ord is None:
-            return vector_norm(A, 2, None, keepdim, dtype=dtype)
-        if A._data.ndim == 1:
-            return vector_norm(A, ord, None, keepdim, dtype=dtype)
-        if A._data.ndim == 2:
-            return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+            return vector_norm(input, 2, None, keepdim, dtype=dtype)
+        if input._data.ndim == 1:
+            return vector_norm(input, ord, None, keepdim, dtype=dtype)
+        if input._data.ndim == 2:
+            return matrix_norm(input, ord, (-2, -1), keepdim, dtype=dtype)
         raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
-                           f"{A._data.ndim}D.")
+                           f"{input._data.ndim}D.")
     if len(dim) != 2:
         raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
-    return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    return matrix_norm(input, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
 # -- pseudo-inverse and least squares ------------------------------------------------------------------------

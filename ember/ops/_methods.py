@@ -39,6 +39,7 @@ def _make(fn):
         return fn(self, *args, **kwargs)
     method.__name__ = fn.__name__
     method.__doc__ = fn.__doc__
+    method.__wrapped__ = fn          # inspect.signature shows fn's parameters (tests/compat/test_signatures.py)
     return method
 
 
@@ -78,6 +79,7 @@ def attach() -> None:
                  "maximum minimum").split():
         if name + "_" not in Tensor.__dict__:
             setattr(Tensor, name + "_", _inplace_of(name))
+        getattr(Tensor, name + "_").__wrapped__ = getattr(ops, name)
     # PyTorch's other in-place unary methods, for every op ember has
     for name in ("erfc exp2 erfinv lgamma digamma logit sinc deg2rad rad2deg i0 asinh acosh atanh nan_to_num sgn "
                  "logical_not bitwise_not fix floor ceil trunc frac erf abs log2 log10 asin acos atan sinh cosh "
@@ -91,5 +93,6 @@ def attach() -> None:
         target = _RENAMED.get(name, name)
         if name + "_" not in Tensor.__dict__ and hasattr(ops, target):
             setattr(Tensor, name + "_", _inplace_of(target))
+            getattr(Tensor, name + "_").__wrapped__ = getattr(ops, target)
     if hasattr(ops, "polygamma") and "polygamma_" not in Tensor.__dict__:
         Tensor.polygamma_ = lambda self, n: self._inplace(lambda x: ops.polygamma(n, x))

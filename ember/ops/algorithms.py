@@ -577,18 +577,18 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
                       _nograd_values(src, edges, "histogram"))
 
 
-def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False, side=None,
+def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: bool = False, side=None,
                  sorter=None) -> Tensor:
     """Indices where ``input`` would be inserted into the innermost dim of ``sorted_sequence`` to keep it
     sorted (``torch.searchsorted``); a 1-D sequence serves every value, an N-D one matches ``input``'s
     leading dims row by row.  ``right``/``side='right'`` takes the position after equal values."""
     seq_t = _t(sorted_sequence)
     seq = seq_t._data
-    scalar = not isinstance(input, Tensor)
-    vals = _to_array(input, None) if scalar else input._data
+    scalar = not isinstance(values, Tensor)
+    vals = _to_array(values, None) if scalar else values._data
     if vals.dtype != seq.dtype:
         # compare in PyTorch's promoted dtype (a 0-d value does not promote a 1-D float32 sequence)
-        dt = _dt.result_type(seq_t, input if not scalar else input)
+        dt = _dt.result_type(seq_t, values if not scalar else values)
         seq, vals = seq.astype(dt, copy=False), _np.asarray(vals).astype(dt, copy=False)
     if side is not None:
         if side not in ("left", "right"):
@@ -1058,15 +1058,15 @@ def cholesky(input, upper: bool = False) -> Tensor:
     return _chol(input, upper=upper)
 
 
-def cholesky_solve(B, L, upper: bool = False) -> Tensor:
+def cholesky_solve(B, input2, upper: bool = False) -> Tensor:
     """Solve ``A X = B`` given the Cholesky factor of ``A`` (``torch.cholesky_solve``)."""
     from ..linalg import solve_triangular as _st
-    L = _t(L)
+    input2 = _t(input2)
     if upper:
-        y = _st(L.mT, _t(B), upper=False)
-        return _st(L, y, upper=True)
-    y = _st(L, _t(B), upper=False)
-    return _st(L.mT, y, upper=True)
+        y = _st(input2.mT, _t(B), upper=False)
+        return _st(input2, y, upper=True)
+    y = _st(input2, _t(B), upper=False)
+    return _st(input2.mT, y, upper=True)
 
 
 def cholesky_inverse(L, upper: bool = False) -> Tensor:
@@ -1154,20 +1154,20 @@ def _split_n(x, sections, dim, op, min_dims):
     return tuple(tensor_split(x, sections, dim))
 
 
-def hsplit(input, sections) -> tuple:
+def hsplit(input, indices_or_sections) -> tuple:
     """Split along dim 1 (dim 0 for 1-D tensors) (``torch.hsplit``)."""
     x = _t(input)
-    return _split_n(x, sections, 1 if x.ndim > 1 else 0, "hsplit", 1)
+    return _split_n(x, indices_or_sections, 1 if x.ndim > 1 else 0, "hsplit", 1)
 
 
-def vsplit(input, sections) -> tuple:
+def vsplit(input, indices_or_sections) -> tuple:
     """Split along dim 0 of a tensor of at least 2 dims (``torch.vsplit``)."""
-    return _split_n(input, sections, 0, "vsplit", 2)
+    return _split_n(input, indices_or_sections, 0, "vsplit", 2)
 
 
-def dsplit(input, sections) -> tuple:
+def dsplit(input, indices_or_sections) -> tuple:
     """Split along dim 2 of a tensor of at least 3 dims (``torch.dsplit``)."""
-    return _split_n(input, sections, 2, "dsplit", 3)
+    return _split_n(input, indices_or_sections, 2, "dsplit", 3)
 
 
 def unravel_index(indices, shape) -> tuple:

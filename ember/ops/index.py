@@ -431,11 +431,11 @@ class Gather(Function):
         return ScatterAdd.apply(z, ctx.axis, ctx.index, g), None, None
 
 
-def gather(x: Tensor, dim: int, index) -> Tensor:
+def gather(input: Tensor, dim: int, index) -> Tensor:
     """``out[i][j] = x[i][index[i][j]]`` for dim=1 (``torch.gather``)."""
-    axis = _wrap_dim(dim, x._data.ndim, "gather")
-    ia = _check_index_tensor(index, x, axis, "gather")
-    return Gather.apply(x, axis, ia)
+    axis = _wrap_dim(dim, input._data.ndim, "gather")
+    ia = _check_index_tensor(index, input, axis, "gather")
+    return Gather.apply(input, axis, ia)
 
 
 class ScatterAdd(Function):
@@ -475,30 +475,30 @@ class Scatter(Function):
         return ga, None, None, gs
 
 
-def scatter_add(x: Tensor, dim: int, index, src) -> Tensor:
+def scatter_add(input: Tensor, dim: int, index, src) -> Tensor:
     """Out-of-place ``x.scatter_add(dim, index, src)``: adds ``src`` into ``x`` at ``index`` along ``dim``."""
-    axis = _wrap_dim(dim, x._data.ndim, "scatter_add")
-    ia = _check_index_tensor(index, x, axis, "scatter_add")
+    axis = _wrap_dim(dim, input._data.ndim, "scatter_add")
+    ia = _check_index_tensor(index, input, axis, "scatter_add")
     _check_src_covers(src, ia, "scatter_add")
-    return ScatterAdd.apply(x, axis, ia, src)
+    return ScatterAdd.apply(input, axis, ia, src)
 
 
-def scatter(x: Tensor, dim: int, index, src=None, value=None, reduce=None) -> Tensor:
+def scatter(input: Tensor, dim: int, index, src=None, value=None, reduce=None) -> Tensor:
     """Out-of-place ``x.scatter(dim, index, src)`` (or a scalar ``value``); ``reduce='add'`` accumulates."""
-    axis = _wrap_dim(dim, x._data.ndim, "scatter")
-    ia = _check_index_tensor(index, x, axis, "scatter")
+    axis = _wrap_dim(dim, input._data.ndim, "scatter")
+    ia = _check_index_tensor(index, input, axis, "scatter")
     if src is None:
         src = value
     if reduce in ("add", "sum"):
         if not isinstance(src, Tensor):
-            src = Tensor._make(_np.full(ia.shape, src, x._data.dtype))
-        return ScatterAdd.apply(x, axis, ia, src)
+            src = Tensor._make(_np.full(ia.shape, src, input._data.dtype))
+        return ScatterAdd.apply(input, axis, ia, src)
     if reduce is not None:
         raise ValueError(f"scatter: reduce must be None, 'add' or 'sum', got {reduce!r}")
-    if isinstance(src, Tensor) and src._data.dtype != x._data.dtype:
-        src = src.to(x.dtype)
+    if isinstance(src, Tensor) and src._data.dtype != input._data.dtype:
+        src = src.to(input.dtype)
     _check_src_covers(src, ia, "scatter")
-    return Scatter.apply(x, axis, ia, src)
+    return Scatter.apply(input, axis, ia, src)
 
 
 def _check_src_covers(src, ia, op):
@@ -600,21 +600,21 @@ def _prod_grads_with_zeros(ctx, g, keep_self):
     return ga, gs
 
 
-def scatter_reduce(x: Tensor, dim: int, index, src, reduce: str, *, include_self: bool = True) -> Tensor:
+def scatter_reduce(input: Tensor, dim: int, index, src, reduce: str, *, include_self: bool = True) -> Tensor:
     """Reduce ``src`` into ``x`` at ``index`` along ``dim`` with "sum", "prod", "mean", "amax" or "amin"
     (``torch.scatter_reduce``; ``include_self=False`` leaves ``x``'s own values out where something lands)."""
     if reduce not in _REDUCE_UFUNC:
         raise RuntimeError(f"scatter_reduce(): reduce argument must be one of sum, prod, mean, amax, amin, got "
                            f"{reduce!r}")
-    axis = _wrap_dim(dim, x._data.ndim, "scatter_reduce")
-    ia = _check_index_tensor(index, x, axis, "scatter_reduce")
+    axis = _wrap_dim(dim, input._data.ndim, "scatter_reduce")
+    ia = _check_index_tensor(index, input, axis, "scatter_reduce")
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_reduce(): src must be a Tensor, got {type(src).__name__}")
-    if src._data.dtype != x._data.dtype:
-        raise RuntimeError(f"scatter_reduce(): expected self and src to have the same dtype, got {x.dtype} and "
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"scatter_reduce(): expected self and src to have the same dtype, got {input.dtype} and "
                            f"{src.dtype}")
     _check_src_covers(src, ia, "scatter_reduce")
-    return ScatterReduce.apply(x, axis, ia, src, reduce, bool(include_self))
+    return ScatterReduce.apply(input, axis, ia, src, reduce, bool(include_self))
 
 
 def _dim_index(x, dim, index, op, allow_negative):
@@ -635,19 +635,19 @@ def _dim_index(x, dim, index, op, allow_negative):
     return axis, ia, full
 
 
-def index_copy(x: Tensor, dim: int, index, source) -> Tensor:
+def index_copy(input: Tensor, dim: int, index, source) -> Tensor:
     """``x`` with the slices along ``dim`` at ``index`` replaced by ``source``'s (``torch.index_copy``)."""
-    if x._data.ndim == 0:
+    if input._data.ndim == 0:
         raise IndexError("index_copy(): a 0-d tensor has no dimension to index")
-    axis, ia, full = _dim_index(x, dim, index, "index_copy", allow_negative=False)
-    if source._data.dtype != x._data.dtype:
+    axis, ia, full = _dim_index(input, dim, index, "index_copy", allow_negative=False)
+    if source._data.dtype != input._data.dtype:
         raise RuntimeError(f"index_copy(): self and source expected to have the same dtype, but got (self) "
-                           f"{x.dtype} and (source) {source.dtype}")
-    want = x._data.shape[:axis] + (ia.size,) + x._data.shape[axis + 1:]
+                           f"{input.dtype} and (source) {source.dtype}")
+    want = input._data.shape[:axis] + (ia.size,) + input._data.shape[axis + 1:]
     if tuple(source.shape) != want:
         raise RuntimeError(f"index_copy(): source of shape {tuple(source.shape)} doesn't match the expected shape "
-                           f"{want} (input {tuple(x.shape)} with {ia.size} indices along dim {axis})")
-    return IndexPut.apply(x, source, full, False)
+                           f"{want} (input {tuple(input.shape)} with {ia.size} indices along dim {axis})")
+    return IndexPut.apply(input, source, full, False)
 
 
 def index_fill(x: Tensor, dim: int, index, value) -> Tensor:
@@ -772,39 +772,39 @@ def _index_add_along(g: Tensor, axis: int, idx, n: int) -> Tensor:
     return IndexAdd.apply(z, axis, idx, g)
 
 
-def index_select(x: Tensor, dim: int, index) -> Tensor:
+def index_select(input: Tensor, dim: int, index) -> Tensor:
     """Rows (or slices along ``dim``) picked by a 1-D index (``torch.index_select``)."""
-    axis = _wrap_dim(dim, x._data.ndim, "index_select")
+    axis = _wrap_dim(dim, input._data.ndim, "index_select")
     ia = index._data if isinstance(index, Tensor) else _np.asarray(index)
     if ia.ndim > 1:
         raise IndexError(f"index_select(): index must be 0-D or 1-D, got shape {tuple(ia.shape)}")
     if ia.dtype.kind not in "iu":
         raise IndexError(f"index_select(): expected an integer (int64) index, got dtype {ia.dtype}")
     ia = ia.reshape(-1)
-    n = x._data.shape[axis] if x._data.ndim else 1
+    n = input._data.shape[axis] if input._data.ndim else 1
     if ia.size and (ia.min() < 0 or ia.max() >= n):
         raise IndexError(f"index_select(): index {int(ia.min() if ia.min() < 0 else ia.max())} out of range for "
                          f"dimension {axis} with size {n} (negative indices are not allowed, as in PyTorch)")
-    return IndexSelect.apply(x, axis, ia)
+    return IndexSelect.apply(input, axis, ia)
 
 
-def index_add(x: Tensor, dim: int, index, source, alpha=1) -> Tensor:
-    axis = _wrap_dim(dim, x._data.ndim, "index_add")
+def index_add(input: Tensor, dim: int, index, source, alpha=1) -> Tensor:
+    axis = _wrap_dim(dim, input._data.ndim, "index_add")
     ia = (index._data if isinstance(index, Tensor) else _np.asarray(index)).reshape(-1)
     if ia.dtype.kind not in "iu":
         raise RuntimeError(f"index_add(): expected an integer index, got dtype {ia.dtype}")
-    n = x._data.shape[axis] if x._data.ndim else 1
+    n = input._data.shape[axis] if input._data.ndim else 1
     if ia.size and (ia.min() < 0 or ia.max() >= n):
         raise RuntimeError(f"index_add(): index {int(ia.min() if ia.min() < 0 else ia.max())} is out of bounds for "
                            f"dimension {axis} with size {n}")
     src_shape = source.shape if isinstance(source, Tensor) else _np.shape(source)
-    want = x._data.shape[:axis] + (ia.size,) + x._data.shape[axis + 1:]
+    want = input._data.shape[:axis] + (ia.size,) + input._data.shape[axis + 1:]
     if tuple(src_shape) != tuple(want):
         raise RuntimeError(f"index_add(): source of shape {tuple(src_shape)} doesn't match the expected shape "
-                           f"{want} (input {tuple(x.shape)} with {ia.size} indices along dim {axis})")
+                           f"{want} (input {tuple(input.shape)} with {ia.size} indices along dim {axis})")
     if alpha != 1:
         source = E.mul(source, alpha)
-    return IndexAdd.apply(x, axis, ia, source)
+    return IndexAdd.apply(input, axis, ia, source)
 
 
 # -- masks -----------------------------------------------------------------------------------------------------------
@@ -844,46 +844,46 @@ class _MaskedFill(Function):
         return _MaskedFill.apply(g, ctx.m, 0, ctx.contiguous), None, None, None
 
 
-def masked_select(x: Tensor, mask) -> Tensor:
+def masked_select(input: Tensor, mask) -> Tensor:
     m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
     if m.dtype != _np.bool_:
         raise RuntimeError(f"masked_select: expected a bool mask, got dtype {m.dtype}")
-    E._check_broadcast(m.shape, x._data.shape, "masked_select")
-    shape = _np.broadcast_shapes(m.shape, x._data.shape)
-    xb = x.expand(shape) if x._data.shape != shape else x
+    E._check_broadcast(m.shape, input._data.shape, "masked_select")
+    shape = _np.broadcast_shapes(m.shape, input._data.shape)
+    xb = input.expand(shape) if input._data.shape != shape else input
     return getitem(xb, Tensor._make(_np.broadcast_to(m, shape)))
 
 
-def take_along_dim(x: Tensor, indices, dim=None) -> Tensor:
+def take_along_dim(input: Tensor, indices, dim=None) -> Tensor:
     """Pick values along ``dim`` at ``indices`` (broadcasting the other dims), ``torch.take_along_dim``."""
     if dim is None:
-        return take_along_dim(x.reshape(-1), indices.reshape(-1), 0)
-    axis = _wrap_dim(dim, x._data.ndim, "take_along_dim")
+        return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
+    axis = _wrap_dim(dim, input._data.ndim, "take_along_dim")
     ia = indices._data if isinstance(indices, Tensor) else _np.asarray(indices)
-    n = x._data.shape[axis] if x._data.ndim else 1
+    n = input._data.shape[axis] if input._data.ndim else 1
     if ia.size and ia.dtype.kind in "iu" and ia.min() < 0:
         if ia.min() < -n:
             raise RuntimeError(f"take_along_dim(): index {int(ia.min())} is out of bounds for dimension {axis} "
                                f"with size {n}")
         ia = _np.where(ia < 0, ia + n, ia)     # wrapped, as PyTorch (gather itself refuses negatives)
-    shp_x = list(x._data.shape)
+    shp_x = list(input._data.shape)
     shp_i = list(ia.shape)
     shp_x[axis] = 1
     shp_i[axis] = 1
     b = list(_np.broadcast_shapes(tuple(shp_x), tuple(shp_i)))
     bx, bi = list(b), list(b)
-    bx[axis] = x._data.shape[axis]
+    bx[axis] = input._data.shape[axis]
     bi[axis] = ia.shape[axis]
-    xx = x.expand(tuple(bx)) if tuple(bx) != x._data.shape else x
+    xx = input.expand(tuple(bx)) if tuple(bx) != input._data.shape else input
     return gather(xx, axis, Tensor._make(_np.broadcast_to(ia, tuple(bi))))
 
 
-def take(x: Tensor, index) -> Tensor:
-    return getitem(x.reshape(-1), index)
+def take(input: Tensor, index) -> Tensor:
+    return getitem(input.reshape(-1), index)
 
 
-def nonzero(x: Tensor, as_tuple: bool = False):
-    a = x._data if isinstance(x, Tensor) else _np.asarray(x)
+def nonzero(input: Tensor, as_tuple: bool = False):
+    a = input._data if isinstance(input, Tensor) else _np.asarray(input)
     nz = _np.nonzero(a) if a.ndim else _np.nonzero(a.reshape(1))
     if a.ndim == 0 and not as_tuple:        # PyTorch: one row per nonzero, no columns
         return Tensor._make(_np.zeros((nz[0].size, 0), _np.int64))
@@ -893,8 +893,8 @@ def nonzero(x: Tensor, as_tuple: bool = False):
     return Tensor._make(_np.stack(nz, axis=0).astype(_np.int64).T if nz else _np.zeros((0, 0), _np.int64))
 
 
-def argwhere(x):
-    return nonzero(x)
+def argwhere(input):
+    return nonzero(input)
 
 
 def _need_2d(x, op):
@@ -902,16 +902,16 @@ def _need_2d(x, op):
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
 
 
-def tril(x, diagonal=0):
-    _need_2d(x, "tril")
-    m = _np.tri(*x._data.shape[-2:], k=diagonal, dtype=bool)
-    return _MaskedFill.apply(x, ~m, 0, True)
+def tril(input, diagonal=0):
+    _need_2d(input, "tril")
+    m = _np.tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
+    return _MaskedFill.apply(input, ~m, 0, True)
 
 
-def triu(x, diagonal=0):
-    _need_2d(x, "triu")
-    m = _np.tri(*x._data.shape[-2:], k=diagonal - 1, dtype=bool)
-    return _MaskedFill.apply(x, m, 0, True)
+def triu(input, diagonal=0):
+    _need_2d(input, "triu")
+    m = _np.tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
+    return _MaskedFill.apply(input, m, 0, True)
 
 
 def diag(x, diagonal_=0):
@@ -926,14 +926,14 @@ def diag(x, diagonal_=0):
     return _CloneAs.apply(diagonal(x, diagonal_), None)     # torch.diag returns a copy (diagonal() is the view)
 
 
-def trace(x):
-    if x._data.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix (2-D), got shape {tuple(x.shape)}")
-    return diagonal(x).sum()
+def trace(input):
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix (2-D), got shape {tuple(input.shape)}")
+    return diagonal(input).sum()
 
 
-def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
-    a = x._data
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    a = tensor._data
     if a.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot is only applicable to index tensors (int64), got {a.dtype}")
     if num_classes < 0:
@@ -963,33 +963,33 @@ def _order(x: Tensor, axis: int, descending: bool):
     return idx
 
 
-def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> _SortResult:
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> _SortResult:
     """Sorted values along ``dim`` and the indices they came from (``torch.sort``); the gradient flows back
     to the original positions."""
-    axis = _wrap_dim(dim, x._data.ndim, "sort")
-    idx = _order(x, axis, descending)
-    if x._data.ndim == 0:
-        return _SortResult(x, Tensor._make(idx))
-    return _SortResult(Gather.apply(x, axis, idx), Tensor._make(idx))
+    axis = _wrap_dim(dim, input._data.ndim, "sort")
+    idx = _order(input, axis, descending)
+    if input._data.ndim == 0:
+        return _SortResult(input, Tensor._make(idx))
+    return _SortResult(Gather.apply(input, axis, idx), Tensor._make(idx))
 
 
-def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort ``x`` along ``dim`` (``torch.argsort``)."""
-    axis = _wrap_dim(dim, x._data.ndim, "argsort")
-    return Tensor._make(_order(x, axis, descending))
+    axis = _wrap_dim(dim, input._data.ndim, "argsort")
+    return Tensor._make(_order(input, axis, descending))
 
 
-def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> _SortResult:
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> _SortResult:
     """The ``k`` largest (or smallest) values along ``dim`` and their indices (``torch.topk``)."""
-    axis = _wrap_dim(dim, x._data.ndim, "topk")
-    n = x._data.shape[axis] if x._data.ndim else 1
+    axis = _wrap_dim(dim, input._data.ndim, "topk")
+    n = input._data.shape[axis] if input._data.ndim else 1
     if not 0 <= k <= n:
-        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size {n} (shape {tuple(x.shape)})")
-    idx = _order(x, axis, largest)
-    if x._data.ndim == 0:
-        return _SortResult(x, Tensor._make(idx))
+        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size {n} (shape {tuple(input.shape)})")
+    idx = _order(input, axis, largest)
+    if input._data.ndim == 0:
+        return _SortResult(input, Tensor._make(idx))
     idx = _np.take(idx, _np.arange(k), axis=axis)
-    return _SortResult(Gather.apply(x, axis, idx), Tensor._make(idx))
+    return _SortResult(Gather.apply(input, axis, idx), Tensor._make(idx))
 
 
 def searchsorted(sorted_seq, values, right=False):

@@ -58,11 +58,11 @@ def _as_t(x):
     return Tensor._make(_to_array(x, None))
 
 
-def matmul(a, b) -> Tensor:
+def matmul(input, other) -> Tensor:
     """Matrix product with NumPy/PyTorch's rules: 1-D operands are promoted and their dim removed, leading
     dims broadcast as a batch (``torch.matmul``)."""
-    a, b = _as_t(a), _as_t(b)
-    sa, sb = a._data.shape, b._data.shape
+    input, other = _as_t(input), _as_t(other)
+    sa, sb = input._data.shape, other._data.shape
     if not sa or not sb:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(sa)} and {tuple(sb)}")
     ka = sa[-1]
@@ -76,83 +76,83 @@ def matmul(a, b) -> Tensor:
             _np.broadcast_shapes(sa[:-2], sb[:-2])
         except ValueError:
             raise RuntimeError(f"matmul: batch dims of {tuple(sa)} and {tuple(sb)} are not broadcastable") from None
-    if a._data.dtype != b._data.dtype:
-        dt = _dt.result_type(a, b)
-        a, b = a.to(dt), b.to(dt)
-    if a._data.dtype.kind in "b":
+    if input._data.dtype != other._data.dtype:
+        dt = _dt.result_type(input, other)
+        input, other = input.to(dt), other.to(dt)
+    if input._data.dtype.kind in "b":
         raise RuntimeError("matmul: bool tensors are not supported")
-    return MatMul.apply(a, b)
+    return MatMul.apply(input, other)
 
 
-def mm(a, b) -> Tensor:
+def mm(input, mat2) -> Tensor:
     """2-D matrix product (``torch.mm``)."""
-    a, b = _as_t(a), _as_t(b)
-    if a.ndim != 2 or b.ndim != 2:
-        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    return matmul(a, b)
+    input, mat2 = _as_t(input), _as_t(mat2)
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return matmul(input, mat2)
 
 
-def bmm(a, b) -> Tensor:
+def bmm(input, mat2) -> Tensor:
     """Batched matrix product of (B, n, k) and (B, k, m) (``torch.bmm``)."""
-    a, b = _as_t(a), _as_t(b)
-    if a.ndim != 3 or b.ndim != 3:
-        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    if a.shape[0] != b.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
-    return matmul(a, b)
+    input, mat2 = _as_t(input), _as_t(mat2)
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return matmul(input, mat2)
 
 
-def mv(a, v) -> Tensor:
-    a, v = _as_t(a), _as_t(v)
-    if a.ndim != 2 or v.ndim != 1:
-        raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(a.shape)} and {tuple(v.shape)}")
-    return matmul(a, v)
+def mv(input, vec) -> Tensor:
+    input, vec = _as_t(input), _as_t(vec)
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and {tuple(vec.shape)}")
+    return matmul(input, vec)
 
 
-def dot(a, b) -> Tensor:
-    a, b = _as_t(a), _as_t(b)
-    if a.ndim != 1 or b.ndim != 1:
-        raise RuntimeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    return matmul(a, b)
+def dot(input, tensor) -> Tensor:
+    input, tensor = _as_t(input), _as_t(tensor)
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"dot: 1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    return matmul(input, tensor)
 
 
-def inner(a, b) -> Tensor:
+def inner(input, other) -> Tensor:
     """Inner product over the last dims (``torch.inner``): shape ``a.shape[:-1] + b.shape[:-1]``; a 0-d
     operand multiplies."""
-    a, b = _as_t(a), _as_t(b)
-    if a.ndim == 0 or b.ndim == 0:
-        return E.mul(a, b)
-    if a.shape[-1] != b.shape[-1]:
+    input, other = _as_t(input), _as_t(other)
+    if input.ndim == 0 or other.ndim == 0:
+        return E.mul(input, other)
+    if input.shape[-1] != other.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
-                           f"{tuple(a.shape)} and {tuple(b.shape)}")
-    return tensordot(a, b, ([-1], [-1]))
+                           f"{tuple(input.shape)} and {tuple(other.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
 
 
-def vdot(a, b) -> Tensor:
+def vdot(input, other) -> Tensor:
     """Dot product of two 1-D tensors (``torch.vdot``; real dtypes, so no conjugation)."""
-    return dot(a, b)
+    return dot(input, other)
 
 
-def outer(a, b) -> Tensor:
+def outer(input, vec2) -> Tensor:
     """Outer product of two vectors (``torch.outer``)."""
-    a, b = _as_t(a), _as_t(b)
-    if a.ndim != 1 or b.ndim != 1:
-        raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    return E.mul(a.unsqueeze(1), b.unsqueeze(0))
+    input, vec2 = _as_t(input), _as_t(vec2)
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}")
+    return E.mul(input.unsqueeze(1), vec2.unsqueeze(0))
 
 
 ger = outer
 
 
-def addmm(c, a, b, *, beta=1, alpha=1):
-    out = matmul(a, b)
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    out = matmul(mat1, mat2)
     if alpha != 1:
         out = E.mul(out, alpha)
-    return E.add(E.mul(c, beta) if beta != 1 else c, out)
+    return E.add(E.mul(input, beta) if beta != 1 else input, out)
 
 
-def baddbmm(c, a, b, *, beta=1, alpha=1):
-    return addmm(c, a, b, beta=beta, alpha=alpha)
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return addmm(input, batch1, batch2, beta=beta, alpha=alpha)
 
 
 class Einsum(Function):
@@ -385,16 +385,16 @@ def tensordot(a, b, dims=2) -> Tensor:
     return matmul(am, bm).reshape(tuple(sa + sb))
 
 
-def kron(a, b) -> Tensor:
+def kron(input, other) -> Tensor:
     """Kronecker product of tensors of any dims (``torch.kron``): the fewer-dim operand gets leading 1s and
     the result has shape ``a.shape[i] * b.shape[i]``."""
-    a, b = _as_t(a), _as_t(b)
-    nd = max(a.ndim, b.ndim)
-    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
-    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
+    input, other = _as_t(input), _as_t(other)
+    nd = max(input.ndim, other.ndim)
+    sa = (1,) * (nd - input.ndim) + tuple(input.shape)
+    sb = (1,) * (nd - other.ndim) + tuple(other.shape)
     # interleave: a -> (a0, 1, a1, 1, ...), b -> (1, b0, 1, b1, ...), multiply, merge each pair
-    ra = a.reshape(tuple(x for s in sa for x in (s, 1)))
-    rb = b.reshape(tuple(x for s in sb for x in (1, s)))
+    ra = input.reshape(tuple(x for s in sa for x in (s, 1)))
+    rb = other.reshape(tuple(x for s in sb for x in (1, s)))
     return E.mul(ra, rb).reshape(tuple(x * y for x, y in zip(sa, sb)))
 
 
@@ -509,11 +509,11 @@ class _Inv(Function):
         return E.neg(matmul(matmul(yt, g), yt))
 
 
-def inv(A) -> Tensor:
+def inv(input) -> Tensor:
     """Inverse of a square matrix or a batch of them (``torch.linalg.inv``); raises ``LinAlgError`` for a
     singular input.  Gradient: ``-A^-T g A^-T``."""
-    A = _square(A, "linalg.inv")
-    return _Inv.apply(A)
+    input = _square(input, "linalg.inv")
+    return _Inv.apply(input)
 
 
 inverse = inv
@@ -632,11 +632,11 @@ class _Det(Function):
         return E.mul(g.unsqueeze(-1).unsqueeze(-1), Tensor._make(cof.astype(a._data.dtype)))
 
 
-def det(A) -> Tensor:
+def det(input) -> Tensor:
     """Determinant of a square matrix or a batch (``torch.linalg.det``); differentiable also at singular
     matrices (the gradient is the cofactor matrix)."""
-    A = _square(A, "linalg.det")
-    return _Det.apply(A)
+    input = _square(input, "linalg.det")
+    return _Det.apply(input)
 
 
 class _SlogdetResult(_NamedTuple):
@@ -659,18 +659,18 @@ class _Slogdet(Function):
         return E.mul(gl.unsqueeze(-1).unsqueeze(-1), _mT(inv(a)))
 
 
-def slogdet(A) -> _SlogdetResult:
+def slogdet(input) -> _SlogdetResult:
     """``(sign, logabsdet)`` of a square matrix or batch (``torch.linalg.slogdet``); sign is 0 and
     logabsdet -inf for a singular matrix."""
-    A = _square(A, "linalg.slogdet")
-    s, l = _Slogdet.apply(A)        # sign requires grad (as PyTorch's) but its gradient is zero
+    input = _square(input, "linalg.slogdet")
+    s, l = _Slogdet.apply(input)        # sign requires grad (as PyTorch's) but its gradient is zero
     return _SlogdetResult(s, l)
 
 
-def logdet(A) -> Tensor:
+def logdet(input) -> Tensor:
     """log(det(A)) (``torch.logdet``): nan for a negative determinant, -inf for a singular matrix."""
-    A = _square(A, "logdet")
-    s, l = slogdet(A)
+    input = _square(input, "logdet")
+    s, l = slogdet(input)
     with _np.errstate(invalid="ignore", divide="ignore"):      # log(-1) = nan, log(0) = -inf on purpose
         return E.add(l, Tensor._make(_np.log(s._data)))
 

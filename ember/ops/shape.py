@@ -107,10 +107,10 @@ def _infer_shape(x, shape, op):
     return shape
 
 
-def reshape(x: Tensor, *shape) -> Tensor:
+def reshape(input: Tensor, *shape) -> Tensor:
     """Same data, new shape (one dim may be -1); a view when possible (``torch.reshape``)."""
-    shape = _infer_shape(x, _shape_arg(shape), "reshape")
-    return _shared(Reshape.apply(x, shape), x, lambda b: reshape(b, shape))
+    shape = _infer_shape(input, _shape_arg(shape), "reshape")
+    return _shared(Reshape.apply(input, shape), input, lambda b: reshape(b, shape))
 
 
 def view(x: Tensor, *shape) -> Tensor:
@@ -157,17 +157,17 @@ def split_with_sizes(x: Tensor, split_sizes, dim: int = 0):
     return split(x, list(split_sizes), dim)
 
 
-def narrow_copy(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``narrow`` as a new contiguous tensor (``torch.narrow_copy``)."""
-    return _CloneAs.apply(narrow(x, dim, start, length), None)
+    return _CloneAs.apply(narrow(input, dim, start, length), None)
 
 
-def adjoint(x: Tensor) -> Tensor:
+def adjoint(input: Tensor) -> Tensor:
     """The (conjugate) transpose of the last two dims, a view (``torch.adjoint``; ember is real-valued)."""
-    if x._data.ndim < 2:
+    if input._data.ndim < 2:
         raise RuntimeError(f"adjoint: tensor.adjoint() is only supported on matrices or batches of matrices, got a "
-                           f"{x._data.ndim}-D tensor")
-    return transpose(x, -2, -1)
+                           f"{input._data.ndim}-D tensor")
+    return transpose(input, -2, -1)
 
 
 def view_as(x, other):
@@ -178,38 +178,38 @@ def reshape_as(x, other):
     return reshape(x, other.shape)
 
 
-def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one (``torch.flatten``; ``flatten(x, 1)`` keeps the batch)."""
-    nd = x._data.ndim
+    nd = input._data.ndim
     if nd == 0:
-        return reshape(x, (1,))
+        return reshape(input, (1,))
     s = _wrap_dim(start_dim, nd, "flatten")
     e = _wrap_dim(end_dim, nd, "flatten")
     if s > e:
         raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim "
                            f"({end_dim}) for a {nd}-D tensor")
     if s == e:
-        return x        # PyTorch returns the input itself (not a view) here
-    shp = x._data.shape
+        return input        # PyTorch returns the input itself (not a view) here
+    shp = input._data.shape
     n = 1
     for d in shp[s:e + 1]:
         n *= d
-    return reshape(x, shp[:s] + (n,) + shp[e + 1:])
+    return reshape(input, shp[:s] + (n,) + shp[e + 1:])
 
 
-def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
-    d = _wrap_dim(dim, x._data.ndim, "unflatten")
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    d = _wrap_dim(dim, input._data.ndim, "unflatten")
     sizes = list(sizes)
     if -1 in sizes:
         known = int(_np.prod([s for s in sizes if s != -1]))
-        sizes[sizes.index(-1)] = x._data.shape[d] // known
-    if int(_np.prod(sizes)) != x._data.shape[d]:
-        raise RuntimeError(f"unflatten: sizes {tuple(sizes)} don't multiply to the size {x._data.shape[d]} of dim {d}")
-    return reshape(x, x._data.shape[:d] + tuple(sizes) + x._data.shape[d + 1:])
+        sizes[sizes.index(-1)] = input._data.shape[d] // known
+    if int(_np.prod(sizes)) != input._data.shape[d]:
+        raise RuntimeError(f"unflatten: sizes {tuple(sizes)} don't multiply to the size {input._data.shape[d]} of dim {d}")
+    return reshape(input, input._data.shape[:d] + tuple(sizes) + input._data.shape[d + 1:])
 
 
-def ravel(x):
-    return reshape(x, (-1,))
+def ravel(input):
+    return reshape(input, (-1,))
 
 
 # -- transpose / permute -----------------------------------------------------------------------------------------
@@ -224,41 +224,41 @@ class Permute(Function):
         return permute(g, tuple(_np.argsort(ctx.axes))), None
 
 
-def permute(x: Tensor, *dims) -> Tensor:
+def permute(input: Tensor, *dims) -> Tensor:
     """Reorder dims (a view), ``torch.permute``."""
     dims = _shape_arg(dims)
-    nd = x._data.ndim
+    nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute: number of dims {len(dims)} doesn't match the tensor's {nd} dims "
-                           f"(shape {tuple(x.shape)})")
+                           f"(shape {tuple(input.shape)})")
     axes = tuple(_wrap_dim(d, nd, "permute") for d in dims)
     if len(set(axes)) != nd:
         raise RuntimeError(f"permute: repeated dim in {dims}")
-    return _view(Permute.apply(x, axes), x, lambda b: permute(b, axes))
+    return _view(Permute.apply(input, axes), input, lambda b: permute(b, axes))
 
 
-def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims (a view), ``torch.transpose``."""
-    nd = x._data.ndim
+    nd = input._data.ndim
     if nd == 0:
-        return permute(x, ())
+        return permute(input, ())
     a, b = _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
     axes = list(range(nd))
     axes[a], axes[b] = axes[b], axes[a]
-    return permute(x, tuple(axes))
+    return permute(input, tuple(axes))
 
 
 swapaxes = swapdims = transpose
 
 
-def t(x: Tensor) -> Tensor:
-    if x._data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got {x._data.ndim}-D; use transpose()")
-    return transpose(x, 0, 1) if x._data.ndim == 2 else permute(x, tuple(range(x._data.ndim)))
+def t(input: Tensor) -> Tensor:
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got {input._data.ndim}-D; use transpose()")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else permute(input, tuple(range(input._data.ndim)))
 
 
-def movedim(x, source, destination):
-    nd = x._data.ndim
+def movedim(input, source, destination):
+    nd = input._data.ndim
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     src = [_wrap_dim(s, nd, "movedim") for s in src]
@@ -267,28 +267,28 @@ def movedim(x, source, destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain "
                            f"the same number of dims as destination ({list(dst)} dims)")
     if nd == 0:
-        return permute(x, ())
+        return permute(input, ())
     order = [i for i in range(nd) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return permute(x, tuple(order))
+    return permute(input, tuple(order))
 
 
 moveaxis = movedim
 
 
 # -- squeeze / unsqueeze -----------------------------------------------------------------------------------------
-def squeeze(x: Tensor, dim=None) -> Tensor:
+def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop size-1 dims (all, or the given ones; others are left alone, as in PyTorch)."""
-    shp = x._data.shape
+    shp = input._data.shape
     if dim is None:
         keep = [i for i, s in enumerate(shp) if s != 1]
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        ax = {_wrap_dim(d, x._data.ndim, "squeeze") for d in dims}
+        ax = {_wrap_dim(d, input._data.ndim, "squeeze") for d in dims}
         keep = [i for i, s in enumerate(shp) if not (i in ax and s == 1)]
-    out = reshape(x, tuple(shp[i] for i in keep))
-    return _keep_strides(out, x, tuple(x._data.strides[i] for i in keep))    # the kept dims keep their strides
+    out = reshape(input, tuple(shp[i] for i in keep))
+    return _keep_strides(out, input, tuple(input._data.strides[i] for i in keep))    # the kept dims keep their strides
 
 
 def _keep_strides(out: Tensor, x: Tensor, strides) -> Tensor:
@@ -300,15 +300,15 @@ def _keep_strides(out: Tensor, x: Tensor, strides) -> Tensor:
     return out
 
 
-def unsqueeze(x: Tensor, dim: int) -> Tensor:
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (``-1`` appends), ``torch.unsqueeze``."""
-    nd = x._data.ndim + 1
+    nd = input._data.ndim + 1
     d = _wrap_dim(dim, nd, "unsqueeze")
-    shp = x._data.shape
-    out = reshape(x, shp[:d] + (1,) + shp[d:])
-    xa = x._data
+    shp = input._data.shape
+    out = reshape(input, shp[:d] + (1,) + shp[d:])
+    xa = input._data
     new = xa.itemsize if d == nd - 1 else xa.shape[d] * xa.strides[d]     # PyTorch's stride for the new dim
-    return _keep_strides(out, x, xa.strides[:d] + (new,) + xa.strides[d:])
+    return _keep_strides(out, input, xa.strides[:d] + (new,) + xa.strides[d:])
 
 
 # -- expand / broadcast / repeat / tile ---------------------------------------------------------------------------
@@ -359,8 +359,8 @@ def expand_as(x, other):
     return expand(x, other.shape)
 
 
-def broadcast_to(x: Tensor, shape) -> Tensor:
-    return expand(x, tuple(shape))
+def broadcast_to(input: Tensor, shape) -> Tensor:
+    return expand(input, tuple(shape))
 
 
 def broadcast_tensors(*tensors):
@@ -406,28 +406,28 @@ def repeat(x: Tensor, *sizes) -> Tensor:
                    tuple(r * s for r, s in zip(sizes, shp)))
 
 
-def tile(x: Tensor, dims) -> Tensor:
+def tile(input: Tensor, dims) -> Tensor:
     dims = tuple(dims)
-    if len(dims) < x._data.ndim:
-        dims = (1,) * (x._data.ndim - len(dims)) + dims
-    return repeat(x, dims)
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, dims)
 
 
-def repeat_interleave(x, repeats, dim=None):
+def repeat_interleave(input, repeats, dim=None):
     if dim is None:
-        x = reshape(x, (-1,))
+        input = reshape(input, (-1,))
         dim = 0
-    d = _wrap_dim(dim, x._data.ndim, "repeat_interleave")
+    d = _wrap_dim(dim, input._data.ndim, "repeat_interleave")
     if isinstance(repeats, int):
-        y = unsqueeze(x, d + 1)
+        y = unsqueeze(input, d + 1)
         shp = list(y._data.shape)
         shp[d + 1] = repeats
         y = _CloneAs.apply(expand(y, tuple(shp)), None)
         return flatten(y, d, d + 1)
     from .index import index_select
     reps = repeats._data if isinstance(repeats, Tensor) else _np.asarray(repeats)
-    idx = _np.repeat(_np.arange(x._data.shape[d]), reps)
-    return index_select(x, d, Tensor._make(idx))
+    idx = _np.repeat(_np.arange(input._data.shape[d]), reps)
+    return index_select(input, d, Tensor._make(idx))
 
 
 # -- cat / stack / split ---------------------------------------------------------------------------------------------
@@ -542,23 +542,23 @@ class Narrow(Function):
         return _PadConstant.apply(g, tuple(pads), 0.0), None, None, None
 
 
-def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` of ``dim`` (a view), ``torch.narrow``."""
-    axis = _wrap_dim(dim, x._data.ndim, "narrow")
-    n = x._data.shape[axis]
+    axis = _wrap_dim(dim, input._data.ndim, "narrow")
+    n = input._data.shape[axis]
     if isinstance(start, Tensor):
         start = int(start.item())
     if start < 0:
         start += n
     if not (0 <= start <= n) or length < 0 or start + length > n:
         raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {axis}")
-    return _view(Narrow.apply(x, axis, start, length), x, lambda b: narrow(b, axis, start, length))
+    return _view(Narrow.apply(input, axis, start, length), input, lambda b: narrow(b, axis, start, length))
 
 
-def split(x: Tensor, split_size_or_sections, dim: int = 0):
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
     """Split into pieces of ``split_size`` (the last may be smaller) or of the listed sizes."""
-    axis = _wrap_dim(dim, x._data.ndim, "split")
-    n = x._data.shape[axis]
+    axis = _wrap_dim(dim, tensor._data.ndim, "split")
+    n = tensor._data.shape[axis]
     if isinstance(split_size_or_sections, int):
         s = split_size_or_sections
         if s <= 0 and n > 0:
@@ -571,31 +571,31 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0):
                                f"at dimension {axis}), but got split_sizes={sizes}")
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(x, axis, start, s))
+        out.append(narrow(tensor, axis, start, s))
         start += s
-    return _multi_views(tuple(out), x, "split")
+    return _multi_views(tuple(out), tensor, "split")
 
 
-def tensor_split(x, indices_or_sections, dim=0):
-    axis = _wrap_dim(dim, x._data.ndim, "tensor_split")
-    n = x._data.shape[axis]
+def tensor_split(input, indices_or_sections, dim=0):
+    axis = _wrap_dim(dim, input._data.ndim, "tensor_split")
+    n = input._data.shape[axis]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
     else:
         b = [0] + list(indices_or_sections) + [n]
         sizes = [builtins.max(0, b[i + 1] - b[i]) for i in range(len(b) - 1)]
-    return split(x, sizes, axis)
+    return split(input, sizes, axis)
 
 
-def chunk(x: Tensor, chunks: int, dim: int = 0):
+def chunk(input: Tensor, chunks: int, dim: int = 0):
     """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if it divides so), ``torch.chunk``."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    axis = _wrap_dim(dim, x._data.ndim, "chunk")
-    n = x._data.shape[axis]
+    axis = _wrap_dim(dim, input._data.ndim, "chunk")
+    n = input._data.shape[axis]
     size = -(-n // chunks) if n else 1
-    return split(x, builtins.max(size, 1), axis)
+    return split(input, builtins.max(size, 1), axis)
 
 
 class Unbind(Function):
@@ -612,32 +612,32 @@ class Unbind(Function):
         return stack(list(grads), ctx.axis), None
 
 
-def unbind(x: Tensor, dim: int = 0):
+def unbind(input: Tensor, dim: int = 0):
     """The slices along ``dim`` as a tuple (``torch.unbind``)."""
-    axis = _wrap_dim(dim, x._data.ndim, "unbind")
-    n = x._data.shape[axis]
+    axis = _wrap_dim(dim, input._data.ndim, "unbind")
+    n = input._data.shape[axis]
     if n == 0:
         return ()
-    out = Unbind.apply(x, axis)
+    out = Unbind.apply(input, axis)
     if not isinstance(out, tuple):
         out = (out,)
     for i, o in enumerate(out):
-        _view(o, x, lambda b, i=i: unbind(b, axis)[i])
-    return _multi_views(out, x, "unbind")
+        _view(o, input, lambda b, i=i: unbind(b, axis)[i])
+    return _multi_views(out, input, "unbind")
 
 
-def select(x: Tensor, dim: int, index: int) -> Tensor:
+def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The slice at ``index`` along ``dim``, with that dim removed (a view), ``torch.select``."""
-    nd = x._data.ndim
+    nd = input._data.ndim
     if nd == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor")
     d = _wrap_dim(dim, nd, "select")
-    n = x._data.shape[d]
+    n = input._data.shape[d]
     index = int(index)
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {tuple(x.shape)} at dimension {d}")
+        raise IndexError(f"select(): index {index} out of range for tensor of size {tuple(input.shape)} at dimension {d}")
     from .index import _basic_view
-    return _basic_view(x, (slice(None),) * d + (index % n,))
+    return _basic_view(input, (slice(None),) * d + (index % n,))
 
 
 # -- flip / roll ----------------------------------------------------------------------------------------------------
@@ -652,23 +652,23 @@ class Flip(Function):
         return flip(g, ctx.axes), None
 
 
-def flip(x: Tensor, dims) -> Tensor:
+def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order along ``dims`` (``torch.flip``)."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    axes = tuple(_wrap_dim(d, x._data.ndim, "flip") for d in dims)
+    axes = tuple(_wrap_dim(d, input._data.ndim, "flip") for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"flip: dim {dims} appears multiple times in the list of dims")
-    if x._data.ndim == 0:
+    if input._data.ndim == 0:
         axes = ()
-    return Flip.apply(x, axes)
+    return Flip.apply(input, axes)
 
 
-def fliplr(x):
-    return flip(x, [1])
+def fliplr(input):
+    return flip(input, [1])
 
 
-def flipud(x):
-    return flip(x, [0])
+def flipud(input):
+    return flip(input, [0])
 
 
 class Roll(Function):
@@ -683,27 +683,27 @@ class Roll(Function):
         return roll(g, neg, ctx.axes), None, None
 
 
-def roll(x: Tensor, shifts, dims=None) -> Tensor:
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Shift elements cyclically (``torch.roll``; flattened when ``dims`` is None)."""
     if dims is None:
-        return reshape(roll(reshape(x, (-1,)), shifts, 0), x._data.shape)
+        return reshape(roll(reshape(input, (-1,)), shifts, 0), input._data.shape)
     if isinstance(dims, int):
         dims = (dims,)
         shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = tuple(_wrap_dim(d, x._data.ndim, "roll") for d in dims)
+    dims = tuple(_wrap_dim(d, input._data.ndim, "roll") for d in dims)
     shifts = tuple(shifts) if not isinstance(shifts, int) else (shifts,)
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-    return Roll.apply(x, shifts, dims)
+    return Roll.apply(input, shifts, dims)
 
 
-def rot90(x, k=1, dims=(0, 1)):
+def rot90(input, k=1, dims=(0, 1)):
     """Rotate by 90 degrees ``k`` times in the plane ``dims`` (a copy; PyTorch's layout: a flipped copy,
     transposed for odd ``k``)."""
     dims = tuple(dims)
     if len(dims) != 2:
         raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
-    nd = x._data.ndim
+    nd = input._data.ndim
     if nd < 2:
         raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {nd}")
     d0, d1 = _wrap_dim(dims[0], nd, "rot90"), _wrap_dim(dims[1], nd, "rot90")
@@ -712,10 +712,10 @@ def rot90(x, k=1, dims=(0, 1)):
                            f"dim1 = {dims[1]}")
     k %= 4
     if k == 0:
-        return _CloneAs.apply(x, None)      # a contiguous copy, as PyTorch
+        return _CloneAs.apply(input, None)      # a contiguous copy, as PyTorch
     if k == 2:
-        return flip(x, [d0, d1])
-    out = transpose(flip(x, [d1] if k == 1 else [d0]), d0, d1)
+        return flip(input, [d0, d1])
+    out = transpose(flip(input, [d1] if k == 1 else [d0]), d0, d1)
     del out.__dict__["_vw"]      # a transposed fresh copy: not a view of anything the caller holds
     return out
 
@@ -782,26 +782,26 @@ def _pad_indices(n, lo, hi, mode):
     return i
 
 
-def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
+def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims; ``pad`` lists (left, right) pairs from the LAST dim backwards,
     exactly as ``torch.nn.functional.pad``.  Modes: constant, reflect, replicate, circular."""
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
         raise RuntimeError(f"pad: padding length must be divisible by 2, got {len(pad)}")
     k = len(pad) // 2
-    nd = x._data.ndim
+    nd = input._data.ndim
     if k > nd:
         raise RuntimeError(f"pad: padding of length {len(pad)} pads {k} dims but the input has only {nd} "
-                           f"(shape {tuple(x.shape)})")
+                           f"(shape {tuple(input.shape)})")
     pairs = [(0, 0)] * nd
     for i in range(k):
         pairs[nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     if mode == "constant":
-        return _PadConstant.apply(x, tuple(pairs), 0.0 if value is None else value)
+        return _PadConstant.apply(input, tuple(pairs), 0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
-    idx = [(ax, _pad_indices(x._data.shape[ax], lo, hi, mode)) for ax, (lo, hi) in enumerate(pairs) if lo or hi]
-    return _PadIndex.apply(x, idx)
+    idx = [(ax, _pad_indices(input._data.shape[ax], lo, hi, mode)) for ax, (lo, hi) in enumerate(pairs) if lo or hi]
+    return _PadIndex.apply(input, idx)
 
 
 # -- strided views: as_strided, unfold, diagonal ----------------------------------------------------------------------
@@ -986,16 +986,16 @@ def _diagonal_fn(shape, offset, d1, d2):
     return fn
 
 
-def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes as the last dim: a view (writes go through), ``torch.diagonal``."""
-    nd = x._data.ndim
+    nd = input._data.ndim
     if nd < 2:
-        raise RuntimeError(f"diagonal: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+        raise RuntimeError(f"diagonal: input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
     d1, d2 = _wrap_dim(dim1, nd, "diagonal"), _wrap_dim(dim2, nd, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    fn = _diagonal_fn(x._data.shape, int(offset), d1, d2)
-    return _view(_GeomView.apply(x, fn), x, lambda b: diagonal(b, offset, d1, d2))
+    fn = _diagonal_fn(input._data.shape, int(offset), d1, d2)
+    return _view(_GeomView.apply(input, fn), input, lambda b: diagonal(b, offset, d1, d2))
 
 
 # -- memory formats --------------------------------------------------------------------------------------------------
