@@ -227,6 +227,9 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indic
                                                           return_indices, 0, op))
     if nd == 0:
         nd = 2
+    if nd == 1 and not return_indices and x.dtype.kind in "iu":
+        # PyTorch 2.13 (CPU): max_pool1d's own kernel is float-only (with return_indices it takes the 2-D path)
+        raise NotImplementedError(f"{op}: not implemented for {x.dtype} input without return_indices")
     ks, st, pad, dil = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op)
     x4, undo = _as4d(x, nd)
     if return_indices:
