@@ -1169,7 +1169,10 @@ class _Atan2(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         d = add(mul(a, a), mul(b, b))
-        return div(mul(g, b), d), neg(div(mul(g, a), d))
+        zero = eq(d, 0)       # PyTorch's gradient at (0, 0) is 0, not 0 * inf
+        recip = where(zero, 0.0, reciprocal(where(zero, 1.0, d)))
+        n = ctx.needs_input_grad
+        return (mul(mul(g, b), recip) if n[0] else None), (mul(mul(g, neg(a)), recip) if n[1] else None)
 
 
 # -- comparisons and logic (not differentiable) -----------------------------------------------------------------

@@ -487,30 +487,45 @@ class CumProd(Function):
         from .shape import flip
         a, out = ctx.saved_tensors
         ax = ctx.axis
-        if a.ndim == 0:
+        if a.ndim == 0 or a.shape[ax] == 1:
             return g, None
-        rev = flip(cumsum(flip(E.mul(g, out), [ax]), ax), [ax])
         iszero = a._data == 0
         if not iszero.any():
-            return E.div(rev, a), None
-        # PyTorch's rule per slice: the division formula before the first zero, the exact product of the others
-        # from the first zero on (0 after it, but kept as a product so that double backward is right)
-        before = Tensor._make(_np.cumsum(iszero, axis=ax) == 0)
-        exact = _cumprod_backward_with_zeros(g, a, ax)
+            return E.div(flip(cumsum(flip(E.mul(g, out), [ax]), ax), [ax]), a), None
+        # PyTorch's rule per slice: before the first zero, the division formula over the terms before that zero;
+        # at the first zero, the exact sum of products up to the second zero; 0 after it (kept as the exact
+        # product there, finite values only, so that double backward stays right)
+        # The restricted sums equal the full ones wherever those are finite; the full ones are used there, as
+        # they also differentiate right (double backward), the restricted ones only where inf/NaN got in.
         c = _np.cumsum(iszero, axis=ax)
+        before = Tensor._make(c == 0)
+        rev = flip(cumsum(flip(E.mul(g, out), [ax]), ax), [ax])
+        if not _np.isfinite(rev._data).all():
+            w = E.where(before, E.mul(g, out), 0.0)
+            rev = E.where(Tensor._make(_np.isfinite(rev._data)), rev, flip(cumsum(flip(w, [ax]), ax), [ax]))
+        exact = _cumprod_backward_with_zeros(g, a, ax, None)
+        if not _np.isfinite(exact._data).all():
+            exact = E.where(Tensor._make(_np.isfinite(exact._data)), exact, _cumprod_backward_with_zeros(g, a, ax, c))
         after_bad = Tensor._make((c >= 1) & ~(iszero & (c == 1)) & ~_np.isfinite(exact._data))   # 0 * inf: torch: 0
         exact = E.where(after_bad, 0.0, exact)
         return E.where(before, E.div(rev, E.where(before, a, 1.0)), exact), None
 
 
-def _cumprod_backward_with_zeros(g: Tensor, a: Tensor, ax: int) -> Tensor:
-    """d out_j / d a_i = prod_{k <= j, k != i} a_k for j >= i: exact with zeros (O(n^2) along ``ax``)."""
+def _cumprod_backward_with_zeros(g: Tensor, a: Tensor, ax: int, c) -> Tensor:
+    """sum_j g_j * d out_j / d a_i, with d out_j / d a_i = prod_{k <= j, k != i} a_k for j >= i (O(n^2) along
+    ``ax``, exact with zeros); given the running zero count ``c``, for i at a slice's first zero only the j
+    before its second zero count (PyTorch's value when inf/NaN follow the second zero)."""
     n = a.shape[ax]
     am, gm = a.movedim(ax, -1), g.movedim(ax, -1)
+    cm = None if c is None else _np.moveaxis(c, ax, -1)
     eye = Tensor._make(_np.eye(n, dtype=bool))
     others = cumprod(E.where(eye, 1.0, am.unsqueeze(-2)), -1)        # [..., i, j]
-    upper = Tensor._make(_np.triu(_np.ones((n, n), a.dtype)))         # j >= i
-    return sum(E.mul(E.mul(others, gm.unsqueeze(-2)), upper), -1).movedim(-1, ax)
+    keep = _np.triu(_np.ones((n, n), bool))
+    if c is not None:
+        first = (am._data == 0) & (cm == 1)
+        keep = keep & ~(first[..., :, None] & (cm[..., None, :] >= 2))
+    terms = E.where(Tensor._make(keep), E.mul(others, gm.unsqueeze(-2)), 0.0)
+    return sum(terms, -1).movedim(-1, ax)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:

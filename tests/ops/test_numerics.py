@@ -561,3 +561,14 @@ def test_float16_norm_and_fmod_computed_in_float32_and_logsumexp_needs_dim():
     (ea, ta), (eb, tb) = both([60000.0, 3.0], np.float16), both([1e-3, 2.0], np.float16)
     same(ember.fmod(ea, eb), torch.fmod(ta, tb), rtol=1e-3)
     raises_like(lambda: ember.logsumexp(e), lambda: torch.logsumexp(t))
+
+
+@pytest.mark.parametrize("vals", [[0.0, INF, 2.0], [INF, 0.0, 1.0], [NAN, 1.0, 0.0], [2.0, INF, 3.0], [0.0, 0.0, INF],
+                                  [1.0, 0.0, 2.0, 0.0, 3.0], [INF], [-INF, 2.0, 0.0], [3.0, 0.0, 2.0, 0.0, INF, 1.0]])
+def test_cumprod_grads_with_zeros_and_infinities(vals):
+    assert_grads(lambda m, x: m.cumprod(x, 0) * m.tensor(np.linspace(0.5, 1.5, len(vals))), vals)
+
+
+def test_atan2_grad_at_origin_and_infinities():
+    assert_grads(lambda m, a, b: m.atan2(a, b), [INF, 1.0, INF, 0.0, 1e20, NAN, -INF, 3.0, 0.0],
+                 [1.0, INF, INF, 0.0, 1e20, 1.0, 2.0, NAN, -0.0], dtype=np.float32)
