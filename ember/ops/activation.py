@@ -144,8 +144,9 @@ def _hardtanh_ints(x, lo, hi):
 
 
 threshold = make_activation(
-    "Threshold", lambda a, threshold, value: _np.where(a > threshold, a, value),
-    lambda M, x, threshold, value: M.f(x > threshold, x), ints="keep", int_check=_threshold_ints)
+    # PyTorch: x <= threshold -> value, else x (so NaN passes through, with its gradient)
+    "Threshold", lambda a, threshold, value: _np.where(a <= threshold, value, a),
+    lambda M, x, threshold, value: 1.0 - M.f(x <= threshold, x), ints="keep", int_check=_threshold_ints)
 step = make_activation(
     "Step", lambda a, threshold: (a >= threshold).astype(a.dtype),
     lambda M, x, threshold: x * 0, ints="cast_all")

@@ -572,3 +572,7 @@ def test_cumprod_grads_with_zeros_and_infinities(vals):
 def test_atan2_grad_at_origin_and_infinities():
     assert_grads(lambda m, a, b: m.atan2(a, b), [INF, 1.0, INF, 0.0, 1e20, NAN, -INF, 3.0, 0.0],
                  [1.0, INF, INF, 0.0, 1e20, 1.0, 2.0, NAN, -0.0], dtype=np.float32)
+
+
+def test_threshold_passes_nan():
+    assert_grads(lambda m, x: (EF if m is ember else TF).threshold(x, 0.5, -1.0), [NAN, 0.5, 0.6, -INF, INF, 0.0])
