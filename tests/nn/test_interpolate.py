@@ -159,3 +159,13 @@ def test_antialias_only_for_bilinear_and_bicubic_4d():
         F.interpolate(ember.ones(1, 1, 4), size=2, mode="linear", antialias=True)
     with pytest.raises(ValueError, match="Anti-alias"):
         TF.interpolate(torch.ones(1, 1, 4), size=2, mode="linear", antialias=True)
+
+
+@pytest.mark.parametrize("name", ["upsample", "upsample_nearest", "upsample_bilinear"])
+def test_deprecated_upsample_functions_warn_like_torch(name):
+    kw = dict(scale_factor=2)
+    with pytest.warns(UserWarning, match=f"nn.functional.{name}` is deprecated"):
+        e = getattr(F, name)(ember.ones(1, 1, 2, 2), **kw)
+    with pytest.warns(UserWarning, match=f"nn.functional.{name}` is deprecated"):
+        t = getattr(TF, name)(torch.ones(1, 1, 2, 2), **kw)
+    np.testing.assert_array_equal(e.numpy(), t.numpy())

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from ...ops.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
                          adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d, max_unpool2d, interpolate,
@@ -22,6 +23,7 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     >>> F.upsample(ember.randn(1, 1, 2, 2), scale_factor=2).shape
     ember.Size([1, 1, 4, 4])
     """
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
@@ -31,6 +33,8 @@ def upsample_nearest(input, size=None, scale_factor=None):
     >>> F.upsample_nearest(ember.randn(1, 1, 2, 2), scale_factor=3).shape
     ember.Size([1, 1, 6, 6])
     """
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
@@ -40,6 +44,8 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     >>> F.upsample_bilinear(ember.randn(1, 1, 2, 2), scale_factor=2).shape
     ember.Size([1, 1, 4, 4])
     """
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
