@@ -134,6 +134,30 @@ class Graph:
         """Print the graph as a table (torch.fx's ``Graph.print_tabular`` columns, plus shape and dtype)."""
         print(self.tabular())
 
+    def to_dot(self) -> str:
+        """The graph in Graphviz's DOT language (inputs and parameters as boxes, ops as ellipses, edges labelled
+        with shapes); render with ``dot -Tsvg``."""
+        lines = ["digraph G {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];']
+        q = lambda s: '"' + str(s).replace('"', "'") + '"'  # noqa: E731
+        for v in self.inputs:
+            lines.append(f"  {q(v.name)} [shape=box, style=filled, fillcolor=lightblue, label={q(v.name + chr(10) + str(list(v.shape)))}];")
+        for k, v in self.params.items():
+            lines.append(f"  {q(v.name)} [shape=box, style=filled, fillcolor=lightgrey, label={q(k + chr(10) + str(list(v.shape)))}];")
+        for v in self.const_values.values():
+            lines.append(f"  {q(v.name)} [shape=box, label={q('constant' + chr(10) + str(list(v.shape)))}];")
+        for n in self.nodes:
+            lines.append(f"  {q(n.name)} [label={q(n.target)}];")
+            for v in n.input_values():
+                src = v.node.name if v.kind == "node" else v.name
+                lines.append(f"  {q(src)} -> {q(n.name)} [label={q(list(v.shape))}];")
+        outs = []
+        _collect(self.output, outs)
+        for i, v in enumerate(outs):
+            lines.append(f"  {q('output_' + str(i))} [shape=box, style=filled, fillcolor=lightyellow];")
+            lines.append(f"  {q(v.node.name if v.kind == 'node' else v.name)} -> {q('output_' + str(i))};")
+        lines.append("}")
+        return "\n".join(lines)
+
     def __str__(self) -> str:
         ins = ", ".join(f"{v.name}: {v.dtype}{list(v.shape)}" for v in self.inputs)
         lines = [f"graph({ins}):"]

@@ -165,3 +165,11 @@ def test_is_tracing():
         return x + 1
     ember.jit.trace(f, ember.zeros(2))
     assert seen == [True] and not ember.jit.is_tracing()
+
+
+def test_to_dot_draws_every_node_and_edge():
+    g = ember.jit.trace(_lenet(), ember.randn(1, 1, 28, 28)).graph
+    dot = g.to_dot()
+    assert dot.startswith("digraph") and dot.rstrip().endswith("}")
+    assert dot.count("->") == sum(len(n.input_values()) for n in g.nodes) + 1
+    assert '"conv1.weight' in dot and '[label="maxpool2d"]' in dot
