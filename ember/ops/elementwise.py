@@ -225,35 +225,38 @@ class Div(Function):
         return ga, gb
 
 
-def add(a, b, alpha=1):
-    """``a + alpha * b`` with broadcasting (``torch.add``)."""
+def add(input, other, alpha=1, *, out=None):
+    """``input + alpha * other`` with broadcasting (``torch.add``); ``out=`` receives the result."""
     if alpha != 1:
-        b = mul(b, alpha)
-    a, b = _prep(a, b, "add")
-    return _lay(Add.apply(a, b), a, b)
+        other = mul(other, alpha)
+    input, other = _prep(input, other, "add")
+    r = _lay(Add.apply(input, other), input, other)
+    return r if out is None else _write_out(out, r, "add")
 
 
 def _is_bool_tensor(x):
     return isinstance(x, Tensor) and x._data.dtype.kind == "b"
 
 
-def sub(a, b, alpha=1):
-    """``a - alpha * b`` with broadcasting (``torch.sub``)."""
-    if _is_bool_tensor(a) or _is_bool_tensor(b) or isinstance(a, bool) or isinstance(b, bool):
-        two = (_is_bool_tensor(a) or isinstance(a, bool)) and (_is_bool_tensor(b) or isinstance(b, bool))
+def sub(input, other, alpha=1, *, out=None):
+    """``input - alpha * other`` with broadcasting (``torch.sub``); ``out=`` receives the result."""
+    if _is_bool_tensor(input) or _is_bool_tensor(other) or isinstance(input, bool) or isinstance(other, bool):
+        two = (_is_bool_tensor(input) or isinstance(input, bool)) and (_is_bool_tensor(other) or isinstance(other, bool))
         raise _dt.DtypeRuntimeError(
             f"sub: subtraction, the `-` operator, with {'two bool tensors' if two else 'a bool tensor'} is not "
             f"supported; use logical_xor() (or ~ / logical_not() to invert a bool tensor)")
     if alpha != 1:
-        b = mul(b, alpha)
-    a, b = _prep(a, b, "sub")
-    return _lay(Sub.apply(a, b), a, b)
+        other = mul(other, alpha)
+    input, other = _prep(input, other, "sub")
+    r = _lay(Sub.apply(input, other), input, other)
+    return r if out is None else _write_out(out, r, "sub")
 
 
-def mul(a, b):
-    """Elementwise product with broadcasting (``torch.mul``)."""
-    a, b = _prep(a, b, "mul")
-    return _lay(Mul.apply(a, b), a, b)
+def mul(input, other, *, out=None):
+    """Elementwise product with broadcasting (``torch.mul``); ``out=`` receives the result."""
+    input, other = _prep(input, other, "mul")
+    r = _lay(Mul.apply(input, other), input, other)
+    return r if out is None else _write_out(out, r, "mul")
 
 
 def _to_float(x):
@@ -323,22 +326,22 @@ class DivRounding(Function):
         return (zeros_like_g(g) if n[0] else None), (zeros_like_g(g) if n[1] else None), None
 
 
-def div(a, b, rounding_mode=None):
+def div(input, other, rounding_mode=None):
     """True division (``torch.div``); integers divide to the default float dtype.  ``rounding_mode`` may be
     "trunc" or "floor" (integer inputs then stay integer, and an integer zero divisor raises)."""
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
         op = "floor_divide" if rounding_mode == "floor" else "div"
-        a, b, is_int = _int_operands(a, b, op)
+        input, other, is_int = _int_operands(input, other, op)
         if is_int:
-            ad, bd = _arr(a), _arr(b)
+            ad, bd = _arr(input), _arr(other)
             q = _np.floor_divide(ad, bd) if rounding_mode == "floor" else _int_trunc_div(ad, bd)
-            return Tensor._make(_np.asarray(q, dtype=(a if isinstance(a, Tensor) else b)._data.dtype))
-        return _lay(DivRounding.apply(a, b, rounding_mode), a, b)
-    a, b = _ints_to_float(a, b)
-    a, b = _prep(a, b, "div")
-    return _lay(Div.apply(a, b), a, b)
+            return Tensor._make(_np.asarray(q, dtype=(input if isinstance(input, Tensor) else other)._data.dtype))
+        return _lay(DivRounding.apply(input, other, rounding_mode), input, other)
+    input, other = _ints_to_float(input, other)
+    input, other = _prep(input, other, "div")
+    return _lay(Div.apply(input, other), input, other)
 
 
 true_divide = divide = div
@@ -356,11 +359,11 @@ class Neg(Function):
         return neg(g)
 
 
-def neg(x: Tensor) -> Tensor:
-    if x._data.dtype == _np.bool_:
+def neg(input: Tensor) -> Tensor:
+    if input._data.dtype == _np.bool_:
         raise _dt.DtypeRuntimeError("neg: negation, the `-` operator, on a bool tensor is not supported; use ~ or "
                                     "logical_not() instead")
-    return Neg.apply(x)
+    return Neg.apply(input)
 
 
 negative = neg
@@ -446,54 +449,54 @@ def _neg_int_power_error():
     return RuntimeError("pow: Integers to negative integer powers are not allowed.")
 
 
-def pow(a, e):
+def pow(input, exponent):
     """``a ** e`` for tensor or scalar base and exponent (``torch.pow``)."""
-    if isinstance(a, Tensor) and isinstance(e, (int, float)) and not isinstance(e, Tensor):
-        k = a._data.dtype.kind
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, Tensor):
+        k = input._data.dtype.kind
         if k in "iub":
-            if isinstance(e, bool):
+            if isinstance(exponent, bool):
                 if k == "b":            # bool ** bool scalar stays bool: x ** True = x, x ** False = True
-                    return a.clone() if e else Tensor._make(_np.ones(a._data.shape, bool))
-                e = int(e)
-            if isinstance(e, float):
-                a = cast(a, _dt.get_default_dtype())
+                    return input.clone() if exponent else Tensor._make(_np.ones(input._data.shape, bool))
+                exponent = int(exponent)
+            if isinstance(exponent, float):
+                input = cast(input, _dt.get_default_dtype())
             else:
-                if e < 0:
+                if exponent < 0:
                     raise _neg_int_power_error()
                 if k == "b":
-                    a = cast(a, _dt.int64)
+                    input = cast(input, _dt.int64)
                 else:
-                    e = _dt.checked_scalar(e, a._data.dtype, "pow")
-        return _lay(PowScalar.apply(a, e), a)       # a scalar exponent is no operand in PyTorch
-    if not isinstance(a, Tensor) and isinstance(e, Tensor) and isinstance(a, (int, float)):
-        k = e._data.dtype.kind
+                    exponent = _dt.checked_scalar(exponent, input._data.dtype, "pow")
+        return _lay(PowScalar.apply(input, exponent), input)       # a scalar exponent is no operand in PyTorch
+    if not isinstance(input, Tensor) and isinstance(exponent, Tensor) and isinstance(input, (int, float)):
+        k = exponent._data.dtype.kind
         if k in "iub":
-            if isinstance(a, float):
-                e = cast(e, _dt.get_default_dtype())
+            if isinstance(input, float):
+                exponent = cast(exponent, _dt.get_default_dtype())
             elif k == "b":
-                if isinstance(a, bool):
+                if isinstance(input, bool):
                     raise _dt.DtypeNotImplementedError("pow: not implemented for a bool base and a bool exponent")
-                e = cast(e, _dt.int64)
-        return _lay_c(ScalarPow.apply(e, a))       # PyTorch returns scalar ** tensor C-contiguous
-    a, e = _prep(a, e, "pow")
-    if (a if isinstance(a, Tensor) else e)._data.dtype.kind == "b":
+                exponent = cast(exponent, _dt.int64)
+        return _lay_c(ScalarPow.apply(exponent, input))       # PyTorch returns scalar ** tensor C-contiguous
+    input, exponent = _prep(input, exponent, "pow")
+    if (input if isinstance(input, Tensor) else exponent)._data.dtype.kind == "b":
         raise _dt.DtypeNotImplementedError("pow: not implemented for bool tensors (both operands are bool)")
-    return _lay(Pow.apply(a, e), a, e)
+    return _lay(Pow.apply(input, exponent), input, exponent)
 
 
-def float_power(a, e):
+def float_power(input, exponent):
     """``a ** e`` computed in float64 whatever the inputs' dtypes (``torch.float_power``)."""
-    if isinstance(a, Tensor) and a._data.dtype != _dt.float64:
-        a = cast(a, _dt.float64)
-    if isinstance(e, Tensor) and e._data.dtype != _dt.float64:
-        e = cast(e, _dt.float64)
-    if not isinstance(a, Tensor) and not isinstance(e, Tensor):
-        raise TypeError(f"float_power: expected a Tensor operand, got {type(a).__name__} and {type(e).__name__}")
-    if isinstance(a, Tensor) and isinstance(e, (int, float)) and not isinstance(e, bool):
-        e = float(e)
-    if isinstance(e, Tensor) and isinstance(a, (int, float)) and not isinstance(a, bool):
-        a = float(a)
-    return pow(a, e)
+    if isinstance(input, Tensor) and input._data.dtype != _dt.float64:
+        input = cast(input, _dt.float64)
+    if isinstance(exponent, Tensor) and exponent._data.dtype != _dt.float64:
+        exponent = cast(exponent, _dt.float64)
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError(f"float_power: expected a Tensor operand, got {type(input).__name__} and {type(exponent).__name__}")
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        exponent = float(exponent)
+    if isinstance(exponent, Tensor) and isinstance(input, (int, float)) and not isinstance(input, bool):
+        input = float(input)
+    return pow(input, exponent)
 
 
 class FloorDivide(DivRounding):
@@ -550,28 +553,28 @@ def zeros_like_g(g):
     return Tensor._make(xp.zeros_like(g._data))
 
 
-def floor_divide(a, b):
+def floor_divide(input, other):
     """Floor division (Python's ``//``; ``torch.floor_divide``).  Not differentiable (a backward raises)."""
-    a, b, is_int = _int_operands(a, b, "floor_divide")
+    input, other, is_int = _int_operands(input, other, "floor_divide")
     if is_int:
-        return Tensor._make(_np.asarray(_np.floor_divide(_arr(a), _arr(b)), (a if isinstance(a, Tensor) else b)._data.dtype))
-    return _lay(FloorDivide.apply(a, b, "floor"), a, b)
+        return Tensor._make(_np.asarray(_np.floor_divide(_arr(input), _arr(other)), (input if isinstance(input, Tensor) else other)._data.dtype))
+    return _lay(FloorDivide.apply(input, other, "floor"), input, other)
 
 
-def remainder(a, b):
+def remainder(input, other):
     """Python-style modulus (sign of the divisor), ``torch.remainder``."""
-    a, b, is_int = _int_operands(a, b, "remainder")
+    input, other, is_int = _int_operands(input, other, "remainder")
     if is_int:
-        return Tensor._make(_np.asarray(_np.remainder(_arr(a), _arr(b)), (a if isinstance(a, Tensor) else b)._data.dtype))
-    return _lay(Remainder.apply(a, b), a, b)
+        return Tensor._make(_np.asarray(_np.remainder(_arr(input), _arr(other)), (input if isinstance(input, Tensor) else other)._data.dtype))
+    return _lay(Remainder.apply(input, other), input, other)
 
 
-def fmod(a, b):
+def fmod(input, other):
     """C-style modulus (sign of the dividend), ``torch.fmod``; differentiable in both inputs."""
-    a, b, is_int = _int_operands(a, b, "fmod")
+    input, other, is_int = _int_operands(input, other, "fmod")
     if is_int:
-        return Tensor._make(_np.asarray(_np.fmod(_arr(a), _arr(b)), (a if isinstance(a, Tensor) else b)._data.dtype))
-    return _lay(Fmod.apply(a, b), a, b)
+        return Tensor._make(_np.asarray(_np.fmod(_arr(input), _arr(other)), (input if isinstance(input, Tensor) else other)._data.dtype))
+    return _lay(Fmod.apply(input, other), input, other)
 
 
 # -- unary math ----------------------------------------------------------------------------------------------
@@ -601,12 +604,12 @@ def _unary(name, fwd, bwd, save="input", float_only=True, doc=""):
     cls = type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward),
                                     "__doc__": doc})
 
-    def fn(x):
-        if not isinstance(x, Tensor):
-            x = Tensor._make(_to_array(x, None))
-        if float_only and x._data.dtype.kind != "f":
-            x = cast(x, _dt.get_default_dtype())
-        return cls.apply(x)
+    def fn(input):
+        if not isinstance(input, Tensor):
+            input = Tensor._make(_to_array(input, None))
+        if float_only and input._data.dtype.kind != "f":
+            input = cast(input, _dt.get_default_dtype())
+        return cls.apply(input)
 
     fn.__name__ = name.lower()
     fn.__doc__ = doc or f"Elementwise {name.lower()} (``torch.{name.lower()}``)."
@@ -694,10 +697,10 @@ def _no_bool(x, op):
                                            f"implemented for 'Bool'); convert with .int() or .float() first")
 
 
-def abs(x):
-    x = x if isinstance(x, Tensor) else Tensor._make(_to_array(x, None))
-    _no_bool(x, "abs")
-    return Abs.apply(x)
+def abs(input):
+    input = input if isinstance(input, Tensor) else Tensor._make(_to_array(input, None))
+    _no_bool(input, "abs")
+    return Abs.apply(input)
 
 
 absolute = abs
@@ -744,55 +747,55 @@ class Round(_ZeroGradUnary):
     fn = staticmethod(lambda a, d: _np.round(a, d))
 
 
-def floor(x):
+def floor(input):
     """Round down; zero gradient.  Integer tensors come back unchanged (a copy), as in PyTorch."""
-    _no_bool(x, "floor")
-    return x.clone() if x._data.dtype.kind in "iu" else Floor.apply(x)
+    _no_bool(input, "floor")
+    return input.clone() if input._data.dtype.kind in "iu" else Floor.apply(input)
 
 
-def ceil(x):
-    _no_bool(x, "ceil")
-    return x.clone() if x._data.dtype.kind in "iu" else Ceil.apply(x)
+def ceil(input):
+    _no_bool(input, "ceil")
+    return input.clone() if input._data.dtype.kind in "iu" else Ceil.apply(input)
 
 
-def trunc(x):
-    _no_bool(x, "trunc")
-    return x.clone() if x._data.dtype.kind in "iu" else Trunc.apply(x)
+def trunc(input):
+    _no_bool(input, "trunc")
+    return input.clone() if input._data.dtype.kind in "iu" else Trunc.apply(input)
 
 
 fix = trunc
 
 
-def sign(x):
+def sign(input):
     """-1, 0 or 1 elementwise; zero gradient."""
-    return Sign.apply(x)
+    return Sign.apply(input)
 
 
-def round(x, decimals: int = 0):
+def round(input, decimals: int = 0):
     """Round half to even, like PyTorch; zero gradient."""
-    _no_bool(x, "round")
-    if x._data.dtype.kind in "iu":
+    _no_bool(input, "round")
+    if input._data.dtype.kind in "iu":
         if decimals != 0:
-            raise _dt.DtypeNotImplementedError(f"round: decimals={decimals} is not implemented for {x.dtype} "
+            raise _dt.DtypeNotImplementedError(f"round: decimals={decimals} is not implemented for {input.dtype} "
                                                f"tensors (PyTorch: \"round_cpu\" not implemented)")
-        return x.clone()
-    r = Round.apply(x, decimals)
+        return input.clone()
+    r = Round.apply(input, decimals)
     return r
 
 
-def square(x):
-    return pow(x, 2)
+def square(input):
+    return pow(input, 2)
 
 
-def sgn(x):
-    return sign(x)
+def sgn(input):
+    return sign(input)
 
 
-def frac(x):
-    if x._data.dtype.kind != "f":
-        raise _dt.DtypeNotImplementedError(f"frac: not implemented for {x.dtype} tensors (PyTorch: \"frac_cpu\" "
+def frac(input):
+    if input._data.dtype.kind != "f":
+        raise _dt.DtypeNotImplementedError(f"frac: not implemented for {input.dtype} tensors (PyTorch: \"frac_cpu\" "
                                            f"not implemented); it needs a floating dtype")
-    return sub(x, trunc(x))
+    return sub(input, trunc(input))
 
 
 # -- clamp, min/max, where --------------------------------------------------------------------------------------
@@ -857,7 +860,7 @@ class ClampTensor(Function):
         return gx, gl, gh
 
 
-def clamp(x, min=None, max=None):
+def clamp(input, min=None, max=None):
     """Limit values to [min, max] (``torch.clamp``); the gradient passes where the input is inside."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
@@ -865,41 +868,41 @@ def clamp(x, min=None, max=None):
         if v is not None and not isinstance(v, (int, float, Tensor, _np.number)):
             raise TypeError(f"clamp: min/max must be numbers or Tensors, got {type(v).__name__}")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        ops = [v for v in (x, min, max) if v is not None]
+        ops = [v for v in (input, min, max) if v is not None]
         dt = _dt.result_type(*ops)
         if dt.kind == "b" and min is not None and max is not None:
             raise _dt.DtypeNotImplementedError("clamp: not implemented for bool tensors with both bounds")
-        x = x if x._data.dtype == dt else cast(x, dt)
+        input = input if input._data.dtype == dt else cast(input, dt)
         lo = None if min is None else (cast(min, dt) if isinstance(min, Tensor) and min._data.dtype != dt
                                        else min if isinstance(min, Tensor) else Tensor._make(_np.asarray(min, dt)))
         hi = None if max is None else (cast(max, dt) if isinstance(max, Tensor) and max._data.dtype != dt
                                        else max if isinstance(max, Tensor) else Tensor._make(_np.asarray(max, dt)))
-        shapes = [v._data.shape for v in (x, lo, hi) if v is not None]
+        shapes = [v._data.shape for v in (input, lo, hi) if v is not None]
         for s in shapes[1:]:
             _check_broadcast(shapes[0], s, "clamp")
-        return _lay(ClampTensor.apply(x, lo, hi), *(v for v in (x, lo, hi) if v is not None))
-    k = x._data.dtype.kind
+        return _lay(ClampTensor.apply(input, lo, hi), *(v for v in (input, lo, hi) if v is not None))
+    k = input._data.dtype.kind
     if k in "iub" and (isinstance(min, float) or isinstance(max, float)):
-        x = cast(x, _dt.get_default_dtype())
+        input = cast(input, _dt.get_default_dtype())
     elif k == "b":
         if all(v is None or isinstance(v, (bool, _np.bool_)) for v in (min, max)):
             raise _dt.DtypeNotImplementedError("clamp: not implemented for a bool tensor with bool bounds")
-        x = cast(x, _dt.int64)
+        input = cast(input, _dt.int64)
     elif k in "iu":
-        min = _dt.checked_scalar(min, x._data.dtype, "clamp") if type(min) is int else min
-        max = _dt.checked_scalar(max, x._data.dtype, "clamp") if type(max) is int else max
-    return _lay(Clamp.apply(x, min, max), x)
+        min = _dt.checked_scalar(min, input._data.dtype, "clamp") if type(min) is int else min
+        max = _dt.checked_scalar(max, input._data.dtype, "clamp") if type(max) is int else max
+    return _lay(Clamp.apply(input, min, max), input)
 
 
 clip = clamp
 
 
-def clamp_min(x, m):
-    return clamp(x, min=m)
+def clamp_min(x, min):
+    return clamp(x, min=min)
 
 
-def clamp_max(x, m):
-    return clamp(x, max=m)
+def clamp_max(x, max):
+    return clamp(x, max=max)
 
 
 class Maximum(Function):
@@ -966,28 +969,28 @@ def _both_tensors(a, b, op):
     return a, b
 
 
-def maximum(a, b):
+def maximum(input, other):
     """Elementwise maximum; ties split the gradient evenly."""
-    a, b = _both_tensors(a, b, "maximum")
-    return _lay(Maximum.apply(a, b), a, b)
+    input, other = _both_tensors(input, other, "maximum")
+    return _lay(Maximum.apply(input, other), input, other)
 
 
-def minimum(a, b):
+def minimum(input, other):
     """Elementwise minimum; ties split the gradient evenly."""
-    a, b = _both_tensors(a, b, "minimum")
-    return _lay(Minimum.apply(a, b), a, b)
+    input, other = _both_tensors(input, other, "minimum")
+    return _lay(Minimum.apply(input, other), input, other)
 
 
-def fmax(a, b):
+def fmax(input, other):
     """Elementwise maximum that ignores NaN (NaN only where both are NaN), ``torch.fmax``."""
-    a, b = _both_tensors(a, b, "fmax")
-    return _lay(FMax.apply(a, b, True), a, b)
+    input, other = _both_tensors(input, other, "fmax")
+    return _lay(FMax.apply(input, other, True), input, other)
 
 
-def fmin(a, b):
+def fmin(input, other):
     """Elementwise minimum that ignores NaN (NaN only where both are NaN), ``torch.fmin``."""
-    a, b = _both_tensors(a, b, "fmin")
-    return _lay(FMax.apply(a, b, False), a, b)
+    input, other = _both_tensors(input, other, "fmin")
+    return _lay(FMax.apply(input, other, False), input, other)
 
 
 class Where(Function):
@@ -1051,28 +1054,28 @@ def copy_into(dst: Tensor, src) -> Tensor:
 
 
 # -- fused helpers used by optimizers and users ----------------------------------------------------------------
-def addcmul(x, t1, t2, value=1):
+def addcmul(input, tensor1, tensor2, value=1):
     """``x + value * t1 * t2`` (``torch.addcmul``); ``value`` never changes the result dtype (integer
     inputs truncate a float ``value``, as PyTorch casts it to their dtype)."""
-    value = _cast_value(value, x, t1, t2)
-    if isinstance(x, Tensor) and isinstance(t1, Tensor) and isinstance(t2, Tensor):
-        d = x._data.dtype
-        if d.kind == "b" and t1._data.dtype.kind == "b" and t2._data.dtype.kind == "b":
+    value = _cast_value(value, input, tensor1, tensor2)
+    if isinstance(input, Tensor) and isinstance(tensor1, Tensor) and isinstance(tensor2, Tensor):
+        d = input._data.dtype
+        if d.kind == "b" and tensor1._data.dtype.kind == "b" and tensor2._data.dtype.kind == "b":
             raise _dt.DtypeNotImplementedError("addcmul: not implemented for bool tensors")
-        if not (t1._data.dtype == d and t2._data.dtype == d):
-            d = _dt.result_type(x, t1, t2)      # the product is computed in the result dtype (no int8 wrap)
-            x, t1, t2 = (v if v._data.dtype == d else cast(v, d) for v in (x, t1, t2))
-    p = mul(t1, t2)
-    return add(x, p if value == 1 else mul(p, value))
+        if not (tensor1._data.dtype == d and tensor2._data.dtype == d):
+            d = _dt.result_type(input, tensor1, tensor2)      # the product is computed in the result dtype (no int8 wrap)
+            input, tensor1, tensor2 = (v if v._data.dtype == d else cast(v, d) for v in (input, tensor1, tensor2))
+    p = mul(tensor1, tensor2)
+    return add(input, p if value == 1 else mul(p, value))
 
 
-def addcdiv(x, t1, t2, value=1):
+def addcdiv(input, tensor1, tensor2, value=1):
     """``x + value * t1 / t2`` (``torch.addcdiv``); integer ``t1`` and ``t2`` together are not supported."""
-    if all(isinstance(t, Tensor) and t._data.dtype.kind in "iub" for t in (t1, t2)):
-        raise RuntimeError(f"addcdiv: integer division with addcdiv is not supported (t1 is {t1.dtype}, t2 is "
-                           f"{t2.dtype}); use addcmul(x, t1, 1 / t2) or convert t1/t2 to a floating dtype")
-    value = _cast_value(value, x, t1, t2)
-    return add(x, mul(div(t1, t2), value))
+    if all(isinstance(t, Tensor) and t._data.dtype.kind in "iub" for t in (tensor1, tensor2)):
+        raise RuntimeError(f"addcdiv: integer division with addcdiv is not supported (t1 is {tensor1.dtype}, t2 is "
+                           f"{tensor2.dtype}); use addcmul(x, t1, 1 / t2) or convert t1/t2 to a floating dtype")
+    value = _cast_value(value, input, tensor1, tensor2)
+    return add(input, mul(div(tensor1, tensor2), value))
 
 
 def _cast_value(value, *ts):
@@ -1105,16 +1108,16 @@ class Lerp(Function):
         return gs, ge, gw
 
 
-def lerp(start, end, weight):
+def lerp(input, end, weight):
     """Linear interpolation ``start + weight * (end - start)`` (``torch.lerp``); floating tensors of one dtype."""
-    if not (isinstance(start, Tensor) and isinstance(end, Tensor)):
-        raise TypeError(f"lerp: start and end must be Tensors, got {type(start).__name__} and {type(end).__name__}")
-    sd, ed = start._data.dtype, end._data.dtype
+    if not (isinstance(input, Tensor) and isinstance(end, Tensor)):
+        raise TypeError(f"lerp: start and end must be Tensors, got {type(input).__name__} and {type(end).__name__}")
+    sd, ed = input._data.dtype, end._data.dtype
     if sd != ed:
         raise RuntimeError(f"lerp: expected dtype {sd} for `end` but got dtype {ed}")
     if sd.kind != "f":
         raise _dt.DtypeNotImplementedError(f"lerp: not implemented for {sd} tensors; it needs a floating dtype")
-    shapes = [start._data.shape, end._data.shape]
+    shapes = [input._data.shape, end._data.shape]
     if isinstance(weight, Tensor):
         if weight._data.dtype != sd and weight._data.ndim:
             raise RuntimeError(f"lerp: expected dtype {sd} for `weight` but got dtype {weight.dtype}")
@@ -1125,7 +1128,7 @@ def lerp(start, end, weight):
         weight = sd.type(weight)        # a scalar weight is used in the tensors' precision, as PyTorch
     for sh in shapes[1:]:
         _check_broadcast(shapes[0], sh, "lerp")
-    return _lay(Lerp.apply(start, end, weight), start, end, *((weight,) if isinstance(weight, Tensor) else ()))
+    return _lay(Lerp.apply(input, end, weight), input, end, *((weight,) if isinstance(weight, Tensor) else ()))
 
 
 class Hypot(Function):
@@ -1142,21 +1145,21 @@ class Hypot(Function):
         return (mul(g, div(a, out)) if n[0] else None), (mul(g, div(b, out)) if n[1] else None)
 
 
-def hypot(a, b):
+def hypot(input, other):
     """``sqrt(a**2 + b**2)`` without overflow or underflow (``torch.hypot``); floating inputs only."""
-    a, b = _both_tensors(a, b, "hypot")
-    if a._data.dtype.kind != "f":
-        raise _dt.DtypeNotImplementedError(f"hypot: not implemented for {a.dtype} tensors (PyTorch: \"hypot_cpu\" "
+    input, other = _both_tensors(input, other, "hypot")
+    if input._data.dtype.kind != "f":
+        raise _dt.DtypeNotImplementedError(f"hypot: not implemented for {input.dtype} tensors (PyTorch: \"hypot_cpu\" "
                                            f"not implemented); convert to a floating dtype first")
-    return _lay(Hypot.apply(a, b), a, b)
+    return _lay(Hypot.apply(input, other), input, other)
 
 
-def atan2(a, b):
+def atan2(input, other):
     """Elementwise arctangent of ``a / b`` in the right quadrant; integers give the default float dtype."""
-    a, b = _ints_to_float(a, b)
-    a, b = _both_tensors(a, b, "atan2")
+    input, other = _ints_to_float(input, other)
+    input, other = _both_tensors(input, other, "atan2")
     # d/da atan2(a,b) = b/(a²+b²), d/db = -a/(a²+b²)
-    return _lay(_Atan2.apply(a, b), a, b)
+    return _lay(_Atan2.apply(input, other), input, other)
 
 
 class _Atan2(Function):
@@ -1177,8 +1180,8 @@ class _Atan2(Function):
 
 # -- comparisons and logic (not differentiable) -----------------------------------------------------------------
 def _cmp(npf, name):
-    def fn(a, b):
-        a2, b2 = _prep(a, b, name)
+    def fn(input, other):
+        a2, b2 = _prep(input, other, name)
         return _lay(Tensor._make(npf(_arr(a2), _arr(b2))), a2, b2)
     fn.__name__ = name
     fn.__doc__ = f"Elementwise ``{name}`` comparison, returning a bool tensor (``torch.{name}``)."
@@ -1195,8 +1198,8 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def _bitwise(npf, name):
-    def fn(a, b):
-        a2, b2 = _prep(a, b, name)
+    def fn(input, other):
+        a2, b2 = _prep(input, other, name)
         for v in (a2, b2):
             if isinstance(v, Tensor) and v._data.dtype.kind == "f":
                 raise _dt.DtypeNotImplementedError(f"{name}: bitwise ops need bool or integer tensors, got {v.dtype}")
@@ -1210,38 +1213,38 @@ bitwise_or = _bitwise(_np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(_np.bitwise_xor, "bitwise_xor")
 
 
-def bitwise_not(x):
-    if x._data.dtype.kind == "f":
-        raise _dt.DtypeNotImplementedError(f"bitwise_not (~): needs a bool or integer tensor, got {x.dtype}")
-    return Tensor._make(_np.invert(x._data))
+def bitwise_not(input):
+    if input._data.dtype.kind == "f":
+        raise _dt.DtypeNotImplementedError(f"bitwise_not (~): needs a bool or integer tensor, got {input.dtype}")
+    return Tensor._make(_np.invert(input._data))
 
 
-def logical_and(a, b):
-    return _lay(Tensor._make(_np.logical_and(_arr(a), _arr(b))), a, b)
+def logical_and(input, other):
+    return _lay(Tensor._make(_np.logical_and(_arr(input), _arr(other))), input, other)
 
 
-def logical_or(a, b):
-    return _lay(Tensor._make(_np.logical_or(_arr(a), _arr(b))), a, b)
+def logical_or(input, other):
+    return _lay(Tensor._make(_np.logical_or(_arr(input), _arr(other))), input, other)
 
 
-def logical_xor(a, b):
-    return _lay(Tensor._make(_np.logical_xor(_arr(a), _arr(b))), a, b)
+def logical_xor(input, other):
+    return _lay(Tensor._make(_np.logical_xor(_arr(input), _arr(other))), input, other)
 
 
-def logical_not(x):
-    return Tensor._make(_np.logical_not(_arr(x)))
+def logical_not(input):
+    return Tensor._make(_np.logical_not(_arr(input)))
 
 
-def isnan(x):
-    return Tensor._make(_np.isnan(x._data))
+def isnan(input):
+    return Tensor._make(_np.isnan(input._data))
 
 
-def isinf(x):
-    return Tensor._make(_np.isinf(x._data))
+def isinf(input):
+    return Tensor._make(_np.isinf(input._data))
 
 
-def isfinite(x):
-    return Tensor._make(_np.isfinite(x._data))
+def isfinite(input):
+    return Tensor._make(_np.isfinite(input._data))
 
 
 def _close_operands(a, b, op):
@@ -1254,24 +1257,24 @@ def _close_operands(a, b, op):
     return a._data, b._data
 
 
-def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise ``|a - b| <= atol + rtol * |b|`` as a bool tensor (``torch.isclose``)."""
-    aa, bb = _close_operands(a, b, "isclose")
+    aa, bb = _close_operands(input, other, "isclose")
     return Tensor._make(_np.asarray(_np.isclose(aa, bb, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
-def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """True when every element of ``a`` is within ``atol + rtol * |b|`` of ``b`` (``torch.allclose``)."""
-    aa, bb = _close_operands(a, b, "allclose")
+    aa, bb = _close_operands(input, other, "allclose")
     return bool(_np.allclose(aa, bb, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def equal(a, b) -> bool:
+def equal(input, other) -> bool:
     """True when ``a`` and ``b`` have the same shape and elements (``torch.equal``)."""
-    for v in (a, b):
+    for v in (input, other):
         if not isinstance(v, Tensor):
             raise TypeError(f"equal(): expected Tensors, got {type(v).__name__}")
-    aa, bb = _arr(a), _arr(b)
+    aa, bb = _arr(input), _arr(other)
     return aa.shape == bb.shape and bool(_np.array_equal(aa, bb))
 
 
@@ -1286,8 +1289,11 @@ class NanToNum(Function):
         return mul(g, Tensor._make(ctx.finite.astype(g.dtype))), None, None, None
 
 
-def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """Replace NaN / +inf / -inf by finite numbers (``torch.nan_to_num``); the gradient is zero there."""
-    if x._data.dtype.kind != "f":
-        return x.clone()
-    return _lay(NanToNum.apply(x, nan, posinf, neginf), x, 0)
+    if input._data.dtype.kind != "f":
+        return input.clone()
+    return _lay(NanToNum.apply(input, nan, posinf, neginf), input, 0)
+
+
+from .._out import write_out as _write_out  # noqa: E402 (out= of add/sub/mul)

@@ -58,9 +58,9 @@ def _as_t(x):
     return Tensor._make(_to_array(x, None))
 
 
-def matmul(input, other) -> Tensor:
+def matmul(input, other, *, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch's rules: 1-D operands are promoted and their dim removed, leading
-    dims broadcast as a batch (``torch.matmul``)."""
+    dims broadcast as a batch (``torch.matmul``); ``out=`` receives the result."""
     input, other = _as_t(input), _as_t(other)
     sa, sb = input._data.shape, other._data.shape
     if not sa or not sb:
@@ -81,7 +81,11 @@ def matmul(input, other) -> Tensor:
         input, other = input.to(dt), other.to(dt)
     if input._data.dtype.kind in "b":
         raise RuntimeError("matmul: bool tensors are not supported")
-    return MatMul.apply(input, other)
+    r = MatMul.apply(input, other)
+    if out is None:
+        return r
+    from .._out import write_out
+    return write_out(out, r, "matmul")
 
 
 def mm(input, mat2) -> Tensor:
