@@ -1007,8 +1007,9 @@ class Where(Function):
         return None, (where(c, g, z) if n[1] else None), (where(c, z, g) if n[2] else None)
 
 
-def where(condition, x=None, y=None):
-    """Pick ``x`` where ``condition`` holds, else ``y`` (``torch.where``); one-argument form = nonzero."""
+def where(condition, input=None, other=None):
+    """Pick ``input`` where ``condition`` holds, else ``other`` (``torch.where``); one-argument form = nonzero."""
+    x, y = input, other
     if x is None and y is None:
         from .index import nonzero
         return nonzero(condition, as_tuple=True)
