@@ -14,9 +14,10 @@ from __future__ import annotations
 import functools
 
 from .autograd.grad_mode import state as _grad
+from .nn.module import Module
 from .tensor import Tensor
 
-__all__ = ["compile", "CompiledModule"]
+__all__ = ["compile", "OptimizedModule"]
 
 _MAX_SIGNATURES = 8
 
@@ -43,25 +44,14 @@ class _Entry:
         self.graph, self.params, self.reason, self.plan = graph, params, reason, None
 
 
-class CompiledModule:
-    """A compiled module or function: call it as the original.  ``_orig_mod`` is the original (PyTorch's
-    attribute); attribute access (``parameters()``, ``state_dict()``, ``train()``) is forwarded to it."""
+class _Compiled:
+    """The compiling callable behind ``ember.compile``: one traced, optimized graph per call signature."""
 
     def __init__(self, fn, dynamic=None, fullgraph=False):
-        self.__dict__["_orig_mod"] = fn
-        self.__dict__["_cache"] = {}
-        self.__dict__["_fullgraph"] = fullgraph
-        self.__dict__["stats"] = {"traces": 0, "compiled_calls": 0, "eager_calls": 0}
-        functools.update_wrapper(self, fn, updated=()) if not hasattr(fn, "parameters") else None
-
-    def __getattr__(self, name):
-        return getattr(self.__dict__["_orig_mod"], name)
-
-    def __setattr__(self, name, value):
-        setattr(self._orig_mod, name, value)
-
-    def __repr__(self) -> str:
-        return f"CompiledModule({self._orig_mod!r})"
+        self._orig_mod = fn
+        self._cache = {}
+        self._fullgraph = fullgraph
+        self.stats = {"traces": 0, "compiled_calls": 0, "eager_calls": 0}
 
     def _entry(self, args, kwargs):
         from .jit import trace_graph, TracingError
@@ -125,6 +115,34 @@ class CompiledModule:
         return "\n".join(lines)
 
 
+class OptimizedModule(Module):
+    """What ``ember.compile`` returns for a Module (PyTorch's ``OptimizedModule``): the original is the submodule
+    ``_orig_mod`` (so ``state_dict`` keys start with ``_orig_mod.``, as in PyTorch), other attributes are read
+    from it, and calling it runs the compiled graph.  ``explain()`` and ``stats`` describe the cache."""
+
+    def __init__(self, mod, dynamic=None, fullgraph=False):
+        super().__init__()
+        self._orig_mod = mod
+        self.__dict__["_compiled"] = _Compiled(mod, dynamic, fullgraph)
+        self.__dict__["training"] = mod.training
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.__dict__["_modules"]["_orig_mod"], name)
+
+    def forward(self, *args, **kwargs):
+        return self._compiled(*args, **kwargs)
+
+    @property
+    def stats(self) -> dict:
+        return self._compiled.stats
+
+    def explain(self) -> str:
+        return self._compiled.explain()
+
+
 def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None, options=None,
             disable: bool = False):
     """``torch.compile(model)``: returns a callable with the same results; see the module docstring.  As a
@@ -137,4 +155,15 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
         return model
     if not callable(model):
         raise TypeError(f"ember.compile: expected a Module or a function, got {type(model).__name__}")
-    return CompiledModule(model, dynamic=dynamic, fullgraph=fullgraph)
+    if isinstance(model, Module):
+        return OptimizedModule(model, dynamic=dynamic, fullgraph=fullgraph)
+    core = _Compiled(model, dynamic=dynamic, fullgraph=fullgraph)
+
+    @functools.wraps(model)
+    def compiled(*args, **kwargs):
+        return core(*args, **kwargs)
+    compiled.explain = core.explain
+    compiled.stats = core.stats
+    compiled._orig_mod = model
+    compiled._torchdynamo_orig_callable = model
+    return compiled

@@ -87,8 +87,11 @@ def test_compile_as_decorator_and_disable():
 def test_attributes_forward_to_the_model():
     m = _mlp()
     c = ember.compile(m)
-    assert c._orig_mod is m
-    assert [k for k, _ in c.named_parameters()] == [k for k, _ in m.named_parameters()]
+    assert c._orig_mod is m and isinstance(c, nn.Module)
+    assert list(c.state_dict()) == ["_orig_mod." + k for k in m.state_dict()]      # as torch's OptimizedModule
+    c.eval()
+    assert m.training is False
+    assert c.get_submodule("_orig_mod.0") is m[0]
 
 
 def test_dead_code_elimination():
