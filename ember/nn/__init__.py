@@ -16,4 +16,5 @@ from .losses import *  # noqa: F401,F403
 from . import init, functional, utils  # noqa: F401
 from . import parallel  # noqa: F401,E402 - PyTorch's nn.parallel (DataParallel on ember's one CPU device)
 from .parallel import DataParallel  # noqa: F401,E402
+from .parallel import SyncBatchNorm  # noqa: F401,E402 - batch statistics over all ranks (ember.distributed)
 from . import modules  # noqa: F401,E402 - PyTorch's nn.modules.* paths (e.g. nn.modules.conv.Conv2d)

@@ -1,12 +1,12 @@
 """``ember.nn.parallel``: PyTorch's data-parallel wrappers.  ember has one device (the CPU), so
 ``DataParallel`` is a pass-through wrapper: ``dp(x)`` is ``dp.module(x)`` and its ``state_dict`` keys carry
-the ``module.`` prefix, as PyTorch's do.  ``DistributedDataParallel`` imports but needs a process group,
-which ember does not have (``ember.distributed`` is not implemented)."""
+the ``module.`` prefix, as PyTorch's do.  ``DistributedDataParallel`` trains one model replica per process over
+``ember.distributed`` (MPI); see ``ember/nn/parallel/distributed.py`` and docs/distributed.md."""
 from __future__ import annotations
 
 from ..module import Module
 
-__all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
+__all__ = ["DataParallel", "DistributedDataParallel", "SyncBatchNorm", "data_parallel"]
 
 
 def _check_devices(device_ids, output_device) -> None:
@@ -33,18 +33,12 @@ class DataParallel(Module):
         return self.module(*inputs, **kwargs)
 
 
-class DistributedDataParallel(Module):
-    """``nn.parallel.DistributedDataParallel``: importable; constructing one fails because ember has no
-    process groups (``torch.distributed``)."""
-
-    def __init__(self, module: Module, *args, **kwargs) -> None:
-        raise RuntimeError("DistributedDataParallel: ember has no distributed process groups "
-                           "(torch.distributed is not implemented); train in one process, or share "
-                           "parameters between processes with model.share_memory() and ember.multiprocessing")
-
-
 def data_parallel(module, inputs, device_ids=None, output_device=None, dim: int = 0, module_kwargs=None):
     _check_devices(device_ids, output_device)
     if not isinstance(inputs, tuple):
         inputs = (inputs,)
     return module(*inputs, **(module_kwargs or {}))
+
+
+from .distributed import DistributedDataParallel  # noqa: E402
+from .sync_batchnorm import SyncBatchNorm  # noqa: E402

@@ -1,5 +1,8 @@
 """``torch.utils.data.distributed``: ``DistributedSampler``, which gives each of ``num_replicas`` processes
-its own slice of the dataset.  ember has no process groups, so ``num_replicas`` and ``rank`` must be given."""
+its own slice of the dataset.  ``num_replicas`` and ``rank`` default to the world size and rank of the
+``ember.distributed`` process group.  The partition (padding, ``drop_last``, ``set_epoch``) is PyTorch's; the
+shuffled order comes from ``ember.randperm`` seeded with ``seed + epoch``, which is not torch's random stream, so
+a shuffled epoch's order differs from torch's (the same on every rank, as required)."""
 from __future__ import annotations
 
 import math
@@ -16,8 +19,14 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0,
                  drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            raise RuntimeError("DistributedSampler: ember has no distributed process group, so num_replicas "
-                               "and rank must be passed explicitly")
+            from ember import distributed as dist
+            if not dist.is_available():
+                raise RuntimeError("DistributedSampler: Requires distributed package to be available (pip install "
+                                   "'ember[distributed]'), or pass num_replicas and rank")
+            if num_replicas is None:
+                num_replicas = dist.get_world_size()
+            if rank is None:
+                rank = dist.get_rank()
         if not 0 <= rank < num_replicas:
             raise ValueError(f"DistributedSampler: invalid rank {rank}, rank should be in the interval "
                              f"[0, {num_replicas - 1}]")
