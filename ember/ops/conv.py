@@ -3,13 +3,14 @@
 Every kernel works in 2-D (1-D inputs get a height of 1).  The forward is im2col through a strided view of
 the padded input, copied once into a ``(C*KH*KW, N*OH*OW)`` column matrix, then ONE (grouped) GEMM against the
 weight.  The columns are laid out channel-major, batch second (``(C, KH, KW, N, OH, OW)``) because that copy has
-long contiguous inner runs (along OW) and because the GEMM then covers the whole batch at once.  Its output is
-``(O, N, OH, OW)`` in memory and is returned as an ``(N, O, OH, OW)`` view: the next elementwise op keeps that
-layout and the next convolution's im2col reads it at no extra cost.
+long contiguous inner runs (along OW) and because the GEMM then covers the whole batch at once (measured faster
+than a GEMM per image).  The GEMM's ``(O, N*OH*OW)`` result is transposed into a contiguous ``(N, O, OH, OW)``
+array in the same pass that adds the bias: every result (and input gradient) has PyTorch's layout, contiguous
+NCHW, or channels_last for a channels_last input (``_channels_last_like``), so ``y.view(y.size(0), -1)`` works.
 
-Backward: ``grad_weight`` is one GEMM of the output gradient with the saved columns; ``grad_input`` is one
-GEMM followed by col2im, which adds each kernel offset's slab back with a strided slice (a loop over KH*KW,
-never over pixels or the batch).  A transposed convolution is the adjoint: its forward is conv's grad_input
+Backward: ``grad_weight`` is one GEMM of the (O-major copy of the) output gradient with the saved columns;
+``grad_input`` is one GEMM followed by col2im, which adds each kernel offset's slab straight into the unpadded
+(N, C, H, W) gradient with a strided slice (a loop over KH*KW, never over pixels or the batch).  A transposed convolution is the adjoint: its forward is conv's grad_input
 path and its backward uses conv's forward.  The fused backwards work on raw arrays; under
 ``create_graph=True`` the same math is routed through the conv Functions themselves (plus a weight-gradient
 Function), so second derivatives work.
