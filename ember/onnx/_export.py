@@ -144,6 +144,70 @@ def _leaky(ctx, node, a, kw):
     return [ctx.node("LeakyRelu", [ctx.name(a[0])], alpha=float(slope))]
 
 
+def _c(ctx, node, value):
+    return ctx.const(_np.asarray(value, node.outputs[0].dtype))
+
+
+@converter("Hardtanh")
+def _hardtanh(ctx, node, a, kw):
+    return [ctx.node("Clip", [ctx.name(a[0]), _c(ctx, node, kw["lo"]), _c(ctx, node, kw["hi"])])]
+
+
+@converter("Elu", "Selu", "Celu")
+def _elu(ctx, node, a, kw):
+    attrs = {"alpha": float(kw["alpha"])} if "alpha" in kw and node.op.__name__ != "Selu" else {}
+    return [ctx.node(node.op.__name__, [ctx.name(a[0])], **attrs)]
+
+
+@converter("Hardswish", "Hardsigmoid", "Softsign")
+def _hard(ctx, node, a, kw):
+    op = {"Hardswish": "HardSwish", "Hardsigmoid": "HardSigmoid", "Softsign": "Softsign"}[node.op.__name__]
+    attrs = {"alpha": 1.0 / 6.0, "beta": 0.5} if op == "HardSigmoid" else {}
+    return [ctx.node(op, [ctx.name(a[0])], **attrs)]
+
+
+@converter("Gelu")
+def _gelu(ctx, node, a, kw):
+    x = ctx.name(a[0])
+    if kw.get("approximate", "none") == "none":
+        if ctx.opset >= 20:
+            return [ctx.node("Gelu", [x])]
+        e = ctx.node("Erf", [ctx.node("Mul", [x, _c(ctx, node, 1 / _np.sqrt(2.0))])])
+    else:
+        if ctx.opset >= 20:
+            return [ctx.node("Gelu", [x], approximate="tanh")]
+        cube = ctx.node("Mul", [ctx.node("Mul", [x, x]), x])
+        inner = ctx.node("Add", [x, ctx.node("Mul", [cube, _c(ctx, node, 0.044715)])])
+        e = ctx.node("Tanh", [ctx.node("Mul", [inner, _c(ctx, node, _np.sqrt(2.0 / _np.pi))])])
+    half = ctx.node("Mul", [x, _c(ctx, node, 0.5)])
+    return [ctx.node("Mul", [half, ctx.node("Add", [e, _c(ctx, node, 1.0)])])]
+
+
+@converter("Swish")
+def _swish(ctx, node, a, kw):
+    x = ctx.name(a[0])
+    beta = float(kw.get("beta", 1.0))
+    bx = x if beta == 1.0 else ctx.node("Mul", [x, _c(ctx, node, beta)])
+    return [ctx.node("Mul", [x, ctx.node("Sigmoid", [bx])])]
+
+
+@converter("Softplus")
+def _softplus(ctx, node, a, kw):
+    x = ctx.name(a[0])
+    beta, thr = float(kw.get("beta", 1.0)), float(kw.get("threshold", 20.0))
+    bx = x if beta == 1.0 else ctx.node("Mul", [x, _c(ctx, node, beta)])
+    sp = ctx.node("Softplus", [bx])
+    if beta != 1.0:
+        sp = ctx.node("Div", [sp, _c(ctx, node, beta)])
+    return [ctx.node("Where", [ctx.node("Greater", [bx, _c(ctx, node, thr)]), x, sp])]
+
+
+@converter("Mish")
+def _mish(ctx, node, a, kw):
+    x = ctx.name(a[0])
+    return [ctx.node("Mul", [x, ctx.node("Tanh", [ctx.node("Softplus", [x])])])]
+
+
 @converter("Linear")
 def _linear(ctx, node, a, kw):
     x, w = a[0], a[1]

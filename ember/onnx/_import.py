@@ -307,6 +307,10 @@ def _clip(m, ins, at):
     return ember.clamp(ins[0], lo, hi)
 
 
+def _s(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
 def _import_ops():
     import ember
     b = lambda f: (lambda m, ins, at: f(ins[0], ins[1]))  # noqa: E731
@@ -321,7 +325,13 @@ def _import_ops():
         "Ceil": u(ember.ceil), "Sign": u(ember.sign), "Identity": u(lambda x: x),
         "LeakyRelu": lambda m, ins, at: F.leaky_relu(ins[0], at.get("alpha", 0.01)),
         "Elu": lambda m, ins, at: F.elu(ins[0], at.get("alpha", 1.0)),
-        "Softplus": u(F.softplus), "Clip": _clip,
+        "Softplus": u(F.softplus), "Clip": _clip, "Selu": u(F.selu), "Softsign": u(F.softsign),
+        "Celu": lambda m, ins, at: F.celu(ins[0], at.get("alpha", 1.0)),
+        "HardSwish": u(F.hardswish),
+        "HardSigmoid": lambda m, ins, at: ember.clamp(ins[0] * at.get("alpha", 0.2) + at.get("beta", 0.5), 0, 1),
+        "Gelu": lambda m, ins, at: F.gelu(ins[0], approximate=_s(at.get("approximate", "none"))),
+        "Where": lambda m, ins, at: ember.where(ins[0], ins[1], ins[2]),
+        "Greater": b(lambda a, c: a > c), "Less": b(lambda a, c: a < c), "Equal": b(lambda a, c: a == c),
         "Dropout": lambda m, ins, at: ins[0],
         "Conv": _conv, "ConvTranspose": _convT, "MaxPool": _pool("MaxPool"), "AveragePool": _pool("AveragePool"),
         "GlobalAveragePool": lambda m, ins, at: ins[0].mean(tuple(range(2, ins[0].dim())), keepdim=True),

@@ -96,3 +96,33 @@ def test_load_model_of_torch_exports():
     with torch.no_grad():
         want = tm(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(m(ember.tensor(x)).detach().numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("opset", [18, 20])
+def test_activations_export_and_import(opset):
+    F = nn.functional
+
+    class Acts(nn.Module):
+        def forward(self, x):
+            return (F.hardtanh(x, -1, 2) + F.gelu(x) + F.gelu(x, approximate="tanh") + F.elu(x, 0.5) + F.silu(x)
+                    + F.hardswish(x) + F.hardsigmoid(x) + F.softplus(x, beta=2.0, threshold=3.0) + F.relu6(x)
+                    + F.selu(x) + F.mish(x) + F.softsign(x) + F.leaky_relu(x, 0.2))
+    m = Acts()
+    x = ember.randn(4, 7) * 4
+    proto = ember.onnx.export(m, x, None, opset_version=opset)
+    got = ort.InferenceSession(proto.SerializeToString()).run(None, {"input": x.numpy()})[0]
+    want = m(x).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ember.onnx.load_model(proto)(x).numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+def test_mobilenet_and_squeezenet_export():
+    from ember.vision import models as V
+    for m, shape in ((V.mobilenet_v2(num_classes=4, width_mult=0.25), (1, 3, 32, 32)),
+                     (V.squeezenet1_1(num_classes=4), (1, 3, 48, 48))):
+        m.eval()
+        x = ember.randn(*shape)
+        proto = ember.onnx.export(m, x, None)
+        got = ort.InferenceSession(proto.SerializeToString()).run(None, {"input": x.numpy()})[0]
+        want = m(x).detach().numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(np.abs(want).max()))
