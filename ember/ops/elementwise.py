@@ -510,14 +510,8 @@ class FloorDivide(DivRounding):
 
 
 def _overflow_nan(out, a, b):
-    """PyTorch's float fmod/remainder give NaN where a / b overflows to +-inf (finite a, nonzero b)."""
-    if out.dtype == _np.float16:        # computed in float32 there (PyTorch's opmath for half)
-        q = _np.true_divide(_np.asarray(a, _np.float32), _np.asarray(b, _np.float32))
-    else:
-        q = _np.true_divide(a, b)
-    bad = _np.isinf(q) & _np.isfinite(a) & (_np.asarray(b) != 0)
-    if bad.any():
-        out = _np.where(bad, _np.nan, out).astype(out.dtype, copy=False)
+    """fmod/remainder stay exact (NumPy's, and PyTorch's scalar path).  PyTorch's vectorized CPU path (8 floats
+    at a time) gives NaN where a / b overflows; that is a documented difference, not reproduced."""
     return out
 
 

@@ -560,6 +560,9 @@ def test_float16_norm_and_fmod_computed_in_float32_and_logsumexp_needs_dim():
     same(ember.norm(e, dim=1), torch.norm(t, dim=1), rtol=1e-3)
     (ea, ta), (eb, tb) = both([60000.0, 3.0], np.float16), both([1e-3, 2.0], np.float16)
     same(ember.fmod(ea, eb), torch.fmod(ta, tb), rtol=1e-3)
+    # small tensors (PyTorch's scalar path) give the exact remainder even where a / b overflows
+    (ea, ta), (eb, tb) = both([1e30, 1.0, 5.0], np.float32), both([1e-30, 1e-40, 3e-39], np.float32)
+    same(ember.fmod(ea, eb), torch.fmod(ta, tb))
     raises_like(lambda: ember.logsumexp(e), lambda: torch.logsumexp(t))
 
 

@@ -30,6 +30,9 @@ KNOWN = {
     # torch's vectorized erf: NaN at +inf and ~1e-4 relative error in the far negative tail (gelu(-3) in float32);
     # ember's erf is exact there
     "gelu(float16)", "gelu(float32)",
+    # torch's vectorized fmod/remainder (8 floats at a time) give NaN where a / b overflows (1e30 % 1e-30);
+    # its scalar path, and ember, give the exact remainder
+    "fmod(float32,float32)", "remainder(float32,float32)", "float32%float32",
 }
 
 
@@ -233,7 +236,8 @@ def test_activation_grads_at_edge_values(op):
 @pytest.mark.parametrize("op", "add sub mul div pow maximum minimum fmax fmin atan2 hypot remainder fmod "
                                "floor_divide float_power".split())
 def test_binary_grads_at_edge_values(op):
-    grad_check(op, getattr(ember, op), getattr(torch, op), [EDGE[:, None], EDGE[None, :]])
+    e = EDGE[np.abs(EDGE) != 1e300] if op in ("fmod", "remainder") else EDGE     # see KNOWN: fmod
+    grad_check(op, getattr(ember, op), getattr(torch, op), [e[:, None], e[None, :]])
 
 
 def test_scalar_pow_and_clamp_grads_at_edge_values():
