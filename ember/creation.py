@@ -11,6 +11,15 @@ from .backend.random import rng_of
 from .tensor import Tensor, _check_device, _to_array
 
 
+def _layout(layout, pin_memory, op: str) -> None:
+    """PyTorch's ``layout=`` / ``pin_memory=`` creation keywords: ember has dense (strided) tensors on the CPU."""
+    if layout is not None and layout != "strided":
+        raise RuntimeError(f"{op}: ember supports only layout=torch.strided, got {layout!r}")
+    if pin_memory:
+        raise RuntimeError(f"{op}: pin_memory=True needs an accelerator device and none is available (ember runs "
+                           f"on 'cpu')")
+
+
 def _finish(arr, requires_grad: bool, device=None) -> Tensor:
     if device is not None:
         _check_device(device)
@@ -41,9 +50,10 @@ def _fdtype(dtype):
     return _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
 
 
-def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data``; the dtype is inferred (Python floats -> float32, ints ->
     int64, NumPy arrays keep theirs) unless ``dtype`` is given (``torch.tensor``)."""
+    _layout(None, pin_memory, "tensor")
     arr = _to_array(data, None if dtype is None else _dt.to_dtype(dtype), copy=True)
     if arr is data:
         arr = arr.copy()
@@ -66,21 +76,30 @@ def from_numpy(ndarray) -> Tensor:
     return Tensor._make(ndarray)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.zeros(_size(size), _fdtype(dtype)), requires_grad, device)
+def zeros(*args, size=None, dtype=None, layout="strided", device=None, requires_grad: bool = False,
+          pin_memory: bool = False) -> Tensor:
+    """Zeros of ``size`` (``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``, as PyTorch)."""
+    _layout(layout, pin_memory, "zeros")
+    return _finish(xp.zeros(_size(args if size is None else (size,)), _fdtype(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.ones(_size(size), _fdtype(dtype)), requires_grad, device)
+def ones(*args, size=None, dtype=None, layout="strided", device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
+    _layout(layout, pin_memory, "ones")
+    return _finish(xp.ones(_size(args if size is None else (size,)), _fdtype(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*args, size=None, dtype=None, layout="strided", device=None, requires_grad: bool = False,
+          pin_memory: bool = False, memory_format="contiguous_format") -> Tensor:
     """An uninitialized tensor; ember fills it with zeros (reading it is then deterministic)."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*args, size=size, dtype=dtype, layout=layout, device=device, requires_grad=requires_grad,
+                 pin_memory=pin_memory)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, dtype=None, layout="strided", device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (bool, int64, float32)."""
+    _layout(layout, pin_memory, "full")
     if dtype is None:
         dtype = _dt.bool_ if isinstance(fill_value, bool) else (
             _dt.int64 if isinstance(fill_value, int) else _dt.get_default_dtype())
@@ -105,28 +124,44 @@ def _like_dtype(x, dtype):
     return x.dtype if dtype is None else _dt.to_dtype(dtype)
 
 
-def zeros_like(input, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
+               memory_format="preserve_format") -> Tensor:
+    _layout(layout, pin_memory, "zeros_like")
     return _finish(xp.zeros(input.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
-def ones_like(input, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
+              memory_format="preserve_format") -> Tensor:
+    _layout(layout, pin_memory, "ones_like")
     return _finish(xp.ones(input.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
-def empty_like(input, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
+               memory_format="preserve_format") -> Tensor:
+    _layout(layout, pin_memory, "empty_like")
     return zeros_like(input, dtype, device, requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              pin_memory: bool = False, memory_format="preserve_format") -> Tensor:
+    _layout(layout, pin_memory, "full_like")
     d = _like_dtype(input, dtype)
     return _finish(xp.full(input.shape, _fill(fill_value, d, "full_like"), d), requires_grad, device)
 
 
-def rand_like(input, dtype=None, generator=None, requires_grad=False) -> Tensor:
+def rand_like(input, dtype=None, generator=None, requires_grad=False, layout=None, device=None, pin_memory=False,
+              memory_format="preserve_format") -> Tensor:
+    _layout(layout, pin_memory, "rand_like")
+    if device is not None:
+        _check_device(device)
     return rand(*input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
-def randn_like(input, dtype=None, generator=None, requires_grad=False) -> Tensor:
+def randn_like(input, dtype=None, generator=None, requires_grad=False, layout=None, device=None, pin_memory=False,
+               memory_format="preserve_format") -> Tensor:
+    _layout(layout, pin_memory, "randn_like")
+    if device is not None:
+        _check_device(device)
     return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
@@ -245,21 +280,29 @@ def logspace(start, end, steps: int, base=10.0, dtype=None, device=None, require
     return _finish(arr, requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype=None, layout="strided", device=None, requires_grad: bool = False,
+        pin_memory: bool = False) -> Tensor:
+    _layout(layout, pin_memory, "eye")
     return _finish(xp.eye(n, m, dtype=_fdtype(dtype)), requires_grad, device)
 
 
 # -- random -------------------------------------------------------------------------------------------------------
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*args, size=None, generator=None, dtype=None, layout="strided", device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
+    _layout(layout, pin_memory, "rand")
+    size = args if size is None else (size,)
     dt = _fdtype(dtype)
     return _finish(rng_of(generator).random(_size(size), dtype=_np.float64).astype(dt, copy=False)
                    if dt != _np.float32 else rng_of(generator).random(_size(size), dtype=_np.float32),
                    requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*args, size=None, generator=None, dtype=None, layout="strided", device=None, requires_grad: bool = False,
+          pin_memory: bool = False) -> Tensor:
     """Standard normal samples."""
+    _layout(layout, pin_memory, "randn")
+    size = args if size is None else (size,)
     dt = _fdtype(dtype)
     arr = rng_of(generator).standard_normal(_size(size), dtype=_np.float32 if dt == _np.float32 else _np.float64)
     return _finish(arr.astype(dt, copy=False), requires_grad, device)

@@ -14,7 +14,7 @@ sinh cosh tanh sigmoid relu clamp clip clamp_min clamp_max minimum maximum floor
 reciprocal square floor_divide remainder fmod addcmul addcdiv lerp atan2 hypot fmax fmin float_power
 eq ne lt le gt ge greater greater_equal less less_equal not_equal
 logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
-isnan isinf isfinite isclose allclose equal nan_to_num where
+isnan isinf isfinite isclose allclose equal nan_to_num
 sum mean nansum nanmean var std max min amax amin argmax argmin aminmax prod logsumexp cumsum cumprod norm
 all any count_nonzero softmax log_softmax var_mean std_mean dist
 reshape view view_as reshape_as flatten unflatten ravel permute transpose swapaxes swapdims t movedim moveaxis
@@ -54,6 +54,11 @@ def _inplace_of(name):
 def attach() -> None:
     from .. import ops
     Tensor.polygamma = lambda self, n: ops.polygamma(n, self)     # torch's x.polygamma(n) = polygamma(n, x)
+
+    def where(self, condition, other):
+        """``x.where(condition, y)`` is ``torch.where(condition, x, y)``."""
+        return ops.where(condition, self, other)
+    Tensor.where = where
     for name in _SAME.split():
         if name in Tensor.__dict__:
             continue

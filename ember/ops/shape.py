@@ -107,14 +107,18 @@ def _infer_shape(x, shape, op):
     return shape
 
 
-def reshape(input: Tensor, *shape) -> Tensor:
-    """Same data, new shape (one dim may be -1); a view when possible (``torch.reshape``)."""
-    shape = _infer_shape(input, _shape_arg(shape), "reshape")
+def reshape(input: Tensor, *args, shape=None) -> Tensor:
+    """Same data, new shape (one dim may be -1); a view when possible (``torch.reshape``; ``x.reshape(2, 3)``,
+    ``reshape(x, (2, 3))`` or ``shape=(2, 3)``)."""
+    shape = _infer_shape(input, _shape_arg(args if shape is None else (shape,)), "reshape")
     return _shared(Reshape.apply(input, shape), input, lambda b: reshape(b, shape))
 
 
-def view(x: Tensor, *shape) -> Tensor:
-    """Like ``reshape``, but refuses (as PyTorch does) when the result can't share memory."""
+def view(x: Tensor, *shape, size=None) -> Tensor:
+    """Like ``reshape``, but refuses (as PyTorch does) when the result can't share memory (``x.view(2, 3)``,
+    ``x.view((2, 3))``, ``x.view(size=(2, 3))`` or ``x.view(dtype)``)."""
+    if size is not None:
+        shape = (size,)
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)) and not hasattr(shape[0], "__index__"):
         return _view_dtype(x, shape[0])
     shape = _infer_shape(x, _shape_arg(shape), "view")
@@ -224,9 +228,9 @@ class Permute(Function):
         return permute(g, tuple(_np.argsort(ctx.axes))), None
 
 
-def permute(input: Tensor, *dims) -> Tensor:
-    """Reorder dims (a view), ``torch.permute``."""
-    dims = _shape_arg(dims)
+def permute(input: Tensor, *args, dims=None) -> Tensor:
+    """Reorder dims (a view), ``torch.permute`` (``x.permute(1, 0)``, ``permute(x, (1, 0))`` or ``dims=``)."""
+    dims = _shape_arg(args if dims is None else (dims,))
     nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute: number of dims {len(dims)} doesn't match the tensor's {nd} dims "
@@ -326,9 +330,9 @@ class Expand(Function):
         return g, None       # the engine sums the gradient back to the input's shape
 
 
-def expand(x: Tensor, *sizes) -> Tensor:
-    """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim), ``torch.expand``."""
-    sizes = _shape_arg(sizes)
+def expand(x: Tensor, *sizes, size=None) -> Tensor:
+    """Broadcast size-1 dims to ``sizes`` (or ``size=``) without copying (-1 keeps a dim), ``torch.expand``."""
+    sizes = _shape_arg(sizes if size is None else (size,))
     shp = x._data.shape
     if len(sizes) < len(shp):
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
@@ -382,9 +386,9 @@ def broadcast_shapes(*shapes):
     return Size(_np.broadcast_shapes(*shapes))
 
 
-def repeat(x: Tensor, *sizes) -> Tensor:
-    """Tile the tensor ``sizes`` times along each dim (``torch.Tensor.repeat``; copies)."""
-    sizes = _shape_arg(sizes)
+def repeat(x: Tensor, *sizes, repeats=None) -> Tensor:
+    """Tile the tensor ``sizes`` (or ``repeats=``) times along each dim (``torch.Tensor.repeat``; copies)."""
+    sizes = _shape_arg(sizes if repeats is None else (repeats,))
     nd = x._data.ndim
     if builtins.any(s < 0 for s in sizes):
         raise RuntimeError(f"repeat: repeats can't be negative, got {sizes}")
