@@ -206,3 +206,20 @@ def test_rrelu_training_and_gumbel_softmax_are_random_but_well_formed():
     g = F.gumbel_softmax(ember.randn(4, 5), tau=0.5, hard=True)
     np.testing.assert_array_equal(g.numpy().sum(-1), np.ones(4))
     np.testing.assert_allclose(F.gumbel_softmax(ember.randn(4, 5), dim=0).numpy().sum(0), np.ones(5), rtol=1e-6)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.0, 3.0, 0.5, 1.5, float("inf")])
+def test_pdist_values_and_gradients_including_equal_rows(p):
+    compare(lambda L, x: _lib(L).pdist(x, p), [(5, 3)])
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    a[2] = a[0]                 # a zero distance
+    a[3, 1] = a[1, 1]           # a zero difference
+    compare(lambda L, x: _lib(L).pdist(x, p), [a])
+
+
+def test_pdist_errors_like_torch():
+    for call in (lambda L: _lib(L).pdist(L.ones(2, 3, 4)), lambda L: _lib(L).pdist(L.ones(2, 3), -1.0)):
+        with pytest.raises(RuntimeError):
+            call(torch)
+        with pytest.raises(RuntimeError):
+            call(ember)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from ... import ops as O
+from ...autograd.function import Function, once_differentiable
 from ...backend import xp
 from ...ops import loss as _K
 from ...tensor import Tensor
@@ -688,3 +689,72 @@ def focal_loss(input, target, alpha=None, gamma=2.0, reduction="mean", ignore_in
     if r == "sum":
         return O.sum(loss)
     return O.squeeze(loss, 0) if unb else loss
+
+
+class _PDist(Function):
+    """Distances between the rows of ``x`` (N, M), pairs i < j in row-major order (PyTorch's ``pdist``)."""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        n = x.shape[0]
+        i, j = xp.triu_indices(n, 1)
+        d = x[i] - x[j]
+        a = xp.abs(d)
+        if p == 0:
+            dist = (a != 0).sum(-1).astype(x.dtype)
+        elif p == math.inf:
+            dist = a.max(-1) if a.shape[-1] else xp.zeros(len(i), x.dtype)
+        elif p == 1:
+            dist = a.sum(-1)
+        elif p == 2:
+            dist = xp.sqrt((d * d).sum(-1))
+        else:
+            dist = (a ** p).sum(-1) ** (1.0 / p)
+        ctx.cfg = (i, j, p, n)
+        ctx.save_for_backward(x)
+        ctx.dist = dist
+        return dist.astype(x.dtype, copy=False)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        i, j, p, n = ctx.cfg
+        x, dist, ga = x._data, ctx.dist[:, None], g._data[:, None]
+        d = x[i] - x[j]
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if p == 0:
+                gd = xp.zeros_like(d)
+            elif p == 1:
+                gd = ga * xp.sign(d)
+            elif p == math.inf:
+                gd = ga * xp.sign(d) * (xp.abs(d) == dist)
+            elif p == 2:
+                gd = xp.where(dist == 0, 0, ga * d / dist)
+            else:     # PyTorch's gradient is 0 where the distance is 0, and (p < 1) where a difference is 0
+                gd = xp.where((dist == 0) | ((d == 0) & (p < 1)), 0,
+                              ga * xp.sign(d) * xp.abs(d) ** (p - 1) / dist ** (p - 1))
+        gx = xp.zeros_like(x)
+        xp.add.at(gx, i, gd)
+        xp.subtract.at(gx, j, gd)
+        return Tensor._make(gx.astype(x.dtype, copy=False)), None
+
+
+def pdist(input, p=2.0) -> Tensor:
+    """p-norm distances between every pair of rows of ``input`` (N, M): the upper triangle (i < j) of the
+    distance matrix, flattened (N*(N-1)/2,), as ``torch.nn.functional.pdist``; the gradient is 0 at a zero
+    distance.
+
+    >>> F.pdist(ember.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 0.0]])).tolist()
+    [5.0, 0.0, 5.0]
+    """
+    op = "pdist"
+    input = _float(input, op)
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if p < 0:
+        raise RuntimeError(f"pdist only supports non-negative p values, got {p}")
+    return _PDist.apply(input, float(p))
+
+
+__all__ += ["pdist"]
