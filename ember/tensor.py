@@ -333,7 +333,7 @@ class Tensor:
             _fn._tracer.concrete(self, "tolist()")
         return self._data.tolist()
 
-    def numpy(self, force: bool = False):
+    def numpy(self, *, force: bool = False):
         """The underlying NumPy array (shares memory).  Refuses tensors that require grad, like PyTorch."""
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy() "
@@ -448,7 +448,7 @@ class Tensor:
             return self
         return _ops.cast(self, dtype)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking: bool = False, **kwargs):
         if dtype is None:
             return _TYPE_NAMES.get(self.dtype, str(self.dtype))
         if isinstance(dtype, str) and dtype in _TYPE_FROM_NAME:
@@ -466,37 +466,37 @@ class Tensor:
     def cuda(self, device=None, non_blocking: bool = False, memory_format=None):
         _check_device("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
 
-    def float(self) -> "Tensor":
-        return self.to(_dt.float32)
+    def float(self, memory_format="preserve_format") -> "Tensor":
+        return _cast_format(self.to(_dt.float32), memory_format)
 
-    def double(self) -> "Tensor":
-        return self.to(_dt.float64)
+    def double(self, memory_format="preserve_format") -> "Tensor":
+        return _cast_format(self.to(_dt.float64), memory_format)
 
-    def half(self) -> "Tensor":
-        return self.to(_dt.float16)
+    def half(self, memory_format="preserve_format") -> "Tensor":
+        return _cast_format(self.to(_dt.float16), memory_format)
 
-    def long(self) -> "Tensor":
-        return self.to(_dt.int64)
+    def long(self, memory_format="preserve_format") -> "Tensor":
+        return _cast_format(self.to(_dt.int64), memory_format)
 
-    def int(self) -> "Tensor":
-        return self.to(_dt.int32)
+    def int(self, memory_format="preserve_format") -> "Tensor":
+        return _cast_format(self.to(_dt.int32), memory_format)
 
-    def short(self) -> "Tensor":
-        return self.to(_dt.int16)
+    def short(self, memory_format="preserve_format") -> "Tensor":
+        return _cast_format(self.to(_dt.int16), memory_format)
 
-    def bool(self) -> "Tensor":
-        return self.to(_dt.bool_)
+    def bool(self, memory_format="preserve_format") -> "Tensor":
+        return _cast_format(self.to(_dt.bool_), memory_format)
 
-    def byte(self) -> "Tensor":
-        return self.to(_dt.uint8)
+    def byte(self, memory_format="preserve_format") -> "Tensor":
+        return _cast_format(self.to(_dt.uint8), memory_format)
 
-    def clone(self, memory_format=None) -> "Tensor":
+    def clone(self, *, memory_format="preserve_format") -> "Tensor":
         """A copy (in the graph); keeps the strides of a dense input (``preserve_format``, the default) or
         uses ``memory_format`` (``contiguous_format``, ``channels_last``), as PyTorch."""
         from .ops.shape import _clone
         return _clone(self, memory_format)
 
-    def contiguous(self, memory_format=None) -> "Tensor":
+    def contiguous(self, memory_format="contiguous_format") -> "Tensor":
         if memory_format is None or str(memory_format).endswith("contiguous_format"):
             return self if self._data.flags.c_contiguous else _ops.shape._CloneAs.apply(self, None)
         from .ops.shape import _clone, _layout_for
@@ -513,24 +513,33 @@ class Tensor:
         """Every slice of length ``size`` along ``dimension``, ``step`` apart, as a new last dim (a view)."""
         return _ops.shape._tensor_unfold(self, dimension, size, step)
 
-    def new_tensor(self, data, dtype=None, requires_grad=False):
-        from .creation import tensor
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False, layout="strided", pin_memory=False):
+        from .creation import tensor, _layout
+        _layout(layout, pin_memory, "new_tensor")
+        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, requires_grad=False):
+    def new_zeros(self, *args, size=None, dtype=None, device=None, requires_grad=False, layout="strided",
+                  pin_memory=False):
         from .creation import zeros
-        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return zeros(*args, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                     layout=layout, pin_memory=pin_memory)
 
-    def new_ones(self, *size, dtype=None, requires_grad=False):
+    def new_ones(self, *args, size=None, dtype=None, device=None, requires_grad=False, layout="strided",
+                 pin_memory=False):
         from .creation import ones
-        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return ones(*args, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                    layout=layout, pin_memory=pin_memory)
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False, layout="strided",
+                 pin_memory=False):
         from .creation import full
-        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
+                    layout=layout, pin_memory=pin_memory)
 
-    def new_empty(self, *size, dtype=None, requires_grad=False):
-        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    def new_empty(self, *args, size=None, dtype=None, device=None, requires_grad=False, layout="strided",
+                  pin_memory=False):
+        return self.new_zeros(*args, size=size, dtype=dtype, device=device, requires_grad=requires_grad,
+                              layout=layout, pin_memory=pin_memory)
 
     # -- printing ------------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -712,8 +721,8 @@ class Tensor:
     def div_(self, other, rounding_mode=None):
         return self._inplace(_ops.div, other, rounding_mode=rounding_mode)
 
-    def pow_(self, e):
-        return self._inplace(_ops.pow, e)
+    def pow_(self, exponent):
+        return self._inplace(_ops.pow, exponent)
 
     def neg_(self):
         return self._inplace(_ops.neg)
@@ -744,11 +753,11 @@ class Tensor:
 
     clip_ = clamp_
 
-    def addcmul_(self, t1, t2, value=1):
-        return self._inplace(_ops.addcmul, t1, t2, value=value)
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return self._inplace(_ops.addcmul, tensor1, tensor2, value=value)
 
-    def addcdiv_(self, t1, t2, value=1):
-        return self._inplace(_ops.addcdiv, t1, t2, value=value)
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return self._inplace(_ops.addcdiv, tensor1, tensor2, value=value)
 
     def lerp_(self, end, weight):
         return self._inplace(_ops.lerp, end, weight)
@@ -964,6 +973,13 @@ class Tensor:
         return self.T
 
     mH = mT
+
+
+def _cast_format(t: Tensor, memory_format) -> Tensor:
+    """``x.float(memory_format=...)`` and the other casts: ``preserve_format`` keeps the result as ``to`` made it."""
+    if memory_format is None or str(memory_format).endswith("preserve_format"):
+        return t
+    return t.contiguous(memory_format)
 
 
 def _view_fns_known(t: Tensor) -> bool:
