@@ -158,7 +158,8 @@ leaky_relu = make_activation(
     lambda M, x, slope: M.f(x > 0, x) * (1.0 - slope) + slope)
 hardtanh = make_activation(
     "Hardtanh", lambda a, lo, hi: _np.clip(a, lo, hi),
-    lambda M, x, lo, hi: M.f(x > lo, x) * M.f(x < hi, x), ints="keep", int_check=_hardtanh_ints)
+    # PyTorch: 0 where x <= lo or x >= hi, else the gradient (so NaN passes it, in small tensors)
+    lambda M, x, lo, hi: M.where(x <= lo, 0.0, M.where(x >= hi, 0.0, 1.0)), ints="keep", int_check=_hardtanh_ints)
 elu = make_activation(
     "Elu", lambda a, alpha: _np.where(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0))),
     lambda M, x, alpha: _elu_d(M, x, alpha, 1.0))
@@ -171,8 +172,9 @@ celu = make_activation(
 
 
 def _elu_d(M, x, alpha, inv):
-    m = M.f(x > 0, x)
-    return m + (1.0 - m) * (M.exp(M.neg_part(x) * inv) * alpha)
+    # PyTorch: x <= 0 ? alpha * exp(x * inv) : 1, so a NaN input gets the positive slope (small tensors; its
+    # vectorized path over long inputs gives NaN there)
+    return M.where(x <= 0, M.exp(M.neg_part(x) * inv) * alpha, 1.0)
 
 
 def _gelu_fwd(a, approximate):
@@ -227,7 +229,7 @@ hardsigmoid = make_activation(
 hardswish = make_activation(
     "Hardswish", lambda a: a * _np.clip(a + 3.0, 0, 6) / 6.0,
     # PyTorch's corners: 0 at x = -3, 1 at x = 3 (open interval for the middle piece)
-    lambda M, x: M.where(x >= 3.0, 1.0, M.where(x <= -3.0, 0.0, x * (1.0 / 3.0) + 0.5)))
+    lambda M, x: M.where(x <= -3.0, 0.0, M.where(x < 3.0, x * (1.0 / 3.0) + 0.5, 1.0)))
 softsign = make_activation(
     "Softsign", lambda a: a / (1.0 + _np.abs(a)),
     # PyTorch differentiates x / (1 + |x|) as a composite: nan at +-inf, like it
@@ -242,7 +244,12 @@ tanhshrink = make_activation(
     lambda M, x: M.tanh(x) * M.tanh(x), ints="cast")
 softshrink = make_activation(
     "Softshrink", lambda a, lambd: _np.where(a > lambd, a - lambd, _np.where(a < -lambd, a + lambd, a * 0)),
-    lambda M, x, lambd: M.f(x > lambd, x) + M.f(x < -lambd, x))
+    lambda M, x, lambd: _shrink_d(M, x, lambd))
 hardshrink = make_activation(
     "Hardshrink", lambda a, lambd: _np.where((a >= -lambd) & (a <= lambd), 0, a),
-    lambda M, x, lambd: M.f(x > lambd, x) + M.f(x < -lambd, x))
+    lambda M, x, lambd: _shrink_d(M, x, lambd))
+
+
+def _shrink_d(M, x, lambd):
+    # PyTorch: 0 where -lambd <= x <= lambd, else the gradient (NaN passes it)
+    return M.where(x >= -lambd, M.where(x <= lambd, 0.0, 1.0), 1.0)

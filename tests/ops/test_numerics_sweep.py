@@ -230,7 +230,9 @@ def test_unary_grads_at_edge_values(op):
 
 @pytest.mark.parametrize("op", ACTIVATIONS)
 def test_activation_grads_at_edge_values(op):
-    grad_check(op, getattr(EF, op), getattr(TF, op), [EDGE])
+    # in chunks of 6: PyTorch's kernels treat NaN differently in their vectorized path over long inputs
+    for i in range(0, EDGE.size, 6):
+        grad_check(op, getattr(EF, op), getattr(TF, op), [EDGE[i:i + 6]])
 
 
 @pytest.mark.parametrize("op", "add sub mul div pow maximum minimum fmax fmin atan2 hypot remainder fmod "
