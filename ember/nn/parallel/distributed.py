@@ -2,7 +2,8 @@
 
 As PyTorch's: at construction the model structure is checked to be the same on every rank and rank 0's
 parameters and buffers are broadcast; parameters (those that require grad) are packed, in reverse order of
-``module.parameters()``, into buckets (1 MiB for the first, ``bucket_cap_mb`` = 25 MiB for the others); during
+``module.parameters()``, into buckets of ``bucket_cap_mb`` (by default 1 MiB for the first, 25 MiB for the
+others; PyTorch re-buckets in gradient-arrival order after the first iteration, ember keeps this order); during
 backward each parameter's post-accumulate-grad hook copies its ``.grad`` into its bucket, and a full bucket is
 all-reduced with a non-blocking MPI collective while backward goes on (buckets start in order, as every rank must
 issue the same collectives in the same order); when the last bucket has started, the hook waits for all of them and
@@ -103,6 +104,7 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
         self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
+        self._default_cap = bucket_cap_mb is None
         self._comm = pg.comm.Dup()
         self._world = self._comm.Get_size()
         named = [(n, p) for n, p in module.named_parameters()]
@@ -161,7 +163,7 @@ class DistributedDataParallel(Module):
     def _build_buckets(self) -> None:
         self._buckets, self._where = [], {}
         cur, size, dtype = [], 0, None
-        cap = _FIRST_BUCKET_BYTES
+        cap = _FIRST_BUCKET_BYTES if self._default_cap else self.bucket_bytes_cap
         for p in reversed(self._params):
             nb = p._data.nbytes
             if cur and (p._data.dtype != dtype or size + nb > cap):
