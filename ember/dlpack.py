@@ -13,8 +13,15 @@ from .tensor import Tensor
 __all__ = ["from_dlpack", "to_dlpack"]
 
 
-def from_dlpack(ext_tensor) -> Tensor:
-    """A Tensor sharing the memory of ``ext_tensor`` (anything with ``__dlpack__``, or a legacy capsule)."""
+def from_dlpack(ext_tensor, *, device=None, copy=None) -> Tensor:
+    """A Tensor sharing the memory of ``ext_tensor`` (anything with ``__dlpack__``, or a legacy capsule);
+    ``device`` may only be the CPU; ``copy=True`` returns a copy."""
+    if device is not None:
+        from .tensor import _check_device
+        _check_device(device)
+    if copy:
+        r = from_dlpack(ext_tensor)
+        return Tensor._make(r._data.copy())
     if isinstance(ext_tensor, Tensor):
         return ext_tensor
     if not hasattr(ext_tensor, "__dlpack__"):

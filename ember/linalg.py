@@ -20,7 +20,8 @@ from .autograd.function import Function as _Function
 from .tensor import Tensor
 from .ops import elementwise as _E
 from .ops import reduce as _R
-from .ops.linalg import (LinAlgError, inv, inv_ex, solve, solve_ex, det, slogdet, cholesky, cholesky_ex,  # noqa: F401
+from .ops import linalg as _ops_linalg
+from .ops.linalg import (LinAlgError, inv_ex, solve, solve_ex, cholesky, cholesky_ex,  # noqa: F401
                          eigh, eigvalsh, svd, svdvals, qr, matmul, matrix_exp, _as_t, _float_input, _square, _mT, _diag_embed,
                          _solve_is_vector, _colmajor)
 
@@ -29,6 +30,21 @@ __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex",
            "multi_dot", "cross", "matrix_rank", "matrix_power", "matmul", "vecdot", "diagonal", "solve_triangular",
            "cond", "vander", "matrix_exp", "tensorinv", "tensorsolve", "lu", "lu_factor", "lu_factor_ex",
            "lu_solve"]
+
+
+def inv(A) -> Tensor:
+    """The inverse of each square matrix in ``A`` (``torch.linalg.inv``)."""
+    return _ops_linalg.inv(A)
+
+
+def det(A) -> Tensor:
+    """The determinant of each square matrix in ``A`` (``torch.linalg.det``)."""
+    return _ops_linalg.det(A)
+
+
+def slogdet(A):
+    """``(sign, logabsdet)`` of each square matrix in ``A`` (``torch.linalg.slogdet``)."""
+    return _ops_linalg.slogdet(A)
 
 
 def _norm_axes(dim, ndim, op):

@@ -35,10 +35,10 @@ def get_default_dtype() -> np.dtype:
     return _default_float
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(d) -> None:
     """Set the default floating dtype (float32 or float64), like ``torch.set_default_dtype``."""
     global _default_float
-    d = to_dtype(dtype)
+    d = to_dtype(d)
     if d.kind != "f":
         raise TypeError(f"set_default_dtype expected a floating dtype, got {d}")
     _default_float = d
@@ -72,9 +72,9 @@ def is_integer(d) -> bool:
     return np.dtype(d).kind in "iu"
 
 
-def promote_types(a, b) -> np.dtype:
-    """The smallest dtype both ``a`` and ``b`` convert to without loss, PyTorch's ``promote_types``."""
-    a, b = to_dtype(a), to_dtype(b)
+def promote_types(type1, type2) -> np.dtype:
+    """The smallest dtype both ``type1`` and ``type2`` convert to without loss, PyTorch's ``promote_types``."""
+    a, b = to_dtype(type1), to_dtype(type2)
     ca, cb = _category(a), _category(b)
     if ca != cb:
         return a if ca > cb else b
@@ -174,8 +174,8 @@ def checked_scalar(v, d: np.dtype, op: str):
     return wrap_int(v, d)
 
 
-def can_cast(src, dst) -> bool:
+def can_cast(from_, to) -> bool:
     """PyTorch's ``can_cast`` (the rule for in-place results and ``out=``): any cast within or up the kinds
     bool < integer < float is allowed (int64 -> uint8 and float64 -> float16 too); float -> integer and
     integer/float -> bool are not."""
-    return _category(to_dtype(src)) <= _category(to_dtype(dst))
+    return _category(to_dtype(from_)) <= _category(to_dtype(to))

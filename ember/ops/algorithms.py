@@ -1058,9 +1058,11 @@ def cholesky(input, upper: bool = False) -> Tensor:
     return _chol(input, upper=upper)
 
 
-def cholesky_solve(B, input2, upper: bool = False) -> Tensor:
-    """Solve ``A X = B`` given the Cholesky factor of ``A`` (``torch.cholesky_solve``)."""
+def cholesky_solve(input, input2, upper: bool = False) -> Tensor:
+    """Solve ``A X = B`` (``B`` is ``input``) given the Cholesky factor ``input2`` of ``A``
+    (``torch.cholesky_solve``; PyTorch's keywords are ``input`` and ``input2``, its docs say ``B`` and ``L``)."""
     from ..linalg import solve_triangular as _st
+    B = input
     input2 = _t(input2)
     if upper:
         y = _st(input2.mT, _t(B), upper=False)

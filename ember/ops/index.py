@@ -431,8 +431,9 @@ class Gather(Function):
         return ScatterAdd.apply(z, ctx.axis, ctx.index, g), None, None
 
 
-def gather(input: Tensor, dim: int, index) -> Tensor:
-    """``out[i][j] = x[i][index[i][j]]`` for dim=1 (``torch.gather``)."""
+def gather(input: Tensor, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
+    """``out[i][j] = x[i][index[i][j]]`` for dim=1 (``torch.gather``); ``sparse_grad=True`` is accepted and the
+    gradient is dense (ember has no sparse tensors)."""
     axis = _wrap_dim(dim, input._data.ndim, "gather")
     ia = _check_index_tensor(index, input, axis, "gather")
     return Gather.apply(input, axis, ia)
@@ -914,7 +915,8 @@ def triu(input, diagonal=0):
     return _MaskedFill.apply(input, m, 0, True)
 
 
-def diag(x, diagonal_=0):
+def diag(input, diagonal=0):
+    x, diagonal_ = input, diagonal
     if x._data.ndim == 1:
         n = x._data.shape[0] + abs(diagonal_)
         z = Tensor._make(_np.zeros((n, n), x._data.dtype))
@@ -923,7 +925,7 @@ def diag(x, diagonal_=0):
         return IndexPut.apply(z, x, (r, c), False)
     if x._data.ndim != 2:
         raise RuntimeError(f"diag(): supports 1-D or 2-D tensors, got shape {tuple(x.shape)}")
-    return _CloneAs.apply(diagonal(x, diagonal_), None)     # torch.diag returns a copy (diagonal() is the view)
+    return _CloneAs.apply(_diagonal_view(x, diagonal_), None)   # torch.diag returns a copy (diagonal() is the view)
 
 
 def trace(input):

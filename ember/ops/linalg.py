@@ -344,10 +344,13 @@ def _dims_list(d, n, which, a_shape, b_shape):
     return out
 
 
-def tensordot(a, b, dims=2) -> Tensor:
+def tensordot(a, b, dims=2, out=None) -> Tensor:
     """Contract ``dims`` of ``a`` with ``dims`` of ``b`` (``torch.tensordot``): an int n contracts the last n
     dims of ``a`` with the first n of ``b``; a pair of lists names them.  One matrix product; the result is
-    contiguous, free dims of ``a`` first."""
+    contiguous, free dims of ``a`` first.  ``out=`` receives the result."""
+    if out is not None:
+        from .._out import write_out
+        return write_out(out, tensordot(a, b, dims), "tensordot")
     a, b = _as_t(a), _as_t(b)
     if isinstance(dims, int) or (isinstance(dims, Tensor) and dims.ndim == 0):
         n = int(dims)

@@ -123,11 +123,10 @@ class ActivationStats:
             a = _arr(output)
             if not hasattr(a, "dtype") or a.dtype.kind not in "fc" or a.size == 0:
                 return None
-            a64 = a.astype(np.float64, copy=False)
             acc.count += a.size
             acc.batches += 1
-            acc.sum += float(a64.sum())
-            acc.sumsq += float(np.einsum("i,i->", a64.ravel(), a64.ravel()))
+            acc.sum += float(a.sum(dtype=np.float64))
+            acc.sumsq += _sqnorm(a)
             if acc.kind == "relu":
                 pos = a > 0
                 if a.ndim > 2:
@@ -186,6 +185,16 @@ class ActivationStats:
         self.remove()
 
 
+def _sqnorm(a) -> float:
+    """Sum of squares, in the array's own floating type (BLAS dot: no float64 copy of a large gradient)."""
+    np = _np()
+    a = np.asarray(a)
+    if a.dtype.kind != "f" or a.dtype.itemsize < 4:
+        a = a.astype(np.float64)
+    f = a.reshape(-1) if a.flags.c_contiguous else a.ravel()
+    return float(np.dot(f, f))
+
+
 def _group(model, values_of, by: str) -> dict:
     np = _np()
     if by not in ("layer", "parameter"):
@@ -196,8 +205,7 @@ def _group(model, values_of, by: str) -> dict:
         if a is None:
             continue
         key = _layer_of(name) if by == "layer" else name
-        a64 = np.asarray(a, dtype=np.float64).ravel()
-        sq[key] = sq.get(key, 0.0) + float(np.dot(a64, a64))
+        sq[key] = sq.get(key, 0.0) + _sqnorm(a)
     return {k: math.sqrt(v) if math.isfinite(v) else v for k, v in sq.items()}
 
 
@@ -229,15 +237,13 @@ def update_ratios(model, before: dict, by: str = "layer") -> dict:
     for name, p in model.named_parameters():
         if name not in before:
             continue
-        old = np.asarray(before[name], dtype=np.float64)
-        now = np.asarray(_arr(p), dtype=np.float64)
+        old = np.asarray(before[name])
+        now = _arr(p)
         if old.shape != now.shape:
             raise ValueError(f"update_ratios: parameter {name!r} has shape {now.shape}, the snapshot {old.shape}")
         key = _layer_of(name) if by == "layer" else name
-        d = (now - old).ravel()
-        o = old.ravel()
-        num[key] = num.get(key, 0.0) + float(np.dot(d, d))
-        den[key] = den.get(key, 0.0) + float(np.dot(o, o))
+        num[key] = num.get(key, 0.0) + _sqnorm(np.subtract(now, old, dtype=np.result_type(now, old, np.float32)))
+        den[key] = den.get(key, 0.0) + _sqnorm(old)
     out = {}
     for k in num:
         if den[k] > 0:
@@ -321,15 +327,16 @@ class UnitHealth(Callback):
 class GradientHealth(Callback):
     """Per-layer gradient norms and update-to-weight ratios during ``Trainer.fit`` (hooks on the optimizer's
     step, so the gradients are seen before ``zero_grad``).  Every ``every`` steps it records the gradient norms
-    (and, with ``ratios``, the update ratio of that step); ``history[epoch][layer]`` then holds ``grad_norm``
-    (mean over the recorded steps), ``grad_norm_max``, ``update_ratio`` (mean) and ``weight_norm`` (epoch end).
+    (cheap), and every ``ratio_every`` steps the update ratio of that step (a copy of the weights before the step;
+    0 turns it off); ``history[epoch][layer]`` then holds ``grad_norm`` (mean over the recorded steps),
+    ``grad_norm_max``, ``update_ratio`` (mean) and ``weight_norm`` (epoch end).
     Warns (``GradientWarning``, naming the layer) at most once per layer and kind when a recorded norm
     vanishes (< ``vanish``), explodes (> ``explode``) or is not finite."""
 
-    def __init__(self, every: int = 1, ratios: bool = True, vanish: float = 1e-7, explode: float = 1e3) -> None:
-        if int(every) < 1:
-            raise ValueError(f"GradientHealth: every must be >= 1, got {every}")
-        self.every, self.ratios, self.vanish, self.explode = int(every), bool(ratios), vanish, explode
+    def __init__(self, every: int = 1, ratio_every: int = 10, vanish: float = 1e-7, explode: float = 1e3) -> None:
+        if int(every) < 1 or int(ratio_every) < 0:
+            raise ValueError(f"GradientHealth: every must be >= 1 and ratio_every >= 0, got {every}, {ratio_every}")
+        self.every, self.ratio_every, self.vanish, self.explode = int(every), int(ratio_every), vanish, explode
         self.history: dict = {}
         self.steps: list = []         # (global step, {layer: grad norm}) of every recorded step
         self._handles = []
@@ -347,6 +354,8 @@ class GradientHealth(Callback):
     def _pre(self, opt, args, kwargs):
         self._count += 1
         self._before = None
+        if self.ratio_every and (self._count - 1) % self.ratio_every == 0:
+            self._before = snapshot_weights(self.model)
         if (self._count - 1) % self.every:
             return
         norms = gradient_norms(self.model)
@@ -361,8 +370,6 @@ class GradientHealth(Callback):
                 self._warned.add((layer, what))
                 warnings.warn(f"step {self._count - 1}: layer {layer!r}: gradient norm {v:.3g} is {what}",
                               GradientWarning, stacklevel=2)
-        if self.ratios:
-            self._before = snapshot_weights(self.model)
 
     def _post(self, opt, args, kwargs):
         if self._before is None:

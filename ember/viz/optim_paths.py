@@ -109,6 +109,12 @@ def optimizer_paths(function: str = "rosenbrock", optimizers=None, steps: int = 
     return out
 
 
+def path_colour(i: int):
+    """Distinct colours for up to 20 paths: tab20's dark shades first, then its light ones."""
+    import matplotlib
+    return matplotlib.colormaps["tab20"]((2 * i) % 20 + (2 * i) // 20 % 2)
+
+
 def _contours(ax, spec, n: int = 200):
     from ..backend import np
     xs = np.linspace(*spec["xlim"], n)
@@ -116,9 +122,9 @@ def _contours(ax, spec, n: int = 200):
     X, Y = np.meshgrid(xs, ys)
     Z = spec["f"](X, Y)
     if spec["log"]:
-        ax.contour(X, Y, np.log10(Z - Z.min() + 1e-3), levels=30, cmap="Greys", linewidths=0.6)
+        ax.contour(X, Y, np.log10(Z - Z.min() + 1e-3), levels=30, cmap="Greys", linewidths=0.6, alpha=0.55)
     else:
-        ax.contour(X, Y, Z, levels=30, cmap="Greys", linewidths=0.6)
+        ax.contour(X, Y, Z, levels=30, cmap="Greys", linewidths=0.6, alpha=0.55)
     for m in spec["minima"]:
         ax.plot(*m, "k*", ms=11)
     ax.plot(*spec["start"], "ko", ms=6, mfc="none")
@@ -134,10 +140,9 @@ def plot_paths(function: str, paths: dict, path=None, title=None):
     spec = _function(function)
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
     _contours(ax, spec)
-    cmap = plt.get_cmap("tab20")
     for i, (name, pts) in enumerate(paths.items()):
-        ax.plot(pts[:, 0], pts[:, 1], "-", color=cmap(i % 20), lw=1.4, label=f"{name} ({len(pts) - 1} steps)")
-        ax.plot(pts[-1, 0], pts[-1, 1], "o", color=cmap(i % 20), ms=4)
+        ax.plot(pts[:, 0], pts[:, 1], "-", color=path_colour(i), lw=1.4, label=f"{name} ({len(pts) - 1} steps)")
+        ax.plot(pts[-1, 0], pts[-1, 1], "o", color=path_colour(i), ms=4)
     ax.legend(fontsize=6.5, loc="best", framealpha=0.8)
     ax.set_title(title or f"optimizer paths on {function}")
     return save_or_return(fig, path, "plot_paths")
@@ -159,11 +164,10 @@ def animate_paths(function: str, paths: dict, path, frames: int = 40, duration_m
     longest = max(len(p) for p in paths.values())
     fig, ax = plt.subplots(figsize=(5.2, 4.4))
     _contours(ax, spec, n=120)
-    cmap = plt.get_cmap("tab20")
     lines = []
     for i, name in enumerate(paths):
-        (ln,) = ax.plot([], [], "-", color=cmap(i % 20), lw=1.4, label=name)
-        (pt,) = ax.plot([], [], "o", color=cmap(i % 20), ms=4)
+        (ln,) = ax.plot([], [], "-", color=path_colour(i), lw=1.4, label=name)
+        (pt,) = ax.plot([], [], "o", color=path_colour(i), ms=4)
         lines.append((ln, pt, paths[name]))
     ax.legend(fontsize=6, loc="best", framealpha=0.8)
     title = ax.set_title("")

@@ -150,7 +150,7 @@ def _loader(n=32):
 def test_callbacks_in_trainer_record_per_epoch():
     model = _half_dead_mlp(8, 4)
     opt = ember.optim.SGD(model.parameters(), lr=1e-3)
-    uh, gh = UnitHealth(log=True, warn_dead=None), GradientHealth()
+    uh, gh = UnitHealth(log=True, warn_dead=None), GradientHealth(ratio_every=1)
     Trainer(model, nn.MSELoss(), opt, callbacks=[uh, gh]).fit(_loader(), epochs=2, verbose=0)
     assert sorted(uh.history) == [0, 1]
     assert uh.history[1]["1"]["dead_fraction"] == 0.5      # bias -2 stays dead at lr 1e-3
@@ -159,6 +159,10 @@ def test_callbacks_in_trainer_record_per_epoch():
         assert rec["2"]["grad_norm"] > 0 and 0 < rec["2"]["update_ratio"] < 1
         assert rec["2"]["grad_norm_max"] >= rec["2"]["grad_norm"]
     assert len(gh.steps) == 8                               # 4 batches x 2 epochs, every step recorded
+    gh5 = GradientHealth(every=2, ratio_every=5)
+    Trainer(model, nn.MSELoss(), opt, callbacks=[gh5]).fit(_loader(), epochs=2, verbose=0)
+    assert [s for s, _ in gh5.steps] == [0, 2, 4, 6]
+    assert gh5.history[0]["0"]["update_ratio"] > 0 and math.isnan(gh5.history[1]["0"]["update_ratio"]) is False
     # hooks are gone after training: forwards are not counted, steps not recorded
     assert uh.stats is None
     model(ember.rand(2, 3)).sum().backward()
