@@ -19,6 +19,7 @@ from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim, _to_array
 from . import elementwise as E
 from .shape import diagonal, _view, _CloneAs  # noqa: F401  (diagonal: a view; lives with the other strided views)
+from .shape import diagonal as _diagonal_view  # diag's parameter is called diagonal, as PyTorch's
 
 
 # -- index normalization -------------------------------------------------------------------------------------------
