@@ -114,7 +114,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return sum(E.where(E.isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
-def nanmean(input, dim=None, keepdim=False):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {input.dtype}")
     if input._data.dtype == _np.float16:     # the count may not fit float16: divide in float32, as PyTorch

@@ -252,7 +252,12 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(input, tuple(axes))
 
 
-swapaxes = swapdims = transpose
+swapdims = transpose
+
+
+def swapaxes(input, axis0, axis1):
+    """``torch.swapaxes``: ``transpose`` with NumPy's parameter names."""
+    return transpose(input, axis0, axis1)
 
 
 def t(input: Tensor) -> Tensor:
@@ -417,7 +422,17 @@ def tile(input: Tensor, dims) -> Tensor:
     return repeat(input, dims)
 
 
-def repeat_interleave(input, repeats, dim=None):
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times along ``dim`` (flattened when None), ``torch.repeat_interleave``;
+    ``output_size`` (the result's size along ``dim``) is checked when given."""
+    r = _repeat_interleave(input, repeats, dim)
+    if output_size is not None and r._data.shape[0 if dim is None else _wrap_dim(dim, r._data.ndim)] != output_size:
+        raise RuntimeError(f"repeat_interleave: output_size={output_size} does not match the repeats, which give "
+                           f"{r._data.shape[0 if dim is None else _wrap_dim(dim, r._data.ndim)]}")
+    return r
+
+
+def _repeat_interleave(input, repeats, dim=None):
     if dim is None:
         input = reshape(input, (-1,))
         dim = 0
@@ -486,7 +501,16 @@ def cat(tensors, dim: int = 0) -> Tensor:
     return Cat.apply(axis, *tensors)
 
 
-concat = concatenate = cat
+concat = cat
+
+
+def concatenate(tensors, axis=0, out=None):
+    """``torch.concatenate``: ``cat`` with NumPy's parameter name."""
+    r = cat(tensors, axis)
+    if out is None:
+        return r
+    from .._out import write_out
+    return write_out(out, r, "concatenate")
 
 
 def _fmt_except(shape, axis):
