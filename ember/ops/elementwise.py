@@ -227,11 +227,25 @@ class Div(Function):
 
 def add(input, other, alpha=1, *, out=None):
     """``input + alpha * other`` with broadcasting (``torch.add``); ``out=`` receives the result."""
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha != 1 or isinstance(alpha, bool):
+        other = _scaled(input, other, alpha, "add")
     input, other = _prep(input, other, "add")
     r = _lay(Add.apply(input, other), input, other)
     return r if out is None else _write_out(out, r, "add")
+
+
+def _scaled(input, other, alpha, op):
+    """``alpha * other`` for add/sub, with PyTorch's checks: a float alpha needs a floating result, a bool
+    alpha a bool one."""
+    rt = _dt.result_type(input, other)
+    if rt.kind in "iub" and isinstance(alpha, float):
+        raise RuntimeError(f"{op}: for integral input tensors (result {rt}), argument alpha must not be a floating "
+                           f"point number, got alpha={alpha}")
+    if isinstance(alpha, bool) and rt.kind != "b":
+        raise RuntimeError(f"{op}: Boolean alpha only supported for Boolean results, got a {rt} result")
+    if rt.kind == "b":
+        return other if alpha else logical_and(other, False)
+    return mul(other, alpha)
 
 
 def _is_bool_tensor(x):
@@ -245,8 +259,8 @@ def sub(input, other, alpha=1, *, out=None):
         raise _dt.DtypeRuntimeError(
             f"sub: subtraction, the `-` operator, with {'two bool tensors' if two else 'a bool tensor'} is not "
             f"supported; use logical_xor() (or ~ / logical_not() to invert a bool tensor)")
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha != 1 or isinstance(alpha, bool):
+        other = _scaled(input, other, alpha, "sub")
     input, other = _prep(input, other, "sub")
     r = _lay(Sub.apply(input, other), input, other)
     return r if out is None else _write_out(out, r, "sub")

@@ -78,6 +78,8 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     axes = _dims(dim, input._data.ndim, "sum")
     if dtype is None and input._data.dtype.kind in "biu":
         dtype = _dt.int64
+    elif dtype is not None:
+        _no_int_grad(input, dtype, "sum")
     return Sum.apply(input, axes, keepdim, None if dtype is None else _dt.to_dtype(dtype))
 
 
@@ -105,6 +107,15 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got "
                            f"{input.dtype}; use x.float().mean() or pass dtype=")
     return Mean.apply(input, _dims(dim, input._data.ndim, "mean"), keepdim)
+
+
+def _no_int_grad(x, dtype, op):
+    """An integer result of a tensor that requires grad: PyTorch refuses ("Autograd not support dtype")."""
+    from ..autograd.grad_mode import state as _grad
+    d = _dt.to_dtype(dtype)
+    if d.kind != "f" and x.requires_grad and _grad.enabled:
+        raise RuntimeError(f"{op}(): Autograd not support dtype: {d} (the input requires grad); compute it under "
+                           f"no_grad() or on x.detach()")
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -409,6 +420,7 @@ def _exclusive_prod(a: Tensor, axis: int) -> Tensor:
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one dim (or all); the gradient is exact even with zeros present."""
     if dtype is not None:
+        _no_int_grad(input, dtype, "prod")
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu" and input._data.dtype != _dt.int64:
         input = E.cast(input, _dt.int64)        # bool and integer products are int64, as sums
@@ -466,6 +478,7 @@ class CumSum(Function):
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``."""
     if dtype is not None:
+        _no_int_grad(input, dtype, "cumsum")
         input = input.to(dtype)
     return CumSum.apply(input, _wrap_dim(int(dim), input._data.ndim, "cumsum"))
 
@@ -532,6 +545,7 @@ def _cumprod_backward_with_zeros(g: Tensor, a: Tensor, ax: int, c) -> Tensor:
 
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     if dtype is not None:
+        _no_int_grad(input, dtype, "cumprod")
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu" and input._data.dtype != _dt.int64:
         input = E.cast(input, _dt.int64)

@@ -579,3 +579,21 @@ def test_atan2_grad_at_origin_and_infinities():
 
 def test_threshold_passes_nan():
     assert_grads(lambda m, x: (EF if m is ember else TF).threshold(x, 0.5, -1.0), [NAN, 0.5, 0.6, -INF, INF, 0.0])
+
+
+def test_add_sub_alpha_checks_and_integer_dtype_of_grad_tensors():
+    (ea, ta), (eb, tb) = both([1, 2], np.int64), both([1, 1], np.int64)
+    raises_like(lambda: ember.add(ea, eb, alpha=0.5), lambda: torch.add(ta, tb, alpha=0.5))
+    raises_like(lambda: ember.sub(ea, 1, alpha=0.5), lambda: torch.sub(ta, 1, alpha=0.5))
+    raises_like(lambda: ember.add(ea, eb, alpha=True), lambda: torch.add(ta, tb, alpha=True))
+    same(ember.add(ea.float(), eb, alpha=0.5), torch.add(ta.float(), tb, alpha=0.5))
+    same(ember.add(ea, eb, alpha=3), torch.add(ta, tb, alpha=3))
+    eb_, tb_ = both([True, False], np.bool_)
+    same(ember.add(eb_, eb_, alpha=2), torch.add(tb_, tb_, alpha=2))
+    for f in (lambda m, x: m.sum(x, dtype=m.int64), lambda m, x: m.cumsum(x, 0, dtype=m.int64),
+              lambda m, x: m.prod(x, dtype=m.int64), lambda m, x: m.cumprod(x, 0, dtype=m.int32)):
+        raises_like(lambda: f(ember, ember.ones(2, requires_grad=True)), lambda: f(torch, torch.ones(2, requires_grad=True)))
+        with ember.no_grad():
+            same(f(ember, ember.ones(2, requires_grad=True)), f(torch, torch.ones(2)))
+    same(ember.sum(ember.ones(2, requires_grad=True), dtype=ember.float64),
+         torch.sum(torch.ones(2, requires_grad=True), dtype=torch.float64))
