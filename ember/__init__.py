@@ -77,12 +77,12 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-def set_num_threads(n: int) -> None:
+def set_num_threads(int) -> None:     # noqa: A002 - PyTorch's parameter name
     """ember's threads are BLAS's; set OMP_NUM_THREADS before start-up to change them.  Kept for API
     compatibility; uses threadpoolctl when it is installed."""
     try:
         from threadpoolctl import threadpool_limits
-        threadpool_limits(n)
+        threadpool_limits(int)
     except ImportError:
         pass
 

@@ -59,6 +59,12 @@ def attach() -> None:
         """``x.where(condition, y)`` is ``torch.where(condition, x, y)``."""
         return ops.where(condition, self, other)
     Tensor.where = where
+
+    def split(self, split_size, dim=0):
+        """``x.split(split_size, dim=0)`` (PyTorch's method calls it ``split_size``; the function
+        ``torch.split`` calls it ``split_size_or_sections``)."""
+        return ops.split(self, split_size, dim)
+    Tensor.split = Tensor.unsafe_split = split
     for name in _SAME.split():
         if name in Tensor.__dict__:
             continue
@@ -72,7 +78,7 @@ def attach() -> None:
             return ops.flip(self, kwargs.pop("dims"), **kwargs)
         return ops.flip(self, dims[0] if len(dims) == 1 else dims)
     Tensor.flip = flip
-    Tensor.unsafe_split, Tensor.unsafe_chunk = Tensor.split, Tensor.chunk
+    Tensor.unsafe_chunk = Tensor.chunk
     Tensor.real = property(lambda self: self, doc="The real part: the tensor itself (ember is real-valued).")
 
     def imag(self):
