@@ -18,6 +18,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "viz"))
     ap.add_argument("--no-saved", action="store_true", help="leave out the saved tensors")
+    ap.add_argument("--quick", action="store_true", help="(the same: it is quick)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     ember.manual_seed(0)

@@ -5,7 +5,7 @@
 3. batch norm rescues the deep sigmoid net.
 
 Writes docs/viz/health_sigmoid_vs_relu.png, docs/viz/dead_relu.png, docs/viz/batchnorm.png and prints the numbers
-the callbacks recorded.  Run:  python examples/viz_health.py [--epochs 8] [--out docs/viz]
+the callbacks recorded.  Run:  python examples/viz_health.py [--epochs 8] [--out docs/viz] [--quick]
 """
 import argparse
 import os
@@ -20,10 +20,11 @@ from ember.train import GradientHealth, Trainer, UnitHealth
 from ember.train.diagnostics import GradientWarning
 
 
-def digits_loader(batch_size=64):
+def digits_loader(batch_size=64, limit=None):
     from sklearn.datasets import load_digits
     d = load_digits()
-    x = (d.data / 16.0).astype(np.float32)
+    x = (d.data / 16.0).astype(np.float32)[:limit]
+    d.target = d.target[:limit]
     x = (x - x.mean(0)) / (x.std(0) + 1e-6)
     return DataLoader(TensorDataset(ember.tensor(x), ember.tensor(d.target.astype(np.int64))),
                       batch_size=batch_size, shuffle=True)
@@ -64,12 +65,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "viz"))
+    ap.add_argument("--quick", action="store_true", help="1 epoch on 256 samples (a smoke test)")
     args = ap.parse_args()
+    if args.quick:
+        args.epochs = 1
     os.makedirs(args.out, exist_ok=True)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    loader = digits_loader()
+    loader = digits_loader(limit=256 if args.quick else None)
 
     # 1. deep sigmoid + N(0, 1) against ReLU + He
     runs = {}

@@ -3,7 +3,7 @@
 initial to the trained weights, and the training trajectory on its two principal directions.
 
 Writes docs/viz/landscape_skip.png, docs/viz/landscape_line.png and docs/viz/landscape_trajectory.png.
-Run:  python examples/viz_landscape.py [--epochs 6] [--depth 10] [--steps 15] [--out docs/viz]
+Run:  python examples/viz_landscape.py [--epochs 6] [--depth 10] [--steps 15] [--out docs/viz] [--quick]
 """
 import argparse
 import os
@@ -47,7 +47,10 @@ def main():
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--steps", type=int, default=15)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "viz"))
+    ap.add_argument("--quick", action="store_true", help="2 epochs of a 3-block net, 5 x 5 grids (a smoke test)")
     args = ap.parse_args()
+    if args.quick:
+        args.epochs, args.depth, args.steps = 2, 3, 5
     os.makedirs(args.out, exist_ok=True)
     import matplotlib
     matplotlib.use("Agg")

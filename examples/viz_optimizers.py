@@ -2,7 +2,7 @@
 animated GIF of Rosenbrock), then the learning-rate range test (Smith, 2017) of a small MLP on the 8x8 digits.
 
 Writes docs/viz/optimizer_paths.png, docs/viz/rosenbrock.gif and docs/viz/lr_range.png.
-Run:  python examples/viz_optimizers.py [--steps 300] [--out docs/viz]
+Run:  python examples/viz_optimizers.py [--steps 300] [--out docs/viz] [--quick]
 """
 import argparse
 import os
@@ -19,7 +19,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "viz"))
+    ap.add_argument("--quick", action="store_true", help="20 steps, a short range test (a smoke test)")
     args = ap.parse_args()
+    if args.quick:
+        args.steps = 20
     os.makedirs(args.out, exist_ok=True)
     import matplotlib
     matplotlib.use("Agg")
@@ -47,7 +50,8 @@ def main():
     from PIL import Image            # a 256-colour palette PNG: a sixth of the size, the same to the eye
     Image.open(out).convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(out, optimize=True)
     pick = {k: all_paths["rosenbrock"][k] for k in ("SGD", "SGD momentum", "RMSprop", "Adam", "LBFGS")}
-    animate_paths("rosenbrock", pick, os.path.join(args.out, "rosenbrock.gif"), frames=24, dpi=75)
+    animate_paths("rosenbrock", pick, os.path.join(args.out, "rosenbrock.gif"), frames=4 if args.quick else 24,
+                  dpi=75)
 
     from sklearn.datasets import load_digits
     d = load_digits()
@@ -58,7 +62,7 @@ def main():
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
     res = lr_range_test(model, nn.CrossEntropyLoss(), loader,
                         lambda ps, lr: ember.optim.SGD(ps, lr=lr, momentum=0.9), start_lr=1e-4, end_lr=10.0,
-                        num_iter=150)
+                        num_iter=20 if args.quick else 150)
     print(f"LR range test (SGD momentum 0.9): stopped at lr {res['lrs'][-1]:.3g}, suggested lr {res['suggested']:.3g}")
     plot_lr_range(res, os.path.join(args.out, "lr_range.png"),
                   title="LR range test: MLP on digits, SGD momentum 0.9")

@@ -61,7 +61,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", type=int, default=12000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="512 samples, one run each (a smoke test)")
+    ap.add_argument("--out", help="(unused: this example only prints)")
     args = ap.parse_args()
+    if args.quick:
+        args.samples, args.repeats = 512, 1
     instrument()
     rng = np.random.default_rng(0)
     x = ember.tensor(rng.random((args.samples, 784), dtype=np.float32))
