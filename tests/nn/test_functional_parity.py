@@ -223,3 +223,17 @@ def test_pdist_errors_like_torch():
             call(torch)
         with pytest.raises(RuntimeError):
             call(ember)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_softmax_family_signature_and_implicit_dim_warning_like_torch(name):
+    import inspect
+    assert list(inspect.signature(getattr(F, name)).parameters) == list(inspect.signature(getattr(TF, name)).parameters)
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name}"):
+        e = getattr(F, name)(ember.tensor(a))
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name}"):
+        t = getattr(TF, name)(torch.tensor(a))
+    assert_close(e, t)
+    assert_close(getattr(F, name)(ember.tensor(a), 2, 3, ember.float32), getattr(TF, name)(torch.tensor(a), 2, 3,
+                                                                                          torch.float32))

@@ -9,4 +9,4 @@ from ._pool import *  # noqa: F401,F403
 from ._norm import *  # noqa: F401,F403
 from ._attention import *  # noqa: F401,F403
 from ._loss import *  # noqa: F401,F403
-from ...ops import pad, one_hot, softmax, log_softmax, softmin  # noqa: F401
+from ...ops import pad, one_hot  # noqa: F401

@@ -6,6 +6,8 @@ backward.  ``inplace=True`` writes the result into the input's memory, as in PyT
 """
 from __future__ import annotations
 
+import warnings
+
 from ...tensor import Tensor
 from ...creation import rand_like as _rand_like, zeros_like as _zeros_like
 from ... import ops as _ops
@@ -293,3 +295,42 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
 
 
 __all__ += ["gumbel_softmax"]
+
+
+def _implicit_dim(name, input, dim):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                      f"dim=X as an argument.", stacklevel=3)
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+    return dim
+
+
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (``torch.nn.functional.softmax``; without ``dim`` PyTorch's legacy
+    implicit choice, with its deprecation warning).  The op is ``ember.softmax``.
+
+    >>> F.softmax(ember.zeros(2, 2), dim=1).tolist()
+    [[0.5, 0.5], [0.5, 0.5]]
+    """
+    return _ops.softmax(input, _implicit_dim("softmax", input, dim), dtype)
+
+
+def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log(softmax(x)) along ``dim``, stable (``torch.nn.functional.log_softmax``).
+
+    >>> F.log_softmax(ember.zeros(1, 2), dim=1).exp().tolist()
+    [[0.5, 0.5]]
+    """
+    return _ops.log_softmax(input, _implicit_dim("log_softmax", input, dim), dtype)
+
+
+def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x) along ``dim`` (``torch.nn.functional.softmin``).
+
+    >>> F.softmin(ember.zeros(1, 2), dim=1).tolist()
+    [[0.5, 0.5]]
+    """
+    return _ops.softmin(input, _implicit_dim("softmin", input, dim), dtype)
+
+
+__all__ += ["softmax", "log_softmax", "softmin"]

@@ -50,7 +50,7 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
+                            return_indices=False):
     """:func:`max_pool2d` returning ``(output, indices)`` (``torch.nn.functional.max_pool2d_with_indices``).
 
     >>> y, i = F.max_pool2d_with_indices(ember.randn(1, 1, 4, 4), 2)
@@ -59,7 +59,7 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
+                            return_indices=False):
     """:func:`max_pool1d` returning ``(output, indices)`` (``torch.nn.functional.max_pool1d_with_indices``).
 
     >>> y, i = F.max_pool1d_with_indices(ember.randn(1, 1, 4), 2)
@@ -67,12 +67,12 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
 
 
-def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     """:func:`adaptive_max_pool2d` returning ``(output, indices)``."""
     return adaptive_max_pool2d(input, output_size, return_indices=True)
 
 
-def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
     """:func:`adaptive_max_pool1d` returning ``(output, indices)``."""
     return adaptive_max_pool1d(input, output_size, return_indices=True)
 
