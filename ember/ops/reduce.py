@@ -480,7 +480,8 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     if dtype is not None:
         _no_int_grad(input, dtype, "cumsum")
         input = input.to(dtype)
-    return CumSum.apply(input, _wrap_dim(int(dim), input._data.ndim, "cumsum"))
+    r = CumSum.apply(input, _wrap_dim(int(dim), input._data.ndim, "cumsum"))
+    return r if dtype is None or r._data.dtype == _dt.to_dtype(dtype) else E.cast(r, dtype)
 
 
 class CumProd(Function):
@@ -549,7 +550,8 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu" and input._data.dtype != _dt.int64:
         input = E.cast(input, _dt.int64)
-    return CumProd.apply(input, _wrap_dim(int(dim), input._data.ndim, "cumprod"))
+    r = CumProd.apply(input, _wrap_dim(int(dim), input._data.ndim, "cumprod"))
+    return r if dtype is None or r._data.dtype == _dt.to_dtype(dtype) else E.cast(r, dtype)
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
