@@ -260,16 +260,20 @@ def _int_cast(arr, dtype):
     return _np.trunc(arr).astype(_np.int64).astype(dtype)
 
 
-def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False, layout="strided",
+             pin_memory: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (``torch.linspace``)."""
+    _layout(layout, pin_memory, "linspace")
     dt = _fdtype(dtype)
     arr = _linspace_array(start, end, steps, dt, "linspace")
     arr = _int_cast(arr, dt) if dt.kind in "iu" else arr.astype(dt, copy=False)
     return _finish(arr, requires_grad, device)
 
 
-def logspace(start, end, steps: int, base=10.0, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def logspace(start, end, steps: int, base=10.0, dtype=None, device=None, requires_grad: bool = False,
+             layout="strided", pin_memory: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)`` (``torch.logspace``)."""
+    _layout(layout, pin_memory, "logspace")
     dt = _fdtype(dtype)
     e = _linspace_array(start, end, steps, dt, "logspace")
     with _np.errstate(over="ignore", invalid="ignore"):
@@ -323,8 +327,10 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None, 
     return _finish(arr.astype(_dt.int64 if dtype is None else _dt.to_dtype(dtype)), requires_grad, device)
 
 
-def randperm(n: int, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randperm(n: int, generator=None, dtype=None, device=None, requires_grad=False, layout="strided",
+             pin_memory: bool = False) -> Tensor:
     """A random permutation of 0..n-1."""
+    _layout(layout, pin_memory, "randperm")
     return _finish(rng_of(generator).permutation(int(n)).astype(_dt.int64 if dtype is None else _dt.to_dtype(dtype)),
                    requires_grad, device)
 

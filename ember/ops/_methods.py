@@ -72,11 +72,11 @@ def attach() -> None:
     for name, target in _RENAMED.items():
         setattr(Tensor, name, _make(getattr(ops, target)))
 
-    def flip(self, *dims, **kwargs):
-        """Reverse the order along ``dims`` (``x.flip(0, 1)`` or ``x.flip([0, 1])``; a copy)."""
-        if "dims" in kwargs:
-            return ops.flip(self, kwargs.pop("dims"), **kwargs)
-        return ops.flip(self, dims[0] if len(dims) == 1 else dims)
+    def flip(self, *args, dims=None):
+        """Reverse the order along ``dims`` (``x.flip(0, 1)``, ``x.flip([0, 1])`` or ``dims=``; a copy)."""
+        if dims is not None:
+            return ops.flip(self, dims)
+        return ops.flip(self, args[0] if len(args) == 1 else args)
     Tensor.flip = flip
     Tensor.unsafe_chunk = Tensor.chunk
     Tensor.real = property(lambda self: self, doc="The real part: the tensor itself (ember is real-valued).")

@@ -715,12 +715,14 @@ def _tri_indices(row, col, offset, dtype, lower, op):
     return Tensor._make(_np.stack([r, c]).astype(_dt.to_dtype(dtype) if dtype is not None else _np.int64))
 
 
-def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None,
+                 pin_memory: bool = False) -> Tensor:
     """(2, N) row and column indices of the lower triangle of a row x col matrix (``torch.tril_indices``)."""
     return _tri_indices(row, col, offset, dtype, True, "tril_indices")
 
 
-def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None,
+                 pin_memory: bool = False) -> Tensor:
     """(2, N) indices of the upper triangle (``torch.triu_indices``)."""
     return _tri_indices(row, col, offset, dtype, False, "triu_indices")
 
