@@ -203,3 +203,10 @@ def test_channels_last_input_keeps_pytorch_layout(name, op):
     assert_close(outs[0], outs[1])
     assert outs[0].stride() == outs[1].stride(), f"{name}: {outs[0].stride()} vs torch {outs[1].stride()}"
     assert eh == th, f"{name}: input-gradient strides {eh} vs torch {th}"
+
+
+@pytest.mark.parametrize("p", [0.3, 1.0])
+def test_dropout_result_keeps_the_input_layout_like_torch(p):
+    e = ember.tensor(np.ones((4, 3))).t()
+    t = torch.ones(4, 3, dtype=torch.float64).t()
+    assert F.dropout(e, p).stride() == TF.dropout(t, p).stride()

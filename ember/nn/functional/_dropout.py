@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ...autograd.function import Function
 from ...backend.random import rng_of
 from ...tensor import Tensor
@@ -42,7 +44,12 @@ def _check_p(p, name):
 def _apply_mask(input: Tensor, p: float, mask_shape, inplace: bool):
     keep = rng_of(None).random(mask_shape) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    mask = keep.astype(input.dtype) * input.dtype.type(scale)
+    if tuple(mask_shape) == tuple(input.shape):
+        # the mask in the input's memory layout, so that the result keeps it, as PyTorch's (same draws)
+        mask = np.empty_like(input._data, dtype=input.dtype)
+        np.multiply(keep, input.dtype.type(scale), out=mask)
+    else:
+        mask = keep.astype(input.dtype) * input.dtype.type(scale)
     if inplace:
         return input._inplace(lambda t: _MaskScale.apply(t, mask=mask))
     return _MaskScale.apply(input, mask=mask)
