@@ -216,6 +216,8 @@ class InferencePlan:
                 for v in n.input_values():
                     last_use[v.slot] = len(steps) - 1
             i += 1
+        self.bufs = [st.buf for st in steps if hasattr(st, "buf")]
+        self.out_slots = sorted({v.slot for v in g.output_values()}) if self.bufs else []
         keep = {v.slot for v in g.output_values()} | {s for s, _ in self.params} | {s for s, _ in self.consts}
         self.free = [[] for _ in steps]
         for slot, k in last_use.items():
@@ -228,6 +230,20 @@ class InferencePlan:
         from ._module import _materialize
         op, args, kwargs, multi = node.op, node.args, node.kwargs, node.multi
         slots = [v.slot for v in node.outputs]
+        name = op.__name__
+        # kernels needing no context: the same NumPy call as the op's forward, without building a ctx
+        if name == "Relu" and type(args[0]) is Value and not kwargs:
+            src, dst = args[0].slot, slots[0]
+
+            def relu(env):
+                env[dst] = _np.maximum(env[src], 0)
+            return relu
+        if name == "Reshape" and type(args[0]) is Value and not kwargs:
+            src, dst, shape = args[0].slot, slots[0], args[1]
+
+            def reshape(env):
+                env[dst] = env[src].reshape(shape)
+            return reshape
         nin = len(node.args)
         no_grads = (False,) * nin
         simple = all(type(a) is not tuple and type(a) is not list and type(a) is not dict for a in args) and not kwargs
@@ -292,15 +308,16 @@ class InferencePlan:
             env[s] = t._data
         for s, a in self.consts:
             env[s] = a
-        outs = {v.slot for v in self.g.output_values()}
         for step, free in zip(self.steps, self.free):
             step(env)
             for s in free:
                 env[s] = None
-        for s in outs:              # a fused buffer is reused next call: outputs must not alias it
-            for step in self.steps:
-                if getattr(step, "out_slot", -1) == s:
-                    env[s] = env[s].copy()
+        for s in self.out_slots:    # a fused buffer is reused next call: outputs (or views) must not alias it
+            a = env[s]
+            while a.base is not None:
+                a = a.base
+            if any(a is b[0] for b in self.bufs):
+                env[s] = env[s].copy()
         if self.g.mutations:
             for name, v in self.g.mutations.items():
                 t = dict(self.params_by_name())[name]

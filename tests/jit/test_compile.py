@@ -137,6 +137,17 @@ def test_elementwise_chain_is_fused_and_correct():
         assert not np.shares_memory(a.numpy(), b.numpy())
 
 
+def test_fused_buffer_never_escapes_through_a_view():
+    def f(x):
+        return ((x * 2 + 1).relu() - 3).reshape(-1)
+    g, _, p = trace_graph(f, (ember.randn(2, 3),))
+    plan = InferencePlan(g, p)
+    assert plan.fused == 1
+    a = plan([ember.ones(2, 3)])
+    plan([ember.zeros(2, 3)])
+    np.testing.assert_array_equal(a.numpy(), np.zeros(6))
+
+
 def test_zoo_models_compile_to_the_same_results():
     ember.manual_seed(1)
     cases = [(ember.models.LeNet5(), ember.randn(1, 1, 28, 28)),
