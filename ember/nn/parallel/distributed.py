@@ -16,6 +16,7 @@ broadcast before each synchronised forward, as PyTorch does; :class:`ember.nn.Sy
 statistics over all ranks instead."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 from ...backend import xp
@@ -118,7 +119,8 @@ class DistributedDataParallel(Module):
         self._armed = False          # a synchronised forward ran; its backward reduces
         self._pending = False        # a reduction was expected and has not finished
         self._used = None
-        self.bytes_last_step = 0     # bytes this rank sent in the last gradient reduction (the benchmarks read it)
+        self.bytes_last_step = 0     # bytes this rank all-reduced in the last gradient reduction (benchmarks read it)
+        self.wait_s_last_step = 0.0  # seconds the last backward waited for all-reduces after its last gradient
 
     # ---- start-up -------------------------------------------------------------------------------------
     @staticmethod
@@ -258,7 +260,9 @@ class DistributedDataParallel(Module):
 
     def _finish(self) -> None:
         from mpi4py import MPI
+        t0 = time.perf_counter()
         MPI.Request.Waitall([b.req for b in self._buckets])
+        self.wait_s_last_step = time.perf_counter() - t0
         used = None
         if self.find_unused_parameters:
             used = self._used.copy()

@@ -1,0 +1,106 @@
+"""Data-parallel speed: LeNet-5 on MNIST-shaped images with 1 and 2 MPI processes (1 thread each).
+
+Trains ``--images`` images (a slice of an epoch; random 28x28 images, the compute is the same as MNIST's) with a
+global batch of ``--batch`` (each of N processes takes batch/N through ``DistributedSampler``), SGD with
+momentum, ``DistributedDataParallel``.  Prints images per second for each process count, the speed-up, the bytes
+each rank all-reduces per step, and how much of the all-reduce backward hid: ``hidden = 1 - wait / alone``, where
+``wait`` is the time backward still waited for the collectives after its last gradient and ``alone`` the time the
+same all-reduce takes by itself.  Usage: ``python benchmarks/bench_distributed.py [--images 3200] [--batch 64]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def worker(args) -> None:
+    import numpy as np
+    import ember
+    import ember.distributed as dist
+    import ember.nn.functional as F
+    from ember.data import DataLoader, TensorDataset
+    from ember.models.lenet import LeNet5
+    from ember.nn.parallel import DistributedDataParallel as DDP
+    from ember.utils.data import DistributedSampler
+    from mpi4py import MPI
+
+    dist.init_process_group("mpi")
+    r, n = dist.get_rank(), dist.get_world_size()
+    g = np.random.default_rng(0)
+    x = ember.tensor(g.standard_normal((args.images, 1, 28, 28)).astype(np.float32))
+    y = ember.tensor(g.integers(0, 10, args.images))
+    data = TensorDataset(x, y)
+    loader = DataLoader(data, batch_size=args.batch // n, sampler=DistributedSampler(data, seed=1), drop_last=True)
+    ember.manual_seed(0)
+    model = DDP(LeNet5(), bucket_cap_mb=args.bucket_cap_mb)
+    opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step(xb, yb):
+        opt.zero_grad()
+        F.cross_entropy(model(xb), yb).backward()
+        opt.step()
+
+    it = iter(loader)
+    for _ in range(3):                      # warm-up
+        step(*next(it))
+    dist.barrier()
+    t0 = time.perf_counter()
+    steps, wait = 0, 0.0
+    for xb, yb in loader:
+        step(xb, yb)
+        steps += 1
+        wait += model.wait_s_last_step
+    dist.barrier()
+    seconds = time.perf_counter() - t0
+    nbytes = model.bytes_last_step
+    alone = 0.0
+    if n > 1:                               # the same all-reduce with nothing else running
+        buf = np.zeros(nbytes // 4, np.float32)
+        dist.barrier()
+        t1 = time.perf_counter()
+        for _ in range(steps):
+            model._comm.Allreduce(MPI.IN_PLACE, buf, MPI.SUM)
+        alone = time.perf_counter() - t1
+    if r == 0:
+        print(json.dumps({"procs": n, "images": steps * args.batch, "seconds": seconds,
+                          "images_per_s": steps * args.batch / seconds, "bytes_per_step": nbytes if n > 1 else 0,
+                          "wait_s": wait, "alone_s": alone, "buckets": len(model._buckets)}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--images", type=int, default=3200)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--procs", default="1,2")
+    p.add_argument("--bucket-cap-mb", type=float, default=None, help="DDP bucket_cap_mb (default: PyTorch's)")
+    p.add_argument("--worker", action="store_true")
+    args = p.parse_args()
+    if args.worker:
+        return worker(args)
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    results = {}
+    for n in (int(k) for k in args.procs.split(",")):
+        out = subprocess.run([sys.executable, "-m", "ember.distributed.run", "-n", str(n), __file__, "--worker",
+                              "--images", str(args.images), "--batch", str(args.batch)]
+                             + ([] if args.bucket_cap_mb is None else ["--bucket-cap-mb", str(args.bucket_cap_mb)]),
+                             capture_output=True, text=True, env=env, cwd=str(ROOT), check=True).stdout
+        res = json.loads(out.strip().splitlines()[-1])
+        results[n] = res
+        hidden = "" if n == 1 else (f", all-reduce {res['bytes_per_step']:,} B/step in {res['buckets']} bucket(s), "
+                                    f"waited {res['wait_s']:.3f} s vs {res['alone_s']:.3f} s alone")
+        print(f"{n} process(es): {res['images_per_s']:.0f} images/s ({res['images']} images in "
+              f"{res['seconds']:.2f} s){hidden}")
+    if 1 in results and 2 in results:
+        print(f"speed-up 1 -> 2 processes: {results[2]['images_per_s'] / results[1]['images_per_s']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
