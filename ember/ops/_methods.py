@@ -78,6 +78,11 @@ def attach() -> None:
             return ops.flip(self, dims)
         return ops.flip(self, args[0] if len(args) == 1 else args)
     Tensor.flip = flip
+
+    def swapaxes_(self, axis0, axis1):
+        """In-place ``swapaxes`` (``transpose_`` with NumPy's parameter names, as PyTorch)."""
+        return self.transpose_(axis0, axis1)
+    Tensor.swapaxes_ = swapaxes_
     Tensor.unsafe_chunk = Tensor.chunk
     Tensor.real = property(lambda self: self, doc="The real part: the tensor itself (ember is real-valued).")
 
