@@ -193,6 +193,9 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     dtype = _dt.to_dtype(dtype)
     _no_bool_range(dtype, "arange")
     if dtype == _dt.int64 and any(isinstance(v, float) for v in vals):
+        if vals[2] != 0 and (vals[1] - vals[0]) * vals[2] < 0:      # checked before truncating, as PyTorch
+            raise RuntimeError(f"arange: upper bound ({vals[1]}) and lower bound ({vals[0]}) inconsistent with "
+                               f"step sign ({vals[2]})")
         vals = [int(v) for v in vals]
         if vals[2] == 0:
             raise _StepError("arange: step must be nonzero (an int64 dtype truncated the fractional step to 0)")

@@ -238,6 +238,8 @@ def _scaled(input, other, alpha, op):
     """``alpha * other`` for add/sub, with PyTorch's checks: a float alpha needs a floating result, a bool
     alpha a bool one."""
     rt = _dt.result_type(input, other)
+    if isinstance(other, Tensor) and other._data.dtype != rt:
+        other = cast(other, rt)       # alpha * other in the promoted dtype (no wrap in a narrower operand)
     if rt.kind in "iub" and isinstance(alpha, float):
         raise RuntimeError(f"{op}: for integral input tensors (result {rt}), argument alpha must not be a floating "
                            f"point number, got alpha={alpha}")
@@ -314,7 +316,8 @@ def _int_operands(a, b, op):
         raise _dt.DtypeNotImplementedError(f"{op}: not implemented for bool tensors; convert to an integer or "
                                            f"floating dtype first")
     if d.kind in "iu":
-        _check_int_divisor(b, op)
+        if all(not isinstance(v, Tensor) or v._data.size for v in (a, b)):    # nothing divided: no error
+            _check_int_divisor(b, op)
         return a, b, True
     return a, b, False
 

@@ -957,7 +957,8 @@ def _order(x: Tensor, axis: int, descending: bool):
     if a.ndim == 0:
         return _np.zeros((), _np.int64)
     if descending:      # negate (stable sort keeps ties in their original order in both directions)
-        a = -(a.astype(_np.int64) if a.dtype.kind in "bu" else a)
+        # ~a (= -a - 1) reverses signed integers without overflowing at the dtype's minimum
+        a = ~a if a.dtype.kind == "i" else -(a.astype(_np.int64) if a.dtype.kind in "bu" else a)
     idx = _np.argsort(a, axis=axis, kind="stable").astype(_np.int64)
     if descending and a.dtype.kind == "f" and _np.isnan(a).any():
         # NaN is the largest value (PyTorch): move the NaNs, last after the stable sort, to the front in order

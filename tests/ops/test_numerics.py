@@ -597,3 +597,19 @@ def test_add_sub_alpha_checks_and_integer_dtype_of_grad_tensors():
             same(f(ember, ember.ones(2, requires_grad=True)), f(torch, torch.ones(2)))
     same(ember.sum(ember.ones(2, requires_grad=True), dtype=ember.float64),
          torch.sum(torch.ones(2, requires_grad=True), dtype=torch.float64))
+
+
+def test_descending_sort_of_integer_minimum():
+    e, t = both([[0, -32768, 5, 32767, -32768, 0]], np.int16)
+    se, st = ember.sort(e, dim=1, descending=True, stable=True), torch.sort(t, dim=1, descending=True, stable=True)
+    same(se[0], st[0])
+    same(se[1], st[1])
+    same(ember.topk(e, 3, 1)[0], torch.topk(t, 3, 1)[0])
+
+
+def test_empty_integer_division_by_zero_and_alpha_promotion():
+    for f in (lambda m: m.div(m.zeros(0, dtype=m.bool), 0, rounding_mode="floor"), lambda m: m.zeros(0, dtype=m.int64) % 0,
+              lambda m: m.add(m.tensor(0, dtype=m.int8), m.tensor(1, dtype=m.uint8), alpha=-1),
+              lambda m: m.add(m.tensor(-0.0, dtype=m.float16), m.tensor([[-4], [5]], dtype=m.int32), alpha=0.5)):
+        same(f(ember), f(torch))
+    raises_like(lambda: ember.arange(-0.3, dtype=ember.int64), lambda: torch.arange(-0.3, dtype=torch.int64))
