@@ -72,8 +72,6 @@ class _Compiled:
         else:
             if g.random_draws:
                 e = _Entry(reason="the forward draws random numbers (dropout in training mode?): runs eagerly")
-            elif any(isinstance(a, Tensor) and a._vw is not None for a in args):
-                e = _Entry(reason="an input is a view")
             else:
                 optimize(g)
                 e = _Entry(g, params)

@@ -126,3 +126,19 @@ def test_mobilenet_and_squeezenet_export():
         got = ort.InferenceSession(proto.SerializeToString()).run(None, {"input": x.numpy()})[0]
         want = m(x).detach().numpy()
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(np.abs(want).max()))
+
+
+@pytest.mark.parametrize("make", [lambda: nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True),
+                                  lambda: nn.GRU(3, 5, num_layers=2, bidirectional=True, batch_first=True),
+                                  lambda: nn.RNN(3, 4, 2, batch_first=True)])
+def test_stacked_bidirectional_recurrent_layers(make):
+    m = make().eval()
+    proto = ember.onnx.export(m, ember.randn(2, 4, 3), None, dynamic_axes={"input": {0: "b"}})
+    x = ember.randn(3, 4, 3)
+    out, state = m(x)
+    want = [out] + (list(state) if isinstance(state, tuple) else [state])
+    got = ort.InferenceSession(proto.SerializeToString()).run(None, {"input": x.numpy()})
+    back = ember.onnx.load_model(proto)(x)
+    for g, b, w in zip(got, back, want):
+        np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(b.detach().numpy(), w.detach().numpy(), rtol=1e-5, atol=1e-6)
