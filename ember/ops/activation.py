@@ -106,7 +106,7 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
             if ints == "cast_all" or (ints == "cast" and k != "b"):
                 x = E.cast(x, _dt.get_default_dtype())
             elif ints == "keep":
-                int_check(x, **p)
+                p = int_check(x, **p) or p
                 return Tensor._make(_np.asarray(fwd(x._data, **p)).astype(x._data.dtype, copy=False))
             else:
                 raise _dt.DtypeNotImplementedError(
@@ -133,6 +133,8 @@ def _softplus_arr(z):
 def _threshold_ints(x, threshold, value):
     if x._data.dtype.kind == "b":
         raise _dt.DtypeNotImplementedError("threshold: not implemented for bool inputs")
+    d = x._data.dtype          # both scalars converted to the input's dtype (range-checked), compared exactly
+    return {"threshold": _dt.checked_scalar(threshold, d, "threshold"), "value": _dt.checked_scalar(value, d, "threshold")}
 
 
 def _hardtanh_ints(x, lo, hi):
@@ -141,6 +143,8 @@ def _hardtanh_ints(x, lo, hi):
     if x._data.dtype.kind == "u" and (lo < 0 or hi < 0):
         raise RuntimeError(f"hardtanh: cannot do hardtanh on an unsigned type ({x.dtype}) with negative limits "
                            f"(min_val={lo}, max_val={hi})")
+    d = x._data.dtype
+    return {"lo": _dt.checked_scalar(lo, d, "hardtanh"), "hi": _dt.checked_scalar(hi, d, "hardtanh")}
 
 
 threshold = make_activation(

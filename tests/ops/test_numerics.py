@@ -613,3 +613,12 @@ def test_empty_integer_division_by_zero_and_alpha_promotion():
               lambda m: m.add(m.tensor(-0.0, dtype=m.float16), m.tensor([[-4], [5]], dtype=m.int32), alpha=0.5)):
         same(f(ember), f(torch))
     raises_like(lambda: ember.arange(-0.3, dtype=ember.int64), lambda: torch.arange(-0.3, dtype=torch.int64))
+
+
+def test_threshold_and_hardtanh_of_ints_convert_scalars_like_torch():
+    e, t = both([-9223372036854775808, 9223372036854775807, 0, 3, 4], np.int64)
+    same(EF.threshold(e, 3.0, 0.0), TF.threshold(t, 3.0, 0.0))
+    same(EF.hardtanh(e, -1.0, 1.0), TF.hardtanh(t, -1.0, 1.0))
+    eu, tu = both([0, 5, 7, 200], np.uint8)
+    same(EF.relu6(eu), TF.relu6(tu))
+    raises_like(lambda: EF.threshold(eu, 0.5, -1.0), lambda: TF.threshold(tu, 0.5, -1.0))
