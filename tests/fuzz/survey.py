@@ -40,6 +40,9 @@ def survey(specs, n, derandomize, show_known):
                 if k is not None and not show_known:
                     continue
                 key = (spec.name, mm.aspect)
+                if key not in found:
+                    print(f"# found {spec.name} [{mm.aspect}] {mm.detail[:200]}\n#   {case!r}"[:1500],
+                          file=sys.stderr, flush=True)
                 if key not in found or len(repr(case)) < len(repr(found[key][1])):
                     found[key] = (mm.detail, case, k.id if k else None)
         run()
