@@ -683,7 +683,8 @@ class Tensor:
         self._data = r._data
         self._version[0] += 1
         if vw is not None:
-            self._vw = [vw[0], (lambda b: fn(f(b))) if f is not None else None, self._version[0], vw[0]._data]
+            self._vw = [vw[0], (lambda b: fn(f(b))) if f is not None else None, self._version[0],
+                        vw[0]._data] + vw[4:]
         if r.grad_fn is not None:
             old_fn, old_oi = self.grad_fn, self._oi
             self.grad_fn, self._oi, self._rg = r.grad_fn, r._oi, r._rg

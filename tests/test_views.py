@@ -592,3 +592,28 @@ def test_retain_grad_follows_inplace_ops_and_view_rebase():
         (v * 2).sum().backward()
         res.append((x.grad.tolist(), v.grad.tolist(), b.grad.tolist()))
     assert res[0] == res[1]
+
+
+def test_ravel_copies_a_non_contiguous_input_and_cat_layout_as_torch():
+    for m in (ember, torch):
+        x = m.zeros(3, 4)
+        r = x[:, :1].ravel()
+        r.fill_(1.0)                # a copy: x is untouched
+        assert x.sum().item() == 0.0 and r.stride() == (1,)
+        assert x.ravel()._base is x
+    cases = [lambda m: m.cat([m.zeros(3, 4).t(), m.zeros(3, 4).t()], 0),
+             lambda m: m.hstack([m.zeros(2, 2).t(), m.zeros(2, 2).t()]),
+             lambda m: m.cat([m.zeros(2, 3, 4, 5).contiguous(memory_format=m.channels_last)] * 2, 1),
+             lambda m: m.cat([m.zeros(2, 3, 4, 5).contiguous(memory_format=m.channels_last), m.zeros(2, 3, 4, 5)], 1)]
+    for c in cases:
+        assert c(ember).stride() == c(torch).stride()
+
+
+def test_views_of_split_pieces_are_restricted_too():
+    for m in (ember, torch):
+        a = m.ones(4, requires_grad=True)
+        x = a * 1
+        v = x.split(2)[0].transpose(0, 0)
+        x.mul_(2)
+        with pytest.raises(RuntimeError, match=r"(?i)view.*modified"):
+            (v * 1).sum().backward()

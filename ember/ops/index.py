@@ -322,6 +322,16 @@ def setitem(x: Tensor, index, value) -> None:
     a tensor (broadcast to the indexed shape) or a Python/NumPy scalar, as in PyTorch."""
     t = type(index)
     all_int = t is int
+    # PyTorch takes its masked_fill_ path (which refuses uint8) when the only advanced index is one mask
+    if t is tuple or t is Tensor:
+        advs = [i for i in (index if t is tuple else (index,)) if isinstance(i, (Tensor, _np.ndarray, list, range))]
+        one = advs[0] if len(advs) == 1 else None
+    else:
+        one = None
+    if isinstance(one, Tensor) and one._data.dtype == _np.uint8 and (
+            not isinstance(value, Tensor) or value._data.ndim == 0):
+        raise RuntimeError("setitem: masked_fill_ only supports boolean masks, but got mask with dtype uint8 (a "
+                           "uint8 index is read as a mask; use a bool tensor)")
     if t is int or (t is slice and index.step is None):
         idx, adv = index, False
     else:
@@ -334,11 +344,6 @@ def setitem(x: Tensor, index, value) -> None:
         all_int = not adv and builtins_all(type(i) is int for i in idx)
         if len(idx) == 1:
             idx = idx[0]
-    one = index[0] if t is tuple and len(index) == 1 else index
-    if isinstance(one, Tensor) and one._data.dtype == _np.uint8 and (
-            not isinstance(value, Tensor) or value._data.ndim == 0):
-        raise RuntimeError("setitem: masked_fill_ only supports boolean masks, but got mask with dtype uint8 (a "
-                           "uint8 index is read as a mask; use a bool tensor)")
     if isinstance(value, Tensor):
         if adv and value._data.dtype != x._data.dtype:
             raise RuntimeError(f"setitem: index put requires the source and destination dtypes to match, got "

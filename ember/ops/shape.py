@@ -28,7 +28,7 @@ def _view(out: Tensor, x: Tensor, fn=None) -> Tensor:
     else:       # a view of a view: linked to the root base (as PyTorch's _base), replayed through both
         pf = pvw[1]
         out._vw = [pvw[0], (lambda b: fn(pf(b))) if (fn is not None and pf is not None and _grad.enabled) else None,
-                   x._version[0], pvw[3]]
+                   x._version[0], pvw[3]] + pvw[4:]     # a view of a split()/unbind() piece is restricted too
     return out
 
 
@@ -213,6 +213,10 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
 
 
 def ravel(input):
+    """The elements as a 1-D tensor: a view of a contiguous input, else a contiguous copy (PyTorch's
+    ``contiguous().view(-1)``)."""
+    if not input._data.flags.c_contiguous:
+        input = _CloneAs.apply(input, None)
     return reshape(input, (-1,))
 
 
@@ -457,7 +461,12 @@ class Cat(Function):
         nd = builtins.max(a.ndim for a in arrays)
         # PyTorch skips legacy 1-D empty tensors (size None here: they get an empty gradient)
         ctx.sizes = [None if (a.ndim == 1 and a.shape[0] == 0 and nd != 1) else a.shape[axis] for a in arrays]
-        return _np.concatenate([a for a, s in zip(arrays, ctx.sizes) if s is not None], axis=axis)
+        out = _np.concatenate([a for a, s in zip(arrays, ctx.sizes) if s is not None], axis=axis)
+        # PyTorch's layout: channels_last when every input is, else contiguous
+        if out.ndim in (4, 5) and builtins.all(_is_channels_last(a) for a in arrays):
+            st = _channels_last_strides(out.shape)
+            return out if _layout.elem_strides(out) == st else _copy_strided(out, st)
+        return out if out.flags.c_contiguous else _np.ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx, g):
@@ -1036,6 +1045,25 @@ def _preserve_strides(a):
     return None if st == _layout.c_strides(a.shape) else st
 
 
+def _channels_last_strides(shape):
+    """Element strides of a dense (N, C, spatial...) tensor stored as (N, spatial..., C)."""
+    nd = len(shape)
+    order = [0] + list(range(2, nd)) + [1]            # N, spatial..., C from outermost to innermost
+    st = _layout.c_strides(tuple(shape[i] for i in order))
+    out = [0] * nd
+    for k, d in enumerate(order):
+        out[d] = st[k]
+    return tuple(out)
+
+
+def _is_channels_last(a) -> bool:
+    """A 4-D/5-D array laid out channels-last (and not also C-contiguous), as PyTorch's suggest_memory_format."""
+    if a.ndim not in (4, 5) or a.flags.c_contiguous:
+        return False
+    want = _channels_last_strides(a.shape)
+    return builtins.all(n == 1 or s == w for n, s, w in zip(a.shape, _layout.elem_strides(a), want))
+
+
 def _layout_for(x: Tensor, memory_format):
     """The strides (in elements) of a copy of ``x`` in ``memory_format`` by PyTorch's rules, or None for
     C-contiguous."""
@@ -1048,12 +1076,7 @@ def _layout_for(x: Tensor, memory_format):
         want = 4 if fmt == "channels_last" else 5
         if a.ndim != want:
             raise RuntimeError(f"required rank {want} tensor to use {fmt} format, got shape {tuple(x.shape)}")
-        order = [0] + list(range(2, want)) + [1]            # N, spatial..., C from outermost to innermost
-        st = _layout.c_strides(tuple(a.shape[i] for i in order))
-        out = [0] * want
-        for k, d in enumerate(order):
-            out[d] = st[k]
-        return tuple(out)
+        return _channels_last_strides(a.shape)
     if fmt != "preserve_format":
         raise RuntimeError(f"unsupported memory_format {memory_format!r}; expected contiguous_format, "
                            f"preserve_format, channels_last or channels_last_3d")

@@ -444,6 +444,11 @@ def test_uint8_mask_setitem_with_a_scalar_raises_as_torch():
         x = m.zeros(2)
         with pytest.raises(RuntimeError, match="boolean masks"):
             x[m.tensor([1, 0], dtype=m.uint8)] = 1.0
+        y = m.zeros(2, 2)
+        for idx in ((Ellipsis, 0), (slice(None), 0), (0, None), (1, 0), (0, 1)):
+            with pytest.raises(RuntimeError, match="boolean masks"):
+                y[tuple(m.tensor([1, 0], dtype=m.uint8) if i == 0 else i for i in idx)] = 1.0
+        y[m.tensor([1, 0], dtype=m.uint8), m.tensor([1, 0], dtype=m.uint8)] = 1.0     # two masks: fine
     x = ember.zeros(2, 2)           # a uint8 mask with a tensor value is an index_put, as torch
     x[ember.tensor([1, 0], dtype=ember.uint8)] = ember.tensor([5.0, 6.0])
     assert x.tolist() == [[5.0, 6.0], [0.0, 0.0]]
