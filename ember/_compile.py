@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as _np
+
 from .autograd.grad_mode import state as _grad
 from .nn.module import Module
 from .tensor import Tensor
@@ -38,10 +40,38 @@ def _signature(args, kwargs, training):
 
 
 class _Entry:
-    __slots__ = ("graph", "params", "plan", "consts", "nslots", "reason")
+    __slots__ = ("graph", "params", "plan", "consts", "nslots", "reason", "counters")
 
     def __init__(self, graph=None, params=None, reason=None):
         self.graph, self.params, self.reason, self.plan = graph, params, reason, None
+        self.consts, self.counters = None, ()
+
+
+def _holds(spec, buf) -> bool:
+    """Whether a node argument is (or contains) the buffer tensor or its array (an op that updates it itself)."""
+    if spec is buf or spec is buf._data:
+        return True
+    if type(spec) in (tuple, list):
+        return any(_holds(x, buf) for x in spec)
+    if type(spec) is dict:
+        return any(_holds(x, buf) for x in spec.values())
+    return False
+
+
+def _side_effects(g, module, before):
+    """Buffers the traced run changed outside the graph: integer counters (BatchNorm's num_batches_tracked)
+    become ``(tensor, increment)`` pairs replayed after each call; a float buffer changed by an op that
+    receives it is fine; any other change makes the signature run eagerly (returns the reason)."""
+    counters = []
+    for name, (buf, old) in before.items():
+        if _np.array_equal(buf._data, old) or name in g.mutations:
+            continue
+        if buf._data.dtype.kind in "iu":
+            counters.append((buf, buf._data - old))
+        elif not any(_holds(n.args, buf) or _holds(n.kwargs, buf) or any(
+                v.kind == "param" and g.params.get(name) is v for v in n.input_values()) for n in g.nodes):
+            return None, f"buffer {name} is modified outside the recorded ops"
+    return counters, None
 
 
 class _Compiled:
@@ -62,6 +92,10 @@ class _Compiled:
         if e is not None:
             return e, None
         self.stats["traces"] += 1
+        mod = self._orig_mod
+        before = {}
+        if hasattr(mod, "named_buffers") and training:
+            before = {n: (b, b._data.copy()) for n, b in mod.named_buffers() if b is not None}
         try:
             g, out, params = trace_graph(self._orig_mod, tuple(args), kwargs)
         except TracingError as err:
@@ -73,8 +107,13 @@ class _Compiled:
             if g.random_draws:
                 e = _Entry(reason="the forward draws random numbers (dropout in training mode?): runs eagerly")
             else:
-                optimize(g)
-                e = _Entry(g, params)
+                counters, why = _side_effects(g, mod, before)
+                if why is not None:
+                    e = _Entry(reason=why)
+                else:
+                    optimize(g)
+                    e = _Entry(g, params)
+                    e.counters = counters
         if len(self._cache) >= _MAX_SIGNATURES:
             self._cache.pop(next(iter(self._cache)))
         self._cache[key] = e
@@ -90,13 +129,16 @@ class _Compiled:
         inputs = tuple(a for a in args if isinstance(a, Tensor)) + tuple(
             v for v in kwargs.values() if isinstance(v, Tensor))
         self.stats["compiled_calls"] += 1
+        for buf, inc in e.counters:
+            buf._data += inc
+            buf._version[0] += 1
         needs_grad = _grad.enabled and (any(x._rg for x in inputs) or any(p._rg for p in e.params.values()))
         if not needs_grad:
             if e.plan is None:
                 from .jit.passes import InferencePlan
                 e.plan = InferencePlan(e.graph, e.params)
             return e.plan(inputs)
-        if getattr(e, "consts", None) is None:
+        if e.consts is None:
             from .jit._module import number_values
             e.consts = {k: Tensor._make(a) for k, a in e.graph.consts.items()}
             e.nslots = number_values(e.graph)

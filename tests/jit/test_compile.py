@@ -159,3 +159,34 @@ def test_zoo_models_compile_to_the_same_results():
         with ember.no_grad():
             c(x)
             np.testing.assert_allclose(c(x).numpy(), m(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_batchnorm_training_state_matches_eager():
+    ember.manual_seed(4)
+    a = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU())
+    b = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU())
+    b.load_state_dict(a.state_dict())
+    c = ember.compile(a)
+    for _ in range(3):
+        x = ember.randn(2, 1, 6, 6)
+        np.testing.assert_allclose(c(x).detach().numpy(), b(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    for (k, v), (_, w) in zip(a.state_dict().items(), b.state_dict().items()):
+        np.testing.assert_allclose(v.numpy(), w.numpy(), rtol=1e-6, err_msg=k)
+    assert c.stats["compiled_calls"] == 2
+
+
+def test_buffer_changed_outside_ops_runs_eagerly():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("acc", ember.zeros(3))
+
+        def forward(self, x):
+            self.acc._data += 1.0           # a raw write the graph cannot replay
+            return x + 1
+    m = M()
+    c = ember.compile(m)
+    for _ in range(3):
+        c(ember.zeros(3))
+    np.testing.assert_array_equal(m.acc.numpy(), [3, 3, 3])
+    assert "acc is modified outside" in c.explain()
