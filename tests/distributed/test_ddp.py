@@ -74,6 +74,15 @@ ddp = train_equal(mlp, (6,), 4, 16, 5, bucket_cap_mb=0.001)
 assert len(ddp._buckets) > 2 and ddp.bytes_last_step == 4 * sum(p.numel() for p in ddp.parameters())
 train_equal(LeNet5, (1, 28, 28), 10, 8, 3)
 
+# the all-reduce of the last layers' bucket starts while backward is still computing the first layers' gradients
+model = ddp.module
+during = []
+model[2].weight.register_post_accumulate_grad_hook(lambda p: during.append((ddp._next_bucket, ddp._armed)))
+x, y = batch(9, (6,), 4, 16)
+F.cross_entropy(ddp(local(x)), local(y)).backward()
+assert during and during[0][0] >= 1 and during[0][1], during     # a bucket in flight, backward not finished
+assert not ddp._armed and ddp._next_bucket == len(ddp._buckets)
+
 # SyncBatchNorm: statistics over both ranks = BatchNorm on the global batch (parameters and running stats)
 def bn_net():
     return nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
@@ -111,6 +120,13 @@ assert np.array_equal(seen[2], after_rank0[0])
 got = [None] * n
 dist.all_gather_object(got, model[1].running_mean.numpy())
 assert not np.array_equal(got[0], got[1])          # each rank's own batch statistics after its forward
+with ddp.no_sync():
+    ddp(local(x))                                   # synchronised: buffers broadcast before it
+seen.clear()
+ddp(local(x))                                       # follows a no_sync forward: no broadcast (PyTorch's rule)
+got = [None] * n
+dist.all_gather_object(got, seen[0])
+assert not np.array_equal(got[0], got[1])
 
 # no_sync: gradients accumulate locally; the next synchronised backward averages the sums
 ember.manual_seed(0)
@@ -160,6 +176,7 @@ assert model.c.weight.grad is None            # unused on every rank: left alone
 # without find_unused_parameters an unused parameter makes the next forward raise, naming it
 ember.manual_seed(0)
 ddp = DDP(Branchy())
+ddp(local(x), use_b=True)                            # a forward without backward (evaluation) is fine, as torch
 ddp(local(x), use_b=True).sum().backward()
 try:
     ddp(local(x), use_b=True)

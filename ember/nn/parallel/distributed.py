@@ -12,7 +12,7 @@ locally; the next synchronised backward averages the accumulated sums).  ``find_
 autograd graph from the forward's outputs and marks parameters that took no part as ready at once (parameters no
 rank used keep their ``.grad``); without it, a parameter that gets no gradient makes the next forward raise, as in
 PyTorch.  With ``broadcast_buffers=True`` (default) rank 0's buffers (BatchNorm running statistics) are
-broadcast before each synchronised forward, as PyTorch does; :class:`ember.nn.SyncBatchNorm` computes batch
+broadcast before a forward that follows a synchronised forward (or the first), as PyTorch does; :class:`ember.nn.SyncBatchNorm` computes batch
 statistics over all ranks instead."""
 from __future__ import annotations
 
@@ -119,6 +119,7 @@ class DistributedDataParallel(Module):
         self._armed = False          # a synchronised forward ran; its backward reduces
         self._pending = False        # a reduction was expected and has not finished
         self._used = None
+        self._unused = []
         self.bytes_last_step = 0     # bytes this rank all-reduced in the last gradient reduction (benchmarks read it)
         self.wait_s_last_step = 0.0  # seconds the last backward waited for all-reduces after its last gradient
 
@@ -194,21 +195,22 @@ class DistributedDataParallel(Module):
                 f"all-reduced (the module has parameters that were not used in producing the loss). Pass "
                 f"find_unused_parameters=True to DistributedDataParallel, or make every forward output take part "
                 f"in the loss")
-        sync = is_grad_enabled() and self.require_backward_grad_sync
-        if sync and self.broadcast_buffers and self._world > 1 and self._sync_bufs:
+        # PyTorch's rule: buffers are broadcast when the previous forward was a synchronised one (or none ran)
+        if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1 and self._sync_bufs:
             self._sync(self._sync_bufs)
         out = self.module(*inputs, **kwargs)
+        sync = is_grad_enabled() and self.require_backward_grad_sync
+        self.require_forward_param_sync = sync
         if sync and self._world > 1 and self._params:
             self._arm()
             if self.find_unused_parameters:
                 reached = _graph_leaves(_flatten_tensors(out, []))
-                for p in self._params:
-                    if id(p) not in reached:
-                        self._mark(p, None)
+                self._unused = [p for p in self._params if id(p) not in reached]
         return out
 
     def _arm(self) -> None:
-        self._armed = self._pending = True
+        # _pending becomes True at the first gradient: a forward without backward leaves nothing to finish
+        self._armed, self._pending, self._unused = True, False, []
         self._ready = {id(p): False for p in self._params}
         self._used = xp.zeros(len(self._params), xp.int32)
         self._next_bucket = 0
@@ -225,6 +227,13 @@ class DistributedDataParallel(Module):
     def _on_grad(self, p) -> None:
         if not self._armed:
             return
+        if not self._pending:               # the iteration's first gradient (PyTorch marks unused ones here too)
+            self._pending = True
+            unused, self._unused = self._unused, []
+            for q in unused:
+                self._mark(q, None)
+            if not self._armed:             # every bucket was complete already
+                return
         self._mark(p, p.grad)
 
     def _mark(self, p, grad) -> None:
