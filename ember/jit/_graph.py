@@ -44,7 +44,8 @@ class Node:
         return out
 
     def __repr__(self) -> str:
-        return f"{self.name} = {self.target}({_fmt(self.args)}{', ' if self.kwargs else ''}{_fmt(self.kwargs)[1:-1] if self.kwargs else ''})"
+        kw = ", " + _fmt(self.kwargs)[1:-1] if self.kwargs else ""
+        return f"{self.name} = {self.target}({_fmt(self.args)}{kw})"
 
 
 def op_name(op) -> str:
@@ -139,10 +140,11 @@ class Graph:
         with shapes); render with ``dot -Tsvg``."""
         lines = ["digraph G {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];']
         q = lambda s: '"' + str(s).replace('"', "'") + '"'  # noqa: E731
+        box = "shape=box, style=filled, fillcolor"
         for v in self.inputs:
-            lines.append(f"  {q(v.name)} [shape=box, style=filled, fillcolor=lightblue, label={q(v.name + chr(10) + str(list(v.shape)))}];")
+            lines.append(f"  {q(v.name)} [{box}=lightblue, label={q(v.name + chr(10) + str(list(v.shape)))}];")
         for k, v in self.params.items():
-            lines.append(f"  {q(v.name)} [shape=box, style=filled, fillcolor=lightgrey, label={q(k + chr(10) + str(list(v.shape)))}];")
+            lines.append(f"  {q(v.name)} [{box}=lightgrey, label={q(k + chr(10) + str(list(v.shape)))}];")
         for v in self.const_values.values():
             lines.append(f"  {q(v.name)} [shape=box, label={q('constant' + chr(10) + str(list(v.shape)))}];")
         for n in self.nodes:
