@@ -210,3 +210,15 @@ def test_dropout_result_keeps_the_input_layout_like_torch(p):
     e = ember.tensor(np.ones((4, 3))).t()
     t = torch.ones(4, 3, dtype=torch.float64).t()
     assert F.dropout(e, p).stride() == TF.dropout(t, p).stride()
+
+
+@pytest.mark.parametrize("op", [
+    lambda L, x: L.layer_norm(x, (3,)),
+    lambda L, x: L.rms_norm(x, (3,)),
+    lambda L, x: L.rrelu(x),
+])
+def test_fused_norm_and_rrelu_results_are_contiguous_like_torch(op):
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    e, t = op(F, ember.tensor(a).t()), op(TF, torch.tensor(a).t())
+    assert_close(e, t)
+    assert e.stride() == t.stride()

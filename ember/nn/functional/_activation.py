@@ -259,13 +259,13 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     if input.dtype.kind != "f":
         raise RuntimeError(f"rrelu: expected a floating point input, got {input.dtype}")
     if not training:
-        return leaky_relu(input, (lower + upper) / 2.0, inplace)
+        out = leaky_relu(input, (lower + upper) / 2.0, inplace)
+        return out if inplace else out.contiguous()         # PyTorch's rrelu result is contiguous
     slope = _rand_like(input.detach()) * (upper - lower) + lower
     # the input's own sign decides (x >= 0 keeps x), as PyTorch's kernel
-    out = _ops.where(input >= 0, input, input * slope)
     if inplace:
         return input._inplace(lambda t: _ops.where(t >= 0, t, t * slope))
-    return out
+    return _ops.where(input >= 0, input, input * slope).contiguous()
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:

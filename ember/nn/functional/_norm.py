@@ -3,8 +3,16 @@ forms of the normalization layers.  The fused kernels (one Function per op with 
 the checks live in ``ember.ops.normalization``."""
 from __future__ import annotations
 
-from ...ops.normalization import batch_norm as _batch_norm, layer_norm, group_norm as _group_norm, instance_norm, \
-    normalize
+from ...ops.normalization import batch_norm as _batch_norm, layer_norm as _layer_norm, group_norm as _group_norm, \
+    instance_norm, normalize
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalization over the last ``len(normalized_shape)`` dims, as ``torch.nn.functional.layer_norm``
+    (a contiguous result for any input layout, as PyTorch's kernel).  The fused op is
+    ``ember.ops.normalization.layer_norm``."""
+    out = _layer_norm(input, normalized_shape, weight, bias, eps)
+    return out if out.is_contiguous() else out.contiguous()
 
 
 def _empty_result(input, *params):
@@ -60,7 +68,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     e = float(_np.finfo(input.dtype).eps) if eps is None else float(eps)
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     y = input * _ops.rsqrt(_ops.mean(input * input, dims, keepdim=True) + e) if dims else input * (input * 0 + 1)
-    return y * weight if weight is not None else y
+    y = y * weight if weight is not None else y
+    return y.contiguous()             # PyTorch's fused kernel returns a contiguous result for any input layout
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
