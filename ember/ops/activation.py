@@ -14,6 +14,7 @@ import numpy as _np
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend import dtypes as _dt
+from ..backend import layout as _layout
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
 from .elementwise import _sigmoid_fwd, _erf_array
@@ -71,7 +72,8 @@ class _EmberNS:
         return E.where(cond, a, b)
 
 
-def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, int_fn=None):
+def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, int_fn=None, c_out=False,
+                    scalar_operand=False):
     """Build a one-node activation op: ``fwd(a, **p)`` on arrays, ``deriv(M, x, **p)`` its elementwise
     derivative.  Returns ``apply(x, **p)``.
 
@@ -84,7 +86,11 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
         ctx.p = p
         # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
         out = fwd(a.astype(_np.float32) if a.dtype == _np.float16 else a, **p)
-        return out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
+        out = out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
+        if a.ndim > 1 and not _layout.canonical(a):      # PyTorch keeps a dense input's strides
+            out = _layout.with_strides(out, _layout.c_strides(out.shape)) if c_out else \
+                _layout.torch_like(out, [a, 0] if scalar_operand else [a])
+        return out
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -163,7 +169,8 @@ leaky_relu = make_activation(
 hardtanh = make_activation(
     "Hardtanh", lambda a, lo, hi: _np.clip(a, lo, hi),
     # PyTorch: 0 where x <= lo or x >= hi, else the gradient (so NaN passes it, in small tensors)
-    lambda M, x, lo, hi: M.where(x <= lo, 0.0, M.where(x >= hi, 0.0, 1.0)), ints="keep", int_check=_hardtanh_ints)
+    lambda M, x, lo, hi: M.where(x <= lo, 0.0, M.where(x >= hi, 0.0, 1.0)), ints="keep", int_check=_hardtanh_ints,
+    scalar_operand=True)      # laid out like a binary op with a scalar, as PyTorch's hardtanh
 elu = make_activation(
     "Elu", lambda a, alpha: _np.where(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0))),
     lambda M, x, alpha: _elu_d(M, x, alpha, 1.0))
@@ -242,7 +249,7 @@ softsign = make_activation(
     int_fn=lambda x: E.div(x, E.add(E.abs(x), 1)))
 logsigmoid = make_activation(
     "LogSigmoid", lambda a: _np.minimum(a, 0) - _np.log1p(_np.exp(-_np.abs(a))),
-    lambda M, x: M.sigmoid(-x))
+    lambda M, x: M.sigmoid(-x), c_out=True)      # PyTorch's log_sigmoid returns a contiguous result
 tanhshrink = make_activation(
     "Tanhshrink", lambda a: a - _np.tanh(a),
     lambda M, x: M.tanh(x) * M.tanh(x), ints="cast")

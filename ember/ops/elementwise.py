@@ -1078,7 +1078,7 @@ def addcmul(input, tensor1, tensor2, value=1):
             d = _dt.result_type(input, tensor1, tensor2)      # the product is computed in the result dtype (no int8 wrap)
             input, tensor1, tensor2 = (v if v._data.dtype == d else cast(v, d) for v in (input, tensor1, tensor2))
     p = mul(tensor1, tensor2)
-    return add(input, p if value == 1 else mul(p, value))
+    return _lay(add(input, p if value == 1 else mul(p, value)), input, tensor1, tensor2)
 
 
 def addcdiv(input, tensor1, tensor2, value=1):
@@ -1087,7 +1087,7 @@ def addcdiv(input, tensor1, tensor2, value=1):
         raise RuntimeError(f"addcdiv: integer division with addcdiv is not supported (t1 is {tensor1.dtype}, t2 is "
                            f"{tensor2.dtype}); use addcmul(x, t1, 1 / t2) or convert t1/t2 to a floating dtype")
     value = _cast_value(value, input, tensor1, tensor2)
-    return add(input, mul(div(tensor1, tensor2), value))
+    return _lay(add(input, mul(div(tensor1, tensor2), value)), input, tensor1, tensor2)
 
 
 def _cast_value(value, *ts):

@@ -353,3 +353,12 @@ def test_reduction_and_scan_result_strides(op):
             if op in ("sum", "mean", "amax", "std", "argmax", "max", "all", "logsumexp"):
                 _same_strides(lambda x: fe(x, d, keepdim=True), lambda x: ft(x, d, keepdim=True),
                               f"{op}{L} dim {d} keepdim", L)
+
+
+@pytest.mark.parametrize("name", ["logsigmoid", "gelu", "elu", "hardtanh", "softplus", "silu", "threshold",
+                                  "addcmul", "addcdiv"])
+def test_activation_and_addc_result_strides(name):
+    f = {"threshold": lambda m, F, a: F.threshold(a, 0.5, -1.0), "addcmul": lambda m, F, a: m.addcmul(a, a, a, value=0.5),
+         "addcdiv": lambda m, F, a: m.addcdiv(a, a, a + 100, value=0.5)}.get(name, lambda m, F, a: getattr(F, name)(a))
+    for L in LAYOUTS:
+        _same_strides(lambda x: f(ember, EF, x), lambda x: f(torch, TF, x), f"{name}{L}", L)
