@@ -19,7 +19,8 @@ __all__ = ["is_available", "is_initialized", "init_process_group", "destroy_proc
            "group", "new_group", "all_reduce", "reduce", "broadcast", "all_gather", "all_gather_into_tensor",
            "reduce_scatter", "reduce_scatter_tensor", "gather", "scatter", "send", "recv", "isend", "irecv",
            "all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list",
-           "is_mpi_available", "is_gloo_available", "is_nccl_available", "is_torchelastic_launched"]
+           "is_mpi_available", "is_gloo_available", "is_nccl_available", "is_torchelastic_launched",
+           "all_to_all", "all_to_all_single", "get_process_group_ranks", "get_global_rank", "get_group_rank"]
 
 
 class ReduceOp(Enum):
@@ -209,6 +210,28 @@ def get_backend(group=None) -> str:
     return _group(group).name()
 
 
+def get_process_group_ranks(group) -> list:
+    """The global ranks of ``group``'s members."""
+    return list(_group(group).ranks)
+
+
+def get_global_rank(group, group_rank: int) -> int:
+    """The global rank of ``group``'s member ``group_rank``."""
+    ranks = _group(group).ranks
+    if not 0 <= group_rank < len(ranks):
+        raise ValueError(f"ember.distributed.get_global_rank: group rank {group_rank} is not in the group "
+                         f"(size {len(ranks)})")
+    return ranks[group_rank]
+
+
+def get_group_rank(group, global_rank: int) -> int:
+    """``global_rank``'s rank within ``group``."""
+    ranks = _group(group).ranks
+    if global_rank not in ranks:
+        raise ValueError(f"ember.distributed.get_group_rank: global rank {global_rank} is not part of the group")
+    return ranks.index(global_rank)
+
+
 def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False):
     """A sub-group of the given global ``ranks`` (all ranks when None).  Every rank must call it, as in PyTorch;
     on a non-member it returns ``GroupMember.NON_GROUP_MEMBER``."""
@@ -229,4 +252,4 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
 from ._collectives import (Work, all_reduce, reduce, broadcast, all_gather, all_gather_into_tensor,  # noqa: E402
                            reduce_scatter, reduce_scatter_tensor, gather, scatter, send, recv, isend, irecv,
                            barrier, all_gather_object, broadcast_object_list, gather_object,
-                           scatter_object_list)
+                           scatter_object_list, all_to_all, all_to_all_single)

@@ -374,3 +374,62 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
     scatter_object_output_list[0] = got
 
 
+
+
+def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None,
+                      async_op: bool = False):
+    """Rank j's ``output`` slice i (along dim 0) <- rank i's ``input`` slice j; equal splits when the split sizes
+    are None, else the given dim-0 sizes (``input_split_sizes[j]`` rows go to rank j)."""
+    _check(output, "all_to_all_single", "output")
+    _check(input, "all_to_all_single", "input")
+    pg = _group(group)
+    n = pg.size()
+    if output._data.dtype != input._data.dtype:
+        raise TypeError(f"ember.distributed.all_to_all_single: output dtype {output.dtype} differs from input "
+                        f"dtype {input.dtype}")
+
+    def counts(sizes, t, what):
+        rows = t.shape[0] if t.ndim else 1
+        row = t.numel() // rows if rows else 0
+        if sizes is None or len(sizes) == 0:
+            if rows % n:
+                raise ValueError(f"ember.distributed.all_to_all_single: {what} dim 0 ({rows}) must divide by the "
+                                 f"world size ({n}) when no split sizes are given")
+            sizes = [rows // n] * n
+        sizes = [int(s) for s in sizes]
+        if len(sizes) != n or sum(sizes) != rows:
+            raise ValueError(f"ember.distributed.all_to_all_single: {what}_split_sizes {sizes} must have {n} "
+                             f"entries summing to {what} dim 0 ({rows})")
+        c = [s * row for s in sizes]
+        return c, [sum(c[:k]) for k in range(n)]
+
+    sc, sd = counts(input_split_sizes, input, "input")
+    rc, rd = counts(output_split_sizes, output, "output")
+    buf, back = _writable(output)
+    req = pg.comm.Ialltoallv([_send_buf(input).reshape(-1), (sc, sd)], [buf.reshape(-1), (rc, rd)])
+    return _done(Work([req], back, [output]), async_op)
+
+
+def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op: bool = False):
+    """``output_tensor_list[i]`` on rank j <- rank i's ``input_tensor_list[j]`` (shapes may differ per pair)."""
+    pg = _group(group)
+    n = pg.size()
+    outs = _check_list(output_tensor_list, n, "all_to_all", "output_tensor_list")
+    ins = _check_list(input_tensor_list, n, "all_to_all", "input_tensor_list")
+    dt = outs[0]._data.dtype if outs else None
+    if any(t._data.dtype != dt for t in outs + ins):
+        raise TypeError("ember.distributed.all_to_all: every tensor must have the same dtype")
+    send = xp.concatenate([t._data.ravel() for t in ins]) if ins else xp.empty(0, dt)
+    sc = [t.numel() for t in ins]
+    rc = [t.numel() for t in outs]
+    recv = xp.empty(sum(rc), dt)
+    req = pg.comm.Ialltoallv([send, (sc, [sum(sc[:k]) for k in range(n)])],
+                             [recv, (rc, [sum(rc[:k]) for k in range(n)])])
+
+    def finish():
+        off = 0
+        for t, c in zip(outs, rc):
+            xp.copyto(t._data, recv[off:off + c].reshape(t._data.shape))
+            t._version[0] += 1
+            off += c
+    return _done(Work([req], finish, outs), async_op)

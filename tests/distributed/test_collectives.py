@@ -102,6 +102,24 @@ else:
     dist.scatter(t, src=1)
 same(t, data(r) * 7)
 
+# all_to_all_single (equal and uneven splits) and all_to_all: out[j] on rank r <- rank j's piece r
+out = ember.zeros(4, 3)
+dist.all_to_all_single(out, ember.tensor(data(r, shape=(4, 3))))
+same(out, np.concatenate([data(k, shape=(4, 3))[2 * r:2 * r + 2] for k in range(n)]))
+split = [[1, 3], [2, 2]]                         # rows rank k sends to ranks 0 and 1
+src = [data(k, shape=(4, 3)) for k in range(n)]
+pieces = [np.split(src[k], np.cumsum(split[k])[:-1]) for k in range(n)]
+want = np.concatenate([pieces[k][r] for k in range(n)])
+out = ember.zeros(*want.shape)
+w = dist.all_to_all_single(out, ember.tensor(src[r]), [split[k][r] for k in range(n)], split[r], async_op=True)
+w.wait()
+same(out, want)
+outs = [ember.zeros(k + 1) for k in range(n)]
+dist.all_to_all(outs, [ember.full((r + 1,), float(10 * r + j)) for j in range(n)])
+for k in range(n):
+    same(outs[k], np.full(k + 1, 10 * k + r, np.float32))
+assert dist.get_process_group_ranks(g := dist.new_group([0, 1])) == [0, 1] and dist.get_global_rank(g, 1) == 1
+
 # point to point, blocking and async
 if r == 0:
     dist.send(ember.tensor(data(0, np.float64)), dst=1, tag=3)
