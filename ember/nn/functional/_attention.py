@@ -24,6 +24,8 @@ def _softmax_last(s, safe=False):
     """In-place max-shifted softmax over the last axis.  Rows that are all -inf (fully masked) become NaN, as
     in ``F.softmax`` and MultiheadAttention's weights, or, with ``safe``, 0 (PyTorch 2.13's
     scaled_dot_product_attention: such a query attends to nothing and gets zeros)."""
+    if not s.shape[-1]:         # no keys: nothing to attend to (the output is an empty sum: zeros)
+        return s
     m = s.max(axis=-1, keepdims=True)
     with xp.errstate(invalid="ignore"):
         s -= m

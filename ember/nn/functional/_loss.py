@@ -396,6 +396,13 @@ def _class_index_2d(input, target, op):
     return input, target, unb
 
 
+def _reduce_margin(loss: Tensor, reduction: str) -> Tensor:
+    """The multi-class margin losses' reduction: PyTorch's mean of an empty batch is 0 for them (not NaN)."""
+    if reduction == "mean" and loss.numel() == 0:
+        return O.sum(loss)
+    return _reduce(loss, reduction)
+
+
 def _hinge(z: Tensor) -> Tensor:
     """max(z, 0) with PyTorch's margin-loss gradient: 1 where z > 0 only (0 at the kink z == 0, where clamp
     would pass it)."""
@@ -424,7 +431,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         w = _class_weight(weight, C, op, input)
         z = O.mul(z, O.unsqueeze(O.index_select(w, 0, target), 1))
     loss = O.div(O.sum(z, 1), C)
-    return _reduce(O.squeeze(loss, 0) if unb else loss, r)
+    return _reduce_margin(O.squeeze(loss, 0) if unb else loss, r)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
@@ -455,7 +462,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     h = _hinge(O.add(O.sub(O.unsqueeze(x, 1), O.unsqueeze(x, 2)), 1.0))
     # pairs selected, not multiplied by a 0/1 mask: an inf in a pair that does not count must not give NaN
     loss = O.div(O.sum(O.where(Tensor._make(pair), h, _const(h, 0.0)), (1, 2)), C)
-    return _reduce(O.squeeze(loss, 0) if unb else loss, r)
+    return _reduce_margin(O.squeeze(loss, 0) if unb else loss, r)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
