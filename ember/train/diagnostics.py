@@ -30,8 +30,8 @@ import warnings
 from .callbacks import Callback
 
 __all__ = ["ActivationStats", "gradient_norms", "weight_norms", "snapshot_weights", "update_ratios",
-           "check_gradients", "UnitHealth", "GradientHealth", "plot_gradient_flow", "plot_activation_histograms",
-           "plot_health", "GradientWarning"]
+           "check_gradients", "UnitHealth", "GradientHealth", "HealthRecorder", "plot_gradient_flow",
+           "plot_activation_histograms", "plot_health", "GradientWarning"]
 
 _KINDS = {"ReLU": "relu", "ReLU6": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
 
@@ -406,7 +406,8 @@ def _history_of(obj) -> dict:
 
 
 def plot_gradient_flow(grad_health, path=None, key: str = "grad_norm", title: str | None = None):
-    """The gradient flow: one line per epoch across the layers (input side on the left), log scale, of
+    """The gradient flow: one line per epoch (numbered from 1, as the History plots) across the layers (input
+    side on the left), log scale, of
     ``key`` ('grad_norm', 'grad_norm_max' or 'update_ratio') from a ``GradientHealth`` (or its history, or
     one ``{layer: norm}`` dict from ``gradient_norms``).  Saves to ``path`` or returns the Figure."""
     from ember.viz._plot import pyplot, save_or_return
@@ -423,7 +424,7 @@ def plot_gradient_flow(grad_health, path=None, key: str = "grad_norm", title: st
     for i, e in enumerate(epochs):
         ys = [hist[e].get(layer, {}).get(key, math.nan) for layer in layers]
         ax.plot(range(len(layers)), ys, marker="o", color=cmap(i / max(1, len(epochs) - 1)),
-                label=f"epoch {e}" if len(epochs) <= 8 or i in (0, len(epochs) - 1) else None)
+                label=f"epoch {e + 1}" if len(epochs) <= 8 or i in (0, len(epochs) - 1) else None)
     ax.set_yscale("log")
     ax.set_xticks(range(len(layers)))
     ax.set_xticklabels(layers, rotation=45, ha="right")
@@ -455,7 +456,7 @@ def plot_activation_histograms(unit_health, path=None, epochs=None, bins: int = 
             if v is None or v.size == 0:
                 continue
             ax.hist(np.asarray(v, dtype=np.float64), bins=bins, histtype="step", density=True,
-                    color=cmap(i / max(1, len(eps) - 1)), label=f"epoch {e}")
+                    color=cmap(i / max(1, len(eps) - 1)), label=f"epoch {e + 1}")
         ax.set_title(layer, fontsize=9)
         ax.tick_params(labelsize=7)
     axes[0, -1].legend(fontsize=6)
@@ -478,7 +479,7 @@ def plot_health(unit_health, path=None, title: str | None = None):
             ys = [hist[e].get(layer, {}).get(key) for e in epochs]
             if all(y is None for y in ys):
                 continue
-            ax.plot(epochs, [math.nan if y is None else y for y in ys], style, marker="o",
+            ax.plot([e + 1 for e in epochs], [math.nan if y is None else y for y in ys], style, marker="o",
                     label=f"{layer} {key.split('_')[0]}")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("epoch")
@@ -487,3 +488,83 @@ def plot_health(unit_health, path=None, title: str | None = None):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
     return save_or_return(fig, path, "plot_health")
+
+
+class HealthRecorder(Callback):
+    """Records unit and gradient health into a run folder (what ``ember train --diagnose`` uses): after each
+    epoch ``diagnostics.json`` holds ``{"units": {epoch: UnitHealth report}, "gradients": {epoch: GradientHealth
+    record}}``; at the end of training ``gradient_flow.png``, ``unit_health.png`` and ``activations.png`` are
+    drawn (when matplotlib is installed), and ``graph.png``, the autograd graph of the model's first training
+    output, when ``graph`` is set.  ``ember report RUN_DIR`` puts them on one HTML page."""
+
+    def __init__(self, folder, eps: float = 0.01, every: int = 1, ratio_every: int = 10, graph: bool = True) -> None:
+        self.folder = str(folder)
+        self.units = UnitHealth(eps=eps, warn_dead=None)
+        self.grads = GradientHealth(every=every, ratio_every=ratio_every)
+        self.graph = graph
+        self._graph_hook = None
+
+    def set_trainer(self, trainer) -> None:
+        super().set_trainer(trainer)
+        self.units.set_trainer(trainer)
+        self.grads.set_trainer(trainer)
+
+    def on_train_begin(self, logs=None):
+        self.units.on_train_begin(logs)
+        if getattr(self.trainer, "optimizer", None) is not None:
+            self.grads.on_train_begin(logs)
+        if self.graph and self._graph_hook is None:
+            self._graph_hook = self.model.register_forward_hook(self._draw_graph)
+
+    def _draw_graph(self, module, inputs, output):
+        import os
+        if self._graph_hook is not None:
+            self._graph_hook.remove()
+        self._graph_hook = None
+        self.graph = False
+        try:
+            from ember.viz import draw_graph
+            draw_graph(output, params=dict(module.named_parameters()), max_nodes=400).save(
+                os.path.join(self.folder, "graph.png"), dpi=80)
+        except (ImportError, ValueError, TypeError, OSError):   # too big, not a tensor, no matplotlib: no picture
+            pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.units.on_epoch_begin(epoch, logs)
+        self.grads.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import json
+        import os
+        self.units.on_epoch_end(epoch, logs)
+        self.grads.on_epoch_end(epoch, logs)
+
+        def clean(v):
+            if isinstance(v, dict):
+                return {str(k): clean(x) for k, x in v.items()}
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            return v
+        data = {"units": clean(self.units.history), "gradients": clean(self.grads.history)}
+        tmp = os.path.join(self.folder, "diagnostics.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, os.path.join(self.folder, "diagnostics.json"))
+
+    def on_train_end(self, logs=None):
+        import os
+        if self._graph_hook is not None:
+            self._graph_hook.remove()
+            self._graph_hook = None
+        try:
+            if self.grads.history:
+                plot_gradient_flow(self.grads, os.path.join(self.folder, "gradient_flow.png"))
+            if self.units.history:
+                plot_health(self.units, os.path.join(self.folder, "unit_health.png"))
+            if any(self.units.hist_samples.values()):
+                plot_activation_histograms(self.units, os.path.join(self.folder, "activations.png"))
+        except ImportError:
+            pass
+        finally:
+            self.units.on_train_end(logs)
+            self.grads.on_train_end(logs)

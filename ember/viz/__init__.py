@@ -10,7 +10,8 @@ from .landscape import (interpolate_1d, random_directions, surface_2d, trajector
                         plot_interpolation, plot_surface, plot_trajectory)
 from .optim_paths import (TEST_FUNCTIONS, optimizer_paths, plot_paths, animate_paths,  # noqa: F401
                           lr_range_test, plot_lr_range)
+from .report import write_report  # noqa: F401
 
 __all__ = ["Graph", "draw_graph", "interpolate_1d", "random_directions", "surface_2d", "trajectory_pca",
            "plot_interpolation", "plot_surface", "plot_trajectory", "TEST_FUNCTIONS", "optimizer_paths",
-           "plot_paths", "animate_paths", "lr_range_test", "plot_lr_range"]
+           "plot_paths", "animate_paths", "lr_range_test", "plot_lr_range", "write_report"]
