@@ -633,6 +633,8 @@ def _parser(predict_spec: str | None = None) -> _Parser:
     t.add_argument("--output", help="override the config's output folder (its parent folder must exist)")
     t.add_argument("--summary", action="store_true", help="print the per-layer parameter table first (as "
                                                           "summary = true in the config)")
+    t.add_argument("--diagnose", action="store_true", help="record unit and gradient health per layer into the "
+                                                           "run folder for 'ember report' (as diagnose = true)")
     code_help = ("use your own model code, FILE.py:CLASS or MODULE:ATTR (ember never imports code named in a "
                  "checkpoint; for evaluate/predict it must name the class the checkpoint was trained with)")
     t.add_argument("--model-code", metavar="SPEC", help=code_help + "; replaces the config's model.name")
@@ -657,6 +659,10 @@ def _parser(predict_spec: str | None = None) -> _Parser:
         q.add_argument("--allow-out-of-range", action="store_true",
                        help="inputs far outside the training range: warn instead of refusing (nothing is rescaled)")
     sub.add_parser("info", help="version, backend, BLAS, threads")
+    rp = sub.add_parser("report", help="write RUN_DIR/report.html: one offline page with the run's curves, "
+                                       "per-layer health and pictures")
+    rp.add_argument("run_dir", metavar="RUN_DIR")
+    rp.add_argument("--output", help="write the page here instead of RUN_DIR/report.html")
     return p
 
 
@@ -731,6 +737,8 @@ def _train(args) -> int:
         raw["output"] = args.output
     if args.summary:
         raw["summary"] = True
+    if args.diagnose:
+        raw["diagnose"] = True
     cfg = validate_config(raw, args.config, base, user_code=user_code)
     _check_output_folder(cfg["output"], "--output" if args.output is not None else f"{args.config}: 'output'")
     if args.resume is not None:
@@ -768,6 +776,10 @@ def main(argv=None) -> int:
             return cmd_evaluate(args)
         if args.command == "predict":
             return cmd_predict(args)
+        if args.command == "report":
+            from ..viz.report import write_report
+            print(write_report(args.run_dir, args.output))
+            return 0
         return cmd_info(args)
     except CLIError as e:
         print(f"ember: error: {_one_line(e) if len(str(e)) > 2000 else str(e).replace(chr(10), ' ')}",

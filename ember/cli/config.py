@@ -12,7 +12,7 @@ class CLIError(Exception):
 TOP_KEYS = {"name": str, "seed": int, "epochs": int, "batch_size": int, "output": str, "metrics": list,
             "grad_clip": (int, float), "accumulate": int, "model": dict, "data": dict, "optimizer": dict,
             "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float), "loss": str,
-            "summary": bool}
+            "summary": bool, "diagnose": bool}
 DATASETS = ("digits", "mnist", "fashion-mnist", "text", "synthetic")
 # data name "synthetic": generated in memory by ember.data.datasets.synthetic (offline, instant); `kind` picks
 # the generator, n_samples the size of the train set (the test set is a quarter of it, at least 8, drawn with
@@ -241,7 +241,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
             raise CLIError(f"{_where(src, key)} must be {want}, got {cfg[key]!r}")
     out = {"name": "run", "seed": 0, "epochs": 10, "batch_size": 64, "output": "ember-runs", "metrics": ["accuracy"],
            "grad_clip": None, "accumulate": 1, "scheduler": None, "early_stopping": None, "label_smoothing": 0.0,
-           "summary": False}
+           "summary": False, "diagnose": False}
     out.update(cfg)
     if "metrics" not in cfg and (uses_training_step(out) if isinstance(out.get("model"), dict) else False):
         out["metrics"] = []

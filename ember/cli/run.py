@@ -370,6 +370,9 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     if cfg.get("early_stopping"):
         callbacks.append(EarlyStopping(**cfg["early_stopping"]))
     callbacks.append(ModelCheckpoint(run_dir, monitor=monitor))
+    if cfg.get("diagnose"):                     # unit/gradient health into the run folder (ember report RUN_DIR)
+        from ..train.diagnostics import HealthRecorder
+        callbacks.append(HealthRecorder(run_dir))
     trainer = Trainer(model, build_loss(cfg), opt, metrics=[build_metric(m) for m in cfg["metrics"]], scheduler=sched,
                       callbacks=callbacks, grad_clip=cfg["grad_clip"], accumulate=cfg["accumulate"],
                       plateau_monitor=monitor, scheduler_interval=interval)
