@@ -165,10 +165,15 @@ def randn_like(input, dtype=None, generator=None, requires_grad=False, layout=No
     return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
-def randint_like(x, low=0, high=None, dtype=None, generator=None) -> Tensor:
+def randint_like(input, low=0, high=None, dtype=None, generator=None, layout=None, device=None,
+                 requires_grad=False, pin_memory=False, memory_format="preserve_format") -> Tensor:
+    _layout(layout, pin_memory, "randint_like")
+    if device is not None:
+        _check_device(device)
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(x.shape), dtype=dtype or x.dtype, generator=generator)
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator,
+                   requires_grad=requires_grad)
 
 
 class _StepError(RuntimeError, ValueError):
@@ -180,11 +185,13 @@ def _checked_scalar(v, dtype, op):
     return _dt.checked_scalar(v, dtype, op)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False, layout="strided",
+           pin_memory: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments, float32 if any
     is a float (``torch.arange``).  With an integer ``dtype`` and fractional arguments PyTorch's rules hold:
     int64 truncates all three first; other integer dtypes count the elements from the exact arguments and fill
     them with ``trunc(start) + i * trunc(step)``."""
+    _layout(layout, pin_memory, "arange")
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -218,10 +225,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     return _finish(arr, requires_grad, device)
 
 
-def range_(start, end, step=1, dtype=None, requires_grad=False):
+def range_(start, end, step=1, dtype=None, requires_grad=False, layout="strided", device=None, pin_memory=False):
     """``torch.range`` (deprecated there): like arange but including ``end``."""
     return arange(start, end + step / 2 if isinstance(step, float) else end + 1, step,
-                  dtype=dtype or _dt.get_default_dtype(), requires_grad=requires_grad)
+                  dtype=dtype or _dt.get_default_dtype(), requires_grad=requires_grad, layout=layout, device=device,
+                  pin_memory=pin_memory)
 
 
 def _no_bool_range(dtype, op):
@@ -315,8 +323,10 @@ def randn(*args, size=None, generator=None, dtype=None, layout="strided", device
     return _finish(arr.astype(dt, copy=False), requires_grad, device)
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False,
+            layout="strided", pin_memory: bool = False) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` or ``randint(low, high, size)``)."""
+    _layout(layout, pin_memory, "randint")
     if size is None:
         if isinstance(high, (tuple, list)):
             low, high, size = 0, low, high

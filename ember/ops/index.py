@@ -374,9 +374,9 @@ def setitem(x: Tensor, index, value) -> None:
     x._inplace(lambda s, v: IndexPut.apply(s, v, idx, False), value)
 
 
-def index_put(x, indices, values, accumulate=False):
-    idx, _ = _convert_index(tuple(indices), x._data.shape)
-    return IndexPut.apply(x, values, idx, accumulate)
+def index_put(input, indices, values, accumulate=False):
+    idx, _ = _convert_index(tuple(indices), input._data.shape)
+    return IndexPut.apply(input, values, idx, accumulate)
 
 
 # -- gather / scatter ---------------------------------------------------------------------------------------------
@@ -657,23 +657,23 @@ def index_copy(input: Tensor, dim: int, index, source) -> Tensor:
     return IndexPut.apply(input, source, full, False)
 
 
-def index_fill(x: Tensor, dim: int, index, value) -> Tensor:
+def index_fill(input: Tensor, dim: int, index, value) -> Tensor:
     """``x`` with the slices along ``dim`` at ``index`` set to ``value`` (a number or 0-d tensor;
     ``torch.index_fill``; negative indices count from the end)."""
-    if x._data.ndim == 0:
-        x1 = index_fill(x.reshape(1), 0, index, value)
+    if input._data.ndim == 0:
+        x1 = index_fill(input.reshape(1), 0, index, value)
         return x1.reshape(())
-    axis, ia, full = _dim_index(x, dim, index, "index_fill", allow_negative=True)
+    axis, ia, full = _dim_index(input, dim, index, "index_fill", allow_negative=True)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"index_fill(): only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value._data.ndim} dimension(s)")
-        m = _np.zeros(x._data.shape, bool)
+        m = _np.zeros(input._data.shape, bool)
         m[full] = True
-        return E.where(Tensor._make(m), value.to(x.dtype), x)
-    if x._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
-        value = checked_scalar(value, x._data.dtype, "index_fill")
-    return IndexPut.apply(x, value, full, False)
+        return E.where(Tensor._make(m), value.to(input.dtype), input)
+    if input._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
+        value = checked_scalar(value, input._data.dtype, "index_fill")
+    return IndexPut.apply(input, value, full, False)
 
 
 class _MaskedScatter(Function):
@@ -712,23 +712,23 @@ class _PadConstantFlat(Function):
         return g[:ctx.n], None
 
 
-def masked_scatter(x: Tensor, mask, source) -> Tensor:
+def masked_scatter(input: Tensor, mask, source) -> Tensor:
     """``x`` with the positions where ``mask`` is True filled, in order, from ``source``'s elements
     (``torch.masked_scatter``; the mask broadcasts)."""
     m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
     if m.dtype != _np.bool_:
         raise RuntimeError(f"masked_scatter(): expected a bool mask, got dtype {m.dtype}")
-    if source._data.dtype != x._data.dtype:
-        raise RuntimeError(f"masked_scatter(): expected self and source to have the same dtype, got {x.dtype} and "
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"masked_scatter(): expected self and source to have the same dtype, got {input.dtype} and "
                            f"{source.dtype}")
     try:
-        shape = _np.broadcast_shapes(m.shape, x._data.shape)
+        shape = _np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
         raise RuntimeError(f"masked_scatter(): mask of shape {tuple(m.shape)} is not broadcastable with the input "
-                           f"of shape {tuple(x.shape)}") from None
-    if shape != x._data.shape:
-        x = x.expand(shape)
-    return _MaskedScatter.apply(x, _np.broadcast_to(m, shape), source)
+                           f"of shape {tuple(input.shape)}") from None
+    if shape != input._data.shape:
+        input = input.expand(shape)
+    return _MaskedScatter.apply(input, _np.broadcast_to(m, shape), source)
 
 
 def _scatter_into_zeros(g: Tensor, idx, axis, shape) -> Tensor:
@@ -815,27 +815,27 @@ def index_add(input: Tensor, dim: int, index, source, alpha=1) -> Tensor:
 
 
 # -- masks -----------------------------------------------------------------------------------------------------------
-def masked_fill(x: Tensor, mask, value) -> Tensor:
+def masked_fill(input: Tensor, mask, value) -> Tensor:
     """``value`` where ``mask`` is True, else ``x`` (``torch.masked_fill``)."""
     m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
     if m.dtype != _np.bool_:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
     try:
-        shape = _np.broadcast_shapes(m.shape, x._data.shape)
+        shape = _np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
         raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} is not broadcastable with the input of "
-                           f"shape {tuple(x.shape)}") from None
-    if shape != x._data.shape:      # out of place, the result takes the broadcast shape (as PyTorch)
-        x = x.expand(shape)
+                           f"shape {tuple(input.shape)}") from None
+    if shape != input._data.shape:      # out of place, the result takes the broadcast shape (as PyTorch)
+        input = input.expand(shape)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {tuple(value.shape)}")
-        v = value.to(x.dtype)
-        return E.where(Tensor._make(m), v, x)
-    if x._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
+        v = value.to(input.dtype)
+        return E.where(Tensor._make(m), v, input)
+    if input._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
         # PyTorch converts the scalar only when something is filled: range-checked, negative ints wrap
-        value = checked_scalar(value, x._data.dtype, "masked_fill") if m.any() else 0
-    return _MaskedFill.apply(x, m, value)
+        value = checked_scalar(value, input._data.dtype, "masked_fill") if m.any() else 0
+    return _MaskedFill.apply(input, m, value)
 
 
 class _MaskedFill(Function):

@@ -364,11 +364,11 @@ class _AMinMax(NamedTuple):
     max: Tensor
 
 
-def aminmax(x, *, dim=None, keepdim=False):
-    if x._data.size == 0 and (dim is None or x._data.shape[_wrap_dim(int(dim), x._data.ndim, "aminmax")] == 0):
+def aminmax(input, *, dim=None, keepdim=False):
+    if input._data.size == 0 and (dim is None or input._data.shape[_wrap_dim(int(dim), input._data.ndim, "aminmax")] == 0):
         raise RuntimeError(f"aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
-                           f"identity (shape {tuple(x.shape)})")
-    return _AMinMax(amin(x, dim, keepdim), amax(x, dim, keepdim))
+                           f"identity (shape {tuple(input.shape)})")
+    return _AMinMax(amin(input, dim, keepdim), amax(input, dim, keepdim))
 
 
 # -- prod / logsumexp / cumsum / norm -------------------------------------------------------------------------------

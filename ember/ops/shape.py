@@ -156,9 +156,9 @@ def _view_dtype(x: Tensor, dtype) -> Tensor:
     return out
 
 
-def split_with_sizes(x: Tensor, split_sizes, dim: int = 0):
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
     """``split`` with a list of sizes (``torch.split_with_sizes``)."""
-    return split(x, list(split_sizes), dim)
+    return split(input, list(split_sizes), dim)
 
 
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:

@@ -286,7 +286,7 @@ def shared_items():
                     or inspect.ismodule(e):
                 continue
             ts = torch_sigs(t, name)
-            if ts and aten is not None and not isinstance(t, types.FunctionType):   # a builtin: its schemas too
+            if aten is not None and not isinstance(t, types.FunctionType):   # a builtin: its schemas too
                 ts += schema_sigs(aten + name, self_as="input")
             items.append((f"{prefix}.{name}", ember_sig(e), ts))
 
@@ -333,7 +333,8 @@ ALLOWED: dict[str, str] = {
         Tensor.index_add Tensor.index_add_ Tensor.new_full Tensor.new_tensor Tensor.normal_ Tensor.random_
         torch.addcdiv torch.addcmul torch.as_tensor torch.bernoulli torch.empty_like torch.eye torch.full
         torch.full_like torch.index_add torch.linspace torch.logspace torch.multinomial torch.ones_like
-        torch.rand_like torch.randn_like torch.randperm torch.tensor torch.zeros_like""".split()},
+        torch.rand_like torch.randn_like torch.randperm torch.tensor torch.zeros_like torch.arange torch.randint
+        torch.randint_like torch.range""".split()},
     "Tensor.uniform_": "torch's parameters are called `from` and `to`, Python keywords that no call can pass by "
                        "name; ember's a/b take the same positions (generator is also positional, as LENIENT)",
     "torch.cdist": "compute_mode=None: ember always computes the exact distances (torch's "
