@@ -683,11 +683,11 @@ class Relu(Function):
         return mul(g, Tensor._make((~(o._data <= 0)).astype(g.dtype)))
 
 
-def relu(x: Tensor) -> Tensor:
-    """max(x, 0) elementwise."""
-    if x._data.dtype.kind == "b":
+def relu(input: Tensor) -> Tensor:
+    """max(input, 0) elementwise."""
+    if input._data.dtype.kind == "b":
         raise _dt.DtypeRuntimeError("relu: Boolean inputs not supported for relu")
-    return Relu.apply(x)
+    return Relu.apply(input)
 
 
 class Abs(Function):
@@ -908,12 +908,12 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def clamp_min(x, min):
-    return clamp(x, min=min)
+def clamp_min(input, min):
+    return clamp(input, min=min)
 
 
-def clamp_max(x, max):
-    return clamp(x, max=max)
+def clamp_max(input, max):
+    return clamp(input, max=max)
 
 
 class Maximum(Function):
