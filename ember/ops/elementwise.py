@@ -495,10 +495,20 @@ def pow(input, exponent):
                     raise _dt.DtypeNotImplementedError("pow: not implemented for a bool base and a bool exponent")
                 exponent = cast(exponent, _dt.int64)
         return _lay_c(ScalarPow.apply(exponent, input))       # PyTorch returns scalar ** tensor C-contiguous
+    bool_exp = isinstance(exponent, Tensor) and exponent._data.dtype.kind == "b"
     input, exponent = _prep(input, exponent, "pow")
     if (input if isinstance(input, Tensor) else exponent)._data.dtype.kind == "b":
         raise _dt.DtypeNotImplementedError("pow: not implemented for bool tensors (both operands are bool)")
-    return _lay(Pow.apply(input, exponent), input, exponent)
+    return _lay((PowBoolExponent if bool_exp else Pow).apply(input, exponent), input, exponent)
+
+
+class PowBoolExponent(Pow):
+    """``x ** bool_tensor``: PyTorch's backward computes ``exponent - 1`` on the bool tensor and raises."""
+
+    @staticmethod
+    def backward(ctx, g):
+        raise _dt.DtypeRuntimeError("pow: backward through x ** bool_tensor: subtraction, the `-` operator, with a "
+                                    "bool tensor is not supported (as in PyTorch); convert the exponent to float")
 
 
 def float_power(input, exponent):

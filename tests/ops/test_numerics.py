@@ -622,3 +622,12 @@ def test_threshold_and_hardtanh_of_ints_convert_scalars_like_torch():
     eu, tu = both([0, 5, 7, 200], np.uint8)
     same(EF.relu6(eu), TF.relu6(tu))
     raises_like(lambda: EF.threshold(eu, 0.5, -1.0), lambda: TF.threshold(tu, 0.5, -1.0))
+
+
+def test_pow_bool_exponent_backward_raises_like_torch():
+    def run(m):
+        x = m.tensor([0.0, 2.0], requires_grad=True)
+        (x ** m.tensor([False, True])).sum().backward()
+    raises_like(lambda: run(ember), lambda: run(torch))
+    e, t = both([0.5, 2.0], np.float32)
+    same(e ** ember.tensor([False, True]), t ** torch.tensor([False, True]))
