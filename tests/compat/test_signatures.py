@@ -438,3 +438,37 @@ def test_keyword_calls(call):
         if not name.startswith("("):
             assert got is e[name]
             same(e[name], t[name])
+
+
+@pytest.mark.parametrize("lib", [ember, torch], ids=["ember", "torch"])
+def test_out_semantics(lib):
+    """out= as PyTorch: returned, resized with a warning (silently when empty), cast where allowed, refused for a
+    result that needs gradients, written through a view into its base."""
+    import warnings
+    x = lib.ones(2, 3)
+    o = lib.zeros(5)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert lib.add(x, x, out=o) is o
+    assert tuple(o.shape) == (2, 3) and o.tolist() == [[2.0] * 3] * 2
+    assert any("resized" in str(m.message) for m in w)
+    e = lib.empty(0)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        lib.mul(x, 3, out=e)
+    assert tuple(e.shape) == (2, 3) and not [m for m in w if "resized" in str(m.message)]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        lib.add(x, x, out=lib.zeros(2, 3, dtype=lib.int64))
+    o64 = lib.zeros(2, 3, dtype=lib.float64)
+    lib.add(lib.ones(2, 3, dtype=lib.int64), 1, out=o64)
+    assert o64.dtype == lib.float64 and o64.tolist() == [[2.0] * 3] * 2
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        lib.exp(lib.ones(2, requires_grad=True), out=lib.zeros(2))
+    with lib.no_grad():
+        assert lib.exp(lib.zeros(2, requires_grad=True), out=lib.zeros(2)).tolist() == [1.0, 1.0]
+    base = lib.zeros(4, 3)
+    lib.matmul(x, lib.ones(3, 3), out=base[1:3])
+    assert base.tolist() == [[0.0] * 3, [3.0] * 3, [3.0] * 3, [0.0] * 3]
+    vals, idx = lib.zeros(2), lib.zeros(2, dtype=lib.int64)
+    r = lib.max(lib.tensor([[1.0, 5.0], [7.0, 2.0]]), 1, out=(vals, idx))
+    assert r[0] is vals and r[1] is idx and vals.tolist() == [5.0, 7.0] and idx.tolist() == [1, 0]
