@@ -5,7 +5,9 @@ global batch of ``--batch`` (each of N processes takes batch/N through ``Distrib
 momentum, ``DistributedDataParallel``.  Prints images per second for each process count, the speed-up, the bytes
 each rank all-reduces per step, and how much of the all-reduce backward hid: ``hidden = 1 - wait / alone``, where
 ``wait`` is the time backward still waited for the collectives after its last gradient and ``alone`` the time the
-same all-reduce takes by itself.  Usage: ``python benchmarks/bench_distributed.py [--images 3200] [--batch 64]``.
+same all-reduce takes by itself.  On a busy machine the wall-clock speed-up is noise; the CPU efficiency (CPU
+seconds per image with 1 process / with 2, all ranks summed; busy-waiting in MPI counts as CPU) is what the
+parallel version costs in extra work.  Usage: ``python benchmarks/bench_distributed.py [--images 3200] [--batch 64]``.
 """
 from __future__ import annotations
 
@@ -52,14 +54,17 @@ def worker(args) -> None:
     for _ in range(3):                      # warm-up
         step(*next(it))
     dist.barrier()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     steps, wait = 0, 0.0
     for xb, yb in loader:
         step(xb, yb)
         steps += 1
         wait += model.wait_s_last_step
+    cpu = time.process_time() - c0           # this rank's CPU seconds (the others' are added below)
     dist.barrier()
     seconds = time.perf_counter() - t0
+    cpu_all = [None] * n
+    dist.all_gather_object(cpu_all, cpu)
     nbytes = model.bytes_last_step
     alone = 0.0
     if n > 1:                               # the same all-reduce with nothing else running
@@ -72,7 +77,8 @@ def worker(args) -> None:
     if r == 0:
         print(json.dumps({"procs": n, "images": steps * args.batch, "seconds": seconds,
                           "images_per_s": steps * args.batch / seconds, "bytes_per_step": nbytes if n > 1 else 0,
-                          "wait_s": wait, "alone_s": alone, "buckets": len(model._buckets)}))
+                          "wait_s": wait, "alone_s": alone, "buckets": len(model._buckets),
+                          "cpu_s": sum(cpu_all)}))
 
 
 def main() -> None:
@@ -97,9 +103,12 @@ def main() -> None:
         hidden = "" if n == 1 else (f", all-reduce {res['bytes_per_step']:,} B/step in {res['buckets']} bucket(s), "
                                     f"waited {res['wait_s']:.3f} s vs {res['alone_s']:.3f} s alone")
         print(f"{n} process(es): {res['images_per_s']:.0f} images/s ({res['images']} images in "
-              f"{res['seconds']:.2f} s){hidden}")
+              f"{res['seconds']:.2f} s, {1e3 * res['cpu_s'] / res['images']:.3f} CPU ms/image over all ranks)"
+              f"{hidden}")
     if 1 in results and 2 in results:
-        print(f"speed-up 1 -> 2 processes: {results[2]['images_per_s'] / results[1]['images_per_s']:.2f}x")
+        print(f"speed-up 1 -> 2 processes: {results[2]['images_per_s'] / results[1]['images_per_s']:.2f}x; CPU "
+              f"efficiency {results[1]['cpu_s'] / results[2]['cpu_s']:.2f} (CPU time per image with 1 process / "
+              f"with 2: the speed-up on 2 idle cores is about twice this)")
 
 
 if __name__ == "__main__":
