@@ -437,11 +437,11 @@ class SummaryWriter:
             self._write(_value(k, simple_value=_scalar(v, "add_hparams")), global_step, None, file=f)
 
     def add_graph(self, model, input_to_model=None, verbose: bool = False, use_strict_trace: bool = True) -> None:
-        """The autograd graph of ``model(input_to_model)`` (or of a tensor, given as ``model``) as a GraphDef for
-        TensorBoard's Graphs tab: one node per backward op, parameter and saved tensor, named by the
-        parameter names."""
+        """The graph of ``model(input_to_model)`` as a GraphDef for TensorBoard's Graphs tab: the forward graph
+        ``ember.jit.trace`` records (as torch traces it: inputs, parameters by name, one node per op call), or,
+        given a tensor as ``model``, the autograd graph behind it (backward nodes, parameters, saved tensors)."""
         from ..viz.graph import draw_graph
-        g = draw_graph(model, input_to_model) if input_to_model is not None else draw_graph(model)
+        g = draw_graph(model, input_to_model, mode="trace") if input_to_model is not None else draw_graph(model)
         names: dict = {}
         used: set = set()
         for nid, n in g.nodes.items():

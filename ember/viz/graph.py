@@ -271,20 +271,75 @@ def _collect(roots, params, show_saved: bool, max_nodes: int) -> Graph:
     return Graph(nodes, uniq)
 
 
+def _traced(model, inputs, max_nodes: int) -> Graph:
+    """The forward graph ``ember.jit.trace`` records: inputs, parameters/buffers by name, one node per op call
+    (with its output shapes and dtypes), the outputs."""
+    from ..jit import trace_graph
+    tg, _, _ = trace_graph(model, inputs)
+    if len(tg.nodes) > max_nodes:
+        raise ValueError(f"draw_graph: the graph has more than max_nodes={max_nodes} nodes; pass a larger "
+                         f"max_nodes to draw it anyway")
+    nodes: dict = {}
+    edges: list = []
+    key = {}
+
+    def meta(v) -> dict:
+        return {"shape": tuple(v.shape), "dtype": _dtype_name(v.dtype)}
+    for v in tg.inputs:
+        key[id(v)] = f"i_{v.name}"
+        nodes[key[id(v)]] = {"label": f"input {v.name}\n{_size(v.shape)}\n{_dtype_name(v.dtype)}", "kind": "leaf",
+                             **meta(v)}
+    for name, v in tg.params.items():
+        key[id(v)] = f"p_{v.name}"
+        nodes[key[id(v)]] = {"label": f"{name}\n{_size(v.shape)}\n{_dtype_name(v.dtype)}", "kind": "param",
+                             **meta(v)}
+    for v in tg.const_values.values():
+        key[id(v)] = f"c_{v.name}"
+        nodes[key[id(v)]] = {"label": f"constant\n{_size(v.shape)}\n{_dtype_name(v.dtype)}", "kind": "saved",
+                             **meta(v)}
+    for n in tg.nodes:
+        k = f"n_{n.name}"
+        outs = "".join(f"\n{_size(o.shape)} {_dtype_name(o.dtype)}" for o in n.outputs[:2])
+        nodes[k] = {"label": n.target + outs, "kind": "op", "shape": tuple(n.outputs[0].shape) if n.outputs else None,
+                    "dtype": _dtype_name(n.outputs[0].dtype) if n.outputs else None}
+        for o in n.outputs:
+            key[id(o)] = k
+        for v in n.input_values():
+            e = (key[id(v)], k, "solid")
+            if e not in edges:
+                edges.append(e)
+    outs = tg.output_values()
+    for i, v in enumerate(outs):
+        ok = f"o_{i}"
+        nodes[ok] = {"label": f"output{'' if len(outs) == 1 else ' ' + str(i)}\n{_size(v.shape)}\n"
+                              f"{_dtype_name(v.dtype)}", "kind": "output", **meta(v)}
+        edges.append((key[id(v)], ok, "solid"))
+    return Graph(nodes, edges)
+
+
 def draw_graph(root, example_input=None, params=None, show_saved: bool = True, path=None, engine: str = "auto",
-               max_nodes: int = 2000) -> Graph:
+               max_nodes: int = 2000, mode: str = "autograd") -> Graph:
     """The autograd graph that produced ``root`` (a Tensor, or a list/tuple of them), as torchviz's ``make_dot``.
 
     ``params``: ``dict(model.named_parameters())`` names the leaves; ``show_saved``: draw the tensors backward
-    keeps (orange).  ``draw_graph(model, example_input)`` runs the model on the input and draws the graph of
-    its output(s) with the parameters named.  ``path``: also write the picture (.svg, .png, .pdf or .dot; see
-    ``Graph.save`` for ``engine``).  Returns a ``Graph``."""
+    keeps (orange).  ``draw_graph(model, example_input)`` runs the model on the input and draws the autograd
+    graph of its output(s) with the parameters named, or with ``mode="trace"`` the forward graph that
+    ``ember.jit.trace`` records (inputs, parameters by name, one node per op call with its output shape and
+    dtype).  ``path``: also write the picture (.svg, .png, .pdf or .dot; see ``Graph.save`` for ``engine``).
+    Returns a ``Graph``."""
     from ..nn.module import Module
+    if mode not in ("autograd", "trace"):
+        raise ValueError(f"draw_graph: mode must be 'autograd' or 'trace', got {mode!r}")
     if isinstance(root, Module):
         if example_input is None:
             raise TypeError("draw_graph(model, example_input): a Module needs an example input to run")
-        from ..autograd.grad_mode import enable_grad
         inputs = example_input if isinstance(example_input, tuple) else (example_input,)
+        if mode == "trace":
+            g = _traced(root, inputs, max_nodes)
+            if path is not None:
+                g.save(path, engine=engine)
+            return g
+        from ..autograd.grad_mode import enable_grad
         with enable_grad():
             out = root(*inputs)
         named = dict(root.named_parameters())
@@ -294,6 +349,8 @@ def draw_graph(root, example_input=None, params=None, show_saved: bool = True, p
         root = out
     elif example_input is not None:
         raise TypeError(f"draw_graph: example_input is only for a Module, got a {type(root).__name__} root")
+    elif mode == "trace":
+        raise TypeError("draw_graph(mode='trace') traces a Module: pass the model and an example input")
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     if not roots:
         raise ValueError("draw_graph: no tensors to draw")

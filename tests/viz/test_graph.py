@@ -75,6 +75,28 @@ def test_module_with_example_input():
     assert g.nodes[[k for k, n in g.nodes.items() if n["kind"] == "output"][0]]["shape"] == (5, 1)
 
 
+def test_traced_module_graph():
+    m = _mlp()
+    g = draw_graph(m, ember.randn(5, 4), mode="trace")
+    assert sorted(g.labels("param")) == ["0.bias", "0.weight", "2.bias", "2.weight"]
+    assert g.labels("leaf") == ["input x"]
+    ops = [n for n in g.nodes.values() if n["kind"] == "op"]
+    assert [n["label"].split("\n")[0] for n in ops] == ["linear", "tanh", "linear"]
+    assert [n["shape"] for n in ops] == [(5, 3), (5, 3), (5, 1)]
+    out = [k for k, n in g.nodes.items() if n["kind"] == "output"]
+    assert len(out) == 1 and g.nodes[out[0]]["shape"] == (5, 1)
+    # the first linear takes the input and layer 0's two parameters; tanh takes the first linear
+    first = [k for k, n in g.nodes.items() if n["label"].startswith("linear")][0]
+    assert sorted(g.nodes[s]["label"].split("\n")[0] for s, d, _ in g.edges if d == first) == \
+        ["0.bias", "0.weight", "input x"]
+    lay = g.layout()
+    assert all(lay[s][1] < lay[d][1] for s, d, _ in g.edges)
+    with pytest.raises(TypeError, match="traces a Module"):
+        draw_graph(ember.randn(2, requires_grad=True) * 2, mode="trace")
+    with pytest.raises(ValueError, match="mode must be"):
+        draw_graph(m, ember.randn(1, 4), mode="fx")
+
+
 def test_errors():
     with pytest.raises(TypeError, match="draw_graph: expected a Tensor"):
         draw_graph(3.0)
