@@ -764,7 +764,7 @@ def main(argv=None) -> int:
         except SystemExit as e:         # --help / --version
             return e.code if isinstance(e.code, int) else 0
         if args.command is None:
-            raise CLIError("missing command; choose one of demo, train, evaluate, predict, info (see 'ember --help')")
+            raise CLIError("missing command; choose one of demo, train, evaluate, predict, info, report (see 'ember --help')")
         if args.command == "demo":
             _limit_threads(args.threads if args.threads is not None else 1)
             cfg = validate_config(dict(DEMO_CONFIG), "demo")
