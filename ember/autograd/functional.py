@@ -31,10 +31,19 @@ def _default_grads(outputs, grad_outputs):
     return res
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool = False, materialize_grads: bool = False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False, only_inputs: bool = True,
+         allow_unused=None, is_grads_batched: bool = False, materialize_grads: bool = False):
     """The gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into ``.grad``), as
-    ``torch.autograd.grad``.  With ``create_graph=True`` they are themselves differentiable."""
+    ``torch.autograd.grad``.  With ``create_graph=True`` they are themselves differentiable.  ``only_inputs``
+    is PyTorch's deprecated no-op; ``is_grads_batched=True`` (vmap over grad_outputs) is not implemented."""
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad: is_grads_batched=True (vmap over grad_outputs) is not "
+                                  "implemented in ember; call grad once per grad_outputs row")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("autograd.grad: expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got allow_unused=False")
     outputs = _seq(outputs)
     single = not isinstance(inputs, (list, tuple))
     inputs = _seq(inputs)
@@ -57,8 +66,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     return tuple(out)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
-    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (``torch.autograd.backward``)."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, grad_variables=None,
+             inputs=None) -> None:
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (``torch.autograd.backward``;
+    ``grad_variables`` is PyTorch's deprecated name of ``grad_tensors``)."""
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("autograd.backward: pass grad_tensors or its deprecated name grad_variables, not both")
+        grad_tensors = grad_variables
     tensors = _seq(tensors)
     gs = _default_grads(tensors, grad_tensors)
     if retain_graph is None:

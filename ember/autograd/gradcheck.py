@@ -43,10 +43,12 @@ def _outputs(out):
     return [o._data.astype(_np.float64) for o in outs if isinstance(o, Tensor) and o.dtype.kind == "f"]
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
-              nondet_tol: float = 0.0, check_undefined_grad: bool = True, **_ignored) -> bool:
+def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad: bool = True,
+              **_ignored) -> bool:
     """Compare ``fn``'s analytical Jacobian (one backward per output element) with central finite differences,
     for every input that requires grad.  Inputs should be float64."""
+    fn = func
     from ..tensor import Tensor
     from .functional import grad as agrad
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
@@ -94,10 +96,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
                   raise_exception: bool = True, **_ignored) -> bool:
     """gradcheck applied to the function x -> grad(fn(x), x, v, create_graph=True) for a fixed random v:
     checks that the backward itself is correctly differentiable."""
+    fn = func
     from ..tensor import Tensor
     from .functional import grad as agrad
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
