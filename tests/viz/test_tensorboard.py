@@ -27,6 +27,10 @@ def _events(d):
     return list(EventFileLoader(os.path.join(d, files[0])).Load())
 
 
+def test_reachable_as_torch_names_it():
+    assert ember.utils.tensorboard.SummaryWriter is SummaryWriter
+
+
 def test_crc32c_and_record_framing():
     assert crc32c(b"123456789") == 0xE3069283              # the CRC-32C check value
     assert crc32c(b"") == 0
