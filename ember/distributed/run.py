@@ -3,8 +3,9 @@
 Starts N copies of ``script.py`` (or ``-m module``) with ``mpiexec`` from the installed MPI (the ``mpich`` wheel
 puts it next to the Python interpreter), each with ``OMP_NUM_THREADS=1`` unless set (as torchrun does when N > 1).
 ``--hostfile FILE`` spreads the processes over machines (MPICH's host file: one ``host[:slots]`` a line).  The
-script calls ``ember.distributed.init_process_group("mpi")``.  The exit status is mpiexec's: when one rank fails,
-every rank is stopped and the status is non-zero."""
+script calls ``ember.distributed.init_process_group("mpi")``.  Each rank runs the script through
+``ember.distributed._bootstrap``, which stops every rank (``MPI_Abort``) when any rank raises or exits with a
+non-zero status, before or after ``init_process_group``; the exit status is then non-zero."""
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ def build_command(args) -> list:
     cmd = [mpiexec, "-n", str(args.nproc)]
     if args.hostfile:
         cmd += ["-f", args.hostfile]
-    cmd += [sys.executable, "-u"]
+    cmd += [sys.executable, "-u", "-m", "ember.distributed._bootstrap"]
     if args.module:
         cmd += ["-m", args.script]
     else:

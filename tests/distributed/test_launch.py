@@ -27,6 +27,27 @@ print("rank 0 finished")
 '''
 
 
+EARLY = r'''
+import os, sys
+if os.environ.get("PMI_RANK") == "1":
+    raise ValueError("boom before init on rank 1")
+import ember.distributed as dist
+dist.init_process_group()
+dist.barrier()
+print("rank 0 finished")
+'''
+
+EXITING = r'''
+import sys
+import ember.distributed as dist
+dist.init_process_group()
+if dist.get_rank() == 0:
+    sys.exit(3)
+dist.barrier()
+print("rank 1 finished")
+'''
+
+
 def _launch(tmp_path, source, *args, timeout=60):
     script = tmp_path / "prog.py"
     script.write_text(source)
@@ -51,6 +72,15 @@ def test_failing_rank_stops_all_ranks(tmp_path):
     assert time.monotonic() - t0 < 30
     assert p.returncode != 0
     assert "boom on rank 1" in p.stderr and "rank 0 finished" not in p.stdout
+
+
+@needs_mpi
+def test_failure_before_init_or_exit_status_stops_all_ranks(tmp_path):
+    """The launcher's bootstrap stops every rank also for an error before init_process_group and for sys.exit."""
+    p = _launch(tmp_path, EARLY, timeout=30)
+    assert p.returncode != 0 and "boom before init on rank 1" in p.stderr and "finished" not in p.stdout
+    p = _launch(tmp_path, EXITING, timeout=30)
+    assert p.returncode != 0 and "rank 0 exited with status 3" in p.stderr and "finished" not in p.stdout
 
 
 def test_launcher_rejects_bad_nproc():
