@@ -289,7 +289,7 @@ class _EventFile:
 class SummaryWriter:
     """Writes TensorBoard event files in ``log_dir`` (default ``runs/<date>_<host><comment>``), as
     ``torch.utils.tensorboard.SummaryWriter``: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_image``,
-    ``add_images``, ``add_text``, ``add_hparams``, ``add_graph`` (the autograd graph of a model's output),
+    ``add_images``, ``add_figure``, ``add_text``, ``add_hparams``, ``add_graph`` (the autograd graph of a model's output),
     ``flush``, ``close``; usable as a context manager.  Values may be ember tensors, NumPy arrays or numbers."""
 
     def __init__(self, log_dir=None, comment: str = "", purge_step=None, max_queue: int = 10, flush_secs: int = 120,
@@ -387,6 +387,22 @@ class SummaryWriter:
         """A batch of images tiled into one grid picture."""
         self._write(_value(tag, image=_image(_image_hwc(img_tensor, dataformats, "add_images"))), global_step,
                     walltime)
+
+    def add_figure(self, tag: str, figure, global_step=None, close: bool = True, walltime=None) -> None:
+        """A matplotlib Figure (or a list of them, tiled) rendered to an image; ``close`` closes it after."""
+        from ..backend import np
+        figs = figure if isinstance(figure, (list, tuple)) else [figure]
+        images = []
+        for f in figs:
+            f.canvas.draw()
+            images.append(np.asarray(f.canvas.buffer_rgba())[..., :3].copy())
+            if close:
+                import matplotlib.pyplot as plt
+                plt.close(f)
+        if len(images) == 1:
+            self.add_image(tag, images[0], global_step, walltime, dataformats="HWC")
+        else:
+            self.add_images(tag, np.stack(images), global_step, walltime, dataformats="NHWC")
 
     def add_text(self, tag: str, text_string: str, global_step=None, walltime=None) -> None:
         """Markdown text, under ``<tag>/text_summary`` as torch writes it (the text plugin's tensor)."""

@@ -122,6 +122,12 @@ def test_images_decode_to_the_pixels(tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(g.encoded_image_string))), gray)
     b = ea.Images("batch")[0]
     assert (b.width, b.height) == (3 * 6 + 2, 2 * 6 + 2)        # 5 images in a 3 x 2 grid, 2-pixel borders
+    plt = pytest.importorskip("matplotlib.pyplot")
+    fig = plt.figure(figsize=(2, 1.5), dpi=50)
+    with SummaryWriter(tmp_path / "fig") as w:
+        w.add_figure("plot", fig, 4)
+    f = _acc(tmp_path / "fig").Images("plot")[0]
+    assert (f.step, f.width, f.height) == (4, 100, 75) and not plt.fignum_exists(fig.number)
     with pytest.raises(ValueError, match="dataformats 'CHW' does not describe an image of shape \\(4, 4\\)"):
         SummaryWriter(tmp_path / "x").add_image("bad", np.zeros((4, 4)))
 
