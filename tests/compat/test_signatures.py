@@ -1,5 +1,6 @@
 """Issue 12, class 5: every public function, ``Tensor`` method, ``nn`` module constructor and optimizer that
-ember shares with PyTorch takes PyTorch 2.13's parameters: names, order, keyword-only markers and defaults.
+ember shares with PyTorch takes PyTorch 2.13's parameters: names, order, keyword-only markers and defaults
+(also the functions and classes of nn.init, nn.utils(.rnn), autograd, optim.lr_scheduler and utils.data).
 
 torch's signature comes from ``inspect.signature`` where it has one, else from the signature lines its
 builtins keep in their docstrings (``sum(input, *, dtype=None) -> Tensor`` and the ``.. function::``
@@ -21,6 +22,7 @@ an ALLOWED entry that no longer differs (so the list only shrinks).
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import math
 import re
@@ -301,6 +303,16 @@ def shared_items():
         if isinstance(e, (staticmethod, classmethod)):
             continue
         items.append((f"Tensor.{name}", ember_sig(e, method=True), method_sigs(name)))
+    # the other namespaces ordinary scripts call into: their functions and class constructors
+    for sub in ("nn.init", "nn.utils", "nn.utils.rnn", "autograd", "optim.lr_scheduler", "utils.data"):
+        emod, tmod = importlib.import_module("ember." + sub), importlib.import_module("torch." + sub)
+        add_functions("torch." + sub, emod, tmod, None)
+        for name in _public(emod):
+            e, t = getattr(emod, name), getattr(tmod, name, None)
+            if inspect.isclass(e) and inspect.isclass(t) and "__init__" in e.__dict__ \
+                    and not issubclass(e, (ember.nn.Module, ember.optim.Optimizer)):
+                items.append((f"torch.{sub}.{name}", ember_sig(e.__init__, method=True),
+                              torch_sigs(t.__init__, "__init__", method=True)))
     for prefix, emod, tmod, base in (("torch.nn", ember.nn, torch.nn, ember.nn.Module),
                                      ("torch.optim", ember.optim, torch.optim, ember.optim.Optimizer)):
         for name in _public(emod):
@@ -383,7 +395,8 @@ def test_enough_names_are_compared():
     keys = [k for k, _, ts in shared_items() if ts]
     assert len(keys) > 700
     for k in ("torch.sum", "torch.matmul", "torch.zeros", "Tensor.add", "torch.nn.functional.cross_entropy",
-              "torch.linalg.norm", "torch.nn.Linear", "torch.optim.Adam"):
+              "torch.linalg.norm", "torch.nn.Linear", "torch.optim.Adam", "torch.autograd.grad",
+              "torch.nn.utils.clip_grad_norm_", "torch.optim.lr_scheduler.StepLR", "torch.utils.data.DataLoader"):
         assert k in keys, k
 
 
