@@ -289,8 +289,10 @@ class _EventFile:
 class SummaryWriter:
     """Writes TensorBoard event files in ``log_dir`` (default ``runs/<date>_<host><comment>``), as
     ``torch.utils.tensorboard.SummaryWriter``: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_image``,
-    ``add_images``, ``add_figure``, ``add_text``, ``add_hparams``, ``add_graph`` (the autograd graph of a model's output),
-    ``flush``, ``close``; usable as a context manager.  Values may be ember tensors, NumPy arrays or numbers."""
+    ``add_images``, ``add_figure``, ``add_text``, ``add_hparams``, ``add_graph`` (the traced forward graph),
+    ``flush``, ``close``; usable as a context manager.  Values may be ember tensors, NumPy arrays or numbers.
+    Not implemented: ``purge_step`` (accepted, ignored), audio, video, embeddings, PR curves, meshes, custom
+    scalar layouts."""
 
     def __init__(self, log_dir=None, comment: str = "", purge_step=None, max_queue: int = 10, flush_secs: int = 120,
                  filename_suffix: str = "") -> None:
