@@ -1178,26 +1178,36 @@ def hypot(input, other):
 
 def atan2(input, other):
     """Elementwise arctangent of ``a / b`` in the right quadrant; integers give the default float dtype."""
+    # an integer operand enters the backward as it was (PyTorch saves the uncast tensor: its square and
+    # negation wrap there, in its own dtype)
+    orig = tuple(x._data if isinstance(x, Tensor) and x._data.dtype.kind in "iub" else None for x in (input, other))
     input, other = _ints_to_float(input, other)
     input, other = _both_tensors(input, other, "atan2")
-    # d/da atan2(a,b) = b/(a²+b²), d/db = -a/(a²+b²)
-    return _lay(_Atan2.apply(input, other), input, other)
+    return _lay(_Atan2.apply(input, other, None if orig[0] is None and orig[1] is None else orig), input, other)
 
 
 class _Atan2(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, orig=None):
         ctx.save_for_backward(a, b)
+        ctx.orig = orig
         return _np.arctan2(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        if ctx.orig is not None:
+            oa, ob = ctx.orig
+            a = a if oa is None else Tensor._make(oa)
+            b = b if ob is None else Tensor._make(ob)
+        # d/da atan2(a, b) = b / (a² + b²), d/db = -a / (a² + b²); PyTorch's gradient at (0, 0) is 0
         d = add(mul(a, a), mul(b, b))
-        zero = eq(d, 0)       # PyTorch's gradient at (0, 0) is 0, not 0 * inf
+        zero = eq(d, 0)
         recip = where(zero, 0.0, reciprocal(where(zero, 1.0, d)))
         n = ctx.needs_input_grad
-        return (mul(mul(g, b), recip) if n[0] else None), (mul(mul(g, neg(a)), recip) if n[1] else None)
+        ga = mul(mul(g, b), recip) if n[0] else None
+        gb = mul(mul(g, neg(a)), recip) if n[1] else None
+        return ga, gb, None
 
 
 # -- comparisons and logic (not differentiable) -----------------------------------------------------------------

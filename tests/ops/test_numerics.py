@@ -631,3 +631,14 @@ def test_pow_bool_exponent_backward_raises_like_torch():
     raises_like(lambda: run(ember), lambda: run(torch))
     e, t = both([0.5, 2.0], np.float32)
     same(e ** ember.tensor([False, True]), t ** torch.tensor([False, True]))
+
+
+def test_atan2_backward_with_integer_operand_as_torch():
+    for A, B in [(np.array(255, np.uint8), np.array([-2.0, 2.067, -3.03])),
+                 (np.array([3, 2147483647, -2147483647, 0], np.int32), np.array([2.89, -1.13, -2.45, 1e30], np.float32))]:
+        assert_grads(lambda m, b: m.atan2(m.tensor(A), b), B, dtype=B.dtype)
+
+    def run(m):
+        b = m.tensor([1.0, 2.0], requires_grad=True)
+        m.atan2(m.tensor([True, False]), b).sum().backward()
+    raises_like(lambda: run(ember), lambda: run(torch))
