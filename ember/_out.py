@@ -118,7 +118,7 @@ def _with_out(fn, name: str):
            f"    return r if out is None else _write_out(out, r, {name!r})\n")
     exec(compile(src, f"<ember out= for {name}>", "exec"), ns)
     new = ns[name]
-    new.__doc__, new.__module__, new.__qualname__ = fn.__doc__, fn.__module__, name
+    new.__doc__, new.__qualname__ = fn.__doc__, name
     new.__annotations__ = dict(getattr(fn, "__annotations__", {}))
     return new
 
@@ -128,4 +128,6 @@ def install(namespace: dict, names: str) -> None:
     for name in names.split():
         fn = namespace.get(name)
         if inspect.isfunction(fn):
-            namespace[name] = _with_out(fn, name)
+            new = namespace[name] = _with_out(fn, name)
+            if new is not fn:
+                new.__module__ = namespace["__name__"]    # pickle finds it where it lives (ember.exp)
