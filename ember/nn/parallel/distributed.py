@@ -11,7 +11,7 @@ writes the averaged gradients back into ``.grad``.  ``no_sync()`` skips the redu
 locally; the next synchronised backward averages the accumulated sums).  ``find_unused_parameters=True`` walks the
 autograd graph from the forward's outputs and marks parameters that took no part as ready at once (parameters no
 rank used keep their ``.grad``); without it, a parameter that gets no gradient makes the next forward raise, as in
-PyTorch.  With ``broadcast_buffers=True`` (default) rank 0's buffers (BatchNorm running statistics) are
+PyTorch.  With ``forward_sync_buffers=True`` (default; the older ``broadcast_buffers``) rank 0's buffers are
 broadcast before a forward that follows a synchronised forward (or the first), as PyTorch does; :class:`ember.nn.SyncBatchNorm` computes batch
 statistics over all ranks instead."""
 from __future__ import annotations
@@ -76,13 +76,19 @@ def _graph_leaves(outputs) -> set:
 class DistributedDataParallel(Module):
     """Data-parallel training over the ranks of ``process_group`` (the default group when None); see the module
     docstring.  ``device_ids`` and ``output_device`` must be None (ember runs on the CPU, as PyTorch's CPU
-    modules require); ``gradient_as_bucket_view`` and ``static_graph`` are accepted and have no effect."""
+    modules require); ``gradient_as_bucket_view``, ``static_graph``, ``skip_all_reduce_unused_params`` and
+    ``batched_grad_copy`` are accepted and have no effect; ``init_sync=False`` skips the start-up check and
+    broadcast; the mixed-precision, delayed-all-reduce, device-mesh and per-bucket-cap arguments raise."""
 
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
-                 broadcast_buffers: bool = True, process_group=None, bucket_cap_mb: float | None = None,
-                 find_unused_parameters: bool = False, check_reduction: bool = False,
-                 gradient_as_bucket_view: bool = False, static_graph: bool = False, **kwargs) -> None:
+                 broadcast_buffers: bool | None = None, init_sync: bool = True, process_group=None,
+                 bucket_cap_mb: float | None = None, find_unused_parameters: bool = False,
+                 check_reduction: bool = False, gradient_as_bucket_view: bool = False, static_graph: bool = False,
+                 delay_all_reduce_named_params=None, param_to_hook_all_reduce=None, mixed_precision=None,
+                 device_mesh=None, skip_all_reduce_unused_params: bool = False, bucket_cap_mb_list=None,
+                 batched_grad_copy: bool = False, forward_sync_buffers: bool | None = None) -> None:
         super().__init__()
+        import warnings
         from ... import distributed as dist
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: module must be an nn.Module, got {type(module).__name__}")
@@ -90,16 +96,28 @@ class DistributedDataParallel(Module):
             raise ValueError(f"DistributedDataParallel device_ids and output_device arguments only work with "
                              f"single-device/multiple-device GPU modules; ember's modules are on the CPU, so "
                              f"pass device_ids=None (got device_ids={device_ids!r}, output_device={output_device!r})")
-        unknown = set(kwargs) - {"delay_all_reduce_named_params", "param_to_hook_all_reduce", "mixed_precision",
-                                 "device_mesh", "init_sync", "skip_all_reduce_unused_params"}
-        if unknown:
-            raise TypeError(f"DistributedDataParallel got unexpected keyword arguments {sorted(unknown)}")
+        for name, value in (("delay_all_reduce_named_params", delay_all_reduce_named_params),
+                            ("param_to_hook_all_reduce", param_to_hook_all_reduce),
+                            ("mixed_precision", mixed_precision), ("device_mesh", device_mesh),
+                            ("bucket_cap_mb_list", bucket_cap_mb_list)):
+            if value is not None:
+                raise NotImplementedError(f"DistributedDataParallel: {name} is not supported by ember")
+        if broadcast_buffers is not None:      # PyTorch 2.13 deprecates it in favour of forward_sync_buffers
+            warnings.warn("`broadcast_buffers` is deprecated. Use `forward_sync_buffers` instead."
+                          + (" Its value is ignored when `forward_sync_buffers` is provided."
+                             if forward_sync_buffers is not None else ""), FutureWarning, stacklevel=2)
+        if forward_sync_buffers is not None:
+            self.forward_sync_buffers, init_sync_buffers = bool(forward_sync_buffers), True
+        else:
+            init_sync_buffers = True if broadcast_buffers is None else bool(broadcast_buffers)
+            self.forward_sync_buffers = init_sync_buffers
         if bucket_cap_mb is not None and bucket_cap_mb <= 0:
             raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
         self.module = module
         pg = dist._group(process_group)
         self.process_group = pg
-        self.dim, self.broadcast_buffers = dim, broadcast_buffers
+        self.dim = dim
+        self.skip_all_reduce_unused_params, self.batched_grad_copy = skip_all_reduce_unused_params, batched_grad_copy
         self.find_unused_parameters, self.static_graph = find_unused_parameters, static_graph
         self.gradient_as_bucket_view = gradient_as_bucket_view
         self.require_backward_grad_sync = True
@@ -112,8 +130,9 @@ class DistributedDataParallel(Module):
         self._names = {id(p): n for n, p in named}
         self._params = [p for _, p in named if p.requires_grad]
         self._sync_bufs = [b for _, b in module.named_buffers() if b is not None]
-        self._check_structure(named)
-        self._sync(self._params_all(named) + self._sync_bufs)
+        if init_sync:
+            self._check_structure(named)
+            self._sync(self._params_all(named) + (self._sync_bufs if init_sync_buffers else []))
         self._build_buckets()
         self._handles = [p.register_post_accumulate_grad_hook(self._on_grad) for p in self._params]
         self._armed = False          # a synchronised forward ran; its backward reduces
@@ -122,6 +141,15 @@ class DistributedDataParallel(Module):
         self._unused = []
         self.bytes_last_step = 0     # bytes this rank all-reduced in the last gradient reduction (benchmarks read it)
         self.wait_s_last_step = 0.0  # seconds the last backward waited for all-reduces after its last gradient
+
+    @property
+    def broadcast_buffers(self) -> bool:
+        """PyTorch's older name of ``forward_sync_buffers``."""
+        return self.forward_sync_buffers
+
+    @broadcast_buffers.setter
+    def broadcast_buffers(self, value: bool) -> None:
+        self.forward_sync_buffers = bool(value)
 
     # ---- start-up -------------------------------------------------------------------------------------
     @staticmethod
@@ -196,7 +224,7 @@ class DistributedDataParallel(Module):
                 f"find_unused_parameters=True to DistributedDataParallel, or make every forward output take part "
                 f"in the loss")
         # PyTorch's rule: buffers are broadcast when the previous forward was a synchronised one (or none ran)
-        if self.require_forward_param_sync and self.broadcast_buffers and self._world > 1 and self._sync_bufs:
+        if self.require_forward_param_sync and self.forward_sync_buffers and self._world > 1 and self._sync_bufs:
             self._sync(self._sync_bufs)
         out = self.module(*inputs, **kwargs)
         sync = is_grad_enabled() and self.require_backward_grad_sync

@@ -31,14 +31,15 @@ class _AllReduceSum(Function):
 
 class SyncBatchNorm(_BatchNorm):
     """``nn.SyncBatchNorm(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-    process_group=None)`` for inputs (N, C, *) of 2 to 5 dimensions."""
+    process_group=None, *, bias=True)`` for inputs (N, C, *) of 2 to 5 dimensions."""
 
     _dims = (2, 3, 4, 5)
     _dims_text = "at least 2D"
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, process_group=None, device=None, dtype=None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats: bool = True, process_group=None, device=None, dtype=None, *,
+                 bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = process_group
 
     def _check_input_dim(self, x) -> None:
@@ -95,7 +96,7 @@ class SyncBatchNorm(_BatchNorm):
         out = module
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             out = cls(module.num_features, module.eps, module.momentum, module.affine,
-                      module.track_running_stats, process_group)
+                      module.track_running_stats, process_group, bias=module.bias is not None or not module.affine)
             if module.affine:
                 with no_grad():
                     out.weight = module.weight
