@@ -16,7 +16,8 @@ import warnings
 # torch 2.13's public functions whose signatures (or whose dim overloads: sum, mean, ...) take out= (that ember
 # has); _with_out leaves a def that has its own out= (add, sub, mul, div, matmul) as it is
 OUT_FUNCTIONS = """
-sum mean prod all any argmax argmin chain_matmul
+sum mean prod all any argmax argmin chain_matmul arange clamp_min clamp_max nansum norm randint softmax where take
+diff log_softmax scatter range
 abs absolute acos acosh add addbmm addcdiv addcmul addmm addmv addr all amax amin angle any arccos arccosh arcsin
 arcsinh arctan arctan2 arctanh asin asinh atan atan2 atanh baddbmm bernoulli bitwise_and bitwise_left_shift
 bitwise_not bitwise_or bitwise_right_shift bitwise_xor bmm bucketize cat ceil cholesky cholesky_inverse

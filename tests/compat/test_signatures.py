@@ -357,7 +357,6 @@ ALLOWED: dict[str, str] = {
                      "taken (" + FIXED_LATER + ")",
     "torch.nn.Hardtanh": "min_value/max_value are torch's deprecated aliases of min_val/max_val (they warn); "
                          "ember takes only the current names",
-    "torch.nn.SyncBatchNorm": FIXED_LATER + ": torch 2.13's bias= keyword (the layer is new in ember)",
     "torch.norm": "torch.norm's fifth positional parameter is out, ember's is dtype (shared with Tensor.norm, "
                   "whose fourth is dtype); out= works as a keyword (deprecated torch function)",
 }
@@ -423,6 +422,8 @@ CALLS = [
     "x.transpose(dim0=0, dim1=1)", "x.clamp(min=0.0, max=0.5)", "x.pow(exponent=2)",
     "ember.add(x, y, out=o)", "ember.matmul(m, m, out=om)", "ember.sum(x, 1, out=o2)", "ember.exp(x, out=o)",
     "ember.max(x, 1, out=(o2, oi))", "ember.cat([x, y], out=oc)", "ember.linalg.norm(m, out=o0)",
+    "ember.where(x > 0, x, y, out=o)", "ember.softmax(x, 1, out=o)", "ember.clamp_min(x, 0.3, out=o)",
+    "ember.nansum(x, out=o0)", "ember.diff(x, out=o)",
 ]
 
 
