@@ -128,6 +128,30 @@ got = [None] * n
 dist.all_gather_object(got, seen[0])
 assert not np.array_equal(got[0], got[1])
 
+# forward_sync_buffers=False: buffers synchronised at start-up only; init_sync=False: no start-up broadcast at all
+import warnings
+ember.manual_seed(0)
+model = bn_net()
+with ember.no_grad():
+    model[1].running_mean.add_(float(r))
+ddp = DDP(model, forward_sync_buffers=False)
+same_on_all_ranks(model[1].running_mean.numpy(), "running_mean after start-up")
+x, y = batch(4, (6,), 3, 12)
+for _ in range(2):
+    F.cross_entropy(ddp(local(x)), local(y)).backward()
+got = [None] * n
+dist.all_gather_object(got, model[1].running_mean.numpy())
+assert not np.array_equal(got[0], got[1])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    assert DDP(bn_net(), broadcast_buffers=False).forward_sync_buffers is False
+assert any(issubclass(w.category, FutureWarning) and "forward_sync_buffers" in str(w.message) for w in caught)
+model = nn.Linear(3, 2)
+with ember.no_grad():
+    model.weight.fill_(float(r))
+DDP(model, init_sync=False)
+assert float(model.weight.sum()) == 6.0 * r
+
 # no_sync: gradients accumulate locally; the next synchronised backward averages the sums
 ember.manual_seed(0)
 ref = mlp()
