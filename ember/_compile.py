@@ -127,7 +127,7 @@ class _Compiled:
             self.stats["eager_calls"] += 1
             return self._orig_mod(*args, **kwargs) if first is None else first
         inputs = tuple(a for a in args if isinstance(a, Tensor)) + tuple(
-            v for v in kwargs.values() if isinstance(v, Tensor))
+            v for _, v in sorted(kwargs.items()) if isinstance(v, Tensor))
         self.stats["compiled_calls"] += 1
         for buf, inc in e.counters:
             buf._data += inc

@@ -205,9 +205,13 @@ def record(fn, inputs: tuple, kwargs: dict | None = None, module=None):
             if b is not None:
                 params.setdefault(id(b), n)
     tr = Tracer(g, params)
-    for i, x in enumerate(inputs):
+    named = [(f"x{i}" if len(inputs) > 1 else "x", x) for i, x in enumerate(inputs)]
+    named += sorted((kwargs or {}).items())          # tensor keyword arguments follow, by name
+    for name, x in named:
         if isinstance(x, Tensor):
-            v = Value(g.fresh(f"x{i}" if len(inputs) > 1 else "x"), "input", x._data.shape, x._data.dtype)
+            if id(x) in tr.env:
+                raise TracingError("ember.jit.trace: the same tensor is passed twice as an input; pass it once")
+            v = Value(g.fresh(name), "input", x._data.shape, x._data.dtype)
             g.inputs.append(v)
             tr.bind(x, v)
             tr.dep.add(id(v))

@@ -190,3 +190,13 @@ def test_buffer_changed_outside_ops_runs_eagerly():
         c(ember.zeros(3))
     np.testing.assert_array_equal(m.acc.numpy(), [3, 3, 3])
     assert "acc is modified outside" in c.explain()
+
+
+def test_tensor_keyword_arguments_are_inputs():
+    def f(x, *, scale, shift):
+        return x * scale + shift
+    c = ember.compile(f)
+    for _ in range(3):
+        x, s, b = ember.randn(3), ember.randn(3), ember.randn(3)
+        np.testing.assert_allclose(c(x, shift=b, scale=s).numpy(), f(x, scale=s, shift=b).numpy(), rtol=1e-6)
+    assert c.stats["compiled_calls"] == 2
