@@ -423,7 +423,7 @@ CALLS = [
     "ember.add(x, y, out=o)", "ember.matmul(m, m, out=om)", "ember.sum(x, 1, out=o2)", "ember.exp(x, out=o)",
     "ember.max(x, 1, out=(o2, oi))", "ember.cat([x, y], out=oc)", "ember.linalg.norm(m, out=o0)",
     "ember.where(x > 0, x, y, out=o)", "ember.softmax(x, 1, out=o)", "ember.clamp_min(x, 0.3, out=o)",
-    "ember.nansum(x, out=o0)", "ember.diff(x, out=o)",
+    "ember.nansum(x, out=o0)", "ember.diff(x, out=oe)",
 ]
 
 
@@ -434,7 +434,7 @@ def test_keyword_calls(call):
         x = lib.tensor([[0.25, -1.0, 2.0], [3.0, 0.5, -0.75]])
         return {"ember": lib, "x": x, "y": x * 2 + 1, "m": lib.eye(3) + 1, "o": lib.zeros(2, 3),
                 "om": lib.zeros(3, 3), "o2": lib.zeros(2), "oi": lib.zeros(2, dtype=lib.int64),
-                "oc": lib.zeros(4, 3), "o0": lib.zeros(())}
+                "oc": lib.zeros(4, 3), "o0": lib.zeros(()), "oe": lib.empty(0)}
     e, t = env(ember), env(torch)
     got, want = eval(call, e), eval(call, t)
 
