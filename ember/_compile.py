@@ -126,8 +126,8 @@ class _Compiled:
         if e.graph is None:
             self.stats["eager_calls"] += 1
             return self._orig_mod(*args, **kwargs) if first is None else first
-        inputs = tuple(a for a in args if isinstance(a, Tensor)) + tuple(
-            v for _, v in sorted(kwargs.items()) if isinstance(v, Tensor))
+        from .jit._trace import flat_inputs
+        inputs = flat_inputs(args, kwargs)
         self.stats["compiled_calls"] += 1
         for buf, inc in e.counters:
             buf._data += inc

@@ -98,7 +98,8 @@ class TracedModule(Module):
         return str(self.graph)
 
     def forward(self, *inputs):
-        inputs = tuple(x for x in inputs if isinstance(x, Tensor))
+        from ._trace import flat_inputs
+        inputs = flat_inputs(inputs)
         check_inputs(self.graph, inputs, self._name)
         return run(self.graph, inputs, self._param_tensors, self._consts, self._nslots)
 
@@ -124,7 +125,8 @@ class TracedFunction:
         return str(self.graph)
 
     def __call__(self, *inputs):
-        inputs = tuple(x for x in inputs if isinstance(x, Tensor))
+        from ._trace import flat_inputs
+        inputs = flat_inputs(inputs)
         check_inputs(self.graph, inputs, f"traced {self.__name__}")
         return run(self.graph, inputs, self._params, self._consts, self._nslots)
 

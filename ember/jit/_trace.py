@@ -205,8 +205,11 @@ def record(fn, inputs: tuple, kwargs: dict | None = None, module=None):
             if b is not None:
                 params.setdefault(id(b), n)
     tr = Tracer(g, params)
-    named = [(f"x{i}" if len(inputs) > 1 else "x", x) for i, x in enumerate(inputs)]
-    named += sorted((kwargs or {}).items())          # tensor keyword arguments follow, by name
+    named = []
+    for i, x in enumerate(inputs):
+        _flat_named(f"x{i}" if len(inputs) > 1 else "x", x, named)
+    for k, x in sorted((kwargs or {}).items()):      # tensor keyword arguments follow, by name
+        _flat_named(k, x, named)
     for name, x in named:
         if isinstance(x, Tensor):
             if id(x) in tr.env:
@@ -247,3 +250,25 @@ def _traced_basic_view(x, idx):
     out = GetItem.apply(x, idx, False)
     out._version = x._version
     return out
+
+
+def _flat_named(name, x, out):
+    """(name, tensor) for ``x`` and every tensor inside its tuples, lists and dicts, depth first."""
+    if isinstance(x, Tensor):
+        out.append((name, x))
+    elif type(x) in (tuple, list):
+        for j, y in enumerate(x):
+            _flat_named(f"{name}_{j}", y, out)
+    elif type(x) is dict:
+        for k, y in x.items():
+            _flat_named(f"{name}_{k}", y, out)
+
+
+def flat_inputs(args, kwargs=None) -> tuple:
+    """The tensors of a call in the order ``record`` makes them graph inputs."""
+    named = []
+    for x in args:
+        _flat_named("", x, named)
+    for k, x in sorted((kwargs or {}).items()):
+        _flat_named(k, x, named)
+    return tuple(t for _, t in named)

@@ -200,3 +200,19 @@ def test_tensor_keyword_arguments_are_inputs():
         x, s, b = ember.randn(3), ember.randn(3), ember.randn(3)
         np.testing.assert_allclose(c(x, shift=b, scale=s).numpy(), f(x, scale=s, shift=b).numpy(), rtol=1e-6)
     assert c.stats["compiled_calls"] == 2
+
+
+def test_tensors_inside_containers_are_inputs():
+    ember.manual_seed(5)
+    m = ember.models.CharRNN(11, embed_dim=4, hidden_size=6).eval()
+    c = ember.compile(m)
+    state = (ember.zeros(1, 2, 6), ember.zeros(1, 2, 6))
+    with ember.no_grad():
+        for _ in range(3):
+            x = ember.randint(0, 11, (2, 3))
+            got, got_state = c(x, state, return_state=True)
+            want, want_state = m(x, state, return_state=True)
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(got_state[0].numpy(), want_state[0].numpy(), rtol=1e-5, atol=1e-6)
+            state = want_state
+    assert c.stats["compiled_calls"] == 2
