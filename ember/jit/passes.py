@@ -231,6 +231,13 @@ class InferencePlan:
         op, args, kwargs, multi = node.op, node.args, node.kwargs, node.multi
         slots = [v.slot for v in node.outputs]
         name = op.__name__
+        if not op._raw_forward:            # a user autograd.Function: its forward takes Tensors
+            def user(env):
+                wrap = [Tensor._make(a) if type(a) is _np.ndarray else a for a in env]
+                out = op.apply(*_materialize(args, wrap), **_materialize(kwargs, wrap))
+                for s, o in zip(slots, out if multi else (out,)):
+                    env[s] = o._data
+            return user
         # kernels needing no context: the same NumPy call as the op's forward, without building a ctx
         if name == "Relu" and type(args[0]) is Value and not kwargs:
             src, dst = args[0].slot, slots[0]

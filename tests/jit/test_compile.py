@@ -216,3 +216,27 @@ def test_tensors_inside_containers_are_inputs():
             np.testing.assert_allclose(got_state[0].numpy(), want_state[0].numpy(), rtol=1e-5, atol=1e-6)
             state = want_state
     assert c.stats["compiled_calls"] == 2
+
+
+def test_user_autograd_function_compiles():
+    class Cube(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * g
+
+    def f(x):
+        return Cube.apply(x + 1) * 2
+    c = ember.compile(f)
+    with ember.no_grad():
+        for _ in range(2):
+            x = ember.randn(4)
+            np.testing.assert_allclose(c(x).numpy(), f(x).numpy(), rtol=1e-6)
+    x = ember.randn(4, requires_grad=True)
+    c(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), (6 * (x + 1) ** 2).detach().numpy(), rtol=1e-6)
