@@ -349,7 +349,44 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 # neighbours an output reads enter its sum, as in PyTorch's kernels, so one inf or NaN in the input stays
 # local (a dense resampling matrix would multiply it by every zero weight of its row: NaN everywhere).  The
 # indices are non-decreasing in o, so the adjoint (the gradient) sums runs of equal indices with reduceat.
+def _dense(taps, div, out_size, in_size, dtype):
+    """The (out, in) matrix of a weighted resampling (for finite data only: see ``_resample_fwd``)."""
+    m = np.zeros((out_size, in_size), dtype=np.float64)
+    rows = np.arange(out_size)
+    for idx, wt, mask in taps:
+        w = np.ones(out_size) if wt is None else wt.astype(np.float64)
+        if mask is not None:
+            w = np.where(mask, w, 0.0)
+        np.add.at(m, (rows, idx), w)
+    if div is not None:
+        m /= np.asarray(div, dtype=np.float64)[:, None]
+    return m.astype(dtype)
+
+
+def _apply_dense(x, m, axis):
+    """``m`` (out, in) applied along ``axis`` of ``x``: one BLAS product, contiguous result."""
+    nd = x.ndim
+    axis %= nd
+    if axis == nd - 1:
+        return x @ m.T
+    if axis == nd - 2:
+        return m @ x
+    moved = np.moveaxis(np.tensordot(m, x, axes=(1, axis)), 0, axis)
+    out = np.empty(moved.shape, dtype=moved.dtype)          # C-order strides, size-1 dims included
+    np.copyto(out, moved)
+    return out
+
+
+def _weighted(taps):
+    return any(wt is not None or mask is not None for _, wt, mask in taps)
+
+
 def _resample_fwd(x, axis, taps, div):
+    # finite data through weights: one BLAS product with the (out, in) matrix, several times faster than the
+    # gathers; data with inf or NaN (where a zero weight times inf must not reach other outputs) and pure
+    # gathers (nearest) by the gathers, which read only each output's neighbours as PyTorch does
+    if x.dtype.kind == "f" and (_weighted(taps) or div is not None) and np.isfinite(x).all():
+        return _apply_dense(x, _dense(taps, div, len(taps[0][0]), x.shape[axis], x.dtype), axis)
     with np.errstate(invalid="ignore", over="ignore"):      # inf * 0 and inf - inf are NaN, silently
         return _resample_sum(x, axis, taps, div)
 
@@ -369,26 +406,51 @@ def _resample_sum(x, axis, taps, div):
 
 
 def _resample_adj(g, axis, taps, div, size):
+    if g.dtype.kind == "f" and np.isfinite(g).all():     # (also nearest's: a sum of several outputs each)
+        return _apply_dense(g, _dense(taps, div, g.shape[axis], size, g.dtype).T, axis)
     with np.errstate(invalid="ignore", over="ignore"):
         return _resample_adj_sum(g, axis, taps, div, size)
+
+
+def _adjoint_taps(taps, out_size, size, dtype):
+    """The taps of the adjoint resampling: for each input position, the outputs that read it (with their
+    weights), padded to the longest list with index ``out_size`` (a zero slice appended to the gradient) and
+    weight 0.  So the gradient is again a gather and a weighted sum: each input sums only the outputs that
+    read it (an inf in the gradient stays local), in output order."""
+    src, dst, wts = [], [], []
+    for idx, wt, mask in taps:
+        keep = np.ones(len(idx), bool) if mask is None else mask
+        o = np.arange(len(idx))[keep]
+        src.append(idx[keep])
+        dst.append(o)
+        wts.append(np.ones(len(o), dtype) if wt is None else wt[keep].astype(dtype))
+    src, dst, wts = np.concatenate(src), np.concatenate(dst), np.concatenate(wts)
+    order = np.lexsort((dst, src))                      # by input, then by output
+    src, dst, wts = src[order], dst[order], wts[order]
+    counts = np.bincount(src, minlength=size)
+    width = int(counts.max()) if counts.size and src.size else 0
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank = np.arange(len(src)) - first[src]             # position of each pair within its input's list
+    o_tab = np.full((size, width), out_size, dtype=np.int64)
+    w_tab = np.zeros((size, width), dtype=dtype)
+    o_tab[src, rank] = dst
+    w_tab[src, rank] = wts
+    return [(o_tab[:, t], w_tab[:, t], None) for t in range(width)]
 
 
 def _resample_adj_sum(g, axis, taps, div, size):
     shape = list(g.shape)
     shape[axis] = size
-    gx = np.zeros(shape, dtype=g.dtype)
     if div is not None:
         g = g / _along(div, axis, g.ndim)
-    gm = np.moveaxis(gx, axis, -1)
-    for idx, wt, mask in taps:
-        v = g if wt is None else g * _along(wt, axis, g.ndim)
-        if mask is not None:
-            v = np.where(_along(mask, axis, g.ndim), v, v.dtype.type(0))
-        if not idx.size:
-            continue
-        starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
-        gm[..., idx[starts]] += np.add.reduceat(np.moveaxis(v, axis, -1), starts, axis=-1)
-    return gx
+    out_size = g.shape[axis]
+    adj = _adjoint_taps(taps, out_size, size, g.dtype)
+    if not adj:
+        return np.zeros(shape, dtype=g.dtype)
+    pad = list(g.shape)
+    pad[axis] = 1
+    g_ext = np.concatenate([g, np.zeros(pad, dtype=g.dtype)], axis=axis)
+    return _resample_sum(g_ext, axis, adj, None)
 
 
 def _along(v, axis, ndim):
