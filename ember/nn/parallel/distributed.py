@@ -12,8 +12,8 @@ locally; the next synchronised backward averages the accumulated sums).  ``find_
 autograd graph from the forward's outputs and marks parameters that took no part as ready at once (parameters no
 rank used keep their ``.grad``); without it, a parameter that gets no gradient makes the next forward raise, as in
 PyTorch.  With ``forward_sync_buffers=True`` (default; the older ``broadcast_buffers``) rank 0's buffers are
-broadcast before a forward that follows a synchronised forward (or the first), as PyTorch does; :class:`ember.nn.SyncBatchNorm` computes batch
-statistics over all ranks instead."""
+broadcast before a forward that follows a synchronised forward (or the first), as PyTorch does;
+:class:`ember.nn.SyncBatchNorm` computes batch statistics over all ranks instead."""
 from __future__ import annotations
 
 import time
@@ -285,8 +285,10 @@ class DistributedDataParallel(Module):
 
     def _launch_ready(self) -> None:
         from mpi4py import MPI
-        while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].ready == len(self._buckets[self._next_bucket].params):
+        while self._next_bucket < len(self._buckets):
             b = self._buckets[self._next_bucket]
+            if b.ready < len(b.params):
+                break
             b.buf /= self._world
             b.req = self._comm.Iallreduce(MPI.IN_PLACE, b.buf, MPI.SUM)
             self.bytes_last_step += b.buf.nbytes
