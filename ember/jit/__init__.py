@@ -48,13 +48,22 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
     from ..nn.module import Module
     if example_inputs is None and example_kwarg_inputs is None:
         raise TypeError("ember.jit.trace: example_inputs is required (a Tensor or a tuple of Tensors)")
-    g, _, params = trace_graph(func, () if example_inputs is None else example_inputs, example_kwarg_inputs)
-    if g.random_draws:
-        raise TracingError(f"ember.jit.trace({getattr(func, '__name__', type(func).__name__)}): the forward drew "
-                           f"random numbers (dropout in training mode, randn, ...), which a replayed graph would "
-                           f"freeze; trace the module in eval mode (model.eval())")
+    before = {}
     if isinstance(func, Module):
-        return TracedModule(func, g, params, name=f"traced {type(func).__name__}")
+        before = {n: (b, b._data.copy()) for n, b in func.named_buffers() if b is not None}
+    g, _, params = trace_graph(func, () if example_inputs is None else example_inputs, example_kwarg_inputs)
+    who = f"ember.jit.trace({getattr(func, '__name__', type(func).__name__)})"
+    if g.random_draws:
+        raise TracingError(f"{who}: the forward drew random numbers (dropout in training mode, randn, ...), which "
+                           f"a replayed graph would freeze; trace the module in eval mode (model.eval())")
+    if isinstance(func, Module):
+        from .._compile import _side_effects
+        counters, why = _side_effects(g, func, before)
+        if why is not None:
+            raise TracingError(f"{who}: {why}; the replay could not repeat it")
+        traced = TracedModule(func, g, params, name=f"traced {type(func).__name__}")
+        traced.__dict__["_counters"] = counters
+        return traced
     return TracedFunction(func, g, params)
 
 

@@ -101,6 +101,9 @@ class TracedModule(Module):
         from ._trace import flat_inputs
         inputs = flat_inputs(inputs)
         check_inputs(self.graph, inputs, self._name)
+        for buf, inc in self.__dict__.get("_counters", ()):     # BatchNorm's num_batches_tracked
+            buf._data += inc
+            buf._version[0] += 1
         return run(self.graph, inputs, self._param_tensors, self._consts, self._nslots)
 
     def print_tabular(self) -> None:

@@ -130,6 +130,7 @@ def test_batchnorm_running_stats_update_in_training_replay():
     np.testing.assert_allclose(t(x).detach().numpy(), b(x).detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(a.running_mean.numpy(), b.running_mean.numpy(), rtol=1e-6)
     np.testing.assert_allclose(a.running_var.numpy(), b.running_var.numpy(), rtol=1e-6)
+    assert int(a.num_batches_tracked) == int(b.num_batches_tracked) == 2
 
 
 def test_ops_outside_autograd_on_traced_values_are_refused():
