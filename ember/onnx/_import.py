@@ -307,6 +307,33 @@ def _clip(m, ins, at):
     return ember.clamp(ins[0], lo, hi)
 
 
+def _div(a, c):
+    """ONNX Div: true division for floats, truncation toward zero for integers."""
+    if not a.is_floating_point() and not c.is_floating_point():
+        import ember
+        return ember.div(a, c, rounding_mode="trunc")
+    return a / c
+
+
+def _constant_of_shape(m, ins, at):
+    from onnx import numpy_helper
+    v = numpy_helper.to_array(at["value"]) if "value" in at else _np.zeros(1, _np.float32)
+    return Tensor._make(_np.full(tuple(_ints(ins[0])), v.reshape(-1)[0], v.dtype))
+
+
+def _split(m, ins, at):
+    x = ins[0]
+    axis = at.get("axis", 0)
+    sizes = _ints(ins[1]) if len(ins) > 1 and ins[1] is not None else at.get("split")
+    if sizes is None:
+        n = at.get("num_outputs")
+        if n is None:
+            raise NotImplementedError("ember.onnx.load_model: Split without sizes or num_outputs")
+        step = -(-x.shape[axis] // n)
+        sizes = [min(step, x.shape[axis] - i * step) for i in range(n)]
+    return tuple(x.split(list(sizes), axis))
+
+
 def _s(v):
     return v.decode() if isinstance(v, bytes) else v
 
@@ -317,7 +344,7 @@ def _import_ops():
     u = lambda f: (lambda m, ins, at: f(ins[0]))  # noqa: E731
     return {
         "Add": b(lambda a, c: a + c), "Sub": b(lambda a, c: a - c), "Mul": b(lambda a, c: a * c),
-        "Div": b(lambda a, c: a / c), "Pow": b(lambda a, c: a ** c), "Max": b(ember.maximum), "Min": b(ember.minimum),
+        "Div": b(_div), "Pow": b(lambda a, c: a ** c), "Max": b(ember.maximum), "Min": b(ember.minimum),
         "MatMul": b(ember.matmul), "Gemm": _gemm,
         "Relu": u(F.relu), "Sigmoid": u(ember.sigmoid), "Tanh": u(ember.tanh), "Exp": u(ember.exp),
         "Log": u(ember.log), "Sqrt": u(ember.sqrt), "Neg": u(ember.neg), "Abs": u(ember.abs), "Erf": u(ember.erf),
@@ -331,6 +358,13 @@ def _import_ops():
         "HardSigmoid": lambda m, ins, at: ember.clamp(ins[0] * at.get("alpha", 0.2) + at.get("beta", 0.5), 0, 1),
         "Gelu": lambda m, ins, at: F.gelu(ins[0], approximate=_s(at.get("approximate", "none"))),
         "Where": lambda m, ins, at: ember.where(ins[0], ins[1], ins[2]),
+        "Mod": lambda m, ins, at: (ember.fmod if at.get("fmod", 0) else ember.remainder)(ins[0], ins[1]),
+        "Not": u(ember.logical_not), "And": b(ember.logical_and), "Or": b(ember.logical_or),
+        "ConstantOfShape": _constant_of_shape,
+        "Range": lambda m, ins, at: ember.arange(ins[0].item(), ins[1].item(), ins[2].item(),
+                                                 dtype=ins[0].dtype),
+        "Tile": lambda m, ins, at: ins[0].repeat(*_ints(ins[1])),
+        "Split": _split,
         "Greater": b(lambda a, c: a > c), "Less": b(lambda a, c: a < c), "Equal": b(lambda a, c: a == c),
         "Dropout": lambda m, ins, at: ins[0],
         "Conv": _conv, "ConvTranspose": _convT, "MaxPool": _pool("MaxPool"), "AveragePool": _pool("AveragePool"),

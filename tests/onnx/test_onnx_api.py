@@ -142,3 +142,30 @@ def test_stacked_bidirectional_recurrent_layers(make):
     for g, b, w in zip(got, back, want):
         np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(b.detach().numpy(), w.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_load_model_of_torch_exported_lstm_and_transformer():
+    torch = pytest.importorskip("torch")
+    import warnings
+    torch.manual_seed(0)
+
+    class LM(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.e, self.rnn, self.h = torch.nn.Embedding(11, 4), torch.nn.LSTM(4, 6, batch_first=True), \
+                torch.nn.Linear(6, 11)
+
+        def forward(self, x):
+            return self.h(self.rnn(self.e(x))[0])
+    enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.0), 1,
+                                      enable_nested_tensor=False)
+    for tm, x in ((LM(), torch.randint(0, 11, (2, 5))), (enc, torch.randn(2, 5, 8))):
+        tm.eval()
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(tm, (x,), buf, dynamo=False, opset_version=17)
+        with torch.no_grad():
+            want = tm(x).numpy()
+        got = ember.onnx.load_model(buf.getvalue())(ember.tensor(x.numpy())).detach().numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
