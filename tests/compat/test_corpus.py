@@ -21,12 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PROGRAMS = sorted(f for f in os.listdir(os.path.join(HERE, "programs")) if f.endswith(".py")
                   and not f.startswith("_"))
 
-# programs that fail today because of work owned by other issue-12 classes; strict=False so that they turn
-# into passes silently once that work lands
-XFAIL = {
-    "out_arguments.py": "out= and PyTorch's keyword names (matmul(input=, other=), sum(input=)) are issue 12 "
-                        "class 5 (signatures), not done yet",
-}
+# programs that fail today because of work not done yet (strict: one that starts passing must leave this list)
+XFAIL: dict = {}
 
 
 def _isolated(name: str) -> bool:
@@ -92,7 +88,7 @@ def test_corpus_has_enough_programs():
 
 
 @pytest.mark.slow       # the first one runs the whole corpus (about 30-60 s on 2 busy cores), once per session
-@pytest.mark.parametrize("name", [pytest.param(p, marks=pytest.mark.xfail(reason=XFAIL[p], strict=False))
+@pytest.mark.parametrize("name", [pytest.param(p, marks=pytest.mark.xfail(reason=XFAIL[p], strict=True))
                                   if p in XFAIL else p for p in PROGRAMS])
 def test_program_prints_the_same_with_ember(name, corpus_results):
     ref = corpus_results["torch"][name]
