@@ -421,8 +421,9 @@ class Resize:
     """Resize to ``size``: ``(h, w)``, or an int giving the smaller edge (the aspect ratio is kept).
 
     Bilinear resizing follows ``torch.nn.functional.interpolate(mode="bilinear", align_corners=False)``.
-    ``antialias`` is accepted for compatibility, but ember does not low-pass filter before downsampling
-    (torchvision's default ``antialias=True`` does), so strong downsampling can alias.
+    PIL images are resized by PIL itself, antialiased, as torchvision does.  For tensors and arrays ``antialias``
+    is accepted for compatibility but not applied here (torchvision's default ``antialias=True`` low-pass filters
+    before downsampling; ``F.interpolate(..., antialias=True)`` does), so strong downsampling can alias.
     """
     _batchable = True
 
