@@ -510,10 +510,11 @@ def build(model, args, input_names=None, output_names=None, dynamic_axes=None, o
         args = (args,)
     elif isinstance(args, list):
         args = tuple(args)
+    kw = None
     if isinstance(args, tuple) and args and isinstance(args[-1], dict):
-        args = args[:-1]
+        args, kw = args[:-1], args[-1]      # torch's convention: a trailing dict holds keyword arguments
     with no_grad():
-        g, out, params = trace_graph(model, args)
+        g, out, params = trace_graph(model, args, kw)
     if g.random_draws:
         raise OnnxExporterError("ember.onnx.export: the forward drew random numbers (dropout in training mode?); "
                                 "export the model in eval mode")
@@ -538,7 +539,7 @@ def build(model, args, input_names=None, output_names=None, dynamic_axes=None, o
     # the second trace: which shapes and arguments follow the dynamic axes
     if any(k in input_names for k in dynamic_axes):
         with no_grad():
-            g2, _, _ = trace_graph(model, _grow(args, dynamic_axes, input_names))
+            g2, _, _ = trace_graph(model, _grow(args, dynamic_axes, input_names), kw)
         if len(g2.nodes) != len(g.nodes) or any(a.op is not b.op for a, b in zip(g.nodes, g2.nodes)):
             raise OnnxExporterError("ember.onnx.export: the traced graph changes with the size of the dynamic axes "
                                     "(Python control flow on shapes); export without dynamic_axes")

@@ -169,3 +169,14 @@ def test_load_model_of_torch_exported_lstm_and_transformer():
             want = tm(x).numpy()
         got = ember.onnx.load_model(buf.getvalue())(ember.tensor(x.numpy())).detach().numpy()
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_trailing_dict_of_args_are_keyword_arguments():
+    class M(nn.Module):
+        def forward(self, x, scale=None, bias=1.0):
+            return x * scale + bias
+    x, s = ember.randn(2, 3), ember.randn(3)
+    proto = ember.onnx.export(M(), (x, {"scale": s, "bias": 2.0}), None, input_names=["x", "scale"])
+    assert [i.name for i in proto.graph.input] == ["x", "scale"]
+    got = ort.InferenceSession(proto.SerializeToString()).run(None, {"x": x.numpy(), "scale": s.numpy()})[0]
+    np.testing.assert_allclose(got, (x * s + 2).numpy(), rtol=1e-6)
