@@ -16,6 +16,10 @@ import functools
 import numpy as _np
 
 from .autograd.grad_mode import state as _grad
+from .jit import trace_graph, TracingError
+from .jit._module import number_values, run
+from .jit._trace import flat_inputs
+from .jit.passes import InferencePlan, optimize
 from .nn.module import Module
 from .tensor import Tensor
 
@@ -25,9 +29,16 @@ _MAX_SIGNATURES = 8
 
 
 def _signature(args, kwargs, training):
+    if not kwargs:
+        try:            # the common call: tensors only
+            return (tuple([("T", a._data.shape, a._data.dtype, a._rg) for a in args]), (), _grad.enabled,
+                    training)
+        except AttributeError:
+            pass
+
     def one(a):
         if isinstance(a, Tensor):
-            return ("T", a._data.shape, a._data.dtype.str, a._rg)
+            return ("T", a._data.shape, a._data.dtype, a._rg)
         if isinstance(a, (tuple, list)):
             return (type(a).__name__,) + tuple(one(x) for x in a)
         try:
@@ -84,8 +95,6 @@ class _Compiled:
         self.stats = {"traces": 0, "compiled_calls": 0, "eager_calls": 0}
 
     def _entry(self, args, kwargs):
-        from .jit import trace_graph, TracingError
-        from .jit.passes import optimize
         training = bool(getattr(self._orig_mod, "training", False))
         key = _signature(args, kwargs, training)
         e = self._cache.get(key)
@@ -126,23 +135,18 @@ class _Compiled:
         if e.graph is None:
             self.stats["eager_calls"] += 1
             return self._orig_mod(*args, **kwargs) if first is None else first
-        from .jit._trace import flat_inputs
-        inputs = flat_inputs(args, kwargs)
+        inputs = args if not kwargs and all(type(a) is Tensor for a in args) else flat_inputs(args, kwargs)
         self.stats["compiled_calls"] += 1
         for buf, inc in e.counters:
             buf._data += inc
             buf._version[0] += 1
-        needs_grad = _grad.enabled and (any(x._rg for x in inputs) or any(p._rg for p in e.params.values()))
-        if not needs_grad:
+        if not (_grad.enabled and (any(x._rg for x in inputs) or any(p._rg for p in e.params.values()))):
             if e.plan is None:
-                from .jit.passes import InferencePlan
                 e.plan = InferencePlan(e.graph, e.params)
             return e.plan(inputs)
         if e.consts is None:
-            from .jit._module import number_values
             e.consts = {k: Tensor._make(a) for k, a in e.graph.consts.items()}
             e.nslots = number_values(e.graph)
-        from .jit._module import run
         return run(e.graph, inputs, e.params, e.consts, e.nslots)
 
     def explain(self) -> str:
