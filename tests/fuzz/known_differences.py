@@ -146,14 +146,6 @@ KNOWN: list[Known] = [
           case="Case([Arr(np.array([], dtype='float64').reshape((1, 4, 0, 1))), 'reciprocal'], {})",
           detail='more than one element of the written-to tensor',
           area='H3'),
-    Known('layout-pointwise-permuted', ('F.logsigmoid', 'addcdiv', 'clamp_tensors', 'lerp', 'addcmul', 'lerp_scalar', 'add_alpha', 'masked_fill*', 'F.binary_cross_entropy_with_logits', 'F.gaussian_nll_loss', 'F.*_loss'), ('stride', 'contiguous'),
-          "Element-wise ops of several (or permuted/expanded) inputs: PyTorch's result follows the inputs' layout (TensorIterator's stride order), ember's is contiguous or in another order (logsigmoid, addcdiv, addcmul, clamp with tensor bounds, lerp, some losses with reduction='none').",
-          case="Case([Arr(np.array([[-1.5727223e+00, -inf, 9.9999461e-41], [ 9.9999461e-41, 9.9999461e-41, -0.0000000e+00], [-1.0000000e+00, 9.9999461e-41, -1.0000000e+00], [ 5.0000000e-01, -7.3788114e-02, inf]], dtype='float32'), layout='permuted', grad=True)], {})",
-          area='H5'),
-    Known('atan2-bool-backward', ('atan2',), ('grad-raise',),
-          "atan2's backward with a bool operand raises in PyTorch (it negates a bool tensor); ember returns a gradient.",
-          case="Case([Arr(np.array([[[ True]], [[False]], [[False]], [[False]]], dtype='bool')), Arr(np.array(-2., dtype='float32').reshape(()), grad=True)], {})",
-          area='H5'),
     Known('cum-dim-out-of-range-0d', ('cummax', 'cummin'), ('raise',),
           'cummax/cummin with dim == ndim on a tensor... PyTorch accepts this dim (0-d/1-sized special case), ember raises IndexError.',
           case="Case([Arr(np.array([], dtype='float32').reshape((0, 1, 0)))], {'dim': 3})",
@@ -182,51 +174,16 @@ KNOWN: list[Known] = [
           'F.unfold returns a read-only NumPy view in ember: fill_ on it raises ValueError; PyTorch writes.',
           case="Case([Arr(np.array([[[[0.]]]], dtype='float32'))], {'kernel_size': 1, 'padding': 0, 'stride': 1, 'dilation': 1})",
           area='H4'),
-    Known("int-div-by-zero-empty-or-bool", ("div_*", "floor_divide", "operator//", "operator%", "remainder",
-                                            "fmod", "inplace_operator//=", "inplace_operator%="), ("raise",),
-          "Integer // or % by zero on an empty (or bool) tensor: PyTorch returns (nothing is divided), ember raises "
-          "ZeroDivisionError.", "out = m.div(m.zeros(0, dtype=m.bool), 0, rounding_mode='floor')",
-          detail=r"division by zero", area="H5"),
-    Known("add-alpha-int-wrap", ("add_alpha", "sub"), ("value",),
-          "add(int8, uint8, alpha=-1): ember multiplies by alpha in the uint8 operand's dtype (wrapping) before "
-          "promoting; PyTorch computes in the promoted dtype.",
-          "out = m.add(m.tensor(0, dtype=m.int8), m.tensor(1, dtype=m.uint8), alpha=-1)", area="H5"),
     Known("interpolate-area-empty-backward", ("F.interpolate",), ("grad-raise",),
           "interpolate(mode='area') to an empty output: PyTorch's backward raises, ember's returns zeros.",
           "x = m.zeros(1, 1, 1, requires_grad=True)\n"
           "m.nn.functional.interpolate(x, scale_factor=0.5, mode='area').sum().backward(); out = x.grad",
           area="H4"),
-    Known("fill-value-overflow", ("*",), ("raise",),
-          "A Python number that does not fit the result's dtype (-1 into uint8, 1e30 into float16, logspace "
-          "values over 255 with dtype=uint8) raises 'value cannot be converted ... without overflow' in PyTorch; "
-          "ember wraps or overflows.", detail=r"without overflow", spec="F.threshold",
-          case="Case([Arr(np.array(0, dtype='uint8').reshape(()))], {'threshold': 0.5, 'value': -1.0})",
-          area="H5"),
-    Known("pow-bool-exponent-backward", ("operator**", "pow", "inplace_operator**="), ("grad-raise",),
-          "x ** bool_tensor: PyTorch's backward raises (it subtracts from a bool tensor); ember returns a gradient.",
-          "x = m.tensor(0.0, requires_grad=True); (x ** m.tensor(False)).backward(); out = x.grad",
-          detail=r"bool tensor is not supported", area="H5"),
     Known("setitem-value-dtype", ("setitem",), ("raise",),
           "Advanced-index assignment of a value of another dtype (uint8 values into a bool tensor through a mask): "
           "PyTorch casts, ember raises 'index put requires the source and destination dtypes to match'.",
           case="Case([Arr(np.array([False], dtype='bool')), ('tuple', [('tensor', 'bool', [True]), ('none',)]), "
           "Arr(np.array([[0]], dtype='uint8'))], {})", detail=r"dtypes to match", area="H3"),
-    Known('threshold-int-extremes', ('F.threshold',), ('value',),
-          "threshold of an int64 tensor holding the dtype's extremes with a float threshold: PyTorch compares exactly, ember compares in float64 and replaces int64 max.",
-          case="Case([Arr(np.array([-9223372036854775808, 9223372036854775807, 0, 0], dtype='int64'))], {'threshold': 3.0, 'value': 0.0})",
-          area='H5'),
-    Known('add-alpha-0d-float16-promotion', ('add_alpha',), ('dtype',),
-          "add(0-d float16 tensor, int32 tensor, alpha=0.5): PyTorch's result is float16 (a 0-d float beats an integer tensor, and alpha does not take part in promotion), ember's float32.",
-          case="Case([Arr(np.array(-0., dtype='float16').reshape(())), Arr(np.array([[[-4], [-5], [ 4]]], dtype='int32'), layout='permuted'), 0.5], {})",
-          area='H5'),
-    Known('arange-int-fractional-end', ('arange', 'linspace', 'logspace'), ('raise',),
-          "arange(-0.3, dtype=int64): PyTorch checks the bounds' sign against the step before truncating and raises; ember returns an empty tensor.",
-          case="Case([[-0.3], 'int64'], {})",
-          area='H5'),
-    Known('descending-sort-int-min', ('argsort', 'sort_stable_values', 'sort', 'topk', 'topk_values', 'msort'), ('value',),
-          "Descending (stable) sort/argsort of an integer tensor holding the dtype's minimum (-32768 for int16): ember orders it first (negation overflows); PyTorch last.",
-          case="Case([Arr(np.array([[ 0], [-32768]], dtype='int16')), True, True], {'dim': -2})",
-          area='H3'),
     Known('kron-torch-view-error', ('kron',), ('raise',),
           "PyTorch 2.13's kron of a 1-D tensor with a transposed 2-D tensor raises 'view size is not compatible' (a PyTorch limitation); ember returns the right product.",
           case="Case([Arr(np.array([-2.220446e-16, -2.220446e-16], dtype='float32')), Arr(np.array([[-2.220446e-16, -2.220446e-16], [-2.220446e-16, -2.220446e-16]], dtype='float32'), layout='permuted')], {})",
@@ -347,6 +304,14 @@ KNOWN: list[Known] = [
           case="Case([Arr(np.array(1, dtype='uint8').reshape(())), Arr(np.array([[[[1.e-310]], [[0.e+000]], "
           "[[0.e+000]]], [[[0.e+000]], [[0.e+000]], [[0.e+000]]], [[[0.e+000]], [[0.e+000]], [[0.e+000]]]], "
           "dtype='float64'))], {})", when=lambda case: _special(case), area="H5"),
+    Known("logspace-int-overflow", ("logspace", "linspace", "arange", "full*", "F.threshold"), ("raise",),
+          "logspace with an integer dtype whose values do not fit it (10**3 into uint8): PyTorch raises 'value "
+          "cannot be converted to type uint8_t without overflow', ember wraps.",
+          "out = m.logspace(3, 0, 1, dtype=m.uint8)", detail=r"without overflow", area="H5"),
+    Known("masked-fill-broadcast-layout", ("masked_fill*",), ("stride", "contiguous"),
+          "masked_fill of a 0-d (or smaller) input with a permuted mask that broadcasts it up: PyTorch's result is "
+          "contiguous, ember's follows the mask's layout.",
+          "out = m.tensor(0.0).masked_fill(m.zeros(2, 2).t() > 0, 1.5)", area="H3"),
 ]
 
 
