@@ -87,3 +87,9 @@ def get(name: str, **kwargs):
         return factory(**kwargs)
     except TypeError as e:
         raise TypeError(f"model {name!r}: bad arguments {sorted(kwargs)}: {e}") from None
+
+
+from .captioning import CaptionNet, CaptionEncoder  # noqa: E402  (H13 zoo additions)
+register("caption_net", CaptionNet); __all__ += ["CaptionNet", "CaptionEncoder"]  # noqa: E702
+from .detection import GridDetector  # noqa: E402
+register("grid_detector", GridDetector); __all__ += ["GridDetector"]  # noqa: E702

@@ -316,3 +316,4 @@ class ImageFolder(DatasetFolder):
                  allow_empty: bool = False) -> None:
         super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None, transform=transform,
                          target_transform=target_transform, is_valid_file=is_valid_file, allow_empty=allow_empty)
+from .scenes import CaptionedScenes, make_scenes  # noqa: E402,F401  (generated captioned scenes)
