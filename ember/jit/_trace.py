@@ -18,7 +18,7 @@ from ._graph import Graph, Node, Value, op_name
 
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CORE = tuple(os.path.join(_EMBER_DIR, p) for p in ("tensor.py", "autograd", "ops", "jit", "backend", "onnx",
-                                                    "_compile.py"))
+                                                    "_compile.py", "_tensor"))     # _tensor*.py: Tensor's parts
 
 
 _OPS = os.path.join(_EMBER_DIR, "ops") + os.sep
@@ -154,7 +154,7 @@ class Tracer:
                 self.bind(t, v[1])
                 return
         fn = os.path.abspath(frame.f_code.co_filename)
-        if fn.startswith(_OPS) or fn == _CORE[0]:     # ops that bypass Function.apply live in ops/ and tensor.py
+        if fn.startswith(_OPS) or fn == _CORE[0] or fn.startswith(_CORE[-1]):   # ops/, tensor.py, _tensor*.py
             f = frame
             for x in f.f_locals.values():
                 for y in (x if type(x) in (tuple, list) else (x,)):
