@@ -338,6 +338,8 @@ class Tensor:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
+        if _fn._tracer is not None:
+            _fn._tracer.concrete(self, "numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):

@@ -53,7 +53,8 @@ def test_data_dependent_control_flow_names_the_line():
     assert _fn._tracer is None
 
 
-@pytest.mark.parametrize("read", [lambda t: t.item(), lambda t: t.tolist(), lambda t: float(t.sum())])
+@pytest.mark.parametrize("read", [lambda t: t.item(), lambda t: t.tolist(), lambda t: float(t.sum()),
+                                  lambda t: t.detach().numpy()])
 def test_reading_values_is_refused(read):
     def f(x):
         read(x.sum())
