@@ -13,7 +13,7 @@ from ember.vision.metrics import mean_average_precision
 
 
 def main():
-    args = parse_args(__doc__, epochs=(int, 15, "training epochs"), train=(int, 3000, "training scenes"))
+    args = parse_args(__doc__, epochs=(int, 6, "training epochs"), train=(int, 3000, "training scenes"))
     ember.manual_seed(args.seed)
     train = make_scenes(64 if args.quick else args.train, min_objects=1, max_objects=3, seed=args.seed)
     test = make_scenes(32 if args.quick else 300, min_objects=1, max_objects=3, seed=20_000 + args.seed)

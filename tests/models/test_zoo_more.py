@@ -1,0 +1,159 @@
+"""The zoo's captioning and detection models and BLEU: shapes, teacher forcing equals step-by-step decoding,
+exact beam search equals brute-force search, detector targets decode back to the boxes."""
+import itertools
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember.models import CaptionNet, GridDetector, get
+from ember.vision.metrics import bleu_score, bleu_scores
+from ember.vision.scenes import SHAPES, CaptionedScenes, make_scenes
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return CaptionedScenes(6, max_len=12, seed=0)
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_caption_net_teacher_forcing_matches_stepping(scenes, attention):
+    ember.manual_seed(0)
+    m = CaptionNet(len(scenes.vocab), attention=attention)
+    x, t = ember.tensor(scenes.scenes.images), ember.tensor(scenes.tokens)
+    logits = m(x, t)
+    assert tuple(logits.shape) == (6, len(scenes.vocab), 11)
+    state, memory = m.encode(x)
+    for k in range(11):
+        out, state, alpha = m.step(t[:, k], state, memory)
+        np.testing.assert_allclose(out.detach().numpy(), logits[:, :, k].detach().numpy(), rtol=1e-5, atol=1e-6)
+        if attention:
+            np.testing.assert_allclose(alpha.detach().numpy().sum(1), 1.0, rtol=1e-5)
+    loss = F.cross_entropy(logits, t[:, 1:], ignore_index=0)
+    loss.backward()
+    assert all(p.grad is not None for p in m.parameters())       # every weight takes part (incl. the encoder)
+
+
+def _seq_logprob(m, x, words, max_len):
+    """Sum of log-probabilities of ``words`` (+ EOS unless max_len words) for one image, by teacher forcing."""
+    state, memory = m.encode(x)
+    tok, total = ember.tensor([1]), 0.0
+    for w in (list(words) + [2])[:max_len]:
+        out, state, _ = m.step(tok, state, memory)
+        total += float(F.log_softmax(out, dim=1)[0, w])
+        tok = ember.tensor([w])
+    return total
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_beam_search_exact_when_wide_and_greedy_when_one(attention):
+    ember.manual_seed(1)
+    vocab, max_len = 5, 3                                          # words 3, 4; EOS 2
+    m = CaptionNet(vocab, attention=attention, hidden_size=8, embed_dim=4, channels=4, attn_dim=4, image_size=16)
+    m.eval()
+    x = ember.rand(2, 3, 16, 16)
+    with ember.no_grad():
+        beam = m.beam_search(x, beam_size=27, max_len=max_len)
+        one = m.beam_search(x, beam_size=1, max_len=max_len)
+        greedy = m.greedy(x, max_len=max_len).numpy()
+        for i in range(2):
+            cands = [list(c[:c.index(2)] if 2 in c else c) for L in range(1, max_len + 1)
+                     for c in itertools.product([2, 3, 4], repeat=L) if 2 not in c[:-1] and (L == max_len or c[-1] == 2)]
+            best = max(cands, key=lambda c: _seq_logprob(m, x[i:i + 1], c, max_len))
+            assert beam[i] == best
+            g = [int(w) for w in greedy[i] if w != 0]
+            assert one[i] == (g[:g.index(2)] if 2 in g else g)
+
+
+def test_caption_net_errors_and_registry(scenes):
+    m = get("caption_net", vocab_size=len(scenes.vocab))
+    with pytest.raises(ValueError, match=r"CaptionNet expected tokens of shape \(2, T >= 2\)"):
+        m(ember.rand(2, 3, 32, 32), ember.zeros(3, 5, dtype=ember.int64))
+    with pytest.raises(ValueError, match=r"CaptionEncoder expected images of shape \(N, 3, H, W\), got \(2, 1, 32, 32\)"):
+        m(ember.rand(2, 1, 32, 32), ember.zeros(2, 5, dtype=ember.int64))
+
+
+def _bleu_reference(cands, refs, n_max):
+    """BLEU written out directly from Papineni et al.'s definitions (lists instead of Counters)."""
+    log_sum, c_len, r_len = 0.0, 0, 0
+    for n in range(1, n_max + 1):
+        match = tot = 0
+        for c, rs in zip(cands, refs):
+            grams = [tuple(c[i:i + n]) for i in range(len(c) - n + 1)]
+            for g in set(grams):
+                most = max([sum(1 for i in range(len(r) - n + 1) if tuple(r[i:i + n]) == g) for r in rs])
+                match += min(grams.count(g), most)
+            tot += len(grams)
+        if match == 0:
+            return 0.0
+        log_sum += math.log(match / tot) / n_max
+    for c, rs in zip(cands, refs):
+        c_len += len(c)
+        diffs = [abs(len(r) - len(c)) for r in rs]
+        r_len += len(rs[diffs.index(min(diffs))])
+    return (1.0 if c_len > r_len else math.exp(1 - r_len / c_len)) * math.exp(log_sum)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bleu_matches_the_definition(seed):
+    rng = np.random.default_rng(seed)
+    words = list("abcde")
+    cands = [list(rng.choice(words, rng.integers(4, 9))) for _ in range(6)]
+    refs = [[list(rng.choice(words, rng.integers(4, 9))) for _ in range(rng.integers(1, 3))] for _ in range(6)]
+    for n in (1, 2, 3, 4):
+        assert math.isclose(bleu_score(cands, refs, max_n=n), _bleu_reference(cands, refs, n), rel_tol=1e-12)
+
+
+def test_bleu_edge_cases():
+    s = "a small red circle left of a large blue square".split()
+    assert bleu_scores([s], [[s]]) == {"bleu1": 1.0, "bleu2": 1.0, "bleu3": 1.0, "bleu4": 1.0}
+    short = s[:5]                                                   # all n-grams match: only the brevity penalty
+    assert math.isclose(bleu_score([short], [[s]]), math.exp(1 - len(s) / 5), rel_tol=1e-12)
+    assert bleu_score([["x", "y", "z", "w"]], [[s]]) == 0.0
+    with pytest.raises(ValueError, match="bleu_score: 1 candidates but 2 reference lists"):
+        bleu_score([s], [[s], [s]])
+
+
+def test_grid_detector_targets_decode_back_to_the_boxes():
+    s = make_scenes(5, min_objects=1, max_objects=3, seed=2)
+    det = GridDetector(num_classes=len(SHAPES), grid=4, image_size=32)
+    tgt = det.encode_targets(s.boxes, s.labels)
+    obj, box, cls = tgt["obj"].numpy(), tgt["box"].numpy(), tgt["cls"].numpy()
+    assert obj.sum() == sum(len(b) for b in s.boxes)
+    # raw outputs that say exactly the targets: logit(obj), logit(box terms), one-hot class logits
+    eps = 1e-6
+    raw = np.zeros((5, 5 + len(SHAPES), 4, 4))
+    raw[:, 0] = np.where(obj > 0, 20.0, -20.0)
+    b = np.clip(box, eps, 1 - eps)
+    raw[:, 1:5] = np.log(b / (1 - b))
+    for c in range(len(SHAPES)):
+        raw[:, 5 + c] = np.where(cls == c, 20.0, 0.0)
+    det.forward = lambda x: ember.tensor(raw)
+    for (boxes, scores, labels), gb, gl in zip(det.detect(ember.zeros(5, 3, 32, 32)), s.boxes, s.labels):
+        order = np.argsort(boxes[:, 0])
+        np.testing.assert_allclose(boxes[order], gb[np.argsort(gb[:, 0])], atol=1e-3)
+        np.testing.assert_array_equal(labels[order], gl[np.argsort(gb[:, 0])])
+    out = ember.tensor(raw, requires_grad=True)
+    loss = det.loss(out, tgt)
+    loss.backward()
+    assert float(loss) < 1e-3 and out.grad.shape == out.shape
+
+
+def test_grid_detector_loss_gradient_matches_finite_differences():
+    s = make_scenes(2, min_objects=1, max_objects=3, seed=4)
+    det = GridDetector(num_classes=3, grid=4, image_size=32)
+    tgt = {k: (v.to(ember.float64) if v.is_floating_point() else v) for k, v in det.encode_targets(s.boxes, s.labels).items()}
+    raw = np.random.default_rng(0).normal(size=(2, 8, 4, 4))
+    out = ember.tensor(raw, requires_grad=True)
+    det.loss(out, tgt).backward()
+    g = out.grad.numpy()
+    for idx in [(0, 0, 1, 1), (1, 2, 0, 3), (0, 6, 2, 2), (1, 4, 3, 0)]:
+        d = np.zeros_like(raw)
+        d[idx] = 1e-6
+        num = (float(det.loss(ember.tensor(raw + d), tgt)) - float(det.loss(ember.tensor(raw - d), tgt))) / 2e-6
+        assert math.isclose(g[idx], num, rel_tol=1e-5, abs_tol=1e-7)
+    with pytest.raises(ValueError, match=r"GridDetector expected images of shape \(N, 3, 32, 32\)"):
+        det(ember.rand(1, 3, 28, 28))
