@@ -34,6 +34,11 @@ _RENAMED = {"absolute": "abs", "negative": "neg", "multiply": "mul", "subtract":
             "true_divide": "div", "arctan2": "atan2", "fix": "trunc"}
 
 
+def _own(name: str) -> bool:
+    """Whether ``Tensor`` already defines ``name`` itself (in its class body or its method mixins)."""
+    return any(name in vars(c) for c in Tensor.__mro__ if c is not object)
+
+
 def _make(fn):
     def method(self, *args, **kwargs):
         return fn(self, *args, **kwargs)
@@ -66,7 +71,7 @@ def attach() -> None:
         return ops.split(self, split_size, dim)
     Tensor.split = Tensor.unsafe_split = split
     for name in _SAME.split():
-        if name in Tensor.__dict__:
+        if _own(name):
             continue
         setattr(Tensor, name, _make(getattr(ops, name)))
     for name, target in _RENAMED.items():
@@ -93,7 +98,7 @@ def attach() -> None:
     for name in ("sin cos tan erf sign ceil trunc reciprocal square log1p expm1 rsqrt remainder fmod floor_divide "
                  "clamp_min clamp_max hypot atan2 scatter scatter_add index_add index_put tril triu "
                  "maximum minimum").split():
-        if name + "_" not in Tensor.__dict__:
+        if not _own(name + "_"):
             setattr(Tensor, name + "_", _inplace_of(name))
         getattr(Tensor, name + "_").__wrapped__ = getattr(ops, name)
     # PyTorch's other in-place unary methods, for every op ember has
@@ -107,8 +112,8 @@ def attach() -> None:
                  "less less_equal not_equal cumsum cumprod addmm baddbmm addbmm addmv addr mvlgamma renorm "
                  "hardtanh").split():
         target = _RENAMED.get(name, name)
-        if name + "_" not in Tensor.__dict__ and hasattr(ops, target):
+        if not _own(name + "_") and hasattr(ops, target):
             setattr(Tensor, name + "_", _inplace_of(target))
             getattr(Tensor, name + "_").__wrapped__ = getattr(ops, target)
-    if hasattr(ops, "polygamma") and "polygamma_" not in Tensor.__dict__:
+    if hasattr(ops, "polygamma") and not _own("polygamma_"):
         Tensor.polygamma_ = lambda self, n: self._inplace(lambda x: ops.polygamma(n, x))

@@ -1,0 +1,372 @@
+"""The in-place half of ``Tensor``: the in-place machinery (PyTorch's rebase of a tensor onto the node of the op
+written into it, CopySlices for views), the in-place view ops (``t_``, ``transpose_``...), the hand-written
+in-place methods (``add_``, ``copy_``, ``fill_``, the random fills) and their helpers.
+
+``Tensor`` inherits these from ``_InplaceMethods``.  ``Tensor``, ``_to_array``, ``_Saved``, ``_ops`` and
+``_NO_SNAPSHOT`` are bound by ``ember.tensor`` once they exist (the imports are circular).
+"""
+from __future__ import annotations
+
+from .backend import dtypes as _dt
+from .backend import xp
+from .autograd.grad_mode import state as _grad
+from .autograd import function as _fn
+
+Tensor = _to_array = _Saved = _ops = None      # set by ember.tensor
+_NO_SNAPSHOT = frozenset()                     # set by ember.tensor: ops whose backward never reads self
+
+
+class _InplaceMethods:
+    """In-place methods of ``Tensor`` (see ``ember.tensor``)."""
+
+    __slots__ = ()
+
+    def _inplace(self, op, *args, **kwargs) -> "Tensor":
+        """Run out-of-place ``op(self, *args)`` and write the result into this tensor's memory.
+
+        Without a graph this is a plain in-place write.  With one, the result's node becomes this tensor's
+        ``grad_fn`` (PyTorch's rebase), and the version bump makes any node that saved the old value refuse
+        to run backward."""
+        vw = self._vw
+        if vw is not None:
+            _refresh_view(self)
+        tracked = _grad.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
+                                     or (vw is not None and vw[0]._rg))
+        if tracked and vw is not None:
+            if len(vw) > 4:
+                raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: output {vw[4]} of {vw[5]} is a "
+                                   f"view and is being modified in place; it is one of several views returned by "
+                                   f"one function, which (as in PyTorch) does not allow its outputs to be modified "
+                                   f"in place in a graph: use an out-of-place op, or .clone() the piece first")
+            base = self._base
+            if _view_fns_known(self):
+                return self._inplace_on_view(vw, op, *args, **kwargs)
+            if base._rg:
+                raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: a view was created in no_grad mode "
+                                   f"and is being modified in place with grad mode enabled; this is ambiguous and "
+                                   f"forbidden (as in PyTorch): create the view and modify it both inside or both "
+                                   f"outside the no_grad block")
+        if tracked and self.grad_fn is None and self._rg:
+            raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
+                               f"({getattr(op, '__name__', 'op')}_ on shape {tuple(self.shape)}); wrap it in "
+                               f"ember.no_grad() or use the out-of-place form")
+        if tracked:
+            # the op sees a snapshot of the old value (PyTorch saves the original self the same way), so a
+            # backward that needs it still works after the write below; ops whose backward never reads
+            # their input (x += y in a residual block) skip the copy
+            if op in _NO_SNAPSHOT:
+                old = Tensor._make(self._data)
+                old._version = self._version
+            else:
+                old = Tensor._make(self._data.copy())
+            old._rg = self._rg
+            old.grad_fn = self.grad_fn
+            old._oi = self._oi
+            res = op(old, *args, **kwargs)
+        else:
+            with _NoGradCtx():
+                res = op(self, *args, **kwargs)
+        if res._data.shape != self._data.shape:
+            raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: the result of shape "
+                               f"{tuple(res.shape)} doesn't match the destination of shape {tuple(self.shape)}")
+        _check_inplace_cast(res._data.dtype, self._data.dtype, op)
+        if res._data is not self._data:
+            _check_overlap(self, getattr(op, "__name__", "op"))
+            if not self._data.flags.writeable:
+                raise RuntimeError("in-place operation on a read-only tensor (an expand()/broadcast_to() view); "
+                                   "clone() it first")
+            xp.copyto(self._data, res._data, casting="unsafe")
+        self._version[0] += 1
+        if _fn._tracer is not None:      # ember.jit.trace: this tensor now holds the op's result
+            _fn._tracer.rebind(self, res)
+        if tracked:
+            old_fn, old_oi = self.grad_fn, self._oi
+            self.grad_fn = res.grad_fn
+            self._oi = res._oi
+            self._rg = res._rg
+            if self._retains:
+                _move_retain(self, old_fn, old_oi)
+            if res.grad_fn is not None:
+                # the node's saved output (if any) is now this tensor's memory at the new version: a later
+                # in-place write to this tensor (or a view of it) must make that backward refuse, as in PyTorch
+                box = res._version
+                res._version = self._version
+                for sv in res.grad_fn._saved:
+                    if type(sv) is _Saved and sv.version_box is box:
+                        sv.version_box, sv.version = self._version, self._version[0]
+        return self
+
+    def _inplace_on_view(self, view, op, *args, **kwargs) -> "Tensor":
+        """In-place op on a view in a graph (PyTorch's CopySlices): rewrite the root base as "base with the
+        view's region replaced by op(view)", then re-derive this view from the new base, so both histories are
+        right.  The region is located through the whole chain of views from the root (an intermediate view may
+        overlap itself, e.g. an expand, while this one does not)."""
+        root = view[0]              # views link to their root base; the replay goes straight from it
+        chain = _ops.shape._replay_fn(self)
+        name = getattr(op, "__name__", "op")
+
+        def whole(b, *a, **kw):
+            r = op(chain(b), *a, **kw)
+            if r.grad_fn is not None:       # a saved output of op is the view's memory once written back
+                box = r._version
+                for sv in r.grad_fn._saved:
+                    if type(sv) is _Saved and sv.version_box is box:
+                        sv.version_box, sv.version = root._version, root._version[0] + 1   # after the write
+            if tuple(r.shape) != tuple(self.shape):
+                raise RuntimeError(f"in-place {name}_: the result of shape {tuple(r.shape)} doesn't match the "
+                                   f"destination of shape {tuple(self.shape)}")
+            _check_inplace_cast(r._data.dtype, b._data.dtype, op)
+            with _NoGradCtx():     # the flat positions of the view inside the base
+                ids = chain(Tensor._make(xp.arange(b._data.size).reshape(b._data.shape)))._data.reshape(-1)
+            from .ops.index import IndexPut
+            if r._data.dtype != b._data.dtype:
+                # the result as the base's dtype but with op's node, as the plain in-place path does: the
+                # gradient reaches op's backward in the base's dtype and is reduced there, then cast (as PyTorch)
+                rr = Tensor._make(r._data.astype(b._data.dtype))
+                rr.grad_fn, rr._oi, rr._rg = r.grad_fn, r._oi, r._rg
+                r = rr
+            flat = IndexPut.apply(b.reshape(-1), r.reshape(-1), (ids,), False)
+            return flat.reshape(b._data.shape)
+
+        whole.__name__ = name
+        _check_overlap(self, name)
+        root._inplace(whole, *args, **kwargs)
+        nv = chain(root)
+        old_fn, old_oi = self.grad_fn, self._oi
+        self.grad_fn, self._oi, self._rg = nv.grad_fn, nv._oi, nv._rg
+        view[2] = self._version[0]
+        if self._retains:
+            _move_retain(self, old_fn, old_oi)
+        return self
+
+    def _view_inplace(self, name, fn) -> "Tensor":
+        """``t_()``, ``transpose_``, ``squeeze_``, ``unsqueeze_``, ``as_strided_``: this tensor becomes the view
+        ``fn(self)`` (same memory, new shape and strides), an in-place op as in PyTorch (version bumped)."""
+        if _grad.enabled and self._rg and self.grad_fn is None:
+            raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
+                               f"({name}_ on shape {tuple(self.shape)}); wrap it in ember.no_grad()")
+        vw = self._vw
+        f = _ops.shape._replay_fn(self) if vw is not None else None     # (from the old geometry)
+        r = fn(self)
+        self._data = r._data
+        self._version[0] += 1
+        if vw is not None:
+            self._vw = [vw[0], (lambda b: fn(f(b))) if f is not None else None, self._version[0],
+                        vw[0]._data] + vw[4:]
+        if r.grad_fn is not None:
+            old_fn, old_oi = self.grad_fn, self._oi
+            self.grad_fn, self._oi, self._rg = r.grad_fn, r._oi, r._rg
+            if self._retains:
+                _move_retain(self, old_fn, old_oi)
+        return self
+
+    def t_(self) -> "Tensor":
+        return self._view_inplace("t", _ops.t)
+
+    def transpose_(self, dim0: int, dim1: int) -> "Tensor":
+        return self._view_inplace("transpose", lambda x: _ops.transpose(x, dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def squeeze_(self, dim=None) -> "Tensor":
+        return self._view_inplace("squeeze", lambda x: _ops.squeeze(x, dim))
+
+    def unsqueeze_(self, dim: int) -> "Tensor":
+        return self._view_inplace("unsqueeze", lambda x: _ops.unsqueeze(x, dim))
+
+    def as_strided_(self, size, stride, storage_offset=None) -> "Tensor":
+        return self._view_inplace("as_strided", lambda x: _ops.shape.as_strided(x, size, stride, storage_offset))
+
+    # in-place methods, named as in PyTorch
+    def add_(self, other, alpha=1):
+        return self._inplace(_ops.add, other, alpha=alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(_ops.sub, other, alpha=alpha)
+
+    def mul_(self, other):
+        return self._inplace(_ops.mul, other)
+
+    def div_(self, other, rounding_mode=None):
+        return self._inplace(_ops.div, other, rounding_mode=rounding_mode)
+
+    def pow_(self, exponent):
+        return self._inplace(_ops.pow, exponent)
+
+    def neg_(self):
+        return self._inplace(_ops.neg)
+
+    def exp_(self):
+        return self._inplace(_ops.exp)
+
+    def log_(self):
+        return self._inplace(_ops.log)
+
+    def sqrt_(self):
+        return self._inplace(_ops.sqrt)
+
+    def abs_(self):
+        return self._inplace(_ops.abs)
+
+    def relu_(self):
+        return self._inplace(_ops.relu)
+
+    def sigmoid_(self):
+        return self._inplace(_ops.sigmoid)
+
+    def tanh_(self):
+        return self._inplace(_ops.tanh)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(_ops.clamp, min, max)
+
+    clip_ = clamp_
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return self._inplace(_ops.addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return self._inplace(_ops.addcdiv, tensor1, tensor2, value=value)
+
+    def lerp_(self, end, weight):
+        return self._inplace(_ops.lerp, end, weight)
+
+    def masked_fill_(self, mask, value):
+        return self._inplace(_ops.masked_fill, mask, value)
+
+    def floor_(self):
+        return self._inplace(_ops.floor)
+
+    def round_(self, decimals=0):
+        return self._inplace(_ops.round, decimals=decimals)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        if isinstance(value, Tensor) and value._data.ndim:
+            raise RuntimeError(f"fill_ only supports a 0-dimension value tensor, got shape {tuple(value.shape)}")
+        if isinstance(value, Tensor) and value._rg and _grad.enabled:
+            return self._inplace(_ops.copy_into, value)
+        if _grad.enabled and self._rg and self.grad_fn is None:
+            self._inplace(_ops.mul, 0)   # raises the leaf error
+        v = value.item() if isinstance(value, Tensor) else value
+        if self.grad_fn is not None and _grad.enabled:
+            return self._inplace(_ops.copy_into, v)
+        self._data[...] = v
+        self._version[0] += 1
+        return self
+
+    def copy_(self, src, non_blocking: bool = False):
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+        if _grad.enabled and (self.grad_fn is not None or (isinstance(src, Tensor) and src._rg)):
+            return self._inplace(_ops.copy_into, src)
+        if _grad.enabled and self._rg and self.grad_fn is None:
+            self._inplace(_ops.mul, 0)   # raises the leaf error
+        arr = src._data if isinstance(src, Tensor) else _to_array(src, None)
+        _check_overlap(self, "copy")
+        try:
+            xp.copyto(self._data, xp.broadcast_to(arr, self._data.shape), casting="unsafe")
+        except ValueError:
+            raise RuntimeError(f"copy_: source of shape {tuple(arr.shape)} cannot be broadcast to the "
+                               f"destination shape {tuple(self.shape)}") from None
+        self._version[0] += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from .backend.random import rng_of
+        return self._fill_random(rng_of(generator).uniform(a, b, self._data.shape))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from .backend.random import rng_of
+        return self._fill_random(rng_of(generator).normal(mean, std, self._data.shape))
+
+    def bernoulli_(self, p=0.5, generator=None):
+        from .backend.random import rng_of
+        return self._fill_random(rng_of(generator).random(self._data.shape) < p)
+
+    def exponential_(self, lambd=1.0, generator=None):
+        from .backend.random import rng_of
+        return self._fill_random(rng_of(generator).exponential(1.0 / lambd, self._data.shape))
+
+    def random_(self, low=0, high=None, generator=None):
+        from .backend.random import rng_of
+        if high is None:
+            low, high = 0, low if low else 2**24
+        return self._fill_random(rng_of(generator).integers(low, high, self._data.shape))
+
+    def _fill_random(self, arr):
+        _check_overlap(self, "random fill")
+        self._data[...] = arr
+        self._version[0] += 1
+        return self
+
+
+def _view_fns_known(t: Tensor) -> bool:
+    """Whether view ``t`` can be replayed from its root base (it was made in grad mode)."""
+    return _ops.shape._replay_fn(t) is not None
+
+
+def _check_overlap(t: Tensor, name: str) -> None:
+    """PyTorch refuses to write in place to a tensor whose elements share memory (an expand)."""
+    a = t._data
+    if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        raise RuntimeError(f"in-place {name}_: unsupported operation: more than one element of the written-to "
+                           f"tensor (shape {tuple(a.shape)}, strides {t.stride()}) refers to a single memory "
+                           f"location (an expand()ed tensor); clone() it before writing")
+
+
+def _move_retain(t: Tensor, old, old_oi) -> None:
+    """``retain_grad()`` follows the tensor to its new node after an in-place op or a view rebase, as in
+    PyTorch (``.grad`` is the gradient w.r.t. the tensor's current value)."""
+    if old is not None and old._pre_hooks:
+        lst = old._pre_hooks.get(old_oi)
+        if lst:
+            lst[:] = [h for h in lst if getattr(h, "_ember_owner", lambda: None)() is not t]
+    t._retains = False
+    if t.grad_fn is not None:
+        t.retain_grad()
+
+
+def _refresh_view(t: Tensor) -> None:
+    """Re-derive a view's history from its parent when the shared version counter moved since it was last
+    derived (the base, or another view of it, was modified in place): PyTorch's view rebase, done lazily,
+    when the view is next used in a graph.  A leaf view (requires_grad_ set on it by hand) is left alone."""
+    vw = t._vw
+    ver = t._version[0]
+    if vw[2] == ver or vw[1] is None or not _grad.enabled:
+        return
+    if t.grad_fn is None and t._rg:
+        vw[2] = ver
+        return
+    if len(vw) > 4 and (t._rg or t._base._rg):      # (raises on every use, as PyTorch)
+        raise RuntimeError(f"output {vw[4]} of {vw[5]} is a view and its base or another view of its base has been "
+                           f"modified in place; it is one of several views returned by one function, and such views "
+                           f"can't be used after that (as in PyTorch): take the views after the in-place op, or "
+                           f"use an out-of-place op")
+    vw[2] = ver
+    fn = _ops.shape._replay_fn(t)
+    if fn is None:
+        return
+    nv = fn(vw[0])
+    old_fn, old_oi = t.grad_fn, t._oi
+    t.grad_fn, t._oi, t._rg = nv.grad_fn, nv._oi, nv._rg
+    if t._retains:
+        _move_retain(t, old_fn, old_oi)
+
+
+def _check_inplace_cast(src, dst, op) -> None:
+    # as PyTorch: an in-place op may narrow within a kind (float64 -> float32) but never silently truncate
+    # float -> int or int -> bool
+    if src != dst and not _dt.can_cast(src, dst):      # int64 -> uint8 is fine, as in PyTorch
+        raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: result type {src} can't be cast to the "
+                           f"desired output type {dst}")
+
+
+class _NoGradCtx:
+    def __enter__(self):
+        self.prev = _grad.enabled
+        _grad.enabled = False
+
+    def __exit__(self, *exc):
+        _grad.enabled = self.prev
