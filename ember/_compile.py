@@ -108,6 +108,9 @@ class _Compiled:
         try:
             g, out, params = trace_graph(self._orig_mod, tuple(args), kwargs)
         except TracingError as err:
+            for buf, old in before.values():    # undo the partial run's buffer updates: the eager call redoes them
+                if buf._data.shape == old.shape:
+                    _np.copyto(buf._data, old)
             if self._fullgraph:
                 raise
             e = _Entry(reason=str(err))

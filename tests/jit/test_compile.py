@@ -240,3 +240,21 @@ def test_user_autograd_function_compiles():
     x = ember.randn(4, requires_grad=True)
     c(x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), (6 * (x + 1) ** 2).detach().numpy(), rtol=1e-6)
+
+
+def test_failed_trace_does_not_update_batchnorm_twice():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bn = nn.BatchNorm1d(2)
+
+        def forward(self, x):
+            y = self.bn(x)
+            return y * 2 if y.sum() > -1e9 else y        # data-dependent: runs eagerly
+    a, b = M(), M()
+    c = ember.compile(a)
+    x = ember.randn(4, 2)
+    c(x)
+    b(x)
+    np.testing.assert_allclose(a.bn.running_mean.numpy(), b.bn.running_mean.numpy(), rtol=1e-6)
+    assert int(a.bn.num_batches_tracked) == 1
