@@ -93,3 +93,5 @@ from .captioning import CaptionNet, CaptionEncoder  # noqa: E402  (H13 zoo addit
 register("caption_net", CaptionNet); __all__ += ["CaptionNet", "CaptionEncoder"]  # noqa: E702
 from .detection import GridDetector  # noqa: E402
 register("grid_detector", GridDetector); __all__ += ["GridDetector"]  # noqa: E702
+from .multitask import MultiTaskNet, UncertaintyWeighting, FixedWeighting, mnist_trunk  # noqa: E402
+__all__ += ["MultiTaskNet", "UncertaintyWeighting", "FixedWeighting", "mnist_trunk"]

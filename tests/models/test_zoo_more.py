@@ -157,3 +157,32 @@ def test_grid_detector_loss_gradient_matches_finite_differences():
         assert math.isclose(g[idx], num, rel_tol=1e-5, abs_tol=1e-7)
     with pytest.raises(ValueError, match=r"GridDetector expected images of shape \(N, 3, 32, 32\)"):
         det(ember.rand(1, 3, 28, 28))
+
+
+def test_multitask_net_heads_and_uncertainty_weighting():
+    from ember.models import FixedWeighting, MultiTaskNet, UncertaintyWeighting, mnist_trunk
+    ember.manual_seed(0)
+    net = MultiTaskNet(mnist_trunk(16, width=4), {"digit": 10, "parity": 1}, features=16)
+    out = net(ember.rand(3, 1, 28, 28))
+    assert tuple(out["digit"].shape) == (3, 10) and tuple(out["parity"].shape) == (3,)
+    uw = UncertaintyWeighting(["a", "b"], kinds={"b": "regression"})
+    with ember.no_grad():
+        uw.log_vars.copy_(ember.tensor([0.3, -0.7]))
+    la = ember.tensor(1.5, requires_grad=True)
+    lb = ember.tensor(0.4, requires_grad=True)
+    total = uw({"a": la, "b": lb})
+    s = np.array([0.3, -0.7])
+    expected = np.exp(-s[0]) * 1.5 + s[0] / 2 + 0.5 * np.exp(-s[1]) * 0.4 + s[1] / 2      # Kendall et al. (2018)
+    assert math.isclose(float(total), expected, rel_tol=1e-6)
+    total.backward()
+    # d/ds_i: -c_i exp(-s_i) L_i + 1/2; d/dL_i: c_i exp(-s_i)
+    np.testing.assert_allclose(uw.log_vars.grad.numpy(), [-np.exp(-0.3) * 1.5 + 0.5, -0.5 * np.exp(0.7) * 0.4 + 0.5], rtol=1e-6)
+    assert math.isclose(float(la.grad), np.exp(-0.3), rel_tol=1e-6)
+    assert uw.weights() == pytest.approx({"a": np.exp(-0.3), "b": 0.5 * np.exp(0.7)}, rel=1e-6)
+    assert float(FixedWeighting({"a": 2.0})({"a": la, "b": lb})) == pytest.approx(3.4)
+    with pytest.raises(ValueError, match=r"UncertaintyWeighting expected losses for \['a', 'b'\], got \['a'\]"):
+        uw({"a": la})
+    with pytest.raises(ValueError, match="UncertaintyWeighting: kinds must map"):
+        UncertaintyWeighting(["a"], kinds={"a": "ranking"})
+    with pytest.raises(ValueError, match="MultiTaskNet: expected at least one head"):
+        MultiTaskNet(mnist_trunk(), {}, features=64)
