@@ -1,4 +1,5 @@
-"""A tensor's ``repr``, laid out as PyTorch prints it (``tensor([1., 2.], requires_grad=True)``)."""
+"""A tensor's ``repr``, laid out as PyTorch prints it (``tensor([1., 2.], requires_grad=True)``).
+"""
 from __future__ import annotations
 
 import numpy as _np

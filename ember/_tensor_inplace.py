@@ -1,8 +1,8 @@
-"""The in-place half of ``Tensor``: the in-place machinery (PyTorch's rebase of a tensor onto the node of the op
-written into it, CopySlices for views), the in-place view ops (``t_``, ``transpose_``...), the hand-written
+"""The in-place half of ``Tensor``: the in-place machinery (PyTorch's rebase of a tensor onto the node of the
+op written into it, CopySlices for views), the in-place view ops (``t_``, ``transpose_``...), the hand-written
 in-place methods (``add_``, ``copy_``, ``fill_``, the random fills) and their helpers.
 
-``Tensor`` inherits these from ``_InplaceMethods``.  ``Tensor``, ``_to_array``, ``_Saved``, ``_ops`` and
+``Tensor`` inherits these from ``_InplaceMethods``. ``Tensor``, ``_to_array``, ``_Saved``, ``_ops`` and
 ``_NO_SNAPSHOT`` are bound by ``ember.tensor`` once they exist (the imports are circular).
 """
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Python's operators on ``Tensor`` (``+``, ``@``, ``==``, ``x[i]``, ``x += y``...): each one delegates to
-``ember.ops``.  ``Tensor`` inherits them from ``_OperatorMethods``; ``_ops`` is bound by ``ember.tensor``."""
+``ember.ops``. ``Tensor`` inherits them from ``_OperatorMethods``; ``_ops`` is bound by ``ember.tensor``.
+"""
 from __future__ import annotations
 
 _ops = None     # set by ember.tensor (circular import)

@@ -1,0 +1,235 @@
+"""Unary math: ``exp``, ``log``, ``sqrt``/``rsqrt``, the trigonometric and hyperbolic functions,
+``reciprocal``, ``erf``, ``sigmoid``, ``relu``, ``abs``, and the rounding family (``floor``, ``ceil``,
+``trunc``, ``round``, ``sign``, ``sgn``, ``frac``, ``square``). Re-exported by ``ember.ops.elementwise``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as _np
+
+from ..autograd.function import Function
+from ..backend import dtypes as _dt
+from ..tensor import Tensor, _to_array
+from .elementwise import _erf_array, add, cast, div, mul, neg, pow, sub, zeros_like_g
+
+
+# -- unary math ----------------------------------------------------------------------------------------------
+def _unary(name, fwd, bwd, save="input", float_only=True, doc=""):
+    """Build a unary op class from a forward on arrays and a backward on Tensors ``bwd(g, x, out)``."""
+
+    def forward(ctx, a):
+        out = fwd(a)
+        if save == "input":
+            ctx.save_for_backward(a)
+        elif save == "output":
+            ctx.save_for_backward(out)
+        elif save == "both":
+            ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, g):
+        saved = ctx.saved_tensors
+        if save == "input":
+            return bwd(g, saved[0], None)
+        if save == "output":
+            return bwd(g, None, saved[0])
+        if save == "both":
+            return bwd(g, saved[0], saved[1])
+        return bwd(g, None, None)
+
+    cls = type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward),
+                                    "__doc__": doc})
+
+    def fn(input):
+        if not isinstance(input, Tensor):
+            input = Tensor._make(_to_array(input, None))
+        if float_only and input._data.dtype.kind != "f":
+            input = cast(input, _dt.get_default_dtype())
+        return cls.apply(input)
+
+    fn.__name__ = name.lower()
+    fn.__doc__ = doc or f"Elementwise {name.lower()} (``torch.{name.lower()}``)."
+    fn.op = cls
+    return fn
+
+
+def _zero_grad(g, x, out):
+    return zeros_like_g(g)
+
+
+exp = _unary("Exp", _np.exp, lambda g, x, o: mul(g, o), save="output")
+exp2 = _unary("Exp2", _np.exp2, lambda g, x, o: mul(g, mul(o, math.log(2.0))), save="output")
+log = _unary("Log", _np.log, lambda g, x, o: div(g, x))
+log2 = _unary("Log2", _np.log2, lambda g, x, o: div(g, mul(x, math.log(2.0))))
+log10 = _unary("Log10", _np.log10, lambda g, x, o: div(g, mul(x, math.log(10.0))))
+log1p = _unary("Log1p", _np.log1p, lambda g, x, o: div(g, add(x, 1.0)))
+expm1 = _unary("Expm1", _np.expm1, lambda g, x, o: mul(g, add(o, 1.0)), save="output")
+sqrt = _unary("Sqrt", _np.sqrt, lambda g, x, o: div(g, mul(o, 2.0)), save="output")
+rsqrt = _unary("Rsqrt", lambda a: 1.0 / _np.sqrt(a),
+               lambda g, x, o: mul(g, mul(pow(o, 3), -0.5)), save="output")
+sin = _unary("Sin", _np.sin, lambda g, x, o: mul(g, cos(x)))
+cos = _unary("Cos", _np.cos, lambda g, x, o: neg(mul(g, sin(x))))
+tan = _unary("Tan", _np.tan, lambda g, x, o: mul(g, add(mul(o, o), 1.0)), save="output")
+asin = _unary("Asin", _np.arcsin, lambda g, x, o: div(g, sqrt(sub(1.0, mul(x, x)))))
+acos = _unary("Acos", _np.arccos, lambda g, x, o: neg(div(g, sqrt(sub(1.0, mul(x, x))))))
+atan = _unary("Atan", _np.arctan, lambda g, x, o: div(g, add(mul(x, x), 1.0)))
+sinh = _unary("Sinh", _np.sinh, lambda g, x, o: mul(g, cosh(x)))
+cosh = _unary("Cosh", _np.cosh, lambda g, x, o: mul(g, sinh(x)))
+tanh = _unary("Tanh", _np.tanh, lambda g, x, o: mul(g, sub(1.0, mul(o, o))), save="output")
+reciprocal = _unary("Reciprocal", lambda a: 1.0 / a, lambda g, x, o: neg(mul(g, mul(o, o))), save="output")
+erf = _unary("Erf", _erf_array,
+             lambda g, x, o: mul(g, mul(exp(neg(mul(x, x))), 2.0 / math.sqrt(math.pi))))
+
+
+def _sigmoid_fwd(a):
+    # stable for large |a|: exp only ever sees non-positive arguments
+    out = _np.empty_like(a)
+    pos = a >= 0
+    ez = _np.exp(-_np.abs(a))
+    _np.divide(1.0, 1.0 + ez, out=out, where=pos)
+    _np.divide(ez, 1.0 + ez, out=out, where=~pos)
+    return out
+
+
+sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, x, o: mul(g, mul(o, sub(1.0, o))), save="output")
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = _np.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (o,) = ctx.saved_tensors
+        # PyTorch's threshold_backward: zero where out <= 0, so a NaN input passes its gradient
+        return mul(g, Tensor._make((~(o._data <= 0)).astype(g.dtype)))
+
+
+def relu(input: Tensor) -> Tensor:
+    """max(input, 0) elementwise."""
+    if input._data.dtype.kind == "b":
+        raise _dt.DtypeRuntimeError("relu: Boolean inputs not supported for relu")
+    return Relu.apply(input)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _np.abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return mul(g, Tensor._make(_sign_array(a._data)))      # 0 at 0 and at NaN, as PyTorch
+
+
+def _no_bool(x, op):
+    if x._data.dtype.kind == "b":
+        raise _dt.DtypeNotImplementedError(f"{op}: not implemented for bool tensors (PyTorch: \"{op}\" not "
+                                           f"implemented for 'Bool'); convert with .int() or .float() first")
+
+
+def abs(input):
+    input = input if isinstance(input, Tensor) else Tensor._make(_to_array(input, None))
+    _no_bool(input, "abs")
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+class _ZeroGradUnary(Function):
+    fn = None
+
+    @classmethod
+    def forward(cls, ctx, a, *args):
+        return cls.fn(a, *args)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (zeros_like_g(g),) + (None,) * (len(ctx.next_edges) - 1)
+
+
+class Floor(_ZeroGradUnary):
+    fn = staticmethod(_np.floor)
+
+
+class Ceil(_ZeroGradUnary):
+    fn = staticmethod(_np.ceil)
+
+
+class Trunc(_ZeroGradUnary):
+    fn = staticmethod(_np.trunc)
+
+
+def _sign_array(a):
+    if a.dtype.kind == "b":
+        return a.copy()
+    out = _np.asarray(_np.sign(a))
+    if a.dtype.kind == "f":
+        _np.copyto(out, 0, where=_np.isnan(a))      # PyTorch: sign(nan) = 0
+    return out
+
+
+class Sign(_ZeroGradUnary):
+    fn = staticmethod(_sign_array)
+
+
+class Round(_ZeroGradUnary):
+    fn = staticmethod(lambda a, d: _np.round(a, d))
+
+
+def floor(input):
+    """Round down; zero gradient.  Integer tensors come back unchanged (a copy), as in PyTorch."""
+    _no_bool(input, "floor")
+    return input.clone() if input._data.dtype.kind in "iu" else Floor.apply(input)
+
+
+def ceil(input):
+    _no_bool(input, "ceil")
+    return input.clone() if input._data.dtype.kind in "iu" else Ceil.apply(input)
+
+
+def trunc(input):
+    _no_bool(input, "trunc")
+    return input.clone() if input._data.dtype.kind in "iu" else Trunc.apply(input)
+
+
+fix = trunc
+
+
+def sign(input):
+    """-1, 0 or 1 elementwise; zero gradient."""
+    return Sign.apply(input)
+
+
+def round(input, decimals: int = 0):
+    """Round half to even, like PyTorch; zero gradient."""
+    _no_bool(input, "round")
+    if input._data.dtype.kind in "iu":
+        if decimals != 0:
+            raise _dt.DtypeNotImplementedError(f"round: decimals={decimals} is not implemented for {input.dtype} "
+                                               f"tensors (PyTorch: \"round_cpu\" not implemented)")
+        return input.clone()
+    r = Round.apply(input, decimals)
+    return r
+
+
+def square(input):
+    return pow(input, 2)
+
+
+def sgn(input):
+    return sign(input)
+
+
+def frac(input):
+    if input._data.dtype.kind != "f":
+        raise _dt.DtypeNotImplementedError(f"frac: not implemented for {input.dtype} tensors (PyTorch: \"frac_cpu\" "
+                                           f"not implemented); it needs a floating dtype")
+    return sub(input, trunc(input))
