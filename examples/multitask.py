@@ -67,6 +67,7 @@ def run(tasks, weighting, X, T, Xt, Tt, args):
             opt.zero_grad()
             loss.backward()
             opt.step()
+        print(f"epoch {epoch + 1}: [{'+'.join(tasks)}, {type(weighting).__name__}] loss {loss.item():.4f}")
     return evaluate(model, Xt, Tt), sum(p.numel() for p in model.parameters())
 
 
