@@ -312,6 +312,31 @@ KNOWN: list[Known] = [
           "masked_fill of a 0-d (or smaller) input with a permuted mask that broadcasts it up: PyTorch's result is "
           "contiguous, ember's follows the mask's layout.",
           "out = m.tensor(0.0).masked_fill(m.zeros(2, 2).t() > 0, 1.5)", area="H3"),
+    Known("ldexp-float32-exponent", ("ldexp",), ("value", "grad"),
+          "ldexp(float64 x, float32 exponent): PyTorch computes 2**exponent in float32 (7 significant digits), "
+          "ember in float64.",
+          "out = m.ldexp(m.tensor([-2.50244138171222], dtype=m.float64), m.tensor([3.3520963]))", area="H6"),
+    Known("layout-permuted-inputs", ("isclose", "argsort", "nn.GRUCell", "nn.RNNCell", "nn.LSTMCell", "einsum",
+                                     "F.conv*", "F.*pool*", "F.*norm*"), ("stride", "contiguous"),
+          "isclose, argsort along a non-last dim, RNN cells with a permuted hidden state and einsum of a permuted "
+          "operand: PyTorch's result layout follows (or ignores) the input's stride order differently from "
+          "ember's.", case="Case([Arr(np.array([[-2.e+00, -0.e+00, -1.e+00], [ 1.e+00, -1.e-40, 5.e-01]], "
+          "dtype='float32'), layout='permuted'), False, False], {'dim': -2})", spec="argsort", when=_layout,
+          area="H6"),
+    Known("mean-with-inf-and-nan", ("std_mean", "var_mean", "F.group_norm", "F.layer_norm", "F.instance_norm",
+                                    "F.batch_norm"), ("value", "grad"),
+          "std_mean/var_mean and normalizations over values with inf, NaN or 1e300: PyTorch's Welford-style "
+          "accumulation gives NaN where ember gives inf/-0.0 (or the reverse).",
+          case="Case([Arr(np.array([[ 3.5546696068186705e+000, nan], [ 9.9999999999999694e-311, "
+          "-1.0000000000000000e+000], [ nan, 2.0000000000000000e+000], [ inf, -1.5000000000000000e+000]], "
+          "dtype='float64'), grad=True), 2], {'dim': (1,), 'keepdim': True})", spec="std_mean",
+          when=lambda case: _special(case), area="H5"),
+    Known("permute-without-dims", ("inplace_*", "view_chain"), ("raise",),
+          "x.permute() with no dims (on a 0-d tensor): PyTorch raises TypeError (dims is required), ember returns x.",
+          "out = m.tensor(1.0).permute()", detail=r"permute\(\) missing", area="H3"),
+    Known("logspace-float16", ("logspace",), ("value",),
+          "logspace with dtype=float16: PyTorch computes the powers in float16 (354.8 for 10**2.55), ember in "
+          "float64 then rounds (355.5).", "out = m.logspace(3.0, 2.25, 6, dtype=m.float16)", area="H5"),
 ]
 
 
