@@ -111,7 +111,7 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
             node_pre = node.__dict__.get("_node_prehooks")
             if node_pre:         # grad_fn.register_prehook: after the tensors' hooks, as in PyTorch
                 grads = _run_node_hooks(node_pre, grads)
-            if all(g is None for g in grads):
+            if grads[0] is None if len(grads) == 1 else all(g is None for g in grads):
                 in_grads = (None,) * len(node.next_edges)
             else:
                 if node._freed:
@@ -142,9 +142,12 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                     continue
                 child, idx = e
                 if g is not None:
-                    if not hasattr(g, "_data"):
+                    a = getattr(g, "_data", None)
+                    if a is None:
                         g = _as_tensor(g)
-                    g = _sum_to(g, meta[0], meta[1])
+                        a = g._data
+                    if a.shape != meta[0] or a.dtype != meta[1]:     # (the common case needs no call)
+                        g = _sum_to(g, meta[0], meta[1])
                     buf = buffers.get(child)
                     if buf is None:
                         n_out = 1 if isinstance(child, AccumulateGrad) else len(child._out_meta)

@@ -110,7 +110,24 @@ class Function:
         ctx._freed = False
         ctx._pre_hooks = None
         if needs:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+            # one pass over the inputs: which need a gradient, the graph edges and the input metadata
+            flags = []
+            edges = []
+            meta = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    if a._rg:
+                        fn = a.grad_fn
+                        edges.append((fn, a._oi) if fn is not None else (a._accumulator(), 0))
+                        meta.append((a._data.shape, a._data.dtype))
+                        flags.append(True)
+                        continue
+                    meta.append(None)
+                else:
+                    meta.append(False)      # False: not a tensor (next_functions)
+                edges.append(None)
+                flags.append(False)
+            ctx.needs_input_grad = tuple(flags)
         else:
             ctx.needs_input_grad = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
         if cls._raw_forward:
@@ -125,17 +142,6 @@ class Function:
                 return Tensor._make(out) if type(out) is _xp.ndarray else _wrap(out)
             return tuple(_wrap(o) for o in out)
         outs = out if multi else (out,)
-
-        edges = []
-        meta = []
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
-                fn = a.grad_fn
-                edges.append((fn, a._oi) if fn is not None else (a._accumulator(), 0))
-                meta.append((a._data.shape, a._data.dtype))
-            else:
-                edges.append(None)
-                meta.append(None if isinstance(a, Tensor) else False)   # False: not a tensor (next_functions)
         ctx.next_edges = edges
         ctx._in_meta = meta
         nondiff = ctx.__dict__.get("_nondiff", ())
