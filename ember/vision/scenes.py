@@ -120,12 +120,17 @@ def make_scenes(n_samples: int = 1000, size: int = 32, min_objects: int = 2, max
         images[i] = np.clip(img, 0.0, 1.0)
         phrases = [_phrase(o[2], o[1], o[0]) for o in objs]
         out.captions.append(phrases[0] if k == 1 else f" {rel} ".join(phrases) if k == 2 else " and ".join(phrases))
-        out.boxes.append(np.array([[max(cx - half, 0), max(cy - half, 0), min(cx + half, size), min(cy + half, size)]
-                                   for _, _, _, cx, cy, half in objs], np.float32))
+        out.boxes.append(np.array([_box(shape, cx, cy, half, size) for shape, _, _, cx, cy, half in objs], np.float32))
         out.labels.append(np.array([SHAPES.index(o[0]) for o in objs], np.int64))
         out.colours.append([o[1] for o in objs])
         out.sizes.append([o[2] for o in objs])
     return out
+
+
+def _box(shape, cx, cy, half, size):
+    """The shape's tight box (squares are painted at 0.9 of the half-width)."""
+    r = half * 0.9 if shape == "square" else half
+    return [max(cx - r, 0), max(cy - r, 0), min(cx + r, size), min(cy + r, size)]
 
 
 def _clear(objs, rel) -> bool:

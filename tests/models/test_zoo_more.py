@@ -186,3 +186,33 @@ def test_multitask_net_heads_and_uncertainty_weighting():
         UncertaintyWeighting(["a"], kinds={"a": "ranking"})
     with pytest.raises(ValueError, match="MultiTaskNet: expected at least one head"):
         MultiTaskNet(mnist_trunk(), {}, features=64)
+
+
+def test_style_transfer_shapes_gram_and_decreasing_losses():
+    from ember.models.style_transfer import StyleLoss, gram_matrix, style_transfer
+    from ember import nn
+    from ember.models.style_transfer import VGG19_CONTENT_LAYERS, VGG19_STYLE_LAYERS
+    from ember.vision.models.vgg import CFGS
+    from tests.helpers import compare
+    compare(lambda m, f: (lambda g: g @ g.transpose(1, 2) / 24)(f.reshape(2, 3, 8)) if m is not ember
+            else gram_matrix(f), [(2, 3, 2, 4)])
+    ember.manual_seed(0)
+    # the default layers are the ReLUs after conv1_1 .. conv5_1 and conv4_2 in torchvision's VGG-19 layout
+    layout = [("M" if v == "M" else k) for v in CFGS["E"] for k in (["M"] if v == "M" else ["conv", "relu"])]
+    assert all(layout[i] == "relu" for i in VGG19_STYLE_LAYERS + VGG19_CONTENT_LAYERS)
+    assert [sum(1 for x in layout[:i] if x == "M") for i in VGG19_STYLE_LAYERS] == [0, 1, 2, 3, 4]
+    # a small VGG-like stack with random weights: only shapes and the optimisation are checked
+    features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
+                             nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
+                             nn.Conv2d(16, 16, 3, padding=1), nn.ReLU())
+    content, style = ember.rand(1, 3, 32, 32), ember.rand(1, 3, 32, 32)
+    image, hist = style_transfer(content, style, features, steps=8, style_layers=(1, 4, 7), content_layers=(9,),
+                                 style_weight=1e3, lr=0.01)
+    assert tuple(image.shape) == (1, 3, 32, 32) and 0 <= float(image.min()) and float(image.max()) <= 1
+    assert all(b[0] < a[0] for a, b in zip(hist, hist[1:]))      # the total falls at every step
+    assert hist[-1][2] < hist[0][2] / 2
+    loss = StyleLoss(features, content, content, style_layers=(1,), content_layers=(4,))
+    c, s = loss(content)
+    assert float(c) == 0.0 and float(s) == 0.0
+    with pytest.raises(ValueError, match="StyleLoss: layer index 99 out of range"):
+        StyleLoss(features, content, style, style_layers=(99,))

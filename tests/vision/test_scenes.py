@@ -77,3 +77,25 @@ def test_make_scenes_errors_name_the_argument():
         make_scenes(5, relations=("near",))
     with pytest.raises(ValueError, match="min_objects"):
         make_scenes(5, min_objects=3, max_objects=2)
+
+
+def _component(mask, y, x):
+    """The 4-connected component of ``mask`` holding (y, x), by flood fill."""
+    seen, todo = set(), [(y, x)]
+    while todo:
+        p = todo.pop()
+        if p in seen or not (0 <= p[0] < mask.shape[0] and 0 <= p[1] < mask.shape[1]) or not mask[p]:
+            continue
+        seen.add(p)
+        todo += [(p[0] + 1, p[1]), (p[0] - 1, p[1]), (p[0], p[1] + 1), (p[0], p[1] - 1)]
+    return np.array(sorted(seen))
+
+
+def test_boxes_are_tight_around_the_painted_pixels():
+    s = make_scenes(40, min_objects=1, max_objects=3, seed=7)
+    for img, boxes, cols in zip(s.images, s.boxes, s.colours):
+        for box, col in zip(boxes, cols):
+            mask = np.all(np.abs(img - np.array(COLOURS[col], np.float32)[:, None, None]) < 1e-6, axis=0)
+            pix = _component(mask, int((box[1] + box[3]) / 2), int((box[0] + box[2]) / 2))
+            painted = (pix[:, 1].min(), pix[:, 0].min(), pix[:, 1].max() + 1, pix[:, 0].max() + 1)
+            np.testing.assert_allclose(painted, box, atol=1.5)        # a triangle's apex is thinner than a pixel
