@@ -191,6 +191,29 @@ def lenet5_infer_b1(T):
     return step, 1
 
 
+def _compiled_inference(T, model, x):
+    """Batch-1 inference: ember through ``ember.compile`` (the traced graph replayed), PyTorch eager (its own
+    ``torch.compile`` needs a C++ toolchain at run time and minutes of compilation, not what a laptop user does)."""
+    model = model.eval()
+    if T.__name__ == "ember":
+        model = T.compile(model)
+
+    def step():
+        with T.no_grad():
+            model(x)
+    return step, 1
+
+
+def lenet5_infer_b1_compiled(T):
+    return _compiled_inference(T, _lenet(T.nn), T.tensor(_arr(1, 1, 28, 28)))
+
+
+def mlp_infer_b1_compiled(T):
+    nn = T.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    return _compiled_inference(T, model, T.tensor(_arr(1, 784)))
+
+
 def _rnn(T, kind):
     model = getattr(T.nn, kind)(28, 128)
     x = T.tensor(_arr(40, 64, 28))
@@ -277,6 +300,8 @@ WORKLOADS = {
     "MLP 784-512-256-10, batch 128, Adam step": (mlp_adam, "models"),
     "LeNet-5, batch 64, training step": (lenet5, "models"),
     "LeNet-5, batch 1, inference": (lenet5_infer_b1, "models"),
+    "LeNet-5, batch 1, inference, ember.compile vs PyTorch eager": (lenet5_infer_b1_compiled, "models"),
+    "MLP 784-512-256-10, batch 1, inference, ember.compile vs PyTorch eager": (mlp_infer_b1_compiled, "models"),
     "PyTorch's MNIST example CNN, batch 64, training step": (mnist_example_cnn, "models"),
     "CNN with batch norm, batch 64, training step": (cnn_batchnorm, "models"),
     "ResNet-18 on 3x32x32, batch 64, training step": (resnet18_32, "models"),
