@@ -1,0 +1,201 @@
+"""Masks, selections and sorting: ``masked_fill``, ``masked_select``, ``take_along_dim``, ``take``,
+``nonzero``/``argwhere``, ``tril``/``triu``, ``diag``, ``trace``, ``one_hot``, ``sort``/``argsort``, ``topk``
+and the index module's ``searchsorted``/``bucketize``. Re-exported by ``ember.ops.index``.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as _np
+
+from ..backend.dtypes import checked_scalar
+from ..tensor import Tensor, _wrap_dim, _to_array
+from . import elementwise as E
+from .shape import diagonal, _CloneAs
+from .shape import diagonal as _diagonal_view
+from .index import getitem, IndexPut
+from ._index_scatter import _MaskedFill, gather, Gather
+
+
+# -- masks -----------------------------------------------------------------------------------------------------------
+def masked_fill(input: Tensor, mask, value) -> Tensor:
+    """``value`` where ``mask`` is True, else ``x`` (``torch.masked_fill``)."""
+    m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
+    if m.dtype != _np.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
+    try:
+        shape = _np.broadcast_shapes(m.shape, input._data.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} is not broadcastable with the input of "
+                           f"shape {tuple(input.shape)}") from None
+    if shape != input._data.shape:      # out of place, the result takes the broadcast shape (as PyTorch)
+        input = input.expand(shape)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {tuple(value.shape)}")
+        v = value.to(input.dtype)
+        return E.where(Tensor._make(m), v, input)
+    if input._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
+        # PyTorch converts the scalar only when something is filled: range-checked, negative ints wrap
+        value = checked_scalar(value, input._data.dtype, "masked_fill") if m.any() else 0
+    return _MaskedFill.apply(input, m, value)
+
+
+def masked_select(input: Tensor, mask) -> Tensor:
+    m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
+    if m.dtype != _np.bool_:
+        raise RuntimeError(f"masked_select: expected a bool mask, got dtype {m.dtype}")
+    E._check_broadcast(m.shape, input._data.shape, "masked_select")
+    shape = _np.broadcast_shapes(m.shape, input._data.shape)
+    xb = input.expand(shape) if input._data.shape != shape else input
+    return getitem(xb, Tensor._make(_np.broadcast_to(m, shape)))
+
+
+def take_along_dim(input: Tensor, indices, dim=None) -> Tensor:
+    """Pick values along ``dim`` at ``indices`` (broadcasting the other dims), ``torch.take_along_dim``."""
+    if dim is None:
+        return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
+    axis = _wrap_dim(dim, input._data.ndim, "take_along_dim")
+    ia = indices._data if isinstance(indices, Tensor) else _np.asarray(indices)
+    n = input._data.shape[axis] if input._data.ndim else 1
+    if ia.size and ia.dtype.kind in "iu" and ia.min() < 0:
+        if ia.min() < -n:
+            raise RuntimeError(f"take_along_dim(): index {int(ia.min())} is out of bounds for dimension {axis} "
+                               f"with size {n}")
+        ia = _np.where(ia < 0, ia + n, ia)     # wrapped, as PyTorch (gather itself refuses negatives)
+    shp_x = list(input._data.shape)
+    shp_i = list(ia.shape)
+    shp_x[axis] = 1
+    shp_i[axis] = 1
+    b = list(_np.broadcast_shapes(tuple(shp_x), tuple(shp_i)))
+    bx, bi = list(b), list(b)
+    bx[axis] = input._data.shape[axis]
+    bi[axis] = ia.shape[axis]
+    xx = input.expand(tuple(bx)) if tuple(bx) != input._data.shape else input
+    return gather(xx, axis, Tensor._make(_np.broadcast_to(ia, tuple(bi))))
+
+
+def take(input: Tensor, index) -> Tensor:
+    return getitem(input.reshape(-1), index)
+
+
+def nonzero(input: Tensor, as_tuple: bool = False):
+    a = input._data if isinstance(input, Tensor) else _np.asarray(input)
+    nz = _np.nonzero(a) if a.ndim else _np.nonzero(a.reshape(1))
+    if a.ndim == 0 and not as_tuple:        # PyTorch: one row per nonzero, no columns
+        return Tensor._make(_np.zeros((nz[0].size, 0), _np.int64))
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(_np.int64)) for i in nz)
+    # (n, ndim) in column-major order: PyTorch's nonzero fills a (ndim, n) buffer and returns its transpose
+    return Tensor._make(_np.stack(nz, axis=0).astype(_np.int64).T if nz else _np.zeros((0, 0), _np.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def _need_2d(x, op):
+    if x._data.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+
+
+def tril(input, diagonal=0):
+    _need_2d(input, "tril")
+    m = _np.tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
+    return _MaskedFill.apply(input, ~m, 0, True)
+
+
+def triu(input, diagonal=0):
+    _need_2d(input, "triu")
+    m = _np.tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
+    return _MaskedFill.apply(input, m, 0, True)
+
+
+def diag(input, diagonal=0):
+    x, diagonal_ = input, diagonal
+    if x._data.ndim == 1:
+        n = x._data.shape[0] + abs(diagonal_)
+        z = Tensor._make(_np.zeros((n, n), x._data.dtype))
+        i = _np.arange(x._data.shape[0])
+        r, c = (i, i + diagonal_) if diagonal_ >= 0 else (i - diagonal_, i)
+        return IndexPut.apply(z, x, (r, c), False)
+    if x._data.ndim != 2:
+        raise RuntimeError(f"diag(): supports 1-D or 2-D tensors, got shape {tuple(x.shape)}")
+    return _CloneAs.apply(_diagonal_view(x, diagonal_), None)   # torch.diag returns a copy (diagonal() is the view)
+
+
+def trace(input):
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix (2-D), got shape {tuple(input.shape)}")
+    return diagonal(input).sum()
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    a = tensor._data
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensors (int64), got {a.dtype}")
+    if num_classes < 0:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    if a.size and (a.min() < 0 or a.max() >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got range "
+                           f"[{int(a.min())}, {int(a.max())}]")
+    return Tensor._make((a[..., None] == _np.arange(num_classes)).astype(_np.int64))
+
+
+class _SortResult(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+def _order(x: Tensor, axis: int, descending: bool):
+    a = x._data
+    if a.ndim == 0:
+        return _np.zeros((), _np.int64)
+    if descending:      # negate (stable sort keeps ties in their original order in both directions)
+        # ~a (= -a - 1) reverses signed integers without overflowing at the dtype's minimum
+        a = ~a if a.dtype.kind == "i" else -(a.astype(_np.int64) if a.dtype.kind in "bu" else a)
+    idx = _np.argsort(a, axis=axis, kind="stable").astype(_np.int64)
+    if descending and a.dtype.kind == "f" and _np.isnan(a).any():
+        # NaN is the largest value (PyTorch): move the NaNs, last after the stable sort, to the front in order
+        nan_last = ~_np.isnan(_np.take_along_axis(a, idx, axis))
+        idx = _np.take_along_axis(idx, _np.argsort(nan_last, axis=axis, kind="stable"), axis)
+    return idx
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> _SortResult:
+    """Sorted values along ``dim`` and the indices they came from (``torch.sort``); the gradient flows back
+    to the original positions."""
+    axis = _wrap_dim(dim, input._data.ndim, "sort")
+    idx = _order(input, axis, descending)
+    if input._data.ndim == 0:
+        return _SortResult(input, Tensor._make(idx))
+    return _SortResult(Gather.apply(input, axis, idx), Tensor._make(idx))
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Indices that sort ``x`` along ``dim`` (``torch.argsort``)."""
+    axis = _wrap_dim(dim, input._data.ndim, "argsort")
+    return Tensor._make(_order(input, axis, descending))
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> _SortResult:
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices (``torch.topk``)."""
+    axis = _wrap_dim(dim, input._data.ndim, "topk")
+    n = input._data.shape[axis] if input._data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size {n} (shape {tuple(input.shape)})")
+    idx = _order(input, axis, largest)
+    if input._data.ndim == 0:
+        return _SortResult(input, Tensor._make(idx))
+    idx = _np.take(idx, _np.arange(k), axis=axis)
+    return _SortResult(Gather.apply(input, axis, idx), Tensor._make(idx))
+
+
+def searchsorted(sorted_seq, values, right=False):
+    s = _to_array(sorted_seq, None)
+    v = _to_array(values, None)
+    return Tensor._make(_np.searchsorted(s, v, side="right" if right else "left").astype(_np.int64))
+
+
+def bucketize(x, boundaries, right=False):
+    return searchsorted(boundaries, x, right=right)
