@@ -49,7 +49,8 @@ class SGD(Optimizer):
             else:
                 b = buf._data
                 b *= momentum
-                b += (1 - group["dampening"]) * g
+                damp = 1 - group["dampening"]
+                b += g if damp == 1 else damp * g       # (1 * g is g exactly: one pass and buffer fewer)
             g = g + momentum * buf._data if group["nesterov"] else buf._data
         p -= _scalar(group["lr"]) * g
 
