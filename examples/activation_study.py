@@ -100,11 +100,11 @@ def train(model, X, Y, Xt, yt, epochs, lr, seed, batch=64):
 
 
 def main():
-    args = parse_args(__doc__, seeds=(int, 3, "seeds per activation"), train=(int, 3000, "training images"),
+    args = parse_args(__doc__, seeds=(int, 3, "seeds per activation"), train=(int, 2000, "training images"),
                       epochs=(int, 3, "training epochs"))
     x, y, xt, yt = load_mnist_arrays("fashion", quick=args.quick)
     n = 128 if args.quick else args.train
-    x, y, xt, yt = x[:n], y[:n], xt[:2000], yt[:2000]
+    x, y, xt, yt = x[:n], y[:n], xt[:1000], yt[:1000]
     X, Y, Xt = ember.tensor((x - 0.286) / 0.353), ember.tensor(y), ember.tensor((xt - 0.286) / 0.353)
     epochs, seeds = (1, 1) if args.quick else (args.epochs, args.seeds)
     names = ["relu", "gelu"] if args.quick else list(ACTIVATIONS)

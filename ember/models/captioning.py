@@ -114,6 +114,18 @@ class CaptionNet(nn.Module):
             logits.append(out)
         return ember.stack(logits, dim=2)
 
+    def training_step(self, batch):
+        """For ``ember.train.Trainer``: ``batch = (images, tokens)`` (e.g. from ``CaptionedScenes``) -> teacher-forced
+        cross-entropy over the non-PAD targets, and the fraction of those predicted right."""
+        images, tokens = batch
+        logits = self(images, tokens)
+        target = tokens[:, 1:]
+        loss = F.cross_entropy(logits, target, ignore_index=PAD)
+        with ember.no_grad():
+            mask = target != PAD
+            acc = float(((logits.argmax(1) == target) & mask).sum()) / max(int(mask.sum()), 1)
+        return {"loss": loss, "token_accuracy": acc}
+
     # --- decoding ------------------------------------------------------------------------------------------
     @ember.no_grad()
     def greedy(self, images, max_len: int = 16, return_attention: bool = False):

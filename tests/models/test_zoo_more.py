@@ -216,3 +216,15 @@ def test_style_transfer_shapes_gram_and_decreasing_losses():
     assert float(c) == 0.0 and float(s) == 0.0
     with pytest.raises(ValueError, match="StyleLoss: layer index 99 out of range"):
         StyleLoss(features, content, style, style_layers=(99,))
+
+
+def test_caption_net_trains_with_the_trainer(scenes):
+    from ember.train import Trainer
+    ember.manual_seed(0)
+    m = CaptionNet(len(scenes.vocab), hidden_size=16, embed_dim=8, channels=8)
+    loader = ember.data.DataLoader(scenes, batch_size=3)
+    opt = ember.optim.Adam(m.parameters(), lr=1e-2)
+    before = float(m.training_step(next(iter(loader)))["loss"])
+    Trainer(m, None, opt).fit(loader, epochs=5, verbose=0)
+    after = m.training_step(next(iter(loader)))
+    assert float(after["loss"]) < before and 0.0 <= after["token_accuracy"] <= 1.0
