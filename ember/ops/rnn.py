@@ -131,12 +131,15 @@ class RNNSequence(Function):
                 _fill_inactive(C, c0, batch_sizes, True)
             h_full, c_full = h0, c0
             tmp_full = xp.empty((N, H), dt)
+            hw_full = xp.empty((N, 4 * H), dt)
             for b, steps in runs:
                 xwb, Cb, TCb, Hb, tmp = xw[:, :b], C[:, :b], TC[:, :b], Hs[:, :b], tmp_full[:b]
+                hw = hw_full[:b]
                 h, c = h_full[:b], c_full[:b]
                 for t in steps:
                     g = xwb[t]
-                    g += h @ whh_t
+                    xp.matmul(h, whh_t, out=hw)
+                    g += hw
                     xp.tanh(g, out=g)
                     g *= s
                     g += bconst           # g now holds the activated (i, f, g, o)
@@ -344,7 +347,12 @@ class RNNSequence(Function):
             hp = _prev_states(h0, Hs, reverse).reshape(L * N, H)
             dw_hh = Tensor._make(dZh2.T @ hp)
         db_ih = Tensor._make(dZx2.sum(0)) if need[5] else None
-        db_hh = Tensor._make(dZh2.sum(0)) if need[6] else None
+        if not need[6]:
+            db_hh = None
+        elif dZh is dZx and db_ih is not None:      # LSTM and Elman: both biases get the same sum
+            db_hh = Tensor._make(db_ih._data.copy())
+        else:
+            db_hh = Tensor._make(dZh2.sum(0))
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
 
 

@@ -216,3 +216,17 @@ def test_errors_name_the_layer_and_shapes():
         nn.GRU(3, 4)(ember.randn(2, 1, 3, dtype=ember.float64))
     with pytest.raises(ValueError, match=r"GRUCell.*\(N, 3\)"):
         nn.GRUCell(3, 4)(ember.randn(2, 2, 3))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "RNN"])
+def test_bias_grads_equal_but_not_shared(kind):
+    # the fused backward computes the one bias sum once for both biases: their .grad must still be two buffers
+    m = getattr(ember.nn, kind)(3, 4)
+    x = ember.tensor(np.random.default_rng(0).standard_normal((5, 2, 3)).astype(np.float32))
+    for _ in range(2):              # the second backward accumulates in place into each .grad
+        m(x)[0].sum().backward()
+    gi, gh = m.bias_ih_l0.grad, m.bias_hh_l0.grad
+    assert gi._data.tobytes() == gh._data.tobytes()
+    assert not np.shares_memory(gi._data, gh._data)
+    gi._data += 1
+    assert not np.array_equal(gi._data, gh._data)
