@@ -154,6 +154,7 @@ def main():
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
     for k, c in curves.items():
         a1.plot(range(1, len(c) + 1), c, marker="o", label=k)
+    a1.set_xticks(range(1, epochs + 1))
     a1.set_xlabel("epoch")
     a1.set_ylabel(f"test accuracy (mean of {seeds} seeds)")
     a1.set_title("small ResNet, Fashion-MNIST")
