@@ -145,17 +145,27 @@ class Function:
         ctx.next_edges = edges
         ctx._in_meta = meta
         nondiff = ctx.__dict__.get("_nondiff", ())
-        results = []
-        out_meta = []
-        for i, o in enumerate(outs):
-            t = _wrap(o)
-            if id(o) not in nondiff and t._data.dtype.kind in "fc":
+        if not multi:                   # one output (most ops): no loop
+            t = Tensor._make(out) if type(out) is _xp.ndarray else _wrap(out)
+            d = t._data
+            if d.dtype.kind in "fc" and (not nondiff or id(out) not in nondiff):
                 t._rg = True
                 t.grad_fn = ctx
-                t._oi = i
-            results.append(t)
-            out_meta.append((t._data.shape, t._data.dtype))
-        ctx._out_meta = out_meta
+                t._oi = 0
+            results = [t]
+            ctx._out_meta = [(d.shape, d.dtype)]
+        else:
+            results = []
+            out_meta = []
+            for i, o in enumerate(outs):
+                t = _wrap(o)
+                if id(o) not in nondiff and t._data.dtype.kind in "fc":
+                    t._rg = True
+                    t.grad_fn = ctx
+                    t._oi = i
+                results.append(t)
+                out_meta.append((t._data.shape, t._data.dtype))
+            ctx._out_meta = out_meta
         if ctx._saved:
             ctx._saved = _resolve_saved(ctx._saved, args, results, cls._raw_forward, outs)
         return tuple(results) if multi else results[0]
