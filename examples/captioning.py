@@ -52,8 +52,8 @@ def train_one(args, attention: bool, train, test):
 
 
 def main():
-    args = parse_args(__doc__, epochs=(int, 15, "training epochs"), train=(int, 3000, "training scenes"),
-                      attention=(int, 2, "0: no attention, 1: attention, 2: both"))
+    args = parse_args(__doc__, epochs=(int, 12, "training epochs"), train=(int, 6000, "training scenes"),
+                      attention=(int, 1, "0: no attention, 1: attention, 2: both"))
     n_train = 64 if args.quick else args.train
     train = CaptionedScenes(n_train, max_len=MAX_LEN, seed=args.seed)
     test = CaptionedScenes(32 if args.quick else 300, max_len=MAX_LEN, seed=10_000 + args.seed)   # held out
