@@ -9,7 +9,7 @@ import pytest
 
 import ember
 import ember.nn.functional as F
-from ember.models import CaptionNet, GridDetector, get
+from ember.models import CaptionNet, GridDetector
 from ember.vision.metrics import bleu_score, bleu_scores
 from ember.vision.scenes import SHAPES, CaptionedScenes, make_scenes
 
@@ -68,8 +68,8 @@ def test_beam_search_exact_when_wide_and_greedy_when_one(attention):
             assert one[i] == (g[:g.index(2)] if 2 in g else g)
 
 
-def test_caption_net_errors_and_registry(scenes):
-    m = get("caption_net", vocab_size=len(scenes.vocab))
+def test_caption_net_errors(scenes):
+    m = CaptionNet(vocab_size=len(scenes.vocab))
     with pytest.raises(ValueError, match=r"CaptionNet expected tokens of shape \(2, T >= 2\)"):
         m(ember.rand(2, 3, 32, 32), ember.zeros(3, 5, dtype=ember.int64))
     with pytest.raises(ValueError, match=r"CaptionEncoder expected images of shape \(N, 3, H, W\), got \(2, 1, 32, 32\)"):
