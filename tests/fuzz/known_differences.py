@@ -324,7 +324,7 @@ KNOWN: list[Known] = [
           "dtype='float32'), layout='permuted'), False, False], {'dim': -2})", spec="argsort", when=_layout,
           area="H6"),
     Known("mean-with-inf-and-nan", ("std_mean", "var_mean", "F.group_norm", "F.layer_norm", "F.instance_norm",
-                                    "F.batch_norm"), ("value", "grad"),
+                                    "F.batch_norm", "var*", "std*"), ("value", "grad"),
           "std_mean/var_mean and normalizations over values with inf, NaN or 1e300: PyTorch's Welford-style "
           "accumulation gives NaN where ember gives inf/-0.0 (or the reverse).",
           case="Case([Arr(np.array([[ 3.5546696068186705e+000, nan], [ 9.9999999999999694e-311, "
@@ -337,6 +337,10 @@ KNOWN: list[Known] = [
     Known("logspace-float16", ("logspace",), ("value",),
           "logspace with dtype=float16: PyTorch computes the powers in float16 (354.8 for 10**2.55), ember in "
           "float64 then rounds (355.5).", "out = m.logspace(3.0, 2.25, 6, dtype=m.float16)", area="H5"),
+    Known("sinc-float16-huge", ("sinc", "Tensor.unary_"), ("value", "grad"),
+          "sinc of a huge float16 value (-6e4): PyTorch computes in float32 and returns 0, ember overflows pi*x in "
+          "float16 and returns NaN.", "out = m.sinc(m.tensor([-6.0e4], dtype=m.float16))",
+          when=lambda case: _special(case), area="H6"),
 ]
 
 
