@@ -145,3 +145,30 @@ def test_average_precision_ranking_and_matching():
     m = mean_average_precision([(g, np.ones(len(g)), np.zeros(len(g), int)) for g in gt],
                                [(g, np.zeros(len(g), int)) for g in gt], num_classes=3)
     assert m == 1.0                                       # classes without ground truth are left out
+
+
+def _nms_torch(boxes, scores, thr):
+    """Greedy NMS written with torch ops: suppression masks from a full IoU matrix."""
+    b, s = torch.from_numpy(boxes), torch.from_numpy(scores)
+    order = torch.argsort(s, descending=True, stable=True)
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    lt = torch.max(b[:, None, :2], b[None, :, :2])
+    rb = torch.min(b[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    iou = inter / (area[:, None] + area[None, :] - inter)
+    removed = torch.zeros(len(b), dtype=torch.bool)
+    keep = []
+    for i in order.tolist():
+        if removed[i]:
+            continue
+        keep.append(i)
+        removed |= iou[i] > thr
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nms_matches_torch_written_reference(seed):
+    rng = np.random.default_rng(100 + seed)
+    boxes, scores = _boxes(rng, 60, 25.0), rng.random(60).astype(np.float32)
+    for thr in (0.2, 0.5, 0.7):
+        assert ops.nms(ember.tensor(boxes), ember.tensor(scores), thr).tolist() == _nms_torch(boxes, scores, thr)
