@@ -96,18 +96,23 @@ class LSTMCellFn(Function):
         gh, gc = gh._data, gc._data
         H = h.shape[1]
         i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+        # the same products as dpre_i = dc * g * (i * (1 - i)) etc., with one scratch buffer for the factors
+        tmp = xp.multiply(tc, tc)
+        xp.subtract(1, tmp, out=tmp)
         dc = gh * o
-        dc *= 1 - tc * tc
+        dc *= tmp
         dc += gc
         dpre = xp.empty_like(act)
-        xp.multiply(dc, g, out=dpre[:, :H])
-        dpre[:, :H] *= i * (1 - i)
-        xp.multiply(dc, c, out=dpre[:, H:2 * H])
-        dpre[:, H:2 * H] *= f * (1 - f)
-        xp.multiply(dc, i, out=dpre[:, 2 * H:3 * H])
-        dpre[:, 2 * H:3 * H] *= 1 - g * g
-        xp.multiply(gh, tc, out=dpre[:, 3 * H:])
-        dpre[:, 3 * H:] *= o * (1 - o)
+        for k, (a, b, gate) in enumerate(((dc, g, i), (dc, c, f), (dc, i, None), (gh, tc, o))):
+            d = dpre[:, k * H:(k + 1) * H]
+            xp.multiply(a, b, out=d)
+            if gate is None:            # tanh gate g: 1 - g * g
+                xp.multiply(g, g, out=tmp)
+                xp.subtract(1, tmp, out=tmp)
+            else:                       # sigmoid gates: s * (1 - s)
+                xp.subtract(1, gate, out=tmp)
+                xp.multiply(gate, tmp, out=tmp)
+            d *= tmp
         need = ctx.needs_input_grad
         dx = Tensor._make(dpre @ w_ih) if need[0] else None
         dh = Tensor._make(dpre @ w_hh) if need[1] else None

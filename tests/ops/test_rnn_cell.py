@@ -83,3 +83,40 @@ def test_lstm_cell_module_unrolled_equals_torch_over_many_steps():
         outs.append((float(total.detach()), cell.weight_hh.grad.numpy().copy()))
     assert abs(outs[0][0] - outs[1][0]) < 1e-9
     np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lstm_cell_backward_bitwise_formula(dtype):
+    # the fused backward gives exactly the textbook products, written out here with NumPy
+    from ember.ops.rnn_cell import lstm_cell
+    rng = np.random.default_rng(5)
+    N, I, H = 4, 3, 5
+    arrs = [rng.standard_normal(s).astype(dtype) for s in ((N, I), (N, H), (N, H), (4 * H, I), (4 * H, H), (4 * H,),
+                                                           (4 * H,), (N, H), (N, H))]
+    x, h, c, wi, wh, bi, bh, gh, gc = arrs
+    ts = [ember.tensor(a, requires_grad=True) for a in arrs[:7]]
+    hn, cn = lstm_cell(ts[0], (ts[1], ts[2]), *ts[3:])
+    ember.autograd.backward([hn, cn], [ember.tensor(gh), ember.tensor(gc)])
+    a = x @ wi.T
+    a += h @ wh.T
+    a += bi
+    a += bh
+    for sl in (slice(0, 2 * H), slice(3 * H, 4 * H)):
+        s = a[:, sl]
+        s *= 0.5
+        np.tanh(s, out=s)
+        s *= 0.5
+        s += 0.5
+    np.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
+    i, f, g, o = (a[:, k * H:(k + 1) * H] for k in range(4))
+    cnew = f * c
+    cnew += i * g
+    tc = np.tanh(cnew)
+    dc = gh * o
+    dc *= 1 - tc * tc
+    dc += gc
+    dpre = np.concatenate([dc * g * (i * (1 - i)), dc * c * (f * (1 - f)), dc * i * (1 - g * g),
+                           gh * tc * (o * (1 - o))], axis=1)
+    expected = [dpre @ wi, dpre @ wh, dc * f, dpre.T @ x, dpre.T @ h, dpre.sum(0), dpre.sum(0)]
+    for t, e in zip(ts, expected):
+        assert t.grad._data.tobytes() == e.tobytes()
