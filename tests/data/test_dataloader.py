@@ -303,7 +303,7 @@ def test_iterator_len_and_workers_end():
     import gc
     import weakref
     ds = _ds(20)
-    before = threading.active_count()
+    before = set(threading.enumerate())        # threads other tests left running may end meanwhile: count ours
     loader = DataLoader(ds, batch_size=4, num_workers=2, persistent_workers=True)
     it = iter(loader)
     assert len(it) == 5 and len(list(it)) == 5 and len(list(loader)) == 5
@@ -315,9 +315,9 @@ def test_iterator_len_and_workers_end():
     next(it)
     it.close()                                 # abandoning an epoch stops its workers
     deadline = time.time() + 2
-    while threading.active_count() > before and time.time() < deadline:
+    while set(threading.enumerate()) - before and time.time() < deadline:
         time.sleep(0.01)
-    assert threading.active_count() == before
+    assert not set(threading.enumerate()) - before
 
 
 def test_torch_utils_data_alias():
