@@ -5,7 +5,7 @@ On a shared machine two epochs' wall times differ by tens of percent, so besides
 runs, medians) this measures the time spent inside the callbacks' hooks during the same epoch, which is not
 disturbed by the noise: overhead = hook time / (epoch time - hook time).
 
-Run:  python examples/viz_overhead.py [--samples 12000] [--repeats 3]
+Run:  python benchmarks/bench_viz_overhead.py [--samples 12000] [--repeats 3]
 """
 import argparse
 import functools
