@@ -258,6 +258,13 @@ KNOWN: list[Known] = [
           case="Case([True, Arr(np.array([[[[ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, -4.2589444e-01, 2.0000000e+00], [ 2.0000000e+00, 2.0000000e+00, -3.6422324e+00], [ 2.0000000e+00, 1.0000000e-12, 3.0000000e+00]]], [[[ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, 2.0000000e+00, 0.0000000e+00], [-0.0000000e+00, -1.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00]]], [[[ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, 7.0064923e-45, 3.0000000e+00], [-2.0000000e+00, 2.0000000e+00, 2.0000000e+00]]]], dtype='float32'), layout='strided', grad=True)], {})",
           detail='INTERNAL ASSERT',
           area='H5'),
+    Known('logaddexp-bool-grad', ('logaddexp', 'logaddexp2'), ('grad-raise',),
+          "logaddexp of a bool tensor and a float tensor: PyTorch's backward subtracts the bool operand and raises "
+          "('Subtraction ... with a bool tensor is not supported'); ember's backward gives the float operand its "
+          "gradient.",
+          case="Case([Arr(np.array(False, dtype='bool').reshape(())), Arr(np.array(0., dtype='float32').reshape(()), grad=True)], {})",
+          detail='bool tensor is not supported',
+          area='H6'),
     Known('inplace-xor-changes-dtype', ('inplace_operator^=', 'inplace_operator*'), ('dtype',),
           "x ^= y with an int16 x and an int64 tensor y: PyTorch keeps x's dtype (int16), ember's result is int64 (the in-place op rebinds instead of writing).",
           case="Case([Arr(np.array([[[0], [0], [0]], [[0], [0], [0]], [[0], [0], [0]]], dtype='int16')), Arr(np.array([-3], dtype='int64'))], {})",
