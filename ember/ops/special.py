@@ -354,8 +354,9 @@ class _LogAddExp(Function):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
+        # PyTorch's formulas, g / (1 + e^(b - a)) and g / (1 + e^(a - b)): finite where one side is infinite
         f = (lambda t: E.pow(2.0, t)) if ctx.base2 else E.exp
-        return E.mul(g, f(E.sub(a, out))), E.mul(g, f(E.sub(b, out))), None
+        return E.div(g, E.add(f(E.sub(b, a)), 1)), E.div(g, E.add(f(E.sub(a, b)), 1)), None
 
 
 def _logaddexp(a, b, base2, op):

@@ -160,3 +160,14 @@ def test_random_inputs_against_torch(op, x, f32):
     assert str(e.dtype) == str(t.dtype).replace("torch.", "")
     tol = dict(rtol=2e-4, atol=1e-5) if f32 else dict(rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(e.numpy().astype(np.float64), t.numpy().astype(np.float64), equal_nan=True, **tol)
+
+
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+def test_logaddexp_gradient_is_finite_where_one_side_is_infinite(name):
+    # PyTorch's formula g / (1 + e^(b - a)): exp(b - out) gave inf - inf = NaN at b = inf
+    grads = []
+    for m in (ember, torch):
+        b = m.tensor([float("inf"), 0.0, -3.0, float("-inf")], requires_grad=True)
+        getattr(m, name)(m.tensor(0.0), b).sum().backward()
+        grads.append(b.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
