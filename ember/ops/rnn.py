@@ -18,6 +18,8 @@ from __future__ import annotations
 from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..tensor import Tensor
+# the single-step cells are fused ops of their own (one op per step matters in Python loops)
+from .rnn_cell import check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
 
 __all__ = ["rnn_sequence", "select_rows", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -359,11 +361,7 @@ class RNNSequence(Function):
 def _check(op, x, h0, c0, w_ih, w_hh, b_ih, b_hh, gates):
     if x.ndim != 3:
         raise ValueError(f"{op} expected input of shape (L, N, input_size), got {tuple(x.shape)}")
-    GH, I = w_ih.shape
-    H = w_hh.shape[1]
-    if GH != gates * H or tuple(w_hh.shape) != (GH, H):
-        raise ValueError(f"{op} expected w_ih of shape ({gates}*H, I) and w_hh of shape ({gates}*H, H), got "
-                         f"{tuple(w_ih.shape)} and {tuple(w_hh.shape)}")
+    I, H = check_weights(op, w_ih, w_hh, gates)
     if x.shape[2] != I:
         raise ValueError(f"{op} expected input with {I} features (last dim), got shape {tuple(x.shape)}")
     N = x.shape[1]
@@ -465,6 +463,3 @@ def select_rows(x: Tensor, index, fill=0.0) -> Tensor:
         raise ValueError("select_rows: index picks a row more than once")
     return SelectRows.apply(x, index=ia, fill=fill)
 
-
-# the single-step cells are fused ops of their own (one op per step matters in Python loops)
-from .rnn_cell import rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: E402,F401

@@ -172,14 +172,21 @@ class GRUCellFn(Function):
         return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
-def _check(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None):
-    if x.ndim != 2:
-        raise ValueError(f"{op} expected input of shape (N, input_size), got {tuple(x.shape)}")
+def check_weights(op, w_ih, w_hh, gates):
+    """``(I, H)`` from a recurrent layer's or cell's weights, checked: w_ih (G*H, I), w_hh (G*H, H)."""
     GH, I = w_ih.shape
     H = w_hh.shape[1]
     if GH != gates * H or tuple(w_hh.shape) != (GH, H):
         raise ValueError(f"{op} expected w_ih of shape ({gates}*H, I) and w_hh of shape ({gates}*H, H), got "
                          f"{tuple(w_ih.shape)} and {tuple(w_hh.shape)}")
+    return I, H
+
+
+def _check(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None):
+    if x.ndim != 2:
+        raise ValueError(f"{op} expected input of shape (N, input_size), got {tuple(x.shape)}")
+    I, H = check_weights(op, w_ih, w_hh, gates)
+    GH = gates * H
     if x.shape[1] != I:
         raise ValueError(f"{op} expected input with {I} features, got shape {tuple(x.shape)}")
     for name, s in (("hx", h), ("cx", c)):
