@@ -75,7 +75,19 @@ class _InplaceMethods:
             if not self._data.flags.writeable:
                 raise RuntimeError("in-place operation on a read-only tensor (an expand()/broadcast_to() view); "
                                    "clone() it first")
-            xp.copyto(self._data, res._data, casting="unsafe")
+            layers = _overlap_layers(_byte_offsets(self._data))
+            if layers is None:
+                xp.copyto(self._data, res._data, casting="unsafe")
+            else:
+                # a view whose elements share memory (unfold with step < size, as_strided): PyTorch applies the
+                # op element by element, so a shared location is updated once per element that maps to it
+                layers = layers.reshape(self._data.shape)
+                for k in range(int(layers.max()) + 1):
+                    if k:
+                        with _NoGradCtx():
+                            res = op(self, *args, **kwargs)
+                    sel = layers == k
+                    self._data[sel] = res._data[sel].astype(self._data.dtype, copy=False)
         self._version[0] += 1
         if _fn._tracer is not None:      # ember.jit.trace: this tensor now holds the op's result
             _fn._tracer.rebind(self, res)
@@ -106,27 +118,36 @@ class _InplaceMethods:
         name = getattr(op, "__name__", "op")
 
         def whole(b, *a, **kw):
-            r = op(chain(b), *a, **kw)
-            if r.grad_fn is not None:       # a saved output of op is the view's memory once written back
-                box = r._version
-                for sv in r.grad_fn._saved:
-                    if type(sv) is _Saved and sv.version_box is box:
-                        sv.version_box, sv.version = root._version, root._version[0] + 1   # after the write
-            if tuple(r.shape) != tuple(self.shape):
-                raise RuntimeError(f"in-place {name}_: the result of shape {tuple(r.shape)} doesn't match the "
-                                   f"destination of shape {tuple(self.shape)}")
-            _check_inplace_cast(r._data.dtype, b._data.dtype, op)
             with _NoGradCtx():     # the flat positions of the view inside the base
                 ids = chain(Tensor._make(xp.arange(b._data.size).reshape(b._data.shape)))._data.reshape(-1)
+            # elements of the view that share memory (unfold with step < size) are updated one after the
+            # other, as PyTorch's element-by-element in-place kernels do: one pass per repeat
+            layers = _overlap_layers(ids)
             from .ops.index import IndexPut
-            if r._data.dtype != b._data.dtype:
-                # the result as the base's dtype but with op's node, as the plain in-place path does: the
-                # gradient reaches op's backward in the base's dtype and is reduced there, then cast (as PyTorch)
-                rr = Tensor._make(r._data.astype(b._data.dtype))
-                rr.grad_fn, rr._oi, rr._rg = r.grad_fn, r._oi, r._rg
-                r = rr
-            flat = IndexPut.apply(b.reshape(-1), r.reshape(-1), (ids,), False)
-            return flat.reshape(b._data.shape)
+            for k in range(1 if layers is None else int(layers.max()) + 1):
+                r = op(chain(b), *a, **kw)
+                if r.grad_fn is not None:       # a saved output of op is the view's memory once written back
+                    box = r._version
+                    for sv in r.grad_fn._saved:
+                        if type(sv) is _Saved and sv.version_box is box:
+                            sv.version_box, sv.version = root._version, root._version[0] + 1   # after the write
+                if tuple(r.shape) != tuple(self.shape):
+                    raise RuntimeError(f"in-place {name}_: the result of shape {tuple(r.shape)} doesn't match the "
+                                       f"destination of shape {tuple(self.shape)}")
+                _check_inplace_cast(r._data.dtype, b._data.dtype, op)
+                if r._data.dtype != b._data.dtype:
+                    # the result as the base's dtype but with op's node, as the plain in-place path does: the
+                    # gradient reaches op's backward in the base's dtype and is reduced there, then cast (as
+                    # PyTorch)
+                    rr = Tensor._make(r._data.astype(b._data.dtype))
+                    rr.grad_fn, rr._oi, rr._rg = r.grad_fn, r._oi, r._rg
+                    r = rr
+                vals, pos = r.reshape(-1), ids
+                if layers is not None:
+                    sel = xp.nonzero(layers == k)[0]
+                    vals, pos = vals[Tensor._make(sel)], ids[sel]
+                b = IndexPut.apply(b.reshape(-1), vals, (pos,), False).reshape(b._data.shape)
+            return b
 
         whole.__name__ = name
         _check_overlap(self, name)
@@ -314,6 +335,34 @@ def _check_overlap(t: Tensor, name: str) -> None:
         raise RuntimeError(f"in-place {name}_: unsupported operation: more than one element of the written-to "
                            f"tensor (shape {tuple(a.shape)}, strides {t.stride()}) refers to a single memory "
                            f"location (an expand()ed tensor); clone() it before writing")
+
+
+def _byte_offsets(a):
+    """The memory offset of each element of array ``a`` (C order), or None when its elements cannot overlap."""
+    dims = sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n > 1)
+    if a.size == 0 or all(s1 >= s0 * n0 for (s0, n0), (s1, _) in zip(dims, dims[1:])):
+        return None
+    off = xp.zeros(a.shape, dtype=xp.int64)
+    for d, (st, n) in enumerate(zip(a.strides, a.shape)):
+        off += (xp.arange(n, dtype=xp.int64) * st).reshape((n,) + (1,) * (a.ndim - d - 1))
+    return off.reshape(-1)
+
+
+def _overlap_layers(ids):
+    """For flat memory positions ``ids`` (C order), each element's rank among the earlier elements at the same
+    position (0 for the first), or None when all positions are distinct."""
+    if ids is None or ids.size < 2:
+        return None
+    order = xp.argsort(ids, kind="stable")
+    srt = ids[order]
+    first = xp.concatenate(([True], srt[1:] != srt[:-1]))
+    if first.all():
+        return None
+    pos = xp.arange(ids.size)
+    rank = pos - xp.maximum.accumulate(xp.where(first, pos, 0))
+    out = xp.empty_like(rank)
+    out[order] = rank
+    return out
 
 
 def _move_retain(t: Tensor, old, old_oi) -> None:

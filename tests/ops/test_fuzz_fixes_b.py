@@ -1,0 +1,50 @@
+"""Regression tests for differences the differential fuzzer found in the view, index, inplace, sort, reduce and
+linalg families (issue 11).  Every expected value comes from running the same call in PyTorch 2.13."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+
+
+def _np(x):
+    return x.detach().numpy() if isinstance(x, ember.Tensor) else x.detach().cpu().numpy()
+
+
+def same(e, t, rtol=1e-6, atol=0.0):
+    assert str(e.dtype) == str(t.dtype).replace("torch.", ""), f"dtype {e.dtype} != torch {t.dtype}"
+    assert tuple(e.shape) == tuple(t.shape), f"shape {tuple(e.shape)} != torch {tuple(t.shape)}"
+    np.testing.assert_allclose(_np(e).astype(np.float64), _np(t).astype(np.float64), rtol=rtol, atol=atol,
+                               equal_nan=True)
+
+
+def both(fn):
+    return fn(ember), fn(torch)
+
+
+# ------------------------------------------------------------------ in-place writes through overlapping views
+def test_inplace_add_through_overlapping_unfold_updates_shared_element_twice():
+    def f(m):
+        z = m.tensor([False, False, False]).exp()
+        z.unfold(0, 2, 1).add_(1)
+        return z
+    same(*both(f))         # [2, 3, 2]: the middle element belongs to both windows
+
+
+def test_inplace_mul_through_overlapping_unfold_in_graph():
+    def f(m):
+        x = m.tensor([0.5, 1.0, 2.0], requires_grad=True)
+        y = x * 1
+        y.unfold(0, 2, 1).mul_(m.tensor([[2.0, 3.0], [5.0, 7.0]]))
+        return y
+    same(*both(f))         # [1, 15, 14]
+
+
+def test_inplace_exp_through_as_strided_overlap():
+    def f(m):
+        x = m.tensor([0.1, 0.2, 0.3, 0.4])
+        x.as_strided((3, 2), (1, 1)).exp_()
+        return x
+    same(*both(f))
