@@ -90,8 +90,12 @@ def get(name: str, **kwargs):
 
 
 from .captioning import CaptionNet, CaptionEncoder  # noqa: E402  (H13 zoo additions)
-__all__ += ["CaptionNet", "CaptionEncoder"]     # not registered: two inputs, no config can build them yet
+__all__ += ["CaptionNet", "CaptionEncoder"]
 from .detection import GridDetector  # noqa: E402
 __all__ += ["GridDetector"]
-from .multitask import MultiTaskNet, UncertaintyWeighting, FixedWeighting, mnist_trunk  # noqa: E402
-__all__ += ["MultiTaskNet", "UncertaintyWeighting", "FixedWeighting", "mnist_trunk"]
+from .multitask import MultiTaskNet, UncertaintyWeighting, FixedWeighting, mnist_trunk, multitask_net  # noqa: E402
+__all__ += ["MultiTaskNet", "UncertaintyWeighting", "FixedWeighting", "mnist_trunk", "multitask_net"]
+from .resnet_small import SmallResNet  # noqa: E402
+__all__ += ["SmallResNet"]
+_REGISTRY.update({"caption_net": CaptionNet, "grid_detector": GridDetector, "multitask_net": multitask_net,
+                  "small_resnet": SmallResNet})

@@ -77,6 +77,19 @@ class GridDetector(nn.Module):
         l_cls = F.cross_entropy(out[:, 5:], cls, ignore_index=-100, reduction="sum") / n
         return l_obj + box_weight * l_box + l_cls
 
+    def training_step(self, batch):
+        """For ``ember.train.Trainer`` (``ember train`` on ``data.kind = "detection"``): ``batch = (images, obj,
+        box, cls)``, the per-cell targets of ``encode_targets`` -> ``loss``, and its three parts to log."""
+        images, obj, box, cls = batch
+        out = self(images)
+        target = {"obj": obj, "box": box, "cls": cls}
+        loss = self.loss(out, target)
+        with ember.no_grad():
+            n = out.shape[0]
+            parts = {"obj_loss": float(F.binary_cross_entropy_with_logits(out[:, 0], obj, reduction="sum")) / n,
+                     "box_loss": float(((ember.sigmoid(out[:, 1:5]) - box) ** 2 * obj[:, None]).sum()) / n}
+        return {"loss": loss, **parts}
+
     @ember.no_grad()
     def detect(self, images, score_threshold: float = 0.05, iou_threshold: float = 0.5):
         """Boxes per image: score = sigmoid(objectness) x the top class probability, kept above

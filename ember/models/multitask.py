@@ -11,7 +11,7 @@ from __future__ import annotations
 import ember
 from .. import nn
 
-__all__ = ["MultiTaskNet", "mnist_trunk", "FixedWeighting", "UncertaintyWeighting"]
+__all__ = ["MultiTaskNet", "mnist_trunk", "multitask_net", "FixedWeighting", "UncertaintyWeighting"]
 
 
 def mnist_trunk(features: int = 64, in_channels: int = 1, width: int = 16) -> nn.Module:
@@ -37,6 +37,16 @@ class MultiTaskNet(nn.Module):
     def forward(self, x):
         z = self.trunk(x)
         return {name: (h(z).squeeze(1) if h.out_features == 1 else h(z)) for name, h in self.heads.items()}
+
+
+def multitask_net(heads=None, features: int = 64, width: int = 16, in_channels: int = 1) -> MultiTaskNet:
+    """``MultiTaskNet(mnist_trunk(features, in_channels, width), heads, features)``: the registry's
+    ``"multitask_net"`` for (N, C, 28, 28) images; ``ember train`` fills ``heads`` from the config's per-head
+    losses (a class head gets the data's class count, a binary or regression head 1 output)."""
+    if not isinstance(heads, dict) or not heads:
+        raise ValueError(f"multitask_net: heads must map head names to output sizes, e.g. {{'digit': 10, "
+                         f"'parity': 1}}, got {heads!r}")
+    return MultiTaskNet(mnist_trunk(features, in_channels, width), heads, features)
 
 
 class FixedWeighting(nn.Module):

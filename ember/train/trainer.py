@@ -168,10 +168,15 @@ class Trainer:
         model: an ``ember.nn.Module``; if it defines ``training_step(batch)`` (and ``validation_step``), those are
             called instead of ``loss_fn(model(*inputs), target)`` (see the module docstring).
         loss_fn: ``loss_fn(outputs, targets) -> scalar Tensor`` (e.g. ``nn.CrossEntropyLoss()``); None for a
-            model with a ``training_step``.
+            model with a ``training_step``; or one loss per head for a model with several outputs: a dict
+            ``{head: loss}`` (or a list in the outputs' order), see ``ember.train._heads``.
+        loss_weights: with one loss per head: fixed weights ``{head: w}`` (default 1 each), or a module turning
+            the dict of head losses into the total (``ember.models.UncertaintyWeighting``: learned uncertainty
+            weighting, Kendall et al. 2018; its parameters must be in the optimizer).
         optimizer: an ``ember.optim`` optimizer over ``model.parameters()`` (needed by ``fit`` only).
         metrics: metric objects or names (``"accuracy"``, ``"f1"``, ...; see ``ember.metrics``), computed on
-            training batches (running) and on validation data.
+            training batches (running) and on validation data; with one loss per head, a dict ``{head: [metrics]}``
+            logged as ``<head>/<metric>``.
         scheduler: an ``ember.optim.lr_scheduler`` scheduler stepped after every epoch, or after every optimizer
             step with ``scheduler_interval="step"`` (``OneCycleLR``, warm-ups)
             (``ReduceLROnPlateau`` with ``plateau_monitor``, ``val_loss`` by default).
@@ -183,13 +188,19 @@ class Trainer:
 
     def __init__(self, model, loss_fn, optimizer=None, metrics=(), scheduler=None, callbacks=(),
                  grad_clip: float | None = None, accumulate: int = 1, plateau_monitor: str = "val_loss",
-                 scheduler_interval: str = "epoch") -> None:
+                 scheduler_interval: str = "epoch", loss_weights=None) -> None:
         if not (hasattr(model, "parameters") and hasattr(model, "train") and callable(model)):
             raise TypeError(f"Trainer: model must be an ember.nn.Module, got {type(model).__name__}")
         if loss_fn is None and _step_fn(model, "training_step") is None:
             raise TypeError(f"Trainer: loss_fn is None but {type(model).__name__} defines no training_step; pass a "
                             f"loss (e.g. nn.CrossEntropyLoss())")
-        if loss_fn is not None and not callable(loss_fn):
+        self._heads = None
+        if isinstance(loss_fn, (dict, list, tuple)):          # one loss per head
+            from ._heads import Heads
+            self._heads = Heads(loss_fn, loss_weights, metrics)
+        elif loss_weights is not None:
+            raise TypeError("Trainer: loss_weights needs one loss per head (loss_fn as a dict {head: loss})")
+        if loss_fn is not None and not callable(loss_fn) and self._heads is None:
             raise TypeError(f"Trainer: loss_fn must be callable (e.g. nn.CrossEntropyLoss()), got "
                             f"{type(loss_fn).__name__}")
         if not isinstance(accumulate, int) or isinstance(accumulate, bool) or accumulate < 1:
@@ -198,7 +209,7 @@ class Trainer:
             raise ValueError(f"Trainer: grad_clip must be a positive number or None, got {grad_clip!r}")
         if isinstance(metrics, (str, _metrics.Metric)):
             metrics = [metrics]
-        self.metrics = [_metrics.get(m) for m in metrics]
+        self.metrics = self._heads.metrics if self._heads is not None else [_metrics.get(m) for m in metrics]
         names = [m.name for m in self.metrics]
         if len(set(names)) != len(names) or "loss" in names:
             raise ValueError(f"Trainer: metric names must be unique and not 'loss', got {names}")
@@ -260,6 +271,8 @@ class Trainer:
                             f"defines no training_step to update itself")
         if self.optimizer is None and not manual:
             raise ValueError("Trainer.fit needs an optimizer: Trainer(model, loss_fn, optimizer, ...)")
+        if self._heads is not None:
+            self._heads.check_optimizer(self.optimizer)
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"Trainer.fit: epochs must be a non-negative int, got {epochs!r}")
         if _step_fn(self.model, "training_step") is not None and self.metrics:
@@ -359,6 +372,7 @@ class Trainer:
             m.reset()
         running = {"loss_sum": 0.0, "count": 0, "elapsed": 0.0, "extras": {}}
         step_fn = _step_fn(model, "training_step")
+        heads = self._heads
         if mid is not None:             # continue an unfinished epoch: same shuffle, then the saved RNG state
             epoch_rng, start = mid["epoch_rng"], mid["batch"]
             set_rng_state(epoch_rng, loader)
@@ -391,6 +405,11 @@ class Trainer:
                 loss, extras = _call_training_step(step_fn, batch, model)
                 out = target = None
                 n = _batch_len(batch)
+            elif heads is not None:
+                inputs, target = heads.split(batch, "fit")
+                out = heads.outputs(model(*inputs), "fit")
+                loss, extras = heads.loss(out, target, "fit")
+                n = _n_samples(None, inputs)
             else:
                 inputs, target = _split(batch, "fit")
                 out = model(*inputs)
@@ -413,9 +432,12 @@ class Trainer:
             for k, v in extras.items():
                 ex[k] = ex.get(k, 0.0) + v * n
             if out is not None and self.metrics:
-                out_d = out.detach()
-                for m in self.metrics:
-                    m.update(out_d, target)
+                if heads is not None:
+                    heads.update_metrics(self.metrics, out, target)
+                else:
+                    out_d = out.detach()
+                    for m in self.metrics:
+                        m.update(out_d, target)
             b += 1
             if b - window_start == window or (steps is not None and b == steps):
                 self._step()
@@ -435,6 +457,8 @@ class Trainer:
         logs = {"loss": running["loss_sum"] / running["count"] if running["count"] else math.nan,
                 **self._metric_logs(),
                 **{k: v / running["count"] for k, v in running.get("extras", {}).items() if running["count"]}}
+        if heads is not None:
+            logs.update(heads.epoch_logs())
         if val is not None:
             logs.update({"val_" + k: v for k, v in self.evaluate(val).items()})
             model.train()
@@ -483,6 +507,8 @@ class Trainer:
         train_fn = _step_fn(self.model, "training_step")
         if val_fn is not None or train_fn is not None:
             return self._evaluate_steps(loader, val_fn, train_fn)
+        if self._heads is not None:
+            return self._evaluate_heads(loader, fresh)
         self.model.eval()
         try:
             with no_grad():
@@ -499,6 +525,34 @@ class Trainer:
         if count == 0:
             raise ValueError("Trainer.evaluate: the data yielded no batches")
         res = {"loss": total / count}
+        for m in fresh:
+            v = m.compute()
+            res[m.name] = float(v) if isinstance(v, (int, float)) else v
+        return res
+
+    def _evaluate_heads(self, loader, fresh) -> dict:
+        """``evaluate`` with one loss per head: the weighted total, each head's loss and its metrics."""
+        heads = self._heads
+        sums: dict = {}
+        count = 0
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with no_grad():
+                for batch in loader:
+                    inputs, target = heads.split(batch, "evaluate")
+                    out = heads.outputs(self.model(*inputs), "evaluate")
+                    total, per = heads.loss(out, target, "evaluate")
+                    n = _n_samples(None, inputs)
+                    count += n
+                    for k, v in (("loss", float(total.item())), *per.items()):
+                        sums[k] = sums.get(k, 0.0) + v * n
+                    heads.update_metrics(fresh, out, target)
+        finally:
+            self.model.train(was_training)
+        if count == 0:
+            raise ValueError("Trainer.evaluate: the data yielded no batches")
+        res = {k: v / count for k, v in sums.items()}
         for m in fresh:
             v = m.compute()
             res[m.name] = float(v) if isinstance(v, (int, float)) else v
@@ -536,7 +590,8 @@ class Trainer:
 
     def predict(self, data, batch_size: int = 256) -> Tensor:
         """The model's outputs for ``data`` (an array/Tensor of inputs, or a DataLoader whose batches are
-        inputs or ``(inputs, targets)``), concatenated along dim 0, in eval mode without gradients."""
+        inputs or ``(inputs, targets)``), concatenated along dim 0, in eval mode without gradients (a model
+        with several outputs: a dict or tuple of them, each concatenated)."""
         from .. import cat
         loader = _as_loader(data, "predict", batch_size, targets=False)
         outs = []
@@ -554,6 +609,10 @@ class Trainer:
             self.model.train(was_training)
         if not outs:
             raise ValueError("Trainer.predict: the data yielded no batches")
+        if isinstance(outs[0], dict):                   # several heads: one Tensor per head
+            return {k: cat([o[k] for o in outs], 0) for k in outs[0]}
+        if isinstance(outs[0], (tuple, list)):
+            return type(outs[0])(cat([o[i] for o in outs], 0) for i in range(len(outs[0])))
         return cat(outs, 0)
 
     # -- checkpoints -------------------------------------------------------------------------------------------
@@ -575,6 +634,7 @@ class Trainer:
             "rng": rng_state(self._loader), "epoch_rng": None, "running": None, "grads": None,
             "history": self.history.state_dict(), "callbacks": cb_states, "config": self.config,
             # a callback ended training at this epoch boundary: a resume must not train on
+            "loss_weighting": self._weighting_state(),
             "stopped": (self.stop_reason or "stopped") if (self.stop_training and not mid_epoch and not
                                                            self._interrupt_requested and self.diverged is None)
             else None,
@@ -588,6 +648,11 @@ class Trainer:
             ck.update(batch=pos["batch"], epoch_rng=pos["epoch_rng"], running=running,
                       grads=grads if any(g is not None for g in grads) else None)
         return ck
+
+    def _weighting_state(self):
+        """The learned loss weighting's state (multi-head training with a weighting module), or None."""
+        w = self._heads.weighting if self._heads is not None else None
+        return w.state_dict() if w is not None and hasattr(w, "state_dict") else None
 
     def save_checkpoint(self, path) -> None:
         """Save a resumable training checkpoint (atomically) at the current epoch boundary."""
@@ -618,6 +683,9 @@ class Trainer:
 
     def _restore(self, ck: dict, loader) -> None:
         self.model.load_state_dict(ck["model"])
+        weighting = self._heads.weighting if self._heads is not None else None
+        if weighting is not None and ck.get("loss_weighting") is not None:
+            weighting.load_state_dict(ck["loss_weighting"])
         if self.optimizer is not None and ck.get("optimizer") is not None:
             self.optimizer.load_state_dict(ck["optimizer"])
         if self.scheduler is not None and ck.get("scheduler") is not None:
