@@ -31,9 +31,60 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False) -> _ValuesIndi
                          f"(shape {tuple(x.shape)})")
     if x._data.ndim == 0:
         return _select(x, None, 0, keepdim)
-    order = _np.argsort(x._data, axis=axis, kind="stable")
+    a = x._data
+    order = _np.argsort(a, axis=axis, kind="stable")
     idx = _np.take(order, [k - 1], axis=axis)
+    # where the k-th value is tied, PyTorch's index is the one its quickselect leaves at k - 1: replay it there
+    kv = _np.take_along_axis(a, idx, axis=axis)
+    eq = (a == kv) | (_np.isnan(a) & _np.isnan(kv)) if a.dtype.kind == "f" else a == kv
+    tied = _np.moveaxis(eq.sum(axis=axis, keepdims=True) > 1, axis, -1)
+    if tied.any():
+        rows, ir = _np.moveaxis(a, axis, -1), _np.moveaxis(idx, axis, -1)     # (views: ir writes into idx)
+        for pos in map(tuple, _np.argwhere(tied[..., 0])):
+            ir[pos + (0,)] = _quickselect_index(rows[pos].tolist(), k - 1)
     return _select(x, idx, axis, keepdim)
+
+
+def _quickselect_index(vals, k):
+    """The original index PyTorch's CPU kthvalue (``quick_select_template``: median-of-three pivot, Hoare
+    partition, NaN largest) ends with at position ``k`` of ``vals``."""
+    def gt(p, q):
+        return (p != p and q == q) or p > q
+    ind = list(range(len(vals)))
+
+    def swap(i, j):
+        vals[i], vals[j] = vals[j], vals[i]
+        ind[i], ind[j] = ind[j], ind[i]
+    lo, hi = 0, len(vals) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if gt(vals[lo], vals[hi]):
+                swap(lo, hi)
+            break
+        swap(lo + (hi - lo) // 2, lo + 1)
+        if gt(vals[lo + 1], vals[hi]):
+            swap(lo + 1, hi)
+        if gt(vals[lo], vals[hi]):
+            swap(lo, hi)
+        if gt(vals[lo + 1], vals[lo]):
+            swap(lo + 1, lo)
+        i, j, piv = lo + 1, hi, vals[lo]
+        while True:
+            i += 1
+            while gt(piv, vals[i]):
+                i += 1
+            j -= 1
+            while gt(vals[j], piv):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return ind[k]
 
 
 def _median_index(a, axis, ignore_nan):

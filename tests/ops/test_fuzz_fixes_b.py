@@ -48,3 +48,23 @@ def test_inplace_exp_through_as_strided_overlap():
         x.as_strided((3, 2), (1, 1)).exp_()
         return x
     same(*both(f))
+
+
+# ------------------------------------------------------------------ order statistics
+@pytest.mark.parametrize("vals,k", [([0.0, 0.0, 0.0], 1), ([0.0] * 17, 1), ([0.0, 1.0, 0.0], 1),
+                                    ([2.0, float("nan"), 1.0, float("nan")], 3), ([3, 1, 1, 3, 2, 1], 2)])
+def test_kthvalue_index_among_ties_is_pytorchs(vals, k):
+    e, t = both(lambda m: m.kthvalue(m.tensor(vals), k, 0))
+    assert e[1].item() == t[1].item()
+    same(e[0], t[0])
+
+
+def test_kthvalue_ties_per_row_and_gradient():
+    def f(m):
+        x = m.zeros(3, 4, requires_grad=True)
+        v, i = m.kthvalue(x, 2, 1)
+        v.sum().backward()
+        return i, x.grad
+    (ei, eg), (ti, tg) = both(f)
+    assert ei.tolist() == ti.tolist()
+    same(eg, tg)
