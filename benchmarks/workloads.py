@@ -214,6 +214,26 @@ def mlp_infer_b1_compiled(T):
     return _compiled_inference(T, model, T.tensor(_arr(1, 784)))
 
 
+def _compiled_train_step(T, model, x, y):
+    """A training step (zero_grad, forward, cross-entropy, backward, SGD momentum step): ember through
+    ``ember.jit.compile_training_step`` (forward + backward + update replayed as one plan), PyTorch eager."""
+    if T.__name__ != "ember":
+        return _train_step(T, model, x, y)
+    optimizer = T.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    step = T.jit.compile_training_step(model, T.nn.functional.cross_entropy, optimizer)
+    return lambda: step(x, y)
+
+
+def mlp_sgd_compiled(T):
+    nn = T.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    return _compiled_train_step(T, model, T.tensor(_arr(128, 784)), T.tensor(_labels(128, 10))), 1
+
+
+def lenet5_compiled(T):
+    return _compiled_train_step(T, _lenet(T.nn), T.tensor(_arr(64, 1, 28, 28)), T.tensor(_labels(64, 10))), 1
+
+
 def _rnn(T, kind):
     model = getattr(T.nn, kind)(28, 128)
     x = T.tensor(_arr(40, 64, 28))
@@ -302,6 +322,9 @@ WORKLOADS = {
     "LeNet-5, batch 1, inference": (lenet5_infer_b1, "models"),
     "LeNet-5, batch 1, inference, ember.compile vs PyTorch eager": (lenet5_infer_b1_compiled, "models"),
     "MLP 784-512-256-10, batch 1, inference, ember.compile vs PyTorch eager": (mlp_infer_b1_compiled, "models"),
+    "MLP 784-512-256-10, batch 128, SGD momentum training step, compiled vs PyTorch eager":
+        (mlp_sgd_compiled, "models"),
+    "LeNet-5, batch 64, SGD momentum training step, compiled vs PyTorch eager": (lenet5_compiled, "models"),
     "PyTorch's MNIST example CNN, batch 64, training step": (mnist_example_cnn, "models"),
     "CNN with batch norm, batch 64, training step": (cnn_batchnorm, "models"),
     "ResNet-18 on 3x32x32, batch 64, training step": (resnet18_32, "models"),

@@ -6,13 +6,15 @@ decorators (``ignore``, ``unused``, ``export``) are identity, and ``save``/``loa
 from __future__ import annotations
 
 __all__ = ["script", "trace", "ignore", "unused", "export", "is_scripting", "is_tracing", "save", "load",
-           "Final", "annotate", "Graph", "Node", "Value", "TracingError", "TracedModule", "trace_graph"]
+           "Final", "annotate", "Graph", "Node", "Value", "TracingError", "TracedModule", "trace_graph",
+           "compile_training_step", "TrainingStep"]
 
 from typing import Final  # noqa: F401
 
 from ._graph import Graph, Node, Value
 from ._trace import TracingError, record as _record
 from ._module import TracedModule, TracedFunction
+from ._step import TrainingStep, compile_training_step
 
 
 def script(obj=None, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):

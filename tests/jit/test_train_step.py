@@ -1,0 +1,169 @@
+"""Compiled training steps (ember.jit.compile_training_step): the same losses, gradients and parameters after N
+steps as the eager loop, retrace on new shapes, eager fallback with one warning."""
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+from ember.nn import functional as F
+
+
+def _mlp():
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 4))
+
+
+def _lenet():
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(3, 4, 3), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 10), nn.ReLU(), nn.Linear(10, 4))
+
+
+def _data(shape, n=3, k=4, seed=0):
+    r = np.random.default_rng(seed)
+    xs = [ember.tensor(r.standard_normal(shape).astype(np.float32)) for _ in range(n)]
+    ys = [ember.tensor(r.integers(0, k, shape[0])) for _ in range(n)]
+    return xs, ys
+
+
+def _compare(make_model, make_opt, shape, steps=5, loss_fn=F.cross_entropy, data=None):
+    a, b = make_model(), make_model()
+    oa, ob = make_opt(a), make_opt(b)
+    step = ember.jit.compile_training_step(b, loss_fn, ob)
+    xs, ys = data or _data(shape)
+    for i in range(steps):
+        x, y = xs[i % len(xs)], ys[i % len(ys)]
+        oa.zero_grad()
+        la = loss_fn(a(x), y)
+        la.backward()
+        oa.step()
+        lb = step(x, y)
+        assert lb.grad_fn is None and lb.shape == ()
+        np.testing.assert_allclose(lb.item(), la.item(), rtol=1e-6, atol=1e-6)
+    for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-6, atol=1e-6, err_msg=name)
+    return step, oa, ob
+
+
+def _sgd(m):
+    return ember.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+
+
+def test_mlp_sgd_momentum_equals_eager():
+    step, _, _ = _compare(_mlp, _sgd, (8, 12))
+    assert step.stats == {"traces": 1, "compiled_calls": 4, "eager_calls": 0}
+    assert "compiled" in step.explain()
+
+
+def test_lenet_sgd_equals_eager():
+    step, _, _ = _compare(_lenet, _sgd, (5, 1, 12, 12))
+    assert step.stats["compiled_calls"] == 4
+
+
+@pytest.mark.parametrize("opt", [
+    lambda m: ember.optim.Adam(m.parameters(), lr=1e-2),
+    lambda m: ember.optim.AdamW(m.parameters(), lr=1e-2, weight_decay=0.1),
+    lambda m: ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.5, nesterov=True, weight_decay=1e-3),
+    lambda m: ember.optim.SGD(m.parameters(), lr=0.1),
+    lambda m: ember.optim.RMSprop(m.parameters(), lr=1e-2),        # not fused: its own step() runs
+])
+def test_optimizers_equal_eager(opt):
+    _, oa, ob = _compare(_mlp, opt, (8, 12))
+    for p, q in zip(oa.state.values(), ob.state.values()):
+        for k, v in p.items():
+            w = q[k]
+            np.testing.assert_allclose(getattr(w, "numpy", lambda: w)(), getattr(v, "numpy", lambda: v)(),
+                                       rtol=1e-6, atol=1e-7)
+
+
+def test_mse_loss_and_broadcast_bias():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            ember.manual_seed(1)
+            self.lin = nn.Linear(6, 3)
+            self.scale = nn.Parameter(ember.ones(1, 3))
+
+        def forward(self, x):
+            return (self.lin(x) * self.scale).tanh() + self.scale
+
+    r = np.random.default_rng(2)
+    data = ([ember.tensor(r.standard_normal((5, 6)).astype(np.float32))],
+            [ember.tensor(r.standard_normal((5, 3)).astype(np.float32))])
+    _compare(M, lambda m: ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9), None, loss_fn=F.mse_loss,
+             data=data)
+
+
+def test_new_input_shape_retraces():
+    step, _, _ = _compare(_mlp, _sgd, None, steps=6,
+                          data=([ember.randn(8, 12), ember.randn(3, 12)],
+                                [ember.randint(0, 4, (8,)), ember.randint(0, 4, (3,))]))
+    assert step.stats["traces"] == 2 and step.stats["compiled_calls"] == 4
+
+
+def test_dropout_falls_back_to_eager_with_one_warning():
+    def model():
+        ember.manual_seed(0)
+        return nn.Sequential(nn.Linear(12, 16), nn.Dropout(0.5), nn.Linear(16, 4))
+    a, b = model(), model()
+    oa, ob = _sgd(a), _sgd(b)
+    step = ember.jit.compile_training_step(b, F.cross_entropy, ob)
+    x, y = ember.randn(8, 12), ember.randint(0, 4, (8,))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for i in range(3):
+            ember.manual_seed(10 + i)
+            oa.zero_grad()
+            F.cross_entropy(a(x), y).backward()
+            oa.step()
+            ember.manual_seed(10 + i)
+            step(x, y)
+    msgs = [str(m.message) for m in w if "compile_training_step" in str(m.message)]
+    assert len(msgs) == 1 and "random" in msgs[0]
+    assert step.stats["eager_calls"] == 3 and "eager" in step.explain()
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_lr_scheduler_and_state_dict_follow_the_compiled_step():
+    a, b = _mlp(), _mlp()
+    oa, ob = _sgd(a), _sgd(b)
+    sa = ember.optim.lr_scheduler.StepLR(oa, step_size=2, gamma=0.5)
+    sb = ember.optim.lr_scheduler.StepLR(ob, step_size=2, gamma=0.5)
+    step = ember.jit.compile_training_step(b, F.cross_entropy, ob)
+    x, y = ember.randn(8, 12), ember.randint(0, 4, (8,))
+    for _ in range(5):
+        oa.zero_grad()
+        F.cross_entropy(a(x), y).backward()
+        oa.step()
+        sa.step()
+        step(x, y)
+        sb.step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6, atol=1e-6)
+    assert len(ob.state_dict()["state"]) == len(list(b.parameters()))
+
+
+def test_frozen_parameter_gets_no_grad_and_is_not_updated():
+    m = _mlp()
+    m[0].weight.requires_grad_(False)
+    before = m[0].weight.detach().numpy().copy()
+    opt = ember.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.1)
+    step = ember.jit.compile_training_step(m, F.cross_entropy, opt)
+    x, y = ember.randn(8, 12), ember.randint(0, 4, (8,))
+    for _ in range(3):
+        step(x, y)
+    assert m[0].weight.grad is None and m[0].bias.grad is not None
+    np.testing.assert_array_equal(m[0].weight.detach().numpy(), before)
+
+
+def test_bad_arguments_raise():
+    m = _mlp()
+    with pytest.raises(TypeError, match="optimizer"):
+        ember.jit.compile_training_step(m, F.cross_entropy, object())
+    step = ember.jit.compile_training_step(m, F.cross_entropy, _sgd(m))
+    with pytest.raises(TypeError, match="target"):
+        step(ember.randn(2, 12))
