@@ -164,24 +164,28 @@ class Var(Function):
             d = acc - mu
             v = _np.asarray((d * d).sum(axis=axes, keepdims=keepdim) / float(builtins.max(n - c, 0)))
             out = _np.sqrt(v) if take_sqrt else v
-        ctx.axes, ctx.keepdim, ctx.denom, ctx.take_sqrt = axes, keepdim, float(builtins.max(n - c, 0)), take_sqrt
+        ctx.axes, ctx.keepdim, ctx.dof, ctx.take_sqrt = axes, keepdim, float(n - c), take_sqrt
         out = _c(out.astype(a.dtype))
         ctx.save_for_backward(a, out if take_sqrt else None)
         return out
 
     @staticmethod
     def backward(ctx, g):
+        # PyTorch's var_backward (std_backward first divides by 2 * std, 0 where std == 0):
+        # 2 / (n - correction) * g * (x - mean), the factor negative when correction > n; over all elements
+        # (no dim, or a 0-d input) with n <= correction it is g * (nan where x == mean, else inf)
         a, out = ctx.saved_tensors
         axes, keepdim = ctx.axes, ctx.keepdim
         g = _unsqueeze_to(g, a.shape, axes, keepdim)
-        d = E.sub(a, mean(a, axes, keepdim=True))
         if ctx.take_sqrt:
-            # d std / d x = (x - mean) / (denom * std), and 0 where std == 0 (PyTorch masks it)
             o = _unsqueeze_to(out, a.shape, axes, keepdim)
-            pos = E.gt(o, 0)
-            gs = E.where(pos, E.div(g, E.where(pos, o, 1.0)), 0.0)
-            return E.mul(E.mul(gs, d), 1.0 / ctx.denom if ctx.denom else float("inf")), None, None, None, None
-        return E.mul(E.mul(g, d), 2.0 / ctx.denom if ctx.denom else float("inf")), None, None, None, None
+            g = E.where(E.eq(o, 0), 0.0, E.div(g, E.mul(o, 2)))
+        m = mean(a, axes, keepdim=True)
+        dof = ctx.dof
+        if dof <= 0 and (axes is None or a.ndim == 0):
+            return E.mul(g, E.where(E.eq(a, m), float("nan"), float("inf"))), None, None, None, None
+        factor = 2.0 / dof if dof else float("inf")
+        return E.mul(E.mul(g, factor), E.sub(a, m)), None, None, None, None
 
 
 def _var_std(x, dim, unbiased, keepdim, correction, take_sqrt, op):

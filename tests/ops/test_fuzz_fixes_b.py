@@ -68,3 +68,19 @@ def test_kthvalue_ties_per_row_and_gradient():
     (ei, eg), (ti, tg) = both(f)
     assert ei.tolist() == ti.tolist()
     same(eg, tg)
+
+
+# ------------------------------------------------------------------ var / std with correction >= n
+@pytest.mark.parametrize("fn", ["var", "std", "var_mean", "std_mean"])
+@pytest.mark.parametrize("vals,c,dim", [([0.7], 2, 0), ([0.7, 0.2], 2, 0), ([1.0, 2.0, 3.0], 3, None),
+                                        ([1.0, 2.0, 3.0], 4, None), ([[1.0, 2.0], [3.0, 5.0]], 4, 1),
+                                        (2.0, 2, 0), ([0.5, 0.5], 2, None)])
+def test_var_std_gradient_when_correction_reaches_n(fn, vals, c, dim):
+    def f(m):
+        x = m.tensor(vals, dtype=m.float64, requires_grad=True)
+        kw = {} if dim is None else {"dim": dim}
+        r = getattr(m, fn)(x, correction=c, **kw)
+        out = r[0] * 0.3 + r[1] * 0.9 if isinstance(r, tuple) else r
+        out.sum().backward()
+        return x.grad
+    same(*both(f))
