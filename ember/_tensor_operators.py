@@ -27,13 +27,14 @@ class _OperatorMethods:
         return _ops.mul(self, o)
 
     def __rmul__(self, o):
-        return _ops.mul(o, self)
+        return _ops.mul(self, o)       # as PyTorch: the number is the second operand (float16 kernels read it exactly)
 
     def __truediv__(self, o):
         return _ops.div(self, o)
 
     def __rtruediv__(self, o):
-        return _ops.div(o, self)
+        # PyTorch computes ``o / x`` as ``x.reciprocal() * o``: 0 / 1e-310 is nan (0 * inf), not 0
+        return _ops.mul(_ops.reciprocal(self), o)
 
     def __floordiv__(self, o):
         return _ops.floor_divide(self, o)

@@ -109,14 +109,20 @@ def full(size, fill_value, dtype=None, layout="strided", device=None, requires_g
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dtype = _dt.to_dtype(dtype)
-    return _finish(xp.full(_size((size,) if isinstance(size, int) else (tuple(size),)),
-                           _fill(fill_value, dtype, "full"), dtype), requires_grad, device)
+    shape = _size((size,) if isinstance(size, int) else (tuple(size),))
+    with _np.errstate(over="ignore"):
+        arr = xp.full(shape, _fill(fill_value, dtype, "full", int(_np.prod(shape))), dtype)
+    return _finish(arr, requires_grad, device)
 
 
-def _fill(v, dtype, op):
-    """A fill value as PyTorch converts it: range-checked for integer dtypes (NaN and inf raise)."""
+def _fill(v, dtype, op, numel=None):
+    """A fill value as PyTorch converts it: range-checked for integer dtypes (NaN and inf raise) and for
+    float16/float32 (a finite value past the dtype's largest raises; PyTorch's one-element float16 fill skips
+    the check, so ``numel == 1`` does too)."""
     if dtype.kind in "iu" and not isinstance(v, (bool, _np.bool_)):
         return _dt.checked_scalar(v, dtype, op)
+    if dtype.kind == "f" and not (dtype == _np.float16 and numel == 1):
+        _dt.checked_float_scalar(v, dtype, op)
     return v
 
 
@@ -124,29 +130,42 @@ def _like_dtype(x, dtype):
     return x.dtype if dtype is None else _dt.to_dtype(dtype)
 
 
+def _like(input, arr, memory_format, requires_grad, device) -> Tensor:
+    """A ``*_like`` result laid out as PyTorch's ``memory_format`` (default ``preserve_format``: the input's
+    strides when it is dense, else dense strides in its dim order)."""
+    from .backend import layout as _lay
+    from .ops._shape_strided import _layout_for
+    strides = _layout_for(input, memory_format) if isinstance(input, Tensor) else None
+    if strides is not None and arr.ndim > 1 and tuple(strides) != _lay.c_strides(arr.shape):
+        arr = _lay.with_strides(arr, tuple(strides))
+    return _finish(arr, requires_grad, device)
+
+
 def zeros_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
                memory_format="preserve_format") -> Tensor:
     _layout(layout, pin_memory, "zeros_like")
-    return _finish(xp.zeros(input.shape, _like_dtype(input, dtype)), requires_grad, device)
+    return _like(input, xp.zeros(input.shape, _like_dtype(input, dtype)), memory_format, requires_grad, device)
 
 
 def ones_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
               memory_format="preserve_format") -> Tensor:
     _layout(layout, pin_memory, "ones_like")
-    return _finish(xp.ones(input.shape, _like_dtype(input, dtype)), requires_grad, device)
+    return _like(input, xp.ones(input.shape, _like_dtype(input, dtype)), memory_format, requires_grad, device)
 
 
 def empty_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
                memory_format="preserve_format") -> Tensor:
     _layout(layout, pin_memory, "empty_like")
-    return zeros_like(input, dtype, device, requires_grad)
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format)
 
 
 def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad: bool = False,
               pin_memory: bool = False, memory_format="preserve_format") -> Tensor:
     _layout(layout, pin_memory, "full_like")
     d = _like_dtype(input, dtype)
-    return _finish(xp.full(input.shape, _fill(fill_value, d, "full_like"), d), requires_grad, device)
+    with _np.errstate(over="ignore"):       # a one-element float16 fill of 1e6 is inf (PyTorch)
+        arr = xp.full(input.shape, _fill(fill_value, d, "full_like", input.numel()), d)
+    return _like(input, arr, memory_format, requires_grad, device)
 
 
 def rand_like(input, dtype=None, generator=None, requires_grad=False, layout=None, device=None, pin_memory=False,

@@ -746,11 +746,29 @@ def _to_array(data, dtype, copy: bool = False):
         elif arr.dtype.kind in "iu":
             dtype = _dt.int64
     if dtype is not None and arr.dtype != dtype:
+        if _np.dtype(dtype).kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
+            _check_int_literal(arr, _np.dtype(dtype))
         with _np.errstate(over="ignore"):       # 1e300 -> inf in float32, silently, as torch
             arr = arr.astype(dtype)
     elif copy and arr is data:
         arr = arr.copy()
     return arr
+
+
+def _check_int_literal(arr, dtype):
+    """PyTorch's range check of Python numbers given to ``tensor(..., dtype=<integer>)``: floats must lie in
+    the dtype's range (NaN, inf, -0.5 for uint8 raise; truncation follows), ints too, except that a negative int
+    down to -max wraps into an unsigned dtype (``tensor(-1, dtype=uint8)`` is 255)."""
+    info = _np.iinfo(dtype)
+    lo, hi = info.min, info.max
+    if arr.dtype.kind == "f":
+        with _np.errstate(invalid="ignore"):
+            bad = ~((arr >= lo) & (arr <= hi))
+    else:
+        bad = (arr > hi) | (arr < (-hi if lo == 0 else lo))
+    if bad.any():
+        v = arr[bad].flat[0]
+        raise RuntimeError(f"tensor(): value {v.item()!r} cannot be converted to type {dtype} without overflow")
 
 
 def _numpy_scalar_leaf(data) -> bool:

@@ -7,6 +7,8 @@ integer tensor meeting a float tensor takes the float tensor's dtype (NumPy woul
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 bool_ = np.dtype(np.bool_)
@@ -172,6 +174,24 @@ def checked_scalar(v, d: np.dtype, op: str):
     if v > hi or (v < -hi if lo == 0 else v < lo):
         raise RuntimeError(f"{op}: value {v} cannot be converted to type {d} without overflow")
     return wrap_int(v, d)
+
+
+def checked_float_scalar(v, d: np.dtype, op: str):
+    """PyTorch's range check of a Python number converted to a float16/float32 Scalar argument (pow's exponent,
+    clamp's bounds, fill values): a finite value beyond the dtype's largest magnitude raises (inf and NaN pass);
+    returns ``v``."""
+    if d not in (np.float16, np.float32) or isinstance(v, (bool, np.bool_)):
+        return v
+    try:
+        f = float(v)
+    except OverflowError:       # an int beyond float64
+        f = math.inf
+        finite = True
+    else:
+        finite = math.isfinite(f)
+    if finite and abs(f) > float(np.finfo(d).max):
+        raise RuntimeError(f"{op}: value {v} cannot be converted to type {d} without overflow")
+    return v
 
 
 def can_cast(from_, to) -> bool:

@@ -224,7 +224,8 @@ class Div(Function):
         a, b = ctx.saved_tensors
         n = ctx.needs_input_grad
         ga = div(g, b) if n[0] else None
-        gb = neg(div(mul(g, a), mul(b, b))) if n[1] else None
+        # PyTorch's order, -g * ((a / b) / b): finite where b * b underflows (b = 1e-40 gives -0.0, not nan)
+        gb = neg(mul(g, div(div(a, b), b))) if n[1] else None
         return ga, gb
 
 
@@ -273,9 +274,29 @@ def sub(input, other, alpha=1, *, out=None):
 
 def mul(input, other, *, out=None):
     """Elementwise product with broadcasting (``torch.mul``); ``out=`` receives the result."""
+    r = _half_scalar(mul, input, other)
+    if r is not None:
+        return r if out is None else _write_out(out, r, "mul")
     input, other = _prep(input, other, "mul")
     r = _lay(Mul.apply(input, other), input, other)
     return r if out is None else _write_out(out, r, "mul")
+
+
+def _half_scalar(fn, a, b):
+    """PyTorch's float16 mul/div kernels read a scalar divisor/factor (a number, or any one-element tensor of
+    another dtype) at its own precision in float32, not rounded to float16 first: ``half(1e-4) * 100000`` is 10,
+    not inf.  Returns ``fn`` computed that way, or None when the rule does not apply."""
+    if not (isinstance(a, Tensor) and a._data.dtype == _np.float16):
+        return None
+    if isinstance(b, Tensor):
+        if b._data.dtype == _np.float16 or b._data.size != 1 or _dt.result_type(a, b) != _np.float16:
+            return None
+        b32 = cast(b, _np.float32)
+    elif isinstance(b, (bool, int, float, _np.bool_, _np.integer, _np.floating)):
+        b32 = float(b)
+    else:
+        return None
+    return cast(fn(cast(a, _np.float32), b32), _np.float16)
 
 
 def _to_float(x):
@@ -349,9 +370,12 @@ class DivRounding(Function):
 def div(input, other, rounding_mode=None):
     """True division (``torch.div``); integers divide to the default float dtype.  ``rounding_mode`` may be
     "trunc" or "floor" (integer inputs then stay integer, and an integer zero divisor raises)."""
+    if rounding_mode is not None and rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    r = _half_scalar(lambda a, b: div(a, b, rounding_mode=rounding_mode), input, other)
+    if r is not None:
+        return r
     if rounding_mode is not None:
-        if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
         op = "floor_divide" if rounding_mode == "floor" else "div"
         input, other, is_int = _int_operands(input, other, op)
         if is_int:
@@ -487,6 +511,8 @@ def pow(input, exponent):
                     input = cast(input, _dt.int64)
                 else:
                     exponent = _dt.checked_scalar(exponent, input._data.dtype, "pow")
+        elif k == "f" and input._data.dtype == _np.float16:     # the exponent must fit float16 (PyTorch)
+            _dt.checked_float_scalar(exponent, input._data.dtype, "pow")
         return _lay(PowScalar.apply(input, exponent), input)       # a scalar exponent is no operand in PyTorch
     if not isinstance(input, Tensor) and isinstance(exponent, Tensor) and isinstance(input, (int, float)):
         k = exponent._data.dtype.kind
@@ -579,6 +605,9 @@ def zeros_like_g(g):
 
 def floor_divide(input, other):
     """Floor division (Python's ``//``; ``torch.floor_divide``).  Not differentiable (a backward raises)."""
+    r = _half_scalar(floor_divide, input, other)
+    if r is not None:
+        return r
     input, other, is_int = _int_operands(input, other, "floor_divide")
     if is_int:
         return Tensor._make(_np.asarray(_np.floor_divide(_arr(input), _arr(other)), (input if isinstance(input, Tensor) else other)._data.dtype))
