@@ -168,3 +168,8 @@ from . import testing, random  # noqa: E402,F401 - torch.testing.assert_close, t
 from ._out import install as _install_out, OUT_FUNCTIONS as _OUT_FUNCTIONS, OUT_LINALG as _OUT_LINALG  # noqa: E402
 _install_out(globals(), _OUT_FUNCTIONS)
 _install_out(linalg.__dict__, _OUT_LINALG)
+# the rest of torch.*: nn.functional ops under their ATen names, in-place and *_copy forms, small utilities
+from . import _toplevel as _tl  # noqa: E402
+for _n in _tl.__all__:
+    globals().setdefault(_n, getattr(_tl, _n))
+del _n
