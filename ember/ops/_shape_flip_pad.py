@@ -170,6 +170,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     for i in range(k):
         pairs[nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     if mode == "constant":
+        for ax, (lo, hi) in enumerate(pairs):
+            if input._data.shape[ax] + builtins.min(lo, 0) + builtins.min(hi, 0) < 0:  # PyTorch's narrow() error
+                raise RuntimeError(f"pad: negative padding {pad} crops more than the size {input._data.shape[ax]} "
+                                   f"of dim {ax} of the input of shape {tuple(input.shape)}")
         return _PadConstant.apply(input, tuple(pairs), 0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")

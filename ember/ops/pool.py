@@ -149,6 +149,34 @@ def _max_of_four(v):
     return out, k
 
 
+def _lowest_windows(out, k, low, size, ks, st, pad, dil, outs):
+    """PyTorch's arg-max starts at the window's first element inside the input (not in the padding) and moves
+    only on a strictly greater value: in windows whose maximum is the dtype's lowest value (-inf), point ``k``
+    at that element.  A dilated window can lie entirely in the padding; PyTorch's index is then the flat
+    position its loop would have started at (possibly another row): returns (mask (OH, OW), flat index) of
+    those windows, or None."""
+    if pad == (0, 0):
+        return None         # every window starts inside the input: its first element is offset 0
+    lowm = out == low
+    if not lowm.any():
+        return None
+    first, ok = [], []
+    for i in range(2):
+        start = np.arange(outs[i]) * st[i] - pad[i]
+        j0 = np.where(start < 0, (-start + dil[i] - 1) // dil[i], 0)      # first kernel offset inside the input
+        pos = start + j0 * dil[i]
+        first.append((j0, pos))
+        ok.append((j0 < ks[i]) & (pos < size[i]))
+    j0 = first[0][0][:, None] * ks[1] + first[1][0][None, :]
+    valid = ok[0][:, None] & ok[1][None, :]
+    np.putmask(k, lowm & valid, j0.astype(k.dtype))
+    if valid.all():
+        return None
+    empty = ~valid
+    flat = (first[0][1][:, None] * size[1] + first[1][1][None, :])[empty]
+    return empty, flat
+
+
 class _MaxPool2d(Function):
     """Running max over the KH*KW shifted strided slices of the -inf padded input (a loop over kernel offsets,
     never over pixels); the winning offset is kept as a small int array.  A strict ``>`` keeps the first
@@ -161,7 +189,8 @@ class _MaxPool2d(Function):
         ow = _pool_out(w, ks[1], st[1], pad[1], dil[1], ceil)
         need_h = (oh - 1) * st[0] + dil[0] * (ks[0] - 1) + 1
         need_w = (ow - 1) * st[1] + dil[1] * (ks[1] - 1) + 1
-        xp_ = _padded(x, pad, (max(0, need_h - h - pad[0]), max(0, need_w - w - pad[1])), -np.inf)
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        xp_ = _padded(x, pad, (max(0, need_h - h - pad[0]), max(0, need_w - w - pad[1])), low)
         if ks[0] * ks[1] == 4:
             out, k = _max_of_four([xp_[sl] for sl in _offset_slices(ks, st, dil, oh, ow)])
         else:
@@ -182,7 +211,8 @@ class _MaxPool2d(Function):
                 # PyTorch's rule in a window holding NaN: the LAST NaN (in window order) is the arg-max
                 for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
                     np.putmask(k, nan_out & np.isnan(xp_[sl]), j)
-        ctx.cfg = (xp_.shape, (h, w), ks, st, pad, dil, (oh, ow))
+        empty = _lowest_windows(out, k, low, (h, w), ks, st, pad, dil, (oh, ow))
+        ctx.cfg = (xp_.shape, (h, w), ks, st, pad, dil, (oh, ow), empty)
         ctx.save_for_backward(k)
         if not with_indices:
             return out
@@ -190,6 +220,8 @@ class _MaxPool2d(Function):
         kk = k.astype(np.int64)
         idx = ((np.arange(oh) * st[0] - pad[0])[:, None] + (kk // ks[1]) * dil[0]) * w \
             + (np.arange(ow) * st[1] - pad[1]) + (kk % ks[1]) * dil[1]
+        if empty is not None:
+            idx[:, :, empty[0]] = empty[1]
         ctx.mark_non_differentiable(idx)
         return out, idx
 
@@ -197,7 +229,18 @@ class _MaxPool2d(Function):
     @once_differentiable
     def backward(ctx, g, _gidx=None):
         (k,) = ctx.saved_tensors
-        pshape, (h, w), ks, st, pad, dil, (oh, ow) = ctx.cfg
+        pshape, (h, w), ks, st, pad, dil, (oh, ow), empty = ctx.cfg
+        gx = _unpad(_MaxPool2d._grad(k, g, pshape, ks, st, dil, oh, ow), pad, h, w)
+        if empty is not None:       # windows all in the padding: PyTorch's index (kept inside the plane)
+            gx = np.array(gx)
+            inside = (empty[1] >= 0) & (empty[1] < h * w)
+            np.add.at(gx.reshape(gx.shape[0], gx.shape[1], h * w), (slice(None), slice(None), empty[1][inside]),
+                      g._data[:, :, empty[0]][..., inside])
+        return Tensor._make(gx), None, None, None, None, None, None
+
+    @staticmethod
+    def _grad(k, g, pshape, ks, st, dil, oh, ow):
+        """The gradient in the padded frame."""
         k, ga = k._data, g._data
         overlap = st[0] < dil[0] * (ks[0] - 1) + 1 or st[1] < dil[1] * (ks[1] - 1) + 1
         # windows that tile the padded input exactly (2x2 stride 2 on even sizes): every element is written
@@ -211,14 +254,14 @@ class _MaxPool2d(Function):
             # equal to it for finite g (where it is not, 0 * inf would give NaN instead of 0)
             for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
                 np.multiply(ga, k == j, out=gx[sl])
-            return Tensor._make(_unpad(gx, pad, h, w)), None, None, None, None, None, None
+            return gx
         for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
             part = np.where(k == j, ga, zero)
             if overlap:
                 gx[sl] += part
             else:
                 gx[sl] = part
-        return Tensor._make(_unpad(gx, pad, h, w)), None, None, None, None, None, None
+        return gx
 
 
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, op):

@@ -281,8 +281,10 @@ KNOWN: list[Known] = [
           "sort/argsort along a non-last dim and unique(dim=-1): PyTorch returns results in the input's transposed layout, ember contiguous ones.",
           case="Case([Arr(np.array([[ 2.1251417767776406e+000, 2.1251417767776406e+000, 1.4472562253848006e-025, -9.9999999999999694e-311], [-3.3846913811939480e-008, 2.1251417767776406e+000, -3.2783627658775092e-069, -2.0000000000000000e+000], [-1.0000000000000001e+300, 2.1251417767776406e+000, 3.0000000000000000e+000, 2.1251417767776406e+000], [ nan, 2.1251417767776406e+000, 3.0490731745197497e-001, 2.1251417767776406e+000]], dtype='float64'), layout='permuted'), True, False], {'dim': -2})",
           area='H6'),
-    Known('conv-transpose-empty-output', ('F.conv_transpose2d',), ('raise',),
-          'conv_transpose with an output size of 0 in a spatial dim: PyTorch returns an empty tensor, ember raises.',
+    Known('conv-transpose-empty-output', ('F.conv_transpose2d', 'F.conv_transpose1d'), ('raise',),
+          'conv_transpose with an output size of exactly 0 in a spatial dim: PyTorch returns an empty tensor when '
+          'its oneDNN path runs (float32 batched input) and raises "Output size is too small" on its other paths '
+          '(float64, unbatched); ember always raises.', detail=r'output size 0 in dim',
           case="Case([Arr(np.array([[[[ 0.85755897, 3.401232 , 3. , -3.8903098 , -3. ]]], [[[-0. , 0.85755897, 0.85755897, 0.85755897, -1.8693352 ]]], [[[ 0.5 , 0. , -0. , 1.9784229 , 0.85755897]]]], dtype='float32')), Arr(np.array([[[[ 1.4051089, -2.5463655]], [[ 2.956127 , 1.4051089]]]], dtype='float32')), Arr(np.array([-3.8832884, -2.7374287], dtype='float32'), layout='strided')], {'stride': 2, 'groups': 1, 'padding': 1, 'output_padding': 1, 'dilation': 1})",
           area='H4'),
     Known('max-pool-ties', ('F.adaptive_max_pool2d',), ('grad',),
@@ -344,6 +346,22 @@ KNOWN: list[Known] = [
           "sinc of a huge float16 value (-6e4): PyTorch computes in float32 and returns 0, ember overflows pi*x in "
           "float16 and returns NaN.", "out = m.sinc(m.tensor([-6.0e4], dtype=m.float16))",
           when=lambda case: _special(case), area="H6"),
+    Known("batch-norm-noncontiguous-weight-backward", ("F.batch_norm",), ("grad",),
+          "F.batch_norm with a non-contiguous weight (a strided view): PyTorch 2.13's CPU backward reads the "
+          "weight as if it were contiguous, so the input's gradient uses the wrong channels' weights; ember's "
+          "gradient uses the weight's values (equal to PyTorch with weight.contiguous()).",
+          "x = m.zeros(1, 2, requires_grad=True); w = m.tensor([0.0, 9.0, 1.0, 9.0])[::2]\n"
+          "y = m.nn.functional.batch_norm(x, m.tensor([-1.0, 1.0]), m.tensor([0.5, 2.0]), w, None)\n"
+          "y.backward(m.tensor([[0.3, -0.31]])); out = x.grad",
+          when=lambda case: case.args[3] is not None and case.args[3].layout != "contig",
+          detail=r"grad of input 0", area="H4"),
+    Known("margin-loss-empty-mean", ("F.multi_margin_loss",), ("value",),
+          "multi_margin_loss (and multilabel_margin_loss) of an empty batch with reduction 'mean' or 'sum': "
+          "PyTorch 2.13 returns uninitialized memory (any number); ember returns the sum of no values, 0, and "
+          "their mean, NaN, as PyTorch's other losses.",
+          "out = m.nn.functional.multi_margin_loss(m.zeros(0, 3), m.zeros(0, dtype=m.int64))",
+          when=lambda case: case.args[0].data.size == 0 and case.kwargs.get("reduction", "mean") != "none",
+          area="H4"),
 ]
 
 

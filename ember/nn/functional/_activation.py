@@ -121,7 +121,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         w = weight.reshape((n,) + (1,) * (input.dim() - ch - 1))
     if w.dtype != input.dtype:
         w = w.to(input.dtype)
-    return _ops.where(input > 0, input, input * w)
+    pos = input > 0
+    # the slope's gradient is sum(grad * x) over x <= 0 only (PyTorch's where, not a multiply by a mask: an
+    # inf input on the positive side must not give 0 * inf = NaN)
+    return _ops.where(pos, input, _ops.where(pos, _zeros_like(input), input) * w)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:

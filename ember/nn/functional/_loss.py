@@ -397,9 +397,9 @@ def _class_index_2d(input, target, op):
 
 
 def _reduce_margin(loss: Tensor, reduction: str) -> Tensor:
-    """The multi-class margin losses' reduction: PyTorch's mean of an empty batch is 0 for them (not NaN)."""
-    if reduction == "mean" and loss.numel() == 0:
-        return O.sum(loss)
+    """The multi-class margin losses' reduction.  PyTorch 2.13 returns uninitialized memory for the mean (or sum) of an
+    empty batch here; ember returns NaN, the mean of no values, as PyTorch's other losses do
+    (docs/differences.md: margin-loss-empty-mean)."""
     return _reduce(loss, reduction)
 
 
