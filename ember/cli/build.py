@@ -2,8 +2,8 @@
 kinds), the model with the sizes the data implies (``build_model``), loss, optimizer and scheduler."""
 from __future__ import annotations
 
-from .config import (CLIError, LOSSES, OPTIMIZERS, SCHEDULERS, build_metric, uses_training_step,  # noqa: F401
-                     is_classification, resolve_model)
+from .config import (CLIError, LOSSES, OPTIMIZERS, SCHEDULERS, REGRESSION_LOSSES, build_metric,  # noqa: F401
+                     uses_training_step, is_classification, resolve_model)
 
 
 def _split_train(ds, val_fraction: float, seed: int):
@@ -15,7 +15,27 @@ def _split_train(ds, val_fraction: float, seed: int):
     return random_split(ds, [len(ds) - n_val, n_val], generator=Generator().manual_seed(seed))
 
 
-def _to_tensor_dataset(ds, subset: int | None = None, opts: dict | None = None):
+def _ink(x):
+    """The fraction of pixels above 0.5 per image of (N, 1, H, W) in [0, 1] (float64)."""
+    return (x > 0.5).reshape(len(x), -1).mean(axis=1)
+
+
+def _head_targets(x, y, targets, ink_stats):
+    """One array per name of ``data.targets`` (see ``config.TARGETS``) from images ``x`` and labels ``y``."""
+    from ..backend import np
+    out = []
+    for t in targets:
+        if t in ("digit", "class"):
+            out.append(y)
+        elif t == "parity":
+            out.append((y % 2).astype(np.float32))
+        else:                                   # "ink", standardised with the training split's mean and std
+            mean, std = ink_stats
+            out.append(((_ink(x) - mean) / std).astype(np.float32))
+    return out
+
+
+def _to_tensor_dataset(ds, subset: int | None = None, opts: dict | None = None, ink_stats=None):
     """Image datasets as a TensorDataset of (N, 1, H, W) float32 in [0, 1] and int64 labels: the fast path.
 
     ``opts`` (the data section): ``binarize`` (x > 0.5), ``scale = "symmetric"`` (2x - 1), ``flatten``
@@ -31,6 +51,12 @@ def _to_tensor_dataset(ds, subset: int | None = None, opts: dict | None = None):
         x, y = x[:subset], y[:subset]
     x = x[:, None]
     opts = opts or {}
+    heads = None
+    if opts.get("targets"):                      # one target per head, from the [0, 1] images and the labels
+        if ink_stats is None:
+            ink = _ink(x)
+            ink_stats = (float(ink.mean()), float(ink.std()) or 1.0)
+        heads = _head_targets(x, y, opts["targets"], ink_stats)
     if opts.get("binarize"):
         x = (x > 0.5).astype(np.float32)
     if opts.get("scale") == "symmetric":
@@ -40,7 +66,19 @@ def _to_tensor_dataset(ds, subset: int | None = None, opts: dict | None = None):
     xt = from_numpy(np.ascontiguousarray(x))
     if opts.get("target") == "input":
         return TensorDataset(xt, xt)
+    if heads is not None:
+        return TensorDataset(xt, *(from_numpy(np.ascontiguousarray(h)) for h in heads))
     return TensorDataset(xt, from_numpy(y))
+
+
+def _ink_stats(ds, subset=None):
+    """Mean and std of ``_ink`` over a training split's images (the "ink" target's standardisation)."""
+    from ..backend import np
+    x = np.asarray(ds.data.numpy(), dtype=np.float32)
+    if x.max() > 1.0:
+        x = x / np.float32(255.0)
+    ink = _ink(x[:subset] if subset is not None else x)
+    return float(ink.mean()), float(ink.std()) or 1.0
 
 
 def build_data(cfg: dict, split: str):
@@ -49,15 +87,20 @@ def build_data(cfg: dict, split: str):
     d = cfg["data"]
     name = d["name"]
     try:
+        ink = "ink" in (d.get("targets") or ()) and split != "train"     # standardised as the train split
         if name == "digits":
             from ..data.datasets import Digits
-            ds = Digits(train=split == "train", size=d.get("size", 28), resize=d.get("resize", "bilinear"))
-            return _to_tensor_dataset(ds, opts=d), {"num_classes": 10, "input_size": d.get("size", 28), "channels": 1}
+            kw = {"size": d.get("size", 28), "resize": d.get("resize", "bilinear")}
+            ds = Digits(train=split == "train", **kw)
+            stats = _ink_stats(Digits(train=True, **kw)) if ink else None
+            return (_to_tensor_dataset(ds, opts=d, ink_stats=stats),
+                    {"num_classes": 10, "input_size": d.get("size", 28), "channels": 1})
         if name in ("mnist", "fashion-mnist"):
             from ..data.datasets import MNIST, FashionMNIST
             cls = MNIST if name == "mnist" else FashionMNIST
             ds = cls(d.get("path") or d.get("root"), train=split == "train", download=d.get("download", False))
-            return (_to_tensor_dataset(ds, d.get("subset") if split == "train" else None, opts=d),
+            stats = _ink_stats(cls(d.get("path") or d.get("root"), train=True), d.get("subset")) if ink else None
+            return (_to_tensor_dataset(ds, d.get("subset") if split == "train" else None, opts=d, ink_stats=stats),
                     {"num_classes": 10, "input_size": 28, "channels": 1})
         if name == "synthetic":
             return _synthetic(d, split)
@@ -135,6 +178,10 @@ def _synthetic(d: dict, split: str):
         else:
             arrays = S.make_shapes(n, size=size, seed=seed, **kw)
             info.update(num_classes=3, channels=1, input_size=size)
+    elif kind in ("captions", "detection"):
+        from ._scenes import scene_data
+        arrays, scene_info = scene_data(d, split)
+        info.update(scene_info)
     elif kind == "patterns":
         # the test split holds the *same* patterns as the train split (the memory), with bits flipped
         nu = d.get("n_units", 100)
@@ -193,7 +240,8 @@ def build_model(cfg: dict, info: dict):
             params = {}
         text = "vocab" in info
         image = info.get("features") or info.get("channels", 1) * info.get("input_size", 28) ** 2
-        implied = {"vocab_size": info["num_classes"] if text else None,
+        implied = {"vocab_size": info["num_classes"] if text else info.get("vocab_size"),
+                   "grid": info.get("grid"), "heads": head_sizes(cfg, info),
                    "max_len": info.get("seq_len") if text else None,
                    "num_classes": None if text else info["num_classes"],
                    "in_channels": None if text else info.get("channels", 1),
@@ -219,28 +267,66 @@ def build_model(cfg: dict, info: dict):
         raise CLIError(f"model {name!r}: not enough memory to build it with {m}") from None
 
 
+def head_sizes(cfg: dict, info: dict):
+    """``{head: outputs}`` for one loss per head (a class head: the data's class count; binary and regression
+    heads: 1), or None."""
+    loss = cfg.get("loss")
+    if not isinstance(loss, dict):
+        return None
+    return {h: info["num_classes"] if h in ("digit", "class") else 1 for h in loss}
+
+
 def build_loss(cfg: dict):
-    """The loss module named by the config's ``loss`` (None for models with their own training_step)."""
+    """The loss module named by the config's ``loss`` (None for models with their own training_step); with one
+    loss per head, a dict ``{head: loss module}`` in the data's target order."""
     if uses_training_step(cfg):
         return None
     from .. import nn
     name = cfg.get("loss", "cross_entropy")
+    if isinstance(name, dict):
+        return {h: getattr(nn, LOSSES[spec["name"]])() for h, spec in name.items()}
     if name == "cross_entropy":
         return nn.CrossEntropyLoss(label_smoothing=float(cfg.get("label_smoothing", 0.0)))
     return getattr(nn, LOSSES[name])()
 
 
-def build_optimizer(cfg: dict, model):
-    """The config's optimizer over the model's parameters (None for a model that updates itself)."""
+def build_metrics(cfg: dict):
+    """The Trainer's ``metrics``: a list, or with one loss per head ``{head: [metrics]}``."""
+    loss = cfg.get("loss")
+    if isinstance(loss, dict):
+        return {h: [build_metric(m) for m in spec.get("metrics", [])] for h, spec in loss.items()}
+    return [build_metric(m) for m in cfg["metrics"]]
+
+
+def build_loss_weighting(cfg: dict):
+    """The Trainer's ``loss_weights`` for one loss per head: ``{head: weight}`` (fixed), or an
+    ``UncertaintyWeighting`` module (``loss_weighting = "uncertainty"``; its parameters go into the optimizer);
+    None for a single loss."""
+    loss = cfg.get("loss")
+    if not isinstance(loss, dict):
+        return None
+    if cfg.get("loss_weighting", "fixed") == "uncertainty":
+        from ..models.multitask import UncertaintyWeighting
+        return UncertaintyWeighting(list(loss), kinds={h: "regression" if spec["name"] in REGRESSION_LOSSES else
+                                                       "classification" for h, spec in loss.items()})
+    return {h: float(spec.get("weight", 1.0)) for h, spec in loss.items()}
+
+
+def build_optimizer(cfg: dict, model, loss_weighting=None):
+    """The config's optimizer over the model's parameters and a learned loss weighting's (None for a model
+    that updates itself)."""
     from .. import optim
     if cfg.get("optimizer") is None:
         return None
     o = dict(cfg["optimizer"])
     cls = getattr(optim, OPTIMIZERS[str(o.pop("name")).lower()])
+    params = list(model.parameters())
+    if hasattr(loss_weighting, "parameters"):
+        params += list(loss_weighting.parameters())
     try:
         if "betas" in o:
             o["betas"] = tuple(o["betas"])
-        return cls(model.parameters(), **o)
+        return cls(params, **o)
     except (TypeError, ValueError) as e:
         raise CLIError(f"optimizer: {e}") from None
 
@@ -312,9 +398,44 @@ def input_spec(model, ds, cfg: dict, info: dict) -> dict:
     return {"shape": shape, "dtype": str(x.dtype), "min": lo, "max": hi}
 
 
+def _dry_heads(model, tensors, cfg: dict) -> None:
+    """``_dry_step`` with one loss per head: the Trainer's own split, outputs, losses and metrics."""
+    from ..train._heads import Heads
+    name = cfg["model"]["name"]
+    heads = Heads(build_loss(cfg), None, build_metrics(cfg))
+    inputs, target = heads.split([t[:2] for t in tensors], "fit")
+    shapes = " and ".join(str(tuple(t.shape[1:])) for t in inputs)
+    try:
+        raw = model(*inputs)
+    except (ValueError, TypeError, RuntimeError, IndexError) as e:
+        raise CLIError(f"model {name!r} does not accept the data's inputs of shape {shapes} per sample ({e})") \
+            from None
+    try:
+        out = heads.outputs(raw, "fit")
+        heads.loss(out, target, "fit")
+    except (ValueError, TypeError, RuntimeError, IndexError) as e:
+        raise CLIError(f"the losses per head do not fit model {name!r}: {e}") from None
+    for m in heads.metrics:
+        try:
+            heads.update_metrics([m], out, target)
+        except (ValueError, TypeError, RuntimeError, IndexError) as e:
+            raise CLIError(f"metric {m.name!r} does not fit head {str(m._ember_head)!r}'s outputs of shape "
+                           f"{tuple(out[m._ember_head].shape)} and targets of shape "
+                           f"{tuple(target[m._ember_head].shape)} ({e})") from None
+
+
 def _dry_step(model, tensors, cfg: dict) -> None:
     from ..autograd import no_grad
     name = cfg["model"]["name"]
+    if isinstance(cfg.get("loss"), dict):
+        was_training = model.training
+        model.eval()
+        try:
+            with no_grad():
+                _dry_heads(model, tensors, cfg)
+        finally:
+            model.train(was_training)
+        return
     inputs, target = tuple(t[:2] for t in tensors[:-1]), tensors[-1][:2]
     shapes = " and ".join(str(tuple(t.shape[1:])) for t in inputs)
     was_training = model.training

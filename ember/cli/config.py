@@ -11,8 +11,8 @@ class CLIError(Exception):
 
 TOP_KEYS = {"name": str, "seed": int, "epochs": int, "batch_size": int, "output": str, "metrics": list,
             "grad_clip": (int, float), "accumulate": int, "model": dict, "data": dict, "optimizer": dict,
-            "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float), "loss": str,
-            "summary": bool, "diagnose": bool}
+            "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float), "loss": (str, dict),
+            "summary": bool, "diagnose": bool, "loss_weighting": str}
 DATASETS = ("digits", "mnist", "fashion-mnist", "text", "synthetic")
 # data name "synthetic": generated in memory by ember.data.datasets.synthetic (offline, instant); `kind` picks
 # the generator, n_samples the size of the train set (the test set is a quarter of it, at least 8, drawn with
@@ -27,15 +27,29 @@ SYNTHETIC_KINDS = {
     "quadrants": {"channels", "size", "noise"},             # 4 classes of images (the typical DNN)
     "shapes": {"size", "noise"},                            # images and per-pixel masks (segmentation)
     "patterns": {"n_units", "corrupt"},                     # +-1 patterns; test = them with bits flipped
+    # generated scenes of coloured shapes (ember.vision.scenes): images and their captions as token ids
+    # (PAD 0, BOS 1, EOS 2; padded to max_len), or images and a detector's per-cell targets on a grid x grid grid
+    "captions": {"size", "noise", "max_len", "min_objects", "max_objects"},
+    "detection": {"size", "noise", "grid", "min_objects", "max_objects"},
 }
 SYNTHETIC_COMMON = {"name", "kind", "n_samples", "seed", "val_fraction"}
 SYNTHETIC_INTS = ("n_samples", "n_features", "n_labels", "min_len", "max_len", "test_min_len", "test_max_len",
-                  "channels", "size", "n_units")
+                  "channels", "size", "n_units", "grid", "min_objects", "max_objects")
 # loss = "..." for models trained as loss(model(x), y); models with a training_step (vae, gan, rbm,
 # embedding_net) compute their own loss
 LOSSES = {"cross_entropy": "CrossEntropyLoss", "mse": "MSELoss", "l1": "L1Loss", "bce": "BCELoss",
           "bce_with_logits": "BCEWithLogitsLoss", "huber": "HuberLoss", "smooth_l1": "SmoothL1Loss",
           "poisson_nll": "PoissonNLLLoss"}      # poisson_nll takes log-rates (log_input=True, PyTorch's default)
+# a loss per head: loss = {HEAD = {name = ..., weight = ..., metrics = [...]}, ...} ([loss.HEAD] tables) for a
+# model returning a dict of outputs; loss_weighting "fixed" (the weights, default 1) or "uncertainty" (learned,
+# Kendall et al. 2018; a regression loss gets the factor 1/2)
+LOSS_HEAD_KEYS = ("name", "weight", "metrics")
+LOSS_WEIGHTINGS = ("fixed", "uncertainty")
+REGRESSION_LOSSES = ("mse", "l1", "huber", "smooth_l1")
+# data.targets of the image datasets: one target per head, in this order in each batch (x, t_1, ..., t_k):
+# "class" (the label; "digit" for digit data), "parity" (label % 2 as 0./1., for digit data), "ink" (the
+# fraction of pixels above 0.5, standardised with the training split's mean and std: a stroke-thickness proxy)
+TARGETS = ("digit", "class", "parity", "ink")
 # options of the image datasets: flatten to (N, C*H*W); binarize at 0.5; scale "unit" [0, 1] or "symmetric"
 # [-1, 1] (for tanh generators); target "label" (classes) or "input" (autoencoders: y = x)
 IMAGE_OPTIONS = {"flatten": (bool,), "binarize": (bool,), "scale": ("unit", "symmetric"), "target": ("label", "input")}
@@ -44,9 +58,10 @@ OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSpro
 SCHEDULERS = {"step": "StepLR", "multistep": "MultiStepLR", "exponential": "ExponentialLR",
               "cosine": "CosineAnnealingLR", "plateau": "ReduceLROnPlateau", "onecycle": "OneCycleLR",
               "linear": "LinearLR"}
-DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction", *IMAGE_OPTIONS},
-             "mnist": {"name", "root", "download", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
-             "fashion-mnist": {"name", "root", "download", "path", "val_fraction", "subset", *IMAGE_OPTIONS},
+DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction", "targets", *IMAGE_OPTIONS},
+             "mnist": {"name", "root", "download", "path", "val_fraction", "subset", "targets", *IMAGE_OPTIONS},
+             "fashion-mnist": {"name", "root", "download", "path", "val_fraction", "subset", "targets",
+                               *IMAGE_OPTIONS},
              "text": {"name", "root", "download", "path", "seq_len", "stride", "val_fraction", "subset"},
              "synthetic": SYNTHETIC_COMMON.union(*SYNTHETIC_KINDS.values())}
 
@@ -213,6 +228,94 @@ def _validate_synthetic(data: dict, src: str) -> None:
                        f"and the test split holds the same patterns with bits flipped")
     if kind in ("quadrants", "shapes") and data.get("size", 32) % 8:
         raise CLIError(f"{_where(src, 'data.size')} must be a multiple of 8, got {data['size']}")
+    if kind in ("captions", "detection"):
+        size = data.get("size", 32)
+        if size < 16:
+            raise CLIError(f"{_where(src, 'data.size')} must be at least 16 for scenes, got {size}")
+        lo, hi = data.get("min_objects", 2 if kind == "captions" else 1), data.get("max_objects", 2 if kind ==
+                                                                                        "captions" else 3)
+        if not 1 <= lo <= hi <= 3:
+            raise CLIError(f"{src}: data needs 1 <= min_objects <= max_objects <= 3, got {lo} and {hi}")
+        need = {1: 6, 2: 12, 3: 16}[hi]            # BOS + "a small red circle left of a large blue square" + EOS
+        if kind == "captions" and data.get("max_len", need) < need:
+            raise CLIError(f"{_where(src, 'data.max_len')} must be at least {need} (BOS, EOS and the longest "
+                           f"caption of {hi} shapes), got {data['max_len']}")
+        grid = data.get("grid", 4)
+        if kind == "detection" and (size % grid or (size // grid) & (size // grid - 1)):
+            raise CLIError(f"{_where(src, 'data.grid')} must divide data.size ({size}) by a power of 2, got {grid}")
+
+
+def _validate_heads(out: dict, cfg: dict, src: str) -> None:
+    """Check ``loss = {HEAD = {name, weight, metrics}, ...}`` (one loss per head), ``loss_weighting`` and the
+    data's one target per head; the loss tables are put in the data's target order."""
+    loss, data = out["loss"], out["data"]
+    if not loss:
+        raise CLIError(f"{_where(src, 'loss')} is an empty table; give one [loss.HEAD] table per model output")
+    if cfg.get("metrics"):
+        raise CLIError(f"{_where(src, 'metrics')}: with one loss per head, metrics go in each head's table "
+                       f"([loss.HEAD] metrics = [...]); remove the top-level 'metrics'")
+    out["metrics"] = []
+    if out.get("label_smoothing"):
+        raise CLIError(f"{_where(src, 'label_smoothing')} applies to a single cross_entropy loss, not to one loss "
+                       f"per head; remove it")
+    weighting = out.setdefault("loss_weighting", "fixed")
+    if weighting not in LOSS_WEIGHTINGS:
+        raise CLIError(f"{_where(src, 'loss_weighting')} is {show(weighting)}; allowed: {', '.join(LOSS_WEIGHTINGS)}")
+    for head, spec in loss.items():
+        where = f"loss.{head}"
+        if not head.isidentifier():
+            raise CLIError(f"{_where(src, where)}: a head name must be a word (letters, digits, _), got {show(head)}")
+        if not isinstance(spec, dict):
+            raise CLIError(f"{_where(src, where)} must be a table {{name = ..., weight = ..., metrics = [...]}}, "
+                           f"got {show(spec)}")
+        bad = sorted(set(spec) - set(LOSS_HEAD_KEYS))
+        if bad:
+            raise CLIError(f"{_where(src, where + '.' + bad[0])} is not a key of a head's loss; allowed: "
+                           f"{', '.join(LOSS_HEAD_KEYS)}")
+        name = spec.get("name")
+        if not isinstance(name, str) or name not in LOSSES:
+            raise CLIError(f"{_where(src, where + '.name')} is {show(name)}; allowed: {', '.join(LOSSES)}")
+        if "weight" in spec:
+            w = spec["weight"]
+            if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w < float("inf"):
+                raise CLIError(f"{_where(src, where + '.weight')} must be a finite number >= 0, got {show(w)}")
+            if weighting == "uncertainty":
+                raise CLIError(f"{_where(src, where + '.weight')}: loss_weighting = 'uncertainty' learns the "
+                               f"weights; remove the fixed weight (or use loss_weighting = 'fixed')")
+        metrics = spec.get("metrics", [])
+        if not isinstance(metrics, list):
+            raise CLIError(f"{_where(src, where + '.metrics')} must be a list, got {show(metrics)}")
+        for m in metrics:
+            try:
+                build_metric(m)
+            except (ValueError, TypeError) as e:
+                raise CLIError(f"{_where(src, where + '.metrics')}: {e}") from None
+    targets = data.get("targets")
+    if targets is None:
+        raise CLIError(f"{_where(src, 'loss')}: one loss per head ({', '.join(loss)}) needs data with one target "
+                       f"per head: data.targets = [...] (from {', '.join(TARGETS)}) on digits, mnist or "
+                       f"fashion-mnist")
+    if set(targets) != set(loss):
+        raise CLIError(f"{_where(src, 'loss')}: the heads with a loss ({', '.join(loss)}) must be the data's "
+                       f"targets ({', '.join(targets)})")
+    out["loss"] = {t: dict(loss[t]) for t in targets}
+
+
+def _validate_targets(data: dict, src: str) -> None:
+    targets = data["targets"]
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
+        raise CLIError(f"{_where(src, 'data.targets')} must be a non-empty list of names from "
+                       f"{', '.join(TARGETS)}, got {show(targets)}")
+    for t in targets:
+        if t not in TARGETS:
+            raise CLIError(f"{_where(src, 'data.targets')} names {t!r}; allowed: {', '.join(TARGETS)}")
+        if t in ("digit", "parity") and data["name"] == "fashion-mnist":
+            raise CLIError(f"{_where(src, 'data.targets')}: {t!r} is for digit data; fashion-mnist has 'class'")
+    if len(set(targets)) != len(targets) or {"digit", "class"} <= set(targets):
+        raise CLIError(f"{_where(src, 'data.targets')} names a target twice ('digit' and 'class' are both the "
+                       f"label): {show(targets)}")
+    if data.get("target") == "input":
+        raise CLIError(f"{_where(src, 'data.targets')} cannot go with data.target = 'input' (autoencoders)")
 
 
 def is_classification(cfg: dict) -> bool:
@@ -236,7 +339,7 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
     for key, typ in TOP_KEYS.items():
         if key in cfg and cfg[key] is not None and (not isinstance(cfg[key], typ)
                                                     or (isinstance(cfg[key], bool) and typ is not bool)):
-            want = typ.__name__ if isinstance(typ, type) else "number"
+            want = typ.__name__ if isinstance(typ, type) else "number" if float in typ else "a string or a table"
             want = {"dict": "a table [..]", "list": "a list", "bool": "true or false"}.get(want, want)
             raise CLIError(f"{_where(src, key)} must be {want}, got {cfg[key]!r}")
     out = {"name": "run", "seed": 0, "epochs": 10, "batch_size": 64, "output": "ember-runs", "metrics": ["accuracy"],
@@ -331,6 +434,8 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
     for key in ("subset", "seq_len", "stride"):
         if key in data and (not isinstance(data[key], int) or data[key] < 1):
             raise CLIError(f"{_where(src, 'data.' + key)} must be a positive integer, got {data[key]!r}")
+    if "targets" in data:
+        _validate_targets(data, src)
     for key, allowed in IMAGE_OPTIONS.items():
         if key not in data:
             continue
@@ -350,8 +455,15 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
                            f"remove 'loss'")
     else:
         loss = out.setdefault("loss", "mse" if data.get("target") == "input" else "cross_entropy")
-        if not isinstance(loss, str) or loss not in LOSSES:
+        if isinstance(loss, dict):
+            _validate_heads(out, cfg, src)
+        elif not isinstance(loss, str) or loss not in LOSSES:
             raise CLIError(f"{_where(src, 'loss')} is {loss!r}; allowed: {', '.join(LOSSES)}")
+    if "targets" in data and not isinstance(out.get("loss"), dict):
+        raise CLIError(f"{_where(src, 'data.targets')}: one target per head needs one loss per head: a table "
+                       f"[loss.HEAD] for each of {', '.join(map(str, data['targets'])) if isinstance(data['targets'], list) else 'them'}")
+    if "loss_weighting" in cfg and not isinstance(out.get("loss"), dict):
+        raise CLIError(f"{_where(src, 'loss_weighting')} needs one loss per head ([loss.HEAD] tables)")
     # optimizer / scheduler
     if manual:
         out["optimizer"] = None

@@ -19,9 +19,10 @@ import signal
 import sys
 import time
 
-from .config import CLIError, build_metric, is_classification, validate_config
+from .config import CLIError, is_classification, validate_config
 from .build import build_data, build_loss, build_model, build_optimizer, build_scheduler, _split_train
-from .build import input_spec
+from .build import input_spec, build_metrics, build_loss_weighting
+from ._scenes import scene_scores, scene_pictures
 
 EXIT_INTERRUPTED = 130          # Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143           # SIGTERM (128 + SIGTERM): timeout, docker stop, Slurm
@@ -325,6 +326,15 @@ def run_training(cfg: dict, verbose, resume: str | None = None, demo: bool = Fal
             signal.signal(signal.SIGTERM, old)
 
 
+def _world() -> tuple:
+    """``(rank, world size)``: ``(0, 1)`` unless this is a rank of ``ember train --nproc N``."""
+    from ._nproc import is_child
+    if not is_child():
+        return 0, 1
+    from .. import distributed as dist
+    return dist.get_rank(), dist.get_world_size()
+
+
 def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     import ember
     from ..backend import np
@@ -340,22 +350,39 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     train_ds, val_ds = _split_train(train_full, cfg["data"]["val_fraction"], cfg["seed"])
     model = build_model(cfg, info)
     spec = input_spec(model, train_full, cfg, info)     # (H1) checks the model fits the labels; for predict
-    opt = build_optimizer(cfg, model)
-    loader = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True,
-                        generator=ember.Generator().manual_seed(cfg["seed"]))
+    weighting = build_loss_weighting(cfg)              # one loss per head: fixed weights or learned ones
+    opt = build_optimizer(cfg, model, weighting)
+    rank, world = _world()
+    if world == 1:
+        loader = DataLoader(train_ds, batch_size=cfg["batch_size"], shuffle=True,
+                            generator=ember.Generator().manual_seed(cfg["seed"]))
+    else:                               # ember train --nproc N: this rank's share of each global batch
+        from ..utils.data import DistributedSampler
+        sampler = DistributedSampler(train_ds, shuffle=True, seed=cfg["seed"])
+        # (the generator is unused with a sampler; it keeps the checkpoints' RNG entries those of a one-process
+        # run, so either resumes the other)
+        loader = DataLoader(train_ds, batch_size=cfg["batch_size"] // world, sampler=sampler,
+                            generator=ember.Generator().manual_seed(cfg["seed"]))
     sched, interval = build_scheduler(cfg, opt, len(loader)) if opt is not None else (None, "epoch")
     if resume_from is not None:
         _check_resume(resume_from, model)
     classify = is_classification(cfg)
     # --- the run folder first: its config, then a checkpoint per epoch ---
     need = 4 * _checkpoint_bytes(model, opt)            # last, best, a temporary, the result
-    if resume_dir is not None:
-        _check_free_space(resume_dir, need)
-    run_dir = resume_dir if resume_dir is not None else _new_run_dir(cfg["output"], need)
+    if rank == 0:                       # (with --nproc, rank 0 alone writes the run folder)
+        if resume_dir is not None:
+            _check_free_space(resume_dir, need)
+        run_dir = resume_dir if resume_dir is not None else _new_run_dir(cfg["output"], need)
+    if world > 1:
+        from .. import distributed as dist
+        box = [run_dir if rank == 0 else None]
+        dist.broadcast_object_list(box, src=0)
+        run_dir = box[0]
     state["run_dir"] = run_dir
     created = resume_dir is None
     try:
-        _write_config(run_dir, cfg)
+        if rank == 0:
+            _write_config(run_dir, cfg)
     except OSError as e:
         if created:
             try:
@@ -369,14 +396,26 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     callbacks = [nan_stop]
     if cfg.get("early_stopping"):
         callbacks.append(EarlyStopping(**cfg["early_stopping"]))
-    callbacks.append(ModelCheckpoint(run_dir, monitor=monitor))
-    if cfg.get("diagnose"):                     # unit/gradient health into the run folder (ember report RUN_DIR)
+    if rank == 0:
+        callbacks.append(ModelCheckpoint(run_dir, monitor=monitor))
+    if cfg.get("diagnose") and rank == 0:       # unit/gradient health into the run folder (ember report RUN_DIR)
         from ..train.diagnostics import HealthRecorder
         callbacks.append(HealthRecorder(run_dir))
-    trainer = Trainer(model, build_loss(cfg), opt, metrics=[build_metric(m) for m in cfg["metrics"]], scheduler=sched,
+    net, sync, test_eval = model, None, test_ds
+    if world > 1:                       # gradients averaged over the ranks during backward; logs summed
+        from ..distributed._train import TrainSync, shard
+        from ..nn.parallel import DistributedDataParallel
+        net = DistributedDataParallel(model)
+        sync = TrainSync(sampler=loader.sampler, ddp=net)
+        callbacks.append(sync)
+        n_val = len(val_ds) if val_ds is not None else 0
+        val_ds = shard(val_ds, rank, world) if val_ds is not None else None
+        test_eval = shard(test_ds, rank, world)
+    trainer = Trainer(net, build_loss(cfg), opt, metrics=build_metrics(cfg), loss_weights=weighting, scheduler=sched,
                       callbacks=callbacks, grad_clip=cfg["grad_clip"], accumulate=cfg["accumulate"],
                       plateau_monitor=monitor, scheduler_interval=interval)
     trainer.report_interrupts = False           # the one line below says it
+    trainer.distributed = sync
     run_config = {k: v for k, v in cfg.items() if v is not None}
     run_config["classes"] = info["num_classes"]
     # what the data implied about the model (sizes, vocabulary): evaluate/predict rebuild the model from it
@@ -385,11 +424,14 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     trainer.config = run_config
     smoothed = bool(cfg.get("label_smoothing")) and classify
     val = DataLoader(val_ds, batch_size=256) if val_ds is not None else None
-    if verbose != 0:
+    if world == 1:
+        n_val = len(val_ds) if val_ds is not None else 0
+    if verbose != 0 and rank == 0:
         print(f"ember {ember.__version__}: training {type(model).__name__} "
               f"({sum(p.numel() for p in model.parameters()):,} parameters) on {_data_label(cfg)} "
-              f"({len(train_ds)} train / {len(val_ds) if val_ds is not None else 0} val / {len(test_ds)} test) "
-              f"into {run_dir}", flush=True)
+              f"({len(train_ds)} train / {n_val} val / {len(test_ds)} test) into {run_dir}"
+              + (f" on {world} processes (batch {cfg['batch_size'] // world} each)" if world > 1 else ""),
+              flush=True)
         if smoothed:
             print(f"(loss and val_loss are label-smoothed, label_smoothing = {cfg['label_smoothing']:g}; the test "
                   f"loss is plain cross-entropy, as 'ember evaluate' reports it)", flush=True)
@@ -398,12 +440,13 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):    # divergence is reported below
             history = trainer.fit(loader, val_data=val, epochs=cfg["epochs"], resume_from=resume_from,
-                                  verbose=verbose, interrupt_checkpoint=os.path.join(run_dir, LAST))
+                                  verbose=verbose if rank == 0 else 0,
+                                  interrupt_checkpoint=os.path.join(run_dir, LAST) if rank == 0 else None)
     except OSError as e:
         return _fail(f"could not save a checkpoint in {run_dir} ({_why(e)}); {_kept(run_dir)}; free some space and "
                      f"continue with: ember train --resume {run_dir}", EXIT_IO)
     except BaseException:
-        if created and not os.path.exists(os.path.join(run_dir, LAST)):     # nothing to continue from: tidy up
+        if created and rank == 0 and not os.path.exists(os.path.join(run_dir, LAST)):     # nothing to continue from: tidy up
             for name in os.listdir(run_dir):
                 if name == CONFIG_FILE or name.endswith(".tmp"):
                     os.remove(os.path.join(run_dir, name))
@@ -436,7 +479,7 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
                      f"result was saved; try a lower learning rate or gradient clipping (grad_clip = 1.0)",
                      EXIT_DIVERGED)
     # --- results first, then the files: a full disk must not cost the test results ---
-    test_loader = DataLoader(test_ds, batch_size=256)
+    test_loader = DataLoader(test_eval, batch_size=256)
     if classify:
         trainer.metrics.append(ConfusionMatrix(num_classes=info["num_classes"]))
     train_loss = trainer.loss_fn
@@ -446,6 +489,7 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     trainer.loss_fn = train_loss
     if classify:
         trainer.metrics.pop()
+    res.update(scene_scores(model, cfg))        # generated scenes: BLEU of the captions, mAP of the detections
     text = _text_sample(model, info)
     acc = res.get("accuracy")
     if trainer.stop_reason:
@@ -463,6 +507,8 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     if text is not None:
         print(f"sample:\n{text}")
     sys.stdout.flush()
+    if rank != 0:                       # rank 0 writes the results
+        return 0
     written = [CONFIG_FILE] + [n for n in (LAST, BEST) if os.path.isfile(os.path.join(run_dir, n))]
     doing = "checkpoint.safetensors"
     try:
@@ -477,6 +523,7 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
             written.append(doing)
             doing = "pictures"
             written += _pictures(model, cfg, info, test_ds, run_dir)
+            written += scene_pictures(model, cfg, run_dir)
         except ImportError as e:
             print(f"ember: note: {e}; no PNGs written", file=sys.stderr)
         if text is not None:
