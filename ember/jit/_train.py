@@ -21,6 +21,7 @@ import numpy as _np
 
 from ..autograd.grad_mode import state as _grad
 from ..tensor import Tensor
+from ._conv_block import ConvBlock, find_blocks
 from ._graph import Graph, Node, Value
 from ._module import _materialize, number_values
 
@@ -128,10 +129,21 @@ class TrainingPlan:
             raise NotCompilable("the loss does not depend on any parameter that requires grad")
         self.loss_slot = g.output.slot
         self.fwd, self.bwd = [], []
-        for k, node in enumerate(g.nodes):
+        from .passes import _uses
+        blocks = find_blocks(g.nodes, _uses(g), {id(v) for v in g.output_values()})
+        self.blocks = len(blocks)
+        k = 0
+        while k < len(g.nodes):
+            node = g.nodes[k]
             if not node.op._raw_forward:
                 raise NotCompilable(f"the user autograd.Function {node.op.__name__} (its forward takes Tensors)")
+            chain = blocks.get(k)
+            if chain is not None:
+                self._add_block(k, chain, need)
+                k += len(chain)
+                continue
             self._add(k, node, need)
+            k += 1
         self.nctx = len(g.nodes)
         self.mutations = [(param_tensors[name], v.slot) for name, v in g.mutations.items()]
         self._plan_frees()
@@ -149,6 +161,27 @@ class TrainingPlan:
         targets = [(j, a.slot, a.shape, a.dtype) for j, a in enumerate(node.args) if flags[j]]
         if targets and any(s in need for s in outs):
             self.bwd.append((k, outs, targets, self._bwd_step(k, node, flags, outs, targets, kern)))
+
+    def _add_block(self, k, chain, need):
+        conv = chain[0]
+        blk = ConvBlock(chain)
+        flags = tuple(type(a) is Value and a.slot in need for a in conv.args[:3])
+        out = chain[-1].outputs[0].slot
+        x, w, b = conv.args[:3]
+        xs, ws, bs = x.slot, w.slot, (b.slot if b is not None else None)
+        fwd = blk.forward
+
+        def step(env, ctxs):
+            env[out], ctxs[k] = fwd(env[xs], env[ws], env[bs] if bs is not None else None)
+        step.reads = [xs, ws] + ([bs] if bs is not None else [])
+        self.fwd.append(step)
+        targets = [(j, a.slot, a.shape, a.dtype) for j, a in enumerate(conv.args[:3]) if flags[j]]
+        if targets and out in need:
+            bwd = blk.backward
+
+            def grads(genv, ctxs):
+                return bwd(genv[out], ctxs[k], flags)
+            self.bwd.append((k, [out], targets, grads))
 
     def _add_kernel(self, k, node, kern, flags, out):
         fwd = kern[0]
