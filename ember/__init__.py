@@ -169,7 +169,7 @@ from ._out import install as _install_out, OUT_FUNCTIONS as _OUT_FUNCTIONS, OUT_
 _install_out(globals(), _OUT_FUNCTIONS)
 _install_out(linalg.__dict__, _OUT_LINALG)
 # the rest of torch.*: nn.functional ops under their ATen names, in-place and *_copy forms, small utilities
-from . import _toplevel as _tl  # noqa: E402
+from . import _toplevel as _tl, _toplevel_misc as _tlm  # noqa: E402
 for _n in _tl.__all__:
-    globals().setdefault(_n, getattr(_tl, _n))
+    globals().setdefault(_n, getattr(_tl, _n, None) or getattr(_tlm, _n))
 del _n

@@ -1,0 +1,314 @@
+"""The utilities of ``torch.*`` (real-tensor complex helpers, predicates, creation from buffers, threads
+settings, ``vmap``); part of ``ember/_toplevel.py``, which re-exports them."""
+from __future__ import annotations
+
+import builtins
+import os
+
+import numpy as _np
+
+from .tensor import Tensor
+from ._toplevel_base import _check_tensor, _export, _sig, __all__  # noqa: F401
+
+# ------------------------------------------------------------------------------- real tensors, predicates, misc
+
+@_export
+def real(input):
+    """A real tensor is its own real part (the same tensor, as in PyTorch); ember has no complex dtypes."""
+    _check_tensor("real", input)
+    return input
+
+
+@_export
+def imag(input):
+    _check_tensor("imag", input)
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+@_export
+def conj(input):
+    """The conjugate of a real tensor is the tensor itself (PyTorch returns the same object)."""
+    _check_tensor("conj", input)
+    return input
+
+
+conj_physical = _sig(lambda input, *, out=None: _conj_physical(input, out), "(input, *, out=None)")
+conj_physical.__name__ = "conj_physical"
+__all__.append("conj_physical")
+
+
+def _conj_physical(input, out):
+    _check_tensor("conj_physical", input)
+    if out is not None:
+        out.copy_(input)
+        return out
+    return input
+
+
+resolve_conj = conj
+resolve_neg = conj
+__all__ += ["resolve_conj", "resolve_neg"]
+
+
+@_export
+def is_complex(input) -> bool:
+    _check_tensor("is_complex", input)
+    return False
+
+
+@_export
+def is_conj(input) -> bool:
+    _check_tensor("is_conj", input)
+    return False
+
+
+@_export
+def is_neg(input) -> bool:
+    _check_tensor("is_neg", input)
+    return False
+
+
+@_export
+def is_nonzero(input) -> bool:
+    _check_tensor("is_nonzero", input)
+    n = input.numel()
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input.item())
+
+
+@_export
+def is_same_size(input, other) -> bool:
+    _check_tensor("is_same_size", input)
+    _check_tensor("is_same_size", other, "other")
+    return tuple(input.shape) == tuple(other.shape)
+
+
+@_export
+def is_signed(input) -> bool:
+    _check_tensor("is_signed", input)
+    return input.dtype.name not in ("uint8", "bool")
+
+
+@_export
+def get_device(input) -> int:
+    """``-1`` for a CPU tensor, as in PyTorch (ember tensors live on the CPU)."""
+    _check_tensor("get_device", input)
+    return -1
+
+
+@_export
+def fill(input, value):
+    """A new tensor of ``input``'s shape, dtype and layout filled with ``value`` (``torch.fill``)."""
+    _check_tensor("fill", input)
+    return input.clone().fill_(value)
+
+
+@_export
+def detach(input):
+    _check_tensor("detach", input)
+    return input.detach()
+
+
+@_export
+def typename(obj) -> str:
+    """``'torch.FloatTensor'`` style names for tensors (ember's ``Tensor.type()`` names them ``ember.*``;
+    this keeps PyTorch's spelling, which programs print); ``module.QualName`` for anything else."""
+    if isinstance(obj, Tensor):
+        return "torch." + obj.type().split(".")[-1]
+    module = getattr(type(obj), "__module__", "") or ""
+    qual = type(obj).__qualname__
+    return qual if module in ("builtins", "") else f"{module}.{qual}"
+
+
+@_export
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=None):
+    """A 0-d tensor holding ``s``; float32 unless ``dtype`` says otherwise (also for ints and bools, as in
+    PyTorch)."""
+    from .creation import tensor
+    from . import get_default_dtype
+    if isinstance(s, Tensor):
+        if s.numel() != 1:
+            raise RuntimeError(f"scalar_tensor(): expected a number, got a tensor of shape {tuple(s.shape)}")
+        s = s.item()
+    return tensor(s, dtype=dtype if dtype is not None else get_default_dtype(), device=device)
+
+
+@_export
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
+    """``torch.asarray``: shares memory with a Tensor or NumPy array (or anything with ``__array__`` /
+    the buffer protocol) when no conversion is needed and ``copy`` is not True; ``copy=False`` refuses to
+    copy; nested sequences give a new tensor with ``torch.tensor``'s dtype rules."""
+    from .backend import dtypes as _dt
+    from .creation import tensor, from_numpy
+    want = None if dtype is None else _dt.to_dtype(dtype)
+    if isinstance(obj, Tensor):
+        out = obj
+        if want is not None and want != obj.dtype:
+            if copy is False:
+                raise ValueError(f"asarray(): converting a {obj.dtype} tensor to {want} needs a copy, but "
+                                 "copy=False")
+            out = obj.to(want)
+        elif copy:
+            out = obj.clone()
+        if requires_grad:
+            out = out.detach() if out is obj else out
+            out.requires_grad_(True)
+        return out
+    arr = None
+    if isinstance(obj, _np.ndarray):
+        arr = obj
+    elif hasattr(obj, "__array__") and not isinstance(obj, (list, tuple)):
+        arr = _np.asarray(obj)
+    elif isinstance(obj, (bytes, bytearray, memoryview)):
+        arr = _np.frombuffer(obj, dtype=_np.uint8)
+    if arr is not None:
+        if want is not None and _np.dtype(want) != arr.dtype:
+            if copy is False:
+                raise ValueError(f"asarray(): converting a {arr.dtype} array to {want} needs a copy, but "
+                                 "copy=False")
+            arr = arr.astype(want)
+        elif copy:
+            arr = arr.copy()
+        out = from_numpy(arr)
+    else:
+        if copy is False:
+            raise ValueError(f"asarray(): a {type(obj).__name__} cannot be shared without a copy, but copy=False")
+        out = tensor(obj, dtype=want, device=device)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+@_export
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor sharing memory with a Python buffer (``bytes``, ``bytearray``, ``array.array``, ...)."""
+    from .backend import dtypes as _dt
+    from .creation import from_numpy
+    dt = _dt.to_dtype(dtype)
+    try:
+        arr = _np.frombuffer(buffer, dtype=_np.dtype(dt), count=count, offset=offset)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"frombuffer(): cannot read {dt} elements (count={count}, offset={offset}) from a "
+                         f"{type(buffer).__name__}: {e}") from None
+    out = from_numpy(arr)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+@_export
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """An uninitialised tensor with the given strides (elements), over a buffer just large enough."""
+    from .creation import empty
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"empty_strided(): mismatch in length of strides and shape: size {size}, "
+                           f"stride {stride}")
+    if any(s < 0 for s in size) or any(s < 0 for s in stride):
+        raise RuntimeError(f"empty_strided(): sizes and strides must be non-negative, got {size}, {stride}")
+    extent = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    buf = empty(extent, dtype=dtype, device=device)
+    out = buf.as_strided(size, stride).detach()
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+@_export
+def binomial(count, prob, generator=None):
+    """Samples of Binomial(count, prob) elementwise, from ember's generator; dtype of ``count``."""
+    _check_tensor("binomial", count, "count")
+    _check_tensor("binomial", prob, "prob")
+    c, p = _np.broadcast_arrays(count.numpy(), prob.numpy())
+    if _np.any((p < 0) | (p > 1)) or _np.any(c < 0):
+        raise ValueError("binomial(): expected 0 <= prob <= 1 and count >= 0")
+    from .backend.random import rng_of
+    return Tensor._make(rng_of(generator).binomial(c.astype(_np.int64), p).astype(count.numpy().dtype))
+
+
+_warn_always = [False]
+
+
+@_export
+def set_warn_always(b) -> None:
+    _warn_always[0] = bool(b)
+
+
+@_export
+def is_warn_always_enabled() -> bool:
+    return _warn_always[0]
+
+
+@_export
+def set_flush_denormal(mode) -> bool:
+    """ember computes with NumPy, which never flushes subnormal numbers: turning flushing off succeeds
+    (True), turning it on is not supported (False), the return convention of ``torch.set_flush_denormal``."""
+    return not bool(mode)
+
+
+_interop = [os.cpu_count() or 1]
+
+
+@_export
+def get_num_interop_threads() -> int:
+    """ember runs ops one after another in the calling thread; the value set is kept for programs that read
+    it back (PyTorch's default is the number of cores)."""
+    return _interop[0]
+
+
+@_export
+def set_num_interop_threads(int) -> None:  # noqa: A002 - PyTorch's parameter name
+    if int < 1:
+        raise RuntimeError(f"set_num_interop_threads(): expected a positive number of threads, got {int}")
+    _interop[0] = builtins.int(int)
+
+
+@_export
+def to_dlpack(tensor):
+    from .dlpack import to_dlpack as _to
+    return _to(tensor)
+
+
+@_export
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``torch.vmap`` by a loop: ``func`` runs once per slice of the mapped dimension and the results are
+    stacked, the batch dimension moved to ``out_dims``.  Same values and gradients as PyTorch's; slower (one
+    call per sample); the result is laid out as a stack (PyTorch's follows its batched kernels' layout, so
+    strides can differ); ``randomness`` is not checked (each slice draws its own random numbers, PyTorch's ``'different'``)."""
+    import functools
+    from .ops import stack
+
+    if randomness not in ("error", "different", "same"):
+        raise ValueError(f"vmap(): randomness must be 'error', 'different' or 'same', got {randomness!r}")
+
+    @functools.wraps(func)
+    def mapped(*args):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap(): in_dims has {len(dims)} entries but the function got {len(args)} "
+                             "positional arguments")
+        sizes = set()
+        for a, d in zip(args, dims):
+            if d is None:
+                continue
+            if not isinstance(a, Tensor):
+                raise ValueError(f"vmap(): in_dims={d} for an argument of type {type(a).__name__}; only tensors "
+                                 "can be mapped (use None)")
+            if a.dim() == 0:
+                raise ValueError("vmap(): cannot map over dimension of a 0-d tensor")
+            sizes.add(a.shape[d])
+        if len(sizes) != 1:
+            raise ValueError(f"vmap(): expected all mapped tensors to have the same size in the mapped "
+                             f"dimension, got sizes {sorted(sizes)}" if sizes else
+                             "vmap(): at least one argument must be mapped (in_dims not all None)")
+        n = sizes.pop()
+        results = [func(*[a if d is None else a.select(d, i) for a, d in zip(args, dims)]) for i in range(n)]
+        first = results[0]
+        if isinstance(first, tuple):
+            ods = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
+            return tuple(stack([r[k] for r in results]).movedim(0, ods[k]) for k in range(len(first)))
+        return stack(results).movedim(0, out_dims)
+    return mapped
