@@ -64,10 +64,10 @@ def _norm_axes(dim, ndim, op):
 
 class _VectorNorm(_Function):
     @staticmethod
-    def forward(ctx, a, ord, axes, keepdim):
-        ctx.ord, ctx.axes, ctx.keepdim, ctx.shape = ord, axes, keepdim, a.shape
+    def forward(ctx, a, ord, axes, keepdim, one_is_abs=True):
+        ctx.ord, ctx.axes, ctx.keepdim, ctx.shape, ctx.one_is_abs = ord, axes, keepdim, a.shape, one_is_abs
         ctx.save_for_backward(a)
-        return _vector_norm_array(a, ord, axes, keepdim)
+        return _vector_norm_array(a, ord, axes, keepdim, one_is_abs)
 
     @staticmethod
     def backward(ctx, g):
@@ -80,27 +80,30 @@ class _VectorNorm(_Function):
         if p == 1:
             return _E.mul(_E.sign(x), g)
         dim = list(axes) if axes is not None else None
-        n = vector_norm(x, p, dim, True)
+        n = _VectorNorm.apply(x, p, axes, True, ctx.one_is_abs)
         if _math.isinf(p):
             ax = _E.abs(x)
             mask = _E.logical_or(_E.eq(ax, n), _E.isnan(ax)).to(x.dtype)
             count = _R.sum(mask, dim, keepdim=True) if dim is not None else _R.sum(mask).reshape(n.shape)
             return _E.mul(_E.sign(x), _E.mul(_E.div(g, count), mask))
+        # PyTorch's norm_backward, term by term (the order matters where powers underflow)
         nz = _E.ne(n, 0)
         if p == 2:
-            scale = _E.where(nz, _E.div(g, _E.where(nz, n, 1.0)), 0.0)
-            return _E.mul(x, scale)
-        # sgn(x) |x|^(p-1) * g / n^(p-1), zero where x == 0 or the norm is 0
-        xz = _E.ne(x, 0)
-        ax = _E.where(xz, _E.abs(x), 1.0)
-        part = _E.where(xz, _E.mul(_E.sign(x), _E.pow(ax, p - 1)), 0.0)
-        scale = _E.where(nz, _E.div(g, _E.pow(_E.where(nz, n, 1.0), p - 1)), 0.0)
-        return _E.mul(part, scale)
+            return _E.mul(g, _E.where(nz, _E.div(x, _E.where(nz, n, 1.0)), 0.0))
+        if p < 1:
+            scaled = _E.where(_E.eq(x, 0), 0.0, _E.mul(_E.sign(x), _E.pow(_E.abs(x), p - 1)))
+            return _E.mul(_E.mul(scaled, g), _E.pow(n, 1 - p))
+        scaled = _E.mul(_E.sign(x), _E.pow(_E.abs(x), p - 1)) if p < 2 else _E.mul(x, _E.pow(_E.abs(x), p - 2))
+        return _E.mul(scaled, _E.where(nz, _E.div(g, _E.pow(n, p - 1)), 0.0))
 
 
-def _vector_norm_array(a, p, axes, keepdim):
+def _vector_norm_array(a, p, axes, keepdim, one_is_abs=True):
     ab = _np.abs(a)
-    if p == 2:
+    if one_is_abs and a.size and p != 0 and (a.size if axes is None else _math.prod(a.shape[i] for i in axes)) == 1:
+        # one element per norm: PyTorch returns |x| itself (no overflow of x * x, no underflow of |x| ** p),
+        # except for a 0-d input given a dim
+        out = _np.sum(ab, axis=axes, keepdims=keepdim)
+    elif p == 2:
         out = _np.sqrt(_np.sum(ab * ab, axis=axes, keepdims=keepdim))
     elif p == 1:
         out = _np.sum(ab, axis=axes, keepdims=keepdim)
@@ -136,7 +139,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         if any(s == 0 for s in red) or (axes is None and x._data.size == 0):
             raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
                                f"operation does not have an identity (shape {tuple(x.shape)})")
-    return _VectorNorm.apply(x, p, axes, bool(keepdim))
+    one_is_abs = not (x._data.ndim == 0 and dim is not None and (isinstance(dim, int) or len(dim)))
+    return _VectorNorm.apply(x, p, axes, bool(keepdim), one_is_abs)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:

@@ -574,6 +574,11 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
                 if input._data.shape[ax] == 0:
                     raise RuntimeError(f"norm: cannot compute the {p} norm over the empty dimension {ax} (shape "
                                        f"{tuple(input.shape)}): the operation has no identity")
+    n_red = input._data.size if axes is None else int(_np.prod([input._data.shape[i] for i in axes]))
+    if n_red == 1 and input._data.size and p not in (0, "nuc") and not isinstance(p, bool):
+        # one element per norm: PyTorch's |x| (no overflow of x * x) with its norm gradient
+        from ..linalg import vector_norm
+        return vector_norm(input, 2 if p in ("fro", None) else float(p), dim=dim, keepdim=keepdim)
     if p in ("fro", 2, 2.0, None):
         sq = sum(E.mul(input, input), axes, keepdim)
         return _SafeSqrt.apply(sq)

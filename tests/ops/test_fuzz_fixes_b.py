@@ -84,3 +84,30 @@ def test_var_std_gradient_when_correction_reaches_n(fn, vals, c, dim):
         out.sum().backward()
         return x.grad
     same(*both(f))
+
+
+# ------------------------------------------------------------------ norms of one element
+@pytest.mark.parametrize("p", [2, "fro", 3, 1.5, 0.5, float("inf"), -1])
+@pytest.mark.parametrize("shape,dim", [((), None), ((1,), None), ((2, 1), 1), ((), 0)])
+def test_norm_of_one_element_is_abs_without_overflow(p, shape, dim):
+    def f(m):
+        x = m.tensor(np.full(shape, 1e30, np.float32), requires_grad=True)
+        kw = {} if dim is None else {"dim": dim}
+        n = m.norm(x, p=p, **kw)
+        n.sum().backward()
+        return n, x.grad
+    (en, eg), (tn, tg) = both(f)
+    same(en, tn)
+    same(eg, tg)
+
+
+@pytest.mark.parametrize("p", [2, 3, 4, 0.5, 1.5, 2.5])
+def test_vector_norm_gradient_of_a_tiny_single_element(p):
+    def f(m):
+        x = m.tensor([5.6e-123], dtype=m.float64, requires_grad=True)
+        n = m.linalg.vector_norm(x, p)
+        n.backward()
+        return n, x.grad
+    (en, eg), (tn, tg) = both(f)
+    same(en, tn, rtol=1e-12)
+    same(eg, tg, rtol=1e-12)
