@@ -49,14 +49,19 @@ __all__ = ["Trainer"]
 
 
 class _ArrayBatches:
-    """Batches of ``(X[i:j], y[i:j])`` (or ``X[i:j]`` alone) in order, for ``val_data=(X, y)`` and ``predict``."""
+    """Batches of ``(X[i:j], y[i:j])`` (or ``X[i:j]`` alone) in order, for ``val_data=(X, y)`` and ``predict``;
+    ``y`` may be a dict or tuple of arrays, one per head (sliced alike)."""
 
     def __init__(self, arrays, batch_size: int):
         from .. import as_tensor
-        self.arrays = [a if isinstance(a, Tensor) else as_tensor(a) for a in arrays]
-        n = {len(a) for a in self.arrays}
+        conv = lambda a: a if isinstance(a, Tensor) else as_tensor(a)     # noqa: E731
+        self.arrays = [{k: conv(v) for k, v in a.items()} if isinstance(a, dict) else
+                       tuple(conv(v) for v in a) if isinstance(a, tuple) else conv(a) for a in arrays]
+        leaves = [v for a in self.arrays for v in (a.values() if isinstance(a, dict) else
+                                                   a if isinstance(a, tuple) else (a,))]
+        n = {len(a) for a in leaves}
         if len(n) != 1:
-            raise ValueError(f"Trainer: arrays of different lengths {[len(a) for a in self.arrays]} "
+            raise ValueError(f"Trainer: arrays of different lengths {[len(a) for a in leaves]} "
                              f"(inputs and targets need one row per sample)")
         self.n, self.batch_size = n.pop(), batch_size
 
@@ -65,7 +70,9 @@ class _ArrayBatches:
 
     def __iter__(self):
         for i in range(0, self.n, self.batch_size):
-            part = [a[i:i + self.batch_size] for a in self.arrays]
+            j = i + self.batch_size
+            part = [{k: v[i:j] for k, v in a.items()} if isinstance(a, dict) else
+                    tuple(v[i:j] for v in a) if isinstance(a, tuple) else a[i:j] for a in self.arrays]
             yield part if len(part) > 1 else part[0]
 
 
