@@ -31,6 +31,7 @@ from .config import (CLIError, TOP_KEYS, DATASETS, SYNTHETIC_KINDS, LOSSES, OPTI
                      IMAGE_OPTIONS, EARLY_STOPPING_KEYS, validate_config, load_config, build_metric,
                      is_classification, uses_training_step, learns_by_gradient)
 from .build import build_data, build_model, build_loss, build_optimizer, build_scheduler  # noqa: F401
+from .build import evaluation_heads, head_predictions
 from .run import run_training, DEMO_CONFIG, EXIT_INTERRUPTED, _fmt, _format_confusion, resume_config
 
 __all__ = ["main", "CLIError", "validate_config", "load_config", "build_data", "build_model", "run_training"]
@@ -506,7 +507,9 @@ def cmd_evaluate(args) -> int:
     classes = cfg.get("classes", 10)
     if classify and classes <= 20:
         metrics.append(ConfusionMatrix(num_classes=classes))
-    trainer = Trainer(model, build_loss(dict(cfg, label_smoothing=0.0)), metrics=metrics)
+    heads = evaluation_heads(cfg, _checkpoint_file(args.checkpoint))     # one loss per head ({} otherwise)
+    trainer = Trainer(model, build_loss(dict(cfg, label_smoothing=0.0)), metrics=heads.get("metrics", metrics),
+                      loss_weights=heads.get("loss_weights"))
     try:
         res = trainer.evaluate(DataLoader(ds, batch_size=256))
     except (ValueError, TypeError, RuntimeError, IndexError) as e:
@@ -516,6 +519,20 @@ def cmd_evaluate(args) -> int:
             print(f"{k}: {_fmt(v)}")
     if "confusion_matrix" in res:
         print(_format_confusion(res["confusion_matrix"]))
+    return 0
+
+
+def _predict_heads(args, cfg: dict, outs: dict) -> int:
+    import io
+    from ..backend import np
+    from ..io.serialization import atomic_open
+    if args.output:
+        buf = io.BytesIO()
+        np.savez(buf, **{h: v.numpy() for h, v in outs.items()})
+        with atomic_open(args.output, "wb") as fh:
+            fh.write(buf.getbuffer())
+    for line in head_predictions(cfg, outs):
+        print(line)
     return 0
 
 
@@ -534,6 +551,8 @@ def cmd_predict(args) -> int:
         logits = Trainer(model, nn.CrossEntropyLoss()).predict(from_numpy(x))
     except (ValueError, TypeError, RuntimeError, IndexError) as e:
         raise CLIError(f"{args.input}: the input does not fit the model ({_one_line(e)})") from None
+    if isinstance(logits, dict):                # one output per head: an .npz of them, a line "head=value ..." each
+        return _predict_heads(args, cfg, logits)
     out = logits.numpy()
     if args.output:
         import io
@@ -638,6 +657,8 @@ def _parser(predict_spec: str | None = None) -> _Parser:
     code_help = ("use your own model code, FILE.py:CLASS or MODULE:ATTR (ember never imports code named in a "
                  "checkpoint; for evaluate/predict it must name the class the checkpoint was trained with)")
     t.add_argument("--model-code", metavar="SPEC", help=code_help + "; replaces the config's model.name")
+    from ._nproc import add_arguments
+    add_arguments(t, _positive_int)                 # --nproc N, --hostfile FILE
     for q in (d, t):
         q.add_argument("-q", "--quiet", action="store_true", help="print only the results")
         q.add_argument("-v", "--verbose", action="store_true", help="progress bar even when not on a terminal")
@@ -714,6 +735,13 @@ def _plain(v):
 
 
 def _train(args) -> int:
+    from . import _nproc
+    if _nproc.is_child():               # one rank of ember train --nproc N
+        return _nproc.run_child(_train_one, args)
+    return _train_one(args)
+
+
+def _train_one(args) -> int:
     from .config import read_config, trust_model_code
     _limit_threads(args.threads)
     if args.config is None:             # ember train --resume RUN_DIR: the run folder's own config
@@ -743,6 +771,12 @@ def _train(args) -> int:
     _check_output_folder(cfg["output"], "--output" if args.output is not None else f"{args.config}: 'output'")
     if args.resume is not None:
         _check_resume(args.resume, cfg, args.config)
+    if args.hostfile is not None and args.nproc == 1:
+        raise CLIError("--hostfile needs --nproc N (the number of processes to spread over its machines)")
+    if args.nproc > 1 and not os.environ.get("EMBER_TRAIN_NPROC"):
+        from . import _nproc
+        _nproc.check(cfg, args.nproc, args.config)
+        return _nproc.launch(args, args.argv, cfg["output"])
     try:
         return run_training(cfg, _verbosity(args), resume=args.resume)
     except RuntimeError as e:
@@ -771,6 +805,7 @@ def main(argv=None) -> int:
             _check_output_folder(cfg["output"], "demo: output")
             return run_training(cfg, _verbosity(args), demo=True)
         if args.command == "train":
+            args.argv = argv
             return _train(args)
         if args.command == "evaluate":
             return cmd_evaluate(args)

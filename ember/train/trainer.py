@@ -164,6 +164,13 @@ def _n_samples(target, inputs) -> int:
     return 1
 
 
+def _unwrap(model):
+    """The model a ``DistributedDataParallel`` wraps (checkpoints hold the un-wrapped model's state, so they load
+    into a run with any number of processes), else ``model``."""
+    from ..nn.parallel.distributed import DistributedDataParallel
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
 class _Interrupted(Exception):
     """Internal: raised at a batch boundary after a deferred Ctrl-C, once the checkpoint is saved."""
 
@@ -246,6 +253,10 @@ class Trainer:
         self._loader = None
         self._interrupt_requested = False
         self._pos = None                # (epoch, batch, epoch_rng, running) while inside an epoch
+        # ember train --nproc N: an ember.distributed._train.TrainSync (also among the callbacks) that sums the
+        # epoch logs and evaluations over the ranks; interrupts then keep the last finished epoch (no mid-epoch
+        # checkpoint: its position would mean other batches with another number of processes)
+        self.distributed = None
 
     # -- fit ---------------------------------------------------------------------------------------------------
     def fit(self, train_loader, val_data=None, epochs: int = 1, resume_from=None, verbose="auto",
@@ -396,8 +407,12 @@ class Trainer:
                 next(it)
             set_rng_state(mid["rng"], loader)
             running = dict(mid["running"])
-            for m, st in zip(self.metrics, running.pop("metrics")):
-                m.__dict__.update(st)
+            states = running.pop("metrics")
+            if self.distributed is not None and self.distributed.rank:      # the saved sums count once
+                running = {"loss_sum": 0.0, "count": 0, "elapsed": 0.0, "extras": {}}
+            else:
+                for m, st in zip(self.metrics, states):
+                    m.__dict__.update(st)
             if mid.get("grads") is not None:
                 for p, g in zip(model.parameters(), mid["grads"]):
                     p.grad = g
@@ -408,6 +423,13 @@ class Trainer:
             self._pos["consistent"] = False
             for cb in cbs:
                 cb.on_batch_begin(b, {})
+            window_start = (b // acc) * acc
+            window = acc if steps is None else min(acc, steps - window_start)
+            # DDP inside an accumulation window: gradients add up locally (no_sync), the window's last backward
+            # averages the sums over the ranks
+            local = self.distributed is not None and b + 1 - window_start < window and hasattr(model, "no_sync")
+            if local:
+                model.require_backward_grad_sync = False
             if step_fn is not None:
                 loss, extras = _call_training_step(step_fn, batch, model)
                 out = target = None
@@ -426,10 +448,10 @@ class Trainer:
                                      f"{type(loss).__name__} {tuple(getattr(loss, 'shape', ()))}")
                 extras = {}
                 n = _n_samples(target, inputs)
-            window_start = (b // acc) * acc
-            window = acc if steps is None else min(acc, steps - window_start)
             if isinstance(loss, Tensor):
                 (loss / window if window != 1 else loss).backward()
+                if local:
+                    model.require_backward_grad_sync = True
                 value = float(loss.item())
             else:                               # automatic_optimization = False: the step updated the model
                 value = loss
@@ -461,6 +483,8 @@ class Trainer:
         if steps is None and b % acc:       # unknown length: the last, partial window still gets its step
             self._step()
         self._pos = None
+        if self.distributed is not None:
+            self.distributed.reduce_running(running, self.metrics)
         logs = {"loss": running["loss_sum"] / running["count"] if running["count"] else math.nan,
                 **self._metric_logs(),
                 **{k: v / running["count"] for k, v in running.get("extras", {}).items() if running["count"]}}
@@ -516,12 +540,18 @@ class Trainer:
             return self._evaluate_steps(loader, val_fn, train_fn)
         if self._heads is not None:
             return self._evaluate_heads(loader, fresh)
+        sync = self.distributed
+        # distributed: each rank evaluates its shard with the plain model (no collective per batch, so shards of
+        # different lengths are fine) and rank 0's buffers; the sums are reduced below
+        net = self.model if sync is None else _unwrap(self.model)
+        if sync is not None:
+            sync.sync_buffers()
         self.model.eval()
         try:
             with no_grad():
                 for batch in loader:
                     inputs, target = _split(batch, "evaluate")
-                    out = self.model(*inputs)
+                    out = net(*inputs)
                     n = _n_samples(target, inputs)
                     total += float(self.loss_fn(out, target).item()) * n
                     count += n
@@ -529,6 +559,9 @@ class Trainer:
                         m.update(out, target)
         finally:
             self.model.train(was_training)
+        if sync is not None:
+            sums, count = sync.reduce_sums({"loss": total}, count, fresh)
+            total = sums["loss"]
         if count == 0:
             raise ValueError("Trainer.evaluate: the data yielded no batches")
         res = {"loss": total / count}
@@ -591,6 +624,8 @@ class Trainer:
                         sums[k] = sums.get(k, 0.0) + v * n
         finally:
             self.model.train(was_training)
+        if self.distributed is not None:
+            sums, count = self.distributed.reduce_sums(sums, count)
         if count == 0:
             raise ValueError("Trainer.evaluate: the data yielded no batches")
         return {k: v / count for k, v in sums.items()}
@@ -634,7 +669,7 @@ class Trainer:
                 cb_states[f"{name}:{i}"] = st
         ck = {
             "ember_checkpoint": CHECKPOINT_VERSION,
-            "model": self.model.state_dict(),
+            "model": _unwrap(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "epoch": self.epoch, "batch": 0, "step": self.global_step,
@@ -689,7 +724,7 @@ class Trainer:
         return ck
 
     def _restore(self, ck: dict, loader) -> None:
-        self.model.load_state_dict(ck["model"])
+        _unwrap(self.model).load_state_dict(ck["model"])
         weighting = self._heads.weighting if self._heads is not None else None
         if weighting is not None and ck.get("loss_weighting") is not None:
             weighting.load_state_dict(ck["loss_weighting"])
@@ -763,7 +798,10 @@ class Trainer:
         self.interrupted = True
         self.stop_training = True
         path = self.interrupt_checkpoint
-        if path is not None:
+        if self.distributed is not None and mid_epoch:
+            self.stop_reason = (f"interrupted at epoch {self.epoch + 1}; the checkpoints of the last finished "
+                                f"epoch stay (a distributed run saves no mid-epoch state)")
+        elif path is not None:
             folder = os.path.dirname(os.path.abspath(path))
             os.makedirs(folder, exist_ok=True)
             save(self._checkpoint(mid_epoch=mid_epoch), path)

@@ -1,0 +1,181 @@
+"""``ember train CONFIG --nproc N``: the same run on N processes (data-parallel, ``ember.distributed`` on MPI).
+
+The ``ember`` process checks the command line, the config and any ``--resume`` checkpoint as usual, then starts
+itself N times under ``mpiexec`` (the mpich wheel's, as ``python -m ember.distributed.run`` does; ``--hostfile``
+spreads the ranks over machines) with ``EMBER_TRAIN_NPROC`` set and ``OMP_NUM_THREADS=1`` unless set, relays
+their output, and exits with their status.  Each rank trains on its ``DistributedSampler`` share of every global
+batch (``batch_size`` stays the global batch: each rank takes ``batch_size / N``), through
+``DistributedDataParallel``; rank 0 alone prints and writes the run folder; the logged numbers are sums over all
+ranks (``ember.distributed._train.TrainSync``).  Checkpoints hold the un-wrapped model, so a run resumes with
+any number of processes.  A rank that fails prints one line and stops every rank (``MPI_Abort``): no rank is
+left waiting in a collective.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from .config import CLIError, learns_by_gradient, uses_training_step
+
+ENV = "EMBER_TRAIN_NPROC"
+
+# what MPICH's launcher adds around an aborted or killed rank: the ranks' own line says what happened
+_NOISE = ("application called MPI_Abort", "BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",
+          "YOUR APPLICATION TERMINATED WITH THE EXIT STRING", "This typically refers to a problem with your",
+          "Please see the FAQ page for debugging", "CLEANING UP REMAINING PROCESSES",
+          "YOU CAN IGNORE THE BELOW CLEANUP MESSAGES", "RUNNING AT ", "EXIT CODE:", "[proxy:", "[mpiexec@")
+
+
+def add_arguments(parser, positive_int) -> None:
+    """``ember train``'s ``--nproc`` and ``--hostfile``."""
+    parser.add_argument("--nproc", type=positive_int, default=1, metavar="N",
+                        help="train on N processes (data-parallel over MPI; batch_size stays the global batch; "
+                             "needs ember[distributed]); see docs/distributed.md")
+    parser.add_argument("--hostfile", metavar="FILE", help="with --nproc: spread the processes over the machines "
+                                                           "of this MPICH host file (host[:processes] a line)")
+
+
+def is_child() -> bool:
+    """True inside a rank started by ``ember train --nproc N``."""
+    return bool(os.environ.get(ENV))
+
+
+def check(cfg: dict, nproc: int, src: str) -> None:
+    """Before starting any process: what ``--nproc`` cannot do with this config, as one line."""
+    from ..distributed import is_available
+    from ..distributed.run import find_mpiexec
+    if nproc == 1:
+        return
+    if not is_available() or find_mpiexec() is None:
+        raise CLIError("--nproc needs mpi4py and an MPI launcher: pip install 'ember[distributed]' (mpi4py + the "
+                       "mpich wheel)")
+    if uses_training_step(cfg) or not learns_by_gradient(cfg) or isinstance(cfg.get("loss"), dict):
+        raise CLIError(f"--nproc {nproc}: {src} trains a model through its own training_step, update rule or "
+                       f"several heads; data-parallel training supports models trained as loss(model(x), y); "
+                       f"train it with one process")
+    if cfg["batch_size"] % nproc:
+        raise CLIError(f"--nproc {nproc}: batch_size {cfg['batch_size']} of {src} is the global batch and must "
+                       f"divide evenly among the {nproc} processes (e.g. batch_size = "
+                       f"{max(nproc, cfg['batch_size'] // nproc * nproc)})")
+
+
+def _relay(src, dst, seen: dict) -> None:
+    """Copy a rank stream line by line, dropping MPICH's abort banners and any error line after the first."""
+    for line in iter(src.readline, ""):
+        text = line.strip()
+        if any(n in text for n in _NOISE) or (text and set(text) <= {"="}):
+            continue
+        if text.startswith("ember: error:"):
+            with seen["lock"]:
+                if seen["error"]:
+                    continue
+                seen["error"] = True
+        dst.write(line)
+        dst.flush()
+
+
+def _new_folders(output: str) -> set:
+    try:
+        return {e.path for e in os.scandir(output) if e.is_dir()}
+    except OSError:
+        return set()
+
+
+def _tidy(output: str, before: set) -> None:
+    """After a failed start: remove run folders the ranks created that hold nothing to continue from (what a
+    one-process run removes itself; here rank 0 was stopped before it could)."""
+    for folder in _new_folders(output) - before:
+        names = os.listdir(folder)
+        if all(n == "config.toml" or n.endswith(".tmp") for n in names):
+            for n in names:
+                os.remove(os.path.join(folder, n))
+            os.rmdir(folder)
+
+
+def launch(args, argv: list, output: str | None = None) -> int:
+    """Start ``ember`` + ``argv`` on ``args.nproc`` MPI ranks; returns their exit status.  ``output``: the
+    run's output folder (a new run folder left without a checkpoint by a failure is removed)."""
+    from ..distributed.run import find_mpiexec
+    if args.hostfile is not None and not os.path.isfile(args.hostfile):
+        raise CLIError(f"--hostfile {args.hostfile}: no such file (one host[:processes] a line)")
+    cmd = [find_mpiexec(), "-n", str(args.nproc)]
+    if args.hostfile:
+        cmd += ["-f", args.hostfile]
+    cmd += [sys.executable, "-u", "-m", "ember.cli"] + list(argv)
+    env = dict(os.environ)
+    env[ENV] = str(args.nproc)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"):
+        env.pop(k, None)
+    sys.stdout.flush()
+    before = _new_folders(output) if output else set()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    seen = {"lock": threading.Lock(), "error": False}
+    threads = [threading.Thread(target=_relay, args=(s, d, seen), daemon=True)
+               for s, d in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr))]
+    for t in threads:
+        t.start()
+    # Ctrl-C reaches the ranks from the terminal (they finish the batch and stop together); SIGTERM sent to this
+    # process is passed on to the launcher, which passes it to the ranks
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        old[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        old[signal.SIGTERM] = signal.signal(signal.SIGTERM, lambda s, f: proc.send_signal(signal.SIGTERM))
+    try:
+        code = proc.wait()
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+    for t in threads:
+        t.join(timeout=5)
+    if code != 0 and output and args.resume is None:
+        try:
+            _tidy(output, before)
+        except OSError:
+            pass
+    return code if code >= 0 else 128 - code
+
+
+def run_child(fn, args) -> int:
+    """Run ``fn(args)`` as one rank: ranks > 0 print nothing; a rank that fails (an exception, a non-zero
+    status) prints one ``ember: error:`` line and stops every rank with ``MPI_Abort``."""
+    import ember.distributed as dist
+    from mpi4py import MPI
+    comm = MPI.COMM_WORLD
+    rank, world = comm.Get_rank(), comm.Get_size()
+    err = sys.stderr
+    if rank:                                # rank 0 speaks for the run; the others' output would repeat it
+        sys.stdout = sys.stderr = open(os.devnull, "w")
+    msg, code = None, 0
+    try:
+        want = int(os.environ.get(ENV, "0"))
+        if want != world:
+            raise CLIError(f"--nproc {want}: the MPI launcher started {world} process(es)")
+        dist.init_process_group("mpi")
+        code = fn(args)
+    except CLIError as e:
+        msg, code = f"ember: error: {str(e).splitlines()[0] if str(e) else 'error'}", 2
+    except KeyboardInterrupt:
+        msg, code = "ember: interrupted", 130
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException as e:  # noqa: BLE001 - any failure must stop the other ranks
+        text = " ".join(str(e).split())
+        msg, code = f"ember: error: rank {rank} of {world} failed: {type(e).__name__}: {text[:1500]}", 1
+    code = int(code or 0)
+    if code == 0:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+        return 0
+    if msg is not None:
+        print(msg, file=err, flush=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if rank and msg is None:
+        time.sleep(2.0)                     # a shared outcome (interrupted, diverged): rank 0 says it and stops us
+    comm.Abort(code)
+    return code
