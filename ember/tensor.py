@@ -566,16 +566,26 @@ class Tensor(_InplaceMethods, _OperatorMethods):
 
     @property
     def mT(self) -> "Tensor":
+        return self._matrix_t("mT")
+
+    @property
+    def mH(self) -> "Tensor":
+        return self._matrix_t("mH")
+
+    def _matrix_t(self, name) -> "Tensor":
+        if self._data.ndim == 0:        # PyTorch: a 0-d tensor is its own (matrix) transpose, a view
+            return _ops.permute(self, ())
         if self._data.ndim < 2:
-            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices, got a "
+            raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices, got a "
                                f"{self._data.ndim}-D tensor")
         return _ops.transpose(self, -2, -1)
 
     @property
     def H(self) -> "Tensor":
+        if self._data.ndim not in (0, 2):
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors), got a {self._data.ndim}-D "
+                               f"tensor; use .mH for batches of matrices")
         return self.T
-
-    mH = mT
 
 
 def _cast_format(t: Tensor, memory_format) -> Tensor:

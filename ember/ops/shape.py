@@ -170,6 +170,8 @@ def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 def adjoint(input: Tensor) -> Tensor:
     """The (conjugate) transpose of the last two dims, a view (``torch.adjoint``; ember is real-valued)."""
+    if input._data.ndim == 0:           # (a view of itself, as in PyTorch)
+        return permute(input, ())
     if input._data.ndim < 2:
         raise RuntimeError(f"adjoint: tensor.adjoint() is only supported on matrices or batches of matrices, got a "
                            f"{input._data.ndim}-D tensor")

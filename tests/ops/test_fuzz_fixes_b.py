@@ -111,3 +111,22 @@ def test_vector_norm_gradient_of_a_tiny_single_element(p):
     (en, eg), (tn, tg) = both(f)
     same(en, tn, rtol=1e-12)
     same(eg, tg, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ matrix transposes of 0-d tensors
+@pytest.mark.parametrize("attr", ["mT", "mH", "H", "adjoint"])
+def test_matrix_transpose_of_0d_is_a_view_and_1d_raises(attr):
+    def get(x):
+        return x.adjoint() if attr == "adjoint" else getattr(x, attr)
+
+    def f(m):
+        x = m.zeros(1, 1)
+        v = get(x[0, 0])
+        v.add_(2)
+        return x
+    same(*both(f))
+    for m in (ember, torch):
+        with pytest.raises(RuntimeError, match="only supported on matrices"):
+            get(m.zeros(3))
+    with pytest.raises(RuntimeError, match="2-D"):
+        ember.zeros(2, 3, 4).H
