@@ -56,6 +56,31 @@ def _inplace_of(name):
     return method
 
 
+def _inplace_without_derivative(name, target):
+    """``x.acosh_()`` and the like: PyTorch has no derivative for the in-place forms of asinh/acosh/atanh, so a
+    backward through one raises NotImplementedError (the forward works)."""
+    from ..autograd.function import Function
+
+    class _NoDerivative(Function):
+        @staticmethod
+        def forward(ctx, a):
+            from .. import ops
+            return getattr(ops, target)(Tensor._make(a))._data
+
+        @staticmethod
+        def backward(ctx, g):
+            raise NotImplementedError(f"the derivative for 'inplace version of {target}' is not implemented.")
+
+    def op(x):
+        return _NoDerivative.apply(x)
+    op.__name__ = target
+
+    def method(self):
+        return self._inplace(op)
+    method.__name__ = name + "_"
+    return method
+
+
 def attach() -> None:
     from .. import ops
     Tensor.polygamma = lambda self, n: ops.polygamma(n, self)     # torch's x.polygamma(n) = polygamma(n, x)
@@ -115,5 +140,8 @@ def attach() -> None:
         if not _own(name + "_") and hasattr(ops, target):
             setattr(Tensor, name + "_", _inplace_of(target))
             getattr(Tensor, name + "_").__wrapped__ = getattr(ops, target)
+    for name, target in (("asinh", "asinh"), ("acosh", "acosh"), ("atanh", "atanh"), ("arcsinh", "asinh"),
+                         ("arccosh", "acosh"), ("arctanh", "atanh")):
+        setattr(Tensor, name + "_", _inplace_without_derivative(name, target))
     if hasattr(ops, "polygamma") and not _own("polygamma_"):
         Tensor.polygamma_ = lambda self, n: self._inplace(lambda x: ops.polygamma(n, x))

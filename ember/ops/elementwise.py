@@ -381,7 +381,8 @@ def div(input, other, rounding_mode=None):
         if is_int:
             ad, bd = _arr(input), _arr(other)
             q = _np.floor_divide(ad, bd) if rounding_mode == "floor" else _int_trunc_div(ad, bd)
-            return Tensor._make(_np.asarray(q, dtype=(input if isinstance(input, Tensor) else other)._data.dtype))
+            return _lay(Tensor._make(_np.asarray(q, dtype=(input if isinstance(input, Tensor) else other)._data.dtype)),
+                        input, other)
         return _lay(DivRounding.apply(input, other, rounding_mode), input, other)
     input, other = _ints_to_float(input, other)
     input, other = _prep(input, other, "div")
@@ -444,8 +445,8 @@ class PowScalar(Function):
             return mul(g, mul(a, 2.0)), None
         if e == 1:
             return g, None
-        if e == 0:      # d/da a**0 = 0 everywhere, including a == 0 (torch), not 0 * inf
-            return zeros_like_g(g), None
+        if e == 0 and not isinstance(e, bool):  # d/da a**0 = 0 everywhere, including a == 0 (torch), not 0 * inf;
+            return zeros_like_g(g), None        # a False exponent takes the general 0 * a**-1 (nan at a == 0)
         return mul(g, mul(pow(a, e - 1), e)), None
 
 
@@ -610,7 +611,8 @@ def floor_divide(input, other):
         return r
     input, other, is_int = _int_operands(input, other, "floor_divide")
     if is_int:
-        return Tensor._make(_np.asarray(_np.floor_divide(_arr(input), _arr(other)), (input if isinstance(input, Tensor) else other)._data.dtype))
+        return _lay(Tensor._make(_np.asarray(_np.floor_divide(_arr(input), _arr(other)),
+                                             (input if isinstance(input, Tensor) else other)._data.dtype)), input, other)
     return _lay(FloorDivide.apply(input, other, "floor"), input, other)
 
 
@@ -618,7 +620,8 @@ def remainder(input, other):
     """Python-style modulus (sign of the divisor), ``torch.remainder``."""
     input, other, is_int = _int_operands(input, other, "remainder")
     if is_int:
-        return Tensor._make(_np.asarray(_np.remainder(_arr(input), _arr(other)), (input if isinstance(input, Tensor) else other)._data.dtype))
+        return _lay(Tensor._make(_np.asarray(_np.remainder(_arr(input), _arr(other)),
+                                             (input if isinstance(input, Tensor) else other)._data.dtype)), input, other)
     return _lay(Remainder.apply(input, other), input, other)
 
 
@@ -626,7 +629,8 @@ def fmod(input, other):
     """C-style modulus (sign of the dividend), ``torch.fmod``; differentiable in both inputs."""
     input, other, is_int = _int_operands(input, other, "fmod")
     if is_int:
-        return Tensor._make(_np.asarray(_np.fmod(_arr(input), _arr(other)), (input if isinstance(input, Tensor) else other)._data.dtype))
+        return _lay(Tensor._make(_np.asarray(_np.fmod(_arr(input), _arr(other)),
+                                             (input if isinstance(input, Tensor) else other)._data.dtype)), input, other)
     return _lay(Fmod.apply(input, other), input, other)
 
 

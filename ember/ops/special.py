@@ -430,12 +430,16 @@ class _Frexp(Function):
     @staticmethod
     def forward(ctx, a):
         m, e = _np.frexp(a)
-        ctx.scale = _np.ldexp(_np.ones((), a.dtype), -e).astype(a.dtype)
+        # PyTorch: grad / exponent.exp2(), the int32 exponent's exp2 in float32 (0 below 2**-149, so a float64
+        # input's tiny values get an infinite gradient; 2**-132 stays a float32 subnormal)
+        with _np.errstate(over="ignore", under="ignore"):
+            ctx.pow2 = _np.ldexp(_np.ones((), _np.float32), e)
         return m
 
     @staticmethod
     def backward(ctx, g):
-        return E.mul(g, Tensor._make(ctx.scale))
+        r = E.div(g, Tensor._make(ctx.pow2))
+        return E.cast(r, g.dtype) if r.dtype != g.dtype else r
 
 
 def nextafter(input, other) -> Tensor:

@@ -78,3 +78,42 @@ def test_like_constructors_preserve_the_input_layout(make):
 
 def test_empty_like_passes_requires_grad_through():
     assert ember.empty_like(ember.zeros(2), requires_grad=True).requires_grad
+
+
+def test_frexp_gradient_divides_by_float32_power_of_two():
+    # PyTorch: grad / exponent.exp2(), exp2 of the int32 exponent in float32
+    x = ember.tensor([1e-40, 3.0], requires_grad=True)
+    ember.frexp(x).mantissa.backward(ember.tensor([0.06, 0.06]))
+    assert np.isclose(x.grad.numpy()[0], 3.2667106e38, rtol=1e-6) and x.grad.numpy()[1] == np.float32(0.015)
+    y = ember.tensor([1e-300, 3.0], dtype=ember.float64, requires_grad=True)    # 2**-996 is 0 in float32
+    ember.frexp(y).mantissa.sum().backward()
+    assert np.isposinf(y.grad.numpy()[0]) and y.grad.numpy()[1] == 0.25
+
+
+@pytest.mark.parametrize("fn", [ember.remainder, ember.fmod, ember.floor_divide,
+                                lambda a, b: ember.div(a, b, rounding_mode="trunc")])
+def test_integer_division_results_follow_the_inputs_layout(fn):
+    a = ember.tensor(np.ascontiguousarray(np.array([[[1, 0]], [[0, 1]]]).transpose())).permute(2, 1, 0)
+    assert fn(a, ember.tensor([[[1, 2]]], dtype=ember.uint8)).stride() == (1, 2, 2)
+
+
+@pytest.mark.parametrize("name", ["asinh_", "acosh_", "atanh_", "arccosh_"])
+def test_inplace_inverse_hyperbolic_has_no_derivative(name):
+    x = ember.tensor([1.5, 0.5], requires_grad=True)
+    y = getattr(x.clone(), name)()
+    with pytest.raises(NotImplementedError, match="inplace version of a"):
+        y.sum().backward()
+    z = ember.tensor([2.0])
+    getattr(z, name)()                                   # without a graph it is a plain in-place write
+    assert not np.isclose(z.item(), 2.0)
+
+
+def test_pow_false_exponent_gradient_is_zero_times_reciprocal():
+    # PyTorch's x ** False backward is g * False * x ** -1 (no exponent == 0 shortcut for a bool): nan at 0
+    x = ember.tensor([-1.0, 0.0, 2.0, 1e-40], requires_grad=True)
+    ember.pow(x, False).sum().backward()
+    g = x.grad.numpy()
+    assert g[0] == 0 and np.isnan(g[1]) and g[2] == 0 and np.isnan(g[3])
+    y = ember.tensor([0.0], requires_grad=True)
+    ember.pow(y, 0).sum().backward()
+    assert y.grad.tolist() == [0.0]
