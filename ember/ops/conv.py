@@ -30,6 +30,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend import xp as np
 from ..tensor import Tensor
+from . import _conv_blocked as _blocked
 
 _as_strided = np.lib.stride_tricks.as_strided
 
@@ -273,6 +274,11 @@ def _o_major(g):
 class _Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, pads, dil, groups):
+        if _blocked.applies(x, w, stride, groups):      # stride 1: image blocks that stay in cache
+            out = _blocked.forward(x, w, b, pads, dil)
+            ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, None, b is not None)
+            ctx.save_for_backward(x, w, None)
+            return out
         out, cols, hpwp = _conv_forward(x, w, b, stride, pads, dil, groups)
         ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, hpwp, b is not None)
         ctx.save_for_backward(x, w, cols)    # cols is freed with the graph (or kept by retain_graph)
@@ -281,11 +287,13 @@ class _Conv2d(Function):
     @staticmethod
     def backward(ctx, g):
         x, w, cols = ctx.saved_tensors
-        x_shape, w_shape, stride, pads, dil, groups, (hp, wp), has_b = ctx.cfg
+        x_shape, w_shape, stride, pads, dil, groups, hpwp, has_b = ctx.cfg
         need = ctx.needs_input_grad
         if _grad.create_graph:
             return _conv_backward_graph(g, x, w, need, stride, pads, dil, groups, has_b)
         ga = g._data
+        if hpwp is None:                    # the forward took the blocked path (cols is None)
+            return _blocked_backward(x._data, w._data, ga, need, pads, dil, has_b, groups)
         g2 = _o_major(ga)
         gx = gw = gb = None
         if need[0]:
@@ -297,6 +305,19 @@ class _Conv2d(Function):
             gb = Tensor._make(g2.sum(1))
         del g2
         return gx, gw, gb, None, None, None, None
+
+
+def _blocked_backward(x, w, ga, need, pads, dil, has_b, groups):
+    """Conv's backward after a blocked forward: the blocked kernels, or (a weight with inf/NaN, see
+    ``_conv_blocked``) the input gradient by the general GEMM + col2im."""
+    finite = not need[0] or bool(np.isfinite(w).all())
+    gx, gw = _blocked.backward(x, w, ga, pads, dil, need[0] and finite, need[1])
+    if need[0] and not finite:
+        gx = _grad_input(_o_major(ga), w, groups, np.zeros(x.shape, dtype=ga.dtype), ga.shape[2:], pads,
+                         (1, 1), dil)
+    gb = ga.sum((0, 2, 3)) if has_b and need[2] else None
+    return (None if gx is None else Tensor._make(gx), None if gw is None else Tensor._make(gw),
+            None if gb is None else Tensor._make(gb), None, None, None, None)
 
 
 def _conv_backward_graph(g, x, w, need, stride, pads, dil, groups, has_b):

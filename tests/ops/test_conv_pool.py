@@ -1,5 +1,6 @@
 """The conv column buffers are reused between steps (ember.ops.conv._COLS) without ever being handed out
-while a live graph still needs them."""
+while a live graph still needs them (the general path: strided convolutions; stride 1 takes the blocked
+kernels of ember.ops._conv_blocked, which keep no columns between forward and backward)."""
 import gc
 
 import numpy as np
@@ -11,7 +12,7 @@ from ember.ops import conv as C
 
 def _weight_grad(x, w):
     w = w.detach().requires_grad_()
-    F.conv2d(x, w, padding=1).square().sum().backward()
+    F.conv2d(x, w, padding=1, stride=2).square().sum().backward()
     return w.grad.numpy().copy()
 
 
@@ -25,9 +26,9 @@ def test_buffers_are_reused_after_backward_and_not_while_a_graph_lives():
 
     # interleaved: graphs A and B alive together; A's backward frees its buffer, C reuses it; B is intact
     ws = [w0.detach().requires_grad_() for _ in range(3)]
-    outs = [F.conv2d(xs[i], ws[i], padding=1).square().sum() for i in range(2)]
+    outs = [F.conv2d(xs[i], ws[i], padding=1, stride=2).square().sum() for i in range(2)]
     outs[0].backward()
-    outs.append(F.conv2d(xs[2], ws[2], padding=1).square().sum())
+    outs.append(F.conv2d(xs[2], ws[2], padding=1, stride=2).square().sum())
     outs[2].backward()
     outs[1].backward()
     for i in range(3):
@@ -38,12 +39,12 @@ def test_retain_graph_keeps_the_columns_and_no_grad_returns_them_at_once():
     ember.manual_seed(1)
     C._COLS.clear()
     x, w = ember.randn(2, 2, 6, 6), ember.randn(3, 2, 3, 3, requires_grad=True)
-    loss = F.conv2d(x, w).sum()
+    loss = F.conv2d(x, w, stride=2).sum()
     loss.backward(retain_graph=True)
     g1 = w.grad.numpy().copy()
     with ember.no_grad():
         for _ in range(3):
-            F.conv2d(ember.randn(2, 2, 6, 6), w)        # same shapes: would reuse a buffer if one were idle
+            F.conv2d(ember.randn(2, 2, 6, 6), w, stride=2)  # same shapes: would reuse a buffer if one were idle
     w.grad = None
     loss.backward()                                     # the retained columns must be the original ones
     np.testing.assert_array_equal(w.grad.numpy(), g1)
@@ -64,18 +65,54 @@ def test_idle_memory_is_capped():
 
 
 def test_weight_gradient_of_few_input_channels_on_a_large_batch_matches_torch():
-    """Few input channels and many output pixels take the panel-summed weight-gradient GEMM: it must equal
-    torch's (float64, so that the different summation order shows nowhere above 1e-10)."""
+    """Few input channels and many output pixels take the panel-summed weight-gradient GEMM (strided; stride 1
+    goes through the blocked kernels): it must equal torch's (float64, so that the different summation order
+    shows nowhere above 1e-10)."""
     import pytest
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    for shape, wshape, pad in [((16, 1, 28, 28), (6, 1, 5, 5), 2), ((12, 3, 20, 20), (8, 3, 3, 3), 0)]:
+    for shape, wshape, pad, st in [((16, 1, 28, 28), (6, 1, 5, 5), 2, 2), ((40, 3, 20, 20), (8, 3, 3, 3), 0, 2),
+                                   ((16, 1, 28, 28), (6, 1, 5, 5), 2, 1), ((12, 3, 20, 20), (8, 3, 3, 3), 0, 1)]:
         x, w = rng.standard_normal(shape), rng.standard_normal(wshape)
-        g = rng.standard_normal((shape[0], wshape[0], shape[2] + 2 * pad - wshape[2] + 1,
-                                 shape[3] + 2 * pad - wshape[3] + 1))
-        assert wshape[1] * 9 <= 64 < g.shape[0] * g.shape[2] * g.shape[3] // 2     # the panel path is taken
+        g = rng.standard_normal((shape[0], wshape[0], (shape[2] + 2 * pad - wshape[2]) // st + 1,
+                                 (shape[3] + 2 * pad - wshape[3]) // st + 1))
+        if st > 1:
+            assert wshape[1] * 9 <= 64 < g.shape[0] * g.shape[2] * g.shape[3] // 2     # the panel path is taken
         ew = ember.tensor(w, requires_grad=True)
-        F.conv2d(ember.tensor(x), ew, padding=pad).backward(ember.tensor(g))
+        F.conv2d(ember.tensor(x), ew, padding=pad, stride=st).backward(ember.tensor(g))
         tw = torch.tensor(w, requires_grad=True)
-        torch.nn.functional.conv2d(torch.tensor(x), tw, padding=pad).backward(torch.tensor(g))
+        torch.nn.functional.conv2d(torch.tensor(x), tw, padding=pad, stride=st).backward(torch.tensor(g))
         np.testing.assert_allclose(ew.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_blocked_stride_one_kernels_match_torch():
+    """Stride-1 convolutions run a few images at a time (ember.ops._conv_blocked): several blocks, padding
+    ('same' with an even kernel: uneven), dilation, a permuted input, an expanded output gradient (a sum's),
+    inf/NaN in the input, and an inf in the weight (whose input gradient takes the general col2im)."""
+    import pytest
+    torch = pytest.importorskip("torch")
+    from ember.ops import _conv_blocked
+    rng = np.random.default_rng(3)
+    cases = [((5, 3, 40, 40), (4, 3, 3, 3), {}), ((5, 3, 40, 40), (4, 3, 4, 2), {"padding": "same"}),
+             ((4, 2, 17, 13), (3, 2, 3, 3), {"padding": 2, "dilation": (2, 1)}),
+             ((3, 6, 9, 9), (5, 6, 1, 1), {"padding": 1})]
+    geo = _conv_blocked._Geometry(cases[0][0], cases[0][1], ((0, 0), (0, 0)), (1, 1), 8)
+    assert 1 < geo.nb < cases[0][0][0]                  # several blocks, of several images
+    for shape, wshape, kw in cases:
+        for variant in ("plain", "permuted", "nonfinite_x", "inf_w"):
+            x, w, b = rng.standard_normal(shape), rng.standard_normal(wshape), rng.standard_normal(wshape[0])
+            if variant == "nonfinite_x":
+                x[0, 0, 1, 2], x[-1, -1, -1, -1] = np.inf, np.nan
+            if variant == "inf_w":
+                w[0, 0, 0, 0] = np.inf
+            res = []
+            for lib in (ember, torch):
+                xs = lib.tensor(x.transpose(0, 1, 3, 2).copy()).transpose(2, 3) if variant == "permuted" \
+                    else lib.tensor(x)
+                xs.requires_grad_(True)
+                ws, bs = lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)
+                y = lib.nn.functional.conv2d(xs, ws, bs, **kw)
+                (y.sum() + (y * y).sum() if variant == "plain" else y.sum()).backward()
+                res.append([t.detach().numpy() for t in (y, xs.grad, ws.grad, bs.grad)])
+            for a, t in zip(*res):
+                np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
