@@ -210,6 +210,9 @@ class InferencePlan:
             if len(chain) > 1:
                 steps.append(self._fused_step(chain))
                 self.fused += 1
+            elif (node.op.__name__ == "Relu" and steps and getattr(steps[-1], "fresh", None) is node.args[0]
+                  and uses.get(id(node.args[0])) == 1 and id(node.args[0]) not in outs and not node.kwargs):
+                steps.append(self._relu_inplace(node))      # on the linear's own new result, no allocation
             else:
                 steps.append(self._op_step(node))
             for n in chain:
@@ -245,6 +248,19 @@ class InferencePlan:
             def relu(env):
                 env[dst] = _np.maximum(env[src], 0)
             return relu
+        if (name == "Linear" and not kwargs and len(args) in (2, 3) and all(type(a) is Value for a in args)
+                and len(args[0].shape) == 2 and len(args[1].shape) == 2
+                and (len(args) == 2 or args[2].shape == (args[1].shape[0],))):
+            xs, ws, dst = args[0].slot, args[1].slot, slots[0]
+            bs = args[2].slot if len(args) == 3 else None
+
+            def linear(env):            # Linear.forward on a 2-D input, without its ctx
+                out = env[xs] @ env[ws].T
+                if bs is not None:
+                    out += env[bs]
+                env[dst] = out
+            linear.fresh = node.outputs[0]
+            return linear
         if name == "Reshape" and type(args[0]) is Value and not kwargs:
             src, dst, shape = args[0].slot, slots[0], args[1]
 
@@ -275,6 +291,15 @@ class InferencePlan:
             else:
                 env[slots[0]] = out if type(out) is _np.ndarray else _np.asarray(out)
         return step
+
+    @staticmethod
+    def _relu_inplace(node):
+        src, dst = node.args[0].slot, node.outputs[0].slot
+
+        def relu(env):
+            a = env[src]
+            env[dst] = _np.maximum(a, 0, out=a)
+        return relu
 
     @staticmethod
     def _fused_step(chain):

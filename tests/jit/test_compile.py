@@ -258,3 +258,26 @@ def test_failed_trace_does_not_update_batchnorm_twice():
     b(x)
     np.testing.assert_allclose(a.bn.running_mean.numpy(), b.bn.running_mean.numpy(), rtol=1e-6)
     assert int(a.bn.num_batches_tracked) == 1
+
+
+def test_inference_linear_kernel_and_inplace_relu_equal_eager():
+    m = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3)).eval()
+    c = ember.compile(m)
+    with ember.no_grad():
+        for n in (1, 1, 4, 4):
+            x = ember.randn(n, 6)
+            np.testing.assert_array_equal(c(x).numpy(), m(x).numpy())
+
+    lin = nn.Linear(6, 5)
+
+    def both(x):                # the linear's result escapes: its ReLU must not overwrite it
+        h = lin(x)
+        return h, ember.relu(h)
+    cb = ember.compile(both)
+    x = ember.randn(3, 6)
+    with ember.no_grad():
+        cb(x)
+        h, r = cb(x)
+        eh, er = both(x)
+    np.testing.assert_array_equal(h.numpy(), eh.numpy())
+    np.testing.assert_array_equal(r.numpy(), er.numpy())
