@@ -26,6 +26,29 @@ def _affine(x, h, w_ih, w_hh, b_ih, b_hh):
     return out
 
 
+_SCALES: dict = {}
+
+
+def _lstm_scales(H, dtype):
+    """Per-column constants that turn one ``tanh`` into the four LSTM gate activations (rows i, f, g, o).
+
+    sigmoid(z) = 0.5 * tanh(0.5 z) + 0.5, so with s = (0.5, 0.5, 1, 0.5) and b = (0.5, 0.5, 0, 0.5) per gate
+    block, act = s * tanh(s * z) + b is sigmoid for i, f, o and tanh for g; its derivative is
+    s^2 - (act - b)^2 for both kinds.  Returns (s, b, s^2), cached per (H, dtype): callers must not write
+    into them."""
+    key = (H, dtype)
+    v = _SCALES.get(key)
+    if v is None:
+        s = xp.full(4 * H, 0.5, dtype)
+        s[2 * H:3 * H] = 1.0
+        b = xp.full(4 * H, 0.5, dtype)
+        b[2 * H:3 * H] = 0.0
+        v = _SCALES[key] = (s, b, s * s)
+        for a in v:
+            a.flags.writeable = False
+    return v
+
+
 def _sigmoid_(a):
     """sigmoid in place, as 0.5 * tanh(0.5 a) + 0.5 (one transcendental call, no overflow)."""
     a *= 0.5
@@ -72,54 +95,78 @@ class RNNCellFn(Function):
 
 
 class LSTMCellFn(Function):
-    """(h', c') with c' = f c + i g, h' = o tanh(c'); outputs are two tensors."""
+    """(h', c') with c' = f c + i g, h' = o tanh(c'); outputs are two tensors.
+
+    One GEMM: ``[x, h, 1] @ [W_ih^T; W_hh^T; b_ih + b_hh]`` gives every gate's pre-activation z (the bias
+    rides in the GEMM as a column of ones), then one ``tanh`` over all four gates (sigmoid(z) = 0.5 tanh(z/2)
+    + 0.5, see ``_lstm_scales``).  The stacked input ``[x, h, 1]`` is kept for backward, where one GEMM
+    against it gives the gradients of both weights and the bias."""
 
     @staticmethod
     def forward(ctx, x, h, c, w_ih, w_hh, b_ih, b_hh):
+        N, I = x.shape
         H = h.shape[1]
-        act = _affine(x, h, w_ih, w_hh, b_ih, b_hh)         # (N, 4H): i, f, g, o, activated in place
-        _sigmoid_(act[:, :2 * H])
-        xp.tanh(act[:, 2 * H:3 * H], out=act[:, 2 * H:3 * H])
-        _sigmoid_(act[:, 3 * H:])
+        dt = x.dtype
+        s, bconst, _ = _lstm_scales(H, dt)
+        bias = b_ih is not None
+        K = I + H + bias
+        w = xp.empty((K, 4 * H), dt)
+        w[:I] = w_ih.T
+        w[I:I + H] = w_hh.T
+        if bias:
+            xp.add(b_ih, b_hh, out=w[-1])
+            xh = xp.concatenate([x, h, xp.ones((N, 1), dt)], 1)
+        else:
+            xh = xp.concatenate([x, h], 1)
+        act = xh @ w                                        # (N, 4H): z for i, f, g, o
+        act *= s
+        xp.tanh(act, out=act)
+        act *= s
+        act += bconst                                       # the activated i, f, g, o
         i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
         c_new = f * c
-        c_new += i * g
+        tmp = i * g
+        c_new += tmp
         tc = xp.tanh(c_new)
         h_new = o * tc
-        ctx.save_for_backward(x, h, c, w_ih, w_hh, act, tc)
+        ctx.save_for_backward(x, h, c, w_ih, w_hh)          # (version-checked, as PyTorch's saved inputs)
+        ctx.xh, ctx.act, ctx.tc = xh, act, tc
         return h_new, c_new
 
     @staticmethod
     @once_differentiable
     def backward(ctx, gh, gc):
-        x, h, c, w_ih, w_hh, act, tc = (t._data for t in ctx.saved_tensors)
+        x, h, c, w_ih, w_hh = (t._data for t in ctx.saved_tensors)
+        xh, act, tc = ctx.xh, ctx.act, ctx.tc
         gh, gc = gh._data, gc._data
         H = h.shape[1]
+        I = x.shape[1]
+        s, bconst, s2 = _lstm_scales(H, act.dtype)
         i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
-        # the same products as dpre_i = dc * g * (i * (1 - i)) etc., with one scratch buffer for the factors
-        tmp = xp.multiply(tc, tc)
+        dc = gh * o                                         # dc = gh o (1 - tanh(c')^2) + gc
+        tmp = tc * tc
         xp.subtract(1, tmp, out=tmp)
-        dc = gh * o
         dc *= tmp
         dc += gc
-        dpre = xp.empty_like(act)
-        for k, (a, b, gate) in enumerate(((dc, g, i), (dc, c, f), (dc, i, None), (gh, tc, o))):
-            d = dpre[:, k * H:(k + 1) * H]
-            xp.multiply(a, b, out=d)
-            if gate is None:            # tanh gate g: 1 - g * g
-                xp.multiply(g, g, out=tmp)
-                xp.subtract(1, tmp, out=tmp)
-            else:                       # sigmoid gates: s * (1 - s)
-                xp.subtract(1, gate, out=tmp)
-                xp.multiply(gate, tmp, out=tmp)
-            d *= tmp
+        dz = xp.empty_like(act)                             # dL/dz: (dc g, dc c, dc i, gh tanh(c')) * act'(z)
+        xp.multiply(dc, g, out=dz[:, :H])
+        xp.multiply(dc, c, out=dz[:, H:2 * H])
+        xp.multiply(dc, i, out=dz[:, 2 * H:3 * H])
+        xp.multiply(gh, tc, out=dz[:, 3 * H:])
+        deriv = act - bconst                                # act'(z) = s^2 - (act - b)^2 for all four gates
+        deriv *= deriv
+        xp.subtract(s2, deriv, out=deriv)
+        dz *= deriv
         need = ctx.needs_input_grad
-        dx = Tensor._make(dpre @ w_ih) if need[0] else None
-        dh = Tensor._make(dpre @ w_hh) if need[1] else None
+        dx = Tensor._make(dz @ w_ih) if need[0] else None
+        dh = Tensor._make(dz @ w_hh) if need[1] else None
         dc_prev = Tensor._make(dc * f) if need[2] else None
-        dw_ih = Tensor._make(dpre.T @ x) if need[3] else None
-        dw_hh = Tensor._make(dpre.T @ h) if need[4] else None
-        db = Tensor._make(dpre.sum(0)) if (len(need) > 5 and (need[5] or need[6])) else None
+        dw_ih = dw_hh = db = None
+        if need[3] or need[4] or (len(need) > 5 and (need[5] or need[6])):
+            dw = dz.T @ xh                                  # (4H, I + H [+ 1]): [dW_ih, dW_hh, db]
+            dw_ih = Tensor._make(dw[:, :I]) if need[3] else None
+            dw_hh = Tensor._make(dw[:, I:I + H]) if need[4] else None
+            db = Tensor._make(dw[:, I + H]) if dw.shape[1] > I + H else None
         return dx, dh, dc_prev, dw_ih, dw_hh, db, db
 
 

@@ -85,9 +85,10 @@ def test_lstm_cell_module_unrolled_equals_torch_over_many_steps():
     np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=1e-8, atol=1e-10)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_lstm_cell_backward_bitwise_formula(dtype):
-    # the fused backward gives exactly the textbook products, written out here with NumPy
+@pytest.mark.parametrize("dtype,rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+def test_lstm_cell_backward_matches_textbook_formula(dtype, rtol):
+    # the fused backward (one GEMM over [x, h, 1], gate derivatives from the tanh form) gives the textbook
+    # products, written out here with NumPy, to rounding
     from ember.ops.rnn_cell import lstm_cell
     rng = np.random.default_rng(5)
     N, I, H = 4, 3, 5
@@ -119,4 +120,5 @@ def test_lstm_cell_backward_bitwise_formula(dtype):
                            gh * tc * (o * (1 - o))], axis=1)
     expected = [dpre @ wi, dpre @ wh, dc * f, dpre.T @ x, dpre.T @ h, dpre.sum(0), dpre.sum(0)]
     for t, e in zip(ts, expected):
-        assert t.grad._data.tobytes() == e.tobytes()
+        np.testing.assert_allclose(t.grad._data, e, rtol=rtol, atol=rtol)
+        assert t.grad.dtype == ember.tensor(e).dtype
