@@ -21,6 +21,7 @@ from .tensor import Tensor
 from .ops import elementwise as _E
 from .ops import reduce as _R
 from .ops import linalg as _ops_linalg
+from .ops._shape_strided import _result_layout
 from .ops.linalg import (LinAlgError, inv_ex, solve, solve_ex, cholesky, cholesky_ex,  # noqa: F401
                          eigh, eigvalsh, svd, svdvals, qr, matmul, matrix_exp, _as_t, _float_input, _square, _mT, _diag_embed,
                          _solve_is_vector, _colmajor)
@@ -415,7 +416,9 @@ def matrix_power(A, n: int) -> Tensor:
         raise TypeError(f"{op}: n must be an int, got {type(n).__name__}")
     if n == 0:
         eye = Tensor._make(_np.broadcast_to(_np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape).copy())
-        return _E.add(_E.mul(A, 0), eye) if A.requires_grad else eye
+        return _result_layout(_E.add(_E.mul(A, 0), eye)) if A.requires_grad else eye
+    if n == -1:
+        return inv(A)           # (in inv's column-major layout, as PyTorch)
     if n < 0:
         A = inv(A)
         n = -n
@@ -426,7 +429,7 @@ def matrix_power(A, n: int) -> Tensor:
         n >>= 1
         if n:
             base = matmul(base, base)
-    return result if result is not A else _E.mul(A, 1)
+    return _result_layout(result if result is not A else _E.mul(A, 1))     # contiguous, as PyTorch
 
 
 def vecdot(x, y, *, dim=-1) -> Tensor:

@@ -13,7 +13,7 @@ import numpy as _np
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
 from ..tensor import Tensor, _to_array
-from .algorithms import _axis, _canon, _no_bool, _t
+from .algorithms import _axis, _no_bool, _t
 
 
 # -- set operations and counting -----------------------------------------------------------------------------
@@ -77,8 +77,9 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
         moved = _np.moveaxis(a, axis, 0)
         rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
         u, inv, counts = _unique_rows(rows)
-        vals = _np.moveaxis(u.reshape((len(u),) + moved.shape[1:]), 0, axis)
-        out = _nograd_values(x, _canon(vals), "unique_dim")
+        # PyTorch's layout: contiguous with ``dim`` outermost, moved back into place
+        vals = _np.moveaxis(_np.ascontiguousarray(u).reshape((len(u),) + moved.shape[1:]), 0, axis)
+        out = _nograd_values(x, vals, "unique_dim")
     res = [out]
     if return_inverse:
         res.append(Tensor._make(_np.asarray(inv, _np.int64)))
@@ -110,7 +111,7 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     if dim is None:
         vals = keep.reshape(-1)
     else:
-        vals = _canon(_np.moveaxis(keep.reshape((len(keep),) + moved.shape[1:]), 0, axis))
+        vals = _np.moveaxis(_np.ascontiguousarray(keep).reshape((len(keep),) + moved.shape[1:]), 0, axis)
     res = [_nograd_values(x, vals, "unique_consecutive")]
     if return_inverse:
         res.append(Tensor._make(group.reshape(shape_inv).astype(_np.int64)))

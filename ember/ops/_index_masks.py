@@ -12,6 +12,7 @@ from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim, _to_array
 from . import elementwise as E
 from .shape import diagonal, _CloneAs
+from ._shape_strided import _result_layout
 from .shape import diagonal as _diagonal_view
 from .index import getitem, IndexPut
 from ._index_scatter import _MaskedFill, gather, Gather
@@ -169,13 +170,15 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     idx = _order(input, axis, descending)
     if input._data.ndim == 0:
         return _SortResult(input, Tensor._make(idx))
-    return _SortResult(Gather.apply(input, axis, idx), Tensor._make(idx))
+    # PyTorch's sort allocates both outputs like the input (its strides when dense, else dense in its order)
+    return _SortResult(_result_layout(Gather.apply(input, axis, idx), input),
+                       _result_layout(Tensor._make(idx), input))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort ``x`` along ``dim`` (``torch.argsort``)."""
     axis = _wrap_dim(dim, input._data.ndim, "argsort")
-    return Tensor._make(_order(input, axis, descending))
+    return _result_layout(Tensor._make(_order(input, axis, descending)), input)
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> _SortResult:

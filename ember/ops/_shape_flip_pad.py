@@ -10,7 +10,7 @@ import numpy as _np
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap_dim
 from .shape import reshape, transpose
-from ._shape_strided import _CloneAs, _copy_preserving
+from ._shape_strided import _CloneAs, _copy_preserving, _result_layout
 
 
 # -- flip / roll ----------------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     shifts = tuple(shifts) if not isinstance(shifts, int) else (shifts,)
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-    return Roll.apply(input, shifts, dims)
+    return _result_layout(Roll.apply(input, shifts, dims))       # contiguous, as PyTorch allocates it
 
 
 def rot90(input, k=1, dims=(0, 1)):

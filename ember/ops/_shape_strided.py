@@ -271,6 +271,23 @@ def _copy_preserving(src, like):
     return _copy_strided(src, _preserve_strides(like))
 
 
+def _result_layout(t: Tensor, like=None) -> Tensor:
+    """Lay a freshly computed result ``t`` out in memory as PyTorch allocates that op's output: C-contiguous
+    (``like`` None: ``at::empty``/``LEGACY_CONTIGUOUS_MEMORY_FORMAT``) or as ``empty_like(like)``
+    (``preserve_format``: a dense ``like``'s strides, else dense strides in its order).  Values are unchanged;
+    the tensor must be the op's own new result (not a view of anything)."""
+    a = t._data
+    if a.ndim < 2 or a.size <= 1 or t._vw is not None:
+        return t
+    want = None if like is None else _preserve_strides(like._data if isinstance(like, Tensor) else like)
+    if want is None:
+        if not a.flags.c_contiguous:
+            t._data = _np.ascontiguousarray(a)
+    elif _layout.elem_strides(a) != tuple(want):
+        t._data = _copy_strided(a, want)
+    return t
+
+
 class _CloneAs(Function):
     @staticmethod
     def forward(ctx, a, strides):

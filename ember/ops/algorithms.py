@@ -327,7 +327,8 @@ def renorm(input, p, dim: int, maxnorm) -> Tensor:
     others = [i for i in range(x.ndim) if i != axis]
     norm = vector_norm(x, p, others, keepdim=True) if others else E.abs(x)
     scale = E.where(E.gt(norm, maxnorm), E.div(float(maxnorm), E.add(norm, 1e-7)), 1.0)
-    return E.mul(x, scale)
+    from ._shape_strided import _result_layout
+    return _result_layout(E.mul(x, scale))          # contiguous, as PyTorch allocates it
 
 
 def _window(n, periodic, dtype, fn, name):

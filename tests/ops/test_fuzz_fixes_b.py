@@ -130,3 +130,33 @@ def test_matrix_transpose_of_0d_is_a_view_and_1d_raises(attr):
             get(m.zeros(3))
     with pytest.raises(RuntimeError, match="2-D"):
         ember.zeros(2, 3, 4).H
+
+
+# ------------------------------------------------------------------ result layouts
+def _strides_of(fn):
+    out = []
+    for m in (ember, torch):
+        r = fn(m)
+        r = r if isinstance(r, (tuple, list)) else (r,)
+        out.append([tuple(t.stride()) for t in r])
+    return out
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("sort", lambda m: m.sort(m.zeros(2, 3).t(), stable=True)),
+    ("sort_dim0", lambda m: m.sort(m.zeros(2, 3).t(), dim=0, descending=True)),
+    ("sort_nondense", lambda m: m.sort(m.zeros(2, 3, 4)[:, ::2, :].permute(2, 0, 1), 1)),
+    ("argsort", lambda m: m.argsort(m.zeros(2, 3).t(), dim=0)),
+    ("msort", lambda m: m.msort(m.zeros(2, 3).t())),
+    ("roll", lambda m: m.roll(m.zeros(2, 3, dtype=m.bool).t(), 0, 0)),
+    ("roll_shift", lambda m: m.roll(m.zeros(2, 3).t(), 1, 1)),
+    ("matrix_power0", lambda m: m.linalg.matrix_power(m.zeros(2, 2, requires_grad=True).t(), 0)),
+    ("matrix_power1", lambda m: m.linalg.matrix_power(m.zeros(2, 2).t(), 1)),
+    ("renorm", lambda m: m.renorm(m.zeros(2, 3).t(), 2, 0, 1.0)),
+    ("unique_dim", lambda m: m.unique(m.zeros(2, 3, 4, dtype=m.int64), dim=2)),
+    ("unique_dim_permuted", lambda m: m.unique(m.tensor([[1, 2, 2], [1, 3, 3]]).t(), dim=1)),
+    ("unique_consecutive_dim", lambda m: m.unique_consecutive(m.zeros(2, 3, 4, dtype=m.int64), dim=2)),
+])
+def test_result_layout_is_pytorchs(name, fn):
+    e, t = _strides_of(fn)
+    assert e == t
