@@ -92,8 +92,8 @@ def build_data(cfg: dict, split: str):
             from ..data.datasets import Digits
             kw = {"size": d.get("size", 28), "resize": d.get("resize", "bilinear")}
             ds = Digits(train=split == "train", **kw)
-            stats = _ink_stats(Digits(train=True, **kw)) if ink else None
-            return (_to_tensor_dataset(ds, opts=d, ink_stats=stats),
+            stats = _ink_stats(Digits(train=True, **kw), d.get("subset")) if ink else None
+            return (_to_tensor_dataset(ds, d.get("subset") if split == "train" else None, opts=d, ink_stats=stats),
                     {"num_classes": 10, "input_size": d.get("size", 28), "channels": 1})
         if name in ("mnist", "fashion-mnist"):
             from ..data.datasets import MNIST, FashionMNIST
@@ -468,3 +468,41 @@ def _dry_step(model, tensors, cfg: dict) -> None:
                     raise CLIError(f"metric {label!r} does not fit {what} ({e})") from None
     finally:
         model.train(was_training)
+
+
+def evaluation_heads(cfg: dict, checkpoint_path: str) -> dict:
+    """For ``ember evaluate`` of a run with one loss per head: the Trainer's ``metrics`` and ``loss_weights``
+    (a learned weighting restored from the checkpoint), so that its numbers are the run's test numbers; ``{}``
+    for a single loss."""
+    if not isinstance(cfg.get("loss"), dict):
+        return {}
+    weighting = build_loss_weighting(cfg)
+    if hasattr(weighting, "load_state_dict"):
+        from ..train import load_checkpoint
+        state = load_checkpoint(checkpoint_path).get("loss_weighting")
+        if state is not None:
+            try:
+                weighting.load_state_dict(state)
+            except (RuntimeError, ValueError, KeyError, TypeError) as e:
+                raise CLIError(f"{checkpoint_path}: the saved loss weighting does not fit the config's heads ({e})") \
+                    from None
+    return {"metrics": build_metrics(cfg), "loss_weights": weighting}
+
+
+def head_predictions(cfg: dict, outs: dict) -> list:
+    """``ember predict`` for one loss per head: per input a line ``head=value ...``: a class head's argmax, a
+    ``bce``/``bce_with_logits`` head's 0/1 (probability or logit past 0.5 or 0), a regression head's value."""
+    from ..backend import np
+    cols = []
+    for head, spec in cfg["loss"].items():
+        o = outs[head].numpy()
+        if spec["name"] == "cross_entropy" and o.ndim >= 2:
+            cols.append([str(int(v)) for v in o.argmax(axis=1).reshape(len(o), -1)[:, 0]] if o.ndim == 2 else
+                        [" ".join(map(str, r)) for r in o.argmax(axis=1).reshape(len(o), -1)])
+        elif spec["name"] in ("bce", "bce_with_logits"):
+            cut = 0.5 if spec["name"] == "bce" else 0.0
+            cols.append([" ".join(str(int(v)) for v in np.ravel(r > cut)) for r in o])
+        else:
+            cols.append([" ".join(f"{float(v):.6g}" for v in np.ravel(r)) for r in o])
+    heads = list(cfg["loss"])
+    return [" ".join(f"{h}={c[i]}" for h, c in zip(heads, cols)) for i in range(len(cols[0]))]

@@ -58,7 +58,7 @@ OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSpro
 SCHEDULERS = {"step": "StepLR", "multistep": "MultiStepLR", "exponential": "ExponentialLR",
               "cosine": "CosineAnnealingLR", "plateau": "ReduceLROnPlateau", "onecycle": "OneCycleLR",
               "linear": "LinearLR"}
-DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction", "targets", *IMAGE_OPTIONS},
+DATA_KEYS = {"digits": {"name", "size", "resize", "val_fraction", "subset", "targets", *IMAGE_OPTIONS},
              "mnist": {"name", "root", "download", "path", "val_fraction", "subset", "targets", *IMAGE_OPTIONS},
              "fashion-mnist": {"name", "root", "download", "path", "val_fraction", "subset", "targets",
                                *IMAGE_OPTIONS},
