@@ -570,3 +570,25 @@ __all__ = ["acosh", "asinh", "atanh", "arccosh", "arcsinh", "arctanh", "arccos",
            "logit", "sinc", "xlogy", "logaddexp", "logaddexp2", "copysign", "ldexp", "frexp", "nextafter", "gcd",
            "lcm", "bitwise_left_shift", "bitwise_right_shift", "signbit", "isposinf", "isneginf", "isreal",
            "positive", "heaviside", "rsub"]
+
+
+def _follow_inputs(fn):
+    """Give ``fn``'s element-wise result PyTorch's layout: the stride order of its tensor inputs (a permuted
+    input gives a permuted result), as TensorIterator does (``elementwise._lay``)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        r = fn(*args, **kwargs)
+        ts = [a for a in args if isinstance(a, Tensor)]
+        if isinstance(r, Tensor) and ts and r._data.ndim > 0 and all(r is not t for t in ts):
+            E._lay(r, *ts)
+        return r
+    return wrapped
+
+
+for _name in ("erfc", "erfinv", "lgamma", "digamma", "logit", "sinc", "i0", "deg2rad", "rad2deg", "signbit",
+              "isposinf", "isneginf", "isreal", "xlogy", "copysign", "logaddexp", "logaddexp2", "heaviside",
+              "ldexp", "nextafter", "gcd", "lcm", "bitwise_left_shift", "bitwise_right_shift", "asinh", "acosh",
+              "atanh", "polygamma"):
+    globals()[_name] = _follow_inputs(globals()[_name])

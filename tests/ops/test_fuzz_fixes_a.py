@@ -117,3 +117,18 @@ def test_pow_false_exponent_gradient_is_zero_times_reciprocal():
     y = ember.tensor([0.0], requires_grad=True)
     ember.pow(y, 0).sum().backward()
     assert y.grad.tolist() == [0.0]
+
+
+@pytest.mark.parametrize("fn", [ember.erfc, ember.lgamma, ember.signbit, ember.isposinf, ember.isreal,
+                                lambda x: ember.copysign(x, ember.ones(3, 4)), lambda x: ember.xlogy(x, 2.0),
+                                lambda x: ember.logaddexp(x, x), lambda x: ember.nextafter(x, ember.zeros(())),
+                                lambda x: ember.heaviside(x, ember.tensor(0.5))])
+def test_special_elementwise_results_follow_a_permuted_input(fn):
+    x = ember.tensor(np.arange(12, dtype=np.float32).reshape(4, 3)).t()
+    assert fn(x).stride() == (1, 3)
+
+
+@pytest.mark.parametrize("fn", [ember.gcd, ember.lcm, ember.bitwise_left_shift, ember.bitwise_right_shift])
+def test_integer_special_results_follow_a_permuted_input(fn):
+    x = ember.tensor(np.arange(12).reshape(4, 3)).t()
+    assert fn(x, ember.ones(3, 4, dtype=ember.int64)).stride() == (1, 3)
