@@ -69,6 +69,7 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                     stack.append(child)
 
     buffers: dict = {}
+    owned: dict = {}    # (node, index) -> a sum this engine made in buffers: later gradients add into it in place
     for node, idx, g in roots:
         buf = buffers.get(node)
         if buf is None:
@@ -85,6 +86,9 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None) or [None]
+            if owned:
+                for i in range(len(grads)):
+                    owned.pop((node, i), None)
             if capture is not None:
                 for i, g in enumerate(grads):
                     for k in capture.get((node, i), ()):
@@ -152,7 +156,15 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                     if buf is None:
                         n_out = 1 if isinstance(child, AccumulateGrad) else len(child._out_meta)
                         buf = buffers[child] = [None] * n_out
-                    buf[idx] = g if buf[idx] is None else buf[idx] + g
+                    old = buf[idx]
+                    if old is None:
+                        buf[idx] = g
+                    elif create_graph:
+                        buf[idx] = old + g
+                    elif owned.get((child, idx)) is old:
+                        old._data += g._data        # a parameter used many times (an RNN cell in a loop)
+                    else:
+                        buf[idx] = owned[(child, idx)] = _fresh_sum(old, g)
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
@@ -233,6 +245,14 @@ def _sole_owner(g) -> bool:
     a = g._data
     return (a.base is None and a.flags.writeable and sys.getrefcount(g) <= _ENGINE_REFS
             and sys.getrefcount(a) <= 3)
+
+
+def _fresh_sum(a, b):
+    """a + b as a new Tensor owning its buffer, with no graph (the first sum of a gradient buffer)."""
+    from ..tensor import Tensor
+    from ..backend import xp
+    r = a._data + b._data
+    return Tensor._make(r if type(r) is xp.ndarray else xp.asarray(r))
 
 
 def _zeros(meta):

@@ -76,6 +76,37 @@ def test_backward_nonscalar_requires_gradient():
         ember.ones(2).sum().backward()
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_many_uses_accumulate_without_touching_incoming_gradients(create_graph):
+    # a leaf used many times: the engine sums its gradients in place into a buffer of its own, never into a
+    # gradient another node sent (u's retained gradient, the shared ones of the add nodes, the user's g)
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    u = w * 3
+    u.retain_grad()
+    g = ember.ones(2)
+    out = u + w + w + w * w
+    out.backward(g, create_graph=create_graph)
+    assert w.grad.tolist() == [7.0, 9.0] and u.grad.tolist() == [1.0, 1.0] and g.tolist() == [1.0, 1.0]
+    assert (w.grad.grad_fn is not None) == create_graph
+    tw = torch.tensor([1.0, 2.0], requires_grad=True)
+    (tw * 3 + tw + tw + tw * tw).backward(torch.ones(2), create_graph=create_graph)
+    assert w.grad.tolist() == tw.grad.tolist()
+    shared = ember.ones(2)
+
+    class Same(ember.autograd.Function):     # every use sends the very same gradient tensor
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return shared
+
+    v = ember.zeros(2, requires_grad=True)
+    (Same.apply(v) + Same.apply(v) + Same.apply(v) + Same.apply(v)).sum().backward(create_graph=create_graph)
+    assert v.grad.tolist() == [4.0, 4.0] and shared.tolist() == [1.0, 1.0]
+
+
 def test_grads_never_alias():
     # a + b: both leaves get the same incoming gradient; x + x; the user's gradient= tensor
     a = ember.ones(3, requires_grad=True)
