@@ -757,7 +757,7 @@ def _to_array(data, dtype, copy: bool = False):
             dtype = _dt.int64
     if dtype is not None and arr.dtype != dtype:
         if _np.dtype(dtype).kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
-            _check_int_literal(arr, _np.dtype(dtype))
+            _check_int_literal(arr, _np.dtype(dtype), data)
         with _np.errstate(over="ignore"):       # 1e300 -> inf in float32, silently, as torch
             arr = arr.astype(dtype)
     elif copy and arr is data:
@@ -765,7 +765,7 @@ def _to_array(data, dtype, copy: bool = False):
     return arr
 
 
-def _check_int_literal(arr, dtype):
+def _check_int_literal(arr, dtype, data=None):
     """PyTorch's range check of Python numbers given to ``tensor(..., dtype=<integer>)``: floats must lie in
     the dtype's range (NaN, inf, -0.5 for uint8 raise; truncation follows), ints too, except that a negative int
     down to -max wraps into an unsigned dtype (``tensor(-1, dtype=uint8)`` is 255)."""
@@ -777,8 +777,29 @@ def _check_int_literal(arr, dtype):
     else:
         bad = (arr > hi) | (arr < (-hi if lo == 0 else lo))
     if bad.any():
-        v = arr[bad].flat[0]
-        raise RuntimeError(f"tensor(): value {v.item()!r} cannot be converted to type {dtype} without overflow")
+        v = arr[bad].flat[0].item()
+        if arr.dtype.kind == "f" and isinstance(data, (list, tuple)):
+            v = _bad_literal_leaf(data, lo, hi)     # ints among floats keep their own rule ([2.0, -2] into uint8)
+            if v is None:
+                return
+        raise RuntimeError(f"tensor(): value {v!r} cannot be converted to type {dtype} without overflow")
+
+
+def _bad_literal_leaf(data, lo, hi):
+    """The first Python number in nested ``data`` that does not fit ``[lo, hi]`` by PyTorch's per-value rule."""
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            v = _bad_literal_leaf(d, lo, hi)
+            if v is not None:
+                return v
+        elif isinstance(d, (bool, _np.bool_)):
+            continue
+        elif isinstance(d, (int, _np.integer)):
+            if d > hi or d < (-hi if lo == 0 else lo):
+                return d
+        elif not (lo <= float(d) <= hi):
+            return d
+    return None
 
 
 def _numpy_scalar_leaf(data) -> bool:

@@ -132,3 +132,10 @@ def test_special_elementwise_results_follow_a_permuted_input(fn):
 def test_integer_special_results_follow_a_permuted_input(fn):
     x = ember.tensor(np.arange(12).reshape(4, 3)).t()
     assert fn(x, ember.ones(3, 4, dtype=ember.int64)).stride() == (1, 3)
+
+
+def test_tensor_literal_checks_each_python_number_by_its_own_type():
+    # PyTorch: in [2.0, -2, True] the int -2 wraps into uint8 (254); only floats must lie in range
+    assert ember.tensor([2.0, -2, True], dtype=ember.uint8).tolist() == [2, 254, 1]
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ember.tensor([2.0, -2.5], dtype=ember.uint8)
