@@ -12,12 +12,15 @@ mode), or fails to trace runs eagerly for that signature; ``explain()`` says why
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as _np
 
 from .autograd.grad_mode import state as _grad
 from .jit import trace_graph, TracingError
 from .jit._module import number_values, run
+from .jit._step import TrainingReplay
+from .jit._train import NotCompilable
 from .jit._trace import flat_inputs
 from .jit.passes import InferencePlan, optimize
 from .nn.module import Module
@@ -26,6 +29,7 @@ from .tensor import Tensor
 __all__ = ["compile", "OptimizedModule"]
 
 _MAX_SIGNATURES = 8
+_NOT_RUN = object()     # _entry's "this call was not run while tracing" (a traced function may return None)
 
 
 def _signature(args, kwargs, training):
@@ -92,6 +96,7 @@ class _Compiled:
         self._orig_mod = fn
         self._cache = {}
         self._fullgraph = fullgraph
+        self._warned = False
         self.stats = {"traces": 0, "compiled_calls": 0, "eager_calls": 0}
 
     def _entry(self, args, kwargs):
@@ -99,7 +104,7 @@ class _Compiled:
         key = _signature(args, kwargs, training)
         e = self._cache.get(key)
         if e is not None:
-            return e, None
+            return e, _NOT_RUN
         self.stats["traces"] += 1
         mod = self._orig_mod
         before = {}
@@ -114,10 +119,16 @@ class _Compiled:
             if self._fullgraph:
                 raise
             e = _Entry(reason=str(err))
-            out = None
+            out = _NOT_RUN
         else:
-            if g.random_draws:
+            if g.untraceable:
+                if self._fullgraph:
+                    raise TracingError(f"ember.compile(fullgraph=True): {g.untraceable}")
+                e = _Entry(reason=g.untraceable)
+            elif g.random_draws:
                 e = _Entry(reason="the forward draws random numbers (dropout in training mode?): runs eagerly")
+            elif g.autograd_calls:
+                e = self._training_entry(g, params)
             else:
                 counters, why = _side_effects(g, mod, before)
                 if why is not None:
@@ -126,23 +137,42 @@ class _Compiled:
                     optimize(g)
                     e = _Entry(g, params)
                     e.counters = counters
+        if e.graph is None and out is not _NOT_RUN and g.autograd_calls and not self._warned:
+            self._warned = True         # a training step that will not be compiled: say so once
+            warnings.warn(f"ember.compile: the training step {getattr(self._orig_mod, '__name__', '')} runs "
+                          f"eagerly (not compiled): {e.reason}", stacklevel=4)
         if len(self._cache) >= _MAX_SIGNATURES:
             self._cache.pop(next(iter(self._cache)))
         self._cache[key] = e
         return e, out
 
+    def _training_entry(self, g, params):
+        """A traced function that called ``backward()`` (a whole training step): replayed by a
+        ``TrainingReplay`` (forward, backward, optimizer calls), or eager with the reason."""
+        try:
+            replay = TrainingReplay(g, params)
+        except NotCompilable as err:
+            if self._fullgraph:
+                raise TracingError(f"ember.compile(fullgraph=True): {err}") from None
+            return _Entry(reason=f"{err}: runs eagerly")
+        e = _Entry(g, params)
+        e.plan = replay
+        return e
+
     def __call__(self, *args, **kwargs):
         e, first = self._entry(args, kwargs)
-        if first is not None and e.graph is not None:
+        if first is not _NOT_RUN:
             return first                       # the traced run's own result (computed eagerly)
         if e.graph is None:
             self.stats["eager_calls"] += 1
-            return self._orig_mod(*args, **kwargs) if first is None else first
+            return self._orig_mod(*args, **kwargs)
         inputs = args if not kwargs and all(type(a) is Tensor for a in args) else flat_inputs(args, kwargs)
         self.stats["compiled_calls"] += 1
         for buf, inc in e.counters:
             buf._data += inc
             buf._version[0] += 1
+        if type(e.plan) is TrainingReplay:
+            return e.plan(inputs)
         if not (_grad.enabled and (any(x._rg for x in inputs) or any(p._rg for p in e.params.values()))):
             if e.plan is None:
                 e.plan = InferencePlan(e.graph, e.params)
@@ -157,7 +187,9 @@ class _Compiled:
         lines = []
         for key, e in self._cache.items():
             shapes = [k[1] for k in key[0] if k and k[0] == "T"]
-            lines.append(f"{shapes}: " + (f"compiled, {len(e.graph.nodes)} nodes" if e.graph is not None
+            what = "compiled training step (forward, backward, optimizer)" if type(e.plan) is TrainingReplay \
+                else "compiled"
+            lines.append(f"{shapes}: " + (f"{what}, {len(e.graph.nodes)} nodes" if e.graph is not None
                                           else f"eager ({e.reason})"))
         return "\n".join(lines)
 

@@ -92,6 +92,11 @@ class Graph:
         self.output = None
         self.mutations: dict = {}
         self.random_draws = False      # the traced run drew random numbers (dropout in training mode, randn)
+        # calls the trace ran but did not record as ops, in order, each with the node count at that time:
+        # ("zero_grad", optimizer, set_to_none, n), ("backward", loss Value or None, kwargs, n),
+        # ("step", optimizer, closure, n), ("grad", None, None, n) (autograd.grad)
+        self.autograd_calls: list = []
+        self.untraceable = None        # why the run cannot be replayed, found after backward() (no re-run then)
         self._names: dict = {}
 
     def fresh(self, base: str) -> str:

@@ -97,7 +97,7 @@ class TrainingStep:
             self.stats["eager_calls"] += 1
             return self._eager(args)
         self.stats["compiled_calls"] += 1
-        loss, grads = plan.run(inputs)
+        loss, grads, _ = plan.run(inputs)
         self._set_grads(plan, grads)
         self.update.update()
         return Tensor._make(loss)
@@ -148,3 +148,63 @@ def compile_training_step(model, loss_fn, optimizer) -> TrainingStep:
     where the forward cannot be compiled (random draws such as dropout in training mode, Python control flow on
     tensor values, a user ``autograd.Function``)."""
     return TrainingStep(model, loss_fn, optimizer)
+
+
+class TrainingReplay:
+    """What ``ember.compile`` runs for a function whose trace called ``loss.backward()`` (and optimizer
+    ``zero_grad``/``step``): the forward and backward as a ``TrainingPlan``, then the recorded optimizer calls
+    in their order, with the gradients accumulated into ``.grad`` as the engine does."""
+
+    def __init__(self, g, param_tensors):
+        calls = g.autograd_calls
+        kinds = [c[0] for c in calls]
+        if "grad" in kinds:
+            raise NotCompilable("the function calls autograd.grad")
+        if kinds.count("backward") != 1:
+            raise NotCompilable(f"the function calls backward() {kinds.count('backward')} times (one is compiled)")
+        b = kinds.index("backward")
+        _, loss, kw, at = calls[b]
+        if loss is None:
+            raise NotCompilable("backward() is called on a tensor the trace did not compute")
+        if kw["gradient"] is not None or kw["create_graph"] or kw["inputs"] is not None:
+            raise NotCompilable("backward() with gradient=, create_graph=True or inputs= is not compiled")
+        if at != len(g.nodes):
+            raise NotCompilable("the function computes with tensors after backward() (it may read .grad)")
+        for kind, opt, arg, _ in calls:
+            if kind == "step" and (arg is not None or _own_step(opt)):
+                raise NotCompilable(f"{type(opt).__name__}.step with a closure (or its own step) is not compiled")
+        self.plan = TrainingPlan(g, param_tensors, loss)
+        self.before = [(c[1], c[2]) for c in calls[:b]]          # zero_grad calls (step before backward: eager)
+        if any(c[0] == "step" for c in calls[:b]):
+            raise NotCompilable("optimizer.step() before backward() is not compiled")
+        self.after = [(c[0], c[1], c[2]) for c in calls[b + 1:]]
+        self.updates = {id(c[1]): OptimizerUpdate(c[1]) for c in calls if c[0] == "step"}
+        self.g = g
+
+    def __call__(self, inputs):
+        from .passes import _wrap_out
+        for opt, set_to_none in self.before:
+            opt.zero_grad(set_to_none)
+        _, grads, env = self.plan.run(inputs)
+        pt = self.plan.param_tensors
+        for name, g in grads.items():
+            if g is None:
+                continue
+            p = pt[name]
+            if p.grad is None:
+                p.grad = Tensor._make(g.copy() if g.base is not None or not g.flags.writeable else g)
+            else:
+                p.grad._data += g
+                p.grad._version[0] += 1
+        for kind, opt, arg in self.after:
+            if kind == "step":
+                self.updates[id(opt)].update()
+            else:
+                opt.zero_grad(arg)
+        return _wrap_out(self.g.output, env)
+
+
+def _own_step(opt) -> bool:
+    """Whether the optimizer's class overrides ``Optimizer.step`` (LBFGS), which a replay cannot repeat."""
+    from ..optim.optimizer import Optimizer
+    return any("step" in vars(c) for c in type(opt).__mro__ if c is not Optimizer and issubclass(c, Optimizer))

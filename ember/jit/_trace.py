@@ -48,6 +48,7 @@ class Tracer:
         self.param_tensors: dict = {}  # name -> tensor
         self.arrays: dict = {}         # id(t._data) -> (array, tensor) for every bound tensor
         self.dep: set = set()          # ids of the Values that depend on the inputs
+        self.leaf_params = False       # leaves that require grad become params (tracing a function)
 
     # -- values --------------------------------------------------------------------------------------------
     def bind(self, t: Tensor, v: Value) -> None:
@@ -70,6 +71,10 @@ class Tracer:
             return e[1]
         g = self.g
         name = self.params.get(id(t))
+        if name is None and self.leaf_params and t._rg and t.grad_fn is None:
+            # tracing a function: a leaf that requires grad (a parameter it closes over) is a named input,
+            # read at every replay, not a frozen copy
+            name = self.params[id(t)] = f"leaf{len(self.g.params)}"
         if name is not None:
             v = Value(name.replace(".", "_"), "param", t._data.shape, t._data.dtype)
             g.params[name] = v
@@ -181,6 +186,13 @@ class Tracer:
             return                  # a parameter, a constant, or a value computed only from them
         e = self.env.get(id(t))
         file, line = _user_frame()
+        if any(c[0] in ("backward", "step") for c in self.g.autograd_calls):
+            # after backward()/step() the run cannot be redone eagerly (the update would happen twice): finish
+            # it, and mark the graph as not replayable
+            if self.g.untraceable is None:
+                self.g.untraceable = (f"{what} on a traced tensor at {file}:{line} after backward(): the step "
+                                      f"returns a Python value computed from tensors; return the tensor instead")
+            return
         raise TracingError(f"ember.jit.trace: {what} on a traced tensor ({e[1].name}, shape {tuple(t.shape)}) at "
                            f"{file}:{line}: Python control flow that depends on tensor values cannot be recorded "
                            f"in a static graph; compute it with tensor ops (e.g. ember.where) or keep this code "
@@ -205,6 +217,7 @@ def record(fn, inputs: tuple, kwargs: dict | None = None, module=None):
             if b is not None:
                 params.setdefault(id(b), n)
     tr = Tracer(g, params)
+    tr.leaf_params = module is None
     named = []
     for i, x in enumerate(inputs):
         _flat_named(f"x{i}" if len(inputs) > 1 else "x", x, named)
@@ -232,6 +245,7 @@ def record(fn, inputs: tuple, kwargs: dict | None = None, module=None):
             tr.made(t, sys._getframe(1))
         return t
     Tensor._make = classmethod(traced_make)
+    patched = _patch_autograd_calls(tr)
     _fn._tracer = tr
     try:
         out = fn(*inputs, **(kwargs or {}))
@@ -239,9 +253,51 @@ def record(fn, inputs: tuple, kwargs: dict | None = None, module=None):
         _fn._tracer = None
         _index._basic_view = old_view
         Tensor._make = old_make
+        for owner, name, old in patched:
+            setattr(owner, name, old)
     g.random_draws = _random.default_generator.get_state() != rng_before
     g.output = tr.spec(out)
     return g, out, tr
+
+
+def _patch_autograd_calls(tr):
+    """While tracing, ``Tensor.backward``, ``autograd.grad`` and the optimizers' ``step``/``zero_grad`` run
+    as usual but unrecorded (their ops are not forward ops), and are noted in order in
+    ``graph.autograd_calls`` (what ``ember.compile`` needs to replay a whole training step)."""
+    from .. import autograd as _ag
+    from ..optim.optimizer import Optimizer
+    g = tr.g
+    real_backward, real_step, real_zero = Tensor.backward, Optimizer.step, Optimizer.zero_grad
+    real_grad = _ag.grad
+
+    def quiet(fn, *a, **k):
+        busy, tr.busy = tr.busy, True
+        try:
+            return fn(*a, **k)
+        finally:
+            tr.busy = busy
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        e = tr.env.get(id(self))
+        v = e[1] if e is not None and e[0] is self else None
+        g.autograd_calls.append(("backward", v, dict(gradient=gradient, retain_graph=retain_graph,
+                                                     create_graph=create_graph, inputs=inputs), len(g.nodes)))
+        return quiet(real_backward, self, gradient, retain_graph, create_graph, inputs)
+
+    def step(self, closure=None):
+        g.autograd_calls.append(("step", self, closure, len(g.nodes)))
+        return quiet(real_step, self, closure)
+
+    def zero_grad(self, set_to_none=True):
+        g.autograd_calls.append(("zero_grad", self, set_to_none, len(g.nodes)))
+        return quiet(real_zero, self, set_to_none)
+
+    def grad(*a, **k):
+        g.autograd_calls.append(("grad", None, None, len(g.nodes)))
+        return quiet(real_grad, *a, **k)
+    Tensor.backward, Optimizer.step, Optimizer.zero_grad, _ag.grad = backward, step, zero_grad, grad
+    return [(Tensor, "backward", real_backward), (Optimizer, "step", real_step),
+            (Optimizer, "zero_grad", real_zero), (_ag, "grad", real_grad)]
 
 
 def _traced_basic_view(x, idx):

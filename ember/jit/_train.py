@@ -107,9 +107,10 @@ class TrainingPlan:
     """The forward, loss and backward of a traced graph as flat lists of steps on arrays (see the module
     docstring).  ``wrt``: the parameter names whose gradients ``run`` returns."""
 
-    def __init__(self, g: Graph, param_tensors: dict):
-        if type(g.output) is not Value or g.output.shape != () or g.output.dtype.kind != "f":
-            raise NotCompilable("the loss must be one floating-point scalar tensor")
+    def __init__(self, g: Graph, param_tensors: dict, loss: Value | None = None):
+        loss = g.output if loss is None else loss
+        if type(loss) is not Value or loss.kind != "node" or loss.dtype.kind != "f" or _np.prod(loss.shape) != 1:
+            raise NotCompilable("the loss must be one floating-point scalar tensor computed by the graph")
         if g.random_draws:
             raise NotCompilable("the forward draws random numbers (dropout in training mode?)")
         self.g = g
@@ -125,9 +126,10 @@ class TrainingPlan:
         for node in g.nodes:
             if any(v.slot in need for v in node.input_values()):
                 need.update(v.slot for v in node.outputs if v.dtype.kind in "fc")
-        if g.output.slot not in need:
+        if loss.slot not in need:
             raise NotCompilable("the loss does not depend on any parameter that requires grad")
-        self.loss_slot = g.output.slot
+        self.loss_slot = loss.slot
+        self.out_slots = {v.slot for v in g.output_values()}
         self.fwd, self.bwd = [], []
         from .passes import _uses
         blocks = find_blocks(g.nodes, _uses(g), {id(v) for v in g.output_values()})
@@ -248,7 +250,7 @@ class TrainingPlan:
         """After which forward step each intermediate can be dropped: values that the backward reads only
         through a ctx need no slot (the ctx holds them)."""
         keep = {s for s, _ in self.params} | {s for s, _ in self.consts} | set(self.inputs) | {self.loss_slot}
-        keep |= {s for _, s in self.mutations}
+        keep |= {s for _, s in self.mutations} | self.out_slots
         last = {}
         for i, st in enumerate(self.fwd):
             for s in st.reads:
@@ -261,7 +263,7 @@ class TrainingPlan:
     # -- running -------------------------------------------------------------------------------------------
     def run(self, inputs):
         """One forward and backward on ``inputs`` (Tensors, in graph order): returns ``(loss array, {param
-        name: gradient array})``."""
+        name: gradient array}, env)`` (``env``: the forward's values by slot, the graph's outputs among them)."""
         env = [None] * self.nslots
         for s, x in zip(self.inputs, inputs):
             env[s] = x._data
@@ -280,7 +282,7 @@ class TrainingPlan:
                 _np.copyto(t._data, env[s])
             t._version[0] += 1
         genv = [None] * self.nslots
-        genv[self.loss_slot] = _np.ones((), loss.dtype)
+        genv[self.loss_slot] = _np.ones(loss.shape, loss.dtype)
         prev = _grad.enabled, _grad.create_graph
         _grad.enabled, _grad.create_graph = False, False
         try:
@@ -301,4 +303,4 @@ class TrainingPlan:
                     genv[s] = None
         finally:
             _grad.enabled, _grad.create_graph = prev
-        return loss, {name: genv[s] for name, s in self.wrt}
+        return loss, {name: genv[s] for name, s in self.wrt}, env

@@ -167,3 +167,125 @@ def test_bad_arguments_raise():
     step = ember.jit.compile_training_step(m, F.cross_entropy, _sgd(m))
     with pytest.raises(TypeError, match="target"):
         step(ember.randn(2, 12))
+
+
+# -- ember.compile of a whole training-step function (torch.compile style) -----------------------------------
+def _train_fn(m, opt):
+    def train_step(x, y):
+        opt.zero_grad()
+        out = m(x)
+        loss = F.cross_entropy(out, y)
+        loss.backward()
+        opt.step()
+        return loss, out
+    return train_step
+
+
+def test_compiled_training_function_equals_eager():
+    a, b = _lenet(), _lenet()
+    oa, ob = _sgd(a), _sgd(b)
+    eager, compiled = _train_fn(a, oa), ember.compile(_train_fn(b, ob))
+    xs, ys = _data((5, 1, 12, 12))
+    for i in range(5):
+        la, outa = eager(xs[i % 3], ys[i % 3])
+        lb, outb = compiled(xs[i % 3], ys[i % 3])
+        np.testing.assert_allclose(lb.item(), la.item(), rtol=1e-6)
+        np.testing.assert_allclose(outb.detach().numpy(), outa.detach().numpy(), rtol=1e-6, atol=1e-6)
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-6, atol=1e-6)
+    assert compiled.stats["compiled_calls"] == 4 and "training step" in compiled.explain()
+
+
+def test_compiled_training_function_accumulates_and_zeroes_like_eager():
+    def fn(m, opt):
+        def step(x, y):             # no zero_grad before: gradients accumulate; zero_grad after the step
+            F.mse_loss(m(x), y).backward()
+            opt.step()
+            opt.zero_grad()
+        return step
+
+    def grads_only(m):
+        def step(x, y):             # no optimizer: .grad accumulates over calls
+            F.mse_loss(m(x), y).backward()
+        return step
+    x, y = ember.randn(8, 12), ember.randn(8, 4)
+    a, b = _mlp(), _mlp()
+    oa, ob = _sgd(a), _sgd(b)
+    c = ember.compile(fn(b, ob))
+    for _ in range(3):
+        fn(a, oa)(x, y)
+        c(x, y)
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6, atol=1e-6)
+        assert q.grad is None and p.grad is None
+    a, b = _mlp(), _mlp()
+    c = ember.compile(grads_only(b))
+    for _ in range(3):
+        grads_only(a)(x, y)
+        c(x, y)
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_compiled_training_function_with_dropout_warns_once_and_runs_eagerly():
+    def model():
+        ember.manual_seed(0)
+        return nn.Sequential(nn.Linear(12, 16), nn.Dropout(0.5), nn.Linear(16, 4))
+    a, b = model(), model()
+    oa, ob = _sgd(a), _sgd(b)
+    c = ember.compile(_train_fn(b, ob))
+    x, y = ember.randn(8, 12), ember.randint(0, 4, (8,))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for i in range(3):
+            ember.manual_seed(i)
+            _train_fn(a, oa)(x, y)
+            ember.manual_seed(i)
+            c(x, y)
+    assert len([m for m in w if "ember.compile" in str(m.message)]) == 1
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6, atol=1e-6)
+    with pytest.raises(ember.jit.TracingError):
+        m = _mlp()
+        o = _sgd(m)
+
+        def twice(x, y):
+            F.cross_entropy(m(x), y).backward()
+            F.cross_entropy(m(x), y).backward()
+        ember.compile(twice, fullgraph=True)(x, y)
+
+
+def test_compiled_function_reads_parameters_it_closes_over_at_each_call():
+    """Regression: a function's parameters were frozen into the graph as constants at trace time."""
+    lin = nn.Linear(3, 2)
+    c = ember.compile(lambda x: lin(x))
+    x = ember.randn(4, 3)
+    with ember.no_grad():
+        c(x)
+        lin.weight.mul_(2.0)
+        np.testing.assert_array_equal(c(x).numpy(), lin(x).numpy())
+
+
+def test_training_function_returning_loss_item_steps_once_per_call():
+    """.item() after backward() cannot be traced; the step must still run exactly once per call (eagerly)."""
+    a, b = _mlp(), _mlp()
+    oa, ob = _sgd(a), _sgd(b)
+
+    def fn(m, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(m(x), y)
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return step
+    c = ember.compile(fn(b, ob))
+    x, y = ember.randn(8, 12), ember.randint(0, 4, (8,))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            assert c(x, y) == fn(a, oa)(x, y)
+    assert any("item" in str(m.message) for m in w)
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(q.detach().numpy(), p.detach().numpy())
