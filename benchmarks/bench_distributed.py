@@ -7,7 +7,9 @@ each rank all-reduces per step, and how much of the all-reduce backward hid: ``h
 ``wait`` is the time backward still waited for the collectives after its last gradient and ``alone`` the time the
 same all-reduce takes by itself.  On a busy machine the wall-clock speed-up is noise; the CPU efficiency (CPU
 seconds per image with 1 process / with 2, all ranks summed; busy-waiting in MPI counts as CPU) is what the
-parallel version costs in extra work.  Usage: ``python benchmarks/bench_distributed.py [--images 3200] [--batch 64]``.
+parallel version costs in extra work.  ``--repeat R`` alternates the process counts R times and reports the
+median speed-up; the load average (``uptime``) before and after is printed, since other work on the machine
+changes everything.  Usage: ``python benchmarks/bench_distributed.py [--images 3200] [--batch 64] [--repeat 3]``.
 """
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ def worker(args) -> None:
     data = TensorDataset(x, y)
     loader = DataLoader(data, batch_size=args.batch // n, sampler=DistributedSampler(data, seed=1), drop_last=True)
     ember.manual_seed(0)
-    model = DDP(LeNet5(), bucket_cap_mb=args.bucket_cap_mb)
+    model = DDP(LeNet5(), bucket_cap_mb=args.bucket_cap_mb, gradient_as_bucket_view=True)   # as ember train
     opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
     def step(xb, yb):
@@ -81,34 +83,55 @@ def worker(args) -> None:
                           "cpu_s": sum(cpu_all)}))
 
 
+def run_once(n, args, env) -> dict:
+    out = subprocess.run([sys.executable, "-m", "ember.distributed.run", "-n", str(n), __file__, "--worker",
+                          "--images", str(args.images), "--batch", str(args.batch)]
+                         + ([] if args.bucket_cap_mb is None else ["--bucket-cap-mb", str(args.bucket_cap_mb)]),
+                         capture_output=True, text=True, env=env, cwd=str(ROOT), check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def report(n, res) -> None:
+    hidden = "" if n == 1 else (f", all-reduce {res['bytes_per_step']:,} B/step in {res['buckets']} bucket(s), "
+                                f"waited {res['wait_s']:.3f} s vs {res['alone_s']:.3f} s alone")
+    print(f"{n} process(es): {res['images_per_s']:.0f} images/s ({res['images']} images in "
+          f"{res['seconds']:.2f} s, {1e3 * res['cpu_s'] / res['images']:.3f} CPU ms/image over all ranks)"
+          f"{hidden}", flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--images", type=int, default=3200)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--procs", default="1,2")
     p.add_argument("--bucket-cap-mb", type=float, default=None, help="DDP bucket_cap_mb (default: PyTorch's)")
+    p.add_argument("--repeat", type=int, default=1, help="alternate the process counts this many times")
     p.add_argument("--worker", action="store_true")
     args = p.parse_args()
     if args.worker:
         return worker(args)
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    results = {}
-    for n in (int(k) for k in args.procs.split(",")):
-        out = subprocess.run([sys.executable, "-m", "ember.distributed.run", "-n", str(n), __file__, "--worker",
-                              "--images", str(args.images), "--batch", str(args.batch)]
-                             + ([] if args.bucket_cap_mb is None else ["--bucket-cap-mb", str(args.bucket_cap_mb)]),
-                             capture_output=True, text=True, env=env, cwd=str(ROOT), check=True).stdout
-        res = json.loads(out.strip().splitlines()[-1])
-        results[n] = res
-        hidden = "" if n == 1 else (f", all-reduce {res['bytes_per_step']:,} B/step in {res['buckets']} bucket(s), "
-                                    f"waited {res['wait_s']:.3f} s vs {res['alone_s']:.3f} s alone")
-        print(f"{n} process(es): {res['images_per_s']:.0f} images/s ({res['images']} images in "
-              f"{res['seconds']:.2f} s, {1e3 * res['cpu_s'] / res['images']:.3f} CPU ms/image over all ranks)"
-              f"{hidden}")
-    if 1 in results and 2 in results:
-        print(f"speed-up 1 -> 2 processes: {results[2]['images_per_s'] / results[1]['images_per_s']:.2f}x; CPU "
-              f"efficiency {results[1]['cpu_s'] / results[2]['cpu_s']:.2f} (CPU time per image with 1 process / "
-              f"with 2: the speed-up on 2 idle cores is about twice this)")
+    procs = [int(k) for k in args.procs.split(",")]
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs", flush=True)
+    runs = {n: [] for n in procs}
+    for _ in range(args.repeat):
+        for n in procs:
+            res = run_once(n, args, env)
+            runs[n].append(res)
+            report(n, res)
+        if 1 in runs and 2 in runs:
+            a, b = runs[1][-1], runs[2][-1]
+            print(f"speed-up 1 -> 2 processes: {b['images_per_s'] / a['images_per_s']:.2f}x; CPU efficiency "
+                  f"{a['cpu_s'] / b['cpu_s']:.2f} (CPU time per image with 1 process / with 2: the speed-up on 2 "
+                  f"idle cores is about twice this)", flush=True)
+    if args.repeat > 1 and 1 in runs and 2 in runs:
+        ups = sorted(b["images_per_s"] / a["images_per_s"] for a, b in zip(runs[1], runs[2]))
+        eff = sorted(a["cpu_s"] / b["cpu_s"] for a, b in zip(runs[1], runs[2]))
+        print(f"median of {args.repeat}: speed-up {ups[len(ups) // 2]:.2f}x (range {ups[0]:.2f}-{ups[-1]:.2f}), "
+              f"CPU efficiency {eff[len(eff) // 2]:.2f}")
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":

@@ -405,7 +405,7 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
     if world > 1:                       # gradients averaged over the ranks during backward; logs summed
         from ..distributed._train import TrainSync, shard
         from ..nn.parallel import DistributedDataParallel
-        net = DistributedDataParallel(model)
+        net = DistributedDataParallel(model, gradient_as_bucket_view=True)     # no copy back of the grads
         sync = TrainSync(sampler=loader.sampler, ddp=net)
         callbacks.append(sync)
         n_val = len(val_ds) if val_ds is not None else 0

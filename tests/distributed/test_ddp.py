@@ -74,6 +74,19 @@ ddp = train_equal(mlp, (6,), 4, 16, 5, bucket_cap_mb=0.001)
 assert len(ddp._buckets) > 2 and ddp.bytes_last_step == 4 * sum(p.numel() for p in ddp.parameters())
 train_equal(LeNet5, (1, 28, 28), 10, 8, 3)
 
+# gradient_as_bucket_view: the same training; .grad are views of the buckets (no copy back), and with
+# gradients zeroed in place the next backward accumulates into them (no copy in)
+ddp = train_equal(mlp, (6,), 4, 16, 4, bucket_cap_mb=0.001, gradient_as_bucket_view=True)
+bucket_of = {id(q): b for b in ddp._buckets for q in b.params}
+for p in ddp.parameters():
+    assert p.grad._data.base is bucket_of[id(p)].buf, "grad is not a view of its bucket"
+views = [p.grad._data for p in ddp.parameters()]
+x, y = batch(9, (6,), 4, 16)
+for p in ddp.parameters():
+    p.grad.zero_()
+F.cross_entropy(ddp(local(x)), local(y)).backward()
+assert all(p.grad._data is v for p, v in zip(ddp.parameters(), views))
+
 # the all-reduce of the last layers' bucket starts while backward is still computing the first layers' gradients
 model = ddp.module
 during = []

@@ -76,8 +76,9 @@ def _graph_leaves(outputs) -> set:
 class DistributedDataParallel(Module):
     """Data-parallel training over the ranks of ``process_group`` (the default group when None); see the module
     docstring.  ``device_ids`` and ``output_device`` must be None (ember runs on the CPU, as PyTorch's CPU
-    modules require); ``gradient_as_bucket_view``, ``static_graph``, ``skip_all_reduce_unused_params`` and
-    ``batched_grad_copy`` are accepted and have no effect; ``init_sync=False`` skips the start-up check and
+    modules require); ``gradient_as_bucket_view=True`` makes each ``.grad`` a view of its bucket after the
+    reduction, as PyTorch's does (no copy back, and with ``zero_grad(set_to_none=False)`` no copy in either);
+    ``static_graph``, ``skip_all_reduce_unused_params`` and ``batched_grad_copy`` are accepted and have no effect; ``init_sync=False`` skips the start-up check and
     broadcast; the mixed-precision, delayed-all-reduce, device-mesh and per-bucket-cap arguments raise."""
 
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
@@ -276,7 +277,10 @@ class DistributedDataParallel(Module):
         if grad is None:
             seg[...] = 0
         else:
-            seg[...] = grad._data.ravel()
+            g = grad._data
+            # gradient_as_bucket_view: a .grad that is still the bucket's view already holds its values there
+            if not (self.gradient_as_bucket_view and g.base is b.buf and g.ctypes.data == seg.ctypes.data):
+                seg[...] = g.reshape(-1)
             self._used[self._pindex[id(p)]] = 1
         b.ready += 1
         self._launch_ready()
@@ -311,7 +315,12 @@ class DistributedDataParallel(Module):
                 if used is not None and not used[self._pindex[id(p)]]:
                     continue            # no rank used it: .grad stays as it was
                 val = b.buf[b.offsets[k]:b.offsets[k] + p._data.size].reshape(p._data.shape)
-                if p.grad is None:
+                if self.gradient_as_bucket_view:    # .grad becomes a view of the bucket: no copy back
+                    if p.grad is None or p.grad._data.base is not b.buf:
+                        p.grad = Tensor._make(val)
+                    else:
+                        p.grad._version[0] += 1
+                elif p.grad is None:
                     p.grad = Tensor._make(val.copy())
                 else:
                     p.grad._data[...] = val
