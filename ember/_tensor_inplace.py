@@ -331,7 +331,7 @@ def _view_fns_known(t: Tensor) -> bool:
 def _check_overlap(t: Tensor, name: str) -> None:
     """PyTorch refuses to write in place to a tensor whose elements share memory (an expand)."""
     a = t._data
-    if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+    if 0 in a.strides and a.size and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
         raise RuntimeError(f"in-place {name}_: unsupported operation: more than one element of the written-to "
                            f"tensor (shape {tuple(a.shape)}, strides {t.stride()}) refers to a single memory "
                            f"location (an expand()ed tensor); clone() it before writing")

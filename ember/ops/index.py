@@ -9,7 +9,7 @@ rather than ``np.add.at``.
 from __future__ import annotations
 
 import warnings as _warnings
-from builtins import all as builtins_all, any as builtins_any
+from builtins import all as builtins_all, any as builtins_any, max as builtins_max
 
 import numpy as _np
 from typing import NamedTuple
@@ -143,13 +143,48 @@ def _describe(index):
     return repr(index)
 
 
+def _empty_result_shape(shape, idx):
+    """The shape ``x[idx]`` has when it is empty whatever the integer-array values, else None.  PyTorch checks
+    advanced-index values only while gathering, so an empty result never raises for out-of-range ones."""
+    if not _adv_arrays(idx):
+        return None
+    idx = idx if type(idx) is tuple else (idx,)
+    is_mask = lambda i: isinstance(i, _np.ndarray) and i.dtype == _np.bool_      # noqa: E731
+    used = sum(0 if i is None or i is Ellipsis else i.ndim if is_mask(i) else 1 for i in idx)
+    full = []
+    for i in idx:
+        full.extend([slice(None)] * (len(shape) - used) if i is Ellipsis else [i])
+    dims, new, d = list(shape), [], 0
+    for i in full:
+        if isinstance(i, _np.ndarray) and not is_mask(i):
+            if d < len(dims):
+                dims[d] = builtins_max(dims[d], 1)
+            new.append(_np.zeros(i.shape, _np.int64))
+        else:
+            new.append(i)
+        d += 0 if i is None else i.ndim if is_mask(i) else 1
+    try:
+        r = _np.broadcast_to(_np.zeros((), _np.int8), dims)[tuple(new)]
+    except (IndexError, ValueError):
+        return None
+    return r.shape if r.size == 0 else None
+
+
+def _adv_arrays(idx):
+    return builtins_any(isinstance(i, _np.ndarray) and i.dtype != _np.bool_
+                        for i in (idx if type(idx) is tuple else (idx,)))
+
+
 def _index_array(a, idx, adv):
     """``a[idx]`` as an ndarray: an all-int basic index gives a 0-d view (NumPy would return a scalar copy);
     an advanced index gives a C-contiguous copy (PyTorch's layout)."""
     try:
         r = a[idx]
     except IndexError as e:
-        raise _index_error(a.shape, idx, e) from None
+        shape = _empty_result_shape(a.shape, idx) if adv else None
+        if shape is None:
+            raise _index_error(a.shape, idx, e) from None
+        return _np.empty(shape, a.dtype)
     if type(r) is not _np.ndarray:
         r = a[(idx if type(idx) is tuple else (idx,)) + (Ellipsis,)]
     elif adv:
@@ -212,7 +247,7 @@ class IndexBackward(Function):
         out = _np.zeros(shape, g.dtype)
         if not adv:
             out[idx] = g
-        else:
+        elif g.size or _empty_result_shape(shape, idx) is None:
             _np.add.at(out, idx, g)
         return out
 
@@ -285,7 +320,8 @@ class IndexPut(Function):
             else:
                 out[idx] = v
         except IndexError as e:
-            raise _index_error(a.shape, idx, e) from None
+            if _empty_result_shape(a.shape, idx) is None:      # (writing to no element never raises)
+                raise _index_error(a.shape, idx, e) from None
         except ValueError as e:
             raise RuntimeError(f"setitem: value of shape {tuple(ctx.vshape)} can't be assigned to "
                                f"{_describe(idx)} of a tensor of shape {tuple(a.shape)} ({e})") from None
@@ -310,7 +346,8 @@ class _MaskIndex(Function):
     def forward(ctx, g, idx):
         ctx.idx = idx
         out = g.copy()
-        out[idx] = 0
+        if g.size:
+            out[idx] = 0
         return out
 
     @staticmethod

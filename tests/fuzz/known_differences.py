@@ -141,11 +141,6 @@ KNOWN: list[Known] = [
           "For a non-contiguous (permuted) input, ember's norms/pooling/pad return results in the input's layout; "
           "PyTorch returns contiguous results.",
           "x = m.ones(2, 3, 4).permute(2, 1, 0)\nout = m.nn.functional.pad(x, (1, 1))", area="H4"),
-    Known('inplace-overlap-check-on-empty', ('Tensor.unary_', 'autograd_reuse', 'detach_inplace', 'inplace_operator**=', 'inplace_operator*=', 'inplace_operator+=', 'inplace_operator-=', 'inplace_operator/=', 'setitem', 'inplace_*', 'Tensor.*_'), ('raise',),
-          "In-place ops on EMPTY tensors whose strides repeat (e.g. shape (0, 0, 3) from a clone) raise 'more than one element of the written-to tensor refers to a single memory location' in ember; PyTorch writes nothing and returns.",
-          case="Case([Arr(np.array([], dtype='float64').reshape((1, 4, 0, 1))), 'reciprocal'], {})",
-          detail='more than one element of the written-to tensor',
-          area='H3'),
     Known('cum-dim-out-of-range-0d', ('cummax', 'cummin'), ('raise',),
           'cummax/cummin with dim == ndim on a tensor... PyTorch accepts this dim (0-d/1-sized special case), ember raises IndexError.',
           case="Case([Arr(np.array([], dtype='float32').reshape((0, 1, 0)))], {'dim': 3})",

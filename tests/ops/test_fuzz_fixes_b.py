@@ -160,3 +160,42 @@ def _strides_of(fn):
 def test_result_layout_is_pytorchs(name, fn):
     e, t = _strides_of(fn)
     assert e == t
+
+
+# ------------------------------------------------------------------ empty results never check index values
+@pytest.mark.parametrize("name,fn", [
+    ("tensor", lambda m: m.zeros(0, 3)[:, m.tensor([5])]),
+    ("list", lambda m: m.zeros(0, 3)[:, [5]]),
+    ("2d", lambda m: m.zeros(0, 3)[:, m.tensor([[5, -9]])]),
+    ("two_arrays", lambda m: m.zeros(2, 0, 3)[[0, 5], :, [1, 2]]),
+    ("none_ellipsis", lambda m: m.zeros(0, 3)[None, ..., m.tensor([4])]),
+    ("mask_then_array", lambda m: m.zeros(2, 0, 3)[m.tensor([True, False]), :, m.tensor([9])]),
+])
+def test_getitem_empty_result_with_out_of_range_array_index(name, fn):
+    e, t = both(fn)
+    assert tuple(e.shape) == tuple(t.shape)
+
+
+def test_getitem_nonempty_result_out_of_range_still_raises():
+    with pytest.raises(IndexError, match="out of range"):
+        ember.zeros(2, 1, 3)[[0, 5], :, [1, 2]]
+
+
+def test_setitem_and_backward_on_empty_tensor_with_out_of_range_index():
+    def f(m):
+        x = m.zeros(0, 3, requires_grad=True)
+        y = x * 1
+        y[:, m.tensor([5])] = 1.0
+        z = x[:, m.tensor([7])]
+        (z.sum() + y.sum()).backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_inplace_on_empty_tensor_with_repeated_zero_strides():
+    def f(m):
+        x = m.zeros(1, 4, 0, 1, dtype=m.float64).clone()
+        x.reciprocal_()
+        x += 1
+        return x
+    same(*both(f))
