@@ -230,6 +230,23 @@ def check_weights(op, w_ih, w_hh, gates):
 
 
 def _check(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None):
+    # the common case in a few comparisons on the raw arrays (this runs once per step of a Python loop)
+    xa, ha, wi, wh = x._data, h._data, w_ih._data, w_hh._data
+    if xa.ndim == 2 and wh.ndim == 2 and (b_ih is None) == (b_hh is None):
+        H = wh.shape[1]
+        GH = gates * H
+        dt = xa.dtype
+        if (wi.shape == (GH, xa.shape[1]) and wh.shape[0] == GH and ha.shape == (xa.shape[0], H)
+                and ha.dtype == dt and wi.dtype == dt and wh.dtype == dt
+                and (c is None or (c._data.shape == ha.shape and c._data.dtype == dt))
+                and (b_ih is None or (b_ih._data.shape == (GH,) and b_hh._data.shape == (GH,)
+                                      and b_ih._data.dtype == dt and b_hh._data.dtype == dt))):
+            return
+    _check_slow(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c)
+
+
+def _check_slow(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None):
+    """The same checks one by one, raising the error that names what is wrong."""
     if x.ndim != 2:
         raise ValueError(f"{op} expected input of shape (N, input_size), got {tuple(x.shape)}")
     I, H = check_weights(op, w_ih, w_hh, gates)
