@@ -71,7 +71,10 @@ def test_lenet_sgd_equals_eager():
     lambda m: ember.optim.RMSprop(m.parameters(), lr=1e-2),        # not fused: its own step() runs
 ])
 def test_optimizers_equal_eager(opt):
-    _, oa, ob = _compare(_mlp, opt, (8, 12))
+    def wide():             # a 400x400 weight: the fused updates work on it in slices
+        ember.manual_seed(0)
+        return nn.Sequential(nn.Linear(12, 400), nn.ReLU(), nn.Linear(400, 400), nn.ReLU(), nn.Linear(400, 4))
+    _, oa, ob = _compare(wide, opt, (8, 12))
     for p, q in zip(oa.state.values(), ob.state.values()):
         for k, v in p.items():
             w = q[k]
