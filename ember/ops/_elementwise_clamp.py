@@ -289,8 +289,21 @@ def addcmul(input, tensor1, tensor2, value=1):
         if not (tensor1._data.dtype == d and tensor2._data.dtype == d):
             d = _dt.result_type(input, tensor1, tensor2)      # the product is computed in the result dtype (no int8 wrap)
             input, tensor1, tensor2 = (v if v._data.dtype == d else cast(v, d) for v in (input, tensor1, tensor2))
+    r = _half_in_float32(addcmul, input, tensor1, tensor2, value)
+    if r is not None:
+        return r
     p = mul(tensor1, tensor2)
     return _lay(add(input, p if value == 1 else mul(p, value)), input, tensor1, tensor2)
+
+
+def _half_in_float32(fn, input, t1, t2, value):
+    """addcmul/addcdiv of float16 tensors: PyTorch's kernel computes ``x + value * t1 op t2`` in float32 and
+    rounds once; ember does the same through float32 copies.  None when not all three are float16 tensors."""
+    ts = (input, t1, t2)
+    if not all(isinstance(t, Tensor) and t._data.dtype == _np.float16 for t in ts):
+        return None
+    r = fn(*(cast(t, _np.float32) for t in ts), value=value)
+    return _lay(cast(r, _np.float16), *ts)
 
 
 def addcdiv(input, tensor1, tensor2, value=1):
@@ -299,6 +312,9 @@ def addcdiv(input, tensor1, tensor2, value=1):
         raise RuntimeError(f"addcdiv: integer division with addcdiv is not supported (t1 is {tensor1.dtype}, t2 is "
                            f"{tensor2.dtype}); use addcmul(x, t1, 1 / t2) or convert t1/t2 to a floating dtype")
     value = _cast_value(value, input, tensor1, tensor2)
+    r = _half_in_float32(addcdiv, input, tensor1, tensor2, value)
+    if r is not None:
+        return r
     return _lay(add(input, mul(div(tensor1, tensor2), value)), input, tensor1, tensor2)
 
 
@@ -316,10 +332,14 @@ class Lerp(Function):
     def forward(ctx, s, e, w):
         ctx.save_for_backward(s, e, w if isinstance(w, _np.ndarray) else None)
         ctx.w = w
+        rt = _np.result_type(s, e)
+        if rt == _np.float16:       # PyTorch's float16 kernel computes in float32 (its opmath type)
+            s, e = s.astype(_np.float32), e.astype(_np.float32)
+            w = w.astype(_np.float32) if isinstance(w, _np.ndarray) else _np.float32(w)
         d = e - s
         lo = _np.abs(w) < 0.5
         out = _np.where(lo, s + w * d, e - d * (1 - w))
-        return _np.asarray(out).astype(_np.result_type(s, e), copy=False)
+        return _np.asarray(out).astype(rt, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -348,8 +368,8 @@ def lerp(input, end, weight):
         if weight._data.dtype != sd:
             weight = cast(weight, sd)
         shapes.append(weight._data.shape)
-    else:
-        weight = sd.type(weight)        # a scalar weight is used in the tensors' precision, as PyTorch
+    else:       # a scalar weight is used in the tensors' precision (float32 for float16 tensors), as PyTorch
+        weight = (_np.float32 if sd == _np.float16 else sd.type)(weight)
     for sh in shapes[1:]:
         _check_broadcast(shapes[0], sh, "lerp")
     return _lay(Lerp.apply(input, end, weight), input, end, *((weight,) if isinstance(weight, Tensor) else ()))

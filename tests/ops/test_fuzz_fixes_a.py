@@ -139,3 +139,14 @@ def test_tensor_literal_checks_each_python_number_by_its_own_type():
     assert ember.tensor([2.0, -2, True], dtype=ember.uint8).tolist() == [2, 254, 1]
     with pytest.raises(RuntimeError, match="without overflow"):
         ember.tensor([2.0, -2.5], dtype=ember.uint8)
+
+
+def test_float16_lerp_addcmul_addcdiv_compute_in_float32():
+    # PyTorch's float16 kernels compute in float32 and round once (a scalar weight is not rounded to float16)
+    a = ember.tensor([-53.5625], dtype=ember.float16)
+    b = ember.tensor([168.0], dtype=ember.float16)
+    assert ember.lerp(a, b, 0.3).tolist() == [np.float16(12.91)]           # was 12.875 (rounding each step)
+    x = ember.tensor([-13.2109375], dtype=ember.float16)
+    c = ember.tensor([1.126953125], dtype=ember.float16)
+    assert ember.addcmul(x, x, c, value=0.3).tolist() == [np.float16(-17.67)]      # was -17.69
+    assert ember.addcmul(x, x, c, value=0.3).dtype == ember.float16
