@@ -22,6 +22,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend import xp as np
 from ..tensor import Tensor
+from . import _batch_norm as _bn
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize"]
 
@@ -35,6 +36,12 @@ class _Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, eps, stat_shape, red, aff_shape, aff_axes, running=None):
+        ctx.cfg = (stat_shape, red, aff_shape, aff_axes, w is not None, b is not None, eps)
+        ctx.rows = _bn.applies(x, stat_shape, red, aff_axes)
+        if ctx.rows:                # batch norm over (N, C, L...): the row kernels, fewer passes over memory
+            y, xc, invstd = _bn.forward(x, w, b, eps, running)
+            ctx.save_for_backward(xc, invstd, w, x)
+            return y
         xs = x.reshape(stat_shape) if stat_shape is not None else x
         mean = xs.mean(red, keepdims=True)
         xhat = xs - mean                                  # centred; becomes x-hat in place below
@@ -53,8 +60,7 @@ class _Normalize(Function):
         elif b is not None:
             y = y + b.reshape(aff_shape)
         else:
-            y = y.copy()
-        ctx.cfg = (stat_shape, red, aff_shape, aff_axes, w is not None, b is not None, eps)
+            y = y.copy(order="K")                        # keeps the input's layout (channels_last)
         ctx.save_for_backward(xhat, invstd.astype(x.dtype, copy=False), w, x)
         return y.astype(x.dtype, copy=False)
 
@@ -64,8 +70,12 @@ class _Normalize(Function):
         stat_shape, red, aff_shape, aff_axes, has_w, has_b, eps = ctx.cfg
         if _grad.create_graph:
             return _normalize_backward_graph(g, x, w, ctx.needs_input_grad, ctx.cfg)
-        xhat, invstd, g = xhat._data, invstd._data, g._data
         need = ctx.needs_input_grad
+        if ctx.rows:                # saved: the centred input (not x-hat) and invstd per channel
+            grads = _bn.backward(xhat._data, invstd._data, w._data if has_w else None, g._data,
+                                 (need[0], has_w and need[1], has_b and need[2]))
+            return tuple(None if a is None else Tensor._make(a) for a in grads) + (None,) * 5
+        xhat, invstd, g = xhat._data, invstd._data, g._data
         gx = gw = gb = None
         xhat_full = xhat.reshape(g.shape) if stat_shape is not None else xhat
         if has_w and need[1]:
