@@ -75,7 +75,7 @@ class _InplaceMethods:
             if not self._data.flags.writeable:
                 raise RuntimeError("in-place operation on a read-only tensor (an expand()/broadcast_to() view); "
                                    "clone() it first")
-            layers = _overlap_layers(_byte_offsets(self._data))
+            layers = _overlap_layers(_byte_offsets(self._data), self._data, args)
             if layers is None:
                 xp.copyto(self._data, res._data, casting="unsafe")
             else:
@@ -122,7 +122,7 @@ class _InplaceMethods:
                 ids = chain(Tensor._make(xp.arange(b._data.size).reshape(b._data.shape)))._data.reshape(-1)
             # elements of the view that share memory (unfold with step < size) are updated one after the
             # other, as PyTorch's element-by-element in-place kernels do: one pass per repeat
-            layers = _overlap_layers(ids)
+            layers = _overlap_layers(ids, self._data, a)
             from .ops.index import IndexPut
             for k in range(1 if layers is None else int(layers.max()) + 1):
                 r = op(chain(b), *a, **kw)
@@ -287,7 +287,8 @@ class _InplaceMethods:
         arr = src._data if isinstance(src, Tensor) else _to_array(src, None)
         _check_overlap(self, "copy")
         try:
-            xp.copyto(self._data, xp.broadcast_to(arr, self._data.shape), casting="unsafe")
+            if not _write_overlapping(self._data, xp.broadcast_to(arr, self._data.shape)):
+                xp.copyto(self._data, xp.broadcast_to(arr, self._data.shape), casting="unsafe")
         except ValueError:
             raise RuntimeError(f"copy_: source of shape {tuple(arr.shape)} cannot be broadcast to the "
                                f"destination shape {tuple(self.shape)}") from None
@@ -337,6 +338,20 @@ def _check_overlap(t: Tensor, name: str) -> None:
                            f"location (an expand()ed tensor); clone() it before writing")
 
 
+def _write_overlapping(dst, src) -> bool:
+    """Copy ``src`` (broadcast) into array ``dst`` element by element in PyTorch's order when elements of
+    ``dst`` share memory (a later write to a shared location wins); False (nothing written) when they don't."""
+    layers = _overlap_layers(_byte_offsets(dst), dst, (src,) if hasattr(src, "strides") else ())
+    if layers is None:
+        return False
+    layers = layers.reshape(dst.shape)
+    full = xp.broadcast_to(xp.asarray(src), dst.shape).astype(dst.dtype, copy=False)
+    for k in range(int(layers.max()) + 1):
+        sel = layers == k
+        dst[sel] = full[sel]
+    return True
+
+
 def _byte_offsets(a):
     """The memory offset of each element of array ``a`` (C order), or None when its elements cannot overlap."""
     dims = sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n > 1)
@@ -348,12 +363,14 @@ def _byte_offsets(a):
     return off.reshape(-1)
 
 
-def _overlap_layers(ids):
-    """For flat memory positions ``ids`` (C order), each element's rank among the earlier elements at the same
-    position (0 for the first), or None when all positions are distinct."""
+def _overlap_layers(ids, dst=None, args=()):
+    """For flat memory positions ``ids`` (C order) of the elements of ``dst``, each element's rank among the
+    elements at the same position that PyTorch's kernel visits before it (0 for the first), or None when all
+    positions are distinct."""
     if ids is None or ids.size < 2:
         return None
-    order = xp.argsort(ids, kind="stable")
+    seq = _iteration_order(dst, args) if dst is not None else xp.arange(ids.size)
+    order = xp.lexsort((seq, ids))
     srt = ids[order]
     first = xp.concatenate(([True], srt[1:] != srt[:-1]))
     if first.all():
@@ -363,6 +380,49 @@ def _overlap_layers(ids):
     out = xp.empty_like(rank)
     out[order] = rank
     return out
+
+
+def _iteration_order(dst, args):
+    """The position (C order of ``dst``'s elements) of each element in PyTorch's TensorIterator loop over the
+    written tensor ``dst`` and the tensor operands: dims sorted innermost-first by stride (the output first,
+    then the inputs broadcast to its shape; equal strides put the smaller dim inside), as its
+    reorder_dimensions does.  A location written twice keeps the later write."""
+    shape = dst.shape
+    ops = [dst.strides] + [xp.broadcast_to(a._data if isinstance(a, Tensor) else a, shape).strides
+                           for a in args if isinstance(a, Tensor) or (hasattr(a, "shape") and hasattr(a, "strides"))
+                           if _broadcastable(getattr(a, "shape", ()), shape)]
+
+    def should_swap(d0, d1):
+        for k, st in enumerate(ops):
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+    perm = list(range(len(shape)))[::-1]          # innermost first
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    outer = perm[::-1]
+    seq = xp.arange(dst.size).reshape([shape[d] for d in outer])
+    return xp.transpose(seq, xp.argsort(outer)).reshape(-1)
+
+
+def _broadcastable(a, b):
+    try:
+        xp.broadcast_shapes(tuple(a), tuple(b))
+        return len(a) <= len(b)
+    except ValueError:
+        return False
 
 
 def _move_retain(t: Tensor, old, old_oi) -> None:

@@ -18,6 +18,7 @@ from ..autograd.function import Function, once_differentiable
 from ..autograd.grad_mode import state as _grad
 from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim, _to_array
+from .._tensor_inplace import _write_overlapping
 from . import elementwise as E
 from .shape import diagonal, _view, _CloneAs  # noqa: F401  (diagonal: a view; lives with the other strided views)
 from .shape import diagonal as _diagonal_view  # diag's parameter is called diagonal, as PyTorch's
@@ -397,7 +398,8 @@ def setitem(x: Tensor, index, value) -> None:
     if not tracked:
         v = value._data if isinstance(value, Tensor) else value
         try:
-            x._data[idx] = v
+            if adv or not _write_overlapping(x._data[idx], v):     # (a view whose elements share memory:
+                x._data[idx] = v                                    # element by element, as PyTorch)
         except IndexError as e:
             raise _index_error(x._data.shape, idx, e) from None
         except ValueError as e:

@@ -199,3 +199,18 @@ def test_inplace_on_empty_tensor_with_repeated_zero_strides():
         x += 1
         return x
     same(*both(f))
+
+
+@pytest.mark.parametrize("how", ["copy", "setitem", "copy_graph"])
+def test_copy_into_overlapping_view_keeps_pytorchs_last_write(how):
+    def f(m):
+        x = m.zeros(4, 1, 2, requires_grad=how == "copy_graph")
+        x = x * 1 if how == "copy_graph" else x
+        v = x.unfold(0, 3, 1)                         # shape (2, 1, 2, 3), strides (2, 2, 1, 2)
+        src = m.arange(12.0).reshape(v.shape) + 1
+        if how == "setitem":
+            v[...] = src
+        else:
+            v.copy_(src)
+        return x
+    same(*both(f))
