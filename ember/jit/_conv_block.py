@@ -14,8 +14,27 @@ from __future__ import annotations
 import numpy as _np
 
 from ..ops.conv import _as_strided, _grad_weight, _span
-from ..ops.pool import _max_of_four
 from ._graph import Value
+
+
+_L2 = 256 << 10        # bytes of im2col columns per block of a chunked first-layer forward
+
+
+def _pool4(v):
+    """Max and first-max position of four same-shaped views (a 2x2 window, in window order): the values
+    and positions of ``ember.ops.pool._max_of_four``, with the position picked by uint8 arithmetic instead of
+    ``np.where`` (a data-dependent branch per element: ~50x slower on random masks)."""
+    hi01 = (v[1] > v[0]).view(_np.uint8)
+    m01 = _np.maximum(v[0], v[1])
+    hi23 = (v[3] > v[2]).view(_np.uint8)
+    m23 = _np.maximum(v[2], v[3])
+    hi = (m23 > m01).view(_np.uint8)
+    out = _np.maximum(m01, m23, out=m01)
+    hi23 += _np.uint8(2)                    # 2 or 3 where the second pair wins ...
+    hi23 -= hi01
+    hi23 *= hi
+    hi01 += hi23                            # ... else 0 or 1
+    return out, hi01
 
 
 def _conv_ok(node):
@@ -97,8 +116,23 @@ class ConvBlock:
         cols = self.cols
         if cols is None:
             cols = self.cols = _np.empty((c * kh * kw, oh * ow * n), self.dtype)
-        _np.copyto(cols.reshape(view.shape), view)
-        y = w.reshape(o, -1) @ cols                         # (O, OH*OW*N): CHWN
+        w2 = w.reshape(o, -1)
+        kk = c * kh * kw
+        per_row = kk * ow * n * cols.itemsize          # bytes of columns per output row
+        if kk > 64 or per_row * oh <= _L2:
+            _np.copyto(cols.reshape(view.shape), view)
+            y = w2 @ cols                                # (O, OH*OW*N): CHWN
+        else:
+            # few input channels (a first layer): a skinny GEMM that runs from memory; made and multiplied a few
+            # output rows at a time, each block of columns still in L2 (64x1x28x28 5x5: ~3x faster)
+            y = _np.empty((o, oh * ow * n), self.dtype)
+            rows = max(1, _L2 // per_row)
+            c6 = cols.reshape(view.shape)
+            for r0 in range(0, oh, rows):
+                r1 = min(oh, r0 + rows)
+                _np.copyto(c6[:, :, :, r0:r1], view[:, :, :, r0:r1])
+                a, b_ = r0 * ow * n, r1 * ow * n
+                _np.matmul(w2, cols[:, a:b_], out=y[:, a:b_])
         if b is not None:
             y += b[:, None]
         y4 = y.reshape(o, oh, ow, n)
@@ -108,7 +142,7 @@ class ConvBlock:
             # value of a window is <= 0 the arg-max may differ from eager's (ties at 0), but the ReLU's mask is 0
             # there, so the gradients are the same
             v = [y4[:, i::2, j::2] for i in (0, 1) for j in (0, 1)]     # window order (0,0) (0,1) (1,0) (1,1)
-            out, k = _max_of_four(v)
+            out, k = _pool4(v)
             nan_out = _np.isnan(out)
             if nan_out.any():               # eager's rule: the last NaN in window order is the arg-max
                 for j, vj in enumerate(v):

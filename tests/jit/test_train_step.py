@@ -63,6 +63,27 @@ def test_lenet_sgd_equals_eager():
     assert step.stats["compiled_calls"] == 4
 
 
+def test_lenet5_mnist_size_equals_eager():
+    """The real LeNet-5 on 28x28: the first conv's forward runs in blocks of output rows (its columns exceed
+    the block size), odd-sized and padded convolutions, a pool after each ReLU."""
+    def lenet5():
+        ember.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5),
+                             nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(),
+                             nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    step, _, _ = _compare(lenet5, _sgd, (16, 1, 28, 28), steps=4, data=_data((16, 1, 28, 28), n=2, k=10))
+    assert step.stats["compiled_calls"] == 3
+
+
+def test_conv_blocks_without_relu_or_pool_and_strided_conv():
+    def model():
+        ember.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(2, 4, 3, stride=2, padding=1), nn.Tanh(), nn.Conv2d(4, 4, 3),
+                             nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 3))
+    step, _, _ = _compare(model, _sgd, (3, 2, 11, 11), data=_data((3, 2, 11, 11), k=3))
+    assert step.stats["compiled_calls"] == 4
+
+
 @pytest.mark.parametrize("opt", [
     lambda m: ember.optim.Adam(m.parameters(), lr=1e-2),
     lambda m: ember.optim.AdamW(m.parameters(), lr=1e-2, weight_decay=0.1),
