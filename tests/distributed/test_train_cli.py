@@ -3,6 +3,7 @@ checkpoints that resume with any number of processes, and a failing rank stoppin
 import csv
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -130,6 +131,60 @@ def test_a_failing_rank_stops_every_rank_with_one_line(tmp_path):
     lines = p.stderr.strip().splitlines()
     assert lines == ["ember: error: rank 1 of 2 failed: ValueError: boom on rank 1"], p.stderr
     assert _runs(tmp_path) == []                        # the run folder with nothing to continue from is gone
+
+
+NAN = '''
+import os
+import ember.nn as nn
+
+
+class NaNy(nn.Module):
+    """A linear model whose 15th output on rank 1 is NaN."""
+
+    def __init__(self, in_features=2, out_features=2, **kw):
+        super().__init__()
+        self.fc = nn.Linear(in_features, out_features)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        out = self.fc(x)
+        return out * float("nan") if os.environ.get("RANK") == "1" and self.calls == 15 else out
+'''
+
+
+@needs_mpi
+def test_divergence_on_one_rank_stops_all_ranks_with_status_3_through_a_hostfile(tmp_path):
+    (tmp_path / "nany.py").write_text(NAN)
+    (tmp_path / "hosts").write_text("localhost:2\n")
+    p = _ember("train", _config(tmp_path), "--nproc", 2, "--hostfile", tmp_path / "hosts", "--model-code",
+               f"{tmp_path / 'nany.py'}:NaNy", "-q", timeout=60)
+    assert p.returncode == 3, p.stderr
+    err = p.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ember: error: training diverged at epoch 2"), p.stderr
+    run = _runs(tmp_path)[0]
+    assert "last.safetensors" in os.listdir(run) and "checkpoint.safetensors" not in os.listdir(run)
+
+
+@needs_mpi
+def test_sigterm_stops_every_rank_and_keeps_the_last_epoch(tmp_path):
+    cfg = _config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("epochs = 2", "epochs = 200"))
+    proc = subprocess.Popen([sys.executable, "-m", "ember.cli", "train", str(cfg), "--nproc", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
+    try:
+        for line in proc.stdout:                        # wait for a finished epoch
+            if line.startswith("Epoch 2/"):
+                break
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert err.startswith("ember: terminated (SIGTERM)") and "--resume" in err, err
+    run = _runs(tmp_path)[0]
+    assert "last.safetensors" in os.listdir(run)
 
 
 REDUCE = r'''
