@@ -37,8 +37,8 @@ def masked_fill(input: Tensor, mask, value) -> Tensor:
         v = value.to(input.dtype)
         return E.where(Tensor._make(m), v, input)
     if input._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
-        # PyTorch converts the scalar only when something is filled: range-checked, negative ints wrap
-        value = checked_scalar(value, input._data.dtype, "masked_fill") if m.any() else 0
+        # range-checked even when nothing is filled (as PyTorch); negative ints wrap
+        value = checked_scalar(value, input._data.dtype, "masked_fill")
     return _MaskedFill.apply(input, m, value)
 
 

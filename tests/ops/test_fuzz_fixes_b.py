@@ -214,3 +214,12 @@ def test_copy_into_overlapping_view_keeps_pytorchs_last_write(how):
             v.copy_(src)
         return x
     same(*both(f))
+
+
+@pytest.mark.parametrize("dtype,value", [("uint8", -2.0), ("uint8", 300), ("int8", 255), ("int32", 2 ** 40)])
+@pytest.mark.parametrize("shape", [(0,), (2,)])
+def test_masked_fill_range_checks_the_value_even_when_nothing_is_filled(dtype, value, shape):
+    for m in (ember, torch):
+        x = m.zeros(*shape, dtype=getattr(m, dtype))
+        with pytest.raises(RuntimeError, match="without overflow|out of range|overflow"):
+            x.masked_fill_(x > 0, value)
