@@ -89,7 +89,7 @@ def test_epochs_flag_must_be_positive(tmp_path, capsys):
     (lambda t: t.replace("seed = 0", "seed = 0\nloss = \"mse\""), "loss 'mse' does not fit the model's outputs"),
     (lambda t: t.replace("[\"accuracy\"]", "[\"mae\"]"), "metric 'mae' does not fit the model's outputs"),
     (lambda t: t.replace("output = ", "output = \"\"\n#"), "'output' must not be empty"),
-    (lambda t: t.replace("seed = 0", "seed = 0\nloss = [\"mse\"]"), "'loss' must be str"),
+    (lambda t: t.replace("seed = 0", "seed = 0\nloss = [\"mse\"]"), "'loss' must be a string or a table"),
     (lambda t: t.replace("lr = 0.01", "lr = 0.01\nbetas = 3"), "optimizer:"),
     (lambda t: t + "\n[scheduler]\nname = [\"step\"]\n", "'scheduler.name' is ['step']"),
     (lambda t: t.replace("name = \"digits\"\nsize = 8", "name = \"synthetic\"\nkind = {a = 1}"), "'data.kind' is {"),
