@@ -19,24 +19,11 @@ from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..tensor import Tensor
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
-from .rnn_cell import check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
+from .rnn_cell import _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
 
 __all__ = ["rnn_sequence", "select_rows", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _lstm_scales(H, dtype):
-    """The per-row constants that turn one ``tanh`` into the four LSTM gate activations.
-
-    sigmoid(z) = 0.5 * tanh(0.5 z) + 0.5, so with s = (0.5, 0.5, 1, 0.5) per gate block and b = (0.5, 0.5, 0,
-    0.5): y = s * tanh(s * z) + b gives sigmoid for i, f, o and tanh for g in three contiguous array calls;
-    the ``s * z`` is folded into the weights once per call.  dy/dz = s^2 - (y - b)^2 for both kinds."""
-    s = xp.full(4 * H, 0.5, dtype)
-    s[2 * H:3 * H] = 1.0
-    b = xp.full(4 * H, 0.5, dtype)
-    b[2 * H:3 * H] = 0.0
-    return s, b
 
 
 def _prev_states(h0, Hs, reverse):
@@ -103,6 +90,10 @@ class RNNSequence(Function):
     The saved states hold the carried values in their inactive places, so h_n, the reverse direction's start
     and the weight-gradient GEMM need no special case; the per-step work shrinks to the active rows."""
 
+    def release(self) -> None:
+        Function.release(self)
+        self.__dict__.pop("scratch", None)
+
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="LSTM", reverse=False, batch_sizes=None):
         L, N, I = x.shape
@@ -120,45 +111,7 @@ class RNNSequence(Function):
             _fill_inactive(Hs, h0, batch_sizes, True)
         x2 = x.reshape(L * N, I)
         if mode == "LSTM":
-            s, bconst = _lstm_scales(H, dt)
-            # prescaled weights: the GEMMs directly produce s * z
-            xw = x2 @ (w_ih * s[:, None]).T
-            if b_ih is not None:
-                xw += (b_ih + b_hh) * s
-            xw = xw.reshape(L, N, 4 * H)
-            whh_t = (w_hh * s[:, None]).T
-            C = alloc((L, N, H), dt)
-            TC = alloc((L, N, H), dt)
-            if fill_before:
-                _fill_inactive(C, c0, batch_sizes, True)
-            h_full, c_full = h0, c0
-            tmp_full = xp.empty((N, H), dt)
-            hw_full = xp.empty((N, 4 * H), dt)
-            for b, steps in runs:
-                xwb, Cb, TCb, Hb, tmp = xw[:, :b], C[:, :b], TC[:, :b], Hs[:, :b], tmp_full[:b]
-                hw = hw_full[:b]
-                h, c = h_full[:b], c_full[:b]
-                for t in steps:
-                    g = xwb[t]
-                    xp.matmul(h, whh_t, out=hw)
-                    g += hw
-                    xp.tanh(g, out=g)
-                    g *= s
-                    g += bconst           # g now holds the activated (i, f, g, o)
-                    i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-                    ct = Cb[t]
-                    xp.multiply(f, c, out=ct)
-                    xp.multiply(i, gg, out=tmp)
-                    ct += tmp
-                    xp.tanh(ct, out=TCb[t])
-                    xp.multiply(o, TCb[t], out=Hb[t])
-                    h, c = Hb[t], ct
-                h_full, c_full = Hs[t], C[t]
-            if fill_after:
-                _fill_inactive(Hs, h0, batch_sizes, False)
-                _fill_inactive(C, c0, batch_sizes, False)
-            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, xw, C, TC, Hs)
-            return _masked_out(Hs, batch_sizes), h_full.copy(), c_full.copy()
+            return _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, batch_sizes)
         if mode == "GRU":
             H2 = 2 * H
             half = xp.ones(3 * H, dt)
@@ -233,8 +186,10 @@ class RNNSequence(Function):
         dout = g_out._data
         dh_full = g_hn._data
         if mode == "LSTM":
-            x, h0, c0, w_ih, w_hh, G, C, TC, Hs = (s._data for s in ctx.saved_tensors)
-        elif mode == "GRU":
+            dt = ctx.scratch[0].dtype
+            return _lstm_backward(ctx, dout.astype(dt, copy=False), dh_full.astype(dt, copy=False),
+                                  g_cn._data.astype(dt, copy=False))
+        if mode == "GRU":
             x, h0, w_ih, w_hh, RZ, NN, HN, Hs = (s._data for s in ctx.saved_tensors)
         else:
             x, h0, w_ih, w_hh, Hs = (s._data for s in ctx.saved_tensors)
@@ -248,44 +203,7 @@ class RNNSequence(Function):
         runs = _runs(order, batch_sizes, N)
         alloc = xp.empty if batch_sizes is None else xp.zeros   # inactive places get no gate gradient
         dh_buf = xp.empty((N, H), dt)
-        dc0 = None
-        if mode == "LSTM":
-            s, bconst = _lstm_scales(H, dt)
-            Fg = G - bconst
-            Fg *= Fg
-            xp.subtract(s * s, Fg, out=Fg)      # d(activation)/d(pre-activation), all steps at once
-            DT = TC * TC
-            xp.subtract(1.0, DT, out=DT)
-            dZ = alloc((L, N, 4 * H), dt)
-            dc_full = g_cn._data.astype(dt, copy=False)
-            dc_buf = xp.empty((N, H), dt)
-            for b, steps in runs:
-                Gb, Cb, TCb, DTb, Fgb, dZb, doutb = (A[:, :b] for A in (G, C, TC, DT, Fg, dZ, dout))
-                c0b, dh, dc = c0[:b], dh_buf[:b], dc_buf[:b]
-                dh_next, dc_next = dh_full[:b], dc_full[:b]
-                for t in steps:
-                    g = Gb[t]
-                    i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-                    if reverse:
-                        c_prev = Cb[t + 1] if t + 1 < L else c0b
-                    else:
-                        c_prev = Cb[t - 1] if t > 0 else c0b
-                    xp.add(doutb[t], dh_next, out=dh)
-                    dz = dZb[t]
-                    xp.multiply(dh, TCb[t], out=dz[:, 3 * H:])
-                    xp.multiply(dh, o, out=dc)
-                    dc *= DTb[t]
-                    dc += dc_next
-                    xp.multiply(dc, gg, out=dz[:, :H])
-                    xp.multiply(dc, c_prev, out=dz[:, H:2 * H])
-                    xp.multiply(dc, i, out=dz[:, 2 * H:3 * H])
-                    dz *= Fgb[t]
-                    dh_next = dz @ w_hh
-                    dc_next = dc * f
-                dh_full, dc_full = _merge(dh_next, dh_full), _merge(dc_next, dc_full)
-            dc0 = dc_full
-            dZx = dZh = dZ
-        elif mode == "GRU":
+        if mode == "GRU":
             H2 = 2 * H
             Frz = 1.0 - RZ
             Frz *= RZ
@@ -342,7 +260,6 @@ class RNNSequence(Function):
         dZh2 = dZh.reshape(L * N, GH)
         dx = Tensor._make((dZx2 @ w_ih).reshape(L, N, I)) if need[0] else None
         dh0 = Tensor._make(dh_full) if need[1] else None
-        dc0 = Tensor._make(dc0) if (need[2] and dc0 is not None) else None
         dw_ih = Tensor._make(dZx2.T @ x.reshape(L * N, I)) if need[3] else None
         dw_hh = None
         if need[4]:
@@ -351,11 +268,145 @@ class RNNSequence(Function):
         db_ih = Tensor._make(dZx2.sum(0)) if need[5] else None
         if not need[6]:
             db_hh = None
-        elif dZh is dZx and db_ih is not None:      # LSTM and Elman: both biases get the same sum
+        elif dZh is dZx and db_ih is not None:      # Elman: both biases get the same sum
             db_hh = Tensor._make(db_ih._data.copy())
         else:
             db_hh = Tensor._make(dZh2.sum(0))
-        return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
+        return dx, dh0, None, dw_ih, dw_hh, db_ih, db_hh
+
+
+def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
+    """The LSTM layer's forward.  One GEMM per step, ``[x_t, h_{t-1}, 1] @ W`` with W = s * [W_ih^T; W_hh^T;
+    b_ih + b_hh] (``_lstm_scales``), straight into the step's gate buffer; the rows ``[x_t, h_{t-1}, 1]`` of
+    every step live in one array XH, the step writing its h_t into the next row, so the weight gradients
+    are one GEMM over XH in backward.  Forward order: step t reads XH[t] and writes XH[t + 1]; reverse:
+    reads XH[t + 1] and writes XH[t]."""
+    L, N, I = x.shape
+    H = w_hh.shape[1]
+    dt = x.dtype
+    s, bconst, _ = _lstm_scales(H, dt)
+    bias = b_ih is not None
+    K = I + H + bias
+    alloc = xp.empty if sizes is None else xp.zeros     # masked: never-written places stay finite
+    W = xp.empty((K, 4 * H), dt)
+    W[:I] = w_ih.T
+    W[I:I + H] = w_hh.T
+    if bias:
+        xp.add(b_ih, b_hh, out=W[I + H])
+    W *= s
+    XH = alloc((L + 1, N, K), dt)
+    xo = 1 if reverse else 0                  # step t reads row t + xo and writes its h_t into row t + 1 - xo
+    XH[xo:xo + L, :, :I] = x
+    if bias:
+        XH[:, :, I + H] = 1
+    XH[L if reverse else 0, :, I:I + H] = h0
+    Hv = XH[1 - xo:1 - xo + L, :, I:I + H]    # h_t, step by step (a strided view)
+    G = alloc((L, N, 4 * H), dt)              # the activated gates i, f, g, o
+    C = alloc((L, N, H), dt)
+    TC = alloc((L, N, H), dt)
+    S = xp.broadcast_to(s, (N, 4 * H)).copy()  # same-shape operands: NumPy's fast contiguous loops
+    B = xp.broadcast_to(bconst, (N, 4 * H)).copy()
+    tmp_full = xp.empty((N, H), dt)
+    if sizes is not None and reverse:
+        _fill_inactive(Hv, h0, sizes, True)
+        _fill_inactive(C, c0, sizes, True)
+    rows = XH[xo:xo + L]
+    order = range(L - 1, -1, -1) if reverse else range(L)
+    c_full = c0
+    t = None
+    for b, steps in _runs(order, sizes, N):
+        Rb, Gb, Cb, TCb, Hb = rows[:, :b], G[:, :b], C[:, :b], TC[:, :b], Hv[:, :b]
+        Sb, Bb, tmp = S[:b], B[:b], tmp_full[:b]
+        c = c_full[:b]
+        for t in steps:
+            g = Gb[t]
+            xp.matmul(Rb[t], W, out=g)        # s * z, bias included
+            xp.tanh(g, out=g)
+            g *= Sb
+            g += Bb                           # the activated (i, f, g, o)
+            i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+            ct = Cb[t]
+            xp.multiply(f, c, out=ct)
+            xp.multiply(i, gg, out=tmp)
+            ct += tmp
+            xp.tanh(ct, out=TCb[t])
+            xp.multiply(o, TCb[t], out=Hb[t])
+            c = ct
+        c_full = C[t]
+    Hs = xp.ascontiguousarray(Hv)
+    if sizes is not None and not reverse:
+        _fill_inactive(Hs, h0, sizes, False)
+        _fill_inactive(C, c0, sizes, False)
+    h_n = h0 if t is None else Hs[t]
+    c_n = c0 if t is None else C[t]
+    ctx.save_for_backward(x, h0, c0, w_ih, w_hh)
+    ctx.scratch = (XH, G, C, TC)
+    return _masked_out(Hs, sizes), h_n.copy(), c_n.copy()
+
+
+def _lstm_backward(ctx, dout, dh_full, dc_full):
+    """Back-propagation through time for ``_lstm_forward``: per step a handful of NumPy calls on the step's
+    rows (the gate derivatives s^2 - (act - b)^2 from the saved activations, while they are in cache) and
+    one GEMM for the state gradient; after the loop one GEMM over XH gives every weight and bias gradient."""
+    reverse, sizes, need = ctx.reverse, ctx.batch_sizes, ctx.needs_input_grad
+    x, h0, c0, w_ih, w_hh = (t._data for t in ctx.saved_tensors)
+    XH, G, C, TC = ctx.scratch
+    L, N, I = x.shape
+    H = w_hh.shape[1]
+    dt = x.dtype
+    _, bconst, s2 = _lstm_scales(H, dt)
+    B = xp.broadcast_to(bconst, (N, 4 * H)).copy()
+    S2 = xp.broadcast_to(s2, (N, 4 * H)).copy()
+    DT = TC * TC
+    xp.subtract(1.0, DT, out=DT)                # 1 - tanh(c_t)^2, all steps at once
+    dZ = (xp.empty if sizes is None else xp.zeros)((L, N, 4 * H), dt)
+    dh_buf = xp.empty((N, H), dt)
+    dc_buf = xp.empty((N, H), dt)
+    d_buf = xp.empty((N, 4 * H), dt)
+    order = range(L) if reverse else range(L - 1, -1, -1)
+    for b, steps in _runs(order, sizes, N):
+        Gb, Cb, TCb, DTb, dZb, doutb = (A[:, :b] for A in (G, C, TC, DT, dZ, dout))
+        c0b, dh, dc, d, Bb, S2b = c0[:b], dh_buf[:b], dc_buf[:b], d_buf[:b], B[:b], S2[:b]
+        dh_next, dc_next = dh_full[:b], dc_full[:b]
+        for t in steps:
+            g = Gb[t]
+            i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+            if reverse:
+                c_prev = Cb[t + 1] if t + 1 < L else c0b
+            else:
+                c_prev = Cb[t - 1] if t > 0 else c0b
+            xp.add(doutb[t], dh_next, out=dh)
+            dz = dZb[t]
+            xp.multiply(dh, TCb[t], out=dz[:, 3 * H:])
+            xp.multiply(dh, o, out=dc)
+            dc *= DTb[t]
+            dc += dc_next
+            xp.multiply(dc, gg, out=dz[:, :H])
+            xp.multiply(dc, c_prev, out=dz[:, H:2 * H])
+            xp.multiply(dc, i, out=dz[:, 2 * H:3 * H])
+            xp.subtract(g, Bb, out=d)         # the gate derivatives s^2 - (act - b)^2
+            d *= d
+            xp.subtract(S2b, d, out=d)
+            dz *= d
+            dh_next = dz @ w_hh
+            dc_next = dc * f
+        dh_full, dc_full = _merge(dh_next, dh_full), _merge(dc_next, dc_full)
+    K = XH.shape[2]
+    dZ2 = dZ.reshape(L * N, 4 * H)
+    dx = dw_ih = dw_hh = db_ih = db_hh = None
+    if need[0]:
+        dx = Tensor._make((dZ2 @ w_ih).reshape(L, N, I))
+    if need[3] or need[4] or need[5] or need[6]:
+        xo = 1 if reverse else 0
+        dW = dZ2.T @ XH[xo:xo + L].reshape(L * N, K)     # (4H, I + H [+ 1])
+        dw_ih = Tensor._make(xp.ascontiguousarray(dW[:, :I])) if need[3] else None
+        dw_hh = Tensor._make(xp.ascontiguousarray(dW[:, I:I + H])) if need[4] else None
+        if K > I + H:
+            db_ih = Tensor._make(dW[:, I + H].copy()) if need[5] else None
+            db_hh = Tensor._make(dW[:, I + H].copy()) if need[6] else None
+    dh0 = Tensor._make(dh_full) if need[1] else None
+    dc0 = Tensor._make(dc_full) if need[2] else None
+    return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
 
 
 def _check(op, x, h0, c0, w_ih, w_hh, b_ih, b_hh, gates):
