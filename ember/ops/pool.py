@@ -116,8 +116,14 @@ def _scatter_planes(g, idx, shape, unique):
 
 
 def _first_max(flatw):
-    """Per window (last axis): the position of the first maximum (PyTorch's tie rule; NaN wins) and the value."""
+    """Per window (last axis): the position of the first maximum (PyTorch's tie rule) and the value; in a
+    window holding NaN, the LAST NaN, as PyTorch's loop (``val > maxval || isnan(val)``)."""
     k = flatw.argmax(-1)
+    if flatw.dtype.kind == "f":
+        nan = np.isnan(flatw)
+        if nan.any():
+            last = flatw.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+            k = np.where(nan.any(-1), last, k)
     return k, np.take_along_axis(flatw, k[..., None], -1)[..., 0]
 
 

@@ -104,3 +104,12 @@ def test_margin_loss_empty_mean_is_nan(name):
     out.backward()
     assert x.grad.shape == (0, 3)
     assert getattr(F, name)(x, t, reduction="sum").item() == 0.0
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+def test_adaptive_max_pool_last_nan_wins(nd):
+    # PyTorch's loop takes every NaN it meets (val > maxval || isnan(val)): the LAST NaN of a window wins
+    x = np.array([[1.0, np.nan, 2.0, np.nan, 0.5, np.nan, np.nan]], dtype=np.float32)
+    if nd == 2:
+        x = x[None]
+    _same(lambda m, t: getattr(_nnf(m), f"adaptive_max_pool{nd}d")(t, 2, return_indices=True), x)
