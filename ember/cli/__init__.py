@@ -33,6 +33,7 @@ from .config import (CLIError, TOP_KEYS, DATASETS, SYNTHETIC_KINDS, LOSSES, OPTI
 from .build import build_data, build_model, build_loss, build_optimizer, build_scheduler  # noqa: F401
 from .build import evaluation_heads, head_predictions
 from .run import run_training, DEMO_CONFIG, EXIT_INTERRUPTED, _fmt, _format_confusion, resume_config
+from . import _nproc
 
 __all__ = ["main", "CLIError", "validate_config", "load_config", "build_data", "build_model", "run_training"]
 
@@ -514,6 +515,9 @@ def cmd_evaluate(args) -> int:
         res = trainer.evaluate(DataLoader(ds, batch_size=256))
     except (ValueError, TypeError, RuntimeError, IndexError) as e:
         raise CLIError(f"evaluate: the data does not fit the model ({_one_line(e)})") from None
+    if args.data is None:                       # generated scenes: BLEU of the captions, mAP of the detections
+        from ._scenes import scene_scores
+        res.update(scene_scores(model, cfg))
     for k, v in res.items():
         if k != "confusion_matrix":
             print(f"{k}: {_fmt(v)}")
@@ -657,8 +661,7 @@ def _parser(predict_spec: str | None = None) -> _Parser:
     code_help = ("use your own model code, FILE.py:CLASS or MODULE:ATTR (ember never imports code named in a "
                  "checkpoint; for evaluate/predict it must name the class the checkpoint was trained with)")
     t.add_argument("--model-code", metavar="SPEC", help=code_help + "; replaces the config's model.name")
-    from ._nproc import add_arguments
-    add_arguments(t, _positive_int)                 # --nproc N, --hostfile FILE
+    _nproc.add_arguments(t, _positive_int)          # --nproc N, --hostfile FILE
     for q in (d, t):
         q.add_argument("-q", "--quiet", action="store_true", help="print only the results")
         q.add_argument("-v", "--verbose", action="store_true", help="progress bar even when not on a terminal")
@@ -735,13 +738,6 @@ def _plain(v):
 
 
 def _train(args) -> int:
-    from . import _nproc
-    if _nproc.is_child():               # one rank of ember train --nproc N
-        return _nproc.run_child(_train_one, args)
-    return _train_one(args)
-
-
-def _train_one(args) -> int:
     from .config import read_config, trust_model_code
     _limit_threads(args.threads)
     if args.config is None:             # ember train --resume RUN_DIR: the run folder's own config
@@ -771,12 +767,9 @@ def _train_one(args) -> int:
     _check_output_folder(cfg["output"], "--output" if args.output is not None else f"{args.config}: 'output'")
     if args.resume is not None:
         _check_resume(args.resume, cfg, args.config)
-    if args.hostfile is not None and args.nproc == 1:
-        raise CLIError("--hostfile needs --nproc N (the number of processes to spread over its machines)")
-    if args.nproc > 1 and not os.environ.get("EMBER_TRAIN_NPROC"):
-        from . import _nproc
-        _nproc.check(cfg, args.nproc, args.config)
-        return _nproc.launch(args, args.argv, cfg["output"])
+    code = _nproc.start(args, cfg)      # --nproc N: the run on N processes, started from here
+    if code is not None:
+        return code
     try:
         return run_training(cfg, _verbosity(args), resume=args.resume)
     except RuntimeError as e:
@@ -806,7 +799,7 @@ def main(argv=None) -> int:
             return run_training(cfg, _verbosity(args), demo=True)
         if args.command == "train":
             args.argv = argv
-            return _train(args)
+            return _nproc.run_child(_train, args) if _nproc.is_child() else _train(args)
         if args.command == "evaluate":
             return cmd_evaluate(args)
         if args.command == "predict":

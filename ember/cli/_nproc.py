@@ -44,6 +44,17 @@ def is_child() -> bool:
     return bool(os.environ.get(ENV))
 
 
+def start(args, cfg: dict):
+    """``ember train --nproc N`` (N > 1) outside the ranks: check, start the ranks, return their exit status;
+    None when this process trains itself (one process, or one of the ranks)."""
+    if args.hostfile is not None and args.nproc == 1:
+        raise CLIError("--hostfile needs --nproc N (the number of processes to spread over its machines)")
+    if args.nproc == 1 or is_child():
+        return None
+    check(cfg, args.nproc, args.config)
+    return launch(args, args.argv, cfg["output"])
+
+
 def check(cfg: dict, nproc: int, src: str) -> None:
     """Before starting any process: what ``--nproc`` cannot do with this config, as one line."""
     from ..distributed import is_available
