@@ -24,6 +24,7 @@ from ..tensor import Tensor
 from ._conv_block import ConvBlock, find_blocks
 from ._graph import Graph, Node, Value
 from ._module import _materialize, number_values
+from .passes import _nested_values
 
 
 class NotCompilable(Exception):
@@ -198,7 +199,7 @@ class TrainingPlan:
     def _add_generic(self, k, node, flags, outs):
         op, args, kwargs, multi = node.op, node.args, node.kwargs, node.multi
         forward = op.forward
-        simple = all(type(a) not in (tuple, list, dict) for a in args)
+        simple = not _nested_values(args)
         arg_slots = [(j, a.slot) for j, a in enumerate(args) if type(a) is Value]
 
         def step(env, ctxs):

@@ -18,6 +18,18 @@ _IMPURE = ("dropout", "random", "bernoulli", "multinomial", "normal", "uniform",
            "featurealphadropout")
 
 
+def _nested_values(args) -> bool:
+    """Whether a Value sits inside a tuple, list or dict of ``args`` (then the call needs ``_materialize``;
+    constant tuples such as a convolution's strides do not)."""
+    for a in args:
+        if type(a) in (tuple, list, dict):
+            found = []
+            _collect(a, found)
+            if found:
+                return True
+    return False
+
+
 def _pure(node: Node) -> bool:
     name = node.op.__name__.lower()
     if any(k in name for k in _IMPURE):
@@ -261,6 +273,23 @@ class InferencePlan:
                 env[dst] = out
             linear.fresh = node.outputs[0]
             return linear
+        if (name == "_MaxPool2d" and not kwargs and type(args[0]) is Value and len(args[0].shape) == 4
+                and tuple(args[1]) == (2, 2) and tuple(args[2]) == (2, 2) and tuple(args[3]) == (0, 0)
+                and tuple(args[4]) == (1, 1) and not args[5] and not args[6] and args[0].dtype.kind == "f"):
+            src, dst = args[0].slot, slots[0]
+            oh, ow = node.outputs[0].shape[2:]
+
+            def maxpool2(env):          # _MaxPool2d.forward's values without the arg-max (no backward here)
+                x = env[src]
+                out = _np.maximum(x[:, :, 0:2 * oh:2, 0:2 * ow:2], x[:, :, 0:2 * oh:2, 1:2 * ow:2])
+                env[dst] = _np.maximum(out, _np.maximum(x[:, :, 1:2 * oh:2, 0:2 * ow:2],
+                                                        x[:, :, 1:2 * oh:2, 1:2 * ow:2]), out=out)
+            maxpool2.fresh = node.outputs[0]
+            return maxpool2
+        if (name == "_Conv2d" and not kwargs and len(args) == 7 and type(args[0]) is Value
+                and type(args[1]) is Value and (args[2] is None or type(args[2]) is Value) and args[6] == 1
+                and len(args[0].shape) == 4 and args[0].shape[0] == 1 and args[0].dtype.kind == "f"):
+            return InferencePlan._conv1(node)
         if name == "Reshape" and type(args[0]) is Value and not kwargs:
             src, dst, shape = args[0].slot, slots[0], args[1]
 
@@ -269,7 +298,7 @@ class InferencePlan:
             return reshape
         nin = len(node.args)
         no_grads = (False,) * nin
-        simple = all(type(a) is not tuple and type(a) is not list and type(a) is not dict for a in args) and not kwargs
+        simple = not _nested_values(args) and not kwargs
         arg_slots = [(j, a.slot) for j, a in enumerate(args) if type(a) is Value]
         forward = op.forward
 
@@ -291,6 +320,30 @@ class InferencePlan:
             else:
                 env[slots[0]] = out if type(out) is _np.ndarray else _np.asarray(out)
         return step
+
+    @staticmethod
+    def _conv1(node):
+        """A convolution of ONE image: im2col of the image and one GEMM whose (O, OH*OW) result already is the
+        NCHW output, plus the bias; no ctx, no column buffer kept."""
+        from ..ops.conv import _as_strided, _pad2d
+        x, w, b, stride, pads, dil, _ = node.args
+        xs, ws, bs, dst = x.slot, w.slot, (b.slot if b is not None else None), node.outputs[0].slot
+        _, o, oh, ow = node.outputs[0].shape
+        c = x.shape[1]
+        kh, kw = w.shape[2:]
+
+        def conv1(env):
+            xp_ = _pad2d(env[xs], pads)
+            sc, sh, sw = xp_.strides[1:]
+            cols = _np.ascontiguousarray(_as_strided(
+                xp_, (c, kh, kw, oh, ow), (sc, sh * dil[0], sw * dil[1], sh * stride[0], sw * stride[1]),
+                writeable=False)).reshape(c * kh * kw, oh * ow)
+            y = env[ws].reshape(o, -1) @ cols
+            if bs is not None:
+                y += env[bs][:, None]
+            env[dst] = y.reshape(1, o, oh, ow)
+        conv1.fresh = node.outputs[0]
+        return conv1
 
     @staticmethod
     def _relu_inplace(node):

@@ -281,3 +281,19 @@ def test_inference_linear_kernel_and_inplace_relu_equal_eager():
         eh, er = both(x)
     np.testing.assert_array_equal(h.numpy(), eh.numpy())
     np.testing.assert_array_equal(r.numpy(), er.numpy())
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_inference_lenet_kernels_equal_eager(n):
+    """The inference plan's one-image convolution, in-place ReLU and 2x2 pooling (odd sizes too)."""
+    ember.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(2, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 4, 3, stride=2),
+                      nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 3, 1, bias=False), nn.Flatten(), nn.Linear(12, 2)).eval()
+    c = ember.compile(m)
+    with ember.no_grad():
+        for _ in range(2):
+            x = ember.randn(n, 2, 23, 23)
+            np.testing.assert_array_equal(c(x).numpy(), m(x).numpy())
+        x = ember.randn(n, 2, 23, 23)
+        x[0, 0, 3, 4] = float("nan")
+        np.testing.assert_array_equal(c(x).numpy(), m(x).numpy())
