@@ -180,8 +180,21 @@ class Sign(_ZeroGradUnary):
     fn = staticmethod(_sign_array)
 
 
+def _round_decimals(a, d):
+    """PyTorch's round(decimals=d): nearbyint(a * 10**d) / 10**d (a / 10**-d ... * 10**-d for d < 0) in the
+    op-math type (float32 for float16, so a float16 input rounds once)."""
+    if d == 0:
+        return _np.round(a)
+    ct = _np.float32 if a.dtype == _np.float16 else a.dtype
+    p = ct.type(10.0 ** abs(d)) if hasattr(ct, "type") else _np.dtype(ct).type(10.0 ** abs(d))
+    x = a.astype(ct, copy=False)
+    with _np.errstate(over="ignore", invalid="ignore"):
+        r = _np.rint(x / p) * p if d < 0 else _np.rint(x * p) / p
+    return r.astype(a.dtype, copy=False)
+
+
 class Round(_ZeroGradUnary):
-    fn = staticmethod(lambda a, d: _np.round(a, d))
+    fn = staticmethod(_round_decimals)
 
 
 def floor(input):

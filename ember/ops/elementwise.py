@@ -28,6 +28,8 @@ def _erf_array(a):
     once (absolute error below 5e-7)."""
     if a.dtype == _np.float64 or a.size < 64:
         return _erf(a).astype(a.dtype, copy=False)
+    if a.dtype != _np.float32:      # float16: the fit needs float32 (1 - p cancels near 0), as PyTorch's opmath
+        return _erf_array(a.astype(_np.float32)).astype(a.dtype)
     # Horner's rule in the input's precision, updating two buffers in place (GELU calls this on every
     # feed-forward activation, so temporaries matter): 4x faster than a float64 round trip, error < 5e-7
     t = _np.abs(a)
@@ -231,6 +233,9 @@ class Div(Function):
 
 def add(input, other, alpha=1, *, out=None):
     """``input + alpha * other`` with broadcasting (``torch.add``); ``out=`` receives the result."""
+    r = _half_alpha(add, input, other, alpha)
+    if r is not None:
+        return r if out is None else _write_out(out, r, "add")
     if alpha != 1 or isinstance(alpha, bool):
         other = _scaled(input, other, alpha, "add")
     input, other = _prep(input, other, "add")
@@ -254,6 +259,19 @@ def _scaled(input, other, alpha, op):
     return mul(other, alpha)
 
 
+def _half_alpha(fn, input, other, alpha):
+    """``add``/``sub`` of tensors with an ``alpha`` and a float16 result: PyTorch converts ``alpha`` to float16
+    (it must fit), rounds ``alpha * b`` to float16, then adds (its element-at-a-time kernel, which small tensors
+    take; long vectorized runs fuse the two in float32).  None when that rule does not apply."""
+    if alpha == 1 or isinstance(alpha, bool) or not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        return None
+    if not any(t._data.dtype == _np.float16 for t in (input, other)) or _dt.result_type(input, other) != _np.float16:
+        return None
+    _dt.checked_float_scalar(alpha, _np.dtype(_np.float16), fn.__name__)
+    b = other if other._data.dtype == _np.float16 else cast(other, _np.float16)
+    return fn(input, mul(b, Tensor._make(_np.asarray(alpha, _np.float16))))
+
+
 def _is_bool_tensor(x):
     return isinstance(x, Tensor) and x._data.dtype.kind == "b"
 
@@ -265,6 +283,9 @@ def sub(input, other, alpha=1, *, out=None):
         raise _dt.DtypeRuntimeError(
             f"sub: subtraction, the `-` operator, with {'two bool tensors' if two else 'a bool tensor'} is not "
             f"supported; use logical_xor() (or ~ / logical_not() to invert a bool tensor)")
+    r = _half_alpha(sub, input, other, alpha)
+    if r is not None:
+        return r if out is None else _write_out(out, r, "sub")
     if alpha != 1 or isinstance(alpha, bool):
         other = _scaled(input, other, alpha, "sub")
     input, other = _prep(input, other, "sub")

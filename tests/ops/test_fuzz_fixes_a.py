@@ -150,3 +150,23 @@ def test_float16_lerp_addcmul_addcdiv_compute_in_float32():
     c = ember.tensor([1.126953125], dtype=ember.float16)
     assert ember.addcmul(x, x, c, value=0.3).tolist() == [np.float16(-17.67)]      # was -17.69
     assert ember.addcmul(x, x, c, value=0.3).dtype == ember.float16
+
+
+def test_float16_add_alpha_rounds_alpha_and_product_to_float16():
+    a = ember.tensor([-53.5625], dtype=ember.float16)
+    b = ember.tensor([168.0], dtype=ember.float16)
+    assert ember.add(a, b, alpha=0.3).item() == -3.15625           # half(half(0.3) * 168) - 53.5625
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ember.add(a, b, alpha=1e5)
+
+
+def test_round_decimals_float16_computes_in_float32():
+    x = ember.tensor(np.array([12.34, -7.654, 0.05], dtype=np.float16))
+    want = (np.rint(x.numpy().astype(np.float32) * np.float32(10)) / np.float32(10)).astype(np.float16)
+    assert ember.round(x, decimals=1).numpy().tolist() == want.tolist()
+    assert ember.round(ember.tensor([1234.5]), decimals=-2).tolist() == [1200.0]
+
+
+def test_erf_float16_is_accurate_near_zero():
+    x = ember.tensor(np.full(100, 0.02057, dtype=np.float16))
+    assert np.allclose(ember.erf(x).numpy().astype(np.float64), math.erf(0.02057), rtol=2e-3)
