@@ -85,8 +85,12 @@ def _relay(src, dst, seen: dict) -> None:
                 if seen["error"]:
                     continue
                 seen["error"] = True
-        dst.write(line)
-        dst.flush()
+        if not seen.get(id(dst)):
+            try:
+                dst.write(line)
+                dst.flush()
+            except (OSError, ValueError):       # our reader went away (| head): keep draining the ranks
+                seen[id(dst)] = True
 
 
 def _new_folders(output: str) -> set:
