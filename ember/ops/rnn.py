@@ -19,7 +19,7 @@ from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..tensor import Tensor
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
-from .rnn_cell import _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
+from .rnn_cell import _ScratchFn, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
 
 __all__ = ["rnn_sequence", "select_rows", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -80,7 +80,7 @@ def _merge(part, full):
     return part if b == full.shape[0] else xp.concatenate([part, full[b:]], axis=0)
 
 
-class RNNSequence(Function):
+class RNNSequence(_ScratchFn):
     """One layer, one direction, the whole sequence.  Inputs: x (L, N, I), h0 (N, H), c0 (N, H) or None,
     w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh (G*H) or None.  Outputs: out (L, N, H), h_n (N, H)[, c_n].
 
@@ -89,10 +89,6 @@ class RNNSequence(Function):
     output zeros, and in backward their state gradient passes straight through while their gates get none.
     The saved states hold the carried values in their inactive places, so h_n, the reverse direction's start
     and the weight-gradient GEMM need no special case; the per-step work shrinks to the active rows."""
-
-    def release(self) -> None:
-        Function.release(self)
-        self.__dict__.pop("scratch", None)
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="LSTM", reverse=False, batch_sizes=None):

@@ -94,7 +94,16 @@ class RNNCellFn(Function):
         return dx, None if dh is None else Tensor._make(dh), dw_ih, dw_hh, db_ih, db_hh
 
 
-class LSTMCellFn(Function):
+class _ScratchFn(Function):
+    """An op that keeps its internal arrays (not inputs or outputs, so nothing to version-check) in
+    ``ctx.scratch``; they are dropped with the saved tensors when the graph is freed."""
+
+    def release(self) -> None:
+        Function.release(self)
+        self.__dict__.pop("scratch", None)
+
+
+class LSTMCellFn(_ScratchFn):
     """(h', c') with c' = f c + i g, h' = o tanh(c'); outputs are two tensors.
 
     One GEMM: ``[x, h, 1] @ [W_ih^T; W_hh^T; b_ih + b_hh]`` gives every gate's pre-activation z (the bias
@@ -130,14 +139,14 @@ class LSTMCellFn(Function):
         tc = xp.tanh(c_new)
         h_new = o * tc
         ctx.save_for_backward(x, h, c, w_ih, w_hh)          # (version-checked, as PyTorch's saved inputs)
-        ctx.xh, ctx.act, ctx.tc = xh, act, tc
+        ctx.scratch = (xh, act, tc)
         return h_new, c_new
 
     @staticmethod
     @once_differentiable
     def backward(ctx, gh, gc):
         x, h, c, w_ih, w_hh = (t._data for t in ctx.saved_tensors)
-        xh, act, tc = ctx.xh, ctx.act, ctx.tc
+        xh, act, tc = ctx.scratch
         gh, gc = gh._data, gc._data
         H = h.shape[1]
         I = x.shape[1]

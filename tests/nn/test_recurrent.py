@@ -230,3 +230,26 @@ def test_bias_grads_equal_but_not_shared(kind):
     assert not np.shares_memory(gi._data, gh._data)
     gi._data += 1
     assert not np.array_equal(gi._data, gh._data)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "LSTMCell"])
+def test_lstm_retain_graph_backward_twice_and_buffers_freed_after(kind):
+    # backward must not write into what forward kept (a second backward through a retained graph gives the same
+    # gradients again), and the kept buffers go when backward frees the graph, while its nodes still live
+    import gc
+    import weakref
+    m = getattr(ember.nn, kind)(3, 4)
+    x = ember.tensor(np.random.default_rng(0).standard_normal((5, 2, 3) if kind == "LSTM" else (2, 3)))
+    x = x.float().requires_grad_()
+    out = m(x)
+    h = out[0] if kind == "LSTM" else out[0] + out[1]
+    loss = (h * h).sum()
+    kept = [weakref.ref(a) for a in out[0].grad_fn.scratch]
+    loss.backward(retain_graph=True)
+    first = [p.grad.numpy().copy() for p in m.parameters()] + [x.grad.numpy().copy()]
+    loss.backward()
+    second = [p.grad.numpy() for p in m.parameters()] + [x.grad.numpy()]
+    for a, b in zip(first, second):
+        np.testing.assert_allclose(b, 2 * a, rtol=1e-6, atol=1e-7)
+    gc.collect()
+    assert out[0].grad_fn is not None and all(r() is None for r in kept)
