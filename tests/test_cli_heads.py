@@ -52,6 +52,9 @@ def test_captioning_config_tiny(tmp_path, capsys):
     assert "captions.png" in out and (run / "captions.png").stat().st_size > 1000
     header = (run / "history.csv").read_text().splitlines()[0]
     assert "token_accuracy" in header and "val_loss" in header
+    code, ev, err = _run(["evaluate", str(run / "checkpoint.safetensors")], capsys)     # the same scores again
+    assert code == 0, err
+    assert f"bleu4: {_value(out, 'bleu4'):.4f}" in ev and "exact_match:" in ev
 
 
 def test_detection_config_tiny(tmp_path, capsys):
