@@ -8,6 +8,11 @@ on arrays, fused elementwise chains in preallocated buffers, intermediates freed
 that need gradients replay the graph through ``Function.apply``, so ``loss.backward()`` and optimizers work.
 A forward that reads tensor values in Python (``if x.sum() > 0``), draws random numbers (dropout in training
 mode), or fails to trace runs eagerly for that signature; ``explain()`` says why.
+
+A function that runs a whole training step (``opt.zero_grad(); loss = ...; loss.backward(); opt.step()``) is
+compiled as one: its trace notes the backward and optimizer calls, and later calls replay the forward, the
+derived backward and the optimizer update as one ``TrainingReplay`` (ember/jit/_step.py, _train.py) with no
+per-op dispatch; a step that cannot be compiled runs eagerly, with one warning.
 """
 from __future__ import annotations
 
