@@ -212,6 +212,61 @@ def test_epoch_sums_and_metric_states_are_summed_over_ranks(tmp_path):
     assert "ok 0" in p.stdout and "ok 1" in p.stdout
 
 
+TRAINER = r'''
+import numpy as np
+import ember
+import ember.nn as nn
+import ember.distributed as dist
+from ember.distributed._train import TrainSync, shard
+from ember.nn.parallel import DistributedDataParallel as DDP
+from ember.train import Trainer
+
+dist.init_process_group()
+r = dist.get_rank()
+g = np.random.default_rng(0)
+X, Y = g.standard_normal((80, 6)).astype(np.float32), g.integers(0, 3, 80)
+batches = [(ember.tensor(X[i:i + 16]), ember.tensor(Y[i:i + 16])) for i in range(0, 80, 16)]
+mine = [(x[r * 8:(r + 1) * 8], y[r * 8:(r + 1) * 8]) for x, y in batches]     # this rank's half of each
+
+
+def make():
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3))
+
+
+def trainer(model, **kw):
+    opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return Trainer(model, nn.CrossEntropyLoss(), opt, metrics=["accuracy", "f1"], accumulate=2, grad_clip=0.5,
+                   **kw)
+
+
+ref = trainer(make())
+h1 = ref.fit(batches, val_data=(X, Y), epochs=3, verbose=0, interrupt_checkpoint=None)
+model = make()
+ddp = DDP(model, bucket_cap_mb=0.0005, gradient_as_bucket_view=True)
+sync = TrainSync(ddp=ddp)
+t = trainer(ddp, callbacks=[sync])
+t.distributed = sync
+val = ember.data.DataLoader(shard(ember.data.TensorDataset(ember.tensor(X), ember.tensor(Y)), r, 2), batch_size=7)
+h2 = t.fit(mine, val_data=val, epochs=3, verbose=0, interrupt_checkpoint=None)
+for p, q in zip(model.parameters(), ref.model.parameters()):
+    np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+for k in ("loss", "accuracy", "f1", "val_loss", "val_accuracy", "val_f1"):
+    np.testing.assert_allclose(h2[k], h1[k], rtol=1e-5, atol=1e-6, err_msg=k)
+ck = t._checkpoint()
+assert not any(k.startswith("module.") for k in ck["model"]) and set(ck["model"]) == set(model.state_dict())
+print("ok", r)
+'''
+
+
+@needs_mpi
+def test_trainer_with_ddp_and_trainsync_equals_one_process_on_the_global_batches(tmp_path):
+    """accumulate (no_sync inside a window), gradient clipping, the epoch logs and a sharded validation set:
+    two ranks each training on half of every batch end with the weights and logs of one process."""
+    p = run_mpi(tmp_path, TRAINER)
+    assert "ok 0" in p.stdout and "ok 1" in p.stdout
+
+
 def test_nproc_refuses_what_it_cannot_split(tmp_path, capsys):
     cfg = _config(tmp_path)
     text = cfg.read_text().replace("batch_size = 32", "batch_size = 30")
