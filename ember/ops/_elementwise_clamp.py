@@ -110,8 +110,9 @@ def clamp(input, min=None, max=None):
     elif k in "iu":
         min = _dt.checked_scalar(min, input._data.dtype, "clamp") if type(min) is int else min
         max = _dt.checked_scalar(max, input._data.dtype, "clamp") if type(max) is int else max
-    else:       # a float16/float32 bound must fit the dtype (PyTorch: 1e6 "cannot be converted to type Half")
-        for v in (min, max):
+    nan_bound = any(isinstance(v, float) and v != v for v in (min, max))    # PyTorch: all NaN, no check
+    if input._data.dtype.kind == "f" and not nan_bound:     # a float16/float32 bound must fit (PyTorch: 1e6
+        for v in (min, max):                                  # "cannot be converted to type Half")
             if v is not None:
                 _dt.checked_float_scalar(v, input._data.dtype, "clamp")
     return _lay(Clamp.apply(input, min, max), input)

@@ -170,3 +170,10 @@ def test_round_decimals_float16_computes_in_float32():
 def test_erf_float16_is_accurate_near_zero():
     x = ember.tensor(np.full(100, 0.02057, dtype=np.float16))
     assert np.allclose(ember.erf(x).numpy().astype(np.float64), math.erf(0.02057), rtol=2e-3)
+
+
+def test_clamp_float_bound_range_check_after_integer_promotion_and_nan_short_circuit():
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ember.clamp(ember.tensor([1, 2]), None, 1e39)           # int tensor, float bound: float32 result
+    r = ember.clamp(ember.tensor([1.0], dtype=ember.float16), float("nan"), 1e6)   # NaN bound: no check, NaN
+    assert np.isnan(r.numpy()).all()
