@@ -274,7 +274,7 @@ def _o_major(g):
 class _Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, pads, dil, groups):
-        if _blocked.applies(x, w, stride, groups):      # stride 1: image blocks that stay in cache
+        if _blocked.applies(x, w, stride, pads, dil, groups):      # stride 1: image blocks that stay in cache
             out = _blocked.forward(x, w, b, pads, dil)
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, None, b is not None)
             ctx.save_for_backward(x, w, None)
