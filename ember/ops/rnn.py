@@ -280,7 +280,8 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     L, N, I = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
-    s, bconst, _ = _lstm_scales(H, dt)
+    s, _, _ = _lstm_scales(H, dt)
+    S, B, _ = _lstm_scales(H, dt, N)          # same-shape operands: NumPy's fast contiguous loops
     bias = b_ih is not None
     K = I + H + bias
     alloc = xp.empty if sizes is None else xp.zeros     # masked: never-written places stay finite
@@ -300,8 +301,6 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     G = alloc((L, N, 4 * H), dt)              # the activated gates i, f, g, o
     C = alloc((L, N, H), dt)
     TC = alloc((L, N, H), dt)
-    S = xp.broadcast_to(s, (N, 4 * H)).copy()  # same-shape operands: NumPy's fast contiguous loops
-    B = xp.broadcast_to(bconst, (N, 4 * H)).copy()
     tmp_full = xp.empty((N, H), dt)
     if sizes is not None and reverse:
         _fill_inactive(Hv, h0, sizes, True)
@@ -350,9 +349,7 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
     L, N, I = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
-    _, bconst, s2 = _lstm_scales(H, dt)
-    B = xp.broadcast_to(bconst, (N, 4 * H)).copy()
-    S2 = xp.broadcast_to(s2, (N, 4 * H)).copy()
+    _, B, S2 = _lstm_scales(H, dt, N)
     DT = TC * TC
     xp.subtract(1.0, DT, out=DT)                # 1 - tanh(c_t)^2, all steps at once
     dZ = (xp.empty if sizes is None else xp.zeros)((L, N, 4 * H), dt)

@@ -29,23 +29,33 @@ def _affine(x, h, w_ih, w_hh, b_ih, b_hh):
 _SCALES: dict = {}
 
 
-def _lstm_scales(H, dtype):
+def _lstm_scales(H, dtype, N=None):
     """Per-column constants that turn one ``tanh`` into the four LSTM gate activations (rows i, f, g, o).
 
     sigmoid(z) = 0.5 * tanh(0.5 z) + 0.5, so with s = (0.5, 0.5, 1, 0.5) and b = (0.5, 0.5, 0, 0.5) per gate
     block, act = s * tanh(s * z) + b is sigmoid for i, f, o and tanh for g; its derivative is
-    s^2 - (act - b)^2 for both kinds.  Returns (s, b, s^2), cached per (H, dtype): callers must not write
-    into them."""
-    key = (H, dtype)
+    s^2 - (act - b)^2 for both kinds.  Returns (s, b, s^2), each (4H,) or, given N, repeated to (N, 4H) (an
+    operand of the gates' own shape takes NumPy's faster same-shape loops).  Cached (the last few shapes);
+    read-only."""
+    key = (N, H, dtype)
     v = _SCALES.get(key)
     if v is None:
-        s = xp.full(4 * H, 0.5, dtype)
-        s[2 * H:3 * H] = 1.0
-        b = xp.full(4 * H, 0.5, dtype)
-        b[2 * H:3 * H] = 0.0
-        v = _SCALES[key] = (s, b, s * s)
+        if N is None:
+            s = xp.full(4 * H, 0.5, dtype)
+            s[2 * H:3 * H] = 1.0
+            b = xp.full(4 * H, 0.5, dtype)
+            b[2 * H:3 * H] = 0.0
+            v = (s, b, s * s)
+        else:
+            v = tuple(xp.broadcast_to(a, (N, 4 * H)).copy() for a in _lstm_scales(H, dtype))
+        if len(_SCALES) >= 16:
+            try:
+                _SCALES.pop(next(iter(_SCALES)))
+            except (KeyError, RuntimeError, StopIteration):     # another thread trimmed it meanwhile
+                pass
         for a in v:
             a.flags.writeable = False
+        _SCALES[key] = v
     return v
 
 
@@ -116,7 +126,7 @@ class LSTMCellFn(_ScratchFn):
         N, I = x.shape
         H = h.shape[1]
         dt = x.dtype
-        s, bconst, _ = _lstm_scales(H, dt)
+        s, bconst, _ = _lstm_scales(H, dt, N)
         bias = b_ih is not None
         K = I + H + bias
         w = xp.empty((K, 4 * H), dt)
@@ -150,7 +160,7 @@ class LSTMCellFn(_ScratchFn):
         gh, gc = gh._data, gc._data
         H = h.shape[1]
         I = x.shape[1]
-        s, bconst, s2 = _lstm_scales(H, act.dtype)
+        s, bconst, s2 = _lstm_scales(H, act.dtype, act.shape[0])
         i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
         dc = gh * o                                         # dc = gh o (1 - tanh(c')^2) + gc
         tmp = tc * tc
