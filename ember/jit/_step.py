@@ -59,18 +59,28 @@ class TrainingStep:
 
     def _trace(self, args, inputs):
         """The first call of a signature: trace the forward and loss while running the eager step."""
+        from .._compile import _side_effects
         self.stats["traces"] += 1
         self.optimizer.zero_grad()
+        named = getattr(self.model, "named_buffers", None)
+        before = {n: (b, b._data.copy()) for n, b in named() if b is not None} if named else {}
         try:
             g, loss, tr = record(self._loss, tuple(args), None, self.model)
         except TracingError as err:
+            for buf, old in before.values():    # the eager re-run redoes the buffer updates
+                if buf._data.shape == old.shape:
+                    buf._data[...] = old
             return _Eager(str(err)), None
+        counters, why = _side_effects(g, self.model, before)
         loss.backward()
         self.optimizer.step()
+        if why is not None:
+            return _Eager(why), loss.detach()
         try:
             plan = TrainingPlan(g, tr.param_tensors)
         except NotCompilable as err:
             return _Eager(str(err)), loss.detach()
+        plan.counters = counters
         return plan, loss.detach()
 
     def __call__(self, *args):
@@ -97,6 +107,9 @@ class TrainingStep:
             self.stats["eager_calls"] += 1
             return self._eager(args)
         self.stats["compiled_calls"] += 1
+        for buf, inc in plan.counters:          # BatchNorm's num_batches_tracked
+            buf._data += inc
+            buf._version[0] += 1
         loss, grads, _ = plan.run(inputs)
         self._set_grads(plan, grads)
         self.update.update()

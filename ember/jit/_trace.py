@@ -48,7 +48,9 @@ class Tracer:
         self.param_tensors: dict = {}  # name -> tensor
         self.arrays: dict = {}         # id(t._data) -> (array, tensor) for every bound tensor
         self.dep: set = set()          # ids of the Values that depend on the inputs
-        self.leaf_params = False       # leaves that require grad become params (tracing a function)
+        self.leaf_params = False       # outside leaves become params (tracing a function)
+        self.created: set = set()      # ids of the tensors made during the run (kept alive in _made)
+        self._made: list = []
 
     # -- values --------------------------------------------------------------------------------------------
     def bind(self, t: Tensor, v: Value) -> None:
@@ -71,10 +73,11 @@ class Tracer:
             return e[1]
         g = self.g
         name = self.params.get(id(t))
-        if name is None and self.leaf_params and t._rg and t.grad_fn is None:
-            # tracing a function: a leaf that requires grad (a parameter it closes over) is a named input,
-            # read at every replay, not a frozen copy
-            name = self.params[id(t)] = f"leaf{len(self.g.params)}"
+        if name is None and self.leaf_params and t.grad_fn is None and (t._rg or id(t) not in self.created):
+            # tracing a function: a tensor from outside the run (a parameter or buffer it closes over; batch
+            # norm updates its running statistics in place) is a named input, read at every replay, not a
+            # frozen copy
+            name = self.params[id(t)] = f"{'leaf' if t._rg else 'ext'}{len(self.g.params)}"
         if name is not None:
             v = Value(name.replace(".", "_"), "param", t._data.shape, t._data.dtype)
             g.params[name] = v
@@ -241,6 +244,8 @@ def record(fn, inputs: tuple, kwargs: dict | None = None, module=None):
 
     def traced_make(cls, arr):
         t = plain_make(cls, arr)
+        tr.created.add(id(t))
+        tr._made.append(t)
         if not tr.busy:
             tr.made(t, sys._getframe(1))
         return t

@@ -48,6 +48,20 @@ def _sum_to(a, shape, dtype):
     return a
 
 
+def _as_tensors(spec, env, tensors):
+    """``spec`` with each Value replaced by a Tensor: the parameter or buffer itself (an op may update it in
+    place, as batch norm's running statistics), else the value's array wrapped."""
+    t = type(spec)
+    if t is Value:
+        x = tensors.get(spec.slot)
+        return x if x is not None else Tensor._make(env[spec.slot])
+    if t is tuple or t is list:
+        return t(_as_tensors(x, env, tensors) for x in spec)
+    if t is dict:
+        return {k: _as_tensors(x, env, tensors) for k, x in spec.items()}
+    return spec
+
+
 # -- hand-written kernels: (forward, backward) pairs on raw arrays ---------------------------------------------
 # A forward kernel gets the input arrays and returns (output, saved); the backward gets (g, saved, need) and
 # returns one gradient per positional input (None where not needed).
@@ -120,6 +134,7 @@ class TrainingPlan:
         self.params = [(v.slot, param_tensors[name]) for name, v in g.params.items()]
         self.consts = [(v.slot, g.consts[name]) for name, v in g.const_values.items()]
         self.inputs = [v.slot for v in g.inputs]
+        self.tensors = {v.slot: param_tensors[name] for name, v in g.params.items()}
         self.wrt = [(name, v.slot) for name, v in g.params.items()
                     if param_tensors[name]._rg and param_tensors[name]._data.dtype.kind in "fc"]
         self.wrt_ids = {id(param_tensors[name]) for name, _ in self.wrt}
@@ -201,6 +216,8 @@ class TrainingPlan:
         forward = op.forward
         simple = not _nested_values(args)
         arg_slots = [(j, a.slot) for j, a in enumerate(args) if type(a) is Value]
+        nested = [j for j, a in enumerate(args) if type(a) in (tuple, list, dict) and _nested_values((a,))]
+        tensors = self.tensors
 
         def step(env, ctxs):
             ctx = op.__new__(op)
@@ -208,13 +225,13 @@ class TrainingPlan:
             ctx._freed = False
             ctx._pre_hooks = None
             ctx.needs_input_grad = flags
-            if simple:
-                raw = list(args)
-                for j, s in arg_slots:
-                    raw[j] = env[s]
-            else:
-                raw = _materialize(args, env)
-            out = forward(ctx, *raw, **(_materialize(kwargs, env) if kwargs else {}))
+            raw = list(args)
+            for j, s in arg_slots:
+                raw[j] = env[s]
+            if not simple:      # as Function.apply: only top-level tensors become arrays, nested ones stay Tensors
+                for j in nested:
+                    raw[j] = _as_tensors(args[j], env, tensors)
+            out = forward(ctx, *raw, **(_as_tensors(kwargs, env, tensors) if kwargs else {}))
             if multi:
                 for s, o in zip(outs, out):
                     env[s] = o if type(o) is _np.ndarray else _np.asarray(o)

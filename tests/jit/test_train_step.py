@@ -313,3 +313,53 @@ def test_training_function_returning_loss_item_steps_once_per_call():
     assert any("item" in str(m.message) for m in w)
     for p, q in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(q.detach().numpy(), p.detach().numpy())
+
+
+def _bn_model():
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 4))
+
+
+def _tied_model():
+    ember.manual_seed(0)
+
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.out = nn.Linear(6, 6), nn.Linear(6, 4)
+
+        def forward(self, x):           # the same weight used twice: its gradients add up
+            return self.out(self.lin(self.lin(x).relu()))
+    return Tied()
+
+
+@pytest.mark.parametrize("make,shape", [(_bn_model, (5, 1, 8, 8)), (_tied_model, (5, 6))])
+def test_batch_norm_buffers_and_shared_weights_equal_eager(make, shape):
+    a, b = make(), make()
+    oa, ob = _sgd(a), _sgd(b)
+    step = ember.jit.compile_training_step(b, F.cross_entropy, ob)
+    xs, ys = _data(shape)
+    for i in range(4):
+        oa.zero_grad()
+        F.cross_entropy(a(xs[i % 3]), ys[i % 3]).backward()
+        oa.step()
+        step(xs[i % 3], ys[i % 3])
+    assert step.stats["compiled_calls"] == 3
+    sa, sb = a.state_dict(), b.state_dict()
+    for k in sa:                        # running statistics and num_batches_tracked too
+        np.testing.assert_allclose(sb[k].numpy(), sa[k].numpy(), rtol=1e-6, atol=1e-6, err_msg=k)
+
+
+def test_compiled_training_function_updates_batch_norm_running_stats():
+    """Regression: buffers a traced function closes over were frozen copies, so batch norm's running
+    statistics were updated in the copy, not in the module."""
+    a, b = _bn_model(), _bn_model()
+    oa, ob = _sgd(a), _sgd(b)
+    c = ember.compile(_train_fn(b, ob))
+    xs, ys = _data((5, 1, 8, 8))
+    for i in range(4):
+        _train_fn(a, oa)(xs[i % 3], ys[i % 3])
+        c(xs[i % 3], ys[i % 3])
+    assert c.stats["compiled_calls"] == 3
+    for k in ("1.running_mean", "1.running_var", "0.weight", "4.weight"):
+        np.testing.assert_allclose(b.state_dict()[k].numpy(), a.state_dict()[k].numpy(), rtol=1e-6, atol=1e-6)
