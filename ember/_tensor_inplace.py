@@ -14,6 +14,8 @@ from .autograd import function as _fn
 
 Tensor = _to_array = _Saved = _ops = None      # set by ember.tensor
 _NO_SNAPSHOT = frozenset()                     # set by ember.tensor: ops whose backward never reads self
+# in-place ops PyTorch gives no autograd formula (x.logical_not_() on a float tensor in a graph leaves its history)
+_NO_AUTOGRAD_INPLACE = frozenset({"logical_not", "logical_and", "logical_or", "logical_xor"})
 
 
 class _InplaceMethods:
@@ -91,6 +93,8 @@ class _InplaceMethods:
         self._version[0] += 1
         if _fn._tracer is not None:      # ember.jit.trace: this tensor now holds the op's result
             _fn._tracer.rebind(self, res)
+        if tracked and not res._rg and getattr(op, "__name__", "") in _NO_AUTOGRAD_INPLACE:
+            tracked = False     # PyTorch has no autograd formula for these: the tensor keeps its old history
         if tracked:
             old_fn, old_oi = self.grad_fn, self._oi
             self.grad_fn = res.grad_fn

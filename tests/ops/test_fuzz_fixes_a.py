@@ -177,3 +177,13 @@ def test_clamp_float_bound_range_check_after_integer_promotion_and_nan_short_cir
         ember.clamp(ember.tensor([1, 2]), None, 1e39)           # int tensor, float bound: float32 result
     r = ember.clamp(ember.tensor([1.0], dtype=ember.float16), float("nan"), 1e6)   # NaN bound: no check, NaN
     assert np.isnan(r.numpy()).all()
+
+
+def test_inplace_logical_not_in_a_graph_keeps_the_history():
+    # PyTorch has no autograd formula for logical_not_: the tensor keeps its old grad_fn (clone's, identity)
+    x = ember.tensor([1.0, 0.0], requires_grad=True)
+    y = x.clone()
+    y.logical_not_()
+    assert y.tolist() == [0.0, 1.0] and y.requires_grad
+    (y * ember.tensor([2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [2.0, 3.0]
