@@ -209,7 +209,7 @@ print("ok", r)
 @needs_mpi
 def test_epoch_sums_and_metric_states_are_summed_over_ranks(tmp_path):
     p = run_mpi(tmp_path, REDUCE)
-    assert "ok 0" in p.stdout and "ok 1" in p.stdout
+    assert p.stdout.count("ok") == 2, p.stdout           # (the two ranks' lines may interleave)
 
 
 TRAINER = r'''
@@ -264,7 +264,7 @@ def test_trainer_with_ddp_and_trainsync_equals_one_process_on_the_global_batches
     """accumulate (no_sync inside a window), gradient clipping, the epoch logs and a sharded validation set:
     two ranks each training on half of every batch end with the weights and logs of one process."""
     p = run_mpi(tmp_path, TRAINER)
-    assert "ok 0" in p.stdout and "ok 1" in p.stdout
+    assert p.stdout.count("ok") == 2, p.stdout           # (the two ranks' lines may interleave)
 
 
 def test_nproc_refuses_what_it_cannot_split(tmp_path, capsys):

@@ -29,7 +29,7 @@ _FIRST_BUCKET_BYTES = 1024 * 1024
 
 
 class _Bucket:
-    __slots__ = ("index", "params", "offsets", "buf", "ready", "req", "dtype")
+    __slots__ = ("index", "params", "offsets", "buf", "ready", "req", "dtype", "segs")
 
     def __init__(self, index, params, dtype) -> None:
         self.index, self.params, self.dtype = index, params, dtype
@@ -38,6 +38,7 @@ class _Bucket:
             self.offsets.append(n)
             n += p._data.size
         self.buf = xp.zeros(n, dtype)
+        self.segs = [self.buf[o:o + p._data.size] for o, p in zip(self.offsets, params)]   # each param's slice
         self.ready, self.req = 0, None
 
 
@@ -272,15 +273,17 @@ class DistributedDataParallel(Module):
                                f" or backward ran twice through one forward's output)")
         self._ready[id(p)] = True
         b, k = self._where[id(p)]
-        n = p._data.size
-        seg = b.buf[b.offsets[k]:b.offsets[k] + n]
+        seg = b.segs[k]
         if grad is None:
             seg[...] = 0
         else:
             g = grad._data
-            # gradient_as_bucket_view: a .grad that is still the bucket's view already holds its values there
-            if not (self.gradient_as_bucket_view and g.base is b.buf and g.ctypes.data == seg.ctypes.data):
-                seg[...] = g.reshape(-1)
+            # the copy into the bucket divides by the world size on the way (one pass); a .grad that is still
+            # the bucket's view (gradient_as_bucket_view) is divided where it is
+            if self.gradient_as_bucket_view and g.base is b.buf and g.ctypes.data == seg.ctypes.data:
+                seg /= self._world
+            else:
+                xp.divide(g.reshape(-1), self._world, out=seg)
             self._used[self._pindex[id(p)]] = 1
         b.ready += 1
         self._launch_ready()
@@ -293,7 +296,6 @@ class DistributedDataParallel(Module):
             b = self._buckets[self._next_bucket]
             if b.ready < len(b.params):
                 break
-            b.buf /= self._world
             b.req = self._comm.Iallreduce(MPI.IN_PLACE, b.buf, MPI.SUM)
             self.bytes_last_step += b.buf.nbytes
             self._next_bucket += 1
@@ -314,7 +316,7 @@ class DistributedDataParallel(Module):
             for k, p in enumerate(b.params):
                 if used is not None and not used[self._pindex[id(p)]]:
                     continue            # no rank used it: .grad stays as it was
-                val = b.buf[b.offsets[k]:b.offsets[k] + p._data.size].reshape(p._data.shape)
+                val = b.segs[k].reshape(p._data.shape)
                 if self.gradient_as_bucket_view:    # .grad becomes a view of the bucket: no copy back
                     if p.grad is None or p.grad._data.base is not b.buf:
                         p.grad = Tensor._make(val)
