@@ -160,7 +160,12 @@ class History:
         names.sort(key=lambda k: k != "loss")           # loss first
         has_lr = "lr" in self.history and len(set(self.history["lr"])) > 1
         n = len(names) + has_lr
-        fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.8), squeeze=False)
+        cols = n if n <= 5 else 4                        # several heads: rows of four panels
+        rows = -(-n // cols)
+        fig, grid = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.8 * rows), squeeze=False)
+        axes = [list(grid.flat)]
+        for ax in axes[0][n:]:
+            ax.axis("off")
         xs = [e + 1 for e in self.epoch]                 # epochs numbered from 1 on the axis, like the bar
         for ax, name in zip(axes[0], names):
             for key, label, style in ((name, "training", "-o"), ("val_" + name, "validation", "-s")):
@@ -181,7 +186,7 @@ class History:
             ax.grid(alpha=0.3)
             ax.legend()
         if has_lr:
-            ax = axes[0][-1]
+            ax = axes[0][n - 1]
             ax.plot(xs, self.history["lr"], "-o", markersize=3, color="tab:green")
             ax.set_yscale("log")
             ax.set_title("learning rate")
@@ -205,8 +210,10 @@ _HIGHER_BETTER = ("acc", "accuracy", "precision", "recall", "f1", "r2", "auc")
 
 
 def metric_mode(monitor: str) -> str:
-    """"max" for accuracy-like quantities (also ``val_`` and ``knn_accuracy``-style names), else "min"."""
+    """"max" for accuracy-like quantities (also ``val_`` and ``knn_accuracy``-style names, and a head's
+    ``digit/accuracy``), else "min"."""
     name = monitor[4:] if monitor.startswith("val_") else monitor
+    name = name.rsplit("/", 1)[-1]                       # one loss per head: "<head>/<metric>"
     if name in ("hamming_loss",):
         return "min"
     return "max" if any(name == h or name.endswith("_" + h) or name.startswith(h) for h in _HIGHER_BETTER) \

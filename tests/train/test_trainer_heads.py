@@ -164,3 +164,22 @@ def test_a_metric_object_passed_in_is_not_renamed():
     m = ember.metrics.Accuracy()
     tr = Trainer(TwoHeads(), LOSSES, metrics={"cls": [m]})
     assert m.name == "accuracy" and tr.metrics[0].name == "cls/accuracy"
+
+
+def test_head_metrics_improve_the_way_their_metric_does(tmp_path):
+    # (regression: "digit/accuracy" counted as lower-is-better, so EarlyStopping and the plots' best marks
+    # picked the worst epoch of a head's accuracy)
+    from ember.train.history import History, metric_mode
+    assert metric_mode("val_digit/accuracy") == "max" and metric_mode("ink/r2") == "max"
+    assert metric_mode("val_digit/loss") == "min" and metric_mode("digit/weight") == "min"
+    es = ember.train.EarlyStopping(monitor="val_cls/accuracy", patience=0)
+    es.set_trainer(Trainer(TwoHeads(), LOSSES))
+    es.on_train_begin({})
+    assert es.mode == "max"
+    # many panels wrap into rows of four
+    h = History()
+    for e in range(2):
+        h.record(e, {"loss": 1.0 - e / 4, **{f"h{i}/loss": 0.5 + i - e / 8 for i in range(6)}})
+    import matplotlib.image
+    img = matplotlib.image.imread(h.plot(tmp_path / "c.png"))
+    assert img.shape[0] > img.shape[1] / 4            # two rows of four (0.41), not one row of seven (0.12)
