@@ -400,7 +400,7 @@ def _slice_view(input, dim, start, end, step):
     return input[(slice(None),) * d + (slice(start, end, step),)]
 
 
-def _scatter_into(op, input, src, view):
+def _scatter_into(op, input, src, view, keep_strides=True):
     _check_tensor(op, input)
     _check_tensor(op, src, "src")
     out = input.clone()
@@ -409,6 +409,25 @@ def _scatter_into(op, input, src, view):
         raise RuntimeError(f"{op}(): expected src to have a size equal to the slice of self: slice shape "
                            f"{tuple(target.shape)}, src shape {tuple(src.shape)}")
     target.copy_(src)
+    return _keep_strides(out, input) if keep_strides else out
+
+
+def _keep_strides(out, like):
+    """``out`` (a fresh result shaped like ``like``) re-laid with ``like``'s exact strides, dense or not, as
+    PyTorch's *_scatter ops clone their input (clone_preserve_strides); an input whose elements share memory
+    (an expand) keeps the plain clone's layout."""
+    a, st = out._data, like._data.strides
+    if a.size <= 1 or a.strides == st or any(s < 0 for s in st) or any(
+            s == 0 and n > 1 for s, n in zip(st, a.shape)):
+        return out
+    from ._tensor_inplace import _byte_offsets, _overlap_layers
+    if _overlap_layers(_byte_offsets(like._data)) is not None:
+        return out
+    span = 1 + sum((n - 1) * s for n, s in zip(a.shape, st)) // a.itemsize
+    buf = _np.zeros(span, a.dtype)
+    view = _np.lib.stride_tricks.as_strided(buf, a.shape, st)
+    view[...] = a
+    out._data = view
     return out
 
 
@@ -436,7 +455,8 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     gradient for ``input`` differs from torch's on purpose."""
     _check_tensor("as_strided_scatter", input)
     base = input.clone(memory_format="contiguous_format")
-    return _scatter_into("as_strided_scatter", base, src, lambda t: t.as_strided(size, stride, storage_offset))
+    return _scatter_into("as_strided_scatter", base, src, lambda t: t.as_strided(size, stride, storage_offset),
+                         keep_strides=False)
 
 
 @_export
@@ -460,7 +480,8 @@ def put(input, index, source, accumulate=False):
         raise IndexError(f"put(): index {int(flat_idx[bad][0])} is out of bounds for a tensor of "
                          f"{n} elements (shape {tuple(input.shape)})")
     out.view(-1).index_put_((idx,), source.reshape(-1).to(out.dtype), accumulate=accumulate)
-    return out
+    from .ops._shape_strided import _result_layout
+    return _result_layout(out, input)           # laid out like the input (PyTorch clones it, preserve_format)
 
 
 @_export

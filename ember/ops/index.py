@@ -156,15 +156,24 @@ def _empty_result_shape(shape, idx):
     for i in idx:
         full.extend([slice(None)] * (len(shape) - used) if i is Ellipsis else [i])
     dims, new, d = list(shape), [], 0
+    indexed, ishapes = [], []           # sizes of the dims the arrays index, the arrays' shapes (masks: nonzero)
     for i in full:
         if isinstance(i, _np.ndarray) and not is_mask(i):
             if d < len(dims):
+                indexed.append(dims[d])
                 dims[d] = builtins_max(dims[d], 1)
+            ishapes.append(i.shape)
             new.append(_np.zeros(i.shape, _np.int64))
         else:
+            if is_mask(i):
+                indexed.extend(shape[d:d + i.ndim])
+                ishapes.append((int(i.sum()),))
             new.append(i)
         d += 0 if i is None else i.ndim if is_mask(i) else 1
     try:
+        # PyTorch's AdvancedIndex: an indexed dim of size 0 with a non-empty (broadcast) index always raises
+        if 0 in indexed and 0 not in _np.broadcast_shapes(*ishapes):
+            return None
         r = _np.broadcast_to(_np.zeros((), _np.int8), dims)[tuple(new)]
     except (IndexError, ValueError):
         return None
@@ -363,7 +372,9 @@ def setitem(x: Tensor, index, value) -> None:
     all_int = t is int
     # PyTorch takes its masked_fill_ path (which refuses uint8) when the only advanced index is one mask
     if t is tuple or t is Tensor:
-        advs = [i for i in (index if t is tuple else (index,)) if isinstance(i, (Tensor, _np.ndarray, list, range))]
+        # (a Python bool is an index tensor too: x[mask, True] is not the single-mask path)
+        advs = [i for i in (index if t is tuple else (index,))
+                if isinstance(i, (Tensor, _np.ndarray, list, range, bool, _np.bool_))]
         one = advs[0] if len(advs) == 1 else None
     else:
         one = None

@@ -223,3 +223,18 @@ def test_masked_fill_range_checks_the_value_even_when_nothing_is_filled(dtype, v
         x = m.zeros(*shape, dtype=getattr(m, dtype))
         with pytest.raises(RuntimeError, match="without overflow|out of range|overflow"):
             x.masked_fill_(x > 0, value)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("select_scatter_strided", lambda m: m.select_scatter(m.zeros(4, 1)[::2], m.zeros(1), 0, 0)),
+    ("slice_scatter_strided", lambda m: m.slice_scatter(m.zeros(4, 6)[::2, ::3], m.ones(1, 2), 0, 0, 1)),
+    ("diagonal_scatter_strided", lambda m: m.diagonal_scatter(m.zeros(4, 1, 1)[::2], m.zeros(1, 0), 1)),
+    ("select_scatter_permuted", lambda m: m.select_scatter(m.zeros(2, 2).t(), m.zeros(2), 0, 0)),
+    ("select_scatter_expanded", lambda m: m.select_scatter(m.zeros(2, 1).expand(2, 3), m.zeros(3), 0, 0)),
+    ("put_permuted_empty", lambda m: m.put(m.zeros(2, 2).t(), m.zeros(0, dtype=m.int64), m.zeros(0))),
+    ("put_permuted", lambda m: m.put(m.zeros(2, 2).t(), m.tensor([1]), m.ones(1))),
+])
+def test_scatter_views_and_put_layout(name, fn):
+    e, t = both(fn)
+    same(e, t)
+    assert e.stride() == t.stride()
