@@ -109,8 +109,8 @@ def test_multitask_fixed_weights_and_resume(tmp_path, capsys):
 
 
 def test_activation_study_config_tiny(tmp_path, capsys):
-    path = _digits("activation_study", tmp_path, "fashion-mnist", [("epochs = 5", "epochs = 1"),
-                                                                   ('activation = "gelu"', 'activation = "swish_trainable"')])
+    path = _digits("activation_study", tmp_path, "fashion-mnist",
+                   [("epochs = 5", "epochs = 1"), ('activation = "gelu"', 'activation = "swish_trainable"')])
     out, run = _train(path, capsys)
     assert 0 <= _value(out, "loss") < 5 and re.search(r"test accuracy: \d+\.\d+%", out)
 
@@ -149,7 +149,8 @@ name = "adam"
     ("", 'targets = ["digit", "ink"]', "", "the heads with a loss (digit, parity) must be the data's targets "
                                            "(digit, ink)"),
     ("", "", "", "needs data with one target per head: data.targets = [...]"),
-    ("", 'targets = ["digit", "thickness"]', "", "'data.targets' names 'thickness'; allowed: digit, class, parity, ink"),
+    ("", 'targets = ["digit", "thickness"]', "",
+     "'data.targets' names 'thickness'; allowed: digit, class, parity, ink"),
     ("label_smoothing = 0.1", 'targets = ["digit", "parity"]', "", "'label_smoothing' applies to a single "
                                                                    "cross_entropy loss"),
 ])

@@ -460,8 +460,9 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
         elif not isinstance(loss, str) or loss not in LOSSES:
             raise CLIError(f"{_where(src, 'loss')} is {loss!r}; allowed: {', '.join(LOSSES)}")
     if "targets" in data and not isinstance(out.get("loss"), dict):
+        names = data["targets"] if isinstance(data["targets"], list) else ["them"]
         raise CLIError(f"{_where(src, 'data.targets')}: one target per head needs one loss per head: a table "
-                       f"[loss.HEAD] for each of {', '.join(map(str, data['targets'])) if isinstance(data['targets'], list) else 'them'}")
+                       f"[loss.HEAD] for each of {', '.join(map(str, names))}")
     if "loss_weighting" in cfg and not isinstance(out.get("loss"), dict):
         raise CLIError(f"{_where(src, 'loss_weighting')} needs one loss per head ([loss.HEAD] tables)")
     # optimizer / scheduler
