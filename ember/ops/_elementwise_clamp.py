@@ -293,8 +293,52 @@ def addcmul(input, tensor1, tensor2, value=1):
     r = _half_in_float32(addcmul, input, tensor1, tensor2, value)
     if r is not None:
         return r
+    if _same_float(input, tensor1, tensor2):
+        return _lay(_Addcmul.apply(input, tensor1, tensor2, value), input, tensor1, tensor2)
     p = mul(tensor1, tensor2)
     return _lay(add(input, p if value == 1 else mul(p, value)), input, tensor1, tensor2)
+
+
+def _same_float(*ts):
+    return all(isinstance(t, Tensor) for t in ts) and ts[0]._data.dtype.kind == "f" and \
+        all(t._data.dtype == ts[0]._data.dtype for t in ts)
+
+
+class _Addcmul(Function):
+    """``x + value * t1 * t2`` in PyTorch's order ((value * t1) * t2: no overflow of t1 * t2 when value is
+    small) and with its gradients ``g * (t2 * value)``, ``g * (t1 * value)``."""
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, value):
+        n = ctx.needs_input_grad
+        ctx.save_for_backward(t1 if n[2] else None, t2 if n[1] else None)
+        ctx.value = value
+        return x + value * t1 * t2
+
+    @staticmethod
+    def backward(ctx, g):
+        t1, t2 = ctx.saved_tensors
+        n, v = ctx.needs_input_grad, ctx.value
+        return g, (mul(g, mul(t2, v)) if n[1] else None), (mul(g, mul(t1, v)) if n[2] else None), None
+
+
+class _Addcdiv(Function):
+    """``x + value * t1 / t2`` in PyTorch's order ((value * t1) / t2) and with its gradients
+    ``g * (value / t2)`` and ``-g * ((value * t1) / (t2 * t2))`` (nan where t2 * t2 underflows to 0 at t1 = 0)."""
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, value):
+        ctx.save_for_backward(t1 if ctx.needs_input_grad[2] else None, t2)
+        ctx.value = value
+        return x + value * t1 / t2
+
+    @staticmethod
+    def backward(ctx, g):
+        t1, t2 = ctx.saved_tensors
+        n, v = ctx.needs_input_grad, ctx.value
+        g1 = mul(g, div(v, t2)) if n[1] else None
+        g2 = neg(mul(g, div(mul(t1, v), mul(t2, t2)))) if n[2] else None
+        return g, g1, g2, None
 
 
 def _half_in_float32(fn, input, t1, t2, value):
@@ -316,6 +360,8 @@ def addcdiv(input, tensor1, tensor2, value=1):
     r = _half_in_float32(addcdiv, input, tensor1, tensor2, value)
     if r is not None:
         return r
+    if _same_float(input, tensor1, tensor2):
+        return _lay(_Addcdiv.apply(input, tensor1, tensor2, value), input, tensor1, tensor2)
     return _lay(add(input, mul(div(tensor1, tensor2), value)), input, tensor1, tensor2)
 
 

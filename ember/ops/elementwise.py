@@ -452,11 +452,11 @@ class PowScalar(Function):
         ctx.e = e
         if e == 2:
             return a * a
-        if e == 0.5:
+        if e == 0.5 and a.dtype.itemsize >= 4:      # float16 takes pow (PyTorch): (-inf) ** 0.5 = inf, not nan
             return _np.sqrt(a)
         if e == -0.5 and a.dtype.itemsize >= 4:     # PyTorch computes rsqrt: (-0.0) ** -0.5 = -inf
             return _np.asarray(1.0 / _np.sqrt(a), a.dtype)
-        return a ** e
+        return _np.power(a, e)      # not a ** e: NumPy turns ** 0.5 into sqrt
 
     @staticmethod
     def backward(ctx, g):

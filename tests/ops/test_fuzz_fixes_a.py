@@ -187,3 +187,23 @@ def test_inplace_logical_not_in_a_graph_keeps_the_history():
     assert y.tolist() == [0.0, 1.0] and y.requires_grad
     (y * ember.tensor([2.0, 3.0])).sum().backward()
     assert x.grad.tolist() == [2.0, 3.0]
+
+
+def test_addcmul_addcdiv_follow_pytorchs_evaluation_order():
+    # (value * t1) * t2: no overflow of t1 * t2 when value scales it down
+    a = ember.tensor([-2.0, 3e38])
+    b = ember.tensor([3e38, -2.0])
+    assert ember.addcmul(a, a, b, value=0.5).tolist() == pytest.approx([-3e38, 0.0])
+    # (value * t1) / t2: 0.5 * -1e-45 underflows to -0.0, and -0.0 / 0 is nan
+    r = ember.addcdiv(ember.tensor([-1e-45]), ember.tensor([-1e-45]), ember.tensor([0.0]), value=0.5)
+    assert np.isnan(r.numpy()[0])
+    # d/dt2 = -g * ((value * t1) / (t2 * t2)): nan where t2 * t2 underflows at t1 = 0
+    t2 = ember.tensor([1e-40], requires_grad=True)
+    ember.addcdiv(ember.tensor([0.0]), ember.tensor([0.0]), t2, value=0.5).sum().backward()
+    assert np.isnan(t2.grad.numpy()[0])
+
+
+def test_float16_pow_one_half_is_pow_not_sqrt():
+    x = ember.tensor([float("-inf"), -0.0, 4.0], dtype=ember.float16)
+    r = (x ** 0.5).numpy()
+    assert r[0] == np.inf and r[1] == 0 and not np.signbit(r[1]) and r[2] == 2.0
