@@ -79,6 +79,14 @@ def _special(case):
     return False
 
 
+def _overlapping_view(case):
+    """The case's view chain (args[1]) ends in a view whose elements share memory (unfold with step < size)."""
+    from ember._tensor_inplace import _byte_offsets, _overlap_layers
+    from .cases_views import apply_chain
+    v = apply_chain(ember, ember.tensor(case.args[0].data), case.args[1])
+    return _overlap_layers(_byte_offsets(v._data)) is not None
+
+
 KNOWN: list[Known] = [
     # ------------------------------------------------------------------ raise / no-raise, error types
     Known("scalar-where-torch-wants-tensor", ("*",), ("raise",),
@@ -245,6 +253,14 @@ KNOWN: list[Known] = [
           when=lambda case: any(a.data.dtype.kind == "i" and a.data.size
                                 and (a.data == np.iinfo(a.data.dtype).min).any() for a in case.arrays()),
           area="H3"),
+    Known("inplace-overlapping-view-grad", ("inplace_through_view", "inplace_saved_tensor"), ("grad",),
+          "The gradient through an in-place op (mul_, exp_, ...) on a view whose elements share memory (unfold with "
+          "step < size): ember differentiates the element-by-element updates (a shared element updated twice gets "
+          "both factors); PyTorch's CopySlices assumes the view does not overlap itself and keeps one write's "
+          "gradient per location.  The values agree.",
+          "x = m.tensor([0.5, 1.0, 2.0], requires_grad=True); y = x * 1\n"
+          "y.unfold(0, 2, 1).mul_(m.tensor([[2.0, 3.0], [5.0, 7.0]])); y.sum().backward(); out = x.grad",
+          when=_overlapping_view, area="H3"),
     Known('logaddexp-bool-grad', ('logaddexp', 'logaddexp2'), ('grad-raise',),
           "logaddexp of a bool tensor and a float tensor: PyTorch's backward subtracts the bool operand and raises "
           "('Subtraction ... with a bool tensor is not supported'); ember's backward gives the float operand its "
