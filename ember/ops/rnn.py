@@ -1,11 +1,13 @@
 """Fused recurrent kernels: a whole sequence of an Elman RNN (tanh/ReLU), LSTM or GRU layer in one op (the
 single-step cells are in ``rnn_cell.py``).
 
-Why one op per layer and direction instead of one per step: the input projection ``x @ W_ih.T`` of every
-time step is one big GEMM, each step then costs one small GEMM ``h @ W_hh.T`` plus a handful of in-place
-elementwise NumPy calls, and the backward (back-propagation through time) is a plain Python loop over the
-steps on raw arrays (no recursion, no graph per step), so 1,000-step sequences are fine.  The weight
-gradients are accumulated after the loop with one GEMM over all steps (stacking every step's ``h_{t-1}``).
+Why one op per layer and direction instead of one per step: each step costs one small GEMM plus a handful
+of in-place elementwise NumPy calls, and the backward (back-propagation through time) is a plain Python loop
+over the steps on raw arrays (no recursion, no graph per step), so 1,000-step sequences are fine; the weight
+gradients are one GEMM over all steps after the loop.  GRU and Elman: the input projection ``x @ W_ih.T`` of
+every step is one big GEMM before the loop, each step adds ``h @ W_hh.T``.  LSTM (``_lstm_forward``): each
+step is one GEMM of the row ``[x_t, h_{t-1}, 1]`` against the stacked weights and summed biases, the rows of
+all steps kept in one array that doubles as the weight-gradient GEMM's operand.
 
 Gate layouts are PyTorch's: LSTM rows of ``W_ih``/``W_hh`` are (i, f, g, o); GRU rows are (r, z, n) with
 ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.  The backward is computed on raw arrays and is therefore

@@ -2,9 +2,8 @@
 ``GRUCell``, with PyTorch's constructor arguments, parameter names (``weight_ih_l0``, ``bias_hh_l1_reverse``,
 ...), initialization U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) and input/output layouts.
 
-Each layer and direction runs as one fused op (``ember.ops.rnn.rnn_sequence``): one GEMM for the input
-projection of all steps, one small GEMM per step, and a raw-array backward through time (iterative, so
-sequences of thousands of steps are fine).  A ``PackedSequence`` input (``ember.nn.utils.rnn``) is padded to
+Each layer and direction runs as one fused op (``ember.ops.rnn.rnn_sequence``): one small GEMM per step
+and a raw-array backward through time (iterative, so sequences of thousands of steps are fine).  A ``PackedSequence`` input (``ember.nn.utils.rnn``) is padded to
 (T, B, *) in its sorted order and run with its ``batch_sizes``: each step updates only the sequences still
 running, so ``h_n`` is every sequence's state at its own last step and the reverse direction starts at each
 one's own last element; the output is packed back.  Not supported: LSTM's ``proj_size``.
