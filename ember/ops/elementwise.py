@@ -570,8 +570,8 @@ def float_power(input, exponent):
         exponent = cast(exponent, _dt.float64)
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError(f"float_power: expected a Tensor operand, got {type(input).__name__} and {type(exponent).__name__}")
-    if isinstance(input, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        exponent = float(exponent)
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float)):
+        exponent = float(exponent)      # a bool too: PyTorch's float_power takes it as 0.0/1.0 (zero grad at False)
     if isinstance(exponent, Tensor) and isinstance(input, (int, float)) and not isinstance(input, bool):
         input = float(input)
     return pow(input, exponent)

@@ -207,3 +207,9 @@ def test_float16_pow_one_half_is_pow_not_sqrt():
     x = ember.tensor([float("-inf"), -0.0, 4.0], dtype=ember.float16)
     r = (x ** 0.5).numpy()
     assert r[0] == np.inf and r[1] == 0 and not np.signbit(r[1]) and r[2] == 2.0
+
+
+def test_float_power_bool_exponent_is_a_float():
+    x = ember.tensor([0.0, 2.0], requires_grad=True)
+    ember.float_power(x, False).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
