@@ -274,14 +274,20 @@ def _o_major(g):
 class _Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, pads, dil, groups):
+        ctx.orig = (w.shape, pads)
+        ctx.crop = _live_taps(x.shape, w, stride, pads, dil)
+        w_in = w
+        if ctx.crop is not None:            # kernel rows/columns that only ever see padding: left out
+            (i0, i1, j0, j1), pads = ctx.crop
+            w = ctx.w_live = np.ascontiguousarray(w[:, :, i0:i1, j0:j1])
         if _blocked.applies(x, w, stride, pads, dil, groups):      # stride 1: image blocks that stay in cache
             out = _blocked.forward(x, w, b, pads, dil)
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, None, b is not None)
-            ctx.save_for_backward(x, w, None)
+            ctx.save_for_backward(x, w_in, None)
             return out
         out, cols, hpwp = _conv_forward(x, w, b, stride, pads, dil, groups)
         ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, hpwp, b is not None)
-        ctx.save_for_backward(x, w, cols)    # cols is freed with the graph (or kept by retain_graph)
+        ctx.save_for_backward(x, w_in, cols)    # cols is freed with the graph (or kept by retain_graph)
         return out
 
     @staticmethod
@@ -290,21 +296,52 @@ class _Conv2d(Function):
         x_shape, w_shape, stride, pads, dil, groups, hpwp, has_b = ctx.cfg
         need = ctx.needs_input_grad
         if _grad.create_graph:
-            return _conv_backward_graph(g, x, w, need, stride, pads, dil, groups, has_b)
+            return _conv_backward_graph(g, x, w, need, stride, ctx.orig[1], dil, groups, has_b)
+        w = ctx.w_live if ctx.crop is not None else w._data
         ga = g._data
         if hpwp is None:                    # the forward took the blocked path (cols is None)
-            return _blocked_backward(x._data, w._data, ga, need, pads, dil, has_b, groups)
-        g2 = _o_major(ga)
-        gx = gw = gb = None
-        if need[0]:
-            gx = Tensor._make(_grad_input(g2, w._data, groups, np.zeros(x_shape, dtype=ga.dtype), ga.shape[2:],
-                                          pads, stride, dil))
-        if need[1]:
-            gw = Tensor._make(_grad_weight(g2, cols._data, w_shape, groups))
-        if has_b and need[2]:
-            gb = Tensor._make(g2.sum(1))
-        del g2
-        return gx, gw, gb, None, None, None, None
+            gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups)
+        else:
+            g2 = _o_major(ga)
+            gx = gw = gb = None
+            if need[0]:
+                gx = _grad_input(g2, w, groups, np.zeros(x_shape, dtype=ga.dtype), ga.shape[2:], pads, stride, dil)
+            if need[1]:
+                gw = _grad_weight(g2, cols._data, w_shape, groups)
+            if has_b and need[2]:
+                gb = g2.sum(1)
+            del g2
+        if gw is not None and ctx.crop is not None:
+            (i0, i1, j0, j1), _ = ctx.crop
+            full = np.zeros(ctx.orig[0], dtype=gw.dtype)
+            full[:, :, i0:i1, j0:j1] = gw
+            gw = full
+        return tuple(None if a is None else Tensor._make(a) for a in (gx, gw, gb)) + (None,) * 4
+
+
+def _live_taps(x_shape, w, stride, pads, dil):
+    """Kernel rows/columns that read only padding at every output position contribute nothing (a 3x3 conv
+    with padding 1 on a 1x1 image: only the centre tap): ``((i0, i1, j0, j1), pads)``, the live part of the
+    kernel and the padding that gives the same output with it, or None when there is nothing to leave out (or
+    the weight has inf/NaN, which times the padding's zeros gives NaN)."""
+    live, new_pads = [], []
+    for d in range(2):
+        size, k, (p0, p1), s, dl = x_shape[2 + d], w.shape[2 + d], pads[d], stride[d], dil[d]
+        out = (size + p0 + p1 - dl * (k - 1) - 1) // s + 1
+        taps = [i for i in range(k) if out > 0 and _span(i * dl - p0, s, out, size)[0]
+                < _span(i * dl - p0, s, out, size)[1]]
+        if not taps:
+            return None
+        a, z = taps[0], taps[-1] + 1
+        q0, q1 = p0 - a * dl, p1 - (k - z) * dl
+        if q0 < 0 or q1 < 0 or (size + q0 + q1 - dl * (z - a - 1) - 1) // s + 1 != out:
+            return None
+        live.append((a, z))
+        new_pads.append((q0, q1))
+    (i0, i1), (j0, j1) = live
+    if (i1 - i0, j1 - j0) == tuple(w.shape[2:]) or not math.isfinite(float(w.sum())):   # (inf/NaN or overflow)
+        return None
+    return (i0, i1, j0, j1), tuple(new_pads)
 
 
 def _blocked_backward(x, w, ga, need, pads, dil, has_b, groups):
@@ -316,8 +353,7 @@ def _blocked_backward(x, w, ga, need, pads, dil, has_b, groups):
         gx = _grad_input(_o_major(ga), w, groups, np.zeros(x.shape, dtype=ga.dtype), ga.shape[2:], pads,
                          (1, 1), dil)
     gb = ga.sum((0, 2, 3)) if has_b and need[2] else None
-    return (None if gx is None else Tensor._make(gx), None if gw is None else Tensor._make(gw),
-            None if gb is None else Tensor._make(gb), None, None, None, None)
+    return gx, gw, gb
 
 
 def _conv_backward_graph(g, x, w, need, stride, pads, dil, groups, has_b):

@@ -116,3 +116,38 @@ def test_blocked_stride_one_kernels_match_torch():
                 res.append([t.detach().numpy() for t in (y, xs.grad, ws.grad, bs.grad)])
             for a, t in zip(*res):
                 np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
+
+
+def test_kernel_taps_that_only_see_padding_are_left_out_and_match_torch():
+    """A 3x3 conv with padding 1 on a 1x1 image (ResNet's last stage at 32x32 input) only uses the centre
+    tap: ember convolves with the live part of the kernel (C._live_taps) and gives the rest of the weight a
+    zero gradient.  Results, gradients and double backward equal torch's; a non-finite weight keeps the full
+    kernel (inf times the padding's zeros is NaN)."""
+    import pytest
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    cases = [((3, 4, 1, 1), (5, 4, 3, 3), {"padding": 1}), ((2, 3, 2, 1), (4, 3, 5, 5), {"padding": 2}),
+             ((2, 4, 1, 3), (6, 2, 3, 3), {"padding": (1, 1), "groups": 2}),
+             ((2, 2, 1, 1), (3, 2, 3, 3), {"padding": 1, "stride": 2})]
+    for shape, wshape, kw in cases:
+        x, w, b = rng.standard_normal(shape), rng.standard_normal(wshape), rng.standard_normal(wshape[0])
+        pad = kw["padding"] if isinstance(kw["padding"], tuple) else (kw["padding"],) * 2
+        st = (kw.get("stride", 1),) * 2
+        dl = kw.get("dilation", (1, 1))
+        assert C._live_taps(shape, w, st, tuple((p, p) for p in pad), dl) is not None
+        for bad in (False, True):
+            if bad:
+                w = w.copy()
+                w[0, 0, 0, 0] = np.inf
+            res = []
+            for lib in (ember, torch):
+                xt = lib.tensor(x, requires_grad=True)
+                wt, bt = lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)
+                y = lib.nn.functional.conv2d(xt, wt, bt, **kw)
+                gx, gw = lib.autograd.grad((y * y).sum(), (xt, wt), create_graph=True)
+                (ggw,) = lib.autograd.grad((gx * gx).sum() + gw.sum(), wt)
+                xt.grad = wt.grad = None
+                lib.nn.functional.conv2d(xt, wt, bt, **kw).square().sum().backward()
+                res.append([t.detach().numpy() for t in (y, gx, gw, ggw, xt.grad, wt.grad, bt.grad)])
+            for a, t in zip(*res):
+                np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
