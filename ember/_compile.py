@@ -105,7 +105,7 @@ class _Compiled:
         self.stats = {"traces": 0, "compiled_calls": 0, "eager_calls": 0}
 
     def _entry(self, args, kwargs):
-        training = bool(getattr(self._orig_mod, "training", False))
+        training = getattr(self._orig_mod, "training", False) is True
         key = _signature(args, kwargs, training)
         e = self._cache.get(key)
         if e is not None:

@@ -239,6 +239,7 @@ class InferencePlan:
             if slot not in keep and slot not in self.inputs:
                 self.free[k].append(slot)
         self.steps = steps
+        self.run_list = [(st, tuple(f)) for st, f in zip(steps, self.free)]
 
     @staticmethod
     def _op_step(node: Node):
@@ -393,10 +394,11 @@ class InferencePlan:
             env[s] = t._data
         for s, a in self.consts:
             env[s] = a
-        for step, free in zip(self.steps, self.free):
+        for step, free in self.run_list:
             step(env)
-            for s in free:
-                env[s] = None
+            if free:
+                for s in free:
+                    env[s] = None
         for s in self.out_slots:    # a fused buffer is reused next call: outputs (or views) must not alias it
             a = env[s]
             while a.base is not None:
@@ -408,7 +410,10 @@ class InferencePlan:
                 t = dict(self.params_by_name())[name]
                 _np.copyto(t._data, env[v.slot])
                 t._version[0] += 1
-        return _wrap_out(self.g.output, env)
+        out = self.g.output
+        if type(out) is Value:          # the common single-tensor result
+            return Tensor._make(env[out.slot])
+        return _wrap_out(out, env)
 
     def params_by_name(self):
         return [(name, t) for (name, v), (_, t) in zip(self.g.params.items(), self.params)]
