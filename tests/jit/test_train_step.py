@@ -363,3 +363,40 @@ def test_compiled_training_function_updates_batch_norm_running_stats():
     assert c.stats["compiled_calls"] == 3
     for k in ("1.running_mean", "1.running_var", "0.weight", "4.weight"):
         np.testing.assert_allclose(b.state_dict()[k].numpy(), a.state_dict()[k].numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_user_autograd_function_falls_back_to_eager_with_one_warning():
+    class Square(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            ember.manual_seed(0)
+            self.lin = nn.Linear(12, 4)
+
+        def forward(self, x):
+            return Square.apply(self.lin(x))
+    a, b = M(), M()
+    oa, ob = _sgd(a), _sgd(b)
+    step = ember.jit.compile_training_step(b, F.cross_entropy, ob)
+    x, y = ember.randn(8, 12), ember.randint(0, 4, (8,))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            oa.zero_grad()
+            F.cross_entropy(a(x), y).backward()
+            oa.step()
+            step(x, y)
+    msgs = [str(m.message) for m in w if "compile_training_step" in str(m.message)]
+    assert len(msgs) == 1 and "Square" in msgs[0]
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6, atol=1e-6)
