@@ -133,7 +133,10 @@ class _Compiled:
             elif g.random_draws:
                 e = _Entry(reason="the forward draws random numbers (dropout in training mode?): runs eagerly")
             elif g.autograd_calls:
-                e = self._training_entry(g, params)
+                if any(x._rg for x in flat_inputs(args, kwargs)):
+                    e = _Entry(reason="an input of the training step requires grad: runs eagerly")
+                else:
+                    e = self._training_entry(g, params)
             else:
                 counters, why = _side_effects(g, mod, before)
                 if why is not None:

@@ -74,6 +74,8 @@ class TrainingStep:
         counters, why = _side_effects(g, self.model, before)
         loss.backward()
         self.optimizer.step()
+        if why is None and any(x._rg for x in inputs):
+            why = "an input requires grad (its .grad is not computed by the compiled step)"
         if why is not None:
             return _Eager(why), loss.detach()
         try:

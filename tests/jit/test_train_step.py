@@ -400,3 +400,21 @@ def test_user_autograd_function_falls_back_to_eager_with_one_warning():
     assert len(msgs) == 1 and "Square" in msgs[0]
     for p, q in zip(a.parameters(), b.parameters()):
         np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_input_requiring_grad_runs_eagerly():
+    m = _mlp()
+    opt = _sgd(m)
+    step = ember.jit.compile_training_step(m, F.cross_entropy, opt)
+    m2 = _mlp()
+    c = ember.compile(_train_fn(m2, _sgd(m2)))
+    x, y = ember.randn(8, 12, requires_grad=True), ember.randint(0, 4, (8,))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        for _ in range(2):
+            x.grad = None
+            step(x, y)
+            assert x.grad is not None          # as eager: backward reaches the input
+            c(x, y)
+    assert step.stats["eager_calls"] == 2 and "requires grad" in step.explain()
+    assert c.stats["eager_calls"] == 1 and "requires grad" in c.explain()
