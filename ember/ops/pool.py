@@ -2,7 +2,8 @@
 
 * max pooling keeps a running maximum over the KH*KW shifted strided slices of the (-inf padded) input and
   the winning kernel offset per output (first maximum wins: PyTorch's tie rule); the backward routes the
-  gradient back slice by slice (assignment when windows do not overlap, addition when they do).  Flat
+  gradient back slice by slice when windows do not overlap, and with one scatter-add (``np.add.at``, output
+  order) at the winners' flat positions when they do.  Flat
   per-plane indices are only built when ``return_indices`` asks for them.  Adaptive max pooling gathers its
   variable windows with index arrays and scatters the gradient back with ``bincount``.
 * average pooling adds the KH*KW shifted slabs (a loop over kernel offsets only) and divides by a per-position
@@ -260,6 +261,20 @@ class _MaxPool2d(Function):
             # equal to it for finite g (where it is not, 0 * inf would give NaN instead of 0)
             for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
                 np.multiply(ga, k == j, out=gx[sl])
+            return gx
+        if overlap and ga.ndim == 4:
+            # one scatter-add of each output's gradient at its winner's flat position in the padded frame, in
+            # output order (PyTorch's loop order, float32 sums rounded as its): 3x3 stride 2 on 64x64x16x16,
+            # 1 thread: 8.8 -> 2 ms (the per-offset strided additions run over rows of a few elements)
+            n, c, hp, wp = pshape
+            kk = np.arange(ks[0] * ks[1])
+            off = ((kk // ks[1]) * dil[0] * wp + (kk % ks[1]) * dil[1]).astype(np.intp)
+            pos = ((np.arange(oh) * st[0] * wp)[:, None] + np.arange(ow) * st[1]).ravel()
+            flat = off[k.reshape(n * c, oh * ow)]
+            flat += (np.arange(n * c, dtype=np.intp) * (hp * wp))[:, None]
+            flat += pos
+            gx = np.zeros(pshape, dtype=ga.dtype)
+            np.add.at(gx.reshape(-1), flat.reshape(-1), np.ascontiguousarray(ga).reshape(-1))
             return gx
         for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
             part = np.where(k == j, ga, zero)

@@ -352,14 +352,22 @@ KNOWN: list[Known] = [
           "y.backward(m.tensor([[0.3, -0.31]])); out = x.grad",
           when=lambda case: case.args[3] is not None and case.args[3].layout != "contig",
           detail=r"grad of input 0", area="H4"),
-    Known("hardtanh-nan-grad", ("F.hardtanh", "F.relu6"), ("grad",),
-          "hardtanh's gradient at a NaN input: PyTorch 2.13's CPU kernel gives 0 for elements in its full SIMD "
-          "vectors (16 float32 / 8 float64 with AVX-512) and passes the gradient for the remaining tail elements "
-          "(so always in small tensors); ember always passes it, as PyTorch does for small tensors.",
+    Known("activation-nan-grad-simd", ("F.hardtanh", "F.relu6", "F.hardshrink", "F.softshrink", "F.hardswish",
+                                       "F.elu", "F.celu", "F.selu"), ("grad",),
+          "The gradient at a NaN input of PyTorch 2.13's piecewise activations (hardtanh, relu6, hard/softshrink, "
+          "hardswish, elu, celu, selu) depends on where the element lies: its CPU kernel's SIMD loop gives 0 or NaN "
+          "for elements in full vectors (16 float32 / 8 float64 with AVX-512), its scalar tail passes the incoming "
+          "gradient times the branch's slope (so always in small tensors); ember always gives the scalar result.",
           "x = m.zeros(16); x[0] = float('nan'); x.requires_grad_()\n"
           "m.nn.functional.hardtanh(x).sum().backward(); out = x.grad",
           when=lambda case: any(a.data.dtype.kind == "f" and np.isnan(a.data).any() for a in case.arrays()),
           area="H4"),
+    Known("adaptive-avg-pool-sum-order", ("F.adaptive_avg_pool2d", "F.adaptive_avg_pool1d"), ("value", "grad"),
+          "Adaptive average pooling over values of very different magnitudes (1e30 next to 1): PyTorch sums a "
+          "window in another order than ember (a (1, 1) output is its vectorized mean), so cancellation leaves "
+          "another result.",
+          "out = m.nn.functional.adaptive_avg_pool2d(m.tensor([[[1e30, -1e30, 1.0], [1.0, 1.0, 1.0]]]), (1, 1))",
+          when=lambda case: _special(case), area="H4"),
     Known("conv-transpose-nan-padding-grad", ("F.conv_transpose1d", "F.conv_transpose2d"), ("grad",),
           "conv_transpose with padding and a NaN/inf input: ember's weight gradient multiplies the input by the "
           "zero gradient of the cropped border (0 * NaN = NaN), as PyTorch's float64 path does; PyTorch's "

@@ -151,3 +151,24 @@ def test_kernel_taps_that_only_see_padding_are_left_out_and_match_torch():
                 res.append([t.detach().numpy() for t in (y, gx, gw, ggw, xt.grad, wt.grad, bt.grad)])
             for a, t in zip(*res):
                 np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
+
+
+def test_overlapping_max_pool_gradient_is_torchs_scatter_add():
+    """Overlapping windows (3x3 stride 2 padding 1, as ResNet's stem; dilated 2x2 stride 1) send each
+    output's gradient to its winner with one scatter-add in output order: with many ties (after ReLU) and
+    inputs shared by several windows the float32 sums equal PyTorch's exactly; NaN/inf gradients too."""
+    import pytest
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    x = np.maximum(rng.standard_normal((3, 4, 11, 10)), 0).astype(np.float32)
+    for kw in ({"kernel_size": 3, "stride": 2, "padding": 1}, {"kernel_size": 2, "stride": 1, "dilation": 2},
+               {"kernel_size": (3, 2), "stride": (1, 2), "padding": (1, 0), "ceil_mode": True}):
+        shape = tuple(torch.nn.functional.max_pool2d(torch.tensor(x), **kw).shape)
+        g = rng.standard_normal(shape).astype(np.float32) * 1e3
+        g[0, 0, 0, :2] = (np.inf, np.nan)
+        res = []
+        for lib in (ember, torch):
+            xt = lib.tensor(x, requires_grad=True)
+            lib.nn.functional.max_pool2d(xt, **kw).backward(lib.tensor(g))
+            res.append(xt.grad.numpy())
+        np.testing.assert_array_equal(res[0], res[1])
