@@ -365,6 +365,20 @@ class _MaskIndex(Function):
         return _MaskIndex.apply(gg, ctx.idx), None
 
 
+def _mask_fits(x, index, mask) -> bool:
+    """Whether ``mask`` (an entry of ``index``) has the shape of the dims of ``x`` it indexes (PyTorch checks
+    that first, with an IndexError)."""
+    items = index if type(index) is tuple else (index,)
+    used = sum(0 if i is None or i is Ellipsis else i.dim() if isinstance(i, Tensor) and i._data.dtype in
+               (_np.bool_, _np.uint8) else 1 for i in items)
+    d = 0
+    for i in items:
+        if i is mask:
+            return tuple(x.shape[d:d + mask.dim()]) == tuple(mask.shape)
+        d += (x.dim() - used) if i is Ellipsis else 0 if i is None else 1
+    return True
+
+
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value`` in place; recorded in the graph when ``x`` or ``value`` requires grad.  ``value`` is
     a tensor (broadcast to the indexed shape) or a Python/NumPy scalar, as in PyTorch."""
@@ -379,7 +393,7 @@ def setitem(x: Tensor, index, value) -> None:
     else:
         one = None
     if isinstance(one, Tensor) and one._data.dtype == _np.uint8 and (
-            not isinstance(value, Tensor) or value._data.ndim == 0):
+            not isinstance(value, Tensor) or value._data.ndim == 0) and _mask_fits(x, index, one):
         raise RuntimeError("setitem: masked_fill_ only supports boolean masks, but got mask with dtype uint8 (a "
                            "uint8 index is read as a mask; use a bool tensor)")
     if t is int or (t is slice and index.step is None):

@@ -238,3 +238,19 @@ def test_scatter_views_and_put_layout(name, fn):
     e, t = both(fn)
     same(e, t)
     assert e.stride() == t.stride()
+
+
+@pytest.mark.parametrize("shape,where", [((3, 2), "plain"), ((2, 3), "ellipsis"), ((3, 2), "ellipsis"),
+                                         ((2, 3), "none"), ((2, 3), "with_bool")])
+def test_setitem_uint8_mask_error_type(shape, where):
+    def f(m):
+        mk = m.tensor([1, 0], dtype=m.uint8)
+        idx = {"plain": mk, "ellipsis": (Ellipsis, mk), "none": (None, mk), "with_bool": (mk, True)}[where]
+        y = m.zeros(*shape)
+        try:
+            y[idx] = 1.0
+        except (RuntimeError, IndexError) as e:
+            return type(e)
+        return None
+    e, t = both(f)
+    assert e is t
