@@ -339,7 +339,7 @@ class _XLogY(Function):
         a, b = ctx.saved_tensors
         # d/dx = log(y), zeroed where x == 0 and y <= 0 (PyTorch's rule)
         ga = E.where(E.logical_and(E.eq(a, 0), E.le(b, 0)), 0.0, xlogy(g, b)) if ctx.needs_input_grad[0] else None
-        gb = E.mul(g, E.div(a, b)) if ctx.needs_input_grad[1] else None
+        gb = E.div(E.mul(g, a), b) if ctx.needs_input_grad[1] else None    # PyTorch's grad * self / other
         return ga, gb
 
 

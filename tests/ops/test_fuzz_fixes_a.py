@@ -213,3 +213,10 @@ def test_float_power_bool_exponent_is_a_float():
     x = ember.tensor([0.0, 2.0], requires_grad=True)
     ember.float_power(x, False).sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_xlogy_other_gradient_is_grad_times_self_over_other():
+    # PyTorch: grad * self / other, left to right: 0.916 / -1e-40 would overflow first
+    y = ember.tensor([-1e-40], requires_grad=True)
+    ember.xlogy(ember.tensor(0.91645974), y).backward(ember.tensor([0.0003]))
+    assert np.isfinite(y.grad.numpy()[0])
