@@ -85,6 +85,8 @@ def _relay(src, dst, seen: dict) -> None:
                 if seen["error"]:
                     continue
                 seen["error"] = True
+        if text.startswith("ember: "):
+            seen["said"] = True
         if not seen.get(id(dst)):
             try:
                 dst.write(line)
@@ -147,6 +149,14 @@ def launch(args, argv: list, output: str | None = None) -> int:
             signal.signal(sig, h)
     for t in threads:
         t.join(timeout=5)
+    if code != 0 and not seen.get("said"):         # a rank killed outright (SIGKILL, out of memory)
+        new = sorted(_new_folders(output) - before) if output else []
+        run = args.resume if args.resume is not None else (new[0] if len(new) == 1 else None)
+        keep = (f"; continue with: ember train --resume {run}" if run is not None and os.path.isfile(
+            os.path.join(run if os.path.isdir(run) else os.path.dirname(run), "last.safetensors")) else "")
+        print(f"ember: error: a process of the run stopped without a message (MPI launcher exit status {code}: "
+              f"killed by a signal or for lack of memory?); every rank was stopped{keep}", file=sys.stderr,
+              flush=True)
     if code != 0 and output and args.resume is None:
         try:
             _tidy(output, before)

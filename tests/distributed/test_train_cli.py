@@ -60,6 +60,9 @@ class Boom(nn.Module):
 '''
 
 
+KILLED = BOOM.replace('raise ValueError("boom on rank 1")', 'os.kill(os.getpid(), 9)')
+
+
 def _config(tmp_path, model="mlp"):
     path = tmp_path / "cfg.toml"
     path.write_text(CONFIG.format(out=(tmp_path / "runs").as_posix(), model=model))
@@ -265,6 +268,17 @@ def test_trainer_with_ddp_and_trainsync_equals_one_process_on_the_global_batches
     two ranks each training on half of every batch end with the weights and logs of one process."""
     p = run_mpi(tmp_path, TRAINER)
     assert p.stdout.count("ok") == 2, p.stdout           # (the two ranks' lines may interleave)
+
+
+@needs_mpi
+def test_a_rank_killed_outright_stops_every_rank_with_one_line(tmp_path):
+    (tmp_path / "killed.py").write_text(KILLED)
+    p = _ember("train", _config(tmp_path), "--nproc", 2, "--model-code", f"{tmp_path / 'killed.py'}:Boom", "-q",
+               timeout=60)
+    assert p.returncode != 0
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ember: error: a process of the run stopped without a message"), \
+        p.stderr
 
 
 def test_nproc_refuses_what_it_cannot_split(tmp_path, capsys):
