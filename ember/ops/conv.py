@@ -280,7 +280,9 @@ class _Conv2d(Function):
         if ctx.crop is not None:            # kernel rows/columns that only ever see padding: left out
             (i0, i1, j0, j1), pads = ctx.crop
             w = ctx.w_live = np.ascontiguousarray(w[:, :, i0:i1, j0:j1])
-        if _blocked.applies(x, w, stride, pads, dil, groups):      # stride 1: image blocks that stay in cache
+        # stride 1: image blocks that stay in cache, when BLAS runs on one thread (with more, each of the many
+        # small GEMMs pays a thread hand-off: 2 threads on a busy 2-core machine, 64x32x26x26: 2x slower)
+        if _blocked.applies(x, w, stride, pads, dil, groups) and _blas_single_threaded():
             out = _blocked.forward(x, w, b, pads, dil)
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, None, b is not None)
             ctx.save_for_backward(x, w_in, None)
