@@ -24,6 +24,7 @@ import numpy as _np
 from .autograd.grad_mode import state as _grad
 from .jit import trace_graph, TracingError
 from .jit._module import number_values, run
+from .jit._aot import AotGraph
 from .jit._step import TrainingReplay
 from .jit._train import NotCompilable
 from .jit._trace import flat_inputs
@@ -60,11 +61,11 @@ def _signature(args, kwargs, training):
 
 
 class _Entry:
-    __slots__ = ("graph", "params", "plan", "consts", "nslots", "reason", "counters")
+    __slots__ = ("graph", "params", "plan", "consts", "nslots", "reason", "counters", "aot")
 
     def __init__(self, graph=None, params=None, reason=None):
         self.graph, self.params, self.reason, self.plan = graph, params, reason, None
-        self.consts, self.counters = None, ()
+        self.consts, self.counters, self.aot = None, (), None
 
 
 def _holds(spec, buf) -> bool:
@@ -185,6 +186,14 @@ class _Compiled:
             if e.plan is None:
                 e.plan = InferencePlan(e.graph, e.params)
             return e.plan(inputs)
+        if e.aot is None:               # one autograd node for the whole forward, its backward compiled too
+            try:
+                e.aot = AotGraph(e.graph, e.params, inputs)
+            except NotCompilable as err:
+                e.aot = False
+                e.reason = f"forward replayed op by op with autograd ({err})"
+        if e.aot:
+            return e.aot(inputs)
         if e.consts is None:
             e.consts = {k: Tensor._make(a) for k, a in e.graph.consts.items()}
             e.nslots = number_values(e.graph)

@@ -122,10 +122,16 @@ class TrainingPlan:
     """The forward, loss and backward of a traced graph as flat lists of steps on arrays (see the module
     docstring).  ``wrt``: the parameter names whose gradients ``run`` returns."""
 
-    def __init__(self, g: Graph, param_tensors: dict, loss: Value | None = None):
-        loss = g.output if loss is None else loss
-        if type(loss) is not Value or loss.kind != "node" or loss.dtype.kind != "f" or _np.prod(loss.shape) != 1:
-            raise NotCompilable("the loss must be one floating-point scalar tensor computed by the graph")
+    def __init__(self, g: Graph, param_tensors: dict, loss: Value | None = None, outputs=None, grad_inputs=(),
+                 all_params: bool = False):
+        if outputs is None:
+            loss = g.output if loss is None else loss
+            if (type(loss) is not Value or loss.kind != "node" or loss.dtype.kind != "f"
+                    or _np.prod(loss.shape) != 1):
+                raise NotCompilable("the loss must be one floating-point scalar tensor computed by the graph")
+            outputs = [loss]
+        else:
+            loss = None
         if g.random_draws:
             raise NotCompilable("the forward draws random numbers (dropout in training mode?)")
         self.g = g
@@ -136,16 +142,18 @@ class TrainingPlan:
         self.inputs = [v.slot for v in g.inputs]
         self.tensors = {v.slot: param_tensors[name] for name, v in g.params.items()}
         self.wrt = [(name, v.slot) for name, v in g.params.items()
-                    if param_tensors[name]._rg and param_tensors[name]._data.dtype.kind in "fc"]
+                    if (all_params or param_tensors[name]._rg) and param_tensors[name]._data.dtype.kind in "fc"]
         self.wrt_ids = {id(param_tensors[name]) for name, _ in self.wrt}
-        need = {s for _, s in self.wrt}
+        self.grad_inputs = [g.inputs[i].slot for i in grad_inputs]
+        need = {s for _, s in self.wrt} | set(self.grad_inputs)
         for node in g.nodes:
             if any(v.slot in need for v in node.input_values()):
                 need.update(v.slot for v in node.outputs if v.dtype.kind in "fc")
-        if loss.slot not in need:
-            raise NotCompilable("the loss does not depend on any parameter that requires grad")
-        self.loss_slot = loss.slot
-        self.out_slots = {v.slot for v in g.output_values()}
+        self.seed_slots = [v.slot for v in outputs]
+        if not any(s in need for s in self.seed_slots):
+            raise NotCompilable("the result does not depend on any parameter or input that requires grad")
+        self.loss_slot = loss.slot if loss is not None else None
+        self.out_slots = {v.slot for v in g.output_values()} | set(self.seed_slots)
         self.fwd, self.bwd = [], []
         from .passes import _uses
         blocks = find_blocks(g.nodes, _uses(g), {id(v) for v in g.output_values()})
@@ -267,7 +275,7 @@ class TrainingPlan:
     def _plan_frees(self):
         """After which forward step each intermediate can be dropped: values that the backward reads only
         through a ctx need no slot (the ctx holds them)."""
-        keep = {s for s, _ in self.params} | {s for s, _ in self.consts} | set(self.inputs) | {self.loss_slot}
+        keep = {s for s, _ in self.params} | {s for s, _ in self.consts} | set(self.inputs)
         keep |= {s for _, s in self.mutations} | self.out_slots
         last = {}
         for i, st in enumerate(self.fwd):
@@ -279,14 +287,18 @@ class TrainingPlan:
                 self.free[i].append(s)
 
     # -- running -------------------------------------------------------------------------------------------
-    def run(self, inputs):
-        """One forward and backward on ``inputs`` (Tensors, in graph order): returns ``(loss array, {param
-        name: gradient array}, env)`` (``env``: the forward's values by slot, the graph's outputs among them)."""
+    def forward(self, in_arrays, param_arrays=None):
+        """The forward on arrays (the inputs in graph order; the parameters' own arrays unless given): returns
+        ``(env, ctxs)``, the values by slot and what the backward steps need."""
         env = [None] * self.nslots
-        for s, x in zip(self.inputs, inputs):
-            env[s] = x._data
-        for s, t in self.params:
-            env[s] = t._data
+        for s, a in zip(self.inputs, in_arrays):
+            env[s] = a
+        if param_arrays is None:
+            for s, t in self.params:
+                env[s] = t._data
+        else:
+            for (s, _), a in zip(self.params, param_arrays):
+                env[s] = a
         for s, a in self.consts:
             env[s] = a
         ctxs = [None] * self.nctx
@@ -294,13 +306,17 @@ class TrainingPlan:
             step(env, ctxs)
             for s in free:
                 env[s] = None
-        loss = env[self.loss_slot]
         for t, s in self.mutations:          # running statistics written by the forward (batch norm)
             if env[s] is not t._data:
                 _np.copyto(t._data, env[s])
             t._version[0] += 1
+        return env, ctxs
+
+    def backward(self, ctxs, seeds, keep_ctxs: bool = False):
+        """The backward from ``seeds`` (``(slot, gradient array)`` pairs): returns the gradients by slot."""
         genv = [None] * self.nslots
-        genv[self.loss_slot] = _np.ones(loss.shape, loss.dtype)
+        for s, a in seeds:
+            genv[s] = a if genv[s] is None else genv[s] + a
         prev = _grad.enabled, _grad.create_graph
         _grad.enabled, _grad.create_graph = False, False
         try:
@@ -308,7 +324,8 @@ class TrainingPlan:
                 if all(genv[s] is None for s in outs):
                     continue
                 res = grads(genv, ctxs)
-                ctxs[k] = None
+                if not keep_ctxs:
+                    ctxs[k] = None
                 for j, s, shape, dtype in targets:
                     r = res[j] if j < len(res) else None
                     if r is None:
@@ -321,4 +338,13 @@ class TrainingPlan:
                     genv[s] = None
         finally:
             _grad.enabled, _grad.create_graph = prev
+        return genv
+
+    def run(self, inputs):
+        """One forward and backward of the loss on ``inputs`` (Tensors, in graph order): returns ``(loss array,
+        {param name: gradient array}, env)`` (``env``: the forward's values by slot, the graph's outputs among
+        them)."""
+        env, ctxs = self.forward([x._data for x in inputs])
+        loss = env[self.loss_slot]
+        genv = self.backward(ctxs, [(self.loss_slot, _np.ones(loss.shape, loss.dtype))])
         return loss, {name: genv[s] for name, s in self.wrt}, env
