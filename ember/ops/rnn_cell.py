@@ -3,7 +3,9 @@
 A model that steps a cell in a Python loop (PyTorch's time-sequence-prediction example, seq2seq decoders, the
 teaching RNNs) pays one op per step, so the per-step cost is what matters: one op that does both GEMMs, the
 gate nonlinearities in place on one ``(N, G*H)`` buffer and the state update, and a hand-derived backward on raw
-arrays (two GEMMs for the input gradients, two for the weights).  Gate layouts and formulas are PyTorch's:
+arrays (two GEMMs for the input gradients, two for the weights; the LSTM cell does one GEMM of ``[x, h, 1]``
+each way, see ``LSTMCellFn``).  The autograd engine sums the many gradients of a weight used at every step in
+place.  Gate layouts and formulas are PyTorch's:
 LSTM rows (i, f, g, o); GRU rows (r, z, n) with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.  The backward
 is once-differentiable, like the sequence op's.
 """
@@ -160,7 +162,7 @@ class LSTMCellFn(_ScratchFn):
         gh, gc = gh._data, gc._data
         H = h.shape[1]
         I = x.shape[1]
-        s, bconst, s2 = _lstm_scales(H, act.dtype, act.shape[0])
+        _, bconst, s2 = _lstm_scales(H, act.dtype, act.shape[0])
         i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
         dc = gh * o                                         # dc = gh o (1 - tanh(c')^2) + gc
         tmp = tc * tc
@@ -250,7 +252,10 @@ def check_weights(op, w_ih, w_hh, gates):
 
 def _check(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None):
     # the common case in a few comparisons on the raw arrays (this runs once per step of a Python loop)
-    xa, ha, wi, wh = x._data, h._data, w_ih._data, w_hh._data
+    try:
+        xa, ha, wi, wh = x._data, h._data, w_ih._data, w_hh._data
+    except AttributeError:          # not Tensors: the checks one by one
+        return _check_slow(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c)
     if xa.ndim == 2 and wh.ndim == 2 and (b_ih is None) == (b_hh is None):
         H = wh.shape[1]
         GH = gates * H
