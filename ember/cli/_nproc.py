@@ -22,6 +22,7 @@ import time
 from .config import CLIError, learns_by_gradient, uses_training_step
 
 ENV = "EMBER_TRAIN_NPROC"
+RUN_FILE_ENV = "EMBER_TRAIN_RUN_FILE"      # where rank 0 writes the path of its run folder for the launcher
 
 # what MPICH's launcher adds around an aborted or killed rank: the ranks' own line says what happened
 _NOISE = ("application called MPI_Abort", "BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",
@@ -52,7 +53,7 @@ def start(args, cfg: dict):
     if args.nproc == 1 or is_child():
         return None
     check(cfg, args.nproc, args.config)
-    return launch(args, args.argv, cfg["output"])
+    return launch(args, args.argv)
 
 
 def check(cfg: dict, nproc: int, src: str) -> None:
@@ -95,27 +96,28 @@ def _relay(src, dst, seen: dict) -> None:
                 seen[id(dst)] = True
 
 
-def _new_folders(output: str) -> set:
-    try:
-        return {e.path for e in os.scandir(output) if e.is_dir()}
-    except OSError:
-        return set()
+def report_run_dir(run_dir: str) -> None:
+    """Rank 0: write the run folder's path where the launching process will read it."""
+    path = os.environ.get(RUN_FILE_ENV)
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(os.path.abspath(run_dir))
 
 
-def _tidy(output: str, before: set) -> None:
-    """After a failed start: remove run folders the ranks created that hold nothing to continue from (what a
-    one-process run removes itself; here rank 0 was stopped before it could)."""
-    for folder in _new_folders(output) - before:
-        names = os.listdir(folder)
-        if all(n == "config.toml" or n.endswith(".tmp") for n in names):
-            for n in names:
-                os.remove(os.path.join(folder, n))
-            os.rmdir(folder)
+def _tidy(folder: str) -> None:
+    """After a failure: remove a new run folder that holds nothing to continue from (what a one-process run
+    removes itself; here rank 0 was stopped before it could)."""
+    names = os.listdir(folder)
+    if all(n == "config.toml" or n.endswith(".tmp") for n in names):
+        for n in names:
+            os.remove(os.path.join(folder, n))
+        os.rmdir(folder)
 
 
-def launch(args, argv: list, output: str | None = None) -> int:
-    """Start ``ember`` + ``argv`` on ``args.nproc`` MPI ranks; returns their exit status.  ``output``: the
-    run's output folder (a new run folder left without a checkpoint by a failure is removed)."""
+def launch(args, argv: list) -> int:
+    """Start ``ember`` + ``argv`` on ``args.nproc`` MPI ranks; returns their exit status (a new run folder
+    left without a checkpoint by a failure is removed)."""
+    import tempfile
     from ..distributed.run import find_mpiexec
     if args.hostfile is not None and not os.path.isfile(args.hostfile):
         raise CLIError(f"--hostfile {args.hostfile}: no such file (one host[:processes] a line)")
@@ -128,8 +130,16 @@ def launch(args, argv: list, output: str | None = None) -> int:
     env.setdefault("OMP_NUM_THREADS", "1")
     for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"):
         env.pop(k, None)
+    fd, env[RUN_FILE_ENV] = tempfile.mkstemp(prefix="ember-run-", suffix=".txt")
+    os.close(fd)
+    try:
+        return _supervise(cmd, env, args)
+    finally:
+        os.remove(env[RUN_FILE_ENV])
+
+
+def _supervise(cmd, env, args) -> int:
     sys.stdout.flush()
-    before = _new_folders(output) if output else set()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
     seen = {"lock": threading.Lock(), "error": False}
     threads = [threading.Thread(target=_relay, args=(s, d, seen), daemon=True)
@@ -149,17 +159,17 @@ def launch(args, argv: list, output: str | None = None) -> int:
             signal.signal(sig, h)
     for t in threads:
         t.join(timeout=5)
+    with open(env[RUN_FILE_ENV], encoding="utf-8") as f:
+        run = f.read().strip() or None
     if code != 0 and not seen.get("said"):         # a rank killed outright (SIGKILL, out of memory)
-        new = sorted(_new_folders(output) - before) if output else []
-        run = args.resume if args.resume is not None else (new[0] if len(new) == 1 else None)
         keep = (f"; continue with: ember train --resume {run}" if run is not None and os.path.isfile(
-            os.path.join(run if os.path.isdir(run) else os.path.dirname(run), "last.safetensors")) else "")
+            os.path.join(run, "last.safetensors")) else "")
         print(f"ember: error: a process of the run stopped without a message (MPI launcher exit status {code}: "
               f"killed by a signal or for lack of memory?); every rank was stopped{keep}", file=sys.stderr,
               flush=True)
-    if code != 0 and output and args.resume is None:
+    if code != 0 and run is not None and (args.resume is None or os.path.abspath(args.resume) != run):
         try:
-            _tidy(output, before)
+            _tidy(run)
         except OSError:
             pass
     return code if code >= 0 else 128 - code

@@ -379,6 +379,9 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
         dist.broadcast_object_list(box, src=0)
         run_dir = box[0]
     state["run_dir"] = run_dir
+    if world > 1 and rank == 0:         # tell the launching ember process which folder is this run's
+        from ._nproc import report_run_dir
+        report_run_dir(run_dir)
     created = resume_dir is None
     try:
         if rank == 0:
