@@ -5,7 +5,9 @@ in the script, ``init_process_group(backend="mpi")`` reads the rank and size fro
 collectives work in place on ember tensors, as PyTorch's do, and each has an ``async_op=True`` form that returns a
 :class:`Work` handle (MPI non-blocking collectives).  ``backend="gloo"`` is accepted as well (PyTorch's CPU
 backend name; it runs over MPI here), ``"nccl"`` raises (ember has no GPU).  Needs ``pip install ember[distributed]``
-(``mpi4py`` and the ``mpich`` wheel); without it ``is_available()`` is False.  See docs/distributed.md.
+(``mpi4py`` and the ``mpich`` wheel); without it ``is_available()`` is False.  ``ember train CONFIG --nproc N``
+trains a config on N processes without a script (``ember.cli._nproc``, ``ember.distributed._train``).  See
+docs/distributed.md.
 """
 from __future__ import annotations
 
