@@ -93,10 +93,13 @@ def test_blocked_stride_one_kernels_match_torch(monkeypatch):
     torch = pytest.importorskip("torch")
     from ember.ops import _conv_blocked
     monkeypatch.setattr(C, "_blas_single_threaded", lambda: True)     # the path runs with one BLAS thread
+    calls = []
+    real_forward = _conv_blocked.forward
+    monkeypatch.setattr(_conv_blocked, "forward", lambda *a: calls.append(1) or real_forward(*a))
     rng = np.random.default_rng(3)
     cases = [((5, 3, 40, 40), (4, 3, 3, 3), {}), ((5, 3, 40, 40), (4, 3, 4, 2), {"padding": "same"}),
              ((4, 2, 17, 13), (3, 2, 3, 3), {"padding": 2, "dilation": (2, 1)}),
-             ((3, 6, 9, 9), (5, 6, 1, 1), {"padding": 1})]
+             ((3, 6, 12, 12), (5, 6, 1, 1), {"padding": 1})]
     geo = _conv_blocked._Geometry(cases[0][0], cases[0][1], ((0, 0), (0, 0)), (1, 1), 8)
     assert 1 < geo.nb < cases[0][0][0]                  # several blocks, of several images
     for shape, wshape, kw in cases:
@@ -117,6 +120,7 @@ def test_blocked_stride_one_kernels_match_torch(monkeypatch):
                 res.append([t.detach().numpy() for t in (y, xs.grad, ws.grad, bs.grad)])
             for a, t in zip(*res):
                 np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
+    assert len(calls) == 16                             # every case took the blocked kernels
 
 
 def test_kernel_taps_that_only_see_padding_are_left_out_and_match_torch():
