@@ -5,7 +5,9 @@ The first call with a new signature (tensor shapes and dtypes, the other argumen
 traces the model (``ember.jit.trace_graph``), optimizes the graph (dead code, constant folding, common
 subexpressions) and caches it.  Calls without autograd run the ``InferencePlan`` (op kernels called directly
 on arrays, fused elementwise chains in preallocated buffers, intermediates freed after their last use); calls
-that need gradients replay the graph through ``Function.apply``, so ``loss.backward()`` and optimizers work.
+that need gradients run the whole forward as one autograd node whose backward is compiled too
+(ember/jit/_aot.py), so ``loss.backward()`` and optimizers work as usual (a forward that plan cannot take
+replays through ``Function.apply`` op by op).
 A forward that reads tensor values in Python (``if x.sum() > 0``), draws random numbers (dropout in training
 mode), or fails to trace runs eagerly for that signature; ``explain()`` says why.
 
