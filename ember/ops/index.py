@@ -18,7 +18,7 @@ from ..autograd.function import Function, once_differentiable
 from ..autograd.grad_mode import state as _grad
 from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim, _to_array
-from .._tensor_inplace import _write_overlapping
+from .._tensor_inplace import _check_overlap, _write_overlapping
 from . import elementwise as E
 from .shape import diagonal, _view, _CloneAs  # noqa: F401  (diagonal: a view; lives with the other strided views)
 from .shape import diagonal as _diagonal_view  # diag's parameter is called diagonal, as PyTorch's
@@ -423,6 +423,8 @@ def setitem(x: Tensor, index, value) -> None:
     if not tracked:
         v = value._data if isinstance(value, Tensor) else value
         try:
+            if not adv:      # PyTorch's copy_ into the indexed region refuses an expanded one
+                _check_overlap(Tensor._make(x._data[idx]), "setitem")
             if adv or not _write_overlapping(x._data[idx], v):     # (a view whose elements share memory:
                 x._data[idx] = v                                    # element by element, as PyTorch)
         except IndexError as e:

@@ -112,6 +112,8 @@ def _infer_shape(x, shape, op):
 def reshape(input: Tensor, *args, shape=None) -> Tensor:
     """Same data, new shape (one dim may be -1); a view when possible (``torch.reshape``; ``x.reshape(2, 3)``,
     ``reshape(x, (2, 3))`` or ``shape=(2, 3)``)."""
+    if not args and shape is None:
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = _infer_shape(input, _shape_arg(args if shape is None else (shape,)), "reshape")
     return _shared(Reshape.apply(input, shape), input, lambda b: reshape(b, shape))
 
@@ -121,6 +123,9 @@ def view(x: Tensor, *shape, size=None) -> Tensor:
     ``x.view((2, 3))``, ``x.view(size=(2, 3))`` or ``x.view(dtype)``)."""
     if size is not None:
         shape = (size,)
+    elif not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but expected (dtype) or "
+                        "(tuple of ints size)")
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)) and not hasattr(shape[0], "__index__"):
         return _view_dtype(x, shape[0])
     shape = _infer_shape(x, _shape_arg(shape), "view")
@@ -238,6 +243,8 @@ class Permute(Function):
 
 def permute(input: Tensor, *args, dims=None) -> Tensor:
     """Reorder dims (a view), ``torch.permute`` (``x.permute(1, 0)``, ``permute(x, (1, 0))`` or ``dims=``)."""
+    if not args and dims is None:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _shape_arg(args if dims is None else (dims,))
     nd = input._data.ndim
     if len(dims) != nd:
@@ -345,6 +352,8 @@ class Expand(Function):
 
 def expand(x: Tensor, *sizes, size=None) -> Tensor:
     """Broadcast size-1 dims to ``sizes`` (or ``size=``) without copying (-1 keeps a dim), ``torch.expand``."""
+    if not sizes and size is None:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = _shape_arg(sizes if size is None else (size,))
     shp = x._data.shape
     if len(sizes) < len(shp):
@@ -401,6 +410,8 @@ def broadcast_shapes(*shapes):
 
 def repeat(x: Tensor, *sizes, repeats=None) -> Tensor:
     """Tile the tensor ``sizes`` (or ``repeats=``) times along each dim (``torch.Tensor.repeat``; copies)."""
+    if not sizes and repeats is None:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     sizes = _shape_arg(sizes if repeats is None else (repeats,))
     nd = x._data.ndim
     if builtins.any(s < 0 for s in sizes):

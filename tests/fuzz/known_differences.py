@@ -333,9 +333,6 @@ KNOWN: list[Known] = [
           "-1.0000000000000000e+000], [ nan, 2.0000000000000000e+000], [ inf, -1.5000000000000000e+000]], "
           "dtype='float64'), grad=True), 2], {'dim': (1,), 'keepdim': True})", spec="std_mean",
           when=lambda case: _special(case), area="H5"),
-    Known("permute-without-dims", ("inplace_*", "view_chain"), ("raise",),
-          "x.permute() with no dims (on a 0-d tensor): PyTorch raises TypeError (dims is required), ember returns x.",
-          "out = m.tensor(1.0).permute()", detail=r"permute\(\) missing", area="H3"),
     Known("logspace-float16", ("logspace",), ("value",),
           "logspace with dtype=float16: PyTorch computes the powers in float16 (354.8 for 10**2.55), ember in "
           "float64 then rounds (355.5).", "out = m.logspace(3.0, 2.25, 6, dtype=m.float16)", area="H5"),

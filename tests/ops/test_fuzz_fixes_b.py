@@ -254,3 +254,31 @@ def test_setitem_uint8_mask_error_type(shape, where):
         return None
     e, t = both(f)
     assert e is t
+
+
+@pytest.mark.parametrize("call", ["expand", "view", "reshape", "permute", "repeat"])
+def test_shape_methods_without_sizes_raise_type_error(call):
+    for m in (ember, torch):
+        with pytest.raises(TypeError):
+            getattr(m.zeros(()), call)()
+    assert ember.zeros(()).expand(()).shape == ()
+
+
+@pytest.mark.parametrize("where", ["all", "row", "col", "adv"])
+def test_setitem_into_expanded_region(where):
+    def f(m):
+        x = m.zeros(2, 1).expand(2, 3)
+        try:
+            if where == "all":
+                x[...] = 1.0
+            elif where == "row":
+                x[0] = 1.0
+            elif where == "col":
+                x[:, 0] = 1.0
+            else:
+                x[m.tensor([0])] = 1.0
+        except RuntimeError:
+            return "raised"
+        return x.tolist()
+    e, t = both(f)
+    assert e == t
