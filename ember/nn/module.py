@@ -456,13 +456,20 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset every parameter's ``.grad``: to None (the default) or to zeros."""
+        """Reset every parameter's ``.grad``: to None (the default) or, as PyTorch, zero the same tensor in place
+        (detached from any graph ``create_graph`` left on it)."""
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor._make(xp.zeros_like(p.grad._data))
+                    g = p.grad
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad_(False)
+                    g._data[...] = 0
+                    g._version[0] += 1
 
     def apply(self, fn) -> "Module":
         """Call ``fn(module)`` on every sub-module (children first) and then on self; used for custom init."""

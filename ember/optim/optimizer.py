@@ -157,8 +157,13 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad._data[...] = 0
-                    p.grad._version[0] += 1
+                    g = p.grad
+                    if g.grad_fn is not None:      # a gradient left with a graph by create_graph: detach, as PyTorch
+                        g.detach_()
+                    else:
+                        g.requires_grad_(False)
+                    g._data[...] = 0
+                    g._version[0] += 1
 
     def step(self, closure: Callable | None = None):
         """Perform one optimization step; ``closure`` (re-evaluates the model and returns the loss) is optional

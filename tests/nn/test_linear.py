@@ -78,3 +78,20 @@ def test_flatten_unflatten_identity():
     assert repr(nn.Unflatten(1, (3, 4))) == repr(torch.nn.Unflatten(1, (3, 4)))
     x = ember.randn(3)
     assert nn.Identity(54, unused="x")(x) is x
+
+
+def test_module_zero_grad_set_to_none_false_zeroes_in_place():
+    """As PyTorch: the same .grad tensor, zero-filled (a reference kept to it sees the zeros), detached."""
+    import ember
+    lin = ember.nn.Linear(3, 2)
+    lin(ember.ones(4, 3)).sum().backward()
+    g = lin.weight.grad
+    lin.zero_grad(set_to_none=False)
+    assert lin.weight.grad is g and float(g.abs().sum()) == 0.0
+    x = ember.ones(1, 3)
+    (gw,) = ember.autograd.grad(lin(x).sum() ** 2, [lin.weight], create_graph=True)
+    lin.weight.grad = gw
+    assert lin.weight.grad.grad_fn is not None
+    lin.zero_grad(set_to_none=False)
+    assert lin.weight.grad.grad_fn is None and not lin.weight.grad.requires_grad
+    assert float(lin.weight.grad.abs().sum()) == 0.0
