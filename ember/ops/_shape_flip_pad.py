@@ -177,5 +177,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         return _PadConstant.apply(input, tuple(pairs), 0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    outs = [input._data.shape[ax] + lo + hi for ax, (lo, hi) in enumerate(pairs[nd - k:], nd - k)]
+    # PyTorch: circular padding may empty a dim; reflect/replicate need one output size >= 1 (none negative)
+    if min(outs) < 0 or (mode != "circular" and max(outs) < 1):
+        raise RuntimeError(f"pad ({mode}): input of shape {tuple(input.shape)} padded by {pad} is too small: "
+                           f"output sizes {tuple(outs)}")
     idx = [(ax, _pad_indices(input._data.shape[ax], lo, hi, mode)) for ax, (lo, hi) in enumerate(pairs) if lo or hi]
     return _PadIndex.apply(input, idx)

@@ -199,7 +199,8 @@ def pad_case(draw):
     shp = draw(shapes(2, 4, allow_empty=False))
     mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
     npad = draw(st.integers(1, min(len(shp) - 1, 2)))
-    pads = tuple(draw(st.integers(-1 if mode == "constant" else 0, 2)) for _ in range(2 * npad))
+    # negative (cropping) pads: not for circular, where torch 2.13 reads uninitialized memory when it crops
+    pads = tuple(draw(st.integers(-1 if mode != "circular" else 0, 2)) for _ in range(2 * npad))
     x = draw(tensor(draw(dtypes(REAL if mode != "constant" else NUM)), shp, "finite"))
     kw = {"mode": mode}
     if mode == "constant":

@@ -113,3 +113,19 @@ def test_adaptive_max_pool_last_nan_wins(nd):
     if nd == 2:
         x = x[None]
     _same(lambda m, t: getattr(_nnf(m), f"adaptive_max_pool{nd}d")(t, 2, return_indices=True), x)
+
+
+@pytest.mark.parametrize("mode,pad", [("reflect", (-3, 0)), ("replicate", (-2, -1)), ("reflect", (-4, 0)),
+                                      ("circular", (-4, 0))])
+def test_pad_nonconstant_negative_too_small_raises(mode, pad):
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.pad(torch.ones(1, 1, 3), pad, mode=mode)
+    with pytest.raises(RuntimeError, match=rf"pad \({mode}\): input of shape .* is too small"):
+        F.pad(ember.ones(1, 1, 3), pad, mode=mode)
+
+
+@pytest.mark.parametrize("mode,pad", [("reflect", (-2, 0)), ("replicate", (-1, -1)), ("circular", (-3, 0)),
+                                      ("circular", (-2, -1))])
+def test_pad_nonconstant_negative_ok(mode, pad):
+    x = np.arange(6, dtype=np.float32).reshape(1, 2, 3)
+    _same(lambda m, t: _nnf(m).pad(t, pad, mode=mode), x)
