@@ -261,6 +261,13 @@ KNOWN: list[Known] = [
           "x = m.tensor([0.5, 1.0, 2.0], requires_grad=True); y = x * 1\n"
           "y.unfold(0, 2, 1).mul_(m.tensor([[2.0, 3.0], [5.0, 7.0]])); y.sum().backward(); out = x.grad",
           when=_overlapping_view, area="H3"),
+    Known("setitem-int-target-requires-grad", ("setitem",), ("requires_grad",),
+          "x[...] = v for an integer or bool x and a 0-d float v that requires grad: PyTorch's fill_ path gives the "
+          "integer tensor a grad_fn (requires_grad=True, a tensor no gradient can flow to); ember's integer "
+          "tensors never require grad.",
+          "x = m.zeros(2, dtype=m.int64); x[:] = m.tensor(0.5, requires_grad=True); out = x",
+          when=lambda case: case.args[0].data.dtype.kind in "biu" and getattr(case.args[2], "grad", False),
+          area="H3"),
     Known('logaddexp-bool-grad', ('logaddexp', 'logaddexp2'), ('grad-raise',),
           "logaddexp of a bool tensor and a float tensor: PyTorch's backward subtracts the bool operand and raises "
           "('Subtraction ... with a bool tensor is not supported'); ember's backward gives the float operand its "
