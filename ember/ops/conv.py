@@ -10,15 +10,19 @@ NCHW, or channels_last for a channels_last input (``_channels_last_like``), so `
 
 Backward: ``grad_weight`` is one GEMM of the (O-major copy of the) output gradient with the saved columns;
 ``grad_input`` is one GEMM followed by col2im, which adds each kernel offset's slab straight into the unpadded
-(N, C, H, W) gradient with a strided slice (a loop over KH*KW, never over pixels or the batch).  A transposed convolution is the adjoint: its forward is conv's grad_input
-path and its backward uses conv's forward.  The fused backwards work on raw arrays; under
+(N, C, H, W) gradient with a strided slice (a loop over KH*KW, never over pixels or the batch).  A transposed
+convolution is the adjoint: its forward is conv's grad_input path and its backward uses conv's forward.  The fused backwards work on raw arrays; under
 ``create_graph=True`` the same math is routed through the conv Functions themselves (plus a weight-gradient
 Function), so second derivatives work.
 
-The column matrix of a training step (megabytes: 50 MB for 64x32x26x26 3x3) comes from ``_COLS``, a small
-caching allocator: a freshly allocated buffer of that size costs page faults on first touch (measured: im2col
-2-3x slower in a training step than on a reused buffer), so buffers whose columns are dead (after backward,
-or at once under ``no_grad``) are kept for the next step, up to 256 MiB idle.
+Stride-1 convolutions (groups 1, float, images of 128+ output pixels) with single-threaded BLAS take the
+blocked kernels of ``_conv_blocked`` instead (a few images at a time, in cache; no column matrix kept), and
+kernel rows/columns that only ever read padding are left out first (``_live_taps``).
+
+The column matrix of a (general-path) training step (megabytes: 50 MB for 64x32x26x26 3x3) comes from
+``_COLS``, a small caching allocator: a freshly allocated buffer of that size costs page faults on first touch
+(measured: im2col 2-3x slower in a training step than on a reused buffer), so buffers whose columns are dead
+(after backward, or at once under ``no_grad``) are kept for the next step, up to 256 MiB idle.
 """
 from __future__ import annotations
 
