@@ -83,8 +83,9 @@ def find_blocks(nodes, uses, outs) -> dict:
 class ConvBlock:
     """Forward and backward of one fused block (see the module docstring)."""
 
-    def __init__(self, chain):
+    def __init__(self, chain, nchw_out=False, nchw_gx=False):
         conv = chain[0]
+        self.nchw_out, self.nchw_gx = nchw_out, nchw_gx      # hand out contiguous NCHW (not a CHWN view)
         x, w, b, self.stride, self.pads, self.dil, _ = conv.args
         self.relu = len(chain) > 1
         self.pool = len(chain) > 2
@@ -156,7 +157,10 @@ class ConvBlock:
             if self.relu:
                 _np.maximum(y4, 0, out=y4)
                 r = y4
-        return out.transpose(3, 0, 1, 2), (w, cols, r, k)
+        res = out.transpose(3, 0, 1, 2)
+        if self.nchw_out:
+            res = _np.ascontiguousarray(res)            # (the ReLU mask r stays the CHWN array)
+        return res, (w, cols, r, k)
 
     def backward(self, g, saved, need):
         w, cols, r, k = saved
@@ -197,6 +201,8 @@ class ConvBlock:
                     if u1 > u0:
                         buf[:, rows, q + u0 * sw:q + (u1 - 1) * sw + 1:sw] += dcols[:, i, j, t0:t1, u0:u1]
             gx = buf.transpose(3, 0, 1, 2)
+            if self.nchw_gx:
+                gx = _np.ascontiguousarray(gx)
         if need[1]:
             gw = _grad_weight(g2, cols, self.wshape, 1)
         if self.has_b and need[2]:

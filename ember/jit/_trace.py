@@ -162,6 +162,14 @@ class Tracer:
                 self.bind(t, v[1])
                 return
         fn = os.path.abspath(frame.f_code.co_filename)
+        if frame.f_code.co_name == "_inplace" and fn.startswith(_CORE[-1]):
+            # Tensor._inplace's snapshot of the old value (the op then runs on it and the tensor is rebound to
+            # the op's result): it is the tensor's current value
+            src = frame.f_locals.get("self")
+            e = self.env.get(id(src))
+            if e is not None and e[0] is src and e[1].kind != "opaque":
+                self.bind(t, e[1])
+                return
         if fn.startswith(_OPS) or fn == _CORE[0] or fn.startswith(_CORE[-1]):   # ops/, tensor.py, _tensor*.py
             f = frame
             for x in f.f_locals.values():

@@ -156,8 +156,25 @@ class TrainingPlan:
         self.out_slots = {v.slot for v in g.output_values()} | set(self.seed_slots)
         self.fwd, self.bwd = [], []
         from .passes import _uses
-        blocks = find_blocks(g.nodes, _uses(g), {id(v) for v in g.output_values()})
+        outs_ids = {id(v) for v in g.output_values()}
+        blocks = find_blocks(g.nodes, _uses(g), outs_ids)
         self.blocks = len(blocks)
+        # a block hands CHWN memory (as an NCHW view) only to other blocks; any other consumer (batch norm's
+        # reductions, ...) gets contiguous NCHW, as from the eager op, so its sums run in eager's order
+        block_x = {id(c[0].args[0]) for c in blocks.values()}
+        block_out = {id(c[-1].outputs[0]) for c in blocks.values()}
+        readers = {}
+        for node in g.nodes:
+            for v in node.input_values():
+                readers.setdefault(id(v), []).append(node)
+        self._layout = {}
+        for c in blocks.values():
+            o = c[-1].outputs[0]
+            to_blocks = id(o) not in outs_ids and all(
+                n.op.__name__ == "_Conv2d" and n.args[0] is o and id(o) in block_x and
+                any(c2[0] is n for c2 in blocks.values()) and not any(v is o for v in n.input_values()[1:])
+                for n in readers.get(id(o), ()))
+            self._layout[id(c[0])] = (not to_blocks, id(c[0].args[0]) not in block_out)
         k = 0
         while k < len(g.nodes):
             node = g.nodes[k]
@@ -190,7 +207,7 @@ class TrainingPlan:
 
     def _add_block(self, k, chain, need):
         conv = chain[0]
-        blk = ConvBlock(chain)
+        blk = ConvBlock(chain, *self._layout[id(conv)])
         flags = tuple(type(a) is Value and a.slot in need for a in conv.args[:3])
         out = chain[-1].outputs[0].slot
         x, w, b = conv.args[:3]

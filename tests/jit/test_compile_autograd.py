@@ -97,3 +97,22 @@ def test_retain_graph_and_create_graph():
         out.backward()
     with pytest.raises(RuntimeError, match="once-differentiable"):
         ember.autograd.grad(c(x).sum(), m[0].weight, create_graph=True)
+
+
+def test_inplace_relu_model_is_compiled_and_equals_eager():
+    """ReLU(inplace=True) (torchvision's ResNets) used to make the trace fail (Tensor._inplace's snapshot of the
+    old value looked opaque), so such models always ran eagerly."""
+    def make():
+        ember.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(inplace=True), nn.Flatten(),
+                             nn.Linear(4 * 6 * 6, 4), nn.ReLU(inplace=True))
+    a, b = make(), make()
+    c = ember.compile(b)
+    oa = ember.optim.SGD(a.parameters(), lr=0.05)
+    ob = ember.optim.SGD(c.parameters(), lr=0.05)
+    xs, ys = _data((5, 1, 8, 8))
+    _loop(a, 4, xs, ys, oa)
+    _loop(c, 4, xs, ys, ob)
+    assert "compiled" in c.explain() and c.stats["compiled_calls"] == 3
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6, atol=1e-6)
