@@ -13,12 +13,13 @@ needed.  So for each block of images:
 * input gradient: the output gradient of the block is copied into a zeroed "grid" as wide as the padded input
   (``(O, OH*Wp)``, zeros right of the real outputs), ``dcols = w^T @ grid`` with the rows ordered (kh, kw, C)
   and padded with zeros to the padded input's size (C*Hp*Wp), and col2im becomes KH*KW additions of one
-  contiguous (C*Hp*Wp)-long slab each, shifted by the kernel offset in the flattened padded image (the
-  strided 2-D col2im spends most of its time on row overheads).  A shift runs past a row (into the next row, channel or image) only with grid entries that
-  are zero, so those additions add exact zeros; which needs a finite weight (``inf * 0``); callers take the
-  general path otherwise.
+  contiguous (C*Hp*Wp)-long slab each, shifted by the kernel offset in the flattened padded image (the strided
+  2-D col2im spends most of its time on row overheads).  A shift runs past a row (into the next row, channel or
+  image) only with grid entries that are zero, so those additions add exact zeros (this needs a finite weight
+  : ``inf * 0`` is NaN; callers take the general path otherwise).
 
-The callers (``conv._Conv2d``) choose this path with :func:`applies`.
+The callers (``conv._Conv2d``) choose this path with :func:`applies`, and only with single-threaded BLAS
+(many small GEMMs each pay a thread hand-off otherwise).
 """
 from __future__ import annotations
 

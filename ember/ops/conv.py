@@ -11,9 +11,9 @@ NCHW, or channels_last for a channels_last input (``_channels_last_like``), so `
 Backward: ``grad_weight`` is one GEMM of the (O-major copy of the) output gradient with the saved columns;
 ``grad_input`` is one GEMM followed by col2im, which adds each kernel offset's slab straight into the unpadded
 (N, C, H, W) gradient with a strided slice (a loop over KH*KW, never over pixels or the batch).  A transposed
-convolution is the adjoint: its forward is conv's grad_input path and its backward uses conv's forward.  The fused backwards work on raw arrays; under
-``create_graph=True`` the same math is routed through the conv Functions themselves (plus a weight-gradient
-Function), so second derivatives work.
+convolution is the adjoint: its forward is conv's grad_input path and its backward uses conv's forward.  The
+fused backwards work on raw arrays; under ``create_graph=True`` the same math is routed through the conv
+Functions themselves (plus a weight-gradient Function), so second derivatives work.
 
 Stride-1 convolutions (groups 1, float, images of 128+ output pixels) with single-threaded BLAS take the
 blocked kernels of ``_conv_blocked`` instead (a few images at a time, in cache; no column matrix kept), and
