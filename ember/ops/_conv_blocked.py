@@ -15,8 +15,8 @@ needed.  So for each block of images:
   and padded with zeros to the padded input's size (C*Hp*Wp), and col2im becomes KH*KW additions of one
   contiguous (C*Hp*Wp)-long slab each, shifted by the kernel offset in the flattened padded image (the strided
   2-D col2im spends most of its time on row overheads).  A shift runs past a row (into the next row, channel or
-  image) only with grid entries that are zero, so those additions add exact zeros (this needs a finite weight
-  : ``inf * 0`` is NaN; callers take the general path otherwise).
+  image) only with grid entries that are zero, so those additions add exact zeros (this needs a finite
+  weight, as ``inf * 0`` is NaN; callers take the general path otherwise).
 
 The callers (``conv._Conv2d``) choose this path with :func:`applies`, and only with single-threaded BLAS
 (many small GEMMs each pay a thread hand-off otherwise).
