@@ -126,7 +126,7 @@ class _InplaceMethods:
                 ids = chain(Tensor._make(xp.arange(b._data.size).reshape(b._data.shape)))._data.reshape(-1)
             # elements of the view that share memory (unfold with step < size) are updated one after the
             # other, as PyTorch's element-by-element in-place kernels do: one pass per repeat
-            layers = _overlap_layers(ids, self._data, a)
+            layers = _overlap_layers(ids, self._data, a) if _byte_offsets(self._data) is not None else None
             from .ops.index import IndexPut
             for k in range(1 if layers is None else int(layers.max()) + 1):
                 r = op(chain(b), *a, **kw)
@@ -373,12 +373,13 @@ def _overlap_layers(ids, dst=None, args=()):
     positions are distinct."""
     if ids is None or ids.size < 2:
         return None
-    seq = _iteration_order(dst, args) if dst is not None else xp.arange(ids.size)
-    order = xp.lexsort((seq, ids))
+    order = xp.argsort(ids, kind="stable")
     srt = ids[order]
     first = xp.concatenate(([True], srt[1:] != srt[:-1]))
     if first.all():
         return None
+    if dst is not None:             # equal positions in PyTorch's visiting order
+        order = xp.lexsort((_iteration_order(dst, args), ids))
     pos = xp.arange(ids.size)
     rank = pos - xp.maximum.accumulate(xp.where(first, pos, 0))
     out = xp.empty_like(rank)
