@@ -587,8 +587,8 @@ def _follow_inputs(fn):
     return wrapped
 
 
-for _name in ("erfc", "erfinv", "lgamma", "digamma", "logit", "sinc", "i0", "deg2rad", "rad2deg", "signbit",
-              "isposinf", "isneginf", "isreal", "xlogy", "copysign", "logaddexp", "logaddexp2", "heaviside",
-              "ldexp", "nextafter", "gcd", "lcm", "bitwise_left_shift", "bitwise_right_shift", "asinh", "acosh",
-              "atanh", "polygamma"):
+# (not ldexp: PyTorch computes it as x * 2 ** e, whose scalar-base power is C-contiguous)
+for _name in ("erfc", "erfinv", "lgamma", "digamma", "signbit", "isposinf", "isneginf", "isreal", "xlogy",
+              "copysign", "logaddexp", "logaddexp2", "heaviside", "nextafter", "gcd", "lcm", "bitwise_left_shift",
+              "bitwise_right_shift", "polygamma"):
     globals()[_name] = _follow_inputs(globals()[_name])
