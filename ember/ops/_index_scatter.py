@@ -64,6 +64,8 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, a, axis, index):
         ctx.shape, ctx.axis, ctx.index = a.shape, axis, index
+        if index.ndim != a.ndim or a.ndim == 0:     # 0-d with a 0-d/1-d partner: out has the index's shape
+            return a.reshape(-1)[index.reshape(-1)].reshape(index.shape)
         sl = tuple(slice(0, s) if k != axis else slice(None) for k, s in enumerate(index.shape))
         return _np.take_along_axis(a[sl], index, axis)
 
@@ -85,6 +87,9 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, a, axis, index, src):
         ctx.axis, ctx.index = axis, index
+        if index.ndim != a.ndim or src.ndim != a.ndim:      # 0-d and 1-d partners: as one-element 1-d ones
+            i1 = index.reshape(-1)
+            return _scatter_add_array(a.reshape(-1).copy(), 0, i1, src.reshape(-1)[:i1.size]).reshape(a.shape)
         sl = tuple(slice(0, s) for s in index.shape)
         src = src[sl] if src.shape != index.shape else src
         return _scatter_add_array(a.copy(), axis, index, src)
@@ -101,6 +106,10 @@ class Scatter(Function):
     def forward(ctx, a, axis, index, src):
         ctx.axis, ctx.index = axis, index
         out = a.copy()
+        if index.ndim != a.ndim or (isinstance(src, _np.ndarray) and src.ndim != a.ndim):   # 0-d/1-d partners
+            i1 = index.reshape(-1)
+            out.reshape(-1)[i1] = src.reshape(-1)[:i1.size] if isinstance(src, _np.ndarray) else src
+            return out
         full = _full_index(index, axis)
         if isinstance(src, _np.ndarray):
             sl = tuple(slice(0, s) for s in index.shape)
@@ -112,8 +121,11 @@ class Scatter(Function):
     @staticmethod
     def backward(ctx, g):
         n = ctx.needs_input_grad
-        full = _full_index(ctx.index, ctx.axis)
-        ga = _MaskIndex.apply(g, full) if n[0] else None
+        full = _full_index(ctx.index, ctx.axis) if ctx.index.ndim == g._data.ndim else (ctx.index.reshape(-1),)
+        if n[0] and g._data.ndim == 0:
+            ga = g * (0 if ctx.index.size else 1)
+        else:
+            ga = _MaskIndex.apply(g, full) if n[0] else None
         gs = Gather.apply(g, ctx.axis, ctx.index) if n[3] else None
         return ga, None, None, gs
 
@@ -147,7 +159,12 @@ def scatter(input: Tensor, dim: int, index, src=None, value=None, reduce=None) -
 def _check_src_covers(src, ia, op):
     if isinstance(src, Tensor):
         s = src._data.shape
-        if len(s) != ia.ndim or builtins_any(a < b for a, b in zip(s, ia.shape)):
+        if len(s) <= 1 and ia.ndim <= 1:    # 0-d and 1-d partners count as one-element 1-d ones (PyTorch)
+            s, want = s or (1,), ia.shape or (1,)
+            if s[0] < want[0]:
+                raise RuntimeError(f"{op}(): expected src of at least {want[0]} elements (the index's), got "
+                                   f"{tuple(src._data.shape)}")
+        elif len(s) != ia.ndim or builtins_any(a < b for a, b in zip(s, ia.shape)):
             raise RuntimeError(f"{op}(): expected src of shape at least {tuple(ia.shape)} (the index's shape) with "
                                f"the same number of dims, got {tuple(s)}")
 
@@ -171,6 +188,9 @@ def _reduce_identity(reduce, dtype):
 class ScatterReduce(Function):
     @staticmethod
     def forward(ctx, a, axis, index, src, reduce, include_self):
+        ctx.a_shape, ctx.src_shape = a.shape, src.shape
+        if index.ndim != a.ndim or src.ndim != a.ndim:      # 0-d and 1-d partners: as one-element 1-d ones
+            a, index, src, axis = a.reshape(-1), index.reshape(-1), src.reshape(-1), 0
         full = _full_index(index, axis)
         s = src[tuple(slice(0, k) for k in index.shape)] if src.shape != index.shape else src
         out = a.copy()
@@ -184,13 +204,13 @@ class ScatterReduce(Function):
         if reduce == "mean":
             out = out // count.astype(out.dtype) if out.dtype.kind in "iub" else out / count.astype(out.dtype)
         ctx.axis, ctx.full, ctx.reduce, ctx.include_self = axis, full, reduce, include_self
-        ctx.hit, ctx.count, ctx.a, ctx.s, ctx.out, ctx.src_shape = hit, count, a, s, out, src.shape
-        return out
+        ctx.hit, ctx.count, ctx.a, ctx.s, ctx.out = hit, count, a, s, out
+        return out.reshape(ctx.a_shape)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        g = g._data
+        g = g._data.reshape(ctx.hit.shape)
         full, reduce, hit = ctx.full, ctx.reduce, ctx.hit
         keep_self = _np.ones(g.shape, bool) if ctx.include_self else hit == 0
         if reduce in ("sum", "mean"):
@@ -213,8 +233,11 @@ class ScatterReduce(Function):
             ga = g * (eq_self & keep_self) / cnt
             gs = (g / cnt)[full] * eq_src
         gsrc = _np.zeros(ctx.src_shape, g.dtype)
-        gsrc[tuple(slice(0, k) for k in gs.shape)] = gs
-        return Tensor._make(ga.astype(g.dtype)), None, None, Tensor._make(gsrc), None, None
+        if gs.ndim != gsrc.ndim:
+            gsrc.reshape(-1)[:gs.size] = gs.reshape(-1)
+        else:
+            gsrc[tuple(slice(0, k) for k in gs.shape)] = gs
+        return Tensor._make(ga.astype(g.dtype).reshape(ctx.a_shape)), None, None, Tensor._make(gsrc), None, None
 
 
 def _prod_grads_with_zeros(ctx, g, keep_self):

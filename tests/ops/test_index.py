@@ -518,3 +518,30 @@ def test_masked_scatter_as_torch():
     mask = np.array([[True, False, True], [False, True, False]])
     compare(lambda m, x, s: x.masked_scatter(m.tensor(mask), s) * 2, [(2, 3), (5,)])
     compare(lambda m, x, s: m.masked_scatter(x, m.tensor(mask[0]), s), [(2, 3), (2, 2)])
+
+
+def test_gather_scatter_with_0d_index_src_or_self_as_torch():
+    # PyTorch takes a 0-d index/src/self beside a 1-d partner as a one-element 1-d one: the tutorials' one-hot
+    # ``zeros(10).scatter_(0, tensor(y), value=1)`` sets one element (ember set all of them)
+    i0, i1 = np.array(1), np.array([1])
+    assert ember.zeros(3).scatter_(0, ember.tensor(1), value=1).tolist() == [0.0, 1.0, 0.0]
+    compare(lambda m, x: x.scatter(0, m.tensor(i0), 2.5), [(3,)])
+    compare(lambda m, x, s: x.scatter(0, m.tensor(i0), s) * m.arange(3.0), [(3,), np.array(4.0)])
+    compare(lambda m, x, s: x.scatter(0, m.tensor(np.array(0)), s) * 3, [np.array(2.0), np.array(4.0)])
+    compare(lambda m, x, s: x.scatter_add(0, m.tensor(i0), s) * m.arange(3.0), [(3,), np.array(4.0)])
+    compare(lambda m, x, s: x.scatter_add(0, m.tensor(i1), s) * m.arange(3.0), [(3,), np.array(4.0)])
+    compare(lambda m, x, s: x.scatter_add(0, m.tensor(np.array(0)), s) * 3, [np.array(2.0), np.array(4.0)])
+    for reduce in ("sum", "prod", "mean", "amax"):
+        compare(lambda m, x, s: x.scatter_reduce(0, m.tensor(i0), s, reduce) * m.arange(3.0), [(3,), np.array(4.0)])
+        compare(lambda m, x, s: x.scatter_reduce(0, m.tensor(np.array([0])), s, reduce), [np.array(2.0), (1,)])
+    compare(lambda m, x: x.gather(0, m.tensor(np.array(2))), [(3,)])
+    compare(lambda m, x: x.gather(0, m.tensor(np.array([0, 0]))), [np.array(7.0)])
+    compare(lambda m, x: x.gather(0, m.tensor(np.array(0))), [np.array(7.0)])
+    e = ember.tensor([1.0, 2.0, 3.0]).gather(0, ember.tensor(2))
+    assert e.shape == () and e.grad_fn is None
+    x = ember.ones(3, requires_grad=True)
+    assert x.scatter(0, ember.tensor(1), 2.0).grad_fn.name() == "ScatterBackward0"
+    with pytest.raises(RuntimeError, match="dimensions"):
+        ember.zeros(2, 3).scatter_(0, ember.tensor(1), value=1)
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        ember.zeros(3).scatter_(0, ember.tensor(3), value=1)
