@@ -12,6 +12,13 @@ import sys
 
 from .function import AccumulateGrad, _freed_message
 from .grad_mode import state as _grad
+from ..backend import xp as _xp
+
+_ndarray = _xp.ndarray
+
+
+# op class -> its backward on arrays, run when no graph is recorded (filled by ember.ops._raw_backward)
+RAW_BACKWARD: dict = {}
 
 
 def _sum_to(g, shape, dtype):
@@ -122,7 +129,9 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                     raise RuntimeError(_freed_message(node))
                 if len(grads) > 1 and not node.__dict__.get("_materialize") is False:
                     grads = [g if g is not None else _zeros(m) for g, m in zip(grads, node._out_meta)]
-                in_grads = node.backward(node, *grads)
+                raw = None if create_graph or len(grads) > 1 else RAW_BACKWARD.get(type(node))
+                if raw is None or "_post_hooks" in node.__dict__ or (in_grads := raw(node, grads[0])) is NotImplemented:
+                    in_grads = node.backward(node, *grads)
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,) if not isinstance(in_grads, list) else tuple(in_grads)
                 n_in = len(node.next_edges)
@@ -146,10 +155,14 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                     continue
                 child, idx = e
                 if g is not None:
-                    a = getattr(g, "_data", None)
-                    if a is None:
-                        g = _as_tensor(g)
-                        a = g._data
+                    if type(g) is _ndarray:     # an array from a raw backward (or a user Function)
+                        a = g
+                        g = _make(g)
+                    else:
+                        a = getattr(g, "_data", None)
+                        if a is None:
+                            g = _as_tensor(g)
+                            a = g._data
                     if a.shape != meta[0] or a.dtype != meta[1]:     # (the common case needs no call)
                         g = _sum_to(g, meta[0], meta[1])
                     buf = buffers.get(child)
@@ -184,6 +197,13 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
 def _refresh_view(t):
     from ..tensor import _refresh_view as refresh
     refresh(t)
+
+
+def _make(a):
+    from ..tensor import Tensor
+    global _make
+    _make = Tensor._make      # bound on first use (ember.tensor imports this module)
+    return _make(a)
 
 
 def _run_node_hooks(hooks, grads):

@@ -48,6 +48,22 @@ class Function:
             raise RuntimeError(_freed_message(self))
         return tuple(s.unpack(self) if isinstance(s, _Saved) else s for s in self._saved)
 
+    def _saved_arrays(self) -> tuple:
+        """The saved values as raw arrays (scalars and None as saved), with ``saved_tensors``' checks: for the
+        backward formulas the engine runs on arrays when no graph is recorded (``ember.ops._raw_backward``)."""
+        if self._freed:
+            raise RuntimeError(_freed_message(self))
+        out = []
+        for s in self._saved:
+            if type(s) is _Saved:
+                t = s.unpack(self) if s.version_box[0] != s.version else s.tensor   # unpack raises
+                out.append(s.array if t is None else t._data)
+            elif isinstance(s, Tensor):
+                out.append(s._data)
+            else:
+                out.append(s)
+        return tuple(out)
+
     def mark_non_differentiable(self, *outputs) -> None:
         self.__dict__["_nondiff"] = {id(o) for o in outputs}
 

@@ -14,5 +14,6 @@ from .algorithms import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
 from . import elementwise, reduce, shape, index, linalg, algorithms, special  # noqa: F401
 from ._methods import attach as _attach
+from . import _raw_backward  # noqa: F401,E402  (the engine's array backwards)
 
 _attach()

@@ -1,0 +1,191 @@
+"""Backward formulas on raw arrays, for the engine's no-graph case.
+
+Each op's ``backward`` is written with ember ops on Tensors, so that ``create_graph=True`` records it and second
+derivatives work.  When no graph is recorded (``create_graph=False``, the usual ``loss.backward()``) that costs a
+full op dispatch (``apply``, operand checks, a Tensor per intermediate) for every multiply inside every
+backward.  The formulas here compute the same values on the arrays directly: the same NumPy ufuncs in the same
+order, each intermediate given PyTorch's strides exactly where the Tensor path's ``_lay`` would, so results are
+bit-identical, dtypes and strides included.
+
+``RAW_BACKWARD`` maps an op class (exactly that class: a subclass with its own backward is not matched) to
+``fn(ctx, g) -> tuple``, where ``g`` is the incoming gradient Tensor and the tuple holds one gradient per input
+(arrays, ``g`` itself, or None).  A formula returns ``NotImplemented`` where it does not cover the case
+(float16, complex, integer scalars of other kinds...), and the engine then runs the op's ``backward``.
+"""
+from __future__ import annotations
+
+import numpy as _np
+
+from ..autograd import engine as _engine
+from ..backend import layout as _layout
+from . import _elementwise_unary as _U
+from . import elementwise as _E
+from . import reduce as _R
+from . import shape as _S
+
+_ndarray = _np.ndarray
+_FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
+_NUMBERS = (int, float, bool)
+
+
+def _lay(out, *xs):
+    """``elementwise._lay`` on arrays: PyTorch's strides for ``out``, computed from the operands ``xs``."""
+    for x in xs:
+        if type(x) is _ndarray:
+            if x.ndim > 1:
+                f = x.flags
+                if not f.c_contiguous or (f.f_contiguous and not _layout.canonical(x)):
+                    break
+            elif x.ndim == 1 and not x.flags.c_contiguous:
+                break
+    else:
+        return out
+    return _layout.torch_like(out, list(xs))
+
+
+def _ok(g, *saved):
+    """Whether the raw formulas apply: a float32/float64 gradient, and every saved value either an array of the
+    same dtype or a plain number (the dtype rules of the Tensor path then reduce to NumPy's)."""
+    dt = g.dtype
+    if dt not in _FLOATS:
+        return False
+    for s in saved:
+        if type(s) is _ndarray:
+            if s.dtype != dt:
+                return False
+        elif s is not None and type(s) not in _NUMBERS:
+            return False
+    return True
+
+
+def _a(x):
+    # a NumPy ufunc on 0-d arrays returns a NumPy scalar: keep every value an array, as the Tensor path does
+    return x if type(x) is _ndarray else _np.asarray(x)
+
+
+# -- arithmetic ---------------------------------------------------------------------------------------------
+def _sub(ctx, g):
+    gd = g._data
+    if gd.dtype not in _FLOATS:
+        return NotImplemented
+    return g, (_a(-gd) if ctx.needs_input_grad[1] else None)
+
+
+def _mul(ctx, g):
+    a, b = ctx._saved_arrays()
+    gd = g._data
+    if not _ok(gd, a, b):
+        return NotImplemented
+    n = ctx.needs_input_grad
+    return (_lay(_a(gd * b), gd, b) if n[0] else None), (_lay(_a(gd * a), gd, a) if n[1] else None)
+
+
+def _div(ctx, g):
+    a, b = ctx._saved_arrays()
+    gd = g._data
+    if not _ok(gd, a, b):
+        return NotImplemented
+    n = ctx.needs_input_grad
+    ga = _lay(_a(gd / b), gd, b) if n[0] else None
+    gb = None
+    if n[1]:        # neg(mul(g, div(div(a, b), b))), as Div.backward
+        q = _lay(_a(a / b), a, b)
+        q2 = _lay(_a(q / b), q, b)
+        gb = _a(-_lay(_a(gd * q2), gd, q2))
+    return ga, gb
+
+
+def _neg(ctx, g):
+    gd = g._data
+    if gd.dtype not in _FLOATS:
+        return NotImplemented
+    return (_a(-gd),)
+
+
+# -- unary math (saved output o or input x) ------------------------------------------------------------------
+def _unary(formula, saves_output):
+    def raw(ctx, g):
+        (s,) = ctx._saved_arrays()
+        gd = g._data
+        if not _ok(gd, s):
+            return NotImplemented
+        return (formula(gd, s),)
+    return raw
+
+
+def _exp(g, o):                 # mul(g, o)
+    return _lay(_a(g * o), g, o)
+
+
+def _tanh(g, o):                # mul(g, sub(1.0, mul(o, o)))
+    t = _lay(_a(o * o), o, o)
+    t = _lay(_a(1.0 - t), 1.0, t)
+    return _lay(_a(g * t), g, t)
+
+
+def _sigmoid(g, o):             # mul(g, mul(o, sub(1.0, o)))
+    t = _lay(_a(1.0 - o), 1.0, o)
+    t = _lay(_a(o * t), o, t)
+    return _lay(_a(g * t), g, t)
+
+
+def _log(g, x):                 # div(g, x)
+    return _lay(_a(g / x), g, x)
+
+
+def _sqrt(g, o):                # div(g, mul(o, 2.0))
+    t = _lay(_a(o * 2.0), o, 2.0)
+    return _lay(_a(g / t), g, t)
+
+
+def _relu(ctx, g):              # mul(g, (~(o <= 0)).astype(g.dtype))
+    (o,) = ctx._saved_arrays()
+    gd = g._data
+    if not _ok(gd, o):
+        return NotImplemented
+    m = (~(o <= 0)).astype(gd.dtype)
+    return (_lay(_a(gd * m), gd, m),)
+
+
+# -- reductions and shapes -----------------------------------------------------------------------------------
+def _expand_grad(gd, shape, axes, keepdim):
+    """reduce._expand_grad on arrays (a C-contiguous gradient: the reshape is then a view, as the Tensor's)."""
+    if not keepdim and gd.ndim != len(shape):
+        gd = gd.reshape(_R._kept_shape(shape, axes))
+    if gd.shape == tuple(shape):
+        return gd
+    return _S.Expand.forward(None, gd, tuple(shape))
+
+
+def _sum(ctx, g):
+    gd = g._data
+    if gd.dtype not in _FLOATS or not gd.flags.c_contiguous:
+        return NotImplemented
+    return _expand_grad(gd, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
+
+
+def _mean(ctx, g):              # div(expand(g), max(n, 1))
+    gd = g._data
+    if gd.dtype not in _FLOATS or not gd.flags.c_contiguous:
+        return NotImplemented
+    e = _expand_grad(gd, ctx.shape, ctx.axes, ctx.keepdim)
+    n = max(ctx.n, 1)
+    return _lay(_a(e / n), e, n), None, None
+
+
+RAW_BACKWARD = {
+    _E.Sub: _sub,
+    _E.Mul: _mul,
+    _E.Div: _div,
+    _E.Neg: _neg,
+    _U.exp.op: _unary(_exp, True),
+    _U.tanh.op: _unary(_tanh, True),
+    _U.sigmoid.op: _unary(_sigmoid, True),
+    _U.log.op: _unary(_log, False),
+    _U.sqrt.op: _unary(_sqrt, True),
+    _U.Relu: _relu,
+    _R.Sum: _sum,
+    _R.Mean: _mean,
+}
+
+_engine.RAW_BACKWARD.update(RAW_BACKWARD)

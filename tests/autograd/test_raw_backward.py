@@ -1,0 +1,85 @@
+"""The engine's array backwards (ember.ops._raw_backward) give what each op's Tensor backward gives: the same
+values bit for bit, dtypes and strides, for contiguous, transposed, broadcast and expanded operands."""
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd.engine import RAW_BACKWARD
+from ember.ops import _raw_backward  # noqa: F401  (fills RAW_BACKWARD)
+
+
+def _operands(rng, shape, dtype):
+    """(leaf, operand) pairs: the operand contiguous, transposed (a view of a leaf) and expanded."""
+    x = ember.tensor(np.abs(rng.standard_normal(shape)).astype(dtype) + 0.5).requires_grad_()
+    yield x, x
+    xt = ember.tensor(np.abs(rng.standard_normal(shape[::-1])).astype(dtype) + 0.5).requires_grad_()
+    yield xt, xt.t()
+    yield x, x[:1].expand(*shape)
+
+
+def _grads(rng, shape, dtype):
+    yield ember.tensor(rng.standard_normal(shape).astype(dtype))
+    g = ember.tensor(rng.standard_normal(shape[::-1]).astype(dtype)).t()
+    yield g
+    yield ember.tensor(np.asarray(rng.standard_normal(()), dtype)).expand(*shape)
+
+
+def _check(node, g):
+    raw = RAW_BACKWARD[type(node)](node, g)
+    assert raw is not NotImplemented
+    ref = node.backward(node, g)
+    ref = ref if isinstance(ref, tuple) else (ref,)
+    assert len(raw) == len(ref)
+    for r, t in zip(raw, ref):
+        if t is None:
+            assert r is None
+            continue
+        r = r._data if isinstance(r, ember.Tensor) else r
+        assert type(r) is np.ndarray
+        assert r.dtype == t._data.dtype and r.shape == t._data.shape and r.strides == t._data.strides
+        np.testing.assert_array_equal(r, t._data)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["mul", "div", "sub", "mul_scalar", "div_bcast", "neg", "exp", "tanh", "sigmoid",
+                                "log", "sqrt", "relu"])
+def test_raw_backward_matches_tensor_backward(op, dtype):
+    rng = np.random.default_rng(0)
+    shape = (3, 4)
+    for _, x_l in _operands(rng, shape, dtype):
+        for g in _grads(rng, shape, dtype):
+            y = ember.tensor(rng.standard_normal(shape).astype(dtype) + 3.0).requires_grad_()
+            fns = {"mul": lambda: x_l * y, "div": lambda: x_l / y, "sub": lambda: x_l - y,
+                   "mul_scalar": lambda: x_l * 2.5, "div_bcast": lambda: x_l / y[0], "neg": lambda: -x_l,
+                   "exp": x_l.exp, "tanh": x_l.tanh, "sigmoid": x_l.sigmoid, "log": x_l.log, "sqrt": x_l.sqrt,
+                   "relu": lambda: (x_l - 1.0).relu()}
+            out = fns[op]()
+            _check(out.grad_fn, g)
+
+
+@pytest.mark.parametrize("op", ["sum", "sum_dim", "sum_keep", "mean", "mean_dim"])
+def test_raw_backward_reductions(op):
+    x = ember.randn(3, 4, 5, requires_grad=True)
+    out = {"sum": lambda: x.sum(), "sum_dim": lambda: x.sum(1), "sum_keep": lambda: x.sum((0, 2), keepdim=True),
+           "mean": lambda: x.mean(), "mean_dim": lambda: x.mean(-1)}[op]()
+    _check(out.grad_fn, ember.randn(*out.shape))
+
+
+def test_raw_backward_declines_float16_and_keeps_second_derivatives():
+    x = ember.randn(3, dtype=ember.float16, requires_grad=True)
+    out = x * ember.randn(3, dtype=ember.float16)
+    assert type(out.grad_fn).__name__ == "Mul"
+    assert RAW_BACKWARD[type(out.grad_fn)](out.grad_fn, ember.ones(3, dtype=ember.float16)) is NotImplemented
+    y = ember.randn(3, requires_grad=True)
+    (g,) = ember.autograd.grad((y.tanh() * y).sum(), y, create_graph=True)
+    g.sum().backward()                  # create_graph=True runs the Tensor backwards: a second derivative exists
+    assert y.grad is not None and y.grad.shape == (3,)
+
+
+def test_raw_backward_checks_saved_versions():
+    x = ember.randn(3, requires_grad=True)
+    y = x.exp()
+    z = y * 2.0
+    y.add_(1.0)                          # exp saved its output: backward must refuse
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
