@@ -984,6 +984,12 @@ def _interpolate(x, size, scale_factor, mode, align_corners, recompute_scale_fac
 # ---------------------------------------------------------------------------------------------------------
 # pixel shuffle
 # ---------------------------------------------------------------------------------------------------------
+def _fresh(out, t):
+    """``out``, or a copy of it where it is still a view of ``t`` (size-1 dims or r == 1 make the permute a
+    no-op): PyTorch's pixel_shuffle always returns a new tensor."""
+    return out.clone() if np.may_share_memory(out._data, t._data) else out
+
+
 def pixel_shuffle(input, upscale_factor):
     """Rearrange (*, C*r^2, H, W) into (*, C, H*r, W*r) (``torch.nn.functional.pixel_shuffle``).
 
@@ -1004,7 +1010,7 @@ def pixel_shuffle(input, upscale_factor):
     def run(t):
         y = t.reshape(*lead, c // (r * r), r, r, h, w)
         y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
-        return y.reshape(*lead, c // (r * r), h * r, w * r).contiguous()
+        return _fresh(y.reshape(*lead, c // (r * r), h * r, w * r).contiguous(), t)
     # a new tensor, contiguous or (for a channels_last input) channels_last, as PyTorch's
     return _channels_last_like(x, run, grad=False) if x.ndim == 4 else run(x)
 
@@ -1030,5 +1036,5 @@ def pixel_unshuffle(input, downscale_factor):
     def run(t):
         y = t.reshape(*lead, c, h // r, r, w // r, r)
         y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
-        return y.reshape(*lead, c * r * r, h // r, w // r).contiguous()
+        return _fresh(y.reshape(*lead, c * r * r, h // r, w // r).contiguous(), t)
     return _channels_last_like(x, run, grad=False) if x.ndim == 4 else run(x)

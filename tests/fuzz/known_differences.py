@@ -368,10 +368,11 @@ KNOWN: list[Known] = [
           "m.nn.functional.hardtanh(x).sum().backward(); out = x.grad",
           when=lambda case: any(a.data.dtype.kind == "f" and np.isnan(a.data).any() for a in case.arrays()),
           area="H4"),
-    Known("adaptive-avg-pool-sum-order", ("F.adaptive_avg_pool2d", "F.adaptive_avg_pool1d"), ("value", "grad"),
-          "Adaptive average pooling over values of very different magnitudes (1e30 next to 1): PyTorch sums a "
-          "window in another order than ember (a (1, 1) output is its vectorized mean), so cancellation leaves "
-          "another result.",
+    Known("adaptive-avg-pool-sum-order", ("F.adaptive_avg_pool2d", "F.adaptive_avg_pool1d", "F.interpolate"),
+          ("value", "grad"),
+          "Adaptive average pooling and interpolation over values of very different magnitudes (1e30 next to 1 "
+          "or -1e30): PyTorch sums a window in another order than ember (a (1, 1) output is its vectorized mean; "
+          "ember interpolates finite data as one matrix product), so cancellation leaves another result.",
           "out = m.nn.functional.adaptive_avg_pool2d(m.tensor([[[1e30, -1e30, 1.0], [1.0, 1.0, 1.0]]]), (1, 1))",
           when=lambda case: _special(case), area="H4"),
     Known("conv-transpose-nan-padding-grad", ("F.conv_transpose1d", "F.conv_transpose2d"), ("grad",),

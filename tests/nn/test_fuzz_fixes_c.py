@@ -129,3 +129,13 @@ def test_pad_nonconstant_negative_too_small_raises(mode, pad):
 def test_pad_nonconstant_negative_ok(mode, pad):
     x = np.arange(6, dtype=np.float32).reshape(1, 2, 3)
     _same(lambda m, t: _nnf(m).pad(t, pad, mode=mode), x)
+
+
+@pytest.mark.parametrize("name,r,shape", [("pixel_shuffle", 2, (4, 1, 1)), ("pixel_shuffle", 1, (1, 2, 3, 3)),
+                                          ("pixel_unshuffle", 1, (1, 2, 4, 4)), ("pixel_unshuffle", 2, (3, 2, 2))])
+def test_pixel_shuffle_returns_new_tensor(name, r, shape):
+    # where the permute is a no-op (size-1 dims, r == 1) the result must still not alias the input, as PyTorch
+    x = ember.zeros(shape)
+    y = getattr(F, name)(x, r)
+    y.add_(1)
+    assert x.sum().item() == 0
