@@ -164,6 +164,7 @@ def set_default_tensor_type(t) -> None:
 from . import serialization  # noqa: E402,F401 - torch.serialization (safe_globals for whole-module loads)
 from ._compile import compile  # noqa: E402,F811 - torch.compile on traced graphs (replaces the identity above)
 from . import testing, random  # noqa: E402,F401 - torch.testing.assert_close, torch.random.fork_rng
+from . import func  # noqa: E402,F401 - torch.func (functional_call, grad, vmap, ...)
 # out= on the public functions whose torch signature has it (issue 12, class 5; see ember/_out.py)
 from ._out import install as _install_out, OUT_FUNCTIONS as _OUT_FUNCTIONS, OUT_LINALG as _OUT_LINALG  # noqa: E402
 _install_out(globals(), _OUT_FUNCTIONS)
