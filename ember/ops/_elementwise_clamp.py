@@ -433,7 +433,8 @@ class Hypot(Function):
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
         n = ctx.needs_input_grad
-        return (mul(g, div(a, out)) if n[0] else None), (mul(g, div(b, out)) if n[1] else None)
+        # PyTorch's order, grad * x / result: (g * 1e-40) / 1e-40 rounds in the subnormal range as it does
+        return (div(mul(g, a), out) if n[0] else None), (div(mul(g, b), out) if n[1] else None)
 
 
 def hypot(input, other):

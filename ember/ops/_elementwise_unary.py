@@ -169,7 +169,7 @@ class Trunc(_ZeroGradUnary):
 
 def _sign_array(a):
     if a.dtype.kind == "b":
-        return a.copy()
+        return a.copy(order="K")      # keeps the input's stride order, as PyTorch
     out = _np.asarray(_np.sign(a))
     if a.dtype.kind == "f":
         _np.copyto(out, 0, where=_np.isnan(a))      # PyTorch: sign(nan) = 0

@@ -445,6 +445,18 @@ def _int_pow(a, b):
     return _np.where(neg_e, r, out).astype(out.dtype, copy=False)
 
 
+def _c_pow(a, b):
+    """``a ** b`` with C's ``pow`` at a = -inf (PyTorch): +inf for b > 0 and +0 for b < 0 when b is not an odd
+    integer (NumPy gives nan for a non-integer b)."""
+    out = _np.power(a, b)
+    if a.dtype.kind == "f":
+        with _np.errstate(invalid="ignore"):
+            fix = _np.isneginf(a) & (_np.asarray(b) != _np.floor(b))
+        if fix.any():
+            out = _np.where(fix, _np.where(_np.asarray(b) > 0, _np.inf, 0.0), out).astype(out.dtype, copy=False)
+    return out
+
+
 class PowScalar(Function):
     @staticmethod
     def forward(ctx, a, e):
@@ -456,7 +468,7 @@ class PowScalar(Function):
             return _np.sqrt(a)
         if e == -0.5 and a.dtype.itemsize >= 4:     # PyTorch computes rsqrt: (-0.0) ** -0.5 = -inf
             return _np.asarray(1.0 / _np.sqrt(a), a.dtype)
-        return _np.power(a, e)      # not a ** e: NumPy turns ** 0.5 into sqrt
+        return _c_pow(a, e)         # not a ** e: NumPy turns ** 0.5 into sqrt
 
     @staticmethod
     def backward(ctx, g):
@@ -474,7 +486,8 @@ class PowScalar(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = _int_pow(a, b) if a.dtype.kind in "iu" else a ** b
+        # _np.power, not a ** b: NumPy turns ** of a 0-d 0.5 into sqrt, PyTorch's pow gives (-inf) ** 0.5 = inf
+        out = _int_pow(a, b) if a.dtype.kind in "iu" else _c_pow(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 

@@ -220,3 +220,23 @@ def test_xlogy_other_gradient_is_grad_times_self_over_other():
     y = ember.tensor([-1e-40], requires_grad=True)
     ember.xlogy(ember.tensor(0.91645974), y).backward(ember.tensor([0.0003]))
     assert np.isfinite(y.grad.numpy()[0])
+
+
+def test_pow_of_minus_inf_follows_c_pow():
+    # PyTorch (C pow): (-inf) ** 0.5 = inf, (-inf) ** -0.5 = 0; NumPy's power gives nan
+    a = ember.tensor([float("-inf")] * 4, dtype=ember.float64)
+    b = ember.tensor([0.5, -0.5, 3.0, 2.0], dtype=ember.float64)
+    assert ember.pow(a, b).tolist() == [math.inf, 0.0, -math.inf, math.inf]
+    assert ember.float_power(ember.tensor(float("-inf"), dtype=ember.float16),
+                             ember.tensor(0.5, dtype=ember.float16)).item() == math.inf
+
+
+def test_hypot_gradient_is_grad_times_x_over_result():
+    b = ember.tensor([-1e-40], requires_grad=True)
+    ember.hypot(ember.tensor([0.0]), b).backward(ember.tensor([0.29149956]))
+    assert b.grad.numpy()[0] == np.float32(np.float32(0.29149956) * np.float32(-1e-40)) / np.float32(1e-40)
+
+
+def test_sign_of_a_permuted_bool_tensor_keeps_its_layout():
+    x = ember.tensor([[False, True], [False, False]]).t()
+    assert ember.sign(x).stride() == (1, 2)
