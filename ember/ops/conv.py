@@ -311,7 +311,10 @@ class _Conv2d(Function):
         else:
             g2 = _o_major(ga)
             gx = gw = gb = None
-            if need[0]:
+            if need[0] and _blocked.grid_input_grad_applies(x._data, w, stride, groups) \
+                    and _blas_single_threaded() and np.isfinite(w).all():   # small images, small weight
+                gx = _blocked.backward(x._data, w, ga, pads, dil, True, False)[0]
+            elif need[0]:
                 gx = _grad_input(g2, w, groups, np.zeros(x_shape, dtype=ga.dtype), ga.shape[2:], pads, stride, dil)
             if need[1]:
                 gw = _grad_weight(g2, cols._data, w_shape, groups)

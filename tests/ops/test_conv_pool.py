@@ -177,3 +177,31 @@ def test_overlapping_max_pool_gradient_is_torchs_scatter_add():
             lib.nn.functional.max_pool2d(xt, **kw).backward(lib.tensor(g))
             res.append(xt.grad.numpy())
         np.testing.assert_array_equal(res[0], res[1])
+
+
+def test_small_image_conv_input_gradient_by_the_grid_kernels_matches_torch(monkeypatch):
+    """Stride-1 convolutions of small images (general forward) with a small weight take their input gradient
+    from the blocked grid kernels (ember.ops._conv_blocked.grid_input_grad_applies); an inf weight does not."""
+    import pytest
+    torch = pytest.importorskip("torch")
+    from ember.ops import _conv_blocked
+    monkeypatch.setattr(C, "_blas_single_threaded", lambda: True)
+    calls = []
+    real_backward = _conv_blocked.backward
+    monkeypatch.setattr(_conv_blocked, "backward", lambda *a: calls.append(a[5:7]) or real_backward(*a))
+    rng = np.random.default_rng(8)
+    for shape, wshape, kw in [((3, 6, 9, 9), (4, 6, 5, 5), {"padding": 1}),
+                              ((2, 3, 6, 5), (5, 3, 3, 2), {"padding": (2, 0), "dilation": (2, 1)})]:
+        for bad in (False, True):
+            x, w = rng.standard_normal(shape), rng.standard_normal(wshape)
+            if bad:
+                w[0, 0, 0, 0] = -np.inf
+            res = []
+            for lib in (ember, torch):
+                xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+                y = lib.nn.functional.conv2d(xt, wt, **kw)
+                (y * y).sum().backward()
+                res.append([t.detach().numpy() for t in (y, xt.grad, wt.grad)])
+            for a, t in zip(*res):
+                np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
+    assert calls == [(True, False)] * 2                 # finite weights only
