@@ -237,6 +237,20 @@ KNOWN: list[Known] = [
           case="Case([Arr(np.array(-0., dtype='float64').reshape(())), Arr(np.array([[[[-1.0], [3.5], [-3.0], "
           "[-1.0]], [[-1.0], [-3.0], [3.5], [1.9]]]], dtype='float64'), layout='permuted')], {})",
           when=_layout, area="H5"),
+    Known("fill-expanded-view-in-graph", ("inplace_saved_tensor",), ("raise",),
+          "fill_/zero_ of an expand()ed view of a tensor in a graph: PyTorch writes (a backward through that view "
+          "would raise later), ember raises 'more than one element of the written-to tensor' at the write.",
+          case="Case([Arr(np.array([[0.]], dtype='float32'), grad=True), [('expand', (1, 2))], 'fill_', None, "
+          "'exp', 'input'], {})", detail=r"more than one element of the written-to tensor",
+          when=lambda case: case.args[2] in ("fill_", "zero_"), area="H3"),
+    Known("atan2-float16-subnormal-grad", ("atan2",), ("grad",),
+          "atan2 with a float16 subnormal operand (6e-8) next to float32: PyTorch's backward treats the float16 "
+          "subnormal as 0 (gradient -0.0); ember keeps it (a large finite gradient).",
+          case="Case([Arr(np.array(6.e-08, dtype='float16').reshape(())), Arr(np.array(0., dtype='float32')"
+          ".reshape(()), grad=True)], {})",
+          when=lambda case: any(a.data.dtype == np.float16 and a.data.size and
+                                bool(((np.abs(a.data) > 0) & (np.abs(a.data) < 6.1e-5)).any())
+                                for a in case.arrays()), area="H5"),
     Known('heaviside-broadcast-error', ('heaviside',), ('error-type',),
           "heaviside with non-broadcastable shapes leaks NumPy's broadcast ValueError instead of an ember error naming the op.",
           case="Case([Arr(np.array([[[ 2], [ 2], [ 2], [ 2]], [[ 2], [ 2], [ 2], [ 2]], [[ 5], [ 2], [ 2], [ 2]], [[-5], [ 2], [ 2], [-4]]], dtype='int16'), layout='permuted'), Arr(np.array([], dtype='int16').reshape((0, 0, 0, 4)), layout='expanded', expand_to=(0, 0, 0, 4))], {})",
