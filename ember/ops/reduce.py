@@ -122,7 +122,22 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum treating NaN as zero (``torch.nansum``); integer and bool inputs sum to int64 like ``sum``."""
     if input._data.dtype.kind != "f":
         return sum(input, dim, keepdim, dtype=dtype)
-    return sum(E.where(E.isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+    return sum(_NanToZero.apply(input), dim, keepdim, dtype=dtype)
+
+
+class _NanToZero(Function):
+    """x with NaN replaced by 0; the gradient is g * (x is not NaN), PyTorch's nansum backward (a product, so an
+    infinite g at a NaN gives NaN, as in nanmean of all-NaN values)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        nan = _np.isnan(a)
+        ctx.keep = ~nan
+        return _np.where(nan, _np.zeros((), a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return E.mul(g, Tensor._make(ctx.keep.astype(g._data.dtype)))
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):

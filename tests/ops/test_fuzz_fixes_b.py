@@ -282,3 +282,16 @@ def test_setitem_into_expanded_region(where):
         return x.tolist()
     e, t = both(f)
     assert e == t
+
+
+@pytest.mark.parametrize("vals", [float("nan"), [float("nan")], [float("nan"), 1.0], [[float("nan")], [2.0]]])
+def test_nanmean_nansum_gradient_multiplies_by_the_mask(vals):
+    def f(m):
+        x = m.tensor(vals, requires_grad=True)
+        m.nanmean(x).backward()
+        y = m.tensor(vals, requires_grad=True)
+        m.nansum(y).backward(m.tensor(float("inf")))
+        return x.grad, y.grad
+    (e1, e2), (t1, t2) = both(f)
+    same(e1, t1)
+    same(e2, t2)
