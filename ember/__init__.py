@@ -174,3 +174,5 @@ from . import _toplevel as _tl, _toplevel_misc as _tlm  # noqa: E402
 for _n in _tl.__all__:
     globals().setdefault(_n, getattr(_tl, _n, None) or getattr(_tlm, _n))
 del _n
+from .ops._methods import attach_toplevel as _attach_toplevel  # noqa: E402
+_attach_toplevel(globals())    # Tensor methods whose function is at the top level (x.multinomial(1), ...)

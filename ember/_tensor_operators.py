@@ -87,6 +87,26 @@ class _OperatorMethods:
 
     __rxor__ = __xor__
 
+    def __lshift__(self, o):
+        return _ops.bitwise_left_shift(self, o)
+
+    def __rlshift__(self, o):
+        return _ops.bitwise_left_shift(o, self)
+
+    def __rshift__(self, o):
+        return _ops.bitwise_right_shift(self, o)
+
+    def __rrshift__(self, o):
+        return _ops.bitwise_right_shift(o, self)
+
+    def __contains__(self, element):
+        """``element in x``: whether any element of ``x`` equals ``element`` (a number or a tensor), as PyTorch."""
+        from .tensor import Tensor
+        if not isinstance(element, (Tensor, int, float, bool)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(element).__name__}.")
+        return bool(_ops.eq(self, element).any().item())
+
     def __eq__(self, o):
         return _ops.eq(self, o)
 
@@ -128,6 +148,22 @@ class _OperatorMethods:
 
     def __ior__(self, o):
         return self._inplace(_ops.bitwise_or, o)
+
+    # without these Python would fall back to ``x = x ^ y``: a new tensor, the aliases of ``x`` unchanged
+    def __ixor__(self, o):
+        return self.bitwise_xor_(o)
+
+    def __imod__(self, o):
+        return self.remainder_(o)
+
+    def __ifloordiv__(self, o):
+        return self.floor_divide_(o)
+
+    def __ilshift__(self, o):
+        return self.bitwise_left_shift_(o)
+
+    def __irshift__(self, o):
+        return self.bitwise_right_shift_(o)
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)

@@ -81,6 +81,22 @@ def _inplace_without_derivative(name, target):
     return method
 
 
+# PyTorch Tensor methods whose function is at ember's top level (``x.multinomial(1)``, ``x << 2``'s op...)
+_TOPLEVEL = """
+bitwise_left_shift bitwise_right_shift heaviside isposinf isneginf isreal signbit positive lu lu_solve
+bernoulli multinomial conj conj_physical resolve_conj resolve_neg is_complex is_conj is_neg is_nonzero
+is_same_size is_signed hardshrink prelu put select_scatter slice_scatter diagonal_scatter as_strided_scatter
+get_device
+"""
+
+
+def attach_toplevel(namespace) -> None:
+    """Bind the ``_TOPLEVEL`` methods; called at the end of ``ember/__init__`` with its namespace."""
+    for name in _TOPLEVEL.split():
+        if not _own(name):
+            setattr(Tensor, name, _make(namespace[name]))
+
+
 def attach() -> None:
     from .. import ops
     Tensor.polygamma = lambda self, n: ops.polygamma(n, self)     # torch's x.polygamma(n) = polygamma(n, x)

@@ -341,7 +341,8 @@ LENIENT = ("ember also takes these parameters positionally where torch makes the
            "accepts works (kept for ember's existing positional callers)")
 ALLOWED: dict[str, str] = {
     **{name: LENIENT for name in """
-        Tensor.addcdiv Tensor.addcdiv_ Tensor.addcmul Tensor.addcmul_ Tensor.bernoulli_ Tensor.exponential_
+        Tensor.addcdiv Tensor.addcdiv_ Tensor.addcmul Tensor.addcmul_ Tensor.bernoulli Tensor.bernoulli_
+        Tensor.exponential_ Tensor.multinomial
         Tensor.index_add Tensor.index_add_ Tensor.new_full Tensor.new_tensor Tensor.normal_ Tensor.random_
         torch.addcdiv torch.addcmul torch.as_tensor torch.bernoulli torch.empty_like torch.eye torch.full
         torch.full_like torch.index_add torch.linspace torch.logspace torch.multinomial torch.ones_like

@@ -1,0 +1,76 @@
+"""Tensor indexing puzzles in the style of the indexing docs and 'tensor puzzles': gather/scatter one-hots
+and top-k masks, scatter_add/index_add histograms, index_select/index_copy/index_fill, masked_select/
+masked_fill/masked_scatter, where (three-argument and one-argument), topk/sort (stable, descending)/argsort,
+unique (sorted, return_inverse, return_counts, dim) and unique_consecutive, cumsum/cumprod/cummax/logcumsumexp,
+searchsorted/bucketize, nonzero(as_tuple), take/take_along_dim, repeat_interleave, roll/flip, tril_indices,
+diagonal/diag_embed, and advanced-index assignment with accumulate."""
+import torch
+
+x = torch.tensor([[3, 1, 4, 1, 5], [9, 2, 6, 5, 3], [5, 8, 9, 7, 9]])
+labels = torch.tensor([2, 0, 3, 3, 1])
+one_hot = torch.zeros(5, 4, dtype=torch.long).scatter_(1, labels.unsqueeze(1), 1)
+print("one-hot", one_hot.tolist(), torch.equal(one_hot, torch.nn.functional.one_hot(labels, 4)))
+print("gather rows", x.gather(1, torch.tensor([[0, 0], [4, 1], [2, 3]])).tolist())
+print("gather cols", x.gather(0, torch.tensor([[2, 0, 1, 1, 0]])).tolist())
+vals, idx = x.float().topk(2, dim=1)
+mask = torch.zeros_like(x, dtype=torch.bool).scatter(1, idx, True)
+print("topk", vals.tolist(), idx.tolist(), mask.int().tolist())
+print("topk smallest", torch.topk(torch.tensor([4.0, 1.0, 3.0, 2.0]), 2, largest=False, sorted=True).values.tolist())
+hist = torch.zeros(10, dtype=torch.long).scatter_add_(0, x.flatten(), torch.ones(15, dtype=torch.long))
+print("histogram", hist.tolist(), torch.bincount(x.flatten(), minlength=10).tolist())
+seg = torch.zeros(3).index_add_(0, torch.tensor([0, 2, 0, 1, 2]), torch.arange(5.0))
+print("index_add", seg.tolist())
+means = torch.zeros(4).scatter_reduce(0, labels, torch.arange(5.0), reduce="mean", include_self=False)
+print("scatter_reduce mean", means.tolist())
+print("index_select", torch.index_select(x, 1, torch.tensor([4, 0])).tolist())
+print("index_copy", torch.zeros(3, 2).index_copy(0, torch.tensor([2, 0]), torch.tensor([[1.0, 2.0], [3.0, 4.0]])).tolist())
+print("index_fill", x.clone().index_fill_(1, torch.tensor([1, 3]), -1).tolist())
+print("masked_select", torch.masked_select(x, x > 5).tolist())
+print("masked_fill", x.masked_fill(x % 2 == 0, 0).tolist())
+print("masked_scatter", torch.zeros(2, 3).masked_scatter(torch.tensor([[True, False, True], [False, True, False]]),
+                                                         torch.arange(1.0, 7.0)).tolist())
+print("where", torch.where(x > 4, x, -x).tolist())
+print("where scalar", torch.where(x > 4, 1.0, 0.0).tolist(), torch.where(x > 4, x, 0.5).dtype == torch.float32)
+rows, cols = torch.where(x == 9)
+print("where one-arg", rows.tolist(), cols.tolist())
+print("nonzero", torch.nonzero(x == 5).tolist(), [t.tolist() for t in (x == 1).nonzero(as_tuple=True)])
+s, order = torch.sort(torch.tensor([3, 1, 2, 1, 3, 0]), stable=True)
+print("sort stable", s.tolist(), order.tolist())
+s, order = torch.tensor([[2.0, 7.0, 1.0], [0.5, -1.0, 3.0]]).sort(dim=1, descending=True)
+print("sort desc", s.tolist(), order.tolist())
+print("argsort", torch.argsort(torch.tensor([0.3, -2.0, 5.0, 1.0]), descending=True).tolist())
+u, inv, cnt = torch.unique(x, sorted=True, return_inverse=True, return_counts=True)
+print("unique", u.tolist(), inv.tolist(), cnt.tolist())
+print("unique dim", torch.unique(torch.tensor([[1, 2], [3, 4], [1, 2], [0, 9]]), dim=0).tolist())
+uc, ci, cc = torch.unique_consecutive(torch.tensor([1, 1, 2, 2, 3, 1, 1, 2]), return_inverse=True, return_counts=True)
+print("unique_consecutive", uc.tolist(), ci.tolist(), cc.tolist())
+f = torch.tensor([1.0, 2.0, 3.0, 4.0])
+print("cumsum", torch.cumsum(x, dim=1).tolist(), x.cumsum(0).dtype == torch.int64)
+print("cumprod", f.cumprod(0).tolist(), [round(v, 4) for v in f.logcumsumexp(0).tolist()])
+cm = torch.cummax(torch.tensor([1, 3, 2, 5, 4]), dim=0)
+print("cummax", cm.values.tolist(), cm.indices.tolist(), torch.cummin(torch.tensor([4, 2, 3, 1]), 0).indices.tolist())
+edges = torch.tensor([0.0, 1.0, 2.5, 4.0])
+pts = torch.tensor([-1.0, 0.0, 1.0, 3.0, 9.0])
+print("searchsorted", torch.searchsorted(edges, pts).tolist(), torch.searchsorted(edges, pts, right=True).tolist())
+print("bucketize", torch.bucketize(pts, edges).tolist(), torch.bucketize(pts, edges, right=True).tolist())
+print("take", torch.take(x, torch.tensor([0, 7, 14])).tolist())
+print("take_along_dim", torch.take_along_dim(x, x.argmax(dim=1, keepdim=True), dim=1).tolist())
+print("repeat_interleave", torch.repeat_interleave(torch.tensor([1, 2, 3]), torch.tensor([2, 0, 3])).tolist(),
+      torch.tensor([[1, 2], [3, 4]]).repeat_interleave(2, dim=0).tolist())
+print("roll flip", torch.roll(torch.arange(6).view(2, 3), shifts=1, dims=1).tolist(), x.flip(0)[0].tolist(),
+      torch.roll(torch.arange(5), -2).tolist())
+print("tril_indices", torch.tril_indices(3, 3).tolist(), torch.triu_indices(3, 4, offset=1).tolist())
+print("diagonal", x[:, :3].diagonal().tolist(), x.diagonal(offset=1).tolist(), torch.diag_embed(f[:2]).tolist())
+acc = torch.zeros(4)
+acc.index_put_((torch.tensor([0, 1, 0, 3]),), torch.tensor([1.0, 2.0, 3.0, 4.0]), accumulate=True)
+print("index_put accumulate", acc.tolist())
+z = torch.zeros(3, 4, dtype=torch.long)
+z[torch.tensor([0, 2]), torch.tensor([1, 3])] = torch.tensor([7, 8])
+z[1, [0, 2]] += 5
+z[z == 0] = -1
+print("advanced assignment", z.tolist())
+b = torch.arange(24).view(2, 3, 4)
+print("mixed index", b[:, [0, 2], 1:3].tolist(), tuple(b[[0, 1], :, [1, 2]].shape), tuple(b[..., None, 0].shape))
+print("bool row mask", b[torch.tensor([True, False])].shape == torch.Size([1, 3, 4]), b[b > 20].tolist())
+print("kthvalue", torch.kthvalue(torch.tensor([5.0, 1.0, 4.0, 2.0]), 2).values.item(),
+      torch.tensor([[1, 5, 3], [4, 2, 6]]).max(dim=0).indices.tolist())
