@@ -308,7 +308,7 @@ class Tensor(_InplaceMethods, _OperatorMethods):
             gradient = Tensor._make(xp.ones(self._data.shape, self._data.dtype))
         elif not isinstance(gradient, Tensor):
             gradient = Tensor._make(_to_array(gradient, self._data.dtype))
-        if tuple(gradient.shape) != tuple(self.shape):
+        if gradient._data.shape != self._data.shape:
             raise RuntimeError(f"backward: gradient has shape {tuple(gradient.shape)} but the tensor has shape "
                                f"{tuple(self.shape)}; they must match")
         if retain_graph is None:

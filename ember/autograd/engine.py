@@ -13,6 +13,7 @@ import sys
 from .function import AccumulateGrad, _freed_message
 from .grad_mode import state as _grad
 from ..backend import xp as _xp
+from ..backend.layout import canonical as _canonical
 
 _ndarray = _xp.ndarray
 
@@ -100,10 +101,10 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                 for i, g in enumerate(grads):
                     for k in capture.get((node, i), ()):
                         results[k] = g
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 if accumulate:
                     g = grads[0]
-                    grads = in_grads = buf = None
+                    grads = in_grads = buf = a = None
                     _accumulate_leaf(node, g, create_graph)
                     g = None
                 elif capture is not None and grads[0] is not None:
@@ -117,40 +118,34 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                         for k in capture.get((node, 0), ()):
                             results[k] = g
                 continue
+            nd = node.__dict__          # (most nodes: empty, or an op's own fields; hooks are rare)
             if node._pre_hooks:
                 grads = _run_pre_hooks(node, grads)
-            node_pre = node.__dict__.get("_node_prehooks")
+            node_pre = nd.get("_node_prehooks") if nd else None
             if node_pre:         # grad_fn.register_prehook: after the tensors' hooks, as in PyTorch
                 grads = _run_node_hooks(node_pre, grads)
-            if grads[0] is None if len(grads) == 1 else all(g is None for g in grads):
-                in_grads = (None,) * len(node.next_edges)
+            edges = node.next_edges
+            if len(grads) == 1:
+                g0 = grads[0]
+                if g0 is None:
+                    in_grads = (None,) * len(edges)
+                else:
+                    if node._freed:
+                        raise RuntimeError(_freed_message(node))
+                    raw = None if create_graph else RAW_BACKWARD.get(type(node))
+                    if raw is None or "_post_hooks" in nd or (in_grads := raw(node, g0)) is NotImplemented:
+                        in_grads = _call_backward(node, grads, retain_graph)
+                    elif not retain_graph:
+                        node.release()
+            elif all(g is None for g in grads):
+                in_grads = (None,) * len(edges)
             else:
                 if node._freed:
                     raise RuntimeError(_freed_message(node))
-                if len(grads) > 1 and not node.__dict__.get("_materialize") is False:
+                if not nd.get("_materialize") is False:
                     grads = [g if g is not None else _zeros(m) for g, m in zip(grads, node._out_meta)]
-                raw = None if create_graph or len(grads) > 1 else RAW_BACKWARD.get(type(node))
-                if raw is None or "_post_hooks" in node.__dict__ or (in_grads := raw(node, grads[0])) is NotImplemented:
-                    in_grads = node.backward(node, *grads)
-                if type(in_grads) is not tuple:
-                    in_grads = (in_grads,) if not isinstance(in_grads, list) else tuple(in_grads)
-                n_in = len(node.next_edges)
-                if len(in_grads) > n_in and all(g is None for g in in_grads[n_in:]):
-                    in_grads = in_grads[:n_in]      # trailing Nones for unused optional inputs: allowed, as in PyTorch
-                elif len(in_grads) < n_in and all(e is None for e in node.next_edges[len(in_grads):]):
-                    in_grads = in_grads + (None,) * (n_in - len(in_grads))   # omitted grads of non-tensor inputs
-                if len(in_grads) != n_in:
-                    raise RuntimeError(f"{type(node).__name__}.backward returned {len(in_grads)} gradients, "
-                                       f"expected {len(node.next_edges)} (one per forward input)")
-                post = node.__dict__.get("_post_hooks")
-                if post:
-                    for h in post:
-                        r = h(in_grads, tuple(grads))
-                        if r is not None:       # a Node post hook may replace the input gradients
-                            in_grads = tuple(r)
-                if not retain_graph:
-                    node.release()
-            for e, g, meta in zip(node.next_edges, in_grads, node._in_meta):
+                in_grads = _call_backward(node, grads, retain_graph)
+            for e, g, meta in zip(edges, in_grads, node._in_meta):
                 if e is None:
                     continue
                 child, idx = e
@@ -167,17 +162,21 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                         g = _sum_to(g, meta[0], meta[1])
                     buf = buffers.get(child)
                     if buf is None:
-                        n_out = 1 if isinstance(child, AccumulateGrad) else len(child._out_meta)
-                        buf = buffers[child] = [None] * n_out
-                    old = buf[idx]
-                    if old is None:
-                        buf[idx] = g
-                    elif create_graph:
-                        buf[idx] = old + g
-                    elif owned.get((child, idx)) is old:
-                        old._data += g._data        # a parameter used many times (an RNN cell in a loop)
+                        if type(child) is AccumulateGrad or len(child._out_meta) == 1:
+                            buffers[child] = [g]
+                        else:
+                            buf = buffers[child] = [None] * len(child._out_meta)
+                            buf[idx] = g
                     else:
-                        buf[idx] = owned[(child, idx)] = _fresh_sum(old, g)
+                        old = buf[idx]
+                        if old is None:
+                            buf[idx] = g
+                        elif create_graph:
+                            buf[idx] = old + g
+                        elif owned.get((child, idx)) is old:
+                            old._data += g._data        # a parameter used many times (an RNN cell in a loop)
+                        else:
+                            buf[idx] = owned[(child, idx)] = _fresh_sum(old, g)
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
@@ -192,6 +191,31 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                                    f"of the outputs; pass allow_unused=True to get None for it")
         return tuple(results)
     return None
+
+
+def _call_backward(node, grads, retain_graph):
+    """Run ``node.backward`` (the Tensor formulas) and check its gradients: one per forward input."""
+    in_grads = node.backward(node, *grads)
+    if type(in_grads) is not tuple:
+        in_grads = (in_grads,) if not isinstance(in_grads, list) else tuple(in_grads)
+    n_in = len(node.next_edges)
+    if len(in_grads) != n_in:
+        if len(in_grads) > n_in and all(g is None for g in in_grads[n_in:]):
+            in_grads = in_grads[:n_in]      # trailing Nones for unused optional inputs: allowed, as in PyTorch
+        elif len(in_grads) < n_in and all(e is None for e in node.next_edges[len(in_grads):]):
+            in_grads = in_grads + (None,) * (n_in - len(in_grads))   # omitted grads of non-tensor inputs
+        if len(in_grads) != n_in:
+            raise RuntimeError(f"{type(node).__name__}.backward returned {len(in_grads)} gradients, "
+                               f"expected {len(node.next_edges)} (one per forward input)")
+    post = node.__dict__.get("_post_hooks")
+    if post:
+        for h in post:
+            r = h(in_grads, tuple(grads))
+            if r is not None:       # a Node post hook may replace the input gradients
+                in_grads = tuple(r)
+    if not retain_graph:
+        node.release()
+    return in_grads
 
 
 def _refresh_view(t):
@@ -243,7 +267,12 @@ def _accumulate_leaf(acc: AccumulateGrad, g, create_graph: bool) -> None:
         elif _sole_owner(g):
             var.grad = g if g.grad_fn is None else g.detach()
         else:   # the gradient may alias another tensor's memory; .grad must own its buffer
-            var.grad = g.detach().clone()
+            a = g._data
+            if (a.flags.c_contiguous and (a.ndim < 2 or _canonical(a))) or not any(a.strides):
+                # what clone() gives a C-contiguous or a fully expanded tensor (C order), without the op dispatch
+                var.grad = _make(a.copy())
+            else:
+                var.grad = g.detach().clone()
     elif create_graph or var.grad.grad_fn is not None:
         var.grad = var.grad + g
     else:

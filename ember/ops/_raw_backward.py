@@ -40,7 +40,22 @@ def _lay(out, *xs):
                 break
     else:
         return out
+    if _c_result(out, xs):
+        return out
     return _layout.torch_like(out, list(xs))
+
+
+def _c_result(out, xs):
+    """Whether PyTorch's rule gives ``out`` (C-contiguous) its own strides without computing them: every operand
+    a number, fully expanded (all strides 0: it orders no dims) or C-contiguous of ``out``'s shape, and no size-1
+    dim (whose strides could tie).  The usual case of a gradient expanded from a sum or mean."""
+    shape = out.shape
+    if not out.flags.c_contiguous or 1 in shape:
+        return False
+    for x in xs:
+        if type(x) is _ndarray and any(x.strides) and not (x.flags.c_contiguous and x.shape == shape):
+            return False
+    return True
 
 
 def _ok(g, *saved):
@@ -152,9 +167,14 @@ def _expand_grad(gd, shape, axes, keepdim):
     """reduce._expand_grad on arrays (a C-contiguous gradient: the reshape is then a view, as the Tensor's)."""
     if not keepdim and gd.ndim != len(shape):
         gd = gd.reshape(_R._kept_shape(shape, axes))
-    if gd.shape == tuple(shape):
+    shape = tuple(shape)
+    if gd.shape == shape:
         return gd
-    return _S.Expand.forward(None, gd, tuple(shape))
+    lead = len(shape) - gd.ndim
+    if lead >= 0 and gd.size and 0 not in shape:     # Expand.forward's view, made without as_strided's overhead
+        st = (0,) * lead + tuple(0 if (n == 1 and t != 1) else s for n, t, s in zip(gd.shape, shape[lead:], gd.strides))
+        return _ndarray(shape, gd.dtype, gd, 0, st)
+    return _S.Expand.forward(None, gd, shape)
 
 
 def _sum(ctx, g):

@@ -37,6 +37,7 @@ def _check(node, g):
         r = r._data if isinstance(r, ember.Tensor) else r
         assert type(r) is np.ndarray
         assert r.dtype == t._data.dtype and r.shape == t._data.shape and r.strides == t._data.strides
+        assert r.flags.writeable == t._data.flags.writeable
         np.testing.assert_array_equal(r, t._data)
 
 
@@ -57,12 +58,16 @@ def test_raw_backward_matches_tensor_backward(op, dtype):
             _check(out.grad_fn, g)
 
 
-@pytest.mark.parametrize("op", ["sum", "sum_dim", "sum_keep", "mean", "mean_dim"])
+@pytest.mark.parametrize("op", ["sum", "sum_dim", "sum_keep", "mean", "mean_dim", "sum_empty", "sum_1"])
 def test_raw_backward_reductions(op):
     x = ember.randn(3, 4, 5, requires_grad=True)
+    e = ember.randn(3, 0, 5, requires_grad=True)
+    one = ember.randn(3, 1, 5, requires_grad=True)
     out = {"sum": lambda: x.sum(), "sum_dim": lambda: x.sum(1), "sum_keep": lambda: x.sum((0, 2), keepdim=True),
-           "mean": lambda: x.mean(), "mean_dim": lambda: x.mean(-1)}[op]()
+           "mean": lambda: x.mean(), "mean_dim": lambda: x.mean(-1), "sum_empty": lambda: e.sum(1),
+           "sum_1": lambda: one.sum(1)}[op]()
     _check(out.grad_fn, ember.randn(*out.shape))
+    _check(out.grad_fn, ember.randn(*out.shape).requires_grad_().detach())
 
 
 def test_raw_backward_declines_float16_and_keeps_second_derivatives():
