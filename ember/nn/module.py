@@ -306,8 +306,7 @@ class Module:
                 persistent = name not in self._non_persistent_buffers_set
             if name not in buffers:
                 _remove_from(self, name)
-            buffers.pop(name, None)     # re-registering keeps the checks in one place
-            self.register_buffer(name, value, persistent)
+            self.register_buffer(name, value, persistent)   # an existing entry is overwritten in place (its position)
             return
         object.__setattr__(self, name, value)
 

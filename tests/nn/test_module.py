@@ -253,3 +253,24 @@ def _reassign_orders(lib):
 
 def test_reassigned_child_and_parameter_keep_their_position():
     assert _reassign_orders(ember) == _reassign_orders(torch)
+
+
+def test_reassigning_a_buffer_keeps_its_position_as_torch():
+    # ``self.count += 1`` re-assigns the buffer: PyTorch overwrites the entry in place, so named_buffers() and
+    # state_dict() keep their order (ember moved it to the end)
+    import torch
+
+    def build(m):
+        mod = m.nn.Module()
+        mod.register_buffer("a", m.zeros(1))
+        mod.register_buffer("count", m.tensor(0))
+        mod.register_buffer("b", m.zeros(1), persistent=False)
+        mod.register_buffer("c", m.zeros(1))
+        mod.count += 1
+        mod.b = m.ones(1)
+        mod.a = m.nn.Buffer(m.ones(2))
+        return mod
+    e, t = build(ember), build(torch)
+    assert [n for n, _ in e.named_buffers()] == [n for n, _ in t.named_buffers()] == ["a", "count", "b", "c"]
+    assert list(e.state_dict()) == list(t.state_dict()) == ["a", "count", "c"]
+    assert e.count.item() == 1 and e.a.shape == (2,)
