@@ -113,41 +113,48 @@ class Function:
     def apply(cls, *args, **kwargs):
         if _tracer is not None and not _tracer.busy:    # ember.jit.trace is recording (one global check)
             return _tracer.record(cls, args, kwargs)
-        needs = False
-        if _grad.enabled:
-            for a in args:
-                if type(a) is Tensor or isinstance(a, Tensor):
-                    if a._vw is not None and a._vw[2] != a._version[0]:
-                        _refresh_view(a)     # a view whose base was modified in place: re-derive its history
-                    if a._rg:
-                        needs = True
         ctx = cls.__new__(cls)
         ctx._saved = ()
         ctx._freed = False
         ctx._pre_hooks = None
-        if needs:
-            # one pass over the inputs: which need a gradient, the graph edges and the input metadata
+        needs = False
+        if _grad.enabled:
+            # one pass over the inputs: the arrays forward sees, which inputs need a gradient, the graph edges
+            # and the input metadata
+            raw = []
             flags = []
             edges = []
             meta = []
             for a in args:
-                if isinstance(a, Tensor):
+                if type(a) is Tensor or isinstance(a, Tensor):
+                    if a._vw is not None and a._vw[2] != a._version[0]:
+                        _refresh_view(a)     # a view whose base was modified in place: re-derive its history
+                    d = a._data
+                    raw.append(d)
                     if a._rg:
+                        needs = True
                         fn = a.grad_fn
-                        edges.append((fn, a._oi) if fn is not None else (a._accumulator(), 0))
-                        meta.append((a._data.shape, a._data.dtype))
+                        if fn is not None:
+                            edges.append((fn, a._oi))
+                        else:
+                            acc = a._acc
+                            edges.append((acc if acc is not None else a._accumulator(), 0))
+                        meta.append((d.shape, d.dtype))
                         flags.append(True)
                         continue
                     meta.append(None)
                 else:
+                    raw.append(a)
                     meta.append(False)      # False: not a tensor (next_functions)
                 edges.append(None)
                 flags.append(False)
+        else:
+            raw = [a._data if type(a) is Tensor or isinstance(a, Tensor) else a for a in args]
+        if needs:
             ctx.needs_input_grad = tuple(flags)
         else:
             ctx.needs_input_grad = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
         if cls._raw_forward:
-            raw = [a._data if isinstance(a, Tensor) else a for a in args]
             out = cls.forward(ctx, *raw, **kwargs)
         else:
             with _NoGrad():
@@ -157,7 +164,6 @@ class Function:
             if not multi:
                 return Tensor._make(out) if type(out) is _xp.ndarray else _wrap(out)
             return tuple(_wrap(o) for o in out)
-        outs = out if multi else (out,)
         ctx.next_edges = edges
         ctx._in_meta = meta
         nondiff = ctx.__dict__.get("_nondiff", ())
@@ -168,23 +174,24 @@ class Function:
                 t._rg = True
                 t.grad_fn = ctx
                 t._oi = 0
-            results = [t]
             ctx._out_meta = [(d.shape, d.dtype)]
-        else:
-            results = []
-            out_meta = []
-            for i, o in enumerate(outs):
-                t = _wrap(o)
-                if id(o) not in nondiff and t._data.dtype.kind in "fc":
-                    t._rg = True
-                    t.grad_fn = ctx
-                    t._oi = i
-                results.append(t)
-                out_meta.append((t._data.shape, t._data.dtype))
-            ctx._out_meta = out_meta
+            if ctx._saved:
+                ctx._saved = _resolve_saved(ctx._saved, args, (t,), cls._raw_forward, (out,), raw)
+            return t
+        results = []
+        out_meta = []
+        for i, o in enumerate(out):
+            t = _wrap(o)
+            if id(o) not in nondiff and t._data.dtype.kind in "fc":
+                t._rg = True
+                t.grad_fn = ctx
+                t._oi = i
+            results.append(t)
+            out_meta.append((t._data.shape, t._data.dtype))
+        ctx._out_meta = out_meta
         if ctx._saved:
-            ctx._saved = _resolve_saved(ctx._saved, args, results, cls._raw_forward, outs)
-        return tuple(results) if multi else results[0]
+            ctx._saved = _resolve_saved(ctx._saved, args, results, cls._raw_forward, out, raw)
+        return tuple(results)
 
 
 class _Saved:
@@ -216,10 +223,22 @@ class _Saved:
         return t
 
 
-def _resolve_saved(saved, args, results, raw, raw_outs=()):
+def _resolve_saved(saved, args, results, raw, raw_outs=(), raw_args=None):
     out = []
     for s in saved:
         item = s
+        if type(s) is _xp.ndarray and raw_args is not None:
+            # the common case, an array of an internal op's forward: an input's array (raw_args[i] is args[i]
+            # for a non-tensor input, which is not a match), else an output's
+            for i, x in enumerate(raw_args):
+                if x is s and args[i] is not s:
+                    a = args[i]
+                    item = _Saved(a, s, 0, a._version)
+                    break
+            else:
+                item = _saved_output(s, s, results, raw_outs)
+            out.append(item)
+            continue
         arr = s._data if isinstance(s, Tensor) else s
         if arr is None or not hasattr(arr, "shape"):
             out.append(s)
@@ -229,15 +248,17 @@ def _resolve_saved(saved, args, results, raw, raw_outs=()):
                 item = _Saved(a, arr, 0, a._version)
                 break
         else:
-            for i, r in enumerate(results):
-                # a forward on 0-d arrays may return (and save) a NumPy scalar that _wrap turned into an array
-                if r._data is arr or r is s or (i < len(raw_outs) and raw_outs[i] is arr):
-                    item = _Saved(None, r._data, i, r._version) if r._rg else r
-                    break
-            else:
-                item = s if isinstance(s, Tensor) else Tensor._make(arr)
+            item = _saved_output(s, arr, results, raw_outs)
         out.append(item)
     return tuple(out)
+
+
+def _saved_output(s, arr, results, raw_outs):
+    for i, r in enumerate(results):
+        # a forward on 0-d arrays may return (and save) a NumPy scalar that _wrap turned into an array
+        if r._data is arr or r is s or (i < len(raw_outs) and raw_outs[i] is arr):
+            return _Saved(None, r._data, i, r._version) if r._rg else r
+    return s if isinstance(s, Tensor) else Tensor._make(arr)
 
 
 def _freed_message(node) -> str:
