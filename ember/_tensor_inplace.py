@@ -333,8 +333,13 @@ def _view_fns_known(t: Tensor) -> bool:
     return _ops.shape._replay_fn(t) is not None
 
 
+_NO_OVERLAP_CHECK = frozenset({"masked_fill"})     # PyTorch's kernel skips the check (writes element by element)
+
+
 def _check_overlap(t: Tensor, name: str) -> None:
     """PyTorch refuses to write in place to a tensor whose elements share memory (an expand)."""
+    if name in _NO_OVERLAP_CHECK:
+        return
     a = t._data
     if 0 in a.strides and a.size and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
         raise RuntimeError(f"in-place {name}_: unsupported operation: more than one element of the written-to "
@@ -359,7 +364,8 @@ def _write_overlapping(dst, src) -> bool:
 def _byte_offsets(a):
     """The memory offset of each element of array ``a`` (C order), or None when its elements cannot overlap."""
     dims = sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n > 1)
-    if a.size == 0 or all(s1 >= s0 * n0 for (s0, n0), (s1, _) in zip(dims, dims[1:])):
+    if a.size == 0 or (dims[:1] == [] or dims[0][0] > 0) and all(
+            s1 >= s0 * n0 for (s0, n0), (s1, _) in zip(dims, dims[1:])):
         return None
     off = xp.zeros(a.shape, dtype=xp.int64)
     for d, (st, n) in enumerate(zip(a.strides, a.shape)):

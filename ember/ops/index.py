@@ -393,7 +393,7 @@ def setitem(x: Tensor, index, value) -> None:
     else:
         one = None
     if isinstance(one, Tensor) and one._data.dtype == _np.uint8 and (
-            not isinstance(value, Tensor) or value._data.ndim == 0) and _mask_fits(x, index, one):
+            not isinstance(value, Tensor) or value._data.size == 1) and _mask_fits(x, index, one):
         raise RuntimeError("setitem: masked_fill_ only supports boolean masks, but got mask with dtype uint8 (a "
                            "uint8 index is read as a mask; use a bool tensor)")
     if t is int or (t is slice and index.step is None):

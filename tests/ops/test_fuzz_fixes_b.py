@@ -295,3 +295,19 @@ def test_nanmean_nansum_gradient_multiplies_by_the_mask(vals):
     (e1, e2), (t1, t2) = both(f)
     same(e1, t1)
     same(e2, t2)
+
+
+@pytest.mark.parametrize("mask", [[True, False], [False, False], [False, True]])
+def test_masked_fill_into_expanded_tensor_writes_element_by_element(mask):
+    def f(m):
+        x = m.tensor([1.0]).expand(2)
+        x.masked_fill_(m.tensor(mask), -2.0)
+        return x
+    same(*both(f))
+
+
+def test_setitem_uint8_mask_with_one_element_value_tensor_raises():
+    for m in (ember, torch):
+        y = m.zeros(2, 3, dtype=m.int16)
+        with pytest.raises(RuntimeError, match="masked_fill_ only supports boolean masks"):
+            y[(m.tensor([[0, 0, 0], [0, 0, 1]], dtype=m.uint8),)] = m.tensor([0], dtype=m.int16)
