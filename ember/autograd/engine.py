@@ -65,19 +65,22 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
     # (1) dependency counts
     deps: dict = {}
     stack = list(dict.fromkeys(n for n, _, _ in roots))   # one root node may carry several outputs
-    seen = set(stack)
+    root_nodes = set(stack)
     while stack:
         node = stack.pop()
         for e in node.next_edges:
             if e is not None:
                 child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
+                d = deps.get(child)
+                if d is None:
+                    deps[child] = 1
+                    if child not in root_nodes:     # first visit (roots are already on the stack)
+                        stack.append(child)
+                else:
+                    deps[child] = d + 1
 
     buffers: dict = {}
-    owned: dict = {}    # (node, index) -> a sum this engine made in buffers: later gradients add into it in place
+    owned: dict = {}    # node -> {index: a sum this engine made in its buffer}: later gradients add into it in place
     for node, idx, g in roots:
         buf = buffers.get(node)
         if buf is None:
@@ -95,8 +98,7 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
             node = ready.pop()
             grads = buffers.pop(node, None) or [None]
             if owned:
-                for i in range(len(grads)):
-                    owned.pop((node, i), None)
+                owned.pop(node, None)
             if capture is not None:
                 for i, g in enumerate(grads):
                     for k in capture.get((node, i), ()):
@@ -173,10 +175,14 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                             buf[idx] = g
                         elif create_graph:
                             buf[idx] = old + g
-                        elif owned.get((child, idx)) is old:
+                        elif (own := owned.get(child)) is not None and own.get(idx) is old:
                             old._data += g._data        # a parameter used many times (an RNN cell in a loop)
                         else:
-                            buf[idx] = owned[(child, idx)] = _fresh_sum(old, g)
+                            buf[idx] = s = _fresh_sum(old, g)
+                            if own is None:
+                                owned[child] = {idx: s}
+                            else:
+                                own[idx] = s
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
@@ -298,10 +304,8 @@ def _sole_owner(g) -> bool:
 
 def _fresh_sum(a, b):
     """a + b as a new Tensor owning its buffer, with no graph (the first sum of a gradient buffer)."""
-    from ..tensor import Tensor
-    from ..backend import xp
     r = a._data + b._data
-    return Tensor._make(r if type(r) is xp.ndarray else xp.asarray(r))
+    return _make(r if type(r) is _ndarray else _xp.asarray(r))
 
 
 def _zeros(meta):
