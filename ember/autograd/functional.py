@@ -141,3 +141,40 @@ def jvp(func, inputs, v=None):
         out = func(*duals)
         primal, tangent = fwAD.unpack_dual(out)
     return primal, tangent
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), v^T H)``: the vector-Hessian product of a function returning one element
+    (reverse-over-reverse); ``v`` may be left out only for a one-element input."""
+    from ..tensor import Tensor
+    single = isinstance(inputs, Tensor)
+    xs = [x.detach().requires_grad_(True) for x in _seq(inputs)]
+    out = func(*xs)
+    if not isinstance(out, Tensor) or out.numel() != 1:
+        raise RuntimeError("vhp/hvp: the function must return a Tensor with a single element, got "
+                           f"{'shape ' + str(tuple(out.shape)) if isinstance(out, Tensor) else type(out).__name__}")
+    if v is None:
+        if any(x.numel() != 1 for x in xs):
+            raise RuntimeError("vhp/hvp: v can only be None if the input to the user-provided function is a single "
+                               f"element tensor, got input shapes {[tuple(x.shape) for x in xs]}")
+        vs = [x.new_ones(x.shape) for x in xs]
+    else:
+        vs = list(_seq(v))
+        if len(vs) != len(xs) or any(tuple(a.shape) != tuple(x.shape) for a, x in zip(vs, xs)):
+            raise RuntimeError(f"vhp/hvp: v has shapes {[tuple(a.shape) for a in vs]}, expected the inputs' "
+                               f"{[tuple(x.shape) for x in xs]}")
+    gs = grad(out, xs, create_graph=True, allow_unused=True, materialize_grads=True)
+    dot = sum((g * a).sum() for g, a in zip(gs, vs))
+    if dot.requires_grad:
+        hv = grad(dot, xs, create_graph=create_graph, allow_unused=True, materialize_grads=True)
+    else:           # a function linear in its inputs: the Hessian is zero
+        hv = [x.new_zeros(x.shape) for x in xs]
+    if not create_graph:
+        hv = [h.detach() for h in hv]
+    return out.detach(), (hv[0] if single else tuple(hv))
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), H v)``: the Hessian-vector product of a function returning one element (equal to
+    ``vhp`` for the twice-differentiable functions autograd sees, whose Hessian is symmetric)."""
+    return vhp(func, inputs, v, create_graph, strict)

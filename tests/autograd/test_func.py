@@ -87,3 +87,22 @@ def test_vmap_pytrees_and_out_dims_as_torch():
                 np.testing.assert_array_equal(a, f.numpy())
     with pytest.raises(ValueError, match="same size"):
         ember.func.vmap(ember.add)(ember.ones(2), ember.ones(3))
+
+
+def test_autograd_functional_hvp_vhp_as_torch():
+    import ember.autograd.functional as EF
+    import torch.autograd.functional as TF
+    for fname in ("hvp", "vhp"):
+        res = []
+        for m, F in ((ember, EF), (torch, TF)):
+            f = lambda x, y: (x ** 3).sum() * y.sum() + (x * y).sum()     # noqa: E731
+            x, y = m.tensor([1.0, 0.5]), m.tensor([2.0, -1.0])
+            val, (hx, hy) = getattr(F, fname)(f, (x, y), (m.tensor([1.0, 2.0]), m.tensor([0.5, 0.0])))
+            lin = getattr(F, fname)(lambda x: (x * 3).sum(), m.tensor([1.0, 2.0]), m.ones(2))[1]
+            one = getattr(F, fname)(lambda x: x.pow(4).sum(), m.tensor([2.0]))[1]
+            res.append([val.item(), hx.tolist(), hy.tolist(), lin.tolist(), one.tolist()])
+        assert res[0] == res[1]
+    with pytest.raises(RuntimeError, match="single element"):
+        EF.hvp(lambda x: x * 2, ember.ones(2), ember.ones(2))
+    with pytest.raises(RuntimeError, match="v can only be None"):
+        EF.vhp(lambda x: x.sum(), ember.ones(2))
