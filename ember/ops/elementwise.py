@@ -451,7 +451,7 @@ def _c_pow(a, b):
     out = _np.power(a, b)
     if a.dtype.kind == "f":
         with _np.errstate(invalid="ignore"):
-            fix = _np.isneginf(a) & (_np.asarray(b) != _np.floor(b))
+            fix = _np.isneginf(a) & (_np.asarray(b) != _np.floor(b)) & ~_np.isnan(b)
         if fix.any():
             out = _np.where(fix, _np.where(_np.asarray(b) > 0, _np.inf, 0.0), out).astype(out.dtype, copy=False)
     return out

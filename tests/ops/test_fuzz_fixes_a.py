@@ -240,3 +240,8 @@ def test_hypot_gradient_is_grad_times_x_over_result():
 def test_sign_of_a_permuted_bool_tensor_keeps_its_layout():
     x = ember.tensor([[False, True], [False, False]]).t()
     assert ember.sign(x).stride() == (1, 2)
+
+
+def test_pow_of_minus_inf_to_nan_stays_nan():
+    r = ember.pow(ember.tensor([float("-inf")]), ember.tensor([float("nan")]))
+    assert np.isnan(r.numpy()[0])
