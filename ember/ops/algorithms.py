@@ -65,7 +65,8 @@ def _select(x, idx, axis, keepdim):
     if x._data.ndim == 0:
         return _ValuesIndices(E.mul(x, 1) if x.requires_grad else Tensor._make(x._data.copy()),
                               Tensor._make(_np.zeros((), _np.int64)))
-    vals = gather(x, axis, Tensor._make(idx))
+    from ._shape_strided import _result_layout
+    vals = _result_layout(gather(x, axis, Tensor._make(_np.ascontiguousarray(idx))))    # contiguous, as PyTorch
     if not keepdim:
         vals = vals.squeeze(axis)
         idx = idx.squeeze(axis)

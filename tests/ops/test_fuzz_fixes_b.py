@@ -311,3 +311,14 @@ def test_setitem_uint8_mask_with_one_element_value_tensor_raises():
         y = m.zeros(2, 3, dtype=m.int16)
         with pytest.raises(RuntimeError, match="masked_fill_ only supports boolean masks"):
             y[(m.tensor([[0, 0, 0], [0, 0, 1]], dtype=m.uint8),)] = m.tensor([0], dtype=m.int16)
+
+
+@pytest.mark.parametrize("op", ["median", "nanmedian", "mode", "kthvalue"])
+def test_selection_values_are_contiguous_for_permuted_input(op):
+    def f(m):
+        x = m.zeros(2, 3, 4).permute(2, 0, 1)
+        fn = getattr(m, op)
+        r = fn(x, 1, 1) if op == "kthvalue" else fn(x, 1)
+        return r[0]
+    e, t = both(f)
+    assert e.stride() == t.stride()
