@@ -137,14 +137,45 @@ class Tensor(_InplaceMethods, _OperatorMethods):
             st = tuple(int(_np.prod([max(s, 1) for s in a.shape[i + 1:]], dtype=_np.int64)) for i in range(a.ndim))
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Row-major contiguity, or with ``memory_format=channels_last`` (4-D) / ``channels_last_3d`` (5-D)
+        PyTorch's channels-last check (strides of size-1 dims ignored)."""
+        fmt = str(memory_format).split(".")[-1] if memory_format is not None else "contiguous_format"
+        if fmt in ("contiguous_format", "preserve_format"):
+            return bool(self._data.flags.c_contiguous)
+        order = {"channels_last": (1, 3, 2, 0), "channels_last_3d": (1, 4, 3, 2, 0)}.get(fmt)
+        if order is None:
+            raise RuntimeError(f"is_contiguous(): unknown memory_format {memory_format!r}")
+        if self._data.ndim != len(order):
+            return False
+        shape, strides = self._data.shape, self.stride()
+        expected = 1
+        for d in order:
+            if shape[d] != 1:
+                if strides[d] != expected:
+                    return False
+                expected *= shape[d]
+        return True
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
+
+    def untyped_storage(self):
+        """The memory this tensor lives in (shared by its views), as PyTorch's ``UntypedStorage``."""
+        from ._storage import UntypedStorage
+        return UntypedStorage._of(self)
+
+    def resize_(self, *sizes, memory_format=None) -> "Tensor":
+        """Give this tensor a new shape over its memory, growing it if needed (``torch.Tensor.resize_``)."""
+        from ._storage import resize_
+        return resize_(self, sizes, memory_format)
+
+    def resize_as_(self, the_template, *, memory_format=None) -> "Tensor":
+        from ._storage import resize_
+        return resize_(self, (tuple(the_template.shape),), memory_format)
 
     def storage_offset(self) -> int:
         """Offset (in elements) of this tensor's first element in the memory it shares with its views."""

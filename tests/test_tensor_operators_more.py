@@ -63,3 +63,52 @@ def test_repr_names_the_dtype_with_the_hooks_prefix():
         assert repr(ember.tensor([1, 2], dtype=ember.uint8)) == repr(torch.tensor([1, 2], dtype=torch.uint8))
     finally:
         Size._prefix = old
+
+
+def test_untyped_storage_is_shared_by_views():
+    x = ember.arange(6.0).view(2, 3)
+    s = x.untyped_storage()
+    assert s.data_ptr() == x.data_ptr() == x[1].untyped_storage().data_ptr() == x.t().untyped_storage().data_ptr()
+    assert s.nbytes() == len(s) == 24 and x[1].untyped_storage().nbytes() == 24
+    assert x.clone().untyped_storage().data_ptr() != s.data_ptr()
+    assert ember.tensor([1], dtype=ember.uint8).untyped_storage().tolist() == [1]
+
+
+def test_resize_as_torch():
+    def run(m):
+        out = []
+        z = m.arange(6.0)
+        z.resize_(2, 2)
+        out += [z.tolist(), list(z.stride())]
+        t = m.arange(6.0).view(2, 3).t()
+        t.resize_(6)                                       # storage order, not the transposed order
+        out.append(t.tolist())
+        t = m.arange(4.0)
+        t.resize_(2, 3)
+        out += [list(t.shape), t[0].tolist()]
+        w = m.arange(6).view(2, 3)[1]
+        w.resize_(2)
+        out += [w.tolist(), w.storage_offset()]
+        t = m.ones(2, 3)
+        t.resize_as_(m.zeros(3, 2))
+        out.append(list(t.shape))
+        return out
+    assert run(ember) == run(torch)
+    with pytest.raises(RuntimeError, match="require grad"):
+        ember.ones(2, requires_grad=True).resize_(3)
+    with pytest.raises(RuntimeError, match="negative"):
+        ember.ones(2).resize_(-1, 2)
+
+
+def test_is_contiguous_memory_format_as_torch():
+    for shape in [(2, 3, 4, 5), (1, 3, 1, 1), (2, 1, 4, 4), (2, 3, 1, 5)]:
+        for m in (ember, torch):
+            x = m.arange(float(np.prod(shape))).view(*shape)
+            cl = x.contiguous(memory_format=m.channels_last)
+            r = [x.is_contiguous(memory_format=m.channels_last), cl.is_contiguous(memory_format=m.channels_last),
+                 cl.is_contiguous(), x.is_contiguous(memory_format=m.contiguous_format)]
+            if m is ember:
+                got = r
+            else:
+                assert got == r, shape
+    assert not ember.ones(2, 3).is_contiguous(memory_format=ember.channels_last)
