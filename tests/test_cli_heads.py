@@ -44,7 +44,7 @@ def _train(path, capsys, *extra):
 
 @pytest.mark.slow      # a few seconds on a loaded machine
 def test_captioning_config_tiny(tmp_path, capsys):
-    path = _shipped("captioning", tmp_path, [("n_samples = 6000", "n_samples = 48"), ("epochs = 12", "epochs = 1"),
+    path = _shipped("captioning", tmp_path, [("n_samples = 6000", "n_samples = 48"), ("epochs = 20 ", "epochs = 1 "),
                                              ("attention = true", "attention = true\nhidden_size = 16")])
     out, run = _train(path, capsys)
     for key in ("loss", "token_accuracy", "bleu1", "bleu4", "exact_match"):
