@@ -162,13 +162,13 @@ class Function:
         multi = type(out) is tuple
         if not needs:                   # the common no-graph path (inference, and every op inside a backward)
             if not multi:
-                return Tensor._make(out) if type(out) is _xp.ndarray else _wrap(out)
+                return Tensor._make(out) if type(out) is _ndarray else _wrap(out)
             return tuple(_wrap(o) for o in out)
         ctx.next_edges = edges
         ctx._in_meta = meta
         nondiff = ctx.__dict__.get("_nondiff", ())
         if not multi:                   # one output (most ops): no loop
-            t = Tensor._make(out) if type(out) is _xp.ndarray else _wrap(out)
+            t = Tensor._make(out) if type(out) is _ndarray else _wrap(out)
             d = t._data
             if d.dtype.kind in "fc" and (not nondiff or id(out) not in nondiff):
                 t._rg = True
@@ -227,17 +227,21 @@ def _resolve_saved(saved, args, results, raw, raw_outs=(), raw_args=None):
     out = []
     for s in saved:
         item = s
-        if type(s) is _xp.ndarray and raw_args is not None:
+        if s is None:
+            out.append(None)
+            continue
+        if type(s) is _ndarray and raw_args is not None:
             # the common case, an array of an internal op's forward: an input's array (raw_args[i] is args[i]
             # for a non-tensor input, which is not a match), else an output's
-            for i, x in enumerate(raw_args):
+            i = 0
+            for x in raw_args:
                 if x is s and args[i] is not s:
                     a = args[i]
-                    item = _Saved(a, s, 0, a._version)
+                    out.append(_Saved(a, s, 0, a._version))
                     break
+                i += 1
             else:
-                item = _saved_output(s, s, results, raw_outs)
-            out.append(item)
+                out.append(_saved_output(s, s, results, raw_outs))
             continue
         arr = s._data if isinstance(s, Tensor) else s
         if arr is None or not hasattr(arr, "shape"):
@@ -362,6 +366,8 @@ class AccumulateGrad:
 
 
 from ..backend import xp as _xp  # noqa: E402
+
+_ndarray = _xp.ndarray
 
 _tracer = None  # the active ember.jit tracer (ember/jit/_trace.py sets and clears it)
 Tensor = None   # bound by ember.tensor once the class exists (the two modules need each other)
