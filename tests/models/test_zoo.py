@@ -37,12 +37,34 @@ SPECS = {
     "embedding_net": (lambda: _IMG(4), (4, 32)),
     "fcn": (lambda: ember.randn(2, 1, 32, 32), (2, 3, 32, 32)),
     "hopfield": (lambda: ember.where(ember.randn(2, 100) > 0, 1.0, -1.0), (2, 100)),
+    "grid_detector": (lambda: ember.rand(2, 3, 32, 32), (2, 8, 4, 4)),
+    "small_resnet": (lambda: _IMG(), (2, 10)),
+}
+# models that need arguments, take several inputs or return several outputs: name -> (kwargs, inputs builder,
+# expected shape per output)
+MULTI = {
+    "caption_net": ({"vocab_size": 20}, lambda: (ember.rand(2, 3, 32, 32), ember.randint(3, 20, (2, 6))),
+                    {"logits": (2, 20, 5)}),
+    "multitask_net": ({"heads": {"digit": 10, "ink": 1}}, lambda: (_IMG(),), {"digit": (2, 10), "ink": (2,)}),
 }
 STEP_MODELS = {"vae", "gan", "rbm"}          # gradients come from training_step, not forward
 
 
 def test_every_registered_model_has_a_spec():
-    assert set(M.available()) == set(SPECS), "register new models in SPECS too"
+    assert set(M.available()) == set(SPECS) | set(MULTI), "register new models in SPECS (or MULTI) too"
+
+
+@pytest.mark.parametrize("name", sorted(MULTI))
+def test_models_with_arguments_or_several_inputs_and_outputs(name):
+    kwargs, make, shapes = MULTI[name]
+    model = M.get(name, **kwargs)
+    assert type(model).__doc__
+    out = model(*make())
+    outs = out if isinstance(out, dict) else {"logits": out}
+    assert {k: tuple(v.shape) for k, v in outs.items()} == shapes
+    sum((v * ember.randn(*v.shape)).sum() for v in outs.values()).backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None and np.isfinite(p.grad.numpy()).all(), f"{name}: no gradient reached {pname}"
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
