@@ -277,38 +277,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """``torch.vmap`` by a loop: ``func`` runs once per slice of the mapped dimension and the results are
     stacked, the batch dimension moved to ``out_dims``.  Same values and gradients as PyTorch's; slower (one
     call per sample); the result is laid out as a stack (PyTorch's follows its batched kernels' layout, so
-    strides can differ); ``randomness`` is not checked (each slice draws its own random numbers, PyTorch's ``'different'``)."""
-    import functools
-    from .ops import stack
-
-    if randomness not in ("error", "different", "same"):
-        raise ValueError(f"vmap(): randomness must be 'error', 'different' or 'same', got {randomness!r}")
-
-    @functools.wraps(func)
-    def mapped(*args):
-        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
-        if len(dims) != len(args):
-            raise ValueError(f"vmap(): in_dims has {len(dims)} entries but the function got {len(args)} "
-                             "positional arguments")
-        sizes = set()
-        for a, d in zip(args, dims):
-            if d is None:
-                continue
-            if not isinstance(a, Tensor):
-                raise ValueError(f"vmap(): in_dims={d} for an argument of type {type(a).__name__}; only tensors "
-                                 "can be mapped (use None)")
-            if a.dim() == 0:
-                raise ValueError("vmap(): cannot map over dimension of a 0-d tensor")
-            sizes.add(a.shape[d])
-        if len(sizes) != 1:
-            raise ValueError(f"vmap(): expected all mapped tensors to have the same size in the mapped "
-                             f"dimension, got sizes {sorted(sizes)}" if sizes else
-                             "vmap(): at least one argument must be mapped (in_dims not all None)")
-        n = sizes.pop()
-        results = [func(*[a if d is None else a.select(d, i) for a, d in zip(args, dims)]) for i in range(n)]
-        first = results[0]
-        if isinstance(first, tuple):
-            ods = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-            return tuple(stack([r[k] for r in results]).movedim(0, ods[k]) for k in range(len(first)))
-        return stack(results).movedim(0, out_dims)
-    return mapped
+    strides can differ); ``randomness`` is not checked (each slice draws its own random numbers, PyTorch's
+    ``'different'``).  Arguments and results may be pytrees (``ember.func.vmap``, which this is)."""
+    from .func import vmap as _vmap
+    return _vmap(func, in_dims, out_dims, randomness, chunk_size=chunk_size)

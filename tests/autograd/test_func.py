@@ -106,3 +106,9 @@ def test_autograd_functional_hvp_vhp_as_torch():
         EF.hvp(lambda x: x * 2, ember.ones(2), ember.ones(2))
     with pytest.raises(RuntimeError, match="v can only be None"):
         EF.vhp(lambda x: x.sum(), ember.ones(2))
+
+
+def test_toplevel_vmap_is_the_pytree_vmap():
+    out = ember.vmap(lambda d: {"a": d["x"].sum()}, in_dims=({"x": 1},))({"x": ember.arange(6.0).view(2, 3)})
+    ref = torch.vmap(lambda d: {"a": d["x"].sum()}, in_dims=({"x": 1},))({"x": torch.arange(6.0).view(2, 3)})
+    assert out["a"].tolist() == ref["a"].tolist()
