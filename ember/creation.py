@@ -50,10 +50,24 @@ def _fdtype(dtype):
     return _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
 
 
+def _warn_copy_construct() -> None:
+    """PyTorch's UserWarning for ``tensor(a_tensor)``, pointed at the caller; ember's own modules don't warn."""
+    import sys
+    import warnings
+    if sys._getframe(2).f_globals.get("__name__", "").split(".")[0] == "ember":
+        return
+    from .tensor import Size
+    warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                  "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                  f"{Size._prefix}.tensor(sourceTensor).", UserWarning, stacklevel=3)
+
+
 def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data``; the dtype is inferred (Python floats -> float32, ints ->
     int64, NumPy arrays keep theirs) unless ``dtype`` is given (``torch.tensor``)."""
     _layout(None, pin_memory, "tensor")
+    if isinstance(data, Tensor):
+        _warn_copy_construct()
     arr = _to_array(data, None if dtype is None else _dt.to_dtype(dtype), copy=True)
     if arr is data:
         arr = arr.copy()

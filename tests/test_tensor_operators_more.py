@@ -112,3 +112,15 @@ def test_is_contiguous_memory_format_as_torch():
             else:
                 assert got == r, shape
     assert not ember.ones(2, 3).is_contiguous(memory_format=ember.channels_last)
+
+
+def test_tensor_of_a_tensor_warns_as_torch():
+    import warnings
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        ember.tensor(ember.ones(2))
+        torch.tensor(torch.ones(2))
+        ember.tensor([1.0, 2.0])
+    msgs = [str(w.message) for w in got]
+    assert len(msgs) == 2 and msgs[0].replace("ember.tensor", "torch.tensor") == msgs[1], msgs
+    assert got[0].filename == __file__          # pointed at the caller, as PyTorch's
