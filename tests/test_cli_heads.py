@@ -55,6 +55,14 @@ def test_captioning_config_tiny(tmp_path, capsys):
     code, ev, err = _run(["evaluate", str(run / "checkpoint.safetensors")], capsys)     # the same scores again
     assert code == 0, err
     assert f"bleu4: {_value(out, 'bleu4'):.4f}" in ev and "exact_match:" in ev
+    # predict: one caption per image, in the scenes' words
+    import numpy as np
+    from ember.vision.scenes import Vocabulary, make_scenes
+    np.save(tmp_path / "x.npy", make_scenes(3, seed=5).images)
+    code, pred, err = _run(["predict", str(run / "checkpoint.safetensors"), str(tmp_path / "x.npy")], capsys)
+    assert code == 0, err
+    lines = pred.splitlines()
+    assert len(lines) == 3 and all(set(line.split()) <= set(Vocabulary.for_scenes().itos) for line in lines)
 
 
 def test_detection_config_tiny(tmp_path, capsys):
@@ -64,6 +72,17 @@ def test_detection_config_tiny(tmp_path, capsys):
     assert 0 <= _value(out, "map50") <= 1 and 0 <= _value(out, "map75") <= 1
     assert _value(out, "obj_loss") > 0 and _value(out, "box_loss") > 0
     assert (run / "detections.png").is_file()
+    import numpy as np
+    from ember.vision.scenes import make_scenes
+    np.save(tmp_path / "x.npy", make_scenes(2, seed=5).images)
+    code, pred, err = _run(["predict", str(run / "checkpoint.safetensors"), str(tmp_path / "x.npy"),
+                            "--output", str(tmp_path / "boxes.txt")], capsys)
+    assert code == 0, err
+    lines = pred.splitlines()
+    assert len(lines) == 2 and (tmp_path / "boxes.txt").read_text() == pred
+    for line in lines:          # "-" or "shape score x1 y1 x2 y2; ..."
+        assert line == "-" or all(re.fullmatch(r"(circle|square|triangle) [01]\.\d{3}( -?\d+\.\d){4}", part)
+                                  for part in line.split("; ")), line
 
 
 def _digits(name, tmp_path, data_name, extra=()):

@@ -551,6 +551,15 @@ def cmd_predict(args) -> int:
     x = np.ascontiguousarray(_check_inputs(x, cfg, args.input, args.allow_out_of_range))
     if args.output:
         _check_output_file(args.output, "--output")
+    from ._scenes import scene_predictions
+    lines = scene_predictions(model, cfg, x)    # generated scenes: a caption or the boxes per image
+    if lines is not None:
+        if args.output:                         # (as text: the lines printed below)
+            from ..io.serialization import atomic_open
+            with atomic_open(args.output, "w", encoding="utf-8") as fh:
+                fh.write("".join(line + "\n" for line in lines))
+        print("\n".join(lines))
+        return 0
     try:
         logits = Trainer(model, nn.CrossEntropyLoss()).predict(from_numpy(x))
     except (ValueError, TypeError, RuntimeError, IndexError) as e:

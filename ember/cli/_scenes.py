@@ -150,3 +150,30 @@ def scene_pictures(model, cfg: dict, folder: str) -> list:
     fig.savefig(os.path.join(folder, name), dpi=80)
     plt.close(fig)
     return [name]
+
+
+def scene_predictions(model, cfg: dict, x) -> list | None:
+    """``ember predict`` on a scenes run: per image its greedy caption, or its detections as
+    ``shape score x1 y1 x2 y2`` joined by ``"; "`` (score >= 0.5; "-" for none); None for other runs."""
+    if not _is_scenes(cfg):
+        return None
+    from .. import tensor
+    from ..autograd import no_grad
+    from ..vision.scenes import SHAPES, Vocabulary
+    d = cfg["data"]
+    model.eval()
+    lines = []
+    with no_grad():
+        for i in range(0, len(x), 256):
+            batch = tensor(x[i:i + 256])
+            if d["kind"] == "captions" and callable(getattr(model, "greedy", None)):
+                vocab = Vocabulary.for_scenes()
+                lines += [vocab.decode(row) for row in model.greedy(batch, max_len=max_len(d)).numpy()]
+            elif d["kind"] == "detection" and callable(getattr(model, "detect", None)):
+                for boxes, scores, labels in model.detect(batch):
+                    found = [f"{SHAPES[int(lab)]} {s:.3f} " + " ".join(f"{v:.1f}" for v in box)
+                             for box, s, lab in zip(boxes, scores, labels) if s >= 0.5]
+                    lines.append("; ".join(found) or "-")
+            else:
+                return None
+    return lines
