@@ -108,6 +108,19 @@ def _check_broadcast(sa, sb, op):
                                f"{x} and {y} differ and neither is 1)")
 
 
+def _plain_pair(a, b):
+    """Two Tensors of one shape and one dtype, float32 or float64: no promotion, broadcasting, float16 or
+    integer rule applies, so add/sub/mul go straight to their op (what ``_prep`` would return unchanged)."""
+    if type(a) is Tensor and type(b) is Tensor:
+        da, db = a._data, b._data
+        dt = da.dtype
+        return dt is db.dtype and (dt is _F32 or dt is _F64) and da.shape == db.shape
+    return False
+
+
+_F32, _F64 = _np.dtype(_np.float32), _np.dtype(_np.float64)
+
+
 def _arr(x):
     return x._data if isinstance(x, Tensor) else x
 
@@ -233,6 +246,8 @@ class Div(Function):
 
 def add(input, other, alpha=1, *, out=None):
     """``input + alpha * other`` with broadcasting (``torch.add``); ``out=`` receives the result."""
+    if _plain_pair(input, other) and out is None and type(alpha) is int and alpha == 1:
+        return _lay(Add.apply(input, other), input, other)
     r = _half_alpha(add, input, other, alpha)
     if r is not None:
         return r if out is None else _write_out(out, r, "add")
@@ -278,6 +293,8 @@ def _is_bool_tensor(x):
 
 def sub(input, other, alpha=1, *, out=None):
     """``input - alpha * other`` with broadcasting (``torch.sub``); ``out=`` receives the result."""
+    if _plain_pair(input, other) and out is None and type(alpha) is int and alpha == 1:
+        return _lay(Sub.apply(input, other), input, other)
     if _is_bool_tensor(input) or _is_bool_tensor(other) or isinstance(input, bool) or isinstance(other, bool):
         two = (_is_bool_tensor(input) or isinstance(input, bool)) and (_is_bool_tensor(other) or isinstance(other, bool))
         raise _dt.DtypeRuntimeError(
@@ -295,6 +312,8 @@ def sub(input, other, alpha=1, *, out=None):
 
 def mul(input, other, *, out=None):
     """Elementwise product with broadcasting (``torch.mul``); ``out=`` receives the result."""
+    if _plain_pair(input, other) and out is None:
+        return _lay(Mul.apply(input, other), input, other)
     r = _half_scalar(mul, input, other)
     if r is not None:
         return r if out is None else _write_out(out, r, "mul")
