@@ -42,7 +42,6 @@ def _train(path, capsys, *extra):
     return out, run
 
 
-@pytest.mark.slow      # a few seconds on a loaded machine
 def test_captioning_config_tiny(tmp_path, capsys):
     path = _shipped("captioning", tmp_path, [("n_samples = 6000", "n_samples = 48"), ("epochs = 20 ", "epochs = 1 "),
                                              ("attention = true", "attention = true\nhidden_size = 16")])
@@ -92,7 +91,6 @@ def _digits(name, tmp_path, data_name, extra=()):
                                      *extra])
 
 
-@pytest.mark.slow      # a few seconds on a loaded machine
 def test_multitask_config_tiny_logs_every_head(tmp_path, capsys):
     path = _digits("multitask_mnist", tmp_path, "mnist", [("epochs = 4", "epochs = 1")])
     out, run = _train(path, capsys)
@@ -115,7 +113,6 @@ def test_multitask_config_tiny_logs_every_head(tmp_path, capsys):
     assert len(rows) == 3 and all(re.fullmatch(r"digit=\d parity=[01] ink=-?\d+\.?\d*(e-?\d+)?", r) for r in rows), rows
 
 
-@pytest.mark.slow      # a few seconds on a loaded machine
 def test_multitask_fixed_weights_and_resume(tmp_path, capsys):
     path = _digits("multitask_mnist", tmp_path, "mnist", [
         ("epochs = 4", "epochs = 2"), ('loss_weighting = "uncertainty"', 'loss_weighting = "fixed"'),
