@@ -66,10 +66,9 @@ def numel(input) -> int:
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    import numpy as _np
-    kw = {k: v for k, v in dict(precision=precision, threshold=threshold, edgeitems=edgeitems,
-                                linewidth=linewidth).items() if v is not None}
-    _np.set_printoptions(**kw)
+    """How tensors print (``torch.set_printoptions``; see ``ember._tensor_format.set_printoptions``)."""
+    from ._tensor_format import set_printoptions as _set
+    _set(precision, threshold, edgeitems, linewidth, profile, sci_mode)
 
 
 def get_num_threads() -> int:

@@ -23,7 +23,7 @@ def _format(t) -> str:
     out = "tensor(" + body
     last = len(out) - out.rfind("\n") + 1      # PyTorch's _add_suffixes rule, verbatim
     for e in extras:
-        if last + len(e) + 2 > _LINEWIDTH:
+        if last + len(e) + 2 > PRINT_OPTS.linewidth:
             out += ",\n" + " " * len("tensor(") + e
             last = len("tensor(") + len(e)
         else:
@@ -32,7 +32,45 @@ def _format(t) -> str:
     return out + ")"
 
 
-_LINEWIDTH, _EDGE, _THRESHOLD = 80, 3, 1000
+class _PrintOptions:
+    """``torch.set_printoptions``'s state (PyTorch's ``torch._tensor_str.PRINT_OPTS``)."""
+    precision = 4
+    threshold = 1000
+    edgeitems = 3
+    linewidth = 80
+    sci_mode = None
+
+
+PRINT_OPTS = _PrintOptions()
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, float("inf"), 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
+                     sci_mode=None) -> None:
+    """How tensors print, as ``torch.set_printoptions``: ``precision`` digits after the point (4),
+    ``threshold`` elements above which a print is summarised (1000) showing ``edgeitems`` (3) at each end,
+    ``linewidth`` characters per line (80), ``profile`` "default"/"short"/"full" for all four, and
+    ``sci_mode`` True/False to force or forbid scientific notation (None, the default: chosen per tensor;
+    every call sets it)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions(): profile must be 'default', 'short' or 'full', got {profile!r}")
+        (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems,
+         PRINT_OPTS.linewidth) = _PROFILES[profile]
+    if precision is not None:
+        PRINT_OPTS.precision = precision
+    if threshold is not None:
+        PRINT_OPTS.threshold = threshold
+    if edgeitems is not None:
+        PRINT_OPTS.edgeitems = edgeitems
+    if linewidth is not None:
+        PRINT_OPTS.linewidth = linewidth
+    PRINT_OPTS.sci_mode = sci_mode
+
+
+def get_printoptions() -> dict:
+    """The current print options (``torch.get_printoptions``)."""
+    return {k: getattr(PRINT_OPTS, k) for k in ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")}
 
 
 def _formatter(a):
@@ -45,17 +83,20 @@ def _formatter(a):
     vals = view.ravel().astype(_np.float64)
     nz = _np.abs(vals[_np.isfinite(vals) & (vals != 0)])
     width = 1
-    if nz.size == 0:
-        base = lambda x: f"{x:.0f}" + ("." if _np.isfinite(x) else "")  # noqa: E731
-    elif bool(_np.all(nz == _np.ceil(nz))):
-        if nz.max() / nz.min() > 1000.0 or nz.max() > 1e8:
-            base = lambda x: f"{x:.4e}"  # noqa: E731
-        else:
+    prec = PRINT_OPTS.precision
+    sci = PRINT_OPTS.sci_mode
+    if nz.size:
+        nzv = vals[_np.isfinite(vals) & (vals != 0)]
+        if sci is None:
+            sci = bool(nz.max() / nz.min() > 1000.0 or nz.max() > 1e8 or nz.min() < 1e-4)
+        if bool(_np.all(nzv == _np.ceil(nzv))) and not sci:
             base = lambda x: f"{x:.0f}" + ("." if _np.isfinite(x) else "")  # noqa: E731
-    elif nz.max() / nz.min() > 1000.0 or nz.max() > 1e8 or nz.min() < 1e-4:
-        base = lambda x: f"{x:.4e}"  # noqa: E731
+        elif sci:
+            base = lambda x: f"{x:.{prec}e}"  # noqa: E731
+        else:
+            base = lambda x: f"{x:.{prec}f}"  # noqa: E731
     else:
-        base = lambda x: f"{x:.4f}"  # noqa: E731
+        base = lambda x: f"{x:.0f}" + ("." if _np.isfinite(x) else "")  # noqa: E731
     if nz.size:
         width = max(width, max(len(base(v)) for v in vals[_np.isfinite(vals) & (vals != 0)].tolist()))
     return lambda v: base(v).rjust(width), width
@@ -66,15 +107,16 @@ def _body(a) -> str:
     if a.size == 0:
         return "[]"
     fmt, width = _formatter(a)
-    summarize = a.size > _THRESHOLD
+    summarize = a.size > PRINT_OPTS.threshold
+    edge = PRINT_OPTS.edgeitems
     if a.ndim == 0:
         return fmt(a.item())
 
     def vec(v, indent):
-        per_line = max(1, (_LINEWIDTH - indent) // (width + 2))
+        per_line = max(1, (PRINT_OPTS.linewidth - indent) // (width + 2))
         vals = v.tolist()
-        if summarize and len(vals) > 2 * _EDGE:
-            data = [fmt(x) for x in vals[:_EDGE]] + [" ..."] + [fmt(x) for x in vals[-_EDGE:]]
+        if summarize and len(vals) > 2 * edge:
+            data = [fmt(x) for x in vals[:edge]] + [" ..."] + [fmt(x) for x in vals[-edge:]]
         else:
             data = [fmt(x) for x in vals]
         lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
@@ -84,9 +126,9 @@ def _body(a) -> str:
         if v.ndim == 1:
             return vec(v, indent)
         n = v.shape[0]
-        if summarize and n > 2 * _EDGE:
-            parts = [rec(v[i], indent + 1) for i in range(_EDGE)] + ["..."] + \
-                [rec(v[i], indent + 1) for i in range(n - _EDGE, n)]
+        if summarize and n > 2 * edge:
+            parts = [rec(v[i], indent + 1) for i in range(edge)] + ["..."] + \
+                [rec(v[i], indent + 1) for i in range(n - edge, n)]
         else:
             parts = [rec(v[i], indent + 1) for i in range(n)]
         return "[" + ("," + "\n" * (v.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
@@ -94,10 +136,11 @@ def _body(a) -> str:
     return rec(a, len("tensor("))
 
 
-def _summarized(a, edge: int = 3):
+def _summarized(a, edge: int | None = None):
     """The elements a summarized print shows (the first and last ``edge`` along each long dim)."""
-    if a.size <= 1000:
+    if a.size <= PRINT_OPTS.threshold:
         return a
+    edge = PRINT_OPTS.edgeitems if edge is None else edge
     for ax in range(a.ndim):
         if a.shape[ax] > 2 * edge:
             a = _np.concatenate([_np.take(a, range(edge), axis=ax),

@@ -586,9 +586,10 @@ class Tensor(_InplaceMethods, _OperatorMethods):
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        # as PyTorch: a 0-d plain Tensor formats as its Python number (f"{t}" is "5"); others as objects
+        if self._data.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return repr(self)
+        return object.__format__(self, spec)
 
     # -- shape shortcuts that are properties in PyTorch ----------------------------------------------------
     @property

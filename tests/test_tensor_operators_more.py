@@ -124,3 +124,31 @@ def test_tensor_of_a_tensor_warns_as_torch():
     msgs = [str(w.message) for w in got]
     assert len(msgs) == 2 and msgs[0].replace("ember.tensor", "torch.tensor") == msgs[1], msgs
     assert got[0].filename == __file__          # pointed at the caller, as PyTorch's
+
+
+@pytest.mark.parametrize("opts", [dict(precision=2), dict(sci_mode=True), dict(sci_mode=False, precision=6),
+                                  dict(threshold=5, edgeitems=2), dict(linewidth=40, threshold=5),
+                                  dict(profile="short"), dict(profile="full")])
+def test_set_printoptions_as_torch(opts):
+    vals = [np.array([1.123456789, 22.5, -0.000123]), np.arange(10.0), np.arange(20.0).reshape(4, 5),
+            np.arange(30.0) * 1.5, np.array([1.0, 2.0]), np.array([1e-10, 5.0]), np.arange(2000.0) / 7]
+    try:
+        for m in (ember, torch):
+            m.set_printoptions(**opts)
+        for v in vals:
+            e = repr(ember.tensor(v, dtype=ember.float32)).replace("ember.", "torch.")
+            assert e == repr(torch.tensor(v, dtype=torch.float32)), (opts, v)
+        assert repr(ember.arange(10)) == repr(torch.arange(10))
+    finally:
+        ember.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+
+
+def test_format_of_a_0d_tensor_as_torch():
+    for spec in ("", ".3f", ">4"):
+        assert format(ember.tensor(2.5), spec) == format(torch.tensor(2.5), spec)
+        assert format(ember.tensor(5), spec) == format(torch.tensor(5), spec)
+    assert f"{ember.tensor([1, 2])}" == "tensor([1, 2])"
+    assert f"{ember.nn.Parameter(ember.tensor(1.0))}" == str(ember.nn.Parameter(ember.tensor(1.0)))
+    with pytest.raises(TypeError):
+        format(ember.tensor([1.0]), ".2f")
