@@ -139,3 +139,11 @@ def test_pixel_shuffle_returns_new_tensor(name, r, shape):
     y = getattr(F, name)(x, r)
     y.add_(1)
     assert x.sum().item() == 0
+
+
+@pytest.mark.parametrize("swap", [True, False])
+def test_triplet_margin_loss_kink_rounding(swap):
+    # margin + d_pos - d_neg in PyTorch's order: here it rounds to a tiny positive number and gradient flows
+    a, p, n = (np.array([[v]], dtype=np.float64) for v in (0.0, -1.0, -3.0 if swap else -2.0))
+    _same(lambda m, x, y, z: _nnf(m).triplet_margin_loss(x, y, z, swap=swap), a, p, n)
+    _same(lambda m, x, y, z: _nnf(m).triplet_margin_with_distance_loss(x, y, z, swap=swap), a, p, n)

@@ -594,7 +594,8 @@ def _triplet(a, pp, n, dist, margin, swap, r):
     d_neg = dist(a, n)
     if swap:
         d_neg = O.minimum(d_neg, dist(pp, n))
-    return _reduce(O.clamp(O.add(O.sub(d_pos, d_neg), margin), min=0.0), r)
+    # PyTorch's order, margin + d_pos - d_neg: at the hinge's kink the rounding decides whether gradient flows
+    return _reduce(O.clamp(O.sub(O.add(d_pos, margin), d_neg), min=0.0), r)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
