@@ -120,10 +120,9 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                         for k in capture.get((node, 0), ()):
                             results[k] = g
                 continue
-            nd = node.__dict__          # (most nodes: empty, or an op's own fields; hooks are rare)
             if node._pre_hooks:
                 grads = _run_pre_hooks(node, grads)
-            node_pre = nd.get("_node_prehooks") if nd else None
+            node_pre = node._node_prehooks      # (a class default: no instance __dict__ is made to read it)
             if node_pre:         # grad_fn.register_prehook: after the tensors' hooks, as in PyTorch
                 grads = _run_node_hooks(node_pre, grads)
             edges = node.next_edges
@@ -135,7 +134,7 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                     if node._freed:
                         raise RuntimeError(_freed_message(node))
                     raw = None if create_graph else RAW_BACKWARD.get(type(node))
-                    if raw is None or "_post_hooks" in nd or (in_grads := raw(node, g0)) is NotImplemented:
+                    if raw is None or node._post_hooks is not None or (in_grads := raw(node, g0)) is NotImplemented:
                         in_grads = _call_backward(node, grads, retain_graph)
                     elif not retain_graph:
                         node.release()
@@ -144,7 +143,7 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
             else:
                 if node._freed:
                     raise RuntimeError(_freed_message(node))
-                if not nd.get("_materialize") is False:
+                if not node.__dict__.get("_materialize") is False:
                     grads = [g if g is not None else _zeros(m) for g, m in zip(grads, node._out_meta)]
                 in_grads = _call_backward(node, grads, retain_graph)
             for e, g, meta in zip(edges, in_grads, node._in_meta):
@@ -213,7 +212,7 @@ def _call_backward(node, grads, retain_graph):
         if len(in_grads) != n_in:
             raise RuntimeError(f"{type(node).__name__}.backward returned {len(in_grads)} gradients, "
                                f"expected {len(node.next_edges)} (one per forward input)")
-    post = node.__dict__.get("_post_hooks")
+    post = node._post_hooks
     if post:
         for h in post:
             r = h(in_grads, tuple(grads))

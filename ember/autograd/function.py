@@ -26,6 +26,10 @@ class Function:
                  "__dict__", "__weakref__")
 
     _raw_forward = True       # internal ops: forward sees arrays.  The public Function flips this.
+    # rare per-node state, set in the instance's __dict__ only when used (reading them never creates the dict)
+    _nondiff = ()             # mark_non_differentiable
+    _post_hooks = None        # register_hook
+    _node_prehooks = None     # register_prehook
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - interface
@@ -166,7 +170,7 @@ class Function:
             return tuple(_wrap(o) for o in out)
         ctx.next_edges = edges
         ctx._in_meta = meta
-        nondiff = ctx.__dict__.get("_nondiff", ())
+        nondiff = ctx._nondiff
         if not multi:                   # one output (most ops): no loop
             t = Tensor._make(out) if type(out) is _ndarray else _wrap(out)
             d = t._data
