@@ -53,16 +53,27 @@ def bitwise_not(input):
     return Tensor._make(_np.invert(input._data))
 
 
+def _logical_operands(input, other):
+    """Both operands in their promoted dtype, as PyTorch's kernel reads them: a float64 1e-308 next to a
+    float16 tensor is 0 (False) there."""
+    a, b = _arr(input), _arr(other)
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and a.dtype != b.dtype:
+        rt = _dt.result_type(input, other)
+        with _np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            a, b = a.astype(rt, copy=False), b.astype(rt, copy=False)
+    return a, b
+
+
 def logical_and(input, other):
-    return _lay(Tensor._make(_np.logical_and(_arr(input), _arr(other))), input, other)
+    return _lay(Tensor._make(_np.logical_and(*_logical_operands(input, other))), input, other)
 
 
 def logical_or(input, other):
-    return _lay(Tensor._make(_np.logical_or(_arr(input), _arr(other))), input, other)
+    return _lay(Tensor._make(_np.logical_or(*_logical_operands(input, other))), input, other)
 
 
 def logical_xor(input, other):
-    return _lay(Tensor._make(_np.logical_xor(_arr(input), _arr(other))), input, other)
+    return _lay(Tensor._make(_np.logical_xor(*_logical_operands(input, other))), input, other)
 
 
 def logical_not(input):

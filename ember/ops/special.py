@@ -588,7 +588,7 @@ def _follow_inputs(fn):
 
 
 # (not ldexp: PyTorch computes it as x * 2 ** e, whose scalar-base power is C-contiguous)
-for _name in ("erfc", "erfinv", "lgamma", "digamma", "signbit", "isposinf", "isneginf", "isreal", "xlogy",
+for _name in ("erfc", "erfinv", "lgamma", "digamma", "i0", "signbit", "isposinf", "isneginf", "isreal", "xlogy",
               "copysign", "logaddexp", "logaddexp2", "heaviside", "nextafter", "gcd", "lcm", "bitwise_left_shift",
               "bitwise_right_shift", "polygamma"):
     globals()[_name] = _follow_inputs(globals()[_name])

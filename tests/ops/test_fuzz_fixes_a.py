@@ -245,3 +245,15 @@ def test_sign_of_a_permuted_bool_tensor_keeps_its_layout():
 def test_pow_of_minus_inf_to_nan_stays_nan():
     r = ember.pow(ember.tensor([float("-inf")]), ember.tensor([float("nan")]))
     assert np.isnan(r.numpy()[0])
+
+
+def test_logical_ops_read_operands_in_the_promoted_dtype():
+    # PyTorch: a float64 0-d 1e-308 next to a float16 tensor is cast to float16 (0) first: False
+    r = ember.logical_or(ember.tensor([0.0], dtype=ember.float16), ember.tensor(1.1125369292536007e-308,
+                                                                              dtype=ember.float64))
+    assert r.tolist() == [False]
+
+
+def test_i0_of_an_expanded_input_is_contiguous():
+    x = ember.tensor([[0.0, 0.0]]).expand(2, 2)
+    assert ember.i0(x).stride() == (2, 1)
