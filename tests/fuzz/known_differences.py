@@ -238,13 +238,20 @@ KNOWN: list[Known] = [
           case="Case([Arr(np.array([[0.]], dtype='float32'), grad=True), [('expand', (1, 2))], 'fill_', None, "
           "'exp', 'input'], {})", detail=r"more than one element of the written-to tensor",
           when=lambda case: case.args[2] in ("fill_", "zero_"), area="H3"),
-    Known("atan2-float16-subnormal-grad", ("atan2",), ("grad",),
-          "atan2 with a float16 subnormal operand (6e-8) next to float32: PyTorch's backward treats the float16 "
-          "subnormal as 0 (gradient -0.0); ember keeps it (a large finite gradient).",
+    Known("atan2-subnormal-grad", ("atan2",), ("grad",),
+          "atan2 with a subnormal operand (float16 6e-8, float32 1e-45) in a backward: PyTorch's kernels treat "
+          "the subnormal as 0 (gradient 0 or -0.0); ember keeps it (a large finite gradient).",
           case="Case([Arr(np.array(6.e-08, dtype='float16').reshape(())), Arr(np.array(0., dtype='float32')"
           ".reshape(()), grad=True)], {})",
-          when=lambda case: any(a.data.dtype == np.float16 and a.data.size and
-                                bool(((np.abs(a.data) > 0) & (np.abs(a.data) < 6.1e-5)).any())
+          when=lambda case: any(a.data.dtype.kind == "f" and a.data.dtype != np.float64 and a.data.size and
+                                bool(((np.abs(a.data) > 0) & (np.abs(a.data) < np.finfo(a.data.dtype).tiny)).any())
+                                for a in case.arrays()), area="H5"),
+    Known("pow-exponent-grad-underflowing-base", ("pow", "operator**"), ("grad",),
+          "pow of a float64 0-d base that underflows to 0 in the float32 result dtype (1e-270): PyTorch's exponent "
+          "gradient is NaN (0 * log(0) on the cast base), ember's 0 (its zero-base rule on the cast base).",
+          case="Case([Arr(np.array(1.3742340743618451e-270, dtype='float64').reshape(())), Arr(np.array([1.], "
+          "dtype='float32'), grad=True)], {})", spec="operator**",
+          when=lambda case: any(a.data.dtype == np.float64 and a.data.ndim == 0 and 0 < abs(float(a.data)) < 1e-37
                                 for a in case.arrays()), area="H5"),
     Known('heaviside-broadcast-error', ('heaviside',), ('error-type',),
           "heaviside with non-broadcastable shapes leaks NumPy's broadcast ValueError instead of an ember error naming the op.",
