@@ -77,3 +77,19 @@ def test_large_vocab_backward_accumulates():
     w = ember.zeros(10000, 8, requires_grad=True)
     F.embedding(ember.tensor(idx), w).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy()[:, 0], np.bincount(idx, minlength=10000))
+
+
+def test_max_norm_rows_renormalised_bit_for_bit_as_torch():
+    # PyTorch takes each row's norm in the weight's dtype and scales by max_norm / (norm + 1e-7) in double
+    # (ember took the norm in float64, which rounds the rescaled rows differently)
+    import torch
+    for n, k in [(4, 0), (4, 3), (5, 1)]:
+        w = (np.sin(np.arange(6.0 * n) * 0.7 + k) * 3).reshape(6, n).astype(np.float32)
+        te, ee = torch.nn.Embedding(6, n, max_norm=1.0), ember.nn.Embedding(6, n, max_norm=1.0)
+        with torch.no_grad():
+            te.weight.copy_(torch.tensor(w))
+        with ember.no_grad():
+            ee.weight.copy_(ember.tensor(w))
+        te(torch.tensor([0, 1, 2, 3, 4, 5]))
+        ee(ember.tensor([0, 1, 2, 3, 4, 5]))
+        np.testing.assert_array_equal(ee.weight.detach().numpy(), te.weight.detach().numpy())

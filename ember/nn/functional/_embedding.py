@@ -44,7 +44,8 @@ class _Embedding(Function):
 def _renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
     rows = xp.unique(idx)
     w = weight._data
-    norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
+    # as PyTorch: each row's norm in the weight's dtype, the scale max_norm / (norm + 1e-7) in double
+    norms = xp.linalg.norm(w[rows], ord=norm_type, axis=1).astype(xp.float64)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
     w[rows] *= scale[:, None].astype(w.dtype)
     weight._version[0] += 1
