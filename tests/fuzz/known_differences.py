@@ -396,6 +396,14 @@ KNOWN: list[Known] = [
           "x = m.tensor([[[float('nan'), 0.0]], [[0.0, 0.0]]]); w = m.zeros(1, 1, 2, requires_grad=True)\n"
           "m.nn.functional.conv_transpose1d(x, w, padding=1).sum().backward(); out = w.grad",
           when=lambda case: _special(case) and "float32" in _dts(case), area="H4"),
+    Known("triplet-swap-tie-layout", ("F.triplet_margin_loss",), ("grad",),
+          "triplet_margin_loss(swap=True) where d(anchor, negative) equals d(positive, negative) (e.g. all-equal "
+          "inputs): PyTorch 2.13 rounds the distance of a non-contiguous float64 input differently, which breaks "
+          "the tie, so min()'s gradient goes to one side; ember splits it half and half, as PyTorch does for "
+          "contiguous inputs.",
+          "a = m.zeros(2, 3, dtype=m.float64); p = m.zeros(3, 2, dtype=m.float64, requires_grad=True)\n"
+          "m.nn.functional.triplet_margin_loss(a, p.t(), m.zeros(2, 3, dtype=m.float64), swap=True).backward()\n"
+          "out = p.grad", when=_layout, area="H4"),
     Known("margin-loss-empty-mean", ("F.multi_margin_loss",), ("value",),
           "multi_margin_loss (and multilabel_margin_loss) of an empty batch with reduction 'mean' or 'sum': "
           "PyTorch 2.13 returns uninitialized memory (any number); ember returns the sum of no values, 0, and "
