@@ -68,7 +68,7 @@ class _VectorNorm(_Function):
     def forward(ctx, a, ord, axes, keepdim, one_is_abs=True):
         ctx.ord, ctx.axes, ctx.keepdim, ctx.shape, ctx.one_is_abs = ord, axes, keepdim, a.shape, one_is_abs
         ctx.save_for_backward(a)
-        return _vector_norm_array(a, ord, axes, keepdim, one_is_abs)
+        return _R._c(_vector_norm_array(a, ord, axes, keepdim, one_is_abs))     # contiguous, as PyTorch
 
     @staticmethod
     def backward(ctx, g):

@@ -703,7 +703,7 @@ def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def count_nonzero(input, dim=None):
     axes = _dims(dim, input._data.ndim, "count_nonzero")
-    return Tensor._make(_np.asarray(_np.count_nonzero(input._data, axis=axes), _np.int64))
+    return Tensor._make(_c(_np.asarray(_np.count_nonzero(input._data, axis=axes), _np.int64)))
 
 
 # -- softmax family ----------------------------------------------------------------------------------------------------

@@ -322,3 +322,13 @@ def test_selection_values_are_contiguous_for_permuted_input(op):
         return r[0]
     e, t = both(f)
     assert e.stride() == t.stride()
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("count_nonzero", lambda m: m.count_nonzero(m.zeros(2, 2, 1).permute(2, 1, 0), 0)),
+    ("norm_one_element", lambda m: m.norm(m.zeros(2, 2, 1).permute(2, 1, 0), 1, dim=0)),
+    ("vector_norm_one_element", lambda m: m.linalg.vector_norm(m.zeros(2, 2, 1).permute(2, 1, 0), 2, dim=0)),
+])
+def test_reductions_over_a_size_one_dim_are_contiguous(name, fn):
+    e, t = both(fn)
+    assert e.stride() == t.stride()
