@@ -487,8 +487,8 @@ class Tensor(_InplaceMethods, _OperatorMethods):
         return _ops.cast(self, dtype)
 
     def type(self, dtype=None, non_blocking: bool = False, **kwargs):
-        if dtype is None:
-            return _TYPE_NAMES.get(self.dtype, str(self.dtype))
+        if dtype is None:          # "torch.FloatTensor" while the compat hook is installed
+            return _TYPE_NAMES.get(self.dtype, str(self.dtype)).replace("ember.", Size._prefix + ".", 1)
         if isinstance(dtype, str) and dtype in _TYPE_FROM_NAME:
             dtype = _TYPE_FROM_NAME[dtype]
         elif isinstance(dtype, type) and issubclass(dtype, _LegacyType):
@@ -892,7 +892,8 @@ class ByteTensor(_LegacyType):
 
 
 _TYPE_NAMES = {_dt.float32: "ember.FloatTensor", _dt.float64: "ember.DoubleTensor", _dt.int64: "ember.LongTensor",
-               _dt.int32: "ember.IntTensor", _dt.bool_: "ember.BoolTensor", _dt.uint8: "ember.ByteTensor"}
+               _dt.int32: "ember.IntTensor", _dt.bool_: "ember.BoolTensor", _dt.uint8: "ember.ByteTensor",
+               _dt.float16: "ember.HalfTensor", _dt.int8: "ember.CharTensor", _dt.int16: "ember.ShortTensor"}
 _TYPE_FROM_NAME = {v: k for k, v in _TYPE_NAMES.items()}
 _TYPE_FROM_NAME.update({v.replace("ember.", "torch."): k for k, v in _TYPE_NAMES.items()})
 

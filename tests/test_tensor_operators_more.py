@@ -152,3 +152,23 @@ def test_format_of_a_0d_tensor_as_torch():
     assert f"{ember.nn.Parameter(ember.tensor(1.0))}" == str(ember.nn.Parameter(ember.tensor(1.0)))
     with pytest.raises(TypeError):
         format(ember.tensor([1.0]), ".2f")
+
+
+def test_module_reprs_and_type_names_as_torch_under_the_hook():
+    # found by printing models in the compat corpus: RNN showed nonlinearity (PyTorch's RNN repr does not),
+    # MultiheadAttention's out_proj is PyTorch's NonDynamicallyQuantizableLinear, the parameter containers and
+    # Tensor.type() named dtypes "ember.*" under the hook, and half/int8/int16 had no legacy type names
+    def build(m):
+        return [m.nn.RNN(2, 3, nonlinearity="relu"), m.nn.MultiheadAttention(4, 2),
+                m.nn.ParameterList([m.nn.Parameter(m.ones(2)), m.nn.Parameter(m.zeros(3, 2))]),
+                m.nn.ParameterDict({"w": m.nn.Parameter(m.ones(2))})]
+    old = Size._prefix
+    Size._prefix = "torch"
+    try:
+        assert [repr(x) for x in build(ember)] == [repr(x) for x in build(torch)]
+        for dt in ("float32", "float64", "float16", "int8", "int16", "int32", "int64", "uint8", "bool"):
+            assert ember.ones(1, dtype=getattr(ember, dt)).type() == torch.ones(1, dtype=getattr(torch, dt)).type()
+    finally:
+        Size._prefix = old
+    assert ember.ones(1).type() == "ember.FloatTensor" and isinstance(build(ember)[1].out_proj, ember.nn.Linear)
+    assert ember.ones(2).type("torch.HalfTensor").dtype == ember.float16

@@ -286,11 +286,14 @@ class ModuleDict(Module):
         raise NotImplementedError("ModuleDict has no forward: index it and call its modules")
 
 
-def _param_repr(k, p) -> str:
+def _param_repr(k, p, legacy_name: bool = False) -> str:
+    """One line of ParameterList's (dtype) or ParameterDict's (``legacy_name``: ``torch.typename``) repr."""
     if isinstance(p, Tensor):
+        from ...tensor import Size       # "torch" while the compat hook is installed
         size = "x".join(str(s) for s in p.shape)
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"  ({k}): {kind} containing: [ember.{p.dtype} of size {size}]"
+        name = p.type().split(".")[-1] if legacy_name else str(p.dtype)
+        return f"  ({k}): {kind} containing: [{Size._prefix}.{name} of size {size}]"
     return f"  ({k}): Object of type: {type(p).__name__}"
 
 
@@ -417,7 +420,7 @@ class ParameterDict(Module):
             self[k] = v
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_repr(k, p) for k, p in self.items())
+        return "\n".join(_param_repr(k, p, legacy_name=True) for k, p in self.items())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ParameterDict has no forward")

@@ -74,6 +74,10 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """``Linear`` under the name PyTorch gives ``MultiheadAttention.out_proj`` (so models print alike)."""
+
+
 class Bilinear(Module):
     """``y_k = x1 @ weight[k] @ x2 + bias[k]``: inputs (*, in1_features) and (*, in2_features) -> (*, out).
 

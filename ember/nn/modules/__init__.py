@@ -62,6 +62,7 @@ for _sub, _srcs in _SOURCES.items():
     _sys.modules.setdefault(_m.__name__, _m)
     globals()[_sub] = _sys.modules[_m.__name__]
 
-# PyTorch's names for classes ember has under another name
-linear.NonDynamicallyQuantizableLinear = linear.Linear      # MultiheadAttention's out_proj class in PyTorch
+# MultiheadAttention's out_proj class (a Linear subclass, not in ember.nn's namespace, as in PyTorch)
+from ..layers.linear import NonDynamicallyQuantizableLinear as _NDQL  # noqa: E402
+linear.NonDynamicallyQuantizableLinear = _NDQL
 del _sub, _srcs, _m

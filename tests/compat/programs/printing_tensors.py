@@ -4,7 +4,7 @@ negative zero), integer/bool/float16/float64 dtype suffixes, empty tensors, 0-d 
 grad_fn-free suffixes, multi-line and summarised large tensors, torch.set_printoptions (precision,
 sci_mode, threshold, edgeitems, linewidth, profile), f-string formatting of 0-d tensors (__format__),
 Python number conversions (int/float/bool/complex-free, math functions, item types), and repr of torch.Size,
-dtype comparisons, and a Parameter."""
+dtype comparisons, a Parameter, module and parameter-container reprs and legacy type names."""
 import math
 
 import torch
@@ -60,3 +60,8 @@ print(nn.Parameter(torch.tensor([1.0, -1.0])))
 print(torch.tensor([[1.0, -1.0]]).t())
 print(torch.tensor([0.001, 0.0001]), torch.tensor([1.0, 0.5, 0.25, 0.125]))
 print(torch.tensor([[-1.5, 2.0], [3.0, -4.0]], dtype=torch.float64) / 3)
+print(nn.ModuleDict({"rnn": nn.RNN(2, 3, nonlinearity="relu"), "attn": nn.MultiheadAttention(4, 2),
+                     "conv": nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False), "bn": nn.BatchNorm2d(8)}))
+print(nn.ParameterList([nn.Parameter(torch.ones(2)), nn.Parameter(torch.zeros(3, 2))]))
+print(nn.ParameterDict({"w": nn.Parameter(torch.ones(2))}))
+print(torch.ones(1).type(), torch.ones(1, dtype=torch.float16).type(), torch.ones(1, dtype=torch.long).type())
