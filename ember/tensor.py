@@ -331,7 +331,7 @@ class Tensor(_InplaceMethods, _OperatorMethods):
         """Accumulate the gradient of this tensor w.r.t. every leaf that requires grad into their ``.grad``.
 
         A non-scalar tensor needs ``gradient`` (the vector in the vector-Jacobian product)."""
-        from .autograd.engine import run_backward
+        run_backward = _engine.run_backward
         if gradient is None:
             if self._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; backward() on a "
@@ -900,6 +900,7 @@ _TYPE_FROM_NAME.update({v.replace("ember.", "torch."): k for k, v in _TYPE_NAMES
 from .autograd import function as _function  # noqa: E402
 from .autograd.function import AccumulateGrad as _AccumulateGrad  # noqa: E402
 from .autograd.function import _Saved  # noqa: E402
+from .autograd import engine as _engine  # noqa: E402
 
 _function.Tensor = Tensor
 _function._refresh_view = _refresh_view

@@ -64,7 +64,8 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
 
     # (1) dependency counts
     deps: dict = {}
-    stack = list(dict.fromkeys(n for n, _, _ in roots))   # one root node may carry several outputs
+    # one root node may carry several outputs
+    stack = [roots[0][0]] if len(roots) == 1 else list(dict.fromkeys(n for n, _, _ in roots))
     root_nodes = set(stack)
     while stack:
         node = stack.pop()
