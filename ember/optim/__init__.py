@@ -1,5 +1,5 @@
 """Optimizers and learning-rate schedules with PyTorch's names (``torch.optim``): the ``Optimizer`` base,
-SGD, Adagrad, Adadelta, RMSprop, the Adam family (Adam, AdamW, Adamax, NAdam, RAdam), LBFGS, and
+SGD, Adagrad, Adadelta, RMSprop, the Adam family (Adam, AdamW, Adamax, NAdam, RAdam), LBFGS, Rprop, ASGD, and
 ``lr_scheduler``.
 
     opt = ember.optim.Adam(model.parameters(), lr=1e-3)
@@ -12,7 +12,8 @@ from .adadelta import Adadelta  # noqa: F401
 from .rmsprop import RMSprop  # noqa: F401
 from .adam import Adam, AdamW, Adamax, NAdam, RAdam  # noqa: F401
 from .lbfgs import LBFGS  # noqa: F401
+from .rprop_asgd import Rprop, ASGD  # noqa: F401
 from . import lr_scheduler  # noqa: F401
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
-           "LBFGS", "lr_scheduler"]
+           "LBFGS", "Rprop", "ASGD", "lr_scheduler"]
