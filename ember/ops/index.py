@@ -428,7 +428,8 @@ def setitem(x: Tensor, index, value) -> None:
             if adv or not _write_overlapping(x._data[idx], v):     # (a view whose elements share memory:
                 x._data[idx] = v                                    # element by element, as PyTorch)
         except IndexError as e:
-            raise _index_error(x._data.shape, idx, e) from None
+            if not adv or _empty_result_shape(x._data.shape, idx) is None:     # (writing nothing never raises)
+                raise _index_error(x._data.shape, idx, e) from None
         except ValueError as e:
             raise RuntimeError(f"setitem: value of shape {tuple(_np.shape(v))} can't be assigned to "
                                f"{_describe(idx)} of a tensor of shape {tuple(x.shape)} ({e})") from None

@@ -332,3 +332,14 @@ def test_selection_values_are_contiguous_for_permuted_input(op):
 def test_reductions_over_a_size_one_dim_are_contiguous(name, fn):
     e, t = both(fn)
     assert e.stride() == t.stride()
+
+
+def test_setitem_empty_region_with_out_of_range_index_without_graph():
+    def f(m):
+        x = m.zeros(1, 0, dtype=m.int8)
+        x[m.tensor([1])] = m.zeros(1, 0, dtype=m.int8)
+        return x
+    e, t = both(f)
+    assert tuple(e.shape) == tuple(t.shape)
+    with pytest.raises(IndexError):
+        ember.zeros(2, 1)[ember.tensor([5])] = 1.0
