@@ -118,7 +118,8 @@ def _neg(ctx, g):
 
 
 # -- unary math (saved output o or input x) ------------------------------------------------------------------
-def _unary(formula, saves_output):
+def _unary(formula):
+    """The array backward of a ``_unary`` op saving one value (its input or its output): ``formula(g, saved)``."""
     def raw(ctx, g):
         (s,) = ctx._saved_arrays()
         gd = g._data
@@ -198,11 +199,11 @@ RAW_BACKWARD = {
     _E.Mul: _mul,
     _E.Div: _div,
     _E.Neg: _neg,
-    _U.exp.op: _unary(_exp, True),
-    _U.tanh.op: _unary(_tanh, True),
-    _U.sigmoid.op: _unary(_sigmoid, True),
-    _U.log.op: _unary(_log, False),
-    _U.sqrt.op: _unary(_sqrt, True),
+    _U.exp.op: _unary(_exp),
+    _U.tanh.op: _unary(_tanh),
+    _U.sigmoid.op: _unary(_sigmoid),
+    _U.log.op: _unary(_log),
+    _U.sqrt.op: _unary(_sqrt),
     _U.Relu: _relu,
     _R.Sum: _sum,
     _R.Mean: _mean,
