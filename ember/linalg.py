@@ -123,6 +123,16 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """The ``ord``-norm of ``x`` over ``dim`` (all dims when None) treated as a vector
     (``torch.linalg.vector_norm``): ``ord`` may be any real number or +-inf; 0 counts non-zeros.  The gradient
     is 0 where the norm is 0, and at ``ord=inf`` is shared evenly by the tied maxima (as PyTorch)."""
+    return _vector_norm(x, ord, dim, keepdim, dtype=dtype)
+
+
+def _pairwise_norm(d, p) -> Tensor:
+    """The ``p``-norm over the last dim of pairwise differences (cdist, pdist): PyTorch's distance kernels
+    take |x| ** p even for one feature, so tiny differences underflow (and huge ones overflow) as there."""
+    return _vector_norm(d, p, -1, False, one_is_abs=False)
+
+
+def _vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, one_is_abs=None) -> Tensor:
     x = _as_t(x)
     if dtype is not None:
         x = x.to(dtype)
@@ -140,7 +150,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         if any(s == 0 for s in red) or (axes is None and x._data.size == 0):
             raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
                                f"operation does not have an identity (shape {tuple(x.shape)})")
-    one_is_abs = not (x._data.ndim == 0 and dim is not None and (isinstance(dim, int) or len(dim)))
+    if one_is_abs is None:
+        one_is_abs = not (x._data.ndim == 0 and dim is not None and (isinstance(dim, int) or len(dim)))
     return _VectorNorm.apply(x, p, axes, bool(keepdim), one_is_abs)
 
 

@@ -131,9 +131,9 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
                    (compute_mode in (None, "use_mm_for_euclid_dist_if_necessary") and big)):
         # PyTorch's switch: for more than 25 rows, ||x||^2 + ||y||^2 - 2 x.y by a matrix product (O(P R) memory)
         return _CdistMM.apply(a, b)
-    from ..linalg import vector_norm
+    from ..linalg import _pairwise_norm
     d = E.sub(a.unsqueeze(-2), b.unsqueeze(-3))
-    return vector_norm(d, p, dim=-1)
+    return _pairwise_norm(d, p)
 
 
 class _CdistMM(Function):

@@ -180,8 +180,8 @@ def pdist(input, p: float = 2.0) -> Tensor:
         raise NotImplementedError('"pdist" not implemented for \'Half\'')
     n = x.shape[0]
     r, c = _np.triu_indices(n, 1)
-    from ..linalg import vector_norm
-    return vector_norm(E.sub(x[Tensor._make(r)], x[Tensor._make(c)]), p, dim=-1)
+    from ..linalg import _pairwise_norm
+    return _pairwise_norm(E.sub(x[Tensor._make(r)], x[Tensor._make(c)]), p)
 
 
 def column_stack(tensors) -> Tensor:

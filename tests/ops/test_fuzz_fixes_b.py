@@ -343,3 +343,16 @@ def test_setitem_empty_region_with_out_of_range_index_without_graph():
     assert tuple(e.shape) == tuple(t.shape)
     with pytest.raises(IndexError):
         ember.zeros(2, 1)[ember.tensor([5])] = 1.0
+
+
+@pytest.mark.parametrize("p", [2.0, 3.0, 1.0])
+def test_cdist_of_one_feature_underflows_like_pytorch(p):
+    def f(m):
+        x = m.tensor([[0.0]], dtype=m.float64)
+        y = m.tensor([[2.8e-182]], dtype=m.float64, requires_grad=True)
+        d = m.cdist(x, y, p)
+        d.sum().backward()
+        return d, y.grad
+    (ed, eg), (td, tg) = both(f)
+    same(ed, td)
+    same(eg, tg)
