@@ -292,6 +292,20 @@ KNOWN: list[Known] = [
               getattr(case.args[2], "grad", False) if len(case.args) == 3 else
               case.args[2] == "setitem_all" and getattr(case.args[3], "grad", False)),
           area="H3"),
+    Known("prod-float16-overflow-order", ("prod",), ("value", "grad"),
+          "prod of float16 values with a zero whose other partial products overflow: PyTorch multiplies in "
+          "float16 in its vectorized lane order, so a lane reaching inf meets the zero lane (0 * inf = NaN); "
+          "ember's order gives 0.",
+          case="Case([Arr(np.array([2.] * 4 + [0.] + [2.] * 59, dtype='float16').reshape((4, 4, 4)))], {})",
+          when=lambda case: any(a.data.dtype == np.float16 and (a.data == 0).any() for a in case.arrays()),
+          area="H3"),
+    Known("cumprod-grad-zero-and-inf", ("cumprod",), ("grad",),
+          "cumprod's gradient over a slice holding both a zero and inf: PyTorch's zero-aware formula gives NaN "
+          "where ember's gives inf (0 * inf taken in a different order).",
+          case="Case([Arr(np.array([0., np.inf, 0.], dtype='float32'), grad=True)], {'dim': 0})",
+          when=lambda case: any(a.data.dtype.kind == "f" and (a.data == 0).any() and np.isinf(a.data).any()
+                                for a in case.arrays()),
+          area="H3"),
     Known('logaddexp-bool-grad', ('logaddexp', 'logaddexp2'), ('grad-raise',),
           "logaddexp of a bool tensor and a float tensor: PyTorch's backward subtracts the bool operand and raises "
           "('Subtraction ... with a bool tensor is not supported'); ember's backward gives the float operand its "
