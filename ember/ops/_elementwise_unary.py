@@ -103,9 +103,11 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
+        from ._elementwise_clamp import where
         (o,) = ctx.saved_tensors
-        # PyTorch's threshold_backward: zero where out <= 0, so a NaN input passes its gradient
-        return mul(g, Tensor._make((~(o._data <= 0)).astype(g.dtype)))
+        # PyTorch's threshold_backward, where(out <= 0, 0, grad): +0 there whatever the gradient (not -0, nor
+        # inf * 0 = nan), and a NaN input passes its gradient
+        return where(Tensor._make(o._data <= 0), Tensor._make(_np.zeros((), g.dtype)), g)
 
 
 def relu(input: Tensor) -> Tensor:

@@ -154,13 +154,19 @@ def _sqrt(g, o):                # div(g, mul(o, 2.0))
     return _lay(_a(g / t), g, t)
 
 
-def _relu(ctx, g):              # mul(g, (~(o <= 0)).astype(g.dtype))
+def _relu(ctx, g):              # where(o <= 0, 0, g), as Relu.backward
     (o,) = ctx._saved_arrays()
     gd = g._data
     if not _ok(gd, o):
         return NotImplemented
-    m = (~(o <= 0)).astype(gd.dtype)
-    return (_lay(_a(gd * m), gd, m),)
+    c = o <= 0
+    # np.where with a data-dependent mask is ~9x slower than this: the gradient's bits ANDed with all-ones where
+    # kept, all-zeros (+0.0) where not: exactly where(c, 0, g), NaN and inf gradients included
+    it = _np.int32 if gd.dtype.itemsize == 4 else _np.int64
+    keep = _np.asarray(c).view(_np.uint8).astype(it)
+    keep -= 1
+    r = _np.bitwise_and(gd.view(it), keep).view(gd.dtype)
+    return (_lay(_a(r), c, _np.zeros((), gd.dtype), gd),)
 
 
 # -- reductions and shapes -----------------------------------------------------------------------------------

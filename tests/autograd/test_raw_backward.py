@@ -88,3 +88,14 @@ def test_raw_backward_checks_saved_versions():
     y.add_(1.0)                          # exp saved its output: backward must refuse
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.sum().backward()
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_relu_gradient_is_plus_zero_where_the_output_is_not_positive(create_graph):
+    # PyTorch's threshold_backward: where(out <= 0, 0, grad); a product with a 0/1 mask gave -0 for a negative
+    # gradient and nan for an infinite one
+    x = ember.tensor([-1.0, 0.0, 2.0, float("nan")], requires_grad=True)
+    y = x.relu()
+    (g,) = ember.autograd.grad(y, x, ember.tensor([float("-inf"), -3.0, 5.0, 7.0]), create_graph=create_graph)
+    r = g.detach().numpy()
+    assert r[:3].tolist() == [0.0, 0.0, 5.0] and not np.signbit(r[:2]).any() and r[3] == 7.0
