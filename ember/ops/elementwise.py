@@ -26,6 +26,8 @@ def _erf_array(a):
     """erf over an array.  SciPy is not a dependency: float64 (and small arrays) use ``math.erf`` per element,
     exact; larger float32 arrays use the Chebyshev fit of erfc from Numerical Recipes over the whole array at
     once (absolute error below 5e-7)."""
+    if a.ndim > 1 and 0 in a.strides:      # an expanded input: a C-ordered result (PyTorch), not K-order's
+        a = _np.ascontiguousarray(a)
     if a.dtype == _np.float64 or a.size < 64:
         return _erf(a).astype(a.dtype, copy=False)
     if a.dtype != _np.float32:      # float16: the fit needs float32 (1 - p cancels near 0), as PyTorch's opmath

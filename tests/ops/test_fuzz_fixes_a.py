@@ -257,3 +257,9 @@ def test_logical_ops_read_operands_in_the_promoted_dtype():
 def test_i0_of_an_expanded_input_is_contiguous():
     x = ember.tensor([[0.0, 0.0]]).expand(2, 2)
     assert ember.i0(x).stride() == (2, 1)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_erf_of_an_expanded_input_is_contiguous(dtype):
+    x = ember.zeros(1, 2, dtype=getattr(ember, dtype)).expand(2, 2)
+    assert ember.erf(x).stride() == (2, 1)
