@@ -62,6 +62,8 @@ def default_optimizers() -> dict:
         "Adamax": (optim.Adamax, {"lr": 0.1}),
         "NAdam": (optim.NAdam, {"lr": 0.1}),
         "RAdam": (optim.RAdam, {"lr": 0.1}),
+        "Rprop": (optim.Rprop, {"lr": 0.01}),
+        "ASGD": (optim.ASGD, {"lr": 0.01}),
         "LBFGS": (optim.LBFGS, {"lr": 1.0, "max_iter": 1, "max_eval": 25, "history_size": 10,
                             "line_search_fn": "strong_wolfe"}),
     }
