@@ -35,10 +35,12 @@ def _himmelblau(x, y):
 # except RAdam, whose first steps are plain SGD with momentum and need an SGD-sized rate)
 TEST_FUNCTIONS = {
     "rosenbrock": {"f": _rosenbrock, "start": (-1.2, 1.0), "minima": [(1.0, 1.0)], "xlim": (-2.0, 2.0),
-                   "ylim": (-1.0, 3.0), "lr_scale": 1.0, "lr": {"SGD": 3e-3, "SGD momentum": 1e-3, "RAdam": 3e-3},
+                   "ylim": (-1.0, 3.0), "lr_scale": 1.0, "lr": {"SGD": 3e-3, "SGD momentum": 1e-3, "RAdam": 3e-3,
+                                                                        "ASGD": 3e-3},
                    "log": True},
     "beale": {"f": _beale, "start": (1.0, 1.5), "minima": [(3.0, 0.5)], "xlim": (-4.5, 4.5), "ylim": (-4.5, 4.5),
-              "lr_scale": 1.0, "lr": {"SGD momentum": 3e-3, "RAdam": 0.01}, "log": True},
+              "lr_scale": 1.0, "lr": {"SGD momentum": 3e-3, "RAdam": 0.01, "ASGD": 3e-3},
+              "log": True},
     "saddle": {"f": _saddle, "start": (-1.0, 1e-3), "minima": [], "xlim": (-1.5, 1.5), "ylim": (-1.5, 1.5),
                "lr_scale": 0.1, "lr": {}, "log": False},
     "himmelblau": {"f": _himmelblau, "start": (0.0, 0.0), "minima": [(3.0, 2.0), (-2.805118, 3.131312),
