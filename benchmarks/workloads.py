@@ -265,25 +265,49 @@ def gru(T):
     return _rnn(T, "GRU")
 
 
-def lstm_cells_python_loop(T):
-    """PyTorch's time-sequence-prediction shape: two LSTMCells stepped in Python (100 steps, batch 97)."""
-    c1, c2, lin = T.nn.LSTMCell(1, 51), T.nn.LSTMCell(51, 51), T.nn.Linear(51, 1)
+def _cells_python_loop(T, cell, dtype=None):
+    """PyTorch's time-sequence-prediction shape: two recurrent cells stepped in Python (100 steps, batch 97),
+    a Linear read-out, MSE and an SGD step; ``dtype`` float64 as that example trains."""
+    dt = getattr(T, dtype) if dtype else T.float32
+    Cell = getattr(T.nn, cell)
+    c1, c2, lin = Cell(1, 51).to(dt), Cell(51, 51).to(dt), T.nn.Linear(51, 1).to(dt)
     params = list(c1.parameters()) + list(c2.parameters()) + list(lin.parameters())
     opt = T.optim.SGD(params, lr=0.01)
-    x = T.tensor(_arr(97, 100))
+    x = T.tensor(_arr(97, 100)).to(dt)
+    lstm = cell == "LSTMCell"
 
     def step():
         opt.zero_grad()
-        h = c = h2 = c2_ = T.zeros(97, 51)
+        h = c = h2 = c2_ = T.zeros(97, 51, dtype=dt)
         outs = []
         for xt in x.split(1, dim=1):
-            h, c = c1(xt, (h, c))
-            h2, c2_ = c2(h, (h2, c2_))
+            if lstm:
+                h, c = c1(xt, (h, c))
+                h2, c2_ = c2(h, (h2, c2_))
+            else:
+                h = c1(xt, h)
+                h2 = c2(h, h2)
             outs.append(lin(h2))
         y = T.cat(outs, 1)
         ((y - x) ** 2).mean().backward()
         opt.step()
     return step, 1
+
+
+def lstm_cells_python_loop(T):
+    return _cells_python_loop(T, "LSTMCell")
+
+
+def lstm_cells_python_loop_f64(T):
+    return _cells_python_loop(T, "LSTMCell", "float64")
+
+
+def gru_cells_python_loop(T):
+    return _cells_python_loop(T, "GRUCell")
+
+
+def rnn_cells_python_loop(T):
+    return _cells_python_loop(T, "RNNCell")
 
 
 def transformer_lm(T):
@@ -344,5 +368,8 @@ WORKLOADS = {
     "LSTM h128, 40 steps, batch 64, training step": (lstm, "models"),
     "GRU h128, 40 steps, batch 64, training step": (gru, "models"),
     "two LSTMCells in a Python loop, 100 steps, batch 97": (lstm_cells_python_loop, "models"),
+    "two LSTMCells in a Python loop, float64 (the time-sequence example)": (lstm_cells_python_loop_f64, "models"),
+    "two GRUCells in a Python loop, 100 steps, batch 97": (gru_cells_python_loop, "models"),
+    "two RNNCells in a Python loop, 100 steps, batch 97": (rnn_cells_python_loop, "models"),
     "transformer LM, 2 layers d128, 32x64 tokens, training step": (transformer_lm, "models"),
 }
