@@ -467,8 +467,8 @@ def test_mutated_checkpoint_configs_fail_cleanly(run, tmp_path, capsys):
 def test_npz_zip_bomb_refused_before_reading(run, tmp_path, capsys, monkeypatch):
     """A compressed .npz whose arrays expand far beyond the file (here 16 MB of zeros from a ~16 KB file, with
     the limit lowered so the test stays small) is refused from the archive's directory, before decompressing."""
-    import ember.cli as cli_module
-    monkeypatch.setattr(cli_module, "_NPZ_MAX_BYTES", 1 << 20)
+    import ember.cli._inputs as inputs_module
+    monkeypatch.setattr(inputs_module, "_NPZ_MAX_BYTES", 1 << 20)
     bomb = tmp_path / "bomb.npz"
     np.savez_compressed(bomb, x=np.zeros((65536, 1, 8, 8), np.float32), y=np.zeros(65536, np.int64))
     assert os.path.getsize(bomb) < 200_000
