@@ -182,6 +182,9 @@ def _synthetic(d: dict, split: str):
         from ._scenes import scene_data
         arrays, scene_info = scene_data(d, split)
         info.update(scene_info)
+    elif kind == "steps":                              # one dummy sample per optimisation step
+        arrays = (np.zeros((n, 1), np.float32),)
+        info.update(num_classes=1, features=1)
     elif kind == "patterns":
         # the test split holds the *same* patterns as the train split (the memory), with bits flipped
         nu = d.get("n_units", 100)

@@ -31,6 +31,9 @@ SYNTHETIC_KINDS = {
     # (PAD 0, BOS 1, EOS 2; padded to max_len), or images and a detector's per-cell targets on a grid x grid grid
     "captions": {"size", "noise", "max_len", "min_objects", "max_objects"},
     "detection": {"size", "noise", "grid", "min_objects", "max_objects"},
+    # n_samples dummy samples (zeros), one per optimisation step (batch_size 1): for models whose only parameter
+    # is what they optimise (style_transfer), so that an epoch is n_samples steps
+    "steps": set(),
 }
 SYNTHETIC_COMMON = {"name", "kind", "n_samples", "seed", "val_fraction"}
 SYNTHETIC_INTS = ("n_samples", "n_features", "n_labels", "min_len", "max_len", "test_min_len", "test_max_len",
@@ -318,6 +321,28 @@ def _validate_targets(data: dict, src: str) -> None:
         raise CLIError(f"{_where(src, 'data.targets')} cannot go with data.target = 'input' (autoencoders)")
 
 
+def _resolve_model_paths(out: dict, src: str, base_dir: str) -> None:
+    """The model keys its class names in ``path_keys`` (files it reads: style_transfer's images and weights)
+    must be strings naming existing regular files; a relative one is looked up from the config's folder, then
+    from the current folder, and replaced by the path found."""
+    keys = getattr(_model_factory(out), "path_keys", ())
+    model = out["model"] = dict(out["model"])
+    for key in keys:
+        if key not in model:
+            continue
+        raw = model[key]
+        if not isinstance(raw, str) or not raw.strip():
+            raise CLIError(f"{_where(src, 'model.' + key)} must be a file name (a string), got {show(raw)}")
+        raw = os.path.expanduser(raw)
+        tries = [os.path.normpath(os.path.join(base_dir, raw)), os.path.abspath(raw)]
+        path = next((t for t in tries if os.path.exists(t)), None)
+        if path is None:
+            raise CLIError(f"{_where(src, 'model.' + key)}: {raw} does not exist (looked in "
+                           f"{' and '.join(dict.fromkeys(tries))})")
+        regular_file(path, f"{_where(src, 'model.' + key)}:")
+        model[key] = path
+
+
 def is_classification(cfg: dict) -> bool:
     """Whether the run is classification (cross-entropy on labels): then accuracy and a confusion matrix apply."""
     return (not uses_training_step(cfg) and cfg.get("loss", "cross_entropy") == "cross_entropy"
@@ -423,7 +448,8 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
         if not (os.path.isfile(path) or os.path.isdir(path)):
             raise CLIError(f"{_where(src, 'data.path')}: {path} is not a regular file or folder (a device or pipe)")
         data["path"] = path
-    vf = data.setdefault("val_fraction", 0.0 if data.get("kind") == "patterns" and dname == "synthetic" else 0.1)
+    vf = data.setdefault("val_fraction", 0.0 if data.get("kind") in ("patterns", "steps") and dname == "synthetic"
+                         else 0.1)
     if not isinstance(vf, (int, float)) or not 0 <= vf < 1:
         raise CLIError(f"{_where(src, 'data.val_fraction')} must be a number in [0, 1), got {vf!r}")
     if dname == "digits":
@@ -444,7 +470,13 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
                 raise CLIError(f"{_where(src, 'data.' + key)} must be true or false, got {data[key]!r}")
         elif data[key] not in allowed:
             raise CLIError(f"{_where(src, 'data.' + key)} is {data[key]!r}; allowed: {', '.join(allowed)}")
+    if dname == "synthetic" and data["kind"] == "steps":
+        if cfg.get("batch_size", 1) != 1:
+            raise CLIError(f"{_where(src, 'batch_size')} must be 1 with data kind 'steps' (each sample is one "
+                           f"optimisation step), got {cfg['batch_size']}")
+        out["batch_size"] = 1
     out["data"] = data
+    _resolve_model_paths(out, src, base_dir)
     # model
     if uses_training_step(out):
         if out["metrics"]:

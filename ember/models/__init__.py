@@ -97,5 +97,7 @@ from .multitask import MultiTaskNet, UncertaintyWeighting, FixedWeighting, mnist
 __all__ += ["MultiTaskNet", "UncertaintyWeighting", "FixedWeighting", "mnist_trunk", "multitask_net"]
 from .resnet_small import SmallResNet  # noqa: E402
 __all__ += ["SmallResNet"]
+from .style_transfer import StyleTransfer  # noqa: E402
+__all__ += ["StyleTransfer"]
 _REGISTRY.update({"caption_net": CaptionNet, "grid_detector": GridDetector, "multitask_net": multitask_net,
-                  "small_resnet": SmallResNet})
+                  "small_resnet": SmallResNet, "style_transfer": StyleTransfer})
