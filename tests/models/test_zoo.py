@@ -46,6 +46,8 @@ MULTI = {
     "caption_net": ({"vocab_size": 20}, lambda: (ember.rand(2, 3, 32, 32), ember.randint(3, 20, (2, 6))),
                     {"logits": (2, 20, 5)}),
     "multitask_net": ({"heads": {"digit": 10, "ink": 1}}, lambda: (_IMG(),), {"digit": (2, 10), "ink": (2,)}),
+    # forward takes no inputs and returns the image being optimised (its one parameter); see tests/test_cli_style.py
+    "style_transfer": ({"size": 16}, lambda: (), {"logits": (1, 3, 16, 16)}),
 }
 STEP_MODELS = {"vae", "gan", "rbm"}          # gradients come from training_step, not forward
 
