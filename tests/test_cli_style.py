@@ -128,3 +128,25 @@ def test_steps_data_needs_batch_size_one(tmp_path, capsys):
     code = cli.main(["train", str(cfg)])
     _, err = capsys.readouterr()
     assert code == 2 and "'batch_size' must be 1 with data kind 'steps'" in err
+
+
+def test_style_transfer_reads_a_torch_pth_and_refuses_pickled_code(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    import os
+    from ember.models.style_transfer import vgg19_features
+    ember.manual_seed(3)
+    features = vgg19_features()
+    state = {f"features.{k}": torch.from_numpy(v.detach().numpy().copy()) for k, v in features.state_dict().items()}
+    state["classifier.0.weight"] = torch.zeros(4, 4)            # torchvision's classifier keys are ignored
+    torch.save(state, tmp_path / "vgg19.pth")
+    loaded = vgg19_features(str(tmp_path / "vgg19.pth"))
+    assert np.array_equal(loaded[34].weight.detach().numpy(), features[34].weight.detach().numpy())
+
+    class Payload:
+        def __reduce__(self):
+            return (os.remove, (str(tmp_path / "canary"),))
+    (tmp_path / "canary").write_text("still here")
+    torch.save({"features.0.weight": Payload()}, tmp_path / "evil.pth")
+    code, out, err = _train(tmp_path, capsys, 'weights = "evil.pth"')
+    assert code == 2 and "ember: error:" in err and "not allowed" in err, err
+    assert (tmp_path / "canary").exists()                         # the pickled call never ran
