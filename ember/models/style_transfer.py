@@ -213,18 +213,21 @@ class StyleTransfer(nn.Module):
         """The current image, clamped to [0, 1] (any inputs are ignored)."""
         return self.image.clamp(0, 1)
 
-    def losses(self):
-        c, s = self._loss(self.image)
+    def losses(self, image=None):
+        """``(total, content, style)`` of ``image`` (default: the parameter as it is)."""
+        c, s = self._loss(self.image if image is None else image)
         return self.content_weight * c + self.style_weight * s, c, s
 
     def training_step(self, batch) -> dict:
+        """The weighted loss of the image after clamping it to [0, 1] (the batch is not used)."""
         with ember.no_grad():
             self.image.clamp_(0, 1)             # the previous step's update, kept to valid pixels
         total, c, s = self.losses()
         return {"loss": total, "content": float(c), "style": float(s)}
 
     def validation_step(self, batch) -> dict:
-        total, c, s = self.losses()
+        """The losses of the image as ``stylized`` gives it (clamped to [0, 1])."""
+        total, c, s = self.losses(self.image.clamp(0, 1))
         return {"loss": float(total), "content": float(c), "style": float(s)}
 
     def stylized(self):
