@@ -275,6 +275,16 @@ KNOWN: list[Known] = [
           when=lambda case: any(a.data.dtype.kind == "i" and a.data.size
                                 and (a.data == np.iinfo(a.data.dtype).min).any() for a in case.arrays()),
           area="H3"),
+    Known("pow-exponent-minus-one-in-float16", ("inplace_operator**=", "operator**", "pow", "float_power"),
+          ("grad",),
+          "x ** e with a float16 exponent tensor and a float32/float64 base: PyTorch's backward computes e - 1 in "
+          "float16, where a large odd e - 1 rounds to the even e (60000 - 1 -> 60000), so the sign of "
+          "x ** (e - 1) for a negative x flips; ember computes e - 1 in the result dtype.",
+          "x = m.tensor([-1.0], requires_grad=True)\n"
+          "(x ** m.tensor([60000.0], dtype=m.float16)).sum().backward(); out = x.grad",
+          when=lambda case: any(a.data.dtype == np.float16 and a.data.size and (np.abs(a.data) >= 2048).any()
+                                for a in case.arrays()),
+          area="H5"),
     Known("inplace-overlapping-view-grad", ("inplace_through_view", "inplace_saved_tensor"), ("grad",),
           "The gradient through an in-place op (mul_, exp_, ...) on a view whose elements share memory (unfold with "
           "step < size): ember differentiates the element-by-element updates (a shared element updated twice gets "
