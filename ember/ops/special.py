@@ -321,15 +321,17 @@ sinc = _unary("Sinc", _sinc_array, _sinc_grad)
 
 def xlogy(input, other) -> Tensor:
     """``input * log(other)``, 0 where input is 0 (unless other is NaN) (``torch.xlogy``)."""
+    scalar_other = not isinstance(other, Tensor)
     a, b = E._ints_to_float(input, other)
     a, b = E._both_tensors(a, b, "xlogy")
-    return _XLogY.apply(a, b)
+    return _XLogY.apply(a, b, scalar_other)
 
 
 class _XLogY(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, scalar_other=False):
         ctx.save_for_backward(a, b)
+        ctx.scalar_other = scalar_other
         with _np.errstate(divide="ignore", invalid="ignore"):
             out = a * _np.log(b)
         return _np.where((a == 0) & ~_np.isnan(b), _np.zeros((), out.dtype), out)
@@ -337,10 +339,12 @@ class _XLogY(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        # d/dx = log(y), zeroed where x == 0 and y <= 0 (PyTorch's rule)
-        ga = E.where(E.logical_and(E.eq(a, 0), E.le(b, 0)), 0.0, xlogy(g, b)) if ctx.needs_input_grad[0] else None
+        # d/dx = log(y), zeroed where x == 0 and y <= 0 (PyTorch's rule); with a number for y (PyTorch's
+        # xlogy.Scalar_Other) also where x == 0 and y is NaN
+        zero = E.logical_and(E.eq(a, 0), E.logical_or(E.le(b, 0), E.isnan(b)) if ctx.scalar_other else E.le(b, 0))
+        ga = E.where(zero, 0.0, xlogy(g, b)) if ctx.needs_input_grad[0] else None
         gb = E.div(E.mul(g, a), b) if ctx.needs_input_grad[1] else None    # PyTorch's grad * self / other
-        return ga, gb
+        return ga, gb, None
 
 
 class _LogAddExp(Function):

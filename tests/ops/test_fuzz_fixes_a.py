@@ -263,3 +263,19 @@ def test_i0_of_an_expanded_input_is_contiguous():
 def test_erf_of_an_expanded_input_is_contiguous(dtype):
     x = ember.zeros(1, 2, dtype=getattr(ember, dtype)).expand(2, 2)
     assert ember.erf(x).stride() == (2, 1)
+
+
+def test_xlogy_grad_at_zero_with_a_number_for_other():
+    """PyTorch's xlogy.Scalar_Other backward also zeroes d/dx at x == 0 where the number is NaN (the Tensor form
+    gives NaN there)."""
+    import math
+    torch = pytest.importorskip("torch")
+    for y in (math.nan, -1.0, 0.0, 2.0, math.inf, -math.inf):
+        for xv in (0.0, 1.0):
+            for wrap in (lambda m, v: v, lambda m, v: m.tensor(v)):
+                got = []
+                for m in (ember, torch):
+                    x = m.tensor(xv, requires_grad=True)
+                    m.xlogy(x, wrap(m, y)).backward()
+                    got.append(x.grad.item())
+                assert got[0] == got[1] or (math.isnan(got[0]) and math.isnan(got[1])), (y, xv, got)
