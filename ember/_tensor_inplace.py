@@ -35,7 +35,7 @@ class _InplaceMethods:
         tracked = _grad.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
                                      or (vw is not None and vw[0]._rg))
         if tracked and vw is not None:
-            if len(vw) > 4:
+            if len(vw) > 4 and self._data.dtype.kind in "fc":   # a bool/int view is no differentiable view (torch)
                 raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: output {vw[4]} of {vw[5]} is a "
                                    f"view and is being modified in place; it is one of several views returned by "
                                    f"one function, which (as in PyTorch) does not allow its outputs to be modified "

@@ -396,6 +396,31 @@ KNOWN: list[Known] = [
           "y.backward(m.tensor([[0.3, -0.31]])); out = x.grad",
           when=lambda case: case.args[3] is not None and case.args[3].layout != "contig",
           detail=r"grad of input 0", area="H4"),
+    Known("batch-norm-eval-permuted-input-backward", ("F.batch_norm",), ("grad",),
+          "F.batch_norm in eval mode (running statistics) on a permuted, non-contiguous 4-D input: PyTorch 2.13's "
+          "CPU backward pairs gradient elements with the wrong channels' statistics (grad / sqrt(var + eps) of "
+          "another channel); ember's gradient is that formula per channel (equal to PyTorch on x.contiguous()).",
+          "base = m.zeros(2, 1, 2, 1, requires_grad=True); x = base.permute(3, 2, 1, 0)\n"
+          "y = m.nn.functional.batch_norm(x, m.tensor([-1.0, 1.0]), m.tensor([0.5, 2.0]), None, None, False)\n"
+          "y.backward(m.arange(1.0, 5.0).reshape(1, 2, 1, 2)); out = base.grad",
+          when=lambda case: case.args[0].layout == "permuted" and not case.kwargs.get("training", False),
+          detail=r"grad of input 0", area="H4"),
+    Known("gelu-inf-simd", ("F.gelu", "nn.GELU"), ("value", "grad"),
+          "gelu(+inf) with approximate='none' in float32: PyTorch 2.13's vectorised erf path (two or more "
+          "elements) gives NaN, its scalar path (one element, float64) inf; ember gives inf, the limit.",
+          "out = m.nn.functional.gelu(m.full((2,), float('inf')))",
+          when=lambda case: any(a.data.dtype.kind == "f" and np.isinf(a.data).any() for a in case.arrays()),
+          area="H4"),
+    Known("kron-layout-permuted", ("kron",), ("stride", "contiguous"),
+          "kron with a transposed (permuted) operand: PyTorch's result follows that operand's layout (its "
+          "reshape-and-multiply path), ember's is contiguous; the values agree.",
+          "a = m.tensor([1, 2]); b = m.tensor([[3, 4]]).t()\nout = m.kron(a, b).stride()",
+          when=lambda case: any(a.layout == "permuted" for a in case.arrays()), area="H6"),
+    Known("setitem-uint8-index-in-tuple", ("setitem",), ("raise",),
+          "x[0-d tensor, uint8 tensor] = v: PyTorch takes the uint8 tensor as a mask and raises in its masked_fill_ "
+          "path ('only supports boolean masks'); ember indexes with it as a mask.",
+          "x = m.zeros(1, 1, dtype=m.float16)\nx[m.tensor(0), m.tensor([0], dtype=m.uint8)] = 0; out = x",
+          detail="masked_fill_ only supports boolean masks", area="H3"),
     Known("activation-nan-grad-simd", ("F.hardtanh", "F.relu6", "F.hardshrink", "F.softshrink", "F.hardswish",
                                        "F.elu", "F.celu", "F.selu"), ("grad",),
           "The gradient at a NaN input of PyTorch 2.13's piecewise activations (hardtanh, relu6, hard/softshrink, "

@@ -356,3 +356,22 @@ def test_cdist_of_one_feature_underflows_like_pytorch(p):
     (ed, eg), (td, tg) = both(f)
     same(ed, td)
     same(eg, tg)
+
+
+def test_inplace_on_one_of_several_integer_views_is_allowed():
+    """PyTorch forbids in-place writes in a graph to one of several views returned by one function (chunk, split,
+    unbind) only for differentiable (floating) views: a bool or integer view takes the write."""
+    import ember
+    torch = pytest.importorskip("torch")
+    for dt in ("bool", "int64", "float32"):
+        for n in (0, 2):
+            outcome = []
+            for m in (ember, torch):
+                x = m.zeros(n, dtype=getattr(m, dt))
+                v = x.chunk(1, 0)[0]
+                try:
+                    v.copy_(m.zeros(n, requires_grad=True).exp())
+                    outcome.append("ok")
+                except RuntimeError:
+                    outcome.append("raise")
+            assert outcome[0] == outcome[1], (dt, n, outcome)
