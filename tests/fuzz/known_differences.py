@@ -405,6 +405,15 @@ KNOWN: list[Known] = [
           "y.backward(m.arange(1.0, 5.0).reshape(1, 2, 1, 2)); out = base.grad",
           when=lambda case: case.args[0].layout == "permuted" and not case.kwargs.get("training", False),
           detail=r"grad of input 0", area="H4"),
+    Known("digamma-near-negative-pole", ("lgamma", "digamma", "polygamma*", "mvlgamma"), ("value", "grad"),
+          "digamma (lgamma's derivative) within ~1e-12 of a negative integer pole: the value is about -1/(x - n) "
+          "~ 1e15; PyTorch's reflection formula (through tan(pi x)) loses digits there and is a few percent off, "
+          "ember's value agrees with mpmath (-2.2518e15 at -1.9999999999999996); elsewhere they agree to rounding.",
+          "x = m.tensor(-1.9999999999999996, dtype=m.float64, requires_grad=True)\n"
+          "m.lgamma(x).backward(); out = x.grad",
+          when=lambda case: any(a.data.dtype.kind == "f" and a.data.size and bool(np.any(
+              (a.data < 0) & (np.abs(a.data - np.round(a.data)) < 1e-9))) for a in case.arrays()),
+          area="H6"),
     Known("gelu-inf-simd", ("F.gelu", "nn.GELU"), ("value", "grad"),
           "gelu(+inf) with approximate='none' in float32: PyTorch 2.13's vectorised erf path (two or more "
           "elements) gives NaN, its scalar path (one element, float64) inf; ember gives inf, the limit.",
