@@ -188,7 +188,10 @@ def _round_decimals(a, d):
         return _np.round(a)
     ct = _np.float32 if a.dtype == _np.float16 else a.dtype
     p = ct.type(10.0 ** abs(d)) if hasattr(ct, "type") else _np.dtype(ct).type(10.0 ** abs(d))
-    x = a.astype(ct, copy=False)
+    if a.ndim > 1 and 0 in a.strides:      # an expanded input: a C-ordered result (PyTorch), not K-order's
+        x = _np.ascontiguousarray(a, dtype=ct)
+    else:
+        x = a.astype(ct, copy=False)
     with _np.errstate(over="ignore", invalid="ignore"):
         r = _np.rint(x / p) * p if d < 0 else _np.rint(x * p) / p
     return r.astype(a.dtype, copy=False)

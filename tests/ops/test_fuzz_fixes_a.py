@@ -279,3 +279,9 @@ def test_xlogy_grad_at_zero_with_a_number_for_other():
                     m.xlogy(x, wrap(m, y)).backward()
                     got.append(x.grad.item())
                 assert got[0] == got[1] or (math.isnan(got[0]) and math.isnan(got[1])), (y, xv, got)
+
+
+def test_round_decimals_of_an_expanded_float16_input_is_c_contiguous():
+    for dt in ("float16", "float32", "float64"):
+        x = ember.zeros(1, 2, dtype=getattr(ember, dt)).expand(2, 2)
+        assert ember.round(x, decimals=1).stride() == (2, 1), dt
