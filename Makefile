@@ -41,9 +41,9 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n 2 -q -m "not slow"
 
-# The differential fuzzer's long run against PyTorch (tests/fuzz): random cases, FUZZ_EXAMPLES per op (about half
-# an hour on 2 cores at the default); `make test` runs its bounded, derandomized profile.
-FUZZ_EXAMPLES ?= 1500
+# The differential fuzzer's long run against PyTorch (tests/fuzz): random cases, FUZZ_EXAMPLES per op (about 40
+# minutes on 2 cores at the default); `make test` runs its bounded, derandomized profile.
+FUZZ_EXAMPLES ?= 3500
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
 		$(PY) -m pytest tests/fuzz -n 2 -q -p no:cacheprovider
