@@ -41,7 +41,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n 2 -q -m "not slow"
 
-# The differential fuzzer's long run against PyTorch (tests/fuzz): random cases, FUZZ_EXAMPLES per op (about 40
+# The differential fuzzer's long run against PyTorch (tests/fuzz): random cases, FUZZ_EXAMPLES per op (about 35
 # minutes on 2 cores at the default); `make test` runs its bounded, derandomized profile.
 FUZZ_EXAMPLES ?= 3500
 fuzz: $(STAMP)
