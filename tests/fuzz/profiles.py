@@ -4,7 +4,8 @@
   so a failure reproduces), no example database, no deadline.
 - ``dev``: random cases, more examples: ``HYPOTHESIS_PROFILE=dev pytest tests/fuzz -n 0``.
 - ``long`` (``make fuzz``): random cases, ``FUZZ_EXAMPLES`` examples per op (``make fuzz`` passes 3500: about
-  35 minutes on two cores; 1500 without it); a known difference whose reproducer no longer differs fails the run (strict).
+  35 minutes on two cores; 1500 without it); a known difference whose reproducer no longer differs fails
+  the run (strict).
 ``FUZZ_EXAMPLES`` overrides the number of examples per op in any profile.
 """
 import os
