@@ -16,51 +16,11 @@ import numpy as np
 import ember
 import ember.nn.functional as F
 from ember import nn
+from ember.models.resnet_small import SmallResNet
 
 
-class Swish(nn.Module):
-    """x * sigmoid(beta x); ``trainable`` makes beta a parameter (one per layer, starting at 1)."""
-
-    def __init__(self, trainable: bool = False) -> None:
-        super().__init__()
-        if trainable:
-            self.beta = nn.Parameter(ember.ones(1))
-        else:
-            self.register_buffer("beta", ember.ones(1))
-
-    def forward(self, x):
-        return x * ember.sigmoid(self.beta * x)
-
-
-ACTIVATIONS = {
-    "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01), "elu": nn.ELU, "selu": nn.SELU,
-    "swish": lambda: Swish(False), "swish_trainable": lambda: Swish(True), "mish": nn.Mish, "gelu": nn.GELU,
-}
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride, act):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.a1, self.a2 = act(), act()
-        self.short = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-                      if stride != 1 or cin != cout else nn.Identity())
-
-    def forward(self, x):
-        return self.a2(self.b2(self.c2(self.a1(self.b1(self.c1(x))))) + self.short(x))
-
-
-def small_resnet(act, widths=(8, 16, 32)):
-    layers = [nn.Conv2d(1, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), act()]
-    cin = widths[0]
-    for i, w in enumerate(widths):
-        layers.append(Block(cin, w, 1 if i == 0 else 2, act))
-        cin = w
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, 10)]
-    return nn.Sequential(*layers)
+# the study's activations (ember.models.resnet_small.ACTIVATIONS also has sigmoid and tanh)
+STUDY = ["relu", "leaky_relu", "elu", "selu", "swish", "swish_trainable", "mish", "gelu"]
 
 
 def deep_mlp(act, depth=10, width=64, batch_norm=False):
@@ -107,7 +67,7 @@ def main():
     x, y, xt, yt = x[:n], y[:n], xt[:1000], yt[:1000]
     X, Y, Xt = ember.tensor((x - 0.286) / 0.353), ember.tensor(y), ember.tensor((xt - 0.286) / 0.353)
     epochs, seeds = (1, 1) if args.quick else (args.epochs, args.seeds)
-    names = ["relu", "gelu"] if args.quick else list(ACTIVATIONS)
+    names = ["relu", "gelu"] if args.quick else STUDY
     results, curves = {}, {}
     print(f"small ResNet (widths 8/16/32, one basic block per stage) on Fashion-MNIST: {len(X)} train / {len(Xt)} "
           f"test images, {epochs} epochs, Adam 1e-3, batch 64, seeds 0..{seeds - 1}")
@@ -117,7 +77,7 @@ def main():
             with Timer() as t:
                 for seed in range(seeds):
                     ember.manual_seed(seed)
-                    c = train(small_resnet(ACTIVATIONS[name]), X, Y, Xt, yt, epochs, 1e-3, seed)
+                    c = train(SmallResNet(activation=name), X, Y, Xt, yt, epochs, 1e-3, seed)
                     accs.append(c[-1])
                     cs.append(c)
             results[name], curves[name] = accs, np.mean(cs, 0)
