@@ -10,6 +10,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
+from ..backend import layout as _layout
 from ..tensor import Tensor, _to_array
 from .elementwise import _erf_array, add, cast, div, mul, neg, pow, sub, zeros_like_g
 
@@ -170,7 +171,10 @@ class Trunc(_ZeroGradUnary):
 
 def _sign_array(a):
     if a.dtype.kind == "b":
-        return a.copy(order="K")      # keeps the input's stride order, as PyTorch
+        # a copy in PyTorch's elementwise layout: the input's stride order, where NumPy's copy(order="K") would
+        # put an expanded (stride-0) dim innermost
+        out = _layout.torch_like(a, [a])
+        return a.copy(order="K") if out is a else out
     out = _np.asarray(_np.sign(a))
     if a.dtype.kind == "f":
         _np.copyto(out, 0, where=_np.isnan(a))      # PyTorch: sign(nan) = 0

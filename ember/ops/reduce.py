@@ -178,6 +178,11 @@ class Var(Function):
                 mu = mu.astype(a.dtype).astype(acc.dtype)
             d = acc - mu
             v = _np.asarray((d * d).sum(axis=axes, keepdims=keepdim) / float(builtins.max(n - c, 0)))
+            if n > 1 and n > c:
+                # a slice of equal finite values has variance exactly 0, as PyTorch's Welford kernel gives; a
+                # rounded mean (float64 sums of n copies) would leave ~1e-16 and std's gradient O(1) instead of 0
+                hi, lo = acc.max(axis=axes, keepdims=keepdim), acc.min(axis=axes, keepdims=keepdim)
+                v = _np.where((hi == lo) & _np.isfinite(hi), _np.zeros((), v.dtype), v)
             out = _np.sqrt(v) if take_sqrt else v
         ctx.axes, ctx.keepdim, ctx.dof, ctx.take_sqrt = axes, keepdim, float(n - c), take_sqrt
         out = _c(out.astype(a.dtype))
@@ -392,7 +397,7 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 # -- prod / logsumexp / cumsum / norm -------------------------------------------------------------------------------
 class Prod(Function):
-    """prod with PyTorch's gradient: ``g * out / x`` when the input holds no zero; otherwise the product of
+    """prod with PyTorch's gradient: ``g * (out / x)`` when the input holds no zero; otherwise the product of
     the other elements (exclusive cumprods), and, over all elements, zero when two or more are zero."""
 
     @staticmethod
@@ -412,7 +417,8 @@ class Prod(Function):
         if a.ndim == 0:
             return g, None, None
         if ctx.zeros == 0:
-            return E.div(E.mul(g, _unsqueeze_to(out, a.shape, axes, ctx.keepdim)), a), None, None
+            # g * (out / x), in PyTorch's order: g * out first can round in the subnormal range (a tiny product)
+            return E.mul(g, E.div(_unsqueeze_to(out, a.shape, axes, ctx.keepdim), a)), None, None
         if axis is None:
             if ctx.zeros > 1:
                 return E.mul(g, E.zeros_like_g(a)), None, None

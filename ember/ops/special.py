@@ -401,7 +401,8 @@ def copysign(input, other) -> Tensor:
     """``|input|`` with the sign bit of ``other`` (``torch.copysign``); integers give floats."""
     a, b = E._ints_to_float(input, other)
     a, b = E._both_tensors(a, b, "copysign")
-    return _CopySign.apply(a, b)
+    # PyTorch's strides: its iterator lays the result out from the operands after their cast to float
+    return E._lay(_CopySign.apply(a, b), a, b)
 
 
 def ldexp(input, other) -> Tensor:
@@ -591,8 +592,9 @@ def _follow_inputs(fn):
     return wrapped
 
 
-# (not ldexp: PyTorch computes it as x * 2 ** e, whose scalar-base power is C-contiguous)
+# (not ldexp: PyTorch computes it as x * 2 ** e, whose scalar-base power is C-contiguous; not copysign: it lays
+# itself out from its operands after their cast, as PyTorch's iterator does)
 for _name in ("erfc", "erfinv", "lgamma", "digamma", "i0", "signbit", "isposinf", "isneginf", "isreal", "xlogy",
-              "copysign", "logaddexp", "logaddexp2", "heaviside", "nextafter", "gcd", "lcm", "bitwise_left_shift",
+              "logaddexp", "logaddexp2", "heaviside", "nextafter", "gcd", "lcm", "bitwise_left_shift",
               "bitwise_right_shift", "polygamma"):
     globals()[_name] = _follow_inputs(globals()[_name])

@@ -285,3 +285,51 @@ def test_round_decimals_of_an_expanded_float16_input_is_c_contiguous():
     for dt in ("float16", "float32", "float64"):
         x = ember.zeros(1, 2, dtype=getattr(ember, dt)).expand(2, 2)
         assert ember.round(x, decimals=1).stride() == (2, 1), dt
+
+
+def test_sign_of_an_expanded_bool_input_is_c_contiguous():
+    # PyTorch lays the copy out in the input's stride order; NumPy's copy(order="K") put the stride-0 dim innermost
+    x = ember.tensor([[True, False, True]]).expand(2, 3)
+    for fn in (ember.sign, ember.sgn):
+        r = fn(x)
+        assert r.stride() == (3, 1) and r.is_contiguous()
+        assert r.tolist() == [[True, False, True]] * 2
+    assert ember.sign(ember.tensor([[True], [False]]).expand(2, 2, 1).permute(1, 0, 2)).stride() == (2, 1, 1)
+
+
+def test_copysign_of_bool_operands_follows_their_float_copies_layout():
+    # PyTorch casts the integer operands to float first (an expanded one becomes C-ordered), then lays the result
+    # out from those copies: C-contiguous here, where the stride order of the operands as given is not
+    a = ember.tensor([[[False]], [[True]]]).expand(2, 2, 1)
+    b = ember.tensor([[[False, True]]]).permute(2, 1, 0)
+    r = ember.copysign(a, b)
+    assert r.stride() == (2, 1, 1) and r.is_contiguous()
+    assert r.tolist() == [[[0.0], [0.0]], [[1.0], [1.0]]]
+    r = ember.copysign(ember.zeros(2, 1, 1).expand(2, 2, 1), b.double())     # float32 cast to float64
+    assert r.stride() == (2, 1, 1) and r.dtype == ember.float64
+
+
+def test_prod_grad_divides_the_product_first():
+    # PyTorch: g * (prod / x); (g * prod) / x rounded g * 2.1e-39 in the subnormal range (1e-5 relative off)
+    x = ember.tensor([1e-20, 3e-19, 0.7], requires_grad=True)
+    ember.prod(x).backward(ember.tensor(0.37))
+    assert x.grad.tolist() == [7.77000023809925e-20, 2.5900000389767384e-21, 1.1099993421579027e-39]
+    x = ember.tensor([[1e-20, 3e-19, 0.7]], requires_grad=True)
+    ember.prod(x, 1).backward(ember.tensor([0.37]))
+    assert x.grad.tolist() == [[7.77000023809925e-20, 2.5900000389767384e-21, 1.1099993421579027e-39]]
+
+
+def test_std_of_equal_values_is_exactly_zero_with_zero_gradient():
+    # PyTorch's Welford kernel (std/var over a dim, std_mean/var_mean) gives exactly 0 for equal values, so std's
+    # gradient is 0 there; a float64 mean of 3 copies of 5.84166973918841 is off by an ulp (std 8.9e-16, grad 0.23)
+    for fn, kw in ((ember.std, {"dim": -1}), (lambda t, **k: ember.std_mean(t, **k)[0], {}),
+                   (lambda t, **k: ember.std_mean(t, **k)[0], {"dim": 0})):
+        x = ember.full((3,), 5.84166973918841, dtype=ember.float64, requires_grad=True)
+        y = fn(x, correction=0, **kw)
+        assert y.item() == 0.0
+        y.backward(ember.tensor(0.7, dtype=ember.float64))
+        assert x.grad.tolist() == [0.0, 0.0, 0.0]
+    x = ember.full((2, 3), 1.7536693256235973, dtype=ember.float64)
+    assert ember.var(x, dim=1).tolist() == [0.0, 0.0]
+    assert ember.var(ember.tensor([1.0, float("inf"), float("inf")]), dim=0).isnan().item()    # inf - inf
+    assert ember.std(ember.tensor([2.0]), dim=0).isnan().item()                               # 0 / 0
