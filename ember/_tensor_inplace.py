@@ -56,7 +56,7 @@ class _InplaceMethods:
             # the op sees a snapshot of the old value (PyTorch saves the original self the same way), so a
             # backward that needs it still works after the write below; ops whose backward never reads
             # their input (x += y in a residual block) skip the copy
-            if op in _NO_SNAPSHOT:
+            if op in _NO_SNAPSHOT or op is _fill:
                 old = Tensor._make(self._data)
                 old._version = self._version
             else:
@@ -155,6 +155,14 @@ class _InplaceMethods:
 
         whole.__name__ = name
         _check_overlap(self, name)
+        if _internal_overlap(self._data):
+            # fill_/masked_fill_ write through a view whose elements share memory (an expand) without complaint,
+            # but PyTorch's CopySlices then can't write the gradient back through that view: its backward raises
+            inner = whole
+
+            def whole(b, *a, **kw):
+                return _OverlapWriteBackward.apply(inner(b, *a, **kw), name, tuple(self.shape), self.stride())
+            whole.__name__ = name
         root._inplace(whole, *args, **kwargs)
         nv = chain(root)
         old_fn, old_oi = self.grad_fn, self._oi
@@ -271,13 +279,15 @@ class _InplaceMethods:
     def fill_(self, value):
         if isinstance(value, Tensor) and value._data.ndim:
             raise RuntimeError(f"fill_ only supports a 0-dimension value tensor, got shape {tuple(value.shape)}")
-        if isinstance(value, Tensor) and value._rg and _grad.enabled:
-            return self._inplace(_ops.copy_into, value)
+        if isinstance(value, Tensor):       # PyTorch's fill_(Tensor) checks for overlap; fill_(number) does not
+            _check_overlap(self, "fill", always=True)
+            if value._rg and _grad.enabled:
+                return self._inplace(_ops.copy_into, value)
         if _grad.enabled and self._rg and self.grad_fn is None:
             self._inplace(_ops.mul, 0)   # raises the leaf error
         v = value.item() if isinstance(value, Tensor) else value
         if self.grad_fn is not None and _grad.enabled:
-            return self._inplace(_ops.copy_into, v)
+            return self._inplace(_fill, v)
         self._data[...] = v
         self._version[0] += 1
         return self
@@ -333,15 +343,46 @@ def _view_fns_known(t: Tensor) -> bool:
     return _ops.shape._replay_fn(t) is not None
 
 
-_NO_OVERLAP_CHECK = frozenset({"masked_fill"})     # PyTorch's kernel skips the check (writes element by element)
+def _fill(s, v):
+    """Out-of-place form of ``fill_`` in a graph (``copy_into`` of a scalar; unlike ``copy_``, no overlap check)."""
+    return _ops.copy_into(s, v)
 
 
-def _check_overlap(t: Tensor, name: str) -> None:
+_fill.__name__ = "fill"
+# PyTorch's kernels skip the check (fill_ and masked_fill_ write element by element)
+_NO_OVERLAP_CHECK = frozenset({"masked_fill", "fill"})
+
+
+def _internal_overlap(a) -> bool:
+    """Whether array ``a`` has a stride-0 dim of size > 1 (PyTorch's has_internal_overlap == Yes)."""
+    return bool(0 in a.strides and a.size and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)))
+
+
+class _OverlapWriteBackward(_fn.Function):
+    """The node of a base written through a view whose elements share memory (fill_ of an expand() in a
+    graph): the values pass through unchanged; backward raises, as PyTorch's CopySlices does when it copies the
+    gradient into that view."""
+
+    @staticmethod
+    def forward(ctx, a, name, shape, stride):
+        ctx.what = name, shape, stride
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        name, shape, stride = ctx.what
+        raise RuntimeError(f"backward of in-place {name}_ through a view of shape {shape}, strides {stride}: "
+                           f"unsupported operation: more than one element of the written-to tensor refers to a "
+                           f"single memory location (an expand()ed view; its gradient can't be written back, as "
+                           f"in PyTorch); clone() the view before writing to it")
+
+
+def _check_overlap(t: Tensor, name: str, always: bool = False) -> None:
     """PyTorch refuses to write in place to a tensor whose elements share memory (an expand)."""
-    if name in _NO_OVERLAP_CHECK:
+    if name in _NO_OVERLAP_CHECK and not always:
         return
     a = t._data
-    if 0 in a.strides and a.size and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+    if _internal_overlap(a):
         raise RuntimeError(f"in-place {name}_: unsupported operation: more than one element of the written-to "
                            f"tensor (shape {tuple(a.shape)}, strides {t.stride()}) refers to a single memory "
                            f"location (an expand()ed tensor); clone() it before writing")

@@ -18,7 +18,7 @@ from ..autograd.function import Function, once_differentiable
 from ..autograd.grad_mode import state as _grad
 from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim, _to_array
-from .._tensor_inplace import _check_overlap, _write_overlapping
+from .._tensor_inplace import _check_overlap, _internal_overlap, _write_overlapping
 from . import elementwise as E
 from .shape import diagonal, _view, _CloneAs  # noqa: F401  (diagonal: a view; lives with the other strided views)
 from .shape import diagonal as _diagonal_view  # diag's parameter is called diagonal, as PyTorch's
@@ -382,6 +382,12 @@ def _mask_fits(x, index, mask) -> bool:
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value`` in place; recorded in the graph when ``x`` or ``value`` requires grad.  ``value`` is
     a tensor (broadcast to the indexed shape) or a Python/NumPy scalar, as in PyTorch."""
+    if index is False:
+        # PyTorch returns before it looks at the value's shape or dtype: nothing written, no graph, no version bump
+        if not isinstance(value, (Tensor, int, float, bool, _np.generic)):
+            raise TypeError(f"setitem: can't assign a {type(value).__name__} to a tensor of dtype {x.dtype}; "
+                            f"use a tensor or a Python number")
+        return
     t = type(index)
     all_int = t is int
     # PyTorch takes its masked_fill_ path (which refuses uint8) when the only advanced index is one mask
@@ -439,7 +445,21 @@ def setitem(x: Tensor, index, value) -> None:
         value = Tensor._make(_np.asarray(value, x._data.dtype))
     elif value._data.dtype != x._data.dtype:
         value = value.to(x.dtype)
+    if not adv and _internal_overlap(x._data):
+        # x's elements share memory (an expand): PyTorch copies into the view x[idx] (a CopySlices on the base),
+        # so only that region must not overlap (x.expand(2, 3)[0][0] = v writes)
+        _basic_view(x, idx)._inplace(_assign, value)
+        return
     x._inplace(lambda s, v: IndexPut.apply(s, v, idx, False), value)
+
+
+def _assign(s, v):
+    """Out-of-place ``s.copy_(v)``: the write of ``x[idx] = v`` into the region ``x[idx]``."""
+    from ._elementwise_clamp import copy_into
+    return copy_into(s, v)
+
+
+_assign.__name__ = "setitem"
 
 
 def index_put(input, indices, values, accumulate=False):

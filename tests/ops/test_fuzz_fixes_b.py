@@ -375,3 +375,92 @@ def test_inplace_on_one_of_several_integer_views_is_allowed():
                 except RuntimeError:
                     outcome.append("raise")
             assert outcome[0] == outcome[1], (dt, n, outcome)
+
+
+# ------------------------------------------------------------------ writes through expand()ed views in a graph
+def _expanded_in_graph(m):
+    x = m.tensor([[1.0], [2.0]], requires_grad=True)
+    base = x * 1
+    return x, base, base.expand(2, 3)
+
+
+@pytest.mark.parametrize("op", ["fill_", "zero_", "masked_fill_"])
+def test_fill_of_expanded_view_in_graph_writes_and_its_backward_raises(op):
+    """PyTorch's fill_/zero_/masked_fill_ skip the overlap check: the write goes through, and the base's
+    CopySlices then raises when its backward writes the gradient into the overlapping view."""
+    for m in (torch, ember):
+        x, base, v = _expanded_in_graph(m)
+        {"fill_": lambda: v.fill_(1.5), "zero_": lambda: v.zero_(),
+         "masked_fill_": lambda: v.masked_fill_(v > 0, -2.0)}[op]()
+        assert base.requires_grad and v.requires_grad
+        np.testing.assert_array_equal(_np(base), {"fill_": [[1.5], [1.5]], "zero_": [[0.0], [0.0]],
+                                                   "masked_fill_": [[-2.0], [-2.0]]}[op])
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            base.sum().backward()
+
+
+def test_fill_of_expanded_view_in_graph_leaves_other_histories_working():
+    def f(m):
+        x = m.tensor([[1.0], [2.0]], requires_grad=True)
+        y = x * 1
+        z = y.exp()                    # saved its output, not y: y's write does not concern it
+        y.expand(2, 3).zero_()
+        z.sum().backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_fill_with_a_tensor_value_checks_overlap_as_pytorch():
+    for m in (torch, ember):
+        for g in (False, True):
+            v = m.tensor([[1.0], [2.0]]).expand(2, 3)
+            with pytest.raises(RuntimeError, match="more than one element"):
+                v.fill_(m.tensor(2.0, requires_grad=g))
+        with pytest.raises(RuntimeError, match="more than one element"):
+            _expanded_in_graph(m)[2].add_(1)
+
+
+@pytest.mark.parametrize("view", ["select", "t"])
+def test_setitem_of_non_overlapping_region_of_expanded_view_in_graph(view):
+    """x.expand(2, 3)[0] has stride 0, but its element [0] does not overlap: PyTorch writes it (copy_ into the
+    region) and the gradients flow; ember used to check the whole view and raise."""
+    def f(m):
+        x = m.tensor([[1.0], [2.0]], requires_grad=True)
+        val = m.tensor(4.0, requires_grad=True)
+        base = x * 1
+        e = base.expand(2, 3)
+        v = e[0] if view == "select" else e.t()
+        v[0] = val
+        (base * m.tensor([[3.0], [5.0]])).sum().backward()
+        return base.detach(), x.grad, val.grad
+    for e, t in zip(*both(f)):
+        same(e, t)
+
+
+def test_setitem_of_overlapping_region_of_expanded_view_in_graph_raises():
+    for m in (torch, ember):
+        x, base, v = _expanded_in_graph(m)
+        with pytest.raises(RuntimeError, match="more than one element"):
+            v[0] = 5.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+@pytest.mark.parametrize("value", ["0d", "wrong-shape", "number"])
+def test_setitem_false_index_writes_nothing_and_records_nothing(dtype, value):
+    """x[False] = v: PyTorch returns before looking at v's shape or dtype (no write, no graph, no version bump)."""
+    def f(m):
+        x = m.zeros(2, 0, dtype=getattr(m, dtype))
+        v = {"0d": lambda: m.tensor(2.0, requires_grad=True), "wrong-shape": lambda: m.ones(5, requires_grad=True),
+             "number": lambda: 3}[value]()
+        x[False] = v
+        return x
+    e, t = both(f)
+    same(e, t)
+    assert e.requires_grad == t.requires_grad is False and e.grad_fn is None
+    assert e._version[0] == t._version == 0
+
+
+def test_setitem_false_index_still_rejects_a_non_number_value():
+    for m in (torch, ember):
+        with pytest.raises(TypeError):
+            m.zeros(2)[False] = "abc"
