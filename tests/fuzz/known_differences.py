@@ -98,6 +98,31 @@ def _overlapping_view(case):
     return _overlap_layers(_byte_offsets(v._data)) is not None
 
 
+def _all_reduce_of_equal_values(case):
+    """A float32/float64 input whose elements are all equal and finite, reduced over all its dims (no dim, a 1-D
+    input, or every dim named): PyTorch's all-elements std path."""
+    a = case.args[0]
+    d = a.data
+    if d.dtype not in (np.float32, np.float64) or d.size < 2 or not np.isfinite(d).all() or (d != d.flat[0]).any():
+        return False
+    dim, nd = case.kwargs.get("dim"), len(a.shape())
+    if dim is None or nd <= 1:
+        return True
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    return len(dims) == 0 or len({int(x) % nd for x in dims}) == nd
+
+
+def _float32_tiny_row(case):
+    """A float32 input with a row of nonzero norm below 1e-2 (gradients of size 1/norm that cancel)."""
+    for a in case.arrays():
+        d = a.data
+        if d.dtype == np.float32 and d.size:
+            n = np.sqrt((d.astype(np.float64) ** 2).sum(axis=-1))
+            if ((n > 0) & (n < 1e-2)).any():
+                return True
+    return False
+
+
 KNOWN: list[Known] = [
     # ------------------------------------------------------------------ raise / no-raise, error types
     Known("scalar-where-torch-wants-tensor", ("*",), ("raise",),
@@ -475,6 +500,23 @@ KNOWN: list[Known] = [
           "out = m.nn.functional.multi_margin_loss(m.zeros(0, 3), m.zeros(0, dtype=m.int64))",
           when=lambda case: case.args[0].data.size == 0 and case.kwargs.get("reduction", "mean") != "none",
           area="H4"),
+    Known("std-all-elements-of-equal-values", ("std_unbiased", "std"), ("grad",),
+          "std over all elements of a float32/float64 tensor whose elements are all equal: PyTorch 2.13's "
+          "all-elements path subtracts a mean it summed in the input's dtype, which can be an ulp off (three "
+          "float32 3.123858 average to 3.1238577), so its std is ~1e-7 instead of 0 and its gradient "
+          "g * (x - mean) / (n * std) is of the order of g; ember's std there is exactly 0 with a zero gradient, as "
+          "PyTorch's own std over a dim and std_mean (its Welford kernel) give.  std has no derivative at 0.",
+          case="Case([Arr(np.array([3.123858, 3.123858, 3.123858], dtype='float32'), grad=True), False], {})",
+          when=_all_reduce_of_equal_values, area="H5"),
+    Known("cosine-embedding-tiny-row-sqrt-rounding", ("F.cosine_embedding_loss",), ("grad",),
+          "cosine_embedding_loss's gradient for float32 inputs with a row of tiny norm (6.1e-5): each gradient "
+          "element is a difference of two terms of size 1/norm (x1 / D - prod * x2 / (|x2|^2 D)) that cancel, so "
+          "one ulp in D = sqrt(|x1|^2 |x2|^2) shows up 1e-3 apart.  PyTorch 2.13's float32 sqrt is not correctly "
+          "rounded (0.7% of float32 inputs come out one ulp off; sqrt(7.4525808e-09) = 8.632833e-05 is "
+          "8.6328328e-05 in PyTorch), ember's is; both are float32 cancellation errors of the float64 gradient.",
+          case="Case([Arr(np.array([[1., 1.]], dtype='float32')), Arr(np.array([[6.1035156e-05, 0.0000000e+00]], "
+          "dtype='float32'), grad=True), 'mean'], {})",
+          when=_float32_tiny_row, area="H4"),
 ]
 
 
