@@ -383,26 +383,32 @@ def logaddexp2(input, other) -> Tensor:
 
 class _CopySign(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, given=None):
         out = _np.copysign(a, b)
         ctx.save_for_backward(a, out)
+        ctx.given_nz = None if given is None else given != 0
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        # d/da |a| sgn(b) = out / a, taken as 0 at a == 0 (PyTorch's rule); no gradient for the sign source
-        nz = E.ne(a, 0)
-        return E.mul(g, E.where(nz, E.div(out, E.where(nz, a, 1.0)), 0.0)), E.mul(g, 0.0) if ctx.needs_input_grad[1] \
-            else None
+        # d/da |a| sgn(b) = out / a, taken as 0 where a == 0 (PyTorch's rule); no gradient for the sign source.
+        # PyTorch tests a == 0 on the input as given and divides by it in the result dtype: a float64 1e-300
+        # with a float16 tensor gives 0 / 0 = nan
+        nz = E.ne(a, 0) if ctx.given_nz is None else Tensor._make(ctx.given_nz)
+        return (E.mul(g, E.where(nz, E.div(out, E.where(E.ne(a, 0), a, 1.0) if ctx.given_nz is None else a), 0.0)),
+                E.mul(g, 0.0) if ctx.needs_input_grad[1] else None, None)
 
 
 def copysign(input, other) -> Tensor:
     """``|input|`` with the sign bit of ``other`` (``torch.copysign``); integers give floats."""
     a, b = E._ints_to_float(input, other)
     a, b = E._both_tensors(a, b, "copysign")
+    given = None
+    if isinstance(input, Tensor) and input._data.dtype.kind == "f" and input._data.dtype != a._data.dtype:
+        given = input._data          # a float input cast to the result dtype: its zeros decide the gradient's mask
     # PyTorch's strides: its iterator lays the result out from the operands after their cast to float
-    return E._lay(_CopySign.apply(a, b), a, b)
+    return E._lay(_CopySign.apply(a, b, given), a, b)
 
 
 def ldexp(input, other) -> Tensor:

@@ -333,3 +333,18 @@ def test_std_of_equal_values_is_exactly_zero_with_zero_gradient():
     assert ember.var(x, dim=1).tolist() == [0.0, 0.0]
     assert ember.var(ember.tensor([1.0, float("inf"), float("inf")]), dim=0).isnan().item()    # inf - inf
     assert ember.std(ember.tensor([2.0]), dim=0).isnan().item()                               # 0 / 0
+
+
+def test_copysign_grad_of_an_input_that_underflows_in_the_result_dtype_is_nan():
+    # PyTorch: ratio = result / self in the result dtype (float16: self rounds to 0, 0 / 0 = nan), masked where
+    # self == 0 tested on the float64 input as given (not 0 here): the gradient is nan; an exact 0 gives 0
+    for v, want in ((9.441351264634572e-212, None), (0.0, 0.0), (1.5, 1.0)):
+        a = ember.tensor(v, dtype=ember.float64, requires_grad=True)
+        y = ember.copysign(a, ember.tensor([0.0], dtype=ember.float16))
+        assert y.dtype == ember.float16
+        y.backward(ember.ones(1, dtype=ember.float16))
+        g = a.grad.item()
+        assert (math.isnan(g) if want is None else g == want), (v, g)
+    a = ember.tensor([1e-40, 0.0, -2.0], requires_grad=True)           # a 0-d float64 other: a float32 result
+    ember.copysign(a, ember.tensor(-1.0, dtype=ember.float64)).backward(ember.ones(3))
+    assert a.grad.tolist() == [-1.0, 0.0, 1.0]
