@@ -1,31 +1,57 @@
 """Fused single-step recurrent cells: ``rnn_tanh_cell``, ``rnn_relu_cell``, ``lstm_cell``, ``gru_cell``.
 
 A model that steps a cell in a Python loop (PyTorch's time-sequence-prediction example, seq2seq decoders, the
-teaching RNNs) pays one op per step, so the per-step cost is what matters: one op that does both GEMMs, the
-gate nonlinearities in place on one ``(N, G*H)`` buffer and the state update, and a hand-derived backward on raw
-arrays (two GEMMs for the input gradients, two for the weights; the LSTM cell does one GEMM of ``[x, h, 1]``
-each way, see ``LSTMCellFn``).  The autograd engine sums the many gradients of a weight used at every step in
-place.  Gate layouts and formulas are PyTorch's:
-LSTM rows (i, f, g, o); GRU rows (r, z, n) with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.  The backward
-is once-differentiable, like the sequence op's.
+teaching RNNs) pays one op per step, so the per-step cost is what matters: one op that does the GEMMs, the
+gate nonlinearities in place on contiguous buffers and the state update, and a hand-derived backward on raw
+arrays.
+The autograd engine sums the many gradients of a weight used at every step in place, and runs the backward of
+the one-output cells on arrays (``RAW_BACKWARD``, registered at the end of this file).
+
+* Elman and LSTM cells do one GEMM each way: ``[x, h, 1] @ [W_ih^T; W_hh^T; b_ih + b_hh]`` gives every gate's
+  pre-activation (the bias rides in the GEMM as a column of ones; both operands contiguous, the fast GEMM
+  kind), and ``dz^T @ [x, h, 1]`` gives the gradients of both weights and the bias at once.
+* The GRU cell works on transposed ``(gates*H, N)`` buffers (``W @ x^T``), where every gate is a contiguous
+  block of rows: its many per-gate products then run on contiguous memory instead of column slices.
+
+Gate layouts and formulas are PyTorch's: LSTM rows (i, f, g, o); GRU rows (r, z, n) with
+``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.  The backward is once-differentiable, like the sequence
+op's.
 """
 from __future__ import annotations
 
+from ..autograd import engine as _engine
 from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..tensor import Tensor
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
+_F64 = xp.dtype(xp.float64)
 
-def _affine(x, h, w_ih, w_hh, b_ih, b_hh):
-    """x @ w_ih.T + b_ih + h @ w_hh.T + b_hh in one fresh buffer."""
-    out = x @ w_ih.T
-    out += h @ w_hh.T
+
+def _stack_xh(x, h, bias):
+    """``[x, h, 1]`` (N, I + H + 1), or ``[x, h]`` without a bias: the left operand of the forward GEMM."""
+    N, I = x.shape
+    H = h.shape[1]
+    xh = xp.empty((N, I + H + bias), x.dtype)
+    xh[:, :I] = x
+    xh[:, I:I + H] = h
+    if bias:
+        xh[:, I + H] = 1
+    return xh
+
+
+def _stack_w(w_ih, w_hh, b_ih, b_hh):
+    """``[W_ih^T; W_hh^T; b_ih + b_hh]`` (I + H [+ 1], G*H), C-contiguous: the right operand of the forward
+    GEMM (``h @ W_hh.T`` on the weight as stored is the slower transposed GEMM kind at these sizes)."""
+    I = w_ih.shape[1]
+    H = w_hh.shape[1]
+    w = xp.empty((I + H + (b_ih is not None), w_ih.shape[0]), w_ih.dtype)
+    w[:I] = w_ih.T
+    w[I:I + H] = w_hh.T
     if b_ih is not None:
-        out += b_ih
-        out += b_hh
-    return out
+        xp.add(b_ih, b_hh, out=w[I + H])
+    return w
 
 
 _SCALES: dict = {}
@@ -62,48 +88,21 @@ def _lstm_scales(H, dtype, N=None):
 
 
 def _sigmoid_(a):
-    """sigmoid in place, as 0.5 * tanh(0.5 a) + 0.5 (one transcendental call, no overflow)."""
+    """sigmoid in place on a contiguous array.  float64: 1 / (1 + exp(-a)) (NumPy's float64 ``exp`` and a
+    division cost less than its float64 ``tanh``; exp(-a) = inf for a < -709 gives the right limit 0); other
+    dtypes: 0.5 * tanh(0.5 a) + 0.5 (one transcendental call, no overflow)."""
+    if a.dtype == _F64:
+        xp.negative(a, out=a)
+        with xp.errstate(over="ignore"):
+            xp.exp(a, out=a)
+        a += 1.0
+        xp.reciprocal(a, out=a)
+        return a
     a *= 0.5
     xp.tanh(a, out=a)
     a *= 0.5
     a += 0.5
     return a
-
-
-def _grads(ctx, dpre_x, dpre_h, x, h, w_ih, w_hh):
-    """The input, state, weight and bias gradients from the pre-activation gradients of the two GEMMs."""
-    need = ctx.needs_input_grad
-    dx = Tensor._make(dpre_x @ w_ih) if need[0] else None
-    dh = dpre_h @ w_hh if need[1] else None
-    dw_ih = Tensor._make(dpre_x.T @ x) if need[2] else None
-    dw_hh = Tensor._make(dpre_h.T @ h) if need[3] else None
-    db_ih = Tensor._make(dpre_x.sum(0)) if len(need) > 4 and need[4] else None
-    db_hh = Tensor._make(dpre_h.sum(0)) if len(need) > 5 and need[5] else None
-    return dx, dh, dw_ih, dw_hh, db_ih, db_hh
-
-
-class RNNCellFn(Function):
-    """h' = tanh(a) or relu(a), a = x W_ih^T + b_ih + h W_hh^T + b_hh."""
-
-    @staticmethod
-    def forward(ctx, x, h, w_ih, w_hh, b_ih, b_hh, relu=False):
-        a = _affine(x, h, w_ih, w_hh, b_ih, b_hh)
-        if relu:
-            xp.maximum(a, 0, out=a)
-        else:
-            xp.tanh(a, out=a)
-        ctx.relu = relu
-        ctx.save_for_backward(x, h, w_ih, w_hh, a)
-        return a
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, g):
-        x, h, w_ih, w_hh, out = (t._data for t in ctx.saved_tensors)
-        g = g._data
-        da = g * (out > 0) if ctx.relu else g * (1 - out * out)
-        dx, dh, dw_ih, dw_hh, db_ih, db_hh = _grads(ctx, da, da, x, h, w_ih, w_hh)
-        return dx, None if dh is None else Tensor._make(dh), dw_ih, dw_hh, db_ih, db_hh
 
 
 class _ScratchFn(Function):
@@ -115,31 +114,69 @@ class _ScratchFn(Function):
         self.__dict__.pop("scratch", None)
 
 
+def _tensors(grads):
+    return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+
+class RNNCellFn(_ScratchFn):
+    """h' = tanh(a) or relu(a), a = [x, h, 1] @ [W_ih^T; W_hh^T; b_ih + b_hh] (one GEMM, see ``_stack_w``)."""
+
+    @staticmethod
+    def forward(ctx, x, h, w_ih, w_hh, b_ih, b_hh, relu=False):
+        xh = _stack_xh(x, h, b_ih is not None)
+        a = xh @ _stack_w(w_ih, w_hh, b_ih, b_hh)
+        if relu:
+            xp.maximum(a, 0, out=a)
+        else:
+            xp.tanh(a, out=a)
+        ctx.relu = relu
+        ctx.save_for_backward(x, h, w_ih, w_hh, a)      # (inputs and output version-checked, as PyTorch's)
+        ctx.scratch = xh
+        return a
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        return _tensors(_rnn_backward(ctx, g._data))
+
+
+def _rnn_backward(ctx, g):
+    x, h, w_ih, w_hh, out = ctx._saved_arrays()
+    if ctx.relu:
+        da = g * (out > 0)
+    else:
+        da = out * out                                      # da = g (1 - h'^2)
+        xp.subtract(1, da, out=da)
+        da *= g
+    need = ctx.needs_input_grad
+    dx = da @ w_ih if need[0] else None
+    dh = da @ w_hh if need[1] else None
+    dw_ih = dw_hh = db = None
+    if need[2] or need[3] or need[4] or need[5]:
+        I = x.shape[1]
+        H = h.shape[1]
+        dw = da.T @ ctx.scratch                             # (H, I + H [+ 1]): [dW_ih, dW_hh, db]
+        dw_ih = dw[:, :I] if need[2] else None
+        dw_hh = dw[:, I:I + H] if need[3] else None
+        db = dw[:, I + H] if dw.shape[1] > I + H else None
+    return dx, dh, dw_ih, dw_hh, db if need[4] else None, db if need[5] else None
+
+
 class LSTMCellFn(_ScratchFn):
     """(h', c') with c' = f c + i g, h' = o tanh(c'); outputs are two tensors.
 
-    One GEMM: ``[x, h, 1] @ [W_ih^T; W_hh^T; b_ih + b_hh]`` gives every gate's pre-activation z (the bias
-    rides in the GEMM as a column of ones), then one ``tanh`` over all four gates (sigmoid(z) = 0.5 tanh(z/2)
-    + 0.5, see ``_lstm_scales``).  The stacked input ``[x, h, 1]`` is kept for backward, where one GEMM
-    against it gives the gradients of both weights and the bias."""
+    One GEMM, ``[x, h, 1] @ [W_ih^T; W_hh^T; b_ih + b_hh]``, gives every gate's pre-activation z, then one
+    ``tanh`` over all four gates (sigmoid(z) = 0.5 tanh(z/2) + 0.5, see ``_lstm_scales``).  The stacked input
+    ``[x, h, 1]`` is kept for backward, where one GEMM against it gives the gradients of both weights and the
+    bias."""
 
     @staticmethod
     def forward(ctx, x, h, c, w_ih, w_hh, b_ih, b_hh):
-        N, I = x.shape
+        N = x.shape[0]
         H = h.shape[1]
-        dt = x.dtype
-        s, bconst, _ = _lstm_scales(H, dt, N)
-        bias = b_ih is not None
-        K = I + H + bias
-        w = xp.empty((K, 4 * H), dt)
-        w[:I] = w_ih.T
-        w[I:I + H] = w_hh.T
-        if bias:
-            xp.add(b_ih, b_hh, out=w[-1])
-            xh = xp.concatenate([x, h, xp.ones((N, 1), dt)], 1)
-        else:
-            xh = xp.concatenate([x, h], 1)
-        act = xh @ w                                        # (N, 4H): z for i, f, g, o
+        s, bconst, _ = _lstm_scales(H, x.dtype, N)
+        xh = _stack_xh(x, h, b_ih is not None)
+        act = xh @ _stack_w(w_ih, w_hh, b_ih, b_hh)         # (N, 4H): z for i, f, g, o
         act *= s
         xp.tanh(act, out=act)
         act *= s
@@ -157,7 +194,7 @@ class LSTMCellFn(_ScratchFn):
     @staticmethod
     @once_differentiable
     def backward(ctx, gh, gc):
-        x, h, c, w_ih, w_hh = (t._data for t in ctx.saved_tensors)
+        x, h, c, w_ih, w_hh = ctx._saved_arrays()
         xh, act, tc = ctx.scratch
         gh, gc = gh._data, gc._data
         H = h.shape[1]
@@ -191,53 +228,83 @@ class LSTMCellFn(_ScratchFn):
         return dx, dh, dc_prev, dw_ih, dw_hh, db, db
 
 
-class GRUCellFn(Function):
-    """h' = (1 - z) n + z h, with r, z = sigmoid(...), n = tanh(W_in x + b_in + r (W_hn h + b_hn))."""
+class GRUCellFn(_ScratchFn):
+    """h' = (1 - z) n + z h, with r, z = sigmoid(...), n = tanh(W_in x + b_in + r (W_hn h + b_hn)).
+
+    Computed transposed: ``W_ih @ x^T`` and ``W_hh @ h^T`` are (3H, N), each gate a contiguous block of H
+    rows, so every gate product runs on contiguous memory; the last one writes h' in its (N, H) layout."""
 
     @staticmethod
     def forward(ctx, x, h, w_ih, w_hh, b_ih, b_hh):
-        H = h.shape[1]
-        gi = x @ w_ih.T
-        gh = h @ w_hh.T
+        N, H = h.shape
+        hT = h.T.copy()                                     # (H, N), C-contiguous
+        pi = w_ih @ x.T.copy()                              # (3H, N): W_ir x, W_iz x, W_in x (rows)
+        ph = w_hh @ hT
         if b_ih is not None:
-            gi += b_ih
-            gh += b_hh
-        rz = gi[:, :2 * H]
-        rz += gh[:, :2 * H]
+            pi += b_ih[:, None]
+            ph += b_hh[:, None]
+        rz = pi[:2 * H]
+        rz += ph[:2 * H]
         _sigmoid_(rz)
-        r, z = rz[:, :H], rz[:, H:]
-        hn = gh[:, 2 * H:]
-        n = r * hn
-        n += gi[:, 2 * H:]
+        r, z = rz[:H], rz[H:]
+        hn = ph[2 * H:]                                     # W_hn h + b_hn
+        n = pi[2 * H:]
+        tmp = r * hn
+        n += tmp
         xp.tanh(n, out=n)
-        h_new = h - n
-        h_new *= z
-        h_new += n
-        ctx.save_for_backward(x, h, w_ih, w_hh, rz, n, hn)
-        return h_new
+        xp.subtract(hT, n, out=tmp)                         # h' = n + z (h - n)
+        tmp *= z
+        out = xp.empty((N, H), h.dtype)
+        xp.add(tmp, n, out=out.T)
+        ctx.save_for_backward(x, h, w_ih, w_hh)             # (version-checked, as PyTorch's saved inputs)
+        ctx.scratch = (hT, pi, hn)
+        return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        x, h, w_ih, w_hh, rz, n, hn = (t._data for t in ctx.saved_tensors)
-        g = g._data
-        H = h.shape[1]
-        r, z = rz[:, :H], rz[:, H:]
-        dgi = xp.empty((g.shape[0], 3 * H), g.dtype)
-        dpre_n = g * (1 - z)
-        dpre_n *= 1 - n * n
-        dgi[:, 2 * H:] = dpre_n
-        xp.multiply(dpre_n, hn, out=dgi[:, :H])                 # dr, then through the sigmoid
-        dgi[:, :H] *= r * (1 - r)
-        xp.multiply(g, h - n, out=dgi[:, H:2 * H])              # dz, then through the sigmoid
-        dgi[:, H:2 * H] *= z * (1 - z)
-        dgh = dgi.copy()
-        dgh[:, 2 * H:] *= r
-        dx, dh, dw_ih, dw_hh, db_ih, db_hh = _grads(ctx, dgi, dgh, x, h, w_ih, w_hh)
-        if dh is not None:
-            dh += g * z
-            dh = Tensor._make(dh)
-        return dx, dh, dw_ih, dw_hh, db_ih, db_hh
+        return _tensors(_gru_backward(ctx, g._data))
+
+
+def _gru_backward(ctx, g):
+    x, h, w_ih, w_hh = ctx._saved_arrays()
+    hT, act, hn = ctx.scratch                               # act: r, z, n (3H, N)
+    H = hT.shape[0]
+    r, z, n = act[:H], act[H:2 * H], act[2 * H:]
+    gT = g.T
+    dgi = xp.empty_like(act)                                # dL/d(W_ih x + b_ih), transposed
+    dr, dz, dn = dgi[:H], dgi[H:2 * H], dgi[2 * H:]
+    tmp = n * n
+    xp.subtract(1, tmp, out=tmp)
+    xp.subtract(1, z, out=dn)
+    dn *= gT
+    dn *= tmp                                               # g (1 - z) (1 - n^2)
+    xp.multiply(dn, hn, out=dr)
+    xp.subtract(1, r, out=tmp)
+    tmp *= r
+    dr *= tmp                                               # dn (W_hn h + b_hn) r (1 - r)
+    xp.subtract(hT, n, out=dz)
+    dz *= gT
+    xp.subtract(1, z, out=tmp)
+    tmp *= z
+    dz *= tmp                                               # g (h - n) z (1 - z)
+    need = ctx.needs_input_grad
+    dgh = None
+    if need[1] or need[3] or need[5]:
+        dgh = xp.empty_like(dgi)                            # dL/d(W_hh h + b_hh): the same but r dn for n
+        dgh[:2 * H] = dgi[:2 * H]
+        xp.multiply(dn, r, out=dgh[2 * H:])
+    dx = dgi.T @ w_ih if need[0] else None
+    dh = None
+    if need[1]:
+        dh = dgh.T @ w_hh
+        xp.multiply(gT, z, out=tmp)
+        dh += tmp.T
+    dw_ih = dgi @ x if need[2] else None
+    dw_hh = dgh @ h if need[3] else None
+    db_ih = dgi.sum(1) if need[4] else None
+    db_hh = dgh.sum(1) if need[5] else None
+    return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
 def check_weights(op, w_ih, w_hh, gates):
@@ -250,23 +317,28 @@ def check_weights(op, w_ih, w_hh, gates):
     return I, H
 
 
-def _check(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None):
-    # the common case in a few comparisons on the raw arrays (this runs once per step of a Python loop)
+def _valid(x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None) -> bool:
+    """The common case in a few comparisons on the raw arrays (this runs once per step of a Python loop):
+    Tensors, a 2-D input, states, weights and biases of matching shapes and one dtype."""
     try:
         xa, ha, wi, wh = x._data, h._data, w_ih._data, w_hh._data
-    except AttributeError:          # not Tensors: the checks one by one
-        return _check_slow(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c)
-    if xa.ndim == 2 and wh.ndim == 2 and (b_ih is None) == (b_hh is None):
-        H = wh.shape[1]
-        GH = gates * H
-        dt = xa.dtype
-        if (wi.shape == (GH, xa.shape[1]) and wh.shape[0] == GH and ha.shape == (xa.shape[0], H)
-                and ha.dtype == dt and wi.dtype == dt and wh.dtype == dt
-                and (c is None or (c._data.shape == ha.shape and c._data.dtype == dt))
-                and (b_ih is None or (b_ih._data.shape == (GH,) and b_hh._data.shape == (GH,)
-                                      and b_ih._data.dtype == dt and b_hh._data.dtype == dt))):
-            return
-    _check_slow(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c)
+        if xa.ndim == 2 and wh.ndim == 2 and (b_ih is None) == (b_hh is None):
+            H = wh.shape[1]
+            GH = gates * H
+            dt = xa.dtype
+            return (wi.shape == (GH, xa.shape[1]) and wh.shape[0] == GH and ha.shape == (xa.shape[0], H)
+                    and ha.dtype == dt and wi.dtype == dt and wh.dtype == dt
+                    and (c is None or (c._data.shape == ha.shape and c._data.dtype == dt))
+                    and (b_ih is None or (b_ih._data.shape == (GH,) and b_hh._data.shape == (GH,)
+                                          and b_ih._data.dtype == dt and b_hh._data.dtype == dt)))
+    except AttributeError:          # not Tensors
+        pass
+    return False
+
+
+def _check(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None):
+    if not _valid(x, h, w_ih, w_hh, b_ih, b_hh, gates, c):
+        _check_slow(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c)
 
 
 def _check_slow(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None):
@@ -287,7 +359,8 @@ def _check_slow(op, x, h, w_ih, w_hh, b_ih, b_hh, gates, c=None):
             raise ValueError(f"{op} expected {name} of shape ({GH},), got {tuple(b.shape)}")
     dts = {t.dtype for t in (x, h, c, w_ih, w_hh, b_ih, b_hh) if t is not None}
     if len(dts) > 1:
-        raise RuntimeError(f"{op}: input, states and weights must share one dtype, got {sorted(map(str, dts))}")
+        raise RuntimeError(f"{op}: input, states and weights must share one dtype, "
+                           f"got {sorted(map(str, dts))}")
 
 
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -313,3 +386,31 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step (gates r, z, n).  input (N, I), hx (N, H) -> h' (N, H)."""
     _check("gru_cell", input, hx, w_ih, w_hh, b_ih, b_hh, 3)
     return GRUCellFn.apply(input, hx, w_ih, w_hh, b_ih, b_hh)
+
+
+def cell_step(kind, input, hx, w_ih, w_hh, b_ih, b_hh):
+    """The cell modules' batched call (a 2-D input and its states, all valid) in one op, or None where the
+    module's own checks and conversions are needed (unbatched input, no state, anything to report).  ``kind``:
+    "tanh", "relu", "lstm" or "gru"; ``hx`` an (h, c) tuple for "lstm"."""
+    if kind == "lstm":
+        if type(hx) is not tuple or len(hx) != 2:
+            return None
+        h, c = hx
+        if _valid(input, h, w_ih, w_hh, b_ih, b_hh, 4, c):
+            return LSTMCellFn.apply(input, h, c, w_ih, w_hh, b_ih, b_hh)
+    elif kind == "gru":
+        if _valid(input, hx, w_ih, w_hh, b_ih, b_hh, 3):
+            return GRUCellFn.apply(input, hx, w_ih, w_hh, b_ih, b_hh)
+    elif (kind == "tanh" or kind == "relu") and _valid(input, hx, w_ih, w_hh, b_ih, b_hh, 1):
+        return RNNCellFn.apply(input, hx, w_ih, w_hh, b_ih, b_hh, relu=kind == "relu")
+    return None
+
+
+def _raw(backward):
+    def raw(ctx, g):        # the engine's no-graph path: the gradient in, arrays out (no Tensor per value)
+        return backward(ctx, g._data)
+    return raw
+
+
+_engine.RAW_BACKWARD[RNNCellFn] = _raw(_rnn_backward)
+_engine.RAW_BACKWARD[GRUCellFn] = _raw(_gru_backward)

@@ -16,6 +16,7 @@ import warnings
 from ...backend import xp
 from ...creation import empty
 from ...ops import rnn as _rnn
+from ...ops import rnn_cell as _rnn_cell
 from ...ops import shape as _shape
 from ...tensor import Tensor
 from .. import functional as F
@@ -371,6 +372,10 @@ class RNNCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
 
     def forward(self, input: Tensor, hx=None) -> Tensor:
+        out = _rnn_cell.cell_step(self.nonlinearity, input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
+                                  self.bias_hh)
+        if out is not None:         # the batched step of a Python loop: one op, no conversions
+            return out
         x, (h,), unbatched = self._prep(input, hx, 1)
         fn = _rnn.rnn_tanh_cell if self.nonlinearity == "tanh" else _rnn.rnn_relu_cell
         h = fn(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
@@ -389,6 +394,10 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor, hx=None):
+        out = _rnn_cell.cell_step("lstm", input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
+                                  self.bias_hh)
+        if out is not None:
+            return out
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError("LSTMCell: expected hx to be a tuple (h, c)")
         x, (h, c), unbatched = self._prep(input, hx, 2)
@@ -408,6 +417,10 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input: Tensor, hx=None) -> Tensor:
+        out = _rnn_cell.cell_step("gru", input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
+                                  self.bias_hh)
+        if out is not None:
+            return out
         x, (h,), unbatched = self._prep(input, hx, 1)
         h = _rnn.gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return h.squeeze(0) if unbatched else h
