@@ -161,7 +161,8 @@ class _InplaceMethods:
             inner = whole
 
             def whole(b, *a, **kw):
-                return _OverlapWriteBackward.apply(inner(b, *a, **kw), name, tuple(self.shape), self.stride())
+                return _OverlapWriteBackward.apply(inner(b, *a, **kw), name, tuple(self.shape), self.stride(),
+                                                   b._rg)
             whole.__name__ = name
         root._inplace(whole, *args, **kwargs)
         nv = chain(root)
@@ -349,8 +350,9 @@ def _fill(s, v):
 
 
 _fill.__name__ = "fill"
-# PyTorch's kernels skip the check (fill_ and masked_fill_ write element by element)
-_NO_OVERLAP_CHECK = frozenset({"masked_fill", "fill"})
+# PyTorch's kernels skip the check (fill_, masked_fill_, index_put_ (x[idx] = v with an advanced index) and
+# index_fill_ write element by element; index_put_ and masked_fill_ only warn that this is deprecated)
+_NO_OVERLAP_CHECK = frozenset({"masked_fill", "fill", "index_put", "index_fill"})
 
 
 def _internal_overlap(a) -> bool:
@@ -360,17 +362,19 @@ def _internal_overlap(a) -> bool:
 
 class _OverlapWriteBackward(_fn.Function):
     """The node of a base written through a view whose elements share memory (fill_ of an expand() in a
-    graph): the values pass through unchanged; backward raises, as PyTorch's CopySlices does when it copies the
-    gradient into that view."""
+    graph): the values pass through unchanged; backward raises when the base's old history needs a gradient,
+    as PyTorch's CopySlices does when it copies that gradient into the overlapping view."""
 
     @staticmethod
-    def forward(ctx, a, name, shape, stride):
-        ctx.what = name, shape, stride
+    def forward(ctx, a, name, shape, stride, base_needs_grad):
+        ctx.what = name, shape, stride, base_needs_grad
         return a.copy()
 
     @staticmethod
     def backward(ctx, g):
-        name, shape, stride = ctx.what
+        name, shape, stride, base_needs_grad = ctx.what
+        if not base_needs_grad:         # (only the written value needs a gradient: CopySlices writes none back)
+            return g, None, None, None, None
         raise RuntimeError(f"backward of in-place {name}_ through a view of shape {shape}, strides {stride}: "
                            f"unsupported operation: more than one element of the written-to tensor refers to a "
                            f"single memory location (an expand()ed view; its gradient can't be written back, as "

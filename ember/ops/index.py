@@ -450,7 +450,9 @@ def setitem(x: Tensor, index, value) -> None:
         # so only that region must not overlap (x.expand(2, 3)[0][0] = v writes)
         _basic_view(x, idx)._inplace(_assign, value)
         return
-    x._inplace(lambda s, v: IndexPut.apply(s, v, idx, False), value)
+    def index_put(s, v):
+        return IndexPut.apply(s, v, idx, False)
+    x._inplace(index_put, value)
 
 
 def _assign(s, v):

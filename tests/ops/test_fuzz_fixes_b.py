@@ -464,3 +464,37 @@ def test_setitem_false_index_still_rejects_a_non_number_value():
     for m in (torch, ember):
         with pytest.raises(TypeError):
             m.zeros(2)[False] = "abc"
+
+
+_ADVANCED_WRITES = {
+    "list": lambda m, v: v.__setitem__([0], 5.0),
+    "mask": lambda m, v: v.__setitem__(m.tensor([True, False]), 5.0),
+    "tuple-list": lambda m, v: v.__setitem__((slice(None), [0, 2]), 5.0),
+    "index_put_": lambda m, v: v.index_put_((m.tensor([0]),), m.tensor(5.0)),
+    "index_fill_": lambda m, v: v.index_fill_(1, m.tensor([0]), 5.0),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_ADVANCED_WRITES))
+def test_advanced_index_write_through_expanded_view_as_pytorch(op):
+    """index_put_ (x[idx] = v with an advanced index) and index_fill_ on an expand()ed view only warn in PyTorch:
+    they write, with or without a graph; in a graph the base's backward then raises."""
+    for m in (torch, ember):
+        plain = m.tensor([[1.0], [2.0]]).expand(2, 3)
+        _ADVANCED_WRITES[op](m, plain)
+        x, base, v = _expanded_in_graph(m)
+        _ADVANCED_WRITES[op](m, v)
+        np.testing.assert_array_equal(_np(base), _np(plain)[:, :1])
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            base.sum().backward()
+
+
+def test_write_through_expanded_view_backward_raises_only_when_the_base_needs_grad():
+    """Only the written value requires grad: PyTorch's CopySlices writes no gradient back into the base, so its
+    backward runs."""
+    for m in (torch, ember):
+        base = m.tensor([[1.0], [2.0]])
+        base.expand(2, 3)[[1]] = m.tensor(4.0, requires_grad=True) * m.ones(3)
+        assert base.requires_grad
+        base.sum().backward()
+        np.testing.assert_array_equal(_np(base), [[1.0], [4.0]])
