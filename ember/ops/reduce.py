@@ -484,14 +484,20 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     return LogSumExp.apply(input, _dims(dim, input._data.ndim, "logsumexp"), keepdim)
 
 
+# PyTorch's CPU cumsum/cumprod accumulate float16 in float32 and float32 in float64 (its acc_type), rounding each
+# running value once: cumprod([1e20, 1e20, 1e-20]) is [1e20, inf, 1e20] in float32
+_CUM_ACC = {_np.dtype(_np.float16): _np.float32, _np.dtype(_np.float32): _np.float64}
+
+
 class CumSum(Function):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
         if a.ndim == 0:
             return a.astype(a.dtype if a.dtype.kind == "f" else _np.int64)
-        if a.dtype == _np.float16:      # accumulated in float32, as PyTorch
-            return _c(_np.cumsum(a, axis=axis, dtype=_np.float32).astype(_np.float16))
+        if a.dtype in _CUM_ACC:         # accumulated in a wider dtype, as PyTorch's CPU scan
+            with _np.errstate(over="ignore"):
+                return _c(_np.cumsum(a, axis=axis, dtype=_CUM_ACC[a.dtype]).astype(a.dtype))
         return _c(_np.cumsum(a, axis=axis, dtype=a.dtype if a.dtype.kind == "f" else _np.int64))
 
     @staticmethod
@@ -515,8 +521,9 @@ class CumProd(Function):
         ctx.axis = axis
         if a.ndim == 0:
             out = a.copy()
-        elif a.dtype == _np.float16:    # accumulated in float32, as PyTorch
-            out = _np.cumprod(a, axis=axis, dtype=_np.float32).astype(_np.float16)
+        elif a.dtype in _CUM_ACC:       # accumulated in a wider dtype, as PyTorch's CPU scan
+            with _np.errstate(over="ignore", invalid="ignore"):
+                out = _np.cumprod(a, axis=axis, dtype=_CUM_ACC[a.dtype]).astype(a.dtype)
         else:
             out = _np.cumprod(a, axis=axis)
         out = _c(out)

@@ -348,3 +348,17 @@ def test_copysign_grad_of_an_input_that_underflows_in_the_result_dtype_is_nan():
     a = ember.tensor([1e-40, 0.0, -2.0], requires_grad=True)           # a 0-d float64 other: a float32 result
     ember.copysign(a, ember.tensor(-1.0, dtype=ember.float64)).backward(ember.ones(3))
     assert a.grad.tolist() == [-1.0, 0.0, 1.0]
+
+
+def test_float32_cumsum_cumprod_accumulate_in_float64():
+    # PyTorch's CPU scans accumulate float32 in float64 and round each running value once
+    assert ember.cumprod(ember.tensor([1e20, 1e20, 1e-20]), 0).tolist() == [1.0000000200408773e+20, math.inf,
+                                                                             1.0000000200408773e+20]
+    assert ember.cumsum(ember.tensor([3e38, 3e38, -3e38]), 0).tolist()[1:] == [math.inf, 3.0000000054977558e+38]
+    # 4e-8 is below half an ulp of 1.0: a float32 running sum stays 1.0, the float64 one reaches 1 + 1.6e-7
+    assert ember.cumsum(ember.tensor([1.0, 4e-8, 4e-8, 4e-8, 4e-8]), 0).tolist()[-1] == 1.0000001192092896
+    # prod's gradient with a zero uses these scans: the product of the others, 1e20 * 1e20 * 1e-4, is inf; the
+    # zero's neighbour gets 1e20 * 1e20 * 0 = 0 (a float32 running product would make it inf * 0 = nan)
+    x = ember.tensor([1e20, 1e20, 0.0, 1e-4], requires_grad=True)
+    ember.prod(x).backward()
+    assert x.grad.tolist() == [0.0, 0.0, math.inf, 0.0]
