@@ -102,8 +102,9 @@ def _all_reduce_of_equal_values(case):
     """A float32/float64 input whose elements are all equal and finite, reduced over all its dims (no dim, a 1-D
     input, or every dim named): PyTorch's all-elements std path."""
     a = case.args[0]
-    d = a.data
-    if d.dtype not in (np.float32, np.float64) or d.size < 2 or not np.isfinite(d).all() or (d != d.flat[0]).any():
+    d = a.data                     # an expanded input: its one stored value repeated
+    if d.dtype not in (np.float32, np.float64) or int(np.prod(a.shape())) < 2 or not d.size or \
+            not np.isfinite(d).all() or (d != d.flat[0]).any():
         return False
     dim, nd = case.kwargs.get("dim"), len(a.shape())
     if dim is None or nd <= 1:
