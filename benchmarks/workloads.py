@@ -310,6 +310,14 @@ def rnn_cells_python_loop(T):
     return _cells_python_loop(T, "RNNCell")
 
 
+def gru_cells_python_loop_f64(T):
+    return _cells_python_loop(T, "GRUCell", "float64")
+
+
+def rnn_cells_python_loop_f64(T):
+    return _cells_python_loop(T, "RNNCell", "float64")
+
+
 def transformer_lm(T):
     nn = T.nn
 
@@ -371,5 +379,7 @@ WORKLOADS = {
     "two LSTMCells in a Python loop, float64 (the time-sequence example)": (lstm_cells_python_loop_f64, "models"),
     "two GRUCells in a Python loop, 100 steps, batch 97": (gru_cells_python_loop, "models"),
     "two RNNCells in a Python loop, 100 steps, batch 97": (rnn_cells_python_loop, "models"),
+    "two GRUCells in a Python loop, float64": (gru_cells_python_loop_f64, "models"),
+    "two RNNCells in a Python loop, float64": (rnn_cells_python_loop_f64, "models"),
     "transformer LM, 2 layers d128, 32x64 tokens, training step": (transformer_lm, "models"),
 }
