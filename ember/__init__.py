@@ -103,16 +103,7 @@ def __getattr__(name):
 from . import cuda, backends, accelerator, onnx  # noqa: E402,F401
 
 
-def set_default_device(device) -> None:
-    """``torch.set_default_device``: ember computes on the CPU, so "cpu" (or None) is accepted and any other
-    device is refused with a message naming it."""
-    if device is not None:
-        from .tensor import _check_device
-        _check_device(device)
-
-
-def get_default_device():
-    return device("cpu")
+from ._tensor_device import set_default_device, get_default_device  # noqa: E402,F401
 from . import amp, mps, xpu, distributed, jit, version  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
 

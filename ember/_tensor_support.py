@@ -38,9 +38,10 @@ _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ide
 
 
 class device:
-    """A device descriptor, as ``torch.device``: ``device("cuda:0")`` can be made (scripts build one before
-    asking ``cuda.is_available()``), but ember computes on "cpu" only, and putting a tensor or module on any
-    other device fails with one line naming it."""
+    """A device descriptor, as ``torch.device``: ``device("cpu")``, ``device("cuda")``, ``device("cuda", 1)``,
+    ``device("cuda:1")`` or ``device(1)``.  ember computes on "cpu" (NumPy) and "cuda" (CuPy, where installed
+    and a GPU is present); other PyTorch device types can be named, and putting a tensor there fails with one
+    line naming it.  ``with device("cuda"):`` makes it the default device of creation functions."""
 
     def __init__(self, kind="cpu", index=None):
         if isinstance(kind, device):
@@ -59,8 +60,10 @@ class device:
         if kind not in _DEVICE_TYPES:
             raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device "
                                f"string: {kind}")
+        if index is not None and int(index) < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
         self.type = kind
-        self.index = index
+        self.index = None if index is None else int(index)
 
     def __repr__(self) -> str:
         return f"device(type='{self.type}')" if self.index is None else \
@@ -72,26 +75,38 @@ class device:
     def __eq__(self, other) -> bool:
         if isinstance(other, device):
             return self.type == other.type and self.index == other.index
-        return str(other).split(":")[0] == self.type
+        return False        # PyTorch: a device never equals a string or an int
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
-    def __enter__(self):        # ``with torch.device("cpu"):`` (the default device; only cpu is accepted)
-        _check_device(self)
+    def __enter__(self):        # ``with torch.device("cuda"):`` makes it the default device
+        from . import _tensor_device
+        self.__dict__.setdefault("_outer", []).append(_tensor_device._default[0])
+        _tensor_device.set_default_device(self)
         return self
 
     def __exit__(self, *exc):
+        from . import _tensor_device
+        _tensor_device._default[0] = self.__dict__["_outer"].pop()
         return False
 
 
-def _check_device(d) -> None:
-    if isinstance(d, int) and not isinstance(d, bool):
-        d = f"cuda:{d}"
-    s = str(getattr(d, "type", d)).split(":")[0]
-    if s != "cpu":
-        raise RuntimeError(f"device '{d}' is not available: ember runs on 'cpu' only "
-                           f"(ember.cuda.is_available() is False)")
+def _parse_device(d) -> device:
+    """``d`` (a device, "cuda:1", 1, ...) as a ``device`` ember can compute on: "cpu" or "cuda"."""
+    dv = d if isinstance(d, device) else device(d)
+    if dv.type not in ("cpu", "cuda"):
+        raise RuntimeError(f"device '{dv}' is not supported by ember: tensors live on 'cpu' or 'cuda'")
+    return dv
+
+
+def _check_device(d) -> device:
+    """``d`` parsed, and refused with one line when it is a device this machine does not have."""
+    dv = _parse_device(d)
+    if dv.type == "cuda":
+        from .backend import device as _dev
+        _dev.module_for("cuda")
+    return dv
 
 
 class max_return(NamedTuple):

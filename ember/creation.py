@@ -8,7 +8,8 @@ import numpy as _np
 from .backend import dtypes as _dt
 from .backend import xp
 from .backend.random import rng_of
-from .tensor import Tensor, _check_device, _to_array
+from .tensor import Tensor, _to_array
+from . import _tensor_device as _tdev
 
 
 def _layout(layout, pin_memory, op: str) -> None:
@@ -21,8 +22,8 @@ def _layout(layout, pin_memory, op: str) -> None:
 
 
 def _finish(arr, requires_grad: bool, device=None) -> Tensor:
-    if device is not None:
-        _check_device(device)
+    if device is not None or _tdev._default[0] is not None:
+        arr = _tdev.place(arr, device)
     t = Tensor._make(arr)
     if requires_grad:
         t.requires_grad_(True)
@@ -152,7 +153,7 @@ def _like(input, arr, memory_format, requires_grad, device) -> Tensor:
     strides = _layout_for(input, memory_format) if isinstance(input, Tensor) else None
     if strides is not None and arr.ndim > 1 and tuple(strides) != _lay.c_strides(arr.shape):
         arr = _lay.with_strides(arr, tuple(strides))
-    return _finish(arr, requires_grad, device)
+    return _finish(arr, requires_grad, input.device if device is None and isinstance(input, Tensor) else device)
 
 
 def zeros_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
@@ -185,28 +186,24 @@ def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_
 def rand_like(input, dtype=None, generator=None, requires_grad=False, layout=None, device=None, pin_memory=False,
               memory_format="preserve_format") -> Tensor:
     _layout(layout, pin_memory, "rand_like")
-    if device is not None:
-        _check_device(device)
-    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad,
+               device=input.device if device is None else device)
 
 
 def randn_like(input, dtype=None, generator=None, requires_grad=False, layout=None, device=None, pin_memory=False,
                memory_format="preserve_format") -> Tensor:
     _layout(layout, pin_memory, "randn_like")
-    if device is not None:
-        _check_device(device)
-    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad,
+               device=input.device if device is None else device)
 
 
 def randint_like(input, low=0, high=None, dtype=None, generator=None, layout=None, device=None,
                  requires_grad=False, pin_memory=False, memory_format="preserve_format") -> Tensor:
     _layout(layout, pin_memory, "randint_like")
-    if device is not None:
-        _check_device(device)
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, generator=generator,
-                   requires_grad=requires_grad)
+                   requires_grad=requires_grad, device=input.device if device is None else device)
 
 
 class _StepError(RuntimeError, ValueError):

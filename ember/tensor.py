@@ -22,6 +22,8 @@ from . import _tensor_inplace, _tensor_operators
 from ._tensor_inplace import (_InplaceMethods, _view_fns_known, _check_overlap, _move_retain,  # noqa: F401
                               _refresh_view, _check_inplace_cast, _NoGradCtx)
 from ._tensor_operators import _OperatorMethods
+from ._tensor_device import _DeviceMethods, move as _move_to, _CPU
+from .backend import device as _backend_device
 from ._tensor_format import _format, _formatter, _body, _summarized  # noqa: F401
 
 from ._tensor_support import (Size, device, _check_device, max_return, _wrap_dim, _to_array, _check_int_literal, _bad_literal_leaf, _numpy_scalar_leaf, _flat_first, _tensors_to_lists)  # noqa: F401 - re-exported
@@ -30,7 +32,7 @@ from . import _tensor_support
 _ndarray = _np.ndarray
 
 
-class Tensor(_InplaceMethods, _OperatorMethods):
+class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
     """A multi-dimensional array that can record the operations applied to it, like ``torch.Tensor``.
 
     ``Tensor(data)`` copies ``data`` (a list, a NumPy array or another Tensor) as float32, as PyTorch's legacy
@@ -65,7 +67,7 @@ class Tensor(_InplaceMethods, _OperatorMethods):
         functions return for 0-d inputs, into a writable 0-d array)."""
         t = object.__new__(cls)
         if type(arr) is not _ndarray and not isinstance(arr, _ndarray):
-            arr = _np.asarray(arr)
+            arr = _backend_device.as_array(arr)
         t._data = arr
         t._rg = False
         t._gradval = None
@@ -101,18 +103,9 @@ class Tensor(_InplaceMethods, _OperatorMethods):
     def dtype(self):
         return self._data.dtype
 
-    @property
-    def device(self) -> "device":
-        return device("cpu")
-
-    @property
-    def is_cuda(self) -> bool:
-        return False
-
-    # the other devices and layouts PyTorch asks about: an ember tensor is a dense CPU tensor
-    is_cpu = property(lambda self: True, doc="True: ember tensors live on the CPU.")
+    # the other devices and layouts PyTorch asks about (device, is_cuda, is_cpu: _tensor_device)
     is_xpu = is_mps = is_meta = is_mkldnn = is_ipu = is_maia = is_mtia = is_vulkan = is_xla = property(
-        lambda self: False, doc="False: ember has only the CPU device.")
+        lambda self: False, doc="False: ember tensors live on 'cpu' or 'cuda'.")
     is_sparse = is_sparse_csr = is_quantized = is_nested = property(
         lambda self: False, doc="False: ember tensors are dense, unquantized and not nested.")
 
@@ -338,7 +331,7 @@ class Tensor(_InplaceMethods, _OperatorMethods):
             if self._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; backward() on a "
                                    f"tensor of shape {tuple(self.shape)} needs gradient= of that shape")
-            gradient = Tensor._make(xp.ones(self._data.shape, self._data.dtype))
+            gradient = Tensor._make(_backend_device.array_module(self._data).ones(self._data.shape, self._data.dtype))
         elif not isinstance(gradient, Tensor):
             gradient = Tensor._make(_to_array(gradient, self._data.dtype))
         if gradient._data.shape != self._data.shape:
@@ -378,10 +371,18 @@ class Tensor(_InplaceMethods, _OperatorMethods):
                                "instead.")
         if _fn._tracer is not None:
             _fn._tracer.concrete(self, "numpy()")
+        if type(self._data) is not _ndarray and _backend_device.is_device_array(self._data):
+            if force:
+                return self.cpu()._data
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                            f"the tensor to host memory first.")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         a = self._data
+        if type(a) is not _ndarray and _backend_device.is_device_array(a):
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                            f"the tensor to host memory first.")
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         return a
@@ -470,23 +471,36 @@ class Tensor(_InplaceMethods, _OperatorMethods):
         return t
 
     def to(self, *args, dtype=None, copy: bool = False, **kwargs) -> "Tensor":
-        """Convert dtype (``x.to(ember.float64)``); device strings and tensors are accepted for PyTorch
-        compatibility ("cpu" only for now)."""
+        """This tensor with another dtype and/or on another device: ``x.to(ember.float64)``, ``x.to("cuda")``,
+        ``x.to("cuda", ember.float16)``, ``x.to(other)`` (other's dtype and device).  Returns ``self`` when
+        nothing changes (unless ``copy=True``); a device copy keeps the strides of a dense tensor."""
+        dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        memory_format = kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, device)):
-                _check_device(a)
-            elif a is not None:
+                dtype, dev = a.dtype, a.device
+            elif isinstance(a, (str, device)) or (isinstance(a, int) and not isinstance(a, bool)):
+                dev = a
+            elif isinstance(a, bool) or a is None:
+                continue
+            else:
                 dtype = a
-        if "device" in kwargs:
-            _check_device(kwargs["device"])
-        if dtype is None:
-            return self.clone() if copy else self
-        dtype = _dt.to_dtype(dtype)
-        if dtype == self._data.dtype and not copy:
-            return self
-        return _ops.cast(self, dtype)
+        out = self
+        if dev is not None:
+            out = _move_to(self, _check_device(dev))
+        if dtype is not None:
+            dtype = _dt.to_dtype(dtype)
+            if dtype != out._data.dtype:
+                out = _ops.cast(out, dtype)
+        if copy and out is self:
+            out = self.clone()
+        if memory_format is not None and memory_format != "preserve_format" and \
+                str(memory_format).rpartition(".")[2] != "preserve_format":
+            out = out.contiguous(memory_format=memory_format)
+        return out
 
     def type(self, dtype=None, non_blocking: bool = False, **kwargs):
         if dtype is None:          # "torch.FloatTensor" while the compat hook is installed
@@ -499,12 +513,6 @@ class Tensor(_InplaceMethods, _OperatorMethods):
 
     def type_as(self, other: "Tensor") -> "Tensor":
         return self.to(other.dtype)
-
-    def cpu(self) -> "Tensor":
-        return self
-
-    def cuda(self, device=None, non_blocking: bool = False, memory_format=None):
-        _check_device("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
 
     def float(self, memory_format="preserve_format") -> "Tensor":
         return _cast_format(self.to(_dt.float32), memory_format)
@@ -556,30 +564,31 @@ class Tensor(_InplaceMethods, _OperatorMethods):
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False, layout="strided", pin_memory=False):
         from .creation import tensor, _layout
         _layout(layout, pin_memory, "new_tensor")
-        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+        return tensor(data, dtype=dtype or self.dtype, device=_dev_or_own(self, device),
+                      requires_grad=requires_grad)
 
     def new_zeros(self, *args, size=None, dtype=None, device=None, requires_grad=False, layout="strided",
                   pin_memory=False):
         from .creation import zeros
-        return zeros(*args, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
-                     layout=layout, pin_memory=pin_memory)
+        return zeros(*args, size=size, dtype=dtype or self.dtype, device=_dev_or_own(self, device),
+                     requires_grad=requires_grad, layout=layout, pin_memory=pin_memory)
 
     def new_ones(self, *args, size=None, dtype=None, device=None, requires_grad=False, layout="strided",
                  pin_memory=False):
         from .creation import ones
-        return ones(*args, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
-                    layout=layout, pin_memory=pin_memory)
+        return ones(*args, size=size, dtype=dtype or self.dtype, device=_dev_or_own(self, device),
+                    requires_grad=requires_grad, layout=layout, pin_memory=pin_memory)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False, layout="strided",
                  pin_memory=False):
         from .creation import full
-        return full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad,
-                    layout=layout, pin_memory=pin_memory)
+        return full(size, fill_value, dtype=dtype or self.dtype, device=_dev_or_own(self, device),
+                    requires_grad=requires_grad, layout=layout, pin_memory=pin_memory)
 
     def new_empty(self, *args, size=None, dtype=None, device=None, requires_grad=False, layout="strided",
                   pin_memory=False):
-        return self.new_zeros(*args, size=size, dtype=dtype, device=device, requires_grad=requires_grad,
-                              layout=layout, pin_memory=pin_memory)
+        return self.new_zeros(*args, size=size, dtype=dtype, device=_dev_or_own(self, device),
+                              requires_grad=requires_grad, layout=layout, pin_memory=pin_memory)
 
     # -- printing ------------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -627,6 +636,11 @@ def _cast_format(t: Tensor, memory_format) -> Tensor:
     if memory_format is None or str(memory_format).endswith("preserve_format"):
         return t
     return t.contiguous(memory_format)
+
+
+def _dev_or_own(t: Tensor, dev):
+    """A ``new_*`` method's device: the argument, else the tensor's own (PyTorch)."""
+    return t.device if dev is None else dev
 
 
 def _init(t: Tensor, arr) -> None:

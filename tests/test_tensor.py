@@ -11,7 +11,7 @@ def test_attributes():
     x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     assert x.shape == (2, 3) and isinstance(x.shape, ember.Size) and x.size() == (2, 3)
     assert x.size(0) == 2 and x.size(-1) == 3 and x.ndim == 2 and x.dim() == 2
-    assert x.dtype == ember.float32 and str(x.device) == "cpu" and x.device == "cpu"
+    assert x.dtype == ember.float32 and str(x.device) == "cpu" and x.device == ember.device("cpu")
     assert x.numel() == 6 and x.shape.numel() == 6 and len(x) == 2
     assert not x.requires_grad and x.grad is None and x.grad_fn is None and x.is_leaf
     assert x.is_floating_point() and x.is_contiguous() and not x.t().is_contiguous()

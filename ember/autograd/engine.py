@@ -14,6 +14,7 @@ from .function import AccumulateGrad, _freed_message
 from .grad_mode import state as _grad
 from ..backend import xp as _xp
 from ..backend.layout import canonical as _canonical
+from ..backend.device import as_array as _as_array
 
 _ndarray = _xp.ndarray
 
@@ -134,7 +135,8 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                 else:
                     if node._freed:
                         raise RuntimeError(_freed_message(node))
-                    raw = None if create_graph else RAW_BACKWARD.get(type(node))
+                    # the array twins are NumPy code: device gradients take the Tensor backward
+                    raw = None if create_graph or type(g0._data) is not _ndarray else RAW_BACKWARD.get(type(node))
                     if raw is None or node._post_hooks is not None or (in_grads := raw(node, g0)) is NotImplemented:
                         in_grads = _call_backward(node, grads, retain_graph)
                     elif not retain_graph:
@@ -145,7 +147,7 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                 if node._freed:
                     raise RuntimeError(_freed_message(node))
                 if not node.__dict__.get("_materialize") is False:
-                    grads = [g if g is not None else _zeros(m) for g, m in zip(grads, node._out_meta)]
+                    grads = [g if g is not None else _zeros(m, grads) for g, m in zip(grads, node._out_meta)]
                 in_grads = _call_backward(node, grads, retain_graph)
             for e, g, meta in zip(edges, in_grads, node._in_meta):
                 if e is None:
@@ -305,12 +307,14 @@ def _sole_owner(g) -> bool:
 def _fresh_sum(a, b):
     """a + b as a new Tensor owning its buffer, with no graph (the first sum of a gradient buffer)."""
     r = a._data + b._data
-    return _make(r if type(r) is _ndarray else _xp.asarray(r))
+    return _make(r if type(r) is _ndarray else _as_array(r))
 
 
-def _zeros(meta):
+def _zeros(meta, grads=()):
+    """A zero gradient for an unused output, on the device of the node's other output gradients."""
     from ..tensor import Tensor
-    from ..backend import xp
+    from ..backend.device import arrays_module
+    xp = arrays_module(*[g._data for g in grads if g is not None])
     return Tensor._make(xp.zeros(meta[0], meta[1]))
 
 
@@ -318,4 +322,5 @@ def _as_tensor(g):
     # a user Function's backward may return an array or a plain number
     from ..tensor import Tensor
     from ..backend import xp
-    return Tensor._make(g if isinstance(g, xp.ndarray) else xp.asarray(g))
+    from ..backend.device import as_array
+    return Tensor._make(g if isinstance(g, xp.ndarray) else as_array(g))

@@ -154,6 +154,8 @@ class Function:
                 flags.append(False)
         else:
             raw = [a._data if type(a) is Tensor or isinstance(a, Tensor) else a for a in args]
+        if _devices.active:             # a CUDA module is loaded: the op's tensors must share one device
+            _same_device(cls, args, raw)
         if needs:
             ctx.needs_input_grad = tuple(flags)
         else:
@@ -305,8 +307,45 @@ def _wrap(o):
         return Tensor._make(o)
     if isinstance(o, Tensor):
         return o
-    # NumPy returns scalars (immutable) from ops on 0-d arrays: keep every tensor an ndarray
-    return Tensor._make(_xp.asarray(o))
+    # NumPy returns scalars (immutable) from ops on 0-d arrays: keep every tensor an array
+    return Tensor._make(_devices.as_array(o))
+
+
+def _same_device(cls, args, raw) -> None:
+    """Refuse an op whose tensors live on different devices, naming both, as PyTorch does; a 0-d CPU tensor
+    (a scalar) joins the others' device, as PyTorch allows.  ``raw`` (the arrays forward sees) is updated."""
+    where = None
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            dv = _devices.device_of(raw[i])
+            if where is None:
+                where = (dv, i)
+            elif dv != where[0]:
+                break
+    else:
+        return
+    # two devices: 0-d CPU tensors follow the device tensors; anything else is an error
+    dev = next((_devices.device_of(raw[i]) for i, a in enumerate(args) if isinstance(a, Tensor)
+                and (_devices.device_of(raw[i])[0] != "cpu" or raw[i].ndim > 0)), where[0])
+    seen = []
+    for i, a in enumerate(args):
+        if not isinstance(a, Tensor):
+            continue
+        dv = _devices.device_of(raw[i])
+        if dv == dev:
+            continue
+        if dv[0] == "cpu" and raw[i].ndim == 0:
+            raw[i] = _devices.to_device(raw[i], *dev)
+            continue
+        seen.append((dv, i))
+    if seen:
+        dv, i = seen[0]
+        name = lambda d: d[0] if d[1] is None else f"{d[0]}:{d[1]}"       # noqa: E731
+        op = getattr(cls, "__name__", "op").lstrip("_")
+        raise _devices.DeviceError(
+            f"{op}: expected all tensors to be on the same device, but found at least two devices, {name(dev)} "
+            f"and {name(dv)} (argument {i}, shape {tuple(raw[i].shape)}, is on {name(dv)}); move them with "
+            f".to(device)")
 
 
 def once_differentiable(backward):
@@ -370,6 +409,7 @@ class AccumulateGrad:
 
 
 from ..backend import xp as _xp  # noqa: E402
+from ..backend import device as _devices  # noqa: E402
 
 _ndarray = _xp.ndarray
 

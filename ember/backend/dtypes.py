@@ -92,7 +92,8 @@ def _scalar_dtype(x) -> np.dtype:
         return _default_float
     if isinstance(x, complex):
         return np.dtype(np.complex64)
-    return np.asarray(x).dtype
+    dt = getattr(x, "dtype", None)           # arrays of any device, NumPy scalars
+    return dt if isinstance(dt, np.dtype) else np.asarray(x).dtype
 
 
 def result_type(*operands) -> np.dtype:

@@ -14,6 +14,7 @@ canonical strides (the common case, checked first and cheaply).  Otherwise PyTor
 from __future__ import annotations
 
 import numpy as np
+from . import device as _dev
 
 
 def c_strides(shape) -> tuple:
@@ -98,9 +99,10 @@ def with_strides(a, strides):
     """A dense copy of ``a`` with the given element strides (``a`` itself when they already match)."""
     if elem_strides(a) == tuple(strides):
         return a
-    buf = np.empty(a.size, a.dtype)
-    out = np.lib.stride_tricks.as_strided(buf, a.shape, tuple(s * a.itemsize for s in strides))
-    np.copyto(out, a)
+    xp = _dev.array_module(a)
+    buf = xp.empty(a.size, a.dtype)
+    out = xp.lib.stride_tricks.as_strided(buf, a.shape, tuple(s * a.itemsize for s in strides))
+    xp.copyto(out, a)
     return out
 
 

@@ -14,6 +14,7 @@ from typing import Iterator, NamedTuple
 from ..backend import xp
 from ..backend import dtypes as _dt
 from ..tensor import Tensor, device as _device, _check_device
+from ..backend.device import to_device as _to_device
 from ..autograd.grad_mode import no_grad
 from ..autograd.function import Function
 from .parameter import Parameter, Buffer
@@ -502,8 +503,9 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """Convert floating-point parameters and buffers to a dtype (``model.to(ember.float64)``); devices
-        (``"cpu"``) and tensors are accepted as in PyTorch.  Modifies the module in place and returns it."""
+        """Move parameters and buffers to a device and/or cast the floating-point ones to a dtype
+        (``model.to("cuda")``, ``model.to(ember.float64)``, ``model.to(device, dtype)``, ``model.to(tensor)``).
+        In place, keeping the parameter objects (an optimizer made before still holds them); returns self."""
         dtype = kwargs.pop("dtype", None)
         dev = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
@@ -512,20 +514,22 @@ class Module:
             raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, _device)):
+                dtype, dev = a.dtype, a.device
+            elif isinstance(a, (str, _device)) or (isinstance(a, int) and not isinstance(a, bool)):
                 dev = a
             elif isinstance(a, bool) or a is None:
                 continue
             else:
                 dtype = a
+        if dtype is not None:
+            dtype = _dt.to_dtype(dtype)
+            if dtype.kind not in "fc":
+                raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         if dev is not None:
-            _check_device(dev)
+            dv = _check_device(dev)
+            self._apply(lambda a: _to_device(a, dv.type, dv.index))
         if dtype is None:
             return self
-        dtype = _dt.to_dtype(dtype)
-        if dtype.kind not in "fc":
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         return self._apply(lambda a: a.astype(dtype) if a.dtype.kind == "f" and a.dtype != dtype else a)
 
     def float(self) -> "Module":
@@ -546,12 +550,12 @@ class Module:
         return self._apply(lambda a: a.astype(dtype) if a.dtype != dtype else a)
 
     def cpu(self) -> "Module":
-        """Tensors already live on the CPU; returns self."""
-        return self
+        """Move every parameter and buffer to the CPU (in place); returns self."""
+        return self.to("cpu")
 
     def cuda(self, device=None) -> "Module":
-        _check_device("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
-        return self
+        """Move every parameter and buffer to a CUDA device (``cuda:0`` by default; in place); returns self."""
+        return self.to(f"cuda:{device}" if isinstance(device, int) else "cuda:0" if device is None else device)
 
     def share_memory(self) -> "Module":
         """Move every parameter, gradient and buffer into shared memory (``Tensor.share_memory_()``), so that

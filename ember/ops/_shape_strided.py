@@ -10,6 +10,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import layout as _layout
+from ..backend.device import as_strided as _as_strided, array_module as _xp_of
 from ..tensor import Tensor, _wrap_dim
 from .shape import _view
 
@@ -41,8 +42,7 @@ def _storage(a):
 def _strided(flat, offset, size, stride):
     """A writable (when ``flat`` is) view of ``flat[offset:]`` with element strides ``stride``."""
     it = flat.dtype.itemsize
-    return _np.lib.stride_tricks.as_strided(flat[offset:], tuple(size), tuple(st * it for st in stride),
-                                            writeable=flat.flags.writeable)
+    return _as_strided(flat[offset:], tuple(size), tuple(st * it for st in stride), flat.flags.writeable)
 
 
 def _ids_of(a):
@@ -258,9 +258,10 @@ def _layout_for(x: Tensor, memory_format):
 
 def _copy_strided(src, strides):
     """A fresh copy of ``src`` with the given element strides (C order when None)."""
+    xp = _xp_of(src)
     if strides is None:
-        return _np.array(src, order="C", copy=True)
-    buf = _np.empty(src.size, src.dtype)
+        return xp.array(src, order="C", copy=True)
+    buf = xp.empty(src.size, src.dtype)
     out = _strided(buf, 0, src.shape, strides)
     out[...] = src
     return out

@@ -14,6 +14,7 @@ import numpy as _np
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
 from ..backend import layout as _layout
+from ..backend.device import as_array as _as_array
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 
@@ -64,9 +65,9 @@ class Sum(Function):
     def forward(ctx, a, axes, keepdim, dtype):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         if a.dtype == _np.float16 and dtype is None:     # accumulated in float32, as PyTorch
-            return _c(_np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=_np.float32)).astype(_np.float16))
+            return _c(_as_array(a.sum(axis=axes, keepdims=keepdim, dtype=_np.float32)).astype(_np.float16))
         out = a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
-        return _c(out) if isinstance(out, _np.ndarray) else _np.asarray(out)
+        return _c(out) if isinstance(out, _np.ndarray) else _as_array(out)
 
     @staticmethod
     def backward(ctx, g):
@@ -92,7 +93,7 @@ class Mean(Function):
         out = a.mean(axis=axes, keepdims=keepdim) if n else _np.full(
             _kept_shape(a.shape, axes) if keepdim else tuple(s for i, s in enumerate(a.shape) if axes is not None and i not in axes),
             _np.nan, a.dtype)
-        return _c(_np.asarray(out, dtype=a.dtype))
+        return _c(_as_array(out, dtype=a.dtype))
 
     @staticmethod
     def backward(ctx, g):
@@ -177,7 +178,7 @@ class Var(Function):
                 # PyTorch's all-elements path takes the mean in float32, then sums squares in float64
                 mu = mu.astype(a.dtype).astype(acc.dtype)
             d = acc - mu
-            v = _np.asarray((d * d).sum(axis=axes, keepdims=keepdim) / float(builtins.max(n - c, 0)))
+            v = _as_array((d * d).sum(axis=axes, keepdims=keepdim) / float(builtins.max(n - c, 0)))
             if n > 1 and n > c:
                 # a slice of equal finite values has variance exactly 0, as PyTorch's Welford kernel gives; a
                 # rounded mean (float64 sums of n copies) would leave ~1e-16 and std's gradient O(1) instead of 0
@@ -367,7 +368,7 @@ def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     _no_bool_arg(input, "argmax")
     _check_nonempty(input, None if dim is None else _dims(dim, input._data.ndim, "argmax"), "argmax")
     if dim is None:
-        r = _np.asarray(input._data.argmax(), _np.int64)
+        r = _as_array(input._data.argmax(), _np.int64)
         return Tensor._make(r.reshape((1,) * input._data.ndim) if keepdim else r)
     axis = _wrap_dim(int(dim), input._data.ndim, "argmax")
     return Tensor._make(_c(input._data.argmax(axis=axis, keepdims=keepdim).astype(_np.int64)))
@@ -377,7 +378,7 @@ def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     _no_bool_arg(input, "argmin")
     _check_nonempty(input, None if dim is None else _dims(dim, input._data.ndim, "argmin"), "argmin")
     if dim is None:
-        r = _np.asarray(input._data.argmin(), _np.int64)
+        r = _as_array(input._data.argmin(), _np.int64)
         return Tensor._make(r.reshape((1,) * input._data.ndim) if keepdim else r)
     axis = _wrap_dim(int(dim), input._data.ndim, "argmin")
     return Tensor._make(_c(input._data.argmin(axis=axis, keepdims=keepdim).astype(_np.int64)))
@@ -402,7 +403,7 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, a, axis, keepdim):
-        out = _c(_np.asarray(a.prod(axis=axis, keepdims=keepdim)))
+        out = _c(_as_array(a.prod(axis=axis, keepdims=keepdim)))
         ctx.save_for_backward(a, out)
         ctx.axis, ctx.keepdim = axis, keepdim
         ctx.zeros = int(a.size - _np.count_nonzero(a))
@@ -655,7 +656,7 @@ class PNorm(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim, p):
         with _np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            out = _np.asarray(_np.power(_np.power(_np.abs(a), p).sum(axis=axes, keepdims=keepdim), 1.0 / p))
+            out = _as_array(_np.power(_np.power(_np.abs(a), p).sum(axis=axes, keepdims=keepdim), 1.0 / p))
         out = _c(out.astype(a.dtype, copy=False))
         ctx.save_for_backward(a, out)
         ctx.axes, ctx.keepdim, ctx.p = axes, keepdim, p
@@ -677,7 +678,7 @@ class PNorm(Function):
 
 
 class _NonZero(E._ZeroGradUnary):
-    fn = staticmethod(lambda a: _np.asarray(a != 0).astype(a.dtype))
+    fn = staticmethod(lambda a: _as_array(a != 0).astype(a.dtype))
 
 
 class _SafeSqrt(Function):
@@ -703,20 +704,20 @@ def dist(input, other, p=2):
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` is nonzero; bool result (uint8 for a uint8 input, as PyTorch)."""
     axes = _dims(dim, input._data.ndim, "all")
-    r = _c(_np.asarray(input._data.all(axis=axes, keepdims=keepdim)))
+    r = _c(_as_array(input._data.all(axis=axes, keepdims=keepdim)))
     return Tensor._make(r.astype(_np.uint8) if input._data.dtype == _np.uint8 else r)
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element along ``dim`` is nonzero; bool result (uint8 for a uint8 input, as PyTorch)."""
     axes = _dims(dim, input._data.ndim, "any")
-    r = _c(_np.asarray(input._data.any(axis=axes, keepdims=keepdim)))
+    r = _c(_as_array(input._data.any(axis=axes, keepdims=keepdim)))
     return Tensor._make(r.astype(_np.uint8) if input._data.dtype == _np.uint8 else r)
 
 
 def count_nonzero(input, dim=None):
     axes = _dims(dim, input._data.ndim, "count_nonzero")
-    return Tensor._make(_c(_np.asarray(_np.count_nonzero(input._data, axis=axes), _np.int64)))
+    return Tensor._make(_c(_as_array(_np.count_nonzero(input._data, axis=axes), _np.int64)))
 
 
 # -- softmax family ----------------------------------------------------------------------------------------------------
@@ -730,7 +731,7 @@ class Softmax(Function):
             ctx.save_for_backward(z)
             ctx.axis = axis
             return z
-        z = _np.asarray(a - a.max(axis=axis, keepdims=True))
+        z = _as_array(a - a.max(axis=axis, keepdims=True))
         _np.exp(z, out=z)
         z /= z.sum(axis=axis, keepdims=True)
         z = _c(z)
@@ -755,7 +756,7 @@ class LogSoftmax(Function):
             ctx.save_for_backward(z)
             ctx.axis = axis
             return z
-        z = _np.asarray(a - a.max(axis=axis, keepdims=True))
+        z = _as_array(a - a.max(axis=axis, keepdims=True))
         z -= _np.log(_np.exp(z).sum(axis=axis, keepdims=True))
         z = _c(z)
         ctx.save_for_backward(z)

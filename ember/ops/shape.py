@@ -15,6 +15,7 @@ import numpy as _np
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend import layout as _layout
+from ..backend.device import as_strided as _as_strided
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 
@@ -343,7 +344,7 @@ class Expand(Function):
         # slice of an expanded tensor; writes to the overlapping whole are refused by the in-place checks)
         lead = len(shape) - a.ndim
         st = [0] * lead + [0 if (n == 1 and t != 1) else s for n, t, s in zip(a.shape, shape[lead:], a.strides)]
-        return _np.lib.stride_tricks.as_strided(a, shape, st, writeable=a.flags.writeable)
+        return _as_strided(a, shape, st, a.flags.writeable)
 
     @staticmethod
     def backward(ctx, g):

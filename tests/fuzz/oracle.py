@@ -108,7 +108,7 @@ def _present(m, arr: Arr, grad: bool):
         store = np.repeat(d, 2, axis=0)
     else:
         store = d
-    leaf = torch.from_numpy(store.copy()) if m is torch else ember.tensor(store.copy())
+    leaf = torch.from_numpy(store.copy()) if m is torch else m.tensor(store.copy())
     if grad:
         leaf.requires_grad_(True)
     t = leaf
