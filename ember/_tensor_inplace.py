@@ -84,8 +84,12 @@ class _InplaceMethods:
                 # a view whose elements share memory (unfold with step < size, as_strided): PyTorch applies the
                 # op element by element, so a shared location is updated once per element that maps to it
                 layers = layers.reshape(self._data.shape)
+                # computed in another dtype, PyTorch's kernel writes a temporary result that is then copied back
+                # element by element (a shared location keeps the last copy); in the same dtype it updates the
+                # memory element by element (a shared location is updated once per element)
+                once = res._data.dtype != self._data.dtype
                 for k in range(int(layers.max()) + 1):
-                    if k:
+                    if k and not once:
                         with _NoGradCtx():
                             res = op(self, *args, **kwargs)
                     sel = layers == k
@@ -128,7 +132,15 @@ class _InplaceMethods:
             # other, as PyTorch's element-by-element in-place kernels do: one pass per repeat
             layers = _overlap_layers(ids, self._data, a) if _byte_offsets(self._data) is not None else None
             from .ops.index import IndexPut
+            once = None
             for k in range(1 if layers is None else int(layers.max()) + 1):
+                if once is not None:    # computed in another dtype: one result, copied back element by element
+                    r = once
+                    vals, pos = r.reshape(-1), ids
+                    sel = xp.nonzero(layers == k)[0]
+                    b = IndexPut.apply(b.reshape(-1), vals[Tensor._make(sel)], (pos[sel],), False).reshape(
+                        b._data.shape)
+                    continue
                 r = op(chain(b), *a, **kw)
                 if r.grad_fn is not None:       # a saved output of op is the view's memory once written back
                     box = r._version
@@ -145,7 +157,7 @@ class _InplaceMethods:
                     # PyTorch)
                     rr = Tensor._make(r._data.astype(b._data.dtype))
                     rr.grad_fn, rr._oi, rr._rg = r.grad_fn, r._oi, r._rg
-                    r = rr
+                    r = once = rr
                 vals, pos = r.reshape(-1), ids
                 if layers is not None:
                     sel = xp.nonzero(layers == k)[0]

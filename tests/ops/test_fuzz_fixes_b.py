@@ -498,3 +498,20 @@ def test_write_through_expanded_view_backward_raises_only_when_the_base_needs_gr
         assert base.requires_grad
         base.sum().backward()
         np.testing.assert_array_equal(_np(base), [[1.0], [4.0]])
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_inplace_through_overlapping_unfold_in_another_dtype_copies_one_result_back(grad):
+    """float16 data += float32 values through unfold(0, 2, 1): PyTorch computes into a float32 temporary from the
+    old values and copies it back element by element, so the shared element keeps the last copy (3), not both
+    updates (5) as in the same dtype."""
+    def f(m):
+        x = m.tensor([0.0, 0.0, 0.0], dtype=m.float16, requires_grad=grad)
+        b = x * 1 if grad else x.clone()
+        b.unfold(0, 2, 1).add_(m.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        if grad:
+            b.backward(m.tensor([1.0, 10.0, 100.0], dtype=m.float16))
+            return b.detach(), x.grad
+        return b, b
+    for e, t in zip(*both(f)):
+        same(e, t)
