@@ -129,6 +129,28 @@ def _convert_index(index, x_shape=None):
     return tuple(out), adv
 
 
+def _check_masks(x_shape, idx) -> None:
+    """PyTorch's check that each bool mask has the shape of the dims it indexes (NumPy lets an empty mask
+    through: x[[], bool] on a dim of size 2 selects nothing instead of raising)."""
+    items = idx if type(idx) is tuple else (idx,)
+    is_mask = lambda i: isinstance(i, _np.ndarray) and i.dtype == _np.bool_ and i.ndim     # noqa: E731
+    if not builtins_any(is_mask(i) for i in items):
+        return
+    used = sum(0 if i is None or i is Ellipsis or type(i) is bool else i.ndim if is_mask(i) else 1 for i in items)
+    d = 0
+    for i in items:
+        if i is Ellipsis:
+            d += len(x_shape) - used
+        elif is_mask(i):
+            if d + i.ndim <= len(x_shape) and tuple(x_shape[d:d + i.ndim]) != i.shape:
+                raise IndexError(f"index {_describe(idx)} into a tensor of shape {tuple(x_shape)}: the shape of "
+                                 f"the boolean mask {list(i.shape)} at index {d} does not match the shape of the "
+                                 f"indexed tensor {list(x_shape)} at index {d}")
+            d += i.ndim
+        elif i is not None and type(i) is not bool:
+            d += 1
+
+
 def _index_error(x_shape, index, e):
     return IndexError(f"index {_describe(index)} is out of range for tensor of shape {tuple(x_shape)}: {e}")
 
@@ -285,6 +307,8 @@ def getitem(x: Tensor, index) -> Tensor:
         split = _split_ints(idx)
         if split is not None:     # PyTorch selects with ints first, then indexes with the arrays
             return getitem(_basic_view(x, split[0]), split[1])
+    if adv:
+        _check_masks(x._data.shape, idx)
     if len(idx) == 1:
         idx = idx[0]
     if not adv:
@@ -411,6 +435,8 @@ def setitem(x: Tensor, index, value) -> None:
             if split is not None:     # as in getitem: select with the ints, then assign through the arrays
                 setitem(_basic_view(x, split[0]), split[1], value)
                 return
+        if adv:
+            _check_masks(x._data.shape, idx)
         all_int = not adv and builtins_all(type(i) is int for i in idx)
         if len(idx) == 1:
             idx = idx[0]

@@ -515,3 +515,24 @@ def test_inplace_through_overlapping_unfold_in_another_dtype_copies_one_result_b
         return b, b
     for e, t in zip(*both(f)):
         same(e, t)
+
+
+@pytest.mark.parametrize("index", ["empty-mask-second", "empty-mask-first", "empty-uint8-mask", "ok-mask"])
+def test_bool_mask_must_match_the_dims_it_indexes(index):
+    """NumPy lets an empty mask through on a dim of size 1 or 2; PyTorch raises IndexError (get and set)."""
+    def make(m):
+        return {"empty-mask-second": (m.tensor([True, False]), m.tensor([], dtype=m.bool), None),
+                "empty-mask-first": (m.tensor([], dtype=m.bool),),
+                "empty-uint8-mask": (m.tensor([], dtype=m.bool), m.tensor([], dtype=m.uint8), None),
+                "ok-mask": (Ellipsis, m.tensor([True, False, True]))}[index]
+    shape = (0, 1, 0) if index == "empty-uint8-mask" else (2, 1, 3)
+    for m in (torch, ember):
+        if index == "ok-mask":
+            x = m.zeros(shape)
+            x[make(m)] = 1.0
+            assert tuple(x[make(m)].shape) == (2, 1, 2) and float(x.sum()) == 4.0
+            continue
+        with pytest.raises(IndexError):
+            m.zeros(shape)[make(m)]
+        with pytest.raises(IndexError):
+            m.zeros(shape)[make(m)] = 0
