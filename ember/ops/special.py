@@ -396,7 +396,7 @@ class _CopySign(Function):
         # PyTorch tests a == 0 on the input as given and divides by it in the result dtype: a float64 1e-300
         # with a float16 tensor gives 0 / 0 = nan
         nz = E.ne(a, 0) if ctx.given_nz is None else Tensor._make(ctx.given_nz)
-        return (E.mul(g, E.where(nz, E.div(out, E.where(E.ne(a, 0), a, 1.0) if ctx.given_nz is None else a), 0.0)),
+        return (E.mul(g, E.where(nz, E.div(out, E.where(nz, a, 1.0)), 0.0)),
                 E.mul(g, 0.0) if ctx.needs_input_grad[1] else None, None)
 
 
