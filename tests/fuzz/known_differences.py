@@ -333,6 +333,16 @@ KNOWN: list[Known] = [
               getattr(case.args[2], "grad", False) if len(case.args) == 3 else
               case.args[2] == "setitem_all" and getattr(case.args[3], "grad", False)),
           area="H3"),
+    Known("setitem-int-view-of-several-in-graph", ("inplace_through_view", "inplace_on_base_then_view",
+                                                     "inplace_saved_tensor"), ("raise",),
+          "v[...] = w for v one of several views (split, chunk, unbind) of an integer or bool tensor and a 0-d float "
+          "w that requires grad: PyTorch's fill_ path makes the integer view differentiable (see "
+          "setitem-int-target-requires-grad), so its rule for several views returned by one function raises; "
+          "ember's integer tensors never require grad, and the write goes through.",
+          "x = m.zeros(2, 2, dtype=m.int64); v = x.split(1)[0]\nv[...] = m.tensor(0.5, requires_grad=True); out = x",
+          when=lambda case: case.args[0].data.dtype.kind in "biu" and case.args[2] == "setitem_all" and getattr(
+              case.args[3], "grad", False) and any(st[0] in ("split", "chunk", "unbind") for st in case.args[1]),
+          detail=r"function that returns multiple views", area="H3"),
     Known("prod-float16-overflow-order", ("prod",), ("value", "grad"),
           "prod of float16 values with a zero whose other partial products overflow: PyTorch multiplies in "
           "float16 in its vectorized lane order, so a lane reaching inf meets the zero lane (0 * inf = NaN); "
