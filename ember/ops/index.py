@@ -411,6 +411,8 @@ def setitem(x: Tensor, index, value) -> None:
         if not isinstance(value, (Tensor, int, float, bool, _np.generic)):
             raise TypeError(f"setitem: can't assign a {type(value).__name__} to a tensor of dtype {x.dtype}; "
                             f"use a tensor or a Python number")
+        if not isinstance(value, (Tensor, bool, _np.bool_)) and x._data.dtype.kind in "iu":
+            checked_scalar(value, x._data.dtype, "setitem")     # (a number is made a tensor of x's dtype first)
         return
     t = type(index)
     all_int = t is int

@@ -464,6 +464,8 @@ def test_setitem_false_index_still_rejects_a_non_number_value():
     for m in (torch, ember):
         with pytest.raises(TypeError):
             m.zeros(2)[False] = "abc"
+        with pytest.raises(RuntimeError, match="without overflow"):     # the number becomes a uint8 tensor first
+            m.zeros(0, dtype=m.uint8)[False] = -1.5
 
 
 _ADVANCED_WRITES = {
