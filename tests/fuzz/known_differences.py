@@ -343,6 +343,18 @@ KNOWN: list[Known] = [
           when=lambda case: case.args[0].data.dtype.kind in "biu" and case.args[2] == "setitem_all" and getattr(
               case.args[3], "grad", False) and any(st[0] in ("split", "chunk", "unbind") for st in case.args[1]),
           detail=r"function that returns multiple views", area="H3"),
+    Known("inplace-float32-result-float64-operand-grad", ("inplace_saved_tensor", "inplace_through_view"),
+          ("grad",),
+          "A float64 operand that requires grad, written in place into a float32 tensor made from a bool or integer "
+          "input (x.exp() of a bool x is float32): PyTorch computes the operand's gradient in float32 (the "
+          "in-place result's dtype: g * x and its sum over the broadcast dims) and then casts; ember's carries "
+          "float64 digits or another float32 summation order, a few float32 ulps apart (the oracle relaxes float64 "
+          "gradients to float32 tolerance only when an input array is float32).",
+          "x = m.tensor([[False], [False]]).exp(); o = m.tensor([0.], dtype=m.float64, requires_grad=True)\n"
+          "x.mul_(o); x.backward(m.tensor([[1.0791545], [0.1662515]])); out = o.grad",
+          when=lambda case: case.args[0].data.dtype.kind in "biu" and case.args[3] is not None and (
+              case.args[3].data.dtype == np.float64 and case.args[3].grad),
+          detail=r"grad of input 1", area="H3"),
     Known("prod-float16-overflow-order", ("prod",), ("value", "grad"),
           "prod of float16 values with a zero whose other partial products overflow: PyTorch multiplies in "
           "float16 in its vectorized lane order, so a lane reaching inf meets the zero lane (0 * inf = NaN); "
