@@ -177,3 +177,29 @@ def test_gru_float64_sigmoid_saturates_without_warnings():
         h = cell(ember.ones(3, 1, dtype=ember.float64), ember.ones(3, 2, dtype=ember.float64))
     # r = z = 0: h' = n = tanh(-1000 + 0) = -1
     np.testing.assert_array_equal(h.detach().numpy(), -np.ones((3, 2)))
+
+
+def test_fast_weight_read_follows_attribute_lookup_where_it_differs():
+    # the cells read their weights from the parameter dict; a name moved off it (pruning-style: the parameter
+    # deleted, a plain attribute set) or defined by a subclass still wins, as ordinary attribute lookup
+    x, h = ember.randn(2, 3), ember.randn(2, 4)
+    cell = nn.RNNCell(3, 4)
+    w = cell.weight_hh.detach() * 0
+    del cell.weight_hh
+    cell.__dict__["weight_hh"] = w
+    want = ember.tanh(x @ cell.weight_ih.t() + cell.bias_ih + cell.bias_hh)
+    np.testing.assert_allclose(cell(x, h).detach().numpy(), want.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+    class Tied(nn.GRUCell):
+        @property
+        def weight_hh(self):
+            if "weight_hh" not in self._parameters:       # (not registered yet: __init__ is registering it)
+                raise AttributeError("weight_hh")
+            return self._parameters["weight_hh"] * 0
+
+    tied = Tied(3, 4)
+    ref = nn.GRUCell(3, 4)
+    ref.load_state_dict(tied.state_dict())
+    with ember.no_grad():
+        ref.weight_hh.zero_()
+    np.testing.assert_allclose(tied(x, h).detach().numpy(), ref(x, h).detach().numpy(), rtol=1e-6, atol=1e-6)

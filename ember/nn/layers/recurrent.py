@@ -289,6 +289,19 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
 
+_PLAIN_CELLS: dict = {}
+_CELL_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def _plain_cell_class(cls) -> bool:
+    """Whether no class in ``cls``'s MRO defines a cell weight's name (a property would win over the
+    parameter)."""
+    v = _PLAIN_CELLS.get(cls)
+    if v is None:
+        v = _PLAIN_CELLS[cls] = not any(n in vars(k) for k in cls.__mro__ for n in _CELL_WEIGHTS)
+    return v
+
+
 class RNNCellBase(Module):
     """Shared parameters of the single-step cells: ``weight_ih`` (G*hidden, in), ``weight_hh`` (G*hidden,
     hidden), ``bias_ih``, ``bias_hh`` (G*hidden,), all ~ U(-1/sqrt(hidden), 1/sqrt(hidden))."""
@@ -324,6 +337,19 @@ class RNNCellBase(Module):
         if nl != "tanh":
             s += f", nonlinearity={nl!r}"
         return s
+
+    def _weights(self):
+        """(weight_ih, weight_hh, bias_ih, bias_hh), read from the parameter dict in one go (this runs once
+        per step of a Python loop, and four ``Module.__getattr__`` calls cost more than a small cell's
+        arithmetic); through ordinary attribute lookup where a name is not a registered parameter (removed,
+        replaced by an attribute) or a subclass defines it."""
+        p = self.__dict__.get("_parameters")
+        if p is not None and _plain_cell_class(type(self)):
+            try:
+                return p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
+            except KeyError:
+                pass
+        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
 
     def _prep(self, input, hx, n_states):
         """Validate, add the batch dim for unbatched input, make zero states when hx is None."""
@@ -372,8 +398,7 @@ class RNNCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
 
     def forward(self, input: Tensor, hx=None) -> Tensor:
-        out = _rnn_cell.cell_step(self.nonlinearity, input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
-                                  self.bias_hh)
+        out = _rnn_cell.cell_step(self.nonlinearity, input, hx, *self._weights())
         if out is not None:         # the batched step of a Python loop: one op, no conversions
             return out
         x, (h,), unbatched = self._prep(input, hx, 1)
@@ -394,8 +419,7 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor, hx=None):
-        out = _rnn_cell.cell_step("lstm", input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
-                                  self.bias_hh)
+        out = _rnn_cell.cell_step("lstm", input, hx, *self._weights())
         if out is not None:
             return out
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
@@ -417,8 +441,7 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input: Tensor, hx=None) -> Tensor:
-        out = _rnn_cell.cell_step("gru", input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
-                                  self.bias_hh)
+        out = _rnn_cell.cell_step("gru", input, hx, *self._weights())
         if out is not None:
             return out
         x, (h,), unbatched = self._prep(input, hx, 1)
