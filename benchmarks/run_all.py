@@ -24,6 +24,13 @@ sys.path.insert(0, HERE)
 from workloads import WORKLOADS  # noqa: E402
 
 
+# the rows ``--device cuda`` runs (issue 18's goal: each at most 1.5x PyTorch CUDA's step time)
+CUDA_ROWS = ("MLP 784-512-256-10, batch 128, SGD momentum step", "MLP 784-512-256-10, batch 128, Adam step",
+             "LeNet-5, batch 64, training step", "ResNet-18 on 3x32x32, batch 64, training step",
+             "LSTM h128, 40 steps, batch 64, training step",
+             "transformer LM, 2 layers d128, 32x64 tokens, training step")
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
@@ -35,9 +42,9 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def run_worker(lib: str, bench: str, threads: int, repeat: int, timeout: float) -> dict | None:
+def run_worker(lib: str, bench: str, threads: int, repeat: int, timeout: float, device: str = "cpu") -> dict | None:
     cmd = [sys.executable, os.path.join(HERE, "worker.py"), "--lib", lib, "--bench", bench, "--threads", str(threads),
-           "--repeat", str(repeat)]
+           "--repeat", str(repeat), "--device", device]
     env = dict(os.environ, PYTHONHASHSEED="0")
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -63,12 +70,15 @@ def main(argv=None) -> None:
     ap.add_argument("--group", choices=("core", "kernels", "models"), default=None)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--json", default=None, help="also write the raw results to this file")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                    help="cuda: the training-step rows on the GPU, ember (CuPy) against PyTorch CUDA")
     a = ap.parse_args(argv)
     names = [n for n, (_, g) in WORKLOADS.items()
-             if (a.only is None or a.only.lower() in n.lower()) and (a.group is None or g == a.group)]
+             if (a.only is None or a.only.lower() in n.lower()) and (a.group is None or g == a.group)
+             and (a.device == "cpu" or n in CUDA_ROWS)]
     rows, raw, meta = [], [], {}
     for name in names:
-        res = {lib: run_worker(lib, name, a.threads, a.repeat, a.timeout) for lib in ("ember", "torch")}
+        res = {lib: run_worker(lib, name, a.threads, a.repeat, a.timeout, a.device) for lib in ("ember", "torch")}
         raw.append({"name": name, **res})
         for lib, r in res.items():
             if r:
@@ -79,7 +89,7 @@ def main(argv=None) -> None:
     print(f"Machine: {cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
           f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}")
     print(f"ember {e.get('version', '?')} (NumPy {e.get('numpy', '?')}, BLAS: {e.get('blas', '?')}) vs "
-          f"PyTorch {t.get('version', '?')} (CPU); {a.threads} threads each, float32; each library in its own "
+          f"PyTorch {t.get('version', '?')} ({a.device.upper()}); {a.threads} threads each, float32; each library in its own "
           f"process; median of {a.repeat} timed blocks after a warm-up\n")
     print("| workload | ember (ms) | spread | PyTorch (ms) | spread | ratio | peak MiB ember / torch |")
     print("|---|---:|---:|---:|---:|---:|---:|")

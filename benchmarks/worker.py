@@ -1,12 +1,14 @@
 """Time one workload in one library, in this (fresh) process, and print one JSON line.
 
     python benchmarks/worker.py --lib ember|torch --bench NAME [--threads 2] [--repeat 5] [--min-time 0.25]
+                                [--device cpu|cuda]
 
 The thread count is fixed before NumPy or torch is imported (OMP/OpenBLAS/MKL variables, then
 ``torch.set_num_threads``).  After one warm-up call and a calibration, ``repeat`` blocks of calls are timed, each
 lasting at least ``min-time`` seconds; the per-call times of the blocks give the median and the spread.  ``rss``
 is the peak resident memory growth (MiB) from the end of the set-up to the end of the first calls: what a step
-allocates at its peak.
+allocates at its peak.  With ``--device cuda`` the workload is built under ``set_default_device("cuda")`` (its
+model, data and optimizer state on the GPU) and every timed call ends with ``cuda.synchronize()``.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--min-time", type=float, default=0.25)
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     a = ap.parse_args(argv)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(a.threads)
@@ -39,7 +42,16 @@ def main(argv=None) -> None:
     T.manual_seed(0)
     from workloads import WORKLOADS
     make, _ = WORKLOADS[a.bench]
-    step, n_ops = make(T)
+    if a.device == "cuda":
+        T.set_default_device("cuda")
+        run, n_ops = make(T)
+        sync = T.cuda.synchronize
+
+        def step():
+            run()
+            sync()
+    else:
+        step, n_ops = make(T)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     step()                                                  # warm-up (first-call allocations, caches)
@@ -72,7 +84,7 @@ def main(argv=None) -> None:
     print(json.dumps({"lib": a.lib, "bench": a.bench, "median": float(np.median(times)), "min": times[0],
                       "max": times[-1], "calls_per_block": number, "first_call": first,
                       "rss_mib": (rss1 - rss0) / 1024, "version": T.__version__, "numpy": np.__version__,
-                      "blas": blas, "threads": a.threads}))
+                      "blas": blas, "threads": a.threads, "device": a.device}))
 
 
 if __name__ == "__main__":
