@@ -437,9 +437,13 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
         return self
 
     def pin_memory(self, device=None) -> "Tensor":
-        """Page-locked memory is for copies to an accelerator; as PyTorch without one, this raises."""
-        raise RuntimeError("pin_memory: cannot access an accelerator device when none is available (ember runs "
-                           "on 'cpu'; pinned memory only speeds up copies to a GPU)")
+        """Page-locked memory is for copies to an accelerator: without one this raises, as PyTorch does; with
+        CUDA it returns the tensor itself (CuPy copies from ordinary host memory; pinning is not done)."""
+        from .backend import device as _devmod
+        if _devmod.cuda_module(required=False) is None:
+            raise RuntimeError("pin_memory: cannot access an accelerator device when none is available (ember "
+                               "runs on 'cpu'; pinned memory only speeds up copies to a GPU)")
+        return self
 
     def is_pinned(self, device=None) -> bool:
         return False

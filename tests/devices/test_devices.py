@@ -117,3 +117,20 @@ def test_cuda_namespace(cuda):
         pass
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
         ember.ones(1).to(f"cuda:{ember.cuda.device_count()}")
+
+
+def test_pin_memory_with_cuda_is_accepted(cuda):
+    x = ember.ones(3)
+    assert x.pin_memory() is x and not x.is_pinned()
+    loader = ember.utils.data.DataLoader(ember.utils.data.TensorDataset(ember.arange(4.0)), batch_size=2,
+                                         pin_memory=True)
+    batches = [b[0].to("cuda") for b in loader]
+    assert all(b.is_cuda for b in batches) and ember.cat(batches).sum().item() == 6.0
+
+
+def test_mixed_device_error_names_the_op_and_shapes(cuda):
+    a = ember.ones(4, 5, device="cuda")
+    with pytest.raises(RuntimeError) as e:
+        ember.matmul(a, ember.ones(5, 2))
+    msg = str(e.value)
+    assert "cuda:0" in msg and "cpu" in msg and "(5, 2)" in msg
