@@ -54,9 +54,10 @@ def torch_strides(shape, operands) -> tuple:
     """PyTorch's strides (in elements) for an elementwise result of ``shape`` from ``operands``: arrays, or
     anything else for a Python scalar (a 0-d operand)."""
     nd = len(shape)
-    ops = [(o.shape, elem_strides(o)) if isinstance(o, np.ndarray) else ((), ()) for o in operands]
+    arr = [isinstance(o, np.ndarray) or _dev.is_device_array(o) for o in operands]
+    ops = [(o.shape, elem_strides(o)) if is_a else ((), ()) for o, is_a in zip(operands, arr)]
     if ops and all(s == shape for s, _ in ops):
-        if all(isinstance(o, np.ndarray) and o.flags.c_contiguous for o in operands):
+        if all(is_a and o.flags.c_contiguous for o, is_a in zip(operands, arr)):
             return c_strides(shape)
         st0 = ops[0][1]
         if all(st == st0 for _, st in ops) and _dense(shape, st0):

@@ -11,6 +11,7 @@ import numpy as _np
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
 from ..backend import layout as _layout
+from ..backend.device import array_module as _xp_of, as_array as _as_array
 from ..tensor import Tensor, _to_array
 from .elementwise import _erf_array, add, cast, div, mul, neg, pow, sub, zeros_like_g
 
@@ -87,7 +88,7 @@ def _sigmoid_fwd(a):
     # stable for large |a|: exp only ever sees non-positive arguments; 1 / (1 + e^-|a|) where a >= 0, else
     # e^-|a| / (1 + e^-|a|) (one division of a selected numerator: masked ufuncs are several times slower)
     ez = _np.exp(-_np.abs(a))
-    out = _np.where(a >= 0, _np.ones((), a.dtype), ez)
+    out = _np.where(a >= 0, a.dtype.type(1), ez)
     out /= 1.0 + ez
     return out
 
@@ -108,7 +109,7 @@ class Relu(Function):
         (o,) = ctx.saved_tensors
         # PyTorch's threshold_backward, where(out <= 0, 0, grad): +0 there whatever the gradient (not -0, nor
         # inf * 0 = nan), and a NaN input passes its gradient
-        return where(Tensor._make(o._data <= 0), Tensor._make(_np.zeros((), g.dtype)), g)
+        return where(Tensor._make(o._data <= 0), Tensor._make(_xp_of(g._data).zeros((), g.dtype)), g)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -175,7 +176,7 @@ def _sign_array(a):
         # put an expanded (stride-0) dim innermost
         out = _layout.torch_like(a, [a])
         return a.copy(order="K") if out is a else out
-    out = _np.asarray(_np.sign(a))
+    out = _as_array(_np.sign(a))
     if a.dtype.kind == "f":
         _np.copyto(out, 0, where=_np.isnan(a))      # PyTorch: sign(nan) = 0
     return out
@@ -193,7 +194,7 @@ def _round_decimals(a, d):
     ct = _np.float32 if a.dtype == _np.float16 else a.dtype
     p = ct.type(10.0 ** abs(d)) if hasattr(ct, "type") else _np.dtype(ct).type(10.0 ** abs(d))
     if a.ndim > 1 and 0 in a.strides:      # an expanded input: a C-ordered result (PyTorch), not K-order's
-        x = _np.ascontiguousarray(a, dtype=ct)
+        x = _xp_of(a).ascontiguousarray(a, dtype=ct)
     else:
         x = a.astype(ct, copy=False)
     with _np.errstate(over="ignore", invalid="ignore"):

@@ -17,6 +17,7 @@ from ..autograd.function import Function
 from ..backend import dtypes as _dt
 from ..backend import layout as _layout
 from ..backend import xp
+from ..backend.device import array_module as _xp_of, as_array as _as_array, like as _like, to_device as _to_device
 from ..tensor import Tensor, _to_array
 
 _erf = _np.vectorize(math.erf, otypes=[_np.float64])
@@ -27,9 +28,9 @@ def _erf_array(a):
     exact; larger float32 arrays use the Chebyshev fit of erfc from Numerical Recipes over the whole array at
     once (absolute error below 5e-7)."""
     if a.ndim > 1 and 0 in a.strides:      # an expanded input: a C-ordered result (PyTorch), not K-order's
-        a = _np.ascontiguousarray(a)
+        a = _xp_of(a).ascontiguousarray(a)
     if a.dtype == _np.float64 or a.size < 64:
-        return _erf(a).astype(a.dtype, copy=False)
+        return on_host(_erf, a).astype(a.dtype, copy=False)
     if a.dtype != _np.float32:      # float16: the fit needs float32 (1 - p cancels near 0), as PyTorch's opmath
         return _erf_array(a.astype(_np.float32)).astype(a.dtype)
     # Horner's rule in the input's precision, updating two buffers in place (GELU calls this on every
@@ -48,6 +49,15 @@ def _erf_array(a):
     p *= t
     _np.subtract(1.0, p, out=p)
     return _np.copysign(p, a, out=p)
+
+
+def on_host(fn, a, *args):
+    """``fn(a, *args)`` for an array function that only runs on NumPy arrays (a Python loop, ``math`` per
+    element): a device array takes a host fallback, copied to the CPU and the result copied back.  A NumPy
+    array calls ``fn`` directly (one type check)."""
+    if type(a) is _np.ndarray:
+        return fn(a, *args)
+    return _like(fn(_to_device(a, "cpu"), *args), a)      # host fallback
 
 
 # -- operand preparation ------------------------------------------------------------------------------------
@@ -365,7 +375,7 @@ def _ints_to_float(a, b):
 def _check_int_divisor(b, op):
     """Integer division by zero raises, as in PyTorch (RuntimeError: ZeroDivisionError); floats give inf/nan."""
     bd = b._data if isinstance(b, Tensor) else b
-    if isinstance(bd, _np.ndarray):
+    if isinstance(b, Tensor):
         if bd.dtype.kind in "iub" and bd.size and not bd.all():
             raise _dt.IntegerDivisionByZero(f"ZeroDivisionError: {op}: integer division by zero (the divisor "
                                             f"of dtype {bd.dtype} holds a zero)")
@@ -423,7 +433,7 @@ def div(input, other, rounding_mode=None):
         if is_int:
             ad, bd = _arr(input), _arr(other)
             q = _np.floor_divide(ad, bd) if rounding_mode == "floor" else _int_trunc_div(ad, bd)
-            return _lay(Tensor._make(_np.asarray(q, dtype=(input if isinstance(input, Tensor) else other)._data.dtype)),
+            return _lay(Tensor._make(_as_array(q, dtype=(input if isinstance(input, Tensor) else other)._data.dtype)),
                         input, other)
         return _lay(DivRounding.apply(input, other, rounding_mode), input, other)
     input, other = _ints_to_float(input, other)
@@ -461,7 +471,7 @@ def _int_pow(a, b):
     neg_e = b < 0
     if not _np.any(neg_e):
         return a ** b
-    out = _np.asarray(a ** _np.where(neg_e, 0, b))
+    out = _as_array(a ** _np.where(neg_e, 0, b))
     r = _np.where(a == 1, 1, _np.where(a == -1, _np.where(b % 2 == 0, 1, -1), 0))
     return _np.where(neg_e, r, out).astype(out.dtype, copy=False)
 
@@ -472,9 +482,10 @@ def _c_pow(a, b):
     out = _np.power(a, b)
     if a.dtype.kind == "f":
         with _np.errstate(invalid="ignore"):
-            fix = _np.isneginf(a) & (_np.asarray(b) != _np.floor(b)) & ~_np.isnan(b)
+            fix = _np.isneginf(a) & (b != _np.floor(b)) & ~_np.isnan(b)
         if fix.any():
-            out = _np.where(fix, _np.where(_np.asarray(b) > 0, _np.inf, 0.0), out).astype(out.dtype, copy=False)
+            big = (_np.inf if b > 0 else 0.0) if isinstance(b, (int, float)) else _np.where(b > 0, _np.inf, 0.0)
+            out = _np.where(fix, big, out).astype(out.dtype, copy=False)
     return out
 
 
@@ -488,7 +499,7 @@ class PowScalar(Function):
         if e == 0.5 and a.dtype.itemsize >= 4:      # float16 takes pow (PyTorch): (-inf) ** 0.5 = inf, not nan
             return _np.sqrt(a)
         if e == -0.5 and a.dtype.itemsize >= 4:     # PyTorch computes rsqrt: (-0.0) ** -0.5 = -inf
-            return _np.asarray(1.0 / _np.sqrt(a), a.dtype)
+            return _as_array(1.0 / _np.sqrt(a), a.dtype)
         return _c_pow(a, e)         # not a ** e: NumPy turns ** 0.5 into sqrt
 
     @staticmethod
@@ -529,7 +540,7 @@ class ScalarPow(Function):
     @staticmethod
     def forward(ctx, x, s):
         if x.dtype.kind in "iu":
-            out = _int_pow(_np.asarray(s).astype(x.dtype), x)
+            out = _int_pow(_like(_np.asarray(s).astype(x.dtype), x), x)
         else:
             out = _np.power(s, x).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, out)
@@ -556,7 +567,7 @@ def pow(input, exponent):
         if k in "iub":
             if isinstance(exponent, bool):
                 if k == "b":            # bool ** bool scalar stays bool: x ** True = x, x ** False = True
-                    return input.clone() if exponent else Tensor._make(_np.ones(input._data.shape, bool))
+                    return input.clone() if exponent else Tensor._make(_xp_of(input._data).ones(input._data.shape, bool))
                 exponent = int(exponent)
             if isinstance(exponent, float):
                 input = cast(input, _dt.get_default_dtype())
@@ -666,7 +677,7 @@ def floor_divide(input, other):
         return r
     input, other, is_int = _int_operands(input, other, "floor_divide")
     if is_int:
-        return _lay(Tensor._make(_np.asarray(_np.floor_divide(_arr(input), _arr(other)),
+        return _lay(Tensor._make(_as_array(_np.floor_divide(_arr(input), _arr(other)),
                                              (input if isinstance(input, Tensor) else other)._data.dtype)), input, other)
     return _lay(FloorDivide.apply(input, other, "floor"), input, other)
 
@@ -675,7 +686,7 @@ def remainder(input, other):
     """Python-style modulus (sign of the divisor), ``torch.remainder``."""
     input, other, is_int = _int_operands(input, other, "remainder")
     if is_int:
-        return _lay(Tensor._make(_np.asarray(_np.remainder(_arr(input), _arr(other)),
+        return _lay(Tensor._make(_as_array(_np.remainder(_arr(input), _arr(other)),
                                              (input if isinstance(input, Tensor) else other)._data.dtype)), input, other)
     return _lay(Remainder.apply(input, other), input, other)
 
@@ -684,7 +695,7 @@ def fmod(input, other):
     """C-style modulus (sign of the dividend), ``torch.fmod``; differentiable in both inputs."""
     input, other, is_int = _int_operands(input, other, "fmod")
     if is_int:
-        return _lay(Tensor._make(_np.asarray(_np.fmod(_arr(input), _arr(other)),
+        return _lay(Tensor._make(_as_array(_np.fmod(_arr(input), _arr(other)),
                                              (input if isinstance(input, Tensor) else other)._data.dtype)), input, other)
     return _lay(Fmod.apply(input, other), input, other)
 
