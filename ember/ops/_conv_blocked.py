@@ -38,6 +38,8 @@ def applies(x, w, stride, pads, dil, groups) -> bool:
     and 26x26 images the blocked kernels take 0.5-0.75x the time of the general path, on 16x16 and 14x14
     about the same, on 8x8 (256 channels) 1.25x and on 4x4 (512 channels) 2.4x: a per-image GEMM of a few
     dozen columns re-reads a weight matrix that no longer fits in cache."""
+    if type(x) is not np.ndarray:       # CPU cache blocking; a device takes the whole-batch GEMMs
+        return False
     if not (groups == 1 and tuple(stride) == (1, 1) and x.dtype in (np.float32, np.float64)
             and x.dtype == w.dtype and x.size > 0 and w.size > 0):
         return False
@@ -51,8 +53,9 @@ def grid_input_grad_applies(x, w, stride, groups) -> bool:
     from the blocked kernels (``backward(..., need_w=False)``): float, groups 1, a weight of at most 256 KiB.
     Measured (1 thread, CPU time): 14x14 6->16 5x5 0.93 vs 1.38 ms, 8x8 64->64 3.8 vs 5.2 ms, 10x10 16->16
     0.68 vs 1.27 ms; with larger weights (4x4 128->128 and up) the per-image GEMMs lose."""
-    return (groups == 1 and tuple(stride) == (1, 1) and x.dtype in (np.float32, np.float64)
-            and x.dtype == w.dtype and x.size > 0 and 0 < w.size * w.itemsize <= 256 << 10)
+    return (type(x) is np.ndarray and groups == 1 and tuple(stride) == (1, 1)
+            and x.dtype in (np.float32, np.float64) and x.dtype == w.dtype and x.size > 0
+            and 0 < w.size * w.itemsize <= 256 << 10)
 
 
 class _Geometry:

@@ -33,11 +33,10 @@ import weakref
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend import xp as np
+from ..backend.device import array_module as _xp, as_strided as _as_strided
 from ..tensor import Tensor
 from . import _conv_blocked as _blocked
 from ._layout import _channels_last_like, _is_channels_last, _Relayout, _to_layout  # noqa: F401 (re-exported)
-
-_as_strided = np.lib.stride_tricks.as_strided
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
@@ -51,7 +50,7 @@ def _pad2d(x, pads):
     if not (p0 or p1 or q0 or q1):
         return x
     n, c, h, w = x.shape
-    out = np.zeros((n, c, h + p0 + p1, w + q0 + q1), dtype=x.dtype)
+    out = _xp(x).zeros((n, c, h + p0 + p1, w + q0 + q1), dtype=x.dtype)
     out[:, :, p0:p0 + h, q0:q0 + w] = x
     return out
 
@@ -68,7 +67,9 @@ class _BufferPool:
         self._idle_bytes = 0
         self._lock = threading.Lock()
 
-    def empty(self, shape, dtype):
+    def empty(self, shape, dtype, like=None):
+        if like is not None and type(like) is not np.ndarray:     # device arrays: the device's own pool
+            return _xp(like).empty(shape, dtype)
         key = (tuple(shape), np.dtype(dtype).str)
         with self._lock:
             stack = self._idle.get(key)
@@ -107,12 +108,12 @@ def _im2col(xp_, kh, kw, stride, dil, oh, ow, pool: bool = False, batch_first: b
     if batch_first:
         view = _as_strided(xp_, (n, c, kh, kw, oh, ow),
                            (sn, sc, sh * dil[0], sw * dil[1], sh * stride[0], sw * stride[1]), writeable=False)
-        return np.ascontiguousarray(view)
+        return _xp(view).ascontiguousarray(view)
     view = _as_strided(xp_, (c, kh, kw, n, oh, ow),
                        (sc, sh * dil[0], sw * dil[1], sn, sh * stride[0], sw * stride[1]), writeable=False)
     if not pool:
-        return np.ascontiguousarray(view)
-    cols = _COLS.empty((c * kh * kw, n * oh * ow), xp_.dtype)      # 2-D: callers keep this very object
+        return _xp(view).ascontiguousarray(view)
+    cols = _COLS.empty((c * kh * kw, n * oh * ow), xp_.dtype, xp_)      # 2-D: callers keep this very object
     np.copyto(cols.reshape(view.shape), view)
     return cols
 
@@ -156,7 +157,7 @@ def _gemm_nchw(w, cols, groups, n, out_shape, b=None):
     o = w.shape[0]
     m = cols.shape[1]
     if not math.prod(out_shape):
-        return np.zeros(out_shape, dtype=cols.dtype)
+        return _xp(cols).zeros(out_shape, dtype=cols.dtype)
     if groups == 1:
         y = w.reshape(o, -1) @ cols
     else:
@@ -165,7 +166,7 @@ def _gemm_nchw(w, cols, groups, n, out_shape, b=None):
         if b is not None:
             y += b[:, None]
         return y.reshape(out_shape)
-    out = np.empty(out_shape, dtype=y.dtype)
+    out = _xp(y).empty(out_shape, dtype=y.dtype)
     src = y.reshape(o, n, m // n).transpose(1, 0, 2)
     dst = out.reshape(n, o, m // n)
     if b is None:
@@ -214,11 +215,11 @@ def _grad_weight(g2, cols, w_shape, groups):
             acc = cols[:, :step] @ g2[:, :step].T
             for i in range(step, m, step):
                 acc += cols[:, i:i + step] @ g2[:, i:i + step].T
-            return np.ascontiguousarray(acc.T).reshape(w_shape)
-        return np.ascontiguousarray((cols @ g2.T).T).reshape(w_shape)
+            return _xp(acc).ascontiguousarray(acc.T).reshape(w_shape)
+        return _xp(cols).ascontiguousarray((cols @ g2.T).T).reshape(w_shape)
     gg = g2.reshape(groups, o // groups, -1)
     cg = cols.reshape(groups, -1, cols.shape[-1])
-    return np.ascontiguousarray((cg @ gg.transpose(0, 2, 1)).transpose(0, 2, 1)).reshape(w_shape)
+    return _xp(cg).ascontiguousarray((cg @ gg.transpose(0, 2, 1)).transpose(0, 2, 1)).reshape(w_shape)
 
 
 _CHUNK_BYTES = 1536 * 1024     # a column-gradient block that stays in a core's L2 (1 MiB or more on x86)
@@ -266,9 +267,9 @@ def _o_major(g):
     into a pooled buffer (callers keep the returned object for as long as they use it)."""
     n, o = g.shape[:2]
     if n == 1 or g.strides[1] > g.strides[0] and g.transpose(1, 0, 2, 3).flags.c_contiguous:
-        return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, -1)
+        return _xp(g).ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, -1)
     m = g.size // o if o else 0
-    out = _SCRATCH.empty((o, m), g.dtype)
+    out = _SCRATCH.empty((o, m), g.dtype, g)
     np.copyto(out.reshape((o, n) + g.shape[2:]), g.transpose(1, 0, 2, 3))
     return out
 
@@ -284,7 +285,7 @@ class _Conv2d(Function):
         w_in = w
         if ctx.crop is not None:            # kernel rows/columns that only ever see padding: left out
             (i0, i1, j0, j1), pads = ctx.crop
-            w = ctx.w_live = np.ascontiguousarray(w[:, :, i0:i1, j0:j1])
+            w = ctx.w_live = _xp(w).ascontiguousarray(w[:, :, i0:i1, j0:j1])
         # stride 1: image blocks that stay in cache, when BLAS runs on one thread (with more, each of the many
         # small GEMMs pays a thread hand-off: 2 threads on a busy 2-core machine, 64x32x26x26: 2x slower)
         if _blocked.applies(x, w, stride, pads, dil, groups) and _blas_single_threaded():
@@ -315,7 +316,8 @@ class _Conv2d(Function):
                     and _blas_single_threaded() and np.isfinite(w).all():   # small images, small weight
                 gx = _blocked.backward(x._data, w, ga, pads, dil, True, False)[0]
             elif need[0]:
-                gx = _grad_input(g2, w, groups, np.zeros(x_shape, dtype=ga.dtype), ga.shape[2:], pads, stride, dil)
+                gx = _grad_input(g2, w, groups, _xp(ga).zeros(x_shape, dtype=ga.dtype), ga.shape[2:], pads, stride,
+                                 dil)
             if need[1]:
                 gw = _grad_weight(g2, cols._data, w_shape, groups)
             if has_b and need[2]:
@@ -323,7 +325,7 @@ class _Conv2d(Function):
             del g2
         if gw is not None and ctx.crop is not None:
             (i0, i1, j0, j1), _ = ctx.crop
-            full = np.zeros(ctx.orig[0], dtype=gw.dtype)
+            full = _xp(gw).zeros(ctx.orig[0], dtype=gw.dtype)
             full[:, :, i0:i1, j0:j1] = gw
             gw = full
         return tuple(None if a is None else Tensor._make(a) for a in (gx, gw, gb)) + (None,) * 4
@@ -360,7 +362,7 @@ def _blocked_backward(x, w, ga, need, pads, dil, has_b, groups):
     finite = not need[0] or bool(np.isfinite(w).all())
     gx, gw = _blocked.backward(x, w, ga, pads, dil, need[0] and finite, need[1])
     if need[0] and not finite:
-        gx = _grad_input(_o_major(ga), w, groups, np.zeros(x.shape, dtype=ga.dtype), ga.shape[2:], pads,
+        gx = _grad_input(_o_major(ga), w, groups, _xp(ga).zeros(x.shape, dtype=ga.dtype), ga.shape[2:], pads,
                          (1, 1), dil)
     gb = ga.sum((0, 2, 3)) if has_b and need[2] else None
     return gx, gw, gb
@@ -428,7 +430,7 @@ def _convT_forward(x, w, b, stride, pads, dil, groups, out_pad):
     hp = (h - 1) * stride[0] + dil[0] * (kh - 1) + 1 + out_pad[0]
     wp = (wd - 1) * stride[1] + dil[1] * (kw - 1) + 1 + out_pad[1]
     (p0, p1), (q0, q1) = pads
-    out = np.zeros((n, cout, hp - p0 - p1, wp - q0 - q1), dtype=x.dtype)
+    out = _xp(x).zeros((n, cout, hp - p0 - p1, wp - q0 - q1), dtype=x.dtype)
     if out.size and x.size:
         x2 = _o_major(x)
         dcols = _grad_cols(x2, w, groups).reshape(cout, kh, kw, n, h, wd)
@@ -465,9 +467,10 @@ class _ConvTranspose2d(Function):
             return gx, gw, gb, None, None, None, None, None
         x, w, ga = x._data, w._data, g._data
         if not ga.size:           # an empty output (grouped, size 0): nothing flows back
-            return (Tensor._make(np.zeros(x.shape, x.dtype)) if need[0] else None,
-                    Tensor._make(np.zeros(w.shape, w.dtype)) if need[1] else None,
-                    Tensor._make(np.zeros(ga.shape[1], ga.dtype)) if has_b and need[2] else None,
+            xp = _xp(ga)
+            return (Tensor._make(xp.zeros(x.shape, x.dtype)) if need[0] else None,
+                    Tensor._make(xp.zeros(w.shape, w.dtype)) if need[1] else None,
+                    Tensor._make(xp.zeros(ga.shape[1], ga.dtype)) if has_b and need[2] else None,
                     None, None, None, None, None)
         if need[0]:
             # the forward conv of g with w has x's spatial size (capped when output_padding >= stride)
@@ -717,7 +720,7 @@ class _Fold(Function):
         ow = _out_size(size[1], ks[1], dil[1], pad[1], stride[1])
         ctx.cfg = (ks, dil, pad, stride)
         d = cols.reshape(n, c, ks[0], ks[1], oh, ow).transpose(1, 2, 3, 0, 4, 5)
-        out = np.zeros((n, c) + tuple(size), dtype=cols.dtype)
+        out = _xp(cols).zeros((n, c) + tuple(size), dtype=cols.dtype)
         return _col2im(d, out, ((pad[0],) * 2, (pad[1],) * 2), stride, dil)
 
     @staticmethod

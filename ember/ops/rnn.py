@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function, once_differentiable
 from ..backend import xp
+from ..backend.device import array_module as _xp, like as _like
 from ..tensor import Tensor
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
 from .rnn_cell import _ScratchFn, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
@@ -99,8 +100,9 @@ class RNNSequence(_ScratchFn):
         dt = x.dtype
         order = range(L - 1, -1, -1) if reverse else range(L)
         runs = _runs(order, batch_sizes, N)
+        m = _xp(x)                      # the array module of the inputs' device
         # masked: zeros keep the never-written places finite for backward's all-steps arithmetic
-        alloc = xp.empty if batch_sizes is None else xp.zeros
+        alloc = m.empty if batch_sizes is None else m.zeros
         ctx.mode, ctx.reverse, ctx.batch_sizes = mode, reverse, batch_sizes
         Hs = alloc((L, N, H), dt)
         fill_before = batch_sizes is not None and reverse
@@ -112,13 +114,13 @@ class RNNSequence(_ScratchFn):
             return _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, batch_sizes)
         if mode == "GRU":
             H2 = 2 * H
-            half = xp.ones(3 * H, dt)
+            half = m.ones(3 * H, dt)
             half[:H2] = 0.5
             xw = x2 @ (w_ih * half[:, None]).T
             if b_ih is not None:
                 xw += b_ih * half
             xw = xw.reshape(L, N, 3 * H)
-            whh_t = xp.ascontiguousarray((w_hh * half[:, None]).T)   # a C-order operand: faster GEMMs
+            whh_t = m.ascontiguousarray((w_hh * half[:, None]).T)   # a C-order operand: faster GEMMs
             bhh = b_hh * half if b_hh is not None else None
             RZ = alloc((L, N, H2), dt)
             NN = alloc((L, N, H), dt)
@@ -156,7 +158,7 @@ class RNNSequence(_ScratchFn):
         if b_ih is not None:
             xw += b_ih + b_hh
         xw = xw.reshape(L, N, H)
-        whh_t = xp.ascontiguousarray(w_hh.T)
+        whh_t = m.ascontiguousarray(w_hh.T)
         h_full = h0
         for b, steps in runs:
             xwb, Hb = xw[:, :b], Hs[:, :b]
@@ -199,8 +201,9 @@ class RNNSequence(_ScratchFn):
         order = range(L) if reverse else range(L - 1, -1, -1)   # the forward's order, backwards
         # a run updates the state gradient of its rows; the rows below pass theirs through (_merge)
         runs = _runs(order, batch_sizes, N)
-        alloc = xp.empty if batch_sizes is None else xp.zeros   # inactive places get no gate gradient
-        dh_buf = xp.empty((N, H), dt)
+        m = _xp(x)
+        alloc = m.empty if batch_sizes is None else m.zeros     # inactive places get no gate gradient
+        dh_buf = m.empty((N, H), dt)
         if mode == "GRU":
             H2 = 2 * H
             Frz = 1.0 - RZ
@@ -209,7 +212,7 @@ class RNNSequence(_ScratchFn):
             xp.subtract(1.0, Fn, out=Fn)
             dZh = alloc((L, N, 3 * H), dt)
             dNp = alloc((L, N, H), dt)
-            tmpz_buf = xp.empty((N, H), dt)
+            tmpz_buf = m.empty((N, H), dt)
             for b, steps in runs:
                 RZb, NNb, HNb, Hb, Frzb, Fnb, dZhb, dNpb, doutb = (A[:, :b] for A in (RZ, NN, HN, Hs, Frz, Fn, dZh,
                                                                                      dNp, dout))
@@ -282,12 +285,15 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     L, N, I = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
+    m = _xp(x)
     s, _, _ = _lstm_scales(H, dt)
     S, B, _ = _lstm_scales(H, dt, N)          # same-shape operands: NumPy's fast contiguous loops
+    if m is not xp:                           # the (host-made) constants on x's device
+        s, S, B = _like(s, x), _like(S, x), _like(B, x)
     bias = b_ih is not None
     K = I + H + bias
-    alloc = xp.empty if sizes is None else xp.zeros     # masked: never-written places stay finite
-    W = xp.empty((K, 4 * H), dt)
+    alloc = m.empty if sizes is None else m.zeros       # masked: never-written places stay finite
+    W = m.empty((K, 4 * H), dt)
     W[:I] = w_ih.T
     W[I:I + H] = w_hh.T
     if bias:
@@ -303,7 +309,7 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     G = alloc((L, N, 4 * H), dt)              # the activated gates i, f, g, o
     C = alloc((L, N, H), dt)
     TC = alloc((L, N, H), dt)
-    tmp_full = xp.empty((N, H), dt)
+    tmp_full = m.empty((N, H), dt)
     if sizes is not None and reverse:
         _fill_inactive(Hv, h0, sizes, True)
         _fill_inactive(C, c0, sizes, True)
@@ -330,7 +336,7 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
             xp.multiply(o, TCb[t], out=Hb[t])
             c = ct
         c_full = C[t]
-    Hs = xp.ascontiguousarray(Hv)
+    Hs = m.ascontiguousarray(Hv)
     if sizes is not None and not reverse:
         _fill_inactive(Hs, h0, sizes, False)
         _fill_inactive(C, c0, sizes, False)
@@ -351,13 +357,16 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
     L, N, I = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
+    m = _xp(x)
     _, B, S2 = _lstm_scales(H, dt, N)
+    if m is not xp:                             # the (host-made) constants on x's device
+        B, S2 = _like(B, x), _like(S2, x)
     DT = TC * TC
     xp.subtract(1.0, DT, out=DT)                # 1 - tanh(c_t)^2, all steps at once
-    dZ = (xp.empty if sizes is None else xp.zeros)((L, N, 4 * H), dt)
-    dh_buf = xp.empty((N, H), dt)
-    dc_buf = xp.empty((N, H), dt)
-    d_buf = xp.empty((N, 4 * H), dt)
+    dZ = (m.empty if sizes is None else m.zeros)((L, N, 4 * H), dt)
+    dh_buf = m.empty((N, H), dt)
+    dc_buf = m.empty((N, H), dt)
+    d_buf = m.empty((N, 4 * H), dt)
     order = range(L) if reverse else range(L - 1, -1, -1)
     for b, steps in _runs(order, sizes, N):
         Gb, Cb, TCb, DTb, dZb, doutb = (A[:, :b] for A in (G, C, TC, DT, dZ, dout))
@@ -394,8 +403,8 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
     if need[3] or need[4] or need[5] or need[6]:
         xo = 1 if reverse else 0
         dW = dZ2.T @ XH[xo:xo + L].reshape(L * N, K)     # (4H, I + H [+ 1])
-        dw_ih = Tensor._make(xp.ascontiguousarray(dW[:, :I])) if need[3] else None
-        dw_hh = Tensor._make(xp.ascontiguousarray(dW[:, I:I + H])) if need[4] else None
+        dw_ih = Tensor._make(m.ascontiguousarray(dW[:, :I])) if need[3] else None
+        dw_hh = Tensor._make(m.ascontiguousarray(dW[:, I:I + H])) if need[4] else None
         if K > I + H:
             db_ih = Tensor._make(dW[:, I + H].copy()) if need[5] else None
             db_hh = Tensor._make(dW[:, I + H].copy()) if need[6] else None
@@ -476,13 +485,13 @@ class SelectRows(Function):
         valid = index >= 0
         if valid.all():
             return xp.take(x, index, axis=0)
-        out = xp.full((index.size,) + x.shape[1:], fill, x.dtype)
+        out = _xp(x).full((index.size,) + x.shape[1:], fill, x.dtype)
         out[valid] = x[index[valid]]
         return out
 
     @staticmethod
     def backward(ctx, g):
-        inv = xp.full(ctx.n, -1, xp.int64)
+        inv = _xp(ctx.index).full(ctx.n, -1, xp.int64)
         k = xp.flatnonzero(ctx.index >= 0)
         inv[ctx.index[k]] = k
         return SelectRows.apply(g, index=inv, fill=0.0)
@@ -507,5 +516,5 @@ def select_rows(x: Tensor, index, fill=0.0) -> Tensor:
         raise IndexError(f"select_rows: index out of range for {R} rows (or below -1)")
     if picked.size and xp.bincount(picked, minlength=R).max() > 1:
         raise ValueError("select_rows: index picks a row more than once")
-    return SelectRows.apply(x, index=ia, fill=fill)
+    return SelectRows.apply(x, index=_like(ia, x._data) if _xp(ia) is not _xp(x._data) else ia, fill=fill)
 

@@ -33,13 +33,7 @@ PENDING = {
     'operator%',
     'xlogy',
     # conv
-    'F.conv1d',
-    'F.conv2d',
     'F.conv_transpose1d',
-    'F.conv_transpose2d',
-    'F.fold',
-    'F.unfold',
-    'conv_stack_view',
     'nn.Conv2d_padding_mode',
     # creation
     'diag',
@@ -158,11 +152,9 @@ PENDING = {
     'var_mean',
     'var_mean_unbiased',
     # rnn
-    'nn.GRU',
     'nn.GRUCell',
     'nn.LSTM',
     'nn.LSTMCell',
-    'nn.RNN',
     'nn.RNNCell',
     # sort
     'argsort',

@@ -98,7 +98,7 @@ def conv_module_case(draw):
 
 
 def fn_conv_module(m, x, w, **kw):
-    conv = m.nn.Conv2d(w.shape[1], w.shape[0], w.shape[2], bias=False, **kw).to(x.dtype)
+    conv = m.nn.Conv2d(w.shape[1], w.shape[0], w.shape[2], bias=False, **kw).to(x)   # x's dtype and device
     with m.no_grad():
         conv.weight.copy_(m.tensor(w, dtype=x.dtype))
     return conv(x)
@@ -337,7 +337,7 @@ def rnn_case(draw, kind):
 
 
 def fn_rnn(m, x, h0, c0, kind, **kw):
-    mod = getattr(m.nn, kind)(**kw).to(x.dtype)
+    mod = getattr(m.nn, kind)(**kw).to(x)    # x's dtype and device
     rng = np.random.default_rng(len(kw) + kw["hidden_size"])
     with m.no_grad():
         for _, p in mod.named_parameters():
@@ -362,7 +362,7 @@ def cell_case(draw, kind):
 
 
 def fn_cell(m, x, h, c, kind, **kw):
-    mod = getattr(m.nn, kind)(**kw).to(x.dtype)
+    mod = getattr(m.nn, kind)(**kw).to(x)    # x's dtype and device
     rng = np.random.default_rng(kw["hidden_size"] * 3 + kw["input_size"])
     with m.no_grad():
         for _, p in mod.named_parameters():

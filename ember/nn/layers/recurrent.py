@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from ...backend import xp
+from ...backend.device import array_module as _xp
 from ...creation import empty
 from ...ops import rnn as _rnn
 from ...ops import rnn_cell as _rnn_cell
@@ -29,8 +29,9 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _zeros_state(n: int, h: int, dtype) -> Tensor:
-    return Tensor._make(xp.zeros((n, h), dtype))
+def _zeros_state(n: int, h: int, x: Tensor) -> Tensor:
+    """The zero initial state (n, h) in ``x``'s dtype, on ``x``'s device."""
+    return Tensor._make(_xp(x._data).zeros((n, h), x.dtype))
 
 
 class RNNBase(Module):
@@ -203,8 +204,8 @@ class RNNBase(Module):
                 w = weights[idx * k:(idx + 1) * k]
                 w_ih, w_hh = w[0], w[1]
                 b_ih, b_hh = (w[2], w[3]) if self.bias else (None, None)
-                hs = h0[idx] if h0 is not None else _zeros_state(N, H, x.dtype)
-                cs = (c0[idx] if c0 is not None else _zeros_state(N, H, x.dtype)) if is_lstm else None
+                hs = h0[idx] if h0 is not None else _zeros_state(N, H, x)
+                cs = (c0[idx] if c0 is not None else _zeros_state(N, H, x)) if is_lstm else None
                 res = _rnn.rnn_sequence(self.mode, layer_in, hs, cs, w_ih, w_hh, b_ih, b_hh, reverse=d == 1,
                                         batch_sizes=batch_sizes)
                 outs.append(res[0])
@@ -368,7 +369,7 @@ class RNNCellBase(Module):
         x = input.unsqueeze(0) if unbatched else input
         N = x.shape[0]
         if hx is None:
-            states = [_zeros_state(N, self.hidden_size, x.dtype) for _ in range(n_states)]
+            states = [_zeros_state(N, self.hidden_size, x) for _ in range(n_states)]
         else:
             states = list(hx) if n_states == 2 else [hx]
             exp = (self.hidden_size,) if unbatched else (N, self.hidden_size)
