@@ -20,6 +20,7 @@ are integers, or binary probabilities thresholded at ``threshold`` when they are
 from __future__ import annotations
 
 from .backend import np
+from .backend.device import to_device as _to_device
 from .tensor import Tensor
 
 __all__ = [
@@ -34,9 +35,11 @@ __all__ = [
 
 
 def _arr(x, who: str, what: str):
-    """A NumPy view of a Tensor/array/list (no grad tracking needed: metrics never backpropagate)."""
+    """A NumPy view of a Tensor/array/list (no grad tracking needed: metrics never backpropagate); a CUDA
+    tensor is copied to the host (metrics are small running sums kept there)."""
     if isinstance(x, Tensor):
-        return x._data
+        d = x._data
+        return d if type(d) is np.ndarray else _to_device(d, "cpu")
     if hasattr(x, "detach") and hasattr(x, "numpy"):        # a torch tensor
         return x.detach().cpu().numpy()
     try:

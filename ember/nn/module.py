@@ -14,7 +14,7 @@ from typing import Iterator, NamedTuple
 from ..backend import xp
 from ..backend import dtypes as _dt
 from ..tensor import Tensor, device as _device, _check_device
-from ..backend.device import to_device as _to_device
+from ..backend.device import to_device as _to_device, device_of as _device_of
 from ..autograd.grad_mode import no_grad
 from ..autograd.function import Function
 from .parameter import Parameter, Buffer
@@ -705,8 +705,8 @@ class Module:
                         mod._parameters[name] = Parameter(t, requires_grad=param.requires_grad)
                     else:
                         mod._buffers[name] = Tensor._make(arr)
-                else:
-                    xp.copyto(param._data, arr, casting="unsafe")
+                else:               # copy_ semantics: the values move to the parameter's device
+                    xp.copyto(param._data, _to_device(arr, *_device_of(param._data)), casting="unsafe")
                     param._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 

@@ -49,6 +49,26 @@ def _as_loader(data, who: str, batch_size: int = 256, targets: bool = True):
     return data
 
 
+def _to_dev(batch, device):
+    """``batch`` (Tensors in tuples, lists and dicts) on ``device``; anything else as it is."""
+    from ..tensor import Tensor
+    if isinstance(batch, Tensor):
+        return batch.to(device)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_to_dev(b, device) for b in batch) if type(batch) in (tuple, list) else \
+            type(batch)(*(_to_dev(b, device) for b in batch))
+    if isinstance(batch, dict):
+        return {k: _to_dev(v, device) for k, v in batch.items()}
+    return batch
+
+
+def _on(loader, device):
+    """The batches of ``loader``, each moved to ``device`` (the loader itself when there is none)."""
+    if device is None:
+        return loader
+    return (_to_dev(b, device) for b in loader)
+
+
 def _split(batch, who: str):
     """``(inputs tuple, target)`` from a batch ``(x, y)`` (or ``(x1, x2, ..., y)``)."""
     if isinstance(batch, (tuple, list)) and len(batch) >= 2:

@@ -43,7 +43,7 @@ from .callbacks import BackupAndRestore, Callback, LRSchedulerCallback, ModelChe
 from .checkpoint import (CHECKPOINT_VERSION, load_checkpoint, rng_state, set_rng_state)
 from .history import History
 from ._trainer_util import (_as_loader, _split, _step_fn, _batch_len, _num, _automatic, _call_training_step,
-                            _check_callbacks, _n_samples, _unwrap, _Interrupted)
+                            _check_callbacks, _n_samples, _unwrap, _Interrupted, _on)
 from ..io import save
 
 __all__ = ["Trainer"]
@@ -72,11 +72,13 @@ class Trainer:
         grad_clip: clip the gradients' global 2-norm to this value before each step (None: no clipping).
         accumulate: optimizer step every ``accumulate`` batches, with the loss divided by the window size, so
             that the update equals one over the union of those batches.
+        device: where to train ("cpu", "cuda", "cuda:1", an ``ember.device``; None: where the model is): the
+            model is moved there (``model.to(device)``, in place) and every batch is moved as it is drawn.
     """
 
     def __init__(self, model, loss_fn, optimizer=None, metrics=(), scheduler=None, callbacks=(),
                  grad_clip: float | None = None, accumulate: int = 1, plateau_monitor: str = "val_loss",
-                 scheduler_interval: str = "epoch", loss_weights=None) -> None:
+                 scheduler_interval: str = "epoch", loss_weights=None, device=None) -> None:
         if not (hasattr(model, "parameters") and hasattr(model, "train") and callable(model)):
             raise TypeError(f"Trainer: model must be an ember.nn.Module, got {type(model).__name__}")
         if loss_fn is None and _step_fn(model, "training_step") is None:
@@ -103,6 +105,11 @@ class Trainer:
             raise ValueError(f"Trainer: metric names must be unique and not 'loss', got {names}")
         _check_callbacks(callbacks, "Trainer")
         self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, scheduler
+        self.device = None
+        if device is not None:
+            from ..tensor import _check_device
+            self.device = _check_device(device)
+            model.to(self.device)
         self.callbacks = list(callbacks)
         self.grad_clip, self.accumulate = grad_clip, accumulate
         self.plateau_monitor = plateau_monitor
@@ -275,7 +282,7 @@ class Trainer:
         for cb in cbs:
             cb.on_epoch_begin(epoch, {})
         t0 = time.perf_counter()
-        it = iter(loader)
+        it = iter(_on(loader, self.device))
         if mid is not None:
             for _ in range(start):
                 next(it)
@@ -404,7 +411,7 @@ class Trainer:
         Returns ``{"loss": ..., "<metric>": ...}``; per-class metrics (``average=None``) and the confusion
         matrix come back as NumPy arrays.
         """
-        loader = _as_loader(data, "evaluate", batch_size)
+        loader = _on(_as_loader(data, "evaluate", batch_size), self.device)
         fresh = [m._fresh() for m in self.metrics]
         total, count = 0.0, 0
         was_training = self.model.training
@@ -509,7 +516,7 @@ class Trainer:
         inputs or ``(inputs, targets)``), concatenated along dim 0, in eval mode without gradients (a model
         with several outputs: a dict or tuple of them, each concatenated)."""
         from .. import cat
-        loader = _as_loader(data, "predict", batch_size, targets=False)
+        loader = _on(_as_loader(data, "predict", batch_size, targets=False), self.device)
         outs = []
         was_training = self.model.training
         self.model.eval()

@@ -134,3 +134,15 @@ def test_mixed_device_error_names_the_op_and_shapes(cuda):
         ember.matmul(a, ember.ones(5, 2))
     msg = str(e.value)
     assert "cuda:0" in msg and "cpu" in msg and "(5, 2)" in msg
+
+
+def test_load_state_dict_copies_across_devices(cuda):
+    src = nn.Linear(3, 2)
+    dst = nn.Linear(3, 2).to("cuda")
+    dst.load_state_dict(src.state_dict())                   # host values into device parameters
+    assert dst.weight.is_cuda
+    np.testing.assert_array_equal(dst.weight.detach().cpu().numpy(), src.weight.detach().numpy())
+    back = nn.Linear(3, 2)
+    back.load_state_dict(dst.state_dict())                  # device values into host parameters
+    assert not back.weight.is_cuda
+    np.testing.assert_array_equal(back.weight.detach().numpy(), src.weight.detach().numpy())
