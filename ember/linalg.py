@@ -17,6 +17,7 @@ from typing import NamedTuple as _NamedTuple
 import numpy as _np
 
 from .autograd.function import Function as _Function
+from .backend.device import array_module as _xp, as_array as _as_array, like as _like
 from .tensor import Tensor
 from .ops import elementwise as _E
 from .ops import reduce as _R
@@ -116,7 +117,7 @@ def _vector_norm_array(a, p, axes, keepdim, one_is_abs=True):
         out = _np.sum(ab != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
     else:
         out = _np.sum(ab ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
-    return _np.asarray(out, a.dtype)
+    return _as_array(out, a.dtype)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
@@ -198,7 +199,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
             if keepdim:
                 shape[d0] = shape[d1] = 1
             return _E.mul(A.sum((d0, d1), keepdim=keepdim), 0.0) if A.requires_grad else \
-                Tensor._make(_np.zeros(shape, A._data.dtype))
+                Tensor._make(_xp(A._data).zeros(shape, A._data.dtype))
         colsum = _R.sum(_E.abs(A), sum_dim, keepdim=True)
         out = _R.amax(colsum, red_dim, keepdim=True) if ord in (1, float("inf")) else \
             _R.amin(colsum, red_dim, keepdim=True)
@@ -237,11 +238,12 @@ def _cutoff(s, atol, rtol, m, n):
     eps = _np.finfo(s.dtype).eps
     atol_v = 0.0 if atol is None else (atol._data if isinstance(atol, Tensor) else atol)
     if rtol is None:
-        rtol_v = eps * max(m, n) if (atol is None or _np.all(_np.asarray(atol_v) <= 0)) else 0.0
+        rtol_v = eps * max(m, n) if (atol is None or _np.all(_as_array(atol_v) <= 0)) else 0.0
     else:
         rtol_v = rtol._data if isinstance(rtol, Tensor) else rtol
-    smax = s.max(axis=-1) if s.shape[-1] else _np.zeros(s.shape[:-1], s.dtype)
-    return _np.maximum(_np.asarray(atol_v, s.dtype), _np.asarray(rtol_v, s.dtype) * smax)
+    smax = s.max(axis=-1) if s.shape[-1] else _xp(s).zeros(s.shape[:-1], s.dtype)
+    # atol/rtol (numbers, or tensors on s's device or the host) as arrays on s's device
+    return _np.maximum(_like(_as_array(atol_v, s.dtype), s), _like(_as_array(rtol_v, s.dtype), s) * smax)
 
 
 class _Pinv(_Function):
@@ -249,7 +251,7 @@ class _Pinv(_Function):
     def forward(ctx, a, atol, rtol, hermitian):
         m, n = a.shape[-2:]
         if a.size == 0:
-            out = _np.zeros(a.shape[:-2] + (n, m), a.dtype)
+            out = _xp(a).zeros(a.shape[:-2] + (n, m), a.dtype)
         elif hermitian:
             w, v = _np.linalg.eigh(a)
             tol = _cutoff(_np.abs(w), atol, rtol, m, n)
@@ -262,7 +264,7 @@ class _Pinv(_Function):
             keep = s > tol[..., None]
             sinv = _np.where(keep, 1.0 / _np.where(keep, s, 1.0), 0.0).astype(a.dtype)
             out = (_np.swapaxes(vh, -1, -2) * sinv[..., None, :]) @ _np.swapaxes(u, -1, -2)
-        out = _np.ascontiguousarray(out, dtype=a.dtype)
+        out = _xp(a).ascontiguousarray(out, dtype=a.dtype)
         ctx.save_for_backward(a, out)
         return out
 
@@ -272,8 +274,9 @@ class _Pinv(_Function):
         # d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+ (constant rank)
         xt, gt = _mT(x), _mT(g)
         m, n = a.shape[-2:]
-        eye_m = Tensor._make(_np.eye(m, dtype=a._data.dtype))
-        eye_n = Tensor._make(_np.eye(n, dtype=a._data.dtype))
+        xp = _xp(a._data)
+        eye_m = Tensor._make(xp.eye(m, dtype=a._data.dtype))
+        eye_n = Tensor._make(xp.eye(n, dtype=a._data.dtype))
         t1 = _E.neg(matmul(matmul(xt, g), xt))
         t2 = matmul(matmul(_E.sub(eye_m, matmul(a, x)), gt), matmul(x, xt))
         t3 = matmul(matmul(xt, x), matmul(gt, _E.sub(eye_n, matmul(x, a))))
@@ -320,10 +323,11 @@ def lstsq(A, B, rcond=None, *, driver=None) -> _LstsqResult:
     if vec:
         X = X.squeeze(-1)
     dt = A._data.dtype
-    s = _np.linalg.svd(A._data, compute_uv=False) if A._data.size else _np.zeros(A._data.shape[:-2] + (0,), dt)
+    xp = _xp(A._data)
+    s = _np.linalg.svd(A._data, compute_uv=False) if A._data.size else xp.zeros(A._data.shape[:-2] + (0,), dt)
     tol = _cutoff(s, None, rtol, m, n)
     rank = (s > tol[..., None]).sum(-1).astype(_np.int64)
-    empty = Tensor._make(_np.zeros((0,), dt))
+    empty = Tensor._make(xp.zeros((0,), dt))
     # an empty residuals tensor still requires grad in PyTorch when the inputs do
     residuals = _E.mul(X.reshape(-1)[:0], 0) if (A.requires_grad or B.requires_grad) else empty
     if driver in ("gelsd", "gelss", "gelsy") and m > n and A._data.size and _np.all(rank == n) and driver != "gelsy":
@@ -332,7 +336,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> _LstsqResult:
         if vec:
             residuals = residuals.squeeze(-1)
     svals = Tensor._make(s.astype(dt)) if driver in ("gelsd", "gelss") else empty
-    rank_t = Tensor._make(rank) if driver != "gels" else Tensor._make(_np.zeros((0,), _np.int64))
+    rank_t = Tensor._make(rank) if driver != "gels" else Tensor._make(xp.zeros((0,), _np.int64))
     return _LstsqResult(X, residuals, rank_t, svals)
 
 
@@ -410,10 +414,10 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None) -> Tensor
     a = A._data
     m, n = a.shape[-2:]
     if a.size == 0:
-        return Tensor._make(_np.zeros(a.shape[:-2], _np.int64))
+        return Tensor._make(_xp(a).zeros(a.shape[:-2], _np.int64))
     s = _np.abs(_np.linalg.eigvalsh(a)) if hermitian else _np.linalg.svd(a, compute_uv=False)
     tolv = _cutoff(s, atol, rtol, m, n)
-    return Tensor._make(_np.asarray((s > tolv[..., None]).sum(-1), _np.int64))
+    return Tensor._make(_as_array((s > tolv[..., None]).sum(-1), _np.int64))
 
 
 def matrix_power(A, n: int) -> Tensor:
@@ -426,7 +430,8 @@ def matrix_power(A, n: int) -> Tensor:
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"{op}: n must be an int, got {type(n).__name__}")
     if n == 0:
-        eye = Tensor._make(_np.broadcast_to(_np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape).copy())
+        eye = Tensor._make(_np.broadcast_to(_xp(A._data).eye(A._data.shape[-1], dtype=A._data.dtype),
+                                            A._data.shape).copy())
         return _result_layout(_E.add(_E.mul(A, 0), eye)) if A.requires_grad else eye
     if n == -1:
         return inv(A)           # (in inv's column-major layout, as PyTorch)
@@ -466,7 +471,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
     T = triu(A) if upper else tril(A)
     if unitriangular:
         n = A._data.shape[-1]
-        eye = Tensor._make(_np.eye(n, dtype=bool))
+        eye = Tensor._make(_xp(A._data).eye(n, dtype=bool))
         T = _E.where(eye, 1.0, T)
     if B._data.ndim < 2:
         raise RuntimeError(f"linalg.solve_triangular: The input tensor B must have at least 2 dimensions, got "
@@ -499,7 +504,7 @@ def vander(x, *, N=None) -> Tensor:
                            f"{'Bool' if x._data.dtype == _np.bool_ else 'Half'}")
     if x._data.dtype.kind in "ui" and x._data.dtype != _np.int64:
         x = x.to(_np.int64)
-    cols = [Tensor._make(_np.ones(x._data.shape, x._data.dtype))]
+    cols = [Tensor._make(_xp(x._data).ones(x._data.shape, x._data.dtype))]
     for _ in range(1, n):
         cols.append(_E.mul(cols[-1], x))
     from .ops.shape import stack
@@ -544,14 +549,15 @@ def tensorsolve(A, B, dims=None) -> Tensor:
 def _lu_array(a):
     """Partial-pivoting LU (LAPACK getrf's pivots: the first largest |value| of each column), batched.
     Returns the packed LU, 1-based int32 pivots and info (first zero pivot, 1-based, else 0)."""
-    lu = _np.array(a, dtype=a.dtype, copy=True)
+    xp = _xp(a)
+    lu = xp.array(a, dtype=a.dtype, copy=True)
     m, n = lu.shape[-2:]
     k = min(m, n)
     batch = lu.shape[:-2]
     flat = lu.reshape((-1, m, n))
-    piv = _np.zeros((flat.shape[0], k), _np.int32)
-    info = _np.zeros(flat.shape[0], _np.int32)
-    rows = _np.arange(flat.shape[0])
+    piv = xp.zeros((flat.shape[0], k), _np.int32)
+    info = xp.zeros(flat.shape[0], _np.int32)
+    rows = xp.arange(flat.shape[0])
     for j in range(k):
         p = j + _np.argmax(_np.abs(flat[:, j:, j]), axis=1)
         piv[:, j] = p + 1
@@ -570,8 +576,9 @@ def _lu_array(a):
 def _perm_from_pivots(piv, m):
     """Row order ``perm`` with ``A[perm] = L U`` from LAPACK's sequential 1-based row swaps."""
     flat = piv.reshape((-1, piv.shape[-1])).astype(_np.int64) - 1
-    perm = _np.tile(_np.arange(m), (flat.shape[0], 1))
-    rows = _np.arange(flat.shape[0])
+    xp = _xp(piv)
+    perm = _np.tile(xp.arange(m), (flat.shape[0], 1))
+    rows = xp.arange(flat.shape[0])
     for j in range(flat.shape[1]):
         p = flat[:, j]
         a, b = perm[rows, j].copy(), perm[rows, p].copy()
@@ -582,7 +589,7 @@ def _perm_from_pivots(piv, m):
 def _unpack(LU, m, n):
     from .ops.index import tril, triu
     k = min(m, n)
-    eye = Tensor._make(_np.eye(m, k, dtype=LU._data.dtype))
+    eye = Tensor._make(_xp(LU._data).eye(m, k, dtype=LU._data.dtype))
     L = _E.add(tril(LU[..., :, :k], -1), eye)
     U = triu(LU[..., :k, :])
     return L, U
@@ -590,8 +597,9 @@ def _unpack(LU, m, n):
 
 def _perm_matrix(piv, m, dtype):
     perm = _perm_from_pivots(piv, m)
-    eye = _np.eye(m, dtype=dtype)
-    return _np.ascontiguousarray(_np.swapaxes(eye[perm], -1, -2))           # P with A = P L U
+    xp = _xp(piv)
+    eye = xp.eye(m, dtype=dtype)
+    return xp.ascontiguousarray(_np.swapaxes(eye[perm], -1, -2))           # P with A = P L U
 
 
 class _LUFactor(_Function):
@@ -667,11 +675,11 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True) -> _LURe
     LU = _as_t(LU_data)
     m, n = LU.shape[-2:]
     P = Tensor._make(_perm_matrix(_as_t(LU_pivots)._data, m, LU._data.dtype)) if unpack_pivots else \
-        Tensor._make(_np.zeros((0,), LU._data.dtype))
+        Tensor._make(_xp(LU._data).zeros((0,), LU._data.dtype))
     if unpack_data:
         L, U = _unpack(LU, m, n)
     else:
-        L = U = Tensor._make(_np.zeros((0,), LU._data.dtype))
+        L = U = Tensor._make(_xp(LU._data).zeros((0,), LU._data.dtype))
     return _LUResult(P, L, U)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as _np
 
 from ..autograd.function import Function
+from ..backend.device import array_module as _xp, as_array as _as_array, like as _like, to_device as _to_device
 from ..tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
@@ -33,15 +34,20 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False) -> _ValuesIndi
         return _select(x, None, 0, keepdim)
     a = x._data
     order = _np.argsort(a, axis=axis, kind="stable")
-    idx = _np.take(order, [k - 1], axis=axis)
+    idx = _np.take(order, _like(_np.array([k - 1]), order), axis=axis)
     # where the k-th value is tied, PyTorch's index is the one its quickselect leaves at k - 1: replay it there
     kv = _np.take_along_axis(a, idx, axis=axis)
     eq = (a == kv) | (_np.isnan(a) & _np.isnan(kv)) if a.dtype.kind == "f" else a == kv
     tied = _np.moveaxis(eq.sum(axis=axis, keepdims=True) > 1, axis, -1)
     if tied.any():
-        rows, ir = _np.moveaxis(a, axis, -1), _np.moveaxis(idx, axis, -1)     # (views: ir writes into idx)
-        for pos in map(tuple, _np.argwhere(tied[..., 0])):
+        # the replay is a Python loop over the tied rows: on a device a host fallback (copy there and back)
+        dev = _xp(a) is not _np
+        ah, ih, th = (_to_device(a, "cpu"), _to_device(idx, "cpu"), _to_device(tied, "cpu")) if dev else (a, idx, tied)
+        rows, ir = _np.moveaxis(ah, axis, -1), _np.moveaxis(ih, axis, -1)     # (views: ir writes into ih)
+        for pos in map(tuple, _np.argwhere(th[..., 0])):
             ir[pos + (0,)] = _quickselect_index(rows[pos].tolist(), k - 1)
+        if dev:
+            idx = _like(ih, a)
     return _select(x, idx, axis, keepdim)
 
 
@@ -93,7 +99,7 @@ def _median_index(a, axis, ignore_nan):
     n = a.shape[axis]
     order = _np.argsort(a, axis=axis, kind="stable")           # NaN last, in their original order
     nan_count = _np.isnan(a).sum(axis=axis, keepdims=True) if a.dtype.kind == "f" else \
-        _np.zeros_like(_np.take(a, [0], axis=axis), dtype=_np.int64)
+        _np.zeros_like(_np.take(a, _like(_np.array([0]), a), axis=axis), dtype=_np.int64)
     valid = n - nan_count
     if ignore_nan:
         pos = _np.where(valid > 0, (valid - 1) // 2, 0)
@@ -111,7 +117,7 @@ def _median(x, dim, keepdim, ignore_nan, op):
                 _np.iinfo(x._data.dtype).min
             if x.requires_grad:                                 # nan that still requires grad (as PyTorch)
                 return E.add(E.mul(R.sum(x), 0), fill)
-            return Tensor._make(_np.asarray(fill, x._data.dtype))
+            return Tensor._make(_xp(x._data).asarray(fill, x._data.dtype))
         flat = x.reshape(-1)
         idx = _median_index(flat._data, 0, ignore_nan)
         # the median of all elements shares its gradient evenly among the elements equal to it (NaN equal
@@ -128,7 +134,7 @@ class _MedianAll(Function):
     @staticmethod
     def forward(ctx, a, value):
         ctx.mask = (a == value) | (_np.isnan(a) & _np.isnan(value)) if a.dtype.kind == "f" else a == value
-        return _np.asarray(value, a.dtype)
+        return _as_array(value, a.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -155,7 +161,8 @@ def mode(input, dim: int = -1, keepdim: bool = False) -> _ValuesIndices:
     _check_len(x, axis, "mode")
     if x._data.ndim == 0:
         return _select(x, None, 0, keepdim)
-    a = _np.moveaxis(x._data, axis, -1)
+    # a Python loop over rows with NumPy's unique: on a device a host fallback (copy there, indices back)
+    a = _np.moveaxis(_to_device(x._data, "cpu"), axis, -1)
     flat = a.reshape(-1, a.shape[-1])
     out_idx = _np.empty(len(flat), _np.int64)
     for r, row in enumerate(flat):
@@ -164,7 +171,7 @@ def mode(input, dim: int = -1, keepdim: bool = False) -> _ValuesIndices:
         hits = _np.nonzero(row == best)[0] if best == best else _np.nonzero(row != row)[0]
         out_idx[r] = hits[-1]
     idx = _np.expand_dims(out_idx.reshape(a.shape[:-1]), axis)
-    return _select(x, idx, axis, keepdim)
+    return _select(x, _like(idx, x._data), axis, keepdim)
 
 
 def msort(input) -> Tensor:
@@ -176,7 +183,8 @@ def msort(input) -> Tensor:
 def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
     x = _float_input(x, op, 0)
     scalar_q = not isinstance(q, Tensor)
-    qa = _np.asarray(q._data if isinstance(q, Tensor) else q, dtype=x._data.dtype)
+    # q's values steer a Python loop: read on the host (a device q is copied there)
+    qa = _np.asarray(_to_device(q._data, "cpu") if isinstance(q, Tensor) else q, dtype=x._data.dtype)
     if qa.ndim > 1:
         raise RuntimeError(f"{op}() q must be a scalar or 1D tensor, got shape {qa.shape}")
     if _np.any((qa < 0) | (qa > 1)):
@@ -215,7 +223,7 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
             frac = _np.where(hi > lo, 0.5, 0.0).astype(x._data.dtype)
         vlo = gather(s, axis, Tensor._make(lo))
         vhi = gather(s, axis, Tensor._make(hi))
-        val = E.lerp(vlo, vhi, Tensor._make(_np.asarray(frac, x._data.dtype)))
+        val = E.lerp(vlo, vhi, Tensor._make(_as_array(frac, x._data.dtype)))
         if not ignore_nan:
             val = E.where(Tensor._make(nan_count > 0), float("nan"), val)
         else:
@@ -245,7 +253,7 @@ class _CumExtreme(Function):
     def forward(ctx, a, axis, is_max):
         m = _np.moveaxis(a, axis, 0)
         vals = _np.empty_like(m)
-        idx = _np.empty(m.shape, _np.int64)
+        idx = _xp(a).empty(m.shape, _np.int64)
         if m.shape[0]:
             vals[0], idx[0] = m[0], 0
             isf = m.dtype.kind == "f"
@@ -264,7 +272,7 @@ class _CumExtreme(Function):
 
     @staticmethod
     def backward(ctx, g, gi):
-        zeros = Tensor._make(_np.zeros(ctx.shape, g._data.dtype))
+        zeros = Tensor._make(_xp(g._data).zeros(ctx.shape, g._data.dtype))
         return scatter_add(zeros, ctx.axis, Tensor._make(ctx.idx), g), None, None
 
 
@@ -273,7 +281,7 @@ def _cum_extreme(input, dim, is_max, op):
     axis = _axis(x, dim, op)
     if x._data.ndim == 0:
         return _ValuesIndices(E.mul(x, 1) if x.requires_grad else Tensor._make(x._data.copy()),
-                              Tensor._make(_np.zeros((), _np.int64)))
+                              Tensor._make(_xp(x._data).zeros((), _np.int64)))
     v, i = _CumExtreme.apply(x, axis, is_max)
     return _ValuesIndices(v, Tensor._make(i._data))
 
@@ -292,7 +300,17 @@ def cummin(input, dim: int) -> _ValuesIndices:
 class _LogCumSumExp(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        out = _canon(_np.logaddexp.accumulate(a, axis=axis)) if a.size else a.copy()
+        if not a.size:
+            out = a.copy()
+        elif _xp(a) is _np:
+            out = _canon(_np.logaddexp.accumulate(a, axis=axis))
+        else:       # the same sequential logaddexp, one slice at a time (CuPy's ufuncs may lack accumulate)
+            m = _np.moveaxis(a, axis, 0)
+            acc = _np.empty_like(m)
+            acc[0] = m[0]
+            for i in range(1, m.shape[0]):
+                acc[i] = _np.logaddexp(acc[i - 1], m[i])
+            out = _canon(_np.moveaxis(acc, 0, axis))
         ctx.axis = axis
         ctx.save_for_backward(a, out)
         return out

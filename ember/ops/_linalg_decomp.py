@@ -10,6 +10,7 @@ from typing import NamedTuple as _NamedTuple
 import numpy as _np
 
 from ..autograd.function import Function
+from ..backend.device import array_module as _xp, as_array as _as_array, like as _like, to_device as _to_device
 from ..tensor import Tensor
 from . import elementwise as E
 from .linalg import _as_t, inner, matmul
@@ -60,7 +61,7 @@ def _cm(a):
     results have (``stride() == (..., 1, rows)``)."""
     if a.ndim < 2:
         return a
-    return _tr(_np.ascontiguousarray(_tr(a)))
+    return _tr(_xp(a).ascontiguousarray(_tr(a)))
 
 
 def _mT(t):
@@ -69,7 +70,7 @@ def _mT(t):
 
 def _first_singular(a):
     """Index of the first singular matrix in a batch (by an exact zero pivot of LU, approximated by rank)."""
-    flat = a.reshape((-1,) + a.shape[-2:])
+    flat = _to_device(a, "cpu").reshape((-1,) + a.shape[-2:])      # an error message: on the host
     for k, m in enumerate(flat):
         if _np.linalg.matrix_rank(m) < m.shape[-1]:
             return k
@@ -78,7 +79,13 @@ def _first_singular(a):
 
 def _lapack(fn, op, what, a, *args):
     try:
-        return fn(a, *args)
+        out = fn(a, *args)
+        if _xp(a) is not _np and not bool(_np.isfinite(out).all()) and bool(_np.isfinite(a).all()):
+            # CuPy reports no singular / non positive-definite input (it returns inf/NaN): redo that call on
+            # the host (a fallback, on the error path only), which raises LAPACK's error or gives its result
+            host = fn(_to_device(a, "cpu"), *(_to_device(x, "cpu") for x in args))
+            out = _like(host, a)
+        return out
     except _np.linalg.LinAlgError:
         prefix = f"(Batch element {_first_singular(a)}): " if a.ndim > 2 else ""
         if what == "pd":
@@ -97,7 +104,7 @@ class _Layout(Function):
     def forward(ctx, a, rows=None):
         if rows is None or a.ndim < 2:
             return _cm(a)
-        buf = _np.zeros(a.shape[:-2] + (a.shape[-1], max(rows, a.shape[-2])), a.dtype)
+        buf = _xp(a).zeros(a.shape[:-2] + (a.shape[-1], max(rows, a.shape[-2])), a.dtype)
         view = _tr(buf)[..., :a.shape[-2], :]
         view[...] = a
         return view
@@ -145,19 +152,22 @@ def inv_ex(A, *, check_errors=False):
     then not meaningful), as ``torch.linalg.inv_ex``."""
     A = _square(A, "linalg.inv_ex")
     batch = A._data.shape[:-2]
+    xp = _xp(A._data)
     info = _np.zeros(batch, _np.int32)
     flat = A._data.reshape((-1,) + A._data.shape[-2:])
-    bad = [k for k, m in enumerate(flat) if m.size and _np.linalg.matrix_rank(m) < m.shape[-1]]
+    # the rank test of each matrix is a Python loop: on a device it reads a host copy
+    host = _to_device(flat, "cpu")
+    bad = [k for k, m in enumerate(host) if m.size and _np.linalg.matrix_rank(m) < m.shape[-1]]
     if bad:
         if check_errors:
             inv(A)
         info.reshape(-1)[bad] = 1
         safe = flat.copy()
-        safe[bad] = _np.eye(flat.shape[-1])
+        safe[bad] = xp.eye(flat.shape[-1])
         out = Tensor._make(_np.linalg.inv(safe).reshape(A._data.shape))
         out.reshape(-1, *A._data.shape[-2:])._data[bad] = _np.nan
-        return _InvEx(out, Tensor._make(info))
-    return _InvEx(inv(A), Tensor._make(info))
+        return _InvEx(out, Tensor._make(_like(info, A._data)))
+    return _InvEx(inv(A), Tensor._make(_like(info, A._data)))
 
 
 def _solve_is_vector(a_shape, b_shape):
@@ -174,7 +184,7 @@ class _Solve(Function):
         a2 = _np.broadcast_to(a, batch + a.shape[-2:])
         b2 = _np.broadcast_to(bb, batch + bb.shape[-2:])
         x = _lapack(_np.linalg.solve, "linalg.solve", "solve", a2, b2) if a.shape[-1] else \
-            _np.zeros(batch + bb.shape[-2:], a.dtype)
+            _xp(a).zeros(batch + bb.shape[-2:], a.dtype)
         x = _cm(x[..., 0] if vec else x)
         ctx.vec = vec
         ctx.save_for_backward(a, x)
@@ -221,14 +231,15 @@ class _SolveEx(_NamedTuple):
 
 def solve_ex(A, B, *, left=True, check_errors=False):
     X = solve(A, B, left=left)
-    return _SolveEx(X, Tensor._make(_np.zeros(_as_t(A)._data.shape[:-2], _np.int32)))
+    A = _as_t(A)
+    return _SolveEx(X, Tensor._make(_xp(A._data).zeros(A._data.shape[:-2], _np.int32)))
 
 
 class _Det(Function):
     @staticmethod
     def forward(ctx, a):
-        d = _np.linalg.det(a) if a.shape[-1] else _np.ones(a.shape[:-2], a.dtype)
-        d = _np.asarray(d, a.dtype)
+        d = _np.linalg.det(a) if a.shape[-1] else _xp(a).ones(a.shape[:-2], a.dtype)
+        d = _as_array(d, a.dtype)
         ctx.save_for_backward(a, d)
         return d
 
@@ -240,12 +251,13 @@ class _Det(Function):
         if _np.all(d._data != 0) and _np.all(_np.isfinite(d._data)):
             return E.mul(E.mul(g, d).unsqueeze(-1).unsqueeze(-1), _mT(inv(a)))
         # a singular matrix: the cofactor matrix from the SVD, adj(A)^T = det(U) det(V) U diag(prod_{j!=i} s_j) V^T
-        u, s, vh = _np.linalg.svd(a._data)
+        # (on a device a host fallback: CuPy has no ``delete``; a rare path)
+        u, s, vh = _np.linalg.svd(_to_device(a._data, "cpu"))
         n = s.shape[-1]
         prods = _np.stack([_np.prod(_np.delete(s, i, axis=-1), axis=-1) for i in range(n)], axis=-1)
         sgn = _np.linalg.det(u) * _np.linalg.det(vh)
         cof = (u * prods[..., None, :]) @ vh * sgn[..., None, None]
-        return E.mul(g.unsqueeze(-1).unsqueeze(-1), Tensor._make(cof.astype(a._data.dtype)))
+        return E.mul(g.unsqueeze(-1).unsqueeze(-1), Tensor._make(_like(cof.astype(a._data.dtype), a._data)))
 
 
 def det(input) -> Tensor:
@@ -264,7 +276,7 @@ class _Slogdet(Function):
     @staticmethod
     def forward(ctx, a):
         s, l = _np.linalg.slogdet(a)
-        s, l = _np.asarray(s, a.dtype), _np.asarray(l, a.dtype)
+        s, l = _as_array(s, a.dtype), _as_array(l, a.dtype)
         s = _np.where(_np.isnan(l), 0, s).astype(a.dtype)      # PyTorch: sign 0 where the result is nan
         ctx.save_for_backward(a)
         return s, l
@@ -328,11 +340,12 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     positive-definite leading minor (``torch.linalg.cholesky_ex``)."""
     A = _square(A, "linalg.cholesky_ex")
     try:
-        return _CholeskyEx(cholesky(A, upper=upper), Tensor._make(_np.zeros(A._data.shape[:-2], _np.int32)))
+        return _CholeskyEx(cholesky(A, upper=upper), Tensor._make(_xp(A._data).zeros(A._data.shape[:-2],
+                                                                                        _np.int32)))
     except LinAlgError:
         if check_errors:
             raise
-    a = A._data
+    a = _to_device(A._data, "cpu")        # a Python loop over the matrices: on a device a host fallback
     flat = a.reshape((-1,) + a.shape[-2:])
     info = _np.zeros(len(flat), _np.int32)
     out = _np.zeros_like(flat)
@@ -347,7 +360,8 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
                     info[k] = j
                     break
     out = out.reshape(a.shape)
-    return _CholeskyEx(Tensor._make(_tr(out).copy() if upper else out), Tensor._make(info.reshape(a.shape[:-2])))
+    out = _tr(out).copy() if upper else out
+    return _CholeskyEx(Tensor._make(_like(out, A._data)), Tensor._make(_like(info.reshape(a.shape[:-2]), A._data)))
 
 
 class _EighResult(_NamedTuple):
@@ -374,7 +388,7 @@ class _Eigh(Function):
             skew = E.mul(E.sub(vgv, _mT(vgv)), 0.5)
             gap = E.sub(w.unsqueeze(-2), w.unsqueeze(-1))          # gap[i, j] = w[j] - w[i]
             n = w.shape[-1]
-            eye = Tensor._make(_np.eye(n, dtype=bool))
+            eye = Tensor._make(_xp(w._data).eye(n, dtype=bool))
             inner = E.add(inner, E.where(eye, 0.0, E.div(skew, gap)))
         return matmul(matmul(v, inner), vt), None
 
@@ -382,7 +396,7 @@ class _Eigh(Function):
 def _diag_embed(d):
     """A (batch of) diagonal matrices from a (batch of) vectors, differentiably."""
     n = d.shape[-1]
-    return E.mul(d.unsqueeze(-1), Tensor._make(_np.eye(n, dtype=d._data.dtype)))
+    return E.mul(d.unsqueeze(-1), Tensor._make(_xp(d._data).eye(n, dtype=d._data.dtype)))
 
 
 def _uplo(UPLO, op):
@@ -417,9 +431,10 @@ class _SVD(Function):
         m, n = a.shape[-2:]
         if a.size == 0:
             k = min(m, n)
-            u = _np.broadcast_to(_np.eye(m, m if full else k, dtype=a.dtype), a.shape[:-2] + (m, m if full else k))
-            vh = _np.broadcast_to(_np.eye(n if full else k, n, dtype=a.dtype), a.shape[:-2] + (n if full else k, n))
-            u, s, vh = u.copy(), _np.zeros(a.shape[:-2] + (k,), a.dtype), vh.copy()
+            xp = _xp(a)
+            u = _np.broadcast_to(xp.eye(m, m if full else k, dtype=a.dtype), a.shape[:-2] + (m, m if full else k))
+            vh = _np.broadcast_to(xp.eye(n if full else k, n, dtype=a.dtype), a.shape[:-2] + (n if full else k, n))
+            u, s, vh = u.copy(), xp.zeros(a.shape[:-2] + (k,), a.dtype), vh.copy()
         else:
             u, s, vh = _np.linalg.svd(a, full_matrices=full)
             u, s, vh = _cm(u), s.astype(a.dtype, copy=False), _cm(vh)
@@ -452,7 +467,7 @@ def _svd_backward(a, u, s, vh, gu, gs, gvh):
     if use_u or use_v:
         s2 = E.mul(s, s)
         gap = E.sub(s2.unsqueeze(-2), s2.unsqueeze(-1))          # gap[i, j] = s_j^2 - s_i^2
-        eye = Tensor._make(_np.eye(k, dtype=bool))
+        eye = Tensor._make(_xp(s._data).eye(k, dtype=bool))
         f = E.where(eye, 0.0, E.div(1.0, E.where(eye, 1.0, gap)))
         if use_u:
             j = matmul(ut, gu)
@@ -506,15 +521,15 @@ class _QR(Function):
         m, n = a.shape[-2:]
         if a.size == 0:
             k = m if mode == "complete" else min(m, n)
-            q = _np.broadcast_to(_np.eye(m, k, dtype=a.dtype), a.shape[:-2] + (m, k)).copy()
-            r = _np.zeros(a.shape[:-2] + (k, n), a.dtype)
+            q = _np.broadcast_to(_xp(a).eye(m, k, dtype=a.dtype), a.shape[:-2] + (m, k)).copy()
+            r = _xp(a).zeros(a.shape[:-2] + (k, n), a.dtype)
         else:
             q, r = _np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
             q, r = _cm(q), _cm(r)
         ctx.save_for_backward(a, q, r)
         ctx.mode = mode
         if mode == "r":
-            q = _np.zeros((0,), a.dtype)
+            q = _xp(a).zeros((0,), a.dtype)
         return q, r
 
     @staticmethod

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as _np
 
 from ..backend import dtypes as _dt
+from ..backend.device import array_module as _xp
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from .index import gather
@@ -30,7 +31,7 @@ def _t(x):
 
 def _canon(a):
     """A C-contiguous copy with canonical strides (NumPy keeps odd strides on size-1 dims of a moved array)."""
-    out = _np.empty(a.shape, a.dtype)
+    out = _xp(a).empty(a.shape, a.dtype)
     out[...] = a
     return out
 
@@ -64,13 +65,14 @@ def _select(x, idx, axis, keepdim):
     """values = x gathered at ``idx`` (keepdim shape) along ``axis``; the gradient goes to those elements."""
     if x._data.ndim == 0:
         return _ValuesIndices(E.mul(x, 1) if x.requires_grad else Tensor._make(x._data.copy()),
-                              Tensor._make(_np.zeros((), _np.int64)))
+                              Tensor._make(_xp(x._data).zeros((), _np.int64)))
     from ._shape_strided import _result_layout
-    vals = _result_layout(gather(x, axis, Tensor._make(_np.ascontiguousarray(idx))))    # contiguous, as PyTorch
+    xp = _xp(idx)
+    vals = _result_layout(gather(x, axis, Tensor._make(xp.ascontiguousarray(idx))))    # contiguous, as PyTorch
     if not keepdim:
         vals = vals.squeeze(axis)
         idx = idx.squeeze(axis)
-    return _ValuesIndices(vals, Tensor._make(_np.array(idx, _np.int64, order="C")))
+    return _ValuesIndices(vals, Tensor._make(xp.array(idx, _np.int64, order="C")))
 
 
 def _check_len(x, axis, op):

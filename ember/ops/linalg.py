@@ -14,6 +14,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
+from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
 
@@ -166,7 +167,7 @@ class Einsum(Function):
         ctx.eq = eq
         ctx.save_for_backward(*arrays)
         try:
-            out = _np.asarray(_np.einsum(eq, *arrays, optimize=True))
+            out = _as_array(_np.einsum(eq, *arrays, optimize=True))
             # a product of several operands is a fresh contiguous tensor in PyTorch (one operand may be a view)
             return out.copy() if len(arrays) > 1 and not out.flags.c_contiguous else out
         except ValueError as e:
@@ -213,7 +214,7 @@ class Einsum(Function):
                         f = next(fresh)
                         full.append(f)
                         eye_terms.append(c + f)
-                        eyes.append(Tensor._make(_np.eye(size[c], dtype=g._data.dtype)))
+                        eyes.append(Tensor._make(_xp(g._data).eye(size[c], dtype=g._data.dtype)))
                     else:
                         seen.add(c)
                         full.append(c)
@@ -421,7 +422,7 @@ def _expm_array(a):
     s = _np.maximum(0, _np.ceil(_np.log2(_np.maximum(norm, 1e-300)) + 1)).astype(_np.int64)
     scaled = work / (2.0 ** s)[..., None, None]
     n = a.shape[-1]
-    eye = _np.broadcast_to(_np.eye(n), work.shape)
+    eye = _np.broadcast_to(_xp(a).eye(n), work.shape)
     result = eye.copy()
     term = eye.copy()
     for k in range(1, 19):

@@ -14,7 +14,8 @@ import numpy as _np
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
 from ..backend import layout as _layout
-from ..backend.device import as_array as _as_array
+from ..backend import device as _dev
+from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 
@@ -22,7 +23,7 @@ from . import elementwise as E
 def _c(a):
     """PyTorch returns reductions, scans and softmax C-contiguous with canonical strides; NumPy may keep the
     input's dim order.  A copy only when they differ."""
-    if isinstance(a, _np.ndarray) and not _layout.canonical(a):
+    if (isinstance(a, _np.ndarray) or _dev.is_device_array(a)) and not _layout.canonical(a):
         return _layout.with_strides(a, _layout.c_strides(a.shape))
     return a
 
@@ -67,7 +68,7 @@ class Sum(Function):
         if a.dtype == _np.float16 and dtype is None:     # accumulated in float32, as PyTorch
             return _c(_as_array(a.sum(axis=axes, keepdims=keepdim, dtype=_np.float32)).astype(_np.float16))
         out = a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
-        return _c(out) if isinstance(out, _np.ndarray) else _as_array(out)
+        return _c(out) if isinstance(out, _np.ndarray) or _dev.is_device_array(out) else _as_array(out)
 
     @staticmethod
     def backward(ctx, g):
@@ -90,7 +91,7 @@ class Mean(Function):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         n = a.size if axes is None else int(_np.prod([a.shape[i] for i in axes]))
         ctx.n = n
-        out = a.mean(axis=axes, keepdims=keepdim) if n else _np.full(
+        out = a.mean(axis=axes, keepdims=keepdim) if n else _xp(a).full(
             _kept_shape(a.shape, axes) if keepdim else tuple(s for i, s in enumerate(a.shape) if axes is not None and i not in axes),
             _np.nan, a.dtype)
         return _c(_as_array(out, dtype=a.dtype))
@@ -134,7 +135,7 @@ class _NanToZero(Function):
     def forward(ctx, a):
         nan = _np.isnan(a)
         ctx.keep = ~nan
-        return _np.where(nan, _np.zeros((), a.dtype), a)
+        return _np.where(nan, _xp(a).zeros((), a.dtype), a)
 
     @staticmethod
     def backward(ctx, g):
@@ -173,7 +174,8 @@ class Var(Function):
         n = a.size if axes is None else int(_np.prod([a.shape[i] for i in axes]))
         acc = a.astype(_ACC.get(a.dtype, _dt.float64), copy=False)
         with _np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            mu = acc.mean(axis=axes, keepdims=True) if n else _np.full(_kept_shape(a.shape, axes), _np.nan, acc.dtype)
+            mu = acc.mean(axis=axes, keepdims=True) if n else _xp(a).full(_kept_shape(a.shape, axes), _np.nan,
+                                                                           acc.dtype)
             if a.dtype == _dt.float32 and (axes is None or len(axes) == a.ndim):
                 # PyTorch's all-elements path takes the mean in float32, then sums squares in float64
                 mu = mu.astype(a.dtype).astype(acc.dtype)
@@ -183,7 +185,7 @@ class Var(Function):
                 # a slice of equal finite values has variance exactly 0, as PyTorch's Welford kernel gives; a
                 # rounded mean (float64 sums of n copies) would leave ~1e-16 and std's gradient O(1) instead of 0
                 hi, lo = acc.max(axis=axes, keepdims=keepdim), acc.min(axis=axes, keepdims=keepdim)
-                v = _np.where((hi == lo) & _np.isfinite(hi), _np.zeros((), v.dtype), v)
+                v = _np.where((hi == lo) & _np.isfinite(hi), _xp(v).zeros((), v.dtype), v)
             out = _np.sqrt(v) if take_sqrt else v
         ctx.axes, ctx.keepdim, ctx.dof, ctx.take_sqrt = axes, keepdim, float(n - c), take_sqrt
         out = _c(out.astype(a.dtype))
@@ -336,7 +338,7 @@ def _max_min(x, dim, keepdim, is_max, name, other=None):
         return AMax.apply(x, None, False, is_max, True)
     axis = _wrap_dim(int(dim), x._data.ndim, name)
     if x._data.ndim == 0:
-        return _MinMax(x, Tensor._make(_np.zeros((), _np.int64)))
+        return _MinMax(x, Tensor._make(_xp(x._data).zeros((), _np.int64)))
     _check_nonempty(x, (axis,), name)
     out = MaxDim.apply(x, axis, keepdim, is_max)
     if isinstance(out, tuple):
@@ -436,7 +438,7 @@ def _exclusive_prod(a: Tensor, axis: int) -> Tensor:
         return a
     ones_shape = list(a.shape)
     ones_shape[axis] = 1
-    one = Tensor._make(_np.ones(ones_shape, a.dtype))
+    one = Tensor._make(_xp(a._data).ones(ones_shape, a.dtype))
     left = cat([one, narrow(cumprod(a, axis), axis, 0, n - 1)], axis)
     fa = flip(a, [axis])
     right = flip(cat([one, narrow(cumprod(fa, axis), axis, 0, n - 1)], axis), [axis])
@@ -459,7 +461,7 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
 class LogSumExp(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
-        m = a.max(axis=axes, keepdims=True) if a.size else _np.zeros(_kept_shape(a.shape, axes), a.dtype)
+        m = a.max(axis=axes, keepdims=True) if a.size else _xp(a).zeros(_kept_shape(a.shape, axes), a.dtype)
         m = _np.where(_np.isfinite(m), m, 0)
         s = _np.log(_np.exp(a - m).sum(axis=axes, keepdims=True)) + m
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -567,9 +569,10 @@ def _cumprod_backward_with_zeros(g: Tensor, a: Tensor, ax: int, c) -> Tensor:
     n = a.shape[ax]
     am, gm = a.movedim(ax, -1), g.movedim(ax, -1)
     cm = None if c is None else _np.moveaxis(c, ax, -1)
-    eye = Tensor._make(_np.eye(n, dtype=bool))
+    xp = _xp(a._data)
+    eye = Tensor._make(xp.eye(n, dtype=bool))
     others = cumprod(E.where(eye, 1.0, am.unsqueeze(-2)), -1)        # [..., i, j]
-    keep = _np.triu(_np.ones((n, n), bool))
+    keep = xp.triu(xp.ones((n, n), bool))
     if c is not None:
         first = (am._data == 0) & (cm == 1)
         keep = keep & ~(first[..., :, None] & (cm[..., None, :] >= 2))
