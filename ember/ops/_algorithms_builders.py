@@ -14,6 +14,8 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
+from ..backend.device import array_module as _xp, like as _like
+from .._tensor_device import place as _place
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from . import reduce as R
@@ -77,33 +79,34 @@ def combinations(input, r: int = 2, with_replacement: bool = False) -> Tensor:
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
-        return Tensor._make(_np.zeros((0,), x._data.dtype))
+        return Tensor._make(_xp(x._data).zeros((0,), x._data.dtype))
     gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = _np.asarray(list(gen(range(x.shape[0]), r)), _np.int64).reshape(-1, r)
     if idx.shape[0] == 0:
-        return Tensor._make(_np.zeros((0, r) if r > 1 else (0,), x._data.dtype))
-    out = x[Tensor._make(idx)]
+        return Tensor._make(_xp(x._data).zeros((0, r) if r > 1 else (0,), x._data.dtype))
+    out = x[Tensor._make(_like(idx, x._data))]          # the index table, made on the host, on x's device
     return out.reshape(-1) if r == 1 else out
 
 
-def _tri_indices(row, col, offset, dtype, lower, op):
+def _tri_indices(row, col, offset, dtype, lower, op, device=None):
     if row < 0 or col < 0:
         raise RuntimeError(f"{op}: row must be non-negative, got {row}" if row < 0 else
                            f"{op}: col must be non-negative, got {col}")
     r, c = _np.nonzero(_np.tri(row, col, offset, dtype=bool) if lower else ~_np.tri(row, col, offset - 1, dtype=bool))
-    return Tensor._make(_np.stack([r, c]).astype(_dt.to_dtype(dtype) if dtype is not None else _np.int64))
+    out = _np.stack([r, c]).astype(_dt.to_dtype(dtype) if dtype is not None else _np.int64)
+    return Tensor._make(_place(out, device))      # made on the host, moved to ``device`` (or the default)
 
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None,
                  pin_memory: bool = False) -> Tensor:
     """(2, N) row and column indices of the lower triangle of a row x col matrix (``torch.tril_indices``)."""
-    return _tri_indices(row, col, offset, dtype, True, "tril_indices")
+    return _tri_indices(row, col, offset, dtype, True, "tril_indices", device)
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None,
                  pin_memory: bool = False) -> Tensor:
     """(2, N) indices of the upper triangle (``torch.triu_indices``)."""
-    return _tri_indices(row, col, offset, dtype, False, "triu_indices")
+    return _tri_indices(row, col, offset, dtype, False, "triu_indices", device)
 
 
 # -- distances and products ----------------------------------------------------------------------------------
@@ -186,8 +189,8 @@ def vander(x, N=None, increasing: bool = False) -> Tensor:
     if x._data.dtype.kind in "bui":
         x = E.cast(x, _np.int64) if x._data.dtype != _np.int64 else x
     if n == 0:
-        return Tensor._make(_np.zeros((x.shape[0], 0), x._data.dtype))
-    cols = [Tensor._make(_np.ones(x._data.shape, x._data.dtype))]
+        return Tensor._make(_xp(x._data).zeros((x.shape[0], 0), x._data.dtype))
+    cols = [Tensor._make(_xp(x._data).ones(x._data.shape, x._data.dtype))]
     for _ in range(1, n):
         cols.append(E.mul(cols[-1], x))
     if not increasing:
@@ -228,8 +231,9 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n = x.shape[-1] if x.ndim else 1
     xs = x if x.ndim else x.reshape(1)
-    eye = Tensor._make(_np.eye(n, dtype=bool))
-    m = E.where(eye, xs.unsqueeze(-1), Tensor._make(_np.zeros((), xs._data.dtype)))
+    xp = _xp(xs._data)
+    eye = Tensor._make(xp.eye(n, dtype=bool))
+    m = E.where(eye, xs.unsqueeze(-1), Tensor._make(xp.zeros((), xs._data.dtype)))
     k = builtins.abs(offset)
     if k:
         m = pad(m, (k, 0, 0, k) if offset > 0 else (0, k, k, 0))
@@ -342,7 +346,7 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     axis = _axis(y, dim, "trapezoid")
     n = y.shape[axis]
     if n == 0:
-        return Tensor._make(_np.zeros(y.shape[:axis] + y.shape[axis + 1:], y._data.dtype))
+        return Tensor._make(_xp(y._data).zeros(y.shape[:axis] + y.shape[axis + 1:], y._data.dtype))
     if y._data.dtype == _np.bool_:
         raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
     if n == 1:                                        # zero, but NaN/inf still propagate (as PyTorch)

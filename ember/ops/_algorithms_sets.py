@@ -12,6 +12,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
+from ..backend.device import array_module as _xp, arrays_module as _xps, as_array as _as_array, like as _like
 from ..tensor import Tensor, _to_array
 from .algorithms import _axis, _no_bool, _t
 
@@ -38,17 +39,18 @@ def _nograd_values(x, arr, name):
 
 def _unique_rows(a2):
     """Sorted unique rows of a 2-D array (lexicographic), the inverse map and counts."""
+    xp = _xp(a2)
     if a2.shape[0] == 0:
-        return a2, _np.zeros(0, _np.int64), _np.zeros(0, _np.int64)
-    order = _np.lexsort(a2.T[::-1]) if a2.shape[1] else _np.arange(a2.shape[0])
+        return a2, xp.zeros(0, _np.int64), xp.zeros(0, _np.int64)
+    order = _np.lexsort(a2.T[::-1]) if a2.shape[1] else xp.arange(a2.shape[0])
     srt = a2[order]
-    new = _np.ones(len(srt), bool)
+    new = xp.ones(len(srt), bool)
     if a2.shape[1]:
         new[1:] = _np.any(srt[1:] != srt[:-1], axis=1)
     else:
         new[1:] = False
     group = _np.cumsum(new) - 1
-    inv = _np.empty(len(srt), _np.int64)
+    inv = xp.empty(len(srt), _np.int64)
     inv[order] = group
     counts = _np.bincount(group).astype(_np.int64)
     return srt[new], inv, counts
@@ -78,13 +80,13 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
         rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
         u, inv, counts = _unique_rows(rows)
         # PyTorch's layout: contiguous with ``dim`` outermost, moved back into place
-        vals = _np.moveaxis(_np.ascontiguousarray(u).reshape((len(u),) + moved.shape[1:]), 0, axis)
+        vals = _np.moveaxis(_xp(u).ascontiguousarray(u).reshape((len(u),) + moved.shape[1:]), 0, axis)
         out = _nograd_values(x, vals, "unique_dim")
     res = [out]
     if return_inverse:
-        res.append(Tensor._make(_np.asarray(inv, _np.int64)))
+        res.append(Tensor._make(_as_array(inv, _np.int64)))
     if return_counts:
-        res.append(Tensor._make(_np.asarray(counts, _np.int64)))
+        res.append(Tensor._make(_as_array(counts, _np.int64)))
     return res[0] if len(res) == 1 else tuple(res)
 
 
@@ -102,16 +104,18 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
         rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
         shape_inv = (moved.shape[0],)
     n = rows.shape[0]
-    new = _np.ones(n, bool)
+    xp = _xp(a)
+    new = xp.ones(n, bool)
     if n > 1:
         new[1:] = _np.any(rows[1:] != rows[:-1], axis=1) if rows.shape[1] else False
     group = _np.cumsum(new) - 1
-    counts = _np.diff(_np.append(_np.nonzero(new)[0], n)).astype(_np.int64)
+    starts = _np.nonzero(new)[0]
+    counts = _np.diff(_np.concatenate((starts, _like(_np.array([n], starts.dtype), starts)))).astype(_np.int64)
     keep = rows[new]
     if dim is None:
         vals = keep.reshape(-1)
     else:
-        vals = _np.moveaxis(_np.ascontiguousarray(keep).reshape((len(keep),) + moved.shape[1:]), 0, axis)
+        vals = _np.moveaxis(xp.ascontiguousarray(keep).reshape((len(keep),) + moved.shape[1:]), 0, axis)
     res = [_nograd_values(x, vals, "unique_consecutive")]
     if return_inverse:
         res.append(Tensor._make(group.reshape(shape_inv).astype(_np.int64)))
@@ -126,7 +130,10 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     t = _to_array(test_elements, None) if not isinstance(test_elements, Tensor) else test_elements._data
     if e.dtype == _np.bool_ or t.dtype == _np.bool_:
         raise RuntimeError("Unsupported input type encountered for isin(): Bool")
-    return Tensor._make(_np.asarray(_np.isin(e, t, invert=invert)))
+    if _xps(e, t) is not _np:           # a number (a host array) tested against a device tensor, or the reverse
+        ref = t if _xp(t) is not _np else e
+        e, t = _like(e, ref), _like(t, ref)
+    return Tensor._make(_as_array(_np.isin(e, t, invert=invert)))
 
 
 def bincount(input, weights=None, minlength: int = 0) -> Tensor:
@@ -216,7 +223,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
             raise RuntimeError(f"torch.histogramdd: min should not exceed max, got min {lo} max {hi}")
         if lo == hi:                  # PyTorch widens a single-value range by 0.5 each way
             lo, hi = lo - 0.5, hi + 0.5
-        edges = _np.linspace(lo, hi, int(bins) + 1).astype(a.dtype)
+        edges = _like(_np.linspace(lo, hi, int(bins) + 1).astype(a.dtype), a)
     hist, _ = _np.histogram(a.reshape(-1), bins=edges.astype(_np.float64),
                             weights=None if w is None else w.reshape(-1), density=density)
     src = x if x.requires_grad or weight is None else _t(weight)      # PyTorch: requires grad, no derivative
@@ -233,10 +240,12 @@ def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: boo
     seq = seq_t._data
     scalar = not isinstance(values, Tensor)
     vals = _to_array(values, None) if scalar else values._data
+    if scalar:
+        vals = _like(vals, seq)          # a number: on the sequence's device
     if vals.dtype != seq.dtype:
         # compare in PyTorch's promoted dtype (a 0-d value does not promote a 1-D float32 sequence)
         dt = _dt.result_type(seq_t, values if not scalar else values)
-        seq, vals = seq.astype(dt, copy=False), _np.asarray(vals).astype(dt, copy=False)
+        seq, vals = seq.astype(dt, copy=False), _as_array(vals).astype(dt, copy=False)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
@@ -247,10 +256,10 @@ def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: boo
     if sorter is not None:
         seq = _np.take_along_axis(seq, _t(sorter)._data.astype(_np.int64), axis=-1)
     dt = _np.int32 if out_int32 else _np.int64
-    _no_bool(Tensor._make(seq), "searchsorted_out_cpu", size=_np.size(vals))
+    _no_bool(Tensor._make(seq), "searchsorted_out_cpu", size=vals.size)
     if seq.ndim <= 1:
-        return Tensor._make(_np.asarray(_bsearch(seq[None, :], _np.asarray(vals).reshape(1, -1), right)
-                                        .reshape(_np.shape(vals)), dt))
+        return Tensor._make(_as_array(_bsearch(seq[None, :], _as_array(vals).reshape(1, -1), right)
+                                      .reshape(vals.shape), dt))
     if vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]:
         raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
                            f"dimensions of boundaries tensor and input value tensor must match, but we got "
@@ -269,9 +278,10 @@ def _bsearch(seq, vals, right):
     if nan_free and seq.shape[0] == 1 and (n < 2 or bool(_np.all(seq[0, 1:] >= seq[0, :-1]))):
         # a sorted NaN-free sequence: NumPy's search finds the same positions, in one fast call
         return _np.searchsorted(seq[0], vals[0], side="right" if right else "left").astype(_np.int64)[None]
-    lo = _np.zeros(vals.shape, _np.int64)
-    hi = _np.full(vals.shape, n, _np.int64)
-    rows = _np.arange(seq.shape[0])[:, None]
+    xp = _xp(seq)
+    lo = xp.zeros(vals.shape, _np.int64)
+    hi = xp.full(vals.shape, n, _np.int64)
+    rows = xp.arange(seq.shape[0])[:, None]
     while True:
         active = lo < hi
         if not active.any():
