@@ -424,8 +424,9 @@ def _keep_strides(out, like):
     if _overlap_layers(_byte_offsets(like._data)) is not None:
         return out
     span = 1 + sum((n - 1) * s for n, s in zip(a.shape, st)) // a.itemsize
-    buf = _np.zeros(span, a.dtype)
-    view = _np.lib.stride_tricks.as_strided(buf, a.shape, st)
+    from .backend import device as _dev
+    buf = _dev.array_module(a).zeros(span, a.dtype)
+    view = _dev.as_strided(buf, a.shape, st)
     view[...] = a
     out._data = view
     return out
@@ -474,7 +475,7 @@ def put(input, index, source, accumulate=False):
     out = input.clone(memory_format="contiguous_format")
     n = out.numel()
     idx = index.reshape(-1)
-    flat_idx = idx.numpy() if hasattr(idx, "numpy") else idx
+    flat_idx = idx._data
     bad = (flat_idx < -n) | (flat_idx >= n)
     if bool(_np.any(bad)):
         raise IndexError(f"put(): index {int(flat_idx[bad][0])} is out of bounds for a tensor of "
@@ -496,7 +497,7 @@ def nonzero_static(input, *, size, fill_value=-1):
     nz = nonzero(input)
     if nz.shape[0] >= size:
         return nz[:size].clone()
-    pad = full((size - nz.shape[0], nz.shape[1]), fill_value, dtype=nz.dtype)
+    pad = full((size - nz.shape[0], nz.shape[1]), fill_value, dtype=nz.dtype, device=nz.device)
     return cat([nz, pad], 0)
 
 

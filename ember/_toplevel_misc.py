@@ -153,11 +153,28 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
             out = obj.to(want)
         elif copy:
             out = obj.clone()
+        if device is not None:
+            out = out.to(device)
         if requires_grad:
             out = out.detach() if out is obj else out
             out.requires_grad_(True)
         return out
+    from .backend import device as _dev
     arr = None
+    if _dev.is_device_array(obj):           # a CuPy array: shared, as PyTorch shares __cuda_array_interface__
+        out = Tensor._make(obj)
+        if want is not None and want != out.dtype:
+            if copy is False:
+                raise ValueError(f"asarray(): converting a {obj.dtype} array to {want} needs a copy, but "
+                                 "copy=False")
+            out = out.to(want)
+        elif copy:
+            out = out.clone()
+        if device is not None:
+            out = out.to(device)
+        if requires_grad:
+            out.requires_grad_(True)
+        return out
     if isinstance(obj, _np.ndarray):
         arr = obj
     elif hasattr(obj, "__array__") and not isinstance(obj, (list, tuple)):
@@ -173,6 +190,12 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
         elif copy:
             arr = arr.copy()
         out = from_numpy(arr)
+        from ._tensor_device import place
+        moved = out._data if device is None else place(out._data, device)   # (an array stays on its device)
+        if moved is not out._data:
+            if copy is False:
+                raise ValueError(f"asarray(): moving a host array to {device} needs a copy, but copy=False")
+            out = Tensor._make(moved)
     else:
         if copy is False:
             raise ValueError(f"asarray(): a {type(obj).__name__} cannot be shared without a copy, but copy=False")
@@ -222,11 +245,14 @@ def binomial(count, prob, generator=None):
     """Samples of Binomial(count, prob) elementwise, from ember's generator; dtype of ``count``."""
     _check_tensor("binomial", count, "count")
     _check_tensor("binomial", prob, "prob")
-    c, p = _np.broadcast_arrays(count.numpy(), prob.numpy())
+    # drawn on the host from ember's generator (the same numbers on every device), then moved to count's device
+    from .backend import device as _dev
+    c, p = _np.broadcast_arrays(_dev.to_device(count._data, "cpu"), _dev.to_device(prob._data, "cpu"))
     if _np.any((p < 0) | (p > 1)) or _np.any(c < 0):
         raise ValueError("binomial(): expected 0 <= prob <= 1 and count >= 0")
     from .backend.random import rng_of
-    return Tensor._make(rng_of(generator).binomial(c.astype(_np.int64), p).astype(count.numpy().dtype))
+    out = rng_of(generator).binomial(c.astype(_np.int64), p).astype(count._data.dtype)
+    return Tensor._make(_dev.like(out, count._data))
 
 
 _warn_always = [False]

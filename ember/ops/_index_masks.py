@@ -15,13 +15,16 @@ from .shape import diagonal, _CloneAs
 from ._shape_strided import _result_layout
 from .shape import diagonal as _diagonal_view
 from .index import getitem, IndexPut
-from ._index_scatter import _MaskedFill, gather, Gather
+from ._index_scatter import _MaskedFill, gather, Gather, _index_like
+from ..backend import device as _dev
+
+_xp = _dev.array_module
 
 
 # -- masks -----------------------------------------------------------------------------------------------------------
 def masked_fill(input: Tensor, mask, value) -> Tensor:
     """``value`` where ``mask`` is True, else ``x`` (``torch.masked_fill``)."""
-    m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
+    m = _index_like(mask._data if isinstance(mask, Tensor) else _np.asarray(mask), input, "masked_fill")
     if m.dtype != _np.bool_:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
     try:
@@ -43,7 +46,7 @@ def masked_fill(input: Tensor, mask, value) -> Tensor:
 
 
 def masked_select(input: Tensor, mask) -> Tensor:
-    m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
+    m = _index_like(mask._data if isinstance(mask, Tensor) else _np.asarray(mask), input, "masked_select")
     if m.dtype != _np.bool_:
         raise RuntimeError(f"masked_select: expected a bool mask, got dtype {m.dtype}")
     E._check_broadcast(m.shape, input._data.shape, "masked_select")
@@ -57,7 +60,8 @@ def take_along_dim(input: Tensor, indices, dim=None) -> Tensor:
     if dim is None:
         return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
     axis = _wrap_dim(dim, input._data.ndim, "take_along_dim")
-    ia = indices._data if isinstance(indices, Tensor) else _np.asarray(indices)
+    ia = _index_like(indices._data if isinstance(indices, Tensor) else _np.asarray(indices), input,
+                     "take_along_dim")
     n = input._data.shape[axis] if input._data.ndim else 1
     if ia.size and ia.dtype.kind in "iu" and ia.min() < 0:
         if ia.min() < -n:
@@ -84,11 +88,11 @@ def nonzero(input: Tensor, as_tuple: bool = False):
     a = input._data if isinstance(input, Tensor) else _np.asarray(input)
     nz = _np.nonzero(a) if a.ndim else _np.nonzero(a.reshape(1))
     if a.ndim == 0 and not as_tuple:        # PyTorch: one row per nonzero, no columns
-        return Tensor._make(_np.zeros((nz[0].size, 0), _np.int64))
+        return Tensor._make(_xp(a).zeros((nz[0].size, 0), _np.int64))
     if as_tuple:
         return tuple(Tensor._make(i.astype(_np.int64)) for i in nz)
     # (n, ndim) in column-major order: PyTorch's nonzero fills a (ndim, n) buffer and returns its transpose
-    return Tensor._make(_np.stack(nz, axis=0).astype(_np.int64).T if nz else _np.zeros((0, 0), _np.int64))
+    return Tensor._make(_np.stack(nz, axis=0).astype(_np.int64).T if nz else _xp(a).zeros((0, 0), _np.int64))
 
 
 def argwhere(input):
@@ -116,8 +120,9 @@ def diag(input, diagonal=0):
     x, diagonal_ = input, diagonal
     if x._data.ndim == 1:
         n = x._data.shape[0] + abs(diagonal_)
-        z = Tensor._make(_np.zeros((n, n), x._data.dtype))
-        i = _np.arange(x._data.shape[0])
+        xp = _xp(x._data)
+        z = Tensor._make(xp.zeros((n, n), x._data.dtype))
+        i = xp.arange(x._data.shape[0])
         r, c = (i, i + diagonal_) if diagonal_ >= 0 else (i - diagonal_, i)
         return IndexPut.apply(z, x, (r, c), False)
     if x._data.ndim != 2:
@@ -140,7 +145,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if a.size and (a.min() < 0 or a.max() >= num_classes):
         raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got range "
                            f"[{int(a.min())}, {int(a.max())}]")
-    return Tensor._make((a[..., None] == _np.arange(num_classes)).astype(_np.int64))
+    return Tensor._make((a[..., None] == _xp(a).arange(num_classes)).astype(_np.int64))
 
 
 class _SortResult(NamedTuple):
@@ -151,7 +156,7 @@ class _SortResult(NamedTuple):
 def _order(x: Tensor, axis: int, descending: bool):
     a = x._data
     if a.ndim == 0:
-        return _np.zeros((), _np.int64)
+        return _xp(a).zeros((), _np.int64)
     if descending:      # negate (stable sort keeps ties in their original order in both directions)
         # ~a (= -a - 1) reverses signed integers without overflowing at the dtype's minimum
         a = ~a if a.dtype.kind == "i" else -(a.astype(_np.int64) if a.dtype.kind in "bu" else a)
@@ -190,13 +195,15 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     idx = _order(input, axis, largest)
     if input._data.ndim == 0:
         return _SortResult(input, Tensor._make(idx))
-    idx = _np.take(idx, _np.arange(k), axis=axis)
+    idx = _np.take(idx, _xp(idx).arange(k), axis=axis)
     return _SortResult(Gather.apply(input, axis, idx), Tensor._make(idx))
 
 
 def searchsorted(sorted_seq, values, right=False):
     s = _to_array(sorted_seq, None)
     v = _to_array(values, None)
+    if type(s) is not _np.ndarray or type(v) is not _np.ndarray:
+        s, v = (_dev.like(s, v) if type(s) is _np.ndarray else s), (_dev.like(v, s) if type(v) is _np.ndarray else v)
     return Tensor._make(_np.searchsorted(s, v, side="right" if right else "left").astype(_np.int64))
 
 

@@ -9,10 +9,27 @@ from builtins import any as builtins_any
 import numpy as _np
 
 from ..autograd.function import Function, once_differentiable
+from ..backend import device as _dev
 from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
-from .index import _MaskIndex, GetItem, IndexPut
+from .index import _MaskIndex, GetItem, IndexPut, _is_arr
+from ._index_device import check_bounds as _check_bounds, host as _host, on_device as _on_device
+from ._index_device import ufunc_at as _ufunc_at
+
+_ndarray = _np.ndarray
+_xp = _dev.array_module
+
+
+def _index_like(ia, x, op):
+    """An index array on the device of the tensor ``x`` it indexes (PyTorch: both on one device; a host index
+    array made from a list moves to x's device)."""
+    if type(ia) is _ndarray:
+        return ia if type(x._data) is _ndarray else _dev.like(ia, x._data)
+    if type(x._data) is _ndarray and _dev.is_device_array(ia):
+        raise RuntimeError(f"{op}(): expected the index on the same device as the input tensor, but found the "
+                           f"index on {x.__class__._make(ia).device} and the input of shape {tuple(x.shape)} on cpu")
+    return ia
 
 
 # -- gather / scatter ---------------------------------------------------------------------------------------------
@@ -26,7 +43,7 @@ def _full_index(index, axis):
         else:
             shp = [1] * nd
             shp[k] = index.shape[k]
-            idx.append(_np.arange(index.shape[k]).reshape(shp))
+            idx.append(_xp(index).arange(index.shape[k]).reshape(shp))
     return tuple(idx)
 
 
@@ -35,19 +52,19 @@ def _scatter_add_array(out, axis, index, src):
     if index.size == 0:
         return out
     full = _full_index(index, axis)
-    lin = _np.ravel_multi_index(tuple(_np.broadcast_to(i, index.shape) for i in full), out.shape)
+    lin = _xp(out).ravel_multi_index(tuple(_np.broadcast_to(i, index.shape) for i in full), out.shape)
     if out.dtype.kind == "f":
         add = _np.bincount(lin.ravel(), weights=src.ravel().astype(_np.float64), minlength=out.size)
         out += add.reshape(out.shape).astype(out.dtype)
     else:
-        _np.add.at(out, full, src)
+        _ufunc_at(_np.add, out, full, src)
     return out
 
 
 def _check_index_tensor(index, x, axis, op):
     if not isinstance(index, Tensor):
         index = Tensor._make(_np.asarray(index))
-    ia = index._data
+    ia = _index_like(index._data, x, op)
     if ia.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): expected dtype int64 for index, got {ia.dtype}")
     if ia.ndim != x._data.ndim and not (ia.ndim <= 1 and x._data.ndim <= 1):
@@ -71,7 +88,7 @@ class Gather(Function):
 
     @staticmethod
     def backward(ctx, g):
-        z = Tensor._make(_np.zeros(ctx.shape, g.dtype))
+        z = Tensor._make(_xp(g._data).zeros(ctx.shape, g.dtype))
         return ScatterAdd.apply(z, ctx.axis, ctx.index, g), None, None
 
 
@@ -106,12 +123,13 @@ class Scatter(Function):
     def forward(ctx, a, axis, index, src):
         ctx.axis, ctx.index = axis, index
         out = a.copy()
-        if index.ndim != a.ndim or (isinstance(src, _np.ndarray) and src.ndim != a.ndim):   # 0-d/1-d partners
+        arr = _is_arr(src)
+        if index.ndim != a.ndim or (arr and src.ndim != a.ndim):   # 0-d/1-d partners
             i1 = index.reshape(-1)
-            out.reshape(-1)[i1] = src.reshape(-1)[:i1.size] if isinstance(src, _np.ndarray) else src
+            out.reshape(-1)[i1] = src.reshape(-1)[:i1.size] if arr else src
             return out
         full = _full_index(index, axis)
-        if isinstance(src, _np.ndarray):
+        if arr:
             sl = tuple(slice(0, s) for s in index.shape)
             out[full] = src[sl]
         else:
@@ -146,7 +164,7 @@ def scatter(input: Tensor, dim: int, index, src=None, value=None, reduce=None) -
         src = value
     if reduce in ("add", "sum"):
         if not isinstance(src, Tensor):
-            src = Tensor._make(_np.full(ia.shape, src, input._data.dtype))
+            src = Tensor._make(_xp(ia).full(ia.shape, src, input._data.dtype))
         return ScatterAdd.apply(input, axis, ia, src)
     if reduce is not None:
         raise ValueError(f"scatter: reduce must be None, 'add' or 'sum', got {reduce!r}")
@@ -194,11 +212,11 @@ class ScatterReduce(Function):
         full = _full_index(index, axis)
         s = src[tuple(slice(0, k) for k in index.shape)] if src.shape != index.shape else src
         out = a.copy()
-        hit = _np.zeros(a.shape, _np.int64)
-        _np.add.at(hit, full, 1)
+        hit = _xp(a).zeros(a.shape, _np.int64)
+        _ufunc_at(_np.add, hit, full, 1)
         if not include_self:
             out[full] = _reduce_identity(reduce, a.dtype)
-        _REDUCE_UFUNC[reduce].at(out, full, s)
+        _ufunc_at(_REDUCE_UFUNC[reduce], out, full, s)
         count = hit + (1 if include_self else 0)
         count[count == 0] = 1
         if reduce == "mean":
@@ -212,7 +230,7 @@ class ScatterReduce(Function):
     def backward(ctx, g):
         g = g._data.reshape(ctx.hit.shape)
         full, reduce, hit = ctx.full, ctx.reduce, ctx.hit
-        keep_self = _np.ones(g.shape, bool) if ctx.include_self else hit == 0
+        keep_self = _xp(g).ones(g.shape, bool) if ctx.include_self else hit == 0
         if reduce in ("sum", "mean"):
             gg = g / ctx.count if reduce == "mean" else g
             ga, gs = gg * keep_self, gg[full]
@@ -228,11 +246,11 @@ class ScatterReduce(Function):
             eq_self = a == out          # counted even with include_self=False, as PyTorch does
             eq_src = s == out[full]
             cnt = eq_self.astype(g.dtype)
-            _np.add.at(cnt, full, eq_src.astype(g.dtype))
+            _ufunc_at(_np.add, cnt, full, eq_src.astype(g.dtype))
             cnt[cnt == 0] = 1
             ga = g * (eq_self & keep_self) / cnt
             gs = (g / cnt)[full] * eq_src
-        gsrc = _np.zeros(ctx.src_shape, g.dtype)
+        gsrc = _xp(g).zeros(ctx.src_shape, g.dtype)
         if gs.ndim != gsrc.ndim:
             gsrc.reshape(-1)[:gs.size] = gs.reshape(-1)
         else:
@@ -242,7 +260,14 @@ class ScatterReduce(Function):
 
 def _prod_grads_with_zeros(ctx, g, keep_self):
     """prod reduction gradients that stay exact with zeros: each factor's gradient is the product of the
-    other factors of its group (slow path, only when a zero is present)."""
+    other factors of its group (slow path, only when a zero is present; a Python loop, so device arrays take
+    it on the host: a host fallback)."""
+    if _on_device(g):
+        ref = g
+        h = type(ctx)()
+        h.a, h.s, h.full = _host(ctx.a), _host(ctx.s), tuple(_host(i) for i in ctx.full)
+        ga, gs = _prod_grads_with_zeros(h, _host(g), _host(keep_self))
+        return _dev.like(ga, ref), _dev.like(gs, ref)
     a, s, full = ctx.a, ctx.s, ctx.full
     ga = _np.zeros(a.shape, g.dtype)
     gs = _np.zeros(s.shape, g.dtype)
@@ -285,7 +310,7 @@ def scatter_reduce(input: Tensor, dim: int, index, src, reduce: str, *, include_
 
 def _dim_index(x, dim, index, op, allow_negative):
     axis = _wrap_dim(dim, x._data.ndim, op) if x._data.ndim else 0
-    ia = index._data if isinstance(index, Tensor) else _np.asarray(index)
+    ia = _index_like(index._data if isinstance(index, Tensor) else _np.asarray(index), x, op)
     if ia.ndim > 1:
         raise IndexError(f"{op}(): index should have dimension 1 or 0 (got {ia.ndim})")
     if ia.dtype.kind not in "iu":
@@ -327,7 +352,7 @@ def index_fill(input: Tensor, dim: int, index, value) -> Tensor:
         if value._data.ndim:
             raise RuntimeError(f"index_fill(): only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value._data.ndim} dimension(s)")
-        m = _np.zeros(input._data.shape, bool)
+        m = _xp(input._data).zeros(input._data.shape, bool)
         m[full] = True
         return E.where(Tensor._make(m), value.to(input.dtype), input)
     if input._data.dtype.kind in "iu" and not isinstance(value, (bool, _np.bool_)):
@@ -364,7 +389,7 @@ class _PadConstantFlat(Function):
     @staticmethod
     def forward(ctx, a, extra):
         ctx.n = a.size
-        return _np.concatenate([a.reshape(-1), _np.zeros(extra, a.dtype)])
+        return _np.concatenate([a.reshape(-1), _xp(a).zeros(extra, a.dtype)])
 
     @staticmethod
     def backward(ctx, g):
@@ -374,7 +399,7 @@ class _PadConstantFlat(Function):
 def masked_scatter(input: Tensor, mask, source) -> Tensor:
     """``x`` with the positions where ``mask`` is True filled, in order, from ``source``'s elements
     (``torch.masked_scatter``; the mask broadcasts)."""
-    m = mask._data if isinstance(mask, Tensor) else _np.asarray(mask)
+    m = _index_like(mask._data if isinstance(mask, Tensor) else _np.asarray(mask), input, "masked_scatter")
     if m.dtype != _np.bool_:
         raise RuntimeError(f"masked_scatter(): expected a bool mask, got dtype {m.dtype}")
     if source._data.dtype != input._data.dtype:
@@ -391,7 +416,7 @@ def masked_scatter(input: Tensor, mask, source) -> Tensor:
 
 
 def _scatter_into_zeros(g: Tensor, idx, axis, shape) -> Tensor:
-    z = Tensor._make(_np.zeros(shape, g.dtype))
+    z = Tensor._make(_xp(g._data).zeros(shape, g.dtype))
     return ScatterAdd.apply(z, axis, idx, g)
 
 
@@ -418,11 +443,12 @@ class IndexAdd(Function):
         if out.dtype.kind == "f" and idx.size and n * idx.size <= 4_000_000:
             # segmented sum as one GEMM with a one-hot (n x k) matrix: far faster than np.add.at
             flat = s.reshape(s.shape[0], -1)
-            onehot = _np.zeros((n, idx.size), flat.dtype)
-            onehot[idx, _np.arange(idx.size)] = 1
+            xp = _xp(flat)
+            onehot = xp.zeros((n, idx.size), flat.dtype)
+            onehot[idx, xp.arange(idx.size)] = 1
             moved += (onehot @ flat).reshape(moved.shape)
         else:
-            _np.add.at(moved, idx, s)
+            _ufunc_at(_np.add, moved, idx, s)
         return out
 
     @staticmethod
@@ -434,14 +460,14 @@ class IndexAdd(Function):
 def _index_add_along(g: Tensor, axis: int, idx, n: int) -> Tensor:
     shape = list(g.shape)
     shape[axis] = n
-    z = Tensor._make(_np.zeros(shape, g.dtype))
+    z = Tensor._make(_xp(g._data).zeros(shape, g.dtype))
     return IndexAdd.apply(z, axis, idx, g)
 
 
 def index_select(input: Tensor, dim: int, index) -> Tensor:
     """Rows (or slices along ``dim``) picked by a 1-D index (``torch.index_select``)."""
     axis = _wrap_dim(dim, input._data.ndim, "index_select")
-    ia = index._data if isinstance(index, Tensor) else _np.asarray(index)
+    ia = _index_like(index._data if isinstance(index, Tensor) else _np.asarray(index), input, "index_select")
     if ia.ndim > 1:
         raise IndexError(f"index_select(): index must be 0-D or 1-D, got shape {tuple(ia.shape)}")
     if ia.dtype.kind not in "iu":
@@ -456,7 +482,8 @@ def index_select(input: Tensor, dim: int, index) -> Tensor:
 
 def index_add(input: Tensor, dim: int, index, source, alpha=1) -> Tensor:
     axis = _wrap_dim(dim, input._data.ndim, "index_add")
-    ia = (index._data if isinstance(index, Tensor) else _np.asarray(index)).reshape(-1)
+    ia = _index_like(index._data if isinstance(index, Tensor) else _np.asarray(index), input,
+                     "index_add").reshape(-1)
     if ia.dtype.kind not in "iu":
         raise RuntimeError(f"index_add(): expected an integer index, got dtype {ia.dtype}")
     n = input._data.shape[axis] if input._data.ndim else 1
@@ -477,10 +504,15 @@ def index_add(input: Tensor, dim: int, index, source, alpha=1) -> Tensor:
 class _MaskedFill(Function):
     @staticmethod
     def forward(ctx, a, m, value, contiguous=False):
+        if type(a) is not _ndarray:
+            m = _dev.like(m, a) if type(m) is _ndarray else m
+            value = _np.asarray(value, a.dtype)[()]     # (a NumPy scalar of a's dtype: CuPy takes scalars)
+        else:
+            value = _np.asarray(value, a.dtype)
         ctx.m, ctx.contiguous = m, contiguous
-        out = _np.where(m, _np.asarray(value, a.dtype), a)
+        out = _np.where(m, value, a)
         out = out if out.shape == a.shape else _np.broadcast_to(out, a.shape).copy()
-        return _np.ascontiguousarray(out) if contiguous else out     # tril/triu: contiguous, as PyTorch
+        return _xp(out).ascontiguousarray(out) if contiguous else out     # tril/triu: contiguous, as PyTorch
 
     @staticmethod
     def backward(ctx, g):

@@ -121,6 +121,9 @@ class _PadIndex(Function):
 
     @staticmethod
     def forward(ctx, a, idx_per_axis):
+        if type(a) is not _np.ndarray:      # the host-made index tables onto a's device
+            from ..backend.device import like
+            idx_per_axis = [(ax, like(idx, a)) for ax, idx in idx_per_axis]
         ctx.idx = idx_per_axis
         ctx.shape = a.shape
         out = a

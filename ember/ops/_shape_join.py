@@ -9,6 +9,7 @@ import builtins
 import numpy as _np
 
 from ..autograd.function import Function
+from ..backend import device as _dev
 from ..backend import layout as _layout
 from ..tensor import Tensor, _wrap_dim
 from .shape import _multi_views, _view, reshape, t, unsqueeze
@@ -29,7 +30,7 @@ class Cat(Function):
         if out.ndim in (4, 5) and builtins.all(_is_channels_last(a) for a in arrays):
             st = _channels_last_strides(out.shape)
             return out if _layout.elem_strides(out) == st else _copy_strided(out, st)
-        return out if out.flags.c_contiguous else _np.ascontiguousarray(out)
+        return out if out.flags.c_contiguous else _dev.array_module(out).ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx, g):
@@ -37,7 +38,7 @@ class Cat(Function):
         start = 0
         for s in ctx.sizes:
             if s is None:
-                out.append(Tensor._make(_np.zeros((0,), g.dtype)))
+                out.append(Tensor._make(_dev.array_module(g._data).zeros((0,), g.dtype)))
                 continue
             out.append(narrow(g, ctx.axis, start, s))
             start += s

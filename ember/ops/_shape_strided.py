@@ -10,6 +10,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import layout as _layout
+from ..backend import device as _dev
 from ..backend.device import as_strided as _as_strided, array_module as _xp_of
 from ..tensor import Tensor, _wrap_dim
 from .shape import _view
@@ -19,6 +20,8 @@ from .shape import _view
 def _storage(a):
     """(the flat array of the memory ``a`` lives in, ``a``'s offset into it in elements), following NumPy's
     ``base`` chain to the allocation, as PyTorch's storage and ``storage_offset()``."""
+    if type(a) is not _np.ndarray and _dev.is_device_array(a):
+        return _storage_device(a)
     r = a
     while True:
         b = r.base
@@ -39,6 +42,23 @@ def _storage(a):
     return r.reshape(-1), off // a.dtype.itemsize
 
 
+def _storage_device(a):
+    """``_storage`` for a device array: CuPy views keep the owning array as ``base`` and addresses as
+    ``data.ptr`` (an array made by ``as_strided`` has no base: its own storage, as a copy would be)."""
+    r = a
+    while True:
+        b = r.base
+        if b is None or not _dev.is_device_array(b):
+            break
+        r = b
+    if r is a or not r.flags.c_contiguous or r.dtype.itemsize != a.dtype.itemsize:
+        return (a.reshape(-1) if a.flags.c_contiguous else _xp_of(a).ascontiguousarray(a).reshape(-1)), 0
+    off = a.data.ptr - r.data.ptr
+    if off < 0 or off % a.dtype.itemsize:
+        return _xp_of(a).ascontiguousarray(a).reshape(-1), 0
+    return r.reshape(-1), off // a.dtype.itemsize
+
+
 def _strided(flat, offset, size, stride):
     """A writable (when ``flat`` is) view of ``flat[offset:]`` with element strides ``stride``."""
     it = flat.dtype.itemsize
@@ -49,11 +69,12 @@ def _ids_of(a):
     """For each element of ``a``, its position in ``a`` (row-major), laid out in ``a``'s storage (-1 elsewhere):
     the map from a strided view of that storage back to ``a``'s elements."""
     flat, off = _storage(a)
-    m = _np.full(flat.shape, -1, _np.int64)
+    xp = _xp_of(flat)
+    m = xp.full(flat.shape, -1, _np.int64)
     it = a.dtype.itemsize
     dst = _strided(m, off, a.shape, tuple(s // it for s in a.strides)) if a.size else None
     if dst is not None:
-        dst[...] = _np.arange(a.size).reshape(a.shape)
+        dst[...] = xp.arange(a.size).reshape(a.shape)
     return m, off
 
 
@@ -70,8 +91,9 @@ class _ScatterIds(Function):
         if g.dtype.kind == "f":
             out = _np.bincount(i, weights=w.astype(_np.float64), minlength=n).astype(g.dtype)
         else:
-            out = _np.zeros(n, g.dtype)
-            _np.add.at(out, i, w)
+            from ._index_device import ufunc_at
+            out = _xp_of(g).zeros(n, g.dtype)
+            ufunc_at(_np.add, out, i, w)
         return out.reshape(shape)
 
     @staticmethod
@@ -86,7 +108,7 @@ class _TakeIds(Function):
     def forward(ctx, a, ids):
         ctx.ids, ctx.shape = ids, a.shape
         flat = a.reshape(-1)
-        out = flat[_np.maximum(ids, 0)] if flat.size else _np.zeros(ids.shape, a.dtype)
+        out = flat[_np.maximum(ids, 0)] if flat.size else _xp_of(a).zeros(ids.shape, a.dtype)
         if (ids < 0).any():
             out[ids < 0] = 0
         return out
@@ -107,7 +129,7 @@ class _GeomView(Function):
 
     @staticmethod
     def backward(ctx, g):
-        ids = ctx.fn(_np.arange(int(_np.prod(ctx.shape)), dtype=_np.int64).reshape(ctx.shape))
+        ids = ctx.fn(_xp_of(g._data).arange(int(_np.prod(ctx.shape)), dtype=_np.int64).reshape(ctx.shape))
         return _ScatterIds.apply(g, ids, ctx.shape), None
 
 
@@ -122,7 +144,7 @@ class _AsStrided(Function):
     @staticmethod
     def backward(ctx, g):
         m, _ = _ids_of(ctx.a)
-        ids = _np.ascontiguousarray(_strided(m, ctx.offset, ctx.size, ctx.stride))
+        ids = _xp_of(m).ascontiguousarray(_strided(m, ctx.offset, ctx.size, ctx.stride))
         return _ScatterIds.apply(g, ids, ctx.a_shape), None, None, None
 
 
@@ -169,9 +191,8 @@ def _tensor_unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
             return a.reshape(1)
         sh, st = a.shape, a.strides
         cnt = (n - size) // step + 1
-        return _np.lib.stride_tricks.as_strided(a, sh[:d] + (cnt,) + sh[d + 1:] + (size,),
-                                                st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],),
-                                                writeable=a.flags.writeable)
+        return _as_strided(a, sh[:d] + (cnt,) + sh[d + 1:] + (size,),
+                           st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],), writeable=a.flags.writeable)
     return _view(_GeomView.apply(x, fn), x, lambda b: _tensor_unfold(b, dimension, size, step))
 
 
@@ -190,9 +211,8 @@ def _diagonal_fn(shape, offset, d1, d2):
             idx = [slice(None)] * a.ndim
             idx[d1], idx[d2] = slice(s1, None), slice(s2, None)
             start = a[tuple(idx)]
-        return _np.lib.stride_tricks.as_strided(start, tuple(a.shape[i] for i in other) + (ln,),
-                                                tuple(st[i] for i in other) + (st[d1] + st[d2],),
-                                                writeable=a.flags.writeable)
+        return _as_strided(start, tuple(a.shape[i] for i in other) + (ln,),
+                           tuple(st[i] for i in other) + (st[d1] + st[d2],), writeable=a.flags.writeable)
     return fn
 
 
@@ -283,7 +303,7 @@ def _result_layout(t: Tensor, like=None) -> Tensor:
     want = None if like is None else _preserve_strides(like._data if isinstance(like, Tensor) else like)
     if want is None:
         if not a.flags.c_contiguous:
-            t._data = _np.ascontiguousarray(a)
+            t._data = _xp_of(a).ascontiguousarray(a)
     elif _layout.elem_strides(a) != tuple(want):
         t._data = _copy_strided(a, want)
     return t

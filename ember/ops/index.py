@@ -16,12 +16,22 @@ from typing import NamedTuple
 
 from ..autograd.function import Function, once_differentiable
 from ..autograd.grad_mode import state as _grad
+from ..backend import device as _dev
 from ..backend.dtypes import checked_scalar
 from ..tensor import Tensor, _wrap_dim, _to_array
 from .._tensor_inplace import _check_overlap, _internal_overlap, _write_overlapping
 from . import elementwise as E
 from .shape import diagonal, _view, _CloneAs  # noqa: F401  (diagonal: a view; lives with the other strided views)
 from .shape import diagonal as _diagonal_view  # diag's parameter is called diagonal, as PyTorch's
+from ._index_device import check_bounds as _check_bounds, index_to as _index_to, index_to_host as _index_to_host
+from ._index_device import ufunc_at as _ufunc_at
+
+_ndarray = _np.ndarray
+
+
+def _is_arr(i) -> bool:
+    """An index array of either module (a NumPy array, or a device array from a device index tensor)."""
+    return type(i) is _ndarray or isinstance(i, _ndarray) or _dev.is_device_array(i)
 
 
 # -- index normalization -------------------------------------------------------------------------------------------
@@ -121,6 +131,10 @@ def _convert_index(index, x_shape=None):
             adv = True
         elif isinstance(i, (float, complex, _np.floating)):
             raise IndexError(_FLOAT_INDEX_MSG.format(type(i).__name__))
+        elif _dev.is_device_array(i):       # (a device tensor's array, as a split index passes it on)
+            a, k = _tensor_like_index(i)
+            out.append(a)
+            adv = adv or k
         elif hasattr(i, "__index__"):
             out.append(int(i.__index__()))
         else:
@@ -133,7 +147,7 @@ def _check_masks(x_shape, idx) -> None:
     """PyTorch's check that each bool mask has the shape of the dims it indexes (NumPy lets an empty mask
     through: x[[], bool] on a dim of size 2 selects nothing instead of raising)."""
     items = idx if type(idx) is tuple else (idx,)
-    is_mask = lambda i: isinstance(i, _np.ndarray) and i.dtype == _np.bool_ and i.ndim     # noqa: E731
+    is_mask = lambda i: _is_arr(i) and i.dtype == _np.bool_ and i.ndim     # noqa: E731
     if not builtins_any(is_mask(i) for i in items):
         return
     used = sum(0 if i is None or i is Ellipsis or type(i) is bool else i.ndim if is_mask(i) else 1 for i in items)
@@ -158,7 +172,7 @@ def _index_error(x_shape, index, e):
 def _describe(index):
     if isinstance(index, tuple):
         return "[" + ", ".join(_describe(i) for i in index) + "]"
-    if isinstance(index, _np.ndarray):
+    if _is_arr(index):
         return f"array(shape={index.shape}, dtype={index.dtype})"
     if isinstance(index, slice):
         return f"{'' if index.start is None else index.start}:{'' if index.stop is None else index.stop}" + (
@@ -171,7 +185,7 @@ def _empty_result_shape(shape, idx):
     advanced-index values only while gathering, so an empty result never raises for out-of-range ones."""
     if not _adv_arrays(idx):
         return None
-    idx = idx if type(idx) is tuple else (idx,)
+    idx = _index_to_host(idx if type(idx) is tuple else (idx,))     # (an error path: device arrays come over)
     is_mask = lambda i: isinstance(i, _np.ndarray) and i.dtype == _np.bool_      # noqa: E731
     used = sum(0 if i is None or i is Ellipsis else i.ndim if is_mask(i) else 1 for i in idx)
     full = []
@@ -203,27 +217,29 @@ def _empty_result_shape(shape, idx):
 
 
 def _adv_arrays(idx):
-    return builtins_any(isinstance(i, _np.ndarray) and i.dtype != _np.bool_
-                        for i in (idx if type(idx) is tuple else (idx,)))
+    return builtins_any(_is_arr(i) and i.dtype != _np.bool_ for i in (idx if type(idx) is tuple else (idx,)))
 
 
 def _index_array(a, idx, adv):
     """``a[idx]`` as an ndarray: an all-int basic index gives a 0-d view (NumPy would return a scalar copy);
-    an advanced index gives a C-contiguous copy (PyTorch's layout)."""
+    an advanced index gives a C-contiguous copy (PyTorch's layout).  On a device array ``idx``'s arrays must
+    be on that device already (``_index_to``)."""
     try:
+        if adv and type(a) is not _ndarray:
+            _check_bounds(a.shape, idx)      # CuPy wraps out-of-range indices around
         r = a[idx]
     except IndexError as e:
         shape = _empty_result_shape(a.shape, idx) if adv else None
         if shape is None:
             raise _index_error(a.shape, idx, e) from None
-        return _np.empty(shape, a.dtype)
-    if type(r) is not _np.ndarray:
+        return _dev.array_module(a).empty(shape, a.dtype)
+    if type(r) is not _ndarray and not _dev.is_device_array(r):
         r = a[(idx if type(idx) is tuple else (idx,)) + (Ellipsis,)]
     elif adv:
         if r.size == 0:
-            r = _np.empty(r.shape, r.dtype)      # NumPy may give an empty result zero strides
+            r = _dev.array_module(r).empty(r.shape, r.dtype)      # NumPy may give an empty result zero strides
         elif not r.flags.c_contiguous:
-            r = _np.ascontiguousarray(r)
+            r = _dev.array_module(r).ascontiguousarray(r)
     elif idx is None or (type(idx) is tuple and None in idx):
         r = _unsqueeze_strides(a, r, idx)
     return r
@@ -256,12 +272,14 @@ def _unsqueeze_strides(a, r, idx):
             del sizes[d], strides[d]
     if tuple(sizes) != r.shape:
         return r
-    return _np.lib.stride_tricks.as_strided(r, r.shape, strides, writeable=r.flags.writeable)
+    return _dev.as_strided(r, r.shape, strides, writeable=r.flags.writeable)
 
 
 class GetItem(Function):
     @staticmethod
     def forward(ctx, a, idx, adv):
+        if adv and type(a) is not _ndarray:
+            idx = _index_to(idx, a)
         ctx.shape, ctx.idx, ctx.adv, ctx.dtype = a.shape, idx, adv, a.dtype
         return _index_array(a, idx, adv)
 
@@ -276,11 +294,11 @@ class IndexBackward(Function):
     @staticmethod
     def forward(ctx, g, idx, adv, shape):
         ctx.idx, ctx.adv = idx, adv
-        out = _np.zeros(shape, g.dtype)
+        out = _dev.array_module(g).zeros(shape, g.dtype)
         if not adv:
             out[idx] = g
         elif g.size or _empty_result_shape(shape, idx) is None:
-            _np.add.at(out, idx, g)
+            _ufunc_at(_np.add, out, idx, g)
         return out
 
     @staticmethod
@@ -309,11 +327,20 @@ def getitem(x: Tensor, index) -> Tensor:
             return getitem(_basic_view(x, split[0]), split[1])
     if adv:
         _check_masks(x._data.shape, idx)
+        if _dev.active:
+            _check_index_device(x._data, idx)
     if len(idx) == 1:
         idx = idx[0]
     if not adv:
         return _basic_view(x, idx)
     return GetItem.apply(x, idx, True)
+
+
+def _check_index_device(a, idx) -> None:
+    """PyTorch's rule: index tensors live on the CPU or on the indexed tensor's device."""
+    if type(a) is _ndarray and builtins_any(type(i) is not _ndarray and _dev.is_device_array(i) for i in idx):
+        raise IndexError(f"indices should be either on cpu or on the same device as the indexed tensor (cpu); "
+                         f"got a cuda index for a tensor of shape {tuple(a.shape)}")
 
 
 def _split_ints(idx):
@@ -345,12 +372,16 @@ def _split_ints(idx):
 class IndexPut(Function):
     @staticmethod
     def forward(ctx, a, v, idx, accumulate):
+        if type(a) is not _ndarray:
+            idx = _index_to(idx, a)
         ctx.idx = idx
         ctx.vshape = getattr(v, "shape", ())
         out = a.copy()
         try:
+            if type(a) is not _ndarray:
+                _check_bounds(a.shape, idx)      # CuPy wraps out-of-range indices around
             if accumulate:
-                _np.add.at(out, idx, v)
+                _ufunc_at(_np.add, out, idx, v)
             else:
                 out[idx] = v
         except IndexError as e:
@@ -378,6 +409,8 @@ class _MaskIndex(Function):
 
     @staticmethod
     def forward(ctx, g, idx):
+        if type(g) is not _ndarray:
+            idx = _index_to(idx, g)
         ctx.idx = idx
         out = g.copy()
         if g.size:
@@ -439,6 +472,8 @@ def setitem(x: Tensor, index, value) -> None:
                 return
         if adv:
             _check_masks(x._data.shape, idx)
+            if _dev.active:
+                _check_index_device(x._data, idx)
         all_int = not adv and builtins_all(type(i) is int for i in idx)
         if len(idx) == 1:
             idx = idx[0]
@@ -456,7 +491,11 @@ def setitem(x: Tensor, index, value) -> None:
     tracked = _grad.enabled and (x._rg or (isinstance(value, Tensor) and value._rg))
     if not tracked:
         v = value._data if isinstance(value, Tensor) else value
+        if adv and type(x._data) is not _ndarray:
+            idx = _index_to(idx, x._data)
         try:
+            if adv and type(x._data) is not _ndarray:
+                _check_bounds(x._data.shape, idx)      # CuPy wraps out-of-range indices around
             if not adv:      # PyTorch's copy_ into the indexed region refuses an expanded one
                 _check_overlap(Tensor._make(x._data[idx]), "setitem")
             if adv or not _write_overlapping(x._data[idx], v):     # (a view whose elements share memory:
@@ -470,7 +509,7 @@ def setitem(x: Tensor, index, value) -> None:
         x._version[0] += 1
         return
     if not isinstance(value, Tensor):
-        value = Tensor._make(_np.asarray(value, x._data.dtype))
+        value = Tensor._make(_dev.like(_np.asarray(value, x._data.dtype), x._data))
     elif value._data.dtype != x._data.dtype:
         value = value.to(x.dtype)
     if not adv and _internal_overlap(x._data):

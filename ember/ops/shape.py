@@ -15,7 +15,7 @@ import numpy as _np
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend import layout as _layout
-from ..backend.device import as_strided as _as_strided
+from ..backend.device import as_strided as _as_strided, array_module as _xp_of, like as _like
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 
@@ -50,7 +50,7 @@ def _replay_fn(t: Tensor):
     flat, off = _storage(ta)
     if flat.size != m.size:
         return None
-    ids = _np.ascontiguousarray(_strided(m, off, ta.shape, tuple(s // ta.itemsize for s in ta.strides)))
+    ids = _xp_of(m).ascontiguousarray(_strided(m, off, ta.shape, tuple(s // ta.itemsize for s in ta.strides)))
     return lambda b: _TakeIds.apply(b, ids)
 
 
@@ -321,7 +321,7 @@ def _keep_strides(out: Tensor, x: Tensor, strides) -> Tensor:
     dims can differ: their strides are free)."""
     a = out._data
     if a.strides != tuple(strides) and out is not x and a.size and _np.may_share_memory(a, x._data):
-        out._data = _np.lib.stride_tricks.as_strided(a, a.shape, strides, writeable=a.flags.writeable)
+        out._data = _as_strided(a, a.shape, strides, writeable=a.flags.writeable)
     return out
 
 
@@ -465,8 +465,11 @@ def _repeat_interleave(input, repeats, dim=None):
         return flatten(y, d, d + 1)
     from .index import index_select
     reps = repeats._data if isinstance(repeats, Tensor) else _np.asarray(repeats)
+    if type(reps) is not _np.ndarray:       # CuPy's repeat takes no array of counts: a host fallback
+        from ..backend.device import to_device
+        reps = to_device(reps, "cpu")
     idx = _np.repeat(_np.arange(input._data.shape[d]), reps)
-    return index_select(input, d, Tensor._make(idx))
+    return index_select(input, d, Tensor._make(_like(idx, input._data)))
 
 
 # moved to sibling modules by family; re-exported so every old import path works

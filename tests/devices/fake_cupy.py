@@ -134,6 +134,11 @@ class ndarray:
     imag = property(lambda s: ndarray(s._a.imag))
 
     @property
+    def data(self):
+        """CuPy's ``MemoryPointer``: the device address of the first element as ``ptr``."""
+        return types.SimpleNamespace(ptr=self._a.__array_interface__["data"][0])
+
+    @property
     def base(self):
         b = self._a.base
         return None if b is None else ndarray(b) if type(b) is _nd else b
