@@ -7,6 +7,7 @@ import math
 
 from ..autograd.function import Function
 from ..backend import xp as np
+from ..backend.device import array_module as _xp, like as _like
 from ..tensor import Tensor
 from .conv import _tuple, _channels_last_like
 
@@ -47,7 +48,7 @@ def _apply_dense(x, m, axis):
     if axis == nd - 2:
         return m @ x
     moved = np.moveaxis(np.tensordot(m, x, axes=(1, axis)), 0, axis)
-    out = np.empty(moved.shape, dtype=moved.dtype)          # C-order strides, size-1 dims included
+    out = _xp(moved).empty(moved.shape, dtype=moved.dtype)          # C-order strides, size-1 dims included
     np.copyto(out, moved)
     return out
 
@@ -61,28 +62,29 @@ def _resample_fwd(x, axis, taps, div):
     # gathers; data with inf or NaN (where a zero weight times inf must not reach other outputs) and pure
     # gathers (nearest) by the gathers, which read only each output's neighbours as PyTorch does
     if x.dtype.kind == "f" and (_weighted(taps) or div is not None) and np.isfinite(x).all():
-        return _apply_dense(x, _dense(taps, div, len(taps[0][0]), x.shape[axis], x.dtype), axis)
+        return _apply_dense(x, _like(_dense(taps, div, len(taps[0][0]), x.shape[axis], x.dtype), x), axis)
     with np.errstate(invalid="ignore", over="ignore"):      # inf * 0 and inf - inf are NaN, silently
         return _resample_sum(x, axis, taps, div)
 
 
 def _resample_sum(x, axis, taps, div):
+    # the taps are host-made tables: on a device, each moves there as it is used (``like``: no-op on the CPU)
     out = None
     for idx, wt, mask in taps:
-        v = np.take(x, idx, axis=axis)
+        v = np.take(x, _like(idx, x), axis=axis)
         if wt is not None:
-            v *= _along(wt, axis, x.ndim)
+            v *= _along(_like(wt, x), axis, x.ndim)
         if mask is not None:
-            v = np.where(_along(mask, axis, x.ndim), v, v.dtype.type(0))
+            v = np.where(_along(_like(mask, x), axis, x.ndim), v, v.dtype.type(0))
         out = v if out is None else out.__iadd__(v)
     if div is not None:
-        out /= _along(div, axis, x.ndim)
+        out /= _along(_like(div, x), axis, x.ndim)
     return out
 
 
 def _resample_adj(g, axis, taps, div, size):
     if g.dtype.kind == "f" and np.isfinite(g).all():     # (also nearest's: a sum of several outputs each)
-        return _apply_dense(g, _dense(taps, div, g.shape[axis], size, g.dtype).T, axis)
+        return _apply_dense(g, _like(_dense(taps, div, g.shape[axis], size, g.dtype).T, g), axis)
     with np.errstate(invalid="ignore", over="ignore"):
         return _resample_adj_sum(g, axis, taps, div, size)
 
@@ -117,14 +119,15 @@ def _resample_adj_sum(g, axis, taps, div, size):
     shape = list(g.shape)
     shape[axis] = size
     if div is not None:
-        g = g / _along(div, axis, g.ndim)
+        g = g / _along(_like(div, g), axis, g.ndim)
     out_size = g.shape[axis]
     adj = _adjoint_taps(taps, out_size, size, g.dtype)
+    xp = _xp(g)
     if not adj:
-        return np.zeros(shape, dtype=g.dtype)
+        return xp.zeros(shape, dtype=g.dtype)
     pad = list(g.shape)
     pad[axis] = 1
-    g_ext = np.concatenate([g, np.zeros(pad, dtype=g.dtype)], axis=axis)
+    g_ext = np.concatenate([g, xp.zeros(pad, dtype=g.dtype)], axis=axis)
     return _resample_sum(g_ext, axis, adj, None)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function, once_differentiable
 from ..backend import xp as np
+from ..backend.device import array_module as _xp, like as _like
 from ..tensor import Tensor
 from .conv import _tuple, _channels_last_like
 from ._resample import _adaptive_bounds, _area_taps, _resample, interpolate  # noqa: F401
@@ -88,7 +89,7 @@ def _padded(x, pad, ext, fill):
     if not (pad[0] or pad[1] or ext[0] or ext[1]):
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + pad[0] + ext[0], w + pad[1] + ext[1]), fill, dtype=x.dtype)
+    out = _xp(x).full((n, c, h + pad[0] + ext[0], w + pad[1] + ext[1]), fill, dtype=x.dtype)
     out[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
     return out
 
@@ -98,17 +99,18 @@ def _unpad(gx, pad, h, w):
     (a copy only when there was padding or a ceil_mode extension)."""
     if gx.shape[2:] == (h, w):
         return gx
-    return np.ascontiguousarray(gx[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w])
+    return _xp(gx).ascontiguousarray(gx[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w])
 
 
 def _scatter_planes(g, idx, shape, unique):
     """Gradient of a per-plane gather: add ``g`` (N, C, ...) into zeros of ``shape`` (N, C, H, W) at the flat
     per-plane indices ``idx``."""
     n, c, h, w = shape
-    plane = (np.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, *([1] * (idx.ndim - 2)))
+    xp = _xp(idx)
+    plane = (xp.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, *([1] * (idx.ndim - 2)))
     flat = (idx + plane).ravel()
     if unique:
-        out = np.zeros(n * c * h * w, dtype=g.dtype)
+        out = xp.zeros(n * c * h * w, dtype=g.dtype)
         out[flat] = g.ravel()
     else:
         out = np.bincount(flat, weights=g.ravel(), minlength=n * c * h * w).astype(g.dtype, copy=False)
@@ -175,12 +177,12 @@ def _lowest_windows(out, k, low, size, ks, st, pad, dil, outs):
         ok.append((j0 < ks[i]) & (pos < size[i]))
     j0 = first[0][0][:, None] * ks[1] + first[1][0][None, :]
     valid = ok[0][:, None] & ok[1][None, :]
-    np.putmask(k, lowm & valid, j0.astype(k.dtype))
+    np.putmask(k, lowm & _like(valid, k), _like(j0.astype(k.dtype), k))     # (host-made tables on k's device)
     if valid.all():
         return None
     empty = ~valid
     flat = (first[0][1][:, None] * size[1] + first[1][1][None, :])[empty]
-    return empty, flat
+    return _like(empty, k), _like(flat, k)
 
 
 class _MaxPool2d(Function):
@@ -205,12 +207,13 @@ class _MaxPool2d(Function):
                 v = xp_[sl]
                 if out is None:
                     out = v.copy()
-                    k = np.zeros(out.shape, dtype=np.uint8 if ks[0] * ks[1] < 256 else np.int32)
+                    k = _xp(out).zeros(out.shape, dtype=np.uint8 if ks[0] * ks[1] < 256 else np.int32)
                     continue
                 better = v > out
                 np.maximum(out, v, out=out)          # propagates NaN like PyTorch
                 np.putmask(k, better, j)
-        out, k = np.ascontiguousarray(out), np.ascontiguousarray(k)      # PyTorch's layout for any input
+        xp = _xp(out)
+        out, k = xp.ascontiguousarray(out), xp.ascontiguousarray(k)      # PyTorch's layout for any input
         if x.dtype.kind == "f":
             nan_out = np.isnan(out)              # one pass over the output; NaN windows are rare
             if nan_out.any():
@@ -224,8 +227,8 @@ class _MaxPool2d(Function):
             return out
         # flat per-plane index of the winner in the unpadded input (PyTorch's return_indices convention)
         kk = k.astype(np.int64)
-        idx = ((np.arange(oh) * st[0] - pad[0])[:, None] + (kk // ks[1]) * dil[0]) * w \
-            + (np.arange(ow) * st[1] - pad[1]) + (kk % ks[1]) * dil[1]
+        idx = ((xp.arange(oh) * st[0] - pad[0])[:, None] + (kk // ks[1]) * dil[0]) * w \
+            + (xp.arange(ow) * st[1] - pad[1]) + (kk % ks[1]) * dil[1]
         if empty is not None:
             idx[:, :, empty[0]] = empty[1]
         ctx.mark_non_differentiable(idx)
@@ -238,7 +241,7 @@ class _MaxPool2d(Function):
         pshape, (h, w), ks, st, pad, dil, (oh, ow), empty = ctx.cfg
         gx = _unpad(_MaxPool2d._grad(k, g, pshape, ks, st, dil, oh, ow), pad, h, w)
         if empty is not None:       # windows all in the padding: PyTorch's index (kept inside the plane)
-            gx = np.array(gx)
+            gx = _xp(gx).array(gx)
             inside = (empty[1] >= 0) & (empty[1] < h * w)
             np.add.at(gx.reshape(gx.shape[0], gx.shape[1], h * w), (slice(None), slice(None), empty[1][inside]),
                       g._data[:, :, empty[0]][..., inside])
@@ -252,7 +255,8 @@ class _MaxPool2d(Function):
         # windows that tile the padded input exactly (2x2 stride 2 on even sizes): every element is written
         # below, so no zero fill
         tiled = ks == st and dil == (1, 1) and pshape[2:] == (oh * st[0], ow * st[1])
-        alloc = np.empty if tiled else np.zeros
+        xp = _xp(ga)
+        alloc = xp.empty if tiled else xp.zeros
         gx = alloc(pshape, dtype=ga.dtype)
         zero = ga.dtype.type(0)
         if not overlap and np.isfinite(ga).all():
@@ -266,14 +270,14 @@ class _MaxPool2d(Function):
             # output order (PyTorch's loop order, float32 sums rounded as its): 3x3 stride 2 on 64x64x16x16,
             # 1 thread: 8.8 -> 2 ms (the per-offset strided additions run over rows of a few elements)
             n, c, hp, wp = pshape
-            kk = np.arange(ks[0] * ks[1])
+            kk = xp.arange(ks[0] * ks[1])
             off = ((kk // ks[1]) * dil[0] * wp + (kk % ks[1]) * dil[1]).astype(np.intp)
-            pos = ((np.arange(oh) * st[0] * wp)[:, None] + np.arange(ow) * st[1]).ravel()
+            pos = ((xp.arange(oh) * st[0] * wp)[:, None] + xp.arange(ow) * st[1]).ravel()
             flat = off[k.reshape(n * c, oh * ow)]
-            flat += (np.arange(n * c, dtype=np.intp) * (hp * wp))[:, None]
+            flat += (xp.arange(n * c, dtype=np.intp) * (hp * wp))[:, None]
             flat += pos
-            gx = np.zeros(pshape, dtype=ga.dtype)
-            np.add.at(gx.reshape(-1), flat.reshape(-1), np.ascontiguousarray(ga).reshape(-1))
+            gx = xp.zeros(pshape, dtype=ga.dtype)
+            np.add.at(gx.reshape(-1), flat.reshape(-1), xp.ascontiguousarray(ga).reshape(-1))
             return gx
         for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
             part = np.where(k == j, ga, zero)
@@ -341,10 +345,10 @@ class _AvgPool2d(Function):
         need_h, need_w = (oh - 1) * st[0] + ks[0], (ow - 1) * st[1] + ks[1]
         xp_ = _padded(x, pad, (max(pad[0], need_h - h - pad[0]), max(pad[1], need_w - w - pad[1])), 0)
         if divisor_override:
-            div = np.asarray(float(divisor_override))
+            div = _like(np.asarray(float(divisor_override)), x)
         else:
-            div = (_divisor(h, ks[0], st[0], pad[0], oh, include_pad)[:, None]
-                   * _divisor(w, ks[1], st[1], pad[1], ow, include_pad)[None, :]).astype(x.dtype)
+            div = _like((_divisor(h, ks[0], st[0], pad[0], oh, include_pad)[:, None]
+                         * _divisor(w, ks[1], st[1], pad[1], ow, include_pad)[None, :]).astype(x.dtype), x)
         if ks == st and pad == (0, 0):
             out = xp_[:, :, :need_h, :need_w].reshape(n, c, oh, ks[0], ow, ks[1]).sum((3, 5))
         else:
@@ -355,14 +359,14 @@ class _AvgPool2d(Function):
                     out = sl.copy() if out is None else out.__iadd__(sl)
         ctx.cfg = (x.shape, xp_.shape, ks, st, pad, (oh, ow))
         ctx.div = div
-        return np.ascontiguousarray((out / div).astype(x.dtype, copy=False))
+        return _xp(out).ascontiguousarray((out / div).astype(x.dtype, copy=False))
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         shape, pshape, ks, st, pad, (oh, ow) = ctx.cfg
         gd = (g._data / ctx.div).astype(g._data.dtype, copy=False)
-        gx = np.zeros(pshape, dtype=gd.dtype)
+        gx = _xp(gd).zeros(pshape, dtype=gd.dtype)
         for i in range(ks[0]):
             for j in range(ks[1]):
                 gx[:, :, i:i + st[0] * (oh - 1) + 1:st[0], j:j + st[1] * (ow - 1) + 1:st[1]] += gd
@@ -463,18 +467,19 @@ class _AdaptiveMaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, oh, ow):
         n, c, h, w = x.shape
-        ih, iw = _gather_idx(h, oh), _gather_idx(w, ow)
+        ih, iw = _like(_gather_idx(h, oh), x), _like(_gather_idx(w, ow), x)    # (host-made tables)
+        xp = _xp(x)
         blocks = x[:, :, ih[:, None, :, None], iw[None, :, None, :]]        # (N, C, OH, OW, kh, kw)
         kw_ = iw.shape[1]
         if not blocks.size:
-            idx = np.zeros((n, c, oh, ow), dtype=np.int64)
+            idx = xp.zeros((n, c, oh, ow), dtype=np.int64)
             ctx.cfg = (x.shape,)
             ctx.save_for_backward(idx)
             ctx.mark_non_differentiable(idx)
-            return np.zeros((n, c, oh, ow), dtype=x.dtype), idx
+            return xp.zeros((n, c, oh, ow), dtype=x.dtype), idx
         k, out = _first_max(blocks.reshape(n, c, oh, ow, ih.shape[1] * kw_))
-        rows = ih[np.arange(oh)[:, None], k // kw_]
-        cols = iw[np.arange(ow), k % kw_]
+        rows = ih[xp.arange(oh)[:, None], k // kw_]
+        cols = iw[xp.arange(ow), k % kw_]
         idx = rows * w + cols
         ctx.cfg = (x.shape,)
         ctx.save_for_backward(idx)
