@@ -16,6 +16,7 @@ few images at a time so that its temporary stays in cache.
 from __future__ import annotations
 
 from ..backend import xp as np
+from ..backend.device import array_module as _xp
 
 _BLOCK = 1 << 15            # elements per block of the input gradient's temporary (128 KiB of float32)
 
@@ -49,7 +50,7 @@ def _channels_last(x) -> bool:
 def _rows(a):
     """``a`` (N, C, ...) as C-contiguous rows (N*C, L) (a copy only when it has other strides)."""
     n, c = a.shape[:2]
-    return np.ascontiguousarray(a).reshape(n * c, -1)
+    return _xp(a).ascontiguousarray(a).reshape(n * c, -1)
 
 
 def _channel_sums(v, n, c):
@@ -65,7 +66,7 @@ def forward(x, w, b, eps, running):
     x2 = _rows(x)
     l = x2.shape[1]
     m = n * l
-    mean = _channel_sums(x2 @ np.ones(l, dt), n, c) / m
+    mean = _channel_sums(x2 @ _xp(x2).ones(l, dt), n, c) / m
     xc = np.subtract(x2.reshape(n, c, l), mean[:, None])
     xc2 = xc.reshape(n * c, l)
     var = _channel_sums(np.einsum("ij,ij->i", xc2, xc2), n, c) / m
@@ -85,7 +86,7 @@ def backward(xc, invstd, w, g, need):
     n, c, l = xc.shape
     m = n * l
     g2 = _rows(g)
-    sg = _channel_sums(g2 @ np.ones(l, g.dtype), n, c)                                # sum(g)
+    sg = _channel_sums(g2 @ _xp(g2).ones(l, g.dtype), n, c)                          # sum(g)
     sgx = _channel_sums(np.einsum("ij,ij->i", g2, xc.reshape(n * c, l)), n, c)          # sum(g * xc)
     gx = None
     gw = sgx * invstd if need[1] else None
@@ -96,9 +97,11 @@ def backward(xc, invstd, w, g, need):
         k0 = (-a * sg / m)[:, None]
         a = a[:, None]
         g3 = g2.reshape(n, c, l)
-        gx = np.empty((n, c, l), g.dtype)
-        step = max(1, _BLOCK // (c * l))
-        tmp = np.empty((min(step, n), c, l), g.dtype)
+        xp = _xp(g2)
+        gx = xp.empty((n, c, l), g.dtype)
+        # (on the CPU a few images at a time, for the cache; a device takes the whole batch at once)
+        step = max(1, _BLOCK // (c * l)) if xp is np else n
+        tmp = xp.empty((min(step, n), c, l), g.dtype)
         for i in range(0, n, step):         # a few images at a time: the temporary stays in cache
             o, t = gx[i:i + step], tmp[:min(step, n - i)]
             np.multiply(g3[i:i + step], a, out=o)
