@@ -9,7 +9,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
-from ..backend import xp
+from ..backend.device import array_module as _xp_of, as_array as _as_array
 from ..tensor import Tensor
 from .elementwise import (_check_broadcast, _ints_to_float, _lay, _prep, add, cast, div, mul, neg, sub,
                           zeros_like_g)
@@ -23,7 +23,7 @@ class Clamp(Function):
     def forward(ctx, a, lo, hi):
         out = _np.clip(a, lo, hi) if (lo is not None or hi is not None) else a.copy()
         if ctx.needs_input_grad[0]:
-            mask = _np.ones(a.shape, bool)
+            mask = _xp_of(a).ones(a.shape, bool)
             if lo is not None:
                 mask &= a >= lo
             if hi is not None:
@@ -65,17 +65,17 @@ class ClampTensor(Function):
                 m = m & (ad >= ld)
             if hd is not None:
                 m = m & (ad <= hd)
-            gx = where(Tensor._make(_np.asarray(m)), g, z)
+            gx = where(Tensor._make(_as_array(m)), g, z)
         if len(n) > 1 and n[1] and ld is not None:
             m = ad < ld
             if hd is not None:
                 m = m & (ld < hd)
-            gl = where(Tensor._make(_np.asarray(m)), g, z)
+            gl = where(Tensor._make(_as_array(m)), g, z)
         if len(n) > 2 and n[2] and hd is not None:
             m = ad > hd
             if ld is not None:
                 m = m | (hd < ld)
-            gh = where(Tensor._make(_np.asarray(m)), g, z)
+            gh = where(Tensor._make(_as_array(m)), g, z)
         return gx, gl, gh
 
 
@@ -178,7 +178,7 @@ class FMax(Function):
         a, b = ctx.saved_tensors
         ad, bd = a._data, b._data
         first = ((ad >= bd) if ctx.is_max else (ad <= bd)) | _np.isnan(bd)
-        first = Tensor._make(_np.asarray(first))
+        first = Tensor._make(_as_array(first))
         z = zeros_like_g(g)
         n = ctx.needs_input_grad
         return (where(first, g, z) if n[0] else None), (where(first, z, g) if n[1] else None), None
@@ -187,9 +187,9 @@ class FMax(Function):
 def _both_tensors(a, b, op):
     a, b = _prep(a, b, op)
     if not isinstance(a, Tensor):
-        a = Tensor._make(xp.asarray(a, b.dtype))
+        a = Tensor._make(_xp_of(b._data).asarray(a, b.dtype))       # a number: a 0-d tensor on b's device
     if not isinstance(b, Tensor):
-        b = Tensor._make(xp.asarray(b, a.dtype))
+        b = Tensor._make(_xp_of(a._data).asarray(b, a.dtype))
     return a, b
 
 
@@ -248,7 +248,7 @@ def where(condition, input=None, other=None):
 
 
 def full_like_op(x: Tensor, value) -> Tensor:
-    return Tensor._make(xp.full(x._data.shape, value, x._data.dtype))
+    return Tensor._make(_xp_of(x._data).full(x._data.shape, value, x._data.dtype))
 
 
 class CopyInto(Function):
@@ -257,7 +257,8 @@ class CopyInto(Function):
 
     @staticmethod
     def forward(ctx, a, src):
-        return _np.array(_np.broadcast_to(_np.asarray(src, dtype=a.dtype), a.shape))
+        m = _xp_of(a)
+        return m.array(m.broadcast_to(m.asarray(src, dtype=a.dtype), a.shape))
 
     @staticmethod
     def backward(ctx, g):
@@ -377,16 +378,17 @@ class Lerp(Function):
 
     @staticmethod
     def forward(ctx, s, e, w):
-        ctx.save_for_backward(s, e, w if isinstance(w, _np.ndarray) else None)
+        w_arr = not isinstance(w, _np.generic)       # a weight tensor's array (of either module), or a scalar
+        ctx.save_for_backward(s, e, w if w_arr else None)
         ctx.w = w
-        rt = _np.result_type(s, e)
+        rt = _np.result_type(s.dtype, e.dtype)
         if rt == _np.float16:       # PyTorch's float16 kernel computes in float32 (its opmath type)
             s, e = s.astype(_np.float32), e.astype(_np.float32)
-            w = w.astype(_np.float32) if isinstance(w, _np.ndarray) else _np.float32(w)
+            w = w.astype(_np.float32) if w_arr else _np.float32(w)
         d = e - s
         lo = _np.abs(w) < 0.5
         out = _np.where(lo, s + w * d, e - d * (1 - w))
-        return _np.asarray(out).astype(rt, copy=False)
+        return _as_array(out).astype(rt, copy=False)
 
     @staticmethod
     def backward(ctx, g):

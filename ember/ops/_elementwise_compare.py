@@ -8,6 +8,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
+from ..backend.device import as_array as _as_array
 from ..tensor import Tensor
 from .elementwise import _arr, _check_broadcast, _lay, _prep, mul
 
@@ -105,7 +106,7 @@ def _close_operands(a, b, op):
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise ``|a - b| <= atol + rtol * |b|`` as a bool tensor (``torch.isclose``)."""
     aa, bb = _close_operands(input, other, "isclose")
-    return Tensor._make(_np.asarray(_np.isclose(aa, bb, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    return Tensor._make(_as_array(_np.isclose(aa, bb, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:

@@ -15,6 +15,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend import dtypes as _dt
 from ..backend import layout as _layout
+from ..backend.device import as_array as _as_array
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
 from .elementwise import _sigmoid_fwd, _erf_array
@@ -113,7 +114,7 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
                 x = E.cast(x, _dt.get_default_dtype())
             elif ints == "keep":
                 p = int_check(x, **p) or p
-                return Tensor._make(_np.asarray(fwd(x._data, **p)).astype(x._data.dtype, copy=False))
+                return Tensor._make(_as_array(fwd(x._data, **p)).astype(x._data.dtype, copy=False))
             else:
                 raise _dt.DtypeNotImplementedError(
                     f"{name.lower()}: not implemented for {x.dtype} inputs (PyTorch's kernel is floating point "

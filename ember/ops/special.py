@@ -17,6 +17,7 @@ import numpy as _np
 
 from ..autograd.function import Function, once_differentiable
 from ..backend import dtypes as _dt
+from ..backend.device import array_module as _xp_of, as_array as _as_array
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
 from .elementwise import _unary
@@ -33,7 +34,12 @@ def _need_tensor(x, op, name="other"):
 
 
 def _vec(fn, a, pole=None):
-    """Apply a scalar ``math`` function elementwise (float64 inside), mapping ValueError (a pole) to ``pole``."""
+    """Apply a scalar ``math`` function elementwise (float64 inside), mapping ValueError (a pole) to ``pole``;
+    a device array takes a host fallback (``math`` runs on the CPU)."""
+    return E.on_host(_vec_host, a, fn, pole)
+
+
+def _vec_host(a, fn, pole):
     def safe(v):
         try:
             return fn(v)
@@ -50,9 +56,9 @@ asinh = _unary("Asinh", _np.arcsinh, lambda g, x, o: E.div(g, E.sqrt(E.add(E.mul
 atanh = _unary("Atanh", _np.arctanh, lambda g, x, o: E.div(g, E.sub(1.0, E.mul(x, x))))
 arccosh, arcsinh, arctanh = acosh, asinh, atanh
 arccos, arcsin, arctan, arctan2 = E.acos, E.asin, E.atan, E.atan2
-deg2rad = _unary("Deg2rad", lambda a: a * _np.asarray(math.pi / 180, a.dtype),
+deg2rad = _unary("Deg2rad", lambda a: a * a.dtype.type(math.pi / 180),
                  lambda g, x, o: E.mul(g, math.pi / 180))
-rad2deg = _unary("Rad2deg", lambda a: a * _np.asarray(180 / math.pi, a.dtype),
+rad2deg = _unary("Rad2deg", lambda a: a * a.dtype.type(180 / math.pi),
                  lambda g, x, o: E.mul(g, 180 / math.pi))
 
 
@@ -67,7 +73,7 @@ def angle(input) -> Tensor:
 class _Angle(Function):
     @staticmethod
     def forward(ctx, a):
-        return _np.where(a < 0, _np.asarray(math.pi, a.dtype), _np.where(_np.isnan(a), a, 0)).astype(a.dtype)
+        return _np.where(a < 0, a.dtype.type(math.pi), _np.where(_np.isnan(a), a, 0)).astype(a.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -105,7 +111,7 @@ def _erfinv_array(a):
     return out.astype(a.dtype)
 
 
-erfinv = _unary("Erfinv", _erfinv_array,
+erfinv = _unary("Erfinv", lambda a: E.on_host(_erfinv_array, a),      # host fallback: math.erf per element
                 lambda g, x, o: E.mul(g, E.mul(E.exp(E.mul(o, o)), math.sqrt(math.pi) / 2)), save="output")
 
 
@@ -170,7 +176,7 @@ def _polygamma_array(n, a):
         low = x < 0.5
         with _np.errstate(divide="ignore", invalid="ignore"):
             direct = _hurwitz_zeta(2, _np.where(low, 1.0 - x, x))
-            pi = _np.asarray(math.pi, a.dtype)                        # in the input's precision, as PyTorch
+            pi = a.dtype.type(math.pi)                                # in the input's precision, as PyTorch
             refl = (pi * pi / _np.sin(pi * a) ** 2).astype(_np.float64)
         out = _np.where(low, refl - direct, direct)
         out = _np.where(_np.isneginf(x), _np.nan, out)
@@ -302,9 +308,9 @@ def logit(input, eps=None) -> Tensor:
 
 def _sinc_array(a):
     with _np.errstate(invalid="ignore", divide="ignore"):
-        px = a * _np.asarray(math.pi, a.dtype)
+        px = a * a.dtype.type(math.pi)
         out = _np.sin(px) / px
-    return _np.where(a == 0, _np.asarray(1, a.dtype), out).astype(a.dtype)
+    return _np.where(a == 0, a.dtype.type(1), out).astype(a.dtype)
 
 
 def _sinc_grad(g, x, o):
@@ -334,7 +340,7 @@ class _XLogY(Function):
         ctx.scalar_other = scalar_other
         with _np.errstate(divide="ignore", invalid="ignore"):
             out = a * _np.log(b)
-        return _np.where((a == 0) & ~_np.isnan(b), _np.zeros((), out.dtype), out)
+        return _np.where((a == 0) & ~_np.isnan(b), out.dtype.type(0), out)
 
     @staticmethod
     def backward(ctx, g):
@@ -444,7 +450,7 @@ class _Frexp(Function):
         # PyTorch: grad / exponent.exp2(), the int32 exponent's exp2 in float32 (0 below 2**-149, so a float64
         # input's tiny values get an infinite gradient; 2**-132 stays a float32 subnormal)
         with _np.errstate(over="ignore", under="ignore"):
-            ctx.pow2 = _np.ldexp(_np.ones((), _np.float32), e)
+            ctx.pow2 = _np.ldexp(_np.float32(1), e)
         return m
 
     @staticmethod
@@ -504,11 +510,11 @@ def _shift(a, b, left, op):
     big = (s >= bits) | (s < 0)
     sc = _np.where(big, 0, s).astype(x.dtype)
     if left:
-        out = _np.where(big, _np.zeros((), x.dtype), _np.left_shift(x, sc))
+        out = _np.where(big, x.dtype.type(0), _np.left_shift(x, sc))
     else:
-        fill = _np.where(x < 0, _np.asarray(-1, x.dtype), _np.asarray(0, x.dtype)) if x.dtype.kind == "i" else 0
+        fill = _np.where(x < 0, x.dtype.type(-1), x.dtype.type(0)) if x.dtype.kind == "i" else 0
         out = _np.where(big, fill, _np.right_shift(x, sc))
-    return Tensor._make(_np.asarray(out, x.dtype))
+    return Tensor._make(_as_array(out, x.dtype))
 
 
 def bitwise_left_shift(input, other) -> Tensor:
@@ -525,25 +531,25 @@ def bitwise_right_shift(input, other) -> Tensor:
 def signbit(input) -> Tensor:
     """True where the sign bit is set (negative numbers and -0.0) (``torch.signbit``)."""
     x = _t(input)
-    return Tensor._make(_np.signbit(x._data) if x._data.dtype.kind != "b" else _np.zeros(x._data.shape, bool))
+    return Tensor._make(_np.signbit(x._data) if x._data.dtype.kind != "b" else _xp_of(x._data).zeros(x._data.shape, bool))
 
 
 def isposinf(input) -> Tensor:
     """True where the element is +inf (``torch.isposinf``)."""
     x = _t(input)
-    return Tensor._make(_np.isposinf(x._data) if x._data.dtype.kind == "f" else _np.zeros(x._data.shape, bool))
+    return Tensor._make(_np.isposinf(x._data) if x._data.dtype.kind == "f" else _xp_of(x._data).zeros(x._data.shape, bool))
 
 
 def isneginf(input) -> Tensor:
     """True where the element is -inf (``torch.isneginf``)."""
     x = _t(input)
-    return Tensor._make(_np.isneginf(x._data) if x._data.dtype.kind == "f" else _np.zeros(x._data.shape, bool))
+    return Tensor._make(_np.isneginf(x._data) if x._data.dtype.kind == "f" else _xp_of(x._data).zeros(x._data.shape, bool))
 
 
 def isreal(input) -> Tensor:
     """True everywhere for real dtypes (``torch.isreal``)."""
     x = _t(input)
-    return Tensor._make(_np.ones(x._data.shape, bool))
+    return Tensor._make(_xp_of(x._data).ones(x._data.shape, bool))
 
 
 def positive(input) -> Tensor:
@@ -563,7 +569,7 @@ def heaviside(input, values) -> Tensor:
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes ({x.dtype} and "
                            f"{v.dtype})")
     a, b = _np.broadcast_arrays(x._data, v._data)
-    out = _np.asarray(_np.where(a == 0, b, (a > 0).astype(a.dtype)), a.dtype)   # NaN compares false: 0
+    out = _as_array(_np.where(a == 0, b, (a > 0).astype(a.dtype)), a.dtype)   # NaN compares false: 0
     if x.requires_grad or v.requires_grad:          # PyTorch: requires grad, derivative not implemented
         from .algorithms import _NoGrad
         return _NoGrad.apply(x if x.requires_grad else v, out, "heaviside")
