@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as _np
 
 from ..backend import dtypes as _dt
-from ..backend.device import array_module as _xp
+from ..backend.device import array_module as _xp, like as _like
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from .index import gather
@@ -181,9 +181,9 @@ def pdist(input, p: float = 2.0) -> Tensor:
     if x._data.dtype == _np.float16:
         raise NotImplementedError('"pdist" not implemented for \'Half\'')
     n = x.shape[0]
-    r, c = _np.triu_indices(n, 1)
+    r, c = _np.triu_indices(n, 1)       # the pair index tables, made on the host, moved to x's device
     from ..linalg import _pairwise_norm
-    return _pairwise_norm(E.sub(x[Tensor._make(r)], x[Tensor._make(c)]), p)
+    return _pairwise_norm(E.sub(x[Tensor._make(_like(r, x._data))], x[Tensor._make(_like(c, x._data))]), p)
 
 
 def column_stack(tensors) -> Tensor:
