@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from . import device as _dev
+
 bool_ = np.dtype(np.bool_)
 uint8 = np.dtype(np.uint8)
 int8 = np.dtype(np.int8)
@@ -110,6 +112,8 @@ def result_type(*operands) -> np.dtype:
             groups[0 if a.ndim else 1].append(a.dtype)
         elif isinstance(a, np.generic):
             groups[1].append(a.dtype)
+        elif _dev.is_device_array(a):         # a CuPy array: a tensor as well
+            groups[0 if a.ndim else 1].append(a.dtype)
         else:
             groups[2].append(_scalar_dtype(a))
     cat = max(_category(d) for g in groups for d in g)
