@@ -455,6 +455,8 @@ def _parser(predict_spec: str | None = None) -> _Parser:
     code_help = ("use your own model code, FILE.py:CLASS or MODULE:ATTR (ember never imports code named in a "
                  "checkpoint; for evaluate/predict it must name the class the checkpoint was trained with)")
     t.add_argument("--model-code", metavar="SPEC", help=code_help + "; replaces the config's model.name")
+    t.add_argument("--device", help="train on this device: cpu (default), cuda or cuda:N (needs CuPy and a GPU); "
+                                    "overrides the config's device")
     _nproc.add_arguments(t, _positive_int)          # --nproc N, --hostfile FILE
     for q in (d, t):
         q.add_argument("-q", "--quiet", action="store_true", help="print only the results")
@@ -557,6 +559,8 @@ def _train(args) -> int:
         raw["summary"] = True
     if args.diagnose:
         raw["diagnose"] = True
+    if args.device is not None:
+        raw["device"] = args.device
     cfg = validate_config(raw, args.config, base, user_code=user_code)
     _check_output_folder(cfg["output"], "--output" if args.output is not None else f"{args.config}: 'output'")
     if args.resume is not None:

@@ -2,6 +2,8 @@
 (``load_config``).  Every key is documented in docs/configs.md."""
 from __future__ import annotations
 
+import re
+
 import os
 
 
@@ -12,7 +14,7 @@ class CLIError(Exception):
 TOP_KEYS = {"name": str, "seed": int, "epochs": int, "batch_size": int, "output": str, "metrics": list,
             "grad_clip": (int, float), "accumulate": int, "model": dict, "data": dict, "optimizer": dict,
             "scheduler": dict, "early_stopping": dict, "label_smoothing": (int, float), "loss": (str, dict),
-            "summary": bool, "diagnose": bool, "loss_weighting": str}
+            "summary": bool, "diagnose": bool, "loss_weighting": str, "device": str}
 DATASETS = ("digits", "mnist", "fashion-mnist", "text", "synthetic")
 # data name "synthetic": generated in memory by ember.data.datasets.synthetic (offline, instant); `kind` picks
 # the generator, n_samples the size of the train set (the test set is a quarter of it, at least 8, drawn with
@@ -375,6 +377,10 @@ def validate_config(cfg: dict, src: str = "config", base_dir: str = ".", user_co
         out["metrics"] = []
     if "metrics" not in cfg and isinstance(out.get("data"), dict) and out["data"].get("target") == "input":
         out["metrics"] = []
+    if out.get("device") is not None:
+        dv = out["device"]
+        if not re.fullmatch(r"cpu|cuda(:\d+)?", dv):
+            raise CLIError(f"{_where(src, 'device')} must be \"cpu\", \"cuda\" or \"cuda:N\", got {dv!r}")
     for key in ("epochs", "batch_size", "accumulate"):
         if out[key] < 1:
             raise CLIError(f"{_where(src, key)} must be a positive integer, got {out[key]}")

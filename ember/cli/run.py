@@ -418,7 +418,7 @@ def _run_training(cfg: dict, verbose, resume, demo: bool, state: dict) -> int:
         test_eval = shard(test_ds, rank, world)
     trainer = Trainer(net, build_loss(cfg), opt, metrics=build_metrics(cfg), loss_weights=weighting, scheduler=sched,
                       callbacks=callbacks, grad_clip=cfg["grad_clip"], accumulate=cfg["accumulate"],
-                      plateau_monitor=monitor, scheduler_interval=interval)
+                      plateau_monitor=monitor, scheduler_interval=interval, device=_device(cfg, world))
     trainer.report_interrupts = False           # the one line below says it
     trainer.distributed = sync
     run_config = {k: v for k, v in cfg.items() if v is not None}
@@ -559,3 +559,17 @@ DEMO_CONFIG = {
     "scheduler": {"name": "cosine"},
 }
 
+
+def _device(cfg, world):
+    """The run's device (None: the CPU), refused with one line where it cannot be used."""
+    dv = cfg.get("device")
+    if dv is None or dv == "cpu":
+        return None
+    if world > 1:
+        raise CLIError(f"device {dv!r} with --nproc {world}: several processes train on the CPU only for now "
+                       f"(the all-reduce runs over MPI on host arrays); drop one of the two")
+    from .. import cuda
+    if not cuda.is_available():
+        raise CLIError(f"device {dv!r}: CUDA is not available here (ember.cuda.is_available() is False: it needs "
+                       f"CuPy, pip install 'ember[cuda]', and a GPU); use device = \"cpu\"")
+    return dv

@@ -146,3 +146,15 @@ def test_load_state_dict_copies_across_devices(cuda):
     back.load_state_dict(dst.state_dict())                  # device values into host parameters
     assert not back.weight.is_cuda
     np.testing.assert_array_equal(back.weight.detach().numpy(), src.weight.detach().numpy())
+
+
+def test_cli_device_without_cuda_is_one_line(tmp_path, capsys):
+    if ember.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    from ember.cli import main
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('epochs = 1\ndevice = "cuda"\n[model]\nname = "mlp"\n[data]\nname = "digits"\n'
+                   '[optimizer]\nname = "sgd"\nlr = 0.1\n')
+    assert main(["train", str(cfg), "--output", str(tmp_path)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "CUDA is not available" in err[0]
