@@ -22,6 +22,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend import xp
+from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
@@ -57,7 +58,7 @@ def _reduce_array(loss, reduction, denom, dtype):
                 total = total / denom
         else:
             total = total / denom
-    return xp.asarray(total, dtype)
+    return _as_array(total, dtype)
 
 
 def _class_targets(y, C, ignore_index, op):
@@ -75,14 +76,14 @@ def _class_targets(y, C, ignore_index, op):
 def _take_class(x, ysafe):
     """x[n, y[n, ...], ...] for x of shape (N, C, *d) and y of shape (N, *d)."""
     if x.ndim == 2:
-        return x[xp.arange(x.shape[0]), ysafe]
+        return x[_xp(x).arange(x.shape[0]), ysafe]
     return xp.take_along_axis(x, ysafe[:, None], axis=1)[:, 0]
 
 
 def _add_at_class(gx, ysafe, vals):
     """gx[n, y[n, ...], ...] += vals[n, ...] (each position has exactly one class, so no collisions)."""
     if gx.ndim == 2:
-        gx[xp.arange(gx.shape[0]), ysafe] += vals
+        gx[_xp(gx).arange(gx.shape[0]), ysafe] += vals
         return
     idx = ysafe[:, None]
     cur = xp.take_along_axis(gx, idx, axis=1)
@@ -90,8 +91,9 @@ def _add_at_class(gx, ysafe, vals):
 
 
 def _onehot(ysafe, C, dtype):
-    oh = xp.zeros((ysafe.shape[0], C) + ysafe.shape[1:], dtype)
-    _add_at_class(oh, ysafe, xp.ones(ysafe.shape, dtype))
+    m = _xp(ysafe)
+    oh = m.zeros((ysafe.shape[0], C) + ysafe.shape[1:], dtype)
+    _add_at_class(oh, ysafe, m.ones(ysafe.shape, dtype))
     return oh
 
 
@@ -184,7 +186,7 @@ def _ce_backward_graph(ctx, g, x, t):
         sc = E.div(g, float(ctx.denom)) if ctx.denom != 0 else E.mul(g, 0.0)
     else:
         sc = g
-    sc = E.mul(sc, Tensor._make(xp.ones(ctx.Q.shape, dt)))               # broadcast to (N, *d)
+    sc = E.mul(sc, Tensor._make(_xp(ctx.Q).ones(ctx.Q.shape, dt)))               # broadcast to (N, *d)
     sc1 = sc.unsqueeze(1)
     w = None if ctx.w is None else Tensor._make(ctx.w)
     if prob:

@@ -10,14 +10,8 @@ PENDING = {
     'F.embedding',
     # inplace
     # linalg
-    'F.pdist',
     'F.scaled_dot_product_attention',
     # loss
-    'F.cross_entropy',
-    'F.cross_entropy_probs',
-    'F.multi_margin_loss',
-    'F.nll_loss',
-    'F.soft_margin_loss',
     # norm
     # pool
     # reduce

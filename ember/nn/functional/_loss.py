@@ -15,6 +15,7 @@ import math
 from ... import ops as O
 from ...autograd.function import Function, once_differentiable
 from ...backend import xp
+from ...backend.device import array_module as _xp, as_array as _as_array, like as _like
 from ...ops import loss as _K
 from ...tensor import Tensor
 
@@ -65,7 +66,7 @@ def _float(x, op, name="input") -> Tensor:
 def _target_like(input, target, op, what="target") -> Tensor:
     """The target as a Tensor of input's dtype and exactly input's shape (ember refuses silent broadcasting)."""
     if not isinstance(target, Tensor):
-        target = Tensor._make(xp.asarray(target, input._data.dtype))
+        target = Tensor._make(_like(xp.asarray(target, input._data.dtype), input._data))
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{op}: {what} shape {tuple(target.shape)} must match input shape {tuple(input.shape)} "
                          f"(ember raises instead of broadcasting, where PyTorch only warns)")
@@ -80,7 +81,8 @@ def _weight_same(weight, input, op):
 
 
 def _const(x, v):
-    return Tensor._make(xp.asarray(v, x._data.dtype))
+    """``v`` (a number or an array) as a constant tensor of ``x``'s dtype on ``x``'s device."""
+    return Tensor._make(_like(_as_array(v, x._data.dtype), x._data))
 
 
 def _no_grad_clamp_min(x: Tensor, eps: float) -> Tensor:
@@ -323,7 +325,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if not isinstance(var, Tensor):
         if float(var) < 0:
             raise ValueError(f"{op}: var has negative entry/entries (got {var})")
-        var = Tensor._make(xp.full(input._data.shape, float(var), input._data.dtype))
+        var = Tensor._make(_xp(input._data).full(input._data.shape, float(var), input._data.dtype))
     elif var._data.size and var._data.min() < 0:
         raise ValueError(f"{op}: var has negative entry/entries")
     vs, ins = tuple(var.shape), tuple(input.shape)
@@ -425,7 +427,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     z = _hinge(O.add(O.sub(input, xy), margin))
     if p == 2:
         z = O.mul(z, z)
-    notself = Tensor._make((xp.arange(C)[None, :] != target._data[:, None]).astype(input._data.dtype))
+    classes = _xp(target._data).arange(C)
+    notself = Tensor._make((classes[None, :] != target._data[:, None]).astype(input._data.dtype))
     z = O.mul(z, notself)
     if weight is not None:
         w = _class_weight(weight, C, op, input)
@@ -452,7 +455,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     N, C = x.shape
     # label membership: the indices before the first -1 in each row
     ended = xp.cumsum(t < 0, axis=1) > 0
-    is_t = xp.zeros((N, C), bool)
+    is_t = _xp(t).zeros((N, C), bool)
     rows, cols = xp.nonzero(~ended)
     labels = t[rows, cols]
     if labels.size and labels.max() >= C:
@@ -508,7 +511,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     input = _float(input, op)
     target = _target_like(input, target, op)
     z = O.mul(target, input)                          # softplus(-z) = bce_with_logits(z, 1)
-    return _reduce(_K.bce_with_logits(z, _const(z, xp.ones(z._data.shape))), r)
+    return _reduce(_K.bce_with_logits(z, _const(z, _xp(z._data).ones(z._data.shape))), r)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8) -> Tensor:
@@ -686,7 +689,7 @@ def focal_loss(input, target, alpha=None, gamma=2.0, reduction="mean", ignore_in
         if isinstance(alpha, (int, float)):
             loss = O.mul(loss, float(alpha))
         else:
-            a = alpha._data if isinstance(alpha, Tensor) else xp.asarray(alpha)
+            a = alpha._data if isinstance(alpha, Tensor) else _like(xp.asarray(alpha), input._data)
             if a.shape != (C,):
                 raise ValueError(f"{op}: alpha must be a float or have shape (C,) = ({C},), got {a.shape}")
             loss = O.mul(loss, Tensor._make(a.astype(input._data.dtype)[ysafe]))
@@ -706,12 +709,13 @@ class _PDist(Function):
     def forward(ctx, x, p):
         n = x.shape[0]
         i, j = xp.triu_indices(n, 1)
+        i, j = _like(i, x), _like(j, x)         # (host-made pair tables, on x's device)
         d = x[i] - x[j]
         a = xp.abs(d)
         if p == 0:
             dist = (a != 0).sum(-1).astype(x.dtype)
         elif p == math.inf:
-            dist = a.max(-1) if a.shape[-1] else xp.zeros(len(i), x.dtype)
+            dist = a.max(-1) if a.shape[-1] else _xp(x).zeros(len(i), x.dtype)
         elif p == 1:
             dist = a.sum(-1)
         elif p == 2:
