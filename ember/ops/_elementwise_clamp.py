@@ -9,7 +9,7 @@ import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
-from ..backend.device import array_module as _xp_of, as_array as _as_array
+from ..backend.device import array_module as _xp_of, as_array as _as_array, like as _like
 from ..tensor import Tensor
 from .elementwise import (_check_broadcast, _ints_to_float, _lay, _prep, add, cast, div, mul, neg, sub,
                           zeros_like_g)
@@ -243,6 +243,11 @@ def where(condition, input=None, other=None):
     if c.dtype != _np.bool_:
         c = c.astype(bool)
     x, y = _both_tensors(x, y, "where")
+    if type(c) is not _np.ndarray:      # a device condition: numbers for both values join its device
+        if not isinstance(input, Tensor) and type(x._data) is _np.ndarray:
+            x = Tensor._make(_like(x._data, c))
+        if not isinstance(other, Tensor) and type(y._data) is _np.ndarray:
+            y = Tensor._make(_like(y._data, c))
     _check_broadcast(c.shape, _np.broadcast_shapes(x._data.shape, y._data.shape), "where")
     return _lay(Where.apply(c, x, y), Tensor._make(c), x, y)
 
