@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as _np
 
 from ..backend import dtypes as _dt
-from ..backend.device import array_module as _xp, like as _like
+from ..backend.device import array_module as _xp, as_array as _as_array, like as _like
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
 from .index import gather
@@ -128,7 +128,7 @@ def cholesky_inverse(L, upper: bool = False) -> Tensor:
     """Inverse of ``A`` from its Cholesky factor (``torch.cholesky_inverse``)."""
     L = _t(L)
     n = L.shape[-1]
-    eye = Tensor._make(_np.eye(n, dtype=L._data.dtype))
+    eye = Tensor._make(_xp(L._data).eye(n, dtype=L._data.dtype))
     return cholesky_solve(eye.expand(tuple(L.shape)) if L.ndim > 2 else eye, L, upper)
 
 
@@ -238,7 +238,7 @@ def unravel_index(indices, shape) -> tuple:
     if idx.size and (idx.min() < -total or idx.max() >= total):
         raise RuntimeError(f"'indices' must be in range [{-total}, {total - 1}] for shape {shape}")
     coords = _np.unravel_index(_np.where(idx < 0, idx + total, idx), shape) if shape else ()
-    return tuple(Tensor._make(_np.asarray(c, _np.int64)) for c in coords)
+    return tuple(Tensor._make(_as_array(c, _np.int64)) for c in coords)
 
 
 def gradient(input, *, spacing=1, dim=None, edge_order: int = 1):
@@ -296,7 +296,7 @@ def _gradient_along(f, d, h, order):
     def col(v):
         s = list(shape)
         s[d] = len(v)
-        return Tensor._make(_np.asarray(v, f._data.dtype).reshape(s))
+        return Tensor._make(_as_array(v, f._data.dtype).reshape(s))
     hl, hr = dx[:-1], dx[1:]
     a = -hr / (hl * (hl + hr))
     b = (hr - hl) / (hl * hr)
@@ -334,43 +334,50 @@ def renorm(input, p, dim: int, maxnorm) -> Tensor:
     return _result_layout(E.mul(x, scale))          # contiguous, as PyTorch allocates it
 
 
-def _window(n, periodic, dtype, fn, name):
+def _window(n, periodic, dtype, fn, name, device=None):
+    """The window made on the host (float64 then cast), placed on ``device`` (or the default device)."""
+    from .._tensor_device import place
+    return Tensor._make(place(_window_array(n, periodic, dtype, fn, name), device))
+
+
+def _window_array(n, periodic, dtype, fn, name):
     if n < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
     dt = _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
     if dt.kind != "f":
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
     if n == 0:
-        return Tensor._make(_np.zeros(0, dt))
+        return _np.zeros(0, dt)
     if n == 1:
-        return Tensor._make(_np.ones(1, dt))
+        return _np.ones(1, dt)
     m = n + 1 if periodic else n
     k = _np.arange(m, dtype=_np.float64)
-    return Tensor._make(fn(k, m - 1)[:n].astype(dt))
+    return fn(k, m - 1)[:n].astype(dt)
 
 
 def hann_window(window_length: int, periodic: bool = True, *, dtype=None, **kw) -> Tensor:
     """``0.5 - 0.5 cos(2 pi k / (N - 1))`` (``torch.hann_window``; periodic: one sample longer, last dropped)."""
     return _window(window_length, periodic, dtype, lambda k, d: 0.5 - 0.5 * _np.cos(2 * math.pi * k / d),
-                   "hann_window")
+                   "hann_window", kw.get("device"))
 
 
 def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54, beta: float = 0.46, *,
                    dtype=None, **kw) -> Tensor:
     """``alpha - beta cos(2 pi k / (N - 1))`` (``torch.hamming_window``)."""
     return _window(window_length, periodic, dtype, lambda k, d: alpha - beta * _np.cos(2 * math.pi * k / d),
-                   "hamming_window")
+                   "hamming_window", kw.get("device"))
 
 
 def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, **kw) -> Tensor:
     """``0.42 - 0.5 cos(2 pi k / (N-1)) + 0.08 cos(4 pi k / (N-1))`` (``torch.blackman_window``)."""
     return _window(window_length, periodic, dtype, lambda k, d: 0.42 - 0.5 * _np.cos(2 * math.pi * k / d) +
-                   0.08 * _np.cos(4 * math.pi * k / d), "blackman_window")
+                   0.08 * _np.cos(4 * math.pi * k / d), "blackman_window", kw.get("device"))
 
 
 def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, **kw) -> Tensor:
     """Triangular window ``1 - |2k / (N - 1) - 1|`` (``torch.bartlett_window``)."""
-    return _window(window_length, periodic, dtype, lambda k, d: 1 - _np.abs(2 * k / d - 1), "bartlett_window")
+    return _window(window_length, periodic, dtype, lambda k, d: 1 - _np.abs(2 * k / d - 1), "bartlett_window",
+                   kw.get("device"))
 
 
 def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *, dtype=None, **kw) -> Tensor:
@@ -380,7 +387,7 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
     def fn(k, d):
         r = _np.sqrt(_np.maximum(1 - (2 * k / d - 1) ** 2, 0))
         return _i0_array(beta * r) / _i0_array(_np.asarray([beta], _np.float64))[0]
-    return _window(window_length, periodic, dtype, fn, "kaiser_window")
+    return _window(window_length, periodic, dtype, fn, "kaiser_window", kw.get("device"))
 
 
 def nuclear_norm(input, dim=None, keepdim: bool = False) -> Tensor:
