@@ -1,10 +1,17 @@
 """Tensor creation: ``tensor``, ``zeros``, ``arange``, random sampling, ... each taking ``dtype=`` and
 ``requires_grad=`` as in PyTorch.  Random functions draw from ``ember.default_generator`` (seeded by
-``manual_seed``) unless given a ``generator``."""
+``manual_seed``) unless given a ``generator``.
+
+Devices: ``zeros``/``ones``/``full``/``eye`` (and their ``*_like``) are made by the target device's array
+module; the other deterministic functions compute on the host and move the result.  Random functions draw on
+the host from ember's generator and move the samples to the device (so a seed gives the same numbers on every
+device; CuPy's own generator would give others); the ones that take a tensor of parameters (``normal``,
+``bernoulli``, ``multinomial``, ``poisson``) return their samples on that tensor's device."""
 from __future__ import annotations
 
 import numpy as _np
 
+from .backend import device as _dev
 from .backend import dtypes as _dt
 from .backend import xp
 from .backend.random import rng_of
@@ -28,6 +35,19 @@ def _finish(arr, requires_grad: bool, device=None) -> Tensor:
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _alloc(name, device, *args, **kwargs):
+    """``xp.<name>(*args)`` made directly on the creation target's device (see ``_tensor_device.target``)."""
+    d = _tdev.target(device)
+    if d is None:
+        return getattr(xp, name)(*args, **kwargs)
+    mod = _dev.module_for(d.type)
+    index = 0 if d.index is None else int(d.index)
+    if index >= mod.cuda.runtime.getDeviceCount():       # to_device's "invalid device ordinal" error
+        return _dev.to_device(getattr(xp, name)(*args, **kwargs), d.type, d.index)
+    with mod.cuda.Device(index):
+        return getattr(mod, name)(*args, **kwargs)
 
 
 def _size(size):
@@ -95,13 +115,19 @@ def zeros(*args, size=None, dtype=None, layout="strided", device=None, requires_
           pin_memory: bool = False) -> Tensor:
     """Zeros of ``size`` (``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``, as PyTorch)."""
     _layout(layout, pin_memory, "zeros")
-    return _finish(xp.zeros(_size(args if size is None else (size,)), _fdtype(dtype)), requires_grad, device)
+    shape, dt = _size(args if size is None else (size,)), _fdtype(dtype)
+    if device is None and _tdev._default[0] is None:        # the CPU (fast path)
+        return _finish(xp.zeros(shape, dt), requires_grad)
+    return _finish(_alloc("zeros", device, shape, dt), requires_grad, device)
 
 
 def ones(*args, size=None, dtype=None, layout="strided", device=None, requires_grad: bool = False,
          pin_memory: bool = False) -> Tensor:
     _layout(layout, pin_memory, "ones")
-    return _finish(xp.ones(_size(args if size is None else (size,)), _fdtype(dtype)), requires_grad, device)
+    shape, dt = _size(args if size is None else (size,)), _fdtype(dtype)
+    if device is None and _tdev._default[0] is None:        # the CPU (fast path)
+        return _finish(xp.ones(shape, dt), requires_grad)
+    return _finish(_alloc("ones", device, shape, dt), requires_grad, device)
 
 
 def empty(*args, size=None, dtype=None, layout="strided", device=None, requires_grad: bool = False,
@@ -126,7 +152,9 @@ def full(size, fill_value, dtype=None, layout="strided", device=None, requires_g
     dtype = _dt.to_dtype(dtype)
     shape = _size((size,) if isinstance(size, int) else (tuple(size),))
     with _np.errstate(over="ignore"):
-        arr = xp.full(shape, _fill(fill_value, dtype, "full", int(_np.prod(shape))), dtype)
+        v = _fill(fill_value, dtype, "full", int(_np.prod(shape)))
+        arr = xp.full(shape, v, dtype) if device is None and _tdev._default[0] is None else \
+            _alloc("full", device, shape, v, dtype)
     return _finish(arr, requires_grad, device)
 
 
@@ -145,6 +173,15 @@ def _like_dtype(x, dtype):
     return x.dtype if dtype is None else _dt.to_dtype(dtype)
 
 
+def _like_device(input, device):
+    """The device a ``*_like`` result goes to: ``device=``, else the input's (None: the CPU, fast path)."""
+    if device is not None:
+        return device
+    if isinstance(input, Tensor) and type(input._data) is not _np.ndarray and _dev.is_device_array(input._data):
+        return input.device
+    return "cpu" if _tdev._default[0] is not None else None
+
+
 def _like(input, arr, memory_format, requires_grad, device) -> Tensor:
     """A ``*_like`` result laid out as PyTorch's ``memory_format`` (default ``preserve_format``: the input's
     strides when it is dense, else dense strides in its dim order)."""
@@ -159,13 +196,19 @@ def _like(input, arr, memory_format, requires_grad, device) -> Tensor:
 def zeros_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
                memory_format="preserve_format") -> Tensor:
     _layout(layout, pin_memory, "zeros_like")
-    return _like(input, xp.zeros(input.shape, _like_dtype(input, dtype)), memory_format, requires_grad, device)
+    d = _like_dtype(input, dtype)
+    arr = xp.zeros(input.shape, d) if device is None and type(getattr(input, "_data", None)) is _np.ndarray else \
+        _alloc("zeros", _like_device(input, device), tuple(input.shape), d)
+    return _like(input, arr, memory_format, requires_grad, device)
 
 
 def ones_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
               memory_format="preserve_format") -> Tensor:
     _layout(layout, pin_memory, "ones_like")
-    return _like(input, xp.ones(input.shape, _like_dtype(input, dtype)), memory_format, requires_grad, device)
+    d = _like_dtype(input, dtype)
+    arr = xp.ones(input.shape, d) if device is None and type(getattr(input, "_data", None)) is _np.ndarray else \
+        _alloc("ones", _like_device(input, device), tuple(input.shape), d)
+    return _like(input, arr, memory_format, requires_grad, device)
 
 
 def empty_like(input, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
@@ -179,7 +222,9 @@ def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_
     _layout(layout, pin_memory, "full_like")
     d = _like_dtype(input, dtype)
     with _np.errstate(over="ignore"):       # a one-element float16 fill of 1e6 is inf (PyTorch)
-        arr = xp.full(input.shape, _fill(fill_value, d, "full_like", input.numel()), d)
+        v = _fill(fill_value, d, "full_like", input.numel())
+        arr = xp.full(input.shape, v, d) if device is None and type(getattr(input, "_data", None)) is _np.ndarray \
+            else _alloc("full", _like_device(input, device), tuple(input.shape), v, d)
     return _like(input, arr, memory_format, requires_grad, device)
 
 
@@ -328,7 +373,9 @@ def logspace(start, end, steps: int, base=10.0, dtype=None, device=None, require
 def eye(n: int, m: int | None = None, dtype=None, layout="strided", device=None, requires_grad: bool = False,
         pin_memory: bool = False) -> Tensor:
     _layout(layout, pin_memory, "eye")
-    return _finish(xp.eye(n, m, dtype=_fdtype(dtype)), requires_grad, device)
+    if device is None and _tdev._default[0] is None:        # the CPU (fast path)
+        return _finish(xp.eye(n, m, dtype=_fdtype(dtype)), requires_grad)
+    return _finish(_alloc("eye", device, n, m, dtype=_fdtype(dtype)), requires_grad, device)
 
 
 # -- random -------------------------------------------------------------------------------------------------------
@@ -383,14 +430,19 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if size is None:
-        shape = _np.broadcast_shapes(_np.shape(m), _np.shape(s))
+        shape = _np.broadcast_shapes(*(v.shape if _dev.is_device_array(v) else _np.shape(v) for v in (m, s)))
     else:
         shape = _size((size,) if isinstance(size, int) else (tuple(size),))
     if isinstance(s, (int, float)) and s < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {s}")
-    dt = _dt.to_dtype(dtype) if dtype is not None else (
-        m.dtype if isinstance(m, _np.ndarray) else s.dtype if isinstance(s, _np.ndarray) else _dt.get_default_dtype())
+    arrays = [a for a in (m, s) if isinstance(a, _np.ndarray) or _dev.is_device_array(a)]
+    dt = _dt.to_dtype(dtype) if dtype is not None else (arrays[0].dtype if arrays else _dt.get_default_dtype())
     z = rng_of(generator).standard_normal(shape)
+    ref = next((a for a in arrays if _dev.is_device_array(a)), None)
+    if ref is not None:         # drawn on the host (ember's generator), moved to the parameters' device
+        z = _dev.like(z, ref)
+        m, s = (_dev.like(v, ref) if isinstance(v, _np.ndarray) else v for v in (m, s))
+        return _finish((m + s * z).astype(dt), requires_grad, _tdev.device_of_array(ref))
     return _finish((m + s * z).astype(dt), requires_grad)
 
 
@@ -399,12 +451,15 @@ def bernoulli(input, generator=None) -> Tensor:
     pa = input._data if isinstance(input, Tensor) else _np.asarray(input, _dt.get_default_dtype())
     if pa.size and (pa.min() < 0 or pa.max() > 1):
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
-    return Tensor._make((rng_of(generator).random(pa.shape) < pa).astype(pa.dtype))
+    u = rng_of(generator).random(pa.shape)      # drawn on the host, compared on pa's device
+    return Tensor._make((_dev.like(u, pa) < pa).astype(pa.dtype))
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, generator=None) -> Tensor:
     """Draw category indices from the rows of ``probs`` (non-negative weights, not necessarily normalized)."""
-    pa = (input._data if isinstance(input, Tensor) else _np.asarray(input)).astype(_np.float64)
+    ref = input._data if isinstance(input, Tensor) else None
+    # a Python loop over rows with NumPy's choice: a device input is sampled on the host (host fallback)
+    pa = (_dev.to_device(ref, "cpu") if ref is not None else _np.asarray(input)).astype(_np.float64)
     one = pa.ndim == 1
     pa = pa.reshape(-1, pa.shape[-1])
     if (pa < 0).any() or not _np.isfinite(pa).all():
@@ -419,9 +474,12 @@ def multinomial(input, num_samples: int, replacement: bool = False, generator=No
             raise RuntimeError(f"multinomial: cannot sample {num_samples} without replacement from "
                                f"{int((row > 0).sum())} non-zero categories")
         out[r] = rng.choice(row.size, size=num_samples, replace=replacement, p=row / tot)
-    return Tensor._make(out[0] if one else out)
+    out = out[0] if one else out
+    return Tensor._make(out if ref is None else _dev.like(out, ref))
 
 
 def poisson(input, generator=None) -> Tensor:
     ra = input._data
-    return Tensor._make(rng_of(generator).poisson(ra).astype(ra.dtype))
+    # drawn on the host from ember's generator (host fallback for a device input), moved back
+    out = rng_of(generator).poisson(_dev.to_device(ra, "cpu")).astype(ra.dtype)
+    return Tensor._make(_dev.like(out, ra))
