@@ -524,7 +524,7 @@ class _QR(Function):
             q = _np.broadcast_to(_xp(a).eye(m, k, dtype=a.dtype), a.shape[:-2] + (m, k)).copy()
             r = _xp(a).zeros(a.shape[:-2] + (k, n), a.dtype)
         else:
-            q, r = _np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+            q, r = _qr_array(a, "complete" if mode == "complete" else "reduced")
             q, r = _cm(q), _cm(r)
         ctx.save_for_backward(a, q, r)
         ctx.mode = mode
@@ -545,6 +545,16 @@ class _QR(Function):
         if gq is not None and gq._data.size == 0:
             gq = None
         return _qr_backward(a, q, r, gq, gr), None
+
+
+def _qr_array(a, mode):
+    """``np.linalg.qr`` of a matrix or a batch; on a device one matrix at a time (CuPy's qr may take only 2-D
+    input), the loop staying on the device."""
+    if a.ndim == 2 or _xp(a) is _np:
+        return _np.linalg.qr(a, mode=mode)
+    flat = a.reshape((-1,) + a.shape[-2:])
+    qs, rs = zip(*(_np.linalg.qr(m, mode=mode) for m in flat))
+    return (_np.stack(qs).reshape(a.shape[:-2] + qs[0].shape), _np.stack(rs).reshape(a.shape[:-2] + rs[0].shape))
 
 
 def _qr_backward(a, q, r, gq, gr):

@@ -189,6 +189,7 @@ CASES = {
     "svd_empty": (lambda a: ember.linalg.svd(a), [np.zeros((0, 3))]),
     "torch_svd": (lambda a: ember.svd(a, compute_uv=False), [_f(3, 2)]),
     "qr_complete": (lambda a: ember.linalg.qr(a, "complete"), [_f(2, 4)]),
+    "qr_batch": (lambda a: ember.linalg.qr(a), [_f(2, 3, 4, 3)]),
     "qr_r": (lambda a: ember.linalg.qr(a, "r"), [_f(4, 2)], False),
     "qr_empty": (lambda a: ember.linalg.qr(a), [np.zeros((3, 0))]),
     "det_singular_grad": (lambda a: ember.linalg.det(a), [np.array([[1., 2.], [2., 4.]])]),
