@@ -7,10 +7,8 @@ PENDING = {
     # conv
     # creation
     # index
-    'F.embedding',
     # inplace
     # linalg
-    'F.scaled_dot_product_attention',
     # loss
     # norm
     # pool

@@ -13,6 +13,7 @@ import math
 from ...autograd.function import Function
 from ...autograd.grad_mode import state as _grad
 from ...backend import xp
+from ...backend.device import array_module as _xp, like as _like
 from ...backend.random import rng_of
 from ...tensor import Tensor
 from ... import ops as _ops
@@ -56,7 +57,9 @@ class SDPA(Function):
         keep = None
         pd = p
         if dropout_p > 0.0:
-            keep = (rng_of(None).random(p.shape) >= dropout_p).astype(p.dtype)
+            # drawn on the host with ember's generator and moved to p's device: a seed gives the same masks on
+            # every device
+            keep = _like((rng_of(None).random(p.shape) >= dropout_p).astype(p.dtype), p)
             keep /= (1.0 - dropout_p)
             pd = p * keep
         out = pd @ v
@@ -77,7 +80,7 @@ class SDPA(Function):
                 # fully masked rows: softmax of zeros, then zeroed (a softmax of -inf rows would put NaN into
                 # the gradient even where it is masked out)
                 dead = Tensor._make((sm._data == -xp.inf).all(-1, keepdims=True))
-                zero = Tensor._make(xp.zeros((), sm._data.dtype))
+                zero = Tensor._make(_xp(sm._data).zeros((), sm._data.dtype))
                 p = _ops.where(dead, zero, _ops.softmax(_ops.where(dead, zero, sm), -1))
             else:
                 p = _ops.softmax(sm, -1)
@@ -171,7 +174,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError(f"{op}: pass either attn_mask or is_causal=True, not both")
-        attn_mask = Tensor._make(xp.tril(xp.ones((L, S), dtype=bool)))
+        m = _xp(query._data)
+        attn_mask = Tensor._make(m.tril(m.ones((L, S), dtype=bool)))
     mask = _additive_mask(attn_mask, L, S, query.dtype, op)
     sc = 1.0 / math.sqrt(E) if scale is None else scale
     return attention_core(query, key, value, mask, sc, dropout_p, need_weights=False, safe=True)
@@ -283,9 +287,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
     k = k.reshape(k.shape[0], N * num_heads, head_dim).transpose(0, 1)
     v = v.reshape(v.shape[0], N * num_heads, v.shape[-1] // num_heads).transpose(0, 1)
     if add_zero_attn:
-        z = Tensor._make(xp.zeros((N * num_heads, 1, head_dim), dt))
+        m = _xp(k._data)
+        z = Tensor._make(m.zeros((N * num_heads, 1, head_dim), dt))
         k = _ops.cat([k, z], 1)
-        v = _ops.cat([v, Tensor._make(xp.zeros((N * num_heads, 1, v.shape[-1]), dt))], 1)
+        v = _ops.cat([v, Tensor._make(m.zeros((N * num_heads, 1, v.shape[-1]), dt))], 1)
         am = _ops.pad(am, (0, 1)) if am is not None else None
         kpm = _ops.pad(kpm, (0, 1)) if kpm is not None else None
     S2 = k.shape[1]

@@ -1,7 +1,9 @@
 """Dropout functions: ``F.dropout`` (inverted: kept values scaled by 1/(1-p) at train time, identity at
 eval), channel-wise ``F.dropout1d``/``F.dropout2d``, and ``F.alpha_dropout`` for SELU networks.
 
-Masks are drawn from ember's global generator, so ``ember.manual_seed`` makes them reproducible.  Each is one
+Masks are drawn from ember's global generator, so ``ember.manual_seed`` makes them reproducible; for a tensor
+on a CUDA device the mask is drawn on the host the same way and moved there, so a seed gives the same masks
+(and the same training run) on every device.  Each is one
 recorded op whose backward multiplies by the same mask (so it is differentiable again).
 """
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 import numpy as np
 
 from ...autograd.function import Function
+from ...backend.device import like as _like
 from ...backend.random import rng_of
 from ...tensor import Tensor
 
@@ -42,7 +45,7 @@ def _check_p(p, name):
 
 
 def _apply_mask(input: Tensor, p: float, mask_shape, inplace: bool):
-    keep = rng_of(None).random(mask_shape) >= p
+    keep = _like(rng_of(None).random(mask_shape) >= p, input._data)      # (host draw, on input's device)
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
     if tuple(mask_shape) == tuple(input.shape):
         # the mask in the input's memory layout, so that the result keeps it, as PyTorch's (same draws)
@@ -115,7 +118,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
         return input
     if p == 1:
         return input * 0.0
-    keep = (rng_of(None).random(tuple(input.shape)) >= p).astype(input.dtype)
+    keep = _like((rng_of(None).random(tuple(input.shape)) >= p).astype(input.dtype), input._data)
     a = 1.0 / math.sqrt((_ALPHA ** 2 * p + 1) * (1 - p))
     mask = keep * input.dtype.type(a)
     shift = ((keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p).astype(input.dtype)

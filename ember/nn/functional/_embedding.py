@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...autograd.function import Function, once_differentiable
 from ...autograd.grad_mode import no_grad
 from ...backend import xp
+from ...backend.device import array_module as _xp, like as _like
 from ...tensor import Tensor, _to_array
 
 __all__ = ["embedding"]
@@ -26,14 +27,18 @@ class _Embedding(Function):
         ga = g._data
         d = ga.shape[-1]
         g2 = ga.reshape(-1, d)
-        gw = xp.zeros((ctx.num, d), ga.dtype)
+        m = _xp(ga)
+        gw = m.zeros((ctx.num, d), ga.dtype)
         if idx.size:
             order = xp.argsort(idx, kind="stable")
             s = idx[order]
-            starts = xp.flatnonzero(xp.r_[True, s[1:] != s[:-1]])
+            new = m.empty(s.size, bool)         # where each run of equal indices starts
+            new[0] = True
+            new[1:] = s[1:] != s[:-1]
+            starts = xp.flatnonzero(new)
             sums = xp.add.reduceat(g2[order], starts, axis=0)
             if ctx.scale:       # divide by how often each index occurs in the batch
-                counts = xp.diff(xp.r_[starts, s.size])
+                counts = xp.diff(starts, append=s.size)
                 sums /= counts[:, None].astype(ga.dtype)
             gw[s[starts]] = sums
         if ctx.padding_idx is not None:
@@ -63,7 +68,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if not isinstance(weight, Tensor) or weight.dim() != 2:
         raise RuntimeError(f"embedding expected a 2-D weight (num_embeddings, embedding_dim), got "
                            f"{tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
-    idx = input._data if isinstance(input, Tensor) else _to_array(input, None)
+    idx = input._data if isinstance(input, Tensor) else _like(_to_array(input, None), weight._data)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"Embedding expected an integer index tensor (Long or Int), got dtype {idx.dtype}")
     n = weight.shape[0]

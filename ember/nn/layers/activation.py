@@ -193,7 +193,7 @@ class PReLU(Module):
             raise ValueError(f"PReLU expected num_parameters >= 1, got {num_parameters}")
         self.num_parameters = int(num_parameters)
         self.init = init
-        self.weight = Parameter(full((self.num_parameters,), float(init), dtype=dtype))
+        self.weight = Parameter(full((self.num_parameters,), float(init), dtype=dtype, device=device))
 
     def reset_parameters(self) -> None:
         self.weight._data[...] = self.init

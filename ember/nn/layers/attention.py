@@ -67,23 +67,23 @@ class MultiheadAttention(Module):
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         if not self._qkv_same_embed_dim:
-            self.q_proj_weight = Parameter(empty(embed_dim, embed_dim, dtype=dtype))
-            self.k_proj_weight = Parameter(empty(embed_dim, self.kdim, dtype=dtype))
-            self.v_proj_weight = Parameter(empty(embed_dim, self.vdim, dtype=dtype))
+            self.q_proj_weight = Parameter(empty(embed_dim, embed_dim, dtype=dtype, device=device))
+            self.k_proj_weight = Parameter(empty(embed_dim, self.kdim, dtype=dtype, device=device))
+            self.v_proj_weight = Parameter(empty(embed_dim, self.vdim, dtype=dtype, device=device))
             self.register_parameter("in_proj_weight", None)
         else:
-            self.in_proj_weight = Parameter(empty(3 * embed_dim, embed_dim, dtype=dtype))
+            self.in_proj_weight = Parameter(empty(3 * embed_dim, embed_dim, dtype=dtype, device=device))
             self.register_parameter("q_proj_weight", None)
             self.register_parameter("k_proj_weight", None)
             self.register_parameter("v_proj_weight", None)
         if bias:
-            self.in_proj_bias = Parameter(empty(3 * embed_dim, dtype=dtype))
+            self.in_proj_bias = Parameter(empty(3 * embed_dim, dtype=dtype, device=device))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
         if add_bias_kv:
-            self.bias_k = Parameter(empty(1, 1, embed_dim, dtype=dtype))
-            self.bias_v = Parameter(empty(1, 1, embed_dim, dtype=dtype))
+            self.bias_k = Parameter(empty(1, 1, embed_dim, dtype=dtype, device=device))
+            self.bias_v = Parameter(empty(1, 1, embed_dim, dtype=dtype, device=device))
         else:
             self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
@@ -139,8 +139,8 @@ class MultiheadAttention(Module):
         return out, w
 
 
-def _layer_norm(d_model, eps, bias, dtype):
-    return LayerNorm(d_model, eps=eps, bias=bias, dtype=dtype)
+def _layer_norm(d_model, eps, bias, dtype, device=None):
+    return LayerNorm(d_model, eps=eps, bias=bias, device=device, dtype=dtype)
 
 
 def _get_activation(activation):
@@ -180,13 +180,13 @@ class TransformerEncoderLayer(Module):
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+                                            device=device, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device, dtype=dtype)
         self.norm_first = norm_first
-        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
-        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
+        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, dtype, device)
+        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, dtype, device)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _get_activation(activation)
@@ -229,16 +229,16 @@ class TransformerDecoderLayer(Module):
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            dtype=dtype)
+                                            device=device, dtype=dtype)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+                                                 batch_first=batch_first, device=device, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device, dtype=dtype)
         self.norm_first = norm_first
-        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
-        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
-        self.norm3 = _layer_norm(d_model, layer_norm_eps, bias, dtype)
+        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, dtype, device)
+        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, dtype, device)
+        self.norm3 = _layer_norm(d_model, layer_norm_eps, bias, dtype, device)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
@@ -281,7 +281,7 @@ def _clones(module, n):
 def _detect_is_causal(mask, is_causal, size):
     """PyTorch's rule: an explicit is_causal wins; otherwise a mask equal to the causal mask counts as causal."""
     if is_causal is None and mask is not None and size is not None:
-        causal = Transformer.generate_square_subsequent_mask(size, dtype=mask.dtype)
+        causal = Transformer.generate_square_subsequent_mask(size, device=mask.device, dtype=mask.dtype)
         if tuple(mask.shape) == tuple(causal.shape):
             m = mask._data
             c = causal._data if mask.dtype != xp.bool_ else ~xp.isfinite(causal._data)
@@ -371,16 +371,16 @@ class Transformer(Module):
             self.encoder = custom_encoder
         else:
             layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                                            batch_first, norm_first, bias, dtype=dtype)
+                                            batch_first, norm_first, bias, device=device, dtype=dtype)
             self.encoder = TransformerEncoder(layer, num_encoder_layers,
-                                              _layer_norm(d_model, layer_norm_eps, bias, dtype))
+                                              _layer_norm(d_model, layer_norm_eps, bias, dtype, device))
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
             layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                                            batch_first, norm_first, bias, dtype=dtype)
+                                            batch_first, norm_first, bias, device=device, dtype=dtype)
             self.decoder = TransformerDecoder(layer, num_decoder_layers,
-                                              _layer_norm(d_model, layer_norm_eps, bias, dtype))
+                                              _layer_norm(d_model, layer_norm_eps, bias, dtype, device))
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead
@@ -421,5 +421,5 @@ class Transformer(Module):
         dt = _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
         if dt == xp.bool_:
             dt = _dt.get_default_dtype()
-        m = xp.triu(xp.full((sz, sz), -xp.inf, dt), k=1)
-        return Tensor._make(m)
+        m = Tensor._make(xp.triu(xp.full((sz, sz), -xp.inf, dt), k=1))
+        return m if device is None else m.to(device)

@@ -48,9 +48,9 @@ class Linear(Module):
                              f"{out_features}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        self.weight = Parameter(empty(self.out_features, self.in_features, dtype=dtype))
+        self.weight = Parameter(empty(self.out_features, self.in_features, dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(empty(self.out_features, dtype=dtype))
+            self.bias = Parameter(empty(self.out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -94,9 +94,10 @@ class Bilinear(Module):
         self.in1_features = int(in1_features)
         self.in2_features = int(in2_features)
         self.out_features = int(out_features)
-        self.weight = Parameter(empty(self.out_features, self.in1_features, self.in2_features, dtype=dtype))
+        self.weight = Parameter(empty(self.out_features, self.in1_features, self.in2_features, dtype=dtype,
+                                      device=device))
         if bias:
-            self.bias = Parameter(empty(self.out_features, dtype=dtype))
+            self.bias = Parameter(empty(self.out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

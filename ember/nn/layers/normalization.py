@@ -22,11 +22,13 @@ def _reset_affine(weight, bias) -> None:
             p._version[0] += 1
 
 
-def _affine_params(module, n, affine, bias, dtype, shape=None) -> None:
-    """Register ``weight`` (ones) and ``bias`` (zeros) of shape ``shape or (n,)``, or None for each."""
+def _affine_params(module, n, affine, bias, dtype, shape=None, device=None) -> None:
+    """Register ``weight`` (ones) and ``bias`` (zeros) of shape ``shape or (n,)`` on ``device``, or None for
+    each."""
     shape = shape or (n,)
-    module.register_parameter("weight", Parameter(ones(*shape, dtype=dtype)) if affine else None)
-    module.register_parameter("bias", Parameter(zeros(*shape, dtype=dtype)) if affine and bias else None)
+    module.register_parameter("weight", Parameter(ones(*shape, dtype=dtype, device=device)) if affine else None)
+    module.register_parameter("bias", Parameter(zeros(*shape, dtype=dtype, device=device)) if affine and bias
+                              else None)
 
 
 class _NormBase(Module):
@@ -43,11 +45,11 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        _affine_params(self, self.num_features, affine, bias, dtype)
+        _affine_params(self, self.num_features, affine, bias, dtype, device=device)
         if track_running_stats:
-            self.register_buffer("running_mean", zeros(self.num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(self.num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", _tensor(0, dtype=int64))
+            self.register_buffer("running_mean", zeros(self.num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(self.num_features, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", _tensor(0, dtype=int64, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -180,7 +182,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        _affine_params(self, 0, elementwise_affine, bias, dtype, self.normalized_shape)
+        _affine_params(self, 0, elementwise_affine, bias, dtype, self.normalized_shape, device)
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0."""
@@ -218,7 +220,7 @@ class GroupNorm(Module):
         self.num_channels = int(num_channels)
         self.eps = eps
         self.affine = affine
-        _affine_params(self, self.num_channels, affine, bias, dtype)
+        _affine_params(self, self.num_channels, affine, bias, dtype, device=device)
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0."""

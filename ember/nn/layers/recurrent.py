@@ -80,7 +80,7 @@ class RNNBase(Module):
                 if bias:
                     names += [("bias_ih" + sfx, (g,)), ("bias_hh" + sfx, (g,))]
                 for n, shp in names:
-                    setattr(self, n, Parameter(empty(*shp, dtype=dtype)))
+                    setattr(self, n, Parameter(empty(*shp, dtype=dtype, device=device)))
                     self._flat_weights_names.append(n)
         self.reset_parameters()
 
@@ -315,11 +315,11 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        self.weight_ih = Parameter(empty(num_chunks * hidden_size, input_size, dtype=dtype))
-        self.weight_hh = Parameter(empty(num_chunks * hidden_size, hidden_size, dtype=dtype))
+        self.weight_ih = Parameter(empty(num_chunks * hidden_size, input_size, dtype=dtype, device=device))
+        self.weight_hh = Parameter(empty(num_chunks * hidden_size, hidden_size, dtype=dtype, device=device))
         if bias:
-            self.bias_ih = Parameter(empty(num_chunks * hidden_size, dtype=dtype))
-            self.bias_hh = Parameter(empty(num_chunks * hidden_size, dtype=dtype))
+            self.bias_ih = Parameter(empty(num_chunks * hidden_size, dtype=dtype, device=device))
+            self.bias_hh = Parameter(empty(num_chunks * hidden_size, dtype=dtype, device=device))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
