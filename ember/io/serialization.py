@@ -28,6 +28,7 @@ import tempfile
 from collections import OrderedDict
 
 from ..backend import np
+from ..backend import device as _dev
 from ..tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError"]
@@ -85,7 +86,7 @@ class _Encoder:
         oid = id(obj)
         if oid in self._seen:
             return self._seen[oid]
-        arr = np.asarray(arr)
+        arr = np.asarray(_dev.to_device(arr, "cpu"))     # a device tensor's data is copied to the host
         if _st_name(arr.dtype) is None:
             raise TypeError(f"ember.save: cannot store dtype {arr.dtype} at '{'/'.join(path) or '<root>'}' "
                             f"(supported: {', '.join(str(d) for d in _TO_ST)})")
@@ -101,6 +102,8 @@ class _Encoder:
                              f"'{'/'.join(path[:8])}/...' (a self-referencing or runaway structure?)")
         if isinstance(obj, Tensor):
             ref = {"__tensor__": self.tensor(obj._data, path, obj)}
+            if type(obj._data) is not np.ndarray and _dev.is_device_array(obj._data):
+                ref["device"] = str(obj.device)         # where load() puts it back (unless map_location says)
             if obj._rg:
                 ref["requires_grad"] = True
             if type(obj).__name__ == "Parameter":
@@ -256,11 +259,44 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 
 # -- decoding ------------------------------------------------------------------------------------------------
 def _check_map_location(map_location) -> None:
-    if map_location is None or callable(map_location) or isinstance(map_location, dict):
-        return          # a callable/dict remaps devices; with one device there is nothing to remap
-    dev = getattr(map_location, "type", map_location)
-    if str(dev).split(":")[0] != "cpu":
-        raise ValueError(f"ember.load: map_location={map_location!r} is not available; ember runs on 'cpu'")
+    """Refuse a ``map_location`` naming a device this machine lacks (or no device), before reading."""
+    from .._tensor_support import _check_device
+    targets = map_location.values() if isinstance(map_location, dict) else \
+        () if map_location is None or callable(map_location) else (map_location,)
+    for t in targets:
+        try:
+            _check_device(t)
+        except (RuntimeError, ValueError, TypeError) as e:
+            raise ValueError(f"ember.load: map_location={map_location!r} is not usable: {e}") from None
+
+
+def _placer(map_location):
+    """``place(arr, location)``: a loaded host array put where ``map_location`` sends a tensor saved on
+    ``location`` ("cpu", "cuda:0"), as ``torch.load``: None keeps the saved device, a device (or string) sends
+    everything there, a dict maps saved locations to devices, a callable gets ``(tensor, location)`` and
+    returns the tensor to use."""
+    from .._tensor_support import _check_device
+
+    def put(arr, where):
+        d = _check_device(where)
+        return arr if d.type == "cpu" else _dev.to_device(arr, d.type, d.index)
+
+    def place(arr, loc):
+        if map_location is None:
+            if loc == "cpu":
+                return arr
+            if _dev.cuda_module(required=False) is None:
+                raise RuntimeError(f"ember.load: a tensor was saved on {loc}, but CUDA is not available "
+                                   f"(ember.cuda.is_available() is False); on a CPU-only machine pass "
+                                   f"map_location='cpu'")
+            return put(arr, loc)
+        if callable(map_location) and not isinstance(map_location, dict):
+            out = map_location(Tensor._make(arr), loc)
+            return out._data if isinstance(out, Tensor) else arr
+        if isinstance(map_location, dict):
+            return put(arr, map_location.get(loc, loc))
+        return put(arr, map_location)
+    return place
 
 
 def _read_header(fh, name: str, size: int) -> tuple[dict, int]:
@@ -347,8 +383,9 @@ def _read_tensors(fh, name: str, header: dict, data_start: int, size: int) -> di
 
 
 class _Decoder:
-    def __init__(self, name: str, arrays: dict):
+    def __init__(self, name: str, arrays: dict, place=None):
         self.name, self.arrays = name, arrays
+        self.place = place                   # where a tensor goes (``_placer``); None: the host
         self.made: dict[str, Tensor] = {}    # one Tensor per stored key: shared tensors stay shared
 
     def bad(self, msg):
@@ -373,7 +410,11 @@ class _Decoder:
             key = node["__tensor__"]
             t = self.made.get(key)
             if t is None:
-                t = Tensor._make(self.array(key))
+                arr = self.array(key)
+                if self.place is not None:
+                    loc = node.get("device", "cpu")
+                    arr = self.place(arr, loc if isinstance(loc, str) else "cpu")
+                t = Tensor._make(arr)
                 if node.get("parameter"):
                     from ..nn.parameter import Parameter      # lazy: io sits above nn but rarely needs it
                     t = Parameter(t, requires_grad=bool(node.get("requires_grad")))
@@ -427,8 +468,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     Loading only parses JSON and copies bytes, so it never runs code from the file.  A file holding a whole
     module (``ember.save(model, f)``) names the module's classes; rebuilding it imports them, so it is refused
     unless ``weights_only=False`` (see ``module_io``).  ``map_location`` may be None, ``"cpu"``, a
-    device, a dict or a callable (ember has one device, so nothing moves).  A plain safetensors file with no
-    ember metadata loads as an ``OrderedDict`` of name -> Tensor.  A PyTorch ``.pt``/``.pth`` file (``torch.save``'s
+    device, a dict or a callable, as ``torch.load``: tensors saved from a CUDA device (their data is stored
+    from the host) load back there by default, ``map_location="cpu"`` (or "cuda") puts every tensor on that
+    device, a dict maps saved locations ("cuda:0") to devices, a callable gets ``(tensor, location)`` and
+    returns the tensor to use.  A plain safetensors file with no ember metadata loads as an ``OrderedDict`` of name -> Tensor.  A PyTorch ``.pt``/``.pth`` file (``torch.save``'s
     zip format) is read through an allow-listed unpickler that resolves only tensor rebuilders, storages and plain
     containers (``torch_format``), so it cannot run code either; bfloat16 tensors load as float32.
 
@@ -444,7 +487,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
         data = f.read()
         name = getattr(f, "name", "<file object>")
         fh = _pyio.BytesIO(data)
-        return _load_from(fh, str(name), len(data), weights_only)
+        return _load_from(fh, str(name), len(data), weights_only, map_location)
     path = os.fspath(f)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
@@ -455,7 +498,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     if not os.path.isfile(path):        # /dev/zero, a FIFO (would block), a socket
         raise CheckpointError(f"cannot load '{path}': not a regular file (a device or pipe)")
     with open(path, "rb") as fh:
-        return _load_from(fh, path, os.fstat(fh.fileno()).st_size, weights_only)
+        return _load_from(fh, path, os.fstat(fh.fileno()).st_size, weights_only, map_location)
 
 
 def _json(text: str):
@@ -470,7 +513,7 @@ def _json(text: str):
 _LEGACY_TORCH = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
 
 
-def _load_from(fh, name: str, size: int, weights_only: bool = True):
+def _load_from(fh, name: str, size: int, weights_only: bool = True, map_location=None):
     head = fh.read(16)
     fh.seek(0)
     from .torch_format import is_torch_zip, load_torch_zip
@@ -486,7 +529,8 @@ def _load_from(fh, name: str, size: int, weights_only: bool = True):
     arrays = _read_tensors(fh, name, header, data_start, size)
     structure = meta.get("ember.structure")
     if structure is None:       # a plain safetensors file: name -> tensor, in header order
-        return OrderedDict((k, Tensor._make(arrays[k])) for k in header if k != "__metadata__")
+        place = _placer(map_location)
+        return OrderedDict((k, Tensor._make(place(arrays[k], "cpu"))) for k in header if k != "__metadata__")
     version = meta.get("ember.format")
     if version != FORMAT_VERSION:
         raise CheckpointError(f"cannot load '{name}': ember format version {version!r} is not supported "
@@ -495,6 +539,6 @@ def _load_from(fh, name: str, size: int, weights_only: bool = True):
         tree = _json(structure)
     except ValueError as e:
         raise CheckpointError(f"cannot load '{name}': ember.structure metadata is not valid JSON ({e})") from None
-    dec = _Decoder(name, arrays)
+    dec = _Decoder(name, arrays, _placer(map_location))
     dec.allow_code = weights_only is False      # whole modules import their classes: only when asked
     return dec.decode(tree)

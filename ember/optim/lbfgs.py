@@ -7,6 +7,7 @@ loss, call ``backward`` and return the loss) as many times as it needs.
 from __future__ import annotations
 
 from ..backend import xp
+from ..backend.device import array_module as _xp
 from ..tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 from .optimizer import Optimizer, _check_lr, _scalar
@@ -146,7 +147,7 @@ class LBFGS(Optimizer):
         views = []
         for p in self._params:
             if p.grad is None:
-                views.append(xp.zeros(p._data.size, p._data.dtype))
+                views.append(_xp(p._data).zeros(p._data.size, p._data.dtype))
             else:
                 views.append(p.grad._data.reshape(-1))
         return xp.concatenate(views, 0)

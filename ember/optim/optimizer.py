@@ -21,6 +21,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from ..backend import xp
+from ..backend.device import device_of as _device_of, to_device as _to_device
 from ..tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 
@@ -55,8 +56,9 @@ def _lerp_(a, b, w: float) -> None:
 
 
 def _as_array_like(value, like):
-    """A state value loaded from a checkpoint as an ember tensor with ``like``'s dtype (torch tensors and
-    NumPy arrays are accepted too)."""
+    """A state value loaded from a checkpoint as an ember tensor with ``like``'s dtype, on ``like``'s device
+    (as PyTorch's ``load_state_dict`` moves the state to its parameter's device; torch tensors and NumPy arrays
+    are accepted too)."""
     if isinstance(value, Tensor):
         arr = value._data
     elif hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch tensor
@@ -67,6 +69,8 @@ def _as_array_like(value, like):
         arr = arr.astype(like._data.dtype, copy=True)
     else:
         arr = arr.copy()
+    if like is not None:
+        arr = _to_device(arr, *_device_of(like._data))
     return Tensor._make(arr)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..backend import dtypes as _dt
 from ..backend import xp
+from ..backend.device import array_module as _xp
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check, _check_lr, _scalar
 
@@ -68,8 +69,9 @@ class ASGD(Optimizer):
     def _init_state(self, p, state, group) -> None:
         sd = _dt.get_default_dtype()     # PyTorch keeps eta and mu as 0-d tensors of this dtype
         state["step"] = 0.0
-        state["eta"] = Tensor._make(xp.asarray(_scalar(group["lr"]), sd))
-        state["mu"] = Tensor._make(xp.ones((), sd))
+        m = _xp(p._data)                 # (on the parameter's device, as PyTorch's)
+        state["eta"] = Tensor._make(m.full((), _scalar(group["lr"]), sd))
+        state["mu"] = Tensor._make(m.ones((), sd))
         state["ax"] = Tensor._make(xp.zeros_like(p._data))
 
     def _update(self, p, g, state, group) -> None:
