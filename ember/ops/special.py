@@ -17,14 +17,18 @@ import numpy as _np
 
 from ..autograd.function import Function, once_differentiable
 from ..backend import dtypes as _dt
-from ..backend.device import array_module as _xp_of, as_array as _as_array
+from ..backend.device import array_module as _xp_of, as_array as _as_array, like as _like
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
 from .elementwise import _unary
 
 
-def _t(x):
-    return x if isinstance(x, Tensor) else Tensor._make(_to_array(x, None))
+def _t(x, ref=None):
+    """``x`` as a Tensor; a number or list becomes one on the device of ``ref`` (a Tensor) when given."""
+    if isinstance(x, Tensor):
+        return x
+    a = _to_array(x, None)
+    return Tensor._make(a if not isinstance(ref, Tensor) else _like(a, ref._data))
 
 
 def _need_tensor(x, op, name="other"):
@@ -483,7 +487,7 @@ class _NextAfter(Function):
 # -- integer and bit functions -------------------------------------------------------------------------------
 def _int_pair(a, b, op):
     _need_tensor(b, op)
-    a, b = E._both_tensors(_t(a), b, op)
+    a, b = E._both_tensors(_t(a, b), b, op)
     if a._data.dtype.kind not in "iu":
         raise _dt.DtypeNotImplementedError(f'"{op}_cpu" not implemented for \'{a.dtype}\'')
     return a, b
@@ -502,7 +506,7 @@ def lcm(input, other) -> Tensor:
 
 
 def _shift(a, b, left, op):
-    a, b = E._both_tensors(_t(a), b, op)
+    a, b = E._both_tensors(_t(a, b), b, op)
     if a._data.dtype.kind not in "iu":
         raise _dt.DtypeNotImplementedError(f'"{op}_cpu" not implemented for \'{a.dtype}\'')
     x, s = a._data, b._data.astype(_np.int64)
@@ -564,7 +568,7 @@ def heaviside(input, values) -> Tensor:
     """Step function: 0 for x < 0, ``values`` at 0, 1 for x > 0 (``torch.heaviside``); both operands need the
     same dtype."""
     _need_tensor(values, "heaviside", "values")
-    x, v = _t(input), values
+    x, v = _t(input, values), values
     if x._data.dtype != v._data.dtype:
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes ({x.dtype} and "
                            f"{v.dtype})")

@@ -113,6 +113,9 @@ INT_OPS = {
     "softsign_int": lambda a, b: F.softsign(a), "abs": lambda a, b: ember.abs(a), "sign": lambda a, b: ember.sign(a),
     "bool_pow_false": lambda a, b: ember.pow(a > 0, False), "bool_sign": lambda a, b: ember.sign(a > 0),
     "heaviside": lambda a, b: ember.heaviside(a, b),
+    # a number first: made on the tensor's device
+    "gcd_number_first": lambda a, b: ember.gcd(6, b), "lshift_number_first": lambda a, b: ember.bitwise_left_shift(3, b.abs() % 8),
+    "heaviside_number_first": lambda a, b: ember.heaviside(2, b),
 }
 
 
