@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from .backend import dtypes as _dt
 from .backend import xp
+from .backend import device as _dev
+
+_np_ndarray = xp.ndarray
 from .autograd.grad_mode import state as _grad
 from .autograd import function as _fn
 
@@ -83,7 +86,7 @@ class _InplaceMethods:
             else:
                 # a view whose elements share memory (unfold with step < size, as_strided): PyTorch applies the
                 # op element by element, so a shared location is updated once per element that maps to it
-                layers = layers.reshape(self._data.shape)
+                layers = _dev.like(layers.reshape(self._data.shape), self._data)     # (host-made: to the data)
                 # computed in another dtype, PyTorch's kernel writes a temporary result that is then copied back
                 # element by element (a shared location keeps the last copy); in the same dtype it updates the
                 # memory element by element (a shared location is updated once per element)
@@ -312,6 +315,10 @@ class _InplaceMethods:
         if _grad.enabled and self._rg and self.grad_fn is None:
             self._inplace(_ops.mul, 0)   # raises the leaf error
         arr = src._data if isinstance(src, Tensor) else _to_array(src, None)
+        dst = self._data
+        if type(arr) is not type(dst):      # a copy across devices (or Python data into a device tensor)
+            arr = _dev.like(arr, dst) if type(arr) is _np_ndarray else _dev.to_device(arr, "cpu") \
+                if type(dst) is _np_ndarray else arr
         _check_overlap(self, "copy")
         try:
             if not _write_overlapping(self._data, xp.broadcast_to(arr, self._data.shape)):
@@ -345,8 +352,9 @@ class _InplaceMethods:
         return self._fill_random(rng_of(generator).integers(low, high, self._data.shape))
 
     def _fill_random(self, arr):
+        # drawn on the host from ember's generator (the same numbers on every device), moved to this tensor's
         _check_overlap(self, "random fill")
-        self._data[...] = arr
+        self._data[...] = _dev.like(arr, self._data)
         self._version[0] += 1
         return self
 
@@ -410,8 +418,9 @@ def _write_overlapping(dst, src) -> bool:
     layers = _overlap_layers(_byte_offsets(dst), dst, (src,) if hasattr(src, "strides") else ())
     if layers is None:
         return False
-    layers = layers.reshape(dst.shape)
-    full = xp.broadcast_to(xp.asarray(src), dst.shape).astype(dst.dtype, copy=False)
+    layers = _dev.like(layers.reshape(dst.shape), dst)      # (host-made from the strides: to dst's device)
+    src = src if _dev.is_device_array(src) else _dev.like(xp.asarray(src), dst)
+    full = xp.broadcast_to(src, dst.shape).astype(dst.dtype, copy=False)
     for k in range(int(layers.max()) + 1):
         sel = layers == k
         dst[sel] = full[sel]

@@ -107,6 +107,8 @@ class ndarray:
     # -- protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         out = kwargs.get("out")
+        if method == "at":
+            _check_at(ufunc, inputs[0])
         r = getattr(ufunc, method)(*_un(inputs), **_un(kwargs))
         if out is not None and method != "at":
             return out[0] if len(out) == 1 else out      # the caller's own device arrays, written in place
@@ -230,6 +232,18 @@ ndarray.__pos__ = lambda s: np.positive(s)
 ndarray.__abs__ = lambda s: np.absolute(s)
 ndarray.__invert__ = lambda s: np.invert(s)
 ndarray.__divmod__ = lambda s, o: np.divmod(s, o)
+
+# CuPy's ``ufunc.at`` (cupyx.scatter_add and friends) runs on CUDA atomics: these ufuncs and dtypes only
+_AT_DTYPES = {"add": "iILQefd", "subtract": "iILQfd", "maximum": "iILQfd", "minimum": "iILQfd",
+              "bitwise_and": "iILQ", "bitwise_or": "iILQ", "bitwise_xor": "iILQ"}
+
+
+def _check_at(ufunc, a):
+    ok = _AT_DTYPES.get(ufunc.__name__)
+    if ok is None or not any(np.dtype(c) == a.dtype for c in ok):
+        raise TypeError(f"fake CuPy: {ufunc.__name__}.at is not supported for dtype {a.dtype} (CuPy's atomics: "
+                        f"{ok or 'none'})")
+
 
 # functions NumPy must not hand to the device array (none so far)
 _NO_DISPATCH: set = set()
