@@ -209,7 +209,7 @@ def block_diag(*tensors) -> Tensor:
                                f"{t.ndim} dimensions")
         ts.append(t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t)
     if not ts:
-        return Tensor._make(_np.zeros((1, 0), _dt.get_default_dtype()))
+        return Tensor._make(_place(_np.zeros((1, 0), _dt.get_default_dtype()), None))     # on the default device
     dt = _dt.result_type(*[_t(t) for t in tensors])
     cols = builtins.sum(t.shape[1] for t in ts)
     rows, left = [], 0

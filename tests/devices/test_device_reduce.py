@@ -252,6 +252,7 @@ def test_windows_and_tri_indices_on_the_requested_device(cuda):
     with ember.device("cuda"):
         assert ember.hann_window(4).device.type == "cuda"
         assert ember.tril_indices(3, 3).device.type == "cuda"
+        assert ember.block_diag().device.type == "cuda"
 
 
 def test_singular_inputs_raise_on_cuda(cuda):
