@@ -155,3 +155,71 @@ def test_heaviside_requires_grad_on_device(cuda):
     x = ember.tensor(X, device="cuda", requires_grad=True)
     out = ember.heaviside(x, ember.tensor(0.5, device="cuda"))
     assert out.requires_grad and out.device.type == "cuda"
+
+
+# -- every unary, activation and binary op over dtypes, layouts and operand kinds, with gradients ---------------
+_BASE = _RNG.standard_normal((4, 17)) * 3
+_SWEEP = {"f32": _BASE.astype(np.float32), "f16": _BASE.astype(np.float16), "f64": _BASE,
+          "i64": _BASE.astype(np.int64), "u8": np.abs(_BASE).astype(np.uint8), "bool": _BASE > 0,
+          "f32_transposed": _BASE.astype(np.float32).T}
+_UNARY = ("abs neg exp exp2 expm1 log log2 log10 log1p sqrt rsqrt sin cos tan asin acos atan sinh cosh tanh sigmoid relu "
+          "erf floor ceil trunc round frac sign sgn square reciprocal isnan isinf isfinite logical_not bitwise_not "
+          "nan_to_num fix positive signbit erfc erfinv deg2rad rad2deg lgamma digamma sinc logit asinh acosh atanh i0 "
+          "angle isneginf isposinf isreal frexp").split()
+_ACTS = ("relu relu6 elu selu celu leaky_relu gelu silu mish softplus softsign tanhshrink softshrink hardshrink hardtanh "
+         "hardswish hardsigmoid logsigmoid sigmoid tanh").split()
+_BINARY = ("add sub mul div floor_divide remainder fmod pow float_power atan2 hypot maximum minimum fmax fmin eq ne lt le "
+           "gt ge logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor copysign xlogy logaddexp "
+           "logaddexp2 nextafter heaviside ldexp isclose bitwise_left_shift bitwise_right_shift gcd lcm").split()
+
+
+def _either(fn, *xs):
+    """CPU and cuda runs of ``fn`` (outputs then input gradients after backward with ones), or the exception
+    each raised."""
+    def go(dev):
+        try:
+            with np.errstate(all="ignore"):
+                ts = [ember.tensor(x, device=dev, requires_grad=x.dtype.kind == "f") if isinstance(x, np.ndarray)
+                      else x for x in xs]
+                r = _outs(fn(*ts))
+                outs = [o for o in r if isinstance(o, ember.Tensor) and o.requires_grad]
+                if outs:
+                    ember.autograd.backward(outs, [ember.ones_like(o) for o in outs])
+                return r + [t.grad for t in ts if isinstance(t, ember.Tensor) and t.grad is not None], None
+        except Exception as e:  # noqa: BLE001 - compared between the devices
+            return None, e
+    return go("cpu"), go("cuda")
+
+
+def _agree(fn, *xs, exact=True):
+    (c, ce), (d, de) = _either(fn, *xs)
+    if ce is not None or de is not None:
+        assert type(ce) is type(de), f"cpu raised {ce!r}, cuda raised {de!r}"
+        return
+    assert len(c) == len(d)
+    for a, b in zip(c, d):
+        if not isinstance(a, ember.Tensor):
+            continue
+        assert b.device.type == "cuda"
+        assert (a.dtype, tuple(a.shape)) == (b.dtype, tuple(b.shape))
+        if a.numel() > 1:
+            assert a.stride() == b.stride()
+        diff = _values_differ(b.detach().cpu().numpy(), a.detach().numpy(), exact)
+        assert diff is None, diff
+
+
+@pytest.mark.parametrize("name", _UNARY + [f"F.{n}" for n in _ACTS])
+def test_sweep_unary(name, cuda, exact):
+    fn = getattr(F, name[2:]) if name.startswith("F.") else getattr(ember, name)
+    for arr in _SWEEP.values():
+        _agree(fn, arr, exact=exact)
+
+
+@pytest.mark.parametrize("name", _BINARY)
+def test_sweep_binary(name, cuda, exact):
+    fn = getattr(ember, name)
+    for arr in _SWEEP.values():
+        for other in (arr[::-1].copy(), 2, 1.5, arr[:1], np.asarray(2.0, arr.dtype)):
+            _agree(fn, arr, other, exact=exact)
+            if name != "ldexp":
+                _agree(fn, other, arr, exact=exact)
