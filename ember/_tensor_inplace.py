@@ -77,7 +77,7 @@ class _InplaceMethods:
         _check_inplace_cast(res._data.dtype, self._data.dtype, op)
         if res._data is not self._data:
             _check_overlap(self, getattr(op, "__name__", "op"))
-            if not self._data.flags.writeable:
+            if not getattr(self._data.flags, "writeable", True):     # (CuPy < 14 has no such flag: writable)
                 raise RuntimeError("in-place operation on a read-only tensor (an expand()/broadcast_to() view); "
                                    "clone() it first")
             layers = _overlap_layers(_byte_offsets(self._data), self._data, args)

@@ -15,7 +15,8 @@ _nd = _np.ndarray
 # (two's complement: the same bits), the others go through the host
 _ATOMIC_ADD = frozenset(_np.dtype(t) for t in (_np.int32, _np.uint32, _np.uint64, _np.float16, _np.float32,
                                                _np.float64))
-_ATOMIC_MINMAX = frozenset(_np.dtype(t) for t in (_np.int32, _np.uint32, _np.uint64, _np.float32, _np.float64))
+_ATOMIC_MINMAX = frozenset(_np.dtype(t) for t in (_np.int32, _np.uint32, _np.uint64, _np.float32,
+                                                  _np.float64))
 
 
 def on_device(a) -> bool:
@@ -57,7 +58,8 @@ def check_bounds(shape, idx) -> None:
     without a word; PyTorch raises).  Device data only: NumPy checks host indexing itself."""
     items = idx if type(idx) is tuple else (idx,)
     is_mask = lambda i: getattr(i, "dtype", None) == _np.bool_ and getattr(i, "ndim", 0)     # noqa: E731
-    used = sum(0 if i is None or i is Ellipsis or type(i) is bool else i.ndim if is_mask(i) else 1 for i in items)
+    used = sum(0 if i is None or i is Ellipsis or type(i) is bool else i.ndim if is_mask(i) else 1
+               for i in items)
     d = 0
     for i in items:
         if i is Ellipsis:
@@ -71,7 +73,8 @@ def check_bounds(shape, idx) -> None:
                 n = shape[d]
                 lo, hi = int(i.min()), int(i.max())
                 if lo < -n or hi >= n:
-                    raise IndexError(f"index {lo if lo < -n else hi} is out of bounds for axis {d} with size {n}")
+                    bad = lo if lo < -n else hi
+                    raise IndexError(f"index {bad} is out of bounds for axis {d} with size {n}")
             elif type(i) is int and d < len(shape) and not -shape[d] <= i < shape[d]:
                 raise IndexError(f"index {i} is out of bounds for axis {d} with size {shape[d]}")
             d += 1
@@ -89,7 +92,8 @@ def ufunc_at(ufunc, out, idx, v) -> None:
         u = out.view(_np.uint64)
         xp.add.at(u, index_to(idx, out), _as_device(v, out, _np.int64).view(_np.uint64))
         return
-    if (ufunc is _np.add and dt in _ATOMIC_ADD) or (ufunc in (_np.maximum, _np.minimum) and dt in _ATOMIC_MINMAX):
+    if (ufunc is _np.add and dt in _ATOMIC_ADD) or (
+            ufunc in (_np.maximum, _np.minimum) and dt in _ATOMIC_MINMAX):
         getattr(xp, ufunc.__name__).at(out, index_to(idx, out), _as_device(v, out, dt))
         return
     # host fallback: CuPy has no ``at`` for this ufunc or dtype

@@ -59,10 +59,15 @@ def _storage_device(a):
     return r.reshape(-1), off // a.dtype.itemsize
 
 
+def _writable(a) -> bool:
+    """NumPy's ``flags.writeable`` (CuPy arrays are always writable; CuPy before 14 has no such flag)."""
+    return getattr(a.flags, "writeable", True)
+
+
 def _strided(flat, offset, size, stride):
     """A writable (when ``flat`` is) view of ``flat[offset:]`` with element strides ``stride``."""
     it = flat.dtype.itemsize
-    return _as_strided(flat[offset:], tuple(size), tuple(st * it for st in stride), flat.flags.writeable)
+    return _as_strided(flat[offset:], tuple(size), tuple(st * it for st in stride), _writable(flat))
 
 
 def _ids_of(a):
@@ -192,7 +197,7 @@ def _tensor_unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
         sh, st = a.shape, a.strides
         cnt = (n - size) // step + 1
         return _as_strided(a, sh[:d] + (cnt,) + sh[d + 1:] + (size,),
-                           st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],), writeable=a.flags.writeable)
+                           st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],), writeable=_writable(a))
     return _view(_GeomView.apply(x, fn), x, lambda b: _tensor_unfold(b, dimension, size, step))
 
 
@@ -212,7 +217,7 @@ def _diagonal_fn(shape, offset, d1, d2):
             idx[d1], idx[d2] = slice(s1, None), slice(s2, None)
             start = a[tuple(idx)]
         return _as_strided(start, tuple(a.shape[i] for i in other) + (ln,),
-                           tuple(st[i] for i in other) + (st[d1] + st[d2],), writeable=a.flags.writeable)
+                           tuple(st[i] for i in other) + (st[d1] + st[d2],), writeable=_writable(a))
     return fn
 
 

@@ -272,7 +272,7 @@ def _unsqueeze_strides(a, r, idx):
             del sizes[d], strides[d]
     if tuple(sizes) != r.shape:
         return r
-    return _dev.as_strided(r, r.shape, strides, writeable=r.flags.writeable)
+    return _dev.as_strided(r, r.shape, strides, writeable=getattr(r.flags, "writeable", True))
 
 
 class GetItem(Function):

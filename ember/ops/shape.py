@@ -321,7 +321,7 @@ def _keep_strides(out: Tensor, x: Tensor, strides) -> Tensor:
     dims can differ: their strides are free)."""
     a = out._data
     if a.strides != tuple(strides) and out is not x and a.size and _np.may_share_memory(a, x._data):
-        out._data = _as_strided(a, a.shape, strides, writeable=a.flags.writeable)
+        out._data = _as_strided(a, a.shape, strides, writeable=getattr(a.flags, "writeable", True))
     return out
 
 
@@ -344,7 +344,7 @@ class Expand(Function):
         # slice of an expanded tensor; writes to the overlapping whole are refused by the in-place checks)
         lead = len(shape) - a.ndim
         st = [0] * lead + [0 if (n == 1 and t != 1) else s for n, t, s in zip(a.shape, shape[lead:], a.strides)]
-        return _as_strided(a, shape, st, a.flags.writeable)
+        return _as_strided(a, shape, st, getattr(a.flags, "writeable", True))
 
     @staticmethod
     def backward(ctx, g):

@@ -2,6 +2,8 @@
 ember/ops/index.py, _index_*.py, shape.py, _shape_*.py, _tensor_inplace.py, creation.py and _toplevel*.py
 that the fuzz specs (test_device_ops) don't reach.  On the NumPy-backed stand-in the numbers must be equal bit
 for bit; on a GPU within float tolerance."""
+import types
+
 import numpy as np
 import pytest
 
@@ -231,3 +233,24 @@ def test_random_on_cuda_draws_the_cpu_numbers(cuda, exact):
         ember.manual_seed(7)
         d = f("cuda")
         _same(c, d, exact)
+
+
+def test_views_and_writes_without_a_writeable_flag(cuda, exact, monkeypatch):
+    """CuPy before 14 has no ``flags.writeable`` (its arrays are always writable): views and in-place writes
+    on device arrays must not ask for it."""
+    if not exact:
+        pytest.skip("the stand-in's flags are patched; a real CuPy has its own")
+
+    def run(dev):
+        x = ember.arange(12.0, device=dev).reshape(3, 4)
+        got = [x.unfold(1, 2, 1), x.diagonal(), x[None, 1], x.as_strided((2, 2), (1, 1)), x[:, None].squeeze(1),
+               x.t().unsqueeze(0)]
+        x.t().add_(1)
+        x[1:, 2] = 0.0
+        return [g.cpu().tolist() for g in got + [x]], [g.device.type for g in got + [x]]
+    want, _ = run("cpu")
+    nd = type(ember.zeros(1, device="cuda")._data)
+    monkeypatch.setattr(nd, "flags", property(lambda s: types.SimpleNamespace(
+        c_contiguous=s._a.flags.c_contiguous, f_contiguous=s._a.flags.f_contiguous, owndata=s._a.flags.owndata)))
+    got, devs = run("cuda")
+    assert got == want and set(devs) == {"cuda"}
