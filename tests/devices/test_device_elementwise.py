@@ -223,3 +223,9 @@ def test_sweep_binary(name, cuda, exact):
             _agree(fn, arr, other, exact=exact)
             if name != "ldexp":
                 _agree(fn, other, arr, exact=exact)
+
+
+def test_zero_dim_device_tensor_promotes_as_a_scalar(cuda, exact):
+    """A 0-d float32 cuda tensor next to a float16 one keeps float16 (PyTorch's 0-d priority), as on the CPU."""
+    _same(lambda a, b: (a.half() - b.sum(), ember.maximum(b.sum(), a.half()), a.half() * b[0, 0]), X, POS, grad=True,
+          exact=exact)
