@@ -12,6 +12,7 @@ def _seq(x):
 def _default_grads(outputs, grad_outputs):
     from ..tensor import Tensor
     from ..backend import xp
+    from ..backend.device import array_module, like
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     grad_outputs = _seq(grad_outputs) if not isinstance(grad_outputs, (list, tuple)) else list(grad_outputs)
@@ -21,9 +22,9 @@ def _default_grads(outputs, grad_outputs):
             if o.numel() != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; output of shape "
                                    f"{tuple(o.shape)} needs an entry in grad_outputs")
-            g = Tensor._make(xp.ones(o.shape, o.dtype))
+            g = Tensor._make(array_module(o._data).ones(o.shape, o.dtype))     # on the output's device
         elif not isinstance(g, Tensor):
-            g = Tensor._make(xp.asarray(g, o.dtype))
+            g = Tensor._make(like(xp.asarray(g, o.dtype), o._data))
         elif tuple(g.shape) != tuple(o.shape):
             raise RuntimeError(f"grad: grad_outputs entry of shape {tuple(g.shape)} doesn't match the output's "
                                f"shape {tuple(o.shape)}")

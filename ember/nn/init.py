@@ -12,6 +12,7 @@ import math
 import warnings
 
 from ..backend import xp
+from ..backend.device import like as _like
 from ..backend.random import rng_of
 from ..tensor import Tensor
 from ..ops.elementwise import _erf_array
@@ -23,10 +24,11 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones
 
 def _write(tensor: Tensor, arr) -> Tensor:
     """Store ``arr`` into the tensor's memory (cast to its dtype) and bump the version counter, as an
-    in-place op under ``no_grad`` does."""
+    in-place op under ``no_grad`` does.  The values are drawn on the host (ember's generator) and copied to a
+    device tensor's device: a seed gives the same weights on every device."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init expected an ember Tensor, got {type(tensor).__name__}")
-    tensor._data[...] = arr
+    tensor._data[...] = _like(arr, tensor._data)
     tensor._version[0] += 1
     return tensor
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..backend import xp as np
+from ..backend.device import array_module as _xp
 from ..tensor import Tensor
 
 
@@ -30,7 +31,7 @@ def _to_layout(a, channels_last: bool):
     """``a`` (4-D array) with channels_last strides (a copy unless it has them), or as it is."""
     if not channels_last or a.ndim != 4 or _is_channels_last(a):
         return a
-    out = np.empty((a.shape[0],) + a.shape[2:] + (a.shape[1],), dtype=a.dtype)   # fresh NHWC strides,
+    out = _xp(a).empty((a.shape[0],) + a.shape[2:] + (a.shape[1],), dtype=a.dtype)   # fresh NHWC strides,
     np.copyto(out, a.transpose(0, 2, 3, 1))                                          # size-1 dims included
     return out.transpose(0, 3, 1, 2)
 
