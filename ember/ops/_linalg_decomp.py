@@ -77,12 +77,21 @@ def _first_singular(a):
     return 0
 
 
+def _device_result_ok(out, what):
+    """Whether a CuPy factorization succeeded: CuPy reports no failure (its linalg errstate is 'ignore'), it
+    returns inf/NaN after a zero pivot (inv, solve) and a non-positive diagonal entry where potrf stopped
+    (cholesky; the entries after it are left unfactored, finite)."""
+    if not bool(_np.isfinite(out).all()):
+        return False
+    return what != "pd" or out.size == 0 or bool((_np.diagonal(out, 0, -2, -1) > 0).all())
+
+
 def _lapack(fn, op, what, a, *args):
     try:
         out = fn(a, *args)
-        if _xp(a) is not _np and not bool(_np.isfinite(out).all()) and bool(_np.isfinite(a).all()):
-            # CuPy reports no singular / non positive-definite input (it returns inf/NaN): redo that call on
-            # the host (a fallback, on the error path only), which raises LAPACK's error or gives its result
+        if _xp(a) is not _np and not _device_result_ok(out, what) and bool(_np.isfinite(a).all()):
+            # a failed factorization on the device: redo that call on the host (a fallback, on the error path
+            # only), which raises LAPACK's error or gives its result
             host = fn(_to_device(a, "cpu"), *(_to_device(x, "cpu") for x in args))
             out = _like(host, a)
         return out

@@ -117,7 +117,7 @@ class ndarray:
     def __array_function__(self, func, types_, args, kwargs):
         if func in _NO_DISPATCH:
             return NotImplemented
-        r = func(*_un(args), **_un(kwargs))
+        r = _CUPY_LIKE.get(func, func)(*_un(args), **_un(kwargs))
         if "out" in kwargs and kwargs["out"] is not None:
             return kwargs["out"]
         return _wrap(r)
@@ -333,12 +333,62 @@ class _FakeModule(types.ModuleType):
         return f
 
 
+# CuPy's linalg errstate is 'ignore' by default: a failed factorization raises nothing (NumPy raises
+# LinAlgError); inv/solve return inf/NaN after a zero pivot, cholesky (potrf) stops at the first non-positive
+# pivot, which it leaves on the diagonal, the later columns unfactored.  The stand-in does the same.
+def _per_matrix(fn, out, *arrays):
+    for i in np.ndindex(out.shape[:-2]):
+        try:
+            out[i] = fn(*(x[i] for x in arrays))
+        except np.linalg.LinAlgError:
+            if fn is np.linalg.cholesky:
+                out[i] = _potrf_stopped(arrays[0][i])
+    return out
+
+
+def _potrf_stopped(m):
+    L = np.tril(m).astype(m.dtype)
+    for j in range(m.shape[-1]):
+        ajj = L[j, j] - L[j, :j] @ L[j, :j]
+        if not ajj > 0:
+            L[j, j] = ajj
+            return L
+        L[j, j] = np.sqrt(ajj)
+        L[j + 1:, j] = (L[j + 1:, j] - L[j + 1:, :j] @ L[j, :j]) / L[j, j]
+    return L
+
+
+def _silent_inv(a):
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return _per_matrix(np.linalg.inv, np.full(a.shape, np.nan, a.dtype), a)
+
+
+def _silent_solve(a, b):
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return _per_matrix(np.linalg.solve, np.full(b.shape, np.nan, np.result_type(a, b)), a, b)
+
+
+def _silent_cholesky(a, **kw):
+    try:
+        return np.linalg.cholesky(a, **kw)
+    except np.linalg.LinAlgError:
+        return _per_matrix(np.linalg.cholesky, np.empty_like(a), a)
+
+
+_CUPY_LIKE = {np.linalg.inv: _silent_inv, np.linalg.solve: _silent_solve, np.linalg.cholesky: _silent_cholesky}
+
+
 class _Sub:
     def __init__(self, mod):
         self._mod = mod
 
     def __getattr__(self, name):
         obj = getattr(self._mod, name)
+        obj = _CUPY_LIKE.get(obj, obj)
         if not callable(obj) or isinstance(obj, type):
             return obj
 
