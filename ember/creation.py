@@ -31,6 +31,8 @@ def _layout(layout, pin_memory, op: str) -> None:
 def _finish(arr, requires_grad: bool, device=None) -> Tensor:
     if device is not None or _tdev._default[0] is not None:
         arr = _tdev.place(arr, device)
+        if device is not None and type(arr) is not _np.ndarray and _tdev.target(device) is None:
+            arr = _dev.to_device(arr, "cpu")        # device="cpu" for data on a device (a device tensor)
     t = Tensor._make(arr)
     if requires_grad:
         t.requires_grad_(True)
@@ -98,7 +100,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when the dtype already matches."""
     if isinstance(data, Tensor) and (dtype is None or _dt.to_dtype(dtype) == data.dtype):
-        return data
+        return data if device is None else data.to(device)      # (itself when it is there already)
     return _finish(_to_array(data, None if dtype is None else _dt.to_dtype(dtype)), False, device)
 
 

@@ -214,6 +214,12 @@ def test_creation_on_cuda(cuda, exact):
     finally:
         ember.set_default_device(None)
     assert ember.asarray(ember.ones(2, device="cuda")._data).device.type == "cuda"    # a CuPy array, shared
+    t = ember.ones(2, device="cuda")
+    assert ember.as_tensor(t, device="cpu").device.type == "cpu"
+    assert ember.as_tensor(ember.ones(2), device="cuda").device.type == "cuda"
+    assert ember.as_tensor(t) is t
+    with pytest.warns(UserWarning):
+        assert ember.tensor(t, device="cpu").device.type == "cpu"
 
 
 def test_random_on_cuda_draws_the_cpu_numbers(cuda, exact):
