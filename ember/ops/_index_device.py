@@ -90,16 +90,25 @@ def ufunc_at(ufunc, out, idx, v) -> None:
     dt = out.dtype
     if ufunc is _np.add and dt == _np.int64:
         u = out.view(_np.uint64)
-        xp.add.at(u, index_to(idx, out), _as_device(v, out, _np.int64).view(_np.uint64))
+        _at(xp, "add")(u, index_to(idx, out), _as_device(v, out, _np.int64).view(_np.uint64))
         return
     if (ufunc is _np.add and dt in _ATOMIC_ADD) or (
             ufunc in (_np.maximum, _np.minimum) and dt in _ATOMIC_MINMAX):
-        getattr(xp, ufunc.__name__).at(out, index_to(idx, out), _as_device(v, out, dt))
+        _at(xp, ufunc.__name__)(out, index_to(idx, out), _as_device(v, out, dt))
         return
     # host fallback: CuPy has no ``at`` for this ufunc or dtype
     h = _dev.to_device(out, "cpu").copy()
     ufunc.at(h, index_to_host(idx), host(v))
     out[...] = _dev.like(h, out)
+
+
+def _at(xp, name):
+    """CuPy's ``<ufunc>.at`` (CuPy 13 on), else the ``cupyx.scatter_*`` functions older CuPy has."""
+    f = getattr(getattr(xp, name), "at", None)
+    if f is not None:
+        return f
+    import cupyx
+    return {"add": cupyx.scatter_add, "maximum": cupyx.scatter_max, "minimum": cupyx.scatter_min}[name]
 
 
 def _as_device(v, ref, dtype):
