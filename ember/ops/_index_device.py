@@ -57,7 +57,7 @@ def check_bounds(shape, idx) -> None:
     """NumPy's IndexError for an integer-array index out of range of its dim (CuPy wraps such indices around
     without a word; PyTorch raises).  Device data only: NumPy checks host indexing itself."""
     items = idx if type(idx) is tuple else (idx,)
-    is_mask = lambda i: getattr(i, "dtype", None) == _np.bool_ and getattr(i, "ndim", 0)     # noqa: E731
+    is_mask = lambda i: getattr(i, "dtype", None) == _np.bool_      # noqa: E731 - a 0-d mask consumes no dim
     used = sum(0 if i is None or i is Ellipsis or type(i) is bool else i.ndim if is_mask(i) else 1
                for i in items)
     d = 0

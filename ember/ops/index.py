@@ -348,7 +348,7 @@ def _split_ints(idx):
     first (NumPy would instead broadcast them with the arrays and may move the result dims to the front)."""
     def is_int(i):
         return (isinstance(i, (int, _np.integer)) and not isinstance(i, (bool, _np.bool_))) or (
-            isinstance(i, _np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu")
+            _is_arr(i) and i.ndim == 0 and i.dtype.kind in "iu")
     if not builtins_any(is_int(i) for i in idx):
         return None
     basic, rest = [], []
@@ -363,7 +363,7 @@ def _split_ints(idx):
             basic.append(i)
             rest.append(i)
         else:
-            k = i.ndim if isinstance(i, _np.ndarray) and i.dtype == _np.bool_ else 1
+            k = i.ndim if _is_arr(i) and i.dtype == _np.bool_ else 1
             basic.extend([slice(None)] * k)
             rest.append(i)
     return tuple(basic), tuple(rest)

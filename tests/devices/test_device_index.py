@@ -71,6 +71,7 @@ def test_check_bounds_raises_where_cupy_would_wrap():
     with pytest.raises(IndexError, match="index -4 is out of bounds"):
         _index_device.check_bounds((2, 3), (Ellipsis, np.array([-4])))
     _index_device.check_bounds((2, 3), (None, np.array([True, False]), np.array([-3, 2])))   # in range
+    _index_device.check_bounds((1, 3), (np.array(True), np.array([0]), np.array([2])))        # 0-d mask: no dim
 
 
 def test_out_of_range_indices_raise_on_cuda(cuda):
@@ -104,6 +105,8 @@ def test_getitem_setitem_kinds(cuda, exact):
     _both(lambda x, m: x[m], x, m, grad=(0,), exact=exact)                       # device mask
     _both(lambda x: x[1, [0, 2], 1:3], x, grad=(0,), exact=exact)                # ints first, then arrays
     _both(lambda x: x[..., ember.tensor(2)], x, grad=(0,), exact=exact)
+    _both(lambda x: x[ember.tensor(True, device=x.device), 0], x, grad=(0,), exact=exact)   # 0-d mask, then an int
+    _both(lambda x: x[1, ember.tensor(False, device=x.device), [0, 2]], x, exact=exact)
 
     def put(x, v):
         y = x * 1
