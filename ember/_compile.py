@@ -23,6 +23,7 @@ import warnings
 
 import numpy as _np
 
+from .backend import device as _devices
 from .autograd.grad_mode import state as _grad
 from .jit import trace_graph, TracingError
 from .jit._module import number_values, run
@@ -97,6 +98,14 @@ def _side_effects(g, module, before):
     return counters, None
 
 
+def _uses_device(fn, args, kwargs) -> bool:
+    """True when an input tensor or a parameter/buffer of ``fn`` (a Module) lives on a CUDA device."""
+    ts = [t for t in flat_inputs(args, kwargs)]
+    if hasattr(fn, "parameters"):
+        ts += list(fn.parameters()) + [b for b in fn.buffers() if b is not None]
+    return any(_devices.is_device_array(t._data) for t in ts)
+
+
 class _Compiled:
     """The compiling callable behind ``ember.compile``: one traced, optimized graph per call signature."""
 
@@ -110,8 +119,18 @@ class _Compiled:
     def _entry(self, args, kwargs):
         training = getattr(self._orig_mod, "training", False) is True
         key = _signature(args, kwargs, training)
+        on_device = _devices.active and _uses_device(self._orig_mod, args, kwargs)
+        if on_device:
+            key = (key, "cuda")
         e = self._cache.get(key)
         if e is not None:
+            return e, _NOT_RUN
+        if on_device:                   # the replays are NumPy programs: CUDA tensors run eagerly, said once
+            e = self._cache[key] = _Entry(reason="tensors on a CUDA device: the compiled replay is NumPy (CPU) "
+                                                 "code, so the call runs eagerly")
+            if not self._warned:
+                self._warned = True
+                warnings.warn(f"ember.compile: {e.reason}", stacklevel=4)
             return e, _NOT_RUN
         self.stats["traces"] += 1
         mod = self._orig_mod
@@ -205,6 +224,8 @@ class _Compiled:
         """One line per cached signature: compiled (with the node count) or eager (with the reason)."""
         lines = []
         for key, e in self._cache.items():
+            if key[-1] == "cuda":           # (signature, "cuda"): see _entry
+                key = key[0]
             shapes = [k[1] for k in key[0] if k and k[0] == "T"]
             what = "compiled training step (forward, backward, optimizer)" if type(e.plan) is TrainingReplay \
                 else "compiled"

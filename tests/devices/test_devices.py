@@ -158,3 +158,16 @@ def test_cli_device_without_cuda_is_one_line(tmp_path, capsys):
     assert main(["train", str(cfg), "--output", str(tmp_path)]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "CUDA is not available" in err[0]
+
+
+def test_compile_runs_cuda_tensors_eagerly_with_one_warning(cuda):
+    m = nn.Linear(4, 3)
+    x = ember.randn(2, 4)
+    want = m(x).detach().numpy()
+    m.to("cuda")
+    cm = ember.compile(m)
+    with pytest.warns(UserWarning, match="CUDA device"):
+        y = cm(x.to("cuda"))
+    assert y.is_cuda and cm.stats["eager_calls"] == 1
+    np.testing.assert_allclose(y.detach().cpu().numpy(), want, rtol=1e-6)
+    assert "eager (tensors on a CUDA device" in cm.explain()
