@@ -82,10 +82,11 @@ def _torch_dtype(name):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, fh, zf: zipfile.ZipFile, prefix: str, name: str):
+    def __init__(self, fh, zf: zipfile.ZipFile, prefix: str, name: str, place=None):
         super().__init__(fh)
         self.zf, self.prefix, self.name = zf, prefix, name
         self.storages: dict = {}
+        self.place = place          # map_location's placer (``serialization._placer``), or None: the host
 
     _ALLOWED = {
         ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
@@ -99,6 +100,14 @@ class _Unpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         fn = self._ALLOWED.get((module, name))
+        if fn is _rebuild_tensor and self.place is not None:
+            place = self.place
+
+            def rebuild(storage, *args):      # the tensor moved where map_location sends its saved location
+                t = _rebuild_tensor(storage, *args)
+                moved = Tensor._make(place(t._data, getattr(storage, "location", "cpu")))
+                return moved.requires_grad_(True) if t.requires_grad else moved
+            return rebuild
         if fn is not None:
             return fn
         if module == "torch" and name in _STORAGES:
@@ -124,6 +133,7 @@ class _Unpickler(pickle.Unpickler):
             except KeyError:
                 raise pickle.UnpicklingError(f"storage {key!r} is missing from the archive") from None
             self.storages[key] = _Storage(raw, stype.dtype)
+            self.storages[key].location = _location if isinstance(_location, str) else "cpu"
         return self.storages[key]
 
 
@@ -132,8 +142,9 @@ def is_torch_zip(head: bytes) -> bool:
     return head[:4] == b"PK\x03\x04"
 
 
-def load_torch_zip(data: bytes, name: str):
-    """The object in a ``torch.save`` zip archive, with tensors as ember Tensors (see the module docstring)."""
+def load_torch_zip(data: bytes, name: str, place=None):
+    """The object in a ``torch.save`` zip archive, with tensors as ember Tensors (see the module docstring),
+    on the CPU or, given ``place`` (``load``'s map_location), where it sends each storage's saved location."""
     from .serialization import CheckpointError
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -145,7 +156,7 @@ def load_torch_zip(data: bytes, name: str):
                               f"torch.save file)")
     prefix = pkl[0][:-len("data.pkl")]
     try:
-        return _Unpickler(io.BytesIO(zf.read(pkl[0])), zf, prefix, name).load()
+        return _Unpickler(io.BytesIO(zf.read(pkl[0])), zf, prefix, name, place).load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             zipfile.BadZipFile, RecursionError) as e:
         raise CheckpointError(f"cannot load '{name}' (a PyTorch file): {e}") from None

@@ -209,3 +209,15 @@ def test_modules_made_on_cuda_with_device_argument(cuda):
             assert t.device.type == "cuda", (type(m).__name__, name)
     mask = nn.Transformer.generate_square_subsequent_mask(3, device="cuda")
     assert mask.device.type == "cuda"
+
+
+def test_torch_file_with_map_location(cuda, tmp_path):
+    import torch
+    torch.save({"w": torch.arange(6.0).reshape(2, 3), "b": torch.ones(3, requires_grad=True)}, tmp_path / "t.pt")
+    plain = ember.load(tmp_path / "t.pt")
+    assert all(v.device.type == "cpu" for v in plain.values())
+    for loc in ("cuda", {"cpu": "cuda:0"}):
+        got = ember.load(tmp_path / "t.pt", map_location=loc)
+        assert all(v.device.type == "cuda" for v in got.values())
+        np.testing.assert_array_equal(got["w"].cpu().numpy(), np.arange(6.0, dtype=np.float32).reshape(2, 3))
+        assert got["b"].requires_grad
