@@ -243,3 +243,17 @@ def test_init_functions(cuda, exact):
         nn.init.dirac_(w[:2])
         nn.init.constant_(w[2], 0.5)
         nn.init.sparse_(ember.empty(5, 4, device=dev), 0.5)
+
+
+def test_linear_and_layers(cuda, exact):
+    check(lambda x, w, b: F.linear(x, w, b), _f32(2, 3, 4), _f32(5, 4), _f32(5), exact=exact)
+    check(lambda x, w, b: F.linear(x.transpose(0, 1), w, b), _f32(3, 2, 4), _f32(5, 4), _f32(5), exact=exact)
+    check(lambda a, b, w, c: F.bilinear(a, b, w, c), _f32(3, 2), _f32(3, 4), _f32(5, 2, 4), _f32(5), exact=exact)
+
+    def layers(x):
+        ember.manual_seed(6)
+        m = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, padding_mode="reflect"), nn.BatchNorm2d(4), nn.PReLU(),
+                          nn.MaxPool2d(2), nn.GroupNorm(2, 4), nn.Upsample(scale_factor=2, mode="bilinear"),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3)).to(x.device)
+        return m(x)
+    check(layers, _f32(2, 2, 6, 6), exact=exact)
