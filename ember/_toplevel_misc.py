@@ -94,9 +94,9 @@ def is_signed(input) -> bool:
 
 @_export
 def get_device(input) -> int:
-    """``-1`` for a CPU tensor, as in PyTorch (ember tensors live on the CPU)."""
+    """The CUDA device index of ``input``, ``-1`` for a CPU tensor, as in PyTorch."""
     _check_tensor("get_device", input)
-    return -1
+    return input.get_device()
 
 
 @_export
@@ -117,7 +117,7 @@ def typename(obj) -> str:
     """``'torch.FloatTensor'`` style names for tensors (ember's ``Tensor.type()`` names them ``ember.*``;
     this keeps PyTorch's spelling, which programs print); ``module.QualName`` for anything else."""
     if isinstance(obj, Tensor):
-        return "torch." + obj.type().split(".")[-1]
+        return ("torch.cuda." if obj.is_cuda else "torch.") + obj.type().split(".")[-1]
     module = getattr(type(obj), "__module__", "") or ""
     qual = type(obj).__qualname__
     return qual if module in ("builtins", "") else f"{module}.{qual}"

@@ -263,3 +263,10 @@ def test_views_and_writes_without_a_writeable_flag(cuda, exact, monkeypatch):
         c_contiguous=s._a.flags.c_contiguous, f_contiguous=s._a.flags.f_contiguous, owndata=s._a.flags.owndata)))
     got, devs = run("cuda")
     assert got == want and set(devs) == {"cuda"}
+
+
+def test_toplevel_device_queries(cuda):
+    x = ember.ones(2, device="cuda")
+    assert ember.get_device(x) == 0 and ember.get_device(ember.ones(2)) == -1
+    assert ember.typename(x) == "torch.cuda.FloatTensor" and ember.typename(ember.ones(2)) == "torch.FloatTensor"
+    assert ember.fill(x, 3.0).device.type == "cuda" and ember.scalar_tensor(2, device="cuda").device.type == "cuda"
