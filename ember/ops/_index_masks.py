@@ -106,13 +106,13 @@ def _need_2d(x, op):
 
 def tril(input, diagonal=0):
     _need_2d(input, "tril")
-    m = _np.tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
+    m = _xp(input._data).tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
     return _MaskedFill.apply(input, ~m, 0, True)
 
 
 def triu(input, diagonal=0):
     _need_2d(input, "triu")
-    m = _np.tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
+    m = _xp(input._data).tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
     return _MaskedFill.apply(input, m, 0, True)
 
 
