@@ -73,7 +73,8 @@ def _seq_index(seq):
     if isinstance(seq, range):
         return _np.arange(seq.start, seq.stop, seq.step, dtype=_np.int64)
     if builtins_any(isinstance(o, Tensor) for o in seq):
-        seq = [o._data if isinstance(o, Tensor) else o for o in seq]
+        seq = [(o._data if type(o._data) is _ndarray else _dev.to_device(o._data, "cpu")) if isinstance(o, Tensor)
+               else o for o in seq]     # (device tensors in a list: their values, read on the host)
     a = _np.asarray(seq)
     if a.size == 0:
         return _np.zeros(a.shape, _np.int64)

@@ -106,6 +106,7 @@ def test_getitem_setitem_kinds(cuda, exact):
     _both(lambda x: x[1, [0, 2], 1:3], x, grad=(0,), exact=exact)                # ints first, then arrays
     _both(lambda x: x[..., ember.tensor(2)], x, grad=(0,), exact=exact)
     _both(lambda x: x[ember.tensor(True, device=x.device), 0], x, grad=(0,), exact=exact)   # 0-d mask, then an int
+    _both(lambda x: x[[ember.tensor(k % 2, device=x.device) for k in range(40)]], x, grad=(0,), exact=exact)
     _both(lambda x: x[ember.tensor(False, device=x.device), 1], x, exact=exact)
 
     def put(x, v):
