@@ -11,10 +11,22 @@ from typing import NamedTuple
 import numpy as _np
 
 from ..autograd.function import Function
+from ..backend import device as _dev
 from ..backend import dtypes as _dt
 from ..backend.device import array_module as _xp, arrays_module as _xps, as_array as _as_array, like as _like
 from ..tensor import Tensor, _to_array
 from .algorithms import _axis, _no_bool, _t
+
+
+def _one_device(op, *args):
+    """The arrays of ``args`` (tensors; anything else passes) on one device: PyTorch's error for tensors on
+    two (the ops here bypass ``Function.apply``, which checks the others), a 0-d CPU tensor moved to the
+    other tensors' device.  Checked only once a CUDA module is loaded."""
+    raw = [a._data if isinstance(a, Tensor) else a for a in args]
+    if _dev.active:
+        from ..autograd.function import _same_device
+        _same_device(type(op, (), {}), args, raw)
+    return raw
 
 
 # -- set operations and counting -----------------------------------------------------------------------------
@@ -126,8 +138,9 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
     """Bool mask of ``elements`` found in ``test_elements`` (``torch.isin``); either may be a scalar."""
-    e = _to_array(elements, None) if not isinstance(elements, Tensor) else elements._data
-    t = _to_array(test_elements, None) if not isinstance(test_elements, Tensor) else test_elements._data
+    e, t = _one_device("isin", elements, test_elements)
+    e = _to_array(elements, None) if not isinstance(elements, Tensor) else e
+    t = _to_array(test_elements, None) if not isinstance(test_elements, Tensor) else t
     if e.dtype == _np.bool_ or t.dtype == _np.bool_:
         raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     if _xps(e, t) is not _np:           # a number (a host array) tested against a device tensor, or the reverse
@@ -155,6 +168,7 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     if weights is None:
         return Tensor._make(_np.bincount(a.astype(_np.int64), minlength=length).astype(_np.int64))
     w = _t(weights)
+    _one_device("bincount", x, w)
     if w._data.shape != a.shape:
         raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input, got "
                            f"{tuple(w.shape)} and {tuple(a.shape)}")
@@ -209,9 +223,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
                            f"{a.dtype}")
     if a.dtype == _np.float16 and a.size:
         raise NotImplementedError('"histogramdd" not implemented for \'Half\'')
-    w = None if weight is None else _t(weight)._data
+    a, bins_a, w = _one_device("histogram", x, bins, None if weight is None else _t(weight))
     if isinstance(bins, Tensor):
-        edges = bins._data.astype(a.dtype)
+        edges = bins_a.astype(a.dtype)
     else:
         if range is None:
             lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)
@@ -237,9 +251,9 @@ def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: boo
     sorted (``torch.searchsorted``); a 1-D sequence serves every value, an N-D one matches ``input``'s
     leading dims row by row.  ``right``/``side='right'`` takes the position after equal values."""
     seq_t = _t(sorted_sequence)
-    seq = seq_t._data
+    seq, vals, sorter_a = _one_device("searchsorted", seq_t, values, None if sorter is None else _t(sorter))
     scalar = not isinstance(values, Tensor)
-    vals = _to_array(values, None) if scalar else values._data
+    vals = _to_array(values, None) if scalar else vals
     if scalar:
         vals = _like(vals, seq)          # a number: on the sequence's device
     if vals.dtype != seq.dtype:
@@ -254,7 +268,7 @@ def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: boo
                                "while right was True")
         right = side == "right"
     if sorter is not None:
-        seq = _np.take_along_axis(seq, _t(sorter)._data.astype(_np.int64), axis=-1)
+        seq = _np.take_along_axis(seq, sorter_a.astype(_np.int64), axis=-1)
     dt = _np.int32 if out_int32 else _np.int64
     _no_bool(Tensor._make(seq), "searchsorted_out_cpu", size=vals.size)
     if seq.ndim <= 1:

@@ -273,3 +273,17 @@ def test_device_errors_name_the_op(cuda):
         ember.quantile(x, ember.tensor([0.5, 2.0], device="cuda"))
     with pytest.raises(IndexError, match="kthvalue"):
         ember.kthvalue(x, 5)
+
+
+def test_set_ops_refuse_tensors_on_two_devices(cuda):
+    from ember.backend.device import DeviceError
+    d, c = ember.arange(5.0, device="cuda"), ember.arange(3.0)
+    for call, op in ((lambda: ember.isin(d, c), "isin"), (lambda: ember.searchsorted(c, d), "searchsorted"),
+                     (lambda: ember.bucketize(d, c), "searchsorted"),
+                     (lambda: ember.histogram(d, c), "histogram"),
+                     (lambda: ember.bincount(ember.tensor([0, 1, 1], device="cuda"), c), "bincount")):
+        with pytest.raises(DeviceError, match=f"{op}: expected all tensors to be on the same device"):
+            call()
+    # a 0-d CPU tensor joins the device, as in PyTorch
+    assert ember.isin(d, ember.tensor(2.0)).device.type == "cuda"
+    assert ember.searchsorted(d, ember.tensor(2.5)).device.type == "cuda"
