@@ -479,6 +479,8 @@ def setitem(x: Tensor, index, value) -> None:
         if len(idx) == 1:
             idx = idx[0]
     if isinstance(value, Tensor):
+        if _dev.active and type(value._data) is not type(x._data):
+            value = value.to(x.device)      # a value on another device is copied over (PyTorch's copy_ does)
         if adv and value._data.dtype != x._data.dtype:
             raise RuntimeError(f"setitem: index put requires the source and destination dtypes to match, got "
                                f"{x.dtype} for the destination and {value.dtype} for the source")

@@ -271,3 +271,18 @@ def test_toplevel_device_queries(cuda):
     assert ember.get_device(x) == 0 and ember.get_device(ember.ones(2)) == -1
     assert ember.typename(x) == "torch.cuda.FloatTensor" and ember.typename(ember.ones(2)) == "torch.FloatTensor"
     assert ember.fill(x, 3.0).device.type == "cuda" and ember.scalar_tensor(2, device="cuda").device.type == "cuda"
+
+
+def test_setitem_value_from_another_device(cuda):
+    x = ember.zeros(2, 3, device="cuda")
+    x[0] = ember.tensor(2.0)                               # a CPU scalar tensor into a device tensor
+    x[1, [0, 2]] = ember.tensor([3.0, 4.0])
+    c = ember.zeros(3)
+    c[1:] = ember.ones(2, device="cuda")                  # and back
+    assert x.device.type == "cuda" and x.cpu().tolist() == [[2.0, 2.0, 2.0], [3.0, 0.0, 4.0]]
+    assert c.device.type == "cpu" and c.tolist() == [0.0, 1.0, 1.0]
+    w = ember.tensor([5.0, 6.0], requires_grad=True)       # in a graph: the gradient goes back to the CPU
+    y = ember.zeros(2, 2, device="cuda")
+    y[0] = w
+    y.sum().backward()
+    assert w.grad.device.type == "cpu" and w.grad.tolist() == [1.0, 1.0]
