@@ -257,3 +257,33 @@ def test_linear_and_layers(cuda, exact):
                           nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3)).to(x.device)
         return m(x)
     check(layers, _f32(2, 2, 6, 6), exact=exact)
+
+
+def test_more_paths(cuda, exact):
+    def convt_double(x, w):
+        y = F.conv_transpose2d(x, w, stride=2)
+        gx, gw = ember.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+        return gx, gw
+    check(convt_double, _f32(1, 2, 3, 3), _f32(2, 3, 2, 2), exact=exact)
+
+    def fold_double(x):
+        y = F.fold(F.unfold(x, 2, padding=1), (4, 5), 2, padding=1)
+        (gx,) = ember.autograd.grad((y * y).sum(), x, create_graph=True)
+        return gx
+    check(fold_double, _f32(1, 2, 4, 5), exact=exact)
+    check(lambda x: F.batch_norm(x, None, None, training=True), _f32(6, 3), exact=exact)      # 2-D input
+
+    def inorm(x):
+        m, v = ember.zeros(3, device=x.device), ember.ones(3, device=x.device)
+        return F.instance_norm(x, m, v, use_input_stats=True, momentum=0.2), m, v
+    check(inorm, _f32(2, 3, 4), exact=exact)
+
+    def unpool1d(x):
+        y, i = F.max_pool1d(x, 2, return_indices=True)
+        return F.max_unpool1d(y, i, 2)
+    check(unpool1d, _f32(2, 3, 8), exact=exact)
+    check(lambda x: F.adaptive_avg_pool2d(x.contiguous(memory_format=ember.channels_last), 1), _f32(2, 3, 4, 4),
+          exact=exact)
+    check(lambda x: F.local_response_norm(x, 3), _f32(2, 5, 3, 3), exact=exact)
+    check(lambda x, y: F.cosine_embedding_loss(x, y, ember.tensor([1.0, -1.0], device=x.device), margin=0.2),
+          _f32(2, 4), _f32(2, 4), exact=exact)
