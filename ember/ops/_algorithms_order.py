@@ -183,6 +183,9 @@ def msort(input) -> Tensor:
 def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
     x = _float_input(x, op, 0)
     scalar_q = not isinstance(q, Tensor)
+    if not scalar_q and q.device != x.device:
+        raise RuntimeError(f"{op}() q tensor must be on the same device as the input tensor, got q on {q.device} "
+                           f"and input on {x.device}")
     # q's values steer a Python loop: read on the host (a device q is copied there)
     qa = _np.asarray(_to_device(q._data, "cpu") if isinstance(q, Tensor) else q, dtype=x._data.dtype)
     if qa.ndim > 1:

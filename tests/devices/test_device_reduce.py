@@ -271,6 +271,8 @@ def test_device_errors_name_the_op(cuda):
     x = ember.ones(3, device="cuda")
     with pytest.raises(RuntimeError, match="q values must be in the range"):
         ember.quantile(x, ember.tensor([0.5, 2.0], device="cuda"))
+    with pytest.raises(RuntimeError, match="q tensor must be on the same device"):
+        ember.quantile(x, ember.tensor([0.5]))
     with pytest.raises(IndexError, match="kthvalue"):
         ember.kthvalue(x, 5)
 
