@@ -71,8 +71,8 @@ def check_bounds(shape, idx) -> None:
         else:
             if hasattr(i, "dtype") and i.ndim >= 0 and i.size and d < len(shape):
                 n = shape[d]
-                lo, hi = int(i.min()), int(i.max())
-                if lo < -n or hi >= n:
+                if bool(((i < -n) | (i >= n)).any()):         # (one device sync; the values only on error)
+                    lo, hi = int(i.min()), int(i.max())
                     bad = lo if lo < -n else hi
                     raise IndexError(f"index {bad} is out of bounds for axis {d} with size {n}")
             elif type(i) is int and d < len(shape) and not -shape[d] <= i < shape[d]:
