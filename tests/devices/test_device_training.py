@@ -221,3 +221,19 @@ def test_torch_file_with_map_location(cuda, tmp_path):
         assert all(v.device.type == "cuda" for v in got.values())
         np.testing.assert_array_equal(got["w"].cpu().numpy(), np.arange(6.0, dtype=np.float32).reshape(2, 3))
         assert got["b"].requires_grad
+
+
+def test_gradient_clipping_on_cuda(cuda, exact):
+    for norm_type in (2.0, 1.0, float("inf"), 0.0, 3.0):
+        res = []
+        for dev in ("cpu", "cuda"):
+            ember.manual_seed(2)
+            m = nn.Linear(3, 2).to(dev)
+            m(ember.randn(4, 3, device=dev)).pow(2).sum().backward()
+            total = nn.utils.clip_grad_norm_(m.parameters(), 0.1, norm_type=norm_type)
+            assert total.device.type == dev
+            nn.utils.clip_grad_value_(m.parameters(), 0.05)
+            res.append([total.item()] + [p.grad.cpu().numpy() for p in m.parameters()])
+        assert res[0][0] == res[1][0] if exact else np.isclose(res[0][0], res[1][0])
+        for c, d in zip(res[0][1:], res[1][1:]):
+            (np.testing.assert_array_equal if exact else np.testing.assert_allclose)(d, c)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ...backend import xp
+from ...backend.device import array_module as _xp, as_array as _as_array
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm"]
@@ -19,13 +20,14 @@ def _params(parameters) -> list:
 
 def _norm(arr, norm_type: float):
     """The vector norm of a raw array, computed in its own dtype as PyTorch's ``vector_norm`` returns it."""
+    m = _xp(arr)
     a = xp.abs(arr.reshape(-1))
     if norm_type == math.inf:
-        return a.max() if a.size else xp.zeros((), arr.dtype)
+        return a.max() if a.size else m.zeros((), arr.dtype)
     if norm_type == -math.inf:
-        return a.min() if a.size else xp.asarray(math.inf, arr.dtype)
+        return a.min() if a.size else m.asarray(math.inf, arr.dtype)
     if norm_type == 0:
-        return xp.asarray(xp.count_nonzero(a), arr.dtype)
+        return m.asarray(xp.count_nonzero(a), arr.dtype)
     if norm_type == 1:
         return a.sum(dtype=arr.dtype)
     if norm_type == 2:
@@ -42,8 +44,8 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     ts = [t for t in _params(tensors) if t is not None]
     if len(ts) == 0:
         return Tensor._make(xp.asarray(0.0, xp.float32))
-    norms = xp.stack([xp.asarray(_norm(t._data, norm_type)) for t in ts])
-    total = xp.asarray(_norm(norms, norm_type), dtype=norms.dtype)
+    norms = xp.stack([_as_array(_norm(t._data, norm_type)) for t in ts])      # (on the tensors' device)
+    total = _as_array(_norm(norms, norm_type), dtype=norms.dtype)
     if error_if_nonfinite and not xp.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} for gradients from `parameters` is "
                            f"non-finite ({float(total)}), so it cannot be clipped; set error_if_nonfinite=False to "
@@ -66,7 +68,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     if not grads:
         return total
     # the same coefficient as PyTorch: max_norm / (norm + 1e-6), never above 1 (no scaling up)
-    coef = xp.minimum(xp.asarray(float(max_norm), total._data.dtype) / (total._data + 1e-6), 1.0)
+    coef = xp.minimum(_xp(total._data).asarray(float(max_norm), total._data.dtype) / (total._data + 1e-6), 1.0)
     with xp.errstate(invalid="ignore"):   # an infinite norm gives nan gradients, as in PyTorch
         for g in grads:
             g._data *= coef.astype(g._data.dtype)
