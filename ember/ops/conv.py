@@ -23,6 +23,10 @@ The column matrix of a (general-path) training step (megabytes: 50 MB for 64x32x
 ``_COLS``, a small caching allocator: a freshly allocated buffer of that size costs page faults on first touch
 (measured: im2col 2-3x slower in a training step than on a reused buffer), so buffers whose columns are dead
 (after backward, or at once under ``no_grad``) are kept for the next step, up to 256 MiB idle.
+
+On a CUDA device (CuPy arrays) the same code runs through NumPy's array protocols; the arrays an op makes come
+from the input's array module, the columns from CuPy's own memory pool (no ``_COLS``), and the cache-blocked
+kernels (a CPU cache optimisation) are never taken: a device always runs the whole-batch GEMMs.
 """
 from __future__ import annotations
 

@@ -14,6 +14,9 @@
   matrix, which would turn one inf into NaN across a whole row); the gradient sums runs of equal indices back
   (``reduceat``).  Forward and gradient are each other's backward, so they differentiate any number of times.
 * pixel_shuffle / pixel_unshuffle are a reshape and a permute.
+
+On a CUDA device the buffers come from the input's array module; the small index and weight tables (window
+bounds, resampling taps, divisors) are computed on the host and moved to the data's device where they meet it.
 """
 from __future__ import annotations
 
