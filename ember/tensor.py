@@ -507,8 +507,11 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
         return out
 
     def type(self, dtype=None, non_blocking: bool = False, **kwargs):
-        if dtype is None:          # "torch.FloatTensor" while the compat hook is installed
-            return _TYPE_NAMES.get(self.dtype, str(self.dtype)).replace("ember.", Size._prefix + ".", 1)
+        if dtype is None:          # "torch.FloatTensor" while the compat hook is installed ("...cuda.Float...")
+            name = _TYPE_NAMES.get(self.dtype, str(self.dtype))
+            if self.is_cuda:
+                name = name.replace("ember.", "ember.cuda.", 1)
+            return name.replace("ember.", Size._prefix + ".", 1)
         if isinstance(dtype, str) and dtype in _TYPE_FROM_NAME:
             dtype = _TYPE_FROM_NAME[dtype]
         elif isinstance(dtype, type) and issubclass(dtype, _LegacyType):

@@ -300,7 +300,7 @@ _ENGINE_REFS = 4
 
 def _sole_owner(g) -> bool:
     a = g._data
-    return (a.base is None and a.flags.writeable and sys.getrefcount(g) <= _ENGINE_REFS
+    return (a.base is None and getattr(a.flags, "writeable", True) and sys.getrefcount(g) <= _ENGINE_REFS
             and sys.getrefcount(a) <= 3)
 
 

@@ -171,3 +171,8 @@ def test_compile_runs_cuda_tensors_eagerly_with_one_warning(cuda):
     assert y.is_cuda and cm.stats["eager_calls"] == 1
     np.testing.assert_allclose(y.detach().cpu().numpy(), want, rtol=1e-6)
     assert "eager (tensors on a CUDA device" in cm.explain()
+
+
+def test_type_names_a_cuda_tensor_like_torch(cuda):
+    assert ember.ones(2, device="cuda").type() == "ember.cuda.FloatTensor"
+    assert ember.ones(2, dtype=ember.int64).type() == "ember.LongTensor"
