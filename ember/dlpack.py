@@ -15,7 +15,8 @@ __all__ = ["from_dlpack", "to_dlpack"]
 
 def from_dlpack(ext_tensor, *, device=None, copy=None) -> Tensor:
     """A Tensor sharing the memory of ``ext_tensor`` (anything with ``__dlpack__``, or a legacy capsule);
-    ``device`` may only be the CPU; ``copy=True`` returns a copy."""
+    a CUDA producer (a torch CUDA tensor, a CuPy array) gives a CUDA tensor through CuPy; ``device`` must be
+    where the memory is; ``copy=True`` returns a copy."""
     if device is not None:
         from .tensor import _check_device
         _check_device(device)
@@ -30,12 +31,26 @@ def from_dlpack(ext_tensor, *, device=None, copy=None) -> Tensor:
                             "object itself (anything with __dlpack__)")
         raise TypeError(f"from_dlpack: expected an object with __dlpack__ (a tensor or array), got "
                         f"{type(ext_tensor).__name__}")
+    kind = _device_type(ext_tensor)
+    if kind == _KDL_CUDA:               # a GPU tensor (torch CUDA, CuPy, JAX): shared on the GPU through CuPy
+        from .backend import device as _dev
+        return Tensor._make(_dev.module_for("cuda").from_dlpack(ext_tensor))
     try:
         arr = np.from_dlpack(ext_tensor)
     except (BufferError, RuntimeError, TypeError) as e:
         raise RuntimeError(f"from_dlpack: cannot import {type(ext_tensor).__name__} ({e}); ember tensors live "
-                           f"on the CPU") from None
+                           f"on the CPU or a CUDA device") from None
     return Tensor._make(arr)
+
+
+_KDL_CPU, _KDL_CUDA = 1, 2
+
+
+def _device_type(obj) -> int:
+    try:
+        return int(obj.__dlpack_device__()[0])
+    except Exception:  # noqa: BLE001 - producers without __dlpack_device__ are CPU ones
+        return _KDL_CPU
 
 
 def to_dlpack(tensor: Tensor):
@@ -51,11 +66,15 @@ def _tensor_dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=
         kw["max_version"] = max_version
     if copy is not None:
         kw["copy"] = copy
+    if stream is not None:
+        kw["stream"] = stream
     return self._data.__dlpack__(**kw)
 
 
 def _tensor_dlpack_device(self):
-    return (1, 0)           # kDLCPU, device 0
+    """(kDLCPU, 0) for a CPU tensor, (kDLCUDA, index) for a CUDA one."""
+    d = self.device
+    return (_KDL_CPU, 0) if d.type == "cpu" else (_KDL_CUDA, d.index or 0)
 
 
 Tensor.__dlpack__ = _tensor_dlpack

@@ -176,3 +176,8 @@ def test_compile_runs_cuda_tensors_eagerly_with_one_warning(cuda):
 def test_type_names_a_cuda_tensor_like_torch(cuda):
     assert ember.ones(2, device="cuda").type() == "ember.cuda.FloatTensor"
     assert ember.ones(2, dtype=ember.int64).type() == "ember.LongTensor"
+
+
+def test_dlpack_device_of_a_cuda_tensor(cuda):
+    assert ember.ones(2).__dlpack_device__() == (1, 0)
+    assert ember.ones(2, device="cuda").__dlpack_device__() == (2, 0)
