@@ -215,7 +215,7 @@ def _grad_weight(g2, cols, w_shape, groups):
         # OpenBLAS runs from memory; summing it over panels of the N*L axis that stay in L2 is 2-3x faster
         # (K 25, 9: 0.73 -> 0.24 ms, 1.39 -> 0.45 ms); for larger K the single GEMM is as fast or faster
         step = max(512, (256 << 10) // ((k + o) * cols.itemsize))
-        if k <= 64 and m > 2 * step:
+        if k <= 64 and m > 2 * step and type(cols) is np.ndarray:     # (a CPU cache trick: not on a device)
             acc = cols[:, :step] @ g2[:, :step].T
             for i in range(step, m, step):
                 acc += cols[:, i:i + step] @ g2[:, i:i + step].T
@@ -254,7 +254,7 @@ def _grad_input(g2, w, groups, out, ohw, pads, stride, dil):
     n, c = out.shape[:2]
     oh, ow = ohw
     per = c * kh * kw * oh * ow * g2.itemsize          # bytes of column gradient per image
-    if per * n < 8 * 2**20 or n < 2 or not _blas_single_threaded():
+    if per * n < 8 * 2**20 or n < 2 or type(out) is not np.ndarray or not _blas_single_threaded():
         dcols = _grad_cols(g2, w, groups).reshape(c, kh, kw, n, oh, ow)
         return _col2im(dcols, out, pads, stride, dil)
     step = max(1, _CHUNK_BYTES // per)
