@@ -10,7 +10,7 @@ from ..autograd.function import Function
 from ..backend import dtypes as _dt
 from ..backend.device import as_array as _as_array
 from ..tensor import Tensor
-from .elementwise import _arr, _check_broadcast, _lay, _prep, mul
+from .elementwise import _arr, _check_broadcast, _lay, _prep, cast, mul
 
 
 # -- comparisons and logic (not differentiable) -----------------------------------------------------------------
@@ -56,25 +56,30 @@ def bitwise_not(input):
 
 def _logical_operands(input, other):
     """Both operands in their promoted dtype, as PyTorch's kernel reads them: a float64 1e-308 next to a
-    float16 tensor is 0 (False) there."""
-    a, b = _arr(input), _arr(other)
-    if isinstance(input, Tensor) and isinstance(other, Tensor) and a.dtype != b.dtype:
+    float16 tensor is 0 (False) there.  A converted operand is PyTorch's ``.to(dtype)`` copy (preserve_format:
+    a non-dense one, e.g. expanded, becomes contiguous), which is what the result's layout follows."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input._data.dtype != other._data.dtype:
         rt = _dt.result_type(input, other)
         with _np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            a, b = a.astype(rt, copy=False), b.astype(rt, copy=False)
-    return a, b
+            input, other = (t if t._data.dtype == rt else cast(t.detach(), rt) for t in (input, other))
+    return input, other
+
+
+def _logical(npf, input, other):
+    a, b = _logical_operands(input, other)
+    return _lay(Tensor._make(npf(_arr(a), _arr(b))), a, b)
 
 
 def logical_and(input, other):
-    return _lay(Tensor._make(_np.logical_and(*_logical_operands(input, other))), input, other)
+    return _logical(_np.logical_and, input, other)
 
 
 def logical_or(input, other):
-    return _lay(Tensor._make(_np.logical_or(*_logical_operands(input, other))), input, other)
+    return _logical(_np.logical_or, input, other)
 
 
 def logical_xor(input, other):
-    return _lay(Tensor._make(_np.logical_xor(*_logical_operands(input, other))), input, other)
+    return _logical(_np.logical_xor, input, other)
 
 
 def logical_not(input):

@@ -362,3 +362,16 @@ def test_float32_cumsum_cumprod_accumulate_in_float64():
     x = ember.tensor([1e20, 1e20, 0.0, 1e-4], requires_grad=True)
     ember.prod(x).backward()
     assert x.grad.tolist() == [0.0, 0.0, math.inf, 0.0]
+
+
+def test_logical_ops_layout_follows_the_promoted_copy_of_an_expanded_operand():
+    # PyTorch converts the bool operand to uint8 with .to() (preserve_format: the expanded, non-dense tensor
+    # becomes a contiguous (1, 2, 1) copy), and the result's layout follows that copy and the permuted uint8
+    a = ember.zeros(1, 1, 1, dtype=ember.bool).expand(1, 2, 1)
+    b = ember.zeros(2, 1, 1, dtype=ember.uint8).permute(2, 1, 0)
+    for op in (ember.logical_or, ember.logical_and, ember.logical_xor):
+        out = op(a, b)
+        assert out.shape == (1, 2, 2) and out.stride() == (4, 2, 1) and out.is_contiguous()
+    assert ember.logical_or(a, b.bool()).stride() == (1, 1, 2)            # same dtype: no copy, as PyTorch
+    assert ember.logical_or(ember.tensor([1.0, 0.0], dtype=ember.float16),
+                            ember.tensor([1e-308, 0.0], dtype=ember.float64)).tolist() == [True, False]
