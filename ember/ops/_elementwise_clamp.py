@@ -458,8 +458,12 @@ def atan2(input, other):
     # an integer operand enters the backward as it was (PyTorch saves the uncast tensor: its square and
     # negation wrap there, in its own dtype)
     orig = tuple(x._data if isinstance(x, Tensor) and x._data.dtype.kind in "iub" else None for x in (input, other))
+    raw = (input, other)
     input, other = _ints_to_float(input, other)
     input, other = _both_tensors(input, other, "atan2")
+    # so does a floating operand promoted to the result dtype: a float16 1e-4 squares to 0 in float16 there
+    orig = tuple(o if o is not None or not isinstance(r, Tensor) or r._data.dtype == x._data.dtype else r._data
+                 for o, r, x in zip(orig, raw, (input, other)))
     return _lay(_Atan2.apply(input, other, None if orig[0] is None and orig[1] is None else orig), input, other)
 
 
@@ -484,4 +488,7 @@ class _Atan2(Function):
         n = ctx.needs_input_grad
         ga = mul(mul(g, b), recip) if n[0] else None
         gb = mul(mul(g, neg(a)), recip) if n[1] else None
+        if ctx.orig is not None:        # a wider saved operand (float64 0-d) widens the terms: back to g's dtype
+            ga = ga if ga is None or ga._data.dtype == g._data.dtype else cast(ga, g._data.dtype)
+            gb = gb if gb is None or gb._data.dtype == g._data.dtype else cast(gb, g._data.dtype)
         return ga, gb, None

@@ -375,3 +375,17 @@ def test_logical_ops_layout_follows_the_promoted_copy_of_an_expanded_operand():
     assert ember.logical_or(a, b.bool()).stride() == (1, 1, 2)            # same dtype: no copy, as PyTorch
     assert ember.logical_or(ember.tensor([1.0, 0.0], dtype=ember.float16),
                             ember.tensor([1e-308, 0.0], dtype=ember.float64)).tolist() == [True, False]
+
+
+def test_atan2_grad_squares_a_promoted_float16_operand_in_float16():
+    # PyTorch saves the uncast operands: a float16 1e-4 squares to 0 in float16 (below its smallest subnormal),
+    # so at self = 0 the denominator is 0 and the gradient 0; at self = 1e-4 it is other / self**2 = 10001.66
+    for x0, want in ((0.0, 0.0), (1e-4, 10001.66015625)):
+        x = ember.tensor([x0], requires_grad=True)
+        y = ember.atan2(x, ember.tensor([[1e-4], [0.0]], dtype=ember.float16))
+        assert y.dtype == ember.float32
+        y.backward(ember.tensor([[1.0], [0.0]]))
+        assert x.grad.dtype == ember.float32 and x.grad.tolist() == [want], (x0, x.grad)
+    x = ember.tensor([0.5], requires_grad=True)                          # a float64 0-d other: float32 grad
+    ember.atan2(x, ember.tensor(1.0, dtype=ember.float64)).backward(ember.ones(1))
+    assert x.grad.dtype == ember.float32 and x.grad.tolist() == [0.800000011920929]
