@@ -343,12 +343,48 @@ def _half_scalar(fn, a, b):
     if isinstance(b, Tensor):
         if b._data.dtype == _np.float16 or b._data.size != 1 or _dt.result_type(a, b) != _np.float16:
             return None
+        if fn is mul or fn is div:
+            return _lay((_HalfDiv if fn is div else _HalfMul).apply(a, b, fn is div), a, b)
         b32 = cast(b, _np.float32)
     elif isinstance(b, (bool, int, float, _np.bool_, _np.integer, _np.floating)):
         b32 = float(b)
     else:
         return None
     return cast(fn(cast(a, _np.float32), b32), _np.float16)
+
+
+class _HalfScalar(Function):
+    """float16 ``a * b`` or ``a / b`` with a one-element tensor ``b`` of another dtype, read in float32.  The
+    backward is PyTorch's formulas in float16, each product or quotient rounded to float16 (d/db of a / b is
+    -g * ((a / b) / b): 6e4 / 0.5 / 0.5 overflows to inf there), summed to ``b``'s shape in float16, then
+    converted to ``b``'s dtype."""
+
+    @staticmethod
+    def forward(ctx, a, b, is_div):
+        ctx.save_for_backward(a, b)
+        ctx.is_div = is_div
+        a32, b32 = a.astype(_np.float32), b.astype(_np.float32)
+        with _np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return (a32 / b32 if is_div else a32 * b32).astype(_np.float16)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        if ctx.is_div:
+            return (div(g, b) if n[0] else None), (neg(mul(g, div(div(a, b), b))) if n[1] else None), None
+        return (mul(g, b) if n[0] else None), (mul(g, a) if n[1] else None), None
+
+
+class _HalfDiv(_HalfScalar):
+    pass
+
+
+class _HalfMul(_HalfScalar):
+    pass
+
+
+_HalfDiv.__name__, _HalfMul.__name__ = "Div", "Mul"          # grad_fn: DivBackward0 / MulBackward0, as PyTorch
 
 
 def _to_float(x):
@@ -424,7 +460,8 @@ def div(input, other, rounding_mode=None):
     "trunc" or "floor" (integer inputs then stay integer, and an integer zero divisor raises)."""
     if rounding_mode is not None and rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
-    r = _half_scalar(lambda a, b: div(a, b, rounding_mode=rounding_mode), input, other)
+    r = _half_scalar(div if rounding_mode is None else lambda a, b: div(a, b, rounding_mode=rounding_mode), input,
+                     other)
     if r is not None:
         return r
     if rounding_mode is not None:

@@ -389,3 +389,22 @@ def test_atan2_grad_squares_a_promoted_float16_operand_in_float16():
     x = ember.tensor([0.5], requires_grad=True)                          # a float64 0-d other: float32 grad
     ember.atan2(x, ember.tensor(1.0, dtype=ember.float64)).backward(ember.ones(1))
     assert x.grad.dtype == ember.float32 and x.grad.tolist() == [0.800000011920929]
+
+
+def test_float16_div_mul_by_a_one_element_tensor_backward_in_float16():
+    # PyTorch: the result is float16 (a 0-d float32 does not promote); the divisor's gradient
+    # -g * ((a / b) / b) is computed in float16, where 6e4 / 0.5 = 1.2e5 overflows to inf, so terms of both
+    # signs sum to nan; the forward reads b in float32 (half(1e-4) * 100000 is 10, not inf)
+    a = ember.tensor(np.full((3, 1, 1, 1), 6e4, np.float16))
+    b = ember.tensor(0.5, requires_grad=True)
+    y = a / b
+    assert y.dtype == ember.float16 and y.grad_fn.name() == "DivBackward0"
+    y.backward(ember.tensor(np.array([1.0, -1.0, 0.5], np.float16).reshape(3, 1, 1, 1)))
+    assert b.grad.dtype == ember.float32 and math.isnan(b.grad.item())
+    a = ember.tensor([300.0, 2.0], dtype=ember.float16, requires_grad=True)
+    b = ember.tensor(1e-4, requires_grad=True)                   # d(a * b)/db = g * a in float16: 300 * 300
+    y = a * b
+    assert y.grad_fn.name() == "MulBackward0" and y.tolist() == [0.029998779296875, 0.00020003318786621094]
+    y.backward(ember.tensor([300.0, 1.0], dtype=ember.float16))
+    assert b.grad.item() == math.inf and a.grad.dtype == ember.float16
+    assert a.grad.tolist() == [0.029998779296875, 0.00010001659393310547]
