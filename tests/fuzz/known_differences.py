@@ -124,6 +124,21 @@ def _float32_tiny_row(case):
     return False
 
 
+def _float32_huge_both_signs(case):
+    """A float32 input holding values beyond +1e20 and beyond -1e20 (a sum that cancels them is ill-conditioned)."""
+    for a in case.arrays():
+        d = a.data
+        if d.dtype == np.float32 and d.size and (d > 1e20).any() and (d < -1e20).any():
+            return True
+    return False
+
+
+def _float32_subnormal(case):
+    """A float32 input with a subnormal value (0 < |x| < 1.2e-38)."""
+    return any(a.data.dtype == np.float32 and a.data.size and
+               bool(((np.abs(a.data) > 0) & (np.abs(a.data) < np.finfo(np.float32).tiny)).any()) for a in case.arrays())
+
+
 KNOWN: list[Known] = [
     # ------------------------------------------------------------------ raise / no-raise, error types
     Known("scalar-where-torch-wants-tensor", ("*",), ("raise",),
@@ -269,14 +284,6 @@ KNOWN: list[Known] = [
           case="Case([Arr(np.array(-0., dtype='float64').reshape(())), Arr(np.array([[[[-1.0], [3.5], [-3.0], "
           "[-1.0]], [[-1.0], [-3.0], [3.5], [1.9]]]], dtype='float64'), layout='permuted')], {})",
           when=_layout, area="H5"),
-    Known("atan2-subnormal-grad", ("atan2",), ("grad",),
-          "atan2 with a subnormal operand (float16 6e-8, float32 1e-45) in a backward: PyTorch's kernels treat "
-          "the subnormal as 0 (gradient 0 or -0.0); ember keeps it (a large finite gradient).",
-          case="Case([Arr(np.array(6.e-08, dtype='float16').reshape(())), Arr(np.array(0., dtype='float32')"
-          ".reshape(()), grad=True)], {})",
-          when=lambda case: any(a.data.dtype.kind == "f" and a.data.dtype != np.float64 and a.data.size and
-                                bool(((np.abs(a.data) > 0) & (np.abs(a.data) < np.finfo(a.data.dtype).tiny)).any())
-                                for a in case.arrays()), area="H5"),
     Known("pow-exponent-grad-underflowing-base", ("pow", "operator**"), ("grad",),
           "pow of a float64 0-d base that underflows to 0 in the float32 result dtype (1e-270): PyTorch's exponent "
           "gradient is NaN (0 * log(0) on the cast base), ember's 0 (its zero-base rule on the cast base).",
@@ -539,6 +546,28 @@ KNOWN: list[Known] = [
           "8.6328328e-05 in PyTorch), ember's is; both are float32 cancellation errors of the float64 gradient.",
           case="Case([Arr(np.array([[1., 1.]], dtype='float32')), Arr(np.array([[6.1035156e-05, 0.0000000e+00]], "
           "dtype='float32'), grad=True), 'mean'], {})",
+          when=_float32_tiny_row, area="H4"),
+    Known("float32-sum-order-cancellation", ("nanmean", "nansum", "mean", "sum"), ("value",),
+          "Sum or mean of float32 values of both signs near 1e30 that cancel (1e30 three times, -1e30 three "
+          "times): the exact sum is 0, but each float32 partial sum rounds, and PyTorch's vectorized kernel adds "
+          "in another order than NumPy's pairwise summation, so one gets 0 and the other a rounding residue "
+          "(1.5e23, 1e-7 of the terms).  Both are within float32's error for such a sum.",
+          "out = m.nanmean(m.tensor([1e30, 1e30, 1e30, 0.0, 0.0, 0.0, -1e30, -1e30, -1e30]))",
+          when=_float32_huge_both_signs, area="H5"),
+    Known("linalg-float32-subnormal-input-grad", ("linalg.qr*",), ("grad",),
+          "QR's gradient of a float32 matrix with subnormal entries (2.8e-44): PyTorch's LAPACK path treats the "
+          "subnormals (and the products they make) as 0, ember's keeps them, so the R factor's tiny entries and "
+          "the signs the backward divides by differ (-0.04 vs -0.0).",
+          case="Case([Arr(np.array([[2.8e-44, 0.0e+00, 2.8e-44], [2.8e-44, 2.8e-44, 2.8e-44], [2.8e-44, 2.8e-44, "
+          "2.8e-44]], dtype='float32'), grad=True)], {})", spec="linalg.qr_R_abs",
+          when=_float32_subnormal, area="H5"),
+    Known("float32-tiny-norm-grad-cancellation", ("F.cosine_similarity", "corrcoef"), ("grad",),
+          "cosine_similarity / corrcoef gradients of a float32 input whose row has a tiny nonzero norm (1e-7): "
+          "each gradient element is a difference of terms of size 1/norm (1e7) that cancel exactly in exact "
+          "arithmetic; in float32 what is left is rounding noise of an ulp of those terms (0.25 vs 0.5, or "
+          "-1.1 vs 0), which depends on the order of operations.",
+          case="Case([Arr(np.array([0.5, 0. ], dtype='float32')), Arr(np.array([1.e-07, 0.e+00], dtype='float32'), "
+          "layout='strided', grad=True)], {})", spec="F.cosine_similarity",
           when=_float32_tiny_row, area="H4"),
 ]
 

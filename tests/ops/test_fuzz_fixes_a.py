@@ -386,6 +386,9 @@ def test_atan2_grad_squares_a_promoted_float16_operand_in_float16():
         assert y.dtype == ember.float32
         y.backward(ember.tensor([[1.0], [0.0]]))
         assert x.grad.dtype == ember.float32 and x.grad.tolist() == [want], (x0, x.grad)
+    y = ember.tensor(0.0, requires_grad=True)            # a float16 subnormal 6e-8 squares to 0: gradient -0.0
+    ember.atan2(ember.tensor(6e-8, dtype=ember.float16), y).backward()
+    assert y.grad.item() == 0.0 and math.copysign(1, y.grad.item()) == -1
     x = ember.tensor([0.5], requires_grad=True)                          # a float64 0-d other: float32 grad
     ember.atan2(x, ember.tensor(1.0, dtype=ember.float64)).backward(ember.ones(1))
     assert x.grad.dtype == ember.float32 and x.grad.tolist() == [0.800000011920929]
