@@ -124,6 +124,19 @@ def _float32_tiny_row(case):
     return False
 
 
+def _float_tiny_row(case):
+    """A float32 input with a row of nonzero norm below 1e-2, or a float64 one below 1e-8 (gradients of size
+    1/norm or 1/norm**2 that cancel to rounding noise of that size)."""
+    for a in case.arrays():
+        d = a.data
+        lim = {np.dtype(np.float32): 1e-2, np.dtype(np.float64): 1e-8}.get(d.dtype)
+        if lim is not None and d.size:
+            n = np.sqrt((d.astype(np.float64) ** 2).sum(axis=-1))
+            if ((n > 0) & (n < lim)).any():
+                return True
+    return False
+
+
 def _float32_huge_both_signs(case):
     """A float32 input holding values beyond +1e20 and beyond -1e20 (a sum that cancels them is ill-conditioned)."""
     for a in case.arrays():
@@ -561,14 +574,14 @@ KNOWN: list[Known] = [
           case="Case([Arr(np.array([[2.8e-44, 0.0e+00, 2.8e-44], [2.8e-44, 2.8e-44, 2.8e-44], [2.8e-44, 2.8e-44, "
           "2.8e-44]], dtype='float32'), grad=True)], {})", spec="linalg.qr_R_abs",
           when=_float32_subnormal, area="H5"),
-    Known("float32-tiny-norm-grad-cancellation", ("F.cosine_similarity", "corrcoef"), ("grad",),
-          "cosine_similarity / corrcoef gradients of a float32 input whose row has a tiny nonzero norm (1e-7): "
-          "each gradient element is a difference of terms of size 1/norm (1e7) that cancel exactly in exact "
-          "arithmetic; in float32 what is left is rounding noise of an ulp of those terms (0.25 vs 0.5, or "
-          "-1.1 vs 0), which depends on the order of operations.",
+    Known("tiny-norm-grad-cancellation", ("F.cosine_similarity", "corrcoef"), ("grad",),
+          "cosine_similarity / corrcoef gradients of an input whose row has a tiny nonzero norm (float32 1e-7, "
+          "float64 1e-38): each gradient element is a difference of terms of size 1/norm (1e7; 1e38) that "
+          "cancel exactly in exact arithmetic; what is left is rounding noise of an ulp of those terms (0.25 vs "
+          "0.5, -1.1 vs 0 in float32; 7e22 vs 0 in float64), which depends on the order of operations.",
           case="Case([Arr(np.array([0.5, 0. ], dtype='float32')), Arr(np.array([1.e-07, 0.e+00], dtype='float32'), "
           "layout='strided', grad=True)], {})", spec="F.cosine_similarity",
-          when=_float32_tiny_row, area="H4"),
+          when=_float_tiny_row, area="H4"),
 ]
 
 
