@@ -22,6 +22,7 @@ from __future__ import annotations
 from ..autograd import engine as _engine
 from ..autograd.function import Function, once_differentiable
 from ..backend import xp
+from ..backend.device import array_module as _xp_of
 from ..tensor import Tensor
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
@@ -33,7 +34,7 @@ def _stack_xh(x, h, bias):
     """``[x, h, 1]`` (N, I + H + 1), or ``[x, h]`` without a bias: the left operand of the forward GEMM."""
     N, I = x.shape
     H = h.shape[1]
-    xh = xp.empty((N, I + H + bias), x.dtype)
+    xh = _xp_of(x).empty((N, I + H + bias), x.dtype)
     xh[:, :I] = x
     xh[:, I:I + H] = h
     if bias:
@@ -46,7 +47,7 @@ def _stack_w(w_ih, w_hh, b_ih, b_hh):
     GEMM (``h @ W_hh.T`` on the weight as stored is the slower transposed GEMM kind at these sizes)."""
     I = w_ih.shape[1]
     H = w_hh.shape[1]
-    w = xp.empty((I + H + (b_ih is not None), w_ih.shape[0]), w_ih.dtype)
+    w = _xp_of(w_ih).empty((I + H + (b_ih is not None), w_ih.shape[0]), w_ih.dtype)
     w[:I] = w_ih.T
     w[I:I + H] = w_hh.T
     if b_ih is not None:
@@ -57,25 +58,25 @@ def _stack_w(w_ih, w_hh, b_ih, b_hh):
 _SCALES: dict = {}
 
 
-def _lstm_scales(H, dtype, N=None):
+def _lstm_scales(H, dtype, N=None, mod=xp):
     """Per-column constants that turn one ``tanh`` into the four LSTM gate activations (rows i, f, g, o).
 
     sigmoid(z) = 0.5 * tanh(0.5 z) + 0.5, so with s = (0.5, 0.5, 1, 0.5) and b = (0.5, 0.5, 0, 0.5) per gate
     block, act = s * tanh(s * z) + b is sigmoid for i, f, o and tanh for g; its derivative is
     s^2 - (act - b)^2 for both kinds.  Returns (s, b, s^2), each (4H,) or, given N, repeated to (N, 4H) (an
-    operand of the gates' own shape takes NumPy's faster same-shape loops).  Cached (the last few shapes);
-    read-only."""
-    key = (N, H, dtype)
+    operand of the gates' own shape takes NumPy's faster same-shape loops).  Cached (the last few shapes, per
+    array module ``mod``: NumPy, or CuPy for CUDA inputs); read-only."""
+    key = (N, H, dtype, mod)
     v = _SCALES.get(key)
     if v is None:
         if N is None:
-            s = xp.full(4 * H, 0.5, dtype)
+            s = mod.full(4 * H, 0.5, dtype)
             s[2 * H:3 * H] = 1.0
-            b = xp.full(4 * H, 0.5, dtype)
+            b = mod.full(4 * H, 0.5, dtype)
             b[2 * H:3 * H] = 0.0
             v = (s, b, s * s)
         else:
-            v = tuple(xp.broadcast_to(a, (N, 4 * H)).copy() for a in _lstm_scales(H, dtype))
+            v = tuple(mod.broadcast_to(a, (N, 4 * H)).copy() for a in _lstm_scales(H, dtype, None, mod))
         if len(_SCALES) >= 16:
             try:
                 _SCALES.pop(next(iter(_SCALES)))
@@ -174,7 +175,7 @@ class LSTMCellFn(_ScratchFn):
     def forward(ctx, x, h, c, w_ih, w_hh, b_ih, b_hh):
         N = x.shape[0]
         H = h.shape[1]
-        s, bconst, _ = _lstm_scales(H, x.dtype, N)
+        s, bconst, _ = _lstm_scales(H, x.dtype, N, _xp_of(x))
         xh = _stack_xh(x, h, b_ih is not None)
         act = xh @ _stack_w(w_ih, w_hh, b_ih, b_hh)         # (N, 4H): z for i, f, g, o
         act *= s
@@ -199,7 +200,7 @@ class LSTMCellFn(_ScratchFn):
         gh, gc = gh._data, gc._data
         H = h.shape[1]
         I = x.shape[1]
-        _, bconst, s2 = _lstm_scales(H, act.dtype, act.shape[0])
+        _, bconst, s2 = _lstm_scales(H, act.dtype, act.shape[0], _xp_of(act))
         i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
         dc = gh * o                                         # dc = gh o (1 - tanh(c')^2) + gc
         tmp = tc * tc
@@ -254,7 +255,7 @@ class GRUCellFn(_ScratchFn):
         xp.tanh(n, out=n)
         xp.subtract(hT, n, out=tmp)                         # h' = n + z (h - n)
         tmp *= z
-        out = xp.empty((N, H), h.dtype)
+        out = _xp_of(h).empty((N, H), h.dtype)
         xp.add(tmp, n, out=out.T)
         ctx.save_for_backward(x, h, w_ih, w_hh)             # (version-checked, as PyTorch's saved inputs)
         ctx.scratch = (hT, pi, hn)

@@ -14,9 +14,6 @@ PENDING = {
     # pool
     # reduce
     # rnn
-    'nn.GRUCell',
-    'nn.LSTMCell',
-    'nn.RNNCell',
     # sort
     # view
 }

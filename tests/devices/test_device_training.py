@@ -90,12 +90,8 @@ def general_conv_path(monkeypatch):
     monkeypatch.setattr(_conv_blocked, "grid_input_grad_applies", lambda *a: False)
 
 
-_CELLS_PENDING = pytest.mark.xfail(strict=True, reason="the single-step RNN cells (ember/ops/rnn_cell.py) are not "
-                                                       "on the device path yet")
-
-
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
-@pytest.mark.parametrize("kind", ["mlp", "lenet", pytest.param("lstm", marks=_CELLS_PENDING), "encoder"])
+@pytest.mark.parametrize("kind", ["mlp", "lenet", "lstm", "encoder"])
 def test_training_on_cuda_equals_cpu(kind, opt_name, cuda, exact, general_conv_path):
     c_losses, c_params = _train(kind, opt_name, "cpu")
     d_losses, d_params = _train(kind, opt_name, "cuda")
