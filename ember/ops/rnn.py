@@ -286,10 +286,8 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     H = w_hh.shape[1]
     dt = x.dtype
     m = _xp(x)
-    s, _, _ = _lstm_scales(H, dt)
-    S, B, _ = _lstm_scales(H, dt, N)          # same-shape operands: NumPy's fast contiguous loops
-    if m is not xp:                           # the (host-made) constants on x's device
-        s, S, B = _like(s, x), _like(S, x), _like(B, x)
+    s, _, _ = _lstm_scales(H, dt, None, m)
+    S, B, _ = _lstm_scales(H, dt, N, m)       # same-shape operands: NumPy's fast contiguous loops
     bias = b_ih is not None
     K = I + H + bias
     alloc = m.empty if sizes is None else m.zeros       # masked: never-written places stay finite
@@ -358,9 +356,7 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
     H = w_hh.shape[1]
     dt = x.dtype
     m = _xp(x)
-    _, B, S2 = _lstm_scales(H, dt, N)
-    if m is not xp:                             # the (host-made) constants on x's device
-        B, S2 = _like(B, x), _like(S2, x)
+    _, B, S2 = _lstm_scales(H, dt, N, m)
     DT = TC * TC
     xp.subtract(1.0, DT, out=DT)                # 1 - tanh(c_t)^2, all steps at once
     dZ = (m.empty if sizes is None else m.zeros)((L, N, 4 * H), dt)

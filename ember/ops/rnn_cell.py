@@ -82,8 +82,9 @@ def _lstm_scales(H, dtype, N=None, mod=xp):
                 _SCALES.pop(next(iter(_SCALES)))
             except (KeyError, RuntimeError, StopIteration):     # another thread trimmed it meanwhile
                 pass
-        for a in v:
-            a.flags.writeable = False
+        if mod is xp:                       # (CuPy's flags are read-only, its arrays always writable)
+            for a in v:
+                a.flags.writeable = False
         _SCALES[key] = v
     return v
 

@@ -80,6 +80,24 @@ def _wrap(r):
     return r
 
 
+class _Flags:
+    """CuPy's ``ndarray.flags`` (before CuPy 14): ``c_contiguous``, ``f_contiguous`` and ``owndata``, read-only
+    (no ``writeable``: CuPy arrays are always writable, and the flag cannot be set)."""
+
+    __slots__ = ("c_contiguous", "f_contiguous", "owndata")
+
+    def __init__(self, f):
+        for k in self.__slots__:
+            object.__setattr__(self, k, bool(getattr(f, k)))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"CuPy's ndarray.flags are read-only (cannot set {name!r})")
+
+    def __getitem__(self, key):
+        return getattr(self, {"C_CONTIGUOUS": "c_contiguous", "F_CONTIGUOUS": "f_contiguous",
+                              "OWNDATA": "owndata"}[key])
+
+
 class ndarray:
     """A device array: a NumPy array behind CuPy's manners."""
 
@@ -130,7 +148,7 @@ class ndarray:
     strides = property(lambda s: s._a.strides)
     itemsize = property(lambda s: s._a.itemsize)
     nbytes = property(lambda s: s._a.nbytes)
-    flags = property(lambda s: s._a.flags)
+    flags = property(lambda s: _Flags(s._a.flags))
     T = property(lambda s: ndarray(s._a.T))
     real = property(lambda s: ndarray(s._a.real))
     imag = property(lambda s: ndarray(s._a.imag))
