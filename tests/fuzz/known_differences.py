@@ -567,6 +567,14 @@ KNOWN: list[Known] = [
           "(1.5e23, 1e-7 of the terms).  Both are within float32's error for such a sum.",
           "out = m.nanmean(m.tensor([1e30, 1e30, 1e30, 0.0, 0.0, 0.0, -1e30, -1e30, -1e30]))",
           when=_float32_huge_both_signs, area="H5"),
+    Known("float32-huge-window-cancellation", ("F.avg_pool*", "addcmul"), ("value", "grad"),
+          "A float32 window (avg_pool) or broadcast gradient sum (addcmul's) over values near +1e30 and -1e30 "
+          "with small ones beside them: 1 + 1e30 - 1e30 is 0 or 1 depending on which two are added first, and "
+          "PyTorch's kernels add in another order than ember's (window sums along rows; NumPy's pairwise "
+          "reduction), so an average of 0 vs 1/9, or a gradient 1e-5 relative apart.  Both are within float32's "
+          "error for such a sum.",
+          "out = m.nn.functional.avg_pool2d(m.tensor([[[1.0, 0.0, 0.0], [0.0, 1e30, -1e30], [0.0, 0.0, 0.0]]]), 3)",
+          when=_float32_huge_both_signs, area="H4"),
     Known("linalg-float32-subnormal-input-grad", ("linalg.qr*",), ("grad",),
           "QR's gradient of a float32 matrix with subnormal entries (2.8e-44): PyTorch's LAPACK path treats the "
           "subnormals (and the products they make) as 0, ember's keeps them, so the R factor's tiny entries and "
