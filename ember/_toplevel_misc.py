@@ -143,7 +143,10 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     copy; nested sequences give a new tensor with ``torch.tensor``'s dtype rules."""
     from .backend import dtypes as _dt
     from .creation import tensor, from_numpy
+    from .backend import device as _dev
     want = None if dtype is None else _dt.to_dtype(dtype)
+    if _dev.is_device_array(obj):           # a CuPy array: shared, as PyTorch shares __cuda_array_interface__
+        obj = Tensor._make(obj)
     if isinstance(obj, Tensor):
         out = obj
         if want is not None and want != obj.dtype:
@@ -159,22 +162,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
             out = out.detach() if out is obj else out
             out.requires_grad_(True)
         return out
-    from .backend import device as _dev
     arr = None
-    if _dev.is_device_array(obj):           # a CuPy array: shared, as PyTorch shares __cuda_array_interface__
-        out = Tensor._make(obj)
-        if want is not None and want != out.dtype:
-            if copy is False:
-                raise ValueError(f"asarray(): converting a {obj.dtype} array to {want} needs a copy, but "
-                                 "copy=False")
-            out = out.to(want)
-        elif copy:
-            out = out.clone()
-        if device is not None:
-            out = out.to(device)
-        if requires_grad:
-            out.requires_grad_(True)
-        return out
     if isinstance(obj, _np.ndarray):
         arr = obj
     elif hasattr(obj, "__array__") and not isinstance(obj, (list, tuple)):
