@@ -53,6 +53,20 @@ def place(arr, dev):
     return _dev.to_device(arr, d.type, d.index)
 
 
+def to_args(args, dtype=None, dev=None):
+    """``(dtype, device)`` from ``to()``'s positional arguments (``Tensor.to`` and ``Module.to``): a tensor gives
+    both, a string, ``device`` or int a device, anything else but None/bool a dtype."""
+    from . import _tensor_support
+    for a in args:
+        if isinstance(a, _tensor_support.Tensor):
+            dtype, dev = a.dtype, a.device
+        elif isinstance(a, (str, device)) or (isinstance(a, int) and not isinstance(a, bool)):
+            dev = a
+        elif not (isinstance(a, bool) or a is None):
+            dtype = a
+    return dtype, dev
+
+
 def device_of_array(a) -> device:
     if type(a) is _ndarray:
         return _CPU

@@ -22,7 +22,7 @@ from . import _tensor_inplace, _tensor_operators
 from ._tensor_inplace import (_InplaceMethods, _view_fns_known, _check_overlap, _move_retain,  # noqa: F401
                               _refresh_view, _check_inplace_cast, _NoGradCtx)
 from ._tensor_operators import _OperatorMethods
-from ._tensor_device import _DeviceMethods, move as _move_to, _CPU
+from ._tensor_device import _DeviceMethods, move as _move_to, _CPU, to_args as _to_args
 from .backend import device as _backend_device
 from ._tensor_format import _format, _formatter, _body, _summarized  # noqa: F401
 
@@ -483,15 +483,7 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
         memory_format = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, dev = a.dtype, a.device
-            elif isinstance(a, (str, device)) or (isinstance(a, int) and not isinstance(a, bool)):
-                dev = a
-            elif isinstance(a, bool) or a is None:
-                continue
-            else:
-                dtype = a
+        dtype, dev = _to_args(args, dtype, dev)
         out = self
         if dev is not None:
             out = _move_to(self, _check_device(dev))

@@ -15,6 +15,7 @@ from ..backend import xp
 from ..backend import dtypes as _dt
 from ..tensor import Tensor, device as _device, _check_device
 from ..backend.device import to_device as _to_device, device_of as _device_of
+from .._tensor_device import to_args as _to_args
 from ..autograd.grad_mode import no_grad
 from ..autograd.function import Function
 from .parameter import Parameter, Buffer
@@ -512,15 +513,7 @@ class Module:
         kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, dev = a.dtype, a.device
-            elif isinstance(a, (str, _device)) or (isinstance(a, int) and not isinstance(a, bool)):
-                dev = a
-            elif isinstance(a, bool) or a is None:
-                continue
-            else:
-                dtype = a
+        dtype, dev = _to_args(args, dtype, dev)
         if dtype is not None:
             dtype = _dt.to_dtype(dtype)
             if dtype.kind not in "fc":
