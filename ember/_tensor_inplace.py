@@ -38,11 +38,11 @@ class _InplaceMethods:
         tracked = _grad.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
                                      or (vw is not None and vw[0]._rg))
         if tracked and vw is not None:
-            if len(vw) > 4 and self._data.dtype.kind in "fc":   # a bool/int view is no differentiable view (torch)
-                raise RuntimeError(f"in-place {getattr(op, '__name__', 'op')}_: output {vw[4]} of {vw[5]} is a "
-                                   f"view and is being modified in place; it is one of several views returned by "
-                                   f"one function, which (as in PyTorch) does not allow its outputs to be modified "
-                                   f"in place in a graph: use an out-of-place op, or .clone() the piece first")
+            # one of several views (chunk, split, unbind): PyTorch refuses the write, except copy_ into a bool or
+            # integer view (its hand-written copy_ checks only differentiable dtypes; masked_fill_, index_fill_,
+            # fill_, index_put_ do not: see _check_several_views)
+            if len(vw) > 4 and (self._data.dtype.kind in "fc" or op is not _ops.copy_into):
+                _several_views_error(self, getattr(op, '__name__', 'op'))
             base = self._base
             if _view_fns_known(self):
                 return self._inplace_on_view(vw, op, *args, **kwargs)
@@ -298,6 +298,7 @@ class _InplaceMethods:
         if isinstance(value, Tensor):       # PyTorch's fill_(Tensor) checks for overlap; fill_(number) does not
             _check_overlap(self, "fill", always=True)
             if value._rg and _grad.enabled:
+                _check_several_views(self, "fill")
                 return self._inplace(_ops.copy_into, value)
         if _grad.enabled and self._rg and self.grad_fn is None:
             self._inplace(_ops.mul, 0)   # raises the leaf error
@@ -512,6 +513,23 @@ def _move_retain(t: Tensor, old, old_oi) -> None:
     t._retains = False
     if t.grad_fn is not None:
         t.retain_grad()
+
+
+def _several_views_error(t: Tensor, op: str):
+    vw = t._vw
+    raise RuntimeError(f"in-place {op}_: output {vw[4]} of {vw[5]} is a view and is being modified in place; it "
+                       f"is one of several views returned by one function, which (as in PyTorch) does not allow "
+                       f"its outputs to be modified in place in a graph: use an out-of-place op, or .clone() the "
+                       f"piece first")
+
+
+def _check_several_views(t: Tensor, op: str) -> None:
+    """A write of a value that requires grad into a bool or integer ``t`` that is one of several views returned
+    by one function (chunk, split, unbind): PyTorch's fill_, index_put_ and masked_fill_ (unlike its copy_)
+    check in-place rules before the dtype, so they refuse it as they would for a float view."""
+    vw = t._vw
+    if vw is not None and len(vw) > 4 and _grad.enabled and t._data.dtype.kind not in "fc":
+        _several_views_error(t, op)
 
 
 def _refresh_view(t: Tensor) -> None:

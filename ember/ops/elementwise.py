@@ -554,10 +554,11 @@ class PowScalar(Function):
 
 class Pow(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, given=None):
         # _np.power, not a ** b: NumPy turns ** of a 0-d 0.5 into sqrt, PyTorch's pow gives (-inf) ** 0.5 = inf
         out = _int_pow(a, b) if a.dtype.kind in "iu" else _c_pow(a, b)
         ctx.save_for_backward(a, b, out)
+        ctx.given = given
         return out
 
     @staticmethod
@@ -566,10 +567,15 @@ class Pow(Function):
         n = ctx.needs_input_grad
         ga = gb = None
         if n[0]:    # b * a**(b-1), and 0 where b == 0 (torch), not 0 * inf at a == 0
-            ga = where(eq(b, 0), 0.0, mul(g, mul(b, pow(a, sub(b, 1)))))
+            # PyTorch's formula takes the operands as given, before their cast to the result dtype: a float16
+            # exponent's ``b - 1`` is rounded in float16 (6e-8 - 1 == -1)
+            ea, eb = (a, b) if ctx.given is None else (Tensor._make(ctx.given[0]), Tensor._make(ctx.given[1]))
+            ga = where(eq(eb, 0), 0.0, mul(g, mul(eb, pow(ea, sub(eb, 1)))))
+            ga = cast(ga, a.dtype) if ga.dtype != a.dtype else ga
         if n[1]:    # a**b * log(a), and 0 where a == 0 and b >= 0 (torch): inf * -inf = -inf at a == 0, b < 0
+            # (here PyTorch casts the base to the result dtype first, as the forward did)
             gb = where(logical_and(eq(a, 0), ge(b, 0)), 0.0, mul(g, mul(out, log(a))))
-        return ga, gb
+        return ga, gb, None
 
 
 class ScalarPow(Function):
@@ -629,10 +635,15 @@ def pow(input, exponent):
                 exponent = cast(exponent, _dt.int64)
         return _lay_c(ScalarPow.apply(exponent, input))       # PyTorch returns scalar ** tensor C-contiguous
     bool_exp = isinstance(exponent, Tensor) and exponent._data.dtype.kind == "b"
+    given = input, exponent
     input, exponent = _prep(input, exponent, "pow")
     if (input if isinstance(input, Tensor) else exponent)._data.dtype.kind == "b":
         raise _dt.DtypeNotImplementedError("pow: not implemented for bool tensors (both operands are bool)")
-    return _lay((PowBoolExponent if bool_exp else Pow).apply(input, exponent), input, exponent)
+    if given[0] is input and given[1] is exponent or not all(isinstance(t, Tensor) for t in given):
+        given = None        # no cast: the backward's formulas use the operands themselves
+    else:
+        given = given[0]._data, given[1]._data
+    return _lay((PowBoolExponent if bool_exp else Pow).apply(input, exponent, given), input, exponent)
 
 
 class PowBoolExponent(Pow):

@@ -514,6 +514,10 @@ def setitem(x: Tensor, index, value) -> None:
     if not isinstance(value, Tensor):
         value = Tensor._make(_dev.like(_np.asarray(value, x._data.dtype), x._data))
     elif value._data.dtype != x._data.dtype:
+        # PyTorch's index_put_, or fill_ of a 0-d value into a region of another shape (its copy_ path is exempt)
+        if value._rg and (adv or value._data.ndim == 0 and x._data[idx].shape != ()):
+            from .._tensor_inplace import _check_several_views
+            _check_several_views(x, "setitem")
         value = value.to(x.dtype)
     if not adv and _internal_overlap(x._data):
         # x's elements share memory (an expand): PyTorch copies into the view x[idx] (a CopySlices on the base),

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as _np
 
 from ..autograd.function import Function, once_differentiable
-from ..backend import dtypes as _dt
+from ..backend import dtypes as _dt, layout as _layout
 from ..backend.device import array_module as _xp_of, as_array as _as_array, like as _like
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
@@ -469,7 +469,8 @@ def nextafter(input, other) -> Tensor:
     a, b = E._both_tensors(_t(input), other, "nextafter")
     if a._data.dtype.kind != "f":
         raise _dt.DtypeNotImplementedError(f'"nextafter_cpu" not implemented for \'{a.dtype}\'')
-    return _NextAfter.apply(a, b)
+    # PyTorch's strides: its iterator lays the result out from the operands after their cast (as copysign)
+    return E._lay(_NextAfter.apply(a, b), a, b)
 
 
 class _NextAfter(Function):
@@ -603,14 +604,25 @@ def _follow_inputs(fn):
         r = fn(*args, **kwargs)
         ts = [a for a in args if isinstance(a, Tensor)]
         if isinstance(r, Tensor) and ts and r._data.ndim > 0 and all(r is not t for t in ts):
-            E._lay(r, *ts)
+            E._lay(r, *(_after_cast(t, r) if len(ts) > 1 else t for t in ts))
         return r
     return wrapped
 
 
-# (not ldexp: PyTorch computes it as x * 2 ** e, whose scalar-base power is C-contiguous; not copysign: it lays
-# itself out from its operands after their cast, as PyTorch's iterator does)
+def _after_cast(t, r):
+    """What PyTorch's iterator sees of operand ``t`` once it is cast to the result's dtype ``r.dtype``: the
+    cast (``Tensor.to``, preserve_format) keeps a dense operand's strides but lays an expanded or gapped one
+    out densely, so such an operand stops deciding the result's strides.  Only the strides matter here, so
+    the stand-in is a small uint8 array."""
+    d = t._data
+    if d.dtype == r._data.dtype or d.ndim < 2 or _layout._dense(d.shape, _layout.elem_strides(d)):
+        return t
+    return Tensor._make(_layout.preserve(_np.empty(d.shape, _np.uint8), d))
+
+
+# (not ldexp: PyTorch computes it as x * 2 ** e, whose scalar-base power is C-contiguous; not copysign and
+# nextafter: they lay themselves out from their operands after their cast, as PyTorch's iterator does)
 for _name in ("erfc", "erfinv", "lgamma", "digamma", "i0", "signbit", "isposinf", "isneginf", "isreal", "xlogy",
-              "logaddexp", "logaddexp2", "heaviside", "nextafter", "gcd", "lcm", "bitwise_left_shift",
+              "logaddexp", "logaddexp2", "heaviside", "gcd", "lcm", "bitwise_left_shift",
               "bitwise_right_shift", "polygamma"):
     globals()[_name] = _follow_inputs(globals()[_name])

@@ -318,24 +318,6 @@ KNOWN: list[Known] = [
           case="Case([True, Arr(np.array([[[[ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, -4.2589444e-01, 2.0000000e+00], [ 2.0000000e+00, 2.0000000e+00, -3.6422324e+00], [ 2.0000000e+00, 1.0000000e-12, 3.0000000e+00]]], [[[ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, 2.0000000e+00, 0.0000000e+00], [-0.0000000e+00, -1.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00]]], [[[ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, 2.0000000e+00, 2.0000000e+00], [ 2.0000000e+00, 7.0064923e-45, 3.0000000e+00], [-2.0000000e+00, 2.0000000e+00, 2.0000000e+00]]]], dtype='float32'), layout='strided', grad=True)], {})",
           detail='INTERNAL ASSERT',
           area='H5'),
-    Known("pow-int-exponent-minimum-wraps", ("inplace_operator**=", "operator**", "pow", "float_power"), ("grad",),
-          "x ** e with an integer tensor exponent equal to its dtype's minimum (int8 -128): PyTorch's backward "
-          "computes e - 1 in the integer dtype, which wraps around (-129 -> 127), so its gradient is "
-          "e * x**127 (0 at x = 0); ember uses e - 1 = -129.",
-          "x = m.tensor(0.0, requires_grad=True)\n(x ** m.tensor(-128, dtype=m.int8)).backward(); out = x.grad",
-          when=lambda case: any(a.data.dtype.kind == "i" and a.data.size
-                                and (a.data == np.iinfo(a.data.dtype).min).any() for a in case.arrays()),
-          area="H3"),
-    Known("pow-exponent-minus-one-in-float16", ("inplace_operator**=", "operator**", "pow", "float_power"),
-          ("grad",),
-          "x ** e with a float16 exponent tensor and a float32/float64 base: PyTorch's backward computes e - 1 in "
-          "float16, where a large odd e - 1 rounds to the even e (60000 - 1 -> 60000), so the sign of "
-          "x ** (e - 1) for a negative x flips; ember computes e - 1 in the result dtype.",
-          "x = m.tensor([-1.0], requires_grad=True)\n"
-          "(x ** m.tensor([60000.0], dtype=m.float16)).sum().backward(); out = x.grad",
-          when=lambda case: any(a.data.dtype == np.float16 and a.data.size and (np.abs(a.data) >= 2048).any()
-                                for a in case.arrays()),
-          area="H5"),
     Known("inplace-overlapping-view-grad", ("inplace_through_view", "inplace_saved_tensor"), ("grad",),
           "The gradient through an in-place op (mul_, exp_, ...) on a view whose elements share memory (unfold with "
           "step < size): ember differentiates the element-by-element updates (a shared element updated twice gets "
@@ -353,16 +335,6 @@ KNOWN: list[Known] = [
               getattr(case.args[2], "grad", False) if len(case.args) == 3 else
               case.args[2] == "setitem_all" and getattr(case.args[3], "grad", False)),
           area="H3"),
-    Known("setitem-int-view-of-several-in-graph", ("inplace_through_view", "inplace_on_base_then_view",
-                                                     "inplace_saved_tensor"), ("raise",),
-          "v[...] = w for v one of several views (split, chunk, unbind) of an integer or bool tensor and a 0-d float "
-          "w that requires grad: PyTorch's fill_ path makes the integer view differentiable (see "
-          "setitem-int-target-requires-grad), so its rule for several views returned by one function raises; "
-          "ember's integer tensors never require grad, and the write goes through.",
-          "x = m.zeros(2, 2, dtype=m.int64); v = x.split(1)[0]\nv[...] = m.tensor(0.5, requires_grad=True); out = x",
-          when=lambda case: case.args[0].data.dtype.kind in "biu" and case.args[2] == "setitem_all" and getattr(
-              case.args[3], "grad", False) and any(st[0] in ("split", "chunk", "unbind") for st in case.args[1]),
-          detail=r"function that returns multiple views", area="H3"),
     Known("inplace-float32-result-float64-operand-grad", ("inplace_saved_tensor", "inplace_through_view"),
           ("grad",),
           "A float64 operand that requires grad, written in place into a float32 tensor made from a bool or integer "

@@ -1,0 +1,110 @@
+"""Regression tests for the last differences the long differential fuzz run found (issue 11): the layout of
+mixed-dtype binary results, pow's gradient with a narrower exponent, and in-place writes into one of several
+bool/integer views.  PyTorch 2.13 is the oracle: each case is run in both."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+
+
+def _operand(m, kind, dtype):
+    d = getattr(m, dtype)
+    return {"expanded": lambda: m.ones(2, 1, dtype=d).expand(2, 2),
+            "expanded0": lambda: m.ones(1, 2, dtype=d).expand(2, 2),
+            "permuted": lambda: m.ones(2, 2, dtype=d).t(),
+            "gapped": lambda: m.ones(2, 4, dtype=d)[:, ::2],
+            "gapped_t": lambda: m.ones(4, 2, dtype=d)[::2].t(),
+            "column": lambda: m.ones(2, 1, dtype=d)}[kind]()
+
+
+@pytest.mark.parametrize("op", ["nextafter", "xlogy", "logaddexp", "logaddexp2", "gcd", "lcm", "copysign"])
+def test_mixed_dtype_result_strides_follow_operands_after_their_cast(op):
+    """PyTorch casts an operand of another dtype with ``Tensor.to`` (preserve_format) before its iterator picks
+    the result's strides: an expanded or gapped operand becomes dense and stops deciding them."""
+    kinds = ["expanded", "expanded0", "permuted", "gapped", "gapped_t", "column"]
+    pairs = [("bool", "float16"), ("float16", "float64"), ("int64", "float32"), ("int32", "int64")]
+    checked = 0
+    for (k1, k2), (d1, d2) in itertools.product(itertools.permutations(kinds, 2), pairs):
+        out = []
+        for m in (ember, torch):
+            try:
+                out.append(getattr(m, op)(_operand(m, k1, d1), _operand(m, k2, d2)).stride())
+            except (RuntimeError, TypeError, NotImplementedError):
+                out.append("raises")
+        assert out[0] == out[1], (op, k1, k2, d1, d2, out)
+        checked += out[1] != "raises"
+    assert checked > 0
+
+
+@pytest.mark.parametrize("da,db", [("float32", "float16"), ("float64", "float16"), ("float16", "float64"),
+                                   ("float32", "float64")])
+def test_pow_base_gradient_takes_exponent_minus_one_in_the_exponents_dtype(da, db):
+    """d(a**b)/da = b * a**(b - 1) with ``b - 1`` in b's own dtype: float16 6e-8 - 1 rounds to -1, so a negative
+    base has a finite gradient (PyTorch), not NaN."""
+    rng = np.random.default_rng(0)
+    cases = [(np.array(-1.0, da), np.array(6e-8, db)), (np.array(-2.5, da), np.array(1e-4, db)),
+             (rng.standard_normal(5).astype(da), np.array(0.5, db)),
+             (np.array(1.5, da), rng.standard_normal(4).astype(db))]
+    for a0, b0 in cases:
+        res = []
+        for m in (ember, torch):
+            a = m.tensor(a0, requires_grad=True)
+            b = m.tensor(b0)
+            (a ** b).sum().backward()
+            res.append(a.grad.numpy())
+        assert res[0].dtype == res[1].dtype
+        np.testing.assert_allclose(res[0], res[1], rtol=2e-3, equal_nan=True)
+        assert np.isnan(res[0]).sum() == np.isnan(res[1]).sum(), (a0, b0, res)
+
+
+_VIEWS = {"chunk": lambda v: v.chunk(2, 0)[0], "unbind": lambda v: v.unbind(0)[0],
+          "split": lambda v: v.split(1, 0)[0], "select": lambda v: v[0]}
+_WRITES = {"copy_": lambda m, v, o: v.copy_(o.exp()),
+           "setitem_all": lambda m, v, o: v.__setitem__(..., o),
+           "setitem_0": lambda m, v, o: v.__setitem__(0, o),
+           "setitem_all_1d": lambda m, v, o: v.__setitem__(..., o.expand(2)),
+           "setitem_index": lambda m, v, o: v.__setitem__(m.tensor([0]), o),
+           "fill_": lambda m, v, o: v.fill_(o),
+           "masked_fill_": lambda m, v, o: v.masked_fill_(v > 0, o),
+           "index_fill_": lambda m, v, o: v.index_fill_(0, m.tensor([0]), o)}
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int64", "uint8", "float32"])
+@pytest.mark.parametrize("write", sorted(_WRITES))
+def test_write_of_a_grad_value_into_one_of_several_views(dtype, write):
+    """PyTorch refuses an in-place write of a value that requires grad into one of several views returned by
+    one function (chunk, split, unbind) even for a bool or integer view, except through copy_ (whose dtype check
+    comes first); a view of one such view inherits the rule."""
+    for view, depth in itertools.product(sorted(_VIEWS), (1, 2)):
+        outcome = []
+        for m in (ember, torch):
+            v = m.zeros(2, 2, 2, dtype=getattr(m, dtype))
+            for _ in range(depth):
+                v = _VIEWS[view](v)
+            try:
+                _WRITES[write](m, v, m.zeros((), requires_grad=True))
+                outcome.append("writes")
+            except RuntimeError:
+                outcome.append("raises")
+        assert outcome[0] == outcome[1], (view, depth, outcome)
+
+
+@pytest.mark.parametrize("case", ["int8-minimum", "float16-large-odd"])
+def test_pow_base_gradient_rounds_exponent_minus_one_as_pytorch(case):
+    """The same rule at the edges of the exponent's dtype: int8 -128 - 1 wraps to 127 (gradient 0 at x = 0),
+    float16 60000 - 1 rounds back to 60000 (the sign of x**(e-1) flips for a negative x)."""
+    res = []
+    for m in (ember, torch):
+        if case == "int8-minimum":
+            x = m.tensor(0.0, requires_grad=True)
+            (x ** m.tensor(-128, dtype=m.int8)).backward()
+        else:
+            x = m.tensor([-1.0], requires_grad=True)
+            (x ** m.tensor([60000.0], dtype=m.float16)).sum().backward()
+        res.append(x.grad.numpy())
+    np.testing.assert_array_equal(res[0], res[1])
