@@ -7,7 +7,12 @@ after a warm-up; the table gives the medians, each side's spread ((max - min) / 
 ember / torch (below 1: ember is faster) and the peak memory growth of the first calls.  The machine, library
 versions and thread counts head the table.  Nothing here asserts on time.
 
-    python benchmarks/run_all.py [--threads 2] [--repeat 5] [--only SUBSTRING] [--group core|kernels|models]
+    python benchmarks/run_all.py [--threads 2] [--repeat 5] [--runs 1] [--only SUBSTRING]
+                                 [--group core|kernels|models] [--json FILE]
+
+With ``--runs N`` every row is timed N times (a fresh pair of processes each time, ember and PyTorch
+alternating), and the table gives the median over the runs of each side's time and of the ratio, with the
+ratios' range across the runs: how much the comparison itself moves from one run to the next.
 """
 from __future__ import annotations
 
@@ -58,14 +63,22 @@ def run_worker(lib: str, bench: str, threads: int, repeat: int, timeout: float, 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def spread(r: dict) -> str:
-    return f"{100 * (r['max'] - r['min']) / r['median']:.0f}%"
+def spread_f(r: dict) -> float:
+    """The spread of one run's timed blocks, (max - min) / median, in percent."""
+    return 100 * (r['max'] - r['min']) / r['median']
+
+
+def _median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=int(os.environ.get("EMBER_BENCH_THREADS", os.cpu_count() or 1)))
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=1, help="time every row this many times (fresh processes each)")
     ap.add_argument("--only", default=None, help="run the workloads whose name contains this")
     ap.add_argument("--group", choices=("core", "kernels", "models"), default=None)
     ap.add_argument("--timeout", type=float, default=300)
@@ -78,12 +91,15 @@ def main(argv=None) -> None:
              and (a.device == "cpu" or n in CUDA_ROWS)]
     rows, raw, meta = [], [], {}
     for name in names:
-        res = {lib: run_worker(lib, name, a.threads, a.repeat, a.timeout, a.device) for lib in ("ember", "torch")}
-        raw.append({"name": name, **res})
-        for lib, r in res.items():
-            if r:
-                meta[lib] = r
-        rows.append((name, res["ember"], res["torch"]))
+        runs = []
+        for _ in range(max(1, a.runs)):
+            res = {lib: run_worker(lib, name, a.threads, a.repeat, a.timeout, a.device) for lib in ("ember", "torch")}
+            raw.append({"name": name, **res})
+            for lib, r in res.items():
+                if r:
+                    meta[lib] = r
+            runs.append(res)
+        rows.append((name, runs))
         print(f"  {name}: done", file=sys.stderr, flush=True)
     e, t = meta.get("ember", {}), meta.get("torch", {})
     print(f"Machine: {cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
@@ -91,15 +107,31 @@ def main(argv=None) -> None:
     print(f"ember {e.get('version', '?')} (NumPy {e.get('numpy', '?')}, BLAS: {e.get('blas', '?')}) vs "
           f"PyTorch {t.get('version', '?')} ({a.device.upper()}); {a.threads} threads each, float32; each library in its own "
           f"process; median of {a.repeat} timed blocks after a warm-up\n")
-    print("| workload | ember (ms) | spread | PyTorch (ms) | spread | ratio | peak MiB ember / torch |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, re_, rt in rows:
-        if not re_ or not rt:
+    if a.runs > 1:
+        print(f"{a.runs} runs per row; times and ratio are medians over the runs, 'ratio range' the lowest and "
+              f"highest ratio of a run, 'spread' the largest block spread of a run\n")
+        print("| workload | ember (ms) | spread | PyTorch (ms) | spread | ratio | ratio range | "
+              "peak MiB ember / torch |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    else:
+        print("| workload | ember (ms) | spread | PyTorch (ms) | spread | ratio | peak MiB ember / torch |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, runs in rows:
+        ok = [(r["ember"], r["torch"]) for r in runs if r["ember"] and r["torch"]]
+        if not ok:
+            re_, rt = runs[-1]["ember"], runs[-1]["torch"]
             ms = ["failed" if r is None else f"{r['median'] * 1e3:.3f}" for r in (re_, rt)]
-            print(f"| {name} | {ms[0]} | | {ms[1]} | | | |")
+            print(f"| {name} | {ms[0]} | | {ms[1]} | |" + (" |" if a.runs > 1 else "") + " | |")
             continue
-        print(f"| {name} | {re_['median'] * 1e3:.3f} | {spread(re_)} | {rt['median'] * 1e3:.3f} | {spread(rt)} | "
-              f"{re_['median'] / rt['median']:.2f} | {re_['rss_mib']:.0f} / {rt['rss_mib']:.0f} |")
+        ratios = sorted(e["median"] / t["median"] for e, t in ok)
+        te = _median([e["median"] for e, _ in ok])
+        tt = _median([t["median"] for _, t in ok])
+        se = max((spread_f(e) for e, _ in ok))
+        st = max((spread_f(t) for _, t in ok))
+        rng = f" {ratios[0]:.2f}-{ratios[-1]:.2f} |" if a.runs > 1 else ""
+        mem = f"{_median([e['rss_mib'] for e, _ in ok]):.0f} / {_median([t['rss_mib'] for _, t in ok]):.0f}"
+        print(f"| {name} | {te * 1e3:.3f} | {se:.0f}% | {tt * 1e3:.3f} | {st:.0f}% | {_median(ratios):.2f} |{rng} "
+              f"{mem} |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"threads": a.threads, "cpu": cpu_model(), "rows": raw}, f, indent=1)
