@@ -12,7 +12,7 @@ from ..functional import _activation as F
 __all__ = ["Threshold", "Step", "Sigmoid", "Tanh", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU",
            "GELU", "Softplus", "SiLU", "Swish", "Mish", "Hardtanh", "Hardsigmoid", "Hardswish", "Softsign",
            "LogSigmoid", "Softmax", "LogSoftmax", "Softmin", "Softmax2d", "Tanhshrink", "Softshrink",
-           "Hardshrink", "GLU"]
+           "Hardshrink", "GLU", "RReLU"]
 
 
 def _inplace_str(inplace: bool, first: bool = False) -> str:
@@ -371,3 +371,22 @@ class Softmax2d(Module):
             raise ValueError(f"Softmax2d: expected input of shape (N, C, H, W) or (C, H, W), got "
                              f"{tuple(input.shape)}")
         return _ops.softmax(input, -3)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU, as ``torch.nn.RReLU``: in training, each negative element is multiplied by a
+    slope drawn uniformly from [lower, upper]; in eval, by the fixed (lower + upper) / 2.  Shape: any -> same.
+
+    >>> nn.RReLU().eval()(ember.tensor([-2.0, 3.0])).tolist()
+    [-0.4583333432674408, 3.0]
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}{_inplace_str(self.inplace)}"

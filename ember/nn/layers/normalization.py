@@ -1,5 +1,5 @@
-"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``, ``GroupNorm``, ``InstanceNorm1d``,
-``InstanceNorm2d``, with PyTorch's parameter and buffer names (``weight``, ``bias``, ``running_mean``,
+"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d``, ``BatchNorm3d``, ``LayerNorm``, ``RMSNorm``,
+``GroupNorm``, ``InstanceNorm1d``, ``InstanceNorm2d``, ``LocalResponseNorm``, with PyTorch's parameter and buffer names (``weight``, ``bias``, ``running_mean``,
 ``running_var``, ``num_batches_tracked``), defaults and train/eval behaviour.  The fused kernels live in
 ``ember.ops.normalization``."""
 from __future__ import annotations
@@ -9,9 +9,10 @@ from ...creation import ones, zeros, tensor as _tensor
 from ...backend import int64
 from ..module import Module
 from ..parameter import Parameter
-from ..functional._norm import batch_norm, layer_norm, group_norm, instance_norm
+from ..functional._norm import batch_norm, layer_norm, group_norm, instance_norm, rms_norm, local_response_norm
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "LocalResponseNorm"]
 
 
 def _reset_affine(weight, bias) -> None:
@@ -128,6 +129,17 @@ class BatchNorm2d(_BatchNorm):
     _dims_text = "4D"
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over (N, C, D, H, W) per channel, as ``torch.nn.BatchNorm3d``; see
+    :class:`BatchNorm1d`.
+
+    >>> nn.BatchNorm3d(4)(ember.randn(2, 4, 3, 5, 5)).shape
+    ember.Size([2, 4, 3, 5, 5])
+    """
+    _dims = (5,)
+    _dims_text = "5D"
+
+
 class _InstanceNorm(_NormBase):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
                  track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True) -> None:
@@ -234,3 +246,71 @@ class GroupNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
+
+
+def _shape_tuple(normalized_shape) -> tuple:
+    if isinstance(normalized_shape, int):
+        return (int(normalized_shape),)
+    return tuple(int(s) for s in normalized_shape)
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalization over the last ``len(normalized_shape)`` dims, as ``torch.nn.RMSNorm``:
+    ``x / sqrt(mean(x**2) + eps) * weight``; ``eps=None`` uses the input dtype's machine epsilon, ``weight``
+    (ones, of shape ``normalized_shape``) is omitted with ``elementwise_affine=False``.
+
+    >>> nn.RMSNorm(16)(ember.randn(4, 10, 16)).shape
+    ember.Size([4, 10, 16])
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self.register_parameter("weight", Parameter(ones(*self.normalized_shape, dtype=dtype, device=device))
+                                if elementwise_affine else None)
+
+    def reset_parameters(self) -> None:
+        """Weight 1."""
+        _reset_affine(self.weight, None)
+
+    def forward(self, x):
+        k = len(self.normalized_shape)
+        if not isinstance(x, Tensor) or x.ndim < k or tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise RuntimeError(f"RMSNorm expected input of shape (*, {', '.join(map(str, self.normalized_shape))})"
+                               f", got {shape}")
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class LocalResponseNorm(Module):
+    """Local response normalization across channels (AlexNet's), as ``torch.nn.LocalResponseNorm``:
+    ``x / (k + alpha * mean of x**2 over the `size` neighbouring channels)**beta``.  Input (N, C, *), at
+    least 3-D.  No parameters.
+
+    >>> nn.LocalResponseNorm(2)(ember.randn(2, 8, 5, 5)).shape
+    ember.Size([2, 8, 5, 5])
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"LocalResponseNorm expected a Tensor input, got {type(input).__name__}")
+        if input.ndim < 3:
+            raise ValueError(f"LocalResponseNorm expected an input of 3 or more dims (N, C, *), got shape "
+                             f"{tuple(input.shape)} ({input.ndim}D)")
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
