@@ -536,7 +536,9 @@ def _to2d(t, nd):
     return t.unsqueeze(-2) if nd == 1 else t
 
 
-def _conv_nd(x, w, b, stride, padding, dilation, groups, nd, op):
+def _conv_args(x, w, b, stride, padding, dilation, groups, nd, op):
+    """Check a convolution's arguments; returns (batched x, unbatched, stride, dilation, pads, groups) with
+    ``pads`` one (before, after) pair per spatial dim."""
     _check_inputs(x, w, b, nd, op)
     unbatched = x.ndim == nd + 1
     if unbatched:
@@ -579,6 +581,11 @@ def _conv_nd(x, w, b, stride, padding, dilation, groups, nd, op):
             raise RuntimeError(f"{op}: input of shape {tuple(x.shape)} (padded spatial size {eff} in dim {i}) is "
                                f"smaller than the dilated kernel size {dilation[i] * (ks[i] - 1) + 1} "
                                f"(weight {tuple(w.shape)})")
+    return x, unbatched, stride, dilation, pads, groups
+
+
+def _conv_nd(x, w, b, stride, padding, dilation, groups, nd, op):
+    x, unbatched, stride, dilation, pads, groups = _conv_args(x, w, b, stride, padding, dilation, groups, nd, op)
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
     elif not unbatched:

@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``, with PyTorch's
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``, ``ConvTranspose2d``, with PyTorch's
 parameter names, shapes, attributes, default initialization and ``padding_mode`` handling.  The math is in
 ``ember.ops.conv`` (im2col + one GEMM per call)."""
 from __future__ import annotations
@@ -11,10 +11,10 @@ from ...ops import pad as _pad
 from ..module import Module
 from ..parameter import Parameter
 from .. import init
-from ..functional._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ..functional._conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
 from ..functional._conv import unfold as _unfold, fold as _fold
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -96,7 +96,7 @@ class _ConvNd(Module):
 
     def _check_input(self, x):
         nd, name = self._nd, type(self).__name__
-        dims = "L" if nd == 1 else "H, W"
+        dims = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
         if not isinstance(x, Tensor) or x.ndim not in (nd + 1, nd + 2) or x.shape[-nd - 1] != self.in_channels:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise RuntimeError(f"{name} expected input of shape (N, {self.in_channels}, {dims}) or "
@@ -126,7 +126,7 @@ class _ConvFwd(_ConvNd):
                          padding_mode, device, dtype)
 
     def _conv_forward(self, input, weight, bias):
-        fn = conv2d if self._nd == 2 else conv1d
+        fn = {1: conv1d, 2: conv2d, 3: conv3d}[self._nd]
         if self.padding_mode != "zeros":
             x = _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return fn(x, weight, bias, self.stride, 0, self.dilation, self.groups)
@@ -159,6 +159,16 @@ class Conv1d(_ConvFwd):
     ember.Size([4, 8, 50])
     """
     _nd = 1
+
+
+class Conv3d(_ConvFwd):
+    """3-D convolution layer: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out), as ``torch.nn.Conv3d``;
+    options as :class:`Conv2d` (triples instead of pairs).
+
+    >>> nn.Conv3d(3, 8, 3, padding=1)(ember.randn(2, 3, 4, 8, 8)).shape
+    ember.Size([2, 8, 4, 8, 8])
+    """
+    _nd = 3
 
 
 class _ConvTransposeNd(_ConvNd):
