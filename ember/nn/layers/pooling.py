@@ -1,4 +1,4 @@
-"""Pooling and resampling layers with PyTorch's names and arguments: ``MaxPool1d/2d``, ``AvgPool1d/2d``,
+"""Pooling and resampling layers with PyTorch's names and arguments: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
 ``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``, ``MaxUnpool1d/2d``, ``Upsample``, ``UpsamplingNearest2d``,
 ``UpsamplingBilinear2d``, ``PixelShuffle``, ``PixelUnshuffle``, ``LPPool1d/2d``, ``ChannelShuffle`` and the
 padding layers (``ZeroPad2d``, ``ReflectionPad2d``, ...).  They hold no parameters; the kernels live in
@@ -8,14 +8,14 @@ from __future__ import annotations
 from ..module import Module
 from ..functional import _pool as P
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
            "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Upsample",
            "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
 
 
 def _check_dims(x, nd, layer):
     if x.ndim not in (nd + 1, nd + 2):
-        dims = "L" if nd == 1 else "H, W"
+        dims = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
         raise RuntimeError(f"{layer} expected input of shape (N, C, {dims}) or (C, {dims}), got "
                            f"{tuple(x.shape)}")
 
@@ -39,7 +39,7 @@ class _MaxPoolNd(Module):
 
     def forward(self, input):
         _check_dims(input, self._nd, type(self).__name__)
-        fn = P.max_pool2d if self._nd == 2 else P.max_pool1d
+        fn = {1: P.max_pool1d, 2: P.max_pool2d, 3: P.max_pool3d}[self._nd]
         return fn(input, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode,
                   return_indices=self.return_indices)
 
@@ -63,13 +63,20 @@ class MaxPool1d(_MaxPoolNd):
     _nd = 1
 
 
-class AvgPool2d(Module):
-    """2-D average pooling, as ``torch.nn.AvgPool2d`` (``count_include_pad``, ``ceil_mode``,
-    ``divisor_override``).
+class MaxPool3d(_MaxPoolNd):
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W), as ``torch.nn.MaxPool3d``; options as
+    :class:`MaxPool2d` (indices flat per (D, H, W) volume).
 
-    >>> nn.AvgPool2d(2)(ember.randn(2, 3, 8, 8)).shape
-    ember.Size([2, 3, 4, 4])
+    >>> nn.MaxPool3d(2)(ember.randn(2, 3, 8, 8, 8)).shape
+    ember.Size([2, 3, 4, 4, 4])
     """
+    _nd = 3
+
+
+class _AvgPoolNd(Module):
+    """The 2-D and 3-D average pooling layers' arguments, ``extra_repr`` and forward."""
+
+    _nd = 2
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None) -> None:
@@ -85,9 +92,30 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input):
-        _check_dims(input, 2, "AvgPool2d")
-        return P.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+        _check_dims(input, self._nd, type(self).__name__)
+        fn = P.avg_pool2d if self._nd == 2 else P.avg_pool3d
+        return fn(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                  self.divisor_override)
+
+
+class AvgPool2d(_AvgPoolNd):
+    """2-D average pooling, as ``torch.nn.AvgPool2d`` (``count_include_pad``, ``ceil_mode``,
+    ``divisor_override``).
+
+    >>> nn.AvgPool2d(2)(ember.randn(2, 3, 8, 8)).shape
+    ember.Size([2, 3, 4, 4])
+    """
+    _nd = 2
+
+
+class AvgPool3d(_AvgPoolNd):
+    """3-D average pooling over (N, C, D, H, W) or (C, D, H, W), as ``torch.nn.AvgPool3d``; options as
+    :class:`AvgPool2d`.
+
+    >>> nn.AvgPool3d(2)(ember.randn(2, 3, 8, 8, 8)).shape
+    ember.Size([2, 3, 4, 4, 4])
+    """
+    _nd = 3
 
 
 class AvgPool1d(Module):
