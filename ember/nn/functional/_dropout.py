@@ -1,5 +1,6 @@
 """Dropout functions: ``F.dropout`` (inverted: kept values scaled by 1/(1-p) at train time, identity at
-eval), channel-wise ``F.dropout1d``/``F.dropout2d``, and ``F.alpha_dropout`` for SELU networks.
+eval), channel-wise ``F.dropout1d``/``F.dropout2d``/``F.dropout3d``, and ``F.alpha_dropout`` and
+``F.feature_alpha_dropout`` for SELU networks.
 
 Masks are drawn from ember's global generator, so ``ember.manual_seed`` makes them reproducible; for a tensor
 on a CUDA device the mask is drawn on the host the same way and moved there, so a seed gives the same masks
@@ -116,12 +117,72 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     _check_p(p, "alpha_dropout")
     if not training or p == 0:
         return input
+    return _alpha_mask(input, p, tuple(input.shape), inplace)
+
+
+def _alpha_mask(input, p, mask_shape, inplace):
+    """Alpha dropout with one keep/drop draw per entry of ``mask_shape`` (broadcast over the input)."""
     if p == 1:
         return input * 0.0
-    keep = _like((rng_of(None).random(tuple(input.shape)) >= p).astype(input.dtype), input._data)
+    keep = _like((rng_of(None).random(tuple(mask_shape)) >= p).astype(input.dtype), input._data)
     a = 1.0 / math.sqrt((_ALPHA ** 2 * p + 1) * (1 - p))
     mask = keep * input.dtype.type(a)
     shift = ((keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p).astype(input.dtype)
     if inplace:
         return input._inplace(lambda t: _MaskScale.apply(t, mask=mask, shift=shift))
     return _MaskScale.apply(input, mask=mask, shift=shift)
+
+
+def _feature_shape(input, name):
+    """One draw per (sample, channel): the mask shape (N, C, 1, ...) of PyTorch's feature dropouts."""
+    if input.dim() < 2:
+        raise RuntimeError(f"{name}: Feature dropout requires at least 2 dimensions in the input, got shape "
+                           f"{tuple(input.shape)}")
+    return tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+
+
+def _deprecated_rank(name: str, ndim: int, spatial: int) -> str:
+    # PyTorch's warning, word for word: other ranks still run (lenient where PyTorch is lenient)
+    return (f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in an error in a "
+            f"future release. To retain the behavior and silence this warning, please use dropout instead. Note "
+            f"that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a "
+            f"channel dimension, and an optional batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole 3-D feature maps of (N, C, D, H, W) or (C, D, H, W) inputs, each channel kept with probability
+    1-p and scaled by 1/(1-p), as ``torch.nn.functional.dropout3d``.  Other ranks warn (PyTorch's deprecation
+    message) and run as an unbatched input: one draw per entry of the first dim.
+
+    >>> F.dropout3d(ember.ones(2, 3, 2, 2, 2), 0.5).shape
+    ember.Size([2, 3, 2, 2, 2])
+    """
+    import warnings
+    _check_p(p, "dropout3d")
+    nd = input.dim()
+    if nd not in (4, 5):
+        warnings.warn(_deprecated_rank("dropout3d", nd, 3), stacklevel=2)
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if nd == 0:         # (as unbatched: one dim, where feature dropout needs two)
+        raise RuntimeError("dropout3d: Feature dropout requires at least 2 dimensions in the input, got a 0-D "
+                           "input")
+    lead = 2 if nd == 5 else 1          # an unbatched input: one draw per entry of its first dim
+    return _apply_mask(input, p, tuple(input.shape[:lead]) + (1,) * (nd - lead), inplace)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (one draw per (sample, channel), broadcast over the rest), as
+    ``torch.nn.functional.feature_alpha_dropout``: dropped channels take SELU's saturation value and the affine
+    correction of :func:`alpha_dropout` keeps the mean and variance.  Identity at eval.
+
+    >>> F.feature_alpha_dropout(ember.randn(2, 3, 4), 0.2, training=False).shape
+    ember.Size([2, 3, 4])
+    """
+    _check_p(p, "feature_alpha_dropout")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    return _alpha_mask(input, p, _feature_shape(input, "feature_alpha_dropout"), inplace)
+
+
+__all__ += ["dropout3d", "feature_alpha_dropout"]

@@ -5,8 +5,9 @@ import warnings
 
 from ..module import Module
 from ..functional import _dropout as F
+from ..functional._dropout import _deprecated_rank
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -38,14 +39,6 @@ class Dropout1d(_DropoutNd):
 
     def forward(self, input):
         return F.dropout1d(input, self.p, self.training, self.inplace)
-
-
-def _deprecated_rank(name: str, ndim: int, spatial: int) -> str:
-    # PyTorch's warning, word for word: other ranks still run (lenient where PyTorch is lenient)
-    return (f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in an error in a "
-            f"future release. To retain the behavior and silence this warning, please use dropout instead. Note "
-            f"that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a "
-            f"channel dimension, and an optional batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).")
 
 
 _DROPOUT2D_3D = ("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
@@ -88,13 +81,7 @@ class Dropout3d(_DropoutNd):
     entry of the first dim."""
 
     def forward(self, input):
-        nd = input.dim()
-        if nd < 1:
-            raise RuntimeError("Dropout3d: Feature dropout requires at least 2 dimensions in the input, got a "
-                               "0-D input")
-        if nd not in (4, 5):
-            warnings.warn(_deprecated_rank("dropout3d", nd, 3), stacklevel=2)
-        return _feature_dropout(input, self.p, self.training, self.inplace, 2 if nd == 5 else 1)
+        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(_DropoutNd):
@@ -103,3 +90,15 @@ class AlphaDropout(_DropoutNd):
 
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels (one draw per (sample, channel)), for SELU networks, as
+    ``torch.nn.FeatureAlphaDropout``.  Input (N, C, *).  Identity in eval mode.
+
+    >>> nn.FeatureAlphaDropout(0.2).eval()(ember.ones(2, 3, 4)).shape
+    ember.Size([2, 3, 4])
+    """
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)
