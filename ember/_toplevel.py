@@ -69,6 +69,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 @_export
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _F().conv3d(input, weight, bias, stride, padding, dilation, groups)
+
+
+@_export
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     return _F().conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups, dilation)
 
@@ -80,13 +85,16 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 @_export
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
-    """``torch.convolution``: the generic entry the conv modules of PyTorch call (1-D and 2-D here)."""
+    """``torch.convolution``: the generic entry the conv modules of PyTorch call (1-D, 2-D and, not
+    transposed, 3-D here)."""
     _check_tensor("convolution", input)
     nd = input.dim() - 2
-    if nd not in (1, 2):
-        raise NotImplementedError(f"convolution(): ember has 1-D and 2-D convolution; got a {input.dim()}-D input "
-                                  f"of shape {tuple(input.shape)}")
+    if nd not in (1, 2) and not (nd == 3 and not transposed):
+        raise NotImplementedError(f"convolution(): ember has 1-D, 2-D and 3-D convolution (1-D and 2-D transposed)"
+                                  f"; got a {input.dim()}-D input of shape {tuple(input.shape)}")
     F = _F()
+    if nd == 3:
+        return F.conv3d(input, weight, bias, stride, padding, dilation, groups)
     if transposed:
         f = F.conv_transpose1d if nd == 1 else F.conv_transpose2d
         return f(input, weight, bias, stride, padding, output_padding, groups, dilation)
@@ -122,6 +130,18 @@ def alpha_dropout(input, p, train):
 def alpha_dropout_(input, p, train):
     p, train = _dropout_args("alpha_dropout_", p, train)
     return _F().alpha_dropout(input, p, train, inplace=True)
+
+
+@_export
+def feature_alpha_dropout(input, p, train):
+    p, train = _dropout_args("feature_alpha_dropout", p, train)
+    return _F().feature_alpha_dropout(input, p, train)
+
+
+@_export
+def feature_alpha_dropout_(input, p, train):
+    p, train = _dropout_args("feature_alpha_dropout_", p, train)
+    return _F().feature_alpha_dropout(input, p, train, inplace=True)
 
 
 @_export
@@ -269,6 +289,11 @@ def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1
 @_export
 def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
     return _F().max_pool2d(input, kernel_size, _pool_stride(stride), padding, dilation, ceil_mode)
+
+
+@_export
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return _F().max_pool3d(input, kernel_size, _pool_stride(stride), padding, dilation, ceil_mode)
 
 
 @_export
