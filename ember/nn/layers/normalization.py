@@ -73,7 +73,8 @@ class _NormBase(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name} expected a Tensor input, got {type(x).__name__}")
         if x.ndim not in self._dims:
-            raise ValueError(f"{name} expected {self._dims_text} input (got {x.ndim}D input)")
+            raise ValueError(f"{name} expected {self._dims_text} input (got {x.ndim}D input): input of shape "
+                             f"{tuple(x.shape)}")
 
     def _check_channels(self, x, axis=1) -> None:
         c = x.shape[axis]
