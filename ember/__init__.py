@@ -38,6 +38,8 @@ from .ops import *  # noqa: F401,F403
 from .ops import sum, max, min, abs, round, pow, all, any  # noqa: F401
 # torch.linalg: importing the submodule binds ember.linalg to it (the * import above bound ops.linalg there)
 linalg = __import__("importlib").import_module(".linalg", __name__)
+# torch.special: the public namespace (the * import above bound the internal ops.special there)
+special = __import__("importlib").import_module(".special", __name__)
 
 double = float64
 float = float32
