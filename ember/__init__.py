@@ -38,8 +38,10 @@ from .ops import *  # noqa: F401,F403
 from .ops import sum, max, min, abs, round, pow, all, any  # noqa: F401
 # torch.linalg: importing the submodule binds ember.linalg to it (the * import above bound ops.linalg there)
 linalg = __import__("importlib").import_module(".linalg", __name__)
-# torch.special: the public namespace (the * import above bound the internal ops.special there)
-special = __import__("importlib").import_module(".special", __name__)
+# torch.special is the public namespace ember/special.py, loaded on first use (__getattr__ below); the * import
+# above bound the internal ember.ops.special here
+del special  # noqa: F821
+from ._finfo import finfo, iinfo  # noqa: E402,F401 - torch.finfo / torch.iinfo
 
 double = float64
 float = float32
@@ -95,7 +97,7 @@ def _lazy(name):
 
 def __getattr__(name):
     # heavy subpackages load on first use: `import ember` stays fast
-    if name in ("nn", "optim", "data", "utils", "train", "metrics", "io", "models", "cli", "backend"):
+    if name in ("nn", "optim", "data", "utils", "train", "metrics", "io", "models", "cli", "backend", "special"):
         return _lazy(name)
     if name in ("save", "load"):
         return getattr(_lazy("io"), name)
