@@ -9,16 +9,19 @@ Average pooling: PyTorch's divisor is a product of one factor per dim (with ``co
 product (or by ``divisor_override``), as PyTorch's kernel rounds.
 
 Pass 1 pools (H, W) on the input viewed as (N, C*D, H, W); pass 2 pools depth on the result viewed as
-(N, C, D, OH*OW) with a (kD, 1) window.  Gradients go back through both kernels' backwards.
+(N, C, D, OH*OW) with a (kD, 1) window.  Gradients go back through both kernels' backwards.  Adaptive max
+pooling (windows are products of per-dim intervals too) takes the same two passes of the adaptive 2-D kernel;
+adaptive average pooling is ``ember.ops.pool``'s resampling, one dim at a time.
 """
 from __future__ import annotations
 
 from ..backend import xp as np
 from ..backend.device import like as _like
 from ..tensor import Tensor
-from .pool import _pool_args, _MaxPool2d, _AvgPool2d, _divisor
+from .pool import _pool_args, _MaxPool2d, _AvgPool2d, _divisor, _AdaptiveMaxPool2d, _adaptive_avg, _float_only, \
+    _out_sizes
 
-__all__ = ["max_pool3d", "avg_pool3d"]
+__all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]
 
 
 def _as5d(x, op):
@@ -54,11 +57,60 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     out = depth.reshape(n, c, od, oh, ow)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
-    # the winning slice per output (idx_d is flat in the (D, OH*OW) plane), then that slice's (h, w) index
+    idx = _volume_index(idx_hw, idx_d, (n, c, d, h, w), (od, oh, ow))
+    return (out.squeeze(0), idx.squeeze(0)) if unbatched else (out, idx)
+
+
+def _volume_index(idx_hw, idx_d, in_shape, out_shape):
+    """Flat (D, H, W) indices of the winners of the two passes: the winning slice per output (``idx_d`` is flat
+    in the (D, OH*OW) plane of pass 2), then that slice's (h, w) index from pass 1."""
     from . import gather
+    n, c, d, h, w = in_shape
+    od, oh, ow = out_shape
     dsel = idx_d // (oh * ow)                                                    # (N, C, OD, OH*OW)
     hw = gather(idx_hw.reshape(n, c, d, oh * ow), 2, dsel.clamp(0, d - 1))
-    idx = (dsel * (h * w) + hw).reshape(n, c, od, oh, ow)
+    return (dsel * (h * w) + hw).reshape(n, c, od, oh, ow)
+
+
+def _check_adaptive(x, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
+    if x.ndim not in (4, 5) or 0 in tuple(x.shape)[-4:]:
+        raise RuntimeError(f"{op}: expected a non-empty 4D or 5D (batch mode) input, got input of shape "
+                           f"{tuple(x.shape)}")
+    _float_only(x, op)
+
+
+def adaptive_avg_pool3d(input, output_size) -> Tensor:
+    """Adaptive average pooling over (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (int or triple, None
+    keeps a size), as ``torch.nn.functional.adaptive_avg_pool3d``: window i spans
+    [floor(i*size/out), ceil((i+1)*size/out)) in each dim.
+
+    >>> adaptive_avg_pool3d(ember.randn(2, 3, 5, 7, 9), (1, 2, 4)).shape
+    ember.Size([2, 3, 1, 2, 4])
+    """
+    _check_adaptive(input, "adaptive_avg_pool3d")
+    return _adaptive_avg(input, output_size, 3, "adaptive_avg_pool3d")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Adaptive max pooling over (N, C, D, H, W) or (C, D, H, W) to ``output_size``, as
+    ``torch.nn.functional.adaptive_max_pool3d``, optionally with the flat per-volume indices of the maxima.
+
+    >>> adaptive_max_pool3d(ember.randn(2, 3, 5, 7, 9), 2).shape
+    ember.Size([2, 3, 2, 2, 2])
+    """
+    op = "adaptive_max_pool3d"
+    _check_adaptive(input, op)
+    x, unbatched = _as5d(input, op)
+    n, c, d, h, w = x.shape
+    od, oh, ow = _out_sizes(output_size, (d, h, w), 3, op)
+    plane, idx_hw = _AdaptiveMaxPool2d.apply(x.reshape(n, c * d, h, w), oh, ow)
+    depth, idx_d = _AdaptiveMaxPool2d.apply(plane.reshape(n, c, d, oh * ow), od, oh * ow)
+    out = depth.reshape(n, c, od, oh, ow)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    idx = _volume_index(idx_hw, idx_d, (n, c, d, h, w), (od, oh, ow))
     return (out.squeeze(0), idx.squeeze(0)) if unbatched else (out, idx)
 
 

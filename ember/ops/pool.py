@@ -442,6 +442,9 @@ def _adaptive_avg(x, output_size, nd, op):
         return x.mean(dims, keepdim=True)
     if all(o and s % o == 0 for s, o in zip(spatial, sizes)):
         ks = tuple(s // o for s, o in zip(spatial, sizes))
+        if nd == 3:
+            from ._pool3d import avg_pool3d
+            return avg_pool3d(x, ks)
         return (avg_pool2d if nd == 2 else avg_pool1d)(x, ks)
     return _resample(x, [(x.ndim - nd + d, *_area_taps(s, o, x.dtype)) for d, (s, o) in enumerate(zip(spatial, sizes))])
 

@@ -1,6 +1,8 @@
 """Issue 12 (PyTorch programs run unchanged): the layers PyTorch users reach for that ember lacked -- nn.RMSNorm,
 nn.LocalResponseNorm, nn.RReLU, F.conv3d/nn.Conv3d, F.max_pool3d/avg_pool3d with nn.MaxPool3d/AvgPool3d,
-nn.BatchNorm3d, F.feature_alpha_dropout/nn.FeatureAlphaDropout and F.dropout3d -- against torch 2.13: repr,
+nn.BatchNorm3d, F.feature_alpha_dropout/nn.FeatureAlphaDropout and F.dropout3d (and the rest of the 3-D family
+they come with: nn.InstanceNorm3d, F.adaptive_avg_pool3d/adaptive_max_pool3d and their layers) -- against
+torch 2.13: repr,
 state_dict keys (a torch state_dict loads), values and gradients in float32 and float64, float64 finite
 differences, training-mode statistics of the random layers, and the errors for wrong input ranks.
 (Signatures: tests/compat/test_signatures.py compares every shared name.)"""
@@ -271,6 +273,34 @@ def test_pool3d_errors():
         EF.avg_pool3d(ember.randn(1, 1, 4, 4, 4), (2, 2))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("xshape,size", [((2, 3, 5, 7, 9), (1, 2, 4)), ((2, 3, 5, 7, 9), 1), ((3, 6, 4, 5), (None, 3, 2)),
+                                         ((2, 2, 6, 6, 6), 3), ((1, 2, 3, 4, 5), (4, 5, 7))])
+def test_adaptive_pool3d_matches_torch(dtype, xshape, size):
+    x = np.round(_randn(*xshape) * 2)               # ties
+    em, tm = _pair(enn.AdaptiveAvgPool3d(size), torch.nn.AdaptiveAvgPool3d(size), dtype)
+    _run(em, tm, x, dtype)
+    em, tm = _pair(enn.AdaptiveMaxPool3d(size), torch.nn.AdaptiveMaxPool3d(size), dtype)
+    _run(em, tm, x, dtype)
+    (ey, ei), (ty, ti) = EF.adaptive_max_pool3d_with_indices(ember.tensor(x), size), \
+        TF.adaptive_max_pool3d_with_indices(torch.tensor(x), size)
+    np.testing.assert_array_equal(ey.numpy(), ty.numpy())
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+
+
+def test_adaptive_pool3d_gradcheck_and_errors():
+    _gradcheck(lambda x: EF.adaptive_avg_pool3d(x, (2, 3, 2)), _randn(1, 2, 3, 5, 4))
+    x = np.random.default_rng(0).permutation(2 * 3 * 5 * 4).reshape(1, 2, 3, 5, 4) / 7.0
+    _gradcheck(lambda t: EF.adaptive_max_pool3d(t, (2, 3, 2)), x)
+    with pytest.raises(RuntimeError, match=r"AdaptiveAvgPool3d expected input of shape \(N, C, D, H, W\) or "
+                                           r"\(C, D, H, W\), got \(2, 4, 4\)"):
+        enn.AdaptiveAvgPool3d(1)(ember.randn(2, 4, 4))
+    with pytest.raises(RuntimeError, match=r"adaptive_max_pool3d: expected a non-empty 4D or 5D .* \(2, 4, 4\)"):
+        EF.adaptive_max_pool3d(ember.randn(2, 4, 4), 1)
+    with pytest.raises(NotImplementedError, match=r"adaptive_avg_pool3d: not implemented for int64"):
+        EF.adaptive_avg_pool3d(ember.ones(1, 1, 2, 2, 2, dtype=ember.int64), 1)
+
+
 # ---------------------------------------------------------------------------------------------- BatchNorm3d
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("kw", [{}, {"affine": False}, {"momentum": None}, {"track_running_stats": False}])
@@ -293,6 +323,18 @@ def test_batchnorm3d_gradcheck_and_errors():
         m(ember.randn(2, 2, 3, 3, dtype=ember.float64))
     with pytest.raises(ValueError, match=r"BatchNorm3d expected input with 2 channels, got 3"):
         m(ember.randn(2, 3, 2, 2, 2, dtype=ember.float64))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kw", [{}, {"affine": True}, {"track_running_stats": True}])
+@pytest.mark.parametrize("xshape", [(2, 3, 2, 3, 4), (3, 2, 3, 4)])
+def test_instancenorm3d_matches_torch(dtype, kw, xshape):
+    em, tm = _pair(enn.InstanceNorm3d(3, **kw), torch.nn.InstanceNorm3d(3, **kw), dtype)
+    _run(em, tm, _randn(*xshape) * 2 + 1, dtype)
+    for k, v in tm.state_dict().items():
+        assert_close(em.state_dict()[k], v, *TOL[dtype], what=k)
+    with pytest.raises(ValueError, match=r"InstanceNorm3d expected 4D or 5D input \(got 3D input\)"):
+        em(ember.randn(2, 3, 4, dtype=getattr(ember, dtype)))
 
 
 # ----------------------------------------------------------------------------- FeatureAlphaDropout/dropout3d

@@ -9,14 +9,14 @@ import warnings
 from ...ops.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
                          adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d, max_unpool2d, interpolate,
                          pixel_shuffle, pixel_unshuffle)
-from ...ops._pool3d import max_pool3d, avg_pool3d
+from ...ops._pool3d import max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool3d
 from ...ops.conv import _tuple
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "interpolate", "upsample",
            "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d", "avg_pool3d",
-           "max_pool3d_with_indices"]
+           "max_pool3d_with_indices", "adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices"]
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -58,6 +58,15 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     >>> y, i = F.max_pool2d_with_indices(ember.randn(1, 1, 4, 4), 2)
     """
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """:func:`adaptive_max_pool3d` returning ``(output, indices)``
+    (``torch.nn.functional.adaptive_max_pool3d_with_indices``).
+
+    >>> y, i = F.adaptive_max_pool3d_with_indices(ember.randn(1, 1, 4, 4, 4), 2)
+    """
+    return adaptive_max_pool3d(input, output_size, return_indices=True)
 
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

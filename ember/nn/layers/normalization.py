@@ -1,5 +1,5 @@
 """Normalization layers: ``BatchNorm1d``, ``BatchNorm2d``, ``BatchNorm3d``, ``LayerNorm``, ``RMSNorm``,
-``GroupNorm``, ``InstanceNorm1d``, ``InstanceNorm2d``, ``LocalResponseNorm``, with PyTorch's parameter and buffer names (``weight``, ``bias``, ``running_mean``,
+``GroupNorm``, ``InstanceNorm1d/2d/3d``, ``LocalResponseNorm``, with PyTorch's parameter and buffer names (``weight``, ``bias``, ``running_mean``,
 ``running_var``, ``num_batches_tracked``), defaults and train/eval behaviour.  The fused kernels live in
 ``ember.ops.normalization``."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ..parameter import Parameter
 from ..functional._norm import batch_norm, layer_norm, group_norm, instance_norm, rms_norm, local_response_norm
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d", "LocalResponseNorm"]
+           "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
 
 
 def _reset_affine(weight, bias) -> None:
@@ -177,6 +177,16 @@ class InstanceNorm2d(_InstanceNorm):
     """
     _dims = (3, 4)
     _dims_text = "3D or 4D"
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization over (N, C, D, H, W) or (C, D, H, W), as ``torch.nn.InstanceNorm3d``.
+
+    >>> nn.InstanceNorm3d(3)(ember.randn(2, 3, 4, 4, 4)).shape
+    ember.Size([2, 3, 4, 4, 4])
+    """
+    _dims = (4, 5)
+    _dims_text = "4D or 5D"
 
 
 class LayerNorm(Module):

@@ -1,5 +1,5 @@
 """Pooling and resampling layers with PyTorch's names and arguments: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
-``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``, ``MaxUnpool1d/2d``, ``Upsample``, ``UpsamplingNearest2d``,
+``AdaptiveAvgPool1d/2d/3d``, ``AdaptiveMaxPool1d/2d/3d``, ``MaxUnpool1d/2d``, ``Upsample``, ``UpsamplingNearest2d``,
 ``UpsamplingBilinear2d``, ``PixelShuffle``, ``PixelUnshuffle``, ``LPPool1d/2d``, ``ChannelShuffle`` and the
 padding layers (``ZeroPad2d``, ``ReflectionPad2d``, ...).  They hold no parameters; the kernels live in
 ``ember.ops.pool`` (padding: ``ember.ops.pad``)."""
@@ -8,8 +8,8 @@ from __future__ import annotations
 from ..module import Module
 from ..functional import _pool as P
 
-__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
-           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Upsample",
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "Upsample",
            "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
 
 
@@ -186,6 +186,35 @@ class AdaptiveAvgPool1d(_AdaptiveBase):
     def forward(self, input):
         _check_dims(input, 1, "AdaptiveAvgPool1d")
         return P.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool3d(_AdaptiveBase):
+    """Adaptive average pooling over (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (int or (D, H, W); None
+    keeps that size), as ``torch.nn.AdaptiveAvgPool3d``.
+
+    >>> nn.AdaptiveAvgPool3d(1)(ember.randn(2, 64, 4, 7, 7)).shape
+    ember.Size([2, 64, 1, 1, 1])
+    """
+
+    def __init__(self, output_size) -> None:
+        super().__init__(output_size)
+
+    def forward(self, input):
+        _check_dims(input, 3, "AdaptiveAvgPool3d")
+        return P.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(_AdaptiveBase):
+    """Adaptive max pooling over (N, C, D, H, W) or (C, D, H, W), optionally returning the flat per-volume
+    indices, as ``torch.nn.AdaptiveMaxPool3d``.
+
+    >>> nn.AdaptiveMaxPool3d(2)(ember.randn(2, 3, 5, 7, 9)).shape
+    ember.Size([2, 3, 2, 2, 2])
+    """
+
+    def forward(self, input):
+        _check_dims(input, 3, "AdaptiveMaxPool3d")
+        return P.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptiveBase):
