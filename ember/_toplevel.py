@@ -84,21 +84,23 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 @_export
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _F().conv_transpose3d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+@_export
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
-    """``torch.convolution``: the generic entry the conv modules of PyTorch call (1-D, 2-D and, not
-    transposed, 3-D here)."""
+    """``torch.convolution``: the generic entry the conv modules of PyTorch call (1-D, 2-D and 3-D)."""
     _check_tensor("convolution", input)
     nd = input.dim() - 2
-    if nd not in (1, 2) and not (nd == 3 and not transposed):
-        raise NotImplementedError(f"convolution(): ember has 1-D, 2-D and 3-D convolution (1-D and 2-D transposed)"
-                                  f"; got a {input.dim()}-D input of shape {tuple(input.shape)}")
+    if nd not in (1, 2, 3):
+        raise NotImplementedError(f"convolution(): ember has 1-D, 2-D and 3-D convolution; got a {input.dim()}-D "
+                                  f"input of shape {tuple(input.shape)}")
     F = _F()
-    if nd == 3:
-        return F.conv3d(input, weight, bias, stride, padding, dilation, groups)
     if transposed:
-        f = F.conv_transpose1d if nd == 1 else F.conv_transpose2d
+        f = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[nd]
         return f(input, weight, bias, stride, padding, output_padding, groups, dilation)
-    f = F.conv1d if nd == 1 else F.conv2d
+    f = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nd]
     return f(input, weight, bias, stride, padding, dilation, groups)
 
 

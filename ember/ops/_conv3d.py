@@ -1,4 +1,4 @@
-"""``conv3d`` as ONE call of the 2-D convolution kernel (``ember.ops.conv._Conv2d``).
+"""``conv3d`` and ``conv_transpose3d`` as ONE call each of the 2-D kernels (``ember.ops.conv``).
 
 A 3-D convolution is a 2-D one once each output depth position carries its own depth window as channels: the
 ``KD`` depth slices that output depth ``od`` reads (``x[:, :, od*sd + kd*dd]``, kd < KD) are stacked as
@@ -7,13 +7,18 @@ read as ``(O, C/g*KD, KH, KW)`` (a view: for each group the channels stay group-
 over).  The 2-D kernel then does the (H, W) part: padding, stride, dilation, bias, and its backward and
 double backward; the depth window stacking is a strided slice + stack whose gradient adds the slices back.
 The stacked input is ``KD/sd`` times the input's size (a copy, as the 2-D kernel's own columns are).
+
+The transposed convolution is the adjoint: every input depth slice is one image of a batch of ``N*ID``, the
+weight ``(C_in, C_out/g, KD, KH, KW)`` is read as ``(C_in, C_out/g*KD, KH, KW)``, so the 2-D transposed kernel
+gives each (input slice, kernel depth) pair's contribution, and one ``index_add`` along depth adds them at
+output depth ``id*sd + kd*dd`` (then the padding is cropped, output_padding appended and the bias added).
 """
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .conv import _conv_args, _Conv2d
+from .conv import _conv_args, _conv_t_args, _Conv2d, _ConvTranspose2d
 
-__all__ = ["conv3d"]
+__all__ = ["conv3d", "conv_transpose3d"]
 
 
 def _depth_windows(x, kd, sd, dd, od):
@@ -45,4 +50,40 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     w2 = weight.reshape(o, weight.shape[1] * kd, weight.shape[3], weight.shape[4])
     y = _Conv2d.apply(x2, w2, bias, stride[1:], pads[1:], dilation[1:], groups)      # (N*OD, O, OH, OW)
     out = y.reshape(n, od, o, y.shape[2], y.shape[3]).permute(0, 2, 1, 3, 4).contiguous()
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """Transposed 3-D convolution (the adjoint of :func:`conv3d`), as ``torch.nn.functional.conv_transpose3d``.
+    ``weight`` is (C_in, C_out/groups, kD, kH, kW); output size per dim
+    ``(size-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1``.
+
+    >>> conv_transpose3d(ember.randn(2, 4, 3, 5, 5), ember.randn(4, 2, 3, 3, 3), stride=2, padding=1,
+    ...                  output_padding=1).shape
+    ember.Size([2, 2, 6, 10, 10])
+    """
+    from ..creation import zeros, arange
+    from . import index_add, pad as _pad
+    x, unbatched, stride, dilation, p, op_, groups = _conv_t_args(input, weight, bias, stride, padding,
+                                                                  output_padding, groups, dilation, 3,
+                                                                  "conv_transpose3d")
+    n, cin, d, h, w = x.shape
+    cog, kd, kh, kw = weight.shape[1:]
+    cout, sd, dd = cog * groups, stride[0], dilation[0]
+    x2 = x.permute(0, 2, 1, 3, 4).reshape(n * d, cin, h, w)
+    w2 = weight.reshape(cin, cog * kd, kh, kw)
+    y = _ConvTranspose2d.apply(x2, w2, None, stride[1:], tuple((a, a) for a in p[1:]), dilation[1:], groups,
+                               op_[1:])                                     # (N*D, C_out*KD, OH, OW)
+    oh, ow = y.shape[2:]
+    y = y.reshape(n, d, cout, kd, oh, ow).permute(0, 2, 3, 1, 4, 5).reshape(n, cout, kd * d, oh, ow)
+    full = (d - 1) * sd + dd * (kd - 1) + 1
+    target = (arange(kd)[:, None] * dd + arange(d)[None, :] * sd).reshape(-1)     # kd-major, as y's depth
+    out = index_add(zeros(n, cout, full, oh, ow, dtype=y.dtype, device=y.device), 2, target, y)
+    if op_[0] > p[0]:
+        out = _pad(out, (0, 0, 0, 0, 0, op_[0] - p[0]))
+    out = out[:, :, p[0]:p[0] + full - 2 * p[0] + op_[0]]
+    if bias is not None:
+        out = out + bias.reshape(1, cout, 1, 1, 1)
+    out = out.contiguous()
     return out.squeeze(0) if unbatched else out

@@ -537,8 +537,7 @@ def _to2d(t, nd):
 
 
 def _conv_args(x, w, b, stride, padding, dilation, groups, nd, op):
-    """Check a convolution's arguments; returns (batched x, unbatched, stride, dilation, pads, groups) with
-    ``pads`` one (before, after) pair per spatial dim."""
+    """Checked arguments: (batched x, unbatched, stride, dilation, (before, after) pads per dim, groups)."""
     _check_inputs(x, w, b, nd, op)
     unbatched = x.ndim == nd + 1
     if unbatched:
@@ -620,7 +619,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
-def _conv_t_nd(x, w, b, stride, padding, output_padding, groups, dilation, nd, op):
+def _conv_t_args(x, w, b, stride, padding, output_padding, groups, dilation, nd, op):
+    """Checked arguments: (batched x, unbatched, stride, dilation, padding, output_padding, groups)."""
     _check_inputs(x, w, b, nd, op, transposed=True)
     unbatched = x.ndim == nd + 1
     if unbatched:
@@ -659,6 +659,12 @@ def _conv_t_nd(x, w, b, stride, padding, output_padding, groups, dilation, nd, o
         if size <= 0:
             raise RuntimeError(f"{op}: output size {size} in dim {i} is too small for input {tuple(x.shape)} "
                                f"(padding {p}, kernel {ks})")
+    return x, unbatched, stride, dilation, p, op_, groups
+
+
+def _conv_t_nd(x, w, b, stride, padding, output_padding, groups, dilation, nd, op):
+    x, unbatched, stride, dilation, p, op_, groups = _conv_t_args(x, w, b, stride, padding, output_padding,
+                                                                  groups, dilation, nd, op)
     pads = tuple((a, a) for a in p)
     if nd == 1:
         stride, dilation, pads, op_ = (1,) + stride, (1,) + dilation, ((0, 0),) + pads, (0,) + op_

@@ -1,7 +1,8 @@
 """Issue 12 (PyTorch programs run unchanged): the layers PyTorch users reach for that ember lacked -- nn.RMSNorm,
 nn.LocalResponseNorm, nn.RReLU, F.conv3d/nn.Conv3d, F.max_pool3d/avg_pool3d with nn.MaxPool3d/AvgPool3d,
 nn.BatchNorm3d, F.feature_alpha_dropout/nn.FeatureAlphaDropout and F.dropout3d (and the rest of the 3-D family
-they come with: nn.InstanceNorm3d, F.adaptive_avg_pool3d/adaptive_max_pool3d and their layers) -- against
+they come with: F.conv_transpose3d/nn.ConvTranspose3d, nn.InstanceNorm3d, F.adaptive_avg_pool3d/adaptive_max_pool3d
+and their layers) -- against
 torch 2.13: repr,
 state_dict keys (a torch state_dict loads), values and gradients in float32 and float64, float64 finite
 differences, training-mode statistics of the random layers, and the errors for wrong input ranks.
@@ -197,6 +198,45 @@ def test_conv3d_errors():
     with pytest.raises(RuntimeError, match=r"conv3d: input of shape \(1, 2, 2, 5, 5\).*smaller than the dilated "
                                            r"kernel size 3"):
         EF.conv3d(ember.randn(1, 2, 2, 5, 5), ember.randn(4, 2, 3, 3, 3))
+
+
+CONVT3D = [
+    ((2, 4, 3, 4, 5), (4, 6, (3, 2, 2)), dict(stride=2, padding=1, output_padding=1, groups=2, dilation=(1, 1, 2))),
+    ((2, 3, 4, 5, 5), (3, 4, 3), {}),
+    ((3, 2, 3, 3), (3, 2, (1, 2, 2)), dict(stride=(3, 2, 1), output_padding=(2, 1, 0), bias=False)),   # unbatched
+    ((1, 2, 3, 3, 3), (2, 2, (3, 1, 1)), dict(padding=(2, 0, 0), dilation=2, output_padding=1)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("xshape,args,kw", CONVT3D)
+def test_conv_transpose3d_module_matches_torch(dtype, xshape, args, kw):
+    torch.manual_seed(0)
+    em, tm = _pair(enn.ConvTranspose3d(*args, **kw), torch.nn.ConvTranspose3d(*args, **kw), dtype)
+    eo, _ = _run(em, tm, _randn(*xshape), dtype)
+    assert eo.is_contiguous()
+
+
+def test_conv_transpose3d_output_size_gradcheck_and_errors():
+    torch.manual_seed(0)
+    em, tm = _pair(enn.ConvTranspose3d(2, 3, 3, stride=2, padding=1), torch.nn.ConvTranspose3d(2, 3, 3, stride=2,
+                                                                                            padding=1), "float64")
+    x = _randn(1, 2, 3, 4, 2)
+    ey, ty = em(ember.tensor(x), output_size=(6, 7, 4)), tm(torch.tensor(x), output_size=(6, 7, 4))
+    assert tuple(ey.shape) == (1, 3, 6, 7, 4)
+    assert_close(ey, ty, 1e-12, 1e-10)
+    _gradcheck(lambda a, w, b: EF.conv_transpose3d(a, w, b, stride=(2, 1, 1), padding=(1, 0, 1),
+                                                   output_padding=(1, 0, 0), dilation=(1, 2, 1)),
+               _randn(1, 2, 2, 3, 2), _randn(2, 2, 2, 2, 2, seed=1), _randn(2, seed=2))
+    xi, wi = np.arange(36).reshape(1, 2, 2, 3, 3), np.ones((2, 1, 2, 2, 2), dtype=np.int64)
+    np.testing.assert_array_equal(ember.conv_transpose3d(ember.tensor(xi), ember.tensor(wi), stride=2, groups=2).numpy(),
+                                  torch.conv_transpose3d(torch.tensor(xi), torch.tensor(wi), stride=2, groups=2).numpy())
+    with pytest.raises(RuntimeError, match=r"ConvTranspose3d expected input of shape \(N, 2, D, H, W\) or "
+                                           r"\(2, D, H, W\), got \(2, 3, 3\)"):
+        em(ember.randn(2, 3, 3, dtype=ember.float64))
+    with pytest.raises(RuntimeError, match=r"conv_transpose3d: output_padding \(2, 0, 0\) must be smaller than "
+                                           r"either stride"):
+        EF.conv_transpose3d(ember.randn(1, 2, 2, 2, 2), ember.randn(2, 2, 2, 2, 2), output_padding=(2, 0, 0))
 
 
 # -------------------------------------------------------------------------------------- MaxPool3d/AvgPool3d

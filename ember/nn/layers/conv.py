@@ -1,6 +1,6 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``, ``ConvTranspose2d``, with PyTorch's
-parameter names, shapes, attributes, default initialization and ``padding_mode`` handling.  The math is in
-``ember.ops.conv`` (im2col + one GEMM per call)."""
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``, ``ConvTranspose2d``,
+``ConvTranspose3d``, with PyTorch's parameter names, shapes, attributes, default initialization and
+``padding_mode`` handling.  The math is in ``ember.ops.conv`` (im2col + one GEMM per call)."""
 from __future__ import annotations
 
 import math
@@ -11,10 +11,10 @@ from ...ops import pad as _pad
 from ..module import Module
 from ..parameter import Parameter
 from .. import init
-from ..functional._conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
+from ..functional._conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ..functional._conv import unfold as _unfold, fold as _fold
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -207,7 +207,7 @@ class _ConvTransposeNd(_ConvNd):
     def forward(self, input, output_size=None):
         self._check_input(input)
         op = self._output_padding(input, output_size)
-        fn = conv_transpose2d if self._nd == 2 else conv_transpose1d
+        fn = {1: conv_transpose1d, 2: conv_transpose2d, 3: conv_transpose3d}[self._nd]
         return fn(input, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation)
 
 
@@ -230,6 +230,16 @@ class ConvTranspose1d(_ConvTransposeNd):
     ember.Size([2, 2, 21])
     """
     _nd = 1
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution, the adjoint of :class:`Conv3d`, as ``torch.nn.ConvTranspose3d``; ``weight``
+    is (in_channels, out_channels/groups, kD, kH, kW); options as :class:`ConvTranspose2d`.
+
+    >>> nn.ConvTranspose3d(8, 4, 2, stride=2)(ember.randn(2, 8, 3, 5, 5)).shape
+    ember.Size([2, 4, 6, 10, 10])
+    """
+    _nd = 3
 
 
 class Unfold(Module):
