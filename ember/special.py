@@ -12,8 +12,7 @@ and return the input's dtype.  Each is differentiable where PyTorch's is, with P
 ``zeta`` w.r.t. its first argument and ``gammainc``/``gammaincc`` w.r.t. ``input`` raise PyTorch's
 NotImplementedError when backward reaches them.  Every function but ``softmax``/``log_softmax`` takes ``out=``.
 
-torch.special's other functions (Airy, Bessel J/Y/K, the orthogonal polynomials, ``spherical_bessel_j0``) are
-not implemented: ``ember.special.<name>`` raises an AttributeError saying so.
+torch.special's other functions (Airy, Bessel J/Y/K, the orthogonal polynomials) are not implemented: ``ember.special.<name>`` raises an AttributeError saying so.
 """
 from __future__ import annotations
 
@@ -32,16 +31,16 @@ from .tensor import Tensor as _Tensor
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
-           "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy",
-           "zeta"]
+           "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
+           "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
 # torch.special's names that ember does not implement (the module __getattr__ below names them in its error)
 _NOT_IMPLEMENTED = frozenset("""
 airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 chebyshev_polynomial_t chebyshev_polynomial_u chebyshev_polynomial_v
 chebyshev_polynomial_w hermite_polynomial_h hermite_polynomial_he laguerre_polynomial_l legendre_polynomial_p
-modified_bessel_i0 modified_bessel_i1 modified_bessel_k0 modified_bessel_k1 scaled_modified_bessel_k0
+modified_bessel_k0 modified_bessel_k1 scaled_modified_bessel_k0
 scaled_modified_bessel_k1 shifted_chebyshev_polynomial_t shifted_chebyshev_polynomial_u
-shifted_chebyshev_polynomial_v shifted_chebyshev_polynomial_w spherical_bessel_j0
+shifted_chebyshev_polynomial_v shifted_chebyshev_polynomial_w
 """.split())
 
 
@@ -191,6 +190,40 @@ i1 = _new_unary("i1", _in_dtype(lambda a: _K.bessel_i(a, 1, False)), _i1_grad(Fa
                 "The modified Bessel function of the first kind, order 1 (``torch.special.i1``).")
 i1e = _new_unary("i1e", _in_dtype(lambda a: _K.bessel_i(a, 1, True)), _i1_grad(True), "both",
                  "The exponentially scaled Bessel function ``exp(-|x|) I1(x)`` (``torch.special.i1e``).")
+
+
+# -- value-only functions (PyTorch defines no derivative: the result never requires grad) -----------------------
+def _values_only(name, kernel, doc):
+    def fn(input):
+        x = input if isinstance(input, _Tensor) else _Tensor._make(_np.asarray(input))
+        if x._data.dtype.kind != "f":
+            x = _E.cast(x, _dt.get_default_dtype())
+        return _Tensor._make(_in_dtype(kernel)(x._data))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+def _spherical_j0_array(x):
+    small = _np.abs(x) < 0.5
+    x2 = x * x
+    series = 1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0 * (1.0 - x2 / 110.0))))
+    out = _np.where(small, series, _np.sin(x) / _np.where(small, 1.0, x))
+    return _np.where(_np.isinf(x), 0.0, out)
+
+
+modified_bessel_i0 = _values_only(
+    "modified_bessel_i0", lambda a: _K.bessel_i(a, 0, False),
+    "The modified Bessel function of the first kind, order 0 (``torch.special.modified_bessel_i0``; as ``i0``, "
+    "but without a gradient, as PyTorch).")
+modified_bessel_i1 = _values_only(
+    "modified_bessel_i1", lambda a: _K.bessel_i(a, 1, False),
+    "The modified Bessel function of the first kind, order 1 (``torch.special.modified_bessel_i1``; as ``i1``, "
+    "but without a gradient, as PyTorch).")
+spherical_bessel_j0 = _values_only(
+    "spherical_bessel_j0", _spherical_j0_array,
+    "The spherical Bessel function of the first kind, order 0: ``sin(x) / x`` (1 at 0, 0 at +-inf) "
+    "(``torch.special.spherical_bessel_j0``; no gradient, as PyTorch).")
 
 
 # -- new binary functions ---------------------------------------------------------------------------------------
