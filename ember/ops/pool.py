@@ -28,7 +28,7 @@ from .conv import _tuple, _channels_last_like
 from ._resample import _adaptive_bounds, _area_taps, _resample, interpolate  # noqa: F401
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "interpolate",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "interpolate",
            "pixel_shuffle", "pixel_unshuffle"]
 
 
@@ -584,11 +584,18 @@ def _max_unpool(x, indices, kernel_size, stride, padding, output_size, nd, op):
         size = tuple(int(s) for s in output_size)[-nd:]
         if len(size) != nd:
             raise ValueError(f"{op}: output_size must have {nd} (or {nd + 2}) elements, got {output_size!r}")
-    hw = ((1,) + size) if nd == 1 else size
-    plane = hw[0] * hw[1]
+    hw = ((1,) + size) if nd == 1 else size if nd == 2 else (size[0] * size[1], size[2])
+    plane = hw[0] * hw[1]           # (3-D: the flat (D, H, W) index is the flat index of a (D*H, W) plane)
     if indices.numel() and (int(indices._data.min()) < 0 or int(indices._data.max()) >= plane):
         raise RuntimeError(f"{op}: found an invalid max index {int(indices._data.max())} (output plane of size "
                            f"{size} has {plane} elements)")
+    if nd == 3:
+        lead = x.ndim == 4
+        x5, i5 = (x.unsqueeze(0), indices.unsqueeze(0)) if lead else (x, indices)
+        n, c = x5.shape[:2]
+        out = _MaxUnpool.apply(x5.reshape(n, c, -1, x5.shape[-1]), i5._data.reshape(n, c, -1, x5.shape[-1]), hw)
+        out = out.reshape((n, c) + size)
+        return out.squeeze(0) if lead else out
     x4, undo = _as4d(x, nd)
     i4, _ = _as4d(indices, nd)
     return undo(_MaxUnpool.apply(x4, i4._data, hw))
@@ -603,6 +610,17 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     ember.Size([1, 1, 4, 4])
     """
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of ``max_pool3d`` (indices flat per (D, H, W) volume), as
+    ``torch.nn.functional.max_unpool3d``.
+
+    >>> y, i = ember.nn.functional.max_pool3d(ember.randn(1, 1, 4, 4, 4), 2, return_indices=True)
+    >>> max_unpool3d(y, i, 2).shape
+    ember.Size([1, 1, 4, 4, 4])
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

@@ -1,8 +1,8 @@
 """Issue 12 (PyTorch programs run unchanged): the layers PyTorch users reach for that ember lacked -- nn.RMSNorm,
 nn.LocalResponseNorm, nn.RReLU, F.conv3d/nn.Conv3d, F.max_pool3d/avg_pool3d with nn.MaxPool3d/AvgPool3d,
 nn.BatchNorm3d, F.feature_alpha_dropout/nn.FeatureAlphaDropout and F.dropout3d (and the rest of the 3-D family
-they come with: F.conv_transpose3d/nn.ConvTranspose3d, nn.InstanceNorm3d, F.adaptive_avg_pool3d/adaptive_max_pool3d
-and their layers) -- against
+they come with: F.conv_transpose3d/nn.ConvTranspose3d, nn.InstanceNorm3d, F.adaptive_avg_pool3d/adaptive_max_pool3d,
+F.max_unpool3d, F.lp_pool3d and their layers) -- against
 torch 2.13: repr,
 state_dict keys (a torch state_dict loads), values and gradients in float32 and float64, float64 finite
 differences, training-mode statistics of the random layers, and the errors for wrong input ranks.
@@ -339,6 +339,41 @@ def test_adaptive_pool3d_gradcheck_and_errors():
         EF.adaptive_max_pool3d(ember.randn(2, 4, 4), 1)
     with pytest.raises(NotImplementedError, match=r"adaptive_avg_pool3d: not implemented for int64"):
         EF.adaptive_avg_pool3d(ember.ones(1, 1, 2, 2, 2, dtype=ember.int64), 1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("xshape,kw", [((2, 3, 4, 6, 6), dict(kernel_size=2)),
+                                       ((3, 5, 4, 6), dict(kernel_size=3, stride=2, padding=1))])
+def test_max_unpool3d_matches_torch(dtype, xshape, kw):
+    x = _randn(*xshape).astype(dtype)
+    ty, ti = TF.max_pool3d(torch.tensor(x), return_indices=True, **kw)
+    ey, ei = EF.max_pool3d(ember.tensor(x), return_indices=True, **kw)
+    em, tm = _pair(enn.MaxUnpool3d(**kw), torch.nn.MaxUnpool3d(**kw), dtype)
+    a, b = torch.tensor(ty.numpy(), requires_grad=True), ember.tensor(ey.numpy(), requires_grad=True)
+    to, eo = tm(a, ti, output_size=xshape[-3:]), em(b, ei, output_size=xshape[-3:])
+    assert_close(eo, to, 0, 0)
+    g = _randn(*to.shape, seed=1).astype(dtype)
+    to.backward(torch.tensor(g)), eo.backward(ember.tensor(g))
+    assert_close(b.grad, a.grad, 0, 0)
+    with pytest.raises(RuntimeError, match=r"max_unpool3d: found an invalid max index"):
+        EF.max_unpool3d(ey, ei + 10 ** 6, **kw)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("p", [1, 2, 3.5, float("inf"), -float("inf")])
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=(3, 2, 2), stride=(1, 2, 1), ceil_mode=True)])
+def test_lp_pool3d_matches_torch(dtype, p, kw):
+    em, tm = _pair(enn.LPPool3d(p, **kw), torch.nn.LPPool3d(p, **kw), dtype)
+    _run(em, tm, np.abs(_randn(2, 2, 5, 6, 5)) + 0.1, dtype)
+
+
+def test_lp_pool_minus_inf_is_min_abs_pooling():
+    """Regression: p = -inf is PyTorch's -max_pool(-|x|) (the minimum of |x| per window) in 1-D and 2-D too;
+    ember computed x ** -inf with it."""
+    x = _randn(2, 2, 6, 6)
+    assert_close(EF.lp_pool2d(ember.tensor(x), -float("inf"), 2), TF.lp_pool2d(torch.tensor(x), -float("inf"), 2))
+    assert_close(EF.lp_pool1d(ember.tensor(x[0]), -float("inf"), 3),
+                 TF.lp_pool1d(torch.tensor(x[0]), -float("inf"), 3))
 
 
 # ---------------------------------------------------------------------------------------------- BatchNorm3d

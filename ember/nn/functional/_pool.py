@@ -7,7 +7,7 @@ import math
 import warnings
 
 from ...ops.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
-                         adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d, max_unpool2d, interpolate,
+                         adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d, max_unpool2d, max_unpool3d, interpolate,
                          pixel_shuffle, pixel_unshuffle)
 from ...ops._pool3d import max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool3d
 from ...ops.conv import _tuple
@@ -16,7 +16,8 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "interpolate", "upsample",
            "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d", "avg_pool3d",
-           "max_pool3d_with_indices", "adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices"]
+           "max_pool3d_with_indices", "adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",
+           "max_unpool3d"]
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -99,11 +100,26 @@ def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
 
 def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd, op):
     from ... import ops as _ops
+    if norm_type in (math.inf, -math.inf):      # PyTorch: max |x| (p = inf), min |x| (p = -inf)
+        mp = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
+        sign = 1 if norm_type > 0 else -1
+        return sign * mp(sign * input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    norm_type = float(norm_type)
     ks = _tuple(kernel_size, nd, "kernel_size", op)
-    pool = avg_pool2d if nd == 2 else avg_pool1d
-    out = pool(input.pow(norm_type), ks if nd == 2 else ks[0], stride, 0, ceil_mode)
-    # PyTorch: (sign(out) * relu(|out|) * kernel area) ** (1 / p), the sum of |x|**p over each window
+    pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[nd]
+    out = pool(input.pow(norm_type), ks if nd > 1 else ks[0], stride, 0, ceil_mode)
+    # PyTorch: (sign(out) * relu(|out|) * kernel volume) ** (1 / p), the sum of |x|**p over each window
     return (_ops.sign(out) * _ops.relu(_ops.abs(out))).mul(math.prod(ks)).pow(1.0 / norm_type)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling ``(sum over the window of x**p) ** (1/p)`` over (N, C, D, H, W), as
+    ``torch.nn.functional.lp_pool3d`` (``p = inf`` is max pooling of |x|).
+
+    >>> F.lp_pool3d(ember.ones(1, 1, 2, 2, 2), 1, 2).tolist()
+    [[[[[8.0]]]]]
+    """
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3, "lp_pool3d")
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
@@ -113,9 +129,7 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     >>> F.lp_pool2d(ember.ones(1, 1, 4, 4), 2, 2).tolist()
     [[[[2.0, 2.0], [2.0, 2.0]]]]
     """
-    if norm_type == math.inf:
-        return max_pool2d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)     # max |x|, as PyTorch
-    return _lp_pool(input, float(norm_type), kernel_size, stride, ceil_mode, 2, "lp_pool2d")
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2, "lp_pool2d")
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
@@ -124,9 +138,7 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     >>> F.lp_pool1d(ember.ones(1, 1, 4), 2, 2).tolist()
     [[[1.4142135381698608, 1.4142135381698608]]]
     """
-    if norm_type == math.inf:
-        return max_pool1d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
-    return _lp_pool(input, float(norm_type), kernel_size, stride, ceil_mode, 1, "lp_pool1d")
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1, "lp_pool1d")
 
 
 def channel_shuffle(input, groups):
@@ -149,5 +161,5 @@ def channel_shuffle(input, groups):
     return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest).contiguous()
 
 
-__all__ += ["adaptive_max_pool2d_with_indices", "adaptive_max_pool1d_with_indices", "lp_pool1d", "lp_pool2d",
+__all__ += ["adaptive_max_pool2d_with_indices", "adaptive_max_pool1d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d",
             "channel_shuffle"]

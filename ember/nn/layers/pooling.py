@@ -1,6 +1,6 @@
 """Pooling and resampling layers with PyTorch's names and arguments: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
-``AdaptiveAvgPool1d/2d/3d``, ``AdaptiveMaxPool1d/2d/3d``, ``MaxUnpool1d/2d``, ``Upsample``, ``UpsamplingNearest2d``,
-``UpsamplingBilinear2d``, ``PixelShuffle``, ``PixelUnshuffle``, ``LPPool1d/2d``, ``ChannelShuffle`` and the
+``AdaptiveAvgPool1d/2d/3d``, ``AdaptiveMaxPool1d/2d/3d``, ``MaxUnpool1d/2d/3d``, ``Upsample``, ``UpsamplingNearest2d``,
+``UpsamplingBilinear2d``, ``PixelShuffle``, ``PixelUnshuffle``, ``LPPool1d/2d/3d``, ``ChannelShuffle`` and the
 padding layers (``ZeroPad2d``, ``ReflectionPad2d``, ...).  They hold no parameters; the kernels live in
 ``ember.ops.pool`` (padding: ``ember.ops.pad``)."""
 from __future__ import annotations
@@ -9,8 +9,9 @@ from ..module import Module
 from ..functional import _pool as P
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
-           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "Upsample",
-           "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
+           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+           "PixelShuffle", "PixelUnshuffle"]
 
 
 def _check_dims(x, nd, layer):
@@ -255,7 +256,7 @@ class _MaxUnpoolNd(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input, indices, output_size=None):
-        fn = P.max_unpool2d if self._nd == 2 else P.max_unpool1d
+        fn = {1: P.max_unpool1d, 2: P.max_unpool2d, 3: P.max_unpool3d}[self._nd]
         return fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
@@ -272,6 +273,15 @@ class MaxUnpool2d(_MaxUnpoolNd):
     ember.Size([1, 1, 4, 4])
     """
     _nd = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Inverse of :class:`MaxPool3d` (non-maxima set to zero), as ``torch.nn.MaxUnpool3d``.
+
+    >>> y, i = nn.MaxPool3d(2, return_indices=True)(ember.randn(1, 1, 4, 4, 4)); nn.MaxUnpool3d(2)(y, i).shape
+    ember.Size([1, 1, 4, 4, 4])
+    """
+    _nd = 3
 
 
 class MaxUnpool1d(_MaxUnpoolNd):
@@ -387,7 +397,7 @@ class _LPPoolNd(Module):
                 f"ceil_mode={self.ceil_mode}")
 
     def forward(self, input):
-        fn = P.lp_pool2d if self._nd == 2 else P.lp_pool1d
+        fn = {1: P.lp_pool1d, 2: P.lp_pool2d, 3: P.lp_pool3d}[self._nd]
         return fn(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
@@ -407,6 +417,15 @@ class LPPool1d(_LPPoolNd):
     ember.Size([1, 1, 2])
     """
     _nd = 1
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over (N, C, D, H, W), as ``torch.nn.LPPool3d``.
+
+    >>> nn.LPPool3d(2, 2)(ember.ones(1, 1, 4, 4, 4)).shape
+    ember.Size([1, 1, 2, 2, 2])
+    """
+    _nd = 3
 
 
 class ChannelShuffle(Module):
@@ -483,4 +502,4 @@ for _n in (1, 2, 3):
             f"{', front, back' if _n > 2 else ''}), as ``torch.nn.{_cls}``.")
         _PADS.append(_cls)
 
-__all__ += ["LPPool1d", "LPPool2d", "ChannelShuffle"] + _PADS
+__all__ += ["LPPool1d", "LPPool2d", "LPPool3d", "ChannelShuffle"] + _PADS
