@@ -1,14 +1,15 @@
 """Pooling and resampling functions (``F.max_pool2d``, ``F.avg_pool2d``, ``F.adaptive_avg_pool2d``,
 ``F.max_unpool2d``, ``F.interpolate``, ``F.upsample``, ``F.pixel_shuffle``, ...).  The kernels and checks live in
-``ember.ops.pool``; the deprecated ``upsample*`` aliases are defined here, as in PyTorch."""
+``ember.ops.pool`` (the 3-D ones in ``ember.ops._pool3d``); the deprecated ``upsample*`` aliases are defined
+here, as in PyTorch."""
 from __future__ import annotations
 
 import math
 import warnings
 
 from ...ops.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
-                         adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d, max_unpool2d, max_unpool3d, interpolate,
-                         pixel_shuffle, pixel_unshuffle)
+                         adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d, max_unpool2d, max_unpool3d,
+                         interpolate, pixel_shuffle, pixel_unshuffle)
 from ...ops._pool3d import max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool3d
 from ...ops.conv import _tuple
 
@@ -161,5 +162,5 @@ def channel_shuffle(input, groups):
     return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest).contiguous()
 
 
-__all__ += ["adaptive_max_pool2d_with_indices", "adaptive_max_pool1d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d",
-            "channel_shuffle"]
+__all__ += ["adaptive_max_pool2d_with_indices", "adaptive_max_pool1d_with_indices", "lp_pool1d", "lp_pool2d",
+            "lp_pool3d", "channel_shuffle"]

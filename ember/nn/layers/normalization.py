@@ -1,6 +1,7 @@
 """Normalization layers: ``BatchNorm1d``, ``BatchNorm2d``, ``BatchNorm3d``, ``LayerNorm``, ``RMSNorm``,
-``GroupNorm``, ``InstanceNorm1d/2d/3d``, ``LocalResponseNorm``, with PyTorch's parameter and buffer names (``weight``, ``bias``, ``running_mean``,
-``running_var``, ``num_batches_tracked``), defaults and train/eval behaviour.  The fused kernels live in
+``GroupNorm``, ``InstanceNorm1d/2d/3d``, ``LocalResponseNorm``, with PyTorch's parameter and buffer names
+(``weight``, ``bias``, ``running_mean``, ``running_var``, ``num_batches_tracked``), defaults and train/eval
+behaviour.  The fused kernels live in
 ``ember.ops.normalization``."""
 from __future__ import annotations
 
