@@ -79,7 +79,10 @@ sinc = _alias(_S.sinc, "sinc", "The normalized sinc ``sin(pi x) / (pi x)``, 1 at
 
 
 def round(input, *, decimals=0):           # noqa: A001 - PyTorch's name
-    """Round half to even (``torch.special.round``, an alias of ``torch.round``)."""
+    """Round half to even (``torch.special.round``, an alias of ``torch.round`` that, unlike it, refuses integer
+    tensors as PyTorch's does)."""
+    if isinstance(input, _Tensor) and input._data.dtype.kind in "iu":
+        _refuse(input._data.dtype, "round_vml_cpu")
     return _E.round(input, decimals)
 
 
@@ -119,6 +122,25 @@ def logsumexp(input, dim, keepdim=False):
 
 
 # -- new unary functions ----------------------------------------------------------------------------------------
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _refuse(dtype, kernel):
+    raise _dt.DtypeNotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_NAMES.get(str(dtype), dtype)}\'')
+
+
+def _no_half(fn, kernel):
+    """PyTorch's CPU kernel of ``fn`` has no float16 version: a float16 tensor raises (even an empty one)."""
+    def wrapped(input):
+        if isinstance(input, _Tensor) and input._data.dtype == _np.float16:
+            _refuse(input._data.dtype, kernel)
+        return fn(input)
+    wrapped.__name__ = wrapped.__qualname__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
 def _in_dtype(kernel):
     """An array forward from a float64 kernel: the input's dtype back, a host fallback for device arrays."""
     def host(a):
@@ -127,14 +149,14 @@ def _in_dtype(kernel):
     return lambda a: _E.on_host(host, a)
 
 
-def _new_unary(name, kernel, grad, save, doc):
+def _new_unary(name, kernel, grad, save, doc, half=True):
     f = _unary(name, kernel, grad, save=save, doc=doc)
 
     def fn(input):
-        return f(input)
+        return _E._lay(f(input), input)          # PyTorch's strides: the input's layout
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
-    return fn
+    return fn if half else _no_half(fn, f"{name}_cpu")
 
 
 def _entr_array(a):
@@ -151,7 +173,7 @@ entr = _new_unary("entr", _entr_array, lambda g, x, o: _E.mul(g, _E.neg(_E.add(_
 erfcx = _new_unary("erfcx", _in_dtype(_K.erfcx),
                    lambda g, x, o: _E.mul(g, _E.sub(_E.mul(_E.mul(x, o), 2.0), 2.0 / _math.sqrt(_math.pi))),
                    "both", "The scaled complementary error function ``exp(x^2) erfc(x)``, finite for large x "
-                           "(``torch.special.erfcx``).")
+                           "(``torch.special.erfcx``).", half=False)
 ndtr = _new_unary("ndtr", lambda a: _E.on_host(lambda h: _K.ndtr(h, h.dtype), a),
                   lambda g, x, o: _E.mul(g, _E.div(_E.exp(_E.mul(_E.mul(x, x), -0.5)), _SQRT_2PI)), "input",
                   "The standard normal CDF ``(1 + erf(x / sqrt 2)) / 2``, computed as PyTorch does "
@@ -160,10 +182,10 @@ log_ndtr = _new_unary("log_ndtr", _in_dtype(_K.log_ndtr),
                       lambda g, x, o: _E.mul(_E.div(g, _SQRT_2PI),
                                              _E.exp(_E.neg(_E.add(o, _E.div(_E.mul(x, x), 2.0))))),
                       "both", "The log of the standard normal CDF, accurate far in the lower tail "
-                              "(``torch.special.log_ndtr``).")
+                              "(``torch.special.log_ndtr``).", half=False)
 ndtri = _new_unary("ndtri", _in_dtype(_K.ndtri),
                    lambda g, x, o: _E.mul(_E.mul(g, _SQRT_2PI), _E.exp(_E.div(_E.mul(o, o), 2.0))), "output",
-                   "The inverse of the standard normal CDF (``torch.special.ndtri``).")
+                   "The inverse of the standard normal CDF (``torch.special.ndtri``).", half=False)
 
 
 def _sgn(x):
@@ -198,10 +220,10 @@ def _values_only(name, kernel, doc):
         x = input if isinstance(input, _Tensor) else _Tensor._make(_np.asarray(input))
         if x._data.dtype.kind != "f":
             x = _E.cast(x, _dt.get_default_dtype())
-        return _Tensor._make(_in_dtype(kernel)(x._data))
+        return _E._lay(_Tensor._make(_in_dtype(kernel)(x._data)), x)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
-    return fn
+    return _no_half(fn, f"{name}_cpu")
 
 
 def _spherical_j0_array(x):
@@ -294,6 +316,8 @@ def zeta(input, other):
     """The Hurwitz zeta function ``sum_k (other + k) ** -input`` (``torch.special.zeta``); differentiable in
     ``other`` only, as PyTorch."""
     s, q = _binary(input, other, "zeta")
+    if s._data.dtype == _np.float16:
+        _refuse(s._data.dtype, "zeta_cpu")
     return _E._lay(_Zeta.apply(s, q), s, q)
 
 
@@ -319,6 +343,9 @@ def _gammainc(input, other, upper):
     for name, v in (("input", input), ("other", other)):
         if not isinstance(v, _Tensor):
             raise TypeError(f"special_{op}(): argument '{name}' must be Tensor, not {type(v).__name__}")
+    dt = _dt.result_type(input, other)
+    if dt.kind != "f":                     # PyTorch does not promote integers here
+        _refuse(dt, "igammac_cpu" if upper else "igamma_cpu")
     a, x = _binary(input, other, op)
     return _E._lay(_GammaInc.apply(a, x, upper), a, x)
 

@@ -246,3 +246,32 @@ def test_signatures_match_torch():
             bad[name] = d
     assert not bad, bad
     assert "out" in inspect.signature(ember.special.gammainc).parameters
+
+
+def test_dtypes_torch_refuses_and_layouts():
+    # PyTorch's CPU kernels without a float16 version, and gammainc/round without an integer one, raise
+    # (an empty tensor too)
+    for name in ("erfcx", "log_ndtr", "ndtri", "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0"):
+        for lib in (ember, torch):
+            with pytest.raises(NotImplementedError, match=rf'"{name}_cpu" not implemented for \'Half\''):
+                getattr(lib.special, name)(lib.zeros(0, dtype=lib.float16))
+    for lib in (ember, torch):
+        h = lib.ones(2, dtype=lib.float16)
+        with pytest.raises(NotImplementedError, match="zeta_cpu"):
+            lib.special.zeta(h, h)
+        i = lib.tensor([1, 2])
+        with pytest.raises(NotImplementedError, match="igamma_cpu\" not implemented for 'Long'"):
+            lib.special.gammainc(i, i)
+        with pytest.raises(NotImplementedError, match="round_vml_cpu"):
+            lib.special.round(i)
+        assert lib.special.ndtr(lib.ones(2, dtype=lib.float16)).dtype == lib.float16
+    # results take the input's layout, as PyTorch's iterator gives them
+    m = np.arange(6.0).reshape(2, 3) / 7
+    for name in ("ndtr", "i1e", "entr", "ndtri", "spherical_bessel_j0"):
+        e = getattr(ember.special, name)(ember.tensor(m.T.copy()).T)
+        t = getattr(torch.special, name)(torch.tensor(m.T.copy()).T)
+        assert e.stride() == t.stride(), name
+    for name in ("xlog1py", "zeta", "gammainc"):
+        e = getattr(ember.special, name)(ember.tensor(m.T.copy()).T + 1, ember.tensor(m))
+        t = getattr(torch.special, name)(torch.tensor(m.T.copy()).T + 1, torch.tensor(m))
+        assert e.stride() == t.stride(), name
