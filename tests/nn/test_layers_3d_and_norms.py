@@ -477,3 +477,28 @@ def test_dropout3d_other_ranks_warn_as_torch():
     with pytest.raises(RuntimeError, match="dropout3d: Feature dropout requires at least 2 dimensions"), \
             pytest.warns(UserWarning):
         EF.dropout3d(ember.tensor(1.0), 0.5)
+
+
+def test_small_3d_cnn_runs_as_in_torch():
+    """A video/volume classifier built from the new layers, with torch's weights: the same logits, loss and
+    parameter gradients after one step of SGD."""
+    def build(nn):
+        return nn.Sequential(nn.Conv3d(2, 4, 3, padding=1), nn.BatchNorm3d(4), nn.RReLU(), nn.MaxPool3d(2),
+                             nn.Conv3d(4, 6, (1, 3, 3), padding=(0, 1, 1)), nn.LocalResponseNorm(3),
+                             nn.ConvTranspose3d(6, 4, 2, stride=2), nn.AvgPool3d(2), nn.AdaptiveAvgPool3d(1),
+                             nn.Flatten(), nn.RMSNorm(4), nn.FeatureAlphaDropout(0.2), nn.Linear(4, 3))
+    torch.manual_seed(0)
+    tm, em = build(torch.nn).double(), build(enn).to(ember.float64)
+    em.load_state_dict({k: ember.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+    tm[2].eval(), em[2].eval(), tm[11].eval(), em[11].eval()       # the random layers in their eval form
+    x, y = _randn(3, 2, 4, 6, 6), np.array([0, 2, 1])
+    topt, eopt = torch.optim.SGD(tm.parameters(), lr=0.1), ember.optim.SGD(em.parameters(), lr=0.1)
+    for _ in range(2):
+        tl = TF.cross_entropy(tm(torch.tensor(x)), torch.tensor(y))
+        el = EF.cross_entropy(em(ember.tensor(x)), ember.tensor(y))
+        assert abs(tl.item() - el.item()) < 1e-10
+        topt.zero_grad(), eopt.zero_grad()
+        tl.backward(), el.backward()
+        topt.step(), eopt.step()
+    for (k, tp), (_, ep) in zip(tm.named_parameters(), em.named_parameters()):
+        assert_close(ep, tp, 1e-10, 1e-9, what=k)
