@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-_SQRT2 = math.sqrt(2.0)
 _SQRTPI = math.sqrt(math.pi)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -215,10 +214,10 @@ def _log_prefactor(a, x):
 
 def gammainc(a, x, upper=False):
     """P(a, x) (or Q(a, x) = 1 - P when ``upper``): the series for x < a + 1, the continued fraction for Q above
-    (each iterated until every element converges, at most 40000 terms: accurate to ~1e-13 up to a ~ 1e7, where
-    PyTorch switches to an asymptotic expansion that ember does not have).  PyTorch's edge values, tested in its order: nan for a < 0 or
-    x < 0; a = 0 gives P = 1 for x > 0, else nan; x = 0 gives P = 0 (even for a nan a); an infinite a gives P = 0
-    (nan when x is infinite too); x = +inf gives P = 1."""
+    (each iterated until every element converges, at most 40000 terms: accurate to ~1e-13 up to a ~ 1e7; PyTorch
+    uses an asymptotic expansion for large a instead).  PyTorch's edge values, tested in its order: nan for a < 0
+    or x < 0; a = 0 gives P = 1 for x > 0, else nan; x = 0 gives P = 0 (even for a nan a); an infinite a gives
+    P = 0 (nan when x is infinite too); x = +inf gives P = 1."""
     a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
     shape = a.shape
     a, x = a.reshape(-1), x.reshape(-1)

@@ -12,7 +12,9 @@ and return the input's dtype.  Each is differentiable where PyTorch's is, with P
 ``zeta`` w.r.t. its first argument and ``gammainc``/``gammaincc`` w.r.t. ``input`` raise PyTorch's
 NotImplementedError when backward reaches them.  Every function but ``softmax``/``log_softmax`` takes ``out=``.
 
-torch.special's other functions (Airy, Bessel J/Y/K, the orthogonal polynomials) are not implemented: ``ember.special.<name>`` raises an AttributeError saying so.
+The orthogonal polynomials (Chebyshev, Hermite, Laguerre, Legendre) are in ``ember/_special_poly.py``.
+torch.special's other functions (Airy, Bessel J/Y/K) are not implemented: ``ember.special.<name>`` raises an
+AttributeError saying so.
 """
 from __future__ import annotations
 
@@ -36,11 +38,8 @@ __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit",
 
 # torch.special's names that ember does not implement (the module __getattr__ below names them in its error)
 _NOT_IMPLEMENTED = frozenset("""
-airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 chebyshev_polynomial_t chebyshev_polynomial_u chebyshev_polynomial_v
-chebyshev_polynomial_w hermite_polynomial_h hermite_polynomial_he laguerre_polynomial_l legendre_polynomial_p
-modified_bessel_k0 modified_bessel_k1 scaled_modified_bessel_k0
-scaled_modified_bessel_k1 shifted_chebyshev_polynomial_t shifted_chebyshev_polynomial_u
-shifted_chebyshev_polynomial_v shifted_chebyshev_polynomial_w
+airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 modified_bessel_k0 modified_bessel_k1 scaled_modified_bessel_k0
+scaled_modified_bessel_k1
 """.split())
 
 
@@ -360,6 +359,37 @@ def gammaincc(input, other):
     """The regularized upper incomplete gamma function Q(input, other) = 1 - P (``torch.special.gammaincc``);
     differentiable in ``other`` only, as PyTorch."""
     return _gammainc(input, other, True)
+
+
+# -- orthogonal polynomials (values only, as PyTorch) -----------------------------------------------------------
+def _polynomial(name):
+    from . import _special_poly
+
+    def fn(input, n):
+        x, m = _binary(input, n, name)
+        if x._data.dtype == _np.float16:
+            _refuse(x._data.dtype, f"{name}_cpu")
+
+        def host(a, b):
+            with _np.errstate(all="ignore"):
+                a, b = _np.broadcast_arrays(a.astype(_np.float64), b.astype(_np.float64))
+                deg = _np.where(_np.isfinite(b), _np.trunc(b), -1.0).astype(_np.int64)      # n is truncated
+                return _special_poly.KERNELS[name](a, deg)
+        out = _binary_array(lambda a, b: host(a, b), x._data, m._data)
+        return _E._lay(_Tensor._make(out), x, m)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"``torch.special.{name}(input, n)``: the polynomial of degree ``n`` (truncated to an integer; "
+                  f"0 for n < 0) at ``input``; no gradient, as PyTorch.")
+    return fn
+
+
+for _name in ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+              "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+              "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+              "laguerre_polynomial_l", "legendre_polynomial_p"):
+    globals()[_name] = _polynomial(_name)
+    __all__.append(_name)
+del _name
 
 
 def _install_out():

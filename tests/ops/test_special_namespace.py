@@ -275,3 +275,32 @@ def test_dtypes_torch_refuses_and_layouts():
         e = getattr(ember.special, name)(ember.tensor(m.T.copy()).T + 1, ember.tensor(m))
         t = getattr(torch.special, name)(torch.tensor(m.T.copy()).T + 1, torch.tensor(m))
         assert e.stride() == t.stride(), name
+
+
+POLYNOMIALS = [n for n in torch.special.__all__ if "polynomial" in n]
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_polynomials_against_torch(name):
+    x = [-2.0, -1.0, -0.999, -0.5, 0.0, 0.3, 0.5, 0.75, 1.0, 1.5, 3.0, math.inf, -math.inf]
+    for dtype in ("float32", "float64"):
+        # (n = 1000 in float64 only: torch's float32 cos(n acos x) carries n times float32's error)
+        for n in (-3, -0.5, 0, 1, 2, 2.5, 3, 6, 7, 8, 9, 10, 13, 25) + ((1000,) if dtype == "float64" else ()):
+            e = getattr(ember.special, name)(ember.tensor(x, dtype=getattr(ember, dtype), requires_grad=True), n)
+            t = getattr(torch.special, name)(torch.tensor(x, dtype=getattr(torch, dtype), requires_grad=True), n)
+            assert not e.requires_grad and not t.requires_grad       # PyTorch defines no derivative
+            assert str(e.dtype) == str(t.dtype).replace("torch.", "")
+            a, b = np.asarray(e.tolist()), np.asarray(t.tolist())
+            scale = np.maximum(np.abs(np.nan_to_num(b, posinf=0, neginf=0)), 1.0)
+            tol = (1e-12 if dtype == "float64" else 1e-5) * scale
+            with np.errstate(invalid="ignore"):
+                ok = (np.isnan(a) & np.isnan(b)) | (a == b) | (np.abs(a - b) <= tol)
+            assert ok.all(), (name, n, dtype, a[~ok], b[~ok])
+    # a tensor n broadcasts; a number input takes n's promotion (float32 for integers)
+    xt, nt = [[0.5], [-1.5]], [[1, 2, 3, 12]]
+    e = getattr(ember.special, name)(ember.tensor(xt), ember.tensor(nt))
+    t = getattr(torch.special, name)(torch.tensor(xt), torch.tensor(nt))
+    _close(e, t, 1e-5)
+    assert str(getattr(ember.special, name)(0.5, ember.tensor([1, 2])).dtype) == "float32"
+    with pytest.raises(NotImplementedError, match="Half"):
+        getattr(ember.special, name)(ember.ones(1, dtype=ember.float16), 2)
