@@ -13,7 +13,7 @@ and return the input's dtype.  Each is differentiable where PyTorch's is, with P
 NotImplementedError when backward reaches them.  Every function but ``softmax``/``log_softmax`` takes ``out=``.
 
 The orthogonal polynomials (Chebyshev, Hermite, Laguerre, Legendre) are in ``ember/_special_poly.py``.
-torch.special's other functions (Airy, Bessel J/Y/K) are not implemented: ``ember.special.<name>`` raises an
+torch.special's other functions (``airy_ai``, ``bessel_j0/j1/y0/y1``) are not implemented: ``ember.special.<name>`` raises an
 AttributeError saying so.
 """
 from __future__ import annotations
@@ -33,14 +33,12 @@ from .tensor import Tensor as _Tensor
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
-           "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
+           "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "multigammaln",
+           "ndtr", "ndtri", "polygamma", "psi", "round", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
            "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
 # torch.special's names that ember does not implement (the module __getattr__ below names them in its error)
-_NOT_IMPLEMENTED = frozenset("""
-airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 modified_bessel_k0 modified_bessel_k1 scaled_modified_bessel_k0
-scaled_modified_bessel_k1
-""".split())
+_NOT_IMPLEMENTED = frozenset("airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1".split())
 
 
 def __getattr__(name):
@@ -241,6 +239,20 @@ modified_bessel_i1 = _values_only(
     "modified_bessel_i1", lambda a: _K.bessel_i(a, 1, False),
     "The modified Bessel function of the first kind, order 1 (``torch.special.modified_bessel_i1``; as ``i1``, "
     "but without a gradient, as PyTorch).")
+modified_bessel_k0 = _values_only(
+    "modified_bessel_k0", lambda a: _K.bessel_k(a, 0, False),
+    "The modified Bessel function of the second kind, order 0 (``torch.special.modified_bessel_k0``; no "
+    "gradient, as PyTorch).")
+modified_bessel_k1 = _values_only(
+    "modified_bessel_k1", lambda a: _K.bessel_k(a, 1, False),
+    "The modified Bessel function of the second kind, order 1 (``torch.special.modified_bessel_k1``; no "
+    "gradient, as PyTorch).")
+scaled_modified_bessel_k0 = _values_only(
+    "scaled_modified_bessel_k0", lambda a: _K.bessel_k(a, 0, True),
+    "``exp(x) K0(x)`` (``torch.special.scaled_modified_bessel_k0``; no gradient, as PyTorch).")
+scaled_modified_bessel_k1 = _values_only(
+    "scaled_modified_bessel_k1", lambda a: _K.bessel_k(a, 1, True),
+    "``exp(x) K1(x)`` (``torch.special.scaled_modified_bessel_k1``; no gradient, as PyTorch).")
 spherical_bessel_j0 = _values_only(
     "spherical_bessel_j0", _spherical_j0_array,
     "The spherical Bessel function of the first kind, order 0: ``sin(x) / x`` (1 at 0, 0 at +-inf) "

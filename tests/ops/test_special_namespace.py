@@ -54,11 +54,13 @@ def test_unary_values_against_torch(name, dtype):
     _close(e, t, rtol, atol=atol, what=name)
 
 
-@pytest.mark.parametrize("name", ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0"])
+@pytest.mark.parametrize("name", ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "modified_bessel_k0",
+                                  "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"])
 def test_value_only_functions(name):
     for dtype in ("float32", "float64"):
         with np.errstate(over="ignore"):
-            x = np.array(GRID + EDGES + [0.49, 0.51, -0.3], dtype=dtype)
+            x = np.array(GRID + EDGES + [0.49, 0.51, -0.3, 1e-7, 1e-6, 2e-6, 1e-3, 300.0, 700.0, 1e4, 1e10],
+                         dtype=dtype)
         e = getattr(ember.special, name)(ember.tensor(x, requires_grad=True))
         t = getattr(torch.special, name)(torch.tensor(x, requires_grad=True))
         assert not e.requires_grad and not t.requires_grad          # PyTorch defines no derivative
@@ -251,7 +253,8 @@ def test_signatures_match_torch():
 def test_dtypes_torch_refuses_and_layouts():
     # PyTorch's CPU kernels without a float16 version, and gammainc/round without an integer one, raise
     # (an empty tensor too)
-    for name in ("erfcx", "log_ndtr", "ndtri", "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0"):
+    for name in ("erfcx", "log_ndtr", "ndtri", "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0",
+                 "modified_bessel_k0", "scaled_modified_bessel_k1"):
         for lib in (ember, torch):
             with pytest.raises(NotImplementedError, match=rf'"{name}_cpu" not implemented for \'Half\''):
                 getattr(lib.special, name)(lib.zeros(0, dtype=lib.float16))
