@@ -13,8 +13,8 @@ and return the input's dtype.  Each is differentiable where PyTorch's is, with P
 NotImplementedError when backward reaches them.  Every function but ``softmax``/``log_softmax`` takes ``out=``.
 
 The orthogonal polynomials (Chebyshev, Hermite, Laguerre, Legendre) are in ``ember/_special_poly.py``.
-torch.special's other functions (``airy_ai``, ``bessel_j0/j1/y0/y1``) are not implemented: ``ember.special.<name>`` raises an
-AttributeError saying so.
+torch.special's other functions (``airy_ai``, ``bessel_j0/j1/y0/y1``) are not implemented:
+``ember.special.<name>`` raises an AttributeError saying so.
 """
 from __future__ import annotations
 

@@ -54,8 +54,9 @@ def test_unary_values_against_torch(name, dtype):
     _close(e, t, rtol, atol=atol, what=name)
 
 
-@pytest.mark.parametrize("name", ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "modified_bessel_k0",
-                                  "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"])
+@pytest.mark.parametrize("name", ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0",
+                                  "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+                                  "scaled_modified_bessel_k1"])
 def test_value_only_functions(name):
     for dtype in ("float32", "float64"):
         with np.errstate(over="ignore"):
