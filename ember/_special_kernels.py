@@ -115,6 +115,8 @@ def bessel_i(x, order, scaled):
     for k in range(1, 120):
         term = term * q / (k * (k + order))
         total = total + term
+        if k % 8 == 0 and np.all(term <= total * 1e-17):       # every element has converged
+            break
     out[small] = total * np.exp(-xs) if scaled else total
     xl = ax[~small]
     mu = 4.0 * order * order
