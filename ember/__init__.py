@@ -40,7 +40,7 @@ from .ops import sum, max, min, abs, round, pow, all, any  # noqa: F401
 linalg = __import__("importlib").import_module(".linalg", __name__)
 # torch.special is the public namespace ember/special.py, loaded on first use (__getattr__ below); the * import
 # above bound the internal ember.ops.special here
-del special  # noqa: F821
+globals().pop("special", None)
 from ._finfo import finfo, iinfo  # noqa: E402,F401 - torch.finfo / torch.iinfo
 
 double = float64
