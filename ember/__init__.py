@@ -41,7 +41,6 @@ linalg = __import__("importlib").import_module(".linalg", __name__)
 # torch.special is the public namespace ember/special.py, loaded on first use (__getattr__ below); the * import
 # above bound the internal ember.ops.special here
 globals().pop("special", None)
-from ._finfo import finfo, iinfo  # noqa: E402,F401 - torch.finfo / torch.iinfo
 
 double = float64
 float = float32
@@ -101,6 +100,8 @@ def __getattr__(name):
         return _lazy(name)
     if name in ("save", "load"):
         return getattr(_lazy("io"), name)
+    if name in ("finfo", "iinfo"):         # torch.finfo / torch.iinfo (ember/_finfo.py)
+        return getattr(_lazy("_finfo"), name)
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 # PyTorch's platform namespaces (ember.cuda.is_available() is False; flags are kept), see docs/compat.md
