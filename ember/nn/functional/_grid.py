@@ -1,0 +1,279 @@
+"""Spatial transformers: ``F.affine_grid`` and ``F.grid_sample`` (PyTorch 2.13 semantics, 4-D inputs).
+
+``grid_sample`` works on the whole batch at once: the grid's normalised coordinates are unnormalised to pixel
+coordinates (``align_corners`` decides whether -1/1 are the centres or the outer edges of the corner
+pixels), folded into the image by the padding mode ('border' clips, 'reflection' reflects then clips, with
+the derivative of the fold kept for the grid's gradient), then the 4 bilinear corners (or the nearest pixel)
+are gathered with flat integer indices; corners outside the image read 0.  The backward scatter-adds the
+upstream gradient times the weights into the input (``bincount``) and differentiates the weights for the
+grid, as PyTorch's ``grid_sampler_2d_backward`` (not differentiable again, as in PyTorch's CPU kernel).
+
+``affine_grid`` is a base grid of ``linspace(-1, 1)`` coordinates (scaled by (n-1)/n when
+``align_corners=False``) times ``theta`` transposed: ember ops, so its gradient reaches ``theta``.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as _np
+
+from ...autograd.function import Function, once_differentiable
+from ...tensor import Tensor
+
+__all__ = ["grid_sample", "affine_grid"]
+
+_AC_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+               "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+               "grid_sample for details.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# coordinates
+# ---------------------------------------------------------------------------------------------------------
+def _reflect(c, twice_span):
+    """Reflect ``c`` into [0, twice_span / 2] (period ``twice_span``); returns (value, d value / d c)."""
+    t = c.dtype.type
+    neg = c < 0
+    a = _np.abs(c)
+    flips = _np.trunc(a / t(twice_span))
+    extra = a - flips * t(twice_span)
+    refl = t(twice_span) - extra
+    more = extra > refl
+    return _np.where(more, refl, extra), _np.where(more ^ neg, t(-1), t(1))
+
+
+def _coords(g, size, padding, align_corners):
+    """Pixel coordinates of normalised grid values ``g`` along a dim of ``size`` pixels, and their derivative
+    with respect to ``g`` (PyTorch's ``compute_coordinates`` / ``..._get_grad``)."""
+    t = g.dtype.type
+    if align_corners:
+        scale = t((size - 1) / 2)
+        c = (g + t(1)) * scale
+    else:
+        scale = t(size / 2)
+        c = (g + t(1)) * scale - t(0.5)
+    d = _np.full(c.shape, scale, dtype=c.dtype)
+    if padding == "zeros":
+        return c, d
+    if padding == "reflection":
+        if align_corners:
+            if size <= 1:
+                return _np.zeros_like(c), _np.zeros_like(c)
+            c, s = _reflect(c, 2 * (size - 1))
+        else:
+            c, s = _reflect(c + t(0.5), 2 * size)
+            c = c - t(0.5)
+        d = d * s
+    # clip to [0, size - 1]; the borders themselves count as outside for the gradient (as PyTorch)
+    inside = (c > 0) & (c < size - 1)
+    c = _np.clip(c, 0, size - 1).astype(g.dtype, copy=False)
+    return c, _np.where(inside, d, t(0))
+
+
+def _corners(ix, iy, h, w, mode):
+    """The taps of each output point: list of (flat index (N, P), valid mask (N, P), weight (N, P) or None),
+    plus the fractional parts for the bilinear grid gradient."""
+    if mode == "nearest":
+        x = _np.rint(ix)
+        y = _np.rint(iy)
+        ok = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+        xi = _np.where(ok, x, 0).astype(_np.int64)
+        yi = _np.where(ok, y, 0).astype(_np.int64)
+        return [(yi * w + xi, ok, None)], None
+    x0 = _np.floor(ix)
+    y0 = _np.floor(iy)
+    tx = ix - x0                      # weight of the east column
+    ty = iy - y0                      # weight of the south row
+    one = ix.dtype.type(1)
+    ex, sy = one - tx, one - ty
+    taps = []
+    for dy, dx, wt in ((0, 0, sy * ex), (0, 1, sy * tx), (1, 0, ty * ex), (1, 1, ty * tx)):
+        x = x0 + dx
+        y = y0 + dy
+        ok = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+        xi = _np.where(ok, x, 0).astype(_np.int64)
+        yi = _np.where(ok, y, 0).astype(_np.int64)
+        taps.append((yi * w + xi, ok, wt))
+    return taps, (tx, ty, ex, sy)
+
+
+def _gather(flat, idx, ok):
+    """flat (N, C, HW), idx/ok (N, P) -> (N, C, P), zero where not ok."""
+    v = _np.take_along_axis(flat, idx[:, None, :], axis=2)
+    return _np.where(ok[:, None, :], v, flat.dtype.type(0))
+
+
+class _GridSampler2d(Function):
+    @staticmethod
+    def forward(ctx, x, grid, mode, padding, align_corners):
+        n, c, h, w = x.shape
+        oh, ow = grid.shape[1], grid.shape[2]
+        g = grid.reshape(n, oh * ow, 2)
+        ix, dx = _coords(g[..., 0], w, padding, align_corners)
+        iy, dy = _coords(g[..., 1], h, padding, align_corners)
+        taps, frac = _corners(ix, iy, h, w, mode)
+        flat = x.reshape(n, c, h * w)
+        vals = [_gather(flat, idx, ok) for idx, ok, _ in taps]
+        if mode == "nearest":
+            out = vals[0]
+        else:
+            out = None
+            for (_, _, wt), v in zip(taps, vals):
+                term = wt[:, None, :] * v
+                out = term if out is None else out + term
+        ctx.save_for_backward(x)
+        ctx.cfg = (taps, frac, dx, dy, mode, grid.shape)
+        return _np.ascontiguousarray(out.reshape(n, c, oh, ow))
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gout):
+        (x,) = ctx._saved_arrays()
+        taps, frac, dx, dy, mode, gshape = ctx.cfg
+        n, c, h, w = x.shape
+        p = gshape[1] * gshape[2]
+        go = gout._data.reshape(n, c, p)
+        gx = gg = None
+        if ctx.needs_input_grad[0]:
+            base = (_np.arange(n)[:, None, None] * c + _np.arange(c)[None, :, None]) * (h * w)
+            acc = _np.zeros(n * c * h * w, dtype=_np.float64)
+            for idx, ok, wt in taps:
+                contrib = go if wt is None else go * wt[:, None, :]
+                contrib = _np.where(ok[:, None, :], contrib, 0)
+                acc += _np.bincount((base + idx[:, None, :]).ravel(), weights=contrib.ravel().astype(_np.float64),
+                                    minlength=acc.size)
+            gx = Tensor._make(acc.astype(x.dtype).reshape(x.shape))
+        if ctx.needs_input_grad[1]:
+            if mode == "nearest":
+                gg = _np.zeros(gshape, dtype=x.dtype)
+            else:
+                flat = x.reshape(n, c, h * w)
+                vnw, vne, vsw, vse = (_gather(flat, idx, ok) for idx, ok, _ in taps)
+                tx, ty, ex, sy = (a[:, None, :] for a in frac)
+                gix = (go * ((vne - vnw) * sy + (vse - vsw) * ty)).sum(axis=1)
+                giy = (go * ((vsw - vnw) * ex + (vse - vne) * tx)).sum(axis=1)
+                gg = _np.stack([gix * dx, giy * dy], axis=-1).reshape(gshape)
+            gg = Tensor._make(_np.ascontiguousarray(gg))
+        return gx, gg, None, None, None
+
+
+def _shape(t):
+    return list(t.shape)
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample ``input`` (N, C, H, W) at the normalised locations of ``grid`` (N, H_out, W_out, 2), x then y
+    in [-1, 1] (``torch.nn.functional.grid_sample``).  ``mode``: 'bilinear' or 'nearest'; ``padding_mode``:
+    'zeros', 'border' or 'reflection'.  Differentiable with respect to ``input`` and ``grid``.
+
+    >>> F.grid_sample(ember.randn(1, 1, 4, 4), ember.zeros(1, 2, 3, 2), align_corners=False).shape
+    ember.Size([1, 1, 2, 3])
+    """
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_AC_WARNING, stacklevel=2)
+        align_corners = False
+    if not isinstance(input, Tensor) or not isinstance(grid, Tensor):
+        raise TypeError(f"grid_sample(): expected input and grid to be Tensors, got {type(input).__name__} and "
+                        f"{type(grid).__name__}")
+    if input.dim() not in (4, 5) or grid.dim() != input.dim():
+        raise RuntimeError("grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
+                           f"got input with sizes {_shape(input)} and grid with sizes {_shape(grid)}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError("grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {_shape(input)} and grid with sizes {_shape(grid)}")
+    if grid.shape[-1] != input.dim() - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {input.dim() - 2} in last dimension, but "
+                           f"got grid with sizes {_shape(grid)}")
+    if input.dtype != grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
+                           f"{input.dtype} and grid has {grid.dtype}")
+    if not input.is_floating_point():
+        raise RuntimeError(f"grid_sampler(): expected floating-point input and grid, got {input.dtype}")
+    for i in range(2, input.dim()):
+        if input.shape[i] == 0:
+            raise RuntimeError("grid_sampler(): expected input to have non-empty spatial dimensions, but input "
+                               f"has sizes {_shape(input)} with dimension {i} being empty")
+    if input.dim() == 5:
+        raise NotImplementedError(f"grid_sample: 5-D (volumetric) input is not supported in ember yet (input "
+                                  f"{_shape(input)}, grid {_shape(grid)}); only 4-D (N, C, H, W) input")
+    if mode == "bicubic":
+        raise NotImplementedError(f"grid_sample: mode='bicubic' is not supported in ember yet (input "
+                                  f"{_shape(input)}); use 'bilinear' or 'nearest'")
+    return _GridSampler2d.apply(input, grid, mode, padding_mode, bool(align_corners))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# affine_grid
+# ---------------------------------------------------------------------------------------------------------
+def _linspace_from_neg_one(steps, align_corners, dtype):
+    """PyTorch's ``linspace_from_neg_one``: linspace(-1, 1, steps) (symmetric halves, as torch.linspace),
+    times (steps - 1) / steps unless ``align_corners``; a single 0 for one step."""
+    if steps <= 1:
+        return _np.zeros(steps, dtype=dtype)
+    t = _np.dtype(dtype).type
+    step = (t(1) - t(-1)) / t(steps - 1)
+    i = _np.arange(steps)
+    half = steps // 2
+    r = _np.where(i < half, t(-1) + step * i.astype(dtype), t(1) - step * (steps - 1 - i).astype(dtype))
+    r = r.astype(dtype)
+    if not align_corners:
+        r = (r * t(steps - 1)) / t(steps)
+    return r.astype(dtype)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid (N, H, W, 2) of the affine maps ``theta`` (N, 2, 3) for an output of ``size``
+    (N, C, H, W) (``torch.nn.functional.affine_grid``); 5-D sizes take ``theta`` (N, 3, 4) and give
+    (N, D, H, W, 3).  Differentiable with respect to ``theta``.
+
+    >>> F.affine_grid(ember.eye(2, 3).unsqueeze(0), [1, 1, 2, 3], align_corners=False).shape
+    ember.Size([1, 2, 3, 2])
+    """
+    if align_corners is None:
+        warnings.warn(_AC_WARNING, stacklevel=2)
+        align_corners = False
+    if not isinstance(theta, Tensor):
+        raise TypeError(f"affine_grid(): expected theta to be a Tensor, got {type(theta).__name__}")
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = [int(s) for s in size]
+    if len(size) == 4:
+        if theta.dim() != 3 or theta.shape[-2] != 2 or theta.shape[-1] != 3:
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. "
+                             f"Got {theta.shape}.")
+        spatial = size[-2:]
+    elif len(size) == 5:
+        if theta.dim() != 3 or theta.shape[-2] != 3 or theta.shape[-1] != 4:
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. "
+                             f"Got {theta.shape}.")
+        spatial = size[-3:]
+    else:
+        raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the documentation "
+                      "of affine_grid for details.", stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if theta.shape[0] != size[0]:
+        raise RuntimeError(f"affine_grid(): expected theta's batch size {theta.shape[0]} to equal size[0] = "
+                           f"{size[0]} (theta {list(theta.shape)}, size {size})")
+    dtype = theta._data.dtype
+    k = len(spatial)
+    base = _np.ones(tuple(spatial) + (k + 1,), dtype=dtype)
+    for j in range(k):            # coordinate j (x, y, z) varies along spatial dim k - 1 - j
+        shape = [1] * k
+        shape[k - 1 - j] = spatial[k - 1 - j]
+        base[..., j] = _np.broadcast_to(
+            _linspace_from_neg_one(spatial[k - 1 - j], align_corners, dtype).reshape(shape), tuple(spatial))
+    npts = int(_np.prod(spatial))
+    b = Tensor._make(_np.ascontiguousarray(_np.broadcast_to(base.reshape(1, npts, k + 1), (size[0], npts, k + 1))))
+    grid = b @ theta.transpose(1, 2)
+    return grid.reshape([size[0]] + list(spatial) + [k])
