@@ -12,7 +12,7 @@ import ember
 import ember.nn.functional as F
 from tests.helpers import assert_close, gradcheck
 
-MODES = ["bilinear", "nearest"]
+MODES = ["bilinear", "nearest", "bicubic"]
 PADS = ["zeros", "border", "reflection"]
 
 
@@ -76,7 +76,8 @@ def test_grid_sample_one_pixel_and_identity():
 @pytest.mark.parametrize("mode,padding_mode,align_corners",
                          [("bilinear", "zeros", False), ("bilinear", "border", True),
                           ("bilinear", "reflection", False), ("bilinear", "reflection", True),
-                          ("nearest", "zeros", True)])
+                          ("nearest", "zeros", True), ("bicubic", "zeros", False),
+                          ("bicubic", "reflection", True), ("bicubic", "border", False)])
 def test_grid_sample_gradcheck(mode, padding_mode, align_corners):
     rng = np.random.default_rng(3)
     # grid values away from pixel nodes and clip/reflection borders, where the map is smooth

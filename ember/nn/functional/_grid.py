@@ -4,7 +4,8 @@
 coordinates (``align_corners`` decides whether -1/1 are the centres or the outer edges of the corner
 pixels), folded into the image by the padding mode ('border' clips, 'reflection' reflects then clips, with
 the derivative of the fold kept for the grid's gradient), then the 4 bilinear corners (or the nearest pixel)
-are gathered with flat integer indices; corners outside the image read 0.  The backward scatter-adds the
+are gathered with flat integer indices; corners outside the image read 0.  'bicubic' weighs 16 taps with
+PyTorch's cubic convolution (A = -0.75) at the unfolded location and folds each tap's position instead.  The backward scatter-adds the
 upstream gradient times the weights into the input (``bincount``) and differentiates the weights for the
 grid, as PyTorch's ``grid_sampler_2d_backward`` (not differentiable again, as in PyTorch's CPU kernel).
 
@@ -42,19 +43,23 @@ def _reflect(c, twice_span):
     return _np.where(more, refl, extra), _np.where(more ^ neg, t(-1), t(1))
 
 
-def _coords(g, size, padding, align_corners):
-    """Pixel coordinates of normalised grid values ``g`` along a dim of ``size`` pixels, and their derivative
-    with respect to ``g`` (PyTorch's ``compute_coordinates`` / ``..._get_grad``)."""
+def _unnormalize(g, size, align_corners):
+    """Pixel coordinates of normalised grid values ``g`` and d coordinate / d g (a scalar)."""
     t = g.dtype.type
     if align_corners:
         scale = t((size - 1) / 2)
-        c = (g + t(1)) * scale
-    else:
-        scale = t(size / 2)
-        c = (g + t(1)) * scale - t(0.5)
-    d = _np.full(c.shape, scale, dtype=c.dtype)
+        return (g + t(1)) * scale, scale
+    scale = t(size / 2)
+    return (g + t(1)) * scale - t(0.5), scale
+
+
+def _fold(c, size, padding, align_corners):
+    """Pixel coordinates ``c`` folded into the image by the padding mode, and the fold's derivative (1, -1
+    or 0; None for 'zeros', which does not fold)."""
+    t = c.dtype.type
     if padding == "zeros":
-        return c, d
+        return c, None
+    s = None
     if padding == "reflection":
         if align_corners:
             if size <= 1:
@@ -63,11 +68,65 @@ def _coords(g, size, padding, align_corners):
         else:
             c, s = _reflect(c + t(0.5), 2 * size)
             c = c - t(0.5)
-        d = d * s
     # clip to [0, size - 1]; the borders themselves count as outside for the gradient (as PyTorch)
     inside = (c > 0) & (c < size - 1)
-    c = _np.clip(c, 0, size - 1).astype(g.dtype, copy=False)
-    return c, _np.where(inside, d, t(0))
+    c = _np.clip(c, 0, size - 1).astype(c.dtype, copy=False)
+    return c, _np.where(inside, t(1) if s is None else s, t(0))
+
+
+def _coords(g, size, padding, align_corners):
+    """Pixel coordinates of normalised grid values ``g`` along a dim of ``size`` pixels, and their derivative
+    with respect to ``g`` (PyTorch's ``compute_coordinates`` / ``..._get_grad``)."""
+    c, scale = _unnormalize(g, size, align_corners)
+    c, s = _fold(c, size, padding, align_corners)
+    if s is None:
+        return c, _np.full(c.shape, scale, dtype=c.dtype)
+    return c, s * scale
+
+
+_A = -0.75      # PyTorch's bicubic convolution constant
+
+
+def _cubic(t):
+    """The 4 cubic-convolution weights of fractional offsets ``t`` and their derivatives in ``t``."""
+    a = t.dtype.type(_A)
+    one, two = t.dtype.type(1), t.dtype.type(2)
+    def k1(x):
+        return ((a + 2) * x - (a + 3)) * x * x + one
+    def k2(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    def d1(x):
+        return (3 * (a + 2) * x - 2 * (a + 3)) * x
+    def d2(x):
+        return (3 * a * x - 10 * a) * x + 8 * a
+    w = [k2(t + one), k1(t), k1(one - t), k2(two - t)]
+    dw = [d2(t + one), d1(t), -d1(one - t), -d2(two - t)]
+    return w, dw
+
+
+def _bicubic_taps(g, h, w, padding, align_corners):
+    """16 taps (flat index, valid, weight, d weight / d x, d weight / d y) per point: the weights at the
+    unnormalised (unfolded) location, the tap positions folded by the padding mode (PyTorch's
+    ``get_value_bounded``), the grid gradient through the weights only."""
+    ix, sx = _unnormalize(g[..., 0], w, align_corners)
+    iy, sy = _unnormalize(g[..., 1], h, align_corners)
+    x0, y0 = _np.floor(ix), _np.floor(iy)
+    wx, dwx = _cubic(ix - x0)
+    wy, dwy = _cubic(iy - y0)
+    cols = []
+    for i in range(4):
+        xc = _fold(x0 + (i - 1), w, padding, align_corners)[0]
+        okx = (xc > -1) & (xc < w)
+        cols.append((_np.where(okx, xc, 0).astype(_np.int64), okx))
+    taps = []
+    for j in range(4):
+        yc = _fold(y0 + (j - 1), h, padding, align_corners)[0]
+        oky = (yc > -1) & (yc < h)
+        yi = _np.where(oky, yc, 0).astype(_np.int64)
+        for i in range(4):
+            xi, okx = cols[i]
+            taps.append((yi * w + xi, okx & oky, wx[i] * wy[j], dwx[i] * wy[j] * sx, wx[i] * dwy[j] * sy))
+    return taps
 
 
 def _corners(ix, iy, h, w, mode):
@@ -109,10 +168,19 @@ class _GridSampler2d(Function):
         n, c, h, w = x.shape
         oh, ow = grid.shape[1], grid.shape[2]
         g = grid.reshape(n, oh * ow, 2)
+        flat = x.reshape(n, c, h * w)
+        if mode == "bicubic":
+            taps = _bicubic_taps(g, h, w, padding, align_corners)
+            out = None
+            for idx, ok, wt, _, _ in taps:
+                term = wt[:, None, :] * _gather(flat, idx, ok)
+                out = term if out is None else out + term
+            ctx.save_for_backward(x)
+            ctx.cfg = (taps, None, None, None, mode, grid.shape)
+            return _np.ascontiguousarray(out.reshape(n, c, oh, ow))
         ix, dx = _coords(g[..., 0], w, padding, align_corners)
         iy, dy = _coords(g[..., 1], h, padding, align_corners)
         taps, frac = _corners(ix, iy, h, w, mode)
-        flat = x.reshape(n, c, h * w)
         vals = [_gather(flat, idx, ok) for idx, ok, _ in taps]
         if mode == "nearest":
             out = vals[0]
@@ -137,7 +205,7 @@ class _GridSampler2d(Function):
         if ctx.needs_input_grad[0]:
             base = (_np.arange(n)[:, None, None] * c + _np.arange(c)[None, :, None]) * (h * w)
             acc = _np.zeros(n * c * h * w, dtype=_np.float64)
-            for idx, ok, wt in taps:
+            for idx, ok, wt, *_ in taps:
                 contrib = go if wt is None else go * wt[:, None, :]
                 contrib = _np.where(ok[:, None, :], contrib, 0)
                 acc += _np.bincount((base + idx[:, None, :]).ravel(), weights=contrib.ravel().astype(_np.float64),
@@ -146,6 +214,14 @@ class _GridSampler2d(Function):
         if ctx.needs_input_grad[1]:
             if mode == "nearest":
                 gg = _np.zeros(gshape, dtype=x.dtype)
+            elif mode == "bicubic":
+                flat = x.reshape(n, c, h * w)
+                gix = giy = 0
+                for idx, ok, _, ddx, ddy in taps:
+                    s = (go * _gather(flat, idx, ok)).sum(axis=1)
+                    gix = gix + s * ddx
+                    giy = giy + s * ddy
+                gg = _np.stack([gix, giy], axis=-1).reshape(gshape)
             else:
                 flat = x.reshape(n, c, h * w)
                 vnw, vne, vsw, vse = (_gather(flat, idx, ok) for idx, ok, _ in taps)
@@ -163,7 +239,8 @@ def _shape(t):
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` (N, C, H, W) at the normalised locations of ``grid`` (N, H_out, W_out, 2), x then y
-    in [-1, 1] (``torch.nn.functional.grid_sample``).  ``mode``: 'bilinear' or 'nearest'; ``padding_mode``:
+    in [-1, 1] (``torch.nn.functional.grid_sample``).  ``mode``: 'bilinear', 'nearest' or 'bicubic';
+    ``padding_mode``:
     'zeros', 'border' or 'reflection'.  Differentiable with respect to ``input`` and ``grid``.
 
     >>> F.grid_sample(ember.randn(1, 1, 4, 4), ember.zeros(1, 2, 3, 2), align_corners=False).shape
@@ -202,9 +279,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.dim() == 5:
         raise NotImplementedError(f"grid_sample: 5-D (volumetric) input is not supported in ember yet (input "
                                   f"{_shape(input)}, grid {_shape(grid)}); only 4-D (N, C, H, W) input")
-    if mode == "bicubic":
-        raise NotImplementedError(f"grid_sample: mode='bicubic' is not supported in ember yet (input "
-                                  f"{_shape(input)}); use 'bilinear' or 'nearest'")
     return _GridSampler2d.apply(input, grid, mode, padding_mode, bool(align_corners))
 
 
