@@ -9,6 +9,11 @@ from .clip_grad import clip_grad_norm_, clip_grad_norm, clip_grad_value_, get_to
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
 from .regularization import l1_penalty, l2_penalty  # noqa: F401
 from . import rnn  # noqa: F401
+from .weight_norm import weight_norm, remove_weight_norm  # noqa: F401
+from .spectral_norm import spectral_norm, remove_spectral_norm  # noqa: F401
+from . import parametrize, parametrizations  # noqa: F401
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-           "vector_to_parameters", "l1_penalty", "l2_penalty", "rnn"]
+           "vector_to_parameters", "l1_penalty", "l2_penalty", "rnn",
+           "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "parametrize",
+           "parametrizations"]
