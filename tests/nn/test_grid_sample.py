@@ -164,3 +164,34 @@ def test_errors_name_op_and_shapes():
         F.affine_grid(ember.zeros(2, 2, 3), [2, 3, 3], align_corners=False)
     with pytest.raises(ValueError, match="positive output size"):
         F.affine_grid(ember.zeros(2, 2, 3), [2, 1, 0, 3], align_corners=False)
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", PADS)
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_grid_sample_5d_matches_torch(dtype, tol, mode, padding_mode, align_corners):
+    rng = np.random.default_rng(hash((mode, padding_mode, align_corners, 5)) % 2 ** 32)
+    x = rng.standard_normal((2, 2, 3, 4, 5)).astype(dtype)
+    g = rng.uniform(-1.6, 1.6, (2, 2, 3, 4, 3)).astype(dtype)
+    g[0, 0, 0, 0] = [-1, -1, -1]
+    g[0, 0, 0, 1] = [1, 1, 1]
+    g[0, 0, 0, 2] = [0, 0, 0]
+    up = rng.standard_normal((2, 2, 2, 3, 4)).astype(dtype)
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    eo, egx, egg = _run(ember, x, g, up, **kw)
+    to, tgx, tgg = _run(torch, x, g, up, **kw)
+    assert eo.dtype == np.dtype(dtype)
+    assert_close(eo, to, atol=tol, rtol=tol, what="output")
+    assert_close(egx, tgx, atol=tol, rtol=tol, what="grad input")
+    assert_close(egg, tgg, atol=tol * 10, rtol=tol, what="grad grid")
+
+
+def test_grid_sample_5d_gradcheck_and_bicubic_refused():
+    rng = np.random.default_rng(7)
+    x = ember.tensor(rng.standard_normal((1, 2, 3, 3, 4)), requires_grad=True)
+    grid = ember.tensor(rng.uniform(-1.3, 1.3, (1, 2, 2, 1, 3)), requires_grad=True)
+    f = lambda a, b: F.grid_sample(a, b, padding_mode="reflection", align_corners=False)
+    assert ember.autograd.gradcheck(f, [x, grid], eps=1e-7, atol=1e-5)
+    with pytest.raises(RuntimeError, match=r"bicubic interpolation only supports 4D input.*\[1, 2, 3, 3, 4\]"):
+        F.grid_sample(x, grid, mode="bicubic", align_corners=False)

@@ -1,4 +1,4 @@
-"""Spatial transformers: ``F.affine_grid`` and ``F.grid_sample`` (PyTorch 2.13 semantics, 4-D inputs).
+"""Spatial transformers: ``F.affine_grid`` and ``F.grid_sample`` (PyTorch 2.13 semantics, 4-D and 5-D inputs).
 
 ``grid_sample`` works on the whole batch at once: the grid's normalised coordinates are unnormalised to pixel
 coordinates (``align_corners`` decides whether -1/1 are the centres or the outer edges of the corner
@@ -233,13 +233,89 @@ class _GridSampler2d(Function):
         return gx, gg, None, None, None
 
 
+class _GridSampler3d(Function):
+    """Volumetric sampling: input (N, C, D, H, W), grid (N, D_out, H_out, W_out, 3) of (x, y, z); trilinear
+    ('bilinear') over the 8 corners or nearest.  Each tap carries its weight's derivative in x, y and z."""
+
+    @staticmethod
+    def forward(ctx, x, grid, mode, padding, align_corners):
+        n, c, d, h, w = x.shape
+        od, oh, ow = grid.shape[1:4]
+        g = grid.reshape(n, od * oh * ow, 3)
+        cs = [_coords(g[..., k], size, padding, align_corners) for k, size in enumerate((w, h, d))]
+        (ix, mx), (iy, my), (iz, mz) = cs
+        flat = x.reshape(n, c, d * h * w)
+        taps = []
+        if mode == "nearest":
+            xr, yr, zr = _np.rint(ix), _np.rint(iy), _np.rint(iz)
+            ok = (xr >= 0) & (xr <= w - 1) & (yr >= 0) & (yr <= h - 1) & (zr >= 0) & (zr <= d - 1)
+            xi, yi, zi = (_np.where(ok, a, 0).astype(_np.int64) for a in (xr, yr, zr))
+            taps.append(((zi * h + yi) * w + xi, ok, None, None, None, None))
+        else:
+            one = ix.dtype.type(1)
+            lo = [_np.floor(a) for a in (ix, iy, iz)]
+            fr = [a - b for a, b in zip((ix, iy, iz), lo)]
+            for dz in (0, 1):
+                for dy in (0, 1):
+                    for dx in (0, 1):
+                        off = (dx, dy, dz)
+                        wk = [f if o else one - f for f, o in zip(fr, off)]
+                        sg = [one if o else -one for o in off]
+                        pos = [b + o for b, o in zip(lo, off)]
+                        ok = ((pos[0] >= 0) & (pos[0] <= w - 1) & (pos[1] >= 0) & (pos[1] <= h - 1)
+                              & (pos[2] >= 0) & (pos[2] <= d - 1))
+                        xi, yi, zi = (_np.where(ok, a, 0).astype(_np.int64) for a in pos)
+                        taps.append(((zi * h + yi) * w + xi, ok, wk[0] * wk[1] * wk[2],
+                                     sg[0] * wk[1] * wk[2] * mx, wk[0] * sg[1] * wk[2] * my,
+                                     wk[0] * wk[1] * sg[2] * mz))
+        out = None
+        for idx, ok, wt, *_ in taps:
+            v = _gather(flat, idx, ok)
+            term = v if wt is None else wt[:, None, :] * v
+            out = term if out is None else out + term
+        ctx.save_for_backward(x)
+        ctx.cfg = (taps, mode, grid.shape)
+        return _np.ascontiguousarray(out.reshape(n, c, od, oh, ow))
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gout):
+        (x,) = ctx._saved_arrays()
+        taps, mode, gshape = ctx.cfg
+        n, c = x.shape[:2]
+        sp = int(_np.prod(x.shape[2:]))
+        go = gout._data.reshape(n, c, -1)
+        gx = gg = None
+        if ctx.needs_input_grad[0]:
+            base = (_np.arange(n)[:, None, None] * c + _np.arange(c)[None, :, None]) * sp
+            acc = _np.zeros(n * c * sp, dtype=_np.float64)
+            for idx, ok, wt, *_ in taps:
+                contrib = go if wt is None else go * wt[:, None, :]
+                contrib = _np.where(ok[:, None, :], contrib, 0)
+                acc += _np.bincount((base + idx[:, None, :]).ravel(), weights=contrib.ravel().astype(_np.float64),
+                                    minlength=acc.size)
+            gx = Tensor._make(acc.astype(x.dtype).reshape(x.shape))
+        if ctx.needs_input_grad[1]:
+            if mode == "nearest":
+                gg = _np.zeros(gshape, dtype=x.dtype)
+            else:
+                flat = x.reshape(n, c, sp)
+                parts = [0, 0, 0]
+                for idx, ok, _, *dd in taps:
+                    s = (go * _gather(flat, idx, ok)).sum(axis=1)
+                    parts = [p + s * dk for p, dk in zip(parts, dd)]
+                gg = _np.stack(parts, axis=-1).reshape(gshape)
+            gg = Tensor._make(_np.ascontiguousarray(gg))
+        return gx, gg, None, None, None
+
+
 def _shape(t):
     return list(t.shape)
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` (N, C, H, W) at the normalised locations of ``grid`` (N, H_out, W_out, 2), x then y
-    in [-1, 1] (``torch.nn.functional.grid_sample``).  ``mode``: 'bilinear', 'nearest' or 'bicubic';
+    in [-1, 1] (5-D: input (N, C, D, H, W), grid (N, D_out, H_out, W_out, 3), trilinear or nearest) (``torch.nn.functional.grid_sample``).  ``mode``: 'bilinear', 'nearest' or 'bicubic';
     ``padding_mode``:
     'zeros', 'border' or 'reflection'.  Differentiable with respect to ``input`` and ``grid``.
 
@@ -277,8 +353,10 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             raise RuntimeError("grid_sampler(): expected input to have non-empty spatial dimensions, but input "
                                f"has sizes {_shape(input)} with dimension {i} being empty")
     if input.dim() == 5:
-        raise NotImplementedError(f"grid_sample: 5-D (volumetric) input is not supported in ember yet (input "
-                                  f"{_shape(input)}, grid {_shape(grid)}); only 4-D (N, C, H, W) input")
+        if mode == "bicubic":
+            raise RuntimeError(f"grid_sampler(): bicubic interpolation only supports 4D input (input "
+                               f"{_shape(input)})")
+        return _GridSampler3d.apply(input, grid, mode, padding_mode, bool(align_corners))
     return _GridSampler2d.apply(input, grid, mode, padding_mode, bool(align_corners))
 
 
