@@ -195,3 +195,55 @@ def test_grid_sample_5d_gradcheck_and_bicubic_refused():
     assert ember.autograd.gradcheck(f, [x, grid], eps=1e-7, atol=1e-5)
     with pytest.raises(RuntimeError, match=r"bicubic interpolation only supports 4D input.*\[1, 2, 3, 3, 4\]"):
         F.grid_sample(x, grid, mode="bicubic", align_corners=False)
+
+
+def _stn(lib):
+    """The localisation net and classifier of PyTorch's Spatial Transformer Networks tutorial."""
+    nn, F_ = lib.nn, lib.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+            self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+            self.fc1 = nn.Linear(320, 50)
+            self.fc2 = nn.Linear(50, 10)
+            self.localization = nn.Sequential(nn.Conv2d(1, 8, kernel_size=7), nn.MaxPool2d(2, stride=2), nn.ReLU(True),
+                                              nn.Conv2d(8, 10, kernel_size=5), nn.MaxPool2d(2, stride=2), nn.ReLU(True))
+            self.fc_loc = nn.Sequential(nn.Linear(10 * 3 * 3, 32), nn.ReLU(True), nn.Linear(32, 3 * 2))
+
+        def stn(self, x):
+            xs = self.localization(x).view(-1, 10 * 3 * 3)
+            theta = self.fc_loc(xs).view(-1, 2, 3)
+            grid = F_.affine_grid(theta, x.size(), align_corners=False)
+            return F_.grid_sample(x, grid, align_corners=False)
+
+        def forward(self, x):
+            x = self.stn(x)
+            x = F_.relu(F_.max_pool2d(self.conv1(x), 2))
+            x = F_.relu(F_.max_pool2d(self.conv2(x), 2))
+            x = F_.relu(self.fc1(x.view(-1, 320)))
+            return F_.log_softmax(self.fc2(x), dim=1)
+
+    return Net()
+
+
+def test_spatial_transformer_tutorial_loss_and_grads_match_torch():
+    torch.manual_seed(0)
+    tnet = _stn(torch).double()
+    with torch.no_grad():     # a non-identity transform so that the grid has to be interpolated
+        tnet.fc_loc[2].bias.copy_(torch.tensor([0.9, 0.1, 0.05, -0.1, 1.1, 0.0]))
+    enet = _stn(ember).double()
+    enet.load_state_dict({k: ember.tensor(v.detach().numpy().copy()) for k, v in tnet.state_dict().items()})
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 1, 28, 28))
+    y = np.array([3, 1, 4, 1])
+    tl = torch.nn.functional.nll_loss(tnet(torch.tensor(x)), torch.tensor(y))
+    el = F.nll_loss(enet(ember.tensor(x)), ember.tensor(y))
+    tl.backward()
+    el.backward()
+    assert_close(el, tl, atol=1e-10, rtol=1e-10, what="loss")
+    tp = dict(tnet.named_parameters())
+    for name, p in enet.named_parameters():
+        assert_close(p.grad, tp[name].grad, atol=1e-9, rtol=1e-7, what=f"grad {name}")
+    assert np.abs(enet.fc_loc[2].weight.grad.numpy()).max() > 1e-6     # the gradient went through the sampler
