@@ -247,3 +247,12 @@ def test_spatial_transformer_tutorial_loss_and_grads_match_torch():
     for name, p in enet.named_parameters():
         assert_close(p.grad, tp[name].grad, atol=1e-9, rtol=1e-7, what=f"grad {name}")
     assert np.abs(enet.fc_loc[2].weight.grad.numpy()).max() > 1e-6     # the gradient went through the sampler
+
+
+def test_double_backward_refused_clearly():
+    # PyTorch differentiates grid_sample's backward again; ember's kernel runs on raw arrays and says so
+    x = ember.randn(1, 1, 3, 3, dtype=ember.float64, requires_grad=True)
+    g = ember.rand(1, 2, 2, 2, dtype=ember.float64, requires_grad=True)
+    y = F.grid_sample(x, g, align_corners=False).sum()
+    with pytest.raises(RuntimeError, match="once-differentiable"):
+        ember.autograd.grad(y, (x, g), create_graph=True)

@@ -7,7 +7,8 @@ the derivative of the fold kept for the grid's gradient), then the 4 bilinear co
 are gathered with flat integer indices; corners outside the image read 0.  'bicubic' weighs 16 taps with
 PyTorch's cubic convolution (A = -0.75) at the unfolded location and folds each tap's position instead.  The backward scatter-adds the
 upstream gradient times the weights into the input (``bincount``) and differentiates the weights for the
-grid, as PyTorch's ``grid_sampler_2d_backward`` (not differentiable again, as in PyTorch's CPU kernel).
+grid, as PyTorch's ``grid_sampler_2d_backward``.  That backward runs on raw arrays: unlike PyTorch it cannot
+be differentiated again (``create_graph=True`` raises a clear error).
 
 ``affine_grid`` is a base grid of ``linspace(-1, 1)`` coordinates (scaled by (n-1)/n when
 ``align_corners=False``) times ``theta`` transposed: ember ops, so its gradient reaches ``theta``.
