@@ -256,3 +256,17 @@ def test_double_backward_refused_clearly():
     y = F.grid_sample(x, g, align_corners=False).sum()
     with pytest.raises(RuntimeError, match="once-differentiable"):
         ember.autograd.grad(y, (x, g), create_graph=True)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", PADS)
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_nan_and_inf_grid_points_like_torch(mode, padding_mode, align_corners):
+    # border/reflection send a NaN coordinate (and a reflected infinity) to pixel 0; zeros keep NaN
+    x = np.arange(40.0).reshape(1, 2, 4, 5)
+    g = np.array([[[[np.nan, 0], [np.nan, -0.9], [0, np.nan], [np.nan, np.nan], [np.inf, 0.3], [-np.inf, 0.1],
+                    [1e30, -1e30], [0.5, 0.25]]]])
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    e = F.grid_sample(ember.tensor(x), ember.tensor(g), **kw).numpy()
+    t = TF.grid_sample(torch.tensor(x), torch.tensor(g), **kw).numpy()
+    np.testing.assert_allclose(e, t, atol=1e-9, equal_nan=True)

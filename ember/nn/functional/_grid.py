@@ -15,6 +15,7 @@ be differentiated again (``create_graph=True`` raises a clear error).
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as _np
@@ -72,6 +73,7 @@ def _fold(c, size, padding, align_corners):
     # clip to [0, size - 1]; the borders themselves count as outside for the gradient (as PyTorch)
     inside = (c > 0) & (c < size - 1)
     c = _np.clip(c, 0, size - 1).astype(c.dtype, copy=False)
+    c = _np.where(_np.isnan(c), t(0), c)      # PyTorch's clip sends NaN (and reflected infinities) to 0
     return c, _np.where(inside, t(1) if s is None else s, t(0))
 
 
@@ -163,8 +165,18 @@ def _gather(flat, idx, ok):
     return _np.where(ok[:, None, :], v, flat.dtype.type(0))
 
 
+def _quiet(fn):
+    """Run ``fn`` without NumPy's warnings for inf/NaN grid points (PyTorch computes them silently)."""
+    @functools.wraps(fn)
+    def wrapper(*args):
+        with _np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return fn(*args)
+    return wrapper
+
+
 class _GridSampler2d(Function):
     @staticmethod
+    @_quiet
     def forward(ctx, x, grid, mode, padding, align_corners):
         n, c, h, w = x.shape
         oh, ow = grid.shape[1], grid.shape[2]
@@ -196,6 +208,7 @@ class _GridSampler2d(Function):
 
     @staticmethod
     @once_differentiable
+    @_quiet
     def backward(ctx, gout):
         (x,) = ctx._saved_arrays()
         taps, frac, dx, dy, mode, gshape = ctx.cfg
@@ -239,6 +252,7 @@ class _GridSampler3d(Function):
     ('bilinear') over the 8 corners or nearest.  Each tap carries its weight's derivative in x, y and z."""
 
     @staticmethod
+    @_quiet
     def forward(ctx, x, grid, mode, padding, align_corners):
         n, c, d, h, w = x.shape
         od, oh, ow = grid.shape[1:4]
@@ -280,6 +294,7 @@ class _GridSampler3d(Function):
 
     @staticmethod
     @once_differentiable
+    @_quiet
     def backward(ctx, gout):
         (x,) = ctx._saved_arrays()
         taps, mode, gshape = ctx.cfg
