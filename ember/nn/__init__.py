@@ -7,6 +7,7 @@ from .layers.linear import *  # noqa: F401,F403
 from .layers.activation import *  # noqa: F401,F403
 from .layers.dropout import *  # noqa: F401,F403
 from .layers.embedding import *  # noqa: F401,F403
+from .layers._embedding_bag import *  # noqa: F401,F403
 from .layers.conv import *  # noqa: F401,F403
 from .layers.pooling import *  # noqa: F401,F403
 from .layers.normalization import *  # noqa: F401,F403

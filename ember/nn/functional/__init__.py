@@ -4,6 +4,7 @@ from ._linear import *  # noqa: F401,F403
 from ._activation import *  # noqa: F401,F403
 from ._dropout import *  # noqa: F401,F403
 from ._embedding import *  # noqa: F401,F403
+from ._embedding_bag import *  # noqa: F401,F403
 from ._conv import *  # noqa: F401,F403
 from ._pool import *  # noqa: F401,F403
 from ._norm import *  # noqa: F401,F403
