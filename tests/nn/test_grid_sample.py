@@ -249,13 +249,37 @@ def test_spatial_transformer_tutorial_loss_and_grads_match_torch():
     assert np.abs(enet.fc_loc[2].weight.grad.numpy()).max() > 1e-6     # the gradient went through the sampler
 
 
-def test_double_backward_refused_clearly():
-    # PyTorch differentiates grid_sample's backward again; ember's kernel runs on raw arrays and says so
-    x = ember.randn(1, 1, 3, 3, dtype=ember.float64, requires_grad=True)
-    g = ember.rand(1, 2, 2, 2, dtype=ember.float64, requires_grad=True)
-    y = F.grid_sample(x, g, align_corners=False).sum()
-    with pytest.raises(RuntimeError, match="once-differentiable"):
-        ember.autograd.grad(y, (x, g), create_graph=True)
+def _double(lib, x, g, up, v1, v2, **kw):
+    xt, gt = lib.tensor(x, requires_grad=True), lib.tensor(g, requires_grad=True)
+    y = lib.nn.functional.grid_sample(xt, gt, **kw)
+    gx, gg = lib.autograd.grad((y * lib.tensor(up)).sum(), (xt, gt), create_graph=True)
+    z = (gx * lib.tensor(v1)).sum() + (gg * lib.tensor(v2)).sum()
+    return (gx, gg) + tuple(lib.autograd.grad(z, (xt, gt)))
+
+
+@pytest.mark.parametrize("mode,shape,gshape", [("bilinear", (2, 3, 4, 5), (2, 3, 4, 2)),
+                                               ("bicubic", (2, 3, 4, 5), (2, 3, 4, 2)),
+                                               ("bilinear", (2, 2, 3, 4, 5), (2, 2, 3, 2, 3))])
+@pytest.mark.parametrize("padding_mode", PADS)
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_double_backward_matches_torch(mode, shape, gshape, padding_mode, align_corners):
+    # create_graph=True runs the backward as ember ops: second derivatives for input and grid as PyTorch's
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape)
+    g = rng.uniform(-1.3, 1.3, gshape)
+    up = rng.standard_normal(gshape[:1] + shape[1:2] + gshape[1:-1])
+    v1, v2 = rng.standard_normal(shape), rng.standard_normal(gshape)
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    for e, t in zip(_double(ember, x, g, up, v1, v2, **kw), _double(torch, x, g, up, v1, v2, **kw)):
+        assert_close(e, t, atol=1e-11, rtol=1e-11)
+
+
+def test_double_backward_gradgradcheck():
+    rng = np.random.default_rng(12)
+    x = ember.tensor(rng.standard_normal((1, 2, 3, 4)), requires_grad=True)
+    g = ember.tensor(rng.uniform(-1.2, 1.2, (1, 2, 2, 2)), requires_grad=True)
+    f = lambda a, b: F.grid_sample(a, b, mode="bicubic", padding_mode="reflection", align_corners=False)
+    assert ember.autograd.gradgradcheck(f, [x, g], eps=1e-7, atol=1e-5)
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])

@@ -7,8 +7,9 @@ the derivative of the fold kept for the grid's gradient), then the 4 bilinear co
 are gathered with flat integer indices; corners outside the image read 0.  'bicubic' weighs 16 taps with
 PyTorch's cubic convolution (A = -0.75) at the unfolded location and folds each tap's position instead.  The backward scatter-adds the
 upstream gradient times the weights into the input (``bincount``) and differentiates the weights for the
-grid, as PyTorch's ``grid_sampler_2d_backward``.  That backward runs on raw arrays: unlike PyTorch it cannot
-be differentiated again (``create_graph=True`` raises a clear error).
+grid, as PyTorch's ``grid_sampler_2d_backward``, on raw arrays; under ``create_graph=True`` the same backward
+runs as ember ops (``_differentiable_backward``: gathers, ``scatter_add`` and the weights as functions of the
+grid), so it differentiates again as PyTorch's does.
 
 ``affine_grid`` is a base grid of ``linspace(-1, 1)`` coordinates (scaled by (n-1)/n when
 ``align_corners=False``) times ``theta`` transposed: ember ops, so its gradient reaches ``theta``.
@@ -20,7 +21,8 @@ import warnings
 
 import numpy as _np
 
-from ...autograd.function import Function, once_differentiable
+from ...autograd.function import Function
+from ...autograd.grad_mode import state as _grad
 from ...tensor import Tensor
 
 __all__ = ["grid_sample", "affine_grid"]
@@ -188,7 +190,8 @@ class _GridSampler2d(Function):
             for idx, ok, wt, _, _ in taps:
                 term = wt[:, None, :] * _gather(flat, idx, ok)
                 out = term if out is None else out + term
-            ctx.save_for_backward(x)
+            ctx.save_for_backward(x, grid)
+            ctx.gcfg = (mode, padding, align_corners)
             ctx.cfg = (taps, None, None, None, mode, grid.shape)
             return _np.ascontiguousarray(out.reshape(n, c, oh, ow))
         ix, dx = _coords(g[..., 0], w, padding, align_corners)
@@ -202,15 +205,17 @@ class _GridSampler2d(Function):
             for (_, _, wt), v in zip(taps, vals):
                 term = wt[:, None, :] * v
                 out = term if out is None else out + term
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(x, grid)
+        ctx.gcfg = (mode, padding, align_corners)
         ctx.cfg = (taps, frac, dx, dy, mode, grid.shape)
         return _np.ascontiguousarray(out.reshape(n, c, oh, ow))
 
     @staticmethod
-    @once_differentiable
     @_quiet
     def backward(ctx, gout):
-        (x,) = ctx._saved_arrays()
+        if _grad.create_graph:
+            return _differentiable_backward(*ctx.saved_tensors, gout, *ctx.gcfg, ctx.needs_input_grad) + (None,) * 3
+        x = ctx._saved_arrays()[0]
         taps, frac, dx, dy, mode, gshape = ctx.cfg
         n, c, h, w = x.shape
         p = gshape[1] * gshape[2]
@@ -288,15 +293,17 @@ class _GridSampler3d(Function):
             v = _gather(flat, idx, ok)
             term = v if wt is None else wt[:, None, :] * v
             out = term if out is None else out + term
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(x, grid)
+        ctx.gcfg = (mode, padding, align_corners)
         ctx.cfg = (taps, mode, grid.shape)
         return _np.ascontiguousarray(out.reshape(n, c, od, oh, ow))
 
     @staticmethod
-    @once_differentiable
     @_quiet
     def backward(ctx, gout):
-        (x,) = ctx._saved_arrays()
+        if _grad.create_graph:
+            return _differentiable_backward(*ctx.saved_tensors, gout, *ctx.gcfg, ctx.needs_input_grad) + (None,) * 3
+        x = ctx._saved_arrays()[0]
         taps, mode, gshape = ctx.cfg
         n, c = x.shape[:2]
         sp = int(_np.prod(x.shape[2:]))
@@ -323,6 +330,114 @@ class _GridSampler3d(Function):
                 gg = _np.stack(parts, axis=-1).reshape(gshape)
             gg = Tensor._make(_np.ascontiguousarray(gg))
         return gx, gg, None, None, None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the backward in differentiable ember ops (create_graph=True: double backward, as PyTorch)
+# ---------------------------------------------------------------------------------------------------------
+def _generic_taps(xshape, g, mode, padding, align_corners):
+    """Every mode's taps in one form: ([(flat index, valid, factor id per dim)], [t per dim], [dt/dgrid per
+    dim]); the weight of a tap is the product over dims of basis factor ``id`` at the fractional offset t."""
+    sizes = tuple(xshape[2:])[::-1]            # (W, H[, D]): the order of the grid's coordinates
+    k = len(sizes)
+    strides = [int(_np.prod(sizes[:d])) for d in range(k)]
+    def flat(pos):
+        ok = _np.ones(pos[0].shape, dtype=bool)
+        for p, n in zip(pos, sizes):
+            ok &= (p > -1) & (p < n)
+        idx = sum(_np.where(ok, p, 0).astype(_np.int64) * st for p, st in zip(pos, strides))
+        return idx, ok
+    if mode == "nearest":
+        pos = [_np.rint(_coords(g[..., d], sizes[d], padding, align_corners)[0]) for d in range(k)]
+        idx, ok = flat(pos)
+        return [(idx, ok, None)], None, None
+    ts, As, lows, folds = [], [], [], []
+    for d in range(k):
+        if mode == "bicubic":
+            c, scale = _unnormalize(g[..., d], sizes[d], align_corners)
+            a = _np.full(c.shape, scale, dtype=c.dtype)
+        else:
+            c, a = _coords(g[..., d], sizes[d], padding, align_corners)
+        lo = _np.floor(c)
+        ts.append(c - lo)
+        As.append(a)
+        lows.append(lo)
+    ntap = 4 if mode == "bicubic" else 2
+    taps = []
+    for combo in _np.ndindex(*([ntap] * k)):
+        fids = combo[::-1]                     # fids[d]: the factor along grid coordinate d (x first)
+        if mode == "bicubic":
+            pos = [_fold(lows[d] + (fids[d] - 1), sizes[d], padding, align_corners)[0] for d in range(k)]
+        else:
+            pos = [lows[d] + fids[d] for d in range(k)]
+        idx, ok = flat(pos)
+        taps.append((idx, ok, fids))
+    return taps, ts, As
+
+
+def _basis(t, fid, cubic, deriv):
+    """Basis factor ``fid`` (bilinear: 1 - t, t; bicubic: PyTorch's 4 cubic-convolution weights) or its
+    derivative in t, on ember Tensors."""
+    if not cubic:
+        if deriv:
+            return -1.0 if fid == 0 else 1.0
+        return 1.0 - t if fid == 0 else t
+    a = _A
+    u = (t + 1.0, t, 1.0 - t, 2.0 - t)[fid]
+    sign = -1.0 if fid >= 2 else 1.0
+    if fid in (1, 2):
+        return sign * ((3 * (a + 2)) * u - 2 * (a + 3)) * u if deriv else ((a + 2) * u - (a + 3)) * u * u + 1.0
+    return sign * (((3 * a) * u - 10 * a) * u + 8 * a) if deriv else ((a * u - 5 * a) * u + 8 * a) * u - 4 * a
+
+
+def _differentiable_backward(x, grid, gout, mode, padding, align_corners, needs):
+    """(grad input, grad grid) of grid_sample as ember ops of (input, grid, upstream gradient)."""
+    import ember as _e      # the namespace's ops (imported here: ember imports this module)
+    n, c = x.shape[0], x.shape[1]
+    k = grid.shape[-1]
+    g_np = grid._data.reshape(n, -1, k)
+    taps, ts, As = _generic_taps(x._data.shape, g_np, mode, padding, align_corners)
+    p = g_np.shape[1]
+    sp = int(_np.prod(x.shape[2:]))
+    go = gout.reshape(n, c, p)
+    dt = x._data.dtype
+    gflat = grid.reshape(n, p, k)
+    tt = None
+    if ts is not None:
+        tt = [gflat[..., d] * Tensor._make(As[d]) + Tensor._make((ts[d] - As[d] * g_np[..., d]).astype(dt))
+              for d in range(k)]
+    cubic = mode == "bicubic"
+    gx = _e.zeros((n, c, sp), dtype=x.dtype) if needs[0] else None
+    parts = [0] * k
+    xflat = x.reshape(n, c, sp)
+    for idx, ok, fids in taps:
+        okt = Tensor._make(ok.astype(dt))[:, None, :]
+        it = Tensor._make(_np.ascontiguousarray(_np.broadcast_to(idx[:, None, :], (n, c, p))))
+        if fids is None:
+            w = None
+        else:
+            fs = [_basis(tt[d], fids[d], cubic, False) for d in range(k)]
+            w = fs[0]
+            for f in fs[1:]:
+                w = w * f
+        if needs[0]:
+            contrib = go * okt if w is None else go * (w[:, None, :] * okt)
+            gx = gx.scatter_add(2, it, contrib)
+        if needs[1] and fids is not None:
+            sv = (go * (_e.take_along_dim(xflat, it, 2) * okt)).sum(1)
+            for d in range(k):
+                dw = _basis(tt[d], fids[d], cubic, True)
+                for e in range(k):
+                    if e != d:
+                        dw = dw * _basis(tt[e], fids[e], cubic, False)
+                parts[d] = parts[d] + sv * dw * Tensor._make(As[d])
+    gg = None
+    if needs[1]:
+        if ts is None:
+            gg = _e.zeros(tuple(grid.shape), dtype=grid.dtype)
+        else:
+            gg = _e.stack(parts, -1).reshape(tuple(grid.shape))
+    return (gx.reshape(tuple(x.shape)) if gx is not None else None), gg
 
 
 def _shape(t):
