@@ -253,3 +253,18 @@ def test_parametrize_shape_check():
 
     with pytest.raises(ValueError, match="may not change the shape"):
         parametrize.register_parametrization(enn.Linear(2, 3), "weight", Bad())
+
+
+def test_parametrized_deepcopy_and_pickle_error():
+    import copy
+    import pickle
+    m = ember.nn.utils.parametrizations.spectral_norm(enn.Linear(3, 2))
+    c = copy.deepcopy(m)
+    assert type(c) is type(m)
+    assert c.parametrizations.weight.original is not m.parametrizations.weight.original
+    m.eval()
+    c.eval()
+    x = ember.randn(2, 3)
+    np.testing.assert_array_equal(c(x).detach().numpy(), m(x).detach().numpy())
+    with pytest.raises(RuntimeError, match="only supported through state_dict"):
+        pickle.dumps(m)

@@ -10,6 +10,7 @@ PyTorch's: ``parametrizations.weight.original``, ``parametrizations.weight.0.<bu
 """
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 
 from ...autograd.grad_mode import no_grad
@@ -141,8 +142,27 @@ class ParametrizationList(ModuleList):
 
 
 def _inject_new_class(module: Module) -> None:
+    """Swap the module's class for ``Parametrized<Class>`` (a subclass), which will carry the properties."""
     cls = module.__class__
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {})
+
+    def default_deepcopy(self, memo):
+        obj = memo.get(id(self), None)
+        if obj is not None:
+            return obj
+        replica = self.__new__(self.__class__)
+        memo[id(self)] = replica
+        replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+        return replica
+
+    def getstate(self):
+        raise RuntimeError("Serialization of parametrized modules is only supported through state_dict(). See: "
+                           "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
+                           "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training")
+
+    dct = {"__getstate__": getstate}
+    if not hasattr(cls, "__deepcopy__"):
+        dct["__deepcopy__"] = default_deepcopy
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), dct)
 
 
 def _inject_property(module: Module, tensor_name: str) -> None:
