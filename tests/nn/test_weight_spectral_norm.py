@@ -268,3 +268,18 @@ def test_parametrized_deepcopy_and_pickle_error():
     np.testing.assert_array_equal(c(x).detach().numpy(), m(x).detach().numpy())
     with pytest.raises(RuntimeError, match="only supported through state_dict"):
         pickle.dumps(m)
+
+
+def test_transfer_parametrizations_and_params_like_torch():
+    t1, t2 = tnn.Linear(3, 3).double(), tnn.Linear(3, 3).double()
+    e1, e2 = enn.Linear(3, 3, dtype=ember.float64), enn.Linear(3, 3, dtype=ember.float64)
+    torch.nn.utils.parametrizations.weight_norm(t1)
+    ember.nn.utils.parametrizations.weight_norm(e1)
+    _load(e1, t1)
+    _load(e2, t2)
+    torch.nn.utils.parametrize.transfer_parametrizations_and_params(t1, t2)
+    parametrize.transfer_parametrizations_and_params(e1, e2)
+    assert list(e2.state_dict()) == list(t2.state_dict())
+    assert e2.parametrizations.weight.original1 is e1.parametrizations.weight.original1
+    np.testing.assert_allclose(e2.weight.detach().numpy(), t2.weight.detach().numpy(), rtol=1e-12)
+    assert parametrize.transfer_parametrizations_and_params(enn.Linear(2, 2), e2) is e2

@@ -20,7 +20,7 @@ from ..module import Module
 from ..parameter import Parameter
 
 __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",
-           "remove_parametrizations", "type_before_parametrizations"]
+           "remove_parametrizations", "type_before_parametrizations", "transfer_parametrizations_and_params"]
 
 _cache_enabled = 0
 _cache: dict = {}
@@ -271,3 +271,28 @@ def type_before_parametrizations(module):
     if is_parametrized(module):
         return module.__class__.__bases__[0]
     return type(module)
+
+
+def transfer_parametrizations_and_params(from_module, to_module, tensor_name=None):
+    """Give ``to_module`` the parametrizations of ``from_module`` (on ``tensor_name``, or on every parametrized
+    tensor) and make it share their original parameters; a tensor ``to_module`` lacks is created first.
+    Does nothing when ``from_module`` is not parametrized.  Returns ``to_module``."""
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
+    for name in names:
+        if name not in from_module.parametrizations:
+            raise ValueError(f"transfer_parametrizations_and_params: {type(from_module).__name__} has no "
+                             f"parametrization on '{name}' (parametrized: {list(from_module.parametrizations)})")
+        if not hasattr(to_module, name):
+            setattr(to_module, name, Parameter(getattr(from_module, name).detach()))
+        src = from_module.parametrizations[name]
+        for param_func in src:
+            register_parametrization(to_module, name, param_func)
+        dst = to_module.parametrizations[name]
+        if src.is_tensor:
+            dst.original = src.original
+        else:
+            for i in range(src.ntensors):
+                setattr(dst, f"original{i}", getattr(src, f"original{i}"))
+    return to_module
