@@ -256,10 +256,6 @@ KNOWN: list[Known] = [
           "0], [ 1, 1, 1, 1]]], dtype='int16'), layout='permuted'), -1, Arr(np.array([1, 1, 0], dtype='int64')), "
           "Arr(np.array([[[ 1, 3, 1, 3], [-1, 3, 3, 3], [ 3, 3, 3, 3]], [[-5, 1, -3, -2], [-4, -2, 3, 3], [ 3, 3, "
           "3, -2]]], dtype='int16'))], {})", spec="index_fill", when=_layout, area="H6"),
-    Known('missing-grid-sample-affine-grid', ('F.grid_sample', 'F.affine_grid'), ('missing',),
-          'F.grid_sample and F.affine_grid (spatial transformers) do not exist in ember.',
-          case="Case([Arr(np.array([[[[0.]]]], dtype='float32')), Arr(np.array([[[[0., 0.]]]], dtype='float32'), grad=True)], {'mode': 'bilinear', 'padding_mode': 'zeros', 'align_corners': False})",
-          area='H4'),
     Known('bilinear-empty', ('F.bilinear',), ('raise',),
           'F.bilinear with an empty feature dim: PyTorch returns, ember raises a reshape error.',
           case="Case([Arr(np.array([[ 1.6671022e+00, 5.0000000e-01], [-4.0000000e+00, -5.9604645e-08]], dtype='float32'), layout='permuted'), Arr(np.array([[ 0. ], [-1.0769821]], dtype='float32')), Arr(np.array([], dtype='float32').reshape((0, 2, 1)), layout='strided')], {})",
