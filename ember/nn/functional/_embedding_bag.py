@@ -50,7 +50,9 @@ class _EmbeddingBag(Function):
             rows = rows * ctx.psw[:, None]
         else:
             ctx.psw = None
-        np.add.at(out, bags, rows)
+        if sel.size:     # bags are contiguous runs of ``bags``: one reduceat, no scatter
+            starts = np.flatnonzero(np.r_[True, bags[1:] != bags[:-1]])
+            out[bags[starts]] = np.add.reduceat(rows, starts, axis=0)
         if mode == "mean":
             counts = np.bincount(bags, minlength=nbags)
             ctx.counts = counts
@@ -80,8 +82,18 @@ class _EmbeddingBag(Function):
         if ctx.scale and ctx.sel.size:
             uniq, inv, freq = np.unique(ctx.sel, return_inverse=True, return_counts=True)
             per = per / freq[inv][:, None].astype(ga.dtype)
-        np.add.at(gw, ctx.sel, per)
+        _scatter_rows_add(gw, ctx.sel, per)
         return Tensor._make(gw), gpsw
+
+
+def _scatter_rows_add(gw, sel, per) -> None:
+    """gw[sel[i]] += per[i] for all i (repeated rows summed): a stable sort and one reduceat per distinct row."""
+    if not sel.size:
+        return
+    order = np.argsort(sel, kind="stable")
+    s = sel[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    gw[s[starts]] += np.add.reduceat(per[order], starts, axis=0)
 
 
 def _ints(x, what: str, ref):
