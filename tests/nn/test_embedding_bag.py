@@ -12,7 +12,9 @@ torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 IDX = np.array([1, 2, 4, 5, 4, 3, 2, 6, 0, 1])
-OFFSETS = [([0, 4, 4, 7], False), ([0, 4, 4, 10], True), ([0, 3, 10], True), ([0], False), ([0, 0, 0], False)]
+# ragged, empty bags, include_last_offset; ([0, 5], False) and ([0], False) are evenly spaced (the reshape path)
+OFFSETS = [([0, 4, 4, 7], False), ([0, 4, 4, 10], True), ([0, 3, 10], True), ([0], False), ([0, 0, 0], False),
+           ([0, 5], False)]
 
 
 def _run_both(idx, off, mode, pad=None, ilo=False, psw=None, scale=False, dtype=np.float64, seed=0):
@@ -58,6 +60,14 @@ def test_2d_input_and_float32(mode):
     _run_both(idx2, None, mode, dtype=np.float32)
     if mode == "sum":
         _run_both(idx2, None, mode, psw=np.random.default_rng(4).standard_normal((2, 5)))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_2d_bag_of_padding_only(mode):
+    idx2 = np.array([[3, 3, 3], [1, 3, 5], [6, 6, 0]])
+    _run_both(idx2, None, mode, pad=3)
+    if mode == "sum":
+        _run_both(idx2, None, mode, pad=3, psw=np.random.default_rng(9).standard_normal((3, 3)))
 
 
 def test_scale_grad_by_freq():
