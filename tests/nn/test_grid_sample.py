@@ -294,3 +294,23 @@ def test_nan_and_inf_grid_points_like_torch(mode, padding_mode, align_corners):
     e = F.grid_sample(ember.tensor(x), ember.tensor(g), **kw).numpy()
     t = TF.grid_sample(torch.tensor(x), torch.tensor(g), **kw).numpy()
     np.testing.assert_allclose(e, t, atol=1e-9, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("nd", [4, 5])
+def test_nearest_ties_round_as_pytorch(dtype, nd):
+    """Grid values that land (nearly) on a half pixel: PyTorch's 2-D CPU kernel computes (g + 1) * size / 2 - 0.5
+    with a fused multiply-add and its 3-D kernel ((g + 1) * size - 1) / 2, and 'nearest' rounds half to even, so
+    the pixel picked at a tie depends on that rounding (g = -1/3 on 3 pixels picks the middle one in float64)."""
+    import ember
+    vals = np.array(sorted({a / b for b in (3, 5, 6, 7, 9, 12) for a in range(-b - 1, b + 2)}), dtype)
+    k = nd - 2
+    for size in (2, 3, 5, 7):
+        shape = (1, 1) + (size,) * k
+        x = np.arange(np.prod(shape), dtype=dtype).reshape(shape)
+        grid = np.stack([vals] * k, -1).reshape((1,) + (1,) * (k - 1) + (len(vals), k))
+        for ac in (False, True):
+            for pad in ("zeros", "border", "reflection"):
+                e, t = (m.nn.functional.grid_sample(m.tensor(x), m.tensor(grid), mode="nearest", padding_mode=pad,
+                                                    align_corners=ac).numpy() for m in (ember, torch))
+                np.testing.assert_array_equal(e, t, err_msg=f"size {size} align_corners={ac} {pad}")

@@ -47,14 +47,22 @@ def _reflect(c, twice_span):
     return _np.where(more, refl, extra), _np.where(more ^ neg, t(-1), t(1))
 
 
-def _unnormalize(g, size, align_corners):
-    """Pixel coordinates of normalised grid values ``g`` and d coordinate / d g (a scalar)."""
+def _unnormalize(g, size, align_corners, vec=True):
+    """Pixel coordinates of normalised grid values ``g`` and d coordinate / d g (a scalar), rounded as PyTorch's
+    CPU kernels round them (it decides which pixel 'nearest' picks at a tie): the 2-D kernel (``vec``) computes
+    ``(g + 1) * (size / 2) - 0.5`` with a fused multiply-add (emulated here in a wider float), the 3-D one
+    ``((g + 1) * size - 1) / 2`` (and ``((g + 1) / 2) * (size - 1)`` with align_corners) in plain arithmetic."""
     t = g.dtype.type
     if align_corners:
         scale = t((size - 1) / 2)
-        return (g + t(1)) * scale, scale
+        if vec:
+            return (g + t(1)) * scale, scale
+        return ((g + t(1)) / t(2)) * t(size - 1), scale
     scale = t(size / 2)
-    return (g + t(1)) * scale - t(0.5), scale
+    if not vec:
+        return ((g + t(1)) * t(size) - t(1)) / t(2), scale
+    wide = _np.float64 if g.dtype == _np.float32 else _np.longdouble
+    return ((g + t(1)).astype(wide) * wide(size / 2) - wide(0.5)).astype(g.dtype), scale
 
 
 def _fold(c, size, padding, align_corners):
@@ -79,10 +87,10 @@ def _fold(c, size, padding, align_corners):
     return c, _np.where(inside, t(1) if s is None else s, t(0))
 
 
-def _coords(g, size, padding, align_corners):
+def _coords(g, size, padding, align_corners, vec=True):
     """Pixel coordinates of normalised grid values ``g`` along a dim of ``size`` pixels, and their derivative
     with respect to ``g`` (PyTorch's ``compute_coordinates`` / ``..._get_grad``)."""
-    c, scale = _unnormalize(g, size, align_corners)
+    c, scale = _unnormalize(g, size, align_corners, vec)
     c, s = _fold(c, size, padding, align_corners)
     if s is None:
         return c, _np.full(c.shape, scale, dtype=c.dtype)
@@ -262,7 +270,7 @@ class _GridSampler3d(Function):
         n, c, d, h, w = x.shape
         od, oh, ow = grid.shape[1:4]
         g = grid.reshape(n, od * oh * ow, 3)
-        cs = [_coords(g[..., k], size, padding, align_corners) for k, size in enumerate((w, h, d))]
+        cs = [_coords(g[..., k], size, padding, align_corners, False) for k, size in enumerate((w, h, d))]
         (ix, mx), (iy, my), (iz, mz) = cs
         flat = x.reshape(n, c, d * h * w)
         taps = []
@@ -348,7 +356,7 @@ def _generic_taps(xshape, g, mode, padding, align_corners):
         idx = sum(_np.where(ok, p, 0).astype(_np.int64) * st for p, st in zip(pos, strides))
         return idx, ok
     if mode == "nearest":
-        pos = [_np.rint(_coords(g[..., d], sizes[d], padding, align_corners)[0]) for d in range(k)]
+        pos = [_np.rint(_coords(g[..., d], sizes[d], padding, align_corners, k == 2)[0]) for d in range(k)]
         idx, ok = flat(pos)
         return [(idx, ok, None)], None, None
     ts, As, lows, folds = [], [], [], []
@@ -357,7 +365,7 @@ def _generic_taps(xshape, g, mode, padding, align_corners):
             c, scale = _unnormalize(g[..., d], sizes[d], align_corners)
             a = _np.full(c.shape, scale, dtype=c.dtype)
         else:
-            c, a = _coords(g[..., d], sizes[d], padding, align_corners)
+            c, a = _coords(g[..., d], sizes[d], padding, align_corners, k == 2)
         lo = _np.floor(c)
         ts.append(c - lo)
         As.append(a)
