@@ -52,6 +52,8 @@ class _DeviceGuard:
 
         def apply(cls, *args, **kwargs):
             out = orig(cls, *args, **kwargs)
+            if cls.__name__ == "_ToDevice":     # .cpu() / .to("cpu"): leaving the device is the op (a host fallback)
+                return out
             if any(isinstance(a, ember.Tensor) and dev.is_device_array(a._data) for a in args):
                 for o in (out if isinstance(out, tuple) else (out,)):
                     if isinstance(o, ember.Tensor) and not dev.is_device_array(o._data):

@@ -23,6 +23,7 @@ import numpy as _np
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import state as _grad
+from ...backend.device import like as _like
 from ...tensor import Tensor
 
 __all__ = ["grid_sample", "affine_grid"]
@@ -491,12 +492,15 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         if input.shape[i] == 0:
             raise RuntimeError("grid_sampler(): expected input to have non-empty spatial dimensions, but input "
                                f"has sizes {_shape(input)} with dimension {i} being empty")
-    if input.dim() == 5:
-        if mode == "bicubic":
-            raise RuntimeError(f"grid_sampler(): bicubic interpolation only supports 4D input (input "
-                               f"{_shape(input)})")
-        return _GridSampler3d.apply(input, grid, mode, padding_mode, bool(align_corners))
-    return _GridSampler2d.apply(input, grid, mode, padding_mode, bool(align_corners))
+    if input.dim() == 5 and mode == "bicubic":
+        raise RuntimeError(f"grid_sampler(): bicubic interpolation only supports 4D input (input "
+                           f"{_shape(input)})")
+    fn = _GridSampler3d if input.dim() == 5 else _GridSampler2d
+    if input.is_cuda or grid.is_cuda:
+        # host fallback: the kernels gather and scatter with NumPy; differentiable copies to the CPU and back
+        out = fn.apply(input.cpu(), grid.cpu(), mode, padding_mode, bool(align_corners))
+        return out.to(input.device)
+    return fn.apply(input, grid, mode, padding_mode, bool(align_corners))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -565,6 +569,7 @@ def affine_grid(theta, size, align_corners=None):
         base[..., j] = _np.broadcast_to(
             _linspace_from_neg_one(spatial[k - 1 - j], align_corners, dtype).reshape(shape), tuple(spatial))
     npts = int(_np.prod(spatial))
-    b = Tensor._make(_np.ascontiguousarray(_np.broadcast_to(base.reshape(1, npts, k + 1), (size[0], npts, k + 1))))
+    b = Tensor._make(_like(_np.ascontiguousarray(_np.broadcast_to(base.reshape(1, npts, k + 1),
+                                                                  (size[0], npts, k + 1))), theta._data))
     grid = b @ theta.transpose(1, 2)
     return grid.reshape([size[0]] + list(spatial) + [k])
