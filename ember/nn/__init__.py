@@ -13,6 +13,8 @@ from .layers.pooling import *  # noqa: F401,F403
 from .layers.normalization import *  # noqa: F401,F403
 from .layers.recurrent import *  # noqa: F401,F403
 from .layers.attention import *  # noqa: F401,F403
+from .layers.lazy import *  # noqa: F401,F403
+from .parameter import UninitializedParameter, UninitializedBuffer  # noqa: F401
 from .losses import *  # noqa: F401,F403
 from . import init, functional, utils  # noqa: F401
 from . import parallel  # noqa: F401,E402 - PyTorch's nn.parallel (DataParallel on ember's one CPU device)

@@ -54,6 +54,9 @@ class _RemovableHandle:
         self.remove()
 
 
+_RAW_DATA = Tensor.__dict__["_data"]    # the slot itself (lazy modules' placeholders hide it)
+
+
 def _addindent(s: str, n: int) -> str:
     lines = s.split("\n")
     if len(lines) == 1:
@@ -487,8 +490,9 @@ class Module:
             for p in m._parameters.values():
                 if p is None:
                     continue
-                new = fn(p._data)
-                if new is not p._data:
+                old = _RAW_DATA.__get__(p, Tensor)     # (an uninitialized parameter's placeholder too)
+                new = fn(old)
+                if new is not old:
                     p._data = new
                     p._version[0] += 1
                 if p.grad is not None:
@@ -497,8 +501,9 @@ class Module:
                         p.grad = Tensor._make(g)
             for k, b in m._buffers.items():
                 if b is not None:
-                    new = fn(b._data)
-                    if new is not b._data:
+                    old = _RAW_DATA.__get__(b, Tensor)
+                    new = fn(old)
+                    if new is not old:
                         b._data = new
                         b._version[0] += 1
         return self

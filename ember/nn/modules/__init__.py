@@ -33,6 +33,7 @@ _SOURCES = {
     "transformer": ["ember.nn.layers.attention"],
     "loss": ["ember.nn.losses"],
     "distance": ["ember.nn.losses"],
+    "lazy": ["ember.nn.layers.lazy"],
     "utils": ["ember.nn.modules._utils"],
 }
 
