@@ -13,7 +13,8 @@ from ..tensor import Tensor
 
 __all__ = [
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "LogCoshLoss", "BCELoss", "BCEWithLogitsLoss",
-    "CrossEntropyLoss", "NLLLoss", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss", "HingeEmbeddingLoss",
+    "CrossEntropyLoss", "NLLLoss", "CTCLoss", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss",
+    "HingeEmbeddingLoss",
     "MultiMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MarginRankingLoss", "SoftMarginLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "ContrastiveLoss", "FocalLoss",
     "CosineSimilarity", "PairwiseDistance",
@@ -177,6 +178,21 @@ class NLLLoss(_WeightedLoss):
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist Temporal Classification loss of log-probabilities (T, N, C) against unaligned targets.
+
+    >>> nn.CTCLoss()(ember.randn(8, 2, 5).log_softmax(2), ember.tensor([[1, 2], [3, 3]]), [8, 6], [2, 2])"""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
 
 
 class PoissonNLLLoss(_Loss):

@@ -241,7 +241,6 @@ NOT_IMPLEMENTED = {
              "view_as_real view_as_complex index_reduce stft istft ctc_loss "
              "embedding_bag feature_dropout histogramdd empty_permuted from_file is_inference "
              "is_anomaly_enabled",
-    "torch.nn.functional": "ctc_loss",
 }
 
 

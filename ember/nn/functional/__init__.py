@@ -10,5 +10,6 @@ from ._pool import *  # noqa: F401,F403
 from ._norm import *  # noqa: F401,F403
 from ._attention import *  # noqa: F401,F403
 from ._loss import *  # noqa: F401,F403
+from ._ctc import *  # noqa: F401,F403
 from ...ops import pad, one_hot  # noqa: F401
 from ._grid import grid_sample, affine_grid  # noqa: F401
