@@ -68,6 +68,8 @@ def _addindent(s: str, n: int) -> str:
 def _as_array(value, key: str):
     """State-dict values may be ember Tensors, NumPy arrays, torch tensors or nested lists."""
     if isinstance(value, Tensor):
+        if getattr(type(value), "cls_to_become", None) is not None:
+            value.shape     # an UninitializedParameter/Buffer: PyTorch's "Can't access the shape" error
         return value._data
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):   # a torch tensor
         return value.detach().cpu().numpy()

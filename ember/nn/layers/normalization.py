@@ -79,8 +79,14 @@ class _NormBase(Module):
 
     def _check_channels(self, x, axis=1) -> None:
         c = x.shape[axis]
-        if c != self.num_features:
-            raise ValueError(f"{type(self).__name__} expected input with {self.num_features} channels, got {c} "
+        n = self.num_features
+        if n == 0:      # a lazy layer loaded from a state_dict (or with nothing to infer) keeps PyTorch's 0
+            t = self.weight if self.weight is not None else self.running_mean
+            if t is None:
+                return
+            n = t.shape[0]
+        if c != n:
+            raise ValueError(f"{type(self).__name__} expected input with {n} channels, got {c} "
                              f"(input of shape {tuple(x.shape)})")
 
     def extra_repr(self) -> str:
