@@ -227,3 +227,13 @@ def test_small_lazy_model_trains_like_torch(optimizer_before_dry_run):
     assert [type(m).__name__ for m in e] == [type(m).__name__ for m in t]
     for (k, ve), (_, vt) in zip(e.state_dict().items(), t.state_dict().items()):
         np.testing.assert_allclose(ve.numpy(), vt.numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+def test_lazy_model_deepcopy_pickle_and_share_memory():
+    m = nn.Sequential(nn.LazyLinear(3), nn.LazyBatchNorm1d())
+    for m2 in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        m2(ember.randn(4, 5))
+        assert [type(c) for c in m2] == [nn.Linear, nn.BatchNorm1d] and tuple(m2[0].weight.shape) == (3, 5)
+    assert [type(c) for c in m] == [nn.LazyLinear, nn.LazyBatchNorm1d] and m[0].has_uninitialized_params()
+    with pytest.raises(RuntimeError, match="Can't share memory on an uninitialized"):
+        m.share_memory()
