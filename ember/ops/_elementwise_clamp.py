@@ -310,6 +310,12 @@ def _same_float(*ts):
         all(t._data.dtype == ts[0]._data.dtype for t in ts)
 
 
+# the wider float that emulates a fused multiply-add of each dtype (none where long double is float64)
+_FMA_WIDE = {_np.dtype(_np.float32): _np.dtype(_np.float64)}
+if _np.finfo(_np.longdouble).nmant > 52:
+    _FMA_WIDE[_np.dtype(_np.float64)] = _np.dtype(_np.longdouble)
+
+
 class _Addcmul(Function):
     """``x + value * t1 * t2`` in PyTorch's order ((value * t1) * t2: no overflow of t1 * t2 when value is
     small) and with its gradients ``g * (t2 * value)``, ``g * (t1 * value)``."""
@@ -319,6 +325,15 @@ class _Addcmul(Function):
         n = ctx.needs_input_grad
         ctx.save_for_backward(t1 if n[2] else None, t2 if n[1] else None)
         ctx.value = value
+        wide = _FMA_WIDE.get(x.dtype)
+        if wide is not None and (type(x) is _np.ndarray or wide == _np.float64):     # (CuPy has no long double)
+            # PyTorch's kernel is a fused multiply-add, x + (value * t1) * t2 rounded once.  A float32 product is
+            # exact in float64, so one float64 sum rounded to float32 gives the same numbers; float64 takes
+            # the x87 long double (64-bit mantissa: the same result but in rare double-rounding cases).  Both
+            # also keep inf + 1e30 * -1e30 = inf, where the product in the input's dtype overflows to nan.
+            vt1 = t1 if value == 1 else value * t1
+            xp = _xp_of(x)
+            return xp.add(x, xp.multiply(vt1, t2, dtype=wide), dtype=wide).astype(x.dtype)
         return x + value * t1 * t2
 
     @staticmethod

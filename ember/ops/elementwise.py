@@ -642,7 +642,9 @@ def pow(input, exponent):
         if k in "iub":
             if isinstance(exponent, bool):
                 if k == "b":            # bool ** bool scalar stays bool: x ** True = x, x ** False = True
-                    return input.clone() if exponent else Tensor._make(_xp_of(input._data).ones(input._data.shape, bool))
+                    if exponent:
+                        return input.clone()
+                    return _lay(Tensor._make(_xp_of(input._data).ones(input._data.shape, bool)), input)
                 exponent = int(exponent)
             if isinstance(exponent, float):
                 input = cast(input, _dt.get_default_dtype())

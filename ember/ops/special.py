@@ -334,14 +334,18 @@ def xlogy(input, other) -> Tensor:
     scalar_other = not isinstance(other, Tensor)
     a, b = E._ints_to_float(input, other)
     a, b = E._both_tensors(a, b, "xlogy")
-    return _XLogY.apply(a, b, scalar_other)
+    # the backward's "input == 0" mask reads the input as given, before its cast to the result dtype (a float32
+    # 7e-36 cast to float16 is 0, but PyTorch's gradient there is log(other), not 0)
+    given = input._data if isinstance(input, Tensor) and input._data.dtype != a._data.dtype else None
+    return _XLogY.apply(a, b, scalar_other, given)
 
 
 class _XLogY(Function):
     @staticmethod
-    def forward(ctx, a, b, scalar_other=False):
+    def forward(ctx, a, b, scalar_other=False, given=None):
         ctx.save_for_backward(a, b)
         ctx.scalar_other = scalar_other
+        ctx.given = given
         with _np.errstate(divide="ignore", invalid="ignore"):
             out = a * _np.log(b)
         return _np.where((a == 0) & ~_np.isnan(b), out.dtype.type(0), out)
@@ -351,10 +355,11 @@ class _XLogY(Function):
         a, b = ctx.saved_tensors
         # d/dx = log(y), zeroed where x == 0 and y <= 0 (PyTorch's rule); with a number for y (PyTorch's
         # xlogy.Scalar_Other) also where x == 0 and y is NaN
-        zero = E.logical_and(E.eq(a, 0), E.logical_or(E.le(b, 0), E.isnan(b)) if ctx.scalar_other else E.le(b, 0))
+        a0 = a if ctx.given is None else Tensor._make(ctx.given)
+        zero = E.logical_and(E.eq(a0, 0), E.logical_or(E.le(b, 0), E.isnan(b)) if ctx.scalar_other else E.le(b, 0))
         ga = E.where(zero, 0.0, xlogy(g, b)) if ctx.needs_input_grad[0] else None
         gb = E.div(E.mul(g, a), b) if ctx.needs_input_grad[1] else None    # PyTorch's grad * self / other
-        return ga, gb, None
+        return ga, gb, None, None
 
 
 class _LogAddExp(Function):
