@@ -407,7 +407,16 @@ class Lerp(Function):
             w = w.astype(_np.float32) if w_arr else _np.float32(w)
         d = e - s
         lo = _np.abs(w) < 0.5
-        out = _np.where(lo, s + w * d, e - d * (1 - w))
+        omw = 1 - w
+        wide = _FMA_WIDE.get(d.dtype)
+        if wide is not None and (type(d) is _np.ndarray or wide == _np.float64):
+            # PyTorch's kernel: fma(w, d, s) below 0.5, fma(-d, 1 - w, e) above, each rounded once (as addcmul)
+            xp = _xp_of(d)
+            dw = d.astype(wide)
+            out = xp.where(lo, xp.add(s, xp.multiply(w, dw, dtype=wide), dtype=wide),
+                           xp.subtract(e, xp.multiply(dw, omw, dtype=wide), dtype=wide)).astype(d.dtype)
+        else:
+            out = _np.where(lo, s + w * d, e - d * omw)
         return _as_array(out).astype(rt, copy=False)
 
     @staticmethod
