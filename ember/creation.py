@@ -338,6 +338,14 @@ def _linspace_array(start, end, steps, dtype, op):
     idx = _np.arange(steps, dtype=work)
     half = steps // 2
     out = _np.empty(steps, work)
+    # PyTorch's CPU kernel compiles start + step * idx into a fused multiply-add (one rounding): float32 through
+    # float64 and float64 through long double are exact products, rounded once into the dtype
+    fma = {_np.dtype(_np.float32): _np.float64, _np.dtype(_np.float64): _np.longdouble}.get(_np.dtype(work))
+    if fma is not None:
+        ft = _np.dtype(fma).type
+        out[:half] = ft(wt(s0)) + ft(step) * idx[:half].astype(fma)
+        out[half:] = ft(wt(e0)) - ft(step) * (wt(steps - 1) - idx[half:]).astype(fma)
+        return out
     out[:half] = wt(s0) + step * idx[:half]
     out[half:] = wt(e0) - step * (wt(steps - 1) - idx[half:])
     return out

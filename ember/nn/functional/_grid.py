@@ -512,11 +512,8 @@ def _linspace_from_neg_one(steps, align_corners, dtype):
     if steps <= 1:
         return _np.zeros(steps, dtype=dtype)
     t = _np.dtype(dtype).type
-    step = (t(1) - t(-1)) / t(steps - 1)
-    i = _np.arange(steps)
-    half = steps // 2
-    r = _np.where(i < half, t(-1) + step * i.astype(dtype), t(1) - step * (steps - 1 - i).astype(dtype))
-    r = r.astype(dtype)
+    from ...creation import _linspace_array          # torch.linspace, as linspace_from_neg_one calls it
+    r = _linspace_array(-1.0, 1.0, steps, _np.dtype(dtype), "affine_grid").astype(dtype)
     if not align_corners:
         r = (r * t(steps - 1)) / t(steps)
     return r.astype(dtype)
