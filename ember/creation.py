@@ -315,7 +315,7 @@ def _no_bool_range(dtype, op):
                                            f"for 'Bool')")
 
 
-def _linspace_array(start, end, steps, dtype, op):
+def _linspace_array(start, end, steps, dtype, op, fused=True):
     """PyTorch's linspace: the first half counts up from ``start``, the second half down from ``end`` (so both
     ends are exact), in the output's floating dtype, or in float64 from truncated ends for an integer dtype."""
     _no_bool_range(dtype, op)
@@ -340,7 +340,8 @@ def _linspace_array(start, end, steps, dtype, op):
     out = _np.empty(steps, work)
     # PyTorch's CPU kernel compiles start + step * idx into a fused multiply-add (one rounding): float32 through
     # float64 and float64 through long double are exact products, rounded once into the dtype
-    fma = {_np.dtype(_np.float32): _np.float64, _np.dtype(_np.float64): _np.longdouble}.get(_np.dtype(work))
+    fma = {_np.dtype(_np.float32): _np.float64, _np.dtype(_np.float64): _np.longdouble}.get(_np.dtype(work)) \
+        if fused else None
     if fma is not None:
         ft = _np.dtype(fma).type
         out[:half] = ft(wt(s0)) + ft(step) * idx[:half].astype(fma)
@@ -371,7 +372,8 @@ def logspace(start, end, steps: int, base=10.0, dtype=None, device=None, require
     """``base ** linspace(start, end, steps)`` (``torch.logspace``)."""
     _layout(layout, pin_memory, "logspace")
     dt = _fdtype(dtype)
-    e = _linspace_array(start, end, steps, dt, "logspace")
+    # unfused exponents, as before: its powers differ from PyTorch's in the last bit with or without the fma
+    e = _linspace_array(start, end, steps, dt, "logspace", fused=False)
     with _np.errstate(over="ignore", invalid="ignore"):
         if dt.kind == "f":
             arr = _np.power(e.dtype.type(base), e).astype(dt, copy=False)
