@@ -103,15 +103,23 @@ def _buffers(geo, x):
     return pad, np.empty((geo.nb, geo.k, geo.l), x.dtype)
 
 
-def forward(x, w, b, pads, dil):
-    """``conv2d(x, w, b)`` (stride 1, groups 1) as a contiguous (N, O, OH, OW) array."""
+def out_shape(x_shape, w_shape, pads, dil):
+    """The (N, O, OH, OW) shape of the stride-1 convolution's result."""
+    geo = _Geometry(x_shape, w_shape, pads, dil, 1)
+    return geo.n, geo.o, geo.oh, geo.ow
+
+
+def forward(x, w, b, pads, dil, out=None):
+    """``conv2d(x, w, b)`` (stride 1, groups 1) as a contiguous (N, O, OH, OW) array (written into ``out`` when
+    given: a contiguous array of that shape, e.g. a slice of images of a larger result)."""
     with np.errstate(invalid="ignore", over="ignore"):      # inf * 0 is NaN, silently (as PyTorch)
-        return _forward(x, w, b, pads, dil)
+        return _forward(x, w, b, pads, dil, out)
 
 
-def _forward(x, w, b, pads, dil):
+def _forward(x, w, b, pads, dil, out=None):
     geo = _Geometry(x.shape, w.shape, pads, dil, x.itemsize)
-    out = np.empty((geo.n, geo.o, geo.oh, geo.ow), x.dtype)
+    if out is None:
+        out = np.empty((geo.n, geo.o, geo.oh, geo.ow), x.dtype)
     w2 = w.reshape(geo.o, geo.k)
     pbuf, cbuf = _buffers(geo, x)
     bias = b[:, None] if b is not None else None
@@ -125,14 +133,15 @@ def _forward(x, w, b, pads, dil):
     return out
 
 
-def backward(x, w, g, pads, dil, need_x, need_w):
+def backward(x, w, g, pads, dil, need_x, need_w, gx=None):
     """(grad_input, grad_weight) of the stride-1 convolution (None where not needed); ``g`` is the output
-    gradient (N, O, OH, OW), any strides.  Needs a finite ``w`` when ``need_x`` (see the module doc)."""
+    gradient (N, O, OH, OW), any strides; the input gradient is written into ``gx`` when given (contiguous, of
+    ``x``'s shape).  Needs a finite ``w`` when ``need_x`` (see the module doc)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        return _backward(x, w, g, pads, dil, need_x, need_w)
+        return _backward(x, w, g, pads, dil, need_x, need_w, gx)
 
 
-def _backward(x, w, g, pads, dil, need_x, need_w):
+def _backward(x, w, g, pads, dil, need_x, need_w, gx_out=None):
     geo = _Geometry(x.shape, w.shape, pads, dil, x.itemsize)
     dt = x.dtype
     o, c, k, plane = geo.o, geo.c, geo.k, geo.plane
@@ -152,7 +161,7 @@ def _backward(x, w, g, pads, dil, need_x, need_w):
         shift_max = (geo.kh - 1) * geo.d0 * geo.wp + (geo.kw - 1) * geo.d1
         # the padded gradient, flattened, with room for the last shifted slab's zero tail
         gpad = np.zeros(geo.nb * c * plane + shift_max, dt)
-        gx = np.empty(x.shape, dt)
+        gx = np.empty(x.shape, dt) if gx_out is None else gx_out
     for n0 in range(0, geo.n, geo.nb):
         n1 = min(geo.n, n0 + geo.nb)
         m = n1 - n0

@@ -39,7 +39,7 @@ from ..autograd.grad_mode import state as _grad
 from ..backend import xp as np
 from ..backend.device import array_module as _xp, as_strided as _as_strided
 from ..tensor import Tensor
-from . import _conv_blocked as _blocked
+from . import _conv_blocked as _blocked, _conv_parallel as _par
 from ._layout import _channels_last_like, _is_channels_last, _Relayout, _to_layout  # noqa: F401 (re-exported)
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
@@ -227,21 +227,27 @@ def _grad_weight(g2, cols, w_shape, groups):
 
 
 _CHUNK_BYTES = 1536 * 1024     # a column-gradient block that stays in a core's L2 (1 MiB or more on x86)
-_blas = []                      # threadpoolctl's BLAS controllers, looked up once (empty list: unavailable)
 
 
 def _blas_single_threaded():
-    """True when BLAS runs on one thread (asked through threadpoolctl, ~2 us; False without it).  Many small
-    GEMMs are only a win single-threaded: with 2+ threads each call pays a thread hand-off (measured 3x slower
-    on a busy 2-core machine)."""
-    if not _blas:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas.append(ThreadpoolController().select(user_api="blas").lib_controllers)
-        except Exception:       # not installed, or an unknown BLAS
-            _blas.append([])
-    libs = _blas[0]
-    return bool(libs) and all(lib.get_num_threads() == 1 for lib in libs)
+    """True when BLAS runs on one thread (False when unknown).  Many small GEMMs are only a win single-threaded:
+    with 2+ threads each call pays a thread hand-off (measured 3x slower on a busy 2-core machine)."""
+    return _par.blas_threads() == 1
+
+
+def _blocked_threads(x, w, stride, pads, dil, groups):
+    """How many threads run the blocked stride-1 kernels on this convolution: 0 when they do not apply (BLAS
+    thread count unknown, or the general whole-batch GEMM path is better), 1 with single-threaded BLAS, else
+    BLAS's thread count when the batch gives each thread a few images (measured, 2 threads, 64x32x26x26 3x3:
+    19.5 ms forward + backward against 30 ms for the whole-batch GEMMs on 2 BLAS threads)."""
+    if not _blocked.applies(x, w, stride, pads, dil, groups):
+        return 0
+    if _blas_single_threaded():
+        return 1
+    t = _par.blas_threads()
+    if t > 1 and x.shape[0] >= 2 * _par.MIN_IMAGES:
+        return min(t, x.shape[0] // _par.MIN_IMAGES)
+    return 0
 
 
 def _grad_input(g2, w, groups, out, ohw, pads, stride, dil):
@@ -292,8 +298,10 @@ class _Conv2d(Function):
             w = ctx.w_live = _xp(w).ascontiguousarray(w[:, :, i0:i1, j0:j1])
         # stride 1: image blocks that stay in cache, when BLAS runs on one thread (with more, each of the many
         # small GEMMs pays a thread hand-off: 2 threads on a busy 2-core machine, 64x32x26x26: 2x slower)
-        if _blocked.applies(x, w, stride, pads, dil, groups) and _blas_single_threaded():
-            out = _blocked.forward(x, w, b, pads, dil)
+        threads = _blocked_threads(x, w, stride, pads, dil, groups)
+        if threads:
+            out = _par.blocked_forward(x, w, b, pads, dil, threads)
+            ctx.threads = threads
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, None, b is not None)
             ctx.save_for_backward(x, w_in, None)
             return out
@@ -312,7 +320,7 @@ class _Conv2d(Function):
         w = ctx.w_live if ctx.crop is not None else w._data
         ga = g._data
         if hpwp is None:                    # the forward took the blocked path (cols is None)
-            gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups)
+            gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups, ctx.threads)
         else:
             g2 = _o_major(ga)
             gx = gw = gb = None
@@ -360,11 +368,11 @@ def _live_taps(x_shape, w, stride, pads, dil):
     return (i0, i1, j0, j1), tuple(new_pads)
 
 
-def _blocked_backward(x, w, ga, need, pads, dil, has_b, groups):
-    """Conv's backward after a blocked forward: the blocked kernels, or (a weight with inf/NaN, see
-    ``_conv_blocked``) the input gradient by the general GEMM + col2im."""
+def _blocked_backward(x, w, ga, need, pads, dil, has_b, groups, threads=1):
+    """Conv's backward after a blocked forward: the blocked kernels (on the forward's threads), or (a weight
+    with inf/NaN, see ``_conv_blocked``) the input gradient by the general GEMM + col2im."""
     finite = not need[0] or bool(np.isfinite(w).all())
-    gx, gw = _blocked.backward(x, w, ga, pads, dil, need[0] and finite, need[1])
+    gx, gw = _par.blocked_grads(x, w, ga, pads, dil, need[0] and finite, need[1], threads)
     if need[0] and not finite:
         gx = _grad_input(_o_major(ga), w, groups, _xp(ga).zeros(x.shape, dtype=ga.dtype), ga.shape[2:], pads,
                          (1, 1), dil)
