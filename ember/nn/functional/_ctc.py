@@ -156,6 +156,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if log_probs.dim() not in (2, 3):
         raise RuntimeError(f"{_OP}: log_probs must be (T, N, C) or unbatched (T, C), got shape "
                            f"{tuple(log_probs.shape)}")
+    if log_probs.is_cuda:
+        # host fallback: the recursions index with NumPy arrays; differentiable copies to the CPU and back
+        cpu = [t.cpu() if isinstance(t, Tensor) else t for t in (log_probs, targets, input_lengths, target_lengths)]
+        return ctc_loss(*cpu, blank=blank, reduction=reduction, zero_infinity=zero_infinity).to(log_probs.device)
     lp_t = log_probs.unsqueeze(1) if unbatched else log_probs
     T, N, C = lp_t.shape
     if not 0 <= blank < C:

@@ -147,6 +147,17 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     """
     if not isinstance(weight, Tensor):
         raise TypeError(f"embedding_bag: weight must be a Tensor, got {type(weight).__name__}")
+    if weight.is_cuda:
+        # host fallback: bags are cut with NumPy index arithmetic; differentiable copies to the CPU and back
+        def host(t):
+            return t.cpu() if isinstance(t, Tensor) else t
+        w_host = host(weight)
+        out = embedding_bag(host(input), w_host, host(offsets), max_norm, norm_type, scale_grad_by_freq, mode,
+                            sparse, host(per_sample_weights), include_last_offset, padding_idx)
+        if max_norm is not None:        # the rows renormalised in place (as PyTorch) go back to the device
+            with no_grad():
+                weight.copy_(w_host)
+        return out.to(weight.device)
     idx = _ints(input, "input (indices)", weight._data)
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(idx.shape):
         raise ValueError(f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, "
