@@ -109,6 +109,20 @@ def move(t, dev: device, copy: bool = False):
     return _TO_DEVICE[0].apply(t, dev.type, dev.index)
 
 
+def host_fallback(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` computed on the CPU for an op whose kernel is NumPy-only (index arithmetic, a
+    Python loop): every Tensor argument is moved to the CPU and the Tensor result back to the device of the
+    first CUDA argument, all through differentiable copies, so gradients reach the device tensors."""
+    dev = next(a.device for a in args if isinstance(a, _Tensor()) and a.is_cuda)
+    host = [a.cpu() if isinstance(a, _Tensor()) else a for a in args]
+    return fn(*host, **kwargs).to(dev)
+
+
+def _Tensor():
+    from .tensor import Tensor
+    return Tensor
+
+
 class _DeviceMethods:
     """The device half of ``Tensor``'s API."""
 

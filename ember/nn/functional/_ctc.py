@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._tensor_device import host_fallback
 from ...autograd.function import Function, once_differentiable
 from ...backend.device import array_module as _xp
 from ...tensor import Tensor, _to_array
@@ -156,10 +157,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if log_probs.dim() not in (2, 3):
         raise RuntimeError(f"{_OP}: log_probs must be (T, N, C) or unbatched (T, C), got shape "
                            f"{tuple(log_probs.shape)}")
-    if log_probs.is_cuda:
-        # host fallback: the recursions index with NumPy arrays; differentiable copies to the CPU and back
-        cpu = [t.cpu() if isinstance(t, Tensor) else t for t in (log_probs, targets, input_lengths, target_lengths)]
-        return ctc_loss(*cpu, blank=blank, reduction=reduction, zero_infinity=zero_infinity).to(log_probs.device)
+    if log_probs.is_cuda:       # the recursions index with NumPy arrays
+        return host_fallback(ctc_loss, log_probs, targets, input_lengths, target_lengths, blank=blank,
+                             reduction=reduction, zero_infinity=zero_infinity)
     lp_t = log_probs.unsqueeze(1) if unbatched else log_probs
     T, N, C = lp_t.shape
     if not 0 <= blank < C:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Function, once_differentiable
+from ..._tensor_device import host_fallback
 from ...autograd.grad_mode import no_grad
 from ...backend.device import array_module as _xp, like as _like
 from ...tensor import Tensor, _to_array
@@ -147,17 +148,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     """
     if not isinstance(weight, Tensor):
         raise TypeError(f"embedding_bag: weight must be a Tensor, got {type(weight).__name__}")
-    if weight.is_cuda:
-        # host fallback: bags are cut with NumPy index arithmetic; differentiable copies to the CPU and back
-        def host(t):
-            return t.cpu() if isinstance(t, Tensor) else t
-        w_host = host(weight)
-        out = embedding_bag(host(input), w_host, host(offsets), max_norm, norm_type, scale_grad_by_freq, mode,
-                            sparse, host(per_sample_weights), include_last_offset, padding_idx)
-        if max_norm is not None:        # the rows renormalised in place (as PyTorch) go back to the device
+    if weight.is_cuda:          # bags are cut with NumPy index arithmetic
+        if max_norm is not None:        # the used rows are renormalised in place (as PyTorch), on the device
             with no_grad():
-                weight.copy_(w_host)
-        return out.to(weight.device)
+                _renorm_(weight, _ints(input, "input (indices)", weight._data), max_norm, norm_type)
+        return host_fallback(embedding_bag, input, weight, offsets, None, norm_type, scale_grad_by_freq, mode,
+                             sparse, per_sample_weights, include_last_offset, padding_idx)
     idx = _ints(input, "input (indices)", weight._data)
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(idx.shape):
         raise ValueError(f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, "

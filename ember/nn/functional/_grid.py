@@ -23,6 +23,7 @@ import numpy as _np
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import state as _grad
+from ..._tensor_device import host_fallback
 from ...backend.device import like as _like
 from ...tensor import Tensor
 
@@ -496,10 +497,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise RuntimeError(f"grid_sampler(): bicubic interpolation only supports 4D input (input "
                            f"{_shape(input)})")
     fn = _GridSampler3d if input.dim() == 5 else _GridSampler2d
-    if input.is_cuda or grid.is_cuda:
-        # host fallback: the kernels gather and scatter with NumPy; differentiable copies to the CPU and back
-        out = fn.apply(input.cpu(), grid.cpu(), mode, padding_mode, bool(align_corners))
-        return out.to(input.device)
+    if input.is_cuda or grid.is_cuda:       # the kernels gather and scatter with NumPy
+        return host_fallback(fn.apply, input, grid, mode, padding_mode, bool(align_corners))
     return fn.apply(input, grid, mode, padding_mode, bool(align_corners))
 
 
