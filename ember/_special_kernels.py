@@ -103,8 +103,8 @@ def ndtri(p):
 # -- modified Bessel functions of the first kind ---------------------------------------------------------------
 def bessel_i(x, order, scaled):
     """I_order(x) (order 0 or 1), times exp(-|x|) when ``scaled``: the power series up to |x| = 30, the
-    asymptotic expansion above."""
-    x = np.asarray(x, np.float64)
+    asymptotic expansion above.  A CuPy array stays on its device (NumPy's functions dispatch to it)."""
+    x = x.astype(np.float64) if hasattr(x, "astype") else np.asarray(x, np.float64)
     ax = np.abs(x)
     out = np.empty_like(ax)
     small = ~(ax > 30)                                    # nan goes here (and stays nan)
@@ -129,7 +129,7 @@ def bessel_i(x, order, scaled):
         lead = 1.0 / np.sqrt(2 * math.pi * xl)
         series = np.where(np.isinf(xl), 1.0, series)
         with np.errstate(over="ignore"):
-            out[~small] = lead * series if scaled else np.exp(xl) * lead * series
+            out[~small] = lead * series if scaled else np.exp(xl) / np.sqrt(2 * math.pi * xl) * series
     if order == 1:
         out = np.where(x < 0, -out, out)
     return out

@@ -240,29 +240,10 @@ def mvlgamma(input, p: int) -> Tensor:
 
 
 def _i0_array(a, order=0):
-    x = _np.abs(a.astype(_np.float64))
-    out = _np.empty_like(x)
-    small = x <= 30
-    xs = x[small]
-    term = _np.ones_like(xs) if order == 0 else xs / 2
-    total = term.copy()
-    q = (xs / 2) ** 2
-    for k in range(1, 120):
-        term = term * q / (k * (k + order))
-        total = total + term
-    out[small] = total
-    xl = x[~small]
-    mu = 4.0 * order * order
-    series = _np.ones_like(xl)
-    t = _np.ones_like(xl)
-    for k in range(1, 12):
-        t = -t * (mu - (2 * k - 1) ** 2) / (k * 8.0 * xl)
-        series = series + t
-    with _np.errstate(over="ignore"):
-        out[~small] = _np.exp(xl) / _np.sqrt(2 * math.pi * xl) * series
-    if order == 1:
-        out = _np.where(a < 0, -out, out)
-    return out.astype(a.dtype)
+    """I_0(a) (or I_1 with ``order=1``), in ``a``'s dtype: the power series and asymptotic expansion of
+    ``ember._special_kernels.bessel_i`` (shared with ``ember.special``)."""
+    from .._special_kernels import bessel_i
+    return bessel_i(a, order, False).astype(a.dtype)
 
 
 class _I0(Function):

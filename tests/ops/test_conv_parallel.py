@@ -53,13 +53,30 @@ def test_threaded_blocked_conv_matches_pytorch(threads, n_threads, case):
         np.testing.assert_allclose(e, t, rtol=tol, atol=tol)
 
 
-def test_blas_thread_count_is_restored(threads):
+def test_blas_thread_count_is_one_during_the_split_and_restored_after(threads):
+    if P.blas_threads() == 0:           # (the real query, before the fixture replaces it: fills P._blas)
+        pytest.skip("threadpoolctl is not installed: BLAS's thread count is unknown and never changed")
+    libs = P._blas[0]
+    original = [lib.get_num_threads() for lib in libs]
+    for lib in libs:                    # two BLAS threads (make test runs with one), so that "one" is a change
+        lib.set_num_threads(2)
+    before = [lib.get_num_threads() for lib in libs]
     threads(2)
-    before = [lib.get_num_threads() for lib in (P._blas[0] if P._blas else [])]
-    x = ember.randn(8, 2, 10, 10, requires_grad=True)
-    F.conv2d(x, ember.randn(3, 2, 3, 3)).sum().backward()
-    after = [lib.get_num_threads() for lib in (P._blas[0] if P._blas else [])]
-    assert before == after
+    seen = []
+    real_forward = P._blocked.forward
+
+    def forward(*args, **kwargs):
+        seen.append([lib.get_num_threads() for lib in libs])
+        return real_forward(*args, **kwargs)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(P._blocked, "forward", forward)
+        x = ember.randn(8, 2, 16, 16, requires_grad=True)       # 14x14 outputs: the blocked kernels apply
+        F.conv2d(x, ember.randn(3, 2, 3, 3)).sum().backward()
+    after = [lib.get_num_threads() for lib in libs]
+    for lib, n in zip(libs, original):
+        lib.set_num_threads(n)
+    assert len(seen) == 2 and all(n == [1] * len(libs) for n in seen), seen
+    assert after == before and before != [1] * len(libs)
 
 
 def test_image_slices_cover_the_batch_once():

@@ -186,6 +186,21 @@ def _quiet(fn):
     return wrapper
 
 
+def _scatter_taps(go, taps, x):
+    """The input gradient: each tap's share of the output gradient ``go`` (N, C, P), weighted and masked,
+    summed (in float64, with bincount) into the pixel it read; shaped like ``x``."""
+    n, c = x.shape[:2]
+    sp = x.size // (n * c) if n * c else 0
+    base = (_np.arange(n)[:, None, None] * c + _np.arange(c)[None, :, None]) * sp
+    acc = _np.zeros(n * c * sp, dtype=_np.float64)
+    for idx, ok, wt, *_ in taps:
+        contrib = go if wt is None else go * wt[:, None, :]
+        contrib = _np.where(ok[:, None, :], contrib, 0)
+        acc += _np.bincount((base + idx[:, None, :]).ravel(), weights=contrib.ravel().astype(_np.float64),
+                            minlength=acc.size)
+    return acc.astype(x.dtype).reshape(x.shape)
+
+
 class _GridSampler2d(Function):
     @staticmethod
     @_quiet
@@ -232,14 +247,7 @@ class _GridSampler2d(Function):
         go = gout._data.reshape(n, c, p)
         gx = gg = None
         if ctx.needs_input_grad[0]:
-            base = (_np.arange(n)[:, None, None] * c + _np.arange(c)[None, :, None]) * (h * w)
-            acc = _np.zeros(n * c * h * w, dtype=_np.float64)
-            for idx, ok, wt, *_ in taps:
-                contrib = go if wt is None else go * wt[:, None, :]
-                contrib = _np.where(ok[:, None, :], contrib, 0)
-                acc += _np.bincount((base + idx[:, None, :]).ravel(), weights=contrib.ravel().astype(_np.float64),
-                                    minlength=acc.size)
-            gx = Tensor._make(acc.astype(x.dtype).reshape(x.shape))
+            gx = Tensor._make(_scatter_taps(go, taps, x))
         if ctx.needs_input_grad[1]:
             if mode == "nearest":
                 gg = _np.zeros(gshape, dtype=x.dtype)
@@ -320,14 +328,7 @@ class _GridSampler3d(Function):
         go = gout._data.reshape(n, c, -1)
         gx = gg = None
         if ctx.needs_input_grad[0]:
-            base = (_np.arange(n)[:, None, None] * c + _np.arange(c)[None, :, None]) * sp
-            acc = _np.zeros(n * c * sp, dtype=_np.float64)
-            for idx, ok, wt, *_ in taps:
-                contrib = go if wt is None else go * wt[:, None, :]
-                contrib = _np.where(ok[:, None, :], contrib, 0)
-                acc += _np.bincount((base + idx[:, None, :]).ravel(), weights=contrib.ravel().astype(_np.float64),
-                                    minlength=acc.size)
-            gx = Tensor._make(acc.astype(x.dtype).reshape(x.shape))
+            gx = Tensor._make(_scatter_taps(go, taps, x))
         if ctx.needs_input_grad[1]:
             if mode == "nearest":
                 gg = _np.zeros(gshape, dtype=x.dtype)

@@ -6,7 +6,7 @@ from ...creation import empty
 from ...tensor import Tensor
 from ..module import Module
 from ..parameter import Parameter
-from .. import init
+from .embedding import Embedding
 from ..functional._embedding_bag import embedding_bag
 
 __all__ = ["EmbeddingBag"]
@@ -53,14 +53,9 @@ class EmbeddingBag(Module):
         self.sparse = sparse
         self.include_last_offset = include_last_offset
 
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        self._fill_padding_idx_with_zero()
-
-    def _fill_padding_idx_with_zero(self) -> None:
-        if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
-            self.weight._version[0] += 1
+    # N(0, 1) rows with the padding row zeroed: Embedding's (EmbeddingBag is no Embedding subclass in PyTorch)
+    reset_parameters = Embedding.reset_parameters
+    _fill_padding_idx_with_zero = Embedding._fill_padding_idx_with_zero
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,

@@ -23,3 +23,15 @@ def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
 def weight_norm_fn(v: Tensor, g: Tensor, dim: int = 0) -> Tensor:
     """torch._weight_norm: ``v * (g / ||v||)`` with the norm taken over every dim but ``dim``."""
     return v * (g / norm_except_dim(v, 2, dim))
+
+
+def remove_hook(module, kind, name: str, what: str):
+    """Remove the ``kind`` forward pre-hook (WeightNorm, SpectralNorm) of parameter ``name`` from ``module``,
+    which gets a plain parameter back; ``what`` names the API in the error when there is none."""
+    for k, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, kind) and hook.name == name:
+            hook.remove(module)
+            del module._forward_pre_hooks[k]
+            module._forward_pre_hooks_with_kwargs.pop(k, None)
+            return module
+    raise ValueError(f"{what} of '{name}' not found in {module}")

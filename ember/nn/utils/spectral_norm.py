@@ -11,6 +11,7 @@ from ...autograd.grad_mode import no_grad
 from ...ops.normalization import normalize
 from ..module import Module
 from ..parameter import Parameter
+from ._norm_except_dim import remove_hook
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
@@ -116,10 +117,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm``: ``module.<name>`` is a plain parameter holding the current normalized weight."""
-    for k, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            module._forward_pre_hooks_with_kwargs.pop(k, None)
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_hook(module, SpectralNorm, name, "spectral_norm")

@@ -11,7 +11,7 @@ import warnings
 
 from ..module import Module
 from ..parameter import Parameter
-from ._norm_except_dim import norm_except_dim, weight_norm_fn
+from ._norm_except_dim import norm_except_dim, remove_hook, weight_norm_fn
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
 
@@ -81,10 +81,4 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Undo ``weight_norm``: ``module.<name>`` is a plain parameter again (holding the current value)."""
-    for k, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            module._forward_pre_hooks_with_kwargs.pop(k, None)
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return remove_hook(module, WeightNorm, name, "weight_norm")
