@@ -1,0 +1,99 @@
+"""Kernels on several cores through Python threads: NumPy releases the GIL inside its loops (and BLAS inside
+its calls), so a large array op split into parts that Python threads run at once uses the cores that ember's
+single-threaded NumPy would leave idle.  Used by the blocked stride-1 convolution (``_conv_parallel``), training
+batch norm (``_batch_norm``), max pooling (``pool``) and softmax cross-entropy (``loss``).
+
+The thread count is BLAS's (what ``OMP_NUM_THREADS`` / ``ember.set_num_threads`` set), read through threadpoolctl
+(an optional package: without it nothing here runs and every kernel takes its one-thread path).  During a
+parallel section BLAS is set to one thread (the parts' own GEMMs/GEMVs would otherwise each hand off to the
+other cores) and restored after.  Every kernel splits its work so that each part's numbers are computed exactly
+as the whole array's are (the same rows, the same order of sums): the results do not depend on the split."""
+from __future__ import annotations
+
+import threading
+
+from ..backend import xp as np
+
+_blas = []                      # threadpoolctl's BLAS controllers, looked up once (empty list: unavailable)
+_PARALLEL = []                  # [ThreadPoolExecutor, its worker count, lock], made on first use
+_PREFIX = "ember-par"           # the pool's thread names (a part never starts a section of its own)
+
+
+def blas_threads():
+    """BLAS's thread count (asked through threadpoolctl, ~2 us), or 0 when unknown (threadpoolctl not
+    installed, or an unknown BLAS)."""
+    if not _blas:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas.append(ThreadpoolController().select(user_api="blas").lib_controllers)
+        except Exception:       # not installed, or an unknown BLAS
+            _blas.append([])
+    libs = _blas[0]
+    return min(lib.get_num_threads() for lib in libs) if libs else 0
+
+
+def threads_for(n, work, min_work, min_items=1):
+    """How many threads a kernel of ``work`` elements over ``n`` independent items (images, rows, channels)
+    should use: 1 unless BLAS has several threads, ``work`` is at least ``min_work`` per thread (below that
+    the hand-off to another thread, tens of microseconds, costs more than it saves) and each thread gets at
+    least ``min_items`` items; never more threads than BLAS has."""
+    t = blas_threads()
+    if t <= 1 or n < 2 * min_items or work < 2 * min_work:
+        return 1
+    return max(1, min(t, n // min_items, work // min_work))
+
+
+def slices(n, threads):
+    """``threads`` contiguous slices of ``n`` items, as even as possible (fewer when ``n < threads``)."""
+    k = min(threads, n)
+    bounds = [n * i // k for i in range(k + 1)]
+    return [slice(a, z) for a, z in zip(bounds, bounds[1:])]
+
+
+def in_parallel(calls, threads):
+    """Run the zero-argument ``calls`` at once (the first on the calling thread, the others on a pool of
+    threads) with BLAS at one thread meanwhile; their results in order.  One parallel section at a time (a
+    lock): BLAS's thread count is process-wide.  Called from a part of another section, the calls run one after
+    the other."""
+    if len(calls) == 1 or threading.current_thread().name.startswith(_PREFIX):
+        return [c() for c in calls]
+    if not _PARALLEL or _PARALLEL[1] < len(calls) - 1:
+        from concurrent.futures import ThreadPoolExecutor
+        old = _PARALLEL[0] if _PARALLEL else None
+        _PARALLEL[:] = [ThreadPoolExecutor(len(calls) - 1, thread_name_prefix=_PREFIX), len(calls) - 1,
+                        _PARALLEL[2] if _PARALLEL else threading.Lock()]
+        if old is not None:
+            old.shutdown(wait=False)
+    pool, _, lock = _PARALLEL
+    blas_threads()
+    libs = _blas[0]
+    with lock:
+        before = [lib.get_num_threads() for lib in libs]
+        for lib in libs:
+            lib.set_num_threads(1)
+        try:
+            futures = [pool.submit(c) for c in calls[1:]]
+            try:
+                first = calls[0]()
+            finally:
+                rest = [f.exception() for f in futures]         # wait for every part, even after an error
+            for e in rest:
+                if e is not None:
+                    raise e
+            return [first] + [f.result() for f in futures]
+        finally:
+            for lib, t in zip(libs, before):
+                lib.set_num_threads(t)
+
+
+def run_split(part, n, threads):
+    """``part(s)`` for ``threads`` contiguous slices ``s`` of ``range(n)``, at once (one thread: one call over
+    everything); their results in order."""
+    if threads <= 1:
+        return [part(slice(0, n))]
+    return in_parallel([lambda s=s: part(s) for s in slices(n, threads)], threads)
+
+
+def is_host(a) -> bool:
+    """Whether ``a`` is a NumPy array (device arrays are never split here)."""
+    return isinstance(a, np.ndarray)
