@@ -196,8 +196,6 @@ KNOWN: list[Known] = [
           "input); PyTorch returns a copy.",
           "x = m.zeros(1, 3); y = m.nn.functional.pad(x, (0, 0), mode='circular'); y.fill_(1.0); out = x",
           area="H4"),
-    Known("lstm-proj-size", ("nn.LSTM",), ("raise",), "nn.LSTM(proj_size>0) is not supported by ember.",
-          "out = m.nn.LSTM(2, 3, proj_size=1)(m.ones(1, 1, 2))[0]", detail=r"proj_size", area="H4"),
     # ------------------------------------------------------------------ values, dtypes, shapes
     Known("kl-div-negative-target", ("F.kl_div",), ("value", "grad"),
           "kl_div with a negative target: PyTorch gives NaN (target * log(target)), ember a finite number.",

@@ -6,7 +6,8 @@ Each layer and direction runs as one fused op (``ember.ops.rnn.rnn_sequence``): 
 and a raw-array backward through time (iterative, so sequences of thousands of steps are fine).  A ``PackedSequence`` input (``ember.nn.utils.rnn``) is padded to
 (T, B, *) in its sorted order and run with its ``batch_sizes``: each step updates only the sequences still
 running, so ``h_n`` is every sequence's state at its own last step and the reverse direction starts at each
-one's own last element; the output is packed back.  Not supported: LSTM's ``proj_size``.
+one's own last element; the output is packed back.  LSTM's ``proj_size`` (a projection ``weight_hr_l{k}`` of h)
+runs through ``ember.ops.rnn_proj`` (a per-step loop of differentiable ops) instead of the fused op.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ...backend.device import array_module as _xp
 from ...creation import empty
 from ...ops import rnn as _rnn
 from ...ops import rnn_cell as _rnn_cell
+from ...ops import rnn_proj as _rnn_proj
 from ...ops import shape as _shape
 from ...tensor import Tensor
 from .. import functional as F
@@ -39,7 +41,9 @@ class RNNBase(Module):
 
     ``mode``: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU".  Parameters per layer ``k`` and direction (suffix
     ``_reverse`` for the backward one): ``weight_ih_l{k}`` (G*hidden, in), ``weight_hh_l{k}`` (G*hidden,
-    hidden), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (G*hidden,), with G = 1, 4 (i, f, g, o) or 3 (r, z, n).
+    hidden), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (G*hidden,), with G = 1, 4 (i, f, g, o) or 3 (r, z, n).  An
+    LSTM with ``proj_size`` P > 0 adds ``weight_hr_l{k}`` (P, hidden) after the biases; h (and the output) then
+    has P features, so ``weight_hh_l{k}`` is (4*hidden, P) and a layer above the first takes D*P inputs.
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -54,8 +58,17 @@ class RNNBase(Module):
         if isinstance(dropout, bool) or not 0 <= float(dropout) <= 1:
             raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability "
                              f"of an element being zeroed, got {dropout!r}")
-        if proj_size:
-            raise ValueError(f"{name}: proj_size is not supported by ember (got {proj_size}); use proj_size=0")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int):
+            raise TypeError(f"{name}: proj_size should be of type int, got: {type(proj_size).__name__}")
+        if proj_size < 0:
+            raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections, "
+                             f"got {proj_size}")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got proj_size={proj_size} "
+                             f"and hidden_size={hidden_size}")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU "
+                             f"(got proj_size={proj_size})")
         if dropout > 0 and num_layers == 1:
             warnings.warn(f"dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and "
@@ -68,17 +81,20 @@ class RNNBase(Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
-        self.proj_size = 0
+        self.proj_size = proj_size
         g = _GATES[mode] * hidden_size
         dirs = 2 if bidirectional else 1
+        real_h = proj_size or hidden_size
         self._flat_weights_names = []
         for layer in range(num_layers):
-            in_size = input_size if layer == 0 else hidden_size * dirs
+            in_size = input_size if layer == 0 else real_h * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
-                names = [("weight_ih" + sfx, (g, in_size)), ("weight_hh" + sfx, (g, hidden_size))]
+                names = [("weight_ih" + sfx, (g, in_size)), ("weight_hh" + sfx, (g, real_h))]
                 if bias:
                     names += [("bias_ih" + sfx, (g,)), ("bias_hh" + sfx, (g,))]
+                if proj_size:
+                    names.append(("weight_hr" + sfx, (proj_size, hidden_size)))
                 for n, shp in names:
                     setattr(self, n, Parameter(empty(*shp, dtype=dtype, device=device)))
                     self._flat_weights_names.append(n)
@@ -99,13 +115,15 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
-        """Parameters grouped per layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
-        k = 4 if self.bias else 2
+        """Parameters grouped per layer and direction: [[w_ih, w_hh, b_ih, b_hh(, w_hr)], ...]."""
+        k = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         w = self._flat_weights
         return [w[i:i + k] for i in range(0, len(w), k)]
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -167,6 +185,7 @@ class RNNBase(Module):
             x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         L, N, _ = x.shape
         H = self.hidden_size
+        P = self.proj_size or H
         w0 = self._flat_weights[0]
         if x.dtype != w0.dtype:
             raise RuntimeError(f"{self._name()}: input dtype {x.dtype} does not match the weights' dtype "
@@ -182,7 +201,8 @@ class RNNBase(Module):
                     raise TypeError(f"{self._name()}: expected hx to be a Tensor, got a {type(hx).__name__}")
                 h0 = hx
             exp = (self.num_layers * dirs, H) if unbatched else (self.num_layers * dirs, N, H)
-            self._check_state(h0, exp, "hidden state h_0")
+            exp_h = exp[:-1] + (P,)
+            self._check_state(h0, exp_h, "hidden state h_0")
             if is_lstm:
                 self._check_state(c0, exp, "cell state c_0")
             if unbatched:
@@ -192,7 +212,7 @@ class RNNBase(Module):
                 h0 = h0.index_select(1, packed.sorted_indices)
                 c0 = c0.index_select(1, packed.sorted_indices) if is_lstm else None
         weights = self._flat_weights
-        k = 4 if self.bias else 2
+        k = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         h_n, c_n = [], []
         layer_in = x
         for layer in range(self.num_layers):
@@ -204,10 +224,14 @@ class RNNBase(Module):
                 w = weights[idx * k:(idx + 1) * k]
                 w_ih, w_hh = w[0], w[1]
                 b_ih, b_hh = (w[2], w[3]) if self.bias else (None, None)
-                hs = h0[idx] if h0 is not None else _zeros_state(N, H, x)
+                hs = h0[idx] if h0 is not None else _zeros_state(N, P, x)
                 cs = (c0[idx] if c0 is not None else _zeros_state(N, H, x)) if is_lstm else None
-                res = _rnn.rnn_sequence(self.mode, layer_in, hs, cs, w_ih, w_hh, b_ih, b_hh, reverse=d == 1,
-                                        batch_sizes=batch_sizes)
+                if self.proj_size:
+                    res = _rnn_proj.lstm_proj_sequence(layer_in, hs, cs, w_ih, w_hh, b_ih, b_hh, w[-1],
+                                                       reverse=d == 1, batch_sizes=batch_sizes)
+                else:
+                    res = _rnn.rnn_sequence(self.mode, layer_in, hs, cs, w_ih, w_hh, b_ih, b_hh, reverse=d == 1,
+                                            batch_sizes=batch_sizes)
                 outs.append(res[0])
                 h_n.append(res[1])
                 if is_lstm:
@@ -245,6 +269,9 @@ class RNN(RNNBase):
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        if "proj_size" in kwargs:       # PyTorch refuses the keyword itself, even proj_size=0
+            raise ValueError(f"RNN: proj_size argument is only supported for LSTM, not RNN or GRU "
+                             f"(got proj_size={kwargs['proj_size']!r})")
         args = list(args)
         if len(args) > 3:       # PyTorch's positional order puts nonlinearity fourth
             kwargs["nonlinearity"] = args.pop(3)
@@ -260,12 +287,14 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory, like ``torch.nn.LSTM`` (gates i, f, g, o; ``proj_size`` not supported).
+    """Long short-term memory, like ``torch.nn.LSTM`` (gates i, f, g, o).
 
-    Args: input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False.
+    Args: input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False,
+    proj_size=0.
     Input: (L, N, H_in) ((N, L, H_in) with batch_first) or unbatched (L, H_in); optional (h_0, c_0), each
     (D*num_layers, N, H).  Returns ``(output (L, N, D*H), (h_n, c_n))``; a ``PackedSequence`` input gives a
-    PackedSequence output and h_n, c_n at each sequence's own last step.
+    PackedSequence output and h_n, c_n at each sequence's own last step.  With ``proj_size`` P (0 < P < H)
+    h is projected, h_t = W_hr (o_t * tanh(c_t)): h_0, h_n and the output have P features instead of H.
 
     >>> lstm = nn.LSTM(10, 20, num_layers=2, batch_first=True)
     >>> out, (h_n, c_n) = lstm(ember.randn(3, 5, 10))    # out (3, 5, 20), h_n and c_n (2, 3, 20)
@@ -287,6 +316,9 @@ class GRU(RNNBase):
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError(f"GRU: proj_size argument is only supported for LSTM, not RNN or GRU "
+                             f"(got proj_size={kwargs['proj_size']!r})")
         super().__init__("GRU", *args, **kwargs)
 
 
