@@ -12,9 +12,9 @@ and return the input's dtype.  Each is differentiable where PyTorch's is, with P
 ``zeta`` w.r.t. its first argument and ``gammainc``/``gammaincc`` w.r.t. ``input`` raise PyTorch's
 NotImplementedError when backward reaches them.  Every function but ``softmax``/``log_softmax`` takes ``out=``.
 
-The orthogonal polynomials (Chebyshev, Hermite, Laguerre, Legendre) are in ``ember/_special_poly.py``.
-torch.special's other functions (``airy_ai``, ``bessel_j0/j1/y0/y1``) are not implemented:
-``ember.special.<name>`` raises an AttributeError saying so.
+The orthogonal polynomials (Chebyshev, Hermite, Laguerre, Legendre) are in ``ember/_special_poly.py``; the Airy
+function ``airy_ai`` and the Bessel functions ``bessel_j0/j1/y0/y1`` in ``ember/_special_bessel.py``, computed
+in the input's dtype as PyTorch's (values only, no gradient, as PyTorch).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import math as _math
 
 import numpy as _np
 
+from . import _special_bessel as _BK
 from . import _special_kernels as _K
 from .autograd.function import Function as _Function
 from .backend import dtypes as _dt
@@ -31,14 +32,16 @@ from .ops import special as _S
 from .ops._elementwise_unary import _unary
 from .tensor import Tensor as _Tensor
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+__all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
+           "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
            "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "multigammaln",
            "ndtr", "ndtri", "polygamma", "psi", "round", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
            "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
-# torch.special's names that ember does not implement (the module __getattr__ below names them in its error)
-_NOT_IMPLEMENTED = frozenset("airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1".split())
+# torch.special's names that ember does not implement (the module __getattr__ below names them in its error);
+# none at present
+_NOT_IMPLEMENTED = frozenset()
 
 
 def __getattr__(name):
@@ -212,12 +215,15 @@ i1e = _new_unary("i1e", _in_dtype(lambda a: _K.bessel_i(a, 1, True)), _i1_grad(T
 
 
 # -- value-only functions (PyTorch defines no derivative: the result never requires grad) -----------------------
-def _values_only(name, kernel, doc):
+def _values_only(name, kernel, doc, native=False):
+    """``native``: the kernel computes in the input's own dtype (float32 or float64) rather than in float64."""
+    forward = (lambda a: _E.on_host(kernel, a)) if native else _in_dtype(kernel)
+
     def fn(input):
         x = input if isinstance(input, _Tensor) else _Tensor._make(_np.asarray(input))
         if x._data.dtype.kind != "f":
             x = _E.cast(x, _dt.get_default_dtype())
-        return _E._lay(_Tensor._make(_in_dtype(kernel)(x._data)), x)
+        return _E._lay(_Tensor._make(forward(x._data)), x)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     return _no_half(fn, f"{name}_cpu")
@@ -257,6 +263,26 @@ spherical_bessel_j0 = _values_only(
     "spherical_bessel_j0", _spherical_j0_array,
     "The spherical Bessel function of the first kind, order 0: ``sin(x) / x`` (1 at 0, 0 at +-inf) "
     "(``torch.special.spherical_bessel_j0``; no gradient, as PyTorch).")
+airy_ai = _values_only(
+    "airy_ai", _BK.airy_ai,
+    "The Airy function Ai (``torch.special.airy_ai``; NaN at +-inf, 0 above 103.892; no gradient, as PyTorch).",
+    native=True)
+bessel_j0 = _values_only(
+    "bessel_j0", _BK.bessel_j0,
+    "The Bessel function of the first kind, order 0 (``torch.special.bessel_j0``; no gradient, as PyTorch).",
+    native=True)
+bessel_j1 = _values_only(
+    "bessel_j1", _BK.bessel_j1,
+    "The Bessel function of the first kind, order 1 (``torch.special.bessel_j1``; no gradient, as PyTorch).",
+    native=True)
+bessel_y0 = _values_only(
+    "bessel_y0", _BK.bessel_y0,
+    "The Bessel function of the second kind, order 0 (``torch.special.bessel_y0``; -inf at 0, NaN below; no "
+    "gradient, as PyTorch).", native=True)
+bessel_y1 = _values_only(
+    "bessel_y1", _BK.bessel_y1,
+    "The Bessel function of the second kind, order 1 (``torch.special.bessel_y1``; -inf at 0, NaN below; no "
+    "gradient, as PyTorch).", native=True)
 
 
 # -- new binary functions ---------------------------------------------------------------------------------------
