@@ -60,7 +60,7 @@ class _WeightedLoss(_Loss):
 
 # -- regression -------------------------------------------------------------------------------------------------
 class MSELoss(_Loss):
-    """Mean squared error ``(input - target)**2``; input and target of the same shape (ember raises otherwise).
+    """Mean squared error ``(input - target)**2``; a target of another shape warns and broadcasts (as PyTorch).
 
     >>> nn.MSELoss()(ember.randn(3, 5, requires_grad=True), ember.randn(3, 5))"""
 

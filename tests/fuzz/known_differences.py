@@ -159,11 +159,6 @@ KNOWN: list[Known] = [
           "requires a Tensor (atan2, maximum, minimum, fmax, fmin, logical_and/or/xor): ember returns, torch raises "
           "TypeError.", "out = m.maximum(m.tensor([1.0, 2.0]), 1)",
           detail=r"must be Tensor, not", area="H5"),
-    Known("loss-target-broadcast", ("F.*loss*", "F.binary_cross_entropy*", "F.kl_div"), ("raise",),
-          "Losses given a target of another shape: PyTorch broadcasts (with a warning) or raises for 0-d input; "
-          "ember raises when the shapes differ and accepts a 0-d multilabel input.",
-          "out = m.nn.functional.soft_margin_loss(m.tensor([1.0, 2.0]), m.tensor(1.0))",
-          detail=r"must match input shape|has no dimensions|must have the same shape", area="H4"),
     Known("cross-entropy-prob-ignore-index", ("F.cross_entropy_probs",), ("raise",),
           "cross_entropy with probability targets and an explicit ignore_index raises in PyTorch; ember ignores "
           "ignore_index.", "out = m.nn.functional.cross_entropy(m.tensor([[1.0, 2.0]]), m.tensor([[0.5, 0.5]]), "

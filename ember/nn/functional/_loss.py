@@ -3,14 +3,17 @@ signatures and formulas, plus three the field uses that PyTorch lacks: ``log_cos
 (siamese pairs) and the focal losses (``sigmoid_focal_loss`` as in torchvision, ``focal_loss`` multi-class).
 
 Every loss takes ``reduction`` in ``"none" | "mean" | "sum"`` (``kl_div`` also ``"batchmean"``) and the legacy
-``size_average``/``reduce`` flags where PyTorch still accepts them.  Where PyTorch only *warns* that a target's
-shape differs from the input's (and then silently broadcasts), ember raises ``ValueError`` naming the loss and
-both shapes: a silently broadcast loss is almost always a bug.  Cross-entropy, NLL, the binary cross-entropies
+``size_average``/``reduce`` flags where PyTorch still accepts them.  A target of another shape is handled as
+PyTorch does: mse/l1/huber/smooth_l1 (and log_cosh) warn ("Using a target size ... that is different to the
+input size ...") and broadcast, poisson_nll/gaussian_nll/kl_div/hinge_embedding/soft_margin/
+multilabel_soft_margin broadcast silently, the binary cross-entropies raise ValueError; shapes that do not
+broadcast raise RuntimeError.  Cross-entropy, NLL, the binary cross-entropies
 and log-cosh run fused, stable kernels from ``ember.ops.loss``; the rest are composed from ember ops.
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 from ... import ops as O
 from ...autograd.function import Function, once_differentiable
@@ -63,21 +66,63 @@ def _float(x, op, name="input") -> Tensor:
     return x
 
 
-def _target_like(input, target, op, what="target") -> Tensor:
-    """The target as a Tensor of input's dtype and exactly input's shape (ember refuses silent broadcasting)."""
+def _as_target(input, target) -> Tensor:
+    """The target as a Tensor of input's dtype."""
     if not isinstance(target, Tensor):
         target = Tensor._make(_like(xp.asarray(target, input._data.dtype), input._data))
-    if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"{op}: {what} shape {tuple(target.shape)} must match input shape {tuple(input.shape)} "
-                         f"(ember raises instead of broadcasting, where PyTorch only warns)")
     if target._data.dtype != input._data.dtype:
         target = target.to(input.dtype)
     return target
 
 
+def _check_broadcast(op, a, b, names=("input", "target")):
+    """Raise PyTorch's broadcast error (a RuntimeError naming the first non-singleton dim from the right where
+    the sizes differ) when shapes ``a`` and ``b`` do not broadcast."""
+    a, b = tuple(a), tuple(b)
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise RuntimeError(f"{op}: The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) "
+                               f"at non-singleton dimension {i} ({names[0]} shape {a}, {names[1]} shape {b})")
+
+
+def _target_like(input, target, op, warn=True) -> Tensor:
+    """The target as a Tensor of input's dtype, broadcastable with input (not expanded: the elementwise ops
+    broadcast).  A target of another shape gives PyTorch's UserWarning where PyTorch warns (``warn``: mse, l1,
+    huber, smooth_l1, and ember's log_cosh) and silently broadcasts where PyTorch does (poisson_nll,
+    gaussian_nll, kl_div, hinge_embedding, soft_margin, multilabel_soft_margin); shapes that do not broadcast
+    raise RuntimeError as PyTorch's."""
+    target = _as_target(input, target)
+    if tuple(target.shape) != tuple(input.shape):
+        if warn:
+            warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                          f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+                          f"Please ensure they have the same size.", stacklevel=3)
+        _check_broadcast(op, input.shape, target.shape)
+    return target
+
+
+def _target_same(input, target, op, message) -> Tensor:
+    """The target as a Tensor of input's dtype and exactly input's shape (the binary cross-entropies refuse
+    another shape with ValueError, as PyTorch)."""
+    target = _as_target(input, target)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: " + message.format(t=target.shape, i=input.shape))
+    return target
+
+
+def _expanded(input, target):
+    """input and target expanded to their broadcast shape (for the fused kernels, which take equal shapes)."""
+    if tuple(target.shape) == tuple(input.shape):
+        return input, target
+    return O.broadcast_tensors(input, target)
+
+
 def _weight_same(weight, input, op):
     if weight is not None and tuple(weight.shape) != tuple(input.shape):
-        raise ValueError(f"{op}: weight shape {tuple(weight.shape)} must match input shape {tuple(input.shape)}")
+        raise ValueError(f"{op}: Weights and input must have the same size, got weight shape "
+                         f"{tuple(weight.shape)} and input shape {tuple(input.shape)}")
 
 
 def _const(x, v):
@@ -103,7 +148,7 @@ def _weighted_regression(loss, weight, reduction, weighted_mean_by_sum=True):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None) -> Tensor:
     """Mean squared error ``(input - target)**2``; with ``weight`` (input's shape) the mean is
-    ``sum(w * l) / sum(w)``.  A target of another shape raises ValueError (PyTorch warns and broadcasts).
+    ``sum(w * l) / sum(w)``.  A target of another shape warns and broadcasts, as PyTorch.
 
     >>> F.mse_loss(ember.tensor([1., 2.]), ember.tensor([1., 4.]))   # tensor(2.)"""
     r = _reduction(reduction, "mse_loss", size_average, reduce)
@@ -164,7 +209,8 @@ def log_cosh_loss(input, target, reduction="mean") -> Tensor:
     >>> F.log_cosh_loss(ember.tensor([0.]), ember.tensor([1e4]))   # tensor(9999.3069)"""
     r = _reduction(reduction, "log_cosh_loss")
     input = _float(input, "log_cosh_loss")
-    return _reduce(_K.log_cosh(O.sub(input, _target_like(input, target, "log_cosh_loss"))), r)
+    d = O.sub(input, _target_like(input, target, "log_cosh_loss"))
+    return _reduce(_K.log_cosh(d), r)
 
 
 # -- binary classification --------------------------------------------------------------------------------------
@@ -187,7 +233,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     >>> F.binary_cross_entropy(ember.tensor([0.9, 0.2]), ember.tensor([1., 0.]))"""
     r = _reduction(reduction, "binary_cross_entropy", size_average, reduce)
     input = _float(input, "binary_cross_entropy")
-    target = _target_like(input, target, "binary_cross_entropy")
+    target = _target_same(input, target, "binary_cross_entropy", "Using a target size ({t}) that is different to "
+                          "the input size ({i}) is deprecated. Please ensure they have the same size.")
     a = input._data
     if a.size and (a.min() < 0 or a.max() > 1):
         raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1 (got values in "
@@ -207,7 +254,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     op = "binary_cross_entropy_with_logits"
     r = _reduction(reduction, op, size_average, reduce)
     input = _float(input, op)
-    target = _target_like(input, target, op)
+    target = _target_same(input, target, op, "Target size ({t}) must be the same as input size ({i})")
     pw = _bcast_weight(pos_weight, input, op, "pos_weight")
     loss = _K.bce_with_logits(input, target, pw)
     w = _bcast_weight(weight, input, op)
@@ -299,7 +346,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     op = "poisson_nll_loss"
     r = _reduction(reduction, op, size_average, reduce)
     input = _float(input, op)
-    target = _target_like(input, target, op)
+    target = _target_like(input, target, op, warn=False)
     if log_input:
         loss = O.sub(O.exp(input), O.mul(target, input))
     else:
@@ -321,7 +368,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     op = "gaussian_nll_loss"
     r = _reduction(reduction, op)
     input = _float(input, op)
-    target = _target_like(input, target, op)
+    target = _target_like(input, target, op, warn=False)
     if not isinstance(var, Tensor):
         if float(var) < 0:
             raise ValueError(f"{op}: var has negative entry/entries (got {var})")
@@ -352,7 +399,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     op = "kl_div"
     r = _reduction(reduction, op, size_average, reduce, extra=("batchmean",))
     input = _float(input, op)
-    target = _target_like(input, target, op)
+    target = _target_like(input, target, op, warn=False)
     if log_target:
         loss = O.mul(O.exp(target), O.sub(target, input))
     else:
@@ -373,7 +420,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     op = "hinge_embedding_loss"
     r = _reduction(reduction, op, size_average, reduce)
     input = _float(input, op)
-    target = _target_like(input, target, op)
+    target = _target_like(input, target, op, warn=False)
     zero = _const(input, 0.0)
     out_m = O.where(O.ne(target, 1), O.clamp(O.sub(margin, input), min=0.0), zero)
     out_s = O.where(O.ne(target, -1), input, zero)
@@ -477,13 +524,16 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     op = "multilabel_soft_margin_loss"
     r = _reduction(reduction, op, size_average, reduce)
     input = _float(input, op)
-    target = _target_like(input, target, op)
-    loss = _K.bce_with_logits(input, target)
-    w = _bcast_weight(weight, input, op)
+    if input.ndim == 0:
+        raise IndexError(f"{op}: Dimension specified as -1 but tensor has no dimensions (input is 0-d; expected "
+                         f"(N, C) or (C,))")
+    target = _target_like(input, target, op, warn=False)
+    loss = _K.bce_with_logits(*_expanded(input, target))
+    w = _bcast_weight(weight, loss, op)
     if w is not None:
         loss = O.mul(loss, w)
-    C = input.shape[-1] if input.ndim else 1
-    return _reduce(O.div(O.sum(loss, input.ndim - 1 if input.ndim else None), C), r)
+    # PyTorch sums the (broadcast) loss over input's last dim and divides by input's class count
+    return _reduce(O.div(O.sum(loss, input.ndim - 1), input.shape[-1]), r)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
@@ -495,9 +545,12 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     r = _reduction(reduction, op, size_average, reduce)
     input1, input2 = _float(input1, op, "input1"), _float(input2, op, "input2")
     target = _tensor(target, op, "target")
-    if not (input1.shape == input2.shape == target.shape):
-        raise ValueError(f"{op}: input1, input2 and target must have the same shape, got {tuple(input1.shape)}, "
-                         f"{tuple(input2.shape)} and {tuple(target.shape)}")
+    if not (input1.ndim == input2.ndim == target.ndim):
+        raise RuntimeError(f"{op}: All input tensors should have same dimension but got sizes: input1: "
+                           f"{input1.shape}, input2: {input2.shape}, target: {target.shape}")
+    _check_broadcast(op, input1.shape, input2.shape, ("input1", "input2"))
+    _check_broadcast(op, xp.broadcast_shapes(tuple(input1.shape), tuple(input2.shape)), target.shape,
+                     ("broadcast input1/input2", "target"))
     t = target if target.dtype == input1.dtype else target.to(input1.dtype)
     return _reduce(O.clamp(O.add(O.mul(O.neg(t), O.sub(input1, input2)), margin), min=0.0), r)
 
@@ -509,7 +562,11 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     op = "soft_margin_loss"
     r = _reduction(reduction, op, size_average, reduce)
     input = _float(input, op)
-    target = _target_like(input, target, op)
+    target = _target_like(input, target, op, warn=False)
+    shape = xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    if shape != tuple(input.shape):         # PyTorch's kernel writes an output of input's shape
+        raise RuntimeError(f"{op}: output with shape {list(input.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)} (input shape {tuple(input.shape)}, target shape {tuple(target.shape)})")
     z = O.mul(target, input)                          # softplus(-z) = bce_with_logits(z, 1)
     return _reduce(_K.bce_with_logits(z, _const(z, _xp(z._data).ones(z._data.shape))), r)
 
@@ -647,7 +704,7 @@ def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2.0, reduction="none")
     op = "sigmoid_focal_loss"
     r = _reduction(reduction, op)
     x = _float(inputs, op, "inputs")
-    y = _target_like(x, targets, op, "targets")
+    y = _target_same(x, targets, op, "Target size ({t}) must be the same as input size ({i})")
     ce = _K.bce_with_logits(x, y)
     # 1 - p_t, written with sigmoid(-x) for 1 - p so it does not cancel for confident predictions
     one_m_pt = O.add(O.mul(O.sigmoid(O.neg(x)), y), O.mul(O.sigmoid(x), O.sub(1.0, y)))
