@@ -96,7 +96,8 @@ def _lazy(name):
 
 def __getattr__(name):
     # heavy subpackages load on first use: `import ember` stays fast
-    if name in ("nn", "optim", "data", "utils", "train", "metrics", "io", "models", "cli", "backend", "special"):
+    if name in ("nn", "optim", "data", "utils", "train", "metrics", "io", "models", "cli", "backend", "special",
+                "distributions"):
         return _lazy(name)
     if name in ("save", "load"):
         return getattr(_lazy("io"), name)

@@ -1,0 +1,44 @@
+"""``ember.distributions``: PyTorch's ``torch.distributions`` on ember tensors.
+
+Parameterisable probability distributions with PyTorch's API and numbers: ``sample``/``rsample`` (drawn from
+ember's generator, so ``ember.manual_seed`` fixes them), ``log_prob``, ``cdf``/``icdf`` where PyTorch has them,
+``entropy``, moments, ``expand``, ``batch_shape``/``event_shape``, argument validation
+(``Distribution.set_default_validate_args``), and ``kl_divergence`` with ``register_kl``.  Everything is built
+from ember ops, so ``log_prob`` and ``rsample`` are differentiable through autograd.
+
+Typical use (a policy gradient)::
+
+    from ember.distributions import Categorical
+    m = Categorical(logits=policy(state))
+    action = m.sample()
+    loss = -m.log_prob(action) * reward
+"""
+from . import constraints, transforms
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
+from .categorical import Categorical
+from .dirichlet import Dirichlet
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .exponential import Exponential
+from .gamma import Gamma
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
+from .transformed_distribution import TransformedDistribution
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,  # noqa: F401
+                         SigmoidTransform, TanhTransform, Transform, identity_transform)
+from .uniform import Uniform
+
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential",
+           "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson", "TransformedDistribution", "Uniform",
+           "constraints", "kl_divergence", "register_kl", "transforms", "AbsTransform", "AffineTransform",
+           "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform", "TanhTransform", "Transform",
+           "identity_transform"]
