@@ -1,0 +1,93 @@
+"""The distributions the oracle tests build in both libraries: a constructor taking the library module and the
+parameters (as that library's tensors), the parameters (NumPy arrays; floats become leaf tensors that require
+grad), and valid values to score."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import ember
+
+R = np.random.default_rng(1234)
+
+
+def _pos(*shape):
+    return R.uniform(0.5, 2.5, shape)
+
+
+def _spd(n, batch=()):
+    a = R.normal(size=batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def _simplex(*shape):
+    p = R.uniform(0.1, 1.0, shape)
+    return p / p.sum(-1, keepdims=True)
+
+
+def _one_hot(idx, k):
+    return np.eye(k)[idx]
+
+
+_SPD = _spd(3, (2,))
+_TRIL = np.linalg.cholesky(_SPD)
+
+# name -> (constructor(lib, **params), params, value, methods with a cdf/icdf)
+CASES = {
+    "normal": (lambda d, loc, scale: d.Normal(loc, scale),
+               dict(loc=R.normal(size=(2, 3)), scale=_pos(2, 3)), R.normal(size=(4, 2, 3)), ("cdf", "icdf")),
+    "normal_number_scale": (lambda d, loc: d.Normal(loc, 1.5), dict(loc=R.normal(size=(3,))),
+                            R.normal(size=(3,)), ("cdf",)),
+    "uniform": (lambda d, low, high: d.Uniform(low, high), dict(low=-_pos(3), high=_pos(3)),
+                R.uniform(-0.4, 0.4, (5, 3)), ("cdf", "icdf")),
+    "exponential": (lambda d, rate: d.Exponential(rate), dict(rate=_pos(2, 3)), _pos(2, 3), ("cdf", "icdf")),
+    "laplace": (lambda d, loc, scale: d.Laplace(loc, scale), dict(loc=R.normal(size=(4,)), scale=_pos(4)),
+                R.normal(size=(2, 4)), ("cdf", "icdf")),
+    "gamma": (lambda d, concentration, rate: d.Gamma(concentration, rate),
+              dict(concentration=_pos(2, 3), rate=_pos(2, 3)), _pos(2, 3), ("cdf",)),
+    "beta": (lambda d, c1, c0: d.Beta(c1, c0), dict(c1=_pos(3), c0=_pos(3)), R.uniform(0.05, 0.95, (2, 3)), ()),
+    "dirichlet": (lambda d, concentration: d.Dirichlet(concentration), dict(concentration=_pos(2, 4)),
+                  _simplex(5, 2, 4), ()),
+    "poisson": (lambda d, rate: d.Poisson(rate), dict(rate=_pos(2, 3) * 3), R.integers(0, 8, (2, 3)) * 1.0, ()),
+    "binomial_probs": (lambda d, probs: d.Binomial(10, probs=probs), dict(probs=R.uniform(0.1, 0.9, (3,))),
+                       R.integers(0, 11, (2, 3)) * 1.0, ()),
+    "binomial_logits": (lambda d, total_count, logits: d.Binomial(total_count, logits=logits),
+                        dict(total_count=np.array([5.0, 5.0]), logits=R.normal(size=(2,))),
+                        np.array([0.0, 5.0]), ()),
+    "bernoulli_probs": (lambda d, probs: d.Bernoulli(probs=probs), dict(probs=R.uniform(0.1, 0.9, (2, 3))),
+                        R.integers(0, 2, (2, 3)) * 1.0, ()),
+    "bernoulli_logits": (lambda d, logits: d.Bernoulli(logits=logits), dict(logits=R.normal(size=(3,))),
+                         R.integers(0, 2, (4, 3)) * 1.0, ()),
+    "categorical_probs": (lambda d, probs: d.Categorical(probs=probs), dict(probs=R.uniform(0.1, 1.0, (2, 5))),
+                          R.integers(0, 5, (3, 2)), ()),
+    "categorical_logits": (lambda d, logits: d.Categorical(logits=logits), dict(logits=R.normal(size=(4,))),
+                           R.integers(0, 4, (6,)), ()),
+    "one_hot_categorical": (lambda d, logits: d.OneHotCategorical(logits=logits), dict(logits=R.normal(size=(2, 4))),
+                            _one_hot(R.integers(0, 4, (3, 2)), 4), ()),
+    "mvn_scale_tril": (lambda d, loc, scale_tril: d.MultivariateNormal(loc, scale_tril=scale_tril),
+                       dict(loc=R.normal(size=(2, 3)), scale_tril=_TRIL), R.normal(size=(4, 2, 3)), ()),
+    "mvn_covariance": (lambda d, loc, cov: d.MultivariateNormal(loc, covariance_matrix=cov),
+                       dict(loc=R.normal(size=(3,)), cov=_SPD), R.normal(size=(5, 1, 3)), ()),
+    "mvn_precision": (lambda d, loc, prec: d.MultivariateNormal(loc, precision_matrix=prec),
+                      dict(loc=R.normal(size=(3,)), prec=_SPD[0]), R.normal(size=(2, 3)), ()),
+    "independent_normal": (lambda d, loc, scale: d.Independent(d.Normal(loc, scale), 1),
+                           dict(loc=R.normal(size=(2, 3)), scale=_pos(2, 3)), R.normal(size=(4, 2, 3)), ()),
+    "lognormal": (lambda d, loc, scale: d.LogNormal(loc, scale), dict(loc=R.normal(size=(3,)) * 0.3, scale=_pos(3)),
+                  _pos(2, 3), ("cdf", "icdf")),
+}
+
+NO_ENTROPY = {"poisson"}
+
+
+def build(name, lib, grad=True):
+    """(distribution, {param: leaf tensor}, value) in ``lib`` ('ember' or 'torch')."""
+    ctor, params, value, _ = CASES[name]
+    mod = ember if lib == "ember" else torch
+    tensors = {}
+    for k, v in params.items():
+        t = mod.tensor(np.array(v))
+        if grad and t.dtype in (mod.float32, mod.float64) and k != "total_count":
+            t.requires_grad_(True)
+        tensors[k] = t
+    dist = ctor(mod.distributions, **tensors)
+    return dist, tensors, mod.tensor(np.array(value))
