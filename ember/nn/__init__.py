@@ -10,7 +10,9 @@ from .layers.embedding import *  # noqa: F401,F403
 from .layers._embedding_bag import *  # noqa: F401,F403
 from .layers.conv import *  # noqa: F401,F403
 from .layers.pooling import *  # noqa: F401,F403
+from .layers.fractional_pool import *  # noqa: F401,F403
 from .layers.normalization import *  # noqa: F401,F403
+from .layers.cross_map_lrn import *  # noqa: F401,F403
 from .layers.recurrent import *  # noqa: F401,F403
 from .layers.attention import *  # noqa: F401,F403
 from .layers.lazy import *  # noqa: F401,F403

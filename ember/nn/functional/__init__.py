@@ -7,6 +7,7 @@ from ._embedding import *  # noqa: F401,F403
 from ._embedding_bag import *  # noqa: F401,F403
 from ._conv import *  # noqa: F401,F403
 from ._pool import *  # noqa: F401,F403
+from ._fractional_pool import *  # noqa: F401,F403
 from ._norm import *  # noqa: F401,F403
 from ._attention import *  # noqa: F401,F403
 from ._loss import *  # noqa: F401,F403
