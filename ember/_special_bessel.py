@@ -7,9 +7,12 @@ the Bessel functions; the power series on [-2.09, 2.09) and rational asymptotic 
 input's own precision: a float32 tensor is computed in float32 arithmetic, so its values far out (|x| ~ 1e4 and
 beyond, where x - pi/4 is rounded to float32) differ from the true function by far more than float32's epsilon.
 To give PyTorch's numbers, each kernel here follows the same algorithm in the array's dtype, operation by
-operation, with NumPy's element-wise arithmetic (no Python loop per element).  The float32 transcendental
-functions (sin, cos, exp, log) are computed in float64 and rounded, as a correctly rounded libm's float versions
-give.  Special values are PyTorch's: ``bessel_y0``/``bessel_y1`` are -inf at +-0 and NaN below 0; ``airy_ai`` is NaN
+operation, with NumPy's element-wise arithmetic (no Python loop per element), including the fused multiply-adds
+that the compiler makes of PyTorch's Horner steps and sums of products on FMA-capable CPUs.  The float32
+transcendental functions (sin, cos, exp, log) are computed in float64 and rounded, as a correctly rounded libm's
+float versions give.  On this machine float64 results equal torch's bit for bit in all but about 0.02% of
+arguments (a few ulp there), float32 results in about 99.5% (glibc's sinf/cosf are not always correctly rounded).
+Special values are PyTorch's: ``bessel_y0``/``bessel_y1`` are -inf at +-0 and NaN below 0; ``airy_ai`` is NaN
 at +-inf and 0 above 103.892; every function is NaN at NaN, and the Bessel functions are NaN at +-inf (cos(inf)).
 
 Each function takes a float32 or float64 NumPy array and returns one of the same dtype.
@@ -102,6 +105,25 @@ _RSQRTPI = 5.64189583547756286948e-01                    # 1 / sqrt(pi)
 _AI0, _AIP0 = 0.355028053887817239260, 0.258819403792806798405   # Ai(0), -Ai'(0)
 
 
+_BLOCK = 65536
+
+
+def _blocked(kernel):
+    """``kernel`` over blocks of 65536 elements: the long chains of element-wise operations then run on
+    temporaries that stay in cache (about twice as fast on a million float64 elements)."""
+    def run(x):
+        if x.size <= _BLOCK:
+            return kernel(x)
+        flat = x.reshape(-1)
+        out = np.empty_like(flat)
+        for i in range(0, flat.size, _BLOCK):
+            out[i:i + _BLOCK] = kernel(flat[i:i + _BLOCK])
+        return out.reshape(x.shape)
+    run.__name__ = run.__qualname__ = kernel.__name__
+    run.__doc__ = kernel.__doc__
+    return run
+
+
 # -- arithmetic in the array's dtype ----------------------------------------------------------------------------
 def _c(v, dt):
     """The constant ``v`` rounded to ``dt`` (as C++'s ``T(v)``)."""
@@ -123,7 +145,7 @@ def _fma(a, b, c):
     rounding to float32.  float64: the product's rounding error by Dekker's exact product and the sum's by
     Knuth's two-sum, added back (the plain ``a * b + c`` where anything is not finite)."""
     if a.dtype == np.float32:
-        return (a.astype(np.float64) * b + np.float64(c)).astype(np.float32)
+        return (a.astype(np.float64) * b + np.asarray(c, np.float64)).astype(np.float32)
     p = a * b
     ah, al = _split(a)
     bh, bl = _split(np.asarray(b, np.float64))
@@ -136,11 +158,23 @@ def _fma(a, b, c):
 
 
 def _horner(z, coefs):
-    """``sum c_i z^(n-i)`` by Horner's rule from 0, in z's dtype, each step ``fma(r, z, c)`` as PyTorch's."""
+    """``sum c_i z^(n-i)`` by Horner's rule from 0, in z's dtype, each step ``fma(r, z, c)`` as PyTorch's.
+    float64: ``_fma`` inlined with z split once (z and r stay finite and below 1e300 on the ranges where the
+    kernels call this; a NaN z gives NaN)."""
     dt = z.dtype
-    r = np.zeros_like(z)
-    for c in coefs:
-        r = _fma(r, z, _c(c, dt))
+    r = z * 0 + _c(coefs[0], dt)                            # fma(0, z, c0): c0, NaN for a NaN z
+    if dt == np.float32:
+        for c in coefs[1:]:
+            r = _fma(r, z, _c(c, dt))
+        return r
+    zh, zl = _split(z)
+    for c in coefs[1:]:
+        p = r * z
+        rh, rl = _split(r)
+        e = ((rh * zh - p) + rh * zl + rl * zh) + rl * zl     # p + e == r * z exactly
+        s = p + c
+        bb = s - p
+        r = s + (((p - (s - bb)) + (c - bb)) + e)          # s + t == p + c exactly, t added back with e
     return r
 
 
@@ -194,6 +228,7 @@ def _j0_nonneg(x):
     return out
 
 
+@_blocked
 def bessel_j0(x):
     """J0(x), even: the rational form in x^2 up to |x| = 5 (1 - x^2/4 below 1e-5), Hankel's form above."""
     with np.errstate(all="ignore"):
@@ -213,6 +248,7 @@ def _j1_nonneg(x):
     return out
 
 
+@_blocked
 def bessel_j1(x):
     """J1(x), odd: -J1(-x) below 0; the rational form times x up to 5, Hankel's form above."""
     with np.errstate(all="ignore"):
@@ -221,6 +257,7 @@ def bessel_j1(x):
         return np.where(neg, -out, out)
 
 
+@_blocked
 def bessel_y0(x):
     """Y0(x): -inf at +-0, NaN below 0; R(x^2)/S(x^2) + (2/pi) log(x) J0(x) up to 5, Hankel's form above."""
     dt = x.dtype
@@ -238,6 +275,7 @@ def bessel_y0(x):
     return out
 
 
+@_blocked
 def bessel_y1(x):
     """Y1(x): -inf at +-0, NaN below 0; x R(x^2)/S(x^2) + (2/pi)(J1(x) log(x) - 1/x) up to 5, Hankel's form
     above."""
@@ -289,6 +327,7 @@ def _airy_series(x):
     return _fma(np.full_like(f, _AI0), f, -(_c(_AIP0, dt) * g))
 
 
+@_blocked
 def airy_ai(x):
     """Ai(x): NaN at +-inf, 0 above 103.892; the asymptotic forms (rational in 1/zeta, zeta = 2/3 x^1.5) from
     2.09 up and (sin/cos with rational f, g in 1/zeta^2) below -2.09; the power series between."""

@@ -160,3 +160,13 @@ def test_names_are_in_the_namespace():
     for name in NAMES:
         assert name in ember.special.__all__ and name in dir(ember.special)
         assert getattr(ember.special, name).__module__ == "ember.special"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_large_arrays_run_in_blocks(name):
+    # over 65536 elements the kernels run block by block; the values and the shape are unchanged
+    for dtype in (np.float32, np.float64):
+        x = np.linspace(-60.0, 60.0, 3 * 70001, dtype=dtype).reshape(3, 70001)
+        _check(name, x)
+        np.testing.assert_array_equal(getattr(_special_bessel, name)(x)[1, 5:9],
+                                      getattr(_special_bessel, name)(x[1, 5:9]))
