@@ -1,6 +1,6 @@
 """Optimizers and learning-rate schedules with PyTorch's names (``torch.optim``): the ``Optimizer`` base,
 SGD, Adagrad, Adadelta, RMSprop, the Adam family (Adam, AdamW, Adamax, NAdam, RAdam), LBFGS, Rprop, ASGD, and
-``lr_scheduler``.
+``lr_scheduler`` and ``swa_utils`` (weight averaging; imported on first use).
 
     opt = ember.optim.Adam(model.parameters(), lr=1e-3)
     sched = ember.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
@@ -16,4 +16,12 @@ from .rprop_asgd import Rprop, ASGD  # noqa: F401
 from . import lr_scheduler  # noqa: F401
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
-           "LBFGS", "Rprop", "ASGD", "lr_scheduler"]
+           "LBFGS", "Rprop", "ASGD", "lr_scheduler", "swa_utils"]
+
+
+def __getattr__(name):
+    # ``ember.optim.swa_utils`` (``torch.optim.swa_utils``) needs ember.nn: imported when first asked for
+    if name == "swa_utils":
+        import importlib
+        return importlib.import_module(".swa_utils", __name__)
+    raise AttributeError(f"module 'ember.optim' has no attribute {name!r}")
