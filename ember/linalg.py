@@ -31,7 +31,7 @@ __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex",
            "slogdet", "svd", "svdvals", "qr", "cholesky", "cholesky_ex", "eigh", "eigvalsh", "pinv", "lstsq",
            "multi_dot", "cross", "matrix_rank", "matrix_power", "matmul", "vecdot", "diagonal", "solve_triangular",
            "cond", "vander", "matrix_exp", "tensorinv", "tensorsolve", "lu", "lu_factor", "lu_factor_ex",
-           "lu_solve"]
+           "lu_solve", "householder_product"]
 
 
 def inv(A) -> Tensor:
@@ -708,3 +708,64 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False) -> Tensor:
     y = matmul(_mT(P), B)
     y = solve_triangular(L, y, upper=False, unitriangular=True)
     return solve_triangular(U, y, upper=True)
+
+
+def householder_product(A, tau, *, out=None) -> Tensor:
+    """The first n columns of ``H_1 H_2 ... H_k`` with ``H_i = I - tau_i v_i v_i^T``, ``v_i`` column i of ``A``
+    below the diagonal with a 1 on it (``torch.linalg.householder_product``, LAPACK's orgqr), for A (*, m, n),
+    m >= n >= k = tau.shape[-1].  Built from differentiable ops (one rank-1 update per reflector), so it is
+    differentiable in ``A`` and ``tau`` to any order."""
+    op = "torch.linalg.householder_product"
+    A, tau = _as_t(A), _as_t(tau)
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions, got shape {tuple(A.shape)}.")
+    m, n = A.shape[-2], A.shape[-1]
+    if m < n:
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1], got "
+                           f"shape {tuple(A.shape)}")
+    if A.ndim - tau.ndim != 1:
+        raise RuntimeError(f"{op}: Expected tau to have one dimension less than input, but got tau.ndim equal "
+                           f"to {tau.ndim} and input.ndim is equal to {A.ndim}")
+    k = tau.shape[-1] if tau.ndim else 0
+    if n < k:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1], got input "
+                           f"{tuple(A.shape)} and tau {tuple(tau.shape)}")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+                           f"{tuple(tau.shape[:-1])}")
+    if tau.dtype != A.dtype:
+        raise RuntimeError(f"{op}: tau dtype {tau.dtype} does not match input dtype {A.dtype}")
+    if A.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got {A.dtype}")
+    from .creation import eye as _eye
+    I = _eye(m, n, dtype=A.dtype, device=A.device)
+    V = A.tril(-1) + I                                       # the reflectors, unit diagonal
+    Q = I.expand(*A.shape)
+    for i in reversed(range(k)):
+        v = V[..., :, i:i + 1]
+        Q = Q - tau[..., i:i + 1].unsqueeze(-1) * matmul(v, matmul(_mT(v), Q))
+    if not k:       # no reflector: the identity, still attached to A's graph (zero gradient), as PyTorch's
+        from .ops._elementwise_clamp import where as _where
+        Q = _where(_xp(A._data).zeros(A.shape, dtype=bool), A, I)
+    if out is not None:
+        from ._out import write_out
+        return write_out(out, Q, "linalg.householder_product")
+    return Q
+
+
+class _GeqrfResult(_NamedTuple):
+    a: Tensor
+    tau: Tensor
+
+
+def _geqrf(A) -> _GeqrfResult:
+    """``torch.geqrf``: LAPACK's compact QR of A (*, m, n), R on and above the diagonal, the Householder
+    reflectors below it, and their scales ``tau`` (*, min(m, n)); not differentiable (neither is PyTorch's).
+    Computed by NumPy's LAPACK (``qr(mode="raw")``, whose reflectors come transposed) on the host."""
+    from .backend.device import to_device as _to_device
+    A = _float_input(A, "geqrf")
+    a = _np.asarray(_to_device(A.detach()._data, "cpu"))
+    h, tau = _np.linalg.qr(a, mode="raw")
+    dev = A._data
+    return _GeqrfResult(Tensor._make(_like(_np.ascontiguousarray(_np.swapaxes(h, -1, -2)).astype(a.dtype), dev)),
+                        Tensor._make(_like(tau.astype(a.dtype), dev)))

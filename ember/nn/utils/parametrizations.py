@@ -1,9 +1,12 @@
-"""``torch.nn.utils.parametrizations``: ``weight_norm`` and ``spectral_norm`` built on
+"""``torch.nn.utils.parametrizations``: ``orthogonal``, ``weight_norm`` and ``spectral_norm`` built on
 ``ember.nn.utils.parametrize.register_parametrization`` (PyTorch's current API).  State_dict keys are
 PyTorch's: ``parametrizations.weight.original0`` (g) / ``original1`` (v) for weight_norm;
-``parametrizations.weight.original`` and ``parametrizations.weight.0._u`` / ``._v`` for spectral_norm.
+``parametrizations.weight.original`` and ``parametrizations.weight.0._u`` / ``._v`` for spectral_norm;
+``parametrizations.weight.original`` and ``parametrizations.weight.0.base`` for orthogonal.
 """
 from __future__ import annotations
+
+from enum import Enum, auto
 
 from ...autograd.grad_mode import no_grad
 from ...ops.normalization import normalize
@@ -11,7 +14,7 @@ from ..module import Module
 from . import parametrize
 from ._norm_except_dim import norm_except_dim, weight_norm_fn
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["orthogonal", "weight_norm", "spectral_norm"]
 
 
 class _WeightNorm(Module):
@@ -114,4 +117,140 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         from .spectral_norm import _is_conv_transpose
         dim = 1 if _is_conv_transpose(module) else 0
     parametrize.register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
+    return module
+
+
+# ---------------------------------------------------------------------------------------------------------
+# orthogonal
+# ---------------------------------------------------------------------------------------------------------
+def _is_orthogonal(Q, eps=None) -> bool:
+    from ... import allclose, eye, finfo
+    n, k = Q.shape[-2], Q.shape[-1]
+    Id = eye(k, dtype=Q.dtype, device=Q.device)
+    eps = 10.0 * n * finfo(Q.dtype).eps         # PyTorch's tolerance (the argument is ignored, as there)
+    return allclose(Q.mH @ Q, Id, atol=eps)
+
+
+def _make_orthogonal(A):
+    """The Q of A's (tall) QR with diag(R) >= 0: LAPACK's geqrf reflectors multiplied out, each column's sign
+    set by R's diagonal (PyTorch's construction)."""
+    from ...linalg import _geqrf, householder_product
+    X, tau = _geqrf(A)
+    Q = householder_product(X, tau)
+    return Q * X.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
+
+
+class _OrthMaps(Enum):
+    matrix_exp = auto()
+    cayley = auto()
+    householder = auto()
+
+
+class _Orthogonal(Module):
+    """The orthogonal map of :func:`orthogonal`: X (*, n, k) -> an orthogonal (*, n, k) matrix (orthonormal
+    columns; rows when n < k), through ``matrix_exp`` or ``cayley`` of the skew part of tril(X), or the product
+    of the Householder reflectors below X's diagonal; with ``use_trivialization`` it is multiplied by the buffer
+    ``base``, which ``right_inverse`` sets to the assigned (orthogonalised) matrix."""
+
+    def __init__(self, weight, orthogonal_map: _OrthMaps, *, use_trivialization=True) -> None:
+        super().__init__()
+        self.shape = weight.shape
+        self.orthogonal_map = orthogonal_map
+        if use_trivialization:
+            self.register_buffer("base", None)
+
+    def forward(self, X):
+        from ... import cat, eye
+        from ...linalg import householder_product, matrix_exp, solve
+        n, k = X.shape[-2], X.shape[-1]
+        transposed = n < k
+        if transposed:
+            X = X.mT
+            n, k = k, n
+        if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
+            X = X.tril()        # n*k - k*(k-1)/2 free parameters
+            if n != k:
+                X = cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
+            A = X - X.mH        # skew-symmetric
+            if self.orthogonal_map == _OrthMaps.matrix_exp:
+                Q = matrix_exp(A)
+            else:               # the Cayley retraction (I + A/2)(I - A/2)^-1
+                Id = eye(n, dtype=A.dtype, device=A.device)
+                Q = solve(Id - 0.5 * A, Id + 0.5 * A)
+            if n != k:
+                Q = Q[..., :k]
+        else:
+            A = X.tril(diagonal=-1)
+            tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
+            Q = householder_product(A, tau)
+            # X's diagonal holds +-1 (not differentiated, truncated to int as PyTorch does)
+            Q = Q * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
+        if hasattr(self, "base"):
+            Q = self.base @ Q
+        if transposed:
+            Q = Q.mT
+        return Q
+
+    def right_inverse(self, Q):
+        from ... import cat, randn, zeros_like
+        from ...linalg import _geqrf
+        with no_grad():
+            if tuple(Q.shape) != tuple(self.shape):
+                raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. "
+                                 f"Got a tensor of shape {Q.shape}.")
+            Q_init = Q
+            n, k = Q.shape[-2], Q.shape[-1]
+            transpose = n < k
+            if transpose:
+                Q = Q.mT
+                n, k = k, n
+            if not hasattr(self, "base"):
+                if self.orthogonal_map in (_OrthMaps.cayley, _OrthMaps.matrix_exp):
+                    raise NotImplementedError("It is not possible to assign to the matrix exponential or the "
+                                              "Cayley parametrizations when use_trivialization=False.")
+                # householder: the reflectors of Q's QR, the diagonal holding the signs of R's diagonal
+                # (flipped where LAPACK skipped the reflection, tau == 0)
+                A, tau = _geqrf(Q)
+                diag = A.diagonal(dim1=-2, dim2=-1)
+                diag.copy_(diag.sign() * (1 - 2 * (tau == 0.0).to(A.dtype)))
+                return A.mT if transpose else A
+            if n == k:
+                Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)
+            else:               # complete Q to an n x n orthogonal matrix
+                N = randn(*(tuple(Q.shape[:-2]) + (n, n - k)), dtype=Q.dtype, device=Q.device)
+                Q = _make_orthogonal(cat([Q, N], dim=-1))
+            self.base = Q
+            # -Id: householder(zeros) is then eye(n, k), and matrix_exp/cayley of zeros the identity
+            neg_Id = zeros_like(Q_init)
+            neg_Id.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
+            return neg_Id
+
+
+def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization=True):
+    """Orthogonal parametrization (``torch.nn.utils.parametrizations.orthogonal``): ``module.<name>``, a matrix
+    or batch of matrices (*, m, n), is computed as an orthogonal matrix (orthonormal columns if m >= n, rows
+    otherwise) by ``orthogonal_map``: ``"matrix_exp"`` (default for square matrices), ``"cayley"`` or
+    ``"householder"`` (default otherwise).  With ``use_trivialization=True`` (default) the buffer
+    ``parametrizations.<name>.0.base`` holds the current point and the initial weight is kept, orthogonalised
+    by QR (diag(R) >= 0) when it is not orthogonal; so it is with ``"householder"`` when not trivialised.
+    Returns ``module``.
+
+    >>> m = orthogonal(nn.Linear(4, 6))
+    >>> ember.allclose(m.weight.T @ m.weight, ember.eye(4), atol=1e-5)
+    True
+    """
+    from ...tensor import Tensor
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if weight.ndim < 2:
+        raise ValueError(f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions.")
+    if orthogonal_map is None:
+        orthogonal_map = "matrix_exp" if weight.shape[-2] == weight.shape[-1] else "householder"
+    orth_enum = getattr(_OrthMaps, orthogonal_map, None) if isinstance(orthogonal_map, str) else None
+    if orth_enum is None:
+        raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
+                         f"Got: {orthogonal_map}")
+    orth = _Orthogonal(weight, orth_enum, use_trivialization=use_trivialization)
+    parametrize.register_parametrization(module, name, orth, unsafe=True)
     return module
