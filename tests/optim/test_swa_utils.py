@@ -223,3 +223,13 @@ def test_torch_path_imports_under_compat():
             "import ember.optim.swa_utils as s\nassert AveragedModel is s.AveragedModel\n"
             "assert torch.optim.swa_utils is s\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("name", tswa.__all__)
+def test_public_names_and_signatures_match_torch(name):
+    import inspect
+    te, ee = getattr(tswa, name), getattr(eswa, name)
+    tsig = inspect.signature(te.__init__ if inspect.isclass(te) else te)
+    esig = inspect.signature(ee.__init__ if inspect.isclass(ee) else ee)
+    assert [(p.name, p.default, p.kind) for p in esig.parameters.values()] == \
+           [(p.name, p.default, p.kind) for p in tsig.parameters.values()]
