@@ -121,3 +121,46 @@ def test_a_torch_checkpoint_loads_into_an_ember_model(tmp_path):
     em.load_state_dict(ember.load(str(tmp_path / "m.pt")))
     x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     np.testing.assert_allclose(em(ember.tensor(x)).detach().numpy(), tm(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+
+
+def test_numpy_data_in_a_torch_file_loads_with_weights_only_false(tmp_path):
+    # PyTorch's time-sequence example saves a NumPy array with torch.save and loads it back
+    path = tmp_path / "np.pt"
+    obj = {"arr": np.arange(12.).reshape(3, 4), "fortran": np.asfortranarray(np.arange(6, dtype=np.int32).reshape(2, 3)),
+           "scalar": np.float32(1.5), "nested": [(np.ones(2, np.float16),)], "t": torch.ones(2),
+           "record": np.zeros(2, dtype=[("x", "<f4"), ("y", "<i2")]), "empty": np.zeros((0, 3))}
+    torch.save(obj, path)
+    with pytest.raises(CheckpointError, match=r"numpy\._core\.multiarray\._reconstruct.*weights_only=False"):
+        ember.load(str(path))                                    # PyTorch 2.13's default refuses them too
+    got = ember.load(str(path), weights_only=False)
+    want = torch.load(path, weights_only=False)
+    for k in ("arr", "fortran", "record", "empty"):
+        assert type(got[k]) is np.ndarray and got[k].dtype == want[k].dtype
+        np.testing.assert_array_equal(got[k], want[k])
+        assert got[k].flags.f_contiguous == want[k].flags.f_contiguous
+    assert type(got["scalar"]) is np.float32 and got["scalar"] == 1.5
+    assert type(got["nested"][0]) is tuple and got["nested"][0][0].dtype == np.float16
+    _same(got["t"], want["t"])
+
+
+@pytest.mark.parametrize("bad", ["object", "subclass", "codec", "short"])
+def test_numpy_data_that_is_not_plain_numbers_is_refused(tmp_path, bad):
+    path = tmp_path / "bad.pt"
+    if bad == "object":
+        torch.save([np.array(["a", None], dtype=object)], path)
+        match = "holds Python objects"
+    elif bad == "subclass":
+        torch.save(np.ma.masked_array([1.0, 2.0], mask=[0, 1]), path)
+        match = "not allowed|only plain numpy.ndarray"
+    else:
+        if bad == "codec":     # protocol 2 bytes go through _codecs.encode: latin-1 only
+            data = b"c_codecs\nencode\n(Vabc\nVrot13\ntR."
+            match = "encoding 'rot13' is not allowed"
+        else:                  # an array whose state claims more bytes than it has
+            good = pickle.dumps(np.arange(4.), protocol=2)
+            data = good.replace(b"K\x04\x85", b"K\x05\x85", 1)
+            assert data != good
+            match = "needs 40 bytes, the file has 32"
+        path.write_bytes(_torch_zip_with(data))
+    with pytest.raises(CheckpointError, match=match):
+        ember.load(str(path), weights_only=False)

@@ -519,7 +519,8 @@ def _load_from(fh, name: str, size: int, weights_only: bool = True, map_location
     from .torch_format import is_torch_zip, load_torch_zip
     if is_torch_zip(head):          # a torch.save .pt/.pth file: read through an allow-listed unpickler
         # (a PyTorch file's tensors load on the CPU unless map_location sends them elsewhere)
-        return load_torch_zip(fh.read(), name, None if map_location is None else _placer(map_location))
+        return load_torch_zip(fh.read(), name, None if map_location is None else _placer(map_location),
+                              numpy_data=weights_only is False)
     if head.startswith(_LEGACY_TORCH):
         raise CheckpointError(f"cannot load '{name}': PyTorch's legacy (pre-1.6) pickle format is not read; "
                               f"re-save it with torch.save in a current PyTorch (a zip file)")

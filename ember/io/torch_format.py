@@ -10,6 +10,11 @@ before it could be called; the storages come from the zip as bytes, read into Nu
 
 ``bfloat16`` storages load as ``float32`` (exactly: a bfloat16 is the top half of a float32).  The legacy
 (pre-1.6, non-zip) format is refused with a message: re-save it with a current PyTorch.
+
+NumPy arrays, scalars and dtypes in a file (``torch.save(np_array, f)``, as PyTorch's time-sequence example
+does) load with ``weights_only=False``, as in PyTorch 2.13, whose default ``weights_only=True`` refuses them.
+Even then only their data is read: plain ``ndarray`` (no subclass), no object dtype, and ``_codecs.encode``
+only for protocol 2's latin-1 bytes; nothing is imported or called beyond that fixed list.
 """
 from __future__ import annotations
 
@@ -75,6 +80,112 @@ def _rebuild_parameter(data, requires_grad=True, backward_hooks=None, *state):
     return Parameter(data, requires_grad=requires_grad)
 
 
+def _numpy_dtype(obj, align=False, copy=False):
+    """``numpy.dtype`` as a pickle calls it, refusing the object dtype (whose items would be Python objects)."""
+    dt = np.dtype(obj, bool(align), bool(copy))
+    if dt.hasobject:
+        raise pickle.UnpicklingError(f"a NumPy array of dtype {dt} holds Python objects; only numeric data is read")
+    return dt
+
+
+class _ArrayState:
+    """What the pickle's ``numpy._core.multiarray._reconstruct`` gives: a stand-in whose ``__setstate__`` (the
+    pickle's BUILD) checks NumPy's array state -- version, shape, dtype, order, raw bytes -- and makes the array
+    from the bytes itself (NumPy's own ``__setstate__`` never runs on file data); ``_arrays_in`` then puts the
+    arrays in place of the stand-ins."""
+
+    __slots__ = ("array",)
+
+    def __setstate__(self, state):
+        if not (isinstance(state, tuple) and len(state) == 5):
+            raise pickle.UnpicklingError("a NumPy array's state is not (version, shape, dtype, order, data)")
+        _, shape, dtype, fortran, raw = state
+        if not isinstance(dtype, np.dtype) or dtype.hasobject:
+            raise pickle.UnpicklingError(f"a NumPy array of dtype {dtype} holds Python objects; only numeric data "
+                                         f"is read")
+        if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)):
+            raise pickle.UnpicklingError(f"a NumPy array's shape {shape!r:.60} is not a tuple of sizes")
+        if not isinstance(raw, (bytes, bytearray)):
+            raise pickle.UnpicklingError("a NumPy array's data is not bytes")
+        count = 1
+        for n in shape:
+            count *= n
+        if len(raw) != count * dtype.itemsize:
+            raise pickle.UnpicklingError(f"a NumPy array of shape {shape} and dtype {dtype} needs "
+                                         f"{count * dtype.itemsize} bytes, the file has {len(raw)}")
+        flat = np.frombuffer(raw, dtype=dtype, count=count) if count else np.empty(0, dtype)
+        self.array = flat.reshape(shape, order="F" if fortran else "C").copy(order="K")
+
+
+def _numpy_reconstruct(subtype, shape, code):
+    """``ndarray.__reduce__``'s constructor (plain ``ndarray`` only, no subclass): see ``_ArrayState``."""
+    if subtype is not np.ndarray:
+        raise pickle.UnpicklingError(f"a NumPy array of type {getattr(subtype, '__name__', subtype)!r} is not read "
+                                     f"(only plain numpy.ndarray)")
+    return _ArrayState()
+
+
+def _arrays_in(obj, memo=None):
+    """``obj`` with every ``_ArrayState`` replaced by its array, through dicts, lists, tuples and sets."""
+    if type(obj) is _ArrayState:
+        if not hasattr(obj, "array"):
+            raise pickle.UnpicklingError("a NumPy array without its data")
+        return obj.array
+    if memo is None:
+        memo = {}
+    key = id(obj)
+    if key in memo:
+        return memo[key]
+    if isinstance(obj, dict):
+        memo[key] = obj
+        for k in list(obj):
+            obj[k] = _arrays_in(obj[k], memo)
+    elif type(obj) is list:
+        memo[key] = obj
+        obj[:] = [_arrays_in(v, memo) for v in obj]
+    elif type(obj) in (tuple, set, frozenset):
+        memo[key] = obj
+        new = type(obj)(_arrays_in(v, memo) for v in obj)
+        memo[key] = new
+        return new
+    return obj
+
+
+def _numpy_scalar(dtype, raw=None):
+    if not isinstance(dtype, np.dtype) or dtype.hasobject or not isinstance(raw, bytes):
+        raise pickle.UnpicklingError("a NumPy scalar that is not numeric data")
+    return np.frombuffer(raw, dtype=dtype, count=1)[0]
+
+
+def _latin1(text, encoding="utf-8", errors="strict"):
+    """``_codecs.encode`` as protocol 2 uses it for bytes: latin-1 only."""
+    if not isinstance(text, str) or str(encoding).lower().replace("_", "-") not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError(f"_codecs.encode with encoding {encoding!r} is not allowed")
+    return text.encode("latin-1")
+
+
+def _bytes(*args):
+    """``bytes()`` as protocol 2 writes an empty bytes object (a NumPy array with no elements); with arguments,
+    only latin-1 text (never ``bytes(n)``, which would allocate n bytes on the file's say)."""
+    if not args:
+        return b""
+    return _latin1(*args)
+
+
+# globals for NumPy data, resolved only when the caller passed weights_only=False (PyTorch refuses them otherwise)
+_NUMPY_DATA = {
+    ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct,
+    ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
+    ("numpy._core.multiarray", "scalar"): _numpy_scalar,
+    ("numpy.core.multiarray", "scalar"): _numpy_scalar,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): _numpy_dtype,
+    ("_codecs", "encode"): _latin1,
+    ("__builtin__", "bytes"): _bytes,
+    ("builtins", "bytes"): _bytes,
+}
+
+
 def _torch_dtype(name):
     def factory():
         return _StorageType(_DTYPES[name])
@@ -82,9 +193,10 @@ def _torch_dtype(name):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, fh, zf: zipfile.ZipFile, prefix: str, name: str, place=None):
+    def __init__(self, fh, zf: zipfile.ZipFile, prefix: str, name: str, place=None, numpy_data=False):
         super().__init__(fh)
         self.zf, self.prefix, self.name = zf, prefix, name
+        self.numpy_data = numpy_data        # weights_only=False: NumPy arrays and scalars are read too
         self.storages: dict = {}
         self.place = place          # map_location's placer (``serialization._placer``), or None: the host
 
@@ -116,8 +228,16 @@ class _Unpickler(pickle.Unpickler):
             return _StorageType(_DTYPES[name])
         if module == "torch.storage" and name in ("UntypedStorage", "_TypedStorage", "TypedStorage"):
             return _StorageType(np.uint8)
-        raise pickle.UnpicklingError(f"global '{module}.{name}' is not allowed (only tensors, storages and plain "
-                                     f"containers are read from PyTorch files)")
+        numpy_fn = _NUMPY_DATA.get((module, name))
+        if numpy_fn is not None:
+            if self.numpy_data:
+                return numpy_fn
+            raise pickle.UnpicklingError(f"global '{module}.{name}' (NumPy data) is not read with weights_only=True, "
+                                         f"as in PyTorch; pass weights_only=False to load NumPy arrays (their data "
+                                         f"only: ember never runs code from a file)")
+        raise pickle.UnpicklingError(f"global '{module}.{name}' is not allowed (only tensors, storages, plain "
+                                     f"containers and, with weights_only=False, NumPy arrays are read from "
+                                     f"PyTorch files)")
 
     def persistent_load(self, pid):
         if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage":
@@ -142,9 +262,10 @@ def is_torch_zip(head: bytes) -> bool:
     return head[:4] == b"PK\x03\x04"
 
 
-def load_torch_zip(data: bytes, name: str, place=None):
+def load_torch_zip(data: bytes, name: str, place=None, numpy_data: bool = False):
     """The object in a ``torch.save`` zip archive, with tensors as ember Tensors (see the module docstring),
-    on the CPU or, given ``place`` (``load``'s map_location), where it sends each storage's saved location."""
+    on the CPU or, given ``place`` (``load``'s map_location), where it sends each storage's saved location.
+    ``numpy_data`` (``load(weights_only=False)``) also reads NumPy arrays, scalars and dtypes."""
     from .serialization import CheckpointError
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -156,7 +277,8 @@ def load_torch_zip(data: bytes, name: str, place=None):
                               f"torch.save file)")
     prefix = pkl[0][:-len("data.pkl")]
     try:
-        return _Unpickler(io.BytesIO(zf.read(pkl[0])), zf, prefix, name, place).load()
+        obj = _Unpickler(io.BytesIO(zf.read(pkl[0])), zf, prefix, name, place, numpy_data).load()
+        return _arrays_in(obj) if numpy_data else obj
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             zipfile.BadZipFile, RecursionError) as e:
         raise CheckpointError(f"cannot load '{name}' (a PyTorch file): {e}") from None
