@@ -66,3 +66,24 @@ def test_errors():
     x = ember.randn(1, 3, 2, 2, dtype=ember.float64, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"CrossMapLRN2d.*once-differentiable"):   # PyTorch's neither
         ember.autograd.grad(nn.CrossMapLRN2d(3)(x).sum(), x, create_graph=True)
+
+
+def test_device_path():
+    """The device path on the NumPy-backed CUDA stand-in (tests/devices/fake_cupy), bit-equal to the CPU."""
+    from ember.backend import device as _dev
+    from tests.devices import fake_cupy
+    x = np.random.default_rng(0).standard_normal((2, 6, 3, 3))
+    res = {}
+    _dev.register_cuda_module(fake_cupy.module)
+    try:
+        for dev in ("cpu", "cuda"):
+            xt = ember.tensor(x).to(dev).requires_grad_()
+            y = nn.CrossMapLRN2d(3, alpha=0.1)(xt)
+            y.pow(2).sum().backward()
+            assert y.device.type == xt.grad.device.type == dev
+            res[dev] = [y.detach().cpu().numpy(), xt.grad.cpu().numpy()]
+    finally:
+        _dev.register_cuda_module(None)
+        _dev._tried = False
+    for a, b in zip(res["cpu"], res["cuda"]):
+        np.testing.assert_array_equal(a, b)

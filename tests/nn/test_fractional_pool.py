@@ -245,3 +245,31 @@ def test_float32_layer_matches_values_exactly():
                                                   _random_samples=torch.tensor(s))
     np.testing.assert_array_equal(e[1].numpy(), t[1].numpy())
     assert_close(e[0], t[0], 0, 0)
+
+
+@pytest.fixture()
+def fake_cuda():
+    """The device path on the NumPy-backed CUDA stand-in (tests/devices/fake_cupy), bit-equal to the CPU."""
+    from ember.backend import device as _dev
+    from tests.devices import fake_cupy
+    _dev.register_cuda_module(fake_cupy.module)
+    yield
+    _dev.register_cuda_module(None)
+    _dev._tried = False
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_device_path(fake_cuda, nd):
+    rng = np.random.default_rng(0)
+    shape = (2, 3, 9, 11) if nd == 2 else (2, 3, 6, 7, 8)
+    x, s = rng.standard_normal(shape), rng.random((2, 3, nd))
+    res = {}
+    for dev in ("cpu", "cuda"):
+        xt = ember.tensor(x).to(dev).requires_grad_()
+        y, i = getattr(F, f"fractional_max_pool{nd}d")(xt, 2, output_size=3, return_indices=True,
+                                                        _random_samples=ember.tensor(s).to(dev))
+        y.pow(2).sum().backward()
+        assert y.device.type == i.device.type == xt.grad.device.type == dev
+        res[dev] = [t.detach().cpu().numpy() for t in (y, i, xt.grad)]
+    for a, b in zip(res["cpu"], res["cuda"]):
+        np.testing.assert_array_equal(a, b)

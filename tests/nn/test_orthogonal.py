@@ -183,3 +183,30 @@ def test_householder_product():
         hp(ember.randn(4, 3), ember.randn(3, dtype=ember.float64))
     with pytest.raises(RuntimeError, match="input must have at least 2 dimensions"):
         hp(ember.randn(4), ember.randn(3))
+
+
+@pytest.mark.parametrize("orthogonal_map", ["matrix_exp", "cayley", "householder"])
+def test_device_path(orthogonal_map):
+    """The device path on the NumPy-backed CUDA stand-in (tests/devices/fake_cupy): weight, base and gradient
+    stay on the device and equal the CPU's."""
+    from ember.backend import device as _dev
+    from tests.devices import fake_cupy
+    res = {}
+    _dev.register_cuda_module(fake_cupy.module)
+    try:
+        for dev in ("cpu", "cuda"):
+            res[dev] = []
+            for n_in in (3, 5):     # wide (a random completion of the base: only the weight compared) and square
+                ember.manual_seed(0)
+                lin = EP.orthogonal(nn.Linear(n_in, 5, dtype=ember.float64).to(dev), orthogonal_map=orthogonal_map)
+                lin(ember.ones(2, n_in, dtype=ember.float64).to(dev)).pow(2).sum().backward()
+                orig = lin.parametrizations.weight.original
+                assert lin.weight.device.type == lin.parametrizations.weight[0].base.device.type == dev
+                assert orig.grad.device.type == dev
+                res[dev].append(lin.weight.detach().cpu().numpy())
+            res[dev].append(orig.grad.cpu().numpy())
+    finally:
+        _dev.register_cuda_module(None)
+        _dev._tried = False
+    for a, b in zip(res["cpu"], res["cuda"]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
