@@ -51,7 +51,8 @@ def test_legacy_window_keeps_channel_zero():
 
 def test_empty_batch_and_module():
     compare(lambda m, x: _layer(m, 3)(x), [(0, 3, 4, 5)])
-    assert repr(nn.CrossMapLRN2d(3)) == repr(torch.nn.CrossMapLRN2d(3)) == "CrossMapLRN2d(3, alpha=0.0001, beta=0.75, k=1)"
+    assert repr(nn.CrossMapLRN2d(3)) == repr(torch.nn.CrossMapLRN2d(3)) \
+        == "CrossMapLRN2d(3, alpha=0.0001, beta=0.75, k=1)"
     assert list(nn.CrossMapLRN2d(3).state_dict()) == []
     assert nn.modules.normalization.CrossMapLRN2d is nn.CrossMapLRN2d
 
