@@ -1,0 +1,32 @@
+"""``ember.distributions`` is reachable the ways PyTorch code reaches ``torch.distributions``."""
+import os
+import subprocess
+import sys
+
+import ember
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_lazy_attribute_and_submodules():
+    d = ember.distributions
+    from ember.distributions.categorical import Categorical
+    from ember.distributions.normal import Normal
+    assert d.Normal is Normal and d.Categorical is Categorical
+    assert d.constraints.positive is ember.distributions.constraints.positive
+    for name in d.__all__:
+        assert hasattr(d, name), name
+
+
+def test_torch_distributions_imports_under_the_compat_hook(tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text("import torch\nimport torch.distributions as D\n"
+                      "from torch.distributions import Categorical, kl_divergence\n"
+                      "from torch.distributions.normal import Normal\n"
+                      "from torch.distributions import constraints, transforms\n"
+                      "print(D.__name__, Normal is torch.distributions.Normal, constraints.positive)\n")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-m", "ember.compat", str(script)], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ember.distributions True GreaterThan(lower_bound=0.0)"
