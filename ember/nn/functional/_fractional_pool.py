@@ -138,17 +138,26 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, _random_
                                f"kernel {ks[d]}, size {sizes[d]}); samples in [0, 1] are expected")
         view = (n, c) + tuple(outs[e] if e == d else 1 for e in range(nd))
         base = base + start.reshape(view) * strides[d]
-    base = _like(base.reshape(n, c, total), xa)
-    flat = xp.ascontiguousarray(xa).reshape(n, c, plane)
-    best = xp.full((n, c, total), -np.inf, dtype=xa.dtype)
-    idx = base
-    offsets = np.indices(ks).reshape(nd, -1).T          # window order: the last dim fastest, as ATen's loops
-    for off in offsets:
-        pos = base + int(sum(int(o) * s for o, s in zip(off, strides)))
-        val = xp.take_along_axis(flat, pos, axis=2)
-        win = (val > best) | xp.isnan(val)
-        best = xp.where(win, val, best)
-        idx = xp.where(win, pos, idx)
+    base = base.reshape(n, c, total)
+    # global flat positions of each window's first element; offset j reads the view flat[j:] at them
+    first = _like(base + (np.arange(n * c, dtype=np.int64) * plane).reshape(n, c, 1), xa)
+    flat = xp.ascontiguousarray(xa).reshape(-1)
+    deltas = [int(sum(int(o) * s for o, s in zip(off, strides)))   # window order: last dim fastest (ATen's)
+              for off in np.indices(ks).reshape(nd, -1).T]
+    nan = xa.dtype.kind == "f" and bool(xp.isnan(flat).any())
+    best = flat.take(first)
+    wdt = np.int16 if len(deltas) < 2 ** 15 else np.int64
+    win = xp.zeros(first.shape, dtype=wdt)          # the winning offset's number (offsets only increase)
+    for j, dlt in enumerate(deltas[1:], 1):
+        val = flat[dlt:].take(first)
+        better = val > best
+        if nan:         # ATen: val > max || isnan(val), so the last NaN wins
+            better |= xp.isnan(val)
+            best = xp.where(better, val, best)
+        else:
+            best = xp.maximum(best, val)
+        xp.maximum(win, xp.multiply(better, j, dtype=wdt), out=win)
+    idx = _like(base, xa) + _like(np.asarray(deltas, dtype=np.int64), xa)[win]
     out = Gather.apply(x.reshape(n, c, plane), 2, idx).reshape((n, c) + outs)
     idx = Tensor._make(idx.reshape((n, c) + outs))
     return (out, idx) if batched else (out.squeeze(0), idx.squeeze(0))
