@@ -1,7 +1,10 @@
 """``Categorical(probs=None, logits=None)``: indices ``0 .. K-1`` drawn with the given weights."""
 from __future__ import annotations
 
+import numpy as np
+
 import ember
+from ember.backend.random import rng_of
 
 from . import constraints
 from .distribution import Distribution
@@ -81,16 +84,16 @@ class Categorical(Distribution):
                           device=self.probs.device)
 
     def sample(self, sample_shape=()):
-        """Inverse-CDF sampling: one uniform per draw against each row's cumulative probabilities (vectorised
-        over the sample and batch dimensions; a category of probability zero is never drawn)."""
-        shape = self._extended_shape(sample_shape)
-        with ember.no_grad():
-            probs = self.probs.detach().to(ember.float64)
-            cdf = probs.cumsum(-1)
-            cdf = cdf / cdf[..., -1:]
-            u = ember.rand(tuple(shape), dtype=ember.float64, device=probs.device)
-            index = (cdf <= u.unsqueeze(-1)).sum(-1)
-            return index.clamp(max=self._num_events - 1).to(ember.int64)
+        """Inverse-CDF sampling: one uniform per draw (from ember's generator) against each row's cumulative
+        probabilities, vectorised over the sample and batch dimensions on the host; a category of probability
+        zero is never drawn."""
+        shape = tuple(self._extended_shape(sample_shape))
+        probs = self.probs.detach()
+        cdf = np.cumsum(probs.cpu().numpy().astype(np.float64), axis=-1)
+        cdf /= cdf[..., -1:]
+        u = rng_of(None).random(shape)
+        index = np.minimum((cdf <= u[..., None]).sum(-1), self._num_events - 1)
+        return ember.tensor(np.asarray(index, np.int64), device=probs.device)
 
     def log_prob(self, value):
         if self._validate_args:
