@@ -31,6 +31,7 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
+from .relaxed_bernoulli import RelaxedBernoulli
 from .transformed_distribution import TransformedDistribution
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,  # noqa: F401
                          SigmoidTransform, TanhTransform, Transform, identity_transform)
@@ -38,7 +39,8 @@ from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential",
            "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson", "TransformedDistribution", "Uniform",
+           "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",
+           "RelaxedBernoulli", "TransformedDistribution", "Uniform",
            "constraints", "kl_divergence", "register_kl", "transforms", "AbsTransform", "AffineTransform",
            "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform", "TanhTransform", "Transform",
            "identity_transform"]

@@ -70,3 +70,31 @@ def test_transformed_rsample_is_differentiable_and_in_support():
     np.testing.assert_allclose(loc.grad.numpy(), (1 - x.detach().numpy() ** 2).sum(0), rtol=1e-4)
     with pytest.raises(ValueError, match="Transform"):
         ember.distributions.TransformedDistribution(ember.distributions.Normal(0.0, 1.0), [lambda x: x])
+
+
+def test_relaxed_bernoulli_matches_torch(monkeypatch):
+    probs = np.array([0.1, 0.5, 0.93])
+    v = np.array([[0.2, 0.6, 0.99], [0.01, 0.5, 0.7]])
+    ember.manual_seed(6)
+    noise = ember.rand(4, 3, dtype=ember.float64)
+    monkeypatch.setattr(torch, "rand", lambda *a, **k: torch.from_numpy(noise.numpy()))
+    out = []
+    for lib in (ember, torch):
+        t = lib.tensor(0.4, dtype=lib.float64, requires_grad=True)
+        p = lib.tensor(probs, requires_grad=True)
+        d = lib.distributions.RelaxedBernoulli(t, probs=p)
+        lp = d.log_prob(lib.tensor(v))
+        if lib is ember:
+            ember.manual_seed(6)
+        x = d.rsample((4,))
+        (lp.sum() + (x * x).sum()).backward()
+        out.append([lp, x, t.grad, p.grad])
+        assert d.has_rsample and tuple(d.batch_shape) == (3,)
+        assert repr(d.support) == "Interval(lower_bound=0.0, upper_bound=1.0)"
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9)
+    lg = ember.distributions.relaxed_bernoulli.LogitRelaxedBernoulli(ember.tensor(0.5), logits=ember.tensor([0.3, -1.0]))
+    tl = torch.distributions.relaxed_bernoulli.LogitRelaxedBernoulli(torch.tensor(0.5), logits=torch.tensor([0.3, -1.0]))
+    np.testing.assert_allclose(lg.log_prob(ember.tensor([1.5, -2.0])).numpy(),
+                               tl.log_prob(torch.tensor([1.5, -2.0])).numpy(), rtol=1e-6)
+    assert lg.has_rsample == tl.has_rsample
