@@ -713,7 +713,8 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False) -> Tensor:
 def householder_product(A, tau, *, out=None) -> Tensor:
     """The first n columns of ``H_1 H_2 ... H_k`` with ``H_i = I - tau_i v_i v_i^T``, ``v_i`` column i of ``A``
     below the diagonal with a 1 on it (``torch.linalg.householder_product``, LAPACK's orgqr), for A (*, m, n),
-    m >= n >= k = tau.shape[-1].  Built from differentiable ops (one rank-1 update per reflector), so it is
+    m >= n >= k = tau.shape[-1].  Computed in the compact WY form ``I - V T V^T`` (T upper triangular, from
+    ``(I + diag(tau) striu(V^T V)) T = diag(tau)``, Joffrain et al. 2006) with differentiable ops, so it is
     differentiable in ``A`` and ``tau`` to any order."""
     op = "torch.linalg.householder_product"
     A, tau = _as_t(A), _as_t(tau)
@@ -739,12 +740,14 @@ def householder_product(A, tau, *, out=None) -> Tensor:
         raise RuntimeError(f"{op}: expected a floating point input, got {A.dtype}")
     from .creation import eye as _eye
     I = _eye(m, n, dtype=A.dtype, device=A.device)
-    V = A.tril(-1) + I                                       # the reflectors, unit diagonal
     Q = I.expand(*A.shape)
-    for i in reversed(range(k)):
-        v = V[..., :, i:i + 1]
-        Q = Q - tau[..., i:i + 1].unsqueeze(-1) * matmul(v, matmul(_mT(v), Q))
-    if not k:       # no reflector: the identity, still attached to A's graph (zero gradient), as PyTorch's
+    if k:
+        V = (A.tril(-1) + I)[..., :k]                        # the reflectors, unit diagonal
+        t = tau.unsqueeze(-1)
+        M = _eye(k, dtype=A.dtype, device=A.device) + t * matmul(_mT(V), V).triu(1)
+        T = solve_triangular(M, _diag_embed(tau), upper=True, unitriangular=True)
+        Q = Q - matmul(V, matmul(T, _mT(V[..., :n, :])))
+    else:           # no reflector: the identity, still attached to A's graph (zero gradient), as PyTorch's
         from .ops._elementwise_clamp import where as _where
         Q = _where(_xp(A._data).zeros(A.shape, dtype=bool), A, I)
     if out is not None:

@@ -168,6 +168,13 @@ def test_householder_product():
         compare(lambda m, a, t: m.linalg.householder_product(a, t), [sh, tau.astype(np.float32)],
                 dtype=np.float32, atol=1e-5, rtol=1e-4)
     assert gradcheck(lambda a, t: ember.linalg.householder_product(a, t), [(5, 3), (2,)])
+    rng = np.random.default_rng(3)
+    a = ember.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    t = ember.tensor(rng.random(2), requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a, t: ember.linalg.householder_product(a, t), [a, t])
+    # tau == 0 (LAPACK's skipped reflection) and large products of non-orthogonal reflectors
+    compare(lambda m, a, t: m.linalg.householder_product(a, t), [(4, 3), np.array([0.5, 0.0, 1.2])])
+    compare(lambda m, a, t: m.linalg.householder_product(a, t * 0.3), [(40, 20), (20,)], atol=1e-9, rtol=1e-9)
     a = ember.randn(4, 3, dtype=ember.float64)
     out = ember.empty(4, 3, dtype=ember.float64)
     r = ember.linalg.householder_product(a, ember.ones(3, dtype=ember.float64), out=out)
