@@ -36,8 +36,20 @@ from .transformed_distribution import TransformedDistribution
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,  # noqa: F401
                          SigmoidTransform, TanhTransform, Transform, identity_transform)
 from .uniform import Uniform
+from .cauchy import Cauchy
+from .chi2 import Chi2
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_cauchy import HalfCauchy
+from .half_normal import HalfNormal
+from .multinomial import Multinomial
+from .pareto import Pareto
+from .studentT import StudentT
+from .weibull import Weibull
+from . import _kl_families  # noqa: F401,E402 - registers the KL pairs of the families above
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Geometric", "Gumbel", "HalfCauchy",
+           "HalfNormal", "Multinomial", "Pareto", "StudentT", "Weibull", "Dirichlet", "Distribution", "Exponential",
            "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
            "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",
            "RelaxedBernoulli", "TransformedDistribution", "Uniform",

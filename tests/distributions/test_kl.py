@@ -58,6 +58,17 @@ DIST = {
     "independent2": lambda d, m: d.Independent(d.Normal(m.tensor(REAL2), m.tensor(POS2)), 1),
     "lognormal": lambda d, m: d.LogNormal(m.tensor(REAL), m.tensor(POS)),
     "lognormal2": lambda d, m: d.LogNormal(m.tensor(REAL2), m.tensor(POS2)),
+    "gumbel": lambda d, m: d.Gumbel(m.tensor(REAL), m.tensor(POS)),
+    "gumbel2": lambda d, m: d.Gumbel(m.tensor(REAL2), m.tensor(POS2)),
+    "geometric": lambda d, m: d.Geometric(m.tensor(UNIT)),
+    "geometric2": lambda d, m: d.Geometric(logits=m.tensor(REAL)),
+    "half_normal": lambda d, m: d.HalfNormal(m.tensor(POS)),
+    "half_normal2": lambda d, m: d.HalfNormal(m.tensor(POS2)),
+    "pareto": lambda d, m: d.Pareto(m.tensor(UNIT), m.tensor(POS * 2)),
+    "pareto2": lambda d, m: d.Pareto(m.tensor(UNIT2), m.tensor(POS2 * 2)),
+    "cauchy": lambda d, m: d.Cauchy(m.tensor(REAL), m.tensor(POS)),
+    "cauchy2": lambda d, m: d.Cauchy(m.tensor(REAL2), m.tensor(POS2)),
+    "chi2": lambda d, m: d.Chi2(m.tensor(POS * 3)),
 }
 
 PAIRS = [
@@ -75,6 +86,13 @@ PAIRS = [
     ("normal", "gamma"), ("normal", "uniform"), ("normal", "laplace"), ("poisson", "bernoulli"),
     ("poisson", "binomial"), ("uniform", "beta"), ("uniform_wide", "beta"), ("uniform", "exponential"),
     ("uniform_wide", "exponential"), ("uniform", "gamma"), ("uniform", "normal"),
+    ("gumbel", "gumbel2"), ("geometric", "geometric2"), ("half_normal", "half_normal2"), ("pareto", "pareto2"),
+    ("cauchy", "cauchy2"), ("chi2", "gamma"), ("gamma", "chi2"), ("beta", "pareto"), ("exponential", "pareto"),
+    ("exponential", "gumbel"), ("gamma", "pareto"), ("gamma", "gumbel"), ("gumbel", "beta"),
+    ("gumbel", "exponential"), ("gumbel", "gamma"), ("gumbel", "pareto"), ("gumbel", "uniform"),
+    ("gumbel", "normal"), ("laplace", "pareto"), ("normal", "pareto"), ("normal", "gumbel"), ("pareto", "beta"),
+    ("pareto", "uniform"), ("pareto", "exponential"), ("pareto", "gamma"), ("pareto", "normal"),
+    ("uniform", "gumbel"), ("uniform", "pareto"), ("uniform_wide", "pareto"), ("chi2", "exponential"),
 ]
 
 

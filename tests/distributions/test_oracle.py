@@ -32,7 +32,13 @@ def test_values_match_torch(name):
     if name not in NO_ENTROPY:
         _close(e.entropy(), t.entropy(), "entropy")
     for prop in ("mean", "variance", "stddev", "mode"):
-        _close(getattr(e, prop), getattr(t, prop), prop)
+        try:
+            expected = getattr(t, prop)
+        except NotImplementedError:
+            with pytest.raises(NotImplementedError):
+                getattr(e, prop)
+            continue
+        _close(getattr(e, prop), expected, prop)
     methods = CASES[name][3]
     if "cdf" in methods:
         _close(e.cdf(ev), t.cdf(tv), "cdf")

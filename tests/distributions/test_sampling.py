@@ -47,7 +47,7 @@ def _stats(name, draws):
 # (name, tolerance in standard errors on the mean; the variance is checked to 5%)
 STAT_CASES = ["normal", "uniform", "exponential", "laplace", "gamma", "beta", "dirichlet", "poisson",
               "binomial_probs", "bernoulli_probs", "one_hot_categorical", "lognormal", "independent_normal",
-              "mvn_scale_tril"]
+              "mvn_scale_tril", "half_normal", "gumbel", "chi2", "geometric", "multinomial", "weibull"]
 
 
 @pytest.mark.parametrize("name", STAT_CASES)

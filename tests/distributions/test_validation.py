@@ -47,6 +47,13 @@ CASES = {
                                                                m.distributions.Normal(0.0, 1.0)),
     "binomial_inhomogeneous_entropy": lambda m: m.distributions.Binomial(m.tensor([2.0, 3.0]),
                                                                          m.tensor([0.5, 0.5])).entropy(),
+    "geometric_zero_probs": lambda m: m.distributions.Geometric(m.tensor([0.5, 0.0])),
+    "multinomial_tensor_count": lambda m: m.distributions.Multinomial(m.tensor(3), m.ones(2)),
+    "multinomial_value_above_count": lambda m: m.distributions.Multinomial(2, m.ones(2)).log_prob(
+        m.tensor([2.0, 1.0])),
+    "pareto_value_below_scale": lambda m: m.distributions.Pareto(m.tensor([1.0]), m.tensor([2.0])).log_prob(
+        m.tensor([0.5])),
+    "student_t_negative_df": lambda m: m.distributions.StudentT(m.tensor([-1.0])),
 }
 
 
