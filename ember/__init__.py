@@ -97,7 +97,7 @@ def _lazy(name):
 def __getattr__(name):
     # heavy subpackages load on first use: `import ember` stays fast
     if name in ("nn", "optim", "data", "utils", "train", "metrics", "io", "models", "cli", "backend", "special",
-                "distributions"):
+                "distributions", "profiler"):
         return _lazy(name)
     if name in ("save", "load"):
         return getattr(_lazy("io"), name)
