@@ -61,3 +61,10 @@ class set_detect_anomaly(detect_anomaly):
 
 
 from . import graph  # noqa: E402,F401 - torch.autograd.graph (Node, get_gradient_edge, save_on_cpu)
+
+
+def __getattr__(name):
+    if name == "profiler":      # torch.autograd.profiler, loaded on first use (ember/autograd/profiler.py)
+        import importlib
+        return importlib.import_module(".profiler", __name__)
+    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

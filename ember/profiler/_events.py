@@ -93,7 +93,7 @@ class FunctionEvent(_TimeStrs):
     """One recorded span: an op call, a backward node or a ``record_function`` range."""
 
     def __init__(self, id, name, thread, start_us, end_us, input_shapes=None, cat="cpu_op", cpu_memory_usage=0,
-                 stack=None):
+                 stack=None, trace_name=None):
         self.id = id
         self.name = name
         self.thread = thread
@@ -107,7 +107,7 @@ class FunctionEvent(_TimeStrs):
         self.cpu_parent = None
         self.count = 1
         self.sequence_nr = -1
-        self.trace_name = name
+        self.trace_name = trace_name if trace_name is not None else name
 
     @property
     def key(self) -> str:
@@ -375,9 +375,12 @@ def build_events(rec) -> EventList:
     for s in rec.spans:
         if s[_r.NAME] is None:
             continue
-        cat = s[_r.CAT]
-        e = FunctionEvent(len(out), s[_r.NAME], s[_r.TID], (s[_r.T0] - base) / 1000.0,
-                          (s[_r.T1] - base) / 1000.0, s[_r.SHAPES], cat, s[_r.MEM], s[_r.STACK])
+        name = s[_r.NAME]
+        # PyTorch names every step range "ProfilerStep*" in the events (so the table adds them up); the trace
+        # keeps "ProfilerStep#<n>"
+        e = FunctionEvent(len(out), "ProfilerStep*" if name.startswith("ProfilerStep#") else name, s[_r.TID],
+                          (s[_r.T0] - base) / 1000.0, (s[_r.T1] - base) / 1000.0, s[_r.SHAPES], s[_r.CAT],
+                          s[_r.MEM], s[_r.STACK], name)
         made[id(s)] = e
         p = s[_r.PARENT]
         while p is not None and p[_r.NAME] is None:
@@ -410,7 +413,7 @@ def _export_chrome_trace(events, path: str, meta: dict) -> None:
             args["Input Dims"] = e.input_shapes
         if e.cpu_memory_usage:
             args["CPU Mem"] = e.cpu_memory_usage
-        trace.append({"ph": "X", "cat": e.cat, "name": e.name, "pid": pid, "tid": e.thread,
+        trace.append({"ph": "X", "cat": e.cat, "name": e.trace_name, "pid": pid, "tid": e.thread,
                       "ts": wall0 + e.time_range.start, "dur": e.cpu_time_total, "args": args})
     for k, tid in enumerate(tids):
         trace.append({"ph": "M", "name": "thread_name", "ts": wall0, "pid": pid, "tid": tid,
