@@ -2,9 +2,10 @@
 ``normalization._Normalize`` runs for batch norm of 3+ dims).
 
 The general kernel works through NumPy reductions over axes (0, 2, 3, ...) and a chain of whole-array
-temporaries.  Here the input is viewed as rows ``(N*C, L)``: per-row sums are one GEMV with a vector of ones,
-per-row sums of squares/products one ``einsum('ij,ij->i')`` (both read memory once, no temporary); the
-per-channel sums are then over N small rows.  Forward: sum, centre (``xc = x - mean``, saved for backward
+temporaries.  Here the input is viewed as rows ``(N*C, L)``: per-row sums are one ``einsum('ncl->nc')``,
+per-row sums of squares/products one ``einsum('ncl,ncl->nc')`` (both read memory once, no temporary, and give
+each row's sum independently of the other rows, unlike a GEMV whose rounding depends on how rows are grouped);
+the per-channel sums are then over N small rows.  With several threads the channels are split among them.  Forward: sum, centre (``xc = x - mean``, saved for backward
 instead of x-hat), sum of squares (two-pass variance, as PyTorch's), ``y = xc * (invstd*w) + b``.  Backward,
 with ``a = w*invstd`` per channel::
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 from ..backend import xp as np
 from ..backend.device import array_module as _xp
+from . import _parallel as _par
 
 _BLOCK = 1 << 15            # elements per block of the input gradient's temporary (128 KiB of float32)
+MIN_SPLIT = 1 << 17         # elements per thread below which one thread does the whole batch norm (measured)
 
 
 def applies(x, stat_shape, red, aff_axes) -> bool:
@@ -53,60 +56,83 @@ def _rows(a):
     return _xp(a).ascontiguousarray(a).reshape(n * c, -1)
 
 
-def _channel_sums(v, n, c):
-    return v.reshape(n, c).sum(0)
+def _threads(a, c):
+    """How many threads split the channels of the (N*C, L) rows ``a`` (1 on a device, or when small)."""
+    return _par.threads_for(c, a.size, MIN_SPLIT) if _par.is_host(a) else 1
+
+
+def _by_channels(part, c, threads):
+    """``part(s)`` over the channel slices ``s`` on ``threads`` threads; its per-channel results (tuples of
+    arrays over ``s``, or None) joined in channel order."""
+    parts = _par.run_split(part, c, threads)
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(None if p[0] is None else np.concatenate(p) for p in zip(*parts))
 
 
 def forward(x, w, b, eps, running):
     """``(y, xc, invstd)``: the normalized, scaled and shifted ``y`` (x's shape, contiguous), the centred
-    input ``(N, C, L)`` and ``1/sqrt(var + eps)`` per channel; ``running`` as ``_Normalize``'s."""
+    input ``(N, C, L)`` and ``1/sqrt(var + eps)`` per channel; ``running`` as ``_Normalize``'s.  Each channel's
+    numbers come from its own rows only, so the channels are split among threads (``_parallel``) when there
+    are several and the batch is large, with the same results."""
     from .normalization import _update_running
     n, c = x.shape[:2]
     dt = x.dtype
     x2 = _rows(x)
     l = x2.shape[1]
     m = n * l
-    mean = _channel_sums(x2 @ _xp(x2).ones(l, dt), n, c) / m
-    xc = np.subtract(x2.reshape(n, c, l), mean[:, None])
-    xc2 = xc.reshape(n * c, l)
-    var = _channel_sums(np.einsum("ij,ij->i", xc2, xc2), n, c) / m
-    invstd = (1.0 / np.sqrt(var + eps)).astype(dt, copy=False)
+    x3 = x2.reshape(n, c, l)
+    xp = _xp(x2)
+    xc, y = xp.empty((n, c, l), dt), xp.empty((n, c, l), dt)
+
+    def part(s):
+        xs, xcs = x3[:, s], xc[:, s]
+        mean = np.einsum("ncl->nc", xs).sum(0) / m
+        np.subtract(xs, mean[:, None], out=xcs)
+        var = np.einsum("ncl,ncl->nc", xcs, xcs).sum(0) / m
+        invstd = (1.0 / np.sqrt(var + eps)).astype(dt, copy=False)
+        scale = invstd if w is None else invstd * w[s]
+        ys = np.multiply(xcs, scale[:, None], out=y[:, s])
+        if b is not None:
+            ys += b[s, None]
+        return mean, var, invstd
+    mean, var, invstd = _by_channels(part, c, _threads(x2, c))
     if running is not None:
         _update_running(running, mean, var, m, n)
-    scale = invstd if w is None else invstd * w
-    y = np.multiply(xc, scale[:, None])
-    if b is not None:
-        y += b[:, None]
     return y.reshape(x.shape), xc, invstd
 
 
 def backward(xc, invstd, w, g, need):
     """``(grad_input, grad_weight, grad_bias)``, each None unless ``need`` asks for it, from the saved ``xc``
-    (N, C, L) and ``invstd``; ``w`` None without a weight; ``g`` any strides."""
+    (N, C, L) and ``invstd``; ``w`` None without a weight; ``g`` any strides.  Split over the channels as the
+    forward."""
     n, c, l = xc.shape
     m = n * l
     g2 = _rows(g)
-    sg = _channel_sums(g2 @ _xp(g2).ones(l, g.dtype), n, c)                          # sum(g)
-    sgx = _channel_sums(np.einsum("ij,ij->i", g2, xc.reshape(n * c, l)), n, c)          # sum(g * xc)
-    gx = None
-    gw = sgx * invstd if need[1] else None
-    gb = sg if need[2] else None
-    if need[0]:
-        a = invstd * w if w is not None else invstd
-        kx = (-a * invstd * invstd * sgx / m)[:, None]
-        k0 = (-a * sg / m)[:, None]
-        a = a[:, None]
-        g3 = g2.reshape(n, c, l)
-        xp = _xp(g2)
-        gx = xp.empty((n, c, l), g.dtype)
-        # (on the CPU a few images at a time, for the cache; a device takes the whole batch at once)
-        step = max(1, _BLOCK // (c * l)) if xp is np else n
-        tmp = xp.empty((min(step, n), c, l), g.dtype)
-        for i in range(0, n, step):         # a few images at a time: the temporary stays in cache
-            o, t = gx[i:i + step], tmp[:min(step, n - i)]
-            np.multiply(g3[i:i + step], a, out=o)
-            np.multiply(xc[i:i + step], kx, out=t)
-            o += t
-            o += k0
-        gx = gx.reshape(g.shape)
-    return gx, gw, gb
+    g3 = g2.reshape(n, c, l)
+    xp = _xp(g2)
+    gx = xp.empty((n, c, l), g.dtype) if need[0] else None
+
+    def part(s):
+        gs, xcs = g3[:, s], xc[:, s]
+        sg = np.einsum("ncl->nc", gs).sum(0)                                  # sum(g)
+        sgx = np.einsum("ncl,ncl->nc", gs, xcs).sum(0)                        # sum(g * xc)
+        ist = invstd[s]
+        if need[0]:
+            a = ist * w[s] if w is not None else ist
+            kx = (-a * ist * ist * sgx / m)[:, None]
+            k0 = (-a * sg / m)[:, None]
+            a = a[:, None]
+            cc = xcs.shape[1]
+            # (on the CPU a few images at a time, for the cache; a device takes the whole batch at once)
+            step = max(1, _BLOCK // (cc * l)) if xp is np else n
+            tmp = xp.empty((min(step, n), cc, l), g.dtype)
+            for i in range(0, n, step):         # a few images at a time: the temporary stays in cache
+                o, t = gx[i:i + step, s], tmp[:min(step, n - i)]
+                np.multiply(gs[i:i + step], a, out=o)
+                np.multiply(xcs[i:i + step], kx, out=t)
+                o += t
+                o += k0
+        return sgx * ist if need[1] else None, sg if need[2] else None
+    gw, gb = _by_channels(part, c, _threads(g2, c))
+    return None if gx is None else gx.reshape(g.shape), gw, gb

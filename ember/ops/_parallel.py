@@ -15,20 +15,26 @@ import threading
 from ..backend import xp as np
 
 _blas = []                      # threadpoolctl's BLAS controllers, looked up once (empty list: unavailable)
-_PARALLEL = []                  # [ThreadPoolExecutor, its worker count, lock], made on first use
-_PREFIX = "ember-par"           # the pool's thread names (a part never starts a section of its own)
+_PARALLEL = []                  # [ThreadPoolExecutor, its worker count], made on first use
+_LOCK = threading.Lock()        # one parallel section at a time
+_LOCAL = threading.local()      # .inside: this thread is running a part (a part never starts a section)
 
 
-def blas_threads():
-    """BLAS's thread count (asked through threadpoolctl, ~2 us), or 0 when unknown (threadpoolctl not
-    installed, or an unknown BLAS)."""
+def _controllers():
+    """threadpoolctl's BLAS controllers (an empty list without threadpoolctl or with an unknown BLAS)."""
     if not _blas:
         try:
             from threadpoolctl import ThreadpoolController
             _blas.append(ThreadpoolController().select(user_api="blas").lib_controllers)
         except Exception:       # not installed, or an unknown BLAS
             _blas.append([])
-    libs = _blas[0]
+    return _blas[0]
+
+
+def blas_threads():
+    """BLAS's thread count (asked through threadpoolctl, ~2 us), or 0 when unknown (threadpoolctl not
+    installed, or an unknown BLAS)."""
+    libs = _controllers()
     return min(lib.get_num_threads() for lib in libs) if libs else 0
 
 
@@ -50,33 +56,37 @@ def slices(n, threads):
     return [slice(a, z) for a, z in zip(bounds, bounds[1:])]
 
 
+def _mark_inside():
+    _LOCAL.inside = True
+
+
 def in_parallel(calls, threads):
     """Run the zero-argument ``calls`` at once (the first on the calling thread, the others on a pool of
     threads) with BLAS at one thread meanwhile; their results in order.  One parallel section at a time (a
     lock): BLAS's thread count is process-wide.  Called from a part of another section, the calls run one after
     the other."""
-    if len(calls) == 1 or threading.current_thread().name.startswith(_PREFIX):
+    if len(calls) == 1 or getattr(_LOCAL, "inside", False):
         return [c() for c in calls]
-    if not _PARALLEL or _PARALLEL[1] < len(calls) - 1:
-        from concurrent.futures import ThreadPoolExecutor
-        old = _PARALLEL[0] if _PARALLEL else None
-        _PARALLEL[:] = [ThreadPoolExecutor(len(calls) - 1, thread_name_prefix=_PREFIX), len(calls) - 1,
-                        _PARALLEL[2] if _PARALLEL else threading.Lock()]
-        if old is not None:
-            old.shutdown(wait=False)
-    pool, _, lock = _PARALLEL
-    blas_threads()
-    libs = _blas[0]
-    with lock:
+    libs = _controllers()
+    with _LOCK:
+        if not _PARALLEL or _PARALLEL[1] < len(calls) - 1:
+            from concurrent.futures import ThreadPoolExecutor
+            if _PARALLEL:
+                _PARALLEL[0].shutdown(wait=False)
+            _PARALLEL[:] = [ThreadPoolExecutor(len(calls) - 1, thread_name_prefix="ember-par",
+                                               initializer=_mark_inside), len(calls) - 1]
+        pool = _PARALLEL[0]
         before = [lib.get_num_threads() for lib in libs]
         for lib in libs:
             lib.set_num_threads(1)
+        _LOCAL.inside = True
         try:
             futures = [pool.submit(c) for c in calls[1:]]
             try:
                 first = calls[0]()
             finally:
                 rest = [f.exception() for f in futures]         # wait for every part, even after an error
+                _LOCAL.inside = False
             for e in rest:
                 if e is not None:
                     raise e

@@ -24,12 +24,14 @@ from ..autograd.grad_mode import state as _grad
 from ..backend import xp
 from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor
+from . import _parallel as _par
 from . import elementwise as E
 from . import reduce as R
 
 __all__ = ["softmax_cross_entropy", "nll", "bce", "bce_with_logits", "log_cosh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
+MIN_SPLIT = 1 << 18         # logits per thread below which one thread does softmax cross-entropy (measured)
 
 
 def _scale(g, reduction, denom, shape, dtype):
@@ -97,6 +99,36 @@ def _onehot(ysafe, C, dtype):
     return oh
 
 
+def _ce_threads(x):
+    """How many threads split the rows (axis 0) of cross-entropy's logits ``x`` (or its gradient): 1 on a device,
+    for other layouts than C-contiguous (kept as they are) and below ``MIN_SPLIT`` elements a thread."""
+    if not (_par.is_host(x) and x.flags.c_contiguous):
+        return 1
+    return _par.threads_for(x.shape[0], x.size, MIN_SPLIT)
+
+
+def _shifted_exp(x):
+    """``(m, e, s)``: the maximum over the classes (axis 1, kept), ``e = exp(x - m)`` and its sum over the
+    classes (kept); each row (axis 0) on its own, so large logits are split over rows among threads with the
+    same numbers."""
+    threads = _ce_threads(x)
+    if threads <= 1:
+        m = x.max(axis=1, keepdims=True)
+        e = x - m
+        xp.exp(e, out=e)
+        return m, e, e.sum(axis=1, keepdims=True)
+    red = (x.shape[0], 1) + x.shape[2:]
+    m, e, s = xp.empty(red, x.dtype), xp.empty(x.shape, x.dtype), xp.empty(red, x.dtype)
+
+    def part(r):
+        np.max(x[r], axis=1, keepdims=True, out=m[r])
+        er = np.subtract(x[r], m[r], out=e[r])
+        np.exp(er, out=er)
+        np.sum(er, axis=1, keepdims=True, out=s[r])
+    _par.run_split(part, x.shape[0], threads)
+    return m, e, s
+
+
 # ---------------------------------------------------------------------------------------------------------------
 class SoftmaxCrossEntropy(Function):
     """Cross-entropy from logits ``x`` of shape (N, C, *d) as one op; see the module docstring."""
@@ -109,10 +141,7 @@ class SoftmaxCrossEntropy(Function):
         ls = float(label_smoothing)
         wshape = (1, C) + (1,) * (x.ndim - 2)
         w = None if weight is None else weight.astype(dt, copy=False).reshape(wshape)
-        m = x.max(axis=1, keepdims=True)
-        e = x - m
-        xp.exp(e, out=e)
-        s = e.sum(axis=1, keepdims=True)
+        m, e, s = _shifted_exp(x)
         lse = (m + xp.log(s))[:, 0]                             # (N, *d)
         if prob:
             t = target if ls == 0 else target * (1.0 - ls) + ls / C
@@ -158,14 +187,21 @@ class SoftmaxCrossEntropy(Function):
             # array the size of the logits, the largest cost at (4096, 1000)
             ctx.e = None
             gx = e
-            gx *= (ctx.Q * sc / ctx.s[:, 0])[:, None]                      # softmax * Q * scale
-            if prob:
-                gx -= ctx.q * _col(sc)
-            else:
-                _add_at_class(gx, ctx.ysafe, -(1.0 - ls) * ctx.wy * sc)
-                if ls > 0:
-                    wv = (ls / C) * (sc * ctx.vf)[:, None]
-                    gx -= wv if ctx.w is None else wv * ctx.w
+            f = (ctx.Q * sc / ctx.s[:, 0])[:, None]                           # softmax * Q * scale
+            scol = _col(sc)
+            at = None if prob else -(1.0 - ls) * ctx.wy * sc
+            wv = (ls / C) * (sc * ctx.vf)[:, None] if not prob and ls > 0 else None
+
+            def part(r):
+                gr = gx[r]
+                gr *= f[r]
+                if prob:
+                    gr -= ctx.q[r] * (scol[r] if scol.ndim else scol)
+                else:
+                    _add_at_class(gr, ctx.ysafe[r], at[r])
+                    if wv is not None:
+                        gr -= wv[r] if ctx.w is None else wv[r] * ctx.w
+            _par.run_split(part, gx.shape[0], _ce_threads(gx))
             gx = Tensor._make(gx)
         if prob and ctx.needs_input_grad[1]:
             neg_logp = ctx.lse[:, None] - x_t._data

@@ -20,12 +20,17 @@ bounds, resampling taps, divisors) are computed on the host and moved to the dat
 """
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Function, once_differentiable
 from ..backend import xp as np
 from ..backend.device import array_module as _xp, like as _like
 from ..tensor import Tensor
+from . import _parallel as _par
 from .conv import _tuple, _channels_last_like
 from ._resample import _adaptive_bounds, _area_taps, _resample, interpolate  # noqa: F401
+
+MIN_SPLIT = 1 << 18         # input elements per thread below which one thread does a max pooling (measured)
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "interpolate",
@@ -188,10 +193,56 @@ def _lowest_windows(out, k, low, size, ks, st, pad, dil, outs):
     return _like(empty, k), _like(flat, k)
 
 
+def _max_windows(x, ks, st, pad, dil, ext, low, oh, ow):
+    """The max pooling of the (N, C, H, W) array ``x``: (the maxima, the winning kernel offset per output in
+    window order), both contiguous, before ``_lowest_windows``."""
+    xp_ = _padded(x, pad, ext, low)
+    if ks[0] * ks[1] == 4:
+        out, k = _max_of_four([xp_[sl] for sl in _offset_slices(ks, st, dil, oh, ow)])
+    else:
+        out = k = None
+        for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
+            v = xp_[sl]
+            if out is None:
+                out = v.copy()
+                k = _xp(out).zeros(out.shape, dtype=np.uint8 if ks[0] * ks[1] < 256 else np.int32)
+                continue
+            better = v > out
+            np.maximum(out, v, out=out)          # propagates NaN like PyTorch
+            np.putmask(k, better, j)
+    xp = _xp(out)
+    out, k = xp.ascontiguousarray(out), xp.ascontiguousarray(k)      # PyTorch's layout for any input
+    if x.dtype.kind == "f":
+        nan_out = np.isnan(out)              # one pass over the output; NaN windows are rare
+        if nan_out.any():
+            # PyTorch's rule in a window holding NaN: the LAST NaN (in window order) is the arg-max
+            for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
+                np.putmask(k, nan_out & np.isnan(xp_[sl]), j)
+    return out, k
+
+
+def _split_planes(a, work):
+    """(threads, axis) for splitting max pooling's planes of the (N, C, ...) array ``a`` (``work`` elements of
+    input or its gradient) among threads: over the images, or over the channels of a batch smaller than the
+    thread count; (1, 0) when it does not pay."""
+    if not _par.is_host(a):
+        return 1, 0
+    n, c = a.shape[:2]
+    t = _par.threads_for(n * c, work, MIN_SPLIT)
+    if t > 1 and n < t:
+        return min(t, c), 1
+    return min(t, n), 0
+
+
+def _planes(axis, s):
+    return (s,) if axis == 0 else (slice(None), s)
+
+
 class _MaxPool2d(Function):
     """Running max over the KH*KW shifted strided slices of the -inf padded input (a loop over kernel offsets,
     never over pixels); the winning offset is kept as a small int array.  A strict ``>`` keeps the first
-    maximum in window order, PyTorch's tie rule (ReLU outputs have many ties)."""
+    maximum in window order, PyTorch's tie rule (ReLU outputs have many ties).  Large inputs are split over
+    their images (or channels) among threads (``_parallel``): every plane's numbers are its own."""
 
     @staticmethod
     def forward(ctx, x, ks, st, pad, dil, ceil, with_indices):
@@ -201,30 +252,22 @@ class _MaxPool2d(Function):
         need_h = (oh - 1) * st[0] + dil[0] * (ks[0] - 1) + 1
         need_w = (ow - 1) * st[1] + dil[1] * (ks[1] - 1) + 1
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        xp_ = _padded(x, pad, (max(0, need_h - h - pad[0]), max(0, need_w - w - pad[1])), low)
-        if ks[0] * ks[1] == 4:
-            out, k = _max_of_four([xp_[sl] for sl in _offset_slices(ks, st, dil, oh, ow)])
+        ext = (max(0, need_h - h - pad[0]), max(0, need_w - w - pad[1]))
+        pshape = (n, c, h + pad[0] + ext[0], w + pad[1] + ext[1])
+        threads, axis = _split_planes(x, x.size)
+        if threads <= 1:
+            out, k = _max_windows(x, ks, st, pad, dil, ext, low, oh, ow)
         else:
-            out = k = None
-            for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
-                v = xp_[sl]
-                if out is None:
-                    out = v.copy()
-                    k = _xp(out).zeros(out.shape, dtype=np.uint8 if ks[0] * ks[1] < 256 else np.int32)
-                    continue
-                better = v > out
-                np.maximum(out, v, out=out)          # propagates NaN like PyTorch
-                np.putmask(k, better, j)
+            out = np.empty((n, c, oh, ow), x.dtype)
+            k = np.empty((n, c, oh, ow), np.uint8 if ks[0] * ks[1] < 256 else np.int32)
+
+            def part(s):
+                i = _planes(axis, s)
+                out[i], k[i] = _max_windows(x[i], ks, st, pad, dil, ext, low, oh, ow)
+            _par.run_split(part, x.shape[axis], threads)
         xp = _xp(out)
-        out, k = xp.ascontiguousarray(out), xp.ascontiguousarray(k)      # PyTorch's layout for any input
-        if x.dtype.kind == "f":
-            nan_out = np.isnan(out)              # one pass over the output; NaN windows are rare
-            if nan_out.any():
-                # PyTorch's rule in a window holding NaN: the LAST NaN (in window order) is the arg-max
-                for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
-                    np.putmask(k, nan_out & np.isnan(xp_[sl]), j)
         empty = _lowest_windows(out, k, low, (h, w), ks, st, pad, dil, (oh, ow))
-        ctx.cfg = (xp_.shape, (h, w), ks, st, pad, dil, (oh, ow), empty)
+        ctx.cfg = (pshape, (h, w), ks, st, pad, dil, (oh, ow), empty)
         ctx.save_for_backward(k)
         if not with_indices:
             return out
@@ -242,25 +285,45 @@ class _MaxPool2d(Function):
     def backward(ctx, g, _gidx=None):
         (k,) = ctx.saved_tensors
         pshape, (h, w), ks, st, pad, dil, (oh, ow), empty = ctx.cfg
-        gx = _unpad(_MaxPool2d._grad(k, g, pshape, ks, st, dil, oh, ow), pad, h, w)
+        k, ga = k._data, g._data
+        threads, axis = _split_planes(k, math.prod(pshape))
+        if threads <= 1:
+            gx = _unpad(_MaxPool2d._grad(k, ga, pshape, ks, st, dil, oh, ow), pad, h, w)
+        else:
+            gx = np.empty(pshape[:2] + (h, w), ga.dtype)
+            direct = axis == 0 and pshape[2:] == (h, w)      # each part's padded frame is its slice of gx
+
+            def part(s):
+                i = _planes(axis, s)
+                ki = k[i]
+                shape = ki.shape[:2] + pshape[2:]
+                if direct:
+                    _MaxPool2d._grad(ki, ga[i], shape, ks, st, dil, oh, ow, out=gx[i])
+                else:
+                    gx[i] = _unpad(_MaxPool2d._grad(ki, ga[i], shape, ks, st, dil, oh, ow), pad, h, w)
+            _par.run_split(part, k.shape[axis], threads)
         if empty is not None:       # windows all in the padding: PyTorch's index (kept inside the plane)
             gx = _xp(gx).array(gx)
             inside = (empty[1] >= 0) & (empty[1] < h * w)
             np.add.at(gx.reshape(gx.shape[0], gx.shape[1], h * w), (slice(None), slice(None), empty[1][inside]),
-                      g._data[:, :, empty[0]][..., inside])
+                      ga[:, :, empty[0]][..., inside])
         return Tensor._make(gx), None, None, None, None, None, None
 
     @staticmethod
-    def _grad(k, g, pshape, ks, st, dil, oh, ow):
-        """The gradient in the padded frame."""
-        k, ga = k._data, g._data
+    def _grad(k, ga, pshape, ks, st, dil, oh, ow, out=None):
+        """The gradient in the padded frame (written into ``out``, a contiguous array of ``pshape``, if
+        given)."""
         overlap = st[0] < dil[0] * (ks[0] - 1) + 1 or st[1] < dil[1] * (ks[1] - 1) + 1
         # windows that tile the padded input exactly (2x2 stride 2 on even sizes): every element is written
         # below, so no zero fill
         tiled = ks == st and dil == (1, 1) and pshape[2:] == (oh * st[0], ow * st[1])
         xp = _xp(ga)
-        alloc = xp.empty if tiled else xp.zeros
-        gx = alloc(pshape, dtype=ga.dtype)
+        if out is None:
+            gx = (xp.empty if tiled else xp.zeros)(pshape, dtype=ga.dtype)
+        else:
+            gx = out
+            if not tiled:
+                gx.fill(0)
         zero = ga.dtype.type(0)
         if not overlap and np.isfinite(ga).all():
             # g * (k == j) written straight into the strided slice: ~3x faster than np.where + assignment;
@@ -279,7 +342,6 @@ class _MaxPool2d(Function):
             flat = off[k.reshape(n * c, oh * ow)]
             flat += (xp.arange(n * c, dtype=np.intp) * (hp * wp))[:, None]
             flat += pos
-            gx = xp.zeros(pshape, dtype=ga.dtype)
             np.add.at(gx.reshape(-1), flat.reshape(-1), xp.ascontiguousarray(ga).reshape(-1))
             return gx
         for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
