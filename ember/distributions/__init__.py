@@ -46,10 +46,15 @@ from .multinomial import Multinomial
 from .pareto import Pareto
 from .studentT import StudentT
 from .weibull import Weibull
+from .inverse_gamma import InverseGamma
+from .mixture_same_family import MixtureSameFamily
+from .negative_binomial import NegativeBinomial
+from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical  # noqa: F401
 from . import _kl_families  # noqa: F401,E402 - registers the KL pairs of the families above
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Geometric", "Gumbel", "HalfCauchy",
-           "HalfNormal", "Multinomial", "Pareto", "StudentT", "Weibull", "Dirichlet", "Distribution", "Exponential",
+           "HalfNormal", "Multinomial", "Pareto", "StudentT", "Weibull", "InverseGamma", "MixtureSameFamily",
+           "NegativeBinomial", "RelaxedOneHotCategorical", "Dirichlet", "Distribution", "Exponential",
            "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
            "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",
            "RelaxedBernoulli", "TransformedDistribution", "Uniform",

@@ -97,9 +97,26 @@ CASES = {
                R.uniform(0.6, 3.0, (2, 3)), ("cdf", "icdf")),
     "weibull": (lambda d, scale, concentration: d.Weibull(scale, concentration),
                 dict(scale=_pos(3), concentration=_pos(3)), _pos(2, 3), ()),
+    "inverse_gamma": (lambda d, concentration, rate: d.InverseGamma(concentration, rate),
+                      dict(concentration=np.array([0.8, 1.5, 3.0]), rate=_pos(3)), _pos(2, 3), ()),
+    "negative_binomial": (lambda d, total_count, probs: d.NegativeBinomial(total_count, probs=probs),
+                          dict(total_count=np.array([0.0, 2.5, 4.0]), probs=R.uniform(0.1, 0.9, (3,))),
+                          np.array([[0.0, 3.0, 1.0], [2.0, 0.0, 7.0]]), ()),
+    "negative_binomial_logits": (lambda d, logits: d.NegativeBinomial(3.0, logits=logits),
+                                 dict(logits=R.normal(size=(3,))), R.integers(0, 6, (2, 3)) * 1.0, ()),
+    "mixture_normal": (lambda d, logits, loc, scale: d.MixtureSameFamily(d.Categorical(logits=logits),
+                                                                          d.Normal(loc, scale)),
+                       dict(logits=R.normal(size=(2, 3)), loc=R.normal(size=(2, 3)), scale=_pos(2, 3)),
+                       R.normal(size=(4, 2)), ("cdf",)),
+    "mixture_mvn": (lambda d, logits, loc: d.MixtureSameFamily(
+        d.Categorical(logits=logits), d.Independent(d.Normal(loc, 0.7), 1)),
+        dict(logits=R.normal(size=(3,)), loc=R.normal(size=(3, 2))), R.normal(size=(5, 2)), ()),
+    "relaxed_one_hot": (lambda d, temperature, logits: d.RelaxedOneHotCategorical(temperature, logits=logits),
+                        dict(temperature=np.array(0.7), logits=R.normal(size=(2, 3))), _simplex(4, 2, 3), ()),
 }
 
-NO_ENTROPY = {"poisson"}
+NO_ENTROPY = {"poisson", "negative_binomial", "negative_binomial_logits", "mixture_normal", "mixture_mvn",
+              "relaxed_one_hot"}
 
 
 def build(name, lib, grad=True):

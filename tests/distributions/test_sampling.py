@@ -37,7 +37,11 @@ def test_expand_matches_torch(name):
     lead = (0,) * (ev.dim() - len(t.batch_shape) - len(t.event_shape))     # drop the values' sample dimensions
     ev, tv = ev[lead], tv[lead]
     np.testing.assert_allclose(ee.log_prob(ev).detach().numpy(), te.log_prob(tv).detach().numpy(), rtol=1e-6)
-    np.testing.assert_allclose(ee.mean.detach().numpy(), te.mean.detach().numpy(), rtol=1e-6)
+    try:
+        mean = te.mean
+    except NotImplementedError:
+        return
+    np.testing.assert_allclose(ee.mean.detach().numpy(), mean.detach().numpy(), rtol=1e-6)
 
 
 def _stats(name, draws):
@@ -47,7 +51,8 @@ def _stats(name, draws):
 # (name, tolerance in standard errors on the mean; the variance is checked to 5%)
 STAT_CASES = ["normal", "uniform", "exponential", "laplace", "gamma", "beta", "dirichlet", "poisson",
               "binomial_probs", "bernoulli_probs", "one_hot_categorical", "lognormal", "independent_normal",
-              "mvn_scale_tril", "half_normal", "gumbel", "chi2", "geometric", "multinomial", "weibull"]
+              "mvn_scale_tril", "half_normal", "gumbel", "chi2", "geometric", "multinomial", "weibull",
+              "negative_binomial_logits", "mixture_normal", "mixture_mvn"]
 
 
 @pytest.mark.parametrize("name", STAT_CASES)

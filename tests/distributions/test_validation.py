@@ -54,6 +54,11 @@ CASES = {
     "pareto_value_below_scale": lambda m: m.distributions.Pareto(m.tensor([1.0]), m.tensor([2.0])).log_prob(
         m.tensor([0.5])),
     "student_t_negative_df": lambda m: m.distributions.StudentT(m.tensor([-1.0])),
+    "mixture_not_categorical": lambda m: m.distributions.MixtureSameFamily(m.distributions.Normal(0.0, 1.0),
+                                                                         m.distributions.Normal(m.zeros(2), 1.0)),
+    "mixture_component_count": lambda m: m.distributions.MixtureSameFamily(m.distributions.Categorical(m.ones(3)),
+                                                                         m.distributions.Normal(m.zeros(2), 1.0)),
+    "negative_binomial_probs_one": lambda m: m.distributions.NegativeBinomial(2.0, m.tensor([1.0])),
 }
 
 
