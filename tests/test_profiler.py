@@ -293,3 +293,23 @@ def test_legacy_autograd_profiler_alias():
         x * 2
     assert len(q.events()) == 0
     assert ember.profiler.profile is profile
+
+
+def test_torch_profiler_imports_under_the_compat_hook(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "prof.py"
+    script.write_text(
+        "import torch\n"
+        "from torch.profiler import profile, ProfilerActivity, record_function\n"
+        "import torch.autograd.profiler as ap\n"
+        "x = torch.randn(3, 3, requires_grad=True)\n"
+        "with profile(activities=[ProfilerActivity.CPU]) as prof:\n"
+        "    with record_function('blk'):\n"
+        "        (x * 2).sum().backward()\n"
+        "assert torch.profiler.profile is profile and ap.record_function is record_function\n"
+        "print(prof.key_averages().table(sort_by='cpu_time_total', row_limit=3))\n")
+    r = subprocess.run([sys.executable, "-m", "ember.compat", str(script)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "blk" in r.stdout and "Self CPU time total" in r.stdout
