@@ -33,8 +33,7 @@ from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThr
 from .poisson import Poisson
 from .relaxed_bernoulli import RelaxedBernoulli
 from .transformed_distribution import TransformedDistribution
-from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,  # noqa: F401
-                         SigmoidTransform, TanhTransform, Transform, identity_transform)
+from .transforms import *  # noqa: F401,F403 - torch.distributions re-exports every transform
 from .uniform import Uniform
 from .cauchy import Cauchy
 from .chi2 import Chi2
@@ -49,7 +48,7 @@ from .weibull import Weibull
 from .inverse_gamma import InverseGamma
 from .mixture_same_family import MixtureSameFamily
 from .negative_binomial import NegativeBinomial
-from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical  # noqa: F401
+from .relaxed_categorical import RelaxedOneHotCategorical
 from . import _kl_families  # noqa: F401,E402 - registers the KL pairs of the families above
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Geometric", "Gumbel", "HalfCauchy",
@@ -58,6 +57,4 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Ge
            "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
            "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",
            "RelaxedBernoulli", "TransformedDistribution", "Uniform",
-           "constraints", "kl_divergence", "register_kl", "transforms", "AbsTransform", "AffineTransform",
-           "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform", "TanhTransform", "Transform",
-           "identity_transform"]
+           "constraints", "kl_divergence", "register_kl", "transforms"] + transforms.__all__

@@ -2,7 +2,8 @@
 
 Provided: ``Transform`` (with ``.inv`` and a one-entry cache, ``cache_size=1``), ``ComposeTransform``,
 ``ExpTransform``, ``AffineTransform``, ``SigmoidTransform``, ``TanhTransform``, ``PowerTransform`` and
-``AbsTransform``."""
+``AbsTransform`` here; the structured ones (independent, reshape, softplus, softmax, stick-breaking, Cholesky,
+cat/stack, CDF) live in ``_transforms_more.py`` and are re-exported."""
 from __future__ import annotations
 
 import math
@@ -16,7 +17,10 @@ from . import constraints
 from .utils import _sum_rightmost
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
-           "TanhTransform", "PowerTransform", "AbsTransform", "identity_transform"]
+           "TanhTransform", "PowerTransform", "AbsTransform", "identity_transform", "IndependentTransform",
+           "ReshapeTransform", "SoftplusTransform", "SoftmaxTransform", "StickBreakingTransform",
+           "LowerCholeskyTransform", "PositiveDefiniteTransform", "CorrCholeskyTransform", "CatTransform",
+           "StackTransform", "CumulativeDistributionTransform"]
 
 
 class Transform:
@@ -298,6 +302,16 @@ class PowerTransform(Transform):
     def sign(self):
         return self.exponent.sign()
 
+    def __eq__(self, other):
+        return isinstance(other, PowerTransform) and bool(self.exponent.eq(other.exponent).all())
+
+    __hash__ = object.__hash__
+
+    def forward_shape(self, shape):
+        return ember.broadcast_shapes(tuple(shape), tuple(self.exponent.shape))
+
+    inverse_shape = forward_shape
+
     def _call(self, x):
         return x.pow(self.exponent)
 
@@ -439,3 +453,9 @@ class AffineTransform(Transform):
     def inverse_shape(self, shape):
         return ember.broadcast_shapes(tuple(shape), tuple(getattr(self.loc, "shape", ())),
                                       tuple(getattr(self.scale, "shape", ())))
+
+
+from ._transforms_more import (CatTransform, CorrCholeskyTransform, CumulativeDistributionTransform,  # noqa: E402
+                               IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform,
+                               ReshapeTransform, SoftmaxTransform, SoftplusTransform, StackTransform,
+                               StickBreakingTransform)

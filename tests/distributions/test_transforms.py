@@ -98,3 +98,64 @@ def test_relaxed_bernoulli_matches_torch(monkeypatch):
     np.testing.assert_allclose(lg.log_prob(ember.tensor([1.5, -2.0])).numpy(),
                                tl.log_prob(torch.tensor([1.5, -2.0])).numpy(), rtol=1e-6)
     assert lg.has_rsample == tl.has_rsample
+
+
+V = np.array([[0.3, -1.2, 0.8], [1.5, 0.1, -0.4]])
+M = np.array([[[0.5, 0.0, 0.0], [0.3, -0.2, 0.0], [-0.7, 0.4, 0.1]]])
+
+
+def _structured(lib):
+    T = lib.distributions.transforms
+    d = lib.distributions
+    return {
+        "independent": (T.IndependentTransform(T.ExpTransform(), 1), V),
+        "reshape": (T.ReshapeTransform((3,), (3, 1)), V),
+        "softplus": (T.SoftplusTransform(), V),
+        "stick_breaking": (T.StickBreakingTransform(), V),
+        "lower_cholesky": (T.LowerCholeskyTransform(), M),
+        "positive_definite": (T.PositiveDefiniteTransform(), M),
+        "corr_cholesky": (T.CorrCholeskyTransform(), V),
+        "cat": (T.CatTransform([T.ExpTransform(), T.SigmoidTransform()], dim=-1, lengths=[2, 1]), V),
+        "stack": (T.StackTransform([T.ExpTransform(), T.SoftplusTransform()], dim=0), V),
+        "cdf": (T.CumulativeDistributionTransform(d.Normal(lib.tensor(0.2, dtype=lib.float64),
+                                                           lib.tensor(1.5, dtype=lib.float64))), V),
+        "power": (T.PowerTransform(lib.tensor([0.5, 2.0, 3.0], dtype=lib.float64)), np.abs(V) + 0.1),
+    }
+
+
+@pytest.mark.parametrize("name", ["independent", "reshape", "softplus", "stick_breaking", "lower_cholesky",
+                                  "positive_definite", "corr_cholesky", "cat", "stack", "cdf", "power"])
+def test_structured_transform_matches_torch(name):
+    (et, x), (tt, _) = _structured(ember)[name], _structured(torch)[name]
+    ex = ember.tensor(x, requires_grad=True)
+    tx = torch.tensor(x, requires_grad=True)
+    ey, ty = et(ex), tt(tx)
+    np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(et.inv(ey).detach().numpy(), tt.inv(ty).detach().numpy(), rtol=1e-8, atol=1e-10)
+    el, tl = ey.sum() * 0, ty.sum() * 0
+    if name not in ("positive_definite", "lower_cholesky"):     # no log-Jacobian in torch either
+        el, tl = et.log_abs_det_jacobian(ex, ey), tt.log_abs_det_jacobian(tx, ty)
+        np.testing.assert_allclose(el.detach().numpy(), tl.detach().numpy(), rtol=1e-9, atol=1e-12)
+    (ey.sin().sum() + el.sum()).backward()
+    (ty.sin().sum() + tl.sum()).backward()
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+    shape = tuple(x.shape)
+    assert tuple(et.forward_shape(shape)) == tuple(tt.forward_shape(torch.Size(shape)))
+    assert repr(et.domain).replace("ember.", "") == repr(tt.domain).replace("torch.", "")
+    assert et.bijective == tt.bijective
+
+
+def test_stick_breaking_transformed_dirichlet_like_log_prob():
+    # the LogisticNormal-style construction: a Normal pushed through stick breaking
+    out = []
+    for lib in (ember, torch):
+        loc = lib.tensor([0.1, -0.3], dtype=lib.float64, requires_grad=True)
+        d = lib.distributions.TransformedDistribution(
+            lib.distributions.Independent(lib.distributions.Normal(loc, 0.5), 1),
+            lib.distributions.transforms.StickBreakingTransform())
+        lp = d.log_prob(lib.tensor([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]], dtype=lib.float64))
+        lp.sum().backward()
+        out.append((lp.detach().numpy(), loc.grad.numpy(), tuple(d.event_shape)))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-9)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-9)
+    assert out[0][2] == out[1][2]
