@@ -14,6 +14,7 @@ Typical use (a policy gradient)::
     loss = -m.log_prob(action) * reward
 """
 from . import constraints, transforms
+from .constraint_registry import biject_to, transform_to
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
@@ -57,4 +58,4 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Ge
            "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
            "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",
            "RelaxedBernoulli", "TransformedDistribution", "Uniform",
-           "constraints", "kl_divergence", "register_kl", "transforms"] + transforms.__all__
+           "constraints", "kl_divergence", "register_kl", "transforms", "biject_to", "transform_to"] + transforms.__all__

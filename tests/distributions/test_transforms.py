@@ -159,3 +159,30 @@ def test_stick_breaking_transformed_dirichlet_like_log_prob():
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-9)
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-9)
     assert out[0][2] == out[1][2]
+
+
+def _registry_constraints(lib):
+    c = lib.distributions.constraints
+    return [(c.positive, V), (c.nonnegative, V), (c.real, V), (c.unit_interval, V), (c.interval(-1.0, 2.0), V),
+            (c.half_open_interval(0.0, 3.0), V), (c.simplex, V), (c.real_vector, V), (c.less_than(3.0), V),
+            (c.greater_than(-2.0), V), (c.corr_cholesky, V), (c.lower_cholesky, M), (c.positive_definite, M),
+            (c.independent(c.positive, 1), V), (c.cat([c.positive, c.real], 1, [2, 1]), V),
+            (c.stack([c.real, c.unit_interval], 0), V)]
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+def test_constraint_registry_matches_torch(registry):
+    for (ec, x), (tc, _) in zip(_registry_constraints(ember), _registry_constraints(torch)):
+        try:
+            tt = getattr(torch.distributions, registry)(tc)
+        except NotImplementedError as ex:
+            with pytest.raises(NotImplementedError, match=str(ex)):
+                getattr(ember.distributions, registry)(ec)
+            continue
+        et = getattr(ember.distributions, registry)(ec)
+        assert repr(et) == repr(tt)
+        ey, ty = et(ember.tensor(x)), tt(torch.tensor(x))
+        np.testing.assert_allclose(ey.numpy(), ty.numpy(), rtol=1e-10, atol=1e-12, err_msg=repr(ec))
+        assert bool(ec.check(ey).all())
+    with pytest.raises(TypeError, match="Constraint subclass or instance"):
+        ember.distributions.biject_to.register(int, lambda c: None)
