@@ -313,3 +313,21 @@ def test_torch_profiler_imports_under_the_compat_hook(tmp_path):
                        timeout=60)
     assert r.returncode == 0, r.stderr
     assert "blk" in r.stdout and "Self CPU time total" in r.stdout
+
+
+def test_with_flops_counts_as_torch():
+    # torch 2.13 reports conv2d 6912, addmm 420 (under linear), bmm 240 and mul 3 FLOPs for these calls
+    x = ember.randn(2, 3, 8, 8)
+    c, lin = nn.Conv2d(3, 4, 3, stride=2, padding=1), nn.Linear(6, 5)
+    with profile(with_flops=True) as prof:
+        c(x)
+        lin(ember.randn(7, 6))
+        ember.randn(2, 3, 4) @ ember.randn(2, 4, 5)
+        ember.ones(3) * ember.ones(3)
+    flops = {a.key: a.flops for a in prof.key_averages() if a.flops}
+    assert flops == {"Conv2d": 6912, "Linear": 420, "MatMul": 240, "Mul": 3}
+    t = prof.key_averages().table()
+    assert "Total FLOPs" in t and "6912.000" in t
+    with profile() as plain:
+        c(x)
+    assert "FLOPs" not in plain.key_averages().table()

@@ -10,7 +10,8 @@
 While a profiler records, every op call (``Function.apply``, named by its op class: ``Linear``, ``Conv2d``,
 ``Mul``...) and every backward node (``autograd::engine::evaluate_function: MulBackward0`` around
 ``MulBackward0``) is timed, with its input shapes (``record_shapes``), the bytes of its new outputs
-(``profile_memory``) and the calling user frames (``with_stack``).  ``record_function`` ranges nest around
+(``profile_memory``), the calling user frames (``with_stack``) and the FLOPs of matrix products, linear layers,
+convolutions and elementwise Mul/Add (``with_flops``).  ``record_function`` ranges nest around
 them, so self and total times are exact.  When no profiler records, ember pays nothing (see ``_record.py``).
 ember computes on the CPU: device activities are accepted with a warning and record the same CPU ops.
 See docs/profiler.md.
@@ -190,7 +191,7 @@ class _KinetoProfile:
             self._events = None
 
     def start_trace(self) -> None:
-        rec = _record._Recorder(self.record_shapes, self.profile_memory, self.with_stack)
+        rec = _record._Recorder(self.record_shapes, self.profile_memory, self.with_stack, self.with_flops)
         _record.install(rec)
         self._rec = rec
 
@@ -205,7 +206,7 @@ class _KinetoProfile:
         ev = build_events(rec)
         if self.acc_events and self._events is not None:
             ev = EventList(list(self._events) + list(ev), profile_memory=ev._profile_memory,
-                           trace_meta=self._events._trace_meta)
+                           with_flops=ev._with_flops, trace_meta=self._events._trace_meta)
         self._events = ev
 
     def start(self) -> None:
@@ -219,7 +220,7 @@ class _KinetoProfile:
     def events(self) -> EventList:
         """Every recorded span (``FunctionEvent``), in start order; empty before the first recording ends."""
         if self._events is None:
-            return EventList(profile_memory=self.profile_memory)
+            return EventList(profile_memory=self.profile_memory, with_flops=self.with_flops)
         return self._events
 
     def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,

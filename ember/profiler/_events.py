@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import socket
 
@@ -93,8 +94,9 @@ class FunctionEvent(_TimeStrs):
     """One recorded span: an op call, a backward node or a ``record_function`` range."""
 
     def __init__(self, id, name, thread, start_us, end_us, input_shapes=None, cat="cpu_op", cpu_memory_usage=0,
-                 stack=None, trace_name=None):
+                 stack=None, trace_name=None, flops=0):
         self.id = id
+        self.flops = flops
         self.name = name
         self.thread = thread
         self.time_range = Interval(start_us, end_us)
@@ -155,6 +157,7 @@ class FunctionEventAvg(_TimeStrs):
         self.cpu_parent = None
         self.cpu_children = None
         self.is_user_annotation = False
+        self.flops = 0
 
     def add(self, other):
         if self.key is None:
@@ -171,6 +174,7 @@ class FunctionEventAvg(_TimeStrs):
         self.self_cpu_time_total += other.self_cpu_time_total
         self.cpu_memory_usage += other.cpu_memory_usage
         self.self_cpu_memory_usage += other.self_cpu_memory_usage
+        self.flops += other.flops
         return self
 
     def __iadd__(self, other):
@@ -249,7 +253,7 @@ class EventList(list):
         avg, [CPU Mem, Self CPU Mem,] # of Calls[, Input Shapes][, Source Location])."""
         return _build_table(self, sort_by, row_limit, max_src_column_width, max_name_column_width,
                             max_shapes_column_width, header, top_level_events_only, time_unit,
-                            self._profile_memory)
+                            self._profile_memory, self._with_flops)
 
     def export_chrome_trace(self, path: str) -> None:
         """Write the events (``FunctionEvent``s, not averages) as Chrome trace JSON (chrome://tracing,
@@ -270,7 +274,7 @@ class EventList(list):
 
 
 def _build_table(events, sort_by, row_limit, max_src_width, max_name_width, max_shapes_width, header,
-                 top_level_only, time_unit, profile_memory) -> str:
+                 top_level_only, time_unit, profile_memory, with_flops=False) -> str:
     if len(events) == 0:
         return ""
     if sort_by is not None:
@@ -296,6 +300,14 @@ def _build_table(events, sort_by, row_limit, max_src_width, max_name_width, max_
     if has_shapes:
         headers.append("Input Shapes")
         widths.append(shapes_w)
+        aligns.append(">")
+    flops = [e.flops for e in events if e.flops > 0] if with_flops else []
+    if flops:
+        # PyTorch's auto-scaled unit: the one that fits the smallest count
+        k = max(0, min(int(math.log10(min(flops)) // 3), 5))
+        flops_scale = 10.0 ** (-3 * k)
+        headers.append(f"Total {('', 'K', 'M', 'G', 'T', 'P')[k]}FLOPs")
+        widths.append(12)
         aligns.append(">")
     src_w = None
     if stacks:
@@ -350,13 +362,16 @@ def _build_table(events, sort_by, row_limit, max_src_width, max_name_width, max_
         row.append(e.count)
         if has_shapes:
             row.append(str(e.input_shapes)[:shapes_w])
+        if flops:
+            row.append("--" if e.flops <= 0 else f"{e.flops * flops_scale:8.3f}")
         if stacks:
             st = e.stack or [""]
             row.append(trim_path(st[0]) if st[0] else "")
             lines.append(row_format.format(*row))
+            empty = [""] * (len(headers) - 1)
             for s in st[1:]:
-                empty = [""] * (len(headers) - 1)
                 lines.append(row_format.format(*(empty + [trim_path(s)])))
+            lines.append(row_format.format(*(empty + [""])))
             continue
         lines.append(row_format.format(*row))
     lines.append(sep)
@@ -369,7 +384,7 @@ def build_events(rec) -> EventList:
     children linked."""
     base = rec.t0_ns
     wall0_us = rec.wall0_ns / 1000.0
-    out = EventList(profile_memory=rec.profile_memory,
+    out = EventList(profile_memory=rec.profile_memory, with_flops=rec.with_flops,
                     trace_meta={"wall0_us": wall0_us, "record_shapes": rec.record_shapes})
     made: dict = {}
     for s in rec.spans:
@@ -380,7 +395,7 @@ def build_events(rec) -> EventList:
         # keeps "ProfilerStep#<n>"
         e = FunctionEvent(len(out), "ProfilerStep*" if name.startswith("ProfilerStep#") else name, s[_r.TID],
                           (s[_r.T0] - base) / 1000.0, (s[_r.T1] - base) / 1000.0, s[_r.SHAPES], s[_r.CAT],
-                          s[_r.MEM], s[_r.STACK], name)
+                          s[_r.MEM], s[_r.STACK], name, s[_r.FLOPS])
         made[id(s)] = e
         p = s[_r.PARENT]
         while p is not None and p[_r.NAME] is None:
@@ -413,6 +428,8 @@ def _export_chrome_trace(events, path: str, meta: dict) -> None:
             args["Input Dims"] = e.input_shapes
         if e.cpu_memory_usage:
             args["CPU Mem"] = e.cpu_memory_usage
+        if e.flops:
+            args["flops"] = e.flops
         trace.append({"ph": "X", "cat": e.cat, "name": e.trace_name, "pid": pid, "tid": e.thread,
                       "ts": wall0 + e.time_range.start, "dur": e.cpu_time_total, "args": args})
     for k, tid in enumerate(tids):

@@ -10,7 +10,7 @@ one swaps three attributes and stopping it puts the originals back:
   ones, so each backward node is one ``autograd::engine::evaluate_function: <Node>`` span around a
   ``<Node>`` span, as PyTorch shows them.
 
-A raw span is a list ``[name, cat, t0, t1, parent, tid, shapes, mem, stack]`` (times from
+A raw span is a list ``[name, cat, t0, t1, parent, tid, shapes, mem, stack, flops]`` (times from
 ``time.perf_counter_ns``); ``parent`` is the enclosing open span of the same thread, so nesting (and therefore
 self time) is exact.  ``ember/profiler/_events.py`` turns the list into PyTorch's event objects.
 """
@@ -27,7 +27,7 @@ from ..autograd import function as _fn
 _now = time.perf_counter_ns
 _get_ident = threading.get_ident
 
-NAME, CAT, T0, T1, PARENT, TID, SHAPES, MEM, STACK = range(9)
+NAME, CAT, T0, T1, PARENT, TID, SHAPES, MEM, STACK, FLOPS = range(10)
 
 _active = None          # the recording _Recorder, or None
 _saved = None           # the attributes swapped in by install(), to restore
@@ -36,10 +36,12 @@ _saved = None           # the attributes swapped in by install(), to restore
 class _Recorder:
     """The raw spans of one recording (one active period of a ``profile``)."""
 
-    def __init__(self, record_shapes: bool = False, profile_memory: bool = False, with_stack: bool = False):
+    def __init__(self, record_shapes: bool = False, profile_memory: bool = False, with_stack: bool = False,
+                 with_flops: bool = False):
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory
         self.with_stack = with_stack
+        self.with_flops = with_flops
         self.spans: list = []
         self.open: dict = {}            # thread id -> stack of open spans
         self.t0_ns = _now()
@@ -52,7 +54,7 @@ class _Recorder:
         if st is None:
             st = self.open[tid] = []
         span = [name, cat, 0, 0, st[-1] if st else None, tid, shapes, 0,
-                _user_stack() if self.with_stack else None]
+                _user_stack() if self.with_stack else None, 0]
         self.spans.append(span)
         st.append(span)
         span[T0] = _now()
@@ -101,6 +103,40 @@ def _out_bytes(out) -> int:
     return n
 
 
+def _flops(name: str, args, out) -> int:
+    """Floating-point operations of the ops PyTorch counts (``with_flops``): 2 per multiply-add of a matrix
+    product, a linear layer or a convolution; 1 per output element of an elementwise ``Mul``/``Add``."""
+    T = _Tensor()
+    shapes = [a._data.shape for a in args if isinstance(a, T)]
+    o = out[0] if type(out) is tuple else out
+    numel = getattr(getattr(o, "_data", None), "size", 0)
+    if name == "MatMul" and len(shapes) == 2:
+        a, b = shapes
+        if not a or not b:
+            return 0
+        k = a[-1]
+        return 2 * numel * k
+    if name == "Linear" and len(shapes) >= 2:
+        return 2 * numel * shapes[1][-1]            # out (..., out_features), weight (out_features, in_features)
+    if name in ("Conv1d", "Conv2d", "Conv3d") and len(shapes) >= 2:
+        w = shapes[1]                               # (out_channels, in_channels / groups, *kernel)
+        per = 1
+        for d in w[1:]:
+            per *= d
+        return 2 * numel * per
+    if name in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d") and len(shapes) >= 2:
+        x, w = shapes[0], shapes[1]                 # each input element meets (out_channels / groups, *kernel)
+        n, per = 1, 1
+        for d in x:
+            n *= d
+        for d in w[1:]:
+            per *= d
+        return 2 * n * per
+    if name in ("Mul", "Add"):
+        return numel
+    return 0
+
+
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
@@ -135,6 +171,8 @@ def _make_profiled_apply(orig):
             rec.end(span)
         if rec.profile_memory:
             span[MEM] = _out_bytes(out)
+        if rec.with_flops:
+            span[FLOPS] = _flops(_op_name(cls), args, out)
         return out
     return _profiled_apply
 
