@@ -206,6 +206,9 @@ class EventList(list):
         self._with_flops = with_flops
         self._trace_meta = trace_meta
 
+    def __str__(self) -> str:
+        return self.table()
+
     @property
     def self_cpu_time_total(self) -> float:
         return sum(e.self_cpu_time_total for e in self)
