@@ -23,3 +23,11 @@ from . import parallel  # noqa: F401,E402 - PyTorch's nn.parallel (DataParallel 
 from .parallel import DataParallel  # noqa: F401,E402
 from .parallel import SyncBatchNorm  # noqa: F401,E402 - batch statistics over all ranks (ember.distributed)
 from . import modules  # noqa: F401,E402 - PyTorch's nn.modules.* paths (e.g. nn.modules.conv.Conv2d)
+
+
+def __getattr__(name):
+    # PyTorch's nn.attention (sdpa_kernel, SDPBackend, bias), imported on first use
+    if name == "attention":
+        import importlib
+        return importlib.import_module(f"{__name__}.attention")
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

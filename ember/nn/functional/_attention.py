@@ -15,6 +15,7 @@ from ...autograd.grad_mode import state as _grad
 from ...backend import xp
 from ...backend.device import array_module as _xp, like as _like
 from ...backend.random import rng_of
+from ...backends.cuda import _SDP as _SDP_FLAGS
 from ...tensor import Tensor
 from ... import ops as _ops
 
@@ -149,6 +150,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     ember.Size([2, 4, 5, 8])
     """
     op = "scaled_dot_product_attention"
+    if attn_mask is not None and not isinstance(attn_mask, Tensor) and hasattr(attn_mask, "_dispatch"):
+        # a torch.nn.attention.bias.CausalBias: it decides how to run (PyTorch's __torch_function__ override)
+        return attn_mask._dispatch(query, key, value, attn_mask, dropout_p=dropout_p, is_causal=is_causal,
+                                   scale=scale, enable_gqa=enable_gqa)
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
@@ -164,6 +169,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                            f"{key.dtype}, {value.dtype}")
     if not 0.0 <= dropout_p < 1.0:
         raise ValueError(f"{op}: dropout_p must be in [0, 1), got {dropout_p}")
+    if not _SDP_FLAGS["math"]:      # sdpa_kernel/enable_math_sdp(False): may PyTorch's CPU flash kernel run it?
+        from ..attention._select import check_backends
+        check_backends(query, key, value, attn_mask, dropout_p, enable_gqa)
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         hq, hk = query.shape[-3], key.shape[-3]
         if hq % hk:

@@ -1,5 +1,6 @@
 """nn utilities, like ``torch.nn.utils``: gradient clipping, parameter <-> vector conversion and explicit
-regularization penalties, and variable-length sequences (``rnn``: pad/pack for the recurrent layers).
+regularization penalties, variable-length sequences (``rnn``: pad/pack for the recurrent layers), ``prune``
+(masks on parameters) and ``stateless`` (the deprecated home of ``functional_call``).
 
     loss.backward()
     ember.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
@@ -16,4 +17,13 @@ from . import parametrize, parametrizations  # noqa: F401
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters", "l1_penalty", "l2_penalty", "rnn",
            "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "parametrize",
-           "parametrizations"]
+           "parametrizations", "prune", "stateless"]
+
+_LAZY = ("prune", "stateless")     # imported on first use (``import ember`` stays as fast)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
