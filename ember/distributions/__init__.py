@@ -50,11 +50,16 @@ from .inverse_gamma import InverseGamma
 from .mixture_same_family import MixtureSameFamily
 from .negative_binomial import NegativeBinomial
 from .relaxed_categorical import RelaxedOneHotCategorical
+from .fishersnedecor import FisherSnedecor
+from .kumaraswamy import Kumaraswamy
+from .logistic_normal import LogisticNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from . import _kl_families  # noqa: F401,E402 - registers the KL pairs of the families above
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Geometric", "Gumbel", "HalfCauchy",
            "HalfNormal", "Multinomial", "Pareto", "StudentT", "Weibull", "InverseGamma", "MixtureSameFamily",
-           "NegativeBinomial", "RelaxedOneHotCategorical", "Dirichlet", "Distribution", "Exponential",
+           "NegativeBinomial", "RelaxedOneHotCategorical", "FisherSnedecor", "Kumaraswamy",
+           "LogisticNormal", "LowRankMultivariateNormal", "Dirichlet", "Distribution", "Exponential",
            "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
            "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",
            "RelaxedBernoulli", "TransformedDistribution", "Uniform",

@@ -113,10 +113,20 @@ CASES = {
         dict(logits=R.normal(size=(3,)), loc=R.normal(size=(3, 2))), R.normal(size=(5, 2)), ()),
     "relaxed_one_hot": (lambda d, temperature, logits: d.RelaxedOneHotCategorical(temperature, logits=logits),
                         dict(temperature=np.array(0.7), logits=R.normal(size=(2, 3))), _simplex(4, 2, 3), ()),
+    "lowrank_mvn": (lambda d, loc, cov_factor, cov_diag: d.LowRankMultivariateNormal(loc, cov_factor, cov_diag),
+                    dict(loc=R.normal(size=(2, 3)), cov_factor=R.normal(size=(3, 2)), cov_diag=_pos(3)),
+                    R.normal(size=(4, 2, 3)), ()),
+    "logistic_normal": (lambda d, loc, scale: d.LogisticNormal(loc, scale),
+                        dict(loc=R.normal(size=(2, 3)), scale=_pos(2, 3)), _simplex(5, 2, 4), ()),
+    "kumaraswamy": (lambda d, c1, c0: d.Kumaraswamy(c1, c0), dict(c1=np.array([0.7, 2.0, 3.5]),
+                                                                 c0=np.array([1.5, 0.8, 2.5])),
+                    R.uniform(0.05, 0.95, (2, 3)), ("cdf", "icdf")),
+    "fisher_snedecor": (lambda d, df1, df2: d.FisherSnedecor(df1, df2),
+                        dict(df1=np.array([1.5, 3.0, 6.0]), df2=np.array([1.5, 3.0, 8.0])), _pos(2, 3), ()),
 }
 
 NO_ENTROPY = {"poisson", "negative_binomial", "negative_binomial_logits", "mixture_normal", "mixture_mvn",
-              "relaxed_one_hot"}
+              "relaxed_one_hot", "logistic_normal", "fisher_snedecor"}
 
 
 def build(name, lib, grad=True):

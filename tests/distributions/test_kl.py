@@ -69,6 +69,12 @@ DIST = {
     "cauchy": lambda d, m: d.Cauchy(m.tensor(REAL), m.tensor(POS)),
     "cauchy2": lambda d, m: d.Cauchy(m.tensor(REAL2), m.tensor(POS2)),
     "chi2": lambda d, m: d.Chi2(m.tensor(POS * 3)),
+    "lowrank": lambda d, m: d.LowRankMultivariateNormal(m.tensor(REAL), m.tensor(np.stack([POS, REAL], -1)[:1, :]
+                                                                                  .repeat(2, 0)), m.tensor(POS2)),
+    "lowrank2": lambda d, m: d.LowRankMultivariateNormal(m.tensor(REAL2), m.tensor(REAL[..., None] * 0.5),
+                                                         m.tensor(POS)),
+    "mvn3": lambda d, m: d.MultivariateNormal(m.tensor(REAL2), scale_tril=m.tensor(
+        np.tril(np.random.default_rng(3).normal(size=(2, 3, 3)), -1) + np.eye(3) * 1.5)),
 }
 
 PAIRS = [
@@ -92,7 +98,7 @@ PAIRS = [
     ("gumbel", "exponential"), ("gumbel", "gamma"), ("gumbel", "pareto"), ("gumbel", "uniform"),
     ("gumbel", "normal"), ("laplace", "pareto"), ("normal", "pareto"), ("normal", "gumbel"), ("pareto", "beta"),
     ("pareto", "uniform"), ("pareto", "exponential"), ("pareto", "gamma"), ("pareto", "normal"),
-    ("uniform", "gumbel"), ("uniform", "pareto"), ("uniform_wide", "pareto"), ("chi2", "exponential"),
+    ("uniform", "gumbel"), ("uniform", "pareto"), ("lowrank", "lowrank2"), ("lowrank", "mvn3"), ("mvn3", "lowrank"), ("uniform_wide", "pareto"), ("chi2", "exponential"),
 ]
 
 

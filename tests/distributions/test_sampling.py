@@ -52,7 +52,7 @@ def _stats(name, draws):
 STAT_CASES = ["normal", "uniform", "exponential", "laplace", "gamma", "beta", "dirichlet", "poisson",
               "binomial_probs", "bernoulli_probs", "one_hot_categorical", "lognormal", "independent_normal",
               "mvn_scale_tril", "half_normal", "gumbel", "chi2", "geometric", "multinomial", "weibull",
-              "negative_binomial_logits", "mixture_normal", "mixture_mvn"]
+              "negative_binomial_logits", "mixture_normal", "mixture_mvn", "lowrank_mvn", "kumaraswamy"]
 
 
 @pytest.mark.parametrize("name", STAT_CASES)
