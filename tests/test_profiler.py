@@ -331,3 +331,16 @@ def test_with_flops_counts_as_torch():
     with profile() as plain:
         c(x)
     assert "FLOPs" not in plain.key_averages().table()
+
+
+def test_raw_backward_table_while_recording():
+    real = _engine.RAW_BACKWARD
+    with profile():
+        table = _engine.RAW_BACKWARD
+        assert len(table) == len(real) and set(table) == set(real)
+
+        class _Probe(_fn.Function):
+            pass
+        table[_Probe] = real.get(next(iter(real)))      # a module imported while recording registers its formula
+    assert _engine.RAW_BACKWARD is real and _Probe in real
+    del real[_Probe]

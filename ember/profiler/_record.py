@@ -212,16 +212,18 @@ def _make_accumulate(orig):
     return _timed_accumulate
 
 
-class _TimedRawBackward:
-    """Stands in for ``engine.RAW_BACKWARD`` while recording: ``get`` hands out a timed twin of the array
-    backward; writes (an op module imported meanwhile registering its formulas) go to the real table."""
+class _TimedRawBackward(dict):
+    """Stands in for ``engine.RAW_BACKWARD`` while recording: a copy of the table whose ``get`` (the engine's
+    only read) hands out a timed twin of each array backward; writes (an op module imported meanwhile
+    registering its formulas) go to the real table too."""
 
     def __init__(self, real: dict):
+        super().__init__(real)
         self.real = real
         self.timed: dict = {}
 
     def get(self, key, default=None):
-        f = self.real.get(key)
+        f = dict.get(self, key)
         if f is None:
             return default
         t = self.timed.get(key)
@@ -229,20 +231,13 @@ class _TimedRawBackward:
             t = self.timed[key] = (f, _make_raw(f))
         return t[1]
 
-    def __getitem__(self, key):
-        return self.real[key]
-
     def __setitem__(self, key, value) -> None:
         self.real[key] = value
-
-    def __contains__(self, key) -> bool:
-        return key in self.real
+        dict.__setitem__(self, key, value)
 
     def update(self, *a, **k) -> None:
         self.real.update(*a, **k)
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
+        dict.update(self, *a, **k)
 
 
 def _make_raw(f):
