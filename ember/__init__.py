@@ -49,7 +49,8 @@ long = int64
 int = int32
 short = int16
 cfloat = None
-strided = "strided"
+# layouts (torch.strided, torch.sparse_coo, ...); ember/sparse's package stays light, its ops load on first use
+from .sparse._layout import layout, strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc  # noqa: E402,F401
 contiguous_format = "contiguous_format"
 preserve_format = "preserve_format"
 channels_last = "channels_last"
@@ -103,6 +104,8 @@ def __getattr__(name):
         return getattr(_lazy("io"), name)
     if name in ("finfo", "iinfo"):         # torch.finfo / torch.iinfo (ember/_finfo.py)
         return getattr(_lazy("_finfo"), name)
+    if name in ("sparse_coo_tensor", "spmm"):     # sparse COO tensors (ember/sparse)
+        return getattr(_lazy("sparse"), name)
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 # PyTorch's platform namespaces (ember.cuda.is_available() is False; flags are kept), see docs/compat.md

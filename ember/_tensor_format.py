@@ -102,8 +102,9 @@ def _formatter(a):
     return lambda v: base(v).rjust(width), width
 
 
-def _body(a) -> str:
-    """The bracketed body of a tensor's repr, laid out exactly as PyTorch's _tensor_str."""
+def _body(a, indent: int = len("tensor(")) -> str:
+    """The bracketed body of a tensor's repr, laid out exactly as PyTorch's _tensor_str (``indent``: the column
+    the body starts at; a sparse tensor's repr nests its indices and values deeper)."""
     if a.size == 0:
         return "[]"
     fmt, width = _formatter(a)
@@ -133,7 +134,7 @@ def _body(a) -> str:
             parts = [rec(v[i], indent + 1) for i in range(n)]
         return "[" + ("," + "\n" * (v.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
-    return rec(a, len("tensor("))
+    return rec(a, indent)
 
 
 def _summarized(a, edge: int | None = None):

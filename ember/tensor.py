@@ -25,6 +25,7 @@ from ._tensor_operators import _OperatorMethods
 from ._tensor_device import _DeviceMethods, move as _move_to, _CPU, to_args as _to_args
 from .backend import device as _backend_device
 from ._tensor_format import _format, _formatter, _body, _summarized  # noqa: F401
+from .sparse._layout import strided as _strided
 
 from ._tensor_support import (Size, device, _check_device, max_return, _wrap_dim, _to_array, _check_int_literal, _bad_literal_leaf, _numpy_scalar_leaf, _flat_first, _tensors_to_lists)  # noqa: F401 - re-exported
 from . import _tensor_support
@@ -107,7 +108,21 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
     is_xpu = is_mps = is_meta = is_mkldnn = is_ipu = is_maia = is_mtia = is_vulkan = is_xla = property(
         lambda self: False, doc="False: ember tensors live on 'cpu' or 'cuda'.")
     is_sparse = is_sparse_csr = is_quantized = is_nested = property(
-        lambda self: False, doc="False: ember tensors are dense, unquantized and not nested.")
+        lambda self: False, doc="False: a dense tensor (ember/sparse's SparseTensor says True), unquantized and "
+                                "not nested.")
+    layout = property(lambda self: _strided, doc="torch.strided (sparse COO tensors: torch.sparse_coo).")
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        """The non-zero entries as a sparse COO tensor (``torch.Tensor.to_sparse(sparse_dim=None)``)."""
+        from .sparse._ops import to_sparse
+        return to_sparse(self, sparse_dim, layout=layout, blocksize=blocksize, dense_dim=dense_dim)
+
+    def to_sparse_coo(self):
+        return self.to_sparse()
+
+    def to_dense(self, dtype=None, *, masked_grad=None) -> "Tensor":
+        """A dense tensor is its own dense form (``torch.Tensor.to_dense``); with ``dtype``, converted."""
+        return self if dtype is None else self.to(dtype)
 
     def numel(self) -> int:
         return int(self._data.size)

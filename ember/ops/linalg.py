@@ -52,6 +52,16 @@ class MatMul(Function):
         return ga, gb
 
 
+def _sparse_mm(a, b, op):
+    """mm/matmul with a sparse COO operand (ember/sparse): sparse @ dense and dense @ sparse, never densified."""
+    from ..sparse import _ops
+    if a.is_sparse:
+        if op == "mm" and b.ndim != 2:
+            raise RuntimeError(f"mm: expected 2-D tensors, got sizes {tuple(a.shape)} (sparse) and {tuple(b.shape)}")
+        return _ops.matmul(a, b, op)
+    return _ops.dense_matmul(a, b, op)
+
+
 def _as_t(x):
     if isinstance(x, Tensor):
         return x
@@ -64,6 +74,10 @@ def matmul(input, other, *, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch's rules: 1-D operands are promoted and their dim removed, leading
     dims broadcast as a batch (``torch.matmul``); ``out=`` receives the result."""
     input, other = _as_t(input), _as_t(other)
+    if type(input) is not Tensor and (input.is_sparse or other.is_sparse):
+        return _sparse_mm(input, other, "matmul")
+    if type(other) is not Tensor and other.is_sparse:
+        return _sparse_mm(input, other, "matmul")
     sa, sb = input._data.shape, other._data.shape
     if not sa or not sb:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(sa)} and {tuple(sb)}")
@@ -93,6 +107,8 @@ def matmul(input, other, *, out=None) -> Tensor:
 def mm(input, mat2) -> Tensor:
     """2-D matrix product (``torch.mm``)."""
     input, mat2 = _as_t(input), _as_t(mat2)
+    if input.is_sparse or mat2.is_sparse:
+        return _sparse_mm(input, mat2, "mm")
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     return matmul(input, mat2)

@@ -220,10 +220,10 @@ class SparseTensor(Tensor):
         out = K.SegSum.apply(self._vals, plan=plan).reshape(self.shape)
         return out if dtype is None else out.to(dtype)
 
-    def to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None) -> "SparseTensor":
-        if args and args[0] not in (None, self.sparse_dim()):
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None) -> "SparseTensor":
+        if sparse_dim not in (None, self.sparse_dim()):
             raise RuntimeError(f"to_sparse: the tensor is sparse already with sparse_dim={self.sparse_dim()}; "
-                               f"got sparse_dim={args[0]} (convert with .to_dense() first)")
+                               f"got sparse_dim={sparse_dim} (convert with .to_dense() first)")
         if layout is not None and layout != sparse_coo:
             raise RuntimeError(f"to_sparse: ember has only the sparse COO layout, got layout={layout}")
         return self
