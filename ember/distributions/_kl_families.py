@@ -1,5 +1,5 @@
 """The KL pairs of the second group of families (Cauchy, Chi2 through Gamma, Geometric, Gumbel, HalfNormal,
-Pareto, LowRankMultivariateNormal), registered with ``kl.register_kl`` when ``ember.distributions`` is imported."""
+Pareto, LowRankMultivariateNormal, ContinuousBernoulli), registered with ``kl.register_kl`` when ``ember.distributions`` is imported."""
 from __future__ import annotations
 
 import math
@@ -13,7 +13,12 @@ from .gamma import Gamma
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_normal import HalfNormal
+from .continuous_bernoulli import ContinuousBernoulli
 from .kl import _infinite_like, _kl_normal_normal, _set, _x_log_x, register_kl
+from .kl import _kl_exponential_infinity as _kl_exponential_infinity_base
+from .kl import _kl_gamma_infinity as _kl_gamma_infinity_base
+from .kl import _kl_laplace_infinity as _kl_laplace_infinity_base
+from .kl import _kl_normal_infinity as _kl_normal_infinity_base
 from .laplace import Laplace
 from .lowrank_multivariate_normal import (LowRankMultivariateNormal, _batch_lowrank_logdet,
                                           _batch_lowrank_mahalanobis)
@@ -247,3 +252,58 @@ def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
     term21 = _batch_trace_XXT(ember.linalg.solve_triangular(q_scale_tril, p_cov_factor, upper=False))
     term22 = _batch_trace_XXT(ember.linalg.solve_triangular(q_scale_tril, p_cov_diag, upper=False))
     return 0.5 * (term1 + term21 + term22 + term3 - p.event_shape[0])
+
+
+# the continuous Bernoulli
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + ember.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - ember.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return -p.entropy() - p.mean * q.logits - ember.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(ContinuousBernoulli, Pareto)
+def _kl_continuous_bernoulli_infinity(p, q):
+    return _infinite_like(p.probs)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - ember.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + ember.square(q.loc / q.scale)) + ember.log(q.scale)
+    t3 = (p.variance + ember.square(p.mean) - 2.0 * q.loc * p.mean) / (2.0 * ember.square(q.scale))
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    outside = ember.ge(q.low, p.support.lower_bound) | ember.le(q.high, p.support.upper_bound)
+    return ember.where(outside, ember.ones_like(result) * math.inf, result)
+
+
+# the infinite pairs share kl.py's functions (and this module's Gumbel and Pareto ones)
+for _p, _fun in ((Exponential, _kl_exponential_infinity_base), (Gamma, _kl_gamma_infinity_base),
+                 (Laplace, _kl_laplace_infinity_base), (Normal, _kl_normal_infinity_base)):
+    register_kl(_p, ContinuousBernoulli)(_fun)
+register_kl(Gumbel, ContinuousBernoulli)(_kl_gumbel_infinity)
+register_kl(Pareto, ContinuousBernoulli)(_kl_pareto_infinity)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() - p.mean * q.logits - ember.log1p(-q.probs) - q._cont_bern_log_norm()
+    outside = ember.ge(p.high, q.support.upper_bound) | ember.le(p.low, q.support.lower_bound)
+    return ember.where(outside, ember.ones_like(result) * math.inf, result)

@@ -123,6 +123,15 @@ CASES = {
                     R.uniform(0.05, 0.95, (2, 3)), ("cdf", "icdf")),
     "fisher_snedecor": (lambda d, df1, df2: d.FisherSnedecor(df1, df2),
                         dict(df1=np.array([1.5, 3.0, 6.0]), df2=np.array([1.5, 3.0, 8.0])), _pos(2, 3), ()),
+    "continuous_bernoulli": (lambda d, probs: d.ContinuousBernoulli(probs), dict(probs=np.array([0.2, 0.4995, 0.9])),
+                             R.uniform(0.01, 0.99, (2, 3)), ("cdf", "icdf")),
+    "continuous_bernoulli_logits": (lambda d, logits: d.ContinuousBernoulli(logits=logits),
+                                    dict(logits=R.normal(size=(3,))), R.uniform(0.01, 0.99, (3,)), ("cdf",)),
+    "generalized_pareto": (lambda d, loc, scale, concentration: d.GeneralizedPareto(loc, scale, concentration),
+                           # float32: torch's log_prob compares with a float32 zero and refuses float64
+                           dict(loc=np.array([0.0, 0.5, -1.0], np.float32), scale=_pos(3).astype(np.float32),
+                                concentration=np.array([0.0, 0.3, -0.2], np.float32)),
+                           np.array([[0.1, 0.9, -0.5], [2.0, 3.0, 0.0]], np.float32), ("cdf", "icdf")),
 }
 
 NO_ENTROPY = {"poisson", "negative_binomial", "negative_binomial_logits", "mixture_normal", "mixture_mvn",

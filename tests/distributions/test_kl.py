@@ -69,6 +69,8 @@ DIST = {
     "cauchy": lambda d, m: d.Cauchy(m.tensor(REAL), m.tensor(POS)),
     "cauchy2": lambda d, m: d.Cauchy(m.tensor(REAL2), m.tensor(POS2)),
     "chi2": lambda d, m: d.Chi2(m.tensor(POS * 3)),
+    "cb": lambda d, m: d.ContinuousBernoulli(m.tensor(UNIT)),
+    "cb2": lambda d, m: d.ContinuousBernoulli(logits=m.tensor(REAL)),
     "lowrank": lambda d, m: d.LowRankMultivariateNormal(m.tensor(REAL), m.tensor(np.stack([POS, REAL], -1)[:1, :]
                                                                                   .repeat(2, 0)), m.tensor(POS2)),
     "lowrank2": lambda d, m: d.LowRankMultivariateNormal(m.tensor(REAL2), m.tensor(REAL[..., None] * 0.5),
@@ -98,7 +100,10 @@ PAIRS = [
     ("gumbel", "exponential"), ("gumbel", "gamma"), ("gumbel", "pareto"), ("gumbel", "uniform"),
     ("gumbel", "normal"), ("laplace", "pareto"), ("normal", "pareto"), ("normal", "gumbel"), ("pareto", "beta"),
     ("pareto", "uniform"), ("pareto", "exponential"), ("pareto", "gamma"), ("pareto", "normal"),
-    ("uniform", "gumbel"), ("uniform", "pareto"), ("lowrank", "lowrank2"), ("lowrank", "mvn3"), ("mvn3", "lowrank"), ("uniform_wide", "pareto"), ("chi2", "exponential"),
+    ("uniform", "gumbel"), ("uniform", "pareto"), ("lowrank", "lowrank2"), ("cb", "cb2"), ("beta", "cb"), ("cb", "pareto"),
+    ("cb", "exponential"), ("cb", "normal"), ("cb", "uniform"), ("cb", "uniform_wide"), ("exponential", "cb"),
+    ("gamma", "cb"), ("gumbel", "cb"), ("laplace", "cb"), ("normal", "cb"), ("pareto", "cb"), ("uniform", "cb"),
+    ("uniform_wide", "cb"), ("lowrank", "mvn3"), ("mvn3", "lowrank"), ("uniform_wide", "pareto"), ("chi2", "exponential"),
 ]
 
 
