@@ -132,10 +132,13 @@ CASES = {
                            dict(loc=np.array([0.0, 0.5, -1.0], np.float32), scale=_pos(3).astype(np.float32),
                                 concentration=np.array([0.0, 0.3, -0.2], np.float32)),
                            np.array([[0.1, 0.9, -0.5], [2.0, 3.0, 0.0]], np.float32), ("cdf", "icdf")),
+    "von_mises": (lambda d, loc, concentration: d.VonMises(loc, concentration),
+                  dict(loc=np.array([0.0, 1.0, -2.5]), concentration=np.array([0.5, 2.0, 8.0])),
+                  R.uniform(-3.0, 3.0, (2, 3)), ()),
 }
 
 NO_ENTROPY = {"poisson", "negative_binomial", "negative_binomial_logits", "mixture_normal", "mixture_mvn",
-              "relaxed_one_hot", "logistic_normal", "fisher_snedecor"}
+              "relaxed_one_hot", "logistic_normal", "fisher_snedecor", "von_mises"}
 
 
 def build(name, lib, grad=True):

@@ -192,3 +192,14 @@ def test_sample_has_no_graph_and_rsample_is_refused_where_torch_refuses():
     st = d.OneHotCategoricalStraightThrough(logits=_leaf([0.1, 0.5, -0.2]))
     r = st.rsample((2,))
     assert r.requires_grad and tuple(r.shape) == (2, 3) and bool((r.detach().sum(-1) == 1).all())
+
+
+def test_von_mises_draws_have_the_circular_moments():
+    ember.manual_seed(8)
+    loc, kappa = np.array([0.0, 2.5, -3.0]), np.array([0.3, 2.0, 20.0])
+    d = ember.distributions.VonMises(ember.tensor(loc), ember.tensor(kappa))
+    x = d.sample((N,)).numpy()
+    assert x.shape == (N, 3) and np.all((x >= -np.pi) & (x < np.pi))
+    mean_resultant = np.cos(x - loc).mean(0)           # E cos(x - loc) = I1(k) / I0(k) = 1 - variance
+    np.testing.assert_allclose(mean_resultant, 1 - d.variance.numpy(), atol=0.015)
+    np.testing.assert_allclose(np.sin(x - loc).mean(0), 0.0, atol=0.015)
