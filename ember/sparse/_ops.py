@@ -92,7 +92,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         if v.dtype.kind not in "fc":
             raise RuntimeError(f"{op}: only tensors of floating point dtype can require gradients, got "
                                f"{v.dtype}")
-        return SparseTensor._new(idx, v.detach().requires_grad_(), shape, coalesced)
+        return SparseTensor._new(idx, v.detach().requires_grad_(), shape, coalesced, leaf=True)
     if v.requires_grad:
         return SparseTensor._new(idx, K.Alias.apply(v), shape, coalesced, "SparseCooTensorWithDimsAndTensors")
     return SparseTensor._new(idx, v, shape, coalesced)

@@ -51,7 +51,9 @@ class SparseTensor(Tensor):
     # the dense engine never sees a sparse tensor: its values (and, for a leaf used by mm, a dense gradient
     # sink) carry the graph
     @classmethod
-    def _new(cls, idx, vals: Tensor, shape, coalesced: bool, grad_name: str | None = None):
+    def _new(cls, idx, vals: Tensor, shape, coalesced: bool, grad_name: str | None = None, leaf: bool = False):
+        """A sparse tensor over ``vals``; a leaf when ``leaf`` (its values are then a leaf of its own) or when the
+        values need no gradient."""
         t = object.__new__(cls)
         t._data = SparseData(shape, vals._data.dtype)
         t._rg = False
@@ -64,7 +66,7 @@ class SparseTensor(Tensor):
         t._idx = idx
         t._vals = vals
         t._coalesced = bool(coalesced)
-        t._leaf = vals.grad_fn is None and not vals._rg
+        t._leaf = bool(leaf) or not vals.requires_grad
         t._sink = None
         t._plans = {}
         t._gname = grad_name
@@ -102,7 +104,8 @@ class SparseTensor(Tensor):
         return Tensor._make(self._idx)
 
     def _values(self) -> Tensor:
-        return self._vals
+        """The values as stored, without autograd (as PyTorch's ``_values``; ``values()`` differentiates)."""
+        return self._vals.detach()
 
     def indices(self) -> Tensor:
         if not self._coalesced:
@@ -149,7 +152,7 @@ class SparseTensor(Tensor):
 
     @property
     def grad(self):
-        """A leaf's gradient: sparse (its coalesced pattern) from the ops that give one, dense from mm."""
+        """A leaf's gradient: sparse (its pattern, sorted, duplicates once) from the ops that give one, dense from mm."""
         if not self._leaf:
             return None
         gv = self._vals.grad
@@ -158,8 +161,9 @@ class SparseTensor(Tensor):
         if gv is not None:
             lin = _linear(self._idx, self._sparse_shape())
             u, first = np.unique(lin, return_index=True)
+            # sorted and unique, but not flagged coalesced (PyTorch's gradient is not)
             sp = SparseTensor._new(_unravel(u, self._sparse_shape()), Tensor._make(gv._data[first]),
-                                   self.shape, True)
+                                   self.shape, False)
         if gd is None:
             return sp
         return gd if sp is None else gd + sp.to_dense()
