@@ -283,3 +283,33 @@ def test_pruning_container_checks_its_methods():
         c.add_pruning_method(b)
     with pytest.raises(TypeError, match="is not a BasePruningMethod subclass"):
         c.add_pruning_method(3)
+
+
+def test_pruning_on_the_cuda_device_equals_the_cpu():
+    # the NumPy-backed CuPy stand-in of tests/devices (or a real GPU): masks, outputs, gradients stay there
+    from ember.backend import device as _dev
+    from tests.devices import fake_cupy
+    _dev.register_cuda_module(_dev.cuda_module(required=False) or fake_cupy.module)
+
+    def run(dev):
+        ember.manual_seed(0)
+        c = ember.nn.Conv2d(3, 4, 2).to(dev)
+        w = np.random.default_rng(0).integers(-2, 3, size=(4, 3, 2, 2)).astype(np.float32)
+        c.weight.data = ember.tensor(w, device=dev)
+        EP.l1_unstructured(c, "weight", 0.3)
+        EP.ln_structured(c, "weight", 1, 2, 0)
+        EP.global_unstructured([(c, "weight"), (c, "bias")], EP.L1Unstructured, amount=3)
+        EP.custom_from_mask(c, "bias", ember.tensor([1, 0, 1, 1], device=dev))
+        y = c(ember.ones(1, 3, 3, 3, device=dev))
+        y.sum().backward()
+        out = [c.weight_mask, c.bias_mask, y, c.weight_orig.grad]
+        EP.remove(c, "weight")
+        return out + [c.weight]
+    try:
+        for host, dev in zip(run("cpu"), run("cuda")):
+            assert dev.device.type == "cuda"
+            np.testing.assert_allclose(dev.detach().cpu().numpy(), host.detach().numpy(), rtol=1e-6, atol=1e-6)
+    finally:
+        if _dev.cuda_module(required=False) is fake_cupy.module:
+            _dev.register_cuda_module(None)
+            _dev._tried = False
