@@ -54,6 +54,8 @@ from .continuous_bernoulli import ContinuousBernoulli
 from .fishersnedecor import FisherSnedecor
 from .generalized_pareto import GeneralizedPareto
 from .von_mises import VonMises
+from .lkj_cholesky import LKJCholesky
+from .wishart import Wishart
 from .kumaraswamy import Kumaraswamy
 from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -62,7 +64,7 @@ from . import _kl_families  # noqa: F401,E402 - registers the KL pairs of the fa
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Geometric", "Gumbel", "HalfCauchy",
            "HalfNormal", "Multinomial", "Pareto", "StudentT", "Weibull", "InverseGamma", "MixtureSameFamily",
            "NegativeBinomial", "RelaxedOneHotCategorical", "FisherSnedecor", "Kumaraswamy", "ContinuousBernoulli",
-           "GeneralizedPareto", "VonMises",
+           "GeneralizedPareto", "VonMises", "LKJCholesky", "Wishart",
            "LogisticNormal", "LowRankMultivariateNormal", "Dirichlet", "Distribution", "Exponential",
            "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
            "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",

@@ -135,10 +135,17 @@ CASES = {
     "von_mises": (lambda d, loc, concentration: d.VonMises(loc, concentration),
                   dict(loc=np.array([0.0, 1.0, -2.5]), concentration=np.array([0.5, 2.0, 8.0])),
                   R.uniform(-3.0, 3.0, (2, 3)), ()),
+    "lkj_cholesky": (lambda d, concentration: d.LKJCholesky(3, concentration),
+                     dict(concentration=np.array([0.5, 1.0, 3.0])), np.linalg.cholesky(
+                         np.array([[1.0, 0.3, -0.2], [0.3, 1.0, 0.4], [-0.2, 0.4, 1.0]])), ()),
+    "wishart": (lambda d, df, cov: d.Wishart(df, covariance_matrix=cov), dict(df=np.array([4.0, 6.5]), cov=_SPD),
+                _spd(3, (5, 2)) / 3, ()),
+    "wishart_tril": (lambda d, df, scale_tril: d.Wishart(df, scale_tril=scale_tril),
+                     dict(df=np.array(3.5), scale_tril=_TRIL[0]), _spd(3, (2,)), ()),
 }
 
 NO_ENTROPY = {"poisson", "negative_binomial", "negative_binomial_logits", "mixture_normal", "mixture_mvn",
-              "relaxed_one_hot", "logistic_normal", "fisher_snedecor", "von_mises"}
+              "relaxed_one_hot", "logistic_normal", "fisher_snedecor", "von_mises", "lkj_cholesky"}
 
 
 def build(name, lib, grad=True):

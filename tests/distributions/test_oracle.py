@@ -56,7 +56,12 @@ def test_log_prob_gradients_match_torch(name):
     (t.log_prob(tv) * torch.tensor(w)).sum().backward()
     for k in tp:
         if tp[k].requires_grad:
-            _close(ep[k].grad, tp[k].grad, f"d log_prob / d {k}")
+            eg, tg = ep[k].grad, tp[k].grad
+            if name == "wishart_tril" and k == "scale_tril":
+                # torch's cholesky_solve also gives gradients to the upper triangle of the factor, which its value
+                # never reads; ember's gives zeros there
+                eg, tg = eg.tril(), tg.tril()
+            _close(eg, tg, f"d log_prob / d {k}")
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - NO_ENTROPY))

@@ -52,7 +52,7 @@ def _stats(name, draws):
 STAT_CASES = ["normal", "uniform", "exponential", "laplace", "gamma", "beta", "dirichlet", "poisson",
               "binomial_probs", "bernoulli_probs", "one_hot_categorical", "lognormal", "independent_normal",
               "mvn_scale_tril", "half_normal", "gumbel", "chi2", "geometric", "multinomial", "weibull",
-              "negative_binomial_logits", "mixture_normal", "mixture_mvn", "lowrank_mvn", "kumaraswamy"]
+              "negative_binomial_logits", "mixture_normal", "mixture_mvn", "lowrank_mvn", "kumaraswamy", "wishart"]
 
 
 @pytest.mark.parametrize("name", STAT_CASES)
@@ -203,3 +203,25 @@ def test_von_mises_draws_have_the_circular_moments():
     mean_resultant = np.cos(x - loc).mean(0)           # E cos(x - loc) = I1(k) / I0(k) = 1 - variance
     np.testing.assert_allclose(mean_resultant, 1 - d.variance.numpy(), atol=0.015)
     np.testing.assert_allclose(np.sin(x - loc).mean(0), 0.0, atol=0.015)
+
+
+def test_lkj_cholesky_draws_are_correlation_factors_with_the_lkj_marginal():
+    ember.manual_seed(12)
+    d = ember.distributions.LKJCholesky(3, ember.tensor([1.0, 4.0]))
+    L = d.sample((N // 4,))
+    assert tuple(L.shape) == (N // 4, 2, 3, 3) and bool(d.support.check(L).all())
+    corr = (L @ L.transpose(-2, -1)).numpy()
+    # an off-diagonal correlation of LKJ(eta) in dimension 3 is 2 * Beta(b, b) - 1 with b = eta + 1/2: variance
+    # 1 / (2 b + 1)
+    var = corr[..., 0, 1].var(0)
+    np.testing.assert_allclose(var, 1 / (2 * (np.array([1.0, 4.0]) + 0.5) + 1), rtol=0.06)
+    np.testing.assert_allclose(corr[..., 0, 1].mean(0), 0.0, atol=0.02)
+
+
+def test_wishart_rsample_is_differentiable():
+    cov = ember.tensor([[2.0, 0.3], [0.3, 1.0]], dtype=ember.float64, requires_grad=True)
+    df = ember.tensor(5.0, dtype=ember.float64, requires_grad=True)
+    x = ember.distributions.Wishart(df, covariance_matrix=cov).rsample((3,))
+    assert tuple(x.shape) == (3, 2, 2)
+    x.sum().backward()
+    assert cov.grad is not None and df.grad is not None and np.isfinite(df.grad.numpy()).all()
