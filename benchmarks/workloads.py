@@ -302,6 +302,46 @@ def lstm_cells_python_loop_f64(T):
     return _cells_python_loop(T, "LSTMCell", "float64")
 
 
+def time_sequence_lbfgs(T):
+    """PyTorch's time-sequence-prediction example end to end, shortened: two float64 LSTMCells and a Linear
+    stepped over 199 time steps (the example: 999), one LBFGS step (lr 0.8, max_iter 4; the example: 20)
+    whose closure is a forward and backward, then a forecast of 200 steps under no_grad (the example: 1000)."""
+    dt = T.float64
+    c1, c2, lin = T.nn.LSTMCell(1, 51).to(dt), T.nn.LSTMCell(51, 51).to(dt), T.nn.Linear(51, 1).to(dt)
+    params = list(c1.parameters()) + list(c2.parameters()) + list(lin.parameters())
+    data = T.tensor(_arr(100, 200)).to(dt)
+    inp, target, test = data[3:, :-1], data[3:, 1:], data[:3, :-1]
+    opt = T.optim.LBFGS(params, lr=0.8, max_iter=4)
+
+    def run(x, future=0):
+        z = T.zeros(x.size(0), 51, dtype=dt)
+        h, c, h2, c2_ = z, z, z, z
+        outs = []
+        for xt in x.split(1, dim=1):
+            h, c = c1(xt, (h, c))
+            h2, c2_ = c2(h, (h2, c2_))
+            out = lin(h2)
+            outs.append(out)
+        for _ in range(future):
+            h, c = c1(out, (h, c))
+            h2, c2_ = c2(h, (h2, c2_))
+            out = lin(h2)
+            outs.append(out)
+        return T.cat(outs, 1)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((run(inp) - target) ** 2).mean()
+        loss.backward()
+        return loss
+
+    def step():
+        opt.step(closure)
+        with T.no_grad():
+            run(test, future=200)
+    return step, 1
+
+
 def gru_cells_python_loop(T):
     return _cells_python_loop(T, "GRUCell")
 
@@ -377,6 +417,8 @@ WORKLOADS = {
     "GRU h128, 40 steps, batch 64, training step": (gru, "models"),
     "two LSTMCells in a Python loop, 100 steps, batch 97": (lstm_cells_python_loop, "models"),
     "two LSTMCells in a Python loop, float64 (the time-sequence example)": (lstm_cells_python_loop_f64, "models"),
+    "time-sequence example shortened: float64 LSTMCells, LBFGS step (4 closures over 199 steps) + 200-step "
+    "forecast": (time_sequence_lbfgs, "models"),
     "two GRUCells in a Python loop, 100 steps, batch 97": (gru_cells_python_loop, "models"),
     "two RNNCells in a Python loop, 100 steps, batch 97": (rnn_cells_python_loop, "models"),
     "two GRUCells in a Python loop, float64": (gru_cells_python_loop_f64, "models"),
