@@ -179,6 +179,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                                f"heads ({hk})")
         key = _ops.repeat_interleave(key, hq // hk, dim=-3)
         value = _ops.repeat_interleave(value, hq // hk, dim=-3)
+    _check_batch_broadcast(query.shape[:-2], key.shape[:-2])
+    _check_batch_broadcast(query.shape[:-2], value.shape[:-2])
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError(f"{op}: pass either attn_mask or is_causal=True, not both")
@@ -187,6 +189,16 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     mask = _additive_mask(attn_mask, L, S, query.dtype, op)
     sc = 1.0 / math.sqrt(E) if scale is None else scale
     return attention_core(query, key, value, mask, sc, dropout_p, need_weights=False, safe=True)
+
+
+def _check_batch_broadcast(a, b):
+    """The batch dims of query and key (or value) must broadcast: PyTorch's matmul error otherwise."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for d in range(n - 1, -1, -1):
+        if a[d] != b[d] and a[d] != 1 and b[d] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at "
+                               f"non-singleton dimension {d}")
 
 
 def _mha_mask(mask, name, dtype):
