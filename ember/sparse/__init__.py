@@ -91,3 +91,28 @@ class check_sparse_tensor_invariants:     # noqa: N801 - PyTorch's name
 
 def sparse_coo_tensor(indices, values, size=None, **kwargs):
     return _impl().sparse_coo_tensor(indices, values, size, **kwargs)
+
+
+def _legacy(dtype_name):
+    def ctor(*args, size=None, device=None):
+        """PyTorch's legacy sparse constructor: ``(indices, values, size)``, ``(indices, values)`` or
+        ``(*size)`` (an empty sparse tensor)."""
+        from .. import backend
+        dt = getattr(backend, dtype_name)
+        o = _impl()
+        if args and hasattr(args[0], "shape") and not isinstance(args[0], int):
+            idx, vals = args[0], args[1]
+            sz = args[2] if len(args) > 2 else size
+            return o.sparse_coo_tensor(idx, vals, sz, dtype=dt, device=device)
+        sz = tuple(int(a) for a in args) if args else tuple(size or (0,))
+        import numpy as np
+        from ..tensor import Tensor
+        return o.sparse_coo_tensor(np.zeros((len(sz), 0), np.int64), Tensor._make(np.zeros(0, dt)), sz)
+    ctor.__name__ = ctor.__qualname__ = {"float32": "FloatTensor", "float64": "DoubleTensor",
+                                         "int64": "LongTensor"}[dtype_name]
+    return ctor
+
+
+FloatTensor = _legacy("float32")
+DoubleTensor = _legacy("float64")
+LongTensor = _legacy("int64")

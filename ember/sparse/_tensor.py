@@ -65,7 +65,7 @@ class SparseTensor(Tensor):
         t._retains = False
         t._idx = idx
         t._vals = vals
-        t._coalesced = bool(coalesced)
+        t._coalesced = bool(coalesced) or idx.shape[1] < 2      # 0 or 1 entries: coalesced, as in PyTorch
         t._leaf = bool(leaf) or not vals.requires_grad
         t._sink = None
         t._plans = {}
