@@ -292,6 +292,11 @@ def add(input, other, alpha=1, *, out=None):
     """``input + alpha * other`` with broadcasting (``torch.add``); ``out=`` receives the result."""
     if _plain_pair(input, other) and out is None and type(alpha) is int and alpha == 1:
         return _lay(Add.apply(input, other), input, other)
+    if (type(other) is not Tensor and isinstance(other, Tensor) and other.is_sparse) or \
+            (type(input) is not Tensor and isinstance(input, Tensor) and input.is_sparse):
+        from ..sparse import _ops as _sp     # a sparse COO operand: dense + sparse -> dense, sparse + sparse
+        r = _sp.add(input, other, alpha) if input.is_sparse else _sp.radd(input, other, alpha)
+        return r if out is None else _write_out(out, r, "add")
     r = _half_alpha(add, input, other, alpha)
     if r is not None:
         return r if out is None else _write_out(out, r, "add")

@@ -179,9 +179,9 @@ def div(s: SparseTensor, other) -> SparseTensor:
 def add(s: SparseTensor, other, alpha=1) -> Tensor:
     """sparse + sparse -> sparse; sparse + dense is an error, as in PyTorch."""
     if not _is_sparse(other):
+        what = f"a dense tensor of size {tuple(other.shape)}" if isinstance(other, Tensor) else repr(other)
         raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead (got a sparse "
-                           f"tensor of size {tuple(s.shape)} and a {type(other).__name__} "
-                           f"{'of size ' + str(tuple(other.shape)) if isinstance(other, Tensor) else other!r})")
+                           f"tensor of size {tuple(s.shape)} and {what})")
     if tuple(s.shape) != tuple(other.shape) or s.sparse_dim() != other.sparse_dim():
         raise RuntimeError(f"add: expected sparse tensors of one size and sparse_dim, got sizes "
                            f"{tuple(s.shape)} (sparse_dim {s.sparse_dim()}) and {tuple(other.shape)} "
