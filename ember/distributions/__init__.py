@@ -14,59 +14,58 @@ Typical use (a policy gradient)::
     loss = -m.log_prob(action) * reward
 """
 from . import constraints, transforms
-from .constraint_registry import biject_to, transform_to
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
+from .chi2 import Chi2
+from .constraint_registry import biject_to, transform_to
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
+from .fishersnedecor import FisherSnedecor
 from .gamma import Gamma
-from .independent import Independent
-from .kl import kl_divergence, register_kl
-from .laplace import Laplace
-from .log_normal import LogNormal
-from .multivariate_normal import MultivariateNormal
-from .normal import Normal
-from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
-from .poisson import Poisson
-from .relaxed_bernoulli import RelaxedBernoulli
-from .transformed_distribution import TransformedDistribution
-from .transforms import *  # noqa: F401,F403 - torch.distributions re-exports every transform
-from .uniform import Uniform
-from .cauchy import Cauchy
-from .chi2 import Chi2
+from .generalized_pareto import GeneralizedPareto
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_cauchy import HalfCauchy
 from .half_normal import HalfNormal
-from .multinomial import Multinomial
-from .pareto import Pareto
-from .studentT import StudentT
-from .weibull import Weibull
+from .independent import Independent
 from .inverse_gamma import InverseGamma
-from .mixture_same_family import MixtureSameFamily
-from .negative_binomial import NegativeBinomial
-from .relaxed_categorical import RelaxedOneHotCategorical
-from .continuous_bernoulli import ContinuousBernoulli
-from .fishersnedecor import FisherSnedecor
-from .generalized_pareto import GeneralizedPareto
-from .von_mises import VonMises
-from .lkj_cholesky import LKJCholesky
-from .wishart import Wishart
+from .kl import kl_divergence, register_kl
 from .kumaraswamy import Kumaraswamy
+from .laplace import Laplace
+from .lkj_cholesky import LKJCholesky
+from .log_normal import LogNormal
 from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
-from . import _kl_families  # noqa: F401,E402 - registers the KL pairs of the families above
+from .mixture_same_family import MixtureSameFamily
+from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
+from .negative_binomial import NegativeBinomial
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .pareto import Pareto
+from .poisson import Poisson
+from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_categorical import RelaxedOneHotCategorical
+from .studentT import StudentT
+from .transformed_distribution import TransformedDistribution
+from .transforms import *  # noqa: F401,F403 - torch.distributions re-exports every transform
+from .uniform import Uniform
+from .von_mises import VonMises
+from .weibull import Weibull
+from .wishart import Wishart
+from . import _kl_families  # noqa: F401,E402 - registers the KL pairs of the families not imported by kl.py
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Geometric", "Gumbel", "HalfCauchy",
-           "HalfNormal", "Multinomial", "Pareto", "StudentT", "Weibull", "InverseGamma", "MixtureSameFamily",
-           "NegativeBinomial", "RelaxedOneHotCategorical", "FisherSnedecor", "Kumaraswamy", "ContinuousBernoulli",
-           "GeneralizedPareto", "VonMises", "LKJCholesky", "Wishart",
-           "LogisticNormal", "LowRankMultivariateNormal", "Dirichlet", "Distribution", "Exponential",
-           "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",
-           "RelaxedBernoulli", "TransformedDistribution", "Uniform",
-           "constraints", "kl_divergence", "register_kl", "transforms", "biject_to", "transform_to"] + transforms.__all__
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet",
+           "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto",
+           "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy",
+           "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily",
+           "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to",
+           "kl_divergence", "register_kl", "transform_to"] + transforms.__all__

@@ -1,5 +1,6 @@
 """The KL pairs of the second group of families (Cauchy, Chi2 through Gamma, Geometric, Gumbel, HalfNormal,
-Pareto, LowRankMultivariateNormal, ContinuousBernoulli), registered with ``kl.register_kl`` when ``ember.distributions`` is imported."""
+Pareto, LowRankMultivariateNormal, ContinuousBernoulli), registered with ``kl.register_kl`` when
+``ember.distributions`` is imported."""
 from __future__ import annotations
 
 import math

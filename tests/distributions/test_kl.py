@@ -100,10 +100,12 @@ PAIRS = [
     ("gumbel", "exponential"), ("gumbel", "gamma"), ("gumbel", "pareto"), ("gumbel", "uniform"),
     ("gumbel", "normal"), ("laplace", "pareto"), ("normal", "pareto"), ("normal", "gumbel"), ("pareto", "beta"),
     ("pareto", "uniform"), ("pareto", "exponential"), ("pareto", "gamma"), ("pareto", "normal"),
-    ("uniform", "gumbel"), ("uniform", "pareto"), ("lowrank", "lowrank2"), ("cb", "cb2"), ("beta", "cb"), ("cb", "pareto"),
+    ("uniform", "gumbel"), ("uniform", "pareto"), ("lowrank", "lowrank2"), ("cb", "cb2"), ("beta", "cb"),
+    ("cb", "pareto"),
     ("cb", "exponential"), ("cb", "normal"), ("cb", "uniform"), ("cb", "uniform_wide"), ("exponential", "cb"),
     ("gamma", "cb"), ("gumbel", "cb"), ("laplace", "cb"), ("normal", "cb"), ("pareto", "cb"), ("uniform", "cb"),
-    ("uniform_wide", "cb"), ("lowrank", "mvn3"), ("mvn3", "lowrank"), ("uniform_wide", "pareto"), ("chi2", "exponential"),
+    ("uniform_wide", "cb"), ("lowrank", "mvn3"), ("mvn3", "lowrank"), ("uniform_wide", "pareto"),
+    ("chi2", "exponential"),
 ]
 
 

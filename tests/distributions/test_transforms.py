@@ -93,8 +93,10 @@ def test_relaxed_bernoulli_matches_torch(monkeypatch):
         assert repr(d.support) == "Interval(lower_bound=0.0, upper_bound=1.0)"
     for a, b in zip(*out):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9)
-    lg = ember.distributions.relaxed_bernoulli.LogitRelaxedBernoulli(ember.tensor(0.5), logits=ember.tensor([0.3, -1.0]))
-    tl = torch.distributions.relaxed_bernoulli.LogitRelaxedBernoulli(torch.tensor(0.5), logits=torch.tensor([0.3, -1.0]))
+    lg = ember.distributions.relaxed_bernoulli.LogitRelaxedBernoulli(ember.tensor(0.5),
+                                                                     logits=ember.tensor([0.3, -1.0]))
+    tl = torch.distributions.relaxed_bernoulli.LogitRelaxedBernoulli(torch.tensor(0.5),
+                                                                     logits=torch.tensor([0.3, -1.0]))
     np.testing.assert_allclose(lg.log_prob(ember.tensor([1.5, -2.0])).numpy(),
                                tl.log_prob(torch.tensor([1.5, -2.0])).numpy(), rtol=1e-6)
     assert lg.has_rsample == tl.has_rsample
