@@ -27,15 +27,16 @@ def select_indices(values: np.ndarray, k: int, largest: bool) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     if k >= n:
         return np.arange(n, dtype=np.int64)
-    # integer ranks: equal values (and all NaNs, ranked last) share one rank; ``largest`` flips the order so
-    # the selection always takes the k smallest keys under ``<``
-    _, keys = np.unique(values, return_inverse=True)
-    keys = keys.reshape(-1).astype(np.int64)
-    if largest:
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        # integer ranks: equal values and all NaNs (ranked last, as PyTorch orders them) share one rank
+        _, keys = np.unique(values, return_inverse=True)
+        keys = keys.reshape(-1).astype(np.int64)
+    else:
+        keys = values.astype(np.float64) if values.dtype.kind in "biu" else values.copy()
+    if largest:             # the selection always takes the k smallest keys under ``<``
         keys = -keys
     kth = np.partition(keys, k - 1)[k - 1]
-    below = keys < kth
-    n_below = int(np.count_nonzero(below))
+    n_below = int(np.count_nonzero(keys < kth))
     n_equal = int(np.count_nonzero(keys == kth))
     if n_below + n_equal == k:          # no tie straddles the boundary: the set is fixed by the values alone
         return np.flatnonzero(keys <= kth).astype(np.int64)
@@ -136,7 +137,7 @@ def _heap_select(a, idx, first, middle, last):
         cand = start + np.flatnonzero(a[start:stop] < h[0])     # the top only falls: a superset of the hits
         for i in cand.tolist():
             if a[i] < h[0]:
-                v, vi = int(a[i]), int(idx[i])
+                v, vi = a[i].item(), int(idx[i])
                 a[i], idx[i] = h[0], hi[0]
                 _adjust_heap(h, hi, 0, n, v, vi)
     a[first:middle] = h
