@@ -12,6 +12,8 @@ from .utils import lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Categorical"]
 
+_BROADCAST_LIMIT = 1 << 22      # draws x categories up to which sampling compares against the whole CDF at once
+
 
 class Categorical(Distribution):
     """A categorical distribution over the last dimension of ``probs`` (non-negative weights, normalised here)
@@ -92,7 +94,17 @@ class Categorical(Distribution):
         cdf = np.cumsum(probs.cpu().numpy().astype(np.float64), axis=-1)
         cdf /= cdf[..., -1:]
         u = rng_of(None).random(shape)
-        index = np.minimum((cdf <= u[..., None]).sum(-1), self._num_events - 1)
+        if u.size * self._num_events <= _BROADCAST_LIMIT:
+            index = (cdf <= u[..., None]).sum(-1)
+        else:       # one binary search per batch row instead of a sample x batch x categories comparison
+            k = self._num_events
+            rows = cdf.reshape(-1, k)
+            us = u.reshape((-1, rows.shape[0]))
+            index = np.empty(us.shape, np.int64)
+            for b in range(rows.shape[0]):
+                index[:, b] = np.searchsorted(rows[b], us[:, b], side="right")
+            index = index.reshape(shape)
+        index = np.minimum(index, self._num_events - 1)
         return ember.tensor(np.asarray(index, np.int64), device=probs.device)
 
     def log_prob(self, value):

@@ -225,3 +225,16 @@ def test_wishart_rsample_is_differentiable():
     assert tuple(x.shape) == (3, 2, 2)
     x.sum().backward()
     assert cov.grad is not None and df.grad is not None and np.isfinite(df.grad.numpy()).all()
+
+
+def test_categorical_large_draws_use_binary_search_with_the_same_draws(monkeypatch):
+    import ember.distributions.categorical as cat
+    probs = ember.tensor(np.random.default_rng(0).uniform(size=(4, 300)) * (np.arange(300) % 7 != 0))
+    c = ember.distributions.Categorical(probs)
+    ember.manual_seed(0)
+    broadcast = c.sample((50,)).numpy()
+    monkeypatch.setattr(cat, "_BROADCAST_LIMIT", 0)
+    ember.manual_seed(0)
+    searched = c.sample((50,)).numpy()
+    np.testing.assert_array_equal(broadcast, searched)
+    assert not np.any(searched % 7 == 0)        # zero-probability categories are never drawn
