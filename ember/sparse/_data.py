@@ -64,10 +64,11 @@ def unsupported(shape, what: str = "") -> RuntimeError:
 
 class SparseData:
     """The stand-in array of a sparse COO tensor: metadata only."""
-    __slots__ = ("shape", "dtype", "ndim", "size", "itemsize")
+    __slots__ = ("shape", "dtype", "ndim", "size", "itemsize", "owner")
     __array_priority__ = 10 ** 6
 
-    def __init__(self, shape, dtype) -> None:
+    def __init__(self, shape, dtype, owner=None) -> None:
+        self.owner = owner
         self.shape = tuple(int(s) for s in shape)
         self.dtype = np.dtype(dtype)
         self.ndim = len(self.shape)
@@ -76,6 +77,20 @@ class SparseData:
             n *= s
         self.size = n
         self.itemsize = self.dtype.itemsize
+
+    def astype(self, dtype, copy=True):
+        """``Module.double()``/``.to(dtype)`` cast a module's buffers through their arrays: a sparse buffer's
+        values are cast (the owner tensor is updated in place, as the module expects) and the new metadata is
+        returned for the module to store."""
+        dtype = np.dtype(dtype)
+        if self.owner is None:
+            raise unsupported(self.shape, "astype")
+        t = self.owner
+        v = t._vals.detach().to(dtype)
+        if t._leaf and t._vals.requires_grad:
+            v.requires_grad_()
+        t._vals = v
+        return SparseData(self.shape, dtype, t)
 
     def __getattr__(self, name):
         raise unsupported(self.shape, f"a dense array's .{name} was asked for")

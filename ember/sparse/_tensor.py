@@ -55,7 +55,7 @@ class SparseTensor(Tensor):
         """A sparse tensor over ``vals``; a leaf when ``leaf`` (its values are then a leaf of its own) or when the
         values need no gradient."""
         t = object.__new__(cls)
-        t._data = SparseData(shape, vals._data.dtype)
+        t._data = SparseData(shape, vals._data.dtype, t)
         t._rg = False
         t._gradval = None
         t._oi = 0
@@ -185,6 +185,18 @@ class SparseTensor(Tensor):
             self._sink = Tensor._make(z).requires_grad_()
         return self._sink
 
+    def __deepcopy__(self, memo):
+        vals = self._vals.detach().clone()
+        if self._leaf and self._vals.requires_grad:
+            vals.requires_grad_()
+        out = SparseTensor._new(self._idx.copy(), vals, self.shape, self._coalesced, leaf=self._leaf)
+        memo[id(self)] = out
+        return out
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        raise RuntimeError(f"cuda: ember's sparse COO tensors live on the CPU only (size {tuple(self.shape)}); "
+                           f"move the dense operands instead, or use .to_dense().cuda()")
+
     def detach(self) -> "SparseTensor":
         return SparseTensor._new(self._idx, self._vals.detach(), self.shape, self._coalesced)
 
@@ -239,6 +251,9 @@ class SparseTensor(Tensor):
         if dt is not None and _dt.to_dtype(dt) != vals.dtype:
             vals = vals.to(_dt.to_dtype(dt))
         if dev is not None:
+            from .._tensor_support import device as _device
+            if _device(dev).type != "cpu":
+                self.cuda()             # (raises: CPU only)
             vals = vals.to(dev)
         if vals is self._vals and not copy:
             return self

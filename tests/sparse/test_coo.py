@@ -205,3 +205,28 @@ def test_torch_sparse_under_compat_hook():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "size=(2, 2), nnz=2, layout=torch.sparse_coo)"
+
+
+def test_module_buffer_cast_and_deepcopy():
+    import copy
+    res = {}
+    for lib in (ember, torch):
+        m = lib.nn.Linear(4, 2)
+        m.register_buffer("adj", lib.sparse_coo_tensor(IDX, VALS, (3, 4)))
+        m.double()
+        c = copy.deepcopy(m)
+        assert c.adj is not m.adj
+        res[lib.__name__] = (m.adj, c.adj)
+    for a, b in zip(res["ember"], res["torch"]):
+        same_sparse(a, b)
+    leaf = ember.sparse_coo_tensor(IDX, VALS, (3, 4), requires_grad=True)
+    c = copy.deepcopy(leaf)
+    assert c.requires_grad and c.is_leaf
+
+
+def test_sparse_is_cpu_only():
+    e, _ = pair()
+    with pytest.raises(RuntimeError, match="CPU only"):
+        e.to("cuda")
+    assert e.to("cpu") is e and e.cpu() is e
+    same_sparse(e.double(), pair(dtype="float64")[1])
