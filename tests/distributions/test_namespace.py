@@ -30,3 +30,29 @@ def test_torch_distributions_imports_under_the_compat_hook(tmp_path):
                          env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ember.distributions True GreaterThan(lower_bound=0.0)"
+
+
+def test_names_and_signatures_match_torch():
+    import inspect
+
+    import torch.distributions as T
+    d = ember.distributions
+    assert sorted(T.__all__) == sorted(d.__all__)
+    for name in T.__all__:
+        t, e = getattr(T, name), getattr(d, name)
+        if not inspect.isclass(t):
+            continue
+        public = {n for n in dir(t) if not n.startswith("_")}
+        assert public <= set(dir(e)), (name, sorted(public - set(dir(e))))
+        for meth in ("__init__", "sample", "rsample", "log_prob", "cdf", "icdf", "entropy", "enumerate_support",
+                     "expand", "__call__", "log_abs_det_jacobian"):
+            tm, em = getattr(t, meth, None), getattr(e, meth, None)
+            if tm is None:
+                continue
+            try:
+                ts = inspect.signature(tm)
+            except (TypeError, ValueError):
+                continue
+            es = inspect.signature(em)
+            assert [(p.name, p.kind) for p in ts.parameters.values()] == \
+                   [(p.name, p.kind) for p in es.parameters.values()], (name, meth, str(ts), str(es))
