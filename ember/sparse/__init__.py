@@ -25,8 +25,9 @@ def mm(mat1, mat2):
         return o.matmul(mat1, mat2, "sparse.mm")
     if o._is_sparse(mat2):
         return o.dense_matmul(mat1, mat2, "sparse.mm")
-    raise RuntimeError(f"sparse.mm: expected a sparse COO operand, got two dense tensors of sizes "
-                       f"{tuple(getattr(mat1, 'shape', ()))} and {tuple(getattr(mat2, 'shape', ()))}; use torch.mm")
+    sa, sb = tuple(getattr(mat1, "shape", ())), tuple(getattr(mat2, "shape", ()))
+    raise RuntimeError(f"sparse.mm: expected a sparse COO operand, got two dense tensors of sizes {sa} and "
+                       f"{sb}; use torch.mm")
 
 
 def spmm(input, mat2):
@@ -47,7 +48,8 @@ def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
 
 
 def sum(input, dim=None, dtype=None):     # noqa: A001 - PyTorch's name
-    """``torch.sparse.sum``: every entry (dense 0-d), or over ``dim`` (sparse unless every sparse dim goes)."""
+    """``torch.sparse.sum``: every entry (dense 0-d), or over ``dim`` (sparse unless every sparse dim
+    goes)."""
     return _impl().sparse_sum(input, dim, dtype, "sparse.sum")
 
 

@@ -1,11 +1,12 @@
 """What a sparse tensor holds where a dense tensor holds its array (``Tensor._data``).
 
 Dense ops read ``t._data`` and hand it to NumPy.  A sparse COO tensor's ``_data`` is a ``SparseData``: it
-answers the metadata questions every op asks first (``shape``, ``dtype``, ``ndim``, ``size``, ``itemsize``) and
-refuses everything else (NumPy functions and ufuncs, array conversion, indexing, arithmetic, any other
-attribute) with a ``RuntimeError`` that names the ember op the user called, so a dense op fed a sparse tensor
-never densifies it silently nor fails deep inside NumPy.  The op is found on the call stack: the outermost
-frame in ember's code (outside this package) is the public function or method the user called.
+answers the metadata questions every op asks first (``shape``, ``dtype``, ``ndim``, ``size``,
+``itemsize``) and refuses everything else (NumPy functions and ufuncs, array conversion, indexing,
+arithmetic, any other attribute) with a ``RuntimeError`` that names the ember op the user called, so a
+dense op fed a sparse tensor never densifies it silently nor fails deep inside NumPy.  The op is found on
+the call stack: the outermost frame in ember's code (outside this package) is the public function or
+method the user called.
 """
 from __future__ import annotations
 
@@ -56,10 +57,11 @@ def unsupported(shape, what: str = "") -> RuntimeError:
     if op.startswith("Tensor.__") or op.startswith("__"):
         op = op.rpartition(".")[2]
     detail = f" ({what})" if what else ""
-    return RuntimeError(f"{op}: sparse COO tensors (layout=torch.sparse_coo) are not supported here{detail}; got "
-                        f"a sparse tensor of size {tuple(shape)}.  Convert it with .to_dense(), or use the sparse "
-                        f"ops: torch.sparse.mm / torch.spmm / mm / matmul (sparse @ dense), + and * by a scalar, "
-                        f"t(), coalesce(), torch.sparse.sum, torch.sparse.softmax (see docs/compat.md)")
+    return RuntimeError(f"{op}: sparse COO tensors (layout=torch.sparse_coo) are not supported here{detail}; "
+                        f"got a sparse tensor of size {tuple(shape)}.  Convert it with .to_dense(), or use "
+                        f"the sparse ops: torch.sparse.mm / torch.spmm / mm / matmul (sparse @ dense), "
+                        f"+ and * by a scalar, t(), coalesce(), torch.sparse.sum, torch.sparse.softmax (see "
+                        f"docs/compat.md)")
 
 
 class SparseData:
@@ -109,7 +111,8 @@ class SparseData:
 
     __getitem__ = __setitem__ = __len__ = __iter__ = __float__ = __int__ = __index__ = __bool__ = _refuse
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _refuse
-    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _refuse
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __pow__ = __rpow__ = _refuse
+    __matmul__ = __rmatmul__ = _refuse
     __neg__ = __pos__ = __abs__ = __invert__ = __and__ = __or__ = __xor__ = _refuse
     __iadd__ = __isub__ = __imul__ = __itruediv__ = _refuse
     __lt__ = __le__ = __gt__ = __ge__ = _refuse

@@ -14,8 +14,8 @@ from ._layout import sparse_coo
 
 
 def _add_suffixes(text: str, suffixes, indent: int, force_newline: bool) -> str:
-    """PyTorch's ``_add_suffixes``: each suffix after ", " or, past the line width (or first, when forced), on a
-    new line."""
+    """PyTorch's ``_add_suffixes``: each suffix after ", " or, past the line width (or first, when
+    forced), on a new line."""
     out = [text]
     last = len(text) - text.rfind("\n") + 1
     for s in suffixes:

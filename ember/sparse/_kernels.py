@@ -12,9 +12,9 @@ them through these ops with no change to the engine:
   Its gradient to the dense operand is ``SpMM`` of the transpose, to the values ``(g[rows] * dense[cols])``
   summed over the last dim.
 
-A ``Plan`` is the sorting work of a segment sum (a stable argsort of the segment ids, where the segments start,
-which segments are non-empty), made once per index array and kept on the sparse tensor, so a graph network that
-multiplies by one adjacency matrix every step sorts it once.
+A ``Plan`` is the sorting work of a segment sum (a stable argsort of the segment ids, where the segments
+start, which segments are non-empty), made once per index array and kept on the sparse tensor, so a graph
+network that multiplies by one adjacency matrix every step sorts it once.
 """
 from __future__ import annotations
 

@@ -45,7 +45,8 @@ sparse_bsc = layout("sparse_bsc")
 _mkldnn = layout("_mkldnn")
 jagged = layout("jagged")
 
-_ALL = {x._name: x for x in (strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, _mkldnn, jagged)}
+_ALL = {x._name: x for x in (strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, _mkldnn,
+                              jagged)}
 
 
 def _by_name(name: str) -> layout:

@@ -1,6 +1,6 @@
-"""Sparse COO ops: construction, transpose, scalar products, sums with dense and sparse tensors, sparse @ dense
-products, ``torch.sparse.sum`` and ``torch.sparse.softmax``.  The math on values runs through ``_kernels``
-(differentiable); index bookkeeping is NumPy on the int64 indices."""
+"""Sparse COO ops: construction, transpose, scalar products, sums with dense and sparse tensors,
+sparse @ dense products, ``torch.sparse.sum`` and ``torch.sparse.softmax``.  The math on values runs
+through ``_kernels`` (differentiable); index bookkeeping is NumPy on the int64 indices."""
 from __future__ import annotations
 
 import numbers
@@ -51,8 +51,8 @@ def _indices_array(indices, op):
 def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
                       requires_grad=False, check_invariants=None, is_coalesced=None) -> SparseTensor:
     """A sparse COO tensor with ``values[k]`` at ``indices[:, k]`` (``torch.sparse_coo_tensor``).  The size,
-    when not given, is each sparse dim's largest index + 1 followed by the values' trailing dims.  ember checks
-    the indices against the size always (PyTorch only with ``check_invariants``)."""
+    when not given, is each sparse dim's largest index + 1 followed by the values' trailing dims.  ember
+    checks the indices against the size always (PyTorch only with ``check_invariants``)."""
     op = "sparse_coo_tensor"
     idx = _indices_array(indices, op)
     v = _values_tensor(values, dtype, op)
@@ -71,8 +71,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     else:
         shape = tuple(int(s) for s in size)
         if len(shape) != sd + len(dense):
-            raise RuntimeError(f"{op}: number of dimensions must be sparse_dim ({sd}) + dense_dim ({len(dense)}), "
-                               f"but got size {shape}")
+            raise RuntimeError(f"{op}: number of dimensions must be sparse_dim ({sd}) + dense_dim "
+                               f"({len(dense)}), but got size {shape}")
         if shape[sd:] != dense:
             raise RuntimeError(f"{op}: the dense dims of size {shape} ({shape[sd:]}) must equal the values' "
                                f"trailing dims {dense} (values of shape {tuple(v.shape)})")
@@ -81,8 +81,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
             for d in range(sd):
                 if lo[d] < 0 or hi[d] >= shape[d]:
                     bad = lo[d] if lo[d] < 0 else hi[d]
-                    raise RuntimeError(f"{op}: indices[{d}] holds {int(bad)}, out of bounds for size {shape[d]} "
-                                       f"of dim {d} (size {shape})")
+                    raise RuntimeError(f"{op}: indices[{d}] holds {int(bad)}, out of bounds for size "
+                                       f"{shape[d]} of dim {d} (size {shape})")
     if nnz and idx.min() < 0:
         raise RuntimeError(f"{op}: found a negative index {int(idx.min())}; indices must be >= 0")
     coalesced = bool(is_coalesced)
@@ -128,7 +128,7 @@ def to_sparse(x: Tensor, sparse_dim=None, *, layout=None, blocksize=None, dense_
     return SparseTensor._new(idx, vals, tuple(a.shape), True, "ToSparse")
 
 
-# ------------------------------------------------------------------------------------------- shape and scalars
+# ------------------------------------------------------------------------------------- shape and scalars
 
 def transpose(s: SparseTensor, dim0, dim1, op) -> SparseTensor:
     nd, sd = s.ndim, s.sparse_dim()
@@ -155,8 +155,8 @@ def transpose(s: SparseTensor, dim0, dim1, op) -> SparseTensor:
 def _scalar(other, op, s):
     if isinstance(other, Tensor):
         if other.is_sparse or other.ndim != 0:
-            raise RuntimeError(f"{op}: ember multiplies or divides a sparse tensor by a number or a 0-d tensor "
-                               f"only; got a {'sparse ' if other.is_sparse else ''}tensor of size "
+            raise RuntimeError(f"{op}: ember multiplies or divides a sparse tensor by a number or a 0-d "
+                               f"tensor only; got a {'sparse ' if other.is_sparse else ''}tensor of size "
                                f"{tuple(other.shape)} with a sparse tensor of size {tuple(s.shape)}")
         return other
     if isinstance(other, (numbers.Number, np.number)):
@@ -180,8 +180,8 @@ def add(s: SparseTensor, other, alpha=1) -> Tensor:
     """sparse + sparse -> sparse; sparse + dense is an error, as in PyTorch."""
     if not _is_sparse(other):
         what = f"a dense tensor of size {tuple(other.shape)}" if isinstance(other, Tensor) else repr(other)
-        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead (got a sparse "
-                           f"tensor of size {tuple(s.shape)} and {what})")
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead (got a "
+                           f"sparse tensor of size {tuple(s.shape)} and {what})")
     if tuple(s.shape) != tuple(other.shape) or s.sparse_dim() != other.sparse_dim():
         raise RuntimeError(f"add: expected sparse tensors of one size and sparse_dim, got sizes "
                            f"{tuple(s.shape)} (sparse_dim {s.sparse_dim()}) and {tuple(other.shape)} "
@@ -242,8 +242,8 @@ def radd(dense, s: SparseTensor, alpha=1) -> Tensor:
     if not (type(alpha) is int and alpha == 1):
         d = d * alpha
     if not isinstance(dense, Tensor):
-        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead (got a number "
-                           "and a sparse tensor)")
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead (got a "
+                           "number and a sparse tensor)")
     return dense + d
 
 
@@ -260,16 +260,16 @@ def _plans(s: SparseTensor):
 
 def _check_mm(s, other, op):
     if s.sparse_dim() != 2 or s.dense_dim() != 0:
-        raise RuntimeError(f"{op}: the sparse operand must be a 2-D matrix (2 sparse dims, 0 dense dims), got size "
-                           f"{tuple(s.shape)} with sparse_dim {s.sparse_dim()}")
+        raise RuntimeError(f"{op}: the sparse operand must be a 2-D matrix (2 sparse dims, 0 dense dims), "
+                           f"got size {tuple(s.shape)} with sparse_dim {s.sparse_dim()}")
     if not isinstance(other, Tensor):
         raise TypeError(f"{op}: expected a Tensor as the second operand, got {type(other).__name__}")
     if _is_sparse(other):
         raise RuntimeError(f"{op}: sparse @ sparse is not supported in ember (sizes {tuple(s.shape)} and "
                            f"{tuple(other.shape)}); convert one operand with .to_dense()")
     if other.dtype != s.dtype:
-        raise RuntimeError(f"{op}: expected scalar type {_name(s.dtype)} but found {_name(other.dtype)} (sparse "
-                           f"operand {s.dtype}, dense operand {other.dtype}; the two must match)")
+        raise RuntimeError(f"{op}: expected scalar type {_name(s.dtype)} but found {_name(other.dtype)} "
+                           f"(sparse operand {s.dtype}, dense operand {other.dtype}; the two must match)")
 
 
 def _name(dt):
@@ -283,8 +283,9 @@ def matmul(s: SparseTensor, other, op: str) -> Tensor:
     _check_mm(s, other, op)
     vec = other.ndim == 1
     if other.ndim != 2 and not (vec and op == "matmul"):
-        raise RuntimeError(f"{op}: expected a 2-D dense operand{' (or 1-D)' if op == 'matmul' else ''}, got size "
-                           f"{tuple(other.shape)} (sparse operand of size {tuple(s.shape)})")
+        alt = " (or 1-D)" if op == "matmul" else ""
+        raise RuntimeError(f"{op}: expected a 2-D dense operand{alt}, got size {tuple(other.shape)} "
+                           f"(sparse operand of size {tuple(s.shape)})")
     if other.shape[0] != s.shape[1]:
         raise RuntimeError(f"{op}: sizes {tuple(s.shape)} and {tuple(other.shape)} cannot be multiplied "
                            f"({s.shape[1]} != {other.shape[0]})")
@@ -367,8 +368,8 @@ def _groups(s: SparseTensor, dim):
 
 
 def softmax(s: SparseTensor, dim, dtype=None, *, log=False):
-    """``torch.sparse.softmax``: a softmax over the specified entries along ``dim`` (entries not stored count as
-    -inf, so they stay unstored); the result is coalesced, with the input's pattern."""
+    """``torch.sparse.softmax``: a softmax over the specified entries along ``dim`` (entries not stored
+    count as -inf, so they stay unstored); the result is coalesced, with the input's pattern."""
     op = "sparse.log_softmax" if log else "sparse.softmax"
     if not _is_sparse(s):
         raise RuntimeError(f"{op}: expected a sparse tensor, got a dense one of size {tuple(s.shape)}")
@@ -380,7 +381,8 @@ def softmax(s: SparseTensor, dim, dtype=None, *, log=False):
     sd = s.sparse_dim()
     if d >= sd:     # over a dense dim: each stored slice on its own
         f = vals.log_softmax if log else vals.softmax
-        return SparseTensor._new(s._idx, f(d - sd + 1), s.shape, True, "SparseLogSoftmax" if log else "SparseSoftmax")
+        return SparseTensor._new(s._idx, f(d - sd + 1), s.shape, True,
+                                 "SparseLogSoftmax" if log else "SparseSoftmax")
     grp, ng = _groups(s, d)
     plan = K.Plan(grp, ng)
     raw = vals._data

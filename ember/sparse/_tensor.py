@@ -51,9 +51,10 @@ class SparseTensor(Tensor):
     # the dense engine never sees a sparse tensor: its values (and, for a leaf used by mm, a dense gradient
     # sink) carry the graph
     @classmethod
-    def _new(cls, idx, vals: Tensor, shape, coalesced: bool, grad_name: str | None = None, leaf: bool = False):
-        """A sparse tensor over ``vals``; a leaf when ``leaf`` (its values are then a leaf of its own) or when the
-        values need no gradient."""
+    def _new(cls, idx, vals: Tensor, shape, coalesced: bool, grad_name: str | None = None,
+             leaf: bool = False):
+        """A sparse tensor over ``vals``; a leaf when ``leaf`` (its values are then a leaf of its own) or when
+        the values need no gradient."""
         t = object.__new__(cls)
         t._data = SparseData(shape, vals._data.dtype, t)
         t._rg = False
@@ -109,14 +110,14 @@ class SparseTensor(Tensor):
 
     def indices(self) -> Tensor:
         if not self._coalesced:
-            raise RuntimeError("indices(): cannot get indices on an uncoalesced tensor, please call .coalesce() "
-                               "first (or use ._indices(), which returns them as stored)")
+            raise RuntimeError("indices(): cannot get indices on an uncoalesced tensor, please call "
+                               ".coalesce() first (or use ._indices(), which returns them as stored)")
         return Tensor._make(self._idx)
 
     def values(self) -> Tensor:
         if not self._coalesced:
-            raise RuntimeError("values(): cannot get values on an uncoalesced tensor, please call .coalesce() "
-                               "first (or use ._values(), which returns them as stored)")
+            raise RuntimeError("values(): cannot get values on an uncoalesced tensor, please call "
+                               ".coalesce() first (or use ._values(), which returns them as stored)")
         return self._vals
 
     def _sparse_shape(self):
@@ -152,7 +153,8 @@ class SparseTensor(Tensor):
 
     @property
     def grad(self):
-        """A leaf's gradient: sparse (its pattern, sorted, duplicates once) from the ops that give one, dense from mm."""
+        """A leaf's gradient: sparse (its pattern, sorted, duplicates once) from the ops that give one, dense
+        from mm."""
         if not self._leaf:
             return None
         gv = self._vals.grad
@@ -194,8 +196,9 @@ class SparseTensor(Tensor):
         return out
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        raise RuntimeError(f"cuda: ember's sparse COO tensors live on the CPU only (size {tuple(self.shape)}); "
-                           f"move the dense operands instead, or use .to_dense().cuda()")
+        raise RuntimeError(f"cuda: ember's sparse COO tensors live on the CPU only (size "
+                           f"{tuple(self.shape)}); move the dense operands instead, or use "
+                           f".to_dense().cuda()")
 
     def detach(self) -> "SparseTensor":
         return SparseTensor._new(self._idx, self._vals.detach(), self.shape, self._coalesced)
@@ -206,7 +209,8 @@ class SparseTensor(Tensor):
 
     # -- conversions ---------------------------------------------------------------------------------------
     def coalesce(self) -> "SparseTensor":
-        """Indices sorted row-major with duplicates summed (``torch.Tensor.coalesce``); itself if coalesced."""
+        """Indices sorted row-major with duplicates summed (``torch.Tensor.coalesce``); itself if
+        coalesced."""
         if self._coalesced:
             return self
         shape = self._sparse_shape()
@@ -238,8 +242,9 @@ class SparseTensor(Tensor):
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None) -> "SparseTensor":
         if sparse_dim not in (None, self.sparse_dim()):
-            raise RuntimeError(f"to_sparse: the tensor is sparse already with sparse_dim={self.sparse_dim()}; "
-                               f"got sparse_dim={sparse_dim} (convert with .to_dense() first)")
+            raise RuntimeError(f"to_sparse: the tensor is sparse already with sparse_dim="
+                               f"{self.sparse_dim()}; got sparse_dim={sparse_dim} (convert with .to_dense() "
+                               f"first)")
         if layout is not None and layout != sparse_coo:
             raise RuntimeError(f"to_sparse: ember has only the sparse COO layout, got layout={layout}")
         return self
@@ -303,7 +308,8 @@ class SparseTensor(Tensor):
     @property
     def T(self):
         if self.ndim != 2:
-            raise RuntimeError(f"T: ember's sparse tensors have .T for 2-D only, got size {tuple(self.shape)}")
+            raise RuntimeError(f"T: ember's sparse tensors have .T for 2-D only, got size "
+                               f"{tuple(self.shape)}")
         return self.t()
 
     def __mul__(self, other):

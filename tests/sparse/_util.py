@@ -14,8 +14,9 @@ VALS = [1.0, 2.0, 3.0, 4.0, -5.0]
 def pair(idx=IDX, vals=VALS, size=(3, 4), dtype="float32", **kw):
     """The same sparse tensor built by ember and by torch."""
     v = np.asarray(vals, dtype=dtype)
-    e = ember.sparse_coo_tensor(ember.tensor(np.asarray(idx, dtype=np.int64)), ember.tensor(v.copy()), size, **kw)
-    t = torch.sparse_coo_tensor(torch.tensor(np.asarray(idx, dtype=np.int64)), torch.tensor(v.copy()), size, **kw)
+    i = np.asarray(idx, dtype=np.int64)
+    e = ember.sparse_coo_tensor(ember.tensor(i.copy()), ember.tensor(v.copy()), size, **kw)
+    t = torch.sparse_coo_tensor(torch.tensor(i.copy()), torch.tensor(v.copy()), size, **kw)
     return e, t
 
 
@@ -27,7 +28,7 @@ def same_sparse(e, t, rtol=1e-6, atol=1e-6):
     assert e.is_coalesced() == t.is_coalesced()
     assert str(e.dtype) == str(t.dtype).replace("torch.", "")
     np.testing.assert_array_equal(e._indices().numpy(), t._indices().numpy())
-    np.testing.assert_allclose(e._values().detach().numpy(), t._values().detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(e._values().numpy(), t._values().numpy(), rtol=rtol, atol=atol)
 
 
 def dense_close(e, t, rtol=1e-6, atol=1e-6):

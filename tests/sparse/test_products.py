@@ -1,6 +1,6 @@
-"""sparse @ dense against PyTorch: torch.sparse.mm, torch.spmm, torch.mm, torch.matmul and dense @ sparse, their
-values and gradients (to the dense operand, to the sparse values, to a sparse leaf), float32 and float64, the
-2-layer GCN pattern, and the errors (issue 12)."""
+"""sparse @ dense against PyTorch: torch.sparse.mm, torch.spmm, torch.mm, torch.matmul and dense @ sparse,
+their values and gradients (to the dense operand, to the sparse values, to a sparse leaf), float32 and
+float64, the 2-layer GCN pattern, and the errors (issue 12)."""
 import numpy as np
 import pytest
 import torch
@@ -45,7 +45,8 @@ def test_product_values_and_gradients(name, dtype):
 
 @pytest.mark.parametrize("name", sorted(PRODUCTS))
 def test_sparse_leaf_gradient_layout_follows_torch(name):
-    """torch.sparse.mm gives a sparse leaf a sparse gradient with the leaf's pattern; mm/spmm/matmul a dense one."""
+    """torch.sparse.mm gives a sparse leaf a sparse gradient with the leaf's pattern; mm/spmm/matmul a dense
+    one."""
     fe, ft = PRODUCTS[name]
     e, t = pair(dtype="float64", requires_grad=True)
     de = ember.tensor(DENSE)
@@ -80,8 +81,8 @@ def test_transposed_and_coalesced_operands():
     d = R.standard_normal((3, 2))
     dense_close(ember.sparse.mm(e.t(), ember.tensor(d)), torch.sparse.mm(t.t(), torch.tensor(d)), rtol=1e-12)
     d = R.standard_normal((4, 2))
-    dense_close(ember.sparse.mm(e.coalesce(), ember.tensor(d)), torch.sparse.mm(t.coalesce(), torch.tensor(d)),
-                rtol=1e-12)
+    dense_close(ember.sparse.mm(e.coalesce(), ember.tensor(d)),
+                torch.sparse.mm(t.coalesce(), torch.tensor(d)), rtol=1e-12)
     dense_close(ember.sparse.mm(e * 2, ember.tensor(d)), torch.sparse.mm(t * 2, torch.tensor(d)), rtol=1e-12)
 
 
