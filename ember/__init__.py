@@ -49,8 +49,10 @@ long = int64
 int = int32
 short = int16
 cfloat = None
-# layouts (torch.strided, torch.sparse_coo, ...); ember/sparse's package stays light, its ops load on first use
-from .sparse._layout import layout, strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc  # noqa: E402,F401
+# layouts (torch.strided, torch.sparse_coo, ...); ember/sparse's package stays light, its ops load on first
+# use
+from .sparse._layout import (layout, strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr,  # noqa: F401
+                             sparse_bsc)
 contiguous_format = "contiguous_format"
 preserve_format = "preserve_format"
 channels_last = "channels_last"

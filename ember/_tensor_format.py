@@ -103,8 +103,8 @@ def _formatter(a):
 
 
 def _body(a, indent: int = len("tensor(")) -> str:
-    """The bracketed body of a tensor's repr, laid out exactly as PyTorch's _tensor_str (``indent``: the column
-    the body starts at; a sparse tensor's repr nests its indices and values deeper)."""
+    """The bracketed body of a tensor's repr, laid out exactly as PyTorch's _tensor_str (``indent``: the
+    column the body starts at; a sparse tensor's repr nests its indices and values deeper)."""
     if a.size == 0:
         return "[]"
     fmt, width = _formatter(a)

@@ -108,8 +108,8 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
     is_xpu = is_mps = is_meta = is_mkldnn = is_ipu = is_maia = is_mtia = is_vulkan = is_xla = property(
         lambda self: False, doc="False: ember tensors live on 'cpu' or 'cuda'.")
     is_sparse = is_sparse_csr = is_quantized = is_nested = property(
-        lambda self: False, doc="False: a dense tensor (ember/sparse's SparseTensor says True), unquantized and "
-                                "not nested.")
+        lambda self: False, doc="False: a dense tensor (ember/sparse's SparseTensor says True), unquantized "
+                                "and not nested.")
     layout = property(lambda self: _strided, doc="torch.strided (sparse COO tensors: torch.sparse_coo).")
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):

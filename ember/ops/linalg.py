@@ -53,11 +53,13 @@ class MatMul(Function):
 
 
 def _sparse_mm(a, b, op):
-    """mm/matmul with a sparse COO operand (ember/sparse): sparse @ dense and dense @ sparse, never densified."""
+    """mm/matmul with a sparse COO operand (ember/sparse): sparse @ dense and dense @ sparse, never
+    densified."""
     from ..sparse import _ops
     if a.is_sparse:
         if op == "mm" and b.ndim != 2:
-            raise RuntimeError(f"mm: expected 2-D tensors, got sizes {tuple(a.shape)} (sparse) and {tuple(b.shape)}")
+            raise RuntimeError(f"mm: expected 2-D tensors, got sizes {tuple(a.shape)} (sparse) and "
+                               f"{tuple(b.shape)}")
         return _ops.matmul(a, b, op)
     return _ops.dense_matmul(a, b, op)
 
