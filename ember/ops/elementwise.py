@@ -349,6 +349,9 @@ def sub(input, other, alpha=1, *, out=None):
         raise _dt.DtypeRuntimeError(
             f"sub: subtraction, the `-` operator, with {'two bool tensors' if two else 'a bool tensor'} is not "
             f"supported; use logical_xor() (or ~ / logical_not() to invert a bool tensor)")
+    if (type(other) is not Tensor and isinstance(other, Tensor) and other.is_sparse) or \
+            (type(input) is not Tensor and isinstance(input, Tensor) and input.is_sparse):
+        return add(input, other, -alpha, out=out)       # a sparse COO operand (ember/sparse)
     r = _half_alpha(sub, input, other, alpha)
     if r is not None:
         return r if out is None else _write_out(out, r, "sub")
@@ -363,6 +366,11 @@ def mul(input, other, *, out=None):
     """Elementwise product with broadcasting (``torch.mul``); ``out=`` receives the result."""
     if _plain_pair(input, other) and out is None:
         return _lay(Mul.apply(input, other), input, other)
+    if (type(other) is not Tensor and isinstance(other, Tensor) and other.is_sparse) or \
+            (type(input) is not Tensor and isinstance(input, Tensor) and input.is_sparse):
+        from ..sparse import _ops as _sp     # a sparse COO operand: the result is sparse
+        r = _sp.mul(input, other) if input.is_sparse else _sp.mul(other, input)
+        return r if out is None else _write_out(out, r, "mul")
     r = _half_scalar(mul, input, other)
     if r is not None:
         return r if out is None else _write_out(out, r, "mul")

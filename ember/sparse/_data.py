@@ -54,14 +54,15 @@ def _frame_name(f) -> str:
 
 def unsupported(shape, what: str = "") -> RuntimeError:
     op = _user_op()
-    if op.startswith("Tensor.__") or op.startswith("__"):
-        op = op.rpartition(".")[2]
+    dunder = op.rpartition(".")[2]
+    if dunder.startswith("__") and dunder.endswith("__"):      # an operator: its op's name (x > 0: gt)
+        op = {"getitem": "index", "setitem": "index_put_"}.get(dunder[2:-2], dunder[2:-2])
     detail = f" ({what})" if what else ""
     return RuntimeError(f"{op}: sparse COO tensors (layout=torch.sparse_coo) are not supported here{detail}; "
                         f"got a sparse tensor of size {tuple(shape)}.  Convert it with .to_dense(), or use "
                         f"the sparse ops: torch.sparse.mm / torch.spmm / mm / matmul (sparse @ dense), "
-                        f"+ and * by a scalar, t(), coalesce(), torch.sparse.sum, torch.sparse.softmax (see "
-                        f"docs/compat.md)")
+                        f"+, - and * (with dense or sparse), / by a number, t(), coalesce(), torch.sparse.sum, "
+                        f"torch.sparse.softmax (see docs/compat.md)")
 
 
 class SparseData:

@@ -155,9 +155,9 @@ def transpose(s: SparseTensor, dim0, dim1, op) -> SparseTensor:
 def _scalar(other, op, s):
     if isinstance(other, Tensor):
         if other.is_sparse or other.ndim != 0:
-            raise RuntimeError(f"{op}: ember multiplies or divides a sparse tensor by a number or a 0-d "
-                               f"tensor only; got a {'sparse ' if other.is_sparse else ''}tensor of size "
-                               f"{tuple(other.shape)} with a sparse tensor of size {tuple(s.shape)}")
+            raise RuntimeError(f"{op}: ember divides a sparse tensor by a number or a 0-d tensor only; got a "
+                               f"{'sparse ' if other.is_sparse else ''}tensor of size {tuple(other.shape)} "
+                               f"with a sparse tensor of size {tuple(s.shape)}")
         return other
     if isinstance(other, (numbers.Number, np.number)):
         return other
@@ -165,8 +165,42 @@ def _scalar(other, op, s):
 
 
 def mul(s: SparseTensor, other, op="mul") -> SparseTensor:
+    """sparse * number (or 0-d tensor), sparse * dense (broadcast to the sparse size: each stored entry times
+    the dense entry at its place) and sparse * sparse; the result is sparse, as in PyTorch."""
+    if isinstance(other, Tensor) and (other.is_sparse or other.ndim):
+        return _mul_tensor(s, other, op)
     other = _scalar(other, op, s)
     return SparseTensor._new(s._idx, s._vals * other, s.shape, s._coalesced, "Mul")
+
+
+def _mul_tensor(s: SparseTensor, other: Tensor, op) -> SparseTensor:
+    if tuple(other.shape) != tuple(s.shape) and not other.is_sparse:
+        try:
+            ok = np.broadcast_shapes(tuple(other.shape), tuple(s.shape)) == tuple(s.shape)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(f"{op}: a dense tensor of size {tuple(other.shape)} does not broadcast to the "
+                               f"sparse tensor's size {tuple(s.shape)}")
+    elif tuple(other.shape) != tuple(s.shape):
+        raise RuntimeError(f"{op}: sparse tensors of sizes {tuple(s.shape)} and {tuple(other.shape)} must have "
+                           f"the same size")
+    if s.dense_dim() or (other.is_sparse and other.dense_dim()):
+        raise RuntimeError(f"{op}: ember multiplies sparse tensors with dense dims by a number only (sizes "
+                           f"{tuple(s.shape)}, sparse_dim {s.sparse_dim()})")
+    sshape = s._sparse_shape()
+    n = int(np.prod(sshape, dtype=np.int64))
+    if other.is_sparse and s._coalesced and other._coalesced:     # both coalesced: the common entries
+        la, lb = _linear(s._idx, sshape), _linear(other._idx, sshape)
+        common, ia, ib = np.intersect1d(la, lb, assume_unique=True, return_indices=True)
+        av = K.Take.apply(s._vals, plan=K.Plan(ia, s._nnz()))
+        bv = K.Take.apply(other._vals, plan=K.Plan(ib, other._nnz()))
+        return SparseTensor._new(_unravel(common, sshape), av * bv, s.shape, True, "Mul")
+    d = other.to_dense() if other.is_sparse else other
+    if tuple(d.shape) != tuple(s.shape):
+        d = d.expand(tuple(s.shape))
+    at = K.Take.apply(d.reshape(n), plan=K.Plan(_linear(s._idx, sshape), n))
+    return SparseTensor._new(s._idx, s._vals * at, s.shape, s._coalesced, "Mul")
 
 
 def div(s: SparseTensor, other) -> SparseTensor:

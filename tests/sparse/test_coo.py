@@ -99,6 +99,30 @@ def test_transpose_scalar_ops():
     same_sparse(-e, -t)
     same_sparse(e.coalesce() * 3, t.coalesce() * 3)
     same_sparse(e * ember.tensor(2.0), t * torch.tensor(2.0))
+    same_sparse(e * ember.tensor(2.0, dtype=ember.float64), t * torch.tensor(2.0, dtype=torch.float64))
+
+
+def test_mul_by_dense_and_sparse():
+    e, t = pair(dtype="float64")
+    d = np.arange(12.0).reshape(3, 4)
+    same_sparse(e * ember.tensor(d), t * torch.tensor(d))
+    same_sparse(ember.tensor(d) * e, torch.tensor(d) * t)
+    same_sparse(ember.mul(ember.tensor(d), e), torch.mul(torch.tensor(d), t))
+    same_sparse(e * ember.arange(4.0), t * torch.arange(4.0))            # broadcast, dtype promotion
+    same_sparse(e * e, t * t)
+    e2, t2 = pair(idx=[[0, 2, 1], [0, 1, 2]], vals=[10.0, 20.0, 5.0], dtype="float64")
+    same_sparse(e.coalesce() * e2.coalesce(), t.coalesce() * t2.coalesce())
+    same_sparse(e.coalesce() * ember.tensor(d), t.coalesce() * torch.tensor(d))
+    with pytest.raises(RuntimeError, match=r"mul: a dense tensor of size \(2,\) does not broadcast"):
+        e * ember.ones(2)
+    # gradients: to the values as PyTorch; to the dense operand dense here (PyTorch: sparse, same numbers)
+    v = ember.tensor(np.asarray(VALS), requires_grad=True)
+    tv = torch.tensor(np.asarray(VALS), requires_grad=True)
+    de, dt = ember.tensor(d, requires_grad=True), torch.tensor(d, requires_grad=True)
+    (ember.sparse_coo_tensor(IDX, v, (3, 4)) * de).coalesce().values().sum().backward()
+    (torch.sparse_coo_tensor(IDX, tv, (3, 4)) * dt).coalesce().values().sum().backward()
+    np.testing.assert_allclose(v.grad.numpy(), tv.grad.numpy())
+    dense_close(de.grad, dt.grad.to_dense())
 
 
 def test_add_dense_and_sparse():
@@ -114,6 +138,7 @@ def test_add_dense_and_sparse():
     same_sparse(e - e2, t - t2)
     dense_close(ember.add(ember.tensor(d), e, alpha=2), torch.add(torch.tensor(d), t, alpha=2))
     dense_close(ember.tensor(d).add(e), torch.tensor(d).add(t))
+    dense_close(ember.sub(ember.tensor(d), e), torch.sub(torch.tensor(d), t))
     same_sparse(ember.add(e, e2), torch.add(t, t2))
     x, y = ember.tensor(d), torch.tensor(d)
     x += e
@@ -184,7 +209,8 @@ def test_construction_errors():
     (lambda s: s.mean(), "mean"),
     (lambda s: ember.cat([s, s]), "cat"),
     (lambda s: ember.nn.functional.linear(s, ember.ones(2, 4)), "linear"),
-    (lambda s: ember.mul(ember.ones(3, 4), s), "mul"),
+    (lambda s: ember.maximum(ember.ones(3, 4), s), "maximum"),
+    (lambda s: ember.where(s > 0, s, 0.0), "gt"),
 ])
 def test_dense_ops_refuse_sparse_naming_the_op(call, op):
     e, _ = pair()
