@@ -61,8 +61,8 @@ def unsupported(shape, what: str = "") -> RuntimeError:
     return RuntimeError(f"{op}: sparse COO tensors (layout=torch.sparse_coo) are not supported here{detail}; "
                         f"got a sparse tensor of size {tuple(shape)}.  Convert it with .to_dense(), or use "
                         f"the sparse ops: torch.sparse.mm / torch.spmm / mm / matmul (sparse @ dense), "
-                        f"+, - and * (with dense or sparse), / by a number, t(), coalesce(), torch.sparse.sum, "
-                        f"torch.sparse.softmax (see docs/compat.md)")
+                        f"+, - and * (with dense or sparse), / by a number, t(), coalesce(), "
+                        f"torch.sparse.sum, torch.sparse.softmax (see docs/compat.md)")
 
 
 class SparseData:

@@ -183,8 +183,8 @@ def _mul_tensor(s: SparseTensor, other: Tensor, op) -> SparseTensor:
             raise RuntimeError(f"{op}: a dense tensor of size {tuple(other.shape)} does not broadcast to the "
                                f"sparse tensor's size {tuple(s.shape)}")
     elif tuple(other.shape) != tuple(s.shape):
-        raise RuntimeError(f"{op}: sparse tensors of sizes {tuple(s.shape)} and {tuple(other.shape)} must have "
-                           f"the same size")
+        raise RuntimeError(f"{op}: sparse tensors of sizes {tuple(s.shape)} and {tuple(other.shape)} must "
+                           f"have the same size")
     if s.dense_dim() or (other.is_sparse and other.dense_dim()):
         raise RuntimeError(f"{op}: ember multiplies sparse tensors with dense dims by a number only (sizes "
                            f"{tuple(s.shape)}, sparse_dim {s.sparse_dim()})")
