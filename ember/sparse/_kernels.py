@@ -106,6 +106,14 @@ class SpMM(Function):
         return gv, gd, (g.matmul(dense.mT) if n[2] else None)
 
 
+class Mm(SpMM):
+    """``SpMM`` as ``torch.mm``/``spmm``/``matmul`` record it (``grad_fn=<MmBackward0>``)."""
+
+
+class SparseAddmm(SpMM):
+    """``SpMM`` as ``torch.sparse.mm`` records it (``grad_fn=<SparseAddmmBackward0>``)."""
+
+
 class Alias(Function):
     """The same values under a new graph node (a sparse tensor built from values that require grad is not a
     leaf, as in PyTorch)."""

@@ -328,14 +328,15 @@ def matmul(s: SparseTensor, other, op: str) -> Tensor:
     d = other.unsqueeze(-1) if vec else other
     rp, cp = _plans(s)
     if op != "sparse.mm" and s._leaf and s._vals.requires_grad:
-        out = K.SpMM.apply(s._vals.detach(), d, s._dense_grad_sink(), rplan=rp, cplan=cp)
+        out = K.Mm.apply(s._vals.detach(), d, s._dense_grad_sink(), rplan=rp, cplan=cp)
     else:
-        out = K.SpMM.apply(s._vals, d, rplan=rp, cplan=cp)
+        out = (K.SparseAddmm if op == "sparse.mm" else K.Mm).apply(s._vals, d, rplan=rp, cplan=cp)
     return out.squeeze(-1) if vec else out
 
 
 def dense_matmul(dense, s: SparseTensor, op: str) -> Tensor:
-    """dense (n, k) @ sparse (k, p) -> dense (n, p), as (sparse.T @ dense.T).T."""
+    """dense (n, k) @ sparse (k, p) -> dense (n, p), as (sparse.T @ dense.T).T (a transposed result, as
+    PyTorch's)."""
     if not isinstance(dense, Tensor) or dense.ndim != 2:
         raise RuntimeError(f"{op}: dense @ sparse needs a 2-D dense operand, got "
                            f"{tuple(dense.shape) if isinstance(dense, Tensor) else type(dense).__name__}")
@@ -344,7 +345,7 @@ def dense_matmul(dense, s: SparseTensor, op: str) -> Tensor:
         raise RuntimeError(f"{op}: sizes {tuple(dense.shape)} and {tuple(s.shape)} cannot be multiplied "
                            f"({dense.shape[1]} != {s.shape[0]})")
     rp, cp = _plans(s)
-    return K.SpMM.apply(s._vals, dense.t(), rplan=cp, cplan=rp).t().contiguous()
+    return K.SpMM.apply(s._vals, dense.t(), rplan=cp, cplan=rp).transpose(0, 1)
 
 
 # ---------------------------------------------------------------------------------------- sums and softmax

@@ -110,14 +110,14 @@ class SparseTensor(Tensor):
 
     def indices(self) -> Tensor:
         if not self._coalesced:
-            raise RuntimeError("indices(): cannot get indices on an uncoalesced tensor, please call "
-                               ".coalesce() first (or use ._indices(), which returns them as stored)")
+            raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call .coalesce() "
+                               "first (indices(); ._indices() returns them as stored)")
         return Tensor._make(self._idx)
 
     def values(self) -> Tensor:
         if not self._coalesced:
-            raise RuntimeError("values(): cannot get values on an uncoalesced tensor, please call "
-                               ".coalesce() first (or use ._values(), which returns them as stored)")
+            raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() "
+                               "first (values(); ._values() returns them as stored)")
         return self._vals
 
     def _sparse_shape(self):

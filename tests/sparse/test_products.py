@@ -148,3 +148,13 @@ def test_errors():
         ember.sparse.mm(ember.ones(2, 2), ember.ones(2, 2))
     with pytest.raises(RuntimeError, match="divides a sparse tensor by a number or a 0-d tensor only"):
         e / ember.ones(3, 4)
+
+
+def test_grad_fn_names_and_dense_at_sparse_layout():
+    e, t = pair(dtype="float64")
+    de, dt = ember.tensor(DENSE, requires_grad=True), torch.tensor(DENSE, requires_grad=True)
+    for fe, ft in (PRODUCTS["sparse.mm"], PRODUCTS["mm"], PRODUCTS["spmm"]):
+        assert repr(fe(e, de)).split("grad_fn=")[1] == repr(ft(t, dt)).split("grad_fn=")[1]
+    m = R.standard_normal((2, 3))
+    oe, ot = ember.sparse.mm(ember.tensor(m), e), torch.sparse.mm(torch.tensor(m), t)
+    assert oe.stride() == ot.stride() and oe.is_contiguous() == ot.is_contiguous()
