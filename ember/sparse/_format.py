@@ -48,7 +48,8 @@ def sparse_repr(t) -> str:
     text = prefix + ip + istr + "),\n" + " " * indent + vp + vstr + ")"
     suffixes.append(f"layout={sparse_coo}")
     if not t._leaf and t._vals.requires_grad:
-        suffixes.append(f"grad_fn=<{t._gname or 'SparseCooTensorWithDimsAndTensors'}Backward0>")
+        name = t._gname or "SparseCooTensorWithDimsAndTensors"
+        suffixes.append(f"grad_fn=<{name if name[-1].isdigit() else name + 'Backward0'}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(text, suffixes, indent, force_newline=True)

@@ -57,6 +57,9 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     idx = _indices_array(indices, op)
     v = _values_tensor(values, dtype, op)
     if device is not None:
+        from .._tensor_support import device as _device
+        if _device(device).type != "cpu":
+            raise RuntimeError(f"{op}: ember's sparse COO tensors live on the CPU only, got device={device}")
         v = v.to(device)
     if v.ndim < 1:
         raise RuntimeError(f"{op}: values must have at least 1 dim (nnz, ...), got a 0-d tensor")
@@ -125,7 +128,7 @@ def to_sparse(x: Tensor, sparse_dim=None, *, layout=None, blocksize=None, dense_
     lin = _linear(idx, sshape)
     flat = x.reshape((n,) + tuple(a.shape[sd:]))
     vals = K.Take.apply(flat, plan=K.Plan(lin, n))
-    return SparseTensor._new(idx, vals, tuple(a.shape), True, "ToSparse")
+    return SparseTensor._new(idx, vals, tuple(a.shape), True, "ToSparseBackward1")
 
 
 # ------------------------------------------------------------------------------------- shape and scalars
@@ -170,7 +173,7 @@ def mul(s: SparseTensor, other, op="mul") -> SparseTensor:
     if isinstance(other, Tensor) and (other.is_sparse or other.ndim):
         return _mul_tensor(s, other, op)
     other = _scalar(other, op, s)
-    return SparseTensor._new(s._idx, s._vals * other, s.shape, s._coalesced, "Mul")
+    return SparseTensor._new(s._idx, s._vals * other, s.shape, s._coalesced, "Neg" if op == "neg" else "Mul")
 
 
 def _mul_tensor(s: SparseTensor, other: Tensor, op) -> SparseTensor:
@@ -379,7 +382,7 @@ def sparse_sum(s: SparseTensor, dim=None, dtype=None, op="sparse.sum"):
         vals = vals.sum(ddims)
     if not sdims:
         return SparseTensor._new(s._idx, vals, tuple(n for i, n in enumerate(s.shape) if i not in dims),
-                                 s._coalesced, "Sum")
+                                 s._coalesced, "SparseSum")
     if len(sdims) == sd:
         return vals.sum(0)
     keep = [d for d in range(sd) if d not in sdims]
@@ -388,7 +391,7 @@ def sparse_sum(s: SparseTensor, dim=None, dtype=None, op="sparse.sum"):
     u, inv = np.unique(lin, return_inverse=True)
     vals = K.SegSum.apply(vals, plan=K.Plan(inv.reshape(-1), u.size))
     shape = tuple(n for i, n in enumerate(s.shape) if i not in dims)
-    return SparseTensor._new(_unravel(u, kshape), vals, shape, True, "Sum")
+    return SparseTensor._new(_unravel(u, kshape), vals, shape, True, "SparseSum")
 
 
 def _groups(s: SparseTensor, dim):

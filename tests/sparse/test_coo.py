@@ -67,6 +67,19 @@ def test_repr_matches_torch():
     assert ember_repr(ember.tensor(d).to_sparse(1)) == repr(torch.tensor(d).to_sparse(1))
 
 
+def test_repr_grad_fn_of_sparse_results():
+    lines = {}
+    for lib in (ember, torch):
+        v = lib.tensor(VALS, requires_grad=True)
+        s = lib.sparse_coo_tensor(IDX, v, (3, 4))
+        leaf = lib.sparse_coo_tensor(IDX, VALS, (3, 4), requires_grad=True)
+        d = lib.tensor([[0.0, 1.0], [2.0, 0.0]], requires_grad=True)
+        made = (s, s * 2, s.coalesce(), s.t(), leaf.t(), leaf * 2, d.to_sparse(), lib.sparse.sum(s, 0),
+                lib.sparse.softmax(s, 1), s / 2, -s, s + s)
+        lines[lib.__name__] = [repr(x).replace("ember.", "torch.").splitlines()[-1] for x in made]
+    assert lines["ember"] == lines["torch"]
+
+
 def test_to_dense_and_to_sparse():
     e, t = pair()
     dense_close(e.to_dense(), t.to_dense())
@@ -255,5 +268,7 @@ def test_sparse_is_cpu_only():
     e, _ = pair()
     with pytest.raises(RuntimeError, match="CPU only"):
         e.to("cuda")
+    with pytest.raises(RuntimeError, match="sparse_coo_tensor: .*CPU only"):
+        ember.sparse_coo_tensor(IDX, VALS, (3, 4), device="cuda")
     assert e.to("cpu") is e and e.cpu() is e
     same_sparse(e.double(), pair(dtype="float64")[1])
