@@ -31,7 +31,9 @@ from . import reduce as R
 __all__ = ["softmax_cross_entropy", "nll", "bce", "bce_with_logits", "log_cosh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
-MIN_SPLIT = 1 << 18         # logits per thread below which one thread does softmax cross-entropy (measured)
+# logits per thread below which one thread does softmax cross-entropy (measured, 2 threads, fwd+bwd: the split
+# takes 1.1x the time at 512x256, 0.88x at 1024x256, 0.68x at 4096x1000)
+MIN_SPLIT = 1 << 17
 
 
 def _scale(g, reduction, denom, shape, dtype):

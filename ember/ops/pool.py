@@ -30,7 +30,9 @@ from . import _parallel as _par
 from .conv import _tuple, _channels_last_like
 from ._resample import _adaptive_bounds, _area_taps, _resample, interpolate  # noqa: F401
 
-MIN_SPLIT = 1 << 18         # input elements per thread below which one thread does a max pooling (measured)
+# elements per thread below which one thread does a max pooling (measured, 2 threads, 2x2 fwd+bwd: the split
+# takes 0.94x the time at 32x16x16x16, 0.78x at 32x32x16x16, 0.62x at 64x64x24x24)
+MIN_SPLIT = 1 << 17
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "interpolate",
