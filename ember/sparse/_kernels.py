@@ -12,6 +12,10 @@ them through these ops with no change to the engine:
   Its gradient to the dense operand is ``SpMM`` of the transpose, to the values ``(g[rows] * dense[cols])``
   summed over the last dim.
 
+When SciPy is installed, the float32/float64 product runs as SciPy's CSR @ dense kernel on the same sorted
+entries (the same per-row sums in the same order, without the ``(nnz, p)`` temporary; about 10x faster); the
+NumPy path above is the fallback and the reference (``tests/sparse`` runs both).
+
 A ``Plan`` is the sorting work of a segment sum (a stable argsort of the segment ids, where the segments
 start, which segments are non-empty), made once per index array and kept on the sparse tensor, so a graph
 network that multiplies by one adjacency matrix every step sorts it once.
@@ -25,11 +29,12 @@ from ..autograd.function import Function
 
 class Plan:
     """How to sum rows of an ``(nnz, ...)`` array into ``n`` segments given by ``seg`` (int64, length nnz)."""
-    __slots__ = ("seg", "n", "order", "starts", "useg")
+    __slots__ = ("seg", "n", "order", "starts", "useg", "csr")
 
     def __init__(self, seg, n: int) -> None:
         seg = np.ascontiguousarray(seg, dtype=np.int64)
         self.seg, self.n = seg, int(n)
+        self.csr = None
         if seg.size and np.any(seg[1:] < seg[:-1]):
             self.order = np.argsort(seg, kind="stable")
             s = seg[self.order]
@@ -52,6 +57,37 @@ class Plan:
             xs = x if self.order is None else x[self.order]
             out[self.useg] = np.add.reduceat(xs, self.starts, axis=0)
         return out
+
+
+def _scipy_sparse():
+    """``scipy.sparse``, or None when SciPy is missing (or ``USE_SCIPY`` is off)."""
+    global _SP
+    if _SP is False:
+        try:
+            import scipy.sparse as sp
+            _SP = sp
+        except ImportError:
+            _SP = None
+    return _SP if USE_SCIPY else None
+
+
+_SP = False
+USE_SCIPY = True     # tests turn it off to run the NumPy path
+
+
+def _csr_product(rplan, cplan, values, dense, sp):
+    """rows/cols/values as a SciPy CSR matrix (entries in the stable row order) @ dense."""
+    c = rplan.csr
+    if c is None or c[0] is not cplan:
+        cols = cplan.seg if rplan.order is None else cplan.seg[rplan.order]
+        indptr = np.zeros(rplan.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rplan.seg, minlength=rplan.n), out=indptr[1:])
+        if max(rplan.n, cplan.n, cols.size) < 2 ** 31:      # SciPy's own index type: no cast per call
+            cols, indptr = cols.astype(np.int32), indptr.astype(np.int32)
+        c = rplan.csr = (cplan, cols, indptr)
+    data = values if rplan.order is None else values[rplan.order]
+    a = sp.csr_matrix((data, c[1], c[2]), shape=(rplan.n, cplan.n), copy=False)
+    return np.ascontiguousarray(a @ dense)
 
 
 class SegSum(Function):
@@ -88,6 +124,9 @@ class SpMM(Function):
         ctx.sink = sink is not None
         want_dense = n[0] or (len(n) > 2 and n[2])
         ctx.save_for_backward(values if n[1] else None, dense if want_dense else None)
+        sp = _scipy_sparse() if values.dtype == dense.dtype and values.dtype.char in "fd" else None
+        if sp is not None and dense.ndim == 2:
+            return _csr_product(rplan, cplan, values, dense, sp)
         prod = dense[cplan.seg]
         prod *= values[:, None]
         return rplan.sum(prod)

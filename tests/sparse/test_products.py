@@ -10,6 +10,14 @@ from ._util import IDX, VALS, pair, same_sparse, dense_close
 
 pytestmark = pytest.mark.filterwarnings("ignore:Sparse invariant checks")
 
+
+@pytest.fixture(autouse=True, params=["scipy", "numpy"])
+def kernel_path(request, monkeypatch):
+    """Every test runs with SciPy's CSR kernel (when SciPy is installed) and with the NumPy fallback."""
+    from ember.sparse import _kernels
+    monkeypatch.setattr(_kernels, "USE_SCIPY", request.param == "scipy")
+    return request.param
+
 R = np.random.default_rng(3)
 DENSE = R.standard_normal((4, 5))
 UPSTREAM = R.standard_normal((3, 5))
