@@ -211,6 +211,9 @@ def run_child(fn, args) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     if rank and msg is None:
-        time.sleep(2.0)                     # a shared outcome (interrupted, diverged): rank 0 says it and stops us
+        # a shared outcome (interrupted, diverged): rank 0 says it and its Abort stops us.  Wait long enough for
+        # that on a loaded machine (a 2 s wait once killed rank 0 before it had printed its line); the wait only
+        # runs out if rank 0 never gets there
+        time.sleep(30.0)
     comm.Abort(code)
     return code
