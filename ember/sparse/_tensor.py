@@ -41,10 +41,6 @@ def _unravel(lin, shape):
     return out
 
 
-def _is_sorted_unique(lin) -> bool:
-    return bool(lin.size < 2 or np.all(lin[1:] > lin[:-1]))
-
-
 class SparseTensor(Tensor):
     """A sparse COO tensor.  Make one with ``ember.sparse_coo_tensor`` or ``Tensor.to_sparse()``."""
 
