@@ -141,18 +141,15 @@ def transpose(s: SparseTensor, dim0, dim1, op) -> SparseTensor:
                            f"{sd} sparse and {s.dense_dim()} dense dimensions")
     if not (0 <= d0 < nd and 0 <= d1 < nd):
         raise IndexError(f"{op}: dims ({dim0}, {dim1}) out of range for a tensor of {nd} dims")
-    if (d0 < sd) != (d1 < sd):
-        raise RuntimeError(f"{op}: cannot transpose a sparse dim with a dense dim (dims {dim0}, {dim1}; "
-                           f"sparse_dim={sd})")
+    if d0 >= sd or d1 >= sd:
+        raise RuntimeError(f"{op}: sparse transpose: transposed dimensions must be sparse; got sparse_dim "
+                           f"{sd}, dims {dim0} and {dim1} (size {tuple(s.shape)})")
     shape = list(s.shape)
     shape[d0], shape[d1] = shape[d1], shape[d0]
-    if d0 < sd:
-        idx = s._idx.copy()
-        idx[[d0, d1]] = idx[[d1, d0]]
-        vals, co = s._vals, s._coalesced and d0 == d1
-    else:
-        idx, vals, co = s._idx, s._vals.transpose(d0 - sd + 1, d1 - sd + 1), s._coalesced
-    return SparseTensor._new(idx, vals, tuple(shape), co, "T" if op == "t" else "Transpose")
+    idx = s._idx.copy()
+    idx[[d0, d1]] = idx[[d1, d0]]
+    return SparseTensor._new(idx, s._vals, tuple(shape), s._coalesced and d0 == d1,
+                             "T" if op == "t" else "Transpose")
 
 
 def _scalar(other, op, s):
@@ -375,6 +372,8 @@ def sparse_sum(s: SparseTensor, dim=None, dtype=None, op="sparse.sum"):
     if dim is None:
         return vals.sum()
     dims = _dims(dim, s.ndim, op)
+    s = s.coalesce()                    # PyTorch sums a coalesced copy: the result is coalesced
+    vals = s._vals if dtype is None else s._vals.to(_dt.to_dtype(dtype))
     sd = s.sparse_dim()
     sdims = [d for d in dims if d < sd]
     ddims = tuple(d - sd + 1 for d in dims if d >= sd)

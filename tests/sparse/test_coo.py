@@ -272,3 +272,27 @@ def test_sparse_is_cpu_only():
         ember.sparse_coo_tensor(IDX, VALS, (3, 4), device="cuda")
     assert e.to("cpu") is e and e.cpu() is e
     same_sparse(e.double(), pair(dtype="float64")[1])
+
+
+def test_hybrid_sum_softmax_transpose():
+    """Values with dense dims: torch.sparse.sum coalesces first (a sum over dense dims only merges duplicate
+    entries), softmax over sparse and dense dims, transposes of sparse dims only."""
+    idx = [[2, 0, 2], [1, 1, 1]]
+    v = np.arange(12.0).reshape(3, 2, 2)
+    e = ember.sparse_coo_tensor(idx, ember.tensor(v), (3, 2, 2, 2))
+    t = torch.sparse_coo_tensor(idx, torch.tensor(v), (3, 2, 2, 2))
+    same_sparse(e.transpose(0, 1), t.transpose(0, 1))
+    for dim in (2, (0, 3), 1):
+        same_sparse(ember.sparse.sum(e, dim), torch.sparse.sum(t, dim))
+    for dim in ((0, 1), (0, 1, 2)):
+        dense_close(ember.sparse.sum(e, dim), torch.sparse.sum(t, dim))
+    for dim in (0, 3):
+        same_sparse(ember.sparse.softmax(e, dim), torch.sparse.softmax(t, dim), rtol=1e-12)
+    x = np.zeros((3, 2, 2))
+    x[1, 0] = [1, 2]
+    x[2, 1, 1] = 5
+    same_sparse(ember.tensor(x).to_sparse(2), torch.tensor(x).to_sparse(2))
+    with pytest.raises(RuntimeError, match="transposed dimensions must be sparse"):
+        t.transpose(2, 3)
+    with pytest.raises(RuntimeError, match="transposed dimensions must be sparse"):
+        e.transpose(2, 3)
