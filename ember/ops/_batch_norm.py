@@ -60,7 +60,7 @@ def _rows(a):
 
 
 def _threads(a, c):
-    """How many threads split the channels of the (N*C, L) rows ``a`` (1 on a device, or when small)."""
+    """How many threads split the C channels of ``a`` (1 on a device, or when small)."""
     return _par.threads_for(c, a.size, MIN_SPLIT) if _par.is_host(a) else 1
 
 
@@ -86,7 +86,10 @@ def forward(x, w, b, eps, running):
     m = n * l
     x3 = x2.reshape(n, c, l)
     xp = _xp(x2)
-    xc, y = xp.empty((n, c, l), dt), xp.empty((n, c, l), dt)
+    # (y is made in x's shape and filled through an (N, C, L) view: the result owns its buffer, base None, so
+    # autograd need not copy it)
+    xc, y_out = xp.empty((n, c, l), dt), xp.empty(x.shape, dt)
+    y = y_out.reshape(n, c, l)
 
     def part(s):
         xs, xcs = x3[:, s], xc[:, s]
@@ -102,7 +105,7 @@ def forward(x, w, b, eps, running):
     mean, var, invstd = _by_channels(part, c, _threads(x2, c))
     if running is not None:
         _update_running(running, mean, var, m, n)
-    return y.reshape(x.shape), xc, invstd
+    return y_out, xc, invstd
 
 
 def backward(xc, invstd, w, g, need):
@@ -111,10 +114,12 @@ def backward(xc, invstd, w, g, need):
     forward."""
     n, c, l = xc.shape
     m = n * l
-    g2 = _rows(g)
-    g3 = g2.reshape(n, c, l)
-    xp = _xp(g2)
-    gx = xp.empty((n, c, l), g.dtype) if need[0] else None
+    # (N, C, L) rows of g: a view where its strides allow (the broadcast gradient of a sum is not copied)
+    g3 = g.reshape(n, c, l)
+    xp = _xp(g3)
+    # (made in g's shape, written through an (N, C, L) view: a leaf's .grad can adopt it without a copy)
+    gx_out = xp.empty(g.shape, g.dtype) if need[0] else None
+    gx = None if gx_out is None else gx_out.reshape(n, c, l)
 
     def part(s):
         gs, xcs = g3[:, s], xc[:, s]
@@ -137,5 +142,5 @@ def backward(xc, invstd, w, g, need):
                 o += t
                 o += k0
         return sgx * ist if need[1] else None, sg if need[2] else None
-    gw, gb = _by_channels(part, c, _threads(g2, c))
-    return None if gx is None else gx.reshape(g.shape), gw, gb
+    gw, gb = _by_channels(part, c, _threads(g3, c))
+    return gx_out, gw, gb

@@ -250,3 +250,15 @@ def test_threads_for_needs_several_blas_threads_and_enough_work(monkeypatch):
     assert P.threads_for(3, 10 ** 8, 1000) == 3                       # no more threads than items
     assert P.threads_for(1, 10 ** 8, 1000) == 1
     assert P.threads_for(8, 10 ** 8, 1000, min_items=4) == 2
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_batch_norm_results_own_their_buffers(split, n):
+    """The output and the input gradient are made in their final shapes (not views of (N, C, L) arrays), so
+    autograd adopts the gradient as the leaf's .grad instead of copying it."""
+    split(n)
+    x = ember.randn(4, 3, 5, 5, requires_grad=True)
+    y = F.batch_norm(x, None, None, training=True)
+    y.sum().backward()
+    assert y._data.base is None and y.shape == (4, 3, 5, 5)
+    assert x.grad._data.base is None and x.grad._data.flags.c_contiguous
