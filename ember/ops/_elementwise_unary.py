@@ -13,15 +13,18 @@ from ..backend import dtypes as _dt
 from ..backend import layout as _layout
 from ..backend.device import array_module as _xp_of, as_array as _as_array
 from ..tensor import Tensor, _to_array
+from . import _parallel_elementwise as _pe
 from .elementwise import _erf_array, add, cast, div, mul, neg, pow, sub, zeros_like_g
 
 
 # -- unary math ----------------------------------------------------------------------------------------------
-def _unary(name, fwd, bwd, save="input", float_only=True, doc=""):
-    """Build a unary op class from a forward on arrays and a backward on Tensors ``bwd(g, x, out)``."""
+def _unary(name, fwd, bwd, save="input", float_only=True, doc="", par=None):
+    """Build a unary op class from a forward on arrays and a backward on Tensors ``bwd(g, x, out)``; ``par(a)``,
+    where given, computes the forward of a large array split among threads (None where it does not apply)."""
 
     def forward(ctx, a):
-        out = fwd(a)
+        if par is None or a.size < _pe.SPLIT_FROM or (out := par(a)) is None:
+            out = fwd(a)
         if save == "input":
             ctx.save_for_backward(a)
         elif save == "output":
@@ -60,7 +63,11 @@ def _zero_grad(g, x, out):
     return zeros_like_g(g)
 
 
-exp = _unary("Exp", _np.exp, lambda g, x, o: mul(g, o), save="output")
+def _par(ufunc):
+    return lambda a: _pe.par_ufunc(ufunc, a)
+
+
+exp = _unary("Exp", _np.exp, lambda g, x, o: mul(g, o), save="output", par=_par(_np.exp))
 exp2 = _unary("Exp2", _np.exp2, lambda g, x, o: mul(g, mul(o, math.log(2.0))), save="output")
 log = _unary("Log", _np.log, lambda g, x, o: div(g, x))
 log2 = _unary("Log2", _np.log2, lambda g, x, o: div(g, mul(x, math.log(2.0))))
@@ -78,7 +85,8 @@ acos = _unary("Acos", _np.arccos, lambda g, x, o: neg(div(g, sqrt(sub(1.0, mul(x
 atan = _unary("Atan", _np.arctan, lambda g, x, o: div(g, add(mul(x, x), 1.0)))
 sinh = _unary("Sinh", _np.sinh, lambda g, x, o: mul(g, cosh(x)))
 cosh = _unary("Cosh", _np.cosh, lambda g, x, o: mul(g, sinh(x)))
-tanh = _unary("Tanh", _np.tanh, lambda g, x, o: mul(g, sub(1.0, mul(o, o))), save="output")
+tanh = _unary("Tanh", _np.tanh, lambda g, x, o: mul(g, sub(1.0, mul(o, o))), save="output",
+              par=_par(_np.tanh))
 reciprocal = _unary("Reciprocal", lambda a: 1.0 / a, lambda g, x, o: neg(mul(g, mul(o, o))), save="output")
 erf = _unary("Erf", _erf_array,
              lambda g, x, o: mul(g, mul(exp(neg(mul(x, x))), 2.0 / math.sqrt(math.pi))))
@@ -93,13 +101,26 @@ def _sigmoid_fwd(a):
     return out
 
 
-sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, x, o: mul(g, mul(o, sub(1.0, o))), save="output")
+def _sigmoid_into(out, a):
+    # _sigmoid_fwd's steps on one piece, written into ``out``
+    ez = _np.exp(-_np.abs(a))
+    out[...] = _np.where(a >= 0, a.dtype.type(1), ez)
+    out /= 1.0 + ez
+
+
+def _sigmoid_par(a):
+    return _pe.par_apply(_sigmoid_into, a.shape, a.dtype, a) if a.dtype.kind == "f" else None
+
+
+sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, x, o: mul(g, mul(o, sub(1.0, o))), save="output",
+                 par=_sigmoid_par)
 
 
 class Relu(Function):
     @staticmethod
     def forward(ctx, a):
-        out = _np.maximum(a, 0)
+        if a.size < _pe.SPLIT_FROM or (out := _pe.par_ufunc(_np.maximum, a, 0)) is None:
+            out = _np.maximum(a, 0)
         ctx.save_for_backward(out)
         return out
 

@@ -19,6 +19,7 @@ import numpy as _np
 from ..autograd import engine as _engine
 from ..backend import layout as _layout
 from . import _elementwise_unary as _U
+from . import _parallel_elementwise as _pe
 from . import elementwise as _E
 from . import reduce as _R
 from . import shape as _S
@@ -26,6 +27,8 @@ from . import shape as _S
 _ndarray = _np.ndarray
 _FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
 _NUMBERS = (int, float, bool)
+_u = _pe.ufunc          # a ufunc, split among threads on large C-contiguous operands (the same values)
+_mul_, _div_, _sub_, _neg_ = _np.multiply, _np.true_divide, _np.subtract, _np.negative
 
 
 def _lay(out, *xs):
@@ -83,7 +86,7 @@ def _sub(ctx, g):
     gd = g._data
     if gd.dtype not in _FLOATS:
         return NotImplemented
-    return g, (_a(-gd) if ctx.needs_input_grad[1] else None)
+    return g, (_a(_u(_neg_, gd)) if ctx.needs_input_grad[1] else None)
 
 
 def _mul(ctx, g):
@@ -92,7 +95,7 @@ def _mul(ctx, g):
     if not _ok(gd, a, b):
         return NotImplemented
     n = ctx.needs_input_grad
-    return (_lay(_a(gd * b), gd, b) if n[0] else None), (_lay(_a(gd * a), gd, a) if n[1] else None)
+    return (_lay(_a(_u(_mul_, gd, b)), gd, b) if n[0] else None), (_lay(_a(_u(_mul_, gd, a)), gd, a) if n[1] else None)
 
 
 def _div(ctx, g):
@@ -101,12 +104,12 @@ def _div(ctx, g):
     if not _ok(gd, a, b):
         return NotImplemented
     n = ctx.needs_input_grad
-    ga = _lay(_a(gd / b), gd, b) if n[0] else None
+    ga = _lay(_a(_u(_div_, gd, b)), gd, b) if n[0] else None
     gb = None
     if n[1]:        # neg(mul(g, div(div(a, b), b))), as Div.backward
-        q = _lay(_a(a / b), a, b)
-        q2 = _lay(_a(q / b), q, b)
-        gb = _a(-_lay(_a(gd * q2), gd, q2))
+        q = _lay(_a(_u(_div_, a, b)), a, b)
+        q2 = _lay(_a(_u(_div_, q, b)), q, b)
+        gb = _a(_u(_neg_, _lay(_a(_u(_mul_, gd, q2)), gd, q2)))
     return ga, gb
 
 
@@ -114,7 +117,7 @@ def _neg(ctx, g):
     gd = g._data
     if gd.dtype not in _FLOATS:
         return NotImplemented
-    return (_a(-gd),)
+    return (_a(_u(_neg_, gd)),)
 
 
 # -- unary math (saved output o or input x) ------------------------------------------------------------------
@@ -130,28 +133,44 @@ def _unary(formula):
 
 
 def _exp(g, o):                 # mul(g, o)
-    return _lay(_a(g * o), g, o)
+    return _lay(_a(_u(_mul_, g, o)), g, o)
+
+
+def _tanh_into(r, g, o):        # _tanh's steps on one piece, into r
+    _mul_(o, o, out=r)
+    _sub_(1.0, r, out=r)
+    _mul_(g, r, out=r)
+
+
+def _sigmoid_into(r, g, o):     # _sigmoid's steps on one piece, into r
+    _sub_(1.0, o, out=r)
+    _mul_(o, r, out=r)
+    _mul_(g, r, out=r)
 
 
 def _tanh(g, o):                # mul(g, sub(1.0, mul(o, o)))
+    if g.size >= _pe.SPLIT_FROM and (r := _pe.par_apply(_tanh_into, g.shape, g.dtype, g, o)) is not None:
+        return r
     t = _lay(_a(o * o), o, o)
     t = _lay(_a(1.0 - t), 1.0, t)
     return _lay(_a(g * t), g, t)
 
 
 def _sigmoid(g, o):             # mul(g, mul(o, sub(1.0, o)))
+    if g.size >= _pe.SPLIT_FROM and (r := _pe.par_apply(_sigmoid_into, g.shape, g.dtype, g, o)) is not None:
+        return r
     t = _lay(_a(1.0 - o), 1.0, o)
     t = _lay(_a(o * t), o, t)
     return _lay(_a(g * t), g, t)
 
 
 def _log(g, x):                 # div(g, x)
-    return _lay(_a(g / x), g, x)
+    return _lay(_a(_u(_div_, g, x)), g, x)
 
 
 def _sqrt(g, o):                # div(g, mul(o, 2.0))
-    t = _lay(_a(o * 2.0), o, 2.0)
-    return _lay(_a(g / t), g, t)
+    t = _lay(_a(_u(_mul_, o, 2.0)), o, 2.0)
+    return _lay(_a(_u(_div_, g, t)), g, t)
 
 
 def _relu(ctx, g):              # where(o <= 0, 0, g), as Relu.backward
@@ -159,6 +178,9 @@ def _relu(ctx, g):              # where(o <= 0, 0, g), as Relu.backward
     gd = g._data
     if not _ok(gd, o):
         return NotImplemented
+    if gd.size >= _pe.SPLIT_FROM and \
+            (r := _pe.par_apply(_relu_into, gd.shape, gd.dtype, o, gd)) is not None:
+        return (_lay(r, r, gd),)      # (r stands for the mask o <= 0: fresh, C-ordered, of o's shape)
     c = o <= 0
     # np.where with a data-dependent mask is ~9x slower than this: the gradient's bits ANDed with all-ones where
     # kept, all-zeros (+0.0) where not: exactly where(c, 0, g), NaN and inf gradients included
@@ -167,6 +189,13 @@ def _relu(ctx, g):              # where(o <= 0, 0, g), as Relu.backward
     keep -= 1
     r = _np.bitwise_and(gd.view(it), keep).view(gd.dtype)
     return (_lay(_a(r), c, _np.zeros((), gd.dtype), gd),)
+
+
+def _relu_into(r, o, gd):      # _relu's steps on one piece, into r
+    it = _np.int32 if gd.dtype.itemsize == 4 else _np.int64
+    keep = (o <= 0).view(_np.uint8).astype(it)
+    keep -= 1
+    _np.bitwise_and(gd.view(it), keep, out=r.view(it))
 
 
 # -- reductions and shapes -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from ..backend import layout as _layout
 from ..backend import xp
 from ..backend.device import array_module as _xp_of, as_array as _as_array, like as _like, to_device as _to_device
 from ..tensor import Tensor, _to_array
+from . import _parallel_elementwise as _pe
 
 _erf = _np.vectorize(math.erf, otypes=[_np.float64])
 
@@ -236,9 +237,19 @@ def clone(input: Tensor, *, memory_format="preserve_format") -> Tensor:
 
 
 # -- arithmetic ---------------------------------------------------------------------------------------------
+_nd = _np.ndarray
+
+
+def _big(a, b):
+    """Whether a binary op's operands are large enough to try splitting it among threads (cheap: sizes only)."""
+    return (type(a) is _nd and a.size >= _pe.SPLIT_FROM) or (type(b) is _nd and b.size >= _pe.SPLIT_FROM)
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
+        if _big(a, b) and (r := _pe.par_ufunc(_np.add, a, b)) is not None:
+            return r
         return a + b
 
     @staticmethod
@@ -249,6 +260,8 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
+        if _big(a, b) and (r := _pe.par_ufunc(_np.subtract, a, b)) is not None:
+            return r
         return a - b
 
     @staticmethod
@@ -263,6 +276,8 @@ class Mul(Function):
         n = ctx.needs_input_grad
         # save only what the wanted gradients need (x.mul_(3) must not pin x's old value)
         ctx.save_for_backward(a if n[1] else None, b if n[0] else None)
+        if _big(a, b) and (r := _pe.par_ufunc(_np.multiply, a, b)) is not None:
+            return r
         return a * b
 
     @staticmethod
@@ -276,6 +291,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        if _big(a, b) and (r := _pe.par_ufunc(_np.true_divide, a, b)) is not None:
+            return r
         return a / b
 
     @staticmethod
