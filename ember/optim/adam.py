@@ -105,6 +105,9 @@ class AdamW(Adam):
                          fused=fused, decoupled_weight_decay=True)
 
 
+Adam._split_update = Adam._update     # elementwise: may run in chunks on several threads (AdamW too)
+
+
 class Adamax(Optimizer):
     """Adamax, like ``torch.optim.Adamax``: Adam with the infinity norm,
     ``u = max(beta2 u, |g| + eps)``, ``p -= lr / (1 - beta1^t) * m / u``.

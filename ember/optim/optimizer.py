@@ -185,7 +185,18 @@ class Optimizer:
             hook(self, (), {})
         return loss
 
+    # the ``_update`` of this class when it is elementwise (a step may then run on several threads: see
+    # _split_update.py); a subclass that overrides ``_update`` no longer matches it and runs on one thread
+    _split_update = None
+
+    def _chunkable(self, state: dict, group: dict) -> bool:
+        """Whether ``_update`` may run on chunks of this parameter's flat views (its state then holds every
+        tensor it touches; subclasses that set ``_split_update``)."""
+        return True
+
     def _group_step(self, group: dict[str, Any]) -> None:
+        cls = type(self)
+        work = [] if cls._update is cls._split_update else None
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -197,8 +208,18 @@ class Optimizer:
             state = self.state[p]
             if len(state) == 0:
                 self._init_state(p, state, group)
-            self._update(p._data, g, state, group)
-            p._version[0] += 1
+            if work is None:
+                self._update(p._data, g, state, group)
+                p._version[0] += 1
+            else:
+                work.append((p, g, state))
+        if work:
+            from ._split_update import split_step
+            if not split_step(self, [(p._data, g, s) for p, g, s in work], group):
+                for p, g, state in work:
+                    self._update(p._data, g, state, group)
+            for p, _, _ in work:
+                p._version[0] += 1
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         """Fill ``state`` for a parameter on its first step (subclasses)."""

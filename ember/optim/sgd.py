@@ -37,6 +37,9 @@ class SGD(Optimizer):
                         fused=fused)
         super().__init__(params, defaults)
 
+    def _chunkable(self, state, group) -> bool:
+        return group["momentum"] == 0 or "momentum_buffer" in state      # (the first step makes the buffer)
+
     def _update(self, p, g, state, group) -> None:
         wd = _scalar(group["weight_decay"])
         momentum = group["momentum"]
@@ -61,3 +64,6 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p in self.state and not self.state[p]:
                     del self.state[p]
+
+
+SGD._split_update = SGD._update       # elementwise: may run in chunks on several threads

@@ -1,0 +1,91 @@
+"""Optimizer updates on several cores (``ember.ops._parallel``): a step's parameters, whose elements add up to
+enough work, are dealt to threads by cutting their concatenated flat index range into even pieces.  A parameter
+inside one piece is updated whole by that thread; one that straddles a cut is updated in chunks of its flat
+views (parameter, gradient and every same-shape state tensor), each chunk by the same sequence of NumPy calls
+as the whole array, so the numbers are the same bits.  An optimizer opts in by setting its class's
+``_split_update`` to its ``_update``, which must be elementwise, and says per parameter whether chunks are fine
+(``_chunkable``)."""
+from __future__ import annotations
+
+from ..backend import xp as np
+from ..ops import _parallel as _par
+from ..tensor import Tensor
+
+MIN_SPLIT = 1 << 17             # elements per thread below which a split does not pay
+SPLIT_FROM = 2 * MIN_SPLIT
+
+_ndarray = np.ndarray
+
+
+def _chunk_views(p, g, state):
+    """Flat views of ``p``, ``g`` and the state tensors of ``p``'s shape, or None where one is not a C-contiguous
+    NumPy array of that shape."""
+    shape = p.shape
+    if type(p) is not _ndarray or not p.flags.c_contiguous or type(g) is not _ndarray or g.shape != shape \
+            or not g.flags.c_contiguous:
+        return None
+    keys = []
+    for k, v in state.items():
+        if isinstance(v, Tensor):
+            d = v._data
+            if d.shape == shape and type(d) is _ndarray and d.flags.c_contiguous:
+                keys.append(k)
+            elif d.ndim:        # a tensor of another shape: not elementwise
+                return None
+    return p.reshape(-1), g.reshape(-1), keys
+
+
+def split_step(opt, work, group) -> bool:
+    """Run ``opt._update`` for the ``(p, g, state)`` of ``work`` (raw arrays) split among threads; False where
+    that does not apply (the caller then updates them one after the other)."""
+    total = 0
+    for p, g, state in work:
+        if type(p) is not _ndarray or type(g) is not _ndarray:     # device arrays: never here
+            return False
+        total += p.size
+    if total < SPLIT_FROM:
+        return False
+    t = _par.threads_for(total, total, MIN_SPLIT)
+    if t <= 1:
+        return False
+    cuts = [total * i // t for i in range(t + 1)]
+    parts = [[] for _ in range(t)]
+    chunked = []                # (state, its chunk states)
+    start = 0
+    k = 0
+    for p, g, state in work:
+        n = p.size
+        end = start + n
+        while k < t - 1 and start >= cuts[k + 1]:
+            k += 1
+        if end <= cuts[k + 1] or not opt._chunkable(state, group) or (views := _chunk_views(p, g, state)) is None:
+            parts[k].append((p, g, state))
+        else:
+            pf, gf, keys = views
+            mine = []
+            j = k
+            while j < t and cuts[j] < end:
+                a, z = max(cuts[j], start) - start, min(cuts[j + 1], end) - start
+                if z > a:
+                    s = slice(a, z)
+                    cs = dict(state)
+                    for key in keys:
+                        cs[key] = Tensor._make(state[key]._data.reshape(-1)[s])
+                    parts[j].append((pf[s], gf[s], cs))
+                    mine.append(cs)
+                j += 1
+            chunked.append((state, keys, mine))
+        start = end
+
+    def run(items):
+        def part():
+            for p, g, state in items:
+                opt._update(p, g, state, group)
+        return part
+    _par.in_parallel([run(items) for items in parts if items], t)
+    for state, keys, mine in chunked:        # the scalars a chunk updated (a step count): the same in each chunk
+        first = mine[0]
+        for key, v in first.items():
+            if key not in keys:
+                state[key] = v
+    return True
