@@ -1,0 +1,156 @@
+"""Large elementwise ops and optimizer steps split among threads (ember.ops._parallel_elementwise,
+ember.optim._split_update), which ember does on large C-contiguous arrays when BLAS has several threads: the
+same values, gradients, dtypes and strides, bit for bit, as one thread, for any split; BLAS restored after."""
+import numpy as np
+import pytest
+
+import ember
+from ember.ops import _parallel as P, _parallel_elementwise as PE
+from ember.optim import _split_update as SU
+
+
+@pytest.fixture
+def split(monkeypatch):
+    """``split(n)``: BLAS reported with ``n`` threads and every array of 8 elements or more split; returns the
+    list of the sizes of the parallel sections that ran."""
+    calls = []
+    real = P.in_parallel
+
+    def counting(fns, t):
+        calls.append(len(fns))
+        return real(fns, t)
+    monkeypatch.setattr(P, "in_parallel", counting)
+
+    def use(n):
+        monkeypatch.setattr(P, "blas_threads", lambda: n)
+        for mod in (PE, SU):
+            monkeypatch.setattr(mod, "MIN_SPLIT", 4)
+            monkeypatch.setattr(mod, "SPLIT_FROM", 8)
+        calls.clear()
+        return calls
+    return use
+
+
+def _bits(a):
+    return a.dtype, a.shape, a.strides, a.view(np.uint8).tobytes()
+
+
+def _run(split, n, fn, arrays):
+    calls = split(n)
+    ts = [ember.tensor(a, requires_grad=True) for a in arrays]
+    y = fn(*ts)
+    g = np.cos(np.arange(y.numel())).reshape(tuple(y.shape)).astype(str(y.dtype).split(".")[-1])
+    y.backward(ember.tensor(g))
+    return list(calls), [_bits(y.detach().numpy())] + [_bits(t.grad.numpy()) for t in ts if t.grad is not None]
+
+
+_UNARY = {
+    "relu": ember.relu, "sigmoid": ember.sigmoid, "tanh": ember.tanh, "exp": ember.exp,
+    "log": lambda a: ember.log(a.abs()), "sqrt": lambda a: ember.sqrt(a.abs()),
+    "neg": lambda a: -ember.exp(a), "relu_twice": lambda a: ember.relu(ember.relu(a) - 0.25),
+}
+_BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+    "mul_scalar": lambda a, b: (a * 2.5) * b, "div_scalar": lambda a, b: (a / 3.0) - b,
+}
+
+
+def _inputs(shape, dtype, k):
+    rng = np.random.default_rng(k)
+    x = rng.standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:4] = [0.0, -0.0, np.inf, -np.inf] if x.size >= 4 else x.reshape(-1)[:4]
+    return x
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 7), (2, 1, 9), (17,)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(_UNARY) + sorted(_BINARY))
+def test_split_same_bits(split, name, dtype, shape):
+    fn = _UNARY.get(name) or _BINARY[name]
+    arrays = [_inputs(shape, dtype, 0)] + ([_inputs(shape, dtype, 1) + 0.5] if name in _BINARY else [])
+    one_calls, one = _run(split, 1, fn, arrays)
+    assert not one_calls
+    for n in (2, 3):
+        calls, res = _run(split, n, fn, arrays)
+        assert calls and max(calls) > 1, "the split path did not run"
+        assert res == one
+
+
+def test_not_split_when_small_broadcast_or_strided(split):
+    calls = split(2)
+    x = ember.tensor(np.ones((4, 6), np.float32), requires_grad=True)
+    b = ember.tensor(np.ones(6, np.float32))
+    ember.relu(x + b).sum().backward()                      # a broadcast add: not split; relu is
+    n_bcast = len(calls)
+    ember.relu(x.t()).sum()                                 # a transposed input: not split
+    assert len(calls) == n_bcast
+    ember.relu(ember.tensor(np.ones(7, np.float32)))        # under SPLIT_FROM: not split
+    assert len(calls) == n_bcast
+
+
+def test_blas_threads_restored(split):
+    split(2)
+    before = P.blas_threads.__wrapped__() if hasattr(P.blas_threads, "__wrapped__") else None
+    libs = P._controllers()
+    if not libs:
+        pytest.skip("threadpoolctl unavailable")
+    counts = [lib.get_num_threads() for lib in libs]
+    ember.tanh(ember.tensor(np.ones((5, 5), np.float32)))
+    assert [lib.get_num_threads() for lib in libs] == counts and before is None
+
+
+def _opt_run(split, n, make, steps=3):
+    calls = split(n)
+    rng = np.random.default_rng(0)
+    ps = [ember.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+          for s in [(7, 3), (5,), (4, 4), (2,), (3, 3)]]
+    opt = make(ps)
+    for _ in range(steps):
+        for p in ps:
+            p.grad = ember.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32))
+        opt.step()
+    state = opt.state_dict()["state"]
+    flat = [(k, kk, _bits(v.numpy()) if hasattr(v, "numpy") else v) for k in sorted(state)
+            for kk, v in sorted(state[k].items())]
+    return list(calls), [_bits(p.detach().numpy()) for p in ps], flat
+
+
+_OPTIMIZERS = {
+    "adam": lambda ps: ember.optim.Adam(ps, lr=0.1),
+    "adam_l2_maximize": lambda ps: ember.optim.Adam(ps, lr=0.1, weight_decay=0.1, maximize=True),
+    "adamw_amsgrad": lambda ps: ember.optim.AdamW(ps, lr=0.1, amsgrad=True),
+    "sgd": lambda ps: ember.optim.SGD(ps, lr=0.1),
+    "sgd_momentum": lambda ps: ember.optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01),
+    "sgd_nesterov": lambda ps: ember.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OPTIMIZERS))
+def test_optimizer_split_same_bits(split, name):
+    one_calls, one_p, one_s = _opt_run(split, 1, _OPTIMIZERS[name])
+    assert not one_calls
+    for n in (2, 3, 4):
+        calls, p, s = _opt_run(split, n, _OPTIMIZERS[name])
+        assert calls and max(calls) > 1, "the split path did not run"
+        assert p == one_p and s == one_s
+
+
+def test_optimizer_subclass_with_own_update_not_split(split):
+    class MySGD(ember.optim.SGD):
+        def _update(self, p, g, state, group):
+            p -= 0.5 * g.mean()             # not elementwise: chunks would change it
+    calls, p, _ = _opt_run(split, 2, lambda ps: MySGD(ps, lr=0.1))
+    assert not calls
+
+
+def test_errstate_holds_in_every_piece(split):
+    split(2)
+    x = ember.tensor(np.array([np.inf] * 20, np.float32))
+    with np.errstate(invalid="raise"):
+        with pytest.raises(FloatingPointError):
+            x - x
+    with np.errstate(all="ignore"):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert np.isnan((x - x).numpy()).all()
