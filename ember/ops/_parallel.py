@@ -18,6 +18,7 @@ environment before NumPy is imported makes those threads sleep at once (the CNN-
 25 ms)."""
 from __future__ import annotations
 
+import contextvars
 import threading
 
 from ..backend import xp as np
@@ -70,7 +71,8 @@ def _mark_inside():
 
 def in_parallel(calls, threads):
     """Run the zero-argument ``calls`` at once (the first on the calling thread, the others on a pool of
-    threads) with BLAS at one thread meanwhile; their results in order.  One parallel section at a time (a
+    threads, each in a copy of the caller's context, so that ``np.errstate`` holds in every part) with BLAS at
+    one thread meanwhile; their results in order.  One parallel section at a time (a
     lock): BLAS's thread count is process-wide.  Called from a part of another section, the calls run one after
     the other."""
     if len(calls) == 1 or getattr(_LOCAL, "inside", False):
@@ -89,7 +91,8 @@ def in_parallel(calls, threads):
             lib.set_num_threads(1)
         _LOCAL.inside = True
         try:
-            futures = [pool.submit(c) for c in calls[1:]]
+            # each in a copy of the caller's context: NumPy's errstate is a context variable
+            futures = [pool.submit(contextvars.copy_context().run, c) for c in calls[1:]]
             try:
                 first = calls[0]()
             finally:

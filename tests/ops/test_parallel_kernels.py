@@ -262,3 +262,20 @@ def test_batch_norm_results_own_their_buffers(split, n):
     y.sum().backward()
     assert y._data.base is None and y.shape == (4, 3, 5, 5)
     assert x.grad._data.base is None and x.grad._data.flags.c_contiguous
+
+
+def test_the_callers_errstate_holds_in_every_part(split):
+    """Every part runs in the caller's context: NumPy's errstate (a context variable) silences the invalid
+    value of inf - inf in the rows that another thread computes too."""
+    import warnings
+    x = np.zeros((8, 5), np.float32)
+    x[:, 0] = np.inf                           # every row: max = inf, x - max = nan
+    calls = split(2)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(ember.tensor(x), ember.tensor(np.zeros(8, np.int64)), reduction="none")
+    assert calls and np.isnan(loss.numpy()).all()
+    seen = P.in_parallel([lambda: np.geterr()["over"], lambda: np.geterr()["over"]], 2)
+    with np.errstate(over="ignore"):
+        inside = P.in_parallel([lambda: np.geterr()["over"], lambda: np.geterr()["over"]], 2)
+    assert inside == ["ignore", "ignore"] and seen[0] == seen[1] != "ignore"
