@@ -89,14 +89,27 @@ def test_not_split_when_small_broadcast_or_strided(split):
 
 
 def test_blas_threads_restored(split):
-    split(2)
-    before = P.blas_threads.__wrapped__() if hasattr(P.blas_threads, "__wrapped__") else None
     libs = P._controllers()
     if not libs:
         pytest.skip("threadpoolctl unavailable")
-    counts = [lib.get_num_threads() for lib in libs]
-    ember.tanh(ember.tensor(np.ones((5, 5), np.float32)))
-    assert [lib.get_num_threads() for lib in libs] == counts and before is None
+    calls = split(2)
+    before = [lib.get_num_threads() for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(2)
+    try:
+        seen = []
+        real = PE.np.tanh
+
+        def tanh(*a, **k):          # BLAS's thread count inside the pieces (not the dtype probe before them)
+            if "out" in k:
+                seen.append([lib.get_num_threads() for lib in libs])
+            return real(*a, **k)
+        PE.par_ufunc(tanh, np.ones((5, 5), np.float32))
+        assert calls and len(seen) == 2 and all(s == [1] * len(libs) for s in seen)
+        assert [lib.get_num_threads() for lib in libs] == [2] * len(libs)
+    finally:
+        for lib, t in zip(libs, before):
+            lib.set_num_threads(t)
 
 
 def _opt_run(split, n, make, steps=3):
