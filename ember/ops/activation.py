@@ -18,6 +18,7 @@ from ..backend import layout as _layout
 from ..backend.device import as_array as _as_array
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
+from . import _parallel_elementwise as _pe
 from .elementwise import _sigmoid_fwd, _erf_array
 
 __all__: list = []   # internal: the public forms live in ember.nn.functional
@@ -73,6 +74,12 @@ class _EmberNS:
         return E.where(cond, a, b)
 
 
+def _plain(p):
+    """Whether an activation's parameters are all numbers (or strings): its kernels are then elementwise and may
+    run on pieces of a large array at once (``_parallel_elementwise``)."""
+    return all(v is None or type(v) in (int, float, bool, str) for v in p.values())
+
+
 def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, int_fn=None, c_out=False,
                     scalar_operand=False):
     """Build a one-node activation op: ``fwd(a, **p)`` on arrays, ``deriv(M, x, **p)`` its elementwise
@@ -86,7 +93,9 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
         ctx.save_for_backward(a)
         ctx.p = p
         # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
-        out = fwd(a.astype(_np.float32) if a.dtype == _np.float16 else a, **p)
+        if a.size < _pe.SPLIT_FROM or a.dtype.kind != "f" or a.dtype == _np.float16 or not _plain(p) or \
+                (out := _pe.par_apply(lambda o, x: o.__setitem__(..., fwd(x, **p)), a.shape, a.dtype, a)) is None:
+            out = fwd(a.astype(_np.float32) if a.dtype == _np.float16 else a, **p)
         out = out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
         if a.ndim > 1 and not _layout.canonical(a):      # PyTorch keeps a dense input's strides
             out = _layout.with_strides(out, _layout.c_strides(out.shape)) if c_out else \
@@ -97,6 +106,11 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
         (x,) = ctx.saved_tensors
         if _grad.create_graph:
             return E.mul(g, deriv(_EmberNS, x, **ctx.p))
+        gd = g._data
+        if gd.size >= _pe.SPLIT_FROM and gd.dtype.kind == "f" and gd.dtype == x._data.dtype and _plain(ctx.p) and \
+                (r := _pe.par_apply(lambda o, xs, gs: _np.multiply(gs, deriv(_NumpyNS, xs, **ctx.p), out=o),
+                                    gd.shape, gd.dtype, x._data, gd)) is not None:
+            return Tensor._make(r)      # (pieces of what follows: the same values; elementwise derivatives)
         d = deriv(_NumpyNS, x._data, **ctx.p)
         gd = g._data * d
         return Tensor._make(gd.astype(g._data.dtype, copy=False) if gd.dtype != g._data.dtype else gd)

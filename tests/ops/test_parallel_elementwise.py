@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import ember
+import ember.nn.functional as F
 from ember.ops import _parallel as P, _parallel_elementwise as PE
 from ember.optim import _split_update as SU
 
@@ -72,6 +73,26 @@ def test_split_same_bits(split, name, dtype, shape):
     assert not one_calls
     for n in (2, 3):
         calls, res = _run(split, n, fn, arrays)
+        assert calls and max(calls) > 1, "the split path did not run"
+        assert res == one
+
+
+_ACTIVATIONS = {
+    "gelu": F.gelu, "gelu_tanh": lambda a: F.gelu(a, approximate="tanh"), "elu": F.elu, "silu": F.silu,
+    "softplus": F.softplus, "leaky_relu": lambda a: F.leaky_relu(a, 0.1), "hardtanh": F.hardtanh,
+    "mish": F.mish, "dropout": lambda a: (ember.manual_seed(0), F.dropout(a, 0.3))[1],
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(_ACTIVATIONS))
+def test_activation_split_same_bits(split, name, dtype):
+    # pieces of at least 64 elements: float32 erf takes its per-element path below that (GELU)
+    x = _inputs((3, 50, 7), dtype, 2) * 3
+    one_calls, one = _run(split, 1, _ACTIVATIONS[name], [x])
+    assert not one_calls
+    for n in (2, 3):
+        calls, res = _run(split, n, _ACTIVATIONS[name], [x])
         assert calls and max(calls) > 1, "the split path did not run"
         assert res == one
 

@@ -16,6 +16,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...backend.device import like as _like
 from ...backend.random import rng_of
+from ...ops import _parallel_elementwise as _pe
 from ...tensor import Tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "alpha_dropout"]
@@ -30,7 +31,8 @@ class _MaskScale(Function):
     @staticmethod
     def forward(ctx, a, mask=None, shift=None):
         ctx.mask = mask
-        out = a * mask
+        if a.size < _pe.SPLIT_FROM or (out := _pe.par_ufunc(np.multiply, a, mask)) is None:
+            out = a * mask
         if shift is not None:
             out += shift
         return out
@@ -51,7 +53,8 @@ def _apply_mask(input: Tensor, p: float, mask_shape, inplace: bool):
     if tuple(mask_shape) == tuple(input.shape):
         # the mask in the input's memory layout, so that the result keeps it, as PyTorch's (same draws)
         mask = np.empty_like(input._data, dtype=input.dtype)
-        np.multiply(keep, input.dtype.type(scale), out=mask)
+        if mask.size < _pe.SPLIT_FROM or _pe.par_ufunc(np.multiply, keep, input.dtype.type(scale), out=mask) is None:
+            np.multiply(keep, input.dtype.type(scale), out=mask)
     else:
         mask = keep.astype(input.dtype) * input.dtype.type(scale)
     if inplace:
