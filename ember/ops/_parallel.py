@@ -19,6 +19,7 @@ environment before NumPy is imported makes those threads sleep at once (the CNN-
 from __future__ import annotations
 
 import contextvars
+import os
 import threading
 
 from ..backend import xp as np
@@ -63,6 +64,19 @@ def slices(n, threads):
     k = min(threads, n)
     bounds = [n * i // k for i in range(k + 1)]
     return [slice(a, z) for a, z in zip(bounds, bounds[1:])]
+
+
+def _after_fork_in_child():
+    """A forked child (a DataLoader worker) has none of the pool's threads, and the lock may have been held by
+    a thread that does not exist there: start afresh (else the child's first split would wait forever)."""
+    global _LOCK
+    _PARALLEL.clear()
+    _LOCK = threading.Lock()
+    _LOCAL.inside = False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _mark_inside():

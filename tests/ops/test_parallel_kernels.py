@@ -279,3 +279,22 @@ def test_the_callers_errstate_holds_in_every_part(split):
     with np.errstate(over="ignore"):
         inside = P.in_parallel([lambda: np.geterr()["over"], lambda: np.geterr()["over"]], 2)
     assert inside == ["ignore", "ignore"] and seen[0] == seen[1] != "ignore"
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_can_split_again():
+    """A DataLoader worker forked after the pool's threads started: its first section must not wait for
+    threads that do not exist in it."""
+    import os
+    import signal
+    assert P.in_parallel([lambda: 1, lambda: 2], 2) == [1, 2]        # the pool's threads exist now
+    pid = os.fork()
+    if pid == 0:                                                     # the child: exit 0 on success
+        ok = False
+        signal.alarm(5)                                              # a hang ends the child with SIGALRM
+        try:
+            ok = P.in_parallel([lambda: 3, lambda: 4], 2) == [3, 4]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
