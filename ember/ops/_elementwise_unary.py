@@ -19,8 +19,9 @@ from .elementwise import _erf_array, add, cast, div, mul, neg, pow, sub, zeros_l
 
 # -- unary math ----------------------------------------------------------------------------------------------
 def _unary(name, fwd, bwd, save="input", float_only=True, doc="", par=None):
-    """Build a unary op class from a forward on arrays and a backward on Tensors ``bwd(g, x, out)``; ``par(a)``,
-    where given, computes the forward of a large array split among threads (None where it does not apply)."""
+    """Build a unary op class from a forward on arrays and a backward on Tensors ``bwd(g, x, out)``;
+    ``par(a)``, where given, computes the forward of a large array split among threads (None where it does not
+    apply)."""
 
     def forward(ctx, a):
         if par is None or a.size < _pe.SPLIT_FROM or (out := par(a)) is None:

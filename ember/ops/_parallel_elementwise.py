@@ -3,10 +3,11 @@ C-contiguous arrays of one shape cut into contiguous pieces that Python threads 
 elementwise kernel computes each element on its own, so any split gives the same bits as the whole array.
 
 Only arrays of ``MIN_SPLIT`` elements per thread and more are split (below, handing a piece to another thread
-costs more than it saves); the check callers make first, ``big(n)``, is one comparison, so small arrays pay
-nothing.  ``par_ufunc`` runs one ufunc; ``par_apply`` a kernel ``fn(out, *pieces)`` that writes its piece of
-the result into ``out``.  Both return None where they do not apply (not host arrays, not C-contiguous, shapes
-that differ, one thread): the caller then runs its one-thread path."""
+costs more than it saves); callers check ``x.size >= SPLIT_FROM`` first, one comparison, so small arrays pay
+nothing.  ``par_ufunc`` runs one ufunc (``ufunc``: with the size check, else the plain call); ``par_apply`` a
+kernel ``fn(out, *pieces)`` that writes its piece of the result into ``out``.  Both return None where they do
+not apply (not NumPy arrays, not C-contiguous, shapes that differ, one thread): the caller then runs its
+one-thread path."""
 from __future__ import annotations
 
 import contextvars
@@ -22,11 +23,6 @@ MIN_SPLIT = 3 << 16
 SPLIT_FROM = 2 * MIN_SPLIT      # the size check callers make first (``x.size >= SPLIT_FROM``)
 
 _ndarray = np.ndarray
-
-
-def big(n) -> bool:
-    """Whether ``n`` elements are enough to consider a split (one comparison: the small-array fast path)."""
-    return n >= SPLIT_FROM
 
 
 def _flat_operands(shape, operands):
@@ -83,8 +79,8 @@ def _split(fn, shape, dtype, flat, out, n, t):
 
 
 def par_apply(fn, shape, dtype, *operands, out=None):
-    """``fn(out_piece, *operand_pieces)`` over pieces of the flat index range, at once; the result array (a new
-    C-contiguous one of ``shape`` and ``dtype``, or ``out``).  None where a split does not apply."""
+    """``fn(out_piece, *operand_pieces)`` over pieces of the flat index range, at once; the result array (a
+    new C-contiguous one of ``shape`` and ``dtype``, or ``out``).  None where a split does not apply."""
     n = _size(shape)
     if n < SPLIT_FROM:
         return None
@@ -130,19 +126,3 @@ def par_ufunc(ufunc, *operands, out=None):
     # NumPy's result dtype for these operands (numbers weak, as in the whole-array call): from one element
     probe = ufunc(*[x[:1] if type(x) is _ndarray and x.ndim else x for x in flat])
     return _split(lambda o, *xs: ufunc(*xs, out=o), shape, probe.dtype, flat, out, n, t)
-
-
-def par_inplace(fn, *arrays):
-    """``fn(*pieces)`` for pieces of the C-contiguous arrays ``arrays`` (one shape), which it updates in place;
-    True when it ran split, False where it did not apply (the caller then runs ``fn(*arrays)`` itself)."""
-    a = arrays[0]
-    if type(a) is not _ndarray or a.size < SPLIT_FROM:
-        return False
-    t = _threads(a.size)
-    if t <= 1:
-        return False
-    flat = _flat_operands(a.shape, arrays)
-    if flat is None:
-        return False
-    run_pieces(lambda s: fn(*[x[s] if type(x) is _ndarray and x.ndim else x for x in flat]), a.size, t)
-    return True

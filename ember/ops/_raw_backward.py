@@ -86,7 +86,7 @@ def _sub(ctx, g):
     gd = g._data
     if gd.dtype not in _FLOATS:
         return NotImplemented
-    return g, (_a(_u(_neg_, gd)) if ctx.needs_input_grad[1] else None)
+    return g, (_a(-gd if gd.size < _pe.SPLIT_FROM else _u(_neg_, gd)) if ctx.needs_input_grad[1] else None)
 
 
 def _mul(ctx, g):
@@ -95,7 +95,10 @@ def _mul(ctx, g):
     if not _ok(gd, a, b):
         return NotImplemented
     n = ctx.needs_input_grad
-    return (_lay(_a(_u(_mul_, gd, b)), gd, b) if n[0] else None), (_lay(_a(_u(_mul_, gd, a)), gd, a) if n[1] else None)
+    if gd.size < _pe.SPLIT_FROM:
+        return (_lay(_a(gd * b), gd, b) if n[0] else None), (_lay(_a(gd * a), gd, a) if n[1] else None)
+    return ((_lay(_a(_u(_mul_, gd, b)), gd, b) if n[0] else None),
+            (_lay(_a(_u(_mul_, gd, a)), gd, a) if n[1] else None))
 
 
 def _div(ctx, g):
@@ -117,7 +120,7 @@ def _neg(ctx, g):
     gd = g._data
     if gd.dtype not in _FLOATS:
         return NotImplemented
-    return (_a(_u(_neg_, gd)),)
+    return (_a(-gd if gd.size < _pe.SPLIT_FROM else _u(_neg_, gd)),)
 
 
 # -- unary math (saved output o or input x) ------------------------------------------------------------------
@@ -133,7 +136,7 @@ def _unary(formula):
 
 
 def _exp(g, o):                 # mul(g, o)
-    return _lay(_a(_u(_mul_, g, o)), g, o)
+    return _lay(_a(g * o if g.size < _pe.SPLIT_FROM else _u(_mul_, g, o)), g, o)
 
 
 def _tanh_into(r, g, o):        # _tanh's steps on one piece, into r

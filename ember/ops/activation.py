@@ -75,8 +75,8 @@ class _EmberNS:
 
 
 def _plain(p):
-    """Whether an activation's parameters are all numbers (or strings): its kernels are then elementwise and may
-    run on pieces of a large array at once (``_parallel_elementwise``)."""
+    """Whether an activation's parameters are all numbers (or strings): its kernels are then elementwise and
+    may run on pieces of a large array at once (``_parallel_elementwise``)."""
     return all(v is None or type(v) in (int, float, bool, str) for v in p.values())
 
 
@@ -94,7 +94,8 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
         ctx.p = p
         # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
         if a.size < _pe.SPLIT_FROM or a.dtype.kind != "f" or a.dtype == _np.float16 or not _plain(p) or \
-                (out := _pe.par_apply(lambda o, x: o.__setitem__(..., fwd(x, **p)), a.shape, a.dtype, a)) is None:
+                (out := _pe.par_apply(lambda o, x: o.__setitem__(..., fwd(x, **p)),
+                                      a.shape, a.dtype, a)) is None:
             out = fwd(a.astype(_np.float32) if a.dtype == _np.float16 else a, **p)
         out = out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
         if a.ndim > 1 and not _layout.canonical(a):      # PyTorch keeps a dense input's strides
@@ -107,10 +108,13 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
         if _grad.create_graph:
             return E.mul(g, deriv(_EmberNS, x, **ctx.p))
         gd = g._data
-        if gd.size >= _pe.SPLIT_FROM and gd.dtype.kind == "f" and gd.dtype == x._data.dtype and _plain(ctx.p) and \
-                (r := _pe.par_apply(lambda o, xs, gs: _np.multiply(gs, deriv(_NumpyNS, xs, **ctx.p), out=o),
-                                    gd.shape, gd.dtype, x._data, gd)) is not None:
-            return Tensor._make(r)      # (pieces of what follows: the same values; elementwise derivatives)
+        if gd.size >= _pe.SPLIT_FROM and gd.dtype.kind == "f" and gd.dtype == x._data.dtype and \
+                _plain(ctx.p):
+            def piece(o, xs, gs):
+                _np.multiply(gs, deriv(_NumpyNS, xs, **ctx.p), out=o)
+            r = _pe.par_apply(piece, gd.shape, gd.dtype, x._data, gd)
+            if r is not None:
+                return Tensor._make(r)      # (pieces of what follows: the same values, elementwise)
         d = deriv(_NumpyNS, x._data, **ctx.p)
         gd = g._data * d
         return Tensor._make(gd.astype(g._data.dtype, copy=False) if gd.dtype != g._data.dtype else gd)

@@ -240,15 +240,15 @@ def clone(input: Tensor, *, memory_format="preserve_format") -> Tensor:
 _nd = _np.ndarray
 
 
-def _big(a, b):
-    """Whether a binary op's operands are large enough to try splitting it among threads (cheap: sizes only)."""
-    return (type(a) is _nd and a.size >= _pe.SPLIT_FROM) or (type(b) is _nd and b.size >= _pe.SPLIT_FROM)
+# Add/Sub/Mul/Div.forward split a large left operand's op among threads where the right one is a number or of
+# its shape (``_parallel_elementwise``); a small left operand costs one size check
 
 
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        if _big(a, b) and (r := _pe.par_ufunc(_np.add, a, b)) is not None:
+        if type(a) is _nd and a.size >= _pe.SPLIT_FROM and \
+                (r := _pe.par_ufunc(_np.add, a, b)) is not None:
             return r
         return a + b
 
@@ -260,7 +260,8 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        if _big(a, b) and (r := _pe.par_ufunc(_np.subtract, a, b)) is not None:
+        if type(a) is _nd and a.size >= _pe.SPLIT_FROM and \
+                (r := _pe.par_ufunc(_np.subtract, a, b)) is not None:
             return r
         return a - b
 
@@ -276,7 +277,8 @@ class Mul(Function):
         n = ctx.needs_input_grad
         # save only what the wanted gradients need (x.mul_(3) must not pin x's old value)
         ctx.save_for_backward(a if n[1] else None, b if n[0] else None)
-        if _big(a, b) and (r := _pe.par_ufunc(_np.multiply, a, b)) is not None:
+        if type(a) is _nd and a.size >= _pe.SPLIT_FROM and \
+                (r := _pe.par_ufunc(_np.multiply, a, b)) is not None:
             return r
         return a * b
 
@@ -291,7 +293,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        if _big(a, b) and (r := _pe.par_ufunc(_np.true_divide, a, b)) is not None:
+        if type(a) is _nd and a.size >= _pe.SPLIT_FROM and \
+                (r := _pe.par_ufunc(_np.true_divide, a, b)) is not None:
             return r
         return a / b
 

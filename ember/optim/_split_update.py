@@ -1,10 +1,10 @@
-"""Optimizer updates on several cores (``ember.ops._parallel``): a step's parameters, whose elements add up to
-enough work, are dealt to threads by cutting their concatenated flat index range into even pieces.  A parameter
-inside one piece is updated whole by that thread; one that straddles a cut is updated in chunks of its flat
-views (parameter, gradient and every same-shape state tensor), each chunk by the same sequence of NumPy calls
-as the whole array, so the numbers are the same bits.  An optimizer opts in by setting its class's
-``_split_update`` to its ``_update``, which must be elementwise, and says per parameter whether chunks are fine
-(``_chunkable``)."""
+"""Optimizer updates on several cores (``ember.ops._parallel``): a step's parameters, whose elements add up
+to enough work, are dealt to threads by cutting their concatenated flat index range into even pieces.  A
+parameter inside one piece is updated whole by that thread; one that straddles a cut is updated in chunks of
+its flat views (parameter, gradient and every same-shape state tensor), each chunk by the same sequence of
+NumPy calls as the whole array, so the numbers are the same bits.  An optimizer opts in by setting its class's
+``_split_update`` to its ``_update``, which must be elementwise, and says per parameter whether chunks are
+fine (``_chunkable``)."""
 from __future__ import annotations
 
 import contextvars
@@ -24,8 +24,8 @@ _ndarray = np.ndarray
 
 
 def _chunk_views(p, g, state):
-    """Flat views of ``p``, ``g`` and the state tensors of ``p``'s shape, or None where one is not a C-contiguous
-    NumPy array of that shape."""
+    """Flat views of ``p``, ``g`` and the state tensors of ``p``'s shape, or None where one is not a
+    C-contiguous NumPy array of that shape."""
     shape = p.shape
     if type(p) is not _ndarray or not p.flags.c_contiguous or type(g) is not _ndarray or g.shape != shape \
             or not g.flags.c_contiguous:
@@ -65,7 +65,8 @@ def split_step(opt, work, group) -> bool:
         end = start + n
         while k < t - 1 and start >= cuts[k + 1]:
             k += 1
-        if end <= cuts[k + 1] or not opt._chunkable(state, group) or (views := _chunk_views(p, g, state)) is None:
+        if end <= cuts[k + 1] or not opt._chunkable(state, group) or \
+                (views := _chunk_views(p, g, state)) is None:
             parts[k].append((p, g, state))
         else:
             pf, gf, keys = views
@@ -97,7 +98,7 @@ def split_step(opt, work, group) -> bool:
         if items:
             calls.append(run(items, not calls))
     _par.in_parallel(calls, t)
-    for state, keys, mine in chunked:        # the scalars a chunk updated (a step count): the same in each chunk
+    for state, keys, mine in chunked:    # the scalars a chunk updated (a step count): the same in each chunk
         first = mine[0]
         for key, v in first.items():
             if key not in keys:

@@ -42,7 +42,8 @@ def _run(split, n, fn, arrays):
     y = fn(*ts)
     g = np.cos(np.arange(y.numel())).reshape(tuple(y.shape)).astype(str(y.dtype).split(".")[-1])
     y.backward(ember.tensor(g))
-    return list(calls), [_bits(y.detach().numpy())] + [_bits(t.grad.numpy()) for t in ts if t.grad is not None]
+    grads = [_bits(t.grad.numpy()) for t in ts if t.grad is not None]
+    return list(calls), [_bits(y.detach().numpy())] + grads
 
 
 _UNARY = {
@@ -51,7 +52,8 @@ _UNARY = {
     "neg": lambda a: -ember.exp(a), "relu_twice": lambda a: ember.relu(ember.relu(a) - 0.25),
 }
 _BINARY = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
     "mul_scalar": lambda a, b: (a * 2.5) * b, "div_scalar": lambda a, b: (a / 3.0) - b,
 }
 

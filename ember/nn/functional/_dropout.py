@@ -53,8 +53,9 @@ def _apply_mask(input: Tensor, p: float, mask_shape, inplace: bool):
     if tuple(mask_shape) == tuple(input.shape):
         # the mask in the input's memory layout, so that the result keeps it, as PyTorch's (same draws)
         mask = np.empty_like(input._data, dtype=input.dtype)
-        if mask.size < _pe.SPLIT_FROM or _pe.par_ufunc(np.multiply, keep, input.dtype.type(scale), out=mask) is None:
-            np.multiply(keep, input.dtype.type(scale), out=mask)
+        s = input.dtype.type(scale)
+        if mask.size < _pe.SPLIT_FROM or _pe.par_ufunc(np.multiply, keep, s, out=mask) is None:
+            np.multiply(keep, s, out=mask)
     else:
         mask = keep.astype(input.dtype) * input.dtype.type(scale)
     if inplace:
