@@ -131,6 +131,16 @@ def _move(a, put, compact):
 def as_strided(a, shape, strides, writeable=True):
     """``np.lib.stride_tricks.as_strided`` for an array of either module (strides in bytes); CuPy's views are
     always writable, so ``writeable`` only matters on the CPU."""
+    if type(a) is _ndarray and a.size and a.flags.c_contiguous:
+        # the view straight over a's memory (a third of as_strided's cost, which goes through
+        # __array_interface__); NumPy checks that it stays inside a's buffer
+        try:
+            v = _ndarray(shape, a.dtype, buffer=a, offset=0, strides=strides)
+        except (ValueError, TypeError):     # reaches outside a (negative strides...): as_strided allows it
+            return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=writeable)
+        if not writeable:
+            v.flags.writeable = False
+        return v
     if type(a) is _ndarray or cuda is None or not isinstance(a, cuda.ndarray):
         return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=writeable)
     return cuda.lib.stride_tricks.as_strided(a, shape, strides)

@@ -30,7 +30,9 @@ kernels (a CPU cache optimisation) are never taken: a device always runs the who
 """
 from __future__ import annotations
 
+import functools
 import math
+import sys as _sys
 import threading
 import weakref
 
@@ -348,9 +350,20 @@ def _live_taps(x_shape, w, stride, pads, dil):
     with padding 1 on a 1x1 image: only the centre tap): ``((i0, i1, j0, j1), pads)``, the live part of the
     kernel and the padding that gives the same output with it, or None when there is nothing to leave out (or
     the weight has inf/NaN, which times the padding's zeros gives NaN)."""
+    crop = _live_geometry(tuple(x_shape[2:]), tuple(w.shape[2:]), tuple(stride), tuple(pads), tuple(dil))
+    if crop is None or not math.isfinite(float(w.sum())):     # (inf/NaN or overflow)
+        return None
+    return crop
+
+
+@functools.lru_cache(maxsize=256)
+def _live_geometry(spatial, ks, stride, pads, dil):
+    """``_live_taps``' geometry, a function of sizes only (cached: a model calls each conv with the same
+    shapes every step): the live kernel window and its padding, or None when the whole kernel is live or
+    nothing can be left out."""
     live, new_pads = [], []
     for d in range(2):
-        size, k, (p0, p1), s, dl = x_shape[2 + d], w.shape[2 + d], pads[d], stride[d], dil[d]
+        size, k, (p0, p1), s, dl = spatial[d], ks[d], pads[d], stride[d], dil[d]
         out = (size + p0 + p1 - dl * (k - 1) - 1) // s + 1
         taps = [i for i in range(k) if out > 0 and _span(i * dl - p0, s, out, size)[0]
                 < _span(i * dl - p0, s, out, size)[1]]
@@ -363,7 +376,7 @@ def _live_taps(x_shape, w, stride, pads, dil):
         live.append((a, z))
         new_pads.append((q0, q1))
     (i0, i1), (j0, j1) = live
-    if (i1 - i0, j1 - j0) == tuple(w.shape[2:]) or not math.isfinite(float(w.sum())):   # (inf/NaN or overflow)
+    if (i1 - i0, j1 - j0) == tuple(ks):
         return None
     return (i0, i1, j0, j1), tuple(new_pads)
 
@@ -544,8 +557,51 @@ def _to2d(t, nd):
     return t.unsqueeze(-2) if nd == 1 else t
 
 
+_ARGS: dict = {}     # _conv_args' checked results by (shapes, dtypes, arguments): the same every step of a model
+
+
+class _DenseTypes:
+    """Tensor and, once ``ember.nn`` is loaded, Parameter: the argument types whose checks are cached (a sparse
+    tensor or another subclass takes the checks every time)."""
+
+    def __contains__(self, t) -> bool:
+        if t is Tensor:
+            return True
+        mod = _sys.modules.get("ember.nn.parameter")
+        return mod is not None and t is mod.Parameter
+
+
+_DENSE = _DenseTypes()
+
+
+def _plain(v) -> bool:
+    """An int, a str or a tuple of ints: a conv argument that can key the cache (lists, tensors cannot)."""
+    t = type(v)
+    return t is int or t is str or (t is tuple and all(type(a) is int for a in v))
+
+
 def _conv_args(x, w, b, stride, padding, dilation, groups, nd, op):
-    """Checked arguments: (batched x, unbatched, stride, dilation, (before, after) pads per dim, groups)."""
+    """Checked arguments: (batched x, unbatched, stride, dilation, (before, after) pads per dim, groups).
+    The checks depend only on shapes, dtypes and the arguments, so their result is cached under those."""
+    key = None
+    if (type(x) in _DENSE and type(w) in _DENSE and (b is None or type(b) in _DENSE) and _plain(stride)
+            and _plain(padding) and _plain(dilation) and type(groups) is int):
+        xd, wd = x._data, w._data
+        key = (xd.shape, xd.dtype, wd.shape, wd.dtype, None if b is None else (b._data.shape, b._data.dtype),
+               stride, padding, dilation, groups, nd, op)
+        hit = _ARGS.get(key)
+        if hit is not None:
+            unbatched = hit[0]
+            return (x.unsqueeze(0) if unbatched else x,) + hit
+    r = _conv_args_checked(x, w, b, stride, padding, dilation, groups, nd, op)
+    if key is not None:
+        if len(_ARGS) >= 512:
+            _ARGS.clear()
+        _ARGS[key] = r[1:]
+    return r
+
+
+def _conv_args_checked(x, w, b, stride, padding, dilation, groups, nd, op):
     _check_inputs(x, w, b, nd, op)
     unbatched = x.ndim == nd + 1
     if unbatched:

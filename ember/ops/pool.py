@@ -50,7 +50,34 @@ def _pool_out(size, k, s, p, d, ceil):
     return out
 
 
+_ARGS: dict = {}     # _pool_args' checked results by (shape, dtype, arguments): the same every step of a model
+
+
+def _plain(v) -> bool:
+    t = type(v)
+    return t is int or v is None or (t is tuple and all(type(a) is int for a in v))
+
+
 def _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op, max_pool=True):
+    """Checked (kernel, stride, padding, dilation), each a tuple of ``nd`` (2 for 1-D pooling) ints.  The checks
+    depend only on the input's shape and dtype and on the arguments, so their result is cached under those."""
+    key = None
+    d = getattr(x, "_data", None)
+    if (type(d) is np.ndarray and _plain(kernel_size) and _plain(stride) and _plain(padding) and _plain(dilation)
+            and type(ceil_mode) is bool):
+        key = (d.shape, d.dtype, kernel_size, stride, padding, dilation, ceil_mode, nd, op, max_pool)
+        hit = _ARGS.get(key)
+        if hit is not None:
+            return hit
+    r = _pool_args_checked(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op, max_pool)
+    if key is not None:
+        if len(_ARGS) >= 512:
+            _ARGS.clear()
+        _ARGS[key] = r
+    return r
+
+
+def _pool_args_checked(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op, max_pool=True):
     if x.ndim not in (nd + 1, nd + 2) or 0 in tuple(x.shape)[-(nd + 1):]:
         raise RuntimeError(f"{op}: expected {nd + 1}D or {nd + 2}D (batch mode) input with optional 0 dim batch "
                            f"size, got input of shape {tuple(x.shape)}")
@@ -223,6 +250,22 @@ def _max_windows(x, ks, st, pad, dil, ext, low, oh, ow):
     return out, k
 
 
+def _max_values(x, ks, st, pad, dil, ext, low, oh, ow):
+    """The maxima alone (C-contiguous), when no gradient and no indices are wanted: ``np.maximum`` over the
+    shifted slices (NaN propagates, as in PyTorch), without the arg-max passes."""
+    xp_ = _padded(x, pad, ext, low)
+    v = [xp_[sl] for sl in _offset_slices(ks, st, dil, oh, ow)]
+    if len(v) == 1:
+        return v[0].copy()
+    out = np.maximum(v[0], v[1])
+    if len(v) == 4:
+        np.maximum(out, np.maximum(v[2], v[3]), out=out)
+    else:
+        for a in v[2:]:
+            np.maximum(out, a, out=out)
+    return _xp(out).ascontiguousarray(out)
+
+
 def _split_planes(a, work):
     """(threads, axis) for splitting max pooling's planes of the (N, C, ...) array ``a`` (``work`` elements of
     input or its gradient) among threads: over the images, or over the channels of a batch smaller than the
@@ -257,6 +300,8 @@ class _MaxPool2d(Function):
         ext = (max(0, need_h - h - pad[0]), max(0, need_w - w - pad[1]))
         pshape = (n, c, h + pad[0] + ext[0], w + pad[1] + ext[1])
         threads, axis = _split_planes(x, x.size)
+        if threads <= 1 and not with_indices and not ctx.needs_input_grad[0]:
+            return _max_values(x, ks, st, pad, dil, ext, low, oh, ow)     # no_grad / inference: no arg-max
         if threads <= 1:
             out, k = _max_windows(x, ks, st, pad, dil, ext, low, oh, ow)
         else:

@@ -11,6 +11,8 @@ from ... import ops as _ops
 
 __all__ = ["linear", "bilinear"]
 
+_nd = np.ndarray
+
 
 def _check_tensor(x, name, op):
     if not isinstance(x, Tensor):
@@ -24,6 +26,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> F.linear(ember.randn(8, 3), ember.randn(4, 3), ember.zeros(4)).shape
     ember.Size([8, 4])
     """
+    # the common case (a Linear layer's call, every step) in a few comparisons on the host arrays
+    xd, wd = getattr(input, "_data", None), getattr(weight, "_data", None)
+    if (type(xd) is _nd and type(wd) is _nd and xd.ndim == 2 and wd.ndim == 2 and xd.shape[1] == wd.shape[1]
+            and xd.dtype == wd.dtype and xd.dtype.kind == "f" and isinstance(input, Tensor)
+            and isinstance(weight, Tensor)):
+        bd = None if bias is None else getattr(bias, "_data", None)
+        if bias is None or (type(bd) is _nd and bd.shape == (wd.shape[0],) and bd.dtype == xd.dtype
+                            and isinstance(bias, Tensor)):
+            return linear_op(input, weight, bias)
     _check_tensor(input, "input", "linear")
     _check_tensor(weight, "weight", "linear")
     if weight.dim() == 1 and bias is None and input.dim() >= 1 and input.shape[-1] == weight.shape[0]:
