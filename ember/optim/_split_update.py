@@ -50,8 +50,8 @@ def split_step(opt, work, group) -> bool:
             return False
         total += p.size
     scale = opt._split_cost
-    if total < SPLIT_FROM * scale:
-        return False
+    if total < SPLIT_FROM * scale or len({id(state) for _, _, state in work}) != len(work):
+        return False        # (a parameter listed twice is updated twice, one update after the other)
     t = _par.threads_for(total, total, MIN_SPLIT * scale)
     if t <= 1:
         return False

@@ -190,3 +190,21 @@ def test_errstate_holds_in_every_piece(split):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert np.isnan((x - x).numpy()).all()
+
+
+def test_optimizer_duplicate_parameter_not_split(split):
+    # a parameter listed twice is updated twice in turn (a warning, as in torch): never by two threads at once
+    def run(n):
+        calls = split(n)
+        p = ember.tensor(np.linspace(-1, 1, 40, dtype=np.float32), requires_grad=True)
+        q = ember.tensor(np.linspace(-1, 1, 40, dtype=np.float32), requires_grad=True)
+        with pytest.warns(UserWarning, match="duplicate"):
+            opt = ember.optim.Adam([p, q, p], lr=0.1)
+        for _ in range(2):
+            p.grad = ember.tensor(np.cos(np.arange(40, dtype=np.float32)))
+            q.grad = ember.tensor(np.sin(np.arange(40, dtype=np.float32)))
+            opt.step()
+        return list(calls), _bits(p.detach().numpy()), _bits(q.detach().numpy())
+    one = run(1)
+    calls, *res = run(2)
+    assert not calls and res == list(one[1:])
