@@ -36,7 +36,7 @@ def _chunk_views(p, g, state):
             d = v._data
             if d.shape == shape and type(d) is _ndarray and d.flags.c_contiguous:
                 keys.append(k)
-            elif d.ndim:        # a tensor of another shape: not elementwise
+            else:               # a tensor of another shape (a 0-d one too: chunks would share it)
                 return None
     return p.reshape(-1), g.reshape(-1), keys
 
