@@ -295,3 +295,61 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     ``'different'``).  Arguments and results may be pytrees (``ember.func.vmap``, which this is)."""
     from .func import vmap as _vmap
     return _vmap(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
+
+
+# ------------------------------------------------------------------------------- aliases PyTorch keeps at the top
+
+def _igamma(input, other, *, out=None):
+    from . import special
+    r = special.gammainc(input, other)
+    if out is not None:
+        out.copy_(r)
+        return out
+    return r
+
+
+def _igammac(input, other, *, out=None):
+    from . import special
+    r = special.gammaincc(input, other)
+    if out is not None:
+        out.copy_(r)
+        return out
+    return r
+
+
+igamma = _sig(_igamma, "(input, other, *, out=None)")
+igamma.__name__ = "igamma"
+igamma.__doc__ = "``torch.igamma``: ``torch.special.gammainc`` (the regularized lower incomplete gamma function)."
+igammac = _sig(_igammac, "(input, other, *, out=None)")
+igammac.__name__ = "igammac"
+igammac.__doc__ = "``torch.igammac``: ``torch.special.gammaincc`` (the regularized upper incomplete gamma function)."
+__all__ += ["igamma", "igammac"]
+
+
+@_export
+def orgqr(input, tau):
+    """``torch.orgqr``: the Q of a QR factorisation from Householder reflectors (``linalg.householder_product``)."""
+    from . import linalg
+    return linalg.householder_product(input, tau)
+
+
+@_export
+def is_inference(input) -> bool:
+    """ember has no inference tensors (``inference_mode`` is ``no_grad``): always False, as PyTorch answers for a
+    tensor made outside ``inference_mode``."""
+    _check_tensor("is_inference", input)
+    return False
+
+
+@_export
+def is_anomaly_enabled() -> bool:
+    """Whether ``autograd.detect_anomaly`` / ``set_detect_anomaly(True)`` is in effect (ember accepts them; it
+    records no forward tracebacks)."""
+    from .autograd import _anomaly
+    return _anomaly[0]
+
+
+@_export
+def is_anomaly_check_nan_enabled() -> bool:
+    from .autograd import _anomaly
+    return _anomaly[1]

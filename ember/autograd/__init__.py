@@ -29,17 +29,26 @@ class Variable(metaclass=_VariableMeta):
         return t
 
 
+_anomaly = [False, True]        # (enabled, check_nan): what torch.is_anomaly_enabled() and friends report
+
+
 class detect_anomaly:
-    """``torch.autograd.detect_anomaly``: accepted as a context manager/decorator.  ember does not record
-    forward tracebacks; a NaN produced in backward is not reported specially."""
+    """``torch.autograd.detect_anomaly``: accepted as a context manager/decorator, and reported by
+    ``torch.is_anomaly_enabled()`` while it is in effect.  ember does not record forward tracebacks; a NaN
+    produced in backward is not reported specially."""
 
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan
+        self.prev = None
 
     def __enter__(self):
+        self.prev = tuple(_anomaly)
+        _anomaly[:] = [True, bool(self.check_nan)]
         return self
 
     def __exit__(self, *exc):
+        if self.prev is not None:
+            _anomaly[:] = list(self.prev)
         return False
 
     def __call__(self, fn):
@@ -53,11 +62,17 @@ class detect_anomaly:
 
 
 class set_detect_anomaly(detect_anomaly):
-    """``torch.autograd.set_detect_anomaly(mode)``: accepted (see ``detect_anomaly``)."""
+    """``torch.autograd.set_detect_anomaly(mode)``: sets the mode at once (a plain call turns it on for good),
+    and as a context manager restores the previous mode on exit."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         super().__init__(check_nan)
         self.mode = bool(mode)
+        self.prev = tuple(_anomaly)
+        _anomaly[:] = [self.mode, bool(check_nan)]
+
+    def __enter__(self):
+        return self
 
 
 from . import graph  # noqa: E402,F401 - torch.autograd.graph (Node, get_gradient_edge, save_on_cpu)

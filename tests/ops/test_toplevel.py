@@ -237,10 +237,9 @@ def test_vmap_gradients_flow():
 
 NOT_IMPLEMENTED = {
     "torch.linalg": "eig eigvals ldl_factor ldl_factor_ex ldl_solve",
-    "torch": "geqrf orgqr ormqr triangular_solve lobpcg pca_lowrank svd_lowrank igamma igammac complex polar "
+    "torch": "geqrf ormqr triangular_solve lobpcg pca_lowrank svd_lowrank complex polar "
              "view_as_real view_as_complex index_reduce stft istft ctc_loss "
-             "embedding_bag feature_dropout histogramdd empty_permuted from_file is_inference "
-             "is_anomaly_enabled",
+             "embedding_bag feature_dropout histogramdd empty_permuted from_file",
 }
 
 
@@ -257,3 +256,32 @@ def test_not_implemented_doc_is_true(namespace):
         assert hasattr(tmod, name), f"{namespace}.{name} is not in PyTorch 2.13"
         assert not hasattr(emod, name), f"ember has {namespace}.{name}: remove it from docs/not_implemented.md"
         assert f"`{name}" in doc, f"docs/not_implemented.md does not name {name}"
+
+
+def test_igamma_orgqr_is_inference_and_anomaly_flags_match_torch():
+    a, x = np.array([1.0, 2.0, 0.5]), np.array([0.5, 3.0, 2.0])
+    for e_fn, t_fn in ((ember.igamma, torch.igamma), (ember.igammac, torch.igammac)):
+        np.testing.assert_allclose(e_fn(ember.tensor(a), ember.tensor(x)).numpy(),
+                                   t_fn(torch.tensor(a), torch.tensor(x)).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ember.tensor(a).igamma(ember.tensor(x)).numpy(),
+                               torch.tensor(a).igamma(torch.tensor(x)).numpy(), rtol=1e-12)
+    out = ember.empty(3, dtype=ember.float64)
+    assert ember.igammac(ember.tensor(a), ember.tensor(x), out=out) is out
+    with pytest.raises(NotImplementedError, match="igamma_cpu"):
+        ember.igamma(ember.tensor([1]), ember.tensor([2]))
+    q, tau = torch.geqrf(torch.tensor(arr(5, 3)))
+    np.testing.assert_allclose(ember.orgqr(ember.tensor(q.numpy()), ember.tensor(tau.numpy())).numpy(),
+                               torch.orgqr(q, tau).numpy(), rtol=1e-10, atol=1e-12)
+    assert ember.is_inference(ember.ones(2)) is False and ember.ones(2).is_inference() is False
+    seen = []
+    for lib in (torch, ember):
+        states = [(lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled())]
+        with lib.autograd.detect_anomaly(check_nan=False):
+            states.append((lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()))
+        states.append((lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()))
+        lib.autograd.set_detect_anomaly(True)
+        states.append(lib.is_anomaly_enabled())
+        lib.autograd.set_detect_anomaly(False)
+        states.append(lib.is_anomaly_enabled())
+        seen.append(states)
+    assert seen[0] == seen[1] == [(False, True), (True, False), (False, True), True, False]
