@@ -135,6 +135,29 @@ def alpha_dropout_(input, p, train):
 
 
 @_export
+def feature_dropout(input, p, train):
+    """ATen's channel dropout: one keep/drop draw per (sample, channel), broadcast over the rest (``dropout2d``
+    and ``dropout3d`` without their rank checks); identity when ``train`` is False."""
+    p, train = _dropout_args("feature_dropout", p, train)
+    return _feature_dropout(input, p, train, False)
+
+
+@_export
+def feature_dropout_(input, p, train):
+    p, train = _dropout_args("feature_dropout_", p, train)
+    return _feature_dropout(input, p, train, True)
+
+
+def _feature_dropout(input, p, train, inplace):
+    from .nn.functional import _dropout as _D
+    _D._check_p(p, "feature_dropout")
+    shape = _D._feature_shape(input, "feature_dropout")
+    if not train or p == 0:
+        return input
+    return _D._apply_mask(input, p, shape, inplace)
+
+
+@_export
 def feature_alpha_dropout(input, p, train):
     p, train = _dropout_args("feature_alpha_dropout", p, train)
     return _F().feature_alpha_dropout(input, p, train)

@@ -353,3 +353,28 @@ def is_anomaly_enabled() -> bool:
 def is_anomaly_check_nan_enabled() -> bool:
     from .autograd import _anomaly
     return _anomaly[1]
+
+
+def _empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                    pin_memory=False):
+    from .creation import empty
+    size = tuple(int(n) for n in size)
+    order = tuple(int(d) for d in physical_layout)
+    if sorted(order) != list(range(len(size))):
+        raise RuntimeError(f"empty_permuted: physical_layout {list(order)} is not a permutation of the "
+                           f"{len(size)} dims of size {list(size)}")
+    phys = empty(tuple(size[d] for d in order), dtype=dtype, device=device, requires_grad=False)
+    inverse = [0] * len(order)
+    for i, d in enumerate(order):
+        inverse[d] = i
+    t = phys.permute(*inverse) if order else phys
+    t = t.detach()
+    return t.requires_grad_(True) if requires_grad else t
+
+
+empty_permuted = _sig(_empty_permuted, "(size, physical_layout, *, dtype=None, layout=None, device=None, "
+                                       "requires_grad=False, pin_memory=False)")
+empty_permuted.__name__ = "empty_permuted"
+empty_permuted.__doc__ = ("``torch.empty_permuted``: an uninitialised tensor of ``size`` whose memory holds its dims "
+                          "in the order ``physical_layout`` (outermost first), as its strides show.")
+__all__.append("empty_permuted")

@@ -239,7 +239,7 @@ NOT_IMPLEMENTED = {
     "torch.linalg": "eig eigvals ldl_factor ldl_factor_ex ldl_solve",
     "torch": "geqrf ormqr triangular_solve lobpcg pca_lowrank svd_lowrank complex polar "
              "view_as_real view_as_complex index_reduce stft istft ctc_loss "
-             "embedding_bag feature_dropout histogramdd empty_permuted from_file",
+             "embedding_bag histogramdd from_file",
 }
 
 
@@ -285,3 +285,23 @@ def test_igamma_orgqr_is_inference_and_anomaly_flags_match_torch():
         states.append(lib.is_anomaly_enabled())
         seen.append(states)
     assert seen[0] == seen[1] == [(False, True), (True, False), (False, True), True, False]
+
+
+def test_feature_dropout_and_empty_permuted_as_torch():
+    for shape, order in (((2, 3, 5, 7), (0, 2, 3, 1)), ((4, 6), (1, 0)), ((3,), (0,))):
+        e, t = ember.empty_permuted(shape, order), torch.empty_permuted(shape, order)
+        assert tuple(e.shape) == tuple(t.shape) and e.stride() == t.stride()
+    assert ember.empty_permuted((2, 2), (1, 0), dtype=ember.float64, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="not a permutation"):
+        ember.empty_permuted((2, 3), (0, 0))
+    x = ember.ones(64, 5, 4)
+    y = ember.feature_dropout(x, 0.5, True).numpy()
+    assert set(np.unique(y)) <= {0.0, 2.0}
+    assert (y == y[:, :, :1]).all()                      # one draw per (sample, channel)
+    assert 0.2 < (y[:, :, 0] == 0).mean() < 0.8
+    assert ember.feature_dropout(x, 0.5, False) is x
+    np.testing.assert_array_equal(ember.feature_dropout(ember.ones(2, 2), 1.0, True).numpy(), np.zeros((2, 2)))
+    z = ember.ones(8, 3, 2)
+    assert ember.feature_dropout_(z, 0.5, True) is z
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        ember.feature_dropout(ember.ones(3), 0.5, True)
