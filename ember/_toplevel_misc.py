@@ -378,3 +378,66 @@ empty_permuted.__name__ = "empty_permuted"
 empty_permuted.__doc__ = ("``torch.empty_permuted``: an uninitialised tensor of ``size`` whose memory holds its dims "
                           "in the order ``physical_layout`` (outermost first), as its strides show.")
 __all__.append("empty_permuted")
+
+
+_INDEX_REDUCE = ("prod", "mean", "amax", "amin")
+
+
+def _index_reduce_args(op, input, dim, index, source, reduce):
+    """Checked (index expanded to ``source``'s shape, dim): ``index_reduce`` is ``scatter_reduce`` with the
+    vector ``index`` laid along ``dim`` (the same values and gradients)."""
+    _check_tensor(op, input)
+    if reduce not in _INDEX_REDUCE:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if index.dtype.kind not in "iu" or index.dtype.itemsize not in (4, 8):
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {index.dtype}")
+    if index.dim() > 1:
+        raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: {index.dim()} with "
+                         f"size: {list(index.shape)}")
+    if input.dtype != source.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({input.dtype}) and source ({source.dtype}) must have the same "
+                           f"scalar type")
+    nd = max(input.dim(), 1)
+    if not -nd <= dim < nd:
+        raise IndexError(f"index_reduce(): dim {dim} is out of range for a tensor of {input.dim()} dims")
+    dim %= nd
+    n = index.numel()
+    src_n = source.shape[dim] if source.dim() else 1
+    if n != src_n:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({n}) should be equal to source.size(dim): "
+                           f"({src_n}), for dim: {dim}")
+    shape = [1] * source.dim()
+    if shape:
+        shape[dim] = n
+    idx = index.reshape(shape).expand(*source.shape) if source.dim() else index.reshape(())
+    return idx.to(dtype=_np.int64), dim
+
+
+def _index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
+    idx, dim = _index_reduce_args("index_reduce", input, dim, index, source, reduce)
+    r = input.scatter_reduce(dim, idx, source, reduce, include_self=include_self)
+    if out is not None:
+        out.copy_(r)
+        return out
+    return r
+
+
+index_reduce = _sig(_index_reduce, "(input, dim, index, source, reduce, *, include_self=True, out=None)")
+index_reduce.__name__ = "index_reduce"
+index_reduce.__doc__ = ("``torch.index_reduce``: rows ``index[i]`` of ``input`` along ``dim`` reduced with slice ``i`` "
+                        "of ``source`` (``prod``, ``mean``, ``amax`` or ``amin``; ``include_self`` as "
+                        "``scatter_reduce``, which computes it).")
+__all__.append("index_reduce")
+
+
+def _tensor_index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+    idx, dim = _index_reduce_args("index_reduce_", self, dim, index, source, reduce)
+    return self.scatter_reduce_(dim, idx, source, reduce, include_self=include_self)
+
+
+def _tensor_index_reduce(self, dim, index, source, reduce, *, include_self=True):
+    return _index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+
+Tensor.index_reduce = _tensor_index_reduce
+Tensor.index_reduce_ = _tensor_index_reduce_

@@ -238,7 +238,7 @@ def test_vmap_gradients_flow():
 NOT_IMPLEMENTED = {
     "torch.linalg": "eig eigvals ldl_factor ldl_factor_ex ldl_solve",
     "torch": "geqrf ormqr triangular_solve lobpcg pca_lowrank svd_lowrank complex polar "
-             "view_as_real view_as_complex index_reduce stft istft ctc_loss "
+             "view_as_real view_as_complex stft istft ctc_loss "
              "embedding_bag histogramdd from_file",
 }
 
@@ -305,3 +305,35 @@ def test_feature_dropout_and_empty_permuted_as_torch():
     assert ember.feature_dropout_(z, 0.5, True) is z
     with pytest.raises(RuntimeError, match="at least 2 dimensions"):
         ember.feature_dropout(ember.ones(3), 0.5, True)
+
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_values_and_gradients_match_torch(reduce, include_self):
+    r = np.random.default_rng(3)
+    for dim, xs, ss, idx in [(0, (5, 3), (4, 3), [0, 4, 2, 0]), (1, (2, 4, 3), (2, 5, 3), [3, 0, 3, 1, 0]),
+                             (-1, (3, 4), (3, 2), [1, 1])]:
+        x, s, g = r.standard_normal(xs), r.standard_normal(ss), r.standard_normal(xs)
+        tx, ts = torch.tensor(x, requires_grad=True), torch.tensor(s, requires_grad=True)
+        ex, es = ember.tensor(x, requires_grad=True), ember.tensor(s, requires_grad=True)
+        t = tx.index_reduce(dim, torch.tensor(idx), ts, reduce, include_self=include_self)
+        e = ember.index_reduce(ex, dim, ember.tensor(idx), es, reduce, include_self=include_self)
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12)
+        t.backward(torch.tensor(g))
+        e.backward(ember.tensor(g))
+        np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(es.grad.numpy(), ts.grad.numpy(), rtol=1e-10, atol=1e-12)
+    y = ember.ones(5, 3)
+    assert y.index_reduce_(0, ember.tensor([0, 4]), ember.full((2, 3), 2.0), reduce) is y
+
+
+def test_index_reduce_errors_name_the_problem():
+    x = ember.ones(5, 3)
+    with pytest.raises(RuntimeError, match="one of prod, mean, amax or amin but got sum"):
+        x.index_reduce(0, ember.tensor([0, 1]), ember.ones(2, 3), "sum")
+    with pytest.raises(RuntimeError, match="int32/int64 for index"):
+        x.index_reduce(0, ember.tensor([0.0, 1.0]), ember.ones(2, 3), "prod")
+    with pytest.raises(RuntimeError, match=r"Number of indices \(1\) should be equal to source.size\(dim\): \(2\)"):
+        x.index_reduce(0, ember.tensor([0]), ember.ones(2, 3), "prod")
+    with pytest.raises(IndexError, match="supposed to be a vector"):
+        x.index_reduce(0, ember.tensor([[0, 1]]), ember.ones(2, 3), "prod")
