@@ -185,6 +185,9 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
                                 owned[child] = {idx: s}
                             else:
                                 own[idx] = s
+                            # no local may keep the sum: a leaf adopts it as .grad only while the engine is
+                            # its sole owner (_sole_owner counts references), else it copies
+                            s = old = None
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:

@@ -305,3 +305,30 @@ def test_grads_never_alias_with_create_graph():
     assert x.grad.requires_grad
     (h,) = ember.autograd.grad(x.grad.sum(), x)
     assert h.tolist() == [6.0, 12.0]
+
+
+def test_a_leaf_used_twice_adopts_the_summed_gradient(monkeypatch):
+    """The sum the engine makes for a leaf used by two ops is owned by the engine alone, so .grad takes it
+    without a copy (a loop variable once kept a reference to it, and every such leaf paid a copy)."""
+    from ember.autograd import engine
+    adopted = []
+    real = engine._sole_owner
+
+    def spy(g):
+        r = real(g)
+        adopted.append(r)
+        return r
+    monkeypatch.setattr(engine, "_ENGINE_REFS", engine._ENGINE_REFS + 1)     # the spy's own argument
+    monkeypatch.setattr(engine, "_sole_owner", spy)
+    x = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)
+    a, b, c = (ember.tensor(x * k, requires_grad=True) for k in (1.0, -0.5, 0.3))
+    for _ in range(3):
+        adopted.clear()
+        for t in (a, b, c):
+            t.grad = None
+        ((a * b + c).tanh() * a - b).exp().sum().backward()
+        assert sorted(adopted) == [False, True, True]        # c's gradient is shared with a * b's: c copies it
+    ta, tb, tc = (torch.tensor(x * k, requires_grad=True) for k in (1.0, -0.5, 0.3))
+    ((ta * tb + tc).tanh() * ta - tb).exp().sum().backward()
+    for e, t in ((a, ta), (b, tb), (c, tc)):
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-6)
