@@ -38,6 +38,8 @@ def _controllers():
             _blas.append(ThreadpoolController().select(user_api="blas").lib_controllers)
         except Exception:       # not installed, or an unknown BLAS
             _blas.append([])
+        from ._blas_spin import shorten
+        shorten(_blas[0])       # OpenBLAS's idle threads stop spinning sooner (the "known limit" above)
     return _blas[0]
 
 

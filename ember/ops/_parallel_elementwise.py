@@ -10,8 +10,6 @@ not apply (not NumPy arrays, not C-contiguous, shapes that differ, one thread): 
 one-thread path."""
 from __future__ import annotations
 
-import contextvars
-
 from ..backend import xp as np
 from . import _parallel as _par
 
@@ -41,19 +39,6 @@ def _flat_operands(shape, operands):
     return flat
 
 
-def run_pieces(part, n, t):
-    """``part(s)`` for ``t`` contiguous slices ``s`` of ``range(n)`` at once, each in a copy of the caller's
-    context (NumPy's errstate lives in a context variable, which the pool's threads would not see otherwise: a
-    ``with np.errstate(...)`` around an op holds for all of its pieces)."""
-    calls = []
-    for s in _par.slices(n, t):
-        if calls:
-            calls.append(lambda s=s, c=contextvars.copy_context(): c.run(part, s))
-        else:
-            calls.append(lambda s=s: part(s))
-    _par.in_parallel(calls, t)
-
-
 def _threads(n):
     return _par.threads_for(n, n, MIN_SPLIT)
 
@@ -74,7 +59,7 @@ def _split(fn, shape, dtype, flat, out, n, t):
 
     def part(s):
         fn(of[s], *[x[s] if type(x) is _ndarray and x.ndim else x for x in flat])
-    run_pieces(part, n, t)
+    _par.run_split(part, n, t)         # (each piece in a copy of the caller's context: its errstate holds)
     return out
 
 

@@ -7,8 +7,6 @@ NumPy calls as the whole array, so the numbers are the same bits.  An optimizer 
 fine (``_chunkable``)."""
 from __future__ import annotations
 
-import contextvars
-
 from ..backend import xp as np
 from ..ops import _parallel as _par
 from ..tensor import Tensor
@@ -85,19 +83,12 @@ def split_step(opt, work, group) -> bool:
             chunked.append((state, keys, mine))
         start = end
 
-    def run(items, first):
+    def run(items):
         def part():
             for p, g, state in items:
                 opt._update(p, g, state, group)
-        if first:
-            return part
-        ctx = contextvars.copy_context()        # the caller's NumPy errstate, in the pool's threads too
-        return lambda: ctx.run(part)
-    calls = []
-    for items in parts:
-        if items:
-            calls.append(run(items, not calls))
-    _par.in_parallel(calls, t)
+        return part
+    _par.in_parallel([run(items) for items in parts if items], t)    # (parts run in the caller's context)
     for state, keys, mine in chunked:    # the scalars a chunk updated (a step count): the same in each chunk
         first = mine[0]
         for key, v in first.items():

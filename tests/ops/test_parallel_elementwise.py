@@ -208,3 +208,39 @@ def test_optimizer_duplicate_parameter_not_split(split):
     one = run(1)
     calls, *res = run(2)
     assert not calls and res == list(one[1:])
+
+
+_SPIN_CHECK = r"""
+import json, os, numpy as np
+from threadpoolctl import threadpool_limits
+threadpool_limits(2, user_api="blas")
+import ember
+from ember.ops import _parallel as P
+libs = P._controllers()
+ob = [l for l in libs if l.internal_api == "openblas" and hasattr(l.dynlib, "blas_thread_shutdown_")]
+x = np.random.default_rng(0).random((300, 300))
+print(json.dumps({"env": os.environ.get("OPENBLAS_THREAD_TIMEOUT"), "threads": [l.get_num_threads() for l in libs],
+                  "lib": ob[0].dynlib.openblas_thread_timeout() if ob else None, "openblas": bool(ob),
+                  "gemm": bool(np.allclose(x @ x, np.einsum("ij,jk->ik", x, x)))}))
+"""
+
+
+@pytest.mark.parametrize("user", [None, "20"])
+def test_blas_spin_shortened_unless_user_set(user):
+    import json
+    import os
+    import subprocess
+    import sys
+    from ember.ops import _blas_spin
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if user:
+        env["OPENBLAS_THREAD_TIMEOUT"] = user
+    out = subprocess.run([sys.executable, "-c", _SPIN_CHECK], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["gemm"]
+    if not r["openblas"]:
+        pytest.skip("not an OpenBLAS that exports its thread controls")
+    expect = int(user or _blas_spin.SPIN_LOG2)
+    # the user's value kept, else ours, read back by OpenBLAS; its thread count unchanged
+    assert int(r["env"]) == expect and r["lib"] == expect and min(r["threads"]) == 2
