@@ -441,3 +441,47 @@ def _tensor_index_reduce(self, dim, index, source, reduce, *, include_self=True)
 
 Tensor.index_reduce = _tensor_index_reduce
 Tensor.index_reduce_ = _tensor_index_reduce_
+
+
+class _Geqrf(__import__("ember.autograd.function", fromlist=["Function"]).Function):
+    """geqrf as an op: values from ``linalg._geqrf`` (LAPACK through NumPy), a result laid out column-major per
+    matrix as PyTorch's (LAPACK's layout), and PyTorch's error when a gradient is asked of it."""
+
+    @staticmethod
+    def forward(ctx, a):
+        from . import linalg
+        r = linalg._geqrf(Tensor._make(a))
+        q = _np.swapaxes(_np.ascontiguousarray(_np.swapaxes(r.a._data, -1, -2)), -1, -2)
+        return q, r.tau._data
+
+    @staticmethod
+    def backward(ctx, ga, gtau):
+        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+
+def _geqrf(input, *, out=None):
+    from . import linalg
+    _check_tensor("geqrf", input)
+    if input.dtype.kind != "f":
+        raise __import__("ember.backend.dtypes", fromlist=["x"]).DtypeNotImplementedError(
+            f"\"geqrf_cpu\" not implemented for '{_torch_name(input.dtype)}'")
+    if input.dim() < 2:
+        raise RuntimeError(f"geqrf: input must have at least 2 dimensions, got shape {tuple(input.shape)}")
+    a, tau = _Geqrf.apply(input)
+    if out is not None:
+        out[0].copy_(a)
+        out[1].copy_(tau)
+        return linalg._GeqrfResult(out[0], out[1])
+    return linalg._GeqrfResult(a, tau)
+
+
+def _torch_name(dt):
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(str(dt), str(dt))
+
+
+geqrf = _sig(_geqrf, "(input, *, out=None)")
+geqrf.__name__ = "geqrf"
+geqrf.__doc__ = ("``torch.geqrf``: LAPACK's compact QR (R on and above the diagonal, Householder reflectors below, "
+                 "their scales ``tau``), as a named tuple ``(a, tau)``; not differentiable, as PyTorch's.")
+__all__.append("geqrf")

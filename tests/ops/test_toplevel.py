@@ -237,7 +237,7 @@ def test_vmap_gradients_flow():
 
 NOT_IMPLEMENTED = {
     "torch.linalg": "eig eigvals ldl_factor ldl_factor_ex ldl_solve",
-    "torch": "geqrf ormqr triangular_solve lobpcg pca_lowrank svd_lowrank complex polar "
+    "torch": "ormqr triangular_solve lobpcg pca_lowrank svd_lowrank complex polar "
              "view_as_real view_as_complex stft istft ctc_loss "
              "embedding_bag histogramdd from_file",
 }
@@ -337,3 +337,22 @@ def test_index_reduce_errors_name_the_problem():
         x.index_reduce(0, ember.tensor([0]), ember.ones(2, 3), "prod")
     with pytest.raises(IndexError, match="supposed to be a vector"):
         x.index_reduce(0, ember.tensor([[0, 1]]), ember.ones(2, 3), "prod")
+
+
+def test_geqrf_matches_torch_values_layout_and_refuses_gradients():
+    a = np.random.default_rng(4).standard_normal((2, 5, 3))
+    e, t = ember.geqrf(ember.tensor(a)), torch.geqrf(torch.tensor(a))
+    np.testing.assert_allclose(e.a.numpy(), t.a.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(e.tau.numpy(), t.tau.numpy(), rtol=1e-10, atol=1e-12)
+    assert e.a.stride() == t.a.stride() and e.tau.stride() == t.tau.stride()
+    np.testing.assert_allclose(ember.orgqr(e.a, e.tau).numpy(), torch.orgqr(t.a, t.tau).numpy(), rtol=1e-10,
+                               atol=1e-12)
+    x = ember.tensor(a[0], requires_grad=True)
+    r = x.geqrf()
+    assert r.a.requires_grad
+    with pytest.raises(NotImplementedError, match="derivative for 'geqrf' is not implemented"):
+        r.a.sum().backward()
+    with pytest.raises(NotImplementedError, match="geqrf_cpu"):
+        ember.geqrf(ember.ones(3, 3, dtype=ember.int64))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        ember.geqrf(ember.ones(3))
