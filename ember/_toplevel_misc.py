@@ -485,3 +485,56 @@ geqrf.__name__ = "geqrf"
 geqrf.__doc__ = ("``torch.geqrf``: LAPACK's compact QR (R on and above the diagonal, Householder reflectors below, "
                  "their scales ``tau``), as a named tuple ``(a, tau)``; not differentiable, as PyTorch's.")
 __all__.append("geqrf")
+
+
+class _TriangularSolveResult(__import__("typing").NamedTuple):
+    solution: Tensor
+    cloned_coefficient: Tensor
+
+
+_TRIANGULAR_SOLVE_WARNED = []
+
+
+def _column_major(t):
+    """``t`` with each matrix laid out column by column (LAPACK's layout, which PyTorch's results keep)."""
+    return t.mT.contiguous().mT if t.dim() >= 2 else t.clone()
+
+
+def _triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    import warnings
+    from . import linalg
+    _check_tensor("triangular_solve", b)
+    _check_tensor("triangular_solve", A, "A")
+    if b.dim() < 2 or A.dim() < 2:
+        raise RuntimeError(f"triangular_solve: b and A must have at least 2 dimensions, got shapes "
+                           f"{tuple(b.shape)} and {tuple(A.shape)}")
+    if not _TRIANGULAR_SOLVE_WARNED:     # PyTorch warns once per process
+        _TRIANGULAR_SOLVE_WARNED.append(True)
+        warnings.warn("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular"
+                      "and will be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its "
+                      "arguments reversed and does not return a copy of one of the inputs.\nX = "
+                      "torch.triangular_solve(B, A).solution\nshould be replaced with\nX = "
+                      "torch.linalg.solve_triangular(A, B).", UserWarning, stacklevel=2)
+    coef = A.mT if transpose else A
+    x = linalg.solve_triangular(coef, b, upper=bool(upper) != bool(transpose), unitriangular=unitriangular)
+    sol, clone = _column_major(x), _column_major(A)
+    if out is not None:
+        out[0].copy_(sol)
+        out[1].copy_(clone)
+        return _TriangularSolveResult(out[0], out[1])
+    return _TriangularSolveResult(sol, clone)
+
+
+triangular_solve = _sig(_triangular_solve, "(b, A, upper=True, transpose=False, unitriangular=False, *, out=None)")
+triangular_solve.__name__ = "triangular_solve"
+triangular_solve.__doc__ = ("``torch.triangular_solve`` (deprecated in PyTorch in favour of "
+                            "``linalg.solve_triangular``): the solution X of A X = b (A^T X = b with ``transpose``) "
+                            "and a copy of A, as a named tuple; differentiable in both.")
+__all__.append("triangular_solve")
+
+
+def _tensor_triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+    return _triangular_solve(self, A, upper, transpose, unitriangular)
+
+
+Tensor.triangular_solve = _tensor_triangular_solve

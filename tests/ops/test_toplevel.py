@@ -237,7 +237,7 @@ def test_vmap_gradients_flow():
 
 NOT_IMPLEMENTED = {
     "torch.linalg": "eig eigvals ldl_factor ldl_factor_ex ldl_solve",
-    "torch": "ormqr triangular_solve lobpcg pca_lowrank svd_lowrank complex polar "
+    "torch": "ormqr lobpcg pca_lowrank svd_lowrank complex polar "
              "view_as_real view_as_complex stft istft ctc_loss "
              "embedding_bag histogramdd from_file",
 }
@@ -356,3 +356,26 @@ def test_geqrf_matches_torch_values_layout_and_refuses_gradients():
         ember.geqrf(ember.ones(3, 3, dtype=ember.int64))
     with pytest.raises(RuntimeError, match="at least 2 dimensions"):
         ember.geqrf(ember.ones(3))
+
+
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("transpose", [True, False])
+@pytest.mark.parametrize("unitriangular", [True, False])
+def test_triangular_solve_matches_torch(upper, transpose, unitriangular):
+    import warnings
+    r = np.random.default_rng(5)
+    A, b, g = r.standard_normal((2, 4, 4)) + 4 * np.eye(4), r.standard_normal((2, 4, 3)), r.standard_normal((2, 4, 3))
+    tA, tb = torch.tensor(A, requires_grad=True), torch.tensor(b, requires_grad=True)
+    eA, eb = ember.tensor(A, requires_grad=True), ember.tensor(b, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.triangular_solve(tb, tA, upper, transpose, unitriangular)
+        e = ember.triangular_solve(eb, eA, upper, transpose, unitriangular)
+    for x, y in ((e.solution, t.solution), (e.cloned_coefficient, t.cloned_coefficient)):
+        np.testing.assert_allclose(x.detach().numpy(), y.detach().numpy(), rtol=1e-10)
+        assert x.stride() == y.stride()
+    (t.solution * torch.tensor(g)).sum().backward()
+    (e.solution * ember.tensor(g)).sum().backward()
+    np.testing.assert_allclose(eA.grad.numpy(), tA.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(eb.grad.numpy(), tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert ember.tensor(b[0]).triangular_solve(ember.tensor(A[0]), upper).solution.shape == (4, 3)
