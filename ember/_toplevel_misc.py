@@ -538,3 +538,40 @@ def _tensor_triangular_solve(self, A, upper=True, transpose=False, unitriangular
 
 
 Tensor.triangular_solve = _tensor_triangular_solve
+
+
+def _ormqr(input, tau, other, left=True, transpose=False, *, out=None):
+    from . import linalg
+    from .ops import cat, matmul
+    from .creation import zeros
+    for name, t in (("input", input), ("tau", tau), ("other", other)):
+        _check_tensor("ormqr", t, name)
+    if input.dim() < 2 or other.dim() < 2:
+        raise RuntimeError(f"ormqr: input and other must have at least 2 dimensions, got shapes "
+                           f"{tuple(input.shape)} and {tuple(other.shape)}")
+    m, k = input.shape[-2], input.shape[-1]
+    need = other.shape[-2] if left else other.shape[-1]
+    if need != m:
+        raise RuntimeError(f"ormqr: other of shape {tuple(other.shape)} does not fit Q of size {m}x{m} "
+                           f"(left={left})")
+    a = input
+    if k < m:       # the full m x m Q from the same reflectors: zero columns beyond them
+        a = cat([input, zeros(*input.shape[:-1], m - k, dtype=input.dtype)], -1)
+    elif k > m:
+        a = input[..., :m]
+    Q = linalg.householder_product(a, tau)
+    if transpose:
+        Q = Q.mT
+    r = _column_major(matmul(Q, other) if left else matmul(other, Q))
+    if out is not None:
+        out.copy_(r)
+        return out
+    return r
+
+
+ormqr = _sig(_ormqr, "(input, tau, other, left=True, transpose=False, *, out=None)")
+ormqr.__name__ = "ormqr"
+ormqr.__doc__ = ("``torch.ormqr``: ``other`` multiplied by the Q of ``geqrf``'s reflectors (``Q @ other``; "
+                 "``left=False``: ``other @ Q``; ``transpose``: Q^T), differentiable through "
+                 "``linalg.householder_product``.")
+__all__.append("ormqr")

@@ -86,7 +86,7 @@ _TOPLEVEL = """
 bitwise_left_shift bitwise_right_shift heaviside isposinf isneginf isreal signbit positive lu lu_solve
 bernoulli multinomial conj conj_physical resolve_conj resolve_neg is_complex is_conj is_neg is_nonzero
 is_same_size is_signed hardshrink prelu put select_scatter slice_scatter diagonal_scatter as_strided_scatter
-get_device igamma igammac orgqr is_inference geqrf
+get_device igamma igammac orgqr is_inference geqrf ormqr
 """
 
 

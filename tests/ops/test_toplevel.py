@@ -237,7 +237,7 @@ def test_vmap_gradients_flow():
 
 NOT_IMPLEMENTED = {
     "torch.linalg": "eig eigvals ldl_factor ldl_factor_ex ldl_solve",
-    "torch": "ormqr lobpcg pca_lowrank svd_lowrank complex polar "
+    "torch": "lobpcg pca_lowrank svd_lowrank complex polar "
              "view_as_real view_as_complex stft istft ctc_loss "
              "embedding_bag histogramdd from_file",
 }
@@ -379,3 +379,28 @@ def test_triangular_solve_matches_torch(upper, transpose, unitriangular):
     np.testing.assert_allclose(eA.grad.numpy(), tA.grad.numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(eb.grad.numpy(), tb.grad.numpy(), rtol=1e-9, atol=1e-12)
     assert ember.tensor(b[0]).triangular_solve(ember.tensor(A[0]), upper).solution.shape == (4, 3)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 4), (4, 6)])
+def test_ormqr_matches_torch(shape):
+    r = np.random.default_rng(6)
+    a = r.standard_normal(shape)
+    tq, ttau = torch.geqrf(torch.tensor(a))
+    eq, etau = ember.geqrf(ember.tensor(a))
+    m = shape[-2]
+    for left in (True, False):
+        for transpose in (True, False):
+            cs = shape[:-2] + ((m, 2) if left else (2, m))
+            C, g = r.standard_normal(cs), r.standard_normal(cs)
+            tC, eC = torch.tensor(C, requires_grad=True), ember.tensor(C, requires_grad=True)
+            tqq, eqq = tq.clone().requires_grad_(), eq.detach().clone().requires_grad_()
+            t = torch.ormqr(tqq, ttau, tC, left, transpose)
+            e = ember.ormqr(eqq, etau, eC, left, transpose)
+            np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-9, atol=1e-12)
+            assert e.stride() == t.stride()
+            (t * torch.tensor(g)).sum().backward()
+            (e * ember.tensor(g)).sum().backward()
+            np.testing.assert_allclose(eC.grad.numpy(), tC.grad.numpy(), rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(eqq.grad.numpy(), tqq.grad.numpy(), rtol=1e-8, atol=1e-10)
+    with pytest.raises(RuntimeError, match="does not fit Q"):
+        ember.ormqr(eq, etau, ember.ones(m + 1, 2))
