@@ -575,3 +575,17 @@ ormqr.__doc__ = ("``torch.ormqr``: ``other`` multiplied by the Q of ``geqrf``'s 
                  "``left=False``: ``other @ Q``; ``transpose``: Q^T), differentiable through "
                  "``linalg.householder_product``.")
 __all__.append("ormqr")
+
+
+@_export
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """``torch.svd_lowrank`` (see ``ember/_lowrank.py``)."""
+    from ._lowrank import svd_lowrank as f
+    return f(A, q, niter, M)
+
+
+@_export
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """``torch.pca_lowrank`` (see ``ember/_lowrank.py``)."""
+    from ._lowrank import pca_lowrank as f
+    return f(A, q, center, niter)

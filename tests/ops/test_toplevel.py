@@ -237,7 +237,7 @@ def test_vmap_gradients_flow():
 
 NOT_IMPLEMENTED = {
     "torch.linalg": "eig eigvals ldl_factor ldl_factor_ex ldl_solve",
-    "torch": "lobpcg pca_lowrank svd_lowrank complex polar "
+    "torch": "lobpcg complex polar "
              "view_as_real view_as_complex stft istft ctc_loss "
              "embedding_bag histogramdd from_file",
 }
@@ -404,3 +404,25 @@ def test_ormqr_matches_torch(shape):
             np.testing.assert_allclose(eqq.grad.numpy(), tqq.grad.numpy(), rtol=1e-8, atol=1e-10)
     with pytest.raises(RuntimeError, match="does not fit Q"):
         ember.ormqr(eq, etau, ember.ones(m + 1, 2))
+
+
+def test_svd_and_pca_lowrank_recover_a_low_rank_matrix_as_torch():
+    r = np.random.default_rng(7)
+    A = r.standard_normal((30, 3)) @ r.standard_normal((3, 20))          # rank 3
+    for Am in (A, A.T):
+        U, S, V = ember.svd_lowrank(ember.tensor(Am), q=5)
+        tU, tS, tV = torch.svd_lowrank(torch.tensor(Am), q=5)
+        assert U.shape == tuple(tU.shape) and S.shape == tuple(tS.shape) and V.shape == tuple(tV.shape)
+        np.testing.assert_allclose(S.numpy()[:3], tS.numpy()[:3], rtol=1e-10)
+        np.testing.assert_allclose(((U * S) @ V.mT).numpy(), Am, atol=1e-9)
+    U, S, V = ember.pca_lowrank(ember.tensor(A), q=4)
+    tU, tS, tV = torch.pca_lowrank(torch.tensor(A), q=4)
+    np.testing.assert_allclose(S.numpy()[:3], tS.numpy()[:3], rtol=1e-10)
+    np.testing.assert_allclose(np.abs(V.numpy()[:, :3]), np.abs(tV.numpy()[:, :3]), atol=1e-8)
+    x = ember.tensor(A, requires_grad=True)
+    ember.svd_lowrank(x, q=3)[1].sum().backward()
+    tx = torch.tensor(A, requires_grad=True)
+    torch.svd_lowrank(tx, q=3)[1].sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-8)    # d(sum of singular values)
+    with pytest.raises(ValueError, match="not greater than min"):
+        ember.pca_lowrank(ember.tensor(A), q=50)
