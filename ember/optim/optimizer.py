@@ -188,7 +188,7 @@ class Optimizer:
     # the ``_update`` of this class when it is elementwise (a step may then run on several threads: see
     # _split_update.py); a subclass that overrides ``_update`` no longer matches it and runs on one thread
     _split_update = None
-    _split_cost = 1             # how many times fewer operations per element than Adam's its update does
+    _split_cost = 1             # Adam's work per element over this update's (SGD: 2, splits from 2x the size)
 
     def _chunkable(self, state: dict, group: dict) -> bool:
         """Whether ``_update`` may run on chunks of this parameter's flat views (its state then holds every
