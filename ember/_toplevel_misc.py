@@ -3,6 +3,7 @@ settings, ``vmap``); part of ``ember/_toplevel.py``, which re-exports them."""
 from __future__ import annotations
 
 import builtins
+import math
 import os
 
 import numpy as _np
@@ -589,3 +590,70 @@ def pca_lowrank(A, q=None, center=True, niter=2):
     """``torch.pca_lowrank`` (see ``ember/_lowrank.py``)."""
     from ._lowrank import pca_lowrank as f
     return f(A, q, center, niter)
+
+
+class _HistogramDD(__import__("typing").NamedTuple):
+    hist: Tensor
+    bin_edges: tuple
+
+
+def _histogramdd(input, bins, range=None, weight=None, density=False):
+    from .ops import _algorithms_sets as _A
+    _check_tensor("histogramdd", input)
+    a = _np.asarray(input._data)
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should have the same dtype, got "
+                           f"{a.dtype}")
+    if a.ndim < 1:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 1 dimension")
+    d = a.shape[-1]
+    pts = a.reshape(-1, d)
+    if isinstance(bins, int):
+        bins = [bins] * d
+    bins = list(bins)
+    if len(bins) != d:
+        raise RuntimeError(f"torch.histogramdd: expected {d} sequences of bin edges for each of the {d} dimensions "
+                           f"of the input, but got {len(bins)}")
+    if range is not None and len(range) != 2 * d:
+        raise RuntimeError(f"torch.histogramdd: for a {d}-dimensional histogram range should have {2 * d} elements, "
+                           f"but got {len(range)}")
+    edges = []
+    for i, b in enumerate(bins):
+        if isinstance(b, Tensor):
+            edges.append(_np.asarray(b._data).astype(a.dtype))
+            continue
+        if range is None:
+            lo, hi = (float(pts[:, i].min()), float(pts[:, i].max())) if pts.shape[0] else (0.0, 1.0)
+        else:
+            lo, hi = float(range[2 * i]), float(range[2 * i + 1])
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension {i}'s range [{lo}, {hi}] is not finite")
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, got min {lo} max {hi} in dimension {i}")
+        if lo == hi:                 # PyTorch widens a single-value range by 0.5 each way
+            lo, hi = lo - 0.5, hi + 0.5
+        edges.append(_linspace_edges(lo, hi, int(b), a.dtype))
+    w = None
+    if weight is not None:
+        _check_tensor("histogramdd", weight, "weight")
+        w = _np.asarray(weight._data).reshape(-1)
+    hist, _ = _np.histogramdd(pts, bins=[e.astype(_np.float64) for e in edges], weights=w, density=density)
+    src = input if input.requires_grad or weight is None else weight
+    h = _A._nograd_values(src, hist.astype(a.dtype), "histogramdd")
+    es = tuple(_A._nograd_values(src, e, "histogramdd") for e in edges)
+    return _HistogramDD(h, es)
+
+
+def _linspace_edges(lo, hi, bins, dtype):
+    """Equal bin edges as PyTorch makes them: its ``linspace`` in the input's dtype (``ember.linspace`` has its
+    rounding)."""
+    from .creation import linspace
+    return _np.asarray(linspace(lo, hi, bins + 1, dtype=dtype)._data)
+
+
+histogramdd = _sig(_histogramdd, "(input, bins, range=None, weight=None, density=False)")
+histogramdd.__name__ = "histogramdd"
+histogramdd.__doc__ = ("``torch.histogramdd``: the D-dimensional histogram of the points ``input[..., :D]`` "
+                       "(``hist``, ``bin_edges``), with ``bins`` equal bins per dimension over ``range`` or given edges, "
+                       "optional ``weight`` and ``density``, as ``torch.histogram`` does per dimension.")
+__all__.append("histogramdd")

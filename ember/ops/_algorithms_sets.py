@@ -237,7 +237,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
             raise RuntimeError(f"torch.histogramdd: min should not exceed max, got min {lo} max {hi}")
         if lo == hi:                  # PyTorch widens a single-value range by 0.5 each way
             lo, hi = lo - 0.5, hi + 0.5
-        edges = _like(_np.linspace(lo, hi, int(bins) + 1).astype(a.dtype), a)
+        from ..creation import linspace        # PyTorch's edges: its linspace in the input's dtype (rounding)
+        edges = _like(_np.asarray(linspace(lo, hi, int(bins) + 1, dtype=a.dtype)._data), a)
     hist, _ = _np.histogram(a.reshape(-1), bins=edges.astype(_np.float64),
                             weights=None if w is None else w.reshape(-1), density=density)
     src = x if x.requires_grad or weight is None else _t(weight)      # PyTorch: requires grad, no derivative
