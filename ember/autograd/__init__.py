@@ -8,7 +8,7 @@ from . import forward_ad
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "Function",
            "once_differentiable", "grad", "backward", "gradcheck", "gradgradcheck", "GradcheckError", "jacobian",
-           "hessian", "vjp", "jvp", "forward_ad"]
+           "hessian", "vjp", "jvp", "forward_ad", "set_multithreading_enabled", "is_multithreading_enabled"]
 
 
 class _VariableMeta(type):
@@ -73,6 +73,44 @@ class set_detect_anomaly(detect_anomaly):
 
     def __enter__(self):
         return self
+
+
+_multithreading = [True]     # torch.autograd.is_multithreading_enabled(); ember's backward is single-threaded
+
+
+def is_multithreading_enabled() -> bool:
+    """``torch.autograd.is_multithreading_enabled()``: the mode ``set_multithreading_enabled`` last set
+    (ember's engine always runs backward on the calling thread, so the mode changes nothing else)."""
+    return _multithreading[0]
+
+
+class set_multithreading_enabled(detect_anomaly):
+    """``torch.autograd.set_multithreading_enabled(mode)``: sets the mode at once; as a context manager or
+    decorator it restores the previous mode on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = _multithreading[0]
+        _multithreading[0] = bool(mode)
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc):
+        _multithreading[0] = self.prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def clone(self) -> "set_multithreading_enabled":
+        return self.__class__(self.mode)
 
 
 from . import graph  # noqa: E402,F401 - torch.autograd.graph (Node, get_gradient_edge, save_on_cpu)

@@ -19,7 +19,10 @@ from ..ops.elementwise import _erf_array
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_", "dirac_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_",
-           "orthogonal_", "sparse_", "lecun_normal_", "lecun_uniform_"]
+           "orthogonal_", "sparse_", "lecun_normal_", "lecun_uniform_",
+           # PyTorch's deprecated names (warn, then call the underscore form)
+           "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+           "kaiming_normal", "orthogonal", "sparse"]
 
 
 def _write(tensor: Tensor, arr) -> Tensor:
@@ -265,3 +268,33 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     for c in range(cols):
         arr[rng.permutation(rows)[:num_zeros], c] = 0
     return _write(tensor, arr)
+
+
+def _make_deprecate(meth):
+    """PyTorch's deprecated non-underscore name of an initializer: warns (FutureWarning, PyTorch's text) and
+    calls the in-place form."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+                      FutureWarning, stacklevel=2)
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"{old_name}(...): deprecated, use ``nn.init.{new_name}``."
+    deprecated_init.__name__ = old_name
+    deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)
