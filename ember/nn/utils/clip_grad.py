@@ -9,7 +9,7 @@ from ...backend import xp
 from ...backend.device import array_module as _xp, as_array as _as_array
 from ...tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm"]
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
 
 def _params(parameters) -> list:
@@ -65,15 +65,26 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     params = _params(parameters)
     grads = [p.grad for p in params if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(params, max_norm, total)
+    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, foreach=None) -> None:
+    """Scale the gradients of ``parameters`` in place by ``min(max_norm / (total_norm + 1e-6), 1)``, with a
+    total norm computed beforehand (``get_total_norm``): PyTorch's split form of ``clip_grad_norm_``.
+
+    >>> total = nn.utils.get_total_norm([p.grad for p in params]); nn.utils.clip_grads_with_norm_(params, 1.0, total)
+    """
+    grads = [p.grad for p in _params(parameters) if p.grad is not None]
     if not grads:
-        return total
+        return
+    tn = total_norm._data if isinstance(total_norm, Tensor) else xp.asarray(float(total_norm), xp.float32)
     # the same coefficient as PyTorch: max_norm / (norm + 1e-6), never above 1 (no scaling up)
-    coef = xp.minimum(_xp(total._data).asarray(float(max_norm), total._data.dtype) / (total._data + 1e-6), 1.0)
+    coef = xp.minimum(_xp(tn).asarray(float(max_norm), tn.dtype) / (tn + 1e-6), 1.0)
     with xp.errstate(invalid="ignore"):   # an infinite norm gives nan gradients, as in PyTorch
         for g in grads:
             g._data *= coef.astype(g._data.dtype)
             g._version[0] += 1
-    return total
 
 
 def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
