@@ -16,7 +16,9 @@ from .rprop_asgd import Rprop, ASGD  # noqa: F401
 from . import lr_scheduler  # noqa: F401
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
-           "LBFGS", "Rprop", "ASGD", "lr_scheduler", "swa_utils"]
+           "LBFGS", "Rprop", "ASGD", "lr_scheduler", "swa_utils", "Adafactor", "SparseAdam"]
+
+_LAZY_CLASSES = {"Adafactor": ".adafactor", "SparseAdam": ".sparse_adam"}   # imported on first use
 
 
 def __getattr__(name):
@@ -24,4 +26,7 @@ def __getattr__(name):
     if name == "swa_utils":
         import importlib
         return importlib.import_module(".swa_utils", __name__)
+    if name in _LAZY_CLASSES:
+        import importlib
+        return getattr(importlib.import_module(_LAZY_CLASSES[name], __name__), name)
     raise AttributeError(f"module 'ember.optim' has no attribute {name!r}")
