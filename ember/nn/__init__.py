@@ -16,6 +16,7 @@ from .layers.cross_map_lrn import *  # noqa: F401,F403
 from .layers.recurrent import *  # noqa: F401,F403
 from .layers.attention import *  # noqa: F401,F403
 from .layers.lazy import *  # noqa: F401,F403
+from .layers.adaptive import *  # noqa: F401,F403
 from .parameter import UninitializedParameter, UninitializedBuffer  # noqa: F401
 from .losses import *  # noqa: F401,F403
 from . import init, functional, utils  # noqa: F401

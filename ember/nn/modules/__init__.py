@@ -34,6 +34,7 @@ _SOURCES = {
     "loss": ["ember.nn.losses"],
     "distance": ["ember.nn.losses"],
     "lazy": ["ember.nn.layers.lazy"],
+    "adaptive": ["ember.nn.layers.adaptive"],
     "utils": ["ember.nn.modules._utils"],
 }
 
