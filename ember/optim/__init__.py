@@ -30,3 +30,8 @@ def __getattr__(name):
         import importlib
         return getattr(importlib.import_module(_LAZY_CLASSES[name], __name__), name)
     raise AttributeError(f"module 'ember.optim' has no attribute {name!r}")
+
+
+def __dir__():
+    # the lazily imported names are listed too (dir(), tab completion, signature comparisons)
+    return sorted(set(globals()) | set(__all__))

@@ -36,3 +36,8 @@ def __getattr__(name):
         import importlib
         return getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+
+
+def __dir__():
+    # the lazily imported names are listed too (dir(), tab completion, signature comparisons)
+    return sorted(set(globals()) | set(__all__))
