@@ -116,6 +116,18 @@ class set_multithreading_enabled(detect_anomaly):
 from . import graph  # noqa: E402,F401 - torch.autograd.graph (Node, get_gradient_edge, save_on_cpu)
 
 
+from . import variable as _variable_module  # noqa: E402,F401 - registers the submodule before the shadowing below
+
+
+def variable(*args, **kwargs):
+    """PyTorch's removed ``torch.autograd.variable(...)``: raises, as PyTorch does (the name shadows the
+    ``autograd.variable`` submodule there too; ``variable.Variable`` still reaches ``Variable``)."""
+    raise RuntimeError("torch.autograd.variable(...) is deprecated, use torch.tensor(...) instead")
+
+
+variable.Variable = Variable
+
+
 def __getattr__(name):
     if name == "profiler":      # torch.autograd.profiler, loaded on first use (ember/autograd/profiler.py)
         import importlib

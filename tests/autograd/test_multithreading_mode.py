@@ -25,3 +25,14 @@ def _trace(m):
 def test_multithreading_mode_as_torch():
     assert _trace(A) == _trace(torch.autograd)
     assert isinstance(A.set_multithreading_enabled(True).clone(), A.set_multithreading_enabled)
+
+
+def test_variable_function_raises_as_torch():
+    import importlib
+
+    import pytest
+    for mod in (torch.autograd, A):
+        with pytest.raises(RuntimeError, match=r"torch.autograd.variable\(...\) is deprecated, use torch.tensor"):
+            mod.variable([1.0])
+        assert mod.variable.Variable is mod.Variable
+    assert importlib.import_module("ember.autograd.variable").Variable is A.Variable
