@@ -41,6 +41,11 @@ class Adafactor(Optimizer):
         super().__init__(params, defaults)
 
     def _group_step(self, group) -> None:
+        # as PyTorch: an unset epsilon1 is the machine epsilon of the group's first parameter with a gradient
+        self._eps1 = group["eps"][0]
+        for p in group["params"]:
+            if p.grad is not None and self._eps1 is None:
+                self._eps1 = float(xp.finfo(p._data.dtype).eps)
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -64,9 +69,7 @@ class Adafactor(Optimizer):
 
     def _update(self, p, g, state, group) -> None:
         lr = _scalar(group["lr"])
-        eps1, eps2 = group["eps"]
-        if eps1 is None:
-            eps1 = float(xp.finfo(p.dtype).eps)
+        eps1, eps2 = self._eps1, group["eps"][1]
         dt = p.dtype
         state["step"] += 1
         step = state["step"]

@@ -91,3 +91,22 @@ def test_sparse_adam_errors_as_torch():
     for kw in (dict(lr=0.0), dict(eps=0.0), dict(betas=(1.0, 0.9)), dict(betas=(0.9, -0.1))):
         with pytest.raises(ValueError, match="Invalid"):
             ember.optim.SparseAdam([p], **kw)
+
+
+def test_adafactor_mixed_dtypes_in_a_group_as_torch():
+    # torch takes the unset epsilon1 from the first parameter's dtype for the whole group
+    rng = np.random.default_rng(3)
+    vals = [rng.standard_normal((3, 4)), rng.standard_normal((5,)).astype(np.float32) * 1e-6]
+    pe = [ember.tensor(v, requires_grad=True) for v in vals]
+    pt = [torch.tensor(v, requires_grad=True) for v in vals]
+    oe, ot = ember.optim.Adafactor(pe), torch.optim.Adafactor(pt)
+    for _ in range(3):
+        gs = [(rng.standard_normal(v.shape) * 1e-9).astype(v.dtype) for v in vals]   # g*g below float32 eps**2
+        for p, g in zip(pe, gs):
+            p.grad = ember.tensor(g)
+        for p, g in zip(pt, gs):
+            p.grad = torch.tensor(g)
+        oe.step()
+        ot.step()
+    for a, b in zip(pe, pt):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6, atol=1e-12)
