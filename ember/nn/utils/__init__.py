@@ -6,7 +6,8 @@ regularization penalties, variable-length sequences (``rnn``: pad/pack for the r
     ember.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     opt.step()
 """
-from .clip_grad import clip_grad_norm_, clip_grad_norm, clip_grad_value_, get_total_norm, clip_grads_with_norm_  # noqa: F401,E501
+from .clip_grad import (clip_grad_norm_, clip_grad_norm, clip_grad_value_, get_total_norm,  # noqa: F401
+                        clip_grads_with_norm_)
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
 from .regularization import l1_penalty, l2_penalty  # noqa: F401
 from . import rnn  # noqa: F401
