@@ -50,8 +50,9 @@ TEST_FUNCTIONS = {
 
 
 def default_optimizers() -> dict:
-    """``{name: (class, kwargs)}``: every ember.optim optimizer, SGD also with momentum, at a rate for the 2-D
-    test functions (each function's ``lr_scale`` multiplies it, its ``lr`` overrides it)."""
+    """``{name: (class, kwargs)}``: every ember.optim optimizer for dense parameters (not SparseAdam, which takes
+    sparse gradients only), SGD also with momentum, at a rate for the 2-D test functions (each function's
+    ``lr_scale`` multiplies it, its ``lr`` overrides it)."""
     from .. import optim
     return {
         "SGD": (optim.SGD, {"lr": 0.01}),
@@ -66,6 +67,7 @@ def default_optimizers() -> dict:
         "RAdam": (optim.RAdam, {"lr": 0.1}),
         "Rprop": (optim.Rprop, {"lr": 0.01}),
         "ASGD": (optim.ASGD, {"lr": 0.01}),
+        "Adafactor": (optim.Adafactor, {"lr": 0.1}),
         "LBFGS": (optim.LBFGS, {"lr": 1.0, "max_iter": 1, "max_eval": 25, "history_size": 10,
                             "line_search_fn": "strong_wolfe"}),
     }
