@@ -9,13 +9,11 @@ parallel section BLAS is set to one thread (the parts' own GEMMs/GEMVs would oth
 other cores) and restored after.  Every kernel splits its work so that each part's numbers are computed exactly
 as the whole array's are (the same rows, the same order of sums): the results do not depend on the split.
 
-Known limit (measured, 2 cores): after a GEMM on 2+ BLAS threads, OpenBLAS's worker threads busy-wait for
-about 2**28 cycles (~0.1 s) before sleeping, and setting BLAS to one thread does not stop them; a section that
-starts then shares the second core with that spinning thread and gains nothing (max pooling 64x32x28x28 right
-after a 400x400 GEMM: 3.4 ms on one thread, 3.5 ms split; 1.9 ms split without the GEMM).  In a training step
-whose Linear layers use 2 BLAS threads this erases most of the gain; ``OPENBLAS_THREAD_TIMEOUT=4`` in the
-environment before NumPy is imported makes those threads sleep at once (the CNN-with-batch-norm step: 36 ->
-25 ms)."""
+OpenBLAS's worker threads busy-wait for about 2**28 cycles (~0.1 s) after a GEMM on 2+ BLAS threads, and setting
+BLAS to one thread does not stop them: a section that starts then shares the second core with a spinning thread
+and gains nothing (max pooling 64x32x28x28 right after a 400x400 GEMM: 3.4 ms on one thread, 3.5 ms split; 1.9
+ms split without the GEMM).  ``_controllers()`` therefore shortens that spin once per process
+(``_blas_spin.shorten``: CNN-with-batch-norm step 41.8 -> 24.8 ms at 2 threads)."""
 from __future__ import annotations
 
 import contextvars
