@@ -48,7 +48,8 @@ class _DeviceGuard:
     def __enter__(self):
         from ember.autograd.function import Function
         from ember.backend import device as dev
-        self.orig = orig = Function.__dict__["apply"].__func__
+        self.saved = Function.__dict__["apply"]          # the classmethod object itself, restored as it was
+        orig = self.saved.__func__
 
         def apply(cls, *args, **kwargs):
             out = orig(cls, *args, **kwargs)
@@ -65,7 +66,7 @@ class _DeviceGuard:
 
     def __exit__(self, *exc):
         from ember.autograd.function import Function
-        Function.apply = classmethod(self.orig)
+        Function.apply = self.saved
         return False
 
 
