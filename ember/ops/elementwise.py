@@ -583,6 +583,8 @@ def _c_pow(a, b):
     integer (NumPy gives nan for a non-integer b)."""
     out = _np.power(a, b)
     if a.dtype.kind == "f":
+        if a.dtype == _np.float16 and isinstance(b, (int, float)):
+            b = _np.float16(b)      # PyTorch rounds a scalar exponent to float16 (1e-30 is 0: (-inf) ** 0 = 1)
         with _np.errstate(invalid="ignore"):
             fix = _np.isneginf(a) & (b != _np.floor(b)) & ~_np.isnan(b)
         if fix.any():
