@@ -9,6 +9,7 @@ import os
 import numpy as _np
 
 from .tensor import Tensor
+from ._out import write_out as _write_out
 from ._toplevel_base import _check_tensor, _export, _sig, __all__  # noqa: F401
 
 # ------------------------------------------------------------------------------- real tensors, predicates, misc
@@ -303,19 +304,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 def _igamma(input, other, *, out=None):
     from . import special
     r = special.gammainc(input, other)
-    if out is not None:
-        out.copy_(r)
-        return out
-    return r
+    return r if out is None else _write_out(out, r, "igamma")
 
 
 def _igammac(input, other, *, out=None):
     from . import special
     r = special.gammaincc(input, other)
-    if out is not None:
-        out.copy_(r)
-        return out
-    return r
+    return r if out is None else _write_out(out, r, "igammac")
 
 
 igamma = _sig(_igamma, "(input, other, *, out=None)")
@@ -417,10 +412,7 @@ def _index_reduce_args(op, input, dim, index, source, reduce):
 def _index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
     idx, dim = _index_reduce_args("index_reduce", input, dim, index, source, reduce)
     r = input.scatter_reduce(dim, idx, source, reduce, include_self=include_self)
-    if out is not None:
-        out.copy_(r)
-        return out
-    return r
+    return r if out is None else _write_out(out, r, "index_reduce")
 
 
 index_reduce = _sig(_index_reduce, "(input, dim, index, source, reduce, *, include_self=True, out=None)")
@@ -564,10 +556,7 @@ def _ormqr(input, tau, other, left=True, transpose=False, *, out=None):
     if transpose:
         Q = Q.mT
     r = _column_major(matmul(Q, other) if left else matmul(other, Q))
-    if out is not None:
-        out.copy_(r)
-        return out
-    return r
+    return r if out is None else _write_out(out, r, "ormqr")
 
 
 ormqr = _sig(_ormqr, "(input, tau, other, left=True, transpose=False, *, out=None)")
