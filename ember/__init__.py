@@ -20,9 +20,11 @@ def _quiet_ieee_warnings() -> None:
 
 _quiet_ieee_warnings()
 
-from .backend import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401
-                      get_default_dtype, set_default_dtype, promote_types, result_type, Generator,
-                      default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state)
+from .backend import (set_default_dtype, Generator, default_generator, manual_seed, seed,  # noqa: F401
+                      initial_seed, get_rng_state, set_rng_state)
+# torch.dtype and its objects (ember/_dtype.py): they print as PyTorch's and stand for NumPy dtypes
+from ._dtype import (dtype, bool_ as bool, uint8, int8, int16, int32, int64, float16, float32,  # noqa: F401
+                     float64, get_default_dtype, promote_types, result_type)
 from .backend.dtypes import to_dtype as _to_dtype  # noqa: F401
 from .backend.dtypes import can_cast  # noqa: F401
 from .tensor import (Tensor, Size, device, FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor,  # noqa: F401

@@ -12,6 +12,8 @@ import builtins
 
 import numpy as np
 
+from ._dtype import dtype as _EmberDtype
+
 _PY_TYPES = {builtins.float: np.dtype(np.float64), builtins.int: np.dtype(np.int64),
              builtins.bool: np.dtype(np.bool_)}
 
@@ -19,6 +21,8 @@ _PY_TYPES = {builtins.float: np.dtype(np.float64), builtins.int: np.dtype(np.int
 def _dtype_arg(cls_name, type):      # noqa: A002 - PyTorch's parameter name
     if isinstance(type, np.dtype):
         return type
+    if isinstance(type, _EmberDtype):       # ember.float32 & co. (ember/_dtype.py)
+        return type.dtype
     if type in _PY_TYPES:
         return _PY_TYPES[type]
     raise TypeError(f"{cls_name}(): argument 'type' (position 1) must be ember.dtype, not "

@@ -15,6 +15,7 @@ import numbers
 import numpy as _np
 
 from .backend import dtypes as _dt
+from ._dtype import _BY_NP as _EDTYPE_OF
 from .backend import xp
 from .autograd.grad_mode import state as _grad
 from .autograd import function as _fn
@@ -102,7 +103,8 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
 
     @property
     def dtype(self):
-        return self._data.dtype
+        """The ``ember.dtype`` of the elements (prints as ``torch.float32``; equals NumPy's ``float32``)."""
+        return _EDTYPE_OF[self._data.dtype]
 
     # the other devices and layouts PyTorch asks about (device, is_cuda, is_cpu: _tensor_device)
     is_xpu = is_mps = is_meta = is_mkldnn = is_ipu = is_maia = is_mtia = is_vulkan = is_xla = property(

@@ -8,7 +8,7 @@ import ember
 
 
 def _same_dtype(e, t):
-    return str(e.dtype) == str(t.dtype).replace("torch.", "")
+    return str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", "")
 
 
 CREATE = [

@@ -1,7 +1,9 @@
 """dtypes and PyTorch's type-promotion rules.
 
-ember's dtypes are NumPy dtypes (``ember.float32 is numpy.dtype('float32')``), so they print, compare and
-pass to NumPy with no translation.  Promotion follows PyTorch rather than NumPy: a Python scalar, or a 0-d
+Inside ember a dtype is a NumPy dtype: the constants here (``float32``, ...) and what ``to_dtype`` and the promotion
+functions return.  The public ones (``ember.float32``, ``Tensor.dtype``, ``ember.get_default_dtype()``) are
+``ember.dtype`` objects (ember/_dtype.py), which print as PyTorch's and wrap these; ``to_dtype`` takes either and
+gives the NumPy dtype, and the two compare and hash equal.  Promotion follows PyTorch rather than NumPy: a Python scalar, or a 0-d
 tensor, never widens a dimensioned tensor of the same kind (``float32 tensor * 2.5`` stays float32), and an
 integer tensor meeting a float tensor takes the float tensor's dtype (NumPy would give float64).
 """
@@ -12,6 +14,7 @@ import math
 import numpy as np
 
 from . import device as _dev
+from .._dtype import dtype as _EmberDtype
 
 bool_ = np.dtype(np.bool_)
 uint8 = np.dtype(np.uint8)
@@ -35,7 +38,8 @@ _ALIASES = {
 
 
 def get_default_dtype() -> np.dtype:
-    """The dtype of new floating tensors (float32 unless changed), like ``torch.get_default_dtype``."""
+    """The dtype of new floating tensors (float32 unless changed), as a NumPy dtype (ember's own code);
+    ``ember.get_default_dtype`` gives the ``ember.dtype``."""
     return _default_float
 
 
@@ -54,6 +58,8 @@ def to_dtype(dtype) -> np.dtype:
         return _default_float
     if isinstance(dtype, np.dtype):
         return dtype
+    if dtype.__class__ is _EmberDtype:
+        return dtype.dtype
     d = _ALIASES.get(dtype)
     if d is not None:
         return d

@@ -132,7 +132,8 @@ class UninitializedTensorMixin:
 
     @property
     def dtype(self):
-        return _raw(self).dtype
+        from .._dtype import from_numpy_dtype
+        return from_numpy_dtype(_raw(self).dtype)
 
     @property
     def device(self):

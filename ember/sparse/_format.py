@@ -35,7 +35,7 @@ def sparse_repr(t) -> str:
     indent = len(prefix)
     suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
     if t.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_):
-        suffixes.append(f"dtype={Size._prefix}.{t.dtype}")
+        suffixes.append(f"dtype={t.dtype}")       # an ember.dtype: prints with Size._prefix
     ip, vp = "indices=tensor(", "values=tensor("
     idx = t._idx
     istr = _body(idx, indent + len(ip))

@@ -14,7 +14,7 @@ def _np(x):
 
 
 def same(e, t, rtol=1e-6, atol=0.0):
-    assert str(e.dtype) == str(t.dtype).replace("torch.", ""), f"dtype {e.dtype} != torch {t.dtype}"
+    assert str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", ""), f"dtype {e.dtype} != torch {t.dtype}"
     assert tuple(e.shape) == tuple(t.shape), f"shape {tuple(e.shape)} != torch {tuple(t.shape)}"
     np.testing.assert_allclose(_np(e).astype(np.float64), _np(t).astype(np.float64), rtol=rtol, atol=atol,
                                equal_nan=True)

@@ -23,7 +23,7 @@ def _np(x):
 
 def same(e, t, rtol=1e-6, atol=0.0):
     """ember result ``e`` equals torch result ``t``: dtype, shape, values (NaN == NaN, signed zeros ignored)."""
-    assert str(e.dtype) == str(t.dtype).replace("torch.", ""), f"dtype {e.dtype} != torch {t.dtype}"
+    assert str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", ""), f"dtype {e.dtype} != torch {t.dtype}"
     assert tuple(e.shape) == tuple(t.shape), f"shape {tuple(e.shape)} != torch {tuple(t.shape)}"
     a, b = _np(e), _np(t)
     if a.dtype.kind == "f":

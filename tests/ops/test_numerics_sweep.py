@@ -61,7 +61,7 @@ def _same(eo, to, tag, rtol64=1e-12):
         return
     if isinstance(to, torch.Tensor):
         assert isinstance(eo, ember.Tensor), f"{tag}: ember returned {type(eo).__name__}"
-        assert str(eo.dtype) == str(to.dtype).replace("torch.", ""), f"{tag}: dtype {eo.dtype} vs torch {to.dtype}"
+        assert str(eo.dtype).replace("ember.", "") == str(to.dtype).replace("torch.", ""), f"{tag}: dtype {eo.dtype} vs torch {to.dtype}"
         assert tuple(eo.shape) == tuple(to.shape), f"{tag}: shape {tuple(eo.shape)} vs torch {tuple(to.shape)}"
     a, b = _np(eo), _np(to)
     if a.dtype.kind == "f":

@@ -40,7 +40,7 @@ def test_unary_values_against_torch(name, dtype):
         x = np.array(xs, dtype=dtype)                 # 1e300 is inf in float32
     e = getattr(ember.special, name)(ember.tensor(x))
     t = getattr(torch.special, name)(torch.tensor(x))
-    assert str(e.dtype) == str(t.dtype).replace("torch.", "")
+    assert str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", "")
     rtol = 1e-13 if dtype == "float64" else 2e-6
     if name in ("gammaln", "psi", "digamma"):
         rtol = 2e-5 if dtype == "float32" else 1e-11    # near digamma's zero at 1.46 (ember.ops.special's kernel)
@@ -65,7 +65,7 @@ def test_value_only_functions(name):
         e = getattr(ember.special, name)(ember.tensor(x, requires_grad=True))
         t = getattr(torch.special, name)(torch.tensor(x, requires_grad=True))
         assert not e.requires_grad and not t.requires_grad          # PyTorch defines no derivative
-        assert str(e.dtype) == str(t.dtype).replace("torch.", "")
+        assert str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", "")
         _close(e, t, 1e-13 if dtype == "float64" else 2e-6, atol=1e-300 if dtype == "float64" else 1e-30, what=name)
 
 
@@ -141,7 +141,7 @@ def test_binary_values_against_torch(name, dtype):
     a, b = a.astype(dtype), b.astype(dtype)
     e = getattr(ember.special, name)(ember.tensor(a), ember.tensor(b))
     t = getattr(torch.special, name)(torch.tensor(a), torch.tensor(b))
-    assert str(e.dtype) == str(t.dtype).replace("torch.", "")
+    assert str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", "")
     # torch's incomplete gamma near a ~ x (its asymptotic branch) is good to ~1e-9 relative; ours to ~1e-15
     rtol = {"float64": 1e-8 if name.startswith("gammainc") else 1e-12, "float32": 3e-5}[dtype]
     _close(e, t, rtol, atol=1e-300 if dtype == "float64" else 1e-30, what=name)
@@ -199,7 +199,7 @@ def test_scalars_broadcasting_and_dtypes():
                  "special.i1(ember.tensor([1, -2], dtype=ember.int64))"):
         e = eval(call, {"special": ember.special, "x": x, "ember": ember})
         t = eval(call, {"special": torch.special, "x": tx, "ember": torch})
-        assert str(e.dtype) == str(t.dtype).replace("torch.", ""), call
+        assert str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", ""), call
         _close(e, t, 2e-6, what=call)
     with pytest.raises(TypeError):
         ember.special.gammainc(1.0, x)
@@ -214,7 +214,7 @@ def test_aliases_softmax_round_and_out():
                  "multigammaln(x.abs() + 2, 2)", "erfinv(x / 4)", "xlogy(x.abs(), 2.0)"):
         e = eval("special." + call.format(m="ember"), {"special": ember.special, "x": x, "ember": ember})
         t = eval("special." + call.format(m="torch"), {"special": torch.special, "x": tx, "torch": torch})
-        assert str(e.dtype) == str(t.dtype).replace("torch.", ""), call
+        assert str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", ""), call
         _close(e, t, 1e-6, what=call)
     o = ember.empty(2, 3)
     assert ember.special.ndtr(x, out=o) is o
@@ -293,7 +293,7 @@ def test_polynomials_against_torch(name):
             e = getattr(ember.special, name)(ember.tensor(x, dtype=getattr(ember, dtype), requires_grad=True), n)
             t = getattr(torch.special, name)(torch.tensor(x, dtype=getattr(torch, dtype), requires_grad=True), n)
             assert not e.requires_grad and not t.requires_grad       # PyTorch defines no derivative
-            assert str(e.dtype) == str(t.dtype).replace("torch.", "")
+            assert str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", "")
             a, b = np.asarray(e.tolist()), np.asarray(t.tolist())
             scale = np.maximum(np.abs(np.nan_to_num(b, posinf=0, neginf=0)), 1.0)
             tol = (1e-12 if dtype == "float64" else 1e-5) * scale
@@ -305,6 +305,6 @@ def test_polynomials_against_torch(name):
     e = getattr(ember.special, name)(ember.tensor(xt), ember.tensor(nt))
     t = getattr(torch.special, name)(torch.tensor(xt), torch.tensor(nt))
     _close(e, t, 1e-5)
-    assert str(getattr(ember.special, name)(0.5, ember.tensor([1, 2])).dtype) == "float32"
+    assert getattr(ember.special, name)(0.5, ember.tensor([1, 2])).dtype is ember.float32
     with pytest.raises(NotImplementedError, match="Half"):
         getattr(ember.special, name)(ember.ones(1, dtype=ember.float16), 2)

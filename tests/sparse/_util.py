@@ -26,7 +26,7 @@ def same_sparse(e, t, rtol=1e-6, atol=1e-6):
     assert tuple(e.shape) == tuple(t.shape)
     assert e._nnz() == t._nnz()
     assert e.is_coalesced() == t.is_coalesced()
-    assert str(e.dtype) == str(t.dtype).replace("torch.", "")
+    assert str(e.dtype).replace("ember.", "") == str(t.dtype).replace("torch.", "")
     np.testing.assert_array_equal(e._indices().numpy(), t._indices().numpy())
     np.testing.assert_allclose(e._values().numpy(), t._values().numpy(), rtol=rtol, atol=atol)
 

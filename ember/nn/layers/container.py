@@ -292,7 +292,7 @@ def _param_repr(k, p, legacy_name: bool = False) -> str:
         from ...tensor import Size       # "torch" while the compat hook is installed
         size = "x".join(str(s) for s in p.shape)
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        name = p.type().split(".")[-1] if legacy_name else str(p.dtype)
+        name = (p.type() if legacy_name else str(p.dtype)).split(".")[-1]
         return f"  ({k}): {kind} containing: [{Size._prefix}.{name} of size {size}]"
     return f"  ({k}): Object of type: {type(p).__name__}"
 
