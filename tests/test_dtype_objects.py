@@ -175,3 +175,11 @@ def test_a_program_printing_dtypes_prints_as_under_torch(torch_prefix):
     _program(ember, e_out)
     _program(torch, t_out)
     assert e_out == t_out
+
+
+def test_save_and_load_keep_ember_dtypes(tmp_path):
+    path = str(tmp_path / "d.pt")
+    ember.save({"d": ember.float16, "n": np.dtype(">i4"), "shape": (2, ember.int64)}, path)
+    back = ember.load(path)
+    assert back["d"] is ember.float16 and back["shape"][1] is ember.int64
+    assert isinstance(back["n"], np.dtype) and back["n"] == np.dtype(">i4")
