@@ -74,33 +74,46 @@ class _Geometry:
         self.nb = max(1, min(self.n, _BLOCK_BYTES // max(1, self.k * self.l * itemsize)))
 
 
-def _padded_block(x, geo, n0, n1, buf):
-    """Images n0:n1 of ``x`` with the padding, C-contiguous: ``x`` itself when possible, else copied into the
-    interior of ``buf`` (whose border is zero and stays so)."""
-    if not geo.padded and x.flags.c_contiguous:
-        return x[n0:n1]
-    dst = buf[:n1 - n0]
-    dst[:, :, geo.p0:geo.p0 + geo.h, geo.q0:geo.q0 + geo.w] = x[n0:n1]
-    return dst
+def _source(x, geo, pbuf):
+    """The column source of the whole call: ``(view, fill)``, where ``view`` is the strided (N or nb, C, KH, KW,
+    OH, OW) window view whose slice ``[a:b]`` (images a:b of ``x``, or of the padded block) holds a block's
+    columns, and ``fill(n0, n1)`` makes images n0:n1 available in it (a copy into the padded buffer's interior,
+    whose border is zero and stays so) and returns the offset to slice ``view`` at.  Made once per call: per
+    block only slices (an ``as_strided`` costs ~10 us, ~1 ms over a step's 128 blocks)."""
+    if pbuf is None:
+        src = x
+        def fill(n0, n1):
+            return n0
+    else:
+        src = pbuf
+        inner = pbuf[:, :, geo.p0:geo.p0 + geo.h, geo.q0:geo.q0 + geo.w]
 
-
-def _im2col(src, geo, buf):
-    """Columns ``(m, K, OH*OW)`` of the padded block ``src`` (m, C, Hp, Wp), into ``buf``."""
-    m = src.shape[0]
+        def fill(n0, n1):
+            np.copyto(inner[:n1 - n0], x[n0:n1])
+            return 0
     sn, sc, sh, sw = src.strides
-    view = _as_strided(src, (m, geo.c, geo.kh, geo.kw, geo.oh, geo.ow),
+    view = _as_strided(src, (src.shape[0], geo.c, geo.kh, geo.kw, geo.oh, geo.ow),
                        (sn, sc, sh * geo.d0, sw * geo.d1, sh, sw), writeable=False)
-    cols = buf[:m]
-    np.copyto(cols.reshape(view.shape), view)
-    return cols
+    return view, fill
 
 
-def _buffers(geo, x):
-    """The padded-block buffer (None when ``x`` is used as it is) and the column buffer of one block."""
+def _buffers(geo, x, ones=False):
+    """The padded-block buffer (None when ``x`` is used as it is) and the column buffer of one block,
+    ``(nb, K, OH*OW)``, or with ``ones`` ``(nb, K + 1, OH*OW)`` whose last row is all ones (the bias's row:
+    times the bias column of the weight it adds the bias in the GEMM; times the output gradient it sums it)."""
     pad = None
     if geo.padded or not x.flags.c_contiguous:
         pad = np.zeros((geo.nb, geo.c, geo.hp, geo.wp), x.dtype)
-    return pad, np.empty((geo.nb, geo.k, geo.l), x.dtype)
+    cols = np.empty((geo.nb, geo.k + ones, geo.l), x.dtype)
+    if ones:
+        cols[:, geo.k] = 1
+    return pad, cols
+
+
+def _col_target(cbuf, geo):
+    """The (nb, C, KH, KW, OH, OW) view of the column buffer's first K rows (what im2col writes)."""
+    return cbuf.reshape(geo.nb, -1, geo.oh, geo.ow)[:, :geo.k].reshape(geo.nb, geo.c, geo.kh, geo.kw, geo.oh,
+                                                                       geo.ow)
 
 
 def out_shape(x_shape, w_shape, pads, dil):
@@ -121,73 +134,96 @@ def _forward(x, w, b, pads, dil, out=None):
     if out is None:
         out = np.empty((geo.n, geo.o, geo.oh, geo.ow), x.dtype)
     w2 = w.reshape(geo.o, geo.k)
-    pbuf, cbuf = _buffers(geo, x)
-    bias = b[:, None] if b is not None else None
-    for n0 in range(0, geo.n, geo.nb):
-        n1 = min(geo.n, n0 + geo.nb)
-        cols = _im2col(_padded_block(x, geo, n0, n1, pbuf), geo, cbuf)
-        dst = out[n0:n1].reshape(n1 - n0, geo.o, geo.l)
-        np.matmul(w2, cols, out=dst)
-        if bias is not None:
-            dst += bias
+    if b is not None:               # the bias as one more column of the weight, times the columns' row of ones
+        w2 = np.concatenate([w2, b[:, None].astype(w2.dtype)], axis=1)
+    pbuf, cbuf = _buffers(geo, x, ones=b is not None)
+    view, fill = _source(x, geo, pbuf)
+    target = _col_target(cbuf, geo)
+    out3 = out.reshape(geo.n, geo.o, geo.l)
+    nb = geo.nb
+    for n0 in range(0, geo.n, nb):
+        n1 = min(geo.n, n0 + nb)
+        m = n1 - n0
+        a = fill(n0, n1)
+        np.copyto(target[:m], view[a:a + m])
+        np.matmul(w2, cbuf[:m], out=out3[n0:n1])
     return out
 
 
-def backward(x, w, g, pads, dil, need_x, need_w, gx=None):
-    """(grad_input, grad_weight) of the stride-1 convolution (None where not needed); ``g`` is the output
+def backward(x, w, g, pads, dil, need_x, need_w, gx=None, need_b=False):
+    """(grad_input, grad_weight, grad_bias) of the stride-1 convolution (None where not needed; the bias's
+    gradient is summed here only with ``need_w``, as the GEMM's row of ones, else None); ``g`` is the output
     gradient (N, O, OH, OW), any strides; the input gradient is written into ``gx`` when given (contiguous, of
     ``x``'s shape).  Needs a finite ``w`` when ``need_x`` (see the module doc)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        return _backward(x, w, g, pads, dil, need_x, need_w, gx)
+        return _backward(x, w, g, pads, dil, need_x, need_w, gx, need_b)
 
 
-def _backward(x, w, g, pads, dil, need_x, need_w, gx_out=None):
+def _slabs(geo, m, dcols, gpad):
+    """col2im's additions for a block of ``m`` images: (target, source) pairs, the (kh, kw) slab of ``dcols``
+    added into the flattened padded gradient ``gpad`` shifted by that kernel offset (the first, offset 0, is a
+    copy).  Made once per call (the blocks have the same ``m`` but for the last)."""
+    size = m * geo.c * geo.plane
+    pairs = []
+    for i in range(geo.kh):
+        for j in range(geo.kw):
+            s = i * geo.d0 * geo.wp + j * geo.d1
+            pairs.append((gpad[s:s + size].reshape(m, -1), dcols[:m, i, j]))
+    return pairs
+
+
+def _backward(x, w, g, pads, dil, need_x, need_w, gx_out=None, need_b=False):
     geo = _Geometry(x.shape, w.shape, pads, dil, x.itemsize)
     dt = x.dtype
-    o, c, k, plane = geo.o, geo.c, geo.k, geo.plane
-    gx = gw = None
+    o, c, k, plane, nb = geo.o, geo.c, geo.k, geo.plane, geo.nb
+    gx = gw = gb = None
+    need_b = need_b and need_w
     if need_w:
-        pbuf, cbuf = _buffers(geo, x)
-        acc = np.zeros((k, o), dt)
-        tmp = np.empty((k, o), dt)
+        pbuf, cbuf = _buffers(geo, x, ones=need_b)
+        view, fill = _source(x, geo, pbuf)
+        target = _col_target(cbuf, geo)
+        acc = np.zeros((cbuf.shape[1], o), dt)
+        tmp = np.empty((cbuf.shape[1], o), dt)
     if need_x:
         # rows of w^T ordered (kh, kw, C): the slab of kernel offset (i, j) is then one contiguous block
         wr = np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(k, o))
-        grid = np.zeros((geo.nb, o, geo.oh, geo.wp), dt)       # the right margin stays zero
+        grid = np.zeros((nb, o, geo.oh, geo.wp), dt)       # the right margin stays zero
+        inner = grid[:, :, :, :geo.ow]
         # the GEMM fills each (kh, kw, C) row's first OH*Wp columns; the rest (the grid's bottom margin)
         # stays zero
         rows = geo.oh * geo.wp
-        dcols = np.zeros((geo.nb, geo.kh, geo.kw, c * plane), dt)
+        dcols = np.zeros((nb, geo.kh, geo.kw, c * plane), dt)
+        dgemm = dcols.reshape(nb, k, plane)[:, :, :rows]
+        grid3 = grid.reshape(nb, o, rows)
         shift_max = (geo.kh - 1) * geo.d0 * geo.wp + (geo.kw - 1) * geo.d1
         # the padded gradient, flattened, with room for the last shifted slab's zero tail
-        gpad = np.zeros(geo.nb * c * plane + shift_max, dt)
+        gpad = np.zeros(nb * c * plane + shift_max, dt)
+        crop = gpad[:nb * c * plane].reshape(nb, c, geo.hp, geo.wp)[:, :, geo.p0:geo.p0 + geo.h,
+                                                                     geo.q0:geo.q0 + geo.w]
+        pairs = _slabs(geo, nb, dcols, gpad)
         gx = np.empty(x.shape, dt) if gx_out is None else gx_out
-    for n0 in range(0, geo.n, geo.nb):
-        n1 = min(geo.n, n0 + geo.nb)
+    for n0 in range(0, geo.n, nb):
+        n1 = min(geo.n, n0 + nb)
         m = n1 - n0
-        gb = np.ascontiguousarray(g[n0:n1])     # BLAS needs unit strides (a sum's gradient has none)
         if need_w:
-            cols = _im2col(_padded_block(x, geo, n0, n1, pbuf), geo, cbuf)
-            g3 = gb.reshape(m, o, geo.l)
+            a = fill(n0, n1)
+            np.copyto(target[:m], view[a:a + m])
+            g3 = np.ascontiguousarray(g[n0:n1]).reshape(m, o, geo.l)   # BLAS needs unit strides
             for i in range(m):
-                np.matmul(cols[i], g3[i].T, out=tmp)      # (K, L) @ (L, O): faster than g @ cols^T here
+                np.matmul(cbuf[i], g3[i].T, out=tmp)      # (K, L) @ (L, O): faster than g @ cols^T here
                 acc += tmp
         if need_x:
-            gr = grid[:m]
-            gr[:, :, :geo.oh, :geo.ow] = gb
-            d = dcols[:m]
-            np.matmul(wr, gr.reshape(m, o, rows), out=d.reshape(m, k, plane)[:, :, :rows])
-            flat = gpad[:m * c * plane].reshape(m, c * plane)
-            for i in range(geo.kh):
-                for j in range(geo.kw):
-                    s = i * geo.d0 * geo.wp + j * geo.d1
-                    if s == 0:
-                        np.copyto(flat, d[:, 0, 0])
-                    else:
-                        tgt = gpad[s:s + m * c * plane].reshape(m, c * plane)
-                        tgt += d[:, i, j]
-            pv = flat.reshape(m, c, geo.hp, geo.wp)
-            np.copyto(gx[n0:n1], pv[:, :, geo.p0:geo.p0 + geo.h, geo.q0:geo.q0 + geo.w])
+            np.copyto(inner[:m], g[n0:n1])
+            np.matmul(wr, grid3[:m], out=dgemm[:m])
+            if m != nb:
+                pairs = _slabs(geo, m, dcols, gpad)
+            (t0, s0), *rest = pairs
+            np.copyto(t0, s0)
+            for t, s in rest:
+                np.add(t, s, out=t)
+            np.copyto(gx[n0:n1], crop[:m])
     if need_w:
-        gw = np.ascontiguousarray(acc.T).reshape(w.shape)
-    return gx, gw
+        gw = np.ascontiguousarray(acc[:k].T).reshape(w.shape)
+        if need_b:
+            gb = acc[k].copy()
+    return gx, gw, gb

@@ -24,19 +24,20 @@ def blocked_forward(x, w, b, pads, dil, threads):
     return out
 
 
-def blocked_grads(x, w, ga, pads, dil, need_x, need_w, threads):
+def blocked_grads(x, w, ga, pads, dil, need_x, need_w, threads, need_b=False):
     """``_blocked.backward`` over the images on ``threads`` threads: each writes its images' input gradient
-    and returns its part of the weight gradient; the parts are summed in image order (so the weight
+    and returns its part of the weight (and bias) gradient; the parts are summed in image order (so the weight
     gradient's rounding depends on the thread count, as PyTorch's does)."""
     if threads <= 1:
-        return _blocked.backward(x, w, ga, pads, dil, need_x, need_w)
+        return _blocked.backward(x, w, ga, pads, dil, need_x, need_w, None, need_b)
     gx = np.empty(x.shape, x.dtype) if need_x else None
     parts = in_parallel([lambda s=s: _blocked.backward(x[s], w, ga[s], pads, dil, need_x, need_w,
-                                                       gx[s] if need_x else None)[1]
+                                                       gx[s] if need_x else None, need_b)[1:]
                          for s in image_slices(x.shape[0], threads)], threads)
-    gw = None
-    if need_w:
-        gw = parts[0]
-        for p in parts[1:]:
-            gw += p
-    return gx, gw
+    gw, gb = parts[0]
+    for pw, pb in parts[1:]:
+        if gw is not None:
+            gw += pw
+        if gb is not None:
+            gb += pb
+    return gx, gw, gb

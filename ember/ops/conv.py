@@ -385,11 +385,13 @@ def _blocked_backward(x, w, ga, need, pads, dil, has_b, groups, threads=1):
     """Conv's backward after a blocked forward: the blocked kernels (on the forward's threads), or (a weight
     with inf/NaN, see ``_conv_blocked``) the input gradient by the general GEMM + col2im."""
     finite = not need[0] or bool(np.isfinite(w).all())
-    gx, gw = _par.blocked_grads(x, w, ga, pads, dil, need[0] and finite, need[1], threads)
+    gx, gw, gb = _par.blocked_grads(x, w, ga, pads, dil, need[0] and finite, need[1], threads,
+                                    has_b and need[2])
     if need[0] and not finite:
         gx = _grad_input(_o_major(ga), w, groups, _xp(ga).zeros(x.shape, dtype=ga.dtype), ga.shape[2:], pads,
                          (1, 1), dil)
-    gb = ga.sum((0, 2, 3)) if has_b and need[2] else None
+    if has_b and need[2] and gb is None:     # (summed with the weight gradient's GEMM when there is one)
+        gb = ga.sum((0, 2, 3))
     return gx, gw, gb
 
 
