@@ -272,7 +272,7 @@ class SparseTensor(Tensor):
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
             return "torch.sparse." + {"float32": "FloatTensor", "float64": "DoubleTensor",
-                                      "int64": "LongTensor"}.get(str(self.dtype), str(self.dtype))
+                                      "int64": "LongTensor"}.get(self.dtype.name, self.dtype.name)
         return self.to(dtype)
 
     def numpy(self, *, force=False):
