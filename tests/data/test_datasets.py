@@ -114,6 +114,7 @@ def test_corrupt_files_raise_clear_errors(tmp_path, kind):
 
 def test_missing_files_message_names_files_checksums_and_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(MNIST, "mirrors", ["file:///nonexistent/"])       # offline: every mirror fails
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path / "empty_data_root"))   # and no copy in the data root
     with pytest.raises(RuntimeError) as e:
         MNIST(tmp_path / "root", download=True)
     msg = str(e.value)
@@ -155,6 +156,29 @@ def test_download_from_mirror_verifies_md5(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="md5"):
         MNIST(root, download=True)
     assert not any((root / "MNIST" / "raw").iterdir())   # nothing half-written is left behind
+
+
+def test_download_copies_verified_files_from_the_data_root(tmp_path, monkeypatch):
+    # PyTorch's examples ask for MNIST('../data', download=True): offline, the copy in $EMBER_DATA is used
+    data = tmp_path / "data_root"
+    _write_mnist(data / "mnist", prefix="train")
+    _write_mnist(data / "mnist", prefix="t10k")
+    md5 = {f.name: hashlib.md5(f.read_bytes()).hexdigest() for f in (data / "mnist").iterdir()}
+    monkeypatch.setenv("EMBER_DATA", str(data))
+    monkeypatch.setattr(MNIST, "mirrors", ["file:///nonexistent/"])
+    monkeypatch.setattr(MNIST, "resources", [(n, md5[n]) for n, _ in MNIST.resources])
+    root = tmp_path / "script_data"
+    ds = MNIST(root, train=False, download=True)
+    assert len(ds) == 6
+    for n, _ in MNIST.resources:
+        assert (root / "MNIST" / "raw" / n).read_bytes() == (data / "mnist" / n).read_bytes()
+    # a local file whose checksum differs is not taken: the error names the file and the folder
+    shutil.rmtree(root)
+    (data / "mnist" / "train-labels-idx1-ubyte.gz").write_bytes(b"not mnist")
+    with pytest.raises(RuntimeError, match="train-labels-idx1-ubyte.gz") as e:
+        MNIST(root, download=True)
+    assert str(root / "MNIST" / "raw") in str(e.value)
+    assert not (root / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz").exists()
 
 
 def test_real_mnist(real_data):

@@ -22,7 +22,7 @@ import numpy as np
 from ...tensor import Tensor
 from ..dataset import Dataset
 from ..dataloader import _Stacked
-from ..root import DatasetNotFoundError, fetch, missing_message, resolve_root
+from ..root import DatasetNotFoundError, data_root, fetch, missing_message, resolve_root
 
 __all__ = ["read_idx", "MNIST", "FashionMNIST"]
 
@@ -104,7 +104,8 @@ class MNIST(Dataset):
         transform: applied to each image, a ``uint8`` array of shape ``(28, 28)``; without one an image comes
             as a float tensor ``(1, 28, 28)`` with values in [0, 1].
         target_transform: applied to each label (an ``int``).
-        download: fetch missing files from the mirrors into ``root/MNIST/raw``, verifying their MD5 sums.
+        download: fetch missing files into ``root/MNIST/raw``, verifying their MD5 sums: copied from ember's data
+            root when it holds them (``$EMBER_DATA``), else downloaded from the mirrors.
 
     ``.data`` (a ``uint8`` tensor ``(N, 28, 28)``), ``.targets`` (``int64`` tensor ``(N,)``) and ``.classes``
     are as in torchvision.
@@ -177,7 +178,10 @@ class MNIST(Dataset):
         """Download the missing files from ``mirrors`` into ``raw_folder`` and verify their MD5 sums."""
         if self._check_exists():
             return
-        fetch(type(self).__name__, self.raw_folder, self.resources, self.mirrors)
+        base = data_root()       # a copy already in the data root is taken before the network
+        local = [base, os.path.join(base, type(self).__name__, "raw")] + [os.path.join(base, f)
+                                                                          for f in self._folder_names]
+        fetch(type(self).__name__, self.raw_folder, self.resources, self.mirrors, local=local)
 
     # -- data ----------------------------------------------------------------------------------------------
     @property

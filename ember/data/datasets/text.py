@@ -18,7 +18,7 @@ import numpy as np
 from ...tensor import Tensor
 from ..dataset import Dataset
 from ..dataloader import _Stacked
-from ..root import DatasetNotFoundError, fetch, missing_message, resolve_root
+from ..root import DatasetNotFoundError, data_root, fetch, missing_message, resolve_root
 
 __all__ = ["CharVocab", "CharCorpus", "TextDataset", "TinyShakespeare"]
 
@@ -205,7 +205,9 @@ class TinyShakespeare(TextDataset):
                 return p
         folder = os.path.join(root, "tinyshakespeare")
         if download:
-            fetch(cls.__name__, folder, cls.resources, cls.mirrors)
+            base = data_root()
+            fetch(cls.__name__, folder, cls.resources, cls.mirrors,
+                  local=[base, os.path.join(base, "tinyshakespeare")])
             return os.path.join(folder, "input.txt")
         raise DatasetNotFoundError(missing_message(cls.__name__, folder, cls.resources, cls.mirrors)
                                    + f" (looked for input.txt in {root} and {folder})")
