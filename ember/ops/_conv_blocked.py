@@ -135,7 +135,7 @@ def _forward(x, w, b, pads, dil, out=None):
         out = np.empty((geo.n, geo.o, geo.oh, geo.ow), x.dtype)
     w2 = w.reshape(geo.o, geo.k)
     if b is not None:               # the bias as one more column of the weight, times the columns' row of ones
-        w2 = np.concatenate([w2, b[:, None].astype(w2.dtype)], axis=1)
+        w2 = np.concatenate([w2, b[:, None]], axis=1, dtype=w2.dtype)
     pbuf, cbuf = _buffers(geo, x, ones=b is not None)
     view, fill = _source(x, geo, pbuf)
     target = _col_target(cbuf, geo)
