@@ -21,6 +21,7 @@ from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..backend.device import array_module as _xp, like as _like
 from ..tensor import Tensor
+from . import _parallel as _par
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
 from .rnn_cell import _ScratchFn, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
 
@@ -281,7 +282,8 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     b_ih + b_hh] (``_lstm_scales``), straight into the step's gate buffer; the rows ``[x_t, h_{t-1}, 1]`` of
     every step live in one array XH, the step writing its h_t into the next row, so the weight gradients
     are one GEMM over XH in backward.  Forward order: step t reads XH[t] and writes XH[t + 1]; reverse:
-    reads XH[t + 1] and writes XH[t]."""
+    reads XH[t + 1] and writes XH[t].  The batch rows are independent, so with several BLAS threads each
+    thread runs the whole loop over its own rows (``_split_rows``)."""
     L, N, I = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
@@ -307,15 +309,34 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     G = alloc((L, N, 4 * H), dt)              # the activated gates i, f, g, o
     C = alloc((L, N, H), dt)
     TC = alloc((L, N, H), dt)
-    tmp_full = m.empty((N, H), dt)
     if sizes is not None and reverse:
         _fill_inactive(Hv, h0, sizes, True)
         _fill_inactive(C, c0, sizes, True)
     rows = XH[xo:xo + L]
     order = range(L - 1, -1, -1) if reverse else range(L)
-    c_full = c0
-    t = None
-    for b, steps in _runs(order, sizes, N):
+    runs = _runs(order, sizes, N)
+    t = runs[-1][1][-1] if runs else None     # the last step that ran (h_n, c_n are its states)
+
+    def part(r):
+        _lstm_forward_rows(rows[:, r], W, G[:, r], C[:, r], TC[:, r], Hv[:, r], c0[r], S[r], B[r], order,
+                           _local_sizes(sizes, r), H)
+    _split_rows(part, x, N, H, sizes)
+    Hs = m.ascontiguousarray(Hv)
+    if sizes is not None and not reverse:
+        _fill_inactive(Hs, h0, sizes, False)
+        _fill_inactive(C, c0, sizes, False)
+    h_n = h0 if t is None else Hs[t]
+    c_n = c0 if t is None else C[t]
+    ctx.save_for_backward(x, h0, c0, w_ih, w_hh)
+    ctx.scratch = (XH, G, C, TC)
+    return _masked_out(Hs, sizes), h_n.copy(), c_n.copy()
+
+
+def _lstm_forward_rows(rows, W, G, C, TC, Hv, c_full, S, B, order, sizes, H):
+    """The forward loop over some batch rows (views of the layer's arrays, the rows ``[:n]`` of each step)."""
+    n = rows.shape[1]
+    tmp_full = _xp(G).empty((n, H), G.dtype)
+    for b, steps in _runs(order, sizes, n):
         Rb, Gb, Cb, TCb, Hb = rows[:, :b], G[:, :b], C[:, :b], TC[:, :b], Hv[:, :b]
         Sb, Bb, tmp = S[:b], B[:b], tmp_full[:b]
         c = c_full[:b]
@@ -334,21 +355,13 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
             xp.multiply(o, TCb[t], out=Hb[t])
             c = ct
         c_full = C[t]
-    Hs = m.ascontiguousarray(Hv)
-    if sizes is not None and not reverse:
-        _fill_inactive(Hs, h0, sizes, False)
-        _fill_inactive(C, c0, sizes, False)
-    h_n = h0 if t is None else Hs[t]
-    c_n = c0 if t is None else C[t]
-    ctx.save_for_backward(x, h0, c0, w_ih, w_hh)
-    ctx.scratch = (XH, G, C, TC)
-    return _masked_out(Hs, sizes), h_n.copy(), c_n.copy()
 
 
 def _lstm_backward(ctx, dout, dh_full, dc_full):
     """Back-propagation through time for ``_lstm_forward``: per step a handful of NumPy calls on the step's
     rows (the gate derivatives s^2 - (act - b)^2 from the saved activations, while they are in cache) and
-    one GEMM for the state gradient; after the loop one GEMM over XH gives every weight and bias gradient."""
+    one GEMM for the state gradient; after the loop one GEMM over XH gives every weight and bias gradient.
+    The loop splits over batch rows as the forward's."""
     reverse, sizes, need = ctx.reverse, ctx.batch_sizes, ctx.needs_input_grad
     x, h0, c0, w_ih, w_hh = (t._data for t in ctx.saved_tensors)
     XH, G, C, TC = ctx.scratch
@@ -357,14 +370,47 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
     dt = x.dtype
     m = _xp(x)
     _, B, S2 = _lstm_scales(H, dt, N, m)
+    dZ = (m.empty if sizes is None else m.zeros)((L, N, 4 * H), dt)
+    order = range(L) if reverse else range(L - 1, -1, -1)
+
+    def part(r):
+        return _lstm_backward_rows(G[:, r], C[:, r], TC[:, r], dZ[:, r], dout[:, r], c0[r], B[r], S2[r],
+                                   dh_full[r], dc_full[r], w_hh, order, _local_sizes(sizes, r), reverse)
+    parts = _split_rows(part, x, N, H, sizes)
+    if len(parts) == 1:
+        dh_full, dc_full = parts[0]
+    else:
+        dh_full = m.concatenate([p[0] for p in parts], axis=0)
+        dc_full = m.concatenate([p[1] for p in parts], axis=0)
+    K = XH.shape[2]
+    dZ2 = dZ.reshape(L * N, 4 * H)
+    dx = dw_ih = dw_hh = db_ih = db_hh = None
+    if need[0]:
+        dx = Tensor._make((dZ2 @ w_ih).reshape(L, N, I))
+    if need[3] or need[4] or need[5] or need[6]:
+        xo = 1 if reverse else 0
+        dW = dZ2.T @ XH[xo:xo + L].reshape(L * N, K)     # (4H, I + H [+ 1])
+        dw_ih = Tensor._make(m.ascontiguousarray(dW[:, :I])) if need[3] else None
+        dw_hh = Tensor._make(m.ascontiguousarray(dW[:, I:I + H])) if need[4] else None
+        if K > I + H:
+            db_ih = Tensor._make(dW[:, I + H].copy()) if need[5] else None
+            db_hh = Tensor._make(dW[:, I + H].copy()) if need[6] else None
+    dh0 = Tensor._make(dh_full) if need[1] else None
+    dc0 = Tensor._make(dc_full) if need[2] else None
+    return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
+
+
+def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, order, sizes, reverse):
+    """The backward loop over some batch rows (views, as ``_lstm_forward_rows``): fills their rows of dZ and
+    returns their (dh0, dc0)."""
+    L, n, H = C.shape
+    m = _xp(G)
     DT = TC * TC
     xp.subtract(1.0, DT, out=DT)                # 1 - tanh(c_t)^2, all steps at once
-    dZ = (m.empty if sizes is None else m.zeros)((L, N, 4 * H), dt)
-    dh_buf = m.empty((N, H), dt)
-    dc_buf = m.empty((N, H), dt)
-    d_buf = m.empty((N, 4 * H), dt)
-    order = range(L) if reverse else range(L - 1, -1, -1)
-    for b, steps in _runs(order, sizes, N):
+    dh_buf = m.empty((n, H), G.dtype)
+    dc_buf = m.empty((n, H), G.dtype)
+    d_buf = m.empty((n, 4 * H), G.dtype)
+    for b, steps in _runs(order, sizes, n):
         Gb, Cb, TCb, DTb, dZb, doutb = (A[:, :b] for A in (G, C, TC, DT, dZ, dout))
         c0b, dh, dc, d, Bb, S2b = c0[:b], dh_buf[:b], dc_buf[:b], d_buf[:b], B[:b], S2[:b]
         dh_next, dc_next = dh_full[:b], dc_full[:b]
@@ -391,22 +437,32 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
             dh_next = dz @ w_hh
             dc_next = dc * f
         dh_full, dc_full = _merge(dh_next, dh_full), _merge(dc_next, dc_full)
-    K = XH.shape[2]
-    dZ2 = dZ.reshape(L * N, 4 * H)
-    dx = dw_ih = dw_hh = db_ih = db_hh = None
-    if need[0]:
-        dx = Tensor._make((dZ2 @ w_ih).reshape(L, N, I))
-    if need[3] or need[4] or need[5] or need[6]:
-        xo = 1 if reverse else 0
-        dW = dZ2.T @ XH[xo:xo + L].reshape(L * N, K)     # (4H, I + H [+ 1])
-        dw_ih = Tensor._make(m.ascontiguousarray(dW[:, :I])) if need[3] else None
-        dw_hh = Tensor._make(m.ascontiguousarray(dW[:, I:I + H])) if need[4] else None
-        if K > I + H:
-            db_ih = Tensor._make(dW[:, I + H].copy()) if need[5] else None
-            db_hh = Tensor._make(dW[:, I + H].copy()) if need[6] else None
-    dh0 = Tensor._make(dh_full) if need[1] else None
-    dc0 = Tensor._make(dc_full) if need[2] else None
-    return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
+    return dh_full, dc_full
+
+
+# A part of a split LSTM loop gets at least this many multiply-adds in each step's GEMM (rows x 4H x H): a
+# thread hand-off costs tens of microseconds, and parts this large keep OpenBLAS on its blocked kernels (it
+# takes other kernels for products below ~10^6 multiply-adds), so each row's numbers are the unsplit ones.
+MIN_SPLIT = 1 << 20
+
+
+def _local_sizes(sizes, r):
+    """The batch sizes of the rows ``r`` (a slice) of a packed batch, counted from ``r.start``."""
+    if sizes is None:
+        return None
+    a, n = r.start, r.stop - r.start
+    return tuple(min(max(b - a, 0), n) for b in sizes)
+
+
+def _split_rows(part, x, N, H, sizes):
+    """``part(rows)`` over the batch rows, split among BLAS's threads when each part is large enough
+    (``MIN_SPLIT``); the parts' results in row order.  A packed batch (``sizes``) is not split: its parts'
+    steps would shrink to a few active rows, where BLAS's small-product kernels round differently."""
+    per_row = 4 * H * H
+    threads = 1
+    if sizes is None and _par.is_host(x):
+        threads = _par.threads_for(N, N * per_row, MIN_SPLIT, -(-MIN_SPLIT // per_row))
+    return _par.run_split(part, N, threads)
 
 
 def _check(op, x, h0, c0, w_ih, w_hh, b_ih, b_hh, gates):

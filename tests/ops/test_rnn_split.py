@@ -1,0 +1,98 @@
+"""The fused LSTM layer (ember.ops.rnn) split over batch rows among threads when BLAS has several: every output
+and gradient bit for bit the one-thread result, for full and packed batches in both directions; BLAS at one
+thread during the split and restored after; and the numbers still PyTorch's."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.ops import _parallel as P, rnn as R
+
+
+@pytest.fixture
+def split(monkeypatch):
+    """``split(n)``: BLAS reported with ``n`` threads; returns the list of the sizes of the sections that ran."""
+    calls = []
+    real = P.in_parallel
+
+    def counting(fns, t):
+        calls.append(len(fns))
+        return real(fns, t)
+    monkeypatch.setattr(P, "in_parallel", counting)
+
+    def use(n):
+        monkeypatch.setattr(P, "blas_threads", lambda: n)
+        calls.clear()
+        return calls
+    return use
+
+
+def _inputs(L, N, I, H, seed=0):
+    rng = np.random.default_rng(seed)
+    k = 1 / np.sqrt(H)
+    x = rng.standard_normal((L, N, I)).astype("float32")
+    h0 = rng.standard_normal((N, H)).astype("float32") * 0.5
+    c0 = rng.standard_normal((N, H)).astype("float32") * 0.5
+    w = [rng.uniform(-k, k, s).astype("float32") for s in ((4 * H, I), (4 * H, H), (4 * H,), (4 * H,))]
+    return [x, h0, c0] + w
+
+
+def _run(arrays, reverse, sizes, lib=ember):
+    ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+    if lib is ember:
+        out, h_n, c_n = R.rnn_sequence("LSTM", *ts[:3], *ts[3:], reverse=reverse, batch_sizes=sizes)
+    else:
+        lstm = torch.nn.LSTM(arrays[0].shape[2], arrays[1].shape[1])
+        with torch.no_grad():
+            for p, a in zip((lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0), ts[3:]):
+                p.copy_(a)
+        out, (h_n, c_n) = lstm(ts[0], (ts[1][None], ts[2][None]))
+        h_n, c_n = h_n[0], c_n[0]
+    g = np.cos(np.arange(out.numel())).reshape(tuple(out.shape)).astype("float32")
+    loss = (out * lib.tensor(g)).sum() + (h_n * h_n).sum() + (c_n * 0.5).sum()
+    loss.backward()
+    grads = [t.grad for t in ts] if lib is ember else [ts[0].grad, ts[1].grad, ts[2].grad] + [
+        p.grad for p in (lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)]
+    return [a.detach().numpy() for a in (out, h_n, c_n, *grads)]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("packed", [False, True])
+def test_lstm_split_over_rows_is_bitwise_the_one_thread_result(split, reverse, packed):
+    L, N, I, H = 5, 64, 12, 128           # 64 rows x 4H x H: parts of 16+ rows are worth a thread
+    arrays = _inputs(L, N, I, H)
+    sizes = [64, 50, 40, 17, 3] if packed else None
+    calls = split(1)
+    one = _run(arrays, reverse, sizes)
+    assert not calls
+    for n in (2, 3):
+        calls = split(n)
+        res = _run(arrays, reverse, sizes)
+        # a packed batch is not split (its parts' small steps would round differently in BLAS)
+        assert calls.count(n) == (0 if packed else 2), "forward and backward loops split"
+        for a, b in zip(res, one):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_lstm_split_matches_torch(split):
+    arrays = _inputs(4, 48, 10, 128, seed=1)
+    calls = split(2)
+    res = _run(arrays, False, None)
+    assert calls == [2, 2]
+    for a, b in zip(res, _run(arrays, False, None, lib=torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+
+
+def test_lstm_small_batches_not_split(split):
+    calls = split(2)
+    _run(_inputs(3, 24, 5, 128), False, None)      # 24 rows: a part of 12 rows is under MIN_SPLIT
+    _run(_inputs(3, 64, 5, 16), False, None)       # H = 16: tiny steps
+    assert not calls
+
+
+def test_blas_threads_restored_after_split(split):
+    libs = P._controllers()
+    before = [lib.get_num_threads() for lib in libs]
+    calls = split(2)
+    _run(_inputs(2, 64, 5, 128), True, None)
+    assert calls and [lib.get_num_threads() for lib in libs] == before
