@@ -2,21 +2,36 @@
 intermediate stays in the core's L2 cache.
 
 Measured (1 thread, OpenBLAS, 64x32x26x26 * 64x32x3x3): the GEMM of one image's columns that were just
-written (64x288 times 288x576) runs at ~170 GFLOP/s, the same product over the whole batch's 42 MB column
-matrix at ~80; and a per-image GEMM writes straight into the contiguous NCHW result, so no reorder pass is
-needed.  So for each block of images:
+written (64x288 times 288x576) runs at ~185 GFLOP/s (about this core's AVX-512 peak), the same product over the
+whole batch's 42 MB column matrix at ~150; and a per-image GEMM writes straight into the contiguous NCHW result,
+so no reorder pass is needed.  So for each block of images:
 
 * forward: im2col of the block (``(m, C*KH*KW, OH*OW)``, into a small reused buffer), one batched GEMM
-  ``w (O, K) @ cols`` with ``out=`` the block of the NCHW result, the bias added while the block is in cache;
-* weight gradient: the block's columns again (recomputing them is as cheap as reading saved ones back from
-  memory, and the forward then keeps no 42 MB buffer alive), ``gw += g_n @ cols_n^T`` per image;
-* input gradient: the output gradient of the block is copied into a zeroed "grid" as wide as the padded input
-  (``(O, OH*Wp)``, zeros right of the real outputs), ``dcols = w^T @ grid`` with the rows ordered (kh, kw, C)
-  and padded with zeros to the padded input's size (C*Hp*Wp), and col2im becomes KH*KW additions of one
-  contiguous (C*Hp*Wp)-long slab each, shifted by the kernel offset in the flattened padded image (the strided
-  2-D col2im spends most of its time on row overheads).  A shift runs past a row (into the next row, channel or
-  image) only with grid entries that are zero, so those additions add exact zeros (this needs a finite
-  weight, as ``inf * 0`` is NaN; callers take the general path otherwise).
+  ``w (O, K) @ cols`` with ``out=`` the block of the NCHW result; the bias is the weight's last column, times a
+  row of ones kept at the end of the column buffer (no separate pass over the result);
+* input gradient (all blocks first): the output gradient of the block is copied into a zeroed "grid" as wide as
+  the padded input (``(O, OH*Wp)``, zeros right of the real outputs), ``dcols = w^T @ grid`` with the rows
+  ordered (kh, kw, C) and padded with zeros to the padded input's size (C*Hp*Wp), and col2im becomes KH*KW
+  additions of one contiguous (C*Hp*Wp)-long slab each, shifted by the kernel offset in the flattened padded
+  image (the strided 2-D col2im spends most of its time on row overheads).  A shift runs past a row (into the
+  next row, channel or image) only with grid entries that are zero, so those additions add exact zeros (this
+  needs a finite weight, as ``inf * 0`` is NaN; callers take the general path otherwise);
+* weight gradient (then all blocks again): the block's columns again (recomputing them is as cheap as reading
+  saved ones back from memory, and the forward then keeps no 42 MB buffer alive), ``gw += cols_n @ g_n^T`` per
+  image; the row of ones makes the last row of that sum the bias's gradient.  The two passes are separate
+  because their buffers together nearly fill the L2: in one loop the GEMMs ran 15-20% slower.
+
+Where the time goes (64x32x26x26 3x3 fwd+bwd, 1 thread, ~31.6 ms): the three GEMMs ~24 ms at 165-190
+GFLOP/s, the im2col copies ~2 ms each, the grid copy, col2im's eight slab additions and the copy out ~2.5 ms.
+Tried and measured no faster: columns with one contiguous run per kernel offset (a pixel pitch of Wp, 0.9
+instead of 2.05 ms to copy) cost as much again in the 8% larger GEMM and the copy that drops the extra columns
+(the weight gradient's version, times the grid, saved 0.15 ms in the two-pass backward and needed an inf/NaN
+fallback); folding the kw taps into the input-gradient GEMM (K = O*KW, 3 slab additions) costs two shifted
+grid copies; per-tap GEMMs (K = C) and GEMMs per output row are 40% slower.  Winograd F(2,3) needs 2.25x
+fewer multiplications (16 GEMMs of (O, C) @ (C, tiles) at the same ~185 GFLOP/s: 3.3 against 7.4 ms per pass),
+but at 32 and 64 channels its transforms are as much work as they save when written as NumPy passes (the
+input tiles' 16 strided copies, the 4x4 transforms over 16*C*tiles and 16*O*tiles elements, the scatter of the
+2x2 output tiles): an estimated ~150 us per image per pass against the im2col GEMM's ~148.
 
 The callers (``conv._Conv2d``) choose this path with :func:`applies`, and only with single-threaded BLAS
 (many small GEMMs each pay a thread hand-off otherwise).
@@ -69,24 +84,17 @@ class _Geometry:
         self.ow = self.wp - self.d1 * (self.kw - 1)
         self.k = self.c * self.kh * self.kw
         self.l = self.oh * self.ow
-        self.wide = (self.oh - 1) * self.wp + self.ow   # a wide column's length (see ``_source``)
         self.plane = self.hp * self.wp
         self.padded = (self.hp, self.wp) != (self.h, self.w)
         self.nb = max(1, min(self.n, _BLOCK_BYTES // max(1, self.k * self.l * itemsize)))
 
 
-def _source(x, geo, pbuf, wide=False):
+def _source(x, geo, pbuf):
     """The column source of the whole call: ``(view, fill)``, where ``view`` is the strided (N or nb, C, KH, KW,
     OH, OW) window view whose slice ``[a:b]`` (images a:b of ``x``, or of the padded block) holds a block's
     columns, and ``fill(n0, n1)`` makes images n0:n1 available in it (a copy into the padded buffer's interior,
     whose border is zero and stays so) and returns the offset to slice ``view`` at.  Made once per call: per
-    block only slices (an ``as_strided`` costs ~10 us, ~1 ms over a step's 128 blocks).
-
-    With ``wide``, the columns are (.., C, KH, KW, M), M = (OH-1)*Wp + OW: each kernel offset's row is ONE
-    contiguous run of the flattened padded plane, output pixel (r, q) at r*Wp + q, and the positions q >= OW
-    (between output rows) hold other pixels of the plane (never past it).  That copy has runs of M elements
-    instead of OW (64x32x26x26 3x3, 1 thread: 0.9 against 2.05 ms); a product with it must zero those
-    positions (the weight gradient multiplies them by the grid's zero margin)."""
+    block only slices (an ``as_strided`` costs ~10 us, ~1 ms over a step's 128 blocks)."""
     if pbuf is None:
         src = x
         def fill(n0, n1):
@@ -99,33 +107,26 @@ def _source(x, geo, pbuf, wide=False):
             np.copyto(inner[:n1 - n0], x[n0:n1])
             return 0
     sn, sc, sh, sw = src.strides
-    if wide:
-        view = _as_strided(src, (src.shape[0], geo.c, geo.kh, geo.kw, geo.wide),
-                           (sn, sc, sh * geo.d0, sw * geo.d1, sw), writeable=False)
-    else:
-        view = _as_strided(src, (src.shape[0], geo.c, geo.kh, geo.kw, geo.oh, geo.ow),
-                           (sn, sc, sh * geo.d0, sw * geo.d1, sh, sw), writeable=False)
+    view = _as_strided(src, (src.shape[0], geo.c, geo.kh, geo.kw, geo.oh, geo.ow),
+                       (sn, sc, sh * geo.d0, sw * geo.d1, sh, sw), writeable=False)
     return view, fill
 
 
-def _buffers(geo, x, ones=False, wide=False):
+def _buffers(geo, x, ones=False):
     """The padded-block buffer (None when ``x`` is used as it is) and the column buffer of one block,
     ``(nb, K, OH*OW)``, or with ``ones`` ``(nb, K + 1, OH*OW)`` whose last row is all ones (the bias's row:
     times the bias column of the weight it adds the bias in the GEMM; times the output gradient it sums it)."""
     pad = None
     if geo.padded or not x.flags.c_contiguous:
         pad = np.zeros((geo.nb, geo.c, geo.hp, geo.wp), x.dtype)
-    cols = np.empty((geo.nb, geo.k + ones, geo.wide if wide else geo.l), x.dtype)
+    cols = np.empty((geo.nb, geo.k + ones, geo.l), x.dtype)
     if ones:
         cols[:, geo.k] = 1
     return pad, cols
 
 
-def _col_target(cbuf, geo, wide=False):
-    """The (nb, C, KH, KW, OH, OW) view of the column buffer's first K rows (what im2col writes), or with
-    ``wide`` (nb, C, KH, KW, M)."""
-    if wide:
-        return cbuf[:, :geo.k].reshape(geo.nb, geo.c, geo.kh, geo.kw, geo.wide)
+def _col_target(cbuf, geo):
+    """The (nb, C, KH, KW, OH, OW) view of the column buffer's first K rows (what im2col writes)."""
     return cbuf.reshape(geo.nb, -1, geo.oh, geo.ow)[:, :geo.k].reshape(geo.nb, geo.c, geo.kh, geo.kw, geo.oh,
                                                                        geo.ow)
 
@@ -192,15 +193,10 @@ def _backward(x, w, g, pads, dil, need_x, need_w, gx_out=None, need_b=False):
     o, c, k, plane, nb = geo.o, geo.c, geo.k, geo.plane, geo.nb
     gx = gw = gb = None
     need_b = need_b and need_w
-    # with the input gradient, the weight gradient takes wide columns (``_source``) times the grid (the output
-    # gradient with zero margins, made for the input gradient anyway): a pixel of another row times zero adds
-    # an exact zero, unless it is inf/NaN (then the sum is NaN and is made again below from exact columns).
-    # 64x32x26x26 3x3, 1 thread: copy + GEMM 2.05 + 8.3 -> 0.9 + 8.9 ms
-    wide = need_w and need_x
     if need_w:
-        pbuf, cbuf = _buffers(geo, x, ones=need_b, wide=wide)
-        view, fill = _source(x, geo, pbuf, wide)
-        target = _col_target(cbuf, geo, wide)
+        pbuf, cbuf = _buffers(geo, x, ones=need_b)
+        view, fill = _source(x, geo, pbuf)
+        target = _col_target(cbuf, geo)
         acc = np.zeros((cbuf.shape[1], o), dt)
         tmp = np.empty((cbuf.shape[1], o), dt)
     if need_x:
@@ -221,22 +217,14 @@ def _backward(x, w, g, pads, dil, need_x, need_w, gx_out=None, need_b=False):
                                                                      geo.q0:geo.q0 + geo.w]
         pairs = _slabs(geo, nb, dcols, gpad)
         gx = np.empty(x.shape, dt) if gx_out is None else gx_out
-    for n0 in range(0, geo.n, nb):
-        n1 = min(geo.n, n0 + nb)
-        m = n1 - n0
-        if need_x:
+    # the input gradient's blocks, then the weight gradient's: one pass each, over a smaller working set than
+    # both in one loop (their buffers together nearly fill a 2 MiB L2; 64x32x26x26 3x3, 1 thread: the GEMMs
+    # ran 15-20% slower in one loop; 32.4 -> 31.6 ms fwd+bwd)
+    if need_x:
+        for n0 in range(0, geo.n, nb):
+            n1 = min(geo.n, n0 + nb)
+            m = n1 - n0
             np.copyto(inner[:m], g[n0:n1])
-        if need_w:
-            a = fill(n0, n1)
-            np.copyto(target[:m], view[a:a + m])
-            if wide:
-                g3 = grid3[:m, :, :geo.wide]
-            else:
-                g3 = np.ascontiguousarray(g[n0:n1]).reshape(m, o, geo.l)   # BLAS needs unit strides
-            for i in range(m):
-                np.matmul(cbuf[i], g3[i].T, out=tmp)      # (K, L) @ (L, O): faster than g @ cols^T here
-                acc += tmp
-        if need_x:
             np.matmul(wr, grid3[:m], out=dgemm[:m])
             if m != nb:
                 pairs = _slabs(geo, m, dcols, gpad)
@@ -245,8 +233,16 @@ def _backward(x, w, g, pads, dil, need_x, need_w, gx_out=None, need_b=False):
             for t, s in rest:
                 np.add(t, s, out=t)
             np.copyto(gx[n0:n1], crop[:m])
-    if wide and not np.isfinite(acc).all():        # inf/NaN in x (or overflow): exact columns
-        return gx, *_backward(x, w, g, pads, dil, False, True, None, need_b)[1:]
+    if need_w:
+        for n0 in range(0, geo.n, nb):
+            n1 = min(geo.n, n0 + nb)
+            m = n1 - n0
+            a = fill(n0, n1)
+            np.copyto(target[:m], view[a:a + m])
+            g3 = np.ascontiguousarray(g[n0:n1]).reshape(m, o, geo.l)   # BLAS needs unit strides
+            for i in range(m):
+                np.matmul(cbuf[i], g3[i].T, out=tmp)      # (K, L) @ (L, O): faster than g @ cols^T here
+                acc += tmp
     if need_w:
         gw = np.ascontiguousarray(acc[:k].T).reshape(w.shape)
         if need_b:

@@ -1,7 +1,7 @@
 """The blocked stride-1 kernels' shortcuts (ember.ops._conv_blocked): the bias added and summed by the GEMMs
-(a row of ones in the columns), and the weight gradient from wide columns times the zero-margined grid, whose
-between-row positions hold other pixels of the image: an inf/NaN there must not reach a weight-gradient entry
-that PyTorch computes without it."""
+(a row of ones in the columns), the input gradient's zero-margined grid and the weight gradient in separate
+passes; an inf in the input at a pixel that some kernel taps never read (whose padded-row neighbours the grid
+trick touches) must leave PyTorch's finite weight-gradient entries finite."""
 import numpy as np
 import pytest
 
@@ -37,9 +37,8 @@ def one_thread(monkeypatch):
 
 @pytest.mark.parametrize("where", [(0, 1, 5, 13), (1, 0, 13, 12), (0, 0, 6, 0)])
 def test_inf_read_only_between_output_rows_keeps_torchs_finite_weight_grad(one_thread, where):
-    """14x14 input, 3x3 kernel, no padding: the wide column of tap (i, 0) reads columns 12 and 13 of each row
-    only at positions the grid zeroes; an inf there gives torch an inf/NaN only in the taps that really read
-    it (and ember's first sum a NaN everywhere it appears: made again from exact columns)."""
+    """14x14 input, 3x3 kernel, no padding: an inf in the last or first column of a row is read by some
+    taps only; torch gives an inf/NaN only in those taps' weight gradient, and so must ember."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 14, 14))
     x[where] = np.inf
