@@ -470,7 +470,7 @@ def _geqrf(input, *, out=None):
 
 def _torch_name(dt):
     return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(str(dt), str(dt))
+            "bool": "Bool"}.get(dt.name, dt.name)
 
 
 geqrf = _sig(_geqrf, "(input, *, out=None)")

@@ -308,7 +308,7 @@ def _check_mm(s, other, op):
 
 def _name(dt):
     return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "float16": "Half",
-            "bool": "Bool"}.get(str(dt), str(dt))
+            "bool": "Bool"}.get(dt.name, dt.name)
 
 
 def matmul(s: SparseTensor, other, op: str) -> Tensor:

@@ -186,7 +186,7 @@ def test_householder_product():
         hp(ember.randn(4, 3), ember.randn(4))
     with pytest.raises(RuntimeError, match="Expected tau to have one dimension less than input"):
         hp(ember.randn(4, 3), ember.randn(1, 3))
-    with pytest.raises(RuntimeError, match="tau dtype float64 does not match input dtype float32"):
+    with pytest.raises(RuntimeError, match="tau dtype ember.float64 does not match input dtype ember.float32"):
         hp(ember.randn(4, 3), ember.randn(3, dtype=ember.float64))
     with pytest.raises(RuntimeError, match="input must have at least 2 dimensions"):
         hp(ember.randn(4), ember.randn(3))

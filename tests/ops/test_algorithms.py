@@ -26,7 +26,7 @@ def both(fn, *arrays):
     for i, (a, b) in enumerate(zip(es, ts)):
         bn = b.detach().numpy()
         assert tuple(a.shape) == tuple(bn.shape), f"output {i}: shape {tuple(a.shape)} vs {bn.shape}"
-        assert str(a.dtype) == str(bn.dtype), f"output {i}: dtype {a.dtype} vs {bn.dtype}"
+        assert a.dtype == bn.dtype, f"output {i}: dtype {a.dtype} vs {bn.dtype}"
         np.testing.assert_allclose(a.detach().numpy(), bn, rtol=1e-6, atol=1e-9, equal_nan=True,
                                    err_msg=f"output {i}")
     return e
