@@ -405,14 +405,16 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
     returns their (dh0, dc0)."""
     L, n, H = C.shape
     m = _xp(G)
-    DT = TC * TC
-    xp.subtract(1.0, DT, out=DT)                # 1 - tanh(c_t)^2, all steps at once
     dh_buf = m.empty((n, H), G.dtype)
+    dt_buf = m.empty((n, H), G.dtype)
     dc_buf = m.empty((n, H), G.dtype)
     d_buf = m.empty((n, 4 * H), G.dtype)
+    dhn_buf = m.empty((n, H), G.dtype)         # the state gradients for the step before (each step reads
+    dcn_buf = m.empty((n, H), G.dtype)         # them before it writes them)
     for b, steps in _runs(order, sizes, n):
-        Gb, Cb, TCb, DTb, dZb, doutb = (A[:, :b] for A in (G, C, TC, DT, dZ, dout))
-        c0b, dh, dc, d, Bb, S2b = c0[:b], dh_buf[:b], dc_buf[:b], d_buf[:b], B[:b], S2[:b]
+        Gb, Cb, TCb, dZb, doutb = (A[:, :b] for A in (G, C, TC, dZ, dout))
+        c0b, dh, dc, d, Bb, S2b, dtc = c0[:b], dh_buf[:b], dc_buf[:b], d_buf[:b], B[:b], S2[:b], dt_buf[:b]
+        dhn, dcn = dhn_buf[:b], dcn_buf[:b]
         dh_next, dc_next = dh_full[:b], dc_full[:b]
         for t in steps:
             g = Gb[t]
@@ -423,9 +425,12 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
                 c_prev = Cb[t - 1] if t > 0 else c0b
             xp.add(doutb[t], dh_next, out=dh)
             dz = dZb[t]
-            xp.multiply(dh, TCb[t], out=dz[:, 3 * H:])
+            tc = TCb[t]
+            xp.multiply(dh, tc, out=dz[:, 3 * H:])
+            xp.multiply(tc, tc, out=dtc)
+            xp.subtract(1.0, dtc, out=dtc)    # 1 - tanh(c_t)^2
             xp.multiply(dh, o, out=dc)
-            dc *= DTb[t]
+            dc *= dtc
             dc += dc_next
             xp.multiply(dc, gg, out=dz[:, :H])
             xp.multiply(dc, c_prev, out=dz[:, H:2 * H])
@@ -434,8 +439,8 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
             d *= d
             xp.subtract(S2b, d, out=d)
             dz *= d
-            dh_next = dz @ w_hh
-            dc_next = dc * f
+            dh_next = xp.matmul(dz, w_hh, out=dhn)
+            dc_next = xp.multiply(dc, f, out=dcn)
         dh_full, dc_full = _merge(dh_next, dh_full), _merge(dc_next, dc_full)
     return dh_full, dc_full
 
