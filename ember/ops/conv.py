@@ -41,7 +41,7 @@ from ..autograd.grad_mode import state as _grad
 from ..backend import xp as np
 from ..backend.device import array_module as _xp, as_strided as _as_strided
 from ..tensor import Tensor
-from . import _conv_blocked as _blocked, _conv_parallel as _par
+from . import _conv_blocked as _blocked, _conv_nhwc as _nhwc, _conv_parallel as _par
 from ._layout import _channels_last_like, _is_channels_last, _Relayout, _to_layout  # noqa: F401 (re-exported)
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
@@ -307,6 +307,11 @@ class _Conv2d(Function):
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, None, b is not None)
             ctx.save_for_backward(x, w_in, None)
             return out
+        if _nhwc.applies(x, w, groups):     # pixel-major columns (small images, strides, several threads)
+            out, cols, w2 = _nhwc.forward(x, w, b, stride, pads, dil, _COLS.empty)
+            ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, "nhwc", b is not None)
+            ctx.save_for_backward(x, w_in, cols, w2)
+            return out
         out, cols, hpwp = _conv_forward(x, w, b, stride, pads, dil, groups)
         ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, hpwp, b is not None)
         ctx.save_for_backward(x, w_in, cols)    # cols is freed with the graph (or kept by retain_graph)
@@ -314,7 +319,7 @@ class _Conv2d(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, w, cols = ctx.saved_tensors
+        x, w, cols, *w2 = ctx.saved_tensors
         x_shape, w_shape, stride, pads, dil, groups, hpwp, has_b = ctx.cfg
         need = ctx.needs_input_grad
         if _grad.create_graph:
@@ -323,6 +328,17 @@ class _Conv2d(Function):
         ga = g._data
         if hpwp is None:                    # the forward took the blocked path (cols is None)
             gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups, ctx.threads)
+        elif hpwp == "nhwc":
+            g2 = _o_major(ga)
+            # (stride 1, a small weight: the blocked kernels' grid input gradient is faster, as below)
+            grid = need[0] and _blocked.grid_input_grad_applies(x._data, w, stride, groups) \
+                and _blas_single_threaded() and np.isfinite(w).all()
+            gx, gw = _nhwc.backward(cols._data, w2[0]._data, x_shape, w.shape, g2, stride, pads, dil,
+                                    need[0] and not grid, need[1])
+            if grid:
+                gx = _blocked.backward(x._data, w, ga, pads, dil, True, False)[0]
+            gb = g2.sum(1) if has_b and need[2] else None
+            del g2
         else:
             g2 = _o_major(ga)
             gx = gw = gb = None
