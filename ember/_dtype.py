@@ -148,19 +148,8 @@ def _prefix_holder():
     return Size
 
 
-class _ByNumpy(dict):
-    """NumPy dtype -> ember dtype; a NumPy dtype PyTorch has no counterpart for maps to itself."""
-
-    def __missing__(self, npdt):
-        if not isinstance(npdt, np.dtype):
-            raise TypeError(f"expected a NumPy dtype, got {npdt!r}")
-        native = npdt.newbyteorder("=") if not npdt.isnative else npdt
-        d = self.get(native, native) if native is not npdt else native
-        self[npdt] = d
-        return d
-
-
-_BY_NP: dict = _ByNumpy()
+#: NumPy dtype -> ember dtype (the dtypes PyTorch has; ``from_numpy_dtype`` adds the others as they come)
+_BY_NP: dict = {}
 _BY_NAME: dict[str, dtype] = {}
 for _name, _sc, _abbr in _TABLE:
     _d = dtype._new(_name, np.dtype(_sc), _abbr)
@@ -178,8 +167,22 @@ float16 = _BY_NAME["float16"]
 float32 = _BY_NAME["float32"]
 float64 = _BY_NAME["float64"]
 
-#: ``Tensor.dtype``'s lookup: ``from_numpy_dtype(a.dtype)``, or the dict subscript itself on hot paths
-from_numpy_dtype = _BY_NP.__getitem__
+
+
+def from_numpy_dtype(npdt):
+    """The ember dtype of the NumPy dtype ``npdt`` (``Tensor.dtype`` inlines this): one dict lookup.  A
+    byte-swapped dtype maps to its native one's ember dtype; a NumPy dtype PyTorch has no counterpart for (a
+    string, a structured dtype) maps to itself."""
+    try:
+        return _BY_NP[npdt]
+    except KeyError:
+        pass
+    if not isinstance(npdt, np.dtype):
+        raise TypeError(f"expected a NumPy dtype, got {npdt!r}")
+    native = npdt if npdt.isnative else npdt.newbyteorder("=")
+    d = _BY_NP.get(native, native)
+    _BY_NP[npdt] = d
+    return d
 
 
 def _by_name(name: str) -> dtype:
@@ -195,23 +198,23 @@ def as_ember(d):
     if d.__class__ is dtype:
         return d
     from .backend.dtypes import to_dtype
-    return _BY_NP[to_dtype(d)]
+    return from_numpy_dtype(to_dtype(d))
 
 
 def get_default_dtype() -> dtype:
     """The dtype of new floating tensors (float32 unless changed), like ``torch.get_default_dtype``."""
     from .backend import dtypes
-    return _BY_NP[dtypes._default_float]
+    return from_numpy_dtype(dtypes._default_float)
 
 
 def promote_types(type1, type2) -> dtype:
     """The smallest dtype both ``type1`` and ``type2`` convert to without loss, PyTorch's ``promote_types``."""
     from .backend.dtypes import promote_types as _promote
-    return _BY_NP[_promote(type1, type2)]
+    return from_numpy_dtype(_promote(type1, type2))
 
 
 def result_type(*operands) -> dtype:
     """The dtype of an op's result over ``operands`` (tensors or Python numbers), PyTorch's ``result_type``."""
     from .backend.dtypes import result_type as _result
-    return _BY_NP[_result(*operands)]
+    return from_numpy_dtype(_result(*operands))
 

@@ -11,8 +11,7 @@ def _format(t) -> str:
     a = t._data
     extras = []
     if a.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_) or (a.size == 0 and a.dtype != _dt.float32):
-        from .tensor import Size        # its prefix is "torch" while the compat hook is installed
-        extras.append(f"dtype={Size._prefix}.{a.dtype}")
+        extras.append(f"dtype={t.dtype}")        # an ember.dtype: "torch.float64" under the compat hook
     if a.size == 0 and a.ndim != 1:
         extras.insert(0, f"size={tuple(a.shape)}")
     if t.grad_fn is not None:

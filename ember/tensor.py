@@ -15,7 +15,7 @@ import numbers
 import numpy as _np
 
 from .backend import dtypes as _dt
-from ._dtype import _BY_NP as _EDTYPE_OF
+from ._dtype import _BY_NP as _EDTYPE_OF, from_numpy_dtype as _edtype_of
 from .backend import xp
 from .autograd.grad_mode import state as _grad
 from .autograd import function as _fn
@@ -104,7 +104,11 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
     @property
     def dtype(self):
         """The ``ember.dtype`` of the elements (prints as ``torch.float32``; equals NumPy's ``float32``)."""
-        return _EDTYPE_OF[self._data.dtype]
+        d = self._data.dtype
+        try:
+            return _EDTYPE_OF[d]
+        except KeyError:
+            return _edtype_of(d)
 
     # the other devices and layouts PyTorch asks about (device, is_cuda, is_cpu: _tensor_device)
     is_xpu = is_mps = is_meta = is_mkldnn = is_ipu = is_maia = is_mtia = is_vulkan = is_xla = property(

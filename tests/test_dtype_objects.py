@@ -183,3 +183,9 @@ def test_save_and_load_keep_ember_dtypes(tmp_path):
     back = ember.load(path)
     assert back["d"] is ember.float16 and back["shape"][1] is ember.int64
     assert isinstance(back["n"], np.dtype) and back["n"] == np.dtype(">i4")
+
+
+def test_a_byte_swapped_array_reports_the_native_dtype():
+    x = ember.from_numpy(np.arange(3, dtype=">i4"))
+    assert x.dtype is ember.int32
+    assert repr(x) == "tensor([0, 1, 2], dtype=ember.int32)"      # was dtype=ember.>i4

@@ -29,7 +29,7 @@ from collections import OrderedDict
 
 from ..backend import np
 from ..backend import device as _dev
-from .._dtype import dtype as _EmberDtype, _BY_NP
+from .._dtype import dtype as _EmberDtype, from_numpy_dtype as _ember_dtype
 from ..tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError"]
@@ -442,7 +442,7 @@ class _Decoder:
                 raise self.bad(f"malformed __dtype__ entry {str(node['__dtype__'])[:80]!r} ({e})") from None
             if dt.hasobject:
                 raise self.bad(f"__dtype__ entry {node['__dtype__']!r} is an object dtype, which ember never stores")
-            return _BY_NP[dt] if dt.isnative else dt     # ember.float32 & co. (== the NumPy dtype)
+            return _ember_dtype(dt) if dt.isnative else dt     # ember.float32 & co. (== the NumPy dtype)
         if "__tuple__" in node:
             if not isinstance(node["__tuple__"], list):
                 raise self.bad("malformed __tuple__ entry in the metadata")
