@@ -189,3 +189,17 @@ def test_a_byte_swapped_array_reports_the_native_dtype():
     x = ember.from_numpy(np.arange(3, dtype=">i4"))
     assert x.dtype is ember.int32
     assert repr(x) == "tensor([0, 1, 2], dtype=ember.int32)"      # was dtype=ember.>i4
+
+
+def test_scalar_type_names_in_messages_come_from_the_dtype():
+    """PyTorch's ScalarType names ('Long', 'Float') in messages: looked up by the dtype's name, not its printed
+    form (geqrf said 'ember.int64', sparse mm 'expected scalar type ember.float32')."""
+    msg = []
+    for m in (ember, torch):
+        with pytest.raises(NotImplementedError) as info:
+            m.geqrf(m.ones(2, 2, dtype=m.int64))
+        msg.append(str(info.value))
+    assert msg[0] == msg[1] == "\"geqrf_cpu\" not implemented for 'Long'"
+    s = ember.sparse_coo_tensor([[0, 1], [1, 0]], ember.ones(2), (2, 2))
+    with pytest.raises(RuntimeError, match="expected scalar type Float but found Double"):
+        ember.sparse.mm(s, ember.ones(2, 2, dtype=ember.float64))
