@@ -10,6 +10,7 @@ always runs the regular path, which gives the same values (PyTorch's fast path z
 from __future__ import annotations
 
 import copy
+import warnings
 
 from ...backend import xp
 from ...creation import empty
@@ -19,6 +20,7 @@ from .. import functional as F
 from ..functional import _attention as _FA
 from ..module import Module
 from ..parameter import Parameter
+from .activation import GELU, ReLU
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear, NonDynamicallyQuantizableLinear
@@ -190,6 +192,9 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _get_activation(activation)
+        # PyTorch stashes this for its fast-path checks (TransformerEncoder reads it): 1 relu, 2 gelu, 0 other
+        self.activation_relu_or_gelu = (1 if self.activation is F.relu or isinstance(self.activation, ReLU) else
+                                        2 if self.activation is F.gelu or isinstance(self.activation, GELU) else 0)
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None, is_causal: bool = False) -> Tensor:
         _check_d_model(src, self.self_attn.embed_dim, "TransformerEncoderLayer", "src")
@@ -290,6 +295,29 @@ def _detect_is_causal(mask, is_causal, size):
     return bool(is_causal)
 
 
+def _why_not_nested(layer) -> str:
+    """PyTorch's reason (its words) why a TransformerEncoder over ``layer`` cannot use nested tensors, or ''."""
+    e = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{e} was not TransformerEncoderLayer"
+    attn = layer.self_attn
+    if layer.norm_first:
+        return f"{e}.norm_first was True"
+    if not attn.batch_first:
+        return f"{e}.self_attn.batch_first was not True(use batch_first for better inference performance)"
+    if not attn._qkv_same_embed_dim:
+        return f"{e}.self_attn._qkv_same_embed_dim was not True"
+    if attn.in_proj_bias is None:
+        return f"{e}.self_attn was passed bias=False"
+    if not getattr(layer, "activation_relu_or_gelu", 0):
+        return f"{e}.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return f"{e}.norm1.eps was not equal to {e}.norm2.eps"
+    if attn.num_heads % 2 == 1:
+        return f"{e}.self_attn.num_heads is odd"
+    return ""
+
+
 class TransformerEncoder(Module):
     """A stack of ``num_layers`` deep copies of ``encoder_layer`` (in ``layers``), then an optional ``norm``,
     like ``torch.nn.TransformerEncoder``.  forward(src, mask=None, src_key_padding_mask=None, is_causal=None).
@@ -306,7 +334,15 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor   # accepted for compatibility; ember has no nested tensors
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            # PyTorch's warning, word for word: scripts (and their logs) show it when the layer cannot take its
+            # nested-tensor fast path, e.g. every nn.Transformer built without batch_first=True
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
+                          stacklevel=2)
+            self.use_nested_tensor = False
 
     def forward(self, src: Tensor, mask=None, src_key_padding_mask=None, is_causal=None) -> Tensor:
         seq_len = src.shape[1 if (self.layers[0].self_attn.batch_first and src.ndim == 3) else 0] \

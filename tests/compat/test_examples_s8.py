@@ -1,0 +1,70 @@
+"""Defects found by running PyTorch's own examples (github.com/pytorch/examples) unchanged under ember.compat,
+each checked against torch 2.13."""
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _warnings_of(fn):
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        fn()
+    return [str(w.message) for w in got if issubclass(w.category, UserWarning)]
+
+
+# the word_language_model example's TransformerModel(nn.Transformer) prints PyTorch's nested-tensor warning
+_ENCODERS = [
+    dict(),
+    dict(batch_first=True),
+    dict(batch_first=True, norm_first=True),
+    dict(batch_first=True, activation="gelu"),
+    dict(batch_first=True, activation="relu"),
+    dict(batch_first=True, activation="tanh-fn"),
+    dict(batch_first=True, activation="relu-module"),
+    dict(batch_first=True, activation="gelu-module"),
+    dict(batch_first=True, bias=False),
+    dict(batch_first=True, nhead=3, d_model=12),
+    dict(batch_first=True, enable_nested_tensor=False),
+    dict(enable_nested_tensor=False),
+]
+
+
+def _encoder(lib, kw):
+    kw = dict(kw)
+    nested = kw.pop("enable_nested_tensor", True)
+    act = kw.pop("activation", "relu")
+    act = {"tanh-fn": lib.tanh, "relu-module": lib.nn.ReLU(), "gelu-module": lib.nn.GELU()}.get(act, act)
+    d = kw.pop("d_model", 8)
+    nhead = kw.pop("nhead", 2)
+    layer = lib.nn.TransformerEncoderLayer(d, nhead, 16, activation=act, **kw)
+    return lambda: lib.nn.TransformerEncoder(layer, 2, enable_nested_tensor=nested)
+
+
+@pytest.mark.parametrize("kw", _ENCODERS, ids=[str(k) for k in _ENCODERS])
+def test_transformer_encoder_nested_tensor_warning(kw):
+    expected = _warnings_of(_encoder(torch, kw))
+    assert _warnings_of(_encoder(ember, kw)) == expected
+
+
+def test_transformer_encoder_use_nested_tensor_and_activation_flag():
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            enc = lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16), 1)
+            enc_bf = lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 1)
+        assert (enc.use_nested_tensor, enc.enable_nested_tensor, enc_bf.use_nested_tensor) == (False, True, True)
+        assert lib.nn.TransformerEncoderLayer(8, 2, activation="gelu").activation_relu_or_gelu == 2
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_nn_transformer_warns_as_pytorch(batch_first):
+    def make(lib):
+        return lambda: lib.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                                          dim_feedforward=16, batch_first=batch_first)
+    assert _warnings_of(make(ember)) == _warnings_of(make(torch))
