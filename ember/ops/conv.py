@@ -17,7 +17,9 @@ Functions themselves (plus a weight-gradient Function), so second derivatives wo
 
 Stride-1 convolutions (groups 1, float, images of 128+ output pixels) with single-threaded BLAS take the
 blocked kernels of ``_conv_blocked`` instead (a few images at a time, in cache; no column matrix kept), and
-kernel rows/columns that only ever read padding are left out first (``_live_taps``).
+kernel rows/columns that only ever read padding are left out first (``_live_taps``).  The other convolutions
+with 16+ input channels (small images, strides, several BLAS threads; groups 1, float) take ``_conv_nhwc``'s
+pixel-major columns (im2col and col2im copy runs of C elements instead of OW), the general path below the rest.
 
 The column matrix of a (general-path) training step (megabytes: 50 MB for 64x32x26x26 3x3) comes from
 ``_COLS``, a small caching allocator: a freshly allocated buffer of that size costs page faults on first touch
@@ -30,11 +32,8 @@ kernels (a CPU cache optimisation) are never taken: a device always runs the who
 """
 from __future__ import annotations
 
-import functools
 import math
 import sys as _sys
-import threading
-import weakref
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
@@ -42,6 +41,8 @@ from ..backend import xp as np
 from ..backend.device import array_module as _xp, as_strided as _as_strided
 from ..tensor import Tensor
 from . import _conv_blocked as _blocked, _conv_nhwc as _nhwc, _conv_parallel as _par
+from ._conv_pool import _BufferPool
+from ._conv_taps import _live_geometry, _live_taps, _span  # noqa: F401 (re-exported)
 from ._layout import _channels_last_like, _is_channels_last, _Relayout, _to_layout  # noqa: F401 (re-exported)
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
@@ -59,46 +60,6 @@ def _pad2d(x, pads):
     out = _xp(x).zeros((n, c, h + p0 + p1, w + q0 + q1), dtype=x.dtype)
     out[:, :, p0:p0 + h, q0:q0 + w] = x
     return out
-
-
-class _BufferPool:
-    """Reuse large arrays of the same shape and dtype between calls: ``empty`` hands out a view of an idle
-    buffer (or a new one); when that view is garbage collected the buffer is idle again.  Only for arrays
-    whose views never outlive the handed-out view itself (numpy views point at the owning buffer, not at the
-    view they were made from): the conv columns are made, multiplied and saved for backward, nothing else."""
-
-    def __init__(self, max_idle_bytes: int) -> None:
-        self.max_idle_bytes = max_idle_bytes
-        self._idle: dict = {}
-        self._idle_bytes = 0
-        self._lock = threading.Lock()
-
-    def empty(self, shape, dtype, like=None):
-        if like is not None and type(like) is not np.ndarray:     # device arrays: the device's own pool
-            return _xp(like).empty(shape, dtype)
-        key = (tuple(shape), np.dtype(dtype).str)
-        with self._lock:
-            stack = self._idle.get(key)
-            base = stack.pop() if stack else None
-            if base is not None:
-                self._idle_bytes -= base.nbytes
-        if base is None:
-            base = np.empty(shape, dtype)
-        handle = base[...]
-        weakref.finalize(handle, self._release, key, base)
-        return handle
-
-    def _release(self, key, base) -> None:
-        with self._lock:
-            if self._idle_bytes + base.nbytes <= self.max_idle_bytes:
-                self._idle.setdefault(key, []).append(base)
-                self._idle_bytes += base.nbytes
-
-    def clear(self) -> None:
-        """Drop every idle buffer (their memory goes back to the allocator)."""
-        with self._lock:
-            self._idle.clear()
-            self._idle_bytes = 0
 
 
 _COLS = _BufferPool(256 << 20)
@@ -122,13 +83,6 @@ def _im2col(xp_, kh, kw, stride, dil, oh, ow, pool: bool = False, batch_first: b
     cols = _COLS.empty((c * kh * kw, n * oh * ow), xp_.dtype, xp_)      # 2-D: callers keep this very object
     np.copyto(cols.reshape(view.shape), view)
     return cols
-
-
-def _span(off, stride, count, size):
-    """Output positions ``t`` in [0, count) whose target ``off + t*stride`` lies in [0, size): (t0, t1)."""
-    t0 = max(0, -(off // stride)) if off < 0 else 0
-    t1 = min(count, (size - 1 - off) // stride + 1) if size - 1 - off >= 0 else 0
-    return t0, t1
 
 
 def _col2im(dcols, out, pads, stride, dil):
@@ -359,42 +313,6 @@ class _Conv2d(Function):
             full[:, :, i0:i1, j0:j1] = gw
             gw = full
         return tuple(None if a is None else Tensor._make(a) for a in (gx, gw, gb)) + (None,) * 4
-
-
-def _live_taps(x_shape, w, stride, pads, dil):
-    """Kernel rows/columns that read only padding at every output position contribute nothing (a 3x3 conv
-    with padding 1 on a 1x1 image: only the centre tap): ``((i0, i1, j0, j1), pads)``, the live part of the
-    kernel and the padding that gives the same output with it, or None when there is nothing to leave out (or
-    the weight has inf/NaN, which times the padding's zeros gives NaN)."""
-    crop = _live_geometry(tuple(x_shape[2:]), tuple(w.shape[2:]), tuple(stride), tuple(pads), tuple(dil))
-    if crop is None or not math.isfinite(float(w.sum())):     # (inf/NaN or overflow)
-        return None
-    return crop
-
-
-@functools.lru_cache(maxsize=256)
-def _live_geometry(spatial, ks, stride, pads, dil):
-    """``_live_taps``' geometry, a function of sizes only (cached: a model calls each conv with the same
-    shapes every step): the live kernel window and its padding, or None when the whole kernel is live or
-    nothing can be left out."""
-    live, new_pads = [], []
-    for d in range(2):
-        size, k, (p0, p1), s, dl = spatial[d], ks[d], pads[d], stride[d], dil[d]
-        out = (size + p0 + p1 - dl * (k - 1) - 1) // s + 1
-        taps = [i for i in range(k) if out > 0 and _span(i * dl - p0, s, out, size)[0]
-                < _span(i * dl - p0, s, out, size)[1]]
-        if not taps:
-            return None
-        a, z = taps[0], taps[-1] + 1
-        q0, q1 = p0 - a * dl, p1 - (k - z) * dl
-        if q0 < 0 or q1 < 0 or (size + q0 + q1 - dl * (z - a - 1) - 1) // s + 1 != out:
-            return None
-        live.append((a, z))
-        new_pads.append((q0, q1))
-    (i0, i1), (j0, j1) = live
-    if (i1 - i0, j1 - j0) == tuple(ks):
-        return None
-    return (i0, i1, j0, j1), tuple(new_pads)
 
 
 def _blocked_backward(x, w, ga, need, pads, dil, has_b, groups, threads=1):
