@@ -9,6 +9,10 @@ every step is one big GEMM before the loop, each step adds ``h @ W_hh.T``.  LSTM
 step is one GEMM of the row ``[x_t, h_{t-1}, 1]`` against the stacked weights and summed biases, the rows of
 all steps kept in one array that doubles as the weight-gradient GEMM's operand.
 
+The batch rows of a layer are independent, so with several BLAS threads (``ember.ops._parallel``) each thread
+runs the whole forward and backward loop over its own rows (``_split_rows``): one hand-off per loop, not per
+step, and every row's numbers are the one-thread ones.
+
 Gate layouts are PyTorch's: LSTM rows of ``W_ih``/``W_hh`` are (i, f, g, o); GRU rows are (r, z, n) with
 ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.  The backward is computed on raw arrays and is therefore
 once-differentiable (``create_graph=True`` raises a clear error).
@@ -101,18 +105,19 @@ class RNNSequence(_ScratchFn):
         dt = x.dtype
         order = range(L - 1, -1, -1) if reverse else range(L)
         runs = _runs(order, batch_sizes, N)
+        t_last = runs[-1][1][-1] if runs else None     # the last step that ran (h_n is its state)
         m = _xp(x)                      # the array module of the inputs' device
         # masked: zeros keep the never-written places finite for backward's all-steps arithmetic
         alloc = m.empty if batch_sizes is None else m.zeros
         ctx.mode, ctx.reverse, ctx.batch_sizes = mode, reverse, batch_sizes
+        if mode == "LSTM":
+            return _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, batch_sizes)
         Hs = alloc((L, N, H), dt)
         fill_before = batch_sizes is not None and reverse
         fill_after = batch_sizes is not None and not reverse
         if fill_before:
             _fill_inactive(Hs, h0, batch_sizes, True)
         x2 = x.reshape(L * N, I)
-        if mode == "LSTM":
-            return _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, batch_sizes)
         if mode == "GRU":
             H2 = 2 * H
             half = m.ones(3 * H, dt)
@@ -126,58 +131,29 @@ class RNNSequence(_ScratchFn):
             RZ = alloc((L, N, H2), dt)
             NN = alloc((L, N, H), dt)
             HN = alloc((L, N, H), dt)      # W_hn h + b_hn, needed for dr
-            h_full = h0
-            for b, steps in runs:
-                xwb, RZb, NNb, HNb, Hb = xw[:, :b], RZ[:, :b], NN[:, :b], HN[:, :b], Hs[:, :b]
-                h = h_full[:b]
-                for t in steps:
-                    hh = h @ whh_t
-                    if bhh is not None:
-                        hh += bhh
-                    rz = RZb[t]
-                    xp.add(xwb[t, :, :H2], hh[:, :H2], out=rz)
-                    xp.tanh(rz, out=rz)
-                    rz *= 0.5
-                    rz += 0.5
-                    HNb[t] = hh[:, H2:]
-                    n = NNb[t]
-                    xp.multiply(rz[:, :H], hh[:, H2:], out=n)
-                    n += xwb[t, :, H2:]
-                    xp.tanh(n, out=n)
-                    ht = Hb[t]
-                    xp.subtract(h, n, out=ht)
-                    ht *= rz[:, H:]
-                    ht += n
-                    h = ht
-                h_full = Hs[t]
+
+            def part(r):
+                _gru_forward_rows(xw[:, r], whh_t, bhh, RZ[:, r], NN[:, r], HN[:, r], Hs[:, r], h0[r], order,
+                                  _local_sizes(batch_sizes, r))
+            _split_rows(part, x, N, H, batch_sizes, 3)
             if fill_after:
                 _fill_inactive(Hs, h0, batch_sizes, False)
             ctx.save_for_backward(x, h0, w_ih, w_hh, RZ, NN, HN, Hs)
-            return _masked_out(Hs, batch_sizes), h_full.copy()
+            return _masked_out(Hs, batch_sizes), (h0 if t_last is None else Hs[t_last]).copy()
         # Elman RNN
         xw = x2 @ w_ih.T
         if b_ih is not None:
             xw += b_ih + b_hh
         xw = xw.reshape(L, N, H)
         whh_t = m.ascontiguousarray(w_hh.T)
-        h_full = h0
-        for b, steps in runs:
-            xwb, Hb = xw[:, :b], Hs[:, :b]
-            h = h_full[:b]
-            for t in steps:
-                ht = Hb[t]
-                xp.matmul(h, whh_t, out=ht)
-                ht += xwb[t]
-                if mode == "RNN_TANH":
-                    xp.tanh(ht, out=ht)
-                else:
-                    xp.maximum(ht, 0, out=ht)
-                h = ht
-            h_full = Hs[t]
+
+        def part(r):
+            _elman_forward_rows(xw[:, r], whh_t, Hs[:, r], h0[r], order, _local_sizes(batch_sizes, r), mode)
+        _split_rows(part, x, N, H, batch_sizes, 1)
         if fill_after:
             _fill_inactive(Hs, h0, batch_sizes, False)
         ctx.save_for_backward(x, h0, w_ih, w_hh, Hs)
-        return _masked_out(Hs, batch_sizes), h_full.copy()
+        return _masked_out(Hs, batch_sizes), (h0 if t_last is None else Hs[t_last]).copy()
 
     @staticmethod
     @once_differentiable
@@ -200,63 +176,30 @@ class RNNSequence(_ScratchFn):
         dout = dout.astype(dt, copy=False)
         dh_full = dh_full.astype(dt, copy=False)
         order = range(L) if reverse else range(L - 1, -1, -1)   # the forward's order, backwards
-        # a run updates the state gradient of its rows; the rows below pass theirs through (_merge)
-        runs = _runs(order, batch_sizes, N)
         m = _xp(x)
         alloc = m.empty if batch_sizes is None else m.zeros     # inactive places get no gate gradient
-        dh_buf = m.empty((N, H), dt)
         if mode == "GRU":
-            H2 = 2 * H
-            Frz = 1.0 - RZ
-            Frz *= RZ
-            Fn = NN * NN
-            xp.subtract(1.0, Fn, out=Fn)
             dZh = alloc((L, N, 3 * H), dt)
             dNp = alloc((L, N, H), dt)
-            tmpz_buf = m.empty((N, H), dt)
-            for b, steps in runs:
-                RZb, NNb, HNb, Hb, Frzb, Fnb, dZhb, dNpb, doutb = (A[:, :b] for A in (RZ, NN, HN, Hs, Frz, Fn, dZh,
-                                                                                     dNp, dout))
-                h0b, dh, tmpz = h0[:b], dh_buf[:b], tmpz_buf[:b]
-                dh_next = dh_full[:b]
-                for t in steps:
-                    if reverse:
-                        h_prev = Hb[t + 1] if t + 1 < L else h0b
-                    else:
-                        h_prev = Hb[t - 1] if t > 0 else h0b
-                    r, z, n = RZb[t, :, :H], RZb[t, :, H:], NNb[t]
-                    dz = dZhb[t]
-                    xp.add(doutb[t], dh_next, out=dh)
-                    xp.subtract(h_prev, n, out=dz[:, H:H2])
-                    dz[:, H:H2] *= dh                       # dL/dz
-                    xp.multiply(dh, z, out=tmpz)            # direct path to h_{t-1}
-                    dnp = dNpb[t]
-                    xp.subtract(dh, tmpz, out=dnp)
-                    dnp *= Fnb[t]                           # dL/d(pre-tanh n)
-                    xp.multiply(dnp, HNb[t], out=dz[:, :H])  # dL/dr
-                    dz[:, :H2] *= Frzb[t]
-                    xp.multiply(dnp, r, out=dz[:, H2:])     # dL/d(W_hn h + b_hn)
-                    dh_next = dz @ w_hh
-                    dh_next += tmpz
-                dh_full = _merge(dh_next, dh_full)
-            dZx = xp.concatenate([dZh[:, :, :H2], dNp], axis=2)
+
+            def part(r):
+                return _gru_backward_rows(RZ[:, r], NN[:, r], HN[:, r], Hs[:, r], dZh[:, r], dNp[:, r],
+                                          dout[:, r], h0[r], dh_full[r], w_hh, order,
+                                          _local_sizes(batch_sizes, r), reverse)
+            gates = 3
         else:
-            if mode == "RNN_TANH":
-                Fa = Hs * Hs
-                xp.subtract(1.0, Fa, out=Fa)
-            else:
-                Fa = (Hs > 0).astype(dt)
-            dZ = alloc((L, N, H), dt)
-            for b, steps in runs:
-                dZb, Fab, doutb = dZ[:, :b], Fa[:, :b], dout[:, :b]
-                dh_next = dh_full[:b]
-                for t in steps:
-                    dz = dZb[t]
-                    xp.add(doutb[t], dh_next, out=dz)
-                    dz *= Fab[t]
-                    dh_next = dz @ w_hh
-                dh_full = _merge(dh_next, dh_full)
-            dZx = dZh = dZ
+            dZh = alloc((L, N, H), dt)
+
+            def part(r):
+                return _elman_backward_rows(Hs[:, r], dZh[:, r], dout[:, r], dh_full[r], w_hh, order,
+                                            _local_sizes(batch_sizes, r), mode)
+            gates = 1
+        parts = _split_rows(part, x, N, H, batch_sizes, gates)
+        dh_full = parts[0] if len(parts) == 1 else m.concatenate(parts, axis=0)
+        if mode == "GRU":
+            dZx = xp.concatenate([dZh[:, :, :2 * H], dNp], axis=2)
+        else:
+            dZx = dZh
         GH = dZx.shape[2]
         dZx2 = dZx.reshape(L * N, GH)
         dZh2 = dZh.reshape(L * N, GH)
@@ -275,6 +218,113 @@ class RNNSequence(_ScratchFn):
         else:
             db_hh = Tensor._make(dZh2.sum(0))
         return dx, dh0, None, dw_ih, dw_hh, db_ih, db_hh
+
+
+def _gru_forward_rows(xw, whh_t, bhh, RZ, NN, HN, Hs, h_full, order, sizes):
+    """The GRU forward loop over some batch rows (views of the layer's arrays: the rows ``[:n]`` of each
+    step)."""
+    H = Hs.shape[2]
+    H2 = 2 * H
+    for b, steps in _runs(order, sizes, xw.shape[1]):
+        xwb, RZb, NNb, HNb, Hb = xw[:, :b], RZ[:, :b], NN[:, :b], HN[:, :b], Hs[:, :b]
+        h = h_full[:b]
+        for t in steps:
+            hh = h @ whh_t
+            if bhh is not None:
+                hh += bhh
+            rz = RZb[t]
+            xp.add(xwb[t, :, :H2], hh[:, :H2], out=rz)
+            xp.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            HNb[t] = hh[:, H2:]
+            n = NNb[t]
+            xp.multiply(rz[:, :H], hh[:, H2:], out=n)
+            n += xwb[t, :, H2:]
+            xp.tanh(n, out=n)
+            ht = Hb[t]
+            xp.subtract(h, n, out=ht)
+            ht *= rz[:, H:]
+            ht += n
+            h = ht
+        h_full = Hs[t]
+
+
+def _gru_backward_rows(RZ, NN, HN, Hs, dZh, dNp, dout, h0, dh_full, w_hh, order, sizes, reverse):
+    """The GRU backward loop over some batch rows (views): fills their rows of dZh and dNp and returns their
+    dh0."""
+    L, n, H = Hs.shape
+    H2 = 2 * H
+    m = _xp(Hs)
+    Frz = 1.0 - RZ
+    Frz *= RZ
+    Fn = NN * NN
+    xp.subtract(1.0, Fn, out=Fn)
+    dh_buf = m.empty((n, H), Hs.dtype)
+    tmpz_buf = m.empty((n, H), Hs.dtype)
+    for b, steps in _runs(order, sizes, n):
+        RZb, NNb, HNb, Hb, Frzb, Fnb, dZhb, dNpb, doutb = (A[:, :b] for A in (RZ, NN, HN, Hs, Frz, Fn, dZh,
+                                                                             dNp, dout))
+        h0b, dh, tmpz = h0[:b], dh_buf[:b], tmpz_buf[:b]
+        dh_next = dh_full[:b]
+        for t in steps:
+            if reverse:
+                h_prev = Hb[t + 1] if t + 1 < L else h0b
+            else:
+                h_prev = Hb[t - 1] if t > 0 else h0b
+            r, z, nn = RZb[t, :, :H], RZb[t, :, H:], NNb[t]
+            dz = dZhb[t]
+            xp.add(doutb[t], dh_next, out=dh)
+            xp.subtract(h_prev, nn, out=dz[:, H:H2])
+            dz[:, H:H2] *= dh                       # dL/dz
+            xp.multiply(dh, z, out=tmpz)            # direct path to h_{t-1}
+            dnp = dNpb[t]
+            xp.subtract(dh, tmpz, out=dnp)
+            dnp *= Fnb[t]                           # dL/d(pre-tanh n)
+            xp.multiply(dnp, HNb[t], out=dz[:, :H])  # dL/dr
+            dz[:, :H2] *= Frzb[t]
+            xp.multiply(dnp, r, out=dz[:, H2:])     # dL/d(W_hn h + b_hn)
+            dh_next = dz @ w_hh
+            dh_next += tmpz
+        dh_full = _merge(dh_next, dh_full)
+    return dh_full
+
+
+def _elman_forward_rows(xw, whh_t, Hs, h_full, order, sizes, mode):
+    """The Elman RNN's forward loop over some batch rows (views)."""
+    for b, steps in _runs(order, sizes, xw.shape[1]):
+        xwb, Hb = xw[:, :b], Hs[:, :b]
+        h = h_full[:b]
+        for t in steps:
+            ht = Hb[t]
+            xp.matmul(h, whh_t, out=ht)
+            ht += xwb[t]
+            if mode == "RNN_TANH":
+                xp.tanh(ht, out=ht)
+            else:
+                xp.maximum(ht, 0, out=ht)
+            h = ht
+        h_full = Hs[t]
+
+
+def _elman_backward_rows(Hs, dZ, dout, dh_full, w_hh, order, sizes, mode):
+    """The Elman RNN's backward loop over some batch rows (views): fills their rows of dZ and returns their
+    dh0."""
+    if mode == "RNN_TANH":
+        Fa = Hs * Hs
+        xp.subtract(1.0, Fa, out=Fa)
+    else:
+        Fa = (Hs > 0).astype(Hs.dtype)
+    for b, steps in _runs(order, sizes, Hs.shape[1]):
+        dZb, Fab, doutb = dZ[:, :b], Fa[:, :b], dout[:, :b]
+        dh_next = dh_full[:b]
+        for t in steps:
+            dz = dZb[t]
+            xp.add(doutb[t], dh_next, out=dz)
+            dz *= Fab[t]
+            dh_next = dz @ w_hh
+        dh_full = _merge(dh_next, dh_full)
+    return dh_full
 
 
 def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
@@ -445,7 +495,7 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
     return dh_full, dc_full
 
 
-# A part of a split LSTM loop gets at least this many multiply-adds in each step's GEMM (rows x 4H x H): a
+# A part of a split loop gets at least this many multiply-adds in each step's GEMM (rows x G*H x H): a
 # thread hand-off costs tens of microseconds, and parts this large keep OpenBLAS on its blocked kernels (it
 # takes other kernels for products below ~10^6 multiply-adds), so each row's numbers are the unsplit ones.
 MIN_SPLIT = 1 << 20
@@ -459,11 +509,11 @@ def _local_sizes(sizes, r):
     return tuple(min(max(b - a, 0), n) for b in sizes)
 
 
-def _split_rows(part, x, N, H, sizes):
+def _split_rows(part, x, N, H, sizes, gates=4):
     """``part(rows)`` over the batch rows, split among BLAS's threads when each part is large enough
     (``MIN_SPLIT``); the parts' results in row order.  A packed batch (``sizes``) is not split: its parts'
     steps would shrink to a few active rows, where BLAS's small-product kernels round differently."""
-    per_row = 4 * H * H
+    per_row = gates * H * H
     threads = 1
     if sizes is None and _par.is_host(x):
         threads = _par.threads_for(N, N * per_row, MIN_SPLIT, -(-MIN_SPLIT // per_row))

@@ -1,6 +1,6 @@
-"""The fused LSTM layer (ember.ops.rnn) split over batch rows among threads when BLAS has several: every output
-and gradient bit for bit the one-thread result, for full and packed batches in both directions; BLAS at one
-thread during the split and restored after; and the numbers still PyTorch's."""
+"""The fused LSTM, GRU and Elman layers (ember.ops.rnn) split over batch rows among threads when BLAS has
+several: every output and gradient bit for bit the one-thread result, in both directions (packed batches are
+not split); BLAS at one thread during the split and restored after; and the numbers still PyTorch's."""
 import numpy as np
 import pytest
 import torch
@@ -11,7 +11,8 @@ from ember.ops import _parallel as P, rnn as R
 
 @pytest.fixture
 def split(monkeypatch):
-    """``split(n)``: BLAS reported with ``n`` threads; returns the list of the sizes of the sections that ran."""
+    """``split(n)``: BLAS reported with ``n`` threads; returns the list of the sizes of the sections that
+    ran."""
     calls = []
     real = P.in_parallel
 
@@ -96,3 +97,31 @@ def test_blas_threads_restored_after_split(split):
     calls = split(2)
     _run(_inputs(2, 64, 5, 128), True, None)
     assert calls and [lib.get_num_threads() for lib in libs] == before
+
+
+def _run_mode(mode, arrays, reverse):
+    """GRU / Elman through the fused op: [out, h_n, grads of x, h0, w_ih, w_hh, b_ih, b_hh] as arrays."""
+    ts = [ember.tensor(a, requires_grad=True) for a in arrays]
+    out, h_n = R.rnn_sequence(mode, ts[0], ts[1], None, *ts[2:], reverse=reverse)
+    g = np.cos(np.arange(out.numel())).reshape(tuple(out.shape)).astype("float32")
+    ((out * ember.tensor(g)).sum() + (h_n * h_n).sum()).backward()
+    return [a.detach().numpy() for a in (out, h_n, *(t.grad for t in ts))]
+
+
+@pytest.mark.parametrize("mode,N,gates", [("GRU", 64, 3), ("RNN_TANH", 128, 1), ("RNN_RELU", 128, 1)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_gru_and_elman_split_over_rows_is_bitwise_the_one_thread_result(split, mode, N, gates, reverse):
+    L, I, H = 4, 9, 128
+    rng = np.random.default_rng(2)
+    k = 1 / np.sqrt(H)
+    arrays = [rng.standard_normal((L, N, I)).astype("float32"), rng.standard_normal((N, H)).astype("float32")]
+    arrays += [rng.uniform(-k, k, s).astype("float32") for s in ((gates * H, I), (gates * H, H), (gates * H,),
+                                                                 (gates * H,))]
+    calls = split(1)
+    one = _run_mode(mode, arrays, reverse)
+    assert not calls
+    calls = split(2)
+    res = _run_mode(mode, arrays, reverse)
+    assert calls == [2, 2]
+    for a, b in zip(res, one):
+        np.testing.assert_array_equal(a, b)
