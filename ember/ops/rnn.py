@@ -367,11 +367,13 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     runs = _runs(order, sizes, N)
     t = runs[-1][1][-1] if runs else None     # the last step that ran (h_n, c_n are its states)
 
+    Hs = m.empty((L, N, H), dt)               # h_t, contiguous: the output
+
     def part(r):
         _lstm_forward_rows(rows[:, r], W, G[:, r], C[:, r], TC[:, r], Hv[:, r], c0[r], S[r], B[r], order,
                            _local_sizes(sizes, r), H)
+        Hs[:, r] = Hv[:, r]
     _split_rows(part, x, N, H, sizes)
-    Hs = m.ascontiguousarray(Hv)
     if sizes is not None and not reverse:
         _fill_inactive(Hs, h0, sizes, False)
         _fill_inactive(C, c0, sizes, False)
