@@ -243,7 +243,6 @@ def _backward(x, w, g, pads, dil, need_x, need_w, gx_out=None, need_b=False):
             for i in range(m):
                 np.matmul(cbuf[i], g3[i].T, out=tmp)      # (K, L) @ (L, O): faster than g @ cols^T here
                 acc += tmp
-    if need_w:
         gw = np.ascontiguousarray(acc[:k].T).reshape(w.shape)
         if need_b:
             gb = acc[k].copy()
