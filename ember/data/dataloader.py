@@ -17,10 +17,12 @@ from __future__ import annotations
 import collections.abc
 import copy
 import math
+import os
 import queue
 import re
 import threading
 import traceback
+import warnings
 import weakref
 from typing import Callable
 
@@ -320,6 +322,11 @@ class _LoaderIter:
         self._gen.close()
 
 
+def _cuda_available() -> bool:
+    from .. import cuda
+    return cuda.is_available()
+
+
 # -- the loader --------------------------------------------------------------------------------------------
 class DataLoader:
     """Iterate over ``dataset`` in batches, like ``torch.utils.data.DataLoader``.
@@ -332,7 +339,8 @@ class DataLoader:
         sampler, batch_sampler: custom index orders (mutually exclusive with ``shuffle``/``batch_size``).
         num_workers: worker threads loading batches in parallel (0: load in the calling thread).
         collate_fn: merges a list of samples into a batch (default: ``default_collate``).
-        pin_memory: accepted for compatibility; a no-op on CPU.
+        pin_memory: accepted for compatibility; a no-op on CPU (each epoch warns as PyTorch does without an
+            accelerator).
         drop_last: drop the last, incomplete batch.
         timeout: seconds to wait for a worker's batch before raising (0: forever).
         worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker before it loads anything.
@@ -412,6 +420,24 @@ class DataLoader:
         self.collate_fn = collate_fn
         self._workers: list[_Worker] | None = None
         self._epoch = 0
+        self._check_worker_number_rationality()
+
+    def _check_worker_number_rationality(self) -> None:
+        """PyTorch's warning when more workers are asked for than the CPUs this process may use."""
+        if not self.num_workers:
+            return
+        cpuset = hasattr(os, "sched_getaffinity")
+        suggest = len(os.sched_getaffinity(0)) if cpuset else os.cpu_count()
+        if suggest is not None and self.num_workers <= suggest:
+            return
+        why = ("Our suggested max number of worker in current system is {}{}, which is smaller than what this "
+               "DataLoader is going to create.".format(suggest, "" if cpuset else " (`cpuset` is not taken into "
+                                                                                  "account)")
+               if suggest is not None else
+               "DataLoader is not able to compute a suggested max number of worker in current system.")
+        warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total. {why} Please "
+                      "be aware that excessive worker creation might get DataLoader running slow or even freeze, "
+                      "lower the worker number to avoid potential slowness/freeze if necessary.", stacklevel=3)
 
     @property
     def _auto_collation(self) -> bool:
@@ -459,6 +485,14 @@ class DataLoader:
         # sampler's draws, hence the batches, are the same with and without workers
         base_seed = int(rng_of(self.generator).integers(0, 2**63 - 1))
         self._epoch += 1
+        if self.num_workers and not (self.persistent_workers and self._workers is not None):
+            self._check_worker_number_rationality()
+        if self.pin_memory and self.pin_memory_device:
+            warnings.warn("pin_memory_device is deprecated, the current accelerator will be used as the device,"
+                          f"ignore pin_memory_device='{self.pin_memory_device}'.", stacklevel=2)
+        if self.pin_memory and not _cuda_available():     # PyTorch's warning on a machine without an accelerator
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=2)
         gen = self._single(base_seed) if self.num_workers == 0 else self._parallel(base_seed)
         return _LoaderIter(gen, self)
 

@@ -2,6 +2,7 @@
 each checked against torch 2.13."""
 from __future__ import annotations
 
+import os
 import warnings
 
 import pytest
@@ -68,3 +69,27 @@ def test_nn_transformer_warns_as_pytorch(batch_first):
         return lambda: lib.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
                                           dim_feedforward=16, batch_first=batch_first)
     assert _warnings_of(make(ember)) == _warnings_of(make(torch))
+
+
+# the imagenet example builds DataLoader(..., num_workers=4, pin_memory=True): PyTorch warns twice on a CPU machine
+def _loader_warnings(lib, epochs=2, **kw):
+    data = lib.utils.data.TensorDataset(lib.arange(8.0))
+
+    def run():
+        loader = lib.utils.data.DataLoader(data, batch_size=4, **kw)
+        for _ in range(epochs):
+            for _ in loader:
+                pass
+    return _warnings_of(run)
+
+
+_MANY = len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1
+
+
+@pytest.mark.parametrize("kw", [dict(pin_memory=True), dict(num_workers=_MANY), dict(num_workers=1),
+                                dict(num_workers=_MANY, persistent_workers=True),
+                                dict(num_workers=_MANY, pin_memory=True),
+                                dict(pin_memory=True, pin_memory_device="cuda"), dict()],
+                         ids=["pin", "many_workers", "one_worker", "persistent", "both", "pin_device", "none"])
+def test_dataloader_warnings_as_pytorch(kw):
+    assert _loader_warnings(ember, **kw) == _loader_warnings(torch, **kw)
