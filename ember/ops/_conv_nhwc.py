@@ -14,9 +14,13 @@ whole batch (which BLAS threads):
 * input gradient: ``dcols = g2^T @ w2`` (pixel-major again), added into a zeroed channels-last padded
   buffer with one strided addition per kernel offset (runs of C), then one pass back to NCHW.
 
-Measured (1 thread, fwd+bwd of a ResNet-18 stage at batch 64, against the general path): 64->64 8x8 9.1 ->
-8.2 ms, 128->128 4x4 9.3 -> 6.3, 256->256 2x2 9.4 -> 7.2, 64->128 stride 2 5.2 -> 3.6; with 3 input channels
-(ResNet's 7x7 stem) the runs are too short and it is slower (6.4 -> 6.8), hence ``MIN_CHANNELS``.
+Stride-1 convolutions with a small weight take the blocked kernels' grid input gradient instead (``conv``
+decides; 8x8 64->64: 9.3 -> 9.0 ms fwd+bwd).  Measured (1 thread, CPU time, fwd+bwd at batch 64, against the
+general path, alternating): ResNet-18's stages 64->64 8x8 9.4 -> 8.6 ms, 128->128 4x4 9.8 -> 6.8, 256->256 2x2
+9.6 -> 7.0-8.0, 64->128 stride 2 5.7 -> 4.0, 32->64 16x16 stride 2 6.7 -> 5.5.  Tried: the forward as
+``w2 @ cols^T`` (O-major result; slower on 8x8 to 4x4: 3.3 against 2.7 ms), and col2im a few images at a time
+(re-reads a large ``w2`` per block: slower on the 4x4 and 2x2 stages).  With 3 input channels (ResNet's 7x7
+stem) the runs are too short and it is slower (6.4 -> 6.8 ms), hence ``MIN_CHANNELS``.
 """
 from __future__ import annotations
 
