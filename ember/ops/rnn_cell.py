@@ -24,6 +24,7 @@ from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..backend.device import array_module as _xp_of
 from ..tensor import Tensor
+from ._small_gemm import mm as _mm
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -126,7 +127,7 @@ class RNNCellFn(_ScratchFn):
     @staticmethod
     def forward(ctx, x, h, w_ih, w_hh, b_ih, b_hh, relu=False):
         xh = _stack_xh(x, h, b_ih is not None)
-        a = xh @ _stack_w(w_ih, w_hh, b_ih, b_hh)
+        a = _mm(xh, _stack_w(w_ih, w_hh, b_ih, b_hh))
         if relu:
             xp.maximum(a, 0, out=a)
         else:
@@ -151,13 +152,13 @@ def _rnn_backward(ctx, g):
         xp.subtract(1, da, out=da)
         da *= g
     need = ctx.needs_input_grad
-    dx = da @ w_ih if need[0] else None
-    dh = da @ w_hh if need[1] else None
+    dx = _mm(da, w_ih) if need[0] else None
+    dh = _mm(da, w_hh) if need[1] else None
     dw_ih = dw_hh = db = None
     if need[2] or need[3] or need[4] or need[5]:
         I = x.shape[1]
         H = h.shape[1]
-        dw = da.T @ ctx.scratch                             # (H, I + H [+ 1]): [dW_ih, dW_hh, db]
+        dw = _mm(da.T, ctx.scratch)                            # (H, I + H [+ 1]): [dW_ih, dW_hh, db]
         dw_ih = dw[:, :I] if need[2] else None
         dw_hh = dw[:, I:I + H] if need[3] else None
         db = dw[:, I + H] if dw.shape[1] > I + H else None
@@ -178,7 +179,7 @@ class LSTMCellFn(_ScratchFn):
         H = h.shape[1]
         s, bconst, _ = _lstm_scales(H, x.dtype, N, _xp_of(x))
         xh = _stack_xh(x, h, b_ih is not None)
-        act = xh @ _stack_w(w_ih, w_hh, b_ih, b_hh)         # (N, 4H): z for i, f, g, o
+        act = _mm(xh, _stack_w(w_ih, w_hh, b_ih, b_hh))       # (N, 4H): z for i, f, g, o
         act *= s
         xp.tanh(act, out=act)
         act *= s
@@ -218,12 +219,12 @@ class LSTMCellFn(_ScratchFn):
         xp.subtract(s2, deriv, out=deriv)
         dz *= deriv
         need = ctx.needs_input_grad
-        dx = Tensor._make(dz @ w_ih) if need[0] else None
-        dh = Tensor._make(dz @ w_hh) if need[1] else None
+        dx = Tensor._make(_mm(dz, w_ih)) if need[0] else None
+        dh = Tensor._make(_mm(dz, w_hh)) if need[1] else None
         dc_prev = Tensor._make(dc * f) if need[2] else None
         dw_ih = dw_hh = db = None
         if need[3] or need[4] or (len(need) > 5 and (need[5] or need[6])):
-            dw = dz.T @ xh                                  # (4H, I + H [+ 1]): [dW_ih, dW_hh, db]
+            dw = _mm(dz.T, xh)                                 # (4H, I + H [+ 1]): [dW_ih, dW_hh, db]
             dw_ih = Tensor._make(dw[:, :I]) if need[3] else None
             dw_hh = Tensor._make(dw[:, I:I + H]) if need[4] else None
             db = Tensor._make(dw[:, I + H]) if dw.shape[1] > I + H else None
@@ -240,8 +241,8 @@ class GRUCellFn(_ScratchFn):
     def forward(ctx, x, h, w_ih, w_hh, b_ih, b_hh):
         N, H = h.shape
         hT = h.T.copy()                                     # (H, N), C-contiguous
-        pi = w_ih @ x.T.copy()                              # (3H, N): W_ir x, W_iz x, W_in x (rows)
-        ph = w_hh @ hT
+        pi = _mm(w_ih, x.T.copy())                              # (3H, N): W_ir x, W_iz x, W_in x (rows)
+        ph = _mm(w_hh, hT)
         if b_ih is not None:
             pi += b_ih[:, None]
             ph += b_hh[:, None]
@@ -296,14 +297,14 @@ def _gru_backward(ctx, g):
         dgh = xp.empty_like(dgi)                            # dL/d(W_hh h + b_hh): the same but r dn for n
         dgh[:2 * H] = dgi[:2 * H]
         xp.multiply(dn, r, out=dgh[2 * H:])
-    dx = dgi.T @ w_ih if need[0] else None
+    dx = _mm(dgi.T, w_ih) if need[0] else None
     dh = None
     if need[1]:
-        dh = dgh.T @ w_hh
+        dh = _mm(dgh.T, w_hh)
         xp.multiply(gT, z, out=tmp)
         dh += tmp.T
-    dw_ih = dgi @ x if need[2] else None
-    dw_hh = dgh @ h if need[3] else None
+    dw_ih = _mm(dgi, x) if need[2] else None
+    dw_hh = _mm(dgh, h) if need[3] else None
     db_ih = dgi.sum(1) if need[4] else None
     db_hh = dgh.sum(1) if need[5] else None
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh

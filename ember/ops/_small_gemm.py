@@ -1,0 +1,81 @@
+"""GEMMs cut into row blocks that OpenBLAS's small-matrix kernels take.
+
+OpenBLAS on AVX-512 x86 (its SkylakeX, Cooperlake and SapphireRapids kernels) runs a GEMM with
+M*N*K <= 100**3 in a "small-matrix" kernel that skips packing the operands, and every larger one in the packed
+kernel.  Just above that limit the packed kernel is much slower per flop, measured at one thread on this
+project's Xeon (NumPy 2.4 with OpenBLAS 0.3.31; ``time.thread_time`` of 3000 calls, best of 5):
+
+    float64 (96, 52) @ (52, 200)   998,400 MNK: 19.6 us (102 GFLOP/s)
+    float64 (97, 52) @ (52, 200) 1,008,800 MNK: 26.1 us  (77 GFLOP/s)
+    float32 the same two shapes:                10.8 us / 14.2 us
+
+The recurrent cells' GEMMs sit there (an LSTM cell of 51 units on a batch of 97, PyTorch's time-sequence
+example: ``[x, h, 1] @ W`` is (97, 104) @ (104, 204), 2.06M), and computing them as two or three row blocks of
+<= 100**3 each takes 0.68-0.86x the time of one call in float64 (the forward GEMM 49.4 -> 42.3 us, the weight
+gradient's transposed one 56.7 -> 45.2 us, ``dz @ W_hh`` 34.5 -> 29.2 us).  The gain depends on the shape:
+measured over the cells' and the zoo's shapes, it holds in float64 for two or three blocks of at least 24 rows,
+and not for larger GEMMs cut into many thin blocks (an MLP's (128, 784) @ (784, 512) in 52 blocks takes 7.6x
+as long), nor for every three-block shape ((128, 128) @ (128, 128): 1.2x), so only the cells use it, where it
+was measured: the float64 LSTM cells' GEMMs in the time-sequence row take 28.4 instead of 32.4 ms per step.
+In float32 the isolated GEMMs gain too ((97, 204) @ (204, 51): 0.85x) but the float32 LSTM cells' row lost
+(GEMM time 16.7 -> 18.2 ms), so float32 GEMMs are never cut.
+
+Each output row is still one dot product per element over the whole of K, in the small kernel's order instead
+of the packed kernel's: the values can differ from one ``a @ b`` in the last bits, as they do between BLAS
+libraries.  Used only when BLAS runs on one thread (at two threads OpenBLAS splits the whole GEMM between the
+cores, and a small-kernel block runs on one) and is an OpenBLAS with those kernels (asked once through
+threadpoolctl; without threadpoolctl, or with another BLAS, every call is one ``a @ b``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _parallel
+
+LIMIT = 100 ** 3                # OpenBLAS's small-matrix limit on M*N*K
+_MIN_ROWS = 24
+_MAX_BLOCKS = {np.dtype(np.float64): 3}     # float32: slower inside the cells' loop (below)
+_ARCHS = ("skylakex", "cooperlake", "sapphirerapids")
+_HAS_SMALL = []                 # [bool], filled on first use
+
+
+def _small_kernels() -> bool:
+    if not _HAS_SMALL:
+        libs = _parallel._controllers()
+        _HAS_SMALL.append(bool(libs) and all(
+            lib.internal_api == "openblas" and str(getattr(lib, "architecture", "")).lower() in _ARCHS
+            for lib in libs))
+    return _HAS_SMALL[0]
+
+
+def blocks(m: int, k: int, n: int, dtype) -> int:
+    """How many row blocks ``mm`` cuts an (m, k) @ (k, n) GEMM into: 1 (one call) unless every block fits the
+    small kernel with at most ``_MAX_BLOCKS`` blocks of at least ``_MIN_ROWS`` rows."""
+    mnk = m * k * n
+    if mnk <= LIMIT:
+        return 1
+    most = _MAX_BLOCKS.get(dtype)
+    if most is None:
+        return 1
+    c = -(-mnk // LIMIT)
+    while c <= most and (-(-m // c)) * k * n > LIMIT:
+        c += 1
+    if c > most or m // c < _MIN_ROWS:
+        return 1
+    return c
+
+
+def mm(a, b):
+    """``a @ b`` for 2-D arrays of one float dtype, in row blocks where that is faster (see the module)."""
+    m, k = a.shape
+    n = b.shape[1]
+    if m * k * n <= LIMIT or type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype:
+        return a @ b
+    c = blocks(m, k, n, a.dtype)
+    if c == 1 or not _small_kernels() or _parallel.blas_threads() != 1:
+        return a @ b
+    out = np.empty((m, n), a.dtype)
+    rows = -(-m // c)
+    for i in range(0, m, rows):
+        np.matmul(a[i:i + rows], b, out=out[i:i + rows])
+    return out
