@@ -98,12 +98,15 @@ class dtype:
     def __eq__(self, other):
         if other.__class__ is dtype:
             return self is other or self.dtype == other.dtype
-        if other is None:            # NumPy reads None as float64; PyTorch's dtypes never equal None
-            return False
-        try:
-            return self.dtype == other
-        except TypeError:
-            return NotImplemented
+        if isinstance(other, (np.dtype, type, str)):     # NumPy's dtypes, scalar types (np.float32) and names
+            try:
+                return self.dtype == other
+            except TypeError:
+                return False
+        # anything else (None, which NumPy would read as float64; a number; a tensor, which NumPy would read
+        # through its .dtype) is no dtype: as PyTorch, unequal, or the other object's answer
+        from .tensor import Tensor
+        return False if isinstance(other, Tensor) else NotImplemented
 
     def __ne__(self, other):
         eq = self.__eq__(other)

@@ -83,6 +83,15 @@ def test_equal_and_hash_as_numpy_dtypes_both_ways():
     assert ember.float32 != torch.float32      # another library's dtype is not ember's
 
 
+def test_a_dtype_is_not_equal_to_other_objects_as_in_torch():
+    from unittest import mock
+    for m in (ember, torch):
+        # a tensor is no dtype (NumPy would read ember's through its .dtype; the reflected Tensor.__eq__ raised)
+        assert (m.float32 == m.ones(2)) is False and (m.float32 != m.ones(2)) is True
+        assert m.float32 == mock.ANY and (m.float64 == None) is False      # noqa: E711 - None: not float64
+        assert (m.float32 == 1) is False and (m.float32 == [1]) is False
+
+
 def test_numpy_takes_an_ember_dtype_without_warnings():
     a = np.arange(3)
     with warnings.catch_warnings():
