@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# (torch name, NumPy dtype, ember exports it under this name, PyTorch's abbreviation)
+# (PyTorch's name, the NumPy scalar type, PyTorch's abbreviation ``torch.float32.abbr``)
 _TABLE = (
     ("bool", np.bool_, "b8"), ("uint8", np.uint8, "u8"), ("int8", np.int8, "i8"), ("int16", np.int16, "i16"),
     ("int32", np.int32, "i32"), ("int64", np.int64, "i64"), ("float16", np.float16, "f16"),
@@ -171,7 +171,6 @@ float32 = _BY_NAME["float32"]
 float64 = _BY_NAME["float64"]
 
 
-
 def from_numpy_dtype(npdt):
     """The ember dtype of the NumPy dtype ``npdt`` (``Tensor.dtype`` inlines this): one dict lookup.  A
     byte-swapped dtype maps to its native one's ember dtype; a NumPy dtype PyTorch has no counterpart for (a
@@ -194,14 +193,6 @@ def _by_name(name: str) -> dtype:
         return _BY_NAME[name]
     except KeyError:
         raise ValueError(f"ember.dtype: no dtype named {name!r}") from None
-
-
-def as_ember(d):
-    """``d`` (an ember dtype, a NumPy dtype, a NumPy scalar type or a Python type) as the ember dtype object."""
-    if d.__class__ is dtype:
-        return d
-    from .backend.dtypes import to_dtype
-    return from_numpy_dtype(to_dtype(d))
 
 
 def get_default_dtype() -> dtype:
