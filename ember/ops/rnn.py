@@ -134,7 +134,7 @@ class RNNSequence(_ScratchFn):
 
             def part(r):
                 _gru_forward_rows(xw[:, r], whh_t, bhh, RZ[:, r], NN[:, r], HN[:, r], Hs[:, r], h0[r], order,
-                                  _local_sizes(batch_sizes, r))
+                                  batch_sizes)
             _split_rows(part, x, N, H, batch_sizes, 3)
             if fill_after:
                 _fill_inactive(Hs, h0, batch_sizes, False)
@@ -148,7 +148,7 @@ class RNNSequence(_ScratchFn):
         whh_t = m.ascontiguousarray(w_hh.T)
 
         def part(r):
-            _elman_forward_rows(xw[:, r], whh_t, Hs[:, r], h0[r], order, _local_sizes(batch_sizes, r), mode)
+            _elman_forward_rows(xw[:, r], whh_t, Hs[:, r], h0[r], order, batch_sizes, mode)
         _split_rows(part, x, N, H, batch_sizes, 1)
         if fill_after:
             _fill_inactive(Hs, h0, batch_sizes, False)
@@ -185,14 +185,14 @@ class RNNSequence(_ScratchFn):
             def part(r):
                 return _gru_backward_rows(RZ[:, r], NN[:, r], HN[:, r], Hs[:, r], dZh[:, r], dNp[:, r],
                                           dout[:, r], h0[r], dh_full[r], w_hh, order,
-                                          _local_sizes(batch_sizes, r), reverse)
+                                          batch_sizes, reverse)
             gates = 3
         else:
             dZh = alloc((L, N, H), dt)
 
             def part(r):
                 return _elman_backward_rows(Hs[:, r], dZh[:, r], dout[:, r], dh_full[r], w_hh, order,
-                                            _local_sizes(batch_sizes, r), mode)
+                                            batch_sizes, mode)
             gates = 1
         parts = _split_rows(part, x, N, H, batch_sizes, gates)
         dh_full = parts[0] if len(parts) == 1 else m.concatenate(parts, axis=0)
@@ -371,7 +371,7 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
 
     def part(r):
         _lstm_forward_rows(rows[:, r], W, G[:, r], C[:, r], TC[:, r], Hv[:, r], c0[r], S[r], B[r], order,
-                           _local_sizes(sizes, r), H)
+                           sizes, H)
         Hs[:, r] = Hv[:, r]
     _split_rows(part, x, N, H, sizes)
     if sizes is not None and not reverse:
@@ -427,7 +427,7 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
 
     def part(r):
         return _lstm_backward_rows(G[:, r], C[:, r], TC[:, r], dZ[:, r], dout[:, r], c0[r], B[r], S2[r],
-                                   dh_full[r], dc_full[r], w_hh, order, _local_sizes(sizes, r), reverse)
+                                   dh_full[r], dc_full[r], w_hh, order, sizes, reverse)
     parts = _split_rows(part, x, N, H, sizes)
     if len(parts) == 1:
         dh_full, dc_full = parts[0]
@@ -504,18 +504,11 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
 MIN_SPLIT = 1 << 20
 
 
-def _local_sizes(sizes, r):
-    """The batch sizes of the rows ``r`` (a slice) of a packed batch, counted from ``r.start``."""
-    if sizes is None:
-        return None
-    a, n = r.start, r.stop - r.start
-    return tuple(min(max(b - a, 0), n) for b in sizes)
-
-
 def _split_rows(part, x, N, H, sizes, gates=4):
     """``part(rows)`` over the batch rows, split among BLAS's threads when each part is large enough
-    (``MIN_SPLIT``); the parts' results in row order.  A packed batch (``sizes``) is not split: its parts'
-    steps would shrink to a few active rows, where BLAS's small-product kernels round differently."""
+    (``MIN_SPLIT``); the parts' results in row order.  A packed batch (``sizes``) is one part (all rows, so
+    the parts take ``sizes`` as they are): split, its parts' steps would shrink to a few active rows, where
+    BLAS's small-product kernels round differently."""
     per_row = gates * H * H
     threads = 1
     if sizes is None and _par.is_host(x):
