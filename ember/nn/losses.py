@@ -7,13 +7,15 @@ Beyond PyTorch: ``LogCoshLoss`` (Keras's log-cosh), ``ContrastiveLoss`` (siamese
 """
 from __future__ import annotations
 
+import warnings
+
 from . import functional as F
 from .module import Module
 from ..tensor import Tensor
 
 __all__ = [
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "LogCoshLoss", "BCELoss", "BCEWithLogitsLoss",
-    "CrossEntropyLoss", "NLLLoss", "CTCLoss", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss",
+    "CrossEntropyLoss", "NLLLoss", "NLLLoss2d", "CTCLoss", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss",
     "HingeEmbeddingLoss",
     "MultiMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MarginRankingLoss", "SoftMarginLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "ContrastiveLoss", "FocalLoss",
@@ -178,6 +180,17 @@ class NLLLoss(_WeightedLoss):
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """PyTorch's deprecated name for ``NLLLoss`` (which takes (N, C, H, W) inputs itself); warns as PyTorch."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean") -> None:
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement and "
+                      "see https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.", FutureWarning,
+                      stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class CTCLoss(_Loss):

@@ -93,3 +93,27 @@ _MANY = len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") els
                          ids=["pin", "many_workers", "one_worker", "persistent", "both", "pin_device", "none"])
 def test_dataloader_warnings_as_pytorch(kw):
     assert _loader_warnings(ember, **kw) == _loader_warnings(torch, **kw)
+
+
+def _all_warnings(fn):
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        out = fn()
+    return out, [(w.category.__name__, str(w.message)) for w in got]
+
+
+def test_deprecated_nllloss2d_and_container_as_pytorch():
+    x = [[[[0.1, -0.3], [0.2, 0.5]], [[-0.4, 0.1], [0.0, 0.3]], [[0.2, 0.2], [-0.1, 0.0]]]]
+    t = [[[0, 2], [1, 0]]]
+
+    def run(lib):
+        crit = lib.nn.NLLLoss2d(ignore_index=1, reduction="sum")
+        inp = lib.nn.functional.log_softmax(lib.tensor(x), 1)
+        return (type(crit).__mro__[1].__name__, crit.ignore_index, round(crit(inp, lib.tensor(t)).item(), 5),
+                isinstance(crit, lib.nn.NLLLoss))
+    assert _all_warnings(lambda: run(ember)) == _all_warnings(lambda: run(torch))
+
+    def box(lib):
+        c = lib.nn.Container(fc=lib.nn.Linear(2, 3), act=lib.nn.ReLU())
+        return [n for n, _ in c.named_children()], sorted(c.state_dict()), repr(c).splitlines()[0]
+    assert _all_warnings(lambda: box(ember)) == _all_warnings(lambda: box(torch))

@@ -6,6 +6,7 @@ contents are registered, appear in ``parameters()`` and get PyTorch's ``state_di
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict
 from itertools import islice
 
@@ -13,7 +14,7 @@ from ...tensor import Tensor
 from ..module import Module, _addindent
 from ..parameter import Parameter
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Container"]
 
 
 def _norm_index(idx, n: int, who: str) -> int:
@@ -424,3 +425,14 @@ class ParameterDict(Module):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ParameterDict has no forward")
+
+
+class Container(Module):
+    """PyTorch's deprecated ``nn.Container``: a Module whose keyword arguments become named children."""
+
+    def __init__(self, **kwargs) -> None:
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+                      "Subclass that instead.", FutureWarning, stacklevel=2)
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
