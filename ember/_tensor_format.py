@@ -15,7 +15,7 @@ def _format(t) -> str:
     if a.size == 0 and a.ndim != 1:
         extras.insert(0, f"size={tuple(a.shape)}")
     if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{type(t.grad_fn).__name__}Backward0>")
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._rg:
         extras.append("requires_grad=True")
     body = _body(a)

@@ -14,6 +14,7 @@ from .backend import device as _dev
 _np_ndarray = xp.ndarray
 from .autograd.grad_mode import state as _grad
 from .autograd import function as _fn
+from .autograd._torch_names import tag as _tname
 
 Tensor = _to_array = _Saved = _ops = None      # set by ember.tensor
 _NO_SNAPSHOT = frozenset()                     # set by ember.tensor: ops whose backward never reads self
@@ -290,7 +291,10 @@ class _InplaceMethods:
         return self._inplace(_ops.round, decimals=decimals)
 
     def zero_(self):
-        return self.fill_(0)
+        out = self.fill_(0)
+        if _grad.enabled:           # a new node (under no_grad the old one stays, keeping its name)
+            _tname(out, "ZeroBackward0")
+        return out
 
     def fill_(self, value):
         if isinstance(value, Tensor) and value._data.ndim:

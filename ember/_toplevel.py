@@ -64,6 +64,11 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 @_export
+def conv_tbc(input, weight, bias, pad=0):
+    return _F().conv_tbc(input, weight, bias, pad)
+
+
+@_export
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _F().conv2d(input, weight, bias, stride, padding, dilation, groups)
 

@@ -39,16 +39,16 @@ def test_counts_of_a_known_training_step():
     assert counts["model_inference"] == 1
     assert counts["Linear"] == 2 and counts["Relu"] == 1 and counts["Sum"] == 1
     # one node per op of the graph, each inside its evaluate_function span, and one AccumulateGrad per parameter
-    assert counts["LinearBackward0"] == 2 and counts["ReluBackward0"] == 1 and counts["SumBackward0"] == 1
-    assert counts["autograd::engine::evaluate_function: LinearBackward0"] == 2
+    assert counts["AddmmBackward0"] == 2 and counts["ReluBackward0"] == 1 and counts["SumBackward0"] == 1
+    assert counts["autograd::engine::evaluate_function: AddmmBackward0"] == 2
     assert counts["torch::autograd::AccumulateGrad"] == 4
     # the forward ops are children of the user range; the backward nodes are not
     ev = prof.events()
     lin = [e for e in ev if e.name == "Linear"]
     assert all(e.cpu_parent is not None and e.cpu_parent.name == "model_inference" for e in lin)
     assert lin[0].input_shapes == [[4, 8], [16, 8], [16]]
-    node = next(e for e in ev if e.name == "LinearBackward0")
-    assert node.cpu_parent.name == "autograd::engine::evaluate_function: LinearBackward0"
+    node = next(e for e in ev if e.name == "AddmmBackward0")
+    assert node.cpu_parent.name == "autograd::engine::evaluate_function: AddmmBackward0"
     assert node.input_shapes == [[4, 2]]
     # the step itself is unchanged by profiling
     assert m[0].weight.grad is not None and m[0].weight.grad.shape == (16, 8)

@@ -76,8 +76,9 @@ class Function:
 
     # -- graph introspection (PyTorch's Node API) ----------------------------------------------------------
     def name(self) -> str:
-        """The node's name in PyTorch's style: ``"MulBackward0"`` for ember's ``Mul`` op."""
-        return type(self).__name__ + "Backward0"
+        """PyTorch 2.13's name for this node (``"MulBackward0"``, ``"MmBackward0"``, ``"NllLossBackward0"``...):
+        the table in ``ember.autograd._torch_names`` maps ember's op classes to PyTorch's ops."""
+        return _torch_name(self)
 
     @property
     def next_functions(self) -> tuple:
@@ -412,6 +413,8 @@ from ..backend import xp as _xp  # noqa: E402
 from ..backend import device as _devices  # noqa: E402
 
 _ndarray = _xp.ndarray
+
+from ._torch_names import torch_name as _torch_name  # noqa: E402
 
 _tracer = None  # the active ember.jit tracer (ember/jit/_trace.py sets and clears it)
 Tensor = None   # bound by ember.tensor once the class exists (the two modules need each other)

@@ -9,6 +9,7 @@ import builtins
 import numpy as _np
 
 from ..autograd.function import Function
+from ..autograd._torch_names import tag as _tname
 from ..backend import device as _dev
 from ..backend import layout as _layout
 from ..tensor import Tensor, _wrap_dim
@@ -101,7 +102,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {tuple(ref)} at entry 0 and "
                                f"{tuple(t.shape)} at entry {i}")
     d = _wrap_dim(dim, len(ref) + 1, "stack")
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    return _tname(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
 
 
 def hstack(tensors):
@@ -171,8 +172,9 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                                f"at dimension {axis}), but got split_sizes={sizes}")
     out, start = [], 0
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
     for s in sizes:
-        out.append(narrow(tensor, axis, start, s))
+        out.append(_tname(narrow(tensor, axis, start, s), name, tensor))
         start += s
     return _multi_views(tuple(out), tensor, "split")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as _np
 
 from ..autograd.function import Function
+from ..autograd._torch_names import tag as _tname
 from ..backend import dtypes as _dt
 from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor, _to_array
@@ -123,7 +124,7 @@ def bmm(input, mat2) -> Tensor:
         raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {tuple(input.shape)} and {tuple(mat2.shape)}")
-    return matmul(input, mat2)
+    return _tname(matmul(input, mat2), "BmmBackward0")
 
 
 def mv(input, vec) -> Tensor:

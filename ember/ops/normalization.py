@@ -20,6 +20,7 @@ import math
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
+from ..autograd._torch_names import tag as _tname
 from ..backend import xp as np
 from ..tensor import Tensor
 from . import _batch_norm as _bn
@@ -164,7 +165,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
-        return _affine_fixed(x, running_mean, running_var, weight, bias, eps, aff_shape)
+        return _tname(_affine_fixed(x, running_mean, running_var, weight, bias, eps, aff_shape),
+                      "NativeBatchNormBackward0", x)
     m = x.numel() // c if c else 0
     if m <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input size "

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Function, once_differentiable
+from ..autograd._torch_names import named as _named
 from ..backend import xp as np
 from ..backend.device import array_module as _xp, like as _like
 from ..tensor import Tensor
@@ -428,6 +429,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
 
 
+@_named("SqueezeBackward1")
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """1-D max pooling over (N, C, L) or (C, L), as ``torch.nn.functional.max_pool1d``.
 
@@ -511,6 +513,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      "avg_pool2d")
 
 
+@_named("SqueezeBackward1")
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """1-D average pooling over (N, C, L) or (C, L), as ``torch.nn.functional.avg_pool1d``.
 
@@ -558,6 +561,7 @@ def _adaptive_avg(x, output_size, nd, op):
     return _resample(x, [(x.ndim - nd + d, *_area_taps(s, o, x.dtype)) for d, (s, o) in enumerate(zip(spatial, sizes))])
 
 
+@_named("AdaptiveAvgPool2DBackward0", only="_AvgPool2d")
 def adaptive_avg_pool2d(input, output_size):
     """Adaptive average pooling to ``output_size`` (int or (H_out, W_out), None keeps a size), as
     ``torch.nn.functional.adaptive_avg_pool2d``: window i spans [floor(i*H/H_out), ceil((i+1)*H/H_out)).
@@ -751,6 +755,7 @@ def _fresh(out, t):
     return out.clone() if np.may_share_memory(out._data, t._data) else out
 
 
+@_named("PixelShuffleBackward0")
 def pixel_shuffle(input, upscale_factor):
     """Rearrange (*, C*r^2, H, W) into (*, C, H*r, W*r) (``torch.nn.functional.pixel_shuffle``).
 
@@ -776,6 +781,7 @@ def pixel_shuffle(input, upscale_factor):
     return _channels_last_like(x, run, grad=False) if x.ndim == 4 else run(x)
 
 
+@_named("PixelUnshuffleBackward0")
 def pixel_unshuffle(input, downscale_factor):
     """Rearrange (*, C, H*r, W*r) into (*, C*r^2, H, W), the inverse of :func:`pixel_shuffle`
     (``torch.nn.functional.pixel_unshuffle``).

@@ -13,6 +13,7 @@ import builtins
 import numpy as _np
 
 from ..autograd.function import Function
+from ..autograd._torch_names import tag as _tname
 from ..autograd.grad_mode import state as _grad
 from ..backend import layout as _layout
 from ..backend.device import as_strided as _as_strided, array_module as _xp_of, like as _like
@@ -116,7 +117,11 @@ def reshape(input: Tensor, *args, shape=None) -> Tensor:
     if not args and shape is None:
         raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = _infer_shape(input, _shape_arg(args if shape is None else (shape,)), "reshape")
-    return _shared(Reshape.apply(input, shape), input, lambda b: reshape(b, shape))
+    out = _shared(Reshape.apply(input, shape), input, lambda b: reshape(b, shape))
+    if out.grad_fn is not None and not input._data.flags.c_contiguous and out._data.size \
+            and not _np.may_share_memory(out._data, input._data):
+        _tname(out, "UnsafeViewBackward0", input)      # PyTorch: a copy (clone), then ``_unsafe_view``
+    return out
 
 
 def view(x: Tensor, *shape, size=None) -> Tensor:
@@ -265,7 +270,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     a, b = _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
     axes = list(range(nd))
     axes[a], axes[b] = axes[b], axes[a]
-    return permute(input, tuple(axes))
+    return _tname(permute(input, tuple(axes)), "TransposeBackward0", input)
 
 
 swapdims = transpose
@@ -279,7 +284,8 @@ def swapaxes(input, axis0, axis1):
 def t(input: Tensor) -> Tensor:
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got {input._data.ndim}-D; use transpose()")
-    return transpose(input, 0, 1) if input._data.ndim == 2 else permute(input, tuple(range(input._data.ndim)))
+    out = transpose(input, 0, 1) if input._data.ndim == 2 else permute(input, tuple(range(input._data.ndim)))
+    return _tname(out, "TBackward0", input)
 
 
 def movedim(input, source, destination):
@@ -313,6 +319,8 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         ax = {_wrap_dim(d, input._data.ndim, "squeeze") for d in dims}
         keep = [i for i, s in enumerate(shp) if not (i in ax and s == 1)]
     out = reshape(input, tuple(shp[i] for i in keep))
+    _tname(out, "SqueezeBackward0" if dim is None else "SqueezeBackward2" if isinstance(dim, (tuple, list))
+           else "SqueezeBackward1", input)
     return _keep_strides(out, input, tuple(input._data.strides[i] for i in keep))    # the kept dims keep their strides
 
 
@@ -330,7 +338,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     nd = input._data.ndim + 1
     d = _wrap_dim(dim, nd, "unsqueeze")
     shp = input._data.shape
-    out = reshape(input, shp[:d] + (1,) + shp[d:])
+    out = _tname(reshape(input, shp[:d] + (1,) + shp[d:]), "UnsqueezeBackward0", input)
     xa = input._data
     new = xa.itemsize if d == nd - 1 else xa.shape[d] * xa.strides[d]     # PyTorch's stride for the new dim
     return _keep_strides(out, input, xa.strides[:d] + (new,) + xa.strides[d:])
@@ -431,8 +439,8 @@ def repeat(x: Tensor, *sizes, repeats=None) -> Tensor:
     for r, s in zip(sizes, shp):
         target += [r, s]
     y = expand(y, tuple(target))
-    return reshape(_CloneAs.apply(y, None) if not y._data.flags.c_contiguous else y,
-                   tuple(r * s for r, s in zip(sizes, shp)))
+    return _tname(reshape(_CloneAs.apply(y, None) if not y._data.flags.c_contiguous else y,
+                          tuple(r * s for r, s in zip(sizes, shp))), "RepeatBackward0")
 
 
 def tile(input: Tensor, dims) -> Tensor:

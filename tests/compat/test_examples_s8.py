@@ -117,3 +117,30 @@ def test_deprecated_nllloss2d_and_container_as_pytorch():
         c = lib.nn.Container(fc=lib.nn.Linear(2, 3), act=lib.nn.ReLU())
         return [n for n, _ in c.named_children()], sorted(c.state_dict()), repr(c).splitlines()[0]
     assert _all_warnings(lambda: box(ember)) == _all_warnings(lambda: box(torch))
+
+
+@pytest.mark.parametrize("pad", [0, 1, 3])
+def test_conv_tbc_values_and_gradients_as_pytorch(pad):
+    import numpy as np
+    rng = np.random.default_rng(pad)
+    x, w, b = (rng.standard_normal(s) for s in ((6, 2, 3), (3, 3, 4), (4,)))
+    outs = {}
+    for lib in (torch, ember):
+        ts = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = lib.conv_tbc(*ts, pad)
+        (y * lib.arange(float(y.numel()), dtype=y.dtype).reshape(y.shape)).sum().backward()
+        assert lib.nn.functional.conv_tbc is not None
+        outs[lib.__name__] = [y.detach().numpy()] + [t.grad.numpy() for t in ts]
+    for a, c in zip(outs["ember"], outs["torch"]):
+        assert a.shape == c.shape and np.allclose(a, c, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shapes", [((5, 3), (2, 3, 4), (4,)), ((5, 2, 3), (2, 3), (4,)), ((5, 2, 3), (2, 3, 4), (1, 4)),
+                                    ((5, 2, 2), (2, 3, 4), (4,)), ((5, 2, 3), (2, 3, 4), (3,)),
+                                    ((1, 2, 3), (4, 3, 4), (4,))])
+def test_conv_tbc_errors_as_pytorch(shapes):
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError) as e:
+            lib.nn.functional.conv_tbc(*(lib.zeros(s) for s in shapes))
+        msgs = msgs + [str(e.value)] if lib is ember else [str(e.value)]
+    assert msgs[0] in msgs[1] and "conv_tbc" in msgs[1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from ...tensor import Tensor
+from ...autograd._torch_names import named as _named
 from ...creation import rand_like as _rand_like, zeros_like as _zeros_like
 from ... import ops as _ops
 from ...ops import activation as _A
@@ -100,6 +101,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, True)
 
 
+@_named("PreluKernelBackward0")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """Leaky ReLU with a learned slope: x where x > 0, else ``weight * x``.  ``weight`` has one element or one
     per channel (dim 1 of the input; dim 0 for a 1-D input).
@@ -234,6 +236,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return _A.hardshrink(input, lambd=float(lambd))
 
 
+@_named("GluBackward0")
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: split ``input`` in halves a, b along ``dim``; a * sigmoid(b).
 

@@ -16,6 +16,7 @@ import math
 
 from ... import ops as O
 from ...autograd.function import Function, once_differentiable
+from ...autograd._torch_names import named as _named
 from ...backend import xp
 from ...backend.device import array_module as _xp, as_array as _as_array, like as _like
 from ...ops import loss as _K
@@ -93,6 +94,7 @@ def _weighted_regression(loss, weight, reduction, weighted_mean_by_sum=True):
     return _reduce(loss, reduction)
 
 
+@_named("MseLossBackward0")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None) -> Tensor:
     """Mean squared error ``(input - target)**2``; with ``weight`` (input's shape) the mean is
     ``sum(w * l) / sum(w)``.  A target of another shape warns and broadcasts, as PyTorch.
@@ -116,6 +118,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _weighted_regression(O.abs(d), weight, r)
 
 
+@_named("HuberLossBackward0")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None) -> Tensor:
     """Huber loss: ``0.5 r**2`` where ``|r| < delta``, else ``delta * (|r| - 0.5 delta)``.  With ``weight`` the
     mean is the plain mean of ``w * l`` (PyTorch's choice for this loss).
@@ -132,6 +135,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None) -> Tenso
     return _weighted_regression(loss, weight, r, weighted_mean_by_sum=False)
 
 
+@_named("SmoothL1LossBackward0")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0) -> Tensor:
     """Smooth L1: ``0.5 r**2 / beta`` where ``|r| < beta``, else ``|r| - 0.5 beta`` (L1 when ``beta == 0``).
 
@@ -173,6 +177,7 @@ def _bcast_weight(weight, input, op, name="weight"):
     return weight
 
 
+@_named("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """Binary cross-entropy of probabilities ``input`` in [0, 1]: ``-w (y log x + (1-y) log(1-x))``, each log
     clamped to >= -100 as in PyTorch.  Prefer ``binary_cross_entropy_with_logits`` (stable, takes logits).
@@ -192,6 +197,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss if w is None else O.mul(loss, w), r)
 
 
+@_named("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None) -> Tensor:
     """Binary cross-entropy from logits, one stable op: ``max(x, 0) - x y + log1p(exp(-|x|))``.
@@ -405,6 +411,7 @@ def _hinge(z: Tensor) -> Tensor:
     return O.where(O.gt(z, 0.0), z, _const(z, 0.0))
 
 
+@_named("MultiMarginLossBackward0")
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean") -> Tensor:
     """Multi-class hinge loss: ``sum_{j != y} w[y] max(0, margin - x[y] + x[j])**p / C`` per sample (p is 1 or 2).
@@ -431,6 +438,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce_margin(O.squeeze(loss, 0) if unb else loss, r)
 
 
+@_named("MultilabelMarginLossBackward0")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """Multi-label hinge loss: ``sum_{j in labels, k not in labels} max(0, 1 - (x[j] - x[k])) / C``.  ``target``
     (input's shape, integer) lists the label indices of each sample, ended by the first -1.
@@ -502,6 +510,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     return _reduce(O.clamp(O.add(O.mul(O.neg(t), O.sub(input1, input2)), margin), min=0.0), r)
 
 
+@_named("SoftMarginLossBackward0")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """Two-class logistic loss ``log(1 + exp(-y x))`` with ``y`` in {1, -1}, computed stably.
 
@@ -539,6 +548,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8) -> Tensor:
     return O.sum(O.mul(O.div(x1, n1), O.div(x2, n2)), dim)
 
 
+@_named("NormBackward1")
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False) -> Tensor:
     """p-norm distance ``||x1 - x2 + eps||_p`` over the last dimension (PyTorch's formula, eps included).
 
