@@ -480,9 +480,7 @@ geqrf.__doc__ = ("``torch.geqrf``: LAPACK's compact QR (R on and above the diago
 __all__.append("geqrf")
 
 
-class _TriangularSolveResult(__import__("typing").NamedTuple):
-    solution: Tensor
-    cloned_coefficient: Tensor
+_TriangularSolveResult = __import__("ember.return_types").return_types.triangular_solve
 
 
 _TRIANGULAR_SOLVE_WARNED = []
@@ -581,9 +579,7 @@ def pca_lowrank(A, q=None, center=True, niter=2):
     return f(A, q, center, niter)
 
 
-class _HistogramDD(__import__("typing").NamedTuple):
-    hist: Tensor
-    bin_edges: tuple
+_HistogramDD = __import__("ember.return_types").return_types.histogramdd
 
 
 def _histogramdd(input, bins, range=None, weight=None, density=False):

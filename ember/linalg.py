@@ -12,9 +12,9 @@ Every function batches over leading dims, returns PyTorch's named tuples, raises
 from __future__ import annotations
 
 import math as _math
-from typing import NamedTuple as _NamedTuple
 
 import numpy as _np
+from . import return_types as _rt
 
 from .autograd.function import Function as _Function
 from .backend.device import array_module as _xp, as_array as _as_array, like as _like
@@ -46,7 +46,7 @@ def det(A) -> Tensor:
 
 def slogdet(A):
     """``(sign, logabsdet)`` of each square matrix in ``A`` (``torch.linalg.slogdet``)."""
-    return _ops_linalg.slogdet(A)
+    return _rt.linalg_slogdet(*_ops_linalg.slogdet(A))
 
 
 def _norm_axes(dim, ndim, op):
@@ -290,11 +290,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:
     return _Pinv.apply(A, atol, rtol, bool(hermitian))
 
 
-class _LstsqResult(_NamedTuple):
-    solution: Tensor
-    residuals: Tensor
-    rank: Tensor
-    singular_values: Tensor
+_LstsqResult = _rt.linalg_lstsq
 
 
 def lstsq(A, B, rcond=None, *, driver=None) -> _LstsqResult:
@@ -633,15 +629,10 @@ def _cm(a):
     return cm(a)
 
 
-class _LUFactorResult(_NamedTuple):
-    LU: Tensor
-    pivots: Tensor
+_LUFactorResult = _rt.linalg_lu_factor
 
 
-class _LUFactorExResult(_NamedTuple):
-    LU: Tensor
-    pivots: Tensor
-    info: Tensor
+_LUFactorExResult = _rt.linalg_lu_factor_ex
 
 
 def lu_factor_ex(A, *, pivot=True, check_errors=False) -> _LUFactorExResult:
@@ -664,10 +655,7 @@ def lu_factor(A, *, pivot=True) -> _LUFactorResult:
     return _LUFactorResult(LU, piv)
 
 
-class _LUResult(_NamedTuple):
-    P: Tensor
-    L: Tensor
-    U: Tensor
+_LUResult = _rt.lu_unpack
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True) -> _LUResult:
@@ -686,7 +674,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True) -> _LURe
 def lu(A, *, pivot=True) -> _LUResult:
     """``(P, L, U)`` with ``A = P L U`` (``torch.linalg.lu``): L unit lower (m x k), U upper (k x n)."""
     LU, piv = lu_factor(A, pivot=pivot)
-    return lu_unpack(LU, piv)
+    return _rt.linalg_lu(*lu_unpack(LU, piv))
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False) -> Tensor:
@@ -756,9 +744,7 @@ def householder_product(A, tau, *, out=None) -> Tensor:
     return Q
 
 
-class _GeqrfResult(_NamedTuple):
-    a: Tensor
-    tau: Tensor
+_GeqrfResult = _rt.geqrf
 
 
 def _geqrf(A) -> _GeqrfResult:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as _np
 
+from .. import return_types as _rt
+
 from ..autograd.function import Function
 from ..backend.device import array_module as _xp, as_array as _as_array, like as _like, to_device as _to_device
 from ..tensor import Tensor
@@ -20,6 +22,7 @@ from .algorithms import _axis, _canon, _check_len, _no_bool, _no_int, _select, _
 
 
 # -- order statistics ----------------------------------------------------------------------------------------
+@_rt._returning(_rt.kthvalue)
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False) -> _ValuesIndices:
     """The ``k``-th smallest element along ``dim`` (1-based) and its index (``torch.kthvalue``); NaN sorts
     last."""
@@ -142,17 +145,20 @@ class _MedianAll(Function):
         return E.mul(g, Tensor._make(w.astype(g._data.dtype))), None
 
 
+@_rt._returning(_rt.median)
 def median(input, dim=None, keepdim: bool = False):
     """The lower median (``torch.median``): of all elements (a 0-d tensor), or along ``dim`` as
     ``(values, indices)``.  A NaN makes the median NaN (its index is the first NaN's)."""
     return _median(input, dim, keepdim, False, "median")
 
 
+@_rt._returning(_rt.nanmedian)
 def nanmedian(input, dim=None, keepdim: bool = False):
     """``median`` ignoring NaN (``torch.nanmedian``); NaN only where every value is NaN."""
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
+@_rt._returning(_rt.mode)
 def mode(input, dim: int = -1, keepdim: bool = False) -> _ValuesIndices:
     """The most frequent value along ``dim`` and the index of its last occurrence (``torch.mode``); ties in
     frequency go to the smallest value."""
@@ -289,12 +295,14 @@ def _cum_extreme(input, dim, is_max, op):
     return _ValuesIndices(v, Tensor._make(i._data))
 
 
+@_rt._returning(_rt.cummax)
 def cummax(input, dim: int) -> _ValuesIndices:
     """Running maximum along ``dim`` and the index where it was reached (``torch.cummax``: ties take the
     later index; NaN propagates)."""
     return _cum_extreme(input, dim, True, "cummax")
 
 
+@_rt._returning(_rt.cummin)
 def cummin(input, dim: int) -> _ValuesIndices:
     """Running minimum along ``dim`` and its index (``torch.cummin``)."""
     return _cum_extreme(input, dim, False, "cummin")

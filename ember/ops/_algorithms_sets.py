@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import NamedTuple
 
 import numpy as _np
+from .. import return_types as _rt
 
 from ..autograd.function import Function
 from ..backend import device as _dev
@@ -208,9 +208,7 @@ def histc(input, bins: int = 100, min=0, max=0) -> Tensor:
     return Tensor._make(_np.bincount(idx, minlength=bins).astype(a.dtype))
 
 
-class _Histogram(NamedTuple):
-    hist: Tensor
-    bin_edges: Tensor
+_Histogram = _rt.histogram
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density: bool = False) -> _Histogram:

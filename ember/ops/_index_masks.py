@@ -4,12 +4,12 @@ and the index module's ``searchsorted``/``bucketize``. Re-exported by ``ember.op
 """
 from __future__ import annotations
 
-from typing import NamedTuple
 
 import numpy as _np
 
+from .. import return_types as _rt
+
 from ..backend.dtypes import checked_scalar
-from ..autograd._torch_names import tag as _tname
 from ..tensor import Tensor, _wrap_dim, _to_array
 from . import elementwise as E
 from .shape import diagonal, _CloneAs
@@ -108,13 +108,13 @@ def _need_2d(x, op):
 def tril(input, diagonal=0):
     _need_2d(input, "tril")
     m = _xp(input._data).tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
-    return _tname(_MaskedFill.apply(input, ~m, 0, True), "TrilBackward0")
+    return _MaskedFill.apply(input, ~m, 0, True)
 
 
 def triu(input, diagonal=0):
     _need_2d(input, "triu")
     m = _xp(input._data).tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
-    return _tname(_MaskedFill.apply(input, m, 0, True), "TriuBackward0")
+    return _MaskedFill.apply(input, m, 0, True)
 
 
 def diag(input, diagonal=0):
@@ -149,9 +149,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return Tensor._make((a[..., None] == _xp(a).arange(num_classes)).astype(_np.int64))
 
 
-class _SortResult(NamedTuple):
-    values: Tensor
-    indices: Tensor
+_SortResult = _rt.sort       # torch.return_types.sort
 
 
 def _order(x: Tensor, axis: int, descending: bool):
@@ -187,7 +185,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return _result_layout(Tensor._make(_order(input, axis, descending)), input)
 
 
-def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> _SortResult:
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> _rt.topk:
     """The ``k`` largest (or smallest) values along ``dim`` and their indices (``torch.topk``)."""
     axis = _wrap_dim(dim, input._data.ndim, "topk")
     n = input._data.shape[axis] if input._data.ndim else 1
@@ -195,9 +193,9 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size {n} (shape {tuple(input.shape)})")
     idx = _order(input, axis, largest)
     if input._data.ndim == 0:
-        return _SortResult(input, Tensor._make(idx))
+        return _rt.topk(input, Tensor._make(idx))
     idx = _np.take(idx, _xp(idx).arange(k), axis=axis)
-    return _SortResult(Gather.apply(input, axis, idx), Tensor._make(idx))
+    return _rt.topk(Gather.apply(input, axis, idx), Tensor._make(idx))
 
 
 def searchsorted(sorted_seq, values, right=False):

@@ -5,9 +5,10 @@
 """
 from __future__ import annotations
 
-from typing import NamedTuple as _NamedTuple
 
 import numpy as _np
+
+from .. import return_types as _rt
 
 from ..autograd.function import Function
 from ..backend.device import array_module as _xp, as_array as _as_array, like as _like, to_device as _to_device
@@ -151,9 +152,7 @@ def inv(input) -> Tensor:
 inverse = inv
 
 
-class _InvEx(_NamedTuple):
-    inverse: Tensor
-    info: Tensor
+_InvEx = _rt.linalg_inv_ex
 
 
 def inv_ex(A, *, check_errors=False):
@@ -233,9 +232,7 @@ def solve(A, B, *, left=True) -> Tensor:
     return _Solve.apply(A, B, vec)
 
 
-class _SolveEx(_NamedTuple):
-    result: Tensor
-    info: Tensor
+_SolveEx = _rt.linalg_solve_ex
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):
@@ -276,9 +273,7 @@ def det(input) -> Tensor:
     return _Det.apply(input)
 
 
-class _SlogdetResult(_NamedTuple):
-    sign: Tensor
-    logabsdet: Tensor
+_SlogdetResult = _rt.slogdet
 
 
 class _Slogdet(Function):
@@ -339,9 +334,7 @@ def cholesky(A, *, upper=False) -> Tensor:
     return _colmajor(_mT(L)) if upper else L
 
 
-class _CholeskyEx(_NamedTuple):
-    L: Tensor
-    info: Tensor
+_CholeskyEx = _rt.linalg_cholesky_ex
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
@@ -373,9 +366,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     return _CholeskyEx(Tensor._make(_like(out, A._data)), Tensor._make(_like(info.reshape(a.shape[:-2]), A._data)))
 
 
-class _EighResult(_NamedTuple):
-    eigenvalues: Tensor
-    eigenvectors: Tensor
+_EighResult = _rt.linalg_eigh
 
 
 class _Eigh(Function):
@@ -428,10 +419,7 @@ def eigvalsh(A, UPLO="L") -> Tensor:
     return eigh(A, UPLO).eigenvalues
 
 
-class _SVDResult(_NamedTuple):
-    U: Tensor
-    S: Tensor
-    Vh: Tensor
+_SVDResult = _rt.linalg_svd
 
 
 class _SVD(Function):
@@ -519,9 +507,7 @@ def svdvals(A, *, driver=None) -> Tensor:
     return _SVD.apply(A, False)[1]
 
 
-class _QRResult(_NamedTuple):
-    Q: Tensor
-    R: Tensor
+_QRResult = _rt.linalg_qr
 
 
 class _QR(Function):

@@ -16,6 +16,7 @@ import math
 from typing import NamedTuple
 
 import numpy as _np
+from .. import return_types as _rt
 
 from ..backend import dtypes as _dt
 from ..backend.device import array_module as _xp, as_array as _as_array, like as _like
@@ -81,10 +82,7 @@ def _check_len(x, axis, op):
 
 
 # -- PyTorch's older matrix-function names -------------------------------------------------------------------
-class _SVDResultV(NamedTuple):
-    U: Tensor
-    S: Tensor
-    V: Tensor
+_SVDResultV = _rt.svd
 
 
 def svd(input, some: bool = True, compute_uv: bool = True) -> _SVDResultV:
@@ -102,7 +100,7 @@ def svd(input, some: bool = True, compute_uv: bool = True) -> _SVDResultV:
 def qr(input, some: bool = True):
     """``torch.qr``: ``linalg.qr`` with ``some=False`` meaning mode='complete'."""
     from ..linalg import qr as _qr
-    return _qr(input, "reduced" if some else "complete")
+    return _rt.qr(*_qr(input, "reduced" if some else "complete"))
 
 
 def cholesky(input, upper: bool = False) -> Tensor:

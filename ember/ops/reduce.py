@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as _np
 
+from .. import return_types as _rt
+
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
 from ..backend import layout as _layout
@@ -248,9 +250,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 # -- max / min ----------------------------------------------------------------------------------------------------
-class _MinMax(NamedTuple):
-    values: Tensor
-    indices: Tensor
+_MinMax = _rt.max            # (min's results are _rt.min)
 
 
 class AMax(Function):
@@ -265,7 +265,6 @@ class AMax(Function):
             mask = _np.isnan(a)
         ctx.mask = mask
         ctx.count = mask.sum(axis=axes, keepdims=True)
-        ctx.is_max, ctx.overall = is_max, nan_ties     # grad_fn.name(): Max/Min (no dim) or Amax/Amin
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         return _c(out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes]))
 
@@ -315,7 +314,7 @@ class MaxDim(Function):
         idx = a.argmax(axis=axis) if is_max else a.argmin(axis=axis)
         idx_k = _np.expand_dims(idx, axis)
         vals = _np.take_along_axis(a, idx_k, axis)
-        ctx.idx, ctx.axis, ctx.shape, ctx.keepdim, ctx.is_max = idx_k, axis, a.shape, keepdim, is_max
+        ctx.idx, ctx.axis, ctx.shape, ctx.keepdim = idx_k, axis, a.shape, keepdim
         if not keepdim:
             vals = vals.squeeze(axis)
         else:
@@ -339,7 +338,7 @@ def _max_min(x, dim, keepdim, is_max, name, other=None):
         return AMax.apply(x, None, False, is_max, True)
     axis = _wrap_dim(int(dim), x._data.ndim, name)
     if x._data.ndim == 0:
-        return _MinMax(x, Tensor._make(_xp(x._data).zeros((), _np.int64)))
+        return (_rt.max if is_max else _rt.min)(x, Tensor._make(_xp(x._data).zeros((), _np.int64)))
     _check_nonempty(x, (axis,), name)
     out = MaxDim.apply(x, axis, keepdim, is_max)
     if isinstance(out, tuple):
@@ -348,7 +347,7 @@ def _max_min(x, dim, keepdim, is_max, name, other=None):
         v, i = out, None
     i._rg = False
     i.grad_fn = None
-    return _MinMax(v, i)
+    return (_rt.max if is_max else _rt.min)(v, i)
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
@@ -387,9 +386,7 @@ def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return Tensor._make(_c(input._data.argmin(axis=axis, keepdims=keepdim).astype(_np.int64)))
 
 
-class _AMinMax(NamedTuple):
-    min: Tensor
-    max: Tensor
+_AMinMax = _rt.aminmax
 
 
 def aminmax(input, *, dim=None, keepdim=False):

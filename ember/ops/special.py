@@ -11,9 +11,9 @@ default float dtype, as PyTorch.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as _np
+from .. import return_types as _rt
 
 from ..autograd.function import Function, once_differentiable
 from ..backend import dtypes as _dt, layout as _layout
@@ -428,9 +428,7 @@ def frexp(input):
     return _FrexpResult(_Frexp.apply(x), e)
 
 
-class _FrexpResult(NamedTuple):
-    mantissa: Tensor
-    exponent: Tensor
+_FrexpResult = _rt.frexp
 
 
 class _Frexp(Function):
