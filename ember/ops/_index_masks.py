@@ -6,10 +6,10 @@ from __future__ import annotations
 
 
 import numpy as _np
-
 from .. import return_types as _rt
 
 from ..backend.dtypes import checked_scalar
+from ..autograd._torch_names import tag as _tname
 from ..tensor import Tensor, _wrap_dim, _to_array
 from . import elementwise as E
 from .shape import diagonal, _CloneAs
@@ -108,13 +108,13 @@ def _need_2d(x, op):
 def tril(input, diagonal=0):
     _need_2d(input, "tril")
     m = _xp(input._data).tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
-    return _MaskedFill.apply(input, ~m, 0, True)
+    return _tname(_MaskedFill.apply(input, ~m, 0, True), "TrilBackward0")
 
 
 def triu(input, diagonal=0):
     _need_2d(input, "triu")
     m = _xp(input._data).tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
-    return _MaskedFill.apply(input, m, 0, True)
+    return _tname(_MaskedFill.apply(input, m, 0, True), "TriuBackward0")
 
 
 def diag(input, diagonal=0):

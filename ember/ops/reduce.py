@@ -10,7 +10,6 @@ import builtins
 from typing import NamedTuple
 
 import numpy as _np
-
 from .. import return_types as _rt
 
 from ..autograd.function import Function
@@ -266,6 +265,7 @@ class AMax(Function):
         ctx.mask = mask
         ctx.count = mask.sum(axis=axes, keepdims=True)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        ctx.is_max, ctx.overall = is_max, nan_ties     # grad_fn.name(): Max/Min (no dim) or Amax/Amin
         return _c(out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes]))
 
     @staticmethod
@@ -314,7 +314,7 @@ class MaxDim(Function):
         idx = a.argmax(axis=axis) if is_max else a.argmin(axis=axis)
         idx_k = _np.expand_dims(idx, axis)
         vals = _np.take_along_axis(a, idx_k, axis)
-        ctx.idx, ctx.axis, ctx.shape, ctx.keepdim = idx_k, axis, a.shape, keepdim
+        ctx.idx, ctx.axis, ctx.shape, ctx.keepdim, ctx.is_max = idx_k, axis, a.shape, keepdim, is_max
         if not keepdim:
             vals = vals.squeeze(axis)
         else:
