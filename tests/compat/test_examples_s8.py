@@ -144,3 +144,33 @@ def test_conv_tbc_errors_as_pytorch(shapes):
             lib.nn.functional.conv_tbc(*(lib.zeros(s) for s in shapes))
         msgs = msgs + [str(e.value)] if lib is ember else [str(e.value)]
     assert msgs[0] in msgs[1] and "conv_tbc" in msgs[1]
+
+
+# the mnist_rnn example applies nn.Dropout2d to (N, 64) features: PyTorch warns and drops element-wise
+@pytest.mark.parametrize("shape", [(6, 8), (4, 3, 5), (2, 3, 4, 4), (2, 3, 2, 2, 2), (5,)])
+@pytest.mark.parametrize("form", ["functional", "module"])
+def test_dropout2d_ranks_warnings_and_masks_as_pytorch(shape, form):
+    import numpy as np
+
+    def run(lib):
+        x = lib.ones(shape)
+        if form == "functional":
+            def f():
+                return lib.nn.functional.dropout2d(x, 0.5, True)
+        else:
+            def f():
+                return lib.nn.Dropout2d(0.5)(x)
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            try:
+                y = f().numpy()
+            except RuntimeError as e:
+                return "error" if "at least 2 dimensions" in str(e) else str(e), [str(w.message) for w in got]
+        # which dims the mask varies over: a dim the mask is constant along gives the same zeros on every slice
+        lead = len(shape) if len(shape) < 3 else 2
+        zero = y == 0
+        flat = zero.reshape(zero.shape[:lead] + (-1,))
+        constant_rest = bool((flat == flat[..., :1]).all())
+        assert set(np.unique(y)) <= {0.0, 2.0}
+        return constant_rest, [str(w.message) for w in got]
+    assert run(ember) == run(torch)

@@ -101,14 +101,25 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     >>> F.dropout2d(ember.ones(2, 3, 4, 4), 0.5).shape
     ember.Size([2, 3, 4, 4])
     """
+    import warnings
     _check_p(p, "dropout2d")
-    if input.dim() not in (3, 4):
-        raise RuntimeError(f"dropout2d: Expected 3D or 4D input, but received a {input.dim()}D input of shape "
-                           f"{tuple(input.shape)}")
-    if not training or p == 0:
+    nd = input.dim()
+    # PyTorch's rules and warnings: other ranks are deprecated but run (a 2-D input is dropped element-wise,
+    # as the mask covers the first two dims), and a 3-D input is taken as (N, C, L)
+    if nd not in (3, 4):
+        warnings.warn(_deprecated_rank("dropout2d", nd, 2), stacklevel=2)
+    if nd == 3:
+        warnings.warn(_DROPOUT2D_3D, stacklevel=2)
+    if not training or p == 0 or input.numel() == 0:
         return input
-    shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
-    return _apply_mask(input, p, shape, inplace)
+    return _apply_mask(input, p, _feature_shape(input, "dropout2d"), inplace)
+
+
+_DROPOUT2D_3D = ("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                 "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                 "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                 "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                 "dropout1d instead.")
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:

@@ -1,11 +1,8 @@
 """Dropout layers: active in training mode, identity in eval mode (``model.eval()``)."""
 from __future__ import annotations
 
-import warnings
-
 from ..module import Module
 from ..functional import _dropout as F
-from ..functional._dropout import _deprecated_rank
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 
@@ -41,21 +38,6 @@ class Dropout1d(_DropoutNd):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
-_DROPOUT2D_3D = ("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
-                 "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
-                 "will change in a future release to interpret the input as one without a batch dimension, i.e. "
-                 "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
-                 "dropout1d instead.")
-
-
-def _feature_dropout(input, p, training, inplace, lead):
-    """Dropout with one draw per entry of the first ``lead`` dims, broadcast over the rest."""
-    if not training or p == 0:
-        return input
-    shape = tuple(input.shape[:lead]) + (1,) * (input.dim() - lead)
-    return F._apply_mask(input, p, shape, inplace)
-
-
 class Dropout2d(_DropoutNd):
     """Zero whole feature maps of (N, C, H, W) inputs with probability ``p`` (scaled by 1/(1-p)).
 
@@ -63,15 +45,6 @@ class Dropout2d(_DropoutNd):
     are deprecated and run, masking the first two dims (a 2-D input is then dropped element-wise)."""
 
     def forward(self, input):
-        nd = input.dim()
-        if nd < 2:
-            raise RuntimeError(f"Dropout2d: Feature dropout requires at least 2 dimensions in the input, got "
-                               f"shape {tuple(input.shape)}")
-        if nd not in (3, 4):
-            warnings.warn(_deprecated_rank("dropout2d", nd, 2), stacklevel=2)
-            return _feature_dropout(input, self.p, self.training, self.inplace, 2)
-        if nd == 3:
-            warnings.warn(_DROPOUT2D_3D, stacklevel=2)
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
