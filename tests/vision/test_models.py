@@ -238,8 +238,18 @@ def test_resnet18_trains_a_step_and_rejects_bad_input():
         model(ember.randn(4, 1, 32, 32))
 
 
-def test_pretrained_weights_are_refused_with_the_way_to_load_them():
-    with pytest.raises(ValueError, match="load_state_dict"):
+def test_pretrained_weights_offline_name_the_file_and_unknown_names_fail(tmp_path, monkeypatch):
+    # (tests/vision/test_weights.py covers loading from PyTorch's hub cache)
+    import urllib.error
+    from ember.vision.models import _weights
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def offline(*a, **k):
+        raise urllib.error.URLError("offline (test)")
+    monkeypatch.setattr(_weights.urllib.request, "urlopen", offline)
+    with pytest.raises(RuntimeError, match="resnet18-f37072fd.pth"):
         models.resnet18(weights="IMAGENET1K_V1")
+    with pytest.raises(KeyError):
+        models.resnet18(weights="IMAGENET1K_V9")
     with pytest.raises(ValueError, match="Unknown model"):
         models.get_model("resnet19")

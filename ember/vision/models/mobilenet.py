@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import nn
 from ...nn import init
-from ._utils import no_pretrained_weights
+from ._utils import no_pretrained_weights, with_weights
 
 __all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2"]
 
@@ -106,6 +106,7 @@ class MobileNetV2(nn.Module):
         return self.classifier(x.flatten(1))
 
 
+@with_weights("mobilenet_v2")
 def mobilenet_v2(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV2:
     """MobileNetV2 (``width_mult`` scales every layer's width)."""
     no_pretrained_weights(weights, kwargs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ... import nn
 from ...nn import init
-from ._utils import no_pretrained_weights
+from ._utils import no_pretrained_weights, with_weights
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
 
@@ -149,26 +149,31 @@ def _resnet(block, layers, weights, progress, **kwargs) -> ResNet:
     return ResNet(block, layers, **kwargs)
 
 
+@with_weights("resnet18")
 def resnet18(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-18 (11.7 M parameters with 1000 classes)."""
     return _resnet(BasicBlock, [2, 2, 2, 2], weights, progress, **kwargs)
 
 
+@with_weights("resnet34")
 def resnet34(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-34 (21.8 M parameters with 1000 classes)."""
     return _resnet(BasicBlock, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
+@with_weights("resnet50")
 def resnet50(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-50 (25.6 M parameters with 1000 classes)."""
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
+@with_weights("resnet101")
 def resnet101(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-101 (44.5 M parameters with 1000 classes)."""
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
 
 
+@with_weights("resnet152")
 def resnet152(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-152 (60.2 M parameters with 1000 classes)."""
     return _resnet(Bottleneck, [3, 8, 36, 3], weights, progress, **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import cat, nn
 from ...nn import init
-from ._utils import no_pretrained_weights
+from ._utils import no_pretrained_weights, with_weights
 
 __all__ = ["SqueezeNet", "Fire", "squeezenet1_0", "squeezenet1_1"]
 
@@ -63,11 +63,13 @@ class SqueezeNet(nn.Module):
         return self.classifier(self.features(x)).flatten(1)
 
 
+@with_weights("squeezenet1_0")
 def squeezenet1_0(*, weights=None, progress: bool = True, **kwargs) -> SqueezeNet:
     no_pretrained_weights(weights, kwargs)
     return SqueezeNet("1_0", **kwargs)
 
 
+@with_weights("squeezenet1_1")
 def squeezenet1_1(*, weights=None, progress: bool = True, **kwargs) -> SqueezeNet:
     no_pretrained_weights(weights, kwargs)
     return SqueezeNet("1_1", **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import nn
 from ...nn import init
-from ._utils import no_pretrained_weights
+from ._utils import no_pretrained_weights, with_weights
 
 __all__ = ["VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "AlexNet",
            "alexnet"]
@@ -67,38 +67,46 @@ def _vgg(cfg: str, batch_norm: bool, weights, kwargs) -> VGG:
     return VGG(make_layers(CFGS[cfg], batch_norm=batch_norm), **kwargs)
 
 
+@with_weights("vgg11")
 def vgg11(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-11 (configuration A; 132.9 M parameters with 1000 classes)."""
     return _vgg("A", False, weights, kwargs)
 
 
+@with_weights("vgg11_bn")
 def vgg11_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-11 with batch norm after every convolution."""
     return _vgg("A", True, weights, kwargs)
 
 
+@with_weights("vgg13")
 def vgg13(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     return _vgg("B", False, weights, kwargs)
 
 
+@with_weights("vgg13_bn")
 def vgg13_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     return _vgg("B", True, weights, kwargs)
 
 
+@with_weights("vgg16")
 def vgg16(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-16 (configuration D; 138.4 M parameters with 1000 classes)."""
     return _vgg("D", False, weights, kwargs)
 
 
+@with_weights("vgg16_bn")
 def vgg16_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-16 with batch norm after every convolution."""
     return _vgg("D", True, weights, kwargs)
 
 
+@with_weights("vgg19")
 def vgg19(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     return _vgg("E", False, weights, kwargs)
 
 
+@with_weights("vgg19_bn")
 def vgg19_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     return _vgg("E", True, weights, kwargs)
 
@@ -128,6 +136,7 @@ class AlexNet(nn.Module):
         return self.classifier(self.avgpool(self.features(x)).flatten(1))
 
 
+@with_weights("alexnet")
 def alexnet(*, weights=None, progress: bool = True, **kwargs) -> AlexNet:
     """AlexNet (inputs of at least 63x63 pixels; 224x224 as trained)."""
     no_pretrained_weights(weights, kwargs)
