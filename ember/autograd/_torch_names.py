@@ -2,16 +2,17 @@
 ``grad_fn=<...>`` show.
 
 ember records one node per op class (``Mul``, ``Reshape``, ``MatMul``, ...), often coarser or finer than
-PyTorch's ATen ops: one ``Reshape`` serves ``view``/``reshape``/``flatten``, one ``MatMul`` serves ``mm``/``mv``/
-``dot``/batched matmul, a loss may end in ember's ``Mean``.  This module is the one place that maps a node to
-PyTorch 2.13's name, in three ways, tried in order:
+PyTorch's ATen ops: one ``Reshape`` serves ``view``/``reshape``/``flatten``, one ``MatMul`` serves
+``mm``/``mv``/``dot``/batched matmul, a loss may end in ember's ``Mean``.  This module is the one place that
+maps a node to PyTorch 2.13's name, in three ways, tried in order:
 
 1. a name pinned on the node by the public function that made it (``tag``), for a composite whose last ember
    node stands for a whole PyTorch op (``mse_loss`` ends in ``Mean``: ``MseLossBackward0``) or a call that one
    op class cannot tell apart (``t()`` / ``transpose()`` / ``permute()`` are all ``Permute``);
 2. ``_RULES``: a function of the node, from what its forward recorded (input and output shapes, the axes...):
-   ``Sum`` is ``SumBackward0`` without a dim and ``SumBackward1`` with one; ``MatMul`` is ``Dot``/``Mv``/``Mm``/
-   ``UnsafeView`` by the operands' dims; ``Linear`` is ``Addmm``/``Mm``/``View``/``UnsafeView``...;
+   ``Sum`` is ``SumBackward0`` without a dim and ``SumBackward1`` with one; ``MatMul`` is
+   ``Dot``/``Mv``/``Mm``/``UnsafeView`` by the operands' dims; ``Linear`` is
+   ``Addmm``/``Mm``/``View``/``UnsafeView``...;
 3. ``_FIXED``: a plain rename (``Swish`` -> ``SiluBackward0``, ``_Conv2d`` -> ``ConvolutionBackward0``);
    else the class's own name (leading underscores off) + ``Backward0``.
 
@@ -22,14 +23,16 @@ from __future__ import annotations
 
 import functools
 
+from .grad_mode import state as _grad
+
 __all__ = ["torch_name", "tag", "named"]
 
 
 def tag(t, name: str, src=None, only=None):
-    """Pin PyTorch's node name ``name`` on ``t.grad_fn`` (when ``t`` has a node that ``src``, the call's input,
-    does not share: a call that hands back its input, or its input's node, leaves that node's name alone; with
-    ``only``, when the node's class has that name).  Returns ``t``.  Costs one attribute read when no graph is
-    recorded."""
+    """Pin PyTorch's node name ``name`` on ``t.grad_fn`` (when ``t`` has a node that ``src``, the call's
+    input, does not share: a call that hands back its input, or its input's node, leaves that node's name
+    alone; with ``only``, when the node's class has that name).  Returns ``t``.  Costs one attribute read
+    when no graph is recorded."""
     fn = getattr(t, "grad_fn", None)
     if fn is not None and (src is None or fn is not getattr(src, "grad_fn", None)) \
             and (only is None or type(fn).__name__ == only):
@@ -39,14 +42,28 @@ def tag(t, name: str, src=None, only=None):
     return t
 
 
-def named(name: str, only=None):
+def named(name, only=None):
     """Decorator for a public function that PyTorch runs as one op (``mse_loss``: ``MseLossBackward0``) where
-    ember composes several: its result's (first result's, for a tuple) last node takes ``name``."""
+    ember composes several: its result's (first result's, for a tuple) last node takes ``name``.  ``name`` may
+    be a function of the call's arguments giving the name (or a ``(name, only)`` pair), or None to keep the
+    table's.  An in-place call (the result is the first argument) is named only while grad mode is on (under
+    no_grad its node is the old one).  Not for a function that warns with a ``stacklevel`` (the wrapper is one
+    more frame, so the warning would point here): call ``tag`` in its body instead."""
     def deco(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             out = fn(*args, **kwargs)
-            tag(out[0] if type(out) is tuple else out, name, args[0] if args else None, only)
+            first = out[0] if isinstance(out, tuple) else out
+            nm, cls = name(*args, **kwargs) if callable(name) else name, only
+            if type(nm) is tuple:               # (name, only) from a function of the arguments
+                nm, cls = nm
+            if nm is not None:
+                src = args[0] if args else None
+                if first is src:            # in place: the input's node is the new one
+                    if _grad.enabled:
+                        tag(first, nm, None, cls)
+                else:
+                    tag(first, nm, src, cls)
             return out
         return wrapper
     return deco
@@ -81,7 +98,7 @@ def _resolver(cls):
     return key.lstrip("_") + "Backward0"
 
 
-# -- the node's facts -------------------------------------------------------------------------------------------
+# -- the node's facts --------------------------------------------------------------------------------------
 def _out_shape(node, i=0):
     try:
         return tuple(node._out_meta[i][0])
@@ -112,7 +129,7 @@ def _known_in_shapes(node):
     return [tuple(m[0]) for m in getattr(node, "_in_meta", ()) or () if m]
 
 
-# -- rules: a function of the node ------------------------------------------------------------------------------
+# -- rules: a function of the node -------------------------------------------------------------------------
 def _dim_rule(base, attr="axes"):
     """``base`` + ``Backward0`` for the reduction over everything, ``Backward1`` for one with a dim."""
     def rule(node):
@@ -143,21 +160,9 @@ def _sub(node):
 def _matmul(node):
     """``torch.matmul`` by the operands' dims: dot, mv, mm, a vector times a matrix (unsqueeze, mm, squeeze),
     and batched products (folded into mm/bmm and unfolded with ``_unsafe_view``)."""
-    a, b = _in_shape(node, 0), _in_shape(node, 1)
-    out = _out_shape(node)
+    a, b = _in_shape(node, 0), _in_shape(node, 1)      # MatMul saves both operands: known
     if a is None or b is None:
-        if out is None:
-            return "MmBackward0"
-        if a is not None and b is None:         # the other operand's rank from the output's
-            b = (0,) * (len(out) - len(a) + 2 if len(out) >= len(a) else 1) if len(a) > 1 else (0,) * (len(out) + 1)
-            if len(a) >= 2 and len(out) == len(a) - 1:
-                b = (0,)
-        elif b is not None and a is None:
-            a = (0,) * (len(out) - len(b) + 2) if len(b) > 1 else (0,) * (len(out) + 1)
-            if len(b) >= 2 and len(out) == len(b) - 1:
-                a = (0,)
-        else:
-            return "MmBackward0"
+        return "MmBackward0"
     da, db = len(a), len(b)
     if da == 1 and db == 1:
         return "DotBackward0"
@@ -174,7 +179,8 @@ def _matmul(node):
 
 def _linear(node):
     """``F.linear`` as PyTorch decomposes it: 2-D input: addmm (mm without bias); a 1-D or >2-D input is
-    folded to 2-D and viewed back (``_unsafe_view`` without bias; 1-D without bias: unsqueeze, mm, squeeze)."""
+    folded to 2-D and viewed back (``_unsafe_view`` without bias; 1-D without bias: unsqueeze, mm,
+    squeeze)."""
     out = _out_shape(node)
     nd = len(out) if out is not None else 2
     bias = getattr(node, "bias_shape", None) is not None
@@ -259,14 +265,15 @@ def _pad_index(node):
         total = len(a) - n
         if total <= 0:
             continue
-        for mode, name in (("reflect", "Reflection"), ("edge", "Replication")):
+        for mode, name in (("reflect", "Reflection"), ("edge", "Replication"), ("wrap", None)):
             for left in range(total + 1):
                 try:
                     ref = np.pad(np.arange(n), (left, total - left), mode=mode)
                 except ValueError:
                     continue
                 if ref.shape == a.shape and (ref == a).all():
-                    return f"{name}Pad{k}DBackward0"
+                    # circular: PyTorch copies slices into a new tensor
+                    return f"{name}Pad{k}DBackward0" if name else "torch::autograd::CopySlices"
         break
     return f"ReflectionPad{k}DBackward0"
 
@@ -308,16 +315,35 @@ def _normalize(node):
     return "NativeLayerNormBackward0"
 
 
+def _nll_name(node, reduction):
+    """``nll_loss`` (``cross_entropy`` ends in it): a 3-D or deeper input runs PyTorch's 2-D kernel on a
+    (N, C, H, W) view; the unreduced loss of a non-4-D input is viewed back to the target's shape."""
+    shape = _in_shape(node, 0)
+    if shape is None or len(shape) < 3:
+        return "NllLossBackward0"
+    if reduction == "none" and len(shape) != 4:
+        return "ViewBackward0"
+    return "NllLoss2DBackward0"
+
+
+def _nll(node):
+    return _nll_name(node, getattr(node, "reduction", "mean"))
+
+
 def _cross_entropy(node):
     cfg = getattr(node, "cfg", None)
-    if cfg is not None:
-        reduction, probs, smoothing = cfg[0], cfg[1], cfg[2]
-        if probs:
-            return "DivBackward1" if reduction == "mean" else ("SumBackward0" if reduction == "sum"
-                                                               else "NegBackward0")
-        if smoothing:
-            return "AddBackward0"
-    return "NllLossBackward0"
+    if cfg is None:
+        return "NllLossBackward0"
+    reduction, probs, smoothing = cfg[0], cfg[1], cfg[2]
+    if probs:
+        return {"mean": "DivBackward1", "sum": "SumBackward0"}.get(reduction, "NegBackward0")
+    if smoothing:
+        return "AddBackward0"
+    return _nll_name(node, reduction)
+
+
+def _rnn_cell(node):
+    return "ReluBackward0" if getattr(node, "relu", False) else "TanhBackward0"
 
 
 def _avg_pool(node):
@@ -333,24 +359,28 @@ def _max_pool(node):
 _RULES = {
     "Sum": _dim_rule("Sum"), "Mean": _dim_rule("Mean"), "Prod": _dim_rule("Prod", "axis"),
     "AMax": _amax, "MaxDim": _max_dim, "Var": _var, "Sub": _sub, "MatMul": _matmul, "Linear": _linear,
-    "Cat": _cat, "GetItem": _getitem, "IndexPut": _index_put, "RNNSequence": _rnn_sequence, "Cast": _cast, "CopyInto": _copy_into, "_PadIndex": _pad_index,
-    "_Resample": _resample, "_Normalize": _normalize, "SoftmaxCrossEntropy": _cross_entropy,
+    "Cat": _cat, "GetItem": _getitem, "IndexPut": _index_put, "RNNSequence": _rnn_sequence, "Cast": _cast,
+    "CopyInto": _copy_into, "_PadIndex": _pad_index,
+    "_Resample": _resample, "_Normalize": _normalize, "SoftmaxCrossEntropy": _cross_entropy, "NLL": _nll,
+    "RNNCellFn": _rnn_cell,
     "_AvgPool2d": _avg_pool, "_MaxPool2d": _max_pool,
 }
 
-# -- plain renames ---------------------------------------------------------------------------------------------
+# -- plain renames ----------------------------------------------------------------------------------------
 _FIXED = {
     # elementwise
     "PowScalar": "PowBackward0", "Pow": "PowBackward1", "ScalarPow": "PowBackward2",
     "ember.ops.elementwise._HalfDiv": "DivBackward0", "ember.ops.elementwise._HalfMul": "MulBackward0",
-    "Log1p": "Log1PBackward0", "Expm1": "Expm1Backward0", "Clamp": "ClampBackward1", "ClampTensor": "ClampBackward0",
+    "Log1p": "Log1PBackward0", "Expm1": "Expm1Backward0", "Clamp": "ClampBackward1",
+    "ClampTensor": "ClampBackward0",
     "Maximum": "MaximumBackward0", "Minimum": "MinimumBackward0", "FMax": "FmaxBackward0",
     "_Addcmul": "AddcmulBackward0", "_Addcdiv": "AddcdivBackward0", "_Atan2": "Atan2Backward0",
-    "_MaskedFill": "MaskedFillBackward0", "_MaskedScatter": "MaskedScatterBackward0", "Where": "WhereBackward0",
+    "_MaskedFill": "MaskedFillBackward0", "_MaskedScatter": "MaskedScatterBackward0",
+    "Where": "WhereBackward0",
     "NanToNum": "NanToNumBackward0", "_LogAddExp": "LogaddexpBackward0", "_XLogY": "XlogyBackward0",
     "_Logit": "LogitBackward0", "_CopySign": "CopysignBackward0", "_I0": "I0Backward0",
     "_Polygamma": "PolygammaBackward0", "Lgamma": "LgammaBackward0", "Erfinv": "ErfinvBackward0",
-    "Deg2rad": "Deg2RadBackward0", "Rad2deg": "Rad2DegBackward0", "DivRounding": "DivBackward3",
+    "Deg2rad": "Deg2RadBackward0", "Rad2deg": "Rad2DegBackward0", "DivRounding": "DivBackward2",
     "Remainder": "RemainderBackward0", "Fmod": "FmodBackward0",
     # activations
     "Swish": "SiluBackward0", "Selu": "EluBackward0", "Softsign": "DivBackward0",
@@ -359,12 +389,14 @@ _FIXED = {
     "Softplus": "SoftplusBackward0", "Threshold": "ThresholdBackward0",
     # reductions and scans
     "CumSum": "CumsumBackward0", "CumProd": "CumprodBackward0", "LogSumExp": "LogsumexpBackward0",
-    "LogSoftmax": "LogSoftmaxBackward0", "Softmax": "SoftmaxBackward0", "_LogCumSumExp": "LogcumsumexpBackward0",
+    "LogSoftmax": "LogSoftmaxBackward0", "Softmax": "SoftmaxBackward0",
+    "_LogCumSumExp": "LogcumsumexpBackward0",
     "_SafeSqrt": "LinalgVectorNormBackward0", "PNorm": "LinalgVectorNormBackward0",
     "NormInf": "LinalgVectorNormBackward0", "_VectorNorm": "LinalgVectorNormBackward0",
     # linear algebra
-    "Einsum": "UnsafeViewBackward0", "_Inv": "LinalgInvExBackward0", "_Det": "LinalgDetBackward0",
-    "_Cholesky": "LinalgCholeskyExBackward0", "_Solve": "LinalgSolveExBackward0", "_SVD": "LinalgSvdBackward0",
+    "Einsum": "ViewBackward0", "_Inv": "LinalgInvExBackward0", "_Det": "LinalgDetBackward0",
+    "_Cholesky": "LinalgCholeskyExBackward0", "_Solve": "LinalgSolveExBackward0",
+    "_SVD": "LinalgSvdBackward0",
     "_QR": "LinalgQrBackward0", "_Eigh": "LinalgEighBackward0", "_Slogdet": "LinalgSlogdetBackward0",
     "_Pinv": "PinverseBackward0", "_MatrixExp": "LinalgMatrixExpBackward0",
     # shape and indexing
@@ -375,7 +407,7 @@ _FIXED = {
     "ScatterAdd": "ScatterAddBackward0", "ScatterReduce": "ScatterReduceBackward0",
     "IndexAdd": "IndexAddBackward0", "_AsStrided": "AsStridedBackward0",
     # losses
-    "NLL": "NllLossBackward0", "BCE": "BinaryCrossEntropyBackward0",
+    "BCE": "BinaryCrossEntropyBackward0",
     "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0", "_CTC": "CtcLossBackward0",
     # nn layers
     "_Conv2d": "ConvolutionBackward0", "_ConvTranspose2d": "ConvolutionBackward0",
@@ -385,6 +417,6 @@ _FIXED = {
     "_EmbeddingBag": "EmbeddingBagBackward0", "_GridSampler2d": "GridSampler2DBackward0",
     "_GridSampler3d": "GridSampler3DBackward0", "_PDist": "PdistBackward0", "_CdistMM": "CdistBackward0",
     "SDPA": "UnsafeViewBackward0",          # CPU: the math path, its output viewed back
-    "SelectRows": "SelectBackward0",
-    "LSTMCellFn": "MulBackward0", "GRUCellFn": "AddBackward0", "RNNCellFn": "TanhBackward0",
+    "SelectRows": "SelectBackward0", "_MedianAll": "MedianBackward0",
+    "LSTMCellFn": "MulBackward0", "GRUCellFn": "AddBackward0",
 }

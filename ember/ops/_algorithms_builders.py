@@ -5,6 +5,7 @@
 ``ember.ops.algorithms``.
 """
 from __future__ import annotations
+from ..autograd._torch_names import named as _named
 
 import builtins
 import itertools
@@ -110,6 +111,7 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
 
 
 # -- distances and products ----------------------------------------------------------------------------------
+@_named("CdistBackward0")
 def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
     """Pairwise ``p``-norm distances between the rows of ``x1`` (B, P, M) and ``x2`` (B, R, M) -> (B, P, R)
     (``torch.cdist``); the gradient at a zero distance is 0."""

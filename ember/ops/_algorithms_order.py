@@ -5,6 +5,7 @@ Selections return PyTorch's ``(values, indices)`` named tuples with its tie and 
 gradient to the selected element, as PyTorch does. Re-exported by ``ember.ops.algorithms``.
 """
 from __future__ import annotations
+from ..autograd._torch_names import named as _named
 
 import numpy as _np
 
@@ -23,6 +24,7 @@ from .algorithms import _axis, _canon, _check_len, _no_bool, _no_int, _select, _
 
 # -- order statistics ----------------------------------------------------------------------------------------
 @_rt._returning(_rt.kthvalue)
+@_named("KthvalueBackward0")
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False) -> _ValuesIndices:
     """The ``k``-th smallest element along ``dim`` (1-based) and its index (``torch.kthvalue``); NaN sorts
     last."""
@@ -146,6 +148,7 @@ class _MedianAll(Function):
 
 
 @_rt._returning(_rt.median)
+@_named(lambda input, dim=None, keepdim=False: None if dim is None else "MedianBackward1")
 def median(input, dim=None, keepdim: bool = False):
     """The lower median (``torch.median``): of all elements (a 0-d tensor), or along ``dim`` as
     ``(values, indices)``.  A NaN makes the median NaN (its index is the first NaN's)."""
@@ -296,6 +299,7 @@ def _cum_extreme(input, dim, is_max, op):
 
 
 @_rt._returning(_rt.cummax)
+@_named("CummaxBackward0")
 def cummax(input, dim: int) -> _ValuesIndices:
     """Running maximum along ``dim`` and the index where it was reached (``torch.cummax``: ties take the
     later index; NaN propagates)."""
@@ -303,6 +307,7 @@ def cummax(input, dim: int) -> _ValuesIndices:
 
 
 @_rt._returning(_rt.cummin)
+@_named("CumminBackward0")
 def cummin(input, dim: int) -> _ValuesIndices:
     """Running minimum along ``dim`` and its index (``torch.cummin``)."""
     return _cum_extreme(input, dim, False, "cummin")

@@ -10,6 +10,7 @@ from .. import return_types as _rt
 
 from ..backend.dtypes import checked_scalar
 from ..autograd._torch_names import tag as _tname
+from ..autograd._torch_names import named as _named
 from ..tensor import Tensor, _wrap_dim, _to_array
 from . import elementwise as E
 from .shape import diagonal, _CloneAs
@@ -46,6 +47,7 @@ def masked_fill(input: Tensor, mask, value) -> Tensor:
     return _MaskedFill.apply(input, m, value)
 
 
+@_named("MaskedSelectBackward0")
 def masked_select(input: Tensor, mask) -> Tensor:
     m = _index_like(mask._data if isinstance(mask, Tensor) else _np.asarray(mask), input, "masked_select")
     if m.dtype != _np.bool_:
@@ -117,6 +119,7 @@ def triu(input, diagonal=0):
     return _tname(_MaskedFill.apply(input, m, 0, True), "TriuBackward0")
 
 
+@_named(lambda input, diagonal=0: "DiagEmbedBackward0" if input.ndim == 1 else "DiagonalBackward0_copy")
 def diag(input, diagonal=0):
     x, diagonal_ = input, diagonal
     if x._data.ndim == 1:
@@ -131,6 +134,7 @@ def diag(input, diagonal=0):
     return _CloneAs.apply(_diagonal_view(x, diagonal_), None)   # torch.diag returns a copy (diagonal() is the view)
 
 
+@_named("TraceBackward0")
 def trace(input):
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix (2-D), got shape {tuple(input.shape)}")
@@ -167,6 +171,7 @@ def _order(x: Tensor, axis: int, descending: bool):
     return idx
 
 
+@_named("SortBackward0")
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> _SortResult:
     """Sorted values along ``dim`` and the indices they came from (``torch.sort``); the gradient flows back
     to the original positions."""
@@ -185,6 +190,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return _result_layout(Tensor._make(_order(input, axis, descending)), input)
 
 
+@_named("TopkBackward0")
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> _rt.topk:
     """The ``k`` largest (or smallest) values along ``dim`` and their indices (``torch.topk``)."""
     axis = _wrap_dim(dim, input._data.ndim, "topk")

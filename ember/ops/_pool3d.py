@@ -14,6 +14,7 @@ pooling (windows are products of per-dim intervals too) takes the same two passe
 adaptive average pooling is ``ember.ops.pool``'s resampling, one dim at a time.
 """
 from __future__ import annotations
+from ..autograd._torch_names import named as _named
 
 from ..backend import xp as np
 from ..backend.device import like as _like
@@ -30,6 +31,7 @@ def _as5d(x, op):
     return (x.unsqueeze(0), True) if x.ndim == 4 else (x, False)
 
 
+@_named("MaxPool3DWithIndicesBackward0")
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """3-D max pooling over (N, C, D, H, W) or (C, D, H, W), as ``torch.nn.functional.max_pool3d``.  ``stride``
     defaults to ``kernel_size``; padding counts as -inf.  With ``return_indices`` also returns the int64
@@ -114,6 +116,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     return (out.squeeze(0), idx.squeeze(0)) if unbatched else (out, idx)
 
 
+@_named("AvgPool3DBackward0")
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None) -> Tensor:
     """3-D average pooling over (N, C, D, H, W) or (C, D, H, W), as ``torch.nn.functional.avg_pool3d``.  Zero

@@ -1,6 +1,7 @@
 """The vector norms of ``ember.norm`` (p = 2/'fro', 1, +-inf, 0 or any real) and ``dist``, with PyTorch's
 norm gradients (a zero subgradient at 0 and at a zero norm).  Re-exported by ``ember.ops.reduce``."""
 from __future__ import annotations
+from ..autograd._torch_names import named as _named
 
 import numpy as _np
 
@@ -12,6 +13,7 @@ from . import elementwise as E
 from .reduce import _c, _dims, _unsqueeze_to, sum
 
 
+@_named(lambda input, p="fro", *a, **k: None if p == "nuc" else "LinalgVectorNormBackward0")
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any real."""
     if dtype is not None:

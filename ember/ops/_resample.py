@@ -2,6 +2,7 @@
 (every mode) and the area taps adaptive average pooling shares.  Split out of ``ember/ops/pool.py``, whose
 docstring describes the method."""
 from __future__ import annotations
+from ..autograd._torch_names import named as _named
 
 import math
 
@@ -293,6 +294,18 @@ _MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 
 
+def _interp_name(input, size=None, scale_factor=None, mode="nearest", *args, **kwargs):
+    """PyTorch's grad_fn name where the resampling node does not tell the mode (ember/autograd/_torch_names.py):
+    nearest-exact, and area (PyTorch's adaptive average pooling; an output of one pixel is its mean)."""
+    k = getattr(input, "ndim", 4) - 2
+    if mode == "nearest-exact":
+        return f"UpsampleNearestExact{k}DBackward0"
+    if mode == "area" and k == 2:
+        return "AdaptiveAvgPool2DBackward0", "_AvgPool2d"
+    return None
+
+
+@_named(_interp_name)
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resample (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by ``scale_factor``, as

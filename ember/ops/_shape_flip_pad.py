@@ -2,6 +2,7 @@
 replicate, circular). Re-exported by ``ember.ops.shape``.
 """
 from __future__ import annotations
+from ..autograd._torch_names import named as _named
 
 import builtins
 
@@ -70,6 +71,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     return _result_layout(Roll.apply(input, shifts, dims))       # contiguous, as PyTorch allocates it
 
 
+@_named("Rot90Backward0")
 def rot90(input, k=1, dims=(0, 1)):
     """Rotate by 90 degrees ``k`` times in the plane ``dims`` (a copy; PyTorch's layout: a flipped copy,
     transposed for odd ``k``)."""

@@ -188,7 +188,10 @@ def tensor_split(input, indices_or_sections, dim=0):
     else:
         b = [0] + list(indices_or_sections) + [n]
         sizes = [builtins.max(0, b[i + 1] - b[i]) for i in range(len(b) - 1)]
-    return split(input, sizes, axis)
+    out = split(input, sizes, axis)
+    for piece in out:
+        _tname(piece, "SliceBackward0", input)      # PyTorch: one slice per piece
+    return out
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0):

@@ -3,6 +3,7 @@ input's storage), and the stride bookkeeping behind ``clone``/``contiguous`` wit
 ``preserve_format``/``channels_last``. Re-exported by ``ember.ops.shape``.
 """
 from __future__ import annotations
+from ..autograd._torch_names import named as _named
 
 import builtins
 
@@ -178,6 +179,7 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     return _view(_AsStrided.apply(input, size, stride, off), input, lambda b: as_strided(b, size, stride, off))
 
 
+@_named("UnfoldBackward0")
 def _tensor_unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """``Tensor.unfold``: every slice of length ``size`` along ``dimension``, ``step`` apart, as a new last dim
     (a view, as PyTorch)."""
@@ -221,6 +223,7 @@ def _diagonal_fn(shape, offset, d1, d2):
     return fn
 
 
+@_named("DiagonalBackward0")
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes as the last dim: a view (writes go through), ``torch.diagonal``."""
     nd = input._data.ndim

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as _np
 
 from ..autograd.function import Function
+from ..autograd._torch_names import named as _named
 from ..autograd._torch_names import tag as _tname
 from ..backend import dtypes as _dt
 from ..backend.device import array_module as _xp, as_array as _as_array
@@ -169,6 +170,7 @@ def outer(input, vec2) -> Tensor:
 ger = outer
 
 
+@_named("AddmmBackward0")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     out = matmul(mat1, mat2)
     if alpha != 1:
@@ -176,6 +178,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return E.add(E.mul(input, beta) if beta != 1 else input, out)
 
 
+@_named("BaddbmmBackward0")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return addmm(input, batch1, batch2, beta=beta, alpha=alpha)
 

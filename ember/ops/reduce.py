@@ -13,6 +13,7 @@ import numpy as _np
 from .. import return_types as _rt
 
 from ..autograd.function import Function
+from ..autograd._torch_names import named as _named
 from ..backend import dtypes as _dt
 from ..backend import layout as _layout
 from ..backend import device as _dev
@@ -121,6 +122,7 @@ def _no_int_grad(x, dtype, op):
                            f"no_grad() or on x.detach()")
 
 
+@_named("NansumBackward0")
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum treating NaN as zero (``torch.nansum``); integer and bool inputs sum to int64 like ``sum``."""
     if input._data.dtype.kind != "f":
@@ -236,12 +238,14 @@ class _VarMean(NamedTuple):
     mean: Tensor
 
 
+@_named("VarMeanBackward0")
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
 
 
+@_named("StdMeanBackward0")
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None

@@ -9,6 +9,7 @@ accuracy), erfc/lgamma use Python's ``math`` per element.  Integer inputs of the
 default float dtype, as PyTorch.
 """
 from __future__ import annotations
+from ..autograd._torch_names import named as _named
 
 import math
 
@@ -565,6 +566,7 @@ def heaviside(input, values) -> Tensor:
     return Tensor._make(out)
 
 
+@_named(lambda input, other, **k: "RsubBackward0" if hasattr(other, "grad_fn") else "RsubBackward1")
 def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input`` (``torch.rsub``)."""
     x = _t(input)

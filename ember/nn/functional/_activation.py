@@ -92,11 +92,13 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@_named(lambda input, negative_slope=0.01, inplace=False: "LeakyReluBackward1" if inplace else None)
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else ``negative_slope * x``."""
     return _run(_A.leaky_relu, input, inplace, slope=float(negative_slope))
 
 
+@_named("LeakyReluBackward1")
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, True)
 
@@ -129,11 +131,13 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return _ops.where(pos, input, _ops.where(pos, _zeros_like(input), input) * w)
 
 
+@_named(lambda input, alpha=1.0, inplace=False: "EluBackward1" if inplace else None)
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else ``alpha * (exp(x) - 1)``."""
     return _run(_A.elu, input, inplace, alpha=float(alpha))
 
 
+@_named("EluBackward1")
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     return elu(input, alpha, True)
 

@@ -15,6 +15,7 @@ grid), so it differentiates again as PyTorch's does.
 ``align_corners=False``) times ``theta`` transposed: ember ops, so its gradient reaches ``theta``.
 """
 from __future__ import annotations
+from ...autograd._torch_names import tag as _tname
 
 import functools
 import warnings
@@ -569,4 +570,4 @@ def affine_grid(theta, size, align_corners=None):
     b = Tensor._make(_like(_np.ascontiguousarray(_np.broadcast_to(base.reshape(1, npts, k + 1),
                                                                   (size[0], npts, k + 1))), theta._data))
     grid = b @ theta.transpose(1, 2)
-    return grid.reshape([size[0]] + list(spatial) + [k])
+    return _tname(grid.reshape([size[0]] + list(spatial) + [k]), "AffineGridGeneratorBackward0", theta)

@@ -16,7 +16,7 @@ import math
 
 from ... import ops as O
 from ...autograd.function import Function, once_differentiable
-from ...autograd._torch_names import named as _named
+from ...autograd._torch_names import named as _named, tag as _tname
 from ...backend import xp
 from ...backend.device import array_module as _xp, as_array as _as_array, like as _like
 from ...ops import loss as _K
@@ -94,7 +94,6 @@ def _weighted_regression(loss, weight, reduction, weighted_mean_by_sum=True):
     return _reduce(loss, reduction)
 
 
-@_named("MseLossBackward0")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None) -> Tensor:
     """Mean squared error ``(input - target)**2``; with ``weight`` (input's shape) the mean is
     ``sum(w * l) / sum(w)``.  A target of another shape warns and broadcasts, as PyTorch.
@@ -104,7 +103,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     input = _float(input, "mse_loss")
     d = O.sub(input, _target_like(input, target, "mse_loss"))
     _weight_same(weight, input, "mse_loss")
-    return _weighted_regression(O.mul(d, d), weight, r)
+    # tagged here, not with @_named: _target_like's warning points at the caller's line (stacklevel)
+    return _tname(_weighted_regression(O.mul(d, d), weight, r), "MseLossBackward0", input)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None) -> Tensor:
@@ -118,7 +118,6 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _weighted_regression(O.abs(d), weight, r)
 
 
-@_named("HuberLossBackward0")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None) -> Tensor:
     """Huber loss: ``0.5 r**2`` where ``|r| < delta``, else ``delta * (|r| - 0.5 delta)``.  With ``weight`` the
     mean is the plain mean of ``w * l`` (PyTorch's choice for this loss).
@@ -132,10 +131,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None) -> Tenso
     a = O.abs(d)
     loss = O.where(O.lt(a, delta), O.mul(O.mul(d, d), 0.5), O.mul(O.sub(a, 0.5 * delta), delta))
     _weight_same(weight, input, "huber_loss")
-    return _weighted_regression(loss, weight, r, weighted_mean_by_sum=False)
+    return _tname(_weighted_regression(loss, weight, r, weighted_mean_by_sum=False), "HuberLossBackward0", input)
 
 
-@_named("SmoothL1LossBackward0")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0) -> Tensor:
     """Smooth L1: ``0.5 r**2 / beta`` where ``|r| < beta``, else ``|r| - 0.5 beta`` (L1 when ``beta == 0``).
 
@@ -147,9 +145,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     d = O.sub(input, _target_like(input, target, "smooth_l1_loss"))
     a = O.abs(d)
     if beta == 0:
-        return _reduce(a, r)
+        return _tname(_reduce(a, r), "SmoothL1LossBackward0", input)
     loss = O.where(O.lt(a, beta), O.mul(O.mul(d, d), 0.5 / beta), O.sub(a, 0.5 * beta))
-    return _reduce(loss, r)
+    return _tname(_reduce(loss, r), "SmoothL1LossBackward0", input)
 
 
 def log_cosh_loss(input, target, reduction="mean") -> Tensor:
