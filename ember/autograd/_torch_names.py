@@ -80,7 +80,12 @@ def torch_name(node) -> str:
     r = _cache.get(cls)
     if r is None:
         r = _cache[cls] = _resolver(cls)
-    return r if type(r) is str else r(node)
+    if type(r) is str:
+        return r
+    try:
+        return r(node)
+    except Exception:       # a repr must not raise: a node a rule cannot read gets its class's own name
+        return cls.__name__.lstrip("_") + "Backward0"
 
 
 _cache: dict = {}

@@ -524,3 +524,15 @@ def test_custom_function_and_accumulate_grad_names_unchanged():
     assert Cube.apply(x).grad_fn.name() == "CubeBackward"
     acc = (x * 1).grad_fn.next_functions[0][0]
     assert acc.name() == "torch::autograd::AccumulateGrad"
+
+
+def test_a_rule_that_cannot_read_its_node_falls_back_to_the_class_name(monkeypatch):
+    from ember.autograd import _torch_names
+    y = ember.randn(4, 3, requires_grad=True).sum(1)
+
+    def broken(node):
+        raise KeyError("no such fact")
+
+    monkeypatch.setitem(_torch_names._cache, type(y.grad_fn), broken)
+    assert y.grad_fn.name() == "SumBackward0"
+    assert repr(y).endswith("grad_fn=<SumBackward0>)")
