@@ -55,6 +55,12 @@ def file_digest(path: str, algorithm: str = "md5") -> str:
     return h.hexdigest()
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -114,6 +120,7 @@ def fetch(dataset: str, folder: str, files: list[tuple[str, str]], mirrors: list
                 if got != checksum:
                     errors.append(f"{url}: {kind} {got} does not match the published {checksum}")
                     continue
+                os.chmod(tmp, 0o666 & ~_umask())    # mkstemp made it private; a download is an ordinary file
                 os.replace(tmp, target)
                 break
             except (OSError, ValueError) as e:      # URLError is an OSError; ValueError: a malformed URL

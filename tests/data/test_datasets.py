@@ -170,8 +170,12 @@ def test_download_copies_verified_files_from_the_data_root(tmp_path, monkeypatch
     root = tmp_path / "script_data"
     ds = MNIST(root, train=False, download=True)
     assert len(ds) == 6
+    import os
+    mask = os.umask(0o022)
+    os.umask(mask)
     for n, _ in MNIST.resources:
         assert (root / "MNIST" / "raw" / n).read_bytes() == (data / "mnist" / n).read_bytes()
+        assert (root / "MNIST" / "raw" / n).stat().st_mode & 0o777 == 0o666 & ~mask     # not mkstemp's 0600
     # a local file whose checksum differs is not taken: the error names the file and the folder
     shutil.rmtree(root)
     (data / "mnist" / "train-labels-idx1-ubyte.gz").write_bytes(b"not mnist")
