@@ -67,6 +67,9 @@ def _download(url: str, dst: str, check_hash: bool, progress: bool) -> None:
                 sha.update(chunk)
         if prefix is not None and not sha.hexdigest().startswith(prefix.group(1)):
             raise RuntimeError(f'invalid hash value (expected "{prefix.group(1)}", got "{sha.hexdigest()}")')
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)            # mkstemp made it private; the cache file is an ordinary one
         shutil.move(tmp, dst)
         tmp = None
     except (OSError, ValueError, RuntimeError) as e:
