@@ -21,8 +21,9 @@ def _same(e, t):
     assert e.numpy().dtype == want.dtype
 
 
+@pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
 @pytest.mark.parametrize("make", ["linear", "lenet", "lstm", "bn"])
-def test_state_dicts_saved_by_torch_load(tmp_path, make):
+def test_state_dicts_saved_by_torch_load(tmp_path, make, legacy):
     torch.manual_seed(0)
     m = {"linear": lambda: torch.nn.Linear(3, 4),
          "lenet": lambda: torch.nn.Sequential(torch.nn.Conv2d(1, 6, 5), torch.nn.ReLU(), torch.nn.Flatten(),
@@ -30,14 +31,15 @@ def test_state_dicts_saved_by_torch_load(tmp_path, make):
          "lstm": lambda: torch.nn.LSTM(3, 5, num_layers=2),
          "bn": lambda: torch.nn.BatchNorm2d(4)}[make]()
     path = tmp_path / "w.pt"
-    torch.save(m.state_dict(), path)
+    torch.save(m.state_dict(), path, _use_new_zipfile_serialization=not legacy)
     sd = ember.load(str(path))
     assert list(sd) == list(m.state_dict())
     for k, v in m.state_dict().items():
         _same(sd[k], v)
 
 
-def test_dtypes_views_shared_storage_and_containers(tmp_path):
+@pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
+def test_dtypes_views_shared_storage_and_containers(tmp_path, legacy):
     base = torch.arange(24, dtype=torch.float64).reshape(4, 6)
     obj = {"view": base[1:, ::2], "t": base.t(), "base": base, "bf16": torch.linspace(-3, 3, 7).to(torch.bfloat16),
            "half": torch.tensor([1.5, -2.0], dtype=torch.float16), "ints": [torch.tensor([1, 2], dtype=torch.int16),
@@ -45,7 +47,7 @@ def test_dtypes_views_shared_storage_and_containers(tmp_path):
            "u8": torch.tensor([0, 255], dtype=torch.uint8), "tuple": (1, 2.5, "x", None), "param":
            torch.nn.Parameter(torch.ones(2)), "empty": torch.zeros(0, 3)}
     path = tmp_path / "obj.pth"
-    torch.save(obj, path)
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
     got = ember.load(str(path))
     for k in ("view", "t", "base", "bf16", "half", "u8", "empty"):
         _same(got[k], obj[k])
@@ -87,11 +89,24 @@ def test_hostile_pickles_are_refused_and_nothing_runs(tmp_path, payload):
     assert not canary.exists()
 
 
-def test_legacy_and_broken_torch_files_say_so(tmp_path):
+def test_legacy_hostile_and_broken_files_say_so(tmp_path):
+    # the pre-1.6 format (torchvision's older weights are in it): the same allow-list, truncation reported
+    canary = tmp_path / "canary"
+    evil = tmp_path / "evil_old.pt"
+    torch.save({"w": torch.ones(2), "x": _Evil(canary)}, evil, _use_new_zipfile_serialization=False)
+    with pytest.raises(CheckpointError, match=r"legacy PyTorch file.*global '(posix|os|nt)\.system' is not allowed"):
+        ember.load(str(evil))
+    assert not canary.exists()
     legacy = tmp_path / "old.pt"
-    torch.save({"w": torch.ones(2)}, legacy, _use_new_zipfile_serialization=False)
-    with pytest.raises(CheckpointError, match="legacy"):
-        ember.load(str(legacy))
+    torch.save({"w": torch.ones(1000)}, legacy, _use_new_zipfile_serialization=False)
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(legacy.read_bytes()[:-100])
+    with pytest.raises(CheckpointError, match="storage '.*' is truncated"):
+        ember.load(str(cut))
+    np.testing.assert_array_equal(ember.load(str(legacy))["w"].numpy(), np.ones(1000, np.float32))
+
+
+def test_legacy_and_broken_torch_files_say_so(tmp_path):
     broken = tmp_path / "broken.pt"
     good = io.BytesIO()
     torch.save({"w": torch.ones(1000)}, good)

@@ -524,9 +524,10 @@ def _load_from(fh, name: str, size: int, weights_only: bool = True, map_location
         # (a PyTorch file's tensors load on the CPU unless map_location sends them elsewhere)
         return load_torch_zip(fh.read(), name, None if map_location is None else _placer(map_location),
                               numpy_data=weights_only is False)
-    if head.startswith(_LEGACY_TORCH):
-        raise CheckpointError(f"cannot load '{name}': PyTorch's legacy (pre-1.6) pickle format is not read; "
-                              f"re-save it with torch.save in a current PyTorch (a zip file)")
+    if head.startswith(_LEGACY_TORCH):     # torch.save's pre-1.6 format (many published checkpoints)
+        from .torch_format import load_torch_legacy
+        return load_torch_legacy(fh.read(), name, None if map_location is None else _placer(map_location),
+                                 numpy_data=weights_only is False)
     header, data_start = _read_header(fh, name, size)
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):

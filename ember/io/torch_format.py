@@ -9,7 +9,10 @@ plain builtins.  Anything else, such as ``os.system`` or ``builtins.eval``, is r
 before it could be called; the storages come from the zip as bytes, read into NumPy arrays.
 
 ``bfloat16`` storages load as ``float32`` (exactly: a bfloat16 is the top half of a float32).  The legacy
-(pre-1.6, non-zip) format is refused with a message: re-save it with a current PyTorch.
+(pre-1.6, non-zip) format, in which many published checkpoints are (torchvision's older weights), is read the
+same way (``load_torch_legacy``): pickles of the magic number, protocol and system info, the object's pickle,
+the sorted storage keys, then each storage as its element count (8 bytes) and raw bytes.  The object's pickle
+is read twice with the same allow-list: once to learn each storage's type, once to build the tensors.
 
 NumPy arrays, scalars and dtypes in a file (``torch.save(np_array, f)``, as PyTorch's time-sequence example
 does) load with ``weights_only=False``, as in PyTorch 2.13, whose default ``weights_only=True`` refuses them.
@@ -26,7 +29,7 @@ from collections import OrderedDict
 from ..backend import np
 from ..tensor import Tensor
 
-__all__ = ["is_torch_zip", "load_torch_zip"]
+__all__ = ["is_torch_zip", "load_torch_zip", "LEGACY_MAGIC", "load_torch_legacy"]
 
 # typed storage name -> NumPy dtype (little-endian, as torch writes on every platform it supports)
 _STORAGES = {
@@ -246,6 +249,8 @@ class _Unpickler(pickle.Unpickler):
         if not isinstance(stype, _StorageType):
             raise pickle.UnpicklingError("a storage names an unknown type")
         key = str(key)
+        if self.zf is None:                     # the legacy format: storages read after the object's pickle
+            return self._legacy_storage(key, stype, _location, pid)
         if key not in self.storages:
             member = f"{self.prefix}data/{key}"
             try:
@@ -255,6 +260,88 @@ class _Unpickler(pickle.Unpickler):
             self.storages[key] = _Storage(raw, stype.dtype)
             self.storages[key].location = _location if isinstance(_location, str) else "cpu"
         return self.storages[key]
+
+
+class _LegacyUnpickler(_Unpickler):
+    """The legacy format's object pickle: a first pass (``storages`` None) records each storage key's type
+    and builds no tensor; the second builds the tensors on the storages read from the file's tail."""
+
+    def __init__(self, fh, name, place, numpy_data, storages=None):
+        super().__init__(fh, None, "", name, place, numpy_data)
+        self.types: dict = {}
+        self.legacy = storages
+
+    def find_class(self, module, name):
+        fn = super().find_class(module, name)
+        if self.legacy is None and (module, name) in _REBUILDERS:
+            return _skip
+        return fn
+
+    def _legacy_storage(self, key, stype, location, pid):
+        view = pid[5] if len(pid) > 5 else None
+        if view is not None:
+            raise pickle.UnpicklingError(f"storage {key!r} is a view of another storage (not read)")
+        if self.legacy is None:
+            self.types[key] = stype.dtype
+            return None
+        if key not in self.legacy:
+            raise pickle.UnpicklingError(f"storage {key!r} is missing from the file")
+        storage = self.legacy[key]
+        storage.location = location if isinstance(location, str) else "cpu"
+        return storage
+
+
+_REBUILDERS = {("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_tensor"),
+               ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state")}
+
+
+def _skip(*args, **kwargs):
+    return None
+
+
+LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
+
+
+def load_torch_legacy(data: bytes, name: str, place=None, numpy_data: bool = False):
+    """The object in a legacy (pre-1.6) ``torch.save`` file, read with the same allow-list as the zip format."""
+    from .serialization import CheckpointError
+    fh = io.BytesIO(data)
+
+    def plain():        # the header pickles hold only numbers, strings and dicts: nothing may be imported
+        return _LegacyUnpickler(fh, name, place, numpy_data, storages={}).load()
+    try:
+        if plain() != LEGACY_MAGIC:
+            raise pickle.UnpicklingError("not a PyTorch file (wrong magic number)")
+        if plain() != 1001:
+            raise pickle.UnpicklingError("an unknown legacy protocol version")
+        info = plain()
+        if not isinstance(info, dict) or not info.get("little_endian", True):
+            raise pickle.UnpicklingError("a big-endian file (not read)")
+        start = fh.tell()
+        first = _LegacyUnpickler(fh, name, place, numpy_data)
+        first.load()
+        keys = plain()
+        if not isinstance(keys, list):
+            raise pickle.UnpicklingError("the storage key list is missing")
+        storages = {}
+        for key in keys:
+            key = str(key)
+            if key not in first.types:
+                raise pickle.UnpicklingError(f"storage {key!r} is listed but not used")
+            dtype = first.types[key]
+            item = 2 if dtype == "bf16" else np.dtype(dtype).itemsize
+            head = fh.read(8)
+            numel = int.from_bytes(head, "little", signed=True) if len(head) == 8 else -1
+            raw = fh.read(numel * item) if numel >= 0 else b""
+            if numel < 0 or len(raw) != numel * item:
+                raise pickle.UnpicklingError(f"storage {key!r} is truncated")
+            storages[key] = _Storage(raw, dtype)
+        fh.seek(start)
+        obj = _LegacyUnpickler(fh, name, place, numpy_data, storages).load()
+        return _arrays_in(obj) if numpy_data else obj
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            RecursionError) as e:
+        raise CheckpointError(f"cannot load '{name}' (a legacy PyTorch file): {e}") from None
 
 
 def is_torch_zip(head: bytes) -> bool:
