@@ -18,6 +18,9 @@ from .elementwise import _erf_array, add, cast, div, mul, neg, pow, sub, zeros_l
 
 
 # -- unary math ----------------------------------------------------------------------------------------------
+_F16 = _np.dtype(_np.float16)
+
+
 def _unary(name, fwd, bwd, save="input", float_only=True, doc="", par=None):
     """Build a unary op class from a forward on arrays and a backward on Tensors ``bwd(g, x, out)``;
     ``par(a)``, where given, computes the forward of a large array split among threads (None where it does not
@@ -94,23 +97,31 @@ erf = _unary("Erf", _erf_array,
 
 
 def _sigmoid_fwd(a):
-    # stable for large |a|: exp only ever sees non-positive arguments; 1 / (1 + e^-|a|) where a >= 0, else
-    # e^-|a| / (1 + e^-|a|) (one division of a selected numerator: masked ufuncs are several times slower)
-    ez = _np.exp(-_np.abs(a))
-    out = _np.where(a >= 0, a.dtype.type(1), ez)
-    out /= 1.0 + ez
-    return out
+    """PyTorch's CPU kernel: 1 / (1 + exp(-a)), float16 computed in float32 and rounded once.  exp(-a)
+    overflows to inf below about -88 (float32) / -709 (float64), which gives PyTorch's limit 0 there (the
+    overflow is expected: not warned).  Four passes over the array, none of them data-dependent: 100,352
+    float32 elements in 71 us at one thread, where an exp(-|a|)/where formulation took 491 us."""
+    if a.dtype == _F16:
+        return _sigmoid_fwd(a.astype(_np.float32)).astype(_F16)
+    e = _np.negative(a)
+    if isinstance(e, _np.generic):    # a 0-d array (or a NumPy scalar) gives a NumPy scalar
+        e = _np.array(e)
+    _sigmoid_into(e, e)
+    return e
 
 
 def _sigmoid_into(out, a):
-    # _sigmoid_fwd's steps on one piece, written into ``out``
-    ez = _np.exp(-_np.abs(a))
-    out[...] = _np.where(a >= 0, a.dtype.type(1), ez)
-    out /= 1.0 + ez
+    # _sigmoid_fwd's steps (float32/float64) on one piece, written into ``out``: out = 1 / (1 + exp(-a))
+    if out is not a:
+        _np.negative(a, out=out)
+    with _np.errstate(over="ignore"):
+        _np.exp(out, out=out)
+    out += 1
+    _np.reciprocal(out, out=out)
 
 
 def _sigmoid_par(a):
-    return _pe.par_apply(_sigmoid_into, a.shape, a.dtype, a) if a.dtype.kind == "f" else None
+    return _pe.par_apply(_sigmoid_into, a.shape, a.dtype, a) if a.dtype.kind == "f" and a.dtype != _F16 else None
 
 
 sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, x, o: mul(g, mul(o, sub(1.0, o))), save="output",
