@@ -97,6 +97,9 @@ def attach_toplevel(namespace) -> None:
             setattr(Tensor, name, _make(namespace[name]))
 
 
+_NO = object()     # a keyword argument not given
+
+
 def attach() -> None:
     from .. import ops
     Tensor.polygamma = lambda self, n: ops.polygamma(n, self)     # torch's x.polygamma(n) = polygamma(n, x)
@@ -124,6 +127,40 @@ def attach() -> None:
             return ops.flip(self, dims)
         return ops.flip(self, args[0] if len(args) == 1 else args)
     Tensor.flip = flip
+
+    # PyTorch's methods take a size or dims as varargs or as one sequence (``x.tile(2, 2)``, ``x.tile((2, 2))``,
+    # a 0-d integer tensor as an int); the functions take the sequence only (``torch.tile(x, 2)`` is an error)
+    def _varargs(op, name, args, kw):
+        if name in kw:
+            if args:
+                raise TypeError(f"{op}() got multiple values for argument '{name}'")
+            return kw[name]
+        if not args:
+            raise TypeError(f'{op}() missing 1 required positional arguments: "{name}"')
+        return args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+
+    def tile(self, *args, dims=_NO):
+        """``x.tile(*dims)``: repeat along each dim (``x.tile(2)``, ``x.tile(2, 2)``, ``x.tile((2, 2))``)."""
+        return ops.tile(self, _varargs("tile", "dims", args, {} if dims is _NO else {"dims": dims}))
+    Tensor.tile = tile
+
+    def broadcast_to(self, *args, size=_NO):
+        """``x.broadcast_to(*size)`` (``x.broadcast_to(4, 3)``, ``x.broadcast_to((4, 3))`` or ``size=``)."""
+        return ops.broadcast_to(self, _varargs("broadcast_to", "size", args, {} if size is _NO else {"size": size}))
+    Tensor.broadcast_to = broadcast_to
+
+    def count_nonzero(self, *args, dim=None):
+        """``x.count_nonzero(dim=None)``; several dims as varargs or one sequence (``x.count_nonzero(0, 1)``)."""
+        if args and dim is not None:
+            raise TypeError("count_nonzero() got multiple values for argument 'dim'")
+        return ops.count_nonzero(self, (args[0] if len(args) == 1 else args) if args else dim)
+    Tensor.count_nonzero = count_nonzero
+
+    def sum_to_size(self, *args, size=_NO):
+        """``x.sum_to_size(*size)``: sum down to ``size`` (expandable to this tensor's shape)."""
+        from .shape import _sum_to_size
+        return _sum_to_size(self, _varargs("sum_to_size", "size", args, {} if size is _NO else {"size": size}))
+    Tensor.sum_to_size = sum_to_size
 
     def swapaxes_(self, axis0, axis1):
         """In-place ``swapaxes`` (``transpose_`` with NumPy's parameter names, as PyTorch)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..autograd._torch_names import named as _named
 
 import builtins
+from operator import index as _index
 
 import numpy as _np
 
@@ -28,8 +29,8 @@ class Flip(Function):
 
 def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order along ``dims`` (``torch.flip``)."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    axes = tuple(_wrap_dim(d, input._data.ndim, "flip") for d in dims)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)     # an int or a 0-d integer tensor
+    axes = tuple(_wrap_dim(_index(d), input._data.ndim, "flip") for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"flip: dim {dims} appears multiple times in the list of dims")
     if input._data.ndim == 0:

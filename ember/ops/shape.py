@@ -394,8 +394,35 @@ def expand_as(x, other):
     return expand(x, other.shape)
 
 
-def broadcast_to(input: Tensor, shape) -> Tensor:
-    return expand(input, tuple(shape))
+def _int_list(value, op: str, name: str, pos: int):
+    """A sequence of ints given as one argument (``torch.tile(x, (2, 2))``): PyTorch's TypeError for a plain
+    int or a float there (the Tensor methods take varargs: ``x.tile(2)``)."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be tuple of ints, not "
+                        f"{type(value).__name__}")
+    return _shape_arg((value,))
+
+
+def broadcast_to(input: Tensor, size) -> Tensor:
+    """``torch.broadcast_to(input, size)``: ``expand`` to ``size`` (a sequence; the method also takes varargs).
+    PyTorch's docstring calls the parameter ``shape``, its argument parser takes ``size=``."""
+    return expand(input, _int_list(size, "broadcast_to", "size", 2))
+
+
+def _sum_to_size(input: Tensor, size) -> Tensor:
+    """``x.sum_to_size(*size)`` (a Tensor method only): sum ``input`` down to ``size``, which must be expandable
+    to its shape (the inverse of ``expand``); the tensor itself when the shape already matches, as PyTorch."""
+    size = _shape_arg((size,))
+    shp = input._data.shape
+    lead = len(shp) - len(size)
+    if lead < 0 or builtins.any(s != t and s != 1 for s, t in zip(size, shp[lead:])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shp)}}}.")
+    if size == shp:
+        return input
+    from .reduce import sum as _sum
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size) if s == 1 and shp[lead + i] != 1)
+    out = _sum(input, axes, keepdim=True) if axes else input
+    return reshape(out, size) if lead else out
 
 
 def broadcast_tensors(*tensors):
@@ -444,7 +471,8 @@ def repeat(x: Tensor, *sizes, repeats=None) -> Tensor:
 
 
 def tile(input: Tensor, dims) -> Tensor:
-    dims = tuple(dims)
+    """``torch.tile(input, dims)``: ``repeat`` with ``dims`` padded with leading 1s to the tensor's rank."""
+    dims = _int_list(dims, "tile", "dims", 2)
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, dims)
