@@ -15,6 +15,7 @@ output depth ``id*sd + kd*dd`` (then the padding is cropped, output_padding appe
 """
 from __future__ import annotations
 
+from ..autograd._torch_names import tag as _tname
 from ..tensor import Tensor
 from .conv import _conv_args, _conv_t_args, _Conv2d, _ConvTranspose2d
 
@@ -50,6 +51,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     w2 = weight.reshape(o, weight.shape[1] * kd, weight.shape[3], weight.shape[4])
     y = _Conv2d.apply(x2, w2, bias, stride[1:], pads[1:], dilation[1:], groups)      # (N*OD, O, OH, OW)
     out = y.reshape(n, od, o, y.shape[2], y.shape[3]).permute(0, 2, 1, 3, 4).contiguous()
+    out = _tname(out, "ConvolutionBackward0")    # PyTorch's one node (ember's last, of the composition)
     return out.squeeze(0) if unbatched else out
 
 
@@ -85,5 +87,5 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out = out[:, :, p[0]:p[0] + full - 2 * p[0] + op_[0]]
     if bias is not None:
         out = out + bias.reshape(1, cout, 1, 1, 1)
-    out = out.contiguous()
+    out = _tname(out.contiguous(), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out

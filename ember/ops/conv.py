@@ -36,6 +36,7 @@ import math
 import sys as _sys
 
 from ..autograd.function import Function
+from ..autograd._torch_names import tag as _tname
 from ..autograd.grad_mode import state as _grad
 from ..backend import xp as np
 from ..backend.device import array_module as _xp, as_strided as _as_strided
@@ -590,8 +591,8 @@ def _conv_nd(x, w, b, stride, padding, dilation, groups, nd, op):
     elif not unbatched:
         return _channels_last_like(x, lambda t: _Conv2d.apply(t, w, b, stride, pads, dilation, groups), w)
     out = _Conv2d.apply(_to2d(x, nd), _to2d(w, nd), b, stride, pads, dilation, groups)
-    if nd == 1:
-        out = out.squeeze(-2)
+    if nd == 1:         # a 2-D kernel on (N, C, 1, L): PyTorch's node is the convolution's, not the squeeze's
+        out = _tname(out.squeeze(-2), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 
@@ -672,8 +673,8 @@ def _conv_t_nd(x, w, b, stride, padding, output_padding, groups, dilation, nd, o
         return _channels_last_like(
             x, lambda t: _ConvTranspose2d.apply(t, w, b, stride, pads, dilation, groups, op_), w)
     out = _ConvTranspose2d.apply(_to2d(x, nd), _to2d(w, nd), b, stride, pads, dilation, groups, op_)
-    if nd == 1:
-        out = out.squeeze(-2)
+    if nd == 1:         # as _conv_nd: PyTorch names the result's node ConvolutionBackward0
+        out = _tname(out.squeeze(-2), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 

@@ -338,6 +338,14 @@ CASES.update({
     "lstm_bi": lambda T, F, nn: nn.LSTM(3, 4, bidirectional=True)(_seq(T))[0],
     "lstm_2l": lambda T, F, nn: nn.LSTM(3, 4, num_layers=2)(_seq(T))[0],
     "gru_bf": lambda T, F, nn: nn.GRU(3, 4, batch_first=True)(_seq(T))[0],
+    "rnn_bf_bi": lambda T, F, nn: nn.RNN(3, 4, batch_first=True, bidirectional=True)(_seq(T))[0],
+    "lstm_bf": lambda T, F, nn: nn.LSTM(3, 4, batch_first=True)(_seq(T))[0],
+    "conv_t3d": lambda T, F, nn: nn.ConvTranspose3d(1, 2, 2)(T.randn(1, 1, 3, 3, 3, requires_grad=True)),
+    "conv_t3d_nobias": lambda T, F, nn: F.conv_transpose3d(T.randn(1, 1, 3, 3, 3, requires_grad=True),
+                                                           T.randn(1, 2, 2, 2, 2)),
+    "conv3d_unbatched": lambda T, F, nn: F.conv3d(T.randn(1, 4, 4, 4, requires_grad=True), T.randn(1, 1, 2, 2, 2)),
+    "conv1d_unbatched": lambda T, F, nn: F.conv1d(T.randn(1, 8, requires_grad=True), T.randn(2, 1, 3)),
+    "conv1d_weight_only": lambda T, F, nn: F.conv1d(T.randn(2, 1, 8), T.randn(2, 1, 3, requires_grad=True)),
     "rnn_relu_cell": lambda T, F, nn: nn.RNNCell(3, 4, nonlinearity="relu")(T.randn(2, 3)),
     "rnn_cell": lambda T, F, nn: nn.RNNCell(3, 4)(T.randn(2, 3)),
     "lstm_cell_c": lambda T, F, nn: nn.LSTMCell(3, 4)(T.randn(2, 3))[1],
@@ -422,14 +430,8 @@ def _set3(a, b):
 
 # ember records a node that PyTorch's op sequence cannot be read from: (torch's name, ember's name, why)
 KNOWN_DIFFERENT = {
-    "conv3d": ("ConvolutionBackward0", "PermuteBackward0", "ember/ops/_conv3d.py, not edited here"),
-    "conv_t1d": ("ConvolutionBackward0", "SqueezeBackward1", "ember/ops/conv.py, not edited here"),
-    "gru_bf": ("TransposeBackward1", "TransposeBackward0",
-               "PyTorch's GRU transposes its batch-first output in place (ember's RNN layers, not edited)"),
     "lstm_cell_c": ("AddBackward0", "MulBackward0",
                     "LSTMCell's h and c come from one ember node, named after h"),
-    "conv1d": ("ConvolutionBackward0", "SqueezeBackward1",
-               "ember's conv1d is conv2d on an unsqueezed input (ember/ops/conv.py, not edited here)"),
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ...autograd._torch_names import tag as _tname
 from ...backend.device import array_module as _xp
 from ...creation import empty
 from ...ops import rnn as _rnn
@@ -251,6 +252,8 @@ class RNNBase(Module):
             c_n = c_n.squeeze(1) if is_lstm else None
         elif self.batch_first:
             out = out.transpose(0, 1)
+            if not is_lstm:         # PyTorch's RNN/GRU transpose their output in place (transpose_), LSTM not
+                _tname(out, "TransposeBackward1")
         return (out, (h_n, c_n)) if is_lstm else (out, h_n)
 
 
