@@ -102,7 +102,7 @@ def _lazy(name):
 def __getattr__(name):
     # heavy subpackages load on first use: `import ember` stays fast
     if name in ("nn", "optim", "data", "utils", "train", "metrics", "io", "models", "cli", "backend", "special",
-                "distributions", "profiler"):
+                "distributions", "profiler", "hub"):
         return _lazy(name)
     if name in ("save", "load"):
         return getattr(_lazy("io"), name)

@@ -241,12 +241,12 @@ def test_resnet18_trains_a_step_and_rejects_bad_input():
 def test_pretrained_weights_offline_name_the_file_and_unknown_names_fail(tmp_path, monkeypatch):
     # (tests/vision/test_weights.py covers loading from PyTorch's hub cache)
     import urllib.error
-    from ember.vision.models import _weights
+    import urllib.request
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
 
     def offline(*a, **k):
         raise urllib.error.URLError("offline (test)")
-    monkeypatch.setattr(_weights.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     with pytest.raises(RuntimeError, match="resnet18-f37072fd.pth"):
         models.resnet18(weights="IMAGENET1K_V1")
     with pytest.raises(KeyError):

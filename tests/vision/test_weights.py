@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import urllib.error
+import urllib.request
 import warnings
 
 import numpy as np
@@ -22,7 +23,7 @@ def hub(tmp_path, monkeypatch):
 
     def offline(*a, **k):
         raise urllib.error.URLError("offline (test)")
-    monkeypatch.setattr(_weights.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     return tmp_path / "torch_home" / "hub" / "checkpoints"
 
 

@@ -2,10 +2,10 @@
 IMAGENET1K_V1``, ``.DEFAULT``, ``.url``, ``.transforms()``, ``.meta``, ``.get_state_dict()``), ``get_weight``,
 ``get_model_weights``, the deprecated ``pretrained=True`` with torchvision's warnings, and
 ``load_state_dict_from_url``, which reads torchvision's checkpoint files from PyTorch's hub cache
-(``$TORCH_HOME/hub/checkpoints``, by default ``~/.cache/torch/hub/checkpoints``): a machine that has used
-torchvision has them already, and ``ember.load`` reads PyTorch's ``.pth`` files.  A missing file is downloaded
-there, checked against the hash prefix in its name; offline, the error names the URL and the path to copy the
-file to.
+(``$TORCH_HOME/hub/checkpoints``, by default ``~/.cache/torch/hub/checkpoints``; ``ember.hub``): a machine
+that has used torchvision has them already, and ``ember.load`` reads PyTorch's ``.pth`` files.  A missing file
+is downloaded there, checked against the hash prefix in its name; offline, the error names the URL and the path
+to copy the file to.
 
 Differences from torchvision: ``meta`` holds ``num_params`` and ``min_size`` but not the 1000 ImageNet category
 names (``meta["categories"]`` is absent), and ``transforms()`` is a plain callable on PIL images or tensors.
@@ -13,73 +13,15 @@ names (``meta["categories"]`` is absent), and ``transforms()`` is a plain callab
 from __future__ import annotations
 
 import enum
-import hashlib
-import os
-import re
-import shutil
-import sys
-import tempfile
-import urllib.parse
-import urllib.request
 import warnings
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
 
+from ...hub import get_dir, load_state_dict_from_url  # noqa: F401 - torchvision re-exports them too
+
 __all__ = ["Weights", "WeightsEnum", "ImageClassification", "load_state_dict_from_url", "get_dir", "get_weight",
            "get_model_weights", "handle_weights"]
-
-_HASH = re.compile(r"-([a-f0-9]*)\.")
-
-
-def get_dir() -> str:
-    """PyTorch's hub folder: ``$TORCH_HOME/hub``, else ``$XDG_CACHE_HOME/torch/hub``, else ``~/.cache/torch/hub``."""
-    home = os.environ.get("TORCH_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "torch")
-    return os.path.join(os.path.expanduser(home), "hub")
-
-
-def load_state_dict_from_url(url: str, model_dir: str | None = None, map_location=None, progress: bool = True,
-                             check_hash: bool = False, file_name: str | None = None, weights_only: bool = False):
-    """The state dict saved at ``url``, read from ``model_dir`` (default ``<hub dir>/checkpoints``) where
-    PyTorch keeps it, downloading it there first when it is missing (as ``torch.hub.load_state_dict_from_url``)."""
-    model_dir = model_dir or os.path.join(get_dir(), "checkpoints")
-    filename = file_name or os.path.basename(urllib.parse.urlparse(url).path)
-    cached = os.path.join(model_dir, filename)
-    if not os.path.exists(cached):
-        _download(url, cached, check_hash, progress)
-    from ...serialization import load
-    return load(cached, map_location=map_location, weights_only=weights_only)
-
-
-def _download(url: str, dst: str, check_hash: bool, progress: bool) -> None:
-    prefix = _HASH.search(os.path.basename(dst)) if check_hash else None
-    if progress:
-        sys.stderr.write(f'Downloading: "{url}" to {dst}\n')
-    tmp = None
-    try:
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dst), suffix=".partial")
-        sha = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
-            for chunk in iter(lambda: resp.read(1 << 20), b""):
-                out.write(chunk)
-                sha.update(chunk)
-        if prefix is not None and not sha.hexdigest().startswith(prefix.group(1)):
-            raise RuntimeError(f'invalid hash value (expected "{prefix.group(1)}", got "{sha.hexdigest()}")')
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)            # mkstemp made it private; the cache file is an ordinary one
-        shutil.move(tmp, dst)
-        tmp = None
-    except (OSError, ValueError, RuntimeError) as e:
-        raise RuntimeError(f"load_state_dict_from_url: could not download {url} to {dst} "
-                           f"({getattr(e, 'reason', e)}); copy the file there by hand (PyTorch's hub cache: "
-                           f"$TORCH_HOME/hub/checkpoints, by default ~/.cache/torch/hub/checkpoints)") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
-
 
 class ImageClassification:
     """torchvision's evaluation preset: resize (bilinear) to ``resize_size``, center-crop ``crop_size``, a float
