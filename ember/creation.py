@@ -303,7 +303,9 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
 
 
 def range_(start, end, step=1, dtype=None, requires_grad=False, layout="strided", device=None, pin_memory=False):
-    """``torch.range`` (deprecated there): like arange but including ``end``."""
+    """``torch.range`` (deprecated there, with its warning at every call): like arange but including ``end``."""
+    from ._deprecation import warn
+    warn("range", once=False)
     return arange(start, end + step / 2 if isinstance(step, float) else end + 1, step,
                   dtype=dtype or _dt.get_default_dtype(), requires_grad=requires_grad, layout=layout, device=device,
                   pin_memory=pin_memory)

@@ -9,13 +9,13 @@ from ..autograd._torch_names import named as _named
 
 import builtins
 import itertools
-import warnings
 
 import numpy as _np
 
 from ..autograd.function import Function
 from ..backend import dtypes as _dt
 from ..backend.device import array_module as _xp, like as _like
+from .._deprecation import warn as _deprecated
 from .._tensor_device import place as _place
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
@@ -35,7 +35,8 @@ def meshgrid(*tensors, indexing=None):
     ts = [_t(t) for t in tensors]
     if not ts:
         raise RuntimeError("torch.meshgrid: expects a non-empty TensorList")
-    if indexing is None:
+    if indexing is None:            # PyTorch's default, with its warning (once)
+        _deprecated("meshgrid")
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
@@ -170,8 +171,7 @@ def cross(input, other, dim=None) -> Tensor:
     a, b = _t(input), _t(other)
     if dim is None:
         shape = _np.broadcast_shapes(a._data.shape, b._data.shape)
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please either pass the dim "
-                      "explicitly or simply use torch.linalg.cross.", UserWarning, stacklevel=2)
+        _deprecated("cross")        # PyTorch's text, once per process
         dims = [i for i, s in enumerate(shape) if s == 3]
         if not dims:
             raise RuntimeError(f"no dimension of size 3 in input (shapes {tuple(a.shape)} and {tuple(b.shape)})")

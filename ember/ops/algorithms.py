@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as _np
 from .. import return_types as _rt
+from .._deprecation import warn as _deprecated
 
 from ..backend import dtypes as _dt
 from ..backend.device import array_module as _xp, as_array as _as_array, like as _like
@@ -98,14 +99,18 @@ def svd(input, some: bool = True, compute_uv: bool = True) -> _SVDResultV:
 
 
 def qr(input, some: bool = True):
-    """``torch.qr``: ``linalg.qr`` with ``some=False`` meaning mode='complete'."""
+    """``torch.qr`` (deprecated there, with its warning, once): ``linalg.qr`` with ``some=False`` meaning
+    mode='complete'."""
     from ..linalg import qr as _qr
+    _deprecated("qr")
     return _rt.qr(*_qr(input, "reduced" if some else "complete"))
 
 
 def cholesky(input, upper: bool = False) -> Tensor:
-    """``torch.cholesky`` (``linalg.cholesky`` with a positional ``upper``)."""
+    """``torch.cholesky`` (deprecated there, with its warning, once): ``linalg.cholesky`` with a positional
+    ``upper``."""
     from ..linalg import cholesky as _chol
+    _deprecated("cholesky")
     return _chol(input, upper=upper)
 
 
@@ -137,15 +142,19 @@ def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True, unpack_pivots: bool 
 
 
 def lu(A, pivot: bool = True, get_infos: bool = False):
-    """``torch.lu`` (deprecated there): ``(A_LU, pivots[, infos])`` = ``linalg.lu_factor_ex``."""
+    """``torch.lu`` (deprecated there, with its warning, once): ``(A_LU, pivots[, infos])`` =
+    ``linalg.lu_factor_ex``."""
     from ..linalg import lu_factor_ex
+    _deprecated("lu")
     LU, piv, info = lu_factor_ex(A, pivot=pivot)
     return (LU, piv, info) if get_infos else (LU, piv)
 
 
 def lu_solve(b, LU_data, LU_pivots) -> Tensor:
-    """``torch.lu_solve(b, LU_data, LU_pivots)``: ``linalg.lu_solve`` with PyTorch's older argument order."""
+    """``torch.lu_solve(b, LU_data, LU_pivots)`` (deprecated there, with its warning, once): ``linalg.lu_solve``
+    with PyTorch's older argument order."""
     from ..linalg import lu_solve as _lu_solve
+    _deprecated("lu_solve")
     return _lu_solve(LU_data, LU_pivots, b)
 
 
@@ -161,8 +170,10 @@ def matrix_power(input, n: int) -> Tensor:
 
 
 def chain_matmul(*matrices) -> Tensor:
-    """``torch.chain_matmul`` (deprecated there): ``linalg.multi_dot`` of 2-D matrices."""
+    """``torch.chain_matmul`` (deprecated there, with its warning, once): ``linalg.multi_dot`` of 2-D
+    matrices."""
     from ..linalg import multi_dot
+    _deprecated("chain_matmul")
     if len(matrices) == 1:
         return _t(matrices[0])
     return multi_dot(list(matrices))

@@ -1,0 +1,74 @@
+"""Issue 12: the deprecated functions PyTorch 2.13 still runs warn as there: the same UserWarning text, once
+per process for ``torch.qr``/``lu``/``lu_solve``/``cholesky``/``chain_matmul``/``meshgrid`` without
+``indexing``/``cross`` without ``dim``/``triangular_solve`` (function and Tensor method together, PyTorch's
+``TORCH_WARN_ONCE``), at every call for ``torch.range``; attributed to the caller's line."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import ember  # noqa: E402
+from ember import _deprecation  # noqa: E402
+
+# name -> (the two calls made one after the other, function then method where both exist)
+CALLS = {
+    "qr": "T.qr(A); A.qr()",
+    "lu": "T.lu(A); A.lu()",
+    "lu_solve": "T.lu_solve(B, *T.linalg.lu_factor(A)); B.lu_solve(*T.linalg.lu_factor(A))",
+    "cholesky": "T.cholesky(S); S.cholesky(upper=True)",
+    "chain_matmul": "T.chain_matmul(A, A); T.chain_matmul(A, A, A)",
+    "triangular_solve": "T.triangular_solve(B, A.triu()); B.triangular_solve(A.triu())",
+    "meshgrid": "T.meshgrid(A[0], A[1]); T.meshgrid([A[0], A[1]])",
+    "cross": "T.cross(A, A); A.cross(A)",
+    "range": "T.range(0, 3); T.range(0, 1, 0.5)",
+    "meshgrid_ij": "T.meshgrid(A[0], A[1], indexing='ij')",
+    "cross_dim": "T.cross(A, A, dim=1)",
+}
+
+_PROG = r'''
+import json, re, warnings
+import {lib} as T
+A = T.tensor([[2., 1., 0.], [1., 3., 1.], [0., 1., 4.]]); B = T.tensor([[1., 2.], [3., 4.], [5., 6.]])
+S = A @ A.T + T.eye(3)
+out = {{}}
+for name, call in json.loads({calls!r}).items():
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        exec(call)
+    out[name] = [[x.category.__name__, re.sub(r" \(Triggered internally at [^)]*\)", "", str(x.message))]
+                 for x in w]
+print(json.dumps(out))
+'''
+
+
+def _warnings_of(lib):
+    """Each call's warnings in a fresh process (both libraries warn once per process)."""
+    r = subprocess.run([sys.executable, "-c", _PROG.format(lib=lib, calls=json.dumps(CALLS))],
+                       capture_output=True, text=True, check=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_deprecation_warnings_match_torch():
+    t, e = _warnings_of("torch"), _warnings_of("ember")
+    assert t["qr"] and t["range"] and len(t["range"]) == 2      # the oracle warns (once; range at each call)
+    for name in CALLS:
+        assert e[name] == t[name], name
+
+
+def test_warning_names_the_callers_line(monkeypatch):
+    monkeypatch.setattr(_deprecation, "_WARNED", set())
+    A = ember.eye(3) + 1
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        A.qr()                                  # through the Tensor method wrapper
+        ember.chain_matmul(A, A)                # through the out= def
+        ember.qr(A)                             # once: no second warning
+    assert [x.filename for x in w] == [__file__] * 2
+    assert re.match(r"torch\.qr is deprecated", str(w[0].message))
