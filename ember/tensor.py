@@ -702,7 +702,25 @@ class _Handle:
 _tensor_support.Tensor = Tensor
 
 
-class _LegacyType(Tensor):
+class _LegacyMeta(type):
+    """The legacy tensor types' class-level attributes, as PyTorch's ``torch.tensortype``:
+    ``ember.FloatTensor.dtype`` is ``ember.float32`` (a property of this metaclass, so ``Tensor.dtype`` on
+    instances is untouched), and ``isinstance(x, ember.FloatTensor)`` holds for a dense CPU float32 tensor."""
+
+    @property
+    def dtype(cls):
+        return _edtype_of(_np.dtype(cls._dtype))
+
+    is_cuda = is_sparse = property(lambda cls: False)
+
+    def __instancecheck__(cls, obj):
+        if "_dtype" not in cls.__dict__:        # _LegacyType itself: the ordinary check
+            return type.__instancecheck__(cls, obj)
+        return (isinstance(obj, Tensor) and obj._data.dtype == cls._dtype and not obj.is_sparse
+                and not obj.is_cuda)
+
+
+class _LegacyType(Tensor, metaclass=_LegacyMeta):
     """``FloatTensor(data)`` / ``LongTensor(data)``: legacy constructors that tutorials still use."""
     _dtype = _dt.float32
 
