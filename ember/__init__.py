@@ -156,8 +156,11 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
 
 
 def set_default_tensor_type(t) -> None:
-    """Deprecated PyTorch API: ``set_default_tensor_type(torch.DoubleTensor)`` sets the default dtype."""
+    """Deprecated PyTorch API (its warning, once): ``set_default_tensor_type(torch.DoubleTensor)`` sets the
+    default dtype."""
+    from ._deprecation import warn
     from .tensor import _LegacyType
+    warn("set_default_tensor_type")
     if isinstance(t, str):
         from .tensor import _TYPE_FROM_NAME
         t = _TYPE_FROM_NAME[t]

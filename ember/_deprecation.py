@@ -43,6 +43,17 @@ TEXTS = {
     "cross": "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
              "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree with "
              "that of linalg.cross in a future release.",
+    "T": "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it will "
+         "throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+         "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+    "T0d": "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+    "set_default_tensor_type": "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                               "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+    "assert_allclose": "`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future "
+                       "release. Please use `torch.testing.assert_close()` instead. You can find detailed upgrade "
+                       "instructions in https://github.com/pytorch/pytorch/issues/61844.",
+    "clip_grad_norm": "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                      "`torch.nn.utils.clip_grad_norm_`.",
 }
 
 
@@ -54,10 +65,13 @@ def _user_stacklevel() -> int:
     return level
 
 
-def warn(key: str, once: bool = True) -> None:
-    """Issue PyTorch's deprecation warning ``TEXTS[key]`` (a UserWarning), once per process when ``once``."""
+def warn(key: str, once: bool = True, category=UserWarning, user_only: bool = False) -> None:
+    """Issue PyTorch's deprecation warning ``TEXTS[key]``, once per process when ``once``.  With ``user_only``
+    (``x.T``, which ember's own code may use), only when the caller is outside ember."""
+    if once and key in _WARNED:
+        return
+    if user_only and sys._getframe(2).f_code.co_filename.startswith(_ROOT):
+        return
     if once:
-        if key in _WARNED:
-            return
         _WARNED.add(key)
-    warnings.warn(TEXTS[key], UserWarning, stacklevel=_user_stacklevel())
+    warnings.warn(TEXTS[key], category, stacklevel=_user_stacklevel())

@@ -625,7 +625,11 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
     # -- shape shortcuts that are properties in PyTorch ----------------------------------------------------
     @property
     def T(self) -> "Tensor":
-        return _ops.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+        nd = self._data.ndim
+        if nd != 2:         # PyTorch's deprecation warnings (once), for the user's own x.T
+            from ._deprecation import warn
+            warn("T0d" if nd == 0 else "T", user_only=True)
+        return _ops.permute(self, tuple(range(nd - 1, -1, -1)))
 
     @property
     def mT(self) -> "Tensor":

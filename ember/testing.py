@@ -76,7 +76,9 @@ def assert_close(actual, expected, *, allow_subclasses: bool = True, rtol=None, 
 
 
 def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg="") -> None:
-    """Deprecated PyTorch alias of ``assert_close`` (without the dtype check)."""
+    """Deprecated PyTorch alias of ``assert_close`` (without the dtype check), with its FutureWarning."""
+    from ._deprecation import warn
+    warn("assert_allclose", once=False, category=FutureWarning)
     assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=False, msg=msg or None)
 
 

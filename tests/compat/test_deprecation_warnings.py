@@ -1,7 +1,9 @@
 """Issue 12: the deprecated functions PyTorch 2.13 still runs warn as there: the same UserWarning text, once
 per process for ``torch.qr``/``lu``/``lu_solve``/``cholesky``/``chain_matmul``/``meshgrid`` without
-``indexing``/``cross`` without ``dim``/``triangular_solve`` (function and Tensor method together, PyTorch's
-``TORCH_WARN_ONCE``), at every call for ``torch.range``; attributed to the caller's line."""
+``indexing``/``cross`` without ``dim``/``triangular_solve``/``set_default_tensor_type``/``x.T`` on a tensor
+that is not 2-D (function and Tensor method together, PyTorch's ``TORCH_WARN_ONCE``), at every call for
+``torch.range`` and (FutureWarning) ``testing.assert_allclose`` and ``nn.utils.clip_grad_norm``; attributed to
+the caller's line."""
 from __future__ import annotations
 
 import json
@@ -30,11 +32,17 @@ CALLS = {
     "range": "T.range(0, 3); T.range(0, 1, 0.5)",
     "meshgrid_ij": "T.meshgrid(A[0], A[1], indexing='ij')",
     "cross_dim": "T.cross(A, A, dim=1)",
+    "T": "A[0].T; T.ones(2, 2, 2).T; A.T",
+    "T0d": "T.tensor(1.0).T; T.tensor(2.0).T",
+    "set_default_tensor_type": "T.set_default_tensor_type(T.FloatTensor); T.set_default_tensor_type(T.FloatTensor)",
+    "assert_allclose": "T.testing.assert_allclose(A, A); T.testing.assert_allclose(A, A)",
+    "clip_grad_norm": "p = [T.nn.Parameter(A.clone())]; T.nn.utils.clip_grad_norm(p, 1.0); "
+                      "T.nn.utils.clip_grad_norm(p, 1.0)",
 }
 
 _PROG = r'''
 import json, re, warnings
-import {lib} as T
+import {lib} as T, {lib}.nn, {lib}.testing
 A = T.tensor([[2., 1., 0.], [1., 3., 1.], [0., 1., 4.]]); B = T.tensor([[1., 2.], [3., 4.], [5., 6.]])
 S = A @ A.T + T.eye(3)
 out = {{}}
@@ -72,3 +80,16 @@ def test_warning_names_the_callers_line(monkeypatch):
         ember.qr(A)                             # once: no second warning
     assert [x.filename for x in w] == [__file__] * 2
     assert re.match(r"torch\.qr is deprecated", str(w[0].message))
+
+
+def test_x_T_inside_ember_does_not_warn(monkeypatch):
+    """``x.T`` warns for the user's own use only (ember's code is not the caller's concern), and then once."""
+    monkeypatch.setattr(_deprecation, "_WARNED", set())
+    v = ember.ones(3)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        exec(compile("v.T", _deprecation._ROOT + "ops/_as_if_ember.py", "exec"), {"v": v})    # ember's own use
+        assert not w
+        v.T
+        v.T
+    assert len(w) == 1 and w[0].filename == __file__

@@ -89,7 +89,9 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, forea
 
 def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach=None) -> Tensor:
-    """Deprecated alias of ``clip_grad_norm_`` (kept, as in PyTorch)."""
+    """Deprecated alias of ``clip_grad_norm_`` (kept, as in PyTorch, with its FutureWarning at each call)."""
+    from ..._deprecation import warn
+    warn("clip_grad_norm", once=False, category=FutureWarning)
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
