@@ -75,3 +75,14 @@ def warn(key: str, once: bool = True, category=UserWarning, user_only: bool = Fa
     if once:
         _WARNED.add(key)
     warnings.warn(TEXTS[key], category, stacklevel=_user_stacklevel())
+
+
+def legacy_reduction(size_average, reduce) -> str:
+    """PyTorch's ``_Reduction.legacy_get_string``: the ``reduction`` that the legacy ``size_average``/``reduce``
+    flags (one of them given) stand for, with its UserWarning at each call."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "none" if not reduce else ("mean" if size_average else "sum")
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+                  UserWarning, stacklevel=_user_stacklevel())
+    return ret

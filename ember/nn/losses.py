@@ -24,10 +24,9 @@ __all__ = [
 
 
 def _legacy(size_average, reduce, reduction):
-    if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        return "none" if not reduce else ("mean" if size_average else "sum")
+    if size_average is not None or reduce is not None:      # PyTorch's translation, with its warning
+        from .._deprecation import legacy_reduction
+        return legacy_reduction(size_average, reduce)
     return reduction
 
 

@@ -2,7 +2,7 @@
 per process for ``torch.qr``/``lu``/``lu_solve``/``cholesky``/``chain_matmul``/``meshgrid`` without
 ``indexing``/``cross`` without ``dim``/``triangular_solve``/``set_default_tensor_type``/``x.T`` on a tensor
 that is not 2-D (function and Tensor method together, PyTorch's ``TORCH_WARN_ONCE``), at every call for
-``torch.range`` and (FutureWarning) ``testing.assert_allclose`` and ``nn.utils.clip_grad_norm``; attributed to
+``torch.range``, the losses' legacy ``size_average``/``reduce`` and (FutureWarning) ``testing.assert_allclose`` and ``nn.utils.clip_grad_norm``; attributed to
 the caller's line."""
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ CALLS = {
     "T0d": "T.tensor(1.0).T; T.tensor(2.0).T",
     "set_default_tensor_type": "T.set_default_tensor_type(T.FloatTensor); T.set_default_tensor_type(T.FloatTensor)",
     "assert_allclose": "T.testing.assert_allclose(A, A); T.testing.assert_allclose(A, A)",
+    "size_average": "T.nn.MSELoss(size_average=False); T.nn.functional.mse_loss(A, A, reduce=False); "
+                    "T.nn.functional.nll_loss(A, T.tensor([0, 1, 2]), size_average=True, reduce=True)",
     "clip_grad_norm": "p = [T.nn.Parameter(A.clone())]; T.nn.utils.clip_grad_norm(p, 1.0); "
                       "T.nn.utils.clip_grad_norm(p, 1.0)",
 }
@@ -56,15 +58,20 @@ print(json.dumps(out))
 '''
 
 
-def _warnings_of(lib):
-    """Each call's warnings in a fresh process (both libraries warn once per process)."""
-    r = subprocess.run([sys.executable, "-c", _PROG.format(lib=lib, calls=json.dumps(CALLS))],
-                       capture_output=True, text=True, check=True)
-    return json.loads(r.stdout.strip().splitlines()[-1])
+def _warnings_of(*libs):
+    """Each call's warnings, for each library in a fresh process (both warn once per process), run at once."""
+    procs = [subprocess.Popen([sys.executable, "-c", _PROG.format(lib=lib, calls=json.dumps(CALLS))],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for lib in libs]
+    outs = []
+    for p in procs:
+        out, err = p.communicate()
+        assert p.returncode == 0, err
+        outs.append(json.loads(out.strip().splitlines()[-1]))
+    return outs
 
 
 def test_deprecation_warnings_match_torch():
-    t, e = _warnings_of("torch"), _warnings_of("ember")
+    t, e = _warnings_of("torch", "ember")
     assert t["qr"] and t["range"] and len(t["range"]) == 2      # the oracle warns (once; range at each call)
     for name in CALLS:
         assert e[name] == t[name], name

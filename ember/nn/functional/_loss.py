@@ -36,10 +36,9 @@ __all__ = [
 # -- shared checks ----------------------------------------------------------------------------------------------
 def _reduction(reduction, op, size_average=None, reduce=None, extra=()):
     """Validate ``reduction`` (translating PyTorch's legacy ``size_average``/``reduce`` flags)."""
-    if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    if size_average is not None or reduce is not None:      # PyTorch's translation, with its warning
+        from ..._deprecation import legacy_reduction
+        reduction = legacy_reduction(size_average, reduce)
     allowed = ("none", "mean", "sum") + tuple(extra)
     if reduction not in allowed:
         raise ValueError(f"{op}: reduction must be one of {', '.join(map(repr, allowed))}, got {reduction!r}")
