@@ -52,6 +52,11 @@ TEXTS = {
     "assert_allclose": "`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future "
                        "release. Please use `torch.testing.assert_close()` instead. You can find detailed upgrade "
                        "instructions in https://github.com/pytorch/pytorch/issues/61844.",
+    "uint8_index": "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+    "non_tuple_index": "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+                       "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
+                       "interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or "
+                       "a different result",
     "clip_grad_norm": "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
                       "`torch.nn.utils.clip_grad_norm_`.",
 }

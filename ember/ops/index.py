@@ -8,7 +8,7 @@ rather than ``np.add.at``.
 """
 from __future__ import annotations
 
-import warnings as _warnings
+from .._deprecation import warn as _deprecated
 from builtins import all as builtins_all, any as builtins_any, max as builtins_max
 
 import numpy as _np
@@ -58,8 +58,7 @@ def _tensor_like_index(a):
     if k == "b":
         return a, True
     if a.dtype == _np.uint8:
-        _warnings.warn("indexing with dtype uint8 is deprecated, please use a dtype bool instead (ember reads a "
-                       "uint8 index as a mask, as PyTorch does)", UserWarning, stacklevel=4)
+        _deprecated("uint8_index", once=False)         # PyTorch's text, at the caller's line
         return a.astype(_np.bool_), True
     if k in "iu":
         if a.ndim == 0:
@@ -103,8 +102,7 @@ def _convert_index(index, x_shape=None):
     t = type(index)
     if t is not tuple:
         if t is list and _seq_as_tuple(index):
-            _warnings.warn("using a non-tuple sequence for multidimensional indexing is deprecated (as in PyTorch); "
-                           "use x[tuple(seq)] instead of x[seq]", UserWarning, stacklevel=3)
+            _deprecated("non_tuple_index", once=False)
             index = tuple(index)
         else:
             index = (index,)

@@ -2,7 +2,7 @@
 per process for ``torch.qr``/``lu``/``lu_solve``/``cholesky``/``chain_matmul``/``meshgrid`` without
 ``indexing``/``cross`` without ``dim``/``triangular_solve``/``set_default_tensor_type``/``x.T`` on a tensor
 that is not 2-D (function and Tensor method together, PyTorch's ``TORCH_WARN_ONCE``), at every call for
-``torch.range``, the losses' legacy ``size_average``/``reduce`` and (FutureWarning) ``testing.assert_allclose`` and ``nn.utils.clip_grad_norm``; attributed to
+``torch.range``, a uint8 or non-tuple-sequence index, the losses' legacy ``size_average``/``reduce`` and (FutureWarning) ``testing.assert_allclose`` and ``nn.utils.clip_grad_norm``; attributed to
 the caller's line."""
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ CALLS = {
     "assert_allclose": "T.testing.assert_allclose(A, A); T.testing.assert_allclose(A, A)",
     "size_average": "T.nn.MSELoss(size_average=False); T.nn.functional.mse_loss(A, A, reduce=False); "
                     "T.nn.functional.nll_loss(A, T.tensor([0, 1, 2]), size_average=True, reduce=True)",
+    "uint8_index": "A[T.tensor([1, 0, 1], dtype=T.uint8)]; A[T.tensor([1, 0, 1], dtype=T.uint8)]",
+    "non_tuple_index": "A[[[0, 1], [1, 2]]]; A[[[0, 1], [1, 2]]]",
     "clip_grad_norm": "p = [T.nn.Parameter(A.clone())]; T.nn.utils.clip_grad_norm(p, 1.0); "
                       "T.nn.utils.clip_grad_norm(p, 1.0)",
 }
