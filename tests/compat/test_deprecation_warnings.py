@@ -1,9 +1,10 @@
-"""Issue 12: the deprecated functions PyTorch 2.13 still runs warn as there: the same UserWarning text, once
-per process for ``torch.qr``/``lu``/``lu_solve``/``cholesky``/``chain_matmul``/``meshgrid`` without
-``indexing``/``cross`` without ``dim``/``triangular_solve``/``set_default_tensor_type``/``x.T`` on a tensor
-that is not 2-D (function and Tensor method together, PyTorch's ``TORCH_WARN_ONCE``), at every call for
-``torch.range``, a uint8 or non-tuple-sequence index, the losses' legacy ``size_average``/``reduce`` and (FutureWarning) ``testing.assert_allclose`` and ``nn.utils.clip_grad_norm``; attributed to
-the caller's line."""
+"""Issue 12: the deprecated functions PyTorch 2.13 still runs warn as there, with the same category and text:
+once per process (PyTorch's ``TORCH_WARN_ONCE``, function and Tensor method together) for ``torch.qr``/``lu``/
+``lu_solve``/``cholesky``/``chain_matmul``/``triangular_solve``/``set_default_tensor_type``, ``meshgrid``
+without ``indexing``, ``cross`` without ``dim`` and ``x.T`` on a tensor that is not 2-D; at every call for
+``torch.range``, a uint8 or non-tuple-sequence index, the losses' legacy ``size_average``/``reduce``,
+``scheduler.step(epoch)`` (and a scheduler stepped before its optimizer) and (FutureWarning)
+``testing.assert_allclose`` and ``nn.utils.clip_grad_norm``.  Attributed to the caller's line."""
 from __future__ import annotations
 
 import json
@@ -40,13 +41,15 @@ CALLS = {
                     "T.nn.functional.nll_loss(A, T.tensor([0, 1, 2]), size_average=True, reduce=True)",
     "uint8_index": "A[T.tensor([1, 0, 1], dtype=T.uint8)]; A[T.tensor([1, 0, 1], dtype=T.uint8)]",
     "non_tuple_index": "A[[[0, 1], [1, 2]]]; A[[[0, 1], [1, 2]]]",
+    "lr_scheduler": "p = [T.nn.Parameter(A.clone())]; o = T.optim.SGD(p, 0.1); s = T.optim.lr_scheduler.StepLR(o, 2); "
+                    "s.step(); o.step(); s.step(3); s.step(); T.optim.lr_scheduler.ReduceLROnPlateau(o).step(1.0, 5)",
     "clip_grad_norm": "p = [T.nn.Parameter(A.clone())]; T.nn.utils.clip_grad_norm(p, 1.0); "
                       "T.nn.utils.clip_grad_norm(p, 1.0)",
 }
 
 _PROG = r'''
 import json, re, warnings
-import {lib} as T, {lib}.nn, {lib}.testing
+import {lib} as T, {lib}.nn, {lib}.optim, {lib}.testing
 A = T.tensor([[2., 1., 0.], [1., 3., 1.], [0., 1., 4.]]); B = T.tensor([[1., 2.], [3., 4.], [5., 6.]])
 S = A @ A.T + T.eye(3)
 out = {{}}
