@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib as _contextlib
 import functools as _functools
+import warnings as _warnings
 
 __all__ = ["autocast", "GradScaler", "is_autocast_available", "custom_fwd", "custom_bwd"]
 
@@ -72,6 +73,24 @@ class GradScaler:
         pass
 
 
+_CUDA_AMP = "`torch.cuda.amp.{0}(args...)` is deprecated. Please use `torch.amp.{0}('cuda', args...)` instead."
+
+
 @_functools.wraps(autocast)
 def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled=None):
+    """``torch.cuda.amp.autocast`` (deprecated there, with its FutureWarning): ``autocast("cuda", ...)``."""
+    _warnings.warn(_CUDA_AMP.format("autocast"), FutureWarning, stacklevel=2)
     return autocast("cuda", dtype=dtype, enabled=enabled)
+
+
+class _CudaGradScaler(GradScaler):
+    """``torch.cuda.amp.GradScaler`` (deprecated there, with its FutureWarning): ``GradScaler("cuda", ...)``,
+    its parameters from ``init_scale`` on (no ``device``)."""
+
+    def __init__(self, init_scale: float = 65536.0, growth_factor: float = 2.0, backoff_factor: float = 0.5,
+                 growth_interval: int = 2000, enabled: bool = True) -> None:
+        _warnings.warn(_CUDA_AMP.format("GradScaler"), FutureWarning, stacklevel=2)
+        super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
+
+_CudaGradScaler.__name__ = _CudaGradScaler.__qualname__ = "GradScaler"

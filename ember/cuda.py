@@ -274,8 +274,8 @@ class _Amp:
 
     @property
     def GradScaler(self):
-        from .amp import GradScaler
-        return GradScaler
+        from .amp import _CudaGradScaler
+        return _CudaGradScaler
 
 
 amp = _Amp()

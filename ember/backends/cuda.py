@@ -53,8 +53,18 @@ def enable_cudnn_sdp(enabled: bool) -> None:
     _SDP["cudnn"] = bool(enabled)
 
 
-@_contextlib.contextmanager
 def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True, enable_cudnn=True):
+    """``torch.backends.cuda.sdp_kernel`` (deprecated there, with its FutureWarning at the call): a context
+    manager enabling the listed attention kernels."""
+    import warnings
+    warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context manager will be "
+                  "removed. Please see `torch.nn.attention.sdpa_kernel()` for the new context manager, with updated "
+                  "signature.", FutureWarning, stacklevel=2)
+    return _sdp_kernel(enable_flash, enable_math, enable_mem_efficient, enable_cudnn)
+
+
+@_contextlib.contextmanager
+def _sdp_kernel(enable_flash, enable_math, enable_mem_efficient, enable_cudnn):
     old = dict(_SDP)
     _SDP.update(flash=enable_flash, math=enable_math, mem_efficient=enable_mem_efficient, cudnn=enable_cudnn)
     try:

@@ -4,7 +4,8 @@ once per process (PyTorch's ``TORCH_WARN_ONCE``, function and Tensor method toge
 without ``indexing``, ``cross`` without ``dim`` and ``x.T`` on a tensor that is not 2-D; at every call for
 ``torch.range``, a uint8 or non-tuple-sequence index, the losses' legacy ``size_average``/``reduce``,
 ``scheduler.step(epoch)`` (and a scheduler stepped before its optimizer) and (FutureWarning)
-``testing.assert_allclose`` and ``nn.utils.clip_grad_norm``.  Attributed to the caller's line."""
+``testing.assert_allclose``, ``nn.utils.clip_grad_norm``, ``Module.state_dict``'s positional arguments,
+``backends.cuda.sdp_kernel`` and ``cuda.amp.autocast``/``GradScaler``.  Attributed to the caller's line."""
 from __future__ import annotations
 
 import json
@@ -43,13 +44,17 @@ CALLS = {
     "non_tuple_index": "A[[[0, 1], [1, 2]]]; A[[[0, 1], [1, 2]]]",
     "lr_scheduler": "p = [T.nn.Parameter(A.clone())]; o = T.optim.SGD(p, 0.1); s = T.optim.lr_scheduler.StepLR(o, 2); "
                     "s.step(); o.step(); s.step(3); s.step(); T.optim.lr_scheduler.ReduceLROnPlateau(o).step(1.0, 5)",
+    "state_dict_positional": "m = T.nn.Linear(2, 2); m.state_dict({}, 'x'); m.state_dict(None); "
+                             "m.state_dict(destination=None)",
+    "sdp_kernel": "with T.backends.cuda.sdp_kernel(enable_flash=False): pass",
+    "cuda_amp": "T.cuda.amp.GradScaler(1024.0, enabled=False); T.cuda.amp.autocast(enabled=False)",
     "clip_grad_norm": "p = [T.nn.Parameter(A.clone())]; T.nn.utils.clip_grad_norm(p, 1.0); "
                       "T.nn.utils.clip_grad_norm(p, 1.0)",
 }
 
 _PROG = r'''
 import json, re, warnings
-import {lib} as T, {lib}.nn, {lib}.optim, {lib}.testing
+import {lib} as T, {lib}.nn, {lib}.optim, {lib}.testing, {lib}.backends.cuda
 A = T.tensor([[2., 1., 0.], [1., 3., 1.], [0., 1., 4.]]); B = T.tensor([[1., 2.], [3., 4.], [5., 6.]])
 S = A @ A.T + T.eye(3)
 out = {{}}
