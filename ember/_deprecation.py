@@ -57,6 +57,17 @@ TEXTS = {
                        "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
                        "interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or "
                        "a different result",
+    "lr_epoch": "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. "
+                "Please use `scheduler.step()` to step the scheduler. During the deprecation, if epoch is different "
+                "from None, the closed form is used instead of the new chainable form, where available. Please open "
+                "an issue if you are unable to replicate your use case: "
+                "https://github.com/pytorch/pytorch/issues/new/choose.",
+    "lr_order": "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you "
+                "should call them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`.  Failure "
+                "to do this will result in PyTorch skipping the first value of the learning rate schedule. See more "
+                "details at https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+    "state_dict_args": "Positional args are being deprecated, use kwargs instead. Refer to https://pytorch.org/docs/"
+                       "main/generated/torch.nn.Module.html#torch.nn.Module.state_dict for details.",
     "clip_grad_norm": "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
                       "`torch.nn.utils.clip_grad_norm_`.",
 }

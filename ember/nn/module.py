@@ -585,10 +585,8 @@ class Module:
         odict_keys(['weight', 'bias'])
         """
         if args:    # PyTorch's deprecated positional form state_dict(destination, prefix, keep_vars)
-            import warnings
-            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to https://pytorch.org/"
-                          "docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict for details.",
-                          FutureWarning, stacklevel=2)
+            from .._deprecation import warn
+            warn("state_dict_args", once=False, category=FutureWarning)
             destination = args[0]
             if len(args) > 1:
                 prefix = args[1]

@@ -21,6 +21,7 @@ from collections import Counter
 from functools import partial
 from typing import Any, Callable
 
+from .._deprecation import TEXTS as _TEXTS
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -132,16 +133,7 @@ class LRScheduler:
 
 _LRScheduler = LRScheduler
 
-EPOCH_DEPRECATION_WARNING = (
-    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. Please use "
-    "`scheduler.step()` to step the scheduler. During the deprecation, if epoch is different from None, the closed "
-    "form is used instead of the new chainable form, where available. Please open an issue if you are unable to "
-    "replicate your use case: https://github.com/pytorch/pytorch/issues/new/choose.")
-_ORDER_WARNING = (
-    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you should call "
-    "them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will result in "
-    "PyTorch skipping the first value of the learning rate schedule. See more details at "
-    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
+EPOCH_DEPRECATION_WARNING, _ORDER_WARNING = _TEXTS["lr_epoch"], _TEXTS["lr_order"]    # PyTorch's texts
 
 
 class _LambdaMixin:
