@@ -21,6 +21,8 @@ def split(monkeypatch):
         return real(fns, t)
     monkeypatch.setattr(P, "in_parallel", counting)
 
+    monkeypatch.setattr(R, "MIN_SPLIT", 1 << 20)     # the shapes below split at this size
+
     def use(n):
         monkeypatch.setattr(P, "blas_threads", lambda: n)
         calls.clear()
