@@ -352,6 +352,10 @@ class Expand(Function):
         # slice of an expanded tensor; writes to the overlapping whole are refused by the in-place checks)
         lead = len(shape) - a.ndim
         st = [0] * lead + [0 if (n == 1 and t != 1) else s for n, t, s in zip(a.shape, shape[lead:], a.strides)]
+        if a.ndim:
+            for i in range(lead - 1, -1, -1):      # a new size-1 dim: PyTorch's stride, size x stride of the next
+                if shape[i] == 1:
+                    st[i] = shape[i + 1] * st[i + 1]
         return _as_strided(a, shape, st, getattr(a.flags, "writeable", True))
 
     @staticmethod

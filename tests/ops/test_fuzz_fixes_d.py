@@ -200,3 +200,23 @@ def test_sinc_gradient_is_pytorchs_formula_near_zero():
     b = torch.tensor(xs, requires_grad=True)
     torch.sinc(b).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+def test_expand_new_size_one_dims_take_pytorchs_stride():
+    # found by the long fuzz (a bool tensor transposed, expanded with a new leading size-1 dim, rot90'd, filled):
+    # PyTorch gives a new size-1 dim the stride size x stride of the next dim, and later ops (flip, rot90)
+    # order their results by those strides
+    import numpy as np
+    import torch
+    import ember
+    cases = [((), (1, 1)), ((), (1, 3)), ((2,), (1, 1, 2)), ((2, 1), (3, 1, 2, 4)), ((2, 1), (1, 3, 2, 4)),
+             ((2, 1), (1, 1, 2, 4))]
+    for shape, target in cases:
+        assert ember.ones(shape).expand(target).stride() == torch.ones(shape).expand(target).stride(), (shape, target)
+    for m in (torch, ember):
+        x = m.tensor(np.zeros((1, 1, 2, 1), bool)).transpose(0, -1).expand((1, 1, 2, 2, 1))
+        r = x.rot90(1, (0, 1))
+        if m is torch:
+            want = (x.stride(), r.stride(), r.is_contiguous())
+        else:
+            assert (x.stride(), r.stride(), r.is_contiguous()) == want
