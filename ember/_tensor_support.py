@@ -218,3 +218,31 @@ def _tensors_to_lists(data):
     if isinstance(data, (list, tuple)):
         return [_tensors_to_lists(d) for d in data]
     return data
+
+
+def legacy_new(self, args, device):
+    """``Tensor.new(*args, device=None)``, PyTorch's legacy constructor: no arguments -> an empty (0,) tensor;
+    sizes (ints, or one ``Size``) -> an uninitialized tensor of that shape (ember's are zero-filled); one tensor of
+    this dtype -> that tensor's data, shared; other data (a list, tuple, array) -> a new tensor of this dtype.
+    The dtype is always this tensor's (PyTorch's ``new`` takes no ``dtype``)."""
+    from .tensor import Tensor
+    from .creation import tensor, zeros
+    dev = self.device if device is None else device
+    if not args:
+        return zeros((0,), dtype=self.dtype, device=dev)
+    if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        return zeros(tuple(args), dtype=self.dtype, device=dev)
+    if len(args) == 1:
+        a = args[0]
+        if isinstance(a, Size):
+            return zeros(tuple(a), dtype=self.dtype, device=dev)
+        if isinstance(a, Tensor):
+            if a.dtype != self.dtype:
+                raise TypeError(f"new(): expected a tensor of this tensor's dtype ({self.dtype}), got one of "
+                                f"{a.dtype}; convert it with .to({self.dtype}) first")
+            return a.detach()
+        if isinstance(a, (float, bool, complex, str)) or a is None:
+            raise TypeError(f"new(): data must be a sequence (got {type(a).__name__})")
+        return tensor(a, dtype=self.dtype, device=dev)
+    raise TypeError(f"new(): expected sizes (ints), a torch.Size or one data sequence, got "
+                    f"({', '.join(type(a).__name__ for a in args)})")

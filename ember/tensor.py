@@ -581,6 +581,11 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
         """Every slice of length ``size`` along ``dimension``, ``step`` apart, as a new last dim (a view)."""
         return _ops.shape._tensor_unfold(self, dimension, size, step)
 
+    def new(self, *args, device=None) -> "Tensor":
+        """The legacy constructor (``Tensor.new``): sizes give a new tensor of this dtype, data a copy in it."""
+        from ._tensor_support import legacy_new
+        return legacy_new(self, args, device)
+
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False, layout="strided", pin_memory=False):
         from .creation import tensor, _layout
         _layout(layout, pin_memory, "new_tensor")
