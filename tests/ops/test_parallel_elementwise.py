@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import ember
+from tests.ops._sections import counting_sections
 import ember.nn.functional as F
 from ember.ops import _parallel as P, _parallel_elementwise as PE
 from ember.optim import _split_update as SU
@@ -14,22 +15,8 @@ from ember.optim import _split_update as SU
 def split(monkeypatch):
     """``split(n)``: BLAS reported with ``n`` threads and every array of 8 elements or more split; returns the
     list of the sizes of the parallel sections that ran."""
-    calls = []
-    real = P.in_parallel
-
-    def counting(fns, t):
-        calls.append(len(fns))
-        return real(fns, t)
-    monkeypatch.setattr(P, "in_parallel", counting)
-
-    def use(n):
-        monkeypatch.setattr(P, "blas_threads", lambda: n)
-        for mod in (PE, SU):
-            monkeypatch.setattr(mod, "MIN_SPLIT", 4)
-            monkeypatch.setattr(mod, "SPLIT_FROM", 8)
-        calls.clear()
-        return calls
-    return use
+    return counting_sections(monkeypatch, [(mod, name, value) for mod in (PE, SU)
+                                           for name, value in (("MIN_SPLIT", 4), ("SPLIT_FROM", 8))])
 
 
 def _bits(a):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import ember
+from tests.ops._sections import counting_sections
 import ember.nn.functional as F
 from ember.ops import _batch_norm as BN, _parallel as P, loss as L, pool as PL
 
@@ -14,21 +15,7 @@ from ember.ops import _batch_norm as BN, _parallel as P, loss as L, pool as PL
 def split(monkeypatch):
     """``split(n)``: BLAS reported with ``n`` threads and every kernel split however small (``n = 1``: the
     one-thread path); returns the list of the sizes of the parallel sections that ran."""
-    calls = []
-    real = P.in_parallel
-
-    def counting(fns, t):
-        calls.append(len(fns))
-        return real(fns, t)
-    monkeypatch.setattr(P, "in_parallel", counting)
-
-    def use(n):
-        monkeypatch.setattr(P, "blas_threads", lambda: n)
-        for mod in (BN, PL, L):
-            monkeypatch.setattr(mod, "MIN_SPLIT", 1)
-        calls.clear()
-        return calls
-    return use
+    return counting_sections(monkeypatch, [(mod, "MIN_SPLIT", 1) for mod in (BN, PL, L)])
 
 
 def _run(split, n, fn, *arrays):

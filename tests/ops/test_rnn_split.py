@@ -6,28 +6,15 @@ import pytest
 import torch
 
 import ember
+from tests.ops._sections import counting_sections
 from ember.ops import _parallel as P, rnn as R
 
 
 @pytest.fixture
 def split(monkeypatch):
-    """``split(n)``: BLAS reported with ``n`` threads; returns the list of the sizes of the sections that
-    ran."""
-    calls = []
-    real = P.in_parallel
-
-    def counting(fns, t):
-        calls.append(len(fns))
-        return real(fns, t)
-    monkeypatch.setattr(P, "in_parallel", counting)
-
-    monkeypatch.setattr(R, "MIN_SPLIT", 1 << 20)     # the shapes below split at this size
-
-    def use(n):
-        monkeypatch.setattr(P, "blas_threads", lambda: n)
-        calls.clear()
-        return calls
-    return use
+    """``split(n)``: BLAS reported with ``n`` threads, parts split from 2^20 multiply-adds (the shapes below
+    split there); returns the list of the sizes of the sections that ran."""
+    return counting_sections(monkeypatch, [(R, "MIN_SPLIT", 1 << 20)])
 
 
 def _inputs(L, N, I, H, seed=0):
