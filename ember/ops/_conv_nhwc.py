@@ -47,15 +47,20 @@ def _geometry(x_shape, w_shape, stride, pads, dil):
     return n, c, h, wd, o, kh, kw, hp, wp, oh, ow
 
 
-def forward(x, w, b, stride, pads, dil, empty):
-    """``(out, cols, w2)``: the contiguous (N, O, OH, OW) result, the ``(N*OH*OW, KH*KW*C)`` columns (from
-    ``empty(shape, dtype, like)``, a caller's buffer pool; keep that object for the backward) and the weight as
-    ``(O, KH*KW*C)`` (for the backward)."""
+def forward(x, w, b, stride, pads, dil, empty, out=None, w2=None):
+    """``(out, cols, w2)``: the contiguous (N, O, OH, OW) result (written into ``out`` when given), the
+    ``(N*OH*OW, KH*KW*C)`` columns (from ``empty(shape, dtype, like)``, a caller's buffer pool; keep that object
+    for the backward) and the weight as ``(O, KH*KW*C)`` (for the backward; made here unless given)."""
     with np.errstate(invalid="ignore", over="ignore"):      # inf * 0 is NaN, silently (as PyTorch)
-        return _forward(x, w, b, stride, pads, dil, empty)
+        return _forward(x, w, b, stride, pads, dil, empty, out, w2)
 
 
-def _forward(x, w, b, stride, pads, dil, empty):
+def weight_rows(w):
+    """The weight ``(O, C, KH, KW)`` as the ``(O, KH*KW*C)`` matrix the GEMMs use (a copy)."""
+    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
+
+
+def _forward(x, w, b, stride, pads, dil, empty, out=None, w2=None):
     n, c, h, wd, o, kh, kw, hp, wp, oh, ow = _geometry(x.shape, w.shape, stride, pads, dil)
     (p0, _), (q0, _) = pads
     if (hp, wp) == (h, wd):
@@ -71,9 +76,11 @@ def _forward(x, w, b, stride, pads, dil, empty):
     cols = empty((n * pix, k), x.dtype, x)
     np.copyto(cols.reshape(view.shape), view)
     del xp_, view
-    w2 = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, k)
+    if w2 is None:
+        w2 = weight_rows(w)
     yt = (cols @ w2.T).reshape(n, pix, o)
-    out = np.empty((n, o, oh, ow), x.dtype)
+    if out is None:
+        out = np.empty((n, o, oh, ow), x.dtype)
     dst = out.reshape(n, o, pix)
     if b is None:
         np.copyto(dst, yt.transpose(0, 2, 1))
@@ -82,14 +89,15 @@ def _forward(x, w, b, stride, pads, dil, empty):
     return out, cols, w2
 
 
-def backward(cols, w2, x_shape, w_shape, g2, stride, pads, dil, need_x, need_w):
+def backward(cols, w2, x_shape, w_shape, g2, stride, pads, dil, need_x, need_w, gx=None):
     """(grad_input, grad_weight) (None where not needed) from the forward's ``cols`` and ``w2`` and the O-major
-    output gradient ``g2`` (O, N*OH*OW); the input gradient is contiguous NCHW."""
+    output gradient ``g2`` (O, N*OH*OW); the input gradient is contiguous NCHW (written into ``gx`` when
+    given)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        return _backward(cols, w2, x_shape, w_shape, g2, stride, pads, dil, need_x, need_w)
+        return _backward(cols, w2, x_shape, w_shape, g2, stride, pads, dil, need_x, need_w, gx)
 
 
-def _backward(cols, w2, x_shape, w_shape, g2, stride, pads, dil, need_x, need_w):
+def _backward(cols, w2, x_shape, w_shape, g2, stride, pads, dil, need_x, need_w, gx_out=None):
     n, c, h, wd, o, kh, kw, hp, wp, oh, ow = _geometry(x_shape, w_shape, stride, pads, dil)
     gx = gw = None
     if need_w:
@@ -105,6 +113,6 @@ def _backward(cols, w2, x_shape, w_shape, g2, stride, pads, dil, need_x, need_w)
                 q = j * dil[1]
                 tgt = gp[:, r:r + s0 * (oh - 1) + 1:s0, q:q + s1 * (ow - 1) + 1:s1]
                 np.add(tgt, dcols[:, :, :, i, j], out=tgt)
-        gx = np.empty((n, c, h, wd), g2.dtype)
+        gx = np.empty((n, c, h, wd), g2.dtype) if gx_out is None else gx_out
         np.copyto(gx, gp[:, p0:p0 + h, q0:q0 + wd].transpose(0, 3, 1, 2))
     return gx, gw

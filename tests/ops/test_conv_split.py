@@ -1,0 +1,107 @@
+"""Convolutions that the blocked kernels do not take, split into parts of the batch when BLAS has several
+threads (``conv._split_forward`` / ``_split_backward``): each part runs the one-thread algorithm (general
+columns, pixel-major columns, col2im or the grid input gradient).  Same values and gradients as PyTorch and as
+one thread, for any split."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+import ember.nn.functional as F
+from ember.ops import _conv_parallel as P
+from ember.ops import conv as C
+
+
+@pytest.fixture
+def sections(monkeypatch):
+    """BLAS reported with ``n`` threads and every convolution big enough to split; returns the list of the
+    parallel sections' sizes."""
+    calls = []
+    real = P.in_parallel
+
+    def counting(fns, t):
+        calls.append(len(fns))
+        return real(fns, t)
+
+    def use(n):
+        monkeypatch.setattr(P, "blas_threads", lambda: n)
+        monkeypatch.setattr(C, "_SPLIT_MACS", 1)
+        monkeypatch.setattr(P, "in_parallel", counting)
+        calls.clear()
+        return calls
+    return use
+
+
+CASES = [
+    # general columns (few channels), small images: the grid input gradient (stride 1)
+    dict(n=9, c=6, h=14, w=14, o=16, k=5, stride=1, padding=0, dilation=1, groups=1),
+    dict(n=8, c=3, h=9, w=11, o=4, k=3, stride=1, padding=2, dilation=1, groups=1),
+    # general columns, col2im: strided, dilated, grouped
+    dict(n=11, c=4, h=13, w=12, o=6, k=3, stride=2, padding=1, dilation=1, groups=1),
+    dict(n=8, c=4, h=10, w=10, o=6, k=3, stride=1, padding=1, dilation=2, groups=2),
+    # pixel-major columns (16+ channels): stride 1 (grid input gradient) and stride 2
+    dict(n=8, c=16, h=6, w=6, o=8, k=3, stride=1, padding=1, dilation=1, groups=1),
+    dict(n=10, c=16, h=9, w=7, o=5, k=3, stride=2, padding=1, dilation=1, groups=1),
+]
+
+
+def _run(m, f, x, w, b, case, g=None):
+    xt, wt, bt = (m.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = f.conv2d(xt, wt, bt, stride=case["stride"], padding=case["padding"], dilation=case["dilation"],
+                 groups=case["groups"])
+    if g is None:
+        g = np.cos(np.arange(y.numel())).reshape(tuple(y.shape)).astype(x.dtype)
+    y.backward(m.tensor(g))
+    return [t.detach().numpy() for t in (y, xt.grad, wt.grad, bt.grad)], g
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "c{c}_{h}x{w}_k{k}_s{stride}_p{padding}_d{dilation}_g{groups}"
+                         .format(**c))
+def test_split_conv_matches_pytorch_and_one_thread(sections, n_threads, dtype, case):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"])).astype(dtype)
+    w = rng.standard_normal((case["o"], case["c"] // case["groups"], case["k"], case["k"])).astype(dtype)
+    b = rng.standard_normal(case["o"]).astype(dtype)
+    one, g = _run(ember, F, x, w, b, case)                  # make test's BLAS: one thread, no split
+    calls = sections(n_threads)
+    split, _ = _run(ember, F, x, w, b, case, g)
+    parts = min(n_threads, case["n"] // P.MIN_IMAGES)
+    assert calls == [parts, parts], calls                   # the forward and the backward
+    ref, _ = _run(torch, torch.nn.functional, x, w, b, case, g)
+    tol = 2e-4 if dtype == "float32" else 1e-10
+    for e, s, t in zip(one, split, ref):
+        np.testing.assert_allclose(s, t, rtol=tol, atol=tol)
+        np.testing.assert_allclose(s, e, rtol=tol, atol=tol)
+
+
+def test_small_convolutions_and_batches_are_not_split(monkeypatch):
+    calls = []
+    real = P.in_parallel
+    monkeypatch.setattr(P, "in_parallel", lambda fns, t: calls.append(len(fns)) or real(fns, t))
+    monkeypatch.setattr(P, "blas_threads", lambda: 2)
+    x = ember.randn(7, 6, 14, 14, requires_grad=True)       # fewer than 2 * MIN_IMAGES images
+    F.conv2d(x, ember.randn(16, 6, 5, 5)).sum().backward()
+    x = ember.randn(8, 2, 5, 5, requires_grad=True)         # a few thousand multiply-adds
+    F.conv2d(x, ember.randn(2, 2, 3, 3)).sum().backward()
+    assert calls == []
+    x = ember.randn(64, 6, 14, 14, requires_grad=True)      # LeNet-5's second convolution
+    F.conv2d(x, ember.randn(16, 6, 5, 5)).sum().backward()
+    assert calls == [2, 2]
+
+
+def test_a_weight_with_inf_takes_col2im_in_the_split(sections):
+    """The grid input gradient needs a finite weight (inf * 0 is NaN): the parts fall back to col2im, as one
+    thread does, and the gradient's NaNs and infs are where PyTorch's are."""
+    sections(2)
+    case = CASES[0]
+    x = np.random.default_rng(2).standard_normal((8, 6, 14, 14))
+    w = np.random.default_rng(3).standard_normal((16, 6, 5, 5))
+    w[0, 0, 0, 0] = np.inf
+    b = np.zeros(16)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e, g = _run(ember, F, x, w, b, case)
+        t, _ = _run(torch, torch.nn.functional, x, w, b, case, g)
+    np.testing.assert_array_equal(np.isnan(e[1]), np.isnan(t[1]))
+    np.testing.assert_allclose(np.nan_to_num(e[1]), np.nan_to_num(t[1]), rtol=1e-10, atol=1e-10)
