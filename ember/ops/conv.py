@@ -210,6 +210,7 @@ def _blocked_threads(x, w, stride, pads, dil, groups):
 
 
 _SPLIT_MACS = 1 << 21          # multiply-adds per thread below which a convolution is not split among threads
+_SPLIT_PIXELS = 128            # output pixels per thread below which it is not split either (see below)
 
 
 def _split_threads(x, w, stride, pads, dil, groups):
@@ -217,8 +218,10 @@ def _split_threads(x, w, stride, pads, dil, groups):
     part the one-thread algorithm with BLAS at one thread: its own columns, GEMMs, col2im or grid input
     gradient), or 1.  Split when BLAS has several threads and each thread gets ``MIN_IMAGES`` images and
     ``_SPLIT_MACS`` multiply-adds: the columns' copies and col2im (single-threaded NumPy) then run on every
-    core, not only the GEMMs.  Measured (2 threads, forward + backward): LeNet-5's 64x6x14x14 5x5 conv 2.9 ->
-    1.3 ms."""
+    core, not only the GEMMs.  Measured (2 threads, forward + backward, batch 64, unsplit -> split): LeNet-5's
+    6x14x14 5x5 conv 2.9 -> 1.4 ms; ResNet-18's 7x7 stem 5.0 -> 3.3, 64x8x8 3x3 6.1 -> 4.6, 128x4x4 4.7 -> 3.7,
+    256x2x2 4.7 -> 4.6; but with fewer than ``_SPLIT_PIXELS`` output pixels per part the parts' GEMMs each
+    read the whole weight for a few rows (256->512 2x2 stride 2: 5.2 -> 5.7 ms), so those stay whole."""
     if type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64) or x.dtype != w.dtype:
         return 1
     n = x.shape[0]
@@ -226,8 +229,9 @@ def _split_threads(x, w, stride, pads, dil, groups):
     if t <= 1 or n < 2 * _par.MIN_IMAGES:
         return 1
     oh, ow = _out_hw(x.shape, w.shape, stride, pads, dil)
-    macs = n * w.shape[0] * max(oh, 0) * max(ow, 0) * (w.size // max(1, w.shape[0]))
-    return max(1, min(t, n // _par.MIN_IMAGES, macs // _SPLIT_MACS))
+    pixels = n * max(oh, 0) * max(ow, 0)
+    t = min(t, n // _par.MIN_IMAGES, pixels * w.size // _SPLIT_MACS, pixels // _SPLIT_PIXELS)
+    return max(1, t)
 
 
 def _out_hw(x_shape, w_shape, stride, pads, dil):

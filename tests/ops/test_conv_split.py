@@ -26,6 +26,7 @@ def sections(monkeypatch):
     def use(n):
         monkeypatch.setattr(P, "blas_threads", lambda: n)
         monkeypatch.setattr(C, "_SPLIT_MACS", 1)
+        monkeypatch.setattr(C, "_SPLIT_PIXELS", 1)
         monkeypatch.setattr(P, "in_parallel", counting)
         calls.clear()
         return calls
@@ -85,6 +86,8 @@ def test_small_convolutions_and_batches_are_not_split(monkeypatch):
     F.conv2d(x, ember.randn(16, 6, 5, 5)).sum().backward()
     x = ember.randn(8, 2, 5, 5, requires_grad=True)         # a few thousand multiply-adds
     F.conv2d(x, ember.randn(2, 2, 3, 3)).sum().backward()
+    x = ember.randn(64, 64, 2, 2, requires_grad=True)       # one output pixel per image: 32 rows per part
+    F.conv2d(x, ember.randn(128, 64, 3, 3), stride=2, padding=1).sum().backward()
     assert calls == []
     x = ember.randn(64, 6, 14, 14, requires_grad=True)      # LeNet-5's second convolution
     F.conv2d(x, ember.randn(16, 6, 5, 5)).sum().backward()
