@@ -14,10 +14,10 @@ from ..backend import xp as np
 from . import _parallel as _par
 
 # Elements per thread below which a split does not pay.  Measured on the 2-core machine at 2 threads (a split
-# section costs ~20-30 us: the hand-off to the pool thread and back, BLAS's thread count set and restored):
-# float32 maximum/multiply/exp over 256K elements split ran 0.8-1.4x the one-thread time, over 384K 0.8-0.95x,
-# over 512K 0.77-0.83x (1M: 0.65-0.8x, 4M: 0.6x; fresh result pages bound it well above 0.5x)
-MIN_SPLIT = 3 << 16
+# section costs ~15 us: the hand-off to a section thread and back, BLAS's thread count set and restored),
+# float32 multiply / exp, one thread -> split: 128K elements 28 -> 48 / 46 -> 57 us, 192K 45 -> 44 / 67 -> 62,
+# 256K 107 -> 65 / 91 -> 75, 384K 159 -> 109 / 143 -> 107 (fresh result pages bound it well above 0.5x)
+MIN_SPLIT = 1 << 17
 SPLIT_FROM = 2 * MIN_SPLIT      # the size check callers make first (``x.size >= SPLIT_FROM``)
 
 _ndarray = np.ndarray
