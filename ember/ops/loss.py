@@ -118,7 +118,7 @@ def _shifted_exp(x):
         m = x.max(axis=1, keepdims=True)
         e = x - m
         xp.exp(e, out=e)
-        return m, e, e.sum(axis=1, keepdims=True)
+        return m, e, _row_sums(e)
     red = (x.shape[0], 1) + x.shape[2:]
     m, e, s = xp.empty(red, x.dtype), xp.empty(x.shape, x.dtype), xp.empty(red, x.dtype)
 
@@ -126,9 +126,17 @@ def _shifted_exp(x):
         np.max(x[r], axis=1, keepdims=True, out=m[r])
         er = np.subtract(x[r], m[r], out=e[r])
         np.exp(er, out=er)
-        np.sum(er, axis=1, keepdims=True, out=s[r])
+        s[r] = _row_sums(er)
     _par.run_split(part, x.shape[0], threads)
     return m, e, s
+
+
+def _row_sums(e):
+    """``e.sum(axis=1, keepdims=True)``; for 2-D float arrays on the CPU through ``einsum`` (one SIMD pass per row,
+    4096x1000 float32: 0.46 against 0.74 ms for NumPy's pairwise sum, same per-row independence)."""
+    if e.ndim == 2 and type(e) is np.ndarray and e.dtype.kind == "f":
+        return np.einsum("ij->i", e)[:, None]
+    return e.sum(axis=1, keepdims=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
