@@ -60,8 +60,10 @@ def weight_rows(w):
     return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
 
 
-def _forward(x, w, b, stride, pads, dil, empty, out=None, w2=None):
-    n, c, h, wd, o, kh, kw, hp, wp, oh, ow = _geometry(x.shape, w.shape, stride, pads, dil)
+def columns(x, w_shape, stride, pads, dil, empty):
+    """The ``(N*OH*OW, KH*KW*C)`` pixel-major columns of ``x`` (from ``empty(shape, dtype, like)``): the
+    forward's, and the backward's again for the weight gradient (they are not kept in between)."""
+    n, c, h, wd, o, kh, kw, hp, wp, oh, ow = _geometry(x.shape, w_shape, stride, pads, dil)
     (p0, _), (q0, _) = pads
     if (hp, wp) == (h, wd):
         xp_ = np.empty((n, h, wd, c), x.dtype)
@@ -72,10 +74,15 @@ def _forward(x, w, b, stride, pads, dil, empty, out=None, w2=None):
     sn, sh, sw, sc = xp_.strides
     view = _as_strided(xp_, (n, oh, ow, kh, kw, c),
                        (sn, sh * stride[0], sw * stride[1], sh * dil[0], sw * dil[1], sc), writeable=False)
-    k, pix = kh * kw * c, oh * ow
-    cols = empty((n * pix, k), x.dtype, x)
+    cols = empty((n * oh * ow, kh * kw * c), x.dtype, x)
     np.copyto(cols.reshape(view.shape), view)
-    del xp_, view
+    return cols
+
+
+def _forward(x, w, b, stride, pads, dil, empty, out=None, w2=None):
+    n, c, h, wd, o, kh, kw, hp, wp, oh, ow = _geometry(x.shape, w.shape, stride, pads, dil)
+    pix = oh * ow
+    cols = columns(x, w.shape, stride, pads, dil, empty)
     if w2 is None:
         w2 = weight_rows(w)
     yt = (cols @ w2.T).reshape(n, pix, o)

@@ -247,9 +247,9 @@ def _split_forward(x, w, b, stride, pads, dil, groups, threads):
     parts = _par.image_slices(n, threads)
     if _nhwc.applies(x, w, groups):
         w2 = _nhwc.weight_rows(w)
-        cols = _par.in_parallel([lambda s=s: _nhwc.forward(x[s], w, b, stride, pads, dil, _COLS.empty, out[s], w2)[1]
-                                 for s in parts], threads)
-        return out, "nhwc", cols, w2
+        _par.in_parallel([lambda s=s: _nhwc.forward(x[s], w, b, stride, pads, dil, _COLS.empty, out[s], w2)
+                          for s in parts], threads)
+        return out, "nhwc", [None] * len(parts), w2     # (columns made again by the backward)
     cols = _par.in_parallel([lambda s=s: _conv_forward(x[s], w, b, stride, pads, dil, groups, out=out[s])[1]
                              for s in parts], threads)
     return out, None, cols, None
@@ -271,6 +271,8 @@ def _split_backward(x, w, ga, cols, w2, path, need, stride, pads, dil, groups, h
         g2 = _o_major(g)
         pw = pb = None
         if path == "nhwc":
+            if need[1]:
+                c = _nhwc.columns(x[s], w.shape, stride, pads, dil, _COLS.empty)
             _, pw = _nhwc.backward(c, w2, x[s].shape, w.shape, g2, stride, pads, dil, need[0] and not grid,
                                    need[1], gx[s] if need[0] else None)
         else:
@@ -285,7 +287,7 @@ def _split_backward(x, w, ga, cols, w2, path, need, stride, pads, dil, groups, h
             pb = g2.sum(1)
         return pw, pb
 
-    results = _par.in_parallel([lambda s=s, c=c: part(s, c) for s, c in zip(parts, cols)], len(cols))
+    results = _par.in_parallel([lambda s=s, c=c: part(s, c) for s, c in zip(parts, cols)], len(parts))
     gw = gb = None
     for pw, pb in results:
         if pw is not None:
@@ -357,9 +359,12 @@ class _Conv2d(Function):
             ctx.save_for_backward(x, w_in, w2, *cols)
             return out
         if _nhwc.applies(x, w, groups):     # pixel-major columns (small images, strides, several threads)
-            out, cols, w2 = _nhwc.forward(x, w, b, stride, pads, dil, _COLS.empty)
+            # (its columns are not kept: the backward makes them again, a copy of about the forward's time,
+            # where keeping them for every layer held 9x the input of a 3x3 convolution: ResNet-18's step
+            # peaked ~75 MB higher)
+            out, _, w2 = _nhwc.forward(x, w, b, stride, pads, dil, _COLS.empty)
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, "nhwc", b is not None)
-            ctx.save_for_backward(x, w_in, cols, w2)
+            ctx.save_for_backward(x, w_in, None, w2)
             return out
         out, cols, hpwp = _conv_forward(x, w, b, stride, pads, dil, groups)
         ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, hpwp, b is not None)
@@ -379,7 +384,8 @@ class _Conv2d(Function):
             gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups, ctx.threads)
         elif type(hpwp) is tuple and hpwp[0] == "split":      # the forward ran as parts of the batch
             w2, *parts = ctx.saved_tensors[2:]
-            gx, gw, gb = _split_backward(x._data, w, ga, [c._data for c in parts], None if w2 is None else w2._data,
+            gx, gw, gb = _split_backward(x._data, w, ga, [None if c is None else c._data for c in parts],
+                                         None if w2 is None else w2._data,
                                          hpwp[1], need, stride, pads, dil, groups, has_b)
             del parts
         elif hpwp == "nhwc":
@@ -387,7 +393,8 @@ class _Conv2d(Function):
             # (stride 1, a small weight: the blocked kernels' grid input gradient is faster, as below)
             grid = need[0] and _blocked.grid_input_grad_applies(x._data, w, stride, groups) \
                 and _blas_single_threaded() and np.isfinite(w).all()
-            gx, gw = _nhwc.backward(cols._data, w2[0]._data, x_shape, w.shape, g2, stride, pads, dil,
+            cols = _nhwc.columns(x._data, w.shape, stride, pads, dil, _COLS.empty) if need[1] else None
+            gx, gw = _nhwc.backward(cols, w2[0]._data, x_shape, w.shape, g2, stride, pads, dil,
                                     need[0] and not grid, need[1])
             if grid:
                 gx = _blocked.backward(x._data, w, ga, pads, dil, True, False)[0]
