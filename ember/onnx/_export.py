@@ -283,6 +283,18 @@ def _narrow(ctx, node, a, kw):
     return [ctx.node("Slice", [ctx.name(x), ctx.ints([start]), ctx.ints([start + length]), ctx.ints([axis])])]
 
 
+@converter("Split")
+def _split(ctx, node, a, kw):
+    x, axis, sizes = a[:3]
+    if node.meta.get("alt_args") is not None and tuple(node.meta["alt_args"][1:3]) != (axis, tuple(sizes)):
+        raise _unsupported(node, ctx.opset, "a split along a dynamic axis")
+    outs, start = [], 0
+    for s in sizes:         # one Slice per piece, as a narrow's
+        outs.append(ctx.node("Slice", [ctx.name(x), ctx.ints([start]), ctx.ints([start + s]), ctx.ints([axis])]))
+        start += s
+    return outs
+
+
 @converter("Cat")
 def _cat(ctx, node, a, kw):
     axis = a[0]

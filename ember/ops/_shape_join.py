@@ -171,12 +171,36 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
         if builtins.sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                                f"at dimension {axis}), but got split_sizes={sizes}")
-    out, start = [], 0
     name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
-    for s in sizes:
-        out.append(_tname(narrow(tensor, axis, start, s), name, tensor))
-        start += s
-    return _multi_views(tuple(out), tensor, "split")
+    out = Split.apply(tensor, axis, tuple(sizes))
+    starts = [0]
+    for s in sizes[:-1]:
+        starts.append(starts[-1] + s)
+    for o, a, s in zip(out, starts, sizes):
+        _view(o, tensor, lambda b, a=a, s=s: narrow(b, axis, a, s))
+        _tname(o, name, tensor)
+    return _multi_views(out, tensor, "split")
+
+
+class Split(Function):
+    """The pieces of ``split`` / ``chunk`` (views) as one node: its backward concatenates their gradients (the
+    engine gives zeros for an unused piece), one copy, where a narrow per piece padded each gradient to the
+    input's size and the engine added those up (the transformer's q, k, v chunk: three padded copies and two
+    additions of the in-projection's gradient)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, sizes):
+        ctx.axis = axis
+        pre = (slice(None),) * axis
+        out, start = [], 0
+        for s in sizes:
+            out.append(a[pre + (slice(start, start + s),)])
+            start += s
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(list(grads), ctx.axis), None, None
 
 
 def tensor_split(input, indices_or_sections, dim=0):
