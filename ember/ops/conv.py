@@ -249,7 +249,7 @@ def _split_forward(x, w, b, stride, pads, dil, groups, threads):
         w2 = _nhwc.weight_rows(w)
         _par.in_parallel([lambda s=s: _nhwc.forward(x[s], w, b, stride, pads, dil, _COLS.empty, out[s], w2)
                           for s in parts], threads)
-        return out, "nhwc", [None] * len(parts), w2     # (columns made again by the backward)
+        return out, "nhwc", [None] * len(parts), None   # (columns and w2 made again by the backward)
     cols = _par.in_parallel([lambda s=s: _conv_forward(x[s], w, b, stride, pads, dil, groups, out=out[s])[1]
                              for s in parts], threads)
     return out, None, cols, None
@@ -265,6 +265,8 @@ def _split_backward(x, w, ga, cols, w2, path, need, stride, pads, dil, groups, h
 
     # (stride 1, a small weight: the blocked kernels' grid input gradient, as on one thread)
     grid = need[0] and _blocked.grid_input_grad_applies(x, w, stride, groups) and bool(np.isfinite(w).all())
+    if path == "nhwc" and w2 is None and need[0] and not grid:
+        w2 = _nhwc.weight_rows(w)
 
     def part(s, c):
         g = ga[s]
@@ -342,7 +344,7 @@ class _Conv2d(Function):
         w_in = w
         if ctx.crop is not None:            # kernel rows/columns that only ever see padding: left out
             (i0, i1, j0, j1), pads = ctx.crop
-            w = ctx.w_live = _xp(w).ascontiguousarray(w[:, :, i0:i1, j0:j1])
+            w = _xp(w).ascontiguousarray(w[:, :, i0:i1, j0:j1])      # (made again in backward)
         # stride 1: image blocks that stay in cache, when BLAS runs on one thread (with more, each of the many
         # small GEMMs pays a thread hand-off: 2 threads on a busy 2-core machine, 64x32x26x26: 2x slower)
         threads = _blocked_threads(x, w, stride, pads, dil, groups)
@@ -364,7 +366,7 @@ class _Conv2d(Function):
             # peaked ~75 MB higher)
             out, _, w2 = _nhwc.forward(x, w, b, stride, pads, dil, _COLS.empty)
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, "nhwc", b is not None)
-            ctx.save_for_backward(x, w_in, None, w2)
+            ctx.save_for_backward(x, w_in, None)
             return out
         out, cols, hpwp = _conv_forward(x, w, b, stride, pads, dil, groups)
         ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, hpwp, b is not None)
@@ -378,7 +380,10 @@ class _Conv2d(Function):
         need = ctx.needs_input_grad
         if _grad.create_graph:
             return _conv_backward_graph(g, x, w, need, stride, ctx.orig[1], dil, groups, has_b)
-        w = ctx.w_live if ctx.crop is not None else w._data
+        w = w._data
+        if ctx.crop is not None:            # the live taps' weight, as the forward used it
+            (i0, i1, j0, j1), _ = ctx.crop
+            w = _xp(w).ascontiguousarray(w[:, :, i0:i1, j0:j1])
         ga = g._data
         if hpwp is None:                    # the forward took the blocked path (cols is None)
             gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups, ctx.threads)
@@ -394,7 +399,8 @@ class _Conv2d(Function):
             grid = need[0] and _blocked.grid_input_grad_applies(x._data, w, stride, groups) \
                 and _blas_single_threaded() and np.isfinite(w).all()
             cols = _nhwc.columns(x._data, w.shape, stride, pads, dil, _COLS.empty) if need[1] else None
-            gx, gw = _nhwc.backward(cols, w2[0]._data, x_shape, w.shape, g2, stride, pads, dil,
+            w2 = _nhwc.weight_rows(w) if need[0] and not grid else None
+            gx, gw = _nhwc.backward(cols, w2, x_shape, w.shape, g2, stride, pads, dil,
                                     need[0] and not grid, need[1])
             if grid:
                 gx = _blocked.backward(x._data, w, ga, pads, dil, True, False)[0]
