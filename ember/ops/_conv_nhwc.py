@@ -8,8 +8,8 @@ channels-last buffer ``(N, Hp, Wp, C)`` and the columns are ``(N*OH*OW, KH*KW*C)
 window with the channels innermost: runs of C elements (16 to 512).  The products are the same GEMMs, over the
 whole batch (which BLAS threads):
 
-* forward: ``y^T = cols @ w2^T`` with ``w2`` the weight as ``(O, KH*KW*C)`` (one copy, kept for the
-  backward), then one pass that transposes the ``(N, OH*OW, O)`` result into contiguous NCHW and adds the bias;
+* forward: ``y^T = cols @ w2^T`` with ``w2`` the weight as ``(O, KH*KW*C)`` (one copy, ``weight_rows``,
+  made again for the input gradient), then one pass that transposes the ``(N, OH*OW, O)`` result into contiguous NCHW and adds the bias;
 * weight gradient: ``g2 @ cols`` with ``g2`` the O-major output gradient ``(O, N*OH*OW)`` and the columns
   made again (``columns``; ``conv`` does not keep the forward's: 9x a 3x3 convolution's input for every layer
   until its backward, ResNet-18's step peaked 206 instead of 165 MiB, for no measurable time saved);
@@ -51,8 +51,8 @@ def _geometry(x_shape, w_shape, stride, pads, dil):
 
 def forward(x, w, b, stride, pads, dil, empty, out=None, w2=None):
     """``(out, cols, w2)``: the contiguous (N, O, OH, OW) result (written into ``out`` when given), the
-    ``(N*OH*OW, KH*KW*C)`` columns (from ``empty(shape, dtype, like)``, a caller's buffer pool; keep that object
-    for the backward) and the weight as ``(O, KH*KW*C)`` (for the backward; made here unless given)."""
+    ``(N*OH*OW, KH*KW*C)`` columns (from ``empty(shape, dtype, like)``, a caller's buffer pool) and the weight as
+    ``(O, KH*KW*C)`` (made here unless given); ``conv`` keeps neither for the backward, which makes them again."""
     with np.errstate(invalid="ignore", over="ignore"):      # inf * 0 is NaN, silently (as PyTorch)
         return _forward(x, w, b, stride, pads, dil, empty, out, w2)
 
