@@ -108,3 +108,23 @@ def test_a_weight_with_inf_takes_col2im_in_the_split(sections):
         t, _ = _run(torch, torch.nn.functional, x, w, b, case, g)
     np.testing.assert_array_equal(np.isnan(e[1]), np.isnan(t[1]))
     np.testing.assert_allclose(np.nan_to_num(e[1]), np.nan_to_num(t[1]), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("c", [6, 16])
+def test_split_of_a_channels_last_input_without_bias(sections, c):
+    """A channels_last input (strided parts), no bias: values, gradients and the result's layout as PyTorch's."""
+    calls = sections(2)
+    x = np.random.default_rng(4).standard_normal((8, c, 9, 9)).astype("float32")
+    w = np.random.default_rng(5).standard_normal((5, c, 3, 3)).astype("float32")
+    res = []
+    for m, f in ((ember, F), (torch, torch.nn.functional)):
+        xt = m.tensor(x).to(memory_format=m.channels_last).requires_grad_()
+        wt = m.tensor(w, requires_grad=True)
+        y = f.conv2d(xt, wt, padding=1)
+        y.backward(m.ones_like(y))
+        res.append((y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(),
+                    y.is_contiguous(memory_format=m.channels_last)))
+    assert calls == [2, 2], calls
+    for e, t in zip(res[0][:3], res[1][:3]):
+        np.testing.assert_allclose(e, t, rtol=2e-4, atol=2e-4)
+    assert res[0][3] == res[1][3]
