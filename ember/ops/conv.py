@@ -241,7 +241,8 @@ def _out_hw(x_shape, w_shape, stride, pads, dil):
 
 def _split_forward(x, w, b, stride, pads, dil, groups, threads):
     """The forward over ``threads`` parts of the batch at once, each writing its images of the result:
-    ``(out, path, columns of each part, w2)`` (path "nhwc" or None: the general columns)."""
+    ``(out, path, columns of each part)``: path "nhwc" (pixel-major; no columns kept, the backward makes them
+    again) or None (the general channel-major columns)."""
     n = x.shape[0]
     out = np.empty((n, w.shape[0]) + _out_hw(x.shape, w.shape, stride, pads, dil), x.dtype)
     parts = _par.image_slices(n, threads)
@@ -249,13 +250,13 @@ def _split_forward(x, w, b, stride, pads, dil, groups, threads):
         w2 = _nhwc.weight_rows(w)
         _par.in_parallel([lambda s=s: _nhwc.forward(x[s], w, b, stride, pads, dil, _COLS.empty, out[s], w2)
                           for s in parts], threads)
-        return out, "nhwc", [None] * len(parts), None   # (columns and w2 made again by the backward)
+        return out, "nhwc", [None] * len(parts)
     cols = _par.in_parallel([lambda s=s: _conv_forward(x[s], w, b, stride, pads, dil, groups, out=out[s])[1]
                              for s in parts], threads)
-    return out, None, cols, None
+    return out, None, cols
 
 
-def _split_backward(x, w, ga, cols, w2, path, need, stride, pads, dil, groups, has_b):
+def _split_backward(x, w, ga, cols, path, need, stride, pads, dil, groups, has_b):
     """The backward of ``_split_forward``: each part writes its images' input gradient and returns its
     weight (and bias) gradient; those are summed in image order (the rounding depends on the thread count,
     as PyTorch's does)."""
@@ -265,8 +266,7 @@ def _split_backward(x, w, ga, cols, w2, path, need, stride, pads, dil, groups, h
 
     # (stride 1, a small weight: the blocked kernels' grid input gradient, as on one thread)
     grid = need[0] and _blocked.grid_input_grad_applies(x, w, stride, groups) and bool(np.isfinite(w).all())
-    if path == "nhwc" and w2 is None and need[0] and not grid:
-        w2 = _nhwc.weight_rows(w)
+    w2 = _nhwc.weight_rows(w) if path == "nhwc" and need[0] and not grid else None
 
     def part(s, c):
         g = ga[s]
@@ -356,15 +356,15 @@ class _Conv2d(Function):
             return out
         split = _split_threads(x, w, stride, pads, dil, groups)
         if split > 1:                       # several threads: parts of the batch at once
-            out, path, cols, w2 = _split_forward(x, w, b, stride, pads, dil, groups, split)
+            out, path, cols = _split_forward(x, w, b, stride, pads, dil, groups, split)
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, ("split", path), b is not None)
-            ctx.save_for_backward(x, w_in, w2, *cols)
+            ctx.save_for_backward(x, w_in, None, *cols)
             return out
         if _nhwc.applies(x, w, groups):     # pixel-major columns (small images, strides, several threads)
-            # (its columns are not kept: the backward makes them again, a copy of about the forward's time,
-            # where keeping them for every layer held 9x the input of a 3x3 convolution: ResNet-18's step
-            # peaked ~75 MB higher)
-            out, _, w2 = _nhwc.forward(x, w, b, stride, pads, dil, _COLS.empty)
+            # (its columns and weight rows are not kept: the backward makes them again, copies of about the
+            # forward's time, where keeping them for every layer held 9x the input of a 3x3 convolution:
+            # ResNet-18's step peaked at 206 MiB instead of 157)
+            out = _nhwc.forward(x, w, b, stride, pads, dil, _COLS.empty)[0]
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, "nhwc", b is not None)
             ctx.save_for_backward(x, w_in, None)
             return out
@@ -375,7 +375,7 @@ class _Conv2d(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, w, cols, *w2 = ctx.saved_tensors
+        x, w, cols, *parts = ctx.saved_tensors      # (parts: the split path's columns of each part)
         x_shape, w_shape, stride, pads, dil, groups, hpwp, has_b = ctx.cfg
         need = ctx.needs_input_grad
         if _grad.create_graph:
@@ -388,11 +388,8 @@ class _Conv2d(Function):
         if hpwp is None:                    # the forward took the blocked path (cols is None)
             gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups, ctx.threads)
         elif type(hpwp) is tuple and hpwp[0] == "split":      # the forward ran as parts of the batch
-            w2, *parts = ctx.saved_tensors[2:]
             gx, gw, gb = _split_backward(x._data, w, ga, [None if c is None else c._data for c in parts],
-                                         None if w2 is None else w2._data,
                                          hpwp[1], need, stride, pads, dil, groups, has_b)
-            del parts
         elif hpwp == "nhwc":
             g2 = _o_major(ga)
             # (stride 1, a small weight: the blocked kernels' grid input gradient is faster, as below)
