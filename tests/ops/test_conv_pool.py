@@ -4,10 +4,18 @@ kernels of ember.ops._conv_blocked, which keep no columns between forward and ba
 import gc
 
 import numpy as np
+import pytest
 
 import ember
 import ember.nn.functional as F
 from ember.ops import conv as C
+from ember.backend import memory as M
+
+
+@pytest.fixture(autouse=True)
+def _pool_every_size(monkeypatch):
+    """These tests use small arrays: pool them too (by default only sizes malloc would map afresh are)."""
+    monkeypatch.setattr(C._COLS, "pool_from", 0)
 
 
 def _weight_grad(x, w):
@@ -55,6 +63,7 @@ def test_retain_graph_keeps_the_columns_and_no_grad_returns_them_at_once():
 
 def test_idle_memory_is_capped():
     pool = C._BufferPool(max_idle_bytes=1000)
+    pool.pool_from = 0
     a = pool.empty((100,), np.float32)                  # 400 bytes
     b = pool.empty((300,), np.float32)                  # 1200 bytes: over the cap, not kept
     del a, b
@@ -205,3 +214,27 @@ def test_small_image_conv_input_gradient_by_the_grid_kernels_matches_torch(monke
             for a, t in zip(*res):
                 np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
     assert calls == [(True, False)] * 2                 # finite weights only
+
+
+def test_with_the_allocator_tuned_only_sizes_malloc_would_map_afresh_are_pooled(monkeypatch):
+    monkeypatch.setattr(C._COLS, "pool_from", None)
+    monkeypatch.setattr(M, "tuned", True)
+    C._COLS.clear()
+    small = C._COLS.empty((1024, 1024), np.float32)                  # 4 MiB: from malloc's heap
+    assert small.base is None
+    del small
+    gc.collect()
+    assert C._COLS._idle_bytes == 0
+    big = C._COLS.empty((M.MMAP_THRESHOLD // 4,), np.float32)        # 32 MiB: pooled
+    assert big.base is not None
+    del big
+    gc.collect()
+    assert C._COLS._idle_bytes == M.MMAP_THRESHOLD
+    C._COLS.clear()
+    monkeypatch.setattr(M, "tuned", False)                           # no tuning (macOS, EMBER_MALLOC_TUNING=0)
+    tiny = C._COLS.empty((4, 4), np.float32)
+    assert tiny.base is not None
+    del tiny
+    gc.collect()
+    assert C._COLS._idle_bytes == 64
+    C._COLS.clear()
