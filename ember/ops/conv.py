@@ -24,7 +24,8 @@ pixel-major columns (im2col and col2im copy runs of C elements instead of OW), t
 The column matrix of a (general-path) training step (megabytes: 50 MB for 64x32x26x26 3x3) comes from
 ``_COLS``, a small caching allocator: a freshly allocated buffer of that size costs page faults on first touch
 (measured: im2col 2-3x slower in a training step than on a reused buffer), so buffers whose columns are dead
-(after backward, or at once under ``no_grad``) are kept for the next step, up to 256 MiB idle.
+(after backward, or at once under ``no_grad``) are kept for the next step, up to 256 MiB idle; smaller
+ones (below glibc's raised mmap threshold, 32 MiB) come from malloc's heap, which reuses them itself.
 
 On a CUDA device (CuPy arrays) the same code runs through NumPy's array protocols; the arrays an op makes come
 from the input's array module, the columns from CuPy's own memory pool (no ``_COLS``), and the cache-blocked
