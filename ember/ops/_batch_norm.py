@@ -2,10 +2,13 @@
 ``normalization._Normalize`` runs for batch norm of 3+ dims).
 
 The general kernel works through NumPy reductions over axes (0, 2, 3, ...) and a chain of whole-array
-temporaries.  Here the input is viewed as rows ``(N*C, L)``: per-row sums are one ``einsum('ncl->nc')``,
-per-row sums of squares/products one ``einsum('ncl,ncl->nc')`` (both read memory once, no temporary, and give
-each row's sum independently of the other rows, unlike a GEMV whose rounding depends on how rows are grouped);
-the per-channel sums are then over N small rows.  With several threads the channels are split among them.  Forward: sum, centre (``xc = x - mean``, saved for backward
+temporaries.  Here the input is viewed as ``(N, C*L)``: per-channel sums are column sums of those rows
+(``add.reduce`` over axis 0) then over L, sums of squares/products one ``einsum('ij,ij->j')`` (both read memory
+once, no temporary, and give each channel's sum independently of the other channels, unlike a GEMV whose
+rounding depends on how rows are grouped), and per-channel constants are repeated to (C, L) so that every
+elementwise pass runs over an image's C*L contiguous elements (measured, 1 thread, forward + backward at batch
+64: 32x26x26 4.4 -> 3.6 ms, 64x16x16 3.5 -> 2.9, ResNet-18's 128x4x4 0.66 -> 0.45, 256x2x2 0.63 -> 0.26; per-row
+einsums with ``v[:, None]`` operands before).  With several threads the channels are split among them.  Forward: sum, centre (``xc = x - mean``, saved for backward
 instead of x-hat), sum of squares (two-pass variance, as PyTorch's), ``y = xc * (invstd*w) + b``.  Backward,
 with ``a = w*invstd`` per channel::
 
@@ -73,6 +76,26 @@ def _by_channels(part, c, threads):
     return tuple(None if p[0] is None else np.concatenate(p) for p in zip(*parts))
 
 
+def _chan(v, l):
+    """A per-channel vector ``v`` (C,) repeated to a contiguous (C, L) operand for (N, C, L) arrays: NumPy then
+    merges the (C, L) dims into one inner loop over an image's C*L elements (with ``v[:, None]`` its inner
+    loops ran over L only: a few elements on ResNet's small stages)."""
+    return _xp(v).repeat(v, l).reshape(-1, l)
+
+
+def _sums(a):
+    """Per-channel sums of the (N, C, L) array ``a``: column sums of its (N, C*L) rows, then over L.  Each
+    channel's sum comes from its own elements only, so any split of the channels gives the same bits."""
+    n, c, l = a.shape
+    return np.add.reduce(a.reshape(n, c * l), axis=0).reshape(c, l).sum(1)
+
+
+def _dots(a, b):
+    """Per-channel sums of ``a * b`` over (N, L), as ``_sums`` (one pass, no temporary)."""
+    n, c, l = a.shape
+    return np.einsum("ij,ij->j", a.reshape(n, c * l), b.reshape(n, c * l)).reshape(c, l).sum(1)
+
+
 def forward(x, w, b, eps, running):
     """``(y, xc, invstd)``: the normalized, scaled and shifted ``y`` (x's shape, contiguous), the centred
     input ``(N, C, L)`` and ``1/sqrt(var + eps)`` per channel; ``running`` as ``_Normalize``'s.  Each channel's
@@ -93,14 +116,14 @@ def forward(x, w, b, eps, running):
 
     def part(s):
         xs, xcs = x3[:, s], xc[:, s]
-        mean = np.einsum("ncl->nc", xs).sum(0) / m
-        np.subtract(xs, mean[:, None], out=xcs)
-        var = np.einsum("ncl,ncl->nc", xcs, xcs).sum(0) / m
+        mean = _sums(xs) / m
+        np.subtract(xs, _chan(mean, l), out=xcs)
+        var = _dots(xcs, xcs) / m
         invstd = (1.0 / np.sqrt(var + eps)).astype(dt, copy=False)
         scale = invstd if w is None else invstd * w[s]
-        ys = np.multiply(xcs, scale[:, None], out=y[:, s])
+        ys = np.multiply(xcs, _chan(scale, l), out=y[:, s])
         if b is not None:
-            ys += b[s, None]
+            ys += _chan(b[s], l)
         return mean, var, invstd
     mean, var, invstd = _by_channels(part, c, _threads(x2, c))
     if running is not None:
@@ -123,14 +146,14 @@ def backward(xc, invstd, w, g, need):
 
     def part(s):
         gs, xcs = g3[:, s], xc[:, s]
-        sg = np.einsum("ncl->nc", gs).sum(0)                                  # sum(g)
-        sgx = np.einsum("ncl,ncl->nc", gs, xcs).sum(0)                        # sum(g * xc)
+        sg = _sums(gs)                                                        # sum(g)
+        sgx = _dots(gs, xcs)                                                  # sum(g * xc)
         ist = invstd[s]
         if need[0]:
             a = ist * w[s] if w is not None else ist
-            kx = (-a * ist * ist * sgx / m)[:, None]
-            k0 = (-a * sg / m)[:, None]
-            a = a[:, None]
+            kx = _chan(-a * ist * ist * sgx / m, l)
+            k0 = _chan(-a * sg / m, l)
+            a = _chan(a, l)
             cc = xcs.shape[1]
             # (on the CPU a few images at a time, for the cache; a device takes the whole batch at once)
             step = max(1, _BLOCK // (cc * l)) if xp is np else n
