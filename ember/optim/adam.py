@@ -26,19 +26,33 @@ def _zeros(p) -> Tensor:
     return Tensor._make(xp.zeros_like(p._data))
 
 
-def _decay_and_moments(p, g, state, group, beta1: float, beta2: float, lr: float):
+def _decay_and_moments(p, g, state, group, beta1: float, beta2: float, lr: float, t=None):
     """The steps Adam, NAdam and RAdam share: weight decay (L2 into the gradient, or decoupled: shrink the
-    weights), then the running means of the gradient and of its square.  Returns the (decayed) gradient."""
+    weights), then the running means of the gradient and of its square, in PyTorch's order of operations
+    (``lerp_``, then ``mul_(beta2).addcmul_(g, g, value=1 - beta2)``), through the scratch array ``t`` of the
+    state's shape (made here if not given): no temporaries (a 512x784 Adam step: 1.21 -> 1.10 ms).  Returns the
+    (decayed) gradient."""
     wd = group["weight_decay"]
     if wd != 0:
         if group.get("decoupled_weight_decay", False):
             p *= 1 - lr * wd
         else:
             g = g + wd * p
-    _lerp_(state["exp_avg"]._data, g, 1 - beta1)
-    v = state["exp_avg_sq"]._data
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    if t is None:
+        t = xp.empty_like(v)
+    w = 1 - beta1
+    xp.subtract(g, m, out=t)                # lerp_(g, w): m + w * (g - m), or g - (g - m) * (1 - w) for w >= 0.5
+    if abs(w) < 0.5:
+        t *= w
+        m += t
+    else:
+        t *= 1 - w
+        xp.subtract(g, t, out=m)
     v *= beta2
-    v += (1 - beta2) * g * g
+    xp.multiply(g, 1 - beta2, out=t)        # addcmul: (value * g) * g
+    t *= g
+    v += t
     return g
 
 
@@ -74,19 +88,22 @@ class Adam(Optimizer):
         lr = _scalar(group["lr"])
         state["step"] += 1
         step = state["step"]
-        _decay_and_moments(p, g, state, group, beta1, beta2, lr)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        denom = xp.empty_like(v)              # (first the moments' scratch array)
+        _decay_and_moments(p, g, state, group, beta1, beta2, lr, denom)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         step_size = lr / bias_correction1
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"]._data
             xp.maximum(vmax, v, out=vmax)
-            denom = xp.sqrt(vmax) / bias_correction2_sqrt
-        else:
-            denom = xp.sqrt(v) / bias_correction2_sqrt
+            v = vmax
+        xp.sqrt(v, out=denom)
+        denom /= bias_correction2_sqrt
         denom += group["eps"]
-        p -= step_size * m / denom
+        u = xp.multiply(m, step_size)         # addcdiv: p + (-step_size * m) / denom
+        u /= denom
+        p -= u
 
 
 class AdamW(Adam):
