@@ -186,7 +186,8 @@ def _empty_result_shape(shape, idx):
         return None
     idx = _index_to_host(idx if type(idx) is tuple else (idx,))     # (an error path: device arrays come over)
     is_mask = lambda i: isinstance(i, _np.ndarray) and i.dtype == _np.bool_      # noqa: E731
-    used = sum(0 if i is None or i is Ellipsis else i.ndim if is_mask(i) else 1 for i in idx)
+    is_bool = lambda i: isinstance(i, (bool, _np.bool_))     # a 0-d mask: consumes no dim  # noqa: E731
+    used = sum(0 if i is None or i is Ellipsis or is_bool(i) else i.ndim if is_mask(i) else 1 for i in idx)
     full = []
     for i in idx:
         full.extend([slice(None)] * (len(shape) - used) if i is Ellipsis else [i])
@@ -203,8 +204,10 @@ def _empty_result_shape(shape, idx):
             if is_mask(i):
                 indexed.extend(shape[d:d + i.ndim])
                 ishapes.append((int(i.sum()),))
+            elif is_bool(i):
+                ishapes.append((int(i),))
             new.append(i)
-        d += 0 if i is None else i.ndim if is_mask(i) else 1
+        d += 0 if i is None or is_bool(i) else i.ndim if is_mask(i) else 1
     try:
         # PyTorch's AdvancedIndex: an indexed dim of size 0 with a non-empty (broadcast) index always raises
         if 0 in indexed and 0 not in _np.broadcast_shapes(*ishapes):
