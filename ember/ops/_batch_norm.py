@@ -8,9 +8,9 @@ once, no temporary, and give each channel's sum independently of the other chann
 rounding depends on how rows are grouped), and per-channel constants are repeated to (C, L) so that every
 elementwise pass runs over an image's C*L contiguous elements (measured, 1 thread, forward + backward at batch
 64: 32x26x26 4.4 -> 3.6 ms, 64x16x16 3.5 -> 2.9, ResNet-18's 128x4x4 0.66 -> 0.45, 256x2x2 0.63 -> 0.26; per-row
-einsums with ``v[:, None]`` operands before).  With several threads the channels are split among them.  Forward: sum, centre (``xc = x - mean``, saved for backward
-instead of x-hat), sum of squares (two-pass variance, as PyTorch's), ``y = xc * (invstd*w) + b``.  Backward,
-with ``a = w*invstd`` per channel::
+einsums with ``v[:, None]`` operands before).  With several threads the channels are split among them.
+Forward: sum, centre (``xc = x - mean``, saved for backward instead of x-hat), sum of squares (two-pass
+variance, as PyTorch's), ``y = xc * (invstd*w) + b``.  Backward, with ``a = w*invstd`` per channel::
 
     dx = a * g  -  a * invstd**2 * sum(g*xc)/M * xc  -  a * sum(g)/M
 

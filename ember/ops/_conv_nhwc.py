@@ -9,7 +9,8 @@ window with the channels innermost: runs of C elements (16 to 512).  The product
 whole batch (which BLAS threads):
 
 * forward: ``y^T = cols @ w2^T`` with ``w2`` the weight as ``(O, KH*KW*C)`` (one copy, ``weight_rows``,
-  made again for the input gradient), then one pass that transposes the ``(N, OH*OW, O)`` result into contiguous NCHW and adds the bias;
+  made again for the input gradient), then one pass that transposes the ``(N, OH*OW, O)`` result into
+  contiguous NCHW and adds the bias;
 * weight gradient: ``g2 @ cols`` with ``g2`` the O-major output gradient ``(O, N*OH*OW)`` and the columns
   made again (``columns``; ``conv`` does not keep the forward's: 9x a 3x3 convolution's input for every layer
   until its backward, ResNet-18's step peaked 206 instead of 165 MiB, for no measurable time saved);

@@ -236,8 +236,7 @@ def _split_threads(x, w, stride, pads, dil, groups):
 
 
 def _out_hw(x_shape, w_shape, stride, pads, dil):
-    return tuple((x_shape[2 + i] + sum(pads[i]) - dil[i] * (w_shape[2 + i] - 1) - 1) // stride[i] + 1
-                 for i in range(2))
+    return _nhwc._geometry(x_shape, w_shape, stride, pads, dil)[-2:]
 
 
 def _split_forward(x, w, b, stride, pads, dil, groups, threads):
@@ -257,16 +256,20 @@ def _split_forward(x, w, b, stride, pads, dil, groups, threads):
     return out, None, cols
 
 
-def _split_backward(x, w, ga, cols, path, need, stride, pads, dil, groups, has_b):
-    """The backward of ``_split_forward``: each part writes its images' input gradient and returns its
-    weight (and bias) gradient; those are summed in image order (the rounding depends on the thread count,
-    as PyTorch's does)."""
+def _parts_backward(x, w, ga, cols, path, need, stride, pads, dil, groups, has_b):
+    """Conv's backward after a columns forward (``path`` "nhwc": pixel-major, made again here; None:
+    channel-major, ``cols`` the forward's) over ``len(cols)`` parts of the batch, several at once after
+    ``_split_forward``, else one: each part writes its images' input gradient and returns its weight (and
+    bias) gradient; those are summed in image order (the rounding depends on the thread count, as PyTorch's
+    does)."""
     parts = _par.image_slices(x.shape[0], len(cols))
-    gx = np.empty(x.shape, x.dtype) if need[0] else None
+    gx = _xp(ga).empty(x.shape, dtype=x.dtype) if need[0] else None
     need_b = has_b and need[2]
 
-    # (stride 1, a small weight: the blocked kernels' grid input gradient, as on one thread)
-    grid = need[0] and _blocked.grid_input_grad_applies(x, w, stride, groups) and bool(np.isfinite(w).all())
+    # (stride 1, a small weight: the blocked kernels' grid input gradient, with BLAS on one thread (its many
+    # small GEMMs), as it is in a part of a split)
+    grid = need[0] and _blocked.grid_input_grad_applies(x, w, stride, groups) \
+        and (len(cols) > 1 or _blas_single_threaded()) and bool(np.isfinite(w).all())
     w2 = _nhwc.weight_rows(w) if path == "nhwc" and need[0] and not grid else None
 
     def part(s, c):
@@ -290,7 +293,10 @@ def _split_backward(x, w, ga, cols, path, need, stride, pads, dil, groups, has_b
             pb = g2.sum(1)
         return pw, pb
 
-    results = _par.in_parallel([lambda s=s, c=c: part(s, c) for s, c in zip(parts, cols)], len(parts))
+    if len(parts) == 1:
+        results = [part(parts[0], cols[0])]
+    else:
+        results = _par.in_parallel([lambda s=s, c=c: part(s, c) for s, c in zip(parts, cols)], len(parts))
     gw = gb = None
     for pw, pb in results:
         if pw is not None:
@@ -365,7 +371,7 @@ class _Conv2d(Function):
         if _nhwc.applies(x, w, groups):     # pixel-major columns (small images, strides, several threads)
             # (its columns and weight rows are not kept: the backward makes them again, copies of about the
             # forward's time, where keeping them for every layer held 9x the input of a 3x3 convolution:
-            # ResNet-18's step peaked at 206 MiB instead of 157)
+            # ResNet-18's step peaked at 206 MiB with them kept)
             out = _nhwc.forward(x, w, b, stride, pads, dil, _COLS.empty)[0]
             ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, "nhwc", b is not None)
             ctx.save_for_backward(x, w_in, None)
@@ -386,36 +392,11 @@ class _Conv2d(Function):
         ga = g._data
         if hpwp is None:                    # the forward took the blocked path (cols is None)
             gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups, ctx.threads)
-        elif type(hpwp) is tuple and hpwp[0] == "split":      # the forward ran as parts of the batch
-            gx, gw, gb = _split_backward(x._data, w, ga, [None if c is None else c._data for c in parts],
-                                         hpwp[1], need, stride, pads, dil, groups, has_b)
-        elif hpwp == "nhwc":
-            g2 = _o_major(ga)
-            # (stride 1, a small weight: the blocked kernels' grid input gradient is faster, as below)
-            grid = need[0] and _blocked.grid_input_grad_applies(x._data, w, stride, groups) \
-                and _blas_single_threaded() and np.isfinite(w).all()
-            cols = _nhwc.columns(x._data, w.shape, stride, pads, dil, _COLS.empty) if need[1] else None
-            w2 = _nhwc.weight_rows(w) if need[0] and not grid else None
-            gx, gw = _nhwc.backward(cols, w2, x_shape, w.shape, g2, stride, pads, dil,
-                                    need[0] and not grid, need[1])
-            if grid:
-                gx = _blocked.backward(x._data, w, ga, pads, dil, True, False)[0]
-            gb = g2.sum(1) if has_b and need[2] else None
-            del g2
-        else:
-            g2 = _o_major(ga)
-            gx = gw = gb = None
-            if need[0] and _blocked.grid_input_grad_applies(x._data, w, stride, groups) \
-                    and _blas_single_threaded() and np.isfinite(w).all():   # small images, small weight
-                gx = _blocked.backward(x._data, w, ga, pads, dil, True, False)[0]
-            elif need[0]:
-                gx = _grad_input(g2, w, groups, _xp(ga).zeros(x_shape, dtype=ga.dtype), ga.shape[2:], pads, stride,
-                                 dil)
-            if need[1]:
-                gw = _grad_weight(g2, cols._data, w_shape, groups)
-            if has_b and need[2]:
-                gb = g2.sum(1)
-            del g2
+        else:                               # the columns' paths: as parts of the batch, or one part
+            split = type(hpwp) is tuple and hpwp[0] == "split"
+            path = hpwp[1] if split else "nhwc" if hpwp == "nhwc" else None
+            cols = [None if c is None else c._data for c in (parts if split else [cols])]
+            gx, gw, gb = _parts_backward(x._data, w, ga, cols, path, need, stride, pads, dil, groups, has_b)
         if gw is not None and ctx.crop is not None:
             (i0, i1, j0, j1), _ = ctx.crop
             full = _xp(gw).zeros(ctx.orig[0], dtype=gw.dtype)

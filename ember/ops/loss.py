@@ -134,9 +134,8 @@ def _shifted_exp(x):
 def _row_sums(e):
     """``e.sum(axis=1, keepdims=True)``; for 2-D float arrays through ``einsum`` (one SIMD pass per row,
     4096x1000 float32: 0.46 against 0.74 ms for NumPy's pairwise sum, same per-row independence)."""
-    m = _xp(e)
-    if e.ndim == 2 and e.dtype.kind == "f" and hasattr(m, "einsum"):     # (any device: the same sums there)
-        return m.einsum("ij->i", e)[:, None]
+    if e.ndim == 2 and e.dtype.kind == "f":         # (any device: the same sums there)
+        return _xp(e).einsum("ij->i", e)[:, None]
     return e.sum(axis=1, keepdims=True)
 
 

@@ -30,8 +30,8 @@ def _decay_and_moments(p, g, state, group, beta1: float, beta2: float, lr: float
     """The steps Adam, NAdam and RAdam share: weight decay (L2 into the gradient, or decoupled: shrink the
     weights), then the running means of the gradient and of its square, in PyTorch's order of operations
     (``lerp_``, then ``mul_(beta2).addcmul_(g, g, value=1 - beta2)``), through the scratch array ``t`` of the
-    state's shape (made here if not given): no temporaries (a 512x784 Adam step: 1.21 -> 1.10 ms).  Returns the
-    (decayed) gradient."""
+    state's shape (made here if not given): no temporaries (a 512x784 Adam update: 1.23 -> 1.18 ms).  Returns
+    the (decayed) gradient."""
     wd = group["weight_decay"]
     if wd != 0:
         if group.get("decoupled_weight_decay", False):
@@ -41,14 +41,7 @@ def _decay_and_moments(p, g, state, group, beta1: float, beta2: float, lr: float
     m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
     if t is None:
         t = xp.empty_like(v)
-    w = 1 - beta1
-    xp.subtract(g, m, out=t)                # lerp_(g, w): m + w * (g - m), or g - (g - m) * (1 - w) for w >= 0.5
-    if abs(w) < 0.5:
-        t *= w
-        m += t
-    else:
-        t *= 1 - w
-        xp.subtract(g, t, out=m)
+    _lerp_(m, g, 1 - beta1, t)
     v *= beta2
     xp.multiply(g, 1 - beta2, out=t)        # addcmul: (value * g) * g
     t *= g

@@ -47,12 +47,22 @@ def _scalar(v) -> float:
     return v
 
 
-def _lerp_(a, b, w: float) -> None:
-    """``a.lerp_(b, w)`` on arrays, with PyTorch's two-branch formula (it keeps the end points exact)."""
+def _lerp_(a, b, w: float, t=None) -> None:
+    """``a.lerp_(b, w)`` on arrays, with PyTorch's two-branch formula (it keeps the end points exact); ``t``:
+    a scratch array of ``a``'s shape for the difference (no temporaries)."""
+    if t is None:
+        if abs(w) < 0.5:
+            a += w * (b - a)
+        else:
+            a[...] = b - (b - a) * (1 - w)
+        return
+    xp.subtract(b, a, out=t)
     if abs(w) < 0.5:
-        a += w * (b - a)
+        t *= w
+        a += t
     else:
-        a[...] = b - (b - a) * (1 - w)
+        t *= 1 - w
+        xp.subtract(b, t, out=a)
 
 
 def _as_array_like(value, like):

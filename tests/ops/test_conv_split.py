@@ -1,5 +1,5 @@
 """Convolutions that the blocked kernels do not take, split into parts of the batch when BLAS has several
-threads (``conv._split_forward`` / ``_split_backward``): each part runs the one-thread algorithm (general
+threads (``conv._split_forward`` / ``_parts_backward``): each part runs the one-thread algorithm (general
 columns, pixel-major columns, col2im or the grid input gradient).  Same values and gradients as PyTorch and as
 one thread, for any split."""
 import numpy as np
