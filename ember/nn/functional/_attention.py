@@ -16,6 +16,8 @@ from ...backend import xp
 from ...backend.device import array_module as _xp, like as _like
 from ...backend.random import rng_of
 from ...backends.cuda import _SDP as _SDP_FLAGS
+from ...ops import _parallel as _par
+from ...ops._parallel_random import keep_mask
 from ...tensor import Tensor
 from ... import ops as _ops
 
@@ -40,30 +42,102 @@ def _softmax_last(s, safe=False):
     return s
 
 
+# Parts of a split attention get at least this many score elements (a section costs ~15 us; each part
+# runs ~8 NumPy calls on its share)
+MIN_SPLIT = 1 << 16
+
+
+def _parts(q, k, v, mask, s_shape):
+    """How many threads the kernel runs on (1: the whole arrays at once): several only for host arrays of one
+    dtype with the same leading dims (split along dim 0, each part's matrices and rows computed exactly as
+    the whole batch computes them) and a mask that does not widen the scores."""
+    if (q.ndim < 3 or q.shape[0] < 2 or not all(_par.is_host(a) for a in (q, k, v))
+            or not q.shape[:-2] == k.shape[:-2] == v.shape[:-2] or not q.dtype == k.dtype == v.dtype):
+        return 1
+    if mask is not None and (not _par.is_host(mask) or mask.dtype != q.dtype
+                             or xp.broadcast_shapes(s_shape, mask.shape) != s_shape):
+        return 1
+    n = math.prod(s_shape)
+    return _par.threads_for(q.shape[0], n, MIN_SPLIT)
+
+
+def _rows(a, r, ndim):
+    """The dim-0 slice ``r`` of an operand that broadcasts against ``ndim``-dim scores (all of it where its
+    dim 0 is a broadcast one)."""
+    return a[r] if a is not None and a.ndim == ndim and a.shape[0] != 1 else a
+
+
+def _attend(q, k, v, mask, keep, scale, safe, s=None, pd=None, out=None):
+    """The forward on some rows: scores (into ``s``), softmax, dropout (into ``pd``), weights @ v (into
+    ``out``); returns (out, p, pd)."""
+    s = xp.matmul(q, k.swapaxes(-1, -2), out=s)
+    s *= scale
+    if mask is not None:
+        if xp.broadcast_shapes(s.shape, mask.shape) == s.shape:
+            s += mask
+        else:               # the mask carries batch dims the scores lack
+            s = s + mask
+    p = _softmax_last(s, safe)
+    pd = p if keep is None else xp.multiply(p, keep, out=pd)
+    return xp.matmul(pd, v, out=out), p, pd
+
+
+def _attend_backward(q, k, v, p, keep, go, g_w, scale, need, gq=None, gk=None, gv=None, gp=None):
+    """The backward on some rows, into the given arrays where they are given; returns (gq, gk, gv, gs)."""
+    pd = p * keep if keep is not None else p
+    if need[2]:
+        gv = xp.matmul(pd.swapaxes(-1, -2), go, out=gv)
+    gp = xp.matmul(go, v.swapaxes(-1, -2), out=gp)
+    if g_w is not None:
+        gp += g_w
+    if keep is not None:
+        gp *= keep
+    # dS = P * (dP - rowsum(dP * P)), in place on gp
+    r = (gp * p).sum(-1, keepdims=True)
+    gp -= r
+    gp *= p
+    if need[0]:
+        gq = xp.matmul(gp, k, out=gq)
+        gq *= scale
+    if need[1]:
+        gk = xp.matmul(gp.swapaxes(-1, -2), q, out=gk)
+        gk *= scale
+    return gq, gk, gv, gp
+
+
 class SDPA(Function):
     """Inputs q (..., L, E), k (..., S, E), v (..., S, Ev), mask (additive, broadcastable to (..., L, S)) or
     None.  Outputs out (..., L, Ev) and, with ``return_weights``, the attention weights (..., L, S) (after
-    dropout, as PyTorch's MultiheadAttention returns them)."""
+    dropout, as PyTorch's MultiheadAttention returns them).  With several threads the batch (dim 0) is split
+    among them (``_parts``): the same numbers, each matrix computed as in the whole batch."""
 
     @staticmethod
     def forward(ctx, q, k, v, mask, scale=1.0, dropout_p=0.0, return_weights=False, safe=False):
-        s = q @ k.swapaxes(-1, -2)
-        s *= scale
-        if mask is not None:
-            if xp.broadcast_shapes(s.shape, mask.shape) == s.shape:
-                s += mask
-            else:               # the mask carries batch dims the scores lack
-                s = s + mask
-        p = _softmax_last(s, safe)
+        lead = xp.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+        s_shape = lead + (q.shape[-2], k.shape[-2])
         keep = None
-        pd = p
         if dropout_p > 0.0:
-            # drawn on the host with ember's generator and moved to p's device: a seed gives the same masks on
-            # every device
-            keep = _like((rng_of(None).random(p.shape) >= dropout_p).astype(p.dtype), p)
-            keep /= (1.0 - dropout_p)
-            pd = p * keep
-        out = pd @ v
+            # drawn on the host with ember's generator and moved to q's device: a seed gives the same masks on
+            # every device.  (1 / (1 - p) rounded as the dtype's own division gives it: `keep /= 1 - p`.)
+            if mask is not None:
+                s_shape = xp.broadcast_shapes(s_shape, mask.shape)
+            dt = xp.result_type(q.dtype, k.dtype, *(() if mask is None else (mask.dtype,)))
+            sc = (xp.ones((), dt) / (1.0 - dropout_p))[()]
+            keep = _like(keep_mask(rng_of(None), s_shape, dropout_p, dt, sc), q)
+        t = _parts(q, k, v, mask, s_shape)
+        if t <= 1:
+            out, p, pd = _attend(q, k, v, mask, keep, scale, safe)
+        else:
+            s = xp.empty(s_shape, q.dtype)
+            pd = s if keep is None else xp.empty(s_shape, q.dtype)
+            out = xp.empty(q.shape[:-1] + v.shape[-1:], q.dtype)
+            nd = len(s_shape)
+
+            def part(r):
+                _attend(q[r], k[r], v[r], _rows(mask, r, nd), _rows(keep, r, nd), scale, safe, s[r], pd[r],
+                        out[r])
+            _par.run_split(part, q.shape[0], t)
+            p = s
         ctx.scale, ctx.keep, ctx.return_weights, ctx.safe = scale, keep, return_weights, safe
         ctx.save_for_backward(q, k, v, p, mask)
         return (out, pd) if return_weights else out
@@ -96,21 +170,25 @@ class SDPA(Function):
             gk = _ops.matmul(gs.transpose(-1, -2), q) * scale if need[1] else None
             return gq, gk, gv, (gs if need[3] else None)
         q, k, v, p, go = q._data, k._data, v._data, p._data, g_out._data
-        pd = p * keep if keep is not None else p
-        gv = Tensor._make(pd.swapaxes(-1, -2) @ go) if need[2] else None
-        gp = go @ v.swapaxes(-1, -2)
-        if g_w is not None and ctx.return_weights:
-            gp += g_w._data
-        if keep is not None:
-            gp *= keep
-        # dS = P * (dP - rowsum(dP * P)), in place on gp
-        r = (gp * p).sum(-1, keepdims=True)
-        gp -= r
-        gp *= p
-        gq = Tensor._make((gp @ k) * scale) if need[0] else None
-        gk = Tensor._make((gp.swapaxes(-1, -2) @ q) * scale) if need[1] else None
-        gm = Tensor._make(gp) if need[3] else None
-        return gq, gk, gv, gm
+        gw = g_w._data if g_w is not None and ctx.return_weights else None
+        m = None if mask is None else mask._data
+        t = _parts(q, k, v, m, p.shape) if _par.is_host(go) and go.dtype == q.dtype else 1
+        if t <= 1:
+            gq, gk, gv, gp = _attend_backward(q, k, v, p, keep, go, gw, scale, need)
+        else:
+            gq = xp.empty(q.shape, q.dtype) if need[0] else None
+            gk = xp.empty(k.shape, q.dtype) if need[1] else None
+            gv = xp.empty(v.shape, q.dtype) if need[2] else None
+            gp = xp.empty(p.shape, q.dtype) if need[3] else None
+            nd = p.ndim
+
+            def part(r):
+                _attend_backward(q[r], k[r], v[r], p[r], _rows(keep, r, nd), go[r], _rows(gw, r, nd), scale,
+                                 need, *(None if a is None else a[r] for a in (gq, gk, gv, gp)))
+            _par.run_split(part, q.shape[0], t)
+        wrap = Tensor._make
+        return (wrap(gq) if need[0] else None, wrap(gk) if need[1] else None, wrap(gv) if need[2] else None,
+                wrap(gp) if need[3] else None)
 
 
 def _additive_mask(mask, L, S, dtype, op):

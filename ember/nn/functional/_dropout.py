@@ -17,6 +17,7 @@ from ...autograd.function import Function
 from ...backend.device import like as _like
 from ...backend.random import rng_of
 from ...ops import _parallel_elementwise as _pe
+from ...ops._parallel_random import keep_mask
 from ...tensor import Tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "alpha_dropout"]
@@ -48,16 +49,21 @@ def _check_p(p, name):
 
 
 def _apply_mask(input: Tensor, p: float, mask_shape, inplace: bool):
-    keep = _like(rng_of(None).random(mask_shape) >= p, input._data)      # (host draw, on input's device)
+    rng = rng_of(None)
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    if tuple(mask_shape) == tuple(input.shape):
+    s = input.dtype.type(scale)
+    x = input._data
+    full = tuple(mask_shape) == tuple(input.shape)
+    if full and type(x) is np.ndarray and x.flags.c_contiguous:
+        mask = keep_mask(rng, mask_shape, p, x.dtype, s)        # drawn and scaled in one pass
+    elif full:
         # the mask in the input's memory layout, so that the result keeps it, as PyTorch's (same draws)
-        mask = np.empty_like(input._data, dtype=input.dtype)
-        s = input.dtype.type(scale)
+        keep = _like(keep_mask(rng, mask_shape, p), x)          # (host draw, on input's device)
+        mask = np.empty_like(x, dtype=input.dtype)
         if mask.size < _pe.SPLIT_FROM or _pe.par_ufunc(np.multiply, keep, s, out=mask) is None:
             np.multiply(keep, s, out=mask)
     else:
-        mask = keep.astype(input.dtype) * input.dtype.type(scale)
+        mask = _like(keep_mask(rng, mask_shape, p), x).astype(input.dtype) * s
     if inplace:
         return input._inplace(lambda t: _MaskScale.apply(t, mask=mask))
     return _MaskScale.apply(input, mask=mask)
