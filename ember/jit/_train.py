@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as _np
 
 from ..autograd.grad_mode import state as _grad
+from ..ops._fastsum import col_sums
 from ..tensor import Tensor
 from ._conv_block import ConvBlock, find_blocks
 from ._graph import Graph, Node, Value
@@ -83,7 +84,7 @@ def _linear_bwd(g, saved, need):
     g2 = g.reshape(x2.shape[0], w.shape[0]) if g.ndim != 2 else g
     gx = (g2 @ w).reshape(xshape) if need[0] else None
     gw = g2.T @ x2 if need[1] else None
-    gb = g2.sum(0) if len(need) > 2 and need[2] else None
+    gb = col_sums(g2) if len(need) > 2 and need[2] else None
     return gx, gw, gb
 
 

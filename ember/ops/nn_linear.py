@@ -13,6 +13,7 @@ import numpy as _np
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..tensor import Tensor
+from ._fastsum import col_sums
 from .linalg import matmul
 from .reduce import sum as _sum
 
@@ -50,7 +51,7 @@ class Linear(Function):
             if need[1]:
                 gw = Tensor._make(g2.T @ x._data.reshape(rows, k))
             if len(need) > 2 and need[2]:
-                gb = Tensor._make(g2.sum(0)) if flat_bias else g
+                gb = Tensor._make(col_sums(g2)) if flat_bias else g
             return gx, gw, gb
         g2 = g.reshape(rows, m)
         if need[0]:

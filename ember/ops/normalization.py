@@ -24,6 +24,7 @@ from ..autograd._torch_names import tag as _tname
 from ..backend import xp as np
 from ..tensor import Tensor
 from . import _batch_norm as _bn
+from ._fastsum import fsum
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize"]
 
@@ -44,10 +45,10 @@ class _Normalize(Function):
             ctx.save_for_backward(xc, invstd, w, x)
             return y
         xs = x.reshape(stat_shape) if stat_shape is not None else x
-        mean = xs.mean(red, keepdims=True)
+        mean = fsum(xs, red, True, mean=True)
         xhat = xs - mean                                  # centred; becomes x-hat in place below
         sq = np.square(xhat)
-        var = sq.mean(red, keepdims=True)
+        var = fsum(sq, red, True, mean=True)
         del sq
         invstd = 1.0 / np.sqrt(var + eps)
         xhat *= invstd.astype(x.dtype, copy=False)
@@ -80,16 +81,16 @@ class _Normalize(Function):
         gx = gw = gb = None
         xhat_full = xhat.reshape(g.shape) if stat_shape is not None else xhat
         if has_w and need[1]:
-            gw = Tensor._make((g * xhat_full).sum(aff_axes))
+            gw = Tensor._make(fsum(g * xhat_full, aff_axes))
         if has_b and need[2]:
-            gb = Tensor._make(g.sum(aff_axes))
+            gb = Tensor._make(fsum(g, aff_axes))
         if need[0]:
             dxhat = g * w._data.reshape(aff_shape) if has_w else g
             if stat_shape is not None:
                 dxhat = dxhat.reshape(stat_shape)
-            m1 = dxhat.mean(red, keepdims=True)
+            m1 = fsum(dxhat, red, True, mean=True)
             gx = dxhat * xhat                             # (dxhat - m1 - xhat * m2) * invstd, in place
-            m2 = gx.mean(red, keepdims=True)
+            m2 = fsum(gx, red, True, mean=True)
             np.multiply(xhat, m2, out=gx)
             np.subtract(dxhat, gx, out=gx)
             gx -= m1

@@ -20,6 +20,7 @@ from ..backend import device as _dev
 from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
+from ._fastsum import sum_axes
 
 
 def _c(a):
@@ -69,6 +70,8 @@ class Sum(Function):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         if a.dtype == _np.float16 and dtype is None:     # accumulated in float32, as PyTorch
             return _c(_as_array(a.sum(axis=axes, keepdims=keepdim, dtype=_np.float32)).astype(_np.float16))
+        if dtype is None and axes is not None and (out := sum_axes(a, axes, keepdim)) is not None:
+            return out
         out = a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
         return _c(out) if isinstance(out, _np.ndarray) or _dev.is_device_array(out) else _as_array(out)
 
@@ -93,6 +96,8 @@ class Mean(Function):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         n = a.size if axes is None else int(_np.prod([a.shape[i] for i in axes]))
         ctx.n = n
+        if n and axes is not None and (out := sum_axes(a, axes, keepdim, mean=True)) is not None:
+            return out
         out = a.mean(axis=axes, keepdims=keepdim) if n else _xp(a).full(
             _kept_shape(a.shape, axes) if keepdim else tuple(s for i, s in enumerate(a.shape) if axes is not None and i not in axes),
             _np.nan, a.dtype)

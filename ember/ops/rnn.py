@@ -26,6 +26,7 @@ from ..backend import xp
 from ..backend.device import array_module as _xp, like as _like
 from ..tensor import Tensor
 from . import _parallel as _par
+from ._fastsum import col_sums
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
 from .rnn_cell import _ScratchFn, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
 
@@ -210,13 +211,13 @@ class RNNSequence(_ScratchFn):
         if need[4]:
             hp = _prev_states(h0, Hs, reverse).reshape(L * N, H)
             dw_hh = Tensor._make(dZh2.T @ hp)
-        db_ih = Tensor._make(dZx2.sum(0)) if need[5] else None
+        db_ih = Tensor._make(col_sums(dZx2)) if need[5] else None
         if not need[6]:
             db_hh = None
         elif dZh is dZx and db_ih is not None:      # Elman: both biases get the same sum
             db_hh = Tensor._make(db_ih._data.copy())
         else:
-            db_hh = Tensor._make(dZh2.sum(0))
+            db_hh = Tensor._make(col_sums(dZh2))
         return dx, dh0, None, dw_ih, dw_hh, db_ih, db_hh
 
 

@@ -480,7 +480,8 @@ KNOWN: list[Known] = [
           "Adaptive average pooling and interpolation over values of very different magnitudes (1e30 next to 1 "
           "or -1e30): PyTorch sums a window in another order than ember (a (1, 1) output is its vectorized mean; "
           "ember interpolates finite data as one matrix product), so cancellation leaves another result.",
-          "out = m.nn.functional.adaptive_avg_pool2d(m.tensor([[[1e30, -1e30, 1.0], [1.0, 1.0, 1.0]]]), (1, 1))",
+          "out = m.nn.functional.adaptive_avg_pool1d(m.tensor([[[1e30, -1e30, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1e30, "
+          "-1e30]]]), 1)",
           when=lambda case: _special(case), area="H4"),
     Known("conv-transpose-nan-padding-grad", ("F.conv_transpose1d", "F.conv_transpose2d"), ("grad",),
           "conv_transpose with padding and a NaN/inf input: ember's weight gradient multiplies the input by the "

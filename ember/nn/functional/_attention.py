@@ -17,6 +17,7 @@ from ...backend.device import array_module as _xp, like as _like
 from ...backend.random import rng_of
 from ...backends.cuda import _SDP as _SDP_FLAGS
 from ...ops import _parallel as _par
+from ...ops._fastsum import fsum
 from ...ops._parallel_random import keep_mask
 from ...tensor import Tensor
 from ... import ops as _ops
@@ -34,7 +35,7 @@ def _softmax_last(s, safe=False):
     with xp.errstate(invalid="ignore"):
         s -= m
         xp.exp(s, out=s)
-        s /= s.sum(axis=-1, keepdims=True)
+        s /= fsum(s, -1, True)
     if safe:
         dead = m == -xp.inf
         if dead.any():
@@ -93,7 +94,7 @@ def _attend_backward(q, k, v, p, keep, go, g_w, scale, need, gq=None, gk=None, g
     if keep is not None:
         gp *= keep
     # dS = P * (dP - rowsum(dP * P)), in place on gp
-    r = (gp * p).sum(-1, keepdims=True)
+    r = fsum(gp * p, -1, True)
     gp -= r
     gp *= p
     if need[0]:

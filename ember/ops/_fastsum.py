@@ -1,0 +1,85 @@
+"""Sums over the leading dims of a float array as one BLAS matrix-vector product with a vector of ones,
+``ones(M) @ a.reshape(M, K)``, and over the trailing dims as ``einsum("ij->i", a.reshape(M, K))``.
+
+NumPy's ``sum`` reduces a leading axis row after row and a short contiguous row with a per-row pairwise loop;
+GEMV and einsum stream the matrix once with SIMD accumulators.  Measured at one thread, float32 (us): column
+sums (NumPy / GEMV) 2048x384 138 / 86, 2048x128 48 / 12, 128x512 7.2 / 2.7 (and OpenBLAS threads GEMV at 2+
+threads); row sums (NumPy / einsum) 2048x128 63 / 18, 8192x64 187 / 52, 128x64 3.6 / 2.1.  (GEMV is faster
+still for row sums, 15 and 36 us there, but a row's sum then depends on where the row falls in BLAS's blocks
+and threads, and the split kernels need each row computed as in the whole array; einsum sums each row on its
+own.)  The error is of NumPy's order: a column sum is sequential in NumPy too, and a row sum is taken this way
+only up to ``MAX_ROW`` elements (beyond, NumPy's pairwise sum is more accurate than a blocked sequential one).
+
+Float32/float64 arrays whose reduced dims and kept dims are each one contiguous block only; ``None``
+elsewhere (the caller runs NumPy's sum).  A device array takes the same path with its own array module, so
+that a device gives the CPU's numbers."""
+from __future__ import annotations
+
+from ..backend import xp as np
+from ..backend.device import array_module as _xp
+
+MAX_ROW = 8192                  # the longest row summed by GEMV (see above)
+_ONES: dict = {}                # (n, dtype char) -> a vector of ones (host; not written to)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_ndarray = np.ndarray
+
+
+def _ones(n, dt, m):
+    if m is not np:
+        return m.ones(n, dt)
+    v = _ONES.get((n, dt.char))
+    if v is None:
+        v = np.ones(n, dt)
+        if n <= 1 << 16 and len(_ONES) < 256:
+            _ONES[(n, dt.char)] = v
+    return v
+
+
+def col_sums(a2):
+    """``a2.sum(0)`` of a 2-D array: GEMV for a float one (any row stride), else NumPy's sum."""
+    if a2.dtype in _FLOATS:
+        return _ones(a2.shape[0], a2.dtype, _xp(a2)) @ a2
+    return a2.sum(0)
+
+
+def fsum(a, axes, keepdims=False, mean=False):
+    """``a.sum(axes, keepdims=keepdims)`` (or ``a.mean``), through GEMV where ``sum_axes`` applies; ``axes`` an
+    int or a tuple of ints (negative ones allowed)."""
+    nd = a.ndim
+    t = tuple(sorted(d % nd for d in axes)) if isinstance(axes, tuple) else (axes % nd,) if nd else ()
+    r = sum_axes(a, t, keepdims, mean)
+    if r is None:
+        return a.mean(axes, keepdims=keepdims) if mean else a.sum(axes, keepdims=keepdims)
+    return r
+
+
+def sum_axes(a, axes, keepdims=False, mean=False):
+    """``a.sum(axes, keepdims=keepdims)`` (or ``mean``) through GEMV where ``axes`` (a sorted tuple) are the
+    leading or the trailing dims of a C-contiguous float array and the sum is not of everything; else
+    None."""
+    if a.dtype not in _FLOATS or not a.flags.c_contiguous:
+        return None
+    nd = a.ndim
+    k = len(axes)
+    if k == 0 or k >= nd:
+        return None
+    lead = axes == tuple(range(k))
+    if not lead and axes != tuple(range(nd - k, nd)):
+        return None
+    shape = a.shape
+    m = 1
+    for d in (shape[:k] if lead else shape[nd - k:]):
+        m *= d
+    if m == 0 or (not lead and m > MAX_ROW):
+        return None
+    kept = shape[k:] if lead else shape[:nd - k]
+    xp = _xp(a)
+    if lead:
+        out = _ones(m, a.dtype, xp) @ a.reshape(m, -1)
+    else:
+        out = xp.einsum("ij->i", a.reshape(-1, m))
+    if mean:
+        xp.true_divide(out, m, out=out)
+    if keepdims:
+        return out.reshape((1,) * k + kept if lead else kept + (1,) * k)
+    return out.reshape(kept)
