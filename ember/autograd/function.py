@@ -417,5 +417,6 @@ _ndarray = _xp.ndarray
 from ._torch_names import torch_name as _torch_name  # noqa: E402
 
 _tracer = None  # the active ember.jit tracer (ember/jit/_trace.py sets and clears it)
+_hooked = False  # Function.apply is replaced (ember.profiler is recording): every op goes through it
 Tensor = None   # bound by ember.tensor once the class exists (the two modules need each other)
 _refresh_view = None    # likewise (ember.tensor._refresh_view)

@@ -13,7 +13,9 @@ import math
 
 import numpy as _np
 
+from ..autograd import function as _fn
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad
 from ..backend import dtypes as _dt
 from ..backend import layout as _layout
 from ..backend import xp
@@ -240,6 +242,19 @@ def clone(input: Tensor, *, memory_format="preserve_format") -> Tensor:
 _nd = _np.ndarray
 
 
+def _no_graph(uf, a, b):
+    """``uf`` of a plain pair (``_plain_pair``) as a new tensor without the Function machinery, where no graph
+    can be recorded (grad mode off, nothing tracing or profiling) and both are host arrays below the thread
+    split: what the op's ``apply`` returns there, ~0.85 us sooner (no context, node or argument lists; no-grad
+    ``a * b`` on 4x4 2.0 -> 1.15 us).  None elsewhere."""
+    if _grad.enabled or _fn._tracer is not None or _fn._hooked:
+        return None
+    da, db = a._data, b._data
+    if type(da) is not _nd or type(db) is not _nd or da.size >= _pe.SPLIT_FROM:
+        return None
+    return _lay(Tensor._make(uf(da, db)), a, b)
+
+
 # Add/Sub/Mul/Div.forward split a large left operand's op among threads where the right one is a number or of
 # its shape (``_parallel_elementwise``); a small left operand costs one size check
 
@@ -311,6 +326,8 @@ class Div(Function):
 def add(input, other, alpha=1, *, out=None):
     """``input + alpha * other`` with broadcasting (``torch.add``); ``out=`` receives the result."""
     if _plain_pair(input, other) and out is None and type(alpha) is int and alpha == 1:
+        if (r := _no_graph(_np.add, input, other)) is not None:
+            return r
         return _lay(Add.apply(input, other), input, other)
     if (type(other) is not Tensor and isinstance(other, Tensor) and other.is_sparse) or \
             (type(input) is not Tensor and isinstance(input, Tensor) and input.is_sparse):
@@ -363,6 +380,8 @@ def _is_bool_tensor(x):
 def sub(input, other, alpha=1, *, out=None):
     """``input - alpha * other`` with broadcasting (``torch.sub``); ``out=`` receives the result."""
     if _plain_pair(input, other) and out is None and type(alpha) is int and alpha == 1:
+        if (r := _no_graph(_np.subtract, input, other)) is not None:
+            return r
         return _lay(Sub.apply(input, other), input, other)
     if _is_bool_tensor(input) or _is_bool_tensor(other) or isinstance(input, bool) or isinstance(other, bool):
         two = (_is_bool_tensor(input) or isinstance(input, bool)) and (_is_bool_tensor(other) or isinstance(other, bool))
@@ -385,6 +404,8 @@ def sub(input, other, alpha=1, *, out=None):
 def mul(input, other, *, out=None):
     """Elementwise product with broadcasting (``torch.mul``); ``out=`` receives the result."""
     if _plain_pair(input, other) and out is None:
+        if (r := _no_graph(_np.multiply, input, other)) is not None:
+            return r
         return _lay(Mul.apply(input, other), input, other)
     if (type(other) is not Tensor and isinstance(other, Tensor) and other.is_sparse) or \
             (type(input) is not Tensor and isinstance(input, Tensor) and input.is_sparse):

@@ -266,6 +266,7 @@ def install(rec: _Recorder) -> None:
     Function = _fn.Function
     saved = {"apply": Function.__dict__["apply"]}
     Function.apply = classmethod(_make_profiled_apply(saved["apply"].__func__))
+    _fn._hooked = True
     for name, make in (("_call_backward", _make_call_backward), ("_accumulate_leaf", _make_accumulate)):
         orig = getattr(_engine, name, None)
         if orig is not None:
@@ -287,6 +288,7 @@ def uninstall() -> None:
     if saved is None:
         return
     _fn.Function.apply = saved.pop("apply")
+    _fn._hooked = False
     for name, orig in saved.items():
         setattr(_engine, name, orig)
     if rec is not None:
