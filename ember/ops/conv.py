@@ -349,13 +349,17 @@ class _Conv2d(Function):
         ctx.orig = (w.shape, pads)
         ctx.crop = _live_taps(x.shape, w, stride, pads, dil)
         w_in = w
+        ctx.w_live = None
         if ctx.crop is not None:            # kernel rows/columns that only ever see padding: left out
             (i0, i1, j0, j1), pads = ctx.crop
-            # (kept for the backward: a gather from the whole weight, ~0.7 ms for ResNet-18's 512x512x3x3)
-            w = ctx.w_live = _xp(w).ascontiguousarray(w[:, :, i0:i1, j0:j1])
+            w = w[:, :, i0:i1, j0:j1]       # a view: the pixel-major paths gather their weight rows from it
         # stride 1: image blocks that stay in cache, when BLAS runs on one thread (with more, each of the many
         # small GEMMs pays a thread hand-off: 2 threads on a busy 2-core machine, 64x32x26x26: 2x slower)
         threads = _blocked_threads(x, w, stride, pads, dil, groups)
+        if ctx.crop is not None and (threads or not _nhwc.applies(x, w, groups)):
+            # the other paths read a contiguous weight (kept for the backward; a gather, ~0.7 ms for
+            # ResNet-18's 512x512x3x3, which the pixel-major paths skip: ~2.4 ms a step there)
+            w = ctx.w_live = _xp(w).ascontiguousarray(w)
         if threads:
             out = _par.blocked_forward(x, w, b, pads, dil, threads)
             ctx.threads = threads
@@ -388,7 +392,14 @@ class _Conv2d(Function):
         need = ctx.needs_input_grad
         if _grad.create_graph:
             return _conv_backward_graph(g, x, w, need, stride, ctx.orig[1], dil, groups, has_b)
-        w = ctx.w_live if ctx.crop is not None else w._data     # the live taps' weight, as the forward used
+        w = w._data
+        if ctx.w_live is not None:          # the live taps' weight, as the forward used it
+            w = ctx.w_live
+        elif ctx.crop is not None:
+            (i0, i1, j0, j1), _ = ctx.crop
+            w = w[:, :, i0:i1, j0:j1]       # a view (pixel-major path), contiguous where the grid kernels
+            if w.nbytes <= 256 << 10:       # may take the input gradient (weights of 256 KiB at most)
+                w = _xp(w).ascontiguousarray(w)
         ga = g._data
         if hpwp is None:                    # the forward took the blocked path (cols is None)
             gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups, ctx.threads)

@@ -238,3 +238,36 @@ def test_with_the_allocator_tuned_only_sizes_malloc_would_map_afresh_are_pooled(
     gc.collect()
     assert C._COLS._idle_bytes == 64
     C._COLS.clear()
+
+
+def test_cropped_weight_on_the_pixel_major_path_is_a_view_and_matches_torch(monkeypatch):
+    """With 16+ channels the cropped convolutions take the pixel-major path, which gathers its weight rows
+    from a view of the live taps (no contiguous crop is made or kept); at one thread and split among
+    threads, the results and gradients equal torch's."""
+    import pytest
+    torch = pytest.importorskip("torch")
+    from ember.ops import _conv_parallel as CP
+    rng = np.random.default_rng(7)
+    cases = [((4, 32, 1, 1), (8, 32, 3, 3), {"padding": 1}),
+             ((6, 32, 2, 2), (16, 32, 3, 3), {"padding": 1, "stride": 2}),
+             ((4, 16, 1, 3), (24, 16, 3, 3), {"padding": 1}),
+             ((4, 64, 1, 1), (128, 64, 3, 3), {"padding": 1})]          # 288 KiB: no grid input gradient
+    for threads in (1, 2):
+        if threads == 2:
+            monkeypatch.setattr(CP, "blas_threads", lambda: 2)
+            monkeypatch.setattr(C, "_SPLIT_MACS", 1)
+            monkeypatch.setattr(C, "_SPLIT_PIXELS", 1)
+        for shape, wshape, kw in cases:
+            x, w = rng.standard_normal(shape), rng.standard_normal(wshape)
+            res = []
+            for lib in (ember, torch):
+                xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+                y = lib.nn.functional.conv2d(xt, wt, **kw)
+                (y * y).sum().backward()
+                res.append([t.detach().numpy() for t in (y, xt.grad, wt.grad)])
+            for a, t in zip(*res):
+                np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
+    fn = ember.nn.functional.conv2d(ember.randn(4, 32, 1, 1, dtype=ember.float64),
+                                    ember.randn(8, 32, 3, 3, dtype=ember.float64, requires_grad=True),
+                                    padding=1).grad_fn
+    assert fn.crop is not None and fn.w_live is None                # no copy kept for the backward
