@@ -132,6 +132,18 @@ def test_blocked_stride_one_kernels_match_torch(monkeypatch):
     assert len(calls) == 16                             # every case took the blocked kernels
 
 
+def _conv_matches_torch(torch, x, w, kw):
+    """conv2d's output and the gradients of sum(y^2) for x and w: ember's equal torch's (float64)."""
+    res = []
+    for lib in (ember, torch):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, **kw)
+        (y * y).sum().backward()
+        res.append([t.detach().numpy() for t in (y, xt.grad, wt.grad)])
+    for a, t in zip(*res):
+        np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
+
+
 def test_kernel_taps_that_only_see_padding_are_left_out_and_match_torch():
     """A 3x3 conv with padding 1 on a 1x1 image (ResNet's last stage at 32x32 input) only uses the centre
     tap: ember convolves with the live part of the kernel (C._live_taps) and gives the rest of the weight a
@@ -205,14 +217,7 @@ def test_small_image_conv_input_gradient_by_the_grid_kernels_matches_torch(monke
             x, w = rng.standard_normal(shape), rng.standard_normal(wshape)
             if bad:
                 w[0, 0, 0, 0] = -np.inf
-            res = []
-            for lib in (ember, torch):
-                xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
-                y = lib.nn.functional.conv2d(xt, wt, **kw)
-                (y * y).sum().backward()
-                res.append([t.detach().numpy() for t in (y, xt.grad, wt.grad)])
-            for a, t in zip(*res):
-                np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
+            _conv_matches_torch(torch, x, w, kw)
     assert calls == [(True, False)] * 2                 # finite weights only
 
 
@@ -259,14 +264,7 @@ def test_cropped_weight_on_the_pixel_major_path_is_a_view_and_matches_torch(monk
             monkeypatch.setattr(C, "_SPLIT_PIXELS", 1)
         for shape, wshape, kw in cases:
             x, w = rng.standard_normal(shape), rng.standard_normal(wshape)
-            res = []
-            for lib in (ember, torch):
-                xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
-                y = lib.nn.functional.conv2d(xt, wt, **kw)
-                (y * y).sum().backward()
-                res.append([t.detach().numpy() for t in (y, xt.grad, wt.grad)])
-            for a, t in zip(*res):
-                np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
+            _conv_matches_torch(torch, x, w, kw)
     fn = ember.nn.functional.conv2d(ember.randn(4, 32, 1, 1, dtype=ember.float64),
                                     ember.randn(8, 32, 3, 3, dtype=ember.float64, requires_grad=True),
                                     padding=1).grad_fn
