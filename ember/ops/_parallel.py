@@ -54,8 +54,10 @@ def threads_for(n, work, min_work, min_items=1):
     should use: 1 unless BLAS has several threads, ``work`` is at least ``min_work`` per thread (below that
     the hand-off to another thread, tens of microseconds, costs more than it saves) and each thread gets at
     least ``min_items`` items; never more threads than BLAS has."""
+    if n < 2 * min_items or work < 2 * min_work:      # (first: asking BLAS costs ~2 us, a small op less)
+        return 1
     t = blas_threads()
-    if t <= 1 or n < 2 * min_items or work < 2 * min_work:
+    if t <= 1:
         return 1
     return max(1, min(t, n // min_items, work // min_work))
 

@@ -202,9 +202,9 @@ def _blocked_threads(x, w, stride, pads, dil, groups):
     19.5 ms forward + backward against 30 ms for the whole-batch GEMMs on 2 BLAS threads)."""
     if not _blocked.applies(x, w, stride, pads, dil, groups):
         return 0
-    if _blas_single_threaded():
-        return 1
     t = _par.blas_threads()
+    if t == 1:
+        return 1
     if t > 1 and x.shape[0] >= 2 * _par.MIN_IMAGES:
         return min(t, x.shape[0] // _par.MIN_IMAGES)
     return 0
@@ -226,8 +226,10 @@ def _split_threads(x, w, stride, pads, dil, groups):
     if type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64) or x.dtype != w.dtype:
         return 1
     n = x.shape[0]
+    if n < 2 * _par.MIN_IMAGES:
+        return 1
     t = _par.blas_threads()
-    if t <= 1 or n < 2 * _par.MIN_IMAGES:
+    if t <= 1:
         return 1
     oh, ow = _out_hw(x.shape, w.shape, stride, pads, dil)
     pixels = n * max(oh, 0) * max(ow, 0)
