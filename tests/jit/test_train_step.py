@@ -418,3 +418,32 @@ def test_input_requiring_grad_runs_eagerly():
             c(x, y)
     assert step.stats["eager_calls"] == 2 and "requires grad" in step.explain()
     assert c.stats["eager_calls"] == 1 and "requires grad" in c.explain()
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_conv_blocks_split_among_threads_equal_eager(monkeypatch, threads):
+    """At 2+ BLAS threads a fused conv block runs as parts of its batch (eager convolution's rule); the
+    compiled step still equals the eager loop (which splits its convolutions the same way)."""
+    from ember.ops import _conv_parallel as CP, _parallel as P, conv as C
+    calls = []
+    real = P.in_parallel
+    monkeypatch.setattr(P, "in_parallel", lambda fns, t: calls.append(len(fns)) or real(fns, t))
+    monkeypatch.setattr(CP, "blas_threads", lambda: threads)
+    monkeypatch.setattr(P, "blas_threads", lambda: threads)
+    monkeypatch.setattr(C, "_SPLIT_MACS", 1)
+    monkeypatch.setattr(C, "_SPLIT_PIXELS", 1)
+
+    from ember.jit import _conv_block as CB
+    parts = []
+    real_fwd = CB.ConvBlock._forward
+    monkeypatch.setattr(CB.ConvBlock, "_forward", lambda self, x, *a: parts.append(x.shape[0]) or real_fwd(self, x, *a))
+
+    def model():
+        ember.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(3, 4, 3),
+                             nn.ReLU(), nn.Conv2d(4, 4, 3, stride=2, padding=1), nn.Flatten(), nn.Linear(16, 4))
+    step, _, _ = _compare(model, _sgd, (13, 1, 12, 12), data=_data((13, 1, 12, 12)))
+    assert step.stats["compiled_calls"] == 4
+    t = min(threads, 13 // CP.MIN_IMAGES)
+    assert calls and max(calls) == t
+    assert parts and sum(parts[:t]) == 13 and max(parts) < 13           # the blocks ran as parts of the batch
