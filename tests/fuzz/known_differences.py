@@ -537,6 +537,14 @@ KNOWN: list[Known] = [
           "error for such a sum.",
           "out = m.nn.functional.avg_pool2d(m.tensor([[[1.0, 0.0, 0.0], [0.0, 1e30, -1e30], [0.0, 0.0, 0.0]]]), 3)",
           when=_float32_huge_both_signs, area="H4"),
+    Known("float32-huge-fma-residue", ("F.conv_transpose1d", "F.conv_transpose2d", "F.conv_transpose3d"), ("value",),
+          "conv_transpose of float32 values near +1e30 and -1e30 whose products cancel exactly (1e30 * 1.5 - "
+          "1e30 * 1.5): ember rounds each product and adds them, giving the exact 0; PyTorch's GEMM fuses the "
+          "multiply and add (FMA), so one product is rounded and the other is not, leaving that rounding's "
+          "residue (-7.6e22, 5e-8 of the terms).  Both are within float32's error for such a sum.",
+          "out = m.nn.functional.conv_transpose2d(m.tensor([[[[1e30, -1e30]], [[-1e30, -1e30]]]]), "
+          "m.full((2, 1, 1, 2), 1.5), groups=2)",
+          when=_float32_huge_both_signs, area="H4"),
     Known("linalg-float32-subnormal-input-grad", ("linalg.qr*",), ("grad",),
           "QR's gradient of a float32 matrix with subnormal entries (2.8e-44): PyTorch's LAPACK path treats the "
           "subnormals (and the products they make) as 0, ember's keeps them, so the R factor's tiny entries and "
