@@ -209,8 +209,8 @@ class RNNSequence(_ScratchFn):
             dzx = xp.concatenate([dzh[:, :, :2 * H], dNp[lo:hi]], axis=2) if mode == "GRU" else dzh
             dzx2, dzh2 = dzx.reshape(-1, dzx.shape[2]), dzh.reshape(-1, dzh.shape[2])
             if dx is not None:
-                xp.matmul(dzx2, w_ih, out=dx[lo:hi].reshape(-1, I))
-            return (dzx2.T @ x[lo:hi].reshape(-1, I) if need[3] else None,
+                xp.matmul(dzx2, w_ih, out=dx[lo:hi].reshape((hi - lo) * N, I))
+            return (dzx2.T @ x[lo:hi].reshape((hi - lo) * N, I) if need[3] else None,
                     dzh2.T @ _prev_states(h0, Hs, reverse, lo, hi).reshape(-1, H) if need[4] else None,
                     col_sums(dzx2) if need[5] else None,
                     col_sums(dzh2) if need[6] and not same_b else None)
@@ -446,7 +446,7 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
         this orientation ~3% faster than dW's; bitwise the same sums)."""
         d = dZ[lo:hi].reshape(-1, 4 * H)
         if dx is not None:
-            xp.matmul(d, w_ih, out=dx[lo:hi].reshape(-1, I))
+            xp.matmul(d, w_ih, out=dx[lo:hi].reshape((hi - lo) * N, I))
         return (rows[lo:hi].reshape(-1, K).T @ d if want_w else None,)
     parts, (dWt,) = _loop_and_grads(part, grads, x, N, H, sizes, 4, overlap=False)    # (see MIN_OVERLAP)
     if len(parts) == 1:

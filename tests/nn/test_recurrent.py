@@ -253,3 +253,23 @@ def test_lstm_retain_graph_backward_twice_and_buffers_freed_after(kind):
         np.testing.assert_allclose(b, 2 * a, rtol=1e-6, atol=1e-7)
     gc.collect()
     assert out[0].grad_fn is not None and all(r() is None for r in kept)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("kwargs", [
+    dict(input_size=0, hidden_size=3), dict(input_size=-1, hidden_size=3), dict(input_size=2.0, hidden_size=3),
+    dict(input_size=3, hidden_size=0), dict(input_size=3, hidden_size=2.0), dict(input_size=3, hidden_size=3,
+                                                                             num_layers=0),
+    dict(input_size=3, hidden_size=3, bias=1), dict(input_size=3, hidden_size=3, batch_first="yes"),
+    dict(input_size=3, hidden_size=3, dropout=1.5), dict(input_size=0, hidden_size=0, dropout=2),
+])
+def test_constructor_checks_are_pytorchs(cls, kwargs):
+    """The recurrent layers refuse bad sizes with PyTorch's exception types, in PyTorch's order, and a message
+    that carries PyTorch's and names the layer."""
+    import torch
+    with pytest.raises(Exception) as want:
+        getattr(torch.nn, cls)(**kwargs)
+    with pytest.raises(type(want.value)) as got:
+        getattr(ember.nn, cls)(**kwargs)
+    assert str(got.value).startswith(f"{cls}: ")
+    assert str(want.value).split(",")[0] in str(got.value)

@@ -12,6 +12,7 @@ runs through ``ember.ops.rnn_proj`` (a per-step loop of differentiable ops) inst
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 from ...autograd._torch_names import tag as _tname
@@ -52,13 +53,23 @@ class RNNBase(Module):
                  proj_size: int = 0, device=None, dtype=None) -> None:
         super().__init__()
         name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
-        if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError(f"{name}: hidden_size must be a positive integer, got {hidden_size!r}")
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"{name}: num_layers must be a positive integer, got {num_layers!r}")
-        if isinstance(dropout, bool) or not 0 <= float(dropout) <= 1:
+        # PyTorch's checks, in its order and with its exception types
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability "
                              f"of an element being zeroed, got {dropout!r}")
+        if not isinstance(bias, bool):
+            raise TypeError(f"{name}: bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(f"{name}: batch_first should be of type bool, got: {type(batch_first).__name__}")
+        for what, v in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if not isinstance(v, int):
+                raise TypeError(f"{name}: {what} should be of type int, got: {type(v).__name__}")
+            if v <= 0:
+                raise ValueError(f"{name}: {what} must be greater than zero, got {v}")
+        if not isinstance(num_layers, int):
+            raise TypeError(f"{name}: num_layers should be of type int, got: {type(num_layers).__name__}")
+        if num_layers <= 0:
+            raise ValueError(f"{name}: num_layers must be greater than zero, got {num_layers}")
         if isinstance(proj_size, bool) or not isinstance(proj_size, int):
             raise TypeError(f"{name}: proj_size should be of type int, got: {type(proj_size).__name__}")
         if proj_size < 0:
