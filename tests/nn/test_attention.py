@@ -192,7 +192,7 @@ def test_mha_init_and_dropout():
 
 
 def test_mha_errors():
-    with pytest.raises(ValueError, match="divisible"):
+    with pytest.raises(AssertionError, match="divisible"):
         nn.MultiheadAttention(10, 3)
     m = nn.MultiheadAttention(8, 2)
     with pytest.raises(ValueError, match=r"MultiheadAttention.*embed_dim=8.*\(5, 2, 6\)"):

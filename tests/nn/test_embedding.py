@@ -67,7 +67,7 @@ def test_errors():
         e(ember.tensor([5]))
     with pytest.raises(RuntimeError, match="integer"):
         e(ember.tensor([1.0]))
-    with pytest.raises(ValueError, match="padding_idx"):
+    with pytest.raises(AssertionError, match="padding_idx"):
         nn.Embedding(5, 2, padding_idx=5)
 
 

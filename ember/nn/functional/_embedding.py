@@ -81,7 +81,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         if padding_idx < 0:
             padding_idx += n
         if not 0 <= padding_idx < n:
-            raise ValueError(f"embedding: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
+            raise AssertionError(f"embedding: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
     if max_norm is not None:
         with no_grad():
             _renorm_(weight, idx, max_norm, norm_type)

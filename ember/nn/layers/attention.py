@@ -55,8 +55,8 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"MultiheadAttention: embed_dim and num_heads must be greater than 0, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads} instead")
-        if embed_dim % num_heads:
-            raise ValueError(f"MultiheadAttention: embed_dim must be divisible by num_heads, got embed_dim="
+        if embed_dim % num_heads:           # (an AssertionError, as PyTorch's assert)
+            raise AssertionError(f"MultiheadAttention: embed_dim must be divisible by num_heads, got embed_dim="
                              f"{embed_dim} and num_heads={num_heads}")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")

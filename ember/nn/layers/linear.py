@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 
 from ...tensor import Tensor
 from ...creation import empty
@@ -29,6 +30,18 @@ class Identity(Module):
         return input
 
 
+def _sizes(layer, **sizes):
+    """The sizes as ints (anything with ``__index__``, as PyTorch's ``empty()`` takes); a float or other type
+    raises TypeError, as in PyTorch."""
+    out = []
+    for name, v in sizes.items():
+        try:
+            out.append(operator.index(v))
+        except TypeError:
+            raise TypeError(f"{layer}: {name} must be an int, got {type(v).__name__} {v!r}") from None
+    return out
+
+
 class Linear(Module):
     """``y = x @ weight.T + bias``: input (*, in_features) -> (*, out_features).
 
@@ -43,11 +56,12 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        if int(in_features) < 0 or int(out_features) < 0:
-            raise ValueError(f"Linear expected non-negative in_features and out_features, got {in_features} and "
-                             f"{out_features}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        in_features, out_features = _sizes("Linear", in_features=in_features, out_features=out_features)
+        if in_features < 0 or out_features < 0:      # (PyTorch: RuntimeError from the weight's empty())
+            raise RuntimeError(f"Linear: expected non-negative in_features and out_features, got {in_features} "
+                               f"and {out_features}")
+        self.in_features = in_features
+        self.out_features = out_features
         self.weight = Parameter(empty(self.out_features, self.in_features, dtype=dtype, device=device))
         if bias:
             self.bias = Parameter(empty(self.out_features, dtype=dtype, device=device))
@@ -91,9 +105,13 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None,
                  dtype=None) -> None:
         super().__init__()
-        self.in1_features = int(in1_features)
-        self.in2_features = int(in2_features)
-        self.out_features = int(out_features)
+        in1_features, in2_features, out_features = _sizes("Bilinear", in1_features=in1_features,
+                                                          in2_features=in2_features, out_features=out_features)
+        if in1_features <= 0:
+            raise ValueError(f"Bilinear: in1_features must be > 0, but got (in1_features={in1_features})")
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
         self.weight = Parameter(empty(self.out_features, self.in1_features, self.in2_features, dtype=dtype,
                                       device=device))
         if bias:
