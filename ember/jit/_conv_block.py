@@ -21,27 +21,11 @@ import numpy as _np
 
 from ..ops import _parallel as _par
 from ..ops.conv import _as_strided, _grad_weight, _span, _split_threads
+from ..ops.pool import _max_of_four as _pool4     # (max and first-max position of a 2x2 window)
 from ._graph import Value
 
 
 _L2 = 640 << 10        # bytes of im2col columns per block of a forward made in blocks of output rows
-
-
-def _pool4(v):
-    """Max and first-max position of four same-shaped views (a 2x2 window, in window order): the values
-    and positions of ``ember.ops.pool._max_of_four``, with the position picked by uint8 arithmetic instead of
-    ``np.where`` (a data-dependent branch per element: ~50x slower on random masks)."""
-    hi01 = (v[1] > v[0]).view(_np.uint8)
-    m01 = _np.maximum(v[0], v[1])
-    hi23 = (v[3] > v[2]).view(_np.uint8)
-    m23 = _np.maximum(v[2], v[3])
-    hi = (m23 > m01).view(_np.uint8)
-    out = _np.maximum(m01, m23, out=m01)
-    hi23 += _np.uint8(2)                    # 2 or 3 where the second pair wins ...
-    hi23 -= hi01
-    hi23 *= hi
-    hi01 += hi23                            # ... else 0 or 1
-    return out, hi01
 
 
 def _conv_ok(node):

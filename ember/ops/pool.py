@@ -183,16 +183,19 @@ def _offset_slices(ks, st, dil, oh, ow):
 def _max_of_four(v):
     """Max and first-max position of four same-shaped views (a 2x2 window, in window order) as a tree of
     pairwise maxima: 5 passes over the output instead of the running loop's 10.  Ties keep the earlier
-    position (strict ``>``), as the loop does."""
-    hi01 = v[1] > v[0]
+    position (strict ``>``), as the loop does.  The position is picked by uint8 arithmetic, not ``np.where``
+    (a data-dependent branch per element: 64x32x28x28 after a ReLU, 3.2 -> 1.8 ms)."""
+    hi01 = (v[1] > v[0]).view(np.uint8)
     m01 = np.maximum(v[0], v[1])
-    hi23 = v[3] > v[2]
+    hi23 = (v[3] > v[2]).view(np.uint8)
     m23 = np.maximum(v[2], v[3])
-    hi = m23 > m01
+    hi = (m23 > m01).view(np.uint8)
     out = np.maximum(m01, m23, out=m01)
-    k = hi23.view(np.uint8) + np.uint8(2)       # 2 or 3 where the second pair wins ...
-    k = np.where(hi, k, hi01.view(np.uint8))     # ... else 0 or 1
-    return out, k
+    hi23 += np.uint8(2)                     # 2 or 3 where the second pair wins ...
+    hi23 -= hi01
+    hi23 *= hi
+    hi01 += hi23                            # ... else 0 or 1
+    return out, hi01
 
 
 def _lowest_windows(out, k, low, size, ks, st, pad, dil, outs):
