@@ -233,16 +233,20 @@ def _max_windows(x, ks, st, pad, dil, ext, low, oh, ow):
     if ks[0] * ks[1] == 4:
         out, k = _max_of_four([xp_[sl] for sl in _offset_slices(ks, st, dil, oh, ow)])
     else:
-        out = k = None
+        out = k = tmp = None
         for j, sl in enumerate(_offset_slices(ks, st, dil, oh, ow)):
             v = xp_[sl]
             if out is None:
                 out = v.copy()
                 k = _xp(out).zeros(out.shape, dtype=np.uint8 if ks[0] * ks[1] < 256 else np.int32)
+                tmp = _xp(out).empty(out.shape, dtype=k.dtype)
                 continue
             better = v > out
             np.maximum(out, v, out=out)          # propagates NaN like PyTorch
-            np.putmask(k, better, j)
+            # k = j where better: k < j so far, so max(k, better * j); no per-element branch (np.putmask's:
+            # ResNet-18's 3x3 stride-2 stem pool forward 7.8 -> 4.0 ms)
+            np.multiply(better, k.dtype.type(j), out=tmp)
+            np.maximum(k, tmp, out=k)
     xp = _xp(out)
     out, k = xp.ascontiguousarray(out), xp.ascontiguousarray(k)      # PyTorch's layout for any input
     if x.dtype.kind == "f":
