@@ -19,6 +19,7 @@ from ..backend.device import as_array as _as_array
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
 from . import _parallel_elementwise as _pe
+from ._select import select as _select
 from .elementwise import _sigmoid_fwd, _erf_array
 
 __all__: list = []   # internal: the public forms live in ember.nn.functional
@@ -45,8 +46,10 @@ class _NumpyNS:
         return _np.maximum(x, 0)
 
     @staticmethod
-    def where(cond, a, b):
+    def where(cond, a, b):              # (a mask that is mostly one way: np.where's branch predicts well)
         return _np.where(cond, a, b)
+
+    select = staticmethod(_select)      # np.where's values without its per-element branch (~50/50 masks)
 
 
 class _EmberNS:
@@ -72,6 +75,8 @@ class _EmberNS:
     @staticmethod
     def where(cond, a, b):
         return E.where(cond, a, b)
+
+    select = where
 
 
 def _plain(p):
@@ -174,13 +179,13 @@ def _hardtanh_ints(x, lo, hi):
 
 threshold = make_activation(
     # PyTorch: x <= threshold -> value, else x (so NaN passes through, with its gradient)
-    "Threshold", lambda a, threshold, value: _np.where(a <= threshold, value, a),
+    "Threshold", lambda a, threshold, value: _select(a <= threshold, value, a),
     lambda M, x, threshold, value: 1.0 - M.f(x <= threshold, x), ints="keep", int_check=_threshold_ints)
 step = make_activation(
     "Step", lambda a, threshold: (a >= threshold).astype(a.dtype),
     lambda M, x, threshold: x * 0, ints="cast_all")
 heaviside = make_activation(
-    "Heaviside", lambda a, value: _np.where(a > 0, 1.0, _np.where(a < 0, 0.0, value)),
+    "Heaviside", lambda a, value: _select(a > 0, 1.0, _select(a < 0, 0.0, value)),
     lambda M, x, value: x * 0, ints="cast_all")
 def _leaky_fwd(a, slope):
     """where(a > 0, a, a * slope) (PyTorch's), computed as max(a, a * slope) for a slope <= 1 (negative ones
@@ -203,20 +208,20 @@ hardtanh = make_activation(
     lambda M, x, lo, hi: M.where(x <= lo, 0.0, M.where(x >= hi, 0.0, 1.0)), ints="keep", int_check=_hardtanh_ints,
     scalar_operand=True)      # laid out like a binary op with a scalar, as PyTorch's hardtanh
 elu = make_activation(
-    "Elu", lambda a, alpha: _np.where(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0))),
+    "Elu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0))),
     lambda M, x, alpha: _elu_d(M, x, alpha, 1.0))
 selu = make_activation(
-    "Selu", lambda a: _SELU_SCALE * _np.where(a > 0, a, _SELU_ALPHA * _np.expm1(_np.minimum(a, 0))),
+    "Selu", lambda a: _SELU_SCALE * _select(a > 0, a, _SELU_ALPHA * _np.expm1(_np.minimum(a, 0))),
     lambda M, x: _elu_d(M, x, _SELU_ALPHA, 1.0) * _SELU_SCALE)
 celu = make_activation(
-    "Celu", lambda a, alpha: _np.where(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0) / alpha)),
+    "Celu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0) / alpha)),
     lambda M, x, alpha: _elu_d(M, x, 1.0, 1.0 / alpha))
 
 
 def _elu_d(M, x, alpha, inv):
     # PyTorch: x <= 0 ? alpha * exp(x * inv) : 1, so a NaN input gets the positive slope (small tensors; its
     # vectorized path over long inputs gives NaN there)
-    return M.where(x <= 0, M.exp(M.neg_part(x) * inv) * alpha, 1.0)
+    return M.select(x <= 0, M.exp(M.neg_part(x) * inv) * alpha, 1.0)
 
 
 def _gelu_fwd(a, approximate):

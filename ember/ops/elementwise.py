@@ -22,6 +22,7 @@ from ..backend import xp
 from ..backend.device import array_module as _xp_of, as_array as _as_array, like as _like, to_device as _to_device
 from ..tensor import Tensor, _to_array
 from . import _parallel_elementwise as _pe
+from ._select import select as _select
 
 _erf = _np.vectorize(math.erf, otypes=[_np.float64])
 
@@ -43,11 +44,10 @@ def _erf_array(a):
         return _erf_inner(a)
     if not inner.any():
         return _erf_outer(a)
-    out = xp.empty_like(a)                 # (empty_like keeps the input's layout, as PyTorch's result does)
-    out[inner] = _erf_inner(a[inner])
-    inner = xp.logical_not(inner, out=inner)
-    out[inner] = _erf_outer(a[inner])
-    return out
+    # both fits over the whole array, each element's taken by bits (a mask gather/scatter per fit branched per
+    # element: 1M float32 elements 14.5 -> 11.6 ms); the inner fit overflows harmlessly where it is not taken
+    with _np.errstate(over="ignore", invalid="ignore"):
+        return _select(inner, _erf_inner(a), _erf_outer(a))
 
 
 _ERF_INNER = tuple(_np.float32(c) for c in (
