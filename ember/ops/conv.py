@@ -202,9 +202,9 @@ def _blocked_threads(x, w, stride, pads, dil, groups):
     19.5 ms forward + backward against 30 ms for the whole-batch GEMMs on 2 BLAS threads)."""
     if not _blocked.applies(x, w, stride, pads, dil, groups):
         return 0
-    t = _par.blas_threads()
-    if t == 1:
+    if _blas_single_threaded():
         return 1
+    t = _par.blas_threads()
     if t > 1 and x.shape[0] >= 2 * _par.MIN_IMAGES:
         return min(t, x.shape[0] // _par.MIN_IMAGES)
     return 0
