@@ -35,8 +35,12 @@ install: $(STAMP)
 demo: $(DEMO_STAMP)
 	$(VENV)/bin/ember demo
 
+# The whole suite at one BLAS thread, then the kernels' and layers' tests again at two: ember's thread sections
+# (convolution, pooling, batch norm, attention, dropout draws, recurrent layers, compiled blocks) only run when
+# BLAS has several threads, and elsewhere their tests reach them by patching the thread count.
 test: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n 2 -q
+	OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 $(PY) -m pytest -q -p no:cacheprovider tests/ops tests/nn tests/jit tests/autograd
 
 test-fast: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n 2 -q -m "not slow"
