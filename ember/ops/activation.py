@@ -257,13 +257,17 @@ def _softplus_d(M, x, beta, threshold):
 
 
 swish = make_activation(
-    "Swish", lambda a, beta: a * _sigmoid_fwd(a * beta),
+    # (at beta = 1, SiLU, the x * 1 and * 1 passes are left out: the same values)
+    "Swish", lambda a, beta: a * _sigmoid_fwd(a * beta if beta != 1 else a),
     lambda M, x, beta: _swish_d(M, x, beta))
 
 
 def _swish_d(M, x, beta):
-    s = M.sigmoid(x * beta)
-    return s + x * s * (1.0 - s) * beta
+    if beta != 1:
+        s = M.sigmoid(x * beta)
+        return s + x * s * (1.0 - s) * beta
+    s = M.sigmoid(x)
+    return s + x * s * (1.0 - s)
 
 
 def _mish_fwd(a):
