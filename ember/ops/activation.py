@@ -20,7 +20,7 @@ from ..tensor import Tensor, _to_array
 from . import elementwise as E
 from . import _parallel_elementwise as _pe
 from ._select import select as _select
-from .elementwise import _sigmoid_fwd, _erf_array
+from .elementwise import _sigmoid_fwd, _erf_array, _erfc_abs
 
 __all__: list = []   # internal: the public forms live in ember.nn.functional
 
@@ -50,6 +50,7 @@ class _NumpyNS:
         return _np.where(cond, a, b)
 
     select = staticmethod(_select)      # np.where's values without its per-element branch (~50/50 masks)
+    cdf2 = staticmethod(lambda x: _cdf2(x))
 
 
 class _EmberNS:
@@ -77,6 +78,10 @@ class _EmberNS:
         return E.where(cond, a, b)
 
     select = where
+
+    @staticmethod
+    def cdf2(x):
+        return E.erf(x * (1.0 / _SQRT2)) + 1.0
 
 
 def _plain(p):
@@ -228,14 +233,26 @@ def _elu_d(M, x, alpha, inv):
 def _gelu_fwd(a, approximate):
     if approximate == "tanh":
         return 0.5 * a * (1.0 + _np.tanh(_K * (a + 0.044715 * a * a * a)))
-    return 0.5 * a * (1.0 + _erf_array(a / _SQRT2))
+    return 0.5 * a * _cdf2(a)
+
+
+def _cdf2(a):
+    """1 + erf(x / sqrt 2), twice the normal CDF.  float32 arrays: ``erfc(-x / sqrt 2)`` from the erfc fit
+    alone (``2 - erfc(z)`` for z > 0), ~30 NumPy passes where erf's two fits take ~50, and accurate where
+    ``1 + erf`` cancels: gelu(-5) is -1.4333e-06 here against -1.4901e-06 through 1 + erf and -1.1921e-06 in
+    PyTorch (exact: -1.43326e-06).  Elsewhere (float64, small arrays) 1 + erf."""
+    if a.dtype != _np.float32 or a.size < 64:          # (device arrays too: the CPU's numbers there)
+        return 1.0 + _erf_array(a / _SQRT2)
+    z = a * _np.float32(1.0 / _SQRT2)
+    e = _erfc_abs(z)
+    return _select(z > 0, _np.subtract(_np.float32(2.0), e), e)
 
 
 def _gelu_d(M, x, approximate):
     if approximate == "tanh":
         t = M.tanh((x + x * x * x * 0.044715) * _K)
         return (t + 1.0) * 0.5 + x * (1.0 - t * t) * (x * x * (3 * 0.044715) + 1.0) * (0.5 * _K)
-    return (M.erf(x * (1.0 / _SQRT2)) + 1.0) * 0.5 + x * M.exp(x * x * -0.5) * _INV_SQRT_2PI
+    return M.cdf2(x) * 0.5 + x * M.exp(x * x * -0.5) * _INV_SQRT_2PI
 
 
 gelu = make_activation("Gelu", _gelu_fwd, _gelu_d)

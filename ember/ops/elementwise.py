@@ -69,7 +69,15 @@ def _erf_inner(a):
 
 def _erf_outer(a):
     """erf(x) for float32 |x| >= 1: 1 - erfc(|x|) with the sign of x, erfc from its Chebyshev fit (Horner's
-    rule in the input's precision, two buffers updated in place: GELU calls this on every activation)."""
+    rule in the input's precision, two buffers updated in place)."""
+    p = _erfc_abs(a)
+    _np.subtract(1.0, p, out=p)
+    return _np.copysign(p, a, out=p)
+
+
+def _erfc_abs(a):
+    """erfc(|x|) for float32 x, from the Chebyshev fit of Numerical Recipes (relative error about 1.2e-7
+    everywhere, so it keeps its accuracy where erfc is tiny)."""
     t = _np.abs(a)
     _np.multiply(t, 0.5, out=t)
     t += 1.0
@@ -82,8 +90,7 @@ def _erf_outer(a):
     p -= a * a
     _np.exp(p, out=p)
     p *= t
-    _np.subtract(1.0, p, out=p)
-    return _np.copysign(p, a, out=p)
+    return p
 
 
 def on_host(fn, a, *args):

@@ -55,3 +55,21 @@ def test_activations_taking_it_match_pytorch(name, kw):
     yt.backward(torch.tensor(g))
     ge, gt = xe.grad.numpy(), xt.grad.numpy()      # (PyTorch's NaN gradients differ between its own paths)
     np.testing.assert_allclose(ge[fin], gt[fin], rtol=2e-5, atol=1e-6)
+
+
+def test_gelu_accurate_where_one_plus_erf_cancels():
+    """float32 GELU from erfc(-x / sqrt 2): accurate for very negative x, where 1 + erf(x / sqrt 2) loses its
+    digits (PyTorch's own float32 gelu(-5) is 17% off there); equal to PyTorch's to float32 rounding
+    elsewhere, gradients included."""
+    import math
+    x = np.linspace(-5.5, -3, 1001).astype(np.float32)
+    exact = np.array([0.5 * float(v) * math.erfc(-float(v) / math.sqrt(2)) for v in x])
+    got = ember.nn.functional.gelu(ember.tensor(x)).numpy()
+    np.testing.assert_allclose(got, exact, rtol=1e-5)
+    y = np.linspace(-2.5, 6, 5001).astype(np.float32)
+    ye, yt = ember.tensor(y, requires_grad=True), torch.tensor(y, requires_grad=True)
+    oe, ot = ember.nn.functional.gelu(ye), torch.nn.functional.gelu(yt)
+    np.testing.assert_allclose(oe.detach().numpy(), ot.detach().numpy(), rtol=3e-6, atol=3e-7)
+    oe.sum().backward()
+    ot.sum().backward()
+    np.testing.assert_allclose(ye.grad.numpy(), yt.grad.numpy(), rtol=3e-6, atol=3e-7)
