@@ -23,6 +23,10 @@ from .config import CLIError, learns_by_gradient, uses_training_step
 
 ENV = "EMBER_TRAIN_NPROC"
 RUN_FILE_ENV = "EMBER_TRAIN_RUN_FILE"      # where rank 0 writes the path of its run folder for the launcher
+# where rank 0 also writes its closing "ember: ..." line before MPI_Abort: the launcher's output forwarding may
+# be torn down by the abort before it passes that line on (seen under load: the run then ended "without a
+# message"); the supervising process prints it from here when the relay did not see it
+MSG_FILE_ENV = "EMBER_TRAIN_MSG_FILE"
 
 # what MPICH's launcher adds around an aborted or killed rank: the ranks' own line says what happened
 _NOISE = ("application called MPI_Abort", "BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",
@@ -132,10 +136,13 @@ def launch(args, argv: list) -> int:
         env.pop(k, None)
     fd, env[RUN_FILE_ENV] = tempfile.mkstemp(prefix="ember-run-", suffix=".txt")
     os.close(fd)
+    fd, env[MSG_FILE_ENV] = tempfile.mkstemp(prefix="ember-msg-", suffix=".txt")
+    os.close(fd)
     try:
         return _supervise(cmd, env, args)
     finally:
         os.remove(env[RUN_FILE_ENV])
+        os.remove(env[MSG_FILE_ENV])
 
 
 def _supervise(cmd, env, args) -> int:
@@ -161,7 +168,11 @@ def _supervise(cmd, env, args) -> int:
         t.join(timeout=5)
     with open(env[RUN_FILE_ENV], encoding="utf-8") as f:
         run = f.read().strip() or None
-    if code != 0 and not seen.get("said"):         # a rank killed outright (SIGKILL, out of memory)
+    with open(env[MSG_FILE_ENV], encoding="utf-8") as f:
+        said = f.read().strip()
+    if code != 0 and not seen.get("said") and said:  # rank 0's line, lost by the launcher in the abort
+        print(said, file=sys.stderr, flush=True)
+    elif code != 0 and not seen.get("said"):       # a rank killed outright (SIGKILL, out of memory)
         keep = (f"; continue with: ember train --resume {run}" if run is not None and os.path.isfile(
             os.path.join(run, "last.safetensors")) else "")
         print(f"ember: error: a process of the run stopped without a message (MPI launcher exit status {code}: "
@@ -175,6 +186,41 @@ def _supervise(cmd, env, args) -> int:
     return code if code >= 0 else 128 - code
 
 
+class _Said:
+    """Rank 0's stderr: writes through, and keeps the lines that start with "ember: " (its closing words)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.lines: list = []
+        self._part = ""
+
+    def write(self, text):
+        self._part += text
+        *done, self._part = self._part.split("\n")
+        self.lines += [ln for ln in done if ln.startswith("ember: ")]
+        return self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def _leave_message(lines) -> None:
+    """Before MPI_Abort: the rank's "ember: ..." lines into the launcher's message file, on disk."""
+    path = os.environ.get(MSG_FILE_ENV)
+    if not path or not lines:
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        pass
+
+
 def run_child(fn, args) -> int:
     """Run ``fn(args)`` as one rank: ranks > 0 print nothing; a rank that fails (an exception, a non-zero
     status) prints one ``ember: error:`` line and stops every rank with ``MPI_Abort``."""
@@ -185,6 +231,8 @@ def run_child(fn, args) -> int:
     err = sys.stderr
     if rank:                                # rank 0 speaks for the run; the others' output would repeat it
         sys.stdout = sys.stderr = open(os.devnull, "w")
+    else:
+        sys.stderr = _Said(err)             # remembers its "ember: ..." lines for the launcher (MSG_FILE_ENV)
     msg, code = None, 0
     try:
         want = int(os.environ.get(ENV, "0"))
@@ -206,14 +254,21 @@ def run_child(fn, args) -> int:
         if dist.is_initialized():
             dist.destroy_process_group()
         return 0
-    if msg is not None:
-        print(msg, file=err, flush=True)
+    if msg is not None:                     # (rank 0 through its _Said stream, which keeps the line)
+        print(msg, file=err if rank else sys.stderr, flush=True)
     sys.stdout.flush()
     sys.stderr.flush()
+    if not rank:
+        _leave_message(sys.stderr.lines if isinstance(sys.stderr, _Said) else [])
+    elif msg is not None:                   # a rank's own failure: its line is the run's
+        _leave_message([msg])
     if rank and msg is None:
         # a shared outcome (interrupted, diverged): rank 0 says it and its Abort stops us.  Wait long enough for
         # that on a loaded machine (a 2 s wait once killed rank 0 before it had printed its line); the wait only
         # runs out if rank 0 never gets there
         time.sleep(30.0)
+    else:
+        from ..distributed._bootstrap import ABORT_GRACE
+        time.sleep(ABORT_GRACE)             # (the launcher forwards the line before the abort tears it down)
     comm.Abort(code)
     return code

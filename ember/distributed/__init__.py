@@ -135,6 +135,9 @@ def _abort_excepthook(exc_type, exc, tb):
         sys.stdout.flush()
     finally:
         if GroupMember.WORLD is not None and GroupMember.WORLD.comm.Get_size() > 1:
+            from ._bootstrap import ABORT_GRACE
+            import time
+            time.sleep(ABORT_GRACE)         # (let the launcher forward the traceback before the abort)
             _mpi().COMM_WORLD.Abort(1)
 
 

@@ -7,12 +7,20 @@ from __future__ import annotations
 import os
 import runpy
 import sys
+import time
 import traceback
+
+
+# Seconds a failing rank waits between printing its error and MPI_Abort: the launcher forwards a rank's output
+# through its proxies, and an abort can tear them down before the last lines are passed on (seen under load:
+# the traceback never reached the terminal).  Only failures pay it.
+ABORT_GRACE = 1.0
 
 
 def _abort(comm, code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
+    time.sleep(ABORT_GRACE)
     comm.Abort(code)
 
 
