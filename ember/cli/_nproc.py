@@ -195,8 +195,10 @@ class _Said:
         self._part = ""
 
     def write(self, text):
+        # (carriage returns end a line too: a progress bar redraws one line with them, which would otherwise
+        # grow the pending text for a whole epoch and be split again on every write)
         self._part += text
-        *done, self._part = self._part.split("\n")
+        *done, self._part = self._part.replace("\r", "\n").split("\n")
         self.lines += [ln for ln in done if ln.startswith("ember: ")]
         return self.stream.write(text)
 

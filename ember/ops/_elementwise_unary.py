@@ -8,17 +8,13 @@ import math
 
 import numpy as _np
 
-from ..autograd import function as _fn
 from ..autograd.function import Function
-from ..autograd.grad_mode import state as _grad
 from ..backend import dtypes as _dt
 from ..backend import layout as _layout
 from ..backend.device import array_module as _xp_of, as_array as _as_array
 from ..tensor import Tensor, _to_array
 from . import _parallel_elementwise as _pe
-from .elementwise import _erf_array, add, cast, div, mul, neg, pow, sub, zeros_like_g
-
-_nd = _np.ndarray
+from .elementwise import _erf_array, _graphless, add, cast, div, mul, neg, pow, sub, zeros_like_g
 
 
 # -- unary math ----------------------------------------------------------------------------------------------
@@ -154,8 +150,7 @@ def relu(input: Tensor) -> Tensor:
     if input._data.dtype.kind == "b":
         raise _dt.DtypeRuntimeError("relu: Boolean inputs not supported for relu")
     d = input._data
-    if not _grad.enabled and type(d) is _nd and d.size < _pe.SPLIT_FROM and _fn._tracer is None \
-            and not _fn._hooked and type(input) is Tensor:
+    if type(input) is Tensor and _graphless(d):
         return Tensor._make(_np.maximum(d, 0))        # no graph to record: what Relu.apply returns, sooner
     return Relu.apply(input)
 

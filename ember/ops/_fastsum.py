@@ -42,6 +42,12 @@ def col_sums(a2):
     return a2.sum(0)
 
 
+def row_sums(a2):
+    """``a2.sum(1)`` of a 2-D float array as ``einsum``: one SIMD pass per row, each row summed on its own
+    (4096x1000 float32: 0.46 against 0.74 ms for NumPy's pairwise sum); any device."""
+    return _xp(a2).einsum("ij->i", a2)
+
+
 def fsum(a, axes, keepdims=False, mean=False):
     """``a.sum(axes, keepdims=keepdims)`` (or ``a.mean``), through GEMV where ``sum_axes`` applies; ``axes`` an
     int or a tuple of ints (negative ones allowed)."""
@@ -77,7 +83,7 @@ def sum_axes(a, axes, keepdims=False, mean=False):
     if lead:
         out = _ones(m, a.dtype, xp) @ a.reshape(m, -1)
     else:
-        out = xp.einsum("ij->i", a.reshape(-1, m))
+        out = row_sums(a.reshape(-1, m))
     if mean:
         xp.true_divide(out, m, out=out)
     if keepdims:

@@ -272,6 +272,7 @@ def _parts_backward(x, w, ga, cols, path, need, stride, pads, dil, groups, has_b
     # small GEMMs), as it is in a part of a split)
     grid = need[0] and _blocked.grid_input_grad_applies(x, w, stride, groups) \
         and (len(cols) > 1 or _blas_single_threaded()) and bool(np.isfinite(w).all())
+    wg = _xp(w).ascontiguousarray(w) if grid else None     # (a cropped weight is a view; <= 256 KiB here)
     w2 = _nhwc.weight_rows(w) if path == "nhwc" and need[0] and not grid else None
 
     def part(s, c):
@@ -290,7 +291,7 @@ def _parts_backward(x, w, ga, cols, path, need, stride, pads, dil, groups, has_b
             if need[1]:
                 pw = _grad_weight(g2, c, w.shape, groups)
         if grid:
-            _blocked.backward(x[s], w, g, pads, dil, True, False, gx[s])
+            _blocked.backward(x[s], wg, g, pads, dil, True, False, gx[s])
         if need_b:
             pb = g2.sum(1)
         return pw, pb
@@ -397,11 +398,9 @@ class _Conv2d(Function):
         w = w._data
         if ctx.w_live is not None:          # the live taps' weight, as the forward used it
             w = ctx.w_live
-        elif ctx.crop is not None:
+        elif ctx.crop is not None:          # (the pixel-major path: a view, as in forward)
             (i0, i1, j0, j1), _ = ctx.crop
-            w = w[:, :, i0:i1, j0:j1]       # a view (pixel-major path), contiguous where the grid kernels
-            if w.nbytes <= 256 << 10:       # may take the input gradient (weights of 256 KiB at most)
-                w = _xp(w).ascontiguousarray(w)
+            w = w[:, :, i0:i1, j0:j1]
         ga = g._data
         if hpwp is None:                    # the forward took the blocked path (cols is None)
             gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups, ctx.threads)

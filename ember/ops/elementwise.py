@@ -254,12 +254,17 @@ def _no_graph(uf, a, b):
     can be recorded (grad mode off, nothing tracing or profiling) and both are host arrays below the thread
     split: what the op's ``apply`` returns there, ~0.85 us sooner (no context, node or argument lists; no-grad
     ``a * b`` on 4x4 2.0 -> 1.15 us).  None elsewhere."""
-    if _grad.enabled or _fn._tracer is not None or _fn._hooked:
-        return None
     da, db = a._data, b._data
-    if type(da) is not _nd or type(db) is not _nd or da.size >= _pe.SPLIT_FROM:
+    if not _graphless(da) or type(db) is not _nd:
         return None
     return _lay(Tensor._make(uf(da, db)), a, b)
+
+
+def _graphless(d) -> bool:
+    """Whether an op on the array ``d`` may skip ``Function.apply`` (``_no_graph``): grad mode off, nothing
+    tracing (ember.jit) or profiling, ``d`` a host array below the thread split."""
+    return not (_grad.enabled or _fn._tracer is not None or _fn._hooked) and type(d) is _nd \
+        and d.size < _pe.SPLIT_FROM
 
 
 # Add/Sub/Mul/Div.forward split a large left operand's op among threads where the right one is a number or of

@@ -26,6 +26,7 @@ from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor
 from . import _parallel as _par
 from . import elementwise as E
+from ._fastsum import row_sums
 from . import reduce as R
 
 __all__ = ["softmax_cross_entropy", "nll", "bce", "bce_with_logits", "log_cosh"]
@@ -132,10 +133,10 @@ def _shifted_exp(x):
 
 
 def _row_sums(e):
-    """``e.sum(axis=1, keepdims=True)``; for 2-D float arrays through ``einsum`` (one SIMD pass per row,
-    4096x1000 float32: 0.46 against 0.74 ms for NumPy's pairwise sum, same per-row independence)."""
-    if e.ndim == 2 and e.dtype.kind == "f":         # (any device: the same sums there)
-        return _xp(e).einsum("ij->i", e)[:, None]
+    """``e.sum(axis=1, keepdims=True)``; for 2-D float arrays through ``einsum`` (``_fastsum.row_sums``, on any
+    device; rows of any length, as the class count)."""
+    if e.ndim == 2 and e.dtype.kind == "f":
+        return row_sums(e)[:, None]
     return e.sum(axis=1, keepdims=True)
 
 

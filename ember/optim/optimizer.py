@@ -51,11 +51,7 @@ def _lerp_(a, b, w: float, t=None) -> None:
     """``a.lerp_(b, w)`` on arrays, with PyTorch's two-branch formula (it keeps the end points exact); ``t``:
     a scratch array of ``a``'s shape for the difference (no temporaries)."""
     if t is None:
-        if abs(w) < 0.5:
-            a += w * (b - a)
-        else:
-            a[...] = b - (b - a) * (1 - w)
-        return
+        t = xp.empty_like(a)
     xp.subtract(b, a, out=t)
     if abs(w) < 0.5:
         t *= w

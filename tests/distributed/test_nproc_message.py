@@ -17,6 +17,8 @@ def test_rank_zero_stream_keeps_its_ember_lines():
     s.flush()
     assert out.getvalue().startswith("Epoch 1/2 ...\nember: error:")
     assert s.lines == ["ember: error: training diverged at epoch 2, batch 3"]
+    s.write("\r 10% |##  |" * 1000 + "\rember: interrupted\n")   # a progress bar's redraws, then a line
+    assert s._part == "" and s.lines[-1] == "ember: interrupted"
 
 
 def test_the_lines_are_left_on_disk(tmp_path, monkeypatch):

@@ -253,18 +253,22 @@ def test_cropped_weight_on_the_pixel_major_path_is_a_view_and_matches_torch(monk
     torch = pytest.importorskip("torch")
     from ember.ops import _conv_parallel as CP
     rng = np.random.default_rng(7)
-    cases = [((4, 32, 1, 1), (8, 32, 3, 3), {"padding": 1}),
-             ((6, 32, 2, 2), (16, 32, 3, 3), {"padding": 1, "stride": 2}),
-             ((4, 16, 1, 3), (24, 16, 3, 3), {"padding": 1}),
-             ((4, 64, 1, 1), (128, 64, 3, 3), {"padding": 1})]          # 288 KiB: no grid input gradient
+    cases = [((8, 32, 1, 1), (8, 32, 3, 3), {"padding": 1}),                # (8 images: 2 parts of 4)
+             ((10, 32, 2, 2), (16, 32, 3, 3), {"padding": 1, "stride": 2}),
+             ((8, 16, 1, 3), (24, 16, 3, 3), {"padding": 1}),
+             ((8, 64, 1, 1), (128, 64, 3, 3), {"padding": 1})]          # 288 KiB: no grid input gradient
+    sections = []
+    real = CP.in_parallel
+    monkeypatch.setattr(CP, "in_parallel", lambda fns, t: sections.append(len(fns)) or real(fns, t))
+    monkeypatch.setattr(C, "_SPLIT_MACS", 1)
+    monkeypatch.setattr(C, "_SPLIT_PIXELS", 1)
     for threads in (1, 2):
-        if threads == 2:
-            monkeypatch.setattr(CP, "blas_threads", lambda: 2)
-            monkeypatch.setattr(C, "_SPLIT_MACS", 1)
-            monkeypatch.setattr(C, "_SPLIT_PIXELS", 1)
+        monkeypatch.setattr(CP, "blas_threads", lambda t=threads: t)
         for shape, wshape, kw in cases:
             x, w = rng.standard_normal(shape), rng.standard_normal(wshape)
+            sections.clear()
             _conv_matches_torch(torch, x, w, kw)
+            assert sections == ([] if threads == 1 else [2, 2])   # the split ran forward and backward
     fn = ember.nn.functional.conv2d(ember.randn(4, 32, 1, 1, dtype=ember.float64),
                                     ember.randn(8, 32, 3, 3, dtype=ember.float64, requires_grad=True),
                                     padding=1).grad_fn
