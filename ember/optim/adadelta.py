@@ -50,3 +50,6 @@ class Adadelta(Optimizer):
         acc *= rho
         acc += (1 - rho) * delta * delta
         p -= _scalar(group["lr"]) * delta
+
+
+Adadelta._split_update = Adadelta._update     # elementwise: may run in blocks, and in chunks on several threads

@@ -51,3 +51,6 @@ class Adagrad(Optimizer):
         std = xp.sqrt(s)
         std += group["eps"]
         p -= clr * g / std
+
+
+Adagrad._split_update = Adagrad._update     # elementwise: may run in blocks, and in chunks on several threads

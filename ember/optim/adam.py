@@ -242,3 +242,9 @@ class RAdam(Optimizer):
             p -= corrected * lr * adaptive * rect
         else:
             p -= corrected * lr
+
+
+# elementwise too: in blocks, and in chunks on several threads
+for _cls in (Adamax, NAdam, RAdam):
+    _cls._split_update = _cls._update
+del _cls

@@ -221,10 +221,10 @@ class Optimizer:
             else:
                 work.append((p, g, state))
         if work:
-            from ._split_update import split_step
-            if not split_step(self, [(p._data, g, s) for p, g, s in work], group):
-                for p, g, state in work:
-                    self._update(p._data, g, state, group)
+            from ._split_update import split_step, update_all
+            arrays = [(p._data, g, s) for p, g, s in work]
+            if not split_step(self, arrays, group):
+                update_all(self, arrays, group)
             for p, _, _ in work:
                 p._version[0] += 1
 

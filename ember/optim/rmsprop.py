@@ -63,3 +63,6 @@ class RMSprop(Optimizer):
             p -= lr * buf
         else:
             p -= lr * g / avg
+
+
+RMSprop._split_update = RMSprop._update     # elementwise: may run in blocks, and in chunks on several threads

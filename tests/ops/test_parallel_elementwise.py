@@ -9,6 +9,7 @@ from tests.ops._sections import counting_sections
 import ember.nn.functional as F
 from ember.ops import _parallel as P, _parallel_elementwise as PE
 from ember.optim import _split_update as SU
+from tests.optim._elementwise import OPTIMIZERS as _OPTIMIZERS
 
 
 @pytest.fixture
@@ -138,14 +139,6 @@ def _opt_run(split, n, make, steps=3):
     return list(calls), [_bits(p.detach().numpy()) for p in ps], flat
 
 
-_OPTIMIZERS = {
-    "adam": lambda ps: ember.optim.Adam(ps, lr=0.1),
-    "adam_l2_maximize": lambda ps: ember.optim.Adam(ps, lr=0.1, weight_decay=0.1, maximize=True),
-    "adamw_amsgrad": lambda ps: ember.optim.AdamW(ps, lr=0.1, amsgrad=True),
-    "sgd": lambda ps: ember.optim.SGD(ps, lr=0.1),
-    "sgd_momentum": lambda ps: ember.optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01),
-    "sgd_nesterov": lambda ps: ember.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
-}
 
 
 @pytest.mark.parametrize("name", sorted(_OPTIMIZERS))
