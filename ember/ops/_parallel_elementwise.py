@@ -20,6 +20,15 @@ from . import _parallel as _par
 MIN_SPLIT = 1 << 17
 SPLIT_FROM = 2 * MIN_SPLIT      # the size check callers make first (``x.size >= SPLIT_FROM``)
 
+# ``par_apply(..., blocks=True)``: a kernel of many passes (an activation's formula, ~5-30 NumPy calls) runs on
+# blocks of this many bytes of each array, one after the other (in each thread's piece at 2+ threads), its
+# temporaries staying in the core's 2 MiB L2 instead of each pass streaming the whole array through memory.
+# Measured, float32 GELU on 1M elements, one thread, whole / blocks of 8K, 16K, 64K elements: forward 9.8 /
+# 6.1, 5.1, 4.7 ms; derivative 11.6 / -, 6.4, 5.2 ms.  Activations' forward and backward on 1M elements, 1
+# thread, before / after: GELU 21.5 / 10.3 ms, ELU 7.1 / 3.7, SiLU 4.2 / 3.2, Mish 10.2 / 5.7; 2 threads,
+# whole / blocked pieces: GELU 10.6 / 7.6, SiLU 2.5 / 2.2, Mish 4.1 / 3.7.
+BLOCK_BYTES = 1 << 18
+
 _ndarray = np.ndarray
 
 
@@ -50,7 +59,8 @@ def _size(shape):
     return n
 
 
-def _split(fn, shape, dtype, flat, out, n, t):
+def _pieces(fn, shape, dtype, flat, out, run):
+    """``run(part)`` calls ``part(s)`` for the slices ``s`` of the flat index range; the result array."""
     if out is None:
         out = np.empty(shape, dtype)
     elif type(out) is not _ndarray or out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
@@ -59,13 +69,15 @@ def _split(fn, shape, dtype, flat, out, n, t):
 
     def part(s):
         fn(of[s], *[x[s] if type(x) is _ndarray and x.ndim else x for x in flat])
-    _par.run_split(part, n, t)         # (each piece in a copy of the caller's context: its errstate holds)
+    run(part)         # (a thread's piece runs in a copy of the caller's context: its errstate holds)
     return out
 
 
-def par_apply(fn, shape, dtype, *operands, out=None):
+def par_apply(fn, shape, dtype, *operands, out=None, blocks=False):
     """``fn(out_piece, *operand_pieces)`` over pieces of the flat index range, at once; the result array (a
-    new C-contiguous one of ``shape`` and ``dtype``, or ``out``).  None where a split does not apply."""
+    new C-contiguous one of ``shape`` and ``dtype``, or ``out``).  None where a split does not apply.  With
+    ``blocks`` (a kernel of many passes), each thread's piece (the whole range at one thread) is computed in
+    ``BLOCK_BYTES`` blocks, one after the other."""
     n = _size(shape)
     if n < SPLIT_FROM:
         return None
@@ -73,9 +85,18 @@ def par_apply(fn, shape, dtype, *operands, out=None):
     if flat is None:
         return None
     t = _threads(n)
-    if t <= 1:
-        return None
-    return _split(fn, shape, dtype, flat, out, n, t)
+    if not blocks:
+        return None if t <= 1 else _pieces(fn, shape, dtype, flat, out, lambda part: _par.run_split(part, n, t))
+    item = np.dtype(dtype).itemsize
+
+    def in_blocks(part):
+        def run(s):
+            m = s.stop - s.start
+            for b in _par.slices(m, -(-m * item // BLOCK_BYTES)):     # even blocks (no short last one)
+                part(slice(s.start + b.start, s.start + b.stop))
+        return run
+    return _pieces(fn, shape, dtype, flat, out,
+                   lambda part: in_blocks(part)(slice(0, n)) if t <= 1 else _par.run_split(in_blocks(part), n, t))
 
 
 def ufunc(f, *operands):
@@ -110,4 +131,5 @@ def par_ufunc(ufunc, *operands, out=None):
         return None
     # NumPy's result dtype for these operands (numbers weak, as in the whole-array call): from one element
     probe = ufunc(*[x[:1] if type(x) is _ndarray and x.ndim else x for x in flat])
-    return _split(lambda o, *xs: ufunc(*xs, out=o), shape, probe.dtype, flat, out, n, t)
+    return _pieces(lambda o, *xs: ufunc(*xs, out=o), shape, probe.dtype, flat, out,
+                   lambda part: _par.run_split(part, n, t))

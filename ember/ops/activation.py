@@ -105,7 +105,7 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
         # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
         if a.size < _pe.SPLIT_FROM or a.dtype.kind != "f" or a.dtype == _np.float16 or not _plain(p) or \
                 (out := _pe.par_apply(lambda o, x: o.__setitem__(..., fwd(x, **p)),
-                                      a.shape, a.dtype, a)) is None:
+                                      a.shape, a.dtype, a, blocks=True)) is None:
             out = fwd(a.astype(_np.float32) if a.dtype == _np.float16 else a, **p)
         out = out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
         if a.ndim > 1 and not _layout.canonical(a):      # PyTorch keeps a dense input's strides
@@ -122,7 +122,7 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
                 _plain(ctx.p):
             def piece(o, xs, gs):
                 _np.multiply(gs, deriv(_NumpyNS, xs, **ctx.p), out=o)
-            r = _pe.par_apply(piece, gd.shape, gd.dtype, x._data, gd)
+            r = _pe.par_apply(piece, gd.shape, gd.dtype, x._data, gd, blocks=True)
             if r is not None:
                 return Tensor._make(r)      # (pieces of what follows: the same values, elementwise)
         d = deriv(_NumpyNS, x._data, **ctx.p)

@@ -87,6 +87,34 @@ def test_activation_split_same_bits(split, name, dtype):
         assert res == one
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(set(_ACTIVATIONS) - {"dropout"}))
+def test_activation_blocks_same_bits(split, monkeypatch, name, dtype):
+    # many-pass kernels (activations) run in cache-sized blocks, in each thread's piece: the same bits as one
+    # call on the whole array, at any thread count.  Blocks of 64+ elements (float32 erf, as above: the
+    # blocks of an even split are between half the block size and the block size)
+    x = _inputs((3, 50, 7), dtype, 2) * 3
+    whole_calls, whole = _run(split, 1, _ACTIVATIONS[name], [x])
+    pieces = []
+    real = PE._pieces
+
+    def counting(fn, *a):
+        def counted(o, *xs):
+            pieces.append(o.size)
+            return fn(o, *xs)
+        return real(counted, *a)
+    monkeypatch.setattr(PE, "_pieces", counting)
+    item = np.dtype(dtype).itemsize
+    for n in (1, 2, 3):
+        for block in (128, 200, 300):
+            monkeypatch.setattr(PE, "BLOCK_BYTES", block * item)
+            pieces.clear()
+            _, res = _run(split, n, _ACTIVATIONS[name], [x])
+            assert len(pieces) >= 1050 // block, "the blocks did not run"
+            assert max(pieces) <= 2 * block and min(pieces) >= block // 2
+            assert res == whole
+
+
 def test_not_split_when_small_broadcast_or_strided(split):
     calls = split(2)
     x = ember.tensor(np.ones((4, 6), np.float32), requires_grad=True)
