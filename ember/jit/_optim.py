@@ -6,13 +6,15 @@ same order, as their eager ``_update``, so the parameters after N steps equal ea
 state lives where the eager optimizer keeps it (``optimizer.state[p]``: momentum buffers, moments, step
 counts), read every step, so ``state_dict``, ``load_state_dict`` and learning-rate schedulers keep working.
 Any other optimizer, or one with step hooks, runs its own ``step()`` on the gradients the plan wrote to
-``p.grad``.
+``p.grad``.  At 2+ BLAS threads a large enough step runs the eager updates split among the threads
+(``ember.optim._split_update``), which give the same bits.
 """
 from __future__ import annotations
 
 import numpy as _np
 
 from ..optim.adam import Adam, AdamW
+from ..optim import _split_update
 from ..optim.optimizer import _lerp_, _scalar
 from ..optim.sgd import SGD
 from ..tensor import Tensor
@@ -48,6 +50,7 @@ class OptimizerUpdate:
         o._opt_called = True
         sgd = type(o) is SGD
         for group in o.param_groups:
+            work = []
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -59,10 +62,15 @@ class OptimizerUpdate:
                 state = o.state[p]
                 if len(state) == 0:
                     o._init_state(p, state, group)
-                if sgd:
-                    self._sgd(p, g, state, group)
-                else:
-                    self._adam(p, g, state, group)
+                work.append((p, g, state))
+            # at 2+ threads the eager update split among them (the same arithmetic: the same bits), else here
+            if not _split_update.split_step(o, [(p._data, g, state) for p, g, state in work], group):
+                for p, g, state in work:
+                    if sgd:
+                        self._sgd(p, g, state, group)
+                    else:
+                        self._adam(p, g, state, group)
+            for p, _, _ in work:
                 p._version[0] += 1
             if sgd and group["momentum"] == 0:      # as SGD._group_step: no per-parameter state without momentum
                 for p in group["params"]:

@@ -447,3 +447,34 @@ def test_conv_blocks_split_among_threads_equal_eager(monkeypatch, threads):
     t = min(threads, 13 // CP.MIN_IMAGES)
     assert calls and max(calls) == t
     assert parts and sum(parts[:t]) == 13 and max(parts) < 13           # the blocks ran as parts of the batch
+
+
+@pytest.mark.parametrize("make_opt", [_sgd, lambda m: ember.optim.Adam(m.parameters(), lr=1e-2)],
+                         ids=["sgd_momentum", "adam"])
+def test_fused_update_split_among_threads_equals_eager_bits(monkeypatch, make_opt):
+    # at 2+ BLAS threads a compiled step's update runs the eager updates split among threads: the same bits
+    # as the eager loop at one thread
+    from ember.optim import _split_update as SU
+    from tests.ops._sections import counting_sections
+    use = counting_sections(monkeypatch, [(SU, "MIN_SPLIT", 4), (SU, "SPLIT_FROM", 8)])
+    xs, ys = _data((8, 12))
+    a, b = _mlp(), _mlp()
+    oa, ob = make_opt(a), make_opt(b)
+    use(1)
+    for i in range(4):
+        oa.zero_grad()
+        F.cross_entropy(a(xs[i % 3]), ys[i % 3]).backward()
+        oa.step()
+    use(2)
+    split = []
+    real = SU.split_step
+    monkeypatch.setattr(SU, "split_step", lambda *a: split.append(real(*a)) or split[-1])
+    step = ember.jit.compile_training_step(b, F.cross_entropy, ob)
+    for i in range(4):
+        step(xs[i % 3], ys[i % 3])
+    assert step.stats["compiled_calls"] >= 3 and split.count(True) >= 3, "the split update did not run"
+    for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        assert np.array_equal(q.detach().numpy(), p.detach().numpy()), name
+    for p, q in zip(oa.state.values(), ob.state.values()):
+        for k, v in p.items():
+            assert np.array_equal(getattr(q[k], "numpy", lambda: q[k])(), getattr(v, "numpy", lambda: v)()), k
