@@ -65,7 +65,7 @@ def _train(kind, opt_name, device, steps=3):
     opt = _OPTIMIZERS[opt_name](model.parameters())
     x, y, loss_fn = _data(kind, np.random.default_rng(1))
     x, y = ember.tensor(x, device=device), ember.tensor(y, device=device)
-    losses = []
+    losses = [_eval_loss(model, loss_fn, x, y)]     # first: the loss without dropout, before training
     for _ in range(steps):
         opt.zero_grad()
         loss = loss_fn(model(x), y)
@@ -79,7 +79,18 @@ def _train(kind, opt_name, device, steps=3):
         for v in s.values():
             if isinstance(v, ember.Tensor) and v.ndim:
                 assert v.device.type == device
+    losses.append(_eval_loss(model, loss_fn, x, y))  # last: without dropout, after training
     return losses, [p.detach().cpu().numpy() for p in model.parameters()]
+
+
+def _eval_loss(model, loss_fn, x, y):
+    """The loss in eval mode (no dropout: a training loss with dropout moves with its masks as much as with
+    three small steps)."""
+    model.eval()
+    with ember.no_grad():
+        value = loss_fn(model(x), y).item()
+    model.train()
+    return value
 
 
 @pytest.fixture()
@@ -104,7 +115,7 @@ def test_training_on_cuda_equals_cpu(kind, opt_name, cuda, exact, general_conv_p
         np.testing.assert_allclose(d_losses, c_losses, rtol=1e-4, atol=1e-5)
         for c, d in zip(c_params, d_params):
             np.testing.assert_allclose(d, c, rtol=1e-4, atol=1e-5)
-    assert c_losses[-1] < c_losses[0]          # (it trains)
+    assert c_losses[-1] < c_losses[0]          # (it trains: the eval-mode losses before and after)
 
 
 def test_every_optimizer_steps_on_cuda_as_on_cpu(cuda, exact):

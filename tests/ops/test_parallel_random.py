@@ -1,5 +1,6 @@
-"""Dropout's keep masks drawn in chunks and on several threads (``ember.ops._parallel_random``): the same
-numbers as one ``rng.random(shape) >= p`` and the generator left in the same state, for any split."""
+"""Dropout's keep masks drawn in chunks and on several threads (``ember.ops._parallel_random``): two elements
+per raw 64-bit output of PCG64 (its low, then its high 32 bits as a uniform v / 2**32, kept where >= p),
+the same at any split and the generator left where one draw of those outputs leaves it."""
 import numpy as np
 import pytest
 
@@ -16,34 +17,57 @@ def threads(monkeypatch):
     return counting_sections(monkeypatch, [(R, "MIN_SPLIT", 5), (R, "CHUNK", 7)])
 
 
+def _reference(seed, shape, p):
+    """The documented mask, written plainly: (mask, the generator after)."""
+    bg = np.random.PCG64(seed)
+    n = int(np.prod(shape))
+    raw = bg.random_raw((n + 1) // 2)
+    v = np.empty(2 * raw.size, np.uint64)
+    v[0::2] = raw & np.uint64(0xFFFFFFFF)
+    v[1::2] = raw >> np.uint64(32)
+    return (v[:n] / 2.0 ** 32 >= p).reshape(shape), bg
+
+
 @pytest.mark.parametrize("n_threads", [1, 2, 3])
 @pytest.mark.parametrize("shape", [(1,), (10,), (11, 13), (3, 0, 4), (2, 3, 5, 7)])
-def test_keep_mask_is_the_single_draw(threads, n_threads, shape):
+def test_keep_mask_is_the_documented_draw(threads, n_threads, shape):
     calls = threads(n_threads)
     a = np.random.Generator(np.random.PCG64(5))
-    b = np.random.Generator(np.random.PCG64(5))
     got = R.keep_mask(a, shape, 0.3)
-    want = b.random(shape) >= 0.3
+    want, b = _reference(5, shape, 0.3)
     assert got.dtype == np.bool_ and got.shape == want.shape
     np.testing.assert_array_equal(got, want)
-    assert a.bit_generator.state == b.bit_generator.state       # left where the single call leaves it
-    assert a.random() == b.random()
+    assert a.bit_generator.state == b.state                    # left where one draw leaves it
     size = int(np.prod(shape))
     parts = min(n_threads, size // 5)                               # MIN_SPLIT = 5 elements per part
     assert calls == ([parts] if parts > 1 else [])
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.999])
+def test_keep_mask_keeps_one_minus_p(p):
+    keep = R.keep_mask(np.random.Generator(np.random.PCG64(3)), (200_000,), p)
+    assert abs(keep.mean() - (1 - p)) < 5 * np.sqrt(p * (1 - p) / keep.size) + 1e-6
+    # neighbours (the two halves of one output) are independent
+    pairs = keep[0::2] & keep[1::2]
+    assert abs(pairs.mean() - (1 - p) ** 2) < 5 * np.sqrt((1 - p) ** 2 / pairs.size) + 1e-6
+
+
+def test_keep_mask_threshold_at_the_32_bit_grid():
+    # p exactly on the grid of 32-bit uniforms and just off it: v / 2**32 >= p, exactly
+    for p in (0.25, 0.25 + 2.0 ** -40, 0.25 - 2.0 ** -40, 1 - 2.0 ** -32, 1 - 2.0 ** -34, 2.0 ** -33):
+        got = R.keep_mask(np.random.Generator(np.random.PCG64(8)), (4001,), p)
+        np.testing.assert_array_equal(got, _reference(8, (4001,), p)[0])
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_keep_mask_scaled(threads, n_threads):
     threads(n_threads)
     a = np.random.Generator(np.random.PCG64(9))
-    b = np.random.Generator(np.random.PCG64(9))
     s = np.float32(1 / 0.75)
     got = R.keep_mask(a, (40, 9), 0.25, np.float32, s)
-    want = np.multiply(b.random((40, 9)) >= 0.25, s)
+    want = np.multiply(_reference(9, (40, 9), 0.25)[0], s)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, want)
-    assert a.bit_generator.state == b.bit_generator.state
 
 
 @pytest.mark.parametrize("p", [0.0, 1.0])
