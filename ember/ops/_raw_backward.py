@@ -152,7 +152,7 @@ def _sigmoid_into(r, g, o):     # _sigmoid's steps on one piece, into r
 
 
 def _tanh(g, o):                # mul(g, sub(1.0, mul(o, o)))
-    if g.size >= _pe.SPLIT_FROM and (r := _pe.par_apply(_tanh_into, g.shape, g.dtype, g, o)) is not None:
+    if g.size >= _pe.SPLIT_FROM and (r := _pe.par_apply(_tanh_into, g.shape, g.dtype, g, o, blocks=True)) is not None:
         return r
     t = _lay(_a(o * o), o, o)
     t = _lay(_a(1.0 - t), 1.0, t)
@@ -160,7 +160,7 @@ def _tanh(g, o):                # mul(g, sub(1.0, mul(o, o)))
 
 
 def _sigmoid(g, o):             # mul(g, mul(o, sub(1.0, o)))
-    if g.size >= _pe.SPLIT_FROM and (r := _pe.par_apply(_sigmoid_into, g.shape, g.dtype, g, o)) is not None:
+    if g.size >= _pe.SPLIT_FROM and (r := _pe.par_apply(_sigmoid_into, g.shape, g.dtype, g, o, blocks=True)) is not None:
         return r
     t = _lay(_a(1.0 - o), 1.0, o)
     t = _lay(_a(o * t), o, t)
@@ -182,7 +182,7 @@ def _relu(ctx, g):              # where(o <= 0, 0, g), as Relu.backward
     if not _ok(gd, o):
         return NotImplemented
     if gd.size >= _pe.SPLIT_FROM and \
-            (r := _pe.par_apply(_relu_into, gd.shape, gd.dtype, o, gd)) is not None:
+            (r := _pe.par_apply(_relu_into, gd.shape, gd.dtype, o, gd, blocks=True)) is not None:
         return (_lay(r, r, gd),)      # (r stands for the mask o <= 0: fresh, C-ordered, of o's shape)
     c = o <= 0
     # np.where with a data-dependent mask is ~9x slower than this: the gradient's bits ANDed with all-ones where
