@@ -23,11 +23,12 @@ ROOT = os.path.dirname(HERE)
 
 # the rows of the README's table above 1.0x (ember slower than PyTorch) at 1 or 2 threads, 2026-12-06 20:14 UTC
 SLOWER = ["per-op overhead, 7-op", "matmul 1024", "conv2d fwd+bwd 64x32x26x26", "batch_norm (training)",
-          "MLP 784-512-256-10, batch 128, SGD momentum step", "LeNet-5, batch 1, inference",
+          "cross_entropy fwd+bwd, logits 4096", "MLP 784-512-256-10, batch 128, SGD momentum step",
+          "LeNet-5, batch 64, training step", "LeNet-5, batch 1, inference",
           "MLP 784-512-256-10, batch 1, inference, ember.compile",
-          "MLP 784-512-256-10, batch 128, SGD momentum training step, compiled", "MNIST example CNN",
+          "MLP 784-512-256-10, batch 128, SGD momentum training step, compiled", "eager loop around",
           "CNN with batch norm", "ResNet-18", "dense autoencoder", "LSTM h128", "GRU h128",
-          "two LSTMCells in a Python loop, float64", "two RNNCells in a Python loop, float64"]
+          "two LSTMCells in a Python loop, float64", "time-sequence", "two RNNCells in a Python loop, float64"]
 
 
 def _short(key) -> str:
