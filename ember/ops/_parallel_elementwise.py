@@ -25,8 +25,8 @@ SPLIT_FROM = 2 * MIN_SPLIT      # the size check callers make first (``x.size >=
 # temporaries staying in the core's 2 MiB L2 instead of each pass streaming the whole array through memory.
 # Measured, float32 GELU on 1M elements, one thread, whole / blocks of 8K, 16K, 64K elements: forward 9.8 /
 # 6.1, 5.1, 4.7 ms; derivative 11.6 / -, 6.4, 5.2 ms.  Activations' forward and backward on 1M elements, 1
-# thread, before / after: GELU 21.5 / 10.3 ms, ELU 7.1 / 3.7, SiLU 4.2 / 3.2, Mish 10.2 / 5.7; 2 threads,
-# whole / blocked pieces: GELU 10.6 / 7.6, SiLU 2.5 / 2.2, Mish 4.1 / 3.7.
+# thread, before / after: GELU 21.5 / 10.3 ms, ELU 7.1 / 3.7, SiLU 4.2 / 3.0, Mish 10.2 / 5.7; 2 threads,
+# whole / blocked pieces: GELU 10.6 / 7.1-7.6, SiLU 2.5 / 2.1, Mish 4.1 / 3.6.
 BLOCK_BYTES = 1 << 18
 
 _ndarray = np.ndarray
