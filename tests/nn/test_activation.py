@@ -48,6 +48,12 @@ def test_functional_vs_torch(name, fn, dtype):
 
 
 @pytest.mark.parametrize("name,fn", CASES, ids=[c[0] for c in CASES])
+def test_large_input_vs_torch(name, fn):
+    # 300K elements: past ember's size for splitting among threads and for computing in L2-sized blocks
+    compare(fn, [(600, 500)], dtype=np.float32, atol=1e-5, rtol=1e-4, seed=3)
+
+
+@pytest.mark.parametrize("name,fn", CASES, ids=[c[0] for c in CASES])
 def test_gradcheck_float64(name, fn):
     assert gradcheck(lambda x: fn(ember, x), [(3, 4)])
 

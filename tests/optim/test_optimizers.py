@@ -337,3 +337,30 @@ def test_lbfgs_float32_and_errors():
         eoptim.LBFGS([{"params": [ex]}, {"params": [ember.zeros(1, requires_grad=True)]}])
     with pytest.raises(RuntimeError, match="closure"):
         e_opt.step()
+
+
+_LARGE = [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.01, amsgrad=True)),
+          ("AdamW", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+          ("Adagrad", dict(lr=0.1, lr_decay=0.05)), ("Adadelta", dict(weight_decay=0.1)),
+          ("Adamax", dict(lr=0.01)), ("NAdam", dict(lr=0.01)), ("RAdam", dict(lr=0.01))]
+
+
+@pytest.mark.parametrize("name,kwargs", _LARGE, ids=[n for n, _ in _LARGE])
+def test_large_parameters_match_torch(name, kwargs):
+    # a 300K-element parameter: past the size from which ember updates a parameter in L2-sized blocks (and,
+    # at 2+ threads, splits the step among threads)
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in [(600, 500), (300,)]]
+    ep, tp = _ember_params(arrays), _torch_params(arrays)
+    e_opt = getattr(eoptim, name)(ep, **kwargs)
+    t_opt = getattr(torch.optim, name)(tp, **kwargs)
+    for step in range(6):
+        gs = [rng.standard_normal(a.shape).astype(np.float32) for a in arrays]
+        _set_grads_ember(ep, gs)
+        _set_grads_torch(tp, gs)
+        e_opt.step()
+        t_opt.step()
+    for i, (a, b) in enumerate(zip(ep, tp)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=2e-5, rtol=1e-4,
+                                   err_msg=f"{name} param {i}")
+    _assert_state_equal(e_opt, t_opt)
