@@ -154,3 +154,22 @@ def test_ieee_results_are_silent_like_pytorch_but_user_numpy_still_warns():
             np.log(np.zeros(1))
         assert np.isneginf(ember.log(x).detach().numpy()[0])
     assert np.isnan(y.detach().numpy()[0]) and np.isposinf(y.detach().numpy()[1])
+
+
+def test_overflowing_reductions_are_silent_like_pytorch():
+    """sum, mean and prod that overflow to inf (NumPy's ndarray methods warned from NumPy's own module, past
+    ember's filter); the user's own ndarray.sum still warns."""
+    import warnings
+    import numpy as np
+    big = np.full((4, 300), 3e38, np.float32)
+    x = ember.tensor(big, requires_grad=True)
+    half = ember.full((4, 300), 6e4, dtype=ember.float16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember._quiet_ieee_warnings()
+        outs = [x.sum(), x.mean(), x.prod(), x.sum(1), x.mean(0), x.prod(1), x.sum(0, keepdim=True),
+                half.sum(), ember.tensor(big[:, :2]).mean(1)]
+        (x.sum() + x.mean()).backward()
+        with pytest.raises(RuntimeWarning, match="overflow"):
+            big.sum()
+    assert all(np.isposinf(o.detach().numpy()).all() for o in outs)

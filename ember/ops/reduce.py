@@ -23,6 +23,15 @@ from . import elementwise as E
 from ._fastsum import sum_axes
 
 
+def _reduce(ufunc, a, axis, keepdim, dtype=None):
+    """``a.sum``/``a.prod`` (``ufunc`` add/multiply) as the ufunc's own reduce on host arrays, which is what those
+    methods call: an overflow's RuntimeWarning is then raised from ember's frame, where ember's filter silences
+    it as PyTorch is silent (the methods raise it from NumPy's ``_methods`` module, where it leaked)."""
+    if type(a) is _np.ndarray:
+        return ufunc.reduce(a, axis=axis, dtype=dtype, keepdims=keepdim)
+    return (a.sum if ufunc is _np.add else a.prod)(axis=axis, keepdims=keepdim, dtype=dtype)
+
+
 def _c(a):
     """PyTorch returns reductions, scans and softmax C-contiguous with canonical strides; NumPy may keep the
     input's dim order.  A copy only when they differ."""
@@ -69,10 +78,10 @@ class Sum(Function):
     def forward(ctx, a, axes, keepdim, dtype):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         if a.dtype == _np.float16 and dtype is None:     # accumulated in float32, as PyTorch
-            return _c(_as_array(a.sum(axis=axes, keepdims=keepdim, dtype=_np.float32)).astype(_np.float16))
+            return _c(_as_array(_reduce(_np.add, a, axes, keepdim, _np.float32)).astype(_np.float16))
         if dtype is None and axes is not None and (out := sum_axes(a, axes, keepdim)) is not None:
             return out
-        out = a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+        out = _reduce(_np.add, a, axes, keepdim, dtype)
         return _c(out) if isinstance(out, _np.ndarray) or _dev.is_device_array(out) else _as_array(out)
 
     @staticmethod
@@ -98,9 +107,14 @@ class Mean(Function):
         ctx.n = n
         if n and axes is not None and (out := sum_axes(a, axes, keepdim, mean=True)) is not None:
             return out
-        out = a.mean(axis=axes, keepdims=keepdim) if n else _xp(a).full(
-            _kept_shape(a.shape, axes) if keepdim else tuple(s for i, s in enumerate(a.shape) if axes is not None and i not in axes),
-            _np.nan, a.dtype)
+        if n and type(a) is _np.ndarray:
+            with _np.errstate(over="ignore", invalid="ignore"):     # (NumPy's mean warns from its own module)
+                out = a.mean(axis=axes, keepdims=keepdim)
+        else:
+            out = a.mean(axis=axes, keepdims=keepdim) if n else _xp(a).full(
+                _kept_shape(a.shape, axes) if keepdim else tuple(s for i, s in enumerate(a.shape)
+                                                                 if axes is not None and i not in axes),
+                _np.nan, a.dtype)
         return _c(_as_array(out, dtype=a.dtype))
 
     @staticmethod
@@ -412,7 +426,7 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, a, axis, keepdim):
-        out = _c(_as_array(a.prod(axis=axis, keepdims=keepdim)))
+        out = _c(_as_array(_reduce(_np.multiply, a, axis, keepdim)))
         ctx.save_for_backward(a, out)
         ctx.axis, ctx.keepdim = axis, keepdim
         ctx.zeros = int(a.size - _np.count_nonzero(a))
