@@ -28,7 +28,8 @@ SLOWER = ["per-op overhead, 7-op", "matmul 1024", "conv2d fwd+bwd 64x32x26x26", 
           "MLP 784-512-256-10, batch 1, inference, ember.compile",
           "MLP 784-512-256-10, batch 128, SGD momentum training step, compiled", "eager loop around",
           "CNN with batch norm", "ResNet-18", "dense autoencoder", "LSTM h128", "GRU h128",
-          "two LSTMCells in a Python loop, float64", "time-sequence", "two RNNCells in a Python loop, float64"]
+          "two LSTMCells in a Python loop, float64", "time-sequence",
+          "two RNNCells in a Python loop, float64"]
 
 
 def _short(key) -> str:

@@ -64,7 +64,8 @@ class OptimizerUpdate:
                     o._init_state(p, state, group)
                 work.append((p, g, state))
             # at 2+ threads the eager update split among them (the same arithmetic: the same bits), else here
-            if not _split_update.split_step(o, [(p._data, g, state) for p, g, state in work], group):
+            arrays = [(p._data, g, state) for p, g, state in work]
+            if not _split_update.split_step(o, arrays, group):
                 for p, g, state in work:
                     if sgd:
                         self._sgd(p, g, state, group)

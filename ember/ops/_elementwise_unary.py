@@ -121,7 +121,9 @@ def _sigmoid_into(out, a):
 
 
 def _sigmoid_par(a):
-    return _pe.par_apply(_sigmoid_into, a.shape, a.dtype, a, blocks=True) if a.dtype.kind == "f" and a.dtype != _F16 else None
+    if a.dtype.kind != "f" or a.dtype == _F16:
+        return None
+    return _pe.par_apply(_sigmoid_into, a.shape, a.dtype, a, blocks=True)
 
 
 sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, x, o: mul(g, mul(o, sub(1.0, o))), save="output",

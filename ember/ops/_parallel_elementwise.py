@@ -20,8 +20,8 @@ from . import _parallel as _par
 MIN_SPLIT = 1 << 17
 SPLIT_FROM = 2 * MIN_SPLIT      # the size check callers make first (``x.size >= SPLIT_FROM``)
 
-# ``par_apply(..., blocks=True)``: a kernel of many passes (an activation's formula, ~5-30 NumPy calls) runs on
-# blocks of this many bytes of each array, one after the other (in each thread's piece at 2+ threads), its
+# ``par_apply(..., blocks=True)``: a kernel of many passes (an activation's formula, ~5-30 NumPy calls) runs
+# on blocks of this many bytes of each array, one after the other (in each thread's piece at 2+ threads), its
 # temporaries staying in the core's 2 MiB L2 instead of each pass streaming the whole array through memory.
 # Measured, float32 GELU on 1M elements, one thread, whole / blocks of 8K, 16K, 64K elements: forward 9.8 /
 # 6.1, 5.1, 4.7 ms; derivative 11.6 / -, 6.4, 5.2 ms.  Activations' forward and backward on 1M elements, 1
@@ -86,7 +86,8 @@ def par_apply(fn, shape, dtype, *operands, out=None, blocks=False):
         return None
     t = _threads(n)
     if not blocks:
-        return None if t <= 1 else _pieces(fn, shape, dtype, flat, out, lambda part: _par.run_split(part, n, t))
+        return None if t <= 1 else _pieces(fn, shape, dtype, flat, out,
+                                           lambda part: _par.run_split(part, n, t))
     item = np.dtype(dtype).itemsize
 
     def in_blocks(part):
@@ -95,8 +96,9 @@ def par_apply(fn, shape, dtype, *operands, out=None, blocks=False):
             for b in _par.slices(m, -(-m * item // BLOCK_BYTES)):     # even blocks (no short last one)
                 part(slice(s.start + b.start, s.start + b.stop))
         return run
-    return _pieces(fn, shape, dtype, flat, out,
-                   lambda part: in_blocks(part)(slice(0, n)) if t <= 1 else _par.run_split(in_blocks(part), n, t))
+    if t <= 1:
+        return _pieces(fn, shape, dtype, flat, out, lambda part: in_blocks(part)(slice(0, n)))
+    return _pieces(fn, shape, dtype, flat, out, lambda part: _par.run_split(in_blocks(part), n, t))
 
 
 def ufunc(f, *operands):

@@ -6,7 +6,8 @@ generator): element ``2i`` keeps where the low 32 bits of output ``i``, read as 
 at least ``p``, element ``2i + 1`` likewise with its high 32 bits; that is ``v >= ceil(p * 2**32)`` on the
 integers, exact.  A 32-bit uniform per element is finer than any dropout probability needs, and each output
 of the generator (~1.65 ns, most of the cost) serves two elements instead of one float64 uniform's one: a
-scaled 1M-element mask 2.1 -> 1.2 ns an element at one thread, 1.2 -> 0.78 at two.  Other bit generators keep ``rng.random(shape) >= p``.
+scaled 1M-element mask 2.1 -> 1.2 ns an element at one thread, 1.2 -> 0.78 at two.  Other bit generators keep
+``rng.random(shape) >= p``.
 
 NumPy's PCG64 ``advance(k)`` jumps its state k outputs ahead in O(log k) steps.  A part that starts at
 output ``a`` therefore draws from a copy of the generator advanced by ``a``, and afterwards the generator
@@ -45,7 +46,8 @@ def _fill(bg, keep, thr, out, scale):
     for a in range(0, m, CHUNK):
         b = min(a + CHUNK, m)
         raw = bg.random_raw(b - a)
-        halves = raw.view(np.uint32) if _LITTLE else np.stack((raw & 0xFFFFFFFF, raw >> 32), -1).astype(np.uint32)
+        halves = raw.view(np.uint32) if _LITTLE else \
+            np.stack((raw & 0xFFFFFFFF, raw >> 32), -1).astype(np.uint32)
         lo, hi = 2 * a, min(2 * b, n)
         k = keep[lo:hi]
         if thr is None:

@@ -152,7 +152,8 @@ def _sigmoid_into(r, g, o):     # _sigmoid's steps on one piece, into r
 
 
 def _tanh(g, o):                # mul(g, sub(1.0, mul(o, o)))
-    if g.size >= _pe.SPLIT_FROM and (r := _pe.par_apply(_tanh_into, g.shape, g.dtype, g, o, blocks=True)) is not None:
+    if g.size >= _pe.SPLIT_FROM and \
+            (r := _pe.par_apply(_tanh_into, g.shape, g.dtype, g, o, blocks=True)) is not None:
         return r
     t = _lay(_a(o * o), o, o)
     t = _lay(_a(1.0 - t), 1.0, t)
@@ -160,7 +161,8 @@ def _tanh(g, o):                # mul(g, sub(1.0, mul(o, o)))
 
 
 def _sigmoid(g, o):             # mul(g, mul(o, sub(1.0, o)))
-    if g.size >= _pe.SPLIT_FROM and (r := _pe.par_apply(_sigmoid_into, g.shape, g.dtype, g, o, blocks=True)) is not None:
+    if g.size >= _pe.SPLIT_FROM and \
+            (r := _pe.par_apply(_sigmoid_into, g.shape, g.dtype, g, o, blocks=True)) is not None:
         return r
     t = _lay(_a(1.0 - o), 1.0, o)
     t = _lay(_a(o * t), o, t)

@@ -24,9 +24,10 @@ from ._fastsum import sum_axes
 
 
 def _reduce(ufunc, a, axis, keepdim, dtype=None):
-    """``a.sum``/``a.prod`` (``ufunc`` add/multiply) as the ufunc's own reduce on host arrays, which is what those
-    methods call: an overflow's RuntimeWarning is then raised from ember's frame, where ember's filter silences
-    it as PyTorch is silent (the methods raise it from NumPy's ``_methods`` module, where it leaked)."""
+    """``a.sum``/``a.prod`` (``ufunc`` add/multiply) as the ufunc's own reduce on host arrays, which is what
+    those methods call: an overflow's RuntimeWarning is then raised from ember's frame, where ember's filter
+    silences it as PyTorch is silent (the methods raise it from NumPy's ``_methods`` module, where it
+    leaked)."""
     if type(a) is _np.ndarray:
         return ufunc.reduce(a, axis=axis, dtype=dtype, keepdims=keepdim)
     return (a.sum if ufunc is _np.add else a.prod)(axis=axis, keepdims=keepdim, dtype=dtype)

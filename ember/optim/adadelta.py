@@ -52,4 +52,4 @@ class Adadelta(Optimizer):
         p -= _scalar(group["lr"]) * delta
 
 
-Adadelta._split_update = Adadelta._update     # elementwise: may run in blocks, and in chunks on several threads
+Adadelta._split_update = Adadelta._update     # elementwise: in blocks, and in chunks on several threads

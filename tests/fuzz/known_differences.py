@@ -146,6 +146,14 @@ def _float32_huge_both_signs(case):
     return False
 
 
+def _zero_and_overflowing_product(d):
+    """A float32/float64 array holding a zero whose other elements' product overflows the dtype."""
+    if d.dtype not in (np.float32, np.float64) or not (d == 0).any():
+        return False
+    with np.errstate(over="ignore"):
+        return bool(np.isinf(np.prod(np.abs(d[d != 0]).astype(np.float64)).astype(d.dtype)))
+
+
 def _float32_subnormal(case):
     """A float32 input with a subnormal value (0 < |x| < 1.2e-38)."""
     return any(a.data.dtype == np.float32 and a.data.size and
@@ -344,24 +352,24 @@ KNOWN: list[Known] = [
           when=lambda case: any(a.data.dtype == np.float16 and (a.data == 0).any() for a in case.arrays()),
           area="H3"),
     Known("prod-float32-overflow-order", ("prod",), ("value", "grad"),
-          "prod of float32/float64 values with a zero whose other partial products overflow (1e30 and many 3s): "
-          "NumPy multiplies them in an order where a partial product reaches inf before meeting the zero "
+          "prod of float32/float64 values with a zero whose other partial products overflow (1e30 and many "
+          "3s): NumPy multiplies them in an order where a partial product reaches inf before meeting the "
+          "zero "
           "(inf * 0 = NaN), PyTorch's vectorized lanes meet the zero first and give 0; which one happens "
           "depends on where the zero and the overflow fall in each library's lanes.",
-          case="Case([Arr(np.array([1e30] + [3.] * 18 + [0.] + [3.] * 12, dtype='float32').reshape((2, 2, 2, 4)), "
-          "grad=True)], {})",
-          when=lambda case: any(a.data.dtype in (np.float32, np.float64) and (a.data == 0).any() and np.isinf(
-              np.prod(np.abs(a.data[a.data != 0]).astype(np.float64)).astype(a.data.dtype)) for a in case.arrays()),
+          case="Case([Arr(np.array([1e30] + [3.] * 18 + [0.] + [3.] * 12, dtype='float32')"
+          ".reshape((2, 2, 2, 4)), grad=True)], {})",
+          when=lambda case: any(_zero_and_overflowing_product(a.data) for a in case.arrays()),
           area="H3"),
     Known("inplace-pow-float16-overflowing-result-exponent-grad", ("inplace_operator[*][*]=",), ("grad",),
           "float16 base **= float32 exponent tensor, with a result beyond float16's range (6e-8 ** -1): the "
           "result is float16 inf in both; for the exponent's gradient (g * result * log(base)) PyTorch uses "
           "that float16 inf, ember the float32 power before the in-place cast (1.7e7, finite), so where the "
           "gradients' signs differ PyTorch sums inf and -inf to NaN and ember gets inf.",
-          case="Case([Arr(np.array([[6.e-08], [0.e+00]], dtype='float16')), Arr(np.array([-1.], dtype='float32'), "
-          "grad=True)], {})", spec="inplace_operator**=",
-          when=lambda case: case.args[0].data.dtype == np.float16 and len(case.args) > 1 and case.args[1] is not None
-          and case.args[1].data.dtype != np.float16 and case.args[1].grad,
+          case="Case([Arr(np.array([[6.e-08], [0.e+00]], dtype='float16')), "
+          "Arr(np.array([-1.], dtype='float32'), grad=True)], {})", spec="inplace_operator**=",
+          when=lambda case: case.args[0].data.dtype == np.float16 and len(case.args) > 1
+          and case.args[1] is not None and case.args[1].data.dtype != np.float16 and case.args[1].grad,
           detail=r"grad of input 1", area="H3"),
     Known("cumprod-grad-zero-and-inf", ("cumprod",), ("grad",),
           "cumprod's gradient over a slice holding both a zero and inf: PyTorch's zero-aware formula gives NaN "

@@ -114,7 +114,7 @@ def test_activation_blocks_same_bits(split, monkeypatch, name, dtype):
             monkeypatch.setattr(PE, "BLOCK_BYTES", block * item)
             pieces.clear()
             _, res = _run(split, n, _BLOCKED[name], [x])
-            blocks = [q for q in pieces if q <= block]        # (relu's and tanh's forward: one pass, unblocked)
+            blocks = [q for q in pieces if q <= block]    # (relu's and tanh's forward: one pass, unblocked)
             assert len(blocks) >= 1050 // block, "the blocks did not run"
             assert min(pieces) >= block // 2
             assert res == whole
