@@ -118,6 +118,11 @@ class _InplaceMethods:
                 for sv in res.grad_fn._saved:
                     if type(sv) is _Saved and sv.version_box is box:
                         sv.version_box, sv.version = self._version, self._version[0]
+                        if sv.array.dtype != self._data.dtype:
+                            # computed in a wider dtype than this tensor's: PyTorch's node reads its result
+                            # after the write, in this dtype (a float16 **= float32 power that overflows
+                            # float16 is inf there, finite before the cast), so its backward sees those values
+                            sv.array = self._data.astype(sv.array.dtype)
         return self
 
     def _inplace_on_view(self, view, op, *args, **kwargs) -> "Tensor":

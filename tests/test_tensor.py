@@ -400,6 +400,22 @@ def test_inplace_allowed_casts_like_torch():
     assert x.dtype == ember.float32 and x.tolist() == [4.0, 6.0]
 
 
+def test_inplace_in_a_narrower_dtype_backward_reads_the_written_result_like_torch():
+    # float16 **= float32 exponent: computed in float32, written as float16 (6e-8 ** -1 overflows to inf);
+    # PyTorch's exponent gradient (g * result * log(base)) reads that written float16 result, so opposite
+    # gradients sum inf and -inf to NaN (ember used the float32 power before the cast: finite, giving inf)
+    grads = {}
+    for m in (torch, ember):
+        for g in ([[0.5], [-0.7]], [[0.5], [0.7]]):
+            b = m.tensor(np.array([-1.0], np.float32), requires_grad=True)
+            x = m.tensor(np.array([[6e-8], [0.0]], np.float16)).clone()
+            x **= b
+            x.backward(m.tensor(np.array(g, np.float16)))
+            grads.setdefault(m.__name__, []).append(b.grad.tolist())
+    for name in ("torch", "ember"):
+        assert np.isnan(grads[name][0][0]) and grads[name][1] == [-np.inf], (name, grads[name])
+
+
 def test_repr_matches_torch_randomized():
     r = np.random.default_rng(0)
     for _ in range(60):

@@ -361,16 +361,6 @@ KNOWN: list[Known] = [
           ".reshape((2, 2, 2, 4)), grad=True)], {})",
           when=lambda case: any(_zero_and_overflowing_product(a.data) for a in case.arrays()),
           area="H3"),
-    Known("inplace-pow-float16-overflowing-result-exponent-grad", ("inplace_operator[*][*]=",), ("grad",),
-          "float16 base **= float32 exponent tensor, with a result beyond float16's range (6e-8 ** -1): the "
-          "result is float16 inf in both; for the exponent's gradient (g * result * log(base)) PyTorch uses "
-          "that float16 inf, ember the float32 power before the in-place cast (1.7e7, finite), so where the "
-          "gradients' signs differ PyTorch sums inf and -inf to NaN and ember gets inf.",
-          case="Case([Arr(np.array([[6.e-08], [0.e+00]], dtype='float16')), "
-          "Arr(np.array([-1.], dtype='float32'), grad=True)], {})", spec="inplace_operator**=",
-          when=lambda case: case.args[0].data.dtype == np.float16 and len(case.args) > 1
-          and case.args[1] is not None and case.args[1].data.dtype != np.float16 and case.args[1].grad,
-          detail=r"grad of input 1", area="H3"),
     Known("cumprod-grad-zero-and-inf", ("cumprod",), ("grad",),
           "cumprod's gradient over a slice holding both a zero and inf: PyTorch's zero-aware formula gives NaN "
           "where ember's gives inf (0 * inf taken in a different order).",
