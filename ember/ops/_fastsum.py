@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..backend import xp as np
 from ..backend.device import array_module as _xp
 
-MAX_ROW = 8192                  # the longest row summed by GEMV (see above)
+MAX_ROW = 8192                  # the longest row summed by einsum (see above)
 _ONES: dict = {}                # (n, dtype char) -> a vector of ones (host; not written to)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _ndarray = np.ndarray

@@ -256,6 +256,8 @@ def _gelu_d(M, x, approximate):
 
 
 gelu = make_activation("Gelu", _gelu_fwd, _gelu_d)
+
+
 def _softplus_fwd(a, beta, threshold):
     if beta == 1:           # (x * 1 and / 1 are x: two passes fewer, the same values)
         return _np.where(a > threshold, a, _softplus_arr(a))

@@ -578,8 +578,8 @@ def _loop_and_grads(part, grads, x, N, H, sizes, gates, overlap=True):
     lo..hi-1 (arrays or None; it writes per-step results itself).  Returns (the parts' results, the sums).
 
     With ``overlap``, 2+ BLAS threads, the loop in one part (not split by rows) and enough work
-    (``MIN_OVERLAP``), ``grads`` runs on a second thread over chunks of finished steps while the loop goes on, its sums added
-    up chunk by chunk (rounded otherwise than one GEMM over all steps, as PyTorch's sums change with its
+    (``MIN_OVERLAP``), ``grads`` runs on a second thread over chunks of finished steps while the loop goes on,
+    its sums added up chunk by chunk (rounded otherwise than one GEMM over all steps, as PyTorch's sums change with its
     thread count); both at one BLAS thread, which the per-step GEMMs of these sizes run no slower at."""
     L = x.shape[0]
     per_row = gates * H * H

@@ -89,10 +89,10 @@ def test_conv_blocks_without_relu_or_pool_and_strided_conv():
     lambda m: ember.optim.AdamW(m.parameters(), lr=1e-2, weight_decay=0.1),
     lambda m: ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.5, nesterov=True, weight_decay=1e-3),
     lambda m: ember.optim.SGD(m.parameters(), lr=0.1),
-    lambda m: ember.optim.RMSprop(m.parameters(), lr=1e-2),        # not fused: its own step() runs
+    lambda m: ember.optim.RMSprop(m.parameters(), lr=1e-2),
 ])
 def test_optimizers_equal_eager(opt):
-    def wide():             # a 400x400 weight: the fused updates work on it in slices
+    def wide():             # a 400x400 weight: updated in L2-sized blocks
         ember.manual_seed(0)
         return nn.Sequential(nn.Linear(12, 400), nn.ReLU(), nn.Linear(400, 400), nn.ReLU(), nn.Linear(400, 4))
     _, oa, ob = _compare(wide, opt, (8, 12))

@@ -57,7 +57,7 @@ class MultiheadAttention(Module):
                              f"embed_dim={embed_dim} and num_heads={num_heads} instead")
         if embed_dim % num_heads:           # (an AssertionError, as PyTorch's assert)
             raise AssertionError(f"MultiheadAttention: embed_dim must be divisible by num_heads, got embed_dim="
-                             f"{embed_dim} and num_heads={num_heads}")
+                                 f"{embed_dim} and num_heads={num_heads}")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")
         self.embed_dim = embed_dim

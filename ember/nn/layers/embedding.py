@@ -33,11 +33,11 @@ class Embedding(Module):
             if padding_idx > 0:
                 if padding_idx >= self.num_embeddings:
                     raise AssertionError(f"Embedding: padding_idx must be within num_embeddings "
-                                     f"({self.num_embeddings}), got {padding_idx}")
+                                         f"({self.num_embeddings}), got {padding_idx}")
             elif padding_idx < 0:
                 if padding_idx < -self.num_embeddings:
                     raise AssertionError(f"Embedding: padding_idx must be within num_embeddings "
-                                     f"({self.num_embeddings}), got {padding_idx}")
+                                         f"({self.num_embeddings}), got {padding_idx}")
                 padding_idx = self.num_embeddings + padding_idx
         self.padding_idx = padding_idx
         self.max_norm = max_norm
