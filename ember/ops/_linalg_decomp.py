@@ -268,7 +268,11 @@ class _Det(Function):
 
 def det(input) -> Tensor:
     """Determinant of a square matrix or a batch (``torch.linalg.det``); differentiable also at singular
-    matrices (the gradient is the cofactor matrix)."""
+    matrices, where the gradient is the cofactor matrix (the derivative).  PyTorch's gradient there is
+    ``det * A^-T`` through its LU factors, which is the cofactor matrix when the LU's last pivot rounds to a
+    tiny nonzero and zero when it is exactly zero (which of the two depends on the CPU's LAPACK kernels:
+    MKL on Intel and on AMD Zen differ for ``[[1, 2, 3], [2, 4, 6], [1, 0, 1]]``); ember gives the cofactor
+    matrix whatever the rounding."""
     input = _square(input, "linalg.det")
     return _Det.apply(input)
 

@@ -517,7 +517,8 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
 
 # A part of a split loop gets at least this many multiply-adds in each step's GEMM (rows x G*H x H): a
 # thread hand-off costs tens of microseconds, and parts above ~10^6 keep OpenBLAS on its blocked kernels (it
-# takes other kernels for smaller products), so each row's numbers are the unsplit ones.  Measured at 2 threads
+# takes other kernels for smaller products), so on Intel CPUs each row's numbers are the unsplit ones (OpenBLAS's
+# float32 kernels on AMD Zen round a row differently by the product's row count: there the last bits move).  Measured at 2 threads
 # (idle machine; LSTM training steps, split / unsplit): batch 64 hidden 128 (4.2M per half) 10.93 / 10.50 ms,
 # the GRU there 12.00 / 11.57; batch 64 hidden 256 (8.4M) 19.0 / 18.6; batch 128 hidden 256 (16.8M) 29.4 / 33.6;
 # batch 256 hidden 256 52.3 / 64.5; batch 512 hidden 512 370 / 431.  So parts start at 2^24 (16.8M).

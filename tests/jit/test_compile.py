@@ -7,6 +7,7 @@ from ember import nn
 from ember.jit import TracingError, trace_graph
 from ember.jit.passes import (InferencePlan, eliminate_common_subexpressions, eliminate_dead_code, fold_constants,
                               optimize)
+from tests._blas import assert_same
 
 
 def _mlp():
@@ -293,7 +294,7 @@ def test_inference_lenet_kernels_equal_eager(n):
     with ember.no_grad():
         for _ in range(2):
             x = ember.randn(n, 2, 23, 23)
-            np.testing.assert_array_equal(c(x).numpy(), m(x).numpy())
+            assert_same(c(x).numpy(), m(x).numpy())      # bitwise where BLAS keeps rows exact (tests._blas)
         x = ember.randn(n, 2, 23, 23)
         x[0, 0, 3, 4] = float("nan")
-        np.testing.assert_array_equal(c(x).numpy(), m(x).numpy())
+        assert_same(c(x).numpy(), m(x).numpy())
