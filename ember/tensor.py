@@ -352,7 +352,9 @@ class Tensor(_InplaceMethods, _OperatorMethods, _DeviceMethods):
             if self._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; backward() on a "
                                    f"tensor of shape {tuple(self.shape)} needs gradient= of that shape")
-            gradient = Tensor._make(_backend_device.array_module(self._data).ones(self._data.shape, self._data.dtype))
+            d = self._data
+            gradient = Tensor._make((_np if type(d) is _ndarray else _backend_device.array_module(d)).ones(
+                d.shape, d.dtype))
         elif not isinstance(gradient, Tensor):
             gradient = Tensor._make(_to_array(gradient, self._data.dtype))
         if gradient._data.shape != self._data.shape:

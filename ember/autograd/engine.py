@@ -259,52 +259,85 @@ def _run_pre_hooks(node, grads):
                 continue
             r = h(grads[i])
             if r is not None:
-                grads[i] = r
+                grads[i] = _hook_result(h, grads[i], r)
     return grads
 
 
+def _hook_result(hook, g, r):
+    """The gradient a tensor hook returned in place of ``g``, checked as PyTorch checks it: a tensor of
+    ``g``'s shape and dtype."""
+    from ..tensor import Tensor
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}' (hook '{name}' must return "
+                        f"a Tensor of the gradient's shape {tuple(g.shape)} and dtype {g.dtype}, or None)")
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient has shape {tuple(g.shape)}, "
+                           f"the hook returned shape {tuple(r.shape)}")
+    if r._data.dtype != g._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.dtype} got {r.dtype})")
+    return r
+
+
 def _accumulate_leaf(acc: AccumulateGrad, g, create_graph: bool) -> None:
-    var = acc.variable
+    var = acc._var()
     if var is None or g is None:
         return
     if var._hooks:
+        replaced = False
         for h in list(var._hooks):
             r = h(g)
             if r is not None:
-                g = r
-    if var.grad is None:
-        if create_graph:    # keep the graph, but never share the tensor with another leaf's .grad
-            var.grad = g if _sole_owner(g) else g.clone()
-        elif _sole_owner(g):
-            var.grad = g if g.grad_fn is None else g.detach()
-        else:   # the gradient may alias another tensor's memory; .grad must own its buffer
-            a = g._data
-            if (a.flags.c_contiguous and (a.ndim < 2 or _canonical(a))) or not any(a.strides):
-                # what clone() gives a C-contiguous or a fully expanded tensor (C order), without the op dispatch
-                var.grad = _make(a.copy())
-            else:
-                var.grad = g.detach().clone()
-    elif create_graph or var.grad.grad_fn is not None:
-        var.grad = var.grad + g
+                g = _hook_result(h, g, r)
+                r = None
+                replaced = True
+        _store_grad(var, g, create_graph, replaced)
     else:
-        var.grad._data += g._data
-        var.grad._version[0] += 1
-    post = var.__dict__.get("_post_acc_hooks") if hasattr(var, "__dict__") else None
+        _store_grad(var, g, create_graph, False)
+    post = var.__dict__.get("_post_acc_hooks")
     if post:
         for h in post:
             h(var)
 
 
-# references to a gradient Tensor that only the engine holds: the engine loop's local, this function's argument,
-# _sole_owner's argument and getrefcount's own.  Anything above that is someone else's (another buffer, another
-# leaf's .grad, the caller's `gradient=`), so the leaf must copy instead of adopting the buffer.
-_ENGINE_REFS = 4
+def _store_grad(var, g, create_graph, hooked):
+    """Add ``g`` into ``var.grad`` (or make it ``.grad``), without the ``.grad`` setter's checks: the engine's
+    gradient has the leaf's shape and dtype, and one a hook returned (``hooked``) was checked to have them too
+    (``_hook_result``); the engine's loop holds no reference to that one."""
+    old = var._gradval
+    if old is None:
+        refs = _ENGINE_REFS - 1 if hooked else _ENGINE_REFS
+        if create_graph:    # keep the graph, but never share the tensor with another leaf's .grad
+            new = g if _sole_owner(g, refs) else g.clone()
+        elif _sole_owner(g, refs):
+            new = g if g.grad_fn is None else g.detach()
+        else:   # the gradient may alias another tensor's memory; .grad must own its buffer
+            a = g._data
+            if (a.flags.c_contiguous and (a.ndim < 2 or _canonical(a))) or not any(a.strides):
+                # what clone() gives a C-contiguous or a fully expanded tensor (C order), without the op dispatch
+                new = _make(a.copy())
+            else:
+                new = g.detach().clone()
+    elif create_graph or old.grad_fn is not None:
+        new = old + g
+    else:
+        old._data += g._data
+        old._version[0] += 1
+        return
+    var._gradval = new
 
 
-def _sole_owner(g) -> bool:
+# references to a gradient Tensor that only the engine holds: the engine loop's local, _accumulate_leaf's and
+# _store_grad's arguments, _sole_owner's argument and getrefcount's own.  Anything above that is someone
+# else's (another buffer, another leaf's .grad, the caller's `gradient=`), so the leaf must copy instead of
+# adopting the buffer.
+_ENGINE_REFS = 5
+
+
+def _sole_owner(g, refs) -> bool:
     a = g._data
-    return (a.base is None and getattr(a.flags, "writeable", True) and sys.getrefcount(g) <= _ENGINE_REFS
-            and sys.getrefcount(a) <= 3)
+    return (sys.getrefcount(g) <= refs and sys.getrefcount(a) <= 3 and a.base is None
+            and getattr(a.flags, "writeable", True))
 
 
 def _fresh_sum(a, b):

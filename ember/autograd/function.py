@@ -244,7 +244,10 @@ def _resolve_saved(saved, args, results, raw, raw_outs=(), raw_args=None):
             for x in raw_args:
                 if x is s and args[i] is not s:
                     a = args[i]
-                    out.append(_Saved(a, s, 0, a._version))
+                    sv = _new(_Saved)       # _Saved(a, s, 0, a._version) without the __init__ call
+                    sv.tensor, sv.array, sv.out_index, sv.version_box = a, s, 0, a._version
+                    sv.version = a._version[0]
+                    out.append(sv)
                     break
                 i += 1
             else:
@@ -413,6 +416,7 @@ from ..backend import xp as _xp  # noqa: E402
 from ..backend import device as _devices  # noqa: E402
 
 _ndarray = _xp.ndarray
+_new = object.__new__
 
 from ._torch_names import torch_name as _torch_name  # noqa: E402
 

@@ -206,6 +206,9 @@ def _relu_into(r, o, gd):      # _relu's steps on one piece, into r
 # -- reductions and shapes -----------------------------------------------------------------------------------
 def _expand_grad(gd, shape, axes, keepdim):
     """reduce._expand_grad on arrays (a C-contiguous gradient: the reshape is then a view, as the Tensor's)."""
+    if gd.ndim == 0 and shape and 0 not in shape and 1 not in shape:     # a full reduction: every stride 0
+        shape = tuple(shape)
+        return _ndarray(shape, gd.dtype, gd, 0, (0,) * len(shape))
     if not keepdim and gd.ndim != len(shape):
         gd = gd.reshape(_R._kept_shape(shape, axes))
     shape = tuple(shape)

@@ -314,8 +314,8 @@ def test_a_leaf_used_twice_adopts_the_summed_gradient(monkeypatch):
     adopted = []
     real = engine._sole_owner
 
-    def spy(g):
-        r = real(g)
+    def spy(g, refs):
+        r = real(g, refs)
         adopted.append(r)
         return r
     monkeypatch.setattr(engine, "_ENGINE_REFS", engine._ENGINE_REFS + 1)     # the spy's own argument
@@ -332,3 +332,35 @@ def test_a_leaf_used_twice_adopts_the_summed_gradient(monkeypatch):
     ((ta * tb + tc).tanh() * ta - tb).exp().sum().backward()
     for e, t in ((a, ta), (b, tb), (c, tc)):
         np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+def test_tensor_hook_results_checked_as_torch(leaf):
+    """A tensor hook must return None or a tensor of the gradient's shape and dtype, on a leaf and on an inner
+    tensor; PyTorch refuses the others with the same exception types (and words)."""
+    def run(lib, hook):
+        x = lib.ones(3, requires_grad=True)
+        y = x if leaf else x * 2
+        y.register_hook(hook)
+        (y * 2).sum().backward()
+        return x.grad
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="hook 'wrong_size' has changed the size of value"):
+            def wrong_size(g):
+                return lib.ones(4)
+            run(lib, wrong_size)
+        with pytest.raises(RuntimeError, match="hook 'wrong_type' has changed the type of value"):
+            def wrong_type(g):
+                return g.double()
+            run(lib, wrong_type)
+        with pytest.raises(TypeError, match="expected Variable, but hook returned 'int'"):
+            run(lib, lambda g: 5)
+        kept = []
+
+        def doubled(g):             # a returned tensor the hook also keeps: .grad must not be that tensor
+            kept.append(g * 2)
+            return kept[-1]
+        grad = run(lib, doubled)
+        np.testing.assert_array_equal(grad.numpy(), np.full(3, 4.0 if leaf else 8.0, np.float32))
+        if leaf:
+            assert grad is not kept[-1]
