@@ -37,16 +37,34 @@ def _controllers():
             _blas.append(ThreadpoolController().select(user_api="blas").lib_controllers)
         except Exception:       # not installed, or an unknown BLAS
             _blas.append([])
+        _getters[:] = [_thread_getter(lib) for lib in _blas[0]]
         from ._blas_spin import shorten
         shorten(_blas[0])       # OpenBLAS's idle threads stop spinning sooner (the "known limit" above)
     return _blas[0]
 
 
+_getters: list = []             # per BLAS library, a zero-argument function giving its thread count
+
+
+def _thread_getter(lib):
+    """``lib.get_num_threads``, or for an OpenBLAS on its own threads (not OpenMP's) the function that
+    threadpoolctl calls there, ``openblas_get_num_threads``, called directly through ctypes: 0.26 against
+    2.1 us (threadpoolctl looks the symbol up on every call), which every thread-count check pays."""
+    try:
+        if lib.internal_api == "openblas" and lib.threading_layer == "pthreads":
+            prefix, suffix = lib._find_affixes()
+            return getattr(lib.dynlib, f"{prefix}openblas_get_num_threads{suffix}")
+    except Exception:           # another threadpoolctl version or OpenBLAS build: its public getter
+        pass
+    return lib.get_num_threads
+
+
 def blas_threads():
-    """BLAS's thread count (asked through threadpoolctl, ~2 us), or 0 when unknown (threadpoolctl not
-    installed, or an unknown BLAS)."""
+    """BLAS's thread count, or 0 when unknown (threadpoolctl not installed, or an unknown BLAS)."""
     libs = _controllers()
-    return min(lib.get_num_threads() for lib in libs) if libs else 0
+    if not libs:
+        return 0
+    return _getters[0]() if len(_getters) == 1 else min(g() for g in _getters)
 
 
 def threads_for(n, work, min_work, min_items=1):

@@ -22,9 +22,17 @@ In float32 the isolated GEMMs gain too ((97, 204) @ (204, 51): 0.85x) but the fl
 
 Each output row is still one dot product per element over the whole of K, in the small kernel's order instead
 of the packed kernel's: the values can differ from one ``a @ b`` in the last bits, as they do between BLAS
-libraries.  Used only when BLAS runs on one thread (at two threads OpenBLAS splits the whole GEMM between the
-cores, and a small-kernel block runs on one) and is an OpenBLAS with those kernels (asked once through
+libraries.  Used only when BLAS runs on one thread and is an OpenBLAS with those kernels (asked once through
 threadpoolctl; without threadpoolctl, or with another BLAS, every call is one ``a @ b``).
+
+With several BLAS threads, the cells' GEMMs run on one (``ONE_THREAD_BELOW``): OpenBLAS splits every GEMM from
+M*N*K = 262,144 between its threads, and for a product of tens of microseconds waking the other core's
+thread costs about what it saves.  The cell rows of ``make bench`` took as long at 2 BLAS threads as at one on
+the Intel machine (float64 LSTM cells 74.7 against 72.0 ms, float32 42.8 against 41.4), and longer on an AMD
+EPYC virtual machine, where a thread's wake-up takes 40-80 us (float64 LSTM cells 264 against 187 ms); with
+their GEMMs on one thread there the float64 LSTM cells' step took 187-213 instead of 206-223 ms (fastest block
+of 7 and median over three alternating runs; the machine's times move by 10-20%).  Switching BLAS's thread
+count costs ~1 us each way.
 """
 from __future__ import annotations
 
@@ -33,6 +41,8 @@ import numpy as np
 from . import _parallel
 
 LIMIT = 100 ** 3                # OpenBLAS's small-matrix limit on M*N*K
+SERIAL_UP_TO = 1 << 18          # OpenBLAS runs a GEMM up to this M*N*K on one thread by itself
+ONE_THREAD_BELOW = 1 << 22      # above SERIAL_UP_TO and below this, ``mm`` runs the GEMM with BLAS at one thread
 _MIN_ROWS = 24
 _MAX_BLOCKS = {np.dtype(np.float64): 3}     # float32: slower inside the cells' loop (below)
 _ARCHS = ("skylakex", "cooperlake", "sapphirerapids")
@@ -66,13 +76,35 @@ def blocks(m: int, k: int, n: int, dtype) -> int:
 
 
 def mm(a, b):
-    """``a @ b`` for 2-D arrays of one float dtype, in row blocks where that is faster (see the module)."""
+    """``a @ b`` for 2-D arrays of one float dtype, in row blocks where that is faster, and on one BLAS thread
+    where several would not pay (see the module)."""
     m, k = a.shape
     n = b.shape[1]
-    if m * k * n <= LIMIT or type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype:
+    mnk = m * k * n
+    if mnk <= SERIAL_UP_TO or type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype:
+        return a @ b
+    threads = _parallel.blas_threads()
+    if threads > 1 and mnk < ONE_THREAD_BELOW:
+        libs = _parallel._controllers()
+        before = [get() for get in _parallel._getters]
+        for lib in libs:
+            lib.set_num_threads(1)
+        try:
+            return _blocked(a, b, m, k, n)
+        finally:
+            for lib, t in zip(libs, before):
+                lib.set_num_threads(t)
+    if threads != 1:
+        return a @ b
+    return _blocked(a, b, m, k, n)
+
+
+def _blocked(a, b, m, k, n):
+    """``a @ b`` at one BLAS thread: in ``blocks`` row blocks where OpenBLAS has its small-matrix kernels."""
+    if m * k * n <= LIMIT:
         return a @ b
     c = blocks(m, k, n, a.dtype)
-    if c == 1 or not _small_kernels() or _parallel.blas_threads() != 1:
+    if c == 1 or not _small_kernels():
         return a @ b
     out = np.empty((m, n), a.dtype)
     rows = -(-m // c)

@@ -46,11 +46,61 @@ def test_mm_matches_matmul(monkeypatch, transposed):
     np.testing.assert_allclose(r, a @ b, rtol=1e-13, atol=1e-12)
 
 
-def test_mm_one_call_at_two_threads(monkeypatch):
+def test_mm_at_two_threads(monkeypatch):
+    """At two BLAS threads a cell-sized GEMM runs on one, so it is cut as at one thread; a larger one is one
+    call on both threads."""
     monkeypatch.setattr(_parallel, "blas_threads", lambda: 2)
-    a = np.ones((97, 104))
-    b = np.ones((104, 204))
+    monkeypatch.setattr(sg, "_small_kernels", lambda: True)
     calls = []
-    monkeypatch.setattr(sg.np, "matmul", lambda *x, **k: calls.append(1))
-    r = sg.mm(a, b)
-    assert not calls and (r == 104).all()
+    real = np.matmul
+    monkeypatch.setattr(sg.np, "matmul", lambda x, y, out=None: calls.append(1) or real(x, y, out=out))
+    a, b = np.ones((97, 104)), np.ones((104, 204))
+    assert (sg.mm(a, b) == 104).all() and len(calls) == 3
+    calls.clear()
+    a, b = np.ones((256, 256)), np.ones((256, 256))
+    assert (sg.mm(a, b) == 256).all() and not calls
+
+
+def _blas_or_skip():
+    libs = _parallel._controllers()
+    if not libs:
+        pytest.skip("threadpoolctl or a known BLAS is missing: ember cannot change BLAS's threads")
+    return libs
+
+
+@pytest.mark.parametrize("m,k,n,one", [(97, 104, 204, True),        # a cell's GEMM: on one BLAS thread
+                                       (64, 64, 64, False),          # OpenBLAS keeps this on one by itself
+                                       (256, 256, 256, False)])     # 2^24: big enough for both threads
+def test_mm_runs_cell_sized_gemms_on_one_blas_thread(monkeypatch, m, k, n, one):
+    """At several BLAS threads, the GEMMs that OpenBLAS would split but that are too small to gain from it run
+    with BLAS at one thread, which is restored after (also when the GEMM raises)."""
+    libs = _blas_or_skip()
+    from threadpoolctl import threadpool_limits
+    seen = []
+    real = sg._blocked
+
+    def spy(*args):
+        seen.append(_parallel.blas_threads())
+        return real(*args)
+    monkeypatch.setattr(sg, "_blocked", spy)
+    a, b = np.ones((m, k)), np.ones((k, n))
+    with threadpool_limits(2, user_api="blas"):
+        if _parallel.blas_threads() != 2:
+            pytest.skip("BLAS would not take 2 threads here")
+        np.testing.assert_array_equal(sg.mm(a, b), a @ b)
+        assert seen == ([1] if one else [])
+        assert [lib.get_num_threads() for lib in libs] == [2] * len(libs)
+        monkeypatch.setattr(sg, "_blocked", lambda *args: 1 / 0)
+        if one:
+            with pytest.raises(ZeroDivisionError):
+                sg.mm(a, b)
+            assert [lib.get_num_threads() for lib in libs] == [2] * len(libs)
+
+
+def test_blas_threads_follows_threadpoolctl():
+    _blas_or_skip()
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1, user_api="blas"):
+        assert _parallel.blas_threads() == 1
+    with threadpool_limits(2, user_api="blas"):
+        assert _parallel.blas_threads() == 2
