@@ -67,6 +67,26 @@ def blas_threads():
     return _getters[0]() if len(_getters) == 1 else min(g() for g in _getters)
 
 
+def on_one_blas_thread(fn, *args):
+    """``fn(*args)`` with BLAS at one thread, restored after (also on an error): for a loop of GEMMs too small
+    to gain from BLAS's threads, where waking the other core's thread for each one costs about what it saves
+    (40-80 us a wake-up on a virtual machine).  Called directly where BLAS has one thread already, inside a
+    section (whose parts run at one), or without threadpoolctl."""
+    libs = _controllers()
+    if not libs or getattr(_LOCAL, "inside", False):
+        return fn(*args)
+    before = [get() for get in _getters]
+    if max(before) <= 1:
+        return fn(*args)
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        return fn(*args)
+    finally:
+        for lib, t in zip(libs, before):
+            lib.set_num_threads(t)
+
+
 def threads_for(n, work, min_work, min_items=1):
     """How many threads a kernel of ``work`` elements over ``n`` independent items (images, rows, channels)
     should use: 1 unless BLAS has several threads, ``work`` is at least ``min_work`` per thread (below that

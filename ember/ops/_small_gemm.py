@@ -85,15 +85,7 @@ def mm(a, b):
         return a @ b
     threads = _parallel.blas_threads()
     if threads > 1 and mnk < ONE_THREAD_BELOW:
-        libs = _parallel._controllers()
-        before = [get() for get in _parallel._getters]
-        for lib in libs:
-            lib.set_num_threads(1)
-        try:
-            return _blocked(a, b, m, k, n)
-        finally:
-            for lib, t in zip(libs, before):
-                lib.set_num_threads(t)
+        return _parallel.on_one_blas_thread(_blocked, a, b, m, k, n)
     if threads != 1:
         return a @ b
     return _blocked(a, b, m, k, n)

@@ -529,12 +529,24 @@ def _split_rows(part, x, N, H, sizes, gates=4):
     """``part(rows)`` over the batch rows, split among BLAS's threads when each part is large enough
     (``MIN_SPLIT``); the parts' results in row order.  A packed batch (``sizes``) is one part (all rows, so
     the parts take ``sizes`` as they are): split, its parts' steps would shrink to a few active rows, where
-    BLAS's small-product kernels round differently."""
+    BLAS's small-product kernels round differently.  A loop not split whose per-step GEMM is below
+    ``ONE_THREAD_BELOW`` runs with BLAS at one thread (``_par.on_one_blas_thread``)."""
     per_row = gates * H * H
     threads = 1
     if sizes is None and _par.is_host(x):
         threads = _par.threads_for(N, N * per_row, MIN_SPLIT, -(-MIN_SPLIT // per_row))
+    if threads <= 1 and N * gates * H * (x.shape[2] + H) < ONE_THREAD_BELOW and _par.is_host(x):
+        return [_par.on_one_blas_thread(part, slice(0, N))]
     return _par.run_split(part, N, threads)
+
+
+# A loop that is not split runs its per-step GEMMs (N x (I + H) x G*H multiply-adds) with BLAS at one thread
+# below this size: OpenBLAS splits each of them between its threads, and the step's other NumPy calls between
+# two GEMMs outlast its idle spin, so every step wakes the other core's thread again.  On the Intel machine the
+# LSTM layer's loops took as long at 2 BLAS threads as at 1 (the step 11.84 -> 10.68 ms at 2 threads was the
+# weight-gradient GEMM after the loop, 2.8 -> 1.4 ms); on an AMD EPYC virtual machine, where a wake-up takes
+# 40-80 us, the layer took 30.7 ms at 2 threads against 29.5 at 1 (PyTorch 16.9).
+ONE_THREAD_BELOW = 1 << 23
 
 
 # The GRU and Elman backward's work over finished steps (GEMMs, the gate-gradient concatenation, bias sums)

@@ -116,3 +116,44 @@ def test_gru_and_elman_split_over_rows_is_bitwise_the_one_thread_result(split, m
     assert calls == [2, 2]
     for a, b in zip(res, one):
         assert_same(a, b)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
+def test_unsplit_loops_run_on_one_blas_thread(monkeypatch, mode):
+    """At 2 BLAS threads a loop too small to split runs its per-step GEMMs with BLAS at one thread (restored
+    after); the weight gradients after the loop have BLAS's threads back."""
+    libs = P._controllers()
+    if not libs:
+        pytest.skip("threadpoolctl or a known BLAS is missing: ember cannot change BLAS's threads")
+    from threadpoolctl import threadpool_limits
+    seen = []
+
+    def spying(name):
+        real = getattr(R, name)
+
+        def spy(*args, **kwargs):
+            seen.append((name, P.blas_threads()))
+            return real(*args, **kwargs)
+        monkeypatch.setattr(R, name, spy)
+    kind = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "elman"}[mode]
+    gates = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1}[mode]
+    L, N, I, H = 3, 8, 5, 16
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((L, N, I)).astype("float32"), rng.standard_normal((N, H)).astype("float32")]
+    if mode == "LSTM":
+        arrays.append(rng.standard_normal((N, H)).astype("float32"))
+    arrays += [rng.uniform(-0.3, 0.3, s).astype("float32") for s in ((gates * H, I), (gates * H, H), (gates * H,),
+                                                                       (gates * H,))]
+    with threadpool_limits(2, user_api="blas"):
+        if P.blas_threads() != 2:
+            pytest.skip("BLAS would not take 2 threads here")
+        for name in (f"_{kind}_forward_rows", f"_{kind}_backward_rows"):
+            spying(name)
+        ts = [ember.tensor(a, requires_grad=True) for a in arrays]
+        c0 = ts[2] if mode == "LSTM" else None
+        rest = ts[3:] if mode == "LSTM" else ts[2:]
+        outs = R.rnn_sequence(mode, ts[0], ts[1], c0, *rest)
+        sum(o.sum() for o in outs).backward()
+        assert [lib.get_num_threads() for lib in libs] == [2] * len(libs)
+    assert [name for name, _ in seen] == [f"_{kind}_forward_rows", f"_{kind}_backward_rows"]
+    assert [t for _, t in seen] == [1, 1]                # the loops at one BLAS thread
