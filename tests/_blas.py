@@ -1,11 +1,11 @@
-"""What this machine's BLAS keeps bit for bit, for the tests that compare two ways of computing the same numbers
-(a loop split over batch rows among threads, a compiled kernel against the eager op).
+"""What this machine's BLAS keeps bit for bit, for the tests that compare two ways of computing the same
+numbers (a loop split over batch rows among threads, a compiled kernel against the eager op).
 
-ember's split and compiled kernels do each row's arithmetic as the whole-array kernel does, so their results are
-the same bits wherever BLAS computes a product's rows the same whatever the product's row count and orientation.
-OpenBLAS's Intel kernels do at the sizes these tests use; its float32 kernels on AMD Zen do not (a row of a
-64-row SGEMM differs in its last bits from the same row of a 32-row one, and C.T from B.T @ A.T), and there the
-tests compare to float32 rounding instead."""
+ember's split and compiled kernels do each row's arithmetic as the whole-array kernel does, so their results
+are the same bits wherever BLAS computes a product's rows the same whatever the product's row count and
+orientation.  OpenBLAS's Intel kernels do at the sizes these tests use; its float32 kernels on AMD Zen do not
+(a row of a 64-row SGEMM differs in its last bits from the same row of a 32-row one, and C.T from
+B.T @ A.T), and there the tests compare to float32 rounding instead."""
 import functools
 
 import numpy as np

@@ -269,11 +269,12 @@ def _hook_result(hook, g, r):
     from ..tensor import Tensor
     name = getattr(hook, "__name__", type(hook).__name__)
     if not isinstance(r, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}' (hook '{name}' must return "
-                        f"a Tensor of the gradient's shape {tuple(g.shape)} and dtype {g.dtype}, or None)")
+        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}' (hook '{name}' must "
+                        f"return a Tensor of the gradient's shape {tuple(g.shape)} and dtype {g.dtype}, "
+                        f"or None)")
     if r._data.shape != g._data.shape:
-        raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient has shape {tuple(g.shape)}, "
-                           f"the hook returned shape {tuple(r.shape)}")
+        raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient has shape "
+                           f"{tuple(g.shape)}, the hook returned shape {tuple(r.shape)}")
     if r._data.dtype != g._data.dtype:
         raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.dtype} got {r.dtype})")
     return r

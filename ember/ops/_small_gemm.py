@@ -31,8 +31,8 @@ thread costs about what it saves.  The cell rows of ``make bench`` took as long 
 the Intel machine (float64 LSTM cells 74.7 against 72.0 ms, float32 42.8 against 41.4), and longer on an AMD
 EPYC virtual machine, where a thread's wake-up takes 40-80 us (float64 LSTM cells 264 against 187 ms); with
 their GEMMs on one thread there the float64 LSTM cells' step took 187-213 instead of 206-223 ms (fastest block
-of 7 and median over three alternating runs; the machine's times move by 10-20%).  Switching BLAS's thread
-count costs ~1 us each way.
+of 7 and median over three alternating runs; the machine's times move by 10-20%).  Setting BLAS's thread
+count through threadpoolctl costs ~1.7 us each way there.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from . import _parallel
 
 LIMIT = 100 ** 3                # OpenBLAS's small-matrix limit on M*N*K
 SERIAL_UP_TO = 1 << 18          # OpenBLAS runs a GEMM up to this M*N*K on one thread by itself
-ONE_THREAD_BELOW = 1 << 22      # above SERIAL_UP_TO and below this, ``mm`` runs the GEMM with BLAS at one thread
+ONE_THREAD_BELOW = 1 << 22      # above SERIAL_UP_TO, below this: ``mm`` runs the GEMM with BLAS at one thread
 _MIN_ROWS = 24
 _MAX_BLOCKS = {np.dtype(np.float64): 3}     # float32: slower inside the cells' loop (below)
 _ARCHS = ("skylakex", "cooperlake", "sapphirerapids")

@@ -517,11 +517,12 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
 
 # A part of a split loop gets at least this many multiply-adds in each step's GEMM (rows x G*H x H): a
 # thread hand-off costs tens of microseconds, and parts above ~10^6 keep OpenBLAS on its blocked kernels (it
-# takes other kernels for smaller products), so on Intel CPUs each row's numbers are the unsplit ones (OpenBLAS's
-# float32 kernels on AMD Zen round a row differently by the product's row count: there the last bits move).  Measured at 2 threads
-# (idle machine; LSTM training steps, split / unsplit): batch 64 hidden 128 (4.2M per half) 10.93 / 10.50 ms,
-# the GRU there 12.00 / 11.57; batch 64 hidden 256 (8.4M) 19.0 / 18.6; batch 128 hidden 256 (16.8M) 29.4 / 33.6;
-# batch 256 hidden 256 52.3 / 64.5; batch 512 hidden 512 370 / 431.  So parts start at 2^24 (16.8M).
+# takes other kernels for smaller products), so on Intel CPUs each row's numbers are the unsplit ones
+# (OpenBLAS's float32 kernels on AMD Zen round a row differently by the product's row count: there the last
+# bits move).  Measured at 2 threads (idle machine; LSTM training steps, split / unsplit): batch 64 hidden
+# 128 (4.2M per half) 10.93 / 10.50 ms, the GRU there 12.00 / 11.57; batch 64 hidden 256 (8.4M) 19.0 / 18.6;
+# batch 128 hidden 256 (16.8M) 29.4 / 33.6; batch 256 hidden 256 52.3 / 64.5; batch 512 hidden 512 370 / 431.
+# So parts start at 2^24 (16.8M).
 MIN_SPLIT = 1 << 24
 
 
@@ -541,11 +542,11 @@ def _split_rows(part, x, N, H, sizes, gates=4):
 
 
 # A loop that is not split runs its per-step GEMMs (N x (I + H) x G*H multiply-adds) with BLAS at one thread
-# below this size: OpenBLAS splits each of them between its threads, and the step's other NumPy calls between
-# two GEMMs outlast its idle spin, so every step wakes the other core's thread again.  On the Intel machine the
-# LSTM layer's loops took as long at 2 BLAS threads as at 1 (the step 11.84 -> 10.68 ms at 2 threads was the
-# weight-gradient GEMM after the loop, 2.8 -> 1.4 ms); on an AMD EPYC virtual machine, where a wake-up takes
-# 40-80 us, the layer took 30.7 ms at 2 threads against 29.5 at 1 (PyTorch 16.9).
+# below this size: OpenBLAS splits each of them between its threads, and the step's other NumPy calls
+# between two GEMMs outlast its idle spin, so every step wakes the other core's thread again.  On the Intel
+# machine the LSTM layer's loops took as long at 2 BLAS threads as at 1 (the step's 11.84 -> 10.68 ms at 2
+# threads was the weight-gradient GEMM after the loop, 2.8 -> 1.4 ms); on an AMD EPYC virtual machine, where a
+# wake-up takes 40-80 us, the layer took 30.7 ms at 2 threads against 29.5 at 1 (PyTorch 16.9).
 ONE_THREAD_BELOW = 1 << 23
 
 

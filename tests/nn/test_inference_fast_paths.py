@@ -69,8 +69,8 @@ def test_linear_fast_path_matches_torch_and_checks():
     r = np.random.default_rng(2)
     x, w, b = (r.standard_normal(s).astype(np.float32) for s in ((5, 3), (4, 3), (4,)))
     want = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), torch.tensor(b)).numpy()
-    # to float32 rounding: PyTorch's GEMM (MKL) and NumPy's (OpenBLAS) round K=3 products in different orders on
-    # some CPUs (AMD Zen); they agree bitwise on others
+    # to float32 rounding: PyTorch's GEMM (MKL) and NumPy's (OpenBLAS) round K=3 products in different orders
+    # on some CPUs (AMD Zen); they agree bitwise on others
     np.testing.assert_allclose(F.linear(ember.tensor(x), ember.tensor(w), ember.tensor(b)).numpy(), want,
                                rtol=1e-6, atol=1e-6)
     with pytest.raises(RuntimeError, match="to match weight of shape"):

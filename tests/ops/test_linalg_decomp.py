@@ -157,16 +157,16 @@ def test_double_backward(fn):
 @pytest.mark.parametrize("a", [[[1., 2, 3], [2, 4, 6], [1, 0, 1]],       # rank 2: a rank-1 cofactor matrix
                                [[1., 2, 3], [2, 4, 6], [3, 6, 9]]])      # rank 1: cofactors all zero
 def test_det_gradient_at_singular_matrices(a):
-    """det's gradient at a singular matrix is its cofactor matrix (the derivative; finite, not nan).  PyTorch's
-    is det * A^-T through its LU: the cofactor matrix where the LU's last pivot rounds to a tiny nonzero (MKL on
-    Intel, for the rank-2 matrix), zero where the pivot is exactly zero (MKL on AMD Zen); so PyTorch is the
-    oracle where its det is nonzero."""
+    """det's gradient at a singular matrix is its cofactor matrix (the derivative; finite, not nan).
+    PyTorch's is det * A^-T through its LU: the cofactor matrix where the LU's last pivot rounds to a tiny
+    nonzero (MKL on Intel, for the rank-2 matrix), zero where the pivot is exactly zero (MKL on AMD Zen); so
+    PyTorch is the oracle where its det is nonzero."""
     a = np.array(a)
     x = ember.tensor(a, requires_grad=True)
     (LA.det(x) * 0.5).backward()
     minor = lambda i, j: np.delete(np.delete(a, i, 0), j, 1)                   # noqa: E731
-    cof = np.array([[(-1) ** (i + j) * (minor(i, j)[0, 0] * minor(i, j)[1, 1] - minor(i, j)[0, 1] * minor(i, j)[1, 0])
-                     for j in range(3)] for i in range(3)])
+    det2 = lambda m: m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]                     # noqa: E731
+    cof = np.array([[(-1) ** (i + j) * det2(minor(i, j)) for j in range(3)] for i in range(3)])
     np.testing.assert_allclose(x.grad.numpy(), 0.5 * cof, atol=1e-12)
     t = torch.tensor(a, requires_grad=True)
     d = torch.linalg.det(t)

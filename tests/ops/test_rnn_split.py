@@ -142,8 +142,8 @@ def test_unsplit_loops_run_on_one_blas_thread(monkeypatch, mode):
     arrays = [rng.standard_normal((L, N, I)).astype("float32"), rng.standard_normal((N, H)).astype("float32")]
     if mode == "LSTM":
         arrays.append(rng.standard_normal((N, H)).astype("float32"))
-    arrays += [rng.uniform(-0.3, 0.3, s).astype("float32") for s in ((gates * H, I), (gates * H, H), (gates * H,),
-                                                                       (gates * H,))]
+    shapes = ((gates * H, I), (gates * H, H), (gates * H,), (gates * H,))
+    arrays += [rng.uniform(-0.3, 0.3, s).astype("float32") for s in shapes]
     with threadpool_limits(2, user_api="blas"):
         if P.blas_threads() != 2:
             pytest.skip("BLAS would not take 2 threads here")
