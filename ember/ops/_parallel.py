@@ -87,6 +87,42 @@ def on_one_blas_thread(fn, *args):
             lib.set_num_threads(t)
 
 
+# A section thread's round trip (``_Worker.start`` then ``wait``, a no-op call) on the Intel machine where the
+# split thresholds were measured: ~8 us.  ``handoff_scale`` compares this machine's with it.
+REFERENCE_HANDOFF = 10e-6
+_HANDOFF: list = []             # [this machine's round trip / REFERENCE_HANDOFF, at least 1], measured once
+
+
+def handoff_scale():
+    """How many times the reference machine's hand-off a round trip to a section thread takes here (at least
+    1; measured once per process, the median of 9 round trips: ~0.1 ms on the Intel machine, ~1 ms on an AMD
+    EPYC virtual machine whose thread wake-ups take 40-80 us, scale ~8 there).  Kernels whose whole-array time
+    is short for their size (an add, a multiply, a maximum) scale their split threshold by it; 1 inside a
+    section (the parts do not split again, and the section holds the lock)."""
+    if _HANDOFF:
+        return _HANDOFF[0]
+    if getattr(_LOCAL, "inside", False):
+        return 1.0
+    import time
+    with _LOCK:
+        if not _WORKERS:
+            _WORKERS.append(_Worker(0))
+        wk = _WORKERS[0]
+        times = []
+        for _ in range(10):
+            t0 = time.perf_counter()
+            wk.start(_noop)
+            wk.wait()
+            times.append(time.perf_counter() - t0)
+    times = sorted(times[1:])       # (the first wakes a thread that may never have run)
+    _HANDOFF.append(max(1.0, times[len(times) // 2] / REFERENCE_HANDOFF))
+    return _HANDOFF[0]
+
+
+def _noop():
+    return None
+
+
 def threads_for(n, work, min_work, min_items=1):
     """How many threads a kernel of ``work`` elements over ``n`` independent items (images, rows, channels)
     should use: 1 unless BLAS has several threads, ``work`` is at least ``min_work`` per thread (below that

@@ -4,9 +4,11 @@ from ember.ops import _parallel as P
 
 def counting_sections(monkeypatch, thresholds=()):
     """Count the parallel sections that run; returns ``use(n)``, which reports BLAS with ``n`` threads, sets each
-    ``(module, name, value)`` of ``thresholds`` and returns the (cleared) list of the sections' sizes."""
+    ``(module, name, value)`` of ``thresholds`` and returns the (cleared) list of the sections' sizes.  The
+    hand-off scale is pinned to 1 (``_parallel.handoff_scale``: the thresholds as they are set)."""
     calls = []
     real = P.in_parallel
+    monkeypatch.setattr(P, "_HANDOFF", [1.0])      # the reference machine's hand-off: the thresholds as set
 
     def counting(fns, t):
         calls.append(len(fns))

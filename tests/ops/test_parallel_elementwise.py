@@ -257,3 +257,35 @@ def test_blas_spin_shortened_unless_user_set(user):
     expect = int(user or _blas_spin.SPIN_LOG2)
     # the user's value kept, else ours, read back by OpenBLAS; its thread count unchanged
     assert int(r["env"]) == expect and r["lib"] == expect and min(r["threads"]) == 2
+
+
+def test_cheap_ufuncs_scale_their_threshold_by_the_hand_off(split, monkeypatch):
+    """Where a hand-off to a section thread takes several times the reference machine's, adds and multiplies
+    split only from that many times more elements (at most CHEAP_SCALE_MAX); relu and costly ufuncs (tanh)
+    keep the threshold."""
+    calls = split(2)
+    monkeypatch.setattr(P, "_HANDOFF", [11.0])
+    assert PE.CHEAP_SCALE_MAX == 4
+    a = np.random.default_rng(0).standard_normal(24).astype(np.float32)     # 12 elements a thread: over 4
+    x, y = ember.tensor(a), ember.tensor(a[::-1].copy())
+    r = a[::-1]
+    with ember.no_grad():
+        np.testing.assert_array_equal((x + y).numpy(), a + r)
+        np.testing.assert_array_equal((x * y).numpy(), a * r)
+        np.testing.assert_array_equal((x - y).numpy(), a - r)
+    assert calls == []                                  # 24 < 2 * 4 * 4
+    ember.tanh(x)
+    ember.relu(x)
+    assert calls == [2, 2]
+    calls.clear()
+    b = np.random.default_rng(1).standard_normal(32).astype(np.float32)     # 2 * 4 * 4 and more
+    z = ember.tensor(b)
+    with ember.no_grad():
+        np.testing.assert_array_equal((z + z).numpy(), b + b)
+    assert calls == [2]
+
+
+def test_hand_off_measured_once_and_at_least_one(monkeypatch):
+    monkeypatch.setattr(P, "_HANDOFF", [])
+    s = P.handoff_scale()
+    assert s >= 1.0 and P._HANDOFF == [s] and P.handoff_scale() == s
