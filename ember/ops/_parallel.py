@@ -96,9 +96,10 @@ _HANDOFF: list = []             # [this machine's round trip / REFERENCE_HANDOFF
 def handoff_scale():
     """How many times the reference machine's hand-off a round trip to a section thread takes here (at least
     1; measured once per process, the median of 9 round trips: ~0.1 ms on the Intel machine, ~1 ms on an AMD
-    EPYC virtual machine whose thread wake-ups take 40-80 us, scale ~8 there).  Kernels whose whole-array time
-    is short for their size (an add, a multiply, a maximum) scale their split threshold by it; 1 inside a
-    section (the parts do not split again, and the section holds the lock)."""
+    EPYC virtual machine whose thread wake-ups take 40-80 us, scale 5-11 there).  The kernels whose
+    whole-array time is short for their size (add, subtract, multiply: ``_parallel_elementwise._CHEAP``) scale
+    their split threshold by it; 1 inside a section (the parts do not split again, and the section holds the
+    lock)."""
     if _HANDOFF:
         return _HANDOFF[0]
     if getattr(_LOCAL, "inside", False):
