@@ -34,6 +34,7 @@ class Known:
     area: str = ""                   # who owns the fix (H3 views/in-place/indexing, H4 layout/conv, ...)
     case: str | None = None          # a fuzz case (repr) that shows the difference: the reproducer
     spec: str | None = None          # the spec the case is for (default: ops[0])
+    cpu_dependent: bool = False      # PyTorch's side depends on the CPU's kernels: it may not reproduce on some
 
     def covers(self, spec_name, case, mm) -> bool:
         if mm.aspect not in self.aspects:
@@ -469,8 +470,9 @@ KNOWN: list[Known] = [
           area="H6"),
     Known("gelu-inf-simd", ("F.gelu", "nn.GELU"), ("value", "grad"),
           "gelu(+inf) with approximate='none' in float32: PyTorch 2.13's vectorised erf path (two or more "
-          "elements) gives NaN, its scalar path (one element, float64) inf; ember gives inf, the limit.",
-          "out = m.nn.functional.gelu(m.full((2,), float('inf')))",
+          "elements) gives NaN, its scalar path (one element, float64) inf; ember gives inf, the limit.  (Seen on "
+          "an Intel Xeon; on an AMD EPYC, PyTorch's AVX2 kernel gives inf too.)",
+          "out = m.nn.functional.gelu(m.full((2,), float('inf')))", cpu_dependent=True,
           when=lambda case: any(a.data.dtype.kind == "f" and np.isinf(a.data).any() for a in case.arrays()),
           area="H4"),
     Known("kron-layout-permuted", ("kron",), ("stride", "contiguous"),
@@ -536,7 +538,9 @@ KNOWN: list[Known] = [
           "element is a difference of two terms of size 1/norm (x1 / D - prod * x2 / (|x2|^2 D)) that cancel, so "
           "one ulp in D = sqrt(|x1|^2 |x2|^2) shows up 1e-3 apart.  PyTorch 2.13's float32 sqrt is not correctly "
           "rounded (0.7% of float32 inputs come out one ulp off; sqrt(7.4525808e-09) = 8.632833e-05 is "
-          "8.6328328e-05 in PyTorch), ember's is; both are float32 cancellation errors of the float64 gradient.",
+          "8.6328328e-05 in PyTorch), ember's is; both are float32 cancellation errors of the float64 gradient.  "
+          "(Seen on an Intel Xeon; on an AMD EPYC PyTorch's sqrt gives ember's value here.)",
+          cpu_dependent=True,
           case="Case([Arr(np.array([[1., 1.]], dtype='float32')), Arr(np.array([[6.1035156e-05, 0.0000000e+00]], "
           "dtype='float32'), grad=True), 'mean'], {})",
           when=_float32_tiny_row, area="H4"),

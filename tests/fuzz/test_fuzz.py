@@ -46,11 +46,14 @@ def test_spec_names_unique():
 def test_known_difference_still_differs(known):
     """Each documented difference carries a minimal reproducer; once it stops differing, the entry is stale:
     remove it (and its line in docs/differences.md).  Strict under the long profile, a warning otherwise, so a
-    fix landing elsewhere does not break ``make test``."""
+    fix landing elsewhere does not break ``make test``; never strict for an entry whose PyTorch side depends on
+    the CPU's kernels (``cpu_dependent``: it shows on one machine and not on another)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         diffs = run_repro(known)
     if not diffs:
+        if known.cpu_dependent:      # PyTorch's kernels for this CPU agree with ember: not stale
+            pytest.xfail(f"known difference {known.id} depends on PyTorch's CPU kernels and does not show here")
         msg = f"known difference {known.id} no longer reproduces: remove it from tests/fuzz/known_differences.py"
         if STRICT:
             pytest.fail(msg)
