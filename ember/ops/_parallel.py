@@ -73,18 +73,26 @@ def on_one_blas_thread(fn, *args):
     (40-80 us a wake-up on a virtual machine).  Called directly where BLAS has one thread already, inside a
     section (whose parts run at one), or without threadpoolctl."""
     libs = _controllers()
-    if not libs or getattr(_LOCAL, "inside", False):
+    if not libs or getattr(_LOCAL, "inside", False) or blas_threads() <= 1:
         return fn(*args)
-    before = [get() for get in _getters]
-    if max(before) <= 1:
-        return fn(*args)
-    for lib in libs:
-        lib.set_num_threads(1)
+    before = _blas_to_one(libs)
     try:
         return fn(*args)
     finally:
-        for lib, t in zip(libs, before):
-            lib.set_num_threads(t)
+        _restore_blas(libs, before)
+
+
+def _blas_to_one(libs):
+    """Set every BLAS library to one thread; returns their thread counts before, for ``_restore_blas``."""
+    before = [get() for get in _getters]
+    for lib in libs:
+        lib.set_num_threads(1)
+    return before
+
+
+def _restore_blas(libs, before):
+    for lib, t in zip(libs, before):
+        lib.set_num_threads(t)
 
 
 # A section thread's round trip (``_Worker.start`` then ``wait``, a no-op call) on the Intel machine where the
@@ -106,9 +114,7 @@ def handoff_scale():
         return 1.0
     import time
     with _LOCK:
-        if not _WORKERS:
-            _WORKERS.append(_Worker(0))
-        wk = _WORKERS[0]
+        wk = _workers(1)[0]
         times = []
         for _ in range(10):
             t0 = time.perf_counter()
@@ -203,12 +209,8 @@ def in_parallel(calls, threads):
         return [c() for c in calls]
     libs = _controllers()
     with _LOCK:
-        while len(_WORKERS) < len(calls) - 1:
-            _WORKERS.append(_Worker(len(_WORKERS)))
-        workers = _WORKERS[:len(calls) - 1]
-        before = [lib.get_num_threads() for lib in libs]
-        for lib in libs:
-            lib.set_num_threads(1)
+        workers = _workers(len(calls) - 1)
+        before = _blas_to_one(libs)
         _LOCAL.inside = True
         try:
             # each in a copy of the caller's context: NumPy's errstate is a context variable
@@ -224,8 +226,14 @@ def in_parallel(calls, threads):
                     raise e
             return [first] + [r for r, _ in rest]
         finally:
-            for lib, t in zip(libs, before):
-                lib.set_num_threads(t)
+            _restore_blas(libs, before)
+
+
+def _workers(n):
+    """The first ``n`` section threads, made on first use (called with ``_LOCK`` held)."""
+    while len(_WORKERS) < n:
+        _WORKERS.append(_Worker(len(_WORKERS)))
+    return _WORKERS[:n]
 
 
 def run_split(part, n, threads):

@@ -30,8 +30,9 @@ M*N*K = 262,144 between its threads, and for a product of tens of microseconds w
 thread costs about what it saves.  The cell rows of ``make bench`` took as long at 2 BLAS threads as at one on
 the Intel machine (float64 LSTM cells 74.7 against 72.0 ms, float32 42.8 against 41.4), and longer on an AMD
 EPYC virtual machine, where a thread's wake-up takes 40-80 us (float64 LSTM cells 264 against 187 ms); with
-their GEMMs on one thread there the float64 LSTM cells' step took 187-213 instead of 206-223 ms (fastest block
-of 7 and median over three alternating runs; the machine's times move by 10-20%).  Setting BLAS's thread
+their GEMMs on one thread there the float64 LSTM cells' step took 187-194 instead of 206-223 ms (fastest block
+of 7 in each of three alternating runs; the medians 207-235 against 218-235: the machine's times move by
+10-20%).  Setting BLAS's thread
 count through threadpoolctl costs ~1.7 us each way there.
 """
 from __future__ import annotations
@@ -81,14 +82,10 @@ def mm(a, b):
     m, k = a.shape
     n = b.shape[1]
     mnk = m * k * n
-    if mnk <= SERIAL_UP_TO or type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype:
-        return a @ b
-    threads = _parallel.blas_threads()
-    if threads > 1 and mnk < ONE_THREAD_BELOW:
-        return _parallel.on_one_blas_thread(_blocked, a, b, m, k, n)
-    if threads != 1:
-        return a @ b
-    return _blocked(a, b, m, k, n)
+    if not SERIAL_UP_TO < mnk < ONE_THREAD_BELOW or type(a) is not np.ndarray or type(b) is not np.ndarray \
+            or a.dtype != b.dtype:
+        return a @ b            # (above ONE_THREAD_BELOW no block count fits the small kernel either)
+    return _parallel.on_one_blas_thread(_blocked, a, b, m, k, n)
 
 
 def _blocked(a, b, m, k, n):
