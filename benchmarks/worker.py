@@ -1,14 +1,16 @@
 """Time one workload in one library, in this (fresh) process, and print one JSON line.
 
     python benchmarks/worker.py --lib ember|torch --bench NAME [--threads 2] [--repeat 5] [--min-time 0.25]
-                                [--device cpu|cuda]
+                                [--device cpu|cuda] [--serve]
 
 The thread count is fixed before NumPy or torch is imported (OMP/OpenBLAS/MKL variables, then
 ``torch.set_num_threads``).  After one warm-up call and a calibration, ``repeat`` blocks of calls are timed, each
 lasting at least ``min-time`` seconds; the per-call times of the blocks give the median and the spread.  ``rss``
 is the peak resident memory growth (MiB) from the end of the set-up to the end of the first calls: what a step
 allocates at its peak.  With ``--device cuda`` the workload is built under ``set_default_device("cuda")`` (its
-model, data and optimizer state on the GPU) and every timed call ends with ``cuda.synchronize()``.
+model, data and optimizer state on the GPU) and every timed call ends with ``cuda.synchronize()``.  With
+``--serve`` the blocks are timed one at a time, when a "block" line arrives on stdin, so that
+``run_all.py --interleave`` can alternate them with the other library's blocks.
 """
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ def main(argv=None) -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--min-time", type=float, default=0.25)
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--serve", action="store_true",
+                    help="after the warm-up and calibration, time one block per 'block' line read from stdin "
+                         "(printing its per-call seconds), until 'done' (run_all.py --interleave)")
     a = ap.parse_args(argv)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(a.threads)
@@ -66,12 +71,24 @@ def main(argv=None) -> None:
             break
         number = max(number + 1, int(number * a.min_time / max(dt, 1e-9) * 1.1))
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    times = []
-    for _ in range(a.repeat):
+
+    def block():
         t = time.perf_counter()
         for _ in range(number):
             step()
-        times.append((time.perf_counter() - t) / number / n_ops)
+        return (time.perf_counter() - t) / number / n_ops
+
+    if a.serve:         # blocks on request: the caller alternates them with another library's (run_all.py)
+        print(json.dumps({"ready": True}), flush=True)
+        times = []
+        for line in sys.stdin:
+            if line.strip() != "block":
+                break
+            times.append(block())
+            print(json.dumps({"block": times[-1]}), flush=True)
+    else:
+        times = [block() for _ in range(a.repeat)]
+    blocks = list(times)                                    # in the order timed
     times.sort()
     blas = None
     try:
@@ -82,7 +99,7 @@ def main(argv=None) -> None:
     except ImportError:
         pass
     print(json.dumps({"lib": a.lib, "bench": a.bench, "median": float(np.median(times)), "min": times[0],
-                      "max": times[-1], "calls_per_block": number, "first_call": first,
+                      "max": times[-1], "blocks": blocks, "calls_per_block": number, "first_call": first,
                       "rss_mib": (rss1 - rss0) / 1024, "version": T.__version__, "numpy": np.__version__,
                       "blas": blas, "threads": a.threads, "device": a.device}))
 

@@ -1,0 +1,27 @@
+"""benchmarks/run_all.py's interleaved mode: both libraries' workers up at once, their blocks alternating."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("torch")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.slow
+def test_interleaved_blocks_pair_up(tmp_path):
+    out = tmp_path / "bench.json"
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "run_all.py"), "--threads", "1",
+                        "--interleave", "--repeat", "3", "--only", "forward under no_grad", "--json", str(out)],
+                       capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert "Interleaved" in r.stdout and "| per-op overhead, forward under no_grad" in r.stdout
+    row = json.loads(out.read_text())["rows"][0]
+    e, t = row["ember"], row["torch"]
+    assert len(row["pairs"]) == 3 and len(e["blocks"]) == len(t["blocks"]) == 3
+    # each pair is the ratio of the two libraries' blocks timed next to each other
+    assert row["pairs"] == pytest.approx([a / b for a, b in zip(e["blocks"], t["blocks"])])
+    assert e["lib"] == "ember" and t["lib"] == "torch"
