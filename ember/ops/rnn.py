@@ -30,7 +30,7 @@ from ..tensor import Tensor
 from . import _parallel as _par
 from ._fastsum import col_sums
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
-from .rnn_cell import _ScratchFn, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
+from .rnn_cell import _F64, _ScratchFn, _lstm_exp_scales, _lstm_gates_, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
 
 __all__ = ["rnn_sequence", "select_rows", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -337,7 +337,8 @@ def _elman_backward_rows(Hs, dZ, dout, dh_full, w_hh, order, sizes, mode, done=N
 
 def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     """The LSTM layer's forward.  One GEMM per step, ``[x_t, h_{t-1}, 1] @ W`` with W = s * [W_ih^T; W_hh^T;
-    b_ih + b_hh] (``_lstm_scales``), straight into the step's gate buffer; the rows ``[x_t, h_{t-1}, 1]`` of
+    b_ih + b_hh] (``_lstm_scales``; float64: s = -1 for i, f, o and -2 for g, then one exp, ``_lstm_gates_``),
+    straight into the step's gate buffer; the rows ``[x_t, h_{t-1}, 1]`` of
     every step live in one array XH, the step writing its h_t into the next row, so the weight gradients
     are one GEMM over XH in backward.  Forward order: step t reads XH[t] and writes XH[t + 1]; reverse:
     reads XH[t + 1] and writes XH[t].  The batch rows are independent, so with several BLAS threads each
@@ -346,7 +347,8 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     H = w_hh.shape[1]
     dt = x.dtype
     m = _xp(x)
-    s, _, _ = _lstm_scales(H, dt, None, m)
+    exp_gates = dt == _F64                    # one exp per step instead of one tanh (``_lstm_gates_``)
+    s = _lstm_exp_scales(H, dt, 1, m)[0] if exp_gates else _lstm_scales(H, dt, None, m)[0]
     S, B, _ = _lstm_scales(H, dt, N, m)       # same-shape operands: NumPy's fast contiguous loops
     bias = b_ih is not None
     K = I + H + bias
@@ -378,8 +380,8 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     Hs = m.empty((L, N, H), dt)               # h_t, contiguous: the output
 
     def part(r):
-        _lstm_forward_rows(rows[:, r], W, G[:, r], C[:, r], TC[:, r], Hv[:, r], c0[r], S[r], B[r], order,
-                           sizes, H)
+        _lstm_forward_rows(rows[:, r], W, G[:, r], C[:, r], TC[:, r], Hv[:, r], c0[r],
+                           None if exp_gates else S[r], B[r], order, sizes, H)
         Hs[:, r] = Hv[:, r]
     _split_rows(part, x, N, H, sizes)
     if sizes is not None and not reverse:
@@ -393,19 +395,23 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
 
 
 def _lstm_forward_rows(rows, W, G, C, TC, Hv, c_full, S, B, order, sizes, H):
-    """The forward loop over some batch rows (views of the layer's arrays, the rows ``[:n]`` of each step)."""
+    """The forward loop over some batch rows (views of the layer's arrays, the rows ``[:n]`` of each step).
+    ``S`` None: ``W`` is scaled for ``_lstm_gates_`` (float64), else for one tanh and ``S``, ``B``."""
     n = rows.shape[1]
     tmp_full = _xp(G).empty((n, H), G.dtype)
     for b, steps in _runs(order, sizes, n):
         Rb, Gb, Cb, TCb, Hb = rows[:, :b], G[:, :b], C[:, :b], TC[:, :b], Hv[:, :b]
-        Sb, Bb, tmp = S[:b], B[:b], tmp_full[:b]
+        Sb, Bb, tmp = None if S is None else S[:b], B[:b], tmp_full[:b]
         c = c_full[:b]
         for t in steps:
             g = Gb[t]
             xp.matmul(Rb[t], W, out=g)        # s * z, bias included
-            xp.tanh(g, out=g)
-            g *= Sb
-            g += Bb                           # the activated (i, f, g, o)
+            if Sb is None:
+                _lstm_gates_(g, H)
+            else:
+                xp.tanh(g, out=g)
+                g *= Sb
+                g += Bb                       # the activated (i, f, g, o)
             i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
             ct = Cb[t]
             xp.multiply(f, c, out=ct)

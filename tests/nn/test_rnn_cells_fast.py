@@ -179,6 +179,31 @@ def test_gru_float64_sigmoid_saturates_without_warnings():
     np.testing.assert_array_equal(h.detach().numpy(), -np.ones((3, 2)))
 
 
+@pytest.mark.parametrize("layer", [False, True])
+def test_lstm_float64_exp_gates_saturate_and_match_torch(layer):
+    # float64 LSTM gates come from one exp (sigmoid(z) = 1 / (1 + exp(-z)), g = 2 sigmoid(2z) - 1): huge
+    # pre-activations overflow exp to inf without a warning and give PyTorch's limits; moderate ones its values
+    import warnings
+    torch.manual_seed(0)
+    t = (torch.nn.LSTM(2, 3) if layer else torch.nn.LSTMCell(2, 3)).double()
+    with torch.no_grad():      # i saturated either way, f and g both ways, o moderate
+        (t.bias_ih_l0 if layer else t.bias_ih).copy_(torch.tensor([-1e3, 1e3, 0, 0, 1e3, -1e3, 1e3, -1e3, 0, 0, 0, 0.]))
+    e = (nn.LSTM(2, 3) if layer else nn.LSTMCell(2, 3)).double()
+    e.load_state_dict({k: v.numpy() for k, v in t.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 4, 2) if layer else (4, 2)) * 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        eo = e(ember.tensor(x, requires_grad=True))
+        (eo[0].sum() + eo[1][1].sum() if layer else eo[0].sum() + eo[1].sum()).backward()
+    to = t(torch.tensor(x, requires_grad=True))
+    (to[0].sum() + to[1][1].sum() if layer else to[0].sum() + to[1].sum()).backward()
+    flat = (lambda o: [o[0], o[1][0], o[1][1]]) if layer else (lambda o: list(o))
+    for a, b in zip(flat(eo), flat(to)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-14)
+    for (name, pe), pt in zip(e.named_parameters(), t.parameters()):
+        np.testing.assert_allclose(pe.grad.numpy(), pt.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
 def test_fast_weight_read_follows_attribute_lookup_where_it_differs():
     # the cells read their weights from the parameter dict; a name moved off it (pruning-style: the parameter
     # deleted, a plain attribute set) or defined by a subclass still wins, as ordinary attribute lookup
