@@ -29,6 +29,7 @@ import platform
 import select
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,12 +78,18 @@ class _Served:
         cmd = [sys.executable, os.path.join(HERE, "worker.py"), "--lib", lib, "--bench", bench, "--threads",
                str(threads), "--device", device, "--serve"]
         self.lib, self.timeout = lib, timeout
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        self.err = tempfile.TemporaryFile("w+")      # (a pipe nobody reads could fill and stall the worker)
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
                                   text=True, bufsize=1, env=dict(os.environ, PYTHONHASHSEED="0"))
-        self.read("ready")
+        try:
+            self.read("ready")
+        except RuntimeError:
+            self.kill()             # (one that did not answer in time is still running)
+            raise
 
     def read(self, key):
-        """The next JSON line from the worker that has ``key`` (None: it failed or took over the timeout)."""
+        """The next JSON line from the worker that has ``key``; RuntimeError when it exits first or gives no
+        answer within the timeout."""
         end = time.monotonic() + self.timeout
         while True:
             ready, _, _ = select.select([self.p.stdout], [], [], max(0.0, end - time.monotonic()))
@@ -98,8 +105,9 @@ class _Served:
                 return msg
 
     def error(self):
-        self.p.kill()
-        err = self.p.stderr.read().strip()
+        self.kill()
+        self.err.seek(0)
+        err = self.err.read().strip()
         return err.splitlines()[-1] if err else "?"
 
     def block(self):
@@ -117,6 +125,11 @@ class _Served:
         if self.p.poll() is None:
             self.p.kill()
         self.p.wait()
+        for f in (self.p.stdin, self.p.stdout):
+            try:
+                f.close()
+            except OSError:         # (a closed pipe's last flush)
+                pass
 
 
 def run_interleaved(bench, threads, repeat, timeout, device="cpu", pause=0.05):

@@ -25,3 +25,14 @@ def test_interleaved_blocks_pair_up(tmp_path):
     # each pair is the ratio of the two libraries' blocks timed next to each other
     assert row["pairs"] == pytest.approx([a / b for a, b in zip(e["blocks"], t["blocks"])])
     assert e["lib"] == "ember" and t["lib"] == "torch"
+
+
+def test_interleaved_worker_failure_is_reported_not_hung(capsys):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import run_all
+    finally:
+        sys.path.pop(0)
+    assert run_all.run_interleaved("no such workload", 1, 2, timeout=120) is None
+    err = capsys.readouterr().err
+    assert "no such workload" in err and "ember: exited" in err and "KeyError" in err
