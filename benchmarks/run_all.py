@@ -26,10 +26,11 @@ import argparse
 import json
 import os
 import platform
-import select
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,6 +82,8 @@ class _Served:
         self.err = tempfile.TemporaryFile("w+")      # (a pipe nobody reads could fill and stall the worker)
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
                                   text=True, bufsize=1, env=dict(os.environ, PYTHONHASHSEED="0"))
+        self.lines = queue.SimpleQueue()        # the worker's stdout, line by line ("" at its end)
+        threading.Thread(target=self._pump, daemon=True).start()
         try:
             self.read("ready")
         except RuntimeError:
@@ -92,17 +95,24 @@ class _Served:
         answer within the timeout."""
         end = time.monotonic() + self.timeout
         while True:
-            ready, _, _ = select.select([self.p.stdout], [], [], max(0.0, end - time.monotonic()))
-            line = self.p.stdout.readline() if ready else ""
+            try:
+                line = self.lines.get(timeout=max(0.0, end - time.monotonic()))
+            except queue.Empty:
+                self.kill()
+                raise RuntimeError(f"{self.lib}: no answer within the timeout") from None
             if not line:
-                raise RuntimeError(f"{self.lib}: {'no answer within the timeout' if not ready else 'exited'}"
-                                   f"{': ' + self.error() if ready else ''}")
+                raise RuntimeError(f"{self.lib}: exited: {self.error()}")
             try:
                 msg = json.loads(line)
             except ValueError:          # something the workload printed
                 continue
             if key in msg:
                 return msg
+
+    def _pump(self):
+        for line in self.p.stdout:
+            self.lines.put(line)
+        self.lines.put("")
 
     def error(self):
         self.kill()
@@ -125,11 +135,10 @@ class _Served:
         if self.p.poll() is None:
             self.p.kill()
         self.p.wait()
-        for f in (self.p.stdin, self.p.stdout):
-            try:
-                f.close()
-            except OSError:         # (a closed pipe's last flush)
-                pass
+        try:
+            self.p.stdin.close()
+        except OSError:             # (a closed pipe's last flush)
+            pass
 
 
 def run_interleaved(bench, threads, repeat, timeout, device="cpu", pause=0.05):

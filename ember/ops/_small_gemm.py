@@ -32,8 +32,7 @@ the Intel machine (float64 LSTM cells 74.7 against 72.0 ms, float32 42.8 against
 EPYC virtual machine, where a thread's wake-up takes 40-80 us (float64 LSTM cells 264 against 187 ms); with
 their GEMMs on one thread there the float64 LSTM cells' step took 187-194 instead of 206-223 ms (fastest block
 of 7 in each of three alternating runs; the medians 207-235 against 218-235: the machine's times move by
-10-20%).  Setting BLAS's thread
-count through threadpoolctl costs ~1.7 us each way there.
+10-20%).  Setting BLAS's thread count through threadpoolctl costs ~1.7 us each way there.
 """
 from __future__ import annotations
 

@@ -67,17 +67,33 @@ def _lstm_scales(H, dtype, N=None, mod=xp):
     s^2 - (act - b)^2 for both kinds.  Returns (s, b, s^2), each (4H,) or, given N, repeated to (N, 4H) (an
     operand of the gates' own shape takes NumPy's faster same-shape loops).  Cached (the last few shapes, per
     array module ``mod``: NumPy, or CuPy for CUDA inputs); read-only."""
-    key = (N, H, dtype, mod)
+    def make():
+        if N is not None:
+            return tuple(mod.broadcast_to(a, (N, 4 * H)).copy() for a in _lstm_scales(H, dtype, None, mod))
+        s = mod.full(4 * H, 0.5, dtype)
+        s[2 * H:3 * H] = 1.0
+        b = mod.full(4 * H, 0.5, dtype)
+        b[2 * H:3 * H] = 0.0
+        return s, b, s * s
+    return _cached((N, H, dtype, mod), make, mod)
+
+
+def _lstm_exp_scales(H, dtype, N, mod=xp):
+    """float64's gate constants (``_lstm_gates_``): -1 for the i, f, o columns and -2 for g, repeated to
+    (N, 4H) (same-shape operands take NumPy's faster loops); cached as ``_lstm_scales``' and read-only."""
+    def make():
+        v = mod.full((N, 4 * H), -1.0, dtype)
+        v[:, 2 * H:3 * H] = -2.0
+        return (v,)
+    return _cached(("exp", N, H, dtype, mod), make, mod)[0]
+
+
+def _cached(key, make, mod):
+    """``_SCALES[key]``, made by ``make()`` (a tuple of arrays, made read-only) on first use; the cache keeps
+    the last 16 keys."""
     v = _SCALES.get(key)
     if v is None:
-        if N is None:
-            s = mod.full(4 * H, 0.5, dtype)
-            s[2 * H:3 * H] = 1.0
-            b = mod.full(4 * H, 0.5, dtype)
-            b[2 * H:3 * H] = 0.0
-            v = (s, b, s * s)
-        else:
-            v = tuple(mod.broadcast_to(a, (N, 4 * H)).copy() for a in _lstm_scales(H, dtype, None, mod))
+        v = make()
         if len(_SCALES) >= 16:
             try:
                 _SCALES.pop(next(iter(_SCALES)))
@@ -90,24 +106,10 @@ def _lstm_scales(H, dtype, N=None, mod=xp):
     return v
 
 
-def _lstm_exp_scales(H, dtype, N, mod=xp):
-    """float64's gate constants (``_lstm_gates_``): -1 for the i, f, o columns and -2 for g, repeated to
-    (N, 4H) (same-shape operands take NumPy's faster loops); cached with ``_lstm_scales``' and read-only."""
-    key = ("exp", N, H, dtype, mod)
-    v = _SCALES.get(key)
-    if v is None:
-        v = mod.full((N, 4 * H), -1.0, dtype)
-        v[:, 2 * H:3 * H] = -2.0
-        if mod is xp:
-            v.flags.writeable = False
-        _SCALES[key] = v
-    return v
-
-
 def _lstm_gates_(z, H):
     """The activated gates i, f, g, o, in place of their scaled pre-activations ``z`` (N, 4H): -z for i, f,
-    o and -2z for g (``_lstm_exp_scales``, or weights scaled so); one ``exp`` over every
-    column gives sigmoid(z) = 1 / (1 + exp(-z)), and g = 2 sigmoid(2z) - 1 = tanh(z).  For float64, where
+    o and -2z for g (``_lstm_exp_scales``, or weights scaled so); one ``exp`` over every column gives
+    sigmoid(z) = 1 / (1 + exp(-z)), and g = 2 sigmoid(2z) - 1 = tanh(z).  For float64, where
     NumPy's ``exp`` costs about half its ``tanh`` (on an AMD EPYC without NumPy's AVX-512 kernels, the
     gates of a (97, 204) cell 285 -> 145 us).  Overflow gives the right limits (exp = inf: sigmoid 0, g -1);
     g near 0 is exact to ~1e-16 absolute rather than relative (it enters c' = f c + i g)."""
