@@ -21,6 +21,7 @@ import numpy as _np
 
 from ..autograd.grad_mode import state as _grad
 from ..ops._fastsum import col_sums
+from ..ops._small_gemm import gemm as _gemm
 from ..tensor import Tensor
 from ._conv_block import ConvBlock, find_blocks
 from ._graph import Graph, Node, Value
@@ -71,7 +72,7 @@ def _linear_fwd(x, w, b=None):
     k = x.shape[-1]
     lead = x.shape[:-1]
     x2 = x.reshape(-1, k) if x.ndim != 2 else x
-    out = x2 @ w.T
+    out = _gemm(x2, w.T)
     if x.ndim != 2:
         out = out.reshape(lead + (w.shape[0],))
     if b is not None:
@@ -82,8 +83,8 @@ def _linear_fwd(x, w, b=None):
 def _linear_bwd(g, saved, need):
     x2, w, xshape = saved
     g2 = g.reshape(x2.shape[0], w.shape[0]) if g.ndim != 2 else g
-    gx = (g2 @ w).reshape(xshape) if need[0] else None
-    gw = g2.T @ x2 if need[1] else None
+    gx = _gemm(g2, w).reshape(xshape) if need[0] else None
+    gw = _gemm(g2.T, x2) if need[1] else None
     gb = col_sums(g2) if len(need) > 2 and need[2] else None
     return gx, gw, gb
 

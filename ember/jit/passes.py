@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as _np
 
+from ..ops._small_gemm import gemm as _gemm
 from ..tensor import Tensor
 from ._graph import Graph, Node, Value, _collect
 
@@ -268,7 +269,7 @@ class InferencePlan:
             bs = args[2].slot if len(args) == 3 else None
 
             def linear(env):            # Linear.forward on a 2-D input, without its ctx
-                out = env[xs] @ env[ws].T
+                out = _gemm(env[xs], env[ws].T)
                 if bs is not None:
                     out += env[bs]
                 env[dst] = out

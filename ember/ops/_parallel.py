@@ -75,24 +75,35 @@ def on_one_blas_thread(fn, *args):
     libs = _controllers()
     if not libs or getattr(_LOCAL, "inside", False) or blas_threads() <= 1:
         return fn(*args)
-    before = _blas_to_one(libs)
+    _one_enter(libs)
     try:
         return fn(*args)
     finally:
-        _restore_blas(libs, before)
+        _one_leave(libs)
 
 
-def _blas_to_one(libs):
-    """Set every BLAS library to one thread; returns their thread counts before, for ``_restore_blas``."""
-    before = [get() for get in _getters]
-    for lib in libs:
-        lib.set_num_threads(1)
-    return before
+_ONE_LOCK = threading.Lock()    # guards _ONE
+_ONE = [0, None]                # [Python threads inside a one-BLAS-thread stretch, BLAS's thread counts before]
 
 
-def _restore_blas(libs, before):
-    for lib, t in zip(libs, before):
-        lib.set_num_threads(t)
+def _one_enter(libs):
+    """BLAS to one thread for a stretch of work; stretches of several Python threads may overlap, so the
+    first to enter saves the thread counts and the last to leave restores them (two threads each saving and
+    restoring their own reading could leave BLAS at one thread for good: the second reads the first's 1)."""
+    with _ONE_LOCK:
+        if _ONE[0] == 0:
+            _ONE[1] = [get() for get in _getters]
+            for lib in libs:
+                lib.set_num_threads(1)
+        _ONE[0] += 1
+
+
+def _one_leave(libs):
+    with _ONE_LOCK:
+        _ONE[0] -= 1
+        if _ONE[0] == 0:
+            for lib, t in zip(libs, _ONE[1]):
+                lib.set_num_threads(t)
 
 
 # A section thread's round trip (``_Worker.start`` then ``wait``, a no-op call) on the Intel machine where the
@@ -190,9 +201,11 @@ class _Worker:
 def _after_fork_in_child():
     """A forked child (a DataLoader worker) has none of the section threads, and the lock may have been held
     by a thread that does not exist there: start afresh (else the child's first split would wait forever)."""
-    global _LOCK
+    global _LOCK, _ONE_LOCK
     _WORKERS.clear()
     _LOCK = threading.Lock()
+    _ONE_LOCK = threading.Lock()
+    _ONE[0] = 0                 # (BLAS stays as it was at the fork: one thread if a stretch was running)
     _LOCAL.inside = False
 
 
@@ -210,7 +223,7 @@ def in_parallel(calls, threads):
     libs = _controllers()
     with _LOCK:
         workers = _workers(len(calls) - 1)
-        before = _blas_to_one(libs)
+        _one_enter(libs)
         _LOCAL.inside = True
         try:
             # each in a copy of the caller's context: NumPy's errstate is a context variable
@@ -226,7 +239,7 @@ def in_parallel(calls, threads):
                     raise e
             return [first] + [r for r, _ in rest]
         finally:
-            _restore_blas(libs, before)
+            _one_leave(libs)
 
 
 def _workers(n):

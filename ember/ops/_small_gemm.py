@@ -87,6 +87,26 @@ def mm(a, b):
     return _parallel.on_one_blas_thread(_blocked, a, b, m, k, n)
 
 
+def gemm(a, b):
+    """``a @ b`` for 2-D arrays, on one BLAS thread where several would not pay (M*N*K between
+    ``SERIAL_UP_TO`` and ``ONE_THREAD_BELOW``), never in row blocks: the GEMMs of Linear layers and 2-D
+    matmuls.  Measured on the AMD EPYC virtual machine (float32, BLAS at 2 threads, each GEMM after ~0.2 ms of
+    other work, as in a training step, so that OpenBLAS's worker has gone to sleep; median of 200):
+
+        (64, 120) @ (120, 84)     0.65M:  43.7 us on 2 threads, 17.8 on one
+        (64, 400) @ (400, 120)    3.07M:  86.1 / 73.1
+        (97, 104) @ (104, 204)    2.06M:  86.4 / 50.7
+        (64, 157) @ (157, 512)    5.14M: 114-161 / 122-138 (two runs)
+        (128, 256) @ (256, 256)   8.39M: 139-163 / 201-205
+
+    LeNet-5's fully connected layers (0.65-3.07M, forward and backward) sit in the losing range."""
+    m, k = a.shape
+    n = b.shape[1]
+    if SERIAL_UP_TO < m * k * n < ONE_THREAD_BELOW and type(a) is np.ndarray and type(b) is np.ndarray:
+        return _parallel.on_one_blas_thread(np.matmul, a, b)
+    return a @ b
+
+
 def _blocked(a, b, m, k, n):
     """``a @ b`` at one BLAS thread: in ``blocks`` row blocks where OpenBLAS has its small-matrix kernels."""
     if m * k * n <= LIMIT:

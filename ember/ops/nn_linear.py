@@ -14,6 +14,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..tensor import Tensor
 from ._fastsum import col_sums
+from ._small_gemm import gemm as _gemm
 from .linalg import matmul
 from .reduce import sum as _sum
 
@@ -26,7 +27,7 @@ class Linear(Function):
         k = x.shape[-1]
         lead = x.shape[:-1]
         x2 = x.reshape(math.prod(lead), k)          # (not -1: in_features may be 0)
-        out = (x2 @ w.T).reshape(lead + (w.shape[0],))
+        out = _gemm(x2, w.T).reshape(lead + (w.shape[0],))
         if b is not None:
             out += b                                 # any bias that broadcasts to the output, as PyTorch
         ctx.save_for_backward(x, w)
@@ -47,9 +48,9 @@ class Linear(Function):
             # the fast path: raw GEMMs, results wrapped without copies
             g2 = g._data.reshape(rows, m)
             if need[0]:
-                gx = Tensor._make((g2 @ w._data).reshape(x.shape))
+                gx = Tensor._make(_gemm(g2, w._data).reshape(x.shape))
             if need[1]:
-                gw = Tensor._make(g2.T @ x._data.reshape(rows, k))
+                gw = Tensor._make(_gemm(g2.T, x._data.reshape(rows, k)))
             if len(need) > 2 and need[2]:
                 gb = Tensor._make(col_sums(g2)) if flat_bias else g
             return gx, gw, gb

@@ -104,3 +104,83 @@ def test_blas_threads_follows_threadpoolctl():
         assert _parallel.blas_threads() == 1
     with threadpool_limits(2, user_api="blas"):
         assert _parallel.blas_threads() == 2
+
+
+@pytest.mark.parametrize("m,k,n,one", [(64, 400, 120, True),        # LeNet-5's first Linear: one thread
+                                       (64, 120, 84, True),
+                                       (32, 32, 32, False),          # OpenBLAS keeps this on one by itself
+                                       (128, 784, 512, False)])     # an MLP's first layer: both threads
+def test_gemm_runs_mid_sized_products_on_one_blas_thread(monkeypatch, m, k, n, one):
+    """``gemm`` (Linear layers' GEMMs) runs the products that OpenBLAS would split but that lose by it on one
+    BLAS thread, never in row blocks, and equals ``a @ b`` exactly."""
+    libs = _blas_or_skip()
+    from threadpoolctl import threadpool_limits
+    seen = []
+    real = np.matmul
+
+    def spy(x, y, out=None):
+        seen.append(_parallel.blas_threads())
+        return real(x, y, out=out)
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((m, k)).astype(np.float32), rng.standard_normal((n, k)).astype(np.float32).T
+    with threadpool_limits(1 if one else 2, user_api="blas"):
+        expected = a @ b        # (bitwise only at the same thread count: OpenBLAS splits by rows)
+    monkeypatch.setattr(sg.np, "matmul", spy)
+    with threadpool_limits(2, user_api="blas"):
+        if _parallel.blas_threads() != 2:
+            pytest.skip("BLAS would not take 2 threads here")
+        r = sg.gemm(a, b)
+        assert seen == ([1] if one else [])
+        assert [lib.get_num_threads() for lib in libs] == [2] * len(libs)
+    np.testing.assert_array_equal(r, expected)
+
+
+class _FakeBlas:
+    """A BLAS library whose thread count is one process-wide number (as MKL's, or OpenBLAS's when set from the
+    main thread)."""
+    threads = 2
+
+    def set_num_threads(self, n):
+        _FakeBlas.threads = n
+
+    def get_num_threads(self):
+        return _FakeBlas.threads
+
+
+def test_overlapping_one_thread_stretches_restore_blas(monkeypatch):
+    """A one-BLAS-thread stretch (``on_one_blas_thread``) on one Python thread and a parallel section started
+    on another while it runs, ending after it: BLAS ends at its thread count (each restoring its own reading
+    left BLAS at one thread for good: the section had read the stretch's 1)."""
+    import threading
+    fake = _FakeBlas()
+    monkeypatch.setattr(_FakeBlas, "threads", 2)
+    monkeypatch.setattr(_parallel, "_blas", [[fake]])
+    monkeypatch.setattr(_parallel, "_getters", [fake.get_num_threads])
+    stretch_in, stretch_out, section_in = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def stretch():
+        def body():
+            stretch_in.set()
+            section_in.wait(10)             # the section has started meanwhile
+            seen.append(fake.get_num_threads())
+        _parallel.on_one_blas_thread(body)
+        stretch_out.set()
+
+    def section():
+        stretch_in.wait(10)
+
+        def first():
+            section_in.set()
+            stretch_out.wait(10)            # the stretch has ended meanwhile
+            seen.append(fake.get_num_threads())
+        _parallel.in_parallel([first, lambda: None], 2)
+    ts = [threading.Thread(target=f) for f in (stretch, section)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(20)
+    assert stretch_out.is_set()
+    assert seen == [1, 1]                   # each at one thread while the other ran
+    assert fake.get_num_threads() == 2
+    assert _parallel._ONE[0] == 0
