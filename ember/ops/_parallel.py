@@ -115,10 +115,10 @@ _HANDOFF: list = []             # [this machine's round trip / REFERENCE_HANDOFF
 def handoff_scale():
     """How many times the reference machine's hand-off a round trip to a section thread takes here (at least
     1; measured once per process, the median of 9 round trips: ~0.1 ms on the Intel machine, ~1 ms on an AMD
-    EPYC virtual machine whose thread wake-ups take 40-80 us, scale 5-11 there).  The kernels whose
-    whole-array time is short for their size (add, subtract, multiply: ``_parallel_elementwise._CHEAP``) scale
-    their split threshold by it; 1 inside a section (the parts do not split again, and the section holds the
-    lock)."""
+    EPYC virtual machine whose thread wake-ups take 40-80 us, scale 2-11 there).  Every split threshold
+    (``threads_for``) grows by it, up to ``HANDOFF_SCALE_MAX`` (``_parallel_elementwise.CHEAP_SCALE_MAX`` for
+    the kernels whose whole-array time is short for their size); 1 inside a section (the parts do not split
+    again, and the section holds the lock)."""
     if _HANDOFF:
         return _HANDOFF[0]
     if getattr(_LOCAL, "inside", False):
@@ -141,16 +141,29 @@ def _noop():
     return None
 
 
-def threads_for(n, work, min_work, min_items=1):
+# Where a hand-off costs more than on the reference machine, every split threshold grows with it, up to this
+# factor (the cheap binary ufuncs: ``_parallel_elementwise.CHEAP_SCALE_MAX``): that machine's elements cost
+# more too, so the break-even moves less than the hand-off.  Measured on the AMD EPYC virtual machine (scale
+# 4.6, 2 threads, float32, split / whole, forward + backward, median of 40 alternating): max pooling 2x2 on
+# 64x6x28x28 (LeNet-5's first) 1.19, 64x16x28x28 0.80, 64x32x26x26 0.68; ReLU 301K elements 1.45, 803K 1.15,
+# 1.38M 1.09, 2.36M 0.96 (so ReLU's ``maximum`` counts as cheap).
+HANDOFF_SCALE_MAX = 2.0
+
+
+def threads_for(n, work, min_work, min_items=1, scale_max=HANDOFF_SCALE_MAX):
     """How many threads a kernel of ``work`` elements over ``n`` independent items (images, rows, channels)
     should use: 1 unless BLAS has several threads, ``work`` is at least ``min_work`` per thread (below that
-    the hand-off to another thread, tens of microseconds, costs more than it saves) and each thread gets at
+    the hand-off to another thread, tens of microseconds, costs more than it saves; ``min_work`` as measured
+    on the reference machine, times ``handoff_scale()`` up to ``scale_max`` here) and each thread gets at
     least ``min_items`` items; never more threads than BLAS has."""
     if n < 2 * min_items or work < 2 * min_work:      # (first: asking BLAS costs ~2 us, a small op less)
         return 1
     t = blas_threads()
     if t <= 1:
         return 1
+    scale = handoff_scale()
+    if scale > 1.0:
+        min_work = int(min_work * min(scale, scale_max))
     return max(1, min(t, n // min_items, work // min_work))
 
 

@@ -260,12 +260,12 @@ def test_blas_spin_shortened_unless_user_set(user):
 
 
 def test_cheap_ufuncs_scale_their_threshold_by_the_hand_off(split, monkeypatch):
-    """Where a hand-off to a section thread takes several times the reference machine's, adds and multiplies
-    split only from that many times more elements (at most CHEAP_SCALE_MAX); relu and costly ufuncs (tanh)
-    keep the threshold."""
+    """Where a hand-off to a section thread takes several times the reference machine's, adds, multiplies and
+    relu's maximum split only from that many times more elements (at most CHEAP_SCALE_MAX), the costly ufuncs
+    (tanh) from at most HANDOFF_SCALE_MAX times more."""
     calls = split(2)
     monkeypatch.setattr(P, "_HANDOFF", [11.0])
-    assert PE.CHEAP_SCALE_MAX == 4
+    assert PE.CHEAP_SCALE_MAX == 4 and P.HANDOFF_SCALE_MAX == 2
     a = np.random.default_rng(0).standard_normal(24).astype(np.float32)     # 12 elements a thread: over 4
     x, y = ember.tensor(a), ember.tensor(a[::-1].copy())
     r = a[::-1]
@@ -273,16 +273,28 @@ def test_cheap_ufuncs_scale_their_threshold_by_the_hand_off(split, monkeypatch):
         np.testing.assert_array_equal((x + y).numpy(), a + r)
         np.testing.assert_array_equal((x * y).numpy(), a * r)
         np.testing.assert_array_equal((x - y).numpy(), a - r)
+        np.testing.assert_array_equal(ember.relu(x).numpy(), np.maximum(a, 0))
     assert calls == []                                  # 24 < 2 * 4 * 4
-    ember.tanh(x)
-    ember.relu(x)
-    assert calls == [2, 2]
+    np.testing.assert_array_equal(ember.tanh(x).numpy(), np.tanh(a))
+    assert calls == [2]                                 # 24 >= 2 * 4 * 2
     calls.clear()
     b = np.random.default_rng(1).standard_normal(32).astype(np.float32)     # 2 * 4 * 4 and more
     z = ember.tensor(b)
     with ember.no_grad():
         np.testing.assert_array_equal((z + z).numpy(), b + b)
-    assert calls == [2]
+        np.testing.assert_array_equal(ember.relu(z).numpy(), np.maximum(b, 0))
+    assert calls == [2, 2]
+
+
+def test_threads_for_scales_the_threshold_by_the_hand_off(monkeypatch):
+    monkeypatch.setattr(P, "blas_threads", lambda: 2)
+    monkeypatch.setattr(P, "_HANDOFF", [1.0])
+    assert P.threads_for(64, 24, 4) == 2 and P.threads_for(64, 12, 4) == 2
+    monkeypatch.setattr(P, "_HANDOFF", [11.0])          # at most HANDOFF_SCALE_MAX (2) times the threshold
+    assert P.threads_for(64, 12, 4) == 1 and P.threads_for(64, 16, 4) == 2
+    assert P.threads_for(64, 16, 4, scale_max=4) == 1 and P.threads_for(64, 32, 4, scale_max=4) == 2
+    monkeypatch.setattr(P, "_HANDOFF", [1.5])
+    assert P.threads_for(64, 11, 4) == 1 and P.threads_for(64, 12, 4) == 2
 
 
 def test_hand_off_measured_once_and_at_least_one(monkeypatch):

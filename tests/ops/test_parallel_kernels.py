@@ -226,6 +226,7 @@ def test_a_section_inside_a_part_runs_its_calls_in_turn():
 
 
 def test_threads_for_needs_several_blas_threads_and_enough_work(monkeypatch):
+    monkeypatch.setattr(P, "_HANDOFF", [1.0])       # the reference machine's hand-off: the thresholds as given
     monkeypatch.setattr(P, "blas_threads", lambda: 1)
     assert P.threads_for(64, 10 ** 8, 1000) == 1
     monkeypatch.setattr(P, "blas_threads", lambda: 0)               # unknown: no threadpoolctl
