@@ -38,12 +38,14 @@ def _controllers():
         except Exception:       # not installed, or an unknown BLAS
             _blas.append([])
         _getters[:] = [_thread_getter(lib) for lib in _blas[0]]
+        _setters[:] = [_thread_setter(lib) for lib in _blas[0]]
         from ._blas_spin import shorten
         shorten(_blas[0])       # OpenBLAS's idle threads stop spinning sooner (the "known limit" above)
     return _blas[0]
 
 
 _getters: list = []             # per BLAS library, a zero-argument function giving its thread count
+_setters: list = []             # per BLAS library, a function setting its thread count
 
 
 def _thread_getter(lib):
@@ -59,6 +61,18 @@ def _thread_getter(lib):
     return lib.get_num_threads
 
 
+def _thread_setter(lib):
+    """``lib.set_num_threads``, or for an OpenBLAS on its own threads its ``openblas_set_num_threads`` through
+    ctypes directly, as ``_thread_getter`` (a one-BLAS-thread stretch sets it twice: 4.4 -> ~2 us)."""
+    try:
+        if lib.internal_api == "openblas" and lib.threading_layer == "pthreads":
+            prefix, suffix = lib._find_affixes()
+            return getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}")
+    except Exception:           # another threadpoolctl version or OpenBLAS build: its public setter
+        pass
+    return lib.set_num_threads
+
+
 def blas_threads():
     """BLAS's thread count, or 0 when unknown (threadpoolctl not installed, or an unknown BLAS)."""
     libs = _controllers()
@@ -71,39 +85,41 @@ def on_one_blas_thread(fn, *args):
     """``fn(*args)`` with BLAS at one thread, restored after (also on an error): for a loop of GEMMs too small
     to gain from BLAS's threads, where waking the other core's thread for each one costs about what it saves
     (40-80 us a wake-up on a virtual machine).  Called directly where BLAS has one thread already, inside a
-    section (whose parts run at one), or without threadpoolctl."""
+    section (whose parts run at one), or without threadpoolctl.  (Observed with OpenBLAS 0.3.31: once the main
+    thread has set its thread count, a count set from another Python thread is ignored, so a stretch started
+    on another thread runs at BLAS's count; the main thread's stretches and sections are unaffected.)"""
     libs = _controllers()
     if not libs or getattr(_LOCAL, "inside", False) or blas_threads() <= 1:
         return fn(*args)
-    _one_enter(libs)
+    _one_enter()
     try:
         return fn(*args)
     finally:
-        _one_leave(libs)
+        _one_leave()
 
 
 _ONE_LOCK = threading.Lock()    # guards _ONE
 _ONE = [0, None]                # [Python threads inside a one-BLAS-thread stretch, BLAS's thread counts before]
 
 
-def _one_enter(libs):
+def _one_enter():
     """BLAS to one thread for a stretch of work; stretches of several Python threads may overlap, so the
     first to enter saves the thread counts and the last to leave restores them (two threads each saving and
     restoring their own reading could leave BLAS at one thread for good: the second reads the first's 1)."""
     with _ONE_LOCK:
         if _ONE[0] == 0:
             _ONE[1] = [get() for get in _getters]
-            for lib in libs:
-                lib.set_num_threads(1)
+            for set_ in _setters:
+                set_(1)
         _ONE[0] += 1
 
 
-def _one_leave(libs):
+def _one_leave():
     with _ONE_LOCK:
         _ONE[0] -= 1
         if _ONE[0] == 0:
-            for lib, t in zip(libs, _ONE[1]):
-                lib.set_num_threads(t)
+            for set_, t in zip(_setters, _ONE[1]):
+                set_(t)
 
 
 # A section thread's round trip (``_Worker.start`` then ``wait``, a no-op call) on the Intel machine where the
@@ -233,10 +249,10 @@ def in_parallel(calls, threads):
     count is process-wide.  Called from a part of another section, the calls run one after the other."""
     if len(calls) == 1 or getattr(_LOCAL, "inside", False):
         return [c() for c in calls]
-    libs = _controllers()
+    _controllers()              # (BLAS's setters and getters, looked up once)
     with _LOCK:
         workers = _workers(len(calls) - 1)
-        _one_enter(libs)
+        _one_enter()
         _LOCAL.inside = True
         try:
             # each in a copy of the caller's context: NumPy's errstate is a context variable
@@ -252,7 +268,7 @@ def in_parallel(calls, threads):
                     raise e
             return [first] + [r for r, _ in rest]
         finally:
-            _one_leave(libs)
+            _one_leave()
 
 
 def _workers(n):

@@ -156,6 +156,7 @@ def test_overlapping_one_thread_stretches_restore_blas(monkeypatch):
     monkeypatch.setattr(_FakeBlas, "threads", 2)
     monkeypatch.setattr(_parallel, "_blas", [[fake]])
     monkeypatch.setattr(_parallel, "_getters", [fake.get_num_threads])
+    monkeypatch.setattr(_parallel, "_setters", [fake.set_num_threads])
     stretch_in, stretch_out, section_in = threading.Event(), threading.Event(), threading.Event()
     seen = []
 
