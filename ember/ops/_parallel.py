@@ -37,8 +37,8 @@ def _controllers():
             _blas.append(ThreadpoolController().select(user_api="blas").lib_controllers)
         except Exception:       # not installed, or an unknown BLAS
             _blas.append([])
-        _getters[:] = [_thread_getter(lib) for lib in _blas[0]]
-        _setters[:] = [_thread_setter(lib) for lib in _blas[0]]
+        _getters[:] = [_thread_call(lib, "get") for lib in _blas[0]]
+        _setters[:] = [_thread_call(lib, "set") for lib in _blas[0]]
         from ._blas_spin import shorten
         shorten(_blas[0])       # OpenBLAS's idle threads stop spinning sooner (the "known limit" above)
     return _blas[0]
@@ -48,29 +48,18 @@ _getters: list = []             # per BLAS library, a zero-argument function giv
 _setters: list = []             # per BLAS library, a function setting its thread count
 
 
-def _thread_getter(lib):
-    """``lib.get_num_threads``, or for an OpenBLAS on its own threads (not OpenMP's) the function that
-    threadpoolctl calls there, ``openblas_get_num_threads``, called directly through ctypes: 0.26 against
-    2.1 us (threadpoolctl looks the symbol up on every call), which every thread-count check pays."""
+def _thread_call(lib, verb):
+    """``lib.get_num_threads`` / ``lib.set_num_threads`` (``verb`` "get" / "set"), or for an OpenBLAS on its
+    own threads (not OpenMP's) the function that threadpoolctl calls there, ``openblas_<verb>_num_threads``,
+    called directly through ctypes: getting 0.26 against 2.1 us (threadpoolctl looks the symbol up on every
+    call), which every thread-count check pays; a one-BLAS-thread stretch sets it twice (4.4 -> 3.7 us)."""
     try:
         if lib.internal_api == "openblas" and lib.threading_layer == "pthreads":
             prefix, suffix = lib._find_affixes()
-            return getattr(lib.dynlib, f"{prefix}openblas_get_num_threads{suffix}")
-    except Exception:           # another threadpoolctl version or OpenBLAS build: its public getter
+            return getattr(lib.dynlib, f"{prefix}openblas_{verb}_num_threads{suffix}")
+    except Exception:           # another threadpoolctl version or OpenBLAS build: its public method
         pass
-    return lib.get_num_threads
-
-
-def _thread_setter(lib):
-    """``lib.set_num_threads``, or for an OpenBLAS on its own threads its ``openblas_set_num_threads`` through
-    ctypes directly, as ``_thread_getter`` (a one-BLAS-thread stretch sets it twice: 4.4 -> ~2 us)."""
-    try:
-        if lib.internal_api == "openblas" and lib.threading_layer == "pthreads":
-            prefix, suffix = lib._find_affixes()
-            return getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}")
-    except Exception:           # another threadpoolctl version or OpenBLAS build: its public setter
-        pass
-    return lib.set_num_threads
+    return getattr(lib, f"{verb}_num_threads")
 
 
 def blas_threads():
