@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from .elementwise import (_check_broadcast, _ints_to_float, _lay, _prep, add, cast, div, mul, neg, sub,
                           zeros_like_g)
 from ._elementwise_unary import reciprocal
+from ._select import select as _select
 from ._elementwise_compare import eq, ge
 
 
@@ -221,7 +222,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx, c, a, b):
         ctx.c = c
-        return _np.where(c, a, b)
+        return _select(c, a, b)         # np.where's values, without its branch per element
 
     @staticmethod
     def backward(ctx, g):

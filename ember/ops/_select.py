@@ -5,7 +5,9 @@ activations, ``|x| < 1``) the CPU mispredicts about every other element.  1M flo
 ``np.where`` 3.9 ms on a random mask (0.5 ms on a sorted one), boolean-mask gather and scatter 4.9 ms each;
 ``(a & m) | (b & ~m)`` on the float bits with ``m`` all-ones where ``cond`` holds: 1.8 ms, whatever the mask.
 The result is ``np.where``'s bit for bit (NaN payloads and signed zeros included): each element is one of the
-two inputs' bit patterns."""
+two inputs' bit patterns.  Where one side is +0.0 (ReLU's backward, ``where(out <= 0, 0, grad)``), the other
+side's bits under the mask are the result: one AND (64x32x26x26 float32: ``np.where`` 6.4 ms, 1.3 ms).  Every
+``where`` of ember's (``torch.where`` and the backward passes built on it) goes through here."""
 from __future__ import annotations
 
 from ..backend import xp as np
@@ -32,8 +34,20 @@ def select(cond, a, b):
     np.negative(m, out=m)                                   # 1 -> all ones (unsigned wrap-around), 0 -> 0
     bits_a = np.asarray(a, dt).view(ui)
     bits_b = np.asarray(b, dt).view(ui)
+    if _plus_zero(bits_b):          # where(cond, a, +0): a's bits under the mask (ReLU's backward)
+        np.bitwise_and(bits_a, m, out=m)
+        return m.view(dt)
+    if _plus_zero(bits_a):          # where(cond, +0, b): b's bits under the inverted mask
+        np.invert(m, out=m)
+        np.bitwise_and(bits_b, m, out=m)
+        return m.view(dt)
     out = np.bitwise_and(bits_a, m)
     np.invert(m, out=m)
     np.bitwise_and(bits_b, m, out=m)
     out |= m
     return out.view(dt)
+
+
+def _plus_zero(bits) -> bool:
+    """Whether ``bits`` is one element (a 0-d or one-element array) of all-zero bits: +0.0."""
+    return bits.size == 1 and not bits.reshape(-1)[0]

@@ -24,7 +24,9 @@ def test_bitwise_np_where(dtype, shape, monkeypatch):
     monkeypatch.setattr(S, "MIN_SIZE", 1)
     a, b = _special(shape, dtype, 0), _special(shape, dtype, 1)
     cond = np.random.default_rng(2).random(shape) > 0.5
-    for x, y in [(a, b), (a, 1.5), (0.0, b), (a[..., :1], b), (np.float32(2.0), b)]:
+    zero, one_zero = np.zeros((), dtype), np.zeros(1, dtype)
+    for x, y in [(a, b), (a, 1.5), (0.0, b), (a[..., :1], b), (np.float32(2.0), b),
+                 (a, 0.0), (a, zero), (zero, b), (a, one_zero), (a, -0.0), (-0.0, b)]:     # +0: one AND
         want = np.where(cond, x, y)
         got = S.select(cond, x, y)
         assert got.dtype == want.dtype and got.shape == want.shape
@@ -73,3 +75,19 @@ def test_gelu_accurate_where_one_plus_erf_cancels():
     oe.sum().backward()
     ot.sum().backward()
     np.testing.assert_allclose(ye.grad.numpy(), yt.grad.numpy(), rtol=3e-6, atol=3e-7)
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_ember_where_is_np_where_bit_for_bit(dtype):
+    """``ember.where`` (and the backward passes built on it) selects by bits on large float arrays: the values
+    are np.where's, NaN payloads and signed zeros included."""
+    nd = np.float32 if dtype == ember.float32 else np.float64
+    a, b = _special((80, 90), nd, 0), _special((80, 90), nd, 1)
+    cond = np.random.default_rng(3).random((80, 90)) > 0.5
+    c = ember.tensor(cond)
+    for x, y in [(a, b), (a, 0.0), (0.0, b), (a, -0.0)]:
+        tx = ember.tensor(x) if isinstance(x, np.ndarray) else x
+        ty = ember.tensor(y) if isinstance(y, np.ndarray) else y
+        got = ember.where(c, tx, ty).numpy()
+        want = np.where(cond, x, y).astype(nd)
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
