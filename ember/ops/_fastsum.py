@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..backend import xp as np
 from ..backend.device import array_module as _xp
+from . import _parallel as _par
 
 MAX_ROW = 8192                  # the longest row summed by einsum (see above)
 _ONES: dict = {}                # (n, dtype char) -> a vector of ones (host; not written to)
@@ -35,10 +36,27 @@ def _ones(n, dt, m):
     return v
 
 
+# GEMVs of this many matrix elements run with BLAS at one thread when it has several: OpenBLAS splits them from
+# about 2^18, and the split loses until a few million.  Measured on the AMD EPYC virtual machine, float32, 2
+# BLAS threads / one, median of 100 each after ~0.2 ms of other work: column sums of 2048x256 102-107 / 52-68 us,
+# 2048x384 115-129 / 69-106, 2048x512 144-158 / 91-146, 4096x1000 437-439 / 449-526 (the transformer LM's bias
+# gradients are 2048x128-512).
+GEMV_ONE_THREAD = (1 << 18, 1 << 21)
+
+
+def _ones_gemv(a2):
+    """``ones(M) @ a2`` for a 2-D (M, K) float array, on one BLAS thread in ``GEMV_ONE_THREAD``'s range."""
+    v = _ones(a2.shape[0], a2.dtype, _xp(a2))
+    lo, hi = GEMV_ONE_THREAD
+    if lo < a2.size < hi and type(a2) is _ndarray:
+        return _par.on_one_blas_thread(np.matmul, v, a2)
+    return v @ a2
+
+
 def col_sums(a2):
     """``a2.sum(0)`` of a 2-D array: GEMV for a float one (any row stride), else NumPy's sum."""
     if a2.dtype in _FLOATS:
-        return _ones(a2.shape[0], a2.dtype, _xp(a2)) @ a2
+        return _ones_gemv(a2)
     return a2.sum(0)
 
 
@@ -81,7 +99,7 @@ def sum_axes(a, axes, keepdims=False, mean=False):
     kept = shape[k:] if lead else shape[:nd - k]
     xp = _xp(a)
     if lead:
-        out = _ones(m, a.dtype, xp) @ a.reshape(m, -1)
+        out = _ones_gemv(a.reshape(m, -1))
     else:
         out = row_sums(a.reshape(-1, m))
     if mean:

@@ -106,3 +106,33 @@ def test_linear_and_layer_norm_gradients_against_pytorch():
     for a, b in [(xe.grad, xt.grad), (ln_e.weight.grad, ln_t.weight.grad), (ln_e.bias.grad, ln_t.bias.grad),
                  (lin_e.weight.grad, lin_t.weight.grad), (lin_e.bias.grad, lin_t.bias.grad)]:
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape,one", [((2048, 256), True),       # OpenBLAS would split it, and lose
+                                       ((128, 512), False),       # it keeps this on one thread by itself
+                                       ((4096, 1000), False)])    # big enough for both threads
+def test_column_sums_of_mid_sized_matrices_run_on_one_blas_thread(monkeypatch, shape, one):
+    from ember.ops import _parallel
+    if not _parallel._controllers():
+        pytest.skip("threadpoolctl or a known BLAS is missing: ember cannot change BLAS's threads")
+    from threadpoolctl import threadpool_limits
+    seen = []
+    real = np.matmul
+
+    def spy(x, y, out=None):
+        seen.append(_parallel.blas_threads())
+        return real(x, y, out=out)
+    a = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    with threadpool_limits(1, user_api="blas"):
+        want = np.ones(shape[0], np.float32) @ a
+    monkeypatch.setattr(FS.np, "matmul", spy)
+    with threadpool_limits(2, user_api="blas"):
+        if _parallel.blas_threads() != 2:
+            pytest.skip("BLAS would not take 2 threads here")
+        got = FS.col_sums(a)
+        assert seen == ([1] if one else [])
+        assert _parallel.blas_threads() == 2
+    if one:
+        np.testing.assert_array_equal(got, want)        # the one-thread sums, whatever BLAS's thread count
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)
