@@ -5,9 +5,10 @@ activations, ``|x| < 1``) the CPU mispredicts about every other element.  1M flo
 ``np.where`` 3.9 ms on a random mask (0.5 ms on a sorted one), boolean-mask gather and scatter 4.9 ms each;
 ``(a & m) | (b & ~m)`` on the float bits with ``m`` all-ones where ``cond`` holds: 1.8 ms, whatever the mask.
 The result is ``np.where``'s bit for bit (NaN payloads and signed zeros included): each element is one of the
-two inputs' bit patterns.  Where one side is +0.0 (ReLU's backward, ``where(out <= 0, 0, grad)``), the other
-side's bits under the mask are the result: one AND (64x32x26x26 float32: ``np.where`` 6.4 ms, 1.3 ms).  Every
-``where`` of ember's (``torch.where`` and the backward passes built on it) goes through here."""
+two inputs' bit patterns.  Where one side is +0.0 (``where(mask, grad, 0)``, as in clamp's backward), the
+other side's bits under the mask are the result: one AND, as ReLU's raw backward (``_raw_backward._relu``)
+does.  Every ``where`` of ember's (``torch.where`` and the backward passes built on it) goes through here:
+``ember.where`` on 64x32x26x26 float32 with a half-true mask 5.9 -> 1.6 ms."""
 from __future__ import annotations
 
 from ..backend import xp as np
