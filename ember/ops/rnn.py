@@ -30,7 +30,7 @@ from ..tensor import Tensor
 from . import _parallel as _par
 from ._fastsum import col_sums
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
-from .rnn_cell import _F64, _ScratchFn, _lstm_exp_scales, _lstm_gates_, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
+from .rnn_cell import _EXP_GATES, _F64, _ScratchFn, _lstm_exp_scales, _lstm_gates_, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
 
 __all__ = ["rnn_sequence", "select_rows", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -337,9 +337,9 @@ def _elman_backward_rows(Hs, dZ, dout, dh_full, w_hh, order, sizes, mode, done=N
 
 def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     """The LSTM layer's forward.  One GEMM per step, ``[x_t, h_{t-1}, 1] @ W`` with W = s * [W_ih^T; W_hh^T;
-    b_ih + b_hh] (``_lstm_scales``; float64: s = -1 for i, f, o and -2 for g, then one exp, ``_lstm_gates_``),
-    straight into the step's gate buffer; the rows ``[x_t, h_{t-1}, 1]`` of
-    every step live in one array XH, the step writing its h_t into the next row, so the weight gradients
+    b_ih + b_hh] (float32, float64: s = -1 for i, f, o and -2 for g, then one exp, ``_lstm_gates_``; other
+    dtypes: ``_lstm_scales``, one tanh), straight into the step's gate buffer; the rows ``[x_t, h_{t-1}, 1]``
+    of every step live in one array XH, the step writing its h_t into the next row, so the weight gradients
     are one GEMM over XH in backward.  Forward order: step t reads XH[t] and writes XH[t + 1]; reverse:
     reads XH[t + 1] and writes XH[t].  The batch rows are independent, so with several BLAS threads each
     thread runs the whole loop over its own rows (``_split_rows``)."""
@@ -347,7 +347,7 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
     H = w_hh.shape[1]
     dt = x.dtype
     m = _xp(x)
-    exp_gates = dt == _F64                    # one exp per step instead of one tanh (``_lstm_gates_``)
+    exp_gates = dt in _EXP_GATES              # one exp per step instead of one tanh (``_lstm_gates_``)
     s = _lstm_exp_scales(H, dt, 1, m)[0] if exp_gates else _lstm_scales(H, dt, None, m)[0]
     S, B, _ = _lstm_scales(H, dt, N, m)       # same-shape operands: NumPy's fast contiguous loops
     bias = b_ih is not None
