@@ -388,6 +388,85 @@ def autoencoder(T):
     return _train_step(T, model, x, x, loss="mse", opt="adam"), 1
 
 
+def conv_autoencoder(T):
+    """The zoo's ``ConvAutoencoder``: two stride-2 3x3 convolutions down (16, 32 channels), two stride-2
+    transposed convolutions up, MSE against the input, Adam."""
+    nn = T.nn
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),
+                          nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
+                          nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                          nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid())
+    x = T.tensor(np.abs(_arr(64, 1, 28, 28)) % 1)
+    return _train_step(T, model, x, x, loss="mse", opt="adam"), 1
+
+
+def vae(T):
+    """The zoo's ``VAE`` (784-400-16, Bernoulli decoder): reparameterized sample, BCE with logits summed over
+    pixels plus the KL term, Adam; batch 128."""
+    nn, F = T.nn, T.nn.functional
+    enc, mu_l, lv_l = nn.Sequential(nn.Linear(784, 400), nn.ReLU()), nn.Linear(400, 16), nn.Linear(400, 16)
+    dec = nn.Sequential(nn.Linear(16, 400), nn.ReLU(), nn.Linear(400, 784))
+    params = [p for m in (enc, mu_l, lv_l, dec) for p in m.parameters()]
+    opt = T.optim.Adam(params, lr=1e-3)
+    x = T.tensor((_arr(128, 784) > 0).astype(np.float32))
+
+    def step():
+        opt.zero_grad()
+        h = enc(x)
+        mu, logvar = mu_l(h), lv_l(h)
+        z = mu + T.randn_like(mu) * (0.5 * logvar).exp()
+        rec = F.binary_cross_entropy_with_logits(dec(z), x, reduction="sum") / 128
+        kl = -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum() / 128
+        (rec + kl).backward()
+        opt.step()
+    return step, 1
+
+
+def gan(T):
+    """The zoo's MLP GAN (generator 64-256-512-784 with LeakyReLU(0.2) and tanh, discriminator 784-512-256-1
+    with LeakyReLU(0.2) and dropout 0.3), one discriminator step then one generator step as PyTorch's GAN
+    examples alternate them (BCE with logits, Adam betas (0.5, 0.999)); batch 64."""
+    nn, F = T.nn, T.nn.functional
+    G = nn.Sequential(nn.Linear(64, 256), nn.LeakyReLU(0.2), nn.Linear(256, 512), nn.LeakyReLU(0.2),
+                      nn.Linear(512, 784), nn.Tanh())
+    D = nn.Sequential(nn.Linear(784, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(512, 256),
+                      nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(256, 1))
+    opt_g = T.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = T.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = T.tensor(np.tanh(_arr(64, 784)))
+    ones, zeros = T.ones(64, 1), T.zeros(64, 1)
+
+    def step():
+        fake = G(T.randn(64, 64))
+        opt_d.zero_grad()
+        d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
+                  + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+        d_loss.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        F.binary_cross_entropy_with_logits(D(fake), ones).backward()
+        opt_g.step()
+    return step, 1
+
+
+def triplet_net(T):
+    """A triplet network on the zoo's ``EmbeddingNet`` (conv 5x5 32 -> pool -> conv 5x5 64 -> pool -> fc 128 ->
+    fc 32): anchors, positives and negatives (32 images each) through the shared net, ``TripletMarginLoss``
+    (margin 1), Adam."""
+    nn = T.nn
+    net = nn.Sequential(nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 5), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, 32))
+    loss_fn = nn.TripletMarginLoss(margin=1.0)
+    opt = T.optim.Adam(net.parameters(), lr=1e-3)
+    a, p, n = (T.tensor(_arr(32, 1, 28, 28, seed=s)) for s in (3, 4, 5))
+
+    def step():
+        opt.zero_grad()
+        loss_fn(net(a), net(p), net(n)).backward()
+        opt.step()
+    return step, 1
+
+
 WORKLOADS = {
     "per-op overhead, 7-op expression fwd+bwd on 4x4, per op": (per_op_fwd_bwd, "core"),
     "per-op overhead, forward under no_grad, per op": (per_op_no_grad, "core"),
@@ -413,6 +492,10 @@ WORKLOADS = {
     "CNN with batch norm, batch 64, training step": (cnn_batchnorm, "models"),
     "ResNet-18 on 3x32x32, batch 64, training step": (resnet18_32, "models"),
     "dense autoencoder 784-256-32, batch 128, Adam step": (autoencoder, "models"),
+    "convolutional autoencoder (ConvTranspose2d up), batch 64, Adam step": (conv_autoencoder, "models"),
+    "VAE 784-400-16, batch 128, Adam step": (vae, "models"),
+    "MLP GAN, batch 64, one discriminator and one generator step (Adam)": (gan, "models"),
+    "triplet network (EmbeddingNet CNN), 3x32 images, TripletMarginLoss, Adam step": (triplet_net, "models"),
     "LSTM h128, 40 steps, batch 64, training step": (lstm, "models"),
     "GRU h128, 40 steps, batch 64, training step": (gru, "models"),
     "two LSTMCells in a Python loop, 100 steps, batch 97": (lstm_cells_python_loop, "models"),
