@@ -70,6 +70,29 @@ def test_conv_transpose2d_functional(kw):
 
 
 @pytest.mark.parametrize("kw", CONVT)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv_transpose2d_batch_inner_path(kw, dtype, monkeypatch):
+    """A batch of at least twice the input's width takes ``_convT_batch_inner`` (the batch innermost): it must
+    give PyTorch's numbers for every stride, padding, output padding, dilation and group count."""
+    from ember.ops import conv as C
+    calls = []
+    real = C._convT_batch_inner
+    monkeypatch.setattr(C, "_convT_batch_inner", lambda *a: calls.append(1) or real(*a))
+    g = kw.get("groups", 1)
+    tol = dict(atol=1e-4, rtol=1e-4) if dtype == np.float32 else {}
+    compare(lambda m, x, w, b: _lib(m).conv_transpose2d(x, w, b, **kw), [(12, 4, 5, 3), (4, 3, 3, 2), (3 * g,)],
+            dtype=dtype, **tol)
+    assert calls, "the batch-inner path was not taken"
+
+
+def test_conv_transpose2d_batch_inner_path_not_for_small_batches(monkeypatch):
+    from ember.ops import conv as C
+    monkeypatch.setattr(C, "_convT_batch_inner", lambda *a: pytest.fail("batch-inner path taken"))
+    F.conv_transpose2d(ember.randn(4, 8, 7, 7), ember.randn(8, 4, 3, 3), stride=2)      # batch < 2 * width
+    F.conv_transpose2d(ember.randn(64, 16, 4, 4), ember.randn(16, 1, 2, 2), stride=2)   # 4 taps < 2 * 16 channels
+
+
+@pytest.mark.parametrize("kw", CONVT)
 def test_conv_transpose1d_functional(kw):
     g = kw.get("groups", 1)
     compare(lambda m, x, w, b: _lib(m).conv_transpose1d(x, w, b, **kw), [(2, 4, 5), (4, 3, 3), (3 * g,)])
