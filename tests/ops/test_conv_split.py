@@ -128,3 +128,42 @@ def test_split_of_a_channels_last_input_without_bias(sections, c):
     for e, t in zip(res[0][:3], res[1][:3]):
         np.testing.assert_allclose(e, t, rtol=2e-4, atol=2e-4)
     assert res[0][3] == res[1][3]
+
+
+TCASES = [
+    dict(n=24, c=6, h=5, w=5, o=4, k=3, stride=2, padding=1, output_padding=1, groups=1),   # batch innermost
+    dict(n=9, c=4, h=6, w=7, o=6, k=3, stride=1, padding=0, output_padding=0, groups=2),    # col2im
+    dict(n=16, c=8, h=4, w=3, o=2, k=4, stride=2, padding=1, output_padding=0, groups=1),
+]
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", TCASES, ids=lambda c: "n{n}_c{c}_{h}x{w}_k{k}_s{stride}_g{groups}".format(**c))
+def test_split_conv_transpose_matches_pytorch_and_one_thread(monkeypatch, n_threads, dtype, case):
+    """A transposed convolution's forward in parts of the batch (``conv._convT_forward``): each part its own
+    images of the result, the same numbers as PyTorch and as one thread."""
+    from ember.ops import _parallel
+    from tests.ops._sections import counting_sections
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"])).astype(dtype)
+    w = rng.standard_normal((case["c"], case["o"] // case["groups"], case["k"], case["k"])).astype(dtype)
+    b = rng.standard_normal(case["o"]).astype(dtype)
+    kw = dict(stride=case["stride"], padding=case["padding"], output_padding=case["output_padding"],
+              groups=case["groups"])
+
+    def run(m, f):
+        xt, wt, bt = (m.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = f.conv_transpose2d(xt, wt, bt, **kw)
+        y.backward(m.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)).astype(dtype)))
+        return [t.detach().numpy() for t in (y, xt.grad, wt.grad, bt.grad)]
+    one = run(ember, F)
+    calls = counting_sections(monkeypatch, [(C, "_SPLIT_MACS", 1), (C, "_SPLIT_PIXELS", 1)])(n_threads)
+    monkeypatch.setattr(P, "blas_threads", _parallel.blas_threads)       # the backward's convolutions too
+    split = run(ember, F)
+    assert calls and calls[0] == min(n_threads, case["n"] // P.MIN_IMAGES), calls
+    ref = run(torch, torch.nn.functional)
+    tol = 2e-4 if dtype == "float32" else 1e-10
+    for e, s, t in zip(one, split, ref):
+        np.testing.assert_allclose(s, t, rtol=tol, atol=tol)
+        np.testing.assert_allclose(s, e, rtol=tol, atol=tol)
