@@ -489,7 +489,7 @@ def _convT_forward(x, w, b, stride, pads, dil, groups, out_pad):
     folded straight into a contiguous (N, C_out, H_out, W_out) array.  ``w`` is (Cin, Cout/groups, KH, KW).
     With several BLAS threads and enough work (``_split_threads``' rule for the multiply-adds), parts of the
     batch at once, each writing its images of the result: (64,32,7,7) -> 16 3x3 stride 2 at 2 threads,
-    1.2 -> 0.7 ms."""
+    1.09 -> 0.81 ms (each part alone 0.64 ms: the two slow each other)."""
     n, cin, h, wd = x.shape
     _, cog, kh, kw = w.shape
     cout = cog * groups
