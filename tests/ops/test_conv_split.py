@@ -141,9 +141,9 @@ TCASES = [
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", TCASES, ids=lambda c: "n{n}_c{c}_{h}x{w}_k{k}_s{stride}_g{groups}".format(**c))
 def test_split_conv_transpose_matches_pytorch_and_one_thread(monkeypatch, n_threads, dtype, case):
-    """A transposed convolution's forward in parts of the batch (``conv._convT_forward``): each part its own
-    images of the result, the same numbers as PyTorch and as one thread."""
-    from ember.ops import _parallel
+    """A transposed convolution in parts of the batch (``conv._convT_forward`` and its backward): each part its
+    own images of the result and of the input gradient, the weight gradient summed over the parts; the same
+    numbers as PyTorch and as one thread."""
     from tests.ops._sections import counting_sections
     rng = np.random.default_rng(2)
     x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"])).astype(dtype)
@@ -159,9 +159,9 @@ def test_split_conv_transpose_matches_pytorch_and_one_thread(monkeypatch, n_thre
         return [t.detach().numpy() for t in (y, xt.grad, wt.grad, bt.grad)]
     one = run(ember, F)
     calls = counting_sections(monkeypatch, [(C, "_SPLIT_MACS", 1), (C, "_SPLIT_PIXELS", 1)])(n_threads)
-    monkeypatch.setattr(P, "blas_threads", _parallel.blas_threads)       # the backward's convolutions too
     split = run(ember, F)
-    assert calls and calls[0] == min(n_threads, case["n"] // P.MIN_IMAGES), calls
+    parts = min(n_threads, case["n"] // P.MIN_IMAGES)
+    assert calls == [parts, parts], calls                   # the forward and the backward
     ref = run(torch, torch.nn.functional)
     tol = 2e-4 if dtype == "float32" else 1e-10
     for e, s, t in zip(one, split, ref):
