@@ -30,7 +30,7 @@ from ..tensor import Tensor
 from . import _parallel as _par
 from ._fastsum import col_sums
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
-from .rnn_cell import _EXP_GATES, _F64, _ScratchFn, _lstm_exp_scales, _lstm_gates_, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
+from .rnn_cell import _EXP_GATES, _F64, _ScratchFn, _tanh, _lstm_exp_scales, _lstm_gates_, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
 
 __all__ = ["rnn_sequence", "select_rows", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -245,7 +245,7 @@ def _gru_forward_rows(xw, whh_t, bhh, RZ, NN, HN, Hs, h_full, order, sizes):
             n = NNb[t]
             xp.multiply(rz[:, :H], hh[:, H2:], out=n)
             n += xwb[t, :, H2:]
-            xp.tanh(n, out=n)
+            _tanh(n, n)
             ht = Hb[t]
             xp.subtract(h, n, out=ht)
             ht *= rz[:, H:]
@@ -306,7 +306,7 @@ def _elman_forward_rows(xw, whh_t, Hs, h_full, order, sizes, mode):
             xp.matmul(h, whh_t, out=ht)
             ht += xwb[t]
             if mode == "RNN_TANH":
-                xp.tanh(ht, out=ht)
+                _tanh(ht, ht)
             else:
                 xp.maximum(ht, 0, out=ht)
             h = ht
@@ -417,7 +417,7 @@ def _lstm_forward_rows(rows, W, G, C, TC, Hv, c_full, S, B, order, sizes, H):
             xp.multiply(f, c, out=ct)
             xp.multiply(i, gg, out=tmp)
             ct += tmp
-            xp.tanh(ct, out=TCb[t])
+            _tanh(ct, TCb[t])
             xp.multiply(o, TCb[t], out=Hb[t])
             c = ct
         c_full = C[t]

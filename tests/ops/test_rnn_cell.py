@@ -122,3 +122,29 @@ def test_lstm_cell_backward_matches_textbook_formula(dtype, rtol):
     for t, e in zip(ts, expected):
         np.testing.assert_allclose(t.grad._data, e, rtol=rtol, atol=rtol)
         assert t.grad.dtype == ember.tensor(e).dtype
+
+
+@pytest.mark.parametrize("simd", [False, True])
+def test_float64_tanh_of_the_recurrent_kernels(monkeypatch, simd):
+    """``rnn_cell._tanh``: float64 without NumPy's AVX-512 kernel goes through one exp; within a few epsilon
+    (absolute) of NumPy's tanh everywhere, the limits at +-inf and beyond the exp's range, NaN kept; float32 and
+    the AVX-512 case are NumPy's own tanh."""
+    from ember.ops import rnn_cell as RC
+    monkeypatch.setattr(RC, "_TANH64_SIMD", simd)
+    x = np.concatenate([np.linspace(-30, 30, 20001), [0.0, 1e-300, -1e-12, 400.0, -400.0, 800.0, -800.0,
+                                                       np.inf, -np.inf, np.nan]])
+    with np.errstate(all="raise"):            # (no floating-point warning escapes)
+        got = RC._tanh(x)
+    ref = np.tanh(x)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    ok = ~np.isnan(ref)
+    assert np.abs(got[ok] - ref[ok]).max() <= 4 * np.finfo(np.float64).eps
+    assert (got[ok][-2:] == ref[ok][-2:]).all() and (np.abs(got[ok]) <= 1).all()
+    if simd:
+        np.testing.assert_array_equal(got, ref)
+    else:
+        assert not np.array_equal(got, ref)       # the exp form rounds otherwise somewhere
+    buf = x.copy()
+    assert RC._tanh(buf, buf) is buf and np.array_equal(buf, got, equal_nan=True)
+    x32 = x.astype(np.float32)
+    np.testing.assert_array_equal(RC._tanh(x32), np.tanh(x32))
