@@ -467,6 +467,30 @@ def triplet_net(T):
     return step, 1
 
 
+def rbm(T):
+    """The zoo's ``RBM`` (784 visible, 128 hidden Bernoulli units) trained by CD-1 through its surrogate loss:
+    one block Gibbs step under ``no_grad`` (``bernoulli`` of the sigmoids), free energies of data and sample,
+    backward, SGD; batch 64."""
+    F = T.nn.functional
+    W = T.tensor(_arr(128, 784) * 0.01, requires_grad=True)
+    b_v = T.zeros(784, requires_grad=True)
+    b_h = T.zeros(128, requires_grad=True)
+    opt = T.optim.SGD([W, b_v, b_h], lr=0.01)
+    v = T.tensor((_arr(64, 784) > 0).astype(np.float32))
+
+    def free_energy(x):
+        return -(x @ b_v) - F.softplus(x @ W.T + b_h).sum(1)
+
+    def step():
+        with T.no_grad():
+            h = T.bernoulli(T.sigmoid(v @ W.T + b_h))
+            v_k = T.bernoulli(T.sigmoid(h @ W + b_v))
+        opt.zero_grad()
+        (free_energy(v).mean() - free_energy(v_k).mean()).backward()
+        opt.step()
+    return step, 1
+
+
 WORKLOADS = {
     "per-op overhead, 7-op expression fwd+bwd on 4x4, per op": (per_op_fwd_bwd, "core"),
     "per-op overhead, forward under no_grad, per op": (per_op_no_grad, "core"),
@@ -496,6 +520,7 @@ WORKLOADS = {
     "VAE 784-400-16, batch 128, Adam step": (vae, "models"),
     "MLP GAN, batch 64, one discriminator and one generator step (Adam)": (gan, "models"),
     "triplet network (EmbeddingNet CNN), 3x32 images, TripletMarginLoss, Adam step": (triplet_net, "models"),
+    "RBM 784-128, batch 64, CD-1 step (Gibbs sampling, free-energy loss, SGD)": (rbm, "models"),
     "LSTM h128, 40 steps, batch 64, training step": (lstm, "models"),
     "GRU h128, 40 steps, batch 64, training step": (gru, "models"),
     "two LSTMCells in a Python loop, 100 steps, batch 97": (lstm_cells_python_loop, "models"),

@@ -40,7 +40,12 @@ def _controllers():
         _getters[:] = [_thread_call(lib, "get") for lib in _blas[0]]
         _setters[:] = [_thread_call(lib, "set") for lib in _blas[0]]
         from ._blas_spin import shorten
-        shorten(_blas[0])       # OpenBLAS's idle threads stop spinning sooner (the "known limit" above)
+        # OpenBLAS's idle threads stop spinning sooner (the "known limit" above); how soon depends on how long a
+        # wake-up takes here (measured only where BLAS has several threads: a section thread's round trip)
+        if _blas[0] and any(get() > 1 for get in _getters):
+            shorten(_blas[0], handoff_scale())
+        else:
+            shorten(_blas[0])
     return _blas[0]
 
 

@@ -27,7 +27,7 @@ from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..backend.device import array_module as _xp, like as _like
 from ..tensor import Tensor
-from . import _parallel as _par
+from . import _blas_spin as _spin, _parallel as _par
 from ._fastsum import col_sums
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
 from .rnn_cell import _EXP_GATES, _F64, _ScratchFn, _tanh, _lstm_exp_scales, _lstm_gates_, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
@@ -537,12 +537,14 @@ def _split_rows(part, x, N, H, sizes, gates=4):
     (``MIN_SPLIT``); the parts' results in row order.  A packed batch (``sizes``) is one part (all rows, so
     the parts take ``sizes`` as they are): split, its parts' steps would shrink to a few active rows, where
     BLAS's small-product kernels round differently.  A loop not split whose per-step GEMM is below
-    ``ONE_THREAD_BELOW`` runs with BLAS at one thread (``_par.on_one_blas_thread``)."""
+    ``ONE_THREAD_BELOW`` runs with BLAS at one thread (``_par.on_one_blas_thread``), unless OpenBLAS's idle
+    threads spin long enough to find the next step's GEMM (``_blas_spin.threads_stay_awake``)."""
     per_row = gates * H * H
     threads = 1
     if sizes is None and _par.is_host(x):
         threads = _par.threads_for(N, N * per_row, MIN_SPLIT, -(-MIN_SPLIT // per_row))
-    if threads <= 1 and N * gates * H * (x.shape[2] + H) < ONE_THREAD_BELOW and _par.is_host(x):
+    if (threads <= 1 and N * gates * H * (x.shape[2] + H) < ONE_THREAD_BELOW and _par.is_host(x)
+            and not _spin.threads_stay_awake()):
         return [_par.on_one_blas_thread(part, slice(0, N))]
     return _par.run_split(part, N, threads)
 
@@ -552,7 +554,9 @@ def _split_rows(part, x, N, H, sizes, gates=4):
 # between two GEMMs outlast its idle spin, so every step wakes the other core's thread again.  On the Intel
 # machine the LSTM layer's loops took as long at 2 BLAS threads as at 1 (the step's 11.84 -> 10.68 ms at 2
 # threads was the weight-gradient GEMM after the loop, 2.8 -> 1.4 ms); on an AMD EPYC virtual machine, where a
-# wake-up takes 40-80 us, the layer took 30.7 ms at 2 threads against 29.5 at 1 (PyTorch 16.9).
+# wake-up takes 40-80 us, the layer took 30.7 ms at 2 threads against 29.5 at 1 (PyTorch 16.9).  There ember
+# now lets OpenBLAS's threads spin ~0.2 ms (``_blas_spin.SLOW_WAKE_SPIN_LOG2``), so they are still awake at the
+# next step's GEMM, and the loop keeps BLAS's threads: the LSTM step at 2 threads 0.82x (0.80-0.87), GRU 0.91x.
 ONE_THREAD_BELOW = 1 << 23
 
 

@@ -232,14 +232,16 @@ from ember.ops import _parallel as P
 libs = P._controllers()
 ob = [l for l in libs if l.internal_api == "openblas" and hasattr(l.dynlib, "blas_thread_shutdown_")]
 x = np.random.default_rng(0).random((300, 300))
+from ember.ops import _blas_spin as S
 print(json.dumps({"env": os.environ.get("OPENBLAS_THREAD_TIMEOUT"), "threads": [l.get_num_threads() for l in libs],
+                  "scale": P.handoff_scale(), "awake": S.threads_stay_awake(),
                   "lib": ob[0].dynlib.openblas_thread_timeout() if ob else None, "openblas": bool(ob),
                   "gemm": bool(np.allclose(x @ x, np.einsum("ij,jk->ik", x, x)))}))
 """
 
 
 @pytest.mark.parametrize("user", [None, "20"])
-def test_blas_spin_shortened_unless_user_set(user):
+def test_blas_spin_set_unless_user_set(user):
     import json
     import os
     import subprocess
@@ -254,9 +256,12 @@ def test_blas_spin_shortened_unless_user_set(user):
     assert r["gemm"]
     if not r["openblas"]:
         pytest.skip("not an OpenBLAS that exports its thread controls")
-    expect = int(user or _blas_spin.SPIN_LOG2)
-    # the user's value kept, else ours, read back by OpenBLAS; its thread count unchanged
+    slow = r["scale"] >= _blas_spin.SLOW_WAKE_SCALE
+    expect = int(user or (_blas_spin.SLOW_WAKE_SPIN_LOG2 if slow else _blas_spin.SPIN_LOG2))
+    # the user's value kept, else ours (longer where a wake-up is slow), read back by OpenBLAS; its thread count
+    # unchanged; recurrent loops keep BLAS's threads only where ember set the longer spin
     assert int(r["env"]) == expect and r["lib"] == expect and min(r["threads"]) == 2
+    assert r["awake"] == (slow and not user)
 
 
 def test_cheap_ufuncs_scale_their_threshold_by_the_hand_off(split, monkeypatch):
@@ -301,3 +306,35 @@ def test_hand_off_measured_once_and_at_least_one(monkeypatch):
     monkeypatch.setattr(P, "_HANDOFF", [])
     s = P.handoff_scale()
     assert s >= 1.0 and P._HANDOFF == [s] and P.handoff_scale() == s
+
+
+@pytest.mark.parametrize("scale, expect", [(1.0, 16), (1.9, 16), (2.0, 19), (10.0, 19)])
+def test_blas_spin_longer_where_a_wake_up_is_slow(monkeypatch, scale, expect):
+    """``_blas_spin.shorten`` with a stand-in OpenBLAS: the spin it sets follows the measured hand-off."""
+    import os
+    from types import SimpleNamespace
+    from ember.ops import _blas_spin
+    calls = []
+    dll = SimpleNamespace(openblas_read_env=lambda: calls.append(("read", os.environ["OPENBLAS_THREAD_TIMEOUT"])),
+                          blas_thread_shutdown_=lambda: calls.append(("shutdown",)))
+    lib = SimpleNamespace(internal_api="openblas", threading_layer="pthreads", dynlib=dll)
+    monkeypatch.setattr(_blas_spin, "_done", [])
+    monkeypatch.setattr(_blas_spin, "_set", [])
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
+    assert _blas_spin.shorten([lib], scale)
+    assert calls == [("read", str(expect)), ("shutdown",)]
+    assert _blas_spin.threads_stay_awake() == (expect == 19)
+    assert not _blas_spin.shorten([lib], scale)            # once per process
+    os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)         # (monkeypatch restores the original)
+
+
+@pytest.mark.parametrize("awake", [False, True])
+def test_recurrent_loop_keeps_blas_threads_only_where_they_stay_awake(monkeypatch, awake):
+    from ember.ops import _blas_spin, rnn
+    stretches = []
+    monkeypatch.setattr(_blas_spin, "threads_stay_awake", lambda: awake)
+    monkeypatch.setattr(rnn._par, "on_one_blas_thread", lambda fn, *a: stretches.append(1) or fn(*a))
+    monkeypatch.setattr(rnn._par, "threads_for", lambda *a, **k: 1)
+    lstm = ember.nn.LSTM(8, 16)
+    lstm(ember.randn(5, 4, 8))[0].sum().backward()
+    assert bool(stretches) == (not awake)
