@@ -33,12 +33,21 @@ EPYC virtual machine, where a thread's wake-up takes 40-80 us (float64 LSTM cell
 their GEMMs on one thread there the float64 LSTM cells' step took 187-194 instead of 206-223 ms (fastest block
 of 7 in each of three alternating runs; the medians 207-235 against 218-235: the machine's times move by
 10-20%).  Setting BLAS's thread count through threadpoolctl costs ~1.7 us each way there.
+
+Where ember lets OpenBLAS's idle threads spin ~0.2 ms (``_blas_spin.threads_stay_awake``: machines whose
+wake-ups are slow), they are still spinning when the cells' next GEMM comes, and ``mm`` keeps BLAS's threads
+(no stretch at one thread: ~3.7 us each, several hundred a step).  On the AMD EPYC virtual machine at 2
+threads, interleaved A/Bs against one thread for these GEMMs: the float64 LSTM cells' step 0.85x, 0.98x,
+1.07x, 0.97x (9, 7, 13 and 21 pairs; ranges 0.6-1.5: the machine's noisy phases), float32 0.85x and 0.95x,
+the float64 RNN cells 0.95x: a small gain at best, no loss found.  Not the Linear layers' ``gemm``:
+LeNet-5's step measured 1.08x with its fully connected GEMMs on both threads there (its convolutions' sections
+then share the second core with the spinning thread).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import _parallel
+from . import _blas_spin, _parallel
 
 LIMIT = 100 ** 3                # OpenBLAS's small-matrix limit on M*N*K
 SERIAL_UP_TO = 1 << 18          # OpenBLAS runs a GEMM up to this M*N*K on one thread by itself
@@ -84,6 +93,8 @@ def mm(a, b):
     if not SERIAL_UP_TO < mnk < ONE_THREAD_BELOW or type(a) is not np.ndarray or type(b) is not np.ndarray \
             or a.dtype != b.dtype:
         return a @ b            # (above ONE_THREAD_BELOW no block count fits the small kernel either)
+    if _blas_spin.threads_stay_awake() and _parallel.blas_threads() > 1:
+        return a @ b            # BLAS's threads still spin between the cells' GEMMs (see the module)
     return _parallel.on_one_blas_thread(_blocked, a, b, m, k, n)
 
 

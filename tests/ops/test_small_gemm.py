@@ -47,8 +47,10 @@ def test_mm_matches_matmul(monkeypatch, transposed):
 
 
 def test_mm_at_two_threads(monkeypatch):
-    """At two BLAS threads a cell-sized GEMM runs on one, so it is cut as at one thread; a larger one is one
-    call on both threads."""
+    """At two BLAS threads (OpenBLAS's short spin) a cell-sized GEMM runs on one, so it is cut as at one
+    thread; a larger one is one call on both threads."""
+    from ember.ops import _blas_spin
+    monkeypatch.setattr(_blas_spin, "threads_stay_awake", lambda: False)
     monkeypatch.setattr(_parallel, "blas_threads", lambda: 2)
     monkeypatch.setattr(sg, "_small_kernels", lambda: True)
     calls = []
@@ -76,6 +78,8 @@ def test_mm_runs_cell_sized_gemms_on_one_blas_thread(monkeypatch, m, k, n, one):
     with BLAS at one thread, which is restored after (also when the GEMM raises)."""
     libs = _blas_or_skip()
     from threadpoolctl import threadpool_limits
+    from ember.ops import _blas_spin
+    monkeypatch.setattr(_blas_spin, "threads_stay_awake", lambda: False)     # OpenBLAS's short spin
     seen = []
     real = sg._blocked
 
@@ -95,6 +99,26 @@ def test_mm_runs_cell_sized_gemms_on_one_blas_thread(monkeypatch, m, k, n, one):
             with pytest.raises(ZeroDivisionError):
                 sg.mm(a, b)
             assert [lib.get_num_threads() for lib in libs] == [2] * len(libs)
+
+
+def test_mm_keeps_blas_threads_where_they_stay_awake(monkeypatch):
+    """Where OpenBLAS's threads spin long enough to be awake at the next GEMM, a cell-sized GEMM keeps them."""
+    libs = _blas_or_skip()
+    from threadpoolctl import threadpool_limits
+    from ember.ops import _blas_spin
+    monkeypatch.setattr(_blas_spin, "threads_stay_awake", lambda: True)
+    stretches = []
+    monkeypatch.setattr(_parallel, "on_one_blas_thread", lambda fn, *a: stretches.append(1) or fn(*a))
+    a, b = np.ones((97, 104)), np.ones((104, 204))
+    with threadpool_limits(2, user_api="blas"):
+        if _parallel.blas_threads() != 2:
+            pytest.skip("BLAS would not take 2 threads here")
+        np.testing.assert_array_equal(sg.mm(a, b), a @ b)
+        assert not stretches
+    with threadpool_limits(1, user_api="blas"):          # one BLAS thread: the row blocks as before
+        sg.mm(a, b)
+        assert stretches == [1]
+    assert len(libs)
 
 
 def test_blas_threads_follows_threadpoolctl():
