@@ -59,6 +59,7 @@ def shorten(controllers, handoff_scale=1.0) -> bool:
 
 
 def threads_stay_awake() -> bool:
-    """Whether ember set OpenBLAS's idle spin long enough for a recurrent layer's steps (``SLOW_WAKE_SPIN_LOG2``):
-    its threads then find the next step's GEMM still spinning, instead of being woken for it."""
+    """Whether ember set OpenBLAS's idle spin long enough for a recurrent layer's steps
+    (``SLOW_WAKE_SPIN_LOG2``): its threads then find the next step's GEMM still spinning, instead of being
+    woken for it."""
     return bool(_set) and _set[0] >= SLOW_WAKE_SPIN_LOG2

@@ -498,7 +498,8 @@ def _convT_forward(x, w, b, stride, pads, dil, groups, out_pad):
     (p0, p1), (q0, q1) = pads
     shape = (n, cout, hp - p0 - p1, wp - q0 - q1)
     threads = 1
-    if type(x) is np.ndarray and x.size and shape[2] > 0 and shape[3] > 0 and x.dtype in (np.float32, np.float64):
+    if (type(x) is np.ndarray and x.size and shape[2] > 0 and shape[3] > 0
+            and x.dtype in (np.float32, np.float64)):
         threads = _parallel.threads_for(n, x.size * w[0].size, _SPLIT_MACS, _par.MIN_IMAGES)
     if threads <= 1:
         return _convT_part(x, w, b, stride, pads, dil, groups, (hp, wp), shape, None), (hp, wp)
@@ -513,7 +514,8 @@ def _convT_part(x, w, b, stride, pads, dil, groups, hpwp, shape, out):
     for those images) or a new array."""
     n, cin, h, wd = x.shape
     cout, kh, kw = shape[1], w.shape[2], w.shape[3]
-    if type(x) is np.ndarray and x.size and shape[2] > 0 and shape[3] > 0 and n >= 2 * wd and cout * kh * kw >= 2 * cin:
+    if (type(x) is np.ndarray and x.size and shape[2] > 0 and shape[3] > 0 and n >= 2 * wd
+            and cout * kh * kw >= 2 * cin):
         return _convT_batch_inner(x, w, b, stride, pads, dil, groups, hpwp, out)
     if out is None:
         out = _xp(x).zeros((n,) + tuple(shape[1:]), dtype=x.dtype)

@@ -139,11 +139,12 @@ TCASES = [
 
 @pytest.mark.parametrize("n_threads", [2, 3])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("case", TCASES, ids=lambda c: "n{n}_c{c}_{h}x{w}_k{k}_s{stride}_g{groups}".format(**c))
+@pytest.mark.parametrize("case", TCASES,
+                         ids=lambda c: "n{n}_c{c}_{h}x{w}_k{k}_s{stride}_g{groups}".format(**c))
 def test_split_conv_transpose_matches_pytorch_and_one_thread(monkeypatch, n_threads, dtype, case):
-    """A transposed convolution in parts of the batch (``conv._convT_forward`` and its backward): each part its
-    own images of the result and of the input gradient, the weight gradient summed over the parts; the same
-    numbers as PyTorch and as one thread."""
+    """A transposed convolution in parts of the batch (``conv._convT_forward`` and its backward): each part
+    its own images of the result and of the input gradient, the weight gradient summed over the parts; the
+    same numbers as PyTorch and as one thread."""
     from tests.ops._sections import counting_sections
     rng = np.random.default_rng(2)
     x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"])).astype(dtype)

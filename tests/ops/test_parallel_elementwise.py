@@ -315,8 +315,9 @@ def test_blas_spin_longer_where_a_wake_up_is_slow(monkeypatch, scale, expect):
     from types import SimpleNamespace
     from ember.ops import _blas_spin
     calls = []
-    dll = SimpleNamespace(openblas_read_env=lambda: calls.append(("read", os.environ["OPENBLAS_THREAD_TIMEOUT"])),
-                          blas_thread_shutdown_=lambda: calls.append(("shutdown",)))
+    def read():
+        calls.append(("read", os.environ["OPENBLAS_THREAD_TIMEOUT"]))
+    dll = SimpleNamespace(openblas_read_env=read, blas_thread_shutdown_=lambda: calls.append(("shutdown",)))
     lib = SimpleNamespace(internal_api="openblas", threading_layer="pthreads", dynlib=dll)
     monkeypatch.setattr(_blas_spin, "_done", [])
     monkeypatch.setattr(_blas_spin, "_set", [])
