@@ -21,6 +21,7 @@ from ..backend import layout as _layout
 from . import _elementwise_unary as _U
 from . import _parallel_elementwise as _pe
 from . import elementwise as _E
+from . import linalg as _L
 from . import reduce as _R
 from . import shape as _S
 
@@ -237,6 +238,26 @@ def _mean(ctx, g):              # div(expand(g), max(n, 1))
     return _lay(_a(e / n), e, n), None, None
 
 
+# -- matrix products -----------------------------------------------------------------------------------------
+def _matmul(ctx, g):
+    """``MatMul.backward`` for 1-D and 2-D operands (batched ones take the Tensor path): the same ``np.matmul``
+    calls on the same views (``.mT``, ``unsqueeze``, ``squeeze``), without a dispatch per view and product
+    (the RBM row's ``x @ b_v`` backward, a (784, 64) @ (64, 1) product, 80 us through the Tensor path)."""
+    a, b = ctx._saved_arrays()
+    gd = g._data
+    if not _ok(gd, a, b) or a.ndim > 2 or b.ndim > 2 or type(a) is not _ndarray or type(b) is not _ndarray:
+        return NotImplemented
+    n = ctx.needs_input_grad
+    mm = _np.matmul
+    if a.ndim == 1 and b.ndim == 1:     # dot: mul(g, b), mul(g, a)
+        return (_lay(_a(gd * b), gd, b) if n[0] else None), (_lay(_a(gd * a), gd, a) if n[1] else None)
+    if a.ndim == 1:                     # (k) @ (k, m)
+        return (mm(b, gd[:, None])[:, 0] if n[0] else None), (mm(a[:, None], gd[None, :]) if n[1] else None)
+    if b.ndim == 1:                     # (n, k) @ (k)
+        return (mm(gd[:, None], b[None, :]) if n[0] else None), (mm(a.T, gd[:, None])[:, 0] if n[1] else None)
+    return (mm(gd, b.T) if n[0] else None), (mm(a.T, gd) if n[1] else None)
+
+
 RAW_BACKWARD = {
     _E.Sub: _sub,
     _E.Mul: _mul,
@@ -250,6 +271,7 @@ RAW_BACKWARD = {
     _U.Relu: _relu,
     _R.Sum: _sum,
     _R.Mean: _mean,
+    _L.MatMul: _matmul,
 }
 
 _engine.RAW_BACKWARD.update(RAW_BACKWARD)

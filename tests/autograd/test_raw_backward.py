@@ -99,3 +99,31 @@ def test_relu_gradient_is_plus_zero_where_the_output_is_not_positive(create_grap
     (g,) = ember.autograd.grad(y, x, ember.tensor([float("-inf"), -3.0, 5.0, 7.0]), create_graph=create_graph)
     r = g.detach().numpy()
     assert r[:3].tolist() == [0.0, 0.0, 5.0] and not np.signbit(r[:2]).any() and r[3] == 7.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sa, sb", [((3, 4), (4, 5)), ((3, 4), (4,)), ((4,), (4, 5)), ((4,), (4,))])
+def test_raw_backward_matmul(sa, sb, dtype):
+    """MatMul's array backward: 1-D and 2-D operands, contiguous or transposed views, any gradient layout."""
+    rng = np.random.default_rng(1)
+
+    def leaf(shape, transposed):
+        if transposed and len(shape) == 2:
+            return ember.tensor(rng.standard_normal(shape[::-1]).astype(dtype)).requires_grad_().t()
+        return ember.tensor(rng.standard_normal(shape).astype(dtype)).requires_grad_()
+    for ta in (False, True):
+        for tb in (False, True):
+            out = leaf(sa, ta) @ leaf(sb, tb)
+            shape = tuple(out.shape)
+            gs = [ember.tensor(np.asarray(rng.standard_normal(shape), dtype))]
+            if shape:
+                gs.append(ember.tensor(np.asarray(rng.standard_normal(()), dtype)).expand(*shape))
+            if len(shape) == 2:
+                gs.append(ember.tensor(rng.standard_normal(shape[::-1]).astype(dtype)).t())
+            for g in gs:
+                _check(out.grad_fn, g)
+
+
+def test_raw_backward_matmul_declines_batched_products():
+    out = ember.randn(2, 3, 4, requires_grad=True) @ ember.randn(4, 5, requires_grad=True)
+    assert RAW_BACKWARD[type(out.grad_fn)](out.grad_fn, ember.randn(2, 3, 5)) is NotImplemented
