@@ -158,7 +158,7 @@ class ConvBlock:
                 for j, vj in enumerate(v):
                     _np.putmask(k, nan_out & _np.isnan(vj), j)
             if self.relu:
-                _np.maximum(out, 0, out=out)
+                _np.maximum(0, out, out=out)
                 r = out
         else:
             out = y4

@@ -90,7 +90,7 @@ def _linear_bwd(g, saved, need):
 
 
 def _relu_fwd(x):
-    out = _np.maximum(x, 0)
+    out = _np.maximum(0, x)         # (-0.0 kept, as relu)
     return out, out
 
 

@@ -260,7 +260,7 @@ class InferencePlan:
             src, dst = args[0].slot, slots[0]
 
             def relu(env):
-                env[dst] = _np.maximum(env[src], 0)
+                env[dst] = _np.maximum(0, env[src])
             return relu
         if (name == "Linear" and not kwargs and len(args) in (2, 3) and all(type(a) is Value for a in args)
                 and len(args[0].shape) == 2 and len(args[1].shape) == 2
@@ -353,7 +353,7 @@ class InferencePlan:
 
         def relu(env):
             a = env[src]
-            env[dst] = _np.maximum(a, 0, out=a)
+            env[dst] = _np.maximum(0, a, out=a)
         return relu
 
     @staticmethod

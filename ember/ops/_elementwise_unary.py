@@ -133,8 +133,10 @@ sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, x, o: mul(g, mul(o, sub(1.0,
 class Relu(Function):
     @staticmethod
     def forward(ctx, a):
-        if a.size < _pe.SPLIT_FROM or (out := _pe.par_ufunc(_np.maximum, a, 0)) is None:
-            out = _np.maximum(a, 0)
+        # maximum(0, a), not (a, 0): NumPy returns the second operand of a tie, so -0.0 stays -0.0, as PyTorch's
+        # relu (x < 0 ? 0 : x) keeps it; NaNs pass either way, sign bit included
+        if a.size < _pe.SPLIT_FROM or (out := _pe.par_ufunc(_np.maximum, 0, a)) is None:
+            out = _np.maximum(0, a)
         ctx.save_for_backward(out)
         return out
 
@@ -153,7 +155,7 @@ def relu(input: Tensor) -> Tensor:
         raise _dt.DtypeRuntimeError("relu: Boolean inputs not supported for relu")
     d = input._data
     if type(input) is Tensor and _graphless(d):
-        return Tensor._make(_np.maximum(d, 0))        # no graph to record: what Relu.apply returns, sooner
+        return Tensor._make(_np.maximum(0, d))        # no graph to record: what Relu.apply returns, sooner
     return Relu.apply(input)
 
 

@@ -308,7 +308,7 @@ def _elman_forward_rows(xw, whh_t, Hs, h_full, order, sizes, mode):
             if mode == "RNN_TANH":
                 _tanh(ht, ht)
             else:
-                xp.maximum(ht, 0, out=ht)
+                xp.maximum(0, ht, out=ht)      # (-0.0 kept, as relu)
             h = ht
         h_full = Hs[t]
 

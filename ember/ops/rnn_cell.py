@@ -190,7 +190,7 @@ class RNNCellFn(_ScratchFn):
         xh = _stack_xh(x, h, b_ih is not None)
         a = _mm(xh, _stack_w(w_ih, w_hh, b_ih, b_hh))
         if relu:
-            xp.maximum(a, 0, out=a)
+            xp.maximum(0, a, out=a)     # (-0.0 kept, as relu)
         else:
             _tanh(a, a)
         ctx.relu = relu

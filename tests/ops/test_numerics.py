@@ -642,3 +642,35 @@ def test_atan2_backward_with_integer_operand_as_torch():
         b = m.tensor([1.0, 2.0], requires_grad=True)
         m.atan2(m.tensor([True, False]), b).sum().backward()
     raises_like(lambda: run(ember), lambda: run(torch))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [8, 1 << 19])         # (a large input takes the thread-split path at 2+ threads)
+def test_relu_keeps_signed_zero_and_nan_bits_as_torch(dtype, n):
+    """``relu(-0.0)`` is -0.0 in PyTorch (``x < 0 ? 0 : x``) and a NaN keeps its sign bit: the result's bits,
+    forward with and without a graph, through nn.ReLU, the compiled model and a relu RNN cell."""
+    vals = np.resize(np.array([-0.0, 0.0, np.nan, -np.nan, -1.0, 2.0, np.inf, -np.inf], dtype), n)
+    want = torch.relu(torch.tensor(vals)).numpy()
+    it = np.int32 if dtype == np.float32 else np.int64
+
+    def bits(t):
+        return np.asarray(t.detach().numpy() if isinstance(t, ember.Tensor) else t).view(it)
+    with ember.no_grad():
+        got = [ember.relu(ember.tensor(vals)), ember.nn.ReLU()(ember.tensor(vals))]
+    got.append(ember.relu(ember.tensor(vals, requires_grad=True)))
+    x = ember.tensor(vals.copy())
+    got.append(x.relu_())
+    got.append(ember.compile(ember.nn.Sequential(ember.nn.ReLU()))(ember.tensor(vals)))
+    for g in got:
+        np.testing.assert_array_equal(bits(g), want.view(it))
+    if n == 8:
+        h = ember.zeros(8, 1, dtype=getattr(ember, np.dtype(dtype).name))
+        cell_e = ember.nn.RNNCell(1, 1, nonlinearity="relu", bias=False).to(h.dtype)
+        cell_t = torch.nn.RNNCell(1, 1, nonlinearity="relu", bias=False).to(getattr(torch, np.dtype(dtype).name))
+        with ember.no_grad(), torch.no_grad():
+            cell_e.weight_ih.fill_(1.0), cell_e.weight_hh.fill_(1.0)
+            cell_t.weight_ih.fill_(1.0), cell_t.weight_hh.fill_(1.0)
+            xe = ember.tensor(vals[:, None])
+            ce = cell_e(xe, h)
+            ct = cell_t(torch.tensor(vals[:, None]), torch.zeros(8, 1, dtype=getattr(torch, np.dtype(dtype).name)))
+        np.testing.assert_array_equal(np.signbit(ce.numpy()), np.signbit(ct.numpy()))
