@@ -22,7 +22,14 @@ from ._elementwise_compare import eq, ge
 class Clamp(Function):
     @staticmethod
     def forward(ctx, a, lo, hi):
-        out = _np.clip(a, lo, hi) if (lo is not None or hi is not None) else a.copy()
+        # one bound: maximum(lo, a) / minimum(hi, a), whose ties return the second operand, a itself (PyTorch's
+        # clamp keeps -0.0 against a bound of 0.0; np.clip with one bound returns the bound); both: np.clip
+        if hi is None:
+            out = _np.maximum(lo, a) if lo is not None else a.copy()
+        elif lo is None:
+            out = _np.minimum(hi, a)
+        else:
+            out = _np.clip(a, lo, hi)
         if ctx.needs_input_grad[0]:
             mask = _xp_of(a).ones(a.shape, bool)
             if lo is not None:

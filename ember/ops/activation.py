@@ -214,13 +214,14 @@ hardtanh = make_activation(
     lambda M, x, lo, hi: 1.0 - M.f((x <= lo) | (x >= hi), x), ints="keep", int_check=_hardtanh_ints,
     scalar_operand=True)      # laid out like a binary op with a scalar, as PyTorch's hardtanh
 elu = make_activation(
-    "Elu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0))),
+    # (minimum(0, a): a tie returns a, so expm1(-0.0) = -0.0 as PyTorch's expm1(x) branch gives)
+    "Elu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_np.minimum(0, a))),
     lambda M, x, alpha: _elu_d(M, x, alpha, 1.0))
 selu = make_activation(
-    "Selu", lambda a: _SELU_SCALE * _select(a > 0, a, _SELU_ALPHA * _np.expm1(_np.minimum(a, 0))),
+    "Selu", lambda a: _SELU_SCALE * _select(a > 0, a, _SELU_ALPHA * _np.expm1(_np.minimum(0, a))),
     lambda M, x: _elu_d(M, x, _SELU_ALPHA, 1.0) * _SELU_SCALE)
 celu = make_activation(
-    "Celu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_np.minimum(a, 0) / alpha)),
+    "Celu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_np.minimum(0, a) / alpha)),
     lambda M, x, alpha: _elu_d(M, x, 1.0, 1.0 / alpha))
 
 

@@ -674,3 +674,21 @@ def test_relu_keeps_signed_zero_and_nan_bits_as_torch(dtype, n):
             ce = cell_e(xe, h)
             ct = cell_t(torch.tensor(vals[:, None]), torch.zeros(8, 1, dtype=getattr(torch, np.dtype(dtype).name)))
         np.testing.assert_array_equal(np.signbit(ce.numpy()), np.signbit(ct.numpy()))
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("clamp_min", lambda m, x: m.clamp_min(x, 0.0)), ("clamp lo", lambda m, x: m.clamp(x, min=0.0)),
+    ("clamp hi", lambda m, x: m.clamp(x, max=-0.0)), ("clamp both", lambda m, x: m.clamp(x, 0.0, 1.0)),
+    ("clamp_max", lambda m, x: m.clamp_max(x, 0.0)),
+    ("elu", lambda m, x: (EF if m is ember else TF).elu(x)), ("selu", lambda m, x: (EF if m is ember else TF).selu(x)),
+    ("celu", lambda m, x: (EF if m is ember else TF).celu(x, 2.0))])
+def test_signed_zero_at_ties_as_torch(name, fn):
+    """A tie with the bound keeps the input (clamp keeps -0.0 against a bound of +0.0 and the reverse), and the
+    ELU family's exp-1 branch is expm1 of the input itself (-0.0 -> -0.0), as PyTorch's kernels give."""
+    vals = np.array([-0.0, 0.0, -1.0, 2.0, np.nan], np.float32)
+    e = fn(ember, ember.tensor(vals)).numpy()
+    t = fn(torch, torch.tensor(vals)).numpy()
+    np.testing.assert_array_equal(np.isnan(e), np.isnan(t))
+    ok = ~np.isnan(t)
+    np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]))
+    np.testing.assert_allclose(e[ok], t[ok], rtol=1e-6)
