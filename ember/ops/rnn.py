@@ -126,21 +126,24 @@ class RNNSequence(_ScratchFn):
         x2 = x.reshape(L * N, I)
         if mode == "GRU":
             H2 = 2 * H
-            half = m.ones(3 * H, dt)
-            half[:H2] = 0.5
-            xw = x2 @ (w_ih * half[:, None]).T
+            # r and z: sigmoid(z) = 1 / (1 + exp(-z)) from weights scaled by -1 (float32/64: NumPy's exp costs
+            # about half its tanh, see _lstm_gates_), else 0.5 tanh(z / 2) + 0.5 from weights scaled by 0.5
+            exp_gates = dt in _EXP_GATES
+            scale = m.ones(3 * H, dt)
+            scale[:H2] = -1.0 if exp_gates else 0.5
+            xw = x2 @ (w_ih * scale[:, None]).T
             if b_ih is not None:
-                xw += b_ih * half
+                xw += b_ih * scale
             xw = xw.reshape(L, N, 3 * H)
-            whh_t = m.ascontiguousarray((w_hh * half[:, None]).T)   # a C-order operand: faster GEMMs
-            bhh = b_hh * half if b_hh is not None else None
+            whh_t = m.ascontiguousarray((w_hh * scale[:, None]).T)   # a C-order operand: faster GEMMs
+            bhh = b_hh * scale if b_hh is not None else None
             RZ = alloc((L, N, H2), dt)
             NN = alloc((L, N, H), dt)
             HN = alloc((L, N, H), dt)      # W_hn h + b_hn, needed for dr
 
             def part(r):
                 _gru_forward_rows(xw[:, r], whh_t, bhh, RZ[:, r], NN[:, r], HN[:, r], Hs[:, r], h0[r], order,
-                                  batch_sizes)
+                                  batch_sizes, exp_gates)
             _split_rows(part, x, N, H, batch_sizes, 3)
             if fill_after:
                 _fill_inactive(Hs, h0, batch_sizes, False)
@@ -224,9 +227,14 @@ class RNNSequence(_ScratchFn):
         return dx, dh0, None, dw_ih, dw_hh, db_ih, db_hh
 
 
-def _gru_forward_rows(xw, whh_t, bhh, RZ, NN, HN, Hs, h_full, order, sizes):
+def _gru_forward_rows(xw, whh_t, bhh, RZ, NN, HN, Hs, h_full, order, sizes, exp_gates=False):
     """The GRU forward loop over some batch rows (views of the layer's arrays: the rows ``[:n]`` of each
-    step)."""
+    step); ``exp_gates``: r and z from one exp (their weights scaled by -1), else from one tanh (by 0.5)."""
+    with xp.errstate(over="ignore", under="ignore"):     # exp(-z): inf or 0 far out, the limits
+        _gru_forward_loop(xw, whh_t, bhh, RZ, NN, HN, Hs, h_full, order, sizes, exp_gates)
+
+
+def _gru_forward_loop(xw, whh_t, bhh, RZ, NN, HN, Hs, h_full, order, sizes, exp_gates):
     H = Hs.shape[2]
     H2 = 2 * H
     for b, steps in _runs(order, sizes, xw.shape[1]):
@@ -238,9 +246,14 @@ def _gru_forward_rows(xw, whh_t, bhh, RZ, NN, HN, Hs, h_full, order, sizes):
                 hh += bhh
             rz = RZb[t]
             xp.add(xwb[t, :, :H2], hh[:, :H2], out=rz)
-            xp.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
+            if exp_gates:
+                xp.exp(rz, out=rz)
+                rz += 1.0
+                xp.reciprocal(rz, out=rz)
+            else:
+                xp.tanh(rz, out=rz)
+                rz *= 0.5
+                rz += 0.5
             HNb[t] = hh[:, H2:]
             n = NNb[t]
             xp.multiply(rz[:, :H], hh[:, H2:], out=n)

@@ -148,3 +148,23 @@ def test_float64_tanh_of_the_recurrent_kernels(monkeypatch, simd):
     assert RC._tanh(buf, buf) is buf and np.array_equal(buf, got, equal_nan=True)
     x32 = x.astype(np.float32)
     np.testing.assert_array_equal(RC._tanh(x32), np.tanh(x32))
+
+
+@pytest.mark.parametrize("kind", ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_recurrent_gates_at_extreme_inputs_raise_no_floating_point_error(kind, dtype):
+    """The gates' exp overflows to inf and underflows to 0 far from 0 (their limits): silently, even under a
+    user's ``np.errstate(all="raise")``, with PyTorch's values."""
+    torch.manual_seed(0)
+    t_mod = getattr(torch.nn, kind)(3, 4).to(getattr(torch, dtype))
+    e_mod = getattr(ember.nn, kind)(3, 4).to(getattr(ember, dtype))
+    e_mod.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in t_mod.state_dict().items()})
+    x = np.array([[[1e4, -1e4, 0.0]], [[-1e30, 1e30, 5.0]], [[100.0, 0.0, -100.0]]], dtype)
+    if kind.endswith("Cell"):
+        x = x[:, 0]
+    with np.errstate(all="raise"):
+        got = e_mod(ember.tensor(x))
+    want = t_mod(torch.tensor(x))
+    got = got[0] if isinstance(got, tuple) else got
+    want = want[0] if isinstance(want, tuple) else want
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), atol=1e-6)
