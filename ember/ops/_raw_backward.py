@@ -245,7 +245,7 @@ def _matmul(ctx, g):
     (the RBM row's ``x @ b_v`` backward, a (784, 64) @ (64, 1) product, 80 us through the Tensor path)."""
     a, b = ctx._saved_arrays()
     gd = g._data
-    if not _ok(gd, a, b) or a.ndim > 2 or b.ndim > 2 or type(a) is not _ndarray or type(b) is not _ndarray:
+    if not _ok(gd, a, b) or a.ndim > 2 or b.ndim > 2:      # (_ok: NumPy arrays of g's float dtype)
         return NotImplemented
     n = ctx.needs_input_grad
     mm = _np.matmul

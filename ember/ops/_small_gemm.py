@@ -101,8 +101,9 @@ def mm(a, b):
 def gemm(a, b):
     """``a @ b`` for 2-D arrays, on one BLAS thread where several would not pay (M*N*K between
     ``SERIAL_UP_TO`` and ``ONE_THREAD_BELOW``), never in row blocks: the GEMMs of Linear layers (eager, and the
-    compiled step's and inference plan's kernels).  Measured on the AMD EPYC virtual machine (float32, BLAS at 2 threads, each GEMM after ~0.2 ms of
-    other work, as in a training step, so that OpenBLAS's worker has gone to sleep; median of 200):
+    compiled step's and inference plan's kernels).  Measured on the AMD EPYC virtual machine (float32, BLAS at
+    2 threads, each GEMM after ~0.2 ms of other work, as in a training step, so that OpenBLAS's worker has gone
+    to sleep; median of 200):
 
         (64, 120) @ (120, 84)     0.65M:  43.7 us on 2 threads, 17.8 on one
         (64, 400) @ (400, 120)    3.07M:  86.1 / 73.1

@@ -497,16 +497,21 @@ def _convT_forward(x, w, b, stride, pads, dil, groups, out_pad):
     wp = (wd - 1) * stride[1] + dil[1] * (kw - 1) + 1 + out_pad[1]
     (p0, p1), (q0, q1) = pads
     shape = (n, cout, hp - p0 - p1, wp - q0 - q1)
-    threads = 1
-    if (type(x) is np.ndarray and x.size and shape[2] > 0 and shape[3] > 0
-            and x.dtype in (np.float32, np.float64)):
-        threads = _parallel.threads_for(n, x.size * w[0].size, _SPLIT_MACS, _par.MIN_IMAGES)
+    threads = _convT_threads(x, w) if shape[2] > 0 and shape[3] > 0 else 1
     if threads <= 1:
         return _convT_part(x, w, b, stride, pads, dil, groups, (hp, wp), shape, None), (hp, wp)
     out = np.empty(shape, x.dtype)
     _parallel.run_split(lambda s: _convT_part(x[s], w, b, stride, pads, dil, groups, (hp, wp), shape, out[s]),
                         n, threads)
     return out, (hp, wp)
+
+
+def _convT_threads(x, w):
+    """How many threads run a transposed convolution's forward, or its backward, as parts of the batch: a
+    float CPU input with enough multiply-adds per thread (``_split_threads``' ``_SPLIT_MACS``), else 1."""
+    if type(x) is not np.ndarray or not x.size or x.dtype not in (np.float32, np.float64):
+        return 1
+    return _parallel.threads_for(x.shape[0], x.size * w[0].size, _SPLIT_MACS, _par.MIN_IMAGES)
 
 
 def _convT_part(x, w, b, stride, pads, dil, groups, hpwp, shape, out):
@@ -602,9 +607,7 @@ class _ConvTranspose2d(Function):
         # with several BLAS threads, parts of the batch at once (the forward's rule): each its images of the
         # input gradient and its sum of the weight gradient, added up after
         n = x.shape[0]
-        threads = 1
-        if type(ga) is np.ndarray and ga.dtype in (np.float32, np.float64):
-            threads = _parallel.threads_for(n, x.size * w[0].size, _SPLIT_MACS, _par.MIN_IMAGES)
+        threads = _convT_threads(x, w)
         gxa = np.empty(x.shape, x.dtype) if need[0] and threads > 1 else None
         parts = _parallel.run_split(
             lambda s: _convT_grads(x[s], w, ga[s], need, stride, pads, dil, groups, (h, wd),
