@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from ..ops import _parallel as _par
+from ..ops import _bound, _parallel as _par
 from ..ops.conv import _as_strided, _grad_weight, _span, _split_threads
 from ..ops.pool import _max_of_four as _pool4     # (max and first-max position of a 2x2 window)
 from ._graph import Value
@@ -158,12 +158,12 @@ class ConvBlock:
                 for j, vj in enumerate(v):
                     _np.putmask(k, nan_out & _np.isnan(vj), j)
             if self.relu:
-                _np.maximum(0, out, out=out)
+                _bound.maximum(0, out, out=out)
                 r = out
         else:
             out = y4
             if self.relu:
-                _np.maximum(y4, 0, out=y4)
+                _bound.maximum(0, y4, out=y4)       # (-0.0 kept, as relu)
                 r = y4
         if dst is not None:
             _np.copyto(dst, out)                         # (the ReLU mask r stays the part's own array)

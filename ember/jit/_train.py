@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as _np
 
 from ..autograd.grad_mode import state as _grad
+from ..ops import _bound
 from ..ops._fastsum import col_sums
 from ..ops._small_gemm import gemm as _gemm
 from ..tensor import Tensor
@@ -90,7 +91,7 @@ def _linear_bwd(g, saved, need):
 
 
 def _relu_fwd(x):
-    out = _np.maximum(0, x)         # (-0.0 kept, as relu)
+    out = _bound.maximum(0, x)      # (-0.0 kept, as relu)
     return out, out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as _np
 
+from ..ops import _bound
 from ..ops._small_gemm import gemm as _gemm
 from ..tensor import Tensor
 from ._graph import Graph, Node, Value, _collect
@@ -260,7 +261,7 @@ class InferencePlan:
             src, dst = args[0].slot, slots[0]
 
             def relu(env):
-                env[dst] = _np.maximum(0, env[src])
+                env[dst] = _bound.maximum(0, env[src])
             return relu
         if (name == "Linear" and not kwargs and len(args) in (2, 3) and all(type(a) is Value for a in args)
                 and len(args[0].shape) == 2 and len(args[1].shape) == 2
@@ -353,7 +354,7 @@ class InferencePlan:
 
         def relu(env):
             a = env[src]
-            env[dst] = _np.maximum(0, a, out=a)
+            env[dst] = _bound.maximum(0, a, out=a)
         return relu
 
     @staticmethod

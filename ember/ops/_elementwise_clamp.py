@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from .elementwise import (_check_broadcast, _ints_to_float, _lay, _prep, add, cast, div, mul, neg, sub,
                           zeros_like_g)
 from ._elementwise_unary import reciprocal
+from . import _bound
 from ._select import select as _select
 from ._elementwise_compare import eq, ge
 
@@ -25,9 +26,9 @@ class Clamp(Function):
         # one bound: maximum(lo, a) / minimum(hi, a), whose ties return the second operand, a itself (PyTorch's
         # clamp keeps -0.0 against a bound of 0.0; np.clip with one bound returns the bound); both: np.clip
         if hi is None:
-            out = _np.maximum(lo, a) if lo is not None else a.copy()
+            out = _bound.maximum(lo, a) if lo is not None else a.copy()
         elif lo is None:
-            out = _np.minimum(hi, a)
+            out = _bound.minimum(hi, a)
         else:
             out = _np.clip(a, lo, hi)
         if ctx.needs_input_grad[0]:

@@ -11,7 +11,7 @@ one-thread path."""
 from __future__ import annotations
 
 from ..backend import xp as np
-from . import _parallel as _par
+from . import _bound, _parallel as _par
 
 # Elements per thread below which a split does not pay.  Measured on the 2-core machine at 2 threads (a split
 # section costs ~15 us: the hand-off to a section thread and back, BLAS's thread count set and restored),
@@ -60,7 +60,7 @@ def _threads(n):
 # elements 179 / 75 us, 524K 234 / 126, 1M 257 / 291, 2M 559 / 936; multiply alike.  ReLU's ``maximum``
 # (forward + backward, scale 4.6, split / whole): 301K elements 1.45, 803K 1.15, 1.38M 1.09, 2.36M 0.96.
 # Unchanged on the reference machine (scale 1).
-_CHEAP = {np.add, np.subtract, np.multiply, np.maximum}
+_CHEAP = {np.add, np.subtract, np.multiply, np.maximum, _bound.maximum}
 CHEAP_SCALE_MAX = 4
 
 

@@ -18,7 +18,7 @@ from ..backend import layout as _layout
 from ..backend.device import as_array as _as_array
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
-from . import _parallel_elementwise as _pe
+from . import _bound, _parallel_elementwise as _pe
 from ._select import select as _select
 from .elementwise import _sigmoid_fwd, _erf_array, _erfc_abs
 
@@ -39,11 +39,11 @@ class _NumpyNS:
 
     @staticmethod
     def neg_part(x):          # min(x, 0)
-        return _np.minimum(x, 0)
+        return _bound.minimum(0, x)
 
     @staticmethod
     def pos_part(x):          # max(x, 0)
-        return _np.maximum(x, 0)
+        return _bound.maximum(0, x)
 
     @staticmethod
     def where(cond, a, b):              # (a mask that is mostly one way: np.where's branch predicts well)
@@ -162,7 +162,7 @@ _SIXTH_F32 = float(_np.float32(1.0 / 6.0))     # PyTorch's hardsigmoid backward 
 
 
 def _softplus_arr(z):
-    return _np.maximum(z, 0) + _np.log1p(_np.exp(-_np.abs(z)))
+    return _bound.maximum(0, z) + _np.log1p(_np.exp(-_np.abs(z)))
 
 
 def _threshold_ints(x, threshold, value):
@@ -215,13 +215,13 @@ hardtanh = make_activation(
     scalar_operand=True)      # laid out like a binary op with a scalar, as PyTorch's hardtanh
 elu = make_activation(
     # (minimum(0, a): a tie returns a, so expm1(-0.0) = -0.0 as PyTorch's expm1(x) branch gives)
-    "Elu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_np.minimum(0, a))),
+    "Elu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_bound.minimum(0, a))),
     lambda M, x, alpha: _elu_d(M, x, alpha, 1.0))
 selu = make_activation(
-    "Selu", lambda a: _SELU_SCALE * _select(a > 0, a, _SELU_ALPHA * _np.expm1(_np.minimum(0, a))),
+    "Selu", lambda a: _SELU_SCALE * _select(a > 0, a, _SELU_ALPHA * _np.expm1(_bound.minimum(0, a))),
     lambda M, x: _elu_d(M, x, _SELU_ALPHA, 1.0) * _SELU_SCALE)
 celu = make_activation(
-    "Celu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_np.minimum(0, a) / alpha)),
+    "Celu", lambda a, alpha: _select(a > 0, a, alpha * _np.expm1(_bound.minimum(0, a) / alpha)),
     lambda M, x, alpha: _elu_d(M, x, 1.0, 1.0 / alpha))
 
 

@@ -645,7 +645,8 @@ def test_atan2_backward_with_integer_operand_as_torch():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [8, 1 << 19])         # (a large input takes the thread-split path at 2+ threads)
+# (large inputs take _bound's rows, the second with a tail, and the thread-split path at 2+ threads)
+@pytest.mark.parametrize("n", [8, 1 << 19, (1 << 19) + 13])
 def test_relu_keeps_signed_zero_and_nan_bits_as_torch(dtype, n):
     """``relu(-0.0)`` is -0.0 in PyTorch (``x < 0 ? 0 : x``) and a NaN keeps its sign bit: the result's bits,
     forward with and without a graph, through nn.ReLU, the compiled model and a relu RNN cell."""
@@ -682,10 +683,11 @@ def test_relu_keeps_signed_zero_and_nan_bits_as_torch(dtype, n):
     ("clamp_max", lambda m, x: m.clamp_max(x, 0.0)),
     ("elu", lambda m, x: (EF if m is ember else TF).elu(x)), ("selu", lambda m, x: (EF if m is ember else TF).selu(x)),
     ("celu", lambda m, x: (EF if m is ember else TF).celu(x, 2.0))])
-def test_signed_zero_at_ties_as_torch(name, fn):
+@pytest.mark.parametrize("n", [5, (1 << 15) + 3])      # (the second through _bound's rows and its tail)
+def test_signed_zero_at_ties_as_torch(name, fn, n):
     """A tie with the bound keeps the input (clamp keeps -0.0 against a bound of +0.0 and the reverse), and the
     ELU family's exp-1 branch is expm1 of the input itself (-0.0 -> -0.0), as PyTorch's kernels give."""
-    vals = np.array([-0.0, 0.0, -1.0, 2.0, np.nan], np.float32)
+    vals = np.resize(np.array([-0.0, 0.0, -1.0, 2.0, np.nan], np.float32), n)
     e = fn(ember, ember.tensor(vals)).numpy()
     t = fn(torch, torch.tensor(vals)).numpy()
     np.testing.assert_array_equal(np.isnan(e), np.isnan(t))
