@@ -308,8 +308,18 @@ class _MaxPool2d(Function):
         ext = (max(0, need_h - h - pad[0]), max(0, need_w - w - pad[1]))
         pshape = (n, c, h + pad[0] + ext[0], w + pad[1] + ext[1])
         threads, axis = _split_planes(x, x.size)
-        if threads <= 1 and not with_indices and not ctx.needs_input_grad[0]:
-            return _max_values(x, ks, st, pad, dil, ext, low, oh, ow)     # no_grad / inference: no arg-max
+        if not with_indices and not ctx.needs_input_grad[0]:
+            # no_grad / inference: no arg-max, split or not (the split used to make the arg-max too: 32x32x24x24
+            # float32 at 2 threads 656-804 -> 413-673 us)
+            if threads <= 1:
+                return _max_values(x, ks, st, pad, dil, ext, low, oh, ow)
+            out = np.empty((n, c, oh, ow), x.dtype)
+
+            def values(s):
+                i = _planes(axis, s)
+                out[i] = _max_values(x[i], ks, st, pad, dil, ext, low, oh, ow)
+            _par.run_split(values, x.shape[axis], threads)
+            return out
         if threads <= 1:
             out, k = _max_windows(x, ks, st, pad, dil, ext, low, oh, ow)
         else:

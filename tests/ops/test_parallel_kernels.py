@@ -115,6 +115,19 @@ def test_max_pool_split_over_images_is_bitwise_the_one_thread_result(split, cfg,
     np.testing.assert_array_equal(idx, it.numpy())
 
 
+def test_max_pool_split_without_grad_takes_the_values_only_path(split):
+    x = _rng_array((6, 3, 9, 8))
+    x[0, 0, 1, :3] = np.nan
+    x[-1, 0, :2, :2] = -np.inf
+    want = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 2, 1).numpy()
+    for n in (1, 2):
+        calls = split(n)
+        with ember.no_grad():
+            y = F.max_pool2d(ember.tensor(x), 3, 2, 1).numpy()
+        assert bool(calls) == (n > 1)
+        np.testing.assert_array_equal(y, want)
+
+
 def test_max_pool_split_integer_and_inf_gradients(split):
     x = np.random.default_rng(3).integers(-50, 50, (4, 3, 8, 8)).astype(np.int64)
     calls = split(2)
