@@ -40,8 +40,7 @@ The callers (``conv._Conv2d``) choose this path with :func:`applies`, and only w
 from __future__ import annotations
 
 from ..backend import xp as np
-
-_as_strided = np.lib.stride_tricks.as_strided
+from ..backend.device import as_strided as _as_strided     # (a view without __array_interface__'s cost)
 _BLOCK_BYTES = 1 << 20        # columns of one block: stays in a 2 MiB L2 with the GEMM's other operands
 
 

@@ -28,8 +28,7 @@ stem) the runs are too short and it is slower (6.4 -> 6.8 ms), hence ``MIN_CHANN
 from __future__ import annotations
 
 from ..backend import xp as np
-
-_as_strided = np.lib.stride_tricks.as_strided
+from ..backend.device import as_strided as _as_strided     # (a view without __array_interface__'s cost)
 MIN_CHANNELS = 16             # input channels per pixel below which the runs are too short to pay
 
 
