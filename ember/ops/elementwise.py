@@ -782,6 +782,17 @@ class FloorDivide(DivRounding):
                            "use div(a, b, rounding_mode='floor') for a zero gradient")
 
 
+def _remainder_array(a, b):
+    """PyTorch's float remainder: ``fmod(a, b)``, plus ``b`` where that is non-zero and of the other sign.  NumPy's
+    ``remainder`` gives the same values but a zero result the divisor's sign (Python's ``-4.0 % 2.0`` is 0.0);
+    PyTorch's keeps fmod's, the dividend's (``torch.remainder(-4., 2.)`` is -0.0)."""
+    r = _np.fmod(a, b)
+    fix = (r != 0) & ((r < 0) != (_np.asarray(b) < 0))
+    if fix.any():
+        r = _np.where(fix, r + b, r)
+    return r
+
+
 def _overflow_nan(out, a, b):
     """fmod/remainder stay exact (NumPy's, and PyTorch's scalar path).  PyTorch's vectorized CPU path (8 floats
     at a time) gives NaN where a / b overflows; that is a documented difference, not reproduced."""
@@ -792,7 +803,7 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _overflow_nan(_np.remainder(a, b), a, b)
+        return _overflow_nan(_remainder_array(a, b), a, b)
 
     @staticmethod
     def backward(ctx, g):

@@ -183,14 +183,16 @@ def _offset_slices(ks, st, dil, oh, ow):
 def _max_of_four(v):
     """Max and first-max position of four same-shaped views (a 2x2 window, in window order) as a tree of
     pairwise maxima: 5 passes over the output instead of the running loop's 10.  Ties keep the earlier
-    position (strict ``>``), as the loop does.  The position is picked by uint8 arithmetic, not ``np.where``
-    (a data-dependent branch per element: 64x32x28x28 after a ReLU, 3.2 -> 1.8 ms)."""
+    position (strict ``>``), as the loop does, and its value: ``np.maximum`` returns its second operand on a tie,
+    so the earlier value goes second (a window of 0.0 and -0.0 gives the first's sign, as PyTorch's).  The
+    position is picked by uint8 arithmetic, not ``np.where`` (a data-dependent branch per element: 64x32x28x28
+    after a ReLU, 3.2 -> 1.8 ms)."""
     hi01 = (v[1] > v[0]).view(np.uint8)
-    m01 = np.maximum(v[0], v[1])
+    m01 = np.maximum(v[1], v[0])
     hi23 = (v[3] > v[2]).view(np.uint8)
-    m23 = np.maximum(v[2], v[3])
+    m23 = np.maximum(v[3], v[2])
     hi = (m23 > m01).view(np.uint8)
-    out = np.maximum(m01, m23, out=m01)
+    out = np.maximum(m23, m01, out=m01)
     hi23 += np.uint8(2)                     # 2 or 3 where the second pair wins ...
     hi23 -= hi01
     hi23 *= hi
@@ -242,7 +244,7 @@ def _max_windows(x, ks, st, pad, dil, ext, low, oh, ow):
                 tmp = _xp(out).empty(out.shape, dtype=k.dtype)
                 continue
             better = v > out
-            np.maximum(out, v, out=out)          # propagates NaN like PyTorch
+            np.maximum(v, out, out=out)          # propagates NaN like PyTorch; a tie keeps out (second operand)
             # k = j where better: k < j so far, so max(k, better * j); no per-element branch (np.putmask's:
             # ResNet-18's 3x3 stride-2 stem pool forward 7.8 -> 4.0 ms)
             np.multiply(better, k.dtype.type(j), out=tmp)
@@ -265,12 +267,12 @@ def _max_values(x, ks, st, pad, dil, ext, low, oh, ow):
     v = [xp_[sl] for sl in _offset_slices(ks, st, dil, oh, ow)]
     if len(v) == 1:
         return v[0].copy()
-    out = np.maximum(v[0], v[1])
+    out = np.maximum(v[1], v[0])            # (a tie returns the second operand: the window's first value)
     if len(v) == 4:
-        np.maximum(out, np.maximum(v[2], v[3]), out=out)
+        np.maximum(np.maximum(v[3], v[2]), out, out=out)
     else:
         for a in v[2:]:
-            np.maximum(out, a, out=out)
+            np.maximum(a, out, out=out)
     return _xp(out).ascontiguousarray(out)
 
 
@@ -480,14 +482,15 @@ class _AvgPool2d(Function):
         else:
             div = _like((_divisor(h, ks[0], st[0], pad[0], oh, include_pad)[:, None]
                          * _divisor(w, ks[1], st[1], pad[1], ow, include_pad)[None, :]).astype(x.dtype), x)
+        # (the sums start at +0.0, as PyTorch's accumulator: a window of -0.0 averages to +0.0)
         if ks == st and pad == (0, 0):
-            out = xp_[:, :, :need_h, :need_w].reshape(n, c, oh, ks[0], ow, ks[1]).sum((3, 5))
+            out = xp_[:, :, :need_h, :need_w].reshape(n, c, oh, ks[0], ow, ks[1]).sum((3, 5), initial=0.0)
         else:
             out = None
             for i in range(ks[0]):          # loop over kernel offsets only
                 for j in range(ks[1]):
                     sl = xp_[:, :, i:i + st[0] * (oh - 1) + 1:st[0], j:j + st[1] * (ow - 1) + 1:st[1]]
-                    out = sl.copy() if out is None else out.__iadd__(sl)
+                    out = sl + 0.0 if out is None else out.__iadd__(sl)
         ctx.cfg = (x.shape, xp_.shape, ks, st, pad, (oh, ow))
         ctx.div = div
         return _xp(out).ascontiguousarray((out / div).astype(x.dtype, copy=False))

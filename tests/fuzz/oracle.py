@@ -25,6 +25,8 @@ import torch
 
 import ember
 
+from .profiles import SIGNED_ZEROS
+
 ASPECTS = ("raise", "missing", "error-type", "structure", "shape", "dtype", "value", "stride", "contiguous",
            "requires_grad", "grad", "grad-raise", "alias")
 
@@ -161,8 +163,10 @@ def _np(x):
     return np.asarray(x.detach().numpy())
 
 
-def values_differ(a: np.ndarray, e: np.ndarray, tol_scale=1.0, scale=0.0, half=False) -> str | None:
-    """NaN-aware comparison of ember's ``a`` against torch's ``e`` (same shape); returns a description or None."""
+def values_differ(a: np.ndarray, e: np.ndarray, tol_scale=1.0, scale=0.0, half=False,
+                  signed_zeros=False) -> str | None:
+    """NaN-aware comparison of ember's ``a`` against torch's ``e`` (same shape); returns a description or None.
+    ``signed_zeros``: zeros must have torch's sign too."""
     if a.dtype.kind in "biu" or e.dtype.kind in "biu" or a.dtype == bool:
         if a.dtype.kind == "f" or e.dtype.kind == "f":
             pass
@@ -188,6 +192,11 @@ def values_differ(a: np.ndarray, e: np.ndarray, tol_scale=1.0, scale=0.0, half=F
     if not ok.all():
         i = tuple(np.argwhere(~ok)[0])
         return f"at {i}: ember {a[i]!r} vs torch {e[i]!r} ({int((~ok).sum())} of {ok.size} differ)"
+    if signed_zeros:
+        zs = (a64 == 0) & (e64 == 0) & (np.signbit(a64) != np.signbit(e64))
+        if zs.any():
+            i = tuple(np.argwhere(zs)[0])
+            return f"at {i}: ember {a[i]!r} vs torch {e[i]!r} (the signs of {int(zs.sum())} zeros differ)"
     return None
 
 
@@ -246,7 +255,7 @@ def _compare_outputs(eo, to, mism, spec, case, where="output"):
                 continue
             if dtype_name(e.dtype) != dtype_name(t.dtype):
                 mism.append(Mismatch("dtype", f"{w}: dtype {dtype_name(e.dtype)} vs torch {dtype_name(t.dtype)}"))
-            d = values_differ(_np(e), _np(t), spec.tol, scale, _half(case))
+            d = values_differ(_np(e), _np(t), spec.tol, scale, _half(case), SIGNED_ZEROS)
             if d:
                 mism.append(Mismatch("value", f"{w}: {d}"))
             if spec.check_layout:

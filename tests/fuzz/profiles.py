@@ -6,7 +6,10 @@
 - ``long`` (``make fuzz``): random cases, ``FUZZ_EXAMPLES`` examples per op (``make fuzz`` passes 3500: about
   35 minutes on two cores; 1500 without it); a known difference whose reproducer no longer differs fails
   the run (strict).
-``FUZZ_EXAMPLES`` overrides the number of examples per op in any profile.
+``FUZZ_EXAMPLES`` overrides the number of examples per op in any profile.  ``FUZZ_SIGNED_ZEROS=1`` also
+compares the sign of zero results (outputs, not gradients): a survey, off by default, since PyTorch's own signs
+differ between its scalar and vectorized kernels (float32 ``gelu(-0.0)`` is -0.0 alone, 0.0 in a longer tensor)
+and between BLAS libraries (an empty or all-zero product).
 """
 import os
 
@@ -24,3 +27,4 @@ if PROFILE not in ("ci", "dev", "long"):
     PROFILE = "ci"
 FUZZ_SETTINGS = settings.get_profile(PROFILE)
 STRICT = PROFILE == "long" or os.environ.get("FUZZ_STRICT") == "1"
+SIGNED_ZEROS = os.environ.get("FUZZ_SIGNED_ZEROS") == "1"

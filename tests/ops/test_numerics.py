@@ -694,3 +694,45 @@ def test_signed_zero_at_ties_as_torch(name, fn, n):
     ok = ~np.isnan(t)
     np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]))
     np.testing.assert_allclose(e[ok], t[ok], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_remainder_zero_keeps_the_dividends_sign_as_torch(dtype):
+    """``torch.remainder`` is fmod plus the divisor where fmod is non-zero and of the other sign, so a zero
+    result keeps the dividend's sign (``remainder(-4., 2.)`` is -0.0); NumPy's ``remainder`` (Python's ``%``)
+    gives it the divisor's.  Tensor, scalar and reflected operands, zeros, infinities and NaN."""
+    vals = np.array([-4.0, 4.0, -0.0, 0.0, 2.0, -2.0, 3.0, -3.0, 1.5, -1.5, np.inf, -np.inf, np.nan, 7.25, -0.3],
+                    dtype)
+    a, b = np.repeat(vals, vals.size), np.tile(vals, vals.size)
+
+    def same(e, t):
+        e, t = e.numpy(), t.numpy()
+        np.testing.assert_array_equal(np.isnan(e), np.isnan(t))
+        ok = ~np.isnan(t)
+        np.testing.assert_array_equal(e[ok], t[ok])
+        np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]))
+    with np.errstate(all="ignore"):
+        same(ember.remainder(ember.tensor(a), ember.tensor(b)), torch.remainder(torch.tensor(a), torch.tensor(b)))
+        same(ember.tensor(a) % 2.0, torch.tensor(a) % 2.0)
+        same(ember.tensor(a) % -1.5, torch.tensor(a) % -1.5)
+        same(ember.remainder(ember.tensor(a), -0.3), torch.remainder(torch.tensor(a), -0.3))
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_pooling_keeps_signed_zeros_as_torch(grad):
+    """Max pooling keeps the first maximum of a window, value included (a window of 0.0 then -0.0 gives 0.0:
+    PyTorch's loop moves only on a greater value); average pooling's sums start at +0.0 (a window of -0.0
+    averages to 0.0).  Windows tiled, overlapping and padded, with NaN and -inf; with and without a graph."""
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        shape = (2, 3, int(rng.integers(2, 7)), int(rng.integers(2, 7)))
+        x = rng.choice(np.array([0.0, -0.0, 1.0, -1.0, np.nan, -np.inf], np.float32), size=shape)
+        k, s = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        p = int(rng.integers(0, k // 2 + 1))
+        for name, kw in (("max_pool2d", {}), ("avg_pool2d", {"count_include_pad": bool(trial % 2)})):
+            e = getattr(EF, name)(ember.tensor(x, requires_grad=grad), k, s, p, **kw).detach().numpy()
+            t = getattr(TF, name)(torch.tensor(x, requires_grad=grad), k, s, p, **kw).detach().numpy()
+            np.testing.assert_array_equal(np.isnan(e), np.isnan(t))
+            ok = ~np.isnan(t)
+            np.testing.assert_array_equal(e[ok], t[ok])
+            np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]), err_msg=f"{name} k{k} s{s} p{p}")
