@@ -787,7 +787,7 @@ def _remainder_array(a, b):
     ``remainder`` gives the same values but a zero result the divisor's sign (Python's ``-4.0 % 2.0`` is 0.0);
     PyTorch's keeps fmod's, the dividend's (``torch.remainder(-4., 2.)`` is -0.0)."""
     r = _np.fmod(a, b)
-    fix = (r != 0) & ((r < 0) != (_np.asarray(b) < 0))
+    fix = (r != 0) & ((r < 0) != (b < 0))
     if fix.any():
         r = _np.where(fix, r + b, r)
     return r
