@@ -484,13 +484,18 @@ class _AvgPool2d(Function):
                          * _divisor(w, ks[1], st[1], pad[1], ow, include_pad)[None, :]).astype(x.dtype), x)
         # (the sums start at +0.0, as PyTorch's accumulator: a window of -0.0 averages to +0.0)
         if ks == st and pad == (0, 0):
-            out = xp_[:, :, :need_h, :need_w].reshape(n, c, oh, ks[0], ow, ks[1]).sum((3, 5), initial=0.0)
+            out = xp_[:, :, :need_h, :need_w].reshape(n, c, oh, ks[0], ow, ks[1]).sum((3, 5))
+            if out.dtype.kind == "f":
+                out += 0.0                  # (-0.0 + 0.0 is 0.0; CuPy's sum has no ``initial``)
         else:
             out = None
             for i in range(ks[0]):          # loop over kernel offsets only
                 for j in range(ks[1]):
                     sl = xp_[:, :, i:i + st[0] * (oh - 1) + 1:st[0], j:j + st[1] * (ow - 1) + 1:st[1]]
-                    out = sl + 0.0 if out is None else out.__iadd__(sl)
+                    if out is None:
+                        out = sl + 0.0 if sl.dtype.kind == "f" else sl.copy()
+                    else:
+                        out += sl
         ctx.cfg = (x.shape, xp_.shape, ks, st, pad, (oh, ow))
         ctx.div = div
         return _xp(out).ascontiguousarray((out / div).astype(x.dtype, copy=False))

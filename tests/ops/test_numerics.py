@@ -736,3 +736,14 @@ def test_pooling_keeps_signed_zeros_as_torch(grad):
             ok = ~np.isnan(t)
             np.testing.assert_array_equal(e[ok], t[ok])
             np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]), err_msg=f"{name} k{k} s{s} p{p}")
+
+
+@pytest.mark.parametrize("args", [(2,), (3, 1, 1), (2, 2, 1)])
+def test_avg_pool_of_integers_as_torch(args):
+    """Average pooling of an int64 input stays int64 with PyTorch's values (the +0.0 start of the float sums
+    must not reach the integer path)."""
+    x = np.arange(-30, 45).reshape(1, 3, 5, 5)
+    e = EF.avg_pool2d(ember.tensor(x), *args)
+    t = TF.avg_pool2d(torch.tensor(x), *args)
+    assert str(e.dtype) == "ember.int64"
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
