@@ -30,7 +30,8 @@ from ..tensor import Tensor
 from . import _blas_spin as _spin, _parallel as _par
 from ._fastsum import col_sums
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
-from .rnn_cell import _EXP_GATES, _F64, _ScratchFn, _tanh, _lstm_exp_scales, _lstm_gates_, _lstm_scales, check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell  # noqa: F401
+from .rnn_cell import (_EXP_GATES, _F64, _ScratchFn, _tanh, _lstm_exp_scales, _lstm_gates_, _lstm_scales,  # noqa: F401
+                       check_weights, rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell)
 
 __all__ = ["rnn_sequence", "select_rows", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
