@@ -276,6 +276,11 @@ def install(rec: _Recorder) -> None:
     if isinstance(raw, dict):
         saved["RAW_BACKWARD"] = raw
         _engine.RAW_BACKWARD = _TimedRawBackward(raw)
+    if "_accumulate_leaf" in saved:
+        # the timed wrapper's `g` is one more reference to each leaf gradient: counted as the engine's own,
+        # or every leaf would copy the buffer it adopts unprofiled (and the profile would time those copies)
+        saved["_ENGINE_REFS"] = _engine._ENGINE_REFS
+        _engine._ENGINE_REFS += 1
     _saved = saved
     _active = rec
 
