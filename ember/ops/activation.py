@@ -19,6 +19,7 @@ from ..backend.device import as_array as _as_array
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
 from . import _bound, _parallel_elementwise as _pe
+from ._log1p_exp import log1p_exp_neg as _log1p_exp_neg
 from ._select import select as _select
 from .elementwise import _sigmoid_fwd, _erf_array, _erfc_abs
 
@@ -30,6 +31,7 @@ class _NumpyNS:
     tanh = staticmethod(_np.tanh)
     abs = staticmethod(_np.abs)
     log1p = staticmethod(_np.log1p)
+    log1p_exp_neg = staticmethod(_log1p_exp_neg)
     sigmoid = staticmethod(_sigmoid_fwd)
     erf = staticmethod(_erf_array)
 
@@ -60,6 +62,10 @@ class _EmberNS:
     log1p = staticmethod(E.log1p)
     sigmoid = staticmethod(E.sigmoid)
     erf = staticmethod(E.erf)
+
+    @staticmethod
+    def log1p_exp_neg(t):
+        return E.log1p(E.exp(E.neg(t)))
 
     @staticmethod
     def f(cond, like):
@@ -162,7 +168,7 @@ _SIXTH_F32 = float(_np.float32(1.0 / 6.0))     # PyTorch's hardsigmoid backward 
 
 
 def _softplus_arr(z):
-    return _bound.maximum(0, z) + _np.log1p(_np.exp(-_np.abs(z)))
+    return _bound.maximum(0, z) + _log1p_exp_neg(_np.abs(z))
 
 
 def _threshold_ints(x, threshold, value):
@@ -259,8 +265,17 @@ def _gelu_d(M, x, approximate):
 gelu = make_activation("Gelu", _gelu_fwd, _gelu_d)
 
 
+# From these thresholds up, softplus(x) rounds to x and sigmoid(x) to 1 wherever x > threshold (float32:
+# exp(-16) is below half an ulp of 16, and 1 + exp(-17) rounds to 1), so PyTorch's `x > threshold` selection
+# changes no value there and is left out (two passes forward, four backward)
+_SP_SAME_FROM = {_np.dtype(_np.float32): 16.0}
+_SP_D_SAME_FROM = {_np.dtype(_np.float32): 17.0}
+
+
 def _softplus_fwd(a, beta, threshold):
     if beta == 1:           # (x * 1 and / 1 are x: two passes fewer, the same values)
+        if threshold >= _SP_SAME_FROM.get(a.dtype, _np.inf):
+            return _softplus_arr(a)
         return _np.where(a > threshold, a, _softplus_arr(a))
     z = a * beta
     return _np.where(z > threshold, a, _softplus_arr(z) / beta)
@@ -272,6 +287,8 @@ softplus = make_activation(
 
 def _softplus_d(M, x, beta, threshold):
     z = x * beta if beta != 1 else x
+    if M is _NumpyNS and threshold >= _SP_D_SAME_FROM.get(z.dtype, _np.inf):
+        return M.sigmoid(z)
     m = M.f(z > threshold, x)
     return m + (1.0 - m) * M.sigmoid(z)
 
@@ -295,7 +312,7 @@ def _mish_fwd(a):
 
 
 def _mish_d(M, x):
-    sp = M.pos_part(x) + M.log1p(M.exp(-M.abs(x)))
+    sp = M.pos_part(x) + M.log1p_exp_neg(M.abs(x))
     t = M.tanh(sp)
     return t + x * M.sigmoid(x) * (1.0 - t * t)
 
@@ -315,7 +332,7 @@ softsign = make_activation(
     # integers: x / (1 + |x|) with the sum in the input's dtype (it wraps, as in PyTorch)
     int_fn=lambda x: E.div(x, E.add(E.abs(x), 1)))
 logsigmoid = make_activation(
-    "LogSigmoid", lambda a: _np.minimum(a, 0) - _np.log1p(_np.exp(-_np.abs(a))),
+    "LogSigmoid", lambda a: _bound.minimum(0, a) - _log1p_exp_neg(_np.abs(a)),
     lambda M, x: M.sigmoid(-x), c_out=True)      # PyTorch's log_sigmoid returns a contiguous result
 tanhshrink = make_activation(
     "Tanhshrink", lambda a: a - _np.tanh(a),

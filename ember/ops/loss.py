@@ -24,9 +24,10 @@ from ..autograd.grad_mode import state as _grad
 from ..backend import xp
 from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor
-from . import _parallel as _par
+from . import _bound, _parallel as _par
 from . import elementwise as E
 from ._fastsum import row_sums
+from ._log1p_exp import log1p_exp_neg
 from . import reduce as R
 
 __all__ = ["softmax_cross_entropy", "nll", "bce", "bce_with_logits", "log_cosh"]
@@ -304,7 +305,7 @@ def nll(x: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: i
 # ---------------------------------------------------------------------------------------------------------------
 def _softplus_neg_array(x):
     """softplus(-x) = log(1 + exp(-x)), stable: max(-x, 0) + log1p(exp(-|x|))."""
-    return xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+    return _bound.maximum(0, -x) + log1p_exp_neg(xp.abs(x))
 
 
 def _softplus_neg(x: Tensor) -> Tensor:
@@ -399,7 +400,7 @@ class LogCosh(Function):
     def forward(ctx, r):
         a = xp.abs(r)
         ctx.save_for_backward(r)
-        return (a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2).astype(r.dtype, copy=False)
+        return (a + log1p_exp_neg(2.0 * a) - _LOG2).astype(r.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
