@@ -482,20 +482,17 @@ class _AvgPool2d(Function):
         else:
             div = _like((_divisor(h, ks[0], st[0], pad[0], oh, include_pad)[:, None]
                          * _divisor(w, ks[1], st[1], pad[1], ow, include_pad)[None, :]).astype(x.dtype), x)
-        # (the sums start at +0.0, as PyTorch's accumulator: a window of -0.0 averages to +0.0)
-        if ks == st and pad == (0, 0):
-            out = xp_[:, :, :need_h, :need_w].reshape(n, c, oh, ks[0], ow, ks[1]).sum((3, 5))
-            if out.dtype.kind == "f":
-                out += 0.0                  # (-0.0 + 0.0 is 0.0; CuPy's sum has no ``initial``)
-        else:
-            out = None
-            for i in range(ks[0]):          # loop over kernel offsets only
-                for j in range(ks[1]):
-                    sl = xp_[:, :, i:i + st[0] * (oh - 1) + 1:st[0], j:j + st[1] * (ow - 1) + 1:st[1]]
-                    if out is None:
-                        out = sl + 0.0 if sl.dtype.kind == "f" else sl.copy()
-                    else:
-                        out += sl
+        # one strided view of the input per kernel offset, added in PyTorch's order (row by row), so each window
+        # sums as PyTorch's loop does, bit for bit (a reshape to (..., oh, kh, ow, kw) summed over the kernel
+        # axes took 17x as long for 2x2 windows, and in another order); its sums start at +0.0: a window of
+        # -0.0 averages to +0.0 (the + 0.0 at the end changes only that case)
+        taps = [xp_[:, :, i:i + st[0] * (oh - 1) + 1:st[0], j:j + st[1] * (ow - 1) + 1:st[1]]
+                for i in range(ks[0]) for j in range(ks[1])]
+        out = taps[0] + taps[1] if len(taps) > 1 else taps[0].copy()
+        for sl in taps[2:]:
+            out += sl
+        if out.dtype.kind == "f":
+            out += 0.0
         ctx.cfg = (x.shape, xp_.shape, ks, st, pad, (oh, ow))
         ctx.div = div
         return _xp(out).ascontiguousarray((out / div).astype(x.dtype, copy=False))
@@ -506,8 +503,10 @@ class _AvgPool2d(Function):
         shape, pshape, ks, st, pad, (oh, ow) = ctx.cfg
         gd = (g._data / ctx.div).astype(g._data.dtype, copy=False)
         gx = _xp(gd).zeros(pshape, dtype=gd.dtype)
-        for i in range(ks[0]):
-            for j in range(ks[1]):
+        # kernel offsets last to first: each input then gets its windows' shares in the order of the windows
+        # (row-major), as PyTorch's loop over the outputs adds them (the same bits where windows overlap)
+        for i in reversed(range(ks[0])):
+            for j in reversed(range(ks[1])):
                 gx[:, :, i:i + st[0] * (oh - 1) + 1:st[0], j:j + st[1] * (ow - 1) + 1:st[1]] += gd
         h, w = shape[2:]
         return Tensor._make(_unpad(gx, pad, h, w)), None, None, None, None, None, None
