@@ -301,6 +301,13 @@ def _cat(ctx, node, a, kw):
     return [ctx.node("Concat", [ctx.name(t, dtype=node.outputs[0].dtype) for t in a[1:]], axis=int(axis))]
 
 
+@converter("Stack")
+def _stack(ctx, node, a, kw):
+    axis = int(a[0])
+    return [ctx.node("Concat", [ctx.unsqueeze(ctx.name(t, dtype=node.outputs[0].dtype), [axis]) for t in a[1:]],
+                     axis=axis)]
+
+
 @converter("Expand")
 def _expand(ctx, node, a, kw):
     x, shape = a[0], a[1]
