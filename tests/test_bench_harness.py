@@ -36,3 +36,18 @@ def test_interleaved_worker_failure_is_reported_not_hung(capsys):
     assert run_all.run_interleaved("no such workload", 1, 2, timeout=120) is None
     err = capsys.readouterr().err
     assert "no such workload" in err and "ember: exited" in err and "KeyError" in err
+
+
+@pytest.mark.slow
+def test_ops_sweep_times_both_libraries_in_their_own_processes(tmp_path):
+    """benchmarks/ops_sweep.py: one row per op (both libraries' times and their ratios), worst first."""
+    out = tmp_path / "ops.json"
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "ops_sweep.py"), "--only", "topk",
+                        "--json", str(out)], capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert "| topk 128x1000 k=5 |" in r.stdout and "1 ops, 1 thread(s)" in r.stdout
+    times = json.loads(out.read_text())
+    assert set(times) == {"ember", "torch"}
+    for lib in times.values():
+        fwd, fwd_bwd = lib["topk 128x1000 k=5"]
+        assert 0 < fwd < fwd_bwd
