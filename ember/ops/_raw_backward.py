@@ -258,6 +258,40 @@ def _matmul(ctx, g):
     return (mm(gd, b.T) if n[0] else None), (mm(a.T, gd) if n[1] else None)
 
 
+# -- softmax family ------------------------------------------------------------------------------------------
+def _softmax_saved(ctx, g):
+    """(y, g's array) where the softmax formulas apply: both C-contiguous of one float dtype and shape."""
+    (y,) = ctx._saved_arrays()
+    gd = g._data
+    if not _ok(gd, y) or ctx.axis is None or y.shape != gd.shape or not (y.flags.c_contiguous
+                                                                           and gd.flags.c_contiguous):
+        return None
+    return y, gd
+
+
+def _softmax(ctx, g):           # mul(y, sub(g, sum(mul(g, y), axis, keepdim))), as Softmax.backward
+    r = _softmax_saved(ctx, g)
+    if r is None:
+        return NotImplemented
+    y, gd = r
+    t = gd * y
+    s = _R._sum_keep(t, ctx.axis)
+    _np.subtract(gd, s, out=t)
+    _np.multiply(y, t, out=t)
+    return t, None
+
+
+def _log_softmax(ctx, g):       # sub(g, mul(exp(y), sum(g, axis, keepdim))), as LogSoftmax.backward
+    r = _softmax_saved(ctx, g)
+    if r is None:
+        return NotImplemented
+    y, gd = r
+    e = _np.exp(y)
+    _np.multiply(e, _R._sum_keep(gd, ctx.axis), out=e)
+    _np.subtract(gd, e, out=e)
+    return e, None
+
+
 RAW_BACKWARD = {
     _E.Sub: _sub,
     _E.Mul: _mul,
@@ -271,6 +305,8 @@ RAW_BACKWARD = {
     _U.Relu: _relu,
     _R.Sum: _sum,
     _R.Mean: _mean,
+    _R.Softmax: _softmax,
+    _R.LogSoftmax: _log_softmax,
     _L.MatMul: _matmul,
 }
 

@@ -632,6 +632,18 @@ def count_nonzero(input, dim=None):
 
 
 # -- softmax family ----------------------------------------------------------------------------------------------------
+def _sum_keep(a, axis, from_size=0):
+    """``a.sum(axis, keepdims=True)`` as ``Sum`` computes it (a GEMV or ``einsum`` over trailing or leading
+    axes, ``_fastsum.sum_axes``: rows of 64 floats 271 -> 67 us for 8192 of them), or NumPy's sum below
+    ``from_size`` elements (5.3 against 4.4 us on 64 rows of 128); None sums everything."""
+    if axis is not None and a.size >= from_size and (out := sum_axes(a, (axis,), True)) is not None:
+        return out
+    return _reduce(_np.add, a, axis, True)
+
+
+_SOFTMAX_GEMV_FROM = 1 << 15
+
+
 class Softmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
@@ -644,7 +656,7 @@ class Softmax(Function):
             return z
         z = _as_array(a - a.max(axis=axis, keepdims=True))
         _np.exp(z, out=z)
-        z /= z.sum(axis=axis, keepdims=True)
+        z /= _sum_keep(z, axis, _SOFTMAX_GEMV_FROM)
         z = _c(z)
         ctx.save_for_backward(z)
         ctx.axis = axis
@@ -668,7 +680,7 @@ class LogSoftmax(Function):
             ctx.axis = axis
             return z
         z = _as_array(a - a.max(axis=axis, keepdims=True))
-        z -= _np.log(_np.exp(z).sum(axis=axis, keepdims=True))
+        z -= _np.log(_sum_keep(_np.exp(z), axis, _SOFTMAX_GEMV_FROM))
         z = _c(z)
         ctx.save_for_backward(z)
         ctx.axis = axis

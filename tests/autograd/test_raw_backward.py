@@ -127,3 +127,17 @@ def test_raw_backward_matmul(sa, sb, dtype):
 def test_raw_backward_matmul_declines_batched_products():
     out = ember.randn(2, 3, 4, requires_grad=True) @ ember.randn(4, 5, requires_grad=True)
     assert RAW_BACKWARD[type(out.grad_fn)](out.grad_fn, ember.randn(2, 3, 5)) is NotImplemented
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, dim", [((3, 4), 1), ((3, 4), 0), ((2, 3, 5), -1), ((2, 3, 5), 1), ((64, 600), 1)])
+def test_raw_backward_softmax_family(fn, dtype, shape, dim):
+    """Contiguous operands take the array formulas (the same bits as the Tensor backward); a transposed or
+    expanded gradient declines to the Tensor path."""
+    rng = np.random.default_rng(1)
+    x = ember.tensor((rng.standard_normal(shape) * 3).astype(dtype)).requires_grad_()
+    out = getattr(ember, fn)(x, dim)
+    _check(out.grad_fn, ember.tensor(rng.standard_normal(shape).astype(dtype)))
+    g = ember.tensor(np.asarray(rng.standard_normal(()), dtype)).expand(*shape)
+    assert RAW_BACKWARD[type(out.grad_fn)](out.grad_fn, g) is NotImplemented
