@@ -97,21 +97,23 @@ def _plain(p):
 
 
 def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, int_fn=None, c_out=False,
-                    scalar_operand=False):
+                    scalar_operand=False, into=None):
     """Build a one-node activation op: ``fwd(a, **p)`` on arrays, ``deriv(M, x, **p)`` its elementwise
     derivative.  Returns ``apply(x, **p)``.
 
     ``ints`` says what a bool or integer input does, as in PyTorch: "error" (the kernel is float-only: a
     NotImplementedError), "cast" (integers are computed in the default float dtype, bool raises), "cast_all"
-    (bool too) or "keep" (computed in the input's integer dtype after ``int_check(x, **p)``)."""
+    (bool too) or "keep" (computed in the input's integer dtype after ``int_check(x, **p)``).  ``into(out, a,
+    **p)``, where given, writes ``fwd(a, **p)`` into ``out`` (a fresh float array of ``a``'s shape and dtype):
+    the pieces of a large input are then computed in place instead of each into a temporary that is copied."""
+    piece = (lambda o, x, **p: o.__setitem__(..., fwd(x, **p))) if into is None else into
 
     def forward(ctx, a, **p):
         ctx.save_for_backward(a)
         ctx.p = p
         # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
         if a.size < _pe.SPLIT_FROM or a.dtype.kind != "f" or a.dtype == _np.float16 or not _plain(p) or \
-                (out := _pe.par_apply(lambda o, x: o.__setitem__(..., fwd(x, **p)),
-                                      a.shape, a.dtype, a, blocks=True)) is None:
+                (out := _pe.par_apply(lambda o, x: piece(o, x, **p), a.shape, a.dtype, a, blocks=True)) is None:
             out = fwd(a.astype(_np.float32) if a.dtype == _np.float16 else a, **p)
         out = out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
         if a.ndim > 1 and not _layout.canonical(a):      # PyTorch keeps a dense input's strides
@@ -202,7 +204,11 @@ def _leaky_fwd(a, slope):
     """where(a > 0, a, a * slope) (PyTorch's), computed as max(a, a * slope) for a slope <= 1 (negative ones
     too) and min(a, a * slope) for a slope > 1: the same bits (NaN, inf and -0.0 included: checked against
     torch), without the data-dependent select (1M float32 elements: 4.2 ms -> 0.49 ms at one thread).  A zero
-    or NaN slope keeps the select (inf * 0 is NaN)."""
+    or NaN slope keeps the select (inf * 0 is NaN, silently as in PyTorch)."""
+    if slope == 0:
+        with _np.errstate(invalid="ignore"):
+            r = a * slope
+        return _np.where(a > 0, a, r)
     r = a * slope
     if type(r) is _np.ndarray and r.dtype.kind == "f" and slope == slope and slope != 0:
         (_np.maximum if slope <= 1 else _np.minimum)(a, r, out=r)
@@ -210,9 +216,17 @@ def _leaky_fwd(a, slope):
     return _np.where(a > 0, a, r)
 
 
+def _leaky_into(out, a, slope):
+    if slope == slope and slope != 0:       # _leaky_fwd's max/min, written into ``out``
+        _np.multiply(a, slope, out=out)
+        (_np.maximum if slope <= 1 else _np.minimum)(a, out, out=out)
+    else:
+        out[...] = _leaky_fwd(a, slope)
+
+
 leaky_relu = make_activation(
     "LeakyRelu", _leaky_fwd,
-    lambda M, x, slope: M.f(x > 0, x) * (1.0 - slope) + slope)
+    lambda M, x, slope: M.f(x > 0, x) * (1.0 - slope) + slope, into=_leaky_into)
 hardtanh = make_activation(
     "Hardtanh", lambda a, lo, hi: _np.clip(a, lo, hi),
     # PyTorch: 0 where x <= lo or x >= hi, else the gradient (so NaN passes it, in small tensors)

@@ -23,3 +23,17 @@ def test_gradient_and_zero_dim():
     ember.nn.functional.leaky_relu(x, 0.1).sum().backward()
     assert x.grad.tolist() == pytest.approx([0.1, 1.0])
     assert ember.nn.functional.leaky_relu(ember.tensor(-1.0), 0.5).item() == -0.5
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, 1.0, 1.5, -0.3, 0.0, float("nan")])
+def test_large_inputs_computed_in_place_give_the_whole_arrays_bits(slope):
+    """A large input is computed in pieces written in place (``_leaky_into``): the same bits as the formula
+    over the whole array, NaN, inf and signed zeros included."""
+    from ember.ops.activation import _leaky_fwd
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(600_001).astype(np.float32)
+    a[::97], a[::89], a[::83], a[::79] = np.nan, np.inf, -np.inf, -0.0
+    got = ember.nn.functional.leaky_relu(ember.tensor(a), slope).numpy()
+    with np.errstate(all="ignore"):
+        want = _leaky_fwd(a, slope)
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
