@@ -411,3 +411,54 @@ class LogCosh(Function):
 def log_cosh(r: Tensor) -> Tensor:
     """Elementwise log(cosh(r)), stable for large |r| (where cosh overflows)."""
     return LogCosh.apply(r)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+class _Scratch:
+    """A stand-in ``ctx`` for calling another op's forward on arrays (it only sets attributes)."""
+
+
+class MseLoss(Function):
+    """``mse_loss`` of a C-contiguous float input and a target of its shape and dtype as one node: the values
+    of the composite ``mean((x - t) * (x - t))`` bit for bit (the same NumPy calls and reductions), and its
+    gradient ``2 * (d * g')`` with ``g'`` the upstream gradient (over N for the mean), which is what the
+    composite's two product branches add up to (x + x is exact).  64x784 float32, 1 thread: forward 55 -> ~25
+    us, forward + backward 242 -> ~110 (PyTorch 28 / 119)."""
+
+    @staticmethod
+    def forward(ctx, x, t, reduction):
+        d = x - t
+        sq = d * d
+        ctx.d, ctx.reduction = d, reduction
+        ctx.save_for_backward(x, t)             # (for their version checks; the backward reads d)
+        if reduction == "mean":
+            return R.Mean.forward(_Scratch(), sq, None, False)
+        if reduction == "sum":
+            return R.Sum.forward(_Scratch(), sq, None, False, None)
+        return sq
+
+    @staticmethod
+    def backward(ctx, g):
+        x_t, t_t = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        n = ctx.d.size
+        if _grad.create_graph:
+            d = E.sub(x_t, t_t)
+            r = E.mul(E.div(g, n) if ctx.reduction == "mean" else g, d)
+            r = E.add(r, r)
+            return (r if need[0] else None), (E.neg(r) if need[1] else None), None
+        gd = g._data
+        r = ctx.d * (gd / n if ctx.reduction == "mean" else gd)
+        r += r
+        return (Tensor._make(r) if need[0] else None), (Tensor._make(-r) if need[1] else None), None
+
+
+def mse(x: Tensor, t: Tensor, reduction: str):
+    """``MseLoss`` where it applies (NumPy arrays, C-contiguous, of one float dtype and shape, non-empty), else
+    None (the caller composes the loss from ember ops)."""
+    a, b = x._data, t._data
+    if (type(a) is not np.ndarray or type(b) is not np.ndarray or a.shape != b.shape or a.dtype != b.dtype
+            or a.dtype not in (np.float32, np.float64) or not a.size or not a.flags.c_contiguous
+            or not b.flags.c_contiguous):
+        return None
+    return MseLoss.apply(x, t, reduction)

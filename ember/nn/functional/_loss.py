@@ -100,8 +100,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     >>> F.mse_loss(ember.tensor([1., 2.]), ember.tensor([1., 4.]))   # tensor(2.)"""
     r = _reduction(reduction, "mse_loss", size_average, reduce)
     input = _float(input, "mse_loss")
-    d = O.sub(input, _target_like(input, target, "mse_loss"))
+    target = _target_like(input, target, "mse_loss")
     _weight_same(weight, input, "mse_loss")
+    if weight is None and (fused := _K.mse(input, target, r)) is not None:
+        return fused
+    d = O.sub(input, target)
     # tagged here, not with @_named: _target_like's warning points at the caller's line (stacklevel)
     return _tname(_weighted_regression(O.mul(d, d), weight, r), "MseLossBackward0", input)
 
