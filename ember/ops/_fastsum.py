@@ -66,6 +66,28 @@ def row_sums(a2):
     return _xp(a2).einsum("ij->i", a2)
 
 
+# Whole-array sums from this many elements take ``total``: rows of TOTAL_ROW elements summed by einsum, then
+# NumPy's pairwise sum of the row sums.  Measured at one thread, float32, NumPy's sum / this: 65536 elements
+# 13.4 / 9.3 us, 1.2M 265 / 87, 4M 1027 / 809; against a float64 sum of positive values the relative error is
+# NumPy's (2e-9 to 1.3e-7 on 65K-4M elements, both ways: each row's 512 terms go into einsum's SIMD lanes, as
+# NumPy's pairwise sum sums its blocks of 128 in eight).
+TOTAL_FROM = 1 << 15
+TOTAL_ROW = 512
+
+
+def total(a):
+    """The sum of every element of a C-contiguous float32/float64 NumPy array of at least ``TOTAL_FROM``
+    elements as a NumPy scalar (``a.sum()``'s type), else None."""
+    if type(a) is not _ndarray or a.size < TOTAL_FROM or a.dtype not in _FLOATS or not a.flags.c_contiguous:
+        return None
+    f = a.reshape(-1)
+    m = f.size // TOTAL_ROW
+    r = np.add.reduce(np.einsum("ij->i", f[:m * TOTAL_ROW].reshape(m, TOTAL_ROW)))
+    if m * TOTAL_ROW < f.size:
+        r = r + np.add.reduce(f[m * TOTAL_ROW:])
+    return r
+
+
 def fsum(a, axes, keepdims=False, mean=False):
     """``a.sum(axes, keepdims=keepdims)`` (or ``a.mean``), through GEMV where ``sum_axes`` applies; ``axes`` an
     int or a tuple of ints (negative ones allowed)."""

@@ -20,7 +20,7 @@ from ..backend import device as _dev
 from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor, _wrap_dim
 from . import elementwise as E
-from ._fastsum import sum_axes
+from ._fastsum import sum_axes, total
 
 
 def _reduce(ufunc, a, axis, keepdim, dtype=None):
@@ -82,6 +82,8 @@ class Sum(Function):
             return _c(_as_array(_reduce(_np.add, a, axes, keepdim, _np.float32)).astype(_np.float16))
         if dtype is None and axes is not None and (out := sum_axes(a, axes, keepdim)) is not None:
             return out
+        if dtype is None and axes is None and not keepdim and (out := total(a)) is not None:
+            return _as_array(out)
         out = _reduce(_np.add, a, axes, keepdim, dtype)
         return _c(out) if isinstance(out, _np.ndarray) or _dev.is_device_array(out) else _as_array(out)
 
@@ -108,6 +110,9 @@ class Mean(Function):
         ctx.n = n
         if n and axes is not None and (out := sum_axes(a, axes, keepdim, mean=True)) is not None:
             return out
+        if axes is None and not keepdim and (out := total(a)) is not None:
+            with _np.errstate(over="ignore", invalid="ignore"):
+                return _as_array(out / n, dtype=a.dtype)        # (NumPy's mean: the sum over the count)
         if n and type(a) is _np.ndarray:
             with _np.errstate(over="ignore", invalid="ignore"):     # (NumPy's mean warns from its own module)
                 out = a.mean(axis=axes, keepdims=keepdim)

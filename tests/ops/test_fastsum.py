@@ -1,5 +1,7 @@
 """Sums over leading dims as GEMV and over trailing dims as einsum (``ember.ops._fastsum``): the values of
 NumPy's sum to rounding, NaN/inf propagated, and taken only where the reduced and kept dims are blocks."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -136,3 +138,31 @@ def test_column_sums_of_mid_sized_matrices_run_on_one_blas_thread(monkeypatch, s
         np.testing.assert_array_equal(got, want)        # the one-thread sums, whatever BLAS's thread count
     else:
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("n", [FS.TOTAL_FROM, FS.TOTAL_FROM + 1, 5 * FS.TOTAL_ROW * 64 + 511, 1 << 20])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_total_is_as_accurate_as_numpys_sum(n, dtype):
+    """Whole-array sums (``total``: einsum rows, then a pairwise sum): within NumPy's own error of the exact
+    sum, a tail shorter than a row included; ember's sum and mean take it."""
+    rng = np.random.default_rng(n)
+    a = (rng.random(n) + 0.5).astype(dtype)
+    exact = a.astype(np.float64).sum() if dtype == np.float32 else math.fsum(a.tolist())
+    got = FS.total(a)
+    assert type(got) is type(a.sum())
+    eps = np.finfo(dtype).eps
+    assert abs(float(got) - exact) <= 4 * eps * exact + abs(float(a.sum()) - exact)
+    t = ember.tensor(a.reshape(-1, 1) if n % 2 else a)
+    assert t.sum().item() == float(got) and t.mean().item() == float(np.asarray(got / n, dtype))
+
+
+def test_total_declines_and_special_values():
+    assert FS.total(np.ones(FS.TOTAL_FROM - 1, np.float32)) is None
+    assert FS.total(np.ones((FS.TOTAL_FROM, 2), np.float32)[:, 0]) is None        # not contiguous
+    assert FS.total(np.ones(FS.TOTAL_FROM, np.int64)) is None
+    a = np.ones(FS.TOTAL_FROM + 3, np.float32)
+    a[-1] = np.inf
+    assert FS.total(a) == np.inf
+    a[0] = -np.inf
+    assert np.isnan(FS.total(a))
+    assert FS.total(-np.zeros(FS.TOTAL_FROM, np.float32)) == 0.0
