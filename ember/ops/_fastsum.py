@@ -99,6 +99,26 @@ def fsum(a, axes, keepdims=False, mean=False):
     return r
 
 
+CHANNEL_FROM = 1 << 12
+
+
+def _channel_sums(a, keepdims, mean):
+    """The sum over every axis but axis 1 of a C-contiguous (N, C, *L) float array (the per-channel sums of
+    batch, group and instance norm's affine gradients, a bias's): each (n, c) row of L elements by einsum, then
+    the (N, C) row sums down the batch by GEMV, instead of NumPy's reduction over the non-contiguous axes
+    (one thread, float32: 32x64x8x8 77 -> 37 us, 64x16x24x24 180 -> 50); None for arrays below
+    ``CHANNEL_FROM`` elements (two calls cost more than NumPy's one there: 120 elements 2.2 against 6.5 us), rows
+    longer than ``MAX_ROW``."""
+    n, c = a.shape[:2]
+    L = a.size // (n * c) if n * c else 0
+    if a.size < CHANNEL_FROM or L > MAX_ROW:
+        return None
+    out = _ones_gemv(row_sums(a.reshape(n * c, L)).reshape(n, c))
+    if mean:
+        _xp(a).true_divide(out, n * L, out=out)
+    return out.reshape((1, c) + (1,) * (a.ndim - 2)) if keepdims else out
+
+
 def sum_axes(a, axes, keepdims=False, mean=False):
     """``a.sum(axes, keepdims=keepdims)`` (or ``mean``) through GEMV where ``axes`` (a sorted tuple) are the
     leading or the trailing dims of a C-contiguous float array and the sum is not of everything; else
@@ -111,6 +131,8 @@ def sum_axes(a, axes, keepdims=False, mean=False):
         return None
     lead = axes == tuple(range(k))
     if not lead and axes != tuple(range(nd - k, nd)):
+        if nd >= 3 and axes == (0,) + tuple(range(2, nd)):
+            return _channel_sums(a, keepdims, mean)
         return None
     shape = a.shape
     m = 1

@@ -166,3 +166,24 @@ def test_total_declines_and_special_values():
     a[0] = -np.inf
     assert np.isnan(FS.total(a))
     assert FS.total(-np.zeros(FS.TOTAL_FROM, np.float32)) == 0.0
+
+
+@pytest.mark.parametrize("shape", [(32, 64, 8, 8), (64, 16, 24, 24), (4, 3, 1024), (2, 3, 4, 5, 100)])
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("mean", [False, True])
+def test_per_channel_sums(shape, keepdims, mean):
+    """Sums over every axis but 1 (``_channel_sums``: einsum rows, then GEMV down the batch): NumPy's values to
+    rounding, its shapes; ember's sum and mean over (0, 2, ...) take it."""
+    a = np.random.default_rng(7).standard_normal(shape).astype(np.float32)
+    axes = (0,) + tuple(range(2, a.ndim))
+    got = FS.sum_axes(a, axes, keepdims, mean)
+    want = (a.astype(np.float64).mean if mean else a.astype(np.float64).sum)(axes, keepdims=keepdims)
+    assert got is not None and got.shape == want.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-6 * np.abs(a).sum(axes).max() / (1 if not mean else a.size))
+    e = (ember.tensor(a).mean if mean else ember.tensor(a).sum)(axes, keepdim=keepdims)
+    np.testing.assert_array_equal(e.numpy(), got)
+
+
+def test_per_channel_sums_decline_small_and_long_rows():
+    assert FS.sum_axes(np.ones((2, 3, 4), np.float32), (0, 2)) is None
+    assert FS.sum_axes(np.ones((2, 3, FS.MAX_ROW + 1), np.float32), (0, 2)) is None
