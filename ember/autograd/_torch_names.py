@@ -396,7 +396,8 @@ _FIXED = {
     "CumSum": "CumsumBackward0", "CumProd": "CumprodBackward0", "LogSumExp": "LogsumexpBackward0",
     "LogSoftmax": "LogSoftmaxBackward0", "Softmax": "SoftmaxBackward0",
     "_LogCumSumExp": "LogcumsumexpBackward0",
-    "_SafeSqrt": "LinalgVectorNormBackward0", "PNorm": "LinalgVectorNormBackward0",
+    "_SafeSqrt": "LinalgVectorNormBackward0", "Norm2": "LinalgVectorNormBackward0",
+    "PNorm": "LinalgVectorNormBackward0",
     "NormInf": "LinalgVectorNormBackward0", "_VectorNorm": "LinalgVectorNormBackward0",
     # linear algebra
     "Einsum": "ViewBackward0", "_Inv": "LinalgInvExBackward0", "_Det": "LinalgDetBackward0",

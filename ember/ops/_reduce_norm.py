@@ -6,11 +6,12 @@ from ..autograd._torch_names import named as _named
 import numpy as _np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad
 from ..backend import dtypes as _dt
-from ..backend.device import as_array as _as_array
+from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor
 from . import elementwise as E
-from .reduce import _c, _dims, _unsqueeze_to, sum
+from .reduce import Sum, _c, _dims, _expand_grad, _unsqueeze_to, sum
 
 
 @_named(lambda input, p="fro", *a, **k: None if p == "nuc" else "LinalgVectorNormBackward0")
@@ -36,6 +37,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         from ..linalg import vector_norm
         return vector_norm(input, 2 if p in ("fro", None) else float(p), dim=dim, keepdim=keepdim)
     if p in ("fro", 2, 2.0, None):
+        if input._data.dtype in (_np.float32, _np.float64):
+            return Norm2.apply(input, axes, keepdim)
         sq = sum(E.mul(input, input), axes, keepdim)
         return _SafeSqrt.apply(sq)
     if p in (float("inf"), "inf", float("-inf"), "-inf"):
@@ -106,6 +109,43 @@ class PNorm(Function):
 
 class _NonZero(E._ZeroGradUnary):
     fn = staticmethod(lambda a: _as_array(a != 0).astype(a.dtype))
+
+
+class _Scratch:
+    """A stand-in ``ctx`` for calling ``Sum.forward`` on arrays (it only sets attributes)."""
+
+
+class Norm2(Function):
+    """The 2-norm over ``axes`` as one node: ``sqrt(sum(x * x))`` with the composite's bits (the same product,
+    ``Sum``'s reduction, ``_SafeSqrt``'s square root), and its gradient, ``x * g / (2 norm)`` (0 where the
+    norm is 0) added to itself as the composite's two product branches are (x + x is exact).  One node where
+    the composite recorded three: a no-grad norm of 128 rows of 64 34 -> ~15 us (``F.normalize``,
+    ``cosine_similarity``, gradient clipping)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        out = _np.sqrt(Sum.forward(_Scratch(), a * a, axes, keepdim, None))
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, o = ctx.saved_tensors
+        if _grad.create_graph:      # the composite's formulas, recorded
+            zero = E.eq(o, 0)
+            q = E.where(zero, 0.0, E.div(g, E.mul(E.where(zero, 1.0, o), 2.0)))
+            r = E.mul(_expand_grad(q, a.shape, ctx.axes, ctx.keepdim), a)
+            return E.add(r, r), None, None
+        od, ad = o._data, a._data
+        m = _xp(od)
+        zero = od == 0
+        with _np.errstate(divide="ignore", invalid="ignore"):
+            q = m.where(zero, 0.0, g._data / (m.where(zero, 1.0, od) * 2.0)).astype(od.dtype, copy=False)
+        q = _expand_grad(Tensor._make(q), a.shape, ctx.axes, ctx.keepdim)._data
+        r = q * ad
+        r += r
+        return Tensor._make(r), None, None
 
 
 class _SafeSqrt(Function):
