@@ -126,7 +126,6 @@ class Stack(Function):
         return (None,) + tuple(select(g, ctx.axis, i) for i in range(ctx.n))
 
 
-
 def hstack(tensors):
     tensors = list(tensors)
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)

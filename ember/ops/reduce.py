@@ -74,6 +74,11 @@ def _expand_grad(g, shape, axes, keepdim):
 
 
 # -- sum / mean ---------------------------------------------------------------------------------------------
+class ArrayCtx:
+    """A stand-in ``ctx`` for calling ``Sum.forward`` / ``Mean.forward`` on arrays from inside another op's
+    forward (they only set attributes on it)."""
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim, dtype):
