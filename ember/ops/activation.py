@@ -210,7 +210,7 @@ def _leaky_fwd(a, slope):
             r = a * slope
         return _np.where(a > 0, a, r)
     r = a * slope
-    if type(r) is _np.ndarray and r.dtype.kind == "f" and slope == slope and slope != 0:
+    if type(r) is _np.ndarray and r.dtype.kind == "f" and slope == slope:
         (_np.maximum if slope <= 1 else _np.minimum)(a, r, out=r)
         return r
     return _np.where(a > 0, a, r)
