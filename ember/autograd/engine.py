@@ -337,8 +337,15 @@ _ENGINE_REFS = 5
 
 def _sole_owner(g, refs) -> bool:
     a = g._data
-    return (sys.getrefcount(g) <= refs and sys.getrefcount(a) <= 3 and a.base is None
-            and getattr(a.flags, "writeable", True))
+    if sys.getrefcount(g) > refs or sys.getrefcount(a) > 3 or not getattr(a.flags, "writeable", True):
+        return False
+    if a.base is None:
+        return True
+    # a dtype view over the whole of a buffer that nothing else holds: the bit kernels' results
+    # (``ints.view(float32)``: ReLU's backward, ``where``) are as much the engine's own as a fresh array
+    # (getrefcount's 2: the view's reference and its own argument's)
+    return type(a.base) is _ndarray and a.base.base is None and a.nbytes == a.base.nbytes and \
+        sys.getrefcount(a.base) <= 2
 
 
 def _fresh_sum(a, b):

@@ -185,23 +185,24 @@ def _relu(ctx, g):              # where(o <= 0, 0, g), as Relu.backward
     if not _ok(gd, o):
         return NotImplemented
     if gd.size >= _pe.SPLIT_FROM and \
-            (r := _pe.par_apply(_relu_into, gd.shape, gd.dtype, o, gd, blocks=True)) is not None:
+            (r := _pe.par_apply(_relu_into, gd.shape, gd.dtype, o, gd)) is not None:
         return (_lay(r, r, gd),)      # (r stands for the mask o <= 0: fresh, C-ordered, of o's shape)
-    c = o <= 0
-    # np.where with a data-dependent mask is ~9x slower than this: the gradient's bits ANDed with all-ones where
-    # kept, all-zeros (+0.0) where not: exactly where(c, 0, g), NaN and inf gradients included
-    it = _np.int32 if gd.dtype.itemsize == 4 else _np.int64
-    keep = _np.asarray(c).view(_np.uint8).astype(it)
-    keep -= 1
-    r = _np.bitwise_and(gd.view(it), keep).view(gd.dtype)
-    return (_lay(_a(r), c, _np.zeros((), gd.dtype), gd),)
+    keep = o != 0
+    r = _np.multiply(gd.view(_INT[gd.dtype.itemsize]), keep.view(_np.uint8)).view(gd.dtype)
+    return (_lay(_a(r), keep, _np.zeros((), gd.dtype), gd),)
+
+
+# where(o <= 0, 0, g) for a ReLU output o (never below -0.0): o != 0 is the mask of kept places (NaN != 0 keeps
+# a NaN input's gradient, as PyTorch's o <= 0 test does), and the gradient's bits times that 0/1 mask in
+# integer arithmetic are g's bits or +0.0's: where's result bit for bit (inf, NaN and -0.0 gradients included)
+# in two passes instead of np.where's data-dependent branch (~9x slower) or an AND with a widened mask (three
+# passes: 1.2M float32 elements 1253 -> 866 us at one thread, rotated minima).
+_INT = {4: _np.int32, 8: _np.int64}
 
 
 def _relu_into(r, o, gd):      # _relu's steps on one piece, into r
-    it = _np.int32 if gd.dtype.itemsize == 4 else _np.int64
-    keep = (o <= 0).view(_np.uint8).astype(it)
-    keep -= 1
-    _np.bitwise_and(gd.view(it), keep, out=r.view(it))
+    it = _INT[gd.dtype.itemsize]
+    _np.multiply(gd.view(it), (o != 0).view(_np.uint8), out=r.view(it))
 
 
 # -- reductions and shapes -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import ember
+from ember.autograd.engine import _sole_owner
 
 
 @pytest.mark.slow
@@ -307,19 +308,25 @@ def test_grads_never_alias_with_create_graph():
     assert h.tolist() == [6.0, 12.0]
 
 
-def test_a_leaf_used_twice_adopts_the_summed_gradient(monkeypatch):
-    """The sum the engine makes for a leaf used by two ops is owned by the engine alone, so .grad takes it
-    without a copy (a loop variable once kept a reference to it, and every such leaf paid a copy)."""
+@pytest.fixture
+def adopted(monkeypatch):
+    """The engine's sole-owner answers, one per leaf gradient it stored (True: adopted without a copy)."""
     from ember.autograd import engine
-    adopted = []
+    answers = []
     real = engine._sole_owner
 
     def spy(g, refs):
         r = real(g, refs)
-        adopted.append(r)
+        answers.append(r)
         return r
     monkeypatch.setattr(engine, "_ENGINE_REFS", engine._ENGINE_REFS + 1)     # the spy's own argument
     monkeypatch.setattr(engine, "_sole_owner", spy)
+    return answers
+
+
+def test_a_leaf_used_twice_adopts_the_summed_gradient(adopted):
+    """The sum the engine makes for a leaf used by two ops is owned by the engine alone, so .grad takes it
+    without a copy (a loop variable once kept a reference to it, and every such leaf paid a copy)."""
     x = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)
     a, b, c = (ember.tensor(x * k, requires_grad=True) for k in (1.0, -0.5, 0.3))
     for _ in range(3):
@@ -332,6 +339,22 @@ def test_a_leaf_used_twice_adopts_the_summed_gradient(monkeypatch):
     ((ta * tb + tc).tanh() * ta - tb).exp().sum().backward()
     for e, t in ((a, ta), (b, tb), (c, tc)):
         np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [8, 5000])        # (5000: ReLU's raw backward, a float view of its integer result)
+def test_a_dtype_view_over_a_fresh_buffer_is_adopted(adopted, n):
+    """The bit kernels return ``ints.view(float32)``: a view, but over a whole buffer nothing else holds, so
+    .grad adopts it as it adopts a fresh array (each copied it: 1.2M elements, ~0.5 ms a leaf).  A view over part
+    of a buffer, or of one that something else still holds, is copied."""
+    x = ember.tensor(np.linspace(-1, 1, n, dtype=np.float32), requires_grad=True)
+    ember.relu(x).backward(ember.ones(n))
+    assert adopted == [True] and x.grad.tolist() == (np.linspace(-1, 1, n) > 0).astype(np.float32).tolist()
+    whole = ember.Tensor._make(np.zeros(6, np.int32).view(np.float32))
+    part = ember.Tensor._make(np.zeros(6, np.int32)[:3].view(np.float32))
+    held = np.zeros(6, np.int32)
+    shared = ember.Tensor._make(held.view(np.float32))
+    # (3 references: the local, the argument, getrefcount's)
+    assert _sole_owner(whole, 3) and not _sole_owner(part, 3) and not _sole_owner(shared, 3)
 
 
 @pytest.mark.parametrize("leaf", [True, False])

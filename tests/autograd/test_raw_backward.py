@@ -2,6 +2,7 @@
 values bit for bit, dtypes and strides, for contiguous, transposed, broadcast and expanded operands."""
 import numpy as np
 import pytest
+import torch
 
 import ember
 from ember.autograd.engine import RAW_BACKWARD
@@ -99,6 +100,30 @@ def test_relu_gradient_is_plus_zero_where_the_output_is_not_positive(create_grap
     (g,) = ember.autograd.grad(y, x, ember.tensor([float("-inf"), -3.0, 5.0, 7.0]), create_graph=create_graph)
     r = g.detach().numpy()
     assert r[:3].tolist() == [0.0, 0.0, 5.0] and not np.signbit(r[:2]).any() and r[3] == 7.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [8, 5000, (1 << 19) + 13])      # (the last split among threads at 2+)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_relu_gradient_bits_as_torch(dtype, n, layout):
+    """ReLU's backward is PyTorch's where(out <= 0, 0, grad) bit for bit: signed zeros, NaN inputs of either
+    sign (their gradient passes), inf, NaN and -0.0 gradients, a gradient in another layout."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(2 * n).astype(dtype)
+    g = rng.standard_normal(2 * n).astype(dtype)
+    x[:8] = [-0.0, 0.0, np.nan, -np.nan, 1.0, -1.0, np.inf, -np.inf]
+    g[8:16] = [np.inf, -np.inf, np.nan, -0.0, -1.0, np.inf, -np.inf, -0.0]
+    g[:8] = [np.inf, -np.inf, -0.0, np.nan, -np.inf, np.nan, -0.0, np.inf]
+    x[8:16] = [-np.nan, 0.0, 3.0, 2.0, -0.0, -5.0, np.nan, 1.0]
+    x, g = x.reshape(2, n), g.reshape(2, n)
+    if layout == "transposed":
+        g = np.ascontiguousarray(g.T).T
+    it = np.int32 if dtype == np.float32 else np.int64
+    xe = ember.tensor(x, requires_grad=True)
+    ember.relu(xe).backward(ember.tensor(g))
+    xt = torch.tensor(x, requires_grad=True)
+    torch.relu(xt).backward(torch.tensor(g))
+    np.testing.assert_array_equal(xe.grad.numpy().view(it), xt.grad.numpy().view(it))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
