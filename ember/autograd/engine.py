@@ -341,11 +341,21 @@ def _sole_owner(g, refs) -> bool:
         return False
     if a.base is None:
         return True
-    # a dtype view over the whole of a buffer that nothing else holds: the bit kernels' results
-    # (``ints.view(float32)``: ReLU's backward, ``where``) are as much the engine's own as a fresh array
+    # a dense view over the whole of a buffer that nothing else holds (the bit kernels' ``ints.view(float32)``
+    # results: ReLU's backward, ``where``; a fresh array reshaped) is as much the engine's own as a fresh array
     # (getrefcount's 2: the view's reference and its own argument's)
     return type(a.base) is _ndarray and a.base.base is None and a.nbytes == a.base.nbytes and \
-        sys.getrefcount(a.base) <= 2
+        sys.getrefcount(a.base) <= 2 and (a.flags.c_contiguous or _dense(a))
+
+
+def _dense(a) -> bool:
+    """Whether ``a``'s elements tile its memory without gaps or overlaps (in some order of its axes)."""
+    n = a.itemsize
+    for stride, size in sorted((abs(st), k) for st, k in zip(a.strides, a.shape) if k != 1):
+        if stride != n:
+            return False
+        n *= size
+    return True
 
 
 def _fresh_sum(a, b):

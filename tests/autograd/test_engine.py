@@ -353,8 +353,11 @@ def test_a_dtype_view_over_a_fresh_buffer_is_adopted(adopted, n):
     part = ember.Tensor._make(np.zeros(6, np.int32)[:3].view(np.float32))
     held = np.zeros(6, np.int32)
     shared = ember.Tensor._make(held.view(np.float32))
+    lapped = ember.Tensor._make(np.ndarray((2, 3), np.float32, np.zeros(6, np.float32), 0, (4, 4)))  # overlaps
+    permuted = ember.Tensor._make(np.zeros((2, 3, 4), np.float32).transpose(2, 0, 1))
     # (3 references: the local, the argument, getrefcount's)
-    assert _sole_owner(whole, 3) and not _sole_owner(part, 3) and not _sole_owner(shared, 3)
+    assert _sole_owner(whole, 3) and _sole_owner(permuted, 3)
+    assert not _sole_owner(part, 3) and not _sole_owner(shared, 3) and not _sole_owner(lapped, 3)
 
 
 @pytest.mark.parametrize("leaf", [True, False])
