@@ -413,7 +413,7 @@ _FIXED = {
     "ScatterAdd": "ScatterAddBackward0", "ScatterReduce": "ScatterReduceBackward0",
     "IndexAdd": "IndexAddBackward0", "_AsStrided": "AsStridedBackward0",
     # losses
-    "BCE": "BinaryCrossEntropyBackward0",
+    "BCE": "BinaryCrossEntropyBackward0", "CosineSimilarity": "SumBackward1",
     "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0", "_CTC": "CtcLossBackward0",
     # nn layers
     "_Conv2d": "ConvolutionBackward0", "_ConvTranspose2d": "ConvolutionBackward0",
