@@ -59,9 +59,13 @@ def _threads(n):
 # (hand-off 70-90 us there and back, scale ~11) at 2 threads, float32, median of 9, split / whole: add 262K
 # elements 179 / 75 us, 524K 234 / 126, 1M 257 / 291, 2M 559 / 936; multiply alike.  ReLU's ``maximum``
 # (forward + backward, scale 4.6, split / whole): 301K elements 1.45, 803K 1.15, 1.38M 1.09, 2.36M 0.96.
+# Re-measured there (session 18, scale 8-12, no-grad ops, fastest of 25 each, split / whole): 1M elements add
+# 1.21, multiply 1.71, ReLU 2.12; 1.2M add 1.40-1.84, ReLU 1.46-1.56, clamp 1.06-1.75; 1.5M add 1.23,
+# multiply 0.78, ReLU 1.48; 2M add 1.05, multiply 0.74, ReLU 1.25; 2.4M add 0.96, ReLU 0.86; 4.7M add 0.74,
+# ReLU 0.74: so up to 8x (pieces from 1M elements, splits from 2M), where 4x had split from 1M.
 # Unchanged on the reference machine (scale 1).
 _CHEAP = {np.add, np.subtract, np.multiply, np.maximum, _bound.maximum}
-CHEAP_SCALE_MAX = 4
+CHEAP_SCALE_MAX = 8
 
 
 def _threads_cheap(n):

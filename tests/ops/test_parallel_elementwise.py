@@ -271,8 +271,8 @@ def test_cheap_ufuncs_scale_their_threshold_by_the_hand_off(split, monkeypatch):
     (tanh) from at most HANDOFF_SCALE_MAX times more."""
     calls = split(2)
     monkeypatch.setattr(P, "_HANDOFF", [11.0])
-    assert PE.CHEAP_SCALE_MAX == 4 and P.HANDOFF_SCALE_MAX == 2
-    a = np.random.default_rng(0).standard_normal(24).astype(np.float32)     # 12 elements a thread: over 4
+    assert PE.CHEAP_SCALE_MAX == 8 and P.HANDOFF_SCALE_MAX == 2
+    a = np.random.default_rng(0).standard_normal(48).astype(np.float32)     # 24 elements a thread: over 4
     x, y = ember.tensor(a), ember.tensor(a[::-1].copy())
     r = a[::-1]
     with ember.no_grad():
@@ -280,11 +280,11 @@ def test_cheap_ufuncs_scale_their_threshold_by_the_hand_off(split, monkeypatch):
         np.testing.assert_array_equal((x * y).numpy(), a * r)
         np.testing.assert_array_equal((x - y).numpy(), a - r)
         np.testing.assert_array_equal(ember.relu(x).numpy(), np.maximum(a, 0))
-    assert calls == []                                  # 24 < 2 * 4 * 4
+    assert calls == []                                  # 48 < 2 * 4 * 8
     np.testing.assert_array_equal(ember.tanh(x).numpy(), np.tanh(a))
-    assert calls == [2]                                 # 24 >= 2 * 4 * 2
+    assert calls == [2]                                 # 48 >= 2 * 4 * 2
     calls.clear()
-    b = np.random.default_rng(1).standard_normal(32).astype(np.float32)     # 2 * 4 * 4 and more
+    b = np.random.default_rng(1).standard_normal(64).astype(np.float32)     # 2 * 4 * 8 and more
     z = ember.tensor(b)
     with ember.no_grad():
         np.testing.assert_array_equal((z + z).numpy(), b + b)
