@@ -414,6 +414,7 @@ _FIXED = {
     "IndexAdd": "IndexAddBackward0", "_AsStrided": "AsStridedBackward0",
     # losses
     "BCE": "BinaryCrossEntropyBackward0", "CosineSimilarity": "SumBackward1",
+    "Normalize2": "DivBackward0",
     "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0", "_CTC": "CtcLossBackward0",
     # nn layers
     "_Conv2d": "ConvolutionBackward0", "_ConvTranspose2d": "ConvolutionBackward0",

@@ -342,8 +342,8 @@ def _sole_owner(g, refs) -> bool:
     if a.base is None:
         return True
     # a dense view over the whole of a buffer that nothing else holds (the bit kernels' ``ints.view(float32)``
-    # results: ReLU's backward, ``where``; a fresh array reshaped) is as much the engine's own as a fresh array
-    # (getrefcount's 2: the view's reference and its own argument's)
+    # results: ReLU's backward, ``where``; a fresh array reshaped) is as much the engine's own as a fresh
+    # array (getrefcount's 2: the view's reference and its own argument's)
     return type(a.base) is _ndarray and a.base.base is None and a.nbytes == a.base.nbytes and \
         sys.getrefcount(a.base) <= 2 and (a.flags.c_contiguous or _dense(a))
 

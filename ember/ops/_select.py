@@ -22,7 +22,8 @@ MIN_SIZE = 4096                 # below, np.where (its branches cost less than t
 
 def select(cond, a, b):
     """``np.where(cond, a, b)`` for a bool NumPy ``cond`` and float32/float64 ``a``, ``b`` (arrays that
-    broadcast with it, or numbers), as integer arithmetic on their bits; ``np.where`` itself for anything else."""
+    broadcast with it, or numbers), as integer arithmetic on their bits; ``np.where`` itself for anything
+    else."""
     if type(cond) is not np.ndarray or cond.dtype != np.bool_ or cond.size < MIN_SIZE:
         return np.where(cond, a, b)
     for v in (a, b):

@@ -22,8 +22,9 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..autograd._torch_names import tag as _tname
 from ..backend import xp as np
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap_dim
 from . import _batch_norm as _bn
+from ._cosine import Normalize2 as _Normalize2
 from ._fastsum import fsum
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize"]
@@ -260,6 +261,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return _Normalize.apply(x, weight, bias, float(eps), None, red, aff_shape, (0,) + red, running=running)
 
 
+_NORMALIZE_FUSED = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``, as ``torch.nn.functional.normalize``.
 
@@ -268,5 +272,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None) -> Tensor:
     """
     if out is not None:
         raise NotImplementedError("normalize: out= is not supported")
+    d = input._data
+    if p == 2 and d.dtype in _NORMALIZE_FUSED and d.ndim and d.size and d.flags.c_contiguous and \
+            d.shape[wd := _wrap_dim(int(dim), d.ndim, "normalize")] > 1:
+        # (one node, the composite's bits; a norm of one element is |x|, the composite's vector_norm)
+        return _Normalize2.apply(input, wd, float(eps))
     nrm = input.norm(p, dim, keepdim=True)
     return input / nrm.clamp_min(eps).expand_as(input)

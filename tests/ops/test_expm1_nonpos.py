@@ -1,5 +1,6 @@
-"""The ELU family's negative branch, expm1(t) for t <= 0 in float32 through tanh (``activation._expm1_nonpos``):
-its accuracy against the exact value, its limits and signed zeros, and ELU, SELU and CELU against PyTorch."""
+"""The ELU family's negative branch, expm1(t) for t <= 0 in float32 through tanh
+(``activation._expm1_nonpos``): its accuracy against the exact value, its limits and signed zeros, and ELU,
+SELU and CELU against PyTorch."""
 import numpy as np
 import pytest
 import torch
@@ -29,7 +30,8 @@ def test_expm1_nonpos_within_three_ulp_of_the_exact_value():
     np.testing.assert_array_equal(_expm1_nonpos(t.astype(np.float64)), np.expm1(t.astype(np.float64)))
 
 
-@pytest.mark.parametrize("name, kw", [("elu", {}), ("elu", {"alpha": 0.5}), ("selu", {}), ("celu", {"alpha": 2.0})])
+@pytest.mark.parametrize("name, kw", [("elu", {}), ("elu", {"alpha": 0.5}), ("selu", {}),
+                                      ("celu", {"alpha": 2.0})])
 def test_elu_family_against_torch(name, kw):
     x = np.concatenate([_inputs(), -_inputs()[:1000], [np.nan]]).astype(np.float32)
     x = x[(np.abs(x) > 1e-37) | (x == 0) | np.isnan(x)]     # (no subnormals: t / 2 loses their last bit)
