@@ -1,12 +1,12 @@
 """``cosine_similarity`` (and ``normalize``, below) as one node: PyTorch's composite (each input divided by
-its 2-norm clamped to ``eps`` in value only, the quotients multiplied and summed over ``dim``), its six nodes'
-steps taken on arrays in one forward and one backward.  The values are the composite's bit for bit, forward and gradient (tests):
-the same NumPy operations on the same operands, where each of the composite's nodes ran them from its own
-backward (``Sum``'s expanded gradient, ``Mul``'s and ``Div``'s products and quotients, the engine's sum of the
-divisor's gradient back to its shape, ``Norm2``'s gradient added to itself).  128 rows of 64, one thread:
-no-grad ~200 -> 55 us, forward + backward ~750 -> 198 (PyTorch's 30 and 323).  Inputs of one shape and dtype
-(float32/float64); the public function keeps the composite for the others (broadcast inputs, float16, a
-reduced dim of one element)."""
+its 2-norm clamped to ``eps`` in value only, the quotients multiplied and summed over ``dim``), its six
+nodes' steps taken on arrays in one forward and one backward.  The values are the composite's bit for bit,
+forward and gradient (tests): the same NumPy operations on the same operands, where each of the composite's
+nodes ran them from its own backward (``Sum``'s expanded gradient, ``Mul``'s and ``Div``'s products and
+quotients, the engine's sum of the divisor's gradient back to its shape, ``Norm2``'s gradient added to
+itself).  128 rows of 64, one thread: no-grad ~200 -> 55 us, forward + backward ~750 -> 198 (PyTorch's 30 and
+323).  Inputs of one shape and dtype (float32/float64); the public function keeps the composite for the
+others (broadcast inputs, float16, a reduced dim of one element)."""
 from __future__ import annotations
 
 import numpy as _np
