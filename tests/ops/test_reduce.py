@@ -215,3 +215,24 @@ def test_cumprod_with_zeros_gradcheck():
     x = ember.tensor([[1.0, 0.0, 2.0], [0.0, 3.0, 0.5]], dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: t.cumprod(1), [x])
     assert ember.autograd.gradgradcheck(lambda t: t.cumprod(1), [x])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape, dim", [((128, 512), 1), ((128, 512), -1), ((4, 5, 300), 2), ((300,), 0),
+                                        ((64, 300), 0)])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_cumsum_bits_as_torch(dtype, shape, dim, transposed):
+    """cumsum accumulates float16/float32 in a wider dtype, as PyTorch's CPU scan: PyTorch's bits, values and
+    gradient, along any axis of any layout."""
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 100).astype(dtype)
+    if transposed and x.ndim > 1:
+        x = np.ascontiguousarray(x.swapaxes(0, -1)).swapaxes(0, -1)
+    g = rng.standard_normal(shape).astype(dtype)
+    e, t = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ye, yt = ember.cumsum(e, dim), torch.cumsum(t, dim)
+    ye.backward(ember.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_array_equal(ye.detach().numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+    assert ye.detach().numpy().strides == yt.detach().numpy().strides
