@@ -237,6 +237,8 @@ hardtanh = make_activation(
     # (as a 0/1 mask, not nested where: relu6's x <= 0 is a coin flip per element, 1M: 6.4 -> 0.65 ms)
     lambda M, x, lo, hi: 1.0 - M.f((x <= lo) | (x >= hi), x), ints="keep", int_check=_hardtanh_ints,
     scalar_operand=True)      # laid out like a binary op with a scalar, as PyTorch's hardtanh
+
+
 def _expm1_nonpos(t):
     """expm1(t) for t <= 0 (NaN passes), the ELU family's negative branch.  float32: ``2h / (1 - h)`` with
     h = tanh(t / 2), four NumPy passes around a vectorized tanh, where NumPy's float32 ``expm1`` is a scalar
