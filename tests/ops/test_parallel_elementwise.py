@@ -92,33 +92,54 @@ def test_activation_split_same_bits(split, name, dtype):
 _BLOCKED = {**{k: v for k, v in _ACTIVATIONS.items() if k != "dropout"}, "sigmoid": ember.sigmoid, "tanh": ember.tanh}
 
 
+@pytest.fixture
+def pieces(monkeypatch):
+    """The sizes of the pieces ``_parallel_elementwise`` computes (blocks included), in order."""
+    sizes = []
+    real = PE._pieces
+
+    def counting(fn, *a):
+        def counted(o, *xs):
+            sizes.append(o.size)
+            return fn(o, *xs)
+        return real(counted, *a)
+    monkeypatch.setattr(PE, "_pieces", counting)
+    return sizes
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(_BLOCKED))
-def test_activation_blocks_same_bits(split, monkeypatch, name, dtype):
+def test_activation_blocks_same_bits(split, monkeypatch, pieces, name, dtype):
     # many-pass kernels (activations) run in cache-sized blocks, in each thread's piece: the same bits as one
     # call on the whole array, at any thread count.  Blocks of 64+ elements (float32 erf, as above: the
     # blocks of an even split are between half the block size and the block size)
     x = _inputs((3, 50, 7), dtype, 2) * 3
     whole_calls, whole = _run(split, 1, _BLOCKED[name], [x])
-    pieces = []
-    real = PE._pieces
-
-    def counting(fn, *a):
-        def counted(o, *xs):
-            pieces.append(o.size)
-            return fn(o, *xs)
-        return real(counted, *a)
-    monkeypatch.setattr(PE, "_pieces", counting)
     item = np.dtype(dtype).itemsize
     for n in (1, 2, 3):
         for block in (128, 200, 300):
             monkeypatch.setattr(PE, "BLOCK_BYTES", block * item)
+            monkeypatch.setattr(PE, "SPLIT_BLOCK_BYTES", block * item)
             pieces.clear()
             _, res = _run(split, n, _BLOCKED[name], [x])
             blocks = [q for q in pieces if q <= block]    # (tanh's forward: one pass, unblocked)
             assert len(blocks) >= 1050 // block, "the blocks did not run"
             assert min(pieces) >= block // 2
             assert res == whole
+
+
+def test_thread_pieces_take_their_own_block_size(split, monkeypatch, pieces):
+    # one thread: BLOCK_BYTES blocks; inside each thread's piece at 2+ threads: SPLIT_BLOCK_BYTES blocks (fewer
+    # NumPy calls, so fewer GIL hand-offs between the threads); the same bits either way
+    x = _inputs((3, 50, 7), np.float32, 2) * 3
+    _, whole = _run(split, 1, F.gelu, [x])
+    monkeypatch.setattr(PE, "BLOCK_BYTES", 100 * 4)
+    monkeypatch.setattr(PE, "SPLIT_BLOCK_BYTES", 400 * 4)
+    for n, lo, hi in ((1, 50, 100), (2, 200, 400), (3, 200, 400)):
+        pieces.clear()
+        _, res = _run(split, n, F.gelu, [x])
+        assert pieces and lo <= min(pieces) and max(pieces) <= hi
+        assert res == whole
 
 
 def test_not_split_when_small_broadcast_or_strided(split):
