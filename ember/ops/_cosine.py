@@ -9,20 +9,19 @@ itself).  128 rows of 64, one thread: no-grad ~200 -> 55 us, forward + backward 
 others (broadcast inputs, float16, a reduced dim of one element)."""
 from __future__ import annotations
 
-import numpy as _np
-
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad
 from ..backend.device import array_module as _xp
 from ..tensor import Tensor
 from . import _bound, elementwise as E
+from ._reduce_norm import norm2_array, norm2_grad
 from .reduce import ArrayCtx, Sum
 
 
 def _clamped_norm(x, dim, eps):
     """(the 2-norm over ``dim``, kept; that norm clamped to ``eps`` as the composite's
     ``n + (max(n, eps) - n)``)."""
-    n = _xp(x).sqrt(Sum.forward(ArrayCtx(), x * x, (dim,), True, None))
+    n = norm2_array(x, (dim,), True)
     fix = _xp(x).maximum(n, eps) - n
     return n, n + fix.astype(n.dtype, copy=False)
 
@@ -30,18 +29,6 @@ def _clamped_norm(x, dim, eps):
 def _sum_keep(a, dim):
     """The engine's sum of a gradient back to the kept shape (none where ``dim`` has one element already)."""
     return a if a.shape[dim] == 1 else Sum.forward(ArrayCtx(), a, (dim,), True, None)
-
-
-def _norm_grad(gn, n, x):
-    """``Norm2``'s gradient for the norm ``n`` of ``x`` (kept dim) receiving ``gn``: x * g / (2 n), 0 where n
-    is 0, added to itself."""
-    m = _xp(n)
-    zero = n == 0
-    with _np.errstate(divide="ignore", invalid="ignore"):
-        q = m.where(zero, 0.0, gn / (m.where(zero, 1.0, n) * 2.0)).astype(n.dtype, copy=False)
-    r = q * x
-    r += r
-    return r
 
 
 class CosineSimilarity(Function):
@@ -72,7 +59,7 @@ class CosineSimilarity(Function):
             gq = gp * other                        # Mul's gradient for this quotient
             gx = gq / c                            # Div's, for the dividend
             gc = -(gq * (mine / c))                # and for the divisor, summed back to its kept shape
-            gx2 = _norm_grad(_sum_keep(gc, ctx.dim), n, x)
+            gx2 = norm2_grad(_sum_keep(gc, ctx.dim), n, x)
             out.append(Tensor._make(gx + gx2))     # the engine's sum of the two paths (one addition)
         return out[0], out[1], None, None
 
@@ -109,7 +96,7 @@ class Normalize2(Function):
 
     @staticmethod
     def forward(ctx, x, dim, eps):
-        n = _xp(x).sqrt(Sum.forward(ArrayCtx(), x * x, (dim,), True, None))
+        n = norm2_array(x, (dim,), True)
         c = _bound.maximum(eps, n)
         ctx.dim, ctx.eps = dim, eps
         ctx.save_for_backward(x)
@@ -136,4 +123,4 @@ class Normalize2(Function):
         gx = gd / c                                            # Div's gradient for the dividend
         gc = _sum_keep(-(gd * ((xd / c) / c)), dim)            # and the divisor's, summed back by the engine
         gc = gc * keep.astype(gc.dtype)                        # Clamp's: its 0/1 mask
-        return Tensor._make(gx + _norm_grad(gc, n, xd)), None, None
+        return Tensor._make(gx + norm2_grad(gc, n, xd)), None, None

@@ -111,6 +111,23 @@ class _NonZero(E._ZeroGradUnary):
     fn = staticmethod(lambda a: _as_array(a != 0).astype(a.dtype))
 
 
+def norm2_array(a, axes, keepdim):
+    """``Norm2``'s forward on an array: sqrt(sum(a * a)) over ``axes`` with ``Sum``'s reduction."""
+    return _np.sqrt(Sum.forward(ArrayCtx(), a * a, axes, keepdim, None))
+
+
+def norm2_grad(g, o, a):
+    """``Norm2``'s gradient on arrays: ``g`` and the norm ``o`` shaped to broadcast against ``a`` (the reduced
+    dims kept), a * g / (2 o), 0 where o is 0, added to itself (the composite's two product branches)."""
+    m = _xp(o)
+    zero = o == 0
+    with _np.errstate(divide="ignore", invalid="ignore"):
+        q = m.where(zero, 0.0, g / (m.where(zero, 1.0, o) * 2.0)).astype(o.dtype, copy=False)
+    r = q * a
+    r += r
+    return r
+
+
 class Norm2(Function):
     """The 2-norm over ``axes`` as one node: ``sqrt(sum(x * x))`` with the composite's bits (the same product,
     ``Sum``'s reduction, ``_SafeSqrt``'s square root), and its gradient, ``x * g / (2 norm)`` (0 where the
@@ -120,7 +137,7 @@ class Norm2(Function):
 
     @staticmethod
     def forward(ctx, a, axes, keepdim):
-        out = _np.sqrt(Sum.forward(ArrayCtx(), a * a, axes, keepdim, None))
+        out = norm2_array(a, axes, keepdim)
         ctx.save_for_backward(a, out)
         ctx.axes, ctx.keepdim = axes, keepdim
         return out
@@ -133,15 +150,8 @@ class Norm2(Function):
             q = E.where(zero, 0.0, E.div(g, E.mul(E.where(zero, 1.0, o), 2.0)))
             r = E.mul(_expand_grad(q, a.shape, ctx.axes, ctx.keepdim), a)
             return E.add(r, r), None, None
-        od, ad = o._data, a._data
-        m = _xp(od)
-        zero = od == 0
-        with _np.errstate(divide="ignore", invalid="ignore"):
-            q = m.where(zero, 0.0, g._data / (m.where(zero, 1.0, od) * 2.0)).astype(od.dtype, copy=False)
-        q = _expand_grad(Tensor._make(q), a.shape, ctx.axes, ctx.keepdim)._data
-        r = q * ad
-        r += r
-        return Tensor._make(r), None, None
+        kept = [_unsqueeze_to(t, a.shape, ctx.axes, ctx.keepdim)._data for t in (g, o)]
+        return Tensor._make(norm2_grad(*kept, a._data)), None, None
 
 
 class _SafeSqrt(Function):
