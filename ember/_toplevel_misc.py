@@ -291,8 +291,10 @@ def to_dlpack(tensor):
 @_export
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """``torch.vmap`` by a loop: ``func`` runs once per slice of the mapped dimension and the results are
-    stacked, the batch dimension moved to ``out_dims``.  Same values and gradients as PyTorch's; slower (one
-    call per sample); the result is laid out as a stack (PyTorch's follows its batched kernels' layout, so
+    stacked, the batch dimension moved to ``out_dims``.  Values and gradients are PyTorch's up to rounding: a
+    tensor the function closes over or takes unbatched gets its per-sample gradients accumulated one by one,
+    where PyTorch's batched kernels reduce them in one sum (the last bits can differ); slower (one call per
+    sample); the result is laid out as a stack (PyTorch's follows its batched kernels' layout, so
     strides can differ); ``randomness`` is not checked (each slice draws its own random numbers, PyTorch's
     ``'different'``).  Arguments and results may be pytrees (``ember.func.vmap``, which this is)."""
     from .func import vmap as _vmap

@@ -251,7 +251,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """``torch.func.vmap`` by a loop: ``func`` runs once per slice of the mapped dimension and the results
     (tensors, or pytrees of them) are stacked with the batch dimension at ``out_dims``.  ``in_dims`` is an
     int/None for every argument, or one entry per positional argument (an int/None, or a pytree of them
-    matching a pytree argument)."""
+    matching a pytree argument).  Differs from PyTorch's batching in rounding only: the gradient of a
+    tensor used by every call is its per-sample gradients accumulated one by one (PyTorch reduces them in
+    one sum)."""
     from .ops import stack
 
     if randomness not in ("error", "different", "same"):

@@ -228,8 +228,9 @@ def test_binomial_is_seeded_and_in_range():
 def test_vmap_gradients_flow():
     w = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
     # (its own data: the module's generator's state depends on which tests ran before in this process, and
-    # ember rounds w's per-sample float32 gradients before summing them where PyTorch sums in float64 first:
-    # with some data the two differ by more than 1e-6 relative; noted as a difference to remove)
+    # ember accumulates w's per-sample gradients one by one, each rounded to w's float32, where PyTorch's
+    # batched kernels reduce them in one float64 sum before the cast: with some data the two differ by more
+    # than 1e-6 relative; documented in vmap's docstring)
     xs = ember.tensor(np.random.default_rng(11).standard_normal((5, 3)))
     per_sample = ember.vmap(lambda x: (x * w).sum() ** 2)(xs)
     per_sample.sum().backward()
