@@ -33,6 +33,7 @@ from . import reduce as R
 __all__ = ["softmax_cross_entropy", "nll", "bce", "bce_with_logits", "log_cosh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
+_I64, _U64 = np.dtype(np.int64), np.dtype(np.uint64)
 # logits per thread below which one thread does softmax cross-entropy (measured, 2 threads, fwd+bwd: the split
 # takes 1.1x the time at 512x256, 0.88x at 1024x256, 0.68x at 4096x1000)
 MIN_SPLIT = 1 << 17
@@ -68,7 +69,12 @@ def _reduce_array(loss, reduction, denom, dtype):
 
 
 def _class_targets(y, C, ignore_index, op):
-    """(safe indices, valid mask) for integer class targets; out-of-range targets raise IndexError."""
+    """(safe indices, valid mask) for integer class targets; out-of-range targets raise IndexError.  The mask is
+    None when every target is a class (the usual case: int64 targets in [0, C) with an ``ignore_index`` outside
+    it, checked by one maximum over their unsigned view) and the callers skip its passes (128 targets: ~10 of
+    the ~60 us of a small cross-entropy)."""
+    if y.dtype == _I64 and y.size and not 0 <= ignore_index < C and y.view(_U64).max() < C:
+        return y, None
     valid = y != ignore_index
     ysafe = xp.where(valid, y, 0)
     # one pass: negative indices wrap to huge unsigned values, so a single comparison catches both ends
@@ -164,9 +170,12 @@ class SoftmaxCrossEntropy(Function):
             ctx.q = q
         else:
             ysafe, valid = _class_targets(target, C, ignore_index, "cross_entropy")
-            vf = valid.astype(dt)
+            vf = _xp(x).ones(target.shape, dt) if valid is None else valid.astype(dt)
             wy = vf if weight is None else weight.astype(dt, copy=False)[ysafe] * vf
-            loss = (1.0 - ls) * wy * (lse - _take_class(x, ysafe))
+            if valid is None and weight is None and ls == 0:    # (1.0 * 1.0 * d: the same bits)
+                loss = lse - _take_class(x, ysafe)
+            else:
+                loss = (1.0 - ls) * wy * (lse - _take_class(x, ysafe))
             Q = (1.0 - ls) * wy
             if ls > 0:
                 W = float(C) if w is None else float(w.sum())
@@ -275,7 +284,7 @@ class NLL(Function):
         dt = x.dtype
         C = x.shape[1]
         ysafe, valid = _class_targets(target, C, ignore_index, "nll_loss")
-        vf = valid.astype(dt)
+        vf = _xp(x).ones(target.shape, dt) if valid is None else valid.astype(dt)
         wy = vf if weight is None else weight.astype(dt, copy=False)[ysafe] * vf
         loss = -wy * _take_class(x, ysafe)
         denom = wy.sum()

@@ -624,3 +624,36 @@ def test_float32(name, make):
 def test_float_class_target_error_hints_long():
     with pytest.raises(ValueError, match=r"\.long\(\)"):
         ember.nn.functional.cross_entropy(ember.randn(4, 3), ember.tensor([0.0, 1.0, 2.0, 1.0]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(37, 6), (5, 6, 3)])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_class_targets_all_valid_path_is_bitwise_the_masked_one(loss, shape, reduction, dtype):
+    """Targets that are all classes (int64, ignore_index outside [0, C)) skip the validity mask's passes; an
+    ignore_index inside [0, C) that no target takes runs the masked path: both give the same bits, forward and
+    backward, for logits with inf and NaN entries too."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    x.reshape(-1)[[3, 11, 20]] = [np.inf, -np.inf, np.nan]
+    y = rng.integers(0, shape[1] - 1, (shape[0],) + shape[2:])      # never the last class
+    fn = getattr(ember.nn.functional, loss)
+    outs = []
+    for ignore in (-100, shape[1] - 1):
+        xt = ember.tensor(x, requires_grad=True)
+        out = fn(xt, ember.tensor(y), ignore_index=ignore, reduction=reduction)
+        out.backward(ember.ones_like(out))
+        outs.append((out.detach().numpy(), xt.grad.numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype and np.array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_class_targets_all_valid_path_still_checks_range():
+    x = ember.randn(4, 3)
+    for bad in ([0, 1, 3, 2], [0, -1, 1, 2]):
+        with pytest.raises(IndexError, match="out of bounds for 3 classes"):
+            ember.nn.functional.cross_entropy(x, ember.tensor(bad))
+        with pytest.raises(IndexError, match="out of bounds for 3 classes"):
+            ember.nn.functional.nll_loss(x, ember.tensor(bad))
