@@ -288,7 +288,7 @@ def _copy_strided(src, strides):
     """A fresh copy of ``src`` with the given element strides (C order when None)."""
     xp = _xp_of(src)
     if strides is None:
-        return xp.array(src, order="C", copy=True)
+        return _layout.c_copy(src)
     buf = xp.empty(src.size, src.dtype)
     out = _strided(buf, 0, src.shape, strides)
     out[...] = src
@@ -311,7 +311,7 @@ def _result_layout(t: Tensor, like=None) -> Tensor:
     want = None if like is None else _preserve_strides(like._data if isinstance(like, Tensor) else like)
     if want is None:
         if not a.flags.c_contiguous:
-            t._data = _xp_of(a).ascontiguousarray(a)
+            t._data = _layout.c_copy(a)
     elif _layout.elem_strides(a) != tuple(want):
         t._data = _copy_strided(a, want)
     return t
