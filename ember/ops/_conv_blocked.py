@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from ..backend import xp as np
 from ..backend.device import as_strided as _as_strided     # (a view without __array_interface__'s cost)
+from ..backend.layout import c_copy
 _BLOCK_BYTES = 1 << 20        # columns of one block: stays in a 2 MiB L2 with the GEMM's other operands
 
 
@@ -241,7 +242,7 @@ def _backward(x, w, g, pads, dil, need_x, need_w, gx_out=None, need_b=False):
             for i in range(m):
                 np.matmul(cbuf[i], g3[i].T, out=tmp)      # (K, L) @ (L, O): faster than g @ cols^T here
                 acc += tmp
-        gw = np.ascontiguousarray(acc[:k].T).reshape(w.shape)
+        gw = c_copy(acc[:k].T).reshape(w.shape)
         if need_b:
             gb = acc[k].copy()
     return gx, gw, gb

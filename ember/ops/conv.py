@@ -41,6 +41,7 @@ from ..autograd._torch_names import tag as _tname
 from ..autograd.grad_mode import state as _grad
 from ..backend import xp as np
 from ..backend.device import array_module as _xp, as_strided as _as_strided
+from ..backend.layout import c_copy
 from ..tensor import Tensor
 from . import _conv_blocked as _blocked, _conv_nhwc as _nhwc, _conv_parallel as _par, _parallel
 from ._conv_pool import _BufferPool
@@ -179,8 +180,8 @@ def _grad_weight(g2, cols, w_shape, groups):
             acc = cols[:, :step] @ g2[:, :step].T
             for i in range(step, m, step):
                 acc += cols[:, i:i + step] @ g2[:, i:i + step].T
-            return _xp(acc).ascontiguousarray(acc.T).reshape(w_shape)
-        return _xp(cols).ascontiguousarray((cols @ g2.T).T).reshape(w_shape)
+            return c_copy(acc.T).reshape(w_shape)
+        return c_copy((cols @ g2.T).T).reshape(w_shape)
     gg = g2.reshape(groups, o // groups, -1)
     cg = cols.reshape(groups, -1, cols.shape[-1])
     return _xp(cg).ascontiguousarray((cg @ gg.transpose(0, 2, 1)).transpose(0, 2, 1)).reshape(w_shape)

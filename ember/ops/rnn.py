@@ -26,6 +26,7 @@ import queue
 from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..backend.device import array_module as _xp, like as _like
+from ..backend.layout import c_copy
 from ..tensor import Tensor
 from . import _blas_spin as _spin, _parallel as _par
 from ._fastsum import col_sums
@@ -136,7 +137,7 @@ class RNNSequence(_ScratchFn):
             if b_ih is not None:
                 xw += b_ih * scale
             xw = xw.reshape(L, N, 3 * H)
-            whh_t = m.ascontiguousarray((w_hh * scale[:, None]).T)   # a C-order operand: faster GEMMs
+            whh_t = c_copy((w_hh * scale[:, None]).T)   # a C-order operand: faster GEMMs
             bhh = b_hh * scale if b_hh is not None else None
             RZ = alloc((L, N, H2), dt)
             NN = alloc((L, N, H), dt)
@@ -155,7 +156,7 @@ class RNNSequence(_ScratchFn):
         if b_ih is not None:
             xw += b_ih + b_hh
         xw = xw.reshape(L, N, H)
-        whh_t = m.ascontiguousarray(w_hh.T)
+        whh_t = c_copy(w_hh.T)
 
         def part(r):
             _elman_forward_rows(xw[:, r], whh_t, Hs[:, r], h0[r], order, batch_sizes, mode)
@@ -477,8 +478,8 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
     dw_ih = dw_hh = db_ih = db_hh = None
     dx = Tensor._make(dx) if need[0] else None
     if want_w:
-        dw_ih = Tensor._make(m.ascontiguousarray(dWt[:I].T)) if need[3] else None
-        dw_hh = Tensor._make(m.ascontiguousarray(dWt[I:I + H].T)) if need[4] else None
+        dw_ih = Tensor._make(c_copy(dWt[:I].T)) if need[3] else None
+        dw_hh = Tensor._make(c_copy(dWt[I:I + H].T)) if need[4] else None
         if K > I + H:
             db_ih = Tensor._make(dWt[I + H].copy()) if need[5] else None
             db_hh = Tensor._make(dWt[I + H].copy()) if need[6] else None
