@@ -79,11 +79,20 @@ def _shape_arg(shape):
 
 
 # -- reshape ---------------------------------------------------------------------------------------------------
+# NumPy 2.1+ reshapes with copy=False (a view, or ValueError where the strides need a copy)
+_RESHAPE_NO_COPY = _np.lib.NumpyVersion(_np.__version__) >= "2.1.0"
+
+
 class Reshape(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
-        return a.reshape(shape)
+        if a.flags.c_contiguous or type(a) is not _np.ndarray or not _RESHAPE_NO_COPY:
+            return a.reshape(shape)
+        try:
+            return a.reshape(shape, copy=False)          # a view where the strides allow one, as PyTorch
+        except ValueError:                               # a copy: C order, transposes in chunks (c_copy)
+            return _layout.c_copy(a).reshape(shape)
 
     @staticmethod
     def backward(ctx, g):

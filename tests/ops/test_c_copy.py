@@ -67,3 +67,22 @@ def test_contiguous_of_permuted_tensors_matches_torch(perm):
     ea.backward(ember.tensor(g))
     ta.backward(torch.tensor(g))
     np.testing.assert_array_equal(a.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("perm,shape", [((2, 0, 1), (-1,)), ((0, 2, 1), (-1, 96)), ((0, 2, 1), (64, 40, 96)),
+                                        ((2, 1, 0), (40, -1)), ((1, 0, 2), (96, -1))])
+def test_reshape_of_permuted_tensors_is_torchs(perm, shape):
+    """reshape of a permuted tensor: a view where PyTorch's is one, else a copy (through c_copy), PyTorch's
+    values and gradient either way."""
+    x = np.random.default_rng(2).standard_normal((64, 96, 40)).astype(np.float32)
+    a = ember.tensor(x, requires_grad=True)
+    t = torch.tensor(x, requires_grad=True)
+    ea, ta = a.permute(*perm).reshape(shape), t.permute(*perm).reshape(shape)
+    assert tuple(ea.shape) == tuple(ta.shape)
+    same_storage = ta.data_ptr() == t.data_ptr() or ta._base is t
+    assert (ea._data.base is not None and np.shares_memory(ea._data, a._data)) == same_storage
+    np.testing.assert_array_equal(ea.detach().numpy(), ta.detach().numpy())
+    g = np.random.default_rng(3).standard_normal(ta.shape).astype(np.float32)
+    ea.backward(ember.tensor(g))
+    ta.backward(torch.tensor(g))
+    np.testing.assert_array_equal(a.grad.numpy(), t.grad.numpy())
