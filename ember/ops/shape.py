@@ -87,7 +87,8 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
-        if a.flags.c_contiguous or type(a) is not _np.ndarray or not _RESHAPE_NO_COPY:
+        if (a.flags.c_contiguous or type(a) is not _np.ndarray or not _RESHAPE_NO_COPY
+                or a.nbytes < _layout.CHUNK_PLANE_BYTES):       # (small: NumPy's copy, no exception's cost)
             return a.reshape(shape)
         try:
             return a.reshape(shape, copy=False)          # a view where the strides allow one, as PyTorch
