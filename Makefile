@@ -46,7 +46,8 @@ test-fast: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n 2 -q -m "not slow"
 
 # The differential fuzzer's long run against PyTorch (tests/fuzz): random cases, FUZZ_EXAMPLES per op (about 35
-# minutes on 2 cores at the default); `make test` runs its bounded, derandomized profile.
+# minutes on 2 cores at the default on the Intel machine; on the AMD virtual machine 16% took 18 minutes, so
+# about two hours); `make test` runs its bounded, derandomized profile.
 FUZZ_EXAMPLES ?= 3500
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
