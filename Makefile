@@ -18,14 +18,18 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# pip also builds ember's optional compiled kernels (setup.py, ember/csrc/kernels.c) where a C compiler is;
+# without one ember runs them in NumPy.  Editing the C file rebuilds them here.
+KERNELS := setup.py ember/csrc/kernels.c
+
 # The demo needs only ember and its optional extras (Digits data, progress bar, plots); no PyTorch.
-$(DEMO_STAMP): $(PY) pyproject.toml
+$(DEMO_STAMP): $(PY) pyproject.toml $(KERNELS)
 	$(PY) -m pip install --quiet -e ".[all]"
 	touch $(DEMO_STAMP)
 
 # Tests add the oracle: torch is pinned to the exact CPU wheel available offline; never let pip pick another
 # version.
-$(STAMP): $(PY) pyproject.toml
+$(STAMP): $(PY) pyproject.toml $(KERNELS)
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
@@ -57,4 +61,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache ember-runs
+	rm -rf $(VENV) build *.egg-info .pytest_cache ember-runs ember/_kernels*.so

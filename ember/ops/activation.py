@@ -18,7 +18,7 @@ from ..backend import layout as _layout
 from ..backend.device import as_array as _as_array
 from ..tensor import Tensor, _to_array
 from . import elementwise as E
-from . import _bound, _parallel_elementwise as _pe
+from . import _bound, _ckernels as _ck, _parallel_elementwise as _pe
 from ._log1p_exp import log1p_exp_neg as _log1p_exp_neg
 from ._select import select as _select
 from .elementwise import _sigmoid_fwd, _erf_array, _erfc_abs
@@ -97,7 +97,7 @@ def _plain(p):
 
 
 def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, int_fn=None, c_out=False,
-                    scalar_operand=False, into=None):
+                    scalar_operand=False, into=None, compiled=None, compiled_grad=None):
     """Build a one-node activation op: ``fwd(a, **p)`` on arrays, ``deriv(M, x, **p)`` its elementwise
     derivative.  Returns ``apply(x, **p)``.
 
@@ -107,7 +107,11 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
     **p)``, where given, writes ``fwd(a, **p)`` into ``out`` (a fresh float array of ``a``'s shape and dtype):
     the pieces of a large input are then computed in place instead of each into a temporary that is copied,
     and not in cache-sized blocks (an ``into`` kernel is a pass or two, which blocks slow down: leaky ReLU's
-    forward, one thread, 300K / 1.2M float32 elements, blocked 154 / 431 us, whole 107 / 382)."""
+    forward, one thread, 300K / 1.2M float32 elements, blocked 154 / 431 us, whole 107 / 382).
+
+    ``compiled(a, **p)`` and ``compiled_grad(x, g, **p)``, where given, are the op's compiled kernels
+    (``ember.ops._ckernels``): each returns its array (the forward's, or ``g`` times the derivative) or None
+    where it does not apply, and then the NumPy formulas run."""
     piece = (lambda o, x, **p: o.__setitem__(..., fwd(x, **p))) if into is None else into
     blocks = into is None
 
@@ -115,9 +119,10 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
         ctx.save_for_backward(a)
         ctx.p = p
         # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
-        if a.size < _pe.SPLIT_FROM or a.dtype.kind != "f" or a.dtype == _np.float16 or not _plain(p) or \
-                (out := _pe.par_apply(lambda o, x: piece(o, x, **p), a.shape, a.dtype, a,
-                                      blocks=blocks)) is None:
+        out = None if compiled is None else compiled(a, **p)
+        if out is None and (a.size < _pe.SPLIT_FROM or a.dtype.kind != "f" or a.dtype == _np.float16 or
+                            not _plain(p) or (out := _pe.par_apply(lambda o, x: piece(o, x, **p), a.shape, a.dtype, a,
+                                                                   blocks=blocks)) is None):
             out = fwd(a.astype(_np.float32) if a.dtype == _np.float16 else a, **p)
         out = out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
         if a.ndim > 1 and not _layout.canonical(a):      # PyTorch keeps a dense input's strides
@@ -130,6 +135,8 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
         if _grad.create_graph:
             return E.mul(g, deriv(_EmberNS, x, **ctx.p))
         gd = g._data
+        if compiled_grad is not None and (r := compiled_grad(x._data, gd, **ctx.p)) is not None:
+            return Tensor._make(r)
         if gd.size >= _pe.SPLIT_FROM and gd.dtype.kind == "f" and gd.dtype == x._data.dtype and \
                 _plain(ctx.p):
             def piece(o, xs, gs):
@@ -306,7 +313,9 @@ def _gelu_d(M, x, approximate):
     return M.cdf2(x) * 0.5 + x * M.exp(x * x * -0.5) * _INV_SQRT_2PI
 
 
-gelu = make_activation("Gelu", _gelu_fwd, _gelu_d)
+gelu = make_activation(
+    "Gelu", _gelu_fwd, _gelu_d, compiled=lambda a, approximate: _ck.gelu(a, approximate == "tanh"),
+    compiled_grad=lambda x, g, approximate: _ck.gelu_grad(x, g, approximate == "tanh"))
 
 
 # From these thresholds up, softplus(x) rounds to x and sigmoid(x) to 1 wherever x > threshold (float32:

@@ -7,7 +7,7 @@ import pytest
 import ember
 from tests.ops._sections import counting_sections
 import ember.nn.functional as F
-from ember.ops import _parallel as P, _parallel_elementwise as PE
+from ember.ops import _ckernels, _parallel as P, _parallel_elementwise as PE
 from ember.optim import _split_update as SU
 from tests.optim._elementwise import OPTIMIZERS as _OPTIMIZERS
 
@@ -74,9 +74,19 @@ _ACTIVATIONS = {
 }
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def kernels(request):
+    """Each test twice: with ember's compiled kernels where it has them (GELU), and with their NumPy twins."""
+    if request.param == "compiled":
+        yield
+    else:
+        with _ckernels.disabled():
+            yield
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(_ACTIVATIONS) + ["relu"])
-def test_activation_split_same_bits(split, name, dtype):
+def test_activation_split_same_bits(split, kernels, name, dtype):
     # pieces of at least 64 elements: float32 erf takes its per-element path below that (GELU)
     x = _inputs((3, 50, 7), dtype, 2) * 3
     fn = ember.relu if name == "relu" else _ACTIVATIONS[name]
@@ -111,8 +121,9 @@ def pieces(monkeypatch):
 @pytest.mark.parametrize("name", sorted(_BLOCKED))
 def test_activation_blocks_same_bits(split, monkeypatch, pieces, name, dtype):
     # many-pass kernels (activations) run in cache-sized blocks, in each thread's piece: the same bits as one
-    # call on the whole array, at any thread count.  Blocks of 64+ elements (float32 erf, as above: the
+    # call on the whole array, at any thread count (the NumPy formulas: a compiled kernel is one pass).  Blocks of 64+ elements (float32 erf, as above: the
     # blocks of an even split are between half the block size and the block size)
+    monkeypatch.setitem(_ckernels._state, "on", False)
     x = _inputs((3, 50, 7), dtype, 2) * 3
     whole_calls, whole = _run(split, 1, _BLOCKED[name], [x])
     item = np.dtype(dtype).itemsize
@@ -131,6 +142,7 @@ def test_activation_blocks_same_bits(split, monkeypatch, pieces, name, dtype):
 def test_thread_pieces_take_their_own_block_size(split, monkeypatch, pieces):
     # one thread: BLOCK_BYTES blocks; inside each thread's piece at 2+ threads: SPLIT_BLOCK_BYTES blocks (fewer
     # NumPy calls, so fewer GIL hand-offs between the threads); the same bits either way
+    monkeypatch.setitem(_ckernels._state, "on", False)
     x = _inputs((3, 50, 7), np.float32, 2) * 3
     _, whole = _run(split, 1, F.gelu, [x])
     monkeypatch.setattr(PE, "BLOCK_BYTES", 100 * 4)
