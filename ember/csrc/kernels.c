@@ -71,7 +71,7 @@ static inline float tanh_f32(float x)
     s = fmaf(s, z, -5.37397155531e-2f);
     s = fmaf(s, z, 1.33314422036e-1f);
     s = fmaf(s, z, -3.33332819422e-1f);
-    const float small = fmaf(s * z, x, x);
+    const float small = copysignf(fmaf(s * z, x, x), x);      /* (keeps tanh(-0.0) = -0.0) */
     const float big = copysignf(1.0f - 2.0f / (exp_f32(ax + ax) + 1.0f), x);
     return ax < 0.625f ? small : big;
 }
@@ -172,9 +172,155 @@ void ember_gelu_grad_f64(const double *restrict x, const double *restrict g, dou
     }
 }
 
+static inline double bits_to_double(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
+static inline uint64_t double_to_bits(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
+
+/* exp(x) for float64, branch-free (the C library's exp is a scalar call): x = k ln2 + r as above (ln 2 in
+ * fdlibm's two parts), exp(r) from its Taylor polynomial to degree 13 (truncation below 4e-18 relative on
+ * |r| <= ln2 / 2), 2^k in two halves (subnormal results rounded once).  Inputs clamped to [-746, 710]; NaN
+ * passes.  Within about 1 ulp of the exact value. */
+static inline double exp_f64(double x)
+{
+    x = x < -746.0 ? -746.0 : x;
+    x = x > 710.0 ? 710.0 : x;
+    const double magic = 6755399441055744.0;      /* 1.5 * 2^52: adding it rounds to an integer */
+    const double k = fma(x, 1.4426950408889634, magic) - magic;
+    double r = fma(-k, 6.93147180369123816490e-01, x);
+    r = fma(-k, 1.90821492927058770002e-10, r);
+    double p = 1.0 / 6227020800.0;                                  /* 1 / 13! */
+    p = fma(p, r, 1.0 / 479001600.0);
+    p = fma(p, r, 1.0 / 39916800.0);
+    p = fma(p, r, 1.0 / 3628800.0);
+    p = fma(p, r, 1.0 / 362880.0);
+    p = fma(p, r, 1.0 / 40320.0);
+    p = fma(p, r, 1.0 / 5040.0);
+    p = fma(p, r, 1.0 / 720.0);
+    p = fma(p, r, 1.0 / 120.0);
+    p = fma(p, r, 1.0 / 24.0);
+    p = fma(p, r, 1.0 / 6.0);
+    p = fma(p, r, 0.5);
+    p = fma(p, r, 1.0);
+    p = fma(p, r, 1.0);
+    /* 2^k1 2^k2 with k1 = floor(k / 2), k2 = k - k1, each in [-539, 513]: their exponent fields from the
+     * integers' bits after the same rounding trick (no 64-bit arithmetic shift, which AVX2 lacks) */
+    const double k1 = floor(k * 0.5), k2 = k - k1;
+    const uint64_t e1 = double_to_bits(k1 + 1023.0 + magic) - double_to_bits(magic);
+    const uint64_t e2 = double_to_bits(k2 + 1023.0 + magic) - double_to_bits(magic);
+    return (p * bits_to_double(e1 << 52)) * bits_to_double(e2 << 52);
+}
+
+/* One LSTM step's pointwise work, for the cell (ember.ops.rnn_cell.LSTMCellFn) and the layer's loop
+ * (ember.ops.rnn._lstm_forward_rows), as their NumPy twin computes it: ``z`` (n rows of 4H, row stride zs)
+ * holds the gates' pre-activations scaled by -1 (i, f, o) and -2 (g) and is overwritten by the activated
+ * gates, sigmoid = 1 / (1 + exp(-z)) and tanh(z) = 2 sigmoid(2z) - 1 (``_lstm_gates_``); then
+ * c = f c_prev + i g, tc = tanh(c) and h = o tc, each (n, H) with its own row stride. */
+#define LSTM_POINTWISE(T, EXP, TANH)                                                                          \
+    for (long row = 0; row < n; row++) {                                                                      \
+        T *zr = z + row * zs;                                                                                 \
+        for (long j = 0; j < 4 * H; j++)                                                                      \
+            zr[j] = (T)1 / (EXP(zr[j]) + (T)1);                                                               \
+        T *ig = zr, *fg = zr + H, *gg = zr + 2 * H, *og = zr + 3 * H;                                         \
+        const T *cp = c_prev + row * cps;                                                                     \
+        T *cr = c + row * cs, *tcr = tc + row * tcs, *hr = h + row * hs;                                      \
+        for (long j = 0; j < H; j++) {                                                                        \
+            const T g = gg[j] * (T)2 - (T)1;                                                                  \
+            gg[j] = g;                                                                                        \
+            const T cn = fg[j] * cp[j] + ig[j] * g;                                                           \
+            const T t = TANH(cn);                                                                             \
+            cr[j] = cn;                                                                                       \
+            tcr[j] = t;                                                                                       \
+            hr[j] = og[j] * t;                                                                                \
+        }                                                                                                     \
+    }
+
+/* tanh(x) = 2 / (1 + exp(-2x)) - 1 for float64, as ember.ops.rnn_cell._tanh computes it where NumPy's float64
+ * tanh is a scalar loop (exact to about one epsilon absolute near 0, the limits +-1 far out) */
+static inline double tanh_f64(double x) { return 2.0 / (1.0 + exp_f64(-2.0 * x)) - 1.0; }
+
+EMBER_API EMBER_CLONES
+void ember_lstm_pointwise_f32(float *restrict z, long zs, const float *restrict c_prev, long cps,
+                              float *restrict c, long cs, float *restrict tc, long tcs, float *restrict h,
+                              long hs, long n, long H)
+{
+    LSTM_POINTWISE(float, exp_f32, tanh_f32)
+}
+
+EMBER_API EMBER_CLONES
+void ember_lstm_pointwise_f64(double *restrict z, long zs, const double *restrict c_prev, long cps,
+                              double *restrict c, long cs, double *restrict tc, long tcs, double *restrict h,
+                              long hs, long n, long H)
+{
+    LSTM_POINTWISE(double, exp_f64, tanh_f64)
+}
+
+/* One LSTM step's pointwise backward, as the layer's loop (ember.ops.rnn._lstm_backward_rows) computes it:
+ * from the activated gates g (n, 4H), the step's c_prev, tanh(c) and output gradient, and the gradients
+ * dh_next, dc_next flowing in from the step after, write the pre-activation gradient dz (n, 4H) and
+ * dc_out = dc f (the state gradient for the step before).  dh = dout + dh_next; dc = dh o (1 - tanh(c)^2)
+ * + dc_next; dz = (dc g, dc c_prev, dc i, dh tanh(c)) times each gate's derivative, 0.25 - (a - 0.5)^2 for
+ * the sigmoid gates and 1 - g^2 for g.  No output overlaps an input. */
+#define LSTM_BACKWARD_POINTWISE(T)                                                                            \
+    for (long row = 0; row < n; row++) {                                                                      \
+        const T *ig = g + row * gs, *fg = ig + H, *gg = ig + 2 * H, *og = ig + 3 * H;                         \
+        const T *cp = c_prev + row * cps, *tcr = tc + row * tcs, *dor = dout + row * dos;                     \
+        const T *dhn = dh_next + row * dhs, *dcn = dc_next + row * dcs;                                       \
+        T *dzi = dz + row * dzs, *dzf = dzi + H, *dzg = dzi + 2 * H, *dzo = dzi + 3 * H;                      \
+        T *dco = dc_out + row * dcos;                                                                         \
+        for (long j = 0; j < H; j++) {                                                                        \
+            const T dh = dor[j] + dhn[j];                                                                     \
+            const T t = tcr[j];                                                                               \
+            const T dc = dh * og[j] * ((T)1 - t * t) + dcn[j];                                                \
+            const T ai = ig[j] - (T)0.5, af = fg[j] - (T)0.5, ao = og[j] - (T)0.5, gv = gg[j];                \
+            dzo[j] = dh * t * ((T)0.25 - ao * ao);                                                            \
+            dzi[j] = dc * gv * ((T)0.25 - ai * ai);                                                           \
+            dzf[j] = dc * cp[j] * ((T)0.25 - af * af);                                                        \
+            dzg[j] = dc * ig[j] * ((T)1 - gv * gv);                                                           \
+            dco[j] = dc * fg[j];                                                                              \
+        }                                                                                                     \
+    }
+
+EMBER_API EMBER_CLONES
+void ember_lstm_backward_pointwise_f32(const float *restrict g, long gs, const float *restrict c_prev, long cps,
+                                       const float *restrict tc, long tcs, const float *restrict dout, long dos,
+                                       const float *restrict dh_next, long dhs, const float *restrict dc_next,
+                                       long dcs, float *restrict dz, long dzs, float *restrict dc_out, long dcos,
+                                       long n, long H)
+{
+    LSTM_BACKWARD_POINTWISE(float)
+}
+
+EMBER_API EMBER_CLONES
+void ember_lstm_backward_pointwise_f64(const double *restrict g, long gs, const double *restrict c_prev,
+                                       long cps, const double *restrict tc, long tcs,
+                                       const double *restrict dout, long dos, const double *restrict dh_next,
+                                       long dhs, const double *restrict dc_next, long dcs, double *restrict dz,
+                                       long dzs, double *restrict dc_out, long dcos, long n, long H)
+{
+    LSTM_BACKWARD_POINTWISE(double)
+}
+
+/* exp over an array with the kernels' own exp (tests hold it to the exact value) */
+EMBER_API EMBER_CLONES
+void ember_exp_f32(const float *restrict x, float *restrict y, long n)
+{
+    for (long i = 0; i < n; i++) y[i] = exp_f32(x[i]);
+}
+
+EMBER_API EMBER_CLONES
+void ember_exp_f64(const double *restrict x, double *restrict y, long n)
+{
+    for (long i = 0; i < n; i++) y[i] = exp_f64(x[i]);
+}
+
+EMBER_API EMBER_CLONES
+void ember_tanh_f32(const float *restrict x, float *restrict y, long n)
+{
+    for (long i = 0; i < n; i++) y[i] = tanh_f32(x[i]);
+}
+
 /* The kernels' interface version: ember/ops/_ckernels.py refuses a library whose version is not its own
  * (a stale build from an older checkout), and uses NumPy instead. */
-EMBER_API int ember_kernels_version(void) { return 1; }
+EMBER_API int ember_kernels_version(void) { return 3; }
 
 /* A Python extension module's entry point, so that the import system finds the library by its module name
  * (ember._kernels); the module itself holds nothing; ctypes calls the functions above. */

@@ -28,7 +28,7 @@ from ..backend import xp
 from ..backend.device import array_module as _xp, like as _like
 from ..backend.layout import c_copy
 from ..tensor import Tensor
-from . import _blas_spin as _spin, _parallel as _par
+from . import _blas_spin as _spin, _ckernels as _ck, _parallel as _par
 from ._fastsum import col_sums
 # the single-step cells are fused ops of their own (one op per step matters in Python loops)
 from .rnn_cell import (_EXP_GATES, _F64, _ScratchFn, _tanh, _lstm_exp_scales, _lstm_gates_, _lstm_scales,  # noqa: F401
@@ -421,6 +421,10 @@ def _lstm_forward_rows(rows, W, G, C, TC, Hv, c_full, S, B, order, sizes, H):
         for t in steps:
             g = Gb[t]
             xp.matmul(Rb[t], W, out=g)        # s * z, bias included
+            ct = Cb[t]
+            if Sb is None and _ck.lstm_pointwise(g, c, ct, TCb[t], Hb[t]):     # the steps below, in one pass
+                c = ct
+                continue
             if Sb is None:
                 _lstm_gates_(g, H)
             else:
@@ -428,7 +432,6 @@ def _lstm_forward_rows(rows, W, G, C, TC, Hv, c_full, S, B, order, sizes, H):
                 g *= Sb
                 g += Bb                       # the activated (i, f, g, o)
             i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-            ct = Cb[t]
             xp.multiply(f, c, out=ct)
             xp.multiply(i, gg, out=tmp)
             ct += tmp
@@ -499,11 +502,12 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
     dc_buf = m.empty((n, H), G.dtype)
     d_buf = m.empty((n, 4 * H), G.dtype)
     dhn_buf = m.empty((n, H), G.dtype)         # the state gradients for the step before (each step reads
-    dcn_buf = m.empty((n, H), G.dtype)         # them before it writes them)
+    dcn_buf = m.empty((n, H), G.dtype)         # them before it writes them; the compiled kernel's dc goes to
+    dcn_buf2 = m.empty((n, H), G.dtype)        # the buffer it did not read)
     for b, steps in _runs(order, sizes, n):
         Gb, Cb, TCb, dZb, doutb = (A[:, :b] for A in (G, C, TC, dZ, dout))
         c0b, dh, dc, d, Bb, S2b, dtc = c0[:b], dh_buf[:b], dc_buf[:b], d_buf[:b], B[:b], S2[:b], dt_buf[:b]
-        dhn, dcn = dhn_buf[:b], dcn_buf[:b]
+        dhn, dcn, dcn2 = dhn_buf[:b], dcn_buf[:b], dcn_buf2[:b]
         dh_next, dc_next = dh_full[:b], dc_full[:b]
         for t in steps:
             g = Gb[t]
@@ -512,9 +516,16 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
                 c_prev = Cb[t + 1] if t + 1 < L else c0b
             else:
                 c_prev = Cb[t - 1] if t > 0 else c0b
-            xp.add(doutb[t], dh_next, out=dh)
             dz = dZb[t]
             tc = TCb[t]
+            if _ck.lstm_backward_pointwise(g, c_prev, tc, doutb[t], dh_next, dc_next, dz, dcn):
+                dc_next = dcn                 # (the steps below, in one pass: their bits)
+                dcn, dcn2 = dcn2, dcn         # (the next step writes the other buffer)
+                dh_next = xp.matmul(dz, w_hh, out=dhn)
+                if done is not None:
+                    done(t)
+                continue
+            xp.add(doutb[t], dh_next, out=dh)
             xp.multiply(dh, tc, out=dz[:, 3 * H:])
             xp.multiply(tc, tc, out=dtc)
             xp.subtract(1.0, dtc, out=dtc)    # 1 - tanh(c_t)^2
@@ -530,6 +541,7 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
             dz *= d
             dh_next = xp.matmul(dz, w_hh, out=dhn)
             dc_next = xp.multiply(dc, f, out=dcn)
+            dcn, dcn2 = dcn2, dcn
             if done is not None:
                 done(t)
         dh_full, dc_full = _merge(dh_next, dh_full), _merge(dc_next, dc_full)

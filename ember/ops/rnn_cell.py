@@ -24,6 +24,7 @@ from ..autograd.function import Function, once_differentiable
 from ..backend import xp
 from ..backend.device import array_module as _xp_of
 from ..tensor import Tensor
+from . import _ckernels as _ck
 from ._small_gemm import mm as _mm
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
@@ -226,6 +227,15 @@ def _rnn_backward(ctx, g):
     return dx, dh, dw_ih, dw_hh, db if need[4] else None, db if need[5] else None
 
 
+def _lstm_state(act, c, H, c_new=None, tc=None, h_new=None):
+    """c' = f c + i g, tanh(c') and h' = o tanh(c') from the activated gates ``act`` (into the arrays given)."""
+    i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+    c_new = xp.multiply(f, c, out=c_new)
+    c_new += i * g
+    tc = _tanh(c_new, tc)
+    return c_new, tc, xp.multiply(o, tc, out=h_new)
+
+
 class LSTMCellFn(_ScratchFn):
     """(h', c') with c' = f c + i g, h' = o tanh(c'); outputs are two tensors.
 
@@ -243,19 +253,18 @@ class LSTMCellFn(_ScratchFn):
         act = _mm(xh, _stack_w(w_ih, w_hh, b_ih, b_hh))       # (N, 4H): z for i, f, g, o
         if act.dtype in _EXP_GATES:                         # one exp (see _lstm_gates_)
             act *= _lstm_exp_scales(H, act.dtype, N, _xp_of(x))
-            _lstm_gates_(act, H)
+            m = _xp_of(x)
+            h_new, c_new, tc = m.empty((N, H), act.dtype), m.empty((N, H), act.dtype), m.empty((N, H), act.dtype)
+            if not _ck.lstm_pointwise(act, c, c_new, tc, h_new):      # (the compiled kernel: all below, one pass)
+                _lstm_gates_(act, H)
+                _lstm_state(act, c, H, c_new, tc, h_new)
         else:                                               # one tanh
             s, bconst, _ = _lstm_scales(H, x.dtype, N, _xp_of(x))
             act *= s
             xp.tanh(act, out=act)
             act *= s
             act += bconst                                   # the activated i, f, g, o
-        i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
-        c_new = f * c
-        tmp = i * g
-        c_new += tmp
-        tc = _tanh(c_new)
-        h_new = o * tc
+            c_new, tc, h_new = _lstm_state(act, c, H)
         ctx.save_for_backward(x, h, c, w_ih, w_hh)          # (version-checked, as PyTorch's saved inputs)
         ctx.scratch = (xh, act, tc)
         return h_new, c_new

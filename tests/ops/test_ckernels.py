@@ -180,3 +180,154 @@ def test_gelu_second_derivative_through_the_compiled_first():
     (th,) = torch.autograd.grad(tg.sum(), tx)
     np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def _ulps(got, exact, dtype):
+    """|got - exact| in units of the exact value's ulp in ``dtype`` (the smallest subnormal below it)."""
+    fi = np.finfo(dtype)
+    ok = np.abs(exact) <= fi.max
+    exact, got = exact[ok], got[ok].astype(np.longdouble)
+    ulp = np.maximum(np.spacing(np.abs(exact).astype(dtype)).astype(np.longdouble),
+                     np.longdouble(fi.smallest_subnormal))
+    return np.abs(got - exact) / ulp
+
+
+@needs_kernels
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 60, reason="needs an 80-bit long double as the reference")
+@pytest.mark.parametrize("name, dtype, lo, hi, bound", [
+    ("exp", np.float32, -104, 89, 1.0), ("exp", np.float64, -746, 710, 1.0), ("tanh", np.float32, -10, 10, 1.5)])
+def test_inner_functions_accuracy(name, dtype, lo, hi, bound):
+    # the fused kernels' own exp and tanh over their whole range, subnormal results included, against an
+    # 80-bit reference: within ``bound`` ulp (NumPy's float32 exp: 2.4 ulp in the subnormals; tanh 1.4)
+    rng = np.random.default_rng(5)
+    x = np.concatenate([np.linspace(lo, hi, 400_001), rng.uniform(-1, 1, 20000),
+                        np.geomspace(1e-30, 1, 2000), -np.geomspace(1e-30, 1, 2000)]).astype(dtype)
+    got = _ckernels.unary(name, x)
+    exact = getattr(np, name)(x.astype(np.longdouble))
+    assert _ulps(got, exact, dtype).max() <= bound
+    special = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-45, 1e4, -1e4], dtype)
+    want = getattr(np, name)(special)
+    got = _ckernels.unary(name, special)
+    assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def _counting_lstm_calls(fn, *args):
+    """``fn(*args)`` and what each ``lstm_pointwise`` call it made returned (True: the kernel ran)."""
+    calls = []
+    real = _ckernels.lstm_pointwise
+    try:
+        _ckernels.lstm_pointwise = lambda *a: calls.append(real(*a)) or calls[-1]
+        return fn(*args), calls
+    finally:
+        _ckernels.lstm_pointwise = real
+
+
+def _lstm_cell_run(dtype, strided_c=False, seed=0):
+    rng = np.random.default_rng(seed)
+    N, I, H = 13, 7, 9
+    cell = ember.nn.LSTMCell(I, H).to(ember.float64 if dtype == np.float64 else ember.float32)
+    x = ember.tensor((rng.standard_normal((N, I)) * 3).astype(dtype), requires_grad=True)
+    h = ember.tensor(rng.standard_normal((N, H)).astype(dtype), requires_grad=True)
+    c_full = ember.tensor((rng.standard_normal((N, 2 * H)) * 4).astype(dtype))
+    c = c_full[:, ::2] if strided_c else c_full[:, :H]        # rows strided in both; columns too in one
+    c = c.detach().requires_grad_()
+    for p in cell.parameters():
+        p.data = ember.tensor(rng.standard_normal(tuple(p.shape)).astype(dtype))
+    h2, c2 = cell(x, (h, c))
+    (h2.sum() * 0.5 + (c2 * c2).sum() * 0.25).backward()
+    return [a.detach().numpy() for a in (h2, c2, x.grad, h.grad, c.grad, cell.weight_ih.grad, cell.bias_hh.grad)]
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("strided_c", [False, True])
+def test_lstm_cell_agrees_with_its_numpy_twin(dtype, strided_c):
+    got, calls = _counting_lstm_calls(_lstm_cell_run, dtype, strided_c)
+    assert calls == [not strided_c]          # a strided c (columns) takes the twin
+    with _ckernels.disabled():
+        want = _lstm_cell_run(dtype, strided_c)
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, **tol)
+
+
+def _lstm_layer_run(dtype, bidirectional, seed=0):
+    rng = np.random.default_rng(seed)
+    L, N, I, H = 6, 5, 4, 8
+    m = ember.nn.LSTM(I, H, num_layers=2, bidirectional=bidirectional)
+    m = m.double() if dtype == np.float64 else m
+    for p in m.parameters():
+        p.data = ember.tensor(rng.standard_normal(tuple(p.shape)).astype(dtype) * 0.8)
+    x = ember.tensor((rng.standard_normal((L, N, I)) * 2).astype(dtype), requires_grad=True)
+    out, (hn, cn) = m(x)
+    (out.sum() + (cn * cn).sum()).backward()
+    return [a.detach().numpy() for a in (out, hn, cn, x.grad, m.weight_hh_l0.grad, m.bias_ih_l1.grad)]
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_layer_agrees_with_its_numpy_twin_and_pytorch(dtype, bidirectional):
+    got, calls = _counting_lstm_calls(_lstm_layer_run, dtype, bidirectional)
+    assert len(calls) == 6 * 2 * (1 + bidirectional) and all(calls)       # every step of every layer
+    with _ckernels.disabled():
+        want = _lstm_layer_run(dtype, bidirectional)
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, **tol)
+    # and PyTorch, with the same weights
+    rng = np.random.default_rng(0)
+    L, N, I, H = 6, 5, 4, 8
+    tm = torch.nn.LSTM(I, H, num_layers=2, bidirectional=bidirectional)
+    tm = tm.double() if dtype == np.float64 else tm
+    with torch.no_grad():
+        for p in tm.parameters():
+            p.copy_(torch.tensor(rng.standard_normal(tuple(p.shape)).astype(dtype) * 0.8))
+    tx = torch.tensor((rng.standard_normal((L, N, I)) * 2).astype(dtype), requires_grad=True)
+    out, (hn, cn) = tm(tx)
+    (out.sum() + (cn * cn).sum()).backward()
+    for g, t in zip(got, (out, hn, cn, tx.grad, tm.weight_hh_l0.grad, tm.bias_ih_l1.grad)):
+        np.testing.assert_allclose(g, t.detach().numpy(), **tol)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("sizes", [None, [5, 5, 3, 2, 1]])
+def test_lstm_backward_loop_is_its_numpy_twin_bit_for_bit(dtype, reverse, sizes):
+    # the backward kernel takes the twin's operations in its order (no transcendental function): the same bits
+    from ember.ops import rnn, rnn_cell
+    rng = np.random.default_rng(7)
+    L, N, H = 5, 5, 6
+    G = rng.uniform(0.01, 0.99, (L, N, 4 * H)).astype(dtype)
+    G[:, :, 2 * H:3 * H] = rng.uniform(-0.99, 0.99, (L, N, H))
+    C = rng.standard_normal((L, N, H)).astype(dtype)
+    TC = np.tanh(C)
+    dout = rng.standard_normal((L, N, H)).astype(dtype)
+    c0 = rng.standard_normal((N, H)).astype(dtype)
+    dh_full, dc_full = rng.standard_normal((N, H)).astype(dtype), rng.standard_normal((N, H)).astype(dtype)
+    w_hh = rng.standard_normal((4 * H, H)).astype(dtype)
+    _, B, S2 = rnn_cell._lstm_scales(H, np.dtype(dtype), N, np)
+    order = range(L - 1, -1, -1) if not reverse else range(L)     # (backward runs the forward's order reversed)
+
+    def run():
+        dZ = np.full((L, N, 4 * H), np.nan, dtype)
+        dh0, dc0 = rnn._lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, order, sizes,
+                                           reverse)
+        return dZ, dh0, dc0
+    got, calls = _counting_lstm_backward_calls(run)
+    assert calls and all(calls)
+    with _ckernels.disabled():
+        want = run()
+    for a, b in zip(got, want):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
+def _counting_lstm_backward_calls(fn):
+    calls = []
+    real = _ckernels.lstm_backward_pointwise
+    try:
+        _ckernels.lstm_backward_pointwise = lambda *a: calls.append(real(*a)) or calls[-1]
+        return fn(), calls
+    finally:
+        _ckernels.lstm_backward_pointwise = real
