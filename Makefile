@@ -20,7 +20,7 @@ $(PY):
 
 # pip also builds ember's optional compiled kernels (setup.py, ember/csrc/kernels.c) where a C compiler is;
 # without one ember runs them in NumPy.  Editing the C file rebuilds them here.
-KERNELS := setup.py ember/csrc/kernels.c
+KERNELS := setup.py $(wildcard ember/csrc/*.c ember/csrc/*.h)
 
 # The demo needs only ember and its optional extras (Digits data, progress bar, plots); no PyTorch.
 $(DEMO_STAMP): $(PY) pyproject.toml $(KERNELS)

@@ -1,4 +1,5 @@
-"""ember's optional compiled kernels (ember/csrc/kernels.c), built where a C compiler is present.
+"""ember's optional compiled kernels (ember/csrc: kernels.c and its Python module, module.c), built where a C
+compiler is present.
 
 Everything else about the package is in pyproject.toml.  The extension is ``optional``: without a compiler,
 ``pip install`` still succeeds (with a warning) and ember runs every op in NumPy.  The flags let the
@@ -21,6 +22,7 @@ class BuildKernels(build_ext):
 
 
 setup(
-    ext_modules=[Extension("ember._kernels", sources=["ember/csrc/kernels.c"], optional=True)],
+    ext_modules=[Extension("ember._kernels", sources=["ember/csrc/kernels.c", "ember/csrc/module.c"],
+                           depends=["ember/csrc/kernels.h"], optional=True)],
     cmdclass={"build_ext": BuildKernels},
 )

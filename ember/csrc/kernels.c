@@ -7,7 +7,7 @@
  * When this file is not compiled (no C compiler at install time) or EMBER_KERNELS=numpy is set, ember uses
  * the NumPy twins: every op exists and is tested without it.
  *
- * Plain C99 over contiguous arrays of n elements; no Python objects, no allocation, no global state.  Built
+ * Plain C99 over arrays of n elements or rows; no Python objects, no allocation, no global state.  Built
  * by setup.py with -O3 -fno-trapping-math -fno-math-errno (which let the compiler vectorize the loops
  * without changing any value) and -ffp-contract=off (a * b + c is never fused behind our back: where a fused
  * multiply-add is meant, fmaf says so).  On x86-64 with GCC each kernel is compiled for AVX-512, AVX2 and
@@ -23,13 +23,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels.h"
+
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define EMBER_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define EMBER_CLONES
 #endif
-
-#define EMBER_API __attribute__((visibility("default")))
 
 static inline float bits_to_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline uint32_t float_to_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
@@ -109,7 +109,7 @@ static inline float cdf2_f32(float x)
 
 /* GELU forward, float32: 0.5 x (1 + erf(x / sqrt 2)), or with tanh_approx 0.5 x (1 + tanh(sqrt(2/pi)
  * (x + 0.044715 x^3))), as ember.ops.activation._gelu_fwd */
-EMBER_API EMBER_CLONES
+EMBER_CLONES
 void ember_gelu_f32(const float *restrict x, float *restrict y, long n, int tanh_approx)
 {
     if (tanh_approx) {
@@ -126,7 +126,7 @@ void ember_gelu_f32(const float *restrict x, float *restrict y, long n, int tanh
 }
 
 /* GELU backward, float32: out = g * gelu'(x), the derivative as ember.ops.activation._gelu_d writes it */
-EMBER_API EMBER_CLONES
+EMBER_CLONES
 void ember_gelu_grad_f32(const float *restrict x, const float *restrict g, float *restrict out, long n,
                          int tanh_approx)
 {
@@ -152,7 +152,6 @@ void ember_gelu_grad_f32(const float *restrict x, const float *restrict g, float
 
 /* GELU forward, float64, exact form: 0.5 x (1 + erf(x / sqrt 2)) with the C library's erf (CPython's
  * math.erf is the same function): the NumPy twin's bits. */
-EMBER_API
 void ember_gelu_f64(const double *restrict x, double *restrict y, long n)
 {
     for (long i = 0; i < n; i++) {
@@ -162,7 +161,6 @@ void ember_gelu_f64(const double *restrict x, double *restrict y, long n)
 }
 
 /* GELU backward, float64, exact form: out = g * ((1 + erf(x / sqrt 2)) * 0.5 + x exp(-x^2 / 2) / sqrt(2 pi)) */
-EMBER_API
 void ember_gelu_grad_f64(const double *restrict x, const double *restrict g, double *restrict out, long n)
 {
     for (long i = 0; i < n; i++) {
@@ -237,7 +235,7 @@ static inline double exp_f64(double x)
  * tanh is a scalar loop (exact to about one epsilon absolute near 0, the limits +-1 far out) */
 static inline double tanh_f64(double x) { return 2.0 / (1.0 + exp_f64(-2.0 * x)) - 1.0; }
 
-EMBER_API EMBER_CLONES
+EMBER_CLONES
 void ember_lstm_pointwise_f32(float *restrict z, long zs, const float *restrict c_prev, long cps,
                               float *restrict c, long cs, float *restrict tc, long tcs, float *restrict h,
                               long hs, long n, long H)
@@ -245,7 +243,7 @@ void ember_lstm_pointwise_f32(float *restrict z, long zs, const float *restrict 
     LSTM_POINTWISE(float, exp_f32, tanh_f32)
 }
 
-EMBER_API EMBER_CLONES
+EMBER_CLONES
 void ember_lstm_pointwise_f64(double *restrict z, long zs, const double *restrict c_prev, long cps,
                               double *restrict c, long cs, double *restrict tc, long tcs, double *restrict h,
                               long hs, long n, long H)
@@ -279,7 +277,7 @@ void ember_lstm_pointwise_f64(double *restrict z, long zs, const double *restric
         }                                                                                                     \
     }
 
-EMBER_API EMBER_CLONES
+EMBER_CLONES
 void ember_lstm_backward_pointwise_f32(const float *restrict g, long gs, const float *restrict c_prev, long cps,
                                        const float *restrict tc, long tcs, const float *restrict dout, long dos,
                                        const float *restrict dh_next, long dhs, const float *restrict dc_next,
@@ -289,7 +287,7 @@ void ember_lstm_backward_pointwise_f32(const float *restrict g, long gs, const f
     LSTM_BACKWARD_POINTWISE(float)
 }
 
-EMBER_API EMBER_CLONES
+EMBER_CLONES
 void ember_lstm_backward_pointwise_f64(const double *restrict g, long gs, const double *restrict c_prev,
                                        long cps, const double *restrict tc, long tcs,
                                        const double *restrict dout, long dos, const double *restrict dh_next,
@@ -300,31 +298,20 @@ void ember_lstm_backward_pointwise_f64(const double *restrict g, long gs, const 
 }
 
 /* exp over an array with the kernels' own exp (tests hold it to the exact value) */
-EMBER_API EMBER_CLONES
+EMBER_CLONES
 void ember_exp_f32(const float *restrict x, float *restrict y, long n)
 {
     for (long i = 0; i < n; i++) y[i] = exp_f32(x[i]);
 }
 
-EMBER_API EMBER_CLONES
+EMBER_CLONES
 void ember_exp_f64(const double *restrict x, double *restrict y, long n)
 {
     for (long i = 0; i < n; i++) y[i] = exp_f64(x[i]);
 }
 
-EMBER_API EMBER_CLONES
+EMBER_CLONES
 void ember_tanh_f32(const float *restrict x, float *restrict y, long n)
 {
     for (long i = 0; i < n; i++) y[i] = tanh_f32(x[i]);
 }
-
-/* The kernels' interface version: ember/ops/_ckernels.py refuses a library whose version is not its own
- * (a stale build from an older checkout), and uses NumPy instead. */
-EMBER_API int ember_kernels_version(void) { return 3; }
-
-/* A Python extension module's entry point, so that the import system finds the library by its module name
- * (ember._kernels); the module itself holds nothing; ctypes calls the functions above. */
-#include <Python.h>
-static struct PyModuleDef kernels_module = {PyModuleDef_HEAD_INIT, "_kernels",
-                                            "ember's compiled kernels (called through ctypes)", -1, NULL};
-PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&kernels_module); }

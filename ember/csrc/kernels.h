@@ -1,0 +1,27 @@
+/* ember's compiled kernels (kernels.c), called by the Python module (module.c). */
+#ifndef EMBER_KERNELS_H
+#define EMBER_KERNELS_H
+
+void ember_gelu_f32(const float *x, float *y, long n, int tanh_approx);
+void ember_gelu_grad_f32(const float *x, const float *g, float *out, long n, int tanh_approx);
+void ember_gelu_f64(const double *x, double *y, long n);
+void ember_gelu_grad_f64(const double *x, const double *g, double *out, long n);
+
+void ember_exp_f32(const float *x, float *y, long n);
+void ember_exp_f64(const double *x, double *y, long n);
+void ember_tanh_f32(const float *x, float *y, long n);
+
+void ember_lstm_pointwise_f32(float *z, long zs, const float *c_prev, long cps, float *c, long cs, float *tc,
+                              long tcs, float *h, long hs, long n, long H);
+void ember_lstm_pointwise_f64(double *z, long zs, const double *c_prev, long cps, double *c, long cs, double *tc,
+                              long tcs, double *h, long hs, long n, long H);
+void ember_lstm_backward_pointwise_f32(const float *g, long gs, const float *c_prev, long cps, const float *tc,
+                                       long tcs, const float *dout, long dos, const float *dh_next, long dhs,
+                                       const float *dc_next, long dcs, float *dz, long dzs, float *dc_out,
+                                       long dcos, long n, long H);
+void ember_lstm_backward_pointwise_f64(const double *g, long gs, const double *c_prev, long cps,
+                                       const double *tc, long tcs, const double *dout, long dos,
+                                       const double *dh_next, long dhs, const double *dc_next, long dcs,
+                                       double *dz, long dzs, double *dc_out, long dcos, long n, long H);
+
+#endif

@@ -1,0 +1,267 @@
+/* The Python module ember._kernels: checks the NumPy arrays (any objects with the buffer protocol) that
+ * ember/ops/_ckernels.py passes, and runs a kernel of kernels.c on them with the GIL released.
+ *
+ * Every function returns True when it ran, False when the arrays are not what its kernel takes (a dtype
+ * other than float32/float64, shapes that differ, a layout the kernel does not read, an output overlapping
+ * another array): the caller then computes the same thing in NumPy.  Nothing here raises for such inputs. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define EMBER_KERNELS_VERSION 4      /* _ckernels.VERSION: a build from another checkout is not used */
+#define MAX_ARRAYS 8
+
+typedef struct {
+    Py_buffer view[MAX_ARRAYS];
+    int held;
+} Buffers;
+
+static void release(Buffers *B)
+{
+    for (int i = 0; i < B->held; i++) PyBuffer_Release(&B->view[i]);
+    B->held = 0;
+}
+
+/* 'f' for float32, 'd' for float64 (native byte order), else 0 */
+static char dtype_of(const Py_buffer *v)
+{
+    const char *f = v->format ? v->format : "B";
+    const uint16_t probe = 1;
+    const int little = *(const char *)&probe == 1;
+    if (*f == '@' || *f == '=' || (*f == '<' && little) || (*f == '>' && !little)) f++;
+    if (f[0] == 0 || f[1] != 0) return 0;
+    if (f[0] == 'f' && v->itemsize == 4) return 'f';
+    if (f[0] == 'd' && v->itemsize == 8) return 'd';
+    return 0;
+}
+
+/* Take the buffers of args[0..n) (the last `outputs` writable); 0 (error cleared) where one has none */
+static int take(Buffers *B, PyObject *const *args, int n, int outputs, int flags)
+{
+    B->held = 0;
+    for (int i = 0; i < n; i++) {
+        int f = flags | PyBUF_FORMAT | (i >= n - outputs ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(args[i], &B->view[i], f) != 0) {
+            PyErr_Clear();
+            release(B);
+            return 0;
+        }
+        B->held++;
+    }
+    return 1;
+}
+
+/* the byte range [lo, hi) that a view touches (rows of `width` items, row stride s0, any n) */
+static void span(const Py_buffer *v, Py_ssize_t rows, Py_ssize_t width, Py_ssize_t s0, char **lo, char **hi)
+{
+    *lo = (char *)v->buf;
+    *hi = *lo + ((rows > 0 ? (rows - 1) * s0 : 0) + width) * v->itemsize;
+}
+
+/* outputs (the last `outputs` of n ranges) overlap no other range */
+static int apart(char **lo, char **hi, int n, int outputs)
+{
+    for (int j = n - outputs; j < n; j++)
+        for (int i = 0; i < n; i++)
+            if (i != j && lo[i] < hi[j] && lo[j] < hi[i]) return 0;
+    return 1;
+}
+
+static int check_nargs(Py_ssize_t nargs, Py_ssize_t want, const char *name)
+{
+    if (nargs == want) return 1;
+    PyErr_Format(PyExc_TypeError, "ember._kernels.%s takes %zd arguments, got %zd", name, want, nargs);
+    return 0;
+}
+
+/* ---- elementwise kernels over C-contiguous arrays of one size and dtype ---------------------------- */
+
+/* the buffers of args[0..n) as C-contiguous arrays of one dtype and length, the last one written and apart
+ * from the others; returns the dtype code and sets *len, or 0 */
+static char flat(Buffers *B, PyObject *const *args, int n, Py_ssize_t *len)
+{
+    if (!take(B, args, n, 1, PyBUF_C_CONTIGUOUS)) return 0;
+    char dt = dtype_of(&B->view[0]);
+    Py_ssize_t items = B->view[0].len / (B->view[0].itemsize ? B->view[0].itemsize : 1);
+    char *lo[MAX_ARRAYS], *hi[MAX_ARRAYS];
+    for (int i = 0; i < n; i++) {
+        if (dtype_of(&B->view[i]) != dt || B->view[i].len != B->view[0].len) dt = 0;
+        lo[i] = (char *)B->view[i].buf;
+        hi[i] = lo[i] + B->view[i].len;
+    }
+    if (dt && !apart(lo, hi, n, 1)) dt = 0;
+    if (!dt) release(B);
+    *len = items;
+    return dt;
+}
+
+/* gelu(x, out, tanh_approx) */
+static PyObject *py_gelu(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 3, "gelu")) return NULL;
+    int approx = PyObject_IsTrue(args[2]);
+    if (approx < 0) return NULL;
+    Buffers B;
+    Py_ssize_t n;
+    char dt = flat(&B, args, 2, &n);
+    if (!dt || (dt == 'd' && approx)) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (dt == 'f') ember_gelu_f32(B.view[0].buf, B.view[1].buf, (long)n, approx);
+    else ember_gelu_f64(B.view[0].buf, B.view[1].buf, (long)n);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
+/* gelu_grad(x, g, out, tanh_approx): out = g * gelu'(x) */
+static PyObject *py_gelu_grad(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 4, "gelu_grad")) return NULL;
+    int approx = PyObject_IsTrue(args[3]);
+    if (approx < 0) return NULL;
+    Buffers B;
+    Py_ssize_t n;
+    char dt = flat(&B, args, 3, &n);
+    if (!dt || (dt == 'd' && approx)) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (dt == 'f') ember_gelu_grad_f32(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n, approx);
+    else ember_gelu_grad_f64(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
+/* unary(name, x, out): the kernels' own exp (float32, float64) or tanh (float32), for accuracy tests */
+static PyObject *py_unary(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 3, "unary")) return NULL;
+    const char *name = PyUnicode_AsUTF8(args[0]);
+    if (name == NULL) return NULL;
+    Buffers B;
+    Py_ssize_t n;
+    char dt = flat(&B, args + 1, 2, &n);
+    int is_exp = strcmp(name, "exp") == 0, is_tanh = strcmp(name, "tanh") == 0;
+    if (!dt || !(is_exp || (is_tanh && dt == 'f'))) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (is_tanh) ember_tanh_f32(B.view[0].buf, B.view[1].buf, (long)n);
+    else if (dt == 'f') ember_exp_f32(B.view[0].buf, B.view[1].buf, (long)n);
+    else ember_exp_f64(B.view[0].buf, B.view[1].buf, (long)n);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
+/* ---- row kernels: (n, 4H) and (n, H) arrays with contiguous rows and any row stride ------------------- */
+
+/* the buffers of args[0..count) as 2-D arrays of one dtype with n rows each, those flagged in `wide` of 4H
+ * columns, the others of H, columns contiguous; the last `outputs` writable and apart from every other.
+ * Sets the row strides (in items) and n, H; returns the dtype code or 0 (buffers released). */
+static char rows(Buffers *B, PyObject *const *args, int count, const int *wide, int outputs, long *stride,
+                 long *n_out, long *H_out)
+{
+    if (!take(B, args, count, outputs, PyBUF_STRIDES)) return 0;
+    const Py_buffer *v0 = &B->view[0];
+    char dt = v0->ndim == 2 ? dtype_of(v0) : 0;
+    Py_ssize_t n = dt ? v0->shape[0] : 0, H = dt ? v0->shape[1] / 4 : 0;
+    if (dt && (!wide[0] || v0->shape[1] != 4 * H || H == 0)) dt = 0;
+    char *lo[MAX_ARRAYS], *hi[MAX_ARRAYS];
+    for (int i = 0; dt && i < count; i++) {
+        const Py_buffer *v = &B->view[i];
+        Py_ssize_t w = wide[i] ? 4 * H : H;
+        if (v->ndim != 2 || dtype_of(v) != dt || v->shape[0] != n || v->shape[1] != w ||
+            (w > 1 && v->strides[1] != v->itemsize) || v->strides[0] % v->itemsize != 0 ||
+            (n > 1 && v->strides[0] < 0)) {
+            dt = 0;
+            break;
+        }
+        stride[i] = (long)(v->strides[0] / v->itemsize);
+        if (i >= count - outputs && n > 1 && stride[i] < w) {     /* an output's rows must not overlap */
+            dt = 0;
+            break;
+        }
+        span(v, n, w, stride[i], &lo[i], &hi[i]);
+    }
+    if (dt && !apart(lo, hi, count, outputs)) dt = 0;
+    if (!dt) release(B);
+    *n_out = (long)n;
+    *H_out = (long)H;
+    return dt;
+}
+
+/* lstm_pointwise(z, c_prev, c, tc, h) */
+static PyObject *py_lstm_pointwise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 5, "lstm_pointwise")) return NULL;
+    static const int wide[5] = {1, 0, 0, 0, 0};
+    Buffers B;
+    long s[5], n, H;
+    char dt = rows(&B, args, 5, wide, 3, s, &n, &H);
+    if (!dt) Py_RETURN_FALSE;
+    void *p[5];
+    for (int i = 0; i < 5; i++) p[i] = B.view[i].buf;
+    Py_BEGIN_ALLOW_THREADS
+    if (dt == 'f') ember_lstm_pointwise_f32(p[0], s[0], p[1], s[1], p[2], s[2], p[3], s[3], p[4], s[4], n, H);
+    else ember_lstm_pointwise_f64(p[0], s[0], p[1], s[1], p[2], s[2], p[3], s[3], p[4], s[4], n, H);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
+/* lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out) */
+static PyObject *py_lstm_backward_pointwise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 8, "lstm_backward_pointwise")) return NULL;
+    static const int wide[8] = {1, 0, 0, 0, 0, 0, 1, 0};
+    Buffers B;
+    long s[8], n, H;
+    char dt = rows(&B, args, 8, wide, 2, s, &n, &H);
+    if (!dt) Py_RETURN_FALSE;
+    void *p[8];
+    for (int i = 0; i < 8; i++) p[i] = B.view[i].buf;
+    Py_BEGIN_ALLOW_THREADS
+    if (dt == 'f')
+        ember_lstm_backward_pointwise_f32(p[0], s[0], p[1], s[1], p[2], s[2], p[3], s[3], p[4], s[4], p[5], s[5],
+                                          p[6], s[6], p[7], s[7], n, H);
+    else
+        ember_lstm_backward_pointwise_f64(p[0], s[0], p[1], s[1], p[2], s[2], p[3], s[3], p[4], s[4], p[5], s[5],
+                                          p[6], s[6], p[7], s[7], n, H);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
+static PyMethodDef methods[] = {
+    {"gelu", (PyCFunction)(void (*)(void))py_gelu, METH_FASTCALL, "gelu(x, out, tanh_approx) -> bool"},
+    {"gelu_grad", (PyCFunction)(void (*)(void))py_gelu_grad, METH_FASTCALL,
+     "gelu_grad(x, g, out, tanh_approx) -> bool: out = g * gelu'(x)"},
+    {"unary", (PyCFunction)(void (*)(void))py_unary, METH_FASTCALL, "unary('exp' | 'tanh', x, out) -> bool"},
+    {"lstm_pointwise", (PyCFunction)(void (*)(void))py_lstm_pointwise, METH_FASTCALL,
+     "lstm_pointwise(z, c_prev, c, tc, h) -> bool"},
+    {"lstm_backward_pointwise", (PyCFunction)(void (*)(void))py_lstm_backward_pointwise, METH_FASTCALL,
+     "lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out) -> bool"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef kernels_module = {
+    PyModuleDef_HEAD_INIT, "_kernels", "ember's compiled kernels (see ember/ops/_ckernels.py)", -1, methods};
+
+PyMODINIT_FUNC PyInit__kernels(void)
+{
+    PyObject *m = PyModule_Create(&kernels_module);
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", EMBER_KERNELS_VERSION) != 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
