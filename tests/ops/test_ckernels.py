@@ -69,6 +69,17 @@ def test_loaded_on_first_use_and_turned_off_by_the_environment():
     assert on[2] == off[2]                                   # the same GELU either way (to 4 decimals)
 
 
+def test_without_the_module_every_op_runs():
+    # a machine without a C compiler: no ember._kernels (an ImportError), the NumPy twins run
+    code = ("import sys; sys.modules['ember._kernels'] = None\n"
+            "import ember, ember.nn.functional as F; from ember.ops import _ckernels as k\n"
+            "x = ember.randn(3000, requires_grad=True); F.gelu(x).sum().backward()\n"
+            "m = ember.nn.LSTM(4, 8); o, _ = m(ember.randn(5, 3, 4)); o.sum().backward()\n"
+            "c = ember.nn.LSTMCell(4, 8).double(); h, _ = c(ember.randn(3, 4).double()); h.sum().backward()\n"
+            "print(k.available(), x.grad.shape == x.shape, m.weight_hh_l0.grad is not None)")
+    assert _child(code).split() == ["False", "True", "True"]
+
+
 @needs_kernels
 def test_a_stale_library_is_refused(monkeypatch):
     monkeypatch.setattr(_ckernels, "VERSION", _ckernels.VERSION + 1)
