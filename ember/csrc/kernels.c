@@ -315,3 +315,48 @@ void ember_tanh_f32(const float *restrict x, float *restrict y, long n)
 {
     for (long i = 0; i < n; i++) y[i] = tanh_f32(x[i]);
 }
+
+/* sigmoid(x) = 1 / (1 + exp(-x)), as ember.ops._elementwise_unary._sigmoid_fwd computes it (exp(-x) = inf
+ * far below 0 gives the limit 0) */
+EMBER_CLONES
+void ember_sigmoid_f32(const float *restrict x, float *restrict y, long n)
+{
+    for (long i = 0; i < n; i++) y[i] = 1.0f / (exp_f32(-x[i]) + 1.0f);
+}
+
+EMBER_CLONES
+void ember_sigmoid_f64(const double *restrict x, double *restrict y, long n)
+{
+    for (long i = 0; i < n; i++) y[i] = 1.0 / (exp_f64(-x[i]) + 1.0);
+}
+
+/* SiLU, x sigmoid(x), and its backward g (s + x s (1 - s)), as ember.ops.activation's swish (beta = 1) */
+EMBER_CLONES
+void ember_silu_f32(const float *restrict x, float *restrict y, long n)
+{
+    for (long i = 0; i < n; i++) y[i] = x[i] * (1.0f / (exp_f32(-x[i]) + 1.0f));
+}
+
+EMBER_CLONES
+void ember_silu_f64(const double *restrict x, double *restrict y, long n)
+{
+    for (long i = 0; i < n; i++) y[i] = x[i] * (1.0 / (exp_f64(-x[i]) + 1.0));
+}
+
+EMBER_CLONES
+void ember_silu_grad_f32(const float *restrict x, const float *restrict g, float *restrict out, long n)
+{
+    for (long i = 0; i < n; i++) {
+        const float s = 1.0f / (exp_f32(-x[i]) + 1.0f);
+        out[i] = g[i] * (s + x[i] * s * (1.0f - s));
+    }
+}
+
+EMBER_CLONES
+void ember_silu_grad_f64(const double *restrict x, const double *restrict g, double *restrict out, long n)
+{
+    for (long i = 0; i < n; i++) {
+        const double s = 1.0 / (exp_f64(-x[i]) + 1.0);
+        out[i] = g[i] * (s + x[i] * s * (1.0 - s));
+    }
+}

@@ -10,6 +10,12 @@ void ember_gelu_grad_f64(const double *x, const double *g, double *out, long n);
 void ember_exp_f32(const float *x, float *y, long n);
 void ember_exp_f64(const double *x, double *y, long n);
 void ember_tanh_f32(const float *x, float *y, long n);
+void ember_sigmoid_f32(const float *x, float *y, long n);
+void ember_sigmoid_f64(const double *x, double *y, long n);
+void ember_silu_f32(const float *x, float *y, long n);
+void ember_silu_f64(const double *x, double *y, long n);
+void ember_silu_grad_f32(const float *x, const float *g, float *out, long n);
+void ember_silu_grad_f64(const double *x, const double *g, double *out, long n);
 
 void ember_lstm_pointwise_f32(float *z, long zs, const float *c_prev, long cps, float *c, long cs, float *tc,
                               long tcs, float *h, long hs, long n, long H);

@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 4      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 5      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -140,24 +140,62 @@ static PyObject *py_gelu_grad(PyObject *self, PyObject *const *args, Py_ssize_t 
     Py_RETURN_TRUE;
 }
 
-/* unary(name, x, out): the kernels' own exp (float32, float64) or tanh (float32), for accuracy tests */
+/* unary(name, x, out): out = name(x) for the names in UNARY; unary_grad(name, x, g, out): out = g * name'(x)
+ * for those in UNARY_GRAD (a NULL kernel: that dtype is not taken) */
+typedef void (*unary_f32)(const float *, float *, long);
+typedef void (*unary_f64)(const double *, double *, long);
+typedef void (*grad_f32)(const float *, const float *, float *, long);
+typedef void (*grad_f64)(const double *, const double *, double *, long);
+
+static const struct { const char *name; unary_f32 f32; unary_f64 f64; } UNARY[] = {
+    {"exp", ember_exp_f32, ember_exp_f64}, {"tanh", ember_tanh_f32, NULL},
+    {"sigmoid", ember_sigmoid_f32, ember_sigmoid_f64}, {"silu", ember_silu_f32, ember_silu_f64}};
+static const struct { const char *name; grad_f32 f32; grad_f64 f64; } UNARY_GRAD[] = {
+    {"silu", ember_silu_grad_f32, ember_silu_grad_f64}};
+
 static PyObject *py_unary(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (!check_nargs(nargs, 3, "unary")) return NULL;
     const char *name = PyUnicode_AsUTF8(args[0]);
     if (name == NULL) return NULL;
+    unary_f32 f32 = NULL;
+    unary_f64 f64 = NULL;
+    for (size_t k = 0; k < sizeof UNARY / sizeof UNARY[0]; k++)
+        if (strcmp(name, UNARY[k].name) == 0) f32 = UNARY[k].f32, f64 = UNARY[k].f64;
     Buffers B;
     Py_ssize_t n;
     char dt = flat(&B, args + 1, 2, &n);
-    int is_exp = strcmp(name, "exp") == 0, is_tanh = strcmp(name, "tanh") == 0;
-    if (!dt || !(is_exp || (is_tanh && dt == 'f'))) {
+    if (!dt || (dt == 'f' ? f32 == NULL : f64 == NULL)) {
         release(&B);
         Py_RETURN_FALSE;
     }
     Py_BEGIN_ALLOW_THREADS
-    if (is_tanh) ember_tanh_f32(B.view[0].buf, B.view[1].buf, (long)n);
-    else if (dt == 'f') ember_exp_f32(B.view[0].buf, B.view[1].buf, (long)n);
-    else ember_exp_f64(B.view[0].buf, B.view[1].buf, (long)n);
+    if (dt == 'f') f32(B.view[0].buf, B.view[1].buf, (long)n);
+    else f64(B.view[0].buf, B.view[1].buf, (long)n);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
+static PyObject *py_unary_grad(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 4, "unary_grad")) return NULL;
+    const char *name = PyUnicode_AsUTF8(args[0]);
+    if (name == NULL) return NULL;
+    grad_f32 f32 = NULL;
+    grad_f64 f64 = NULL;
+    for (size_t k = 0; k < sizeof UNARY_GRAD / sizeof UNARY_GRAD[0]; k++)
+        if (strcmp(name, UNARY_GRAD[k].name) == 0) f32 = UNARY_GRAD[k].f32, f64 = UNARY_GRAD[k].f64;
+    Buffers B;
+    Py_ssize_t n;
+    char dt = flat(&B, args + 1, 3, &n);
+    if (!dt || (dt == 'f' ? f32 == NULL : f64 == NULL)) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (dt == 'f') f32(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n);
+    else f64(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n);
     Py_END_ALLOW_THREADS
     release(&B);
     Py_RETURN_TRUE;
@@ -246,7 +284,10 @@ static PyMethodDef methods[] = {
     {"gelu", (PyCFunction)(void (*)(void))py_gelu, METH_FASTCALL, "gelu(x, out, tanh_approx) -> bool"},
     {"gelu_grad", (PyCFunction)(void (*)(void))py_gelu_grad, METH_FASTCALL,
      "gelu_grad(x, g, out, tanh_approx) -> bool: out = g * gelu'(x)"},
-    {"unary", (PyCFunction)(void (*)(void))py_unary, METH_FASTCALL, "unary('exp' | 'tanh', x, out) -> bool"},
+    {"unary", (PyCFunction)(void (*)(void))py_unary, METH_FASTCALL,
+     "unary('exp' | 'tanh' | 'sigmoid' | 'silu', x, out) -> bool"},
+    {"unary_grad", (PyCFunction)(void (*)(void))py_unary_grad, METH_FASTCALL,
+     "unary_grad('silu', x, g, out) -> bool: out = g * silu'(x)"},
     {"lstm_pointwise", (PyCFunction)(void (*)(void))py_lstm_pointwise, METH_FASTCALL,
      "lstm_pointwise(z, c_prev, c, tc, h) -> bool"},
     {"lstm_backward_pointwise", (PyCFunction)(void (*)(void))py_lstm_backward_pointwise, METH_FASTCALL,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 4
+VERSION = 5
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
 
@@ -91,12 +91,21 @@ def gelu_grad(x, g, tanh_approx: bool):
 
 
 def unary(name, x):
-    """The kernels' own ``exp`` (float32, float64) or ``tanh`` (float32) over ``x``, or None: what the fused
-    kernels use inside, exposed for their accuracy tests."""
+    """``name`` over ``x``: "sigmoid" or "silu" (float32, float64; the NumPy twins' formulas), or the kernels'
+    own "exp" (float32, float64) or "tanh" (float32), exposed for their accuracy tests; None where the kernel
+    does not apply."""
     m = module()
     if m is None:
         return None
     return _elementwise(lambda a, o: m.unary(name, a, o), x)
+
+
+def unary_grad(name, x, g):
+    """``g * name'(x)`` ("silu"), or None."""
+    m = module()
+    if m is None or type(g) is not np.ndarray or g.shape != x.shape:
+        return None
+    return _elementwise(lambda a, b, o: m.unary_grad(name, a, b, o), x, g)
 
 
 def lstm_pointwise(z, c_prev, c, tc, h) -> bool:

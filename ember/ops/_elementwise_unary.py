@@ -13,7 +13,7 @@ from ..backend import dtypes as _dt
 from ..backend import layout as _layout
 from ..backend.device import array_module as _xp_of, as_array as _as_array
 from ..tensor import Tensor, _to_array
-from . import _bound, _parallel_elementwise as _pe
+from . import _bound, _ckernels as _ck, _parallel_elementwise as _pe
 from .elementwise import _erf_array, _graphless, add, cast, div, mul, neg, pow, sub, zeros_like_g
 
 
@@ -21,13 +21,14 @@ from .elementwise import _erf_array, _graphless, add, cast, div, mul, neg, pow, 
 _F16 = _np.dtype(_np.float16)
 
 
-def _unary(name, fwd, bwd, save="input", float_only=True, doc="", par=None):
+def _unary(name, fwd, bwd, save="input", float_only=True, doc="", par=None, compiled=None):
     """Build a unary op class from a forward on arrays and a backward on Tensors ``bwd(g, x, out)``;
-    ``par(a)``, where given, computes the forward of a large array split among threads (None where it does not
-    apply)."""
+    ``par(a)``, where given, computes the forward of a large array split among threads, and ``compiled(a)``
+    with ember's compiled kernel (``_ckernels``); each returns None where it does not apply."""
 
     def forward(ctx, a):
-        if par is None or a.size < _pe.SPLIT_FROM or (out := par(a)) is None:
+        out = None if compiled is None else compiled(a)
+        if out is None and (par is None or a.size < _pe.SPLIT_FROM or (out := par(a)) is None):
             out = fwd(a)
         if save == "input":
             ctx.save_for_backward(a)
@@ -127,7 +128,7 @@ def _sigmoid_par(a):
 
 
 sigmoid = _unary("Sigmoid", _sigmoid_fwd, lambda g, x, o: mul(g, mul(o, sub(1.0, o))), save="output",
-                 par=_sigmoid_par)
+                 par=_sigmoid_par, compiled=lambda a: _ck.unary("sigmoid", a))
 
 
 class Relu(Function):

@@ -349,7 +349,9 @@ def _softplus_d(M, x, beta, threshold):
 swish = make_activation(
     # (at beta = 1, SiLU, the x * 1 and * 1 passes are left out: the same values)
     "Swish", lambda a, beta: a * _sigmoid_fwd(a * beta if beta != 1 else a),
-    lambda M, x, beta: _swish_d(M, x, beta))
+    lambda M, x, beta: _swish_d(M, x, beta),
+    compiled=lambda a, beta: _ck.unary("silu", a) if beta == 1 else None,
+    compiled_grad=lambda x, g, beta: _ck.unary_grad("silu", x, g) if beta == 1 else None)
 
 
 def _swish_d(M, x, beta):
