@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 5      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 6      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -98,48 +98,6 @@ static char flat(Buffers *B, PyObject *const *args, int n, Py_ssize_t *len)
     return dt;
 }
 
-/* gelu(x, out, tanh_approx) */
-static PyObject *py_gelu(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (!check_nargs(nargs, 3, "gelu")) return NULL;
-    int approx = PyObject_IsTrue(args[2]);
-    if (approx < 0) return NULL;
-    Buffers B;
-    Py_ssize_t n;
-    char dt = flat(&B, args, 2, &n);
-    if (!dt || (dt == 'd' && approx)) {
-        release(&B);
-        Py_RETURN_FALSE;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    if (dt == 'f') ember_gelu_f32(B.view[0].buf, B.view[1].buf, (long)n, approx);
-    else ember_gelu_f64(B.view[0].buf, B.view[1].buf, (long)n);
-    Py_END_ALLOW_THREADS
-    release(&B);
-    Py_RETURN_TRUE;
-}
-
-/* gelu_grad(x, g, out, tanh_approx): out = g * gelu'(x) */
-static PyObject *py_gelu_grad(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (!check_nargs(nargs, 4, "gelu_grad")) return NULL;
-    int approx = PyObject_IsTrue(args[3]);
-    if (approx < 0) return NULL;
-    Buffers B;
-    Py_ssize_t n;
-    char dt = flat(&B, args, 3, &n);
-    if (!dt || (dt == 'd' && approx)) {
-        release(&B);
-        Py_RETURN_FALSE;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    if (dt == 'f') ember_gelu_grad_f32(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n, approx);
-    else ember_gelu_grad_f64(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n);
-    Py_END_ALLOW_THREADS
-    release(&B);
-    Py_RETURN_TRUE;
-}
-
 /* unary(name, x, out): out = name(x) for the names in UNARY; unary_grad(name, x, g, out): out = g * name'(x)
  * for those in UNARY_GRAD (a NULL kernel: that dtype is not taken) */
 typedef void (*unary_f32)(const float *, float *, long);
@@ -147,58 +105,55 @@ typedef void (*unary_f64)(const double *, double *, long);
 typedef void (*grad_f32)(const float *, const float *, float *, long);
 typedef void (*grad_f64)(const double *, const double *, double *, long);
 
+static void gelu_f32(const float *x, float *y, long n) { ember_gelu_f32(x, y, n, 0); }
+static void gelu_tanh_f32(const float *x, float *y, long n) { ember_gelu_f32(x, y, n, 1); }
+static void gelu_grad_f32(const float *x, const float *g, float *o, long n) { ember_gelu_grad_f32(x, g, o, n, 0); }
+static void gelu_tanh_grad_f32(const float *x, const float *g, float *o, long n)
+{
+    ember_gelu_grad_f32(x, g, o, n, 1);
+}
+
 static const struct { const char *name; unary_f32 f32; unary_f64 f64; } UNARY[] = {
     {"exp", ember_exp_f32, ember_exp_f64}, {"tanh", ember_tanh_f32, NULL},
-    {"sigmoid", ember_sigmoid_f32, ember_sigmoid_f64}, {"silu", ember_silu_f32, ember_silu_f64}};
+    {"sigmoid", ember_sigmoid_f32, ember_sigmoid_f64}, {"silu", ember_silu_f32, ember_silu_f64},
+    {"gelu", gelu_f32, ember_gelu_f64}, {"gelu_tanh", gelu_tanh_f32, NULL}};
 static const struct { const char *name; grad_f32 f32; grad_f64 f64; } UNARY_GRAD[] = {
-    {"silu", ember_silu_grad_f32, ember_silu_grad_f64}};
+    {"silu", ember_silu_grad_f32, ember_silu_grad_f64}, {"gelu", gelu_grad_f32, ember_gelu_grad_f64},
+    {"gelu_tanh", gelu_tanh_grad_f32, NULL}};
+
+/* the kernel pair named args[0] in a table, run on the `arrays` buffers that follow (the last written) */
+#define RUN_NAMED(TABLE, ARRAYS, CALL32, CALL64)                                                          \
+    do {                                                                                                  \
+        if (!check_nargs(nargs, (ARRAYS) + 1, #TABLE)) return NULL;                                       \
+        const char *name = PyUnicode_AsUTF8(args[0]);                                                     \
+        if (name == NULL) return NULL;                                                                    \
+        size_t k = 0, count = sizeof TABLE / sizeof TABLE[0];                                             \
+        while (k < count && strcmp(name, TABLE[k].name) != 0) k++;                                        \
+        Buffers B;                                                                                        \
+        Py_ssize_t n;                                                                                     \
+        char dt = k < count ? flat(&B, args + 1, (ARRAYS), &n) : 0;                                       \
+        if (!dt || (dt == 'f' ? TABLE[k].f32 == NULL : TABLE[k].f64 == NULL)) {                           \
+            if (dt) release(&B);                                                                          \
+            Py_RETURN_FALSE;                                                                              \
+        }                                                                                                 \
+        Py_BEGIN_ALLOW_THREADS                                                                            \
+        if (dt == 'f') CALL32;                                                                            \
+        else CALL64;                                                                                      \
+        Py_END_ALLOW_THREADS                                                                              \
+        release(&B);                                                                                      \
+        Py_RETURN_TRUE;                                                                                   \
+    } while (0)
 
 static PyObject *py_unary(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!check_nargs(nargs, 3, "unary")) return NULL;
-    const char *name = PyUnicode_AsUTF8(args[0]);
-    if (name == NULL) return NULL;
-    unary_f32 f32 = NULL;
-    unary_f64 f64 = NULL;
-    for (size_t k = 0; k < sizeof UNARY / sizeof UNARY[0]; k++)
-        if (strcmp(name, UNARY[k].name) == 0) f32 = UNARY[k].f32, f64 = UNARY[k].f64;
-    Buffers B;
-    Py_ssize_t n;
-    char dt = flat(&B, args + 1, 2, &n);
-    if (!dt || (dt == 'f' ? f32 == NULL : f64 == NULL)) {
-        release(&B);
-        Py_RETURN_FALSE;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    if (dt == 'f') f32(B.view[0].buf, B.view[1].buf, (long)n);
-    else f64(B.view[0].buf, B.view[1].buf, (long)n);
-    Py_END_ALLOW_THREADS
-    release(&B);
-    Py_RETURN_TRUE;
+    RUN_NAMED(UNARY, 2, UNARY[k].f32(B.view[0].buf, B.view[1].buf, (long)n),
+              UNARY[k].f64(B.view[0].buf, B.view[1].buf, (long)n));
 }
 
 static PyObject *py_unary_grad(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!check_nargs(nargs, 4, "unary_grad")) return NULL;
-    const char *name = PyUnicode_AsUTF8(args[0]);
-    if (name == NULL) return NULL;
-    grad_f32 f32 = NULL;
-    grad_f64 f64 = NULL;
-    for (size_t k = 0; k < sizeof UNARY_GRAD / sizeof UNARY_GRAD[0]; k++)
-        if (strcmp(name, UNARY_GRAD[k].name) == 0) f32 = UNARY_GRAD[k].f32, f64 = UNARY_GRAD[k].f64;
-    Buffers B;
-    Py_ssize_t n;
-    char dt = flat(&B, args + 1, 3, &n);
-    if (!dt || (dt == 'f' ? f32 == NULL : f64 == NULL)) {
-        release(&B);
-        Py_RETURN_FALSE;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    if (dt == 'f') f32(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n);
-    else f64(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n);
-    Py_END_ALLOW_THREADS
-    release(&B);
-    Py_RETURN_TRUE;
+    RUN_NAMED(UNARY_GRAD, 3, UNARY_GRAD[k].f32(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n),
+              UNARY_GRAD[k].f64(B.view[0].buf, B.view[1].buf, B.view[2].buf, (long)n));
 }
 
 /* ---- row kernels: (n, 4H) and (n, H) arrays with contiguous rows and any row stride ------------------- */
@@ -281,13 +236,10 @@ static PyObject *py_lstm_backward_pointwise(PyObject *self, PyObject *const *arg
 }
 
 static PyMethodDef methods[] = {
-    {"gelu", (PyCFunction)(void (*)(void))py_gelu, METH_FASTCALL, "gelu(x, out, tanh_approx) -> bool"},
-    {"gelu_grad", (PyCFunction)(void (*)(void))py_gelu_grad, METH_FASTCALL,
-     "gelu_grad(x, g, out, tanh_approx) -> bool: out = g * gelu'(x)"},
     {"unary", (PyCFunction)(void (*)(void))py_unary, METH_FASTCALL,
-     "unary('exp' | 'tanh' | 'sigmoid' | 'silu', x, out) -> bool"},
+     "unary(name, x, out) -> bool: out = name(x), name one of exp, tanh, sigmoid, silu, gelu, gelu_tanh"},
     {"unary_grad", (PyCFunction)(void (*)(void))py_unary_grad, METH_FASTCALL,
-     "unary_grad('silu', x, g, out) -> bool: out = g * silu'(x)"},
+     "unary_grad(name, x, g, out) -> bool: out = g * name'(x), name one of silu, gelu, gelu_tanh"},
     {"lstm_pointwise", (PyCFunction)(void (*)(void))py_lstm_pointwise, METH_FASTCALL,
      "lstm_pointwise(z, c_prev, c, tc, h) -> bool"},
     {"lstm_backward_pointwise", (PyCFunction)(void (*)(void))py_lstm_backward_pointwise, METH_FASTCALL,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 5
+VERSION = 6
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
 
@@ -76,24 +76,18 @@ def _elementwise(kernel, x, *operands):
 
 def gelu(x, tanh_approx: bool):
     """GELU of ``x`` (float32 both forms, float64 the exact one), or None."""
-    m = module()
-    if m is None:
-        return None
-    return _elementwise(lambda a, o: m.gelu(a, o, tanh_approx), x)
+    return unary("gelu_tanh" if tanh_approx else "gelu", x)
 
 
 def gelu_grad(x, g, tanh_approx: bool):
     """``g * gelu'(x)`` (the dtypes of ``gelu``; ``g`` of ``x``'s shape and dtype), or None."""
-    m = module()
-    if m is None or type(g) is not np.ndarray or g.shape != x.shape:
-        return None
-    return _elementwise(lambda a, b, o: m.gelu_grad(a, b, o, tanh_approx), x, g)
+    return unary_grad("gelu_tanh" if tanh_approx else "gelu", x, g)
 
 
 def unary(name, x):
-    """``name`` over ``x``: "sigmoid" or "silu" (float32, float64; the NumPy twins' formulas), or the kernels'
-    own "exp" (float32, float64) or "tanh" (float32), exposed for their accuracy tests; None where the kernel
-    does not apply."""
+    """``name`` over ``x``: "sigmoid", "silu", "gelu" (float32, float64), "gelu_tanh" (float32), as the
+    NumPy twins compute them, or the kernels' own "exp" (float32, float64) and "tanh" (float32), exposed for
+    their accuracy tests; None where the kernel does not apply."""
     m = module()
     if m is None:
         return None
@@ -101,7 +95,7 @@ def unary(name, x):
 
 
 def unary_grad(name, x, g):
-    """``g * name'(x)`` ("silu"), or None."""
+    """``g * name'(x)`` ("silu", "gelu", "gelu_tanh"), or None."""
     m = module()
     if m is None or type(g) is not np.ndarray or g.shape != x.shape:
         return None
