@@ -360,3 +360,37 @@ void ember_silu_grad_f64(const double *restrict x, const double *restrict g, dou
         out[i] = g[i] * (s + x[i] * s * (1.0 - s));
     }
 }
+
+/* im2col: the columns (C, KH, KW, N, OH, OW), contiguous, of a padded input x (N, C, Hp, Wp) with any element
+ * strides (xs), for a kernel (kh, kw) at strides (sh, sw) and dilations (dh, dw); a copy, so NumPy's bits.
+ * NumPy copies that six-dimensional view one output row of OW elements at a time (8-12 for small images). */
+#define IM2COL(T)                                                                                             \
+    long m = n * oh * ow;                                                                                     \
+    for (long ci = 0; ci < c; ci++)                                                                           \
+        for (long i = 0; i < kh; i++)                                                                         \
+            for (long j = 0; j < kw; j++) {                                                                   \
+                T *dst = cols + ((ci * kh + i) * kw + j) * m;                                                 \
+                const T *src_c = x + ci * xs[1] + i * dh * xs[2] + j * dw * xs[3];                           \
+                for (long b = 0; b < n; b++)                                                                  \
+                    for (long y = 0; y < oh; y++) {                                                           \
+                        const T *src = src_c + b * xs[0] + y * sh * xs[2];                                    \
+                        T *d = dst + (b * oh + y) * ow;                                                       \
+                        const long step = sw * xs[3];                                                         \
+                        if (step == 1)                                                                        \
+                            for (long q = 0; q < ow; q++) d[q] = src[q];                                      \
+                        else                                                                                  \
+                            for (long q = 0; q < ow; q++) d[q] = src[q * step];                               \
+                    }                                                                                         \
+            }
+
+void ember_im2col_f32(const float *restrict x, const long *xs, long n, long c, long kh, long kw, long oh,
+                      long ow, long sh, long sw, long dh, long dw, float *restrict cols)
+{
+    IM2COL(float)
+}
+
+void ember_im2col_f64(const double *restrict x, const long *xs, long n, long c, long kh, long kw, long oh,
+                      long ow, long sh, long sw, long dh, long dw, double *restrict cols)
+{
+    IM2COL(double)
+}

@@ -30,4 +30,9 @@ void ember_lstm_backward_pointwise_f64(const double *g, long gs, const double *c
                                        const double *dh_next, long dhs, const double *dc_next, long dcs,
                                        double *dz, long dzs, double *dc_out, long dcos, long n, long H);
 
+void ember_im2col_f32(const float *x, const long *xs, long n, long c, long kh, long kw, long oh, long ow, long sh,
+                      long sw, long dh, long dw, float *cols);
+void ember_im2col_f64(const double *x, const long *xs, long n, long c, long kh, long kw, long oh, long ow,
+                      long sh, long sw, long dh, long dw, double *cols);
+
 #endif

@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 6      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 7      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -235,6 +235,57 @@ static PyObject *py_lstm_backward_pointwise(PyObject *self, PyObject *const *arg
     Py_RETURN_TRUE;
 }
 
+/* im2col(x, cols, kh, kw, sh, sw, dh, dw): the columns of the padded input x (N, C, Hp, Wp; any non-negative
+ * strides) into cols, C-contiguous with C*KH*KW*N*OH*OW elements, OH and OW from its size: OH*OW =
+ * size / (C*KH*KW*N) with OW = (Wp - dw (kw - 1) - 1) / sw + 1 at most (the caller's, possibly capped) */
+static PyObject *py_im2col(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 10, "im2col")) return NULL;
+    long p[8];
+    for (int k = 0; k < 8; k++) {
+        p[k] = PyLong_AsLong(args[2 + k]);
+        if (p[k] == -1 && PyErr_Occurred()) return NULL;
+    }
+    long kh = p[0], kw = p[1], sh = p[2], sw = p[3], dh = p[4], dw = p[5], oh = p[6], ow = p[7];
+    Buffers B;
+    if (!take(&B, args, 1, 0, PyBUF_STRIDES)) Py_RETURN_FALSE;
+    PyObject *const out_arg[1] = {args[1]};
+    Buffers O;
+    if (!take(&O, out_arg, 1, 1, PyBUF_C_CONTIGUOUS)) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    const Py_buffer *x = &B.view[0], *cv = &O.view[0];
+    char dt = x->ndim == 4 ? dtype_of(x) : 0;
+    long xs[4];
+    for (int k = 0; dt && k < 4; k++) {
+        if (x->strides[k] < 0 || x->strides[k] % x->itemsize != 0) dt = 0;
+        else xs[k] = (long)(x->strides[k] / x->itemsize);
+    }
+    long n = dt ? (long)x->shape[0] : 0, c = dt ? (long)x->shape[1] : 0;
+    if (dt && (dtype_of(cv) != dt || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || oh < 1 ||
+               ow < 1 || (oh - 1) * sh + (kh - 1) * dh >= x->shape[2] ||
+               (ow - 1) * sw + (kw - 1) * dw >= x->shape[3] ||
+               cv->len / cv->itemsize != (Py_ssize_t)c * kh * kw * n * oh * ow)) dt = 0;
+    char *lo[2] = {(char *)x->buf, (char *)cv->buf}, *hi[2] = {(char *)cv->buf, (char *)cv->buf + cv->len};
+    if (dt) {       /* x's span: its first element to one past its last */
+        Py_ssize_t last = 0;
+        for (int k = 0; k < 4; k++) last += (x->shape[k] - 1) * x->strides[k];
+        hi[0] = lo[0] + last + x->itemsize;
+        if (!apart(lo, hi, 2, 1)) dt = 0;
+    }
+    if (dt) {
+        Py_BEGIN_ALLOW_THREADS
+        if (dt == 'f') ember_im2col_f32(x->buf, xs, n, c, kh, kw, oh, ow, sh, sw, dh, dw, cv->buf);
+        else ember_im2col_f64(x->buf, xs, n, c, kh, kw, oh, ow, sh, sw, dh, dw, cv->buf);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    release(&O);
+    if (dt) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
     {"unary", (PyCFunction)(void (*)(void))py_unary, METH_FASTCALL,
      "unary(name, x, out) -> bool: out = name(x), name one of exp, tanh, sigmoid, silu, gelu, gelu_tanh"},
@@ -244,6 +295,8 @@ static PyMethodDef methods[] = {
      "lstm_pointwise(z, c_prev, c, tc, h) -> bool"},
     {"lstm_backward_pointwise", (PyCFunction)(void (*)(void))py_lstm_backward_pointwise, METH_FASTCALL,
      "lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out) -> bool"},
+    {"im2col", (PyCFunction)(void (*)(void))py_im2col, METH_FASTCALL,
+     "im2col(x, cols, kh, kw, sh, sw, dh, dw, oh, ow) -> bool"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef kernels_module = {

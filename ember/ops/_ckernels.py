@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 6
+VERSION = 7
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
 
@@ -119,3 +119,11 @@ def lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out) -
     ``dz`` (n, 4H) and ``dc_out`` = dc f (n, H).  False where the kernel does not apply."""
     m = module()
     return m is not None and m.lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out)
+
+
+def im2col(x, cols, kh, kw, stride, dil, oh, ow) -> bool:
+    """The columns (C, KH, KW, N, OH, OW) of the padded input ``x`` (N, C, Hp, Wp; any strides) written into
+    ``cols`` (C-contiguous, that many elements; a copy: NumPy's bits).  False where the kernel does not apply."""
+    m = module()
+    return m is not None and type(x) is np.ndarray and type(cols) is np.ndarray and \
+        m.im2col(x, cols, kh, kw, stride[0], stride[1], dil[0], dil[1], oh, ow)

@@ -373,3 +373,33 @@ def test_sigmoid_and_silu_agree_with_their_numpy_twins_and_pytorch(name, dtype):
     tol = dict(rtol=4e-6, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(y, ty.detach().numpy(), **tol)
     np.testing.assert_allclose(g[fin], tx.grad.numpy()[fin], **tol)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("geom", [((3, 2, 9, 11), (3, 3), (1, 1), (1, 1)), ((2, 3, 12, 10), (5, 4), (2, 3), (1, 1)),
+                                  ((4, 1, 13, 13), (3, 3), (1, 1), (2, 3)), ((1, 5, 7, 6), (1, 1), (2, 2), (1, 1)),
+                                  ((2, 2, 8, 8), (2, 3), (3, 1), (2, 2))])
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
+def test_im2col_is_numpys_copy(geom, dtype, layout):
+    from numpy.lib.stride_tricks import as_strided
+    shape, (kh, kw), stride, dil = geom
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape).astype(dtype)
+    if layout == "channels_last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    elif layout == "sliced":
+        x = np.ascontiguousarray(np.repeat(x, 2, axis=3))[:, :, :, ::2]
+    n, c, h, w = x.shape
+    oh, ow = (h - dil[0] * (kh - 1) - 1) // stride[0] + 1, (w - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    sn, sc, sh, sw = x.strides
+    view = as_strided(x, (c, kh, kw, n, oh, ow), (sc, sh * dil[0], sw * dil[1], sn, sh * stride[0], sw * stride[1]))
+    cols = np.full((c * kh * kw, n * oh * ow), np.nan, dtype)
+    assert _ckernels.im2col(x, cols, kh, kw, stride, dil, oh, ow)
+    assert np.array_equal(cols.reshape(view.shape), view)
+    # what it does not take: a window past the input, a wrong size, an overlapping or non-contiguous output
+    assert not _ckernels.im2col(x, cols, kh, kw, stride, dil, oh + 1, ow)
+    assert not _ckernels.im2col(x, cols[:-1], kh, kw, stride, dil, oh, ow)
+    assert not _ckernels.im2col(x, np.empty((cols.shape[1], cols.shape[0]), dtype).T, kh, kw, stride, dil, oh, ow)
+    assert not _ckernels.im2col(x, x.reshape(-1)[:cols.size] if x.flags.c_contiguous and x.size >= cols.size
+                                else cols.astype(np.float16), kh, kw, stride, dil, oh, ow)
