@@ -394,3 +394,32 @@ void ember_im2col_f64(const double *restrict x, const long *xs, long n, long c, 
 {
     IM2COL(double)
 }
+
+/* Running sums along the middle axis of x seen as (outer, len, inner), C-contiguous, as PyTorch's CPU cumsum:
+ * each running value accumulated in float64 (`acc`, inner of them, the caller's scratch) and rounded once to
+ * the output; the additions in the axis's order, so NumPy's cumsum(dtype=float64) bits. */
+#define CUMSUM(T)                                                                                             \
+    for (long o = 0; o < outer; o++) {                                                                        \
+        for (long i = 0; i < inner; i++) acc[i] = 0.0;                                                        \
+        const T *xo = x + o * len * inner;                                                                    \
+        T *yo = y + o * len * inner;                                                                          \
+        for (long l = 0; l < len; l++)                                                                        \
+            for (long i = 0; i < inner; i++) {                                                                \
+                acc[i] += (double)xo[l * inner + i];                                                          \
+                yo[l * inner + i] = (T)acc[i];                                                                \
+            }                                                                                                 \
+    }
+
+EMBER_CLONES
+void ember_cumsum_f32(const float *restrict x, float *restrict y, double *restrict acc, long outer, long len,
+                      long inner)
+{
+    CUMSUM(float)
+}
+
+EMBER_CLONES
+void ember_cumsum_f64(const double *restrict x, double *restrict y, double *restrict acc, long outer, long len,
+                      long inner)
+{
+    CUMSUM(double)
+}

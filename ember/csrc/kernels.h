@@ -34,5 +34,7 @@ void ember_im2col_f32(const float *x, const long *xs, long n, long c, long kh, l
                       long sw, long dh, long dw, float *cols);
 void ember_im2col_f64(const double *x, const long *xs, long n, long c, long kh, long kw, long oh, long ow,
                       long sh, long sw, long dh, long dw, double *cols);
+void ember_cumsum_f32(const float *x, float *y, double *acc, long outer, long len, long inner);
+void ember_cumsum_f64(const double *x, double *y, double *acc, long outer, long len, long inner);
 
 #endif

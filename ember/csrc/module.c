@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 7      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 8      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -286,6 +286,44 @@ static PyObject *py_im2col(PyObject *self, PyObject *const *args, Py_ssize_t nar
     Py_RETURN_FALSE;
 }
 
+/* cumsum(x, out, acc, outer, len, inner): running sums along the middle axis of x (outer, len, inner),
+ * C-contiguous float32/float64, into out (the same); acc: float64 scratch of `inner` elements */
+static PyObject *py_cumsum(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 6, "cumsum")) return NULL;
+    long dims[3];
+    for (int k = 0; k < 3; k++) {
+        dims[k] = PyLong_AsLong(args[3 + k]);
+        if (dims[k] == -1 && PyErr_Occurred()) return NULL;
+    }
+    Buffers B;
+    Py_ssize_t n;
+    char dt = flat(&B, args, 2, &n);       /* x and out: one dtype and size, apart */
+    if (!dt) Py_RETURN_FALSE;
+    PyObject *const acc_arg[1] = {args[2]};
+    Buffers A;
+    if (!take(&A, acc_arg, 1, 1, PyBUF_C_CONTIGUOUS)) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    const Py_buffer *acc = &A.view[0];
+    int ok = dims[0] >= 0 && dims[1] >= 0 && dims[2] >= 1 && (Py_ssize_t)dims[0] * dims[1] * dims[2] == n &&
+             dtype_of(acc) == 'd' && acc->len / 8 >= dims[2];
+    char *lo[3] = {B.view[0].buf, B.view[1].buf, acc->buf};
+    char *hi[3] = {lo[0] + B.view[0].len, lo[1] + B.view[1].len, lo[2] + acc->len};
+    if (ok && !apart(lo, hi, 3, 2)) ok = 0;
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        if (dt == 'f') ember_cumsum_f32(B.view[0].buf, B.view[1].buf, acc->buf, dims[0], dims[1], dims[2]);
+        else ember_cumsum_f64(B.view[0].buf, B.view[1].buf, acc->buf, dims[0], dims[1], dims[2]);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    release(&A);
+    if (ok) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
     {"unary", (PyCFunction)(void (*)(void))py_unary, METH_FASTCALL,
      "unary(name, x, out) -> bool: out = name(x), name one of exp, tanh, sigmoid, silu, gelu, gelu_tanh"},
@@ -297,6 +335,8 @@ static PyMethodDef methods[] = {
      "lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out) -> bool"},
     {"im2col", (PyCFunction)(void (*)(void))py_im2col, METH_FASTCALL,
      "im2col(x, cols, kh, kw, sh, sw, dh, dw, oh, ow) -> bool"},
+    {"cumsum", (PyCFunction)(void (*)(void))py_cumsum, METH_FASTCALL,
+     "cumsum(x, out, acc, outer, len, inner) -> bool"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef kernels_module = {

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 7
+VERSION = 8
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
 
@@ -127,3 +127,21 @@ def im2col(x, cols, kh, kw, stride, dil, oh, ow) -> bool:
     m = module()
     return m is not None and type(x) is np.ndarray and type(cols) is np.ndarray and \
         m.im2col(x, cols, kh, kw, stride[0], stride[1], dil[0], dil[1], oh, ow)
+
+
+def cumsum(x, axis):
+    """Running sums of ``x`` (C-contiguous float32 or float64) along ``axis``, accumulated in float64 and
+    rounded once each, as PyTorch's CPU cumsum and NumPy's ``cumsum(dtype=float64)`` (their bits); or None."""
+    m = module()
+    if m is None or type(x) is not np.ndarray or x.ndim == 0 or x.size == 0:
+        return None
+    outer = 1
+    for d in x.shape[:axis]:
+        outer *= d
+    inner = 1
+    for d in x.shape[axis + 1:]:
+        inner *= d
+    out = np.empty(x.shape, x.dtype)
+    if m.cumsum(x, out, np.empty(inner, np.float64), outer, x.shape[axis], inner):
+        return out
+    return None

@@ -19,7 +19,7 @@ from ..backend import layout as _layout
 from ..backend import device as _dev
 from ..backend.device import array_module as _xp, as_array as _as_array
 from ..tensor import Tensor, _wrap_dim
-from . import elementwise as E
+from . import _ckernels as _ck, elementwise as E
 from ._fastsum import sum_axes, total
 
 
@@ -530,6 +530,10 @@ class CumSum(Function):
         ctx.axis = axis
         if a.ndim == 0:
             return a.astype(a.dtype if a.dtype.kind == "f" else _np.int64)
+        # (ember's compiled kernel where it applies: the same float64 running sums, their bits; NumPy's runs a
+        # scalar chain and two casts)
+        if a.dtype.kind == "f" and (out := _ck.cumsum(a, axis)) is not None:
+            return out
         if a.dtype in _CUM_ACC:         # accumulated in a wider dtype, as PyTorch's CPU scan
             with _np.errstate(over="ignore"):
                 return _c(_np.cumsum(a, axis=axis, dtype=_CUM_ACC[a.dtype]).astype(a.dtype))

@@ -403,3 +403,31 @@ def test_im2col_is_numpys_copy(geom, dtype, layout):
     assert not _ckernels.im2col(x, np.empty((cols.shape[1], cols.shape[0]), dtype).T, kh, kw, stride, dil, oh, ow)
     assert not _ckernels.im2col(x, x.reshape(-1)[:cols.size] if x.flags.c_contiguous and x.size >= cols.size
                                 else cols.astype(np.float16), kh, kw, stride, dil, oh, ow)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, dim", [((128, 512), 1), ((128, 512), 0), ((3, 4, 5), 1), ((7,), 0),
+                                        ((2, 3, 4, 5), -1), ((2, 3, 4, 5), 0)])
+def test_cumsum_is_pytorchs_bits(shape, dim, dtype):
+    # float64 running sums rounded once each, in the axis's order: PyTorch's CPU cumsum, forward and backward
+    rng = np.random.default_rng(13)
+    a = (rng.standard_normal(shape) * 1e3).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    flat = a.reshape(-1)
+    flat[:4] = [np.inf, np.nan, 3e38, -3e38] if flat.size >= 4 else flat[:4]
+    calls = []
+    real = _ckernels.cumsum
+    try:
+        _ckernels.cumsum = lambda *x: calls.append(real(*x)) or calls[-1]
+        t = ember.tensor(a, requires_grad=True)
+        y = ember.cumsum(t, dim)
+        y.backward(ember.tensor(g))
+    finally:
+        _ckernels.cumsum = real
+    assert calls and calls[0] is not None          # the kernel ran
+    ta = torch.tensor(a, requires_grad=True)
+    ty = torch.cumsum(ta, dim)
+    ty.backward(torch.tensor(g))
+    assert np.array_equal(y.detach().numpy(), ty.detach().numpy(), equal_nan=True)
+    assert np.array_equal(t.grad.numpy(), ta.grad.numpy(), equal_nan=True)
