@@ -399,7 +399,19 @@ void ember_im2col_f64(const double *restrict x, const long *xs, long n, long c, 
  * each running value accumulated in float64 (`acc`, inner of them, the caller's scratch) and rounded once to
  * the output; the additions in the axis's order, so NumPy's cumsum(dtype=float64) bits. */
 #define CUMSUM(T)                                                                                             \
-    for (long o = 0; o < outer; o++) {                                                                        \
+    long o = 0;                                                                                               \
+    if (inner == 1) /* the last axis: eight rows' chains of additions side by side, each in its own order */ \
+        for (; o + 8 <= outer; o += 8) {                                                                      \
+            double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                           \
+            const T *xo = x + o * len;                                                                        \
+            T *yo = y + o * len;                                                                              \
+            for (long l = 0; l < len; l++)                                                                    \
+                for (int r = 0; r < 8; r++) {                                                                 \
+                    a[r] += (double)xo[r * len + l];                                                          \
+                    yo[r * len + l] = (T)a[r];                                                                \
+                }                                                                                             \
+        }                                                                                                     \
+    for (; o < outer; o++) {                                                                                  \
         for (long i = 0; i < inner; i++) acc[i] = 0.0;                                                        \
         const T *xo = x + o * len * inner;                                                                    \
         T *yo = y + o * len * inner;                                                                          \

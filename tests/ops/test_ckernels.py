@@ -407,7 +407,7 @@ def test_im2col_is_numpys_copy(geom, dtype, layout):
 
 @needs_kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape, dim", [((128, 512), 1), ((128, 512), 0), ((3, 4, 5), 1), ((7,), 0),
+@pytest.mark.parametrize("shape, dim", [((128, 512), 1), ((128, 512), 0), ((3, 4, 5), 1), ((7,), 0), ((13, 9), 1),
                                         ((2, 3, 4, 5), -1), ((2, 3, 4, 5), 0)])
 def test_cumsum_is_pytorchs_bits(shape, dim, dtype):
     # float64 running sums rounded once each, in the axis's order: PyTorch's CPU cumsum, forward and backward
