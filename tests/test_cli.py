@@ -45,6 +45,7 @@ def test_info(capsys):
     code, out, err = _run(["info"], capsys)
     assert code == 0
     assert "ember 0.1.0" in out and "BLAS" in out and "threads" in out and "numpy" in out
+    assert "compiled kernels: " in out
 
 
 def test_console_script_entry_point():

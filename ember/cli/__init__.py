@@ -405,6 +405,8 @@ def cmd_info(args) -> int:
     from ..backend import memory
     print("memory: freed step temporaries kept for reuse (glibc malloc thresholds raised; EMBER_MALLOC_TUNING=0 "
           "turns it off)" if memory.tuned else "memory: the allocator's defaults")
+    from ..ops import _ckernels
+    print(f"compiled kernels: {_ckernels.status()}")
     extras = []
     for mod in ("tqdm", "matplotlib", "sklearn", "safetensors", "torch"):
         try:

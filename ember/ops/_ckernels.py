@@ -31,7 +31,8 @@ def _load():
         from .. import _kernels as mod
     except ImportError:
         return None
-    if getattr(mod, "VERSION", None) == VERSION:
+    _state["found"] = getattr(mod, "VERSION", None)
+    if _state["found"] == VERSION:
         _mod = mod
     return _mod
 
@@ -47,6 +48,18 @@ def module():
 
 def available() -> bool:
     return module() is not None
+
+
+def status() -> str:
+    """One line on the kernels for ``ember info``: in use, turned off, not built, or a stale build."""
+    if not _state["on"]:
+        return "off (EMBER_KERNELS=numpy or disabled(): NumPy runs every op)"
+    if module() is not None:
+        return f"in use (ember._kernels, version {VERSION})"
+    if _state.get("found") is not None:
+        return (f"a stale build (version {_state['found']}, this checkout's is {VERSION}): NumPy runs every op; "
+                f"rebuild with `pip install -e .` (or `make install`)")
+    return "not built (no C compiler when ember was installed): NumPy runs every op"
 
 
 @contextlib.contextmanager

@@ -78,6 +78,24 @@ def test_without_the_module_every_op_runs():
             "c = ember.nn.LSTMCell(4, 8).double(); h, _ = c(ember.randn(3, 4).double()); h.sum().backward()\n"
             "print(k.available(), x.grad.shape == x.shape, m.weight_hh_l0.grad is not None)")
     assert _child(code).split() == ["False", "True", "True"]
+    status = "import sys; sys.modules['ember._kernels'] = None\nfrom ember.ops import _ckernels as k; print(k.status())"
+    assert _child(status).startswith("not built")
+
+
+def test_status_says_what_runs(monkeypatch):
+    # `ember info` prints it: in use, turned off, or a stale build that NumPy stands in for
+    if _ckernels.available():
+        assert _ckernels.status().startswith("in use")
+    with _ckernels.disabled():
+        assert _ckernels.status().startswith("off")
+    monkeypatch.setattr(_ckernels, "VERSION", _ckernels.VERSION + 1)
+    monkeypatch.setattr(_ckernels, "_mod", None)
+    monkeypatch.setitem(_ckernels._state, "tried", False)
+    monkeypatch.setitem(_ckernels._state, "found", None)
+    if _ckernels.module() is None and _ckernels._state["found"] is not None:
+        assert _ckernels.status().startswith("a stale build") and "pip install -e ." in _ckernels.status()
+    monkeypatch.undo()
+    _ckernels._mod, _ckernels._state["tried"] = None, False
 
 
 @needs_kernels
