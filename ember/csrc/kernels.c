@@ -435,3 +435,68 @@ void ember_cumsum_f64(const double *restrict x, double *restrict y, double *rest
 {
     CUMSUM(double)
 }
+
+/* Floats as integers in the same order (negative ones with their magnitude bits flipped), so that a row's
+ * maximum is an integer maximum, which the compiler vectorizes (a float `v > m ? v : m` stays scalar).  NaNs
+ * land above +inf's key or below -inf's. */
+static inline int32_t key_f32(float v) { int32_t b; memcpy(&b, &v, 4); return b ^ ((b >> 31) & 0x7FFFFFFF); }
+static inline float unkey_f32(int32_t k) { int32_t b = k ^ ((k >> 31) & 0x7FFFFFFF); float f; memcpy(&f, &b, 4); return f; }
+static inline int64_t key_f64(double v)
+{
+    int64_t b;
+    memcpy(&b, &v, 8);
+    return b ^ ((b >> 63) & 0x7FFFFFFFFFFFFFFFLL);
+}
+static inline double unkey_f64(int64_t k)
+{
+    int64_t b = k ^ ((k >> 63) & 0x7FFFFFFFFFFFFFFFLL);
+    double d;
+    memcpy(&d, &b, 8);
+    return d;
+}
+
+/* softmax (log_softmax with `log_out`) along rows of `len` contiguous elements, as ember.ops.reduce's Softmax
+ * / LogSoftmax compute it: z = x - max(row) (a NaN anywhere in the row makes the maximum NaN, as NumPy's),
+ * exp(z), their sum, then z / sum (or z - log(sum)).  The sum is taken in 16 interleaved parts (so that it
+ * vectorizes without reassociation behind our back): its last bits differ from the NumPy twin's pairwise sum. */
+#define SOFTMAX_PARTS 16
+#define SOFTMAX_ROWS(T, K, KEY, UNKEY, KMIN, KMAX, EXP, LOG)                                                 \
+    const K inf_key = KEY((T)INFINITY), ninf_key = KEY(-(T)INFINITY);                                       \
+    for (long r = 0; r < rows; r++) {                                                                        \
+        const T *xr = x + r * len;                                                                           \
+        T *yr = y + r * len;                                                                                 \
+        K hi = KMIN, lo = KMAX;                                                                              \
+        for (long j = 0; j < len; j++) {                                                                     \
+            const K k = KEY(xr[j]);                                                                          \
+            hi = k > hi ? k : hi;                                                                            \
+            lo = k < lo ? k : lo;                                                                            \
+        }                                                                                                    \
+        const T m = (hi > inf_key || lo < ninf_key) ? (T)NAN : UNKEY(hi);                                    \
+        for (long j = 0; j < len; j++) yr[j] = EXP(xr[j] - m);                                               \
+        T sp[SOFTMAX_PARTS];                                                                                 \
+        for (int q = 0; q < SOFTMAX_PARTS; q++) sp[q] = 0;                                                   \
+        long j = 0;                                                                                          \
+        for (; j + SOFTMAX_PARTS <= len; j += SOFTMAX_PARTS)                                                 \
+            for (int q = 0; q < SOFTMAX_PARTS; q++) sp[q] += yr[j + q];                                      \
+        for (; j < len; j++) sp[0] += yr[j];                                                                 \
+        T sum = 0;                                                                                           \
+        for (int q = 0; q < SOFTMAX_PARTS; q++) sum += sp[q];                                                \
+        if (log_out) {                                                                                       \
+            const T ls = LOG(sum);                                                                           \
+            for (j = 0; j < len; j++) yr[j] = (xr[j] - m) - ls;                                              \
+        } else {                                                                                             \
+            for (j = 0; j < len; j++) yr[j] /= sum;                                                          \
+        }                                                                                                    \
+    }
+
+EMBER_CLONES
+void ember_softmax_f32(const float *restrict x, float *restrict y, long rows, long len, int log_out)
+{
+    SOFTMAX_ROWS(float, int32_t, key_f32, unkey_f32, INT32_MIN, INT32_MAX, exp_f32, logf)
+}
+
+EMBER_CLONES
+void ember_softmax_f64(const double *restrict x, double *restrict y, long rows, long len, int log_out)
+{
+    SOFTMAX_ROWS(double, int64_t, key_f64, unkey_f64, INT64_MIN, INT64_MAX, exp_f64, log)
+}

@@ -36,5 +36,7 @@ void ember_im2col_f64(const double *x, const long *xs, long n, long c, long kh, 
                       long sh, long sw, long dh, long dw, double *cols);
 void ember_cumsum_f32(const float *x, float *y, double *acc, long outer, long len, long inner);
 void ember_cumsum_f64(const double *x, double *y, double *acc, long outer, long len, long inner);
+void ember_softmax_f32(const float *x, float *y, long rows, long len, int log_out);
+void ember_softmax_f64(const double *x, double *y, long rows, long len, int log_out);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 8      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 9      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -324,6 +324,31 @@ static PyObject *py_cumsum(PyObject *self, PyObject *const *args, Py_ssize_t nar
     Py_RETURN_FALSE;
 }
 
+/* softmax(x, out, len, log): softmax (log_softmax when log is true) along rows of `len` elements of x,
+ * C-contiguous float32/float64, into out (the same, apart) */
+static PyObject *py_softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 4, "softmax")) return NULL;
+    long len = PyLong_AsLong(args[2]);
+    if (len == -1 && PyErr_Occurred()) return NULL;
+    int log_out = PyObject_IsTrue(args[3]);
+    if (log_out < 0) return NULL;
+    Buffers B;
+    Py_ssize_t n;
+    char dt = flat(&B, args, 2, &n);
+    if (!dt) Py_RETURN_FALSE;
+    if (len < 1 || n % len != 0) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (dt == 'f') ember_softmax_f32(B.view[0].buf, B.view[1].buf, (long)(n / len), len, log_out);
+    else ember_softmax_f64(B.view[0].buf, B.view[1].buf, (long)(n / len), len, log_out);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef methods[] = {
     {"unary", (PyCFunction)(void (*)(void))py_unary, METH_FASTCALL,
      "unary(name, x, out) -> bool: out = name(x), name one of exp, tanh, sigmoid, silu, gelu, gelu_tanh"},
@@ -337,6 +362,8 @@ static PyMethodDef methods[] = {
      "im2col(x, cols, kh, kw, sh, sw, dh, dw, oh, ow) -> bool"},
     {"cumsum", (PyCFunction)(void (*)(void))py_cumsum, METH_FASTCALL,
      "cumsum(x, out, acc, outer, len, inner) -> bool"},
+    {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,
+     "softmax(x, out, len, log) -> bool"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef kernels_module = {

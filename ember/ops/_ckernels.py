@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 8
+VERSION = 9
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
 
@@ -158,3 +158,12 @@ def cumsum(x, axis):
     if m.cumsum(x, out, np.empty(inner, np.float64), outer, x.shape[axis], inner):
         return out
     return None
+
+
+def softmax(x, axis, log: bool):
+    """softmax (log_softmax) of ``x`` (C-contiguous float32/float64) along its last axis ``axis``, or None."""
+    m = module()
+    if m is None or type(x) is not np.ndarray or x.ndim == 0 or axis != x.ndim - 1 or x.size == 0:
+        return None
+    out = np.empty(x.shape, x.dtype)
+    return out if m.softmax(x, out, x.shape[-1], log) else None

@@ -668,10 +668,12 @@ class Softmax(Function):
             ctx.save_for_backward(z)
             ctx.axis = axis
             return z
-        z = _as_array(a - a.max(axis=axis, keepdims=True))
-        _np.exp(z, out=z)
-        z /= _sum_keep(z, axis, _SOFTMAX_GEMV_FROM)
-        z = _c(z)
+        z = _ck.softmax(a, axis, False)          # (ember's compiled kernel: the steps below, a row at a time)
+        if z is None:
+            z = _as_array(a - a.max(axis=axis, keepdims=True))
+            _np.exp(z, out=z)
+            z /= _sum_keep(z, axis, _SOFTMAX_GEMV_FROM)
+            z = _c(z)
         ctx.save_for_backward(z)
         ctx.axis = axis
         return z
@@ -693,9 +695,11 @@ class LogSoftmax(Function):
             ctx.save_for_backward(z)
             ctx.axis = axis
             return z
-        z = _as_array(a - a.max(axis=axis, keepdims=True))
-        z -= _np.log(_sum_keep(_np.exp(z), axis, _SOFTMAX_GEMV_FROM))
-        z = _c(z)
+        z = _ck.softmax(a, axis, True)
+        if z is None:
+            z = _as_array(a - a.max(axis=axis, keepdims=True))
+            z -= _np.log(_sum_keep(_np.exp(z), axis, _SOFTMAX_GEMV_FROM))
+            z = _c(z)
         ctx.save_for_backward(z)
         ctx.axis = axis
         return z

@@ -449,3 +449,51 @@ def test_cumsum_is_pytorchs_bits(shape, dim, dtype):
     ty.backward(torch.tensor(g))
     assert np.array_equal(y.detach().numpy(), ty.detach().numpy(), equal_nan=True)
     assert np.array_equal(t.grad.numpy(), ta.grad.numpy(), equal_nan=True)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("width", [37, 128])
+def test_softmax_agrees_with_its_numpy_twin_and_pytorch(log, dtype, width):
+    rng = np.random.default_rng(17)
+    x = (rng.standard_normal((6, 5, width)) * 20).astype(dtype)
+    x[0, 0, :] = -np.inf                       # a fully masked row: NaN, as PyTorch's
+    x[0, 1, 3:] = -np.inf                      # a causal mask
+    x[0, 2, 4] = np.nan
+    x[0, 3, 5] = np.inf
+    x[0, 4, 6] = -np.nan
+    x[1, 0, :] = 1e4                           # large, equal
+    x[1, 1, :] = -3e4
+    x[1, 2, ::2] = -0.0
+    x[1, 2, 1::2] = 0.0
+    fn = F.log_softmax if log else F.softmax
+    upstream = np.cos(np.arange(x.size)).reshape(x.shape).astype(dtype)
+
+    def run(a):
+        t = ember.tensor(a, requires_grad=True)
+        y = fn(t, dim=-1)
+        y.backward(ember.tensor(upstream))
+        return y.detach().numpy(), t.grad.numpy()
+    calls = []
+    real = _ckernels.softmax
+    try:
+        _ckernels.softmax = lambda *a: calls.append(real(*a)) or calls[-1]
+        y, g = run(x)
+    finally:
+        _ckernels.softmax = real
+    assert calls and calls[0] is not None
+    with _ckernels.disabled():
+        yt, gt = run(x)
+    # (the row sums round differently, 16 interleaved parts against pairwise: log_softmax's log(sum) then
+    # differs by about an ulp of 1, absolutely)
+    eps = np.finfo(dtype).eps
+    tol = dict(rtol=4e-6, atol=2 * eps) if dtype == np.float32 else dict(rtol=1e-13, atol=2 * eps)
+    np.testing.assert_allclose(y, yt, **tol)          # (NaN where the twin has NaN)
+    np.testing.assert_allclose(g, gt, **tol)
+    tx = torch.tensor(x, requires_grad=True)
+    ty = (torch.log_softmax if log else torch.softmax)(tx, -1)
+    ty.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(y, ty.detach().numpy(), **tol)
+    np.testing.assert_allclose(g, tx.grad.numpy(), **tol)
+    assert _ckernels.softmax(x, 1, log) is None       # another axis than the last: the twin
