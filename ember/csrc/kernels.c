@@ -460,16 +460,20 @@ static inline double unkey_f64(int64_t k)
  * exp(z), their sum, then z / sum (or z - log(sum)).  The sum is taken in 16 interleaved parts (so that it
  * vectorizes without reassociation behind our back): its last bits differ from the NumPy twin's pairwise sum. */
 #define SOFTMAX_PARTS 16
-#define SOFTMAX_ROWS(T, K, KEY, UNKEY, KMIN, KMAX, EXP, LOG)                                                 \
+#define SOFTMAX_ROWS(T, K, KEY, UNKEY, KMIN, KMAX, EXP, LOG, XROW)                                           \
     const K inf_key = KEY((T)INFINITY), ninf_key = KEY(-(T)INFINITY);                                       \
     for (long r = 0; r < rows; r++) {                                                                        \
-        const T *xr = x + r * len;                                                                           \
         T *yr = y + r * len;                                                                                 \
+        const T *xr = XROW;                                                                                  \
         K hi = KMIN, lo = KMAX;                                                                              \
         for (long j = 0; j < len; j++) {                                                                     \
             const K k = KEY(xr[j]);                                                                          \
             hi = k > hi ? k : hi;                                                                            \
             lo = k < lo ? k : lo;                                                                            \
+        }                                                                                                    \
+        if (safe && hi == ninf_key && lo == ninf_key) {   /* every score masked: zeros, not NaN (PyTorch) */ \
+            for (long j = 0; j < len; j++) yr[j] = 0;                                                        \
+            continue;                                                                                        \
         }                                                                                                    \
         const T m = (hi > inf_key || lo < ninf_key) ? (T)NAN : UNKEY(hi);                                    \
         for (long j = 0; j < len; j++) yr[j] = EXP(xr[j] - m);                                               \
@@ -492,11 +496,29 @@ static inline double unkey_f64(int64_t k)
 EMBER_CLONES
 void ember_softmax_f32(const float *restrict x, float *restrict y, long rows, long len, int log_out)
 {
-    SOFTMAX_ROWS(float, int32_t, key_f32, unkey_f32, INT32_MIN, INT32_MAX, exp_f32, logf)
+    const int safe = 0;
+    SOFTMAX_ROWS(float, int32_t, key_f32, unkey_f32, INT32_MIN, INT32_MAX, exp_f32, logf, x + r * len)
 }
 
 EMBER_CLONES
 void ember_softmax_f64(const double *restrict x, double *restrict y, long rows, long len, int log_out)
 {
-    SOFTMAX_ROWS(double, int64_t, key_f64, unkey_f64, INT64_MIN, INT64_MAX, exp_f64, log)
+    const int safe = 0;
+    SOFTMAX_ROWS(double, int64_t, key_f64, unkey_f64, INT64_MIN, INT64_MAX, exp_f64, log, x + r * len)
+}
+
+/* softmax in place (the row is read through the pointer it is written through, so every access is the same
+ * element's), for attention's scores; `safe`: a row of -inf only becomes zeros instead of NaN */
+EMBER_CLONES
+void ember_softmax_inplace_f32(float *y, long rows, long len, int safe)
+{
+    const int log_out = 0;
+    SOFTMAX_ROWS(float, int32_t, key_f32, unkey_f32, INT32_MIN, INT32_MAX, exp_f32, logf, yr)
+}
+
+EMBER_CLONES
+void ember_softmax_inplace_f64(double *y, long rows, long len, int safe)
+{
+    const int log_out = 0;
+    SOFTMAX_ROWS(double, int64_t, key_f64, unkey_f64, INT64_MIN, INT64_MAX, exp_f64, log, yr)
 }

@@ -38,5 +38,7 @@ void ember_cumsum_f32(const float *x, float *y, double *acc, long outer, long le
 void ember_cumsum_f64(const double *x, double *y, double *acc, long outer, long len, long inner);
 void ember_softmax_f32(const float *x, float *y, long rows, long len, int log_out);
 void ember_softmax_f64(const double *x, double *y, long rows, long len, int log_out);
+void ember_softmax_inplace_f32(float *y, long rows, long len, int safe);
+void ember_softmax_inplace_f64(double *y, long rows, long len, int safe);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 9      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 10      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -349,6 +349,32 @@ static PyObject *py_softmax(PyObject *self, PyObject *const *args, Py_ssize_t na
     Py_RETURN_TRUE;
 }
 
+/* softmax_inplace(s, len, safe): softmax along rows of `len` elements of s (C-contiguous float32/float64, written
+ * in place); with `safe` a row of -inf only becomes zeros */
+static PyObject *py_softmax_inplace(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 3, "softmax_inplace")) return NULL;
+    long len = PyLong_AsLong(args[1]);
+    if (len == -1 && PyErr_Occurred()) return NULL;
+    int safe = PyObject_IsTrue(args[2]);
+    if (safe < 0) return NULL;
+    Buffers B;
+    if (!take(&B, args, 1, 1, PyBUF_C_CONTIGUOUS)) Py_RETURN_FALSE;
+    const Py_buffer *v = &B.view[0];
+    char dt = dtype_of(v);
+    Py_ssize_t n = v->itemsize ? v->len / v->itemsize : 0;
+    if (!dt || len < 1 || n % len != 0) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (dt == 'f') ember_softmax_inplace_f32(v->buf, (long)(n / len), len, safe);
+    else ember_softmax_inplace_f64(v->buf, (long)(n / len), len, safe);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef methods[] = {
     {"unary", (PyCFunction)(void (*)(void))py_unary, METH_FASTCALL,
      "unary(name, x, out) -> bool: out = name(x), name one of exp, tanh, sigmoid, silu, gelu, gelu_tanh"},
@@ -364,6 +390,8 @@ static PyMethodDef methods[] = {
      "cumsum(x, out, acc, outer, len, inner) -> bool"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,
      "softmax(x, out, len, log) -> bool"},
+    {"softmax_inplace", (PyCFunction)(void (*)(void))py_softmax_inplace, METH_FASTCALL,
+     "softmax_inplace(s, len, safe) -> bool"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef kernels_module = {

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 9
+VERSION = 10
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
 
@@ -167,3 +167,11 @@ def softmax(x, axis, log: bool):
         return None
     out = np.empty(x.shape, x.dtype)
     return out if m.softmax(x, out, x.shape[-1], log) else None
+
+
+def softmax_inplace(s, safe: bool) -> bool:
+    """softmax of ``s`` (C-contiguous float32/float64) along its last axis, in place; with ``safe`` a row of -inf
+    only becomes zeros (PyTorch's attention).  False where the kernel does not apply."""
+    m = module()
+    return (m is not None and type(s) is np.ndarray and s.ndim > 0 and s.size > 0 and
+            m.softmax_inplace(s, s.shape[-1], safe))

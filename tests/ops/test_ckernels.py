@@ -497,3 +497,25 @@ def test_softmax_agrees_with_its_numpy_twin_and_pytorch(log, dtype, width):
     np.testing.assert_allclose(y, ty.detach().numpy(), **tol)
     np.testing.assert_allclose(g, tx.grad.numpy(), **tol)
     assert _ckernels.softmax(x, 1, log) is None       # another axis than the last: the twin
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("safe", [False, True])
+def test_attention_softmax_in_place_agrees_with_its_numpy_twin(safe, dtype):
+    from ember.nn.functional import _attention as A
+    rng = np.random.default_rng(19)
+    s = (rng.standard_normal((3, 4, 9, 33)) * 10).astype(dtype)
+    s[0, 0, 0, :] = -np.inf                    # fully masked: zeros with safe, else NaN
+    s[0, 0, 1, 5:] = -np.inf
+    s[0, 1, 2, 3] = np.nan
+    s[0, 1, 3, :] = -np.inf
+    s[0, 1, 3, 7] = -np.nan                    # masked, and a NaN: NaN either way
+    got = A._softmax_last(s.copy(), safe)
+    with _ckernels.disabled():
+        want = A._softmax_last(s.copy(), safe)
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(got, want, rtol=8 * eps, atol=2 * eps)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    buf = s.copy()
+    assert A._softmax_last(buf, safe) is buf               # in place, the caller's buffer

@@ -16,7 +16,7 @@ from ...backend import xp
 from ...backend.device import array_module as _xp, like as _like
 from ...backend.random import rng_of
 from ...backends.cuda import _SDP as _SDP_FLAGS
-from ...ops import _parallel as _par
+from ...ops import _ckernels as _ck, _parallel as _par
 from ...ops._fastsum import fsum
 from ...ops._parallel_random import keep_mask
 from ...tensor import Tensor
@@ -30,6 +30,8 @@ def _softmax_last(s, safe=False):
     in ``F.softmax`` and MultiheadAttention's weights, or, with ``safe``, 0 (PyTorch 2.13's
     scaled_dot_product_attention: such a query attends to nothing and gets zeros)."""
     if not s.shape[-1]:         # no keys: nothing to attend to (the output is an empty sum: zeros)
+        return s
+    if _ck.softmax_inplace(s, safe):    # (ember's compiled kernel: what follows, a row at a time)
         return s
     m = s.max(axis=-1, keepdims=True)
     with xp.errstate(invalid="ignore"):
