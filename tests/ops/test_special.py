@@ -163,16 +163,25 @@ def test_random_inputs_against_torch(op, x, f32):
     if op in POLES:
         # next to a pole at a negative integer n the value is about +-1/(x - n)^k, and PyTorch's reflection
         # loses eps * |x| / |x - n| of it (ember reduces x by n first: test_digamma_next_to_a_pole); where that
-        # loss exceeds the tolerance, both must only be large and of one sign
+        # loss exceeds the tolerance, both must only be of one sign and large: at least half of 1/|x - n| (the
+        # pole's term dominates there: |x - n| < 0.08 for |x| <= 30 in float32, and the rest of digamma is
+        # below ln|x| + 1; a bound of 1e3 failed at x = -14.03125, digamma about -29)
         x64 = arr.astype(np.float64)
         dist = np.abs(x64 - np.round(x64))
         near = (x64 < 0) & (dist > 0) & (dist * tol["rtol"] < POLES[op] * np.finfo(arr.dtype).eps * np.abs(x64))
-        assert np.all(np.sign(ev[near]) == np.sign(tv[near])) and np.all(np.abs(ev[near]) > 1e3)
+        assert np.all(np.sign(ev[near]) == np.sign(tv[near]))
+        assert np.all(np.abs(ev[near]) > 0.5 / dist[near]) and np.all(np.abs(tv[near]) > 0.5 / dist[near])
         ev, tv = ev[~near], tv[~near]
     np.testing.assert_allclose(ev, tv, equal_nan=True, **tol)
 
 
 POLES = {"digamma": 4, "trigamma": 8}       # (how many times eps * |x| / |x - n| PyTorch's value may be off)
+
+
+def test_random_comparison_near_a_pole_of_moderate_size():
+    # hypothesis found x = -14.03125 in float32 (digamma about -29, "near" a pole by the tolerance's measure):
+    # the comparison above must accept it
+    test_random_inputs_against_torch.hypothesis.inner_test("digamma", np.array([-14.03125]), True)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7])
