@@ -1,11 +1,12 @@
 /* ember's optional compiled kernels.
  *
- * NumPy runs every op of ember; this file only makes a few elementwise kernels faster where NumPy needs many
- * passes over memory for one formula (GELU's erf fit: ~30 passes and an exp).  Each function here computes,
- * in one pass, the formula that its NumPy twin in ember/ops computes pass by pass; ember calls them through
- * ctypes (ember/ops/_ckernels.py), which releases the GIL, so ember's thread sections split them over cores.
- * When this file is not compiled (no C compiler at install time) or EMBER_KERNELS=numpy is set, ember uses
- * the NumPy twins: every op exists and is tested without it.
+ * NumPy runs every op of ember; this file only makes a few of them faster where NumPy needs many passes over
+ * memory or many calls for one formula (GELU's erf fit: ~30 passes and an exp; an LSTM step's gates and
+ * state: ~10 calls).  Each function computes, in one pass, what its NumPy twin in ember/ops computes pass by
+ * pass; module.c checks the arrays ember passes (ember/ops/_ckernels.py) and calls these with the GIL
+ * released, so ember's thread sections can split them over cores.  When this file is not compiled (no C
+ * compiler at install time) or EMBER_KERNELS=numpy is set, ember uses the NumPy twins: every op exists and
+ * is tested without it.
  *
  * Plain C99 over arrays of n elements or rows; no Python objects, no allocation, no global state.  Built
  * by setup.py with -O3 -fno-trapping-math -fno-math-errno (which let the compiler vectorize the loops
@@ -14,10 +15,11 @@
  * baseline x86-64 and the loader picks the one the CPU runs (target_clones), so a build moves between
  * machines.
  *
- * Values: float32 kernels use their own exp (below), within 1 ulp of the exact value, where NumPy's float32
- * exp is within 1 ulp too; their results agree with the NumPy twins to a few ulp, not bit for bit (tests
- * hold both to PyTorch).  float64 kernels call the C library's erf and exp, as the NumPy twins do through
- * math.erf and np.exp; the forward GELU is the twin's bits.
+ * Values: the kernels use their own exp (float32 within 1 ulp, float64 within 0.9: below), so their results
+ * agree with the NumPy twins to a few ulp, not bit for bit (tests hold both to PyTorch); the float64 GELU
+ * calls the C library's erf and exp, as its twin does through math.erf and np.exp (the forward is the
+ * twin's bits); im2col (a copy), cumsum and the LSTM backward (the same operations in the same order) are
+ * their twins' bits.
  */
 #include <math.h>
 #include <stdint.h>
@@ -440,7 +442,13 @@ void ember_cumsum_f64(const double *restrict x, double *restrict y, double *rest
  * maximum is an integer maximum, which the compiler vectorizes (a float `v > m ? v : m` stays scalar).  NaNs
  * land above +inf's key or below -inf's. */
 static inline int32_t key_f32(float v) { int32_t b; memcpy(&b, &v, 4); return b ^ ((b >> 31) & 0x7FFFFFFF); }
-static inline float unkey_f32(int32_t k) { int32_t b = k ^ ((k >> 31) & 0x7FFFFFFF); float f; memcpy(&f, &b, 4); return f; }
+static inline float unkey_f32(int32_t k)
+{
+    int32_t b = k ^ ((k >> 31) & 0x7FFFFFFF);
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
 static inline int64_t key_f64(double v)
 {
     int64_t b;

@@ -70,6 +70,16 @@ static int apart(char **lo, char **hi, int n, int outputs)
     return 1;
 }
 
+/* args[0..n) as C longs into out; 0 with a Python error set where one is not an integer */
+static int longs(PyObject *const *args, int n, long *out)
+{
+    for (int k = 0; k < n; k++) {
+        out[k] = PyLong_AsLong(args[k]);
+        if (out[k] == -1 && PyErr_Occurred()) return 0;
+    }
+    return 1;
+}
+
 static int check_nargs(Py_ssize_t nargs, Py_ssize_t want, const char *name)
 {
     if (nargs == want) return 1;
@@ -235,17 +245,14 @@ static PyObject *py_lstm_backward_pointwise(PyObject *self, PyObject *const *arg
     Py_RETURN_TRUE;
 }
 
-/* im2col(x, cols, kh, kw, sh, sw, dh, dw): the columns of the padded input x (N, C, Hp, Wp; any non-negative
- * strides) into cols, C-contiguous with C*KH*KW*N*OH*OW elements, OH and OW from its size: OH*OW =
- * size / (C*KH*KW*N) with OW = (Wp - dw (kw - 1) - 1) / sw + 1 at most (the caller's, possibly capped) */
+/* im2col(x, cols, kh, kw, sh, sw, dh, dw, oh, ow): the columns (C, KH, KW, N, OH, OW) of the padded input x
+ * (N, C, Hp, Wp; any non-negative strides) into cols, C-contiguous with that many elements; every window
+ * must lie inside x (the caller's OH, OW, possibly capped below what x allows) */
 static PyObject *py_im2col(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (!check_nargs(nargs, 10, "im2col")) return NULL;
     long p[8];
-    for (int k = 0; k < 8; k++) {
-        p[k] = PyLong_AsLong(args[2 + k]);
-        if (p[k] == -1 && PyErr_Occurred()) return NULL;
-    }
+    if (!longs(args + 2, 8, p)) return NULL;
     long kh = p[0], kw = p[1], sh = p[2], sw = p[3], dh = p[4], dw = p[5], oh = p[6], ow = p[7];
     Buffers B;
     if (!take(&B, args, 1, 0, PyBUF_STRIDES)) Py_RETURN_FALSE;
@@ -292,10 +299,7 @@ static PyObject *py_cumsum(PyObject *self, PyObject *const *args, Py_ssize_t nar
 {
     if (!check_nargs(nargs, 6, "cumsum")) return NULL;
     long dims[3];
-    for (int k = 0; k < 3; k++) {
-        dims[k] = PyLong_AsLong(args[3 + k]);
-        if (dims[k] == -1 && PyErr_Occurred()) return NULL;
-    }
+    if (!longs(args + 3, 3, dims)) return NULL;
     Buffers B;
     Py_ssize_t n;
     char dt = flat(&B, args, 2, &n);       /* x and out: one dtype and size, apart */
@@ -329,8 +333,8 @@ static PyObject *py_cumsum(PyObject *self, PyObject *const *args, Py_ssize_t nar
 static PyObject *py_softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (!check_nargs(nargs, 4, "softmax")) return NULL;
-    long len = PyLong_AsLong(args[2]);
-    if (len == -1 && PyErr_Occurred()) return NULL;
+    long len;
+    if (!longs(args + 2, 1, &len)) return NULL;
     int log_out = PyObject_IsTrue(args[3]);
     if (log_out < 0) return NULL;
     Buffers B;
@@ -349,13 +353,13 @@ static PyObject *py_softmax(PyObject *self, PyObject *const *args, Py_ssize_t na
     Py_RETURN_TRUE;
 }
 
-/* softmax_inplace(s, len, safe): softmax along rows of `len` elements of s (C-contiguous float32/float64, written
- * in place); with `safe` a row of -inf only becomes zeros */
+/* softmax_inplace(s, len, safe): softmax along rows of `len` elements of s (C-contiguous float32/float64,
+ * written in place); with `safe` a row of -inf only becomes zeros */
 static PyObject *py_softmax_inplace(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (!check_nargs(nargs, 3, "softmax_inplace")) return NULL;
-    long len = PyLong_AsLong(args[1]);
-    if (len == -1 && PyErr_Occurred()) return NULL;
+    long len;
+    if (!longs(args + 1, 1, &len)) return NULL;
     int safe = PyObject_IsTrue(args[2]);
     if (safe < 0) return NULL;
     Buffers B;

@@ -1,5 +1,5 @@
-"""ember's optional compiled kernels (``ember/csrc``: the kernels in ``kernels.c``, the module ``ember._kernels``
-that checks the arrays and runs them in ``module.c``).
+"""ember's optional compiled kernels (``ember/csrc``: the kernels in ``kernels.c``; the module
+``ember._kernels``, which checks the arrays and runs them, in ``module.c``).
 
 Each function here returns the kernel's result (an array, or True for the kernels that write into arrays
 given), or None / False where the kernel does not apply: the module was not built (no C compiler when ember
@@ -20,6 +20,7 @@ import numpy as np
 from . import _parallel_elementwise as _pe
 
 VERSION = 10
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
 
@@ -73,10 +74,16 @@ def disabled():
         _state["on"] = was
 
 
+def _takes(x) -> bool:
+    """Whether ``x`` is an array the kernels read: a non-empty C-contiguous float32/float64 NumPy array (checked
+    before anything is allocated for it; the module checks every operand again)."""
+    return type(x) is np.ndarray and (x.dtype == _F32 or x.dtype == _F64) and x.size > 0 and x.flags.c_contiguous
+
+
 def _elementwise(kernel, x, *operands):
     """``kernel(x, *operands, out)`` into a new array of x's shape and dtype (in pieces over ember's threads
     when large); None where the kernel does not take these arrays."""
-    if type(x) is not np.ndarray or x.size == 0:
+    if not _takes(x):
         return None
     if x.size >= _pe.SPLIT_FROM:
         ran = []
@@ -134,19 +141,24 @@ def lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out) -
     return m is not None and m.lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out)
 
 
-def im2col(x, cols, kh, kw, stride, dil, oh, ow) -> bool:
-    """The columns (C, KH, KW, N, OH, OW) of the padded input ``x`` (N, C, Hp, Wp; any strides) written into
-    ``cols`` (C-contiguous, that many elements; a copy: NumPy's bits).  False where the kernel does not apply."""
+def im2col(x, kh, kw, stride, dil, oh, ow, out=None):
+    """The columns (C, KH, KW, N, OH, OW) of the padded input ``x`` (N, C, Hp, Wp; any strides), a copy
+    (NumPy's bits), written into ``out`` (C-contiguous, that many elements) or a new contiguous array of that
+    shape; the array, or None where the kernel does not apply."""
     m = module()
-    return m is not None and type(x) is np.ndarray and type(cols) is np.ndarray and \
-        m.im2col(x, cols, kh, kw, stride[0], stride[1], dil[0], dil[1], oh, ow)
+    if m is None or type(x) is not np.ndarray or (x.dtype != _F32 and x.dtype != _F64):
+        return None
+    if out is None:
+        out = np.empty((x.shape[1], kh, kw, x.shape[0], oh, ow), x.dtype)
+    ok = type(out) is np.ndarray and m.im2col(x, out, kh, kw, stride[0], stride[1], dil[0], dil[1], oh, ow)
+    return out if ok else None
 
 
 def cumsum(x, axis):
     """Running sums of ``x`` (C-contiguous float32 or float64) along ``axis``, accumulated in float64 and
     rounded once each, as PyTorch's CPU cumsum and NumPy's ``cumsum(dtype=float64)`` (their bits); or None."""
     m = module()
-    if m is None or type(x) is not np.ndarray or x.ndim == 0 or x.size == 0:
+    if m is None or not _takes(x) or x.ndim == 0:
         return None
     outer = 1
     for d in x.shape[:axis]:
@@ -163,15 +175,14 @@ def cumsum(x, axis):
 def softmax(x, axis, log: bool):
     """softmax (log_softmax) of ``x`` (C-contiguous float32/float64) along its last axis ``axis``, or None."""
     m = module()
-    if m is None or type(x) is not np.ndarray or x.ndim == 0 or axis != x.ndim - 1 or x.size == 0:
+    if m is None or not _takes(x) or x.ndim == 0 or axis != x.ndim - 1:
         return None
     out = np.empty(x.shape, x.dtype)
     return out if m.softmax(x, out, x.shape[-1], log) else None
 
 
 def softmax_inplace(s, safe: bool) -> bool:
-    """softmax of ``s`` (C-contiguous float32/float64) along its last axis, in place; with ``safe`` a row of -inf
-    only becomes zeros (PyTorch's attention).  False where the kernel does not apply."""
+    """softmax of ``s`` (C-contiguous float32/float64) along its last axis, in place; with ``safe`` a row of
+    -inf only becomes zeros (PyTorch's attention).  False where the kernel does not apply."""
     m = module()
-    return (m is not None and type(s) is np.ndarray and s.ndim > 0 and s.size > 0 and
-            m.softmax_inplace(s, s.shape[-1], safe))
+    return m is not None and _takes(s) and s.ndim > 0 and m.softmax_inplace(s, s.shape[-1], safe)

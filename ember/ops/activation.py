@@ -118,11 +118,11 @@ def make_activation(name: str, fwd, deriv, ints: str = "error", int_check=None, 
     def forward(ctx, a, **p):
         ctx.save_for_backward(a)
         ctx.p = p
-        # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
         out = None if compiled is None else compiled(a, **p)
         if out is None and (a.size < _pe.SPLIT_FROM or a.dtype.kind != "f" or a.dtype == _np.float16 or
-                            not _plain(p) or (out := _pe.par_apply(lambda o, x: piece(o, x, **p), a.shape, a.dtype, a,
-                                                                   blocks=blocks)) is None):
+                            not _plain(p) or (out := _pe.par_apply(lambda o, x: piece(o, x, **p), a.shape,
+                                                                   a.dtype, a, blocks=blocks)) is None):
+            # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
             out = fwd(a.astype(_np.float32) if a.dtype == _np.float16 else a, **p)
         out = out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
         if a.ndim > 1 and not _layout.canonical(a):      # PyTorch keeps a dense input's strides

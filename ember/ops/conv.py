@@ -43,7 +43,8 @@ from ..backend import xp as np
 from ..backend.device import array_module as _xp, as_strided as _as_strided
 from ..backend.layout import c_copy
 from ..tensor import Tensor
-from . import _ckernels as _ck, _conv_blocked as _blocked, _conv_nhwc as _nhwc, _conv_parallel as _par, _parallel
+from . import _ckernels as _ck, _conv_blocked as _blocked, _conv_nhwc as _nhwc, _conv_parallel as _par
+from . import _parallel
 from ._conv_pool import _BufferPool
 from ._conv_taps import _live_geometry, _live_taps, _span  # noqa: F401 (re-exported)
 from ._layout import _channels_last_like, _is_channels_last, _Relayout, _to_layout  # noqa: F401 (re-exported)
@@ -82,12 +83,11 @@ def _im2col(xp_, kh, kw, stride, dil, oh, ow, pool: bool = False, batch_first: b
     # (ember's compiled im2col where it applies: NumPy copies the view one output row of OW elements at a time,
     # ~0.7-0.9 ns an element for small images)
     if not pool:
-        cols = np.empty((c, kh, kw, n, oh, ow), xp_.dtype) if type(xp_) is np.ndarray else None
-        if cols is not None and _ck.im2col(xp_, cols, kh, kw, stride, dil, oh, ow):
+        if (cols := _ck.im2col(xp_, kh, kw, stride, dil, oh, ow)) is not None:
             return cols
     else:
         cols = _COLS.empty((c * kh * kw, n * oh * ow), xp_.dtype, xp_)      # 2-D: callers keep this very object
-        if _ck.im2col(xp_, cols, kh, kw, stride, dil, oh, ow):
+        if _ck.im2col(xp_, kh, kw, stride, dil, oh, ow, out=cols) is not None:
             return cols
     view = _as_strided(xp_, (c, kh, kw, n, oh, ow),
                        (sc, sh * dil[0], sw * dil[1], sn, sh * stride[0], sw * stride[1]), writeable=False)

@@ -253,8 +253,7 @@ class LSTMCellFn(_ScratchFn):
         act = _mm(xh, _stack_w(w_ih, w_hh, b_ih, b_hh))       # (N, 4H): z for i, f, g, o
         if act.dtype in _EXP_GATES:                         # one exp (see _lstm_gates_)
             act *= _lstm_exp_scales(H, act.dtype, N, _xp_of(x))
-            m = _xp_of(x)
-            h_new, c_new, tc = m.empty((N, H), act.dtype), m.empty((N, H), act.dtype), m.empty((N, H), act.dtype)
+            h_new, c_new, tc = (_xp_of(x).empty((N, H), act.dtype) for _ in range(3))
             if not _ck.lstm_pointwise(act, c, c_new, tc, h_new):      # (the compiled kernel: all below, one pass)
                 _lstm_gates_(act, H)
                 _lstm_state(act, c, H, c_new, tc, h_new)

@@ -413,14 +413,17 @@ def test_im2col_is_numpys_copy(geom, dtype, layout):
     sn, sc, sh, sw = x.strides
     view = as_strided(x, (c, kh, kw, n, oh, ow), (sc, sh * dil[0], sw * dil[1], sn, sh * stride[0], sw * stride[1]))
     cols = np.full((c * kh * kw, n * oh * ow), np.nan, dtype)
-    assert _ckernels.im2col(x, cols, kh, kw, stride, dil, oh, ow)
+    assert _ckernels.im2col(x, kh, kw, stride, dil, oh, ow, out=cols) is cols
     assert np.array_equal(cols.reshape(view.shape), view)
+    assert np.array_equal(_ckernels.im2col(x, kh, kw, stride, dil, oh, ow), view)     # a new array
     # what it does not take: a window past the input, a wrong size, an overlapping or non-contiguous output
-    assert not _ckernels.im2col(x, cols, kh, kw, stride, dil, oh + 1, ow)
-    assert not _ckernels.im2col(x, cols[:-1], kh, kw, stride, dil, oh, ow)
-    assert not _ckernels.im2col(x, np.empty((cols.shape[1], cols.shape[0]), dtype).T, kh, kw, stride, dil, oh, ow)
-    assert not _ckernels.im2col(x, x.reshape(-1)[:cols.size] if x.flags.c_contiguous and x.size >= cols.size
-                                else cols.astype(np.float16), kh, kw, stride, dil, oh, ow)
+    geometry = (kh, kw, stride, dil, oh, ow)
+    assert _ckernels.im2col(x, kh, kw, stride, dil, oh + 1, ow, out=cols) is None
+    assert _ckernels.im2col(x, kh, kw, stride, dil, oh + 1, ow) is None
+    assert _ckernels.im2col(x, *geometry, out=cols[:-1]) is None
+    assert _ckernels.im2col(x, *geometry, out=np.empty((cols.shape[1], cols.shape[0]), dtype).T) is None
+    assert _ckernels.im2col(x, *geometry, out=x.reshape(-1)[:cols.size] if x.flags.c_contiguous and
+                            x.size >= cols.size else cols.astype(np.float16)) is None
 
 
 @needs_kernels
