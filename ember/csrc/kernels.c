@@ -397,6 +397,110 @@ void ember_im2col_f64(const double *restrict x, const long *xs, long n, long c, 
     IM2COL(double)
 }
 
+/* Pixel-major (channels-last) columns and their col2im, for ember/ops/_conv_nhwc.py.  The geometry: an
+ * image (C, H, W) zero-padded to (Hp, Wp) with p0 rows above and q0 columns left of it; OH x OW windows of
+ * KH x KW taps at strides (sh, sw) and dilations (dh, dw).  `pad` is the caller's scratch of Hp*Wp*C
+ * elements: one image, padded and channels-last. */
+
+/* one image x (C, H, W) with element strides xs[1..3] into pad (Hp, Wp, C): zero borders, the interior a
+ * transposing copy */
+#define PAD_NHWC(T)                                                                                           \
+    static void pad_nhwc_##T(const T *restrict x, const long *xs, long c, long h, long w, long p0, long q0,   \
+                             long hp, long wp, T *restrict pad)                                               \
+    {                                                                                                         \
+        memset(pad, 0, (size_t)(p0 * wp * c) * sizeof(T));                                                   \
+        for (long y = 0; y < h; y++) {                                                                        \
+            T *row = pad + (p0 + y) * wp * c;                                                                 \
+            memset(row, 0, (size_t)(q0 * c) * sizeof(T));                                                     \
+            for (long q = 0; q < w; q++) {                                                                    \
+                T *d = row + (q0 + q) * c;                                                                    \
+                const T *s = x + y * xs[2] + q * xs[3];                                                       \
+                for (long ci = 0; ci < c; ci++) d[ci] = s[ci * xs[1]];                                        \
+            }                                                                                                 \
+            memset(row + (q0 + w) * c, 0, (size_t)((wp - q0 - w) * c) * sizeof(T));                          \
+        }                                                                                                     \
+        memset(pad + (p0 + h) * wp * c, 0, (size_t)((hp - p0 - h) * wp * c) * sizeof(T));                     \
+    }
+PAD_NHWC(float)
+PAD_NHWC(double)
+
+/* columns (N*OH*OW, KH*KW*C) of x (N, C, H, W; any element strides xs): each row a window, taps (i, j) in
+ * order, channels innermost; a copy, so NumPy's bits */
+#define COLUMNS_NHWC(T)                                                                                       \
+    const long kc = kw * c;                                                                                   \
+    for (long b = 0; b < n; b++) {                                                                            \
+        pad_nhwc_##T(x + b * xs[0], xs, c, h, w, p0, q0, hp, wp, pad);                                        \
+        T *dst = cols + b * oh * ow * kh * kc;                                                                \
+        for (long y = 0; y < oh; y++)                                                                         \
+            for (long q = 0; q < ow; q++)                                                                     \
+                for (long i = 0; i < kh; i++, dst += kc) {                                                    \
+                    const T *src = pad + ((y * sh + i * dh) * wp + q * sw) * c;                               \
+                    if (dw == 1)                                                                              \
+                        memcpy(dst, src, (size_t)kc * sizeof(T));                                             \
+                    else                                                                                      \
+                        for (long j = 0; j < kw; j++) memcpy(dst + j * c, src + j * dw * c, (size_t)c * sizeof(T)); \
+                }                                                                                             \
+    }
+
+void ember_columns_nhwc_f32(const float *restrict x, const long *xs, long n, long c, long h, long w, long kh,
+                            long kw, long sh, long sw, long dh, long dw, long oh, long ow, long p0, long q0,
+                            long hp, long wp, float *restrict pad, float *restrict cols)
+{
+    COLUMNS_NHWC(float)
+}
+
+void ember_columns_nhwc_f64(const double *restrict x, const long *xs, long n, long c, long h, long w, long kh,
+                            long kw, long sh, long sw, long dh, long dw, long oh, long ow, long p0, long q0,
+                            long hp, long wp, double *restrict pad, double *restrict cols)
+{
+    COLUMNS_NHWC(double)
+}
+
+/* col2im of pixel-major column gradients dcols (N, OH, OW, KH, KW, C), contiguous, into the input gradient
+ * gx (N, C, H, W), contiguous: per image the taps (i, j) in order, each added over every window into the
+ * zeroed padded image (the NumPy twin's strided additions, in its order: its bits), then the interior copied
+ * out channel-major */
+#define COL2IM_NHWC(T)                                                                                        \
+    const long taps = kh * kw;                                                                                \
+    for (long b = 0; b < n; b++) {                                                                            \
+        memset(pad, 0, (size_t)(hp * wp * c) * sizeof(T));                                                    \
+        const T *db = dcols + b * oh * ow * taps * c;                                                         \
+        for (long i = 0; i < kh; i++)                                                                         \
+            for (long j = 0; j < kw; j++)                                                                     \
+                for (long y = 0; y < oh; y++) {                                                               \
+                    T *row = pad + ((y * sh + i * dh) * wp + j * dw) * c;                                     \
+                    const T *src = db + (y * ow * taps + i * kw + j) * c;                                     \
+                    for (long q = 0; q < ow; q++) {                                                           \
+                        T *restrict d = row + q * sw * c;                                                     \
+                        const T *restrict s = src + q * taps * c;                                             \
+                        for (long ci = 0; ci < c; ci++) d[ci] += s[ci];                                       \
+                    }                                                                                         \
+                }                                                                                             \
+        T *g = gx + b * c * h * w;                                                                            \
+        for (long y = 0; y < h; y++)                                                                          \
+            for (long q = 0; q < w; q++) {                                                                    \
+                const T *s = pad + ((p0 + y) * wp + q0 + q) * c;                                              \
+                T *d = g + y * w + q;                                                                         \
+                for (long ci = 0; ci < c; ci++) d[ci * h * w] = s[ci];                                        \
+            }                                                                                                 \
+    }
+
+EMBER_CLONES
+void ember_col2im_nhwc_f32(const float *restrict dcols, long n, long c, long h, long w, long kh, long kw,
+                           long sh, long sw, long dh, long dw, long oh, long ow, long p0, long q0, long hp,
+                           long wp, float *restrict pad, float *restrict gx)
+{
+    COL2IM_NHWC(float)
+}
+
+EMBER_CLONES
+void ember_col2im_nhwc_f64(const double *restrict dcols, long n, long c, long h, long w, long kh, long kw,
+                           long sh, long sw, long dh, long dw, long oh, long ow, long p0, long q0, long hp,
+                           long wp, double *restrict pad, double *restrict gx)
+{
+    COL2IM_NHWC(double)
+}
+
 /* Running sums along the middle axis of x seen as (outer, len, inner), C-contiguous, as PyTorch's CPU cumsum:
  * each running value accumulated in float64 (`acc`, inner of them, the caller's scratch) and rounded once to
  * the output; the additions in the axis's order, so NumPy's cumsum(dtype=float64) bits. */

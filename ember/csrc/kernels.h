@@ -34,6 +34,18 @@ void ember_im2col_f32(const float *x, const long *xs, long n, long c, long kh, l
                       long sw, long dh, long dw, float *cols);
 void ember_im2col_f64(const double *x, const long *xs, long n, long c, long kh, long kw, long oh, long ow,
                       long sh, long sw, long dh, long dw, double *cols);
+void ember_columns_nhwc_f32(const float *x, const long *xs, long n, long c, long h, long w, long kh, long kw,
+                            long sh, long sw, long dh, long dw, long oh, long ow, long p0, long q0, long hp,
+                            long wp, float *pad, float *cols);
+void ember_columns_nhwc_f64(const double *x, const long *xs, long n, long c, long h, long w, long kh, long kw,
+                            long sh, long sw, long dh, long dw, long oh, long ow, long p0, long q0, long hp,
+                            long wp, double *pad, double *cols);
+void ember_col2im_nhwc_f32(const float *dcols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                           long dh, long dw, long oh, long ow, long p0, long q0, long hp, long wp, float *pad,
+                           float *gx);
+void ember_col2im_nhwc_f64(const double *dcols, long n, long c, long h, long w, long kh, long kw, long sh,
+                           long sw, long dh, long dw, long oh, long ow, long p0, long q0, long hp, long wp,
+                           double *pad, double *gx);
 void ember_cumsum_f32(const float *x, float *y, double *acc, long outer, long len, long inner);
 void ember_cumsum_f64(const double *x, double *y, double *acc, long outer, long len, long inner);
 void ember_softmax_f32(const float *x, float *y, long rows, long len, int log_out);

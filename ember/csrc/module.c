@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 10      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 11      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -293,6 +293,113 @@ static PyObject *py_im2col(PyObject *self, PyObject *const *args, Py_ssize_t nar
     Py_RETURN_FALSE;
 }
 
+/* The pixel-major convolution's geometry, args[3..15): kh, kw, sh, sw, dh, dw, oh, ow, p0, q0, hp, wp (see
+ * kernels.c); g[12] gets them.  0 with a Python error set where one is not an integer; -1 where they do not
+ * describe windows inside an (h, w) image padded to (hp, wp) */
+static int nhwc_geometry(PyObject *const *args, long h, long w, long *g)
+{
+    if (!longs(args + 3, 12, g)) return 0;
+    long kh = g[0], kw = g[1], sh = g[2], sw = g[3], dh = g[4], dw = g[5], oh = g[6], ow = g[7], p0 = g[8],
+         q0 = g[9], hp = g[10], wp = g[11];
+    if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || oh < 1 || ow < 1 || p0 < 0 || q0 < 0 ||
+        h < 1 || w < 1 || p0 + h > hp || q0 + w > wp || (oh - 1) * sh + (kh - 1) * dh >= hp ||
+        (ow - 1) * sw + (kw - 1) * dw >= wp) return -1;
+    return 1;
+}
+
+/* columns_nhwc(x, cols, pad, <geometry>): the pixel-major columns (N*OH*OW, KH*KW*C) of x (N, C, H, W; any
+ * non-negative strides) into cols (C-contiguous, that many elements); pad: scratch of at least Hp*Wp*C */
+static PyObject *py_columns_nhwc(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 15, "columns_nhwc")) return NULL;
+    Buffers B, O;
+    if (!take(&B, args, 1, 0, PyBUF_STRIDES)) Py_RETURN_FALSE;
+    if (!take(&O, args + 1, 2, 2, PyBUF_C_CONTIGUOUS)) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    const Py_buffer *x = &B.view[0], *cv = &O.view[0], *pv = &O.view[1];
+    char dt = x->ndim == 4 ? dtype_of(x) : 0;
+    long xs[4], g[12];
+    for (int k = 0; dt && k < 4; k++) {
+        if (x->strides[k] < 0 || x->strides[k] % x->itemsize != 0) dt = 0;
+        else xs[k] = (long)(x->strides[k] / x->itemsize);
+    }
+    long n = dt ? (long)x->shape[0] : 0, c = dt ? (long)x->shape[1] : 0;
+    long h = dt ? (long)x->shape[2] : 0, w = dt ? (long)x->shape[3] : 0;
+    int geo = nhwc_geometry(args, h, w, g);
+    if (geo == 0) {
+        release(&B);
+        release(&O);
+        return NULL;
+    }
+    if (dt && (geo < 0 || n < 1 || c < 1 || dtype_of(cv) != dt || dtype_of(pv) != dt ||
+               cv->len / cv->itemsize != (Py_ssize_t)n * g[6] * g[7] * g[0] * g[1] * c ||
+               pv->len / pv->itemsize < (Py_ssize_t)g[10] * g[11] * c)) dt = 0;
+    char *lo[3] = {(char *)x->buf, (char *)cv->buf, (char *)pv->buf};
+    char *hi[3] = {lo[0], lo[1] + cv->len, lo[2] + pv->len};
+    if (dt) {       /* x's span: its first element to one past its last */
+        Py_ssize_t last = 0;
+        for (int k = 0; k < 4; k++) last += (x->shape[k] - 1) * x->strides[k];
+        hi[0] = lo[0] + last + x->itemsize;
+        if (!apart(lo, hi, 3, 2)) dt = 0;
+    }
+    if (dt) {
+        Py_BEGIN_ALLOW_THREADS
+        if (dt == 'f')
+            ember_columns_nhwc_f32(x->buf, xs, n, c, h, w, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8],
+                                   g[9], g[10], g[11], pv->buf, cv->buf);
+        else
+            ember_columns_nhwc_f64(x->buf, xs, n, c, h, w, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8],
+                                   g[9], g[10], g[11], pv->buf, cv->buf);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    release(&O);
+    if (dt) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+/* col2im_nhwc(dcols, gx, pad, <geometry>): the input gradient gx (N, C, H, W), C-contiguous, from the
+ * pixel-major column gradients dcols (N, OH, OW, KH, KW, C), C-contiguous; pad: scratch of at least Hp*Wp*C */
+static PyObject *py_col2im_nhwc(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 15, "col2im_nhwc")) return NULL;
+    Buffers B;
+    if (!take(&B, args, 3, 2, PyBUF_C_CONTIGUOUS)) Py_RETURN_FALSE;
+    const Py_buffer *dv = &B.view[0], *gv = &B.view[1], *pv = &B.view[2];
+    char dt = gv->ndim == 4 ? dtype_of(gv) : 0;
+    long n = dt ? (long)gv->shape[0] : 0, c = dt ? (long)gv->shape[1] : 0;
+    long h = dt ? (long)gv->shape[2] : 0, w = dt ? (long)gv->shape[3] : 0, g[12];
+    int geo = nhwc_geometry(args, h, w, g);
+    if (geo == 0) {
+        release(&B);
+        return NULL;
+    }
+    if (dt && (geo < 0 || n < 1 || c < 1 || dtype_of(dv) != dt || dtype_of(pv) != dt ||
+               dv->len / dv->itemsize != (Py_ssize_t)n * g[6] * g[7] * g[0] * g[1] * c ||
+               pv->len / pv->itemsize < (Py_ssize_t)g[10] * g[11] * c)) dt = 0;
+    char *lo[3], *hi[3];
+    for (int k = 0; k < 3; k++) {
+        lo[k] = (char *)B.view[k].buf;
+        hi[k] = lo[k] + B.view[k].len;
+    }
+    if (dt && !apart(lo, hi, 3, 2)) dt = 0;
+    if (dt) {
+        Py_BEGIN_ALLOW_THREADS
+        if (dt == 'f')
+            ember_col2im_nhwc_f32(dv->buf, n, c, h, w, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9],
+                                  g[10], g[11], pv->buf, gv->buf);
+        else
+            ember_col2im_nhwc_f64(dv->buf, n, c, h, w, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9],
+                                  g[10], g[11], pv->buf, gv->buf);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    if (dt) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
 /* cumsum(x, out, acc, outer, len, inner): running sums along the middle axis of x (outer, len, inner),
  * C-contiguous float32/float64, into out (the same); acc: float64 scratch of `inner` elements */
 static PyObject *py_cumsum(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -390,6 +497,10 @@ static PyMethodDef methods[] = {
      "lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out) -> bool"},
     {"im2col", (PyCFunction)(void (*)(void))py_im2col, METH_FASTCALL,
      "im2col(x, cols, kh, kw, sh, sw, dh, dw, oh, ow) -> bool"},
+    {"columns_nhwc", (PyCFunction)(void (*)(void))py_columns_nhwc, METH_FASTCALL,
+     "columns_nhwc(x, cols, pad, kh, kw, sh, sw, dh, dw, oh, ow, p0, q0, hp, wp) -> bool"},
+    {"col2im_nhwc", (PyCFunction)(void (*)(void))py_col2im_nhwc, METH_FASTCALL,
+     "col2im_nhwc(dcols, gx, pad, kh, kw, sh, sw, dh, dw, oh, ow, p0, q0, hp, wp) -> bool"},
     {"cumsum", (PyCFunction)(void (*)(void))py_cumsum, METH_FASTCALL,
      "cumsum(x, out, acc, outer, len, inner) -> bool"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 10
+VERSION = 11
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
@@ -152,6 +152,35 @@ def im2col(x, kh, kw, stride, dil, oh, ow, out=None):
         out = np.empty((x.shape[1], kh, kw, x.shape[0], oh, ow), x.dtype)
     ok = type(out) is np.ndarray and m.im2col(x, out, kh, kw, stride[0], stride[1], dil[0], dil[1], oh, ow)
     return out if ok else None
+
+
+def _nhwc_geometry(x_shape, geo):
+    """(padded-image scratch, the module's geometry arguments) for ``_conv_nhwc``'s geometry tuple ``geo``
+    (kh, kw, stride, dil, oh, ow, p0, q0, hp, wp)."""
+    kh, kw, stride, dil, oh, ow, p0, q0, hp, wp = geo
+    return (kh, kw, stride[0], stride[1], dil[0], dil[1], oh, ow, p0, q0, hp, wp), hp * wp * x_shape[1]
+
+
+def columns_nhwc(x, geo, cols) -> bool:
+    """The pixel-major columns ``(N*OH*OW, KH*KW*C)`` of ``x`` (N, C, H, W; float32/float64, any strides) into
+    ``cols`` (C-contiguous), as ``_conv_nhwc.columns`` copies them (its bits); ``geo`` as ``_nhwc_geometry``
+    reads it.  False where the kernel does not apply."""
+    m = module()
+    if m is None or type(x) is not np.ndarray or (x.dtype != _F32 and x.dtype != _F64) or not _takes(cols):
+        return False
+    args, pad = _nhwc_geometry(x.shape, geo)
+    return m.columns_nhwc(x, cols, np.empty(pad, x.dtype), *args)
+
+
+def col2im_nhwc(dcols, gx, geo) -> bool:
+    """The input gradient ``gx`` (N, C, H, W; C-contiguous, written) from the pixel-major column gradients
+    ``dcols`` (N, OH, OW, KH, KW, C; C-contiguous), as ``_conv_nhwc``'s strided additions make it (the same
+    additions in the same order: their bits).  False where the kernel does not apply."""
+    m = module()
+    if m is None or not _takes(dcols) or not _takes(gx):
+        return False
+    args, pad = _nhwc_geometry(gx.shape, geo)
+    return m.col2im_nhwc(dcols, gx, np.empty(pad, gx.dtype), *args)
 
 
 def cumsum(x, axis):

@@ -3,6 +3,7 @@ built by the Makefile's install where a C compiler is, loaded only on first use,
 or ``disabled()``; each kernel agrees with its NumPy twin (special values exactly, the rest to a few ulp) and
 with PyTorch, on every layout and dtype the twin handles (the kernels take C-contiguous float32/float64
 arrays; other inputs run the twin)."""
+import math
 import os
 import shutil
 import subprocess
@@ -393,6 +394,15 @@ def test_sigmoid_and_silu_agree_with_their_numpy_twins_and_pytorch(name, dtype):
     np.testing.assert_allclose(g[fin], tx.grad.numpy()[fin], **tol)
 
 
+def _in_layout(x, layout):
+    """``x`` (N, C, H, W) with the same values as a contiguous, a channels-last or a column-sliced array."""
+    if layout == "channels_last":
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    if layout == "sliced":
+        return np.ascontiguousarray(np.repeat(x, 2, axis=3))[:, :, :, ::2]
+    return x
+
+
 @needs_kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("geom", [((3, 2, 9, 11), (3, 3), (1, 1), (1, 1)), ((2, 3, 12, 10), (5, 4), (2, 3), (1, 1)),
@@ -404,10 +414,7 @@ def test_im2col_is_numpys_copy(geom, dtype, layout):
     shape, (kh, kw), stride, dil = geom
     rng = np.random.default_rng(11)
     x = rng.standard_normal(shape).astype(dtype)
-    if layout == "channels_last":
-        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    elif layout == "sliced":
-        x = np.ascontiguousarray(np.repeat(x, 2, axis=3))[:, :, :, ::2]
+    x = _in_layout(x, layout)
     n, c, h, w = x.shape
     oh, ow = (h - dil[0] * (kh - 1) - 1) // stride[0] + 1, (w - dil[1] * (kw - 1) - 1) // stride[1] + 1
     sn, sc, sh, sw = x.strides
@@ -522,3 +529,103 @@ def test_attention_softmax_in_place_agrees_with_its_numpy_twin(safe, dtype):
     assert np.array_equal(np.isnan(got), np.isnan(want))
     buf = s.copy()
     assert A._softmax_last(buf, safe) is buf               # in place, the caller's buffer
+
+
+_NHWC_GEOMS = [  # (x shape, (kh, kw), stride, dilation, pads ((top, bottom), (left, right)))
+    ((2, 32, 12, 12), (5, 5), (1, 1), (1, 1), ((0, 0), (0, 0))),      # the triplet network's second conv
+    ((3, 16, 8, 8), (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),        # a ResNet stage
+    ((2, 17, 7, 9), (3, 2), (2, 3), (1, 1), ((1, 0), (2, 1))),        # strides, uneven padding
+    ((1, 20, 9, 8), (2, 3), (1, 2), (2, 3), ((2, 1), (0, 3))),        # dilation
+    ((4, 18, 1, 1), (3, 3), (2, 2), (1, 1), ((1, 1), (1, 1))),        # 1x1 images
+    ((2, 24, 5, 5), (1, 1), (2, 2), (1, 1), ((0, 0), (0, 0))),        # a strided 1x1 (downsample)
+]
+
+
+def _nhwc_args(shape, k, stride, dil, pads):
+    from ember.ops import _conv_nhwc
+    n, c, h, w, o, kh, kw, hp, wp, oh, ow = _conv_nhwc._geometry(shape, (5, shape[1]) + k, stride, pads, dil)
+    return (kh, kw, stride, dil, oh, ow, pads[0][0], pads[1][0], hp, wp), (n, oh, ow, kh, kw, c)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("geom", _NHWC_GEOMS)
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
+def test_columns_nhwc_is_numpys_copy(geom, dtype, layout):
+    from ember.ops import _conv_nhwc
+    shape, k, stride, dil, pads = geom
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal(shape).astype(dtype)
+    x = _in_layout(x, layout)
+    geo, dshape = _nhwc_args(shape, k, stride, dil, pads)
+    cols = np.full((math.prod(dshape[:3]), math.prod(dshape[3:])), np.nan, dtype)
+    assert _ckernels.columns_nhwc(x, geo, cols)                     # the kernel ran
+    with _ckernels.disabled():
+        twin = _conv_nhwc.columns(x, (5, shape[1]) + k, stride, pads, dil, lambda s, d, like: np.empty(s, d))
+    assert cols.tobytes() == twin.tobytes()
+    # what it does not take: a window past the padded input, a wrong size, a non-contiguous output, float16
+    kh, kw, st, dl, oh, ow, p0, q0, hp, wp = geo
+    assert not _ckernels.columns_nhwc(x, (kh, kw, st, dl, oh + 1, ow, p0, q0, hp, wp), cols)
+    assert not _ckernels.columns_nhwc(x, (kh, kw, st, dl, oh, ow, p0, q0, shape[2] + p0 - 1, wp), cols)
+    assert not _ckernels.columns_nhwc(x, geo, cols[:-1])
+    assert not _ckernels.columns_nhwc(x, geo, np.empty(cols.shape[::-1], dtype).T)
+    assert not _ckernels.columns_nhwc(x.astype(np.float16), geo, cols.astype(np.float16))
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("geom", _NHWC_GEOMS)
+def test_col2im_nhwc_is_the_twins_bits(geom, dtype):
+    # the same additions in the same order as _conv_nhwc's strided np.add per kernel offset
+    from ember.ops import _conv_nhwc
+    shape, k, stride, dil, pads = geom
+    rng = np.random.default_rng(19)
+    geo, dshape = _nhwc_args(shape, k, stride, dil, pads)
+    o = 5
+    g2 = (rng.standard_normal((o, math.prod(dshape[:3]))) * 1e3).astype(dtype)
+    w2 = rng.standard_normal((o, math.prod(dshape[3:]))).astype(dtype)
+    g2[0, :3] = [np.inf, -np.inf, np.nan][:min(3, g2.shape[1])]
+    with np.errstate(invalid="ignore"):
+        dcols = np.ascontiguousarray((g2.T @ w2).reshape(dshape))
+    gx = np.full(shape, 7.0, dtype)
+    assert _ckernels.col2im_nhwc(dcols, gx, geo)                    # the kernel ran
+    w_shape = (o, shape[1]) + k
+    with _ckernels.disabled():
+        twin = _conv_nhwc.backward(None, w2, shape, w_shape, g2, stride, pads, dil, True, False)[0]
+    assert gx.tobytes() == twin.tobytes()
+    assert _conv_nhwc.backward(None, w2, shape, w_shape, g2, stride, pads, dil, True, False)[0].tobytes() \
+        == twin.tobytes()                                           # the path conv takes
+    # what it does not take: a wrong size, a non-contiguous gradient, an output overlapping its input, float16
+    assert not _ckernels.col2im_nhwc(dcols.reshape(-1)[:-1], gx, geo)
+    assert not _ckernels.col2im_nhwc(dcols, np.empty(shape[::-1], dtype).T, geo)
+    assert not _ckernels.col2im_nhwc(dcols, dcols.reshape(-1)[:gx.size].reshape(shape), geo) \
+        if dcols.size >= gx.size else True
+    assert not _ckernels.col2im_nhwc(dcols.astype(np.float16), gx.astype(np.float16), geo)
+
+
+@needs_kernels
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pixel_major_conv_with_compiled_columns_matches_pytorch(threads):
+    # ResNet-like and triplet-like convolutions through conv2d (the pixel-major path, its compiled columns and
+    # col2im), at one and two threads (the split path's parts call the kernels with the GIL released)
+    rng = np.random.default_rng(23)
+    cases = [((8, 32, 12, 12), (64, 32, 5, 5), 1, 0), ((8, 64, 8, 8), (64, 64, 3, 3), 1, 1),
+             ((8, 32, 8, 8), (64, 32, 3, 3), 2, 1), ((8, 128, 4, 4), (128, 128, 3, 3), 1, 1)]
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        for xs, ws, stride, pad in cases:
+            x = rng.standard_normal(xs)
+            w = rng.standard_normal(ws) * 0.1
+            b = rng.standard_normal(ws[0])
+            ex, ew, eb = (ember.tensor(a, requires_grad=True) for a in (x, w, b))
+            y = ember.nn.functional.conv2d(ex, ew, eb, stride=stride, padding=pad)
+            g = rng.standard_normal(y.shape)
+            y.backward(ember.tensor(g))
+            tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+            ty = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=pad)
+            ty.backward(torch.tensor(g))
+            for e, t in ((y, ty), (ex.grad, tx.grad), (ew.grad, tw.grad), (eb.grad, tb.grad)):
+                np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-10)
+    finally:
+        ember.set_num_threads(before)
