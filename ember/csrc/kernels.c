@@ -501,6 +501,44 @@ void ember_col2im_nhwc_f64(const double *restrict dcols, long n, long c, long h,
     COL2IM_NHWC(double)
 }
 
+/* The gradient of max pooling over KH x KW windows at strides (sh, sw) and dilations (dh, dw) of an input
+ * (N, C, H, W) padded by p0 rows above and q0 columns left: gx (N, C, H, W), contiguous, zeroed and then each
+ * output's gradient g (N, C, OH, OW, contiguous) added at its window's winner (k: its offset in window order,
+ * uint8, as ember/ops/pool.py's _max_windows finds it), in output order (PyTorch's loop's order and sums);
+ * winners in the padding (a window that lies wholly in it) are left to the caller. */
+#define MAXPOOL_BACKWARD(T)                                                                                   \
+    long dr[256], dc[256];                          /* each offset's row and column in its window */          \
+    for (long j = 0; j < kh * kw; j++) {                                                                      \
+        dr[j] = (j / kw) * dh;                                                                                \
+        dc[j] = (j % kw) * dw;                                                                                \
+    }                                                                                                         \
+    memset(gx, 0, (size_t)(n * c * h * w) * sizeof(T));                                                       \
+    for (long p = 0; p < n * c; p++) {                                                                        \
+        T *plane = gx + p * h * w;                                                                            \
+        const T *gp = g + p * oh * ow;                                                                        \
+        const uint8_t *kp = k + p * oh * ow;                                                                  \
+        for (long y = 0; y < oh; y++)                                                                         \
+            for (long q = 0; q < ow; q++) {                                                                   \
+                const long j = kp[y * ow + q];                                                                \
+                const long r = y * sh - p0 + dr[j], cc = q * sw - q0 + dc[j];                                 \
+                if (r >= 0 && r < h && cc >= 0 && cc < w) plane[r * w + cc] += gp[y * ow + q];                \
+            }                                                                                                 \
+    }
+
+void ember_maxpool_backward_f32(const float *restrict g, const uint8_t *restrict k, long n, long c, long h,
+                                long w, long kh, long kw, long sh, long sw, long dh, long dw, long p0, long q0,
+                                long oh, long ow, float *restrict gx)
+{
+    MAXPOOL_BACKWARD(float)
+}
+
+void ember_maxpool_backward_f64(const double *restrict g, const uint8_t *restrict k, long n, long c, long h,
+                                long w, long kh, long kw, long sh, long sw, long dh, long dw, long p0, long q0,
+                                long oh, long ow, double *restrict gx)
+{
+    MAXPOOL_BACKWARD(double)
+}
+
 /* Running sums along the middle axis of x seen as (outer, len, inner), C-contiguous, as PyTorch's CPU cumsum:
  * each running value accumulated in float64 (`acc`, inner of them, the caller's scratch) and rounded once to
  * the output; the additions in the axis's order, so NumPy's cumsum(dtype=float64) bits. */

@@ -2,6 +2,8 @@
 #ifndef EMBER_KERNELS_H
 #define EMBER_KERNELS_H
 
+#include <stdint.h>
+
 void ember_gelu_f32(const float *x, float *y, long n, int tanh_approx);
 void ember_gelu_grad_f32(const float *x, const float *g, float *out, long n, int tanh_approx);
 void ember_gelu_f64(const double *x, double *y, long n);
@@ -46,6 +48,11 @@ void ember_col2im_nhwc_f32(const float *dcols, long n, long c, long h, long w, l
 void ember_col2im_nhwc_f64(const double *dcols, long n, long c, long h, long w, long kh, long kw, long sh,
                            long sw, long dh, long dw, long oh, long ow, long p0, long q0, long hp, long wp,
                            double *pad, double *gx);
+void ember_maxpool_backward_f32(const float *g, const uint8_t *k, long n, long c, long h, long w, long kh, long kw,
+                                long sh, long sw, long dh, long dw, long p0, long q0, long oh, long ow, float *gx);
+void ember_maxpool_backward_f64(const double *g, const uint8_t *k, long n, long c, long h, long w, long kh,
+                                long kw, long sh, long sw, long dh, long dw, long p0, long q0, long oh, long ow,
+                                double *gx);
 void ember_cumsum_f32(const float *x, float *y, double *acc, long outer, long len, long inner);
 void ember_cumsum_f64(const double *x, double *y, double *acc, long outer, long len, long inner);
 void ember_softmax_f32(const float *x, float *y, long rows, long len, int log_out);

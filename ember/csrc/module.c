@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 11      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 12      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -400,6 +400,62 @@ static PyObject *py_col2im_nhwc(PyObject *self, PyObject *const *args, Py_ssize_
     Py_RETURN_FALSE;
 }
 
+/* the buffer holds uint8 */
+static int is_u8(const Py_buffer *v)
+{
+    const char *f = v->format ? v->format : "B";
+    if (*f == '@' || *f == '=' || *f == '<' || *f == '>' || *f == '|') f++;
+    return v->itemsize == 1 && f[0] == 'B' && f[1] == 0;
+}
+
+/* max pooling's geometry, args[0..10): kh, kw, sh, sw, dh, dw, p0, q0, oh, ow into g[10]; 0 with a Python
+ * error set where one is not an integer, -1 where they are out of range (offsets must fit a uint8) */
+static int pool_geometry(PyObject *const *args, long *g)
+{
+    if (!longs(args, 10, g)) return 0;
+    for (int i = 0; i < 6; i++)
+        if (g[i] < 1) return -1;
+    if (g[0] * g[1] > 255 || g[6] < 0 || g[7] < 0 || g[8] < 1 || g[9] < 1) return -1;
+    return 1;
+}
+
+/* maxpool_backward(g, k, gx, kh, kw, sh, sw, dh, dw, p0, q0, oh, ow): the input gradient gx (N, C, H, W),
+ * C-contiguous, from the output gradient g (N, C, OH, OW) and the offsets k (uint8), both C-contiguous */
+static PyObject *py_maxpool_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 13, "maxpool_backward")) return NULL;
+    long g[10];
+    int geo = pool_geometry(args + 3, g);
+    if (geo == 0) return NULL;
+    Buffers B;
+    if (!take(&B, args, 3, 1, PyBUF_C_CONTIGUOUS)) Py_RETURN_FALSE;
+    const Py_buffer *gv = &B.view[0], *kv = &B.view[1], *xv = &B.view[2];
+    char dt = geo > 0 && xv->ndim == 4 ? dtype_of(xv) : 0;
+    Py_ssize_t outs = dt ? xv->shape[0] * xv->shape[1] * g[8] * g[9] : 0;
+    if (dt && (dtype_of(gv) != dt || !is_u8(kv) || gv->len / gv->itemsize != outs || kv->len != outs ||
+               xv->len == 0)) dt = 0;
+    char *lo[3], *hi[3];
+    for (int i = 0; i < 3; i++) {
+        lo[i] = (char *)B.view[i].buf;
+        hi[i] = lo[i] + B.view[i].len;
+    }
+    if (dt && !apart(lo, hi, 3, 1)) dt = 0;
+    if (dt) {
+        long n = (long)xv->shape[0], c = (long)xv->shape[1], h = (long)xv->shape[2], w = (long)xv->shape[3];
+        Py_BEGIN_ALLOW_THREADS
+        if (dt == 'f')
+            ember_maxpool_backward_f32(gv->buf, kv->buf, n, c, h, w, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7],
+                                       g[8], g[9], xv->buf);
+        else
+            ember_maxpool_backward_f64(gv->buf, kv->buf, n, c, h, w, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7],
+                                       g[8], g[9], xv->buf);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    if (dt) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
 /* cumsum(x, out, acc, outer, len, inner): running sums along the middle axis of x (outer, len, inner),
  * C-contiguous float32/float64, into out (the same); acc: float64 scratch of `inner` elements */
 static PyObject *py_cumsum(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -501,6 +557,8 @@ static PyMethodDef methods[] = {
      "columns_nhwc(x, cols, pad, kh, kw, sh, sw, dh, dw, oh, ow, p0, q0, hp, wp) -> bool"},
     {"col2im_nhwc", (PyCFunction)(void (*)(void))py_col2im_nhwc, METH_FASTCALL,
      "col2im_nhwc(dcols, gx, pad, kh, kw, sh, sw, dh, dw, oh, ow, p0, q0, hp, wp) -> bool"},
+    {"maxpool_backward", (PyCFunction)(void (*)(void))py_maxpool_backward, METH_FASTCALL,
+     "maxpool_backward(g, k, gx, kh, kw, sh, sw, dh, dw, p0, q0, oh, ow) -> bool"},
     {"cumsum", (PyCFunction)(void (*)(void))py_cumsum, METH_FASTCALL,
      "cumsum(x, out, acc, outer, len, inner) -> bool"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 11
+VERSION = 12
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
@@ -181,6 +181,17 @@ def col2im_nhwc(dcols, gx, geo) -> bool:
         return False
     args, pad = _nhwc_geometry(gx.shape, geo)
     return m.col2im_nhwc(dcols, gx, np.empty(pad, gx.dtype), *args)
+
+
+def maxpool_backward(g, k, gx, ks, st, pad, dil) -> bool:
+    """Max pooling's input gradient into ``gx`` (N, C, H, W; C-contiguous): zeros, and each output's gradient
+    ``g`` added at its winner ``k`` (uint8 offsets; both C-contiguous, (N, C, OH, OW)), in output order, as
+    PyTorch sums them; winners in the padding are skipped.  False where the kernel does not apply."""
+    m = module()
+    if m is None or not _takes(g) or not _takes(gx) or type(k) is not np.ndarray or k.dtype != np.uint8:
+        return False
+    return m.maxpool_backward(g, k, gx, ks[0], ks[1], st[0], st[1], dil[0], dil[1], pad[0], pad[1],
+                              g.shape[2], g.shape[3])
 
 
 def cumsum(x, axis):

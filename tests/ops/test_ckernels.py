@@ -629,3 +629,51 @@ def test_pixel_major_conv_with_compiled_columns_matches_pytorch(threads):
                 np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-10)
     finally:
         ember.set_num_threads(before)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("geom", [  # (x shape, kernel, stride, padding, dilation, ceil_mode)
+    ((2, 3, 24, 24), (2, 2), (2, 2), (0, 0), (1, 1), False),      # LeNet's and the triplet network's pools
+    ((2, 4, 16, 16), (3, 3), (2, 2), (1, 1), (1, 1), False),      # ResNet's stem pool: windows overlap
+    ((1, 2, 9, 7), (3, 2), (2, 3), (1, 1), (2, 1), True),         # dilation, ceil mode, uneven strides
+    ((3, 2, 5, 6), (2, 3), (1, 1), (1, 1), (1, 1), False),        # stride 1
+    ((2, 2, 3, 1), (2, 2), (1, 1), (1, 1), (2, 2), False),        # windows wholly in the padding
+])
+def test_maxpool_backward_is_the_twins_sums(geom, dtype):
+    # the same additions in the same (output) order as pool.py's NumPy gradient: its bits, ties, -inf and NaN
+    # windows and non-finite gradients included; and the op's gradient is PyTorch's
+    shape, ks, st, pad, dil, ceil = geom
+    rng = np.random.default_rng(29)
+    x = np.maximum(rng.standard_normal(shape), 0).astype(dtype)       # ReLU outputs: many tied zeros
+    x.reshape(-1)[:3] = [np.nan, -np.inf, np.inf]
+    calls = []
+    real = _ckernels.maxpool_backward
+    try:
+        _ckernels.maxpool_backward = lambda *a: calls.append(real(*a)) or calls[-1]
+        t = ember.tensor(x, requires_grad=True)
+        y = F.max_pool2d(t, ks, st, pad, dil, ceil_mode=ceil)
+        g = (rng.standard_normal(y.shape) * 1e3).astype(dtype)
+        g.reshape(-1)[:2] = [np.inf, np.nan]
+        y.backward(ember.tensor(g))
+    finally:
+        _ckernels.maxpool_backward = real
+    assert calls and all(calls)                                      # the kernel ran
+    with _ckernels.disabled():
+        t2 = ember.tensor(x, requires_grad=True)
+        F.max_pool2d(t2, ks, st, pad, dil, ceil_mode=ceil).backward(ember.tensor(g))
+    assert np.array_equal(t.grad.numpy(), t2.grad.numpy(), equal_nan=True)
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(tx, ks, st, pad, dil, ceil_mode=ceil).backward(torch.tensor(g))
+    assert np.array_equal(t.grad.numpy(), tx.grad.numpy(), equal_nan=True)
+    # what it does not take: offsets wider than uint8, a non-contiguous gradient, float16, overlap
+    k = np.zeros(y.shape, np.uint8)
+    gx = np.empty(shape, dtype)
+    args = (ks, st, pad, dil)
+    assert _ckernels.maxpool_backward(g, k, gx, *args)
+    assert not _ckernels.maxpool_backward(g, k.astype(np.int32), gx, *args)
+    assert not _ckernels.maxpool_backward(g, k, np.empty(shape[::-1], dtype).T, *args)
+    assert not _ckernels.maxpool_backward(g.astype(np.float16), k, gx.astype(np.float16), *args)
+    assert not _ckernels.maxpool_backward(g, k[..., :-1], gx, *args)
+    assert not _ckernels.maxpool_backward(g, k, g.reshape(-1)[:gx.size].reshape(shape), *args) \
+        if g.size >= gx.size else True
