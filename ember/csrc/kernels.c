@@ -18,8 +18,8 @@
  * Values: the kernels use their own exp (float32 within 1 ulp, float64 within 0.9: below), so their results
  * agree with the NumPy twins to a few ulp, not bit for bit (tests hold both to PyTorch); the float64 GELU
  * calls the C library's erf and exp, as its twin does through math.erf and np.exp (the forward is the
- * twin's bits); im2col (a copy), cumsum and the LSTM backward (the same operations in the same order) are
- * their twins' bits.
+ * twin's bits); im2col and the pixel-major columns (copies), cumsum, the LSTM backward, the pixel-major
+ * col2im and max pooling's backward (the same operations in the same order) are their twins' bits.
  */
 #include <math.h>
 #include <stdint.h>
