@@ -539,6 +539,30 @@ void ember_maxpool_backward_f64(const double *restrict g, const uint8_t *restric
     MAXPOOL_BACKWARD(double)
 }
 
+/* SGD's step with momentum (no dampening, weight decay or Nesterov), in place and in one pass:
+ * buf = buf * momentum + g, then p = p - lr * buf, each product and sum rounded as the NumPy steps round them
+ * (their bits: -ffp-contract=off keeps the products unfused) */
+#define SGD_MOMENTUM(T)                                                                                       \
+    for (long i = 0; i < n; i++) {                                                                            \
+        const T b = buf[i] * momentum + g[i];                                                                 \
+        buf[i] = b;                                                                                           \
+        p[i] = p[i] - lr * b;                                                                                 \
+    }
+
+EMBER_CLONES
+void ember_sgd_momentum_f32(float *restrict p, float *restrict buf, const float *restrict g, long n, float lr,
+                            float momentum)
+{
+    SGD_MOMENTUM(float)
+}
+
+EMBER_CLONES
+void ember_sgd_momentum_f64(double *restrict p, double *restrict buf, const double *restrict g, long n, double lr,
+                            double momentum)
+{
+    SGD_MOMENTUM(double)
+}
+
 /* Running sums along the middle axis of x seen as (outer, len, inner), C-contiguous, as PyTorch's CPU cumsum:
  * each running value accumulated in float64 (`acc`, inner of them, the caller's scratch) and rounded once to
  * the output; the additions in the axis's order, so NumPy's cumsum(dtype=float64) bits. */

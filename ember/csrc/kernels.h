@@ -53,6 +53,8 @@ void ember_maxpool_backward_f32(const float *g, const uint8_t *k, long n, long c
 void ember_maxpool_backward_f64(const double *g, const uint8_t *k, long n, long c, long h, long w, long kh,
                                 long kw, long sh, long sw, long dh, long dw, long p0, long q0, long oh, long ow,
                                 double *gx);
+void ember_sgd_momentum_f32(float *p, float *buf, const float *g, long n, float lr, float momentum);
+void ember_sgd_momentum_f64(double *p, double *buf, const double *g, long n, double lr, double momentum);
 void ember_cumsum_f32(const float *x, float *y, double *acc, long outer, long len, long inner);
 void ember_cumsum_f64(const double *x, double *y, double *acc, long outer, long len, long inner);
 void ember_softmax_f32(const float *x, float *y, long rows, long len, int log_out);

@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 12      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 13      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -456,6 +456,38 @@ static PyObject *py_maxpool_backward(PyObject *self, PyObject *const *args, Py_s
     Py_RETURN_FALSE;
 }
 
+/* sgd_momentum(p, buf, g, lr, momentum): SGD's momentum step in place on p and buf (C-contiguous, one dtype
+ * and length with g, apart from each other and from g) */
+static PyObject *py_sgd_momentum(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 5, "sgd_momentum")) return NULL;
+    const double lr = PyFloat_AsDouble(args[3]), momentum = PyFloat_AsDouble(args[4]);
+    if (PyErr_Occurred()) return NULL;
+    PyObject *const order[3] = {args[2], args[0], args[1]};     /* (g; then the two written) */
+    Buffers B;
+    if (!take(&B, order, 3, 2, PyBUF_C_CONTIGUOUS)) Py_RETURN_FALSE;
+    char dt = dtype_of(&B.view[0]);
+    char *lo[3], *hi[3];
+    for (int i = 0; i < 3; i++) {
+        if (dtype_of(&B.view[i]) != dt || B.view[i].len != B.view[0].len) dt = 0;
+        lo[i] = (char *)B.view[i].buf;
+        hi[i] = lo[i] + B.view[i].len;
+    }
+    if (dt && !apart(lo, hi, 3, 2)) dt = 0;
+    if (dt) {
+        const long n = (long)(B.view[0].len / B.view[0].itemsize);
+        Py_BEGIN_ALLOW_THREADS
+        if (dt == 'f')
+            ember_sgd_momentum_f32(B.view[1].buf, B.view[2].buf, B.view[0].buf, n, (float)lr, (float)momentum);
+        else
+            ember_sgd_momentum_f64(B.view[1].buf, B.view[2].buf, B.view[0].buf, n, lr, momentum);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    if (dt) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
 /* cumsum(x, out, acc, outer, len, inner): running sums along the middle axis of x (outer, len, inner),
  * C-contiguous float32/float64, into out (the same); acc: float64 scratch of `inner` elements */
 static PyObject *py_cumsum(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -559,6 +591,8 @@ static PyMethodDef methods[] = {
      "col2im_nhwc(dcols, gx, pad, kh, kw, sh, sw, dh, dw, oh, ow, p0, q0, hp, wp) -> bool"},
     {"maxpool_backward", (PyCFunction)(void (*)(void))py_maxpool_backward, METH_FASTCALL,
      "maxpool_backward(g, k, gx, kh, kw, sh, sw, dh, dw, p0, q0, oh, ow) -> bool"},
+    {"sgd_momentum", (PyCFunction)(void (*)(void))py_sgd_momentum, METH_FASTCALL,
+     "sgd_momentum(p, buf, g, lr, momentum) -> bool"},
     {"cumsum", (PyCFunction)(void (*)(void))py_cumsum, METH_FASTCALL,
      "cumsum(x, out, acc, outer, len, inner) -> bool"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 12
+VERSION = 13
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
@@ -192,6 +192,14 @@ def maxpool_backward(g, k, gx, ks, st, pad, dil) -> bool:
         return False
     return m.maxpool_backward(g, k, gx, ks[0], ks[1], st[0], st[1], dil[0], dil[1], pad[0], pad[1],
                               g.shape[2], g.shape[3])
+
+
+def sgd_momentum(p, buf, g, lr, momentum) -> bool:
+    """SGD's momentum step in place, one pass: ``buf = buf * momentum + g``, ``p = p - lr * buf`` (the NumPy
+    steps' roundings: their bits; ``lr`` and ``momentum`` rounded to the arrays' dtype first, as NumPy takes a
+    Python number).  False where the kernel does not apply (dtypes, layouts, sizes)."""
+    m = module()
+    return m is not None and _takes(p) and m.sgd_momentum(p, buf, g, float(lr), float(momentum))
 
 
 def cumsum(x, axis):

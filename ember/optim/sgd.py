@@ -6,6 +6,7 @@ is how many samples the loader puts in each batch (see ``examples/gd_variants.py
 """
 from __future__ import annotations
 
+from ..ops import _ckernels as _ck
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check, _check_lr, _scalar
 
@@ -47,6 +48,9 @@ class SGD(Optimizer):
             g = g + wd * p
         if momentum != 0:
             buf = state.get("momentum_buffer")
+            if (buf is not None and wd == 0 and group["dampening"] == 0 and not group["nesterov"]
+                    and _ck.sgd_momentum(p, buf._data, g, _scalar(group["lr"]), momentum)):
+                return      # (ember's compiled kernel: the steps below in one pass, their bits)
             if buf is None:
                 buf = state["momentum_buffer"] = Tensor._make(g.copy())
             else:

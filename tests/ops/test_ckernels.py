@@ -677,3 +677,50 @@ def test_maxpool_backward_is_the_twins_sums(geom, dtype):
     assert not _ckernels.maxpool_backward(g, k[..., :-1], gx, *args)
     assert not _ckernels.maxpool_backward(g, k, g.reshape(-1)[:gx.size].reshape(shape), *args) \
         if g.size >= gx.size else True
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_momentum_is_the_twins_bits(dtype):
+    # one pass with the NumPy steps' roundings (buf * m + g, then p - lr * buf): their bits over three steps,
+    # a large parameter (chunked) and a small one; and PyTorch's SGD to rounding
+    rng = np.random.default_rng(31)
+    shapes = [(300, 700), (5, 3)]
+    init = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(3)]
+    calls = []
+    real = _ckernels.sgd_momentum
+
+    def run():
+        ps = [ember.tensor(a.copy(), requires_grad=True) for a in init]
+        opt = ember.optim.SGD(ps, lr=0.05, momentum=0.9)
+        for step in grads:
+            for p, g in zip(ps, step):
+                p.grad = ember.tensor(g)
+            opt.step()
+        return [p.detach().numpy() for p in ps]
+    try:
+        _ckernels.sgd_momentum = lambda *a: calls.append(real(*a)) or calls[-1]
+        compiled = run()
+    finally:
+        _ckernels.sgd_momentum = real
+    assert calls and all(calls)                          # the kernel ran (from the second step on)
+    with _ckernels.disabled():
+        twin = run()
+    for a, b in zip(compiled, twin):
+        assert a.tobytes() == b.tobytes()
+    tps = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    topt = torch.optim.SGD(tps, lr=0.05, momentum=0.9)
+    for step in grads:
+        for p, g in zip(tps, step):
+            p.grad = torch.tensor(g)
+        topt.step()
+    for a, t in zip(compiled, tps):
+        np.testing.assert_allclose(a, t.detach().numpy(), rtol=1e-6 if dtype == np.float32 else 1e-14, atol=1e-6)
+    # what it does not take: another dtype or length, a strided parameter, an overlapping buffer
+    p, buf, g = (rng.standard_normal(64).astype(dtype) for _ in range(3))
+    assert _ckernels.sgd_momentum(p, buf, g, 0.1, 0.9)
+    assert not _ckernels.sgd_momentum(p, buf, g.astype(np.float16), 0.1, 0.9)
+    assert not _ckernels.sgd_momentum(p, buf[:-1], g, 0.1, 0.9)
+    assert not _ckernels.sgd_momentum(p[::2], buf[::2], g[::2], 0.1, 0.9)
+    assert not _ckernels.sgd_momentum(p, p, g, 0.1, 0.9)
