@@ -724,3 +724,36 @@ def test_sgd_momentum_is_the_twins_bits(dtype):
     assert not _ckernels.sgd_momentum(p, buf[:-1], g, 0.1, 0.9)
     assert not _ckernels.sgd_momentum(p[::2], buf[::2], g[::2], 0.1, 0.9)
     assert not _ckernels.sgd_momentum(p, p, g, 0.1, 0.9)
+
+
+@needs_kernels
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pixel_major_conv_in_blocks_of_images_matches_pytorch(monkeypatch, threads):
+    # blocks of a few images (columns, GEMMs and col2im per block) forced on small convolutions; the blocks'
+    # weight-gradient sums against PyTorch, the input gradient and the forward to rounding
+    from ember.ops import _conv_nhwc
+    monkeypatch.setattr(_conv_nhwc, "BLOCK_COLS_BYTES", 3000)
+    cases = [((9, 16, 6, 6), (8, 16, 3, 3), 1, 1), ((7, 20, 7, 5), (6, 20, 3, 2), 2, (1, 0)),
+             ((10, 16, 5, 5), (4, 16, 5, 5), 1, 0)]
+    assert all(_conv_nhwc.block_images(xs, ws, (s, s), ((1, 1), (1, 1)), (1, 1), 8) for xs, ws, s, _ in cases[:1])
+    rng = np.random.default_rng(37)
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        for xs, ws, stride, pad in cases:
+            for need_x in (True, False):
+                x, w, b = rng.standard_normal(xs), rng.standard_normal(ws) * 0.1, rng.standard_normal(ws[0])
+                ex, ew, eb = ember.tensor(x, requires_grad=need_x), *(ember.tensor(a, requires_grad=True)
+                                                                      for a in (w, b))
+                y = ember.nn.functional.conv2d(ex, ew, eb, stride=stride, padding=pad)
+                g = rng.standard_normal(y.shape)
+                y.backward(ember.tensor(g))
+                tx, tw, tb = torch.tensor(x, requires_grad=need_x), *(torch.tensor(a, requires_grad=True)
+                                                                      for a in (w, b))
+                ty = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=pad)
+                ty.backward(torch.tensor(g))
+                pairs = [(y, ty), (ew.grad, tw.grad), (eb.grad, tb.grad)] + ([(ex.grad, tx.grad)] if need_x else [])
+                for e, t in pairs:
+                    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-10)
+    finally:
+        ember.set_num_threads(before)
