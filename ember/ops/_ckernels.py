@@ -155,7 +155,7 @@ def im2col(x, kh, kw, stride, dil, oh, ow, out=None):
 
 
 def _nhwc_geometry(x_shape, geo):
-    """(padded-image scratch, the module's geometry arguments) for ``_conv_nhwc``'s geometry tuple ``geo``
+    """(the module's geometry arguments, the padded-image scratch's size) for ``_conv_nhwc``'s geometry ``geo``
     (kh, kw, stride, dil, oh, ow, p0, q0, hp, wp)."""
     kh, kw, stride, dil, oh, ow, p0, q0, hp, wp = geo
     return (kh, kw, stride[0], stride[1], dil[0], dil[1], oh, ow, p0, q0, hp, wp), hp * wp * x_shape[1]

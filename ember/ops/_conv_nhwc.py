@@ -25,8 +25,8 @@ triplet's 32x32x12x12 -> 64 5x5 3.59 -> 2.47 ms (its GEMM 2.11), 64x64x8x8 3x3 4
 4.16 -> 3.08 (2.94); faster then than the blocked kernels' grid input gradient, which ``conv`` no longer
 takes after this path's forward when the kernel is there.
 
-Stride-1 convolutions with a small weight take the blocked kernels' grid input gradient instead (``conv``
-decides; 8x8 64->64: 9.3 -> 9.0 ms fwd+bwd).  Measured (1 thread, CPU time, fwd+bwd at batch 64, against the
+Without the compiled kernels, stride-1 convolutions with a small weight take the blocked kernels' grid input
+gradient instead (``conv`` decides; 8x8 64->64: 9.3 -> 9.0 ms fwd+bwd).  Measured (1 thread, CPU time, fwd+bwd at batch 64, against the
 general path, alternating): ResNet-18's stages 64->64 8x8 9.4 -> 8.6 ms, 128->128 4x4 9.8 -> 6.8, 256->256 2x2
 9.6 -> 7.0-8.0, 64->128 stride 2 5.7 -> 4.0, 32->64 16x16 stride 2 6.7 -> 5.5.  Tried: the forward as
 ``w2 @ cols^T`` (O-major result; slower on 8x8 to 4x4: 3.3 against 2.7 ms), and col2im a few images at a time
@@ -77,12 +77,13 @@ def weight_rows(w):
     return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
 
 
-def columns(x, w_shape, stride, pads, dil, empty):
-    """The ``(N*OH*OW, KH*KW*C)`` pixel-major columns of ``x`` (from ``empty(shape, dtype, like)``): the
-    forward's, and the backward's again for the weight gradient (they are not kept in between)."""
+def columns(x, w_shape, stride, pads, dil, empty, out=None):
+    """The ``(N*OH*OW, KH*KW*C)`` pixel-major columns of ``x`` (into ``out``, C-contiguous, when given, else
+    from ``empty(shape, dtype, like)``): the forward's, and the backward's again for the weight gradient (they
+    are not kept in between)."""
     n, c, h, wd, o, kh, kw, hp, wp, oh, ow = _geometry(x.shape, w_shape, stride, pads, dil)
     (p0, _), (q0, _) = pads
-    cols = empty((n * oh * ow, kh * kw * c), x.dtype, x)
+    cols = empty((n * oh * ow, kh * kw * c), x.dtype, x) if out is None else out
     if _ck.columns_nhwc(x, (kh, kw, stride, dil, oh, ow, p0, q0, hp, wp), cols):
         return cols
     if (hp, wp) == (h, wd):
@@ -147,14 +148,12 @@ def _forward_blocks(x, w, b, stride, pads, dil, empty, out, w2, nb):
         w2 = weight_rows(w)
     if out is None:
         out = np.empty((n, o, oh, ow), x.dtype)
-    geo = (kh, kw, stride, dil, oh, ow, pads[0][0], pads[1][0], hp, wp)
     cb = empty((nb * pix, kh * kw * c), x.dtype, x)
     yb = np.empty((nb * pix, o), x.dtype)
     w2t = w2.T
     for i in range(0, n, nb):
         m = min(nb, n - i)
-        if not _ck.columns_nhwc(x[i:i + m], geo, cb[:m * pix]):
-            cb[:m * pix] = columns(x[i:i + m], w.shape, stride, pads, dil, empty)
+        columns(x[i:i + m], w.shape, stride, pads, dil, empty, cb[:m * pix])
         np.matmul(cb[:m * pix], w2t, out=yb[:m * pix])
         src = yb[:m * pix].reshape(m, pix, o).transpose(0, 2, 1)
         dst = out[i:i + m].reshape(m, o, pix)
@@ -168,12 +167,12 @@ def _forward_blocks(x, w, b, stride, pads, dil, empty, out, w2, nb):
 def backward_blocks(x, w2, w_shape, g2, stride, pads, dil, need_x, need_w, nb, empty, gx=None):
     """(grad_input, grad_weight) ``nb`` images at a time (see ``block_images``): each block's columns made
     again for the weight gradient's partial sum, and its column gradient folded at once by the compiled
-    col2im; ``g2`` the O-major output gradient (O, N*OH*OW).  The weight gradient is summed block by block (its
+    col2im; ``g2`` the O-major output gradient (O, N*OH*OW), ``w2`` the weight rows (read with ``need_x``
+    only).  The weight gradient is summed block by block (its
     rounding depends on the block size, as PyTorch's on its kernels')."""
     with np.errstate(invalid="ignore", over="ignore"):
         n, c, h, wd, o, kh, kw, hp, wp, oh, ow = _geometry(x.shape, w_shape, stride, pads, dil)
         pix = oh * ow
-        geo = (kh, kw, stride, dil, oh, ow, pads[0][0], pads[1][0], hp, wp)
         acc = gxo = None
         if need_w:
             cb = empty((nb * pix, kh * kw * c), x.dtype, x)
@@ -186,15 +185,12 @@ def backward_blocks(x, w2, w_shape, g2, stride, pads, dil, need_x, need_w, nb, e
             m = min(nb, n - i)
             gb = g2[:, i * pix:(i + m) * pix]
             if need_w:
-                if not _ck.columns_nhwc(x[i:i + m], geo, cb[:m * pix]):
-                    cb[:m * pix] = columns(x[i:i + m], w_shape, stride, pads, dil, empty)
+                columns(x[i:i + m], w_shape, stride, pads, dil, empty, cb[:m * pix])
                 np.matmul(gb, cb[:m * pix], out=tmp)
                 acc += tmp
             if need_x:
                 np.matmul(gb.T, w2, out=db[:m * pix])
-                if not _ck.col2im_nhwc(db[:m * pix], gxo[i:i + m], geo):
-                    gxo[i:i + m] = _backward(None, w2, (m, c, h, wd), w_shape, np.ascontiguousarray(gb), stride,
-                                             pads, dil, True, False)[0]
+                _fold(db[:m * pix].reshape(m, oh, ow, kh, kw, c), gxo[i:i + m], stride, pads, dil, hp, wp)
         gw = np.ascontiguousarray(acc.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)) if need_w else None
         return gxo, gw
 
@@ -213,18 +209,26 @@ def _backward(cols, w2, x_shape, w_shape, g2, stride, pads, dil, need_x, need_w,
     if need_w:
         gw = np.ascontiguousarray((g2 @ cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
     if need_x:
-        dcols = (g2.T @ w2).reshape(n, oh, ow, kh, kw, c)
-        (p0, _), (q0, _) = pads
         gx = np.empty((n, c, h, wd), g2.dtype) if gx_out is None else gx_out
-        if _ck.col2im_nhwc(dcols, gx, (kh, kw, stride, dil, oh, ow, p0, q0, hp, wp)):
-            return gx, gw
-        gp = np.zeros((n, hp, wp, c), g2.dtype)
-        s0, s1 = stride
-        for i in range(kh):
-            r = i * dil[0]
-            for j in range(kw):
-                q = j * dil[1]
-                tgt = gp[:, r:r + s0 * (oh - 1) + 1:s0, q:q + s1 * (ow - 1) + 1:s1]
-                np.add(tgt, dcols[:, :, :, i, j], out=tgt)
-        np.copyto(gx, gp[:, p0:p0 + h, q0:q0 + wd].transpose(0, 3, 1, 2))
+        _fold((g2.T @ w2).reshape(n, oh, ow, kh, kw, c), gx, stride, pads, dil, hp, wp)
     return gx, gw
+
+
+def _fold(dcols, gx, stride, pads, dil, hp, wp):
+    """col2im: the column gradients ``dcols`` (N, OH, OW, KH, KW, C) added into the input gradient ``gx``
+    (N, C, H, W; contiguous, written): the compiled kernel, or one strided addition per kernel offset into a
+    zeroed padded channels-last buffer and a transposing copy out (the same additions in the same order)."""
+    n, oh, ow, kh, kw, c = dcols.shape
+    h, wd = gx.shape[2:]
+    (p0, _), (q0, _) = pads
+    if _ck.col2im_nhwc(dcols, gx, (kh, kw, stride, dil, oh, ow, p0, q0, hp, wp)):
+        return
+    gp = np.zeros((n, hp, wp, c), dcols.dtype)
+    s0, s1 = stride
+    for i in range(kh):
+        r = i * dil[0]
+        for j in range(kw):
+            q = j * dil[1]
+            tgt = gp[:, r:r + s0 * (oh - 1) + 1:s0, q:q + s1 * (ow - 1) + 1:s1]
+            np.add(tgt, dcols[:, :, :, i, j], out=tgt)
+    np.copyto(gx, gp[:, p0:p0 + h, q0:q0 + wd].transpose(0, 3, 1, 2))

@@ -294,9 +294,8 @@ def _parts_backward(x, w, ga, cols, path, need, stride, pads, dil, groups, has_b
         if path == "nhwc":
             nb = _nhwc.block_images(x[s].shape, w.shape, stride, pads, dil, x.itemsize)
             if nb:
-                _, pw = _nhwc.backward_blocks(x[s], w2 if w2 is not None else _nhwc.weight_rows(w), w.shape, g2,
-                                              stride, pads, dil, need[0] and not grid, need[1], nb, _COLS.empty,
-                                              gx[s] if need[0] else None)
+                _, pw = _nhwc.backward_blocks(x[s], w2, w.shape, g2, stride, pads, dil, need[0] and not grid,
+                                              need[1], nb, _COLS.empty, gx[s] if need[0] else None)
             else:
                 if need[1]:
                     c = _nhwc.columns(x[s], w.shape, stride, pads, dil, _COLS.empty)
