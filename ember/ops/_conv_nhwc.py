@@ -101,6 +101,7 @@ def columns(x, w_shape, stride, pads, dil, empty, out=None):
 
 BLOCK_WEIGHT_BYTES = 256 << 10     # a weight matrix up to this size stays in L2 beside a block's columns
 BLOCK_COLS_BYTES = 1 << 20         # the columns of one block of images
+BLOCK_FROM_BYTES = 2 << 20         # the columns of a batch (or of a thread's part) run in blocks from here
 
 
 def block_images(x_shape, w_shape, stride, pads, dil, itemsize):
@@ -109,11 +110,14 @@ def block_images(x_shape, w_shape, stride, pads, dil, itemsize):
     Blocks pay where the weight is small and the whole batch's columns are not (the columns, made twice, and
     the column gradient otherwise go through memory): 1 thread, float32, fwd+bwd through ``conv2d``, whole ->
     blocked: ResNet's 64x64x8x8 3x3 13.6 -> 11.1 ms (PyTorch 8.4), the triplet network's 32x32x12x12 -> 64 5x5
-    8.9 -> 7.7 (6.3-6.7); with 128 channels and more the blocks' GEMMs re-read a larger weight and lose (a
-    forward alone at 128x4x4: 3.18 -> 3.20-3.37, at 256x2x2 3.21 -> 3.25-4.12)."""
+    8.9 -> 7.7 (6.3-6.7).  From 2 MiB of columns (4 MiB before: medians of four runs, fwd+bwd, whole ->
+    blocked): 1 thread, the triplet's conv2 at batch 16 5.1 -> 4.3 ms, ResNet's 64x8x8 at batch 24 5.6 -> 4.75;
+    2 threads, the triplet's batch of 32 (a part of 16 images a thread) 5.2 -> 4.8.  With 128 channels and more
+    the blocks' GEMMs re-read a larger weight and lose (a forward alone at 128x4x4: 3.18 -> 3.20-3.37, at
+    256x2x2 3.21 -> 3.25-4.12)."""
     n, c, h, wd, o, kh, kw, hp, wp, oh, ow = _geometry(x_shape, w_shape, stride, pads, dil)
     per = oh * ow * kh * kw * c * itemsize
-    if not fast_col2im() or o * kh * kw * c * itemsize > BLOCK_WEIGHT_BYTES or per * n < 4 * BLOCK_COLS_BYTES:
+    if not fast_col2im() or o * kh * kw * c * itemsize > BLOCK_WEIGHT_BYTES or per * n < BLOCK_FROM_BYTES:
         return 0
     return max(1, BLOCK_COLS_BYTES // per)
 

@@ -733,6 +733,7 @@ def test_pixel_major_conv_in_blocks_of_images_matches_pytorch(monkeypatch, threa
     # weight-gradient sums against PyTorch, the input gradient and the forward to rounding
     from ember.ops import _conv_nhwc
     monkeypatch.setattr(_conv_nhwc, "BLOCK_COLS_BYTES", 3000)
+    monkeypatch.setattr(_conv_nhwc, "BLOCK_FROM_BYTES", 6000)
     cases = [((9, 16, 6, 6), (8, 16, 3, 3), 1, 1), ((7, 20, 7, 5), (6, 20, 3, 2), 2, (1, 0)),
              ((10, 16, 5, 5), (4, 16, 5, 5), 1, 0)]
     assert all(_conv_nhwc.block_images(xs, ws, (s, s), ((1, 1), (1, 1)), (1, 1), 8) for xs, ws, s, _ in cases[:1])
