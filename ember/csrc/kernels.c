@@ -540,6 +540,224 @@ void ember_maxpool_backward_f64(const double *restrict g, const uint8_t *restric
     MAXPOOL_BACKWARD(double)
 }
 
+/* Winograd F(2x2, 3x3)'s transforms, for ember/ops/_conv_winograd.py (whose NumPy twins make the same
+ * additions in the same order: these are their bits).  T = N*TH*TW tiles, image-major; the transformed arrays
+ * are (16, T, K) with K channels innermost, position xi = 4a + b, the 16 planes `pl` >= T*K elements apart (a
+ * caller's padding keeps the 16 streams off one cache set: planes a power-of-two apart made the input
+ * transform 4x slower).  `pad` is the caller's scratch of one image, channels-last. */
+
+/* V = B^T d B of each 4x4 patch of x (N, C, H, W; contiguous) zero-padded by p0 rows above, q0 columns left
+ * (and below/right as far as the tile grid reaches: (2TH + 2) x (2TW + 2)); straight-line over the channels,
+ * so that the channel loop vectorizes (its 16 loads and 16 stores each a run of C) */
+#define WINO_ROW(T, R, a0, a1, a2, a3)                                                                           \
+    const T t##R##0 = a0 - a2, t##R##1 = a1 + a2, t##R##2 = a2 - a1, t##R##3 = a1 - a3;
+#define WINO_INPUT(T)                                                                                         \
+    const long hp = 2 * th + 2, wp = 2 * tw + 2, xs[4] = {c * h * w, h * w, w, 1};                          \
+    const long rs = wp * c;                                                                                   \
+    for (long b = 0; b < n; b++) {                                                                            \
+        pad_nhwc_##T(x + b * xs[0], xs, c, h, w, p0, q0, hp, wp, pad);                                        \
+        for (long ty = 0; ty < th; ty++)                                                                      \
+            for (long tx = 0; tx < tw; tx++) {                                                                \
+                const T *restrict d0 = pad + (2 * ty * wp + 2 * tx) * c, *restrict d1 = d0 + rs;              \
+                const T *restrict d2 = d1 + rs, *restrict d3 = d2 + rs;                                       \
+                T *restrict o = v + ((b * th + ty) * tw + tx) * c;                                            \
+                for (long i = 0; i < c; i++) {                                                                \
+                    WINO_ROW(T, 0, d0[i], d0[c + i], d0[2 * c + i], d0[3 * c + i])                               \
+                    WINO_ROW(T, 1, d1[i], d1[c + i], d1[2 * c + i], d1[3 * c + i])                               \
+                    WINO_ROW(T, 2, d2[i], d2[c + i], d2[2 * c + i], d2[3 * c + i])                               \
+                    WINO_ROW(T, 3, d3[i], d3[c + i], d3[2 * c + i], d3[3 * c + i])                               \
+                    o[i] = t00 - t20;                                                                         \
+                    o[pl + i] = t01 - t21;                                                                    \
+                    o[2 * pl + i] = t02 - t22;                                                                \
+                    o[3 * pl + i] = t03 - t23;                                                                \
+                    o[4 * pl + i] = t10 + t20;                                                                \
+                    o[5 * pl + i] = t11 + t21;                                                                \
+                    o[6 * pl + i] = t12 + t22;                                                                \
+                    o[7 * pl + i] = t13 + t23;                                                                \
+                    o[8 * pl + i] = t20 - t10;                                                                \
+                    o[9 * pl + i] = t21 - t11;                                                                \
+                    o[10 * pl + i] = t22 - t12;                                                               \
+                    o[11 * pl + i] = t23 - t13;                                                               \
+                    o[12 * pl + i] = t10 - t30;                                                               \
+                    o[13 * pl + i] = t11 - t31;                                                               \
+                    o[14 * pl + i] = t12 - t32;                                                               \
+                    o[15 * pl + i] = t13 - t33;                                                               \
+                }                                                                                             \
+            }                                                                                                 \
+    }
+
+EMBER_CLONES
+void ember_wino_input_f32(const float *restrict x, long n, long c, long h, long w, long p0, long q0, long th,
+                          long tw, long pl, float *restrict pad, float *restrict v)
+{
+    WINO_INPUT(float)
+}
+
+EMBER_CLONES
+void ember_wino_input_f64(const double *restrict x, long n, long c, long h, long w, long p0, long q0, long th,
+                          long tw, long pl, double *restrict pad, double *restrict v)
+{
+    WINO_INPUT(double)
+}
+
+/* Y = A^T M A of each tile of m (16, T, O) into y (N, O, OH, OW; contiguous), plus bias (O) unless NULL:
+ * each image's tiles into pad (2TH, 2TW, O), then its OH x OW interior copied out channel-major */
+#define WINO_COLS(T, A, m0, m1, m2, m3) const T s##A##0 = m0 + m1 + m2, s##A##1 = m1 - m2 - m3;
+#define WINO_OUTPUT(T)                                                                                        \
+    const long zw = 2 * tw, hw = oh * ow;                                                                     \
+    for (long b = 0; b < n; b++) {                                                                            \
+        for (long ty = 0; ty < th; ty++)                                                                      \
+            for (long tx = 0; tx < tw; tx++) {                                                                \
+                const T *restrict mt = m + ((b * th + ty) * tw + tx) * o;                                     \
+                T *restrict z0 = pad + (2 * ty * zw + 2 * tx) * o, *restrict z1 = z0 + zw * o;                \
+                for (long i = 0; i < o; i++) {                                                                \
+                    WINO_COLS(T, 0, mt[i], mt[pl + i], mt[2 * pl + i], mt[3 * pl + i])                           \
+                    WINO_COLS(T, 1, mt[4 * pl + i], mt[5 * pl + i], mt[6 * pl + i], mt[7 * pl + i])              \
+                    WINO_COLS(T, 2, mt[8 * pl + i], mt[9 * pl + i], mt[10 * pl + i], mt[11 * pl + i])            \
+                    WINO_COLS(T, 3, mt[12 * pl + i], mt[13 * pl + i], mt[14 * pl + i], mt[15 * pl + i])          \
+                    z0[i] = s00 + s10 + s20;                                                                  \
+                    z0[o + i] = s01 + s11 + s21;                                                              \
+                    z1[i] = s10 - s20 - s30;                                                                  \
+                    z1[o + i] = s11 - s21 - s31;                                                              \
+                }                                                                                             \
+            }                                                                                                 \
+        T *yb = y + b * o * hw;                                                                               \
+        for (long r = 0; r < oh; r++)                                                                         \
+            for (long q = 0; q < ow; q++) {                                                                   \
+                const T *restrict src = pad + (r * zw + q) * o;                                               \
+                T *restrict dst = yb + r * ow + q;                                                            \
+                if (bias)                                                                                     \
+                    for (long co = 0; co < o; co++) dst[co * hw] = src[co] + bias[co];                        \
+                else                                                                                          \
+                    for (long co = 0; co < o; co++) dst[co * hw] = src[co];                                   \
+            }                                                                                                 \
+    }
+
+EMBER_CLONES
+void ember_wino_output_f32(const float *restrict m, const float *restrict bias, long n, long o, long oh, long ow,
+                           long th, long tw, long pl, float *restrict pad, float *restrict y)
+{
+    WINO_OUTPUT(float)
+}
+
+EMBER_CLONES
+void ember_wino_output_f64(const double *restrict m, const double *restrict bias, long n, long o, long oh,
+                           long ow, long th, long tw, long pl, double *restrict pad, double *restrict y)
+{
+    WINO_OUTPUT(double)
+}
+
+/* dM = A dY A^T of each 2x2 tile of g (N, O, OH, OW; contiguous; a half tile's missing row or column is zero)
+ * into dm (16, T, O) */
+#define WINO_GRAD_OUTPUT(T)                                                                                   \
+    const long zw = 2 * tw, gs[4] = {o * oh * ow, oh * ow, ow, 1};                                          \
+    for (long b = 0; b < n; b++) {                                                                            \
+        pad_nhwc_##T(g + b * gs[0], gs, o, oh, ow, 0, 0, 2 * th, zw, pad);                                    \
+        for (long ty = 0; ty < th; ty++)                                                                      \
+            for (long tx = 0; tx < tw; tx++) {                                                                \
+                const T *restrict e0 = pad + (2 * ty * zw + 2 * tx) * o, *restrict e1 = e0 + zw * o;          \
+                T *restrict d = dm + ((b * th + ty) * tw + tx) * o;                                           \
+                for (long i = 0; i < o; i++) {                                                                \
+                    const T e00 = e0[i], e01 = e0[o + i], e10 = e1[i], e11 = e1[o + i];                       \
+                    const T a0 = e00, a1 = e00 + e10, a2 = e00 - e10, a3 = -e10;   /* (A dY), column 0 */    \
+                    const T b0 = e01, b1 = e01 + e11, b2 = e01 - e11, b3 = -e11;   /* column 1 */            \
+                    d[i] = a0;                                                                                \
+                    d[pl + i] = a0 + b0;                                                                      \
+                    d[2 * pl + i] = a0 - b0;                                                                  \
+                    d[3 * pl + i] = -b0;                                                                      \
+                    d[4 * pl + i] = a1;                                                                       \
+                    d[5 * pl + i] = a1 + b1;                                                                  \
+                    d[6 * pl + i] = a1 - b1;                                                                  \
+                    d[7 * pl + i] = -b1;                                                                      \
+                    d[8 * pl + i] = a2;                                                                       \
+                    d[9 * pl + i] = a2 + b2;                                                                  \
+                    d[10 * pl + i] = a2 - b2;                                                                 \
+                    d[11 * pl + i] = -b2;                                                                     \
+                    d[12 * pl + i] = a3;                                                                      \
+                    d[13 * pl + i] = a3 + b3;                                                                 \
+                    d[14 * pl + i] = a3 - b3;                                                                 \
+                    d[15 * pl + i] = -b3;                                                                     \
+                }                                                                                             \
+            }                                                                                                 \
+    }
+
+EMBER_CLONES
+void ember_wino_grad_output_f32(const float *restrict g, long n, long o, long oh, long ow, long th, long tw,
+                                long pl, float *restrict pad, float *restrict dm)
+{
+    WINO_GRAD_OUTPUT(float)
+}
+
+EMBER_CLONES
+void ember_wino_grad_output_f64(const double *restrict g, long n, long o, long oh, long ow, long th, long tw,
+                                long pl, double *restrict pad, double *restrict dm)
+{
+    WINO_GRAD_OUTPUT(double)
+}
+
+/* U = G g G^T of each 3x3 kernel g = w[o][c] (w: (O, C, 3, 3), contiguous) into u (16, O, C; planes pl
+ * apart); and the weight gradient dW = G^T dU G (O, C, 3, 3) from du (16, O, C; planes pl apart).  Halves as a product by 0.5 after
+ * the sum (exact), the sums left to right. */
+#define WINO_G(T, y0, y1, y2, y3, a, b, c)                                                                   \
+    const T y0 = a, y1 = (a + b + c) * (T)0.5, y2 = (a - b + c) * (T)0.5, y3 = c;
+#define WINO_WEIGHT(T)                                                                                        \
+    for (long k = 0; k < o * c; k++) {                                                                        \
+        const T *restrict g = w + 9 * k;                                                                      \
+        WINO_G(T, r00, r10, r20, r30, g[0], g[3], g[6])       /* G g, column 0 */                             \
+        WINO_G(T, r01, r11, r21, r31, g[1], g[4], g[7])                                                       \
+        WINO_G(T, r02, r12, r22, r32, g[2], g[5], g[8])                                                       \
+        WINO_G(T, u00, u01, u02, u03, r00, r01, r02)          /* (G g) G^T, row a */                          \
+        WINO_G(T, u10, u11, u12, u13, r10, r11, r12)                                                          \
+        WINO_G(T, u20, u21, u22, u23, r20, r21, r22)                                                          \
+        WINO_G(T, u30, u31, u32, u33, r30, r31, r32)                                                          \
+        T *restrict d = u + k;                                                                                \
+        d[0] = u00; d[pl] = u01; d[2 * pl] = u02; d[3 * pl] = u03;                                            \
+        d[4 * pl] = u10; d[5 * pl] = u11; d[6 * pl] = u12; d[7 * pl] = u13;                                   \
+        d[8 * pl] = u20; d[9 * pl] = u21; d[10 * pl] = u22; d[11 * pl] = u23;                                 \
+        d[12 * pl] = u30; d[13 * pl] = u31; d[14 * pl] = u32; d[15 * pl] = u33;                               \
+    }
+
+EMBER_CLONES
+void ember_wino_weight_f32(const float *restrict w, long o, long c, long pl, float *restrict u)
+{
+    WINO_WEIGHT(float)
+}
+
+EMBER_CLONES
+void ember_wino_weight_f64(const double *restrict w, long o, long c, long pl, double *restrict u)
+{
+    WINO_WEIGHT(double)
+}
+
+#define WINO_GT(T, y0, y1, y2, a0, a1, a2, a3)                                                                \
+    const T y0 = a0 + (a1 + a2) * (T)0.5, y1 = (a1 - a2) * (T)0.5, y2 = (a1 + a2) * (T)0.5 + a3;
+#define WINO_WEIGHT_GRAD(T)                                                                                   \
+    for (long k = 0; k < o * c; k++) {                                                                        \
+        const T *restrict d = du + k;                                                                         \
+        WINO_GT(T, q00, q10, q20, d[0], d[4 * pl], d[8 * pl], d[12 * pl])            /* G^T dU, column 0 */   \
+        WINO_GT(T, q01, q11, q21, d[pl], d[5 * pl], d[9 * pl], d[13 * pl])                                    \
+        WINO_GT(T, q02, q12, q22, d[2 * pl], d[6 * pl], d[10 * pl], d[14 * pl])                               \
+        WINO_GT(T, q03, q13, q23, d[3 * pl], d[7 * pl], d[11 * pl], d[15 * pl])                               \
+        T *restrict g = dw + 9 * k;                                                                           \
+        WINO_GT(T, g00, g01, g02, q00, q01, q02, q03)                                 /* (G^T dU) G, row i */ \
+        WINO_GT(T, g10, g11, g12, q10, q11, q12, q13)                                                         \
+        WINO_GT(T, g20, g21, g22, q20, q21, q22, q23)                                                         \
+        g[0] = g00; g[1] = g01; g[2] = g02; g[3] = g10; g[4] = g11; g[5] = g12; g[6] = g20; g[7] = g21;       \
+        g[8] = g22;                                                                                           \
+    }
+
+EMBER_CLONES
+void ember_wino_weight_grad_f32(const float *restrict du, long o, long c, long pl, float *restrict dw)
+{
+    WINO_WEIGHT_GRAD(float)
+}
+
+EMBER_CLONES
+void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long pl, double *restrict dw)
+{
+    WINO_WEIGHT_GRAD(double)
+}
+
 /* SGD's step with momentum (no dampening, weight decay or Nesterov), in place and in one pass:
  * buf = buf * momentum + g, then p = p - lr * buf, each product and sum rounded as the NumPy steps round them
  * (their bits: -ffp-contract=off keeps the products unfused) */

@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 13      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 14      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -488,6 +488,167 @@ static PyObject *py_sgd_momentum(PyObject *self, PyObject *const *args, Py_ssize
     Py_RETURN_FALSE;
 }
 
+/* ---- Winograd F(2x2, 3x3)'s transforms (see kernels.c); every array C-contiguous, one dtype ---------- */
+
+/* the 4-D shape of a view into d[4], or 0 */
+static int dims4(const Py_buffer *v, long *d)
+{
+    if (v->ndim != 4) return 0;
+    for (int k = 0; k < 4; k++) d[k] = (long)v->shape[k];
+    return 1;
+}
+
+/* the buffers of args[0..n) (the last `outputs` written), one dtype, pairwise apart; the dtype code or 0
+ * (buffers released).  args[skip] may be None (not taken; `skip` < 0: none) */
+static char same_dtype_apart(Buffers *B, PyObject *const *args, int n, int outputs, int skip)
+{
+    PyObject *taken[MAX_ARRAYS];
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (i != skip || args[i] != Py_None) taken[m++] = args[i];
+    if (!take(B, taken, m, outputs, PyBUF_C_CONTIGUOUS)) return 0;
+    char dt = dtype_of(&B->view[0]);
+    char *lo[MAX_ARRAYS], *hi[MAX_ARRAYS];
+    for (int i = 0; i < m; i++) {
+        if (dtype_of(&B->view[i]) != dt) dt = 0;
+        lo[i] = (char *)B->view[i].buf;
+        hi[i] = lo[i] + B->view[i].len;
+    }
+    if (dt && !apart(lo, hi, m, outputs)) dt = 0;
+    if (!dt) release(B);
+    return dt;
+}
+
+static Py_ssize_t items(const Py_buffer *v) { return v->len / v->itemsize; }
+
+/* v holds 16 planes of `size` elements, `pl` >= size apart */
+static int planes(const Py_buffer *v, long size, long pl) { return pl >= size && items(v) >= 15 * pl + size; }
+
+/* wino_input(x, v, pad, p0, q0, th, tw, pl): V (16, N*TH*TW, C) of x (N, C, H, W) into v, its planes pl
+ * elements apart; pad: >= (2TH+2)(2TW+2)C */
+static PyObject *py_wino_input(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 8, "wino_input")) return NULL;
+    long g[5], d[4];
+    if (!longs(args + 3, 5, g)) return NULL;
+    Buffers B;
+    char dt = same_dtype_apart(&B, args, 3, 2, -1);
+    if (!dt) Py_RETURN_FALSE;
+    const long p0 = g[0], q0 = g[1], th = g[2], tw = g[3], pl = g[4];
+    if (!dims4(&B.view[0], d) || p0 < 0 || q0 < 0 || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 ||
+        2 * th + 2 < p0 + d[2] || 2 * tw + 2 < q0 + d[3] || !planes(&B.view[1], d[0] * th * tw * d[1], pl) ||
+        items(&B.view[2]) < (2 * th + 2) * (2 * tw + 2) * d[1])
+        dt = 0;
+    if (dt) {
+        Py_BEGIN_ALLOW_THREADS
+        if (dt == 'f')
+            ember_wino_input_f32(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, pl, B.view[2].buf,
+                                 B.view[1].buf);
+        else
+            ember_wino_input_f64(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, pl, B.view[2].buf,
+                                 B.view[1].buf);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    if (dt) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+/* wino_output(m, bias or None, pad, y, th, tw, pl): y (N, O, OH, OW) from m (16, N*TH*TW, O; planes pl
+ * elements apart) plus bias (O); pad: >= 4 TH TW O */
+static PyObject *py_wino_output(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 7, "wino_output")) return NULL;
+    long g[3], d[4];
+    if (!longs(args + 4, 3, g)) return NULL;
+    const int has_b = args[1] != Py_None;
+    Buffers B;
+    char dt = same_dtype_apart(&B, args, 4, 2, 1);     /* (pad and y written) */
+    if (!dt) Py_RETURN_FALSE;
+    const Py_buffer *mv = &B.view[0], *bv = has_b ? &B.view[1] : NULL;
+    const Py_buffer *pv = &B.view[1 + has_b], *yv = &B.view[2 + has_b];
+    const long th = g[0], tw = g[1], pl = g[2];
+    if (!dims4(yv, d) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 || d[2] > 2 * th || d[3] > 2 * tw ||
+        !planes(mv, d[0] * th * tw * d[1], pl) || items(pv) < 4 * th * tw * d[1] || (bv && items(bv) != d[1]))
+        dt = 0;
+    if (dt) {
+        Py_BEGIN_ALLOW_THREADS
+        if (dt == 'f')
+            ember_wino_output_f32(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, pl, pv->buf, yv->buf);
+        else
+            ember_wino_output_f64(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, pl, pv->buf, yv->buf);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    if (dt) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+/* wino_grad_output(g, dm, pad, th, tw, pl): dM (16, N*TH*TW, O; planes pl elements apart) of g (N, O, OH, OW);
+ * pad: >= 4 TH TW O */
+static PyObject *py_wino_grad_output(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 6, "wino_grad_output")) return NULL;
+    long g[3], d[4];
+    if (!longs(args + 3, 3, g)) return NULL;
+    Buffers B;
+    char dt = same_dtype_apart(&B, args, 3, 2, -1);
+    if (!dt) Py_RETURN_FALSE;
+    const long th = g[0], tw = g[1], pl = g[2];
+    if (!dims4(&B.view[0], d) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 || d[2] > 2 * th || d[3] > 2 * tw ||
+        !planes(&B.view[1], d[0] * th * tw * d[1], pl) || items(&B.view[2]) < 4 * th * tw * d[1])
+        dt = 0;
+    if (dt) {
+        Py_BEGIN_ALLOW_THREADS
+        if (dt == 'f')
+            ember_wino_grad_output_f32(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, pl, B.view[2].buf,
+                                       B.view[1].buf);
+        else
+            ember_wino_grad_output_f64(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, pl, B.view[2].buf,
+                                       B.view[1].buf);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    if (dt) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+/* wino_weight(w, u, pl): U (16, O, C; planes pl apart) of w (O, C, 3, 3); wino_weight_grad(du, dw, pl): dW
+ * (O, C, 3, 3) from dU (16, O, C; planes pl apart) */
+static PyObject *wino_weights(PyObject *const *args, Py_ssize_t nargs, int grad)
+{
+    if (!check_nargs(nargs, 3, grad ? "wino_weight_grad" : "wino_weight")) return NULL;
+    const long pl = PyLong_AsLong(args[2]);
+    if (pl == -1 && PyErr_Occurred()) return NULL;
+    Buffers B;
+    char dt = same_dtype_apart(&B, args, 2, 1, -1);
+    if (!dt) Py_RETURN_FALSE;
+    const Py_buffer *wv = &B.view[grad ? 1 : 0], *uv = &B.view[grad ? 0 : 1];
+    long d[4];
+    if (!dims4(wv, d) || d[0] < 1 || d[1] < 1 || d[2] != 3 || d[3] != 3 || !planes(uv, d[0] * d[1], pl)) dt = 0;
+    if (dt) {
+        Py_BEGIN_ALLOW_THREADS
+        if (grad && dt == 'f') ember_wino_weight_grad_f32(uv->buf, d[0], d[1], pl, wv->buf);
+        else if (grad) ember_wino_weight_grad_f64(uv->buf, d[0], d[1], pl, wv->buf);
+        else if (dt == 'f') ember_wino_weight_f32(wv->buf, d[0], d[1], pl, uv->buf);
+        else ember_wino_weight_f64(wv->buf, d[0], d[1], pl, uv->buf);
+        Py_END_ALLOW_THREADS
+    }
+    release(&B);
+    if (dt) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+static PyObject *py_wino_weight(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return wino_weights(args, nargs, 0);
+}
+
+static PyObject *py_wino_weight_grad(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return wino_weights(args, nargs, 1);
+}
+
 /* cumsum(x, out, acc, outer, len, inner): running sums along the middle axis of x (outer, len, inner),
  * C-contiguous float32/float64, into out (the same); acc: float64 scratch of `inner` elements */
 static PyObject *py_cumsum(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -593,6 +754,15 @@ static PyMethodDef methods[] = {
      "maxpool_backward(g, k, gx, kh, kw, sh, sw, dh, dw, p0, q0, oh, ow) -> bool"},
     {"sgd_momentum", (PyCFunction)(void (*)(void))py_sgd_momentum, METH_FASTCALL,
      "sgd_momentum(p, buf, g, lr, momentum) -> bool"},
+    {"wino_input", (PyCFunction)(void (*)(void))py_wino_input, METH_FASTCALL,
+     "wino_input(x, v, pad, p0, q0, th, tw, pl) -> bool"},
+    {"wino_output", (PyCFunction)(void (*)(void))py_wino_output, METH_FASTCALL,
+     "wino_output(m, bias, pad, y, th, tw, pl) -> bool"},
+    {"wino_grad_output", (PyCFunction)(void (*)(void))py_wino_grad_output, METH_FASTCALL,
+     "wino_grad_output(g, dm, pad, th, tw, pl) -> bool"},
+    {"wino_weight", (PyCFunction)(void (*)(void))py_wino_weight, METH_FASTCALL, "wino_weight(w, u, pl) -> bool"},
+    {"wino_weight_grad", (PyCFunction)(void (*)(void))py_wino_weight_grad, METH_FASTCALL,
+     "wino_weight_grad(du, dw, pl) -> bool"},
     {"cumsum", (PyCFunction)(void (*)(void))py_cumsum, METH_FASTCALL,
      "cumsum(x, out, acc, outer, len, inner) -> bool"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,

@@ -44,6 +44,7 @@ from ..backend.device import array_module as _xp, as_strided as _as_strided
 from ..backend.layout import c_copy
 from ..tensor import Tensor
 from . import _ckernels as _ck, _conv_blocked as _blocked, _conv_nhwc as _nhwc, _conv_parallel as _par
+from . import _conv_winograd as _wino
 from . import _parallel
 from ._conv_pool import _BufferPool
 from ._conv_taps import _live_geometry, _live_taps, _span  # noqa: F401 (re-exported)
@@ -380,6 +381,16 @@ class _Conv2d(Function):
             # the other paths read a contiguous weight (kept for the backward; a gather, ~0.7 ms for
             # ResNet-18's 512x512x3x3, which the pixel-major paths skip: ~2.4 ms a step there)
             w = ctx.w_live = _xp(w).ascontiguousarray(w)
+        if _wino.applies(x, w, stride, pads, dil, groups):
+            # 3x3 stride 1 on small images: Winograd's F(2x2, 3x3), 2.25x fewer multiply-adds (None: a result
+            # with inf/NaN, made again by the direct paths below)
+            split = _wino.split(_split_threads(x, w, stride, pads, dil, groups), x.shape, pads)
+            out = _wino.forward(x, w, b, pads, split)
+            if out is not None:
+                ctx.threads = split
+                ctx.cfg = (x.shape, w.shape, stride, pads, dil, groups, "winograd", b is not None)
+                ctx.save_for_backward(x, w_in, None)
+                return out
         if threads:
             out = _par.blocked_forward(x, w, b, pads, dil, threads)
             ctx.threads = threads
@@ -419,7 +430,14 @@ class _Conv2d(Function):
             (i0, i1, j0, j1), _ = ctx.crop
             w = w[:, :, i0:i1, j0:j1]
         ga = g._data
-        if hpwp is None:                    # the forward took the blocked path (cols is None)
+        if hpwp == "winograd":
+            r = _wino.backward(x._data, w, ga, pads, need[0], need[1], ctx.threads)
+            if r is None:                   # (inf/NaN: the pixel-major path's sums instead)
+                gx, gw, gb = _parts_backward(x._data, w, ga, [None], "nhwc", need, stride, pads, dil, groups, has_b)
+            else:
+                gx, gw = r
+                gb = ga.sum(axis=(0, 2, 3)) if has_b and need[2] else None
+        elif hpwp is None:                  # the forward took the blocked path (cols is None)
             gx, gw, gb = _blocked_backward(x._data, w, ga, need, pads, dil, has_b, groups, ctx.threads)
         else:                               # the columns' paths: as parts of the batch, or one part
             split = type(hpwp) is tuple and hpwp[0] == "split"

@@ -44,6 +44,7 @@ def _run(lib, x, w, b, kw, variant, g):
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_pixel_major_columns_match_torch(monkeypatch, case):
     monkeypatch.setattr(C, "_blas_single_threaded", lambda: True)
+    monkeypatch.setattr(C._wino, "MAX_PIXELS", 0)          # (this path, not Winograd's: test_conv_winograd.py)
     calls = []
     real = NH.forward
     monkeypatch.setattr(NH, "forward", lambda *a: calls.append(1) or real(*a))
