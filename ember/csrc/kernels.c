@@ -19,8 +19,8 @@
  * agree with the NumPy twins to a few ulp, not bit for bit (tests hold both to PyTorch); the float64 GELU
  * calls the C library's erf and exp, as its twin does through math.erf and np.exp (the forward is the
  * twin's bits); im2col and the pixel-major columns (copies), cumsum, the LSTM backward, the pixel-major
- * col2im, max pooling's backward and SGD's momentum step (the same operations in the same order) are their
- * twins' bits.
+ * col2im, max pooling's backward, Winograd's transforms and SGD's momentum step (the same operations in the
+ * same order) are their twins' bits (a NaN's payload aside).
  */
 #include <math.h>
 #include <stdint.h>
