@@ -238,8 +238,7 @@ def softmax_inplace(s, safe: bool) -> bool:
 
 def _wino(name, *args) -> bool:
     m = module()
-    fn = None if m is None else getattr(m, name, None)
-    return False if fn is None else fn(*args)
+    return m is not None and getattr(m, name)(*args)
 
 
 def _planes(v):

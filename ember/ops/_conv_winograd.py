@@ -6,7 +6,7 @@ per input-output channel pair instead of 36: the patch ``d`` and the kernel ``g`
 ``M[xi] = sum_c U[xi, c] V[xi, c]`` for each of the 16 positions ``xi`` (16 GEMMs over the batch's tiles), and
 transformed back, ``Y = A^T M A``.  The GEMMs do 16 / 36 of the im2col GEMM's multiply-adds (2.25x fewer); the
 transforms are a few additions per element, in ember's compiled kernels (``_ckernels.wino_*``) or, without them,
-their NumPy twins below (the same operations in the same order: the same bits).
+their NumPy twins below (the same operations in the same order: the same bits, a NaN's payload aside).
 
     B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
     G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
@@ -34,8 +34,6 @@ import math
 from ..backend import xp as np
 from . import _ckernels as _ck, _parallel
 
-# F(2x2, 3x3)'s kernel transform (the data and output transforms are written out as additions below)
-_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 MIN_CHANNELS = 16       # input and output channels below which the transforms cost more than the GEMMs save
 MIN_TILES = 128         # tiles per part of a batch split among threads (fewer: BLAS's threads do the GEMMs)
 # Output pixels per image above which the blocked kernels (1 thread) or the pixel-major split (2) stay faster:
@@ -160,12 +158,12 @@ def _padded_nhwc(x, p0, q0, hp, wp):
     return xp_
 
 
-def input_transform(x, pads, out=None):
+def input_transform(x, pads):
     """``V = B^T d B`` of every 4x4 input patch of ``x`` (N, C, H, W; C-contiguous): ``(16, T, C)``."""
     n, c, h, wd = x.shape
     oh, ow, th, tw = _tiles(h, wd, pads)
     (p0, _), (q0, _) = pads
-    v = planes(n * th * tw, c, x.dtype) if out is None else out
+    v = planes(n * th * tw, c, x.dtype)
     if _ck.wino_input(x, v, (p0, q0, th, tw)):
         return v
     xp_ = _padded_nhwc(x, p0, q0, 2 * th + 2, 2 * tw + 2)
@@ -205,11 +203,11 @@ def output_transform(m, out, b, th, tw):
     return out
 
 
-def grad_output_transform(g, th, tw, out=None):
+def grad_output_transform(g, th, tw):
     """``dM = A dY A^T`` of every 2x2 output-gradient tile of ``g`` (N, O, OH, OW; C-contiguous; a half tile's
     missing row or column is zero): ``(16, T, O)``."""
     n, o, oh, ow = g.shape
-    dm = planes(n * th * tw, o, g.dtype) if out is None else out
+    dm = planes(n * th * tw, o, g.dtype)
     if _ck.wino_grad_output(g, dm, (th, tw)):
         return dm
     gp = _padded_nhwc(g, 0, 0, 2 * th, 2 * tw)
