@@ -36,12 +36,13 @@ from . import _ckernels as _ck, _parallel
 
 MIN_CHANNELS = 16       # input and output channels below which the transforms cost more than the GEMMs save
 MIN_TILES = 128         # tiles per part of a batch split among threads (fewer: BLAS's threads do the GEMMs)
-# Output pixels per image above which the blocked kernels (1 thread) or the pixel-major split (2) stay faster:
-# there the batch's transformed input and products (4x the input and output) go through memory.  fwd+bwd,
-# 1 / 2 threads, direct -> Winograd: 32x32x12x12 -> 64 8.1 -> 5.3 / 5.2 -> 3.1 ms; 64x32x13x13 -> 64
-# 18.5 -> 18.6 / 11.7 -> 11.4; 64x16x24x24 -> 32 17.7 -> 20.1 / 10.7 -> 11.3; 64x32x26x26 -> 64 (no
-# padding) 54 -> 68 / 29.5 -> 31.3.
-MAX_PIXELS = 144
+# Output pixels per image above which the blocked kernels (1 thread) or the pixel-major split (2) are as fast
+# or faster (the GEMMs' K is only C, and the transforms' bytes grow with the tiles).  fwd+bwd, 1 / 2 threads,
+# medians of 7, direct -> Winograd (in chunks): 64x32x14x14 -> 64 pad 1 24.8 -> 20.5 / 15.9 -> 14.9 ms;
+# 64x32x13x13 21.5 -> 21.4 / 14.0 -> 16.1; 64x16x24x24 -> 32 21.7 -> 22.6 / 15.4 -> 15.0; 64x32x26x26 -> 64 (no
+# padding) 61.1 -> 58.9 / 35.2 -> 36.6; 64x64x32x32 212 -> 212 / 119 -> 134 (whole batches, before the chunks:
+# 32x32x12x12 -> 64 8.1 -> 5.3 / 5.2 -> 3.1).
+MAX_PIXELS = 196
 
 
 def applies(x, w, stride, pads, dil, groups) -> bool:
@@ -235,12 +236,31 @@ def _gemms(v, u, flip):
     return m
 
 
+# Bytes of transformed input and products (16 x tiles x (C + O) elements an image) a chunk of images makes at
+# once: a part of the batch runs chunk by chunk, so each chunk's transforms are still in L2 when its GEMMs and
+# the output transform read them.  Measured, 1 thread, fwd+bwd, whole part -> chunks of 8 / 4 / 2 images:
+# 64x32x26x26 -> 64 (885 KB an image) 73 -> 48 / 46 / 44 ms (the blocked direct path 56, PyTorch 45);
+# 64x32x14x14 -> 64 pad 1 (301 KB) -> 14.4 / 15.3 / 17.9 (direct 21.9).
+CHUNK_BYTES = 2 << 20
+
+
+def _chunks(x_shape, k_out, pads):
+    """Images per chunk for a batch of ``x_shape`` (N, K, H, W) transformed to ``k_out`` channels."""
+    n, k, h, wd = x_shape
+    th, tw = _tiles(h, wd, pads)[2:]
+    per = 16 * th * tw * (k + k_out) * 4
+    return max(1, min(n, CHUNK_BYTES // per))
+
+
 def _conv(x, u, b, pads, out, flip=False):
-    """One part of a convolution (a slice of the batch): ``x`` (n, K, H, W) through the transformed kernel
-    ``u`` into ``out`` (n, K', OH, OW)."""
+    """One part of a convolution (a slice of the batch), chunk by chunk: ``x`` (n, K, H, W) through the
+    transformed kernel ``u`` into ``out`` (n, K', OH, OW)."""
     th, tw = _tiles(x.shape[2], x.shape[3], pads)[2:]
-    v = input_transform(np.ascontiguousarray(x), pads)
-    return output_transform(_gemms(v, u, flip), out, b, th, tw)
+    k = _chunks(x.shape, out.shape[1], pads)
+    for i in range(0, x.shape[0], k):
+        v = input_transform(np.ascontiguousarray(x[i:i + k]), pads)
+        output_transform(_gemms(v, u, flip), out[i:i + k], b, th, tw)
+    return out
 
 
 def _parts(n, threads):
@@ -287,9 +307,18 @@ def _backward(x, w, g, pads, need_x, need_w, threads):
             _conv(gs, u, None, gpads, gx[s], flip=True)
         if not need_w:
             return None
-        v = input_transform(np.ascontiguousarray(x[s]), pads)
-        dm = grad_output_transform(gs, th, tw)
-        return np.matmul(dm.transpose(0, 2, 1), v, out=planes(dm.shape[2], v.shape[2], v.dtype))    # dU
+        xs = x[s]
+        du = t = None
+        k = _chunks(xs.shape, gs.shape[1], pads)
+        for i in range(0, xs.shape[0], k):          # dU = sum over the chunks of dM^T V
+            v = input_transform(np.ascontiguousarray(xs[i:i + k]), pads)
+            dm = grad_output_transform(gs[i:i + k], th, tw)
+            if du is None:
+                du = np.matmul(dm.transpose(0, 2, 1), v, out=planes(dm.shape[2], v.shape[2], v.dtype))
+            else:
+                t = np.matmul(dm.transpose(0, 2, 1), v, out=t if t is not None else planes(*du.shape[1:], du.dtype))
+                du += t
+        return du
     dus = _run([lambda s=s: part(s) for s in _parts(n, threads)])
     gw = None
     if need_w:

@@ -175,5 +175,5 @@ def test_applies_only_where_measured():
     assert not W.applies(x, np.zeros((16, 16, 5, 5), f32), one, pad1, one, 1)   # 5x5
     assert not W.applies(x, w, one, ((3, 3), (1, 1)), one, 1)               # padding 3
     assert not W.applies(x[:, :8], w[:8, :8], one, pad1, one, 1)             # 8 channels
-    assert not W.applies(np.zeros((2, 16, 13, 13), f32), w, one, pad1, one, 1)  # 169 output pixels
+    assert not W.applies(np.zeros((2, 16, 15, 15), f32), w, one, pad1, one, 1)  # 225 output pixels
     assert not W.applies(x.astype(np.float16), w.astype(np.float16), one, pad1, one, 1)
