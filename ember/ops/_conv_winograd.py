@@ -18,6 +18,9 @@ transforms the output gradient's tiles, ``dM = A dY A^T``, multiplies them with 
 keeping it would hold 4x every such layer's input until its backward), ``dU[xi] = V[xi]^T dM[xi]``, and
 transforms back, ``dW = G^T dU G``.
 
+A part of the batch (one per thread at 2+ threads) runs a few images at a time (``CHUNK_BYTES``), so that a
+chunk's transforms are still in L2 when its GEMMs read them.
+
 Layouts: ``V`` is ``(16, T, C)`` with T = N * TH * TW tiles (image-major, then tile rows, then tile columns),
 channels innermost so that each transform works on runs of C elements (its 16 planes a little apart in one
 buffer, ``planes``); ``U`` is ``(16, O, C)``; ``M[xi] = V[xi] @ U[xi]^T`` is ``(16, T, O)``.
