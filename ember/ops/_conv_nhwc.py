@@ -77,6 +77,19 @@ def weight_rows(w):
     return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
 
 
+def padded_nhwc(x, p0, q0, hp, wp):
+    """``x`` (N, C, H, W) as a channels-last ``(N, Hp, Wp, C)`` copy, zero-padded by ``p0`` rows above and
+    ``q0`` columns left of it (and below/right up to Hp x Wp)."""
+    n, c, h, wd = x.shape
+    if (hp, wp) == (h, wd):
+        xp_ = np.empty((n, h, wd, c), x.dtype)
+        np.copyto(xp_, x.transpose(0, 2, 3, 1))
+    else:
+        xp_ = np.zeros((n, hp, wp, c), x.dtype)
+        np.copyto(xp_[:, p0:p0 + h, q0:q0 + wd], x.transpose(0, 2, 3, 1))
+    return xp_
+
+
 def columns(x, w_shape, stride, pads, dil, empty, out=None):
     """The ``(N*OH*OW, KH*KW*C)`` pixel-major columns of ``x`` (into ``out``, C-contiguous, when given, else
     from ``empty(shape, dtype, like)``): the forward's, and the backward's again for the weight gradient (they
@@ -86,12 +99,7 @@ def columns(x, w_shape, stride, pads, dil, empty, out=None):
     cols = empty((n * oh * ow, kh * kw * c), x.dtype, x) if out is None else out
     if _ck.columns_nhwc(x, (kh, kw, stride, dil, oh, ow, p0, q0, hp, wp), cols):
         return cols
-    if (hp, wp) == (h, wd):
-        xp_ = np.empty((n, h, wd, c), x.dtype)
-        np.copyto(xp_, x.transpose(0, 2, 3, 1))
-    else:
-        xp_ = np.zeros((n, hp, wp, c), x.dtype)
-        np.copyto(xp_[:, p0:p0 + h, q0:q0 + wd], x.transpose(0, 2, 3, 1))
+    xp_ = padded_nhwc(x, p0, q0, hp, wp)
     sn, sh, sw, sc = xp_.strides
     view = _as_strided(xp_, (n, oh, ow, kh, kw, c),
                        (sn, sh * stride[0], sw * stride[1], sh * dil[0], sw * dil[1], sc), writeable=False)

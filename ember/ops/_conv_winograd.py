@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp as np
-from . import _ckernels as _ck, _parallel
+from . import _ckernels as _ck, _conv_nhwc as _nhwc, _parallel
 
 MIN_CHANNELS = 16       # input and output channels below which the transforms cost more than the GEMMs save
 MIN_TILES = 128         # tiles per part of a batch split among threads (fewer: BLAS's threads do the GEMMs)
@@ -155,13 +155,6 @@ def _split(a, shape):
     return v
 
 
-def _padded_nhwc(x, p0, q0, hp, wp):
-    n, c, h, wd = x.shape
-    xp_ = np.zeros((n, hp, wp, c), x.dtype)
-    xp_[:, p0:p0 + h, q0:q0 + wd] = x.transpose(0, 2, 3, 1)
-    return xp_
-
-
 def input_transform(x, pads):
     """``V = B^T d B`` of every 4x4 input patch of ``x`` (N, C, H, W; C-contiguous): ``(16, T, C)``."""
     n, c, h, wd = x.shape
@@ -170,7 +163,7 @@ def input_transform(x, pads):
     v = planes(n * th * tw, c, x.dtype)
     if _ck.wino_input(x, v, (p0, q0, th, tw)):
         return v
-    xp_ = _padded_nhwc(x, p0, q0, 2 * th + 2, 2 * tw + 2)
+    xp_ = _nhwc.padded_nhwc(x, p0, q0, 2 * th + 2, 2 * tw + 2)
     d = [[xp_[:, r:r + 2 * th:2, k:k + 2 * tw:2] for k in range(4)] for r in range(4)]   # (N, TH, TW, C)
     t = [[None] * 4 for _ in range(4)]
     for r in range(4):              # rows: d @ B
@@ -214,7 +207,7 @@ def grad_output_transform(g, th, tw):
     dm = planes(n * th * tw, o, g.dtype)
     if _ck.wino_grad_output(g, dm, (th, tw)):
         return dm
-    gp = _padded_nhwc(g, 0, 0, 2 * th, 2 * tw)
+    gp = _nhwc.padded_nhwc(g, 0, 0, 2 * th, 2 * tw)
     e = [[gp[:, i::2, j::2] for j in range(2)] for i in range(2)]            # (N, TH, TW, O)
     r = [[e[0][j], e[0][j] + e[1][j], e[0][j] - e[1][j], -e[1][j]] for j in range(2)]    # A dY, by column j
     dd = _split(dm, (4, 4, n, th, tw, o))
@@ -247,11 +240,11 @@ def _gemms(v, u, flip):
 CHUNK_BYTES = 2 << 20
 
 
-def _chunks(x_shape, k_out, pads):
-    """Images per chunk for a batch of ``x_shape`` (N, K, H, W) transformed to ``k_out`` channels."""
-    n, k, h, wd = x_shape
+def _chunks(x, k_out, pads):
+    """Images per chunk for a batch ``x`` (N, K, H, W) transformed to ``k_out`` channels."""
+    n, k, h, wd = x.shape
     th, tw = _tiles(h, wd, pads)[2:]
-    per = 16 * th * tw * (k + k_out) * 4
+    per = 16 * th * tw * (k + k_out) * x.itemsize
     return max(1, min(n, CHUNK_BYTES // per))
 
 
@@ -259,7 +252,7 @@ def _conv(x, u, b, pads, out, flip=False):
     """One part of a convolution (a slice of the batch), chunk by chunk: ``x`` (n, K, H, W) through the
     transformed kernel ``u`` into ``out`` (n, K', OH, OW)."""
     th, tw = _tiles(x.shape[2], x.shape[3], pads)[2:]
-    k = _chunks(x.shape, out.shape[1], pads)
+    k = _chunks(x, out.shape[1], pads)
     for i in range(0, x.shape[0], k):
         v = input_transform(np.ascontiguousarray(x[i:i + k]), pads)
         output_transform(_gemms(v, u, flip), out[i:i + k], b, th, tw)
@@ -312,7 +305,7 @@ def _backward(x, w, g, pads, need_x, need_w, threads):
             return None
         xs = x[s]
         du = t = None
-        k = _chunks(xs.shape, gs.shape[1], pads)
+        k = _chunks(xs, gs.shape[1], pads)
         for i in range(0, xs.shape[0], k):          # dU = sum over the chunks of dM^T V
             v = input_transform(np.ascontiguousarray(xs[i:i + k]), pads)
             dm = grad_output_transform(gs[i:i + k], th, tw)

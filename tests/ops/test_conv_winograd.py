@@ -140,9 +140,9 @@ def test_float32_in_parts_against_torch(monkeypatch, threads):
     assert len(calls) == 2 and all(r is not None for r in calls)
 
 
-@pytest.mark.parametrize("chunk_bytes", [1, 150_000])
+@pytest.mark.parametrize("chunk_bytes", [1, 300_000])
 def test_chunks_of_images_against_torch(monkeypatch, chunk_bytes):
-    # one image a chunk, or three and two (16 positions x 16 tiles x (16 + 32) channels x 4 bytes = 49 KB an image)
+    # one image a chunk, or three and two (16 positions x 16 tiles x (16 + 32) channels x 8 bytes = 98 KB an image)
     monkeypatch.setattr(W, "CHUNK_BYTES", chunk_bytes)
     calls = _counting(monkeypatch)
     rng = np.random.default_rng(11)
@@ -151,7 +151,7 @@ def test_chunks_of_images_against_torch(monkeypatch, chunk_bytes):
     for a, t in zip(_run(ember, x, w, b, {"padding": 1}, "plain", g)[0],
                     _run(torch, x, w, b, {"padding": 1}, "plain", g)[0]):
         np.testing.assert_allclose(a, t, rtol=1e-9, atol=1e-9)
-    assert W._chunks(x.shape, 32, ((1, 1), (1, 1))) == (1 if chunk_bytes == 1 else 3)
+    assert W._chunks(x, 32, ((1, 1), (1, 1))) == (1 if chunk_bytes == 1 else 3)
     assert len(calls) == 1 and calls[0] is not None
 
 
