@@ -540,164 +540,10 @@ void ember_maxpool_backward_f64(const double *restrict g, const uint8_t *restric
     MAXPOOL_BACKWARD(double)
 }
 
-/* Winograd F(2x2, 3x3)'s transforms, for ember/ops/_conv_winograd.py (whose NumPy twins make the same
- * additions in the same order: these are their bits).  T = N*TH*TW tiles, image-major; the transformed arrays
- * are (16, T, K) with K channels innermost, position xi = 4a + b, the 16 planes `pl` >= T*K elements apart (a
- * caller's padding keeps the 16 streams off one cache set: planes a power-of-two apart made the input
- * transform 4x slower).  `pad` is the caller's scratch of one image, channels-last. */
-
-/* V = B^T d B of each 4x4 patch of x (N, C, H, W; contiguous) zero-padded by p0 rows above, q0 columns left
- * (and below/right as far as the tile grid reaches: (2TH + 2) x (2TW + 2)); straight-line over the channels,
- * so that the channel loop vectorizes (its 16 loads and 16 stores each a run of C) */
-#define WINO_ROW(T, R, a0, a1, a2, a3)                                                                           \
-    const T t##R##0 = a0 - a2, t##R##1 = a1 + a2, t##R##2 = a2 - a1, t##R##3 = a1 - a3;
-#define WINO_INPUT(T)                                                                                         \
-    const long hp = 2 * th + 2, wp = 2 * tw + 2, xs[4] = {c * h * w, h * w, w, 1};                          \
-    const long rs = wp * c;                                                                                   \
-    for (long b = 0; b < n; b++) {                                                                            \
-        pad_nhwc_##T(x + b * xs[0], xs, c, h, w, p0, q0, hp, wp, pad);                                        \
-        for (long ty = 0; ty < th; ty++)                                                                      \
-            for (long tx = 0; tx < tw; tx++) {                                                                \
-                const T *restrict d0 = pad + (2 * ty * wp + 2 * tx) * c, *restrict d1 = d0 + rs;              \
-                const T *restrict d2 = d1 + rs, *restrict d3 = d2 + rs;                                       \
-                T *restrict o = v + ((b * th + ty) * tw + tx) * c;                                            \
-                for (long i = 0; i < c; i++) {                                                                \
-                    WINO_ROW(T, 0, d0[i], d0[c + i], d0[2 * c + i], d0[3 * c + i])                               \
-                    WINO_ROW(T, 1, d1[i], d1[c + i], d1[2 * c + i], d1[3 * c + i])                               \
-                    WINO_ROW(T, 2, d2[i], d2[c + i], d2[2 * c + i], d2[3 * c + i])                               \
-                    WINO_ROW(T, 3, d3[i], d3[c + i], d3[2 * c + i], d3[3 * c + i])                               \
-                    o[i] = t00 - t20;                                                                         \
-                    o[pl + i] = t01 - t21;                                                                    \
-                    o[2 * pl + i] = t02 - t22;                                                                \
-                    o[3 * pl + i] = t03 - t23;                                                                \
-                    o[4 * pl + i] = t10 + t20;                                                                \
-                    o[5 * pl + i] = t11 + t21;                                                                \
-                    o[6 * pl + i] = t12 + t22;                                                                \
-                    o[7 * pl + i] = t13 + t23;                                                                \
-                    o[8 * pl + i] = t20 - t10;                                                                \
-                    o[9 * pl + i] = t21 - t11;                                                                \
-                    o[10 * pl + i] = t22 - t12;                                                               \
-                    o[11 * pl + i] = t23 - t13;                                                               \
-                    o[12 * pl + i] = t10 - t30;                                                               \
-                    o[13 * pl + i] = t11 - t31;                                                               \
-                    o[14 * pl + i] = t12 - t32;                                                               \
-                    o[15 * pl + i] = t13 - t33;                                                               \
-                }                                                                                             \
-            }                                                                                                 \
-    }
-
-EMBER_CLONES
-void ember_wino_input_f32(const float *restrict x, long n, long c, long h, long w, long p0, long q0, long th,
-                          long tw, long pl, float *restrict pad, float *restrict v)
-{
-    WINO_INPUT(float)
-}
-
-EMBER_CLONES
-void ember_wino_input_f64(const double *restrict x, long n, long c, long h, long w, long p0, long q0, long th,
-                          long tw, long pl, double *restrict pad, double *restrict v)
-{
-    WINO_INPUT(double)
-}
-
-/* Y = A^T M A of each tile of m (16, T, O) into y (N, O, OH, OW; contiguous), plus bias (O) unless NULL:
- * each image's tiles into pad (2TH, 2TW, O), then its OH x OW interior copied out channel-major */
-#define WINO_COLS(T, A, m0, m1, m2, m3) const T s##A##0 = m0 + m1 + m2, s##A##1 = m1 - m2 - m3;
-#define WINO_OUTPUT(T)                                                                                        \
-    const long zw = 2 * tw, hw = oh * ow;                                                                     \
-    for (long b = 0; b < n; b++) {                                                                            \
-        for (long ty = 0; ty < th; ty++)                                                                      \
-            for (long tx = 0; tx < tw; tx++) {                                                                \
-                const T *restrict mt = m + ((b * th + ty) * tw + tx) * o;                                     \
-                T *restrict z0 = pad + (2 * ty * zw + 2 * tx) * o, *restrict z1 = z0 + zw * o;                \
-                for (long i = 0; i < o; i++) {                                                                \
-                    WINO_COLS(T, 0, mt[i], mt[pl + i], mt[2 * pl + i], mt[3 * pl + i])                           \
-                    WINO_COLS(T, 1, mt[4 * pl + i], mt[5 * pl + i], mt[6 * pl + i], mt[7 * pl + i])              \
-                    WINO_COLS(T, 2, mt[8 * pl + i], mt[9 * pl + i], mt[10 * pl + i], mt[11 * pl + i])            \
-                    WINO_COLS(T, 3, mt[12 * pl + i], mt[13 * pl + i], mt[14 * pl + i], mt[15 * pl + i])          \
-                    z0[i] = s00 + s10 + s20;                                                                  \
-                    z0[o + i] = s01 + s11 + s21;                                                              \
-                    z1[i] = s10 - s20 - s30;                                                                  \
-                    z1[o + i] = s11 - s21 - s31;                                                              \
-                }                                                                                             \
-            }                                                                                                 \
-        T *yb = y + b * o * hw;                                                                               \
-        for (long r = 0; r < oh; r++)                                                                         \
-            for (long q = 0; q < ow; q++) {                                                                   \
-                const T *restrict src = pad + (r * zw + q) * o;                                               \
-                T *restrict dst = yb + r * ow + q;                                                            \
-                if (bias)                                                                                     \
-                    for (long co = 0; co < o; co++) dst[co * hw] = src[co] + bias[co];                        \
-                else                                                                                          \
-                    for (long co = 0; co < o; co++) dst[co * hw] = src[co];                                   \
-            }                                                                                                 \
-    }
-
-EMBER_CLONES
-void ember_wino_output_f32(const float *restrict m, const float *restrict bias, long n, long o, long oh, long ow,
-                           long th, long tw, long pl, float *restrict pad, float *restrict y)
-{
-    WINO_OUTPUT(float)
-}
-
-EMBER_CLONES
-void ember_wino_output_f64(const double *restrict m, const double *restrict bias, long n, long o, long oh,
-                           long ow, long th, long tw, long pl, double *restrict pad, double *restrict y)
-{
-    WINO_OUTPUT(double)
-}
-
-/* dM = A dY A^T of each 2x2 tile of g (N, O, OH, OW; contiguous; a half tile's missing row or column is zero)
- * into dm (16, T, O) */
-#define WINO_GRAD_OUTPUT(T)                                                                                   \
-    const long zw = 2 * tw, gs[4] = {o * oh * ow, oh * ow, ow, 1};                                          \
-    for (long b = 0; b < n; b++) {                                                                            \
-        pad_nhwc_##T(g + b * gs[0], gs, o, oh, ow, 0, 0, 2 * th, zw, pad);                                    \
-        for (long ty = 0; ty < th; ty++)                                                                      \
-            for (long tx = 0; tx < tw; tx++) {                                                                \
-                const T *restrict e0 = pad + (2 * ty * zw + 2 * tx) * o, *restrict e1 = e0 + zw * o;          \
-                T *restrict d = dm + ((b * th + ty) * tw + tx) * o;                                           \
-                for (long i = 0; i < o; i++) {                                                                \
-                    const T e00 = e0[i], e01 = e0[o + i], e10 = e1[i], e11 = e1[o + i];                       \
-                    const T a0 = e00, a1 = e00 + e10, a2 = e00 - e10, a3 = -e10;   /* (A dY), column 0 */    \
-                    const T b0 = e01, b1 = e01 + e11, b2 = e01 - e11, b3 = -e11;   /* column 1 */            \
-                    d[i] = a0;                                                                                \
-                    d[pl + i] = a0 + b0;                                                                      \
-                    d[2 * pl + i] = a0 - b0;                                                                  \
-                    d[3 * pl + i] = -b0;                                                                      \
-                    d[4 * pl + i] = a1;                                                                       \
-                    d[5 * pl + i] = a1 + b1;                                                                  \
-                    d[6 * pl + i] = a1 - b1;                                                                  \
-                    d[7 * pl + i] = -b1;                                                                      \
-                    d[8 * pl + i] = a2;                                                                       \
-                    d[9 * pl + i] = a2 + b2;                                                                  \
-                    d[10 * pl + i] = a2 - b2;                                                                 \
-                    d[11 * pl + i] = -b2;                                                                     \
-                    d[12 * pl + i] = a3;                                                                      \
-                    d[13 * pl + i] = a3 + b3;                                                                 \
-                    d[14 * pl + i] = a3 - b3;                                                                 \
-                    d[15 * pl + i] = -b3;                                                                     \
-                }                                                                                             \
-            }                                                                                                 \
-    }
-
-EMBER_CLONES
-void ember_wino_grad_output_f32(const float *restrict g, long n, long o, long oh, long ow, long th, long tw,
-                                long pl, float *restrict pad, float *restrict dm)
-{
-    WINO_GRAD_OUTPUT(float)
-}
-
-EMBER_CLONES
-void ember_wino_grad_output_f64(const double *restrict g, long n, long o, long oh, long ow, long th, long tw,
-                                long pl, double *restrict pad, double *restrict dm)
-{
-    WINO_GRAD_OUTPUT(double)
-}
-
-/* U = G g G^T of each 3x3 kernel g = w[o][c] (w: (O, C, 3, 3), contiguous) into u (16, O, C; planes pl
- * apart); and the weight gradient dW = G^T dU G (O, C, 3, 3) from du (16, O, C; planes pl apart).  Halves as a product by 0.5 after
- * the sum (exact), the sums left to right. */
+/* Winograd F(2x2, 3x3)'s kernel transform, for ember/ops/_conv_winograd.py (its NumPy twin's bits; F(4x4)'s
+ * is made there in float64): U = G g G^T of each 3x3 kernel g = w[o][c] (w: (O, C, 3, 3), contiguous) into u
+ * (16, O, C; planes pl apart); and the weight gradient dW = G^T dU G (O, C, 3, 3) from du (16, O, C; planes pl
+ * apart).  Halves as a product by 0.5 after the sum (exact), the sums left to right. */
 #define WINO_G(T, y0, y1, y2, y3, a, b, c)                                                                   \
     const T y0 = a, y1 = (a + b + c) * (T)0.5, y2 = (a - b + c) * (T)0.5, y3 = c;
 #define WINO_WEIGHT(T)                                                                                        \
@@ -757,6 +603,180 @@ void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long 
 {
     WINO_WEIGHT_GRAD(double)
 }
+
+/* Winograd F(m x m, 3x3)'s transforms for m = 2 or 4 (alpha = m + 2 points), for ember/ops/_conv_winograd.py.
+ * T = N*TH*TW tiles, image-major; the transformed arrays are (alpha^2, T, K) with K channels innermost,
+ * position a * alpha + b, the planes `pl` >= T*K elements apart (a caller's padding keeps the streams off one
+ * cache set: planes a power of two apart made the input transform 4x slower).  Each transform is two passes of
+ * 1-D transforms over runs of channels, a tile's rows first (along its columns), then its columns, through a
+ * scratch of alpha x alpha x K (in L1): each pass a straight loop over the channels.  The NumPy twins (_bt,
+ * _at, _a there) make the same operations in the same order: these are their bits (a NaN's payload aside).
+ * In the 1-D transforms x[k * xs + i] are the inputs, y[k * ys + i] the outputs, i < n. */
+#if defined(__GNUC__)
+#define EMBER_INLINE static inline __attribute__((always_inline))
+#else
+#define EMBER_INLINE static inline
+#endif
+/* (the outputs' runs never overlap: without this GCC gives up on the alias checks of six output streams) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EMBER_IVDEP _Pragma("GCC ivdep")
+#else
+#define EMBER_IVDEP
+#endif
+#define WINO_1D(T)                                                                                            \
+    /* B^T: alpha inputs -> alpha outputs */                                                                  \
+    EMBER_INLINE void wbt2_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
+    {                                                                                                         \
+        EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
+            const T d0 = x[i], d1 = x[xs + i], d2 = x[2 * xs + i], d3 = x[3 * xs + i];                       \
+            y[i] = d0 - d2;                                                                                   \
+            y[ys + i] = d1 + d2;                                                                              \
+            y[2 * ys + i] = d2 - d1;                                                                          \
+            y[3 * ys + i] = d1 - d3;                                                                          \
+        }                                                                                                     \
+    }                                                                                                         \
+    EMBER_INLINE void wbt4_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
+    {                                                                                                         \
+        EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
+            const T d0 = x[i], d1 = x[xs + i], d2 = x[2 * xs + i], d3 = x[3 * xs + i], d4 = x[4 * xs + i];   \
+            const T d5 = x[5 * xs + i];                                                                       \
+            const T a = d4 - d2 * (T)4, b = d3 - d1 * (T)4, c = d4 - d2, e = (d3 - d1) * (T)2;               \
+            y[i] = (d0 * (T)4 - d2 * (T)5) + d4;                                                              \
+            y[ys + i] = a + b;                                                                                \
+            y[2 * ys + i] = a - b;                                                                            \
+            y[3 * ys + i] = c + e;                                                                            \
+            y[4 * ys + i] = c - e;                                                                            \
+            y[5 * ys + i] = (d1 * (T)4 - d3 * (T)5) + d5;                                                     \
+        }                                                                                                     \
+    }                                                                                                         \
+    /* A^T: alpha inputs -> m outputs */                                                                      \
+    EMBER_INLINE void wat2_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
+    {                                                                                                         \
+        EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
+            const T m0 = x[i], m1 = x[xs + i], m2 = x[2 * xs + i], m3 = x[3 * xs + i];                       \
+            y[i] = (m0 + m1) + m2;                                                                            \
+            y[ys + i] = (m1 - m2) - m3;                                                                       \
+        }                                                                                                     \
+    }                                                                                                         \
+    EMBER_INLINE void wat4_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
+    {                                                                                                         \
+        EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
+            const T m0 = x[i], m1 = x[xs + i], m2 = x[2 * xs + i], m3 = x[3 * xs + i], m4 = x[4 * xs + i];   \
+            const T m5 = x[5 * xs + i];                                                                       \
+            const T s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;                               \
+            y[i] = (m0 + s12) + s34;                                                                          \
+            y[ys + i] = d12 + d34 * (T)2;                                                                     \
+            y[2 * ys + i] = s12 + s34 * (T)4;                                                                 \
+            y[3 * ys + i] = (d12 + d34 * (T)8) + m5;                                                          \
+        }                                                                                                     \
+    }                                                                                                         \
+    /* A: m inputs -> alpha outputs */                                                                        \
+    EMBER_INLINE void wa2_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                   \
+    {                                                                                                         \
+        EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
+            const T e0 = x[i], e1 = x[xs + i];                                                                \
+            y[i] = e0;                                                                                        \
+            y[ys + i] = e0 + e1;                                                                              \
+            y[2 * ys + i] = e0 - e1;                                                                          \
+            y[3 * ys + i] = -e1;                                                                              \
+        }                                                                                                     \
+    }                                                                                                         \
+    EMBER_INLINE void wa4_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                   \
+    {                                                                                                         \
+        EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
+            const T e0 = x[i], e1 = x[xs + i], e2 = x[2 * xs + i], e3 = x[3 * xs + i];                       \
+            const T a = e0 + e2, b = e1 + e3, c = e0 + e2 * (T)4, d = e1 * (T)2 + e3 * (T)8;                 \
+            y[i] = e0;                                                                                        \
+            y[ys + i] = a + b;                                                                                \
+            y[2 * ys + i] = a - b;                                                                            \
+            y[3 * ys + i] = c + d;                                                                            \
+            y[4 * ys + i] = c - d;                                                                            \
+            y[5 * ys + i] = e3;                                                                               \
+        }                                                                                                     \
+    }
+WINO_1D(float)
+WINO_1D(double)
+
+/* V = B^T d B of each alpha x alpha patch of x (N, C, H, W; contiguous), zero-padded by p0 rows above and q0
+ * columns left (and below/right as far as the tile grid reaches: (m TH + 2) x (m TW + 2)), into v (alpha^2,
+ * N*TH*TW, C; planes pl apart); pad: one image channels-last, then alpha^2 C of scratch */
+#define WT_INPUT(T, BT)                                                                                       \
+    const long al = m + 2, hp = m * th + 2, wp = m * tw + 2, xs[4] = {c * h * w, h * w, w, 1};              \
+    T *restrict s = pad + hp * wp * c;                                                                        \
+    for (long b = 0; b < n; b++) {                                                                            \
+        pad_nhwc_##T(x + b * xs[0], xs, c, h, w, p0, q0, hp, wp, pad);                                        \
+        for (long ty = 0; ty < th; ty++)                                                                      \
+            for (long tx = 0; tx < tw; tx++) {                                                                \
+                const T *d = pad + (m * ty * wp + m * tx) * c;                                                \
+                T *o = v + ((b * th + ty) * tw + tx) * c;                                                     \
+                for (long r = 0; r < al; r++) BT(d + r * wp * c, c, s + r * al * c, c, c);                    \
+                for (long k = 0; k < al; k++) BT(s + k * c, al * c, o + k * pl, al * pl, c);                 \
+            }                                                                                                 \
+    }
+
+/* Y = A^T M A of each tile of mm (alpha^2, T, O; planes pl apart) into y (N, O, OH, OW; contiguous), plus bias
+ * (O) unless NULL: an image's tiles into pad (m TH, m TW, O), then its OH x OW interior copied out
+ * channel-major; pad: that, then alpha m O of scratch */
+#define WT_OUTPUT(T, AT)                                                                                      \
+    const long al = m + 2, zw = m * tw, hw = oh * ow;                                                         \
+    T *restrict s = pad + m * th * zw * o;                                                                    \
+    for (long b = 0; b < n; b++) {                                                                            \
+        for (long ty = 0; ty < th; ty++)                                                                      \
+            for (long tx = 0; tx < tw; tx++) {                                                                \
+                const T *mt = mm + ((b * th + ty) * tw + tx) * o;                                             \
+                T *z = pad + (m * ty * zw + m * tx) * o;                                                      \
+                for (long a = 0; a < al; a++) AT(mt + a * al * pl, pl, s + a * m * o, o, o);                  \
+                for (long j = 0; j < m; j++) AT(s + j * o, m * o, z + j * o, zw * o, o);                     \
+            }                                                                                                 \
+        T *yb = y + b * o * hw;                                                                               \
+        for (long r = 0; r < oh; r++)                                                                         \
+            for (long q = 0; q < ow; q++) {                                                                   \
+                const T *restrict src = pad + (r * zw + q) * o;                                               \
+                T *restrict dst = yb + r * ow + q;                                                            \
+                if (bias)                                                                                     \
+                    for (long co = 0; co < o; co++) dst[co * hw] = src[co] + bias[co];                        \
+                else                                                                                          \
+                    for (long co = 0; co < o; co++) dst[co * hw] = src[co];                                   \
+            }                                                                                                 \
+    }
+
+/* dM = A dY A^T of each m x m tile of g (N, O, OH, OW; contiguous; a partial tile's missing rows and columns
+ * are zero) into dm (alpha^2, T, O; planes pl apart); pad: one image (m TH, m TW, O), then alpha m O */
+#define WT_GRAD_OUTPUT(T, A)                                                                                  \
+    const long al = m + 2, zw = m * tw, gs[4] = {o * oh * ow, oh * ow, ow, 1};                              \
+    T *restrict s = pad + m * th * zw * o;                                                                    \
+    for (long b = 0; b < n; b++) {                                                                            \
+        pad_nhwc_##T(g + b * gs[0], gs, o, oh, ow, 0, 0, m * th, zw, pad);                                    \
+        for (long ty = 0; ty < th; ty++)                                                                      \
+            for (long tx = 0; tx < tw; tx++) {                                                                \
+                const T *e = pad + (m * ty * zw + m * tx) * o;                                                \
+                T *d = dm + ((b * th + ty) * tw + tx) * o;                                                    \
+                for (long i = 0; i < m; i++) A(e + i * zw * o, o, s + i * al * o, o, o);                      \
+                for (long k = 0; k < al; k++) A(s + k * o, al * o, d + k * pl, al * pl, o);                  \
+            }                                                                                                 \
+    }
+
+#define WT_FUNCS(T, S)                                                                                        \
+    EMBER_CLONES                                                                                              \
+    void ember_wino_input_##S(const T *restrict x, long n, long c, long h, long w, long p0, long q0, long th,   \
+                            long tw, long m, long pl, T *restrict pad, T *restrict v)                         \
+    {                                                                                                         \
+        if (m == 2) { WT_INPUT(T, wbt2_##T) } else { WT_INPUT(T, wbt4_##T) }                                  \
+    }                                                                                                         \
+    EMBER_CLONES                                                                                              \
+    void ember_wino_output_##S(const T *restrict mm, const T *restrict bias, long n, long o, long oh, long ow,   \
+                             long th, long tw, long m, long pl, T *restrict pad, T *restrict y)               \
+    {                                                                                                         \
+        if (m == 2) { WT_OUTPUT(T, wat2_##T) } else { WT_OUTPUT(T, wat4_##T) }                                \
+    }                                                                                                         \
+    EMBER_CLONES                                                                                              \
+    void ember_wino_grad_output_##S(const T *restrict g, long n, long o, long oh, long ow, long th, long tw,     \
+                                  long m, long pl, T *restrict pad, T *restrict dm)                           \
+    {                                                                                                         \
+        if (m == 2) { WT_GRAD_OUTPUT(T, wa2_##T) } else { WT_GRAD_OUTPUT(T, wa4_##T) }                        \
+    }
+WT_FUNCS(float, f32)
+WT_FUNCS(double, f64)
 
 /* SGD's step with momentum (no dampening, weight decay or Nesterov), in place and in one pass:
  * buf = buf * momentum + g, then p = p - lr * buf, each product and sum rounded as the NumPy steps round them

@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 14      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 15      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 8
 
 typedef struct {
@@ -521,32 +521,36 @@ static char same_dtype_apart(Buffers *B, PyObject *const *args, int n, int outpu
 
 static Py_ssize_t items(const Py_buffer *v) { return v->len / v->itemsize; }
 
-/* v holds 16 planes of `size` elements, `pl` >= size apart */
-static int planes(const Py_buffer *v, long size, long pl) { return pl >= size && items(v) >= 15 * pl + size; }
+/* v holds `count` planes of `size` elements, `pl` >= size apart */
+static int planes_of(const Py_buffer *v, long count, long size, long pl)
+{
+    return pl >= size && items(v) >= (count - 1) * pl + size;
+}
 
-/* wino_input(x, v, pad, p0, q0, th, tw, pl): V (16, N*TH*TW, C) of x (N, C, H, W) into v, its planes pl
- * elements apart; pad: >= (2TH+2)(2TW+2)C */
+/* wino_input(x, v, pad, p0, q0, th, tw, m, pl): Winograd F(m x m, 3x3)'s V ((m+2)^2, N*TH*TW, C) of x (N, C, H, W)
+ * into v, its planes pl elements apart; pad: >= (m TH + 2)(m TW + 2) C + (m+2)^2 C */
 static PyObject *py_wino_input(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!check_nargs(nargs, 8, "wino_input")) return NULL;
-    long g[5], d[4];
-    if (!longs(args + 3, 5, g)) return NULL;
+    if (!check_nargs(nargs, 9, "wino_input")) return NULL;
+    long g[6], d[4];
+    if (!longs(args + 3, 6, g)) return NULL;
     Buffers B;
     char dt = same_dtype_apart(&B, args, 3, 2, -1);
     if (!dt) Py_RETURN_FALSE;
-    const long p0 = g[0], q0 = g[1], th = g[2], tw = g[3], pl = g[4];
-    if (!dims4(&B.view[0], d) || p0 < 0 || q0 < 0 || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 ||
-        2 * th + 2 < p0 + d[2] || 2 * tw + 2 < q0 + d[3] || !planes(&B.view[1], d[0] * th * tw * d[1], pl) ||
-        items(&B.view[2]) < (2 * th + 2) * (2 * tw + 2) * d[1])
+    const long p0 = g[0], q0 = g[1], th = g[2], tw = g[3], m = g[4], pl = g[5], al = m + 2;
+    if (!dims4(&B.view[0], d) || (m != 2 && m != 4) || p0 < 0 || q0 < 0 || th < 1 || tw < 1 || d[0] < 1 ||
+        d[1] < 1 || m * th + 2 < p0 + d[2] || m * tw + 2 < q0 + d[3] ||
+        !planes_of(&B.view[1], al * al, d[0] * th * tw * d[1], pl) ||
+        items(&B.view[2]) < ((m * th + 2) * (m * tw + 2) + al * al) * d[1])
         dt = 0;
     if (dt) {
         Py_BEGIN_ALLOW_THREADS
         if (dt == 'f')
-            ember_wino_input_f32(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, pl, B.view[2].buf,
-                                 B.view[1].buf);
+            ember_wino_input_f32(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, m, pl, B.view[2].buf,
+                               B.view[1].buf);
         else
-            ember_wino_input_f64(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, pl, B.view[2].buf,
-                                 B.view[1].buf);
+            ember_wino_input_f64(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, m, pl, B.view[2].buf,
+                               B.view[1].buf);
         Py_END_ALLOW_THREADS
     }
     release(&B);
@@ -554,29 +558,32 @@ static PyObject *py_wino_input(PyObject *self, PyObject *const *args, Py_ssize_t
     Py_RETURN_FALSE;
 }
 
-/* wino_output(m, bias or None, pad, y, th, tw, pl): y (N, O, OH, OW) from m (16, N*TH*TW, O; planes pl
- * elements apart) plus bias (O); pad: >= 4 TH TW O */
+/* wino_output(mm, bias or None, pad, y, th, tw, m, pl): y (N, O, OH, OW) from mm ((m+2)^2, N*TH*TW, O; planes pl
+ * elements apart) plus bias (O); pad: >= m^2 TH TW O + (m+2) m O */
 static PyObject *py_wino_output(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!check_nargs(nargs, 7, "wino_output")) return NULL;
-    long g[3], d[4];
-    if (!longs(args + 4, 3, g)) return NULL;
+    if (!check_nargs(nargs, 8, "wino_output")) return NULL;
+    long g[4], d[4];
+    if (!longs(args + 4, 4, g)) return NULL;
     const int has_b = args[1] != Py_None;
     Buffers B;
     char dt = same_dtype_apart(&B, args, 4, 2, 1);     /* (pad and y written) */
     if (!dt) Py_RETURN_FALSE;
     const Py_buffer *mv = &B.view[0], *bv = has_b ? &B.view[1] : NULL;
     const Py_buffer *pv = &B.view[1 + has_b], *yv = &B.view[2 + has_b];
-    const long th = g[0], tw = g[1], pl = g[2];
-    if (!dims4(yv, d) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 || d[2] > 2 * th || d[3] > 2 * tw ||
-        !planes(mv, d[0] * th * tw * d[1], pl) || items(pv) < 4 * th * tw * d[1] || (bv && items(bv) != d[1]))
+    const long th = g[0], tw = g[1], m = g[2], pl = g[3], al = m + 2;
+    if (!dims4(yv, d) || (m != 2 && m != 4) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 || d[2] > m * th ||
+        d[3] > m * tw || !planes_of(mv, al * al, d[0] * th * tw * d[1], pl) ||
+        items(pv) < (m * m * th * tw + al * m) * d[1] || (bv && items(bv) != d[1]))
         dt = 0;
     if (dt) {
         Py_BEGIN_ALLOW_THREADS
         if (dt == 'f')
-            ember_wino_output_f32(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, pl, pv->buf, yv->buf);
+            ember_wino_output_f32(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, m, pl, pv->buf,
+                                yv->buf);
         else
-            ember_wino_output_f64(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, pl, pv->buf, yv->buf);
+            ember_wino_output_f64(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, m, pl, pv->buf,
+                                yv->buf);
         Py_END_ALLOW_THREADS
     }
     release(&B);
@@ -584,28 +591,29 @@ static PyObject *py_wino_output(PyObject *self, PyObject *const *args, Py_ssize_
     Py_RETURN_FALSE;
 }
 
-/* wino_grad_output(g, dm, pad, th, tw, pl): dM (16, N*TH*TW, O; planes pl elements apart) of g (N, O, OH, OW);
- * pad: >= 4 TH TW O */
+/* wino_grad_output(g, dm, pad, th, tw, m, pl): dM ((m+2)^2, N*TH*TW, O; planes pl elements apart) of g
+ * (N, O, OH, OW); pad: >= m^2 TH TW O + (m+2) m O */
 static PyObject *py_wino_grad_output(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!check_nargs(nargs, 6, "wino_grad_output")) return NULL;
-    long g[3], d[4];
-    if (!longs(args + 3, 3, g)) return NULL;
+    if (!check_nargs(nargs, 7, "wino_grad_output")) return NULL;
+    long g[4], d[4];
+    if (!longs(args + 3, 4, g)) return NULL;
     Buffers B;
     char dt = same_dtype_apart(&B, args, 3, 2, -1);
     if (!dt) Py_RETURN_FALSE;
-    const long th = g[0], tw = g[1], pl = g[2];
-    if (!dims4(&B.view[0], d) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 || d[2] > 2 * th || d[3] > 2 * tw ||
-        !planes(&B.view[1], d[0] * th * tw * d[1], pl) || items(&B.view[2]) < 4 * th * tw * d[1])
+    const long th = g[0], tw = g[1], m = g[2], pl = g[3], al = m + 2;
+    if (!dims4(&B.view[0], d) || (m != 2 && m != 4) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 ||
+        d[2] > m * th || d[3] > m * tw || !planes_of(&B.view[1], al * al, d[0] * th * tw * d[1], pl) ||
+        items(&B.view[2]) < (m * m * th * tw + al * m) * d[1])
         dt = 0;
     if (dt) {
         Py_BEGIN_ALLOW_THREADS
         if (dt == 'f')
-            ember_wino_grad_output_f32(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, pl, B.view[2].buf,
-                                       B.view[1].buf);
+            ember_wino_grad_output_f32(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, m, pl, B.view[2].buf,
+                                     B.view[1].buf);
         else
-            ember_wino_grad_output_f64(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, pl, B.view[2].buf,
-                                       B.view[1].buf);
+            ember_wino_grad_output_f64(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, m, pl, B.view[2].buf,
+                                     B.view[1].buf);
         Py_END_ALLOW_THREADS
     }
     release(&B);
@@ -625,7 +633,7 @@ static PyObject *wino_weights(PyObject *const *args, Py_ssize_t nargs, int grad)
     if (!dt) Py_RETURN_FALSE;
     const Py_buffer *wv = &B.view[grad ? 1 : 0], *uv = &B.view[grad ? 0 : 1];
     long d[4];
-    if (!dims4(wv, d) || d[0] < 1 || d[1] < 1 || d[2] != 3 || d[3] != 3 || !planes(uv, d[0] * d[1], pl)) dt = 0;
+    if (!dims4(wv, d) || d[0] < 1 || d[1] < 1 || d[2] != 3 || d[3] != 3 || !planes_of(uv, 16, d[0] * d[1], pl)) dt = 0;
     if (dt) {
         Py_BEGIN_ALLOW_THREADS
         if (grad && dt == 'f') ember_wino_weight_grad_f32(uv->buf, d[0], d[1], pl, wv->buf);
@@ -755,11 +763,11 @@ static PyMethodDef methods[] = {
     {"sgd_momentum", (PyCFunction)(void (*)(void))py_sgd_momentum, METH_FASTCALL,
      "sgd_momentum(p, buf, g, lr, momentum) -> bool"},
     {"wino_input", (PyCFunction)(void (*)(void))py_wino_input, METH_FASTCALL,
-     "wino_input(x, v, pad, p0, q0, th, tw, pl) -> bool"},
+     "wino_input(x, v, pad, p0, q0, th, tw, m, pl) -> bool"},
     {"wino_output", (PyCFunction)(void (*)(void))py_wino_output, METH_FASTCALL,
-     "wino_output(m, bias, pad, y, th, tw, pl) -> bool"},
+     "wino_output(mm, bias, pad, y, th, tw, m, pl) -> bool"},
     {"wino_grad_output", (PyCFunction)(void (*)(void))py_wino_grad_output, METH_FASTCALL,
-     "wino_grad_output(g, dm, pad, th, tw, pl) -> bool"},
+     "wino_grad_output(g, dm, pad, th, tw, m, pl) -> bool"},
     {"wino_weight", (PyCFunction)(void (*)(void))py_wino_weight, METH_FASTCALL, "wino_weight(w, u, pl) -> bool"},
     {"wino_weight_grad", (PyCFunction)(void (*)(void))py_wino_weight_grad, METH_FASTCALL,
      "wino_weight_grad(du, dw, pl) -> bool"},

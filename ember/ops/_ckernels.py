@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 14
+VERSION = 15
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
@@ -242,7 +242,7 @@ def _wino(name, *args) -> bool:
 
 
 def _planes(v):
-    """``(buffer, plane stride)`` of a ``(16, T, K)`` array of 16 C-contiguous planes: its flat base array
+    """``(buffer, plane stride)`` of a ``(P, T, K)`` array of P C-contiguous planes: its flat base array
     (``_conv_winograd.planes`` makes them so) or itself when C-contiguous; None otherwise."""
     if type(v) is not np.ndarray or v.ndim != 3 or (v.dtype != _F32 and v.dtype != _F64):
         return None
@@ -258,42 +258,46 @@ def _planes(v):
 
 
 def wino_input(x, v, geo) -> bool:
-    """Winograd F(2x2, 3x3)'s input transform ``V`` (16, T, C) of ``x`` (N, C, H, W; C-contiguous) into ``v``
-    (16 C-contiguous planes, see ``_planes``), as ``_conv_winograd.input_transform``'s NumPy steps make it
-    (their bits); ``geo``: (p0, q0, TH, TW).  False where the kernel does not apply."""
+    """Winograd F(m x m, 3x3)'s input transform ``V`` ((m+2)^2, T, C) of ``x`` (N, C, H, W; C-contiguous) into
+    ``v`` (C-contiguous planes, see ``_planes``), as ``_conv_winograd.input_transform``'s NumPy steps make it
+    (their bits); ``geo``: (p0, q0, TH, TW, m).  False where the kernel does not apply."""
     if not _takes(x) or x.ndim != 4 or (vp := _planes(v)) is None:
         return False
-    p0, q0, th, tw = geo
-    pad = np.empty((2 * th + 2) * (2 * tw + 2) * x.shape[1], x.dtype)
-    return _wino("wino_input", x, vp[0], pad, p0, q0, th, tw, vp[1])
+    p0, q0, th, tw, m = geo
+    al = m + 2
+    pad = np.empty(((m * th + 2) * (m * tw + 2) + al * al) * x.shape[1], x.dtype)
+    return _wino("wino_input", x, vp[0], pad, p0, q0, th, tw, m, vp[1])
 
 
-def wino_output(m, out, b, geo) -> bool:
-    """Winograd's output transform of ``m`` (16, T, O; planes as ``_planes``) into ``out`` (N, O, OH, OW;
+def wino_output(mm, out, b, geo) -> bool:
+    """Winograd's output transform of ``mm`` ((m+2)^2, T, O; planes as ``_planes``) into ``out`` (N, O, OH, OW;
     C-contiguous) plus the bias ``b`` (O,) or None, as ``_conv_winograd.output_transform`` (its bits);
-    ``geo``: (TH, TW)."""
-    if not _takes(out) or out.ndim != 4 or (b is not None and not _takes(b)) or (mp := _planes(m)) is None:
+    ``geo``: (TH, TW, m)."""
+    if not _takes(out) or out.ndim != 4 or (b is not None and not _takes(b)) or (mp := _planes(mm)) is None:
         return False
-    th, tw = geo
-    return _wino("wino_output", mp[0], b, np.empty(4 * th * tw * out.shape[1], out.dtype), out, th, tw, mp[1])
+    th, tw, m = geo
+    pad = np.empty((m * m * th * tw + (m + 2) * m) * out.shape[1], out.dtype)
+    return _wino("wino_output", mp[0], b, pad, out, th, tw, m, mp[1])
 
 
 def wino_grad_output(g, dm, geo) -> bool:
-    """Winograd's transform ``dM`` (16, T, O; planes as ``_planes``) of the output gradient's tiles ``g``
-    (N, O, OH, OW; C-contiguous), as ``_conv_winograd.grad_output_transform`` (its bits); ``geo``: (TH, TW)."""
+    """Winograd's transform ``dM`` ((m+2)^2, T, O; planes as ``_planes``) of the output gradient's tiles ``g``
+    (N, O, OH, OW; C-contiguous), as ``_conv_winograd.grad_output_transform`` (its bits); ``geo``: (TH, TW,
+    m)."""
     if not _takes(g) or g.ndim != 4 or (dp := _planes(dm)) is None:
         return False
-    th, tw = geo
-    return _wino("wino_grad_output", g, dp[0], np.empty(4 * th * tw * g.shape[1], g.dtype), th, tw, dp[1])
+    th, tw, m = geo
+    pad = np.empty((m * m * th * tw + (m + 2) * m) * g.shape[1], g.dtype)
+    return _wino("wino_grad_output", g, dp[0], pad, th, tw, m, dp[1])
 
 
 def wino_weight(w, u) -> bool:
     """Winograd's kernel transform ``U`` (16, O, C; planes as ``_planes``) of ``w`` (O, C, 3, 3; C-contiguous), as
-    ``_conv_winograd.weight_transform`` (its bits)."""
+    ``_conv_winograd.kernel_transform`` with m = 2 (its bits)."""
     return _takes(w) and (up := _planes(u)) is not None and _wino("wino_weight", w, up[0], up[1])
 
 
 def wino_weight_grad(du, dw) -> bool:
     """The weight gradient ``dw`` (O, C, 3, 3; C-contiguous) from ``du`` (16, O, C; planes as ``_planes``), as
-    ``_conv_winograd.weight_grad_transform`` (its bits)."""
+    ``_conv_winograd.weight_grad_transform`` with m = 2 (its bits)."""
     return _takes(dw) and (dp := _planes(du)) is not None and _wino("wino_weight_grad", dp[0], dw, dp[1])

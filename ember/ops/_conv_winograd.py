@@ -1,34 +1,51 @@
-"""3x3 stride-1 convolutions by Winograd's minimal filtering, F(2x2, 3x3) (Lavin and Gray, 2016).
+"""3x3 stride-1 convolutions by Winograd's minimal filtering, F(m x m, 3x3) with m = 2 or 4 (Lavin and Gray,
+2016).
 
-Each 2x2 block of outputs (a *tile*) is computed from the 4x4 input patch under it with 16 multiplications
-per input-output channel pair instead of 36: the patch ``d`` and the kernel ``g`` are transformed,
-``V = B^T d B`` and ``U = G g G^T`` (4x4 each), multiplied elementwise and summed over the input channels,
-``M[xi] = sum_c U[xi, c] V[xi, c]`` for each of the 16 positions ``xi`` (16 GEMMs over the batch's tiles), and
-transformed back, ``Y = A^T M A``.  The GEMMs do 16 / 36 of the im2col GEMM's multiply-adds (2.25x fewer); the
-transforms are a few additions per element, in ember's compiled kernels (``_ckernels.wino_*``) or, without them,
-their NumPy twins below (the same operations in the same order: the same bits, a NaN's payload aside).
+Each m x m block of outputs (a *tile*) is computed from the alpha x alpha input patch under it (alpha = m + 2)
+with alpha^2 multiplications per input-output channel pair instead of 9 m^2: the patch ``d`` and the kernel
+``g`` are transformed, ``V = B^T d B`` and ``U = G g G^T`` (alpha x alpha each), multiplied elementwise and
+summed over the input channels, ``M[xi] = sum_c V[xi, c] U[xi, c]`` for each of the alpha^2 positions ``xi``
+(alpha^2 GEMMs over the batch's tiles), and transformed back, ``Y = A^T M A``.  The GEMMs do 16 / 36 (F(2x2))
+or 36 / 144 (F(4x4)) of the im2col GEMM's multiply-adds; the transforms are a few additions per element, in
+ember's compiled kernels (``_ckernels.wino_*``) or, without them, their NumPy twins below (the same operations
+in the same order: the same bits, a NaN's payload aside).  F(2x2):
 
     B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
     G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
     A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
 
+F(4x4) (points 0, 1, -1, 2, -2 and infinity):
+
+    B^T = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0],
+           [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
+    G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]
+    A^T = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
+
+F(4x4) is taken from ``F4_FROM`` output pixels (6x6), F(2x2) below (a 4x4 output is one F(4x4) tile; there the
+float64 kernel transform costs more than the GEMMs save).
+
 The backward is Winograd too: the input gradient is a 3x3 stride-1 convolution of the output gradient with the
 flipped, transposed kernel (padding ``2 - p`` on each side), so it is this forward again; the weight gradient
 transforms the output gradient's tiles, ``dM = A dY A^T``, multiplies them with the input's ``V`` (made again:
-keeping it would hold 4x every such layer's input until its backward), ``dU[xi] = V[xi]^T dM[xi]``, and
-transforms back, ``dW = G^T dU G``.
+keeping it would hold 2-4x every such layer's input until its backward), ``dU[xi] = dM[xi]^T V[xi]``, and
+transforms back, ``dW = G^T dU G``.  Each of the three picks its own m from the size of what it makes.
 
 A part of the batch (one per thread at 2+ threads) runs a few images at a time (``CHUNK_BYTES``), so that a
 chunk's transforms are still in L2 when its GEMMs read them.
 
-Layouts: ``V`` is ``(16, T, C)`` with T = N * TH * TW tiles (image-major, then tile rows, then tile columns),
-channels innermost so that each transform works on runs of C elements (its 16 planes a little apart in one
-buffer, ``planes``); ``U`` is ``(16, O, C)``; ``M[xi] = V[xi] @ U[xi]^T`` is ``(16, T, O)``.
+Layouts: ``V`` is ``(alpha^2, T, C)`` with T = N * TH * TW tiles (image-major, then tile rows, then tile
+columns), channels innermost so that each transform works on runs of C elements (its planes a little apart in
+one buffer, ``planes``); ``U`` is ``(alpha^2, C, O)``; ``M[xi] = V[xi] @ U[xi]`` is ``(alpha^2, T, O)``.
 
-Rounding: the results differ from the direct convolution's in the last bits (other sums; PyTorch's own
-convolution algorithms differ from each other the same way).  A result that is not all finite (an inf or NaN
-in the input or weight: the transforms' differences turn inf - inf into NaN where the direct sums keep inf)
-is made again by the caller's direct path, so inf/NaN come out as PyTorch's convolution gives them.
+Rounding (a departure from PyTorch's CPU convolution, for speed): the results differ from the direct
+convolution's in the last bits.  F(2x2) by ~5e-7 of the largest output in float32 (the direct sums' own
+differences from PyTorch are 1e-7 to 5e-7); F(4x4), whose transforms multiply by up to 8 and divide by 6, by
+~2e-6 to 8e-6 of it (float64: ~1e-14), as the Winograd convolutions of cuDNN and of NNPACK (PyTorch's former
+CPU fast path, F(6x6, 3x3)) do.  ``ember.backends.nnpack.enabled = False`` (or ``with
+ember.backends.nnpack.flags(enabled=False):``) turns Winograd off: every convolution then takes the direct
+paths.  A result that is not all finite (an inf or NaN in the input or weight: the transforms' differences
+turn inf - inf into NaN where the direct sums keep inf) is made again by the caller's direct path, so inf/NaN
+come out as PyTorch's convolution gives them.
 """
 from __future__ import annotations
 
@@ -36,22 +53,28 @@ import math
 
 from ..backend import xp as np
 from . import _ckernels as _ck, _conv_nhwc as _nhwc, _parallel
+from ..backends import nnpack as _switch
 
 MIN_CHANNELS = 16       # input and output channels below which the transforms cost more than the GEMMs save
-MIN_TILES = 128         # tiles per part of a batch split among threads (fewer: BLAS's threads do the GEMMs)
-# Output pixels per image above which the blocked kernels (1 thread) or the pixel-major split (2) are as fast
-# or faster (the GEMMs' K is only C, and the transforms' bytes grow with the tiles).  fwd+bwd, 1 / 2 threads,
-# medians of 7, direct -> Winograd (in chunks): 64x32x14x14 -> 64 pad 1 24.8 -> 20.5 / 15.9 -> 14.9 ms;
-# 64x32x13x13 21.5 -> 21.4 / 14.0 -> 16.1; 64x16x24x24 -> 32 21.7 -> 22.6 / 15.4 -> 15.0; 64x32x26x26 -> 64 (no
-# padding) 61.1 -> 58.9 / 35.2 -> 36.6; 64x64x32x32 212 -> 212 / 119 -> 134 (whole batches, before the chunks:
-# 32x32x12x12 -> 64 8.1 -> 5.3 / 5.2 -> 3.1).
-MAX_PIXELS = 196
+MIN_TILES = 128         # 2x2 tiles per part of a batch split among threads (fewer: BLAS's threads do the GEMMs)
+MAX_PIXELS = None       # output pixels above which the direct paths are taken (None: no limit; tests set 0)
+# Output pixels from which F(4x4, 3x3) is taken.  fwd+bwd through conv2d, batch 64 (8 for 112x112), float32,
+# medians of 7, direct / F(2x2) / F(4x4) ms at 1 thread, then at 2 (one run each; this machine's runs move by
+# 10-20%): 32 -> 64 channels 26x26 no padding 60.6 / 44.6 / 37.0, 33.1 / 27.6 / 21.2; 32 -> 64 14x14 pad 1 24.2
+# / 16.6 / 11.6, 13.6 / 11.0 / 10.6; 64 -> 64 8x8 12.0 / 9.2 / 6.2, 7.5 / 5.3 / 4.0; 128 -> 128 4x4 12.3 / 7.1 /
+# 8.0, 7.1 / 4.8 / 4.9; 256 -> 256 2x2 11.4 / 12.0 / 10.8, 9.1 / 9.4 / 9.5; 64 -> 64 32x32 194 / 189 / 138,
+# 114 / 117 / 89; 8x64x112x112 -> 64 342 / 265 / 181, 214 / 133 / 104; 16 -> 16 32x32 25.7 / 27.4 / 21.1,
+# 15.1 / 12.5 / 13.1; 16 -> 32 24x24 17.6 / 16.4 / 16.8, 10.5 / 11.0 / 12.5 (again: 9.9 / 9.3 / 8.1).
+F4_FROM = 36
 
 
 def applies(x, w, stride, pads, dil, groups) -> bool:
-    """Whether the Winograd path takes this convolution: a host float32/float64 array, groups 1, a 3x3 kernel
-    at stride 1 and dilation 1, padding at most 2 on each side (the input gradient's is 2 - p), at least
-    ``MIN_CHANNELS`` input and output channels and an output of at least 2x2 and at most ``MAX_PIXELS``."""
+    """Whether the Winograd path takes this convolution: Winograd enabled (``ember.backends.nnpack``), a host
+    float32/float64 array, groups 1, a 3x3 kernel at stride 1 and dilation 1, padding at most 2 on each side
+    (the input gradient's is 2 - p), at least ``MIN_CHANNELS`` input and output channels and an output of at
+    least 2x2 (and at most ``MAX_PIXELS``, when set)."""
+    if not _switch.enabled:
+        return False
     if type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64) or x.dtype != w.dtype:
         return False
     if groups != 1 or w.shape[2:] != (3, 3) or tuple(stride) != (1, 1) or tuple(dil) != (1, 1):
@@ -62,23 +85,29 @@ def applies(x, w, stride, pads, dil, groups) -> bool:
     n, c, h, wd = x.shape
     o = w.shape[0]
     oh, ow = h + p0 + p1 - 2, wd + q0 + q1 - 2
-    return n > 0 and c >= MIN_CHANNELS and o >= MIN_CHANNELS and oh >= 2 and ow >= 2 and oh * ow <= MAX_PIXELS
+    return (n > 0 and c >= MIN_CHANNELS and o >= MIN_CHANNELS and oh >= 2 and ow >= 2
+            and (MAX_PIXELS is None or oh * ow <= MAX_PIXELS))
 
 
 def split(threads, x_shape, pads):
-    """How many parts of the batch run at once, at most ``threads`` (each part with ``MIN_TILES`` tiles or
-    more: 2 threads, fwd+bwd, 64 images of 256 channels at 2x2 (64 tiles) whole / in two parts 5.2-5.5 /
-    6.1-6.3 ms; 128 channels at 4x4 (256 tiles) 4.5-4.7 / 3.8-4.1)."""
+    """How many parts of the batch run at once, at most ``threads`` (each part with ``MIN_TILES`` 2x2 tiles'
+    worth of outputs or more: 2 threads, fwd+bwd, 64 images of 256 channels at 2x2 (64 tiles) whole / in two
+    parts 5.2-5.5 / 6.1-6.3 ms; 128 channels at 4x4 (256 tiles) 4.5-4.7 / 3.8-4.1)."""
     n, _, h, wd = x_shape
-    th, tw = _tiles(h, wd, pads)[2:]
+    th, tw = _tiles(h, wd, pads, 2)[2:]
     return max(1, min(threads, n * th * tw // MIN_TILES))
 
 
-def _tiles(h, wd, pads):
-    """(OH, OW, TH, TW): the output size and its tile grid (a last odd row or column is a half tile)."""
+def tile_size(oh, ow) -> int:
+    """m of F(m x m, 3x3) for an output of OH x OW: 4 from ``F4_FROM`` output pixels, else 2."""
+    return 4 if oh * ow >= F4_FROM else 2
+
+
+def _tiles(h, wd, pads, m):
+    """(OH, OW, TH, TW): the output size and its grid of m x m tiles (a last row or column may be partial)."""
     (p0, p1), (q0, q1) = pads
     oh, ow = h + p0 + p1 - 2, wd + q0 + q1 - 2
-    return oh, ow, (oh + 1) // 2, (ow + 1) // 2
+    return oh, ow, -(-oh // m), -(-ow // m)
 
 
 def finite(a) -> bool:
@@ -88,24 +117,70 @@ def finite(a) -> bool:
         bool(np.isfinite(a).all())
 
 
+# -- the 1-D transforms (alpha = m + 2 points), as the compiled kernels make them (the same order) -------------
+def _bt(m, d):
+    """B^T on alpha values."""
+    if m == 2:
+        d0, d1, d2, d3 = d
+        return [d0 - d2, d1 + d2, d2 - d1, d1 - d3]
+    d0, d1, d2, d3, d4, d5 = d
+    a, b, c, e = d4 - d2 * 4, d3 - d1 * 4, d4 - d2, (d3 - d1) * 2
+    return [(d0 * 4 - d2 * 5) + d4, a + b, a - b, c + e, c - e, (d1 * 4 - d3 * 5) + d5]
+
+
+def _at(m, x):
+    """A^T: alpha values to m."""
+    if m == 2:
+        m0, m1, m2, m3 = x
+        return [(m0 + m1) + m2, (m1 - m2) - m3]
+    m0, m1, m2, m3, m4, m5 = x
+    s12, d12, s34, d34 = m1 + m2, m1 - m2, m3 + m4, m3 - m4
+    return [(m0 + s12) + s34, d12 + d34 * 2, s12 + s34 * 4, (d12 + d34 * 8) + m5]
+
+
+def _a(m, e):
+    """A: m values to alpha."""
+    if m == 2:
+        e0, e1 = e
+        return [e0, e0 + e1, e0 - e1, -e1]
+    e0, e1, e2, e3 = e
+    a, b, c, d = e0 + e2, e1 + e3, e0 + e2 * 4, e1 * 2 + e3 * 8
+    return [e0, a + b, a - b, c + d, c - d, e3]
+
+
 def _g(a, b, c):
-    """G's rows on three taps (the halves a product by 0.5 after the sum, exact; sums left to right)."""
+    """G's rows of F(2x2, 3x3) on three taps (the halves a product by 0.5 after the sum, exact; sums left to
+    right)."""
     return a, (a + b + c) * 0.5, (a - b + c) * 0.5, c
 
 
 def _gt(a0, a1, a2, a3):
-    """G^T's rows on four positions."""
+    """G^T's rows of F(2x2, 3x3) on four positions."""
     return a0 + (a1 + a2) * 0.5, (a1 - a2) * 0.5, (a1 + a2) * 0.5 + a3
 
 
-def weight_transform(w):
-    """``U = G g G^T`` of every kernel ``g = w[o, c]`` of ``w`` (O, C, 3, 3): ``(16, O, C)`` (position
-    xi = 4a + b), as the compiled kernel makes it (its bits)."""
-    o, c = w.shape[:2]
-    u = planes(o, c, w.dtype)
-    if _ck.wino_weight(w, u):
+# F(4x4, 3x3)'s G (points 0, 1, -1, 2, -2 and infinity; Lavin and Gray's): its sixths are not exact in binary,
+# so the kernel's transform is made in float64 and rounded once
+_G4 = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6],
+                [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
+
+
+def kernel_transform(k, m):
+    """``U = G k G^T`` of the 3x3 kernels ``k`` (K_in, K_out, 3, 3; any strides): ``(alpha^2, K_in, K_out)``
+    planes (position a * alpha + b), the GEMMs' right operand.  F(2x2): the compiled kernel or its twin below
+    (the same bits); F(4x4): in float64 (two products with G), rounded once to ``k``'s dtype."""
+    ki, ko = k.shape[:2]
+    al = m + 2
+    u = planes(ki, ko, k.dtype, al * al)
+    if m == 4:
+        k64 = k.transpose(2, 3, 0, 1).astype(np.float64).reshape(3, 3 * ki * ko)     # (r, k, pair)
+        rows = np.matmul(_G4, k64).reshape(al, 3, ki * ko)                            # G g: (a, k, pair)
+        np.copyto(_split(u, (al, al, ki * ko)), np.matmul(_G4, rows), casting="same_kind")     # (G g) G^T
         return u
-    r = [_g(w[:, :, 0, j], w[:, :, 1, j], w[:, :, 2, j]) for j in range(3)]      # G g, by column j
+    k = np.ascontiguousarray(k)
+    if _ck.wino_weight(k, u):
+        return u
+    r = [_g(k[:, :, 0, j], k[:, :, 1, j], k[:, :, 2, j]) for j in range(3)]      # G g, by column j
     for a in range(4):
         row = _g(r[0][a], r[1][a], r[2][a])                                     # (G g) G^T, row a
         for b in range(4):
@@ -113,9 +188,16 @@ def weight_transform(w):
     return u
 
 
-def weight_grad_transform(du):
-    """``dW = G^T dU G`` from ``du`` (16, O, C): the weight gradient (O, C, 3, 3)."""
+def weight_grad_transform(du, m):
+    """``dW = G^T dU G`` from ``du`` (alpha^2, O, C): the weight gradient (O, C, 3, 3) (F(4x4): in float64,
+    rounded once)."""
     _, o, c = du.shape
+    al = m + 2
+    if m == 4:
+        d64 = du.astype(np.float64).reshape(al, al * o * c)
+        t = np.matmul(_G4.T, d64).reshape(3, al, o * c)                          # G^T dU: (r, b, pair)
+        dw = np.matmul(_G4.T, t)                                                  # (G^T dU) G: (r, k, pair)
+        return np.ascontiguousarray(dw.reshape(3, 3, o, c).transpose(2, 3, 0, 1), dtype=du.dtype)
     dw = np.empty((o, c, 3, 3), du.dtype)
     if _ck.wino_weight_grad(du, dw):
         return dw
@@ -127,25 +209,19 @@ def weight_grad_transform(du):
     return dw
 
 
-# The input gradient's kernel is the weight flipped in both spatial axes (and in/out transposed): G applied to
-# the reversed taps (g2, g1, g0) gives G g's positions in the order 3, 1, 2, 0, so its transform is U's planes
-# permuted (no transform of its own), each plane (O, C) the GEMM's right operand as it is.
-_FLIP = tuple(4 * a + b for a in (3, 1, 2, 0) for b in (3, 1, 2, 0))
-
-
 # -- the transforms: compiled kernels, or their NumPy twins (the same additions in the same order) ---------------
-PLANE_GAP_BYTES = 256   # between two of the 16 planes: 16 streams a power of two apart share one cache set
+PLANE_GAP_BYTES = 256   # between two planes: streams a power of two apart share one cache set
 
 
-def planes(t, k, dtype):
-    """An uninitialized ``(16, t, k)`` array whose 16 C-contiguous planes lie ``PLANE_GAP_BYTES`` apart in one
-    flat buffer (its ``base``): the transforms write (or read) the 16 planes at once, and planes whose distance
-    is a multiple of 4 KiB would map their streams to one set of the L1 cache (4x slower input transform at
-    64 channels on 8x8 images)."""
+def planes(t, k, dtype, count=16):
+    """An uninitialized ``(count, t, k)`` array whose C-contiguous planes lie ``PLANE_GAP_BYTES`` apart in one
+    flat buffer (its ``base``): the transforms write (or read) all the planes at once, and planes whose
+    distance is a multiple of 4 KiB would map their streams to one set of the L1 cache (4x slower input
+    transform at 64 channels on 8x8 images)."""
     dt = np.dtype(dtype)
     pl = t * k + PLANE_GAP_BYTES // dt.itemsize
-    flat = np.empty(15 * pl + t * k, dt)
-    return np.ndarray((16, t, k), dt, flat, 0, (pl * dt.itemsize, k * dt.itemsize, dt.itemsize))
+    flat = np.empty((count - 1) * pl + t * k, dt)
+    return np.ndarray((count, t, k), dt, flat, 0, (pl * dt.itemsize, k * dt.itemsize, dt.itemsize))
 
 
 def _split(a, shape):
@@ -155,44 +231,39 @@ def _split(a, shape):
     return v
 
 
-def input_transform(x, pads):
-    """``V = B^T d B`` of every 4x4 input patch of ``x`` (N, C, H, W; C-contiguous): ``(16, T, C)``."""
+def input_transform(x, pads, m):
+    """``V = B^T d B`` of every alpha x alpha input patch of ``x`` (N, C, H, W; C-contiguous): ``(alpha^2, T,
+    C)``, its rows transformed first, then its columns."""
     n, c, h, wd = x.shape
-    oh, ow, th, tw = _tiles(h, wd, pads)
+    oh, ow, th, tw = _tiles(h, wd, pads, m)
     (p0, _), (q0, _) = pads
-    v = planes(n * th * tw, c, x.dtype)
-    if _ck.wino_input(x, v, (p0, q0, th, tw)):
+    al = m + 2
+    v = planes(n * th * tw, c, x.dtype, al * al)
+    if _ck.wino_input(x, v, (p0, q0, th, tw, m)):
         return v
-    xp_ = _nhwc.padded_nhwc(x, p0, q0, 2 * th + 2, 2 * tw + 2)
-    d = [[xp_[:, r:r + 2 * th:2, k:k + 2 * tw:2] for k in range(4)] for r in range(4)]   # (N, TH, TW, C)
-    t = [[None] * 4 for _ in range(4)]
-    for r in range(4):              # rows: d @ B
-        a0, a1, a2, a3 = d[r]
-        t[r] = [a0 - a2, a1 + a2, a2 - a1, a1 - a3]
-    vv = _split(v, (4, 4, n, th, tw, c))
-    for b in range(4):              # columns: B^T @ (d B)
-        np.subtract(t[0][b], t[2][b], out=vv[0, b])
-        np.add(t[1][b], t[2][b], out=vv[1, b])
-        np.subtract(t[2][b], t[1][b], out=vv[2, b])
-        np.subtract(t[1][b], t[3][b], out=vv[3, b])
+    xp_ = _nhwc.padded_nhwc(x, p0, q0, m * th + 2, m * tw + 2)
+    t = [_bt(m, [xp_[:, r:r + m * th:m, k:k + m * tw:m] for k in range(al)]) for r in range(al)]  # (N, TH, TW, C)
+    vv = _split(v, (al, al, n, th, tw, c))
+    for b in range(al):
+        for a, col in enumerate(_bt(m, [t[r][b] for r in range(al)])):
+            vv[a, b] = col
     return v
 
 
-def output_transform(m, out, b, th, tw):
-    """``Y = A^T M A`` of the GEMMs' ``m`` (16, T, O) into ``out`` (N, O, OH, OW; C-contiguous), plus ``b``."""
+def output_transform(mm, out, b, th, tw, m):
+    """``Y = A^T M A`` of the GEMMs' ``mm`` (alpha^2, T, O) into ``out`` (N, O, OH, OW; C-contiguous), plus
+    ``b``."""
     n, o, oh, ow = out.shape
-    if _ck.wino_output(m, out, b, (th, tw)):
+    if _ck.wino_output(mm, out, b, (th, tw, m)):
         return out
-    mm = _split(m, (4, 4, n, th, tw, o))
-    s = [[None, None] for _ in range(4)]
-    for a in range(4):              # M A
-        m0, m1, m2, m3 = mm[a]
-        s[a] = [m0 + m1 + m2, m1 - m2 - m3]
-    y = np.empty((n, th, 2, tw, 2, o), m.dtype)
-    for j in range(2):              # A^T (M A)
-        y[:, :, 0, :, j] = s[0][j] + s[1][j] + s[2][j]
-        y[:, :, 1, :, j] = s[1][j] - s[2][j] - s[3][j]
-    y = y.reshape(n, 2 * th, 2 * tw, o)[:, :oh, :ow].transpose(0, 3, 1, 2)
+    al = m + 2
+    v = _split(mm, (al, al, n, th, tw, o))
+    s = [_at(m, [v[a, k] for k in range(al)]) for a in range(al)]
+    y = np.empty((n, th, m, tw, m, o), mm.dtype)
+    for j in range(m):
+        for i, row in enumerate(_at(m, [s[a][j] for a in range(al)])):
+            y[:, :, i, :, j] = row
+    y = y.reshape(n, m * th, m * tw, o)[:, :oh, :ow].transpose(0, 3, 1, 2)
     if b is None:
         np.copyto(out, y)
     else:
@@ -200,62 +271,53 @@ def output_transform(m, out, b, th, tw):
     return out
 
 
-def grad_output_transform(g, th, tw):
-    """``dM = A dY A^T`` of every 2x2 output-gradient tile of ``g`` (N, O, OH, OW; C-contiguous; a half tile's
-    missing row or column is zero): ``(16, T, O)``."""
+def grad_output_transform(g, th, tw, m):
+    """``dM = A dY A^T`` of every m x m output-gradient tile of ``g`` (N, O, OH, OW; C-contiguous; a partial
+    tile's missing rows and columns are zero): ``(alpha^2, T, O)``."""
     n, o, oh, ow = g.shape
-    dm = planes(n * th * tw, o, g.dtype)
-    if _ck.wino_grad_output(g, dm, (th, tw)):
+    al = m + 2
+    dm = planes(n * th * tw, o, g.dtype, al * al)
+    if _ck.wino_grad_output(g, dm, (th, tw, m)):
         return dm
-    gp = _nhwc.padded_nhwc(g, 0, 0, 2 * th, 2 * tw)
-    e = [[gp[:, i::2, j::2] for j in range(2)] for i in range(2)]            # (N, TH, TW, O)
-    r = [[e[0][j], e[0][j] + e[1][j], e[0][j] - e[1][j], -e[1][j]] for j in range(2)]    # A dY, by column j
-    dd = _split(dm, (4, 4, n, th, tw, o))
-    for a in range(4):              # (A dY) A^T
-        np.copyto(dd[a, 0], r[0][a])
-        np.add(r[0][a], r[1][a], out=dd[a, 1])
-        np.subtract(r[0][a], r[1][a], out=dd[a, 2])
-        np.negative(r[1][a], out=dd[a, 3])
+    gp = _nhwc.padded_nhwc(g, 0, 0, m * th, m * tw)
+    s = [_a(m, [gp[:, i::m, j::m] for j in range(m)]) for i in range(m)]       # (N, TH, TW, O)
+    dd = _split(dm, (al, al, n, th, tw, o))
+    for k in range(al):
+        for a, col in enumerate(_a(m, [s[i][k] for i in range(m)])):
+            dd[a, k] = col
     return dm
 
 
 # -- the convolution ----------------------------------------------------------------------------------------
-def _gemms(v, u, flip):
-    """``M[xi] = V[xi] @ U[xi]^T`` (the forward; ``u`` (16, O, C)) or, with ``flip``, ``V[xi] @ U[_FLIP[xi]]``
-    (the input gradient's convolution): ``(16, T, K)`` planes."""
-    t = v.shape[1]
-    if not flip:
-        return np.matmul(v, u.transpose(0, 2, 1), out=planes(t, u.shape[1], v.dtype))
-    m = planes(t, u.shape[2], v.dtype)
-    for xi in range(16):
-        np.matmul(v[xi], u[_FLIP[xi]], out=m[xi])
-    return m
+def _gemms(v, u):
+    """``M[xi] = V[xi] @ U[xi]`` for every position xi: ``(alpha^2, T, K_out)`` planes."""
+    return np.matmul(v, u, out=planes(v.shape[1], u.shape[2], v.dtype, v.shape[0]))
 
 
-# Bytes of transformed input and products (16 x tiles x (C + O) elements an image) a chunk of images makes at
-# once: a part of the batch runs chunk by chunk, so each chunk's transforms are still in L2 when its GEMMs and
-# the output transform read them.  Measured, 1 thread, fwd+bwd, whole part -> chunks of 8 / 4 / 2 images:
-# 64x32x26x26 -> 64 (885 KB an image) 73 -> 48 / 46 / 44 ms (the blocked direct path 56, PyTorch 45);
-# 64x32x14x14 -> 64 pad 1 (301 KB) -> 14.4 / 15.3 / 17.9 (direct 21.9).
+# Bytes of transformed input and products (alpha^2 x tiles x (C + O) elements an image) a chunk of images makes
+# at once: a part of the batch runs chunk by chunk, so each chunk's transforms are still in L2 when its GEMMs
+# and the output transform read them.  Measured, 1 thread, fwd+bwd, F(2x2), whole part -> chunks of 8 / 4 / 2
+# images: 64x32x26x26 -> 64 (885 KB an image) 73 -> 48 / 46 / 44 ms; 64x32x14x14 -> 64 pad 1 (301 KB) -> 14.4 /
+# 15.3 / 17.9.
 CHUNK_BYTES = 2 << 20
 
 
-def _chunks(x, k_out, pads):
+def _chunks(x, k_out, pads, m):
     """Images per chunk for a batch ``x`` (N, K, H, W) transformed to ``k_out`` channels."""
     n, k, h, wd = x.shape
-    th, tw = _tiles(h, wd, pads)[2:]
-    per = 16 * th * tw * (k + k_out) * x.itemsize
+    th, tw = _tiles(h, wd, pads, m)[2:]
+    per = (m + 2) ** 2 * th * tw * (k + k_out) * x.itemsize
     return max(1, min(n, CHUNK_BYTES // per))
 
 
-def _conv(x, u, b, pads, out, flip=False):
+def _conv(x, u, b, pads, out, m):
     """One part of a convolution (a slice of the batch), chunk by chunk: ``x`` (n, K, H, W) through the
-    transformed kernel ``u`` into ``out`` (n, K', OH, OW)."""
-    th, tw = _tiles(x.shape[2], x.shape[3], pads)[2:]
-    k = _chunks(x, out.shape[1], pads)
+    transformed kernel ``u`` (alpha^2, K, K') into ``out`` (n, K', OH, OW)."""
+    th, tw = _tiles(x.shape[2], x.shape[3], pads, m)[2:]
+    k = _chunks(x, out.shape[1], pads, m)
     for i in range(0, x.shape[0], k):
-        v = input_transform(np.ascontiguousarray(x[i:i + k]), pads)
-        output_transform(_gemms(v, u, flip), out[i:i + k], b, th, tw)
+        v = input_transform(np.ascontiguousarray(x[i:i + k]), pads, m)
+        output_transform(_gemms(v, u), out[i:i + k], b, th, tw, m)
     return out
 
 
@@ -272,11 +334,12 @@ def forward(x, w, b, pads, threads=1):
     (N, O, OH, OW) array, the batch in ``threads`` parts at once (each with BLAS at one thread); None when the
     result is not all finite (the caller then takes its direct path)."""
     n, c, h, wd = x.shape
-    oh, ow = _tiles(h, wd, pads)[:2]
+    oh, ow = _tiles(h, wd, pads, 2)[:2]
+    m = tile_size(oh, ow)
     with np.errstate(invalid="ignore", over="ignore"):      # (inf/NaN: the caller's direct path instead)
-        u = weight_transform(np.ascontiguousarray(w))
+        u = kernel_transform(w.transpose(1, 0, 2, 3), m)    # (alpha^2, C, O)
         out = np.empty((n, w.shape[0], oh, ow), x.dtype)
-        _run([lambda s=s: _conv(x[s], u, b, pads, out[s]) for s in _parts(n, threads)])
+        _run([lambda s=s: _conv(x[s], u, b, pads, out[s], m) for s in _parts(n, threads)])
         return out if finite(out) else None
 
 
@@ -293,27 +356,30 @@ def _backward(x, w, g, pads, need_x, need_w, threads):
     (p0, p1), (q0, q1) = pads
     gpads = ((2 - p0, 2 - p1), (2 - q0, 2 - q1))
     n, c, h, wd = x.shape
-    th, tw = _tiles(h, wd, pads)[2:]
-    u = weight_transform(np.ascontiguousarray(w)) if need_x else None
+    oh, ow = g.shape[2:]
+    mx, mw = tile_size(h, wd), tile_size(oh, ow)        # (the input gradient's output is the input's size)
+    th, tw = _tiles(h, wd, pads, mw)[2:]
+    u = kernel_transform(w[:, :, ::-1, ::-1], mx) if need_x else None      # the flipped kernel: (alpha^2, O, C)
     gx = np.empty(x.shape, x.dtype) if need_x else None
 
     def part(s):
         gs = np.ascontiguousarray(g[s])
         if need_x:
-            _conv(gs, u, None, gpads, gx[s], flip=True)
+            _conv(gs, u, None, gpads, gx[s], mx)
         if not need_w:
             return None
         xs = x[s]
         du = t = None
-        k = _chunks(xs, gs.shape[1], pads)
+        k = _chunks(xs, gs.shape[1], pads, mw)
         for i in range(0, xs.shape[0], k):          # dU = sum over the chunks of dM^T V
-            v = input_transform(np.ascontiguousarray(xs[i:i + k]), pads)
-            dm = grad_output_transform(gs[i:i + k], th, tw)
+            v = input_transform(np.ascontiguousarray(xs[i:i + k]), pads, mw)
+            dm = grad_output_transform(gs[i:i + k], th, tw, mw)
             if du is None:
-                du = np.matmul(dm.transpose(0, 2, 1), v, out=planes(dm.shape[2], v.shape[2], v.dtype))
+                du = np.matmul(dm.transpose(0, 2, 1), v, out=planes(dm.shape[2], v.shape[2], v.dtype, v.shape[0]))
             else:
-                t = np.matmul(dm.transpose(0, 2, 1), v, out=t if t is not None else planes(*du.shape[1:], du.dtype))
-                du += t
+                if t is None:
+                    t = planes(*du.shape[1:], du.dtype, du.shape[0])
+                du += np.matmul(dm.transpose(0, 2, 1), v, out=t)
         return du
     dus = _run([lambda s=s: part(s) for s in _parts(n, threads)])
     gw = None
@@ -321,7 +387,7 @@ def _backward(x, w, g, pads, need_x, need_w, threads):
         du = dus[0]
         for d in dus[1:]:
             du += d
-        gw = weight_grad_transform(du)
+        gw = weight_grad_transform(du, mw)
     if (gx is not None and not finite(gx)) or (gw is not None and not finite(gw)):
         return None
     return gx, gw

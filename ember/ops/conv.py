@@ -382,8 +382,8 @@ class _Conv2d(Function):
             # ResNet-18's 512x512x3x3, which the pixel-major paths skip: ~2.4 ms a step there)
             w = ctx.w_live = _xp(w).ascontiguousarray(w)
         if _wino.applies(x, w, stride, pads, dil, groups):
-            # 3x3 stride 1 on small images: Winograd's F(2x2, 3x3), 2.25x fewer multiply-adds (None: a result
-            # with inf/NaN, made again by the direct paths below)
+            # 3x3 stride 1, 16+ channels: Winograd's F(4x4, 3x3) (4x fewer multiply-adds) or on outputs
+            # under 6x6 F(2x2, 3x3) (2.25x fewer) (None: a result with inf/NaN, made again by the direct paths)
             split = _wino.split(_split_threads(x, w, stride, pads, dil, groups), x.shape, pads)
             out = _wino.forward(x, w, b, pads, split)
             if out is not None:
@@ -459,8 +459,9 @@ def _blocked_backward(x, w, ga, need, pads, dil, has_b, groups, threads=1):
     gx, gw, gb = _par.blocked_grads(x, w, ga, pads, dil, need[0] and finite, need[1], threads,
                                     has_b and need[2])
     if need[0] and not finite:
-        gx = _grad_input(_o_major(ga), w, groups, _xp(ga).zeros(x.shape, dtype=ga.dtype), ga.shape[2:], pads,
-                         (1, 1), dil)
+        with np.errstate(invalid="ignore", over="ignore"):      # (inf * 0 is NaN, silently: as PyTorch)
+            gx = _grad_input(_o_major(ga), w, groups, _xp(ga).zeros(x.shape, dtype=ga.dtype), ga.shape[2:], pads,
+                             (1, 1), dil)
     if has_b and need[2] and gb is None:     # (summed with the weight gradient's GEMM when there is one)
         gb = ga.sum((0, 2, 3))
     return gx, gw, gb
