@@ -541,36 +541,44 @@ void ember_maxpool_backward_f64(const double *restrict g, const uint8_t *restric
 }
 
 /* Winograd F(2x2, 3x3)'s kernel transform, for ember/ops/_conv_winograd.py (its NumPy twin's bits; F(4x4)'s
- * is made there in float64): U = G g G^T of each 3x3 kernel g = w[o][c] (w: (O, C, 3, 3), contiguous) into u
- * (16, O, C; planes pl apart); and the weight gradient dW = G^T dU G (O, C, 3, 3) from du (16, O, C; planes pl
+ * is made there in float64): U = G g G^T of each 3x3 kernel g = w[o][c] (w: (O, C, 3, 3), contiguous; its taps
+ * reversed with flip) into u (16, O, C; with transpose (16, C, O); planes pl apart); and the weight gradient dW = G^T dU G (O, C, 3, 3) from du (16, O, C; planes pl
  * apart).  Halves as a product by 0.5 after the sum (exact), the sums left to right. */
 #define WINO_G(T, y0, y1, y2, y3, a, b, c)                                                                   \
     const T y0 = a, y1 = (a + b + c) * (T)0.5, y2 = (a - b + c) * (T)0.5, y3 = c;
 #define WINO_WEIGHT(T)                                                                                        \
-    for (long k = 0; k < o * c; k++) {                                                                        \
-        const T *restrict g = w + 9 * k;                                                                      \
-        WINO_G(T, r00, r10, r20, r30, g[0], g[3], g[6])       /* G g, column 0 */                             \
-        WINO_G(T, r01, r11, r21, r31, g[1], g[4], g[7])                                                       \
-        WINO_G(T, r02, r12, r22, r32, g[2], g[5], g[8])                                                       \
-        WINO_G(T, u00, u01, u02, u03, r00, r01, r02)          /* (G g) G^T, row a */                          \
-        WINO_G(T, u10, u11, u12, u13, r10, r11, r12)                                                          \
-        WINO_G(T, u20, u21, u22, u23, r20, r21, r22)                                                          \
-        WINO_G(T, u30, u31, u32, u33, r30, r31, r32)                                                          \
-        T *restrict d = u + k;                                                                                \
-        d[0] = u00; d[pl] = u01; d[2 * pl] = u02; d[3 * pl] = u03;                                            \
-        d[4 * pl] = u10; d[5 * pl] = u11; d[6 * pl] = u12; d[7 * pl] = u13;                                   \
-        d[8 * pl] = u20; d[9 * pl] = u21; d[10 * pl] = u22; d[11 * pl] = u23;                                 \
-        d[12 * pl] = u30; d[13 * pl] = u31; d[14 * pl] = u32; d[15 * pl] = u33;                               \
-    }
+    /* (in the order of the writes: 16 scattered store streams cost more than scattered 9-tap reads) */     \
+    const long n1 = transpose ? c : o, n2 = transpose ? o : c;                                                \
+    for (long i1 = 0; i1 < n1; i1++)                                                                          \
+        for (long i2 = 0; i2 < n2; i2++) {                                                                    \
+            const long oi = transpose ? i2 : i1, ci = transpose ? i1 : i2;                                    \
+            const T *restrict w9 = w + 9 * (oi * c + ci);                                                     \
+            T g[9];                                                                                           \
+            for (int t = 0; t < 9; t++) g[t] = w9[flip ? 8 - t : t];                                          \
+            WINO_G(T, r00, r10, r20, r30, g[0], g[3], g[6])       /* G g, column 0 */                         \
+            WINO_G(T, r01, r11, r21, r31, g[1], g[4], g[7])                                                   \
+            WINO_G(T, r02, r12, r22, r32, g[2], g[5], g[8])                                                   \
+            WINO_G(T, u00, u01, u02, u03, r00, r01, r02)          /* (G g) G^T, row a */                      \
+            WINO_G(T, u10, u11, u12, u13, r10, r11, r12)                                                      \
+            WINO_G(T, u20, u21, u22, u23, r20, r21, r22)                                                      \
+            WINO_G(T, u30, u31, u32, u33, r30, r31, r32)                                                      \
+            T *restrict d = u + (i1 * n2 + i2);                                                               \
+            d[0] = u00; d[pl] = u01; d[2 * pl] = u02; d[3 * pl] = u03;                                        \
+            d[4 * pl] = u10; d[5 * pl] = u11; d[6 * pl] = u12; d[7 * pl] = u13;                               \
+            d[8 * pl] = u20; d[9 * pl] = u21; d[10 * pl] = u22; d[11 * pl] = u23;                             \
+            d[12 * pl] = u30; d[13 * pl] = u31; d[14 * pl] = u32; d[15 * pl] = u33;                           \
+        }
 
 EMBER_CLONES
-void ember_wino_weight_f32(const float *restrict w, long o, long c, long pl, float *restrict u)
+void ember_wino_weight_f32(const float *restrict w, long o, long c, int transpose, int flip, long pl,
+                           float *restrict u)
 {
     WINO_WEIGHT(float)
 }
 
 EMBER_CLONES
-void ember_wino_weight_f64(const double *restrict w, long o, long c, long pl, double *restrict u)
+void ember_wino_weight_f64(const double *restrict w, long o, long c, int transpose, int flip, long pl,
+                           double *restrict u)
 {
     WINO_WEIGHT(double)
 }

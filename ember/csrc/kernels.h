@@ -65,8 +65,8 @@ void ember_wino_grad_output_f32(const float *g, long n, long o, long oh, long ow
                               float *pad, float *dm);
 void ember_wino_grad_output_f64(const double *g, long n, long o, long oh, long ow, long th, long tw, long m, long pl,
                               double *pad, double *dm);
-void ember_wino_weight_f32(const float *w, long o, long c, long pl, float *u);
-void ember_wino_weight_f64(const double *w, long o, long c, long pl, double *u);
+void ember_wino_weight_f32(const float *w, long o, long c, int transpose, int flip, long pl, float *u);
+void ember_wino_weight_f64(const double *w, long o, long c, int transpose, int flip, long pl, double *u);
 void ember_wino_weight_grad_f32(const float *du, long o, long c, long pl, float *dw);
 void ember_wino_weight_grad_f64(const double *du, long o, long c, long pl, double *dw);
 void ember_sgd_momentum_f32(float *p, float *buf, const float *g, long n, float lr, float momentum);

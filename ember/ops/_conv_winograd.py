@@ -165,20 +165,24 @@ _G4 = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6]
                 [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
 
 
-def kernel_transform(k, m):
-    """``U = G k G^T`` of the 3x3 kernels ``k`` (K_in, K_out, 3, 3; any strides): ``(alpha^2, K_in, K_out)``
-    planes (position a * alpha + b), the GEMMs' right operand.  F(2x2): the compiled kernel or its twin below
-    (the same bits); F(4x4): in float64 (two products with G), rounded once to ``k``'s dtype."""
+def kernel_transform(w, m, transpose=False, flip=False):
+    """``U = G g G^T`` of the 3x3 kernels of ``w`` (O, C, 3, 3), with ``flip`` each kernel reversed in both
+    axes: ``(alpha^2, O, C)`` planes (position a * alpha + b), with ``transpose`` ``(alpha^2, C, O)``: the
+    GEMMs' right operand (the forward's transposed, the input gradient's flipped).  F(2x2): the compiled kernel
+    or its twin below (the same bits); F(4x4): in float64 (two products with G), rounded once to ``w``'s
+    dtype."""
+    w = np.ascontiguousarray(w)
+    k = w.transpose(1, 0, 2, 3) if transpose else w
+    k = k[:, :, ::-1, ::-1] if flip else k
     ki, ko = k.shape[:2]
     al = m + 2
-    u = planes(ki, ko, k.dtype, al * al)
+    u = planes(ki, ko, w.dtype, al * al)
     if m == 4:
         k64 = k.transpose(2, 3, 0, 1).astype(np.float64).reshape(3, 3 * ki * ko)     # (r, k, pair)
         rows = np.matmul(_G4, k64).reshape(al, 3, ki * ko)                            # G g: (a, k, pair)
         np.copyto(_split(u, (al, al, ki * ko)), np.matmul(_G4, rows), casting="same_kind")     # (G g) G^T
         return u
-    k = np.ascontiguousarray(k)
-    if _ck.wino_weight(k, u):
+    if _ck.wino_weight(w, u, transpose, flip):
         return u
     r = [_g(k[:, :, 0, j], k[:, :, 1, j], k[:, :, 2, j]) for j in range(3)]      # G g, by column j
     for a in range(4):
@@ -337,7 +341,7 @@ def forward(x, w, b, pads, threads=1):
     oh, ow = _tiles(h, wd, pads, 2)[:2]
     m = tile_size(oh, ow)
     with np.errstate(invalid="ignore", over="ignore"):      # (inf/NaN: the caller's direct path instead)
-        u = kernel_transform(w.transpose(1, 0, 2, 3), m)    # (alpha^2, C, O)
+        u = kernel_transform(w, m, transpose=True)          # (alpha^2, C, O)
         out = np.empty((n, w.shape[0], oh, ow), x.dtype)
         _run([lambda s=s: _conv(x[s], u, b, pads, out[s], m) for s in _parts(n, threads)])
         return out if finite(out) else None
@@ -359,7 +363,7 @@ def _backward(x, w, g, pads, need_x, need_w, threads):
     oh, ow = g.shape[2:]
     mx, mw = tile_size(h, wd), tile_size(oh, ow)        # (the input gradient's output is the input's size)
     th, tw = _tiles(h, wd, pads, mw)[2:]
-    u = kernel_transform(w[:, :, ::-1, ::-1], mx) if need_x else None      # the flipped kernel: (alpha^2, O, C)
+    u = kernel_transform(w, mx, flip=True) if need_x else None       # the flipped kernel: (alpha^2, O, C)
     gx = np.empty(x.shape, x.dtype) if need_x else None
 
     def part(s):

@@ -55,7 +55,8 @@ def test_compiled_transforms_are_the_numpy_twins_bits(dtype, geom, m):
     def run():
         return (W.input_transform(x, pads, m), W.output_transform(mm, np.empty((n, o, oh, ow), dtype), b, th, tw, m),
                 W.output_transform(mm, np.empty((n, o, oh, ow), dtype), None, th, tw, m),
-                W.grad_output_transform(g, th, tw, m), W.kernel_transform(w, m), W.kernel_transform(w[:, :, ::-1], m),
+                W.grad_output_transform(g, th, tw, m), W.kernel_transform(w, m), W.kernel_transform(w, m, True, False),
+                W.kernel_transform(w, m, False, True), W.kernel_transform(w, m, True, True),
                 W.weight_grad_transform(du, m))
     compiled = run()
     with _ckernels.disabled():
@@ -72,7 +73,7 @@ def test_transforms_compute_the_convolution(m):
     pads = ((1, 2), (0, 1))
     oh, ow, th, tw = W._tiles(9, 7, pads, m)
     with _ckernels.disabled():
-        mm = W._gemms(W.input_transform(x, pads, m), W.kernel_transform(w.transpose(1, 0, 2, 3), m))
+        mm = W._gemms(W.input_transform(x, pads, m), W.kernel_transform(w, m, transpose=True))
         y = W.output_transform(mm, np.empty((2, 5, oh, ow)), None, th, tw, m)
     xp = np.pad(x, ((0, 0), (0, 0)) + pads)
     ref = np.einsum("ncijhw,ocij->nohw", np.lib.stride_tricks.sliding_window_view(xp, (3, 3), (2, 3))
