@@ -540,10 +540,11 @@ void ember_maxpool_backward_f64(const double *restrict g, const uint8_t *restric
     MAXPOOL_BACKWARD(double)
 }
 
-/* Winograd F(2x2, 3x3)'s kernel transform, for ember/ops/_conv_winograd.py (its NumPy twin's bits; F(4x4)'s
- * is made there in float64): U = G g G^T of each 3x3 kernel g = w[o][c] (w: (O, C, 3, 3), contiguous; its taps
- * reversed with flip) into u (16, O, C; with transpose (16, C, O); planes pl apart); and the weight gradient dW = G^T dU G (O, C, 3, 3) from du (16, O, C; planes pl
- * apart).  Halves as a product by 0.5 after the sum (exact), the sums left to right. */
+/* Winograd F(m x m, 3x3)'s kernel transform, for ember/ops/_conv_winograd.py (its NumPy twins' bits):
+ * U = G g G^T of each 3x3 kernel g = w[o][c] (w: (O, C, 3, 3), contiguous; its taps reversed with flip) into u
+ * ((m+2)^2, O, C; with transpose ((m+2)^2, C, O); planes pl apart); and the weight gradient dW = G^T dU G
+ * (O, C, 3, 3) from du ((m+2)^2, O, C; planes pl apart).  F(2x2): halves as a product by 0.5 after the sum
+ * (exact), the sums left to right; F(4x4): in double, below. */
 #define WINO_G(T, y0, y1, y2, y3, a, b, c)                                                                   \
     const T y0 = a, y1 = (a + b + c) * (T)0.5, y2 = (a - b + c) * (T)0.5, y3 = c;
 #define WINO_WEIGHT(T)                                                                                        \
@@ -569,18 +570,72 @@ void ember_maxpool_backward_f64(const double *restrict g, const uint8_t *restric
             d[12 * pl] = u30; d[13 * pl] = u31; d[14 * pl] = u32; d[15 * pl] = u33;                           \
         }
 
+/* F(4x4, 3x3)'s, in double (its G's sixths are not exact in binary: one rounding, at the end): G on three
+ * taps into y[0..5], G^T on six positions d[k * ds] into z[0..2] */
+static const double WINO_SIXTH = 1.0 / 6;       /* (a product, not a division: 4x faster, one rounding more) */
+
+static inline void wino4_g(double g0, double g1, double g2, double *y)
+{
+    const double a = g0 + g2, b = g0 * 0.25 + g2;
+    y[0] = g0 * 0.25;
+    y[1] = -(a + g1) * WINO_SIXTH;
+    y[2] = -(a - g1) * WINO_SIXTH;
+    y[3] = (b + g1 * 0.5) * WINO_SIXTH;
+    y[4] = (b - g1 * 0.5) * WINO_SIXTH;
+    y[5] = g2;
+}
+
+static inline void wino4_gt(const double *d, double *z)
+{
+    const double s12 = d[1] + d[2], d12 = d[1] - d[2], s34 = d[3] + d[4], d34 = d[3] - d[4];
+    z[0] = d[0] * 0.25 + (s34 * 0.25 - s12) * WINO_SIXTH;
+    z[1] = (d34 * 0.5 - d12) * WINO_SIXTH;
+    z[2] = (s34 - s12) * WINO_SIXTH + d[5];
+}
+
+#define WINO4_WEIGHT(T)                                                                                       \
+    const long n1 = transpose ? c : o, n2 = transpose ? o : c;                                                \
+    for (long i1 = 0; i1 < n1; i1++)                                                                          \
+        for (long i2 = 0; i2 < n2; i2++) {                                                                    \
+            const long oi = transpose ? i2 : i1, ci = transpose ? i1 : i2;                                    \
+            const T *restrict w9 = w + 9 * (oi * c + ci);                                                     \
+            double g[9], col[3][6], row[6];                                                                   \
+            for (int t = 0; t < 9; t++) g[t] = w9[flip ? 8 - t : t];                                          \
+            for (int j = 0; j < 3; j++) wino4_g(g[j], g[3 + j], g[6 + j], col[j]);     /* G g, by column */  \
+            T *restrict d = u + (i1 * n2 + i2);                                                               \
+            for (int a = 0; a < 6; a++) {                                              /* (G g) G^T, row a */ \
+                wino4_g(col[0][a], col[1][a], col[2][a], row);                                                \
+                for (int b = 0; b < 6; b++) d[(6 * a + b) * pl] = (T)row[b];                                 \
+            }                                                                                                 \
+        }
+
+#define WINO4_WEIGHT_GRAD(T)                                                                                  \
+    for (long k = 0; k < o * c; k++) {                                                                        \
+        const T *restrict d = du + k;                                                                         \
+        double q[6][3], v[6], z[3];                                                                           \
+        for (int b = 0; b < 6; b++) {                                                  /* G^T dU, column b */ \
+            for (int a = 0; a < 6; a++) v[a] = d[(6 * a + b) * pl];                                           \
+            wino4_gt(v, q[b]);                                                                                \
+        }                                                                                                     \
+        for (int r = 0; r < 3; r++) {                                                  /* (G^T dU) G, row r */\
+            for (int b = 0; b < 6; b++) v[b] = q[b][r];                                                       \
+            wino4_gt(v, z);                                                                                   \
+            for (int j = 0; j < 3; j++) dw[9 * k + 3 * r + j] = (T)z[j];                                      \
+        }                                                                                                     \
+    }
+
 EMBER_CLONES
-void ember_wino_weight_f32(const float *restrict w, long o, long c, int transpose, int flip, long pl,
+void ember_wino_weight_f32(const float *restrict w, long o, long c, long m, int transpose, int flip, long pl,
                            float *restrict u)
 {
-    WINO_WEIGHT(float)
+    if (m == 2) { WINO_WEIGHT(float) } else { WINO4_WEIGHT(float) }
 }
 
 EMBER_CLONES
-void ember_wino_weight_f64(const double *restrict w, long o, long c, int transpose, int flip, long pl,
+void ember_wino_weight_f64(const double *restrict w, long o, long c, long m, int transpose, int flip, long pl,
                            double *restrict u)
 {
-    WINO_WEIGHT(double)
+    if (m == 2) { WINO_WEIGHT(double) } else { WINO4_WEIGHT(double) }
 }
 
 #define WINO_GT(T, y0, y1, y2, a0, a1, a2, a3)                                                                \
@@ -601,15 +656,15 @@ void ember_wino_weight_f64(const double *restrict w, long o, long c, int transpo
     }
 
 EMBER_CLONES
-void ember_wino_weight_grad_f32(const float *restrict du, long o, long c, long pl, float *restrict dw)
+void ember_wino_weight_grad_f32(const float *restrict du, long o, long c, long m, long pl, float *restrict dw)
 {
-    WINO_WEIGHT_GRAD(float)
+    if (m == 2) { WINO_WEIGHT_GRAD(float) } else { WINO4_WEIGHT_GRAD(float) }
 }
 
 EMBER_CLONES
-void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long pl, double *restrict dw)
+void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long m, long pl, double *restrict dw)
 {
-    WINO_WEIGHT_GRAD(double)
+    if (m == 2) { WINO_WEIGHT_GRAD(double) } else { WINO4_WEIGHT_GRAD(double) }
 }
 
 /* Winograd F(m x m, 3x3)'s transforms for m = 2 or 4 (alpha = m + 2 points), for ember/ops/_conv_winograd.py.

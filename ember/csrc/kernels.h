@@ -65,10 +65,10 @@ void ember_wino_grad_output_f32(const float *g, long n, long o, long oh, long ow
                               float *pad, float *dm);
 void ember_wino_grad_output_f64(const double *g, long n, long o, long oh, long ow, long th, long tw, long m, long pl,
                               double *pad, double *dm);
-void ember_wino_weight_f32(const float *w, long o, long c, int transpose, int flip, long pl, float *u);
-void ember_wino_weight_f64(const double *w, long o, long c, int transpose, int flip, long pl, double *u);
-void ember_wino_weight_grad_f32(const float *du, long o, long c, long pl, float *dw);
-void ember_wino_weight_grad_f64(const double *du, long o, long c, long pl, double *dw);
+void ember_wino_weight_f32(const float *w, long o, long c, long m, int transpose, int flip, long pl, float *u);
+void ember_wino_weight_f64(const double *w, long o, long c, long m, int transpose, int flip, long pl, double *u);
+void ember_wino_weight_grad_f32(const float *du, long o, long c, long m, long pl, float *dw);
+void ember_wino_weight_grad_f64(const double *du, long o, long c, long m, long pl, double *dw);
 void ember_sgd_momentum_f32(float *p, float *buf, const float *g, long n, float lr, float momentum);
 void ember_sgd_momentum_f64(double *p, double *buf, const double *g, long n, double lr, double momentum);
 void ember_cumsum_f32(const float *x, float *y, double *acc, long outer, long len, long inner);

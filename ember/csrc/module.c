@@ -621,28 +621,31 @@ static PyObject *py_wino_grad_output(PyObject *self, PyObject *const *args, Py_s
     Py_RETURN_FALSE;
 }
 
-/* wino_weight(w, u, pl, transpose, flip): U (16, O, C; with transpose (16, C, O); planes pl apart) of w (O, C,
- * 3, 3), its taps reversed with flip; wino_weight_grad(du, dw, pl): dW (O, C, 3, 3) from dU (16, O, C; planes pl
- * apart) */
+/* wino_weight(w, u, pl, m, transpose, flip): U ((m+2)^2, O, C; with transpose ((m+2)^2, C, O); planes pl apart)
+ * of w (O, C, 3, 3), its taps reversed with flip; wino_weight_grad(du, dw, pl, m): dW (O, C, 3, 3) from dU
+ * ((m+2)^2, O, C; planes pl apart) */
 static PyObject *wino_weights(PyObject *const *args, Py_ssize_t nargs, int grad)
 {
-    if (!check_nargs(nargs, grad ? 3 : 5, grad ? "wino_weight_grad" : "wino_weight")) return NULL;
-    const long pl = PyLong_AsLong(args[2]);
-    if (pl == -1 && PyErr_Occurred()) return NULL;
+    if (!check_nargs(nargs, grad ? 4 : 6, grad ? "wino_weight_grad" : "wino_weight")) return NULL;
+    long g[2];
+    if (!longs(args + 2, 2, g)) return NULL;
+    const long pl = g[0], m = g[1], al = m + 2;
     int transpose = 0, flip = 0;
-    if (!grad && ((transpose = PyObject_IsTrue(args[3])) < 0 || (flip = PyObject_IsTrue(args[4])) < 0)) return NULL;
+    if (!grad && ((transpose = PyObject_IsTrue(args[4])) < 0 || (flip = PyObject_IsTrue(args[5])) < 0)) return NULL;
     Buffers B;
     char dt = same_dtype_apart(&B, args, 2, 1, -1);
     if (!dt) Py_RETURN_FALSE;
     const Py_buffer *wv = &B.view[grad ? 1 : 0], *uv = &B.view[grad ? 0 : 1];
     long d[4];
-    if (!dims4(wv, d) || d[0] < 1 || d[1] < 1 || d[2] != 3 || d[3] != 3 || !planes_of(uv, 16, d[0] * d[1], pl)) dt = 0;
+    if (!dims4(wv, d) || (m != 2 && m != 4) || d[0] < 1 || d[1] < 1 || d[2] != 3 || d[3] != 3 ||
+        !planes_of(uv, al * al, d[0] * d[1], pl))
+        dt = 0;
     if (dt) {
         Py_BEGIN_ALLOW_THREADS
-        if (grad && dt == 'f') ember_wino_weight_grad_f32(uv->buf, d[0], d[1], pl, wv->buf);
-        else if (grad) ember_wino_weight_grad_f64(uv->buf, d[0], d[1], pl, wv->buf);
-        else if (dt == 'f') ember_wino_weight_f32(wv->buf, d[0], d[1], transpose, flip, pl, uv->buf);
-        else ember_wino_weight_f64(wv->buf, d[0], d[1], transpose, flip, pl, uv->buf);
+        if (grad && dt == 'f') ember_wino_weight_grad_f32(uv->buf, d[0], d[1], m, pl, wv->buf);
+        else if (grad) ember_wino_weight_grad_f64(uv->buf, d[0], d[1], m, pl, wv->buf);
+        else if (dt == 'f') ember_wino_weight_f32(wv->buf, d[0], d[1], m, transpose, flip, pl, uv->buf);
+        else ember_wino_weight_f64(wv->buf, d[0], d[1], m, transpose, flip, pl, uv->buf);
         Py_END_ALLOW_THREADS
     }
     release(&B);
@@ -771,9 +774,9 @@ static PyMethodDef methods[] = {
      "wino_output(mm, bias, pad, y, th, tw, m, pl) -> bool"},
     {"wino_grad_output", (PyCFunction)(void (*)(void))py_wino_grad_output, METH_FASTCALL,
      "wino_grad_output(g, dm, pad, th, tw, m, pl) -> bool"},
-    {"wino_weight", (PyCFunction)(void (*)(void))py_wino_weight, METH_FASTCALL, "wino_weight(w, u, pl, transpose, flip) -> bool"},
+    {"wino_weight", (PyCFunction)(void (*)(void))py_wino_weight, METH_FASTCALL, "wino_weight(w, u, pl, m, transpose, flip) -> bool"},
     {"wino_weight_grad", (PyCFunction)(void (*)(void))py_wino_weight_grad, METH_FASTCALL,
-     "wino_weight_grad(du, dw, pl) -> bool"},
+     "wino_weight_grad(du, dw, pl, m) -> bool"},
     {"cumsum", (PyCFunction)(void (*)(void))py_cumsum, METH_FASTCALL,
      "cumsum(x, out, acc, outer, len, inner) -> bool"},
     {"softmax", (PyCFunction)(void (*)(void))py_softmax, METH_FASTCALL,

@@ -291,14 +291,14 @@ def wino_grad_output(g, dm, geo) -> bool:
     return _wino("wino_grad_output", g, dp[0], pad, th, tw, m, dp[1])
 
 
-def wino_weight(w, u, transpose=False, flip=False) -> bool:
-    """Winograd F(2x2, 3x3)'s kernel transform ``U`` (16, O, C; with ``transpose`` (16, C, O); planes as
-    ``_planes``) of ``w`` (O, C, 3, 3; C-contiguous; with ``flip`` its taps reversed in both axes), as
-    ``_conv_winograd.kernel_transform`` with m = 2 (its bits)."""
-    return _takes(w) and (up := _planes(u)) is not None and _wino("wino_weight", w, up[0], up[1], transpose, flip)
+def wino_weight(w, u, m, transpose=False, flip=False) -> bool:
+    """Winograd F(m x m, 3x3)'s kernel transform ``U`` ((m+2)^2, O, C; with ``transpose`` ((m+2)^2, C, O); planes
+    as ``_planes``) of ``w`` (O, C, 3, 3; C-contiguous; with ``flip`` its taps reversed in both axes), as
+    ``_conv_winograd.kernel_transform`` (its bits)."""
+    return _takes(w) and (up := _planes(u)) is not None and _wino("wino_weight", w, up[0], up[1], m, transpose, flip)
 
 
-def wino_weight_grad(du, dw) -> bool:
-    """The weight gradient ``dw`` (O, C, 3, 3; C-contiguous) from ``du`` (16, O, C; planes as ``_planes``), as
-    ``_conv_winograd.weight_grad_transform`` with m = 2 (its bits)."""
-    return _takes(dw) and (dp := _planes(du)) is not None and _wino("wino_weight_grad", dp[0], dw, dp[1])
+def wino_weight_grad(du, dw, m) -> bool:
+    """The weight gradient ``dw`` (O, C, 3, 3; C-contiguous) from ``du`` ((m+2)^2, O, C; planes as ``_planes``),
+    as ``_conv_winograd.weight_grad_transform`` (its bits)."""
+    return _takes(dw) and (dp := _planes(du)) is not None and _wino("wino_weight_grad", dp[0], dw, dp[1], m)

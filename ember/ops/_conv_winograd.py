@@ -21,8 +21,8 @@ F(4x4) (points 0, 1, -1, 2, -2 and infinity):
     G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]
     A^T = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
 
-F(4x4) is taken from ``F4_FROM`` output pixels (6x6), F(2x2) below (a 4x4 output is one F(4x4) tile; there the
-float64 kernel transform costs more than the GEMMs save).
+F(4x4) is taken from ``F4_FROM`` output pixels (6x6), F(2x2) below (on a 4x4 output, one F(4x4) tile, both
+measured the same; on 2x2 F(4x4) would compute 9x the outputs).
 
 The backward is Winograd too: the input gradient is a 3x3 stride-1 convolution of the output gradient with the
 flipped, transposed kernel (padding ``2 - p`` on each side), so it is this forward again; the weight gradient
@@ -159,36 +159,40 @@ def _gt(a0, a1, a2, a3):
     return a0 + (a1 + a2) * 0.5, (a1 - a2) * 0.5, (a1 + a2) * 0.5 + a3
 
 
-# F(4x4, 3x3)'s G (points 0, 1, -1, 2, -2 and infinity; Lavin and Gray's): its sixths are not exact in binary,
-# so the kernel's transform is made in float64 and rounded once
-_G4 = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6],
-                [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
+_SIXTH = 1 / 6
+
+
+def _g4(g0, g1, g2):
+    """F(4x4, 3x3)'s G on three taps (points 0, 1, -1, 2, -2 and infinity; Lavin and Gray's scaling), in
+    float64: its sixths are not exact in binary, so the kernel transform is rounded once, at the end."""
+    a, b = g0 + g2, g0 * 0.25 + g2
+    return [g0 * 0.25, -(a + g1) * _SIXTH, -(a - g1) * _SIXTH, (b + g1 * 0.5) * _SIXTH, (b - g1 * 0.5) * _SIXTH, g2]
+
+
+def _gt4(d0, d1, d2, d3, d4, d5):
+    """F(4x4, 3x3)'s G^T on six positions, in float64."""
+    s12, d12, s34, d34 = d1 + d2, d1 - d2, d3 + d4, d3 - d4
+    return [d0 * 0.25 + (s34 * 0.25 - s12) * _SIXTH, (d34 * 0.5 - d12) * _SIXTH, (s34 - s12) * _SIXTH + d5]
 
 
 def kernel_transform(w, m, transpose=False, flip=False):
     """``U = G g G^T`` of the 3x3 kernels of ``w`` (O, C, 3, 3), with ``flip`` each kernel reversed in both
     axes: ``(alpha^2, O, C)`` planes (position a * alpha + b), with ``transpose`` ``(alpha^2, C, O)``: the
-    GEMMs' right operand (the forward's transposed, the input gradient's flipped).  F(2x2): the compiled kernel
-    or its twin below (the same bits); F(4x4): in float64 (two products with G), rounded once to ``w``'s
-    dtype."""
+    GEMMs' right operand (the forward's transposed, the input gradient's flipped).  The compiled kernel or its
+    twin below (the same bits): G by columns, then by rows; F(4x4)'s in float64, rounded once."""
     w = np.ascontiguousarray(w)
     k = w.transpose(1, 0, 2, 3) if transpose else w
     k = k[:, :, ::-1, ::-1] if flip else k
-    ki, ko = k.shape[:2]
     al = m + 2
-    u = planes(ki, ko, w.dtype, al * al)
-    if m == 4:
-        k64 = k.transpose(2, 3, 0, 1).astype(np.float64).reshape(3, 3 * ki * ko)     # (r, k, pair)
-        rows = np.matmul(_G4, k64).reshape(al, 3, ki * ko)                            # G g: (a, k, pair)
-        np.copyto(_split(u, (al, al, ki * ko)), np.matmul(_G4, rows), casting="same_kind")     # (G g) G^T
+    u = planes(k.shape[0], k.shape[1], w.dtype, al * al)
+    if _ck.wino_weight(w, u, m, transpose, flip):
         return u
-    if _ck.wino_weight(w, u, transpose, flip):
-        return u
-    r = [_g(k[:, :, 0, j], k[:, :, 1, j], k[:, :, 2, j]) for j in range(3)]      # G g, by column j
-    for a in range(4):
-        row = _g(r[0][a], r[1][a], r[2][a])                                     # (G g) G^T, row a
-        for b in range(4):
-            u[4 * a + b] = row[b]
+    g, k = (_g, k) if m == 2 else (_g4, k.astype(np.float64))
+    r = [g(k[:, :, 0, j], k[:, :, 1, j], k[:, :, 2, j]) for j in range(3)]       # G g, by column j
+    for a in range(al):
+        row = g(r[0][a], r[1][a], r[2][a])                                      # (G g) G^T, row a
+        for b in range(al):
+            u[al * a + b] = row[b]
     return u
 
 
@@ -196,18 +200,14 @@ def weight_grad_transform(du, m):
     """``dW = G^T dU G`` from ``du`` (alpha^2, O, C): the weight gradient (O, C, 3, 3) (F(4x4): in float64,
     rounded once)."""
     _, o, c = du.shape
-    al = m + 2
-    if m == 4:
-        d64 = du.astype(np.float64).reshape(al, al * o * c)
-        t = np.matmul(_G4.T, d64).reshape(3, al, o * c)                          # G^T dU: (r, b, pair)
-        dw = np.matmul(_G4.T, t)                                                  # (G^T dU) G: (r, k, pair)
-        return np.ascontiguousarray(dw.reshape(3, 3, o, c).transpose(2, 3, 0, 1), dtype=du.dtype)
     dw = np.empty((o, c, 3, 3), du.dtype)
-    if _ck.wino_weight_grad(du, dw):
+    if _ck.wino_weight_grad(du, dw, m):
         return dw
-    q = [_gt(du[b], du[4 + b], du[8 + b], du[12 + b]) for b in range(4)]         # G^T dU, by column b
+    al = m + 2
+    gt, d = (_gt, du) if m == 2 else (_gt4, du.astype(np.float64))
+    q = [gt(*(d[al * a + b] for a in range(al))) for b in range(al)]            # G^T dU, by column b
     for i in range(3):
-        row = _gt(q[0][i], q[1][i], q[2][i], q[3][i])                           # (G^T dU) G, row i
+        row = gt(*(q[b][i] for b in range(al)))                                 # (G^T dU) G, row i
         for j in range(3):
             dw[:, :, i, j] = row[j]
     return dw

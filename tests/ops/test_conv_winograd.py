@@ -97,7 +97,9 @@ def test_kernels_refuse_what_they_do_not_take():
     assert not _ckernels.wino_output(v, y, np.zeros(15, np.float32), (2, 2, 2))         # bias of 15
     assert not _ckernels.wino_output(v, y, None, (1, 2, 2))      # output taller than the tiles
     assert not _ckernels.wino_grad_output(y, v, (2, 2, 4))       # 16 planes for F(4x4)
-    assert not _ckernels.wino_weight(np.zeros((4, 16, 3, 2), np.float32), W.planes(4, 16, np.float32))
+    assert not _ckernels.wino_weight(np.zeros((4, 16, 3, 2), np.float32), W.planes(4, 16, np.float32), 2)
+    assert not _ckernels.wino_weight(np.zeros((4, 16, 3, 3), np.float32), W.planes(4, 16, np.float32), 4)  # 16 planes
+    assert _ckernels.wino_weight(np.zeros((4, 16, 3, 3), np.float32), W.planes(4, 16, np.float32, 36), 4)
 
 
 CASES = [  # x shape, w shape, kwargs
