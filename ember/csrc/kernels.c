@@ -540,11 +540,11 @@ void ember_maxpool_backward_f64(const double *restrict g, const uint8_t *restric
     MAXPOOL_BACKWARD(double)
 }
 
-/* Winograd F(m x m, 3x3)'s kernel transform, for ember/ops/_conv_winograd.py (its NumPy twins' bits):
- * U = G g G^T of each 3x3 kernel g = w[o][c] (w: (O, C, 3, 3), contiguous; its taps reversed with flip) into u
- * ((m+2)^2, O, C; with transpose ((m+2)^2, C, O); planes pl apart); and the weight gradient dW = G^T dU G
- * (O, C, 3, 3) from du ((m+2)^2, O, C; planes pl apart).  F(2x2): halves as a product by 0.5 after the sum
- * (exact), the sums left to right; F(4x4): in double, below. */
+/* Winograd F(m x m, r x r)'s kernel transform, for ember/ops/_conv_winograd.py (its NumPy twins' bits):
+ * U = G g G^T of each r x r kernel g = w[o][c] (w: (O, C, r, r), contiguous; its taps reversed with flip) into
+ * u (alpha^2, O, C; with transpose (alpha^2, C, O); planes pl apart); and the weight gradient dW = G^T dU G
+ * (O, C, r, r) from du (alpha^2, O, C; planes pl apart).  F(2x2, 3x3): halves as a product by 0.5 after the sum
+ * (exact), the sums left to right; alpha = 6 (F(4x4, 3x3), F(2x2, 5x5)): in double, below. */
 #define WINO_G(T, y0, y1, y2, y3, a, b, c)                                                                   \
     const T y0 = a, y1 = (a + b + c) * (T)0.5, y2 = (a - b + c) * (T)0.5, y3 = c;
 #define WINO_WEIGHT(T)                                                                                        \
@@ -574,68 +574,87 @@ void ember_maxpool_backward_f64(const double *restrict g, const uint8_t *restric
  * taps into y[0..5], G^T on six positions d[k * ds] into z[0..2] */
 static const double WINO_SIXTH = 1.0 / 6;       /* (a product, not a division: 4x faster, one rounding more) */
 
-static inline void wino4_g(double g0, double g1, double g2, double *y)
+/* alpha = 6 (F(4, 3), F(2, 5)): G on r = 3 or 5 taps g[k * gs] into y[0..5], G^T on six positions d[0..5] into
+ * z[0..r-1] */
+static inline void wino6_g(const double *g, long gs, long r, double *y)
 {
-    const double a = g0 + g2, b = g0 * 0.25 + g2;
-    y[0] = g0 * 0.25;
-    y[1] = -(a + g1) * WINO_SIXTH;
-    y[2] = -(a - g1) * WINO_SIXTH;
-    y[3] = (b + g1 * 0.5) * WINO_SIXTH;
-    y[4] = (b - g1 * 0.5) * WINO_SIXTH;
-    y[5] = g2;
+    if (r == 3) {
+        const double g0 = g[0], g1 = g[gs], g2 = g[2 * gs], a = g0 + g2, b = g0 * 0.25 + g2;
+        y[1] = -(a + g1) * WINO_SIXTH;
+        y[2] = -(a - g1) * WINO_SIXTH;
+        y[3] = (b + g1 * 0.5) * WINO_SIXTH;
+        y[4] = (b - g1 * 0.5) * WINO_SIXTH;
+    } else {
+        const double g0 = g[0], g1 = g[gs], g2 = g[2 * gs], g3 = g[3 * gs], g4 = g[4 * gs];
+        const double se = (g0 + g2) + g4, so = g1 + g3, e2 = (g0 + g2 * 4) + g4 * 16, o2 = g1 * 2 + g3 * 8;
+        y[1] = -(se + so) * WINO_SIXTH;
+        y[2] = -(se - so) * WINO_SIXTH;
+        y[3] = ((e2 + o2) * 0.25) * WINO_SIXTH;
+        y[4] = ((e2 - o2) * 0.25) * WINO_SIXTH;
+    }
+    y[0] = g[0] * 0.25;
+    y[5] = g[(r - 1) * gs];
 }
 
-static inline void wino4_gt(const double *d, double *z)
+static inline void wino6_gt(const double *d, long r, double *z)
 {
     const double s12 = d[1] + d[2], d12 = d[1] - d[2], s34 = d[3] + d[4], d34 = d[3] - d[4];
     z[0] = d[0] * 0.25 + (s34 * 0.25 - s12) * WINO_SIXTH;
     z[1] = (d34 * 0.5 - d12) * WINO_SIXTH;
-    z[2] = (s34 - s12) * WINO_SIXTH + d[5];
+    if (r == 3) {
+        z[2] = (s34 - s12) * WINO_SIXTH + d[5];
+    } else {
+        z[2] = (s34 - s12) * WINO_SIXTH;
+        z[3] = (d34 * 2 - d12) * WINO_SIXTH;
+        z[4] = (s34 * 4 - s12) * WINO_SIXTH + d[5];
+    }
 }
 
-#define WINO4_WEIGHT(T)                                                                                       \
-    const long n1 = transpose ? c : o, n2 = transpose ? o : c;                                                \
+#define WINO6_WEIGHT(T)                                                                                       \
+    const long n1 = transpose ? c : o, n2 = transpose ? o : c, rr = r * r;                                    \
     for (long i1 = 0; i1 < n1; i1++)                                                                          \
         for (long i2 = 0; i2 < n2; i2++) {                                                                    \
             const long oi = transpose ? i2 : i1, ci = transpose ? i1 : i2;                                    \
-            const T *restrict w9 = w + 9 * (oi * c + ci);                                                     \
-            double g[9], col[3][6], row[6];                                                                   \
-            for (int t = 0; t < 9; t++) g[t] = w9[flip ? 8 - t : t];                                          \
-            for (int j = 0; j < 3; j++) wino4_g(g[j], g[3 + j], g[6 + j], col[j]);     /* G g, by column */  \
+            const T *restrict wk = w + rr * (oi * c + ci);                                                    \
+            double g[25], col[5][6], row[6], v[5];                                                            \
+            for (long t = 0; t < rr; t++) g[t] = wk[flip ? rr - 1 - t : t];                                   \
+            for (long j = 0; j < r; j++) wino6_g(g + j, r, r, col[j]);                 /* G g, by column */  \
             T *restrict d = u + (i1 * n2 + i2);                                                               \
             for (int a = 0; a < 6; a++) {                                              /* (G g) G^T, row a */ \
-                wino4_g(col[0][a], col[1][a], col[2][a], row);                                                \
+                for (long j = 0; j < r; j++) v[j] = col[j][a];                                                \
+                wino6_g(v, 1, r, row);                                                                        \
                 for (int b = 0; b < 6; b++) d[(6 * a + b) * pl] = (T)row[b];                                 \
             }                                                                                                 \
         }
 
-#define WINO4_WEIGHT_GRAD(T)                                                                                  \
+#define WINO6_WEIGHT_GRAD(T)                                                                                  \
+    const long rr = r * r;                                                                                    \
     for (long k = 0; k < o * c; k++) {                                                                        \
         const T *restrict d = du + k;                                                                         \
-        double q[6][3], v[6], z[3];                                                                           \
+        double q[6][5], v[6], z[5];                                                                           \
         for (int b = 0; b < 6; b++) {                                                  /* G^T dU, column b */ \
             for (int a = 0; a < 6; a++) v[a] = d[(6 * a + b) * pl];                                           \
-            wino4_gt(v, q[b]);                                                                                \
+            wino6_gt(v, r, q[b]);                                                                             \
         }                                                                                                     \
-        for (int r = 0; r < 3; r++) {                                                  /* (G^T dU) G, row r */\
-            for (int b = 0; b < 6; b++) v[b] = q[b][r];                                                       \
-            wino4_gt(v, z);                                                                                   \
-            for (int j = 0; j < 3; j++) dw[9 * k + 3 * r + j] = (T)z[j];                                      \
+        for (long i = 0; i < r; i++) {                                                 /* (G^T dU) G, row i */\
+            for (int b = 0; b < 6; b++) v[b] = q[b][i];                                                       \
+            wino6_gt(v, r, z);                                                                                \
+            for (long j = 0; j < r; j++) dw[rr * k + r * i + j] = (T)z[j];                                    \
         }                                                                                                     \
     }
 
 EMBER_CLONES
-void ember_wino_weight_f32(const float *restrict w, long o, long c, long m, int transpose, int flip, long pl,
+void ember_wino_weight_f32(const float *restrict w, long o, long c, long m, long r, int transpose, int flip, long pl,
                            float *restrict u)
 {
-    if (m == 2) { WINO_WEIGHT(float) } else { WINO4_WEIGHT(float) }
+    if (m + r == 5) { WINO_WEIGHT(float) } else { WINO6_WEIGHT(float) }
 }
 
 EMBER_CLONES
-void ember_wino_weight_f64(const double *restrict w, long o, long c, long m, int transpose, int flip, long pl,
+void ember_wino_weight_f64(const double *restrict w, long o, long c, long m, long r, int transpose, int flip, long pl,
                            double *restrict u)
 {
-    if (m == 2) { WINO_WEIGHT(double) } else { WINO4_WEIGHT(double) }
+    if (m + r == 5) { WINO_WEIGHT(double) } else { WINO6_WEIGHT(double) }
 }
 
 #define WINO_GT(T, y0, y1, y2, a0, a1, a2, a3)                                                                \
@@ -656,18 +675,21 @@ void ember_wino_weight_f64(const double *restrict w, long o, long c, long m, int
     }
 
 EMBER_CLONES
-void ember_wino_weight_grad_f32(const float *restrict du, long o, long c, long m, long pl, float *restrict dw)
+void ember_wino_weight_grad_f32(const float *restrict du, long o, long c, long m, long r, long pl,
+                                float *restrict dw)
 {
-    if (m == 2) { WINO_WEIGHT_GRAD(float) } else { WINO4_WEIGHT_GRAD(float) }
+    if (m + r == 5) { WINO_WEIGHT_GRAD(float) } else { WINO6_WEIGHT_GRAD(float) }
 }
 
 EMBER_CLONES
-void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long m, long pl, double *restrict dw)
+void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long m, long r, long pl,
+                                double *restrict dw)
 {
-    if (m == 2) { WINO_WEIGHT_GRAD(double) } else { WINO4_WEIGHT_GRAD(double) }
+    if (m + r == 5) { WINO_WEIGHT_GRAD(double) } else { WINO6_WEIGHT_GRAD(double) }
 }
 
-/* Winograd F(m x m, 3x3)'s transforms for m = 2 or 4 (alpha = m + 2 points), for ember/ops/_conv_winograd.py.
+/* Winograd F(m x m, r x r)'s transforms for F(2, 3), F(4, 3) and F(2, 5) (alpha = m + r - 1 points), for
+ * ember/ops/_conv_winograd.py.
  * T = N*TH*TW tiles, image-major; the transformed arrays are (alpha^2, T, K) with K channels innermost,
  * position a * alpha + b, the planes `pl` >= T*K elements apart (a caller's padding keeps the streams off one
  * cache set: planes a power of two apart made the input transform 4x slower).  Each transform is two passes of
@@ -687,8 +709,8 @@ void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long 
 #define EMBER_IVDEP
 #endif
 #define WINO_1D(T)                                                                                            \
-    /* B^T: alpha inputs -> alpha outputs */                                                                  \
-    EMBER_INLINE void wbt2_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
+    /* B^T: alpha inputs -> alpha outputs (alpha 4: points 0, 1, -1, infinity; 6: 0, 1, -1, 2, -2, infinity) */                                                                  \
+    EMBER_INLINE void wbt4_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
     {                                                                                                         \
         EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
             const T d0 = x[i], d1 = x[xs + i], d2 = x[2 * xs + i], d3 = x[3 * xs + i];                       \
@@ -698,7 +720,7 @@ void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long 
             y[3 * ys + i] = d1 - d3;                                                                          \
         }                                                                                                     \
     }                                                                                                         \
-    EMBER_INLINE void wbt4_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
+    EMBER_INLINE void wbt6_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
     {                                                                                                         \
         EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
             const T d0 = x[i], d1 = x[xs + i], d2 = x[2 * xs + i], d3 = x[3 * xs + i], d4 = x[4 * xs + i];   \
@@ -712,8 +734,8 @@ void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long 
             y[5 * ys + i] = (d1 * (T)4 - d3 * (T)5) + d5;                                                     \
         }                                                                                                     \
     }                                                                                                         \
-    /* A^T: alpha inputs -> m outputs */                                                                      \
-    EMBER_INLINE void wat2_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
+    /* A^T: alpha inputs -> m outputs (F(2, 3), F(4, 3), F(2, 5)) */                                                                      \
+    EMBER_INLINE void wat42_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
     {                                                                                                         \
         EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
             const T m0 = x[i], m1 = x[xs + i], m2 = x[2 * xs + i], m3 = x[3 * xs + i];                       \
@@ -721,7 +743,7 @@ void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long 
             y[ys + i] = (m1 - m2) - m3;                                                                       \
         }                                                                                                     \
     }                                                                                                         \
-    EMBER_INLINE void wat4_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
+    EMBER_INLINE void wat64_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
     {                                                                                                         \
         EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
             const T m0 = x[i], m1 = x[xs + i], m2 = x[2 * xs + i], m3 = x[3 * xs + i], m4 = x[4 * xs + i];   \
@@ -733,8 +755,17 @@ void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long 
             y[3 * ys + i] = (d12 + d34 * (T)8) + m5;                                                          \
         }                                                                                                     \
     }                                                                                                         \
+    EMBER_INLINE void wat62_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                 \
+    {                                                                                                         \
+        EMBER_IVDEP for (long i = 0; i < n; i++) {                                                            \
+            const T m0 = x[i], m1 = x[xs + i], m2 = x[2 * xs + i], m3 = x[3 * xs + i], m4 = x[4 * xs + i];   \
+            const T m5 = x[5 * xs + i];                                                                       \
+            y[i] = ((m0 + m1) + m2) + (m3 + m4);                                                              \
+            y[ys + i] = ((m1 - m2) + (m3 - m4) * (T)2) + m5;                                                  \
+        }                                                                                                     \
+    }                                                                                                         \
     /* A: m inputs -> alpha outputs */                                                                        \
-    EMBER_INLINE void wa2_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                   \
+    EMBER_INLINE void wa42_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                   \
     {                                                                                                         \
         EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
             const T e0 = x[i], e1 = x[xs + i];                                                                \
@@ -744,7 +775,7 @@ void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long 
             y[3 * ys + i] = -e1;                                                                              \
         }                                                                                                     \
     }                                                                                                         \
-    EMBER_INLINE void wa4_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                   \
+    EMBER_INLINE void wa64_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                   \
     {                                                                                                         \
         EMBER_IVDEP for (long i = 0; i < n; i++) {                                                                        \
             const T e0 = x[i], e1 = x[xs + i], e2 = x[2 * xs + i], e3 = x[3 * xs + i];                       \
@@ -756,15 +787,27 @@ void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long 
             y[4 * ys + i] = c - d;                                                                            \
             y[5 * ys + i] = e3;                                                                               \
         }                                                                                                     \
+    }                                                                                                         \
+    EMBER_INLINE void wa62_##T(const T *restrict x, long xs, T *restrict y, long ys, long n)                  \
+    {                                                                                                         \
+        EMBER_IVDEP for (long i = 0; i < n; i++) {                                                            \
+            const T e0 = x[i], e1 = x[xs + i], d = e1 * (T)2;                                                 \
+            y[i] = e0;                                                                                        \
+            y[ys + i] = e0 + e1;                                                                              \
+            y[2 * ys + i] = e0 - e1;                                                                          \
+            y[3 * ys + i] = e0 + d;                                                                           \
+            y[4 * ys + i] = e0 - d;                                                                           \
+            y[5 * ys + i] = e1;                                                                               \
+        }                                                                                                     \
     }
 WINO_1D(float)
 WINO_1D(double)
 
 /* V = B^T d B of each alpha x alpha patch of x (N, C, H, W; contiguous), zero-padded by p0 rows above and q0
- * columns left (and below/right as far as the tile grid reaches: (m TH + 2) x (m TW + 2)), into v (alpha^2,
+ * columns left (and below/right as far as the tile grid reaches: (m TH + r - 1) x (m TW + r - 1)), into v (alpha^2,
  * N*TH*TW, C; planes pl apart); pad: one image channels-last, then alpha^2 C of scratch */
 #define WT_INPUT(T, BT)                                                                                       \
-    const long al = m + 2, hp = m * th + 2, wp = m * tw + 2, xs[4] = {c * h * w, h * w, w, 1};              \
+    const long al = m + r - 1, hp = m * th + r - 1, wp = m * tw + r - 1, xs[4] = {c * h * w, h * w, w, 1};  \
     T *restrict s = pad + hp * wp * c;                                                                        \
     for (long b = 0; b < n; b++) {                                                                            \
         pad_nhwc_##T(x + b * xs[0], xs, c, h, w, p0, q0, hp, wp, pad);                                        \
@@ -781,7 +824,7 @@ WINO_1D(double)
  * (O) unless NULL: an image's tiles into pad (m TH, m TW, O), then its OH x OW interior copied out
  * channel-major; pad: that, then alpha m O of scratch */
 #define WT_OUTPUT(T, AT)                                                                                      \
-    const long al = m + 2, zw = m * tw, hw = oh * ow;                                                         \
+    const long al = m + r - 1, zw = m * tw, hw = oh * ow;                                                     \
     T *restrict s = pad + m * th * zw * o;                                                                    \
     for (long b = 0; b < n; b++) {                                                                            \
         for (long ty = 0; ty < th; ty++)                                                                      \
@@ -806,7 +849,7 @@ WINO_1D(double)
 /* dM = A dY A^T of each m x m tile of g (N, O, OH, OW; contiguous; a partial tile's missing rows and columns
  * are zero) into dm (alpha^2, T, O; planes pl apart); pad: one image (m TH, m TW, O), then alpha m O */
 #define WT_GRAD_OUTPUT(T, A)                                                                                  \
-    const long al = m + 2, zw = m * tw, gs[4] = {o * oh * ow, oh * ow, ow, 1};                              \
+    const long al = m + r - 1, zw = m * tw, gs[4] = {o * oh * ow, oh * ow, ow, 1};                          \
     T *restrict s = pad + m * th * zw * o;                                                                    \
     for (long b = 0; b < n; b++) {                                                                            \
         pad_nhwc_##T(g + b * gs[0], gs, o, oh, ow, 0, 0, m * th, zw, pad);                                    \
@@ -821,22 +864,26 @@ WINO_1D(double)
 
 #define WT_FUNCS(T, S)                                                                                        \
     EMBER_CLONES                                                                                              \
-    void ember_wino_input_##S(const T *restrict x, long n, long c, long h, long w, long p0, long q0, long th,   \
-                            long tw, long m, long pl, T *restrict pad, T *restrict v)                         \
+    void ember_wino_input_##S(const T *restrict x, long n, long c, long h, long w, long p0, long q0, long th, \
+                              long tw, long m, long r, long pl, T *restrict pad, T *restrict v)               \
     {                                                                                                         \
-        if (m == 2) { WT_INPUT(T, wbt2_##T) } else { WT_INPUT(T, wbt4_##T) }                                  \
+        if (m + r == 5) { WT_INPUT(T, wbt4_##T) } else { WT_INPUT(T, wbt6_##T) }                              \
     }                                                                                                         \
     EMBER_CLONES                                                                                              \
-    void ember_wino_output_##S(const T *restrict mm, const T *restrict bias, long n, long o, long oh, long ow,   \
-                             long th, long tw, long m, long pl, T *restrict pad, T *restrict y)               \
+    void ember_wino_output_##S(const T *restrict mm, const T *restrict bias, long n, long o, long oh, long ow, \
+                               long th, long tw, long m, long r, long pl, T *restrict pad, T *restrict y)     \
     {                                                                                                         \
-        if (m == 2) { WT_OUTPUT(T, wat2_##T) } else { WT_OUTPUT(T, wat4_##T) }                                \
+        if (m + r == 5) { WT_OUTPUT(T, wat42_##T) }                                                           \
+        else if (m == 4) { WT_OUTPUT(T, wat64_##T) }                                                          \
+        else { WT_OUTPUT(T, wat62_##T) }                                                                      \
     }                                                                                                         \
     EMBER_CLONES                                                                                              \
-    void ember_wino_grad_output_##S(const T *restrict g, long n, long o, long oh, long ow, long th, long tw,     \
-                                  long m, long pl, T *restrict pad, T *restrict dm)                           \
+    void ember_wino_grad_output_##S(const T *restrict g, long n, long o, long oh, long ow, long th, long tw,   \
+                                    long m, long r, long pl, T *restrict pad, T *restrict dm)                 \
     {                                                                                                         \
-        if (m == 2) { WT_GRAD_OUTPUT(T, wa2_##T) } else { WT_GRAD_OUTPUT(T, wa4_##T) }                        \
+        if (m + r == 5) { WT_GRAD_OUTPUT(T, wa42_##T) }                                                       \
+        else if (m == 4) { WT_GRAD_OUTPUT(T, wa64_##T) }                                                      \
+        else { WT_GRAD_OUTPUT(T, wa62_##T) }                                                                  \
     }
 WT_FUNCS(float, f32)
 WT_FUNCS(double, f64)

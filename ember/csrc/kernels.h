@@ -54,21 +54,21 @@ void ember_maxpool_backward_f64(const double *g, const uint8_t *k, long n, long 
                                 long kw, long sh, long sw, long dh, long dw, long p0, long q0, long oh, long ow,
                                 double *gx);
 void ember_wino_input_f32(const float *x, long n, long c, long h, long w, long p0, long q0, long th, long tw, long m,
-                        long pl, float *pad, float *v);
+                          long r, long pl, float *pad, float *v);
 void ember_wino_input_f64(const double *x, long n, long c, long h, long w, long p0, long q0, long th, long tw, long m,
-                        long pl, double *pad, double *v);
+                          long r, long pl, double *pad, double *v);
 void ember_wino_output_f32(const float *mm, const float *bias, long n, long o, long oh, long ow, long th, long tw,
-                         long m, long pl, float *pad, float *y);
+                           long m, long r, long pl, float *pad, float *y);
 void ember_wino_output_f64(const double *mm, const double *bias, long n, long o, long oh, long ow, long th, long tw,
-                         long m, long pl, double *pad, double *y);
-void ember_wino_grad_output_f32(const float *g, long n, long o, long oh, long ow, long th, long tw, long m, long pl,
-                              float *pad, float *dm);
-void ember_wino_grad_output_f64(const double *g, long n, long o, long oh, long ow, long th, long tw, long m, long pl,
-                              double *pad, double *dm);
-void ember_wino_weight_f32(const float *w, long o, long c, long m, int transpose, int flip, long pl, float *u);
-void ember_wino_weight_f64(const double *w, long o, long c, long m, int transpose, int flip, long pl, double *u);
-void ember_wino_weight_grad_f32(const float *du, long o, long c, long m, long pl, float *dw);
-void ember_wino_weight_grad_f64(const double *du, long o, long c, long m, long pl, double *dw);
+                           long m, long r, long pl, double *pad, double *y);
+void ember_wino_grad_output_f32(const float *g, long n, long o, long oh, long ow, long th, long tw, long m, long r,
+                                long pl, float *pad, float *dm);
+void ember_wino_grad_output_f64(const double *g, long n, long o, long oh, long ow, long th, long tw, long m, long r,
+                                long pl, double *pad, double *dm);
+void ember_wino_weight_f32(const float *w, long o, long c, long m, long r, int transpose, int flip, long pl, float *u);
+void ember_wino_weight_f64(const double *w, long o, long c, long m, long r, int transpose, int flip, long pl, double *u);
+void ember_wino_weight_grad_f32(const float *du, long o, long c, long m, long r, long pl, float *dw);
+void ember_wino_weight_grad_f64(const double *du, long o, long c, long m, long r, long pl, double *dw);
 void ember_sgd_momentum_f32(float *p, float *buf, const float *g, long n, float lr, float momentum);
 void ember_sgd_momentum_f64(double *p, double *buf, const double *g, long n, double lr, double momentum);
 void ember_cumsum_f32(const float *x, float *y, double *acc, long outer, long len, long inner);

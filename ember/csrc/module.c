@@ -527,29 +527,32 @@ static int planes_of(const Py_buffer *v, long count, long size, long pl)
     return pl >= size && items(v) >= (count - 1) * pl + size;
 }
 
-/* wino_input(x, v, pad, p0, q0, th, tw, m, pl): Winograd F(m x m, 3x3)'s V ((m+2)^2, N*TH*TW, C) of x (N, C, H, W)
- * into v, its planes pl elements apart; pad: >= (m TH + 2)(m TW + 2) C + (m+2)^2 C */
+/* Winograd F(m x m, r x r) (m, r: 2, 3 or 4, 3 or 2, 5; alpha = m + r - 1) */
+static int wino_variant(long m, long r) { return (m == 2 && (r == 3 || r == 5)) || (m == 4 && r == 3); }
+
+/* wino_input(x, v, pad, p0, q0, th, tw, m, r, pl): V (alpha^2, N*TH*TW, C) of x (N, C, H, W) into v, its planes
+ * pl elements apart; pad: >= (m TH + r - 1)(m TW + r - 1) C + alpha^2 C */
 static PyObject *py_wino_input(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!check_nargs(nargs, 9, "wino_input")) return NULL;
-    long g[6], d[4];
-    if (!longs(args + 3, 6, g)) return NULL;
+    if (!check_nargs(nargs, 10, "wino_input")) return NULL;
+    long g[7], d[4];
+    if (!longs(args + 3, 7, g)) return NULL;
     Buffers B;
     char dt = same_dtype_apart(&B, args, 3, 2, -1);
     if (!dt) Py_RETURN_FALSE;
-    const long p0 = g[0], q0 = g[1], th = g[2], tw = g[3], m = g[4], pl = g[5], al = m + 2;
-    if (!dims4(&B.view[0], d) || (m != 2 && m != 4) || p0 < 0 || q0 < 0 || th < 1 || tw < 1 || d[0] < 1 ||
-        d[1] < 1 || m * th + 2 < p0 + d[2] || m * tw + 2 < q0 + d[3] ||
+    const long p0 = g[0], q0 = g[1], th = g[2], tw = g[3], m = g[4], r = g[5], pl = g[6], al = m + r - 1;
+    if (!dims4(&B.view[0], d) || !wino_variant(m, r) || p0 < 0 || q0 < 0 || th < 1 || tw < 1 || d[0] < 1 ||
+        d[1] < 1 || m * th + r - 1 < p0 + d[2] || m * tw + r - 1 < q0 + d[3] ||
         !planes_of(&B.view[1], al * al, d[0] * th * tw * d[1], pl) ||
-        items(&B.view[2]) < ((m * th + 2) * (m * tw + 2) + al * al) * d[1])
+        items(&B.view[2]) < ((m * th + r - 1) * (m * tw + r - 1) + al * al) * d[1])
         dt = 0;
     if (dt) {
         Py_BEGIN_ALLOW_THREADS
         if (dt == 'f')
-            ember_wino_input_f32(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, m, pl, B.view[2].buf,
+            ember_wino_input_f32(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, m, r, pl, B.view[2].buf,
                                B.view[1].buf);
         else
-            ember_wino_input_f64(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, m, pl, B.view[2].buf,
+            ember_wino_input_f64(B.view[0].buf, d[0], d[1], d[2], d[3], p0, q0, th, tw, m, r, pl, B.view[2].buf,
                                B.view[1].buf);
         Py_END_ALLOW_THREADS
     }
@@ -558,31 +561,31 @@ static PyObject *py_wino_input(PyObject *self, PyObject *const *args, Py_ssize_t
     Py_RETURN_FALSE;
 }
 
-/* wino_output(mm, bias or None, pad, y, th, tw, m, pl): y (N, O, OH, OW) from mm ((m+2)^2, N*TH*TW, O; planes pl
- * elements apart) plus bias (O); pad: >= m^2 TH TW O + (m+2) m O */
+/* wino_output(mm, bias or None, pad, y, th, tw, m, r, pl): y (N, O, OH, OW) from mm (alpha^2, N*TH*TW, O; planes
+ * pl elements apart) plus bias (O); pad: >= m^2 TH TW O + alpha m O */
 static PyObject *py_wino_output(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!check_nargs(nargs, 8, "wino_output")) return NULL;
-    long g[4], d[4];
-    if (!longs(args + 4, 4, g)) return NULL;
+    if (!check_nargs(nargs, 9, "wino_output")) return NULL;
+    long g[5], d[4];
+    if (!longs(args + 4, 5, g)) return NULL;
     const int has_b = args[1] != Py_None;
     Buffers B;
     char dt = same_dtype_apart(&B, args, 4, 2, 1);     /* (pad and y written) */
     if (!dt) Py_RETURN_FALSE;
     const Py_buffer *mv = &B.view[0], *bv = has_b ? &B.view[1] : NULL;
     const Py_buffer *pv = &B.view[1 + has_b], *yv = &B.view[2 + has_b];
-    const long th = g[0], tw = g[1], m = g[2], pl = g[3], al = m + 2;
-    if (!dims4(yv, d) || (m != 2 && m != 4) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 || d[2] > m * th ||
+    const long th = g[0], tw = g[1], m = g[2], r = g[3], pl = g[4], al = m + r - 1;
+    if (!dims4(yv, d) || !wino_variant(m, r) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 || d[2] > m * th ||
         d[3] > m * tw || !planes_of(mv, al * al, d[0] * th * tw * d[1], pl) ||
         items(pv) < (m * m * th * tw + al * m) * d[1] || (bv && items(bv) != d[1]))
         dt = 0;
     if (dt) {
         Py_BEGIN_ALLOW_THREADS
         if (dt == 'f')
-            ember_wino_output_f32(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, m, pl, pv->buf,
+            ember_wino_output_f32(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, m, r, pl, pv->buf,
                                 yv->buf);
         else
-            ember_wino_output_f64(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, m, pl, pv->buf,
+            ember_wino_output_f64(mv->buf, bv ? bv->buf : NULL, d[0], d[1], d[2], d[3], th, tw, m, r, pl, pv->buf,
                                 yv->buf);
         Py_END_ALLOW_THREADS
     }
@@ -591,28 +594,28 @@ static PyObject *py_wino_output(PyObject *self, PyObject *const *args, Py_ssize_
     Py_RETURN_FALSE;
 }
 
-/* wino_grad_output(g, dm, pad, th, tw, m, pl): dM ((m+2)^2, N*TH*TW, O; planes pl elements apart) of g
- * (N, O, OH, OW); pad: >= m^2 TH TW O + (m+2) m O */
+/* wino_grad_output(g, dm, pad, th, tw, m, r, pl): dM (alpha^2, N*TH*TW, O; planes pl elements apart) of g
+ * (N, O, OH, OW); pad: >= m^2 TH TW O + alpha m O */
 static PyObject *py_wino_grad_output(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!check_nargs(nargs, 7, "wino_grad_output")) return NULL;
-    long g[4], d[4];
-    if (!longs(args + 3, 4, g)) return NULL;
+    if (!check_nargs(nargs, 8, "wino_grad_output")) return NULL;
+    long g[5], d[4];
+    if (!longs(args + 3, 5, g)) return NULL;
     Buffers B;
     char dt = same_dtype_apart(&B, args, 3, 2, -1);
     if (!dt) Py_RETURN_FALSE;
-    const long th = g[0], tw = g[1], m = g[2], pl = g[3], al = m + 2;
-    if (!dims4(&B.view[0], d) || (m != 2 && m != 4) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 ||
+    const long th = g[0], tw = g[1], m = g[2], r = g[3], pl = g[4], al = m + r - 1;
+    if (!dims4(&B.view[0], d) || !wino_variant(m, r) || th < 1 || tw < 1 || d[0] < 1 || d[1] < 1 ||
         d[2] > m * th || d[3] > m * tw || !planes_of(&B.view[1], al * al, d[0] * th * tw * d[1], pl) ||
         items(&B.view[2]) < (m * m * th * tw + al * m) * d[1])
         dt = 0;
     if (dt) {
         Py_BEGIN_ALLOW_THREADS
         if (dt == 'f')
-            ember_wino_grad_output_f32(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, m, pl, B.view[2].buf,
+            ember_wino_grad_output_f32(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, m, r, pl, B.view[2].buf,
                                      B.view[1].buf);
         else
-            ember_wino_grad_output_f64(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, m, pl, B.view[2].buf,
+            ember_wino_grad_output_f64(B.view[0].buf, d[0], d[1], d[2], d[3], th, tw, m, r, pl, B.view[2].buf,
                                      B.view[1].buf);
         Py_END_ALLOW_THREADS
     }
@@ -621,15 +624,15 @@ static PyObject *py_wino_grad_output(PyObject *self, PyObject *const *args, Py_s
     Py_RETURN_FALSE;
 }
 
-/* wino_weight(w, u, pl, m, transpose, flip): U ((m+2)^2, O, C; with transpose ((m+2)^2, C, O); planes pl apart)
- * of w (O, C, 3, 3), its taps reversed with flip; wino_weight_grad(du, dw, pl, m): dW (O, C, 3, 3) from dU
- * ((m+2)^2, O, C; planes pl apart) */
+/* wino_weight(w, u, pl, m, transpose, flip): U (alpha^2, O, C; with transpose (alpha^2, C, O); planes pl apart)
+ * of w (O, C, r, r), its taps reversed with flip; wino_weight_grad(du, dw, pl, m): dW (O, C, r, r) from dU
+ * (alpha^2, O, C; planes pl apart) */
 static PyObject *wino_weights(PyObject *const *args, Py_ssize_t nargs, int grad)
 {
     if (!check_nargs(nargs, grad ? 4 : 6, grad ? "wino_weight_grad" : "wino_weight")) return NULL;
     long g[2];
     if (!longs(args + 2, 2, g)) return NULL;
-    const long pl = g[0], m = g[1], al = m + 2;
+    const long pl = g[0], m = g[1];
     int transpose = 0, flip = 0;
     if (!grad && ((transpose = PyObject_IsTrue(args[4])) < 0 || (flip = PyObject_IsTrue(args[5])) < 0)) return NULL;
     Buffers B;
@@ -637,15 +640,15 @@ static PyObject *wino_weights(PyObject *const *args, Py_ssize_t nargs, int grad)
     if (!dt) Py_RETURN_FALSE;
     const Py_buffer *wv = &B.view[grad ? 1 : 0], *uv = &B.view[grad ? 0 : 1];
     long d[4];
-    if (!dims4(wv, d) || (m != 2 && m != 4) || d[0] < 1 || d[1] < 1 || d[2] != 3 || d[3] != 3 ||
-        !planes_of(uv, al * al, d[0] * d[1], pl))
+    if (!dims4(wv, d) || !wino_variant(m, d[2]) || d[0] < 1 || d[1] < 1 || d[3] != d[2] ||
+        !planes_of(uv, (m + d[2] - 1) * (m + d[2] - 1), d[0] * d[1], pl))
         dt = 0;
     if (dt) {
         Py_BEGIN_ALLOW_THREADS
-        if (grad && dt == 'f') ember_wino_weight_grad_f32(uv->buf, d[0], d[1], m, pl, wv->buf);
-        else if (grad) ember_wino_weight_grad_f64(uv->buf, d[0], d[1], m, pl, wv->buf);
-        else if (dt == 'f') ember_wino_weight_f32(wv->buf, d[0], d[1], m, transpose, flip, pl, uv->buf);
-        else ember_wino_weight_f64(wv->buf, d[0], d[1], m, transpose, flip, pl, uv->buf);
+        if (grad && dt == 'f') ember_wino_weight_grad_f32(uv->buf, d[0], d[1], m, d[2], pl, wv->buf);
+        else if (grad) ember_wino_weight_grad_f64(uv->buf, d[0], d[1], m, d[2], pl, wv->buf);
+        else if (dt == 'f') ember_wino_weight_f32(wv->buf, d[0], d[1], m, d[2], transpose, flip, pl, uv->buf);
+        else ember_wino_weight_f64(wv->buf, d[0], d[1], m, d[2], transpose, flip, pl, uv->buf);
         Py_END_ALLOW_THREADS
     }
     release(&B);
@@ -769,11 +772,11 @@ static PyMethodDef methods[] = {
     {"sgd_momentum", (PyCFunction)(void (*)(void))py_sgd_momentum, METH_FASTCALL,
      "sgd_momentum(p, buf, g, lr, momentum) -> bool"},
     {"wino_input", (PyCFunction)(void (*)(void))py_wino_input, METH_FASTCALL,
-     "wino_input(x, v, pad, p0, q0, th, tw, m, pl) -> bool"},
+     "wino_input(x, v, pad, p0, q0, th, tw, m, r, pl) -> bool"},
     {"wino_output", (PyCFunction)(void (*)(void))py_wino_output, METH_FASTCALL,
-     "wino_output(mm, bias, pad, y, th, tw, m, pl) -> bool"},
+     "wino_output(mm, bias, pad, y, th, tw, m, r, pl) -> bool"},
     {"wino_grad_output", (PyCFunction)(void (*)(void))py_wino_grad_output, METH_FASTCALL,
-     "wino_grad_output(g, dm, pad, th, tw, m, pl) -> bool"},
+     "wino_grad_output(g, dm, pad, th, tw, m, r, pl) -> bool"},
     {"wino_weight", (PyCFunction)(void (*)(void))py_wino_weight, METH_FASTCALL, "wino_weight(w, u, pl, m, transpose, flip) -> bool"},
     {"wino_weight_grad", (PyCFunction)(void (*)(void))py_wino_weight_grad, METH_FASTCALL,
      "wino_weight_grad(du, dw, pl, m) -> bool"},

@@ -258,47 +258,47 @@ def _planes(v):
 
 
 def wino_input(x, v, geo) -> bool:
-    """Winograd F(m x m, 3x3)'s input transform ``V`` ((m+2)^2, T, C) of ``x`` (N, C, H, W; C-contiguous) into
+    """Winograd F(m x m, r x r)'s input transform ``V`` (alpha^2, T, C) of ``x`` (N, C, H, W; C-contiguous) into
     ``v`` (C-contiguous planes, see ``_planes``), as ``_conv_winograd.input_transform``'s NumPy steps make it
-    (their bits); ``geo``: (p0, q0, TH, TW, m).  False where the kernel does not apply."""
+    (their bits); ``geo``: (p0, q0, TH, TW, m, r).  False where the kernel does not apply."""
     if not _takes(x) or x.ndim != 4 or (vp := _planes(v)) is None:
         return False
-    p0, q0, th, tw, m = geo
-    al = m + 2
-    pad = np.empty(((m * th + 2) * (m * tw + 2) + al * al) * x.shape[1], x.dtype)
-    return _wino("wino_input", x, vp[0], pad, p0, q0, th, tw, m, vp[1])
+    p0, q0, th, tw, m, r = geo
+    al = m + r - 1
+    pad = np.empty(((m * th + r - 1) * (m * tw + r - 1) + al * al) * x.shape[1], x.dtype)
+    return _wino("wino_input", x, vp[0], pad, p0, q0, th, tw, m, r, vp[1])
 
 
 def wino_output(mm, out, b, geo) -> bool:
-    """Winograd's output transform of ``mm`` ((m+2)^2, T, O; planes as ``_planes``) into ``out`` (N, O, OH, OW;
+    """Winograd's output transform of ``mm`` (alpha^2, T, O; planes as ``_planes``) into ``out`` (N, O, OH, OW;
     C-contiguous) plus the bias ``b`` (O,) or None, as ``_conv_winograd.output_transform`` (its bits);
-    ``geo``: (TH, TW, m)."""
+    ``geo``: (TH, TW, m, r)."""
     if not _takes(out) or out.ndim != 4 or (b is not None and not _takes(b)) or (mp := _planes(mm)) is None:
         return False
-    th, tw, m = geo
-    pad = np.empty((m * m * th * tw + (m + 2) * m) * out.shape[1], out.dtype)
-    return _wino("wino_output", mp[0], b, pad, out, th, tw, m, mp[1])
+    th, tw, m, r = geo
+    pad = np.empty((m * m * th * tw + (m + r - 1) * m) * out.shape[1], out.dtype)
+    return _wino("wino_output", mp[0], b, pad, out, th, tw, m, r, mp[1])
 
 
 def wino_grad_output(g, dm, geo) -> bool:
-    """Winograd's transform ``dM`` ((m+2)^2, T, O; planes as ``_planes``) of the output gradient's tiles ``g``
+    """Winograd's transform ``dM`` (alpha^2, T, O; planes as ``_planes``) of the output gradient's tiles ``g``
     (N, O, OH, OW; C-contiguous), as ``_conv_winograd.grad_output_transform`` (its bits); ``geo``: (TH, TW,
-    m)."""
+    m, r)."""
     if not _takes(g) or g.ndim != 4 or (dp := _planes(dm)) is None:
         return False
-    th, tw, m = geo
-    pad = np.empty((m * m * th * tw + (m + 2) * m) * g.shape[1], g.dtype)
-    return _wino("wino_grad_output", g, dp[0], pad, th, tw, m, dp[1])
+    th, tw, m, r = geo
+    pad = np.empty((m * m * th * tw + (m + r - 1) * m) * g.shape[1], g.dtype)
+    return _wino("wino_grad_output", g, dp[0], pad, th, tw, m, r, dp[1])
 
 
 def wino_weight(w, u, m, transpose=False, flip=False) -> bool:
-    """Winograd F(m x m, 3x3)'s kernel transform ``U`` ((m+2)^2, O, C; with ``transpose`` ((m+2)^2, C, O); planes
-    as ``_planes``) of ``w`` (O, C, 3, 3; C-contiguous; with ``flip`` its taps reversed in both axes), as
+    """Winograd F(m x m, r x r)'s kernel transform ``U`` (alpha^2, O, C; with ``transpose`` (alpha^2, C, O);
+    planes as ``_planes``) of ``w`` (O, C, r, r; C-contiguous; with ``flip`` its taps reversed in both axes), as
     ``_conv_winograd.kernel_transform`` (its bits)."""
     return _takes(w) and (up := _planes(u)) is not None and _wino("wino_weight", w, up[0], up[1], m, transpose, flip)
 
 
 def wino_weight_grad(du, dw, m) -> bool:
-    """The weight gradient ``dw`` (O, C, 3, 3; C-contiguous) from ``du`` ((m+2)^2, O, C; planes as ``_planes``),
+    """The weight gradient ``dw`` (O, C, r, r; C-contiguous) from ``du`` (alpha^2, O, C; planes as ``_planes``),
     as ``_conv_winograd.weight_grad_transform`` (its bits)."""
     return _takes(dw) and (dp := _planes(du)) is not None and _wino("wino_weight_grad", dp[0], dw, dp[1], m)

@@ -70,43 +70,44 @@ F4_FROM = 36
 
 def applies(x, w, stride, pads, dil, groups) -> bool:
     """Whether the Winograd path takes this convolution: Winograd enabled (``ember.backends.nnpack``), a host
-    float32/float64 array, groups 1, a 3x3 kernel at stride 1 and dilation 1, padding at most 2 on each side
-    (the input gradient's is 2 - p), at least ``MIN_CHANNELS`` input and output channels and an output of at
-    least 2x2 (and at most ``MAX_PIXELS``, when set)."""
+    float32/float64 array, groups 1, a 3x3 or 5x5 kernel at stride 1 and dilation 1, padding at most r - 1 on
+    each side (the input gradient's is r - 1 - p), at least ``MIN_CHANNELS`` input and output channels and an
+    output of at least 2x2 (and at most ``MAX_PIXELS``, when set)."""
     if not _switch.enabled:
         return False
     if type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64) or x.dtype != w.dtype:
         return False
-    if groups != 1 or w.shape[2:] != (3, 3) or tuple(stride) != (1, 1) or tuple(dil) != (1, 1):
+    r = w.shape[2]
+    if groups != 1 or w.shape[2:] not in ((3, 3), (5, 5)) or tuple(stride) != (1, 1) or tuple(dil) != (1, 1):
         return False
     (p0, p1), (q0, q1) = pads
-    if not (0 <= p0 <= 2 and 0 <= p1 <= 2 and 0 <= q0 <= 2 and 0 <= q1 <= 2):
+    if not all(0 <= p < r for p in (p0, p1, q0, q1)):
         return False
     n, c, h, wd = x.shape
     o = w.shape[0]
-    oh, ow = h + p0 + p1 - 2, wd + q0 + q1 - 2
+    oh, ow = h + p0 + p1 - r + 1, wd + q0 + q1 - r + 1
     return (n > 0 and c >= MIN_CHANNELS and o >= MIN_CHANNELS and oh >= 2 and ow >= 2
             and (MAX_PIXELS is None or oh * ow <= MAX_PIXELS))
 
 
-def split(threads, x_shape, pads):
+def split(threads, x_shape, pads, r=3):
     """How many parts of the batch run at once, at most ``threads`` (each part with ``MIN_TILES`` 2x2 tiles'
     worth of outputs or more: 2 threads, fwd+bwd, 64 images of 256 channels at 2x2 (64 tiles) whole / in two
     parts 5.2-5.5 / 6.1-6.3 ms; 128 channels at 4x4 (256 tiles) 4.5-4.7 / 3.8-4.1)."""
     n, _, h, wd = x_shape
-    th, tw = _tiles(h, wd, pads, 2)[2:]
+    th, tw = _tiles(h, wd, pads, 2, r)[2:]
     return max(1, min(threads, n * th * tw // MIN_TILES))
 
 
-def tile_size(oh, ow) -> int:
-    """m of F(m x m, 3x3) for an output of OH x OW: 4 from ``F4_FROM`` output pixels, else 2."""
-    return 4 if oh * ow >= F4_FROM else 2
+def tile_size(oh, ow, r=3) -> int:
+    """m of F(m x m, r x r) for an output of OH x OW: 3x3 kernels from ``F4_FROM`` output pixels 4, else 2."""
+    return 4 if r == 3 and oh * ow >= F4_FROM else 2
 
 
-def _tiles(h, wd, pads, m):
+def _tiles(h, wd, pads, m, r=3):
     """(OH, OW, TH, TW): the output size and its grid of m x m tiles (a last row or column may be partial)."""
     (p0, p1), (q0, q1) = pads
-    oh, ow = h + p0 + p1 - 2, wd + q0 + q1 - 2
+    oh, ow = h + p0 + p1 - r + 1, wd + q0 + q1 - r + 1
     return oh, ow, -(-oh // m), -(-ow // m)
 
 
@@ -117,10 +118,10 @@ def finite(a) -> bool:
         bool(np.isfinite(a).all())
 
 
-# -- the 1-D transforms (alpha = m + 2 points), as the compiled kernels make them (the same order) -------------
-def _bt(m, d):
-    """B^T on alpha values."""
-    if m == 2:
+# -- the 1-D transforms (alpha = m + r - 1 points), as the compiled kernels make them (the same order) ----------
+def _bt(d):
+    """B^T on alpha values (alpha 4: points 0, 1, -1 and infinity; 6: 0, 1, -1, 2, -2 and infinity)."""
+    if len(d) == 4:
         d0, d1, d2, d3 = d
         return [d0 - d2, d1 + d2, d2 - d1, d1 - d3]
     d0, d1, d2, d3, d4, d5 = d
@@ -129,20 +130,26 @@ def _bt(m, d):
 
 
 def _at(m, x):
-    """A^T: alpha values to m."""
-    if m == 2:
+    """A^T: alpha values to m (F(2, 3), F(4, 3), F(2, 5))."""
+    if len(x) == 4:
         m0, m1, m2, m3 = x
         return [(m0 + m1) + m2, (m1 - m2) - m3]
     m0, m1, m2, m3, m4, m5 = x
+    if m == 2:
+        return [((m0 + m1) + m2) + (m3 + m4), ((m1 - m2) + (m3 - m4) * 2) + m5]
     s12, d12, s34, d34 = m1 + m2, m1 - m2, m3 + m4, m3 - m4
     return [(m0 + s12) + s34, d12 + d34 * 2, s12 + s34 * 4, (d12 + d34 * 8) + m5]
 
 
-def _a(m, e):
+def _a(al, e):
     """A: m values to alpha."""
-    if m == 2:
+    if al == 4:
         e0, e1 = e
         return [e0, e0 + e1, e0 - e1, -e1]
+    if len(e) == 2:
+        e0, e1 = e
+        d = e1 * 2
+        return [e0, e0 + e1, e0 - e1, e0 + d, e0 - d, e1]
     e0, e1, e2, e3 = e
     a, b, c, d = e0 + e2, e1 + e3, e0 + e2 * 4, e1 * 2 + e3 * 8
     return [e0, a + b, a - b, c + d, c - d, e3]
@@ -162,53 +169,64 @@ def _gt(a0, a1, a2, a3):
 _SIXTH = 1 / 6
 
 
-def _g4(g0, g1, g2):
-    """F(4x4, 3x3)'s G on three taps (points 0, 1, -1, 2, -2 and infinity; Lavin and Gray's scaling), in
-    float64: its sixths are not exact in binary, so the kernel transform is rounded once, at the end."""
-    a, b = g0 + g2, g0 * 0.25 + g2
-    return [g0 * 0.25, -(a + g1) * _SIXTH, -(a - g1) * _SIXTH, (b + g1 * 0.5) * _SIXTH, (b - g1 * 0.5) * _SIXTH, g2]
+def _g6(*g):
+    """G on r = 3 or 5 taps for alpha = 6 (F(4x4, 3x3), F(2x2, 5x5); Lavin and Gray's scaling), in float64: its
+    sixths are not exact in binary, so the kernel transform is rounded once, at the end."""
+    if len(g) == 3:
+        g0, g1, g2 = g
+        a, b = g0 + g2, g0 * 0.25 + g2
+        mid = [-(a + g1) * _SIXTH, -(a - g1) * _SIXTH, (b + g1 * 0.5) * _SIXTH, (b - g1 * 0.5) * _SIXTH]
+    else:
+        g0, g1, g2, g3, g4 = g
+        se, so, e2, o2 = (g0 + g2) + g4, g1 + g3, (g0 + g2 * 4) + g4 * 16, g1 * 2 + g3 * 8
+        mid = [-(se + so) * _SIXTH, -(se - so) * _SIXTH, ((e2 + o2) * 0.25) * _SIXTH, ((e2 - o2) * 0.25) * _SIXTH]
+    return [g[0] * 0.25] + mid + [g[-1]]
 
 
-def _gt4(d0, d1, d2, d3, d4, d5):
-    """F(4x4, 3x3)'s G^T on six positions, in float64."""
+def _gt6(r, d0, d1, d2, d3, d4, d5):
+    """G^T on six positions to r values, in float64."""
     s12, d12, s34, d34 = d1 + d2, d1 - d2, d3 + d4, d3 - d4
-    return [d0 * 0.25 + (s34 * 0.25 - s12) * _SIXTH, (d34 * 0.5 - d12) * _SIXTH, (s34 - s12) * _SIXTH + d5]
+    z = [d0 * 0.25 + (s34 * 0.25 - s12) * _SIXTH, (d34 * 0.5 - d12) * _SIXTH]
+    if r == 3:
+        return z + [(s34 - s12) * _SIXTH + d5]
+    return z + [(s34 - s12) * _SIXTH, (d34 * 2 - d12) * _SIXTH, (s34 * 4 - s12) * _SIXTH + d5]
 
 
 def kernel_transform(w, m, transpose=False, flip=False):
-    """``U = G g G^T`` of the 3x3 kernels of ``w`` (O, C, 3, 3), with ``flip`` each kernel reversed in both
+    """``U = G g G^T`` of the r x r kernels of ``w`` (O, C, r, r), with ``flip`` each kernel reversed in both
     axes: ``(alpha^2, O, C)`` planes (position a * alpha + b), with ``transpose`` ``(alpha^2, C, O)``: the
     GEMMs' right operand (the forward's transposed, the input gradient's flipped).  The compiled kernel or its
-    twin below (the same bits): G by columns, then by rows; F(4x4)'s in float64, rounded once."""
+    twin below (the same bits): G by columns, then by rows; alpha = 6 in float64, rounded once."""
     w = np.ascontiguousarray(w)
+    r = w.shape[2]
     k = w.transpose(1, 0, 2, 3) if transpose else w
     k = k[:, :, ::-1, ::-1] if flip else k
-    al = m + 2
+    al = m + r - 1
     u = planes(k.shape[0], k.shape[1], w.dtype, al * al)
     if _ck.wino_weight(w, u, m, transpose, flip):
         return u
-    g, k = (_g, k) if m == 2 else (_g4, k.astype(np.float64))
-    r = [g(k[:, :, 0, j], k[:, :, 1, j], k[:, :, 2, j]) for j in range(3)]       # G g, by column j
+    g, k = (_g, k) if al == 4 else (_g6, k.astype(np.float64))
+    cols = [g(*(k[:, :, i, j] for i in range(r))) for j in range(r)]             # G g, by column j
     for a in range(al):
-        row = g(r[0][a], r[1][a], r[2][a])                                      # (G g) G^T, row a
+        row = g(*(cols[j][a] for j in range(r)))                                # (G g) G^T, row a
         for b in range(al):
             u[al * a + b] = row[b]
     return u
 
 
-def weight_grad_transform(du, m):
-    """``dW = G^T dU G`` from ``du`` (alpha^2, O, C): the weight gradient (O, C, 3, 3) (F(4x4): in float64,
+def weight_grad_transform(du, m, r=3):
+    """``dW = G^T dU G`` from ``du`` (alpha^2, O, C): the weight gradient (O, C, r, r) (alpha = 6: in float64,
     rounded once)."""
     _, o, c = du.shape
-    dw = np.empty((o, c, 3, 3), du.dtype)
+    dw = np.empty((o, c, r, r), du.dtype)
     if _ck.wino_weight_grad(du, dw, m):
         return dw
-    al = m + 2
-    gt, d = (_gt, du) if m == 2 else (_gt4, du.astype(np.float64))
+    al = m + r - 1
+    gt, d = (_gt, du) if al == 4 else (lambda *v: _gt6(r, *v), du.astype(np.float64))
     q = [gt(*(d[al * a + b] for a in range(al))) for b in range(al)]            # G^T dU, by column b
-    for i in range(3):
+    for i in range(r):
         row = gt(*(q[b][i] for b in range(al)))                                 # (G^T dU) G, row i
-        for j in range(3):
+        for j in range(r):
             dw[:, :, i, j] = row[j]
     return dw
 
@@ -235,32 +253,32 @@ def _split(a, shape):
     return v
 
 
-def input_transform(x, pads, m):
+def input_transform(x, pads, m, r=3):
     """``V = B^T d B`` of every alpha x alpha input patch of ``x`` (N, C, H, W; C-contiguous): ``(alpha^2, T,
     C)``, its rows transformed first, then its columns."""
     n, c, h, wd = x.shape
-    oh, ow, th, tw = _tiles(h, wd, pads, m)
+    oh, ow, th, tw = _tiles(h, wd, pads, m, r)
     (p0, _), (q0, _) = pads
-    al = m + 2
+    al = m + r - 1
     v = planes(n * th * tw, c, x.dtype, al * al)
-    if _ck.wino_input(x, v, (p0, q0, th, tw, m)):
+    if _ck.wino_input(x, v, (p0, q0, th, tw, m, r)):
         return v
-    xp_ = _nhwc.padded_nhwc(x, p0, q0, m * th + 2, m * tw + 2)
-    t = [_bt(m, [xp_[:, r:r + m * th:m, k:k + m * tw:m] for k in range(al)]) for r in range(al)]  # (N, TH, TW, C)
+    xp_ = _nhwc.padded_nhwc(x, p0, q0, m * th + r - 1, m * tw + r - 1)
+    t = [_bt([xp_[:, i:i + m * th:m, k:k + m * tw:m] for k in range(al)]) for i in range(al)]  # (N, TH, TW, C)
     vv = _split(v, (al, al, n, th, tw, c))
     for b in range(al):
-        for a, col in enumerate(_bt(m, [t[r][b] for r in range(al)])):
+        for a, col in enumerate(_bt([t[i][b] for i in range(al)])):
             vv[a, b] = col
     return v
 
 
-def output_transform(mm, out, b, th, tw, m):
+def output_transform(mm, out, b, th, tw, m, r=3):
     """``Y = A^T M A`` of the GEMMs' ``mm`` (alpha^2, T, O) into ``out`` (N, O, OH, OW; C-contiguous), plus
     ``b``."""
     n, o, oh, ow = out.shape
-    if _ck.wino_output(mm, out, b, (th, tw, m)):
+    if _ck.wino_output(mm, out, b, (th, tw, m, r)):
         return out
-    al = m + 2
+    al = m + r - 1
     v = _split(mm, (al, al, n, th, tw, o))
     s = [_at(m, [v[a, k] for k in range(al)]) for a in range(al)]
     y = np.empty((n, th, m, tw, m, o), mm.dtype)
@@ -275,19 +293,19 @@ def output_transform(mm, out, b, th, tw, m):
     return out
 
 
-def grad_output_transform(g, th, tw, m):
+def grad_output_transform(g, th, tw, m, r=3):
     """``dM = A dY A^T`` of every m x m output-gradient tile of ``g`` (N, O, OH, OW; C-contiguous; a partial
     tile's missing rows and columns are zero): ``(alpha^2, T, O)``."""
     n, o, oh, ow = g.shape
-    al = m + 2
+    al = m + r - 1
     dm = planes(n * th * tw, o, g.dtype, al * al)
-    if _ck.wino_grad_output(g, dm, (th, tw, m)):
+    if _ck.wino_grad_output(g, dm, (th, tw, m, r)):
         return dm
     gp = _nhwc.padded_nhwc(g, 0, 0, m * th, m * tw)
-    s = [_a(m, [gp[:, i::m, j::m] for j in range(m)]) for i in range(m)]       # (N, TH, TW, O)
+    s = [_a(al, [gp[:, i::m, j::m] for j in range(m)]) for i in range(m)]      # (N, TH, TW, O)
     dd = _split(dm, (al, al, n, th, tw, o))
     for k in range(al):
-        for a, col in enumerate(_a(m, [s[i][k] for i in range(m)])):
+        for a, col in enumerate(_a(al, [s[i][k] for i in range(m)])):
             dd[a, k] = col
     return dm
 
@@ -306,22 +324,22 @@ def _gemms(v, u):
 CHUNK_BYTES = 2 << 20
 
 
-def _chunks(x, k_out, pads, m):
+def _chunks(x, k_out, pads, m, r):
     """Images per chunk for a batch ``x`` (N, K, H, W) transformed to ``k_out`` channels."""
     n, k, h, wd = x.shape
-    th, tw = _tiles(h, wd, pads, m)[2:]
-    per = (m + 2) ** 2 * th * tw * (k + k_out) * x.itemsize
+    th, tw = _tiles(h, wd, pads, m, r)[2:]
+    per = (m + r - 1) ** 2 * th * tw * (k + k_out) * x.itemsize
     return max(1, min(n, CHUNK_BYTES // per))
 
 
-def _conv(x, u, b, pads, out, m):
+def _conv(x, u, b, pads, out, m, r):
     """One part of a convolution (a slice of the batch), chunk by chunk: ``x`` (n, K, H, W) through the
     transformed kernel ``u`` (alpha^2, K, K') into ``out`` (n, K', OH, OW)."""
-    th, tw = _tiles(x.shape[2], x.shape[3], pads, m)[2:]
-    k = _chunks(x, out.shape[1], pads, m)
+    th, tw = _tiles(x.shape[2], x.shape[3], pads, m, r)[2:]
+    k = _chunks(x, out.shape[1], pads, m, r)
     for i in range(0, x.shape[0], k):
-        v = input_transform(np.ascontiguousarray(x[i:i + k]), pads, m)
-        output_transform(_gemms(v, u), out[i:i + k], b, th, tw, m)
+        v = input_transform(np.ascontiguousarray(x[i:i + k]), pads, m, r)
+        output_transform(_gemms(v, u), out[i:i + k], b, th, tw, m, r)
     return out
 
 
@@ -334,22 +352,23 @@ def _run(calls):
 
 
 def forward(x, w, b, pads, threads=1):
-    """The convolution of ``x`` (N, C, H, W) with ``w`` (O, C, 3, 3) (+ ``b``) at stride 1: a contiguous
+    """The convolution of ``x`` (N, C, H, W) with ``w`` (O, C, r, r) (+ ``b``) at stride 1: a contiguous
     (N, O, OH, OW) array, the batch in ``threads`` parts at once (each with BLAS at one thread); None when the
     result is not all finite (the caller then takes its direct path)."""
     n, c, h, wd = x.shape
-    oh, ow = _tiles(h, wd, pads, 2)[:2]
-    m = tile_size(oh, ow)
+    r = w.shape[2]
+    oh, ow = _tiles(h, wd, pads, 2, r)[:2]
+    m = tile_size(oh, ow, r)
     with np.errstate(invalid="ignore", over="ignore"):      # (inf/NaN: the caller's direct path instead)
         u = kernel_transform(w, m, transpose=True)          # (alpha^2, C, O)
         out = np.empty((n, w.shape[0], oh, ow), x.dtype)
-        _run([lambda s=s: _conv(x[s], u, b, pads, out[s], m) for s in _parts(n, threads)])
+        _run([lambda s=s: _conv(x[s], u, b, pads, out[s], m, r) for s in _parts(n, threads)])
         return out if finite(out) else None
 
 
 def backward(x, w, g, pads, need_x, need_w, threads=1):
     """``(grad_input, grad_weight)`` of the convolution (None where not needed) from the output gradient
-    ``g``: the input gradient is the flipped kernel's convolution of ``g`` (padding ``2 - p``), the weight
+    ``g``: the input gradient is the flipped kernel's convolution of ``g`` (padding ``r - 1 - p``), the weight
     gradient ``G^T (sum over the parts of dM^T V) G``; the parts' sums added in image order.  None when a
     result is not all finite (the caller then takes its direct path)."""
     with np.errstate(invalid="ignore", over="ignore"):      # (inf/NaN: the caller's direct path instead)
@@ -357,27 +376,28 @@ def backward(x, w, g, pads, need_x, need_w, threads=1):
 
 
 def _backward(x, w, g, pads, need_x, need_w, threads):
+    r = w.shape[2]
     (p0, p1), (q0, q1) = pads
-    gpads = ((2 - p0, 2 - p1), (2 - q0, 2 - q1))
+    gpads = ((r - 1 - p0, r - 1 - p1), (r - 1 - q0, r - 1 - q1))
     n, c, h, wd = x.shape
     oh, ow = g.shape[2:]
-    mx, mw = tile_size(h, wd), tile_size(oh, ow)        # (the input gradient's output is the input's size)
-    th, tw = _tiles(h, wd, pads, mw)[2:]
+    mx, mw = tile_size(h, wd, r), tile_size(oh, ow, r)  # (the input gradient's output is the input's size)
+    th, tw = _tiles(h, wd, pads, mw, r)[2:]
     u = kernel_transform(w, mx, flip=True) if need_x else None       # the flipped kernel: (alpha^2, O, C)
     gx = np.empty(x.shape, x.dtype) if need_x else None
 
     def part(s):
         gs = np.ascontiguousarray(g[s])
         if need_x:
-            _conv(gs, u, None, gpads, gx[s], mx)
+            _conv(gs, u, None, gpads, gx[s], mx, r)
         if not need_w:
             return None
         xs = x[s]
         du = t = None
-        k = _chunks(xs, gs.shape[1], pads, mw)
+        k = _chunks(xs, gs.shape[1], pads, mw, r)
         for i in range(0, xs.shape[0], k):          # dU = sum over the chunks of dM^T V
-            v = input_transform(np.ascontiguousarray(xs[i:i + k]), pads, mw)
-            dm = grad_output_transform(gs[i:i + k], th, tw, mw)
+            v = input_transform(np.ascontiguousarray(xs[i:i + k]), pads, mw, r)
+            dm = grad_output_transform(gs[i:i + k], th, tw, mw, r)
             if du is None:
                 du = np.matmul(dm.transpose(0, 2, 1), v, out=planes(dm.shape[2], v.shape[2], v.dtype, v.shape[0]))
             else:
@@ -391,7 +411,7 @@ def _backward(x, w, g, pads, need_x, need_w, threads):
         du = dus[0]
         for d in dus[1:]:
             du += d
-        gw = weight_grad_transform(du, mw)
+        gw = weight_grad_transform(du, mw, r)
     if (gx is not None and not finite(gx)) or (gw is not None and not finite(gw)):
         return None
     return gx, gw

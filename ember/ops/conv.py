@@ -382,9 +382,10 @@ class _Conv2d(Function):
             # ResNet-18's 512x512x3x3, which the pixel-major paths skip: ~2.4 ms a step there)
             w = ctx.w_live = _xp(w).ascontiguousarray(w)
         if _wino.applies(x, w, stride, pads, dil, groups):
-            # 3x3 stride 1, 16+ channels: Winograd's F(4x4, 3x3) (4x fewer multiply-adds) or on outputs
-            # under 6x6 F(2x2, 3x3) (2.25x fewer) (None: a result with inf/NaN, made again by the direct paths)
-            split = _wino.split(_split_threads(x, w, stride, pads, dil, groups), x.shape, pads)
+            # 3x3 or 5x5 stride 1, 16+ channels: Winograd's F(4x4, 3x3) (4x fewer multiply-adds; on outputs
+            # under 6x6 F(2x2, 3x3), 2.25x) or F(2x2, 5x5) (2.8x) (None: a result with inf/NaN, made again by
+            # the direct paths below)
+            split = _wino.split(_split_threads(x, w, stride, pads, dil, groups), x.shape, pads, w.shape[2])
             out = _wino.forward(x, w, b, pads, split)
             if out is not None:
                 ctx.threads = split
