@@ -2,7 +2,7 @@
 
 PyTorch's flag turns NNPACK (the library of Winograd and FFT convolutions that PyTorch's CPU convolutions once
 took) on or off.  ember has no NNPACK, but its own Winograd convolutions (``ember/ops/_conv_winograd.py``: 3x3
-stride-1 convolutions with 16+ channels) are the same kind of algorithm, with the same kind of rounding (a
+and 5x5 stride-1 convolutions with 16+ channels) are the same kind of algorithm, with the same kind of rounding (a
 float32 result within a few millionths of the largest output of the direct convolution's, not within its last
 bits), so this flag turns them off: ``enabled = False`` and every convolution takes the direct paths, whose
 sums round as PyTorch's own CPU convolution's do.  ``is_available()`` is True: ember always has them.

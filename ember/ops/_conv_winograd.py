@@ -1,31 +1,35 @@
-"""3x3 stride-1 convolutions by Winograd's minimal filtering, F(m x m, 3x3) with m = 2 or 4 (Lavin and Gray,
-2016).
+"""3x3 and 5x5 stride-1 convolutions by Winograd's minimal filtering, F(m x m, r x r) for F(2x2, 3x3),
+F(4x4, 3x3) and F(2x2, 5x5) (Lavin and Gray, 2016).
 
-Each m x m block of outputs (a *tile*) is computed from the alpha x alpha input patch under it (alpha = m + 2)
-with alpha^2 multiplications per input-output channel pair instead of 9 m^2: the patch ``d`` and the kernel
-``g`` are transformed, ``V = B^T d B`` and ``U = G g G^T`` (alpha x alpha each), multiplied elementwise and
-summed over the input channels, ``M[xi] = sum_c V[xi, c] U[xi, c]`` for each of the alpha^2 positions ``xi``
-(alpha^2 GEMMs over the batch's tiles), and transformed back, ``Y = A^T M A``.  The GEMMs do 16 / 36 (F(2x2))
-or 36 / 144 (F(4x4)) of the im2col GEMM's multiply-adds; the transforms are a few additions per element, in
-ember's compiled kernels (``_ckernels.wino_*``) or, without them, their NumPy twins below (the same operations
-in the same order: the same bits, a NaN's payload aside).  F(2x2):
+Each m x m block of outputs (a *tile*) is computed from the alpha x alpha input patch under it (alpha = m + r -
+1) with alpha^2 multiplications per input-output channel pair instead of r^2 m^2: the patch ``d`` and the
+kernel ``g`` are transformed, ``V = B^T d B`` and ``U = G g G^T`` (alpha x alpha each), multiplied elementwise
+and summed over the input channels, ``M[xi] = sum_c V[xi, c] U[xi, c]`` for each of the alpha^2 positions
+``xi`` (alpha^2 GEMMs over the batch's tiles), and transformed back, ``Y = A^T M A``.  The GEMMs do 16 / 36
+(F(2x2, 3x3)), 36 / 144 (F(4x4, 3x3)) or 36 / 100 (F(2x2, 5x5)) of the im2col GEMM's multiply-adds; the
+transforms are a few additions per element, in ember's compiled kernels (``_ckernels.wino_*``) or, without
+them, their NumPy twins below (the same operations in the same order: the same bits, a NaN's payload aside).
+F(2x2, 3x3):
 
     B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
     G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
     A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
 
-F(4x4) (points 0, 1, -1, 2, -2 and infinity):
+alpha = 6 (points 0, 1, -1, 2, -2 and infinity; F(2x2, 5x5) shares F(4x4, 3x3)'s B^T, its G has five columns
+of the same rows' powers, its A^T is the first row below and [0, 1, -1, 2, -2, 1]):
 
     B^T = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0],
            [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
     G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]
     A^T = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
 
-F(4x4) is taken from ``F4_FROM`` output pixels (6x6), F(2x2) below (on a 4x4 output, one F(4x4) tile, both
-measured the same; on 2x2 F(4x4) would compute 9x the outputs).
+3x3 kernels take F(4x4) from ``F4_FROM`` output pixels (6x6), F(2x2) below (on a 4x4 output, one F(4x4) tile,
+both measured the same; on 2x2 F(4x4) would compute 9x the outputs); 5x5 kernels F(2x2, 5x5) (fwd+bwd, direct
+-> Winograd, 1 / 2 threads: 32x32x12x12 -> 64 (the triplet network's conv2) 8.3 -> 6.1 / 4.7 -> 3.8 ms;
+64x16x14x14 -> 32 pad 2 19.1 -> 9.8 / 11.3 -> 7.6; 64x32x28x28 -> 64 pad 2 210 -> 91 / 123 -> 61).
 
-The backward is Winograd too: the input gradient is a 3x3 stride-1 convolution of the output gradient with the
-flipped, transposed kernel (padding ``2 - p`` on each side), so it is this forward again; the weight gradient
+The backward is Winograd too: the input gradient is an r x r stride-1 convolution of the output gradient with
+the flipped, transposed kernel (padding ``r - 1 - p`` on each side), so it is this forward again; the weight gradient
 transforms the output gradient's tiles, ``dM = A dY A^T``, multiplies them with the input's ``V`` (made again:
 keeping it would hold 2-4x every such layer's input until its backward), ``dU[xi] = dM[xi]^T V[xi]``, and
 transforms back, ``dW = G^T dU G``.  Each of the three picks its own m from the size of what it makes.
@@ -38,9 +42,9 @@ columns), channels innermost so that each transform works on runs of C elements 
 one buffer, ``planes``); ``U`` is ``(alpha^2, C, O)``; ``M[xi] = V[xi] @ U[xi]`` is ``(alpha^2, T, O)``.
 
 Rounding (a departure from PyTorch's CPU convolution, for speed): the results differ from the direct
-convolution's in the last bits.  F(2x2) by ~5e-7 of the largest output in float32 (the direct sums' own
-differences from PyTorch are 1e-7 to 5e-7); F(4x4), whose transforms multiply by up to 8 and divide by 6, by
-~2e-6 to 8e-6 of it (float64: ~1e-14), as the Winograd convolutions of cuDNN and of NNPACK (PyTorch's former
+convolution's in the last bits.  F(2x2, 3x3) by ~5e-7 of the largest output in float32 (the direct sums' own
+differences from PyTorch are 1e-7 to 5e-7); alpha = 6, whose transforms multiply by up to 8 and divide by 6,
+by ~2e-6 to 8e-6 of it (float64: ~1e-14), as the Winograd convolutions of cuDNN and of NNPACK (PyTorch's former
 CPU fast path, F(6x6, 3x3)) do.  ``ember.backends.nnpack.enabled = False`` (or ``with
 ember.backends.nnpack.flags(enabled=False):``) turns Winograd off: every convolution then takes the direct
 paths.  A result that is not all finite (an inf or NaN in the input or weight: the transforms' differences
