@@ -161,14 +161,15 @@ class TrainSync(Callback):
         from mpi4py import MPI
         t = self.trainer
         self._flags[0] = int(bool(t.stop_training))
-        self._flags[1] = int(bool(t._interrupt_requested))
+        self._flags[1] = int(bool(t._interrupt_requested or t._interrupt_pending))   # (pending: a signal here)
         if self.world == 1:
+            t._interrupt_requested = bool(self._flags[1])
             return
         self.comm.Allreduce(MPI.IN_PLACE, self._flags, MPI.MAX)
         if not self._flags.any():
             return
         mine = {"stop": bool(t.stop_training), "reason": t.stop_reason, "diverged": t.diverged,
-                "signal": t.interrupt_signal if t._interrupt_requested else None}
+                "signal": t.interrupt_signal if (t._interrupt_requested or t._interrupt_pending) else None}
         every = self.comm.allgather(mine)
         first = lambda key: next((e[key] for e in every if e[key] is not None), None)  # noqa: E731
         if self._flags[0]:

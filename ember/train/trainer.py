@@ -132,7 +132,8 @@ class Trainer:
         self._resuming = False
         self._mid = None                # state of an unfinished epoch to continue (from a checkpoint)
         self._loader = None
-        self._interrupt_requested = False
+        self._interrupt_requested = False          # the stop the batch loop acts on
+        self._interrupt_pending = False            # a signal came (distributed: acted on once the ranks agree)
         self._pos = None                # (epoch, batch, epoch_rng, running) while inside an epoch
         # ember train --nproc N: an ember.distributed._train.TrainSync (also among the callbacks) that sums the
         # epoch logs and evaluations over the ranks; interrupts then keep the last finished epoch (no mid-epoch
@@ -209,7 +210,7 @@ class Trainer:
         self.interrupt_signal, self.diverged, self._fit_completed = None, None, False
         if stopped:
             self.stop_training, self.stop_reason = True, str(stopped)
-        self._interrupt_requested = False
+        self._interrupt_requested = self._interrupt_pending = False
         self.interrupt_checkpoint = self._interrupt_path(interrupt_checkpoint)
         old_handler = self._install_sigint()
         try:
@@ -651,9 +652,14 @@ class Trainer:
             return None
 
         def handler(signum, frame):
-            if self._interrupt_requested:       # a second Ctrl-C / SIGTERM: stop now
+            if self._interrupt_pending:         # a second Ctrl-C / SIGTERM: stop now
                 raise KeyboardInterrupt
-            self._interrupt_requested = True
+            self._interrupt_pending = True
+            # one process stops after this batch; ranks stop when they agree after a batch (TrainSync: the
+            # flag the batch loop reads is set there, on every rank at the same batch, or a rank signalled
+            # just after an agreement would stop alone and leave the others waiting in a collective)
+            if self.distributed is None:
+                self._interrupt_requested = True
             self.interrupt_signal = signum
             name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
             if self.report_interrupts:

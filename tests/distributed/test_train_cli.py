@@ -270,6 +270,53 @@ def test_trainer_with_ddp_and_trainsync_equals_one_process_on_the_global_batches
     assert p.stdout.count("ok") == 2, p.stdout           # (the two ranks' lines may interleave)
 
 
+LATE_SIGNAL = r'''
+import os
+import signal
+import numpy as np
+import ember
+import ember.nn as nn
+import ember.distributed as dist
+from ember.distributed._train import TrainSync
+from ember.nn.parallel import DistributedDataParallel as DDP
+from ember.train import Callback, Trainer
+
+dist.init_process_group()
+r = dist.get_rank()
+g = np.random.default_rng(0)
+X, Y = g.standard_normal((160, 6)).astype(np.float32), g.integers(0, 3, 160)
+mine = [(ember.tensor(X[i:i + 8]), ember.tensor(Y[i:i + 8])) for i in range(r * 8, 160, 16)]
+
+
+class SignalAfterTheAgreement(Callback):
+    """SIGTERM on rank 1 after batch 2's stop flags were agreed (a signal that arrives a moment late)."""
+    def on_batch_end(self, batch, logs=None):
+        if r == 1 and batch == 2 and self.trainer.epoch == 0:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+ember.manual_seed(0)
+ddp = DDP(nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3)))
+sync = TrainSync(ddp=ddp)
+t = Trainer(ddp, nn.CrossEntropyLoss(), ember.optim.SGD(ddp.parameters(), lr=0.1),
+            callbacks=[sync, SignalAfterTheAgreement()])
+t.distributed = sync
+t.report_interrupts = False
+t.fit(mine, epochs=3, verbose=0, interrupt_checkpoint=None)
+assert t.interrupted and t.interrupt_signal == signal.SIGTERM, (t.interrupted, t.interrupt_signal)
+print(f"stopped-at-epoch-{t.epoch}-step-{t.global_step}-pos-{t._pos}")
+'''
+
+
+@needs_mpi
+def test_a_signal_after_the_batch_agreement_stops_every_rank_at_the_same_batch(tmp_path):
+    # the signal handler used to set the flag the batch loop reads right after the ranks agreed: rank 1 stopped
+    # at that batch, rank 0 went on into the next batch's collectives and waited there for ever
+    p = run_mpi(tmp_path, LATE_SIGNAL, timeout=60)
+    stops = re.findall(r"stopped-at-epoch-(\d+)-step-(\d+)-pos-None", p.stdout)
+    assert len(stops) == 2 and stops[0] == stops[1] and stops[0][0] == "0", p.stdout   # same epoch and step
+
+
 @needs_mpi
 def test_a_rank_killed_outright_stops_every_rank_with_one_line(tmp_path):
     (tmp_path / "killed.py").write_text(KILLED)
