@@ -10,7 +10,6 @@ sums round as PyTorch's own CPU convolution's do.  ``is_available()`` is True: e
 from __future__ import annotations
 
 import contextlib as _contextlib
-import sys as _sys
 
 __all__ = ["is_available", "flags", "set_flags"]
 
@@ -24,9 +23,9 @@ def is_available() -> bool:
 
 def set_flags(_enabled):
     """Turn ember's Winograd convolutions on or off; returns the previous setting as a 1-tuple (PyTorch's)."""
-    mod = _sys.modules[__name__]
-    orig = (mod.enabled,)
-    mod.enabled = bool(_enabled)
+    global enabled
+    orig = (enabled,)
+    enabled = bool(_enabled)
     return orig
 
 

@@ -803,22 +803,31 @@ void ember_wino_weight_grad_f64(const double *restrict du, long o, long c, long 
 WINO_1D(float)
 WINO_1D(double)
 
+/* The transforms that read an image: each of the N images of X (K, H, W; element strides XS) is copied
+ * channels-last into pad (HP, WP, K; zero-padded by P0 rows above and Q0 columns left, and below/right to HP x
+ * WP), then each tile's NIN rows at (m ty, m tx) go through F (alpha outputs each, into the scratch after the
+ * image: alpha NIN K), then the scratch's alpha columns through F again, into DST (alpha^2, N*TH*TW, K;
+ * planes pl apart). */
+#define WT_TILES(T, F, X, XS, K, H, W, P0, Q0, HP, WP, NIN, DST)                                              \
+    const long al = m + r - 1;                                                                                \
+    T *restrict s = pad + (HP) * (WP) * (K);                                                                  \
+    for (long b = 0; b < n; b++) {                                                                            \
+        pad_nhwc_##T(X + b * XS[0], XS, K, H, W, P0, Q0, HP, WP, pad);                                        \
+        for (long ty = 0; ty < th; ty++)                                                                      \
+            for (long tx = 0; tx < tw; tx++) {                                                                \
+                const T *tile_in = pad + (m * ty * (WP) + m * tx) * (K);                                      \
+                T *tile_out = DST + ((b * th + ty) * tw + tx) * (K);                                          \
+                for (long i = 0; i < (NIN); i++) F(tile_in + i * (WP) * (K), K, s + i * al * (K), K, K);      \
+                for (long j = 0; j < al; j++) F(s + j * (K), al * (K), tile_out + j * pl, al * pl, K);       \
+            }                                                                                                 \
+    }
+
 /* V = B^T d B of each alpha x alpha patch of x (N, C, H, W; contiguous), zero-padded by p0 rows above and q0
  * columns left (and below/right as far as the tile grid reaches: (m TH + r - 1) x (m TW + r - 1)), into v (alpha^2,
  * N*TH*TW, C; planes pl apart); pad: one image channels-last, then alpha^2 C of scratch */
 #define WT_INPUT(T, BT)                                                                                       \
-    const long al = m + r - 1, hp = m * th + r - 1, wp = m * tw + r - 1, xs[4] = {c * h * w, h * w, w, 1};  \
-    T *restrict s = pad + hp * wp * c;                                                                        \
-    for (long b = 0; b < n; b++) {                                                                            \
-        pad_nhwc_##T(x + b * xs[0], xs, c, h, w, p0, q0, hp, wp, pad);                                        \
-        for (long ty = 0; ty < th; ty++)                                                                      \
-            for (long tx = 0; tx < tw; tx++) {                                                                \
-                const T *d = pad + (m * ty * wp + m * tx) * c;                                                \
-                T *o = v + ((b * th + ty) * tw + tx) * c;                                                     \
-                for (long r = 0; r < al; r++) BT(d + r * wp * c, c, s + r * al * c, c, c);                    \
-                for (long k = 0; k < al; k++) BT(s + k * c, al * c, o + k * pl, al * pl, c);                 \
-            }                                                                                                 \
-    }
+    const long xs[4] = {c * h * w, h * w, w, 1};                                                              \
+    WT_TILES(T, BT, x, xs, c, h, w, p0, q0, m * th + r - 1, m * tw + r - 1, m + r - 1, v)
 
 /* Y = A^T M A of each tile of mm (alpha^2, T, O; planes pl apart) into y (N, O, OH, OW; contiguous), plus bias
  * (O) unless NULL: an image's tiles into pad (m TH, m TW, O), then its OH x OW interior copied out
@@ -849,18 +858,8 @@ WINO_1D(double)
 /* dM = A dY A^T of each m x m tile of g (N, O, OH, OW; contiguous; a partial tile's missing rows and columns
  * are zero) into dm (alpha^2, T, O; planes pl apart); pad: one image (m TH, m TW, O), then alpha m O */
 #define WT_GRAD_OUTPUT(T, A)                                                                                  \
-    const long al = m + r - 1, zw = m * tw, gs[4] = {o * oh * ow, oh * ow, ow, 1};                          \
-    T *restrict s = pad + m * th * zw * o;                                                                    \
-    for (long b = 0; b < n; b++) {                                                                            \
-        pad_nhwc_##T(g + b * gs[0], gs, o, oh, ow, 0, 0, m * th, zw, pad);                                    \
-        for (long ty = 0; ty < th; ty++)                                                                      \
-            for (long tx = 0; tx < tw; tx++) {                                                                \
-                const T *e = pad + (m * ty * zw + m * tx) * o;                                                \
-                T *d = dm + ((b * th + ty) * tw + tx) * o;                                                    \
-                for (long i = 0; i < m; i++) A(e + i * zw * o, o, s + i * al * o, o, o);                      \
-                for (long k = 0; k < al; k++) A(s + k * o, al * o, d + k * pl, al * pl, o);                  \
-            }                                                                                                 \
-    }
+    const long gs[4] = {o * oh * ow, oh * ow, ow, 1};                                                         \
+    WT_TILES(T, A, g, gs, o, oh, ow, 0, 0, m * th, m * tw, m, dm)
 
 #define WT_FUNCS(T, S)                                                                                        \
     EMBER_CLONES                                                                                              \
