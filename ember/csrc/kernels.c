@@ -8,7 +8,8 @@
  * compiler at install time) or EMBER_KERNELS=numpy is set, ember uses the NumPy twins: every op exists and
  * is tested without it.
  *
- * Plain C99 over arrays of n elements or rows; no Python objects, no allocation, no global state.  Built
+ * Plain C99 over arrays of n elements or rows; no Python objects, no allocation, no global state (the LSTM
+ * layer's loops call the GEMM of NumPy's BLAS through the addresses the caller passes).  Built
  * by setup.py with -O3 -fno-trapping-math -fno-math-errno (which let the compiler vectorize the loops
  * without changing any value) and -ffp-contract=off (a * b + c is never fused behind our back: where a fused
  * multiply-add is meant, fmaf says so).  On x86-64 with GCC each kernel is compiled for AVX-512, AVX2 and
@@ -298,6 +299,110 @@ void ember_lstm_backward_pointwise_f64(const double *restrict g, long gs, const 
                                        long dzs, double *restrict dc_out, long dcos, long n, long H)
 {
     LSTM_BACKWARD_POINTWISE(double)
+}
+
+/* A GEMM through the BLAS that NumPy uses (its cblas_sgemm / cblas_dgemm, found by ember/ops/_blas_gemm.py):
+ * C (m, n) = A (m, k) @ B (k, n), row-major, leading dimensions in items, beta 0 (NumPy's matmul calls it so:
+ * the same bits).  An ILP64 build (OpenBLAS's USE64BITINT) takes 64-bit integers, others 32-bit. */
+#define CBLAS_ROW_MAJOR 101
+#define CBLAS_NO_TRANS 111
+typedef void (*sgemm32_fn)(int, int, int, int32_t, int32_t, int32_t, float, const float *, int32_t, const float *,
+                           int32_t, float, float *, int32_t);
+typedef void (*sgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
+                           int64_t, float, float *, int64_t);
+typedef void (*dgemm32_fn)(int, int, int, int32_t, int32_t, int32_t, double, const double *, int32_t,
+                           const double *, int32_t, double, double *, int32_t);
+typedef void (*dgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
+                           const double *, int64_t, double, double *, int64_t);
+
+static void gemm_f32(const ember_blas *b, long m, long n, long k, const float *A, long lda, const float *B,
+                     long ldb, float *C, long ldc)
+{
+    if (b->ilp64)
+        ((sgemm64_fn)b->sgemm)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, m, n, k, 1.0f, A, lda, B, ldb, 0.0f,
+                               C, ldc);
+    else
+        ((sgemm32_fn)b->sgemm)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, (int32_t)m, (int32_t)n, (int32_t)k,
+                               1.0f, A, (int32_t)lda, B, (int32_t)ldb, 0.0f, C, (int32_t)ldc);
+}
+
+static void gemm_f64(const ember_blas *b, long m, long n, long k, const double *A, long lda, const double *B,
+                     long ldb, double *C, long ldc)
+{
+    if (b->ilp64)
+        ((dgemm64_fn)b->dgemm)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, m, n, k, 1.0, A, lda, B, ldb, 0.0,
+                               C, ldc);
+    else
+        ((dgemm32_fn)b->dgemm)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, (int32_t)m, (int32_t)n, (int32_t)k,
+                               1.0, A, (int32_t)lda, B, (int32_t)ldb, 0.0, C, (int32_t)ldc);
+}
+
+/* The LSTM layer's forward loop (ember.ops.rnn._lstm_forward_rows for the exp gates, unmasked), every step in
+ * one call: step t's GEMM rows[t] (n, K) @ W (K, 4H) into G[t], then ember_lstm_pointwise with the state
+ * before (c0 at the first step, C[t -+ 1] after) into C[t], TC[t] and Hv[t].  Steps run t = 0..L-1, or
+ * L-1..0 with ``reverse``.  Hv[t] is where the next step's row keeps h_{t}: the caller's arrays make it so.
+ * Strides in items: ``*_t`` between steps, ``*_r`` between rows. */
+#define LSTM_FORWARD_LOOP(T, GEMM, POINTWISE)                                                                 \
+    for (long k = 0; k < L; k++) {                                                                            \
+        const long t = reverse ? L - 1 - k : k;                                                               \
+        T *g = G + t * g_t;                                                                                   \
+        GEMM(blas, n, 4 * H, K, rows + t * rows_t, rows_r, W, 4 * H, g, g_r);                                 \
+        const T *cp = k == 0 ? c0 : C + (reverse ? t + 1 : t - 1) * c_t;                                      \
+        POINTWISE(g, g_r, cp, k == 0 ? c0_r : c_r, C + t * c_t, c_r, TC + t * tc_t, tc_r, Hv + t * h_t, h_r,  \
+                  n, H);                                                                                      \
+    }
+
+void ember_lstm_forward_loop_f32(const ember_blas *blas, float *rows, long rows_t, long rows_r, long K,
+                                 const float *W, float *G, long g_t, long g_r, const float *c0, long c0_r,
+                                 float *C, long c_t, long c_r, float *TC, long tc_t, long tc_r, float *Hv,
+                                 long h_t, long h_r, long L, long n, long H, int reverse)
+{
+    LSTM_FORWARD_LOOP(float, gemm_f32, ember_lstm_pointwise_f32)
+}
+
+void ember_lstm_forward_loop_f64(const ember_blas *blas, double *rows, long rows_t, long rows_r, long K,
+                                 const double *W, double *G, long g_t, long g_r, const double *c0, long c0_r,
+                                 double *C, long c_t, long c_r, double *TC, long tc_t, long tc_r, double *Hv,
+                                 long h_t, long h_r, long L, long n, long H, int reverse)
+{
+    LSTM_FORWARD_LOOP(double, gemm_f64, ember_lstm_pointwise_f64)
+}
+
+/* The LSTM layer's backward loop (ember.ops.rnn._lstm_backward_rows, unmasked), every step in one call: in the
+ * forward's order backwards, ember_lstm_backward_pointwise of step t into dZ[t] and the next state gradient
+ * dc, then dh = dZ[t] (n, 4H) @ W_hh (4H, H).  ``dh`` (n, H, contiguous) holds dh_n on entry and dh_0 on
+ * return, ``dc`` likewise (``dc2``, of its shape, is the other buffer of each step's dc). */
+#define LSTM_BACKWARD_LOOP(T, GEMM, POINTWISE)                                                                \
+    T *dcs[2] = {dc, dc2};                                                                                    \
+    int cur = 0;                                                                                              \
+    for (long k = 0; k < L; k++) {                                                                            \
+        const long t = reverse ? k : L - 1 - k;                                                               \
+        const int last = reverse ? t == L - 1 : t == 0;                                                       \
+        const T *cp = last ? c0 : C + (reverse ? t + 1 : t - 1) * c_t;                                       \
+        T *dz = dZ + t * dz_t;                                                                                \
+        POINTWISE(G + t * g_t, g_r, cp, last ? c0_r : c_r, TC + t * tc_t, tc_r, dout + t * do_t, do_r, dh, H,  \
+                  dcs[cur], H, dz, dz_r, dcs[1 - cur], H, n, H);                                              \
+        cur = 1 - cur;                                                                                        \
+        GEMM(blas, n, H, 4 * H, dz, dz_r, w_hh, H, dh, H);                                                    \
+    }                                                                                                         \
+    if (cur) memcpy(dc, dc2, sizeof(T) * (size_t)(n * H));
+
+void ember_lstm_backward_loop_f32(const ember_blas *blas, const float *G, long g_t, long g_r, const float *C,
+                                  long c_t, long c_r, const float *TC, long tc_t, long tc_r, const float *dout,
+                                  long do_t, long do_r, const float *c0, long c0_r, const float *w_hh, float *dZ,
+                                  long dz_t, long dz_r, float *dh, float *dc, float *dc2, long L, long n, long H,
+                                  int reverse)
+{
+    LSTM_BACKWARD_LOOP(float, gemm_f32, ember_lstm_backward_pointwise_f32)
+}
+
+void ember_lstm_backward_loop_f64(const ember_blas *blas, const double *G, long g_t, long g_r, const double *C,
+                                  long c_t, long c_r, const double *TC, long tc_t, long tc_r, const double *dout,
+                                  long do_t, long do_r, const double *c0, long c0_r, const double *w_hh,
+                                  double *dZ, long dz_t, long dz_r, double *dh, double *dc, double *dc2, long L,
+                                  long n, long H, int reverse)
+{
+    LSTM_BACKWARD_LOOP(double, gemm_f64, ember_lstm_backward_pointwise_f64)
 }
 
 /* exp over an array with the kernels' own exp (tests hold it to the exact value) */

@@ -32,6 +32,31 @@ void ember_lstm_backward_pointwise_f64(const double *g, long gs, const double *c
                                        const double *dh_next, long dhs, const double *dc_next, long dcs,
                                        double *dz, long dzs, double *dc_out, long dcos, long n, long H);
 
+/* the BLAS GEMMs that NumPy calls (addresses found at run time) */
+typedef struct {
+    void *sgemm, *dgemm;
+    int ilp64;
+} ember_blas;
+
+void ember_lstm_forward_loop_f32(const ember_blas *blas, float *rows, long rows_t, long rows_r, long K,
+                                 const float *W, float *G, long g_t, long g_r, const float *c0, long c0_r,
+                                 float *C, long c_t, long c_r, float *TC, long tc_t, long tc_r, float *Hv,
+                                 long h_t, long h_r, long L, long n, long H, int reverse);
+void ember_lstm_forward_loop_f64(const ember_blas *blas, double *rows, long rows_t, long rows_r, long K,
+                                 const double *W, double *G, long g_t, long g_r, const double *c0, long c0_r,
+                                 double *C, long c_t, long c_r, double *TC, long tc_t, long tc_r, double *Hv,
+                                 long h_t, long h_r, long L, long n, long H, int reverse);
+void ember_lstm_backward_loop_f32(const ember_blas *blas, const float *G, long g_t, long g_r, const float *C,
+                                  long c_t, long c_r, const float *TC, long tc_t, long tc_r, const float *dout,
+                                  long do_t, long do_r, const float *c0, long c0_r, const float *w_hh, float *dZ,
+                                  long dz_t, long dz_r, float *dh, float *dc, float *dc2, long L, long n, long H,
+                                  int reverse);
+void ember_lstm_backward_loop_f64(const ember_blas *blas, const double *G, long g_t, long g_r, const double *C,
+                                  long c_t, long c_r, const double *TC, long tc_t, long tc_r, const double *dout,
+                                  long do_t, long do_r, const double *c0, long c0_r, const double *w_hh,
+                                  double *dZ, long dz_t, long dz_r, double *dh, double *dc, double *dc2, long L,
+                                  long n, long H, int reverse);
+
 void ember_im2col_f32(const float *x, const long *xs, long n, long c, long kh, long kw, long oh, long ow, long sh,
                       long sw, long dh, long dw, float *cols);
 void ember_im2col_f64(const double *x, const long *xs, long n, long c, long kh, long kw, long oh, long ow,

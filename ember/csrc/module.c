@@ -11,8 +11,8 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 15      /* _ckernels.VERSION: a build from another checkout is not used */
-#define MAX_ARRAYS 8
+#define EMBER_KERNELS_VERSION 16      /* _ckernels.VERSION: a build from another checkout is not used */
+#define MAX_ARRAYS 12
 
 typedef struct {
     Py_buffer view[MAX_ARRAYS];
@@ -240,6 +240,133 @@ static PyObject *py_lstm_backward_pointwise(PyObject *self, PyObject *const *arg
     else
         ember_lstm_backward_pointwise_f64(p[0], s[0], p[1], s[1], p[2], s[2], p[3], s[3], p[4], s[4], p[5], s[5],
                                           p[6], s[6], p[7], s[7], n, H);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
+/* ---- the LSTM layer's loops: GEMMs through NumPy's BLAS ------------------------------------------------ */
+
+/* args[0..3) as the BLAS's (sgemm address, dgemm address, ilp64) into *b; 0 with a Python error set where one
+ * is not an integer */
+static int blas_of(PyObject *const *args, ember_blas *b)
+{
+    void *s = PyLong_AsVoidPtr(args[0]);
+    if (s == NULL && PyErr_Occurred()) return 0;
+    void *d = PyLong_AsVoidPtr(args[1]);
+    if (d == NULL && PyErr_Occurred()) return 0;
+    long wide;
+    if (!longs(args + 2, 1, &wide)) return 0;
+    b->sgemm = s;
+    b->dgemm = d;
+    b->ilp64 = wide != 0;
+    return 1;
+}
+
+/* v as an (L, n, w) array of dtype dt (L = 0: a 2-D (n, w) one) with contiguous rows and non-negative strides:
+ * its step and row strides in items (a row stride below w only where there is one row: w then, which BLAS
+ * takes as the leading dimension) and the byte range it touches; 0 where it is not */
+static int steps_view(const Py_buffer *v, char dt, Py_ssize_t L, Py_ssize_t n, Py_ssize_t w, long *st, long *sr,
+                      char **lo, char **hi)
+{
+    const int nd = L ? 3 : 2;
+    if (v->ndim != nd || dtype_of(v) != dt || (L && v->shape[0] != L) || v->shape[nd - 2] != n ||
+        v->shape[nd - 1] != w || w < 1 || n < 1 || v->strides[nd - 1] != v->itemsize)
+        return 0;
+    for (int k = 0; k < nd - 1; k++)
+        if (v->strides[k] < 0 || v->strides[k] % v->itemsize != 0) return 0;
+    *st = L ? (long)(v->strides[0] / v->itemsize) : 0;
+    *sr = (long)(v->strides[nd - 2] / v->itemsize);
+    if (n == 1) *sr = (long)w;
+    else if (*sr < w) return 0;
+    *lo = (char *)v->buf;
+    *hi = *lo + ((L ? (L - 1) * *st : 0) + (n - 1) * *sr + w) * v->itemsize;
+    return 1;
+}
+
+/* lstm_forward_loop(sgemm, dgemm, ilp64, rows, W, G, C, TC, Hv, c0, reverse): ember_lstm_forward_loop over
+ * rows (L, n, K), W (K, 4H) C-contiguous, G (L, n, 4H), C, TC, Hv (L, n, H), c0 (n, H).  G, C and TC are apart
+ * from every other array; Hv only from all but rows (it is where the next step's row reads h). */
+static PyObject *py_lstm_forward_loop(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 11, "lstm_forward_loop")) return NULL;
+    ember_blas blas;
+    long reverse;
+    if (!blas_of(args, &blas) || !longs(args + 10, 1, &reverse)) return NULL;
+    Buffers B;
+    if (!take(&B, args + 3, 7, 7, PyBUF_STRIDES)) Py_RETURN_FALSE;
+    const Py_buffer *v = B.view;        /* rows, W, G, C, TC, Hv, c0 */
+    char dt = v[0].ndim == 3 ? dtype_of(&v[0]) : 0;
+    const Py_ssize_t L = dt ? v[0].shape[0] : 0, n = dt ? v[0].shape[1] : 0, K = dt ? v[0].shape[2] : 0;
+    const Py_ssize_t H = dt && v[1].ndim == 2 ? v[1].shape[1] / 4 : 0;
+    long st[7], sr[7];
+    char *lo[7], *hi[7];
+    const Py_ssize_t steps[7] = {L, 0, L, L, L, L, 0}, width[7] = {K, 4 * H, 4 * H, H, H, H, H};
+    const Py_ssize_t height[7] = {n, K, n, n, n, n, n};
+    if (L < 1 || H < 1 || (dt == 'f' ? blas.sgemm == NULL : blas.dgemm == NULL)) dt = 0;
+    for (int i = 0; dt && i < 7; i++)
+        if (!steps_view(&v[i], dt, steps[i], height[i], width[i], &st[i], &sr[i], &lo[i], &hi[i])) dt = 0;
+    if (dt && sr[1] != 4 * H) dt = 0;                              /* W: C-contiguous */
+    if (dt && !apart(lo, hi, 5, 3)) dt = 0;                        /* G, C, TC against rows, W and each other */
+    char *lo2[6] = {lo[1], lo[2], lo[3], lo[4], lo[6], lo[5]}, *hi2[6] = {hi[1], hi[2], hi[3], hi[4], hi[6], hi[5]};
+    char *lo3[4] = {lo[6], lo[2], lo[3], lo[4]}, *hi3[4] = {hi[6], hi[2], hi[3], hi[4]};
+    if (dt && (!apart(lo2, hi2, 6, 1) || !apart(lo3, hi3, 4, 3))) dt = 0;     /* Hv; G, C, TC against c0 */
+    if (!dt) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    void *p[7];
+    for (int i = 0; i < 7; i++) p[i] = v[i].buf;
+    Py_BEGIN_ALLOW_THREADS
+    if (dt == 'f')
+        ember_lstm_forward_loop_f32(&blas, p[0], st[0], sr[0], K, p[1], p[2], st[2], sr[2], p[6], sr[6], p[3], st[3],
+                                    sr[3], p[4], st[4], sr[4], p[5], st[5], sr[5], L, n, H, reverse != 0);
+    else
+        ember_lstm_forward_loop_f64(&blas, p[0], st[0], sr[0], K, p[1], p[2], st[2], sr[2], p[6], sr[6], p[3], st[3],
+                                    sr[3], p[4], st[4], sr[4], p[5], st[5], sr[5], L, n, H, reverse != 0);
+    Py_END_ALLOW_THREADS
+    release(&B);
+    Py_RETURN_TRUE;
+}
+
+/* lstm_backward_loop(sgemm, dgemm, ilp64, G, C, TC, dout, c0, w_hh, dZ, dh, dc, dc2, reverse):
+ * ember_lstm_backward_loop over G (L, n, 4H), C, TC, dout (L, n, H), c0 (n, H), w_hh (4H, H) C-contiguous,
+ * dZ (L, n, 4H) and dh, dc, dc2 (n, H) C-contiguous, these four apart from every other array. */
+static PyObject *py_lstm_backward_loop(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!check_nargs(nargs, 14, "lstm_backward_loop")) return NULL;
+    ember_blas blas;
+    long reverse;
+    if (!blas_of(args, &blas) || !longs(args + 13, 1, &reverse)) return NULL;
+    Buffers B;
+    if (!take(&B, args + 3, 10, 4, PyBUF_STRIDES)) Py_RETURN_FALSE;
+    const Py_buffer *v = B.view;        /* G, C, TC, dout, c0, w_hh, dZ, dh, dc, dc2 */
+    char dt = v[0].ndim == 3 ? dtype_of(&v[0]) : 0;
+    const Py_ssize_t L = dt ? v[0].shape[0] : 0, n = dt ? v[0].shape[1] : 0, H = dt ? v[0].shape[2] / 4 : 0;
+    long st[10], sr[10];
+    char *lo[10], *hi[10];
+    const Py_ssize_t steps[10] = {L, L, L, L, 0, 0, L, 0, 0, 0};
+    const Py_ssize_t width[10] = {4 * H, H, H, H, H, H, 4 * H, H, H, H}, height[10] = {n, n, n, n, n, 4 * H, n, n, n, n};
+    if (L < 1 || H < 1 || (dt == 'f' ? blas.sgemm == NULL : blas.dgemm == NULL)) dt = 0;
+    for (int i = 0; dt && i < 10; i++)
+        if (!steps_view(&v[i], dt, steps[i], height[i], width[i], &st[i], &sr[i], &lo[i], &hi[i])) dt = 0;
+    if (dt && (sr[5] != H || sr[7] != H || sr[8] != H || sr[9] != H)) dt = 0;    /* w_hh, dh, dc, dc2: C order */
+    if (dt && !apart(lo, hi, 10, 4)) dt = 0;
+    if (!dt) {
+        release(&B);
+        Py_RETURN_FALSE;
+    }
+    void *p[10];
+    for (int i = 0; i < 10; i++) p[i] = v[i].buf;
+    Py_BEGIN_ALLOW_THREADS
+    if (dt == 'f')
+        ember_lstm_backward_loop_f32(&blas, p[0], st[0], sr[0], p[1], st[1], sr[1], p[2], st[2], sr[2], p[3], st[3],
+                                     sr[3], p[4], sr[4], p[5], p[6], st[6], sr[6], p[7], p[8], p[9], L, n, H,
+                                     reverse != 0);
+    else
+        ember_lstm_backward_loop_f64(&blas, p[0], st[0], sr[0], p[1], st[1], sr[1], p[2], st[2], sr[2], p[3], st[3],
+                                     sr[3], p[4], sr[4], p[5], p[6], st[6], sr[6], p[7], p[8], p[9], L, n, H,
+                                     reverse != 0);
     Py_END_ALLOW_THREADS
     release(&B);
     Py_RETURN_TRUE;
@@ -761,6 +888,10 @@ static PyMethodDef methods[] = {
      "lstm_pointwise(z, c_prev, c, tc, h) -> bool"},
     {"lstm_backward_pointwise", (PyCFunction)(void (*)(void))py_lstm_backward_pointwise, METH_FASTCALL,
      "lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out) -> bool"},
+    {"lstm_forward_loop", (PyCFunction)(void (*)(void))py_lstm_forward_loop, METH_FASTCALL,
+     "lstm_forward_loop(sgemm, dgemm, ilp64, rows, W, G, C, TC, Hv, c0, reverse) -> bool"},
+    {"lstm_backward_loop", (PyCFunction)(void (*)(void))py_lstm_backward_loop, METH_FASTCALL,
+     "lstm_backward_loop(sgemm, dgemm, ilp64, G, C, TC, dout, c0, w_hh, dZ, dh, dc, dc2, reverse) -> bool"},
     {"im2col", (PyCFunction)(void (*)(void))py_im2col, METH_FASTCALL,
      "im2col(x, cols, kh, kw, sh, sw, dh, dw, oh, ow) -> bool"},
     {"columns_nhwc", (PyCFunction)(void (*)(void))py_columns_nhwc, METH_FASTCALL,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 15
+VERSION = 16
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
@@ -139,6 +139,64 @@ def lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out) -
     ``dz`` (n, 4H) and ``dc_out`` = dc f (n, H).  False where the kernel does not apply."""
     m = module()
     return m is not None and m.lstm_backward_pointwise(g, c_prev, tc, dout, dh_next, dc_next, dz, dc_out)
+
+
+def blas_gemm():
+    """(sgemm address, dgemm address, ilp64) of the BLAS that NumPy calls, for the kernels that make their own
+    GEMM calls (the LSTM layer's loops), or None where it is not known: no threadpoolctl, a BLAS other than
+    OpenBLAS (MKL, Accelerate), or one that does not say its integer width.  OpenBLAS's CBLAS functions carry
+    its symbol affixes (NumPy's wheels: ``scipy_cblas_sgemm64_``); ``openblas_get_config`` names the ILP64
+    builds (USE64BITINT: 64-bit M, N, K and leading dimensions).  Looked up once."""
+    if "blas" not in _state:
+        _state["blas"] = _find_blas()
+    return _state["blas"]
+
+
+def _find_blas():
+    import ctypes
+    from . import _parallel
+    libs = _parallel._controllers()
+    if len(libs) != 1 or libs[0].internal_api != "openblas":
+        return None
+    lib = libs[0]
+    try:
+        prefix, suffix = lib._find_affixes()
+        dll = lib.dynlib
+        config = getattr(dll, f"{prefix}openblas_get_config{suffix}")
+        config.restype = ctypes.c_char_p
+        text = (config() or b"").decode("ascii", "replace")
+        s = ctypes.cast(getattr(dll, f"{prefix}cblas_sgemm{suffix}"), ctypes.c_void_p).value
+        d = ctypes.cast(getattr(dll, f"{prefix}cblas_dgemm{suffix}"), ctypes.c_void_p).value
+    except (AttributeError, OSError, TypeError, ValueError):
+        return None
+    if not s or not d or "OpenBLAS" not in text:
+        return None
+    return s, d, int("USE64BITINT" in text)
+
+
+def lstm_forward_loop(rows, W, G, C, TC, Hv, c0, reverse) -> bool:
+    """The LSTM layer's whole forward loop in one call (``rnn._lstm_forward_rows`` for the exp gates, unmasked:
+    each step's GEMM ``rows[t] @ W`` through NumPy's BLAS, then ``lstm_pointwise``): rows (L, n, K), W (K, 4H),
+    G (L, n, 4H), C, TC, Hv (L, n, H), c0 (n, H), as that loop takes them (Hv[t]: the h part of the next step's
+    row).  False where it does not apply (no kernels, an unknown BLAS, dtypes, layouts)."""
+    m = module()
+    if m is None or type(rows) is not np.ndarray:
+        return False
+    blas = blas_gemm()
+    return blas is not None and m.lstm_forward_loop(*blas, rows, W, G, C, TC, Hv, c0, int(reverse))
+
+
+def lstm_backward_loop(G, C, TC, dout, c0, w_hh, dZ, dh, dc, dc2, reverse) -> bool:
+    """The LSTM layer's whole backward loop in one call (``rnn._lstm_backward_rows``, unmasked: each step's
+    ``lstm_backward_pointwise`` into dZ[t], then ``dh = dZ[t] @ w_hh``): G (L, n, 4H), C, TC, dout (L, n, H),
+    c0 (n, H), w_hh (4H, H); dh and dc (n, H, C-contiguous) hold the gradients of h_n and c_n on entry and
+    of h_0 and c_0 after; dc2 is scratch of their shape.  False where it does not apply."""
+    m = module()
+    if m is None or type(G) is not np.ndarray:
+        return False
+    blas = blas_gemm()
+    return blas is not None and m.lstm_backward_loop(*blas, G, C, TC, dout, c0, w_hh, dZ, dh, dc, dc2,
+                                                       int(reverse))
 
 
 def im2col(x, kh, kw, stride, dil, oh, ow, out=None):

@@ -11,7 +11,10 @@ all steps kept in one array that doubles as the weight-gradient GEMM's operand.
 
 The batch rows of a layer are independent, so with several BLAS threads (``ember.ops._parallel``) each thread
 runs the whole forward and backward loop over its own rows (``_split_rows``): one hand-off per loop, not per
-step, and every row's numbers are the one-thread ones.
+step, and every row's numbers are the one-thread ones.  The LSTM's loops (unmasked, float32/float64) run
+compiled whole where the kernels and NumPy's BLAS allow (``_ck.lstm_forward_loop`` / ``lstm_backward_loop``:
+the same GEMM calls and pointwise kernels as the Python loops, their bits, in one call that releases the
+GIL), so split parts do not queue for the GIL at every step and split from smaller sizes (``MIN_SPLIT_LOOP``).
 
 Gate layouts are PyTorch's: LSTM rows of ``W_ih``/``W_hh`` are (i, f, g, o); GRU rows are (r, z, n) with
 ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.  The backward is computed on raw arrays and is therefore
@@ -394,11 +397,15 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes):
 
     Hs = m.empty((L, N, H), dt)               # h_t, contiguous: the output
 
+    loops = sizes is None and exp_gates        # the whole loop compiled (``_ck.lstm_forward_loop``) may apply
+
     def part(r):
-        _lstm_forward_rows(rows[:, r], W, G[:, r], C[:, r], TC[:, r], Hv[:, r], c0[r],
-                           None if exp_gates else S[r], B[r], order, sizes, H)
+        if not (loops and _ck.lstm_forward_loop(rows[:, r], W, G[:, r], C[:, r], TC[:, r], Hv[:, r], c0[r],
+                                                reverse)):
+            _lstm_forward_rows(rows[:, r], W, G[:, r], C[:, r], TC[:, r], Hv[:, r], c0[r],
+                               None if exp_gates else S[r], B[r], order, sizes, H)
         Hs[:, r] = Hv[:, r]
-    _split_rows(part, x, N, H, sizes)
+    _split_rows(part, x, N, H, sizes, min_split=_min_split(x, sizes))
     if sizes is not None and not reverse:
         _fill_inactive(Hs, h0, sizes, False)
         _fill_inactive(C, c0, sizes, False)
@@ -456,8 +463,15 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
     _, B, S2 = _lstm_scales(H, dt, N, m)
     dZ = (m.empty if sizes is None else m.zeros)((L, N, 4 * H), dt)
     order = range(L) if reverse else range(L - 1, -1, -1)
+    if dout.strides[-1] != dout.itemsize:
+        dout = m.ascontiguousarray(dout)    # (a broadcast gradient, of a sum: the compiled steps read rows)
 
     def part(r, done=None):
+        if sizes is None and done is None:
+            dh, dc = c_copy(dh_full[r]), c_copy(dc_full[r])     # (c_copy: a new array, dh_full is g_hn's)
+            if _ck.lstm_backward_loop(G[:, r], C[:, r], TC[:, r], dout[:, r], c0[r], w_hh, dZ[:, r], dh, dc,
+                                      m.empty_like(dc), reverse):
+                return dh, dc
         return _lstm_backward_rows(G[:, r], C[:, r], TC[:, r], dZ[:, r], dout[:, r], c0[r], B[r], S2[r],
                                    dh_full[r], dc_full[r], w_hh, order, sizes, reverse, done)
     K = XH.shape[2]
@@ -472,7 +486,8 @@ def _lstm_backward(ctx, dout, dh_full, dc_full):
         if dx is not None:
             xp.matmul(d, w_ih, out=dx[lo:hi].reshape((hi - lo) * N, I))
         return (rows[lo:hi].reshape(-1, K).T @ d if want_w else None,)
-    parts, (dWt,) = _loop_and_grads(part, grads, x, N, H, sizes, 4, overlap=False)    # (see MIN_OVERLAP)
+    parts, (dWt,) = _loop_and_grads(part, grads, x, N, H, sizes, 4, overlap=False,    # (see MIN_OVERLAP)
+                                    min_split=_min_split(x, sizes))
     if len(parts) == 1:
         dh_full, dc_full = parts[0]
     else:
@@ -557,9 +572,25 @@ def _lstm_backward_rows(G, C, TC, dZ, dout, c0, B, S2, dh_full, dc_full, w_hh, o
 # batch 128 hidden 256 (16.8M) 29.4 / 33.6; batch 256 hidden 256 52.3 / 64.5; batch 512 hidden 512 370 / 431.
 # So parts start at 2^24 (16.8M).
 MIN_SPLIT = 1 << 24
+# The LSTM layer's loops compiled whole (``_ck.lstm_forward_loop`` / ``lstm_backward_loop``: one call a loop,
+# the GIL released throughout) split from this many multiply-adds a part and step: a part is one hand-off for
+# the whole loop, and its steps no longer wait for the GIL between their GEMM and pointwise calls (the Python
+# loops split lost most of their gain there).  Measured on the AMD EPYC virtual machine at 2 threads (hand-off
+# scale 2 after the cap, so parts from 2^17), LSTM training steps of 40 steps, input 28, unsplit / split ms
+# (best blocks of two runs): batch 64 hidden 128 11.4 / 10.1, 32x128 6.1 / 5.9, 16x128 3.7 / 2.4, 64x64 3.8 /
+# 3.1, 32x64 2.1 / 1.6, 64x32 1.8 / 1.5, 128x256 60.9 / 58.8.
+MIN_SPLIT_LOOP = 1 << 16
 
 
-def _split_rows(part, x, N, H, sizes, gates=4):
+def _min_split(x, sizes):
+    """The LSTM layer's split threshold: ``MIN_SPLIT_LOOP`` where its loops run compiled, else ``MIN_SPLIT``."""
+    if sizes is None and x.dtype in _EXP_GATES and _par.is_host(x) and _ck.blas_gemm() is not None \
+            and _ck.available():
+        return MIN_SPLIT_LOOP
+    return MIN_SPLIT
+
+
+def _split_rows(part, x, N, H, sizes, gates=4, min_split=None):
     """``part(rows)`` over the batch rows, split among BLAS's threads when each part is large enough
     (``MIN_SPLIT``); the parts' results in row order.  A packed batch (``sizes``) is one part (all rows, so
     the parts take ``sizes`` as they are): split, its parts' steps would shrink to a few active rows, where
@@ -568,8 +599,9 @@ def _split_rows(part, x, N, H, sizes, gates=4):
     threads spin long enough to find the next step's GEMM (``_blas_spin.threads_stay_awake``)."""
     per_row = gates * H * H
     threads = 1
+    min_split = MIN_SPLIT if min_split is None else min_split
     if sizes is None and _par.is_host(x):
-        threads = _par.threads_for(N, N * per_row, MIN_SPLIT, -(-MIN_SPLIT // per_row))
+        threads = _par.threads_for(N, N * per_row, min_split, -(-min_split // per_row))
     if (threads <= 1 and N * gates * H * (x.shape[2] + H) < ONE_THREAD_BELOW and _par.is_host(x)
             and not _spin.threads_stay_awake()):
         return [_par.on_one_blas_thread(part, slice(0, N))]
@@ -623,7 +655,7 @@ class _Chunks:
         self.q.put(None)
 
 
-def _loop_and_grads(part, grads, x, N, H, sizes, gates, overlap=True):
+def _loop_and_grads(part, grads, x, N, H, sizes, gates, overlap=True, min_split=None):
     """The backward loop, ``part(rows, done)`` over the batch rows as ``_split_rows`` runs it, and the
     gradients that follow from its finished steps, ``grads(lo, hi)`` -> a tuple of sums over the steps
     lo..hi-1 (arrays or None; it writes per-step results itself).  Returns (the parts' results, the sums).
@@ -637,7 +669,7 @@ def _loop_and_grads(part, grads, x, N, H, sizes, gates, overlap=True):
     work = L * N * gates * H * (x.shape[2] + H)
     if (not overlap or sizes is not None or L < 4 or work < MIN_OVERLAP or not _par.is_host(x) or _par.blas_threads() < 2
             or _par.threads_for(N, N * per_row, MIN_SPLIT, -(-MIN_SPLIT // per_row)) > 1):
-        return _split_rows(part, x, N, H, sizes, gates), grads(0, L)
+        return _split_rows(part, x, N, H, sizes, gates, min_split), grads(0, L)
     chunks = _Chunks(-(-L // OVERLAP_CHUNKS))
 
     def loop():

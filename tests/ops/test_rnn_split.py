@@ -15,8 +15,8 @@ from ember.ops import _parallel as P, rnn as R
 @pytest.fixture
 def split(monkeypatch):
     """``split(n)``: BLAS reported with ``n`` threads, parts split from 2^20 multiply-adds (the shapes below
-    split there); returns the list of the sizes of the sections that ran."""
-    return counting_sections(monkeypatch, [(R, "MIN_SPLIT", 1 << 20)])
+    split there; the LSTM's compiled loops too); returns the list of the sizes of the sections that ran."""
+    return counting_sections(monkeypatch, [(R, "MIN_SPLIT", 1 << 20), (R, "MIN_SPLIT_LOOP", 1 << 20)])
 
 
 def _inputs(L, N, I, H, seed=0):
@@ -131,13 +131,13 @@ def test_unsplit_loops_run_on_one_blas_thread(monkeypatch, mode):
     monkeypatch.setattr(_blas_spin, "threads_stay_awake", lambda: False)
     seen = []
 
-    def spying(name):
-        real = getattr(R, name)
+    def spying(name, where=R):
+        real = getattr(where, name)
 
         def spy(*args, **kwargs):
             seen.append((name, P.blas_threads()))
             return real(*args, **kwargs)
-        monkeypatch.setattr(R, name, spy)
+        monkeypatch.setattr(where, name, spy)
     kind = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "elman"}[mode]
     gates = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1}[mode]
     L, N, I, H = 3, 8, 5, 16
@@ -150,13 +150,17 @@ def test_unsplit_loops_run_on_one_blas_thread(monkeypatch, mode):
     with threadpool_limits(2, user_api="blas"):
         if P.blas_threads() != 2:
             pytest.skip("BLAS would not take 2 threads here")
-        for name in (f"_{kind}_forward_rows", f"_{kind}_backward_rows"):
-            spying(name)
+        # the LSTM's loops run compiled where they can (``_ck.lstm_forward_loop``): their calls are the loops
+        compiled = mode == "LSTM" and R._ck.available() and R._ck.blas_gemm() is not None
+        names = ("lstm_forward_loop", "lstm_backward_loop") if compiled else (f"_{kind}_forward_rows",
+                                                                              f"_{kind}_backward_rows")
+        for name in names:
+            spying(name, R._ck if compiled else R)
         ts = [ember.tensor(a, requires_grad=True) for a in arrays]
         c0 = ts[2] if mode == "LSTM" else None
         rest = ts[3:] if mode == "LSTM" else ts[2:]
         outs = R.rnn_sequence(mode, ts[0], ts[1], c0, *rest)
         sum(o.sum() for o in outs).backward()
         assert [lib.get_num_threads() for lib in libs] == [2] * len(libs)
-    assert [name for name, _ in seen] == [f"_{kind}_forward_rows", f"_{kind}_backward_rows"]
+    assert [name for name, _ in seen] == list(names)
     assert [t for _, t in seen] == [1, 1]                # the loops at one BLAS thread
