@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 
-#define EMBER_KERNELS_VERSION 16      /* _ckernels.VERSION: a build from another checkout is not used */
+#define EMBER_KERNELS_VERSION 17      /* _ckernels.VERSION: a build from another checkout is not used */
 #define MAX_ARRAYS 12
 
 typedef struct {
@@ -126,10 +126,10 @@ static void gelu_tanh_grad_f32(const float *x, const float *g, float *o, long n)
 static const struct { const char *name; unary_f32 f32; unary_f64 f64; } UNARY[] = {
     {"exp", ember_exp_f32, ember_exp_f64}, {"tanh", ember_tanh_f32, NULL},
     {"sigmoid", ember_sigmoid_f32, ember_sigmoid_f64}, {"silu", ember_silu_f32, ember_silu_f64},
-    {"gelu", gelu_f32, ember_gelu_f64}, {"gelu_tanh", gelu_tanh_f32, NULL}};
+    {"gelu", gelu_f32, ember_gelu_f64}, {"gelu_tanh", gelu_tanh_f32, NULL}, {"relu", ember_relu_f32, ember_relu_f64}};
 static const struct { const char *name; grad_f32 f32; grad_f64 f64; } UNARY_GRAD[] = {
     {"silu", ember_silu_grad_f32, ember_silu_grad_f64}, {"gelu", gelu_grad_f32, ember_gelu_grad_f64},
-    {"gelu_tanh", gelu_tanh_grad_f32, NULL}};
+    {"gelu_tanh", gelu_tanh_grad_f32, NULL}, {"relu", ember_relu_grad_f32, ember_relu_grad_f64}};
 
 /* the kernel pair named args[0] in a table, run on the `arrays` buffers that follow (the last written) */
 #define RUN_NAMED(TABLE, ARRAYS, CALL32, CALL64)                                                          \
@@ -881,9 +881,9 @@ static PyObject *py_softmax_inplace(PyObject *self, PyObject *const *args, Py_ss
 
 static PyMethodDef methods[] = {
     {"unary", (PyCFunction)(void (*)(void))py_unary, METH_FASTCALL,
-     "unary(name, x, out) -> bool: out = name(x), name one of exp, tanh, sigmoid, silu, gelu, gelu_tanh"},
+     "unary(name, x, out) -> bool: out = name(x), name one of exp, tanh, sigmoid, silu, gelu, gelu_tanh, relu"},
     {"unary_grad", (PyCFunction)(void (*)(void))py_unary_grad, METH_FASTCALL,
-     "unary_grad(name, x, g, out) -> bool: out = g * name'(x), name one of silu, gelu, gelu_tanh"},
+     "unary_grad(name, x, g, out) -> bool: out = g * name'(x), name one of silu, gelu, gelu_tanh; relu: from the output x"},
     {"lstm_pointwise", (PyCFunction)(void (*)(void))py_lstm_pointwise, METH_FASTCALL,
      "lstm_pointwise(z, c_prev, c, tc, h) -> bool"},
     {"lstm_backward_pointwise", (PyCFunction)(void (*)(void))py_lstm_backward_pointwise, METH_FASTCALL,

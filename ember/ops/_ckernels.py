@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _parallel_elementwise as _pe
 
-VERSION = 16
+VERSION = 17
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _mod = None
 _state = {"tried": False, "on": os.environ.get("EMBER_KERNELS", "").strip().lower() not in ("numpy", "0", "off")}
@@ -80,14 +80,15 @@ def _takes(x) -> bool:
     return type(x) is np.ndarray and (x.dtype == _F32 or x.dtype == _F64) and x.size > 0 and x.flags.c_contiguous
 
 
-def _elementwise(kernel, x, *operands):
+def _elementwise(kernel, x, *operands, cheap=False):
     """``kernel(x, *operands, out)`` into a new array of x's shape and dtype (in pieces over ember's threads
-    when large); None where the kernel does not take these arrays."""
+    when large; ``cheap``: a one-pass kernel, split from the sizes of NumPy's cheap ufuncs); None where the
+    kernel does not take these arrays."""
     if not _takes(x):
         return None
     if x.size >= _pe.SPLIT_FROM:
         ran = []
-        out = _pe.par_apply(lambda o, *a: ran.append(kernel(*a, o)), x.shape, x.dtype, x, *operands)
+        out = _pe.par_apply(lambda o, *a: ran.append(kernel(*a, o)), x.shape, x.dtype, x, *operands, cheap=cheap)
         if out is not None and ran and all(ran):
             return out
     out = np.empty(x.shape, x.dtype)
@@ -105,21 +106,22 @@ def gelu_grad(x, g, tanh_approx: bool):
 
 
 def unary(name, x):
-    """``name`` over ``x``: "sigmoid", "silu", "gelu" (float32, float64), "gelu_tanh" (float32), as the
+    """``name`` over ``x``: "sigmoid", "silu", "gelu", "relu" (float32, float64), "gelu_tanh" (float32), as the
     NumPy twins compute them, or the kernels' own "exp" (float32, float64) and "tanh" (float32), exposed for
     their accuracy tests; None where the kernel does not apply."""
     m = module()
     if m is None:
         return None
-    return _elementwise(lambda a, o: m.unary(name, a, o), x)
+    return _elementwise(lambda a, o: m.unary(name, a, o), x, cheap=name == "relu")
 
 
 def unary_grad(name, x, g):
-    """``g * name'(x)`` ("silu", "gelu", "gelu_tanh"), or None."""
+    """``g * name'(x)`` ("silu", "gelu", "gelu_tanh"; "relu" from its output ``x``: ``where(x <= 0, 0, g)``),
+    or None."""
     m = module()
     if m is None or type(g) is not np.ndarray or g.shape != x.shape:
         return None
-    return _elementwise(lambda a, b, o: m.unary_grad(name, a, b, o), x, g)
+    return _elementwise(lambda a, b, o: m.unary_grad(name, a, b, o), x, g, cheap=name == "relu")
 
 
 def lstm_pointwise(z, c_prev, c, tc, h) -> bool:

@@ -137,8 +137,7 @@ class Relu(Function):
         # maximum(0, a), not (a, 0): NumPy returns the second operand of a tie, so -0.0 stays -0.0, as PyTorch's
         # relu (x < 0 ? 0 : x) keeps it; NaNs pass either way, sign bit included
         # (_bound: NumPy's float32 maximum with a number is a scalar loop, ~3x slower than on two arrays)
-        if a.size < _pe.SPLIT_FROM or (out := _pe.par_ufunc(_bound.maximum, 0, a)) is None:
-            out = _bound.maximum(0, a)
+        out = _relu_array(a)
         ctx.save_for_backward(out)
         return out
 
@@ -147,8 +146,20 @@ class Relu(Function):
         from ._elementwise_clamp import where
         (o,) = ctx.saved_tensors
         # PyTorch's threshold_backward, where(out <= 0, 0, grad): +0 there whatever the gradient (not -0, nor
-        # inf * 0 = nan), and a NaN input passes its gradient
+        # inf * 0 = nan), and a NaN input passes its gradient (the compiled kernel: the same in one pass)
+        if g.dtype == o.dtype and (r := _ck.unary_grad("relu", o._data, g._data)) is not None:
+            return Tensor._make(r)
         return where(Tensor._make(o._data <= 0), Tensor._make(_xp_of(g._data).zeros((), g.dtype)), g)
+
+
+def _relu_array(a):
+    """maximum(0, a) as ``Relu.forward`` computes it: the compiled kernel (its bits, one pass; in pieces over
+    ember's threads when large), else ``_bound.maximum`` (split when large)."""
+    if (out := _ck.unary("relu", a)) is not None:
+        return out
+    if a.size < _pe.SPLIT_FROM or (out := _pe.par_ufunc(_bound.maximum, 0, a)) is None:
+        out = _bound.maximum(0, a)
+    return out
 
 
 def relu(input: Tensor) -> Tensor:
@@ -157,7 +168,7 @@ def relu(input: Tensor) -> Tensor:
         raise _dt.DtypeRuntimeError("relu: Boolean inputs not supported for relu")
     d = input._data
     if type(input) is Tensor and _graphless(d):
-        return Tensor._make(_bound.maximum(0, d))     # no graph to record: what Relu.apply returns, sooner
+        return Tensor._make(_relu_array(d))     # no graph to record: what Relu.apply returns, sooner
     return Relu.apply(input)
 
 

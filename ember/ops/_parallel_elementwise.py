@@ -101,18 +101,19 @@ def _pieces(fn, shape, dtype, flat, out, run):
     return out
 
 
-def par_apply(fn, shape, dtype, *operands, out=None, blocks=False):
+def par_apply(fn, shape, dtype, *operands, out=None, blocks=False, cheap=False):
     """``fn(out_piece, *operand_pieces)`` over pieces of the flat index range, at once; the result array (a
     new C-contiguous one of ``shape`` and ``dtype``, or ``out``).  None where a split does not apply.  With
     ``blocks`` (a kernel of many passes), each thread's piece is computed in ``SPLIT_BLOCK_BYTES`` blocks, one
-    after the other (the whole range at one thread in ``BLOCK_BYTES`` blocks)."""
+    after the other (the whole range at one thread in ``BLOCK_BYTES`` blocks); ``cheap``: a kernel of one pass
+    that memory bounds, split from the cheap ufuncs' sizes (``_CHEAP``)."""
     n = _size(shape)
     if n < SPLIT_FROM:
         return None
     flat = _flat_operands(shape, operands)
     if flat is None:
         return None
-    t = _threads(n)
+    t = _threads_cheap(n) if cheap else _threads(n)
     if not blocks:
         return None if t <= 1 else _pieces(fn, shape, dtype, flat, out,
                                            lambda part: _par.run_split(part, n, t))

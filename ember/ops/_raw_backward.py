@@ -19,7 +19,7 @@ import numpy as _np
 from ..autograd import engine as _engine
 from ..backend import layout as _layout
 from . import _elementwise_unary as _U
-from . import _parallel_elementwise as _pe
+from . import _ckernels as _ck, _parallel_elementwise as _pe
 from . import elementwise as _E
 from . import linalg as _L
 from . import reduce as _R
@@ -184,6 +184,8 @@ def _relu(ctx, g):              # where(o <= 0, 0, g), as Relu.backward
     gd = g._data
     if not _ok(gd, o):
         return NotImplemented
+    if (r := _ck.unary_grad("relu", o, gd)) is not None:      # (the compiled kernel: these bits in one pass)
+        return (_lay(r, r, gd),)
     if gd.size >= _pe.SPLIT_FROM and \
             (r := _pe.par_apply(_relu_into, gd.shape, gd.dtype, o, gd)) is not None:
         return (_lay(r, r, gd),)      # (r stands for the mask o <= 0: fresh, C-ordered, of o's shape)

@@ -185,7 +185,7 @@ def test_inputs_the_kernels_do_not_take_run_the_twin(layout):
     calls = []
     real = _ckernels._elementwise
     try:
-        _ckernels._elementwise = lambda *a: calls.append(real(*a)) or calls[-1]
+        _ckernels._elementwise = lambda *a, **k: calls.append(real(*a, **k)) or calls[-1]
         y = F.gelu(x, approximate=approximate)
     finally:
         _ckernels._elementwise = real
@@ -767,3 +767,43 @@ def test_pixel_major_conv_in_blocks_of_images_matches_pytorch(monkeypatch, threa
                     np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-10)
     finally:
         ember.set_num_threads(before)
+
+
+def _relu_run(x, g):
+    t = ember.tensor(x, requires_grad=True)
+    y = F.relu(t)
+    y.backward(ember.tensor(g))
+    with ember.no_grad():
+        y2 = F.relu(ember.tensor(x))
+    return y.detach().numpy(), t.grad.numpy(), y2.numpy()
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [37, 300_000])        # (the larger in pieces over ember's threads when there)
+def test_relu_kernels_are_their_numpy_twins_bit_for_bit(dtype, size):
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.standard_normal(size), SPECIALS]).astype(dtype)
+    bits = x.view(np.int32 if dtype == np.float32 else np.int64)
+    bits[3] = bits[-len(SPECIALS) + 4] | 1                  # a NaN with a payload, and a negative NaN
+    x[5] = -np.abs(x[3])
+    g = rng.standard_normal(x.size).astype(dtype)
+    g[7] = -0.0
+    g[9] = np.nan
+    ran = []
+    real = _ckernels.unary
+    try:
+        _ckernels.unary = lambda name, a: ran.append(name) or real(name, a)
+        got = _relu_run(x, g)
+    finally:
+        _ckernels.unary = real
+    assert ran.count("relu") == 2
+    with _ckernels.disabled():
+        want = _relu_run(x, g)
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype and np.array_equal(a.view(bits.dtype), b.view(bits.dtype))
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.relu(tx)
+    ty.backward(torch.tensor(g))
+    assert np.array_equal(got[0].view(bits.dtype), ty.detach().numpy().view(bits.dtype))
+    assert np.array_equal(got[1], tx.grad.numpy(), equal_nan=True)
