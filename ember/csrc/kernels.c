@@ -315,27 +315,20 @@ typedef void (*dgemm32_fn)(int, int, int, int32_t, int32_t, int32_t, double, con
 typedef void (*dgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
                            const double *, int64_t, double, double *, int64_t);
 
-static void gemm_f32(const ember_blas *b, long m, long n, long k, const float *A, long lda, const float *B,
-                     long ldb, float *C, long ldc)
-{
-    if (b->ilp64)
-        ((sgemm64_fn)b->sgemm)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, m, n, k, 1.0f, A, lda, B, ldb, 0.0f,
-                               C, ldc);
-    else
-        ((sgemm32_fn)b->sgemm)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, (int32_t)m, (int32_t)n, (int32_t)k,
-                               1.0f, A, (int32_t)lda, B, (int32_t)ldb, 0.0f, C, (int32_t)ldc);
-}
-
-static void gemm_f64(const ember_blas *b, long m, long n, long k, const double *A, long lda, const double *B,
-                     long ldb, double *C, long ldc)
-{
-    if (b->ilp64)
-        ((dgemm64_fn)b->dgemm)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, m, n, k, 1.0, A, lda, B, ldb, 0.0,
-                               C, ldc);
-    else
-        ((dgemm32_fn)b->dgemm)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, (int32_t)m, (int32_t)n, (int32_t)k,
-                               1.0, A, (int32_t)lda, B, (int32_t)ldb, 0.0, C, (int32_t)ldc);
-}
+/* gemm_f32 / gemm_f64: the call above through the address and integer width in *b */
+#define GEMM_THROUGH(SUFFIX, T, FIELD, FN32, FN64)                                                            \
+    static void gemm_##SUFFIX(const ember_blas *b, long m, long n, long k, const T *A, long lda, const T *B,  \
+                              long ldb, T *C, long ldc)                                                       \
+    {                                                                                                         \
+        if (b->ilp64)                                                                                         \
+            ((FN64)b->FIELD)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, m, n, k, (T)1, A, lda, B, ldb,  \
+                             (T)0, C, ldc);                                                                   \
+        else                                                                                                  \
+            ((FN32)b->FIELD)(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, (int32_t)m, (int32_t)n,         \
+                             (int32_t)k, (T)1, A, (int32_t)lda, B, (int32_t)ldb, (T)0, C, (int32_t)ldc);      \
+    }
+GEMM_THROUGH(f32, float, sgemm, sgemm32_fn, sgemm64_fn)
+GEMM_THROUGH(f64, double, dgemm, dgemm32_fn, dgemm64_fn)
 
 /* The LSTM layer's forward loop (ember.ops.rnn._lstm_forward_rows for the exp gates, unmasked), every step in
  * one call: step t's GEMM rows[t] (n, K) @ W (K, 4H) into G[t], then ember_lstm_pointwise with the state

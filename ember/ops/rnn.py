@@ -592,7 +592,7 @@ def _min_split(x, sizes):
 
 def _split_rows(part, x, N, H, sizes, gates=4, min_split=None):
     """``part(rows)`` over the batch rows, split among BLAS's threads when each part is large enough
-    (``MIN_SPLIT``); the parts' results in row order.  A packed batch (``sizes``) is one part (all rows, so
+    (``min_split`` multiply-adds a step, ``MIN_SPLIT`` by default); the parts' results in row order.  A packed batch (``sizes``) is one part (all rows, so
     the parts take ``sizes`` as they are): split, its parts' steps would shrink to a few active rows, where
     BLAS's small-product kernels round differently.  A loop not split whose per-step GEMM is below
     ``ONE_THREAD_BELOW`` runs with BLAS at one thread (``_par.on_one_blas_thread``), unless OpenBLAS's idle
